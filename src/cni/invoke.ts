@@ -1,0 +1,56 @@
+/**
+ * Executing a CNI plugin binary: finding it on CNI_PATH, passing the spec's environment and stdin,
+ * reading its result or error. Used by the runtime and by plugins that delegate (IPAM).
+ */
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../lib/exec';
+import { inNetns, type NetnsRef } from '../lib/netns';
+import { CniCode, CniError, type ErrorBody } from './types';
+
+export function findPlugin(type: string, cniPath: readonly string[]): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(type)) throw new CniError(CniCode.INVALID_CONFIG, `type: ${JSON.stringify(type)} is not a plugin name`);
+  for (const dir of cniPath) {
+    const file = join(dir, type);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      /* next */
+    }
+  }
+  throw new CniError(CniCode.INVALID_CONFIG, `plugin ${JSON.stringify(type)} not found in CNI_PATH ${cniPath.join(':') || '(empty)'}`);
+}
+
+export interface InvokeOptions {
+  /** Run the plugin inside this namespace (the container runtime's host namespace). Default: here. */
+  readonly hostNetns?: NetnsRef;
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+}
+
+/** Runs a plugin; returns its parsed stdout (or null when empty); throws CniError with its code. */
+export async function invokePlugin(file: string, env: NodeJS.ProcessEnv, stdin: string, options: InvokeOptions = {}): Promise<unknown> {
+  const [cmd, args] = inNetns(options.hostNetns, file, []);
+  const r = await run(cmd, args, { env, input: stdin, check: false, signal: options.signal, timeoutMs: options.timeoutMs ?? 60_000 });
+  const text = r.stdout.trim();
+  let parsed: unknown = null;
+  if (text !== '') {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new CniError(CniCode.DECODE_FAILURE, `${file} (${env.CNI_COMMAND}) wrote output that is not JSON`, text.slice(0, 500));
+    }
+  }
+  if (r.code !== 0) {
+    const body = parsed as Partial<ErrorBody> | null;
+    if (body && typeof body.code === 'number' && typeof body.msg === 'string') throw new CniError(body.code, body.msg, body.details);
+    throw new CniError(CniCode.IO_FAILURE, `${file} (${env.CNI_COMMAND}) exited ${r.code} without an error JSON`, r.stderr.trim().slice(0, 500));
+  }
+  return parsed;
+}
+
+/** IPAM and other delegation from inside a plugin: same environment, same stdin, as the spec says. */
+export async function delegate(type: string, command: 'ADD' | 'DEL', stdin: string, env: NodeJS.ProcessEnv, cniPath: readonly string[]): Promise<unknown> {
+  return invokePlugin(findPlugin(type, cniPath), { ...env, CNI_COMMAND: command }, stdin);
+}

@@ -1,0 +1,4 @@
+import { main } from '../../skel';
+import { bridgePlugin } from './bridge';
+
+main(bridgePlugin);

@@ -1,0 +1,4 @@
+import { main } from '../../skel';
+import { hostLocalPlugin } from './host-local';
+
+main(hostLocalPlugin);

@@ -1,0 +1,80 @@
+/**
+ * host-local's on-disk store, the reference layout: DATADIR/NETWORK/ holds one file per allocated
+ * address, named by the address and holding "CONTAINERID\r\nIFNAME", and last_reserved_ip.N per
+ * range set. A file is created with O_EXCL, so two concurrent ADDs can never take the same address.
+ */
+import { mkdirSync, openSync, writeSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { isIPv4 } from '../../../lib/cidr';
+
+const LINE_BREAK = '\r\n';
+
+export class Store {
+  readonly dir: string;
+
+  constructor(dataDir: string, network: string) {
+    if (network.includes('/') || network === '.' || network === '..') throw new Error(`network name ${JSON.stringify(network)} cannot name a directory`);
+    this.dir = join(dataDir, network);
+    mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+  }
+
+  /** Claims `ip` for the container; false when it is taken. */
+  reserve(ip: string, containerId: string, ifName: string): boolean {
+    let fd: number;
+    try {
+      fd = openSync(join(this.dir, ip), 'wx', 0o644);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+    try {
+      writeSync(fd, `${containerId}${LINE_BREAK}${ifName}`);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  }
+
+  /** Addresses held by this container and interface. */
+  findByOwner(containerId: string, ifName: string): string[] {
+    return this.allocations()
+      .filter((a) => a.containerId === containerId && (a.ifName === ifName || a.ifName === undefined))
+      .map((a) => a.ip);
+  }
+
+  allocations(): { ip: string; containerId: string; ifName?: string }[] {
+    const out: { ip: string; containerId: string; ifName?: string }[] = [];
+    for (const name of readdirSync(this.dir)) {
+      if (!isIPv4(name)) continue;
+      let text: string;
+      try {
+        text = readFileSync(join(this.dir, name), 'utf8');
+      } catch {
+        continue; // released meanwhile
+      }
+      const [containerId = '', ifName] = text.split(LINE_BREAK).map((s) => s.trim());
+      out.push({ ip: name, containerId, ...(ifName ? { ifName } : {}) });
+    }
+    return out;
+  }
+
+  release(ip: string): void {
+    rmSync(join(this.dir, ip), { force: true });
+  }
+
+  lastReserved(rangeSet: number): string | undefined {
+    try {
+      const v = readFileSync(join(this.dir, `last_reserved_ip.${rangeSet}`), 'utf8').trim();
+      return isIPv4(v) ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  setLastReserved(rangeSet: number, ip: string): void {
+    const file = join(this.dir, `last_reserved_ip.${rangeSet}`);
+    const tmp = `${file}.${process.pid}`;
+    writeFileSync(tmp, ip);
+    renameSync(tmp, file);
+  }
+}

@@ -1,0 +1,4 @@
+import { main } from '../../skel';
+import { macvlanPlugin } from './macvlan';
+
+main(macvlanPlugin);

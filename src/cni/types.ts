@@ -1,0 +1,121 @@
+/**
+ * CNI spec 1.1 data types: network configuration, results, errors.
+ * https://github.com/containernetworking/cni/blob/main/SPEC.md
+ */
+
+export const SPEC_VERSION = '1.1.0';
+export const SUPPORTED_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
+
+/** Error codes the spec reserves (1–99); plugins use 100 and above for their own. */
+export const CniCode = {
+  INCOMPATIBLE_VERSION: 1,
+  UNSUPPORTED_FIELD: 2,
+  UNKNOWN_CONTAINER: 3,
+  INVALID_ENV: 4,
+  IO_FAILURE: 5,
+  DECODE_FAILURE: 6,
+  INVALID_CONFIG: 7,
+  TRY_AGAIN_LATER: 11,
+  NOT_AVAILABLE: 50,
+  NOT_AVAILABLE_LIMITED: 51,
+  /** cnilab's own: a kernel operation (ip, sysctl) failed. */
+  KERNEL_OPERATION: 100,
+  /** cnilab's own: the IPAM range is exhausted. */
+  NO_ADDRESS: 101,
+} as const;
+
+export interface IpamConf {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
+
+/** One plugin's configuration as the plugin receives it on stdin. */
+export interface NetConf {
+  readonly cniVersion: string;
+  readonly name: string;
+  readonly type: string;
+  readonly ipam?: IpamConf;
+  readonly dns?: Dns;
+  readonly prevResult?: Result;
+  readonly runtimeConfig?: Record<string, unknown>;
+  readonly capabilities?: Record<string, boolean>;
+  readonly args?: Record<string, unknown>;
+  readonly [key: string]: unknown;
+}
+
+/** A network configuration list (a .conflist file). */
+export interface NetConfList {
+  readonly cniVersion: string;
+  readonly cniVersions?: readonly string[];
+  readonly name: string;
+  readonly disableCheck?: boolean;
+  readonly disableGC?: boolean;
+  readonly plugins: readonly PluginConf[];
+}
+
+export type PluginConf = Omit<NetConf, 'name' | 'cniVersion'> & { readonly type: string };
+
+export interface Dns {
+  readonly nameservers?: readonly string[];
+  readonly domain?: string;
+  readonly search?: readonly string[];
+  readonly options?: readonly string[];
+}
+
+export interface ResultInterface {
+  readonly name: string;
+  readonly mac?: string;
+  readonly mtu?: number;
+  readonly sandbox?: string;
+}
+
+export interface ResultIp {
+  /** CIDR notation: the address and its subnet's prefix length. */
+  readonly address: string;
+  readonly gateway?: string;
+  /** Index into `interfaces`. */
+  readonly interface?: number;
+}
+
+export interface ResultRoute {
+  readonly dst: string;
+  readonly gw?: string;
+  readonly mtu?: number;
+  readonly priority?: number;
+}
+
+export interface Result {
+  readonly cniVersion: string;
+  readonly interfaces?: readonly ResultInterface[];
+  readonly ips?: readonly ResultIp[];
+  readonly routes?: readonly ResultRoute[];
+  readonly dns?: Dns;
+}
+
+export interface ErrorBody {
+  readonly cniVersion: string;
+  readonly code: number;
+  readonly msg: string;
+  readonly details?: string;
+}
+
+export interface VersionResult {
+  readonly cniVersion: string;
+  readonly supportedVersions: readonly string[];
+}
+
+/** The error a plugin reports: becomes the spec's error JSON on stdout. */
+export class CniError extends Error {
+  override readonly name = 'CniError';
+  constructor(
+    readonly code: number,
+    msg: string,
+    readonly details?: string,
+  ) {
+    super(msg);
+  }
+
+  toJSON(cniVersion: string): ErrorBody {
+    return { cniVersion, code: this.code, msg: this.message, ...(this.details ? { details: this.details } : {}) };
+  }
+}
