@@ -49,11 +49,15 @@ export function ip(ns: NetnsRef | undefined, args: readonly string[], options?: 
   return runIn(ns, 'ip', args, options);
 }
 
-/** Many `ip` commands in one process (`ip -batch -`). Each line is one command's argv. */
-export async function ipBatch(ns: NetnsRef | undefined, lines: readonly (readonly string[])[], options?: ExecOptions): Promise<void> {
+/**
+ * Many `ip` (or `bridge`) commands in one process (`-batch -`). Each line is one command's argv.
+ * With `force`, a failing line does not stop the rest (and the call does not throw).
+ */
+export async function ipBatch(ns: NetnsRef | undefined, lines: readonly (readonly string[])[], options?: ExecOptions & { tool?: 'ip' | 'bridge'; force?: boolean }): Promise<void> {
   if (lines.length === 0) return;
   const input = lines.map((l) => l.map(quoteBatchArg).join(' ')).join('\n') + '\n';
-  await ip(ns, ['-batch', '-'], { ...options, input });
+  const args = options?.force ? ['-force', '-batch', '-'] : ['-batch', '-'];
+  await runIn(ns, options?.tool ?? 'ip', args, { ...options, input, ...(options?.force ? { check: false } : {}) });
 }
 
 function quoteBatchArg(a: string): string {

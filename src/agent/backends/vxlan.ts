@@ -1,0 +1,66 @@
+/**
+ * vxlan, the way flannel does it: one kernel VXLAN device `flannel.1` (VNI 1, UDP 8472, no
+ * learning), MTU = underlay − 50. The device holds the node subnet's network address /32. Per peer,
+ * three static entries replace learning and multicast:
+ *   route   PEER_SUBNET via PEER_SUBNET.0 dev flannel.1 onlink
+ *   neigh   PEER_SUBNET.0 lladdr PEER_VTEP_MAC (permanent)
+ *   fdb     PEER_VTEP_MAC dst PEER_UNDERLAY_IP (permanent)
+ * `sync` compares with what the kernel holds, so it is idempotent and a restarted agent changes
+ * nothing that is already right.
+ *
+ *   pod ── cni0 ── flannel.1 ─[VXLAN/UDP 8472]─ eth0 ══ switch ══ eth0 ─ flannel.1 ── cni0 ── pod
+ */
+import { ip, ipBatch, ipJson, runIn } from '../../lib/netns';
+import { formatIPv4, parseCidr } from '../../lib/cidr';
+import type { Backend } from '../backend';
+import type { Lease } from '../../controller/lease-store';
+import { enableForwarding, syncRoutes } from './routes';
+
+export const VXLAN_DEV = 'flannel.1';
+export const VXLAN_VNI = 1;
+export const VXLAN_PORT = 8472;
+/** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14). */
+export const VXLAN_OVERHEAD = 50;
+
+const networkAddress = (subnet: string): string => formatIPv4(parseCidr(subnet).base);
+
+export const vxlanBackend: Backend = async (ctx) => {
+  enableForwarding();
+  const mtu = ctx.underlayMtu - VXLAN_OVERHEAD;
+  const existing = await ipJson<{ address: string }[]>(undefined, ['link', 'show', 'dev', VXLAN_DEV]).catch(() => []);
+  if (existing.length === 0) {
+    await ip(undefined, ['link', 'add', VXLAN_DEV, 'type', 'vxlan', 'id', String(VXLAN_VNI), 'local', ctx.publicIp, 'dev', ctx.iface, 'dstport', String(VXLAN_PORT), 'nolearning']);
+  }
+  await ip(undefined, ['link', 'set', 'dev', VXLAN_DEV, 'mtu', String(mtu), 'up']);
+  const [link] = await ipJson<{ address: string }[]>(undefined, ['link', 'show', 'dev', VXLAN_DEV]);
+  return {
+    mtu,
+    backendData: { vtepMac: link!.address },
+    configure: async (own) => {
+      await ip(undefined, ['addr', 'replace', `${networkAddress(own.subnet)}/32`, 'dev', VXLAN_DEV]);
+    },
+    sync: async (peers) => {
+      const vteps = peers.filter((p): p is Lease & { backendData: { vtepMac: string } } => typeof p.backendData.vtepMac === 'string');
+      await syncNeighbours(new Map(vteps.map((p) => [networkAddress(p.subnet), p.backendData.vtepMac])));
+      await syncFdb(new Map(vteps.map((p) => [p.backendData.vtepMac, p.publicIp])));
+      await syncRoutes(VXLAN_DEV, new Map(vteps.map((p) => [p.subnet, ['via', networkAddress(p.subnet), 'onlink']])));
+    },
+  };
+};
+
+/** Permanent ARP entries on the device: exactly gateway → VTEP MAC. */
+async function syncNeighbours(wanted: ReadonlyMap<string, string>): Promise<void> {
+  const current = await ipJson<{ dst: string; lladdr?: string; state?: string[] }[]>(undefined, ['neigh', 'show', 'dev', VXLAN_DEV]);
+  const stale = current.filter((n) => wanted.get(n.dst) !== n.lladdr);
+  await ipBatch(undefined, stale.map((n) => ['neigh', 'del', n.dst, 'dev', VXLAN_DEV]), { force: true });
+  await ipBatch(undefined, [...wanted].map(([dst, mac]) => ['neigh', 'replace', dst, 'lladdr', mac, 'dev', VXLAN_DEV, 'nud', 'permanent']));
+}
+
+/** Forwarding entries: exactly VTEP MAC → peer underlay address. */
+async function syncFdb(wanted: ReadonlyMap<string, string>): Promise<void> {
+  const r = await runIn(undefined, 'bridge', ['-json', 'fdb', 'show', 'dev', VXLAN_DEV]);
+  const current = JSON.parse(r.stdout.trim() || '[]') as { mac: string; dst?: string }[];
+  const stale = current.filter((e) => e.dst !== undefined && wanted.get(e.mac) !== e.dst);
+  await ipBatch(undefined, stale.map((e) => ['fdb', 'del', e.mac, 'dev', VXLAN_DEV, 'dst', e.dst!]), { tool: 'bridge', force: true });
+  await ipBatch(undefined, [...wanted].map(([mac, dst]) => ['fdb', 'replace', mac, 'dev', VXLAN_DEV, 'dst', dst, 'self', 'permanent']), { tool: 'bridge' });
+}

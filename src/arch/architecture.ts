@@ -1,0 +1,38 @@
+/**
+ * A data-path architecture: which agents' backend it runs and which CNI configuration its pods
+ * are attached with. Everything else (nodes, switch, pods, control plane) the Lab does the same way
+ * for all of them.
+ */
+import type { Feature } from '../doctor/features';
+import type { SubnetEnv } from '../agent/subnet-env';
+import type { NetConfList } from '../cni/types';
+
+export const PATHS = ['intra-node', 'inter-node'] as const;
+export type PathName = (typeof PATHS)[number];
+
+export interface ConflistContext {
+  readonly subnetEnv: SubnetEnv;
+  /** host-local's data directory for this node. */
+  readonly ipamDir: string;
+  /** The node's underlay interface. */
+  readonly underlayIf: string;
+}
+
+export interface Architecture {
+  readonly name: string;
+  /** One line for `cnilab run --help` and the report. */
+  readonly summary: string;
+  /** Kernel features the data path needs; a missing one makes the architecture skip. */
+  readonly requires: readonly Feature[];
+  /** The node agents' backend; absent for an architecture without pods (`host`). */
+  readonly backend?: string;
+  /** The CNI configuration list for pods on one node. Absent: no pods. */
+  conflist?(ctx: ConflistContext): NetConfList;
+  /** Paths this architecture cannot carry, each with the reason. */
+  readonly unsupported?: Partial<Record<PathName, string>>;
+}
+
+/** The network name every architecture's configuration list uses. */
+export const NETWORK_NAME = 'cnilab';
+export const POD_IF = 'eth0';
+export const NODE_BRIDGE = 'cni0';

@@ -1,0 +1,35 @@
+import { addressAt, cidrSize, formatIPv4, parseCidr } from '../../lib/cidr';
+import { NETWORK_NAME, type Architecture } from '../architecture';
+
+/**
+ * Pods directly on the underlay segment: a macvlan (bridge mode) of the node's eth0 each. All pods
+ * share the pod network as one flat L2 subnet; each node hands out addresses from its own leased
+ * part of it, so no two nodes collide.
+ */
+export const macvlanArch: Architecture = {
+  name: 'macvlan',
+  summary: 'pods on the underlay segment as macvlan (bridge mode) of the node\'s eth0; no bridge, no routing hop',
+  requires: ['macvlan'],
+  backend: 'none',
+  conflist: (ctx) => {
+    const node = parseCidr(ctx.subnetEnv.subnet);
+    const network = ctx.subnetEnv.network;
+    return {
+      cniVersion: '1.0.0',
+      name: NETWORK_NAME,
+      plugins: [
+        {
+          type: 'macvlan',
+          master: ctx.underlayIf,
+          mode: 'bridge',
+          mtu: ctx.subnetEnv.mtu,
+          ipam: {
+            type: 'host-local',
+            ranges: [[{ subnet: network, rangeStart: formatIPv4(addressAt(node, 2)), rangeEnd: formatIPv4(addressAt(node, cidrSize(node) - 2)), gateway: formatIPv4(addressAt(node, 1)) }]],
+            dataDir: ctx.ipamDir,
+          },
+        },
+      ],
+    };
+  },
+};

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/** The control-plane process of a lab: runs inside the control node's namespace. */
+import { parseArgs } from 'node:util';
+import { LeaseStore } from './lease-store';
+import { createLeaseServer } from './server';
+
+const { values } = parseArgs({
+  options: {
+    listen: { type: 'string' },
+    port: { type: 'string', default: '2379' },
+    data: { type: 'string' },
+    network: { type: 'string' },
+    'subnet-length': { type: 'string', default: '24' },
+    backend: { type: 'string' },
+  },
+});
+for (const k of ['listen', 'data', 'network', 'backend'] as const) {
+  if (!values[k]) {
+    console.error(`cnilab-controller: --${k} is required`);
+    process.exit(2);
+  }
+}
+const store = new LeaseStore(values.data!, { network: values.network!, subnetLength: Number(values['subnet-length']), backend: values.backend! });
+const server = createLeaseServer(store);
+server.listen(Number(values.port), values.listen, () => console.log(`cnilab-controller: leases for ${values.network} on ${values.listen}:${values.port}`));
+const stop = (): void => {
+  // Leases are already on disk (every change is written before it is acknowledged).
+  server.close();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,88 @@
+/**
+ * What this machine can do, probed for real: each kernel feature by creating the device in a
+ * throwaway namespace (never in the root namespace), each tool by running it.
+ */
+import { run } from '../lib/exec';
+import { addNetns, deleteNetns, ip } from '../lib/netns';
+import { messageOf } from '../lib/errors';
+import { PREFIX } from '../lab/names';
+
+export const FEATURES = ['root', 'iproute2', 'iperf3', 'bridge', 'veth', 'vxlan', 'macvlan', 'tun', 'vlan', 'ipvlan', 'openvswitch'] as const;
+export type Feature = (typeof FEATURES)[number];
+
+export interface FeatureCheck {
+  readonly feature: Feature;
+  readonly ok: boolean;
+  /** A version for tools; why it is missing otherwise. */
+  readonly detail: string;
+}
+
+export type FeatureReport = Readonly<Record<Feature, FeatureCheck>>;
+
+const LINKS: Partial<Record<Feature, string[]>> = {
+  bridge: ['link', 'add', 'name', 'pbr', 'type', 'bridge'],
+  veth: ['link', 'add', 'name', 'pv0', 'type', 'veth', 'peer', 'name', 'pv1'],
+  vxlan: ['link', 'add', 'name', 'pvx', 'type', 'vxlan', 'id', '42', 'dstport', '4789', 'dev', 'pbase'],
+  macvlan: ['link', 'add', 'link', 'pbase', 'name', 'pmv', 'type', 'macvlan', 'mode', 'bridge'],
+  tun: ['tuntap', 'add', 'name', 'ptun', 'mode', 'tun'],
+  vlan: ['link', 'add', 'link', 'pbase', 'name', 'pvl', 'type', 'vlan', 'id', '42'],
+  ipvlan: ['link', 'add', 'link', 'pbase', 'name', 'pipv', 'type', 'ipvlan', 'mode', 'l2'],
+};
+
+const WHY: Partial<Record<Feature, string>> = {
+  vlan: 'the kernel cannot create 802.1Q VLAN devices (module 8021q)',
+  ipvlan: 'the kernel cannot create ipvlan devices',
+  vxlan: 'the kernel cannot create vxlan devices',
+  macvlan: 'the kernel cannot create macvlan devices',
+  tun: 'the kernel cannot create TUN devices (/dev/net/tun)',
+  bridge: 'the kernel cannot create bridges',
+  veth: 'the kernel cannot create veth pairs',
+};
+
+async function tool(feature: Feature, command: string, args: string[], parse: (out: string) => string): Promise<FeatureCheck> {
+  try {
+    const r = await run(command, args, { check: false, timeoutMs: 5000 });
+    return { feature, ok: true, detail: parse(r.stdout + r.stderr) };
+  } catch (e) {
+    return { feature, ok: false, detail: `${command} is not installed (run scripts/setup.sh): ${messageOf(e)}` };
+  }
+}
+
+async function openvswitch(): Promise<FeatureCheck> {
+  const r = await run('modprobe', ['-n', '-q', 'openvswitch'], { check: false }).catch(() => undefined);
+  const ok = r?.code === 0;
+  return { feature: 'openvswitch', ok, detail: ok ? 'kernel module available' : 'no openvswitch kernel module (OVS can still run with the userspace netdev datapath)' };
+}
+
+export async function probeFeatures(): Promise<FeatureReport> {
+  const isRoot = process.getuid?.() === 0;
+  const checks: FeatureCheck[] = [
+    { feature: 'root', ok: isRoot, detail: isRoot ? 'running as root' : 'cnilab needs root to create network namespaces; run it with sudo' },
+    await tool('iproute2', 'ip', ['-V'], (o) => /iproute2-([\w.]+)/.exec(o)?.[1] ?? o.trim()),
+    await tool('iperf3', 'iperf3', ['--version'], (o) => /iperf (\S+)/.exec(o)?.[1] ?? o.trim()),
+    await openvswitch(),
+  ];
+  const linkFeatures = Object.keys(LINKS) as Feature[];
+  if (!isRoot || !checks[1]!.ok) {
+    for (const f of linkFeatures) checks.push({ feature: f, ok: false, detail: 'not probed: needs root and iproute2' });
+  } else {
+    const ns = `${PREFIX}doctor-${process.pid}`;
+    try {
+      await addNetns(ns);
+      await ip({ name: ns }, ['link', 'add', 'name', 'pbase', 'type', 'dummy']).catch(() => ip({ name: ns }, LINKS.veth!.map((a) => (a === 'pv0' ? 'pbase' : a === 'pv1' ? 'pbase1' : a))));
+      for (const f of linkFeatures) {
+        const r = await ip({ name: ns }, LINKS[f]!, { check: false });
+        checks.push({ feature: f, ok: r.code === 0, detail: r.code === 0 ? 'supported' : `${WHY[f]}: ${r.stderr.trim()}` });
+      }
+    } finally {
+      await deleteNetns(ns);
+    }
+  }
+  return Object.fromEntries(FEATURES.map((f) => [f, checks.find((c) => c.feature === f)!])) as FeatureReport;
+}
+
+/** The first missing feature among `needs`, as a one-line reason, or undefined when all are there. */
+export function missingReason(report: FeatureReport, needs: readonly Feature[]): string | undefined {
+  const miss = needs.map((f) => report[f]).find((c) => !c.ok);
+  return miss ? `needs ${miss.feature}: ${miss.detail}` : undefined;
+}

@@ -1,0 +1,58 @@
+/** Pods: a namespace each, attached through the CNI runtime running "on" their node. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../lib/exec';
+import { CNI_BIN_DIR } from '../lib/paths';
+import { netnsPath } from '../lib/netns';
+import { CniRuntime } from '../cni/runtime';
+import type { NetConfList, Result } from '../cni/types';
+import { CnilabError } from '../lib/errors';
+import { POD_IF } from '../arch/architecture';
+import type { PodSpec } from '../topology/schema';
+import { nodeNetns, podNetns, runDir } from './names';
+import type { PodState } from './state';
+
+export function runtimeFor(lab: string, node: string): CniRuntime {
+  return new CniRuntime({ cniPath: [CNI_BIN_DIR], cacheDir: join(runDir(lab), 'cni-cache', node), hostNetns: { name: nodeNetns(lab, node) } });
+}
+
+export function conflistFile(lab: string, node: string): string {
+  return join(runDir(lab), 'nodes', node, 'cnilab.conflist');
+}
+
+export function writeConflist(lab: string, node: string, list: NetConfList): void {
+  mkdirSync(join(runDir(lab), 'nodes', node), { recursive: true });
+  writeFileSync(conflistFile(lab, node), JSON.stringify(list, null, 2) + '\n');
+}
+
+/** Creates the pods' namespaces, then runs CNI ADD for each, a few at a time. */
+export async function attachPods(lab: string, pods: readonly PodSpec[], lists: ReadonlyMap<string, NetConfList>, signal?: AbortSignal): Promise<PodState[]> {
+  if (pods.length === 0) return [];
+  await run('ip', ['-batch', '-'], { input: pods.map((p) => `netns add ${podNetns(lab, p.name)}`).join('\n') + '\n', signal });
+  const out: PodState[] = [];
+  const queue = [...pods];
+  const worker = async (): Promise<void> => {
+    for (let pod = queue.shift(); pod; pod = queue.shift()) {
+      const ns = podNetns(lab, pod.name);
+      await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up'], { signal });
+      const list = lists.get(pod.node);
+      if (!list) throw new CnilabError('INVALID_INPUT', `no CNI configuration for node ${pod.node}`);
+      const containerId = `${lab}-${pod.name}`;
+      const result = await runtimeFor(lab, pod.node).addNetworkList(list, { containerId, netns: netnsPath({ name: ns }), ifName: POD_IF }, signal);
+      out.push({ name: pod.name, node: pod.node, netns: ns, containerId, ip: podAddress(result, pod.name), mtu: podMtu(list) });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(4, pods.length) }, worker));
+  return pods.map((p) => out.find((o) => o.name === p.name)!);
+}
+
+function podAddress(result: Result, pod: string): string {
+  const a = result.ips?.[0]?.address;
+  if (!a) throw new CnilabError('CNI_ERROR', `CNI ADD for pod ${pod} returned no IP address`);
+  return a.split('/')[0]!;
+}
+
+function podMtu(list: NetConfList): number {
+  const mtu = list.plugins.map((p) => p.mtu).find((m) => typeof m === 'number');
+  return typeof mtu === 'number' ? mtu : 1500;
+}

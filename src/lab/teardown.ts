@@ -1,0 +1,71 @@
+/**
+ * Removing a lab without trusting its state file: every process whose network namespace carries
+ * the lab's prefix is stopped by PID, the namespaces are deleted (taking every link with them),
+ * and the run folder is removed. Idempotent; safe after a crash.
+ */
+import { readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { run, stopPid } from '../lib/exec';
+import { listNamedNetns } from '../lib/netns';
+import { labOfNetns, runDir, RUN_ROOT, PREFIX } from './names';
+
+/** PIDs of processes living in any of these named namespaces (found through /proc, one pass). */
+export function pidsInNetns(names: readonly string[]): number[] {
+  const inodes = new Set<number>();
+  for (const n of names) {
+    try {
+      inodes.add(statSync(`/run/netns/${n}`).ino);
+    } catch {
+      /* gone */
+    }
+  }
+  if (inodes.size === 0) return [];
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const m = /^net:\[(\d+)\]$/.exec(readlinkSync(`/proc/${entry}/ns/net`));
+      if (m && inodes.has(Number(m[1]))) pids.push(Number(entry));
+    } catch {
+      /* exited, or a kernel thread */
+    }
+  }
+  return pids;
+}
+
+export interface TeardownReport {
+  readonly lab: string;
+  readonly namespaces: number;
+  readonly processes: number;
+}
+
+export function labNamespaces(lab: string): string[] {
+  return listNamedNetns().filter((ns) => labOfNetns(ns) === lab);
+}
+
+export async function teardownLab(lab: string): Promise<TeardownReport> {
+  const namespaces = labNamespaces(lab);
+  const pids = pidsInNetns(namespaces).filter((p) => p !== process.pid);
+  await Promise.all(pids.map((p) => stopPid(p, 1000)));
+  if (namespaces.length > 0) {
+    await run('ip', ['-force', '-batch', '-'], { input: namespaces.map((n) => `netns delete ${n}`).join('\n') + '\n', check: false });
+  }
+  rmSync(runDir(lab), { recursive: true, force: true });
+  return { lab, namespaces: namespaces.length, processes: pids.length };
+}
+
+/** Every lab with a namespace or a run folder left on this machine. */
+export function allLabs(): string[] {
+  const labs = new Set<string>();
+  for (const ns of listNamedNetns()) {
+    const lab = labOfNetns(ns);
+    if (lab !== undefined) labs.add(lab);
+  }
+  try {
+    for (const d of readdirSync(RUN_ROOT)) labs.add(d);
+  } catch {
+    /* none */
+  }
+  return [...labs].sort();
+}
+
+export { PREFIX };

@@ -1,0 +1,10 @@
+/** Where cnilab's own executables are, relative to the compiled code (dist/src/lib). */
+import { resolve } from 'node:path';
+
+const DIST = resolve(__dirname, '..', '..');
+
+/** The directory of cnilab's CNI plugin executables (for CNI_PATH). */
+export const CNI_BIN_DIR = resolve(DIST, 'cni-bin');
+export const AGENT_MAIN = resolve(DIST, 'src/agent/main.js');
+export const CONTROLLER_MAIN = resolve(DIST, 'src/controller/main.js');
+export const REPO_ROOT = resolve(DIST, '..');

@@ -1,0 +1,120 @@
+/**
+ * The topology file: containerlab-style `name` + `topology`, validated here and resolved into a
+ * pure `Topology` (no I/O). Building it is the Lab's job.
+ */
+import { z } from 'zod';
+import { contains, formatCidr, formatIPv4, overlaps, parseCidr, subnetAt, addressAt, cidrSize } from '../lib/cidr';
+
+export const MAX_COMPUTE_NODES = 64;
+/** Where underlay addresses must come from: RFC 2544's benchmarking range. */
+export const BENCHMARK_RANGE = '198.18.0.0/15';
+
+const NAME = /^[a-z][a-z0-9-]{0,14}$/;
+const RESERVED = ['switch', 'pod'];
+const nodeName = z
+  .string()
+  .regex(NAME, 'must be 1–15 characters: a lowercase letter, then lowercase letters, digits or -')
+  .refine((s) => !RESERVED.includes(s), `"switch" and "pod" are reserved`);
+
+const cidrString = z.string().refine((s) => {
+  try {
+    parseCidr(s, true);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IPv4 CIDR with no host bits set, like 10.244.0.0/16');
+
+const nodeSchema = z.strictObject({
+  role: z.enum(['control', 'compute']),
+  /** Pods on this compute node. Default: topology.defaults.pods. */
+  pods: z.number().int().min(0).max(16).optional(),
+});
+
+export const labNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,19}$/, 'must be 1–20 characters of lowercase letters, digits and -, starting with a letter or digit');
+
+export const topologyFileSchema = z
+  .strictObject({
+    name: labNameSchema.default('cnilab'),
+    topology: z
+      .strictObject({
+        defaults: z.strictObject({ pods: z.number().int().min(0).max(16).default(2) }).prefault({}),
+        underlay: z
+          .strictObject({
+            cidr: cidrString.default('198.18.0.0/24'),
+            mtu: z.number().int().min(1280).max(9000).default(1500),
+          })
+          .prefault({}),
+        podCidr: cidrString.default('10.244.0.0/16'),
+        subnetLength: z.number().int().min(16).max(28).default(24),
+        /** Shorthand: one node named "control" and compute nodes node1…nodeN. Ignored when `nodes` is given. */
+        computeNodes: z.number().int().default(3),
+        nodes: z.record(nodeName, nodeSchema).optional(),
+      })
+      .prefault({}),
+  })
+  .superRefine((f, ctx) => {
+    const t = f.topology;
+    const issue = (path: (string | number)[], message: string): void => ctx.addIssue({ code: 'custom', path: ['topology', ...path], message });
+    const underlay = parseCidr(t.underlay.cidr);
+    const pods = parseCidr(t.podCidr);
+    if (!contains(parseCidr(BENCHMARK_RANGE), underlay.base) || underlay.prefix < 15) issue(['underlay', 'cidr'], `${t.underlay.cidr} must lie inside ${BENCHMARK_RANGE} (RFC 2544, reserved for benchmarking)`);
+    if (overlaps(underlay, pods)) issue(['podCidr'], `${t.podCidr} overlaps the underlay ${t.underlay.cidr}; pick a range apart from it`);
+    if (t.subnetLength <= pods.prefix) issue(['subnetLength'], `/${t.subnetLength} must be longer than podCidr's /${pods.prefix}`);
+    const nodes = t.nodes === undefined ? undefined : Object.entries(t.nodes);
+    const compute = nodes ? nodes.filter(([, n]) => n.role === 'compute').length : t.computeNodes;
+    const field = nodes ? ['nodes'] : ['computeNodes'];
+    if (compute < 1 || compute > MAX_COMPUTE_NODES) issue(field, `${compute} compute nodes: must be from 1 to ${MAX_COMPUTE_NODES}`);
+    if (nodes && nodes.filter(([, n]) => n.role === 'control').length !== 1) issue(['nodes'], 'must have exactly one node with role: control');
+    const subnets = 2 ** Math.max(0, t.subnetLength - pods.prefix) - 1; // the first subnet is never leased
+    if (compute > subnets) issue(['podCidr'], `${t.podCidr} holds ${subnets} /${t.subnetLength} node subnets, fewer than ${compute} compute nodes`);
+    if ((nodes?.length ?? compute + 1) > cidrSize(underlay) - 2) issue(['underlay', 'cidr'], `${t.underlay.cidr} has too few addresses for ${nodes?.length ?? compute + 1} nodes`);
+  });
+
+export type TopologyFile = z.output<typeof topologyFileSchema>;
+
+export interface NodeSpec {
+  readonly name: string;
+  readonly role: 'control' | 'compute';
+  /** Underlay address with prefix, e.g. 198.18.0.2/24. */
+  readonly underlay: string;
+  readonly underlayIp: string;
+}
+
+export interface PodSpec {
+  readonly name: string;
+  readonly node: string;
+}
+
+/** A validated, resolved topology: everything the Lab needs, nothing it has to compute. */
+export interface Topology {
+  readonly name: string;
+  readonly underlay: { readonly cidr: string; readonly mtu: number };
+  readonly podCidr: string;
+  readonly subnetLength: number;
+  readonly nodes: readonly NodeSpec[];
+  readonly pods: readonly PodSpec[];
+}
+
+export function resolveTopology(f: TopologyFile): Topology {
+  const t = f.topology;
+  const entries: [string, { role: 'control' | 'compute'; pods?: number | undefined }][] = t.nodes
+    ? Object.entries(t.nodes)
+    : [['control', { role: 'control' }], ...Array.from({ length: t.computeNodes }, (_, i) => [`node${i + 1}`, { role: 'compute' as const }] as [string, { role: 'compute' }])];
+  // Control node first, then compute nodes in file order; underlay addresses .1, .2, …
+  entries.sort(([, a], [, b]) => (a.role === b.role ? 0 : a.role === 'control' ? -1 : 1));
+  const underlay = parseCidr(t.underlay.cidr);
+  const nodes = entries.map(([name, n], i): NodeSpec => {
+    const ip = formatIPv4(addressAt(underlay, i + 1));
+    return { name, role: n.role, underlayIp: ip, underlay: `${ip}/${underlay.prefix}` };
+  });
+  const pods = entries.flatMap(([name, n]) =>
+    n.role === 'compute' ? Array.from({ length: n.pods ?? t.defaults.pods }, (_, i): PodSpec => ({ name: `${name}-p${i + 1}`, node: name })) : [],
+  );
+  return { name: f.name, underlay: { ...t.underlay }, podCidr: t.podCidr, subnetLength: t.subnetLength, nodes, pods };
+}
+
+/** The /subnetLength subnet a compute node gets when the leases are handed out in node order. */
+export function nthNodeSubnet(topology: Topology, index: number): string {
+  return formatCidr(subnetAt(parseCidr(topology.podCidr), topology.subnetLength, index + 1));
+}
