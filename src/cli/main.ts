@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { VERSION } from './context';
+import { registerDoctor } from './commands/doctor';
+import { registerDown } from './commands/down';
+import { registerExec } from './commands/exec';
+import { registerRun } from './commands/run';
+import { registerStatus } from './commands/status';
+import { registerUp } from './commands/up';
+
+const program = new Command('cnilab')
+  .description('A lab and benchmark for container networking: CNI architectures on network namespaces')
+  .version(VERSION)
+  .showHelpAfterError('(run cnilab help for usage)');
+for (const register of [registerRun, registerUp, registerStatus, registerExec, registerDown, registerDoctor]) register(program);
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`cnilab: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 2;
+});

@@ -1,0 +1,58 @@
+/** Which (architecture, path) cells a run measures, and which it skips with a reason (pure). */
+import type { Architecture, PathName } from '../arch/architecture';
+import { missingReason, type FeatureReport } from '../doctor/features';
+import type { Topology } from '../topology/schema';
+import type { Skipped } from './results-schema';
+
+export interface Endpoints {
+  /** Pod name, or node name for host. */
+  readonly client: string;
+  readonly server: string;
+}
+
+export interface Cell {
+  readonly arch: Architecture;
+  readonly path: PathName;
+  readonly endpoints: Endpoints;
+}
+
+/** Client and server of a path in this topology, or why it has none. */
+export function endpointsFor(topology: Topology, arch: Architecture, path: PathName): Endpoints | string {
+  const compute = topology.nodes.filter((n) => n.role === 'compute');
+  if (!arch.conflist) {
+    return compute.length < 2 ? 'needs two compute nodes' : { client: compute[0]!.name, server: compute[1]!.name };
+  }
+  const podsOn = (node: string): string[] => topology.pods.filter((p) => p.node === node).map((p) => p.name);
+  if (path === 'intra-node') {
+    const pods = podsOn(compute[0]!.name);
+    return pods.length < 2 ? `needs two pods on ${compute[0]!.name}` : { client: pods[0]!, server: pods[1]! };
+  }
+  if (compute.length < 2) return 'needs two compute nodes';
+  const a = podsOn(compute[0]!.name)[0];
+  const b = podsOn(compute[1]!.name)[0];
+  return a && b ? { client: a, server: b } : `needs a pod on ${compute[0]!.name} and on ${compute[1]!.name}`;
+}
+
+export function planCells(topology: Topology, archs: readonly Architecture[], paths: readonly PathName[], features: FeatureReport): { cells: Cell[]; skipped: Skipped[] } {
+  const cells: Cell[] = [];
+  const skipped: Skipped[] = [];
+  for (const arch of archs) {
+    const missing = missingReason(features, arch.requires);
+    if (missing) {
+      skipped.push({ arch: arch.name, reason: missing });
+      continue;
+    }
+    for (const path of paths) {
+      const why = arch.unsupported?.[path];
+      if (why) {
+        // The baseline is one row; asking for it on a path it does not have is no news.
+        if (arch.conflist) skipped.push({ arch: arch.name, path, reason: why });
+        continue;
+      }
+      const ep = endpointsFor(topology, arch, path);
+      if (typeof ep === 'string') skipped.push({ arch: arch.name, path, reason: ep });
+      else cells.push({ arch, path, endpoints: ep });
+    }
+  }
+  return { cells, skipped };
+}

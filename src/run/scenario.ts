@@ -1,0 +1,37 @@
+/** A scenario file: what `cnilab run SCENARIO.yaml` measures. Command-line flags override it. */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { CnilabError, messageOf } from '../lib/errors';
+import { PATHS } from '../arch/architecture';
+
+export const scenarioSchema = z.strictObject({
+  /** Topology file, relative to the scenario file. Default: the built-in default topology. */
+  topology: z.string().optional(),
+  archs: z.array(z.string()).min(1).optional(),
+  paths: z.array(z.enum(PATHS)).min(1).optional(),
+  /** Seconds per sample. */
+  duration: z.number().positive().max(3600).optional(),
+  /** Seconds of warm-up discarded at the start of each sample. */
+  warmup: z.number().int().min(0).max(60).optional(),
+  repeats: z.number().int().min(1).max(100).optional(),
+});
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+
+export function loadScenario(file: string): Scenario {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8')) ?? {};
+  } catch (e) {
+    throw new CnilabError('INVALID_INPUT', `${file}: ${messageOf(e).split('\n')[0]}`);
+  }
+  const r = scenarioSchema.safeParse(doc);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    const what = i.code === 'unrecognized_keys' ? `unknown field ${i.keys.join(', ')}` : i.message;
+    throw new CnilabError('INVALID_INPUT', `${file}: ${i.path.join('.') || '(top level)'}: ${what}`);
+  }
+  return r.data.topology ? { ...r.data, topology: resolve(dirname(file), r.data.topology) } : r.data;
+}
