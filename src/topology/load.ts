@@ -18,7 +18,12 @@ export function parseTopology(text: string, source: string, overrides: { name?: 
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.join('.') || '(top level)';
-    const message = issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}` : issue.message;
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`
+        : issue.code === 'invalid_key'
+          ? `node name ${issue.issues[0]?.message ?? 'is not valid'}` // the key's own problem, not zod's "Invalid key in record"
+          : issue.message;
     throw new CnilabError('INVALID_TOPOLOGY', `${source}: ${field}: ${message}`);
   }
   return resolveTopology(parsed.data);

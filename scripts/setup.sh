@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs whatever cnilab needs that is missing (Debian/Ubuntu, as root), then its npm
+# dependencies, then builds it. Safe to run again: it installs only what is missing.
+#   scripts/setup.sh           what `cnilab run` and the tests need
+#   scripts/setup.sh --bench   also what the benchmarks compare against (Mininet)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+die() { echo "setup: $*" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || die "run as root (cnilab creates network namespaces): sudo $0 $*"
+command -v node >/dev/null || die "Node.js 20 or newer is needed: install it first (https://nodejs.org or your distribution)"
+major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$major" -ge 20 ] || die "Node.js $(node -v) is too old: cnilab needs 20 or newer"
+
+# iproute2: ip/bridge; iperf3: throughput; procps: sysctl; util-linux: nsenter; kmod: modprobe -n
+pkgs=(iproute2 iperf3 iputils-ping procps util-linux kmod)
+for arg in "$@"; do
+  case "$arg" in
+    --bench) pkgs+=(mininet bridge-utils) ;;
+    *) die "unknown option $arg (known: --bench)" ;;
+  esac
+done
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+npm ci --no-audit --no-fund --loglevel=error
+npm run --silent build

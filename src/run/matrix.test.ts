@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { architectures } from '../arch';
+import type { FeatureReport } from '../doctor/features';
+import { parseTopology } from '../topology/load';
+import { planCells } from './matrix';
+
+const ALL_OK = new Proxy({}, { get: (_t, f) => ({ feature: f, ok: true, detail: 'ok' }) }) as FeatureReport;
+
+test('the default matrix: every architecture on both paths, host once, bridge not across nodes', () => {
+  const { cells, skipped } = planCells(parseTopology('', 'd'), architectures.names().map((n) => architectures.get(n)), ['intra-node', 'inter-node'], ALL_OK);
+  assert.deepEqual(
+    cells.map((c) => `${c.arch.name}/${c.path}: ${c.endpoints.client} -> ${c.endpoints.server}`),
+    [
+      'host/inter-node: node1 -> node2',
+      'bridge/intra-node: node1-p1 -> node1-p2',
+      'host-gw/intra-node: node1-p1 -> node1-p2',
+      'host-gw/inter-node: node1-p1 -> node2-p1',
+      'vxlan/intra-node: node1-p1 -> node1-p2',
+      'vxlan/inter-node: node1-p1 -> node2-p1',
+      'macvlan/intra-node: node1-p1 -> node1-p2',
+      'macvlan/inter-node: node1-p1 -> node2-p1',
+    ],
+  );
+  assert.deepEqual(skipped, [{ arch: 'bridge', path: 'inter-node', reason: architectures.get('bridge').unsupported!['inter-node'] }]);
+});
+
+test('a missing kernel feature skips its architectures with a one-line reason', () => {
+  const noVxlan = { ...Object.fromEntries(['root', 'iproute2', 'iperf3', 'bridge', 'veth', 'macvlan'].map((f) => [f, { feature: f, ok: true, detail: '' }])), vxlan: { feature: 'vxlan', ok: false, detail: 'the kernel cannot create vxlan devices' } } as unknown as FeatureReport;
+  const { skipped } = planCells(parseTopology('', 'd'), [architectures.get('vxlan')], ['inter-node'], noVxlan);
+  assert.deepEqual(skipped, [{ arch: 'vxlan', reason: 'needs vxlan: the kernel cannot create vxlan devices' }]);
+});
+
+test('a topology with one pod per node cannot measure intra-node, and says so', () => {
+  const t = parseTopology('topology: {defaults: {pods: 1}}', 'x');
+  const { skipped } = planCells(t, [architectures.get('vxlan')], ['intra-node'], ALL_OK);
+  assert.deepEqual(skipped, [{ arch: 'vxlan', path: 'intra-node', reason: 'needs two pods on node1' }]);
+});
