@@ -1,0 +1,159 @@
+/** The cnilab command as a user runs it: output, exit codes, one-line errors, Ctrl-C. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runDir } from '../../src/lab/names';
+import { teardownLab } from '../../src/lab/teardown';
+import { resultsSchema } from '../../src/run/results-schema';
+import { assertNothingLeft, cli, rootSnapshot, waitFor } from './helpers';
+
+function tmp(t: { after: (f: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cnilab-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('run: a short matrix writes results.json that validates, the conflists, and a table', async (t) => {
+  const lab = 't-cli-run';
+  const out = join(tmp(t), 'run');
+  const root = await rootSnapshot();
+  const r = await cli(['run', '--lab', lab, '--arch', 'host,bridge,vxlan', '--duration', '1', '--warmup', '0', '--repeats', '2', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const results = resultsSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
+  assert.deepEqual(results.rows.map((x) => `${x.arch}/${x.path}`), ['host/inter-node', 'bridge/intra-node', 'vxlan/intra-node', 'vxlan/inter-node']);
+  assert.deepEqual(results.skipped.map((s) => `${s.arch}/${s.path}`), ['bridge/inter-node']);
+  assert.equal(results.rows[0]!.baselinePct, 100);
+  for (const row of results.rows) {
+    assert.equal(row.gbps.samples.length, 2);
+    assert.ok(row.gbps.min <= row.gbps.median && row.gbps.median <= row.gbps.max);
+    assert.ok(row.gbps.median > 0.1, `${row.arch} ${row.path} carried traffic`);
+    assert.ok(row.cpu.busy > 0);
+  }
+  assert.equal(results.rows.find((x) => x.arch === 'vxlan')!.mtu, 1450);
+  assert.equal(JSON.parse(readFileSync(join(out, 'vxlan.conflist'), 'utf8')).plugins[0].mtu, 1450);
+  assert.match(r.stdout, /^ARCH\s+PATH\s+GBIT\/S/m);
+  assert.match(r.stdout, /^vxlan\s+inter-node\s+\d+\.\d\d/m);
+  assert.match(r.stdout, /skipped bridge inter-node: bridge alone does not route between nodes/);
+  assert.match(r.stderr, /\[\d+\/8\] vxlan inter-node: repeat 2\/2/, 'progress lines');
+  await assertNothingLeft(lab, root);
+});
+
+test('run --json prints the results document on stdout', async (t) => {
+  const lab = 't-cli-json';
+  const r = await cli(['run', '--lab', lab, '--arch', 'host', '--duration', '1', '--warmup', '0', '--repeats', '1', '--out', join(tmp(t), 'o'), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(resultsSchema.parse(JSON.parse(r.stdout)).rows.length, 1);
+});
+
+test('run with a scenario file; flags override it', async (t) => {
+  const dir = tmp(t);
+  writeFileSync(join(dir, 'topo.yaml'), 'name: t-cli-scn\ntopology: {computeNodes: 2, defaults: {pods: 1}}\n');
+  writeFileSync(join(dir, 'scn.yaml'), 'topology: topo.yaml\narchs: [host-gw]\npaths: [inter-node, intra-node]\nduration: 1\nwarmup: 0\nrepeats: 3\n');
+  const r = await cli(['run', join(dir, 'scn.yaml'), '--repeats', '1', '--out', join(dir, 'o'), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const res = resultsSchema.parse(JSON.parse(r.stdout));
+  assert.equal(res.lab.name, 't-cli-scn');
+  assert.deepEqual(res.rows.map((x) => [x.arch, x.path, x.gbps.samples.length]), [['host-gw', 'inter-node', 1]]);
+  assert.deepEqual(res.skipped, [{ arch: 'host-gw', path: 'intra-node', reason: 'needs two pods on node1' }]);
+});
+
+test('up, status, exec, down through the CLI', async () => {
+  const lab = 't-cli-up';
+  const root = await rootSnapshot();
+  await teardownLab(lab);
+  const u = await cli(['up', '--lab', lab, '--arch', 'host-gw', '--json']);
+  assert.equal(u.code, 0, u.stderr);
+  try {
+    const s = await cli(['status', '--lab', lab, '--json']);
+    const status = JSON.parse(s.stdout) as { arch: string; nodes: { name: string; role: string; underlay: string }[]; pods: { name: string; node: string; ip: string; netns: string }[] };
+    assert.equal(status.arch, 'host-gw');
+    assert.deepEqual(status.nodes.map((n) => [n.name, n.role, n.underlay]), [['control', 'control', '198.18.0.1/24'], ['node1', 'compute', '198.18.0.2/24'], ['node2', 'compute', '198.18.0.3/24'], ['node3', 'compute', '198.18.0.4/24']]);
+    assert.equal(status.pods.length, 6);
+    const text = await cli(['status', '--lab', lab]);
+    assert.match(text.stdout, /^node3-p2\s+node3\s+10\.244\.\d+\.\d+\s+1500\s+cnilab-t-cli-up\.pod\.node3-p2$/m);
+
+    const pod = status.pods[0]!;
+    const e = await cli(['exec', '--lab', lab, pod.name, '--', 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
+    assert.equal(e.code, 0, e.stderr);
+    assert.ok(e.stdout.includes(`inet ${pod.ip}/24`), e.stdout);
+    const failing = await cli(['exec', '--lab', lab, pod.name, '--', 'sh', '-c', 'exit 3']);
+    assert.equal(failing.code, 3, 'exit code passes through');
+    const missing = await cli(['exec', '--lab', lab, 'nopod', '--', 'true']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^cnilab: no pod or node "nopod" in lab t-cli-up; pods: node1-p1, /);
+
+    const again = await cli(['up', '--lab', lab]);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr.trim(), 'cnilab: lab "t-cli-up" is already up; remove it with: cnilab down --lab t-cli-up');
+  } finally {
+    const d = await cli(['down', '--lab', lab]);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stderr, /removed lab t-cli-up: 11 namespaces, 4 processes/);
+  }
+  await assertNothingLeft(lab, root);
+});
+
+test('bad input: one line naming the field, non-zero exit, nothing created', async (t) => {
+  const dir = tmp(t);
+  const root = await rootSnapshot();
+  const topo = (name: string, body: string): string => {
+    writeFileSync(join(dir, name), body);
+    return join(dir, name);
+  };
+  const cases: [string[], RegExp][] = [
+    [['up', '--lab', 't-cli-bad', '--arch', 'nope'], /^cnilab: unknown architecture "nope"; known: host, bridge, host-gw, vxlan, macvlan$/],
+    [['run', '--lab', 't-cli-bad', '--arch', 'vxlan,nope'], /^cnilab: unknown architecture "nope"; known: /],
+    [['run', '--lab', 't-cli-bad', '--path', 'sideways'], /^cnilab: --path: unknown path "sideways"; known: intra-node, inter-node$/],
+    [['run', '--lab', 't-cli-bad', '--repeats', '0'], /^cnilab: --repeats: "0" must be a positive integer$/],
+    [['up', '--topology', topo('zero.yaml', 'name: t-cli-bad\ntopology: {computeNodes: 0}\n')], /zero\.yaml: topology\.computeNodes: 0 compute nodes: must be from 1 to 64$/],
+    [['up', '--topology', topo('many.yaml', 'name: t-cli-bad\ntopology: {computeNodes: 500}\n')], /many\.yaml: topology\.computeNodes: 500 compute nodes: must be from 1 to 64$/],
+    [['up', '--topology', topo('overlap.yaml', 'name: t-cli-bad\ntopology: {podCidr: 198.18.0.0/16}\n')], /overlap\.yaml: topology\.podCidr: 198\.18\.0\.0\/16 overlaps the underlay 198\.18\.0\.0\/24/],
+    [['up', '--topology', topo('broken.yaml', 'name: t-cli-bad\ntopology: {nodes: [\n')], /broken\.yaml: line \d+ not valid YAML/],
+    [['up', '--topology', join(dir, 'absent.yaml')], /absent\.yaml: cannot read \(ENOENT\)$/],
+    [['run', topo('scn.yaml', 'repeats: lots\n')], /scn\.yaml: repeats: /],
+    [['status', '--lab', 't-cli-none'], /^cnilab: lab "t-cli-none" is not up/],
+  ];
+  for (const [args, want] of cases) {
+    const r = await cli(args);
+    assert.notEqual(r.code, 0, args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr.trim(), want);
+  }
+  const j = await cli(['up', '--lab', 't-cli-bad', '--arch', 'nope', '--json']);
+  assert.deepEqual(JSON.parse(j.stdout), { error: { code: 'UNKNOWN_ARCH', message: 'unknown architecture "nope"; known: host, bridge, host-gw, vxlan, macvlan' } });
+  await assertNothingLeft('t-cli-bad', root);
+});
+
+test('Ctrl-C during up and during run: exit 130, everything removed', async () => {
+  const root = await rootSnapshot();
+  for (const [lab, args, when] of [
+    ['t-cli-int-up', ['up', '--arch', 'vxlan'], 'agents'],
+    ['t-cli-int-run', ['run', '--arch', 'vxlan', '--path', 'inter-node', '--duration', '10', '--warmup', '0', '--repeats', '1', '--out', join(tmpdir(), 'cnilab-int-run')], 'traffic'],
+  ] as const) {
+    await teardownLab(lab);
+    const r = await cli([...args, '--lab', lab], (pid) => {
+      const ready = when === 'agents' ? () => existsSync(join(runDir(lab), 'logs')) : () => existsSync(join(runDir(lab), 'state.json')) && readFileSync(join(runDir(lab), 'state.json'), 'utf8').includes('"status": "up"');
+      void waitFor(`${lab} to reach ${when}`, ready).then(() => setTimeout(() => process.kill(pid, 'SIGINT'), when === 'traffic' ? 1500 : 0));
+    });
+    assert.equal(r.code, 130, `${lab}: ${r.stderr}`);
+    assert.match(r.stderr, /SIGINT: stopping and cleaning up/);
+    assert.match(r.stderr, /cnilab: interrupted; everything the command created was removed/);
+    await assertNothingLeft(lab, root);
+  }
+  rmSync(join(tmpdir(), 'cnilab-int-run'), { recursive: true, force: true });
+});
+
+test('down --all removes leftovers of any lab found by prefix, e.g. after a crash', async () => {
+  const lab = 't-cli-crash';
+  const root = await rootSnapshot();
+  await teardownLab(lab);
+  // A crash: the lab's processes and namespaces exist, the CLI that made them is gone.
+  const u = await cli(['up', '--lab', lab, '--arch', 'vxlan']);
+  assert.equal(u.code, 0, u.stderr);
+  const d = await cli(['down', '--all', '--json']);
+  assert.equal(d.code, 0, d.stderr);
+  assert.ok((JSON.parse(d.stdout) as { lab: string }[]).some((x) => x.lab === lab));
+  await assertNothingLeft(lab, root);
+});

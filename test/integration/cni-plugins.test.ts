@@ -1,0 +1,153 @@
+/**
+ * cnilab's CNI plugins driven by cnilab's CNI runtime in real namespaces: results, the kernel state
+ * they leave, DEL, rollback of failed ADDs, and concurrent ADDs.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CniRuntime } from '../../src/cni/runtime';
+import { CniError, type NetConfList } from '../../src/cni/types';
+import { addNetns, deleteNetns, ip, ipJson, runIn } from '../../src/lib/netns';
+import { CNI_BIN_DIR } from '../../src/lib/paths';
+import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
+import { teardownLab } from '../../src/lab/teardown';
+import { assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
+
+const LAB = 't-cni';
+const HOST = nodeNetns(LAB, 'host');
+const dataDir = join(runDir(LAB), 'ipam');
+const runtime = new CniRuntime({ cniPath: [CNI_BIN_DIR], cacheDir: join(runDir(LAB), 'cache'), hostNetns: { name: HOST } });
+let root: RootSnapshot;
+
+const bridgeList = (subnet: string, extra: Record<string, unknown> = {}): NetConfList => ({
+  cniVersion: '1.0.0',
+  name: 'br-net',
+  plugins: [{ type: 'bridge', bridge: 'cni0', isGateway: true, isDefaultGateway: true, mtu: 1400, ipam: { type: 'host-local', ranges: [[{ subnet, ...extra }]], dataDir } }],
+});
+
+async function pod(name: string): Promise<{ ns: string; rt: { containerId: string; netns: string; ifName: string } }> {
+  const ns = podNetns(LAB, name);
+  await addNetns(ns);
+  return { ns, rt: { containerId: `ctr-${name}`, netns: `/run/netns/${ns}`, ifName: 'eth0' } };
+}
+
+interface Link {
+  ifname: string;
+  mtu: number;
+  master?: string;
+  address: string;
+  linkinfo?: { info_kind?: string };
+}
+
+before(async () => {
+  root = await rootSnapshot();
+  await teardownLab(LAB);
+  await addNetns(HOST);
+  // A master for macvlan in the "host": a veth whose peer stays in the host as well.
+  await ip({ name: HOST }, ['link', 'add', 'up0', 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'up1']);
+  await ip({ name: HOST }, ['link', 'set', 'up0', 'up']);
+});
+
+after(async () => {
+  await teardownLab(LAB);
+  await assertNothingLeft(LAB, root);
+});
+
+test('bridge + host-local: result, kernel state on both sides, reachability, DEL twice', async () => {
+  const { ns, rt } = await pod('a');
+  const list = bridgeList('10.77.1.0/24');
+  const result = await runtime.addNetworkList(list, rt);
+  assert.equal(result.cniVersion, '1.0.0');
+  assert.deepEqual(result.interfaces?.map((i) => [i.name.replace(/^veth[0-9a-f]{8}$/, 'veth*'), i.sandbox ?? null]), [['cni0', null], ['veth*', null], ['eth0', rt.netns]]);
+  assert.deepEqual(result.ips, [{ address: '10.77.1.2/24', gateway: '10.77.1.1', interface: 2 }]);
+  assert.deepEqual(result.routes, [{ dst: '0.0.0.0/0', gw: '10.77.1.1' }]);
+
+  const [eth0] = await ipJson<Link[]>({ name: ns }, ['-d', 'link', 'show', 'eth0']);
+  assert.equal(eth0!.mtu, 1400);
+  assert.equal(eth0!.address, result.interfaces![2]!.mac);
+  assert.equal(eth0!.linkinfo?.info_kind, 'veth');
+  const routes = await ipJson<{ dst: string; gateway?: string }[]>({ name: ns }, ['route', 'show']);
+  assert.ok(routes.some((r) => r.dst === 'default' && r.gateway === '10.77.1.1'));
+  const hostVeth = result.interfaces![1]!.name;
+  const [hv] = await ipJson<Link[]>({ name: HOST }, ['link', 'show', hostVeth]);
+  assert.equal(hv!.master, 'cni0');
+  assert.equal(hv!.mtu, 1400);
+  const brAddrs = await ipJson<{ addr_info: { local: string; prefixlen: number }[] }[]>({ name: HOST }, ['addr', 'show', 'cni0']);
+  assert.deepEqual(brAddrs[0]!.addr_info.filter((a) => !a.local.includes(':')).map((a) => `${a.local}/${a.prefixlen}`), ['10.77.1.1/24']);
+  await runIn({ name: ns }, 'ping', ['-c', '1', '-W', '2', '10.77.1.1']);
+
+  await runtime.delNetworkList(list, rt);
+  await runtime.delNetworkList(list, rt); // a repeated DEL succeeds
+  assert.equal((await ipJson<Link[]>({ name: HOST }, ['link', 'show'])).some((l) => l.ifname === hostVeth), false, 'host veth removed');
+  assert.equal((await ipJson<Link[]>({ name: ns }, ['link', 'show'])).some((l) => l.ifname === 'eth0'), false);
+  assert.deepEqual(readdirSync(join(dataDir, 'br-net')).filter((f) => f.startsWith('10.')), []);
+  await deleteNetns(ns);
+});
+
+test('a failing ADD (IPAM exhausted) rolls back the veth it made', async () => {
+  const list = bridgeList('10.77.2.0/24', { rangeStart: '10.77.2.5', rangeEnd: '10.77.2.5' });
+  const first = await pod('b1');
+  await runtime.addNetworkList(list, first.rt);
+  const linksBefore = (await ipJson<Link[]>({ name: HOST }, ['link', 'show'])).map((l) => l.ifname).sort();
+  const second = await pod('b2');
+  await assert.rejects(runtime.addNetworkList(list, second.rt), (e: CniError) => e.code === 101 && /no IP addresses available/.test(e.message));
+  assert.deepEqual((await ipJson<Link[]>({ name: HOST }, ['link', 'show'])).map((l) => l.ifname).sort(), linksBefore, 'no host veth left');
+  assert.deepEqual((await ipJson<Link[]>({ name: second.ns }, ['link', 'show'])).map((l) => l.ifname), ['lo']);
+  await runtime.delNetworkList(list, first.rt);
+  await deleteNetns(first.ns);
+  await deleteNetns(second.ns);
+});
+
+test('DEL after the container namespace is gone releases the address', async () => {
+  const list = bridgeList('10.77.3.0/24');
+  const { ns, rt } = await pod('c');
+  await runtime.addNetworkList(list, rt);
+  await deleteNetns(ns);
+  await runtime.delNetworkList(list, rt);
+  assert.deepEqual(readdirSync(join(dataDir, 'br-net')).filter((f) => f.startsWith('10.77.3.')), []);
+});
+
+test('macvlan: on the master, MTU defaults to the master\'s, larger is refused with nothing created', async () => {
+  const list: NetConfList = {
+    cniVersion: '1.0.0',
+    name: 'mv-net',
+    plugins: [{ type: 'macvlan', master: 'up0', mode: 'bridge', ipam: { type: 'host-local', ranges: [[{ subnet: '10.78.0.0/16', rangeStart: '10.78.1.2', rangeEnd: '10.78.1.9' }]], dataDir } }],
+  };
+  const { ns, rt } = await pod('m');
+  const result = await runtime.addNetworkList(list, rt);
+  assert.deepEqual(result.ips, [{ address: '10.78.1.2/16', gateway: '10.78.0.1', interface: 0 }]);
+  const [eth0] = await ipJson<Link[]>({ name: ns }, ['-d', 'link', 'show', 'eth0']);
+  assert.equal(eth0!.linkinfo?.info_kind, 'macvlan');
+  assert.equal(eth0!.mtu, 1500);
+
+  const tooBig: NetConfList = { ...list, plugins: [{ ...list.plugins[0]!, mtu: 9000 }] };
+  const other = await pod('m2');
+  const hostLinks = (await ipJson<Link[]>({ name: HOST }, ['link', 'show'])).length;
+  await assert.rejects(runtime.addNetworkList(tooBig, other.rt), (e: CniError) => e.code === 7 && /mtu: 9000 is larger than master up0's MTU 1500/.test(e.message));
+  assert.equal((await ipJson<Link[]>({ name: HOST }, ['link', 'show'])).length, hostLinks);
+  assert.deepEqual(readdirSync(join(dataDir, 'mv-net')).filter((f) => f.startsWith('10.')), ['10.78.1.2'], 'no address taken by the refused ADD');
+
+  await runtime.delNetworkList(list, rt);
+  await runtime.delNetworkList(list, rt);
+  assert.deepEqual((await ipJson<Link[]>({ name: ns }, ['link', 'show'])).map((l) => l.ifname), ['lo']);
+  await deleteNetns(ns);
+  await deleteNetns(other.ns);
+});
+
+test('concurrent ADDs on one network get distinct addresses', async () => {
+  const list = bridgeList('10.77.4.0/24');
+  const pods = await Promise.all(Array.from({ length: 12 }, (_, i) => pod(`k${i}`)));
+  const results = await Promise.all(pods.map((p) => runtime.addNetworkList(list, p.rt)));
+  const addrs = results.map((r) => r.ips![0]!.address);
+  assert.equal(new Set(addrs).size, pods.length, `duplicates in ${addrs.join(' ')}`);
+  await Promise.all(pods.map((p) => runtime.delNetworkList(list, p.rt)));
+  await Promise.all(pods.map((p) => deleteNetns(p.ns)));
+});
+
+test('errors from the runtime: unknown plugin, plugin not executable on CNI_PATH', async () => {
+  const { ns, rt } = await pod('e');
+  await assert.rejects(runtime.addNetworkList({ cniVersion: '1.0.0', name: 'x', plugins: [{ type: 'nosuch' }] }, rt), (e: CniError) => e.code === 7 && /plugin "nosuch" not found in CNI_PATH/.test(e.message));
+  await assert.rejects(runtime.addNetworkList({ cniVersion: '1.0.0', name: 'x', plugins: [{ type: '../bridge' }] }, rt), /is not a plugin name/);
+  await deleteNetns(ns);
+});

@@ -1,0 +1,63 @@
+/** What every root/namespace test needs: the CLI, and proof that nothing was left behind. */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { run, isAlive } from '../../src/lib/exec';
+import { listNamedNetns } from '../../src/lib/netns';
+import { labOfNetns, runDir } from '../../src/lab/names';
+import { REPO_ROOT } from '../../src/lib/paths';
+
+export const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
+
+export interface RootSnapshot {
+  readonly links: string[];
+  readonly addrs: string[];
+  readonly routes: string[];
+}
+
+/** The root namespace's links, addresses and routes, reduced to what must never change. */
+export async function rootSnapshot(): Promise<RootSnapshot> {
+  const j = async <T>(args: string[]): Promise<T[]> => JSON.parse((await run('ip', ['-json', ...args])).stdout || '[]') as T[];
+  const links = (await j<{ ifname: string; link_type: string }>(['link', 'show'])).map((l) => `${l.ifname} ${l.link_type}`).sort();
+  const addrs = (await j<{ ifname: string; addr_info: { local: string; prefixlen: number }[] }>(['addr', 'show'])).flatMap((l) => l.addr_info.map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`)).sort();
+  const routes = (await j<{ dst: string; dev?: string; gateway?: string; table?: string }>(['route', 'show', 'table', 'all'])).map((r) => `${r.table ?? 'main'} ${r.dst} ${r.gateway ?? ''} ${r.dev ?? ''}`).sort();
+  return { links, addrs, routes };
+}
+
+/** Nothing of the lab is left: namespaces, run folder, the given processes; the root namespace is as it was. */
+export async function assertNothingLeft(lab: string, before: RootSnapshot, pids: readonly number[] = []): Promise<void> {
+  assert.deepEqual(listNamedNetns().filter((ns) => labOfNetns(ns) === lab), [], `namespaces of lab ${lab} left`);
+  assert.equal(existsSync(runDir(lab)), false, `run folder of lab ${lab} left`);
+  for (const pid of pids) assert.equal(isAlive(pid), false, `process ${pid} left running`);
+  assert.deepEqual(await rootSnapshot(), before, 'the root namespace changed');
+}
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the cnilab CLI; `onStart` may signal it while it runs. */
+export function cli(args: readonly string[], onStart?: (pid: number) => void): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    if (onStart && child.pid) onStart(child.pid);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Waits until `check` is true (polling), or fails after `ms`. */
+export async function waitFor(what: string, check: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
