@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { formatIPv4, parseCidr } from '../lib/cidr';
 import { CnilabError, messageOf } from '../lib/errors';
 import { sleep } from '../lib/exec';
+import { httpJson, type HttpJsonOptions } from '../lib/http-json';
 import { ipJson } from '../lib/netns';
 import type { Lease, NetworkConfig } from '../controller/lease-store';
 import { backends } from './backends';
@@ -33,11 +34,10 @@ export interface AgentStatus {
   readonly syncedAt: string;
 }
 
-async function call<T>(url: string, init: RequestInit = {}, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(url, { ...init, signal: signal ?? null, headers: { 'content-type': 'application/json' } });
-  const body = (await res.json()) as T & { error?: string };
-  if (!res.ok) throw new CnilabError('AGENT_FAILED', `${init.method ?? 'GET'} ${url}: ${res.status} ${body.error ?? ''}`);
-  return body;
+async function call<T>(url: string, options: HttpJsonOptions = {}): Promise<T> {
+  const res = await httpJson<T & { error?: string }>(url, options);
+  if (res.status >= 300) throw new CnilabError('AGENT_FAILED', `${options.method ?? 'GET'} ${url}: ${res.status} ${res.body.error ?? ''}`);
+  return res.body;
 }
 
 async function underlay(iface: string): Promise<{ ip: string; mtu: number }> {
@@ -55,15 +55,15 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   let config: NetworkConfig | undefined;
   for (let attempt = 0; !config; attempt++) {
     try {
-      config = await call<NetworkConfig>(`${opts.store}/v1/config`, {}, signal);
+      config = await call<NetworkConfig>(`${opts.store}/v1/config`, { signal });
     } catch (e) {
-      if (signal.aborted || attempt > 300) throw e;
-      await sleep(100, signal);
+      if (signal.aborted || attempt > 1500) throw e;
+      await sleep(20, signal); // the store is starting at the same moment
     }
   }
   const { ip, mtu } = await underlay(iface);
   const network = await backends.get(config.backend)({ iface, publicIp: ip, underlayMtu: mtu });
-  const lease = await call<Lease>(`${opts.store}/v1/leases/${opts.node}`, { method: 'PUT', body: JSON.stringify({ publicIp: ip, backendData: network.backendData }) }, signal);
+  const lease = await call<Lease>(`${opts.store}/v1/leases/${opts.node}`, { method: 'PUT', body: { publicIp: ip, backendData: network.backendData }, signal });
   await network.configure(lease);
   const subnet = parseCidr(lease.subnet);
   writeSubnetEnv(join(opts.runDir, 'subnet.env'), { network: config.network, subnet: `${formatIPv4(subnet.base + 1)}/${subnet.prefix}`, mtu: network.mtu, ipMasq: false });
@@ -72,7 +72,7 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   let index = -1;
   while (!signal.aborted) {
     try {
-      const snap = await call<{ index: number; leases: Lease[] }>(`${opts.store}/v1/leases?index=${Math.max(index, 0)}&wait=${index < 0 ? 0 : 30}`, {}, signal);
+      const snap = await call<{ index: number; leases: Lease[] }>(`${opts.store}/v1/leases?index=${Math.max(index, 0)}&wait=${index < 0 ? 0 : 30}`, { signal });
       if (snap.index === index) continue;
       const peers = snap.leases.filter((l) => l.node !== opts.node);
       await network.sync(peers);

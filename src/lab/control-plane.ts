@@ -1,7 +1,8 @@
 /**
- * Starting the lab's processes: the lease store on the control node and one agent per compute
- * node, each inside its node's namespace, each logging to RUN_DIR/logs/. Waits until every agent
- * has its lease and knows every peer.
+ * The lab's processes: the lease store on the control node and one agent per compute node, each
+ * inside its node's namespace, each logging to RUN_DIR/logs/. They get a minimal environment
+ * (PATH only): nothing of the user's shell (NODE_OPTIONS, NODE_EXTRA_CA_CERTS, …) changes how they
+ * run or how long they take to start.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,11 +10,18 @@ import { CnilabError } from '../lib/errors';
 import { isAlive, sleep, startDaemon } from '../lib/exec';
 import { AGENT_MAIN, CONTROLLER_MAIN } from '../lib/paths';
 import type { AgentStatus } from '../agent/agent';
+import { readSubnetEnv, type SubnetEnv } from '../agent/subnet-env';
 import type { Topology } from '../topology/schema';
 import { nodeNetns, runDir, UNDERLAY_IF } from './names';
 import type { ProcessState } from './state';
 
 export const STORE_PORT = 2379;
+const START_TIMEOUT_MS = 30_000;
+
+/** The environment of every process and plugin the lab starts. */
+export function labEnv(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
+}
 
 export function nodeDir(lab: string, node: string): string {
   return join(runDir(lab), 'nodes', node);
@@ -22,14 +30,14 @@ export function nodeDir(lab: string, node: string): string {
 function startInNode(lab: string, node: string, role: string, args: string[]): ProcessState {
   const log = join(runDir(lab), 'logs', `${role}-${node}.log`);
   mkdirSync(join(runDir(lab), 'logs'), { recursive: true });
-  const d = startDaemon('ip', ['netns', 'exec', nodeNetns(lab, node), process.execPath, ...args], log);
+  const d = startDaemon('ip', ['netns', 'exec', nodeNetns(lab, node), process.execPath, ...args], log, labEnv());
   return { pid: d.pid, role, node, log };
 }
 
-export async function startControlPlane(topology: Topology, backend: string, signal?: AbortSignal): Promise<ProcessState[]> {
+/** Starts the store and the agents; returns at once (see waitForSubnet, waitForPeers). */
+export function startControlPlane(topology: Topology, backend: string): ProcessState[] {
   const lab = topology.name;
   const control = topology.nodes.find((n) => n.role === 'control')!;
-  const compute = topology.nodes.filter((n) => n.role === 'compute');
   const procs: ProcessState[] = [
     startInNode(lab, control.name, 'controller', [
       CONTROLLER_MAIN,
@@ -42,29 +50,39 @@ export async function startControlPlane(topology: Topology, backend: string, sig
     ]),
   ];
   const store = `http://${control.underlayIp}:${STORE_PORT}`;
-  for (const n of compute) {
+  for (const n of topology.nodes.filter((x) => x.role === 'compute')) {
     mkdirSync(nodeDir(lab, n.name), { recursive: true });
     procs.push(startInNode(lab, n.name, 'agent', [AGENT_MAIN, '--store', store, '--node', n.name, '--iface', UNDERLAY_IF, '--run-dir', nodeDir(lab, n.name)]));
   }
-  await waitForAgents(lab, compute.map((n) => n.name), procs, signal);
   return procs;
 }
 
-async function waitForAgents(lab: string, nodes: readonly string[], procs: readonly ProcessState[], signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + 30_000;
+/** Polls until `ready` returns a value; fails early, naming the log, when a lab process died. */
+async function poll<T>(what: string, ready: () => T | undefined, procs: readonly ProcessState[], signal?: AbortSignal): Promise<T> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
-    const pending = nodes.filter((n) => {
-      const file = join(nodeDir(lab, n), 'agent.json');
-      if (!existsSync(file)) return true;
-      const s = JSON.parse(readFileSync(file, 'utf8')) as AgentStatus;
-      return s.peers.length < nodes.length - 1;
-    });
-    if (pending.length === 0) return;
+    const value = ready();
+    if (value !== undefined) return value;
     const dead = procs.find((p) => !isAlive(p.pid));
     if (dead) throw new CnilabError('AGENT_FAILED', `${dead.role} on ${dead.node} exited during start-up: ${lastLine(dead.log)} (log: ${dead.log})`);
-    if (Date.now() > deadline) throw new CnilabError('AGENT_FAILED', `agents on ${pending.join(', ')} did not sync their peers within 30 s (logs: ${join(runDir(lab), 'logs')})`);
-    await sleep(20, signal);
+    if (Date.now() > deadline) throw new CnilabError('AGENT_FAILED', `${what} did not happen within ${START_TIMEOUT_MS / 1000} s (logs: ${procs[0] ? join(procs[0].log, '..') : ''})`);
+    await sleep(10, signal);
   }
+}
+
+/** The node's subnet.env, once its agent holds a lease. */
+export function waitForSubnet(lab: string, node: string, procs: readonly ProcessState[], signal?: AbortSignal): Promise<SubnetEnv> {
+  const file = join(nodeDir(lab, node), 'subnet.env');
+  return poll(`a lease for ${node}`, () => (existsSync(file) ? readSubnetEnv(file) : undefined), procs, signal);
+}
+
+/** Resolves once every agent has programmed every other compute node as a peer. */
+export async function waitForPeers(lab: string, nodes: readonly string[], procs: readonly ProcessState[], signal?: AbortSignal): Promise<void> {
+  const synced = (n: string): boolean => {
+    const file = join(nodeDir(lab, n), 'agent.json');
+    return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as AgentStatus).peers.length >= nodes.length - 1;
+  };
+  await poll(`peer sync on ${nodes.join(', ')}`, () => (nodes.every(synced) ? true : undefined), procs, signal);
 }
 
 function lastLine(file: string): string {

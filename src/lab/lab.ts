@@ -6,13 +6,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { architectures } from '../arch';
 import type { Architecture } from '../arch/architecture';
-import { readSubnetEnv } from '../agent/subnet-env';
 import { probeFeatures, missingReason, type FeatureReport } from '../doctor/features';
 import { CnilabError } from '../lib/errors';
 import { listNamedNetns } from '../lib/netns';
-import type { NetConfList } from '../cni/types';
 import type { Topology } from '../topology/schema';
-import { startControlPlane, nodeDir } from './control-plane';
+import { nodeDir, startControlPlane, waitForPeers, waitForSubnet } from './control-plane';
 import { labOfNetns, runDir, UNDERLAY_IF } from './names';
 import { attachPods, writeConflist } from './pods';
 import { writeState, type LabState } from './state';
@@ -58,19 +56,24 @@ export async function up(opts: UpOptions): Promise<LabState> {
   try {
     step(`underlay: ${topology.nodes.length} nodes on one switch`);
     await buildUnderlay(topology, opts.signal);
-    if (arch.backend !== undefined && arch.conflist) {
-      step(`control plane: lease store and ${topology.nodes.length - 1} agents (backend ${arch.backend})`);
-      const processes = await startControlPlane(topology, arch.backend, opts.signal);
+    const conflist = arch.conflist;
+    if (arch.backend !== undefined && conflist) {
+      const compute = topology.nodes.filter((x) => x.role === 'compute').map((n) => n.name);
+      step(`control plane: lease store and ${compute.length} agents (backend ${arch.backend}); ${topology.pods.length} pods through CNI`);
+      const processes = startControlPlane(topology, arch.backend);
       state = { ...state, processes };
       writeState(state);
-      const lists = new Map<string, NetConfList>();
-      for (const n of topology.nodes.filter((x) => x.role === 'compute')) {
-        const list = arch.conflist({ subnetEnv: readSubnetEnv(join(nodeDir(lab, n.name), 'subnet.env')), ipamDir: join(nodeDir(lab, n.name), 'ipam'), underlayIf: UNDERLAY_IF });
-        writeConflist(lab, n.name, list);
-        lists.set(n.name, list);
-      }
-      step(`pods: ${topology.pods.length} attached through CNI`);
-      state = { ...state, pods: await attachPods(lab, topology.pods, lists, opts.signal) };
+      // Each node's pods are attached as soon as its agent has a lease, while the others still start.
+      const perNode = await Promise.all(
+        compute.map(async (node) => {
+          const subnetEnv = await waitForSubnet(lab, node, processes, opts.signal);
+          const list = conflist({ subnetEnv, ipamDir: join(nodeDir(lab, node), 'ipam'), underlayIf: UNDERLAY_IF });
+          writeConflist(lab, node, list);
+          return attachPods(lab, topology.pods.filter((p) => p.node === node), list, opts.signal);
+        }),
+      );
+      await waitForPeers(lab, compute, processes, opts.signal);
+      state = { ...state, pods: topology.pods.map((p) => perNode.flat().find((x) => x.name === p.name)!) };
     }
     state = { ...state, status: 'up' };
     writeState(state);

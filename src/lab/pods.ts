@@ -9,11 +9,13 @@ import type { NetConfList, Result } from '../cni/types';
 import { CnilabError } from '../lib/errors';
 import { POD_IF } from '../arch/architecture';
 import type { PodSpec } from '../topology/schema';
+import { labEnv } from './control-plane';
 import { nodeNetns, podNetns, runDir } from './names';
 import type { PodState } from './state';
 
+/** The CNI runtime of one node: plugins run in the node's namespace, with the lab's minimal environment. */
 export function runtimeFor(lab: string, node: string): CniRuntime {
-  return new CniRuntime({ cniPath: [CNI_BIN_DIR], cacheDir: join(runDir(lab), 'cni-cache', node), hostNetns: { name: nodeNetns(lab, node) } });
+  return new CniRuntime({ cniPath: [CNI_BIN_DIR], cacheDir: join(runDir(lab), 'cni-cache', node), hostNetns: { name: nodeNetns(lab, node) }, env: labEnv() });
 }
 
 export function conflistFile(lab: string, node: string): string {
@@ -25,8 +27,8 @@ export function writeConflist(lab: string, node: string, list: NetConfList): voi
   writeFileSync(conflistFile(lab, node), JSON.stringify(list, null, 2) + '\n');
 }
 
-/** Creates the pods' namespaces, then runs CNI ADD for each, a few at a time. */
-export async function attachPods(lab: string, pods: readonly PodSpec[], lists: ReadonlyMap<string, NetConfList>, signal?: AbortSignal): Promise<PodState[]> {
+/** Creates the pods' namespaces, then runs CNI ADD for each with `list`, a few at a time. */
+export async function attachPods(lab: string, pods: readonly PodSpec[], list: NetConfList, signal?: AbortSignal): Promise<PodState[]> {
   if (pods.length === 0) return [];
   await run('ip', ['-batch', '-'], { input: pods.map((p) => `netns add ${podNetns(lab, p.name)}`).join('\n') + '\n', signal });
   const out: PodState[] = [];
@@ -35,14 +37,12 @@ export async function attachPods(lab: string, pods: readonly PodSpec[], lists: R
     for (let pod = queue.shift(); pod; pod = queue.shift()) {
       const ns = podNetns(lab, pod.name);
       await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up'], { signal });
-      const list = lists.get(pod.node);
-      if (!list) throw new CnilabError('INVALID_INPUT', `no CNI configuration for node ${pod.node}`);
       const containerId = `${lab}-${pod.name}`;
       const result = await runtimeFor(lab, pod.node).addNetworkList(list, { containerId, netns: netnsPath({ name: ns }), ifName: POD_IF }, signal);
       out.push({ name: pod.name, node: pod.node, netns: ns, containerId, ip: podAddress(result, pod.name), mtu: podMtu(list) });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(4, pods.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(2, pods.length) }, worker));
   return pods.map((p) => out.find((o) => o.name === p.name)!);
 }
 

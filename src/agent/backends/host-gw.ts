@@ -4,8 +4,9 @@
  *
  *   pod ── cni0 ── node eth0 ══(route: peer subnet via peer underlay)══ switch ══ peer eth0 ── cni0 ── pod
  */
+import { ipBatch } from '../../lib/netns';
 import type { Backend } from '../backend';
-import { enableForwarding, syncRoutes } from './routes';
+import { enableForwarding, readRoutes, routeChanges } from './routes';
 
 export const hostGwBackend: Backend = async (ctx) => {
   enableForwarding();
@@ -13,6 +14,10 @@ export const hostGwBackend: Backend = async (ctx) => {
     mtu: ctx.underlayMtu,
     backendData: {},
     configure: async () => undefined,
-    sync: (peers) => syncRoutes(ctx.iface, new Map(peers.map((p) => [p.subnet, ['via', p.publicIp]]))),
+    sync: async (peers) => {
+      const changes = routeChanges(ctx.iface, await readRoutes(ctx.iface), peers.map((p) => ({ dst: p.subnet, via: p.publicIp })));
+      await ipBatch(undefined, changes.del, { force: true });
+      await ipBatch(undefined, changes.add);
+    },
   };
 };

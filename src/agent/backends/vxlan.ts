@@ -14,7 +14,7 @@ import { ip, ipBatch, ipJson, runIn } from '../../lib/netns';
 import { formatIPv4, parseCidr } from '../../lib/cidr';
 import type { Backend } from '../backend';
 import type { Lease } from '../../controller/lease-store';
-import { enableForwarding, syncRoutes } from './routes';
+import { enableForwarding, readRoutes, routeChanges, type Changes } from './routes';
 
 export const VXLAN_DEV = 'flannel.1';
 export const VXLAN_VNI = 1;
@@ -41,26 +41,37 @@ export const vxlanBackend: Backend = async (ctx) => {
     },
     sync: async (peers) => {
       const vteps = peers.filter((p): p is Lease & { backendData: { vtepMac: string } } => typeof p.backendData.vtepMac === 'string');
-      await syncNeighbours(new Map(vteps.map((p) => [networkAddress(p.subnet), p.backendData.vtepMac])));
-      await syncFdb(new Map(vteps.map((p) => [p.backendData.vtepMac, p.publicIp])));
-      await syncRoutes(VXLAN_DEV, new Map(vteps.map((p) => [p.subnet, ['via', networkAddress(p.subnet), 'onlink']])));
+      const [neigh, routes, fdb] = await Promise.all([
+        ipJson<{ dst: string; lladdr?: string }[]>(undefined, ['neigh', 'show', 'dev', VXLAN_DEV]),
+        readRoutes(VXLAN_DEV),
+        runIn(undefined, 'bridge', ['-json', 'fdb', 'show', 'dev', VXLAN_DEV]).then((r) => JSON.parse(r.stdout.trim() || '[]') as { mac: string; dst?: string }[]),
+      ]);
+      const n = neighbourChanges(neigh, new Map(vteps.map((p) => [networkAddress(p.subnet), p.backendData.vtepMac])));
+      const r = routeChanges(VXLAN_DEV, routes, vteps.map((p) => ({ dst: p.subnet, via: networkAddress(p.subnet), onlink: true })));
+      const f = fdbChanges(fdb, new Map(vteps.map((p) => [p.backendData.vtepMac, p.publicIp])));
+      await ipBatch(undefined, [...r.del, ...n.del], { force: true });
+      await ipBatch(undefined, f.del, { tool: 'bridge', force: true });
+      await ipBatch(undefined, f.add, { tool: 'bridge' });
+      await ipBatch(undefined, [...n.add, ...r.add]);
     },
   };
 };
 
 /** Permanent ARP entries on the device: exactly gateway → VTEP MAC. */
-async function syncNeighbours(wanted: ReadonlyMap<string, string>): Promise<void> {
-  const current = await ipJson<{ dst: string; lladdr?: string; state?: string[] }[]>(undefined, ['neigh', 'show', 'dev', VXLAN_DEV]);
-  const stale = current.filter((n) => wanted.get(n.dst) !== n.lladdr);
-  await ipBatch(undefined, stale.map((n) => ['neigh', 'del', n.dst, 'dev', VXLAN_DEV]), { force: true });
-  await ipBatch(undefined, [...wanted].map(([dst, mac]) => ['neigh', 'replace', dst, 'lladdr', mac, 'dev', VXLAN_DEV, 'nud', 'permanent']));
+function neighbourChanges(current: readonly { dst: string; lladdr?: string }[], wanted: ReadonlyMap<string, string>): Changes {
+  const have = new Map(current.map((c) => [c.dst, c.lladdr]));
+  return {
+    del: current.filter((c) => wanted.get(c.dst) !== c.lladdr).map((c) => ['neigh', 'del', c.dst, 'dev', VXLAN_DEV]),
+    add: [...wanted].filter(([dst, mac]) => have.get(dst) !== mac).map(([dst, mac]) => ['neigh', 'replace', dst, 'lladdr', mac, 'dev', VXLAN_DEV, 'nud', 'permanent']),
+  };
 }
 
 /** Forwarding entries: exactly VTEP MAC → peer underlay address. */
-async function syncFdb(wanted: ReadonlyMap<string, string>): Promise<void> {
-  const r = await runIn(undefined, 'bridge', ['-json', 'fdb', 'show', 'dev', VXLAN_DEV]);
-  const current = JSON.parse(r.stdout.trim() || '[]') as { mac: string; dst?: string }[];
-  const stale = current.filter((e) => e.dst !== undefined && wanted.get(e.mac) !== e.dst);
-  await ipBatch(undefined, stale.map((e) => ['fdb', 'del', e.mac, 'dev', VXLAN_DEV, 'dst', e.dst!]), { tool: 'bridge', force: true });
-  await ipBatch(undefined, [...wanted].map(([mac, dst]) => ['fdb', 'replace', mac, 'dev', VXLAN_DEV, 'dst', dst, 'self', 'permanent']), { tool: 'bridge' });
+function fdbChanges(current: readonly { mac: string; dst?: string }[], wanted: ReadonlyMap<string, string>): Changes {
+  const tunnelled = current.filter((e) => e.dst !== undefined);
+  const have = new Map(tunnelled.map((e) => [e.mac, e.dst]));
+  return {
+    del: tunnelled.filter((e) => wanted.get(e.mac) !== e.dst).map((e) => ['fdb', 'del', e.mac, 'dev', VXLAN_DEV, 'dst', e.dst!]),
+    add: [...wanted].filter(([mac, dst]) => have.get(mac) !== dst).map(([mac, dst]) => ['fdb', 'replace', mac, 'dev', VXLAN_DEV, 'dst', dst, 'self', 'permanent']),
+  };
 }

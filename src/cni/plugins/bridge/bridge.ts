@@ -4,7 +4,7 @@
  *
  *   container eth0 ──veth── vethXXXXXXXX ── bridge (gateway address) ── host routing
  */
-import { ip, ipBatch, netnsTarget } from '../../../lib/netns';
+import { ip, ipBatch, ipJson, netnsTarget } from '../../../lib/netns';
 import { writeFileSync } from 'node:fs';
 import { parseCidr } from '../../../lib/cidr';
 import type { CniPlugin, PluginEnv } from '../../skel';
@@ -18,19 +18,17 @@ import {
   ipsOn,
   kernelError,
   linkInfo,
+  type LinkInfo,
   netnsExists,
   randomIfName,
   rollback,
 } from '../common/iface';
 import { parseBridgeConfig, type BridgeConf } from './config';
 
+/** Creates the bridge on the first ADD of this host; "File exists" afterwards is fine. */
 async function ensureBridge(conf: BridgeConf): Promise<void> {
-  if (!(await linkInfo(undefined, conf.bridge))) {
-    // Another ADD may create it at the same moment: "exists" is fine, checked again below.
-    await ip(undefined, ['link', 'add', 'name', conf.bridge, 'mtu', String(conf.mtu), 'type', 'bridge'], { check: false });
-  }
-  if (!(await linkInfo(undefined, conf.bridge))) throw new Error(`could not create bridge ${conf.bridge}`);
-  await ip(undefined, ['link', 'set', 'dev', conf.bridge, 'up']);
+  const r = await ip(undefined, ['link', 'add', 'name', conf.bridge, 'mtu', String(conf.mtu), 'type', 'bridge'], { check: false });
+  if (r.code !== 0 && !/File exists/.test(r.stderr)) throw new Error(`could not create bridge ${conf.bridge}: ${r.stderr.trim()}`);
 }
 
 async function add(conf: BridgeConf, env: PluginEnv): Promise<Result> {
@@ -43,6 +41,7 @@ async function add(conf: BridgeConf, env: PluginEnv): Promise<Result> {
     await ip(ns, ['link', 'add', 'name', env.ifName, 'mtu', String(conf.mtu), 'type', 'veth', 'peer', 'name', hostVeth, 'mtu', String(conf.mtu), 'netns', netnsTarget({ pid: process.pid })]);
     undo.push(() => deleteLink(ns, env.ifName));
     await ipBatch(undefined, [
+      ['link', 'set', 'dev', conf.bridge, 'up'],
       ['link', 'set', 'dev', hostVeth, 'master', conf.bridge],
       ['link', 'set', 'dev', hostVeth, 'up'],
     ]);
@@ -60,12 +59,13 @@ async function add(conf: BridgeConf, env: PluginEnv): Promise<Result> {
       writeFileSync('/proc/sys/net/ipv4/ip_forward', '1'); // of the host namespace this plugin runs in
     }
 
-    const [br, host, cont] = await Promise.all([linkInfo(undefined, conf.bridge), linkInfo(undefined, hostVeth), linkInfo(ns, env.ifName)]);
+    const [hostLinks, cont] = await Promise.all([ipJson<LinkInfo[]>(undefined, ['link', 'show']), linkInfo(ns, env.ifName)]);
+    const mac = (name: string): string => hostLinks.find((l) => l.ifname === name)?.address ?? '';
     return {
       cniVersion: conf.cniVersion,
       interfaces: [
-        { name: conf.bridge, mac: br?.address ?? '' },
-        { name: hostVeth, mac: host?.address ?? '' },
+        { name: conf.bridge, mac: mac(conf.bridge) },
+        { name: hostVeth, mac: mac(hostVeth) },
         { name: env.ifName, mac: cont?.address ?? '', sandbox: env.netns },
       ],
       ips: ipsOn(ipam, 2),

@@ -1,0 +1,28 @@
+/** Shared by the benchmarks: medians, namespaces of their own, and table printing. */
+import { addNetns, deleteNetns } from '../src/lib/netns';
+import { PREFIX } from '../src/lab/names';
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** A namespace for a benchmark's own use, named so `cnilab down --all` finds it after a crash. */
+export async function withBenchNetns<T>(name: string, fn: (ns: string) => Promise<T>): Promise<T> {
+  const ns = `${PREFIX}bench-${name}`;
+  await deleteNetns(ns);
+  await addNetns(ns);
+  try {
+    return await fn(ns);
+  } finally {
+    await deleteNetns(ns);
+  }
+}
+
+export function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+export const wantJson = process.argv.includes('--json');
