@@ -69,7 +69,8 @@ export async function probeFeatures(): Promise<FeatureReport> {
     const ns = `${PREFIX}doctor-${process.pid}`;
     try {
       await addNetns(ns);
-      await ip({ name: ns }, ['link', 'add', 'name', 'pbase', 'type', 'dummy']).catch(() => ip({ name: ns }, LINKS.veth!.map((a) => (a === 'pv0' ? 'pbase' : a === 'pv1' ? 'pbase1' : a))));
+      // The lower device vxlan, macvlan, vlan and ipvlan are created on.
+      await ip({ name: ns }, ['link', 'add', 'name', 'pbase', 'type', 'veth', 'peer', 'name', 'pbase1'], { check: false });
       for (const f of linkFeatures) {
         const r = await ip({ name: ns }, LINKS[f]!, { check: false });
         checks.push({ feature: f, ok: r.code === 0, detail: r.code === 0 ? 'supported' : `${WHY[f]}: ${r.stderr.trim()}` });

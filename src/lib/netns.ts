@@ -9,9 +9,6 @@ import { run, type ExecOptions, type ExecResult } from './exec';
 
 export type NetnsRef = { readonly name: string } | { readonly pid: number };
 
-/** The root namespace of the caller: commands run as they are. */
-export const CURRENT: NetnsRef | undefined = undefined;
-
 export function parseNetnsPath(path: string): NetnsRef {
   const named = /^\/(?:var\/)?run\/netns\/([^/\0]+)$/.exec(path);
   if (named && named[1] !== '.' && named[1] !== '..') return { name: named[1]! };
@@ -90,18 +87,4 @@ export async function addNetns(name: string): Promise<void> {
 export async function deleteNetns(name: string): Promise<void> {
   if (!listNamedNetns().includes(name)) return;
   await run('ip', ['netns', 'delete', name], { check: false });
-}
-
-/** PIDs of every process whose network namespace is `name`. */
-export async function netnsPids(name: string): Promise<number[]> {
-  const r = await run('ip', ['netns', 'pids', name], { check: false });
-  return r.stdout
-    .split('\n')
-    .map((s) => Number(s.trim()))
-    .filter((n) => Number.isInteger(n) && n > 0);
-}
-
-/** Sets a sysctl inside a namespace (never in the root namespace: `ns` is required). */
-export async function sysctlIn(ns: NetnsRef, key: string, value: string): Promise<void> {
-  await runIn(ns, 'sysctl', ['-q', '-w', `${key}=${value}`]);
 }

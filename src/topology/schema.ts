@@ -3,7 +3,7 @@
  * pure `Topology` (no I/O). Building it is the Lab's job.
  */
 import { z } from 'zod';
-import { contains, formatCidr, formatIPv4, overlaps, parseCidr, subnetAt, addressAt, cidrSize } from '../lib/cidr';
+import { contains, formatIPv4, overlaps, parseCidr, addressAt, cidrSize } from '../lib/cidr';
 
 export const MAX_COMPUTE_NODES = 64;
 /** Where underlay addresses must come from: RFC 2544's benchmarking range. */
@@ -112,9 +112,4 @@ export function resolveTopology(f: TopologyFile): Topology {
     n.role === 'compute' ? Array.from({ length: n.pods ?? t.defaults.pods }, (_, i): PodSpec => ({ name: `${name}-p${i + 1}`, node: name })) : [],
   );
   return { name: f.name, underlay: { ...t.underlay }, podCidr: t.podCidr, subnetLength: t.subnetLength, nodes, pods };
-}
-
-/** The /subnetLength subnet a compute node gets when the leases are handed out in node order. */
-export function nthNodeSubnet(topology: Topology, index: number): string {
-  return formatCidr(subnetAt(parseCidr(topology.podCidr), topology.subnetLength, index + 1));
 }

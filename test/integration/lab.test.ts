@@ -15,7 +15,8 @@ import type { LabState } from '../../src/lab/state';
 import { teardownLab } from '../../src/lab/teardown';
 import { parseTopology } from '../../src/topology/load';
 import { startIperf3Server, tcpSample } from '../../src/traffic/iperf3/run';
-import { assertNothingLeft, rootSnapshot } from './helpers';
+import { listNamedNetns } from '../../src/lib/netns';
+import { assertNothingLeft, rootSnapshot, waitFor } from './helpers';
 
 const topology = (name: string) => parseTopology('topology: {computeNodes: 2}', 'test', { name });
 
@@ -136,10 +137,9 @@ test('aborting up half-way (Ctrl-C) removes everything it had created', async ()
   const root = await rootSnapshot();
   await teardownLab(lab);
   const ac = new AbortController();
-  const steps: string[] = [];
-  const pending = up({ topology: topology(lab), arch: 'vxlan', signal: ac.signal, onStep: (s) => steps.push(s) });
+  const pending = up({ topology: topology(lab), arch: 'vxlan', signal: ac.signal });
   // Abort once pods are being attached: namespaces, links, agents and the store all exist by then.
-  while (!steps.some((s) => s.startsWith('pods'))) await new Promise((r) => setTimeout(r, 5));
+  await waitFor('a pod namespace', () => listNamedNetns().some((ns) => ns.startsWith(`cnilab-${lab}.pod.`)));
   ac.abort();
   await assert.rejects(pending, (e: CnilabError) => e.code === 'ABORTED');
   await assertNothingLeft(lab, root);
