@@ -30,7 +30,7 @@ async function cnilabRound(): Promise<CnilabRound> {
   const features = await probeFeatures();
   const marks: number[] = [];
   const t0 = performance.now();
-  await up({ topology, arch: 'vxlan', features, onStep: () => marks.push(performance.now()) });
+  await up({ topology, arch: 'flannel-vxlan', features, onStep: () => marks.push(performance.now()) });
   const t1 = performance.now();
   await down(LAB);
   const t2 = performance.now();

@@ -1,7 +1,8 @@
 /**
  * The node agent (flanneld's role), one per compute node, inside the node's namespace: takes a
- * subnet lease from the control node, sets up its backend, writes subnet.env, then follows the
- * leases and keeps the kernel's peer state equal to them.
+ * subnet lease from the control node, sets up its backend, writes subnet.env, renews the lease
+ * before it expires, and follows the other leases, keeping the kernel's peer state equal to them.
+ * A restarted agent renews the same lease and converges without disturbing what is already right.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { sleep } from '../lib/exec';
 import { httpJson, type HttpJsonOptions } from '../lib/http-json';
 import { ipJson } from '../lib/netns';
 import type { Lease, NetworkConfig } from '../controller/lease-store';
+import type { BackendNetwork } from './backend';
 import { backends } from './backends';
 import { writeSubnetEnv } from './subnet-env';
 
@@ -20,7 +22,7 @@ export interface AgentOptions {
   readonly node: string;
   /** Underlay interface. Default: eth0. */
   readonly iface?: string;
-  /** Where subnet.env and agent.json are written. */
+  /** Where subnet.env, agent.json and datapath.json are written. */
   readonly runDir: string;
   readonly log?: (line: string) => void;
 }
@@ -28,6 +30,7 @@ export interface AgentOptions {
 /** What the agent reports in RUN_DIR/agent.json after every sync. */
 export interface AgentStatus {
   readonly node: string;
+  readonly pid: number;
   readonly subnet: string;
   readonly index: number;
   readonly peers: readonly string[];
@@ -40,11 +43,16 @@ async function call<T>(url: string, options: HttpJsonOptions = {}): Promise<T> {
   return res.body;
 }
 
-async function underlay(iface: string): Promise<{ ip: string; mtu: number }> {
-  const [link] = await ipJson<{ mtu: number; addr_info: { family: string; local: string }[] }[]>(undefined, ['addr', 'show', 'dev', iface]);
-  const ip = link?.addr_info.find((a) => a.family === 'inet')?.local;
-  if (!link || !ip) throw new CnilabError('AGENT_FAILED', `underlay interface ${iface} has no IPv4 address`);
-  return { ip, mtu: link.mtu };
+async function underlay(iface: string): Promise<{ ip: string; cidr: string; mtu: number }> {
+  const [link] = await ipJson<{ mtu: number; addr_info: { family: string; local: string; prefixlen: number }[] }[]>(undefined, ['addr', 'show', 'dev', iface]);
+  const a = link?.addr_info.find((x) => x.family === 'inet');
+  if (!link || !a) throw new CnilabError('AGENT_FAILED', `underlay interface ${iface} has no IPv4 address`);
+  return { ip: a.local, cidr: `${a.local}/${a.prefixlen}`, mtu: link.mtu };
+}
+
+function writeJson(file: string, value: unknown): void {
+  writeFileSync(`${file}.tmp`, JSON.stringify(value));
+  renameSync(`${file}.tmp`, file);
 }
 
 export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise<void> {
@@ -58,17 +66,45 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
       config = await call<NetworkConfig>(`${opts.store}/v1/config`, { signal });
     } catch (e) {
       if (signal.aborted || attempt > 1500) throw e;
-      await sleep(20, signal); // the store is starting at the same moment
+      await sleep(20, signal); // the store may be starting at the same moment
     }
   }
-  const { ip, mtu } = await underlay(iface);
-  const network = await backends.get(config.backend)({ iface, publicIp: ip, underlayMtu: mtu });
-  const lease = await call<Lease>(`${opts.store}/v1/leases/${opts.node}`, { method: 'PUT', body: { publicIp: ip, backendData: network.backendData }, signal });
+  const u = await underlay(iface);
+  const network = await backends.get(config.backend.type)({ networkConfig: config, iface, publicIp: u.ip, underlayCidr: u.cidr, underlayMtu: u.mtu });
+  const acquire = (): Promise<Lease> =>
+    call<Lease>(`${opts.store}/v1/leases/${opts.node}`, { method: 'PUT', body: { publicIp: u.ip, backendType: config.backend.type, backendData: network.backendData }, signal });
+  const lease = await acquire();
   await network.configure(lease);
   const subnet = parseCidr(lease.subnet);
   writeSubnetEnv(join(opts.runDir, 'subnet.env'), { network: config.network, subnet: `${formatIPv4(subnet.base + 1)}/${subnet.prefix}`, mtu: network.mtu, ipMasq: false });
-  log(`lease ${lease.subnet} via ${ip} (backend ${config.backend}, pod MTU ${network.mtu})`);
+  log(`lease ${lease.subnet} via ${u.ip} until ${lease.expiresAt} (backend ${config.backend.type}, pod MTU ${network.mtu})`);
 
+  const timers = [renewLoop(lease, acquire, log, signal), statsLoop(network, join(opts.runDir, 'datapath.json'), signal)];
+  await watchLoop(opts, lease, network, log, signal);
+  await Promise.allSettled(timers);
+}
+
+/** Renews halfway to expiry; a renewal that comes back with another subnet means the lease was lost. */
+async function renewLoop(first: Lease, acquire: () => Promise<Lease>, log: (l: string) => void, signal: AbortSignal): Promise<void> {
+  let lease = first;
+  while (!signal.aborted) {
+    const wait = Math.max(200, (Date.parse(lease.expiresAt) - Date.now()) / 2);
+    try {
+      await sleep(wait, signal);
+      const renewed = await acquire();
+      if (renewed.subnet !== lease.subnet) throw new CnilabError('AGENT_FAILED', `lease lost: renewal returned ${renewed.subnet} instead of ${lease.subnet}`);
+      lease = renewed;
+    } catch (e) {
+      if (signal.aborted) return;
+      if (e instanceof CnilabError && e.code === 'AGENT_FAILED' && e.message.startsWith('lease lost')) throw e;
+      log(`renewal failed, retrying: ${messageOf(e)}`);
+      lease = { ...lease, expiresAt: new Date(Date.now() + 2000).toISOString() }; // try again in about a second
+    }
+  }
+}
+
+/** Long-polls the store and syncs the backend to every lease but our own. */
+async function watchLoop(opts: AgentOptions, own: Lease, network: BackendNetwork, log: (l: string) => void, signal: AbortSignal): Promise<void> {
   let index = -1;
   while (!signal.aborted) {
     try {
@@ -77,15 +113,25 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
       const peers = snap.leases.filter((l) => l.node !== opts.node);
       await network.sync(peers);
       index = snap.index;
-      const status: AgentStatus = { node: opts.node, subnet: lease.subnet, index, peers: peers.map((p) => p.node), syncedAt: new Date().toISOString() };
-      const file = join(opts.runDir, 'agent.json');
-      writeFileSync(`${file}.tmp`, JSON.stringify(status));
-      renameSync(`${file}.tmp`, file);
+      const status: AgentStatus = { node: opts.node, pid: process.pid, subnet: own.subnet, index, peers: peers.map((p) => p.node), syncedAt: new Date().toISOString() };
+      writeJson(join(opts.runDir, 'agent.json'), status);
       log(`synced index ${index}: peers ${status.peers.join(', ') || '(none)'}`);
     } catch (e) {
       if (signal.aborted) break;
       log(`sync failed, retrying: ${messageOf(e)}`);
-      await sleep(500, signal).catch(() => undefined);
+      await sleep(200, signal).catch(() => undefined);
     }
+  }
+}
+
+/** A user-space data path's counters, written once a second while they change. */
+async function statsLoop(network: BackendNetwork, file: string, signal: AbortSignal): Promise<void> {
+  if (!network.stats) return;
+  let last = '';
+  while (!signal.aborted) {
+    const text = JSON.stringify({ pid: process.pid, ...network.stats() });
+    if (text !== last) writeJson(file, JSON.parse(text));
+    last = text;
+    await sleep(1000, signal).catch(() => undefined);
   }
 }

@@ -4,12 +4,16 @@
  * `sync` programs the kernel for exactly the given peers, adding new ones and removing the gone.
  * Every call is idempotent, so a restarted agent converges without disturbing running traffic.
  */
-import type { Lease } from '../controller/lease-store';
+import type { Lease, NetworkConfig } from '../controller/lease-store';
 
 export interface BackendContext {
+  /** The network configuration from the store (network, subnet length, backend options). */
+  readonly networkConfig: NetworkConfig;
   /** The node's underlay interface, e.g. eth0. */
   readonly iface: string;
   readonly publicIp: string;
+  /** The underlay address with its prefix, e.g. 198.18.0.2/24. */
+  readonly underlayCidr: string;
   readonly underlayMtu: number;
 }
 
@@ -19,6 +23,8 @@ export interface BackendNetwork {
   readonly backendData: Readonly<Record<string, string>>;
   configure(own: Lease): Promise<void>;
   sync(peers: readonly Lease[]): Promise<void>;
+  /** Counters of a data path that runs in the agent (udp); absent for kernel data paths. */
+  stats?(): Readonly<Record<string, number>>;
 }
 
 export type Backend = (ctx: BackendContext) => Promise<BackendNetwork>;

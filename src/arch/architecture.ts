@@ -6,12 +6,15 @@
 import type { Feature } from '../doctor/features';
 import type { SubnetEnv } from '../agent/subnet-env';
 import type { NetConfList } from '../cni/types';
+import type { BackendConfig } from '../controller/lease-store';
 
 export const PATHS = ['intra-node', 'inter-node'] as const;
 export type PathName = (typeof PATHS)[number];
 
 export interface ConflistContext {
   readonly subnetEnv: SubnetEnv;
+  /** The node's folder in the lab (subnet.env, conflist, plugin state). */
+  readonly nodeDir: string;
   /** host-local's data directory for this node. */
   readonly ipamDir: string;
   /** The node's underlay interface. */
@@ -25,7 +28,7 @@ export interface Architecture {
   /** Kernel features the data path needs; a missing one makes the architecture skip. */
   readonly requires: readonly Feature[];
   /** The node agents' backend; absent for an architecture without pods (`host`). */
-  readonly backend?: string;
+  readonly backend?: BackendConfig;
   /** The CNI configuration list for pods on one node. Absent: no pods. */
   conflist?(ctx: ConflistContext): NetConfList;
   /** Paths this architecture cannot carry, each with the reason. */

@@ -12,6 +12,8 @@ const { values } = parseArgs({
     network: { type: 'string' },
     'subnet-length': { type: 'string', default: '24' },
     backend: { type: 'string' },
+    'direct-routing': { type: 'boolean', default: false },
+    'lease-ttl': { type: 'string', default: '3600' },
   },
 });
 for (const k of ['listen', 'data', 'network', 'backend'] as const) {
@@ -20,12 +22,14 @@ for (const k of ['listen', 'data', 'network', 'backend'] as const) {
     process.exit(2);
   }
 }
-const store = new LeaseStore(values.data!, { network: values.network!, subnetLength: Number(values['subnet-length']), backend: values.backend! });
+const backend = { type: values.backend!, ...(values['direct-routing'] ? { directRouting: true } : {}) };
+const store = new LeaseStore(values.data!, { network: values.network!, subnetLength: Number(values['subnet-length']), backend }, Number(values['lease-ttl']));
 const server = createLeaseServer(store);
-server.listen(Number(values.port), values.listen, () => console.log(`cnilab-controller: leases for ${values.network} on ${values.listen}:${values.port}`));
+server.listen(Number(values.port), values.listen, () => console.log(`cnilab-controller: leases for ${values.network} (${backend.type}) on ${values.listen}:${values.port}`));
 const stop = (): void => {
-  // Leases are already on disk (every change is written before it is acknowledged).
+  // Every change is on disk before it is acknowledged: nothing to flush.
   server.close();
+  store.close();
   process.exit(0);
 };
 process.on('SIGTERM', stop);

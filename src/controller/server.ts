@@ -2,7 +2,7 @@
  * The control node's HTTP API over the lease store:
  *   GET    /v1/config                 network configuration
  *   GET    /v1/leases?index=N&wait=S  all leases; with index, waits (long-poll, ≤ S s) for a newer index
- *   PUT    /v1/leases/NODE            acquire or renew {publicIp, backendData}
+ *   PUT    /v1/leases/NODE            acquire or renew {publicIp, backendType, backendData}
  *   DELETE /v1/leases/NODE            release
  * Every request body is validated; a bad one gets a 4xx naming the field.
  */
@@ -14,6 +14,7 @@ import type { LeaseStore } from './lease-store';
 
 const leaseBody = z.strictObject({
   publicIp: z.string().refine(isIPv4, 'must be an IPv4 address'),
+  backendType: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'must be a backend name'),
   backendData: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/, 'keys must be short identifiers'), z.string().max(256)).optional(),
 });
 

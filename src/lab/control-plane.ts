@@ -11,6 +11,7 @@ import { isAlive, sleep, startDaemon } from '../lib/exec';
 import { AGENT_MAIN, CONTROLLER_MAIN } from '../lib/paths';
 import type { AgentStatus } from '../agent/agent';
 import { readSubnetEnv, type SubnetEnv } from '../agent/subnet-env';
+import type { BackendConfig } from '../controller/lease-store';
 import type { Topology } from '../topology/schema';
 import { nodeNetns, runDir, UNDERLAY_IF } from './names';
 import type { ProcessState } from './state';
@@ -35,7 +36,7 @@ function startInNode(lab: string, node: string, role: string, args: string[]): P
 }
 
 /** Starts the store and the agents; returns at once (see waitForSubnet, waitForPeers). */
-export function startControlPlane(topology: Topology, backend: string): ProcessState[] {
+export function startControlPlane(topology: Topology, backend: BackendConfig): ProcessState[] {
   const lab = topology.name;
   const control = topology.nodes.find((n) => n.role === 'control')!;
   const procs: ProcessState[] = [
@@ -43,10 +44,11 @@ export function startControlPlane(topology: Topology, backend: string): ProcessS
       CONTROLLER_MAIN,
       '--listen', control.underlayIp,
       '--port', String(STORE_PORT),
-      '--data', join(runDir(lab), 'leases.json'),
+      '--data', join(runDir(lab), 'leases.db'),
       '--network', topology.podCidr,
       '--subnet-length', String(topology.subnetLength),
-      '--backend', backend,
+      '--backend', backend.type,
+      ...(backend.directRouting ? ['--direct-routing'] : []),
     ]),
   ];
   const store = `http://${control.underlayIp}:${STORE_PORT}`;

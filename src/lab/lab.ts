@@ -19,7 +19,7 @@ import { buildUnderlay } from './underlay';
 
 export interface UpOptions {
   readonly topology: Topology;
-  /** Architecture name. Default: vxlan. */
+  /** Architecture name. Default: flannel-vxlan. */
   readonly arch?: string;
   readonly signal?: AbortSignal;
   /** Called at each step, for progress display. */
@@ -48,7 +48,7 @@ export async function preflight(topology: Topology, archName: string, features?:
 export async function up(opts: UpOptions): Promise<LabState> {
   const { topology } = opts;
   const lab = topology.name;
-  const { arch } = await preflight(topology, opts.arch ?? 'vxlan', opts.features);
+  const { arch } = await preflight(topology, opts.arch ?? 'flannel-vxlan', opts.features);
   const step = opts.onStep ?? (() => undefined);
   let state: LabState = { version: 1, lab, arch: arch.name, status: 'creating', createdAt: new Date().toISOString(), topology, pods: [], processes: [] };
   mkdirSync(runDir(lab), { recursive: true });
@@ -59,7 +59,7 @@ export async function up(opts: UpOptions): Promise<LabState> {
     const conflist = arch.conflist;
     if (arch.backend !== undefined && conflist) {
       const compute = topology.nodes.filter((x) => x.role === 'compute').map((n) => n.name);
-      step(`control plane: lease store and ${compute.length} agents (backend ${arch.backend}); ${topology.pods.length} pods through CNI`);
+      step(`control plane: lease store and ${compute.length} agents (backend ${arch.backend.type}); ${topology.pods.length} pods through CNI`);
       const processes = startControlPlane(topology, arch.backend);
       state = { ...state, processes };
       writeState(state);
@@ -67,7 +67,7 @@ export async function up(opts: UpOptions): Promise<LabState> {
       const perNode = await Promise.all(
         compute.map(async (node) => {
           const subnetEnv = await waitForSubnet(lab, node, processes, opts.signal);
-          const list = conflist({ subnetEnv, ipamDir: join(nodeDir(lab, node), 'ipam'), underlayIf: UNDERLAY_IF });
+          const list = conflist({ subnetEnv, nodeDir: nodeDir(lab, node), ipamDir: join(nodeDir(lab, node), 'ipam'), underlayIf: UNDERLAY_IF });
           writeConflist(lab, node, list);
           return attachPods(lab, topology.pods.filter((p) => p.node === node), list, opts.signal);
         }),

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../lib/exec';
 import { CNI_BIN_DIR } from '../lib/paths';
-import { netnsPath } from '../lib/netns';
+import { ipJson, netnsPath } from '../lib/netns';
 import { CniRuntime } from '../cni/runtime';
 import type { NetConfList, Result } from '../cni/types';
 import { CnilabError } from '../lib/errors';
@@ -39,7 +39,8 @@ export async function attachPods(lab: string, pods: readonly PodSpec[], list: Ne
       await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up'], { signal });
       const containerId = `${lab}-${pod.name}`;
       const result = await runtimeFor(lab, pod.node).addNetworkList(list, { containerId, netns: netnsPath({ name: ns }), ifName: POD_IF }, signal);
-      out.push({ name: pod.name, node: pod.node, netns: ns, containerId, ip: podAddress(result, pod.name), mtu: podMtu(list) });
+      const [link] = await ipJson<{ mtu: number }[]>({ name: ns }, ['link', 'show', 'dev', POD_IF]);
+      out.push({ name: pod.name, node: pod.node, netns: ns, containerId, ip: podAddress(result, pod.name), mtu: link?.mtu ?? 0 });
     }
   };
   await Promise.all(Array.from({ length: Math.min(2, pods.length) }, worker));
@@ -50,9 +51,4 @@ function podAddress(result: Result, pod: string): string {
   const a = result.ips?.[0]?.address;
   if (!a) throw new CnilabError('CNI_ERROR', `CNI ADD for pod ${pod} returned no IP address`);
   return a.split('/')[0]!;
-}
-
-function podMtu(list: NetConfList): number {
-  const mtu = list.plugins.map((p) => p.mtu).find((m) => typeof m === 'number');
-  return typeof mtu === 'number' ? mtu : 1500;
 }

@@ -115,13 +115,13 @@ export function startDaemon(command: string, args: readonly string[], logFile: s
   }
 }
 
-/** True while a process with this PID exists. */
+/** True while a process with this PID runs (a zombie, exited but not yet reaped, does not). */
 export function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
+  } catch {
+    return false;
   }
 }
 
@@ -136,23 +136,12 @@ export async function stopPid(pid: number, graceMs = 1000): Promise<void> {
   };
   signal('SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (isAlive(pid) && !isZombieOrGone(pid)) {
+  while (isAlive(pid)) {
     if (Date.now() > deadline) {
       signal('SIGKILL');
-      await sleep(20);
       if (Date.now() > deadline + 2000) break;
-      continue;
     }
     await sleep(10);
-  }
-}
-
-function isZombieOrGone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return true;
   }
 }
 

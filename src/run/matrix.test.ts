@@ -14,10 +14,12 @@ test('the default matrix: every architecture on both paths, host once, bridge no
     [
       'host/inter-node: node1 -> node2',
       'bridge/intra-node: node1-p1 -> node1-p2',
-      'host-gw/intra-node: node1-p1 -> node1-p2',
-      'host-gw/inter-node: node1-p1 -> node2-p1',
-      'vxlan/intra-node: node1-p1 -> node1-p2',
-      'vxlan/inter-node: node1-p1 -> node2-p1',
+      'flannel-host-gw/intra-node: node1-p1 -> node1-p2',
+      'flannel-host-gw/inter-node: node1-p1 -> node2-p1',
+      'flannel-vxlan/intra-node: node1-p1 -> node1-p2',
+      'flannel-vxlan/inter-node: node1-p1 -> node2-p1',
+      'flannel-udp/intra-node: node1-p1 -> node1-p2',
+      'flannel-udp/inter-node: node1-p1 -> node2-p1',
       'macvlan/intra-node: node1-p1 -> node1-p2',
       'macvlan/inter-node: node1-p1 -> node2-p1',
     ],
@@ -26,13 +28,13 @@ test('the default matrix: every architecture on both paths, host once, bridge no
 });
 
 test('a missing kernel feature skips its architectures with a one-line reason', () => {
-  const noVxlan = { ...Object.fromEntries(['root', 'iproute2', 'iperf3', 'bridge', 'veth', 'macvlan'].map((f) => [f, { feature: f, ok: true, detail: '' }])), vxlan: { feature: 'vxlan', ok: false, detail: 'the kernel cannot create vxlan devices' } } as unknown as FeatureReport;
-  const { skipped } = planCells(parseTopology('', 'd'), [architectures.get('vxlan')], ['inter-node'], noVxlan);
-  assert.deepEqual(skipped, [{ arch: 'vxlan', reason: 'needs vxlan: the kernel cannot create vxlan devices' }]);
+  const noVxlan = { ...Object.fromEntries(['root', 'iproute2', 'iperf3', 'bridge', 'veth', 'macvlan', 'tun'].map((f) => [f, { feature: f, ok: true, detail: '' }])), vxlan: { feature: 'vxlan', ok: false, detail: 'the kernel cannot create vxlan devices' } } as unknown as FeatureReport;
+  const { skipped } = planCells(parseTopology('', 'd'), [architectures.get('flannel-vxlan')], ['inter-node'], noVxlan);
+  assert.deepEqual(skipped, [{ arch: 'flannel-vxlan', reason: 'needs vxlan: the kernel cannot create vxlan devices' }]);
 });
 
 test('a topology with one pod per node cannot measure intra-node, and says so', () => {
   const t = parseTopology('topology: {defaults: {pods: 1}}', 'x');
-  const { skipped } = planCells(t, [architectures.get('vxlan')], ['intra-node'], ALL_OK);
-  assert.deepEqual(skipped, [{ arch: 'vxlan', path: 'intra-node', reason: 'needs two pods on node1' }]);
+  const { skipped } = planCells(t, [architectures.get('flannel-vxlan')], ['intra-node'], ALL_OK);
+  assert.deepEqual(skipped, [{ arch: 'flannel-vxlan', path: 'intra-node', reason: 'needs two pods on node1' }]);
 });

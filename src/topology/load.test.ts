@@ -34,7 +34,7 @@ test('explicit nodes: control first, per-node pod counts, name override', () => 
 const bad: [string, RegExp][] = [
   ['topology: [', /^t\.yaml: line 1 not valid YAML/],
   ['- a\n- b', /^t\.yaml: must be a mapping/],
-  ['name: Bad_Name', /^t\.yaml: name: must be 1–20 characters/],
+  ['name: Bad_Name', /^t\.yaml: name: must be 1–32 characters/],
   ['topology: {computeNodes: 0}', /^t\.yaml: topology\.computeNodes: 0 compute nodes: must be from 1 to 64$/],
   ['topology: {computeNodes: 500}', /^t\.yaml: topology\.computeNodes: 500 compute nodes: must be from 1 to 64$/],
   ['topology: {podCidr: 198.18.0.0/16}', /^t\.yaml: topology\.podCidr: 198\.18\.0\.0\/16 overlaps the underlay/],

@@ -31,7 +31,7 @@ const nodeSchema = z.strictObject({
   pods: z.number().int().min(0).max(16).optional(),
 });
 
-export const labNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,19}$/, 'must be 1–20 characters of lowercase letters, digits and -, starting with a letter or digit');
+export const labNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be 1–32 characters of lowercase letters, digits and -, starting with a letter or digit');
 
 export const topologyFileSchema = z
   .strictObject({

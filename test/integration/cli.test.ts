@@ -19,10 +19,10 @@ test('run: a short matrix writes results.json that validates, the conflists, and
   const lab = 't-cli-run';
   const out = join(tmp(t), 'run');
   const root = await rootSnapshot();
-  const r = await cli(['run', '--lab', lab, '--arch', 'host,bridge,vxlan', '--duration', '1', '--warmup', '0', '--repeats', '2', '--out', out]);
+  const r = await cli(['run', '--lab', lab, '--arch', 'host,bridge,flannel-vxlan', '--duration', '1', '--warmup', '0', '--repeats', '2', '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   const results = resultsSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
-  assert.deepEqual(results.rows.map((x) => `${x.arch}/${x.path}`), ['host/inter-node', 'bridge/intra-node', 'vxlan/intra-node', 'vxlan/inter-node']);
+  assert.deepEqual(results.rows.map((x) => `${x.arch}/${x.path}`), ['host/inter-node', 'bridge/intra-node', 'flannel-vxlan/intra-node', 'flannel-vxlan/inter-node']);
   assert.deepEqual(results.skipped.map((s) => `${s.arch}/${s.path}`), ['bridge/inter-node']);
   assert.equal(results.rows[0]!.baselinePct, 100);
   for (const row of results.rows) {
@@ -31,12 +31,12 @@ test('run: a short matrix writes results.json that validates, the conflists, and
     assert.ok(row.gbps.median > 0.1, `${row.arch} ${row.path} carried traffic`);
     assert.ok(row.cpu.busy > 0);
   }
-  assert.equal(results.rows.find((x) => x.arch === 'vxlan')!.mtu, 1450);
-  assert.equal(JSON.parse(readFileSync(join(out, 'vxlan.conflist'), 'utf8')).plugins[0].mtu, 1450);
+  assert.equal(results.rows.find((x) => x.arch === 'flannel-vxlan')!.mtu, 1450);
+  assert.equal(JSON.parse(readFileSync(join(out, 'flannel-vxlan.conflist'), 'utf8')).plugins[0].type, 'flannel');
   assert.match(r.stdout, /^ARCH\s+PATH\s+GBIT\/S/m);
-  assert.match(r.stdout, /^vxlan\s+inter-node\s+\d+\.\d\d/m);
+  assert.match(r.stdout, /^flannel-vxlan\s+inter-node\s+\d+\.\d\d/m);
   assert.match(r.stdout, /skipped bridge inter-node: bridge alone does not route between nodes/);
-  assert.match(r.stderr, /\[\d+\/8\] vxlan inter-node: repeat 2\/2/, 'progress lines');
+  assert.match(r.stderr, /\[\d+\/8\] flannel-vxlan inter-node: repeat 2\/2/, 'progress lines');
   await assertNothingLeft(lab, root);
 });
 
@@ -50,25 +50,25 @@ test('run --json prints the results document on stdout', async (t) => {
 test('run with a scenario file; flags override it', async (t) => {
   const dir = tmp(t);
   writeFileSync(join(dir, 'topo.yaml'), 'name: t-cli-scn\ntopology: {computeNodes: 2, defaults: {pods: 1}}\n');
-  writeFileSync(join(dir, 'scn.yaml'), 'topology: topo.yaml\narchs: [host-gw]\npaths: [inter-node, intra-node]\nduration: 1\nwarmup: 0\nrepeats: 3\n');
+  writeFileSync(join(dir, 'scn.yaml'), 'topology: topo.yaml\narchs: [flannel-host-gw]\npaths: [inter-node, intra-node]\nduration: 1\nwarmup: 0\nrepeats: 3\n');
   const r = await cli(['run', join(dir, 'scn.yaml'), '--repeats', '1', '--out', join(dir, 'o'), '--json']);
   assert.equal(r.code, 0, r.stderr);
   const res = resultsSchema.parse(JSON.parse(r.stdout));
   assert.equal(res.lab.name, 't-cli-scn');
-  assert.deepEqual(res.rows.map((x) => [x.arch, x.path, x.gbps.samples.length]), [['host-gw', 'inter-node', 1]]);
-  assert.deepEqual(res.skipped, [{ arch: 'host-gw', path: 'intra-node', reason: 'needs two pods on node1' }]);
+  assert.deepEqual(res.rows.map((x) => [x.arch, x.path, x.gbps.samples.length]), [['flannel-host-gw', 'inter-node', 1]]);
+  assert.deepEqual(res.skipped, [{ arch: 'flannel-host-gw', path: 'intra-node', reason: 'needs two pods on node1' }]);
 });
 
 test('up, status, exec, down through the CLI', async () => {
   const lab = 't-cli-up';
   const root = await rootSnapshot();
   await teardownLab(lab);
-  const u = await cli(['up', '--lab', lab, '--arch', 'host-gw', '--json']);
+  const u = await cli(['up', '--lab', lab, '--arch', 'flannel-host-gw', '--json']);
   assert.equal(u.code, 0, u.stderr);
   try {
     const s = await cli(['status', '--lab', lab, '--json']);
     const status = JSON.parse(s.stdout) as { arch: string; nodes: { name: string; role: string; underlay: string }[]; pods: { name: string; node: string; ip: string; netns: string }[] };
-    assert.equal(status.arch, 'host-gw');
+    assert.equal(status.arch, 'flannel-host-gw');
     assert.deepEqual(status.nodes.map((n) => [n.name, n.role, n.underlay]), [['control', 'control', '198.18.0.1/24'], ['node1', 'compute', '198.18.0.2/24'], ['node2', 'compute', '198.18.0.3/24'], ['node3', 'compute', '198.18.0.4/24']]);
     assert.equal(status.pods.length, 6);
     const text = await cli(['status', '--lab', lab]);
@@ -103,8 +103,8 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
     return join(dir, name);
   };
   const cases: [string[], RegExp][] = [
-    [['up', '--lab', 't-cli-bad', '--arch', 'nope'], /^cnilab: unknown architecture "nope"; known: host, bridge, host-gw, vxlan, macvlan$/],
-    [['run', '--lab', 't-cli-bad', '--arch', 'vxlan,nope'], /^cnilab: unknown architecture "nope"; known: /],
+    [['up', '--lab', 't-cli-bad', '--arch', 'nope'], /^cnilab: unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, macvlan$/],
+    [['run', '--lab', 't-cli-bad', '--arch', 'flannel-vxlan,nope'], /^cnilab: unknown architecture "nope"; known: /],
     [['run', '--lab', 't-cli-bad', '--path', 'sideways'], /^cnilab: --path: unknown path "sideways"; known: intra-node, inter-node$/],
     [['run', '--lab', 't-cli-bad', '--repeats', '0'], /^cnilab: --repeats: "0" must be a positive integer$/],
     [['up', '--topology', topo('zero.yaml', 'name: t-cli-bad\ntopology: {computeNodes: 0}\n')], /zero\.yaml: topology\.computeNodes: 0 compute nodes: must be from 1 to 64$/],
@@ -122,15 +122,15 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
     assert.match(r.stderr.trim(), want);
   }
   const j = await cli(['up', '--lab', 't-cli-bad', '--arch', 'nope', '--json']);
-  assert.deepEqual(JSON.parse(j.stdout), { error: { code: 'UNKNOWN_ARCH', message: 'unknown architecture "nope"; known: host, bridge, host-gw, vxlan, macvlan' } });
+  assert.deepEqual(JSON.parse(j.stdout), { error: { code: 'UNKNOWN_ARCH', message: 'unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, macvlan' } });
   await assertNothingLeft('t-cli-bad', root);
 });
 
 test('Ctrl-C during up and during run: exit 130, everything removed', async () => {
   const root = await rootSnapshot();
   for (const [lab, args, when] of [
-    ['t-cli-int-up', ['up', '--arch', 'vxlan'], 'agents'],
-    ['t-cli-int-run', ['run', '--arch', 'vxlan', '--path', 'inter-node', '--duration', '10', '--warmup', '0', '--repeats', '1', '--out', join(tmpdir(), 'cnilab-int-run')], 'traffic'],
+    ['t-cli-int-up', ['up', '--arch', 'flannel-vxlan'], 'agents'],
+    ['t-cli-int-run', ['run', '--arch', 'flannel-vxlan', '--path', 'inter-node', '--duration', '10', '--warmup', '0', '--repeats', '1', '--out', join(tmpdir(), 'cnilab-int-run')], 'traffic'],
   ] as const) {
     await teardownLab(lab);
     const r = await cli([...args, '--lab', lab], (pid) => {
@@ -150,7 +150,7 @@ test('down --all removes leftovers of any lab found by prefix, e.g. after a cras
   const root = await rootSnapshot();
   await teardownLab(lab);
   // A crash: the lab's processes and namespaces exist, the CLI that made them is gone.
-  const u = await cli(['up', '--lab', lab, '--arch', 'vxlan']);
+  const u = await cli(['up', '--lab', lab, '--arch', 'flannel-vxlan']);
   assert.equal(u.code, 0, u.stderr);
   const d = await cli(['down', '--all', '--json']);
   assert.equal(d.code, 0, d.stderr);

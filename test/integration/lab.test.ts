@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { architectures } from '../../src/arch';
 import { CnilabError } from '../../src/lib/errors';
@@ -38,7 +39,7 @@ async function shortIperf(lab: LabState, from: string, to: string): Promise<numb
   }
 }
 
-for (const name of ['bridge', 'host-gw', 'vxlan', 'macvlan']) {
+for (const name of ['bridge', 'flannel-host-gw', 'flannel-vxlan', 'flannel-udp', 'macvlan']) {
   test(`${name}: pods attached through CNI carry traffic on every supported path; down leaves nothing`, async () => {
     const arch = architectures.get(name);
     const lab = `t-lab-${name}`;
@@ -52,7 +53,7 @@ for (const name of ['bridge', 'host-gw', 'vxlan', 'macvlan']) {
       assert.equal(new Set(state.pods.map((p) => p.ip)).size, 4, 'distinct pod addresses');
       assert.deepEqual(state.processes.map((p) => `${p.role}@${p.node}`), ['controller@control', 'agent@node1', 'agent@node2']);
       const conflist = JSON.parse(readFileSync(join(runDir(lab), 'nodes', 'node1', 'cnilab.conflist'), 'utf8'));
-      assert.equal(conflist.plugins[0].type, name === 'macvlan' ? 'macvlan' : 'bridge');
+      assert.equal(conflist.plugins[0].type, name === 'macvlan' ? 'macvlan' : name === 'bridge' ? 'bridge' : 'flannel');
 
       await ping(state, 'node1-p1', 'node1-p2');
       assert.ok((await shortIperf(state, 'node1-p1', 'node1-p2')) > 1e8, 'intra-node TCP above 100 Mbit/s');
@@ -75,7 +76,7 @@ test('vxlan is built the way flannel builds it: flannel.1, VNI 1, port 8472, MTU
   const lab = 't-lab-vxlan-detail';
   const root = await rootSnapshot();
   await teardownLab(lab);
-  const state = await up({ topology: topology(lab), arch: 'vxlan' });
+  const state = await up({ topology: topology(lab), arch: 'flannel-vxlan' });
   try {
     const node1 = { name: nodeNetns(lab, 'node1') };
     const [dev] = await ipJson<{ mtu: number; linkinfo: { info_kind: string; info_data: { id: number; port: number; learning: boolean; local: string } } }[]>(node1, ['-d', 'link', 'show', 'flannel.1']);
@@ -83,8 +84,10 @@ test('vxlan is built the way flannel builds it: flannel.1, VNI 1, port 8472, MTU
     assert.deepEqual([dev!.linkinfo.info_data.id, dev!.linkinfo.info_data.port, dev!.linkinfo.info_data.learning, dev!.linkinfo.info_data.local], [1, 8472, false, '198.18.0.2']);
     assert.equal(dev!.mtu, 1450);
     assert.ok(state.pods.every((p) => p.mtu === 1450));
-    const leases = JSON.parse(readFileSync(join(runDir(lab), 'leases.json'), 'utf8')) as { leases: { node: string; subnet: string; backendData: { vtepMac: string } }[] };
-    const peer = leases.leases.find((l) => l.node === 'node2')!;
+    const db = new Database(join(runDir(lab), 'leases.db'), { readonly: true });
+    const row = db.prepare('SELECT subnet, backend_data FROM leases WHERE node = ?').get('node2') as { subnet: string; backend_data: string };
+    db.close();
+    const peer = { subnet: row.subnet, backendData: JSON.parse(row.backend_data) as { vtepMac: string } };
     const routes = await ipJson<{ dst: string; gateway: string; dev: string; flags: string[] }[]>(node1, ['route', 'show', 'dev', 'flannel.1']);
     assert.deepEqual(routes.map((r) => [r.dst, r.gateway, r.flags.includes('onlink')]), [[peer.subnet, peer.subnet.replace(/\/\d+$/, ''), true]]);
     const neigh = await ipJson<{ dst: string; lladdr: string; state: string[] }[]>(node1, ['neigh', 'show', 'dev', 'flannel.1']);
@@ -128,7 +131,7 @@ test('a second up of a running lab is refused and the running lab is untouched',
 test('an unknown architecture is refused before anything is created', async () => {
   const lab = 't-lab-unknown';
   const root = await rootSnapshot();
-  await assert.rejects(up({ topology: topology(lab), arch: 'token-ring' }), (e: CnilabError) => e.code === 'UNKNOWN_ARCH' && /unknown architecture "token-ring"; known: host, bridge, host-gw, vxlan, macvlan/.test(e.message));
+  await assert.rejects(up({ topology: topology(lab), arch: 'token-ring' }), (e: CnilabError) => e.code === 'UNKNOWN_ARCH' && /unknown architecture "token-ring"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, macvlan/.test(e.message));
   await assertNothingLeft(lab, root);
 });
 
@@ -137,7 +140,7 @@ test('aborting up half-way (Ctrl-C) removes everything it had created', async ()
   const root = await rootSnapshot();
   await teardownLab(lab);
   const ac = new AbortController();
-  const pending = up({ topology: topology(lab), arch: 'vxlan', signal: ac.signal });
+  const pending = up({ topology: topology(lab), arch: 'flannel-vxlan', signal: ac.signal });
   // Abort once pods are being attached: namespaces, links, agents and the store all exist by then.
   await waitFor('a pod namespace', () => listNamedNetns().some((ns) => ns.startsWith(`cnilab-${lab}.pod.`)));
   ac.abort();

@@ -6,12 +6,13 @@
  *   neigh   PEER_SUBNET.0 lladdr PEER_VTEP_MAC (permanent)
  *   fdb     PEER_VTEP_MAC dst PEER_UNDERLAY_IP (permanent)
  * `sync` compares with what the kernel holds, so it is idempotent and a restarted agent changes
- * nothing that is already right.
+ * nothing that is already right. With DirectRouting, peers on this node's own underlay segment get
+ * a plain route via their underlay address instead (no encapsulation), as flannel does.
  *
  *   pod ── cni0 ── flannel.1 ─[VXLAN/UDP 8472]─ eth0 ══ switch ══ eth0 ─ flannel.1 ── cni0 ── pod
  */
 import { ip, ipBatch, ipJson, runIn } from '../../lib/netns';
-import { formatIPv4, parseCidr } from '../../lib/cidr';
+import { contains, formatIPv4, parseCidr, parseIPv4 } from '../../lib/cidr';
 import type { Backend } from '../backend';
 import type { Lease } from '../../controller/lease-store';
 import { enableForwarding, readRoutes, routeChanges, type Changes } from './routes';
@@ -26,6 +27,8 @@ const networkAddress = (subnet: string): string => formatIPv4(parseCidr(subnet).
 
 export const vxlanBackend: Backend = async (ctx) => {
   enableForwarding();
+  const directRouting = ctx.networkConfig.backend.directRouting === true;
+  const underlay = parseCidr(ctx.underlayCidr);
   const mtu = ctx.underlayMtu - VXLAN_OVERHEAD;
   const existing = await ipJson<{ address: string }[]>(undefined, ['link', 'show', 'dev', VXLAN_DEV]).catch(() => []);
   if (existing.length === 0) {
@@ -40,19 +43,23 @@ export const vxlanBackend: Backend = async (ctx) => {
       await ip(undefined, ['addr', 'replace', `${networkAddress(own.subnet)}/32`, 'dev', VXLAN_DEV]);
     },
     sync: async (peers) => {
-      const vteps = peers.filter((p): p is Lease & { backendData: { vtepMac: string } } => typeof p.backendData.vtepMac === 'string');
-      const [neigh, routes, fdb] = await Promise.all([
+      // DirectRouting: a peer on our own underlay segment is reached by a plain route, as host-gw does.
+      const direct = (p: Lease): boolean => directRouting && contains(underlay, parseIPv4(p.publicIp));
+      const vteps = peers.filter((p): p is Lease & { backendData: { vtepMac: string } } => typeof p.backendData.vtepMac === 'string' && !direct(p));
+      const [neigh, routes, fdb, directRoutes] = await Promise.all([
         ipJson<{ dst: string; lladdr?: string }[]>(undefined, ['neigh', 'show', 'dev', VXLAN_DEV]),
         readRoutes(VXLAN_DEV),
         runIn(undefined, 'bridge', ['-json', 'fdb', 'show', 'dev', VXLAN_DEV]).then((r) => JSON.parse(r.stdout.trim() || '[]') as { mac: string; dst?: string }[]),
+        readRoutes(ctx.iface),
       ]);
+      const d = routeChanges(ctx.iface, directRoutes, peers.filter(direct).map((p) => ({ dst: p.subnet, via: p.publicIp })));
       const n = neighbourChanges(neigh, new Map(vteps.map((p) => [networkAddress(p.subnet), p.backendData.vtepMac])));
       const r = routeChanges(VXLAN_DEV, routes, vteps.map((p) => ({ dst: p.subnet, via: networkAddress(p.subnet), onlink: true })));
       const f = fdbChanges(fdb, new Map(vteps.map((p) => [p.backendData.vtepMac, p.publicIp])));
-      await ipBatch(undefined, [...r.del, ...n.del], { force: true });
+      await ipBatch(undefined, [...r.del, ...n.del, ...d.del], { force: true });
       await ipBatch(undefined, f.del, { tool: 'bridge', force: true });
       await ipBatch(undefined, f.add, { tool: 'bridge' });
-      await ipBatch(undefined, [...n.add, ...r.add]);
+      await ipBatch(undefined, [...n.add, ...r.add, ...d.add]);
     },
   };
 };

@@ -6,7 +6,7 @@ export const bridgeArch: Architecture = {
   name: 'bridge',
   summary: 'pods behind their node\'s Linux bridge (cni0); nodes do not route pod subnets',
   requires: ['veth', 'bridge'],
-  backend: 'none',
+  backend: { type: 'none' },
   conflist: bridgeConflist,
   unsupported: { 'inter-node': 'bridge alone does not route between nodes (use host-gw or vxlan)' },
 };

@@ -10,7 +10,7 @@ export const macvlanArch: Architecture = {
   name: 'macvlan',
   summary: 'pods on the underlay segment as macvlan (bridge mode) of the node\'s eth0; no bridge, no routing hop',
   requires: ['macvlan'],
-  backend: 'none',
+  backend: { type: 'none' },
   conflist: (ctx) => {
     const node = parseCidr(ctx.subnetEnv.subnet);
     const network = ctx.subnetEnv.network;

@@ -8,7 +8,7 @@ export function registerUp(program: Command): void {
   program
     .command('up')
     .description('build a lab: nodes, switch, control plane and pods attached through CNI')
-    .option('--arch <name>', 'data-path architecture', 'vxlan')
+    .option('--arch <name>', 'data-path architecture', 'flannel-vxlan')
     .option('--topology <file>', 'topology YAML (default: 1 control + 3 compute nodes, 2 pods each)')
     .option('--lab <name>', 'lab name (default: the topology\'s name)')
     .option('--json', 'print the lab as JSON')

@@ -23,6 +23,7 @@ export function parseBridgeConfig(stdin: string): BridgeConf {
   const o = parseJson(stdin);
   if (o.ipam !== undefined && !isObject(o.ipam)) throw new CniError(CniCode.INVALID_CONFIG, 'ipam: must be an object');
   const isDefaultGateway = bool(o, 'isDefaultGateway', 'isDefaultGateway', false);
+  if (bool(o, 'ipMasq', 'ipMasq', false)) throw new CniError(CniCode.UNSUPPORTED_FIELD, 'ipMasq: true is not supported yet by cnilab\'s bridge; set it false (pod-to-pod traffic needs no masquerading)');
   return {
     cniVersion: str(o, 'cniVersion', 'cniVersion'),
     name: str(o, 'name', 'name'),

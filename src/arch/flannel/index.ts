@@ -1,0 +1,35 @@
+/**
+ * Flannel, one architecture per backend: the node agent leases a subnet and runs the backend; pods
+ * are attached by the `flannel` CNI meta-plugin, which reads the agent's subnet.env and delegates to
+ * `bridge` with `host-local` IPAM on the node's subnet.
+ */
+import { join } from 'node:path';
+import type { BackendConfig } from '../../controller/lease-store';
+import type { Feature } from '../../doctor/features';
+import { NETWORK_NAME, type Architecture } from '../architecture';
+
+function flannel(backend: BackendConfig, summary: string, requires: readonly Feature[]): Architecture {
+  return {
+    name: `flannel-${backend.type}`,
+    summary,
+    requires: ['veth', 'bridge', ...requires],
+    backend,
+    conflist: (ctx) => ({
+      cniVersion: '1.0.0',
+      name: NETWORK_NAME,
+      plugins: [
+        {
+          type: 'flannel',
+          subnetFile: join(ctx.nodeDir, 'subnet.env'),
+          dataDir: join(ctx.nodeDir, 'flannel'),
+          // No masquerading anywhere in the lab: pods only talk to pods.
+          delegate: { ipMasq: false, ipam: { dataDir: ctx.ipamDir } },
+        },
+      ],
+    }),
+  };
+}
+
+export const flannelHostGwArch = flannel({ type: 'host-gw' }, 'flannel host-gw: bridge + routes to each peer node\'s pod subnet via its underlay address', []);
+export const flannelVxlanArch = flannel({ type: 'vxlan' }, 'flannel vxlan: bridge + kernel VXLAN (VNI 1, UDP 8472, pod MTU = underlay − 50)', ['vxlan']);
+export const flannelUdpArch = flannel({ type: 'udp' }, 'flannel udp: bridge + TUN + user-space encapsulation in the agent, one packet per read/send (UDP 8285, MTU − 28)', ['tun']);

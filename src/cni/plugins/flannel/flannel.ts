@@ -1,0 +1,84 @@
+/**
+ * `flannel`: a meta-plugin. It reads the subnet.env the node agent wrote, turns it into a
+ * configuration for a delegate plugin (bridge by default, host-local IPAM on this node's subnet,
+ * a route to the whole pod network, the backend's MTU) and runs that. The delegate's configuration
+ * is kept per container, so DEL works the same even after the agent — and its subnet.env — are gone.
+ */
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatCidr, parseCidr } from '../../../lib/cidr';
+import { parseSubnetEnv, type SubnetEnv } from '../../../agent/subnet-env';
+import { delegate } from '../../invoke';
+import type { CniPlugin, PluginEnv } from '../../skel';
+import { CniCode, CniError, type Result } from '../../types';
+import { parseFlannelConfig, type FlannelConf } from './config';
+
+function readSubnetFile(file: string): SubnetEnv {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CniError(CniCode.TRY_AGAIN_LATER, `subnetFile ${file}: cannot read (${(e as NodeJS.ErrnoException).code}); is the node agent running?`);
+  }
+  try {
+    return parseSubnetEnv(text, file);
+  } catch (e) {
+    throw new CniError(CniCode.INVALID_CONFIG, (e as Error).message);
+  }
+}
+
+/** The delegate's configuration, flannel's way: explicit delegate fields win over what subnet.env implies. */
+export function delegateConfig(conf: FlannelConf, env: SubnetEnv): Record<string, unknown> {
+  const { type: _t, subnetFile: _s, dataDir: _d, delegate: _g, ...passThrough } = conf.raw;
+  const d: Record<string, unknown> = { ...passThrough, ...conf.delegate };
+  d.name = conf.name;
+  d.cniVersion = conf.cniVersion;
+  d.type ??= 'bridge';
+  if (d.type === 'bridge') d.isGateway ??= true;
+  d.ipMasq ??= !env.ipMasq;
+  d.mtu ??= env.mtu;
+  d.ipam = {
+    type: 'host-local',
+    ranges: [[{ subnet: formatCidr(parseCidr(env.subnet)) }]],
+    routes: [{ dst: env.network }],
+    ...(isRecord(conf.delegate.ipam) ? conf.delegate.ipam : {}),
+  };
+  return d;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function savedFile(conf: FlannelConf, env: PluginEnv): string {
+  return join(conf.dataDir, env.containerId); // container IDs are validated: no '/' or '..'
+}
+
+async function add(conf: FlannelConf, env: PluginEnv): Promise<Result> {
+  const d = delegateConfig(conf, readSubnetFile(conf.subnetFile));
+  const file = savedFile(conf, env);
+  mkdirSync(conf.dataDir, { recursive: true });
+  writeFileSync(`${file}.tmp`, JSON.stringify(d));
+  renameSync(`${file}.tmp`, file);
+  try {
+    return (await delegate(String(d.type), 'ADD', JSON.stringify(d), env.raw, env.path)) as Result;
+  } catch (e) {
+    rmSync(file, { force: true });
+    throw e;
+  }
+}
+
+async function del(conf: FlannelConf, env: PluginEnv): Promise<void> {
+  const file = savedFile(conf, env);
+  let saved: string;
+  try {
+    saved = readFileSync(file, 'utf8');
+  } catch {
+    return; // never added, or already deleted
+  }
+  const d = JSON.parse(saved) as { type: string };
+  await delegate(d.type, 'DEL', saved, env.raw, env.path);
+  rmSync(file, { force: true });
+}
+
+export const flannelPlugin: CniPlugin<FlannelConf> = { parseConfig: parseFlannelConfig, add, del };

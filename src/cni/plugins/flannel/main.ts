@@ -1,0 +1,4 @@
+import { main } from '../../skel';
+import { flannelPlugin } from './flannel';
+
+main(flannelPlugin);
