@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The control-plane process of a lab: runs inside the control node's namespace. */
+import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LeaseStore } from './lease-store';
 import { createLeaseServer } from './server';
@@ -14,6 +15,8 @@ const { values } = parseArgs({
     backend: { type: 'string' },
     'direct-routing': { type: 'boolean', default: false },
     'lease-ttl': { type: 'string', default: '3600' },
+    /** Also serve the API on this Unix socket: the lab's tools reach it there, from outside the namespace. */
+    socket: { type: 'string' },
   },
 });
 for (const k of ['listen', 'data', 'network', 'backend'] as const) {
@@ -26,10 +29,14 @@ const backend = { type: values.backend!, ...(values['direct-routing'] ? { direct
 const store = new LeaseStore(values.data!, { network: values.network!, subnetLength: Number(values['subnet-length']), backend }, Number(values['lease-ttl']));
 const server = createLeaseServer(store);
 server.listen(Number(values.port), values.listen, () => console.log(`cnilab-controller: leases for ${values.network} (${backend.type}) on ${values.listen}:${values.port}`));
+if (values.socket) {
+  rmSync(values.socket, { force: true });
+  createLeaseServer(store).listen(values.socket);
+}
 const stop = (): void => {
   // Every change is on disk before it is acknowledged: nothing to flush.
-  server.close();
   store.close();
+  if (values.socket) rmSync(values.socket, { force: true });
   process.exit(0);
 };
 process.on('SIGTERM', stop);

@@ -35,28 +35,37 @@ function startInNode(lab: string, node: string, role: string, args: string[]): P
   return { pid: d.pid, role, node, log };
 }
 
-/** Starts the store and the agents; returns at once (see waitForSubnet, waitForPeers). */
-export function startControlPlane(topology: Topology, backend: BackendConfig): ProcessState[] {
+/** The lease store's Unix socket: how the lab's tools reach the API from outside the namespaces. */
+export function storeSocket(lab: string): string {
+  return join(runDir(lab), 'store.sock');
+}
+
+export function startController(topology: Topology, backend: BackendConfig): ProcessState {
   const lab = topology.name;
   const control = topology.nodes.find((n) => n.role === 'control')!;
-  const procs: ProcessState[] = [
-    startInNode(lab, control.name, 'controller', [
-      CONTROLLER_MAIN,
-      '--listen', control.underlayIp,
-      '--port', String(STORE_PORT),
-      '--data', join(runDir(lab), 'leases.db'),
-      '--network', topology.podCidr,
-      '--subnet-length', String(topology.subnetLength),
-      '--backend', backend.type,
-      ...(backend.directRouting ? ['--direct-routing'] : []),
-    ]),
-  ];
-  const store = `http://${control.underlayIp}:${STORE_PORT}`;
-  for (const n of topology.nodes.filter((x) => x.role === 'compute')) {
-    mkdirSync(nodeDir(lab, n.name), { recursive: true });
-    procs.push(startInNode(lab, n.name, 'agent', [AGENT_MAIN, '--store', store, '--node', n.name, '--iface', UNDERLAY_IF, '--run-dir', nodeDir(lab, n.name)]));
-  }
-  return procs;
+  return startInNode(lab, control.name, 'controller', [
+    CONTROLLER_MAIN,
+    '--listen', control.underlayIp,
+    '--port', String(STORE_PORT),
+    '--socket', storeSocket(lab),
+    '--data', join(runDir(lab), 'leases.db'),
+    '--network', topology.podCidr,
+    '--subnet-length', String(topology.subnetLength),
+    '--backend', backend.type,
+    ...(backend.directRouting ? ['--direct-routing'] : []),
+  ]);
+}
+
+export function startAgent(topology: Topology, node: string): ProcessState {
+  const lab = topology.name;
+  const control = topology.nodes.find((n) => n.role === 'control')!;
+  mkdirSync(nodeDir(lab, node), { recursive: true });
+  return startInNode(lab, node, 'agent', [AGENT_MAIN, '--store', `http://${control.underlayIp}:${STORE_PORT}`, '--node', node, '--iface', UNDERLAY_IF, '--run-dir', nodeDir(lab, node)]);
+}
+
+/** Starts the store and the agents; returns at once (see waitForSubnet, waitForPeers). */
+export function startControlPlane(topology: Topology, backend: BackendConfig): ProcessState[] {
+  return [startController(topology, backend), ...topology.nodes.filter((x) => x.role === 'compute').map((n) => startAgent(topology, n.name))];
 }
 
 /** Polls until `ready` returns a value; fails early, naming the log, when a lab process died. */

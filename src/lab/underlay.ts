@@ -4,31 +4,40 @@
  */
 import { run } from '../lib/exec';
 import { ipBatch } from '../lib/netns';
-import type { Topology } from '../topology/schema';
+import type { NodeSpec, Topology } from '../topology/schema';
 import { nodeNetns, switchNetns, SWITCH_BRIDGE, UNDERLAY_IF } from './names';
 
 export async function buildUnderlay(topology: Topology, signal?: AbortSignal): Promise<void> {
-  const lab = topology.name;
-  const sw = switchNetns(lab);
-  const nodes = topology.nodes.map((n) => ({ ...n, ns: nodeNetns(lab, n.name) }));
-  await run('ip', ['-batch', '-'], { input: [sw, ...nodes.map((n) => n.ns)].map((ns) => `netns add ${ns}`).join('\n') + '\n', signal });
-  const mtu = String(topology.underlay.mtu);
+  const sw = switchNetns(topology.name);
+  await run('ip', ['netns', 'add', sw], { signal });
   await ipBatch(
     { name: sw },
     [
       ['link', 'set', 'lo', 'up'],
-      ['link', 'add', SWITCH_BRIDGE, 'mtu', mtu, 'type', 'bridge'],
+      ['link', 'add', SWITCH_BRIDGE, 'mtu', String(topology.underlay.mtu), 'type', 'bridge'],
       ['link', 'set', SWITCH_BRIDGE, 'up'],
-      ...nodes.flatMap((n) => [
-        ['link', 'add', n.name, 'mtu', mtu, 'type', 'veth', 'peer', 'name', UNDERLAY_IF, 'mtu', mtu, 'netns', n.ns],
-        ['link', 'set', n.name, 'master', SWITCH_BRIDGE],
-        ['link', 'set', n.name, 'up'],
-      ]),
     ],
     { signal },
   );
+  await plugNodes(topology.name, topology.nodes, topology.underlay.mtu, signal);
+}
+
+/** Creates the nodes' namespaces and plugs each node's eth0 into a port of the switch. */
+export async function plugNodes(lab: string, nodes: readonly NodeSpec[], underlayMtu: number, signal?: AbortSignal): Promise<void> {
+  const mtu = String(underlayMtu);
+  const named = nodes.map((n) => ({ ...n, ns: nodeNetns(lab, n.name) }));
+  await run('ip', ['-batch', '-'], { input: named.map((n) => `netns add ${n.ns}`).join('\n') + '\n', signal });
+  await ipBatch(
+    { name: switchNetns(lab) },
+    named.flatMap((n) => [
+      ['link', 'add', n.name, 'mtu', mtu, 'type', 'veth', 'peer', 'name', UNDERLAY_IF, 'mtu', mtu, 'netns', n.ns],
+      ['link', 'set', n.name, 'master', SWITCH_BRIDGE],
+      ['link', 'set', n.name, 'up'],
+    ]),
+    { signal },
+  );
   await Promise.all(
-    nodes.map((n) =>
+    named.map((n) =>
       ipBatch(
         { name: n.ns },
         [

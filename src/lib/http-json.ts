@@ -6,12 +6,14 @@ export interface HttpJsonOptions {
   readonly method?: 'GET' | 'PUT' | 'DELETE';
   readonly body?: unknown;
   readonly signal?: AbortSignal;
+  /** Connect to this Unix socket instead of the URL's host (the URL then gives only the path). */
+  readonly socketPath?: string;
 }
 
 export function httpJson<T>(url: string, options: HttpJsonOptions = {}): Promise<{ status: number; body: T }> {
   return new Promise((resolve, reject) => {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const req = request(url, { method: options.method ?? 'GET', headers: { 'content-type': 'application/json' }, signal: options.signal }, (res) => {
+    const req = request(url, { method: options.method ?? 'GET', headers: { 'content-type': 'application/json' }, signal: options.signal, ...(options.socketPath ? { socketPath: options.socketPath } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

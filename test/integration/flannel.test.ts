@@ -1,0 +1,137 @@
+/**
+ * Flannel's control plane under change, for real: nodes join and leave, agents crash and come
+ * back while traffic flows, the lease store restarts — and the data path keeps up.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run, sleep } from '../../src/lib/exec';
+import { ipJson, listNamedNetns } from '../../src/lib/netns';
+import { down, up } from '../../src/lab/lab';
+import { nodeDir } from '../../src/lab/control-plane';
+import { labOfNetns, nodeNetns } from '../../src/lab/names';
+import { joinNode, leases, leaveNode, restartProcess } from '../../src/lab/nodes';
+import type { LabState } from '../../src/lab/state';
+import { teardownLab } from '../../src/lab/teardown';
+import { parseTopology } from '../../src/topology/load';
+import { assertNothingLeft, rootSnapshot, waitFor } from './helpers';
+
+const topology = (name: string) => parseTopology('topology: {computeNodes: 2, defaults: {pods: 1}}', 'test', { name });
+const pod = (s: LabState, name: string) => s.pods.find((p) => p.name === name)!;
+
+async function ping(from: string, to: string, count = 1): Promise<void> {
+  await run('ip', ['netns', 'exec', from, 'ping', '-c', String(count), '-W', '2', to]);
+}
+
+/** Pings every 20 ms while `during` runs; returns the longest time without a reply, in ms. */
+async function longestGap(from: string, to: string, seconds: number, during: () => Promise<void>): Promise<{ gapMs: number; received: number }> {
+  const pinging = run('ip', ['netns', 'exec', from, 'ping', '-D', '-n', '-i', '0.02', '-w', String(seconds), '-W', '1', to], { check: false });
+  await sleep(800);
+  await during();
+  const out = (await pinging).stdout;
+  const stamps = [...out.matchAll(/^\[(\d+\.\d+)\] \d+ bytes from/gm)].map((m) => Number(m[1]) * 1000);
+  assert.ok(stamps.length > 10, `ping got replies: ${out.slice(-300)}`);
+  let gap = 0;
+  for (let i = 1; i < stamps.length; i++) gap = Math.max(gap, stamps[i]! - stamps[i - 1]!);
+  return { gapMs: gap, received: stamps.length };
+}
+
+test('a node joins and leaves: peers learn and forget it, nothing of it is left', async () => {
+  const lab = 't-fl-join';
+  const root = await rootSnapshot();
+  await teardownLab(lab);
+  await up({ topology: topology(lab), arch: 'flannel-vxlan' });
+  try {
+    const state = await joinNode(lab, 'node3', 1);
+    const l3 = (await leases(lab)).find((l) => l.node === 'node3')!;
+    assert.ok(l3, 'node3 holds a lease');
+    const node1 = { name: nodeNetns(lab, 'node1') };
+    const routes = await ipJson<{ dst: string }[]>(node1, ['route', 'show', 'dev', 'flannel.1']);
+    assert.ok(routes.some((r) => r.dst === l3.subnet), `node1 routes ${l3.subnet} over flannel.1`);
+    await ping(pod(state, 'node1-p1').netns, pod(state, 'node3-p1').ip);
+    await ping(pod(state, 'node3-p1').netns, pod(state, 'node2-p1').ip);
+
+    await leaveNode(lab, 'node3');
+    assert.deepEqual((await leases(lab)).map((l) => l.node).sort(), ['node1', 'node2']);
+    await waitFor('node1 to forget node3', () => !readFileSync(join(nodeDir(lab, 'node1'), 'agent.json'), 'utf8').includes('node3'), 5000);
+    assert.equal((await ipJson<{ dst: string }[]>(node1, ['route', 'show', 'dev', 'flannel.1'])).some((r) => r.dst === l3.subnet), false, 'route gone');
+    const fdb = JSON.parse((await run('ip', ['netns', 'exec', node1.name, 'bridge', '-json', 'fdb', 'show', 'dev', 'flannel.1'])).stdout) as { dst?: string }[];
+    assert.equal(fdb.some((e) => e.dst === l3.publicIp), false, 'FDB entry gone');
+    assert.equal(listNamedNetns().some((ns) => labOfNetns(ns) === lab && ns.includes('node3')), false, 'node3 namespaces gone');
+    await ping(pod(state, 'node1-p1').netns, pod(state, 'node2-p1').ip);
+  } finally {
+    await down(lab);
+  }
+  await assertNothingLeft(lab, root);
+});
+
+for (const [arch, maxGapMs] of [
+  ['flannel-host-gw', 300],
+  ['flannel-vxlan', 300],
+  ['flannel-udp', 1500],
+] as const) {
+  test(`${arch}: the agent crashes (SIGKILL) and restarts under traffic; traffic stops for at most ${maxGapMs} ms`, async (t) => {
+    const lab = `t-fl-restart-${arch.slice(8)}`;
+    const root = await rootSnapshot();
+    await teardownLab(lab);
+    const state = await up({ topology: topology(lab), arch });
+    try {
+      const before = await leases(lab);
+      const routesBefore = await ipJson<unknown[]>({ name: nodeNetns(lab, 'node1') }, ['route', 'show']);
+      const { gapMs } = await longestGap(pod(state, 'node1-p1').netns, pod(state, 'node2-p1').ip, 3, async () => {
+        await restartProcess(lab, 'node1', 'SIGKILL');
+        await waitFor('the new agent to sync', () => existsSync(join(nodeDir(lab, 'node1'), 'agent.json')) && JSON.parse(readFileSync(join(nodeDir(lab, 'node1'), 'agent.json'), 'utf8')).pid !== state.processes[1]!.pid, 10_000);
+      });
+      t.diagnostic(`longest gap without a reply: ${gapMs.toFixed(0)} ms`);
+      assert.ok(gapMs <= maxGapMs, `longest gap ${gapMs.toFixed(0)} ms`);
+      assert.deepEqual((await leases(lab)).map((l) => [l.node, l.subnet, l.backendData]), before.map((l) => [l.node, l.subnet, l.backendData]), 'same leases');
+      assert.deepEqual(await ipJson<unknown[]>({ name: nodeNetns(lab, 'node1') }, ['route', 'show']), routesBefore, 'routes converged to the same set');
+    } finally {
+      await down(lab);
+    }
+    await assertNothingLeft(lab, root);
+  });
+}
+
+test('the lease store restarts (SIGKILL) with every lease intact; agents carry on and see new nodes', async () => {
+  const lab = 't-fl-store';
+  const root = await rootSnapshot();
+  await teardownLab(lab);
+  const state = await up({ topology: topology(lab), arch: 'flannel-host-gw' });
+  try {
+    const before = await leases(lab);
+    await restartProcess(lab, 'control', 'SIGKILL');
+    let after: typeof before | undefined;
+    for (let i = 0; i < 200 && !after; i++) after = await leases(lab).catch(() => sleep(50).then(() => undefined)); // until the new store listens
+    assert.ok(after, 'the restarted store answers');
+    assert.deepEqual(after.map((l) => [l.node, l.subnet, l.publicIp]), before.map((l) => [l.node, l.subnet, l.publicIp]));
+    await ping(pod(state, 'node1-p1').netns, pod(state, 'node2-p1').ip);
+    const joined = await joinNode(lab, 'node3', 1);
+    await ping(pod(joined, 'node1-p1').netns, pod(joined, 'node3-p1').ip);
+  } finally {
+    await down(lab);
+  }
+  await assertNothingLeft(lab, root);
+});
+
+test('flannel-udp: the agent moves every packet itself, one read and one send each', async () => {
+  const lab = 't-fl-udp-count';
+  const root = await rootSnapshot();
+  await teardownLab(lab);
+  const state = await up({ topology: topology(lab), arch: 'flannel-udp' });
+  try {
+    await ping(pod(state, 'node1-p1').netns, pod(state, 'node2-p1').ip, 20);
+    await sleep(1200); // counters are written once a second
+    const stats = JSON.parse(readFileSync(join(nodeDir(lab, 'node1'), 'datapath.json'), 'utf8')) as Record<string, number>;
+    assert.ok(stats.packetsOut! >= 20 && stats.packetsIn! >= 20, JSON.stringify(stats));
+    assert.equal(stats.tunReads! - stats.dropped!, stats.udpSends, 'one sendto per packet read from the TUN');
+    assert.equal(stats.udpReceives, stats.tunWrites, 'one TUN write per datagram received');
+    const [tun] = await ipJson<{ mtu: number; linkinfo: { info_kind: string } }[]>({ name: nodeNetns(lab, 'node1') }, ['-d', 'link', 'show', 'flannel0']);
+    assert.deepEqual([tun!.linkinfo.info_kind, tun!.mtu], ['tun', 1472]);
+    assert.ok(state.pods.every((p) => p.mtu === 1472));
+  } finally {
+    await down(lab);
+  }
+  await assertNothingLeft(lab, root);
+});
