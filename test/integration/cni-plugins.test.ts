@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CniRuntime } from '../../src/cni/runtime';
 import { CniError, type NetConfList } from '../../src/cni/types';
@@ -149,5 +149,38 @@ test('errors from the runtime: unknown plugin, plugin not executable on CNI_PATH
   const { ns, rt } = await pod('e');
   await assert.rejects(runtime.addNetworkList({ cniVersion: '1.0.0', name: 'x', plugins: [{ type: 'nosuch' }] }, rt), (e: CniError) => e.code === 7 && /plugin "nosuch" not found in CNI_PATH/.test(e.message));
   await assert.rejects(runtime.addNetworkList({ cniVersion: '1.0.0', name: 'x', plugins: [{ type: '../bridge' }] }, rt), /is not a plugin name/);
+  await deleteNetns(ns);
+});
+
+test('flannel: delegates to bridge from subnet.env, and DEL works after the agent and its subnet.env are gone', async () => {
+  const dir = join(runDir(LAB), 'flannel-node');
+  mkdirSync(dir, { recursive: true });
+  const subnetFile = join(dir, 'subnet.env');
+  writeFileSync(subnetFile, 'FLANNEL_NETWORK=10.79.0.0/16\nFLANNEL_SUBNET=10.79.5.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n');
+  const list = (delegate: Record<string, unknown>): NetConfList => ({
+    cniVersion: '1.0.0',
+    name: 'fl-net',
+    plugins: [{ type: 'flannel', subnetFile, dataDir: join(dir, 'flannel'), delegate: { bridge: 'cni5', ipam: { dataDir }, ...delegate } }],
+  });
+  const { ns, rt } = await pod('f');
+  const result = await runtime.addNetworkList(list({ ipMasq: false }), rt);
+  assert.deepEqual(result.ips, [{ address: '10.79.5.2/24', gateway: '10.79.5.1', interface: 2 }]);
+  const [eth0] = await ipJson<Link[]>({ name: ns }, ['link', 'show', 'eth0']);
+  assert.equal(eth0!.mtu, 1450);
+  const routes = await ipJson<{ dst: string; gateway?: string }[]>({ name: ns }, ['route', 'show']);
+  assert.ok(routes.some((r) => r.dst === '10.79.0.0/16' && r.gateway === '10.79.5.1'), JSON.stringify(routes));
+  assert.deepEqual(readdirSync(join(dir, 'flannel')), [rt.containerId], 'delegate configuration kept for DEL');
+
+  rmSync(subnetFile); // the agent is gone
+  await runtime.delNetworkList(list({ ipMasq: false }), rt);
+  await runtime.delNetworkList(list({ ipMasq: false }), rt);
+  assert.deepEqual(readdirSync(join(dir, 'flannel')), []);
+  assert.deepEqual(readdirSync(join(dataDir, 'fl-net')).filter((f) => f.startsWith('10.')), []);
+  assert.deepEqual((await ipJson<Link[]>({ name: ns }, ['link', 'show'])).map((l) => l.ifname), ['lo']);
+
+  await assert.rejects(runtime.addNetworkList(list({ ipMasq: false }), rt), (e: CniError) => e.code === 11 && /subnetFile .*subnet\.env: cannot read \(ENOENT\); is the node agent running\?/.test(e.message));
+  writeFileSync(subnetFile, 'FLANNEL_NETWORK=10.79.0.0/16\nFLANNEL_SUBNET=10.79.5.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n');
+  await assert.rejects(runtime.addNetworkList(list({}), rt), (e: CniError) => e.code === 2 && /ipMasq: true is not supported yet/.test(e.message));
+  assert.deepEqual(readdirSync(join(dir, 'flannel')), [], 'a failed ADD keeps no delegate configuration');
   await deleteNetns(ns);
 });
