@@ -124,14 +124,14 @@ async function watchLoop(opts: AgentOptions, own: Lease, network: BackendNetwork
   }
 }
 
-/** A user-space data path's counters, written once a second while they change. */
+/** A user-space data path's counters, written ten times a second while they change (cheap: one small file). */
 async function statsLoop(network: BackendNetwork, file: string, signal: AbortSignal): Promise<void> {
   if (!network.stats) return;
   let last = '';
   while (!signal.aborted) {
-    const text = JSON.stringify({ pid: process.pid, ...network.stats() });
+    const text = JSON.stringify({ pid: process.pid, device: network.datapathDevice, ...network.stats() });
     if (text !== last) writeJson(file, JSON.parse(text));
     last = text;
-    await sleep(1000, signal).catch(() => undefined);
+    await sleep(100, signal).catch(() => undefined);
   }
 }

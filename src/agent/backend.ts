@@ -25,6 +25,8 @@ export interface BackendNetwork {
   sync(peers: readonly Lease[]): Promise<void>;
   /** Counters of a data path that runs in the agent (udp); absent for kernel data paths. */
   stats?(): Readonly<Record<string, number>>;
+  /** The device whose kernel counters count the packets that data path moves (udp: flannel0). */
+  readonly datapathDevice?: string;
 }
 
 export type Backend = (ctx: BackendContext) => Promise<BackendNetwork>;

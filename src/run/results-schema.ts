@@ -16,6 +16,19 @@ const cpu = z
   })
   .describe('Host CPU while the client ran, median over repeats; 100 = every core busy');
 
+const datapathCost = z
+  .object({
+    process: z.string().describe('the process that moves packets in user space, e.g. agent'),
+    node: z.string(),
+    device: z.string().describe('the device whose kernel counters give the packets, e.g. flannel0'),
+    packets: z.number().int().describe('packets the process moved (device tx + rx), over all repeats'),
+    cpu: z.object({ user: z.number(), system: z.number() }).describe('% of one core while the client ran'),
+    syscallsPerPacket: z.number().describe('system calls per packet as the process counts them: every read, write, send, receive and poll, failed ones (EAGAIN) included'),
+    procIoSyscallsPerPacket: z.number().describe('syscr + syscw of /proc/PID/io per packet: the kernel\'s count of the read()/write() calls on files (the TUN); socket calls are not in it'),
+    contextSwitchesPerPacket: z.object({ voluntary: z.number(), involuntary: z.number() }).describe('summed over the process\'s threads, per packet'),
+  })
+  .describe('The cost of a user-space data-path process on the path, from /proc');
+
 export const rowSchema = z.object({
   arch: z.string().describe('architecture name'),
   path: z.enum(['intra-node', 'inter-node']).describe('intra-node: two pods on one node; inter-node: pods on two nodes (for host: node to node)'),
@@ -30,6 +43,7 @@ export const rowSchema = z.object({
   mtu: z.number().int().describe('MTU of the interface the traffic left from (pod eth0, or node eth0 for host)'),
   cpu,
   baselinePct: z.number().nullable().describe('median as % of the host row of the same run; null without a host row'),
+  datapath: z.array(datapathCost).optional().describe('present when user-space processes carry the traffic (flannel-udp across nodes)'),
 });
 
 export const skippedSchema = z.object({
@@ -56,6 +70,7 @@ export const resultsSchema = z
 export type RunResults = z.infer<typeof resultsSchema>;
 export type ResultRow = z.infer<typeof rowSchema>;
 export type Skipped = z.infer<typeof skippedSchema>;
+export type DatapathCost = z.infer<typeof datapathCost>;
 
 export function resultsJsonSchema(): Record<string, unknown> {
   return { $id: 'cnilab/results-v1.schema.json', ...z.toJSONSchema(resultsSchema, { target: 'draft-2020-12' }) };

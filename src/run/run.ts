@@ -15,6 +15,7 @@ import type { LabState } from '../lab/state';
 import { teardownLab } from '../lab/teardown';
 import type { Topology } from '../topology/schema';
 import { startIperf3Server, tcpSample, type TcpSample } from '../traffic/iperf3/run';
+import { DatapathMeter } from './datapath';
 import { planCells, type Cell } from './matrix';
 import { RESULTS_SCHEMA_VERSION, type ResultRow, type RunResults } from './results-schema';
 import { median, round, summarize } from './stats';
@@ -73,10 +74,13 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
         const samples: TcpSample[] = [];
         const { client, server, serverIp, mtu } = resolveEndpoints(lab, cell);
         const srv = startIperf3Server(server, serverIp);
+        const meter = new DatapathMeter(lab.lab, nodesOf(lab, cell));
         try {
           for (let r = 1; r <= o.repeats; r++) {
             progress(`${arch.name} ${cell.path}: repeat ${r}/${o.repeats}`);
+            await meter.start();
             samples.push(await tcpSample({ client, server, serverIp, durationSec: o.durationSec, omitSec: o.warmupSec, signal: o.signal }));
+            await meter.stop();
             done++;
           }
         } finally {
@@ -99,6 +103,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
             softirq: median(samples.map((s) => s.cpu.softirq)),
             busy: median(samples.map((s) => s.cpu.busy)),
           },
+          ...(meter.results() ? { datapath: meter.results() } : {}),
         });
       }
     } finally {
@@ -143,6 +148,12 @@ function resolveEndpoints(lab: LabState, cell: Cell): { client: { name: string }
   }
   const pod = (name: string) => lab.pods.find((p) => p.name === name)!;
   return { client: { name: podNetns(lab.lab, client) }, server: { name: podNetns(lab.lab, server) }, serverIp: pod(server).ip, mtu: pod(client).mtu };
+}
+
+/** The nodes a cell's traffic crosses. */
+function nodesOf(lab: LabState, cell: Cell): string[] {
+  if (!cell.arch.conflist) return [cell.endpoints.client, cell.endpoints.server];
+  return [cell.endpoints.client, cell.endpoints.server].map((p) => lab.pods.find((x) => x.name === p)!.node);
 }
 
 function environment(features: FeatureReport): RunResults['environment'] {

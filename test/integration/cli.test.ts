@@ -40,11 +40,21 @@ test('run: a short matrix writes results.json that validates, the conflists, and
   await assertNothingLeft(lab, root);
 });
 
-test('run --json prints the results document on stdout', async (t) => {
+test('run --json prints the results document; a user-space data path reports its cost from /proc', async (t) => {
   const lab = 't-cli-json';
-  const r = await cli(['run', '--lab', lab, '--arch', 'host', '--duration', '1', '--warmup', '0', '--repeats', '1', '--out', join(tmp(t), 'o'), '--json']);
+  const r = await cli(['run', '--lab', lab, '--arch', 'host,flannel-udp', '--path', 'inter-node', '--duration', '1', '--warmup', '0', '--repeats', '1', '--out', join(tmp(t), 'o'), '--json']);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(resultsSchema.parse(JSON.parse(r.stdout)).rows.length, 1);
+  const res = resultsSchema.parse(JSON.parse(r.stdout));
+  assert.deepEqual(res.rows.map((x) => x.arch), ['host', 'flannel-udp']);
+  assert.equal(res.rows[0]!.datapath, undefined, 'the kernel path has no user-space process');
+  const dp = res.rows[1]!.datapath!;
+  assert.deepEqual(dp.map((d) => `${d.process}@${d.node}/${d.device}`), ['agent@node1/flannel0', 'agent@node2/flannel0']);
+  for (const d of dp) {
+    assert.ok(d.packets > 1000, `${d.node} moved packets`);
+    assert.ok(d.cpu.user + d.cpu.system > 1, `${d.node} used CPU`);
+    assert.ok(d.syscallsPerPacket >= 2, `at least one read and one send per packet on ${d.node}: ${d.syscallsPerPacket}`);
+    assert.ok(d.procIoSyscallsPerPacket >= 0.5, `/proc counts the TUN reads and writes on ${d.node}`);
+  }
 });
 
 test('run with a scenario file; flags override it', async (t) => {

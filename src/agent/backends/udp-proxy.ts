@@ -8,8 +8,9 @@
 import { CnilabError } from '../../lib/errors';
 import { AF_INET, EINTR, MSG_DONTWAIT, POLLIN, SOCK_CLOEXEC, SOCK_DGRAM, loadLibc, sockaddrIn } from '../../lib/libc';
 
-/** Counters of the data path: each is one system call (poll excepted, it serves many packets). */
+/** Counters of the data path. `syscalls` counts every call into the kernel, failed ones too. */
 export interface ProxyStats {
+  syscalls: number;
   polls: number;
   tunReads: number;
   tunWrites: number;
@@ -42,7 +43,7 @@ export function startProxy(tunFd: number, bindIp: string, port: number, subnetLe
     libc.close(sock);
     throw new CnilabError('AGENT_FAILED', `bind(${bindIp}:${port}) failed (errno ${errno}): is another agent running on this node?`);
   }
-  const stats: ProxyStats = { polls: 0, tunReads: 0, tunWrites: 0, udpSends: 0, udpReceives: 0, packetsOut: 0, packetsIn: 0, bytesOut: 0, bytesIn: 0, dropped: 0 };
+  const stats: ProxyStats = { syscalls: 0, polls: 0, tunReads: 0, tunWrites: 0, udpSends: 0, udpReceives: 0, packetsOut: 0, packetsIn: 0, bytesOut: 0, bytesIn: 0, dropped: 0 };
   const size = 2 ** (32 - subnetLength);
   let peers = new Map<number, Buffer>(); // subnet base → sockaddr_in of the peer's proxy
   let stopped = false;
@@ -55,6 +56,7 @@ export function startProxy(tunFd: number, bindIp: string, port: number, subnetLe
 
   const fromTun = (): boolean => {
     const n = libc.read(tunFd, buf, buf.length);
+    stats.syscalls++;
     if (n < 0) return false; // EAGAIN: drained
     stats.tunReads++;
     const peer = n >= 20 ? peers.get(Math.floor(buf.readUInt32BE(16) / size) * size) : undefined;
@@ -62,6 +64,7 @@ export function startProxy(tunFd: number, bindIp: string, port: number, subnetLe
       stats.dropped++;
       return true;
     }
+    stats.syscalls++;
     if (libc.sendto(sock, buf, n, 0, peer, peer.length) < 0) stats.dropped++;
     else {
       stats.udpSends++;
@@ -73,12 +76,14 @@ export function startProxy(tunFd: number, bindIp: string, port: number, subnetLe
 
   const fromUdp = (): boolean => {
     const n = libc.recv(sock, buf, buf.length, MSG_DONTWAIT);
+    stats.syscalls++;
     if (n < 0) return false;
     stats.udpReceives++;
     if (n < 20 || buf[0]! >> 4 !== 4) {
       stats.dropped++;
       return true;
     }
+    stats.syscalls++;
     if (libc.write(tunFd, buf, n) < 0) stats.dropped++;
     else {
       stats.tunWrites++;
@@ -101,6 +106,7 @@ export function startProxy(tunFd: number, bindIp: string, port: number, subnetLe
   const loop = (): void => {
     if (stopped) return;
     stats.polls++;
+    stats.syscalls++;
     if (libc.poll(pfds, 2, 0) > 0) {
       drain();
       setImmediate(loop);
@@ -108,6 +114,8 @@ export function startProxy(tunFd: number, bindIp: string, port: number, subnetLe
     }
     libc.pollAsync(pfds, 2, 1000, (err, ready) => {
       if (stopped) return;
+      stats.polls++;
+      stats.syscalls++;
       if ((err || ready < 0) && libc.errno() !== EINTR) return void setTimeout(loop, 100);
       drain();
       setImmediate(loop);

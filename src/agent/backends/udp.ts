@@ -36,5 +36,6 @@ export const udpBackend: Backend = async (ctx) => {
       proxy.setPeers(new Map(peers.map((l) => [parseCidr(l.subnet).base, l.publicIp])));
     },
     stats: () => ({ ...proxy.stats }),
+    datapathDevice: UDP_DEV,
   };
 };

@@ -95,6 +95,12 @@ function printResults(r: RunResults, outDir: string): void {
   const out = [
     table(['ARCH', 'PATH', 'GBIT/S', 'MIN–MAX', 'OF HOST', 'MTU', 'RETR', 'CPU% USR/SYS/SIRQ'], rows, [2, 3, 4, 5, 6]),
     '',
+    ...r.rows.flatMap((x) =>
+      (x.datapath ?? []).map(
+        (d) =>
+          `${x.arch} ${x.path}: ${d.process}@${d.node} moved ${d.packets} packets at ${(d.cpu.user + d.cpu.system).toFixed(0)}% of a core (${d.cpu.user.toFixed(0)} usr/${d.cpu.system.toFixed(0)} sys), ${d.syscallsPerPacket.toFixed(2)} syscalls (/proc: ${d.procIoSyscallsPerPacket.toFixed(2)} TUN reads+writes) and ${(d.contextSwitchesPerPacket.voluntary + d.contextSwitchesPerPacket.involuntary).toFixed(3)} context switches per packet`,
+      ),
+    ),
     ...r.skipped.map((s) => `skipped ${s.arch}${s.path ? ` ${s.path}` : ''}: ${s.reason}`),
     `${r.rows.length} rows, ${r.settings.repeats} × ${r.settings.durationSec} s each (+${r.settings.warmupSec} s warm-up); CPU in % of all ${r.environment.cpus} CPUs; took ${duration(r.durationSec)}`,
     `results: ${join(outDir, 'results.json')}`,
