@@ -16,7 +16,7 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 pkgs=(iproute2 iperf3 iputils-ping procps util-linux kmod)
 for arg in "$@"; do
   case "$arg" in
-    --bench) pkgs+=(mininet bridge-utils) ;;
+    --bench) pkgs+=(mininet bridge-utils socat openvpn) ;;
     *) die "unknown option $arg (known: --bench)" ;;
   esac
 done

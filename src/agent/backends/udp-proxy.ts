@@ -1,8 +1,8 @@
 /**
- * The per-packet proxy of flannel's udp backend, the same loop its C code ran: poll() on the TUN
- * and the UDP socket; for each packet from the TUN one read() and one sendto() to the peer that
- * owns the destination's subnet; for each datagram one recv() and one write() to the TUN. No
- * batching, no offloads. The system calls go through FFI on this process's main thread; only the
+ * The per-packet proxy of flannel's udp backend, the same loop its C code (proxy_amd64.c) ran:
+ * poll() on the TUN and the UDP socket; for each packet from the TUN one read() and one sendto()
+ * to the peer that owns the destination's subnet; for each datagram one recv() and one write() to
+ * the TUN; the TTL decremented on the way, as a router does. No batching, no offloads. The system calls go through FFI on this process's main thread; only the
  * wait (poll) runs on a worker thread, so the event loop stays free between bursts.
  */
 import { CnilabError } from '../../lib/errors';
@@ -28,6 +28,16 @@ export interface Proxy {
   /** Peers: subnet base address (as an integer) → the peer's underlay address. */
   setPeers(peers: ReadonlyMap<number, string>): void;
   stop(): void;
+}
+
+/** Decrements an IPv4 header's TTL and patches its checksum (RFC 1624), as flannel's proxy does; false when the TTL runs out. */
+export function decrementTtl(ip: Buffer): boolean {
+  const ttl = ip[8]!;
+  if (ttl <= 1) return false;
+  ip[8] = ttl - 1;
+  const sum = ip.readUInt16BE(10) + 0x100; // the TTL is the high byte of its 16-bit word
+  ip.writeUInt16BE((sum & 0xffff) + (sum >>> 16), 10);
+  return true;
 }
 
 /** Most packets handled per wake-up before yielding to the event loop (renewals, watches). */
@@ -60,8 +70,8 @@ export function startProxy(tunFd: number, bindIp: string, port: number, subnetLe
     if (n < 0) return false; // EAGAIN: drained
     stats.tunReads++;
     const peer = n >= 20 ? peers.get(Math.floor(buf.readUInt32BE(16) / size) * size) : undefined;
-    if (!peer) {
-      stats.dropped++;
+    if (!peer || !decrementTtl(buf)) {
+      stats.dropped++; // flannel answers an unknown destination with ICMP net unreachable; cnilab drops it
       return true;
     }
     stats.syscalls++;
@@ -79,7 +89,7 @@ export function startProxy(tunFd: number, bindIp: string, port: number, subnetLe
     stats.syscalls++;
     if (n < 0) return false;
     stats.udpReceives++;
-    if (n < 20 || buf[0]! >> 4 !== 4) {
+    if (n < 20 || buf[0]! >> 4 !== 4 || !decrementTtl(buf)) {
       stats.dropped++;
       return true;
     }
@@ -93,6 +103,12 @@ export function startProxy(tunFd: number, bindIp: string, port: number, subnetLe
     return true;
   };
 
+  /**
+   * flannel's loop: once poll() says either side is readable, alternate one TUN read and one UDP
+   * receive while either moves a packet, bypassing poll() — an EAGAIN on the idle side is cheaper
+   * than a poll. BURST caps a run so the agent's own work (renewals, watches) gets its turn, which
+   * flannel's separate Go threads had.
+   */
   const drain = (): void => {
     for (let i = 0; i < BURST; i++) {
       const out = fromTun();
