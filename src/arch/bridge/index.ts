@@ -8,5 +8,5 @@ export const bridgeArch: Architecture = {
   requires: ['veth', 'bridge'],
   backend: { type: 'none' },
   conflist: bridgeConflist,
-  unsupported: { 'inter-node': 'bridge alone does not route between nodes (use host-gw or vxlan)' },
+  unsupported: { 'inter-node': 'bridge alone does not route between nodes (flannel-host-gw and flannel-vxlan do)' },
 };
