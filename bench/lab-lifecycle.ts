@@ -70,10 +70,10 @@ async function main(): Promise<void> {
   if (wantJson) return void process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   const f = (s: number): string => `${s.toFixed(3)} s`;
   const lines = [
-    `lab lifecycle, median of ${rounds} rounds (default lab: 4 nodes + switch, 6 pods, vxlan)`,
+    `lab lifecycle, median of ${rounds} rounds (default lab: 4 nodes + switch, 6 pods, flannel-vxlan)`,
     `  cnilab up                 ${f(result.cnilab.upSec)}`,
     `    underlay (namespaces, switch, links)   ${f(result.cnilab.underlaySec)}`,
-    `    control plane + 6 CNI ADDs             ${f(result.cnilab.controlPlaneAndPodsSec)}`,
+    `    control plane + 6 CNI ADDs             ${f(result.cnilab.controlPlaneAndPodsSec)}   (each ADD: flannel → bridge → host-local)`,
     `  cnilab down               ${f(result.cnilab.downSec)}   target < 0.5 s: ${out.targets.downMet ? 'met' : 'MISSED'}`,
   ];
   if (haveMininet) {

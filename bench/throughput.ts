@@ -14,6 +14,7 @@ import { parseTopology } from '../src/topology/load';
 import { probeFeatures, missingReason } from '../src/doctor/features';
 import { parseIperf3Json } from '../src/traffic/iperf3/parse';
 import { startIperf3Server, tcpSample } from '../src/traffic/iperf3/run';
+import { table } from '../src/cli/output';
 import { arg, median, wantJson } from './common';
 
 const LAB = 'bench-throughput';
@@ -76,10 +77,8 @@ async function main(): Promise<void> {
   const out = rows.map((r) => ({ ...r, ofHostPct: (r.cnilabGbps / host) * 100, cnilabOverByHand: r.cnilabGbps / r.byHandGbps }));
   if (wantJson) return void process.stdout.write(JSON.stringify({ duration, rounds, rows: out, skipped }, null, 2) + '\n');
   process.stdout.write(`TCP throughput, 1 stream, median of ${rounds} × ${duration} s (+1 s warm-up), cnilab and by hand alternating\n`);
-  process.stdout.write(`${'ARCH'.padEnd(9)}${'PATH'.padEnd(12)}${'CNILAB'.padStart(9)}${'BY HAND'.padStart(9)}${'RATIO'.padStart(7)}${'OF HOST'.padStart(9)}\n`);
-  for (const r of out) {
-    process.stdout.write(`${r.arch.padEnd(9)}${r.path.padEnd(12)}${r.cnilabGbps.toFixed(2).padStart(9)}${r.byHandGbps.toFixed(2).padStart(9)}${r.cnilabOverByHand.toFixed(2).padStart(7)}${`${r.ofHostPct.toFixed(0)}%`.padStart(9)}\n`);
-  }
+  const rowsOut = out.map((r) => [r.arch, r.path, r.cnilabGbps.toFixed(2), r.byHandGbps.toFixed(2), r.cnilabOverByHand.toFixed(2), `${r.ofHostPct.toFixed(0)}%`]);
+  process.stdout.write(table(['ARCH', 'PATH', 'CNILAB', 'BY HAND', 'RATIO', 'OF HOST'], rowsOut, [2, 3, 4, 5]) + '\n');
   for (const s of skipped) process.stdout.write(`skipped ${s}\n`);
 }
 
