@@ -6,7 +6,7 @@
  *   npm run bench:throughput -- [--duration S] [--rounds N] [--json]
  */
 import { run } from '../src/lib/exec';
-import { architectures } from '../src/arch';
+import { architectures, defaultArchitectures } from '../src/arch';
 import { down, up } from '../src/lab/lab';
 import { nodeNetns } from '../src/lab/names';
 import type { LabState } from '../src/lab/state';
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const topology = parseTopology('topology: {computeNodes: 2}', 'bench', { name: LAB });
   const rows: Row[] = [];
   const skipped: string[] = [];
-  for (const name of architectures.names()) {
+  for (const name of defaultArchitectures()) {
     const arch = architectures.get(name);
     const missing = missingReason(features, arch.requires);
     if (missing) {

@@ -33,6 +33,8 @@ export interface Architecture {
   conflist?(ctx: ConflistContext): NetConfList;
   /** Paths this architecture cannot carry, each with the reason. */
   readonly unsupported?: Partial<Record<PathName, string>>;
+  /** Measured by a plain `cnilab run`. Default: true; a variant says false and is run by name. */
+  readonly inDefaultMatrix?: boolean;
 }
 
 /** The network name every architecture's configuration list uses. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { architectures } from '../arch';
+import { architectures, defaultArchitectures } from '../arch';
 import type { FeatureReport } from '../doctor/features';
 import { parseTopology } from '../topology/load';
 import { planCells } from './matrix';
@@ -8,7 +8,7 @@ import { planCells } from './matrix';
 const ALL_OK = new Proxy({}, { get: (_t, f) => ({ feature: f, ok: true, detail: 'ok' }) }) as FeatureReport;
 
 test('the default matrix: every architecture on both paths, host once, bridge not across nodes', () => {
-  const { cells, skipped } = planCells(parseTopology('', 'd'), architectures.names().map((n) => architectures.get(n)), ['intra-node', 'inter-node'], ALL_OK);
+  const { cells, skipped } = planCells(parseTopology('', 'd'), defaultArchitectures().map((n) => architectures.get(n)), ['intra-node', 'inter-node'], ALL_OK);
   assert.deepEqual(
     cells.map((c) => `${c.arch.name}/${c.path}: ${c.endpoints.client} -> ${c.endpoints.server}`),
     [

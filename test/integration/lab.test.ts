@@ -100,6 +100,27 @@ test('vxlan is built the way flannel builds it: flannel.1, VNI 1, port 8472, MTU
   await assertNothingLeft(lab, root);
 });
 
+test('flannel-vxlan-direct: peers on the same segment are routed directly, not encapsulated', async () => {
+  const lab = 't-lab-direct';
+  const root = await rootSnapshot();
+  await teardownLab(lab);
+  const state = await up({ topology: topology(lab), arch: 'flannel-vxlan-direct' });
+  try {
+    const node1 = { name: nodeNetns(lab, 'node1') };
+    const db = new Database(join(runDir(lab), 'leases.db'), { readonly: true });
+    const peer = db.prepare('SELECT subnet FROM leases WHERE node = ?').get('node2') as { subnet: string };
+    db.close();
+    const direct = await ipJson<{ dst: string; gateway: string; protocol: string }[]>(node1, ['route', 'show', 'dev', 'eth0', 'proto', '250']);
+    assert.deepEqual(direct.map((r) => [r.dst, r.gateway]), [[peer.subnet, '198.18.0.3']]);
+    assert.deepEqual(await ipJson<unknown[]>(node1, ['route', 'show', 'dev', 'flannel.1']), [], 'nothing goes through the VXLAN device');
+    assert.ok(state.pods.every((p) => p.mtu === 1450), 'the pod MTU stays the vxlan one, as flannel keeps it');
+    await ping(state, 'node1-p1', 'node2-p1');
+  } finally {
+    await down(lab);
+  }
+  await assertNothingLeft(lab, root);
+});
+
 test('host: nodes only, no pods, no control plane', async () => {
   const lab = 't-lab-host';
   const root = await rootSnapshot();
@@ -131,7 +152,7 @@ test('a second up of a running lab is refused and the running lab is untouched',
 test('an unknown architecture is refused before anything is created', async () => {
   const lab = 't-lab-unknown';
   const root = await rootSnapshot();
-  await assert.rejects(up({ topology: topology(lab), arch: 'token-ring' }), (e: CnilabError) => e.code === 'UNKNOWN_ARCH' && /unknown architecture "token-ring"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, macvlan/.test(e.message));
+  await assert.rejects(up({ topology: topology(lab), arch: 'token-ring' }), (e: CnilabError) => e.code === 'UNKNOWN_ARCH' && /unknown architecture "token-ring"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, macvlan, flannel-vxlan-direct/.test(e.message));
   await assertNothingLeft(lab, root);
 });
 

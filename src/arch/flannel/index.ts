@@ -8,9 +8,10 @@ import type { BackendConfig } from '../../controller/lease-store';
 import type { Feature } from '../../doctor/features';
 import { NETWORK_NAME, type Architecture } from '../architecture';
 
-function flannel(backend: BackendConfig, summary: string, requires: readonly Feature[]): Architecture {
+function flannel(backend: BackendConfig, summary: string, requires: readonly Feature[], variant?: string): Architecture {
   return {
-    name: `flannel-${backend.type}`,
+    name: `flannel-${backend.type}${variant ? `-${variant}` : ''}`,
+    ...(variant ? { inDefaultMatrix: false } : {}),
     summary,
     requires: ['veth', 'bridge', ...requires],
     backend,
@@ -33,3 +34,5 @@ function flannel(backend: BackendConfig, summary: string, requires: readonly Fea
 export const flannelHostGwArch = flannel({ type: 'host-gw' }, 'flannel host-gw: bridge + routes to each peer node\'s pod subnet via its underlay address', []);
 export const flannelVxlanArch = flannel({ type: 'vxlan' }, 'flannel vxlan: bridge + kernel VXLAN (VNI 1, UDP 8472, pod MTU = underlay − 50)', ['vxlan']);
 export const flannelUdpArch = flannel({ type: 'udp' }, 'flannel udp: bridge + TUN + user-space encapsulation in the agent, one packet per read/send (UDP 8285, MTU − 28)', ['tun']);
+/** vxlan with DirectRouting: peers on the same underlay segment get a plain route (here: all of them). */
+export const flannelVxlanDirectArch = flannel({ type: 'vxlan', directRouting: true }, 'flannel vxlan with DirectRouting: host-gw routes to peers on the same segment, VXLAN to the others', ['vxlan'], 'direct');

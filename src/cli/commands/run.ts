@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { architectures } from '../../arch';
+import { architectures, defaultArchitectures } from '../../arch';
 import { PATHS, type PathName } from '../../arch/architecture';
 import { CnilabError } from '../../lib/errors';
 import { loadTopology } from '../../topology/load';
@@ -31,7 +31,7 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('measure every architecture on every path and write results.json (default: the whole matrix)')
     .argument('[scenario]', 'scenario YAML (topology, archs, paths, duration, warmup, repeats); flags override it')
-    .option('--arch <a,b>', `architectures (default: all: ${architectures.names().join(',')})`, list)
+    .option('--arch <a,b>', `architectures (default: ${defaultArchitectures().join(',')}; also: ${architectures.names().filter((n) => !defaultArchitectures().includes(n)).join(',')})`, list)
     .option('--path <p,q>', `paths (default: ${PATHS.join(',')})`, list)
     .option('--duration <s>', 'seconds measured per sample (default 5)', positiveNumber('--duration'))
     .option('--warmup <s>', 'seconds run first and discarded, per sample (default 1)', (v) => (v === '0' ? 0 : positiveNumber('--warmup', true)(v)))
@@ -43,7 +43,7 @@ export function registerRun(program: Command): void {
     .action((scenarioFile: string | undefined, o: RunFlags) =>
       runCommand(o.json, async (signal) => {
         const sc: Scenario = scenarioFile ? loadScenario(scenarioFile) : {};
-        const archNames = o.arch ?? sc.archs ?? architectures.names();
+        const archNames = o.arch ?? sc.archs ?? defaultArchitectures();
         const archs = archNames.map((a) => architectures.get(a));
         const paths = (o.path ?? sc.paths ?? [...PATHS]).map((p) => {
           if (!(PATHS as readonly string[]).includes(p)) throw new CnilabError('UNKNOWN_PATH', `--path: unknown path ${JSON.stringify(p)}; known: ${PATHS.join(', ')}`);
