@@ -9,16 +9,13 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { run, sleep, stopPid } from '../../src/lib/exec';
 import { ipJson, listNamedNetns } from '../../src/lib/netns';
-import { down, up } from '../../src/lab/lab';
 import { nodeDir } from '../../src/lab/control-plane';
 import { labOfNetns, nodeNetns } from '../../src/lab/names';
 import { joinNode, leases, leaveNode, restartProcess } from '../../src/lab/nodes';
 import type { LabState } from '../../src/lab/state';
-import { teardownLab } from '../../src/lab/teardown';
-import { parseTopology } from '../../src/topology/load';
-import { assertNothingLeft, rootSnapshot, waitFor } from './helpers';
+import { waitFor, withLab } from './helpers';
 
-const topology = (name: string) => parseTopology('topology: {computeNodes: 2, defaults: {pods: 1}}', 'test', { name });
+const TOPOLOGY = 'topology: {computeNodes: 2, defaults: {pods: 1}}';
 const pod = (s: LabState, name: string) => s.pods.find((p) => p.name === name)!;
 
 async function ping(from: string, to: string, count = 1): Promise<void> {
@@ -45,10 +42,7 @@ async function longestGap(from: string, to: { netns: string; ip: string }, secon
 
 test('a node joins and leaves: peers learn and forget it, nothing of it is left', async () => {
   const lab = 't-fl-join';
-  const root = await rootSnapshot();
-  await teardownLab(lab);
-  await up({ topology: topology(lab), arch: 'flannel-vxlan' });
-  try {
+  await withLab(lab, 'flannel-vxlan', async () => {
     const state = await joinNode(lab, 'node3', 1);
     const l3 = (await leases(lab)).find((l) => l.node === 'node3')!;
     assert.ok(l3, 'node3 holds a lease');
@@ -66,10 +60,7 @@ test('a node joins and leaves: peers learn and forget it, nothing of it is left'
     assert.equal(fdb.some((e) => e.dst === l3.publicIp), false, 'FDB entry gone');
     assert.equal(listNamedNetns().some((ns) => labOfNetns(ns) === lab && ns.includes('node3')), false, 'node3 namespaces gone');
     await ping(pod(state, 'node1-p1').netns, pod(state, 'node2-p1').ip);
-  } finally {
-    await down(lab);
-  }
-  await assertNothingLeft(lab, root);
+  }, TOPOLOGY);
 });
 
 for (const [arch, maxGapMs] of [
@@ -79,10 +70,7 @@ for (const [arch, maxGapMs] of [
 ] as const) {
   test(`${arch}: the agent crashes (SIGKILL) and restarts under traffic; traffic stops for at most ${maxGapMs} ms`, async (t) => {
     const lab = `t-fl-restart-${arch.slice(8)}`;
-    const root = await rootSnapshot();
-    await teardownLab(lab);
-    const state = await up({ topology: topology(lab), arch });
-    try {
+    await withLab(lab, arch, async (state) => {
       const before = await leases(lab);
       const routesBefore = await ipJson<unknown[]>({ name: nodeNetns(lab, 'node1') }, ['route', 'show']);
       const { gapMs } = await longestGap(pod(state, 'node1-p1').netns, pod(state, 'node2-p1'), 4, async () => {
@@ -93,19 +81,13 @@ for (const [arch, maxGapMs] of [
       assert.ok(gapMs <= maxGapMs, `longest gap ${gapMs.toFixed(0)} ms`);
       assert.deepEqual((await leases(lab)).map((l) => [l.node, l.subnet, l.backendData]), before.map((l) => [l.node, l.subnet, l.backendData]), 'same leases');
       assert.deepEqual(await ipJson<unknown[]>({ name: nodeNetns(lab, 'node1') }, ['route', 'show']), routesBefore, 'routes converged to the same set');
-    } finally {
-      await down(lab);
-    }
-    await assertNothingLeft(lab, root);
+    }, TOPOLOGY);
   });
 }
 
 test('the lease store restarts (SIGKILL) with every lease intact; agents carry on and see new nodes', async () => {
   const lab = 't-fl-store';
-  const root = await rootSnapshot();
-  await teardownLab(lab);
-  const state = await up({ topology: topology(lab), arch: 'flannel-host-gw' });
-  try {
+  await withLab(lab, 'flannel-host-gw', async (state) => {
     const before = await leases(lab);
     await restartProcess(lab, 'control', 'SIGKILL');
     let after: typeof before | undefined;
@@ -115,18 +97,12 @@ test('the lease store restarts (SIGKILL) with every lease intact; agents carry o
     await ping(pod(state, 'node1-p1').netns, pod(state, 'node2-p1').ip);
     const joined = await joinNode(lab, 'node3', 1);
     await ping(pod(joined, 'node1-p1').netns, pod(joined, 'node3-p1').ip);
-  } finally {
-    await down(lab);
-  }
-  await assertNothingLeft(lab, root);
+  }, TOPOLOGY);
 });
 
 test('flannel-udp: the agent moves every packet itself, one read and one send each', async () => {
   const lab = 't-fl-udp-count';
-  const root = await rootSnapshot();
-  await teardownLab(lab);
-  const state = await up({ topology: topology(lab), arch: 'flannel-udp' });
-  try {
+  await withLab(lab, 'flannel-udp', async (state) => {
     await ping(pod(state, 'node1-p1').netns, pod(state, 'node2-p1').ip, 20);
     await sleep(1200); // counters are written once a second
     const stats = JSON.parse(readFileSync(join(nodeDir(lab, 'node1'), 'datapath.json'), 'utf8')) as Record<string, number>;
@@ -136,8 +112,5 @@ test('flannel-udp: the agent moves every packet itself, one read and one send ea
     const [tun] = await ipJson<{ mtu: number; linkinfo: { info_kind: string } }[]>({ name: nodeNetns(lab, 'node1') }, ['-d', 'link', 'show', 'flannel0']);
     assert.deepEqual([tun!.linkinfo.info_kind, tun!.mtu], ['tun', 1472]);
     assert.ok(state.pods.every((p) => p.mtu === 1472));
-  } finally {
-    await down(lab);
-  }
-  await assertNothingLeft(lab, root);
+  }, TOPOLOGY);
 });

@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { run, isAlive } from '../../src/lib/exec';
 import { listNamedNetns } from '../../src/lib/netns';
 import { labOfNetns, runDir } from '../../src/lab/names';
+import { down, up } from '../../src/lab/lab';
+import { readState, type LabState } from '../../src/lab/state';
+import { teardownLab } from '../../src/lab/teardown';
+import { parseTopology } from '../../src/topology/load';
 import { REPO_ROOT } from '../../src/lib/paths';
 
 export const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
@@ -60,4 +64,23 @@ export async function waitFor(what: string, check: () => boolean, ms = 20_000): 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Brings lab `name` up with `arch` (topology YAML, default: 2 compute nodes with 2 pods each), runs
+ * `fn`, takes the lab down — also when `fn` fails — and asserts nothing of it is left: no
+ * namespace, file or process (every one the lab ever recorded), the root namespace unchanged.
+ */
+export async function withLab(name: string, arch: string, fn: (state: LabState) => Promise<void>, topologyYaml = 'topology: {computeNodes: 2}'): Promise<void> {
+  const root = await rootSnapshot();
+  await teardownLab(name);
+  const state = await up({ topology: parseTopology(topologyYaml, 'test', { name }), arch });
+  const pids = new Set(state.processes.map((p) => p.pid));
+  try {
+    await fn(state);
+  } finally {
+    for (const p of readState(name)?.processes ?? []) pids.add(p.pid);
+    await down(name);
+  }
+  await assertNothingLeft(name, root, [...pids]);
 }

@@ -9,15 +9,14 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { architectures } from '../../src/arch';
 import { CnilabError } from '../../src/lib/errors';
-import { ipJson, runIn } from '../../src/lib/netns';
+import { ipJson, listNamedNetns, runIn } from '../../src/lib/netns';
 import { down, up } from '../../src/lab/lab';
 import { nodeNetns, runDir } from '../../src/lab/names';
 import type { LabState } from '../../src/lab/state';
-import { teardownLab } from '../../src/lab/teardown';
+import { labNamespaces, teardownLab } from '../../src/lab/teardown';
 import { parseTopology } from '../../src/topology/load';
 import { startIperf3Server, tcpSample } from '../../src/traffic/iperf3/run';
-import { listNamedNetns } from '../../src/lib/netns';
-import { assertNothingLeft, rootSnapshot, waitFor } from './helpers';
+import { assertNothingLeft, rootSnapshot, waitFor, withLab } from './helpers';
 
 const topology = (name: string) => parseTopology('topology: {computeNodes: 2}', 'test', { name });
 
@@ -43,11 +42,7 @@ for (const name of ['bridge', 'flannel-host-gw', 'flannel-vxlan', 'flannel-udp',
   test(`${name}: pods attached through CNI carry traffic on every supported path; down leaves nothing`, async () => {
     const arch = architectures.get(name);
     const lab = `t-lab-${name}`;
-    const root = await rootSnapshot();
-    await teardownLab(lab);
-    const state = await up({ topology: topology(lab), arch: name });
-    const pids = state.processes.map((p) => p.pid);
-    try {
+    await withLab(lab, name, async (state) => {
       assert.equal(state.status, 'up');
       assert.deepEqual(state.pods.map((p) => p.name), ['node1-p1', 'node1-p2', 'node2-p1', 'node2-p2']);
       assert.equal(new Set(state.pods.map((p) => p.ip)).size, 4, 'distinct pod addresses');
@@ -64,20 +59,14 @@ for (const name of ['bridge', 'flannel-host-gw', 'flannel-vxlan', 'flannel-udp',
       } else {
         await assert.rejects(ping(state, 'node1-p1', 'node2-p1'), 'bridge alone must not reach another node\'s pods');
       }
-    } finally {
-      const report = await down(lab);
-      assert.equal(report.namespaces, 1 + 3 + 4, 'switch + 3 nodes + 4 pods');
-    }
-    await assertNothingLeft(lab, root, pids);
+      assert.equal(labNamespaces(lab).length, 1 + 3 + 4, 'switch + 3 nodes + 4 pods');
+    });
   });
 }
 
 test('vxlan is built the way flannel builds it: flannel.1, VNI 1, port 8472, MTU − 50, static peers', async () => {
   const lab = 't-lab-vxlan-detail';
-  const root = await rootSnapshot();
-  await teardownLab(lab);
-  const state = await up({ topology: topology(lab), arch: 'flannel-vxlan' });
-  try {
+  await withLab(lab, 'flannel-vxlan', async (state) => {
     const node1 = { name: nodeNetns(lab, 'node1') };
     const [dev] = await ipJson<{ mtu: number; linkinfo: { info_kind: string; info_data: { id: number; port: number; learning: boolean; local: string } } }[]>(node1, ['-d', 'link', 'show', 'flannel.1']);
     assert.equal(dev!.linkinfo.info_kind, 'vxlan');
@@ -94,18 +83,12 @@ test('vxlan is built the way flannel builds it: flannel.1, VNI 1, port 8472, MTU
     assert.deepEqual(neigh.map((n) => [n.dst, n.lladdr, n.state]), [[peer.subnet.replace(/\/\d+$/, ''), peer.backendData.vtepMac, ['PERMANENT']]]);
     const fdb = JSON.parse((await runIn(node1, 'bridge', ['-json', 'fdb', 'show', 'dev', 'flannel.1'])).stdout) as { mac: string; dst?: string }[];
     assert.deepEqual(fdb.filter((e) => e.dst).map((e) => [e.mac, e.dst]), [[peer.backendData.vtepMac, '198.18.0.3']]);
-  } finally {
-    await down(lab);
-  }
-  await assertNothingLeft(lab, root);
+  });
 });
 
 test('flannel-vxlan-direct: peers on the same segment are routed directly, not encapsulated', async () => {
   const lab = 't-lab-direct';
-  const root = await rootSnapshot();
-  await teardownLab(lab);
-  const state = await up({ topology: topology(lab), arch: 'flannel-vxlan-direct' });
-  try {
+  await withLab(lab, 'flannel-vxlan-direct', async (state) => {
     const node1 = { name: nodeNetns(lab, 'node1') };
     const db = new Database(join(runDir(lab), 'leases.db'), { readonly: true });
     const peer = db.prepare('SELECT subnet FROM leases WHERE node = ?').get('node2') as { subnet: string };
@@ -115,24 +98,15 @@ test('flannel-vxlan-direct: peers on the same segment are routed directly, not e
     assert.deepEqual(await ipJson<unknown[]>(node1, ['route', 'show', 'dev', 'flannel.1']), [], 'nothing goes through the VXLAN device');
     assert.ok(state.pods.every((p) => p.mtu === 1450), 'the pod MTU stays the vxlan one, as flannel keeps it');
     await ping(state, 'node1-p1', 'node2-p1');
-  } finally {
-    await down(lab);
-  }
-  await assertNothingLeft(lab, root);
+  });
 });
 
 test('host: nodes only, no pods, no control plane', async () => {
   const lab = 't-lab-host';
-  const root = await rootSnapshot();
-  await teardownLab(lab);
-  const state = await up({ topology: topology(lab), arch: 'host' });
-  try {
+  await withLab(lab, 'host', async (state) => {
     assert.deepEqual([state.pods.length, state.processes.length], [0, 0]);
     await runIn({ name: nodeNetns(lab, 'node1') }, 'ping', ['-c', '1', '-W', '2', '198.18.0.3']);
-  } finally {
-    await down(lab);
-  }
-  await assertNothingLeft(lab, root);
+  });
 });
 
 test('a second up of a running lab is refused and the running lab is untouched', async () => {
