@@ -105,6 +105,37 @@ test('up, status, exec, down through the CLI', async () => {
   await assertNothingLeft(lab, root);
 });
 
+test('node add, restart and node remove through the CLI', async () => {
+  const lab = 't-cli-node';
+  const root = await rootSnapshot();
+  await teardownLab(lab);
+  const u = await cli(['up', '--lab', lab, '--arch', 'flannel-host-gw']);
+  assert.equal(u.code, 0, u.stderr);
+  try {
+    const added = await cli(['node', 'add', 'node4', '--pods', '1', '--lab', lab, '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    const s = JSON.parse(added.stdout) as { nodes: { name: string; underlay: string }[]; pods: { name: string; ip: string }[] };
+    assert.deepEqual(s.nodes.find((n) => n.name === 'node4'), { name: 'node4', role: 'compute', underlay: '198.18.0.5/24', netns: `cnilab-${lab}.node4`, up: true });
+    const p4 = s.pods.find((p) => p.name === 'node4-p1')!;
+    assert.equal((await cli(['exec', '--lab', lab, 'node1-p1', '--', 'ping', '-c', '1', '-W', '2', p4.ip])).code, 0, 'node1-p1 reaches the new node\'s pod');
+    const again = await cli(['node', 'add', 'node4', '--lab', lab]);
+    assert.equal(again.stderr.trim(), `cnilab: lab ${lab} already has a node node4`);
+
+    const r = await cli(['restart', 'node1', '--lab', lab, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).role, 'agent');
+    assert.equal((await cli(['exec', '--lab', lab, 'node1-p1', '--', 'ping', '-c', '1', '-W', '2', p4.ip])).code, 0, 'still reachable after the agent restarted');
+
+    const removed = await cli(['node', 'remove', 'node4', '--lab', lab, '--json']);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal((JSON.parse(removed.stdout) as { nodes: { name: string }[] }).nodes.some((n) => n.name === 'node4'), false);
+    assert.match((await cli(['node', 'remove', 'node4', '--lab', lab])).stderr, /^cnilab: lab t-cli-node has no compute node node4$/m);
+  } finally {
+    await cli(['down', '--lab', lab]);
+  }
+  await assertNothingLeft(lab, root);
+});
+
 test('bad input: one line naming the field, non-zero exit, nothing created', async (t) => {
   const dir = tmp(t);
   const root = await rootSnapshot();
