@@ -4,7 +4,8 @@
  * before it expires, and follows the other leases, keeping the kernel's peer state equal to them.
  * A restarted agent renews the same lease and converges without disturbing what is already right.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../lib/fs';
 import { join } from 'node:path';
 import { formatIPv4, parseCidr } from '../lib/cidr';
 import { CnilabError, messageOf } from '../lib/errors';
@@ -48,11 +49,6 @@ async function underlay(iface: string): Promise<{ ip: string; cidr: string; mtu:
   const a = link?.addr_info.find((x) => x.family === 'inet');
   if (!link || !a) throw new CnilabError('AGENT_FAILED', `underlay interface ${iface} has no IPv4 address`);
   return { ip: a.local, cidr: `${a.local}/${a.prefixlen}`, mtu: link.mtu };
-}
-
-function writeJson(file: string, value: unknown): void {
-  writeFileSync(`${file}.tmp`, JSON.stringify(value));
-  renameSync(`${file}.tmp`, file);
 }
 
 export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise<void> {
@@ -114,7 +110,7 @@ async function watchLoop(opts: AgentOptions, own: Lease, network: BackendNetwork
       await network.sync(peers);
       index = snap.index;
       const status: AgentStatus = { node: opts.node, pid: process.pid, subnet: own.subnet, index, peers: peers.map((p) => p.node), syncedAt: new Date().toISOString() };
-      writeJson(join(opts.runDir, 'agent.json'), status);
+      writeFileAtomic(join(opts.runDir, 'agent.json'), JSON.stringify(status));
       log(`synced index ${index}: peers ${status.peers.join(', ') || '(none)'}`);
     } catch (e) {
       if (signal.aborted) break;
@@ -130,7 +126,7 @@ async function statsLoop(network: BackendNetwork, file: string, signal: AbortSig
   let last = '';
   while (!signal.aborted) {
     const text = JSON.stringify({ pid: process.pid, device: network.datapathDevice, ...network.stats() });
-    if (text !== last) writeJson(file, JSON.parse(text));
+    if (text !== last) writeFileAtomic(file, text);
     last = text;
     await sleep(100, signal).catch(() => undefined);
   }

@@ -1,5 +1,6 @@
 /** flannel's /run/flannel/subnet.env: what the node agent tells the CNI plugin about this node. */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../lib/fs';
 import { CnilabError } from '../lib/errors';
 
 export interface SubnetEnv {
@@ -34,8 +35,7 @@ export function parseSubnetEnv(text: string, source: string): SubnetEnv {
 }
 
 export function writeSubnetEnv(file: string, e: SubnetEnv): void {
-  writeFileSync(`${file}.tmp`, formatSubnetEnv(e));
-  renameSync(`${file}.tmp`, file);
+  writeFileAtomic(file, formatSubnetEnv(e));
 }
 
 export function readSubnetEnv(file: string): SubnetEnv {

@@ -3,7 +3,8 @@
  * through the chain with `prevResult`, DEL in reverse, and keeps a result cache per network,
  * container and interface so DEL gets the result ADD returned.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../lib/fs';
 import { join } from 'node:path';
 import { CnilabError, messageOf } from '../lib/errors';
 import type { NetnsRef } from '../lib/netns';
@@ -83,8 +84,7 @@ export class CniRuntime {
     const file = this.cacheFile(list, rt);
     mkdirSync(join(this.options.cacheDir, 'results'), { recursive: true });
     const entry = { kind: 'cniCacheV1', containerId: rt.containerId, ifName: rt.ifName, networkName: list.name, result };
-    writeFileSync(`${file}.tmp`, JSON.stringify(entry));
-    renameSync(`${file}.tmp`, file);
+    writeFileAtomic(file, JSON.stringify(entry));
   }
 
   private readCache(list: NetConfList, rt: RuntimeConf): Result | undefined {

@@ -1,5 +1,6 @@
 /** What a running lab records about itself, in RUN_ROOT/<lab>/state.json. */
-import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { writeFileAtomic } from '../lib/fs';
 import { join } from 'node:path';
 import { CnilabError } from '../lib/errors';
 import { RUN_ROOT, runDir } from './names';
@@ -39,8 +40,7 @@ export function stateFile(lab: string): string {
 export function writeState(state: LabState): void {
   const file = stateFile(state.lab);
   mkdirSync(runDir(state.lab), { recursive: true });
-  writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2));
-  renameSync(`${file}.tmp`, file);
+  writeFileAtomic(file, JSON.stringify(state, null, 2));
 }
 
 export function readState(lab: string): LabState | undefined {

@@ -6,7 +6,7 @@
 import { readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { run, stopPid } from '../lib/exec';
 import { listNamedNetns } from '../lib/netns';
-import { labOfNetns, runDir, RUN_ROOT, PREFIX } from './names';
+import { labOfNetns, runDir, RUN_ROOT } from './names';
 
 /** PIDs of processes living in any of these named namespaces (found through /proc, one pass). */
 export function pidsInNetns(names: readonly string[]): number[] {
@@ -68,4 +68,3 @@ export function allLabs(): string[] {
   return [...labs].sort();
 }
 
-export { PREFIX };

@@ -4,7 +4,8 @@
  * a route to the whole pod network, the backend's MTU) and runs that. The delegate's configuration
  * is kept per container, so DEL works the same even after the agent — and its subnet.env — are gone.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../../../lib/fs';
 import { join } from 'node:path';
 import { formatCidr, parseCidr } from '../../../lib/cidr';
 import { parseSubnetEnv, type SubnetEnv } from '../../../agent/subnet-env';
@@ -58,8 +59,7 @@ async function add(conf: FlannelConf, env: PluginEnv): Promise<Result> {
   const d = delegateConfig(conf, readSubnetFile(conf.subnetFile));
   const file = savedFile(conf, env);
   mkdirSync(conf.dataDir, { recursive: true });
-  writeFileSync(`${file}.tmp`, JSON.stringify(d));
-  renameSync(`${file}.tmp`, file);
+  writeFileAtomic(file, JSON.stringify(d));
   try {
     return (await delegate(String(d.type), 'ADD', JSON.stringify(d), env.raw, env.path)) as Result;
   } catch (e) {

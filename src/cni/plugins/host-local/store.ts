@@ -3,7 +3,8 @@
  * address, named by the address and holding "CONTAINERID\r\nIFNAME", and last_reserved_ip.N per
  * range set. A file is created with O_EXCL, so two concurrent ADDs can never take the same address.
  */
-import { mkdirSync, openSync, writeSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../../../lib/fs';
 import { join } from 'node:path';
 import { isIPv4 } from '../../../lib/cidr';
 
@@ -72,9 +73,6 @@ export class Store {
   }
 
   setLastReserved(rangeSet: number, ip: string): void {
-    const file = join(this.dir, `last_reserved_ip.${rangeSet}`);
-    const tmp = `${file}.${process.pid}`;
-    writeFileSync(tmp, ip);
-    renameSync(tmp, file);
+    writeFileAtomic(join(this.dir, `last_reserved_ip.${rangeSet}`), ip);
   }
 }
