@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { architectures } from '../arch';
 import { addressAt, cidrSize, formatIPv4, parseCidr, parseIPv4 } from '../lib/cidr';
 import { CnilabError } from '../lib/errors';
-import { run, stopPid } from '../lib/exec';
+import { stopPid } from '../lib/exec';
 import { httpJson } from '../lib/http-json';
 import type { Lease } from '../controller/lease-store';
 import type { NodeSpec, PodSpec } from '../topology/schema';
@@ -14,7 +14,7 @@ import { nodeDir, startAgent, startController, storeSocket, waitForPeers, waitFo
 import { nodeNetns, podNetns, UNDERLAY_IF } from './names';
 import { attachPods, writeConflist } from './pods';
 import { requireState, writeState, type LabState, type ProcessState } from './state';
-import { pidsInNetns } from './teardown';
+import { deleteNamespaces, pidsInNetns } from './teardown';
 import { plugNodes } from './underlay';
 
 /** A request to the lab's lease store, over its Unix socket. */
@@ -46,17 +46,28 @@ export async function joinNode(lab: string, name: string, pods = 0, signal?: Abo
   const newPods: PodSpec[] = Array.from({ length: pods }, (_, i) => ({ name: `${name}-p${i + 1}`, node: name }));
   const topology = { ...state.topology, nodes: [...state.topology.nodes, node], pods: [...state.topology.pods, ...newPods] };
 
-  await plugNodes(lab, [node], topology.underlay.mtu, signal);
-  const agent = startAgent(topology, name);
-  state = { ...state, topology, processes: [...state.processes, agent] };
-  writeState(state);
-  const subnetEnv = await waitForSubnet(lab, name, [agent], signal);
-  const list = arch.conflist({ subnetEnv, nodeDir: nodeDir(lab, name), ipamDir: join(nodeDir(lab, name), 'ipam'), underlayIf: UNDERLAY_IF });
-  writeConflist(lab, name, list);
-  const attached = await attachPods(lab, newPods, list, signal);
-  await waitForPeers(lab, computeNames(state), state.processes, signal);
-  state = { ...state, pods: [...state.pods, ...attached] };
-  writeState(state);
+  const namespaces = [nodeNetns(lab, name), ...newPods.map((p) => podNetns(lab, p.name))];
+  try {
+    await plugNodes(lab, [node], topology.underlay.mtu, signal);
+    const agent = startAgent(topology, name);
+    state = { ...state, topology, processes: [...state.processes, agent] };
+    writeState(state);
+    const subnetEnv = await waitForSubnet(lab, name, [agent], signal);
+    const list = arch.conflist({ subnetEnv, nodeDir: nodeDir(lab, name), ipamDir: join(nodeDir(lab, name), 'ipam'), underlayIf: UNDERLAY_IF });
+    writeConflist(lab, name, list);
+    const attached = await attachPods(lab, newPods, list, signal);
+    await waitForPeers(lab, computeNames(state), state.processes, signal);
+    state = { ...state, pods: [...state.pods, ...attached] };
+    writeState(state);
+  } catch (e) {
+    // Nothing half-joined stays: the node's processes, lease, namespaces and record go.
+    await Promise.all(pidsInNetns(namespaces).map((pid) => stopPid(pid)));
+    await storeRequest(lab, 'DELETE', `/v1/leases/${name}`).catch(() => undefined);
+    await deleteNamespaces(namespaces);
+    const before = requireState(lab);
+    writeState({ ...before, topology: { ...before.topology, nodes: before.topology.nodes.filter((n) => n.name !== name), pods: before.topology.pods.filter((p) => p.node !== name) }, processes: before.processes.filter((p) => p.node !== name) });
+    throw e;
+  }
   return state;
 }
 
@@ -69,7 +80,7 @@ export async function leaveNode(lab: string, name: string): Promise<LabState> {
   await storeRequest(lab, 'DELETE', `/v1/leases/${name}`);
   const namespaces = [nodeNetns(lab, name), ...state.pods.filter((p) => p.node === name).map((p) => podNetns(lab, p.name))];
   await Promise.all(pidsInNetns(namespaces).map((pid) => stopPid(pid)));
-  await run('ip', ['-force', '-batch', '-'], { input: namespaces.map((n) => `netns delete ${n}`).join('\n') + '\n', check: false });
+  await deleteNamespaces(namespaces);
   state = {
     ...state,
     topology: { ...state.topology, nodes: state.topology.nodes.filter((n) => n.name !== name), pods: state.topology.pods.filter((p) => p.node !== name) },

@@ -32,6 +32,12 @@ export function pidsInNetns(names: readonly string[]): number[] {
   return pids;
 }
 
+/** Deletes named namespaces (and every link in them) in one `ip -batch`; missing ones are fine. */
+export async function deleteNamespaces(namespaces: readonly string[]): Promise<void> {
+  if (namespaces.length === 0) return;
+  await run('ip', ['-force', '-batch', '-'], { input: namespaces.map((n) => `netns delete ${n}`).join('\n') + '\n', check: false });
+}
+
 export interface TeardownReport {
   readonly lab: string;
   readonly namespaces: number;
@@ -46,9 +52,7 @@ export async function teardownLab(lab: string): Promise<TeardownReport> {
   const namespaces = labNamespaces(lab);
   const pids = pidsInNetns(namespaces).filter((p) => p !== process.pid);
   await Promise.all(pids.map((p) => stopPid(p, 1000)));
-  if (namespaces.length > 0) {
-    await run('ip', ['-force', '-batch', '-'], { input: namespaces.map((n) => `netns delete ${n}`).join('\n') + '\n', check: false });
-  }
+  await deleteNamespaces(namespaces);
   rmSync(runDir(lab), { recursive: true, force: true });
   return { lab, namespaces: namespaces.length, processes: pids.length };
 }

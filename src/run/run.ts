@@ -8,6 +8,7 @@ import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import type { Architecture, PathName } from '../arch/architecture';
 import { probeFeatures, type FeatureReport } from '../doctor/features';
+import { CnilabError } from '../lib/errors';
 import { up } from '../lab/lab';
 import { nodeNetns, podNetns } from '../lab/names';
 import { conflistFile } from '../lab/pods';
@@ -48,6 +49,10 @@ export interface RunProgress {
 export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   const started = new Date();
   const features = await probeFeatures();
+  // What every cell needs, checked before any lab is built.
+  for (const f of ['root', 'iproute2', 'iperf3'] as const) {
+    if (!features[f].ok) throw new CnilabError(f === 'root' ? 'NOT_ROOT' : 'FEATURE_MISSING', features[f].detail);
+  }
   const { cells, skipped } = planCells(o.topology, o.archs, o.paths, features);
   mkdirSync(o.outDir, { recursive: true });
   const byArch = new Map<Architecture, Cell[]>();

@@ -12,7 +12,7 @@ import { ipJson, listNamedNetns } from '../../src/lib/netns';
 import { nodeDir } from '../../src/lab/control-plane';
 import { labOfNetns, nodeNetns } from '../../src/lab/names';
 import { joinNode, leases, leaveNode, restartProcess } from '../../src/lab/nodes';
-import type { LabState } from '../../src/lab/state';
+import { readState, type LabState } from '../../src/lab/state';
 import { waitFor, withLab } from './helpers';
 
 const TOPOLOGY = 'topology: {computeNodes: 2, defaults: {pods: 1}}';
@@ -84,6 +84,23 @@ for (const [arch, maxGapMs] of [
     }, TOPOLOGY);
   });
 }
+
+test('a join interrupted half-way (Ctrl-C) leaves no trace of the node; the lab carries on', async () => {
+  const lab = 't-fl-join-abort';
+  await withLab(lab, 'flannel-vxlan', async (state) => {
+    const ac = new AbortController();
+    const joining = joinNode(lab, 'node3', 1, ac.signal);
+    await waitFor('node3 to have its namespace', () => listNamedNetns().includes(nodeNetns(lab, 'node3')));
+    ac.abort();
+    await assert.rejects(joining, (e: Error & { code?: string }) => e.code === 'ABORTED');
+    assert.deepEqual(listNamedNetns().filter((ns) => ns.includes('node3')), []);
+    assert.deepEqual((await leases(lab)).map((l) => l.node).sort(), ['node1', 'node2']);
+    const after = readState(lab)!;
+    assert.deepEqual(after.topology.nodes.map((n) => n.name), ['control', 'node1', 'node2']);
+    assert.deepEqual(after.processes.map((p) => p.node), ['control', 'node1', 'node2']);
+    await ping(pod(state, 'node1-p1').netns, pod(state, 'node2-p1').ip);
+  }, TOPOLOGY);
+});
 
 test('the lease store restarts (SIGKILL) with every lease intact; agents carry on and see new nodes', async () => {
   const lab = 't-fl-store';
