@@ -9,6 +9,7 @@ import type { Architecture } from '../arch/architecture';
 import { probeFeatures, missingReason, type FeatureReport } from '../doctor/features';
 import { CnilabError } from '../lib/errors';
 import { listNamedNetns } from '../lib/netns';
+import { settleAll } from '../lib/settle';
 import type { Topology } from '../topology/schema';
 import { nodeDir, startControlPlane, waitForPeers, waitForSubnet } from './control-plane';
 import { labOfNetns, runDir, UNDERLAY_IF } from './names';
@@ -64,7 +65,7 @@ export async function up(opts: UpOptions): Promise<LabState> {
       state = { ...state, processes };
       writeState(state);
       // Each node's pods are attached as soon as its agent has a lease, while the others still start.
-      const perNode = await Promise.all(
+      const perNode = await settleAll(
         compute.map(async (node) => {
           const subnetEnv = await waitForSubnet(lab, node, processes, opts.signal);
           const list = conflist({ subnetEnv, nodeDir: nodeDir(lab, node), ipamDir: join(nodeDir(lab, node), 'ipam'), underlayIf: UNDERLAY_IF });

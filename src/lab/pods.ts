@@ -7,6 +7,7 @@ import { ipJson, netnsPath } from '../lib/netns';
 import { CniRuntime } from '../cni/runtime';
 import type { NetConfList, Result } from '../cni/types';
 import { CnilabError } from '../lib/errors';
+import { settleAll } from '../lib/settle';
 import { POD_IF } from '../arch/architecture';
 import type { PodSpec } from '../topology/schema';
 import { labEnv } from './control-plane';
@@ -43,7 +44,7 @@ export async function attachPods(lab: string, pods: readonly PodSpec[], list: Ne
       out.push({ name: pod.name, node: pod.node, netns: ns, containerId, ip: podAddress(result, pod.name), mtu: link?.mtu ?? 0 });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(2, pods.length) }, worker));
+  await settleAll(Array.from({ length: Math.min(2, pods.length) }, worker));
   return pods.map((p) => out.find((o) => o.name === p.name)!);
 }
 

@@ -4,6 +4,7 @@
  */
 import { run } from '../lib/exec';
 import { ipBatch } from '../lib/netns';
+import { settleAll } from '../lib/settle';
 import type { NodeSpec, Topology } from '../topology/schema';
 import { nodeNetns, switchNetns, SWITCH_BRIDGE, UNDERLAY_IF } from './names';
 
@@ -36,7 +37,7 @@ export async function plugNodes(lab: string, nodes: readonly NodeSpec[], underla
     ]),
     { signal },
   );
-  await Promise.all(
+  await settleAll(
     named.map((n) =>
       ipBatch(
         { name: n.ns },
