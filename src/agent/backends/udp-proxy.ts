@@ -117,7 +117,7 @@ export function startProxy(tunFd: number, bindIp: string, port: number, subnetLe
     }
   };
 
-  // While traffic flows, poll() with no timeout answers at once on this thread; only an idle
+  // While traffic flows, poll() with a zero timeout answers at once on this thread; only an idle
   // proxy waits on a worker thread, leaving the event loop free for the agent's other work.
   const loop = (): void => {
     if (stopped) return;
