@@ -12,7 +12,7 @@ import { CnilabError, messageOf } from '../lib/errors';
 import { sleep } from '../lib/exec';
 import { httpJson, type HttpJsonOptions } from '../lib/http-json';
 import { ipJson } from '../lib/netns';
-import type { Lease, NetworkConfig } from '../controller/lease-store';
+import { wireCompatible, type Lease, type NetworkConfig } from '../controller/lease-store';
 import type { BackendNetwork } from './backend';
 import { backends } from './backends';
 import { writeSubnetEnv } from './subnet-env';
@@ -25,6 +25,11 @@ export interface AgentOptions {
   readonly iface?: string;
   /** Where subnet.env, agent.json and datapath.json are written. */
   readonly runDir: string;
+  /**
+   * Run this backend instead of the network's, when both put the same packets on the wire
+   * (udp and udp-offload): how a mixed cluster, or a node not yet upgraded, is tested.
+   */
+  readonly backend?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -65,15 +70,16 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
       await sleep(20, signal); // the store may be starting at the same moment
     }
   }
+  const type = opts.backend ?? config.backend.type;
+  if (!wireCompatible(config.backend.type, type)) throw new CnilabError('INVALID_INPUT', `--backend ${type}: does not interoperate with the network's backend ${config.backend.type}`);
   const u = await underlay(iface);
-  const network = await backends.get(config.backend.type)({ networkConfig: config, iface, publicIp: u.ip, underlayCidr: u.cidr, underlayMtu: u.mtu });
-  const acquire = (): Promise<Lease> =>
-    call<Lease>(`${opts.store}/v1/leases/${opts.node}`, { method: 'PUT', body: { publicIp: u.ip, backendType: config.backend.type, backendData: network.backendData }, signal });
+  const network = await backends.get(type)({ networkConfig: config, iface, publicIp: u.ip, underlayCidr: u.cidr, underlayMtu: u.mtu });
+  const acquire = (): Promise<Lease> => call<Lease>(`${opts.store}/v1/leases/${opts.node}`, { method: 'PUT', body: { publicIp: u.ip, backendType: type, backendData: network.backendData }, signal });
   const lease = await acquire();
   await network.configure(lease);
   const subnet = parseCidr(lease.subnet);
   writeSubnetEnv(join(opts.runDir, 'subnet.env'), { network: config.network, subnet: `${formatIPv4(subnet.base + 1)}/${subnet.prefix}`, mtu: network.mtu, ipMasq: false });
-  log(`lease ${lease.subnet} via ${u.ip} until ${lease.expiresAt} (backend ${config.backend.type}, pod MTU ${network.mtu})`);
+  log(`lease ${lease.subnet} via ${u.ip} until ${lease.expiresAt} (backend ${type}, pod MTU ${network.mtu})`);
 
   const timers = [renewLoop(lease, acquire, log, signal), statsLoop(network, join(opts.runDir, 'datapath.json'), signal)];
   await watchLoop(opts, lease, network, log, signal);

@@ -1,13 +1,13 @@
 import { Registry } from '../lib/registry';
 import type { Architecture } from './architecture';
 import { bridgeArch } from './bridge';
-import { flannelHostGwArch, flannelUdpArch, flannelVxlanArch, flannelVxlanDirectArch } from './flannel';
+import { flannelHostGwArch, flannelUdpArch, flannelUdpOffloadArch, flannelVxlanArch, flannelVxlanDirectArch } from './flannel';
 import { hostArch } from './host';
 import { macvlanArch } from './macvlan';
 
 /** Every architecture `cnilab up` and `cnilab run` know, in the default matrix's order. */
 export const architectures = new Registry<Architecture>('architecture', 'UNKNOWN_ARCH');
-for (const a of [hostArch, bridgeArch, flannelHostGwArch, flannelVxlanArch, flannelUdpArch, macvlanArch, flannelVxlanDirectArch]) architectures.register(a.name, a);
+for (const a of [hostArch, bridgeArch, flannelHostGwArch, flannelVxlanArch, flannelUdpArch, flannelUdpOffloadArch, macvlanArch, flannelVxlanDirectArch]) architectures.register(a.name, a);
 
 /** What a plain `cnilab run` measures. */
 export function defaultArchitectures(): string[] {

@@ -11,10 +11,12 @@ import { formatCidr, parseCidr, parseIPv4, subnetAt } from '../lib/cidr';
 import { CnilabError } from '../lib/errors';
 
 export interface BackendConfig {
-  /** none, host-gw, vxlan, udp. */
+  /** none, host-gw, vxlan, udp, udp-offload. */
   readonly type: string;
   /** vxlan: route directly (no encapsulation) to peers on the same underlay subnet. Default: false. */
   readonly directRouting?: boolean;
+  /** udp-offload: techniques switched off (tso, gso, gro, coalesce, mmsg), to measure each one. */
+  readonly disable?: readonly string[];
 }
 
 export interface NetworkConfig {
@@ -54,6 +56,13 @@ interface Row {
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 /** What each backend's lease must carry. */
 const REQUIRED_DATA: Readonly<Record<string, readonly string[]>> = { vxlan: ['vtepMac'] };
+/** Backends that put the same packets on the wire: a node may run either on the other's network. */
+const SAME_WIRE: readonly (readonly string[])[] = [['udp', 'udp-offload']];
+
+/** True when a node running `node` can be a peer on a network configured for `network`. */
+export function wireCompatible(network: string, node: string): boolean {
+  return network === node || SAME_WIRE.some((family) => family.includes(network) && family.includes(node));
+}
 
 export class LeaseStore {
   private readonly db: Database.Database;
@@ -116,7 +125,7 @@ export class LeaseStore {
 
   /** Grants, or renews keeping the subnet. Throws INVALID_INPUT or DUPLICATE naming the field. */
   acquire(req: LeaseRequest): Lease {
-    if (req.backendType !== this.config.backend.type) {
+    if (!wireCompatible(this.config.backend.type, req.backendType)) {
       throw new CnilabError('INVALID_INPUT', `backendType: ${JSON.stringify(req.backendType)} does not match the network's backend ${JSON.stringify(this.config.backend.type)}`);
     }
     const data = req.backendData ?? {};

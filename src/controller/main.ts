@@ -14,6 +14,8 @@ const { values } = parseArgs({
     'subnet-length': { type: 'string', default: '24' },
     backend: { type: 'string' },
     'direct-routing': { type: 'boolean', default: false },
+    /** udp-offload: comma-separated techniques switched off. */
+    disable: { type: 'string' },
     'lease-ttl': { type: 'string', default: '3600' },
     /** Also serve the API on this Unix socket: the lab's tools reach it there, from outside the namespace. */
     socket: { type: 'string' },
@@ -25,7 +27,7 @@ for (const k of ['listen', 'data', 'network', 'backend'] as const) {
     process.exit(2);
   }
 }
-const backend = { type: values.backend!, ...(values['direct-routing'] ? { directRouting: true } : {}) };
+const backend = { type: values.backend!, ...(values['direct-routing'] ? { directRouting: true } : {}), ...(values.disable ? { disable: values.disable.split(',') } : {}) };
 const store = new LeaseStore(values.data!, { network: values.network!, subnetLength: Number(values['subnet-length']), backend }, Number(values['lease-ttl']));
 const server = createLeaseServer(store);
 server.listen(Number(values.port), values.listen, () => console.log(`cnilab-controller: leases for ${values.network} (${backend.type}) on ${values.listen}:${values.port}`));

@@ -53,6 +53,7 @@ export function startController(topology: Topology, backend: BackendConfig): Pro
     '--subnet-length', String(topology.subnetLength),
     '--backend', backend.type,
     ...(backend.directRouting ? ['--direct-routing'] : []),
+    ...(backend.disable?.length ? ['--disable', backend.disable.join(',')] : []),
   ]);
 }
 

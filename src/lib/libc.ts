@@ -8,6 +8,8 @@ import { CnilabError } from './errors';
 
 export interface Libc {
   ioctl(fd: number, request: number, arg: Buffer): number;
+  /** ioctl whose argument is a value, not a pointer (TUNSETOFFLOAD). */
+  ioctlValue(fd: number, request: number, arg: number): number;
   poll(fds: Buffer, nfds: number, timeoutMs: number): number;
   pollAsync(fds: Buffer, nfds: number, timeoutMs: number, cb: (err: unknown, ready: number) => void): void;
   read(fd: number, buf: Buffer, len: number): number;
@@ -16,8 +18,20 @@ export interface Libc {
   bind(fd: number, addr: Buffer, len: number): number;
   sendto(fd: number, buf: Buffer, len: number, flags: number, addr: Buffer, addrLen: number): number;
   recv(fd: number, buf: Buffer, len: number, flags: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
+  /** `msg` is a struct msghdr in a Buffer whose pointers the caller wrote (see addressOf). */
+  sendmsg(fd: number, msg: Buffer, flags: number): number;
+  /** `msgs` is an array of struct mmsghdr; no timeout. */
+  recvmmsg(fd: number, msgs: Buffer, vlen: number, flags: number): number;
+  /** `iov` is an array of struct iovec. */
+  writev(fd: number, iov: Buffer, count: number): number;
   close(fd: number): number;
   errno(): number;
+  /**
+   * The address of a Buffer's memory, for the pointers inside structures (iovec, msghdr). Node
+   * never moves a Buffer's memory; the caller keeps the Buffer referenced while the kernel may use it.
+   */
+  addressOf(buf: Buffer): number;
 }
 
 let libc: Libc | undefined;
@@ -35,6 +49,7 @@ export function loadLibc(): Libc {
   const num = (f: (...a: unknown[]) => unknown) => (...a: unknown[]): number => Number(f(...a));
   libc = {
     ioctl: num(lib.func('int ioctl(int fd, unsigned long request, void *arg)')),
+    ioctlValue: num(lib.func('ioctl', 'int', ['int', 'unsigned long', 'unsigned long'])),
     poll: num(poll),
     pollAsync: (fds, nfds, timeoutMs, cb) => poll.async(fds, nfds, timeoutMs, (err: unknown, r: number) => cb(err, Number(r))),
     read: num(lib.func('intptr_t read(int fd, void *buf, size_t len)')),
@@ -43,8 +58,13 @@ export function loadLibc(): Libc {
     bind: num(lib.func('int bind(int fd, const void *addr, uint32_t len)')),
     sendto: num(lib.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)')),
     recv: num(lib.func('intptr_t recv(int fd, void *buf, size_t len, int flags)')),
+    setsockopt: num(lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)')),
+    sendmsg: num(lib.func('intptr_t sendmsg(int fd, const void *msg, int flags)')),
+    recvmmsg: ((f) => (fd: number, msgs: Buffer, vlen: number, flags: number) => Number(f(fd, msgs, vlen, flags, null)))(lib.func('int recvmmsg(int fd, void *msgs, unsigned int vlen, int flags, void *timeout)')),
+    writev: num(lib.func('intptr_t writev(int fd, const void *iov, int count)')),
     close: num(lib.func('int close(int fd)')),
     errno: () => koffi.errno(),
+    addressOf: (buf) => Number(koffi.address(buf)),
   };
   return libc;
 }
@@ -56,6 +76,15 @@ export const MSG_DONTWAIT = 0x40;
 export const POLLIN = 0x1;
 export const EAGAIN = 11;
 export const EINTR = 4;
+export const SOL_UDP = 17;
+export const UDP_SEGMENT = 103;
+export const UDP_GRO = 104;
+
+/** Writes a pointer (a 64-bit address held in a JS number, exact below 2^53) little-endian. */
+export function writePointer(b: Buffer, off: number, address: number): void {
+  b.writeUInt32LE(address % 4294967296, off);
+  b.writeUInt32LE(Math.floor(address / 4294967296), off + 4);
+}
 
 /** struct sockaddr_in for an IPv4 address and port. */
 export function sockaddrIn(ip: string, port: number): Buffer {

@@ -31,12 +31,12 @@ export interface Proxy {
 }
 
 /** Decrements an IPv4 header's TTL and patches its checksum (RFC 1624), as flannel's proxy does; false when the TTL runs out. */
-export function decrementTtl(ip: Buffer): boolean {
-  const ttl = ip[8]!;
+export function decrementTtl(ip: Buffer, off = 0): boolean {
+  const ttl = ip[off + 8]!;
   if (ttl <= 1) return false;
-  ip[8] = ttl - 1;
-  const sum = ip.readUInt16BE(10) + 0x100; // the TTL is the high byte of its 16-bit word
-  ip.writeUInt16BE((sum & 0xffff) + (sum >>> 16), 10);
+  ip[off + 8] = ttl - 1;
+  const sum = ip.readUInt16BE(off + 10) + 0x100; // the TTL is the high byte of its 16-bit word
+  ip.writeUInt16BE((sum & 0xffff) + (sum >>> 16), off + 10);
   return true;
 }
 

@@ -34,5 +34,10 @@ function flannel(backend: BackendConfig, summary: string, requires: readonly Fea
 export const flannelHostGwArch = flannel({ type: 'host-gw' }, 'flannel host-gw: bridge + routes to each peer node\'s pod subnet via its underlay address', []);
 export const flannelVxlanArch = flannel({ type: 'vxlan' }, 'flannel vxlan: bridge + kernel VXLAN (VNI 1, UDP 8472, pod MTU = underlay − 50)', ['vxlan']);
 export const flannelUdpArch = flannel({ type: 'udp' }, 'flannel udp: bridge + TUN + user-space encapsulation in the agent, one packet per read/send (UDP 8285, MTU − 28)', ['tun']);
+export const flannelUdpOffloadArch = flannel(
+  { type: 'udp-offload' },
+  'flannel udp, offloaded: the same tunnel with TUN TSO, UDP GSO/GRO, recvmmsg and coalescing — up to 64 KB per user/kernel crossing (UDP 8285, MTU − 28)',
+  ['tun'],
+);
 /** vxlan with DirectRouting: peers on the same underlay segment get a plain route (here: all of them). */
 export const flannelVxlanDirectArch = flannel({ type: 'vxlan', directRouting: true }, 'flannel vxlan with DirectRouting: host-gw routes to peers on the same segment, VXLAN to the others', ['vxlan'], 'direct');
