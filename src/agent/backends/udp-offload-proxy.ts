@@ -16,7 +16,7 @@
  * out; one recvmmsg (for several super-datagrams) + one writev per run in; poll only when idle.
  */
 import { CnilabError } from '../../lib/errors';
-import { AF_INET, EINTR, MSG_DONTWAIT, POLLIN, SOCK_CLOEXEC, SOCK_DGRAM, SOL_UDP, UDP_GRO, UDP_SEGMENT, loadLibc, sockaddrIn, writePointer } from '../../lib/libc';
+import { AF_INET, EINTR, MSG_DONTWAIT, POLLIN, SOCK_CLOEXEC, SOCK_DGRAM, SOL_UDP, UDP_GRO, UDP_SEGMENT, loadLibc, sockaddrIn } from '../../lib/libc';
 import { GSO_NONE, GSO_TCPV4, GSO_TCPV6, VNET_F_NEEDS_CSUM, VNET_HDR_LEN, closeRun, completeChecksum, extendRun, segmentTcp, startRun, type TcpRun } from './tcp-offload';
 import { decrementTtl, type Proxy, type ProxyStats } from './udp-proxy';
 
@@ -62,9 +62,13 @@ const MAX_HDR = 120;
 const PKT = 12; // offset of the IP packet in the TUN read buffer: 4-byte aligned, for the checksum
 /** Super-packets handled per wake-up before yielding to the event loop. */
 const BURST = 64;
+/** How long after the last packet the proxy keeps waiting on its own thread, and for how long at once. */
+const HOT_MS = 200;
+const BLOCK_MS = 2;
 
 export function startOffloadProxy(tunFd: number, bindIp: string, port: number, subnetLength: number, offloads: Offloads): Proxy & { readonly stats: OffloadStats } {
   const libc = loadLibc();
+  const raw = libc.raw;
   const sock = libc.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0) throw new CnilabError('AGENT_FAILED', `socket() failed (errno ${libc.errno()})`);
   const local = sockaddrIn(bindIp, port);
@@ -91,49 +95,61 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
   let stopped = false;
 
   // Every buffer whose address the kernel is given stays referenced here until stop(): the garbage
-  // collector must not free memory a pointer inside another structure still names.
+  // collector must not free memory a pointer inside another structure still names. V8 keeps typed
+  // arrays of 64 bytes or less inside its heap, where they can move: pinned ones are larger.
   const pinned: Buffer[] = [];
   const pin = (b: Buffer): number => {
+    if (b.buffer.byteLength <= 64) throw new Error('internal: a pinned buffer must be larger than 64 bytes');
     pinned.push(b);
     return libc.addressOf(b);
   };
 
   // ---- out: TUN → UDP -------------------------------------------------------------------------
   const rbuf = Buffer.alloc(PKT + 65536);
-  const rview = rbuf.subarray(PKT - VNET_HDR_LEN); // the read lands the vnet header just before PKT
   const pkt = rbuf.subarray(PKT);
   const hdrs = Buffer.alloc(MAX_SEGMENTS * MAX_HDR);
-  const txIov = Buffer.alloc(2 * MAX_SEGMENTS * 16);
-  const msg = Buffer.alloc(56); // struct msghdr
-  const cmsg = Buffer.alloc(24); // struct cmsghdr + u16 gso_size, CMSG_SPACE(2)
+  // iovecs: [0, 2·MAX_SEGMENTS) for segments (header, payload) pairs; the last pair for a plain packet.
+  const txIov = new IovTable(2 * MAX_SEGMENTS + 2, pin);
+  const PLAIN = 2 * MAX_SEGMENTS;
+  const msg = new Uint32Array(32); // struct msghdr (56 bytes), written as 32-bit words
+  const cmsg = Buffer.alloc(128); // struct cmsghdr + u16 gso_size: CMSG_SPACE(2) = 24 bytes used
   const rbufAddr = pin(rbuf);
   const hdrsAddr = pin(hdrs);
-  const txIovAddr = pin(txIov);
+  const msgAddr = pin(Buffer.from(msg.buffer));
   cmsg.writeUInt32LE(16 + 2, 0); // cmsg_len = CMSG_LEN(sizeof(uint16_t))
   cmsg.writeInt32LE(SOL_UDP, 8);
   cmsg.writeInt32LE(UDP_SEGMENT, 12);
-  msg.writeUInt32LE(16, 8); // msg_namelen
-  writePointer(msg, 32, pin(cmsg));
+  msg[2] = 16; // msg_namelen
+  setPointer(msg, 8, pin(cmsg)); // msg_control
+  txIov.set(PLAIN, rbufAddr + PKT, 0);
+  txIov.set(PLAIN + 1, rbufAddr, 0);
+  // The segment iovecs are the same for every super-packet of one MSS and header length: they are
+  // written once and only the last segment's length changes.
+  let layoutHdrLen = 0;
+  let layoutMss = 0;
+  let layoutCount = 0;
 
   /** One sendmsg of `n` segments whose iovecs start at entry `first`; GSO when n > 1. */
-  const send = (peer: { addr: number }, first: number, n: number, segSize: number, bytes: number): void => {
-    writePointer(msg, 0, peer.addr);
-    writePointer(msg, 16, txIovAddr + first * 16);
-    msg.writeUInt32LE(2 * n, 24);
-    msg.writeUInt32LE(n > 1 ? 24 : 0, 40); // msg_controllen
-    cmsg.writeUInt16LE(segSize, 16);
+  const send = (peer: { addr: number }, first: number, n: number, segSize: number, bytes: number): boolean => {
+    setPointer(msg, 0, peer.addr);
+    setPointer(msg, 4, txIov.addr + first * 16);
+    msg[6] = 2 * n; // msg_iovlen
+    msg[10] = n > 1 ? 24 : 0; // msg_controllen
+    cmsg[16] = segSize & 0xff;
+    cmsg[17] = segSize >>> 8;
     stats.syscalls++;
-    if (libc.sendmsg(sock, msg, 0) < 0) {
+    if (raw.sendmsg(sock, msgAddr, 0) < 0) {
       stats.dropped += n;
-      return;
+      return false;
     }
     stats.udpSends++;
     stats.packetsOut += n;
     stats.bytesOut += bytes;
+    return true;
   };
 
   const fromTun = (): boolean => {
-    const r = libc.read(tunFd, rview, rview.length);
+    const r = raw.read(tunFd, rbufAddr + PKT - VNET_HDR_LEN, 65536 + VNET_HDR_LEN);
     stats.syscalls++;
     if (r < 0) return false; // EAGAIN: drained
     stats.tunReads++;
@@ -148,7 +164,7 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
       return true;
     }
     if (gsoType === GSO_TCPV4 || gsoType === GSO_TCPV6) {
-      const mss = rbuf.readUInt16LE(PKT - 6);
+      const mss = rbuf[PKT - 6]! | (rbuf[PKT - 5]! << 8);
       const seg = segmentTcp(pkt, 0, n, mss, hdrs, 0, 1);
       if (!seg) {
         stats.dropped++;
@@ -156,28 +172,28 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
       }
       stats.superPacketsRead++;
       const { count, hdrLen } = seg;
-      const payload = n - hdrLen;
-      for (let i = 0; i < count; i++) {
-        const e = 2 * i * 16;
-        writePointer(txIov, e, hdrsAddr + i * hdrLen);
-        txIov.writeUInt32LE(hdrLen, e + 8);
-        writePointer(txIov, e + 16, rbufAddr + PKT + hdrLen + i * mss);
-        txIov.writeUInt32LE(Math.min(mss, payload - i * mss), e + 24);
+      if (hdrLen !== layoutHdrLen || mss !== layoutMss) [layoutHdrLen, layoutMss, layoutCount] = [hdrLen, mss, 0];
+      for (let i = layoutCount; i < count; i++) {
+        txIov.set(2 * i, hdrsAddr + i * hdrLen, hdrLen);
+        txIov.set(2 * i + 1, rbufAddr + PKT + hdrLen + i * mss, mss);
       }
+      layoutCount = Math.max(layoutCount, count);
+      const payload = n - hdrLen;
+      const last = payload - (count - 1) * mss;
+      txIov.setLength(2 * count - 1, last);
       const segSize = hdrLen + mss;
       const perSend = gso ? Math.min(MAX_GSO_SEGMENTS, Math.floor(MAX_UDP_PAYLOAD / segSize)) : 1;
       for (let i = 0; i < count; i += perSend) {
         const k = Math.min(perSend, count - i);
         const bytes = k * hdrLen + Math.min(k * mss, payload - i * mss);
-        const before = stats.dropped;
-        send(peer, 2 * i, k, segSize, bytes);
-        if (k > 1 && stats.dropped > before && gso) {
+        if (!send(peer, 2 * i, k, segSize, bytes) && k > 1) {
           // This kernel or device refuses UDP GSO (e.g. no checksum offload): segment by segment from now on.
           gso = false;
-          stats.dropped = before;
+          stats.dropped -= k;
           for (let j = 0; j < k; j++) send(peer, 2 * (i + j), 1, segSize, hdrLen + Math.min(mss, payload - (i + j) * mss));
         }
       }
+      txIov.setLength(2 * count - 1, mss);
       return true;
     }
     if (gsoType !== GSO_NONE) {
@@ -187,39 +203,36 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
     if (flags & VNET_F_NEEDS_CSUM) completeChecksum(pkt, 0, n, rbuf.readUInt16LE(PKT - 4), rbuf.readUInt16LE(PKT - 2));
     if (version === 4) decrementTtl(pkt);
     else pkt[7] = pkt[7]! - 1;
-    writePointer(txIov, 0, rbufAddr + PKT);
-    txIov.writeUInt32LE(n, 8);
-    txIov.writeUInt32LE(0, 24);
-    send(peer, 0, 1, n, n);
+    txIov.setLength(PLAIN, n);
+    send(peer, PLAIN, 1, n, n);
     return true;
   };
 
   // ---- in: UDP → TUN --------------------------------------------------------------------------
   const batch = offloads.mmsg ? RX_BATCH : 1;
   const rx = Buffer.alloc(RX_BATCH * RX_BUF);
-  const mmsg = Buffer.alloc(RX_BATCH * 64); // struct mmsghdr[]
-  const rxIov = Buffer.alloc(RX_BATCH * 16);
+  const mmsg = new Uint32Array(RX_BATCH * 16); // struct mmsghdr[] (64 bytes each) as 32-bit words
+  const rxIov = new IovTable(RX_BATCH, pin);
   const rxCtl = Buffer.alloc(RX_BATCH * 24); // CMSG_SPACE(sizeof(int)) each
   const rxAddr = pin(rx);
   const rxCtlAddr = pin(rxCtl);
-  const rxIovAddr = pin(rxIov);
+  const mmsgAddr = pin(Buffer.from(mmsg.buffer));
   for (let j = 0; j < RX_BATCH; j++) {
-    writePointer(rxIov, j * 16, rxAddr + j * RX_BUF);
-    rxIov.writeUInt32LE(RX_BUF, j * 16 + 8);
-    writePointer(mmsg, j * 64 + 16, rxIovAddr + j * 16);
-    mmsg.writeUInt32LE(1, j * 64 + 24);
-    writePointer(mmsg, j * 64 + 32, rxCtlAddr + j * 24);
+    rxIov.set(j, rxAddr + j * RX_BUF, RX_BUF);
+    setPointer(mmsg, j * 16 + 4, rxIov.addr + j * 16); // msg_iov
+    mmsg[j * 16 + 6] = 1; // msg_iovlen
+    setPointer(mmsg, j * 16 + 8, rxCtlAddr + j * 24); // msg_control
   }
-  const vnet = Buffer.alloc(VNET_HDR_LEN * 2); // [0,10): a plain packet (all zero); [10,20): the run being written
+  const vnet = Buffer.alloc(128); // [0,10): a plain packet (all zero); [10,20): the run being written
   const vnetAddr = pin(vnet);
-  const wIov = Buffer.alloc((MAX_RUN + 2) * 16);
+  const wIov = new IovTable(MAX_RUN + 2, pin);
   const runOff = new Int32Array(MAX_RUN);
   const runLen = new Int32Array(MAX_RUN);
   let run: TcpRun | undefined;
 
   const writeTun = (entries: number, segments: number, bytes: number): void => {
     stats.syscalls++;
-    if (libc.writev(tunFd, wIov, entries) < 0) {
+    if (raw.writev(tunFd, wIov.addr, entries) < 0) {
       stats.dropped += segments;
       return;
     }
@@ -235,10 +248,8 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
       return;
     }
     if (version === 6) rx[off + 7] = rx[off + 7]! - 1;
-    writePointer(wIov, 0, vnetAddr);
-    wIov.writeUInt32LE(VNET_HDR_LEN, 8);
-    writePointer(wIov, 16, rxAddr + off);
-    wIov.writeUInt32LE(len, 24);
+    wIov.set(0, vnetAddr, VNET_HDR_LEN);
+    wIov.set(1, rxAddr + off, len);
     writeTun(2, 1, len);
   };
 
@@ -251,14 +262,9 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
     if (r.v6) rx[r.first + 7] = rx[r.first + 7]! - 1;
     else decrementTtl(rx, r.first);
     const hdrLen = r.ipHl + r.tcpHl;
-    writePointer(wIov, 0, vnetAddr + VNET_HDR_LEN);
-    wIov.writeUInt32LE(VNET_HDR_LEN, 8);
-    writePointer(wIov, 16, rxAddr + r.first);
-    wIov.writeUInt32LE(runLen[0]!, 24);
-    for (let i = 1; i < r.count; i++) {
-      writePointer(wIov, (i + 1) * 16, rxAddr + runOff[i]! + hdrLen);
-      wIov.writeUInt32LE(runLen[i]! - hdrLen, (i + 1) * 16 + 8);
-    }
+    wIov.set(0, vnetAddr + VNET_HDR_LEN, VNET_HDR_LEN);
+    wIov.set(1, rxAddr + r.first, runLen[0]!);
+    for (let i = 1; i < r.count; i++) wIov.set(i + 1, rxAddr + runOff[i]! + hdrLen, runLen[i]! - hdrLen);
     stats.superPacketsWritten++;
     writeTun(r.count + 1, r.count, hdrLen + r.payload);
   };
@@ -283,15 +289,15 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
   };
 
   const fromUdp = (): boolean => {
-    for (let j = 0; j < batch; j++) mmsg.writeUInt32LE(24, j * 64 + 40); // msg_controllen, reset
-    const got = libc.recvmmsg(sock, mmsg, batch, MSG_DONTWAIT);
+    for (let j = 0; j < batch; j++) mmsg[j * 16 + 10] = 24; // msg_controllen, reset
+    const got = raw.recvmmsg(sock, mmsgAddr, batch, MSG_DONTWAIT);
     stats.syscalls++;
     if (got <= 0) return false;
     stats.udpReceives++;
     for (let j = 0; j < got; j++) {
-      const len = mmsg.readUInt32LE(j * 64 + 56);
+      const len = mmsg[j * 16 + 14]!; // msg_len
       const ctl = j * 24;
-      const glued = mmsg.readUInt32LE(j * 64 + 40) >= 20 && rxCtl.readInt32LE(ctl + 8) === SOL_UDP && rxCtl.readInt32LE(ctl + 12) === UDP_GRO;
+      const glued = mmsg[j * 16 + 10]! >= 20 && rxCtl.readInt32LE(ctl + 8) === SOL_UDP && rxCtl.readInt32LE(ctl + 12) === UDP_GRO;
       const segSize = glued ? rxCtl.readInt32LE(ctl + 16) : len;
       if (glued && len > segSize) stats.groDatagrams++;
       const base = j * RX_BUF;
@@ -307,22 +313,31 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
   pfds.writeInt32LE(sock, 8);
   pfds.writeInt16LE(POLLIN, 12);
 
+  /** When traffic last moved; while it is recent the proxy waits in poll() on this thread. */
+  let lastBusy = 0;
   const drain = (): void => {
+    let moved = false;
     for (let i = 0; i < BURST; i++) {
       const out = fromTun();
       const back = fromUdp();
       if (!out && !back) break;
+      moved = true;
     }
+    if (moved) lastBusy = Date.now();
   };
+  // Under traffic, a wake-up through a worker thread (the idle wait) costs more than the gaps it
+  // fills: for HOT_MS after the last packet the proxy blocks in poll() on its own thread for at
+  // most BLOCK_MS at a time (the agent's own work waits that long at worst), then goes idle.
   const loop = (): void => {
     if (stopped) return;
     stats.polls++;
     stats.syscalls++;
-    if (libc.poll(pfds, 2, 0) > 0) {
+    if (libc.poll(pfds, 2, Date.now() - lastBusy < HOT_MS ? BLOCK_MS : 0) > 0) {
       drain();
       setImmediate(loop);
       return;
     }
+    if (Date.now() - lastBusy < HOT_MS) return void setImmediate(loop);
     libc.pollAsync(pfds, 2, 1000, (err, ready) => {
       if (stopped) return;
       stats.polls++;
@@ -339,7 +354,8 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
     setPeers: (p) => {
       peers = new Map(
         [...p].map(([base, ip]) => {
-          const sa = sockaddrIn(ip, port);
+          const sa = Buffer.alloc(128); // see pin()
+          sockaddrIn(ip, port).copy(sa);
           return [base, { sa, addr: libc.addressOf(sa) }];
         }),
       );
@@ -350,4 +366,27 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
       pinned.length = 0; // a poll still running on a worker holds only pfds, passed as an argument
     },
   };
+}
+
+/** A pointer stored as two 32-bit words (little-endian) of a Uint32Array view. */
+function setPointer(words: Uint32Array, index: number, address: number): void {
+  words[index] = address >>> 0;
+  words[index + 1] = (address / 4294967296) >>> 0;
+}
+
+/** An array of struct iovec in memory the kernel reads, written through a 32-bit view. */
+class IovTable {
+  readonly addr: number;
+  private readonly words: Uint32Array;
+  constructor(entries: number, pin: (b: Buffer) => number) {
+    this.words = new Uint32Array(entries * 4);
+    this.addr = pin(Buffer.from(this.words.buffer));
+  }
+  set(entry: number, address: number, len: number): void {
+    setPointer(this.words, entry * 4, address);
+    this.words[entry * 4 + 2] = len;
+  }
+  setLength(entry: number, len: number): void {
+    this.words[entry * 4 + 2] = len;
+  }
 }

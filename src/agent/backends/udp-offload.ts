@@ -38,6 +38,8 @@ export const udpOffloadBackend: Backend = async (ctx) => {
     backendData: {},
     configure: async (own) => {
       await ip(undefined, ['addr', 'replace', `${formatIPv4(parseCidr(own.subnet).base)}/${network.prefix}`, 'dev', UDP_DEV]);
+      // (Not gso_max_segs to fit a super-packet into one 65,507-byte sendmsg: the pods' super-packets
+      // are forwarded here, and ones above the limit would be cut in software before the TUN.)
       await ip(undefined, ['link', 'set', 'dev', UDP_DEV, 'mtu', String(mtu), 'up']);
     },
     sync: async (peers) => {
