@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LeaseStore, type NetworkConfig } from './lease-store';
+import { LeaseStore, wireCompatible, type NetworkConfig } from './lease-store';
 import { createLeaseServer } from './server';
 
 const CONFIG: NetworkConfig = { network: '10.244.0.0/16', subnetLength: 24, backend: { type: 'vxlan' } };
@@ -81,6 +81,15 @@ test('a released subnet is handed out again; a conflicting public IP or another 
   assert.equal(store.release('node1'), true);
   assert.equal(store.release('node1'), false);
   assert.equal(store.acquire(vx('node3', '198.18.0.4', 'aa:bb:cc:dd:ee:04')).subnet, '10.244.1.0/24');
+});
+
+test('udp and udp-offload put the same packets on the wire: either may join the other\'s network, nothing else may', (t) => {
+  const store = open(t, join(tmp(t), 'l.db'), { ...CONFIG, backend: { type: 'udp-offload' } });
+  assert.equal(store.acquire({ node: 'node1', publicIp: '198.18.0.2', backendType: 'udp-offload' }).backendType, 'udp-offload');
+  assert.equal(store.acquire({ node: 'node2', publicIp: '198.18.0.3', backendType: 'udp' }).backendType, 'udp');
+  assert.throws(() => store.acquire(vx('node3', '198.18.0.4')), /backendType: "vxlan" does not match the network's backend "udp-offload"/);
+  assert.equal(wireCompatible('udp', 'udp-offload'), true);
+  assert.equal(wireCompatible('vxlan', 'udp'), false);
 });
 
 test('a full network is refused with the reason', (t) => {

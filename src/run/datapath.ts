@@ -19,14 +19,24 @@ interface Tracked {
   readonly file: string;
   total: ProcSample;
   packets: number;
-  calls: number;
+  own: OwnCounters;
   seconds: number;
-  before?: { proc: ProcSample; packets: number; calls: number; t: number };
+  before?: { proc: ProcSample; packets: number; own: OwnCounters; t: number };
 }
 
-/** The process's own count of its system calls (datapath.json, refreshed every 100 ms). */
-function ownCalls(file: string): number {
-  return (JSON.parse(readFileSync(file, 'utf8')) as { syscalls?: number }).syscalls ?? 0;
+/** The process's own counters (datapath.json, refreshed every 100 ms). */
+interface OwnCounters {
+  /** System calls. */
+  calls: number;
+  /** Packets on the wire (UDP datagrams out + in): a super-packet counts as its segments. */
+  wire: number;
+  bytes: number;
+}
+const NONE: OwnCounters = { calls: 0, wire: 0, bytes: 0 };
+
+function ownCounters(file: string): OwnCounters {
+  const d = JSON.parse(readFileSync(file, 'utf8')) as Partial<Record<'syscalls' | 'packetsOut' | 'packetsIn' | 'bytesOut' | 'bytesIn', number>>;
+  return { calls: d.syscalls ?? 0, wire: (d.packetsOut ?? 0) + (d.packetsIn ?? 0), bytes: (d.bytesOut ?? 0) + (d.bytesIn ?? 0) };
 }
 
 /** A process that moved fewer packets than this did not carry the traffic (strays: IPv6 solicitations). */
@@ -48,12 +58,12 @@ export class DatapathMeter {
       const file = join(nodeDir(lab, node), 'datapath.json');
       if (!existsSync(file)) return [];
       const d = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; device?: string };
-      return d.device ? [{ node, pid: d.pid, device: d.device, file, total: ZERO, packets: 0, calls: 0, seconds: 0 }] : [];
+      return d.device ? [{ node, pid: d.pid, device: d.device, file, total: ZERO, packets: 0, own: NONE, seconds: 0 }] : [];
     });
   }
 
   async start(): Promise<void> {
-    for (const t of this.tracked) t.before = { proc: readProcSample(t.pid), packets: await devicePackets(this.lab, t.node, t.device), calls: ownCalls(t.file), t: performance.now() };
+    for (const t of this.tracked) t.before = { proc: readProcSample(t.pid), packets: await devicePackets(this.lab, t.node, t.device), own: ownCounters(t.file), t: performance.now() };
   }
 
   async stop(): Promise<void> {
@@ -64,7 +74,8 @@ export class DatapathMeter {
     this.tracked.forEach((t, i) => {
       const end = ends[i]!;
       if (!t.before) return;
-      t.calls += ownCalls(t.file) - t.before.calls;
+      const own = ownCounters(t.file);
+      t.own = { calls: t.own.calls + own.calls - t.before.own.calls, wire: t.own.wire + own.wire - t.before.own.wire, bytes: t.own.bytes + own.bytes - t.before.own.bytes };
       t.total = addDelta(t.total, t.before.proc, end.proc);
       t.packets += end.packets - t.before.packets;
       t.seconds += (end.t - t.before.t) / 1000;
@@ -81,7 +92,10 @@ export class DatapathMeter {
       device: t.device,
       packets: t.packets,
       cpu: { user: cpuPercent(t.total.utime, t.seconds), system: cpuPercent(t.total.stime, t.seconds) },
-      syscallsPerPacket: per(t.calls, t.packets),
+      syscallsPerPacket: per(t.own.calls, t.packets),
+      wirePackets: t.own.wire,
+      syscallsPerWirePacket: per(t.own.calls, t.own.wire),
+      syscallsPerMB: per(t.own.calls, t.own.bytes / 1e6),
       procIoSyscallsPerPacket: per(t.total.syscalls, t.packets),
       contextSwitchesPerPacket: { voluntary: per(t.total.voluntary, t.packets), involuntary: per(t.total.involuntary, t.packets) },
     }));

@@ -23,7 +23,10 @@ const datapathCost = z
     device: z.string().describe('the device whose kernel counters give the packets, e.g. flannel0'),
     packets: z.number().int().describe('packets the process moved (device tx + rx), over all repeats'),
     cpu: z.object({ user: z.number(), system: z.number() }).describe('% of one core while the client ran'),
-    syscallsPerPacket: z.number().describe('system calls per packet as the process counts them: every read, write, send, receive and poll, failed ones (EAGAIN) included'),
+    syscallsPerPacket: z.number().describe('system calls per device packet as the process counts them: every read, write, send, receive and poll, failed ones (EAGAIN) included'),
+    wirePackets: z.number().int().optional().describe('packets the process sent and received on the underlay (UDP datagrams), by its own count; with offloads one device packet is a super-packet of many'),
+    syscallsPerWirePacket: z.number().optional().describe('system calls per packet on the wire: comparable between a per-packet and an offloaded data path'),
+    syscallsPerMB: z.number().optional().describe('system calls per megabyte (10^6 bytes) of inner packets moved'),
     procIoSyscallsPerPacket: z.number().describe('syscr + syscw of /proc/PID/io per packet: the kernel\'s count of the read()/write() calls on files (the TUN); socket calls are not in it'),
     contextSwitchesPerPacket: z.object({ voluntary: z.number(), involuntary: z.number() }).describe('summed over the process\'s threads, per packet'),
   })
@@ -42,6 +45,7 @@ export const rowSchema = z.object({
   retransmits: z.number().int().describe('TCP retransmits, summed over repeats'),
   mtu: z.number().int().describe('MTU of the interface the traffic left from (pod eth0, or node eth0 for host)'),
   cpu,
+  gbpsPerBusyCore: z.number().optional().describe('median Gbit/s divided by the CPU cores busy while it ran (host-wide): throughput per unit of CPU'),
   baselinePct: z.number().nullable().describe('median as % of the host row of the same run; null without a host row'),
   datapath: z.array(datapathCost).optional().describe('present when user-space processes carry the traffic (flannel-udp across nodes)'),
 });

@@ -92,6 +92,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
           await srv.stop();
         }
         const gbps = samples.map((s) => round(s.bitsPerSecond / 1e9));
+        const busyCores = (median(samples.map((s) => s.cpu.busy)) / 100) * cpus().length;
         rows.push({
           arch: arch.name,
           path: cell.path,
@@ -108,6 +109,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
             softirq: median(samples.map((s) => s.cpu.softirq)),
             busy: median(samples.map((s) => s.cpu.busy)),
           },
+          ...(busyCores > 0 ? { gbpsPerBusyCore: round(summarize(gbps).median / busyCores, 2) } : {}),
           ...(meter.results() ? { datapath: meter.results() } : {}),
         });
       }

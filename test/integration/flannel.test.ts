@@ -67,6 +67,7 @@ for (const [arch, maxGapMs] of [
   ['flannel-host-gw', 300],
   ['flannel-vxlan', 300],
   ['flannel-udp', 1500],
+  ['flannel-udp-offload', 1500],
 ] as const) {
   test(`${arch}: the agent crashes (SIGKILL) and restarts under traffic; traffic stops for at most ${maxGapMs} ms`, async (t) => {
     const lab = `t-fl-restart-${arch.slice(8)}`;

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { sum16 } from '../../lib/inet-checksum';
+import { offloadsWithout } from './udp-offload';
 import { closeRun, completeChecksum, extendRun, GSO_TCPV4, readVnetHdr, segmentTcp, startRun, VNET_F_NEEDS_CSUM } from './tcp-offload';
 
 /** The RFC 1071 checksum, byte by byte: the oracle the fast code is checked against. */
@@ -162,4 +163,10 @@ test('completeChecksum fills in a UDP checksum the kernel left partial', () => {
   p.writeUInt16BE(pseudo, 26); // what the kernel leaves: the folded pseudo-header sum
   completeChecksum(p, 0, p.length, 20, 6);
   assert.equal(fold(naiveSum(p, 12, 8) + 17 + 41 + naiveSum(p, 20, 41)), 0xffff);
+});
+
+test('udp-offload techniques are switched off by name; an unknown name is an error naming the field', () => {
+  assert.deepEqual(offloadsWithout(['gso', 'mmsg']), { tso: true, gso: false, gro: true, coalesce: true, mmsg: false });
+  assert.deepEqual(offloadsWithout(), { tso: true, gso: true, gro: true, coalesce: true, mmsg: true });
+  assert.throws(() => offloadsWithout(['tso', 'zerocopy']), /backend\.disable: unknown technique "zerocopy"; known: tso, gso, gro, coalesce, mmsg/);
 });

@@ -91,14 +91,15 @@ function printResults(r: RunResults, outDir: string): void {
     x.mtu,
     x.retransmits,
     `${x.cpu.user.toFixed(0)}/${x.cpu.system.toFixed(0)}/${x.cpu.softirq.toFixed(0)}`,
+    x.gbpsPerBusyCore?.toFixed(2) ?? '—',
   ]);
   const out = [
-    table(['ARCH', 'PATH', 'GBIT/S', 'MIN–MAX', 'OF HOST', 'MTU', 'RETR', 'CPU% USR/SYS/SIRQ'], rows, [2, 3, 4, 5, 6]),
+    table(['ARCH', 'PATH', 'GBIT/S', 'MIN–MAX', 'OF HOST', 'MTU', 'RETR', 'CPU% USR/SYS/SIRQ', 'GBIT/S PER CORE'], rows, [2, 3, 4, 5, 6, 8]),
     '',
     ...r.rows.flatMap((x) =>
       (x.datapath ?? []).map(
         (d) =>
-          `${x.arch} ${x.path}: ${d.process}@${d.node} moved ${d.packets} packets at ${(d.cpu.user + d.cpu.system).toFixed(0)}% of a core (${d.cpu.user.toFixed(0)} usr/${d.cpu.system.toFixed(0)} sys), ${d.syscallsPerPacket.toFixed(2)} syscalls (/proc: ${d.procIoSyscallsPerPacket.toFixed(2)} TUN reads+writes) and ${(d.contextSwitchesPerPacket.voluntary + d.contextSwitchesPerPacket.involuntary).toFixed(3)} context switches per packet`,
+          `${x.arch} ${x.path}: ${d.process}@${d.node} moved ${d.wirePackets ?? d.packets} packets on the wire (${d.packets} through ${d.device}) at ${(d.cpu.user + d.cpu.system).toFixed(0)}% of a core (${d.cpu.user.toFixed(0)} usr/${d.cpu.system.toFixed(0)} sys); syscalls ${d.syscallsPerWirePacket?.toFixed(2) ?? '?'} per wire packet, ${d.syscallsPerMB?.toFixed(0) ?? '?'} per MB (${d.procIoSyscallsPerPacket.toFixed(2)} TUN reads+writes per device packet in /proc); ${(d.contextSwitchesPerPacket.voluntary + d.contextSwitchesPerPacket.involuntary).toFixed(3)} context switches per device packet`,
       ),
     ),
     ...r.skipped.map((s) => `skipped ${s.arch}${s.path ? ` ${s.path}` : ''}: ${s.reason}`),
