@@ -39,5 +39,13 @@ export const flannelUdpOffloadArch = flannel(
   'flannel udp, offloaded: the same tunnel with TUN TSO, UDP GSO/GRO, recvmmsg and coalescing — up to 64 KB per user/kernel crossing (UDP 8285, MTU − 28)',
   ['tun'],
 );
+/**
+ * flannel-udp-offload with some techniques switched off (`flannel-udp-offload-without-gso-gro`):
+ * how the benchmark measures what each one contributes. Not registered; run through the API.
+ */
+export function flannelUdpOffloadWithout(disable: readonly string[]): Architecture {
+  if (disable.length === 0) return flannelUdpOffloadArch;
+  return flannel({ type: 'udp-offload', disable }, `flannel udp-offload without ${disable.join(', ')}`, ['tun'], `without-${disable.join('-')}`);
+}
 /** vxlan with DirectRouting: peers on the same underlay segment get a plain route (here: all of them). */
 export const flannelVxlanDirectArch = flannel({ type: 'vxlan', directRouting: true }, 'flannel vxlan with DirectRouting: host-gw routes to peers on the same segment, VXLAN to the others', ['vxlan'], 'direct');

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** USER_HZ: the unit of /proc's CPU times on Linux. */
-const CLK_TCK = 100;
+export const CLK_TCK = 100;
 
 export interface ProcSample {
   readonly utime: number;
