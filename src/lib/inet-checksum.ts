@@ -5,18 +5,30 @@
  * result swapped once; only the ragged edges go byte by byte.
  */
 
-interface Views {
+export interface Views {
+  readonly buffer: ArrayBufferLike;
   readonly u8: Uint8Array;
   readonly u32: Uint32Array;
 }
 const views = new WeakMap<ArrayBufferLike, Views>();
+// The data path sums the same two or three buffers over and over: a hit here skips the WeakMap.
+let last1: Views | undefined;
+let last2: Views | undefined;
 
-function viewsOf(ab: ArrayBufferLike): Views {
+/** Byte and 32-bit views over a whole ArrayBuffer (made once per buffer). */
+export function viewsOf(ab: ArrayBufferLike): Views {
+  if (last1?.buffer === ab) return last1;
+  if (last2?.buffer === ab) {
+    [last1, last2] = [last2, last1];
+    return last1!;
+  }
   let v = views.get(ab);
   if (!v) {
-    v = { u8: new Uint8Array(ab), u32: new Uint32Array(ab, 0, ab.byteLength >>> 2) };
+    v = { buffer: ab, u8: new Uint8Array(ab), u32: new Uint32Array(ab, 0, ab.byteLength >>> 2) };
     views.set(ab, v);
   }
+  last2 = last1;
+  last1 = v;
   return v;
 }
 
@@ -24,6 +36,22 @@ function viewsOf(ab: ArrayBufferLike): Views {
 export function fold(sum: number): number {
   while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 65536);
   return sum;
+}
+
+/** Sum of 32-bit words [w, end): four independent sums, so the additions do not wait for each other. */
+function sumWords(u32: Uint32Array, w: number, end: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (; w + 3 < end; w += 4) {
+    s0 += u32[w]!;
+    s1 += u32[w + 1]!;
+    s2 += u32[w + 2]!;
+    s3 += u32[w + 3]!;
+  }
+  for (; w < end; w++) s0 += u32[w]!;
+  return s0 + s1 + s2 + s3;
 }
 
 const swap16 = (x: number): number => ((x & 0xff) << 8) | (x >>> 8);
@@ -42,7 +70,7 @@ export function sum16(buf: Uint8Array, off: number, len: number): number {
   for (; i < end && (i & 3) !== 0; i++) s += i & 1 ? u8[i]! << 8 : u8[i]!;
   const wEnd = end >>> 2;
   if (i < end) {
-    for (let w = i >>> 2; w < wEnd; w++) s += u32[w]!;
+    s += sumWords(u32, i >>> 2, wEnd);
     i = Math.max(i, wEnd << 2);
   }
   for (; i < end; i++) s += i & 1 ? u8[i]! << 8 : u8[i]!;
