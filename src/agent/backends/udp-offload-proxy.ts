@@ -26,15 +26,6 @@ export type Technique = (typeof TECHNIQUES)[number];
 export type Offloads = Readonly<Record<Technique, boolean>>;
 export const ALL_OFFLOADS: Offloads = { tso: true, gso: true, gro: true, coalesce: true, mmsg: true };
 
-/** What each technique does, for --help and the docs. */
-export const TECHNIQUE_SUMMARY: Readonly<Record<Technique, string>> = {
-  tso: 'TUN hands out TCP super-packets up to 64 KB (IFF_VNET_HDR + TUNSETOFFLOAD)',
-  gso: 'one sendmsg per super-packet, the kernel cuts the datagrams (UDP_SEGMENT)',
-  gro: 'the kernel glues received datagrams of a flow (UDP_GRO)',
-  coalesce: 'runs of one TCP flow go to the TUN as one super-packet',
-  mmsg: 'several datagrams per receive call (recvmmsg)',
-};
-
 export interface OffloadStats extends ProxyStats {
   /** TUN reads that returned a TCP super-packet. */
   superPacketsRead: number;
