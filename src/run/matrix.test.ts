@@ -20,6 +20,8 @@ test('the default matrix: every architecture on both paths, host once, bridge no
       'flannel-vxlan/inter-node: node1-p1 -> node2-p1',
       'flannel-udp/intra-node: node1-p1 -> node1-p2',
       'flannel-udp/inter-node: node1-p1 -> node2-p1',
+      'flannel-udp-offload/intra-node: node1-p1 -> node1-p2',
+      'flannel-udp-offload/inter-node: node1-p1 -> node2-p1',
       'macvlan/intra-node: node1-p1 -> node1-p2',
       'macvlan/inter-node: node1-p1 -> node2-p1',
     ],

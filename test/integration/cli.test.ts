@@ -144,7 +144,7 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
     return join(dir, name);
   };
   const cases: [string[], RegExp][] = [
-    [['up', '--lab', 't-cli-bad', '--arch', 'nope'], /^cnilab: unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, macvlan, flannel-vxlan-direct$/],
+    [['up', '--lab', 't-cli-bad', '--arch', 'nope'], /^cnilab: unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, flannel-vxlan-direct$/],
     [['run', '--lab', 't-cli-bad', '--arch', 'flannel-vxlan,nope'], /^cnilab: unknown architecture "nope"; known: /],
     [['run', '--lab', 't-cli-bad', '--path', 'sideways'], /^cnilab: --path: unknown path "sideways"; known: intra-node, inter-node$/],
     [['run', '--lab', 't-cli-bad', '--repeats', '0'], /^cnilab: --repeats: "0" must be a positive integer$/],
@@ -163,7 +163,7 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
     assert.match(r.stderr.trim(), want);
   }
   const j = await cli(['up', '--lab', 't-cli-bad', '--arch', 'nope', '--json']);
-  assert.deepEqual(JSON.parse(j.stdout), { error: { code: 'UNKNOWN_ARCH', message: 'unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, macvlan, flannel-vxlan-direct' } });
+  assert.deepEqual(JSON.parse(j.stdout), { error: { code: 'UNKNOWN_ARCH', message: 'unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, flannel-vxlan-direct' } });
   await assertNothingLeft('t-cli-bad', root);
 });
 

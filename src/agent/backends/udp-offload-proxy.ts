@@ -15,9 +15,9 @@
  * to measure what it contributes. Remaining crossings per 64 KB: one read + one or two sendmsg
  * out; one recvmmsg (for several super-datagrams) + one writev per run in; poll only when idle.
  */
-import { CnilabError } from '../../lib/errors';
-import { AF_INET, EINTR, MSG_DONTWAIT, POLLIN, SOCK_CLOEXEC, SOCK_DGRAM, SOL_UDP, UDP_GRO, UDP_SEGMENT, loadLibc, sockaddrIn } from '../../lib/libc';
+import { MSG_DONTWAIT, SOL_UDP, UDP_GRO, UDP_SEGMENT, loadLibc, sockaddrIn } from '../../lib/libc';
 import { GSO_NONE, GSO_TCPV4, GSO_TCPV6, VNET_F_NEEDS_CSUM, VNET_HDR_LEN, closeRun, completeChecksum, extendRun, segmentTcp, startRun, type TcpRun } from './tcp-offload';
+import { openUdpSocket, startPollLoop } from './proxy-loop';
 import { decrementTtl, type Proxy, type ProxyStats } from './udp-proxy';
 
 /** The techniques, each of which can be switched off. */
@@ -38,7 +38,6 @@ export interface OffloadStats extends ProxyStats {
 const SOL_SOCKET = 1;
 const SO_SNDBUFFORCE = 32;
 const SO_RCVBUFFORCE = 33;
-const EAGAIN = 11;
 /** UDP_MAX_SEGMENTS of older kernels and the largest IPv4 UDP payload. */
 const MAX_GSO_SEGMENTS = 64;
 const MAX_UDP_PAYLOAD = 65507;
@@ -53,21 +52,14 @@ const MAX_HDR = 120;
 const PKT = 12; // offset of the IP packet in the TUN read buffer: 4-byte aligned, for the checksum
 /** Super-packets handled per wake-up before yielding to the event loop. */
 const BURST = 64;
-/** How long after the last packet the proxy keeps waiting on its own thread, and for how long at once. */
+/** How long after the last packet the proxy keeps waiting on its own thread, and for how long at once (proxy-loop.ts). */
 const HOT_MS = 200;
 const BLOCK_MS = 2;
 
 export function startOffloadProxy(tunFd: number, bindIp: string, port: number, subnetLength: number, offloads: Offloads): Proxy & { readonly stats: OffloadStats } {
   const libc = loadLibc();
   const raw = libc.raw;
-  const sock = libc.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (sock < 0) throw new CnilabError('AGENT_FAILED', `socket() failed (errno ${libc.errno()})`);
-  const local = sockaddrIn(bindIp, port);
-  if (libc.bind(sock, local, local.length) < 0) {
-    const errno = libc.errno();
-    libc.close(sock);
-    throw new CnilabError('AGENT_FAILED', `bind(${bindIp}:${port}) failed (errno ${errno}): is another agent running on this node?`);
-  }
+  const sock = openUdpSocket(bindIp, port);
   const int = (v: number): Buffer => {
     const b = Buffer.alloc(4);
     b.writeInt32LE(v);
@@ -83,7 +75,6 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
   const size = 2 ** (32 - subnetLength);
   /** Subnet base → the peer proxy's sockaddr_in and its address (for msg_name). */
   let peers = new Map<number, { sa: Buffer; addr: number }>();
-  let stopped = false;
 
   // Every buffer whose address the kernel is given stays referenced here until stop(): the garbage
   // collector must not free memory a pointer inside another structure still names. V8 keeps typed
@@ -298,47 +289,7 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
     return true;
   };
 
-  const pfds = Buffer.alloc(16); // struct pollfd[2]
-  pfds.writeInt32LE(tunFd, 0);
-  pfds.writeInt16LE(POLLIN, 4);
-  pfds.writeInt32LE(sock, 8);
-  pfds.writeInt16LE(POLLIN, 12);
-
-  /** When traffic last moved; while it is recent the proxy waits in poll() on this thread. */
-  let lastBusy = 0;
-  const drain = (): void => {
-    let moved = false;
-    for (let i = 0; i < BURST; i++) {
-      const out = fromTun();
-      const back = fromUdp();
-      if (!out && !back) break;
-      moved = true;
-    }
-    if (moved) lastBusy = Date.now();
-  };
-  // Under traffic, a wake-up through a worker thread (the idle wait) costs more than the gaps it
-  // fills: for HOT_MS after the last packet the proxy blocks in poll() on its own thread for at
-  // most BLOCK_MS at a time (the agent's own work waits that long at worst), then goes idle.
-  const loop = (): void => {
-    if (stopped) return;
-    stats.polls++;
-    stats.syscalls++;
-    if (libc.poll(pfds, 2, Date.now() - lastBusy < HOT_MS ? BLOCK_MS : 0) > 0) {
-      drain();
-      setImmediate(loop);
-      return;
-    }
-    if (Date.now() - lastBusy < HOT_MS) return void setImmediate(loop);
-    libc.pollAsync(pfds, 2, 1000, (err, ready) => {
-      if (stopped) return;
-      stats.polls++;
-      stats.syscalls++;
-      if ((err || ready < 0) && libc.errno() !== EINTR && libc.errno() !== EAGAIN) return void setTimeout(loop, 100);
-      drain();
-      setImmediate(loop);
-    });
-  };
-  loop();
+  const stopLoop = startPollLoop({ tunFd, sock, stats, fromTun, fromUdp, burst: BURST, hotMs: HOT_MS, blockMs: BLOCK_MS });
 
   return {
     stats,
@@ -352,7 +303,7 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
       );
     },
     stop: () => {
-      stopped = true;
+      stopLoop();
       libc.close(sock);
       pinned.length = 0; // a poll still running on a worker holds only pfds, passed as an argument
     },

@@ -7,13 +7,11 @@
  *   pod ── cni0 ── flannel0 (TUN, vnet hdr, TSO) ⇄ agent: read → segment → sendmsg(UDP_SEGMENT)
  *                                                 ⇄ recvmmsg(UDP_GRO) → coalesce → writev ── eth0
  */
-import { formatIPv4, parseCidr } from '../../lib/cidr';
 import { CnilabError } from '../../lib/errors';
-import { ip } from '../../lib/netns';
 import { openTun, TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6 } from '../../lib/tun';
 import type { Backend } from '../backend';
 import { enableForwarding } from './routes';
-import { UDP_DEV, UDP_OVERHEAD, UDP_PORT } from './udp';
+import { tunNetwork, UDP_DEV, UDP_PORT } from './udp';
 import { ALL_OFFLOADS, startOffloadProxy, TECHNIQUES, type Offloads, type Technique } from './udp-offload-proxy';
 
 /** The techniques left on when `disable` names some of them off; an unknown name is an error. */
@@ -29,23 +27,8 @@ export function offloadsWithout(disable: readonly string[] = []): Offloads {
 export const udpOffloadBackend: Backend = async (ctx) => {
   const offloads = offloadsWithout(ctx.networkConfig.backend.disable);
   enableForwarding();
-  const mtu = ctx.underlayMtu - UDP_OVERHEAD;
-  const network = parseCidr(ctx.networkConfig.network);
   const fd = openTun(UDP_DEV, { vnetHdr: true, offloads: offloads.tso ? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 : 0 });
-  const proxy = startOffloadProxy(fd, ctx.publicIp, UDP_PORT, ctx.networkConfig.subnetLength, offloads);
-  return {
-    mtu,
-    backendData: {},
-    configure: async (own) => {
-      await ip(undefined, ['addr', 'replace', `${formatIPv4(parseCidr(own.subnet).base)}/${network.prefix}`, 'dev', UDP_DEV]);
-      // (Not gso_max_segs to fit a super-packet into one 65,507-byte sendmsg: the pods' super-packets
-      // are forwarded here, and ones above the limit would be cut in software before the TUN.)
-      await ip(undefined, ['link', 'set', 'dev', UDP_DEV, 'mtu', String(mtu), 'up']);
-    },
-    sync: async (peers) => {
-      proxy.setPeers(new Map(peers.map((l) => [parseCidr(l.subnet).base, l.publicIp])));
-    },
-    stats: () => ({ ...proxy.stats }),
-    datapathDevice: UDP_DEV,
-  };
+  // (Not gso_max_segs on flannel0 to fit each super-packet into one 65,507-byte sendmsg: the pods'
+  // super-packets are forwarded to it, and larger ones would be cut in software before the TUN.)
+  return tunNetwork(ctx, startOffloadProxy(fd, ctx.publicIp, UDP_PORT, ctx.networkConfig.subnetLength, offloads));
 };

@@ -9,9 +9,9 @@
 import { formatIPv4, parseCidr } from '../../lib/cidr';
 import { ip } from '../../lib/netns';
 import { openTun } from '../../lib/tun';
-import type { Backend } from '../backend';
+import type { Backend, BackendContext, BackendNetwork } from '../backend';
 import { enableForwarding } from './routes';
-import { startProxy } from './udp-proxy';
+import { startProxy, type Proxy } from './udp-proxy';
 
 export const UDP_DEV = 'flannel0';
 export const UDP_PORT = 8285;
@@ -20,10 +20,14 @@ export const UDP_OVERHEAD = 28;
 
 export const udpBackend: Backend = async (ctx) => {
   enableForwarding();
+  const fd = openTun(UDP_DEV);
+  return tunNetwork(ctx, startProxy(fd, ctx.publicIp, UDP_PORT, ctx.networkConfig.subnetLength));
+};
+
+/** What both TUN backends (udp, udp-offload) do once their proxy runs: flannel0 addressed and up, peers handed to the proxy. */
+export function tunNetwork(ctx: BackendContext, proxy: Proxy): BackendNetwork {
   const mtu = ctx.underlayMtu - UDP_OVERHEAD;
   const network = parseCidr(ctx.networkConfig.network);
-  const fd = openTun(UDP_DEV);
-  const proxy = startProxy(fd, ctx.publicIp, UDP_PORT, ctx.networkConfig.subnetLength);
   return {
     mtu,
     backendData: {},
@@ -38,4 +42,4 @@ export const udpBackend: Backend = async (ctx) => {
     stats: () => ({ ...proxy.stats }),
     datapathDevice: UDP_DEV,
   };
-};
+}
