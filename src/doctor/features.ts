@@ -7,7 +7,7 @@ import { addNetns, deleteNetns, ip } from '../lib/netns';
 import { messageOf } from '../lib/errors';
 import { PREFIX } from '../lab/names';
 
-export const FEATURES = ['root', 'iproute2', 'iperf3', 'bridge', 'veth', 'vxlan', 'macvlan', 'tun', 'vlan', 'ipvlan', 'openvswitch'] as const;
+export const FEATURES = ['root', 'iproute2', 'iperf3', 'bridge', 'veth', 'vxlan', 'macvlan', 'tun', 'tun-vnet-hdr', 'vlan', 'ipvlan', 'openvswitch'] as const;
 export type Feature = (typeof FEATURES)[number];
 
 export interface FeatureCheck {
@@ -25,6 +25,7 @@ const LINKS: Partial<Record<Feature, string[]>> = {
   vxlan: ['link', 'add', 'name', 'pvx', 'type', 'vxlan', 'id', '42', 'dstport', '4789', 'dev', 'pbase'],
   macvlan: ['link', 'add', 'link', 'pbase', 'name', 'pmv', 'type', 'macvlan', 'mode', 'bridge'],
   tun: ['tuntap', 'add', 'name', 'ptun', 'mode', 'tun'],
+  'tun-vnet-hdr': ['tuntap', 'add', 'name', 'ptunv', 'mode', 'tun', 'vnet_hdr'],
   vlan: ['link', 'add', 'link', 'pbase', 'name', 'pvl', 'type', 'vlan', 'id', '42'],
   ipvlan: ['link', 'add', 'link', 'pbase', 'name', 'pipv', 'type', 'ipvlan', 'mode', 'l2'],
 };
@@ -35,6 +36,7 @@ const WHY: Partial<Record<Feature, string>> = {
   vxlan: 'the kernel cannot create vxlan devices',
   macvlan: 'the kernel cannot create macvlan devices',
   tun: 'the kernel cannot create TUN devices (/dev/net/tun)',
+  'tun-vnet-hdr': 'the kernel cannot create TUN devices with virtio-net headers (IFF_VNET_HDR, for offloads)',
   bridge: 'the kernel cannot create bridges',
   veth: 'the kernel cannot create veth pairs',
 };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { sum16 } from '../../lib/inet-checksum';
 import { offloadsWithout } from './udp-offload';
-import { closeRun, completeChecksum, extendRun, GSO_TCPV4, readVnetHdr, segmentTcp, startRun, VNET_F_NEEDS_CSUM } from './tcp-offload';
+import { closeRun, completeChecksum, extendRun, GSO_TCPV4, GSO_TCPV6, readVnetHdr, segmentTcp, startRun, VNET_F_NEEDS_CSUM } from './tcp-offload';
 
 /** The RFC 1071 checksum, byte by byte: the oracle the fast code is checked against. */
 function naiveSum(b: Uint8Array, off: number, len: number): number {
@@ -95,36 +95,42 @@ for (const v6 of [false, true]) {
   });
 }
 
-test('segment then coalesce gives back the super-packet; the kernel-completed checksum is valid', () => {
-  const payload = randomBytes(20 * 1420 + 300);
-  const sp = tcpPacket(payload, { flags: 0x18 });
-  const hdrs = Buffer.alloc(64 * 120);
-  const { count, hdrLen } = segmentTcp(sp, 0, sp.length, 1420, hdrs, 0)!;
-  // Lay the segments out as a GRO datagram: back to back, each the same size but the last.
-  const segs: Buffer[] = [];
-  for (let i = 0; i < count; i++) segs.push(Buffer.concat([hdrs.subarray(i * hdrLen, (i + 1) * hdrLen), sp.subarray(hdrLen + i * 1420, Math.min(sp.length, hdrLen + (i + 1) * 1420))]));
-  const rx = Buffer.concat(segs);
-  const run = startRun(rx, 0, segs[0]!.length)!;
-  assert.ok(run, 'a full data segment heads a run');
-  let off = segs[0]!.length;
-  for (let i = 1; i < count; i++) {
-    assert.ok(extendRun(rx, run, off, segs[i]!.length), `segment ${i} continues the run`);
-    off += segs[i]!.length;
-  }
-  assert.equal(run.closed, true, 'the short PSH segment ends the run');
-  const vnet = Buffer.alloc(10);
-  closeRun(rx, run, vnet, 0);
-  const v = readVnetHdr(vnet, 0);
-  assert.deepEqual(v, { flags: VNET_F_NEEDS_CSUM, gsoType: GSO_TCPV4, hdrLen, gsoSize: 1420, csumStart: 20, csumOffset: 16 });
-  const rebuilt = Buffer.concat([rx.subarray(0, segs[0]!.length), ...segs.slice(1).map((s) => s.subarray(hdrLen))]);
-  assert.equal(rebuilt.length, sp.length);
-  assert.equal(rebuilt.readUInt16BE(2), sp.length);
-  assert.equal(naiveSum(rebuilt, 0, 20), 0xffff, 'IP header checksum');
-  assert.equal(rebuilt[33], 0x18, 'PSH carried to the super-packet');
-  completeChecksum(rebuilt, 0, rebuilt.length, v.csumStart, v.csumOffset); // what the kernel does with NEEDS_CSUM
-  assert.ok(tcpValid(rebuilt), 'TCP checksum once completed');
-  assert.deepEqual(rebuilt.subarray(hdrLen), payload);
-});
+for (const v6 of [false, true]) {
+  test(`segment then coalesce gives back the super-packet (${v6 ? 'IPv6' : 'IPv4'}); the kernel-completed checksum is valid`, () => {
+    const payload = randomBytes(20 * 1420 + 300);
+    const sp = tcpPacket(payload, { flags: 0x18, v6 });
+    const ipHl = v6 ? 40 : 20;
+    const hdrs = Buffer.alloc(64 * 120);
+    const { count, hdrLen } = segmentTcp(sp, 0, sp.length, 1420, hdrs, 0)!;
+    // Lay the segments out as a GRO datagram: back to back, each the same size but the last.
+    const segs: Buffer[] = [];
+    for (let i = 0; i < count; i++) segs.push(Buffer.concat([hdrs.subarray(i * hdrLen, (i + 1) * hdrLen), sp.subarray(hdrLen + i * 1420, Math.min(sp.length, hdrLen + (i + 1) * 1420))]));
+    const rx = Buffer.concat(segs);
+    const run = startRun(rx, 0, segs[0]!.length)!;
+    assert.ok(run, 'a full data segment heads a run');
+    let off = segs[0]!.length;
+    for (let i = 1; i < count; i++) {
+      assert.ok(extendRun(rx, run, off, segs[i]!.length), `segment ${i} continues the run`);
+      off += segs[i]!.length;
+    }
+    assert.equal(run.closed, true, 'the short PSH segment ends the run');
+    const vnet = Buffer.alloc(10);
+    closeRun(rx, run, vnet, 0);
+    const v = readVnetHdr(vnet, 0);
+    assert.deepEqual(v, { flags: VNET_F_NEEDS_CSUM, gsoType: v6 ? GSO_TCPV6 : GSO_TCPV4, hdrLen, gsoSize: 1420, csumStart: ipHl, csumOffset: 16 });
+    const rebuilt = Buffer.concat([rx.subarray(0, segs[0]!.length), ...segs.slice(1).map((s) => s.subarray(hdrLen))]);
+    assert.equal(rebuilt.length, sp.length);
+    if (v6) assert.equal(rebuilt.readUInt16BE(4), sp.length - 40, 'IPv6 payload length');
+    else {
+      assert.equal(rebuilt.readUInt16BE(2), sp.length);
+      assert.equal(naiveSum(rebuilt, 0, 20), 0xffff, 'IP header checksum');
+    }
+    assert.equal(rebuilt[ipHl + 13], 0x18, 'PSH carried to the super-packet');
+    completeChecksum(rebuilt, 0, rebuilt.length, v.csumStart, v.csumOffset); // what the kernel does with NEEDS_CSUM
+    assert.ok(tcpValid(rebuilt, v6), 'TCP checksum once completed');
+    assert.deepEqual(rebuilt.subarray(hdrLen), payload);
+  });
+}
 
 test('coalescing refuses what would change the stream: gaps, other flows, other flags, a run already closed', () => {
   const mk = (seq: number, opts: { flags?: number; port?: number } = {}): Buffer => {

@@ -34,10 +34,11 @@ function flannel(backend: BackendConfig, summary: string, requires: readonly Fea
 export const flannelHostGwArch = flannel({ type: 'host-gw' }, 'flannel host-gw: bridge + routes to each peer node\'s pod subnet via its underlay address', []);
 export const flannelVxlanArch = flannel({ type: 'vxlan' }, 'flannel vxlan: bridge + kernel VXLAN (VNI 1, UDP 8472, pod MTU = underlay − 50)', ['vxlan']);
 export const flannelUdpArch = flannel({ type: 'udp' }, 'flannel udp: bridge + TUN + user-space encapsulation in the agent, one packet per read/send (UDP 8285, MTU − 28)', ['tun']);
+const UDP_OFFLOAD_NEEDS: readonly Feature[] = ['tun', 'tun-vnet-hdr'];
 export const flannelUdpOffloadArch = flannel(
   { type: 'udp-offload' },
   'flannel udp, offloaded: the same tunnel with TUN TSO, UDP GSO/GRO, recvmmsg and coalescing — up to 64 KB per user/kernel crossing (UDP 8285, MTU − 28)',
-  ['tun'],
+  UDP_OFFLOAD_NEEDS,
 );
 /**
  * flannel-udp-offload with some techniques switched off (`flannel-udp-offload-without-gso-gro`):
@@ -45,7 +46,7 @@ export const flannelUdpOffloadArch = flannel(
  */
 export function flannelUdpOffloadWithout(disable: readonly string[]): Architecture {
   if (disable.length === 0) return flannelUdpOffloadArch;
-  return flannel({ type: 'udp-offload', disable }, `flannel udp-offload without ${disable.join(', ')}`, ['tun'], `without-${disable.join('-')}`);
+  return flannel({ type: 'udp-offload', disable }, `flannel udp-offload without ${disable.join(', ')}`, UDP_OFFLOAD_NEEDS, `without-${disable.join('-')}`);
 }
 /** vxlan with DirectRouting: peers on the same underlay segment get a plain route (here: all of them). */
 export const flannelVxlanDirectArch = flannel({ type: 'vxlan', directRouting: true }, 'flannel vxlan with DirectRouting: host-gw routes to peers on the same segment, VXLAN to the others', ['vxlan'], 'direct');
