@@ -25,8 +25,8 @@ const stats = (lab: string, node: string): Record<string, number> => JSON.parse(
 
 /**
  * TCP for `seconds`; asserts near-zero retransmits (under 1 in 1,000 segments) unless `lossy`.
- * Not zero: a super-packet now and then arrives behind the next one (the agent moved to the other
- * CPU between two writes, and the two CPUs' backlogs raced), and TCP retransmits it spuriously.
+ * Not zero: now and then a super-packet arrives behind the next one and TCP retransmits it
+ * spuriously (D-SACKed) — veth paths on a 2-CPU VM reorder, the kernel-only ones more often.
  */
 async function tcp(from: LabState['pods'][number], to: LabState['pods'][number], seconds: number, streams = 1, lossy = false): Promise<{ gbps: number; retransmits: number }> {
   const srv = startIperf3Server({ name: to.netns }, to.ip, 5301);
