@@ -38,6 +38,8 @@ export interface OffloadStats extends ProxyStats {
 const SOL_SOCKET = 1;
 const SO_SNDBUFFORCE = 32;
 const SO_RCVBUFFORCE = 33;
+/** What sendmsg says when UDP_SEGMENT cannot be done here (other errors drop the datagrams, as they would without GSO). */
+const GSO_REFUSED = new Set([22 /* EINVAL */, 5 /* EIO */, 95 /* EOPNOTSUPP */]);
 /** UDP_MAX_SEGMENTS of older kernels and the largest IPv4 UDP payload. */
 const MAX_GSO_SEGMENTS = 64;
 const MAX_UDP_PAYLOAD = 65507;
@@ -168,8 +170,8 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
       for (let i = 0; i < count; i += perSend) {
         const k = Math.min(perSend, count - i);
         const bytes = k * hdrLen + Math.min(k * mss, payload - i * mss);
-        if (!send(peer, 2 * i, k, segSize, bytes) && k > 1) {
-          // This kernel or device refuses UDP GSO (e.g. no checksum offload): segment by segment from now on.
+        if (!send(peer, 2 * i, k, segSize, bytes) && k > 1 && GSO_REFUSED.has(libc.errno())) {
+          // This kernel or device refuses UDP GSO (EINVAL: too old; EIO: no checksum offload): segment by segment from now on.
           gso = false;
           stats.dropped -= k;
           for (let j = 0; j < k; j++) send(peer, 2 * (i + j), 1, segSize, hdrLen + Math.min(mss, payload - (i + j) * mss));
