@@ -15,7 +15,6 @@ import { arg, median, wantJson } from './common';
 import { assertCTunnelsInstalled, C_TUNNELS, measureTcp, TUNNEL_MTU, withCTunnel, type CTunnel } from './tunnels';
 
 const LAB = 'bench-flannel-udp';
-const MTU = TUNNEL_MTU;
 const topology = parseTopology('topology: {computeNodes: 2, defaults: {pods: 1}}', 'bench', { name: LAB });
 const N1 = nodeNetns(LAB, 'node1');
 const N2 = nodeNetns(LAB, 'node2');
@@ -58,7 +57,7 @@ async function main(): Promise<void> {
   const ratio = med['flannel-udp']! / fasterC;
   const out = { duration, rounds, gbps: med, samples: all, udpOverFasterC: ratio, target: 1.2, met: ratio >= 1.2 };
   if (wantJson) return void process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-  process.stdout.write(`single-stream TCP node1 → node2, median of ${rounds} × ${duration} s (+1 s warm-up); tunnels with MTU ${MTU}\n`);
+  process.stdout.write(`single-stream TCP node1 → node2, median of ${rounds} × ${duration} s (+1 s warm-up); tunnels with MTU ${TUNNEL_MTU}\n`);
   for (const n of names) process.stdout.write(`  ${n.padEnd(14)}${med[n]!.toFixed(2).padStart(7)} Gbit/s  ${((med[n]! / med.host!) * 100).toFixed(1).padStart(5)}% of host\n`);
   process.stdout.write(`  flannel-udp / faster C tunnel (${med.socat! > med.openvpn! ? 'socat' : 'openvpn'}): ${ratio.toFixed(2)}×   target ≥ 1.2×: ${out.met ? 'met' : 'MISSED'}\n`);
 }

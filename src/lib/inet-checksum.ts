@@ -80,16 +80,9 @@ export function sum16(buf: Uint8Array, off: number, len: number): number {
   return start & 1 ? folded : swap16(folded);
 }
 
-/** The checksum to store: the complement of the folded sum of the given partial sums. */
-export function finish(...sums: number[]): number {
-  let s = 0;
-  for (const x of sums) s += x;
-  return ~fold(s) & 0xffff;
-}
-
-/** True when a range holding its own checksum sums to 0xffff (the receiver's check). */
-export function verify(buf: Uint8Array, off: number, len: number, pseudo = 0): boolean {
-  return fold(sum16(buf, off, len) + pseudo) === 0xffff;
+/** The checksum to store: the complement of the folded sum (partial sums may simply be added first). */
+export function finish(sum: number): number {
+  return ~fold(sum) & 0xffff;
 }
 
 /** Sum of the IPv4 pseudo-header for an upper-layer protocol (addresses read from the IP header at `ip`). */

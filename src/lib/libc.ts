@@ -19,12 +19,6 @@ export interface Libc {
   sendto(fd: number, buf: Buffer, len: number, flags: number, addr: Buffer, addrLen: number): number;
   recv(fd: number, buf: Buffer, len: number, flags: number): number;
   setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
-  /** `msg` is a struct msghdr in a Buffer whose pointers the caller wrote (see addressOf). */
-  sendmsg(fd: number, msg: Buffer, flags: number): number;
-  /** `msgs` is an array of struct mmsghdr; no timeout. */
-  recvmmsg(fd: number, msgs: Buffer, vlen: number, flags: number): number;
-  /** `iov` is an array of struct iovec. */
-  writev(fd: number, iov: Buffer, count: number): number;
   close(fd: number): number;
   errno(): number;
   /**
@@ -70,9 +64,6 @@ export function loadLibc(): Libc {
     sendto: num(lib.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)')),
     recv: num(lib.func('intptr_t recv(int fd, void *buf, size_t len, int flags)')),
     setsockopt: num(lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)')),
-    sendmsg: num(lib.func('intptr_t sendmsg(int fd, const void *msg, int flags)')),
-    recvmmsg: ((f) => (fd: number, msgs: Buffer, vlen: number, flags: number) => Number(f(fd, msgs, vlen, flags, null)))(lib.func('int recvmmsg(int fd, void *msgs, unsigned int vlen, int flags, void *timeout)')),
-    writev: num(lib.func('intptr_t writev(int fd, const void *iov, int count)')),
     close: num(lib.func('int close(int fd)')),
     errno: () => koffi.errno(),
     addressOf: (buf) => Number(koffi.address(buf)),
@@ -98,15 +89,9 @@ export const SOL_UDP = 17;
 export const UDP_SEGMENT = 103;
 export const UDP_GRO = 104;
 
-/** Writes a pointer (a 64-bit address held in a JS number, exact below 2^53) little-endian. */
-export function writePointer(b: Buffer, off: number, address: number): void {
-  b.writeUInt32LE(address % 4294967296, off);
-  b.writeUInt32LE(Math.floor(address / 4294967296), off + 4);
-}
-
-/** struct sockaddr_in for an IPv4 address and port. */
-export function sockaddrIn(ip: string, port: number): Buffer {
-  const b = Buffer.alloc(16);
+/** struct sockaddr_in for an IPv4 address and port, in a buffer of `size` bytes (more when it must stay off V8's heap). */
+export function sockaddrIn(ip: string, port: number, size = 16): Buffer {
+  const b = Buffer.alloc(size);
   b.writeUInt16LE(AF_INET, 0);
   b.writeUInt16BE(port, 2);
   ip.split('.').forEach((o, i) => b.writeUInt8(Number(o), 4 + i));

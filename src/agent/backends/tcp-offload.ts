@@ -19,7 +19,6 @@ export const VNET_HDR_LEN = 10;
 export const VNET_F_NEEDS_CSUM = 1;
 export const GSO_NONE = 0;
 export const GSO_TCPV4 = 1;
-export const GSO_UDP = 3;
 export const GSO_TCPV6 = 4;
 export const GSO_ECN = 0x80;
 
@@ -62,7 +61,7 @@ export function completeChecksum(pkt: Buffer, off: number, len: number, csumStar
   if (csumStart >= len || csumStart + csumOffset + 2 > len) return;
   const partial = pkt.readUInt16BE(field);
   pkt.writeUInt16BE(0, field);
-  let c = finish(partial, sum16(pkt, off + csumStart, len - csumStart));
+  let c = finish(partial + sum16(pkt, off + csumStart, len - csumStart));
   // UDP says "no checksum" with 0; a computed 0 goes on the wire as 0xffff.
   if (c === 0 && pkt[off + (pkt[off]! >> 4 === 4 ? 9 : 6)] === IPPROTO_UDP) c = 0xffff;
   pkt.writeUInt16BE(c, field);
@@ -145,7 +144,7 @@ export function segmentTcp(pkt: Buffer, off: number, len: number, mss: number, h
       hdrs[o + 3] = ipLen & 0xff;
       hdrs[o + 4] = id >>> 8;
       hdrs[o + 5] = id & 0xff;
-      const c = finish2(ipBase + ipLen + id);
+      const c = finish(ipBase + ipLen + id);
       hdrs[o + 10] = c >>> 8;
       hdrs[o + 11] = c & 0xff;
     }
@@ -159,7 +158,7 @@ export function segmentTcp(pkt: Buffer, off: number, len: number, mss: number, h
     if (i > 0) f &= ~TCP_CWR;
     hdrs[t + 12] = doff;
     hdrs[t + 13] = f;
-    const c = finish2(tcpBase + l4len + (seq >>> 16) + (seq & 0xffff) + ((doff << 8) | f) + sum16(pkt, off + hdrLen + i * mss, segPayload));
+    const c = finish(tcpBase + l4len + (seq >>> 16) + (seq & 0xffff) + ((doff << 8) | f) + sum16(pkt, off + hdrLen + i * mss, segPayload));
     hdrs[t + 16] = c >>> 8;
     hdrs[t + 17] = c & 0xff;
   }
@@ -173,11 +172,6 @@ function copyHeaders(b: Buffer, from: number, to: number, len: number): void {
   if (((f | t | len) & 3) !== 0) return void b.copyWithin(to, from, from + len);
   const { u32 } = viewsOf(b.buffer);
   for (let i = 0; i < len >>> 2; i++) u32[(t >>> 2) + i] = u32[(f >>> 2) + i]!;
-}
-
-/** finish() of one sum, without the rest-parameter array. */
-function finish2(sum: number): number {
-  return ~fold(sum) & 0xffff;
 }
 
 /** A run of coalescable segments being built from a received batch. */

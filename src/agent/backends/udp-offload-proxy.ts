@@ -16,7 +16,7 @@
  * out; one recvmmsg (for several super-datagrams) + one writev per run in; poll only when idle.
  */
 import { MSG_DONTWAIT, SOL_UDP, UDP_GRO, UDP_SEGMENT, loadLibc, sockaddrIn } from '../../lib/libc';
-import { GSO_NONE, GSO_TCPV4, GSO_TCPV6, VNET_F_NEEDS_CSUM, VNET_HDR_LEN, closeRun, completeChecksum, extendRun, segmentTcp, startRun, type TcpRun } from './tcp-offload';
+import { GSO_ECN, GSO_NONE, GSO_TCPV4, GSO_TCPV6, VNET_F_NEEDS_CSUM, VNET_HDR_LEN, closeRun, completeChecksum, extendRun, segmentTcp, startRun, type TcpRun } from './tcp-offload';
 import { openUdpSocket, startPollLoop } from './proxy-loop';
 import { decrementTtl, type Proxy, type ProxyStats } from './udp-proxy';
 
@@ -24,7 +24,6 @@ import { decrementTtl, type Proxy, type ProxyStats } from './udp-proxy';
 export const TECHNIQUES = ['tso', 'gso', 'gro', 'coalesce', 'mmsg'] as const;
 export type Technique = (typeof TECHNIQUES)[number];
 export type Offloads = Readonly<Record<Technique, boolean>>;
-export const ALL_OFFLOADS: Offloads = { tso: true, gso: true, gro: true, coalesce: true, mmsg: true };
 
 export interface OffloadStats extends ProxyStats {
   /** TUN reads that returned a TCP super-packet. */
@@ -140,7 +139,7 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
     const n = r - VNET_HDR_LEN;
     if (n < 20) return true;
     const flags = rbuf[PKT - 10]!;
-    const gsoType = rbuf[PKT - 9]! & 0x7f;
+    const gsoType = rbuf[PKT - 9]! & ~GSO_ECN;
     const version = pkt[0]! >> 4;
     const peer = version === 4 ? peers.get(Math.floor(pkt.readUInt32BE(16) / size) * size) : undefined; // the pod network is IPv4
     if (!peer || pkt[version === 4 ? 8 : 7]! <= 1) {
@@ -298,8 +297,7 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
     setPeers: (p) => {
       peers = new Map(
         [...p].map(([base, ip]) => {
-          const sa = Buffer.alloc(128); // see pin()
-          sockaddrIn(ip, port).copy(sa);
+          const sa = sockaddrIn(ip, port, 128); // larger than 64 bytes: see pin()
           return [base, { sa, addr: libc.addressOf(sa) }];
         }),
       );

@@ -12,7 +12,7 @@ import { openTun, TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6 } from '../../lib/tun';
 import type { Backend } from '../backend';
 import { enableForwarding } from './routes';
 import { tunNetwork, UDP_DEV, UDP_PORT } from './udp';
-import { ALL_OFFLOADS, startOffloadProxy, TECHNIQUES, type Offloads, type Technique } from './udp-offload-proxy';
+import { startOffloadProxy, TECHNIQUES, type Offloads, type Technique } from './udp-offload-proxy';
 
 /** The techniques left on when `disable` names some of them off; an unknown name is an error. */
 export function offloadsWithout(disable: readonly string[] = []): Offloads {
@@ -21,7 +21,7 @@ export function offloadsWithout(disable: readonly string[] = []): Offloads {
     if (!(TECHNIQUES as readonly string[]).includes(name)) throw new CnilabError('INVALID_INPUT', `backend.disable: unknown technique ${JSON.stringify(name)}; known: ${TECHNIQUES.join(', ')}`);
     off.add(name);
   }
-  return Object.fromEntries(TECHNIQUES.map((t) => [t, ALL_OFFLOADS[t] && !off.has(t)])) as Record<Technique, boolean>;
+  return Object.fromEntries(TECHNIQUES.map((t) => [t, !off.has(t)])) as Record<Technique, boolean>;
 }
 
 export const udpOffloadBackend: Backend = async (ctx) => {
