@@ -37,7 +37,7 @@ async function measure(state: LabState, arch: string, path: 'intra-node' | 'inte
   const hand: number[] = [];
   try {
     for (let i = 0; i < rounds; i++) {
-      ours.push((await tcpSample({ client: { name: client }, server: { name: server }, serverIp: ip, durationSec: duration, omitSec: 1 })).bitsPerSecond / 1e9);
+      ours.push((await tcpSample({ client: { name: client }, serverIp: ip, durationSec: duration, omitSec: 1 })).bitsPerSecond / 1e9);
       // By hand: the command a user would type, nothing of cnilab's in between.
       const r = await run('ip', ['netns', 'exec', client, 'iperf3', '-c', ip, '-t', String(duration), '-O', '1', '-J']);
       hand.push(parseIperf3Json(r.stdout).bitsPerSecond / 1e9);

@@ -33,7 +33,7 @@ export function assertCTunnelsInstalled(): void {
 export async function measureTcp(client: string, server: string, ip: string, duration: number, streams = 1): Promise<TcpSample> {
   const srv = startIperf3Server({ name: server }, ip, 5301);
   try {
-    return await tcpSample({ client: { name: client }, server: { name: server }, serverIp: ip, durationSec: duration, omitSec: 1, port: 5301, streams });
+    return await tcpSample({ client: { name: client }, serverIp: ip, durationSec: duration, omitSec: 1, port: 5301, streams });
   } finally {
     await srv.stop();
   }

@@ -2,6 +2,7 @@
 # Installs whatever cnilab needs that is missing (Debian/Ubuntu, as root), then its npm
 # dependencies, then builds it. Safe to run again: it installs only what is missing.
 #   scripts/setup.sh           what `cnilab run` and the tests need
+#   scripts/setup.sh --test    also what the tests need (Chromium, to open the report)
 #   scripts/setup.sh --bench   also what the benchmarks compare against (Mininet)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,12 +13,14 @@ command -v node >/dev/null || die "Node.js 20 or newer is needed: install it fir
 major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 20 ] || die "Node.js $(node -v) is too old: cnilab needs 20 or newer"
 
-# iproute2: ip/bridge; iperf3: throughput; procps: sysctl; util-linux: nsenter; kmod: modprobe -n
-pkgs=(iproute2 iperf3 iputils-ping procps util-linux kmod)
+# iproute2: ip/bridge; iperf3: throughput; sockperf: latency; procps: sysctl; util-linux: nsenter,
+# taskset; kmod: modprobe -n; fonts-dejavu-core: the text of the charts' PNGs
+pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-core)
 for arg in "$@"; do
   case "$arg" in
+    --test) pkgs+=(chromium) ;;
     --bench) pkgs+=(mininet bridge-utils socat openvpn) ;;
-    *) die "unknown option $arg (known: --bench)" ;;
+    *) die "unknown option $arg (known: --test, --bench)" ;;
   esac
 done
 missing=()

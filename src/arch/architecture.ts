@@ -8,6 +8,8 @@ import type { SubnetEnv } from '../agent/subnet-env';
 import type { NetConfList } from '../cni/types';
 import type { BackendConfig } from '../controller/lease-store';
 
+export type ArchFamily = 'baseline' | 'overlay' | 'native';
+
 export const PATHS = ['intra-node', 'inter-node'] as const;
 export type PathName = (typeof PATHS)[number];
 
@@ -25,6 +27,11 @@ export interface Architecture {
   readonly name: string;
   /** One line for `cnilab run --help` and the report. */
   readonly summary: string;
+  /**
+   * How the report groups it, as the paper's figures do: `baseline` (no pods), `overlay` (pod
+   * packets travel encapsulated between nodes) or `native` (pod packets travel as they are).
+   */
+  readonly family: ArchFamily;
   /** Kernel features the data path needs; a missing one makes the architecture skip. */
   readonly requires: readonly Feature[];
   /** The node agents' backend; absent for an architecture without pods (`host`). */

@@ -5,6 +5,7 @@ import { registerDoctor } from './commands/doctor';
 import { registerDown } from './commands/down';
 import { registerExec } from './commands/exec';
 import { registerNode, registerRestart } from './commands/node';
+import { registerCompare, registerReport } from './commands/report';
 import { registerRun } from './commands/run';
 import { registerStatus } from './commands/status';
 import { registerUp } from './commands/up';
@@ -13,7 +14,7 @@ const program = new Command('cnilab')
   .description('A lab and benchmark for container networking: CNI architectures on network namespaces')
   .version(VERSION)
   .showHelpAfterError('(run cnilab help for usage)');
-for (const register of [registerRun, registerUp, registerStatus, registerExec, registerNode, registerRestart, registerDown, registerDoctor]) register(program);
+for (const register of [registerRun, registerReport, registerCompare, registerUp, registerStatus, registerExec, registerNode, registerRestart, registerDown, registerDoctor]) register(program);
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`cnilab: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 2;

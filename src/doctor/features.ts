@@ -7,7 +7,7 @@ import { addNetns, deleteNetns, ip } from '../lib/netns';
 import { messageOf } from '../lib/errors';
 import { PREFIX } from '../lab/names';
 
-export const FEATURES = ['root', 'iproute2', 'iperf3', 'bridge', 'veth', 'vxlan', 'macvlan', 'tun', 'tun-vnet-hdr', 'vlan', 'ipvlan', 'openvswitch'] as const;
+export const FEATURES = ['root', 'iproute2', 'iperf3', 'sockperf', 'bridge', 'veth', 'vxlan', 'macvlan', 'tun', 'tun-vnet-hdr', 'vlan', 'ipvlan', 'openvswitch'] as const;
 export type Feature = (typeof FEATURES)[number];
 
 export interface FeatureCheck {
@@ -62,6 +62,7 @@ export async function probeFeatures(): Promise<FeatureReport> {
     { feature: 'root', ok: isRoot, detail: isRoot ? 'running as root' : 'cnilab needs root to create network namespaces; run it with sudo' },
     await tool('iproute2', 'ip', ['-V'], (o) => /iproute2-([\w.]+)/.exec(o)?.[1] ?? o.trim()),
     await tool('iperf3', 'iperf3', ['--version'], (o) => /iperf (\S+)/.exec(o)?.[1] ?? o.trim()),
+    await tool('sockperf', 'sockperf', ['--version'], (o) => /version (\S+?)(?:-no\.git)?$/m.exec(o)?.[1] ?? o.trim()),
     await openvswitch(),
   ];
   const linkFeatures = Object.keys(LINKS) as Feature[];

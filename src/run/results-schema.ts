@@ -1,20 +1,64 @@
 /**
- * results.json, version 1. This zod schema is the source of truth; `npm run schema` writes the
- * published JSON Schema (schema/results-v1.schema.json) from it, and a test keeps the two equal.
- * Compatible changes (new optional fields) keep version 1; anything else bumps it.
+ * results.json, version 2. This zod schema is the source of truth; `npm run schema` writes the
+ * published JSON Schema (schema/results-v2.schema.json) from it, and a test keeps the two equal.
+ * Compatible changes (new optional fields) keep the version; anything else bumps it. Version 1
+ * (one TCP test, min/median/max) stays published beside it; `cnilab compare` reads both.
  */
 import { z } from 'zod';
 
-export const RESULTS_SCHEMA_VERSION = 1;
+export const RESULTS_SCHEMA_VERSION = 2;
 
-const cpu = z
+export const TESTS = ['tcp', 'tcp-parallel', 'udp', 'pps', 'sweep', 'latency', 'latency-loaded'] as const;
+export type TestName = (typeof TESTS)[number];
+
+export const TEST_SUMMARIES: Record<TestName, string> = {
+  tcp: 'TCP throughput, 1 stream (iperf3)',
+  'tcp-parallel': 'TCP throughput, N streams (iperf3 -P)',
+  udp: 'UDP at a target rate: goodput, loss, jitter (iperf3 -u -b)',
+  pps: 'small-packet rate: UDP 64-byte payloads as fast as the sender can (iperf3 -u -l 64 -b 0)',
+  sweep: 'message-size sweep: UDP at 128, 512, 1024 and 1400-byte payloads, as fast as the sender can',
+  latency: 'request/response round trip, idle: p50/p90/p99/p99.9 (sockperf ping-pong, UDP, 64 B)',
+  'latency-loaded': 'the same round trip while a TCP stream runs from client to server',
+};
+
+export const METRICS = ['gbps', 'pps', 'lossPct', 'jitterMs', 'rttP50Us', 'rttP90Us', 'rttP99Us', 'rttP999Us'] as const;
+export type MetricName = (typeof METRICS)[number];
+
+export const METRIC_INFO: Record<MetricName, { label: string; unit: string; better: 'higher' | 'lower' }> = {
+  gbps: { label: 'throughput', unit: 'Gbit/s', better: 'higher' },
+  pps: { label: 'packets/s', unit: 'packets/s', better: 'higher' },
+  lossPct: { label: 'loss', unit: '%', better: 'lower' },
+  jitterMs: { label: 'jitter', unit: 'ms', better: 'lower' },
+  rttP50Us: { label: 'RTT p50', unit: 'µs', better: 'lower' },
+  rttP90Us: { label: 'RTT p90', unit: 'µs', better: 'lower' },
+  rttP99Us: { label: 'RTT p99', unit: 'µs', better: 'lower' },
+  rttP999Us: { label: 'RTT p99.9', unit: 'µs', better: 'lower' },
+};
+
+const PATH = z.enum(['intra-node', 'inter-node']);
+
+export const statSchema = z
   .object({
-    user: z.number().describe('user + nice, % of all CPUs'),
-    system: z.number().describe('kernel (not softirq), % of all CPUs'),
-    softirq: z.number().describe('softirq (where most packet processing runs), % of all CPUs'),
-    busy: z.number().describe('user + system + softirq + irq + steal, % of all CPUs'),
+    n: z.number().int().positive(),
+    median: z.number(),
+    mean: z.number(),
+    min: z.number(),
+    max: z.number(),
+    sd: z.number().describe('sample standard deviation'),
+    covPct: z.number().describe('coefficient of variation, sd / mean, in %'),
+    ci95: z
+      .object({ low: z.number(), high: z.number(), method: z.enum(['order-statistics', 't', 'none']) })
+      .describe('95% confidence interval: of the median by order statistics from 6 samples; below that Student\'s t on the mean; none for one sample'),
+    samples: z.array(z.number()).describe('one value per repeat, in the order measured'),
   })
-  .describe('Host CPU while the client ran, median over repeats; 100 = every core busy');
+  .describe('A metric over the repeats');
+
+const cpuSplit = z.object({
+  user: z.number().describe('user + nice'),
+  system: z.number().describe('kernel, not softirq'),
+  softirq: z.number().describe('softirq (where most packet processing runs)'),
+  busy: z.number().describe('user + system + softirq + irq + steal'),
+});
 
 const datapathCost = z
   .object({
@@ -34,25 +78,61 @@ const datapathCost = z
 
 export const rowSchema = z.object({
   arch: z.string().describe('architecture name'),
-  path: z.enum(['intra-node', 'inter-node']).describe('intra-node: two pods on one node; inter-node: pods on two nodes (for host: node to node)'),
-  test: z.literal('tcp').describe('the traffic test'),
-  streams: z.number().int().positive(),
+  family: z.enum(['baseline', 'overlay', 'native']).describe('baseline: no pods; overlay: pod packets encapsulated between nodes; native: pod packets travel as they are'),
+  path: PATH.describe('intra-node: two pods on one node; inter-node: pods on two nodes (for host: node to node)'),
+  test: z.enum(TESTS),
+  params: z
+    .object({
+      streams: z.number().int().positive().optional(),
+      rateMbps: z.number().nonnegative().optional().describe('UDP target rate; 0 = as fast as the sender can'),
+      payloadBytes: z.number().int().positive().optional().describe('UDP payload or sockperf message bytes'),
+    })
+    .describe('what distinguishes rows of one test'),
   client: z.string().describe('pod (or node) that sent'),
   server: z.string().describe('pod (or node) that received'),
-  gbps: z
-    .object({ median: z.number(), min: z.number(), max: z.number(), samples: z.array(z.number()) })
-    .describe('receiver goodput in Gbit/s, one sample per repeat'),
-  retransmits: z.number().int().describe('TCP retransmits, summed over repeats'),
-  mtu: z.number().int().describe('MTU of the interface the traffic left from (pod eth0, or node eth0 for host)'),
-  cpu,
-  gbpsPerBusyCore: z.number().optional().describe('median Gbit/s divided by the CPU cores busy while it ran (host-wide): throughput per unit of CPU'),
-  baselinePct: z.number().nullable().describe('median as % of the host row of the same run; null without a host row'),
+  primary: z.enum(METRICS).describe('the metric that baselinePct, unstable and the charts use'),
+  metrics: z.partialRecord(z.enum(METRICS), statSchema),
+  retransmits: z.number().int().optional().describe('TCP retransmits, summed over repeats'),
+  cpu: cpuSplit.optional().describe('host CPU while the client ran, median over repeats, % of all CPUs (100 = every core busy)'),
+  coreSecondsPerGbit: cpuSplit
+    .omit({ busy: true })
+    .extend({ total: z.number() })
+    .optional()
+    .describe('CPU cost of moving one gigabit: core-seconds per Gbit, host-wide, split like cpu (throughput tests)'),
+  baselinePct: z.number().nullable().describe('primary metric\'s median as % of the host row with the same test and params in this run; null without one'),
+  unstable: z.boolean().describe('the primary metric\'s coefficient of variation is above settings.covThresholdPct'),
   datapath: z.array(datapathCost).optional().describe('present when user-space processes carry the traffic (flannel-udp across nodes)'),
 });
 
+export const hopSchema = z.object({
+  stop: z.string().describe('the namespace: pod NAME, node NAME or switch'),
+  ifname: z.string(),
+  kind: z.string().describe('veth, bridge, vxlan, tun, macvlan, …'),
+  mtu: z.number().int(),
+  master: z.string().optional().describe('the bridge it is a port of'),
+  rxPackets: z.number().int(),
+  txPackets: z.number().int(),
+  rxBytes: z.number().int(),
+  txBytes: z.number().int(),
+});
+
+export const pathSchema = z
+  .object({
+    arch: z.string(),
+    path: PATH,
+    client: z.string(),
+    server: z.string(),
+    mtu: z.number().int().describe('MTU of the interface the traffic left from (pod eth0, or node eth0 for host)'),
+    encapBytes: z.number().int().describe('bytes each packet gains on the underlay: underlay MTU − pod MTU'),
+    measuredWith: z.enum(TESTS).describe('the test during which the counters were read'),
+    hops: z.array(hopSchema).describe('interfaces whose kernel counters moved during that test, client to server; GSO super-packets count once'),
+  })
+  .describe('The path traffic took through the namespaces, from the kernel\'s interface counters');
+
 export const skippedSchema = z.object({
   arch: z.string(),
-  path: z.enum(['intra-node', 'inter-node']).optional().describe('absent when the whole architecture was skipped'),
+  path: PATH.optional().describe('absent when the whole architecture was skipped'),
+  test: z.enum(TESTS).optional().describe('present when one test was skipped'),
   reason: z.string().describe('one line: why'),
 });
 
@@ -63,19 +143,44 @@ export const resultsSchema = z
     startedAt: z.string().describe('ISO 8601'),
     finishedAt: z.string(),
     durationSec: z.number(),
+    timing: z
+      .object({ setupSec: z.number(), warmupSec: z.number(), measureSec: z.number(), teardownSec: z.number(), otherSec: z.number() })
+      .describe('where the run\'s time went: labs up, warm-up runs, measured samples, labs down, the rest (server starts, counters)'),
     lab: z.object({ name: z.string(), nodes: z.number().int(), computeNodes: z.number().int(), underlayMtu: z.number().int(), podCidr: z.string() }),
-    settings: z.object({ durationSec: z.number(), warmupSec: z.number().describe('measured by iperf3 and discarded'), repeats: z.number().int() }),
-    environment: z.object({ kernel: z.string(), cpus: z.number().int(), cpuModel: z.string(), iperf3: z.string(), iproute2: z.string(), node: z.string() }),
+    settings: z.object({
+      tests: z.array(z.enum(TESTS)),
+      durationSec: z.number().describe('seconds per throughput sample'),
+      latencySec: z.number().describe('seconds per latency sample'),
+      warmupSec: z.number().describe('one discarded TCP run per path before its tests'),
+      repeats: z.number().int(),
+      streams: z.number().int().describe('streams of tcp-parallel'),
+      udpRateMbps: z.number().describe('target rate of the udp test'),
+      covThresholdPct: z.number().describe('rows whose primary metric varies more are flagged unstable'),
+      cpuAffinity: z.string().nullable().describe('client,server CPUs the tools were pinned to; null when not pinned'),
+    }),
+    environment: z.object({
+      kernel: z.string(),
+      cpus: z.number().int(),
+      cpuModel: z.string(),
+      iperf3: z.string(),
+      sockperf: z.string(),
+      iproute2: z.string(),
+      node: z.string(),
+    }),
+    architectures: z.array(z.object({ name: z.string(), family: z.enum(['baseline', 'overlay', 'native']), summary: z.string() })).describe('every architecture measured'),
     rows: z.array(rowSchema),
+    paths: z.array(pathSchema),
     skipped: z.array(skippedSchema),
   })
-  .describe('cnilab run results, version 1');
+  .describe('cnilab run results, version 2');
 
 export type RunResults = z.infer<typeof resultsSchema>;
 export type ResultRow = z.infer<typeof rowSchema>;
+export type PathRecord = z.infer<typeof pathSchema>;
 export type Skipped = z.infer<typeof skippedSchema>;
 export type DatapathCost = z.infer<typeof datapathCost>;
+export type StatJson = z.infer<typeof statSchema>;
 
 export function resultsJsonSchema(): Record<string, unknown> {
-  return { $id: 'cnilab/results-v1.schema.json', ...z.toJSONSchema(resultsSchema, { target: 'draft-2020-12' }) };
+  return { $id: `cnilab/results-v${RESULTS_SCHEMA_VERSION}.schema.json`, ...z.toJSONSchema(resultsSchema, { target: 'draft-2020-12' }) };
 }

@@ -5,17 +5,29 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CnilabError, messageOf } from '../lib/errors';
 import { PATHS } from '../arch/architecture';
+import { TESTS } from './results-schema';
 
 export const scenarioSchema = z.strictObject({
   /** Topology file, relative to the scenario file. Default: the built-in default topology. */
   topology: z.string().optional(),
   archs: z.array(z.string()).min(1).optional(),
   paths: z.array(z.enum(PATHS)).min(1).optional(),
-  /** Seconds per sample. */
-  duration: z.number().positive().max(3600).optional(),
-  /** Seconds of warm-up discarded at the start of each sample. */
+  tests: z.array(z.enum(TESTS)).min(1).optional(),
+  /** Seconds per throughput sample (iperf3 takes whole seconds). */
+  duration: z.number().int().positive().max(3600).optional(),
+  /** Seconds per latency sample (sockperf takes whole seconds). */
+  latencyDuration: z.number().int().positive().max(3600).optional(),
+  /** Seconds of one discarded TCP run per path before its tests. */
   warmup: z.number().int().min(0).max(60).optional(),
   repeats: z.number().int().min(1).max(100).optional(),
+  /** Streams of tcp-parallel. */
+  streams: z.number().int().min(2).max(128).optional(),
+  /** Target rate of the udp test, Mbit/s. */
+  udpRate: z.number().positive().max(1e6).optional(),
+  /** Coefficient of variation (%) above which a row is flagged unstable. */
+  covThreshold: z.number().positive().max(100).optional(),
+  /** Pin clients to CPU 0 and servers to CPU 1. */
+  pin: z.boolean().optional(),
 });
 
 export type Scenario = z.infer<typeof scenarioSchema>;

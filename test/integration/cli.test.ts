@@ -19,33 +19,36 @@ test('run: a short matrix writes results.json that validates, the conflists, and
   const lab = 't-cli-run';
   const out = join(tmp(t), 'run');
   const root = await rootSnapshot();
-  const r = await cli(['run', '--lab', lab, '--arch', 'host,bridge,flannel-vxlan', '--duration', '1', '--warmup', '0', '--repeats', '2', '--out', out]);
+  const r = await cli(['run', '--lab', lab, '--arch', 'host,bridge,flannel-vxlan', '--tests', 'tcp', '--duration', '1', '--warmup', '0', '--repeats', '2', '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   const results = resultsSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
   assert.deepEqual(results.rows.map((x) => `${x.arch}/${x.path}`), ['host/inter-node', 'bridge/intra-node', 'flannel-vxlan/intra-node', 'flannel-vxlan/inter-node']);
   assert.deepEqual(results.skipped.map((s) => `${s.arch}/${s.path}`), ['bridge/inter-node']);
   assert.equal(results.rows[0]!.baselinePct, 100);
   for (const row of results.rows) {
-    assert.equal(row.gbps.samples.length, 2);
-    assert.ok(row.gbps.min <= row.gbps.median && row.gbps.median <= row.gbps.max);
-    assert.ok(row.gbps.median > 0.1, `${row.arch} ${row.path} carried traffic`);
-    assert.ok(row.cpu.busy > 0);
+    const g = row.metrics.gbps!;
+    assert.equal(g.samples.length, 2);
+    assert.ok(g.min <= g.median && g.median <= g.max);
+    assert.ok(g.median > 0.1, `${row.arch} ${row.path} carried traffic`);
+    assert.ok(row.cpu!.busy > 0);
   }
-  assert.equal(results.rows.find((x) => x.arch === 'flannel-vxlan')!.mtu, 1450);
+  assert.equal(results.paths.find((x) => x.arch === 'flannel-vxlan' && x.path === 'inter-node')!.mtu, 1450);
   assert.equal(JSON.parse(readFileSync(join(out, 'flannel-vxlan.conflist'), 'utf8')).plugins[0].type, 'flannel');
-  assert.match(r.stdout, /^ARCH\s+PATH\s+GBIT\/S/m);
-  assert.match(r.stdout, /^flannel-vxlan\s+inter-node\s+\d+\.\d\d/m);
+  assert.match(r.stdout, /^ARCH\s+PATH\s+TEST\s+MEDIAN\s+95% CI/m);
+  assert.match(r.stdout, /^flannel-vxlan\s+inter-node\s+tcp\s+\d+\.\d\d Gbit\/s/m);
   assert.match(r.stdout, /skipped bridge inter-node: bridge alone does not route between nodes/);
-  assert.match(r.stderr, /\[\d+\/8\] flannel-vxlan inter-node: repeat 2\/2/, 'progress lines');
+  assert.match(r.stderr, /\[\d+\/14 \d+%\] flannel-vxlan inter-node: tcp 2\/2/, 'progress lines');
   await assertNothingLeft(lab, root);
 });
 
 test('run --json prints the results document; a user-space data path reports its cost from /proc', async (t) => {
   const lab = 't-cli-json';
-  const r = await cli(['run', '--lab', lab, '--arch', 'host,flannel-udp', '--path', 'inter-node', '--duration', '1', '--warmup', '0', '--repeats', '1', '--out', join(tmp(t), 'o'), '--json']);
+  const r = await cli(['run', '--lab', lab, '--arch', 'host,flannel-udp', '--path', 'inter-node', '--tests', 'tcp', '--duration', '1', '--warmup', '0', '--repeats', '1', '--out', join(tmp(t), 'o'), '--json']);
   assert.equal(r.code, 0, r.stderr);
   const res = resultsSchema.parse(JSON.parse(r.stdout));
   assert.deepEqual(res.rows.map((x) => x.arch), ['host', 'flannel-udp']);
+  const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; done: number; total: number; etaSec: number });
+  assert.ok(events.length >= 4 && events.every((e) => e.event === 'progress' && e.done <= e.total && e.etaSec >= 0), 'progress as JSON lines on stderr');
   assert.equal(res.rows[0]!.datapath, undefined, 'the kernel path has no user-space process');
   const dp = res.rows[1]!.datapath!;
   assert.deepEqual(dp.map((d) => `${d.process}@${d.node}/${d.device}`), ['agent@node1/flannel0', 'agent@node2/flannel0']);
@@ -60,12 +63,12 @@ test('run --json prints the results document; a user-space data path reports its
 test('run with a scenario file; flags override it', async (t) => {
   const dir = tmp(t);
   writeFileSync(join(dir, 'topo.yaml'), 'name: t-cli-scn\ntopology: {computeNodes: 2, defaults: {pods: 1}}\n');
-  writeFileSync(join(dir, 'scn.yaml'), 'topology: topo.yaml\narchs: [flannel-host-gw]\npaths: [inter-node, intra-node]\nduration: 1\nwarmup: 0\nrepeats: 3\n');
+  writeFileSync(join(dir, 'scn.yaml'), 'topology: topo.yaml\narchs: [flannel-host-gw]\npaths: [inter-node, intra-node]\ntests: [tcp]\nduration: 1\nwarmup: 0\nrepeats: 3\n');
   const r = await cli(['run', join(dir, 'scn.yaml'), '--repeats', '1', '--out', join(dir, 'o'), '--json']);
   assert.equal(r.code, 0, r.stderr);
   const res = resultsSchema.parse(JSON.parse(r.stdout));
   assert.equal(res.lab.name, 't-cli-scn');
-  assert.deepEqual(res.rows.map((x) => [x.arch, x.path, x.gbps.samples.length]), [['flannel-host-gw', 'inter-node', 1]]);
+  assert.deepEqual(res.rows.map((x) => [x.arch, x.path, x.test, x.metrics[x.primary]!.samples.length]), [['flannel-host-gw', 'inter-node', 'tcp', 1]]);
   assert.deepEqual(res.skipped, [{ arch: 'flannel-host-gw', path: 'intra-node', reason: 'needs two pods on node1' }]);
 });
 

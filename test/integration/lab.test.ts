@@ -31,7 +31,7 @@ async function shortIperf(lab: LabState, from: string, to: string): Promise<numb
   const dst = lab.pods.find((p) => p.name === to)!;
   const server = startIperf3Server({ name: dst.netns }, dst.ip);
   try {
-    const s = await tcpSample({ client: { name: src.netns }, server: { name: dst.netns }, serverIp: dst.ip, durationSec: 1, omitSec: 0 });
+    const s = await tcpSample({ client: { name: src.netns }, serverIp: dst.ip, durationSec: 1, omitSec: 0 });
     return s.bitsPerSecond;
   } finally {
     await server.stop();

@@ -5,6 +5,7 @@ import { bridgeConflist } from './conflist';
 export const bridgeArch: Architecture = {
   name: 'bridge',
   summary: 'pods behind their node\'s Linux bridge (cni0); nodes do not route pod subnets',
+  family: 'native',
   requires: ['veth', 'bridge'],
   backend: { type: 'none' },
   conflist: bridgeConflist,

@@ -11,6 +11,8 @@ import { NETWORK_NAME, type Architecture } from '../architecture';
 function flannel(backend: BackendConfig, summary: string, requires: readonly Feature[], variant?: string): Architecture {
   return {
     name: `flannel-${backend.type}${variant ? `-${variant}` : ''}`,
+    // host-gw routes pod packets as they are; every other backend encapsulates them.
+    family: backend.type === 'host-gw' ? 'native' : 'overlay',
     ...(variant ? { inDefaultMatrix: false } : {}),
     summary,
     requires: ['veth', 'bridge', ...requires],

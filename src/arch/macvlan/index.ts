@@ -9,6 +9,7 @@ import { NETWORK_NAME, type Architecture } from '../architecture';
 export const macvlanArch: Architecture = {
   name: 'macvlan',
   summary: 'pods on the underlay segment as macvlan (bridge mode) of the node\'s eth0; no bridge, no routing hop',
+  family: 'native',
   requires: ['macvlan'],
   backend: { type: 'none' },
   conflist: (ctx) => {

@@ -33,3 +33,49 @@ export function parseIperf3Json(text: string): Iperf3Summary {
     bytes: rx.bytes ?? 0,
   };
 }
+
+/** One UDP test as the receiver saw it. */
+export interface Iperf3UdpSummary {
+  /** Goodput the receiver counted. */
+  readonly bitsPerSecond: number;
+  /** Datagrams the receiver got per second (sent − lost, over the receiver's seconds). */
+  readonly packetsPerSecond: number;
+  readonly packets: number;
+  readonly lostPackets: number;
+  readonly lostPct: number;
+  readonly jitterMs: number;
+  readonly seconds: number;
+}
+
+interface UdpSum {
+  bits_per_second?: number;
+  seconds?: number;
+  packets?: number;
+  lost_packets?: number;
+  lost_percent?: number;
+  jitter_ms?: number;
+}
+
+export function parseIperf3UdpJson(text: string): Iperf3UdpSummary {
+  let j: { error?: string; end?: { sum_received?: UdpSum } };
+  try {
+    j = JSON.parse(text) as typeof j;
+  } catch {
+    throw new Error(`iperf3 output is not JSON: ${text.slice(0, 200)}`);
+  }
+  if (j.error) throw new Error(`iperf3: ${j.error}`);
+  const rx = j.end?.sum_received;
+  if (!rx || typeof rx.bits_per_second !== 'number' || typeof rx.packets !== 'number' || !rx.seconds) {
+    throw new Error('iperf3 UDP JSON has no end.sum_received with bits_per_second, packets and seconds');
+  }
+  const lost = rx.lost_packets ?? 0;
+  return {
+    bitsPerSecond: rx.bits_per_second,
+    packetsPerSecond: Math.max(0, rx.packets - lost) / rx.seconds,
+    packets: rx.packets,
+    lostPackets: lost,
+    lostPct: rx.lost_percent ?? 0,
+    jitterMs: rx.jitter_ms ?? 0,
+    seconds: rx.seconds,
+  };
+}

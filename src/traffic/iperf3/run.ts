@@ -1,29 +1,44 @@
 /**
- * One TCP throughput sample with iperf3 between two namespaces: a server in one, a client in the
- * other, host CPU read from /proc/stat around the client. The server is stopped by its PID.
+ * iperf3 between two namespaces: a server in one, a client in the other, host CPU read from
+ * /proc/stat around the client. The server is stopped by its PID.
  */
 import { spawn } from 'node:child_process';
 import { CnilabError, messageOf } from '../../lib/errors';
 import { run, sleep, stopPid } from '../../lib/exec';
 import { inNetns, type NetnsRef } from '../../lib/netns';
 import { cpuSplit, readCpuTimes, type CpuSplit } from '../cpu/proc-stat';
-import { parseIperf3Json, type Iperf3Summary } from './parse';
+import { parseIperf3Json, parseIperf3UdpJson, type Iperf3Summary, type Iperf3UdpSummary } from './parse';
 
-export interface TcpTestOptions {
+interface ClientOptions {
   readonly client: NetnsRef;
-  readonly server: NetnsRef;
   /** Address of the server inside its namespace. */
   readonly serverIp: string;
   readonly durationSec: number;
-  /** Seconds at the start that iperf3 measures but discards (warm-up). */
-  readonly omitSec: number;
-  /** Parallel streams. Default: 1. */
-  readonly streams?: number;
+  /** Seconds at the start that iperf3 measures but discards. Default 0. */
+  readonly omitSec?: number;
   readonly port?: number;
+  /** iperf3 -A: `client,server` CPU numbers (e.g. "0,1"), so runs do not wander between cores. */
+  readonly affinity?: string;
   readonly signal?: AbortSignal;
 }
 
+export interface TcpTestOptions extends ClientOptions {
+  /** Parallel streams. Default: 1. */
+  readonly streams?: number;
+}
+
+export interface UdpTestOptions extends ClientOptions {
+  /** Target rate in bit/s; 0 = as fast as the sender can. */
+  readonly rateBps: number;
+  /** UDP payload bytes per datagram. */
+  readonly lengthBytes?: number;
+}
+
 export interface TcpSample extends Iperf3Summary {
+  readonly cpu: CpuSplit;
+}
+
+export interface UdpSample extends Iperf3UdpSummary {
   readonly cpu: CpuSplit;
 }
 
@@ -41,18 +56,27 @@ export function startIperf3Server(ns: NetnsRef, bindIp: string, port = 5201): Ip
 }
 
 export async function tcpSample(o: TcpTestOptions): Promise<TcpSample> {
+  return client(o, ['-P', String(o.streams ?? 1)], parseIperf3Json);
+}
+
+export async function udpSample(o: UdpTestOptions): Promise<UdpSample> {
+  return client(o, ['-u', '-b', String(Math.round(o.rateBps)), ...(o.lengthBytes ? ['-l', String(o.lengthBytes)] : [])], parseIperf3UdpJson);
+}
+
+async function client<T>(o: ClientOptions, extra: readonly string[], parse: (text: string) => T): Promise<T & { cpu: CpuSplit }> {
   const [cmd, args] = inNetns(o.client, 'iperf3', [
-    '-c', o.serverIp, '-p', String(o.port ?? 5201), '-t', String(o.durationSec), '-O', String(o.omitSec), '-P', String(o.streams ?? 1), '-J',
+    '-c', o.serverIp, '-p', String(o.port ?? 5201), '-t', String(o.durationSec), '-O', String(o.omitSec ?? 0), ...(o.affinity ? ['-A', o.affinity] : []), ...extra, '-J',
   ]);
   for (let attempt = 0; ; attempt++) {
     const before = readCpuTimes();
-    const r = await run(cmd, args, { check: false, signal: o.signal, timeoutMs: (o.durationSec + o.omitSec + 15) * 1000 });
+    const r = await run(cmd, args, { check: false, signal: o.signal, timeoutMs: (o.durationSec + (o.omitSec ?? 0) + 15) * 1000 });
     const after = readCpuTimes();
     try {
-      return { ...parseIperf3Json(r.stdout), cpu: cpuSplit(before, after) };
+      return { ...parse(r.stdout), cpu: cpuSplit(before, after) };
     } catch (e) {
-      // The server may not be listening yet: iperf3 fails at once with "unable to connect".
-      if (attempt < 40 && /unable to connect|Connection refused/i.test(r.stdout + r.stderr)) {
+      // The server may not be listening yet ("unable to connect"), or still busy with the last
+      // client ("the server is busy running a test"): both pass within milliseconds.
+      if (attempt < 40 && /unable to connect|Connection refused|server is busy/i.test(r.stdout + r.stderr)) {
         await sleep(50, o.signal);
         continue;
       }

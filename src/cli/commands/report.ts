@@ -1,0 +1,64 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { compareRuns } from '../../report/compare';
+import { readResults, writeOutputs } from '../../report/outputs';
+import { METRIC_INFO } from '../../run/results-schema';
+import { printJson, runCommand } from '../context';
+import { table } from '../output';
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('write results.csv, the charts and report.html of a run folder again from its results.json')
+    .argument('<run>', 'run folder (or its results.json)')
+    .option('--json', 'print what was written as JSON')
+    .action((run: string, o: { json?: boolean }) =>
+      runCommand(o.json, async () => {
+        const dir = resolve(run.endsWith('.json') ? resolve(run, '..') : run);
+        const written = await writeOutputs(readResults(run), dir);
+        if (o.json) printJson({ dir, written });
+        else process.stdout.write(`written to ${dir}: ${written.join(', ')}\n`);
+      }),
+    );
+}
+
+const fmt = (v: number): string => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2));
+
+export function registerCompare(program: Command): void {
+  program
+    .command('compare')
+    .description('compare two runs row by row: the change of each median, and whether it is outside the noise (the 95% intervals do not overlap)')
+    .argument('<a>', 'the reference run folder (or its results.json)')
+    .argument('<b>', 'the run compared with it')
+    .option('--fail-on-worse', 'exit with status 3 when any row is worse outside the noise (for CI)')
+    .option('--json', 'print the comparison as JSON')
+    .action((a: string, b: string, o: { json?: boolean; failOnWorse?: boolean }) =>
+      runCommand(o.json, async () => {
+        const c = compareRuns(readResults(a), readResults(b));
+        if (o.json) printJson(c);
+        else {
+          const rows = c.changes.map((x) => [
+            x.key,
+            METRIC_INFO[x.metric].label,
+            `${fmt(x.a.median)} [${fmt(x.a.ci95.low)}–${fmt(x.a.ci95.high)}]`,
+            `${fmt(x.b.median)} [${fmt(x.b.ci95.low)}–${fmt(x.b.ci95.high)}]`,
+            x.unit,
+            `${x.changePct > 0 ? '+' : ''}${x.changePct.toFixed(1)}%`,
+            x.judgement === 'within noise' ? 'within noise' : x.judgement.toUpperCase(),
+          ]);
+          const worse = c.changes.filter((x) => x.judgement === 'worse').length;
+          const better = c.changes.filter((x) => x.judgement === 'better').length;
+          process.stdout.write(
+            [
+              table(['ROW', 'METRIC', 'A MEDIAN [95% CI]', 'B MEDIAN [95% CI]', 'UNIT', 'CHANGE', 'VERDICT'], rows, [2, 3, 5]),
+              '',
+              ...c.onlyInA.map((k) => `only in A: ${k}`),
+              ...c.onlyInB.map((k) => `only in B: ${k}`),
+              `${c.changes.length} compared: ${better} better, ${worse} worse, ${c.changes.length - better - worse} within noise`,
+            ].join('\n') + '\n',
+          );
+        }
+        if (o.failOnWorse && c.changes.some((x) => x.judgement === 'worse')) process.exitCode = 3;
+      }),
+    );
+}

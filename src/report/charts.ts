@@ -1,0 +1,221 @@
+/**
+ * The report's charts: Vega-Lite specifications built from results.json, rendered to SVG in
+ * Node (no browser, no canvas), so the report needs no script to show them and every bar carries
+ * its value in an aria-label a reader — or a test — can check against results.json.
+ */
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { METRIC_INFO, type ResultRow, type RunResults, type TestName } from '../run/results-schema';
+
+export interface Chart {
+  /** File name without extension, e.g. fig4-overlays. */
+  readonly name: string;
+  readonly title: string;
+  /** One sentence under the chart: what to read from it. */
+  readonly caption: string;
+  readonly spec: TopLevelSpec;
+}
+
+export const FAMILY_COLORS = { baseline: '#7f7f7f', overlay: '#d95f02', native: '#1b9e77' } as const;
+const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
+const CONFIG = {
+  font: FONT,
+  view: { stroke: null },
+  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#eee' },
+  legend: { labelFontSize: 11, titleFontSize: 12, orient: 'bottom' as const, direction: 'horizontal' as const },
+  title: { fontSize: 14, anchor: 'start' as const },
+};
+const familyColor = { field: 'family', type: 'nominal' as const, title: 'family', scale: { domain: Object.keys(FAMILY_COLORS), range: Object.values(FAMILY_COLORS) } };
+
+/** A row of a bar chart: one architecture's median with its 95% interval. */
+interface Bar {
+  arch: string;
+  family: string;
+  path: string;
+  value: number;
+  low: number;
+  high: number;
+  baseline: string;
+  flag: string;
+}
+
+function bars(rows: readonly ResultRow[]): Bar[] {
+  return rows.map((r) => {
+    const m = r.metrics[r.primary]!;
+    return { arch: r.arch, family: r.family, path: r.path, value: m.median, low: m.ci95.low, high: m.ci95.high, baseline: r.baselinePct === null ? '' : `${r.baselinePct.toFixed(0)}%`, flag: r.unstable ? 'unstable' : '' };
+  });
+}
+
+/** Horizontal bars with 95% error bars and each bar's value (and % of host) at its end. */
+function barChart(values: Bar[], archOrder: string[], unit: string, facetByPath: boolean, log = false): TopLevelSpec {
+  const x = { field: 'value', type: 'quantitative' as const, title: unit, ...(log ? { scale: { type: 'log' as const } } : {}) };
+  const y = { field: 'arch', type: 'nominal' as const, title: null, sort: archOrder };
+  const layer = {
+    layer: [
+      { mark: { type: 'bar' as const, height: { band: 0.7 } }, encoding: { x, y, color: familyColor, tooltip: [{ field: 'arch' }, { field: 'path' }, { field: 'value', title: unit }, { field: 'low' }, { field: 'high' }] } },
+      { mark: { type: 'rule' as const, color: '#222' }, encoding: { x: { field: 'low', type: 'quantitative' as const }, x2: { field: 'high' }, y } },
+      {
+        mark: { type: 'text' as const, align: 'left' as const, dx: 4, fontSize: 10, color: '#333' },
+        encoding: { x: { field: 'high', type: 'quantitative' as const }, y, text: { field: 'label' } },
+      },
+    ],
+  };
+  const base = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    data: { values: values.map((v) => ({ ...v, label: `${fmt(v.value)}${v.baseline ? ` (${v.baseline})` : ''}${v.flag ? ' ⚠' : ''}` })) },
+    config: CONFIG,
+  };
+  if (facetByPath) {
+    return { ...base, facet: { row: { field: 'path', type: 'nominal', title: null, header: { labelFontSize: 12, labelAngle: 0, labelAlign: 'left' } } }, spec: { width: 460, ...layer }, resolve: { scale: { y: 'independent' } } } as TopLevelSpec;
+  }
+  return { ...base, width: 460, ...layer } as TopLevelSpec;
+}
+
+function fmt(v: number): string {
+  return v >= 1000 ? Math.round(v).toLocaleString('en-US') : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+const rowsOf = (r: RunResults, test: TestName, path?: string): ResultRow[] => r.rows.filter((x) => x.test === test && (path === undefined || x.path === path));
+
+export function buildCharts(r: RunResults): Chart[] {
+  const order = r.architectures.map((a) => a.name);
+  const charts: Chart[] = [];
+  const tcpInter = rowsOf(r, 'tcp', 'inter-node');
+  const overlays = tcpInter.filter((x) => x.family !== 'native');
+  if (overlays.some((x) => x.family === 'overlay')) {
+    charts.push({
+      name: 'fig4-overlays',
+      title: 'Overlays: TCP throughput between pods on two nodes (the paper\'s Fig. 4)',
+      caption: 'Median of the repeats; the black line is the 95% confidence interval; the label gives the median and its share of the host baseline.',
+      spec: barChart(bars(overlays), order, 'Gbit/s', false),
+    });
+  }
+  const tcp = rowsOf(r, 'tcp');
+  if (tcp.length) {
+    charts.push({
+      name: 'fig5-overlays-vs-native',
+      title: 'Overlays vs native: TCP throughput, one stream (the paper\'s Fig. 5)',
+      caption: 'Every architecture on each path. Native pod networks carry pod packets as they are; overlays encapsulate them between nodes.',
+      spec: barChart(bars(tcp), order, 'Gbit/s', true),
+    });
+  }
+  const costed = tcp.filter((x) => x.coreSecondsPerGbit);
+  if (costed.length) {
+    const values = costed.flatMap((x) =>
+      (['user', 'system', 'softirq'] as const).map((k) => ({ arch: x.arch, path: x.path, kind: k, value: x.coreSecondsPerGbit![k], total: x.coreSecondsPerGbit!.total })),
+    );
+    charts.push({
+      name: 'cpu-per-gbit',
+      title: 'CPU cost: core-seconds per gigabit moved (TCP, one stream)',
+      caption: 'Host-wide CPU while the client ran, split user / system / softirq, divided by the throughput. Lower is cheaper; softirq is where the kernel processes packets.',
+      spec: {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        data: { values },
+        config: CONFIG,
+        facet: { row: { field: 'path', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left', labelFontSize: 12 } } },
+        spec: {
+          width: 460,
+          mark: { type: 'bar', height: { band: 0.7 } },
+          encoding: {
+            x: { field: 'value', type: 'quantitative', title: 'core-seconds per Gbit', stack: 'zero' },
+            y: { field: 'arch', type: 'nominal', title: null, sort: order },
+            color: { field: 'kind', type: 'nominal', title: 'CPU', scale: { domain: ['user', 'system', 'softirq'], range: ['#4c78a8', '#f58518', '#e45756'] } },
+            order: { field: 'kind' },
+            tooltip: [{ field: 'arch' }, { field: 'kind' }, { field: 'value' }, { field: 'total' }],
+          },
+        },
+        resolve: { scale: { y: 'independent' } },
+      } as TopLevelSpec,
+    });
+  }
+  for (const test of ['latency', 'latency-loaded'] as const) {
+    const lat = rowsOf(r, test);
+    if (!lat.length) continue;
+    const values = lat.flatMap((x) =>
+      (['rttP50Us', 'rttP90Us', 'rttP99Us', 'rttP999Us'] as const).map((m, i) => ({ arch: x.arch, path: x.path, percentile: METRIC_INFO[m].label.replace('RTT ', ''), rank: i, value: x.metrics[m]!.median })),
+    );
+    charts.push({
+      name: test === 'latency' ? 'latency' : 'latency-loaded',
+      title: test === 'latency' ? 'Request/response round trip, idle (sockperf ping-pong, 64 B)' : 'Round trip while a TCP stream runs from client to server',
+      caption: 'Each line is one architecture\'s latency distribution: p50, p90, p99 and p99.9 of the round-trip time (medians over the repeats; log scale).',
+      spec: {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        data: { values },
+        config: CONFIG,
+        facet: { column: { field: 'path', type: 'nominal', title: null, header: { labelFontSize: 12 } } },
+        spec: {
+          width: 260,
+          height: 220,
+          mark: { type: 'line', point: true },
+          encoding: {
+            x: { field: 'percentile', type: 'ordinal', sort: ['p50', 'p90', 'p99', 'p99.9'], title: 'percentile' },
+            y: { field: 'value', type: 'quantitative', title: 'round trip, µs', scale: { type: 'log' } },
+            color: { field: 'arch', type: 'nominal', title: 'architecture', sort: order },
+            tooltip: [{ field: 'arch' }, { field: 'percentile' }, { field: 'value', title: 'µs' }],
+          },
+        },
+      } as TopLevelSpec,
+    });
+  }
+  const others: [TestName, string][] = [
+    ['tcp-parallel', `TCP throughput, ${r.settings.streams} streams`],
+    ['udp', `UDP goodput at a ${r.settings.udpRateMbps} Mbit/s target`],
+    ['pps', 'Small packets: UDP 64-byte payloads received per second'],
+  ];
+  for (const [test, title] of others) {
+    const rows = rowsOf(r, test);
+    if (!rows.length) continue;
+    const unit = METRIC_INFO[rows[0]!.primary].unit;
+    charts.push({ name: test, title, caption: 'Median with its 95% confidence interval; the label gives the share of the host baseline.', spec: barChart(bars(rows), order, unit, true, false) });
+  }
+  const sweep = rowsOf(r, 'sweep');
+  if (sweep.length) {
+    const values = sweep.map((x) => ({ arch: x.arch, path: x.path, bytes: x.params.payloadBytes, value: x.metrics.gbps!.median }));
+    charts.push({
+      name: 'sweep',
+      title: 'Message-size sweep: UDP goodput by payload size',
+      caption: 'As fast as the sender can, one line per architecture. Small payloads show per-packet cost; large ones, per-byte cost.',
+      spec: {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        data: { values },
+        config: CONFIG,
+        facet: { column: { field: 'path', type: 'nominal', title: null } },
+        spec: {
+          width: 260,
+          height: 220,
+          mark: { type: 'line', point: true },
+          encoding: {
+            x: { field: 'bytes', type: 'quantitative', title: 'UDP payload, bytes', scale: { type: 'log', base: 2 } },
+            y: { field: 'value', type: 'quantitative', title: 'Gbit/s' },
+            color: { field: 'arch', type: 'nominal', title: 'architecture', sort: order },
+          },
+        },
+      } as TopLevelSpec,
+    });
+  }
+  return charts;
+}
+
+type LoggerInterface = NonNullable<NonNullable<Parameters<typeof vl.compile>[1]>['logger']>;
+const quiet: LoggerInterface = {
+  level: ((_?: number) => (_ === undefined ? 0 : quiet)) as LoggerInterface['level'],
+  error: (...args: readonly unknown[]) => {
+    throw new Error(`vega-lite: ${args.join(' ')}`);
+  },
+  warn: () => quiet,
+  info: () => quiet,
+  debug: () => quiet,
+};
+
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  // Vega-Lite warns on stderr about facets with independent scales (each path lists its own
+  // architectures): that is intended, so warnings are dropped; errors still throw.
+  const compiled = vl.compile(spec, { logger: quiet }).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * A path's data-path diagram as SVG, drawn from the hops the kernel counted (results.json
+ * `paths`): one box per namespace, client to server; in each, the interfaces the traffic crossed,
+ * with the packets they carried in the data's direction and the bytes per packet the kernel saw.
+ */
+import type { PathRecord } from '../run/results-schema';
+
+const BOX_W = 190;
+const GAP = 36;
+const CHIP_H = 46;
+const HEAD_H = 26;
+const PAD = 8;
+
+const KIND_COLORS: Record<string, string> = { veth: '#e8f0fe', bridge: '#fef3e0', vxlan: '#fde2e1', tun: '#fde2e1', macvlan: '#e3f4ea' };
+
+export function escapeXml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const count = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
+
+export function pathDiagram(p: PathRecord, id = 'dp'): string {
+  const arrow = `${id}-arrow`;
+  const stops: { label: string; hops: PathRecord['hops'][number][] }[] = [];
+  for (const h of p.hops) {
+    const last = stops[stops.length - 1];
+    if (last && last.label === h.stop) last.hops.push(h);
+    else stops.push({ label: h.stop, hops: [h] });
+  }
+  const rows = Math.max(1, ...stops.map((s) => s.hops.length));
+  const height = HEAD_H + rows * (CHIP_H + PAD) + PAD * 2;
+  const width = Math.max(1, stops.length) * (BOX_W + GAP) - GAP + 2;
+  const parts: string[] = [];
+  const centres: { x: number; y: number; box: number }[] = [];
+  stops.forEach((s, i) => {
+    const x = 1 + i * (BOX_W + GAP);
+    parts.push(`<rect x="${x}" y="1" width="${BOX_W}" height="${height - 2}" rx="8" fill="#fafafa" stroke="#999"/>`);
+    parts.push(`<text x="${x + BOX_W / 2}" y="18" text-anchor="middle" font-weight="bold" font-size="12">${escapeXml(s.label)}</text>`);
+    s.hops.forEach((h, j) => {
+      const y = HEAD_H + PAD + j * (CHIP_H + PAD);
+      const ingress = h.rxBytes >= h.txBytes;
+      const pk = ingress ? h.rxPackets : h.txPackets;
+      const by = ingress ? h.rxBytes : h.txBytes;
+      const perPacket = pk ? Math.round(by / pk) : 0;
+      parts.push(
+        `<g class="hop" data-ifname="${escapeXml(h.ifname)}" data-packets="${pk}">` +
+          `<rect x="${x + PAD}" y="${y}" width="${BOX_W - 2 * PAD}" height="${CHIP_H}" rx="5" fill="${KIND_COLORS[h.kind] ?? '#eee'}" stroke="#666"/>` +
+          `<text x="${x + PAD + 6}" y="${y + 16}" font-size="11"><tspan font-weight="bold">${escapeXml(h.ifname)}</tspan> ${escapeXml(h.kind)}${h.master ? ` → ${escapeXml(h.master)}` : ''} · mtu ${h.mtu}</text>` +
+          `<text x="${x + PAD + 6}" y="${y + 33}" font-size="10" fill="#333">${ingress ? 'in' : 'out'} ${count(pk)} pkts · ${count(perPacket)}B/pkt</text>` +
+          `</g>`,
+      );
+      centres.push({ x, y: y + CHIP_H / 2, box: i });
+    });
+  });
+  // Arrows: down a box from one interface to the next, then across to the next box.
+  for (let k = 1; k < centres.length; k++) {
+    const a = centres[k - 1]!;
+    const b = centres[k]!;
+    if (a.box === b.box) {
+      const cx = a.x + BOX_W / 2;
+      parts.push(`<line x1="${cx}" y1="${a.y + CHIP_H / 2}" x2="${cx}" y2="${b.y - CHIP_H / 2}" stroke="#333" marker-end="url(#${arrow})"/>`);
+    } else {
+      parts.push(`<path d="M${a.x + BOX_W - PAD} ${a.y} C${a.x + BOX_W + GAP / 2} ${a.y} ${b.x - GAP / 2} ${b.y} ${b.x + PAD} ${b.y}" fill="none" stroke="#333" marker-end="url(#${arrow})"/>`);
+    }
+  }
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" class="datapath" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" role="img" aria-label="${escapeXml(`${p.arch} ${p.path}: ${p.hops.map((h) => `${h.stop}/${h.ifname}`).join(' → ')}`)}">` +
+    `<defs><marker id="${arrow}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#333"/></marker></defs>` +
+    parts.join('') +
+    `</svg>`
+  );
+}

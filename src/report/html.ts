@@ -1,0 +1,131 @@
+/**
+ * report.html: one self-contained file — inline CSS and SVG, no script, nothing fetched — that
+ * opens anywhere. Headline findings first, then the charts, the data paths the kernel counted,
+ * every row with its interval, and the environment the numbers came from.
+ */
+import { METRIC_INFO, TEST_SUMMARIES, type ResultRow, type RunResults } from '../run/results-schema';
+import type { Chart } from './charts';
+import { escapeXml, pathDiagram } from './diagram';
+
+const e = escapeXml;
+
+function fmt(v: number): string {
+  return Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+function duration(sec: number): string {
+  const s = Math.round(sec);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/** Findings a reader wants first, each computed from the rows (none when the rows cannot say). */
+export function headlines(r: RunResults): string[] {
+  const out: string[] = [];
+  const tcpInter = r.rows.filter((x) => x.test === 'tcp' && x.path === 'inter-node' && x.family !== 'baseline');
+  const by = (rows: ResultRow[], get: (x: ResultRow) => number): ResultRow[] => [...rows].sort((a, b) => get(b) - get(a));
+  if (tcpInter.length >= 2) {
+    const s = by(tcpInter, (x) => x.metrics.gbps!.median);
+    const [top, low] = [s[0]!, s[s.length - 1]!];
+    const pct = (x: ResultRow): string => (x.baselinePct === null ? '' : `, ${x.baselinePct.toFixed(0)}% of host`);
+    out.push(`Across nodes, the fastest pod network was <b>${e(top.arch)}</b> (${fmt(top.metrics.gbps!.median)} Gbit/s${pct(top)}); the slowest <b>${e(low.arch)}</b> (${fmt(low.metrics.gbps!.median)} Gbit/s${pct(low)}), ${fmt(top.metrics.gbps!.median / low.metrics.gbps!.median)}× slower.`);
+  }
+  const costed = tcpInter.filter((x) => x.coreSecondsPerGbit && x.coreSecondsPerGbit.total > 0);
+  if (costed.length >= 2) {
+    const s = by(costed, (x) => x.coreSecondsPerGbit!.total);
+    const [dear, cheap] = [s[0]!, s[s.length - 1]!];
+    out.push(`The costliest in CPU was <b>${e(dear.arch)}</b>: ${fmt(dear.coreSecondsPerGbit!.total)} core-seconds per Gbit, ${fmt(dear.coreSecondsPerGbit!.total / cheap.coreSecondsPerGbit!.total)}× <b>${e(cheap.arch)}</b> (${fmt(cheap.coreSecondsPerGbit!.total)}).`);
+  }
+  const lat = r.rows.filter((x) => x.test === 'latency' && x.path === 'inter-node');
+  if (lat.length >= 2) {
+    const s = by(lat, (x) => -x.metrics.rttP50Us!.median);
+    const [fast, slow] = [s[0]!, s[s.length - 1]!];
+    out.push(`Idle round trips across nodes (p50) ran from ${fmt(fast.metrics.rttP50Us!.median)} µs (<b>${e(fast.arch)}</b>) to ${fmt(slow.metrics.rttP50Us!.median)} µs (<b>${e(slow.arch)}</b>).`);
+  }
+  const shaky = r.rows.filter((x) => x.unstable);
+  out.push(
+    shaky.length
+      ? `${shaky.length} of ${r.rows.length} rows are <span class="warn">unstable</span> (coefficient of variation above ${r.settings.covThresholdPct}%): ${shaky.slice(0, 6).map((x) => e(`${x.arch} ${x.path} ${x.test}`)).join(', ')}${shaky.length > 6 ? ` and ${shaky.length - 6} more` : ''}.`
+      : `Every row's coefficient of variation is within ${r.settings.covThresholdPct}%.`,
+  );
+  return out;
+}
+
+function rowTable(r: RunResults): string {
+  const head = ['architecture', 'path', 'test', 'metric', 'median', '95% CI', 'CoV', 'of host', 'core-s/Gbit', 'samples'];
+  const body = r.rows
+    .map((x) => {
+      const m = x.metrics[x.primary]!;
+      const info = METRIC_INFO[x.primary];
+      const p = x.params;
+      const params = [p.streams && p.streams > 1 ? `${p.streams} streams` : '', x.test === 'udp' ? `${p.rateMbps} Mbit/s` : '', x.test === 'sweep' ? `${p.payloadBytes} B` : ''].filter(Boolean).join(' ');
+      return `<tr${x.unstable ? ' class="unstable"' : ''}><td>${e(x.arch)}</td><td>${x.path}</td><td>${x.test}${params ? ` ${params}` : ''}</td><td>${info.label} (${info.unit})</td><td class="n">${fmt(m.median)}</td><td class="n">${fmt(m.ci95.low)}–${fmt(m.ci95.high)}</td><td class="n">${m.covPct.toFixed(1)}%${x.unstable ? ' ⚠' : ''}</td><td class="n">${x.baselinePct === null ? '—' : `${x.baselinePct.toFixed(0)}%`}</td><td class="n">${x.coreSecondsPerGbit ? x.coreSecondsPerGbit.total.toFixed(3) : '—'}</td><td class="n samples">${m.samples.map(fmt).join(' ')}</td></tr>`;
+    })
+    .join('\n');
+  return `<table class="rows"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+function datapathTable(r: RunResults): string {
+  const rows = r.rows.flatMap((x) => (x.datapath ?? []).map((d) => ({ x, d })));
+  if (!rows.length) return '';
+  return `<h3>User-space data-path processes</h3><table><thead><tr><th>architecture</th><th>path</th><th>process</th><th>CPU (% of a core, usr/sys)</th><th>packets on the wire</th><th>syscalls per wire packet</th><th>syscalls per MB</th><th>context switches per packet</th></tr></thead><tbody>${rows
+    .map(
+      ({ x, d }) =>
+        `<tr><td>${e(x.arch)}</td><td>${x.path}</td><td>${e(d.process)}@${e(d.node)} (${e(d.device)})</td><td class="n">${d.cpu.user.toFixed(0)}/${d.cpu.system.toFixed(0)}</td><td class="n">${(d.wirePackets ?? d.packets).toLocaleString('en-US')}</td><td class="n">${d.syscallsPerWirePacket?.toFixed(2) ?? '—'}</td><td class="n">${d.syscallsPerMB?.toFixed(0) ?? '—'}</td><td class="n">${(d.contextSwitchesPerPacket.voluntary + d.contextSwitchesPerPacket.involuntary).toFixed(3)}</td></tr>`,
+    )
+    .join('')}</tbody></table>`;
+}
+
+const CSS = `
+body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:0 auto;max-width:1180px;padding:16px 24px;color:#222;line-height:1.45}
+h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px}
+.meta{color:#555;font-size:13px}.headlines li{margin:4px 0}.warn{color:#b00020;font-weight:bold}
+figure{margin:16px 0 28px}figcaption{font-size:13px;color:#444;max-width:900px}figcaption b{color:#222}
+table{border-collapse:collapse;font-size:12px;margin:8px 0}th,td{border-bottom:1px solid #e3e3e3;padding:3px 8px;text-align:left;vertical-align:top}
+td.n{text-align:right;font-variant-numeric:tabular-nums}tr.unstable td{background:#fff4f4}td.samples{color:#666}
+.dp{overflow-x:auto;margin:8px 0 20px}.dp p{font-size:13px;margin:2px 0}
+.legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
+`;
+
+export function renderHtml(r: RunResults, charts: readonly { chart: Chart; svg: string }[]): string {
+  const archs = new Map(r.architectures.map((a) => [a.name, a]));
+  const diagrams = r.paths
+    .map((p, i) => {
+      const a = archs.get(p.arch);
+      return `<div class="dp" id="path-${e(p.arch)}-${p.path}"><h3>${e(p.arch)} — ${p.path}: ${e(p.client)} → ${e(p.server)}</h3><p>${e(a?.summary ?? '')}</p><p>Pod MTU ${p.mtu}${p.encapBytes > 0 ? `, ${p.encapBytes} bytes of encapsulation per packet on the underlay` : ', no encapsulation'}; counters read during the ${p.measuredWith} test.</p>${pathDiagram(p, `dp${i}`)}</div>`;
+    })
+    .join('\n');
+  const t = r.timing;
+  const env = r.environment;
+  const s = r.settings;
+  const figures = charts.map(({ chart, svg }) => `<figure class="chart" id="chart-${chart.name}" data-chart="${chart.name}"><h3>${e(chart.title)}</h3>${svg}<figcaption>${e(chart.caption)} <a href="charts/${chart.name}.png">PNG</a> · <a href="charts/${chart.name}.svg">SVG</a></figcaption></figure>`);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>cnilab run — ${e(r.lab.name)} — ${e(r.startedAt)}</title><style>${CSS}</style></head>
+<body>
+<h1>cnilab: container network architectures, measured</h1>
+<p class="meta">Lab <b>${e(r.lab.name)}</b>: ${r.lab.nodes} nodes (${r.lab.computeNodes} compute), underlay MTU ${r.lab.underlayMtu}, pod network ${e(r.lab.podCidr)}. Run ${e(r.startedAt)}, took ${duration(r.durationSec)}. ${s.repeats} samples per row, ${s.durationSec} s each for throughput and ${s.latencySec} s for latency, after a ${s.warmupSec} s discarded warm-up per path${s.cpuAffinity ? `; clients pinned to CPU ${s.cpuAffinity.split(',')[0]}, servers to CPU ${s.cpuAffinity.split(',')[1]}` : ''}. cnilab ${e(r.tool.version)}.</p>
+<h2>At a glance</h2>
+<ul class="headlines">${headlines(r).map((h) => `<li>${h}</li>`).join('')}</ul>
+<p class="meta legend">Bar colours:<span style="background:#7f7f7f"></span>baseline (no pods)<span style="background:#d95f02"></span>overlay (encapsulated between nodes)<span style="background:#1b9e77"></span>native (pod packets as they are).</p>
+<h2>Charts</h2>
+${figures.join('\n')}
+<h2>Cost</h2>
+${datapathTable(r) || '<p class="meta">No user-space process carried traffic in this run.</p>'}
+<h2>Data paths, as the kernel counted them</h2>
+<p class="meta">Every interface whose counters moved during the test, from client to server. Packets are as each device counted them: a GSO/GRO super-packet counts once, so bytes per packet far above the MTU show offloads at work.</p>
+${diagrams || '<p class="meta">No path was counted.</p>'}
+<h2>Every row</h2>
+<p class="meta">95% confidence interval of the median by order statistics from 6 samples; below that, Student's t on the mean. Unstable: coefficient of variation above ${s.covThresholdPct}%. Tests: ${s.tests.map((x) => `<b>${x}</b> — ${e(TEST_SUMMARIES[x])}`).join('; ')}.</p>
+${rowTable(r)}
+<h2>Environment</h2>
+<table>
+<tr><th>kernel</th><td>${e(env.kernel)}</td></tr><tr><th>CPU</th><td>${env.cpus} × ${e(env.cpuModel)}</td></tr>
+<tr><th>tools</th><td>iperf3 ${e(env.iperf3)}, sockperf ${e(env.sockperf)}, iproute2 ${e(env.iproute2)}, Node.js ${e(env.node)}</td></tr>
+<tr><th>architectures</th><td>${r.architectures.map((a) => `<b>${e(a.name)}</b> (${a.family}): ${e(a.summary)}`).join('<br>')}</td></tr>
+<tr><th>skipped</th><td>${r.skipped.length ? r.skipped.map((k) => e(`${k.arch}${k.path ? ` ${k.path}` : ''}${k.test ? ` ${k.test}` : ''}: ${k.reason}`)).join('<br>') : 'nothing'}</td></tr>
+<tr><th>time</th><td>set-up ${duration(t.setupSec)}, warm-up ${duration(t.warmupSec)}, measuring ${duration(t.measureSec)}, tear-down ${duration(t.teardownSec)}, other ${duration(t.otherSec)}</td></tr>
+</table>
+<p class="meta">Data: <a href="results.json">results.json</a> (schema v${r.schemaVersion}) · <a href="results.csv">results.csv</a></p>
+</body></html>
+`;
+}
