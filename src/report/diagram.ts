@@ -5,7 +5,7 @@
  */
 import type { PathRecord } from '../run/results-schema';
 
-const BOX_W = 190;
+const BOX_W = 200;
 const GAP = 36;
 const CHIP_H = 46;
 const HEAD_H = 26;
@@ -45,8 +45,9 @@ export function pathDiagram(p: PathRecord, id = 'dp'): string {
       parts.push(
         `<g class="hop" data-ifname="${escapeXml(h.ifname)}" data-packets="${pk}">` +
           `<rect x="${x + PAD}" y="${y}" width="${BOX_W - 2 * PAD}" height="${CHIP_H}" rx="5" fill="${KIND_COLORS[h.kind] ?? '#eee'}" stroke="#666"/>` +
-          `<text x="${x + PAD + 6}" y="${y + 16}" font-size="11"><tspan font-weight="bold">${escapeXml(h.ifname)}</tspan> ${escapeXml(h.kind)}${h.master ? ` → ${escapeXml(h.master)}` : ''} · mtu ${h.mtu}</text>` +
-          `<text x="${x + PAD + 6}" y="${y + 33}" font-size="10" fill="#333">${ingress ? 'in' : 'out'} ${count(pk)} pkts · ${count(perPacket)}B/pkt</text>` +
+          `<title>${escapeXml(`${h.ifname} (${h.kind}${h.master ? `, port of ${h.master}` : ''}, mtu ${h.mtu}): rx ${h.rxPackets} packets / ${h.rxBytes} bytes, tx ${h.txPackets} packets / ${h.txBytes} bytes`)}</title>` +
+          `<text x="${x + PAD + 6}" y="${y + 16}" font-size="11"><tspan font-weight="bold">${escapeXml(h.ifname)}</tspan> ${escapeXml(h.kind)}</text>` +
+          `<text x="${x + PAD + 6}" y="${y + 33}" font-size="10" fill="#333">${ingress ? 'in' : 'out'} ${count(pk)} pkts · ${count(perPacket)}B/pkt · mtu ${h.mtu}</text>` +
           `</g>`,
       );
       centres.push({ x, y: y + CHIP_H / 2, box: i });

@@ -19,7 +19,7 @@ import { teardownLab } from '../lab/teardown';
 import type { Topology } from '../topology/schema';
 import type { CpuSplit } from '../traffic/cpu/proc-stat';
 import { startIperf3Server, tcpSample, udpSample, type Iperf3Server } from '../traffic/iperf3/run';
-import { latencySample, startSockperfServer, type SockperfServer } from '../traffic/sockperf/run';
+import { latencyRunSec, latencySamples, startSockperfServer, type SockperfServer } from '../traffic/sockperf/run';
 import { DatapathMeter } from './datapath';
 import { hops, snapshot, type PathStop } from './hops';
 import { planCells, type Cell } from './matrix';
@@ -69,7 +69,7 @@ export interface RunProgress {
 type Phase = 'setupSec' | 'warmupSec' | 'measureSec' | 'teardownSec';
 
 /** Seconds planned per step, before any is measured: what a lab set-up and a process start cost here. */
-const PLAN = { setup: 4, teardown: 0.5, perSample: 0.4 };
+const PLAN = { setup: 4, teardown: 0.5, perSample: 0.4, sockperfStart: 2.3 };
 
 export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   const started = new Date();
@@ -89,9 +89,11 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   for (const c of cells) byArch.set(c.arch, [...(byArch.get(c.arch) ?? []), c]);
 
   // The plan, in steps and in seconds, for progress and its ETA.
-  const samplesPerCell = tests.reduce((n, t) => n + (t === 'sweep' ? SWEEP_BYTES.length : 1) * o.repeats, 0);
-  const secondsOf = (t: TestName): number => (LATENCY_TESTS.includes(t) ? o.latencySec : o.durationSec) + PLAN.perSample;
-  const cellPlanSec = (o.warmupSec > 0 ? o.warmupSec + PLAN.perSample : 0) + tests.reduce((s, t) => s + (t === 'sweep' ? SWEEP_BYTES.length : 1) * o.repeats * secondsOf(t), 0);
+  // A latency test is one sockperf run (cut into windows); the others, one client run per sample.
+  const stepsOf = (t: TestName): number => (LATENCY_TESTS.includes(t) ? 1 : (t === 'sweep' ? SWEEP_BYTES.length : 1) * o.repeats);
+  const secondsOf = (t: TestName): number => (LATENCY_TESTS.includes(t) ? latencyRunSec({ windows: o.repeats, windowSec: o.latencySec }) + PLAN.sockperfStart : o.durationSec + PLAN.perSample);
+  const samplesPerCell = tests.reduce((n, t) => n + stepsOf(t), 0);
+  const cellPlanSec = (o.warmupSec > 0 ? o.warmupSec + PLAN.perSample : 0) + tests.reduce((s, t) => s + stepsOf(t) * secondsOf(t), 0);
   const total = byArch.size * 2 + cells.length * (samplesPerCell + (o.warmupSec > 0 ? 1 : 0));
   const plannedSec = byArch.size * (PLAN.setup + PLAN.teardown) + cells.length * cellPlanSec;
   let done = 0;
@@ -235,15 +237,16 @@ async function measureCell(c: CellContext, addPath: (p: PathRecord) => void): Pr
     // The interfaces' counters are read around the first throughput test: the path it took.
     const countedTest = c.tests.find((t) => !LATENCY_TESTS.includes(t));
     for (const test of c.tests) {
-      const variants: { params: ResultRow['params']; sample: () => Promise<Sample> }[] = [];
+      // A variant is measured `repeats` times by `sample`, or all at once by `batch`.
+      const variants: { params: ResultRow['params']; sample?: () => Promise<Sample>; batch?: () => Promise<Sample[]> }[] = [];
       const throughput = (s: { bitsPerSecond: number; cpu: CpuSplit; retransmits?: number }): Sample => ({ metrics: { gbps: s.bitsPerSecond / 1e9 }, cpu: s.cpu, ...(s.retransmits !== undefined ? { retransmits: s.retransmits } : {}) });
       const udp = async (rateBps: number, lengthBytes?: number): Promise<Sample> => {
         const s = await udpSample({ client, serverIp: c.serverIp, durationSec: o.durationSec, rateBps, ...(lengthBytes ? { lengthBytes } : {}), affinity, signal: o.signal });
         return { metrics: { gbps: s.bitsPerSecond / 1e9, pps: s.packetsPerSecond, lossPct: s.lostPct, jitterMs: s.jitterMs }, cpu: s.cpu };
       };
-      const latency = async (): Promise<Sample> => {
-        const l = await latencySample({ client, serverIp: c.serverIp, durationSec: o.latencySec, cpu: c.affinity?.client, signal: o.signal });
-        return { metrics: { rttP50Us: l.p50Us, rttP90Us: l.p90Us, rttP99Us: l.p99Us, rttP999Us: l.p999Us } };
+      const latency = async (): Promise<Sample[]> => {
+        const w = await latencySamples({ client, serverIp: c.serverIp, windows: o.repeats, windowSec: o.latencySec, cpu: c.affinity?.client, signal: o.signal });
+        return w.map((l) => ({ metrics: { rttP50Us: l.p50Us, rttP90Us: l.p90Us, rttP99Us: l.p99Us, rttP999Us: l.p999Us } }));
       };
       switch (test) {
         case 'tcp':
@@ -262,14 +265,14 @@ async function measureCell(c: CellContext, addPath: (p: PathRecord) => void): Pr
           for (const b of SWEEP_BYTES) variants.push({ params: { rateMbps: 0, payloadBytes: b }, sample: () => udp(0, b) });
           break;
         case 'latency':
-          variants.push({ params: { payloadBytes: 64 }, sample: latency });
+          variants.push({ params: { payloadBytes: 64 }, batch: latency });
           break;
         case 'latency-loaded':
           variants.push({
             params: { payloadBytes: 64 },
-            sample: async () => {
-              // A TCP stream that outlasts the latency sample; it uses iperf3's server, sockperf its own.
-              const load = tcpSample({ client, serverIp: c.serverIp, durationSec: o.latencySec + 1, signal: o.signal });
+            batch: async () => {
+              // A TCP stream that outlasts the latency run; it uses iperf3's server, sockperf its own.
+              const load = tcpSample({ client, serverIp: c.serverIp, durationSec: latencyRunSec({ windows: o.repeats, windowSec: o.latencySec }) + 3, signal: o.signal });
               try {
                 await sleep(300, o.signal);
                 return await latency();
@@ -285,13 +288,18 @@ async function measureCell(c: CellContext, addPath: (p: PathRecord) => void): Pr
         const meter = counted ? new DatapathMeter(c.lab.lab, c.nodes) : undefined;
         const before = counted ? await snapshot(c.stops) : undefined;
         const samples: Sample[] = [];
-        for (let r = 1; r <= o.repeats; r++) {
-          const size = v.params.payloadBytes && test === 'sweep' ? ` ${v.params.payloadBytes} B` : '';
-          c.progress(`${name}: ${test}${size} ${r}/${o.repeats}`);
-          await meter?.start();
-          samples.push(await c.timed('measureSec', c.secondsOf(test), v.sample));
-          await meter?.stop();
+        const size = v.params.payloadBytes && test === 'sweep' ? ` ${v.params.payloadBytes} B` : '';
+        await meter?.start();
+        if (v.batch) {
+          c.progress(`${name}: ${test}, ${o.repeats} × ${o.latencySec} s windows of one run`);
+          samples.push(...(await c.timed('measureSec', c.secondsOf(test), v.batch)));
+        } else {
+          for (let r = 1; r <= o.repeats; r++) {
+            c.progress(`${name}: ${test}${size} ${r}/${o.repeats}`);
+            samples.push(await c.timed('measureSec', c.secondsOf(test), v.sample!));
+          }
         }
+        await meter?.stop();
         if (before) {
           addPath({
             arch: cell.arch.name,

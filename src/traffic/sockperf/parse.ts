@@ -39,3 +39,40 @@ export function parseSockperf(text: string): LatencySummary {
     dropped: num(/# dropped messages = (\d+)/, 'dropped count'),
   };
 }
+
+/** Round-trip percentiles of one window of a full log. */
+export interface LatencyWindow {
+  readonly observations: number;
+  readonly p50Us: number;
+  readonly p90Us: number;
+  readonly p99Us: number;
+  readonly p999Us: number;
+}
+
+/**
+ * `sockperf … --full-log FILE` (its valid period only: one line `index, txTime(sec), rxTime(sec),
+ * rtt(usec)` per message), cut into `n` windows of equal time: one sample per window. Percentiles
+ * are nearest-rank.
+ */
+export function latencyWindows(text: string, n: number): LatencyWindow[] {
+  const tx: number[] = [];
+  const rtt: number[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*\d+,\s*([0-9.]+),\s*[0-9.]+,\s*([0-9.]+)\s*$/.exec(line);
+    if (m) {
+      tx.push(Number(m[1]));
+      rtt.push(Number(m[2]));
+    }
+  }
+  if (tx.length < n * 10) throw new Error(`sockperf full log has ${tx.length} messages: too few for ${n} windows`);
+  const t0 = tx[0]!;
+  const span = tx[tx.length - 1]! - t0 || 1;
+  const buckets: number[][] = Array.from({ length: n }, () => []);
+  tx.forEach((t, i) => buckets[Math.min(n - 1, Math.floor(((t - t0) / span) * n))]!.push(rtt[i]!));
+  return buckets.map((b) => {
+    const s = b.sort((x, y) => x - y);
+    // The tolerance keeps 99.9% of 3000 at rank 2997, not 2998 (0.999 × 3000 is 2997.0000000000005).
+    const at = (p: number): number => s[Math.max(0, Math.ceil((p * s.length) / 100 - 1e-9) - 1)]!;
+    return { observations: s.length, p50Us: at(50), p90Us: at(90), p99Us: at(99), p999Us: at(99.9) };
+  });
+}

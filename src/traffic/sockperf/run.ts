@@ -3,10 +3,13 @@
  * namespace, the client in another, each optionally pinned to a CPU with taskset.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CnilabError, messageOf } from '../../lib/errors';
 import { run, sleep, stopPid } from '../../lib/exec';
 import { inNetns, type NetnsRef } from '../../lib/netns';
-import { parseSockperf, type LatencySummary } from './parse';
+import { latencyWindows, parseSockperf, type LatencyWindow } from './parse';
 
 export const SOCKPERF_PORT = 11111;
 
@@ -29,7 +32,9 @@ export function startSockperfServer(ns: NetnsRef, bindIp: string, o: { port?: nu
 export interface LatencyOptions {
   readonly client: NetnsRef;
   readonly serverIp: string;
-  readonly durationSec: number;
+  /** Samples wanted: the run is cut into this many windows of `windowSec` each. */
+  readonly windows: number;
+  readonly windowSec: number;
   /** Message size in bytes. Default 64. */
   readonly messageBytes?: number;
   readonly port?: number;
@@ -37,24 +42,38 @@ export interface LatencyOptions {
   readonly signal?: AbortSignal;
 }
 
-export async function latencySample(o: LatencyOptions): Promise<LatencySummary> {
+/** sockperf discards its first 400 ms and last 50 ms; the run is that much longer than the windows, rounded up. */
+export const latencyRunSec = (o: Pick<LatencyOptions, 'windows' | 'windowSec'>): number => Math.ceil(o.windows * o.windowSec + 0.45);
+
+/**
+ * One sockperf run, cut into windows: every sockperf start costs about 2 s of its own (its
+ * warm-up stage), so N separate runs would cost 2N seconds more than one run cut into N.
+ */
+export async function latencySamples(o: LatencyOptions): Promise<LatencyWindow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'cnilab-sockperf-'));
+  const log = join(dir, 'full.csv');
+  const sec = latencyRunSec(o);
   const [cmd, args] = inNetns(
     o.client,
-    ...pinned(o.cpu, 'sockperf', ['ping-pong', '--full-rtt', '-i', o.serverIp, '-p', String(o.port ?? SOCKPERF_PORT), '-t', String(o.durationSec), '-m', String(o.messageBytes ?? 64)]),
+    ...pinned(o.cpu, 'sockperf', ['ping-pong', '--full-rtt', '--full-log', log, '-i', o.serverIp, '-p', String(o.port ?? SOCKPERF_PORT), '-t', String(sec), '-m', String(o.messageBytes ?? 64)]),
   );
-  for (let attempt = 0; ; attempt++) {
-    const r = await run(cmd, args, { check: false, signal: o.signal, timeoutMs: (o.durationSec + 15) * 1000 });
-    const text = r.stdout + r.stderr;
-    try {
-      return parseSockperf(text);
-    } catch (e) {
-      // UDP has no connect: until the server listens, the client's warm-up gets ICMP errors or no
-      // answer at all, and sockperf reports no observations.
-      if (attempt < 20 && /Connection refused|no summary|observation count/i.test(messageOf(e) + text)) {
-        await sleep(100, o.signal);
-        continue;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const r = await run(cmd, args, { check: false, signal: o.signal, timeoutMs: (sec + 15) * 1000 });
+      const text = r.stdout + r.stderr;
+      try {
+        parseSockperf(text); // sockperf's own verdict: an error, or no summary
+        return latencyWindows(readFileSync(log, 'utf8'), o.windows);
+      } catch (e) {
+        // UDP has no connect: until the server listens, sockperf reports no observations.
+        if (attempt < 20 && /Connection refused|no summary|observation count/i.test(messageOf(e) + text)) {
+          await sleep(100, o.signal);
+          continue;
+        }
+        throw new CnilabError('TRAFFIC_FAILED', `sockperf to ${o.serverIp}: ${messageOf(e)}`);
       }
-      throw new CnilabError('TRAFFIC_FAILED', `sockperf to ${o.serverIp}: ${messageOf(e)}`);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
