@@ -11,7 +11,7 @@ import { CSV_HEADER, toCsv } from './csv';
 import { pathDiagram } from './diagram';
 import { headlines, renderHtml } from './html';
 
-/** A recorded run (host, flannel-vxlan, flannel-udp; every test; 2 repeats of 1 s). */
+/** A recorded run (host, flannel-vxlan, flannel-udp; every test; 3 repeats of 1 s). */
 const recorded = (): RunResults => resultsSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v2.json'), 'utf8')));
 
 /** Every bar's aria-label in a rendered chart: "Gbit/s: 13.067; arch: host; path: inter-node; …". */
