@@ -221,6 +221,65 @@ const PRIMARY: Record<TestName, MetricName> = {
   'latency-loaded': 'rttP50Us',
 };
 
+/** A test's rows: each measured `repeats` times by `sample`, or all at once by `batch`. */
+interface Variant {
+  readonly params: ResultRow['params'];
+  readonly sample?: () => Promise<Sample>;
+  readonly batch?: () => Promise<Sample[]>;
+}
+
+function variantsFor(c: CellContext, test: TestName): Variant[] {
+  const { o } = c;
+  const client = { name: c.client };
+  const affinity = c.affinity ? `${c.affinity.client},${c.affinity.server}` : undefined;
+  const variants: Variant[] = [];
+  const throughput = (s: { bitsPerSecond: number; cpu: CpuSplit; retransmits?: number }): Sample => ({ metrics: { gbps: s.bitsPerSecond / 1e9 }, cpu: s.cpu, ...(s.retransmits !== undefined ? { retransmits: s.retransmits } : {}) });
+  const udp = async (rateBps: number, lengthBytes?: number): Promise<Sample> => {
+    const s = await udpSample({ client, serverIp: c.serverIp, durationSec: o.durationSec, rateBps, ...(lengthBytes ? { lengthBytes } : {}), affinity, signal: o.signal });
+    return { metrics: { gbps: s.bitsPerSecond / 1e9, pps: s.packetsPerSecond, lossPct: s.lostPct, jitterMs: s.jitterMs }, cpu: s.cpu };
+  };
+  const latency = async (): Promise<Sample[]> => {
+    const w = await latencySamples({ client, serverIp: c.serverIp, windows: o.repeats, windowSec: o.latencySec, cpu: c.affinity?.client, signal: o.signal });
+    return w.map((l) => ({ metrics: { rttP50Us: l.p50Us, rttP90Us: l.p90Us, rttP99Us: l.p99Us, rttP999Us: l.p999Us } }));
+  };
+  switch (test) {
+    case 'tcp':
+      variants.push({ params: { streams: 1 }, sample: async () => throughput(await tcpSample({ client, serverIp: c.serverIp, durationSec: o.durationSec, affinity, signal: o.signal })) });
+      break;
+    case 'tcp-parallel':
+      variants.push({ params: { streams: o.streams }, sample: async () => throughput(await tcpSample({ client, serverIp: c.serverIp, durationSec: o.durationSec, streams: o.streams, affinity, signal: o.signal })) });
+      break;
+    case 'udp':
+      variants.push({ params: { rateMbps: o.udpRateMbps }, sample: () => udp(o.udpRateMbps * 1e6) });
+      break;
+    case 'pps':
+      variants.push({ params: { rateMbps: 0, payloadBytes: 64 }, sample: () => udp(0, 64) });
+      break;
+    case 'sweep':
+      for (const b of SWEEP_BYTES) variants.push({ params: { rateMbps: 0, payloadBytes: b }, sample: () => udp(0, b) });
+      break;
+    case 'latency':
+      variants.push({ params: { payloadBytes: 64 }, batch: latency });
+      break;
+    case 'latency-loaded':
+      variants.push({
+        params: { payloadBytes: 64 },
+        batch: async () => {
+          // A TCP stream that outlasts the latency run; it uses iperf3's server, sockperf its own.
+          const load = tcpSample({ client, serverIp: c.serverIp, durationSec: latencyRunSec({ windows: o.repeats, windowSec: o.latencySec }) + 3, signal: o.signal });
+          try {
+            await sleep(300, o.signal);
+            return await latency();
+          } finally {
+            await load.catch(() => undefined);
+          }
+        },
+      });
+      break;
+  }
+  return variants;
+}
+
 async function measureCell(c: CellContext, addPath: (p: PathRecord) => void): Promise<Omit<ResultRow, 'baselinePct'>[]> {
   const { o, cell } = c;
   const name = `${cell.arch.name} ${cell.path}`;
@@ -237,69 +296,25 @@ async function measureCell(c: CellContext, addPath: (p: PathRecord) => void): Pr
     // The interfaces' counters are read around the first throughput test: the path it took.
     const countedTest = c.tests.find((t) => !LATENCY_TESTS.includes(t));
     for (const test of c.tests) {
-      // A variant is measured `repeats` times by `sample`, or all at once by `batch`.
-      const variants: { params: ResultRow['params']; sample?: () => Promise<Sample>; batch?: () => Promise<Sample[]> }[] = [];
-      const throughput = (s: { bitsPerSecond: number; cpu: CpuSplit; retransmits?: number }): Sample => ({ metrics: { gbps: s.bitsPerSecond / 1e9 }, cpu: s.cpu, ...(s.retransmits !== undefined ? { retransmits: s.retransmits } : {}) });
-      const udp = async (rateBps: number, lengthBytes?: number): Promise<Sample> => {
-        const s = await udpSample({ client, serverIp: c.serverIp, durationSec: o.durationSec, rateBps, ...(lengthBytes ? { lengthBytes } : {}), affinity, signal: o.signal });
-        return { metrics: { gbps: s.bitsPerSecond / 1e9, pps: s.packetsPerSecond, lossPct: s.lostPct, jitterMs: s.jitterMs }, cpu: s.cpu };
-      };
-      const latency = async (): Promise<Sample[]> => {
-        const w = await latencySamples({ client, serverIp: c.serverIp, windows: o.repeats, windowSec: o.latencySec, cpu: c.affinity?.client, signal: o.signal });
-        return w.map((l) => ({ metrics: { rttP50Us: l.p50Us, rttP90Us: l.p90Us, rttP99Us: l.p99Us, rttP999Us: l.p999Us } }));
-      };
-      switch (test) {
-        case 'tcp':
-          variants.push({ params: { streams: 1 }, sample: async () => throughput(await tcpSample({ client, serverIp: c.serverIp, durationSec: o.durationSec, affinity, signal: o.signal })) });
-          break;
-        case 'tcp-parallel':
-          variants.push({ params: { streams: o.streams }, sample: async () => throughput(await tcpSample({ client, serverIp: c.serverIp, durationSec: o.durationSec, streams: o.streams, affinity, signal: o.signal })) });
-          break;
-        case 'udp':
-          variants.push({ params: { rateMbps: o.udpRateMbps }, sample: () => udp(o.udpRateMbps * 1e6) });
-          break;
-        case 'pps':
-          variants.push({ params: { rateMbps: 0, payloadBytes: 64 }, sample: () => udp(0, 64) });
-          break;
-        case 'sweep':
-          for (const b of SWEEP_BYTES) variants.push({ params: { rateMbps: 0, payloadBytes: b }, sample: () => udp(0, b) });
-          break;
-        case 'latency':
-          variants.push({ params: { payloadBytes: 64 }, batch: latency });
-          break;
-        case 'latency-loaded':
-          variants.push({
-            params: { payloadBytes: 64 },
-            batch: async () => {
-              // A TCP stream that outlasts the latency run; it uses iperf3's server, sockperf its own.
-              const load = tcpSample({ client, serverIp: c.serverIp, durationSec: latencyRunSec({ windows: o.repeats, windowSec: o.latencySec }) + 3, signal: o.signal });
-              try {
-                await sleep(300, o.signal);
-                return await latency();
-              } finally {
-                await load.catch(() => undefined);
-              }
-            },
-          });
-          break;
-      }
+      const variants = variantsFor(c, test);
       for (const v of variants) {
         const counted = test === countedTest && v === variants[0];
         const meter = counted ? new DatapathMeter(c.lab.lab, c.nodes) : undefined;
         const before = counted ? await snapshot(c.stops) : undefined;
         const samples: Sample[] = [];
         const size = v.params.payloadBytes && test === 'sweep' ? ` ${v.params.payloadBytes} B` : '';
-        await meter?.start();
         if (v.batch) {
           c.progress(`${name}: ${test}, ${o.repeats} × ${o.latencySec} s windows of one run`);
           samples.push(...(await c.timed('measureSec', c.secondsOf(test), v.batch)));
         } else {
           for (let r = 1; r <= o.repeats; r++) {
             c.progress(`${name}: ${test}${size} ${r}/${o.repeats}`);
+            // The data path's processes are metered while the client runs only.
+            await meter?.start();
             samples.push(await c.timed('measureSec', c.secondsOf(test), v.sample!));
+            await meter?.stop();
           }
         }
-        await meter?.stop();
         if (before) {
           addPath({
             arch: cell.arch.name,

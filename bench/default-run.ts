@@ -1,0 +1,67 @@
+/**
+ * Benchmark: the default `cnilab run`, timed, against its two targets — it finishes within 5
+ * minutes on a 2-core machine, and the kernel paths meet its own stability flag (coefficient of
+ * variation ≤ 5%). Prints where the time went and each kernel-path row's CoV. A path is a
+ * kernel path when no TUN device carried its traffic (the hops the kernel counted say so).
+ *
+ *   npm run bench:run -- [--json]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../src/lib/exec';
+import { REPO_ROOT } from '../src/lib/paths';
+import { table } from '../src/cli/output';
+import { resultsSchema } from '../src/run/results-schema';
+import { wantJson } from './common';
+
+const TARGET_SEC = 300;
+const TARGET_COV = 5;
+
+async function main(): Promise<void> {
+  const out = mkdtempSync(join(tmpdir(), 'cnilab-bench-run-'));
+  try {
+    const t0 = performance.now();
+    const r = await run(process.execPath, [join(REPO_ROOT, 'dist/src/cli/main.js'), 'run', '--lab', 'bench-run', '--out', out, '--json'], { check: false, timeoutMs: 20 * 60_000 });
+    const wall = (performance.now() - t0) / 1000;
+    if (r.code !== 0) throw new Error(`cnilab run failed: ${r.stdout.slice(0, 500)} ${r.stderr.slice(-500)}`);
+    const res = resultsSchema.parse(JSON.parse(r.stdout));
+    const userSpace = new Set(res.paths.filter((p) => p.hops.some((h) => h.kind === 'tun')).map((p) => `${p.arch} ${p.path}`));
+    const kernel = res.rows.filter((x) => !userSpace.has(`${x.arch} ${x.path}`));
+    const worst = Math.max(...kernel.map((x) => x.metrics[x.primary]!.covPct));
+    const unstable = kernel.filter((x) => x.unstable);
+    const summary = {
+      wallSec: Math.round(wall),
+      targetSec: TARGET_SEC,
+      timeRatio: Math.round((wall / TARGET_SEC) * 100) / 100,
+      timing: res.timing,
+      kernelRows: kernel.length,
+      worstKernelCovPct: worst,
+      unstableKernelRows: unstable.map((x) => `${x.arch} ${x.path} ${x.test} (${x.metrics[x.primary]!.covPct}%)`),
+      timeMet: wall <= TARGET_SEC,
+      stabilityMet: unstable.length === 0,
+    };
+    if (wantJson) {
+      process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      return;
+    }
+    const t = res.timing;
+    process.stdout.write(
+      [
+        `default cnilab run: ${res.rows.length} rows, ${res.settings.repeats} samples each`,
+        `  wall time            ${summary.wallSec} s   target ≤ ${TARGET_SEC} s (ratio ${summary.timeRatio}): ${summary.timeMet ? 'met' : 'MISSED'}`,
+        `    set-up ${t.setupSec} s, warm-up ${t.warmupSec} s, measuring ${t.measureSec} s, tear-down ${t.teardownSec} s, other ${t.otherSec} s`,
+        `  kernel-path rows     ${kernel.length}, worst CoV ${worst}%   target ≤ ${TARGET_COV}%: ${summary.stabilityMet ? 'met' : `MISSED (${unstable.length} unstable)`}`,
+        '',
+        table(['ROW', 'MEDIAN', 'COV'], kernel.map((x) => [`${x.arch} ${x.path} ${x.test}`, String(x.metrics[x.primary]!.median), `${x.metrics[x.primary]!.covPct}%${x.unstable ? ' UNSTABLE' : ''}`]), [1, 2]),
+      ].join('\n') + '\n',
+    );
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
