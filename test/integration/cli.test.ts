@@ -1,7 +1,7 @@
 /** The cnilab command as a user runs it: output, exit codes, one-line errors, Ctrl-C. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDir } from '../../src/lab/names';
@@ -170,21 +170,42 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
   await assertNothingLeft('t-cli-bad', root);
 });
 
-test('Ctrl-C during up and during run: exit 130, everything removed', async () => {
+/** PIDs of the traffic tools running now (cnilab starts them inside lab namespaces). */
+function toolPids(): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        return /^(iperf3|sockperf)$/.test(readFileSync(`/proc/${e}/comm`, 'utf8').trim());
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+test('Ctrl-C during up, during a TCP test and during a latency test: exit 130, everything removed', async () => {
   const root = await rootSnapshot();
+  const toolsBefore = toolPids();
+  const sockperfDirs = () => readdirSync(tmpdir()).filter((e) => e.startsWith('cnilab-sockperf-'));
+  const dirsBefore = sockperfDirs();
   for (const [lab, args, when] of [
     ['t-cli-int-up', ['up', '--arch', 'flannel-vxlan'], 'agents'],
-    ['t-cli-int-run', ['run', '--arch', 'flannel-vxlan', '--path', 'inter-node', '--duration', '10', '--warmup', '0', '--repeats', '1', '--out', join(tmpdir(), 'cnilab-int-run')], 'traffic'],
+    ['t-cli-int-run', ['run', '--arch', 'flannel-vxlan', '--path', 'inter-node', '--tests', 'tcp', '--duration', '10', '--warmup', '0', '--repeats', '1', '--out', join(tmpdir(), 'cnilab-int-run')], 'traffic'],
+    ['t-cli-int-lat', ['run', '--arch', 'flannel-vxlan', '--path', 'inter-node', '--tests', 'latency', '--latency-duration', '5', '--warmup', '0', '--repeats', '2', '--out', join(tmpdir(), 'cnilab-int-run')], 'latency'],
   ] as const) {
     await teardownLab(lab);
     const r = await cli([...args, '--lab', lab], (pid) => {
       const ready = when === 'agents' ? () => existsSync(join(runDir(lab), 'logs')) : () => existsSync(join(runDir(lab), 'state.json')) && readFileSync(join(runDir(lab), 'state.json'), 'utf8').includes('"status": "up"');
-      void waitFor(`${lab} to reach ${when}`, ready).then(() => setTimeout(() => process.kill(pid, 'SIGINT'), when === 'traffic' ? 1500 : 0));
+      // The latency run writes its full log from sockperf's start; 3.5 s in, it is measuring.
+      void waitFor(`${lab} to reach ${when}`, ready).then(() => setTimeout(() => process.kill(pid, 'SIGINT'), { agents: 0, traffic: 1500, latency: 3500 }[when]));
     });
     assert.equal(r.code, 130, `${lab}: ${r.stderr}`);
     assert.match(r.stderr, /SIGINT: stopping and cleaning up/);
     assert.match(r.stderr, /cnilab: interrupted; everything the command created was removed/);
     await assertNothingLeft(lab, root);
+    assert.deepEqual(toolPids().filter((p) => !toolsBefore.includes(p)), [], `${lab}: iperf3/sockperf left running`);
+    assert.deepEqual(sockperfDirs().filter((d) => !dirsBefore.includes(d)), [], `${lab}: sockperf's log folder left`);
   }
   rmSync(join(tmpdir(), 'cnilab-int-run'), { recursive: true, force: true });
 });
