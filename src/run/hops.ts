@@ -57,16 +57,9 @@ export async function snapshot(stops: readonly PathStop[]): Promise<CounterSnaps
   return new Map(entries);
 }
 
-export interface Hop {
+/** An interface on the path, with what its counters moved during the test. */
+export interface Hop extends LinkCounters {
   readonly stop: string;
-  readonly ifname: string;
-  readonly kind: string;
-  readonly mtu: number;
-  readonly master?: string;
-  readonly rxPackets: number;
-  readonly txPackets: number;
-  readonly rxBytes: number;
-  readonly txBytes: number;
 }
 
 /**
