@@ -157,6 +157,12 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
     [['up', '--topology', topo('broken.yaml', 'name: t-cli-bad\ntopology: {nodes: [\n')], /broken\.yaml: line \d+ not valid YAML/],
     [['up', '--topology', join(dir, 'absent.yaml')], /absent\.yaml: cannot read \(ENOENT\)$/],
     [['run', topo('scn.yaml', 'repeats: lots\n')], /scn\.yaml: repeats: /],
+    [['run', '--lab', 't-cli-bad', '--tests', 'tcp,ping'], /^cnilab: --tests: unknown test "ping"; known: tcp, tcp-parallel, udp, pps, sweep, latency, latency-loaded$/],
+    [['run', '--lab', 't-cli-bad', '--duration', '1.5'], /^cnilab: --duration: "1\.5" must be a whole number of seconds/],
+    [['run', topo('tests.yaml', 'tests: [tcp, ping]\n')], /tests\.yaml: tests\.1: /],
+    [['report', join(dir, 'no-run')], /no-run\/results\.json: ENOENT.*give a run folder or its results\.json$/],
+    [['report', topo('v1.json', '{"schemaVersion": 1, "rows": []}')], /v1\.json: schemaVersion 1 is not 2; this cnilab reads results v2/],
+    [['compare', topo('half.json', '{"schemaVersion": 2, "rows": [{}]}'), topo('half.json', '{"schemaVersion": 2}')], /half\.json: \S+: /],
     [['status', '--lab', 't-cli-none'], /^cnilab: lab "t-cli-none" is not up/],
   ];
   for (const [args, want] of cases) {
