@@ -103,12 +103,13 @@ export function buildCharts(r: RunResults): Chart[] {
   const costed = tcp.filter((x) => x.coreSecondsPerGbit);
   if (costed.length) {
     const values = costed.flatMap((x) =>
-      (['user', 'system', 'softirq'] as const).map((k) => ({ arch: x.arch, path: x.path, kind: k, value: x.coreSecondsPerGbit![k], total: x.coreSecondsPerGbit!.total })),
+      (['user', 'system', 'softirq'] as const).map((k, rank) => ({ arch: x.arch, path: x.path, kind: k, rank, value: x.coreSecondsPerGbit![k], total: x.coreSecondsPerGbit!.total })),
     );
+    const y = { field: 'arch', type: 'nominal' as const, title: null, sort: order };
     charts.push({
       name: 'cpu-per-gbit',
       title: 'CPU cost: core-seconds per gigabit moved (TCP, one stream)',
-      caption: 'Host-wide CPU while the client ran, split user / system / softirq, divided by the throughput. Lower is cheaper; softirq is where the kernel processes packets.',
+      caption: 'Host-wide CPU while the client ran, split user / system / softirq, divided by the throughput; the label is the total (with irq and steal). Lower is cheaper; softirq is where the kernel processes packets.',
       spec: {
         $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
         data: { values },
@@ -116,14 +117,23 @@ export function buildCharts(r: RunResults): Chart[] {
         facet: { row: { field: 'path', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left', labelFontSize: 12 } } },
         spec: {
           width: 460,
-          mark: { type: 'bar', height: { band: 0.7 } },
-          encoding: {
-            x: { field: 'value', type: 'quantitative', title: 'core-seconds per Gbit', stack: 'zero' },
-            y: { field: 'arch', type: 'nominal', title: null, sort: order },
-            color: { field: 'kind', type: 'nominal', title: 'CPU', scale: { domain: ['user', 'system', 'softirq'], range: ['#4c78a8', '#f58518', '#e45756'] } },
-            order: { field: 'kind' },
-            tooltip: [{ field: 'arch' }, { field: 'kind' }, { field: 'value' }, { field: 'total' }],
-          },
+          layer: [
+            {
+              mark: { type: 'bar', height: { band: 0.7 } },
+              encoding: {
+                x: { field: 'value', type: 'quantitative', title: 'core-seconds per Gbit', stack: 'zero' },
+                y,
+                color: { field: 'kind', type: 'nominal', title: 'CPU', scale: { domain: ['user', 'system', 'softirq'], range: ['#4c78a8', '#f58518', '#e45756'] } },
+                order: { field: 'rank' },
+                tooltip: [{ field: 'arch' }, { field: 'path' }, { field: 'kind' }, { field: 'value' }, { field: 'total' }],
+              },
+            },
+            {
+              transform: [{ filter: 'datum.rank === 0' }],
+              mark: { type: 'text', align: 'left', dx: 4, fontSize: 10, color: '#333' },
+              encoding: { x: { field: 'total', type: 'quantitative' }, y, text: { field: 'total', format: '.3f' } },
+            },
+          ],
         },
         resolve: { scale: { y: 'independent' } },
       } as TopLevelSpec,
@@ -151,8 +161,8 @@ export function buildCharts(r: RunResults): Chart[] {
           encoding: {
             x: { field: 'percentile', type: 'ordinal', sort: ['p50', 'p90', 'p99', 'p99.9'], title: 'percentile' },
             y: { field: 'value', type: 'quantitative', title: 'round trip, µs', scale: { type: 'log' } },
-            color: { field: 'arch', type: 'nominal', title: 'architecture', sort: order },
-            tooltip: [{ field: 'arch' }, { field: 'percentile' }, { field: 'value', title: 'µs' }],
+            color: { field: 'arch', type: 'nominal', title: 'architecture', sort: order, legend: { labelLimit: 220, columns: 4 } },
+            tooltip: [{ field: 'arch' }, { field: 'path' }, { field: 'percentile' }, { field: 'value', title: 'µs' }],
           },
         },
       } as TopLevelSpec,
@@ -188,7 +198,7 @@ export function buildCharts(r: RunResults): Chart[] {
           encoding: {
             x: { field: 'bytes', type: 'quantitative', title: 'UDP payload, bytes', scale: { type: 'log', base: 2 } },
             y: { field: 'value', type: 'quantitative', title: 'Gbit/s' },
-            color: { field: 'arch', type: 'nominal', title: 'architecture', sort: order },
+            color: { field: 'arch', type: 'nominal', title: 'architecture', sort: order, legend: { labelLimit: 220, columns: 4 } },
           },
         },
       } as TopLevelSpec,
