@@ -3,7 +3,7 @@
  * path, test and parameters): the change of the median, and whether it is outside the noise —
  * the two 95% confidence intervals do not overlap — or within it. Pure.
  */
-import { METRIC_INFO, type MetricName, type ResultRow, type RunResults, type StatJson } from '../run/results-schema';
+import { METRIC_INFO, type MetricName, type ResultRow, type StatJson } from '../run/results-schema';
 import { round, verdict } from '../run/stats';
 
 export interface Change {
@@ -28,6 +28,12 @@ export interface Comparison {
   readonly onlyInB: string[];
 }
 
+/** What a comparison reads of a run: results v2, or rows made from results v1. */
+export type ComparableRow = Pick<ResultRow, 'arch' | 'path' | 'test' | 'params' | 'primary' | 'metrics'>;
+export interface ComparableRun {
+  readonly rows: readonly ComparableRow[];
+}
+
 export function rowKey(r: Pick<ResultRow, 'arch' | 'path' | 'test' | 'params'>): string {
   const p = r.params;
   const extra = [p.streams && r.test !== 'tcp' ? `${p.streams} streams` : '', p.rateMbps ? `${p.rateMbps} Mbit/s` : '', p.payloadBytes && r.test === 'sweep' ? `${p.payloadBytes} B` : ''].filter(Boolean).join(' ');
@@ -35,11 +41,11 @@ export function rowKey(r: Pick<ResultRow, 'arch' | 'path' | 'test' | 'params'>):
 }
 
 /** The metrics compared for a row: its primary one, and the tail for latency. */
-function compared(r: ResultRow): MetricName[] {
+function compared(r: ComparableRow): MetricName[] {
   return r.test.startsWith('latency') ? [r.primary, 'rttP99Us'] : [r.primary];
 }
 
-export function compareRuns(a: RunResults, b: RunResults): Comparison {
+export function compareRuns(a: ComparableRun, b: ComparableRun): Comparison {
   const inA = new Map(a.rows.map((r) => [rowKey(r), r]));
   const inB = new Set(b.rows.map(rowKey));
   const changes: Change[] = [];

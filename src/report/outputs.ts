@@ -7,8 +7,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { CnilabError, messageOf } from '../lib/errors';
+import { z } from 'zod';
 import { resultsSchema, type RunResults } from '../run/results-schema';
+import { describe } from '../run/stats';
 import { buildCharts, renderSvg } from './charts';
+import type { ComparableRun } from './compare';
 import { toCsv } from './csv';
 import { renderHtml } from './html';
 
@@ -28,21 +31,45 @@ export async function writeOutputs(r: RunResults, outDir: string): Promise<strin
   return ['results.csv', 'report.html', `charts/ (${charts.length} charts, SVG and PNG)`];
 }
 
-/** A run folder's results.json (or the file itself), validated; v1 files are named as such. */
-export function readResults(where: string): RunResults {
+function readJson(where: string): { file: string; doc: unknown } {
   const file = where.endsWith('.json') ? where : join(where, 'results.json');
-  let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
+    return { file, doc: JSON.parse(readFileSync(file, 'utf8')) };
   } catch (e) {
     throw new CnilabError('INVALID_INPUT', `${file}: ${messageOf(e).split('\n')[0]} — give a run folder or its results.json`);
   }
-  const version = (doc as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (version !== 2) throw new CnilabError('INVALID_INPUT', `${file}: schemaVersion ${JSON.stringify(version)} is not 2; this cnilab reads results v2 (re-run with cnilab run)`);
-  const p = resultsSchema.safeParse(doc);
+}
+
+function parseWith<T>(file: string, schema: z.ZodType<T>, doc: unknown): T {
+  const p = schema.safeParse(doc);
   if (!p.success) {
     const i = p.error.issues[0]!;
     throw new CnilabError('INVALID_INPUT', `${file}: ${i.path.join('.') || '(top level)'}: ${i.message}`);
   }
   return p.data;
+}
+
+/** A run folder's results.json (or the file itself), validated: version 2. */
+export function readResults(where: string): RunResults {
+  const { file, doc } = readJson(where);
+  const version = (doc as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (version !== 2) throw new CnilabError('INVALID_INPUT', `${file}: schemaVersion ${JSON.stringify(version)} is not 2; this cnilab reads results v2 (re-run with cnilab run)`);
+  return parseWith(file, resultsSchema, doc);
+}
+
+/** What version 1 rows hold that a comparison needs: one TCP test, its samples in Gbit/s. */
+const v1Schema = z.object({
+  schemaVersion: z.literal(1),
+  rows: z.array(z.object({ arch: z.string(), path: z.enum(['intra-node', 'inter-node']), streams: z.number().int().positive(), gbps: z.object({ samples: z.array(z.number()).min(1) }) })),
+});
+
+/**
+ * The rows `cnilab compare` needs, from results v2 or v1: a v1 row becomes a `tcp` row whose
+ * statistics are computed from its samples, as a v2 run would have.
+ */
+export function readComparable(where: string): ComparableRun {
+  const { file, doc } = readJson(where);
+  if ((doc as { schemaVersion?: unknown } | null)?.schemaVersion !== 1) return readResults(where);
+  const v1 = parseWith(file, v1Schema, doc);
+  return { rows: v1.rows.map((r) => ({ arch: r.arch, path: r.path, test: 'tcp' as const, params: { streams: r.streams }, primary: 'gbps' as const, metrics: { gbps: describe(r.gbps.samples) } })) };
 }

@@ -10,6 +10,7 @@ import { compareRuns, rowKey } from './compare';
 import { CSV_HEADER, toCsv } from './csv';
 import { pathDiagram } from './diagram';
 import { headlines, renderHtml } from './html';
+import { readComparable } from './outputs';
 
 /** A recorded run (host, flannel-vxlan, flannel-udp; every test; 3 repeats of 1 s). */
 const recorded = (): RunResults => resultsSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v2.json'), 'utf8')));
@@ -88,4 +89,17 @@ test('compare: a run against itself is within noise; a halved row is worse, a fa
   const fewer = compareRuns(a, { ...a, rows: a.rows.filter((x) => x.arch !== 'flannel-udp') });
   assert.equal(fewer.onlyInA.length, a.rows.filter((x) => x.arch === 'flannel-udp').length);
   assert.ok(fewer.onlyInA.includes(rowKey(a.rows.find((x) => x.arch === 'flannel-udp' && x.test === 'udp')!)));
+});
+
+test('compare reads results v1 (recorded default run of an earlier cnilab): its TCP rows against v2 rows', () => {
+  const v1 = readComparable(join(REPO_ROOT, 'test/fixtures/results-v1.json'));
+  assert.equal(v1.rows.length, 12);
+  const host = v1.rows.find((x) => x.arch === 'host')!;
+  assert.deepEqual([host.test, host.primary, host.params], ['tcp', 'gbps', { streams: 1 }]);
+  assert.equal(host.metrics.gbps!.n, 3);
+  assert.equal(host.metrics.gbps!.ci95.method, 't');
+  const c = compareRuns(v1, recorded());
+  assert.deepEqual(c.changes.map((x) => x.key), ['host inter-node tcp', 'flannel-vxlan intra-node tcp', 'flannel-vxlan inter-node tcp', 'flannel-udp intra-node tcp', 'flannel-udp inter-node tcp']);
+  assert.ok(c.onlyInA.includes('macvlan inter-node tcp') && c.onlyInB.includes('host inter-node latency'));
+  assert.throws(() => readComparable(join(REPO_ROOT, 'test/fixtures/iperf3-tcp.json')), /iperf3-tcp\.json: schemaVersion undefined is not 2/);
 });

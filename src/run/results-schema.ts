@@ -2,7 +2,8 @@
  * results.json, version 2. This zod schema is the source of truth; `npm run schema` writes the
  * published JSON Schema (schema/results-v2.schema.json) from it, and a test keeps the two equal.
  * Compatible changes (new optional fields) keep the version; anything else bumps it. Version 1
- * (one TCP test, min/median/max) stays published beside it; `cnilab compare` reads both.
+ * (one TCP test, min/median/max) stays published beside it; `cnilab compare` reads both, the
+ * report only version 2.
  */
 import { z } from 'zod';
 

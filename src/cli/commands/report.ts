@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compareRuns } from '../../report/compare';
-import { readResults, writeOutputs } from '../../report/outputs';
+import { readComparable, readResults, writeOutputs } from '../../report/outputs';
 import { METRIC_INFO } from '../../run/results-schema';
 import { printJson, runCommand } from '../context';
 import { table } from '../output';
@@ -28,13 +28,13 @@ export function registerCompare(program: Command): void {
   program
     .command('compare')
     .description('compare two runs row by row: the change of each median, and whether it is outside the noise (the 95% intervals do not overlap)')
-    .argument('<a>', 'the reference run folder (or its results.json)')
+    .argument('<a>', 'the reference run folder (or its results.json; v1 files too)')
     .argument('<b>', 'the run compared with it')
     .option('--fail-on-worse', 'exit with status 3 when any row is worse outside the noise (for CI)')
     .option('--json', 'print the comparison as JSON')
     .action((a: string, b: string, o: { json?: boolean; failOnWorse?: boolean }) =>
       runCommand(o.json, async () => {
-        const c = compareRuns(readResults(a), readResults(b));
+        const c = compareRuns(readComparable(a), readComparable(b));
         if (o.json) printJson(c);
         else {
           const rows = c.changes.map((x) => [
