@@ -134,6 +134,13 @@ function params(r: ResultRow): string {
 
 const fmt = (v: number, unit: string): string => (unit === 'packets/s' ? Math.round(v).toLocaleString('en-US') : v >= 100 ? v.toFixed(0) : v.toFixed(2));
 
+/** What one sample was, for the tests that ran: "2 s throughput", "1 s latency windows". */
+function sampleKinds(r: RunResults): string[] {
+  const latency = r.settings.tests.some((t) => t.startsWith('latency'));
+  const throughput = r.settings.tests.some((t) => !t.startsWith('latency'));
+  return [...(throughput ? [`${r.settings.durationSec} s throughput`] : []), ...(latency ? [`${r.settings.latencySec} s latency windows`] : [])];
+}
+
 function printResults(r: RunResults, outDir: string, written: readonly string[]): void {
   if (process.stderr.isTTY && !process.env.CI) process.stderr.write('\r\x1b[2K');
   const rows = r.rows.map((x) => {
@@ -163,7 +170,7 @@ function printResults(r: RunResults, outDir: string, written: readonly string[])
       ),
     ),
     ...r.skipped.map((s) => `skipped ${s.arch}${s.path ? ` ${s.path}` : ''}${s.test ? ` ${s.test}` : ''}: ${s.reason}`),
-    `${r.rows.length} rows × ${r.settings.repeats} samples (${r.settings.durationSec} s throughput, ${r.settings.latencySec} s latency; ${r.settings.warmupSec} s warm-up per path); 95% CI of the median${r.settings.repeats < 6 ? ' (Student t below 6 samples)' : ''}; unstable = CoV above ${r.settings.covThresholdPct}%`,
+    `${r.rows.length} rows × ${r.settings.repeats} samples (${sampleKinds(r).join(', ')}; ${r.settings.warmupSec} s warm-up per path); 95% CI of the median${r.settings.repeats < 6 ? ' (Student t below 6 samples)' : ''}; unstable = CoV above ${r.settings.covThresholdPct}%`,
     `took ${duration(r.durationSec)}: set-up ${duration(t.setupSec)}, warm-up ${duration(t.warmupSec)}, measuring ${duration(t.measureSec)}, tear-down ${duration(t.teardownSec)}, other ${duration(t.otherSec)}`,
     `written to ${outDir}: results.json, ${written.join(', ')}`,
   ];
