@@ -5,9 +5,9 @@
  */
 import type { PathRecord } from '../run/results-schema';
 
-const BOX_W = 200;
+const BOX_W = 206;
 const GAP = 36;
-const CHIP_H = 46;
+const CHIP_H = 56;
 const HEAD_H = 26;
 const PAD = 8;
 
@@ -17,7 +17,7 @@ export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const count = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
+const count = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n));
 
 export function pathDiagram(p: PathRecord, id = 'dp'): string {
   const arrow = `${id}-arrow`;
@@ -46,8 +46,9 @@ export function pathDiagram(p: PathRecord, id = 'dp'): string {
         `<g class="hop" data-ifname="${escapeXml(h.ifname)}" data-packets="${pk}">` +
           `<rect x="${x + PAD}" y="${y}" width="${BOX_W - 2 * PAD}" height="${CHIP_H}" rx="5" fill="${KIND_COLORS[h.kind] ?? '#eee'}" stroke="#666"/>` +
           `<title>${escapeXml(`${h.ifname} (${h.kind}${h.master ? `, port of ${h.master}` : ''}, mtu ${h.mtu}): rx ${h.rxPackets} packets / ${h.rxBytes} bytes, tx ${h.txPackets} packets / ${h.txBytes} bytes`)}</title>` +
-          `<text x="${x + PAD + 6}" y="${y + 16}" font-size="11"><tspan font-weight="bold">${escapeXml(h.ifname)}</tspan> ${escapeXml(h.kind)}</text>` +
-          `<text x="${x + PAD + 6}" y="${y + 33}" font-size="10" fill="#333">${ingress ? 'in' : 'out'} ${count(pk)} pkts · ${count(perPacket)}B/pkt · mtu ${h.mtu}</text>` +
+          `<text x="${x + PAD + 6}" y="${y + 16}" font-size="11"><tspan font-weight="bold">${escapeXml(h.ifname)}</tspan> ${escapeXml(h.kind)}${h.master ? `@${escapeXml(h.master)}` : ''}</text>` +
+          `<text x="${x + PAD + 6}" y="${y + 31}" font-size="10" fill="#333">${ingress ? 'in' : 'out'} ${count(pk)} packets, ${count(perPacket)}B each</text>` +
+          `<text x="${x + PAD + 6}" y="${y + 46}" font-size="10" fill="#666">mtu ${h.mtu}</text>` +
           `</g>`,
       );
       centres.push({ x, y: y + CHIP_H / 2, box: i });

@@ -112,7 +112,7 @@ ${figures.join('\n')}
 <h2>Cost</h2>
 ${datapathTable(r) || '<p class="meta">No user-space process carried traffic in this run.</p>'}
 <h2>Data paths, as the kernel counted them</h2>
-<p class="meta">Every interface whose counters moved during the test, from client to server. Packets are as each device counted them: a GSO/GRO super-packet counts once, so bytes per packet far above the MTU show offloads at work.</p>
+<p class="meta">Every interface whose counters moved during the test, from client to server. Packets are as each device counted them: a GSO/GRO super-packet counts once, so bytes per packet far above the MTU show offloads at work. <code>veth@cni0</code> is a port of bridge cni0: a bridge forwarding between its own ports does not count those frames on its own device, so it appears only where packets go up to the node's stack (routing, tunnels).</p>
 ${diagrams || '<p class="meta">No path was counted.</p>'}
 <h2>Every row</h2>
 <p class="meta">95% confidence interval of the median by order statistics from 6 samples; below that, Student's t on the mean. Unstable: coefficient of variation above ${s.covThresholdPct}%. Tests: ${s.tests.map((x) => `<b>${x}</b> — ${e(TEST_SUMMARIES[x])}`).join('; ')}.</p>
