@@ -158,6 +158,7 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
     [['up', '--topology', join(dir, 'absent.yaml')], /absent\.yaml: cannot read \(ENOENT\)$/],
     [['run', topo('scn.yaml', 'repeats: lots\n')], /scn\.yaml: repeats: /],
     [['run', '--lab', 't-cli-bad', '--tests', 'tcp,ping'], /^cnilab: --tests: unknown test "ping"; known: tcp, tcp-parallel, udp, pps, sweep, latency, latency-loaded$/],
+    [['run', '--lab', 't-cli-bad', '--streams', '1'], /^cnilab: --streams: "1" must be a whole number from 2 to 128 \(1 stream is the tcp test\)$/],
     [['run', '--lab', 't-cli-bad', '--duration', '1.5'], /^cnilab: --duration: "1\.5" must be a whole number of seconds/],
     [['run', topo('tests.yaml', 'tests: [tcp, ping]\n')], /tests\.yaml: tests\.1: /],
     [['report', join(dir, 'no-run')], /no-run\/results\.json: ENOENT.*give a run folder or its results\.json$/],

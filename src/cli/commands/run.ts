@@ -52,10 +52,14 @@ export function registerRun(program: Command): void {
     .option('--path <p,q>', `paths (default: ${PATHS.join(',')})`, list)
     .option('--tests <t,u>', `tests (default: ${d.tests.join(',')}; all: ${TESTS.join(',')})`, list)
     .option('--duration <s>', `seconds per throughput sample (default ${d.duration})`, wholeSeconds('--duration'))
-    .option('--latency-duration <s>', `seconds per latency sample (default ${d.latencyDuration})`, wholeSeconds('--latency-duration'))
+    .option('--latency-duration <s>', `seconds per latency sample: one window of one sockperf run (default ${d.latencyDuration})`, wholeSeconds('--latency-duration'))
     .option('--warmup <s>', `seconds of one discarded TCP run per path before its tests (default ${d.warmup}; 0: none)`, (v) => (v === '0' ? 0 : wholeSeconds('--warmup')(v)))
     .option('--repeats <n>', `samples per row (default ${d.repeats}; 6 or more give a distribution-free confidence interval)`, positiveNumber('--repeats', true))
-    .option('--streams <n>', `streams of tcp-parallel (default ${d.streams})`, positiveNumber('--streams', true))
+    .option('--streams <n>', `streams of tcp-parallel (default ${d.streams})`, (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 2 || n > 128) throw new UsageError(`--streams: ${JSON.stringify(v)} must be a whole number from 2 to 128 (1 stream is the tcp test)`);
+      return n;
+    })
     .option('--udp-rate <mbps>', `target rate of the udp test, Mbit/s (default ${d.udpRate})`, positiveNumber('--udp-rate'))
     .option('--cov-threshold <pct>', `flag rows whose coefficient of variation is above this (default ${d.covThreshold})`, positiveNumber('--cov-threshold'))
     .option('--no-pin', 'do not pin clients to CPU 0 and servers to CPU 1')
