@@ -1,4 +1,4 @@
-/** Formatting for the terminal: aligned tables and durations. */
+/** Formatting for the terminal: aligned tables (durations: lib/format). */
 
 export function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[], rightAlign: readonly number[] = []): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
@@ -8,7 +8,4 @@ export function table(headers: readonly string[], rows: readonly (readonly (stri
     .join('\n');
 }
 
-export function duration(sec: number): string {
-  const s = Math.max(0, Math.round(sec));
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
+export { duration } from '../lib/format';

@@ -6,6 +6,7 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
+import { figure } from '../lib/format';
 import { METRIC_INFO, type ResultRow, type RunResults, type TestName } from '../run/results-schema';
 
 export interface Chart {
@@ -63,17 +64,13 @@ function barChart(values: Bar[], archOrder: string[], unit: string, facetByPath:
   };
   const base = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    data: { values: values.map((v) => ({ ...v, label: `${fmt(v.value)}${v.baseline ? ` (${v.baseline})` : ''}${v.flag ? ' ⚠' : ''}` })) },
+    data: { values: values.map((v) => ({ ...v, label: `${figure(v.value)}${v.baseline ? ` (${v.baseline})` : ''}${v.flag ? ' ⚠' : ''}` })) },
     config: CONFIG,
   };
   if (facetByPath) {
     return { ...base, facet: { row: { field: 'path', type: 'nominal', title: null, header: { labelFontSize: 12, labelAngle: 0, labelAlign: 'left' } } }, spec: { width: 460, ...layer }, resolve: { scale: { y: 'independent' } } } as TopLevelSpec;
   }
   return { ...base, width: 460, ...layer } as TopLevelSpec;
-}
-
-function fmt(v: number): string {
-  return v >= 1000 ? Math.round(v).toLocaleString('en-US') : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
 }
 
 const rowsOf = (r: RunResults, test: TestName, path?: string): ResultRow[] => r.rows.filter((x) => x.test === test && (path === undefined || x.path === path));

@@ -3,20 +3,12 @@
  * opens anywhere. Headline findings first, then the charts, the data paths the kernel counted,
  * every row with its interval, and the environment the numbers came from.
  */
+import { duration, figure } from '../lib/format';
 import { METRIC_INFO, TEST_SUMMARIES, type ResultRow, type RunResults } from '../run/results-schema';
 import type { Chart } from './charts';
 import { escapeXml, pathDiagram } from './diagram';
 
 const e = escapeXml;
-
-function fmt(v: number): string {
-  return Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
-}
-
-function duration(sec: number): string {
-  const s = Math.round(sec);
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
 
 /** Findings a reader wants first, each computed from the rows (none when the rows cannot say). */
 export function headlines(r: RunResults): string[] {
@@ -27,19 +19,19 @@ export function headlines(r: RunResults): string[] {
     const s = by(tcpInter, (x) => x.metrics.gbps!.median);
     const [top, low] = [s[0]!, s[s.length - 1]!];
     const pct = (x: ResultRow): string => (x.baselinePct === null ? '' : `, ${x.baselinePct.toFixed(0)}% of host`);
-    out.push(`Across nodes, the fastest pod network was <b>${e(top.arch)}</b> (${fmt(top.metrics.gbps!.median)} Gbit/s${pct(top)}); the slowest <b>${e(low.arch)}</b> (${fmt(low.metrics.gbps!.median)} Gbit/s${pct(low)}), ${fmt(top.metrics.gbps!.median / low.metrics.gbps!.median)}× slower.`);
+    out.push(`Across nodes, the fastest pod network was <b>${e(top.arch)}</b> (${figure(top.metrics.gbps!.median)} Gbit/s${pct(top)}); the slowest <b>${e(low.arch)}</b> (${figure(low.metrics.gbps!.median)} Gbit/s${pct(low)}), ${figure(top.metrics.gbps!.median / low.metrics.gbps!.median)}× slower.`);
   }
   const costed = tcpInter.filter((x) => x.coreSecondsPerGbit && x.coreSecondsPerGbit.total > 0);
   if (costed.length >= 2) {
     const s = by(costed, (x) => x.coreSecondsPerGbit!.total);
     const [dear, cheap] = [s[0]!, s[s.length - 1]!];
-    out.push(`The costliest in CPU was <b>${e(dear.arch)}</b>: ${fmt(dear.coreSecondsPerGbit!.total)} core-seconds per Gbit, ${fmt(dear.coreSecondsPerGbit!.total / cheap.coreSecondsPerGbit!.total)}× <b>${e(cheap.arch)}</b> (${fmt(cheap.coreSecondsPerGbit!.total)}).`);
+    out.push(`The costliest in CPU was <b>${e(dear.arch)}</b>: ${figure(dear.coreSecondsPerGbit!.total)} core-seconds per Gbit, ${figure(dear.coreSecondsPerGbit!.total / cheap.coreSecondsPerGbit!.total)}× <b>${e(cheap.arch)}</b> (${figure(cheap.coreSecondsPerGbit!.total)}).`);
   }
   const lat = r.rows.filter((x) => x.test === 'latency' && x.path === 'inter-node');
   if (lat.length >= 2) {
     const s = by(lat, (x) => -x.metrics.rttP50Us!.median);
     const [fast, slow] = [s[0]!, s[s.length - 1]!];
-    out.push(`Idle round trips across nodes (p50) ran from ${fmt(fast.metrics.rttP50Us!.median)} µs (<b>${e(fast.arch)}</b>) to ${fmt(slow.metrics.rttP50Us!.median)} µs (<b>${e(slow.arch)}</b>).`);
+    out.push(`Idle round trips across nodes (p50) ran from ${figure(fast.metrics.rttP50Us!.median)} µs (<b>${e(fast.arch)}</b>) to ${figure(slow.metrics.rttP50Us!.median)} µs (<b>${e(slow.arch)}</b>).`);
   }
   const shaky = r.rows.filter((x) => x.unstable);
   out.push(
@@ -58,7 +50,7 @@ function rowTable(r: RunResults): string {
       const info = METRIC_INFO[x.primary];
       const p = x.params;
       const params = [p.streams && p.streams > 1 ? `${p.streams} streams` : '', x.test === 'udp' ? `${p.rateMbps} Mbit/s` : '', x.test === 'sweep' ? `${p.payloadBytes} B` : ''].filter(Boolean).join(' ');
-      return `<tr${x.unstable ? ' class="unstable"' : ''}><td>${e(x.arch)}</td><td>${x.path}</td><td>${x.test}${params ? ` ${params}` : ''}</td><td>${info.label} (${info.unit})</td><td class="n">${fmt(m.median)}</td><td class="n">${fmt(m.ci95.low)}–${fmt(m.ci95.high)}</td><td class="n">${m.covPct.toFixed(1)}%${x.unstable ? ' ⚠' : ''}</td><td class="n">${x.baselinePct === null ? '—' : `${x.baselinePct.toFixed(0)}%`}</td><td class="n">${x.coreSecondsPerGbit ? x.coreSecondsPerGbit.total.toFixed(3) : '—'}</td><td class="n samples">${m.samples.map(fmt).join(' ')}</td></tr>`;
+      return `<tr${x.unstable ? ' class="unstable"' : ''}><td>${e(x.arch)}</td><td>${x.path}</td><td>${x.test}${params ? ` ${params}` : ''}</td><td>${info.label} (${info.unit})</td><td class="n">${figure(m.median)}</td><td class="n">${figure(m.ci95.low)}–${figure(m.ci95.high)}</td><td class="n">${m.covPct.toFixed(1)}%${x.unstable ? ' ⚠' : ''}</td><td class="n">${x.baselinePct === null ? '—' : `${x.baselinePct.toFixed(0)}%`}</td><td class="n">${x.coreSecondsPerGbit ? x.coreSecondsPerGbit.total.toFixed(3) : '—'}</td><td class="n samples">${m.samples.map(figure).join(' ')}</td></tr>`;
     })
     .join('\n');
   return `<table class="rows"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>\n${body}\n</tbody></table>`;

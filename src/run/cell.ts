@@ -21,6 +21,15 @@ import { describe, median, round, unstable } from './stats';
 export const SWEEP_BYTES = [128, 512, 1024, 1400] as const;
 export const LATENCY_TESTS: readonly TestName[] = ['latency', 'latency-loaded'];
 
+/** The CPUs clients and servers are pinned to. */
+export interface Affinity {
+  readonly client: number;
+  readonly server: number;
+}
+
+/** An affinity as iperf3 -A takes it: "0,1". */
+export const affinityArg = (a: Affinity | undefined): string | undefined => (a ? `${a.client},${a.server}` : undefined);
+
 export type Phase = 'setupSec' | 'warmupSec' | 'measureSec' | 'teardownSec';
 
 /** Seconds planned per step, before any is measured: what a lab set-up and a process start cost here. */
@@ -37,7 +46,7 @@ export interface CellContext {
   readonly stops: readonly PathStop[];
   readonly nodes: readonly string[];
   readonly tests: readonly TestName[];
-  readonly affinity?: { client: number; server: number };
+  readonly affinity?: Affinity;
   readonly progress: (step: string) => void;
   readonly timed: <T>(phase: Phase, planned: number, body: () => Promise<T>) => Promise<T>;
   readonly secondsOf: (t: TestName) => number;
@@ -70,7 +79,7 @@ interface Variant {
 function variantsFor(c: CellContext, test: TestName): Variant[] {
   const { o } = c;
   const client = { name: c.client };
-  const affinity = c.affinity ? `${c.affinity.client},${c.affinity.server}` : undefined;
+  const affinity = affinityArg(c.affinity);
   const variants: Variant[] = [];
   const throughput = (s: { bitsPerSecond: number; cpu: CpuSplit; retransmits?: number }): Sample => ({ metrics: { gbps: s.bitsPerSecond / 1e9 }, cpu: s.cpu, ...(s.retransmits !== undefined ? { retransmits: s.retransmits } : {}) });
   const udp = async (rateBps: number, lengthBytes?: number): Promise<Sample> => {
@@ -123,7 +132,7 @@ export async function measureCell(c: CellContext, addPath: (p: PathRecord) => vo
   const { o, cell } = c;
   const name = `${cell.arch.name} ${cell.path}`;
   const client = { name: c.client };
-  const affinity = c.affinity ? `${c.affinity.client},${c.affinity.server}` : undefined;
+  const affinity = affinityArg(c.affinity);
   const servers: (Iperf3Server | SockperfServer)[] = [startIperf3Server({ name: c.server }, c.serverIp)];
   if (c.tests.some((t) => LATENCY_TESTS.includes(t))) servers.push(startSockperfServer({ name: c.server }, c.serverIp, { cpu: c.affinity?.server }));
   const rows: Omit<ResultRow, 'baselinePct'>[] = [];

@@ -15,7 +15,7 @@ import { conflistFile } from '../lab/pods';
 import { teardownLab } from '../lab/teardown';
 import type { Topology } from '../topology/schema';
 import { latencyRunSec } from '../traffic/sockperf/run';
-import { LATENCY_TESTS, measureCell, PLAN, resolveEndpoints, SWEEP_BYTES, type CellContext, type Phase } from './cell';
+import { affinityArg, LATENCY_TESTS, measureCell, PLAN, resolveEndpoints, SWEEP_BYTES, type CellContext, type Phase } from './cell';
 import { planCells, type Cell } from './matrix';
 import { RESULTS_SCHEMA_VERSION, type PathRecord, type ResultRow, type RunResults, type TestName } from './results-schema';
 import { round } from './stats';
@@ -157,7 +157,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
       streams: o.streams,
       udpRateMbps: o.udpRateMbps,
       covThresholdPct: o.covThresholdPct,
-      cpuAffinity: affinity ? `${affinity.client},${affinity.server}` : null,
+      cpuAffinity: affinityArg(affinity) ?? null,
     },
     environment: environment(features),
     architectures: [...byArch.keys()].map((a) => ({ name: a.name, family: a.family, summary: a.summary })),

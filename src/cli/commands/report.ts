@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compareRuns } from '../../report/compare';
 import { readComparable, readResults, writeOutputs } from '../../report/outputs';
+import { figure } from '../../lib/format';
 import { METRIC_INFO } from '../../run/results-schema';
 import { printJson, runCommand } from '../context';
 import { table } from '../output';
@@ -22,8 +23,6 @@ export function registerReport(program: Command): void {
     );
 }
 
-const fmt = (v: number): string => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2));
-
 export function registerCompare(program: Command): void {
   program
     .command('compare')
@@ -40,8 +39,8 @@ export function registerCompare(program: Command): void {
           const rows = c.changes.map((x) => [
             x.key,
             METRIC_INFO[x.metric].label,
-            `${fmt(x.a.median)} [${fmt(x.a.ci95.low)}–${fmt(x.a.ci95.high)}]`,
-            `${fmt(x.b.median)} [${fmt(x.b.ci95.low)}–${fmt(x.b.ci95.high)}]`,
+            `${figure(x.a.median)} [${figure(x.a.ci95.low)}–${figure(x.a.ci95.high)}]`,
+            `${figure(x.b.median)} [${figure(x.b.ci95.low)}–${figure(x.b.ci95.high)}]`,
             x.unit,
             `${x.changePct > 0 ? '+' : ''}${x.changePct.toFixed(1)}%`,
             x.judgement === 'within noise' ? 'within noise' : x.judgement.toUpperCase(),
