@@ -14,8 +14,9 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 20 ] || die "Node.js $(node -v) is too old: cnilab needs 20 or newer"
 
 # iproute2: ip/bridge; iperf3: throughput; sockperf: latency; procps: sysctl; util-linux: nsenter,
-# taskset; kmod: modprobe -n; fonts-dejavu-core: the text of the charts' PNGs
-pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-core)
+# taskset; kmod: modprobe -n; fonts-dejavu-core: the text of the charts' PNGs; openvswitch-switch:
+# the Kuryr architectures' OVS (the lab runs its own instances); ethtool: offloads off for OVS' userspace datapath
+pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-core openvswitch-switch ethtool)
 for arg in "$@"; do
   case "$arg" in
     --test) pkgs+=(chromium) ;;

@@ -10,7 +10,7 @@ import type { BackendConfig } from '../controller/lease-store';
 
 export type ArchFamily = 'baseline' | 'overlay' | 'native';
 
-export const PATHS = ['intra-node', 'inter-node'] as const;
+export const PATHS = ['intra-node', 'inter-node', 'routed'] as const;
 export type PathName = (typeof PATHS)[number];
 
 export interface ConflistContext {
@@ -40,8 +40,23 @@ export interface Architecture {
   conflist?(ctx: ConflistContext): NetConfList;
   /** Paths this architecture cannot carry, each with the reason. */
   readonly unsupported?: Partial<Record<PathName, string>>;
+  /**
+   * A Kuryr architecture: the port controller, a node daemon with this mechanism driver, and pods
+   * attached by `kuryr-cni` (see arch/kuryr). Instead of `backend` and `conflist`.
+   */
+  readonly kuryr?: KuryrSpec;
   /** Measured by a plain `cnilab run`. Default: true; a variant says false and is run by name. */
   readonly inDefaultMatrix?: boolean;
+}
+
+export interface KuryrSpec {
+  readonly driver: 'openvswitch' | 'linuxbridge';
+  readonly segmentation: 'vxlan' | 'vlan';
+}
+
+/** True when the architecture attaches pods (every one but the `host` baseline). */
+export function hasPods(a: Architecture): boolean {
+  return a.conflist !== undefined || a.kuryr !== undefined;
 }
 
 /** The network name every architecture's configuration list uses. */

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LeaseStore, wireCompatible, type NetworkConfig } from './lease-store';
-import { createLeaseServer } from './server';
+import { createControlServer } from './server';
 
 const CONFIG: NetworkConfig = { network: '10.244.0.0/16', subnetLength: 24, backend: { type: 'vxlan' } };
 const MAC1 = 'aa:bb:cc:dd:ee:01';
@@ -120,7 +120,7 @@ function call(socketPath: string, method: string, path: string, body?: unknown):
 
 test('HTTP API: validation names the field, conflicts are 409, watch returns on change', async (t) => {
   const dir = tmp(t);
-  const server = createLeaseServer(open(t, join(dir, 'l.db')));
+  const server = createControlServer({ leases: open(t, join(dir, 'l.db')) });
   const sock = join(dir, 'api.sock'); // a Unix socket: no IP traffic in the test's namespace
   await new Promise<void>((r) => server.listen(sock, r));
   t.after(() => server.close());

@@ -1,17 +1,26 @@
 #!/usr/bin/env node
-/** The control-plane process of a lab: runs inside the control node's namespace. */
+/**
+ * The control-plane process of a lab: runs inside the control node's namespace and serves, on one
+ * port, the flannel lease store (when --backend is given) and the Neutron-like port controller.
+ */
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LeaseStore } from './lease-store';
-import { createLeaseServer } from './server';
+import { createControlServer, type ControlStores } from './server';
+import { DEFAULT_NEUTRON_CONFIG, NeutronStore } from '../neutron/store';
 
 const { values } = parseArgs({
   options: {
     listen: { type: 'string' },
     port: { type: 'string', default: '2379' },
+    /** The lease store's SQLite file. */
     data: { type: 'string' },
+    /** The port controller's SQLite file. */
+    'neutron-data': { type: 'string' },
+    'underlay-mtu': { type: 'string', default: '1500' },
     network: { type: 'string' },
     'subnet-length': { type: 'string', default: '24' },
+    /** The flannel backend; without it no leases are served. */
     backend: { type: 'string' },
     'direct-routing': { type: 'boolean', default: false },
     /** udp-offload: comma-separated techniques switched off. */
@@ -21,23 +30,33 @@ const { values } = parseArgs({
     socket: { type: 'string' },
   },
 });
-for (const k of ['listen', 'data', 'network', 'backend'] as const) {
-  if (!values[k]) {
-    console.error(`cnilab-controller: --${k} is required`);
-    process.exit(2);
+const need = (ks: readonly ('listen' | 'data' | 'network' | 'neutron-data')[]): void => {
+  for (const k of ks) {
+    if (!values[k]) {
+      console.error(`cnilab-controller: --${k} is required`);
+      process.exit(2);
+    }
   }
+};
+need(['listen']);
+const stores: { leases?: LeaseStore; neutron?: NeutronStore } = {};
+if (values.backend) {
+  need(['data', 'network']);
+  const backend = { type: values.backend, ...(values['direct-routing'] ? { directRouting: true } : {}), ...(values.disable ? { disable: values.disable.split(',') } : {}) };
+  stores.leases = new LeaseStore(values.data!, { network: values.network!, subnetLength: Number(values['subnet-length']), backend }, Number(values['lease-ttl']));
 }
-const backend = { type: values.backend!, ...(values['direct-routing'] ? { directRouting: true } : {}), ...(values.disable ? { disable: values.disable.split(',') } : {}) };
-const store = new LeaseStore(values.data!, { network: values.network!, subnetLength: Number(values['subnet-length']), backend }, Number(values['lease-ttl']));
-const server = createLeaseServer(store);
-server.listen(Number(values.port), values.listen, () => console.log(`cnilab-controller: leases for ${values.network} (${backend.type}) on ${values.listen}:${values.port}`));
+if (values['neutron-data']) stores.neutron = new NeutronStore(values['neutron-data'], { ...DEFAULT_NEUTRON_CONFIG, underlayMtu: Number(values['underlay-mtu']) });
+const serving: ControlStores = stores;
+const what = [stores.leases ? `leases for ${values.network} (${values.backend})` : '', stores.neutron ? 'ports (/v2.0)' : ''].filter(Boolean).join(' and ');
+createControlServer(serving).listen(Number(values.port), values.listen, () => console.log(`cnilab-controller: ${what} on ${values.listen}:${values.port}`));
 if (values.socket) {
   rmSync(values.socket, { force: true });
-  createLeaseServer(store).listen(values.socket);
+  createControlServer(serving).listen(values.socket);
 }
 const stop = (): void => {
   // Every change is on disk before it is acknowledged: nothing to flush.
-  store.close();
+  stores.leases?.close();
+  stores.neutron?.close();
   if (values.socket) rmSync(values.socket, { force: true });
   process.exit(0);
 };

@@ -1,5 +1,6 @@
 /**
- * The control node's HTTP API over the lease store:
+ * The control node's HTTP API: the lease store (flannel) and the port controller (Kuryr, under
+ * /v2.0, see neutron/api.ts) in one process. The lease store's routes:
  *   GET    /v1/config                 network configuration
  *   GET    /v1/leases?index=N&wait=S  all leases; with index, waits (long-poll, ≤ S s) for a newer index
  *   PUT    /v1/leases/NODE            acquire or renew {publicIp, backendType, backendData}
@@ -11,6 +12,8 @@ import { z } from 'zod';
 import { isIPv4 } from '../lib/cidr';
 import { isCnilabError, messageOf } from '../lib/errors';
 import type { LeaseStore } from './lease-store';
+import { handleNeutron } from '../neutron/api';
+import type { NeutronStore } from '../neutron/store';
 
 const leaseBody = z.strictObject({
   publicIp: z.string().refine(isIPv4, 'must be an IPv4 address'),
@@ -41,17 +44,26 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-export function createLeaseServer(store: LeaseStore): Server {
+export interface ControlStores {
+  /** Absent when the lab runs no flannel backend. */
+  readonly leases?: LeaseStore;
+  readonly neutron?: NeutronStore;
+}
+
+export function createControlServer(stores: ControlStores): Server {
   return createServer((req, res) => {
-    void handle(store, req, res).catch((e: unknown) => {
+    void handle(stores, req, res).catch((e: unknown) => {
       const status = (e as { status?: number }).status ?? (isCnilabError(e, 'DUPLICATE') ? 409 : isCnilabError(e) ? 400 : 500);
       send(res, status, { error: messageOf(e) });
     });
   });
 }
 
-async function handle(store: LeaseStore, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(stores: ControlStores, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://store');
+  if (stores.neutron && (await handleNeutron(stores.neutron, req, res, url, () => readBody(req), send))) return;
+  const store = stores.leases;
+  if (!store) return send(res, 404, { error: `no route ${req.method} ${url.pathname}: this controller serves no leases` });
   const parts = url.pathname.split('/').filter(Boolean);
   if (req.method === 'GET' && url.pathname === '/v1/config') return send(res, 200, store.config);
   if (req.method === 'GET' && url.pathname === '/v1/leases') {

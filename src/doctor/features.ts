@@ -7,7 +7,7 @@ import { addNetns, deleteNetns, ip } from '../lib/netns';
 import { messageOf } from '../lib/errors';
 import { PREFIX } from '../lab/names';
 
-export const FEATURES = ['root', 'iproute2', 'iperf3', 'sockperf', 'bridge', 'veth', 'vxlan', 'macvlan', 'tun', 'tun-vnet-hdr', 'vlan', 'ipvlan', 'openvswitch'] as const;
+export const FEATURES = ['root', 'iproute2', 'iperf3', 'sockperf', 'bridge', 'veth', 'vxlan', 'macvlan', 'tun', 'tun-vnet-hdr', 'vlan', 'ipvlan', 'openvswitch', 'openvswitch-switch', 'ethtool'] as const;
 export type Feature = (typeof FEATURES)[number];
 
 export interface FeatureCheck {
@@ -50,7 +50,8 @@ async function tool(feature: Feature, command: string, args: string[], parse: (o
   }
 }
 
-async function openvswitch(): Promise<FeatureCheck> {
+/** Whether the kernel's openvswitch module can be loaded (else OVS runs its userspace datapath). */
+export async function openvswitch(): Promise<FeatureCheck> {
   const r = await run('modprobe', ['-n', '-q', 'openvswitch'], { check: false }).catch(() => undefined);
   const ok = r?.code === 0;
   return { feature: 'openvswitch', ok, detail: ok ? 'kernel module available' : 'no openvswitch kernel module (OVS can still run with the userspace netdev datapath)' };
@@ -64,6 +65,8 @@ export async function probeFeatures(): Promise<FeatureReport> {
     await tool('iperf3', 'iperf3', ['--version'], (o) => /iperf (\S+)/.exec(o)?.[1] ?? o.trim()),
     await tool('sockperf', 'sockperf', ['--version'], (o) => /version (\S+?)(?:-no\.git)?$/m.exec(o)?.[1] ?? o.trim()),
     await openvswitch(),
+    await tool('openvswitch-switch', 'ovs-vswitchd', ['--version'], (o) => /\(Open vSwitch\) (\S+)/.exec(o)?.[1] ?? o.trim()),
+    await tool('ethtool', 'ethtool', ['--version'], (o) => /version (\S+)/.exec(o)?.[1] ?? o.trim()),
   ];
   const linkFeatures = Object.keys(LINKS) as Feature[];
   if (!isRoot || !checks[1]!.ok) {

@@ -28,10 +28,18 @@ export function nodeDir(lab: string, node: string): string {
   return join(runDir(lab), 'nodes', node);
 }
 
-function startInNode(lab: string, node: string, role: string, args: string[]): ProcessState {
+/**
+ * Starts `command args` (default: this Node with `args`) in the node's namespace, logging to
+ * logs/ROLE-NODE.log. `ip netns exec` gives it a mount namespace of its own (with the node's
+ * /sys); `sharedMounts` enters the network namespace only, for a process that itself creates
+ * named namespaces the host must see (the Kuryr daemon's routers).
+ */
+export function startInNode(lab: string, node: string, role: string, args: string[], command: string = process.execPath, env: NodeJS.ProcessEnv = {}, sharedMounts = false): ProcessState {
   const log = join(runDir(lab), 'logs', `${role}-${node}.log`);
   mkdirSync(join(runDir(lab), 'logs'), { recursive: true });
-  const d = startDaemon('ip', ['netns', 'exec', nodeNetns(lab, node), process.execPath, ...args], log, labEnv());
+  const ns = nodeNetns(lab, node);
+  const argv = sharedMounts ? ['nsenter', [`--net=/run/netns/${ns}`, '--', command, ...args]] as const : ['ip', ['netns', 'exec', ns, command, ...args]] as const;
+  const d = startDaemon(argv[0], argv[1], log, { ...labEnv(), ...env });
   return { pid: d.pid, role, node, log };
 }
 
@@ -40,7 +48,8 @@ export function storeSocket(lab: string): string {
   return join(runDir(lab), 'store.sock');
 }
 
-export function startController(topology: Topology, backend: BackendConfig): ProcessState {
+/** The control node's process: the port controller, and the lease store when a flannel backend is given. */
+export function startController(topology: Topology, backend: BackendConfig | undefined): ProcessState {
   const lab = topology.name;
   const control = topology.nodes.find((n) => n.role === 'control')!;
   return startInNode(lab, control.name, 'controller', [
@@ -48,13 +57,24 @@ export function startController(topology: Topology, backend: BackendConfig): Pro
     '--listen', control.underlayIp,
     '--port', String(STORE_PORT),
     '--socket', storeSocket(lab),
-    '--data', join(runDir(lab), 'leases.db'),
-    '--network', topology.podCidr,
-    '--subnet-length', String(topology.subnetLength),
-    '--backend', backend.type,
-    ...(backend.directRouting ? ['--direct-routing'] : []),
-    ...(backend.disable?.length ? ['--disable', backend.disable.join(',')] : []),
+    '--neutron-data', join(runDir(lab), 'neutron.db'),
+    '--underlay-mtu', String(topology.underlay.mtu),
+    ...(backend
+      ? [
+          '--data', join(runDir(lab), 'leases.db'),
+          '--network', topology.podCidr,
+          '--subnet-length', String(topology.subnetLength),
+          '--backend', backend.type,
+          ...(backend.directRouting ? ['--direct-routing'] : []),
+          ...(backend.disable?.length ? ['--disable', backend.disable.join(',')] : []),
+        ]
+      : []),
   ]);
+}
+
+/** The controller's URL as the nodes reach it, over the underlay. */
+export function controllerUrl(topology: Topology): string {
+  return `http://${topology.nodes.find((n) => n.role === 'control')!.underlayIp}:${STORE_PORT}`;
 }
 
 export function startAgent(topology: Topology, node: string): ProcessState {
@@ -70,7 +90,7 @@ export function startControlPlane(topology: Topology, backend: BackendConfig): P
 }
 
 /** Polls until `ready` returns a value; fails early, naming the log, when a lab process died. */
-async function poll<T>(what: string, ready: () => T | undefined, procs: readonly ProcessState[], signal?: AbortSignal): Promise<T> {
+export async function poll<T>(what: string, ready: () => T | undefined, procs: readonly ProcessState[], signal?: AbortSignal): Promise<T> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     const value = ready();

@@ -13,6 +13,7 @@ import { settleAll } from '../lib/settle';
 import type { Topology } from '../topology/schema';
 import { nodeDir, startControlPlane, waitForPeers, waitForSubnet } from './control-plane';
 import { labOfNetns, runDir, UNDERLAY_IF } from './names';
+import { upKuryr } from './kuryr';
 import { attachPods, writeConflist } from './pods';
 import { writeState, type LabState } from './state';
 import { teardownLab, type TeardownReport } from './teardown';
@@ -49,7 +50,7 @@ export async function preflight(topology: Topology, archName: string, features?:
 export async function up(opts: UpOptions): Promise<LabState> {
   const { topology } = opts;
   const lab = topology.name;
-  const { arch } = await preflight(topology, opts.arch ?? 'flannel-vxlan', opts.features);
+  const { arch, features } = await preflight(topology, opts.arch ?? 'flannel-vxlan', opts.features);
   const step = opts.onStep ?? (() => undefined);
   let state: LabState = { version: 1, lab, arch: arch.name, status: 'creating', createdAt: new Date().toISOString(), topology, pods: [], processes: [] };
   mkdirSync(runDir(lab), { recursive: true });
@@ -75,6 +76,11 @@ export async function up(opts: UpOptions): Promise<LabState> {
       );
       await waitForPeers(lab, compute, processes, opts.signal);
       state = { ...state, pods: topology.pods.map((p) => perNode.flat().find((x) => x.name === p.name)!) };
+    } else if (arch.kuryr) {
+      const compute = topology.nodes.filter((x) => x.role === 'compute').length;
+      step(`control plane: port controller, ${compute} node daemons (${arch.kuryr.driver})${arch.kuryr.driver === 'openvswitch' ? ` and ${compute} Open vSwitch instances` : ''}; ${topology.pods.length} pods through CNI`);
+      const pods = await upKuryr(topology, arch, features, (processes) => writeState((state = { ...state, processes })), opts.signal);
+      state = { ...state, pods };
     }
     state = { ...state, status: 'up' };
     writeState(state);

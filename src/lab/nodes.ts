@@ -16,6 +16,8 @@ import { attachPods, writeConflist } from './pods';
 import { requireState, writeState, type LabState, type ProcessState } from './state';
 import { deleteNamespaces, pidsInNetns } from './teardown';
 import { plugNodes } from './underlay';
+import { startKuryrDaemon } from './kuryr';
+import { openvswitch } from '../doctor/features';
 
 /** A request to the lab's lease store, over its Unix socket. */
 export async function storeRequest<T>(lab: string, method: 'GET' | 'DELETE', path: string): Promise<{ status: number; body: T }> {
@@ -91,16 +93,24 @@ export async function leaveNode(lab: string, name: string): Promise<LabState> {
   return state;
 }
 
+/** The processes `restart` knows how to start again (Open vSwitch's are the lab's, not restartable). */
+const RESTARTABLE = ['controller', 'agent', 'kuryr-daemon'];
+
 /** Kills (SIGKILL: a crash, or SIGTERM) and starts again the agent of `node`, or the store when `node` is the control node. */
 export async function restartProcess(lab: string, node: string, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<{ state: LabState; downMs: number }> {
   let state = requireState(lab);
-  const old = state.processes.find((p) => p.node === node);
+  const old = state.processes.find((p) => p.node === node && RESTARTABLE.includes(p.role));
   if (!old) throw new CnilabError('INVALID_INPUT', `no lab process runs on node ${node}; processes: ${state.processes.map((p) => `${p.role}@${p.node}`).join(', ')}`);
   const t0 = performance.now();
   if (signal === 'SIGKILL') process.kill(old.pid, 'SIGKILL');
   await stopPid(old.pid, 1000);
   const arch = architectures.get(state.arch);
-  const fresh: ProcessState = old.role === 'controller' ? startController(state.topology, arch.backend!) : startAgent(state.topology, node);
+  const fresh: ProcessState =
+    old.role === 'controller'
+      ? startController(state.topology, arch.backend)
+      : old.role === 'kuryr-daemon'
+        ? startKuryrDaemon(state.topology, node, arch.kuryr!, (await openvswitch()).ok ? 'system' : 'netdev')
+        : startAgent(state.topology, node);
   state = { ...state, processes: state.processes.map((p) => (p.pid === old.pid ? fresh : p)) };
   writeState(state);
   return { state, downMs: performance.now() - t0 };

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { CnilabError } from './errors';
 
 export interface HttpJsonOptions {
-  readonly method?: 'GET' | 'PUT' | 'DELETE';
+  readonly method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly body?: unknown;
   readonly signal?: AbortSignal;
   /** Connect to this Unix socket instead of the URL's host (the URL then gives only the path). */

@@ -7,4 +7,5 @@ const DIST = resolve(__dirname, '..', '..');
 export const CNI_BIN_DIR = resolve(DIST, 'cni-bin');
 export const AGENT_MAIN = resolve(DIST, 'src/agent/main.js');
 export const CONTROLLER_MAIN = resolve(DIST, 'src/controller/main.js');
+export const KURYR_MAIN = resolve(DIST, 'src/kuryr/main.js');
 export const REPO_ROOT = resolve(DIST, '..');

@@ -4,7 +4,11 @@
  * the interfaces' counters read around it (the hops).
  */
 import { cpus } from 'node:os';
+import { hasPods } from '../arch/architecture';
+import { kuryrLayout } from '../arch/kuryr';
+import { CnilabError } from '../lib/errors';
 import { sleep } from '../lib/exec';
+import { routerNetns } from '../lab/kuryr';
 import { nodeNetns, podNetns, switchNetns } from '../lab/names';
 import type { LabState } from '../lab/state';
 import type { CpuSplit } from '../traffic/cpu/proc-stat';
@@ -220,7 +224,7 @@ function row(c: CellContext, test: TestName, params: ResultRow['params'], sample
 export function resolveEndpoints(lab: LabState, cell: Cell): { client: string; server: string; serverIp: string; mtu: number; stops: PathStop[]; nodes: string[] } {
   const { client, server } = cell.endpoints;
   const sw: PathStop = { netns: switchNetns(lab.lab), label: 'switch', side: 'middle' };
-  if (!cell.arch.conflist) {
+  if (!hasPods(cell.arch)) {
     const node = lab.topology.nodes.find((n) => n.name === server)!;
     return {
       client: nodeNetns(lab.lab, client),
@@ -233,8 +237,18 @@ export function resolveEndpoints(lab: LabState, cell: Cell): { client: string; s
   }
   const pod = (name: string) => lab.pods.find((p) => p.name === name)!;
   const [a, b] = [pod(client), pod(server)];
-  const stops: PathStop[] =
-    a.node === b.node
+  const router = cell.path === 'routed' ? routerOnPath(lab) : undefined;
+  const stops: PathStop[] = router
+    ? [
+        { netns: podNetns(lab.lab, client), label: `pod ${client}`, side: 'client' },
+        { netns: nodeNetns(lab.lab, a.node), label: `node ${a.node}`, side: 'client' },
+        sw,
+        { netns: nodeNetns(lab.lab, router.node), label: `node ${router.node}`, side: 'middle' },
+        { netns: router.netns, label: `router on ${router.node}`, side: 'middle' },
+        { netns: nodeNetns(lab.lab, b.node), label: `node ${b.node}`, side: 'server' },
+        { netns: podNetns(lab.lab, server), label: `pod ${server}`, side: 'server' },
+      ]
+    : a.node === b.node
       ? [
           { netns: podNetns(lab.lab, client), label: `pod ${client}`, side: 'client' },
           { netns: nodeNetns(lab.lab, a.node), label: `node ${a.node}`, side: 'middle' },
@@ -247,6 +261,14 @@ export function resolveEndpoints(lab: LabState, cell: Cell): { client: string; s
           { netns: nodeNetns(lab.lab, b.node), label: `node ${b.node}`, side: 'server' },
           { netns: podNetns(lab.lab, server), label: `pod ${server}`, side: 'server' },
         ];
-  return { client: podNetns(lab.lab, client), server: podNetns(lab.lab, server), serverIp: b.ip, mtu: a.mtu, stops, nodes: [a.node, b.node] };
+  return { client: podNetns(lab.lab, client), server: podNetns(lab.lab, server), serverIp: b.ip, mtu: a.mtu, stops, nodes: router ? [a.node, router.node, b.node] : [a.node, b.node] };
 }
 
+
+/** The router between the Kuryr networks: its node and namespace. */
+function routerOnPath(lab: LabState): { node: string; netns: string } {
+  const host = kuryrLayout(lab.topology).routerHost;
+  const netns = host ? routerNetns(lab.lab, host) : undefined;
+  if (!host || !netns) throw new CnilabError('TRAFFIC_FAILED', `lab ${lab.lab} runs no router for the routed path`);
+  return { node: host, netns };
+}

@@ -36,7 +36,7 @@ export const METRIC_INFO: Record<MetricName, { label: string; unit: string; bett
   rttP999Us: { label: 'RTT p99.9', unit: 'µs', better: 'lower' },
 };
 
-const PATH = z.enum(['intra-node', 'inter-node']);
+const PATH = z.enum(['intra-node', 'inter-node', 'routed']);
 
 export const statSchema = z
   .object({
@@ -80,7 +80,7 @@ const datapathCost = z
 export const rowSchema = z.object({
   arch: z.string().describe('architecture name'),
   family: z.enum(['baseline', 'overlay', 'native']).describe('baseline: no pods; overlay: pod packets encapsulated between nodes; native: pod packets travel as they are'),
-  path: PATH.describe('intra-node: two pods on one node; inter-node: pods on two nodes (for host: node to node)'),
+  path: PATH.describe('intra-node: two pods on one node; inter-node: pods on two nodes (for host: node to node); routed: pods on two networks on two nodes, through a router on a third ("A to C via B")'),
   test: z.enum(TESTS),
   params: z
     .object({
@@ -168,7 +168,16 @@ export const resultsSchema = z
       iproute2: z.string(),
       node: z.string(),
     }),
-    architectures: z.array(z.object({ name: z.string(), family: z.enum(['baseline', 'overlay', 'native']), summary: z.string() })).describe('every architecture measured'),
+    architectures: z
+      .array(
+        z.object({
+          name: z.string(),
+          family: z.enum(['baseline', 'overlay', 'native']),
+          summary: z.string(),
+          datapath: z.string().optional().describe('what carried the packets when it is not only the kernel, e.g. "openvswitch netdev (userspace)"'),
+        }),
+      )
+      .describe('every architecture measured'),
     rows: z.array(rowSchema),
     paths: z.array(pathSchema),
     skipped: z.array(skippedSchema),

@@ -7,9 +7,10 @@
 import { mkdirSync, copyFileSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
-import type { Architecture, PathName } from '../arch/architecture';
+import { hasPods, type Architecture, type PathName } from '../arch/architecture';
 import { probeFeatures, type FeatureReport } from '../doctor/features';
 import { CnilabError } from '../lib/errors';
+import { kuryrDatapath } from '../lab/kuryr';
 import { up } from '../lab/lab';
 import { conflistFile } from '../lab/pods';
 import { teardownLab } from '../lab/teardown';
@@ -111,7 +112,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
     progress(`${arch.name}: bringing the lab up`);
     const lab = await timed('setupSec', PLAN.setup, () => up({ topology: o.topology, arch: arch.name, signal: o.signal, features }));
     try {
-      if (arch.conflist) copyFileSync(conflistFile(lab.lab, o.topology.nodes.find((n) => n.role === 'compute')!.name), join(o.outDir, `${arch.name}.conflist`));
+      if (hasPods(arch)) copyFileSync(conflistFile(lab.lab, o.topology.nodes.find((n) => n.role === 'compute')!.name), join(o.outDir, `${arch.name}.conflist`));
       for (const cell of archCells) {
         const ctx: CellContext = { o, lab, cell, ...resolveEndpoints(lab, cell), tests, affinity, progress, timed, secondsOf };
         const cellRows = await measureCell(ctx, (p) => paths.push(p));
@@ -160,7 +161,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
       cpuAffinity: affinityArg(affinity) ?? null,
     },
     environment: environment(features),
-    architectures: [...byArch.keys()].map((a) => ({ name: a.name, family: a.family, summary: a.summary })),
+    architectures: [...byArch.keys()].map((a) => ({ name: a.name, family: a.family, summary: a.summary, ...(a.kuryr ? { datapath: kuryrDatapath(a.kuryr, features) } : {}) })),
     rows: rows.map((r) => {
       const base = hostRows.get(key(r))?.metrics[r.primary]?.median;
       const mine = r.metrics[r.primary]?.median;

@@ -1,0 +1,4 @@
+import { main } from '../../skel';
+import { kuryrCniPlugin } from './kuryr-cni';
+
+main(kuryrCniPlugin);
