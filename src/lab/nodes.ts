@@ -16,7 +16,8 @@ import { attachPods, writeConflist } from './pods';
 import { requireState, writeState, type LabState, type ProcessState } from './state';
 import { deleteNamespaces, pidsInNetns } from './teardown';
 import { plugNodes } from './underlay';
-import { startKuryrDaemon } from './kuryr';
+import { daemonSocket, startKuryrDaemon } from './kuryr';
+import { rmSync } from 'node:fs';
 import { openvswitch } from '../doctor/features';
 
 /** A request to the lab's lease store, over its Unix socket. */
@@ -109,7 +110,8 @@ export async function restartProcess(lab: string, node: string, signal: 'SIGKILL
     old.role === 'controller'
       ? startController(state.topology, arch.backend)
       : old.role === 'kuryr-daemon'
-        ? startKuryrDaemon(state.topology, node, arch.kuryr!, (await openvswitch()).ok ? 'system' : 'netdev')
+        ? // A killed daemon leaves its socket behind; gone, it tells when the new one serves.
+          (rmSync(daemonSocket(lab, node), { force: true }), startKuryrDaemon(state.topology, node, arch.kuryr!, (await openvswitch()).ok ? 'system' : 'netdev'))
         : startAgent(state.topology, node);
   state = { ...state, processes: state.processes.map((p) => (p.pid === old.pid ? fresh : p)) };
   writeState(state);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { run, isAlive } from '../../src/lib/exec';
+import { run, isAlive, sleep, stopPid } from '../../src/lib/exec';
 import { listNamedNetns } from '../../src/lib/netns';
 import { labOfNetns, runDir } from '../../src/lab/names';
 import { down, up } from '../../src/lab/lab';
@@ -83,4 +83,24 @@ export async function withLab(name: string, arch: string, fn: (state: LabState) 
     await down(name);
   }
   await assertNothingLeft(name, root, [...pids]);
+}
+
+const XFER = join(__dirname, 'xfer.js');
+
+/** Sends `mbytes` MB from one pod to another over TCP; asserts both ends hashed the same bytes. */
+export async function transfer(from: LabState['pods'][number], to: LabState['pods'][number], mbytes: number): Promise<void> {
+  const server = spawn('ip', ['netns', 'exec', to.netns, process.execPath, XFER, 'server', to.ip, '7001'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let got = '';
+  server.stdout.on('data', (d: Buffer) => (got += d));
+  const ended = new Promise<void>((r) => server.on('close', () => r()));
+  try {
+    await sleep(300);
+    const sent = JSON.parse((await run('ip', ['netns', 'exec', from.netns, process.execPath, XFER, 'client', to.ip, '7001', String(mbytes)], { timeoutMs: 60_000 })).stdout) as { bytes: number; sha256: string };
+    await Promise.race([ended, sleep(10_000)]);
+    const received = JSON.parse(got) as { bytes: number; sha256: string };
+    assert.equal(sent.bytes, mbytes << 20);
+    assert.deepEqual(received, sent, 'the receiver hashed exactly the bytes sent');
+  } finally {
+    if (server.pid) await stopPid(server.pid);
+  }
 }

@@ -15,10 +15,9 @@ import { nodeNetns, runDir } from '../../src/lab/names';
 import { leases, restartProcess } from '../../src/lab/nodes';
 import type { LabState } from '../../src/lab/state';
 import { startIperf3Server, tcpSample } from '../../src/traffic/iperf3/run';
-import { waitFor, withLab } from './helpers';
+import { transfer, waitFor, withLab } from './helpers';
 
 const TOPOLOGY = 'topology: {computeNodes: 2, defaults: {pods: 1}}';
-const XFER = join(__dirname, 'xfer.js');
 const PROBE = join(__dirname, 'probe.js');
 const pod = (s: LabState, node: string) => s.pods.find((p) => p.node === node)!;
 const stats = (lab: string, node: string): Record<string, number> => JSON.parse(readFileSync(join(nodeDir(lab, node), 'datapath.json'), 'utf8')) as Record<string, number>;
@@ -38,24 +37,6 @@ async function tcp(from: LabState['pods'][number], to: LabState['pods'][number],
     return { gbps: s.bitsPerSecond / 1e9, retransmits: s.retransmits };
   } finally {
     await srv.stop();
-  }
-}
-
-/** Sends `mbytes` MB from one pod to another over TCP; asserts both ends hashed the same bytes. */
-async function transfer(from: LabState['pods'][number], to: LabState['pods'][number], mbytes: number): Promise<void> {
-  const server = spawn('ip', ['netns', 'exec', to.netns, process.execPath, XFER, 'server', to.ip, '7001'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let got = '';
-  server.stdout.on('data', (d: Buffer) => (got += d));
-  const ended = new Promise<void>((r) => server.on('close', () => r()));
-  try {
-    await sleep(300);
-    const sent = JSON.parse((await run('ip', ['netns', 'exec', from.netns, process.execPath, XFER, 'client', to.ip, '7001', String(mbytes)], { timeoutMs: 60_000 })).stdout) as { bytes: number; sha256: string };
-    await Promise.race([ended, sleep(10_000)]);
-    const received = JSON.parse(got) as { bytes: number; sha256: string };
-    assert.equal(sent.bytes, mbytes << 20);
-    assert.deepEqual(received, sent, 'the receiver hashed exactly the bytes sent');
-  } finally {
-    if (server.pid) await stopPid(server.pid);
   }
 }
 
