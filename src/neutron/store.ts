@@ -212,7 +212,7 @@ export class NeutronStore {
   }
 
   networks(): Network[] {
-    return (this.db.prepare('SELECT * FROM networks ORDER BY created_at, id').all() as NetworkRow[]).map(toNetwork);
+    return (this.db.prepare('SELECT * FROM networks ORDER BY rowid').all() as NetworkRow[]).map(toNetwork);
   }
 
   network(id: string): Network {
@@ -337,7 +337,7 @@ export class NeutronStore {
   }
 
   ports(filter: { deviceId?: string; hostId?: string; networkId?: string; deviceOwner?: string } = {}): Port[] {
-    const rows = this.db.prepare('SELECT * FROM ports ORDER BY created_at, id').all() as PortRow[];
+    const rows = this.db.prepare('SELECT * FROM ports ORDER BY rowid').all() as PortRow[];
     return rows
       .map(toPort)
       .filter((p) => (filter.deviceId === undefined || p.deviceId === filter.deviceId) && (filter.hostId === undefined || p.hostId === filter.hostId) && (filter.networkId === undefined || p.networkId === filter.networkId) && (filter.deviceOwner === undefined || p.deviceOwner === filter.deviceOwner));

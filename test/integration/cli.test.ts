@@ -147,9 +147,9 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
     return join(dir, name);
   };
   const cases: [string[], RegExp][] = [
-    [['up', '--lab', 't-cli-bad', '--arch', 'nope'], /^cnilab: unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, flannel-vxlan-direct$/],
+    [['up', '--lab', 't-cli-bad', '--arch', 'nope'], /^cnilab: unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct$/],
     [['run', '--lab', 't-cli-bad', '--arch', 'flannel-vxlan,nope'], /^cnilab: unknown architecture "nope"; known: /],
-    [['run', '--lab', 't-cli-bad', '--path', 'sideways'], /^cnilab: --path: unknown path "sideways"; known: intra-node, inter-node$/],
+    [['run', '--lab', 't-cli-bad', '--path', 'sideways'], /^cnilab: --path: unknown path "sideways"; known: intra-node, inter-node, routed$/],
     [['run', '--lab', 't-cli-bad', '--repeats', '0'], /^cnilab: --repeats: "0" must be a positive integer$/],
     [['up', '--topology', topo('zero.yaml', 'name: t-cli-bad\ntopology: {computeNodes: 0}\n')], /zero\.yaml: topology\.computeNodes: 0 compute nodes: must be from 1 to 64$/],
     [['up', '--topology', topo('many.yaml', 'name: t-cli-bad\ntopology: {computeNodes: 500}\n')], /many\.yaml: topology\.computeNodes: 500 compute nodes: must be from 1 to 64$/],
@@ -173,7 +173,7 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
     assert.match(r.stderr.trim(), want);
   }
   const j = await cli(['up', '--lab', 't-cli-bad', '--arch', 'nope', '--json']);
-  assert.deepEqual(JSON.parse(j.stdout), { error: { code: 'UNKNOWN_ARCH', message: 'unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, flannel-vxlan-direct' } });
+  assert.deepEqual(JSON.parse(j.stdout), { error: { code: 'UNKNOWN_ARCH', message: 'unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct' } });
   await assertNothingLeft('t-cli-bad', root);
 });
 

@@ -126,7 +126,7 @@ test('a second up of a running lab is refused and the running lab is untouched',
 test('an unknown architecture is refused before anything is created', async () => {
   const lab = 't-lab-unknown';
   const root = await rootSnapshot();
-  await assert.rejects(up({ topology: topology(lab), arch: 'token-ring' }), (e: CnilabError) => e.code === 'UNKNOWN_ARCH' && /unknown architecture "token-ring"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, flannel-vxlan-direct/.test(e.message));
+  await assert.rejects(up({ topology: topology(lab), arch: 'token-ring' }), (e: CnilabError) => e.code === 'UNKNOWN_ARCH' && /unknown architecture "token-ring"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct/.test(e.message));
   await assertNothingLeft(lab, root);
 });
 
