@@ -33,6 +33,14 @@ export function headlines(r: RunResults): string[] {
     const [fast, slow] = [s[0]!, s[s.length - 1]!];
     out.push(`Idle round trips across nodes (p50) ran from ${figure(fast.metrics.rttP50Us!.median)} µs (<b>${e(fast.arch)}</b>) to ${figure(slow.metrics.rttP50Us!.median)} µs (<b>${e(slow.arch)}</b>).`);
   }
+  const routed = r.rows.filter((x) => x.test === 'tcp' && x.path === 'routed');
+  if (routed.length >= 1) {
+    const cost = routed.map((x) => {
+      const inter = tcpInter.find((y) => y.arch === x.arch);
+      return `<b>${e(x.arch)}</b> ${figure(x.metrics.gbps!.median)} Gbit/s${inter ? ` (${figure((x.metrics.gbps!.median / inter.metrics.gbps!.median) * 100)}% of its inter-node)` : ''}`;
+    });
+    out.push(`From A to C via the router on B (two networks, three nodes): ${cost.join(', ')}.`);
+  }
   const shaky = r.rows.filter((x) => x.unstable);
   out.push(
     shaky.length
@@ -113,7 +121,7 @@ ${rowTable(r)}
 <table>
 <tr><th>kernel</th><td>${e(env.kernel)}</td></tr><tr><th>CPU</th><td>${env.cpus} × ${e(env.cpuModel)}</td></tr>
 <tr><th>tools</th><td>iperf3 ${e(env.iperf3)}, sockperf ${e(env.sockperf)}, iproute2 ${e(env.iproute2)}, Node.js ${e(env.node)}</td></tr>
-<tr><th>architectures</th><td>${r.architectures.map((a) => `<b>${e(a.name)}</b> (${a.family}): ${e(a.summary)}`).join('<br>')}</td></tr>
+<tr><th>architectures</th><td>${r.architectures.map((a) => `<b>${e(a.name)}</b> (${a.family}${a.datapath ? `; datapath: ${e(a.datapath)}` : ''}): ${e(a.summary)}`).join('<br>')}</td></tr>
 <tr><th>skipped</th><td>${r.skipped.length ? r.skipped.map((k) => e(`${k.arch}${k.path ? ` ${k.path}` : ''}${k.test ? ` ${k.test}` : ''}: ${k.reason}`)).join('<br>') : 'nothing'}</td></tr>
 <tr><th>time</th><td>set-up ${duration(t.setupSec)}, warm-up ${duration(t.warmupSec)}, measuring ${duration(t.measureSec)}, tear-down ${duration(t.teardownSec)}, other ${duration(t.otherSec)}</td></tr>
 </table>

@@ -66,6 +66,10 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
     if (!features[f].ok) throw new CnilabError(f === 'root' ? 'NOT_ROOT' : 'FEATURE_MISSING', features[f].detail);
   }
   const { cells, skipped } = planCells(o.topology, o.archs, o.paths, features);
+  if (cells.length === 0) {
+    const why = skipped.length > 0 ? skipped.map((s) => `${s.arch}${s.path ? ` ${s.path}` : ''}: ${s.reason}`).join('; ') : `${o.archs.map((a) => a.name).join(', ')} ${o.archs.length === 1 ? 'has' : 'have'} no ${o.paths.join(' or ')} path (host: inter-node only; routed: the Kuryr architectures only)`;
+    throw new CnilabError('INVALID_INPUT', `nothing to measure: ${why}`);
+  }
   let tests = [...o.tests];
   if (!features.sockperf.ok && tests.some((t) => LATENCY_TESTS.includes(t))) {
     for (const t of tests.filter((x) => LATENCY_TESTS.includes(x))) for (const a of new Set(cells.map((c) => c.arch.name))) skipped.push({ arch: a, test: t, reason: `needs sockperf: ${features.sockperf.detail}` });

@@ -151,6 +151,7 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
     [['run', '--lab', 't-cli-bad', '--arch', 'flannel-vxlan,nope'], /^cnilab: unknown architecture "nope"; known: /],
     [['run', '--lab', 't-cli-bad', '--path', 'sideways'], /^cnilab: --path: unknown path "sideways"; known: intra-node, inter-node, routed$/],
     [['run', '--lab', 't-cli-bad', '--repeats', '0'], /^cnilab: --repeats: "0" must be a positive integer$/],
+    [['run', '--lab', 't-cli-bad', '--arch', 'flannel-vxlan', '--path', 'routed'], /^cnilab: nothing to measure: flannel-vxlan has no routed path \(host: inter-node only; routed: the Kuryr architectures only\)$/],
     [['up', '--topology', topo('zero.yaml', 'name: t-cli-bad\ntopology: {computeNodes: 0}\n')], /zero\.yaml: topology\.computeNodes: 0 compute nodes: must be from 1 to 64$/],
     [['up', '--topology', topo('many.yaml', 'name: t-cli-bad\ntopology: {computeNodes: 500}\n')], /many\.yaml: topology\.computeNodes: 500 compute nodes: must be from 1 to 64$/],
     [['up', '--topology', topo('overlap.yaml', 'name: t-cli-bad\ntopology: {podCidr: 198.18.0.0/16}\n')], /overlap\.yaml: topology\.podCidr: 198\.18\.0\.0\/16 overlaps the underlay 198\.18\.0\.0\/24/],
