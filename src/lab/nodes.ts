@@ -97,8 +97,8 @@ export async function leaveNode(lab: string, name: string): Promise<LabState> {
 /** The processes `restart` knows how to start again (Open vSwitch's are the lab's, not restartable). */
 const RESTARTABLE = ['controller', 'agent', 'kuryr-daemon'];
 
-/** Kills (SIGKILL: a crash, or SIGTERM) and starts again the agent of `node`, or the store when `node` is the control node. */
-export async function restartProcess(lab: string, node: string, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<{ state: LabState; downMs: number }> {
+/** Kills (SIGKILL: a crash, or SIGTERM) and starts again the agent or node daemon of `node`, or the controller when `node` is the control node. */
+export async function restartProcess(lab: string, node: string, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<{ state: LabState; downMs: number; process: ProcessState }> {
   let state = requireState(lab);
   const old = state.processes.find((p) => p.node === node && RESTARTABLE.includes(p.role));
   if (!old) throw new CnilabError('INVALID_INPUT', `no lab process runs on node ${node}; processes: ${state.processes.map((p) => `${p.role}@${p.node}`).join(', ')}`);
@@ -115,5 +115,5 @@ export async function restartProcess(lab: string, node: string, signal: 'SIGKILL
         : startAgent(state.topology, node);
   state = { ...state, processes: state.processes.map((p) => (p.pid === old.pid ? fresh : p)) };
   writeState(state);
-  return { state, downMs: performance.now() - t0 };
+  return { state, downMs: performance.now() - t0, process: fresh };
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isAlive } from '../../src/lib/exec';
 import { runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
 import { resultsSchema } from '../../src/run/results-schema';
@@ -178,10 +179,10 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
   await assertNothingLeft('t-cli-bad', root);
 });
 
-/** PIDs of the traffic tools running now (cnilab starts them inside lab namespaces). */
+/** PIDs of the traffic tools running now (cnilab starts them inside lab namespaces); a zombie — killed, not yet reaped by init — is not running. */
 function toolPids(): number[] {
   return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => /^\d+$/.test(e) && isAlive(Number(e)))
     .filter((e) => {
       try {
         return /^(iperf3|sockperf)$/.test(readFileSync(`/proc/${e}/comm`, 'utf8').trim());

@@ -42,7 +42,7 @@ export function registerNode(program: Command): void {
 export function registerRestart(program: Command): void {
   program
     .command('restart')
-    .description('stop and start again the lab process on a node: its agent, or the lease store on the control node')
+    .description('stop and start again the lab process on a node: its agent or Kuryr node daemon, or the controller on the control node')
     .argument('<node>', 'node name')
     .option('--signal <kill|term>', 'how it stops: kill (a crash, SIGKILL) or term (SIGTERM)', 'kill')
     .option('--lab <name>', 'the lab (default: the only one up)')
@@ -51,8 +51,7 @@ export function registerRestart(program: Command): void {
       runCommand(o.json, async () => {
         if (o.signal !== 'kill' && o.signal !== 'term') throw new UsageError(`--signal: ${JSON.stringify(o.signal)} must be kill or term`);
         const lab = pickLab(o.lab);
-        const { state } = await restartProcess(lab, name, o.signal === 'kill' ? 'SIGKILL' : 'SIGTERM');
-        const p = state.processes.find((x) => x.node === name)!;
+        const { process: p } = await restartProcess(lab, name, o.signal === 'kill' ? 'SIGKILL' : 'SIGTERM');
         if (o.json) printJson({ lab, node: name, role: p.role, pid: p.pid });
         else process.stderr.write(`restarted ${p.role} on ${name}: pid ${p.pid}\n`);
       }),
