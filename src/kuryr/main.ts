@@ -21,6 +21,8 @@ const { values } = parseArgs({
     /** openvswitch: ovsdb-server's socket and the datapath type. */
     'ovs-db': { type: 'string' },
     datapath: { type: 'string', default: 'netdev' },
+    /** netdev: ovs-vswitchd runs with userspace TSO; veths keep their offloads. */
+    'userspace-tso': { type: 'boolean', default: false },
     'netns-prefix': { type: 'string' },
   },
 });
@@ -37,7 +39,7 @@ if (values.driver === 'openvswitch') {
     console.error('kuryr-daemon: openvswitch needs --ovs-db and --datapath netdev|system');
     process.exit(2);
   }
-  driver = new OpenvswitchDriver({ db: values['ovs-db'], datapath: values.datapath as 'netdev' | 'system', uplink: values.iface!, underlay });
+  driver = new OpenvswitchDriver({ db: values['ovs-db'], datapath: values.datapath as 'netdev' | 'system', uplink: values.iface!, underlay, userspaceTso: values['userspace-tso'] });
 } else if (values.driver === 'linuxbridge') {
   driver = new LinuxbridgeDriver({ uplink: values.iface!, underlayIp: underlay.split('/')[0]! });
 } else {

@@ -14,7 +14,7 @@ import { run } from '../lib/exec';
 import { httpJson } from '../lib/http-json';
 import { KURYR_MAIN } from '../lib/paths';
 import type { DaemonStatus } from '../kuryr/daemon';
-import { offloadOff, type OvsDatapath } from '../kuryr/drivers/openvswitch';
+import { offloadOff, ovsDatapathName, type OvsDatapath } from '../kuryr/drivers/openvswitch';
 import type { Network, Port, Router, Subnet } from '../neutron/store';
 import { settleAll } from '../lib/settle';
 import type { Topology } from '../topology/schema';
@@ -30,9 +30,18 @@ export function ovsDatapath(features: FeatureReport): OvsDatapath {
   return features.openvswitch.ok ? 'system' : 'netdev';
 }
 
+/**
+ * Userspace TSO for OVS' netdev datapath where it works: OVS 3.1 segments TCP super-packets for
+ * plain and VLAN-tagged ports, not into tunnels — so VLAN networks get it, VXLAN networks do not.
+ */
+export function userspaceTso(spec: KuryrSpec, datapath: OvsDatapath): boolean {
+  return spec.driver === 'openvswitch' && datapath === 'netdev' && spec.segmentation === 'vlan';
+}
+
 /** What the results say carried the packets. */
 export function kuryrDatapath(spec: KuryrSpec, features: FeatureReport): string {
-  return spec.driver === 'linuxbridge' ? 'linux bridge (kernel)' : ovsDatapath(features) === 'netdev' ? 'openvswitch netdev (userspace)' : 'openvswitch system (kernel)';
+  const dp = ovsDatapath(features);
+  return spec.driver === 'linuxbridge' ? 'linux bridge (kernel)' : ovsDatapathName(dp, userspaceTso(spec, dp));
 }
 
 export const ovsDir = (lab: string, node: string): string => join(nodeDir(lab, node), 'ovs');
@@ -51,7 +60,7 @@ async function must<T>(lab: string, method: 'POST' | 'PUT', path: string, body: 
 }
 
 /** ovsdb-server and ovs-vswitchd of one node, each with its own run directory inside the lab. */
-async function startOvs(lab: string, node: string): Promise<ProcessState[]> {
+async function startOvs(lab: string, node: string, tso: boolean): Promise<ProcessState[]> {
   const dir = ovsDir(lab, node);
   mkdirSync(dir, { recursive: true });
   const db = join(dir, 'conf.db');
@@ -60,7 +69,8 @@ async function startOvs(lab: string, node: string): Promise<ProcessState[]> {
   const env = { OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
   const server = startInNode(lab, node, 'ovsdb-server', [db, `--remote=punix:${ovsDbSocket(lab, node)}`, `--unixctl=${join(dir, 'ovsdb-server.ctl')}`, '--no-chdir', '-vconsole:warn'], 'ovsdb-server', env);
   await poll(`ovsdb-server on ${node}`, () => (existsSync(ovsDbSocket(lab, node)) ? true : undefined), [server]);
-  await run('ovs-vsctl', [`--db=unix:${ovsDbSocket(lab, node)}`, '--no-wait', 'init']);
+  // ovs-vswitchd reads userspace-tso-enable once, at start.
+  await run('ovs-vsctl', [`--db=unix:${ovsDbSocket(lab, node)}`, '--no-wait', 'init', '--', 'set', 'Open_vSwitch', '.', `other_config:userspace-tso-enable=${tso}`]);
   const vswitchd = startInNode(lab, node, 'ovs-vswitchd', [`unix:${ovsDbSocket(lab, node)}`, `--unixctl=${join(dir, 'ovs-vswitchd.ctl')}`, '--no-chdir', '-vconsole:warn'], 'ovs-vswitchd', env);
   return [server, vswitchd];
 }
@@ -78,7 +88,7 @@ export function startKuryrDaemon(topology: Topology, node: string, spec: KuryrSp
     '--run-dir', nodeDir(lab, node),
     '--driver', spec.driver,
     '--netns-prefix', `${PREFIX}${lab}.`,
-    ...(spec.driver === 'openvswitch' ? ['--ovs-db', ovsDbSocket(lab, node), '--datapath', datapath] : []),
+    ...(spec.driver === 'openvswitch' ? ['--ovs-db', ovsDbSocket(lab, node), '--datapath', datapath, ...(userspaceTso(spec, datapath) ? ['--userspace-tso'] : [])] : []),
   ], process.execPath, {}, true);
 }
 
@@ -115,7 +125,7 @@ export async function upKuryr(topology: Topology, arch: Architecture, features: 
   const procs: ProcessState[] = [startController(topology, undefined)];
   onProcesses(procs);
   if (spec.driver === 'openvswitch') {
-    for (const ovs of await settleAll(compute.map((n) => startOvs(lab, n)))) procs.push(...ovs);
+    for (const ovs of await settleAll(compute.map((n) => startOvs(lab, n, userspaceTso(spec, datapath))))) procs.push(...ovs);
     onProcesses(procs);
   }
   procs.push(...compute.map((n) => startKuryrDaemon(topology, n, spec, datapath)));

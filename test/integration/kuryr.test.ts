@@ -167,6 +167,13 @@ test('kuryr-ovs-vlan: every path at the full MTU; VLAN IDs keep the networks apa
       assert.deepEqual(nets.map((n) => [n.segmentationType, n.segmentationId]), [['vlan', 100], ['vlan', 101]]);
       const trunk = (await run('ovs-vsctl', [`--db=unix:${ovsDbSocket(lab, 'node1')}`, 'get', 'port', 'int-br-phy', 'trunks'])).stdout.trim();
       assert.equal(trunk, '[100, 101]', 'the uplink trunks the VLAN networks only');
+      // Userspace TSO where OVS 3.1 can segment (VLAN, not tunnels); the daemon reports the datapath that ran.
+      if (!(await probeFeatures()).openvswitch.ok) {
+        const tso = (await run('ovs-vsctl', [`--db=unix:${ovsDbSocket(lab, 'node1')}`, 'get', 'Open_vSwitch', '.', 'other_config:userspace-tso-enable'])).stdout.trim();
+        assert.equal(tso, '"true"');
+        const agents = (await api<{ agents: { datapath: string }[] }>(lab, 'GET', '/v2.0/agents')).body.agents;
+        assert.deepEqual([...new Set(agents.map((a) => a.datapath))], ['openvswitch netdev (userspace, TSO)']);
+      }
       await checkIsolation(lab, s);
     },
     TOPOLOGY,

@@ -32,6 +32,11 @@ export interface OvsOptions {
   readonly uplink: string;
   /** The node's underlay address with its prefix, e.g. 198.18.0.2/24. */
   readonly underlay: string;
+  /**
+   * netdev only: ovs-vswitchd runs with userspace TSO (set by the lab before it starts), so
+   * veths keep their offloads. OVS 3.1 cannot segment into tunnels: VLAN networks only.
+   */
+  readonly userspaceTso?: boolean;
 }
 
 const INT = 'br-int';
@@ -53,7 +58,7 @@ export class OpenvswitchDriver implements MechanismDriver {
   private localVlans = new Map<string, number>();
 
   constructor(private readonly o: OvsOptions) {
-    this.datapath = o.datapath === 'netdev' ? 'openvswitch netdev (userspace)' : 'openvswitch system (kernel)';
+    this.datapath = ovsDatapathName(o.datapath, o.userspaceTso ?? false);
   }
 
   /** One ovs-vsctl run; `cmds` are joined with `--`. */
@@ -72,8 +77,8 @@ export class OpenvswitchDriver implements MechanismDriver {
       [...dp, PHY, `datapath_type=${this.o.datapath}`],
       ['--may-exist', 'add-port', PHY, this.o.uplink],
     );
-    // The userspace datapath reads and writes whole frames: checksums must be complete on the wire.
-    if (this.o.datapath === 'netdev') await offloadOff(undefined, this.o.uplink);
+    // Without TSO the userspace datapath reads and writes whole frames: checksums must be complete.
+    if (this.needsOffloadOff) await offloadOff(undefined, this.o.uplink);
     // The underlay address moves to br-phy (a restart finds it there already).
     const onUplink = await addressesOf(this.o.uplink);
     if (onUplink.includes(this.o.underlay)) await ip(undefined, ['addr', 'del', this.o.underlay, 'dev', this.o.uplink]);
@@ -137,8 +142,12 @@ export class OpenvswitchDriver implements MechanismDriver {
     return networks.map((n) => n.id);
   }
 
+  private get needsOffloadOff(): boolean {
+    return this.o.datapath === 'netdev' && !this.o.userspaceTso;
+  }
+
   async prepareVeth(hostIf: string, podNetns: string, podIf: string): Promise<void> {
-    if (this.o.datapath !== 'netdev') return;
+    if (!this.needsOffloadOff) return;
     await offloadOff(undefined, hostIf);
     await offloadOff(podNetns, podIf);
   }
@@ -155,6 +164,10 @@ export class OpenvswitchDriver implements MechanismDriver {
   async unplug(hostIf: string): Promise<void> {
     await this.vsctl(['--if-exists', 'del-port', INT, hostIf]);
   }
+}
+
+export function ovsDatapathName(datapath: OvsDatapath, userspaceTso: boolean): string {
+  return datapath === 'system' ? 'openvswitch system (kernel)' : `openvswitch netdev (userspace${userspaceTso ? ', TSO' : ''})`;
 }
 
 async function addressesOf(dev: string): Promise<string[]> {
