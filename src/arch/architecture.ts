@@ -45,6 +45,8 @@ export interface Architecture {
    * attached by `kuryr-cni` (see arch/kuryr). Instead of `backend` and `conflist`.
    */
   readonly kuryr?: KuryrSpec;
+  /** What moves the packets when it is not only the kernel (Kuryr's OVS datapath is decided at run time). */
+  readonly datapath?: string;
   /** Measured by a plain `cnilab run`. Default: true; a variant says false and is run by name. */
   readonly inDefaultMatrix?: boolean;
 }

@@ -174,7 +174,7 @@ export const resultsSchema = z
           name: z.string(),
           family: z.enum(['baseline', 'overlay', 'native']),
           summary: z.string(),
-          datapath: z.string().optional().describe('what carried the packets when it is not only the kernel, e.g. "openvswitch netdev (userspace)"'),
+          datapath: z.string().optional().describe('what moved the packets: "kernel", "openvswitch netdev (userspace)", "user space: the flannel agent (TUN + UDP socket)", …; absent in files written before it existed'),
         }),
       )
       .describe('every architecture measured'),

@@ -165,7 +165,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
       cpuAffinity: affinityArg(affinity) ?? null,
     },
     environment: environment(features),
-    architectures: [...byArch.keys()].map((a) => ({ name: a.name, family: a.family, summary: a.summary, ...(a.kuryr ? { datapath: kuryrDatapath(a.kuryr, features) } : {}) })),
+    architectures: [...byArch.keys()].map((a) => ({ name: a.name, family: a.family, summary: a.summary, datapath: a.kuryr ? kuryrDatapath(a.kuryr, features) : (a.datapath ?? 'kernel') })),
     rows: rows.map((r) => {
       const base = hostRows.get(key(r))?.metrics[r.primary]?.median;
       const mine = r.metrics[r.primary]?.median;

@@ -14,6 +14,7 @@ function flannel(backend: BackendConfig, summary: string, requires: readonly Fea
     // host-gw routes pod packets as they are; every other backend encapsulates them.
     family: backend.type === 'host-gw' ? 'native' : 'overlay',
     ...(variant ? { inDefaultMatrix: false } : {}),
+    ...(backend.type.startsWith('udp') ? { datapath: 'user space: the flannel agent (TUN + UDP socket)' } : {}),
     summary,
     requires: ['veth', 'bridge', ...requires],
     backend,
