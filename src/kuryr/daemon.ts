@@ -67,6 +67,8 @@ export interface DaemonStatus {
   readonly wiredNetworks: readonly string[];
   readonly peers: readonly string[];
   readonly routers: readonly string[];
+  /** The routers' legs here: each leg's host-side interface and its subnet. */
+  readonly routerLegs: readonly { readonly hostIf: string; readonly cidr: string }[];
 }
 
 class PlugFailure extends Error {
@@ -147,7 +149,9 @@ export class KuryrDaemon {
       this.reported = report;
     }
     const routers = await this.syncRouters(s);
-    const status: DaemonStatus = { node: this.o.node, datapath: this.o.driver.datapath, index: s.index, wiredNetworks: wired, peers: peers.map((p) => p.host), routers };
+    const legs = s.routerPorts.filter((p) => s.routers.some((r) => r.id === p.deviceId && r.host === this.o.node));
+    const routerLegs = legs.map((p) => ({ hostIf: hostIfName(p.id), cidr: s.subnets.find((x) => x.id === p.subnetId)?.cidr ?? '' }));
+    const status: DaemonStatus = { node: this.o.node, datapath: this.o.driver.datapath, index: s.index, wiredNetworks: wired, peers: peers.map((p) => p.host), routers, routerLegs };
     writeFileAtomic(join(this.o.runDir, 'kuryr.json'), JSON.stringify(status) + '\n');
   }
 

@@ -162,3 +162,8 @@ export async function upKuryr(topology: Topology, arch: Architecture, features: 
 export function routerNetns(lab: string, node: string): string | undefined {
   return daemonStatus(lab, node)?.routers[0];
 }
+
+/** The router legs on `node`: host-side interface and subnet of each. */
+export function routerLegs(lab: string, node: string): DaemonStatus['routerLegs'] {
+  return daemonStatus(lab, node)?.routerLegs ?? [];
+}

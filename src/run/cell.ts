@@ -8,7 +8,8 @@ import { hasPods } from '../arch/architecture';
 import { kuryrLayout } from '../arch/kuryr';
 import { CnilabError } from '../lib/errors';
 import { sleep } from '../lib/exec';
-import { routerNetns } from '../lab/kuryr';
+import { routerLegs, routerNetns } from '../lab/kuryr';
+import { contains, parseCidr, parseIPv4 } from '../lib/cidr';
 import { nodeNetns, podNetns, switchNetns } from '../lab/names';
 import type { LabState } from '../lab/state';
 import type { CpuSplit } from '../traffic/cpu/proc-stat';
@@ -240,11 +241,14 @@ export function resolveEndpoints(lab: LabState, cell: Cell): { client: string; s
   const router = cell.path === 'routed' ? routerOnPath(lab) : undefined;
   const stops: PathStop[] = router
     ? [
+        // A to C via B: B's node and the switch are crossed twice, once per network.
         { netns: podNetns(lab.lab, client), label: `pod ${client}`, side: 'client' },
         { netns: nodeNetns(lab.lab, a.node), label: `node ${a.node}`, side: 'client' },
-        sw,
-        { netns: nodeNetns(lab.lab, router.node), label: `node ${router.node}`, side: 'middle' },
+        { ...sw, exclude: [b.node] },
+        { netns: nodeNetns(lab.lab, router.node), label: `node ${router.node}`, side: 'middle', order: 'in', excludeSegmentOf: router.legTo(b.ip) },
         { netns: router.netns, label: `router on ${router.node}`, side: 'middle' },
+        { netns: nodeNetns(lab.lab, router.node), label: `node ${router.node}`, side: 'middle', order: 'out', excludeSegmentOf: router.legTo(a.ip) },
+        { ...sw, exclude: [a.node] },
         { netns: nodeNetns(lab.lab, b.node), label: `node ${b.node}`, side: 'server' },
         { netns: podNetns(lab.lab, server), label: `pod ${server}`, side: 'server' },
       ]
@@ -265,10 +269,11 @@ export function resolveEndpoints(lab: LabState, cell: Cell): { client: string; s
 }
 
 
-/** The router between the Kuryr networks: its node and namespace. */
-function routerOnPath(lab: LabState): { node: string; netns: string } {
+/** The router between the Kuryr networks: its node, namespace, and which leg faces an address. */
+function routerOnPath(lab: LabState): { node: string; netns: string; legTo: (ip: string) => string | undefined } {
   const host = kuryrLayout(lab.topology).routerHost;
   const netns = host ? routerNetns(lab.lab, host) : undefined;
   if (!host || !netns) throw new CnilabError('TRAFFIC_FAILED', `lab ${lab.lab} runs no router for the routed path`);
-  return { node: host, netns };
+  const legs = routerLegs(lab.lab, host);
+  return { node: host, netns, legTo: (ip) => legs.find((l) => l.cidr && contains(parseCidr(l.cidr), parseIPv4(ip)))?.hostIf };
 }

@@ -29,3 +29,25 @@ test('hops: the data enters a namespace before it leaves; client side outward, s
   ]);
   assert.deepEqual(hops(stops, after, after), [], 'nothing moved, no hops');
 });
+
+test('hops: a node crossed twice (A to C via a router on B) is two stops, each with its own network\'s interfaces', () => {
+  const b = [link('eth0', 'veth', 900, 900), link('tapA', 'veth', 10, 900, 'brqA'), link('vxlan-1001', 'vxlan', 10, 900, 'brqA'), link('brqA', 'bridge', 0, 0), link('tapB', 'veth', 900, 10, 'brqB'), link('vxlan-1002', 'vxlan', 900, 10, 'brqB')];
+  const r = [link('qr-A', 'veth', 900, 10), link('qr-B', 'veth', 10, 900)];
+  const sw = [link('node1', 'veth', 900, 10, 'br0'), link('node2', 'veth', 900, 900, 'br0'), link('node3', 'veth', 10, 900, 'br0')];
+  const stops: PathStop[] = [
+    { netns: 'sw', label: 'switch', side: 'middle', exclude: ['node3'] },
+    { netns: 'b', label: 'node b', side: 'middle', order: 'in', excludeSegmentOf: 'tapB' },
+    { netns: 'r', label: 'router', side: 'middle' },
+    { netns: 'b', label: 'node b', side: 'middle', order: 'out', excludeSegmentOf: 'tapA' },
+    { netns: 'sw', label: 'switch', side: 'middle', exclude: ['node1'] },
+  ];
+  const after = new Map([['b', b], ['r', r], ['sw', sw]]);
+  const before = new Map([...after].map(([k, v]) => [k, v.map(zero)]));
+  assert.deepEqual(hops(stops, before, after).map((h) => `${h.stop}/${h.ifname}`), [
+    'switch/node1', 'switch/node2',
+    'node b/eth0', 'node b/vxlan-1001', 'node b/tapA',
+    'router/qr-A', 'router/qr-B',
+    'node b/tapB', 'node b/vxlan-1002', 'node b/eth0',
+    'switch/node2', 'switch/node3',
+  ]);
+});

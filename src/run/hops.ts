@@ -48,6 +48,30 @@ export interface PathStop {
   readonly label: string;
   /** Where the stop is: the client side, the middle (the switch) or the server side. */
   readonly side: 'client' | 'middle' | 'server';
+  /**
+   * A namespace the path crosses twice (the router's node, the switch on the routed path) is two
+   * stops, each showing its own interfaces: `exclude` names interfaces of the other crossing;
+   * `excludeSegmentOf` names one whose bridge and the bridge's other ports (but not the uplink)
+   * are the other crossing's.
+   */
+  readonly exclude?: readonly string[];
+  readonly excludeSegmentOf?: string;
+  /** Order by position alone: `in` from the uplink towards the pods, `out` from the pods to the uplink. */
+  readonly order?: 'in' | 'out';
+}
+
+/** The interfaces of `links` a stop leaves out (see PathStop). */
+function excludedBy(s: PathStop, links: readonly LinkCounters[]): Set<string> {
+  const out = new Set(s.exclude ?? []);
+  const seg = s.excludeSegmentOf && links.find((l) => l.ifname === s.excludeSegmentOf);
+  if (seg) {
+    out.add(seg.ifname);
+    if (seg.master) {
+      out.add(seg.master);
+      for (const l of links) if (l.master === seg.master && l.ifname !== 'eth0') out.add(l.ifname);
+    }
+  }
+  return out;
 }
 
 export type CounterSnapshot = ReadonlyMap<string, readonly LinkCounters[]>;
@@ -74,15 +98,19 @@ export function hops(stops: readonly PathStop[], before: CounterSnapshot, after:
   for (const s of stops) {
     const prev = new Map((before.get(s.netns) ?? []).map((l) => [l.ifname, l]));
     const moved: Hop[] = [];
-    for (const l of after.get(s.netns) ?? []) {
-      if (l.kind === 'loopback') continue;
+    const links = after.get(s.netns) ?? [];
+    const skip = excludedBy(s, links);
+    for (const l of links) {
+      if (l.kind === 'loopback' || skip.has(l.ifname)) continue;
       const p = prev.get(l.ifname);
       const d = (k: 'rxPackets' | 'txPackets' | 'rxBytes' | 'txBytes'): number => Math.max(0, l[k] - (p?.[k] ?? 0));
       moved.push({ stop: s.label, ifname: l.ifname, kind: l.kind, mtu: l.mtu, ...(l.master ? { master: l.master } : {}), rxPackets: d('rxPackets'), txPackets: d('txPackets'), rxBytes: d('rxBytes'), txBytes: d('txBytes') });
     }
     const dir = s.side === 'server' ? -1 : 1;
     const ingress = (h: Hop): number => (h.rxBytes >= h.txBytes ? 0 : 1);
-    all.push(...moved.sort((a, b) => ingress(a) - ingress(b) || dir * (rank(a) - rank(b)) || a.ifname.localeCompare(b.ifname)));
+    if (s.order) moved.sort((a, b) => (s.order === 'in' ? -1 : 1) * (rank(a) - rank(b)) || a.ifname.localeCompare(b.ifname));
+    else moved.sort((a, b) => ingress(a) - ingress(b) || dir * (rank(a) - rank(b)) || a.ifname.localeCompare(b.ifname));
+    all.push(...moved);
   }
   const busiest = Math.max(0, ...all.map(packets));
   return all.filter((h) => busiest > 0 && packets(h) >= busiest * minShare);
@@ -94,6 +122,7 @@ const packets = (h: Hop): number => h.rxPackets + h.txPackets;
 function rank(h: Hop): number {
   if (h.ifname === 'eth0') return 3;
   if (h.kind === 'bridge') return 1;
+  if (h.kind === 'vxlan' || h.kind === 'tun') return 2;
   if (h.master || h.kind === 'veth') return 0;
   return 2;
 }

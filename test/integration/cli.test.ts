@@ -179,13 +179,13 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
   await assertNothingLeft('t-cli-bad', root);
 });
 
-/** PIDs of the traffic tools running now (cnilab starts them inside lab namespaces); a zombie — killed, not yet reaped by init — is not running. */
+/** PIDs of the traffic tools and Open vSwitch daemons running now (cnilab starts them inside lab namespaces); a zombie — killed, not yet reaped by init — is not running. */
 function toolPids(): number[] {
   return readdirSync('/proc')
     .filter((e) => /^\d+$/.test(e) && isAlive(Number(e)))
     .filter((e) => {
       try {
-        return /^(iperf3|sockperf)$/.test(readFileSync(`/proc/${e}/comm`, 'utf8').trim());
+        return /^(iperf3|sockperf|ovs-vswitchd|ovsdb-server)$/.test(readFileSync(`/proc/${e}/comm`, 'utf8').trim());
       } catch {
         return false;
       }
@@ -193,27 +193,28 @@ function toolPids(): number[] {
     .map(Number);
 }
 
-test('Ctrl-C during up, during a TCP test and during a latency test: exit 130, everything removed', async () => {
+test('Ctrl-C during up (flannel; Kuryr with OVS starting), during a TCP test and during a latency test: exit 130, everything removed', async () => {
   const root = await rootSnapshot();
   const toolsBefore = toolPids();
   const sockperfDirs = () => readdirSync(tmpdir()).filter((e) => e.startsWith('cnilab-sockperf-'));
   const dirsBefore = sockperfDirs();
   for (const [lab, args, when] of [
     ['t-cli-int-up', ['up', '--arch', 'flannel-vxlan'], 'agents'],
+    ['t-cli-int-ky', ['up', '--arch', 'kuryr-ovs-vxlan'], 'ovs'],
     ['t-cli-int-run', ['run', '--arch', 'flannel-vxlan', '--path', 'inter-node', '--tests', 'tcp', '--duration', '10', '--warmup', '0', '--repeats', '1', '--out', join(tmpdir(), 'cnilab-int-run')], 'traffic'],
     ['t-cli-int-lat', ['run', '--arch', 'flannel-vxlan', '--path', 'inter-node', '--tests', 'latency', '--latency-duration', '5', '--warmup', '0', '--repeats', '2', '--out', join(tmpdir(), 'cnilab-int-run')], 'latency'],
   ] as const) {
     await teardownLab(lab);
     const r = await cli([...args, '--lab', lab], (pid) => {
-      const ready = when === 'agents' ? () => existsSync(join(runDir(lab), 'logs')) : () => existsSync(join(runDir(lab), 'state.json')) && readFileSync(join(runDir(lab), 'state.json'), 'utf8').includes('"status": "up"');
+      const ready = when === 'agents' || when === 'ovs' ? () => existsSync(join(runDir(lab), 'logs')) : () => existsSync(join(runDir(lab), 'state.json')) && readFileSync(join(runDir(lab), 'state.json'), 'utf8').includes('"status": "up"');
       // The latency run writes its full log from sockperf's start; 3.5 s in, it is measuring.
-      void waitFor(`${lab} to reach ${when}`, ready).then(() => setTimeout(() => process.kill(pid, 'SIGINT'), { agents: 0, traffic: 1500, latency: 3500 }[when]));
+      void waitFor(`${lab} to reach ${when}`, ready).then(() => setTimeout(() => process.kill(pid, 'SIGINT'), { agents: 0, ovs: 1200, traffic: 1500, latency: 3500 }[when]));
     });
     assert.equal(r.code, 130, `${lab}: ${r.stderr}`);
     assert.match(r.stderr, /SIGINT: stopping and cleaning up/);
     assert.match(r.stderr, /cnilab: interrupted; everything the command created was removed/);
     await assertNothingLeft(lab, root);
-    assert.deepEqual(toolPids().filter((p) => !toolsBefore.includes(p)), [], `${lab}: iperf3/sockperf left running`);
+    assert.deepEqual(toolPids().filter((p) => !toolsBefore.includes(p)), [], `${lab}: iperf3, sockperf or Open vSwitch left running`);
     assert.deepEqual(sockperfDirs().filter((d) => !dirsBefore.includes(d)), [], `${lab}: sockperf's log folder left`);
   }
   rmSync(join(tmpdir(), 'cnilab-int-run'), { recursive: true, force: true });
