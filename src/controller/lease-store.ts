@@ -9,6 +9,7 @@
 import Database from 'better-sqlite3';
 import { formatCidr, parseCidr, parseIPv4, subnetAt } from '../lib/cidr';
 import { CnilabError } from '../lib/errors';
+import { Waiters } from '../lib/waiters';
 
 export interface BackendConfig {
   /** none, host-gw, vxlan, udp, udp-offload. */
@@ -66,7 +67,7 @@ export function wireCompatible(network: string, node: string): boolean {
 
 export class LeaseStore {
   private readonly db: Database.Database;
-  private waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
   private readonly sweeper: NodeJS.Timeout;
   readonly config: NetworkConfig;
 
@@ -109,7 +110,7 @@ export class LeaseStore {
 
   close(): void {
     clearInterval(this.sweeper);
-    for (const w of [...this.waiters]) w();
+    this.waiters.wakeAll();
     this.db.close();
   }
 
@@ -167,15 +168,7 @@ export class LeaseStore {
   /** Resolves when the index passes `index`, or after `timeoutMs`. */
   waitForChange(index: number, timeoutMs: number): Promise<void> {
     if (this.index > index) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.waiters.add(done);
-    });
+    return this.waiters.wait(timeoutMs);
   }
 
   /** Removes leases past their expiry; returns how many. */
@@ -208,7 +201,7 @@ export class LeaseStore {
     this.setMeta('index', String(this.index + 1));
     // Wake watchers after the transaction that changed things has committed.
     queueMicrotask(() => {
-      for (const w of [...this.waiters]) w();
+      this.waiters.wakeAll();
     });
   }
 }

@@ -28,6 +28,16 @@ export function isIPv4(s: string): boolean {
   }
 }
 
+/** True for "a.b.c.d/n" with no host bits set (for validators). */
+export function isStrictCidr(s: string): boolean {
+  try {
+    parseCidr(s, true);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Parses "a.b.c.d/n". With `strict`, host bits must be zero. */
 export function parseCidr(s: string, strict = false): Cidr & { readonly ip: number } {
   const m = /^([^/]+)\/(\d{1,2})$/.exec(s);

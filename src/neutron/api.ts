@@ -16,18 +16,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { isIPv4, parseCidr } from '../lib/cidr';
+import { isIPv4, isStrictCidr } from '../lib/cidr';
 import type { NeutronStore } from './store';
 
 const ipv4 = z.string().refine(isIPv4, 'must be an IPv4 address');
-const cidr = z.string().refine((s) => {
-  try {
-    parseCidr(s, true);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be an IPv4 CIDR with no host bits set, like 10.244.1.0/24');
+const cidr = z.string().refine(isStrictCidr, 'must be an IPv4 CIDR with no host bits set, like 10.244.1.0/24');
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/, 'must be 1–63 letters, digits, _ . : or -');
 const host = z.string().regex(/^[a-z][a-z0-9-]{0,14}$/, 'must be a node name');
 const id = z.string().min(1).max(64);

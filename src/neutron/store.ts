@@ -16,6 +16,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { addressAt, cidrSize, contains, formatIPv4, overlaps, parseCidr, parseIPv4 } from '../lib/cidr';
 import { CnilabError } from '../lib/errors';
+import { Waiters } from '../lib/waiters';
 
 export type SegmentationType = 'vxlan' | 'vlan';
 export type PortStatus = 'DOWN' | 'ACTIVE';
@@ -148,7 +149,7 @@ const invalid = (message: string): CnilabError => new CnilabError('INVALID_INPUT
 
 export class NeutronStore {
   private readonly db: Database.Database;
-  private waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
   private index: number;
 
   constructor(
@@ -181,7 +182,7 @@ export class NeutronStore {
   }
 
   close(): void {
-    for (const w of this.waiters) w();
+    this.waiters.wakeAll();
     this.db.close();
   }
 
@@ -467,15 +468,7 @@ export class NeutronStore {
   /** Resolves once the index is above `index`, or after `timeoutMs`. */
   waitForChange(index: number, timeoutMs: number): Promise<void> {
     if (this.index > index || timeoutMs <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(t);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const t = setTimeout(done, timeoutMs);
-      this.waiters.add(done);
-    });
+    return this.waiters.wait(timeoutMs);
   }
 
   /** Runs `body` in one transaction; on success bumps the index and wakes the watchers. */
@@ -486,7 +479,7 @@ export class NeutronStore {
       this.db.prepare(`INSERT OR REPLACE INTO meta VALUES ('index', ?)`).run(String(this.index));
       return r;
     })();
-    for (const w of [...this.waiters]) w();
+    this.waiters.wakeAll();
     return result;
   }
 }

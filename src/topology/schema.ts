@@ -3,7 +3,7 @@
  * pure `Topology` (no I/O). Building it is the Lab's job.
  */
 import { z } from 'zod';
-import { contains, formatIPv4, overlaps, parseCidr, addressAt, cidrSize } from '../lib/cidr';
+import { contains, formatIPv4, isStrictCidr, overlaps, parseCidr, addressAt, cidrSize } from '../lib/cidr';
 
 export const MAX_COMPUTE_NODES = 64;
 /** Where underlay addresses must come from: RFC 2544's benchmarking range. */
@@ -16,14 +16,7 @@ const nodeName = z
   .regex(NAME, 'must be 1–15 characters: a lowercase letter, then lowercase letters, digits or -')
   .refine((s) => !RESERVED.includes(s), `"switch" and "pod" are reserved`);
 
-const cidrString = z.string().refine((s) => {
-  try {
-    parseCidr(s, true);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be an IPv4 CIDR with no host bits set, like 10.244.0.0/16');
+const cidrString = z.string().refine(isStrictCidr, 'must be an IPv4 CIDR with no host bits set, like 10.244.0.0/16');
 
 const nodeSchema = z.strictObject({
   role: z.enum(['control', 'compute']),
