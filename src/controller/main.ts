@@ -48,11 +48,20 @@ if (values.backend) {
 if (values['neutron-data']) stores.neutron = new NeutronStore(values['neutron-data'], { ...DEFAULT_NEUTRON_CONFIG, underlayMtu: Number(values['underlay-mtu']) });
 const serving: ControlStores = stores;
 const what = [stores.leases ? `leases for ${values.network} (${values.backend})` : '', stores.neutron ? 'ports (/v2.0)' : ''].filter(Boolean).join(' and ');
-createControlServer(serving).listen(Number(values.port), values.listen, () => console.log(`cnilab-controller: ${what} on ${values.listen}:${values.port}`));
-if (values.socket) {
-  rmSync(values.socket, { force: true });
-  createControlServer(serving).listen(values.socket);
-}
+const fail = (where: string) => (e: Error): void => {
+  console.error(`cnilab-controller: cannot listen on ${where}: ${e.message}`);
+  process.exit(1);
+};
+// The Unix socket comes second: when it exists, the underlay address is served too.
+createControlServer(serving)
+  .on('error', fail(`${values.listen}:${values.port}`))
+  .listen(Number(values.port), values.listen, () => {
+    console.log(`cnilab-controller: ${what} on ${values.listen}:${values.port}`);
+    if (values.socket) {
+      rmSync(values.socket, { force: true });
+      createControlServer(serving).on('error', fail(values.socket)).listen(values.socket);
+    }
+  });
 const stop = (): void => {
   // Every change is on disk before it is acknowledged: nothing to flush.
   stores.leases?.close();

@@ -90,10 +90,10 @@ export function startControlPlane(topology: Topology, backend: BackendConfig): P
 }
 
 /** Polls until `ready` returns a value; fails early, naming the log, when a lab process died. */
-export async function poll<T>(what: string, ready: () => T | undefined, procs: readonly ProcessState[], signal?: AbortSignal): Promise<T> {
+export async function poll<T>(what: string, ready: () => T | undefined | Promise<T | undefined>, procs: readonly ProcessState[], signal?: AbortSignal): Promise<T> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
-    const value = ready();
+    const value = await ready();
     if (value !== undefined) return value;
     const dead = procs.find((p) => !isAlive(p.pid));
     if (dead) throw new CnilabError('AGENT_FAILED', `${dead.role} on ${dead.node} exited during start-up: ${lastLine(dead.log)} (log: ${dead.log})`);

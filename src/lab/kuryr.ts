@@ -132,7 +132,9 @@ export async function upKuryr(topology: Topology, arch: Architecture, features: 
   onProcesses(procs);
 
   // The operator's part: networks, subnets, the router between them.
-  await poll('the port controller', () => (existsSync(storeSocket(lab)) ? true : undefined), procs, signal);
+  // Answering, not just bound: a controller that died after binding leaves its socket file behind.
+  const answers = (): Promise<true | undefined> => controllerRequest(lab, 'GET', '/v2.0/networks').then((r) => (r.status === 200 ? true : undefined), () => undefined);
+  await poll('the port controller answering', answers, procs.slice(0, 1), signal);
   const layout = kuryrLayout(topology);
   const subnets: Subnet[] = [];
   for (const plan of layout.networks) {
