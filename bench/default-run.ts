@@ -1,9 +1,10 @@
 /**
  * Benchmark: the default `cnilab run`, timed, against its two targets — it finishes within 5
  * minutes on a 2-core machine, and the kernel paths meet its own stability flag (coefficient of
- * variation ≤ 5%). Prints where the time went and each kernel-path row's CoV. A path is a
- * kernel path when no TUN device carried its traffic (the hops the kernel counted say so) and its
- * architecture's datapath is not a user-space one (Open vSwitch's netdev datapath).
+ * variation ≤ 5%). Prints where the time went and each kernel-path row's CoV. A row is a
+ * kernel-path row when no TUN device carried its traffic (the hops the kernel counted say so) and
+ * its architecture's datapath is not a user-space one (flannel's udp backends, Open vSwitch's
+ * netdev datapath: all their rows stay out).
  *
  *   npm run bench:run -- [--json]
  */
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
     if (r.code !== 0) throw new Error(`cnilab run failed: ${r.stdout.slice(0, 500)} ${r.stderr.slice(-500)}`);
     const res = resultsSchema.parse(JSON.parse(r.stdout));
     const userSpace = new Set(res.paths.filter((p) => p.hops.some((h) => h.kind === 'tun')).map((p) => `${p.arch} ${p.path}`));
-    // OVS' netdev datapath moves every packet in ovs-vswitchd: user space too, whatever the hops show.
+    // A user-space datapath (flannel's agent, OVS' netdev datapath) keeps all its architecture's rows out.
     const userArchs = new Set(res.architectures.filter((a) => a.datapath && /user ?space/.test(a.datapath)).map((a) => a.name));
     const kernel = res.rows.filter((x) => !userSpace.has(`${x.arch} ${x.path}`) && !userArchs.has(x.arch));
     const worst = Math.max(...kernel.map((x) => x.metrics[x.primary]!.covPct));

@@ -39,6 +39,7 @@ export async function joinNode(lab: string, name: string, pods = 0, signal?: Abo
   const arch = architectures.get(state.arch);
   if (!/^[a-z][a-z0-9-]{0,14}$/.test(name) || ['switch', 'pod'].includes(name)) throw new CnilabError('INVALID_INPUT', `node name ${JSON.stringify(name)}: 1–15 lowercase letters, digits or -, starting with a letter`);
   if (state.topology.nodes.some((n) => n.name === name)) throw new CnilabError('DUPLICATE', `lab ${lab} already has a node ${name}`);
+  if (arch.kuryr) throw new CnilabError('INVALID_INPUT', `architecture ${arch.name}: a Kuryr lab's nodes are fixed at up (node add is for the flannel architectures); bring a larger lab up with --topology`);
   if (!arch.backend || !arch.conflist) throw new CnilabError('INVALID_INPUT', `architecture ${arch.name} has no control plane to join`);
   const underlay = parseCidr(state.topology.underlay.cidr);
   const used = new Set(state.topology.nodes.map((n) => parseIPv4(n.underlayIp)));
@@ -79,6 +80,7 @@ export async function leaveNode(lab: string, name: string): Promise<LabState> {
   let state = requireState(lab);
   const node = state.topology.nodes.find((n) => n.name === name && n.role === 'compute');
   if (!node) throw new CnilabError('INVALID_INPUT', `lab ${lab} has no compute node ${name}`);
+  if (architectures.get(state.arch).kuryr) throw new CnilabError('INVALID_INPUT', `architecture ${state.arch}: a Kuryr lab's nodes are fixed at up (node remove is for the flannel architectures)`);
   for (const p of state.processes.filter((x) => x.node === name)) await stopPid(p.pid);
   await storeRequest(lab, 'DELETE', `/v1/leases/${name}`);
   const namespaces = [nodeNetns(lab, name), ...state.pods.filter((p) => p.node === name).map((p) => podNetns(lab, p.name))];

@@ -13,7 +13,7 @@ import { run, sleep } from '../../src/lib/exec';
 import { ipJson, listNamedNetns } from '../../src/lib/netns';
 import { controllerRequest, daemonSocket, ovsDbSocket, routerNetns } from '../../src/lab/kuryr';
 import { nodeNetns, podNetns } from '../../src/lab/names';
-import { restartProcess } from '../../src/lab/nodes';
+import { joinNode, leaveNode, restartProcess } from '../../src/lab/nodes';
 import { runtimeFor } from '../../src/lab/pods';
 import type { LabState } from '../../src/lab/state';
 import { hostIfName } from '../../src/kuryr/driver';
@@ -174,6 +174,8 @@ test('kuryr-ovs-vlan: every path at the full MTU; VLAN IDs keep the networks apa
         const agents = (await api<{ agents: { datapath: string }[] }>(lab, 'GET', '/v2.0/agents')).body.agents;
         assert.deepEqual([...new Set(agents.map((a) => a.datapath))], ['openvswitch netdev (userspace, TSO)']);
       }
+      await assert.rejects(joinNode(lab, 'node9', 1), /a Kuryr lab's nodes are fixed at up/);
+      await assert.rejects(leaveNode(lab, 'node3'), /a Kuryr lab's nodes are fixed at up/);
       await checkIsolation(lab, s);
     },
     TOPOLOGY,
