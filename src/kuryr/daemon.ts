@@ -135,20 +135,29 @@ export class KuryrDaemon {
   }
 
   private reported = '';
+  private wiredKey = '';
+  private wired: string[] = [];
+  private routerNamespaces: string[] = [];
 
   /** Wires networks and routers for `s`, and reports to the controller when what is wired changed. */
   private async sync(s: NeutronState): Promise<void> {
     this.state = s;
     const me = s.agents.find((a) => a.host === this.o.node);
     const peers = s.agents.filter((a) => a.host !== this.o.node && a.driver === this.o.driver.name);
-    const wired = await this.o.driver.wire(s.networks, peers);
+    // Ports come and go all the time; the datapath changes only with networks, peers and routers.
+    const key = JSON.stringify([s.networks, peers.map((p) => [p.host, p.underlayIp]), s.routers, s.routerPorts.map((p) => [p.id, p.subnetId])]);
+    if (key !== this.wiredKey) {
+      this.wired = await this.o.driver.wire(s.networks, peers);
+      this.routerNamespaces = await this.syncRouters(s);
+      this.wiredKey = key;
+    }
+    const [wired, routers] = [this.wired, this.routerNamespaces];
     const report = JSON.stringify({ driver: this.o.driver.name, underlayIp: this.o.underlayIp, datapath: this.o.driver.datapath, wiredNetworks: [...wired].sort() });
     if (report !== this.reported || !me) {
       const r = await this.api('PUT', `/v2.0/agents/${this.o.node}`, { agent: JSON.parse(report) as unknown });
       if (r.status !== 200) throw new Error(`PUT agent: HTTP ${r.status}: ${JSON.stringify(r.body)}`);
       this.reported = report;
     }
-    const routers = await this.syncRouters(s);
     const legs = s.routerPorts.filter((p) => s.routers.some((r) => r.id === p.deviceId && r.host === this.o.node));
     const routerLegs = legs.map((p) => ({ hostIf: hostIfName(p.id), cidr: s.subnets.find((x) => x.id === p.subnetId)?.cidr ?? '' }));
     const status: DaemonStatus = { node: this.o.node, datapath: this.o.driver.datapath, index: s.index, wiredNetworks: wired, peers: peers.map((p) => p.host), routers, routerLegs };
