@@ -251,7 +251,8 @@ export class KuryrDaemon {
       const active = await this.api<{ port: Port }>('GET', `/v2.0/ports/${port.id}?status=ACTIVE&wait=${timeout}`);
       if (active.body.port?.status !== 'ACTIVE') throw new PlugFailure(11, `port ${port.id} did not go ACTIVE within ${timeout} s (binding: ${active.body.port?.vifType ?? '?'})`);
       port = active.body.port;
-      const sub = (await this.api<{ subnet: Subnet }>('GET', `/v2.0/subnets/${port.subnetId}`)).body.subnet;
+      // The watched state has the subnet unless it was created since the last change arrived.
+      const sub = this.state?.subnets.find((x) => x.id === port!.subnetId) ?? (await this.api<{ subnet: Subnet }>('GET', `/v2.0/subnets/${port.subnetId}`)).body.subnet;
       const hostIf = hostIfName(port.id);
       await ip(undefined, ['link', 'del', hostIf], { check: false }); // a crashed ADD's half
       await this.makeVeth(port, net, sub, netnsName, req.ifName, true);

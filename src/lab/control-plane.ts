@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CnilabError } from '../lib/errors';
 import { isAlive, sleep, startDaemon } from '../lib/exec';
+import { httpJson } from '../lib/http-json';
 import { AGENT_MAIN, CONTROLLER_MAIN } from '../lib/paths';
 import type { AgentStatus } from '../agent/agent';
 import { readSubnetEnv, type SubnetEnv } from '../agent/subnet-env';
@@ -29,12 +30,13 @@ export function nodeDir(lab: string, node: string): string {
 }
 
 /**
- * Starts `command args` (default: this Node with `args`) in the node's namespace, logging to
+ * Starts `command args` (default command: this Node) in the node's namespace, logging to
  * logs/ROLE-NODE.log. `ip netns exec` gives it a mount namespace of its own (with the node's
  * /sys); `sharedMounts` enters the network namespace only, for a process that itself creates
- * named namespaces the host must see (the Kuryr daemon's routers).
+ * named namespaces the host must see (the Kuryr daemon's routers). `env` adds to the lab's.
  */
-export function startInNode(lab: string, node: string, role: string, args: string[], command: string = process.execPath, env: NodeJS.ProcessEnv = {}, sharedMounts = false): ProcessState {
+export function startInNode(lab: string, node: string, role: string, args: string[], o: { command?: string; env?: NodeJS.ProcessEnv; sharedMounts?: boolean } = {}): ProcessState {
+  const { command = process.execPath, env = {}, sharedMounts = false } = o;
   const log = join(runDir(lab), 'logs', `${role}-${node}.log`);
   mkdirSync(join(runDir(lab), 'logs'), { recursive: true });
   const ns = nodeNetns(lab, node);
@@ -46,6 +48,11 @@ export function startInNode(lab: string, node: string, role: string, args: strin
 /** The lease store's Unix socket: how the lab's tools reach the API from outside the namespaces. */
 export function storeSocket(lab: string): string {
   return join(runDir(lab), 'store.sock');
+}
+
+/** A request to the control node's API (leases and ports) over its Unix socket: how the lab's tools reach it. */
+export function controlRequest<T>(lab: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  return httpJson<T>(`http://controller${path}`, { method, body, socketPath: storeSocket(lab) });
 }
 
 /** The control node's process: the port controller, and the lease store when a flannel backend is given. */

@@ -11,14 +11,13 @@ import type { Architecture, KuryrSpec } from '../arch/architecture';
 import type { FeatureReport } from '../doctor/features';
 import { CnilabError } from '../lib/errors';
 import { run } from '../lib/exec';
-import { httpJson } from '../lib/http-json';
 import { KURYR_MAIN } from '../lib/paths';
 import type { DaemonStatus } from '../kuryr/daemon';
 import { offloadOff, ovsDatapathName, type OvsDatapath } from '../kuryr/drivers/openvswitch';
 import type { Network, Port, Router, Subnet } from '../neutron/store';
 import { settleAll } from '../lib/settle';
 import type { Topology } from '../topology/schema';
-import { controllerUrl, nodeDir, poll, startController, startInNode, storeSocket } from './control-plane';
+import { controllerUrl, controlRequest, nodeDir, poll, startController, startInNode } from './control-plane';
 import { nodeNetns, PREFIX, UNDERLAY_IF } from './names';
 import { attachPods, writeConflist } from './pods';
 import type { PodState, ProcessState } from './state';
@@ -26,7 +25,7 @@ import type { PodState, ProcessState } from './state';
 const OVS_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
 
 /** The datapath OVS runs with here: the kernel's when its module loads, else userspace. */
-export function ovsDatapath(features: FeatureReport): OvsDatapath {
+export function ovsDatapath(features: Pick<FeatureReport, 'openvswitch'>): OvsDatapath {
   return features.openvswitch.ok ? 'system' : 'netdev';
 }
 
@@ -48,13 +47,8 @@ export const ovsDir = (lab: string, node: string): string => join(nodeDir(lab, n
 export const ovsDbSocket = (lab: string, node: string): string => join(ovsDir(lab, node), 'db.sock');
 export const daemonSocket = (lab: string, node: string): string => join(nodeDir(lab, node), 'kuryr.sock');
 
-/** A request to the lab's port controller, over its Unix socket. */
-export async function controllerRequest<T>(lab: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  return httpJson<T>(`http://controller${path}`, { method, body, socketPath: storeSocket(lab) });
-}
-
 async function must<T>(lab: string, method: 'POST' | 'PUT', path: string, body: unknown): Promise<T> {
-  const r = await controllerRequest<T & { error?: string }>(lab, method, path, body);
+  const r = await controlRequest<T & { error?: string }>(lab, method, path, body);
   if (r.status >= 300) throw new CnilabError('AGENT_FAILED', `port controller: ${method} ${path}: HTTP ${r.status}: ${r.body.error ?? ''}`);
   return r.body;
 }
@@ -67,11 +61,11 @@ async function startOvs(lab: string, node: string, tso: boolean): Promise<Proces
   if (!existsSync(db)) await run('ovsdb-tool', ['create', db, OVS_SCHEMA]);
   // OVS_RUNDIR: the bridges' management sockets (br-int.mgmt, …) go here, not into the host's /run/openvswitch.
   const env = { OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
-  const server = startInNode(lab, node, 'ovsdb-server', [db, `--remote=punix:${ovsDbSocket(lab, node)}`, `--unixctl=${join(dir, 'ovsdb-server.ctl')}`, '--no-chdir', '-vconsole:warn'], 'ovsdb-server', env);
+  const server = startInNode(lab, node, 'ovsdb-server', [db, `--remote=punix:${ovsDbSocket(lab, node)}`, `--unixctl=${join(dir, 'ovsdb-server.ctl')}`, '--no-chdir', '-vconsole:warn'], { command: 'ovsdb-server', env });
   await poll(`ovsdb-server on ${node}`, () => (existsSync(ovsDbSocket(lab, node)) ? true : undefined), [server]);
   // ovs-vswitchd reads userspace-tso-enable once, at start.
   await run('ovs-vsctl', [`--db=unix:${ovsDbSocket(lab, node)}`, '--no-wait', 'init', '--', 'set', 'Open_vSwitch', '.', `other_config:userspace-tso-enable=${tso}`]);
-  const vswitchd = startInNode(lab, node, 'ovs-vswitchd', [`unix:${ovsDbSocket(lab, node)}`, `--unixctl=${join(dir, 'ovs-vswitchd.ctl')}`, '--no-chdir', '-vconsole:warn'], 'ovs-vswitchd', env);
+  const vswitchd = startInNode(lab, node, 'ovs-vswitchd', [`unix:${ovsDbSocket(lab, node)}`, `--unixctl=${join(dir, 'ovs-vswitchd.ctl')}`, '--no-chdir', '-vconsole:warn'], { command: 'ovs-vswitchd', env });
   return [server, vswitchd];
 }
 
@@ -89,7 +83,7 @@ export function startKuryrDaemon(topology: Topology, node: string, spec: KuryrSp
     '--driver', spec.driver,
     '--netns-prefix', `${PREFIX}${lab}.`,
     ...(spec.driver === 'openvswitch' ? ['--ovs-db', ovsDbSocket(lab, node), '--datapath', datapath, ...(userspaceTso(spec, datapath) ? ['--userspace-tso'] : [])] : []),
-  ], process.execPath, {}, true);
+  ], { sharedMounts: true });
 }
 
 function daemonStatus(lab: string, node: string): DaemonStatus | undefined {
@@ -133,7 +127,7 @@ export async function upKuryr(topology: Topology, arch: Architecture, features: 
 
   // The operator's part: networks, subnets, the router between them.
   // Answering, not just bound: a controller that died after binding leaves its socket file behind.
-  const answers = (): Promise<true | undefined> => controllerRequest(lab, 'GET', '/v2.0/networks').then((r) => (r.status === 200 ? true : undefined), () => undefined);
+  const answers = (): Promise<true | undefined> => controlRequest(lab, 'GET', '/v2.0/networks').then((r) => (r.status === 200 ? true : undefined), () => undefined);
   await poll('the port controller answering', answers, procs.slice(0, 1), signal);
   const layout = kuryrLayout(topology);
   const subnets: Subnet[] = [];

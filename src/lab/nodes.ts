@@ -7,26 +7,20 @@ import { architectures } from '../arch';
 import { addressAt, cidrSize, formatIPv4, parseCidr, parseIPv4 } from '../lib/cidr';
 import { CnilabError } from '../lib/errors';
 import { stopPid } from '../lib/exec';
-import { httpJson } from '../lib/http-json';
 import type { Lease } from '../controller/lease-store';
 import type { NodeSpec, PodSpec } from '../topology/schema';
-import { nodeDir, startAgent, startController, storeSocket, waitForPeers, waitForSubnet } from './control-plane';
+import { controlRequest, nodeDir, startAgent, startController, waitForPeers, waitForSubnet } from './control-plane';
 import { nodeNetns, podNetns, UNDERLAY_IF } from './names';
 import { attachPods, writeConflist } from './pods';
 import { requireState, writeState, type LabState, type ProcessState } from './state';
 import { deleteNamespaces, pidsInNetns } from './teardown';
 import { plugNodes } from './underlay';
-import { daemonSocket, startKuryrDaemon } from './kuryr';
+import { daemonSocket, ovsDatapath, startKuryrDaemon } from './kuryr';
 import { rmSync } from 'node:fs';
 import { openvswitch } from '../doctor/features';
 
-/** A request to the lab's lease store, over its Unix socket. */
-export async function storeRequest<T>(lab: string, method: 'GET' | 'DELETE', path: string): Promise<{ status: number; body: T }> {
-  return httpJson<T>(`http://store${path}`, { method, socketPath: storeSocket(lab) });
-}
-
 export async function leases(lab: string): Promise<Lease[]> {
-  return (await storeRequest<{ leases: Lease[] }>(lab, 'GET', '/v1/leases')).body.leases;
+  return (await controlRequest<{ leases: Lease[] }>(lab, 'GET', '/v1/leases')).body.leases;
 }
 
 function computeNames(state: LabState): string[] {
@@ -66,7 +60,7 @@ export async function joinNode(lab: string, name: string, pods = 0, signal?: Abo
   } catch (e) {
     // Nothing half-joined stays: the node's processes, lease, namespaces and record go.
     await Promise.all(pidsInNetns(namespaces).map((pid) => stopPid(pid)));
-    await storeRequest(lab, 'DELETE', `/v1/leases/${name}`).catch(() => undefined);
+    await controlRequest(lab, 'DELETE', `/v1/leases/${name}`).catch(() => undefined);
     await deleteNamespaces(namespaces);
     const before = requireState(lab);
     writeState({ ...before, topology: { ...before.topology, nodes: before.topology.nodes.filter((n) => n.name !== name), pods: before.topology.pods.filter((p) => p.node !== name) }, processes: before.processes.filter((p) => p.node !== name) });
@@ -82,7 +76,7 @@ export async function leaveNode(lab: string, name: string): Promise<LabState> {
   if (!node) throw new CnilabError('INVALID_INPUT', `lab ${lab} has no compute node ${name}`);
   if (architectures.get(state.arch).kuryr) throw new CnilabError('INVALID_INPUT', `architecture ${state.arch}: a Kuryr lab's nodes are fixed at up (node remove is for the flannel architectures)`);
   for (const p of state.processes.filter((x) => x.node === name)) await stopPid(p.pid);
-  await storeRequest(lab, 'DELETE', `/v1/leases/${name}`);
+  await controlRequest(lab, 'DELETE', `/v1/leases/${name}`);
   const namespaces = [nodeNetns(lab, name), ...state.pods.filter((p) => p.node === name).map((p) => podNetns(lab, p.name))];
   await Promise.all(pidsInNetns(namespaces).map((pid) => stopPid(pid)));
   await deleteNamespaces(namespaces);
@@ -113,7 +107,7 @@ export async function restartProcess(lab: string, node: string, signal: 'SIGKILL
       ? startController(state.topology, arch.backend)
       : old.role === 'kuryr-daemon'
         ? // A killed daemon leaves its socket behind; gone, it tells when the new one serves.
-          (rmSync(daemonSocket(lab, node), { force: true }), startKuryrDaemon(state.topology, node, arch.kuryr!, (await openvswitch()).ok ? 'system' : 'netdev'))
+          (rmSync(daemonSocket(lab, node), { force: true }), startKuryrDaemon(state.topology, node, arch.kuryr!, ovsDatapath({ openvswitch: await openvswitch() })))
         : startAgent(state.topology, node);
   state = { ...state, processes: state.processes.map((p) => (p.pid === old.pid ? fresh : p)) };
   writeState(state);

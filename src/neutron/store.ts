@@ -329,19 +329,17 @@ export class NeutronStore {
     return port;
   }
 
-  /** binding:vif_type and status of a port on `host` in `networkId`, from the host's agent. */
-  private binding(host: string, networkId: string): { vifType: string; status: PortStatus } {
-    if (!host) return { vifType: 'unbound', status: 'DOWN' };
-    const agent = this.agents().find((a) => a.host === host);
-    if (!agent) return { vifType: 'unbound', status: 'DOWN' };
+  /** binding:vif_type and status of a port on `host` in `networkId`, from the host's agent (looked up unless given). */
+  private binding(host: string, networkId: string, agent = host ? this.agents().find((a) => a.host === host) : undefined): { vifType: string; status: PortStatus } {
+    if (!host || !agent) return { vifType: 'unbound', status: 'DOWN' };
     return { vifType: VIF_TYPE[agent.driver] ?? agent.driver, status: agent.wiredNetworks.includes(networkId) ? 'ACTIVE' : 'DOWN' };
   }
 
   ports(filter: { deviceId?: string; hostId?: string; networkId?: string; deviceOwner?: string } = {}): Port[] {
-    const rows = this.db.prepare('SELECT * FROM ports ORDER BY rowid').all() as PortRow[];
-    return rows
-      .map(toPort)
-      .filter((p) => (filter.deviceId === undefined || p.deviceId === filter.deviceId) && (filter.hostId === undefined || p.hostId === filter.hostId) && (filter.networkId === undefined || p.networkId === filter.networkId) && (filter.deviceOwner === undefined || p.deviceOwner === filter.deviceOwner));
+    const columns = { deviceId: 'device_id', hostId: 'host_id', networkId: 'network_id', deviceOwner: 'device_owner' } as const;
+    const given = (Object.keys(columns) as (keyof typeof columns)[]).filter((k) => filter[k] !== undefined);
+    const where = given.length ? `WHERE ${given.map((k) => `${columns[k]} = ?`).join(' AND ')}` : '';
+    return (this.db.prepare(`SELECT * FROM ports ${where} ORDER BY rowid`).all(...given.map((k) => filter[k])) as PortRow[]).map(toPort);
   }
 
   port(id: string): Port {
@@ -389,7 +387,7 @@ export class NeutronStore {
       this.db.prepare('INSERT OR REPLACE INTO agents VALUES (?, ?, ?, ?, ?, ?)').run(agent.host, agent.driver, agent.underlayIp, agent.datapath, JSON.stringify(agent.wiredNetworks), agent.updatedAt);
       const update = this.db.prepare('UPDATE ports SET vif_type = ?, status = ? WHERE id = ?');
       for (const p of this.ports({ hostId: r.host })) {
-        const b = this.binding(p.hostId, p.networkId);
+        const b = this.binding(p.hostId, p.networkId, agent);
         if (b.status !== p.status || b.vifType !== p.vifType) update.run(b.vifType, b.status, p.id);
       }
       return agent;

@@ -11,7 +11,8 @@ import { kuryrConflist } from '../../src/arch/kuryr';
 import { probeFeatures } from '../../src/doctor/features';
 import { run, sleep } from '../../src/lib/exec';
 import { ipJson, listNamedNetns } from '../../src/lib/netns';
-import { controllerRequest, daemonSocket, ovsDbSocket, routerNetns } from '../../src/lab/kuryr';
+import { controlRequest } from '../../src/lab/control-plane';
+import { daemonSocket, ovsDbSocket, routerNetns } from '../../src/lab/kuryr';
 import { nodeNetns, podNetns } from '../../src/lab/names';
 import { joinNode, leaveNode, restartProcess } from '../../src/lab/nodes';
 import { runtimeFor } from '../../src/lab/pods';
@@ -45,7 +46,7 @@ async function tcpGbps(from: LabState['pods'][number], to: LabState['pods'][numb
   }
 }
 
-const api = <T>(lab: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) => controllerRequest<T>(lab, method, path, body);
+const api = <T>(lab: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) => controlRequest<T>(lab, method, path, body);
 
 /** Every path carries TCP; the routed one goes through the router on node2 (TTL 63) and keeps the bytes intact. */
 async function checkPaths(s: LabState, expectMtu: number): Promise<void> {
