@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { VERSION } from './context';
+import { registerCni } from './commands/cni';
 import { registerDoctor } from './commands/doctor';
 import { registerDown } from './commands/down';
 import { registerExec } from './commands/exec';
@@ -14,7 +15,7 @@ const program = new Command('cnilab')
   .description('A lab and benchmark for container networking: CNI architectures on network namespaces')
   .version(VERSION)
   .showHelpAfterError('(run cnilab help for usage)');
-for (const register of [registerRun, registerReport, registerCompare, registerUp, registerStatus, registerExec, registerNode, registerRestart, registerDown, registerDoctor]) register(program);
+for (const register of [registerRun, registerReport, registerCompare, registerUp, registerStatus, registerExec, registerNode, registerRestart, registerDown, registerDoctor, registerCni]) register(program);
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`cnilab: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 2;

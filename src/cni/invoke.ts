@@ -2,11 +2,12 @@
  * Executing a CNI plugin binary: finding it on CNI_PATH, passing the spec's environment and stdin,
  * reading its result or error. Used by the runtime and by plugins that delegate (IPAM).
  */
-import { accessSync, constants } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { run } from '../lib/exec';
 import { inNetns, type NetnsRef } from '../lib/netns';
 import { CniCode, CniError, type ErrorBody } from './types';
+import { runSkel, type CniPlugin, type Command } from './skel';
 
 export function findPlugin(type: string, cniPath: readonly string[]): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(type)) throw new CniError(CniCode.INVALID_CONFIG, `type: ${JSON.stringify(type)} is not a plugin name`);
@@ -50,7 +51,47 @@ export async function invokePlugin(file: string, env: NodeJS.ProcessEnv, stdin: 
   return parsed;
 }
 
+/**
+ * Plugins this executable may run in its own process when delegating, because the file found on
+ * CNI_PATH for that type is one of ours (it sits in our own directory): same code, same
+ * environment, same stdin — without a second Node.js start-up. Any other file is executed.
+ */
+const inProcess = new Map<string, CniPlugin<{ readonly cniVersion: string }>>();
+
+export function registerInProcess(type: string, plugin: CniPlugin<{ readonly cniVersion: string }>): void {
+  inProcess.set(type, plugin);
+}
+
+function ownDirectory(): string | undefined {
+  try {
+    return dirname(realpathSync(process.argv[1] ?? ''));
+  } catch {
+    return undefined;
+  }
+}
+
+function isOurs(file: string): boolean {
+  try {
+    return dirname(realpathSync(file)) === ownDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** IPAM and other delegation from inside a plugin: same environment, same stdin, as the spec says. */
-export async function delegate(type: string, command: 'ADD' | 'DEL', stdin: string, env: NodeJS.ProcessEnv, cniPath: readonly string[]): Promise<unknown> {
-  return invokePlugin(findPlugin(type, cniPath), { ...env, CNI_COMMAND: command }, stdin);
+export async function delegate(type: string, command: Exclude<Command, 'VERSION'>, stdin: string, env: NodeJS.ProcessEnv, cniPath: readonly string[]): Promise<unknown> {
+  const file = findPlugin(type, cniPath);
+  const own = inProcess.get(type);
+  const delegateEnv = { ...env, CNI_COMMAND: command };
+  if (own && isOurs(file)) {
+    let out = '';
+    const code = await runSkel(own, { env: delegateEnv, stdin, write: (t) => (out += t) });
+    const parsed: unknown = out === '' ? null : JSON.parse(out);
+    if (code !== 0) {
+      const body = parsed as ErrorBody;
+      throw new CniError(body.code, body.msg, body.details);
+    }
+    return parsed;
+  }
+  return invokePlugin(file, delegateEnv, stdin);
 }

@@ -22,6 +22,10 @@ export const CniCode = {
   KERNEL_OPERATION: 100,
   /** cnilab's own: the IPAM range is exhausted. */
   NO_ADDRESS: 101,
+  /** cnilab's own: CHECK found the container's networking different from prevResult. */
+  CHECK_FAILED: 102,
+  /** Anything else that went wrong inside a plugin (the reference plugins' generic code). */
+  INTERNAL: 999,
 } as const;
 
 export interface IpamConf {
@@ -65,8 +69,13 @@ export interface Dns {
 export interface ResultInterface {
   readonly name: string;
   readonly mac?: string;
+  /** 1.1.0 and later. */
   readonly mtu?: number;
   readonly sandbox?: string;
+  /** 1.1.0 and later. */
+  readonly socketPath?: string;
+  /** 1.1.0 and later. */
+  readonly pciID?: string;
 }
 
 export interface ResultIp {
@@ -80,9 +89,21 @@ export interface ResultIp {
 export interface ResultRoute {
   readonly dst: string;
   readonly gw?: string;
+  /** This field and the ones below: 1.1.0 and later. */
   readonly mtu?: number;
+  readonly advmss?: number;
   readonly priority?: number;
+  readonly table?: number;
+  readonly scope?: number;
 }
+
+/** One attachment the runtime still uses, as GC's `cni.dev/valid-attachments` lists them. */
+export interface GcAttachment {
+  readonly containerID: string;
+  readonly ifname: string;
+}
+
+export const VALID_ATTACHMENTS = 'cni.dev/valid-attachments';
 
 export interface Result {
   readonly cniVersion: string;

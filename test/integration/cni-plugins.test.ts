@@ -23,7 +23,8 @@ let root: RootSnapshot;
 const bridgeList = (subnet: string, extra: Record<string, unknown> = {}): NetConfList => ({
   cniVersion: '1.0.0',
   name: 'br-net',
-  plugins: [{ type: 'bridge', bridge: 'cni0', isGateway: true, isDefaultGateway: true, mtu: 1400, ipam: { type: 'host-local', ranges: [[{ subnet, ...extra }]], dataDir } }],
+  // A bridge per subnet: a bridge holding another subnet's gateway refuses a second one (the reference's rule).
+  plugins: [{ type: 'bridge', bridge: subnet === '10.77.1.0/24' ? 'cni0' : `cni${subnet.split('.')[2]}`, isGateway: true, isDefaultGateway: true, mtu: 1400, ipam: { type: 'host-local', ranges: [[{ subnet, ...extra }]], dataDir } }],
 });
 
 async function pod(name: string): Promise<{ ns: string; rt: { containerId: string; netns: string; ifName: string } }> {
@@ -180,7 +181,12 @@ test('flannel: delegates to bridge from subnet.env, and DEL works after the agen
 
   await assert.rejects(runtime.addNetworkList(list({ ipMasq: false }), rt), (e: CniError) => e.code === 11 && /subnetFile .*subnet\.env: cannot read \(ENOENT\); is the node agent running\?/.test(e.message));
   writeFileSync(subnetFile, 'FLANNEL_NETWORK=10.79.0.0/16\nFLANNEL_SUBNET=10.79.5.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n');
-  await assert.rejects(runtime.addNetworkList(list({}), rt), (e: CniError) => e.code === 2 && /ipMasq: true is not supported yet/.test(e.message));
-  assert.deepEqual(readdirSync(join(dir, 'flannel')), [], 'a failed ADD keeps no delegate configuration');
+  // FLANNEL_IPMASQ=false: the delegate masquerades what leaves the pod network, in a chain per container.
+  await runtime.addNetworkList(list({}), rt);
+  const nat = (await runIn({ name: HOST }, 'iptables', ['-t', 'nat', '-S'])).stdout;
+  assert.match(nat, /-A POSTROUTING -s 10\.79\.5\.\d+\/32 -m comment --comment "name: \\"fl-net\\" id: \\"ctr-f\\"" -j CNI-[0-9a-f]{24}/);
+  await runtime.delNetworkList(list({}), rt);
+  assert.doesNotMatch((await runIn({ name: HOST }, 'iptables', ['-t', 'nat', '-S'])).stdout, /CNI-/, 'DEL removed the chain and the jump');
+  assert.deepEqual(readdirSync(join(dir, 'flannel')), []);
   await deleteNetns(ns);
 });

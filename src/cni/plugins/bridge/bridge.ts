@@ -1,76 +1,152 @@
 /**
- * `bridge`: a veth pair per container, the host end enslaved to a Linux bridge in the host
- * namespace, the container end addressed by the IPAM plugin.
+ * `bridge`: a veth pair per container, the host end a port of a Linux bridge in the host
+ * namespace, the container end created directly in the container's namespace and addressed by the
+ * IPAM plugin.
  *
  *   container eth0 ──veth── vethXXXXXXXX ── bridge (gateway address) ── host routing
+ *
+ * ADD costs one `ip -batch` in the host namespace (which also reads the bridge back) and one in the
+ * container's, once the bridge is set up: every process start costs ~5–10 ms here, so the kernel
+ * work is done in as few as can be.
+ * The host end's alias names its owner ("cni:NETWORK:CONTAINERID:IFNAME"), which is how GC finds ports
+ * left by an ADD that was killed half-way.
  */
-import { ip, ipBatch, ipJson, netnsTarget } from '../../../lib/netns';
 import { writeFileSync } from 'node:fs';
-import { parseCidr } from '../../../lib/cidr';
+import { formatCidr, parseCidr } from '../../../lib/cidr';
+import { ipBatch, ipJson, netnsTarget, type NetnsRef } from '../../../lib/netns';
+import { run } from '../../../lib/exec';
+import { isCnilabError } from '../../../lib/errors';
 import type { CniPlugin, PluginEnv } from '../../skel';
-import type { Result, ResultRoute } from '../../types';
+import { CniCode, CniError, type GcAttachment, type Result, type ResultRoute } from '../../types';
 import {
-  configureIface,
+  aliasOwner,
+  attachmentKeys,
+  checkContainerSide,
   containerNetns,
   deleteLink,
+  differs,
+  ifaceLines,
   ipamAdd,
   ipamDel,
+  ipamPass,
   ipsOn,
   kernelError,
   linkInfo,
   type LinkInfo,
   netnsExists,
+  ownerAlias,
   randomIfName,
+  randomMac,
   rollback,
 } from '../common/iface';
+import { collectOrphanSpoofChecks, masqContainers, setupMacSpoofCheck, setupMasq, teardownMacSpoofCheck, teardownMasq } from '../common/netfilter';
 import { parseBridgeConfig, type BridgeConf } from './config';
 
-/** Creates the bridge on the first ADD of this host; "File exists" afterwards is fine. */
-async function ensureBridge(conf: BridgeConf): Promise<void> {
-  const r = await ip(undefined, ['link', 'add', 'name', conf.bridge, 'mtu', String(conf.mtu), 'type', 'bridge'], { check: false });
-  if (r.code !== 0 && !/File exists/.test(r.stderr)) throw new Error(`could not create bridge ${conf.bridge}: ${r.stderr.trim()}`);
+
+/** The bridge as it is now, or undefined; refuses a link of that name that is not a bridge. */
+async function currentBridge(conf: BridgeConf): Promise<LinkInfo | undefined> {
+  const link = await linkInfo(undefined, conf.bridge);
+  if (link && link.linkinfo?.info_kind !== 'bridge') throw new CniError(CniCode.INVALID_CONFIG, `bridge: ${conf.bridge} exists and is a ${link.linkinfo?.info_kind ?? 'device'}, not a bridge`);
+  return link;
+}
+
+/** What to do to the bridge's addresses so that it holds `gw`: the reference's rule for IPv4. */
+function gatewayLines(conf: BridgeConf, br: LinkInfo | undefined, gw: string): string[][] {
+  const family = gw.includes(':') ? 'inet6' : 'inet';
+  const others = (br?.addr_info ?? []).filter((a) => a.family === family && `${a.local}/${a.prefixlen}` !== gw && !a.local.startsWith('fe80:'));
+  if ((br?.addr_info ?? []).some((a) => `${a.local}/${a.prefixlen}` === gw)) return [];
+  if (family === 'inet' && others.length > 0) {
+    if (!conf.forceAddress) {
+      throw new CniError(CniCode.INVALID_CONFIG, `bridge ${conf.bridge} already has ${others.map((a) => `${a.local}/${a.prefixlen}`).join(', ')}, not the gateway ${gw}; set forceAddress to replace it`);
+    }
+    return [...others.map((a) => ['addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', conf.bridge]), ['addr', 'replace', gw, 'dev', conf.bridge]];
+  }
+  return [['addr', 'replace', gw, 'dev', conf.bridge]];
+}
+
+/** Creates the bridge (first ADD on this host); another ADD creating it at the same time is fine. */
+async function createBridge(conf: BridgeConf): Promise<void> {
+  try {
+    await ipBatch(undefined, [['link', 'add', 'name', conf.bridge, 'address', randomMac(), 'mtu', String(conf.mtu), 'type', 'bridge']]);
+  } catch (e) {
+    if (!(isCnilabError(e, 'EXEC_FAILED') && /File exists/.test(e.message))) throw e;
+  }
+}
+
+/**
+ * The host side in one `ip -batch`: it first shows the bridge (so a missing bridge stops the batch
+ * before anything is made), then makes and enslaves the veth, the container end directly in the
+ * container's namespace. Returns the bridge as it was.
+ */
+async function plugHost(conf: BridgeConf, env: PluginEnv, ns: NetnsRef, hostVeth: string, hostMac: string, contMac: string): Promise<LinkInfo | undefined> {
+  const lines: string[][] = [
+    ['addr', 'show', 'dev', conf.bridge],
+    ['link', 'add', 'name', hostVeth, 'address', hostMac, 'mtu', String(conf.mtu), 'type', 'veth', 'peer', 'name', env.ifName, 'address', contMac, 'mtu', String(conf.mtu), 'netns', netnsTarget(ns)],
+    ['link', 'set', 'dev', hostVeth, 'alias', ownerAlias(conf.name, env), 'master', conf.bridge],
+    ...(conf.hairpinMode ? [['link', 'set', 'dev', hostVeth, 'type', 'bridge_slave', 'hairpin', 'on']] : []),
+    ['link', 'set', 'dev', hostVeth, 'up'],
+  ];
+  const r = await run('ip', ['-d', '-j', '-batch', '-'], { input: lines.map((l) => l.join(' ')).join('\n') + '\n', check: false });
+  if (r.code === 0) return (JSON.parse(r.stdout.split('\n')[0]!) as LinkInfo[])[0];
+  if (/Device ".*" does not exist/.test(r.stderr) && /Command failed -:1$/m.test(r.stderr)) return undefined;
+  if (/File exists/.test(r.stderr) && (await linkInfo(ns, env.ifName))) throw new CniError(CniCode.INVALID_CONFIG, `CNI_IFNAME ${env.ifName} already exists in ${env.netns}`);
+  throw new CniError(CniCode.KERNEL_OPERATION, `bridge ADD: ip -batch: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+}
+
+/** Whatever the bridge still needs: up, promiscuous, the gateway address (the reference's rule for IPv4). */
+function bridgeFixes(conf: BridgeConf, br: LinkInfo, gateways: readonly string[]): string[][] {
+  if (br.linkinfo?.info_kind !== 'bridge') throw new CniError(CniCode.INVALID_CONFIG, `bridge: ${conf.bridge} exists and is a ${br.linkinfo?.info_kind ?? 'device'}, not a bridge`);
+  const lines: string[][] = [];
+  if (!br.flags?.includes('UP')) lines.push(['link', 'set', 'dev', conf.bridge, 'up']);
+  if (conf.promiscMode && !br.flags?.includes('PROMISC')) lines.push(['link', 'set', 'dev', conf.bridge, 'promisc', 'on']);
+  for (const gw of gateways) lines.push(...gatewayLines(conf, br, gw));
+  return lines;
 }
 
 async function add(conf: BridgeConf, env: PluginEnv): Promise<Result> {
   const ns = containerNetns(env);
   const undo: (() => Promise<unknown>)[] = [];
-  const stdin = JSON.stringify(conf.raw);
   try {
-    await ensureBridge(conf);
+    const ipamResult = conf.ipam ? await ipamAdd(conf, env) : undefined;
+    if (ipamResult) undo.push(() => ipamDel(conf, env));
+    const gateways = conf.isGateway ? (ipamResult?.ips ?? []).filter((a) => a.gateway && !a.gateway.includes(':')).map((a) => `${a.gateway}/${parseCidr(a.address).prefix}`) : [];
+
     const hostVeth = randomIfName('veth');
-    await ip(ns, ['link', 'add', 'name', env.ifName, 'mtu', String(conf.mtu), 'type', 'veth', 'peer', 'name', hostVeth, 'mtu', String(conf.mtu), 'netns', netnsTarget({ pid: process.pid })]);
-    undo.push(() => deleteLink(ns, env.ifName));
-    await ipBatch(undefined, [
-      ['link', 'set', 'dev', conf.bridge, 'up'],
-      ['link', 'set', 'dev', hostVeth, 'master', conf.bridge],
-      ['link', 'set', 'dev', hostVeth, 'up'],
-    ]);
-
-    const ipam = await ipamAdd(conf, stdin, env);
-    undo.push(() => ipamDel(conf, stdin, env));
-    const gateway = ipam.ips?.find((a) => a.gateway)?.gateway;
-    const routes: ResultRoute[] = [...(ipam.routes ?? [])];
-    if (conf.isDefaultGateway && gateway && !routes.some((r) => r.dst === '0.0.0.0/0')) routes.push({ dst: '0.0.0.0/0', gw: gateway });
-    await configureIface(ns, env.ifName, { ...ipam, routes });
-
-    if (conf.isGateway && gateway) {
-      const prefix = parseCidr(ipam.ips![0]!.address).prefix;
-      await ip(undefined, ['addr', 'replace', `${gateway}/${prefix}`, 'dev', conf.bridge]);
-      writeFileSync('/proc/sys/net/ipv4/ip_forward', '1'); // of the host namespace this plugin runs in
+    const hostMac = randomMac();
+    const contMac = randomMac();
+    undo.push(() => deleteLink(undefined, hostVeth));
+    let br = await plugHost(conf, env, ns, hostVeth, hostMac, contMac);
+    if (!br) {
+      await createBridge(conf);
+      br = await plugHost(conf, env, ns, hostVeth, hostMac, contMac);
+      if (!br) throw new CniError(CniCode.KERNEL_OPERATION, `bridge ${conf.bridge} disappeared while it was being set up`);
     }
+    await ipBatch(undefined, bridgeFixes(conf, br, gateways));
 
-    const [hostLinks, cont] = await Promise.all([ipJson<LinkInfo[]>(undefined, ['link', 'show']), linkInfo(ns, env.ifName)]);
-    const mac = (name: string): string => hostLinks.find((l) => l.ifname === name)?.address ?? '';
+    const routes: ResultRoute[] = [...(ipamResult?.routes ?? [])];
+    const gw4 = ipamResult?.ips?.find((a) => a.gateway && !a.gateway.includes(':'))?.gateway;
+    if (conf.isDefaultGateway && gw4 && !routes.some((r) => r.dst === '0.0.0.0/0')) routes.push({ dst: '0.0.0.0/0', gw: gw4 });
+    await ipBatch(ns, ifaceLines(env.ifName, { cniVersion: conf.cniVersion, ips: ipamResult?.ips ?? [], routes }));
+
+    if (gateways.length > 0) writeFileSync('/proc/sys/net/ipv4/ip_forward', '1'); // of the host namespace this plugin runs in
+    if (conf.ipMasq && ipamResult) {
+      undo.push(() => teardownMasq(conf.name, env.containerId));
+      const v4 = ipamResult.ips!.filter((a) => !a.address.includes(':'));
+      await setupMasq(conf.name, env.containerId, v4.map((a) => `${a.address.split('/')[0]}/32`), v4.map((a) => formatCidr(parseCidr(a.address))));
+    }
+    if (conf.macspoofchk) {
+      undo.push(() => teardownMacSpoofCheck(env.containerId, env.ifName));
+      await setupMacSpoofCheck(env.containerId, env.ifName, hostVeth, contMac);
+    }
     return {
       cniVersion: conf.cniVersion,
       interfaces: [
-        { name: conf.bridge, mac: mac(conf.bridge) },
-        { name: hostVeth, mac: mac(hostVeth) },
-        { name: env.ifName, mac: cont?.address ?? '', sandbox: env.netns },
+        { name: conf.bridge, mac: br.address },
+        { name: hostVeth, mac: hostMac },
+        { name: env.ifName, mac: contMac, sandbox: env.netns },
       ],
-      ips: ipsOn(ipam, 2),
-      routes,
-      dns: ipam.dns ?? {},
+      ...(ipamResult ? { ips: ipsOn(ipamResult, 2), routes } : {}),
+      dns: conf.raw.dns ?? {},
     };
   } catch (e) {
     await rollback(undo);
@@ -79,9 +155,67 @@ async function add(conf: BridgeConf, env: PluginEnv): Promise<Result> {
 }
 
 async function del(conf: BridgeConf, env: PluginEnv): Promise<void> {
-  await ipamDel(conf, JSON.stringify(conf.raw), env);
+  await ipamDel(conf, env);
   const ns = netnsExists(env);
   if (ns) await deleteLink(ns, env.ifName); // the host end goes with it
+  else await deletePortsOf(conf, new Set([`${env.containerId}/${env.ifName}`]), true);
+  if (conf.ipMasq) await teardownMasq(conf.name, env.containerId);
+  if (conf.macspoofchk) await teardownMacSpoofCheck(env.containerId, env.ifName);
 }
 
-export const bridgePlugin: CniPlugin<BridgeConf> = { parseConfig: parseBridgeConfig, add, del };
+/** Host ends of this network on the bridge owned by `attachments` (only = true) or by any other (only = false). */
+async function deletePortsOf(conf: BridgeConf, attachments: Set<string>, only: boolean): Promise<{ containerId: string; ifName: string }[]> {
+  let ports: LinkInfo[];
+  try {
+    ports = await ipJson<LinkInfo[]>(undefined, ['link', 'show', 'master', conf.bridge]);
+  } catch {
+    return [];
+  }
+  const gone: { containerId: string; ifName: string }[] = [];
+  for (const p of ports) {
+    const o = aliasOwner(p, conf.name);
+    if (o && attachments.has(`${o.containerId}/${o.ifName}`) === only) {
+      await deleteLink(undefined, p.ifname);
+      gone.push(o);
+    }
+  }
+  return gone;
+}
+
+async function check(conf: BridgeConf, env: PluginEnv, prev: Result): Promise<void> {
+  const ns = containerNetns(env);
+  await ipamPass(conf, 'CHECK', env);
+  const br = await currentBridge(conf);
+  if (!br) throw differs(`bridge ${conf.bridge} does not exist`);
+  const cont = await checkContainerSide(ns, env, prev, 'veth');
+  if (cont.mtu !== conf.mtu) throw differs(`${env.ifName} has MTU ${cont.mtu}, the configuration says ${conf.mtu}`);
+  const host = (prev.interfaces ?? []).find((i) => i.sandbox === undefined && i.name !== conf.bridge);
+  if (host) {
+    const link = await linkInfo(undefined, host.name);
+    if (!link) throw differs(`the host end ${host.name} does not exist`);
+    if (link.master !== conf.bridge) throw differs(`the host end ${host.name} is not a port of ${conf.bridge}`);
+  }
+}
+
+async function status(conf: BridgeConf, env: PluginEnv): Promise<void> {
+  await ipamPass(conf, 'STATUS', env);
+}
+
+/** IPAM's GC, then the ports (and netfilter state) of attachments that are no longer valid. */
+async function gc(conf: BridgeConf, env: PluginEnv, valid: readonly GcAttachment[]): Promise<void> {
+  await ipamPass(conf, 'GC', env, valid);
+  const keys = attachmentKeys(valid);
+  const gone = await deletePortsOf(conf, keys, false);
+  for (const g of gone) if (conf.macspoofchk) await teardownMacSpoofCheck(g.containerId, g.ifName);
+  if (conf.macspoofchk) {
+    const links = new Set((await ipJson<LinkInfo[]>(undefined, ['link', 'show'])).map((l) => l.ifname));
+    await collectOrphanSpoofChecks((name) => links.has(name));
+  }
+  if (conf.ipMasq) {
+    const validIds = new Set(valid.map((a) => a.containerID));
+    for (const id of await masqContainers(conf.name)) if (!validIds.has(id)) await teardownMasq(conf.name, id);
+  }
+}
+
+export const bridgePlugin: CniPlugin<BridgeConf> = { parseConfig: parseBridgeConfig, add, del, check, status, gc };
+

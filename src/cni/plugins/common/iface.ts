@@ -1,24 +1,33 @@
-/** What the interface plugins share: the container's namespace, links, addressing from an IPAM result. */
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+/** What the interface plugins share: the container's namespace, links, addressing from an IPAM result, CHECK. */
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { ip, ipBatch, ipJson, netnsPath, parseNetnsPath, type NetnsRef } from '../../../lib/netns';
 import { isCnilabError } from '../../../lib/errors';
 import { delegate } from '../../invoke';
-import type { PluginEnv } from '../../skel';
-import { CniCode, CniError, type IpamConf, type Result, type ResultIp } from '../../types';
+import type { Command, PluginEnv } from '../../skel';
+import { CniCode, CniError, VALID_ATTACHMENTS, type GcAttachment, type IpamConf, type NetConf, type Result, type ResultIp, type ResultRoute } from '../../types';
+import { parseResult } from '../../version';
 
+/** The container's namespace, which must exist (ADD and CHECK). */
 export function containerNetns(env: PluginEnv): NetnsRef {
+  let ns: NetnsRef;
   try {
-    return parseNetnsPath(env.netns);
+    ns = parseNetnsPath(env.netns);
   } catch {
     throw new CniError(CniCode.INVALID_ENV, `CNI_NETNS ${JSON.stringify(env.netns)} must be /run/netns/NAME or /proc/PID/ns/net`);
   }
+  if (!existsSync(netnsPath(ns))) throw new CniError(CniCode.UNKNOWN_CONTAINER, `CNI_NETNS ${env.netns} does not exist`);
+  return ns;
 }
 
 /** Whether the container's namespace still exists (DEL may come after it is gone). */
 export function netnsExists(env: PluginEnv): NetnsRef | undefined {
   if (env.netns === '') return undefined;
-  const ns = containerNetns(env);
+  let ns: NetnsRef;
+  try {
+    ns = parseNetnsPath(env.netns);
+  } catch {
+    return undefined; // nothing of ours can be in a namespace we could not have entered
+  }
   return existsSync(netnsPath(ns)) ? ns : undefined;
 }
 
@@ -27,11 +36,17 @@ export interface LinkInfo {
   readonly address: string;
   readonly mtu: number;
   readonly ifindex: number;
+  readonly master?: string;
+  readonly link_type?: string;
+  readonly ifalias?: string;
+  readonly flags?: readonly string[];
+  readonly linkinfo?: { readonly info_kind?: string; readonly info_data?: Record<string, unknown>; readonly info_slave_data?: Record<string, unknown> };
+  readonly addr_info?: readonly { readonly family: string; readonly local: string; readonly prefixlen: number }[];
 }
 
 export async function linkInfo(ns: NetnsRef | undefined, name: string): Promise<LinkInfo | undefined> {
   try {
-    const links = await ipJson<LinkInfo[]>(ns, ['link', 'show', 'dev', name]);
+    const links = await ipJson<LinkInfo[]>(ns, ['-d', 'addr', 'show', 'dev', name]);
     return links[0];
   } catch (e) {
     if (isCnilabError(e, 'EXEC_FAILED')) return undefined;
@@ -39,8 +54,27 @@ export async function linkInfo(ns: NetnsRef | undefined, name: string): Promise<
   }
 }
 
+/** Random bytes from the kernel (node:crypto would cost a plugin ~5 ms of start-up for 10 bytes). */
+function randomBytes(n: number): Buffer {
+  const b = Buffer.alloc(n);
+  const fd = openSync('/dev/urandom', 'r');
+  try {
+    readSync(fd, b, 0, n, null);
+  } finally {
+    closeSync(fd);
+  }
+  return b;
+}
+
 export function randomIfName(prefix: string): string {
   return `${prefix}${randomBytes(4).toString('hex')}`;
+}
+
+/** A random unicast, locally administered MAC, as the kernel picks for veths. */
+export function randomMac(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0]! & 0xfe) | 0x02;
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
 /** Deletes a link; "not found" is fine. */
@@ -48,16 +82,31 @@ export async function deleteLink(ns: NetnsRef | undefined, name: string): Promis
   await ip(ns, ['link', 'delete', 'dev', name], { check: false });
 }
 
-/** Addresses, up, and routes on the container's interface, as the IPAM result says. */
-export async function configureIface(ns: NetnsRef, ifName: string, ipam: Result): Promise<void> {
+/** `ip -batch` lines that address the container's interface and add its routes, as the IPAM result says. */
+export function ifaceLines(ifName: string, ipam: Result): string[][] {
   const lines: string[][] = [];
   for (const a of ipam.ips ?? []) lines.push(['addr', 'add', a.address, 'dev', ifName]);
   lines.push(['link', 'set', 'dev', ifName, 'up']);
   for (const r of ipam.routes ?? []) {
-    const gw = r.gw ?? ipam.ips?.find((a) => a.gateway)?.gateway;
+    const v6 = r.dst.includes(':');
+    const gw = r.gw ?? ipam.ips?.find((a) => a.gateway && a.gateway.includes(':') === v6)?.gateway;
     lines.push(['route', 'add', r.dst, ...(gw ? ['via', gw] : []), 'dev', ifName, ...(r.mtu ? ['mtu', String(r.mtu)] : [])]);
   }
-  await ipBatch(ns, lines);
+  return lines;
+}
+
+export async function configureIface(ns: NetnsRef, ifName: string, ipam: Result): Promise<void> {
+  await ipBatch(ns, ifaceLines(ifName, ipam));
+}
+
+/** The configuration's `ipam`, validated as an object with a type. */
+export function ipamOf(o: Record<string, unknown>): IpamConf | undefined {
+  const v = o.ipam;
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || typeof (v as IpamConf).type !== 'string' || (v as IpamConf).type === '') {
+    throw new CniError(CniCode.INVALID_CONFIG, 'ipam: must be an object with a "type" (e.g. {"type": "host-local", ...})');
+  }
+  return v as IpamConf;
 }
 
 export function ipamConf(conf: { readonly ipam?: IpamConf }): IpamConf {
@@ -65,19 +114,31 @@ export function ipamConf(conf: { readonly ipam?: IpamConf }): IpamConf {
   return conf.ipam;
 }
 
-export async function ipamAdd(conf: { readonly ipam?: IpamConf }, stdin: string, env: PluginEnv): Promise<Result> {
-  const r = (await delegate(ipamConf(conf).type, 'ADD', stdin, env.raw, env.path)) as Result | null;
-  if (!r || !Array.isArray(r.ips) || r.ips.length === 0) throw new CniError(CniCode.IO_FAILURE, `IPAM plugin ${conf.ipam!.type} returned no IP addresses`);
+/** Runs the IPAM plugin with the same stdin and environment, as the spec says delegation is done. */
+export async function ipam(conf: { readonly ipam?: IpamConf; readonly raw: NetConf }, command: Exclude<Command, 'VERSION'>, env: PluginEnv, extra: Record<string, unknown> = {}): Promise<unknown> {
+  const stdin = JSON.stringify({ ...conf.raw, ...extra });
+  return delegate(ipamConf(conf).type, command, stdin, env.raw, env.path);
+}
+
+export async function ipamAdd(conf: { readonly ipam?: IpamConf; readonly raw: NetConf }, env: PluginEnv): Promise<Result> {
+  const out = await ipam(conf, 'ADD', env);
+  const r = parseResult(out, `IPAM plugin ${conf.ipam!.type}'s result`);
+  if (!r.ips || r.ips.length === 0) throw new CniError(CniCode.IO_FAILURE, `IPAM plugin ${conf.ipam!.type} returned no IP addresses`);
   return r;
 }
 
-export async function ipamDel(conf: { readonly ipam?: IpamConf }, stdin: string, env: PluginEnv): Promise<void> {
-  if (conf.ipam) await delegate(conf.ipam.type, 'DEL', stdin, env.raw, env.path);
+export async function ipamDel(conf: { readonly ipam?: IpamConf; readonly raw: NetConf }, env: PluginEnv): Promise<void> {
+  if (conf.ipam) await ipam(conf, 'DEL', env);
+}
+
+/** STATUS, CHECK and GC pass straight through to IPAM (when there is one). */
+export async function ipamPass(conf: { readonly ipam?: IpamConf; readonly raw: NetConf }, command: 'STATUS' | 'CHECK' | 'GC', env: PluginEnv, valid?: readonly GcAttachment[]): Promise<void> {
+  if (conf.ipam) await ipam(conf, command, env, valid ? { [VALID_ATTACHMENTS]: valid } : {});
 }
 
 /** The IPAM result's IPs, pointed at interface `index` of the plugin's result. */
-export function ipsOn(ipam: Result, index: number): ResultIp[] {
-  return (ipam.ips ?? []).map((a) => ({ ...a, interface: index }));
+export function ipsOn(ipamResult: Result, index: number): ResultIp[] {
+  return (ipamResult.ips ?? []).map((a) => ({ ...a, interface: index }));
 }
 
 /** Runs `undo` steps last first, swallowing their errors (the original failure is what matters). */
@@ -93,4 +154,67 @@ export async function rollback(undo: (() => Promise<unknown>)[]): Promise<void> 
 
 export function kernelError(what: string, e: unknown): CniError {
   return e instanceof CniError ? e : new CniError(CniCode.KERNEL_OPERATION, `${what}: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+/** CHECK found the container's networking different from prevResult. */
+export function differs(what: string): CniError {
+  return new CniError(CniCode.CHECK_FAILED, what);
+}
+
+/**
+ * CHECK of the container side, as every interface plugin does it: the interface prevResult names
+ * for this sandbox exists, is of `kind`, wears prevResult's MAC, and holds prevResult's addresses
+ * and routes. Returns the link.
+ */
+export async function checkContainerSide(ns: NetnsRef, env: PluginEnv, prev: Result, kind: string): Promise<LinkInfo> {
+  const index = (prev.interfaces ?? []).findIndex((i) => i.name === env.ifName && i.sandbox !== undefined && i.sandbox !== '');
+  if (index < 0) throw differs(`prevResult has no interface ${env.ifName} in a sandbox`);
+  const want = prev.interfaces![index]!;
+  const link = await linkInfo(ns, env.ifName);
+  if (!link) throw new CniError(CniCode.UNKNOWN_CONTAINER, `${env.ifName} does not exist in ${env.netns}`);
+  if (link.linkinfo?.info_kind !== kind) throw differs(`${env.ifName} is a ${link.linkinfo?.info_kind ?? 'device'}, not a ${kind}`);
+  if (want.mac && link.address.toLowerCase() !== want.mac.toLowerCase()) throw differs(`${env.ifName} has MAC ${link.address}, prevResult says ${want.mac}`);
+  const have = new Set((link.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`));
+  for (const a of prev.ips ?? []) {
+    if (a.interface !== undefined && a.interface !== index) continue;
+    if (!have.has(a.address)) throw differs(`${env.ifName} does not hold ${a.address}`);
+  }
+  await checkRoutes(ns, env.ifName, prev.routes ?? [], prev.ips ?? []);
+  return link;
+}
+
+async function checkRoutes(ns: NetnsRef, ifName: string, routes: readonly ResultRoute[], ips: readonly ResultIp[]): Promise<void> {
+  if (routes.length === 0) return;
+  const table = [
+    ...(await ipJson<{ dst: string; gateway?: string; dev?: string }[]>(ns, ['-4', 'route', 'show'])),
+    ...(await ipJson<{ dst: string; gateway?: string; dev?: string }[]>(ns, ['-6', 'route', 'show'])),
+  ];
+  const norm = (dst: string): string => (dst === '0.0.0.0/0' || dst === '::/0' ? 'default' : dst.replace(/\/(32|128)$/, ''));
+  for (const r of routes) {
+    const gw = r.gw ?? ips.find((a) => a.gateway && a.gateway.includes(':') === r.dst.includes(':'))?.gateway;
+    const found = table.some((t) => t.dst === norm(r.dst) && t.dev === ifName && (gw === undefined || t.gateway === gw));
+    if (!found) throw differs(`the route to ${r.dst}${gw ? ` via ${gw}` : ''} on ${ifName} is missing`);
+  }
+}
+
+/** The MAC of a link as `ip` reports it, for results. */
+export function macOf(links: readonly LinkInfo[], name: string): string {
+  return links.find((l) => l.ifname === name)?.address ?? '';
+}
+
+/** Attachments the runtime still uses, as a set of "containerID/ifname". */
+export function attachmentKeys(valid: readonly GcAttachment[]): Set<string> {
+  return new Set(valid.map((a) => `${a.containerID}/${a.ifname}`));
+}
+
+/** The alias a plugin gives a host-side link it made, naming the attachment that owns it. */
+export function ownerAlias(network: string, env: PluginEnv): string {
+  return `cni:${network}:${env.containerId}:${env.ifName}`;
+}
+
+/** The owner of a host-side link of `network`, from its alias; undefined when it is not one of ours. */
+export function aliasOwner(link: LinkInfo, network: string): { containerId: string; ifName: string } | undefined {
+  const parts = (link.ifalias ?? '').split(':');
+  if (parts.length !== 4 || parts[0] !== 'cni' || parts[1] !== network) return undefined;
+  return { containerId: parts[2]!, ifName: parts[3]! };
 }

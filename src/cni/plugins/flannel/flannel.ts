@@ -4,14 +4,14 @@
  * a route to the whole pod network, the backend's MTU) and runs that. The delegate's configuration
  * is kept per container, so DEL works the same even after the agent — and its subnet.env — are gone.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { writeFileAtomic } from '../../../lib/fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirp, writeFileAtomic } from '../../../lib/fs';
 import { join } from 'node:path';
 import { formatCidr, parseCidr } from '../../../lib/cidr';
 import { parseSubnetEnv, type SubnetEnv } from '../../../agent/subnet-env';
 import { delegate } from '../../invoke';
 import type { CniPlugin, PluginEnv } from '../../skel';
-import { CniCode, CniError, type Result } from '../../types';
+import { CniCode, CniError, VALID_ATTACHMENTS, type GcAttachment, type Result } from '../../types';
 import { parseFlannelConfig, type FlannelConf } from './config';
 
 function readSubnetFile(file: string): SubnetEnv {
@@ -58,7 +58,7 @@ function savedFile(conf: FlannelConf, env: PluginEnv): string {
 async function add(conf: FlannelConf, env: PluginEnv): Promise<Result> {
   const d = delegateConfig(conf, readSubnetFile(conf.subnetFile));
   const file = savedFile(conf, env);
-  mkdirSync(conf.dataDir, { recursive: true });
+  mkdirp(conf.dataDir);
   writeFileAtomic(file, JSON.stringify(d));
   try {
     return (await delegate(String(d.type), 'ADD', JSON.stringify(d), env.raw, env.path)) as Result;
@@ -81,4 +81,47 @@ async function del(conf: FlannelConf, env: PluginEnv): Promise<void> {
   rmSync(file, { force: true });
 }
 
-export const flannelPlugin: CniPlugin<FlannelConf> = { parseConfig: parseFlannelConfig, add, del };
+/** CHECK goes to the delegate, with the configuration ADD gave it. */
+async function check(conf: FlannelConf, env: PluginEnv, prev: Result): Promise<void> {
+  let saved: Record<string, unknown>;
+  try {
+    saved = JSON.parse(readFileSync(savedFile(conf, env), 'utf8')) as Record<string, unknown>;
+  } catch {
+    throw new CniError(CniCode.UNKNOWN_CONTAINER, `flannel: no ADD of container ${env.containerId} is on record in ${conf.dataDir}`);
+  }
+  await delegate(String(saved.type), 'CHECK', JSON.stringify({ ...saved, prevResult: prev }), env.raw, env.path);
+}
+
+/** Available once the node agent has written subnet.env (and the delegate says so too). */
+async function status(conf: FlannelConf, env: PluginEnv): Promise<void> {
+  let subnet: SubnetEnv;
+  try {
+    subnet = readSubnetFile(conf.subnetFile);
+  } catch (e) {
+    throw new CniError(CniCode.NOT_AVAILABLE, `flannel: ${(e as Error).message}`);
+  }
+  const d = delegateConfig(conf, subnet);
+  await delegate(String(d.type), 'STATUS', JSON.stringify(d), env.raw, env.path);
+}
+
+/** Forgets saved delegate configurations of containers that are gone; the delegate collects the rest. */
+async function gc(conf: FlannelConf, env: PluginEnv, valid: readonly GcAttachment[]): Promise<void> {
+  const ids = new Set(valid.map((a) => a.containerID));
+  let files: string[] = [];
+  try {
+    files = readdirSync(conf.dataDir);
+  } catch {
+    /* nothing saved yet */
+  }
+  for (const f of files) if (!ids.has(f)) rmSync(join(conf.dataDir, f), { force: true });
+  let subnet: SubnetEnv;
+  try {
+    subnet = readSubnetFile(conf.subnetFile);
+  } catch {
+    return; // no agent: nothing the delegate could be told
+  }
+  const d = delegateConfig(conf, subnet);
+  await delegate(String(d.type), 'GC', JSON.stringify({ ...d, [VALID_ATTACHMENTS]: valid }), env.raw, env.path);
+}
+
+export const flannelPlugin: CniPlugin<FlannelConf> = { parseConfig: parseFlannelConfig, add, del, check, status, gc };

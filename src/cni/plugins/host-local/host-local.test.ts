@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSkel } from '../../skel';
@@ -80,3 +80,72 @@ for (const [name, ipam, msg] of invalid) {
     assert.match(r.out.msg, msg);
   });
 }
+
+function setupWith(ipam: Record<string, unknown>, top: Record<string, unknown> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'cnilab-hl-'));
+  const base = { cniVersion: '1.1.0', name: 'net1', type: 'bridge', ipam: { type: 'host-local', dataDir: dir, ...ipam }, ...top };
+  const call = async (command: string, id: string, extra: Record<string, unknown> = {}, env: Record<string, string> = {}): Promise<{ code: number; out: any }> => {
+    let text = '';
+    const e = { CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: '/run/netns/x', CNI_IFNAME: 'eth0', CNI_PATH: '/nonexistent', ...env };
+    const code = await runSkel(hostLocalPlugin, { env: e, stdin: JSON.stringify({ ...base, ...extra }), write: (t) => (text += t) });
+    return { code, out: text ? JSON.parse(text) : null };
+  };
+  return { dir, call, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+test('an address asked for (runtimeConfig.ips, args.cni.ips, CNI_ARGS IP) is given as asked, or the ADD fails naming it', async (t) => {
+  const s = setupWith({ ranges: [[{ subnet: '10.2.0.0/24' }], [{ subnet: '10.3.0.0/24' }]] });
+  t.after(s.done);
+  const a = await s.call('ADD', 'r1', { runtimeConfig: { ips: ['10.2.0.50/24'] } });
+  assert.deepEqual(a.out.ips.map((i: { address: string }) => i.address), ['10.2.0.50/24', '10.3.0.2/24'], 'one set as asked, the other from the pool');
+  assert.equal((await s.call('ADD', 'r2', { args: { cni: { ips: ['10.3.0.9'] } } })).out.ips[1].address, '10.3.0.9/24');
+  assert.equal((await s.call('ADD', 'r3', {}, { CNI_ARGS: 'IgnoreUnknown=1;IP=10.2.0.60' })).out.ips[0].address, '10.2.0.60/24');
+  const taken = await s.call('ADD', 'r4', { runtimeConfig: { ips: ['10.2.0.50'] } });
+  assert.deepEqual([taken.out.code, /10\.2\.0\.50 is already allocated/.test(taken.out.msg)], [101, true]);
+  const outside = await s.call('ADD', 'r5', { runtimeConfig: { ips: ['192.0.2.1'] } });
+  assert.deepEqual([outside.out.code, /192\.0\.2\.1 is in none of the range sets/.test(outside.out.msg)], [7, true]);
+  const gw = await s.call('ADD', 'r6', { runtimeConfig: { ips: ['10.2.0.1'] } });
+  assert.match(gw.out.msg, /10\.2\.0\.1 is not allocatable/, 'the gateway is reserved');
+  assert.equal(readdirSync(join(s.dir, 'net1')).filter((f) => f.startsWith('10.')).length, 6, 'failed ADDs gave back what they took');
+});
+
+test('CHECK: the addresses of prevResult must be held by this container and interface', async (t) => {
+  const s = setupWith({ subnet: '10.4.0.0/24' });
+  t.after(s.done);
+  const add = await s.call('ADD', 'k1');
+  assert.equal((await s.call('CHECK', 'k1', { prevResult: add.out })).code, 0);
+  const other = await s.call('CHECK', 'k2', { prevResult: add.out });
+  assert.deepEqual([other.out.code, /10\.4\.0\.2 is not allocated to container k2/.test(other.out.msg)], [3, true]);
+  await s.call('DEL', 'k1');
+  assert.equal((await s.call('CHECK', 'k1', { prevResult: add.out })).out.code, 3, 'released behind its back');
+});
+
+test('GC releases every allocation not in cni.dev/valid-attachments, including one a killed ADD left empty', async (t) => {
+  const s = setupWith({ subnet: '10.5.0.0/24' });
+  t.after(s.done);
+  await s.call('ADD', 'g1');
+  await s.call('ADD', 'g2');
+  writeFileSync(join(s.dir, 'net1', '10.5.0.99'), ''); // created, never written: the plugin died between the two
+  const r = await s.call('GC', '', { 'cni.dev/valid-attachments': [{ containerID: 'g2', ifname: 'eth0' }] });
+  assert.equal(r.code, 0);
+  assert.deepEqual(readdirSync(join(s.dir, 'net1')).filter((f) => f.startsWith('10.')), ['10.5.0.3']);
+});
+
+test('STATUS: available while an address is left, 50 when the range is used up or dataDir is not writable', async (t) => {
+  const s = setupWith({ ranges: [[{ subnet: '10.6.0.0/24', rangeStart: '10.6.0.10', rangeEnd: '10.6.0.10' }]] });
+  t.after(s.done);
+  assert.equal((await s.call('STATUS', '')).code, 0);
+  await s.call('ADD', 's1');
+  const full = await s.call('STATUS', '');
+  assert.deepEqual([full.out.code, /no IP addresses left in range set 10\.6\.0\.10-10\.6\.0\.10/.test(full.out.msg)], [50, true]);
+  const ro = await s.call('STATUS', '', { ipam: { type: 'host-local', subnet: '10.6.0.0/24', dataDir: '/proc/cnilab-not-writable' } });
+  assert.equal(ro.out.code, 50);
+});
+
+test('a /8 range allocates at once (addresses are walked, not listed)', async (t) => {
+  const s = setupWith({ subnet: '10.0.0.0/8' });
+  t.after(s.done);
+  const started = Date.now();
+  assert.equal((await s.call('ADD', 'big')).out.ips[0].address, '10.0.0.2/8');
+  assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+});

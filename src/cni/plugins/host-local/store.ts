@@ -3,8 +3,8 @@
  * address, named by the address and holding "CONTAINERID\r\nIFNAME", and last_reserved_ip.N per
  * range set. A file is created with O_EXCL, so two concurrent ADDs can never take the same address.
  */
-import { mkdirSync, openSync, writeSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { writeFileAtomic } from '../../../lib/fs';
+import { openSync, writeSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirp, writeFileAtomic } from '../../../lib/fs';
 import { join } from 'node:path';
 import { isIPv4 } from '../../../lib/cidr';
 
@@ -16,7 +16,7 @@ export class Store {
   constructor(dataDir: string, network: string) {
     if (network.includes('/') || network === '.' || network === '..') throw new Error(`network name ${JSON.stringify(network)} cannot name a directory`);
     this.dir = join(dataDir, network);
-    mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+    mkdirp(this.dir);
   }
 
   /** Claims `ip` for the container; false when it is taken. */

@@ -5,7 +5,9 @@
  *
  *   { "type": "kuryr-cni", "daemonSocket": "/run/cnilab/LAB/nodes/NODE/kuryr.sock", "network": "net-a" }
  */
+import { connect } from 'node:net';
 import { httpJson } from '../../../lib/http-json';
+import { checkContainerSide, containerNetns } from '../common/iface';
 import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
 import { isObject, optStr, str } from '../../validate';
 import { CniCode, CniError, type NetConf, type Result } from '../../types';
@@ -50,4 +52,24 @@ async function del(conf: KuryrCniConf, env: PluginEnv): Promise<void> {
   await call(conf, '/delNetwork', { containerId: env.containerId, ifName: env.ifName });
 }
 
-export const kuryrCniPlugin: CniPlugin<KuryrCniConf> = { parseConfig: parseKuryrConfig, add, del };
+/** The pod's interface is what the daemon returned at ADD: a veth with that MAC, addresses and routes. */
+async function check(_conf: KuryrCniConf, env: PluginEnv, prev: Result): Promise<void> {
+  await checkContainerSide(containerNetns(env), env, prev, 'veth');
+}
+
+/** Available when the node daemon accepts connections on its socket. */
+async function status(conf: KuryrCniConf): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const s = connect(conf.daemonSocket);
+    s.once('connect', () => {
+      s.destroy();
+      resolve();
+    });
+    s.once('error', (e) => reject(new CniError(CniCode.NOT_AVAILABLE, `kuryr-cni: the node daemon does not answer on ${conf.daemonSocket}`, e.message)));
+  });
+}
+
+/** Ports belong to the port controller, which the node daemon keeps in step: nothing held here. */
+async function gc(): Promise<void> {}
+
+export const kuryrCniPlugin: CniPlugin<KuryrCniConf> = { parseConfig: parseKuryrConfig, add, del, check, status, gc };

@@ -1,0 +1,13 @@
+/**
+ * The IPAM plugins an interface plugin may run in its own process (see `registerInProcess`): only
+ * when the executable found on CNI_PATH is ours; a reference `host-local` is executed as usual.
+ */
+import { registerInProcess } from '../invoke';
+import { hostLocalPlugin } from './host-local/host-local';
+import { staticPlugin } from './static/static';
+import type { CniPlugin } from '../skel';
+
+export function withOwnIpam(): void {
+  registerInProcess('host-local', hostLocalPlugin as unknown as CniPlugin<{ readonly cniVersion: string }>);
+  registerInProcess('static', staticPlugin as unknown as CniPlugin<{ readonly cniVersion: string }>);
+}

@@ -1,0 +1,4 @@
+import { main } from '../../skel';
+import { staticPlugin } from './static';
+
+main(staticPlugin);

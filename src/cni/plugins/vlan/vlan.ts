@@ -1,0 +1,107 @@
+/**
+ * `vlan`: the container's interface is an 802.1Q sub-interface of a host interface, tagging what
+ * it sends with `vlanId`. Created directly in the container's namespace. A kernel without 802.1Q
+ * (no 8021q module) gets error 50 with that reason, on ADD and on STATUS.
+ *
+ *   container eth0 (vlan 100) ══ master (host eth0, trunk) ── physical switch
+ */
+import { existsSync } from 'node:fs';
+import { ipBatch, netnsTarget } from '../../../lib/netns';
+import { isCnilabError } from '../../../lib/errors';
+import { run } from '../../../lib/exec';
+import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
+import { ifName, int, str } from '../../validate';
+import { CniCode, CniError, type GcAttachment, type IpamConf, type NetConf, type Result } from '../../types';
+import { checkContainerSide, containerNetns, deleteLink, differs, ifaceLines, ipamAdd, ipamDel, ipamOf, ipamPass, ipsOn, kernelError, linkInfo, netnsExists, randomMac, rollback } from '../common/iface';
+
+export interface VlanConf {
+  readonly cniVersion: string;
+  readonly name: string;
+  readonly master: string;
+  /** 0–4094 (0 = priority tags only, as the reference allows). */
+  readonly vlanId: number;
+  /** Default: the master's. */
+  readonly mtu?: number;
+  readonly ipam?: IpamConf;
+  readonly raw: NetConf;
+}
+
+export function parseVlanConfig(stdin: string): VlanConf {
+  const o = parseJson(stdin);
+  const vlanId = int(o, 'vlanId', 'vlanId', 0, 4094);
+  if (vlanId === undefined) throw new CniError(CniCode.INVALID_CONFIG, 'vlanId: is required (0–4094)');
+  return {
+    cniVersion: str(o, 'cniVersion', 'cniVersion'),
+    name: str(o, 'name', 'name'),
+    master: ifName(str(o, 'master', 'master'), 'master'),
+    vlanId,
+    mtu: int(o, 'mtu', 'mtu', 68, 65535),
+    ipam: ipamOf(o),
+    raw: o as unknown as NetConf,
+  };
+}
+
+const NO_8021Q = 'this kernel has no 802.1Q VLAN devices (module 8021q is not loaded and cannot be loaded)';
+
+/** Whether the kernel can make VLAN devices: the module is in, or modprobe says it could load it. */
+export async function kernelHasVlan(): Promise<boolean> {
+  if (existsSync('/proc/net/vlan') || existsSync('/sys/module/8021q')) return true;
+  const r = await run('modprobe', ['-n', '8021q'], { check: false }).catch(() => ({ code: 1 }));
+  return r.code === 0;
+}
+
+async function add(conf: VlanConf, env: PluginEnv): Promise<Result> {
+  const ns = containerNetns(env);
+  const m = await linkInfo(undefined, conf.master);
+  if (!m) throw new CniError(CniCode.INVALID_CONFIG, `master: interface ${JSON.stringify(conf.master)} does not exist in the host namespace`);
+  if (conf.mtu !== undefined && conf.mtu > m.mtu) throw new CniError(CniCode.INVALID_CONFIG, `mtu: ${conf.mtu} is larger than master ${conf.master}'s MTU ${m.mtu}`);
+  const mac = randomMac();
+  const undo: (() => Promise<unknown>)[] = [];
+  try {
+    const ipamResult = conf.ipam ? await ipamAdd(conf, env) : undefined;
+    if (ipamResult) undo.push(() => ipamDel(conf, env));
+    try {
+      await ipBatch(undefined, [['link', 'add', 'link', conf.master, 'name', env.ifName, 'address', mac, 'mtu', String(conf.mtu ?? m.mtu), 'netns', netnsTarget(ns), 'type', 'vlan', 'id', String(conf.vlanId)]]);
+    } catch (e) {
+      if (isCnilabError(e, 'EXEC_FAILED') && /Unknown device type|not supported/i.test(e.message)) throw new CniError(CniCode.NOT_AVAILABLE, NO_8021Q);
+      throw e;
+    }
+    undo.push(() => deleteLink(ns, env.ifName));
+    await ipBatch(ns, ifaceLines(env.ifName, { cniVersion: conf.cniVersion, ips: ipamResult?.ips ?? [], routes: ipamResult?.routes ?? [] }));
+    return {
+      cniVersion: conf.cniVersion,
+      interfaces: [{ name: env.ifName, mac, sandbox: env.netns }],
+      ...(ipamResult ? { ips: ipsOn(ipamResult, 0) } : {}),
+      routes: ipamResult?.routes ?? [],
+      dns: conf.raw.dns ?? {},
+    };
+  } catch (e) {
+    await rollback(undo);
+    throw kernelError('vlan ADD', e);
+  }
+}
+
+async function del(conf: VlanConf, env: PluginEnv): Promise<void> {
+  await ipamDel(conf, env);
+  const ns = netnsExists(env);
+  if (ns) await deleteLink(ns, env.ifName);
+}
+
+async function check(conf: VlanConf, env: PluginEnv, prev: Result): Promise<void> {
+  const ns = containerNetns(env);
+  await ipamPass(conf, 'CHECK', env);
+  const link = await checkContainerSide(ns, env, prev, 'vlan');
+  if (link.linkinfo?.info_data?.id !== conf.vlanId) throw differs(`${env.ifName} has VLAN ID ${String(link.linkinfo?.info_data?.id)}, the configuration says ${conf.vlanId}`);
+}
+
+async function status(conf: VlanConf, env: PluginEnv): Promise<void> {
+  if (!(await kernelHasVlan())) throw new CniError(CniCode.NOT_AVAILABLE, NO_8021Q);
+  if (!(await linkInfo(undefined, conf.master))) throw new CniError(CniCode.NOT_AVAILABLE, `vlan: master ${conf.master} does not exist`);
+  await ipamPass(conf, 'STATUS', env);
+}
+
+async function gc(conf: VlanConf, env: PluginEnv, valid: readonly GcAttachment[]): Promise<void> {
+  await ipamPass(conf, 'GC', env, valid);
+}
+
+export const vlanPlugin: CniPlugin<VlanConf> = { parseConfig: parseVlanConfig, add, del, check, status, gc };
