@@ -15,8 +15,10 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 
 # iproute2: ip/bridge; iperf3: throughput; sockperf: latency; procps: sysctl; util-linux: nsenter,
 # taskset; kmod: modprobe -n; fonts-dejavu-core: the text of the charts' PNGs; openvswitch-switch:
-# the Kuryr architectures' OVS (the lab runs its own instances); ethtool: offloads off for OVS' userspace datapath
-pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-core openvswitch-switch ethtool)
+# the Kuryr architectures' OVS (the lab runs its own instances); ethtool: offloads off for OVS' userspace datapath;
+# iptables, nftables: the CNI plugins' ipMasq and macspoofchk; containernetworking-plugins: the reference
+# CNI plugins (/usr/lib/cni), which the conformance tests and bench:cni compare cnilab's plugins against
+pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-core openvswitch-switch ethtool iptables nftables containernetworking-plugins)
 for arg in "$@"; do
   case "$arg" in
     --test) pkgs+=(chromium) ;;

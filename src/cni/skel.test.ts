@@ -36,7 +36,19 @@ const plugin: CniPlugin<Conf> = {
   },
 };
 
-async function invoke(env: Record<string, string>, stdin: string): Promise<{ code: number; out: unknown }> {
+/** Every configuration needs a network name; the cases below are about other things, so it is added. */
+function withName(stdin: string): string {
+  try {
+    const o = JSON.parse(stdin) as unknown;
+    if (typeof o === 'object' && o !== null && !Array.isArray(o) && !('name' in o)) return JSON.stringify({ ...o, name: 'net1' });
+  } catch {
+    /* not JSON: as it is */
+  }
+  return stdin;
+}
+
+async function invoke(env: Record<string, string>, raw: string): Promise<{ code: number; out: unknown }> {
+  const stdin = withName(raw);
   let text = '';
   const code = await runSkel(plugin, { env, stdin, write: (t) => (text += t) });
   return { code, out: JSON.parse(text || 'null') };
@@ -104,6 +116,8 @@ const errors: [string, Record<string, string>, string, number, RegExp][] = [
   ['version 0.2.0', ENV, '{"cniVersion":"0.2.0"}', 1, /cniVersion "0.2.0" is not supported/],
   ['prevResult of an unknown version', { ...ENV, CNI_COMMAND: 'DEL' }, '{"cniVersion":"1.0.0","prevResult":{"cniVersion":"7"}}', 1, /prevResult: cniVersion "7"/],
   ['plugin config error', ENV, '{"cniVersion":"1.0.0","fail":true}', 7, /fail: asked to/],
+  ['network name with a slash', ENV, '{"cniVersion":"1.0.0","name":"../x"}', 7, /name: "..\/x" is not a network name/],
+  ['network name of the wrong type', ENV, '{"cniVersion":"1.0.0","name":7}', 7, /name: 7 is not a network name/],
 ];
 
 for (const [name, env, stdin, code, msg] of errors) {

@@ -49,6 +49,9 @@ export interface SkelIO {
   write(text: string): void;
 }
 
+/** The spec's rule for network names. */
+export const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
 /** The spec's rule for container IDs. */
 export const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -102,6 +105,9 @@ export async function runSkel<C extends { readonly cniVersion: string }>(plugin:
     const since = SINCE[cmd];
     if (since && !atLeast(version, since)) {
       throw new CniError(CniCode.INCOMPATIBLE_VERSION, `cniVersion ${version} does not have ${cmd} (it needs ${since} or later)`);
+    }
+    if (typeof json.name !== 'string' || !NETWORK_NAME.test(json.name)) {
+      throw new CniError(CniCode.INVALID_CONFIG, `name: ${JSON.stringify(json.name ?? null)} is not a network name (a letter or digit, then letters, digits, _ . -)`);
     }
     const env = readEnv(cmd, io.env);
     const conf = plugin.parseConfig(io.stdin, env);

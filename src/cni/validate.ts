@@ -65,7 +65,7 @@ export function ifName(v: string, field: string): string {
 }
 
 export function oneOf<T extends string>(o: Obj, key: string, field: string, values: readonly T[], dflt: T): T {
-  const v = o[key] ?? dflt;
+  const v = o[key] === undefined ? dflt : o[key];
   if (typeof v !== 'string' || !values.includes(v as T)) throw invalid(field, `must be one of ${values.join(', ')}`);
   return v as T;
 }

@@ -7,7 +7,7 @@ import { addNetns, deleteNetns, ip } from '../lib/netns';
 import { messageOf } from '../lib/errors';
 import { PREFIX } from '../lab/names';
 
-export const FEATURES = ['root', 'iproute2', 'iperf3', 'sockperf', 'bridge', 'veth', 'vxlan', 'macvlan', 'tun', 'tun-vnet-hdr', 'vlan', 'ipvlan', 'openvswitch', 'openvswitch-switch', 'ethtool'] as const;
+export const FEATURES = ['root', 'iproute2', 'iperf3', 'sockperf', 'bridge', 'veth', 'vxlan', 'macvlan', 'tun', 'tun-vnet-hdr', 'vlan', 'ipvlan', 'openvswitch', 'openvswitch-switch', 'ethtool', 'iptables', 'nftables', 'reference-cni-plugins'] as const;
 export type Feature = (typeof FEATURES)[number];
 
 export interface FeatureCheck {
@@ -57,6 +57,17 @@ export async function openvswitch(): Promise<FeatureCheck> {
   return { feature: 'openvswitch', ok, detail: ok ? 'kernel module available' : 'no openvswitch kernel module (OVS can still run with the userspace netdev datapath)' };
 }
 
+/** The reference CNI plugins (Debian's containernetworking-plugins): the versions their bridge speaks. */
+export async function referencePlugins(dir = '/usr/lib/cni'): Promise<FeatureCheck> {
+  try {
+    const r = await run(`${dir}/bridge`, [], { env: { PATH: process.env.PATH, CNI_COMMAND: 'VERSION' }, input: '{"cniVersion":"0.4.0"}', check: false, timeoutMs: 5000 });
+    const v = (JSON.parse(r.stdout) as { supportedVersions: string[] }).supportedVersions;
+    return { feature: 'reference-cni-plugins', ok: true, detail: `${dir}, CNI ${v[0]}–${v[v.length - 1]}` };
+  } catch (e) {
+    return { feature: 'reference-cni-plugins', ok: false, detail: `no reference CNI plugins in ${dir} (run scripts/setup.sh; the conformance tests and bench:cni need them): ${messageOf(e)}` };
+  }
+}
+
 export async function probeFeatures(): Promise<FeatureReport> {
   const isRoot = process.getuid?.() === 0;
   const checks: FeatureCheck[] = [
@@ -67,6 +78,9 @@ export async function probeFeatures(): Promise<FeatureReport> {
     await openvswitch(),
     await tool('openvswitch-switch', 'ovs-vswitchd', ['--version'], (o) => /\(Open vSwitch\) (\S+)/.exec(o)?.[1] ?? o.trim()),
     await tool('ethtool', 'ethtool', ['--version'], (o) => /version (\S+)/.exec(o)?.[1] ?? o.trim()),
+    await tool('iptables', 'iptables', ['--version'], (o) => /v([\d.]+ \(\w+\))/.exec(o)?.[1] ?? o.trim()),
+    await tool('nftables', 'nft', ['--version'], (o) => /v([\d.]+)/.exec(o)?.[1] ?? o.trim()),
+    await referencePlugins(),
   ];
   const linkFeatures = Object.keys(LINKS) as Feature[];
   if (!isRoot || !checks[1]!.ok) {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { formatCidr, parseCidr } from '../../../lib/cidr';
 import { parseSubnetEnv, type SubnetEnv } from '../../../agent/subnet-env';
 import { delegate } from '../../invoke';
+import { containerNetns } from '../common/iface';
 import type { CniPlugin, PluginEnv } from '../../skel';
 import { CniCode, CniError, VALID_ATTACHMENTS, type GcAttachment, type Result } from '../../types';
 import { parseFlannelConfig, type FlannelConf } from './config';
@@ -56,6 +57,7 @@ function savedFile(conf: FlannelConf, env: PluginEnv): string {
 }
 
 async function add(conf: FlannelConf, env: PluginEnv): Promise<Result> {
+  containerNetns(env); // refused here, before anything is written
   const d = delegateConfig(conf, readSubnetFile(conf.subnetFile));
   const file = savedFile(conf, env);
   mkdirp(conf.dataDir);
@@ -83,6 +85,7 @@ async function del(conf: FlannelConf, env: PluginEnv): Promise<void> {
 
 /** CHECK goes to the delegate, with the configuration ADD gave it. */
 async function check(conf: FlannelConf, env: PluginEnv, prev: Result): Promise<void> {
+  containerNetns(env);
   let saved: Record<string, unknown>;
   try {
     saved = JSON.parse(readFileSync(savedFile(conf, env), 'utf8')) as Record<string, unknown>;

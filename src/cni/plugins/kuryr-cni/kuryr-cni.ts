@@ -44,6 +44,7 @@ async function call(conf: KuryrCniConf, path: string, body: object): Promise<unk
 }
 
 async function add(conf: KuryrCniConf, env: PluginEnv): Promise<Result> {
+  containerNetns(env); // a namespace path that is not one, or is gone, is refused here, not by the daemon
   const result = (await call(conf, '/addNetwork', { containerId: env.containerId, netns: env.netns, ifName: env.ifName, network: conf.network })) as Omit<Result, 'cniVersion'>;
   return { cniVersion: conf.cniVersion, ...result };
 }
