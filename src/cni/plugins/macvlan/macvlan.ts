@@ -5,50 +5,16 @@
  *
  *   container eth0 (macvlan) ══ master (host eth0) ── physical switch
  */
-import { ipBatch, netnsTarget } from '../../../lib/netns';
 import type { CniPlugin, PluginEnv } from '../../skel';
 import { CniCode, CniError, type GcAttachment, type Result } from '../../types';
-import { checkContainerSide, containerNetns, deleteLink, differs, ifaceLines, ipamAdd, ipamDel, ipamPass, ipsOn, kernelError, linkInfo, type LinkInfo, netnsExists, randomMac, rollback } from '../common/iface';
+import { checkContainerSide, containerNetns, differs, ipamPass, linkInfo, randomMac } from '../common/iface';
+import { addSubInterface, delSubInterface, masterOf } from '../common/sub-interface';
 import { parseMacvlanConfig, type MacvlanConf } from './config';
-
-async function master(conf: MacvlanConf): Promise<LinkInfo> {
-  const link = await linkInfo(undefined, conf.master);
-  if (!link) throw new CniError(CniCode.INVALID_CONFIG, `master: interface ${JSON.stringify(conf.master)} does not exist in the host namespace`);
-  if (conf.mtu !== undefined && conf.mtu > link.mtu) {
-    throw new CniError(CniCode.INVALID_CONFIG, `mtu: ${conf.mtu} is larger than master ${conf.master}'s MTU ${link.mtu}`);
-  }
-  return link;
-}
 
 async function add(conf: MacvlanConf, env: PluginEnv): Promise<Result> {
   const ns = containerNetns(env);
-  const m = await master(conf);
-  const mtu = conf.mtu ?? m.mtu;
-  const mac = conf.mac ?? randomMac();
-  const undo: (() => Promise<unknown>)[] = [];
-  try {
-    const ipamResult = conf.ipam ? await ipamAdd(conf, env) : undefined;
-    if (ipamResult) undo.push(() => ipamDel(conf, env));
-    await ipBatch(undefined, [['link', 'add', 'link', conf.master, 'name', env.ifName, 'address', mac, 'mtu', String(mtu), 'netns', netnsTarget(ns), 'type', 'macvlan', 'mode', conf.mode]]);
-    undo.push(() => deleteLink(ns, env.ifName));
-    await ipBatch(ns, ifaceLines(env.ifName, { cniVersion: conf.cniVersion, ips: ipamResult?.ips ?? [], routes: ipamResult?.routes ?? [] }));
-    return {
-      cniVersion: conf.cniVersion,
-      interfaces: [{ name: env.ifName, mac, sandbox: env.netns }],
-      ...(ipamResult ? { ips: ipsOn(ipamResult, 0) } : {}),
-      routes: ipamResult?.routes ?? [],
-      dns: conf.raw.dns ?? {},
-    };
-  } catch (e) {
-    await rollback(undo);
-    throw kernelError('macvlan ADD', e);
-  }
-}
-
-async function del(conf: MacvlanConf, env: PluginEnv): Promise<void> {
-  await ipamDel(conf, env);
-  const ns = netnsExists(env);
-  if (ns) await deleteLink(ns, env.ifName);
+  const m = await masterOf(conf);
+  return addSubInterface(conf, env, ns, { mac: conf.mac ?? randomMac(), mtu: conf.mtu ?? m.mtu, type: ['macvlan', 'mode', conf.mode] }, 'macvlan');
 }
 
 async function check(conf: MacvlanConf, env: PluginEnv, prev: Result): Promise<void> {
@@ -69,4 +35,4 @@ async function gc(conf: MacvlanConf, env: PluginEnv, valid: readonly GcAttachmen
   await ipamPass(conf, 'GC', env, valid);
 }
 
-export const macvlanPlugin: CniPlugin<MacvlanConf> = { parseConfig: parseMacvlanConfig, add, del, check, status, gc };
+export const macvlanPlugin: CniPlugin<MacvlanConf> = { parseConfig: parseMacvlanConfig, add, del: delSubInterface, check, status, gc };

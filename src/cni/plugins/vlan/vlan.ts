@@ -6,13 +6,14 @@
  *   container eth0 (vlan 100) ══ master (host eth0, trunk) ── physical switch
  */
 import { existsSync } from 'node:fs';
-import { ipBatch, netnsTarget } from '../../../lib/netns';
+import { ipBatch } from '../../../lib/netns';
 import { isCnilabError } from '../../../lib/errors';
 import { run } from '../../../lib/exec';
 import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
 import { ifName, int, str } from '../../validate';
 import { CniCode, CniError, type GcAttachment, type IpamConf, type NetConf, type Result } from '../../types';
-import { checkContainerSide, containerNetns, deleteLink, differs, ifaceLines, ipamAdd, ipamDel, ipamOf, ipamPass, ipsOn, kernelError, linkInfo, netnsExists, randomMac, rollback } from '../common/iface';
+import { checkContainerSide, containerNetns, differs, ipamOf, ipamPass, linkInfo, randomMac } from '../common/iface';
+import { addSubInterface, delSubInterface, masterOf } from '../common/sub-interface';
 
 export interface VlanConf {
   readonly cniVersion: string;
@@ -52,39 +53,16 @@ export async function kernelHasVlan(): Promise<boolean> {
 
 async function add(conf: VlanConf, env: PluginEnv): Promise<Result> {
   const ns = containerNetns(env);
-  const m = await linkInfo(undefined, conf.master);
-  if (!m) throw new CniError(CniCode.INVALID_CONFIG, `master: interface ${JSON.stringify(conf.master)} does not exist in the host namespace`);
-  if (conf.mtu !== undefined && conf.mtu > m.mtu) throw new CniError(CniCode.INVALID_CONFIG, `mtu: ${conf.mtu} is larger than master ${conf.master}'s MTU ${m.mtu}`);
-  const mac = randomMac();
-  const undo: (() => Promise<unknown>)[] = [];
-  try {
-    const ipamResult = conf.ipam ? await ipamAdd(conf, env) : undefined;
-    if (ipamResult) undo.push(() => ipamDel(conf, env));
+  const m = await masterOf(conf);
+  const create = async (line: string[]): Promise<void> => {
     try {
-      await ipBatch(undefined, [['link', 'add', 'link', conf.master, 'name', env.ifName, 'address', mac, 'mtu', String(conf.mtu ?? m.mtu), 'netns', netnsTarget(ns), 'type', 'vlan', 'id', String(conf.vlanId)]]);
+      await ipBatch(undefined, [line]);
     } catch (e) {
       if (isCnilabError(e, 'EXEC_FAILED') && /Unknown device type|not supported/i.test(e.message)) throw new CniError(CniCode.NOT_AVAILABLE, NO_8021Q);
       throw e;
     }
-    undo.push(() => deleteLink(ns, env.ifName));
-    await ipBatch(ns, ifaceLines(env.ifName, { cniVersion: conf.cniVersion, ips: ipamResult?.ips ?? [], routes: ipamResult?.routes ?? [] }));
-    return {
-      cniVersion: conf.cniVersion,
-      interfaces: [{ name: env.ifName, mac, sandbox: env.netns }],
-      ...(ipamResult ? { ips: ipsOn(ipamResult, 0) } : {}),
-      routes: ipamResult?.routes ?? [],
-      dns: conf.raw.dns ?? {},
-    };
-  } catch (e) {
-    await rollback(undo);
-    throw kernelError('vlan ADD', e);
-  }
-}
-
-async function del(conf: VlanConf, env: PluginEnv): Promise<void> {
-  await ipamDel(conf, env);
-  const ns = netnsExists(env);
-  if (ns) await deleteLink(ns, env.ifName);
+  };
+  return addSubInterface(conf, env, ns, { mac: randomMac(), mtu: conf.mtu ?? m.mtu, type: ['vlan', 'id', String(conf.vlanId)] }, 'vlan', create);
 }
 
 async function check(conf: VlanConf, env: PluginEnv, prev: Result): Promise<void> {
@@ -104,4 +82,4 @@ async function gc(conf: VlanConf, env: PluginEnv, valid: readonly GcAttachment[]
   await ipamPass(conf, 'GC', env, valid);
 }
 
-export const vlanPlugin: CniPlugin<VlanConf> = { parseConfig: parseVlanConfig, add, del, check, status, gc };
+export const vlanPlugin: CniPlugin<VlanConf> = { parseConfig: parseVlanConfig, add, del: delSubInterface, check, status, gc };

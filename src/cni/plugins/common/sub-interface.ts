@@ -1,0 +1,66 @@
+/**
+ * What `macvlan` and `vlan` share: the container's interface is a sub-interface of a host
+ * interface (the master), created directly in the container's namespace — so an ADD killed
+ * half-way leaves nothing in the host's — and addressed by IPAM.
+ */
+import { ipBatch, netnsTarget, type NetnsRef } from '../../../lib/netns';
+import type { PluginEnv } from '../../skel';
+import { CniCode, CniError, type IpamConf, type NetConf, type Result } from '../../types';
+import { deleteLink, ifaceLines, ipamAdd, ipamDel, ipsOn, kernelError, linkInfo, type LinkInfo, netnsExists, rollback } from './iface';
+
+export interface SubInterfaceConf {
+  readonly cniVersion: string;
+  readonly master: string;
+  readonly mtu?: number;
+  readonly ipam?: IpamConf;
+  readonly raw: NetConf;
+}
+
+/** The master, which must exist in the host namespace and carry at least the configured MTU. */
+export async function masterOf(conf: SubInterfaceConf): Promise<LinkInfo> {
+  const link = await linkInfo(undefined, conf.master);
+  if (!link) throw new CniError(CniCode.INVALID_CONFIG, `master: interface ${JSON.stringify(conf.master)} does not exist in the host namespace`);
+  if (conf.mtu !== undefined && conf.mtu > link.mtu) {
+    throw new CniError(CniCode.INVALID_CONFIG, `mtu: ${conf.mtu} is larger than master ${conf.master}'s MTU ${link.mtu}`);
+  }
+  return link;
+}
+
+/**
+ * IPAM, then `ip link add link MASTER name IFNAME … netns NS type KIND…`, then the container side.
+ * `create` runs the creation, so a plugin can turn the kernel's refusal into its own error.
+ */
+export async function addSubInterface(
+  conf: SubInterfaceConf,
+  env: PluginEnv,
+  ns: NetnsRef,
+  link: { readonly mac: string; readonly mtu: number; readonly type: readonly string[] },
+  what: string,
+  create: (line: string[]) => Promise<void> = (line) => ipBatch(undefined, [line]),
+): Promise<Result> {
+  const undo: (() => Promise<unknown>)[] = [];
+  try {
+    const ipamResult = conf.ipam ? await ipamAdd(conf, env) : undefined;
+    if (ipamResult) undo.push(() => ipamDel(conf, env));
+    await create(['link', 'add', 'link', conf.master, 'name', env.ifName, 'address', link.mac, 'mtu', String(link.mtu), 'netns', netnsTarget(ns), 'type', ...link.type]);
+    undo.push(() => deleteLink(ns, env.ifName));
+    await ipBatch(ns, ifaceLines(env.ifName, { cniVersion: conf.cniVersion, ips: ipamResult?.ips ?? [], routes: ipamResult?.routes ?? [] }));
+    return {
+      cniVersion: conf.cniVersion,
+      interfaces: [{ name: env.ifName, mac: link.mac, sandbox: env.netns }],
+      ...(ipamResult ? { ips: ipsOn(ipamResult, 0) } : {}),
+      routes: ipamResult?.routes ?? [],
+      dns: conf.raw.dns ?? {},
+    };
+  } catch (e) {
+    await rollback(undo);
+    throw kernelError(`${what} ADD`, e);
+  }
+}
+
+/** IPAM's DEL, then the interface (gone already with its namespace, if that is gone). */
+export async function delSubInterface(conf: SubInterfaceConf, env: PluginEnv): Promise<void> {
+  await ipamDel(conf, env);
+  const ns = netnsExists(env);
+  if (ns) await deleteLink(ns, env.ifName);
+}
