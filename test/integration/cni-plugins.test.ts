@@ -190,3 +190,23 @@ test('flannel: delegates to bridge from subnet.env, and DEL works after the agen
   assert.deepEqual(readdirSync(join(dir, 'flannel')), []);
   await deleteNetns(ns);
 });
+
+test('STATUS: available; 51 when the bridge or the master is down (its containers cut off); 50 without the master', async () => {
+  const mv = (master: string): NetConfList => ({ cniVersion: '1.1.0', name: 'st-mv', plugins: [{ type: 'macvlan', master, ipam: { type: 'host-local', subnet: '10.77.9.0/24', dataDir } }] });
+  await runtime.statusNetworkList(mv('up0'));
+  await ip({ name: HOST }, ['link', 'set', 'up0', 'down']);
+  await assert.rejects(runtime.statusNetworkList(mv('up0')), (e: CniError) => e.code === 51 && /master up0 is down/.test(e.message));
+  await ip({ name: HOST }, ['link', 'set', 'up0', 'up']);
+  await assert.rejects(runtime.statusNetworkList(mv('nosuch0')), (e: CniError) => e.code === 50 && /master nosuch0 does not exist/.test(e.message));
+
+  const br: NetConfList = { cniVersion: '1.1.0', name: 'st-br', plugins: [{ type: 'bridge', bridge: 'stbr0', isGateway: true, ipam: { type: 'host-local', subnet: '10.77.10.0/24', dataDir } }] };
+  await runtime.statusNetworkList(br); // no bridge yet: the first ADD makes it
+  const { ns, rt } = await pod('st');
+  await runtime.addNetworkList(br, rt);
+  await ip({ name: HOST }, ['link', 'set', 'stbr0', 'down']);
+  await assert.rejects(runtime.statusNetworkList(br), (e: CniError) => e.code === 51 && /stbr0 is down/.test(e.message));
+  await ip({ name: HOST }, ['link', 'set', 'stbr0', 'up']);
+  await runtime.statusNetworkList(br);
+  await runtime.delNetworkList(br, rt);
+  await deleteNetns(ns);
+});

@@ -197,7 +197,10 @@ async function check(conf: BridgeConf, env: PluginEnv, prev: Result): Promise<vo
   }
 }
 
+/** 51 when the bridge is there but down (its containers are cut off); else IPAM's answer. */
 async function status(conf: BridgeConf, env: PluginEnv): Promise<void> {
+  const br = await currentBridge(conf);
+  if (br && !br.flags?.includes('UP')) throw new CniError(CniCode.NOT_AVAILABLE_LIMITED, `bridge: ${conf.bridge} is down; its containers have no connectivity`);
   await ipamPass(conf, 'STATUS', env);
 }
 

@@ -64,3 +64,10 @@ export async function delSubInterface(conf: SubInterfaceConf, env: PluginEnv): P
   const ns = netnsExists(env);
   if (ns) await deleteLink(ns, env.ifName);
 }
+
+/** STATUS of a sub-interface plugin: 50 without the master, 51 with the master down (its containers are cut off). */
+export async function masterStatus(conf: SubInterfaceConf, what: string): Promise<void> {
+  const link = await linkInfo(undefined, conf.master);
+  if (!link) throw new CniError(CniCode.NOT_AVAILABLE, `${what}: master ${conf.master} does not exist`);
+  if (!link.flags?.includes('UP')) throw new CniError(CniCode.NOT_AVAILABLE_LIMITED, `${what}: master ${conf.master} is down; its containers have no connectivity`);
+}

@@ -6,9 +6,9 @@
  *   container eth0 (macvlan) ══ master (host eth0) ── physical switch
  */
 import type { CniPlugin, PluginEnv } from '../../skel';
-import { CniCode, CniError, type GcAttachment, type Result } from '../../types';
-import { checkContainerSide, containerNetns, differs, ipamPass, linkInfo, randomMac } from '../common/iface';
-import { addSubInterface, delSubInterface, masterOf } from '../common/sub-interface';
+import type { GcAttachment, Result } from '../../types';
+import { checkContainerSide, containerNetns, differs, ipamPass, randomMac } from '../common/iface';
+import { addSubInterface, delSubInterface, masterOf, masterStatus } from '../common/sub-interface';
 import { parseMacvlanConfig, type MacvlanConf } from './config';
 
 async function add(conf: MacvlanConf, env: PluginEnv): Promise<Result> {
@@ -26,7 +26,7 @@ async function check(conf: MacvlanConf, env: PluginEnv, prev: Result): Promise<v
 }
 
 async function status(conf: MacvlanConf, env: PluginEnv): Promise<void> {
-  if (!(await linkInfo(undefined, conf.master))) throw new CniError(CniCode.NOT_AVAILABLE, `macvlan: master ${conf.master} does not exist`);
+  await masterStatus(conf, 'macvlan');
   await ipamPass(conf, 'STATUS', env);
 }
 

@@ -12,8 +12,8 @@ import { run } from '../../../lib/exec';
 import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
 import { ifName, int, str } from '../../validate';
 import { CniCode, CniError, type GcAttachment, type IpamConf, type NetConf, type Result } from '../../types';
-import { checkContainerSide, containerNetns, differs, ipamOf, ipamPass, linkInfo, randomMac } from '../common/iface';
-import { addSubInterface, delSubInterface, masterOf } from '../common/sub-interface';
+import { checkContainerSide, containerNetns, differs, ipamOf, ipamPass, randomMac } from '../common/iface';
+import { addSubInterface, delSubInterface, masterOf, masterStatus } from '../common/sub-interface';
 
 export interface VlanConf {
   readonly cniVersion: string;
@@ -74,7 +74,7 @@ async function check(conf: VlanConf, env: PluginEnv, prev: Result): Promise<void
 
 async function status(conf: VlanConf, env: PluginEnv): Promise<void> {
   if (!(await kernelHasVlan())) throw new CniError(CniCode.NOT_AVAILABLE, NO_8021Q);
-  if (!(await linkInfo(undefined, conf.master))) throw new CniError(CniCode.NOT_AVAILABLE, `vlan: master ${conf.master} does not exist`);
+  await masterStatus(conf, 'vlan');
   await ipamPass(conf, 'STATUS', env);
 }
 
