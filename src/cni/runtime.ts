@@ -13,7 +13,7 @@ import type { NetnsRef } from '../lib/netns';
 import { findPlugin, invokePlugin } from './invoke';
 import { CniCode, CniError, SUPPORTED_VERSIONS, VALID_ATTACHMENTS, type GcAttachment, type NetConfList, type PluginConf, type Result, type VersionResult } from './types';
 import { atLeast, convertResult, isSupportedVersion, negotiate, parseResult } from './version';
-import { CONTAINER_ID, isValidIfName, type Command } from './skel';
+import { CONTAINER_ID, NETWORK_NAME, isValidIfName, type Command } from './skel';
 
 export interface RuntimeConf {
   readonly containerId: string;
@@ -263,7 +263,7 @@ export function parseConfList(text: string, source: string): NetConfList {
   };
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad('(top level)', 'must be an object');
   const o = v as Record<string, unknown>;
-  if (typeof o.name !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(o.name)) bad('name', 'must be a network name of letters, digits, _ . -');
+  if (typeof o.name !== 'string' || !NETWORK_NAME.test(o.name)) bad('name', 'must be a network name of letters, digits, _ . -');
   if (o.cniVersions !== undefined) {
     if (!Array.isArray(o.cniVersions) || o.cniVersions.some((x) => typeof x !== 'string')) bad('cniVersions', 'must be an array of version strings');
     if (!negotiate(o.cniVersions as string[])) bad('cniVersions', `has none of ${SUPPORTED_VERSIONS.join(', ')}`);

@@ -4,6 +4,7 @@
  */
 import { CniCode, CniError } from './types';
 import { isIPv4, parseCidr } from '../lib/cidr';
+import { isValidIfName } from './skel';
 
 type Obj = Record<string, unknown>;
 
@@ -58,7 +59,7 @@ export function cidr(o: Obj, key: string, field: string): string {
 
 /** A Linux interface name: 1–15 characters, no '/', no whitespace, not "." or "..". */
 export function ifName(v: string, field: string): string {
-  if (v.length === 0 || v.length > 15 || /[/\s:\0]/.test(v) || v === '.' || v === '..') {
+  if (!isValidIfName(v)) {
     throw invalid(field, `${JSON.stringify(v)} is not a valid interface name (1–15 characters, no '/', ':' or spaces)`);
   }
   return v;

@@ -171,8 +171,11 @@ test('flannel: delegates to bridge from subnet.env, and DEL works after the agen
   const routes = await ipJson<{ dst: string; gateway?: string }[]>({ name: ns }, ['route', 'show']);
   assert.ok(routes.some((r) => r.dst === '10.79.0.0/16' && r.gateway === '10.79.5.1'), JSON.stringify(routes));
   assert.deepEqual(readdirSync(join(dir, 'flannel')), [rt.containerId], 'delegate configuration kept for DEL');
+  await runtime.checkNetworkList(list({ ipMasq: false }), rt); // flannel hands CHECK to bridge, bridge to host-local
+  await runtime.statusNetworkList({ ...list({ ipMasq: false }), cniVersion: '1.1.0' });
 
   rmSync(subnetFile); // the agent is gone
+  await assert.rejects(runtime.statusNetworkList({ ...list({ ipMasq: false }), cniVersion: '1.1.0' }), (e: CniError) => e.code === 50 && /is the node agent running/.test(e.message));
   await runtime.delNetworkList(list({ ipMasq: false }), rt);
   await runtime.delNetworkList(list({ ipMasq: false }), rt);
   assert.deepEqual(readdirSync(join(dir, 'flannel')), []);
@@ -185,8 +188,11 @@ test('flannel: delegates to bridge from subnet.env, and DEL works after the agen
   await runtime.addNetworkList(list({}), rt);
   const nat = (await runIn({ name: HOST }, 'iptables', ['-t', 'nat', '-S'])).stdout;
   assert.match(nat, /-A POSTROUTING -s 10\.79\.5\.\d+\/32 -m comment --comment "name: \\"fl-net\\" id: \\"ctr-f\\"" -j CNI-[0-9a-f]{24}/);
-  await runtime.delNetworkList(list({}), rt);
-  assert.doesNotMatch((await runIn({ name: HOST }, 'iptables', ['-t', 'nat', '-S'])).stdout, /CNI-/, 'DEL removed the chain and the jump');
+  // GC with no valid attachment: the runtime DELs the cached one, flannel forgets it, bridge and host-local collect the rest.
+  await runtime.gcNetworkList({ ...list({}), cniVersion: '1.1.0' }, []);
+  assert.doesNotMatch((await runIn({ name: HOST }, 'iptables', ['-t', 'nat', '-S'])).stdout, /CNI-/, 'the chain and the jump are gone');
+  assert.deepEqual((await ipJson<Link[]>({ name: ns }, ['link', 'show'])).map((l) => l.ifname), ['lo']);
+  assert.deepEqual(readdirSync(join(dataDir, 'fl-net')).filter((f) => f.startsWith('10.')), []);
   assert.deepEqual(readdirSync(join(dir, 'flannel')), []);
   await deleteNetns(ns);
 });

@@ -42,7 +42,6 @@ import {
 import { collectOrphanSpoofChecks, masqContainers, setupMacSpoofCheck, setupMasq, teardownMacSpoofCheck, teardownMasq } from '../common/netfilter';
 import { parseBridgeConfig, type BridgeConf } from './config';
 
-
 /** The bridge as it is now, or undefined; refuses a link of that name that is not a bridge. */
 async function currentBridge(conf: BridgeConf): Promise<LinkInfo | undefined> {
   const link = await linkInfo(undefined, conf.bridge);
@@ -163,23 +162,18 @@ async function del(conf: BridgeConf, env: PluginEnv): Promise<void> {
   if (conf.macspoofchk) await teardownMacSpoofCheck(env.containerId, env.ifName);
 }
 
-/** Host ends of this network on the bridge owned by `attachments` (only = true) or by any other (only = false). */
-async function deletePortsOf(conf: BridgeConf, attachments: Set<string>, only: boolean): Promise<{ containerId: string; ifName: string }[]> {
+/** Deletes the host ends of this network on the bridge owned by `attachments` (only = true) or by any other (only = false). */
+async function deletePortsOf(conf: BridgeConf, attachments: Set<string>, only: boolean): Promise<void> {
   let ports: LinkInfo[];
   try {
     ports = await ipJson<LinkInfo[]>(undefined, ['link', 'show', 'master', conf.bridge]);
   } catch {
-    return [];
+    return; // no bridge: no ports
   }
-  const gone: { containerId: string; ifName: string }[] = [];
   for (const p of ports) {
     const o = aliasOwner(p, conf.name);
-    if (o && attachments.has(`${o.containerId}/${o.ifName}`) === only) {
-      await deleteLink(undefined, p.ifname);
-      gone.push(o);
-    }
+    if (o && attachments.has(`${o.containerId}/${o.ifName}`) === only) await deleteLink(undefined, p.ifname);
   }
-  return gone;
 }
 
 async function check(conf: BridgeConf, env: PluginEnv, prev: Result): Promise<void> {
@@ -208,9 +202,9 @@ async function status(conf: BridgeConf, env: PluginEnv): Promise<void> {
 async function gc(conf: BridgeConf, env: PluginEnv, valid: readonly GcAttachment[]): Promise<void> {
   await ipamPass(conf, 'GC', env, valid);
   const keys = attachmentKeys(valid);
-  const gone = await deletePortsOf(conf, keys, false);
-  for (const g of gone) if (conf.macspoofchk) await teardownMacSpoofCheck(g.containerId, g.ifName);
+  await deletePortsOf(conf, keys, false);
   if (conf.macspoofchk) {
+    // the chains of the ports just deleted, and of any whose port went some other way
     const links = new Set((await ipJson<LinkInfo[]>(undefined, ['link', 'show'])).map((l) => l.ifname));
     await collectOrphanSpoofChecks((name) => links.has(name));
   }
