@@ -86,6 +86,15 @@ const CASES: Case[] = [
     plugin: (dir) => ({ type: 'bridge', bridge: 'cbr5', ipam: hl(dir, { ranges: [[{ subnet: '10.80.5.0/24', rangeStart: '10.80.5.10', rangeEnd: '10.80.5.20', gateway: '10.80.5.254' }], [{ subnet: '10.81.5.0/24' }]] }) }),
   },
   {
+    name: 'bridge, dual stack: a gateway and a default route per family',
+    plugin: (dir) => ({ type: 'bridge', bridge: 'cbr7', isGateway: true, isDefaultGateway: true, ipam: hl(dir, { ranges: [[{ subnet: '10.80.12.0/24' }], [{ subnet: 'fd00:80:12::/64' }]] }) }),
+    ping: '10.80.12.1',
+  },
+  {
+    name: 'macvlan, IPv6 only: host-local on a /64',
+    plugin: (dir) => ({ type: 'macvlan', master: 'up0', mode: 'bridge', ipam: hl(dir, { ranges: [[{ subnet: 'fd00:80:13::/64', rangeStart: 'fd00:80:13::100' }]], routes: [{ dst: 'fd00:99::/48', gw: 'fd00:80:13::1' }] }) }),
+  },
+  {
     name: 'macvlan: bridge mode on the master, its MTU',
     plugin: (dir) => ({ type: 'macvlan', master: 'up0', mode: 'bridge', ipam: hl(dir, { subnet: '10.80.6.0/24', routes: [{ dst: '10.91.0.0/16', gw: '10.80.6.254' }] }) }),
   },

@@ -43,7 +43,11 @@ export interface KernelState {
 /** The namespace's state as sorted, comparable lines. */
 export async function kernelState(ns: string, opts: { netfilter?: boolean } = {}): Promise<KernelState> {
   const links = await ipJson<Link[]>({ name: ns }, ['-d', 'addr', 'show']);
-  const routes = await ipJson<Route[]>({ name: ns }, ['-4', 'route', 'show', 'table', 'main']);
+  const routes = [
+    ...(await ipJson<Route[]>({ name: ns }, ['-4', 'route', 'show', 'table', 'main'])),
+    // IPv6: what plugins add, not what the kernel makes for every link (link-local, multicast)
+    ...(await ipJson<Route[]>({ name: ns }, ['-6', 'route', 'show', 'table', 'main'])).filter((r) => !/^(fe80:|ff00:|multicast)/.test(r.dst)),
+  ];
   const linkLines = links
     .filter((l) => l.ifname !== 'lo')
     .map((l) => {

@@ -108,7 +108,7 @@ async function add(conf: BridgeConf, env: PluginEnv): Promise<Result> {
   try {
     const ipamResult = conf.ipam ? await ipamAdd(conf, env) : undefined;
     if (ipamResult) undo.push(() => ipamDel(conf, env));
-    const gateways = conf.isGateway ? (ipamResult?.ips ?? []).filter((a) => a.gateway && !a.gateway.includes(':')).map((a) => `${a.gateway}/${parseCidr(a.address).prefix}`) : [];
+    const gateways = conf.isGateway ? (ipamResult?.ips ?? []).filter((a) => a.gateway).map((a) => `${a.gateway}/${a.address.split('/')[1]}`) : [];
 
     const hostVeth = randomIfName('veth');
     const hostMac = randomMac();
@@ -123,11 +123,17 @@ async function add(conf: BridgeConf, env: PluginEnv): Promise<Result> {
     await ipBatch(undefined, bridgeFixes(conf, br, gateways));
 
     const routes: ResultRoute[] = [...(ipamResult?.routes ?? [])];
-    const gw4 = ipamResult?.ips?.find((a) => a.gateway && !a.gateway.includes(':'))?.gateway;
-    if (conf.isDefaultGateway && gw4 && !routes.some((r) => r.dst === '0.0.0.0/0')) routes.push({ dst: '0.0.0.0/0', gw: gw4 });
+    if (conf.isDefaultGateway) {
+      for (const [dst, v6] of [['0.0.0.0/0', false], ['::/0', true]] as const) {
+        const gw = ipamResult?.ips?.find((a) => a.gateway && a.gateway.includes(':') === v6)?.gateway;
+        if (gw && !routes.some((r) => r.dst === dst)) routes.push({ dst, gw });
+      }
+    }
     await ipBatch(ns, ifaceLines(env.ifName, { cniVersion: conf.cniVersion, ips: ipamResult?.ips ?? [], routes }));
 
-    if (gateways.length > 0) writeFileSync('/proc/sys/net/ipv4/ip_forward', '1'); // of the host namespace this plugin runs in
+    // forwarding on in the host namespace this plugin runs in, for each family it is a gateway of
+    if (gateways.some((g) => !g.includes(':'))) writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+    if (gateways.some((g) => g.includes(':'))) writeFileSync('/proc/sys/net/ipv6/conf/all/forwarding', '1');
     if (conf.ipMasq && ipamResult) {
       undo.push(() => teardownMasq(conf.name, env.containerId));
       const v4 = ipamResult.ips!.filter((a) => !a.address.includes(':'));

@@ -85,7 +85,8 @@ export async function deleteLink(ns: NetnsRef | undefined, name: string): Promis
 /** `ip -batch` lines that address the container's interface and add its routes, as the IPAM result says. */
 export function ifaceLines(ifName: string, ipam: Result): string[][] {
   const lines: string[][] = [];
-  for (const a of ipam.ips ?? []) lines.push(['addr', 'add', a.address, 'dev', ifName]);
+  // IPv6 without duplicate address detection: usable at once (the reference turns DAD off in the container)
+  for (const a of ipam.ips ?? []) lines.push(['addr', 'add', a.address, 'dev', ifName, ...(a.address.includes(':') ? ['nodad'] : [])]);
   lines.push(['link', 'set', 'dev', ifName, 'up']);
   for (const r of ipam.routes ?? []) {
     const v6 = r.dst.includes(':');

@@ -1,19 +1,19 @@
 import { parseJson } from '../../skel';
-import { isObject, str, ipv4, cidr } from '../../validate';
-import { parseCidr, parseIPv4, contains, cidrSize, isIPv4, type Cidr } from '../../../lib/cidr';
+import { isObject, str } from '../../validate';
+import { bitsOf, contains, formatAddr, lastOf, parseAddr, parsePrefix, type Addr, type Prefix } from '../../../lib/ip';
 import { CniCode, CniError, type Dns, type ResultRoute } from '../../types';
 import { parseDns, parseRoutes } from '../common/ipam-conf';
 
 
 export interface Range {
-  readonly subnet: Cidr;
-  /** First and last allocatable addresses (as integers). */
-  readonly start: number;
-  readonly end: number;
-  readonly gateway?: number;
+  readonly subnet: Prefix;
+  /** First and last allocatable addresses. */
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly gateway?: bigint;
 }
 
-/** The reference `host-local` IPAM configuration (IPv4). */
+/** The reference `host-local` IPAM configuration, IPv4 and IPv6 (a range set is of one family). */
 export interface HostLocalConf {
   readonly cniVersion: string;
   readonly name: string;
@@ -27,7 +27,7 @@ export interface HostLocalConf {
    * Addresses asked for by the runtime — `runtimeConfig.ips` (capability "ips"), `args.cni.ips`
    * or CNI_ARGS `IP=` — each taken from the range set that contains it, or the ADD fails.
    */
-  readonly requested: readonly number[];
+  readonly requested: readonly Addr[];
 }
 
 function invalid(field: string, what: string): CniError {
@@ -35,18 +35,23 @@ function invalid(field: string, what: string): CniError {
 }
 
 function parseRange(o: Record<string, unknown>, field: string): Range {
-  const text = cidr(o, 'subnet', `${field}.subnet`);
-  const subnet = parseCidr(text);
-  if (subnet.prefix > 30) throw invalid(`${field}.subnet`, `/${subnet.prefix} is too small: it must be /30 or larger`);
-  const within = (key: string): number | undefined => {
-    const v = ipv4(o, key, `${field}.${key}`);
+  const text = o.subnet;
+  if (text === undefined) throw invalid(`${field}.subnet`, 'is required');
+  const subnet = typeof text === 'string' ? parsePrefix(text) : undefined;
+  if (!subnet) throw invalid(`${field}.subnet`, `${JSON.stringify(text)} is not a CIDR (an IPv4 or IPv6 network with its prefix length)`);
+  const bits = bitsOf(subnet.family);
+  if (subnet.length > bits - 2) throw invalid(`${field}.subnet`, `/${subnet.length} is too small to allocate from: it must be /${bits - 2} or larger`);
+  const within = (key: string): bigint | undefined => {
+    const v = o[key];
     if (v === undefined) return undefined;
-    const n = parseIPv4(v);
-    if (!contains(subnet, n)) throw invalid(`${field}.${key}`, `${v} is outside ${text}`);
-    return n;
+    const a = typeof v === 'string' ? parseAddr(v) : undefined;
+    if (!a) throw invalid(`${field}.${key}`, `${JSON.stringify(v)} is not an IP address`);
+    if (!contains(subnet, a)) throw invalid(`${field}.${key}`, `${v} is outside ${String(text)}`);
+    return a.value;
   };
-  const first = subnet.base + 1;
-  const last = subnet.base + cidrSize(subnet) - 2;
+  // As the reference: from the network address + 1 to the last address (IPv4: before the broadcast).
+  const first = subnet.base + 1n;
+  const last = subnet.family === 4 ? lastOf(subnet) - 1n : lastOf(subnet);
   const start = within('rangeStart') ?? first;
   const end = within('rangeEnd') ?? last;
   if (start < first || end > last) throw invalid(`${field}.${start < first ? 'rangeStart' : 'rangeEnd'}`, 'is the network or broadcast address');
@@ -55,15 +60,15 @@ function parseRange(o: Record<string, unknown>, field: string): Range {
   return { subnet, start, end, gateway };
 }
 
-/** "a.b.c.d" or "a.b.c.d/len" (the reference accepts both in `ips`). */
-function requestedAddress(v: unknown, field: string): number {
-  const text = typeof v === 'string' ? v.replace(/\/\d+$/, '') : '';
-  if (!isIPv4(text)) throw invalid(field, `${JSON.stringify(v)} is not an IPv4 address`);
-  return parseIPv4(text);
+/** "ADDRESS" or "ADDRESS/LENGTH" (the reference accepts both in `ips`). */
+function requestedAddress(v: unknown, field: string): Addr {
+  const a = typeof v === 'string' ? parseAddr(v.replace(/\/\d+$/, '')) : undefined;
+  if (!a) throw invalid(field, `${JSON.stringify(v)} is not an IP address`);
+  return a;
 }
 
-function requestedIps(o: Record<string, unknown>, cniArgs: ReadonlyMap<string, string>): number[] {
-  const out: number[] = [];
+function requestedIps(o: Record<string, unknown>, cniArgs: ReadonlyMap<string, string>): Addr[] {
+  const out: Addr[] = [];
   const rc = o.runtimeConfig;
   if (isObject(rc) && rc.ips !== undefined) {
     if (!Array.isArray(rc.ips)) throw invalid('runtimeConfig.ips', 'must be an array of addresses');
@@ -76,7 +81,8 @@ function requestedIps(o: Record<string, unknown>, cniArgs: ReadonlyMap<string, s
   }
   const ipArg = cniArgs.get('IP');
   if (ipArg !== undefined) ipArg.split(',').forEach((v) => out.push(requestedAddress(v, 'CNI_ARGS IP')));
-  return [...new Set(out)];
+  const seen = new Set<string>();
+  return out.filter((a) => !seen.has(formatAddr(a)) && seen.add(formatAddr(a)));
 }
 
 export function parseHostLocalConfig(stdin: string, cniArgs: ReadonlyMap<string, string> = new Map()): HostLocalConf {
@@ -93,6 +99,7 @@ export function parseHostLocalConfig(stdin: string, cniArgs: ReadonlyMap<string,
         return parseRange(r, `ipam.ranges[${i}][${j}]`);
       });
       ranges.forEach((a, j) => ranges.slice(j + 1).forEach((b, k) => {
+        if (a.subnet.family !== b.subnet.family) throw invalid(`ipam.ranges[${i}][${j + k + 1}]`, `is of another IP family than ipam.ranges[${i}][${j}]`);
         if (a.start <= b.end && b.start <= a.end) throw invalid(`ipam.ranges[${i}][${j + k + 1}]`, `overlaps ipam.ranges[${i}][${j}]`);
       }));
       return ranges;

@@ -64,10 +64,11 @@ test('a second range set allocates one more address; a failure in it releases th
 
 const invalid: [string, Record<string, unknown>, RegExp][] = [
   ['no range', {}, /ipam\.ranges: is required/],
-  ['bad subnet', { ranges: [[{ subnet: '10.1.0.0/40' }]] }, /ipam\.ranges\[0\]\[0\]\.subnet: .* not an IPv4 CIDR/],
+  ['bad subnet', { ranges: [[{ subnet: '10.1.0.0/40' }]] }, /ipam\.ranges\[0\]\[0\]\.subnet: "10\.1\.0\.0\/40" is not a CIDR/],
   ['start outside', { ranges: [[{ subnet: '10.1.0.0/24', rangeStart: '10.2.0.1' }]] }, /rangeStart: 10\.2\.0\.1 is outside 10\.1\.0\.0\/24/],
   ['start after end', { ranges: [[{ subnet: '10.1.0.0/24', rangeStart: '10.1.0.9', rangeEnd: '10.1.0.5' }]] }, /rangeStart: is after rangeEnd/],
-  ['IPv6', { ranges: [[{ subnet: 'fd00::/64' }]] }, /not an IPv4 CIDR|IPv6/],
+  ['IPv6 too small', { ranges: [[{ subnet: 'fd00::/127' }]] }, /\/127 is too small to allocate from: it must be \/126 or larger/],
+  ['families mixed in a set', { ranges: [[{ subnet: '10.1.0.0/24' }, { subnet: 'fd00::/64' }]] }, /ipam\.ranges\[0\]\[1\]: is of another IP family/],
   ['route without dst', { subnet: '10.1.0.0/24', routes: [{ gw: '10.1.0.1' }] }, /ipam\.routes\[0\]\.dst: is required/],
 ];
 for (const [name, ipam, msg] of invalid) {
@@ -148,4 +149,18 @@ test('a /8 range allocates at once (addresses are walked, not listed)', async (t
   const started = Date.now();
   assert.equal((await s.call('ADD', 'big')).out.ips[0].address, '10.0.0.2/8');
   assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+});
+
+test('IPv6 and dual stack: one address per range set, written as the reference writes them', async (t) => {
+  const s = setupWith({ ranges: [[{ subnet: '10.9.0.0/24' }], [{ subnet: 'fd00:9::/64', rangeStart: 'fd00:9::a' }]] });
+  t.after(s.done);
+  const a = await s.call('ADD', 'v1');
+  assert.deepEqual(a.out.ips, [{ address: '10.9.0.2/24', gateway: '10.9.0.1' }, { address: 'fd00:9::a/64', gateway: 'fd00:9::1' }]);
+  assert.deepEqual((await s.call('ADD', 'v2')).out.ips.map((i: { address: string }) => i.address), ['10.9.0.3/24', 'fd00:9::b/64']);
+  assert.deepEqual(readdirSync(join(s.dir, 'net1')).sort(), ['10.9.0.2', '10.9.0.3', 'fd00:9::a', 'fd00:9::b', 'last_reserved_ip.0', 'last_reserved_ip.1']);
+  const old = await s.call('ADD', 'v3', { cniVersion: '0.4.0', runtimeConfig: { ips: ['fd00:9::ff:1'] } });
+  assert.deepEqual(old.out.ips.map((i: { version: string; address: string }) => `${i.version} ${i.address}`), ['4 10.9.0.4/24', '6 fd00:9::ff:1/64']);
+  assert.equal((await s.call('CHECK', 'v3', { prevResult: old.out })).code, 0);
+  await s.call('DEL', 'v1');
+  assert.equal(readdirSync(join(s.dir, 'net1')).includes('fd00:9::a'), false);
 });

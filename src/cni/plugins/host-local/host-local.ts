@@ -1,23 +1,23 @@
 /**
- * `host-local` IPAM: allocates one address per range set from ranges kept on this host's disk,
- * round-robin after the last reserved address, never the network, broadcast or gateway address;
+ * `host-local` IPAM: allocates one address per range set (IPv4 or IPv6) from ranges kept on this
+ * host's disk, round-robin after the last reserved address, never the network, broadcast or gateway address;
  * an address the runtime asks for (`ips`) is taken as asked or the ADD fails.
  */
 import { accessSync, constants } from 'node:fs';
 import { mkdirp } from '../../../lib/fs';
-import { contains, formatIPv4, parseIPv4 } from '../../../lib/cidr';
+import { contains, formatAddr, parseAddr, type Addr } from '../../../lib/ip';
 import type { CniPlugin, PluginEnv } from '../../skel';
 import { CniCode, CniError, type GcAttachment, type Result, type ResultIp } from '../../types';
 import { parseHostLocalConfig, type HostLocalConf, type Range } from './config';
 import { Store } from './store';
 
-/** Every allocatable address of a range set, starting after `last` (wrapping around), lazily: a range may be a /8. */
-function* candidates(ranges: readonly Range[], last: number | undefined): Generator<[number, Range]> {
+/** Every allocatable address of a range set, starting after `last` (wrapping around), lazily: a range may be a /8 or a /64. */
+function* candidates(ranges: readonly Range[], last: bigint | undefined): Generator<[bigint, Range]> {
   let ri = last === undefined ? -1 : ranges.findIndex((r) => last >= r.start && last <= r.end);
-  let ip = ri < 0 ? ranges[0]!.start : last! + 1;
+  let ip = ri < 0 ? ranges[0]!.start : last! + 1n;
   if (ri < 0) ri = 0;
-  const total = ranges.reduce((n, r) => n + r.end - r.start + 1, 0);
-  for (let n = 0; n < total; n++, ip++) {
+  const total = ranges.reduce((n, r) => n + r.end - r.start + 1n, 0n);
+  for (let n = 0n; n < total; n++, ip++) {
     if (ip > ranges[ri]!.end) {
       ri = (ri + 1) % ranges.length;
       ip = ranges[ri]!.start;
@@ -26,39 +26,43 @@ function* candidates(ranges: readonly Range[], last: number | undefined): Genera
   }
 }
 
-const rangeText = (ranges: readonly Range[]): string => ranges.map((r) => `${formatIPv4(r.start)}-${formatIPv4(r.end)}`).join(',');
+const text = (r: Range, v: bigint): string => formatAddr({ family: r.subnet.family, value: v });
+const rangeText = (ranges: readonly Range[]): string => ranges.map((r) => `${text(r, r.start)}-${text(r, r.end)}`).join(',');
 
-function resultIp(ip: number, range: Range): ResultIp {
-  return { address: `${formatIPv4(ip)}/${range.subnet.prefix}`, ...(range.gateway !== undefined ? { gateway: formatIPv4(range.gateway) } : {}) };
+function resultIp(ip: bigint, range: Range): ResultIp {
+  return { address: `${text(range, ip)}/${range.subnet.length}`, ...(range.gateway !== undefined ? { gateway: text(range, range.gateway) } : {}) };
 }
 
 function allocate(conf: HostLocalConf, store: Store, env: PluginEnv): ResultIp[] {
   const taken: string[] = [];
-  const requested = new Set(conf.requested);
+  const requested = [...conf.requested];
   try {
     const ips = conf.rangeSets.map((ranges, idx) => {
-      const want = [...requested].find((ip) => ranges.some((r) => contains(r.subnet, ip)));
-      if (want !== undefined) {
-        requested.delete(want);
-        const range = ranges.find((r) => want >= r.start && want <= r.end && want !== r.gateway);
-        if (!range) throw new CniError(CniCode.INVALID_CONFIG, `requested address ${formatIPv4(want)} is not allocatable in range set ${rangeText(ranges)}`);
-        if (!store.reserve(formatIPv4(want), env.containerId, env.ifName)) throw new CniError(CniCode.NO_ADDRESS, `requested address ${formatIPv4(want)} is already allocated`);
-        taken.push(formatIPv4(want));
-        return resultIp(want, range);
+      const wantAt = requested.findIndex((a) => ranges.some((r) => contains(r.subnet, a)));
+      if (wantAt >= 0) {
+        const want = requested.splice(wantAt, 1)[0]!;
+        const name = formatAddr(want);
+        const range = ranges.find((r) => want.value >= r.start && want.value <= r.end && want.value !== r.gateway);
+        if (!range) throw new CniError(CniCode.INVALID_CONFIG, `requested address ${name} is not allocatable in range set ${rangeText(ranges)}`);
+        if (!store.reserve(name, env.containerId, env.ifName)) throw new CniError(CniCode.NO_ADDRESS, `requested address ${name} is already allocated`);
+        taken.push(name);
+        return resultIp(want.value, range);
       }
       const lastText = store.lastReserved(idx);
-      for (const [ip, range] of candidates(ranges, lastText ? parseIPv4(lastText) : undefined)) {
-        const text = formatIPv4(ip);
-        if (store.reserve(text, env.containerId, env.ifName)) {
-          taken.push(text);
-          store.setLastReserved(idx, text);
+      const lastAddr = lastText === undefined ? undefined : parseAddr(lastText);
+      const last = lastAddr && lastAddr.family === ranges[0]!.subnet.family ? lastAddr.value : undefined;
+      for (const [ip, range] of candidates(ranges, last)) {
+        const name = text(range, ip);
+        if (store.reserve(name, env.containerId, env.ifName)) {
+          taken.push(name);
+          store.setLastReserved(idx, name);
           return resultIp(ip, range);
         }
       }
       throw new CniError(CniCode.NO_ADDRESS, `no IP addresses available in range set ${rangeText(ranges)}`);
     });
-    if (requested.size > 0) {
-      throw new CniError(CniCode.INVALID_CONFIG, `requested address ${[...requested].map(formatIPv4).join(', ')} is in none of the range sets`);
+    if (requested.length > 0) {
+      throw new CniError(CniCode.INVALID_CONFIG, `requested address ${requested.map(formatAddr).join(', ')} is in none of the range sets`);
     }
     return ips;
   } catch (e) {
@@ -93,7 +97,10 @@ async function del(conf: HostLocalConf, env: PluginEnv): Promise<void> {
 async function check(conf: HostLocalConf, env: PluginEnv, prev: Result): Promise<void> {
   const store = openStore(conf);
   const held = new Set(store.findByOwner(env.containerId, env.ifName));
-  const ours = (prev.ips ?? []).map((i) => i.address.split('/')[0]!).filter((a) => !a.includes(':') && conf.rangeSets.some((set) => set.some((r) => contains(r.subnet, parseIPv4(a)))));
+  const ours = (prev.ips ?? [])
+    .map((i) => parseAddr(i.address.split('/')[0]!))
+    .filter((a): a is Addr => a !== undefined && conf.rangeSets.some((set) => set.some((r) => contains(r.subnet, a))))
+    .map(formatAddr);
   if (ours.length === 0) throw new CniError(CniCode.UNKNOWN_CONTAINER, `host-local: prevResult has no address of network ${conf.name}`);
   for (const a of ours) {
     if (!held.has(a)) throw new CniError(CniCode.UNKNOWN_CONTAINER, `host-local: ${a} is not allocated to container ${env.containerId} interface ${env.ifName}`);
@@ -112,7 +119,7 @@ async function status(conf: HostLocalConf): Promise<void> {
   const held = new Set(store.allocations().map((a) => a.ip));
   conf.rangeSets.forEach((ranges) => {
     const free = ranges.some((r) => {
-      for (let ip = r.start; ip <= r.end; ip++) if (ip !== r.gateway && !held.has(formatIPv4(ip))) return true;
+      for (let ip = r.start; ip <= r.end; ip++) if (ip !== r.gateway && !held.has(text(r, ip))) return true;
       return false;
     });
     if (!free) throw new CniError(CniCode.NOT_AVAILABLE, `host-local: no IP addresses left in range set ${rangeText(ranges)}`);

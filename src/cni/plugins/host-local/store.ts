@@ -6,7 +6,7 @@
 import { openSync, writeSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdirp, writeFileAtomic } from '../../../lib/fs';
 import { join } from 'node:path';
-import { isIPv4 } from '../../../lib/cidr';
+import { isIP } from 'node:net';
 
 const LINE_BREAK = '\r\n';
 
@@ -46,7 +46,7 @@ export class Store {
   allocations(): { ip: string; containerId: string; ifName?: string }[] {
     const out: { ip: string; containerId: string; ifName?: string }[] = [];
     for (const name of readdirSync(this.dir)) {
-      if (!isIPv4(name)) continue;
+      if (isIP(name) === 0) continue;
       let text: string;
       try {
         text = readFileSync(join(this.dir, name), 'utf8');
@@ -66,7 +66,7 @@ export class Store {
   lastReserved(rangeSet: number): string | undefined {
     try {
       const v = readFileSync(join(this.dir, `last_reserved_ip.${rangeSet}`), 'utf8').trim();
-      return isIPv4(v) ? v : undefined;
+      return isIP(v) !== 0 ? v : undefined;
     } catch {
       return undefined;
     }

@@ -68,6 +68,7 @@ async function add(conf: PtpConf, env: PluginEnv): Promise<Result> {
     const ipamResult = await ipamAdd(conf, env);
     undo.push(() => ipamDel(conf, env));
     const v4 = (ipamResult.ips ?? []).filter((a) => !a.address.includes(':'));
+    if (v4.length !== (ipamResult.ips ?? []).length) throw new CniError(CniCode.INVALID_CONFIG, 'ipam: cnilab\'s ptp takes IPv4 addresses only; give it an IPv4 range');
     if (v4.length === 0) throw new CniError(CniCode.INVALID_CONFIG, 'ipam: ptp needs an IPv4 address from IPAM');
     if (v4.some((a) => !a.gateway)) throw new CniError(CniCode.INVALID_CONFIG, 'ipam: ptp needs a gateway for every address (it goes on the host end)');
     const hostVeth = randomIfName('veth');

@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { contains, formatAddr, lastOf, parseAddr, parsePrefix } from './ip';
+
+test('IPv6 is read in any form and written canonically (RFC 5952), as Go writes it', () => {
+  const cases: [string, string][] = [
+    ['fd00::2', 'fd00::2'],
+    ['FD00:0:0:0:0:0:0:2', 'fd00::2'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'],
+    ['::', '::'],
+    ['::1', '::1'],
+    ['fe80::', 'fe80::'],
+    ['::ffff:10.1.2.3', '::ffff:a01:203'],
+  ];
+  for (const [input, out] of cases) assert.equal(formatAddr(parseAddr(input)!), out, input);
+  assert.equal(formatAddr(parseAddr('10.1.2.3')!), '10.1.2.3');
+  for (const bad of ['1.2.3', 'fd00:::1', 'g::1', '10.1.2.300', 'fe80::1%eth0', '']) assert.equal(parseAddr(bad), undefined, bad);
+});
+
+test('prefixes of both families: network, last address, membership', () => {
+  const p6 = parsePrefix('fd00:1::5/64')!;
+  assert.equal(formatAddr({ family: 6, value: p6.base }), 'fd00:1::');
+  assert.equal(formatAddr({ family: 6, value: lastOf(p6) }), 'fd00:1::ffff:ffff:ffff:ffff');
+  assert.ok(contains(p6, parseAddr('fd00:1::abcd')!));
+  assert.ok(!contains(p6, parseAddr('fd00:2::1')!));
+  assert.ok(!contains(p6, parseAddr('10.0.0.1')!), 'another family');
+  const p4 = parsePrefix('10.1.2.3/24')!;
+  assert.equal(formatAddr({ family: 4, value: lastOf(p4) }), '10.1.2.255');
+  for (const bad of ['10.0.0.0/33', 'fd00::/129', 'fd00::', 'x/8']) assert.equal(parsePrefix(bad), undefined, bad);
+});
