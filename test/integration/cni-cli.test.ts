@@ -8,12 +8,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addNetns, ipJson } from '../../src/lib/netns';
+import { spawn } from 'node:child_process';
 import { run } from '../../src/lib/exec';
 import { CNI_BIN_DIR } from '../../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
 import { cnitoolContainerId } from '../../src/cli/commands/cni';
-import { assertNothingLeft, CLI, rootSnapshot, type RootSnapshot } from './helpers';
+import { assertNothingLeft, CLI, rootSnapshot, waitFor, type RootSnapshot } from './helpers';
 
 const LAB = 't-cnicli';
 const HOST = nodeNetns(LAB, 'host');
@@ -81,6 +82,34 @@ test('gc deletes what is cached and not kept (all, as cnitool, or all but --vali
   const all = await cni(['gc', 'web', netns]);
   assert.deepEqual([all.code, all.stderr.trim()], [0, `deleted stale attachment ${id} a1`]);
   assert.deepEqual(readdirSync(join(DATA, 'web')).filter((f) => /^\d/.test(f)), []);
+});
+
+test('Ctrl-C during add: nothing left, whether it comes before the add starts or while the plugin is half-way', async (t) => {
+  const netns = `/run/netns/${POD}`;
+  const held = (): string[] => {
+    try {
+      return readdirSync(join(DATA, 'web')).filter((f) => /^\d/.test(f));
+    } catch {
+      return [];
+    }
+  };
+  for (const when of ['at once', 'half-way', 'half-way', 'half-way']) {
+    const child = spawn('ip', ['netns', 'exec', HOST, process.execPath, CLI, 'cni', 'add', 'web', netns, '-i', 'int0', '--cache-dir', CACHE], {
+      env: { PATH: process.env.PATH, NETCONFPATH: CONF_DIR },
+      stdio: 'ignore',
+    });
+    const code = new Promise<number | string | null>((resolve) => child.once('exit', (c, sig) => resolve(c ?? sig)));
+    // half-way: the moment host-local has reserved the address, the bridge is yet to plug the veth
+    if (when === 'half-way') await waitFor('the plugin to reserve an address', () => held().length > 0, 20_000, 2);
+    child.kill('SIGINT');
+    const exit = await code;
+    t.diagnostic(`Ctrl-C ${when}: ${exit}`);
+    if (when === 'half-way') assert.ok(exit === 130 || exit === 0, `exit ${exit}`);
+    if (exit === 0) assert.equal((await cni(['del', 'web', netns, '-i', 'int0'])).code, 0); // it finished first: not what is tested
+    assert.deepEqual((await ipJson<{ ifname: string }[]>({ name: POD }, ['link', 'show'])).map((l) => l.ifname), ['lo'], `after Ctrl-C ${when}`);
+    assert.deepEqual(held(), [], `after Ctrl-C ${when}`);
+    assert.deepEqual(await ipJson({ name: HOST }, ['link', 'show', 'master', 'web0']), []);
+  }
 });
 
 test('path and version', async () => {

@@ -57,12 +57,12 @@ export function cli(args: readonly string[], onStart?: (pid: number) => void): P
   });
 }
 
-/** Waits until `check` is true (polling), or fails after `ms`. */
-export async function waitFor(what: string, check: () => boolean, ms = 20_000): Promise<void> {
+/** Waits until `check` is true (polling every `everyMs`), or fails after `ms`. */
+export async function waitFor(what: string, check: () => boolean, ms = 20_000, everyMs = 20): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 

@@ -114,7 +114,20 @@ export function registerCni(program: Command): void {
 
   common(cni.command('add').argument('<network>').argument('<netns>').description('ADD the network to the namespace; prints the result'))
     .action((net: string, netns: string, o: CniOptions) =>
-      runCommand(o.json, () => withCniErrors(async () => printJson(await runtime(o).addNetworkList(network(net), runtimeConf(netns, o))))),
+      runCommand(o.json, (signal) =>
+        withCniErrors(async () => {
+          const list = network(net);
+          const rt = runtimeConf(netns, o);
+          const r = runtime(o);
+          try {
+            printJson(await r.addNetworkList(list, rt, signal));
+          } catch (e) {
+            // Ctrl-C stopped a plugin half-way: DEL what it may have made, so nothing is left
+            if (signal.aborted) await r.delNetworkList(list, rt).catch(() => undefined);
+            throw e;
+          }
+        }),
+      ),
     );
   common(cni.command('check').argument('<network>').argument('<netns>').description('CHECK the namespace against the cached ADD result'))
     .action((net: string, netns: string, o: CniOptions) => runCommand(o.json, () => withCniErrors(() => runtime(o).checkNetworkList(network(net), runtimeConf(netns, o)))));
