@@ -12,7 +12,6 @@
  * left by an ADD that was killed half-way.
  */
 import { writeFileSync } from 'node:fs';
-import { formatCidr, parseCidr } from '../../../lib/cidr';
 import { ipBatch, ipJson, netnsTarget, type NetnsRef } from '../../../lib/netns';
 import { run } from '../../../lib/exec';
 import { isCnilabError } from '../../../lib/errors';
@@ -39,7 +38,7 @@ import {
   randomMac,
   rollback,
 } from '../common/iface';
-import { collectOrphanSpoofChecks, masqContainers, setupMacSpoofCheck, setupMasq, teardownMacSpoofCheck, teardownMasq } from '../common/netfilter';
+import { collectMasq, collectOrphanSpoofChecks, masqueradeIps, setupMacSpoofCheck, teardownMacSpoofCheck, teardownMasq } from '../common/netfilter';
 import { parseBridgeConfig, type BridgeConf } from './config';
 
 /** The bridge as it is now, or undefined; refuses a link of that name that is not a bridge. */
@@ -136,8 +135,7 @@ async function add(conf: BridgeConf, env: PluginEnv): Promise<Result> {
     if (gateways.some((g) => g.includes(':'))) writeFileSync('/proc/sys/net/ipv6/conf/all/forwarding', '1');
     if (conf.ipMasq && ipamResult) {
       undo.push(() => teardownMasq(conf.name, env.containerId));
-      const v4 = ipamResult.ips!.filter((a) => !a.address.includes(':'));
-      await setupMasq(conf.name, env.containerId, v4.map((a) => `${a.address.split('/')[0]}/32`), v4.map((a) => formatCidr(parseCidr(a.address))));
+      await masqueradeIps(conf.name, env.containerId, ipamResult.ips!);
     }
     if (conf.macspoofchk) {
       undo.push(() => teardownMacSpoofCheck(env.containerId, env.ifName));
@@ -214,10 +212,7 @@ async function gc(conf: BridgeConf, env: PluginEnv, valid: readonly GcAttachment
     const links = new Set((await ipJson<LinkInfo[]>(undefined, ['link', 'show'])).map((l) => l.ifname));
     await collectOrphanSpoofChecks((name) => links.has(name));
   }
-  if (conf.ipMasq) {
-    const validIds = new Set(valid.map((a) => a.containerID));
-    for (const id of await masqContainers(conf.name)) if (!validIds.has(id)) await teardownMasq(conf.name, id);
-  }
+  if (conf.ipMasq) await collectMasq(conf.name, valid);
 }
 
 export const bridgePlugin: CniPlugin<BridgeConf> = { parseConfig: parseBridgeConfig, add, del, check, status, gc };

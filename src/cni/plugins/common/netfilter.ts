@@ -7,7 +7,8 @@
  * Each is written in one iptables-restore / nft -f transaction.
  */
 import { run } from '../../../lib/exec';
-import { CniCode, CniError } from '../../types';
+import { formatCidr, parseCidr } from '../../../lib/cidr';
+import { CniCode, CniError, type GcAttachment, type ResultIp } from '../../types';
 
 function hash(...parts: string[]): string {
   // Loaded here, not at the top: only configurations with ipMasq or macspoofchk pay for node:crypto.
@@ -42,6 +43,18 @@ export async function setupMasq(network: string, containerId: string, addresses:
   await need('iptables-restore', ['--noflush'], lines.join('\n'));
 }
 
+/** Masquerade for a container's IPv4 addresses (an IPAM result's), leaving their own subnets alone. */
+export async function masqueradeIps(network: string, containerId: string, ips: readonly ResultIp[]): Promise<void> {
+  const v4 = ips.filter((a) => !a.address.includes(':'));
+  await setupMasq(network, containerId, v4.map((a) => `${a.address.split('/')[0]}/32`), v4.map((a) => formatCidr(parseCidr(a.address))));
+}
+
+/** GC: the masquerade chains of `network` whose container is not among the valid attachments. */
+export async function collectMasq(network: string, valid: readonly GcAttachment[]): Promise<void> {
+  const ids = new Set(valid.map((a) => a.containerID));
+  for (const id of await masqContainers(network)) if (!ids.has(id)) await teardownMasq(network, id);
+}
+
 /** Removes the container's chain and the jumps to it; nothing there is fine. */
 export async function teardownMasq(network: string, containerId: string): Promise<void> {
   const chain = masqChain(network, containerId);
@@ -54,7 +67,7 @@ export async function teardownMasq(network: string, containerId: string): Promis
 }
 
 /** Containers that have a masquerade chain on `network`, from the chains' comments. */
-export async function masqContainers(network: string): Promise<Set<string>> {
+async function masqContainers(network: string): Promise<Set<string>> {
   let text: string;
   try {
     text = await need('iptables', ['-t', 'nat', '-S']);

@@ -35,7 +35,7 @@ import {
   randomMac,
   rollback,
 } from '../common/iface';
-import { masqContainers, setupMasq, teardownMasq } from '../common/netfilter';
+import { collectMasq, masqueradeIps, teardownMasq } from '../common/netfilter';
 
 export interface PtpConf {
   readonly cniVersion: string;
@@ -102,7 +102,7 @@ async function add(conf: PtpConf, env: PluginEnv): Promise<Result> {
     writeFileSync('/proc/sys/net/ipv4/ip_forward', '1'); // of the host namespace this plugin runs in
     if (conf.ipMasq) {
       undo.push(() => teardownMasq(conf.name, env.containerId));
-      await setupMasq(conf.name, env.containerId, v4.map((a) => `${a.address.split('/')[0]}/32`), v4.map((a) => formatCidr(parseCidr(a.address))));
+      await masqueradeIps(conf.name, env.containerId, v4);
     }
     return {
       cniVersion: conf.cniVersion,
@@ -159,10 +159,7 @@ async function status(conf: PtpConf, env: PluginEnv): Promise<void> {
 async function gc(conf: PtpConf, env: PluginEnv, valid: readonly GcAttachment[]): Promise<void> {
   await ipamPass(conf, 'GC', env, valid);
   await deleteHostEnds(conf.name, attachmentKeys(valid), false);
-  if (conf.ipMasq) {
-    const ids = new Set(valid.map((a) => a.containerID));
-    for (const id of await masqContainers(conf.name)) if (!ids.has(id)) await teardownMasq(conf.name, id);
-  }
+  if (conf.ipMasq) await collectMasq(conf.name, valid);
 }
 
 export const ptpPlugin: CniPlugin<PtpConf> = { parseConfig: parsePtpConfig, add, del, check, status, gc };
