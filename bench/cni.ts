@@ -24,7 +24,7 @@ import { CNI_BIN_DIR } from '../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../src/lab/names';
 import { teardownLab } from '../src/lab/teardown';
 import { referencePlugins } from '../src/doctor/features';
-import { arg, wantJson } from './common';
+import { arg, pct, wantJson } from './common';
 
 const LAB = 'bench-cni';
 const ROUND = 50;
@@ -35,11 +35,6 @@ interface Impl {
   readonly label: string;
   /** Directories, ':'-separated. */
   readonly cniPath: string;
-}
-
-function pct(xs: readonly number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)]!;
 }
 
 const stats = (xs: readonly number[]) => ({ p50: +pct(xs, 50).toFixed(1), p99: +pct(xs, 99).toFixed(1) });

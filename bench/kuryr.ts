@@ -22,16 +22,10 @@ import { conflistFile, runtimeFor } from '../src/lab/pods';
 import { loadConfList } from '../src/cni/runtime';
 import { runBenchmark } from '../src/run/run';
 import { parseTopology } from '../src/topology/load';
-import { arg, wantJson } from './common';
+import { arg, pct, wantJson } from './common';
 
 const SETUP_ARCHS = ['kuryr-ovs-vxlan', 'kuryr-lb-vxlan', 'flannel-vxlan'];
 const THROUGHPUT_ARCHS = ['host', 'flannel-vxlan', 'flannel-udp', 'macvlan', 'kuryr-ovs-vxlan', 'kuryr-ovs-vlan', 'kuryr-lb-vxlan', 'kuryr-lb-vlan'];
-
-/** Nearest-rank percentile. */
-function pct(xs: readonly number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)]!;
-}
 
 interface SetupRow {
   arch: string;

@@ -58,8 +58,8 @@ export async function invokePlugin(file: string, env: NodeJS.ProcessEnv, stdin: 
  */
 const inProcess = new Map<string, CniPlugin<{ readonly cniVersion: string }>>();
 
-export function registerInProcess(type: string, plugin: CniPlugin<{ readonly cniVersion: string }>): void {
-  inProcess.set(type, plugin);
+export function registerInProcess<C extends { readonly cniVersion: string }>(type: string, plugin: CniPlugin<C>): void {
+  inProcess.set(type, plugin as unknown as CniPlugin<{ readonly cniVersion: string }>);
 }
 
 function ownDirectory(): string | undefined {

@@ -3,7 +3,6 @@
  * as little as possible). Each failure is a CNI error 7 naming the field.
  */
 import { CniCode, CniError } from './types';
-import { isIPv4, parseCidr } from '../lib/cidr';
 import { isValidIfName } from './skel';
 
 type Obj = Record<string, unknown>;
@@ -38,22 +37,6 @@ export function int(o: Obj, key: string, field: string, min: number, max: number
   const v = o[key];
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw invalid(field, `must be an integer from ${min} to ${max}`);
-  return v;
-}
-
-export function ipv4(o: Obj, key: string, field: string): string | undefined {
-  const v = optStr(o, key, field);
-  if (v !== undefined && !isIPv4(v)) throw invalid(field, `${JSON.stringify(v)} is not an IPv4 address`);
-  return v;
-}
-
-export function cidr(o: Obj, key: string, field: string): string {
-  const v = str(o, key, field);
-  try {
-    parseCidr(v);
-  } catch {
-    throw invalid(field, `${JSON.stringify(v)} is not an IPv4 CIDR`);
-  }
   return v;
 }
 

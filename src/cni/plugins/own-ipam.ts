@@ -6,9 +6,8 @@
 import { registerInProcess } from '../invoke';
 import { hostLocalPlugin } from './host-local/host-local';
 import { staticPlugin } from './static/static';
-import type { CniPlugin } from '../skel';
 
 export function withOwnIpam(): void {
-  registerInProcess('host-local', hostLocalPlugin as unknown as CniPlugin<{ readonly cniVersion: string }>);
-  registerInProcess('static', staticPlugin as unknown as CniPlugin<{ readonly cniVersion: string }>);
+  registerInProcess('host-local', hostLocalPlugin);
+  registerInProcess('static', staticPlugin);
 }

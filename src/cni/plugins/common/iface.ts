@@ -1,6 +1,6 @@
 /** What the interface plugins share: the container's namespace, links, addressing from an IPAM result, CHECK. */
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
-import { ip, ipBatch, ipJson, netnsPath, parseNetnsPath, type NetnsRef } from '../../../lib/netns';
+import { ip, ipJson, netnsPath, parseNetnsPath, type NetnsRef } from '../../../lib/netns';
 import { isCnilabError } from '../../../lib/errors';
 import { delegate } from '../../invoke';
 import type { Command, PluginEnv } from '../../skel';
@@ -94,10 +94,6 @@ export function ifaceLines(ifName: string, ipam: Result): string[][] {
     lines.push(['route', 'add', r.dst, ...(gw ? ['via', gw] : []), 'dev', ifName, ...(r.mtu ? ['mtu', String(r.mtu)] : [])]);
   }
   return lines;
-}
-
-export async function configureIface(ns: NetnsRef, ifName: string, ipam: Result): Promise<void> {
-  await ipBatch(ns, ifaceLines(ifName, ipam));
 }
 
 /** The configuration's `ipam`, validated as an object with a type. */
@@ -196,11 +192,6 @@ async function checkRoutes(ns: NetnsRef, ifName: string, routes: readonly Result
     const found = table.some((t) => t.dst === norm(r.dst) && t.dev === ifName && (gw === undefined || t.gateway === gw));
     if (!found) throw differs(`the route to ${r.dst}${gw ? ` via ${gw}` : ''} on ${ifName} is missing`);
   }
-}
-
-/** The MAC of a link as `ip` reports it, for results. */
-export function macOf(links: readonly LinkInfo[], name: string): string {
-  return links.find((l) => l.ifname === name)?.address ?? '';
 }
 
 /** Attachments the runtime still uses, as a set of "containerID/ifname". */

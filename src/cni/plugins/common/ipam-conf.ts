@@ -1,6 +1,7 @@
 /** What the IPAM plugins' configurations share: routes and DNS, validated field by field. */
 import { isIP } from 'node:net';
 import { isObject } from '../../validate';
+import { parsePrefix } from '../../../lib/ip';
 import { CniCode, CniError, type Dns, type ResultRoute } from '../../types';
 
 function invalid(field: string, what: string): CniError {
@@ -9,11 +10,7 @@ function invalid(field: string, what: string): CniError {
 
 /** "ADDRESS/LEN", IPv4 or IPv6. */
 export function isCidrText(v: unknown): v is string {
-  if (typeof v !== 'string') return false;
-  const m = /^([^/]+)\/(\d{1,3})$/.exec(v);
-  if (!m) return false;
-  const family = isIP(m[1]!);
-  return family !== 0 && Number(m[2]) <= (family === 4 ? 32 : 128);
+  return typeof v === 'string' && parsePrefix(v) !== undefined;
 }
 
 export function parseRoutes(v: unknown, field: string): ResultRoute[] {

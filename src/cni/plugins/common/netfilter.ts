@@ -16,7 +16,7 @@ function hash(...parts: string[]): string {
   return createHash('sha512').update(parts.join('')).digest('hex');
 }
 
-export function masqChain(network: string, containerId: string): string {
+function masqChain(network: string, containerId: string): string {
   return `CNI-${hash(network, containerId).slice(0, 24)}`;
 }
 
@@ -84,7 +84,7 @@ async function masqContainers(network: string): Promise<Set<string>> {
 }
 
 /** The attachment's chain, named as the reference plugin names it: cni-br-iface-CONTAINERID-IFNAME. */
-export function spoofChain(containerId: string, ifName: string): string {
+function spoofChain(containerId: string, ifName: string): string {
   return `cni-br-iface-${containerId}-${ifName}`;
 }
 

@@ -6,5 +6,5 @@ import { flannelPlugin } from './flannel';
 
 // flannel → bridge → host-local in one Node.js process when all three are cnilab's (see own-ipam).
 withOwnIpam();
-registerInProcess('bridge', bridgePlugin as Parameters<typeof registerInProcess>[1]);
+registerInProcess('bridge', bridgePlugin);
 main(flannelPlugin);
