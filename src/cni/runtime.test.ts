@@ -8,6 +8,8 @@ import { CniRuntime, listVersion, loadConfList, parseConfList, type RuntimeConf 
 import { loadNetworkByName } from './conf-dir';
 import { cnitoolContainerId } from '../cli/commands/cni';
 import { CNI_BIN_DIR } from '../lib/paths';
+import { addNetns, deleteNetns } from '../lib/netns';
+import { nodeNetns } from '../lab/names';
 import type { CniError } from './types';
 
 test('a configuration list is validated field by field, naming the source', () => {
@@ -58,18 +60,26 @@ test('container IDs are derived from the namespace path as cnitool derives them'
   assert.equal(cnitoolContainerId('/run/netns/x'), `cnitool-${execFileSync('sh', ['-c', 'printf %s /run/netns/x | sha512sum'], { encoding: 'utf8' }).slice(0, 20)}`);
 });
 
-/** The runtime with real plugin executables that touch no kernel state: static and host-local IPAM. */
-function ipamRuntime(t: { after(fn: () => void): void }) {
+/**
+ * The runtime with real plugin executables that touch no kernel state (static and host-local IPAM),
+ * run all the same inside a namespace of their own, as every plugin a test starts is.
+ */
+async function ipamRuntime(t: { after(fn: () => Promise<void>): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-rt-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const runtime = new CniRuntime({ cniPath: [CNI_BIN_DIR], cacheDir: join(dir, 'cache'), env: { PATH: process.env.PATH } });
+  const ns = nodeNetns(`t-rt${process.pid}`, 'host');
+  await addNetns(ns);
+  t.after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await deleteNetns(ns);
+  });
+  const runtime = new CniRuntime({ cniPath: [CNI_BIN_DIR], cacheDir: join(dir, 'cache'), hostNetns: { name: ns }, env: { PATH: process.env.PATH } });
   return { dir, runtime };
 }
 
 const rtConf = (id: string): RuntimeConf => ({ containerId: id, netns: '/run/netns/none', ifName: 'eth0', args: [['K8S_POD_NAME', id]], capabilityArgs: { ips: ['10.9.0.7/24'] } });
 
 test('the cache: ADD writes libcni\'s entry, CHECK and DEL read it as prevResult, DEL removes it; capabilities become runtimeConfig', async (t) => {
-  const { dir, runtime } = ipamRuntime(t);
+  const { dir, runtime } = await ipamRuntime(t);
   const list = parseConfList(JSON.stringify({ cniVersion: '1.1.0', name: 'st', plugins: [{ type: 'static', capabilities: { ips: true }, addresses: [], ipam: { type: 'static', addresses: [{ address: '10.9.0.1/24' }] } }] }), 'x');
   const result = await runtime.addNetworkList(list, rtConf('c1'));
   assert.deepEqual(result, { cniVersion: '1.1.0', ips: [{ address: '10.9.0.7/24' }], dns: {} }, 'runtimeConfig.ips replaced the configured address');
@@ -86,7 +96,7 @@ test('the cache: ADD writes libcni\'s entry, CHECK and DEL read it as prevResult
 });
 
 test('a failed plugin in a chain: what the plugins before it made is deleted again', async (t) => {
-  const { dir, runtime } = ipamRuntime(t);
+  const { dir, runtime } = await ipamRuntime(t);
   const list = parseConfList(JSON.stringify({ cniVersion: '1.0.0', name: 'ch', plugins: [{ type: 'host-local', ipam: { type: 'host-local', subnet: '10.8.0.0/24', dataDir: join(dir, 'ipam') } }, { type: 'static', ipam: { type: 'static' } }] }), 'x');
   await assert.rejects(runtime.addNetworkList(list, rtConf('c2')), (e: CniError) => e.code === 7 && /ipam\.addresses: is required/.test(e.message));
   assert.deepEqual(readdirSync(join(dir, 'ipam', 'ch')).filter((f) => f.startsWith('10.')), [], 'host-local\'s address was given back');
@@ -94,7 +104,7 @@ test('a failed plugin in a chain: what the plugins before it made is deleted aga
 });
 
 test('GC: stale cached attachments are deleted, valid ones kept, then each plugin gets GC; disableGC does nothing', async (t) => {
-  const { dir, runtime } = ipamRuntime(t);
+  const { dir, runtime } = await ipamRuntime(t);
   const list = parseConfList(JSON.stringify({ cniVersion: '1.1.0', name: 'gcn', plugins: [{ type: 'host-local', ipam: { type: 'host-local', subnet: '10.7.0.0/24', dataDir: join(dir, 'ipam') } }] }), 'x');
   for (const id of ['a', 'b', 'c']) await runtime.addNetworkList(list, { containerId: id, netns: '/run/netns/none', ifName: 'eth0' });
   writeFileSync(join(dir, 'ipam', 'gcn', '10.7.0.200'), 'leaked\r\neth0'); // held with no cache entry: only the plugin's GC finds it
@@ -107,7 +117,7 @@ test('GC: stale cached attachments are deleted, valid ones kept, then each plugi
 });
 
 test('runtime input is validated before any plugin runs', async (t) => {
-  const { runtime } = ipamRuntime(t);
+  const { runtime } = await ipamRuntime(t);
   const list = parseConfList('{"cniVersion":"1.0.0","name":"v","plugins":[{"type":"static"}]}', 'x');
   await assert.rejects(runtime.addNetworkList(list, { containerId: '-bad', netns: '/x', ifName: 'eth0' }), (e: CniError) => e.code === 4 && /container ID/.test(e.message));
   await assert.rejects(runtime.addNetworkList(list, { containerId: 'ok', netns: '/x', ifName: 'eth0/1' }), (e: CniError) => e.code === 4 && /interface name/.test(e.message));

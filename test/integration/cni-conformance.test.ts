@@ -29,6 +29,7 @@ import { CNI_BIN_DIR } from '../../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
 import { assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
+import { execPlugin } from './plugin-exec';
 import { kernelState, normalizeResult } from './cni-state';
 
 const LAB = 't-cnic';
@@ -215,7 +216,13 @@ test('CHECK fails on both when the container\'s address is gone, and on both whe
   await deleteNetns(pods.ref);
 });
 
-/** Bad input straight to the executables: both must fail with an error JSON; where the reference names a spec code, ours is the same. */
+/**
+ * Bad input straight to the executables: both must fail with an error JSON; where the reference names
+ * a spec code, ours is the same. Each implementation runs in a namespace of its own that the test
+ * made: the reference bridge creates its bridge (`cni0`) in the namespace it runs in before it opens
+ * the container's, so given a namespace that does not exist it leaves that bridge behind — cnilab's
+ * checks the namespace first and leaves nothing, which is asserted after the table.
+ */
 const BAD: [string, Record<string, string>, string][] = [
   ['truncated JSON', {}, '{"cniVersion":'],
   ['unknown command', { CNI_COMMAND: 'FROB' }, '{"cniVersion":"1.0.0","name":"n","type":"bridge"}'],
@@ -228,23 +235,34 @@ const BAD: [string, Record<string, string>, string][] = [
   ['MTU of the wrong type', {}, '{"cniVersion":"1.0.0","name":"n","type":"bridge","mtu":"big"}'],
   ['IPAM subnet that is no CIDR', {}, '{"cniVersion":"1.0.0","name":"n","type":"bridge","ipam":{"type":"host-local","subnet":"10.1.0.0/40"}}'],
 ];
-for (const [name, env, stdin] of BAD) {
-  test(`bad input, both implementations refuse it: ${name}`, async () => {
-    const codes: Record<Impl, number> = { ours: 0, ref: 0 };
-    for (const impl of IMPLS) {
-      const dir = impl === 'ours' ? CNI_BIN_DIR : REFERENCE_DIR;
-      const e = { PATH: process.env.PATH, CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'bad1', CNI_NETNS: '/run/netns/cnilab-t-cnic.nosuch', CNI_IFNAME: 'eth0', CNI_PATH: dir, ...env };
-      const r = await run(join(dir, 'bridge'), [], { env: e, input: stdin, check: false });
-      assert.notEqual(r.code, 0, `${impl} must fail`);
-      const body = JSON.parse(r.stdout) as { code: number; msg: string };
-      assert.equal(typeof body.msg, 'string');
-      assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /, 'no stack trace');
-      codes[impl] = body.code;
-    }
-    if (codes.ref !== 999) assert.equal(codes.ours, codes.ref, `the reference says ${codes.ref}`);
-    else assert.ok(codes.ours < 100 || codes.ours === 100, `where the reference says 999 (generic), cnilab names a spec code: ${codes.ours}`);
+const badHost = (impl: Impl): string => nodeNetns(LAB, `bad-${impl}`);
+describe('bad input, both implementations refuse it', () => {
+  before(async () => {
+    for (const impl of IMPLS) await addNetns(badHost(impl));
   });
-}
+  after(async () => {
+    const left = await ipJson<{ ifname: string }[]>({ name: badHost('ours') }, ['link', 'show']);
+    assert.deepEqual(left.map((l) => l.ifname), ['lo'], 'cnilab\'s bridge made nothing for input it refused');
+    for (const impl of IMPLS) await deleteNetns(badHost(impl));
+  });
+  for (const [name, env, stdin] of BAD) {
+    test(name, async () => {
+      const codes: Record<Impl, number> = { ours: 0, ref: 0 };
+      for (const impl of IMPLS) {
+        const dir = impl === 'ours' ? CNI_BIN_DIR : REFERENCE_DIR;
+        const e = { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'bad1', CNI_NETNS: '/run/netns/cnilab-t-cnic.nosuch', CNI_IFNAME: 'eth0', CNI_PATH: dir, ...env };
+        const r = await execPlugin(badHost(impl), join(dir, 'bridge'), e, stdin);
+        assert.notEqual(r.code, 0, `${impl} must fail`);
+        const body = JSON.parse(r.stdout) as { code: number; msg: string };
+        assert.equal(typeof body.msg, 'string');
+        assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /, 'no stack trace');
+        codes[impl] = body.code;
+      }
+      if (codes.ref !== 999) assert.equal(codes.ours, codes.ref, `the reference says ${codes.ref}`);
+      else assert.ok(codes.ours < 100 || codes.ours === 100, `where the reference says 999 (generic), cnilab names a spec code: ${codes.ours}`);
+    });
+  }
+});
 
 test('vlan on a kernel without 802.1Q: error 50 with the reason, on ADD and STATUS, nothing left behind', { skip: hasVlan ? 'this kernel has 802.1Q: the vlan cases above ran' : false }, async () => {
   const pod = await newPod();
