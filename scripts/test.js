@@ -2,22 +2,118 @@
 // Runs every compiled *.test.js under dist/ with node's test runner, one file at a time (the
 // integration tests build labs in the one kernel this machine has). Helpers beside the tests are
 // not tests: naming the files keeps node --test from running them.
+//
+// The suite runs inside a fresh network namespace made for it (its `lo` up), entered with
+// `nsenter --net` so that `ip netns add` and the labs work as on the host: every run starts as on
+// a fresh machine whatever earlier runs left, and nothing a test does can reach the host's root
+// namespace. Before and after, the runner compares the links, addresses and routes of that
+// namespace and of the real root namespace; any difference fails the run.
+//   npm test                       the suite, isolated as above
+//   npm test -- --host-netns       in the namespace npm runs in (no isolation, no comparison)
+//   npm test -- cni-faults kuryr   only the test files whose path holds one of these words
+//   npm test -- --OPTION=VALUE     any other option goes to node --test (e.g. --test-name-pattern=fuzzer)
 'use strict';
-const { spawnSync } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..', 'dist');
-const files = [];
-const walk = (dir) => {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) walk(p);
-    else if (e.name.endsWith('.test.js')) files.push(p);
+const args = process.argv.slice(2);
+const hostNetns = args.includes('--host-netns');
+const testArgs = args.filter((a) => a.startsWith('-') && a !== '--host-netns');
+const only = args.filter((a) => !a.startsWith('-')).map((a) => a.replace(/\.ts$/, '.js'));
+
+function testFiles() {
+  const files = [];
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.test.js')) files.push(p);
+    }
+  };
+  walk(root);
+  const chosen = only.length === 0 ? files : files.filter((f) => only.some((w) => f.includes(w)));
+  if (chosen.length === 0) throw new Error(`no test file matches ${only.join(', ')}`);
+  return chosen.sort();
+}
+
+/** Labs on this machine: namespaces named cnilab-LAB.… and folders under /run/cnilab (src/lab/names.ts). */
+function labs() {
+  const out = new Set();
+  for (const line of execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n')) {
+    const m = /^cnilab-([^.\s]+)/.exec(line);
+    if (m) out.add(m[1]);
   }
-};
-walk(root);
-files.sort();
-const args = ['--test', '--test-concurrency=1', '--test-timeout=180000', ...process.argv.slice(2), ...files];
-const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+  const runRoot = process.env.CNILAB_RUN_ROOT ?? '/run/cnilab';
+  if (fs.existsSync(runRoot)) for (const d of fs.readdirSync(runRoot)) out.add(d);
+  return [...out].sort();
+}
+
+/** Runs `command` with this terminal; Ctrl-C reaches it (same process group) and this runner waits for its end. */
+function runInherit(command, argv, env) {
+  return new Promise((resolve) => {
+    const child = spawn(command, argv, { stdio: 'inherit', env });
+    const ignore = () => undefined; // the child gets the signal too and ends; cleaning up is ours after it
+    process.on('SIGINT', ignore);
+    process.on('SIGTERM', ignore);
+    child.on('close', (code, signal) => {
+      process.off('SIGINT', ignore);
+      process.off('SIGTERM', ignore);
+      resolve(code ?? (signal ? 128 : 1));
+    });
+  });
+}
+
+// A test file that takes longer than 3 minutes has hung, bar the deep fuzzer (npm run fuzz gives its own).
+const timeout = testArgs.some((a) => a.startsWith('--test-timeout')) ? [] : ['--test-timeout=180000'];
+const nodeTest = () => [process.execPath, ['--test', '--test-concurrency=1', ...timeout, ...testArgs, ...testFiles()]];
+
+async function main() {
+  if (hostNetns || process.env.CNILAB_TEST_NETNS) {
+    const [cmd, argv] = nodeTest();
+    return runInherit(cmd, argv, process.env);
+  }
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('test: the suite builds network namespaces and needs root: sudo npm test\n');
+    return 1;
+  }
+  const { snapshotNetns, diffSnapshots } = require(path.join(root, 'test/netns-snapshot.js'));
+  const ns = `cnitest-${process.pid}`; // not cnilab-…: `cnilab down --all`, run by a test, removes those
+  const rootBefore = snapshotNetns();
+  const labsBefore = labs();
+  execFileSync('ip', ['netns', 'add', ns]);
+  let code = 1;
+  try {
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    const nsBefore = snapshotNetns(ns);
+    process.stderr.write(`test: the suite runs in a fresh network namespace, ${ns}; it and the root namespace are compared after it\n`);
+    const [cmd, argv] = nodeTest();
+    code = await runInherit('nsenter', [`--net=/run/netns/${ns}`, cmd, ...argv], { ...process.env, CNILAB_TEST_NETNS: ns });
+    const changes = [
+      ...diffSnapshots(nsBefore, snapshotNetns(ns)).map((d) => `test namespace: ${d}`),
+      ...diffSnapshots(rootBefore, snapshotNetns()).map((d) => `root namespace: ${d}`),
+    ];
+    // A test file killed by its timeout runs no after-hook: its lab is reported, then removed.
+    const left = labs().filter((l) => !labsBefore.includes(l));
+    for (const lab of left) {
+      changes.push(`lab left behind: ${lab} (removed now)`);
+      execFileSync(process.execPath, [path.join(root, 'src/cli/main.js'), 'down', '--lab', lab], { stdio: 'ignore' });
+    }
+    if (changes.length > 0) {
+      process.stderr.write(`test: FAILED: the suite changed network state it must leave alone:\n${changes.map((c) => `  ${c}\n`).join('')}`);
+      code = code || 1;
+    } else process.stderr.write(`test: the test namespace and the root namespace are as they were before the suite\n`);
+  } finally {
+    execFileSync('ip', ['netns', 'delete', ns]);
+  }
+  return code;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`test: ${e.message}\n`);
+    process.exit(1);
+  },
+);

@@ -10,7 +10,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -18,16 +17,18 @@ import { CniRuntime } from '../../src/cni/runtime';
 import type { NetConfList } from '../../src/cni/types';
 import { NETWORK_NAME, CONTAINER_ID, isValidIfName } from '../../src/cni/skel';
 import { addNetns, deleteNetns, ip, ipJson } from '../../src/lib/netns';
-import { run, sleep } from '../../src/lib/exec';
+import { sleep } from '../../src/lib/exec';
 import { CNI_BIN_DIR } from '../../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
-import { assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
+import { assertNothingLeft, rootSnapshot, waitFor, type RootSnapshot } from './helpers';
+import { execPlugin, groupGone, spawnPlugin } from './plugin-exec';
 
 const LAB = 't-cnif';
 const HOST = nodeNetns(LAB, 'host');
 const POD = podNetns(LAB, 'fz');
 const DATA = join(runDir(LAB), 'ipam');
+/** 240 cases in the suite; `npm run fuzz` runs 10,000. */
 const FUZZ_RUNS = Number(process.env.CNILAB_FUZZ_RUNS ?? 240);
 let root: RootSnapshot;
 let hostLinksBefore: string[] = [];
@@ -151,10 +152,8 @@ function caseArb(): fc.Arbitrary<Case> {
     });
 }
 
-async function invoke(c: Case): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: Record<string, string> = { PATH: process.env.PATH! };
-  for (const [k, v] of Object.entries(c.env)) if (v !== undefined) env[k] = v.replace(/\0/g, ''); // an environment cannot carry NUL
-  return run('ip', ['netns', 'exec', HOST, join(CNI_BIN_DIR, c.plugin)], { env, input: c.stdin, check: false, timeoutMs: 20_000 });
+function invoke(c: Case): Promise<{ code: number; stdout: string; stderr: string }> {
+  return execPlugin(HOST, join(CNI_BIN_DIR, c.plugin), c.env, c.stdin);
 }
 
 const allocations = (): string[] => {
@@ -165,8 +164,9 @@ const allocations = (): string[] => {
   }
 };
 
-test(`fuzzer: ${FUZZ_RUNS} hostile invocations across every plugin get the right spec error and leave nothing behind`, async (t) => {
+test(`fuzzer: ${FUZZ_RUNS} hostile invocations across every plugin get the right spec error and leave nothing behind`, { timeout: Math.max(180_000, FUZZ_RUNS * 100) }, async (t) => {
   const seen = new Map<string, number>();
+  const seed = Number(process.env.CNILAB_FUZZ_SEED ?? Date.now() % 2 ** 31); // CNILAB_FUZZ_SEED=N replays a run
   await fc.assert(
     fc.asyncProperty(caseArb(), async (c) => {
       const r = await invoke(c);
@@ -184,11 +184,11 @@ test(`fuzzer: ${FUZZ_RUNS} hostile invocations across every plugin get the right
       assert.ok(c.codes.includes(body.code as number), `${label}: code ${String(body.code)} (${String(body.msg)}), expected one of ${c.codes.join(', ')}`);
       assert.deepEqual(allocations(), [], `${label}: no address left allocated`);
     }),
-    { numRuns: FUZZ_RUNS, seed: Number(process.env.CNILAB_FUZZ_SEED ?? Date.now() % 2 ** 31), endOnFailure: true },
+    { numRuns: FUZZ_RUNS, seed, endOnFailure: true },
   );
   assert.deepEqual(await links(HOST), hostLinksBefore, 'no link left in the host namespace');
   assert.deepEqual(await links(POD), ['lo'], 'no link left in the pod');
-  t.diagnostic(`fuzzer: ${FUZZ_RUNS} cases; by fault: ${[...seen].sort().map(([f, n]) => `${f} ${n}`).join(', ')}`);
+  t.diagnostic(`fuzzer: ${FUZZ_RUNS} cases, seed ${seed}; by fault: ${[...seen].sort().map(([f, n]) => `${f} ${n}`).join(', ')}`);
 });
 
 const list = (name: string, subnet: string): NetConfList => ({ cniVersion: '1.1.0', name, plugins: [{ type: 'bridge', bridge: `b-${name}`, isGateway: true, ipam: { type: 'host-local', subnet, dataDir: DATA } }] });
@@ -221,15 +221,16 @@ test('a bridge ADD killed with SIGKILL at any moment leaves nothing that GC cann
     const ns = podNetns(LAB, `kill${i}`);
     await addNetns(ns);
     pods.push(ns);
-    const env = { PATH: process.env.PATH!, CNI_COMMAND: 'ADD', CNI_CONTAINERID: `kill-${i}`, CNI_NETNS: `/run/netns/${ns}`, CNI_IFNAME: 'eth0', CNI_PATH: CNI_BIN_DIR };
-    const child = spawn('ip', ['netns', 'exec', HOST, join(CNI_BIN_DIR, 'bridge')], { env, stdio: ['pipe', 'ignore', 'ignore'] });
+    const env = { CNI_COMMAND: 'ADD', CNI_CONTAINERID: `kill-${i}`, CNI_NETNS: `/run/netns/${ns}`, CNI_IFNAME: 'eth0', CNI_PATH: CNI_BIN_DIR };
+    const child = spawnPlugin(HOST, join(CNI_BIN_DIR, 'bridge'), env);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.stdin.end(conf);
+    child.stdin!.end(conf);
     await sleep(delay);
     child.kill('SIGKILL');
     await exited;
+    // An `ip` the plugin had started runs on to its end: wait until its whole process group is gone.
+    await waitFor(`the programs of killed ADD ${i} to end`, () => groupGone(child.pid!));
   }
-  await sleep(500); // an `ip` the plugin had started finishes on its own
   const leftPorts = await ipJson<unknown[]>({ name: HOST }, ['link', 'show', 'master', 'b-kill']).catch(() => []);
   const leftAddrs = allocations().filter((f) => f.startsWith('kill/'));
   assert.ok(leftPorts.length + leftAddrs.length > 0, 'some kill must have left something, or this test proves nothing');

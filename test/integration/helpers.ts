@@ -11,22 +11,15 @@ import { readState, type LabState } from '../../src/lab/state';
 import { teardownLab } from '../../src/lab/teardown';
 import { parseTopology } from '../../src/topology/load';
 import { REPO_ROOT } from '../../src/lib/paths';
+import { diffSnapshots, snapshotNetns, type NetnsSnapshot } from '../netns-snapshot';
 
 export const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
 
-export interface RootSnapshot {
-  readonly links: string[];
-  readonly addrs: string[];
-  readonly routes: string[];
-}
+export type RootSnapshot = NetnsSnapshot;
 
-/** The root namespace's links, addresses and routes, reduced to what must never change. */
+/** The links, addresses and routes of the namespace the tests run in (npm test: a fresh one; see scripts/test.js). */
 export async function rootSnapshot(): Promise<RootSnapshot> {
-  const j = async <T>(args: string[]): Promise<T[]> => JSON.parse((await run('ip', ['-json', ...args])).stdout || '[]') as T[];
-  const links = (await j<{ ifname: string; link_type: string }>(['link', 'show'])).map((l) => `${l.ifname} ${l.link_type}`).sort();
-  const addrs = (await j<{ ifname: string; addr_info: { local: string; prefixlen: number }[] }>(['addr', 'show'])).flatMap((l) => l.addr_info.map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`)).sort();
-  const routes = (await j<{ dst: string; dev?: string; gateway?: string; table?: string }>(['route', 'show', 'table', 'all'])).map((r) => `${r.table ?? 'main'} ${r.dst} ${r.gateway ?? ''} ${r.dev ?? ''}`).sort();
-  return { links, addrs, routes };
+  return snapshotNetns();
 }
 
 /** Nothing of the lab is left: namespaces, run folder, the given processes; the root namespace is as it was. */
@@ -34,7 +27,8 @@ export async function assertNothingLeft(lab: string, before: RootSnapshot, pids:
   assert.deepEqual(listNamedNetns().filter((ns) => labOfNetns(ns) === lab), [], `namespaces of lab ${lab} left`);
   assert.equal(existsSync(runDir(lab)), false, `run folder of lab ${lab} left`);
   for (const pid of pids) assert.equal(isAlive(pid), false, `process ${pid} left running`);
-  assert.deepEqual(await rootSnapshot(), before, 'the root namespace changed');
+  const changed = diffSnapshots(before, await rootSnapshot());
+  assert.deepEqual(changed, [], `the namespace the tests run in changed: ${changed.join('; ')}`);
 }
 
 export interface CliResult {
@@ -66,6 +60,30 @@ export async function waitFor(what: string, check: () => boolean, ms = 20_000, e
   }
 }
 
+/** Waits until `check` resolves true (asked every `everyMs`), or fails after `ms`: the async form of waitFor. */
+export async function waitUntil(what: string, check: () => Promise<boolean>, ms = 20_000, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** The sockets of namespace `ns` that `ss` lists with `filter` (e.g. ['-ltn', 'sport = :5201']). */
+async function sockets(ns: string, filter: readonly string[]): Promise<string[]> {
+  return (await run('ip', ['netns', 'exec', ns, 'ss', '-H', ...filter])).stdout.split('\n').filter(Boolean);
+}
+
+/** Resolves once a server in namespace `ns` listens on TCP `port` (or has bound UDP `port`): what a client waits for, rather than a time. */
+export function untilListening(ns: string, port: number, proto: 'tcp' | 'udp' = 'tcp'): Promise<void> {
+  return waitUntil(`a ${proto} server on port ${port} in ${ns}`, async () => (await sockets(ns, [proto === 'tcp' ? '-ltn' : '-lun', `sport = :${port}`])).length > 0);
+}
+
+/** Resolves once namespace `ns` holds `count` established TCP connections to port `port`. */
+export function untilConnected(ns: string, port: number, count: number): Promise<void> {
+  return waitUntil(`${count} connections to port ${port} from ${ns}`, async () => (await sockets(ns, ['-tn', 'state', 'established', `dport = :${port}`])).length >= count);
+}
+
 /**
  * Brings lab `name` up with `arch` (topology YAML, default: 2 compute nodes with 2 pods each), runs
  * `fn`, takes the lab down — also when `fn` fails — and asserts nothing of it is left: no
@@ -94,7 +112,7 @@ export async function transfer(from: LabState['pods'][number], to: LabState['pod
   server.stdout.on('data', (d: Buffer) => (got += d));
   const ended = new Promise<void>((r) => server.on('close', () => r()));
   try {
-    await sleep(300);
+    await untilListening(to.netns, 7001);
     const sent = JSON.parse((await run('ip', ['netns', 'exec', from.netns, process.execPath, XFER, 'client', to.ip, '7001', String(mbytes)], { timeoutMs: 60_000 })).stdout) as { bytes: number; sha256: string };
     await Promise.race([ended, sleep(10_000)]);
     const received = JSON.parse(got) as { bytes: number; sha256: string };
