@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAlive } from '../../src/lib/exec';
 import { runDir } from '../../src/lab/names';
+import { ovsDbSocket } from '../../src/lab/kuryr';
 import { teardownLab } from '../../src/lab/teardown';
 import { resultsSchema } from '../../src/run/results-schema';
 import { assertNothingLeft, cli, rootSnapshot, waitFor } from './helpers';
@@ -183,33 +184,48 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
 function toolPids(): number[] {
   return readdirSync('/proc')
     .filter((e) => /^\d+$/.test(e) && isAlive(Number(e)))
-    .filter((e) => {
-      try {
-        return /^(iperf3|sockperf|ovs-vswitchd|ovsdb-server)$/.test(readFileSync(`/proc/${e}/comm`, 'utf8').trim());
-      } catch {
-        return false;
-      }
-    })
+    .filter((e) => /^(iperf3|sockperf|ovs-vswitchd|ovsdb-server)$/.test(procFile(e, 'comm').trim()))
     .map(Number);
 }
+
+function procFile(pid: string | number, file: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return ''; // ended while we looked
+  }
+}
+
+/** True when a process started after `before` runs `tool` with argument `arg` (e.g. an iperf3 client: '-c'). */
+const measuring = (tool: string, arg: string, before: readonly number[]) => (): boolean =>
+  toolPids().some((p) => !before.includes(p) && procFile(p, 'cmdline').split('\0')[0]!.endsWith(tool) && procFile(p, 'cmdline').split('\0').includes(arg));
 
 test('Ctrl-C during up (flannel; Kuryr with OVS starting), during a TCP test and during a latency test: exit 130, everything removed', async () => {
   const root = await rootSnapshot();
   const toolsBefore = toolPids();
   const sockperfDirs = () => readdirSync(tmpdir()).filter((e) => e.startsWith('cnilab-sockperf-'));
   const dirsBefore = sockperfDirs();
-  for (const [lab, args, when] of [
-    ['t-cli-int-up', ['up', '--arch', 'flannel-vxlan'], 'agents'],
-    ['t-cli-int-ky', ['up', '--arch', 'kuryr-ovs-vxlan'], 'ovs'],
-    ['t-cli-int-run', ['run', '--arch', 'flannel-vxlan', '--path', 'inter-node', '--tests', 'tcp', '--duration', '10', '--warmup', '0', '--repeats', '1', '--out', join(tmpdir(), 'cnilab-int-run')], 'traffic'],
-    ['t-cli-int-lat', ['run', '--arch', 'flannel-vxlan', '--path', 'inter-node', '--tests', 'latency', '--latency-duration', '5', '--warmup', '0', '--repeats', '2', '--out', join(tmpdir(), 'cnilab-int-run')], 'latency'],
+  // Each interruption waits for the step to be reached, never for a time: the lab's control plane has
+  // started (its logs folder), node1's ovsdb-server listens (ovs-vswitchd is being started), an iperf3
+  // client runs, a sockperf client runs.
+  for (const [lab, args, when, reached] of [
+    ['t-cli-int-up', ['up', '--arch', 'flannel-vxlan'], 'control plane starting', () => existsSync(join(runDir('t-cli-int-up'), 'logs'))],
+    ['t-cli-int-ky', ['up', '--arch', 'kuryr-ovs-vxlan'], 'Open vSwitch starting', () => existsSync(ovsDbSocket('t-cli-int-ky', 'node1'))],
+    ['t-cli-int-run', ['run', '--arch', 'flannel-vxlan', '--path', 'inter-node', '--tests', 'tcp', '--duration', '10', '--warmup', '0', '--repeats', '1', '--out', join(tmpdir(), 'cnilab-int-run')], 'iperf3 measuring', measuring('iperf3', '-c', toolsBefore)],
+    ['t-cli-int-lat', ['run', '--arch', 'flannel-vxlan', '--path', 'inter-node', '--tests', 'latency', '--latency-duration', '5', '--warmup', '0', '--repeats', '2', '--out', join(tmpdir(), 'cnilab-int-run')], 'sockperf measuring', measuring('sockperf', 'ping-pong', toolsBefore)],
   ] as const) {
     await teardownLab(lab);
+    let signalled = false;
+    let closed = false;
     const r = await cli([...args, '--lab', lab], (pid) => {
-      const ready = when === 'agents' || when === 'ovs' ? () => existsSync(join(runDir(lab), 'logs')) : () => existsSync(join(runDir(lab), 'state.json')) && readFileSync(join(runDir(lab), 'state.json'), 'utf8').includes('"status": "up"');
-      // The latency run writes its full log from sockperf's start; 3.5 s in, it is measuring.
-      void waitFor(`${lab} to reach ${when}`, ready).then(() => setTimeout(() => process.kill(pid, 'SIGINT'), { agents: 0, ovs: 1200, traffic: 1500, latency: 3500 }[when]));
+      void waitFor(`${lab} to reach: ${when}`, () => closed || reached(), 120_000, 10).then(() => {
+        if (closed) return;
+        signalled = true;
+        process.kill(pid, 'SIGINT');
+      });
     });
+    closed = true;
+    assert.ok(signalled, `${lab}: ended before it reached "${when}": ${r.stderr}`);
     assert.equal(r.code, 130, `${lab}: ${r.stderr}`);
     assert.match(r.stderr, /SIGINT: stopping and cleaning up/);
     assert.match(r.stderr, /cnilab: interrupted; everything the command created was removed/);

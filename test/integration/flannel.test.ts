@@ -13,7 +13,7 @@ import { nodeDir } from '../../src/lab/control-plane';
 import { labOfNetns, nodeNetns } from '../../src/lab/names';
 import { joinNode, leases, leaveNode, restartProcess } from '../../src/lab/nodes';
 import { readState, type LabState } from '../../src/lab/state';
-import { waitFor, withLab } from './helpers';
+import { untilListening, waitFor, withLab } from './helpers';
 
 const TOPOLOGY = 'topology: {computeNodes: 2, defaults: {pods: 1}}';
 const pod = (s: LabState, name: string) => s.pods.find((p) => p.name === name)!;
@@ -24,15 +24,21 @@ async function ping(from: string, to: string, count = 1): Promise<void> {
 
 const PROBE = join(__dirname, 'probe.js');
 
-/** UDP echoes every 10 ms from pod to pod while `during` runs; the longest time without an answer. */
+/** UDP echoes every 10 ms from pod to pod while `during` runs (once the echoes come back); the longest time without an answer. */
 async function longestGap(from: string, to: { netns: string; ip: string }, seconds: number, during: () => Promise<void>): Promise<{ gapMs: number; received: number; sent: number }> {
   const server = spawn('ip', ['netns', 'exec', to.netns, process.execPath, PROBE, 'server', to.ip, '7777'], { stdio: 'ignore' });
   try {
-    await sleep(300);
-    const probing = run('ip', ['netns', 'exec', from, process.execPath, PROBE, 'client', to.ip, '7777', String(seconds)]);
-    await sleep(800);
+    await untilListening(to.netns, 7777, 'udp');
+    const client = spawn('ip', ['netns', 'exec', from, process.execPath, PROBE, 'client', to.ip, '7777', String(seconds)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    client.stdout.on('data', (d: Buffer) => (out += d));
+    client.stderr.on('data', (d: Buffer) => (err += d));
+    const ended = new Promise<void>((resolve) => client.on('close', () => resolve()));
+    await waitFor('the probe\'s first answer', () => err.includes('answered'), 10_000);
     await during();
-    const r = JSON.parse((await probing).stdout) as { gapMs: number; received: number; sent: number };
+    await ended;
+    const r = JSON.parse(out) as { gapMs: number; received: number; sent: number };
     assert.ok(r.received > r.sent / 3, `the probe got answers: ${JSON.stringify(r)}`);
     return r;
   } finally {
@@ -122,8 +128,15 @@ test('flannel-udp: the agent moves every packet itself, one read and one send ea
   const lab = 't-fl-udp-count';
   await withLab(lab, 'flannel-udp', async (state) => {
     await ping(pod(state, 'node1-p1').netns, pod(state, 'node2-p1').ip, 20);
-    await sleep(1200); // counters are written once a second
-    const stats = JSON.parse(readFileSync(join(nodeDir(lab, 'node1'), 'datapath.json'), 'utf8')) as Record<string, number>;
+    const counters = (): Record<string, number> => {
+      try {
+        return JSON.parse(readFileSync(join(nodeDir(lab, 'node1'), 'datapath.json'), 'utf8')) as Record<string, number>;
+      } catch {
+        return {}; // not written yet
+      }
+    };
+    await waitFor('the agent to write its counters (once a second)', () => counters().packetsOut! >= 20 && counters().packetsIn! >= 20, 10_000);
+    const stats = counters();
     assert.ok(stats.packetsOut! >= 20 && stats.packetsIn! >= 20, JSON.stringify(stats));
     assert.equal(stats.tunReads! - stats.dropped!, stats.udpSends, 'one sendto per packet read from the TUN');
     assert.equal(stats.udpReceives, stats.tunWrites, 'one TUN write per datagram received');

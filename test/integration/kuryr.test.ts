@@ -20,7 +20,7 @@ import type { LabState } from '../../src/lab/state';
 import { hostIfName } from '../../src/kuryr/driver';
 import type { Network, Port, Router, Subnet } from '../../src/neutron/store';
 import { startIperf3Server, tcpSample } from '../../src/traffic/iperf3/run';
-import { transfer, waitFor, withLab } from './helpers';
+import { transfer, waitFor, waitUntil, withLab } from './helpers';
 
 const TOPOLOGY = 'topology: {computeNodes: 3}';
 const pod = (s: LabState, name: string) => s.pods.find((p) => p.name === name)!;
@@ -78,11 +78,7 @@ async function checkIsolation(lab: string, s: LabState): Promise<void> {
   const subB = (await api<{ subnets: Subnet[] }>(lab, 'GET', '/v2.0/subnets')).body.subnets.find((x) => x.cidr === '10.244.2.0/24')!;
   assert.equal((await api(lab, 'PUT', `/v2.0/routers/${router.id}/remove_router_interface`, { subnetId: subB.id })).status, 200);
   const ns = routerNetns(lab, 'node2')!;
-  for (let i = 0; i < 50; i++) {
-    const legs = await ipJson<{ ifname: string }[]>({ name: ns }, ['link', 'show']);
-    if (legs.filter((l) => l.ifname.startsWith('qr-')).length === 1) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitUntil('the router to lose its net-b leg', async () => (await ipJson<{ ifname: string }[]>({ name: ns }, ['link', 'show'])).filter((l) => l.ifname.startsWith('qr-')).length === 1, 10_000, 50);
   assert.equal(await pings(a.netns, c.ip), false, 'without the router, different networks do not reach each other');
 }
 

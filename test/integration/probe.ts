@@ -2,7 +2,8 @@
  * A UDP echo probe for measuring interruptions (ping stops at the first "unreachable"; this does
  * not). Run inside lab namespaces with `ip netns exec`:
  *   node probe.js server IP PORT            echoes every datagram
- *   node probe.js client IP PORT SECONDS    sends every 10 ms; prints {"sent","received","gapMs"}
+ *   node probe.js client IP PORT SECONDS    sends every 10 ms; says "answered" on stderr at the first
+ *                                           answer, prints {"sent","received","gapMs"} at the end
  */
 import { createSocket } from 'node:dgram';
 
@@ -14,7 +15,9 @@ if (mode === 'server') {
 } else {
   const replies: number[] = [];
   let sent = 0;
-  sock.on('message', () => replies.push(performance.now()));
+  sock.on('message', () => {
+    if (replies.push(performance.now()) === 1) process.stderr.write('answered\n');
+  });
   sock.on('error', () => undefined); // unreachable for a while: that is what is measured
   const start = performance.now();
   const timer = setInterval(() => {

@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { run, sleep, startDaemon, stopPid } from '../../src/lib/exec';
+import { run, startDaemon, stopPid } from '../../src/lib/exec';
 import { AGENT_MAIN } from '../../src/lib/paths';
 import { labEnv, nodeDir, STORE_PORT } from '../../src/lab/control-plane';
 import { nodeNetns, runDir } from '../../src/lab/names';
 import { leases, restartProcess } from '../../src/lab/nodes';
 import type { LabState } from '../../src/lab/state';
 import { startIperf3Server, tcpSample } from '../../src/traffic/iperf3/run';
-import { transfer, waitFor, withLab } from './helpers';
+import { transfer, untilConnected, untilListening, waitFor, withLab } from './helpers';
 
 const TOPOLOGY = 'topology: {computeNodes: 2, defaults: {pods: 1}}';
 const PROBE = join(__dirname, 'probe.js');
@@ -47,7 +47,7 @@ async function ping(from: string, to: string, size: number): Promise<void> {
 async function udpLossPct(from: LabState['pods'][number], to: LabState['pods'][number]): Promise<number> {
   const srv = startIperf3Server({ name: to.netns }, to.ip, 5302);
   try {
-    await sleep(300);
+    await untilListening(to.netns, 5302);
     const r = await run('ip', ['netns', 'exec', from.netns, 'iperf3', '-u', '-c', to.ip, '-p', '5302', '-b', '200M', '-l', '1400', '-t', '1', '-J']);
     return (JSON.parse(r.stdout) as { end: { sum: { lost_percent: number } } }).end.sum.lost_percent;
   } finally {
@@ -80,7 +80,7 @@ test('flannel-udp-offload: TCP through super-packets without retransmits, 64 MB 
     // Mixed: four TCP streams and a UDP echo probe at once.
     const echo = spawn('ip', ['netns', 'exec', b.netns, process.execPath, PROBE, 'server', b.ip, '7777'], { stdio: 'ignore' });
     try {
-      await sleep(300);
+      await untilListening(b.netns, 7777, 'udp');
       const probing = run('ip', ['netns', 'exec', a.netns, process.execPath, PROBE, 'client', b.ip, '7777', '2']);
       const four = await tcp(a, b, 2, 4);
       const p = JSON.parse((await probing).stdout) as { sent: number; received: number };
@@ -124,9 +124,9 @@ test('flannel-udp-offload: a TCP stream survives its sender\'s agent crashing (S
     const [a, b] = [pod(state, 'node1'), pod(state, 'node2')];
     const srv = startIperf3Server({ name: b.netns }, b.ip, 5303);
     try {
-      await sleep(300);
+      await untilListening(b.netns, 5303);
       const client = run('ip', ['netns', 'exec', a.netns, 'iperf3', '-c', b.ip, '-p', '5303', '-t', '5', '-J'], { timeoutMs: 30_000 });
-      await sleep(1500);
+      await untilConnected(a.netns, 5303, 2); // iperf3's control connection and its data stream: the stream flows
       const old = state.processes.find((p) => p.role === 'agent' && p.node === 'node1')!.pid;
       await restartProcess(lab, 'node1', 'SIGKILL');
       await waitFor('the new agent to sync', () => (JSON.parse(readFileSync(join(nodeDir(lab, 'node1'), 'agent.json'), 'utf8')) as { pid: number }).pid !== old, 10_000);
