@@ -3,7 +3,7 @@
  * throwaway namespace (never in the root namespace), each tool by running it.
  */
 import { run } from '../lib/exec';
-import { addNetns, deleteNetns, ip } from '../lib/netns';
+import { addNetns, deleteNetns, ip, runIn } from '../lib/netns';
 import { messageOf } from '../lib/errors';
 import { PREFIX } from '../lab/names';
 
@@ -57,10 +57,14 @@ export async function openvswitch(): Promise<FeatureCheck> {
   return { feature: 'openvswitch', ok, detail: ok ? 'kernel module available' : 'no openvswitch kernel module (OVS can still run with the userspace netdev datapath)' };
 }
 
-/** The reference CNI plugins (Debian's containernetworking-plugins): the versions their bridge speaks. */
-export async function referencePlugins(dir = '/usr/lib/cni'): Promise<FeatureCheck> {
+/**
+ * The reference CNI plugins (Debian's containernetworking-plugins): the versions their bridge
+ * speaks, asked inside namespace `ns` when given (VERSION changes nothing, but no plugin of a probe
+ * runs in the host's namespace when it need not).
+ */
+export async function referencePlugins(dir = '/usr/lib/cni', ns?: string): Promise<FeatureCheck> {
   try {
-    const r = await run(`${dir}/bridge`, [], { env: { PATH: process.env.PATH, CNI_COMMAND: 'VERSION' }, input: '{"cniVersion":"0.4.0"}', check: false, timeoutMs: 5000 });
+    const r = await runIn(ns === undefined ? undefined : { name: ns }, `${dir}/bridge`, [], { env: { PATH: process.env.PATH, CNI_COMMAND: 'VERSION' }, input: '{"cniVersion":"0.4.0"}', check: false, timeoutMs: 5000 });
     const v = (JSON.parse(r.stdout) as { supportedVersions: string[] }).supportedVersions;
     return { feature: 'reference-cni-plugins', ok: true, detail: `${dir}, CNI ${v[0]}–${v[v.length - 1]}` };
   } catch (e) {
@@ -80,11 +84,11 @@ export async function probeFeatures(): Promise<FeatureReport> {
     await tool('ethtool', 'ethtool', ['--version'], (o) => /version (\S+)/.exec(o)?.[1] ?? o.trim()),
     await tool('iptables', 'iptables', ['--version'], (o) => /v([\d.]+ \(\w+\))/.exec(o)?.[1] ?? o.trim()),
     await tool('nftables', 'nft', ['--version'], (o) => /v([\d.]+)/.exec(o)?.[1] ?? o.trim()),
-    await referencePlugins(),
   ];
   const linkFeatures = Object.keys(LINKS) as Feature[];
   if (!isRoot || !checks[1]!.ok) {
     for (const f of linkFeatures) checks.push({ feature: f, ok: false, detail: 'not probed: needs root and iproute2' });
+    checks.push(await referencePlugins());
   } else {
     const ns = `${PREFIX}doctor-${process.pid}`;
     try {
@@ -95,6 +99,7 @@ export async function probeFeatures(): Promise<FeatureReport> {
         const r = await ip({ name: ns }, LINKS[f]!, { check: false });
         checks.push({ feature: f, ok: r.code === 0, detail: r.code === 0 ? 'supported' : `${WHY[f]}: ${r.stderr.trim()}` });
       }
+      checks.push(await referencePlugins(undefined, ns));
     } finally {
       await deleteNetns(ns);
     }

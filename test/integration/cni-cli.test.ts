@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addNetns, ipJson } from '../../src/lib/netns';
+import { addNetns, ip, ipJson } from '../../src/lib/netns';
 import { spawn } from 'node:child_process';
 import { run } from '../../src/lib/exec';
 import { CNI_BIN_DIR } from '../../src/lib/paths';
@@ -71,6 +71,31 @@ test('add, check, del as cnitool: the result on stdout, CAP_ARGS and CNI_ARGS re
   assert.deepEqual((await ipJson<{ ifname: string }[]>({ name: POD }, ['link', 'show'])).map((l) => l.ifname), ['lo']);
 });
 
+test('doctor, run in the namespace cnilab\'s plugins worked in, names what they left there and how to remove it; a cni0 of unknown origin only as possibly another CNI\'s', async () => {
+  const netns = `/run/netns/${POD}`;
+  const doctor = async (): Promise<{ kind: string; name: string; owner: string; detail: string; remove: string }[]> => {
+    const r = await run('ip', ['netns', 'exec', HOST, process.execPath, CLI, 'doctor', '--json'], { check: false });
+    return (JSON.parse(r.stdout) as { leftovers: { kind: string; name: string; owner: string; detail: string; remove: string }[] }).leftovers;
+  };
+  assert.equal((await cni(['add', 'web', netns, '-i', 'd0'])).code, 0);
+  await ip({ name: HOST }, ['link', 'add', 'cni0', 'type', 'bridge']); // as the reference bridge leaves it
+  try {
+    const left = await doctor();
+    const veth = (await ipJson<{ ifname: string }[]>({ name: HOST }, ['link', 'show', 'master', 'web0']))[0]!.ifname;
+    const id = cnitoolContainerId(netns);
+    assert.deepEqual(left.find((l) => l.name === 'web0'), { kind: 'link', name: 'web0', owner: 'cnilab', detail: 'bridge of CNI network web, made by a cnilab CNI plugin in this namespace (alias cni:web)', remove: 'ip link del web0' });
+    assert.deepEqual(left.find((l) => l.name === veth), { kind: 'link', name: veth, owner: 'cnilab', detail: `host end (veth) of container ${id}'s d0 on CNI network web, made by a cnilab CNI plugin in this namespace (alias cni:web:${id}:d0)`, remove: `ip link del ${veth}` });
+    const cni0 = left.find((l) => l.name === 'cni0')!;
+    assert.deepEqual([cni0.owner, cni0.remove], ['unknown', 'ip link del cni0']);
+    assert.match(cni0.detail, /possibly another CNI's .* check before removing/);
+    assert.ok(left.some((l) => l.kind === 'lab' && l.name === LAB && l.remove === `cnilab down --lab ${LAB}`), 'the lab this test made is found by its prefix');
+  } finally {
+    await ip({ name: HOST }, ['link', 'del', 'cni0']);
+    assert.equal((await cni(['del', 'web', netns, '-i', 'd0'])).code, 0);
+  }
+  assert.deepEqual((await doctor()).filter((l) => l.kind === 'link').map((l) => l.name), ['web0'], 'after DEL only the bridge is left (DEL keeps it, as the reference does), and still named');
+});
+
 test('gc deletes what is cached and not kept (all, as cnitool, or all but --valid), then GCs the plugins', async () => {
   const netns = `/run/netns/${POD}`;
   for (const ifname of ['a0', 'a1']) assert.equal((await cni(['add', 'web', netns, '-i', ifname])).code, 0);
@@ -115,9 +140,10 @@ test('Ctrl-C during add: nothing left, whether it comes before the add starts or
 test('path and version', async () => {
   const path = await run(process.execPath, [CLI, 'cni', 'path']);
   assert.equal(path.stdout.trim(), CNI_BIN_DIR);
-  const ours = JSON.parse((await run(process.execPath, [CLI, 'cni', 'version', 'ptp'])).stdout);
+  // VERSION changes nothing, but a plugin runs in a lab namespace all the same (cni() runs the CLI in HOST).
+  const ours = JSON.parse((await cni(['version', 'ptp'])).stdout);
   assert.deepEqual(ours.supportedVersions, ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']);
-  const ref = JSON.parse((await run(process.execPath, [CLI, 'cni', 'version', 'ptp'], { env: { ...process.env, CNI_PATH: '/usr/lib/cni' } })).stdout);
+  const ref = JSON.parse((await cni(['version', 'ptp'], { CNI_PATH: '/usr/lib/cni' })).stdout);
   assert.ok(ref.supportedVersions.includes('1.0.0') && !ref.supportedVersions.includes('1.1.0'), 'CNI_PATH chooses the implementation');
 });
 

@@ -19,6 +19,7 @@ import type { CniPlugin, PluginEnv } from '../../skel';
 import { CniCode, CniError, type GcAttachment, type Result, type ResultRoute } from '../../types';
 import {
   aliasOwner,
+  bridgeAlias,
   attachmentKeys,
   checkContainerSide,
   containerNetns,
@@ -62,10 +63,17 @@ function gatewayLines(conf: BridgeConf, br: LinkInfo | undefined, gw: string): s
   return [['addr', 'replace', gw, 'dev', conf.bridge]];
 }
 
-/** Creates the bridge (first ADD on this host); another ADD creating it at the same time is fine. */
+/**
+ * Creates the bridge (first ADD on this host), its alias naming the network that made it (how
+ * `cnilab doctor` tells a bridge of ours from another CNI's); another ADD creating it at the same
+ * time is fine.
+ */
 async function createBridge(conf: BridgeConf): Promise<void> {
   try {
-    await ipBatch(undefined, [['link', 'add', 'name', conf.bridge, 'address', randomMac(), 'mtu', String(conf.mtu), 'type', 'bridge']]);
+    await ipBatch(undefined, [
+      ['link', 'add', 'name', conf.bridge, 'address', randomMac(), 'mtu', String(conf.mtu), 'type', 'bridge'],
+      ['link', 'set', 'dev', conf.bridge, 'alias', bridgeAlias(conf.name)],
+    ]);
   } catch (e) {
     if (!(isCnilabError(e, 'EXEC_FAILED') && /File exists/.test(e.message))) throw e;
   }

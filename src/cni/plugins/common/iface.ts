@@ -204,9 +204,26 @@ export function ownerAlias(network: string, env: PluginEnv): string {
   return `cni:${network}:${env.containerId}:${env.ifName}`;
 }
 
+/** The alias the bridge plugin gives a bridge it created: the network that made it. */
+export function bridgeAlias(network: string): string {
+  return `cni:${network}`;
+}
+
+/**
+ * What an alias set by a cnilab plugin says: the network, and for a host-side link the attachment
+ * that owns it; undefined when the alias is not one of ours. (Network names and container IDs
+ * cannot hold a ':', by the spec's rules.)
+ */
+export function parseAlias(alias: string | undefined): { network: string; containerId?: string; ifName?: string } | undefined {
+  const parts = (alias ?? '').split(':');
+  if (parts[0] !== 'cni' || !parts[1]) return undefined;
+  if (parts.length === 2) return { network: parts[1] };
+  if (parts.length === 4 && parts[2] && parts[3]) return { network: parts[1], containerId: parts[2], ifName: parts[3] };
+  return undefined;
+}
+
 /** The owner of a host-side link of `network`, from its alias; undefined when it is not one of ours. */
 export function aliasOwner(link: LinkInfo, network: string): { containerId: string; ifName: string } | undefined {
-  const parts = (link.ifalias ?? '').split(':');
-  if (parts.length !== 4 || parts[0] !== 'cni' || parts[1] !== network) return undefined;
-  return { containerId: parts[2]!, ifName: parts[3]! };
+  const a = parseAlias(link.ifalias);
+  return a?.network === network && a.containerId && a.ifName ? { containerId: a.containerId, ifName: a.ifName } : undefined;
 }
