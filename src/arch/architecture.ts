@@ -4,9 +4,9 @@
  * for all of them.
  */
 import type { Feature } from '../doctor/features';
-import type { SubnetEnv } from '../agent/subnet-env';
+import type { SubnetEnv } from '../cni/plugins/flannel/subnet-env';
 import type { NetConfList } from '../cni/types';
-import type { BackendConfig } from '../controller/lease-store';
+import type { BackendConfig } from '../flannel/subnet/model';
 
 export type ArchFamily = 'baseline' | 'overlay' | 'native';
 

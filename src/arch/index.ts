@@ -1,9 +1,9 @@
 import { Registry } from '../lib/registry';
 import type { Architecture } from './architecture';
 import { bridgeArch } from './bridge';
-import { flannelHostGwArch, flannelUdpArch, flannelUdpOffloadArch, flannelVxlanArch, flannelVxlanDirectArch } from './flannel';
+import { flannelHostGwArch, flannelUdpArch, flannelUdpOffloadArch, flannelVxlanArch, flannelVxlanDirectArch } from '../flannel/architectures';
 import { hostArch } from './host';
-import { kuryrLbVlanArch, kuryrLbVxlanArch, kuryrOvsVlanArch, kuryrOvsVxlanArch } from './kuryr';
+import { kuryrLbVlanArch, kuryrLbVxlanArch, kuryrOvsVlanArch, kuryrOvsVxlanArch } from '../kuryr/architectures';
 import { macvlanArch } from './macvlan';
 
 /** Every architecture `cnilab up` and `cnilab run` know, in the default matrix's order. */

@@ -5,9 +5,10 @@
  */
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { LeaseStore } from './lease-store';
+import { LeaseStore } from '../flannel/subnet/lease-store';
 import { createControlServer, type ControlStores } from './server';
-import { DEFAULT_NEUTRON_CONFIG, NeutronStore } from '../neutron/store';
+import { NeutronStore } from '../kuryr/neutron/store';
+import { DEFAULT_NEUTRON_CONFIG } from '../kuryr/neutron/model';
 
 const { values } = parseArgs({
   options: {

@@ -1,27 +1,14 @@
 /**
- * The control node's HTTP API: the lease store (flannel) and the port controller (Kuryr, under
- * /v2.0, see neutron/api.ts) in one process. The lease store's routes:
- *   GET    /v1/config                 network configuration
- *   GET    /v1/leases?index=N&wait=S  all leases; with index, waits (long-poll, ≤ S s) for a newer index
- *   PUT    /v1/leases/NODE            acquire or renew {publicIp, backendType, backendData}
- *   DELETE /v1/leases/NODE            release
- * Every request body is validated; a bad one gets a 4xx naming the field.
+ * The control node's process, the controller: one HTTP server in front of flannel's lease store
+ * (/v1, see flannel/subnet/api.ts) and the port controller (Kuryr's Neutron, /v2.0, see
+ * kuryr/neutron/api.ts), whichever the lab runs.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { z } from 'zod';
-import { isIPv4 } from '../lib/cidr';
 import { isCnilabError, messageOf } from '../lib/errors';
-import type { LeaseStore } from './lease-store';
-import { handleNeutron } from '../neutron/api';
-import type { NeutronStore } from '../neutron/store';
-
-const leaseBody = z.strictObject({
-  publicIp: z.string().refine(isIPv4, 'must be an IPv4 address'),
-  backendType: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'must be a backend name'),
-  backendData: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/, 'keys must be short identifiers'), z.string().max(256)).optional(),
-});
-
-const NODE = /^[a-z][a-z0-9-]{0,14}$/;
+import { handleLeases } from '../flannel/subnet/api';
+import type { LeaseStore } from '../flannel/subnet/lease-store';
+import { handleNeutron } from '../kuryr/neutron/api';
+import type { NeutronStore } from '../kuryr/neutron/store';
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -60,35 +47,10 @@ export function createControlServer(stores: ControlStores): Server {
 }
 
 async function handle(stores: ControlStores, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://store');
-  if (stores.neutron && (await handleNeutron(stores.neutron, req, res, url, () => readBody(req), send))) return;
-  const store = stores.leases;
-  if (!store) return send(res, 404, { error: `no route ${req.method} ${url.pathname}: this controller serves no leases` });
-  const parts = url.pathname.split('/').filter(Boolean);
-  if (req.method === 'GET' && url.pathname === '/v1/config') return send(res, 200, store.config);
-  if (req.method === 'GET' && url.pathname === '/v1/leases') {
-    const index = url.searchParams.get('index');
-    if (index !== null) {
-      const n = Number(index);
-      const wait = Math.min(Number(url.searchParams.get('wait') ?? 30), 60);
-      if (!Number.isInteger(n) || n < 0) return send(res, 400, { error: 'index: must be a non-negative integer' });
-      if (!Number.isFinite(wait) || wait < 0) return send(res, 400, { error: 'wait: must be a number of seconds' });
-      await store.waitForChange(n, wait * 1000);
-    }
-    return send(res, 200, store.snapshot());
-  }
-  if (parts.length === 3 && parts[0] === 'v1' && parts[1] === 'leases') {
-    const node = parts[2]!;
-    if (!NODE.test(node)) return send(res, 400, { error: `node: ${JSON.stringify(node)} is not a node name` });
-    if (req.method === 'PUT') {
-      const parsed = leaseBody.safeParse(await readBody(req));
-      if (!parsed.success) {
-        const i = parsed.error.issues[0]!;
-        return send(res, 400, { error: `${i.path.join('.') || 'body'}: ${i.message}` });
-      }
-      return send(res, 200, store.acquire({ node, ...parsed.data }));
-    }
-    if (req.method === 'DELETE') return send(res, store.release(node) ? 200 : 404, { node });
-  }
-  send(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+  const url = new URL(req.url ?? '/', 'http://controller');
+  const body = (): Promise<unknown> => readBody(req);
+  if (stores.neutron && (await handleNeutron(stores.neutron, req, res, url, body, send))) return;
+  if (stores.leases && (await handleLeases(stores.leases, req, res, url, body, send))) return;
+  const serves = [stores.leases ? 'leases (/v1)' : '', stores.neutron ? 'ports (/v2.0)' : ''].filter(Boolean).join(' and ');
+  send(res, 404, { error: `no route ${req.method} ${url.pathname}: this controller serves ${serves || 'nothing'}` });
 }

@@ -10,14 +10,14 @@ import { CnilabError } from '../lib/errors';
 import { isAlive, sleep, startDaemon } from '../lib/exec';
 import { httpJson } from '../lib/http-json';
 import { AGENT_MAIN, CONTROLLER_MAIN } from '../lib/paths';
-import type { AgentStatus } from '../agent/agent';
-import { readSubnetEnv, type SubnetEnv } from '../agent/subnet-env';
-import type { BackendConfig } from '../controller/lease-store';
+import type { AgentStatus } from '../flannel/agent/agent';
+import { readSubnetEnv, type SubnetEnv } from '../cni/plugins/flannel/subnet-env';
+import type { BackendConfig } from '../flannel/subnet/model';
 import type { Topology } from '../topology/schema';
 import { nodeNetns, runDir, UNDERLAY_IF } from './names';
 import type { ProcessState } from './state';
 
-export const STORE_PORT = 2379;
+export const CONTROLLER_PORT = 2379;
 const START_TIMEOUT_MS = 30_000;
 
 /** The environment of every process and plugin the lab starts. */
@@ -46,13 +46,13 @@ export function startInNode(lab: string, node: string, role: string, args: strin
 }
 
 /** The lease store's Unix socket: how the lab's tools reach the API from outside the namespaces. */
-export function storeSocket(lab: string): string {
-  return join(runDir(lab), 'store.sock');
+export function controllerSocket(lab: string): string {
+  return join(runDir(lab), 'controller.sock');
 }
 
 /** A request to the control node's API (leases and ports) over its Unix socket: how the lab's tools reach it. */
 export function controlRequest<T>(lab: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  return httpJson<T>(`http://controller${path}`, { method, body, socketPath: storeSocket(lab) });
+  return httpJson<T>(`http://controller${path}`, { method, body, socketPath: controllerSocket(lab) });
 }
 
 /** The control node's process: the port controller, and the lease store when a flannel backend is given. */
@@ -62,8 +62,8 @@ export function startController(topology: Topology, backend: BackendConfig | und
   return startInNode(lab, control.name, 'controller', [
     CONTROLLER_MAIN,
     '--listen', control.underlayIp,
-    '--port', String(STORE_PORT),
-    '--socket', storeSocket(lab),
+    '--port', String(CONTROLLER_PORT),
+    '--socket', controllerSocket(lab),
     '--neutron-data', join(runDir(lab), 'neutron.db'),
     '--underlay-mtu', String(topology.underlay.mtu),
     ...(backend
@@ -81,14 +81,14 @@ export function startController(topology: Topology, backend: BackendConfig | und
 
 /** The controller's URL as the nodes reach it, over the underlay. */
 export function controllerUrl(topology: Topology): string {
-  return `http://${topology.nodes.find((n) => n.role === 'control')!.underlayIp}:${STORE_PORT}`;
+  return `http://${topology.nodes.find((n) => n.role === 'control')!.underlayIp}:${CONTROLLER_PORT}`;
 }
 
 export function startAgent(topology: Topology, node: string): ProcessState {
   const lab = topology.name;
   const control = topology.nodes.find((n) => n.role === 'control')!;
   mkdirSync(nodeDir(lab, node), { recursive: true });
-  return startInNode(lab, node, 'agent', [AGENT_MAIN, '--store', `http://${control.underlayIp}:${STORE_PORT}`, '--node', node, '--iface', UNDERLAY_IF, '--run-dir', nodeDir(lab, node)]);
+  return startInNode(lab, node, 'agent', [AGENT_MAIN, '--store', `http://${control.underlayIp}:${CONTROLLER_PORT}`, '--node', node, '--iface', UNDERLAY_IF, '--run-dir', nodeDir(lab, node)]);
 }
 
 /** Starts the store and the agents; returns at once (see waitForSubnet, waitForPeers). */

@@ -13,7 +13,7 @@ import { settleAll } from '../lib/settle';
 import type { Topology } from '../topology/schema';
 import { nodeDir, startControlPlane, waitForPeers, waitForSubnet } from './control-plane';
 import { labOfNetns, runDir, UNDERLAY_IF } from './names';
-import { upKuryr } from './kuryr';
+import { upKuryr } from '../kuryr/control-plane';
 import { attachPods, writeConflist } from './pods';
 import { writeState, type LabState } from './state';
 import { teardownLab, type TeardownReport } from './teardown';

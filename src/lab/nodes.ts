@@ -4,10 +4,10 @@
  */
 import { join } from 'node:path';
 import { architectures } from '../arch';
-import { addressAt, cidrSize, formatIPv4, parseCidr, parseIPv4 } from '../lib/cidr';
+import { addressAt, cidrSize, formatIPv4, parseCidr, parseIPv4 } from '../lib/ip';
 import { CnilabError } from '../lib/errors';
 import { stopPid } from '../lib/exec';
-import type { Lease } from '../controller/lease-store';
+import type { Lease } from '../flannel/subnet/model';
 import type { NodeSpec, PodSpec } from '../topology/schema';
 import { controlRequest, nodeDir, startAgent, startController, waitForPeers, waitForSubnet } from './control-plane';
 import { nodeNetns, podNetns, UNDERLAY_IF } from './names';
@@ -15,7 +15,7 @@ import { attachPods, writeConflist } from './pods';
 import { requireState, writeState, type LabState, type ProcessState } from './state';
 import { deleteNamespaces, pidsInNetns } from './teardown';
 import { plugNodes } from './underlay';
-import { daemonSocket, ovsDatapath, startKuryrDaemon } from './kuryr';
+import { daemonSocket, ovsDatapath, startKuryrDaemon } from '../kuryr/control-plane';
 import { rmSync } from 'node:fs';
 import { openvswitch } from '../doctor/features';
 

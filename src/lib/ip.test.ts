@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contains, formatAddr, lastOf, parseAddr, parsePrefix } from './ip';
+import { addressAt, contains, formatAddr, formatCidr, formatIPv4, lastOf, overlaps, parseAddr, parseCidr, parseIPv4, parsePrefix, subnetAt } from './ip';
 
 test('IPv6 is read in any form and written canonically (RFC 5952), as Go writes it', () => {
   const cases: [string, string][] = [
@@ -28,4 +28,21 @@ test('prefixes of both families: network, last address, membership', () => {
   const p4 = parsePrefix('10.1.2.3/24')!;
   assert.equal(formatAddr({ family: 4, value: lastOf(p4) }), '10.1.2.255');
   for (const bad of ['10.0.0.0/33', 'fd00::/129', 'fd00::', 'x/8']) assert.equal(parsePrefix(bad), undefined, bad);
+});
+
+test('IPv4 round-trips and rejects malformed addresses', () => {
+  assert.equal(formatIPv4(parseIPv4('198.18.0.255')), '198.18.0.255');
+  assert.equal(parseIPv4('255.255.255.255'), 2 ** 32 - 1);
+  for (const bad of ['1.2.3', '1.2.3.256', '1.2.3.4.5', 'a.b.c.d', '', '01.2.3.4444']) assert.throws(() => parseIPv4(bad), /not an IPv4 address/);
+});
+
+test('CIDR parsing, strictness, overlap and subnetting', () => {
+  assert.equal(formatCidr(parseCidr('10.244.3.7/16')), '10.244.0.0/16');
+  assert.throws(() => parseCidr('10.244.3.7/16', true), /host bits set; did you mean 10.244.0.0\/16/);
+  assert.throws(() => parseCidr('10.0.0.0/33'), /not an IPv4 CIDR/);
+  assert.equal(overlaps(parseCidr('198.18.0.0/15'), parseCidr('198.19.4.0/24')), true);
+  assert.equal(overlaps(parseCidr('10.244.0.0/16'), parseCidr('10.245.0.0/16')), false);
+  assert.equal(formatCidr(subnetAt(parseCidr('10.244.0.0/16'), 24, 3)), '10.244.3.0/24');
+  assert.throws(() => subnetAt(parseCidr('10.244.0.0/16'), 24, 256), /holds 256 \/24 subnets/);
+  assert.equal(formatIPv4(addressAt(parseCidr('198.18.0.0/24'), 1)), '198.18.0.1');
 });

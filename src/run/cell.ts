@@ -5,11 +5,11 @@
  */
 import { cpus } from 'node:os';
 import { hasPods } from '../arch/architecture';
-import { kuryrLayout } from '../arch/kuryr';
+import { kuryrLayout } from '../kuryr/architectures';
 import { CnilabError } from '../lib/errors';
 import { sleep } from '../lib/exec';
-import { routerLegs, routerNetns } from '../lab/kuryr';
-import { contains, parseCidr, parseIPv4 } from '../lib/cidr';
+import { routerLegs, routerNetns } from '../kuryr/control-plane';
+import { containsIPv4, parseCidr, parseIPv4 } from '../lib/ip';
 import { nodeNetns, podNetns, switchNetns } from '../lab/names';
 import type { LabState } from '../lab/state';
 import type { CpuSplit } from '../traffic/cpu/proc-stat';
@@ -275,5 +275,5 @@ function routerOnPath(lab: LabState): { node: string; netns: string; legTo: (ip:
   const netns = host ? routerNetns(lab.lab, host) : undefined;
   if (!host || !netns) throw new CnilabError('TRAFFIC_FAILED', `lab ${lab.lab} runs no router for the routed path`);
   const legs = routerLegs(lab.lab, host);
-  return { node: host, netns, legTo: (ip) => legs.find((l) => l.cidr && contains(parseCidr(l.cidr), parseIPv4(ip)))?.hostIf };
+  return { node: host, netns, legTo: (ip) => legs.find((l) => l.cidr && containsIPv4(parseCidr(l.cidr), parseIPv4(ip)))?.hostIf };
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { hasPods, type Architecture, type PathName } from '../arch/architecture';
 import { probeFeatures, type FeatureReport } from '../doctor/features';
 import { CnilabError } from '../lib/errors';
-import { kuryrDatapath } from '../lab/kuryr';
+import { kuryrDatapath } from '../kuryr/control-plane';
 import { up } from '../lab/lab';
 import { conflistFile } from '../lab/pods';
 import { teardownLab } from '../lab/teardown';

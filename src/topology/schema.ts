@@ -3,7 +3,7 @@
  * pure `Topology` (no I/O). Building it is the Lab's job.
  */
 import { z } from 'zod';
-import { contains, formatIPv4, isStrictCidr, overlaps, parseCidr, addressAt, cidrSize } from '../lib/cidr';
+import { containsIPv4, formatIPv4, isStrictCidr, overlaps, parseCidr, addressAt, cidrSize } from '../lib/ip';
 
 export const MAX_COMPUTE_NODES = 64;
 /** Where underlay addresses must come from: RFC 2544's benchmarking range. */
@@ -51,7 +51,7 @@ export const topologyFileSchema = z
     const issue = (path: (string | number)[], message: string): void => ctx.addIssue({ code: 'custom', path: ['topology', ...path], message });
     const underlay = parseCidr(t.underlay.cidr);
     const pods = parseCidr(t.podCidr);
-    if (!contains(parseCidr(BENCHMARK_RANGE), underlay.base) || underlay.prefix < 15) issue(['underlay', 'cidr'], `${t.underlay.cidr} must lie inside ${BENCHMARK_RANGE} (RFC 2544, reserved for benchmarking)`);
+    if (!containsIPv4(parseCidr(BENCHMARK_RANGE), underlay.base) || underlay.prefix < 15) issue(['underlay', 'cidr'], `${t.underlay.cidr} must lie inside ${BENCHMARK_RANGE} (RFC 2544, reserved for benchmarking)`);
     if (overlaps(underlay, pods)) issue(['podCidr'], `${t.podCidr} overlaps the underlay ${t.underlay.cidr}; pick a range apart from it`);
     if (t.subnetLength <= pods.prefix) issue(['subnetLength'], `/${t.subnetLength} must be longer than podCidr's /${pods.prefix}`);
     const nodes = t.nodes === undefined ? undefined : Object.entries(t.nodes);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAlive } from '../../src/lib/exec';
 import { runDir } from '../../src/lab/names';
-import { ovsDbSocket } from '../../src/lab/kuryr';
+import { ovsDbSocket } from '../../src/kuryr/control-plane';
 import { teardownLab } from '../../src/lab/teardown';
 import { resultsSchema } from '../../src/run/results-schema';
 import { assertNothingLeft, cli, rootSnapshot, waitFor } from './helpers';

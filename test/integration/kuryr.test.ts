@@ -7,18 +7,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { kuryrConflist } from '../../src/arch/kuryr';
+import { kuryrConflist } from '../../src/kuryr/architectures';
 import { probeFeatures } from '../../src/doctor/features';
 import { run, sleep } from '../../src/lib/exec';
 import { ipJson, listNamedNetns } from '../../src/lib/netns';
 import { controlRequest } from '../../src/lab/control-plane';
-import { daemonSocket, ovsDbSocket, routerNetns } from '../../src/lab/kuryr';
+import { daemonSocket, ovsDbSocket, routerNetns } from '../../src/kuryr/control-plane';
 import { nodeNetns, podNetns } from '../../src/lab/names';
 import { joinNode, leaveNode, restartProcess } from '../../src/lab/nodes';
 import { runtimeFor } from '../../src/lab/pods';
 import type { LabState } from '../../src/lab/state';
-import { hostIfName } from '../../src/kuryr/driver';
-import type { Network, Port, Router, Subnet } from '../../src/neutron/store';
+import { hostIfName } from '../../src/kuryr/drivers/driver';
+import type { Network, Port, Router, Subnet } from '../../src/kuryr/neutron/model';
 import { startIperf3Server, tcpSample } from '../../src/traffic/iperf3/run';
 import { transfer, waitFor, waitUntil, withLab } from './helpers';
 

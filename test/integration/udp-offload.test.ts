@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { run, startDaemon, stopPid } from '../../src/lib/exec';
 import { AGENT_MAIN } from '../../src/lib/paths';
-import { labEnv, nodeDir, STORE_PORT } from '../../src/lab/control-plane';
+import { labEnv, nodeDir, CONTROLLER_PORT } from '../../src/lab/control-plane';
 import { nodeNetns, runDir } from '../../src/lab/names';
 import { leases, restartProcess } from '../../src/lab/nodes';
 import type { LabState } from '../../src/lab/state';
@@ -99,7 +99,7 @@ test('a node on the faithful udp backend and one on udp-offload carry traffic bo
     const old = state.processes.find((p) => p.role === 'agent' && p.node === 'node2')!;
     await stopPid(old.pid);
     const control = state.topology.nodes.find((n) => n.role === 'control')!;
-    startDaemon('ip', ['netns', 'exec', nodeNetns(lab, 'node2'), process.execPath, AGENT_MAIN, '--store', `http://${control.underlayIp}:${STORE_PORT}`, '--node', 'node2', '--run-dir', nodeDir(lab, 'node2'), '--backend', 'udp'], join(runDir(lab), 'logs', 'agent-node2-udp.log'), labEnv());
+    startDaemon('ip', ['netns', 'exec', nodeNetns(lab, 'node2'), process.execPath, AGENT_MAIN, '--store', `http://${control.underlayIp}:${CONTROLLER_PORT}`, '--node', 'node2', '--run-dir', nodeDir(lab, 'node2'), '--backend', 'udp'], join(runDir(lab), 'logs', 'agent-node2-udp.log'), labEnv());
     await waitFor('node2 on the udp backend', () => (JSON.parse(readFileSync(join(nodeDir(lab, 'node2'), 'agent.json'), 'utf8')) as { pid: number }).pid !== old.pid, 10_000);
     const held = (await leases(lab)).map((l) => `${l.node} ${l.backendType}`).sort();
     assert.deepEqual(held, ['node1 udp-offload', 'node2 udp'], 'the store accepts the wire-compatible backend');

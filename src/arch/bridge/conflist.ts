@@ -1,4 +1,4 @@
-import { formatCidr, parseCidr } from '../../lib/cidr';
+import { formatCidr, parseCidr } from '../../lib/ip';
 import { NETWORK_NAME, NODE_BRIDGE, type ConflistContext } from '../architecture';
 import type { NetConfList } from '../../cni/types';
 

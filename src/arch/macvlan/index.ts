@@ -1,4 +1,4 @@
-import { addressAt, cidrSize, formatIPv4, parseCidr } from '../../lib/cidr';
+import { addressAt, cidrSize, formatIPv4, parseCidr } from '../../lib/ip';
 import { NETWORK_NAME, type Architecture } from '../architecture';
 
 /**

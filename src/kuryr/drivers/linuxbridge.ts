@@ -11,8 +11,9 @@
  */
 import { run } from '../../lib/exec';
 import { ip, ipBatch, ipJson } from '../../lib/netns';
-import type { Agent, Network, Port } from '../../neutron/store';
-import { VXLAN_PORT, type MechanismDriver } from '../driver';
+import type { Agent, Network, Port } from '../neutron/model';
+import type { MechanismDriver } from './driver';
+import { IANA_VXLAN_PORT } from '../../lib/vxlan';
 
 export const bridgeName = (networkId: string): string => `brq${networkId.slice(0, 11)}`;
 const segmentName = (n: Network, uplink: string): string => (n.segmentationType === 'vxlan' ? `vxlan-${n.segmentationId}` : `${uplink}.${n.segmentationId}`);
@@ -50,7 +51,7 @@ export class LinuxbridgeDriver implements MechanismDriver {
       if (!has(seg)) {
         lines.push(
           n.segmentationType === 'vxlan'
-            ? ['link', 'add', seg, 'mtu', String(n.mtu), 'type', 'vxlan', 'id', String(n.segmentationId), 'local', this.o.underlayIp, 'dstport', String(VXLAN_PORT), 'dev', this.o.uplink]
+            ? ['link', 'add', seg, 'mtu', String(n.mtu), 'type', 'vxlan', 'id', String(n.segmentationId), 'local', this.o.underlayIp, 'dstport', String(IANA_VXLAN_PORT), 'dev', this.o.uplink]
             : ['link', 'add', 'link', this.o.uplink, 'name', seg, 'mtu', String(n.mtu), 'type', 'vlan', 'id', String(n.segmentationId)],
           ['link', 'set', seg, 'master', br, 'up'],
         );

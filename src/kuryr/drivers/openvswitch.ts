@@ -19,9 +19,9 @@
  */
 import { run } from '../../lib/exec';
 import { ip, ipJson } from '../../lib/netns';
-import type { Agent, Network, Port } from '../../neutron/store';
-import type { MechanismDriver } from '../driver';
-import { VXLAN_PORT } from '../driver';
+import type { Agent, Network, Port } from '../neutron/model';
+import type { MechanismDriver } from './driver';
+import { IANA_VXLAN_PORT } from '../../lib/vxlan';
 
 export type OvsDatapath = 'netdev' | 'system';
 
@@ -123,7 +123,7 @@ export class OpenvswitchDriver implements MechanismDriver {
         want.set(port, [
           'add-port', INT, port, `tag=${this.localVlans.get(n.id)}`, 'protected=true',
           '--', 'set', 'interface', port, 'type=vxlan', `options:remote_ip=${p.underlayIp}`, `options:local_ip=${this.o.underlay.split('/')[0]}`,
-          `options:key=${n.segmentationId}`, `options:dst_port=${VXLAN_PORT}`,
+          `options:key=${n.segmentationId}`, `options:dst_port=${IANA_VXLAN_PORT}`,
         ]);
       }
     }

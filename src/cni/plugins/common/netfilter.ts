@@ -7,7 +7,7 @@
  * Each is written in one iptables-restore / nft -f transaction.
  */
 import { run } from '../../../lib/exec';
-import { formatCidr, parseCidr } from '../../../lib/cidr';
+import { formatCidr, parseCidr } from '../../../lib/ip';
 import { CniCode, CniError, type GcAttachment, type ResultIp } from '../../types';
 
 function hash(...parts: string[]): string {

@@ -7,8 +7,8 @@
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { mkdirp, writeFileAtomic } from '../../../lib/fs';
 import { join } from 'node:path';
-import { formatCidr, parseCidr } from '../../../lib/cidr';
-import { parseSubnetEnv, type SubnetEnv } from '../../../agent/subnet-env';
+import { formatCidr, parseCidr } from '../../../lib/ip';
+import { parseSubnetEnv, type SubnetEnv } from './subnet-env';
 import { delegate } from '../../invoke';
 import { containerNetns } from '../common/iface';
 import type { CniPlugin, PluginEnv } from '../../skel';

@@ -8,7 +8,7 @@
  *   host:      10.1.1.2 dev vethXXXXXXXX scope host
  */
 import { writeFileSync } from 'node:fs';
-import { formatCidr, parseCidr } from '../../../lib/cidr';
+import { formatCidr, parseCidr } from '../../../lib/ip';
 import { ipBatch, ipJson, netnsTarget } from '../../../lib/netns';
 import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
 import { bool, int, str } from '../../validate';

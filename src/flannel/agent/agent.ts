@@ -1,0 +1,140 @@
+/**
+ * The node agent (flanneld's role), one per compute node, inside the node's namespace: takes a
+ * subnet lease from the control node, sets up its backend, writes subnet.env, renews the lease
+ * before it expires, and follows the other leases, keeping the kernel's peer state equal to them.
+ * A restarted agent renews the same lease and converges without disturbing what is already right.
+ */
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../../lib/fs';
+import { join } from 'node:path';
+import { formatIPv4, parseCidr } from '../../lib/ip';
+import { CnilabError, messageOf } from '../../lib/errors';
+import { sleep } from '../../lib/exec';
+import { httpJson, type HttpJsonOptions } from '../../lib/http-json';
+import { ipJson } from '../../lib/netns';
+import { wireCompatible } from '../subnet/lease-store';
+import { type Lease, type NetworkConfig } from '../subnet/model';
+import type { BackendNetwork } from '../backends/backend';
+import { backends } from '../backends';
+import { writeSubnetEnv } from '../../cni/plugins/flannel/subnet-env';
+
+export interface AgentOptions {
+  /** Base URL of the lease store, e.g. http://198.18.0.1:2379. */
+  readonly store: string;
+  readonly node: string;
+  /** Underlay interface. Default: eth0. */
+  readonly iface?: string;
+  /** Where subnet.env, agent.json and datapath.json are written. */
+  readonly runDir: string;
+  /**
+   * Run this backend instead of the network's, when both put the same packets on the wire
+   * (udp and udp-offload): how a mixed cluster, or a node not yet upgraded, is tested.
+   */
+  readonly backend?: string;
+  readonly log?: (line: string) => void;
+}
+
+/** What the agent reports in RUN_DIR/agent.json after every sync. */
+export interface AgentStatus {
+  readonly node: string;
+  readonly pid: number;
+  readonly subnet: string;
+  readonly index: number;
+  readonly peers: readonly string[];
+  readonly syncedAt: string;
+}
+
+async function call<T>(url: string, options: HttpJsonOptions = {}): Promise<T> {
+  const res = await httpJson<T & { error?: string }>(url, options);
+  if (res.status >= 300) throw new CnilabError('AGENT_FAILED', `${options.method ?? 'GET'} ${url}: ${res.status} ${res.body.error ?? ''}`);
+  return res.body;
+}
+
+async function underlay(iface: string): Promise<{ ip: string; cidr: string; mtu: number }> {
+  const [link] = await ipJson<{ mtu: number; addr_info: { family: string; local: string; prefixlen: number }[] }[]>(undefined, ['addr', 'show', 'dev', iface]);
+  const a = link?.addr_info.find((x) => x.family === 'inet');
+  if (!link || !a) throw new CnilabError('AGENT_FAILED', `underlay interface ${iface} has no IPv4 address`);
+  return { ip: a.local, cidr: `${a.local}/${a.prefixlen}`, mtu: link.mtu };
+}
+
+export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise<void> {
+  const log = opts.log ?? (() => undefined);
+  const iface = opts.iface ?? 'eth0';
+  mkdirSync(opts.runDir, { recursive: true });
+
+  let config: NetworkConfig | undefined;
+  for (let attempt = 0; !config; attempt++) {
+    try {
+      config = await call<NetworkConfig>(`${opts.store}/v1/config`, { signal });
+    } catch (e) {
+      if (signal.aborted || attempt > 1500) throw e;
+      await sleep(20, signal); // the store may be starting at the same moment
+    }
+  }
+  const type = opts.backend ?? config.backend.type;
+  if (!wireCompatible(config.backend.type, type)) throw new CnilabError('INVALID_INPUT', `--backend ${type}: does not interoperate with the network's backend ${config.backend.type}`);
+  const u = await underlay(iface);
+  const network = await backends.get(type)({ networkConfig: config, iface, publicIp: u.ip, underlayCidr: u.cidr, underlayMtu: u.mtu });
+  const acquire = (): Promise<Lease> => call<Lease>(`${opts.store}/v1/leases/${opts.node}`, { method: 'PUT', body: { publicIp: u.ip, backendType: type, backendData: network.backendData }, signal });
+  const lease = await acquire();
+  await network.configure(lease);
+  const subnet = parseCidr(lease.subnet);
+  writeSubnetEnv(join(opts.runDir, 'subnet.env'), { network: config.network, subnet: `${formatIPv4(subnet.base + 1)}/${subnet.prefix}`, mtu: network.mtu, ipMasq: false });
+  log(`lease ${lease.subnet} via ${u.ip} until ${lease.expiresAt} (backend ${type}, pod MTU ${network.mtu})`);
+
+  const timers = [renewLoop(lease, acquire, log, signal), statsLoop(network, join(opts.runDir, 'datapath.json'), signal)];
+  await watchLoop(opts, lease, network, log, signal);
+  await Promise.allSettled(timers);
+}
+
+/** Renews halfway to expiry; a renewal that comes back with another subnet means the lease was lost. */
+async function renewLoop(first: Lease, acquire: () => Promise<Lease>, log: (l: string) => void, signal: AbortSignal): Promise<void> {
+  let lease = first;
+  while (!signal.aborted) {
+    const wait = Math.max(200, (Date.parse(lease.expiresAt) - Date.now()) / 2);
+    try {
+      await sleep(wait, signal);
+      const renewed = await acquire();
+      if (renewed.subnet !== lease.subnet) throw new CnilabError('AGENT_FAILED', `lease lost: renewal returned ${renewed.subnet} instead of ${lease.subnet}`);
+      lease = renewed;
+    } catch (e) {
+      if (signal.aborted) return;
+      if (e instanceof CnilabError && e.code === 'AGENT_FAILED' && e.message.startsWith('lease lost')) throw e;
+      log(`renewal failed, retrying: ${messageOf(e)}`);
+      lease = { ...lease, expiresAt: new Date(Date.now() + 2000).toISOString() }; // try again in about a second
+    }
+  }
+}
+
+/** Long-polls the store and syncs the backend to every lease but our own. */
+async function watchLoop(opts: AgentOptions, own: Lease, network: BackendNetwork, log: (l: string) => void, signal: AbortSignal): Promise<void> {
+  let index = -1;
+  while (!signal.aborted) {
+    try {
+      const snap = await call<{ index: number; leases: Lease[] }>(`${opts.store}/v1/leases?index=${Math.max(index, 0)}&wait=${index < 0 ? 0 : 30}`, { signal });
+      if (snap.index === index) continue;
+      const peers = snap.leases.filter((l) => l.node !== opts.node);
+      await network.sync(peers);
+      index = snap.index;
+      const status: AgentStatus = { node: opts.node, pid: process.pid, subnet: own.subnet, index, peers: peers.map((p) => p.node), syncedAt: new Date().toISOString() };
+      writeFileAtomic(join(opts.runDir, 'agent.json'), JSON.stringify(status));
+      log(`synced index ${index}: peers ${status.peers.join(', ') || '(none)'}`);
+    } catch (e) {
+      if (signal.aborted) break;
+      log(`sync failed, retrying: ${messageOf(e)}`);
+      await sleep(200, signal).catch(() => undefined);
+    }
+  }
+}
+
+/** A user-space data path's counters, written ten times a second while they change (cheap: one small file). */
+async function statsLoop(network: BackendNetwork, file: string, signal: AbortSignal): Promise<void> {
+  if (!network.stats) return;
+  let last = '';
+  while (!signal.aborted) {
+    const text = JSON.stringify({ pid: process.pid, device: network.datapathDevice, ...network.stats() });
+    if (text !== last) writeFileAtomic(file, text);
+    last = text;
+    await sleep(100, signal).catch(() => undefined);
+  }
+}

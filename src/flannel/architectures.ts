@@ -1,0 +1,55 @@
+/**
+ * Flannel, one architecture per backend: the node agent leases a subnet and runs the backend; pods
+ * are attached by the `flannel` CNI meta-plugin, which reads the agent's subnet.env and delegates to
+ * `bridge` with `host-local` IPAM on the node's subnet.
+ */
+import { join } from 'node:path';
+import type { BackendConfig } from './subnet/model';
+import type { Feature } from '../doctor/features';
+import { NETWORK_NAME, type Architecture } from '../arch/architecture';
+
+function flannel(backend: BackendConfig, summary: string, requires: readonly Feature[], variant?: string): Architecture {
+  return {
+    name: `flannel-${backend.type}${variant ? `-${variant}` : ''}`,
+    // host-gw routes pod packets as they are; every other backend encapsulates them.
+    family: backend.type === 'host-gw' ? 'native' : 'overlay',
+    ...(variant ? { inDefaultMatrix: false } : {}),
+    ...(backend.type.startsWith('udp') ? { datapath: 'user space: the flannel agent (TUN + UDP socket)' } : {}),
+    summary,
+    requires: ['veth', 'bridge', ...requires],
+    backend,
+    conflist: (ctx) => ({
+      cniVersion: '1.0.0',
+      name: NETWORK_NAME,
+      plugins: [
+        {
+          type: 'flannel',
+          subnetFile: join(ctx.nodeDir, 'subnet.env'),
+          dataDir: join(ctx.nodeDir, 'flannel'),
+          // No masquerading anywhere in the lab: pods only talk to pods.
+          delegate: { ipMasq: false, ipam: { dataDir: ctx.ipamDir } },
+        },
+      ],
+    }),
+  };
+}
+
+export const flannelHostGwArch = flannel({ type: 'host-gw' }, 'flannel host-gw: bridge + routes to each peer node\'s pod subnet via its underlay address', []);
+export const flannelVxlanArch = flannel({ type: 'vxlan' }, 'flannel vxlan: bridge + kernel VXLAN (VNI 1, UDP 8472, pod MTU = underlay − 50)', ['vxlan']);
+export const flannelUdpArch = flannel({ type: 'udp' }, 'flannel udp: bridge + TUN + user-space encapsulation in the agent, one packet per read/send (UDP 8285, MTU − 28)', ['tun']);
+const UDP_OFFLOAD_NEEDS: readonly Feature[] = ['tun', 'tun-vnet-hdr'];
+export const flannelUdpOffloadArch = flannel(
+  { type: 'udp-offload' },
+  'flannel udp, offloaded: the same tunnel with TUN TSO, UDP GSO/GRO, recvmmsg and coalescing — up to 64 KB per user/kernel crossing (UDP 8285, MTU − 28)',
+  UDP_OFFLOAD_NEEDS,
+);
+/**
+ * flannel-udp-offload with some techniques switched off (`flannel-udp-offload-without-gso-gro`):
+ * how the benchmark measures what each one contributes. Not registered; run through the API.
+ */
+export function flannelUdpOffloadWithout(disable: readonly string[]): Architecture {
+  if (disable.length === 0) return flannelUdpOffloadArch;
+  return flannel({ type: 'udp-offload', disable }, `flannel udp-offload without ${disable.join(', ')}`, UDP_OFFLOAD_NEEDS, `without-${disable.join('-')}`);
+}
+/** vxlan with DirectRouting: peers on the same underlay segment get a plain route (here: all of them). */
+export const flannelVxlanDirectArch = flannel({ type: 'vxlan', directRouting: true }, 'flannel vxlan with DirectRouting: host-gw routes to peers on the same segment, VXLAN to the others', ['vxlan'], 'direct');

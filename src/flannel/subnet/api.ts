@@ -1,0 +1,52 @@
+/**
+ * flannel's subnet API, served by the control node's process (see controller/server.ts):
+ *   GET    /v1/config                 network configuration
+ *   GET    /v1/leases?index=N&wait=S  all leases; with index, waits (long-poll, ≤ S s) for a newer index
+ *   PUT    /v1/leases/NODE            acquire or renew {publicIp, backendType, backendData}
+ *   DELETE /v1/leases/NODE            release
+ * Every request body is validated; a bad one gets a 400 naming the field.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { isIPv4 } from '../../lib/ip';
+import type { LeaseStore } from './lease-store';
+
+const leaseBody = z.strictObject({
+  publicIp: z.string().refine(isIPv4, 'must be an IPv4 address'),
+  backendType: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'must be a backend name'),
+  backendData: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/, 'keys must be short identifiers'), z.string().max(256)).optional(),
+});
+
+const NODE = /^[a-z][a-z0-9-]{0,14}$/;
+
+/** Answers a request under /v1; false when the path is not one of the lease API's. */
+export async function handleLeases(store: LeaseStore, req: IncomingMessage, res: ServerResponse, url: URL, readBody: () => Promise<unknown>, send: (res: ServerResponse, status: number, body: unknown) => void): Promise<boolean> {
+  const parts = url.pathname.split('/').filter(Boolean);
+  if (parts[0] !== 'v1') return false;
+  if (req.method === 'GET' && url.pathname === '/v1/config') return (send(res, 200, store.config), true);
+  if (req.method === 'GET' && url.pathname === '/v1/leases') {
+    const index = url.searchParams.get('index');
+    if (index !== null) {
+      const n = Number(index);
+      const wait = Math.min(Number(url.searchParams.get('wait') ?? 30), 60);
+      if (!Number.isInteger(n) || n < 0) return (send(res, 400, { error: 'index: must be a non-negative integer' }), true);
+      if (!Number.isFinite(wait) || wait < 0) return (send(res, 400, { error: 'wait: must be a number of seconds' }), true);
+      await store.waitForChange(n, wait * 1000);
+    }
+    return (send(res, 200, store.snapshot()), true);
+  }
+  if (parts.length === 3 && parts[1] === 'leases') {
+    const node = parts[2]!;
+    if (!NODE.test(node)) return (send(res, 400, { error: `node: ${JSON.stringify(node)} is not a node name` }), true);
+    if (req.method === 'PUT') {
+      const parsed = leaseBody.safeParse(await readBody());
+      if (!parsed.success) {
+        const i = parsed.error.issues[0]!;
+        return (send(res, 400, { error: `${i.path.join('.') || 'body'}: ${i.message}` }), true);
+      }
+      return (send(res, 200, store.acquire({ node, ...parsed.data })), true);
+    }
+    if (req.method === 'DELETE') return (send(res, store.release(node) ? 200 : 404, { node }), true);
+  }
+  return false;
+}

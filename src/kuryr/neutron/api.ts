@@ -1,0 +1,164 @@
+/**
+ * The port controller's HTTP API, shaped as Neutron's v2.0 (resources wrapped in their name, e.g.
+ * `{"network": {…}}` in and out), with cnilab's camelCase field names:
+ *
+ *   GET|POST      /v2.0/networks            GET|DELETE /v2.0/networks/ID (ID or name)
+ *   GET|POST      /v2.0/subnets             GET|DELETE /v2.0/subnets/ID
+ *   GET|POST      /v2.0/ports[?deviceId=&hostId=&networkId=]
+ *   GET           /v2.0/ports/ID[?status=ACTIVE&wait=S]   waits (≤ S s) for the status
+ *   PUT|DELETE    /v2.0/ports/ID            PUT binds: {"port": {"hostId": …}}
+ *   GET           /v2.0/agents              PUT /v2.0/agents/HOST   an agent's report
+ *   GET|POST      /v2.0/routers             GET|DELETE /v2.0/routers/ID
+ *   PUT           /v2.0/routers/ID/add_router_interface|remove_router_interface  {"subnetId": …}
+ *   GET           /v2.0/state[?index=N&wait=S]   everything an agent wires from; long-polls
+ *
+ * Every body is validated; a bad one gets a 400 naming the field, a clash 409, an unknown ID 404.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { isIPv4, isStrictCidr } from '../../lib/ip';
+import type { NeutronStore } from './store';
+
+const ipv4 = z.string().refine(isIPv4, 'must be an IPv4 address');
+const cidr = z.string().refine(isStrictCidr, 'must be an IPv4 CIDR with no host bits set, like 10.244.1.0/24');
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/, 'must be 1–63 letters, digits, _ . : or -');
+const host = z.string().regex(/^[a-z][a-z0-9-]{0,14}$/, 'must be a node name');
+const id = z.string().min(1).max(64);
+const mac = z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'must be a lowercase MAC like fa:16:3e:00:00:01').refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC');
+
+const bodies = {
+  network: z.strictObject({
+    network: z.strictObject({
+      name,
+      segmentationType: z.enum(['vxlan', 'vlan']),
+      segmentationId: z.number().int().optional(),
+      mtu: z.number().int().optional(),
+    }),
+  }),
+  subnet: z.strictObject({
+    subnet: z.strictObject({
+      networkId: id,
+      cidr,
+      name: name.optional(),
+      gatewayIp: ipv4.optional(),
+      allocationPools: z.array(z.strictObject({ start: ipv4, end: ipv4 })).min(1).max(16).optional(),
+    }),
+  }),
+  port: z.strictObject({
+    port: z.strictObject({
+      networkId: id,
+      name: z.string().max(128).optional(),
+      deviceOwner: z.string().max(64).optional(),
+      deviceId: z.string().max(128).optional(),
+      hostId: host.optional(),
+      subnetId: id.optional(),
+      ipAddress: ipv4.optional(),
+      macAddress: mac.optional(),
+    }),
+  }),
+  portUpdate: z.strictObject({ port: z.strictObject({ hostId: host.optional(), name: z.string().max(128).optional() }) }),
+  agent: z.strictObject({
+    agent: z.strictObject({
+      driver: z.enum(['openvswitch', 'linuxbridge']),
+      underlayIp: ipv4,
+      datapath: z.string().max(128),
+      wiredNetworks: z.array(id).max(4096),
+    }),
+  }),
+  router: z.strictObject({ router: z.strictObject({ name, host }) }),
+  routerInterface: z.strictObject({ subnetId: id }),
+};
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const i = r.error.issues[0]!;
+  throw new HttpError(400, `${i.path.join('.') || 'body'}: ${i.message}`);
+}
+
+function numberParam(url: URL, key: string, fallback: number, max: number): number {
+  const raw = url.searchParams.get(key);
+  if (raw === null) return fallback;
+  const n = Number(raw);
+  if (raw === '' || !Number.isFinite(n) || n < 0) throw new HttpError(400, `${key}: must be a non-negative number`);
+  return Math.min(n, max);
+}
+
+export type Send = (res: ServerResponse, status: number, body: unknown) => void;
+
+/** Serves /v2.0/…; returns false when the path is not the API's. */
+export async function handleNeutron(store: NeutronStore, req: IncomingMessage, res: ServerResponse, url: URL, readBody: () => Promise<unknown>, send: Send): Promise<boolean> {
+  const parts = url.pathname.split('/').filter(Boolean);
+  if (parts[0] !== 'v2.0') return false;
+  const [, kind, key, action] = parts;
+  const m = req.method;
+  const ok = (body: unknown, status = 200): true => (send(res, status, body), true);
+  switch (kind) {
+    case 'networks':
+      if (!key && m === 'GET') return ok({ networks: store.networks() });
+      if (!key && m === 'POST') return ok({ network: store.createNetwork(parse(bodies.network, await readBody()).network) }, 201);
+      if (key && !action && m === 'GET') return ok({ network: store.network(key) });
+      if (key && !action && m === 'DELETE') return (store.deleteNetwork(key), ok({ deleted: key }));
+      break;
+    case 'subnets':
+      if (!key && m === 'GET') return ok({ subnets: store.subnets() });
+      if (!key && m === 'POST') return ok({ subnet: store.createSubnet(parse(bodies.subnet, await readBody()).subnet) }, 201);
+      if (key && !action && m === 'GET') return ok({ subnet: store.subnet(key) });
+      if (key && !action && m === 'DELETE') return (store.deleteSubnet(key), ok({ deleted: key }));
+      break;
+    case 'ports':
+      if (!key && m === 'GET') {
+        const q = (k: string): string | undefined => url.searchParams.get(k) ?? undefined;
+        return ok({ ports: store.ports({ deviceId: q('deviceId'), hostId: q('hostId'), networkId: q('networkId'), deviceOwner: q('deviceOwner') }) });
+      }
+      if (!key && m === 'POST') return ok({ port: store.createPort(parse(bodies.port, await readBody()).port) }, 201);
+      if (key && !action && m === 'GET') {
+        const status = url.searchParams.get('status');
+        if (status === null) return ok({ port: store.port(key) });
+        if (status !== 'ACTIVE' && status !== 'DOWN') throw new HttpError(400, 'status: must be ACTIVE or DOWN');
+        return ok({ port: await store.waitForStatus(key, status, numberParam(url, 'wait', 30, 60) * 1000) });
+      }
+      if (key && !action && m === 'PUT') return ok({ port: store.updatePort(key, parse(bodies.portUpdate, await readBody()).port) });
+      if (key && !action && m === 'DELETE') return (store.deletePort(key), ok({ deleted: key }));
+      break;
+    case 'agents':
+      if (!key && m === 'GET') return ok({ agents: store.agents() });
+      if (key && !action && m === 'PUT') {
+        const h = parse(host, key);
+        return ok({ agent: store.reportAgent({ host: h, ...parse(bodies.agent, await readBody()).agent }) });
+      }
+      break;
+    case 'routers':
+      if (!key && m === 'GET') return ok({ routers: store.routers() });
+      if (!key && m === 'POST') {
+        const r = parse(bodies.router, await readBody()).router;
+        return ok({ router: store.createRouter(r.name, r.host) }, 201);
+      }
+      if (key && !action && m === 'GET') return ok({ router: store.router(key), ports: store.ports({ deviceId: store.router(key).id }) });
+      if (key && !action && m === 'DELETE') return (store.deleteRouter(key), ok({ deleted: key }));
+      if (key && action === 'add_router_interface' && m === 'PUT') return ok({ port: store.addRouterInterface(key, parse(bodies.routerInterface, await readBody()).subnetId) });
+      if (key && action === 'remove_router_interface' && m === 'PUT') return (store.removeRouterInterface(key, parse(bodies.routerInterface, await readBody()).subnetId), ok({}));
+      break;
+    case 'state':
+      if (!key && m === 'GET') {
+        const index = url.searchParams.get('index');
+        if (index !== null) {
+          const n = Number(index);
+          if (!Number.isInteger(n) || n < 0) throw new HttpError(400, 'index: must be a non-negative integer');
+          await store.waitForChange(n, numberParam(url, 'wait', 30, 60) * 1000);
+        }
+        return ok(store.state());
+      }
+      break;
+  }
+  throw new HttpError(404, `no route ${m ?? ''} ${url.pathname}`);
+}

@@ -1,0 +1,444 @@
+/**
+ * The port controller's state, the part of OpenStack Neutron a Kuryr pod network needs: networks
+ * (segmentation type and ID, MTU), subnets (CIDR, gateway, allocation pools), ports (MAC, fixed IP,
+ * owner, binding host, status), routers (a host and one interface port per subnet), and the agents
+ * that wire networks on their hosts.
+ *
+ * Kept in SQLite (WAL, synchronous=FULL): a change is on disk before it is acknowledged, so a
+ * restarted controller loses nothing. Every allocation (segmentation ID, IP, MAC) happens inside one
+ * synchronous transaction, and UNIQUE constraints back it: concurrent requests can never share one.
+ *
+ * A port goes ACTIVE when it is bound to a host whose agent has reported the port's network as
+ * wired — the moment its packets can flow — and stays DOWN until then (Neutron's L2 agents report
+ * "device up" the same way). Every change bumps `index`; agents long-poll for a newer one.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { VXLAN_OVERHEAD } from '../../lib/vxlan';
+import { addressAt, cidrSize, containsIPv4, formatIPv4, overlaps, parseCidr, parseIPv4 } from '../../lib/ip';
+import { CnilabError } from '../../lib/errors';
+import { Waiters } from '../../lib/waiters';
+import {
+  DEFAULT_NEUTRON_CONFIG,
+  type SegmentationType,
+  type PortStatus,
+  type Network,
+  type AllocationPool,
+  type Subnet,
+  type Port,
+  type Agent,
+  type Router,
+  type NeutronConfig,
+  type NetworkRequest,
+  type SubnetRequest,
+  type PortRequest,
+  type AgentReport,
+  type NeutronState,
+} from './model';
+
+/** Neutron's default base MAC: fa:16:3e is OpenStack's locally administered prefix. */
+const MAC_PREFIX = 'fa:16:3e';
+
+const VIF_TYPE: Readonly<Record<string, string>> = { openvswitch: 'ovs', linuxbridge: 'bridge' };
+
+const conflict = (message: string): CnilabError => new CnilabError('DUPLICATE', message);
+const notFound = (what: string, id: string): CnilabError => Object.assign(new CnilabError('INVALID_INPUT', `${what} ${id} not found`), { status: 404 });
+const invalid = (message: string): CnilabError => new CnilabError('INVALID_INPUT', message);
+
+export class NeutronStore {
+  private readonly db: Database.Database;
+  private readonly waiters = new Waiters();
+  private index: number;
+
+  constructor(
+    file: string,
+    readonly config: NeutronConfig = DEFAULT_NEUTRON_CONFIG,
+  ) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS networks (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, seg_type TEXT NOT NULL, seg_id INTEGER NOT NULL,
+        mtu INTEGER NOT NULL, created_at TEXT NOT NULL, UNIQUE (seg_type, seg_id));
+      CREATE TABLE IF NOT EXISTS subnets (
+        id TEXT PRIMARY KEY, network_id TEXT NOT NULL REFERENCES networks(id), name TEXT NOT NULL,
+        cidr TEXT NOT NULL, gateway_ip TEXT NOT NULL, pools TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS ports (
+        id TEXT PRIMARY KEY, network_id TEXT NOT NULL REFERENCES networks(id), subnet_id TEXT NOT NULL REFERENCES subnets(id),
+        name TEXT NOT NULL, mac TEXT NOT NULL UNIQUE, ip TEXT NOT NULL, device_owner TEXT NOT NULL, device_id TEXT NOT NULL,
+        host_id TEXT NOT NULL, vif_type TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (subnet_id, ip));
+      CREATE TABLE IF NOT EXISTS agents (
+        host TEXT PRIMARY KEY, driver TEXT NOT NULL, underlay_ip TEXT NOT NULL, datapath TEXT NOT NULL,
+        wired TEXT NOT NULL, updated_at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS routers (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, host TEXT NOT NULL);
+    `);
+    const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'index'`).get() as { value: string } | undefined;
+    this.index = row ? Number(row.value) : 0;
+  }
+
+  close(): void {
+    this.waiters.wakeAll();
+    this.db.close();
+  }
+
+  // ── networks ────────────────────────────────────────────────────────────────────────────────
+
+  createNetwork(req: NetworkRequest): Network {
+    return this.change(() => {
+      if (this.db.prepare('SELECT 1 FROM networks WHERE name = ?').get(req.name)) throw conflict(`network.name: a network named ${req.name} exists`);
+      const [lo, hi] = req.segmentationType === 'vxlan' ? this.config.vniRange : this.config.vlanRange;
+      const used = new Set((this.db.prepare('SELECT seg_id FROM networks WHERE seg_type = ?').all(req.segmentationType) as { seg_id: number }[]).map((r) => r.seg_id));
+      let segId = req.segmentationId;
+      if (segId !== undefined) {
+        if (req.segmentationType === 'vlan' && (segId < 1 || segId > 4094)) throw invalid(`network.provider:segmentation_id: VLAN ID ${segId} must be from 1 to 4094`);
+        if (req.segmentationType === 'vxlan' && (segId < 1 || segId > 16_777_215)) throw invalid(`network.provider:segmentation_id: VNI ${segId} must be from 1 to 16777215`);
+        if (used.has(segId)) throw conflict(`network.provider:segmentation_id: ${req.segmentationType} ${segId} is in use by another network`);
+      } else {
+        for (let i = lo; i <= hi && segId === undefined; i++) if (!used.has(i)) segId = i;
+        if (segId === undefined) throw conflict(`network.provider:segmentation_id: no free ${req.segmentationType} ID left in ${lo}–${hi}`);
+      }
+      const fullMtu = this.config.underlayMtu;
+      const maxMtu = req.segmentationType === 'vxlan' ? fullMtu - VXLAN_OVERHEAD : fullMtu;
+      const mtu = req.mtu ?? maxMtu;
+      if (mtu > maxMtu || mtu < 576) throw invalid(`network.mtu: ${mtu} must be from 576 to ${maxMtu} (underlay ${fullMtu}${req.segmentationType === 'vxlan' ? ` − ${VXLAN_OVERHEAD} for VXLAN` : ''})`);
+      const net: Network = { id: randomUUID(), name: req.name, segmentationType: req.segmentationType, segmentationId: segId, mtu, createdAt: new Date().toISOString() };
+      this.db.prepare('INSERT INTO networks VALUES (?, ?, ?, ?, ?, ?)').run(net.id, net.name, net.segmentationType, net.segmentationId, net.mtu, net.createdAt);
+      return net;
+    });
+  }
+
+  networks(): Network[] {
+    return (this.db.prepare('SELECT * FROM networks ORDER BY rowid').all() as NetworkRow[]).map(toNetwork);
+  }
+
+  network(id: string): Network {
+    const r = this.db.prepare('SELECT * FROM networks WHERE id = ? OR name = ?').get(id, id) as NetworkRow | undefined;
+    if (!r) throw notFound('network', id);
+    return toNetwork(r);
+  }
+
+  deleteNetwork(id: string): void {
+    this.change(() => {
+      const net = this.network(id);
+      const n = (this.db.prepare('SELECT COUNT(*) AS n FROM ports WHERE network_id = ?').get(net.id) as { n: number }).n;
+      if (n > 0) throw conflict(`network ${net.name} still has ${n} ports; delete them first`);
+      this.db.prepare('DELETE FROM subnets WHERE network_id = ?').run(net.id);
+      this.db.prepare('DELETE FROM networks WHERE id = ?').run(net.id);
+    });
+  }
+
+  // ── subnets ─────────────────────────────────────────────────────────────────────────────────
+
+  createSubnet(req: SubnetRequest): Subnet {
+    return this.change(() => {
+      const net = this.network(req.networkId);
+      const cidr = parseCidr(req.cidr, true);
+      if (cidr.prefix > 29) throw invalid(`subnet.cidr: ${req.cidr} is too small (a /29 at most)`);
+      for (const s of this.subnets()) {
+        if (s.networkId === net.id && overlaps(parseCidr(s.cidr), cidr)) throw conflict(`subnet.cidr: ${req.cidr} overlaps subnet ${s.cidr} of network ${net.name}`);
+      }
+      const first = addressAt(cidr, 1);
+      const last = addressAt(cidr, cidrSize(cidr) - 2);
+      const gateway = req.gatewayIp ?? formatIPv4(first);
+      if (!containsIPv4(cidr, parseIPv4(gateway)) || parseIPv4(gateway) < first || parseIPv4(gateway) > last) throw invalid(`subnet.gateway_ip: ${gateway} is not a host address of ${req.cidr}`);
+      const pools = req.allocationPools ?? defaultPools(first, last, parseIPv4(gateway));
+      for (const [i, p] of pools.entries()) {
+        const [s, e] = [parseIPv4(p.start), parseIPv4(p.end)];
+        if (s > e || s < first || e > last) throw invalid(`subnet.allocation_pools[${i}]: ${p.start}–${p.end} must be an ascending range of host addresses of ${req.cidr}`);
+        if (s <= parseIPv4(gateway) && parseIPv4(gateway) <= e) throw invalid(`subnet.allocation_pools[${i}]: ${p.start}–${p.end} holds the gateway ${gateway}`);
+      }
+      const sub: Subnet = { id: randomUUID(), networkId: net.id, name: req.name ?? '', cidr: req.cidr, gatewayIp: gateway, allocationPools: pools };
+      this.db.prepare('INSERT INTO subnets VALUES (?, ?, ?, ?, ?, ?)').run(sub.id, sub.networkId, sub.name, sub.cidr, sub.gatewayIp, JSON.stringify(sub.allocationPools));
+      return sub;
+    });
+  }
+
+  subnets(): Subnet[] {
+    return (this.db.prepare('SELECT * FROM subnets ORDER BY rowid').all() as SubnetRow[]).map(toSubnet);
+  }
+
+  subnet(id: string): Subnet {
+    const r = this.db.prepare('SELECT * FROM subnets WHERE id = ?').get(id) as SubnetRow | undefined;
+    if (!r) throw notFound('subnet', id);
+    return toSubnet(r);
+  }
+
+  deleteSubnet(id: string): void {
+    this.change(() => {
+      const s = this.subnet(id);
+      const n = (this.db.prepare('SELECT COUNT(*) AS n FROM ports WHERE subnet_id = ?').get(s.id) as { n: number }).n;
+      if (n > 0) throw conflict(`subnet ${s.cidr} still has ${n} ports; delete them first`);
+      this.db.prepare('DELETE FROM subnets WHERE id = ?').run(s.id);
+    });
+  }
+
+  // ── ports ───────────────────────────────────────────────────────────────────────────────────
+
+  createPort(req: PortRequest): Port {
+    return this.change(() => this.insertPort(req));
+  }
+
+  private insertPort(req: PortRequest): Port {
+    const net = this.network(req.networkId);
+    const subnets = this.subnets().filter((s) => s.networkId === net.id);
+    const subnet = req.subnetId ? subnets.find((s) => s.id === req.subnetId) : subnets[0];
+    if (!subnet) throw invalid(req.subnetId ? `port.fixed_ips.subnet_id: ${req.subnetId} is not a subnet of network ${net.name}` : `port.network_id: network ${net.name} has no subnet`);
+    const used = new Set((this.db.prepare('SELECT ip FROM ports WHERE subnet_id = ?').all(subnet.id) as { ip: string }[]).map((r) => r.ip));
+    let ip = req.ipAddress;
+    if (ip !== undefined) {
+      const cidr = parseCidr(subnet.cidr);
+      const n = parseIPv4(ip);
+      if (!containsIPv4(cidr, n) || n === cidr.base || n === addressAt(cidr, cidrSize(cidr) - 1)) throw invalid(`port.fixed_ips.ip_address: ${ip} is not a host address of ${subnet.cidr}`);
+      if (used.has(ip)) throw conflict(`port.fixed_ips.ip_address: ${ip} is in use on ${subnet.cidr}`);
+    } else {
+      for (const p of subnet.allocationPools) {
+        for (let a = parseIPv4(p.start); a <= parseIPv4(p.end) && ip === undefined; a++) if (!used.has(formatIPv4(a))) ip = formatIPv4(a);
+        if (ip !== undefined) break;
+      }
+      if (ip === undefined) throw conflict(`port.fixed_ips: no free address left in subnet ${subnet.cidr}`);
+    }
+    let mac = req.macAddress;
+    if (mac !== undefined) {
+      if (this.db.prepare('SELECT 1 FROM ports WHERE mac = ?').get(mac)) throw conflict(`port.mac_address: ${mac} is in use`);
+    } else {
+      do mac = `${MAC_PREFIX}:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
+      while (this.db.prepare('SELECT 1 FROM ports WHERE mac = ?').get(mac));
+    }
+    const host = req.hostId ?? '';
+    const port: Port = {
+      id: randomUUID(),
+      networkId: net.id,
+      subnetId: subnet.id,
+      name: req.name ?? '',
+      macAddress: mac,
+      ipAddress: ip,
+      deviceOwner: req.deviceOwner ?? '',
+      deviceId: req.deviceId ?? '',
+      hostId: host,
+      ...this.binding(host, net.id),
+      createdAt: new Date().toISOString(),
+    };
+    this.db
+      .prepare('INSERT INTO ports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(port.id, port.networkId, port.subnetId, port.name, port.macAddress, port.ipAddress, port.deviceOwner, port.deviceId, port.hostId, port.vifType, port.status, port.createdAt);
+    return port;
+  }
+
+  /** binding:vif_type and status of a port on `host` in `networkId`, from the host's agent (looked up unless given). */
+  private binding(host: string, networkId: string, agent = host ? this.agents().find((a) => a.host === host) : undefined): { vifType: string; status: PortStatus } {
+    if (!host || !agent) return { vifType: 'unbound', status: 'DOWN' };
+    return { vifType: VIF_TYPE[agent.driver] ?? agent.driver, status: agent.wiredNetworks.includes(networkId) ? 'ACTIVE' : 'DOWN' };
+  }
+
+  ports(filter: { deviceId?: string; hostId?: string; networkId?: string; deviceOwner?: string } = {}): Port[] {
+    const columns = { deviceId: 'device_id', hostId: 'host_id', networkId: 'network_id', deviceOwner: 'device_owner' } as const;
+    const given = (Object.keys(columns) as (keyof typeof columns)[]).filter((k) => filter[k] !== undefined);
+    const where = given.length ? `WHERE ${given.map((k) => `${columns[k]} = ?`).join(' AND ')}` : '';
+    return (this.db.prepare(`SELECT * FROM ports ${where} ORDER BY rowid`).all(...given.map((k) => filter[k])) as PortRow[]).map(toPort);
+  }
+
+  port(id: string): Port {
+    const r = this.db.prepare('SELECT * FROM ports WHERE id = ?').get(id) as PortRow | undefined;
+    if (!r) throw notFound('port', id);
+    return toPort(r);
+  }
+
+  /** Binds (or rebinds) a port to a host, and renames it. */
+  updatePort(id: string, update: { hostId?: string; name?: string }): Port {
+    return this.change(() => {
+      const p = this.port(id);
+      const host = update.hostId ?? p.hostId;
+      const b = this.binding(host, p.networkId);
+      this.db.prepare('UPDATE ports SET host_id = ?, name = ?, vif_type = ?, status = ? WHERE id = ?').run(host, update.name ?? p.name, b.vifType, b.status, id);
+      return this.port(id);
+    });
+  }
+
+  deletePort(id: string): void {
+    this.change(() => {
+      const p = this.port(id);
+      if (p.deviceOwner === 'network:router_interface') throw conflict(`port ${id} is a router interface; remove it with remove_router_interface`);
+      this.db.prepare('DELETE FROM ports WHERE id = ?').run(id);
+    });
+  }
+
+  /** Resolves with the port once its status is `status`, or with its status then after `timeoutMs`. */
+  async waitForStatus(id: string, status: PortStatus, timeoutMs: number): Promise<Port> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const p = this.port(id);
+      if (p.status === status || Date.now() >= deadline) return p;
+      await this.waitForChange(this.index, deadline - Date.now());
+    }
+  }
+
+  // ── agents ──────────────────────────────────────────────────────────────────────────────────
+
+  /** An agent's report: who it is and what it has wired. Ports bound to its host follow. */
+  reportAgent(r: AgentReport): Agent {
+    return this.change(() => {
+      for (const n of r.wiredNetworks) this.network(n);
+      const agent: Agent = { ...r, wiredNetworks: [...r.wiredNetworks].sort(), updatedAt: new Date().toISOString() };
+      this.db.prepare('INSERT OR REPLACE INTO agents VALUES (?, ?, ?, ?, ?, ?)').run(agent.host, agent.driver, agent.underlayIp, agent.datapath, JSON.stringify(agent.wiredNetworks), agent.updatedAt);
+      const update = this.db.prepare('UPDATE ports SET vif_type = ?, status = ? WHERE id = ?');
+      for (const p of this.ports({ hostId: r.host })) {
+        const b = this.binding(p.hostId, p.networkId, agent);
+        if (b.status !== p.status || b.vifType !== p.vifType) update.run(b.vifType, b.status, p.id);
+      }
+      return agent;
+    });
+  }
+
+  agents(): Agent[] {
+    return (this.db.prepare('SELECT * FROM agents ORDER BY host').all() as AgentRow[]).map((r) => ({
+      host: r.host,
+      driver: r.driver,
+      underlayIp: r.underlay_ip,
+      datapath: r.datapath,
+      wiredNetworks: JSON.parse(r.wired) as string[],
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  // ── routers ─────────────────────────────────────────────────────────────────────────────────
+
+  createRouter(name: string, host: string): Router {
+    return this.change(() => {
+      if (this.db.prepare('SELECT 1 FROM routers WHERE name = ?').get(name)) throw conflict(`router.name: a router named ${name} exists`);
+      const r: Router = { id: randomUUID(), name, host };
+      this.db.prepare('INSERT INTO routers VALUES (?, ?, ?)').run(r.id, r.name, r.host);
+      return r;
+    });
+  }
+
+  routers(): Router[] {
+    return this.db.prepare('SELECT id, name, host FROM routers ORDER BY rowid').all() as Router[];
+  }
+
+  router(id: string): Router {
+    const r = this.db.prepare('SELECT id, name, host FROM routers WHERE id = ? OR name = ?').get(id, id) as Router | undefined;
+    if (!r) throw notFound('router', id);
+    return r;
+  }
+
+  /** Gives the router a leg on a subnet: a port holding the subnet's gateway address, bound to the router's host. */
+  addRouterInterface(routerId: string, subnetId: string): Port {
+    return this.change(() => {
+      const r = this.router(routerId);
+      const s = this.subnet(subnetId);
+      if (this.ports({ deviceId: r.id }).some((p) => p.subnetId === s.id)) throw conflict(`router ${r.name} already has an interface on subnet ${s.cidr}`);
+      return this.insertPort({ networkId: s.networkId, subnetId: s.id, ipAddress: s.gatewayIp, deviceOwner: 'network:router_interface', deviceId: r.id, hostId: r.host, name: `qr-${s.name || s.cidr}` });
+    });
+  }
+
+  removeRouterInterface(routerId: string, subnetId: string): void {
+    this.change(() => {
+      const r = this.router(routerId);
+      const p = this.ports({ deviceId: r.id }).find((x) => x.subnetId === subnetId);
+      if (!p) throw notFound(`interface of router ${r.name} on subnet`, subnetId);
+      this.db.prepare('DELETE FROM ports WHERE id = ?').run(p.id);
+    });
+  }
+
+  deleteRouter(id: string): void {
+    this.change(() => {
+      const r = this.router(id);
+      this.db.prepare('DELETE FROM ports WHERE device_id = ? AND device_owner = ?').run(r.id, 'network:router_interface');
+      this.db.prepare('DELETE FROM routers WHERE id = ?').run(r.id);
+    });
+  }
+
+  // ── watching ────────────────────────────────────────────────────────────────────────────────
+
+  state(): NeutronState {
+    return { index: this.index, networks: this.networks(), subnets: this.subnets(), agents: this.agents(), routers: this.routers(), routerPorts: this.ports({ deviceOwner: 'network:router_interface' }) };
+  }
+
+  get currentIndex(): number {
+    return this.index;
+  }
+
+  /** Resolves once the index is above `index`, or after `timeoutMs`. */
+  waitForChange(index: number, timeoutMs: number): Promise<void> {
+    if (this.index > index || timeoutMs <= 0) return Promise.resolve();
+    return this.waiters.wait(timeoutMs);
+  }
+
+  /** Runs `body` in one transaction; on success bumps the index and wakes the watchers. */
+  private change<T>(body: () => T): T {
+    const result = this.db.transaction(() => {
+      const r = body();
+      this.index++;
+      this.db.prepare(`INSERT OR REPLACE INTO meta VALUES ('index', ?)`).run(String(this.index));
+      return r;
+    })();
+    this.waiters.wakeAll();
+    return result;
+  }
+}
+
+function defaultPools(first: number, last: number, gateway: number): AllocationPool[] {
+  const pools: AllocationPool[] = [];
+  if (gateway > first) pools.push({ start: formatIPv4(first), end: formatIPv4(gateway - 1) });
+  if (gateway < last) pools.push({ start: formatIPv4(gateway + 1), end: formatIPv4(last) });
+  return pools;
+}
+
+interface NetworkRow {
+  id: string;
+  name: string;
+  seg_type: SegmentationType;
+  seg_id: number;
+  mtu: number;
+  created_at: string;
+}
+interface SubnetRow {
+  id: string;
+  network_id: string;
+  name: string;
+  cidr: string;
+  gateway_ip: string;
+  pools: string;
+}
+interface PortRow {
+  id: string;
+  network_id: string;
+  subnet_id: string;
+  name: string;
+  mac: string;
+  ip: string;
+  device_owner: string;
+  device_id: string;
+  host_id: string;
+  vif_type: string;
+  status: PortStatus;
+  created_at: string;
+}
+interface AgentRow {
+  host: string;
+  driver: string;
+  underlay_ip: string;
+  datapath: string;
+  wired: string;
+  updated_at: string;
+}
+
+const toNetwork = (r: NetworkRow): Network => ({ id: r.id, name: r.name, segmentationType: r.seg_type, segmentationId: r.seg_id, mtu: r.mtu, createdAt: r.created_at });
+const toSubnet = (r: SubnetRow): Subnet => ({ id: r.id, networkId: r.network_id, name: r.name, cidr: r.cidr, gatewayIp: r.gateway_ip, allocationPools: JSON.parse(r.pools) as AllocationPool[] });
+const toPort = (r: PortRow): Port => ({
+  id: r.id,
+  networkId: r.network_id,
+  subnetId: r.subnet_id,
+  name: r.name,
+  macAddress: r.mac,
+  ipAddress: r.ip,
+  deviceOwner: r.device_owner,
+  deviceId: r.device_id,
+  hostId: r.host_id,
+  vifType: r.vif_type,
+  status: r.status,
+  createdAt: r.created_at,
+});
