@@ -67,8 +67,9 @@ async function setupLatency(arch: string, pods: number): Promise<SetupRow> {
       del.push(performance.now() - t0);
     }
     const r = (xs: number[]) => ({ p50: Math.round(pct(xs, 50)), p99: Math.round(pct(xs, 99)) });
-    const a = architectures.get(arch);
-    return { arch, driver: a.kuryr?.driver ?? 'bridge (flannel)', pods, addMs: r(add), addToTrafficMs: r(flow), delMs: r(del) };
+    // The architecture's name says its mechanism driver (kuryr-ovs-*, kuryr-lb-*).
+    const driver = arch.startsWith('kuryr-ovs') ? 'openvswitch' : arch.startsWith('kuryr-lb') ? 'linuxbridge' : 'bridge (flannel)';
+    return { arch, driver, pods, addMs: r(add), addToTrafficMs: r(flow), delMs: r(del) };
   } finally {
     await down(lab);
   }

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { architectures } from '../src/arch';
 import { flannelUdpOffloadWithout } from '../src/flannel/architectures';
 import { TECHNIQUES } from '../src/flannel/backends/udp-offload-proxy';
-import { nodeDir } from '../src/lab/control-plane';
+import { nodeDir } from '../src/lab/processes';
 import { down, up } from '../src/lab/lab';
 import { nodeNetns } from '../src/lab/names';
 import { parseTopology } from '../src/topology/load';

@@ -1,27 +1,18 @@
 /**
- * A data-path architecture: which agents' backend it runs and which CNI configuration its pods
- * are attached with. Everything else (nodes, switch, pods, control plane) the Lab does the same way
- * for all of them.
+ * A data-path architecture: its name, what the report says of it, the kernel features it needs —
+ * and its control plane, the one thing that differs in kind between architectures. The lab, the
+ * run and the CLI only ever talk to a `ControlPlane`; which kinds exist is listed once, in
+ * arch/index.ts. Adding an architecture of an existing kind is one registry line; a new kind is
+ * one folder implementing `ControlPlane` plus its line there (docs/design.md has the recipe).
  */
-import type { Feature } from '../doctor/features';
-import type { SubnetEnv } from '../cni/plugins/flannel/subnet-env';
-import type { NetConfList } from '../cni/types';
-import type { BackendConfig } from '../flannel/subnet/model';
+import type { Feature, FeatureReport } from '../doctor/features';
+import type { LabState, PodState, ProcessState } from '../lab/state';
+import type { NodeSpec, PodSpec, Topology } from '../topology/schema';
 
 export type ArchFamily = 'baseline' | 'overlay' | 'native';
 
 export const PATHS = ['intra-node', 'inter-node', 'routed'] as const;
 export type PathName = (typeof PATHS)[number];
-
-export interface ConflistContext {
-  readonly subnetEnv: SubnetEnv;
-  /** The node's folder in the lab (subnet.env, conflist, plugin state). */
-  readonly nodeDir: string;
-  /** host-local's data directory for this node. */
-  readonly ipamDir: string;
-  /** The node's underlay interface. */
-  readonly underlayIf: string;
-}
 
 export interface Architecture {
   readonly name: string;
@@ -34,31 +25,67 @@ export interface Architecture {
   readonly family: ArchFamily;
   /** Kernel features the data path needs; a missing one makes the architecture skip. */
   readonly requires: readonly Feature[];
-  /** The node agents' backend; absent for an architecture without pods (`host`). */
-  readonly backend?: BackendConfig;
-  /** The CNI configuration list for pods on one node. Absent: no pods. */
-  conflist?(ctx: ConflistContext): NetConfList;
   /** Paths this architecture cannot carry, each with the reason. */
   readonly unsupported?: Partial<Record<PathName, string>>;
-  /**
-   * A Kuryr architecture: the port controller, a node daemon with this mechanism driver, and pods
-   * attached by `kuryr-cni` (see arch/kuryr). Instead of `backend` and `conflist`.
-   */
-  readonly kuryr?: KuryrSpec;
-  /** What moves the packets when it is not only the kernel (Kuryr's OVS datapath is decided at run time). */
-  readonly datapath?: string;
   /** Measured by a plain `cnilab run`. Default: true; a variant says false and is run by name. */
   readonly inDefaultMatrix?: boolean;
+  /** What starts, wires and attaches it. */
+  readonly control: ControlPlane;
 }
 
-export interface KuryrSpec {
-  readonly driver: 'openvswitch' | 'linuxbridge';
-  readonly segmentation: 'vxlan' | 'vlan';
+/** What a control plane gets to bring a lab up, once the nodes and the switch stand. */
+export interface UpContext {
+  readonly topology: Topology;
+  readonly features: FeatureReport;
+  readonly signal?: AbortSignal;
+  /** A progress line. */
+  readonly step: (line: string) => void;
+  /** Called with every process the control plane runs, as soon as it runs (tear-down finds them on error). */
+  readonly record: (processes: readonly ProcessState[]) => void;
 }
 
-/** True when the architecture attaches pods (every one but the `host` baseline). */
-export function hasPods(a: Architecture): boolean {
-  return a.conflist !== undefined || a.kuryr !== undefined;
+/** A compute node joining a running lab: its namespace is up and plugged into the switch. */
+export interface JoinContext {
+  /** The lab's state, the new node and its pods already in its topology. */
+  readonly state: LabState;
+  readonly node: NodeSpec;
+  readonly pods: readonly PodSpec[];
+  readonly signal?: AbortSignal;
+  readonly record: (processes: readonly ProcessState[]) => void;
+}
+
+/** How compute nodes join and leave a lab while it runs. */
+export interface Membership {
+  /** Starts the node's part of the control plane and attaches its pods; undoes its own part on failure. */
+  join(ctx: JoinContext): Promise<PodState[]>;
+  /** After the node's processes have stopped: releases what the control plane holds for it. */
+  leave(state: LabState, node: string): Promise<void>;
+}
+
+/** The router a routed path crosses: its node, namespace, and which leg faces an address. */
+export interface RouterOnPath {
+  readonly node: string;
+  readonly netns: string;
+  legTo(ip: string): string | undefined;
+}
+
+export interface ControlPlane {
+  /** Which kind this is (arch/index.ts lists them); for the record, never to branch on. */
+  readonly kind: string;
+  /** False for a baseline that measures node to node: no pods, no CNI. */
+  readonly attachesPods: boolean;
+  /** Starts the control plane and attaches the topology's pods. */
+  up(ctx: UpContext): Promise<PodState[]>;
+  /** Nodes joining and leaving a running lab, or why this kind's nodes are fixed at `up`. */
+  readonly membership: Membership | string;
+  /** The roles of the processes `restart` can start again (the lab's own, such as Open vSwitch, are not). */
+  readonly restartable: readonly string[];
+  /** Starts again a process of this control plane that was stopped (a crash, a restart). */
+  restart(state: LabState, old: ProcessState): Promise<ProcessState>;
+  /** What moves the packets, for the results: "kernel", or the user-space datapath. */
+  datapath(features: FeatureReport): string;
+  /** The router between pod networks, for kinds that have one: what the `routed` path crosses. */
+  router?(state: LabState): RouterOnPath;
 }
 
 /** The network name every architecture's configuration list uses. */

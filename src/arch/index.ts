@@ -1,14 +1,28 @@
+/**
+ * The architecture registry: every architecture cnilab knows, and — the one place that names
+ * them — every kind of control plane. Nothing else branches on a kind: the lab, the run and the
+ * CLI talk to `Architecture.control` only.
+ */
 import { Registry } from '../lib/registry';
+import { flannelHostGwArch, flannelUdpArch, flannelUdpOffloadArch, flannelVxlanArch, flannelVxlanDirectArch } from '../flannel/architectures';
+import type { flannelControlPlane } from '../flannel/control-plane';
+import { kuryrLbVlanArch, kuryrLbVxlanArch, kuryrOvsVlanArch, kuryrOvsVxlanArch } from '../kuryr/architectures';
+import type { kuryrControlPlane } from '../kuryr/control-plane';
 import type { Architecture } from './architecture';
 import { bridgeArch } from './bridge';
-import { flannelHostGwArch, flannelUdpArch, flannelUdpOffloadArch, flannelVxlanArch, flannelVxlanDirectArch } from '../flannel/architectures';
-import { hostArch } from './host';
-import { kuryrLbVlanArch, kuryrLbVxlanArch, kuryrOvsVlanArch, kuryrOvsVxlanArch } from '../kuryr/architectures';
+import { hostArch, type baselineControlPlane } from './host';
 import { macvlanArch } from './macvlan';
+
+/** The kinds of control plane, a discriminated union on `kind`: a new kind is one folder and one member here. */
+export type ControlPlaneKind = typeof baselineControlPlane | ReturnType<typeof flannelControlPlane> | ReturnType<typeof kuryrControlPlane>;
+const KINDS: readonly ControlPlaneKind['kind'][] = ['baseline', 'flannel', 'kuryr'];
 
 /** Every architecture `cnilab up` and `cnilab run` know, in the default matrix's order. */
 export const architectures = new Registry<Architecture>('architecture', 'UNKNOWN_ARCH');
-for (const a of [hostArch, bridgeArch, flannelHostGwArch, flannelVxlanArch, flannelUdpArch, flannelUdpOffloadArch, macvlanArch, kuryrOvsVxlanArch, kuryrOvsVlanArch, kuryrLbVxlanArch, kuryrLbVlanArch, flannelVxlanDirectArch]) architectures.register(a.name, a);
+for (const a of [hostArch, bridgeArch, flannelHostGwArch, flannelVxlanArch, flannelUdpArch, flannelUdpOffloadArch, macvlanArch, kuryrOvsVxlanArch, kuryrOvsVlanArch, kuryrLbVxlanArch, kuryrLbVlanArch, flannelVxlanDirectArch]) {
+  if (!(KINDS as readonly string[]).includes(a.control.kind)) throw new Error(`architecture ${a.name}: control plane of unknown kind ${a.control.kind}; add it to ControlPlaneKind`);
+  architectures.register(a.name, a);
+}
 
 /** What a plain `cnilab run` measures. */
 export function defaultArchitectures(): string[] {

@@ -1,16 +1,10 @@
 /** What every command shares: the version, errors as one line (or JSON), and Ctrl-C as an abort. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CnilabError, messageOf } from '../lib/errors';
+import { CnilabError, codeOf, exitCodeOf, messageOf } from '../lib/errors';
 import { REPO_ROOT } from '../lib/paths';
 
 export const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-
-export class UsageError extends CnilabError {
-  constructor(message: string) {
-    super('INVALID_INPUT', message);
-  }
-}
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
@@ -31,12 +25,12 @@ export async function runCommand(json: boolean | undefined, body: (signal: Abort
   try {
     await body(controller.signal);
   } catch (e) {
-    const code = e instanceof CnilabError ? e.code : 'INTERNAL';
+    const code = interrupted ? 'ABORTED' : codeOf(e);
     const message = interrupted ? 'interrupted; everything the command created was removed' : messageOf(e);
-    if (json) printJson({ error: { code: interrupted ? 'ABORTED' : code, message } });
+    if (json) printJson({ error: { code, message } });
     else process.stderr.write(`cnilab: ${message}\n`);
-    if (!(e instanceof CnilabError) && !interrupted && process.env.CNILAB_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
-    process.exitCode = interrupted ? 130 : 1;
+    if (code === 'INTERNAL' && process.env.CNILAB_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    process.exitCode = interrupted ? exitCodeOf(new CnilabError('ABORTED', message)) : exitCodeOf(e);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -50,7 +44,7 @@ export function list(value: string): string[] {
 export function positiveNumber(name: string, integer = false): (v: string) => number {
   return (v) => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`${name}: ${JSON.stringify(v)} must be a positive ${integer ? 'integer' : 'number'}`);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new CnilabError('INVALID_INPUT', `${name}: ${JSON.stringify(v)} must be a positive ${integer ? 'integer' : 'number'}`);
     return n;
   };
 }

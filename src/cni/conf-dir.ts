@@ -3,6 +3,7 @@
  * `.conflist` files first, then single-plugin `.conf` / `.json` files, each in file-name order; the
  * first whose `name` matches wins.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CnilabError, messageOf } from '../lib/errors';
@@ -22,5 +23,10 @@ export function loadNetworkByName(dir: string, name: string): NetConfList {
     const list = loadConfList(join(dir, f));
     if (list.name === name) return list;
   }
-  throw new CnilabError('INVALID_INPUT', `network ${JSON.stringify(name)}: no .conflist, .conf or .json in ${dir} has that name`);
+  throw new CnilabError('NOT_FOUND', `network ${JSON.stringify(name)}: no .conflist, .conf or .json in ${dir} has that name`);
+}
+
+/** cnitool's container ID for a namespace path. */
+export function cnitoolContainerId(netnsPath: string): string {
+  return `cnitool-${createHash('sha512').update(netnsPath).digest('hex').slice(0, 20)}`;
 }

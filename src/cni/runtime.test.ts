@@ -5,8 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CniRuntime, listVersion, loadConfList, parseConfList, type RuntimeConf } from './runtime';
-import { loadNetworkByName } from './conf-dir';
-import { cnitoolContainerId } from '../cli/commands/cni';
+import { cnitoolContainerId, loadNetworkByName } from './conf-dir';
 import { CNI_BIN_DIR } from '../lib/paths';
 import { addNetns, deleteNetns } from '../lib/netns';
 import { nodeNetns } from '../lab/names';

@@ -1,3 +1,4 @@
+import { CnilabError } from '../lib/errors';
 /**
  * CNI spec 1.1 data types: network configuration, results, errors.
  * https://github.com/containernetworking/cni/blob/main/SPEC.md
@@ -139,4 +140,28 @@ export class CniError extends Error {
   toJSON(cniVersion: string): ErrorBody {
     return { cniVersion, code: this.code, msg: this.message, ...(this.details ? { details: this.details } : {}) };
   }
+}
+
+/** The spec's names of its error codes, for messages. */
+const CODE_NAMES: Record<number, string> = {
+  1: 'incompatible CNI version',
+  2: 'unsupported field',
+  3: 'container unknown',
+  4: 'invalid environment',
+  5: 'I/O failure',
+  6: 'decode failure',
+  7: 'invalid network configuration',
+  11: 'try again later',
+  50: 'plugin not available',
+  51: 'plugin not available, existing containers may be limited',
+};
+
+/**
+ * A CniError leaving the CNI layer (to the lab, the CLI) becomes a CnilabError with code CNI_ERROR,
+ * its message naming the spec's code, the CniError as its cause; anything else passes unchanged.
+ */
+export function outOfCni(e: unknown, where = ''): unknown {
+  if (!(e instanceof CniError)) return e;
+  const name = CODE_NAMES[e.code] ? ` (${CODE_NAMES[e.code]})` : '';
+  return new CnilabError('CNI_ERROR', `${where}CNI error ${e.code}${name}: ${e.message}${e.details ? ` — ${e.details}` : ''}`, { cause: e });
 }

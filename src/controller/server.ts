@@ -4,7 +4,7 @@
  * kuryr/neutron/api.ts), whichever the lab runs.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isCnilabError, messageOf } from '../lib/errors';
+import { CnilabError, httpStatusOf, messageOf } from '../lib/errors';
 import { handleLeases } from '../flannel/subnet/api';
 import type { LeaseStore } from '../flannel/subnet/lease-store';
 import { handleNeutron } from '../kuryr/neutron/api';
@@ -21,13 +21,13 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
     size += c.length;
-    if (size > 64 * 1024) throw Object.assign(new Error('body larger than 64 KiB'), { status: 413 });
+    if (size > 64 * 1024) throw new CnilabError('BODY_TOO_LARGE', 'body larger than 64 KiB');
     chunks.push(c);
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    throw Object.assign(new Error('body is not JSON'), { status: 400 });
+    throw new CnilabError('INVALID_INPUT', 'body is not JSON');
   }
 }
 
@@ -40,8 +40,7 @@ export interface ControlStores {
 export function createControlServer(stores: ControlStores): Server {
   return createServer((req, res) => {
     void handle(stores, req, res).catch((e: unknown) => {
-      const status = (e as { status?: number }).status ?? (isCnilabError(e, 'DUPLICATE') ? 409 : isCnilabError(e) ? 400 : 500);
-      send(res, status, { error: messageOf(e) });
+      send(res, httpStatusOf(e), { error: messageOf(e) });
     });
   });
 }

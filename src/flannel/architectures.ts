@@ -4,9 +4,11 @@
  * `bridge` with `host-local` IPAM on the node's subnet.
  */
 import { join } from 'node:path';
+import type { NetConfList } from '../cni/types';
 import type { BackendConfig } from './subnet/model';
 import type { Feature } from '../doctor/features';
 import { NETWORK_NAME, type Architecture } from '../arch/architecture';
+import { flannelControlPlane, type ConflistContext } from './control-plane';
 
 function flannel(backend: BackendConfig, summary: string, requires: readonly Feature[], variant?: string): Architecture {
   return {
@@ -14,11 +16,15 @@ function flannel(backend: BackendConfig, summary: string, requires: readonly Fea
     // host-gw routes pod packets as they are; every other backend encapsulates them.
     family: backend.type === 'host-gw' ? 'native' : 'overlay',
     ...(variant ? { inDefaultMatrix: false } : {}),
-    ...(backend.type.startsWith('udp') ? { datapath: 'user space: the flannel agent (TUN + UDP socket)' } : {}),
     summary,
     requires: ['veth', 'bridge', ...requires],
-    backend,
-    conflist: (ctx) => ({
+    control: flannelControlPlane(backend, flannelConflist),
+  };
+}
+
+/** Every flannel architecture's pods: the flannel meta-plugin, delegating to bridge and host-local. */
+function flannelConflist(ctx: ConflistContext): NetConfList {
+  return {
       cniVersion: '1.0.0',
       name: NETWORK_NAME,
       plugins: [
@@ -30,7 +36,6 @@ function flannel(backend: BackendConfig, summary: string, requires: readonly Fea
           delegate: { ipMasq: false, ipam: { dataDir: ctx.ipamDir } },
         },
       ],
-    }),
   };
 }
 

@@ -10,7 +10,8 @@
 import { subnetAt, formatCidr, parseCidr } from '../lib/ip';
 import type { NetConfList } from '../cni/types';
 import type { Topology } from '../topology/schema';
-import { NETWORK_NAME, type Architecture, type KuryrSpec } from '../arch/architecture';
+import { NETWORK_NAME, type Architecture } from '../arch/architecture';
+import { kuryrControlPlane, type KuryrSpec } from './control-plane';
 
 function kuryr(spec: KuryrSpec, summary: string): Architecture {
   return {
@@ -19,7 +20,7 @@ function kuryr(spec: KuryrSpec, summary: string): Architecture {
     summary,
     // OVS brings its own VLAN tagging and (userspace) tunnels; the Linux bridge needs the kernel's.
     requires: ['veth', ...(spec.driver === 'linuxbridge' ? (['bridge', spec.segmentation] as const) : (['openvswitch-switch', 'ethtool'] as const))],
-    kuryr: spec,
+    control: kuryrControlPlane(spec),
   };
 }
 

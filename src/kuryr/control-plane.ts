@@ -4,12 +4,13 @@
  * and the node daemon; then the networks, subnets and router of `kuryrLayout`, created through the
  * controller's API as an operator would; then the pods, through `kuryr-cni`.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { kuryrConflist, kuryrLayout } from './architectures';
-import type { Architecture, KuryrSpec } from '../arch/architecture';
-import type { FeatureReport } from '../doctor/features';
+import type { ControlPlane, RouterOnPath, UpContext } from '../arch/architecture';
+import { openvswitch, type FeatureReport } from '../doctor/features';
 import { CnilabError } from '../lib/errors';
+import { containsIPv4, parseCidr, parseIPv4 } from '../lib/ip';
 import { run } from '../lib/exec';
 import { KURYR_MAIN } from '../lib/paths';
 import type { DaemonStatus } from './daemon/daemon';
@@ -17,10 +18,10 @@ import { offloadOff, ovsDatapathName, type OvsDatapath } from './drivers/openvsw
 import type { Network, Port, Router, Subnet } from './neutron/model';
 import { settleAll } from '../lib/settle';
 import type { Topology } from '../topology/schema';
-import { controllerUrl, controlRequest, nodeDir, poll, startController, startInNode } from '../lab/control-plane';
+import { controllerUrl, controlRequest, nodeDir, poll, startController, startInNode } from '../lab/processes';
 import { nodeNetns, PREFIX, UNDERLAY_IF } from '../lab/names';
 import { attachPods, writeConflist } from '../lab/pods';
-import type { PodState, ProcessState } from '../lab/state';
+import type { LabState, PodState, ProcessState } from '../lab/state';
 
 const OVS_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
 
@@ -100,14 +101,11 @@ export async function waitForDaemons(lab: string, nodes: readonly string[], netw
   await poll(`the node daemons on ${nodes.join(', ')} wiring ${networks} networks`, () => (nodes.every(ready) ? true : undefined), procs, signal);
 }
 
-/**
- * Starts the Kuryr control plane, creates the layout's networks and router, and attaches the pods.
- * `onProcesses` records every process as soon as it runs (for tear-down on error).
- */
-export async function upKuryr(topology: Topology, arch: Architecture, features: FeatureReport, onProcesses: (p: ProcessState[]) => void, signal?: AbortSignal): Promise<PodState[]> {
-  const spec = arch.kuryr!;
+/** Starts the Kuryr control plane, creates the layout's networks and router, and attaches the pods. */
+async function upKuryr(spec: KuryrSpec, { topology, features, signal, step, record: onProcesses }: UpContext): Promise<PodState[]> {
   const lab = topology.name;
   const compute = topology.nodes.filter((x) => x.role === 'compute').map((n) => n.name);
+  step(`control plane: port controller, ${compute.length} node daemons (${spec.driver})${spec.driver === 'openvswitch' ? ` and ${compute.length} Open vSwitch instances` : ''}; ${topology.pods.length} pods through CNI`);
   const datapath = ovsDatapath(features);
   if (spec.driver === 'openvswitch' && datapath === 'system') await run('modprobe', ['openvswitch']);
   if (spec.driver === 'openvswitch' && datapath === 'netdev') {
@@ -162,4 +160,39 @@ export function routerNetns(lab: string, node: string): string | undefined {
 /** The router legs on `node`: host-side interface and subnet of each. */
 export function routerLegs(lab: string, node: string): DaemonStatus['routerLegs'] {
   return daemonStatus(lab, node)?.routerLegs ?? [];
+}
+
+/** The router between the Kuryr networks: its node, namespace, and which leg faces an address. */
+function routerOnPath(state: LabState): RouterOnPath {
+  const host = kuryrLayout(state.topology).routerHost;
+  const netns = host ? routerNetns(state.lab, host) : undefined;
+  if (!host || !netns) throw new CnilabError('TRAFFIC_FAILED', `lab ${state.lab} runs no router for the routed path`);
+  const legs = routerLegs(state.lab, host);
+  return { node: host, netns, legTo: (ip) => legs.find((l) => l.cidr && containsIPv4(parseCidr(l.cidr), parseIPv4(ip)))?.hostIf };
+}
+
+/** Which mechanism driver plugs the pods, and how networks are segmented. */
+export interface KuryrSpec {
+  readonly driver: 'openvswitch' | 'linuxbridge';
+  readonly segmentation: 'vxlan' | 'vlan';
+}
+
+/** The control plane of a Kuryr architecture. Its nodes are fixed at `up` (the layout spans them). */
+export function kuryrControlPlane(spec: KuryrSpec): ControlPlane & { readonly kind: 'kuryr'; readonly spec: KuryrSpec } {
+  return {
+    kind: 'kuryr',
+    spec,
+    attachesPods: true,
+    restartable: ['controller', 'kuryr-daemon'],
+    up: (ctx) => upKuryr(spec, ctx),
+    membership: "a Kuryr lab's nodes are fixed at up (node add and remove are for the flannel architectures); bring a larger lab up with --topology",
+    async restart(state: LabState, old: ProcessState): Promise<ProcessState> {
+      if (old.role === 'controller') return startController(state.topology);
+      // A killed daemon leaves its socket behind; gone, it tells when the new one serves.
+      rmSync(daemonSocket(state.lab, old.node), { force: true });
+      return startKuryrDaemon(state.topology, old.node, spec, ovsDatapath({ openvswitch: await openvswitch() }));
+    },
+    datapath: (features) => kuryrDatapath(spec, features),
+    router: routerOnPath,
+  };
 }

@@ -5,12 +5,12 @@ import { run } from '../lib/exec';
 import { CNI_BIN_DIR } from '../lib/paths';
 import { ipJson, netnsPath } from '../lib/netns';
 import { CniRuntime } from '../cni/runtime';
-import type { NetConfList, Result } from '../cni/types';
+import { outOfCni, type NetConfList, type Result } from '../cni/types';
 import { CnilabError } from '../lib/errors';
 import { settleAll } from '../lib/settle';
 import { POD_IF } from '../arch/architecture';
 import type { PodSpec } from '../topology/schema';
-import { labEnv } from './control-plane';
+import { labEnv } from './processes';
 import { nodeNetns, podNetns, runDir } from './names';
 import type { PodState } from './state';
 
@@ -39,7 +39,9 @@ export async function attachPods(lab: string, pods: readonly PodSpec[], list: Ne
       const ns = podNetns(lab, pod.name);
       await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up'], { signal });
       const containerId = `${lab}-${pod.name}`;
-      const result = await runtimeFor(lab, pod.node).addNetworkList(list, { containerId, netns: netnsPath({ name: ns }), ifName: POD_IF }, signal);
+      const result = await runtimeFor(lab, pod.node).addNetworkList(list, { containerId, netns: netnsPath({ name: ns }), ifName: POD_IF }, signal).catch((e: unknown) => {
+        throw outOfCni(e, `pod ${pod!.name} on ${pod!.node}: `);
+      });
       const [link] = await ipJson<{ mtu: number }[]>({ name: ns }, ['link', 'show', 'dev', POD_IF]);
       out.push({ name: pod.name, node: pod.node, netns: ns, containerId, ip: podAddress(result, pod.name), mtu: link?.mtu ?? 0 });
     }

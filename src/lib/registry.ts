@@ -10,7 +10,7 @@ export class Registry<T> {
   ) {}
 
   register(name: string, item: T): this {
-    if (this.items.has(name)) throw new CnilabError('DUPLICATE', `${this.kind} ${JSON.stringify(name)} is registered twice`);
+    if (this.items.has(name)) throw new CnilabError('CONFLICT', `${this.kind} ${JSON.stringify(name)} is registered twice`);
     this.items.set(name, item);
     return this;
   }

@@ -4,7 +4,8 @@
  * every row with its interval, and the environment the numbers came from.
  */
 import { duration, figure } from '../lib/format';
-import { METRIC_INFO, TEST_SUMMARIES, type ResultRow, type RunResults } from '../run/results-schema';
+import { METRIC_INFO, type ResultRow, type RunResults } from '../run/results-schema';
+import { runTests } from '../run/tests';
 import type { Chart } from './charts';
 import { escapeXml, pathDiagram } from './diagram';
 
@@ -115,7 +116,7 @@ ${datapathTable(r) || '<p class="meta">No user-space process carried traffic in 
 <p class="meta">Every interface whose counters moved during the test, from client to server. Packets are as each device counted them: a GSO/GRO super-packet counts once, so bytes per packet far above the MTU show offloads at work. <code>veth@cni0</code> is a port of bridge cni0: a bridge forwarding between its own ports does not count those frames on its own device, so it appears only where packets go up to the node's stack (routing, tunnels).</p>
 ${diagrams || '<p class="meta">No path was counted.</p>'}
 <h2>Every row</h2>
-<p class="meta">95% confidence interval of the median by order statistics from 6 samples; below that, Student's t on the mean. Unstable: coefficient of variation above ${s.covThresholdPct}%. Tests: ${s.tests.map((x) => `<b>${x}</b> — ${e(TEST_SUMMARIES[x])}`).join('; ')}.</p>
+<p class="meta">95% confidence interval of the median by order statistics from 6 samples; below that, Student's t on the mean. Unstable: coefficient of variation above ${s.covThresholdPct}%. Tests: ${s.tests.map((x) => `<b>${x}</b> — ${e(runTests.get(x).summary)}`).join('; ')}.</p>
 ${rowTable(r)}
 <h2>Environment</h2>
 <table>

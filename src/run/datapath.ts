@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from '../lib/exec';
 import { ipJson } from '../lib/netns';
-import { nodeDir } from '../lab/control-plane';
+import { nodeDir } from '../lab/processes';
 import { nodeNetns } from '../lab/names';
 import { addDelta, cpuPercent, readProcSample, ZERO, type ProcSample } from '../traffic/cpu/proc-pid';
 import type { DatapathCost } from './results-schema';

@@ -9,18 +9,9 @@ import { z } from 'zod';
 
 export const RESULTS_SCHEMA_VERSION = 2;
 
+/** The tests' names, as results.json's schema enumerates them (run/tests/ has one module each). */
 export const TESTS = ['tcp', 'tcp-parallel', 'udp', 'pps', 'sweep', 'latency', 'latency-loaded'] as const;
 export type TestName = (typeof TESTS)[number];
-
-export const TEST_SUMMARIES: Record<TestName, string> = {
-  tcp: 'TCP throughput, 1 stream (iperf3)',
-  'tcp-parallel': 'TCP throughput, N streams (iperf3 -P)',
-  udp: 'UDP at a target rate: goodput, loss, jitter (iperf3 -u -b)',
-  pps: 'small-packet rate: UDP 64-byte payloads as fast as the sender can (iperf3 -u -l 64 -b 0)',
-  sweep: 'message-size sweep: UDP at 128, 512, 1024 and 1400-byte payloads, as fast as the sender can',
-  latency: 'request/response round trip, idle: p50/p90/p99/p99.9 (sockperf ping-pong, UDP, 64 B)',
-  'latency-loaded': 'the same round trip while a TCP stream runs from client to server',
-};
 
 export const METRICS = ['gbps', 'pps', 'lossPct', 'jitterMs', 'rttP50Us', 'rttP90Us', 'rttP99Us', 'rttP999Us'] as const;
 export type MetricName = (typeof METRICS)[number];

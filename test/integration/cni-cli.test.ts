@@ -13,7 +13,7 @@ import { run } from '../../src/lib/exec';
 import { CNI_BIN_DIR } from '../../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
-import { cnitoolContainerId } from '../../src/cli/commands/cni';
+import { cnitoolContainerId } from '../../src/cni/conf-dir';
 import { assertNothingLeft, CLI, rootSnapshot, waitFor, type RootSnapshot } from './helpers';
 
 const LAB = 't-cnicli';

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { run, sleep, stopPid } from '../../src/lib/exec';
 import { ipJson, listNamedNetns } from '../../src/lib/netns';
-import { nodeDir } from '../../src/lab/control-plane';
+import { nodeDir } from '../../src/lab/processes';
 import { labOfNetns, nodeNetns } from '../../src/lab/names';
-import { joinNode, leases, leaveNode, restartProcess } from '../../src/lab/nodes';
+import { joinNode, leaveNode, restartProcess } from '../../src/lab/nodes';
+import { leases } from '../../src/flannel/control-plane';
 import { readState, type LabState } from '../../src/lab/state';
 import { untilListening, waitFor, withLab } from './helpers';
 

@@ -11,7 +11,7 @@ import { kuryrConflist } from '../../src/kuryr/architectures';
 import { probeFeatures } from '../../src/doctor/features';
 import { run, sleep } from '../../src/lib/exec';
 import { ipJson, listNamedNetns } from '../../src/lib/netns';
-import { controlRequest } from '../../src/lab/control-plane';
+import { controlRequest } from '../../src/lab/processes';
 import { daemonSocket, ovsDbSocket, routerNetns } from '../../src/kuryr/control-plane';
 import { nodeNetns, podNetns } from '../../src/lab/names';
 import { joinNode, leaveNode, restartProcess } from '../../src/lab/nodes';

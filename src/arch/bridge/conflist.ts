@@ -1,5 +1,6 @@
 import { formatCidr, parseCidr } from '../../lib/ip';
-import { NETWORK_NAME, NODE_BRIDGE, type ConflistContext } from '../architecture';
+import { NETWORK_NAME, NODE_BRIDGE } from '../architecture';
+import type { ConflistContext } from '../../flannel/control-plane';
 import type { NetConfList } from '../../cni/types';
 
 /** Pods behind the node's bridge, addressed from the node's leased subnet, gateway on the bridge. */

@@ -1,4 +1,16 @@
-import type { Architecture } from '../architecture';
+import { CnilabError } from '../../lib/errors';
+import type { Architecture, ControlPlane } from '../architecture';
+
+/** The baseline's control plane: there is none — nodes talk over the underlay, no pods, no CNI. */
+export const baselineControlPlane: ControlPlane & { readonly kind: 'baseline' } = {
+  kind: 'baseline',
+  attachesPods: false,
+  restartable: [],
+  up: () => Promise.resolve([]),
+  membership: 'the baseline has no control plane to join (its lab is nodes on a switch, no pods)',
+  restart: (state, old) => Promise.reject(new CnilabError('INVALID_INPUT', `lab ${state.lab} (baseline) runs no process to restart; ${old.role} is not one`)),
+  datapath: () => 'kernel',
+};
 
 /** The baseline: node to node over the underlay, no pods, no CNI. */
 export const hostArch: Architecture = {
@@ -7,4 +19,5 @@ export const hostArch: Architecture = {
   family: 'baseline',
   requires: ['veth', 'bridge'],
   unsupported: { 'intra-node': 'the baseline is measured between two nodes only' },
+  control: baselineControlPlane,
 };

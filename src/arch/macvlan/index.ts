@@ -1,18 +1,18 @@
 import { addressAt, cidrSize, formatIPv4, parseCidr } from '../../lib/ip';
 import { NETWORK_NAME, type Architecture } from '../architecture';
+import { flannelControlPlane } from '../../flannel/control-plane';
 
 /**
  * Pods directly on the underlay segment: a macvlan (bridge mode) of the node's eth0 each. All pods
  * share the pod network as one flat L2 subnet; each node hands out addresses from its own leased
- * part of it, so no two nodes collide.
+ * part of it (flannel's lease store, backend `none`), so no two nodes collide.
  */
 export const macvlanArch: Architecture = {
   name: 'macvlan',
   summary: 'pods on the underlay segment as macvlan (bridge mode) of the node\'s eth0; no bridge, no routing hop',
   family: 'native',
   requires: ['macvlan'],
-  backend: { type: 'none' },
-  conflist: (ctx) => {
+  control: flannelControlPlane({ type: 'none' }, (ctx) => {
     const node = parseCidr(ctx.subnetEnv.subnet);
     const network = ctx.subnetEnv.network;
     return {
@@ -32,5 +32,5 @@ export const macvlanArch: Architecture = {
         },
       ],
     };
-  },
+  }),
 };

@@ -6,39 +6,20 @@
  * path as cnitool derives it ("cnitool-" + the first 10 bytes of its SHA-512, in hex). Plugins run
  * in this process's network namespace, as with cnitool.
  */
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CniRuntime, type RuntimeConf } from '../../cni/runtime';
-import { loadNetworkByName } from '../../cni/conf-dir';
-import { CniError, type GcAttachment } from '../../cni/types';
+import { cnitoolContainerId, loadNetworkByName } from '../../cni/conf-dir';
+import { outOfCni, type GcAttachment } from '../../cni/types';
 import { CNI_BIN_DIR } from '../../lib/paths';
 import { CnilabError } from '../../lib/errors';
-import { printJson, runCommand, UsageError } from '../context';
+import { printJson, runCommand } from '../context';
 
 interface CniOptions {
   readonly ifname?: string;
   readonly cacheDir: string;
   readonly json?: boolean;
   readonly valid?: string;
-}
-
-const CODE_NAMES: Record<number, string> = {
-  1: 'incompatible CNI version',
-  2: 'unsupported field',
-  3: 'container unknown',
-  4: 'invalid environment',
-  5: 'I/O failure',
-  6: 'decode failure',
-  7: 'invalid network configuration',
-  11: 'try again later',
-  50: 'plugin not available',
-  51: 'plugin not available, existing containers may be limited',
-};
-
-/** cnitool's container ID for a namespace path. */
-export function cnitoolContainerId(netnsPath: string): string {
-  return `cnitool-${createHash('sha512').update(netnsPath).digest('hex').slice(0, 20)}`;
 }
 
 function cniPath(): string[] {
@@ -51,7 +32,7 @@ function parseCniArgs(): [string, string][] {
   if (text === '') return [];
   return text.split(';').map((pair) => {
     const kv = pair.split('=');
-    if (kv.length !== 2 || kv[0] === '' || kv[1] === '') throw new UsageError(`CNI_ARGS: ${JSON.stringify(pair)} is not KEY=VALUE`);
+    if (kv.length !== 2 || kv[0] === '' || kv[1] === '') throw new CnilabError('INVALID_INPUT', `CNI_ARGS: ${JSON.stringify(pair)} is not KEY=VALUE`);
     return [kv[0]!, kv[1]!];
   });
 }
@@ -63,9 +44,9 @@ function capabilityArgs(): Record<string, unknown> | undefined {
   try {
     v = JSON.parse(text);
   } catch {
-    throw new UsageError('CAP_ARGS: not JSON; give an object such as {"portMappings": [...]}');
+    throw new CnilabError('INVALID_INPUT', 'CAP_ARGS: not JSON; give an object such as {"portMappings": [...]}');
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError('CAP_ARGS: must be a JSON object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CnilabError('INVALID_INPUT', 'CAP_ARGS: must be a JSON object');
   return v as Record<string, unknown>;
 }
 
@@ -86,7 +67,7 @@ function validAttachments(text: string | undefined): GcAttachment[] {
   if (!text) return [];
   return text.split(',').map((s) => {
     const [containerID, ifname, extra] = s.split('/');
-    if (!containerID || !ifname || extra !== undefined) throw new UsageError(`--valid: ${JSON.stringify(s)} is not CONTAINERID/IFNAME`);
+    if (!containerID || !ifname || extra !== undefined) throw new CnilabError('INVALID_INPUT', `--valid: ${JSON.stringify(s)} is not CONTAINERID/IFNAME`);
     return { containerID, ifname };
   });
 }
@@ -95,8 +76,7 @@ async function withCniErrors(body: () => Promise<void>): Promise<void> {
   try {
     await body();
   } catch (e) {
-    if (e instanceof CniError) throw new CnilabError('CNI_ERROR', `CNI error ${e.code}${CODE_NAMES[e.code] ? ` (${CODE_NAMES[e.code]})` : ''}: ${e.message}${e.details ? ` — ${e.details}` : ''}`);
-    throw e;
+    throw outOfCni(e);
   }
 }
 

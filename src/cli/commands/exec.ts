@@ -4,7 +4,7 @@ import { CnilabError } from '../../lib/errors';
 import { inNetns } from '../../lib/netns';
 import { nodeNetns } from '../../lab/names';
 import { pickLab, requireState } from '../../lab/state';
-import { runCommand, UsageError } from '../context';
+import { runCommand } from '../context';
 
 export function registerExec(program: Command): void {
   program
@@ -16,7 +16,7 @@ export function registerExec(program: Command): void {
     .usage('[--lab NAME] POD -- COMMAND [ARGS…]')
     .action((target: string, command: string[], o: { lab?: string }) =>
       runCommand(false, async () => {
-        if (command.length === 0) throw new UsageError('exec: give the command after --, e.g. cnilab exec node1-p1 -- ip addr');
+        if (command.length === 0) throw new CnilabError('INVALID_INPUT', 'exec: give the command after --, e.g. cnilab exec node1-p1 -- ip addr');
         const state = requireState(pickLab(o.lab));
         const pod = state.pods.find((p) => p.name === target);
         const node = state.topology.nodes.find((n) => n.name === target);

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { joinNode, leaveNode, restartProcess } from '../../lab/nodes';
+import { CnilabError } from '../../lib/errors';
 import { pickLab } from '../../lab/state';
-import { positiveNumber, printJson, runCommand, UsageError } from '../context';
+import { positiveNumber, printJson, runCommand } from '../context';
 import { printStatus, statusOf } from './status';
 
 export function registerNode(program: Command): void {
@@ -49,7 +50,7 @@ export function registerRestart(program: Command): void {
     .option('--json', 'print what happened as JSON')
     .action((name: string, o: { signal: string; lab?: string; json?: boolean }) =>
       runCommand(o.json, async () => {
-        if (o.signal !== 'kill' && o.signal !== 'term') throw new UsageError(`--signal: ${JSON.stringify(o.signal)} must be kill or term`);
+        if (o.signal !== 'kill' && o.signal !== 'term') throw new CnilabError('INVALID_INPUT', `--signal: ${JSON.stringify(o.signal)} must be kill or term`);
         const lab = pickLab(o.lab);
         const { process: p } = await restartProcess(lab, name, o.signal === 'kill' ? 'SIGKILL' : 'SIGTERM');
         if (o.json) printJson({ lab, node: name, role: p.role, pid: p.pid });

@@ -6,9 +6,10 @@ import { CnilabError } from '../../lib/errors';
 import { loadTopology } from '../../topology/load';
 import { runBenchmark, type RunProgress } from '../../run/run';
 import { METRIC_INFO, TESTS, type ResultRow, type RunResults, type TestName } from '../../run/results-schema';
+import { runTests } from '../../run/tests';
 import { writeOutputs } from '../../report/outputs';
 import { loadScenario, type Scenario } from '../../run/scenario';
-import { list, positiveNumber, printJson, runCommand, UsageError, VERSION } from '../context';
+import { list, positiveNumber, printJson, runCommand, VERSION } from '../context';
 import { duration, table } from '../output';
 
 interface RunFlags {
@@ -29,7 +30,7 @@ interface RunFlags {
   json?: boolean;
 }
 
-/** What a plain `cnilab run` measures: about 4 minutes on 2 cores with the default matrix. */
+/** What a plain `cnilab run` measures: about 8 minutes on 2 cores with the default matrix (README). */
 export const RUN_DEFAULTS = { tests: ['tcp', 'latency'] as TestName[], duration: 2, latencyDuration: 1, warmup: 1, repeats: 5, streams: 4, udpRate: 1000, covThreshold: 5 };
 
 function stamp(d: Date): string {
@@ -38,7 +39,7 @@ function stamp(d: Date): string {
 
 const wholeSeconds = (name: string) => (v: string): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name}: ${JSON.stringify(v)} must be a whole number of seconds (iperf3 and sockperf take whole seconds)`);
+  if (!Number.isInteger(n) || n <= 0) throw new CnilabError('INVALID_INPUT', `${name}: ${JSON.stringify(v)} must be a whole number of seconds (iperf3 and sockperf take whole seconds)`);
   return n;
 };
 
@@ -57,7 +58,7 @@ export function registerRun(program: Command): void {
     .option('--repeats <n>', `samples per row (default ${d.repeats}; 6 or more give a distribution-free confidence interval)`, positiveNumber('--repeats', true))
     .option('--streams <n>', `streams of tcp-parallel (default ${d.streams})`, (v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 2 || n > 128) throw new UsageError(`--streams: ${JSON.stringify(v)} must be a whole number from 2 to 128 (1 stream is the tcp test)`);
+      if (!Number.isInteger(n) || n < 2 || n > 128) throw new CnilabError('INVALID_INPUT', `--streams: ${JSON.stringify(v)} must be a whole number from 2 to 128 (1 stream is the tcp test)`);
       return n;
     })
     .option('--udp-rate <mbps>', `target rate of the udp test, Mbit/s (default ${d.udpRate})`, positiveNumber('--udp-rate'))
@@ -77,7 +78,7 @@ export function registerRun(program: Command): void {
           return p as PathName;
         });
         const tests = [...new Set(o.tests ?? sc.tests ?? d.tests)].map((t) => {
-          if (!(TESTS as readonly string[]).includes(t)) throw new UsageError(`--tests: unknown test ${JSON.stringify(t)}; known: ${TESTS.join(', ')}`);
+          if (!runTests.has(t)) throw new CnilabError('INVALID_INPUT', `--tests: unknown test ${JSON.stringify(t)}; known: ${TESTS.join(', ')}`);
           return t as TestName;
         });
         const topology = loadTopology(o.topology ?? sc.topology, o.lab === undefined ? {} : { name: o.lab });
@@ -128,13 +129,7 @@ function progressPrinter(json: boolean): (p: RunProgress) => void {
   };
 }
 
-function params(r: ResultRow): string {
-  const p = r.params;
-  if (r.test === 'tcp-parallel') return `${p.streams} streams`;
-  if (r.test === 'udp') return `${p.rateMbps} Mbit/s`;
-  if (r.test === 'sweep') return `${p.payloadBytes} B`;
-  return '';
-}
+const params = (r: ResultRow): string => runTests.get(r.test).label(r.params);
 
 const fmt = (v: number, unit: string): string => (unit === 'packets/s' ? Math.round(v).toLocaleString('en-US') : v >= 100 ? v.toFixed(0) : v.toFixed(2));
 
@@ -150,7 +145,7 @@ function printResults(r: RunResults, outDir: string, written: readonly string[])
   const rows = r.rows.map((x) => {
     const m = x.metrics[x.primary]!;
     const info = METRIC_INFO[x.primary];
-    const extra = x.test === 'latency' || x.test === 'latency-loaded' ? `p99 ${fmt(x.metrics.rttP99Us!.median, 'µs')}` : x.metrics.lossPct ? `loss ${x.metrics.lossPct.median.toFixed(2)}%` : x.retransmits !== undefined ? `retr ${x.retransmits}` : '';
+    const extra = x.metrics.rttP99Us ? `p99 ${fmt(x.metrics.rttP99Us.median, 'µs')}` : x.metrics.lossPct ? `loss ${x.metrics.lossPct.median.toFixed(2)}%` : x.retransmits !== undefined ? `retr ${x.retransmits}` : '';
     return [
       x.arch,
       x.path,

@@ -106,7 +106,7 @@ export class LeaseStore {
     return this.db.transaction((): Lease => {
       this.expire();
       const clash = this.db.prepare('SELECT node FROM leases WHERE public_ip = ? AND node <> ?').get(req.publicIp, req.node) as { node: string } | undefined;
-      if (clash) throw new CnilabError('DUPLICATE', `publicIp: ${req.publicIp} is already leased to node ${clash.node}`);
+      if (clash) throw new CnilabError('CONFLICT', `publicIp: ${req.publicIp} is already leased to node ${clash.node}`);
       const existing = this.db.prepare('SELECT * FROM leases WHERE node = ?').get(req.node) as Row | undefined;
       const row: Row = {
         node: req.node,
@@ -154,7 +154,7 @@ export class LeaseStore {
       const s = subnetAt(network, this.config.subnetLength, i);
       if (!used.has(s.base)) return formatCidr(s);
     }
-    throw new CnilabError('DUPLICATE', `network ${this.config.network} has no free /${this.config.subnetLength} subnet left`);
+    throw new CnilabError('CONFLICT', `network ${this.config.network} has no free /${this.config.subnetLength} subnet left`);
   }
 
   private meta(key: string): string | undefined {

@@ -24,6 +24,7 @@ import { ip, ipBatch, ipJson, listNamedNetns, parseNetnsPath, netnsTarget } from
 import { messageOf } from '../../lib/errors';
 import type { NeutronState, Network, Port, Subnet } from '../neutron/model';
 import { hostIfName, type MechanismDriver } from '../drivers/driver';
+import { CniError } from '../../cni/types';
 
 export interface DaemonOptions {
   readonly controller: string;
@@ -69,15 +70,6 @@ export interface DaemonStatus {
   readonly routers: readonly string[];
   /** The routers' legs here: each leg's host-side interface and its subnet. */
   readonly routerLegs: readonly { readonly hostIf: string; readonly cidr: string }[];
-}
-
-class PlugFailure extends Error {
-  constructor(
-    readonly code: number,
-    msg: string,
-  ) {
-    super(msg);
-  }
 }
 
 export class KuryrDaemon {
@@ -233,7 +225,7 @@ export class KuryrDaemon {
 
   async add(req: PlugRequest): Promise<object> {
     const s = this.state;
-    if (!s) throw new PlugFailure(11, 'the node daemon has not synced with the port controller yet; try again');
+    if (!s) throw new CniError(11, 'the node daemon has not synced with the port controller yet; try again');
     const wanted = req.network ?? s.networks[0]?.name;
     const net = s.networks.find((n) => n.name === wanted || n.id === wanted) ?? (await this.fetchNetwork(wanted));
     const netnsName = netnsTarget(parseNetnsPath(req.netns));
@@ -242,14 +234,14 @@ export class KuryrDaemon {
     let port = existing;
     if (!port) {
       const r = await this.api<{ port?: Port; error?: string }>('POST', '/v2.0/ports', { port: { networkId: net.id, name: req.ifName, deviceOwner: 'compute:kuryr', deviceId: req.containerId, hostId: this.o.node } });
-      if (r.status !== 201 || !r.body.port) throw new PlugFailure(r.status === 409 ? 101 : 100, `port controller refused the port: ${r.body.error ?? `HTTP ${r.status}`}`);
+      if (r.status !== 201 || !r.body.port) throw new CniError(r.status === 409 ? 101 : 100, `port controller refused the port: ${r.body.error ?? `HTTP ${r.status}`}`);
       port = r.body.port;
     }
     writeFileAtomic(this.recordFile(req.containerId, req.ifName), JSON.stringify({ portId: port.id, hostIf: hostIfName(port.id), networkId: net.id } satisfies PortRecord) + '\n');
     try {
       const timeout = this.o.activeTimeoutSec ?? 30;
       const active = await this.api<{ port: Port }>('GET', `/v2.0/ports/${port.id}?status=ACTIVE&wait=${timeout}`);
-      if (active.body.port?.status !== 'ACTIVE') throw new PlugFailure(11, `port ${port.id} did not go ACTIVE within ${timeout} s (binding: ${active.body.port?.vifType ?? '?'})`);
+      if (active.body.port?.status !== 'ACTIVE') throw new CniError(11, `port ${port.id} did not go ACTIVE within ${timeout} s (binding: ${active.body.port?.vifType ?? '?'})`);
       port = active.body.port;
       // The watched state has the subnet unless it was created since the last change arrived.
       const sub = this.state?.subnets.find((x) => x.id === port!.subnetId) ?? (await this.api<{ subnet: Subnet }>('GET', `/v2.0/subnets/${port.subnetId}`)).body.subnet;
@@ -269,9 +261,9 @@ export class KuryrDaemon {
   }
 
   private async fetchNetwork(wanted: string | undefined): Promise<Network> {
-    if (!wanted) throw new PlugFailure(7, 'network: the configuration names no network and the port controller has none');
+    if (!wanted) throw new CniError(7, 'network: the configuration names no network and the port controller has none');
     const r = await this.api<{ network?: Network }>('GET', `/v2.0/networks/${encodeURIComponent(wanted)}`);
-    if (r.status !== 200 || !r.body.network) throw new PlugFailure(7, `network: the port controller has no network ${JSON.stringify(wanted)}`);
+    if (r.status !== 200 || !r.body.network) throw new CniError(7, `network: the port controller has no network ${JSON.stringify(wanted)}`);
     return r.body.network;
   }
 
@@ -291,7 +283,7 @@ export class KuryrDaemon {
       await this.o.driver.unplug(rec.hostIf);
       await ip(undefined, ['link', 'del', rec.hostIf], { check: false });
       const r = await this.api('DELETE', `/v2.0/ports/${rec.portId}`);
-      if (r.status !== 200 && r.status !== 404) throw new PlugFailure(100, `port controller could not delete port ${rec.portId}: HTTP ${r.status}`);
+      if (r.status !== 200 && r.status !== 404) throw new CniError(100, `port controller could not delete port ${rec.portId}: HTTP ${r.status}`);
     }
     rmSync(file, { force: true });
   }
@@ -311,15 +303,15 @@ export class KuryrDaemon {
       const chunks: Buffer[] = [];
       for await (const c of req as AsyncIterable<Buffer>) chunks.push(c);
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as PlugRequest;
-      if (typeof body.containerId !== 'string' || typeof body.ifName !== 'string') throw new PlugFailure(4, 'containerId and ifName are required');
+      if (typeof body.containerId !== 'string' || typeof body.ifName !== 'string') throw new CniError(4, 'containerId and ifName are required');
       if (req.method === 'POST' && req.url === '/addNetwork') {
-        if (typeof body.netns !== 'string') throw new PlugFailure(4, 'netns is required');
+        if (typeof body.netns !== 'string') throw new CniError(4, 'netns is required');
         return send(200, await this.add(body));
       }
       if (req.method === 'POST' && req.url === '/delNetwork') return (await this.del(body), send(200, {}));
       send(404, { code: 4, msg: `no route ${req.method ?? ''} ${req.url ?? ''}` } satisfies PlugError);
     } catch (e) {
-      send(500, { code: e instanceof PlugFailure ? e.code : 100, msg: messageOf(e) } satisfies PlugError);
+      send(500, { code: e instanceof CniError ? e.code : 100, msg: messageOf(e) } satisfies PlugError);
     }
   }
 }

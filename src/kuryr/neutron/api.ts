@@ -12,12 +12,14 @@
  *   PUT           /v2.0/routers/ID/add_router_interface|remove_router_interface  {"subnetId": …}
  *   GET           /v2.0/state[?index=N&wait=S]   everything an agent wires from; long-polls
  *
- * Every body is validated; a bad one gets a 400 naming the field, a clash 409, an unknown ID 404.
+ * Every body is validated; a bad one gets a 400 naming the field, a clash 409, an unknown ID 404
+ * (the store's CnilabError codes, mapped to statuses by lib/errors).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { isIPv4, isStrictCidr } from '../../lib/ip';
 import type { NeutronStore } from './store';
+import { CnilabError } from '../../lib/errors';
 
 const ipv4 = z.string().refine(isIPv4, 'must be an IPv4 address');
 const cidr = z.string().refine(isStrictCidr, 'must be an IPv4 CIDR with no host bits set, like 10.244.1.0/24');
@@ -69,27 +71,18 @@ const bodies = {
   routerInterface: z.strictObject({ subnetId: id }),
 };
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   const i = r.error.issues[0]!;
-  throw new HttpError(400, `${i.path.join('.') || 'body'}: ${i.message}`);
+  throw new CnilabError('INVALID_INPUT', `${i.path.join('.') || 'body'}: ${i.message}`);
 }
 
 function numberParam(url: URL, key: string, fallback: number, max: number): number {
   const raw = url.searchParams.get(key);
   if (raw === null) return fallback;
   const n = Number(raw);
-  if (raw === '' || !Number.isFinite(n) || n < 0) throw new HttpError(400, `${key}: must be a non-negative number`);
+  if (raw === '' || !Number.isFinite(n) || n < 0) throw new CnilabError('INVALID_INPUT', `${key}: must be a non-negative number`);
   return Math.min(n, max);
 }
 
@@ -124,7 +117,7 @@ export async function handleNeutron(store: NeutronStore, req: IncomingMessage, r
       if (key && !action && m === 'GET') {
         const status = url.searchParams.get('status');
         if (status === null) return ok({ port: store.port(key) });
-        if (status !== 'ACTIVE' && status !== 'DOWN') throw new HttpError(400, 'status: must be ACTIVE or DOWN');
+        if (status !== 'ACTIVE' && status !== 'DOWN') throw new CnilabError('INVALID_INPUT', 'status: must be ACTIVE or DOWN');
         return ok({ port: await store.waitForStatus(key, status, numberParam(url, 'wait', 30, 60) * 1000) });
       }
       if (key && !action && m === 'PUT') return ok({ port: store.updatePort(key, parse(bodies.portUpdate, await readBody()).port) });
@@ -153,12 +146,12 @@ export async function handleNeutron(store: NeutronStore, req: IncomingMessage, r
         const index = url.searchParams.get('index');
         if (index !== null) {
           const n = Number(index);
-          if (!Number.isInteger(n) || n < 0) throw new HttpError(400, 'index: must be a non-negative integer');
+          if (!Number.isInteger(n) || n < 0) throw new CnilabError('INVALID_INPUT', 'index: must be a non-negative integer');
           await store.waitForChange(n, numberParam(url, 'wait', 30, 60) * 1000);
         }
         return ok(store.state());
       }
       break;
   }
-  throw new HttpError(404, `no route ${m ?? ''} ${url.pathname}`);
+  throw new CnilabError('NOT_FOUND', `no route ${m ?? ''} ${url.pathname}`);
 }

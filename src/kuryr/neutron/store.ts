@@ -41,8 +41,8 @@ const MAC_PREFIX = 'fa:16:3e';
 
 const VIF_TYPE: Readonly<Record<string, string>> = { openvswitch: 'ovs', linuxbridge: 'bridge' };
 
-const conflict = (message: string): CnilabError => new CnilabError('DUPLICATE', message);
-const notFound = (what: string, id: string): CnilabError => Object.assign(new CnilabError('INVALID_INPUT', `${what} ${id} not found`), { status: 404 });
+const conflict = (message: string): CnilabError => new CnilabError('CONFLICT', message);
+const notFound = (what: string, id: string): CnilabError => new CnilabError('NOT_FOUND', `${what} ${id} not found`);
 const invalid = (message: string): CnilabError => new CnilabError('INVALID_INPUT', message);
 
 export class NeutronStore {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { architectures, defaultArchitectures } from '../arch';
 import type { FeatureReport } from '../doctor/features';
 import { parseTopology } from '../topology/load';
-import { planCells } from './matrix';
+import { planCells } from './plan';
 
 const ALL_OK = new Proxy({}, { get: (_t, f) => ({ feature: f, ok: true, detail: 'ok' }) }) as FeatureReport;
 

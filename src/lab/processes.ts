@@ -1,20 +1,17 @@
 /**
- * The lab's processes: the lease store on the control node and one agent per compute node, each
- * inside its node's namespace, each logging to RUN_DIR/logs/. They get a minimal environment
- * (PATH only): nothing of the user's shell (NODE_OPTIONS, NODE_EXTRA_CA_CERTS, …) changes how they
- * run or how long they take to start.
+ * The lab's processes — the controller on the control node, whatever a control plane runs on the
+ * compute nodes — each inside its node's namespace, each logging to RUN_DIR/logs/. They get a
+ * minimal environment (PATH only): nothing of the user's shell (NODE_OPTIONS, NODE_EXTRA_CA_CERTS,
+ * …) changes how they run or how long they take to start.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CnilabError } from '../lib/errors';
 import { isAlive, sleep, startDaemon } from '../lib/exec';
 import { httpJson } from '../lib/http-json';
-import { AGENT_MAIN, CONTROLLER_MAIN } from '../lib/paths';
-import type { AgentStatus } from '../flannel/agent/agent';
-import { readSubnetEnv, type SubnetEnv } from '../cni/plugins/flannel/subnet-env';
-import type { BackendConfig } from '../flannel/subnet/model';
+import { CONTROLLER_MAIN } from '../lib/paths';
 import type { Topology } from '../topology/schema';
-import { nodeNetns, runDir, UNDERLAY_IF } from './names';
+import { nodeNetns, runDir } from './names';
 import type { ProcessState } from './state';
 
 export const CONTROLLER_PORT = 2379;
@@ -55,8 +52,11 @@ export function controlRequest<T>(lab: string, method: 'GET' | 'POST' | 'PUT' | 
   return httpJson<T>(`http://controller${path}`, { method, body, socketPath: controllerSocket(lab) });
 }
 
-/** The control node's process: the port controller, and the lease store when a flannel backend is given. */
-export function startController(topology: Topology, backend: BackendConfig | undefined): ProcessState {
+/**
+ * The control node's process, the controller: it always serves the port controller (/v2.0);
+ * `leaseArgs` (from flannel's control plane) make it serve the lease store (/v1) too.
+ */
+export function startController(topology: Topology, leaseArgs: readonly string[] = []): ProcessState {
   const lab = topology.name;
   const control = topology.nodes.find((n) => n.role === 'control')!;
   return startInNode(lab, control.name, 'controller', [
@@ -66,34 +66,13 @@ export function startController(topology: Topology, backend: BackendConfig | und
     '--socket', controllerSocket(lab),
     '--neutron-data', join(runDir(lab), 'neutron.db'),
     '--underlay-mtu', String(topology.underlay.mtu),
-    ...(backend
-      ? [
-          '--data', join(runDir(lab), 'leases.db'),
-          '--network', topology.podCidr,
-          '--subnet-length', String(topology.subnetLength),
-          '--backend', backend.type,
-          ...(backend.directRouting ? ['--direct-routing'] : []),
-          ...(backend.disable?.length ? ['--disable', backend.disable.join(',')] : []),
-        ]
-      : []),
+    ...leaseArgs,
   ]);
 }
 
 /** The controller's URL as the nodes reach it, over the underlay. */
 export function controllerUrl(topology: Topology): string {
   return `http://${topology.nodes.find((n) => n.role === 'control')!.underlayIp}:${CONTROLLER_PORT}`;
-}
-
-export function startAgent(topology: Topology, node: string): ProcessState {
-  const lab = topology.name;
-  const control = topology.nodes.find((n) => n.role === 'control')!;
-  mkdirSync(nodeDir(lab, node), { recursive: true });
-  return startInNode(lab, node, 'agent', [AGENT_MAIN, '--store', `http://${control.underlayIp}:${CONTROLLER_PORT}`, '--node', node, '--iface', UNDERLAY_IF, '--run-dir', nodeDir(lab, node)]);
-}
-
-/** Starts the store and the agents; returns at once (see waitForSubnet, waitForPeers). */
-export function startControlPlane(topology: Topology, backend: BackendConfig): ProcessState[] {
-  return [startController(topology, backend), ...topology.nodes.filter((x) => x.role === 'compute').map((n) => startAgent(topology, n.name))];
 }
 
 /** Polls until `ready` returns a value; fails early, naming the log, when a lab process died. */
@@ -107,21 +86,6 @@ export async function poll<T>(what: string, ready: () => T | undefined | Promise
     if (Date.now() > deadline) throw new CnilabError('AGENT_FAILED', `${what} did not happen within ${START_TIMEOUT_MS / 1000} s (logs: ${procs[0] ? join(procs[0].log, '..') : ''})`);
     await sleep(10, signal);
   }
-}
-
-/** The node's subnet.env, once its agent holds a lease. */
-export function waitForSubnet(lab: string, node: string, procs: readonly ProcessState[], signal?: AbortSignal): Promise<SubnetEnv> {
-  const file = join(nodeDir(lab, node), 'subnet.env');
-  return poll(`a lease for ${node}`, () => (existsSync(file) ? readSubnetEnv(file) : undefined), procs, signal);
-}
-
-/** Resolves once every agent has programmed every other compute node as a peer. */
-export async function waitForPeers(lab: string, nodes: readonly string[], procs: readonly ProcessState[], signal?: AbortSignal): Promise<void> {
-  const synced = (n: string): boolean => {
-    const file = join(nodeDir(lab, n), 'agent.json');
-    return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as AgentStatus).peers.length >= nodes.length - 1;
-  };
-  await poll(`peer sync on ${nodes.join(', ')}`, () => (nodes.every(synced) ? true : undefined), procs, signal);
 }
 
 function lastLine(file: string): string {

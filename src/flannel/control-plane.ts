@@ -1,0 +1,126 @@
+/**
+ * flannel's control plane in a lab: the controller serves the lease store (/v1); an agent per
+ * compute node leases a subnet, writes subnet.env and runs the backend; pods are attached with the
+ * architecture's configuration list, made per node from that subnet.env. Nodes may join and leave
+ * while the lab runs. The `bridge` and `macvlan` architectures use it too, with the `none` backend:
+ * the leases only share the pod network out between nodes.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ControlPlane, JoinContext, UpContext } from '../arch/architecture';
+import { readSubnetEnv, type SubnetEnv } from '../cni/plugins/flannel/subnet-env';
+import type { NetConfList } from '../cni/types';
+import { AGENT_MAIN } from '../lib/paths';
+import { settleAll } from '../lib/settle';
+import { runDir, UNDERLAY_IF } from '../lab/names';
+import { attachPods, writeConflist } from '../lab/pods';
+import { CONTROLLER_PORT, controlRequest, nodeDir, poll, startController, startInNode } from '../lab/processes';
+import type { LabState, PodState, ProcessState } from '../lab/state';
+import type { Topology } from '../topology/schema';
+import type { AgentStatus } from './agent/agent';
+import type { BackendConfig, Lease } from './subnet/model';
+
+/** What a node's configuration list is made from. */
+export interface ConflistContext {
+  readonly subnetEnv: SubnetEnv;
+  /** The node's folder in the lab (subnet.env, conflist, plugin state). */
+  readonly nodeDir: string;
+  /** host-local's data directory for this node. */
+  readonly ipamDir: string;
+  /** The node's underlay interface. */
+  readonly underlayIf: string;
+}
+
+export type ConflistFor = (ctx: ConflistContext) => NetConfList;
+
+/** What the controller needs to serve the lease store for `backend`. */
+function leaseArgs(topology: Topology, backend: BackendConfig): string[] {
+  return [
+    '--data', join(runDir(topology.name), 'leases.db'),
+    '--network', topology.podCidr,
+    '--subnet-length', String(topology.subnetLength),
+    '--backend', backend.type,
+    ...(backend.directRouting ? ['--direct-routing'] : []),
+    ...(backend.disable?.length ? ['--disable', backend.disable.join(',')] : []),
+  ];
+}
+
+export function startAgent(topology: Topology, node: string): ProcessState {
+  const lab = topology.name;
+  const control = topology.nodes.find((n) => n.role === 'control')!;
+  mkdirSync(nodeDir(lab, node), { recursive: true });
+  return startInNode(lab, node, 'agent', [AGENT_MAIN, '--store', `http://${control.underlayIp}:${CONTROLLER_PORT}`, '--node', node, '--iface', UNDERLAY_IF, '--run-dir', nodeDir(lab, node)]);
+}
+
+/** The node's subnet.env, once its agent holds a lease. */
+export function waitForSubnet(lab: string, node: string, procs: readonly ProcessState[], signal?: AbortSignal): Promise<SubnetEnv> {
+  const file = join(nodeDir(lab, node), 'subnet.env');
+  return poll(`a lease for ${node}`, () => (existsSync(file) ? readSubnetEnv(file) : undefined), procs, signal);
+}
+
+/** Resolves once every agent has programmed every other compute node as a peer. */
+export async function waitForPeers(lab: string, nodes: readonly string[], procs: readonly ProcessState[], signal?: AbortSignal): Promise<void> {
+  const synced = (n: string): boolean => {
+    const file = join(nodeDir(lab, n), 'agent.json');
+    return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as AgentStatus).peers.length >= nodes.length - 1;
+  };
+  await poll(`peer sync on ${nodes.join(', ')}`, () => (nodes.every(synced) ? true : undefined), procs, signal);
+}
+
+/** The leases the lab's controller holds now. */
+export async function leases(lab: string): Promise<Lease[]> {
+  return (await controlRequest<{ leases: Lease[] }>(lab, 'GET', '/v1/leases')).body.leases;
+}
+
+const computeNames = (t: Topology): string[] => t.nodes.filter((n) => n.role === 'compute').map((n) => n.name);
+
+/** Once a node's agent holds a lease: its configuration list, written, and its pods attached with it. */
+async function attachNode(topology: Topology, node: string, pods: readonly string[] | undefined, conflist: ConflistFor, procs: readonly ProcessState[], signal?: AbortSignal): Promise<PodState[]> {
+  const lab = topology.name;
+  const subnetEnv = await waitForSubnet(lab, node, procs, signal);
+  const list = conflist({ subnetEnv, nodeDir: nodeDir(lab, node), ipamDir: join(nodeDir(lab, node), 'ipam'), underlayIf: UNDERLAY_IF });
+  writeConflist(lab, node, list);
+  return attachPods(lab, topology.pods.filter((p) => p.node === node && (pods === undefined || pods.includes(p.name))), list, signal);
+}
+
+/** The control plane of a flannel architecture with `backend`, its pods attached with `conflist`. */
+export function flannelControlPlane(backend: BackendConfig, conflist: ConflistFor): ControlPlane & { readonly kind: 'flannel'; readonly backend: BackendConfig } {
+  return {
+    kind: 'flannel',
+    backend,
+    attachesPods: true,
+    restartable: ['controller', 'agent'],
+    async up({ topology, signal, step, record }: UpContext): Promise<PodState[]> {
+      const compute = computeNames(topology);
+      step(`control plane: lease store and ${compute.length} agents (backend ${backend.type}); ${topology.pods.length} pods through CNI`);
+      const processes = [startController(topology, leaseArgs(topology, backend)), ...compute.map((n) => startAgent(topology, n))];
+      record(processes);
+      // Each node's pods are attached as soon as its agent has a lease, while the others still start.
+      const perNode = await settleAll(compute.map((node) => attachNode(topology, node, undefined, conflist, processes, signal)));
+      await waitForPeers(topology.name, compute, processes, signal);
+      return topology.pods.map((p) => perNode.flat().find((x) => x.name === p.name)!);
+    },
+    membership: {
+      async join({ state, node, pods, signal, record }: JoinContext): Promise<PodState[]> {
+        const agent = startAgent(state.topology, node.name);
+        const processes = [...state.processes, agent];
+        record(processes);
+        try {
+          const attached = await attachNode(state.topology, node.name, pods.map((p) => p.name), conflist, [agent], signal);
+          await waitForPeers(state.lab, computeNames(state.topology), processes, signal);
+          return attached;
+        } catch (e) {
+          await controlRequest(state.lab, 'DELETE', `/v1/leases/${node.name}`).catch(() => undefined);
+          throw e;
+        }
+      },
+      async leave(state: LabState, node: string): Promise<void> {
+        await controlRequest(state.lab, 'DELETE', `/v1/leases/${node}`);
+      },
+    },
+    async restart(state: LabState, old: ProcessState): Promise<ProcessState> {
+      return old.role === 'controller' ? startController(state.topology, leaseArgs(state.topology, backend)) : startAgent(state.topology, old.node);
+    },
+    datapath: () => (backend.type.startsWith('udp') ? 'user space: the flannel agent (TUN + UDP socket)' : 'kernel'),
+  };
+}

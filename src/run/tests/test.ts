@@ -1,0 +1,71 @@
+/**
+ * The contract of a run's test: what it measures on a path (its rows and their parameters), how one
+ * sample of a row is taken, how its rows are named. One module per test beside this file; the
+ * registry (index.ts) lists them. The run never asks which test it is running.
+ */
+import type { NetnsRef } from '../../lib/netns';
+import type { CpuSplit } from '../../traffic/cpu/proc-stat';
+import type { MetricName, ResultRow, TestName } from '../results-schema';
+
+/** The run's settings a test reads. */
+export interface TestSettings {
+  /** Seconds per throughput sample. */
+  readonly durationSec: number;
+  /** Seconds per latency sample (a window of one sockperf run). */
+  readonly latencySec: number;
+  readonly repeats: number;
+  /** Streams of tcp-parallel. */
+  readonly streams: number;
+  readonly udpRateMbps: number;
+}
+
+/** The CPUs clients and servers are pinned to. */
+export interface Affinity {
+  readonly client: number;
+  readonly server: number;
+}
+
+/** An affinity as iperf3 -A takes it: "0,1". */
+export const affinityArg = (a: Affinity | undefined): string | undefined => (a ? `${a.client},${a.server}` : undefined);
+
+/** Where a sample is taken: the client's namespace, the server's address (its servers run). */
+export interface TestContext {
+  readonly settings: TestSettings;
+  readonly client: NetnsRef;
+  readonly serverIp: string;
+  readonly affinity?: Affinity;
+  readonly signal?: AbortSignal;
+}
+
+/** One sample of a test: its metrics, and host CPU while it ran (throughput tests). */
+export interface Sample {
+  readonly metrics: Partial<Record<MetricName, number>>;
+  readonly retransmits?: number;
+  readonly cpu?: CpuSplit;
+}
+
+export type Params = ResultRow['params'];
+
+export interface RunTest {
+  readonly name: TestName;
+  /** One line for the report and `--help`. */
+  readonly summary: string;
+  /** The metric its rows are ranked and compared by. */
+  readonly primary: MetricName;
+  /** The tool it needs on the machine. */
+  readonly tool: 'iperf3' | 'sockperf';
+  /** Its rows on each path, by their parameters (most tests: one row). */
+  params(s: TestSettings): Params[];
+  /**
+   * How one row is measured: `sample` takes one sample (repeated `repeats` times), `batch` takes
+   * all `repeats` samples in one go (sockperf: one run cut into windows).
+   */
+  readonly measure: { readonly sample: (ctx: TestContext, p: Params) => Promise<Sample> } | { readonly batch: (ctx: TestContext, p: Params) => Promise<Sample[]> };
+  /** Seconds planned for one `sample` or one whole `batch` (for progress and its ETA). */
+  plannedSec(s: TestSettings): number;
+  /** What tells its rows apart in a table, e.g. "4 streams" ('' for a single row). */
+  label(p: Params): string;
+}
+
+/** Seconds a process start and its teardown add to a sample, before any is measured here. */
+export const PER_SAMPLE_SEC = 0.4;
