@@ -50,9 +50,11 @@ async function startCost(ns: string, argv: string[], env: NodeJS.ProcessEnv, inp
   return +pct(xs, 50).toFixed(1);
 }
 
+// eslint-disable-next-line max-lines-per-function -- a benchmark's procedure, measured and printed in the order it runs
 async function main(): Promise<void> {
   const pods = arg('pods', 200);
-  if (!Number.isInteger(pods) || pods < ROUND || pods % ROUND !== 0) throw new Error(`--pods: must be a multiple of ${ROUND}`);
+  if (!Number.isInteger(pods) || pods < ROUND || pods % ROUND !== 0)
+    throw new Error(`--pods: must be a multiple of ${ROUND}`);
   const ref = await referencePlugins();
   if (!ref.ok) throw new Error(ref.detail);
   await teardownLab(LAB);
@@ -73,14 +75,32 @@ async function main(): Promise<void> {
     const runtimes = new Map<string, CniRuntime>();
     for (const impl of impls) {
       await addNetns(nodeNetns(LAB, impl.key));
-      runtimes.set(impl.key, new CniRuntime({ cniPath: impl.cniPath.split(':'), cacheDir: join(runDir(LAB), impl.key, 'cache'), hostNetns: { name: nodeNetns(LAB, impl.key) } }));
+      runtimes.set(
+        impl.key,
+        new CniRuntime({
+          cniPath: impl.cniPath.split(':'),
+          cacheDir: join(runDir(LAB), impl.key, 'cache'),
+          hostNetns: { name: nodeNetns(LAB, impl.key) },
+        }),
+      );
       add[impl.key] = [];
       del[impl.key] = [];
     }
     const list = (impl: Impl): NetConfList => ({
       cniVersion: '1.0.0',
       name: 'bench',
-      plugins: [{ type: 'bridge', bridge: 'cni0', isGateway: true, ipam: { type: 'host-local', ranges: [[{ subnet: '10.88.0.0/16' }]], dataDir: join(runDir(LAB), impl.key, 'ipam') } }],
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: 'cni0',
+          isGateway: true,
+          ipam: {
+            type: 'host-local',
+            ranges: [[{ subnet: '10.88.0.0/16' }]],
+            dataDir: join(runDir(LAB), impl.key, 'ipam'),
+          },
+        },
+      ],
     });
     for (let round = 0; round < pods / ROUND; round++) {
       const order = round % 2 === 0 ? impls : [...impls].reverse();
@@ -88,7 +108,11 @@ async function main(): Promise<void> {
         const names = Array.from({ length: ROUND }, (_, i) => podNetns(LAB, `${impl.key}${round * ROUND + i}`));
         await run('ip', ['-batch', '-'], { input: names.map((n) => `netns add ${n}`).join('\n') + '\n' });
         const rt = runtimes.get(impl.key)!;
-        const conf = (ns: string) => ({ containerId: ns.replace(/^.*\.pod\./, 'b-'), netns: `/run/netns/${ns}`, ifName: 'eth0' });
+        const conf = (ns: string) => ({
+          containerId: ns.replace(/^.*\.pod\./, 'b-'),
+          netns: `/run/netns/${ns}`,
+          ifName: 'eth0',
+        });
         for (const ns of names) {
           const t0 = performance.now();
           await rt.addNetworkList(list(impl), conf(ns));
@@ -100,15 +124,33 @@ async function main(): Promise<void> {
           del[impl.key]!.push(performance.now() - t0);
         }
         await run('ip', ['-batch', '-'], { input: names.map((n) => `netns delete ${n}`).join('\n') + '\n' });
-        if (!wantJson) process.stderr.write(`round ${round + 1}/${pods / ROUND}: ${impl.label} done (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+        if (!wantJson)
+          process.stderr.write(
+            `round ${round + 1}/${pods / ROUND}: ${impl.label} done (${((performance.now() - started) / 1000).toFixed(0)} s)\n`,
+          );
       }
     }
     const host = nodeNetns(LAB, 'ours');
     const nodeStart = await startCost(host, [process.execPath, '-e', '0'], { PATH: process.env.PATH }, '');
-    const goStart = await startCost(host, ['/usr/lib/cni/bridge'], { PATH: process.env.PATH, CNI_COMMAND: 'VERSION' }, '{"cniVersion":"1.0.0"}');
-    const ourStart = await startCost(host, [join(CNI_BIN_DIR, 'bridge')], { ...process.env, CNI_COMMAND: 'VERSION' }, '{"cniVersion":"1.0.0"}');
+    const goStart = await startCost(
+      host,
+      ['/usr/lib/cni/bridge'],
+      { PATH: process.env.PATH, CNI_COMMAND: 'VERSION' },
+      '{"cniVersion":"1.0.0"}',
+    );
+    const ourStart = await startCost(
+      host,
+      [join(CNI_BIN_DIR, 'bridge')],
+      { ...process.env, CNI_COMMAND: 'VERSION' },
+      '{"cniVersion":"1.0.0"}',
+    );
 
-    const rows = impls.map((impl) => ({ implementation: impl.label, pods, addMs: stats(add[impl.key]!), delMs: stats(del[impl.key]!) }));
+    const rows = impls.map((impl) => ({
+      implementation: impl.label,
+      pods,
+      addMs: stats(add[impl.key]!),
+      delMs: stats(del[impl.key]!),
+    }));
     const ratio = +(rows[0]!.addMs.p50 / rows[1]!.addMs.p50).toFixed(2);
     const delRatio = +(rows[0]!.delMs.p50 / rows[1]!.delMs.p50).toFixed(2);
     const out = {
@@ -124,13 +166,20 @@ async function main(): Promise<void> {
       process.stdout.write(JSON.stringify(out, null, 2) + '\n');
       return;
     }
-    const line = (cells: (string | number)[]) => cells.map((c, i) => (i === 0 ? String(c).padEnd(24) : String(c).padStart(10))).join('');
+    const line = (cells: (string | number)[]) =>
+      cells.map((c, i) => (i === 0 ? String(c).padEnd(24) : String(c).padStart(10))).join('');
     console.log(`CNI ADD/DEL latency, bridge + host-local, ${pods} pods each, one after another (ms)`);
     console.log(line(['implementation', 'ADD p50', 'ADD p99', 'DEL p50', 'DEL p99']));
     for (const r of rows) console.log(line([r.implementation, r.addMs.p50, r.addMs.p99, r.delMs.p50, r.delMs.p99]));
-    console.log(`one start, p50 of 20 (ms): node -e 0 ${nodeStart}; cnilab bridge VERSION ${ourStart}; reference bridge VERSION ${goStart}`);
-    console.log(`ADD p50 cnilab / reference: ${ratio}× (target ≤ ${TARGET}×: ${out.met ? 'met' : 'MISSED'}); DEL p50: ${delRatio}×`);
-    console.log(`in-process IPAM saves ${(rows[2]!.addMs.p50 - rows[0]!.addMs.p50).toFixed(1)} ms of ADD p50 (${rows[2]!.addMs.p50} → ${rows[0]!.addMs.p50})`);
+    console.log(
+      `one start, p50 of 20 (ms): node -e 0 ${nodeStart}; cnilab bridge VERSION ${ourStart}; reference bridge VERSION ${goStart}`,
+    );
+    console.log(
+      `ADD p50 cnilab / reference: ${ratio}× (target ≤ ${TARGET}×: ${out.met ? 'met' : 'MISSED'}); DEL p50: ${delRatio}×`,
+    );
+    console.log(
+      `in-process IPAM saves ${(rows[2]!.addMs.p50 - rows[0]!.addMs.p50).toFixed(1)} ms of ADD p50 (${rows[2]!.addMs.p50} → ${rows[0]!.addMs.p50})`,
+    );
     console.log(`took ${out.seconds} s`);
   } finally {
     await teardownLab(LAB);

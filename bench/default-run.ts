@@ -24,13 +24,21 @@ async function main(): Promise<void> {
   const out = mkdtempSync(join(tmpdir(), 'cnilab-bench-run-'));
   try {
     const t0 = performance.now();
-    const r = await run(process.execPath, [join(REPO_ROOT, 'dist/src/cli/main.js'), 'run', '--lab', 'bench-run', '--out', out, '--json'], { check: false, timeoutMs: 20 * 60_000 });
+    const r = await run(
+      process.execPath,
+      [join(REPO_ROOT, 'dist/src/cli/main.js'), 'run', '--lab', 'bench-run', '--out', out, '--json'],
+      { check: false, timeoutMs: 20 * 60_000 },
+    );
     const wall = (performance.now() - t0) / 1000;
     if (r.code !== 0) throw new Error(`cnilab run failed: ${r.stdout.slice(0, 500)} ${r.stderr.slice(-500)}`);
     const res = resultsSchema.parse(JSON.parse(r.stdout));
-    const userSpace = new Set(res.paths.filter((p) => p.hops.some((h) => h.kind === 'tun')).map((p) => `${p.arch} ${p.path}`));
+    const userSpace = new Set(
+      res.paths.filter((p) => p.hops.some((h) => h.kind === 'tun')).map((p) => `${p.arch} ${p.path}`),
+    );
     // A user-space datapath (flannel's agent, OVS' netdev datapath) keeps all its architecture's rows out.
-    const userArchs = new Set(res.architectures.filter((a) => a.datapath && /user ?space/.test(a.datapath)).map((a) => a.name));
+    const userArchs = new Set(
+      res.architectures.filter((a) => a.datapath && /user ?space/.test(a.datapath)).map((a) => a.name),
+    );
     const kernel = res.rows.filter((x) => !userSpace.has(`${x.arch} ${x.path}`) && !userArchs.has(x.arch));
     const worst = Math.max(...kernel.map((x) => x.metrics[x.primary]!.covPct));
     const unstable = kernel.filter((x) => x.unstable);
@@ -57,7 +65,15 @@ async function main(): Promise<void> {
         `    set-up ${t.setupSec} s, warm-up ${t.warmupSec} s, measuring ${t.measureSec} s, tear-down ${t.teardownSec} s, other ${t.otherSec} s`,
         `  kernel-path rows     ${kernel.length}, worst CoV ${worst}%   target ≤ ${TARGET_COV}%: ${summary.stabilityMet ? 'met' : `MISSED (${unstable.length} unstable)`}`,
         '',
-        table(['ROW', 'MEDIAN', 'COV'], kernel.map((x) => [`${x.arch} ${x.path} ${x.test}`, String(x.metrics[x.primary]!.median), `${x.metrics[x.primary]!.covPct}%${x.unstable ? ' UNSTABLE' : ''}`]), [1, 2]),
+        table(
+          ['ROW', 'MEDIAN', 'COV'],
+          kernel.map((x) => [
+            `${x.arch} ${x.path} ${x.test}`,
+            String(x.metrics[x.primary]!.median),
+            `${x.metrics[x.primary]!.covPct}%${x.unstable ? ' UNSTABLE' : ''}`,
+          ]),
+          [1, 2],
+        ),
       ].join('\n') + '\n',
     );
   } finally {

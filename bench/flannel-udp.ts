@@ -19,7 +19,8 @@ const topology = parseTopology('topology: {computeNodes: 2, defaults: {pods: 1}}
 const N1 = nodeNetns(LAB, 'node1');
 const N2 = nodeNetns(LAB, 'node2');
 
-const measure = async (client: string, server: string, ip: string, duration: number): Promise<number> => (await measureTcp(client, server, ip, duration)).bitsPerSecond / 1e9;
+const measure = async (client: string, server: string, ip: string, duration: number): Promise<number> =>
+  (await measureTcp(client, server, ip, duration)).bitsPerSecond / 1e9;
 
 async function round(duration: number): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -28,7 +29,8 @@ async function round(duration: number): Promise<Record<string, number>> {
     const [a, b] = [state.pods.find((p) => p.node === 'node1')!, state.pods.find((p) => p.node === 'node2')!];
     out['flannel-udp'] = await measure(a.netns, b.netns, b.ip, duration);
     out.host = await measure(N1, N2, '198.18.0.3', duration);
-    for (const name of Object.keys(C_TUNNELS) as CTunnel[]) out[name] = await withCTunnel(LAB, name, (n1, n2, ip) => measure(n1, n2, ip, duration));
+    for (const name of Object.keys(C_TUNNELS) as CTunnel[])
+      out[name] = await withCTunnel(LAB, name, (n1, n2, ip) => measure(n1, n2, ip, duration));
   } finally {
     await down(LAB);
   }
@@ -57,9 +59,16 @@ async function main(): Promise<void> {
   const ratio = med['flannel-udp']! / fasterC;
   const out = { duration, rounds, gbps: med, samples: all, udpOverFasterC: ratio, target: 1.2, met: ratio >= 1.2 };
   if (wantJson) return void process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-  process.stdout.write(`single-stream TCP node1 → node2, median of ${rounds} × ${duration} s (+1 s warm-up); tunnels with MTU ${TUNNEL_MTU}\n`);
-  for (const n of names) process.stdout.write(`  ${n.padEnd(14)}${med[n]!.toFixed(2).padStart(7)} Gbit/s  ${((med[n]! / med.host!) * 100).toFixed(1).padStart(5)}% of host\n`);
-  process.stdout.write(`  flannel-udp / faster C tunnel (${med.socat! > med.openvpn! ? 'socat' : 'openvpn'}): ${ratio.toFixed(2)}×   target ≥ 1.2×: ${out.met ? 'met' : 'MISSED'}\n`);
+  process.stdout.write(
+    `single-stream TCP node1 → node2, median of ${rounds} × ${duration} s (+1 s warm-up); tunnels with MTU ${TUNNEL_MTU}\n`,
+  );
+  for (const n of names)
+    process.stdout.write(
+      `  ${n.padEnd(14)}${med[n]!.toFixed(2).padStart(7)} Gbit/s  ${((med[n]! / med.host!) * 100).toFixed(1).padStart(5)}% of host\n`,
+    );
+  process.stdout.write(
+    `  flannel-udp / faster C tunnel (${med.socat! > med.openvpn! ? 'socat' : 'openvpn'}): ${ratio.toFixed(2)}×   target ≥ 1.2×: ${out.met ? 'met' : 'MISSED'}\n`,
+  );
 }
 
 main().catch(async (e: unknown) => {

@@ -25,7 +25,16 @@ import { parseTopology } from '../src/topology/load';
 import { arg, pct, wantJson } from './common';
 
 const SETUP_ARCHS = ['kuryr-ovs-vxlan', 'kuryr-lb-vxlan', 'flannel-vxlan'];
-const THROUGHPUT_ARCHS = ['host', 'flannel-vxlan', 'flannel-udp', 'macvlan', 'kuryr-ovs-vxlan', 'kuryr-ovs-vlan', 'kuryr-lb-vxlan', 'kuryr-lb-vlan'];
+const THROUGHPUT_ARCHS = [
+  'host',
+  'flannel-vxlan',
+  'flannel-udp',
+  'macvlan',
+  'kuryr-ovs-vxlan',
+  'kuryr-ovs-vlan',
+  'kuryr-lb-vxlan',
+  'kuryr-lb-vlan',
+];
 
 interface SetupRow {
   arch: string;
@@ -38,7 +47,11 @@ interface SetupRow {
 
 async function setupLatency(arch: string, pods: number): Promise<SetupRow> {
   const lab = `bench-ky-${arch.replace(/^kuryr-/, '')}`.slice(0, 32);
-  const topology = parseTopology('topology: {nodes: {control: {role: control}, node1: {role: compute, pods: 0}, node2: {role: compute, pods: 1}}}', 'bench', { name: lab });
+  const topology = parseTopology(
+    'topology: {nodes: {control: {role: control}, node1: {role: compute, pods: 0}, node2: {role: compute, pods: 1}}}',
+    'bench',
+    { name: lab },
+  );
   const state = await up({ topology, arch });
   try {
     const target = state.pods[0]!;
@@ -63,18 +76,27 @@ async function setupLatency(arch: string, pods: number): Promise<SetupRow> {
     }
     for (const n of names) {
       const t0 = performance.now();
-      await rt.delNetworkList(list, { containerId: `${lab}-${n}`, netns: `/run/netns/${podNetns(lab, n)}`, ifName: 'eth0' });
+      await rt.delNetworkList(list, {
+        containerId: `${lab}-${n}`,
+        netns: `/run/netns/${podNetns(lab, n)}`,
+        ifName: 'eth0',
+      });
       del.push(performance.now() - t0);
     }
     const r = (xs: number[]) => ({ p50: Math.round(pct(xs, 50)), p99: Math.round(pct(xs, 99)) });
     // The architecture's name says its mechanism driver (kuryr-ovs-*, kuryr-lb-*).
-    const driver = arch.startsWith('kuryr-ovs') ? 'openvswitch' : arch.startsWith('kuryr-lb') ? 'linuxbridge' : 'bridge (flannel)';
+    const driver = arch.startsWith('kuryr-ovs')
+      ? 'openvswitch'
+      : arch.startsWith('kuryr-lb')
+        ? 'linuxbridge'
+        : 'bridge (flannel)';
     return { arch, driver, pods, addMs: r(add), addToTrafficMs: r(flow), delMs: r(del) };
   } finally {
     await down(lab);
   }
 }
 
+// eslint-disable-next-line max-lines-per-function -- a benchmark's procedure, measured and printed in the order it runs
 async function main(): Promise<void> {
   const pods = arg('pods', 50);
   const repeats = arg('repeats', 3);
@@ -117,23 +139,35 @@ async function main(): Promise<void> {
       gbps: r.metrics.gbps?.median,
       ciGbps: r.metrics.gbps ? [r.metrics.gbps.ci95.low, r.metrics.gbps.ci95.high] : undefined,
       ofHostPct: r.baselinePct,
-      coreSecPerGbit: r.coreSecondsPerGbit ? r.coreSecondsPerGbit.user + r.coreSecondsPerGbit.system + r.coreSecondsPerGbit.softirq : undefined,
+      coreSecPerGbit: r.coreSecondsPerGbit
+        ? r.coreSecondsPerGbit.user + r.coreSecondsPerGbit.system + r.coreSecondsPerGbit.softirq
+        : undefined,
     }));
     for (const s of results.skipped) skipped.push(`${s.arch}${s.path ? ` ${s.path}` : ''}: ${s.reason}`);
     if (wantJson) {
-      console.log(JSON.stringify({ setup, throughput: rows, skipped, settings: { pods, repeats, durationSec } }, null, 2));
+      console.log(
+        JSON.stringify({ setup, throughput: rows, skipped, settings: { pods, repeats, durationSec } }, null, 2),
+      );
       return;
     }
     console.log(`\nPod network set-up, ${pods} pods one after another on node1 (ms):`);
     console.log('ARCH              DRIVER             ADD p50/p99   ADD→TRAFFIC p50/p99   DEL p50/p99');
     for (const s of setup) {
-      console.log(`${s.arch.padEnd(17)} ${s.driver.padEnd(18)} ${`${s.addMs.p50}/${s.addMs.p99}`.padStart(11)}   ${`${s.addToTrafficMs.p50}/${s.addToTrafficMs.p99}`.padStart(19)}   ${`${s.delMs.p50}/${s.delMs.p99}`.padStart(11)}`);
+      console.log(
+        `${s.arch.padEnd(17)} ${s.driver.padEnd(18)} ${`${s.addMs.p50}/${s.addMs.p99}`.padStart(11)}   ${`${s.addToTrafficMs.p50}/${s.addToTrafficMs.p99}`.padStart(19)}   ${`${s.delMs.p50}/${s.delMs.p99}`.padStart(11)}`,
+      );
     }
-    console.log(`\nThroughput, TCP, ${repeats} × ${durationSec} s per row (Fig. 4: overlays; Fig. 5: native beside them):`);
-    console.log('ARCH              FAMILY    DATAPATH                             PATH         GBIT/S (95% CI)       OF HOST   CORE-S/GBIT');
+    console.log(
+      `\nThroughput, TCP, ${repeats} × ${durationSec} s per row (Fig. 4: overlays; Fig. 5: native beside them):`,
+    );
+    console.log(
+      'ARCH              FAMILY    DATAPATH                             PATH         GBIT/S (95% CI)       OF HOST   CORE-S/GBIT',
+    );
     for (const r of rows) {
       const ci = r.ciGbps ? `(${r.ciGbps[0]!.toFixed(2)}–${r.ciGbps[1]!.toFixed(2)})` : '';
-      console.log(`${r.arch.padEnd(17)} ${String(r.family).padEnd(9)} ${String(r.datapath).padEnd(36)} ${r.path.padEnd(12)} ${`${r.gbps?.toFixed(2)} ${ci}`.padEnd(21)} ${r.ofHostPct === null ? '—' : `${r.ofHostPct}%`.padStart(7)}   ${r.coreSecPerGbit?.toFixed(3) ?? '—'}`);
+      console.log(
+        `${r.arch.padEnd(17)} ${String(r.family).padEnd(9)} ${String(r.datapath).padEnd(36)} ${r.path.padEnd(12)} ${`${r.gbps?.toFixed(2)} ${ci}`.padEnd(21)} ${r.ofHostPct === null ? '—' : `${r.ofHostPct}%`.padStart(7)}   ${r.coreSecPerGbit?.toFixed(3) ?? '—'}`,
+      );
     }
     const by = (a: string, p: string) => rows.find((r) => r.arch === a && r.path === p)?.gbps;
     const ratio = (a: string, b: string, p = 'inter-node') => {
@@ -142,12 +176,20 @@ async function main(): Promise<void> {
       return x && y ? `${(x / y).toFixed(2)}×` : 'n/a';
     };
     console.log('\nRatios (inter-node):');
-    console.log(`  kuryr-ovs-vxlan / flannel-udp    ${ratio('kuryr-ovs-vxlan', 'flannel-udp')}   (the paper: the OVS overlay beats flannel's user-space udp)`);
-    console.log(`  kuryr-ovs-vxlan / flannel-vxlan  ${ratio('kuryr-ovs-vxlan', 'flannel-vxlan')}   (OVS' userspace datapath against the kernel's VXLAN)`);
-    console.log(`  kuryr-ovs-vlan / kuryr-ovs-vxlan ${ratio('kuryr-ovs-vlan', 'kuryr-ovs-vxlan')}   (the paper: native VLAN beats the overlay)`);
+    console.log(
+      `  kuryr-ovs-vxlan / flannel-udp    ${ratio('kuryr-ovs-vxlan', 'flannel-udp')}   (the paper: the OVS overlay beats flannel's user-space udp)`,
+    );
+    console.log(
+      `  kuryr-ovs-vxlan / flannel-vxlan  ${ratio('kuryr-ovs-vxlan', 'flannel-vxlan')}   (OVS' userspace datapath against the kernel's VXLAN)`,
+    );
+    console.log(
+      `  kuryr-ovs-vlan / kuryr-ovs-vxlan ${ratio('kuryr-ovs-vlan', 'kuryr-ovs-vxlan')}   (the paper: native VLAN beats the overlay)`,
+    );
     console.log(`  kuryr-lb-vxlan / flannel-vxlan   ${ratio('kuryr-lb-vxlan', 'flannel-vxlan')}`);
     console.log(`  macvlan / kuryr-lb-vxlan         ${ratio('macvlan', 'kuryr-lb-vxlan')}`);
-    console.log(`  routed / inter-node, ovs-vxlan   ${((by('kuryr-ovs-vxlan', 'routed') ?? NaN) / (by('kuryr-ovs-vxlan', 'inter-node') ?? NaN)).toFixed(2)}×; lb-vxlan ${((by('kuryr-lb-vxlan', 'routed') ?? NaN) / (by('kuryr-lb-vxlan', 'inter-node') ?? NaN)).toFixed(2)}×`);
+    console.log(
+      `  routed / inter-node, ovs-vxlan   ${((by('kuryr-ovs-vxlan', 'routed') ?? NaN) / (by('kuryr-ovs-vxlan', 'inter-node') ?? NaN)).toFixed(2)}×; lb-vxlan ${((by('kuryr-lb-vxlan', 'routed') ?? NaN) / (by('kuryr-lb-vxlan', 'inter-node') ?? NaN)).toFixed(2)}×`,
+    );
     if (skipped.length) console.log(`\nskipped:\n${skipped.map((s) => `  ${s}`).join('\n')}`);
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -34,16 +34,52 @@ async function cnilabRound(): Promise<CnilabRound> {
   const t1 = performance.now();
   await down(LAB);
   const t2 = performance.now();
-  return { underlay: (marks[1]! - marks[0]!) / 1000, controlPlaneAndPods: (t1 - marks[1]!) / 1000, up: (t1 - t0) / 1000, down: (t2 - t1) / 1000 };
+  return {
+    underlay: (marks[1]! - marks[0]!) / 1000,
+    controlPlaneAndPods: (t1 - marks[1]!) / 1000,
+    up: (t1 - t0) / 1000,
+    down: (t2 - t1) / 1000,
+  };
 }
 
 /** Mininet's Python API in a namespace of its own; /proc/sys read-only so its fixLimits() changes nothing. */
 async function mininetRound(ns: string): Promise<{ up: number; down: number; mnTotal: number }> {
-  const readOnlySys = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -o bind,ro /proc/sys /proc/sys && exec "$@"', 'sh'];
-  const api = await run('ip', ['netns', 'exec', ns, ...readOnlySys, '/usr/bin/python3', join(REPO_ROOT, 'bench/mininet-build.py'), '6']);
+  const readOnlySys = [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    'mount -o bind,ro /proc/sys /proc/sys && exec "$@"',
+    'sh',
+  ];
+  const api = await run('ip', [
+    'netns',
+    'exec',
+    ns,
+    ...readOnlySys,
+    '/usr/bin/python3',
+    join(REPO_ROOT, 'bench/mininet-build.py'),
+    '6',
+  ]);
   const { upSec, downSec } = JSON.parse(api.stdout.trim().split('\n').pop()!) as { upSec: number; downSec: number };
   const t0 = performance.now();
-  await run('ip', ['netns', 'exec', ns, ...readOnlySys, 'mn', '--topo', 'single,6', '--switch', 'lxbr', '--controller', 'none', '--test', 'none']);
+  await run('ip', [
+    'netns',
+    'exec',
+    ns,
+    ...readOnlySys,
+    'mn',
+    '--topo',
+    'single,6',
+    '--switch',
+    'lxbr',
+    '--controller',
+    'none',
+    '--test',
+    'none',
+  ]);
   return { up: upSec, down: downSec, mnTotal: (performance.now() - t0) / 1000 };
 }
 
@@ -62,11 +98,27 @@ async function main(): Promise<void> {
   const med = <K extends string>(xs: Record<K, number>[], k: K): number => median(xs.map((x) => x[k]));
   const result = {
     rounds,
-    cnilab: { upSec: med(c, 'up'), underlaySec: med(c, 'underlay'), controlPlaneAndPodsSec: med(c, 'controlPlaneAndPods'), downSec: med(c, 'down') },
-    mininet: haveMininet ? { upSec: med(m, 'up'), downSec: med(m, 'down'), mnCommandSec: med(m, 'mnTotal') } : { skipped: 'Mininet is not installed (scripts/setup.sh --bench)' },
+    cnilab: {
+      upSec: med(c, 'up'),
+      underlaySec: med(c, 'underlay'),
+      controlPlaneAndPodsSec: med(c, 'controlPlaneAndPods'),
+      downSec: med(c, 'down'),
+    },
+    mininet: haveMininet
+      ? { upSec: med(m, 'up'), downSec: med(m, 'down'), mnCommandSec: med(m, 'mnTotal') }
+      : { skipped: 'Mininet is not installed (scripts/setup.sh --bench)' },
   };
   const upRatio = haveMininet ? result.cnilab.upSec / med(m, 'up') : undefined;
-  const out = { ...result, upRatio, targets: { upRatioMax: 1.5, upMet: upRatio === undefined ? null : upRatio <= 1.5, downMaxSec: 0.5, downMet: result.cnilab.downSec < 0.5 } };
+  const out = {
+    ...result,
+    upRatio,
+    targets: {
+      upRatioMax: 1.5,
+      upMet: upRatio === undefined ? null : upRatio <= 1.5,
+      downMaxSec: 0.5,
+      downMet: result.cnilab.downSec < 0.5,
+    },
+  };
   if (wantJson) return void process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   const f = (s: number): string => `${s.toFixed(3)} s`;
   const lines = [

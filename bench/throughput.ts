@@ -26,10 +26,18 @@ interface Row {
   byHandGbps: number;
 }
 
-async function measure(state: LabState, arch: string, path: 'intra-node' | 'inter-node', duration: number, rounds: number): Promise<Row> {
+async function measure(
+  state: LabState,
+  arch: string,
+  path: 'intra-node' | 'inter-node',
+  duration: number,
+  rounds: number,
+): Promise<Row> {
   const isHost = arch === 'host';
   const client = isHost ? nodeNetns(LAB, 'node1') : state.pods.find((p) => p.name === 'node1-p1')!.netns;
-  const serverPod = isHost ? undefined : state.pods.find((p) => p.name === (path === 'intra-node' ? 'node1-p2' : 'node2-p1'))!;
+  const serverPod = isHost
+    ? undefined
+    : state.pods.find((p) => p.name === (path === 'intra-node' ? 'node1-p2' : 'node2-p1'))!;
   const server = isHost ? nodeNetns(LAB, 'node2') : serverPod!.netns;
   const ip = isHost ? '198.18.0.3' : serverPod!.ip;
   const srv = startIperf3Server({ name: server }, ip);
@@ -37,7 +45,10 @@ async function measure(state: LabState, arch: string, path: 'intra-node' | 'inte
   const hand: number[] = [];
   try {
     for (let i = 0; i < rounds; i++) {
-      ours.push((await tcpSample({ client: { name: client }, serverIp: ip, durationSec: duration, omitSec: 1 })).bitsPerSecond / 1e9);
+      ours.push(
+        (await tcpSample({ client: { name: client }, serverIp: ip, durationSec: duration, omitSec: 1 })).bitsPerSecond /
+          1e9,
+      );
       // By hand: the command a user would type, nothing of cnilab's in between.
       const r = await run('ip', ['netns', 'exec', client, 'iperf3', '-c', ip, '-t', String(duration), '-O', '1', '-J']);
       hand.push(parseIperf3Json(r.stdout).bitsPerSecond / 1e9);
@@ -74,10 +85,24 @@ async function main(): Promise<void> {
     }
   }
   const host = rows.find((r) => r.arch === 'host')!.cnilabGbps;
-  const out = rows.map((r) => ({ ...r, ofHostPct: (r.cnilabGbps / host) * 100, cnilabOverByHand: r.cnilabGbps / r.byHandGbps }));
-  if (wantJson) return void process.stdout.write(JSON.stringify({ duration, rounds, rows: out, skipped }, null, 2) + '\n');
-  process.stdout.write(`TCP throughput, 1 stream, median of ${rounds} × ${duration} s (+1 s warm-up), cnilab and by hand alternating\n`);
-  const rowsOut = out.map((r) => [r.arch, r.path, r.cnilabGbps.toFixed(2), r.byHandGbps.toFixed(2), r.cnilabOverByHand.toFixed(2), `${r.ofHostPct.toFixed(0)}%`]);
+  const out = rows.map((r) => ({
+    ...r,
+    ofHostPct: (r.cnilabGbps / host) * 100,
+    cnilabOverByHand: r.cnilabGbps / r.byHandGbps,
+  }));
+  if (wantJson)
+    return void process.stdout.write(JSON.stringify({ duration, rounds, rows: out, skipped }, null, 2) + '\n');
+  process.stdout.write(
+    `TCP throughput, 1 stream, median of ${rounds} × ${duration} s (+1 s warm-up), cnilab and by hand alternating\n`,
+  );
+  const rowsOut = out.map((r) => [
+    r.arch,
+    r.path,
+    r.cnilabGbps.toFixed(2),
+    r.byHandGbps.toFixed(2),
+    r.cnilabOverByHand.toFixed(2),
+    `${r.ofHostPct.toFixed(0)}%`,
+  ]);
   process.stdout.write(table(['ARCH', 'PATH', 'CNILAB', 'BY HAND', 'RATIO', 'OF HOST'], rowsOut, [2, 3, 4, 5]) + '\n');
   for (const s of skipped) process.stdout.write(`skipped ${s}\n`);
 }

@@ -49,7 +49,11 @@ function agentCounters(): { calls: number; bytes: number; ticks: number } | unde
   let ticks = 0;
   for (const node of ['node1', 'node2']) {
     try {
-      const d = JSON.parse(readFileSync(join(nodeDir(LAB, node), 'datapath.json'), 'utf8')) as { pid: number; syscalls: number; bytesOut: number };
+      const d = JSON.parse(readFileSync(join(nodeDir(LAB, node), 'datapath.json'), 'utf8')) as {
+        pid: number;
+        syscalls: number;
+        bytesOut: number;
+      };
       const { utime, stime } = parsePidStat(readFileSync(`/proc/${d.pid}/stat`, 'utf8'));
       calls += d.syscalls;
       bytes += d.bytesOut; // what one agent sends the other receives: count each byte once
@@ -61,7 +65,13 @@ function agentCounters(): { calls: number; bytes: number; ticks: number } | unde
   return { calls, bytes, ticks };
 }
 
-async function sample(client: string, server: string, ip: string, duration: number, userSpace: boolean): Promise<Sample> {
+async function sample(
+  client: string,
+  server: string,
+  ip: string,
+  duration: number,
+  userSpace: boolean,
+): Promise<Sample> {
   const before = userSpace ? agentCounters() : undefined;
   const t0 = performance.now();
   const s1 = await measureTcp(client, server, ip, duration);
@@ -80,7 +90,12 @@ async function sample(client: string, server: string, ip: string, duration: numb
 }
 
 /** Brings the lab up with `arch`, measures pod → pod across nodes (and `extra` in the same lab), takes it down. */
-async function inLab(arch: string, duration: number, userSpace: boolean, extra?: () => Promise<Record<string, Sample>>): Promise<Record<string, Sample>> {
+async function inLab(
+  arch: string,
+  duration: number,
+  userSpace: boolean,
+  extra?: () => Promise<Record<string, Sample>>,
+): Promise<Record<string, Sample>> {
   const state = await up({ topology, arch });
   try {
     const [a, b] = [state.pods.find((p) => p.node === 'node1')!, state.pods.find((p) => p.node === 'node2')!];
@@ -90,6 +105,7 @@ async function inLab(arch: string, duration: number, userSpace: boolean, extra?:
   }
 }
 
+// eslint-disable-next-line max-lines-per-function -- a benchmark's procedure, measured and printed in the order it runs
 async function main(): Promise<void> {
   const duration = arg('duration', 4);
   const rounds = arg('rounds', 2);
@@ -110,7 +126,10 @@ async function main(): Promise<void> {
     if (!architectures.has(a.name)) architectures.register(a.name, a);
     ladder.push({ label, arch: a.name });
   };
-  if (steps) TECHNIQUES.forEach((_, i) => register(TECHNIQUES.slice(i), i === 0 ? 'udp-offload, all off' : `+ ${TECHNIQUES[i - 1]}`));
+  if (steps)
+    TECHNIQUES.forEach((_, i) =>
+      register(TECHNIQUES.slice(i), i === 0 ? 'udp-offload, all off' : `+ ${TECHNIQUES[i - 1]}`),
+    );
   register([], steps ? `+ ${TECHNIQUES[TECHNIQUES.length - 1]} (all on)` : 'udp-offload, all on');
   if (without.length) register(without, `all but ${without.join(', ')}`);
 
@@ -121,8 +140,12 @@ async function main(): Promise<void> {
     Object.assign(
       out,
       await inLab('flannel-udp', duration, true, async () => {
-        const extra: Record<string, Sample> = { host: await sample(nodeNetns(LAB, 'node1'), nodeNetns(LAB, 'node2'), '198.18.0.3', duration, false) };
-        if (cTunnels) for (const t of Object.keys(C_TUNNELS) as CTunnel[]) extra[t] = await withCTunnel(LAB, t, (n1, n2, ip) => sample(n1, n2, ip, duration, false));
+        const extra: Record<string, Sample> = {
+          host: await sample(nodeNetns(LAB, 'node1'), nodeNetns(LAB, 'node2'), '198.18.0.3', duration, false),
+        };
+        if (cTunnels)
+          for (const t of Object.keys(C_TUNNELS) as CTunnel[])
+            extra[t] = await withCTunnel(LAB, t, (n1, n2, ip) => sample(n1, n2, ip, duration, false));
         return extra;
       }),
     );
@@ -144,7 +167,18 @@ async function main(): Promise<void> {
   const result = {
     duration,
     rounds,
-    gbps: Object.fromEntries(names.map((n) => [n, { one: med(n, 'one'), four: med(n, 'four'), perBusyCore: med(n, 'perCore'), syscallsPerMB: med(n, 'syscallsPerMB'), agentCpuPct: med(n, 'agentCpu') }])),
+    gbps: Object.fromEntries(
+      names.map((n) => [
+        n,
+        {
+          one: med(n, 'one'),
+          four: med(n, 'four'),
+          perBusyCore: med(n, 'perCore'),
+          syscallsPerMB: med(n, 'syscallsPerMB'),
+          agentCpuPct: med(n, 'agentCpu'),
+        },
+      ]),
+    ),
     ladder,
     offloadOverVxlan: ratio,
     target: 0.6,
@@ -155,12 +189,22 @@ async function main(): Promise<void> {
   if (wantJson) return void process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   const label = (n: string): string => ladder.find((s) => s.arch === n)?.label ?? n;
   const f = (x: number | undefined, d = 2): string => (x === undefined ? '—' : x.toFixed(d));
-  const out = [`TCP pod → pod across nodes, median of ${rounds} × ${duration} s (+1 s warm-up); agents' CPU and syscalls over both nodes, single stream`, ''];
-  out.push(`${'ROW'.padEnd(30)}${'1 STREAM'.padStart(9)}${'× VXLAN'.padStart(9)}${'4 STREAMS'.padStart(11)}${'PER CORE'.padStart(10)}${'SYSCALLS/MB'.padStart(13)}${'AGENTS %CORE'.padStart(14)}`);
+  const out = [
+    `TCP pod → pod across nodes, median of ${rounds} × ${duration} s (+1 s warm-up); agents' CPU and syscalls over both nodes, single stream`,
+    '',
+  ];
+  out.push(
+    `${'ROW'.padEnd(30)}${'1 STREAM'.padStart(9)}${'× VXLAN'.padStart(9)}${'4 STREAMS'.padStart(11)}${'PER CORE'.padStart(10)}${'SYSCALLS/MB'.padStart(13)}${'AGENTS %CORE'.padStart(14)}`,
+  );
   for (const n of names) {
-    out.push(`${label(n).padEnd(30)}${f(med(n, 'one')).padStart(9)}${f(med(n, 'one')! / vx).padStart(9)}${f(med(n, 'four')).padStart(11)}${f(med(n, 'perCore')).padStart(10)}${f(med(n, 'syscallsPerMB'), 0).padStart(13)}${f(med(n, 'agentCpu'), 0).padStart(14)}`);
+    out.push(
+      `${label(n).padEnd(30)}${f(med(n, 'one')).padStart(9)}${f(med(n, 'one')! / vx).padStart(9)}${f(med(n, 'four')).padStart(11)}${f(med(n, 'perCore')).padStart(10)}${f(med(n, 'syscallsPerMB'), 0).padStart(13)}${f(med(n, 'agentCpu'), 0).padStart(14)}`,
+    );
   }
-  out.push('', `flannel-udp-offload / flannel-vxlan, single stream: ${ratio.toFixed(2)}×   target ≥ 0.6×: ${result.met ? 'met' : 'MISSED'}   stretch 0.75×: ${ratio >= 0.75 ? 'met' : 'missed'}`);
+  out.push(
+    '',
+    `flannel-udp-offload / flannel-vxlan, single stream: ${ratio.toFixed(2)}×   target ≥ 0.6×: ${result.met ? 'met' : 'MISSED'}   stretch 0.75×: ${ratio >= 0.75 ? 'met' : 'missed'}`,
+  );
   process.stdout.write(out.join('\n') + '\n');
 }
 

@@ -83,13 +83,18 @@ async function main() {
   const rootBefore = snapshotNetns();
   const labsBefore = labs();
   execFileSync('ip', ['netns', 'add', ns]);
-  let code = 1;
+  let code;
   try {
     execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     const nsBefore = snapshotNetns(ns);
-    process.stderr.write(`test: the suite runs in a fresh network namespace, ${ns}; it and the root namespace are compared after it\n`);
+    process.stderr.write(
+      `test: the suite runs in a fresh network namespace, ${ns}; it and the root namespace are compared after it\n`,
+    );
     const [cmd, argv] = nodeTest();
-    code = await runInherit('nsenter', [`--net=/run/netns/${ns}`, cmd, ...argv], { ...process.env, CNILAB_TEST_NETNS: ns });
+    code = await runInherit('nsenter', [`--net=/run/netns/${ns}`, cmd, ...argv], {
+      ...process.env,
+      CNILAB_TEST_NETNS: ns,
+    });
     const changes = [
       ...diffSnapshots(nsBefore, snapshotNetns(ns)).map((d) => `test namespace: ${d}`),
       ...diffSnapshots(rootBefore, snapshotNetns()).map((d) => `root namespace: ${d}`),
@@ -101,13 +106,15 @@ async function main() {
       execFileSync(process.execPath, [path.join(root, 'src/cli/main.js'), 'down', '--lab', lab], { stdio: 'ignore' });
     }
     if (changes.length > 0) {
-      process.stderr.write(`test: FAILED: the suite changed network state it must leave alone:\n${changes.map((c) => `  ${c}\n`).join('')}`);
+      process.stderr.write(
+        `test: FAILED: the suite changed network state it must leave alone:\n${changes.map((c) => `  ${c}\n`).join('')}`,
+      );
       code = code || 1;
     } else process.stderr.write(`test: the test namespace and the root namespace are as they were before the suite\n`);
   } finally {
     execFileSync('ip', ['netns', 'delete', ns]);
   }
-  return code;
+  return code ?? 1;
 }
 
 main().then(

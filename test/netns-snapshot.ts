@@ -27,10 +27,17 @@ interface Route {
 
 /** Namespace `ns` (by name, under /run/netns), or the one this process is in. */
 export function snapshotNetns(ns?: string): NetnsSnapshot {
-  const ip = <T>(args: string[]): T[] => JSON.parse(execFileSync('ip', [...(ns ? ['-n', ns] : []), '-json', ...args], { encoding: 'utf8' }) || '[]') as T[];
-  const links = ip<Link>(['-d', 'link', 'show']).map((l) => `${l.ifname} ${l.link_type} ${l.linkinfo?.info_kind ?? ''}`.trim()).sort();
-  const addrs = ip<Link>(['addr', 'show']).flatMap((l) => (l.addr_info ?? []).map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`)).sort();
-  const routes = ip<Route>(['route', 'show', 'table', 'all']).map((r) => `${r.table ?? 'main'} ${r.dst} ${r.gateway ?? ''} ${r.dev ?? ''}`.replace(/ +/g, ' ').trim()).sort();
+  const ip = <T>(args: string[]): T[] =>
+    JSON.parse(execFileSync('ip', [...(ns ? ['-n', ns] : []), '-json', ...args], { encoding: 'utf8' }) || '[]') as T[];
+  const links = ip<Link>(['-d', 'link', 'show'])
+    .map((l) => `${l.ifname} ${l.link_type} ${l.linkinfo?.info_kind ?? ''}`.trim())
+    .sort();
+  const addrs = ip<Link>(['addr', 'show'])
+    .flatMap((l) => (l.addr_info ?? []).map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`))
+    .sort();
+  const routes = ip<Route>(['route', 'show', 'table', 'all'])
+    .map((r) => `${r.table ?? 'main'} ${r.dst} ${r.gateway ?? ''} ${r.dev ?? ''}`.replace(/ +/g, ' ').trim())
+    .sort();
   return { links, addrs, routes };
 }
 

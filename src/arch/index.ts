@@ -4,7 +4,13 @@
  * CLI talk to `Architecture.control` only.
  */
 import { Registry } from '../lib/registry';
-import { flannelHostGwArch, flannelUdpArch, flannelUdpOffloadArch, flannelVxlanArch, flannelVxlanDirectArch } from '../flannel/architectures';
+import {
+  flannelHostGwArch,
+  flannelUdpArch,
+  flannelUdpOffloadArch,
+  flannelVxlanArch,
+  flannelVxlanDirectArch,
+} from '../flannel/architectures';
 import type { flannelControlPlane } from '../flannel/control-plane';
 import { kuryrLbVlanArch, kuryrLbVxlanArch, kuryrOvsVlanArch, kuryrOvsVxlanArch } from '../kuryr/architectures';
 import type { kuryrControlPlane } from '../kuryr/control-plane';
@@ -14,13 +20,30 @@ import { hostArch, type baselineControlPlane } from './host';
 import { macvlanArch } from './macvlan';
 
 /** The kinds of control plane, a discriminated union on `kind`: a new kind is one folder and one member here. */
-export type ControlPlaneKind = typeof baselineControlPlane | ReturnType<typeof flannelControlPlane> | ReturnType<typeof kuryrControlPlane>;
+export type ControlPlaneKind =
+  typeof baselineControlPlane | ReturnType<typeof flannelControlPlane> | ReturnType<typeof kuryrControlPlane>;
 const KINDS: readonly ControlPlaneKind['kind'][] = ['baseline', 'flannel', 'kuryr'];
 
 /** Every architecture `cnilab up` and `cnilab run` know, in the default matrix's order. */
 export const architectures = new Registry<Architecture>('architecture', 'UNKNOWN_ARCH');
-for (const a of [hostArch, bridgeArch, flannelHostGwArch, flannelVxlanArch, flannelUdpArch, flannelUdpOffloadArch, macvlanArch, kuryrOvsVxlanArch, kuryrOvsVlanArch, kuryrLbVxlanArch, kuryrLbVlanArch, flannelVxlanDirectArch]) {
-  if (!(KINDS as readonly string[]).includes(a.control.kind)) throw new Error(`architecture ${a.name}: control plane of unknown kind ${a.control.kind}; add it to ControlPlaneKind`);
+for (const a of [
+  hostArch,
+  bridgeArch,
+  flannelHostGwArch,
+  flannelVxlanArch,
+  flannelUdpArch,
+  flannelUdpOffloadArch,
+  macvlanArch,
+  kuryrOvsVxlanArch,
+  kuryrOvsVlanArch,
+  kuryrLbVxlanArch,
+  kuryrLbVlanArch,
+  flannelVxlanDirectArch,
+]) {
+  if (!(KINDS as readonly string[]).includes(a.control.kind))
+    throw new Error(
+      `architecture ${a.name}: control plane of unknown kind ${a.control.kind}; add it to ControlPlaneKind`,
+    );
   architectures.register(a.name, a);
 }
 

@@ -4,14 +4,18 @@ import { join } from 'node:path';
 import { CnilabError, codeOf, exitCodeOf, messageOf } from '../lib/errors';
 import { REPO_ROOT } from '../lib/paths';
 
-export const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+export const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string })
+  .version;
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
 /** Runs a command body; turns errors into one line on stderr (or JSON on stdout) and exit 1. */
-export async function runCommand(json: boolean | undefined, body: (signal: AbortSignal) => Promise<void>): Promise<void> {
+export async function runCommand(
+  json: boolean | undefined,
+  body: (signal: AbortSignal) => Promise<void>,
+): Promise<void> {
   const controller = new AbortController();
   let interrupted = false;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -38,13 +42,20 @@ export async function runCommand(json: boolean | undefined, body: (signal: Abort
 }
 
 export function list(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export function positiveNumber(name: string, integer = false): (v: string) => number {
   return (v) => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new CnilabError('INVALID_INPUT', `${name}: ${JSON.stringify(v)} must be a positive ${integer ? 'integer' : 'number'}`);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+      throw new CnilabError(
+        'INVALID_INPUT',
+        `${name}: ${JSON.stringify(v)} must be a positive ${integer ? 'integer' : 'number'}`,
+      );
     return n;
   };
 }

@@ -15,7 +15,20 @@ const program = new Command('cnilab')
   .description('A lab and benchmark for container networking: CNI architectures on network namespaces')
   .version(VERSION)
   .showHelpAfterError('(run cnilab help for usage)');
-for (const register of [registerRun, registerReport, registerCompare, registerUp, registerStatus, registerExec, registerNode, registerRestart, registerDown, registerDoctor, registerCni]) register(program);
+for (const register of [
+  registerRun,
+  registerReport,
+  registerCompare,
+  registerUp,
+  registerStatus,
+  registerExec,
+  registerNode,
+  registerRestart,
+  registerDown,
+  registerDoctor,
+  registerCni,
+])
+  register(program);
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`cnilab: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 2;

@@ -15,7 +15,10 @@ export function loadNetworkByName(dir: string, name: string): NetConfList {
   try {
     files = readdirSync(dir).sort();
   } catch (e) {
-    throw new CnilabError('INVALID_INPUT', `NETCONFPATH ${dir}: cannot read the directory (${messageOf(e)}); set NETCONFPATH to the directory holding your .conflist files`);
+    throw new CnilabError(
+      'INVALID_INPUT',
+      `NETCONFPATH ${dir}: cannot read the directory (${messageOf(e)}); set NETCONFPATH to the directory holding your .conflist files`,
+    );
   }
   const lists = files.filter((f) => f.endsWith('.conflist'));
   const singles = files.filter((f) => f.endsWith('.conf') || f.endsWith('.json'));
@@ -23,7 +26,10 @@ export function loadNetworkByName(dir: string, name: string): NetConfList {
     const list = loadConfList(join(dir, f));
     if (list.name === name) return list;
   }
-  throw new CnilabError('NOT_FOUND', `network ${JSON.stringify(name)}: no .conflist, .conf or .json in ${dir} has that name`);
+  throw new CnilabError(
+    'NOT_FOUND',
+    `network ${JSON.stringify(name)}: no .conflist, .conf or .json in ${dir} has that name`,
+  );
 }
 
 /** cnitool's container ID for a namespace path. */

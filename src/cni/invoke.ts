@@ -10,7 +10,8 @@ import { CniCode, CniError, type ErrorBody } from './types';
 import { runSkel, type CniPlugin, type Command } from './skel';
 
 export function findPlugin(type: string, cniPath: readonly string[]): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(type)) throw new CniError(CniCode.INVALID_CONFIG, `type: ${JSON.stringify(type)} is not a plugin name`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(type))
+    throw new CniError(CniCode.INVALID_CONFIG, `type: ${JSON.stringify(type)} is not a plugin name`);
   for (const dir of cniPath) {
     const file = join(dir, type);
     try {
@@ -20,7 +21,10 @@ export function findPlugin(type: string, cniPath: readonly string[]): string {
       /* next */
     }
   }
-  throw new CniError(CniCode.INVALID_CONFIG, `plugin ${JSON.stringify(type)} not found in CNI_PATH ${cniPath.join(':') || '(empty)'}`);
+  throw new CniError(
+    CniCode.INVALID_CONFIG,
+    `plugin ${JSON.stringify(type)} not found in CNI_PATH ${cniPath.join(':') || '(empty)'}`,
+  );
 }
 
 export interface InvokeOptions {
@@ -31,22 +35,42 @@ export interface InvokeOptions {
 }
 
 /** Runs a plugin; returns its parsed stdout (or null when empty); throws CniError with its code. */
-export async function invokePlugin(file: string, env: NodeJS.ProcessEnv, stdin: string, options: InvokeOptions = {}): Promise<unknown> {
+export async function invokePlugin(
+  file: string,
+  env: NodeJS.ProcessEnv,
+  stdin: string,
+  options: InvokeOptions = {},
+): Promise<unknown> {
   const [cmd, args] = inNetns(options.hostNetns, file, []);
-  const r = await run(cmd, args, { env, input: stdin, check: false, signal: options.signal, timeoutMs: options.timeoutMs ?? 60_000 });
+  const r = await run(cmd, args, {
+    env,
+    input: stdin,
+    check: false,
+    signal: options.signal,
+    timeoutMs: options.timeoutMs ?? 60_000,
+  });
   const text = r.stdout.trim();
   let parsed: unknown = null;
   if (text !== '') {
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new CniError(CniCode.DECODE_FAILURE, `${file} (${env.CNI_COMMAND}) wrote output that is not JSON`, text.slice(0, 500));
+      throw new CniError(
+        CniCode.DECODE_FAILURE,
+        `${file} (${env.CNI_COMMAND}) wrote output that is not JSON`,
+        text.slice(0, 500),
+      );
     }
   }
   if (r.code !== 0) {
     const body = parsed as Partial<ErrorBody> | null;
-    if (body && typeof body.code === 'number' && typeof body.msg === 'string') throw new CniError(body.code, body.msg, body.details);
-    throw new CniError(CniCode.IO_FAILURE, `${file} (${env.CNI_COMMAND}) exited ${r.code} without an error JSON`, r.stderr.trim().slice(0, 500));
+    if (body && typeof body.code === 'number' && typeof body.msg === 'string')
+      throw new CniError(body.code, body.msg, body.details);
+    throw new CniError(
+      CniCode.IO_FAILURE,
+      `${file} (${env.CNI_COMMAND}) exited ${r.code} without an error JSON`,
+      r.stderr.trim().slice(0, 500),
+    );
   }
   return parsed;
 }
@@ -79,7 +103,13 @@ function isOurs(file: string): boolean {
 }
 
 /** IPAM and other delegation from inside a plugin: same environment, same stdin, as the spec says. */
-export async function delegate(type: string, command: Exclude<Command, 'VERSION'>, stdin: string, env: NodeJS.ProcessEnv, cniPath: readonly string[]): Promise<unknown> {
+export async function delegate(
+  type: string,
+  command: Exclude<Command, 'VERSION'>,
+  stdin: string,
+  env: NodeJS.ProcessEnv,
+  cniPath: readonly string[],
+): Promise<unknown> {
   const file = findPlugin(type, cniPath);
   const own = inProcess.get(type);
   const delegateEnv = { ...env, CNI_COMMAND: command };

@@ -11,7 +11,17 @@ import { join } from 'node:path';
 import { CnilabError, messageOf } from '../lib/errors';
 import type { NetnsRef } from '../lib/netns';
 import { findPlugin, invokePlugin } from './invoke';
-import { CniCode, CniError, SUPPORTED_VERSIONS, VALID_ATTACHMENTS, type GcAttachment, type NetConfList, type PluginConf, type Result, type VersionResult } from './types';
+import {
+  CniCode,
+  CniError,
+  SUPPORTED_VERSIONS,
+  VALID_ATTACHMENTS,
+  type GcAttachment,
+  type NetConfList,
+  type PluginConf,
+  type Result,
+  type VersionResult,
+} from './types';
 import { atLeast, convertResult, isSupportedVersion, negotiate, parseResult } from './version';
 import { CONTAINER_ID, NETWORK_NAME, isValidIfName, type Command } from './skel';
 
@@ -55,7 +65,11 @@ export interface CachedAttachment {
 export function listVersion(list: NetConfList): string {
   if (list.cniVersions && list.cniVersions.length > 0) {
     const v = negotiate(list.cniVersions);
-    if (!v) throw new CniError(CniCode.INCOMPATIBLE_VERSION, `cniVersions ${list.cniVersions.join(', ')}: none is one cnilab speaks (${SUPPORTED_VERSIONS.join(', ')})`);
+    if (!v)
+      throw new CniError(
+        CniCode.INCOMPATIBLE_VERSION,
+        `cniVersions ${list.cniVersions.join(', ')}: none is one cnilab speaks (${SUPPORTED_VERSIONS.join(', ')})`,
+      );
     return v;
   }
   return list.cniVersion;
@@ -92,10 +106,18 @@ export class CniRuntime {
   async checkNetworkList(list: NetConfList, rt: RuntimeConf, signal?: AbortSignal): Promise<void> {
     validateRuntimeConf(rt);
     const version = listVersion(list);
-    if (!atLeast(version, '0.4.0')) throw new CniError(CniCode.INCOMPATIBLE_VERSION, `configuration version ${version} does not have CHECK (0.4.0 or later)`);
+    if (!atLeast(version, '0.4.0'))
+      throw new CniError(
+        CniCode.INCOMPATIBLE_VERSION,
+        `configuration version ${version} does not have CHECK (0.4.0 or later)`,
+      );
     if (list.disableCheck) return;
     const cached = this.readCache(list.name, rt);
-    if (!cached) throw new CniError(CniCode.UNKNOWN_CONTAINER, `no cached result for container ${rt.containerId} interface ${rt.ifName} on network ${list.name}: ADD it first`);
+    if (!cached)
+      throw new CniError(
+        CniCode.UNKNOWN_CONTAINER,
+        `no cached result for container ${rt.containerId} interface ${rt.ifName} on network ${list.name}: ADD it first`,
+      );
     const prev = convertResult(parseResult(cached.result, 'cached result'), version);
     for (const plugin of list.plugins) await this.exec('CHECK', list, plugin, rt, prev, signal);
   }
@@ -105,7 +127,10 @@ export class CniRuntime {
     validateRuntimeConf(rt);
     const version = listVersion(list);
     const cached = this.readCache(list.name, rt);
-    const prev = cached && atLeast(version, '0.4.0') ? convertResult(parseResult(cached.result, 'cached result'), version) : undefined;
+    const prev =
+      cached && atLeast(version, '0.4.0')
+        ? convertResult(parseResult(cached.result, 'cached result'), version)
+        : undefined;
     let first: unknown;
     for (const plugin of [...list.plugins].reverse()) {
       try {
@@ -128,7 +153,11 @@ export class CniRuntime {
    * GC: every cached attachment of this network not in `valid` is deleted (DEL with what was cached),
    * then, from 1.1.0, every plugin gets GC with `cni.dev/valid-attachments`. Nothing when `disableGC`.
    */
-  async gcNetworkList(list: NetConfList, valid: readonly GcAttachment[] = [], signal?: AbortSignal): Promise<{ deleted: GcAttachment[] }> {
+  async gcNetworkList(
+    list: NetConfList,
+    valid: readonly GcAttachment[] = [],
+    signal?: AbortSignal,
+  ): Promise<{ deleted: GcAttachment[] }> {
     if (list.disableGC) return { deleted: [] };
     const keep = new Set(valid.map((a) => `${a.containerID}/${a.ifname}`));
     const deleted: GcAttachment[] = [];
@@ -136,7 +165,17 @@ export class CniRuntime {
     for (const a of this.cachedAttachments(list.name)) {
       if (keep.has(`${a.containerId}/${a.ifName}`)) continue;
       try {
-        await this.delNetworkList(list, { containerId: a.containerId, ifName: a.ifName, netns: a.netns, args: a.cniArgs, capabilityArgs: a.capabilityArgs }, signal);
+        await this.delNetworkList(
+          list,
+          {
+            containerId: a.containerId,
+            ifName: a.ifName,
+            netns: a.netns,
+            args: a.cniArgs,
+            capabilityArgs: a.capabilityArgs,
+          },
+          signal,
+        );
         deleted.push({ containerID: a.containerId, ifname: a.ifName });
       } catch (e) {
         errors.push(`stale attachment ${a.containerId} ${a.ifName}: ${messageOf(e)}`);
@@ -151,14 +190,23 @@ export class CniRuntime {
         }
       }
     }
-    if (errors.length > 0) throw new CniError(CniCode.IO_FAILURE, `GC of network ${list.name} failed: ${errors.join('; ')}`);
+    if (errors.length > 0)
+      throw new CniError(CniCode.IO_FAILURE, `GC of network ${list.name} failed: ${errors.join('; ')}`);
     return { deleted };
   }
 
   /** A plugin's VERSION answer. */
-  async versionInfo(type: string, cniVersion: string = SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]!): Promise<VersionResult> {
+  async versionInfo(
+    type: string,
+    cniVersion: string = SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]!,
+  ): Promise<VersionResult> {
     const file = findPlugin(type, this.options.cniPath);
-    return (await invokePlugin(file, { ...this.baseEnv(), CNI_COMMAND: 'VERSION', CNI_PATH: this.options.cniPath.join(':') }, JSON.stringify({ cniVersion }), { hostNetns: this.options.hostNetns })) as VersionResult;
+    return (await invokePlugin(
+      file,
+      { ...this.baseEnv(), CNI_COMMAND: 'VERSION', CNI_PATH: this.options.cniPath.join(':') },
+      JSON.stringify({ cniVersion }),
+      { hostNetns: this.options.hostNetns },
+    )) as VersionResult;
   }
 
   /** Every cached attachment (of one network, when given). */
@@ -188,9 +236,21 @@ export class CniRuntime {
     return env;
   }
 
-  private async exec(command: Exclude<Command, 'VERSION'>, list: NetConfList, plugin: PluginConf, rt: RuntimeConf | undefined, prevResult: Result | undefined, signal?: AbortSignal, inject: Record<string, unknown> = {}): Promise<unknown> {
+  private async exec(
+    command: Exclude<Command, 'VERSION'>,
+    list: NetConfList,
+    plugin: PluginConf,
+    rt: RuntimeConf | undefined,
+    prevResult: Result | undefined,
+    signal?: AbortSignal,
+    inject: Record<string, unknown> = {},
+  ): Promise<unknown> {
     const conf = { ...buildPluginConf(list, plugin, rt, prevResult), ...inject };
-    const env: NodeJS.ProcessEnv = { ...this.baseEnv(), CNI_COMMAND: command, CNI_PATH: this.options.cniPath.join(':') };
+    const env: NodeJS.ProcessEnv = {
+      ...this.baseEnv(),
+      CNI_COMMAND: command,
+      CNI_PATH: this.options.cniPath.join(':'),
+    };
     if (rt) {
       env.CNI_CONTAINERID = rt.containerId;
       env.CNI_NETNS = rt.netns;
@@ -232,14 +292,31 @@ export class CniRuntime {
 }
 
 function validateRuntimeConf(rt: RuntimeConf): void {
-  if (!CONTAINER_ID.test(rt.containerId)) throw new CniError(CniCode.INVALID_ENV, `container ID ${JSON.stringify(rt.containerId)} must match ${CONTAINER_ID.source}`);
-  if (!isValidIfName(rt.ifName)) throw new CniError(CniCode.INVALID_ENV, `interface name ${JSON.stringify(rt.ifName)} is not valid (1–15 characters, no '/', ':' or spaces)`);
+  if (!CONTAINER_ID.test(rt.containerId))
+    throw new CniError(
+      CniCode.INVALID_ENV,
+      `container ID ${JSON.stringify(rt.containerId)} must match ${CONTAINER_ID.source}`,
+    );
+  if (!isValidIfName(rt.ifName))
+    throw new CniError(
+      CniCode.INVALID_ENV,
+      `interface name ${JSON.stringify(rt.ifName)} is not valid (1–15 characters, no '/', ':' or spaces)`,
+    );
   for (const [k, v] of rt.args ?? []) {
-    if (k === '' || /[;=]/.test(k) || /;/.test(v)) throw new CniError(CniCode.INVALID_ENV, `CNI_ARGS pair ${JSON.stringify(`${k}=${v}`)} cannot be passed (no ';' and no '=' in keys)`);
+    if (k === '' || /[;=]/.test(k) || /;/.test(v))
+      throw new CniError(
+        CniCode.INVALID_ENV,
+        `CNI_ARGS pair ${JSON.stringify(`${k}=${v}`)} cannot be passed (no ';' and no '=' in keys)`,
+      );
   }
 }
 
-function buildPluginConf(list: NetConfList, plugin: PluginConf, rt: RuntimeConf | undefined, prevResult: Result | undefined): Record<string, unknown> {
+function buildPluginConf(
+  list: NetConfList,
+  plugin: PluginConf,
+  rt: RuntimeConf | undefined,
+  prevResult: Result | undefined,
+): Record<string, unknown> {
   const conf: Record<string, unknown> = { ...plugin, cniVersion: listVersion(list), name: list.name };
   if (prevResult) conf.prevResult = prevResult;
   const runtimeConfig: Record<string, unknown> = {};
@@ -263,19 +340,23 @@ export function parseConfList(text: string, source: string): NetConfList {
   };
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad('(top level)', 'must be an object');
   const o = v as Record<string, unknown>;
-  if (typeof o.name !== 'string' || !NETWORK_NAME.test(o.name)) bad('name', 'must be a network name of letters, digits, _ . -');
+  if (typeof o.name !== 'string' || !NETWORK_NAME.test(o.name))
+    bad('name', 'must be a network name of letters, digits, _ . -');
   if (o.cniVersions !== undefined) {
-    if (!Array.isArray(o.cniVersions) || o.cniVersions.some((x) => typeof x !== 'string')) bad('cniVersions', 'must be an array of version strings');
+    if (!Array.isArray(o.cniVersions) || o.cniVersions.some((x) => typeof x !== 'string'))
+      bad('cniVersions', 'must be an array of version strings');
     if (!negotiate(o.cniVersions as string[])) bad('cniVersions', `has none of ${SUPPORTED_VERSIONS.join(', ')}`);
   }
   if (o.cniVersions === undefined || o.cniVersion !== undefined) {
     if (!isSupportedVersion(o.cniVersion)) bad('cniVersion', `must be one of ${SUPPORTED_VERSIONS.join(', ')}`);
   }
-  for (const f of ['disableCheck', 'disableGC'] as const) if (o[f] !== undefined && typeof o[f] !== 'boolean') bad(f, 'must be true or false');
+  for (const f of ['disableCheck', 'disableGC'] as const)
+    if (o[f] !== undefined && typeof o[f] !== 'boolean') bad(f, 'must be true or false');
   const plugins = o.plugins === undefined && typeof o.type === 'string' ? [stripListFields(o)] : o.plugins;
   if (!Array.isArray(plugins) || plugins.length === 0) return bad('plugins', 'must be a non-empty array');
   plugins.forEach((p, i) => {
-    if (typeof p !== 'object' || p === null || typeof (p as { type?: unknown }).type !== 'string') bad(`plugins[${i}].type`, 'is required');
+    if (typeof p !== 'object' || p === null || typeof (p as { type?: unknown }).type !== 'string')
+      bad(`plugins[${i}].type`, 'is required');
   });
   const list = { ...o, plugins } as unknown as NetConfList;
   return list.cniVersion === undefined ? { ...list, cniVersion: listVersion(list) } : list;

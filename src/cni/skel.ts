@@ -6,7 +6,15 @@
  * `prevResult` read in any version, the result written in the configuration's version, and one
  * error JSON on stdout for any failure.
  */
-import { CniCode, CniError, SUPPORTED_VERSIONS, SPEC_VERSION, VALID_ATTACHMENTS, type GcAttachment, type Result } from './types';
+import {
+  CniCode,
+  CniError,
+  SUPPORTED_VERSIONS,
+  SPEC_VERSION,
+  VALID_ATTACHMENTS,
+  type GcAttachment,
+  type Result,
+} from './types';
 import { atLeast, convertResult, isSupportedVersion, parseResult } from './version';
 import { readSync, writeSync } from 'node:fs';
 import { isCnilabError, messageOf } from '../lib/errors';
@@ -79,12 +87,16 @@ export function parseJson(stdin: string): Record<string, unknown> {
   } catch (e) {
     throw new CniError(CniCode.DECODE_FAILURE, 'network configuration on stdin is not JSON', messageOf(e));
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CniError(CniCode.DECODE_FAILURE, 'network configuration on stdin is not a JSON object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new CniError(CniCode.DECODE_FAILURE, 'network configuration on stdin is not a JSON object');
   return v as Record<string, unknown>;
 }
 
 /** Runs one plugin invocation; returns the exit code (0, or 1 with an error JSON written). */
-export async function runSkel<C extends { readonly cniVersion: string }>(plugin: CniPlugin<C>, io: SkelIO): Promise<number> {
+export async function runSkel<C extends { readonly cniVersion: string }>(
+  plugin: CniPlugin<C>,
+  io: SkelIO,
+): Promise<number> {
   let version: string = SPEC_VERSION;
   try {
     const command = io.env.CNI_COMMAND;
@@ -93,21 +105,34 @@ export async function runSkel<C extends { readonly cniVersion: string }>(plugin:
       return 0;
     }
     if (!(COMMANDS as readonly string[]).includes(command ?? '')) {
-      throw new CniError(CniCode.INVALID_ENV, `CNI_COMMAND ${JSON.stringify(command ?? '')} is not one of ${COMMANDS.join(', ')}`);
+      throw new CniError(
+        CniCode.INVALID_ENV,
+        `CNI_COMMAND ${JSON.stringify(command ?? '')} is not one of ${COMMANDS.join(', ')}`,
+      );
     }
     const cmd = command as Exclude<Command, 'VERSION'>;
     const json = parseJson(io.stdin);
     const requested = json.cniVersion;
     if (!isSupportedVersion(requested)) {
-      throw new CniError(CniCode.INCOMPATIBLE_VERSION, `cniVersion ${JSON.stringify(requested ?? null)} is not supported`, `supported: ${SUPPORTED_VERSIONS.join(', ')}`);
+      throw new CniError(
+        CniCode.INCOMPATIBLE_VERSION,
+        `cniVersion ${JSON.stringify(requested ?? null)} is not supported`,
+        `supported: ${SUPPORTED_VERSIONS.join(', ')}`,
+      );
     }
     version = requested;
     const since = SINCE[cmd];
     if (since && !atLeast(version, since)) {
-      throw new CniError(CniCode.INCOMPATIBLE_VERSION, `cniVersion ${version} does not have ${cmd} (it needs ${since} or later)`);
+      throw new CniError(
+        CniCode.INCOMPATIBLE_VERSION,
+        `cniVersion ${version} does not have ${cmd} (it needs ${since} or later)`,
+      );
     }
     if (typeof json.name !== 'string' || !NETWORK_NAME.test(json.name)) {
-      throw new CniError(CniCode.INVALID_CONFIG, `name: ${JSON.stringify(json.name ?? null)} is not a network name (a letter or digit, then letters, digits, _ . -)`);
+      throw new CniError(
+        CniCode.INVALID_CONFIG,
+        `name: ${JSON.stringify(json.name ?? null)} is not a network name (a letter or digit, then letters, digits, _ . -)`,
+      );
     }
     const env = readEnv(cmd, io.env);
     const conf = plugin.parseConfig(io.stdin, env);
@@ -120,7 +145,11 @@ export async function runSkel<C extends { readonly cniVersion: string }>(plugin:
         await plugin.del(conf, env, prevResult);
         break;
       case 'CHECK':
-        if (!prevResult) throw new CniError(CniCode.INVALID_CONFIG, 'prevResult: is required for CHECK (the result of the ADD being checked)');
+        if (!prevResult)
+          throw new CniError(
+            CniCode.INVALID_CONFIG,
+            'prevResult: is required for CHECK (the result of the ADD being checked)',
+          );
         await plugin.check(conf, env, prevResult);
         break;
       case 'STATUS':
@@ -147,12 +176,16 @@ export function asCniError(e: unknown): CniError {
 function validAttachments(v: unknown): GcAttachment[] {
   if (v === undefined) return [];
   const bad = (): never => {
-    throw new CniError(CniCode.INVALID_CONFIG, `${VALID_ATTACHMENTS}: must be an array of {"containerID": ..., "ifname": ...}`);
+    throw new CniError(
+      CniCode.INVALID_CONFIG,
+      `${VALID_ATTACHMENTS}: must be an array of {"containerID": ..., "ifname": ...}`,
+    );
   };
   if (!Array.isArray(v)) return bad();
   return v.map((a: unknown) => {
     const o = a as Record<string, unknown>;
-    if (typeof a !== 'object' || a === null || typeof o.containerID !== 'string' || typeof o.ifname !== 'string') return bad();
+    if (typeof a !== 'object' || a === null || typeof o.containerID !== 'string' || typeof o.ifname !== 'string')
+      return bad();
     return { containerID: o.containerID, ifname: o.ifname };
   });
 }
@@ -163,7 +196,8 @@ export function parseCniArgs(text: string): Map<string, string> {
   if (text === '') return out;
   for (const pair of text.split(';')) {
     const eq = pair.indexOf('=');
-    if (eq <= 0 || eq === pair.length - 1) throw new CniError(CniCode.INVALID_ENV, `CNI_ARGS: ${JSON.stringify(pair)} is not KEY=VALUE`);
+    if (eq <= 0 || eq === pair.length - 1)
+      throw new CniError(CniCode.INVALID_ENV, `CNI_ARGS: ${JSON.stringify(pair)} is not KEY=VALUE`);
     out.set(pair.slice(0, eq), pair.slice(eq + 1));
   }
   return out;
@@ -171,15 +205,36 @@ export function parseCniArgs(text: string): Map<string, string> {
 
 function readEnv(command: Exclude<Command, 'VERSION'>, raw: NodeJS.ProcessEnv): PluginEnv {
   const missing = REQUIRED[command].filter((k) => raw[k] === undefined || raw[k] === '');
-  if (missing.length > 0) throw new CniError(CniCode.INVALID_ENV, `${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required for ${command}`);
+  if (missing.length > 0)
+    throw new CniError(
+      CniCode.INVALID_ENV,
+      `${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required for ${command}`,
+    );
   const get = (key: string): string => (REQUIRED[command].includes(key) ? raw[key]! : '');
   const containerId = get('CNI_CONTAINERID');
-  if (containerId !== '' && !CONTAINER_ID.test(containerId)) throw new CniError(CniCode.INVALID_ENV, `CNI_CONTAINERID ${JSON.stringify(containerId)} must match ${CONTAINER_ID.source}`);
+  if (containerId !== '' && !CONTAINER_ID.test(containerId))
+    throw new CniError(
+      CniCode.INVALID_ENV,
+      `CNI_CONTAINERID ${JSON.stringify(containerId)} must match ${CONTAINER_ID.source}`,
+    );
   const ifName = get('CNI_IFNAME');
-  if (ifName !== '' && !isValidIfName(ifName)) throw new CniError(CniCode.INVALID_ENV, `CNI_IFNAME ${JSON.stringify(ifName)} is not a valid interface name (1–15 characters, no '/', ':' or spaces)`);
+  if (ifName !== '' && !isValidIfName(ifName))
+    throw new CniError(
+      CniCode.INVALID_ENV,
+      `CNI_IFNAME ${JSON.stringify(ifName)} is not a valid interface name (1–15 characters, no '/', ':' or spaces)`,
+    );
   const netns = command === 'DEL' ? (raw.CNI_NETNS ?? '') : get('CNI_NETNS');
   const args = command === 'STATUS' || command === 'GC' ? '' : (raw.CNI_ARGS ?? '');
-  return { command, containerId, netns, ifName, args, cniArgs: parseCniArgs(args), path: raw.CNI_PATH!.split(':').filter(Boolean), raw };
+  return {
+    command,
+    containerId,
+    netns,
+    ifName,
+    args,
+    cniArgs: parseCniArgs(args),
+    path: raw.CNI_PATH!.split(':').filter(Boolean),
+    raw,
+  };
 }
 
 /** All of stdin, read synchronously: a plugin's start-up is on every ADD's path, and a stream costs ~20 ms. */

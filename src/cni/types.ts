@@ -163,5 +163,9 @@ const CODE_NAMES: Record<number, string> = {
 export function outOfCni(e: unknown, where = ''): unknown {
   if (!(e instanceof CniError)) return e;
   const name = CODE_NAMES[e.code] ? ` (${CODE_NAMES[e.code]})` : '';
-  return new CnilabError('CNI_ERROR', `${where}CNI error ${e.code}${name}: ${e.message}${e.details ? ` — ${e.details}` : ''}`, { cause: e });
+  return new CnilabError(
+    'CNI_ERROR',
+    `${where}CNI error ${e.code}${name}: ${e.message}${e.details ? ` — ${e.details}` : ''}`,
+    { cause: e },
+  );
 }

@@ -18,7 +18,8 @@ export function isObject(v: unknown): v is Obj {
 export function str(o: Obj, key: string, field: string, dflt?: string): string {
   const v = o[key];
   if (v === undefined && dflt !== undefined) return dflt;
-  if (typeof v !== 'string' || v === '') throw invalid(field, v === undefined ? 'is required' : 'must be a non-empty string');
+  if (typeof v !== 'string' || v === '')
+    throw invalid(field, v === undefined ? 'is required' : 'must be a non-empty string');
   return v;
 }
 
@@ -36,7 +37,8 @@ export function bool(o: Obj, key: string, field: string, dflt: boolean): boolean
 export function int(o: Obj, key: string, field: string, min: number, max: number): number | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw invalid(field, `must be an integer from ${min} to ${max}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw invalid(field, `must be an integer from ${min} to ${max}`);
   return v;
 }
 

@@ -12,8 +12,20 @@ test('versions compare by number, not text; negotiation takes the highest both s
 
 const full: Result = {
   cniVersion: '1.1.0',
-  interfaces: [{ name: 'eth0', mac: '02:00:00:00:00:01', mtu: 1450, sandbox: '/run/netns/p', socketPath: '/s', pciID: '0000:00:01.0' }],
-  ips: [{ address: '10.0.0.2/24', gateway: '10.0.0.1', interface: 0 }, { address: 'fd00::2/64', interface: 0 }],
+  interfaces: [
+    {
+      name: 'eth0',
+      mac: '02:00:00:00:00:01',
+      mtu: 1450,
+      sandbox: '/run/netns/p',
+      socketPath: '/s',
+      pciID: '0000:00:01.0',
+    },
+  ],
+  ips: [
+    { address: '10.0.0.2/24', gateway: '10.0.0.1', interface: 0 },
+    { address: 'fd00::2/64', interface: 0 },
+  ],
   routes: [{ dst: '0.0.0.0/0', gw: '10.0.0.1', mtu: 1400, advmss: 1360, priority: 10, table: 100, scope: 0 }],
   dns: { nameservers: ['10.0.0.53'] },
 };
@@ -30,7 +42,10 @@ test('every version round-trips through the internal shape; what a version lacks
       assert.deepEqual(back.ips, full.ips);
     }
   }
-  assert.deepEqual(convertResult(full, '0.4.0').ips?.map((i) => (i as { version?: string }).version), ['4', '6']);
+  assert.deepEqual(
+    convertResult(full, '0.4.0').ips?.map((i) => (i as { version?: string }).version),
+    ['4', '6'],
+  );
 });
 
 test('a result that is not one is a decode error naming the part', () => {

@@ -43,16 +43,35 @@ need(['listen']);
 const stores: { leases?: LeaseStore; neutron?: NeutronStore } = {};
 if (values.backend) {
   need(['data', 'network']);
-  const backend = { type: values.backend, ...(values['direct-routing'] ? { directRouting: true } : {}), ...(values.disable ? { disable: values.disable.split(',') } : {}) };
-  stores.leases = new LeaseStore(values.data!, { network: values.network!, subnetLength: Number(values['subnet-length']), backend }, Number(values['lease-ttl']));
+  const backend = {
+    type: values.backend,
+    ...(values['direct-routing'] ? { directRouting: true } : {}),
+    ...(values.disable ? { disable: values.disable.split(',') } : {}),
+  };
+  stores.leases = new LeaseStore(
+    values.data!,
+    { network: values.network!, subnetLength: Number(values['subnet-length']), backend },
+    Number(values['lease-ttl']),
+  );
 }
-if (values['neutron-data']) stores.neutron = new NeutronStore(values['neutron-data'], { ...DEFAULT_NEUTRON_CONFIG, underlayMtu: Number(values['underlay-mtu']) });
+if (values['neutron-data'])
+  stores.neutron = new NeutronStore(values['neutron-data'], {
+    ...DEFAULT_NEUTRON_CONFIG,
+    underlayMtu: Number(values['underlay-mtu']),
+  });
 const serving: ControlStores = stores;
-const what = [stores.leases ? `leases for ${values.network} (${values.backend})` : '', stores.neutron ? 'ports (/v2.0)' : ''].filter(Boolean).join(' and ');
-const fail = (where: string) => (e: Error): void => {
-  console.error(`cnilab-controller: cannot listen on ${where}: ${e.message}`);
-  process.exit(1);
-};
+const what = [
+  stores.leases ? `leases for ${values.network} (${values.backend})` : '',
+  stores.neutron ? 'ports (/v2.0)' : '',
+]
+  .filter(Boolean)
+  .join(' and ');
+const fail =
+  (where: string) =>
+  (e: Error): void => {
+    console.error(`cnilab-controller: cannot listen on ${where}: ${e.message}`);
+    process.exit(1);
+  };
 // The Unix socket comes second: when it exists, the underlay address is served too.
 createControlServer(serving)
   .on('error', fail(`${values.listen}:${values.port}`))

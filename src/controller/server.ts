@@ -50,6 +50,8 @@ async function handle(stores: ControlStores, req: IncomingMessage, res: ServerRe
   const body = (): Promise<unknown> => readBody(req);
   if (stores.neutron && (await handleNeutron(stores.neutron, req, res, url, body, send))) return;
   if (stores.leases && (await handleLeases(stores.leases, req, res, url, body, send))) return;
-  const serves = [stores.leases ? 'leases (/v1)' : '', stores.neutron ? 'ports (/v2.0)' : ''].filter(Boolean).join(' and ');
+  const serves = [stores.leases ? 'leases (/v1)' : '', stores.neutron ? 'ports (/v2.0)' : '']
+    .filter(Boolean)
+    .join(' and ');
   send(res, 404, { error: `no route ${req.method} ${url.pathname}: this controller serves ${serves || 'nothing'}` });
 }

@@ -7,7 +7,26 @@ import { addNetns, deleteNetns, ip, runIn } from '../lib/netns';
 import { messageOf } from '../lib/errors';
 import { PREFIX } from '../lab/names';
 
-export const FEATURES = ['root', 'iproute2', 'iperf3', 'sockperf', 'bridge', 'veth', 'vxlan', 'macvlan', 'tun', 'tun-vnet-hdr', 'vlan', 'ipvlan', 'openvswitch', 'openvswitch-switch', 'ethtool', 'iptables', 'nftables', 'reference-cni-plugins'] as const;
+export const FEATURES = [
+  'root',
+  'iproute2',
+  'iperf3',
+  'sockperf',
+  'bridge',
+  'veth',
+  'vxlan',
+  'macvlan',
+  'tun',
+  'tun-vnet-hdr',
+  'vlan',
+  'ipvlan',
+  'openvswitch',
+  'openvswitch-switch',
+  'ethtool',
+  'iptables',
+  'nftables',
+  'reference-cni-plugins',
+] as const;
 export type Feature = (typeof FEATURES)[number];
 
 export interface FeatureCheck {
@@ -41,7 +60,12 @@ const WHY: Partial<Record<Feature, string>> = {
   veth: 'the kernel cannot create veth pairs',
 };
 
-async function tool(feature: Feature, command: string, args: string[], parse: (out: string) => string): Promise<FeatureCheck> {
+async function tool(
+  feature: Feature,
+  command: string,
+  args: string[],
+  parse: (out: string) => string,
+): Promise<FeatureCheck> {
   try {
     const r = await run(command, args, { check: false, timeoutMs: 5000 });
     return { feature, ok: true, detail: parse(r.stdout + r.stderr) };
@@ -54,7 +78,13 @@ async function tool(feature: Feature, command: string, args: string[], parse: (o
 export async function openvswitch(): Promise<FeatureCheck> {
   const r = await run('modprobe', ['-n', '-q', 'openvswitch'], { check: false }).catch(() => undefined);
   const ok = r?.code === 0;
-  return { feature: 'openvswitch', ok, detail: ok ? 'kernel module available' : 'no openvswitch kernel module (OVS can still run with the userspace netdev datapath)' };
+  return {
+    feature: 'openvswitch',
+    ok,
+    detail: ok
+      ? 'kernel module available'
+      : 'no openvswitch kernel module (OVS can still run with the userspace netdev datapath)',
+  };
 }
 
 /**
@@ -64,23 +94,41 @@ export async function openvswitch(): Promise<FeatureCheck> {
  */
 export async function referencePlugins(dir = '/usr/lib/cni', ns?: string): Promise<FeatureCheck> {
   try {
-    const r = await runIn(ns === undefined ? undefined : { name: ns }, `${dir}/bridge`, [], { env: { PATH: process.env.PATH, CNI_COMMAND: 'VERSION' }, input: '{"cniVersion":"0.4.0"}', check: false, timeoutMs: 5000 });
+    const r = await runIn(ns === undefined ? undefined : { name: ns }, `${dir}/bridge`, [], {
+      env: { PATH: process.env.PATH, CNI_COMMAND: 'VERSION' },
+      input: '{"cniVersion":"0.4.0"}',
+      check: false,
+      timeoutMs: 5000,
+    });
     const v = (JSON.parse(r.stdout) as { supportedVersions: string[] }).supportedVersions;
     return { feature: 'reference-cni-plugins', ok: true, detail: `${dir}, CNI ${v[0]}–${v[v.length - 1]}` };
   } catch (e) {
-    return { feature: 'reference-cni-plugins', ok: false, detail: `no reference CNI plugins in ${dir} (run scripts/setup.sh; the conformance tests and bench:cni need them): ${messageOf(e)}` };
+    return {
+      feature: 'reference-cni-plugins',
+      ok: false,
+      detail: `no reference CNI plugins in ${dir} (run scripts/setup.sh; the conformance tests and bench:cni need them): ${messageOf(e)}`,
+    };
   }
 }
 
 export async function probeFeatures(): Promise<FeatureReport> {
   const isRoot = process.getuid?.() === 0;
   const checks: FeatureCheck[] = [
-    { feature: 'root', ok: isRoot, detail: isRoot ? 'running as root' : 'cnilab needs root to create network namespaces; run it with sudo' },
+    {
+      feature: 'root',
+      ok: isRoot,
+      detail: isRoot ? 'running as root' : 'cnilab needs root to create network namespaces; run it with sudo',
+    },
     await tool('iproute2', 'ip', ['-V'], (o) => /iproute2-([\w.]+)/.exec(o)?.[1] ?? o.trim()),
     await tool('iperf3', 'iperf3', ['--version'], (o) => /iperf (\S+)/.exec(o)?.[1] ?? o.trim()),
     await tool('sockperf', 'sockperf', ['--version'], (o) => /version (\S+?)(?:-no\.git)?$/m.exec(o)?.[1] ?? o.trim()),
     await openvswitch(),
-    await tool('openvswitch-switch', 'ovs-vswitchd', ['--version'], (o) => /\(Open vSwitch\) (\S+)/.exec(o)?.[1] ?? o.trim()),
+    await tool(
+      'openvswitch-switch',
+      'ovs-vswitchd',
+      ['--version'],
+      (o) => /\(Open vSwitch\) (\S+)/.exec(o)?.[1] ?? o.trim(),
+    ),
     await tool('ethtool', 'ethtool', ['--version'], (o) => /version (\S+)/.exec(o)?.[1] ?? o.trim()),
     await tool('iptables', 'iptables', ['--version'], (o) => /v([\d.]+ \(\w+\))/.exec(o)?.[1] ?? o.trim()),
     await tool('nftables', 'nft', ['--version'], (o) => /v([\d.]+)/.exec(o)?.[1] ?? o.trim()),
@@ -94,10 +142,16 @@ export async function probeFeatures(): Promise<FeatureReport> {
     try {
       await addNetns(ns);
       // The lower device vxlan, macvlan, vlan and ipvlan are created on.
-      await ip({ name: ns }, ['link', 'add', 'name', 'pbase', 'type', 'veth', 'peer', 'name', 'pbase1'], { check: false });
+      await ip({ name: ns }, ['link', 'add', 'name', 'pbase', 'type', 'veth', 'peer', 'name', 'pbase1'], {
+        check: false,
+      });
       for (const f of linkFeatures) {
         const r = await ip({ name: ns }, LINKS[f]!, { check: false });
-        checks.push({ feature: f, ok: r.code === 0, detail: r.code === 0 ? 'supported' : `${WHY[f]}: ${r.stderr.trim()}` });
+        checks.push({
+          feature: f,
+          ok: r.code === 0,
+          detail: r.code === 0 ? 'supported' : `${WHY[f]}: ${r.stderr.trim()}`,
+        });
       }
       checks.push(await referencePlugins(undefined, ns));
     } finally {

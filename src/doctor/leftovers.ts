@@ -29,8 +29,16 @@ export async function rootLinkLeftovers(): Promise<Leftover[]> {
     const tag = parseAlias(l.ifalias);
     const kind = l.linkinfo?.info_kind ?? 'device';
     if (tag) {
-      const what = tag.containerId ? `host end (${kind}) of container ${tag.containerId}'s ${tag.ifName} on CNI network ${tag.network}` : `${kind} of CNI network ${tag.network}`;
-      out.push({ kind: 'link', name: l.ifname, owner: 'cnilab', detail: `${what}, made by a cnilab CNI plugin in this namespace (alias ${l.ifalias})`, remove: `ip link del ${l.ifname}` });
+      const what = tag.containerId
+        ? `host end (${kind}) of container ${tag.containerId}'s ${tag.ifName} on CNI network ${tag.network}`
+        : `${kind} of CNI network ${tag.network}`;
+      out.push({
+        kind: 'link',
+        name: l.ifname,
+        owner: 'cnilab',
+        detail: `${what}, made by a cnilab CNI plugin in this namespace (alias ${l.ifalias})`,
+        remove: `ip link del ${l.ifname}`,
+      });
     } else if (l.ifname === 'cni0') {
       out.push({
         kind: 'link',
@@ -46,6 +54,12 @@ export async function rootLinkLeftovers(): Promise<Leftover[]> {
 
 /** Everything cnilab left: labs first, then links in this namespace. */
 export async function findLeftovers(): Promise<Leftover[]> {
-  const labs: Leftover[] = allLabs().map((lab) => ({ kind: 'lab', name: lab, owner: 'cnilab', detail: `lab ${lab}: namespaces cnilab-${lab}.* or its run folder`, remove: `cnilab down --lab ${lab}` }));
+  const labs: Leftover[] = allLabs().map((lab) => ({
+    kind: 'lab',
+    name: lab,
+    owner: 'cnilab',
+    detail: `lab ${lab}: namespaces cnilab-${lab}.* or its run folder`,
+    remove: `cnilab down --lab ${lab}`,
+  }));
   return [...labs, ...(await rootLinkLeftovers())];
 }

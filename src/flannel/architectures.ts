@@ -10,7 +10,12 @@ import type { Feature } from '../doctor/features';
 import { NETWORK_NAME, type Architecture } from '../arch/architecture';
 import { flannelControlPlane, type ConflistContext } from './control-plane';
 
-function flannel(backend: BackendConfig, summary: string, requires: readonly Feature[], variant?: string): Architecture {
+function flannel(
+  backend: BackendConfig,
+  summary: string,
+  requires: readonly Feature[],
+  variant?: string,
+): Architecture {
   return {
     name: `flannel-${backend.type}${variant ? `-${variant}` : ''}`,
     // host-gw routes pod packets as they are; every other backend encapsulates them.
@@ -25,23 +30,35 @@ function flannel(backend: BackendConfig, summary: string, requires: readonly Fea
 /** Every flannel architecture's pods: the flannel meta-plugin, delegating to bridge and host-local. */
 function flannelConflist(ctx: ConflistContext): NetConfList {
   return {
-      cniVersion: '1.0.0',
-      name: NETWORK_NAME,
-      plugins: [
-        {
-          type: 'flannel',
-          subnetFile: join(ctx.nodeDir, 'subnet.env'),
-          dataDir: join(ctx.nodeDir, 'flannel'),
-          // No masquerading anywhere in the lab: pods only talk to pods.
-          delegate: { ipMasq: false, ipam: { dataDir: ctx.ipamDir } },
-        },
-      ],
+    cniVersion: '1.0.0',
+    name: NETWORK_NAME,
+    plugins: [
+      {
+        type: 'flannel',
+        subnetFile: join(ctx.nodeDir, 'subnet.env'),
+        dataDir: join(ctx.nodeDir, 'flannel'),
+        // No masquerading anywhere in the lab: pods only talk to pods.
+        delegate: { ipMasq: false, ipam: { dataDir: ctx.ipamDir } },
+      },
+    ],
   };
 }
 
-export const flannelHostGwArch = flannel({ type: 'host-gw' }, 'flannel host-gw: bridge + routes to each peer node\'s pod subnet via its underlay address', []);
-export const flannelVxlanArch = flannel({ type: 'vxlan' }, 'flannel vxlan: bridge + kernel VXLAN (VNI 1, UDP 8472, pod MTU = underlay − 50)', ['vxlan']);
-export const flannelUdpArch = flannel({ type: 'udp' }, 'flannel udp: bridge + TUN + user-space encapsulation in the agent, one packet per read/send (UDP 8285, MTU − 28)', ['tun']);
+export const flannelHostGwArch = flannel(
+  { type: 'host-gw' },
+  "flannel host-gw: bridge + routes to each peer node's pod subnet via its underlay address",
+  [],
+);
+export const flannelVxlanArch = flannel(
+  { type: 'vxlan' },
+  'flannel vxlan: bridge + kernel VXLAN (VNI 1, UDP 8472, pod MTU = underlay − 50)',
+  ['vxlan'],
+);
+export const flannelUdpArch = flannel(
+  { type: 'udp' },
+  'flannel udp: bridge + TUN + user-space encapsulation in the agent, one packet per read/send (UDP 8285, MTU − 28)',
+  ['tun'],
+);
 const UDP_OFFLOAD_NEEDS: readonly Feature[] = ['tun', 'tun-vnet-hdr'];
 export const flannelUdpOffloadArch = flannel(
   { type: 'udp-offload' },
@@ -54,7 +71,17 @@ export const flannelUdpOffloadArch = flannel(
  */
 export function flannelUdpOffloadWithout(disable: readonly string[]): Architecture {
   if (disable.length === 0) return flannelUdpOffloadArch;
-  return flannel({ type: 'udp-offload', disable }, `flannel udp-offload without ${disable.join(', ')}`, UDP_OFFLOAD_NEEDS, `without-${disable.join('-')}`);
+  return flannel(
+    { type: 'udp-offload', disable },
+    `flannel udp-offload without ${disable.join(', ')}`,
+    UDP_OFFLOAD_NEEDS,
+    `without-${disable.join('-')}`,
+  );
 }
 /** vxlan with DirectRouting: peers on the same underlay segment get a plain route (here: all of them). */
-export const flannelVxlanDirectArch = flannel({ type: 'vxlan', directRouting: true }, 'flannel vxlan with DirectRouting: host-gw routes to peers on the same segment, VXLAN to the others', ['vxlan'], 'direct');
+export const flannelVxlanDirectArch = flannel(
+  { type: 'vxlan', directRouting: true },
+  'flannel vxlan with DirectRouting: host-gw routes to peers on the same segment, VXLAN to the others',
+  ['vxlan'],
+  'direct',
+);

@@ -36,10 +36,14 @@ export type ConflistFor = (ctx: ConflistContext) => NetConfList;
 /** What the controller needs to serve the lease store for `backend`. */
 function leaseArgs(topology: Topology, backend: BackendConfig): string[] {
   return [
-    '--data', join(runDir(topology.name), 'leases.db'),
-    '--network', topology.podCidr,
-    '--subnet-length', String(topology.subnetLength),
-    '--backend', backend.type,
+    '--data',
+    join(runDir(topology.name), 'leases.db'),
+    '--network',
+    topology.podCidr,
+    '--subnet-length',
+    String(topology.subnetLength),
+    '--backend',
+    backend.type,
     ...(backend.directRouting ? ['--direct-routing'] : []),
     ...(backend.disable?.length ? ['--disable', backend.disable.join(',')] : []),
   ];
@@ -49,17 +53,37 @@ export function startAgent(topology: Topology, node: string): ProcessState {
   const lab = topology.name;
   const control = topology.nodes.find((n) => n.role === 'control')!;
   mkdirSync(nodeDir(lab, node), { recursive: true });
-  return startInNode(lab, node, 'agent', [AGENT_MAIN, '--store', `http://${control.underlayIp}:${CONTROLLER_PORT}`, '--node', node, '--iface', UNDERLAY_IF, '--run-dir', nodeDir(lab, node)]);
+  return startInNode(lab, node, 'agent', [
+    AGENT_MAIN,
+    '--store',
+    `http://${control.underlayIp}:${CONTROLLER_PORT}`,
+    '--node',
+    node,
+    '--iface',
+    UNDERLAY_IF,
+    '--run-dir',
+    nodeDir(lab, node),
+  ]);
 }
 
 /** The node's subnet.env, once its agent holds a lease. */
-export function waitForSubnet(lab: string, node: string, procs: readonly ProcessState[], signal?: AbortSignal): Promise<SubnetEnv> {
+export function waitForSubnet(
+  lab: string,
+  node: string,
+  procs: readonly ProcessState[],
+  signal?: AbortSignal,
+): Promise<SubnetEnv> {
   const file = join(nodeDir(lab, node), 'subnet.env');
   return poll(`a lease for ${node}`, () => (existsSync(file) ? readSubnetEnv(file) : undefined), procs, signal);
 }
 
 /** Resolves once every agent has programmed every other compute node as a peer. */
-export async function waitForPeers(lab: string, nodes: readonly string[], procs: readonly ProcessState[], signal?: AbortSignal): Promise<void> {
+export async function waitForPeers(
+  lab: string,
+  nodes: readonly string[],
+  procs: readonly ProcessState[],
+  signal?: AbortSignal,
+): Promise<void> {
   const synced = (n: string): boolean => {
     const file = join(nodeDir(lab, n), 'agent.json');
     return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as AgentStatus).peers.length >= nodes.length - 1;
@@ -75,16 +99,36 @@ export async function leases(lab: string): Promise<Lease[]> {
 const computeNames = (t: Topology): string[] => t.nodes.filter((n) => n.role === 'compute').map((n) => n.name);
 
 /** Once a node's agent holds a lease: its configuration list, written, and its pods attached with it. */
-async function attachNode(topology: Topology, node: string, pods: readonly string[] | undefined, conflist: ConflistFor, procs: readonly ProcessState[], signal?: AbortSignal): Promise<PodState[]> {
+async function attachNode(
+  topology: Topology,
+  node: string,
+  pods: readonly string[] | undefined,
+  conflist: ConflistFor,
+  procs: readonly ProcessState[],
+  signal?: AbortSignal,
+): Promise<PodState[]> {
   const lab = topology.name;
   const subnetEnv = await waitForSubnet(lab, node, procs, signal);
-  const list = conflist({ subnetEnv, nodeDir: nodeDir(lab, node), ipamDir: join(nodeDir(lab, node), 'ipam'), underlayIf: UNDERLAY_IF });
+  const list = conflist({
+    subnetEnv,
+    nodeDir: nodeDir(lab, node),
+    ipamDir: join(nodeDir(lab, node), 'ipam'),
+    underlayIf: UNDERLAY_IF,
+  });
   writeConflist(lab, node, list);
-  return attachPods(lab, topology.pods.filter((p) => p.node === node && (pods === undefined || pods.includes(p.name))), list, signal);
+  return attachPods(
+    lab,
+    topology.pods.filter((p) => p.node === node && (pods === undefined || pods.includes(p.name))),
+    list,
+    signal,
+  );
 }
 
 /** The control plane of a flannel architecture with `backend`, its pods attached with `conflist`. */
-export function flannelControlPlane(backend: BackendConfig, conflist: ConflistFor): ControlPlane & { readonly kind: 'flannel'; readonly backend: BackendConfig } {
+export function flannelControlPlane(
+  backend: BackendConfig,
+  conflist: ConflistFor,
+): ControlPlane & { readonly kind: 'flannel'; readonly backend: BackendConfig } {
   return {
     kind: 'flannel',
     backend,
@@ -92,11 +136,18 @@ export function flannelControlPlane(backend: BackendConfig, conflist: ConflistFo
     restartable: ['controller', 'agent'],
     async up({ topology, signal, step, record }: UpContext): Promise<PodState[]> {
       const compute = computeNames(topology);
-      step(`control plane: lease store and ${compute.length} agents (backend ${backend.type}); ${topology.pods.length} pods through CNI`);
-      const processes = [startController(topology, leaseArgs(topology, backend)), ...compute.map((n) => startAgent(topology, n))];
+      step(
+        `control plane: lease store and ${compute.length} agents (backend ${backend.type}); ${topology.pods.length} pods through CNI`,
+      );
+      const processes = [
+        startController(topology, leaseArgs(topology, backend)),
+        ...compute.map((n) => startAgent(topology, n)),
+      ];
       record(processes);
       // Each node's pods are attached as soon as its agent has a lease, while the others still start.
-      const perNode = await settleAll(compute.map((node) => attachNode(topology, node, undefined, conflist, processes, signal)));
+      const perNode = await settleAll(
+        compute.map((node) => attachNode(topology, node, undefined, conflist, processes, signal)),
+      );
       await waitForPeers(topology.name, compute, processes, signal);
       return topology.pods.map((p) => perNode.flat().find((x) => x.name === p.name)!);
     },
@@ -106,7 +157,14 @@ export function flannelControlPlane(backend: BackendConfig, conflist: ConflistFo
         const processes = [...state.processes, agent];
         record(processes);
         try {
-          const attached = await attachNode(state.topology, node.name, pods.map((p) => p.name), conflist, [agent], signal);
+          const attached = await attachNode(
+            state.topology,
+            node.name,
+            pods.map((p) => p.name),
+            conflist,
+            [agent],
+            signal,
+          );
           await waitForPeers(state.lab, computeNames(state.topology), processes, signal);
           return attached;
         } catch (e) {
@@ -119,7 +177,9 @@ export function flannelControlPlane(backend: BackendConfig, conflist: ConflistFo
       },
     },
     async restart(state: LabState, old: ProcessState): Promise<ProcessState> {
-      return old.role === 'controller' ? startController(state.topology, leaseArgs(state.topology, backend)) : startAgent(state.topology, old.node);
+      return old.role === 'controller'
+        ? startController(state.topology, leaseArgs(state.topology, backend))
+        : startAgent(state.topology, old.node);
     },
     datapath: () => (backend.type.startsWith('udp') ? 'user space: the flannel agent (TUN + UDP socket)' : 'kernel'),
   };

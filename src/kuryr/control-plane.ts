@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { kuryrConflist, kuryrLayout } from './architectures';
+import { kuryrConflist, kuryrLayout } from './layout';
 import type { ControlPlane, RouterOnPath, UpContext } from '../arch/architecture';
 import { openvswitch, type FeatureReport } from '../doctor/features';
 import { CnilabError } from '../lib/errors';
@@ -50,7 +50,11 @@ export const daemonSocket = (lab: string, node: string): string => join(nodeDir(
 
 async function must<T>(lab: string, method: 'POST' | 'PUT', path: string, body: unknown): Promise<T> {
   const r = await controlRequest<T & { error?: string }>(lab, method, path, body);
-  if (r.status >= 300) throw new CnilabError('AGENT_FAILED', `port controller: ${method} ${path}: HTTP ${r.status}: ${r.body.error ?? ''}`);
+  if (r.status >= 300)
+    throw new CnilabError(
+      'AGENT_FAILED',
+      `port controller: ${method} ${path}: HTTP ${r.status}: ${r.body.error ?? ''}`,
+    );
   return r.body;
 }
 
@@ -62,29 +66,82 @@ async function startOvs(lab: string, node: string, tso: boolean): Promise<Proces
   if (!existsSync(db)) await run('ovsdb-tool', ['create', db, OVS_SCHEMA]);
   // OVS_RUNDIR: the bridges' management sockets (br-int.mgmt, …) go here, not into the host's /run/openvswitch.
   const env = { OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
-  const server = startInNode(lab, node, 'ovsdb-server', [db, `--remote=punix:${ovsDbSocket(lab, node)}`, `--unixctl=${join(dir, 'ovsdb-server.ctl')}`, '--no-chdir', '-vconsole:warn'], { command: 'ovsdb-server', env });
+  const server = startInNode(
+    lab,
+    node,
+    'ovsdb-server',
+    [
+      db,
+      `--remote=punix:${ovsDbSocket(lab, node)}`,
+      `--unixctl=${join(dir, 'ovsdb-server.ctl')}`,
+      '--no-chdir',
+      '-vconsole:warn',
+    ],
+    { command: 'ovsdb-server', env },
+  );
   await poll(`ovsdb-server on ${node}`, () => (existsSync(ovsDbSocket(lab, node)) ? true : undefined), [server]);
   // ovs-vswitchd reads userspace-tso-enable once, at start.
-  await run('ovs-vsctl', [`--db=unix:${ovsDbSocket(lab, node)}`, '--no-wait', 'init', '--', 'set', 'Open_vSwitch', '.', `other_config:userspace-tso-enable=${tso}`]);
-  const vswitchd = startInNode(lab, node, 'ovs-vswitchd', [`unix:${ovsDbSocket(lab, node)}`, `--unixctl=${join(dir, 'ovs-vswitchd.ctl')}`, '--no-chdir', '-vconsole:warn'], { command: 'ovs-vswitchd', env });
+  await run('ovs-vsctl', [
+    `--db=unix:${ovsDbSocket(lab, node)}`,
+    '--no-wait',
+    'init',
+    '--',
+    'set',
+    'Open_vSwitch',
+    '.',
+    `other_config:userspace-tso-enable=${tso}`,
+  ]);
+  const vswitchd = startInNode(
+    lab,
+    node,
+    'ovs-vswitchd',
+    [`unix:${ovsDbSocket(lab, node)}`, `--unixctl=${join(dir, 'ovs-vswitchd.ctl')}`, '--no-chdir', '-vconsole:warn'],
+    { command: 'ovs-vswitchd', env },
+  );
   return [server, vswitchd];
 }
 
-export function startKuryrDaemon(topology: Topology, node: string, spec: KuryrSpec, datapath: OvsDatapath): ProcessState {
+export function startKuryrDaemon(
+  topology: Topology,
+  node: string,
+  spec: KuryrSpec,
+  datapath: OvsDatapath,
+): ProcessState {
   const lab = topology.name;
   const n = topology.nodes.find((x) => x.name === node)!;
   mkdirSync(nodeDir(lab, node), { recursive: true });
-  return startInNode(lab, node, 'kuryr-daemon', [
-    KURYR_MAIN,
-    '--controller', controllerUrl(topology),
-    '--node', node,
-    '--underlay', n.underlay,
-    '--iface', UNDERLAY_IF,
-    '--run-dir', nodeDir(lab, node),
-    '--driver', spec.driver,
-    '--netns-prefix', `${PREFIX}${lab}.`,
-    ...(spec.driver === 'openvswitch' ? ['--ovs-db', ovsDbSocket(lab, node), '--datapath', datapath, ...(userspaceTso(spec, datapath) ? ['--userspace-tso'] : [])] : []),
-  ], { sharedMounts: true });
+  return startInNode(
+    lab,
+    node,
+    'kuryr-daemon',
+    [
+      KURYR_MAIN,
+      '--controller',
+      controllerUrl(topology),
+      '--node',
+      node,
+      '--underlay',
+      n.underlay,
+      '--iface',
+      UNDERLAY_IF,
+      '--run-dir',
+      nodeDir(lab, node),
+      '--driver',
+      spec.driver,
+      '--netns-prefix',
+      `${PREFIX}${lab}.`,
+      ...(spec.driver === 'openvswitch'
+        ? [
+            '--ovs-db',
+            ovsDbSocket(lab, node),
+            '--datapath',
+            datapath,
+            ...(userspaceTso(spec, datapath) ? ['--userspace-tso'] : []),
+          ]
+        : []),
+    ],
+    { sharedMounts: true },
+  );
 }
 
 function daemonStatus(lab: string, node: string): DaemonStatus | undefined {
@@ -93,19 +150,40 @@ function daemonStatus(lab: string, node: string): DaemonStatus | undefined {
 }
 
 /** Resolves once every daemon has wired `networks` towards every other compute node and serves its socket. */
-export async function waitForDaemons(lab: string, nodes: readonly string[], networks: number, procs: readonly ProcessState[], signal?: AbortSignal): Promise<void> {
+export async function waitForDaemons(
+  lab: string,
+  nodes: readonly string[],
+  networks: number,
+  procs: readonly ProcessState[],
+  signal?: AbortSignal,
+): Promise<void> {
   const ready = (n: string): boolean => {
     const s = daemonStatus(lab, n);
-    return !!s && s.wiredNetworks.length >= networks && s.peers.length >= nodes.length - 1 && existsSync(daemonSocket(lab, n));
+    return (
+      !!s &&
+      s.wiredNetworks.length >= networks &&
+      s.peers.length >= nodes.length - 1 &&
+      existsSync(daemonSocket(lab, n))
+    );
   };
-  await poll(`the node daemons on ${nodes.join(', ')} wiring ${networks} networks`, () => (nodes.every(ready) ? true : undefined), procs, signal);
+  await poll(
+    `the node daemons on ${nodes.join(', ')} wiring ${networks} networks`,
+    () => (nodes.every(ready) ? true : undefined),
+    procs,
+    signal,
+  );
 }
 
 /** Starts the Kuryr control plane, creates the layout's networks and router, and attaches the pods. */
-async function upKuryr(spec: KuryrSpec, { topology, features, signal, step, record: onProcesses }: UpContext): Promise<PodState[]> {
+async function upKuryr(
+  spec: KuryrSpec,
+  { topology, features, signal, step, record: onProcesses }: UpContext,
+): Promise<PodState[]> {
   const lab = topology.name;
   const compute = topology.nodes.filter((x) => x.role === 'compute').map((n) => n.name);
-  step(`control plane: port controller, ${compute.length} node daemons (${spec.driver})${spec.driver === 'openvswitch' ? ` and ${compute.length} Open vSwitch instances` : ''}; ${topology.pods.length} pods through CNI`);
+  step(
+    `control plane: port controller, ${compute.length} node daemons (${spec.driver})${spec.driver === 'openvswitch' ? ` and ${compute.length} Open vSwitch instances` : ''}; ${topology.pods.length} pods through CNI`,
+  );
   const datapath = ovsDatapath(features);
   if (spec.driver === 'openvswitch' && datapath === 'system') await run('modprobe', ['openvswitch']);
   if (spec.driver === 'openvswitch' && datapath === 'netdev') {
@@ -117,7 +195,8 @@ async function upKuryr(spec: KuryrSpec, { topology, features, signal, step, reco
   const procs: ProcessState[] = [startController(topology, undefined)];
   onProcesses(procs);
   if (spec.driver === 'openvswitch') {
-    for (const ovs of await settleAll(compute.map((n) => startOvs(lab, n, userspaceTso(spec, datapath))))) procs.push(...ovs);
+    for (const ovs of await settleAll(compute.map((n) => startOvs(lab, n, userspaceTso(spec, datapath)))))
+      procs.push(...ovs);
     onProcesses(procs);
   }
   procs.push(...compute.map((n) => startKuryrDaemon(topology, n, spec, datapath)));
@@ -125,28 +204,53 @@ async function upKuryr(spec: KuryrSpec, { topology, features, signal, step, reco
 
   // The operator's part: networks, subnets, the router between them.
   // Answering, not just bound: a controller that died after binding leaves its socket file behind.
-  const answers = (): Promise<true | undefined> => controlRequest(lab, 'GET', '/v2.0/networks').then((r) => (r.status === 200 ? true : undefined), () => undefined);
+  const answers = (): Promise<true | undefined> =>
+    controlRequest(lab, 'GET', '/v2.0/networks').then(
+      (r) => (r.status === 200 ? true : undefined),
+      () => undefined,
+    );
   await poll('the port controller answering', answers, procs.slice(0, 1), signal);
   const layout = kuryrLayout(topology);
   const subnets: Subnet[] = [];
   for (const plan of layout.networks) {
-    const { network } = await must<{ network: Network }>(lab, 'POST', '/v2.0/networks', { network: { name: plan.name, segmentationType: spec.segmentation } });
-    subnets.push((await must<{ subnet: Subnet }>(lab, 'POST', '/v2.0/subnets', { subnet: { networkId: network.id, cidr: plan.cidr, name: `${plan.name}-subnet` } })).subnet);
+    const { network } = await must<{ network: Network }>(lab, 'POST', '/v2.0/networks', {
+      network: { name: plan.name, segmentationType: spec.segmentation },
+    });
+    subnets.push(
+      (
+        await must<{ subnet: Subnet }>(lab, 'POST', '/v2.0/subnets', {
+          subnet: { networkId: network.id, cidr: plan.cidr, name: `${plan.name}-subnet` },
+        })
+      ).subnet,
+    );
   }
   if (layout.routerHost) {
-    const { router } = await must<{ router: Router }>(lab, 'POST', '/v2.0/routers', { router: { name: 'router-ab', host: layout.routerHost } });
-    for (const s of subnets) await must<{ port: Port }>(lab, 'PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnetId: s.id });
+    const { router } = await must<{ router: Router }>(lab, 'POST', '/v2.0/routers', {
+      router: { name: 'router-ab', host: layout.routerHost },
+    });
+    for (const s of subnets)
+      await must<{ port: Port }>(lab, 'PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnetId: s.id });
   }
   await waitForDaemons(lab, compute, layout.networks.length, procs, signal);
   if (layout.routerHost) {
-    await poll('the router on ' + layout.routerHost, () => ((daemonStatus(lab, layout.routerHost!)?.routers.length ?? 0) > 0 ? true : undefined), procs, signal);
+    await poll(
+      'the router on ' + layout.routerHost,
+      () => ((daemonStatus(lab, layout.routerHost!)?.routers.length ?? 0) > 0 ? true : undefined),
+      procs,
+      signal,
+    );
   }
 
   const perNode = await settleAll(
     compute.map(async (node) => {
       const list = kuryrConflist(daemonSocket(lab, node), layout.networkOf.get(node)!);
       writeConflist(lab, node, list);
-      return attachPods(lab, topology.pods.filter((p) => p.node === node), list, signal);
+      return attachPods(
+        lab,
+        topology.pods.filter((p) => p.node === node),
+        list,
+        signal,
+      );
     }),
   );
   return topology.pods.map((p) => perNode.flat().find((x) => x.name === p.name)!);
@@ -168,7 +272,11 @@ function routerOnPath(state: LabState): RouterOnPath {
   const netns = host ? routerNetns(state.lab, host) : undefined;
   if (!host || !netns) throw new CnilabError('TRAFFIC_FAILED', `lab ${state.lab} runs no router for the routed path`);
   const legs = routerLegs(state.lab, host);
-  return { node: host, netns, legTo: (ip) => legs.find((l) => l.cidr && containsIPv4(parseCidr(l.cidr), parseIPv4(ip)))?.hostIf };
+  return {
+    node: host,
+    netns,
+    legTo: (ip) => legs.find((l) => l.cidr && containsIPv4(parseCidr(l.cidr), parseIPv4(ip)))?.hostIf,
+  };
 }
 
 /** Which mechanism driver plugs the pods, and how networks are segmented. */
@@ -178,14 +286,17 @@ export interface KuryrSpec {
 }
 
 /** The control plane of a Kuryr architecture. Its nodes are fixed at `up` (the layout spans them). */
-export function kuryrControlPlane(spec: KuryrSpec): ControlPlane & { readonly kind: 'kuryr'; readonly spec: KuryrSpec } {
+export function kuryrControlPlane(
+  spec: KuryrSpec,
+): ControlPlane & { readonly kind: 'kuryr'; readonly spec: KuryrSpec } {
   return {
     kind: 'kuryr',
     spec,
     attachesPods: true,
     restartable: ['controller', 'kuryr-daemon'],
     up: (ctx) => upKuryr(spec, ctx),
-    membership: "a Kuryr lab's nodes are fixed at up (node add and remove are for the flannel architectures); bring a larger lab up with --topology",
+    membership:
+      "a Kuryr lab's nodes are fixed at up (node add and remove are for the flannel architectures); bring a larger lab up with --topology",
     async restart(state: LabState, old: ProcessState): Promise<ProcessState> {
       if (old.role === 'controller') return startController(state.topology);
       // A killed daemon leaves its socket behind; gone, it tells when the new one serves.

@@ -31,10 +31,17 @@ export function labExists(lab: string): boolean {
 }
 
 /** Checks everything that can be checked before anything is created. */
-export async function preflight(topology: Topology, archName: string, features?: FeatureReport): Promise<{ arch: Architecture; features: FeatureReport }> {
+export async function preflight(
+  topology: Topology,
+  archName: string,
+  features?: FeatureReport,
+): Promise<{ arch: Architecture; features: FeatureReport }> {
   const arch = architectures.get(archName);
   if (labExists(topology.name)) {
-    throw new CnilabError('LAB_EXISTS', `lab ${JSON.stringify(topology.name)} is already up; remove it with: cnilab down --lab ${topology.name}`);
+    throw new CnilabError(
+      'LAB_EXISTS',
+      `lab ${JSON.stringify(topology.name)} is already up; remove it with: cnilab down --lab ${topology.name}`,
+    );
   }
   const report = features ?? (await probeFeatures());
   if (!report.root.ok) throw new CnilabError('NOT_ROOT', report.root.detail);
@@ -48,13 +55,28 @@ export async function up(opts: UpOptions): Promise<LabState> {
   const lab = topology.name;
   const { arch, features } = await preflight(topology, opts.arch ?? 'flannel-vxlan', opts.features);
   const step = opts.onStep ?? (() => undefined);
-  let state: LabState = { version: 1, lab, arch: arch.name, status: 'creating', createdAt: new Date().toISOString(), topology, pods: [], processes: [] };
+  let state: LabState = {
+    version: 1,
+    lab,
+    arch: arch.name,
+    status: 'creating',
+    createdAt: new Date().toISOString(),
+    topology,
+    pods: [],
+    processes: [],
+  };
   mkdirSync(runDir(lab), { recursive: true });
   writeState(state);
   try {
     step(`underlay: ${topology.nodes.length} nodes on one switch`);
     await buildUnderlay(topology, opts.signal);
-    const pods = await arch.control.up({ topology, features, signal: opts.signal, step, record: (processes) => writeState((state = { ...state, processes })) });
+    const pods = await arch.control.up({
+      topology,
+      features,
+      signal: opts.signal,
+      step,
+      record: (processes) => writeState((state = { ...state, processes })),
+    });
     state = { ...state, pods, status: 'up' };
     writeState(state);
     return state;

@@ -33,17 +33,31 @@ function freeUnderlayAddress(state: LabState): NodeSpec['underlay'] {
 /** Adds a compute node to a running lab: namespace, switch port, its control-plane processes, its pods. */
 export async function joinNode(lab: string, name: string, pods = 0, signal?: AbortSignal): Promise<LabState> {
   let state = requireState(lab);
-  if (!/^[a-z][a-z0-9-]{0,14}$/.test(name) || ['switch', 'pod'].includes(name)) throw new CnilabError('INVALID_INPUT', `node name ${JSON.stringify(name)}: 1–15 lowercase letters, digits or -, starting with a letter`);
-  if (state.topology.nodes.some((n) => n.name === name)) throw new CnilabError('CONFLICT', `lab ${lab} already has a node ${name}`);
+  if (!/^[a-z][a-z0-9-]{0,14}$/.test(name) || ['switch', 'pod'].includes(name))
+    throw new CnilabError(
+      'INVALID_INPUT',
+      `node name ${JSON.stringify(name)}: 1–15 lowercase letters, digits or -, starting with a letter`,
+    );
+  if (state.topology.nodes.some((n) => n.name === name))
+    throw new CnilabError('CONFLICT', `lab ${lab} already has a node ${name}`);
   const membership = membershipOf(state, 'add');
   const underlay = freeUnderlayAddress(state);
   const node: NodeSpec = { name, role: 'compute', underlayIp: underlay.split('/')[0]!, underlay };
   const newPods: PodSpec[] = Array.from({ length: pods }, (_, i) => ({ name: `${name}-p${i + 1}`, node: name }));
-  state = { ...state, topology: { ...state.topology, nodes: [...state.topology.nodes, node], pods: [...state.topology.pods, ...newPods] } };
+  state = {
+    ...state,
+    topology: { ...state.topology, nodes: [...state.topology.nodes, node], pods: [...state.topology.pods, ...newPods] },
+  };
   const namespaces = [nodeNetns(lab, name), ...newPods.map((p) => podNetns(lab, p.name))];
   try {
     await plugNodes(lab, [node], state.topology.underlay.mtu, signal);
-    const attached = await membership.join({ state, node, pods: newPods, signal, record: (processes) => writeState((state = { ...state, processes })) });
+    const attached = await membership.join({
+      state,
+      node,
+      pods: newPods,
+      signal,
+      record: (processes) => writeState((state = { ...state, processes })),
+    });
     state = { ...state, pods: [...state.pods, ...attached] };
     writeState(state);
   } catch (e) {
@@ -59,7 +73,11 @@ export async function joinNode(lab: string, name: string, pods = 0, signal?: Abo
 function withoutNode(state: LabState, name: string): LabState {
   return {
     ...state,
-    topology: { ...state.topology, nodes: state.topology.nodes.filter((n) => n.name !== name), pods: state.topology.pods.filter((p) => p.node !== name) },
+    topology: {
+      ...state.topology,
+      nodes: state.topology.nodes.filter((n) => n.name !== name),
+      pods: state.topology.pods.filter((p) => p.node !== name),
+    },
     pods: state.pods.filter((p) => p.node !== name),
     processes: state.processes.filter((p) => p.node !== name),
   };
@@ -73,7 +91,10 @@ export async function leaveNode(lab: string, name: string): Promise<LabState> {
   const membership = membershipOf(state, 'remove');
   for (const p of state.processes.filter((x) => x.node === name)) await stopPid(p.pid);
   await membership.leave(state, name);
-  const namespaces = [nodeNetns(lab, name), ...state.pods.filter((p) => p.node === name).map((p) => podNetns(lab, p.name))];
+  const namespaces = [
+    nodeNetns(lab, name),
+    ...state.pods.filter((p) => p.node === name).map((p) => podNetns(lab, p.name)),
+  ];
   await Promise.all(pidsInNetns(namespaces).map((pid) => stopPid(pid)));
   await deleteNamespaces(namespaces);
   const after = withoutNode(state, name);
@@ -82,11 +103,19 @@ export async function leaveNode(lab: string, name: string): Promise<LabState> {
 }
 
 /** Kills (SIGKILL: a crash, or SIGTERM) and starts again the control-plane process of `node` (the controller on the control node). */
-export async function restartProcess(lab: string, node: string, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<{ state: LabState; downMs: number; process: ProcessState }> {
+export async function restartProcess(
+  lab: string,
+  node: string,
+  signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL',
+): Promise<{ state: LabState; downMs: number; process: ProcessState }> {
   let state = requireState(lab);
   const control = architectures.get(state.arch).control;
   const old = state.processes.find((p) => p.node === node && control.restartable.includes(p.role));
-  if (!old) throw new CnilabError('NOT_FOUND', `no lab process to restart runs on node ${node}; processes: ${state.processes.map((p) => `${p.role}@${p.node}`).join(', ') || 'none'}`);
+  if (!old)
+    throw new CnilabError(
+      'NOT_FOUND',
+      `no lab process to restart runs on node ${node}; processes: ${state.processes.map((p) => `${p.role}@${p.node}`).join(', ') || 'none'}`,
+    );
   const t0 = performance.now();
   if (signal === 'SIGKILL') process.kill(old.pid, 'SIGKILL');
   await stopPid(old.pid, 1000);

@@ -16,7 +16,12 @@ import type { PodState } from './state';
 
 /** The CNI runtime of one node: plugins run in the node's namespace, with the lab's minimal environment. */
 export function runtimeFor(lab: string, node: string): CniRuntime {
-  return new CniRuntime({ cniPath: [CNI_BIN_DIR], cacheDir: join(runDir(lab), 'cni-cache', node), hostNetns: { name: nodeNetns(lab, node) }, env: labEnv() });
+  return new CniRuntime({
+    cniPath: [CNI_BIN_DIR],
+    cacheDir: join(runDir(lab), 'cni-cache', node),
+    hostNetns: { name: nodeNetns(lab, node) },
+    env: labEnv(),
+  });
 }
 
 export function conflistFile(lab: string, node: string): string {
@@ -29,9 +34,17 @@ export function writeConflist(lab: string, node: string, list: NetConfList): voi
 }
 
 /** Creates the pods' namespaces, then runs CNI ADD for each with `list`, a few at a time. */
-export async function attachPods(lab: string, pods: readonly PodSpec[], list: NetConfList, signal?: AbortSignal): Promise<PodState[]> {
+export async function attachPods(
+  lab: string,
+  pods: readonly PodSpec[],
+  list: NetConfList,
+  signal?: AbortSignal,
+): Promise<PodState[]> {
   if (pods.length === 0) return [];
-  await run('ip', ['-batch', '-'], { input: pods.map((p) => `netns add ${podNetns(lab, p.name)}`).join('\n') + '\n', signal });
+  await run('ip', ['-batch', '-'], {
+    input: pods.map((p) => `netns add ${podNetns(lab, p.name)}`).join('\n') + '\n',
+    signal,
+  });
   const out: PodState[] = [];
   const queue = [...pods];
   const worker = async (): Promise<void> => {
@@ -39,11 +52,20 @@ export async function attachPods(lab: string, pods: readonly PodSpec[], list: Ne
       const ns = podNetns(lab, pod.name);
       await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up'], { signal });
       const containerId = `${lab}-${pod.name}`;
-      const result = await runtimeFor(lab, pod.node).addNetworkList(list, { containerId, netns: netnsPath({ name: ns }), ifName: POD_IF }, signal).catch((e: unknown) => {
-        throw outOfCni(e, `pod ${pod!.name} on ${pod!.node}: `);
-      });
+      const result = await runtimeFor(lab, pod.node)
+        .addNetworkList(list, { containerId, netns: netnsPath({ name: ns }), ifName: POD_IF }, signal)
+        .catch((e: unknown) => {
+          throw outOfCni(e, `pod ${pod!.name} on ${pod!.node}: `);
+        });
       const [link] = await ipJson<{ mtu: number }[]>({ name: ns }, ['link', 'show', 'dev', POD_IF]);
-      out.push({ name: pod.name, node: pod.node, netns: ns, containerId, ip: podAddress(result, pod.name), mtu: link?.mtu ?? 0 });
+      out.push({
+        name: pod.name,
+        node: pod.node,
+        netns: ns,
+        containerId,
+        ip: podAddress(result, pod.name),
+        mtu: link?.mtu ?? 0,
+      });
     }
   };
   await settleAll(Array.from({ length: Math.min(2, pods.length) }, worker));

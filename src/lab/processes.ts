@@ -32,12 +32,20 @@ export function nodeDir(lab: string, node: string): string {
  * /sys); `sharedMounts` enters the network namespace only, for a process that itself creates
  * named namespaces the host must see (the Kuryr daemon's routers). `env` adds to the lab's.
  */
-export function startInNode(lab: string, node: string, role: string, args: string[], o: { command?: string; env?: NodeJS.ProcessEnv; sharedMounts?: boolean } = {}): ProcessState {
+export function startInNode(
+  lab: string,
+  node: string,
+  role: string,
+  args: string[],
+  o: { command?: string; env?: NodeJS.ProcessEnv; sharedMounts?: boolean } = {},
+): ProcessState {
   const { command = process.execPath, env = {}, sharedMounts = false } = o;
   const log = join(runDir(lab), 'logs', `${role}-${node}.log`);
   mkdirSync(join(runDir(lab), 'logs'), { recursive: true });
   const ns = nodeNetns(lab, node);
-  const argv = sharedMounts ? ['nsenter', [`--net=/run/netns/${ns}`, '--', command, ...args]] as const : ['ip', ['netns', 'exec', ns, command, ...args]] as const;
+  const argv = sharedMounts
+    ? (['nsenter', [`--net=/run/netns/${ns}`, '--', command, ...args]] as const)
+    : (['ip', ['netns', 'exec', ns, command, ...args]] as const);
   const d = startDaemon(argv[0], argv[1], log, { ...labEnv(), ...env });
   return { pid: d.pid, role, node, log };
 }
@@ -48,7 +56,12 @@ export function controllerSocket(lab: string): string {
 }
 
 /** A request to the control node's API (leases and ports) over its Unix socket: how the lab's tools reach it. */
-export function controlRequest<T>(lab: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+export function controlRequest<T>(
+  lab: string,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   return httpJson<T>(`http://controller${path}`, { method, body, socketPath: controllerSocket(lab) });
 }
 
@@ -61,11 +74,16 @@ export function startController(topology: Topology, leaseArgs: readonly string[]
   const control = topology.nodes.find((n) => n.role === 'control')!;
   return startInNode(lab, control.name, 'controller', [
     CONTROLLER_MAIN,
-    '--listen', control.underlayIp,
-    '--port', String(CONTROLLER_PORT),
-    '--socket', controllerSocket(lab),
-    '--neutron-data', join(runDir(lab), 'neutron.db'),
-    '--underlay-mtu', String(topology.underlay.mtu),
+    '--listen',
+    control.underlayIp,
+    '--port',
+    String(CONTROLLER_PORT),
+    '--socket',
+    controllerSocket(lab),
+    '--neutron-data',
+    join(runDir(lab), 'neutron.db'),
+    '--underlay-mtu',
+    String(topology.underlay.mtu),
     ...leaseArgs,
   ]);
 }
@@ -76,14 +94,27 @@ export function controllerUrl(topology: Topology): string {
 }
 
 /** Polls until `ready` returns a value; fails early, naming the log, when a lab process died. */
-export async function poll<T>(what: string, ready: () => T | undefined | Promise<T | undefined>, procs: readonly ProcessState[], signal?: AbortSignal): Promise<T> {
+export async function poll<T>(
+  what: string,
+  ready: () => T | undefined | Promise<T | undefined>,
+  procs: readonly ProcessState[],
+  signal?: AbortSignal,
+): Promise<T> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     const value = await ready();
     if (value !== undefined) return value;
     const dead = procs.find((p) => !isAlive(p.pid));
-    if (dead) throw new CnilabError('AGENT_FAILED', `${dead.role} on ${dead.node} exited during start-up: ${lastLine(dead.log)} (log: ${dead.log})`);
-    if (Date.now() > deadline) throw new CnilabError('AGENT_FAILED', `${what} did not happen within ${START_TIMEOUT_MS / 1000} s (logs: ${procs[0] ? join(procs[0].log, '..') : ''})`);
+    if (dead)
+      throw new CnilabError(
+        'AGENT_FAILED',
+        `${dead.role} on ${dead.node} exited during start-up: ${lastLine(dead.log)} (log: ${dead.log})`,
+      );
+    if (Date.now() > deadline)
+      throw new CnilabError(
+        'AGENT_FAILED',
+        `${what} did not happen within ${START_TIMEOUT_MS / 1000} s (logs: ${procs[0] ? join(procs[0].log, '..') : ''})`,
+      );
     await sleep(10, signal);
   }
 }

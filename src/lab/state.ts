@@ -71,6 +71,10 @@ export function pickLab(name: string | undefined): string {
 
 export function requireState(lab: string): LabState {
   const s = readState(lab);
-  if (!s) throw new CnilabError('LAB_NOT_FOUND', `lab ${JSON.stringify(lab)} is not up (no ${stateFile(lab)}); start it with: cnilab up`);
+  if (!s)
+    throw new CnilabError(
+      'LAB_NOT_FOUND',
+      `lab ${JSON.stringify(lab)} is not up (no ${stateFile(lab)}); start it with: cnilab up`,
+    );
   return s;
 }

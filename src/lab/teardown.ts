@@ -35,7 +35,10 @@ export function pidsInNetns(names: readonly string[]): number[] {
 /** Deletes named namespaces (and every link in them) in one `ip -batch`; missing ones are fine. */
 export async function deleteNamespaces(namespaces: readonly string[]): Promise<void> {
   if (namespaces.length === 0) return;
-  await run('ip', ['-force', '-batch', '-'], { input: namespaces.map((n) => `netns delete ${n}`).join('\n') + '\n', check: false });
+  await run('ip', ['-force', '-batch', '-'], {
+    input: namespaces.map((n) => `netns delete ${n}`).join('\n') + '\n',
+    check: false,
+  });
 }
 
 export interface TeardownReport {
@@ -71,4 +74,3 @@ export function allLabs(): string[] {
   }
   return [...labs].sort();
 }
-

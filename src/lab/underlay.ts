@@ -24,7 +24,12 @@ export async function buildUnderlay(topology: Topology, signal?: AbortSignal): P
 }
 
 /** Creates the nodes' namespaces and plugs each node's eth0 into a port of the switch. */
-export async function plugNodes(lab: string, nodes: readonly NodeSpec[], underlayMtu: number, signal?: AbortSignal): Promise<void> {
+export async function plugNodes(
+  lab: string,
+  nodes: readonly NodeSpec[],
+  underlayMtu: number,
+  signal?: AbortSignal,
+): Promise<void> {
   const mtu = String(underlayMtu);
   const named = nodes.map((n) => ({ ...n, ns: nodeNetns(lab, n.name) }));
   await run('ip', ['-batch', '-'], { input: named.map((n) => `netns add ${n.ns}`).join('\n') + '\n', signal });

@@ -65,8 +65,24 @@ export function codeOf(err: unknown): ErrorCode {
   return err instanceof CnilabError ? err.code : 'INTERNAL';
 }
 
-const EXIT: Record<ErrorKind, number> = { invalid: 1, 'not-found': 1, conflict: 1, 'too-large': 1, unavailable: 1, failed: 1, aborted: 130 };
-const HTTP: Record<ErrorKind, number> = { invalid: 400, 'not-found': 404, conflict: 409, 'too-large': 413, unavailable: 503, failed: 500, aborted: 503 };
+const EXIT: Record<ErrorKind, number> = {
+  invalid: 1,
+  'not-found': 1,
+  conflict: 1,
+  'too-large': 1,
+  unavailable: 1,
+  failed: 1,
+  aborted: 130,
+};
+const HTTP: Record<ErrorKind, number> = {
+  invalid: 400,
+  'not-found': 404,
+  conflict: 409,
+  'too-large': 413,
+  unavailable: 503,
+  failed: 500,
+  aborted: 503,
+};
 
 /** How a command ends on this error: 130 when interrupted (as a shell reports Ctrl-C), else 1. */
 export function exitCodeOf(err: unknown): number {

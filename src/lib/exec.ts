@@ -2,7 +2,7 @@
  * The only module that starts programs. Argument arrays only — never a shell, never a
  * concatenated command line. Every result carries command, args, exit code, output and duration.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { CnilabError } from './errors';
 
@@ -57,13 +57,20 @@ export function run(command: string, args: readonly string[], options: ExecOptio
       options.timeoutMs === undefined
         ? undefined
         : setTimeout(() => {
-            failure = new CnilabError('EXEC_TIMEOUT', `timed out after ${options.timeoutMs} ms: ${describeCommand(command, args)}`);
+            failure = new CnilabError(
+              'EXEC_TIMEOUT',
+              `timed out after ${options.timeoutMs} ms: ${describeCommand(command, args)}`,
+            );
             child.kill('SIGKILL');
           }, options.timeoutMs);
     child.on('error', (e: NodeJS.ErrnoException) => {
       failure ??=
         e.code === 'ENOENT'
-          ? new CnilabError('EXEC_NOT_FOUND', `${command}: not found on PATH; install it (scripts/setup.sh installs every dependency)`, { cause: e })
+          ? new CnilabError(
+              'EXEC_NOT_FOUND',
+              `${command}: not found on PATH; install it (scripts/setup.sh installs every dependency)`,
+              { cause: e },
+            )
           : new CnilabError('EXEC_FAILED', `${describeCommand(command, args)}: ${e.message}`, { cause: e });
     });
     child.on('close', (code, sig) => {
@@ -90,7 +97,10 @@ export function run(command: string, args: readonly string[], options: ExecOptio
 
 export function execError(r: ExecResult): CnilabError {
   const detail = r.stderr.trim().split('\n').slice(-3).join(' | ') || r.stdout.trim().split('\n').slice(-1)[0] || '';
-  const err = new CnilabError('EXEC_FAILED', `${describeCommand(r.command, r.args)} exited ${r.code}${detail ? `: ${detail}` : ''}`);
+  const err = new CnilabError(
+    'EXEC_FAILED',
+    `${describeCommand(r.command, r.args)} exited ${r.code}${detail ? `: ${detail}` : ''}`,
+  );
   return Object.assign(err, { result: r });
 }
 
@@ -103,16 +113,41 @@ export interface Daemon {
  * Starts a long-running process that outlives this one (an agent, a store), its output appended to
  * `logFile`. The caller records the PID; stopping is by that PID only.
  */
-export function startDaemon(command: string, args: readonly string[], logFile: string, env?: NodeJS.ProcessEnv): Daemon {
+export function startDaemon(
+  command: string,
+  args: readonly string[],
+  logFile: string,
+  env?: NodeJS.ProcessEnv,
+): Daemon {
   const fd = openSync(logFile, 'a');
   try {
     const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd], env: env ?? process.env });
-    if (child.pid === undefined) throw new CnilabError('EXEC_FAILED', `could not start ${describeCommand(command, args)}`);
+    if (child.pid === undefined)
+      throw new CnilabError('EXEC_FAILED', `could not start ${describeCommand(command, args)}`);
     child.unref();
     return { pid: child.pid, child };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Starts a server (iperf3 -s, sockperf server) whose output nobody reads; the caller stops it by
+ * PID (stopPid). Throws EXEC_FAILED when it could not be started.
+ */
+export function startServer(command: string, args: readonly string[]): { readonly pid: number } {
+  const child = spawn(command, args, { stdio: 'ignore' });
+  if (child.pid === undefined)
+    throw new CnilabError('EXEC_FAILED', `could not start ${describeCommand(command, args)}`);
+  return { pid: child.pid };
+}
+
+/** Runs a program on this terminal (stdin, stdout and stderr its own) and waits for it: its exit code. */
+export function runAttached(command: string, args: readonly string[]): number {
+  const r = spawnSync(command, args, { stdio: 'inherit' });
+  if (r.error)
+    throw new CnilabError('EXEC_FAILED', `${describeCommand(command, args)}: ${r.error.message}`, { cause: r.error });
+  return r.status ?? 1;
 }
 
 /** True while a process with this PID runs (a zombie, exited but not yet reaped, does not). */

@@ -9,5 +9,11 @@ export function duration(sec: number): string {
 /** A measured value with about three significant figures: 12,345 · 123 · 12.3 · 1.23. */
 export function figure(v: number): string {
   const a = Math.abs(v);
-  return a >= 1000 ? Math.round(v).toLocaleString('en-US') : a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
+  return a >= 1000
+    ? Math.round(v).toLocaleString('en-US')
+    : a >= 100
+      ? v.toFixed(0)
+      : a >= 10
+        ? v.toFixed(1)
+        : v.toFixed(2);
 }

@@ -28,5 +28,6 @@ export function mkdirp(dir: string, mode = 0o755): void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
-  if (!statSync(path || '/').isDirectory()) throw Object.assign(new Error(`${path} is not a directory`), { code: 'ENOTDIR' });
+  if (!statSync(path || '/').isDirectory())
+    throw Object.assign(new Error(`${path} is not a directory`), { code: 'ENOTDIR' });
 }

@@ -13,19 +13,33 @@ export interface HttpJsonOptions {
 export function httpJson<T>(url: string, options: HttpJsonOptions = {}): Promise<{ status: number; body: T }> {
   return new Promise((resolve, reject) => {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const req = request(url, { method: options.method ?? 'GET', headers: { 'content-type': 'application/json' }, signal: options.signal, ...(options.socketPath ? { socketPath: options.socketPath } : {}) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as T });
-        } catch {
-          reject(new CnilabError('AGENT_FAILED', `${options.method ?? 'GET'} ${url}: answer is not JSON: ${text.slice(0, 200)}`));
-        }
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      {
+        method: options.method ?? 'GET',
+        headers: { 'content-type': 'application/json' },
+        signal: options.signal,
+        ...(options.socketPath ? { socketPath: options.socketPath } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          try {
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as T });
+          } catch {
+            reject(
+              new CnilabError(
+                'AGENT_FAILED',
+                `${options.method ?? 'GET'} ${url}: answer is not JSON: ${text.slice(0, 200)}`,
+              ),
+            );
+          }
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });

@@ -1,6 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addressAt, contains, formatAddr, formatCidr, formatIPv4, lastOf, overlaps, parseAddr, parseCidr, parseIPv4, parsePrefix, subnetAt } from './ip';
+import {
+  addressAt,
+  contains,
+  formatAddr,
+  formatCidr,
+  formatIPv4,
+  lastOf,
+  overlaps,
+  parseAddr,
+  parseCidr,
+  parseIPv4,
+  parsePrefix,
+  subnetAt,
+} from './ip';
 
 test('IPv6 is read in any form and written canonically (RFC 5952), as Go writes it', () => {
   const cases: [string, string][] = [
@@ -15,7 +28,8 @@ test('IPv6 is read in any form and written canonically (RFC 5952), as Go writes 
   ];
   for (const [input, out] of cases) assert.equal(formatAddr(parseAddr(input)!), out, input);
   assert.equal(formatAddr(parseAddr('10.1.2.3')!), '10.1.2.3');
-  for (const bad of ['1.2.3', 'fd00:::1', 'g::1', '10.1.2.300', 'fe80::1%eth0', '']) assert.equal(parseAddr(bad), undefined, bad);
+  for (const bad of ['1.2.3', 'fd00:::1', 'g::1', '10.1.2.300', 'fe80::1%eth0', ''])
+    assert.equal(parseAddr(bad), undefined, bad);
 });
 
 test('prefixes of both families: network, last address, membership', () => {
@@ -33,7 +47,8 @@ test('prefixes of both families: network, last address, membership', () => {
 test('IPv4 round-trips and rejects malformed addresses', () => {
   assert.equal(formatIPv4(parseIPv4('198.18.0.255')), '198.18.0.255');
   assert.equal(parseIPv4('255.255.255.255'), 2 ** 32 - 1);
-  for (const bad of ['1.2.3', '1.2.3.256', '1.2.3.4.5', 'a.b.c.d', '', '01.2.3.4444']) assert.throws(() => parseIPv4(bad), /not an IPv4 address/);
+  for (const bad of ['1.2.3', '1.2.3.256', '1.2.3.4.5', 'a.b.c.d', '', '01.2.3.4444'])
+    assert.throws(() => parseIPv4(bad), /not an IPv4 address/);
 });
 
 test('CIDR parsing, strictness, overlap and subnetting', () => {

@@ -47,7 +47,7 @@ export function formatAddr(a: Addr): string {
   const g = Array.from({ length: 8 }, (_, i) => Number((a.value >> BigInt(112 - 16 * i)) & 0xffffn));
   let best = -1;
   let bestLen = 1; // a single zero group is not shortened
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;
@@ -127,12 +127,14 @@ export function isStrictCidr(s: string): boolean {
 /** Parses "a.b.c.d/n". With `strict`, host bits must be zero. */
 export function parseCidr(s: string, strict = false): Cidr & { readonly ip: number } {
   const m = /^([^/]+)\/(\d{1,2})$/.exec(s);
-  if (!m || Number(m[2]) > 32) throw new CnilabError('INVALID_INPUT', `${JSON.stringify(s)} is not an IPv4 CIDR like 10.244.0.0/16`);
+  if (!m || Number(m[2]) > 32)
+    throw new CnilabError('INVALID_INPUT', `${JSON.stringify(s)} is not an IPv4 CIDR like 10.244.0.0/16`);
   const ip = parseIPv4(m[1]!);
   const prefix = Number(m[2]);
   const size = 2 ** (32 - prefix);
   const base = Math.floor(ip / size) * size;
-  if (strict && base !== ip) throw new CnilabError('INVALID_INPUT', `${s} has host bits set; did you mean ${formatIPv4(base)}/${prefix}?`);
+  if (strict && base !== ip)
+    throw new CnilabError('INVALID_INPUT', `${s} has host bits set; did you mean ${formatIPv4(base)}/${prefix}?`);
   return { base, prefix, ip };
 }
 
@@ -156,7 +158,8 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 export function subnetAt(c: Cidr, prefix: number, i: number): Cidr {
   if (prefix < c.prefix) throw new CnilabError('INVALID_INPUT', `/${prefix} is larger than ${formatCidr(c)}`);
   const count = 2 ** (prefix - c.prefix);
-  if (i < 0 || i >= count) throw new CnilabError('INVALID_INPUT', `${formatCidr(c)} holds ${count} /${prefix} subnets, not ${i + 1}`);
+  if (i < 0 || i >= count)
+    throw new CnilabError('INVALID_INPUT', `${formatCidr(c)} holds ${count} /${prefix} subnets, not ${i + 1}`);
   return { base: c.base + i * 2 ** (32 - prefix), prefix };
 }
 

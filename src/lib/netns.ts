@@ -14,7 +14,10 @@ export function parseNetnsPath(path: string): NetnsRef {
   if (named && named[1] !== '.' && named[1] !== '..') return { name: named[1]! };
   const proc = /^\/proc\/(\d+)\/ns\/net$/.exec(path);
   if (proc) return { pid: Number(proc[1]) };
-  throw new CnilabError('INVALID_INPUT', `netns path ${JSON.stringify(path)} is not /run/netns/NAME or /proc/PID/ns/net`);
+  throw new CnilabError(
+    'INVALID_INPUT',
+    `netns path ${JSON.stringify(path)} is not /run/netns/NAME or /proc/PID/ns/net`,
+  );
 }
 
 export function netnsPath(ns: NetnsRef): string {
@@ -36,7 +39,12 @@ export function inNetns(ns: NetnsRef | undefined, command: string, args: readonl
   return ['nsenter', [`--net=/proc/${ns.pid}/ns/net`, '--', command, ...args]];
 }
 
-export function runIn(ns: NetnsRef | undefined, command: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+export function runIn(
+  ns: NetnsRef | undefined,
+  command: string,
+  args: readonly string[],
+  options?: ExecOptions,
+): Promise<ExecResult> {
   const [cmd, argv] = inNetns(ns, command, args);
   return run(cmd, argv, options);
 }
@@ -50,7 +58,11 @@ export function ip(ns: NetnsRef | undefined, args: readonly string[], options?: 
  * Many `ip` (or `bridge`) commands in one process (`-batch -`). Each line is one command's argv.
  * With `force`, a failing line does not stop the rest (and the call does not throw).
  */
-export async function ipBatch(ns: NetnsRef | undefined, lines: readonly (readonly string[])[], options?: ExecOptions & { tool?: 'ip' | 'bridge'; force?: boolean }): Promise<void> {
+export async function ipBatch(
+  ns: NetnsRef | undefined,
+  lines: readonly (readonly string[])[],
+  options?: ExecOptions & { tool?: 'ip' | 'bridge'; force?: boolean },
+): Promise<void> {
   if (lines.length === 0) return;
   const input = lines.map((l) => l.map(quoteBatchArg).join(' ')).join('\n') + '\n';
   const args = options?.force ? ['-force', '-batch', '-'] : ['-batch', '-'];
@@ -59,7 +71,8 @@ export async function ipBatch(ns: NetnsRef | undefined, lines: readonly (readonl
 
 function quoteBatchArg(a: string): string {
   if (/^[\w@%+=:,./-]+$/.test(a)) return a;
-  if (/["\\\n]/.test(a)) throw new CnilabError('INVALID_INPUT', `argument ${JSON.stringify(a)} cannot be passed to ip -batch`);
+  if (/["\\\n]/.test(a))
+    throw new CnilabError('INVALID_INPUT', `argument ${JSON.stringify(a)} cannot be passed to ip -batch`);
   return `"${a}"`;
 }
 

@@ -10,14 +10,19 @@ export class Registry<T> {
   ) {}
 
   register(name: string, item: T): this {
-    if (this.items.has(name)) throw new CnilabError('CONFLICT', `${this.kind} ${JSON.stringify(name)} is registered twice`);
+    if (this.items.has(name))
+      throw new CnilabError('CONFLICT', `${this.kind} ${JSON.stringify(name)} is registered twice`);
     this.items.set(name, item);
     return this;
   }
 
   get(name: string): T {
     const item = this.items.get(name);
-    if (item === undefined) throw new CnilabError(this.unknownCode, `unknown ${this.kind} ${JSON.stringify(name)}; known: ${this.names().join(', ')}`);
+    if (item === undefined)
+      throw new CnilabError(
+        this.unknownCode,
+        `unknown ${this.kind} ${JSON.stringify(name)}; known: ${this.names().join(', ')}`,
+      );
     return item;
   }
 

@@ -36,7 +36,13 @@ export interface ComparableRun {
 
 export function rowKey(r: Pick<ResultRow, 'arch' | 'path' | 'test' | 'params'>): string {
   const p = r.params;
-  const extra = [p.streams && r.test !== 'tcp' ? `${p.streams} streams` : '', p.rateMbps ? `${p.rateMbps} Mbit/s` : '', p.payloadBytes && r.test === 'sweep' ? `${p.payloadBytes} B` : ''].filter(Boolean).join(' ');
+  const extra = [
+    p.streams && r.test !== 'tcp' ? `${p.streams} streams` : '',
+    p.rateMbps ? `${p.rateMbps} Mbit/s` : '',
+    p.payloadBytes && r.test === 'sweep' ? `${p.payloadBytes} B` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
   return `${r.arch} ${r.path} ${r.test}${extra ? ` ${extra}` : ''}`;
 }
 
@@ -59,7 +65,18 @@ export function compareRuns(a: ComparableRun, b: ComparableRun): Comparison {
       const v = verdict(sa, sb);
       const info = METRIC_INFO[m];
       const judgement = v === 'within noise' ? v : (v === 'higher') === (info.better === 'higher') ? 'better' : 'worse';
-      changes.push({ key: rowKey(rb), arch: rb.arch, path: rb.path, test: rb.test, metric: m, unit: info.unit, a: sa, b: sb, changePct: sa.median === 0 ? 0 : round(((sb.median - sa.median) / sa.median) * 100, 1), judgement });
+      changes.push({
+        key: rowKey(rb),
+        arch: rb.arch,
+        path: rb.path,
+        test: rb.test,
+        metric: m,
+        unit: info.unit,
+        a: sa,
+        b: sb,
+        changePct: sa.median === 0 ? 0 : round(((sb.median - sa.median) / sa.median) * 100, 1),
+        judgement,
+      });
     }
   }
   return { changes, onlyInA: [...inA.keys()].filter((k) => !inB.has(k)), onlyInB: [...inB].filter((k) => !inA.has(k)) };

@@ -1,7 +1,32 @@
 /** results.csv: one line per row and metric (long format), for spreadsheets, R and pandas. */
 import { METRIC_INFO, type MetricName, type RunResults } from '../run/results-schema';
 
-export const CSV_HEADER = ['arch', 'family', 'path', 'test', 'streams', 'rate_mbps', 'payload_bytes', 'metric', 'unit', 'primary', 'n', 'median', 'ci95_low', 'ci95_high', 'ci_method', 'mean', 'sd', 'cov_pct', 'min', 'max', 'unstable', 'baseline_pct', 'core_s_per_gbit', 'retransmits'] as const;
+export const CSV_HEADER = [
+  'arch',
+  'family',
+  'path',
+  'test',
+  'streams',
+  'rate_mbps',
+  'payload_bytes',
+  'metric',
+  'unit',
+  'primary',
+  'n',
+  'median',
+  'ci95_low',
+  'ci95_high',
+  'ci_method',
+  'mean',
+  'sd',
+  'cov_pct',
+  'min',
+  'max',
+  'unstable',
+  'baseline_pct',
+  'core_s_per_gbit',
+  'retransmits',
+] as const;
 
 function cell(v: string | number | boolean | null | undefined): string {
   if (v === undefined || v === null) return '';
@@ -16,8 +41,30 @@ export function toCsv(r: RunResults): string {
       const primary = m === row.primary;
       lines.push(
         [
-          row.arch, row.family, row.path, row.test, row.params.streams, row.params.rateMbps, row.params.payloadBytes, m, METRIC_INFO[m].unit, primary, s.n, s.median, s.ci95.low, s.ci95.high, s.ci95.method, s.mean, s.sd, s.covPct, s.min, s.max,
-          primary ? row.unstable : '', primary ? row.baselinePct : '', primary ? row.coreSecondsPerGbit?.total : '', primary ? row.retransmits : '',
+          row.arch,
+          row.family,
+          row.path,
+          row.test,
+          row.params.streams,
+          row.params.rateMbps,
+          row.params.payloadBytes,
+          m,
+          METRIC_INFO[m].unit,
+          primary,
+          s.n,
+          s.median,
+          s.ci95.low,
+          s.ci95.high,
+          s.ci95.method,
+          s.mean,
+          s.sd,
+          s.covPct,
+          s.min,
+          s.max,
+          primary ? row.unstable : '',
+          primary ? row.baselinePct : '',
+          primary ? row.coreSecondsPerGbit?.total : '',
+          primary ? row.retransmits : '',
         ]
           .map(cell)
           .join(','),

@@ -11,13 +11,20 @@ const CHIP_H = 56;
 const HEAD_H = 26;
 const PAD = 8;
 
-const KIND_COLORS: Record<string, string> = { veth: '#e8f0fe', bridge: '#fef3e0', vxlan: '#fde2e1', tun: '#fde2e1', macvlan: '#e3f4ea' };
+const KIND_COLORS: Record<string, string> = {
+  veth: '#e8f0fe',
+  bridge: '#fef3e0',
+  vxlan: '#fde2e1',
+  tun: '#fde2e1',
+  macvlan: '#e3f4ea',
+};
 
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const count = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n));
+const count = (n: number): string =>
+  n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
 
 export function pathDiagram(p: PathRecord, id = 'dp'): string {
   const arrow = `${id}-arrow`;
@@ -35,7 +42,9 @@ export function pathDiagram(p: PathRecord, id = 'dp'): string {
   stops.forEach((s, i) => {
     const x = 1 + i * (BOX_W + GAP);
     parts.push(`<rect x="${x}" y="1" width="${BOX_W}" height="${height - 2}" rx="8" fill="#fafafa" stroke="#999"/>`);
-    parts.push(`<text x="${x + BOX_W / 2}" y="18" text-anchor="middle" font-weight="bold" font-size="12">${escapeXml(s.label)}</text>`);
+    parts.push(
+      `<text x="${x + BOX_W / 2}" y="18" text-anchor="middle" font-weight="bold" font-size="12">${escapeXml(s.label)}</text>`,
+    );
     s.hops.forEach((h, j) => {
       const y = HEAD_H + PAD + j * (CHIP_H + PAD);
       const ingress = h.rxBytes >= h.txBytes;
@@ -60,9 +69,13 @@ export function pathDiagram(p: PathRecord, id = 'dp'): string {
     const b = centres[k]!;
     if (a.box === b.box) {
       const cx = a.x + BOX_W / 2;
-      parts.push(`<line x1="${cx}" y1="${a.y + CHIP_H / 2}" x2="${cx}" y2="${b.y - CHIP_H / 2}" stroke="#333" marker-end="url(#${arrow})"/>`);
+      parts.push(
+        `<line x1="${cx}" y1="${a.y + CHIP_H / 2}" x2="${cx}" y2="${b.y - CHIP_H / 2}" stroke="#333" marker-end="url(#${arrow})"/>`,
+      );
     } else {
-      parts.push(`<path d="M${a.x + BOX_W - PAD} ${a.y} C${a.x + BOX_W + GAP / 2} ${a.y} ${b.x - GAP / 2} ${b.y} ${b.x + PAD} ${b.y}" fill="none" stroke="#333" marker-end="url(#${arrow})"/>`);
+      parts.push(
+        `<path d="M${a.x + BOX_W - PAD} ${a.y} C${a.x + BOX_W + GAP / 2} ${a.y} ${b.x - GAP / 2} ${b.y} ${b.x + PAD} ${b.y}" fill="none" stroke="#333" marker-end="url(#${arrow})"/>`,
+      );
     }
   }
   return (

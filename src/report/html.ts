@@ -15,24 +15,31 @@ const e = escapeXml;
 export function headlines(r: RunResults): string[] {
   const out: string[] = [];
   const tcpInter = r.rows.filter((x) => x.test === 'tcp' && x.path === 'inter-node' && x.family !== 'baseline');
-  const by = (rows: ResultRow[], get: (x: ResultRow) => number): ResultRow[] => [...rows].sort((a, b) => get(b) - get(a));
+  const by = (rows: ResultRow[], get: (x: ResultRow) => number): ResultRow[] =>
+    [...rows].sort((a, b) => get(b) - get(a));
   if (tcpInter.length >= 2) {
     const s = by(tcpInter, (x) => x.metrics.gbps!.median);
     const [top, low] = [s[0]!, s[s.length - 1]!];
     const pct = (x: ResultRow): string => (x.baselinePct === null ? '' : `, ${x.baselinePct.toFixed(0)}% of host`);
-    out.push(`Across nodes, the fastest pod network was <b>${e(top.arch)}</b> (${figure(top.metrics.gbps!.median)} Gbit/s${pct(top)}); the slowest <b>${e(low.arch)}</b> (${figure(low.metrics.gbps!.median)} Gbit/s${pct(low)}), ${figure(top.metrics.gbps!.median / low.metrics.gbps!.median)}× slower.`);
+    out.push(
+      `Across nodes, the fastest pod network was <b>${e(top.arch)}</b> (${figure(top.metrics.gbps!.median)} Gbit/s${pct(top)}); the slowest <b>${e(low.arch)}</b> (${figure(low.metrics.gbps!.median)} Gbit/s${pct(low)}), ${figure(top.metrics.gbps!.median / low.metrics.gbps!.median)}× slower.`,
+    );
   }
   const costed = tcpInter.filter((x) => x.coreSecondsPerGbit && x.coreSecondsPerGbit.total > 0);
   if (costed.length >= 2) {
     const s = by(costed, (x) => x.coreSecondsPerGbit!.total);
     const [dear, cheap] = [s[0]!, s[s.length - 1]!];
-    out.push(`The costliest in CPU was <b>${e(dear.arch)}</b>: ${figure(dear.coreSecondsPerGbit!.total)} core-seconds per Gbit, ${figure(dear.coreSecondsPerGbit!.total / cheap.coreSecondsPerGbit!.total)}× <b>${e(cheap.arch)}</b> (${figure(cheap.coreSecondsPerGbit!.total)}).`);
+    out.push(
+      `The costliest in CPU was <b>${e(dear.arch)}</b>: ${figure(dear.coreSecondsPerGbit!.total)} core-seconds per Gbit, ${figure(dear.coreSecondsPerGbit!.total / cheap.coreSecondsPerGbit!.total)}× <b>${e(cheap.arch)}</b> (${figure(cheap.coreSecondsPerGbit!.total)}).`,
+    );
   }
   const lat = r.rows.filter((x) => x.test === 'latency' && x.path === 'inter-node');
   if (lat.length >= 2) {
     const s = by(lat, (x) => -x.metrics.rttP50Us!.median);
     const [fast, slow] = [s[0]!, s[s.length - 1]!];
-    out.push(`Idle round trips across nodes (p50) ran from ${figure(fast.metrics.rttP50Us!.median)} µs (<b>${e(fast.arch)}</b>) to ${figure(slow.metrics.rttP50Us!.median)} µs (<b>${e(slow.arch)}</b>).`);
+    out.push(
+      `Idle round trips across nodes (p50) ran from ${figure(fast.metrics.rttP50Us!.median)} µs (<b>${e(fast.arch)}</b>) to ${figure(slow.metrics.rttP50Us!.median)} µs (<b>${e(slow.arch)}</b>).`,
+    );
   }
   const routed = r.rows.filter((x) => x.test === 'tcp' && x.path === 'routed');
   if (routed.length >= 1) {
@@ -45,20 +52,40 @@ export function headlines(r: RunResults): string[] {
   const shaky = r.rows.filter((x) => x.unstable);
   out.push(
     shaky.length
-      ? `${shaky.length} of ${r.rows.length} rows are <span class="warn">unstable</span> (coefficient of variation above ${r.settings.covThresholdPct}%): ${shaky.slice(0, 6).map((x) => e(`${x.arch} ${x.path} ${x.test}`)).join(', ')}${shaky.length > 6 ? ` and ${shaky.length - 6} more` : ''}.`
+      ? `${shaky.length} of ${r.rows.length} rows are <span class="warn">unstable</span> (coefficient of variation above ${r.settings.covThresholdPct}%): ${shaky
+          .slice(0, 6)
+          .map((x) => e(`${x.arch} ${x.path} ${x.test}`))
+          .join(', ')}${shaky.length > 6 ? ` and ${shaky.length - 6} more` : ''}.`
       : `Every row's coefficient of variation is within ${r.settings.covThresholdPct}%.`,
   );
   return out;
 }
 
 function rowTable(r: RunResults): string {
-  const head = ['architecture', 'path', 'test', 'metric', 'median', '95% CI', 'CoV', 'of host', 'core-s/Gbit', 'samples'];
+  const head = [
+    'architecture',
+    'path',
+    'test',
+    'metric',
+    'median',
+    '95% CI',
+    'CoV',
+    'of host',
+    'core-s/Gbit',
+    'samples',
+  ];
   const body = r.rows
     .map((x) => {
       const m = x.metrics[x.primary]!;
       const info = METRIC_INFO[x.primary];
       const p = x.params;
-      const params = [p.streams && p.streams > 1 ? `${p.streams} streams` : '', x.test === 'udp' ? `${p.rateMbps} Mbit/s` : '', x.test === 'sweep' ? `${p.payloadBytes} B` : ''].filter(Boolean).join(' ');
+      const params = [
+        p.streams && p.streams > 1 ? `${p.streams} streams` : '',
+        x.test === 'udp' ? `${p.rateMbps} Mbit/s` : '',
+        x.test === 'sweep' ? `${p.payloadBytes} B` : '',
+      ]
+        .filter(Boolean)
+        .join(' ');
       return `<tr${x.unstable ? ' class="unstable"' : ''}><td>${e(x.arch)}</td><td>${x.path}</td><td>${x.test}${params ? ` ${params}` : ''}</td><td>${info.label} (${info.unit})</td><td class="n">${figure(m.median)}</td><td class="n">${figure(m.ci95.low)}–${figure(m.ci95.high)}</td><td class="n">${m.covPct.toFixed(1)}%${x.unstable ? ' ⚠' : ''}</td><td class="n">${x.baselinePct === null ? '—' : `${x.baselinePct.toFixed(0)}%`}</td><td class="n">${x.coreSecondsPerGbit ? x.coreSecondsPerGbit.total.toFixed(3) : '—'}</td><td class="n samples">${m.samples.map(figure).join(' ')}</td></tr>`;
     })
     .join('\n');
@@ -98,7 +125,10 @@ export function renderHtml(r: RunResults, charts: readonly { chart: Chart; svg: 
   const t = r.timing;
   const env = r.environment;
   const s = r.settings;
-  const figures = charts.map(({ chart, svg }) => `<figure class="chart" id="chart-${chart.name}" data-chart="${chart.name}"><h3>${e(chart.title)}</h3>${svg}<figcaption>${e(chart.caption)} <a href="charts/${chart.name}.png">PNG</a> · <a href="charts/${chart.name}.svg">SVG</a></figcaption></figure>`);
+  const figures = charts.map(
+    ({ chart, svg }) =>
+      `<figure class="chart" id="chart-${chart.name}" data-chart="${chart.name}"><h3>${e(chart.title)}</h3>${svg}<figcaption>${e(chart.caption)} <a href="charts/${chart.name}.png">PNG</a> · <a href="charts/${chart.name}.svg">SVG</a></figcaption></figure>`,
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>cnilab run — ${e(r.lab.name)} — ${e(r.startedAt)}</title><style>${CSS}</style></head>
@@ -106,7 +136,9 @@ export function renderHtml(r: RunResults, charts: readonly { chart: Chart; svg: 
 <h1>cnilab: container network architectures, measured</h1>
 <p class="meta">Lab <b>${e(r.lab.name)}</b>: ${r.lab.nodes} nodes (${r.lab.computeNodes} compute), underlay MTU ${r.lab.underlayMtu}, pod network ${e(r.lab.podCidr)}. Run ${e(r.startedAt)}, took ${duration(r.durationSec)}. ${s.repeats} samples per row, ${s.durationSec} s each for throughput and ${s.latencySec} s for latency, after a ${s.warmupSec} s discarded warm-up per path${s.cpuAffinity ? `; clients pinned to CPU ${s.cpuAffinity.split(',')[0]}, servers to CPU ${s.cpuAffinity.split(',')[1]}` : ''}. cnilab ${e(r.tool.version)}.</p>
 <h2>At a glance</h2>
-<ul class="headlines">${headlines(r).map((h) => `<li>${h}</li>`).join('')}</ul>
+<ul class="headlines">${headlines(r)
+    .map((h) => `<li>${h}</li>`)
+    .join('')}</ul>
 <p class="meta legend">Bar colours:<span style="background:#7f7f7f"></span>baseline (no pods)<span style="background:#d95f02"></span>overlay (encapsulated between nodes)<span style="background:#1b9e77"></span>native (pod packets as they are).</p>
 <h2>Charts</h2>
 ${figures.join('\n')}

@@ -23,7 +23,13 @@ export async function writeOutputs(r: RunResults, outDir: string): Promise<strin
     const svg = await renderSvg(chart.spec);
     writeFileSync(join(outDir, 'charts', `${chart.name}.svg`), svg);
     // Twice the size for print; the system's DejaVu Sans for text (installed by scripts/setup.sh).
-    const png = new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, background: 'white' }).render().asPng();
+    const png = new Resvg(svg, {
+      fitTo: { mode: 'zoom', value: 2 },
+      font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+      background: 'white',
+    })
+      .render()
+      .asPng();
     writeFileSync(join(outDir, 'charts', `${chart.name}.png`), png);
     charts.push({ chart, svg });
   }
@@ -36,7 +42,10 @@ function readJson(where: string): { file: string; doc: unknown } {
   try {
     return { file, doc: JSON.parse(readFileSync(file, 'utf8')) };
   } catch (e) {
-    throw new CnilabError('INVALID_INPUT', `${file}: ${messageOf(e).split('\n')[0]} — give a run folder or its results.json`);
+    throw new CnilabError(
+      'INVALID_INPUT',
+      `${file}: ${messageOf(e).split('\n')[0]} — give a run folder or its results.json`,
+    );
   }
 }
 
@@ -53,14 +62,25 @@ function parseWith<T>(file: string, schema: z.ZodType<T>, doc: unknown): T {
 export function readResults(where: string): RunResults {
   const { file, doc } = readJson(where);
   const version = (doc as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (version !== 2) throw new CnilabError('INVALID_INPUT', `${file}: schemaVersion ${JSON.stringify(version)} is not 2; this cnilab reads results v2 (re-run with cnilab run)`);
+  if (version !== 2)
+    throw new CnilabError(
+      'INVALID_INPUT',
+      `${file}: schemaVersion ${JSON.stringify(version)} is not 2; this cnilab reads results v2 (re-run with cnilab run)`,
+    );
   return parseWith(file, resultsSchema, doc);
 }
 
 /** What version 1 rows hold that a comparison needs: one TCP test, its samples in Gbit/s. */
 const v1Schema = z.object({
   schemaVersion: z.literal(1),
-  rows: z.array(z.object({ arch: z.string(), path: z.enum(['intra-node', 'inter-node']), streams: z.number().int().positive(), gbps: z.object({ samples: z.array(z.number()).min(1) }) })),
+  rows: z.array(
+    z.object({
+      arch: z.string(),
+      path: z.enum(['intra-node', 'inter-node']),
+      streams: z.number().int().positive(),
+      gbps: z.object({ samples: z.array(z.number()).min(1) }),
+    }),
+  ),
 });
 
 /**
@@ -71,5 +91,14 @@ export function readComparable(where: string): ComparableRun {
   const { file, doc } = readJson(where);
   if ((doc as { schemaVersion?: unknown } | null)?.schemaVersion !== 1) return readResults(where);
   const v1 = parseWith(file, v1Schema, doc);
-  return { rows: v1.rows.map((r) => ({ arch: r.arch, path: r.path, test: 'tcp' as const, params: { streams: r.streams }, primary: 'gbps' as const, metrics: { gbps: describe(r.gbps.samples) } })) };
+  return {
+    rows: v1.rows.map((r) => ({
+      arch: r.arch,
+      path: r.path,
+      test: 'tcp' as const,
+      params: { streams: r.streams },
+      primary: 'gbps' as const,
+      metrics: { gbps: describe(r.gbps.samples) },
+    })),
+  };
 }

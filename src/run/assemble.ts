@@ -15,16 +15,26 @@ export function assembleRow(m: MeasuredRow, covThresholdPct: number): Omit<Resul
   const metrics: ResultRow['metrics'] = {};
   for (const k of Object.keys(samples[0]!.metrics) as MetricName[]) {
     // gbps keeps 3 decimals (Mbit/s), pps whole packets, the rest 3 decimals of their unit.
-    metrics[k] = describe(samples.map((s) => s.metrics[k]!), k === 'pps' ? 0 : 3);
+    metrics[k] = describe(
+      samples.map((s) => s.metrics[k]!),
+      k === 'pps' ? 0 : 3,
+    );
   }
   const cpuSamples = samples.flatMap((s) => (s.cpu ? [s.cpu] : []));
   const cpu = cpuSamples.length
-    ? { user: median(cpuSamples.map((s) => s.user)), system: median(cpuSamples.map((s) => s.system)), softirq: median(cpuSamples.map((s) => s.softirq)), busy: median(cpuSamples.map((s) => s.busy)) }
+    ? {
+        user: median(cpuSamples.map((s) => s.user)),
+        system: median(cpuSamples.map((s) => s.system)),
+        softirq: median(cpuSamples.map((s) => s.softirq)),
+        busy: median(cpuSamples.map((s) => s.busy)),
+      }
     : undefined;
   const gbps = metrics.gbps?.median;
   // % of all CPUs → cores busy → core-seconds per second per Gbit/s = core-seconds per Gbit.
   const perGbit = (pct: number): number => round(((pct / 100) * cpus().length) / gbps!, 3);
-  const retransmits = samples.some((s) => s.retransmits !== undefined) ? samples.reduce((n, s) => n + (s.retransmits ?? 0), 0) : undefined;
+  const retransmits = samples.some((s) => s.retransmits !== undefined)
+    ? samples.reduce((n, s) => n + (s.retransmits ?? 0), 0)
+    : undefined;
   return {
     arch: m.cell.arch.name,
     family: m.cell.arch.family,
@@ -37,7 +47,16 @@ export function assembleRow(m: MeasuredRow, covThresholdPct: number): Omit<Resul
     metrics,
     ...(retransmits !== undefined ? { retransmits } : {}),
     ...(cpu ? { cpu } : {}),
-    ...(cpu && gbps ? { coreSecondsPerGbit: { user: perGbit(cpu.user), system: perGbit(cpu.system), softirq: perGbit(cpu.softirq), total: perGbit(cpu.busy) } } : {}),
+    ...(cpu && gbps
+      ? {
+          coreSecondsPerGbit: {
+            user: perGbit(cpu.user),
+            system: perGbit(cpu.system),
+            softirq: perGbit(cpu.softirq),
+            total: perGbit(cpu.busy),
+          },
+        }
+      : {}),
     unstable: unstable(metrics[primary]!, covThresholdPct),
     ...(m.datapath ? { datapath: m.datapath } : {}),
   };

@@ -77,7 +77,12 @@ function excludedBy(s: PathStop, links: readonly LinkCounters[]): Set<string> {
 export type CounterSnapshot = ReadonlyMap<string, readonly LinkCounters[]>;
 
 export async function snapshot(stops: readonly PathStop[]): Promise<CounterSnapshot> {
-  const entries = await Promise.all(stops.map(async (s) => [s.netns, parseIpLinkStats(await ipJson<IpLink[]>({ name: s.netns }, ['-s', '-d', 'link', 'show']))] as const));
+  const entries = await Promise.all(
+    stops.map(
+      async (s) =>
+        [s.netns, parseIpLinkStats(await ipJson<IpLink[]>({ name: s.netns }, ['-s', '-d', 'link', 'show']))] as const,
+    ),
+  );
   return new Map(entries);
 }
 
@@ -93,7 +98,12 @@ export interface Hop extends LinkCounters {
  * first. Among them, the client side goes from pod-facing ports through bridges and tunnels to the
  * uplink, and the server side back.
  */
-export function hops(stops: readonly PathStop[], before: CounterSnapshot, after: CounterSnapshot, minShare = 0.02): Hop[] {
+export function hops(
+  stops: readonly PathStop[],
+  before: CounterSnapshot,
+  after: CounterSnapshot,
+  minShare = 0.02,
+): Hop[] {
   const all: Hop[] = [];
   for (const s of stops) {
     const prev = new Map((before.get(s.netns) ?? []).map((l) => [l.ifname, l]));
@@ -104,11 +114,22 @@ export function hops(stops: readonly PathStop[], before: CounterSnapshot, after:
       if (l.kind === 'loopback' || skip.has(l.ifname)) continue;
       const p = prev.get(l.ifname);
       const d = (k: 'rxPackets' | 'txPackets' | 'rxBytes' | 'txBytes'): number => Math.max(0, l[k] - (p?.[k] ?? 0));
-      moved.push({ stop: s.label, ifname: l.ifname, kind: l.kind, mtu: l.mtu, ...(l.master ? { master: l.master } : {}), rxPackets: d('rxPackets'), txPackets: d('txPackets'), rxBytes: d('rxBytes'), txBytes: d('txBytes') });
+      moved.push({
+        stop: s.label,
+        ifname: l.ifname,
+        kind: l.kind,
+        mtu: l.mtu,
+        ...(l.master ? { master: l.master } : {}),
+        rxPackets: d('rxPackets'),
+        txPackets: d('txPackets'),
+        rxBytes: d('rxBytes'),
+        txBytes: d('txBytes'),
+      });
     }
     const dir = s.side === 'server' ? -1 : 1;
     const ingress = (h: Hop): number => (h.rxBytes >= h.txBytes ? 0 : 1);
-    if (s.order) moved.sort((a, b) => (s.order === 'in' ? -1 : 1) * (rank(a) - rank(b)) || a.ifname.localeCompare(b.ifname));
+    if (s.order)
+      moved.sort((a, b) => (s.order === 'in' ? -1 : 1) * (rank(a) - rank(b)) || a.ifname.localeCompare(b.ifname));
     else moved.sort((a, b) => ingress(a) - ingress(b) || dir * (rank(a) - rank(b)) || a.ifname.localeCompare(b.ifname));
     all.push(...moved);
   }

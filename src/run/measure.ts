@@ -55,7 +55,8 @@ export interface Measured {
   readonly paths: PathRecord[];
 }
 
-const rowKey = (p: Pick<PlannedSample, 'cell' | 'test' | 'params'>): string => `${p.cell.arch.name} ${p.cell.path} ${p.test} ${JSON.stringify(p.params)}`;
+const rowKey = (p: Pick<PlannedSample, 'cell' | 'test' | 'params'>): string =>
+  `${p.cell.arch.name} ${p.cell.path} ${p.test} ${JSON.stringify(p.params)}`;
 
 /** What is running for a cell while its samples are taken. */
 interface CellRun {
@@ -72,7 +73,9 @@ export async function measurePlan(plan: Plan, o: MeasureOptions): Promise<Measur
   const cells = new Map<Cell, CellRun>();
   // Where each row, cell and lab is used for the last time: then it is finished, stopped, torn down.
   const last = { row: new Map<string, number>(), cell: new Map<Cell, number>(), lab: new Map<string, number>() };
-  plan.samples.forEach((s, i) => (last.row.set(rowKey(s), i), last.cell.set(s.cell, i), last.lab.set(s.cell.arch.name, i)));
+  plan.samples.forEach(
+    (s, i) => (last.row.set(rowKey(s), i), last.cell.set(s.cell, i), last.lab.set(s.cell.arch.name, i)),
+  );
   const latency = plan.tests.some((t) => runTests.get(t).tool === 'sockperf');
   try {
     for (const [i, s] of plan.samples.entries()) {
@@ -92,7 +95,9 @@ export async function measurePlan(plan: Plan, o: MeasureOptions): Promise<Measur
       row.samples.push(...(await takeSample(s, cell, o)));
       if (s.counted && last.row.get(key) === i) {
         row.datapath = cell.meter!.results();
-        out.paths.push(pathRecord(s, cell, lab, hops(cell.where.stops, cell.before!, await snapshot(cell.where.stops))));
+        out.paths.push(
+          pathRecord(s, cell, lab, hops(cell.where.stops, cell.before!, await snapshot(cell.where.stops))),
+        );
         cell.meter = undefined;
       }
       if (last.cell.get(s.cell) === i) await stopCell(s.cell, cells);
@@ -107,9 +112,15 @@ export async function measurePlan(plan: Plan, o: MeasureOptions): Promise<Measur
 
 async function bringUp(cell: Cell, o: MeasureOptions, labs: Map<string, LabState>): Promise<LabState> {
   o.progress(`${cell.arch.name}: bringing the lab up`);
-  const lab = await o.timed('setupSec', LAB_PLAN_SEC.setup, () => up({ topology: o.topology, arch: cell.arch.name, signal: o.signal, features: o.features }));
+  const lab = await o.timed('setupSec', LAB_PLAN_SEC.setup, () =>
+    up({ topology: o.topology, arch: cell.arch.name, signal: o.signal, features: o.features }),
+  );
   labs.set(cell.arch.name, lab);
-  if (cell.arch.control.attachesPods) copyFileSync(conflistFile(lab.lab, o.topology.nodes.find((n) => n.role === 'compute')!.name), join(o.outDir, `${cell.arch.name}.conflist`));
+  if (cell.arch.control.attachesPods)
+    copyFileSync(
+      conflistFile(lab.lab, o.topology.nodes.find((n) => n.role === 'compute')!.name),
+      join(o.outDir, `${cell.arch.name}.conflist`),
+    );
   return lab;
 }
 
@@ -122,15 +133,30 @@ async function tearDown(arch: string, o: MeasureOptions, labs: Map<string, LabSt
 }
 
 /** The cell's servers (iperf3, and sockperf when a latency test runs: `latency`), then one warm-up run. */
-async function startCell(cell: Cell, lab: LabState, latency: boolean, o: MeasureOptions, cells: Map<Cell, CellRun>): Promise<CellRun> {
+async function startCell(
+  cell: Cell,
+  lab: LabState,
+  latency: boolean,
+  o: MeasureOptions,
+  cells: Map<Cell, CellRun>,
+): Promise<CellRun> {
   const where = pathInLab(lab, cell.arch, cell.path, cell.endpoints);
   const run: CellRun = { where, servers: [startIperf3Server({ name: where.server }, where.serverIp)] };
   cells.set(cell, run);
-  if (latency) run.servers.push(startSockperfServer({ name: where.server }, where.serverIp, { cpu: o.affinity?.server }));
+  if (latency)
+    run.servers.push(startSockperfServer({ name: where.server }, where.serverIp, { cpu: o.affinity?.server }));
   if (o.warmupSec > 0) {
     o.progress(`${cell.arch.name} ${cell.path}: warm-up`);
     const client = { name: where.client };
-    await o.timed('warmupSec', o.warmupSec + PER_SAMPLE_SEC, () => tcpSample({ client, serverIp: where.serverIp, durationSec: o.warmupSec, affinity: affinityArg(o.affinity), signal: o.signal }));
+    await o.timed('warmupSec', o.warmupSec + PER_SAMPLE_SEC, () =>
+      tcpSample({
+        client,
+        serverIp: where.serverIp,
+        durationSec: o.warmupSec,
+        affinity: affinityArg(o.affinity),
+        signal: o.signal,
+      }),
+    );
   }
   return run;
 }
@@ -144,7 +170,13 @@ async function stopCell(cell: Cell, cells: Map<Cell, CellRun>): Promise<void> {
 /** One planned entry: a sample (the data path's processes metered while the client runs), or a batch. */
 async function takeSample(s: PlannedSample, cell: CellRun, o: MeasureOptions): Promise<Sample[]> {
   const t = runTests.get(s.test);
-  const ctx = { settings: o, client: { name: cell.where.client }, serverIp: cell.where.serverIp, affinity: o.affinity, signal: o.signal };
+  const ctx = {
+    settings: o,
+    client: { name: cell.where.client },
+    serverIp: cell.where.serverIp,
+    affinity: o.affinity,
+    signal: o.signal,
+  };
   const name = `${s.cell.arch.name} ${s.cell.path}: ${s.test}`;
   const label = t.label(s.params);
   if ('batch' in t.measure) {

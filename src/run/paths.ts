@@ -19,7 +19,8 @@ export interface Endpoints {
 }
 
 /** Why an architecture whose control plane has no router has no routed path. */
-export const ROUTED_NEEDS = "one pod network and no router: the routed path (pods on two networks through a router on a third node) is the Kuryr architectures'";
+export const ROUTED_NEEDS =
+  "one pod network and no router: the routed path (pods on two networks through a router on a third node) is the Kuryr architectures'";
 
 /** Why `arch` cannot carry `path` by design (no news in a run: the docs say which has which), or undefined. */
 export function designedOut(arch: Architecture, path: PathName): string | undefined {
@@ -36,7 +37,9 @@ export function endpointsFor(topology: Topology, arch: Architecture, path: PathN
   if (path === 'routed') {
     if (compute.length < 3) return 'needs three compute nodes: pod A, router B, pod C';
     const [a, c] = [podsOn(compute[0]!.name)[0], podsOn(compute[compute.length - 1]!.name)[0]];
-    return a && c ? { client: a, server: c } : `needs a pod on ${compute[0]!.name} and on ${compute[compute.length - 1]!.name}`;
+    return a && c
+      ? { client: a, server: c }
+      : `needs a pod on ${compute[0]!.name} and on ${compute[compute.length - 1]!.name}`;
   }
   if (path === 'intra-node') {
     const pods = podsOn(compute[0]!.name);
@@ -69,7 +72,11 @@ export function pathInLab(lab: LabState, arch: Architecture, path: PathName, end
       server: nodeNetns(lab.lab, server),
       serverIp: node.underlayIp,
       mtu: lab.topology.underlay.mtu,
-      stops: [{ netns: nodeNetns(lab.lab, client), label: `node ${client}`, side: 'client' }, sw, { netns: nodeNetns(lab.lab, server), label: `node ${server}`, side: 'server' }],
+      stops: [
+        { netns: nodeNetns(lab.lab, client), label: `node ${client}`, side: 'client' },
+        sw,
+        { netns: nodeNetns(lab.lab, server), label: `node ${server}`, side: 'server' },
+      ],
       nodes: [client, server],
     };
   }
@@ -77,7 +84,11 @@ export function pathInLab(lab: LabState, arch: Architecture, path: PathName, end
   const [a, b] = [pod(client), pod(server)];
   const first: PathStop = { netns: podNetns(lab.lab, client), label: `pod ${client}`, side: 'client' };
   const last: PathStop = { netns: podNetns(lab.lab, server), label: `pod ${server}`, side: 'server' };
-  const node = (n: string, side: PathStop['side']): PathStop => ({ netns: nodeNetns(lab.lab, n), label: `node ${n}`, side });
+  const node = (n: string, side: PathStop['side']): PathStop => ({
+    netns: nodeNetns(lab.lab, n),
+    label: `node ${n}`,
+    side,
+  });
   const ends2 = { client: first.netns, server: last.netns, serverIp: b.ip, mtu: a.mtu };
   if (path === 'routed') {
     const router = arch.control.router!(lab);
@@ -95,6 +106,9 @@ export function pathInLab(lab: LabState, arch: Architecture, path: PathName, end
     ];
     return { ...ends2, stops, nodes: [a.node, router.node, b.node] };
   }
-  const stops = a.node === b.node ? [first, node(a.node, 'middle'), last] : [first, node(a.node, 'client'), sw, node(b.node, 'server'), last];
+  const stops =
+    a.node === b.node
+      ? [first, node(a.node, 'middle'), last]
+      : [first, node(a.node, 'client'), sw, node(b.node, 'server'), last];
   return { ...ends2, stops, nodes: [a.node, b.node] };
 }

@@ -8,7 +8,12 @@ import { planCells } from './plan';
 const ALL_OK = new Proxy({}, { get: (_t, f) => ({ feature: f, ok: true, detail: 'ok' }) }) as FeatureReport;
 
 test('the default matrix: every architecture on both paths, host once, bridge not across nodes', () => {
-  const { cells, skipped } = planCells(parseTopology('', 'd'), defaultArchitectures().map((n) => architectures.get(n)), ['intra-node', 'inter-node'], ALL_OK);
+  const { cells, skipped } = planCells(
+    parseTopology('', 'd'),
+    defaultArchitectures().map((n) => architectures.get(n)),
+    ['intra-node', 'inter-node'],
+    ALL_OK,
+  );
   assert.deepEqual(
     cells.map((c) => `${c.arch.name}/${c.path}: ${c.endpoints.client} -> ${c.endpoints.server}`),
     [
@@ -24,23 +29,41 @@ test('the default matrix: every architecture on both paths, host once, bridge no
       'flannel-udp-offload/inter-node: node1-p1 -> node2-p1',
       'macvlan/intra-node: node1-p1 -> node1-p2',
       'macvlan/inter-node: node1-p1 -> node2-p1',
-      ...['kuryr-ovs-vxlan', 'kuryr-ovs-vlan', 'kuryr-lb-vxlan', 'kuryr-lb-vlan'].flatMap((k) => [`${k}/intra-node: node1-p1 -> node1-p2`, `${k}/inter-node: node1-p1 -> node2-p1`]),
+      ...['kuryr-ovs-vxlan', 'kuryr-ovs-vlan', 'kuryr-lb-vxlan', 'kuryr-lb-vlan'].flatMap((k) => [
+        `${k}/intra-node: node1-p1 -> node1-p2`,
+        `${k}/inter-node: node1-p1 -> node2-p1`,
+      ]),
     ],
   );
-  assert.deepEqual(skipped, [{ arch: 'bridge', path: 'inter-node', reason: architectures.get('bridge').unsupported!['inter-node'] }]);
+  assert.deepEqual(skipped, [
+    { arch: 'bridge', path: 'inter-node', reason: architectures.get('bridge').unsupported!['inter-node'] },
+  ]);
 });
 
 test('the routed path: A on the first node to C on the last, Kuryr only; it needs three compute nodes', () => {
   const kuryr = [architectures.get('kuryr-ovs-vxlan'), architectures.get('flannel-vxlan')];
   const { cells, skipped } = planCells(parseTopology('', 'd'), kuryr, ['routed'], ALL_OK);
-  assert.deepEqual(cells.map((c) => `${c.arch.name}/${c.path}: ${c.endpoints.client} -> ${c.endpoints.server}`), ['kuryr-ovs-vxlan/routed: node1-p1 -> node3-p1']);
+  assert.deepEqual(
+    cells.map((c) => `${c.arch.name}/${c.path}: ${c.endpoints.client} -> ${c.endpoints.server}`),
+    ['kuryr-ovs-vxlan/routed: node1-p1 -> node3-p1'],
+  );
   assert.deepEqual(skipped, [], 'one pod network has no routed path by design: no news');
   const two = planCells(parseTopology('topology: {computeNodes: 2}', 'd'), kuryr, ['routed'], ALL_OK);
-  assert.deepEqual(two.skipped, [{ arch: 'kuryr-ovs-vxlan', path: 'routed', reason: 'needs three compute nodes: pod A, router B, pod C' }]);
+  assert.deepEqual(two.skipped, [
+    { arch: 'kuryr-ovs-vxlan', path: 'routed', reason: 'needs three compute nodes: pod A, router B, pod C' },
+  ]);
 });
 
 test('a missing kernel feature skips its architectures with a one-line reason', () => {
-  const noVxlan = { ...Object.fromEntries(['root', 'iproute2', 'iperf3', 'bridge', 'veth', 'macvlan', 'tun'].map((f) => [f, { feature: f, ok: true, detail: '' }])), vxlan: { feature: 'vxlan', ok: false, detail: 'the kernel cannot create vxlan devices' } } as unknown as FeatureReport;
+  const noVxlan = {
+    ...Object.fromEntries(
+      ['root', 'iproute2', 'iperf3', 'bridge', 'veth', 'macvlan', 'tun'].map((f) => [
+        f,
+        { feature: f, ok: true, detail: '' },
+      ]),
+    ),
+    vxlan: { feature: 'vxlan', ok: false, detail: 'the kernel cannot create vxlan devices' },
+  } as unknown as FeatureReport;
   const { skipped } = planCells(parseTopology('', 'd'), [architectures.get('flannel-vxlan')], ['inter-node'], noVxlan);
   assert.deepEqual(skipped, [{ arch: 'flannel-vxlan', reason: 'needs vxlan: the kernel cannot create vxlan devices' }]);
 });

@@ -40,7 +40,12 @@ export interface Plan {
   readonly samples: readonly PlannedSample[];
 }
 
-export function planCells(topology: Topology, archs: readonly Architecture[], paths: readonly PathName[], features: FeatureReport): { cells: Cell[]; skipped: Skipped[] } {
+export function planCells(
+  topology: Topology,
+  archs: readonly Architecture[],
+  paths: readonly PathName[],
+  features: FeatureReport,
+): { cells: Cell[]; skipped: Skipped[] } {
   const cells: Cell[] = [];
   const skipped: Skipped[] = [];
   for (const arch of archs) {
@@ -76,7 +81,8 @@ export function planSamples(cells: readonly Cell[], tests: readonly TestName[], 
       const batch = 'batch' in t.measure;
       for (const [i, params] of t.params(s).entries()) {
         const counted = test === countedTest && i === 0;
-        for (let repeat = 1; repeat <= (batch ? 1 : s.repeats); repeat++) out.push({ cell, test, params, repeat, batch, counted, plannedSec: t.plannedSec(s) });
+        for (let repeat = 1; repeat <= (batch ? 1 : s.repeats); repeat++)
+          out.push({ cell, test, params, repeat, batch, counted, plannedSec: t.plannedSec(s) });
       }
     }
   }
@@ -84,12 +90,20 @@ export function planSamples(cells: readonly Cell[], tests: readonly TestName[], 
 }
 
 /** The whole plan; a test whose tool this machine lacks is skipped for every architecture, with the reason. */
-export function planRun(topology: Topology, archs: readonly Architecture[], paths: readonly PathName[], tests: readonly TestName[], s: TestSettings, features: FeatureReport): Plan {
+export function planRun(
+  topology: Topology,
+  archs: readonly Architecture[],
+  paths: readonly PathName[],
+  tests: readonly TestName[],
+  s: TestSettings,
+  features: FeatureReport,
+): Plan {
   const { cells, skipped } = planCells(topology, archs, paths, features);
   const runnable = tests.filter((t) => features[runTests.get(t).tool].ok);
   for (const t of tests.filter((x) => !runnable.includes(x))) {
     const tool = runTests.get(t).tool;
-    for (const a of new Set(cells.map((c) => c.arch.name))) skipped.push({ arch: a, test: t, reason: `needs ${tool}: ${features[tool].detail}` });
+    for (const a of new Set(cells.map((c) => c.arch.name)))
+      skipped.push({ arch: a, test: t, reason: `needs ${tool}: ${features[tool].detail}` });
   }
   return { cells, skipped, tests: runnable, samples: planSamples(cells, runnable, s) };
 }

@@ -6,11 +6,13 @@ import { REPO_ROOT } from '../lib/paths';
 import { RESULTS_SCHEMA_VERSION, resultsJsonSchema, resultsSchema } from './results-schema';
 
 test('the published JSON Schema is the one the code defines (run npm run schema after changing it)', () => {
-  const published = JSON.parse(readFileSync(join(REPO_ROOT, `schema/results-v${RESULTS_SCHEMA_VERSION}.schema.json`), 'utf8'));
+  const published = JSON.parse(
+    readFileSync(join(REPO_ROOT, `schema/results-v${RESULTS_SCHEMA_VERSION}.schema.json`), 'utf8'),
+  );
   assert.deepEqual(published, resultsJsonSchema());
 });
 
-test('a results document without rows\' required fields is refused', () => {
+test("a results document without rows' required fields is refused", () => {
   const r = resultsSchema.safeParse({ schemaVersion: 2, rows: [{ arch: 'x' }] });
   assert.equal(r.success, false);
 });

@@ -40,7 +40,9 @@ export const statSchema = z
     covPct: z.number().describe('coefficient of variation, sd / mean, in %'),
     ci95: z
       .object({ low: z.number(), high: z.number(), method: z.enum(['order-statistics', 't', 'none']) })
-      .describe('95% confidence interval: of the median by order statistics from 6 samples; below that Student\'s t on the mean; none for one sample'),
+      .describe(
+        "95% confidence interval: of the median by order statistics from 6 samples; below that Student's t on the mean; none for one sample",
+      ),
     samples: z.array(z.number()).describe('one value per repeat, in the order measured'),
   })
   .describe('A metric over the repeats');
@@ -59,19 +61,44 @@ const datapathCost = z
     device: z.string().describe('the device whose kernel counters give the packets, e.g. flannel0'),
     packets: z.number().int().describe('packets the process moved (device tx + rx), over all repeats'),
     cpu: z.object({ user: z.number(), system: z.number() }).describe('% of one core while the client ran'),
-    syscallsPerPacket: z.number().describe('system calls per device packet as the process counts them: every read, write, send, receive and poll, failed ones (EAGAIN) included'),
-    wirePackets: z.number().int().optional().describe('packets the process sent and received on the underlay (UDP datagrams), by its own count; with offloads one device packet is a super-packet of many'),
-    syscallsPerWirePacket: z.number().optional().describe('system calls per packet on the wire: comparable between a per-packet and an offloaded data path'),
+    syscallsPerPacket: z
+      .number()
+      .describe(
+        'system calls per device packet as the process counts them: every read, write, send, receive and poll, failed ones (EAGAIN) included',
+      ),
+    wirePackets: z
+      .number()
+      .int()
+      .optional()
+      .describe(
+        'packets the process sent and received on the underlay (UDP datagrams), by its own count; with offloads one device packet is a super-packet of many',
+      ),
+    syscallsPerWirePacket: z
+      .number()
+      .optional()
+      .describe('system calls per packet on the wire: comparable between a per-packet and an offloaded data path'),
     syscallsPerMB: z.number().optional().describe('system calls per megabyte (10^6 bytes) of inner packets moved'),
-    procIoSyscallsPerPacket: z.number().describe('syscr + syscw of /proc/PID/io per packet: the kernel\'s count of the read()/write() calls on files (the TUN); socket calls are not in it'),
-    contextSwitchesPerPacket: z.object({ voluntary: z.number(), involuntary: z.number() }).describe('summed over the process\'s threads, per packet'),
+    procIoSyscallsPerPacket: z
+      .number()
+      .describe(
+        "syscr + syscw of /proc/PID/io per packet: the kernel's count of the read()/write() calls on files (the TUN); socket calls are not in it",
+      ),
+    contextSwitchesPerPacket: z
+      .object({ voluntary: z.number(), involuntary: z.number() })
+      .describe("summed over the process's threads, per packet"),
   })
   .describe('The cost of a user-space data-path process on the path, from /proc');
 
 export const rowSchema = z.object({
   arch: z.string().describe('architecture name'),
-  family: z.enum(['baseline', 'overlay', 'native']).describe('baseline: no pods; overlay: pod packets encapsulated between nodes; native: pod packets travel as they are'),
-  path: PATH.describe('intra-node: two pods on one node; inter-node: pods on two nodes (for host: node to node); routed: pods on two networks on two nodes, through a router on a third ("A to C via B")'),
+  family: z
+    .enum(['baseline', 'overlay', 'native'])
+    .describe(
+      'baseline: no pods; overlay: pod packets encapsulated between nodes; native: pod packets travel as they are',
+    ),
+  path: PATH.describe(
+    'intra-node: two pods on one node; inter-node: pods on two nodes (for host: node to node); routed: pods on two networks on two nodes, through a router on a third ("A to C via B")',
+  ),
   test: z.enum(TESTS),
   params: z
     .object({
@@ -85,15 +112,25 @@ export const rowSchema = z.object({
   primary: z.enum(METRICS).describe('the metric that baselinePct, unstable and the charts use'),
   metrics: z.partialRecord(z.enum(METRICS), statSchema),
   retransmits: z.number().int().optional().describe('TCP retransmits, summed over repeats'),
-  cpu: cpuSplit.optional().describe('host CPU while the client ran, median over repeats, % of all CPUs (100 = every core busy)'),
+  cpu: cpuSplit
+    .optional()
+    .describe('host CPU while the client ran, median over repeats, % of all CPUs (100 = every core busy)'),
   coreSecondsPerGbit: cpuSplit
     .omit({ busy: true })
     .extend({ total: z.number() })
     .optional()
     .describe('CPU cost of moving one gigabit: core-seconds per Gbit, host-wide, split like cpu (throughput tests)'),
-  baselinePct: z.number().nullable().describe('primary metric\'s median as % of the host row with the same test and params in this run; null without one'),
-  unstable: z.boolean().describe('the primary metric\'s coefficient of variation is above settings.covThresholdPct'),
-  datapath: z.array(datapathCost).optional().describe('present when user-space processes carry the traffic (flannel-udp across nodes)'),
+  baselinePct: z
+    .number()
+    .nullable()
+    .describe(
+      "primary metric's median as % of the host row with the same test and params in this run; null without one",
+    ),
+  unstable: z.boolean().describe("the primary metric's coefficient of variation is above settings.covThresholdPct"),
+  datapath: z
+    .array(datapathCost)
+    .optional()
+    .describe('present when user-space processes carry the traffic (flannel-udp across nodes)'),
 });
 
 export const hopSchema = z.object({
@@ -117,9 +154,13 @@ export const pathSchema = z
     mtu: z.number().int().describe('MTU of the interface the traffic left from (pod eth0, or node eth0 for host)'),
     encapBytes: z.number().int().describe('bytes each packet gains on the underlay: underlay MTU − pod MTU'),
     measuredWith: z.enum(TESTS).describe('the test during which the counters were read'),
-    hops: z.array(hopSchema).describe('interfaces whose kernel counters moved during that test, client to server; GSO super-packets count once'),
+    hops: z
+      .array(hopSchema)
+      .describe(
+        'interfaces whose kernel counters moved during that test, client to server; GSO super-packets count once',
+      ),
   })
-  .describe('The path traffic took through the namespaces, from the kernel\'s interface counters');
+  .describe("The path traffic took through the namespaces, from the kernel's interface counters");
 
 export const skippedSchema = z.object({
   arch: z.string(),
@@ -136,9 +177,23 @@ export const resultsSchema = z
     finishedAt: z.string(),
     durationSec: z.number(),
     timing: z
-      .object({ setupSec: z.number(), warmupSec: z.number(), measureSec: z.number(), teardownSec: z.number(), otherSec: z.number() })
-      .describe('where the run\'s time went: labs up, warm-up runs, measured samples, labs down, the rest (server starts, counters)'),
-    lab: z.object({ name: z.string(), nodes: z.number().int(), computeNodes: z.number().int(), underlayMtu: z.number().int(), podCidr: z.string() }),
+      .object({
+        setupSec: z.number(),
+        warmupSec: z.number(),
+        measureSec: z.number(),
+        teardownSec: z.number(),
+        otherSec: z.number(),
+      })
+      .describe(
+        "where the run's time went: labs up, warm-up runs, measured samples, labs down, the rest (server starts, counters)",
+      ),
+    lab: z.object({
+      name: z.string(),
+      nodes: z.number().int(),
+      computeNodes: z.number().int(),
+      underlayMtu: z.number().int(),
+      podCidr: z.string(),
+    }),
     settings: z.object({
       tests: z.array(z.enum(TESTS)),
       durationSec: z.number().describe('seconds per throughput sample'),
@@ -165,7 +220,12 @@ export const resultsSchema = z
           name: z.string(),
           family: z.enum(['baseline', 'overlay', 'native']),
           summary: z.string(),
-          datapath: z.string().optional().describe('what moved the packets: "kernel", "openvswitch netdev (userspace)", "user space: the flannel agent (TUN + UDP socket)", …; absent in files written before it existed'),
+          datapath: z
+            .string()
+            .optional()
+            .describe(
+              'what moved the packets: "kernel", "openvswitch netdev (userspace)", "user space: the flannel agent (TUN + UDP socket)", …; absent in files written before it existed',
+            ),
         }),
       )
       .describe('every architecture measured'),
@@ -183,5 +243,8 @@ export type DatapathCost = z.infer<typeof datapathCost>;
 export type StatJson = z.infer<typeof statSchema>;
 
 export function resultsJsonSchema(): Record<string, unknown> {
-  return { $id: `cnilab/results-v${RESULTS_SCHEMA_VERSION}.schema.json`, ...z.toJSONSchema(resultsSchema, { target: 'draft-2020-12' }) };
+  return {
+    $id: `cnilab/results-v${RESULTS_SCHEMA_VERSION}.schema.json`,
+    ...z.toJSONSchema(resultsSchema, { target: 'draft-2020-12' }),
+  };
 }

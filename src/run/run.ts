@@ -63,19 +63,30 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   const measured = await measurePlan(plan, { ...o, features, affinity, progress: clock.progress, timed: clock.timed });
   clock.progress('writing results');
   const finished = new Date();
-  const results = document(o, plan, { started, finished, timing: clock.timing }, {
-    environment: environment(features),
-    affinity: affinityArg(affinity) ?? null,
-    architectures: [...new Set(plan.cells.map((c) => c.arch))].map((a) => ({ name: a.name, family: a.family, summary: a.summary, datapath: a.control.datapath(features) })),
-    rows: withBaseline(measured.rows.map((r) => assembleRow(r, o.covThresholdPct))),
-    paths: measured.paths,
-  });
+  const results = document(
+    o,
+    plan,
+    { started, finished, timing: clock.timing },
+    {
+      environment: environment(features),
+      affinity: affinityArg(affinity) ?? null,
+      architectures: [...new Set(plan.cells.map((c) => c.arch))].map((a) => ({
+        name: a.name,
+        family: a.family,
+        summary: a.summary,
+        datapath: a.control.datapath(features),
+      })),
+      rows: withBaseline(measured.rows.map((r) => assembleRow(r, o.covThresholdPct))),
+      paths: measured.paths,
+    },
+  );
   writeFileSync(join(o.outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   return results;
 }
 
 function nothingWhy(plan: Plan, o: RunOptions): string {
-  if (plan.skipped.length > 0) return plan.skipped.map((s) => `${s.arch}${s.path ? ` ${s.path}` : ''}: ${s.reason}`).join('; ');
+  if (plan.skipped.length > 0)
+    return plan.skipped.map((s) => `${s.arch}${s.path ? ` ${s.path}` : ''}: ${s.reason}`).join('; ');
   return `${o.archs.map((a) => a.name).join(', ')} ${o.archs.length === 1 ? 'has' : 'have'} no ${o.paths.join(' or ')} path (host: inter-node only; routed: the Kuryr architectures only)`;
 }
 
@@ -84,7 +95,10 @@ function progressClock(plan: Plan, o: RunOptions) {
   const labs = new Set(plan.cells.map((c) => c.arch.name)).size;
   const warmups = o.warmupSec > 0 ? plan.cells.length : 0;
   const total = labs * 2 + warmups + plan.samples.length;
-  const plannedSec = labs * (LAB_PLAN_SEC.setup + LAB_PLAN_SEC.teardown) + warmups * (o.warmupSec + PER_SAMPLE_SEC) + plan.samples.reduce((s, x) => s + x.plannedSec, 0);
+  const plannedSec =
+    labs * (LAB_PLAN_SEC.setup + LAB_PLAN_SEC.teardown) +
+    warmups * (o.warmupSec + PER_SAMPLE_SEC) +
+    plan.samples.reduce((s, x) => s + x.plannedSec, 0);
   let done = 0;
   let plannedDone = 0;
   const t0 = performance.now();
@@ -93,7 +107,13 @@ function progressClock(plan: Plan, o: RunOptions) {
     const e = (performance.now() - t0) / 1000;
     // Once a tenth of the plan is done, scale what is left by how fast the run has kept to it.
     const pace = plannedDone > plannedSec / 10 ? e / plannedDone : 1;
-    o.onProgress?.({ step, done, total, elapsedSec: Math.round(e), etaSec: Math.round(Math.max(0, plannedSec - plannedDone) * pace) });
+    o.onProgress?.({
+      step,
+      done,
+      total,
+      elapsedSec: Math.round(e),
+      etaSec: Math.round(Math.max(0, plannedSec - plannedDone) * pace),
+    });
   };
   const timed = async <T>(phase: Phase, planned: number, body: () => Promise<T>): Promise<T> => {
     const s = performance.now();
@@ -115,7 +135,12 @@ interface Times {
 }
 
 /** results.json: the run's settings, environment and timing around the assembled rows and paths. */
-function document(o: RunOptions, plan: Plan, t: Times, body: Pick<RunResults, 'environment' | 'architectures' | 'rows' | 'paths'> & { affinity: string | null }): RunResults {
+function document(
+  o: RunOptions,
+  plan: Plan,
+  t: Times,
+  body: Pick<RunResults, 'environment' | 'architectures' | 'rows' | 'paths'> & { affinity: string | null },
+): RunResults {
   const durationSec = round((t.finished.getTime() - t.started.getTime()) / 1000, 1);
   const { setupSec, warmupSec, measureSec, teardownSec } = t.timing;
   return {

@@ -12,7 +12,8 @@ export function parseTopology(text: string, source: string, overrides: { name?: 
     const where = e instanceof YAMLParseError && e.linePos ? ` line ${e.linePos[0].line}` : '';
     throw new CnilabError('INVALID_TOPOLOGY', `${source}:${where} not valid YAML: ${messageOf(e).split('\n')[0]}`);
   }
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new CnilabError('INVALID_TOPOLOGY', `${source}: must be a mapping with name and topology`);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new CnilabError('INVALID_TOPOLOGY', `${source}: must be a mapping with name and topology`);
   if (overrides.name !== undefined) doc = { ...(doc as object), name: overrides.name };
   const parsed = topologyFileSchema.safeParse(doc);
   if (!parsed.success) {
@@ -35,7 +36,10 @@ export function loadTopology(file: string | undefined, overrides: { name?: strin
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new CnilabError('INVALID_TOPOLOGY', `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? messageOf(e)})`);
+    throw new CnilabError(
+      'INVALID_TOPOLOGY',
+      `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? messageOf(e)})`,
+    );
   }
   return parseTopology(text, file, overrides);
 }

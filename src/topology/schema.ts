@@ -24,7 +24,12 @@ const nodeSchema = z.strictObject({
   pods: z.number().int().min(0).max(16).optional(),
 });
 
-export const labNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be 1–32 characters of lowercase letters, digits and -, starting with a letter or digit');
+export const labNameSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,31}$/,
+    'must be 1–32 characters of lowercase letters, digits and -, starting with a letter or digit',
+  );
 
 export const topologyFileSchema = z
   .strictObject({
@@ -48,20 +53,34 @@ export const topologyFileSchema = z
   })
   .superRefine((f, ctx) => {
     const t = f.topology;
-    const issue = (path: (string | number)[], message: string): void => ctx.addIssue({ code: 'custom', path: ['topology', ...path], message });
+    const issue = (path: (string | number)[], message: string): void =>
+      ctx.addIssue({ code: 'custom', path: ['topology', ...path], message });
     const underlay = parseCidr(t.underlay.cidr);
     const pods = parseCidr(t.podCidr);
-    if (!containsIPv4(parseCidr(BENCHMARK_RANGE), underlay.base) || underlay.prefix < 15) issue(['underlay', 'cidr'], `${t.underlay.cidr} must lie inside ${BENCHMARK_RANGE} (RFC 2544, reserved for benchmarking)`);
-    if (overlaps(underlay, pods)) issue(['podCidr'], `${t.podCidr} overlaps the underlay ${t.underlay.cidr}; pick a range apart from it`);
-    if (t.subnetLength <= pods.prefix) issue(['subnetLength'], `/${t.subnetLength} must be longer than podCidr's /${pods.prefix}`);
+    if (!containsIPv4(parseCidr(BENCHMARK_RANGE), underlay.base) || underlay.prefix < 15)
+      issue(
+        ['underlay', 'cidr'],
+        `${t.underlay.cidr} must lie inside ${BENCHMARK_RANGE} (RFC 2544, reserved for benchmarking)`,
+      );
+    if (overlaps(underlay, pods))
+      issue(['podCidr'], `${t.podCidr} overlaps the underlay ${t.underlay.cidr}; pick a range apart from it`);
+    if (t.subnetLength <= pods.prefix)
+      issue(['subnetLength'], `/${t.subnetLength} must be longer than podCidr's /${pods.prefix}`);
     const nodes = t.nodes === undefined ? undefined : Object.entries(t.nodes);
     const compute = nodes ? nodes.filter(([, n]) => n.role === 'compute').length : t.computeNodes;
     const field = nodes ? ['nodes'] : ['computeNodes'];
-    if (compute < 1 || compute > MAX_COMPUTE_NODES) issue(field, `${compute} compute nodes: must be from 1 to ${MAX_COMPUTE_NODES}`);
-    if (nodes && nodes.filter(([, n]) => n.role === 'control').length !== 1) issue(['nodes'], 'must have exactly one node with role: control');
+    if (compute < 1 || compute > MAX_COMPUTE_NODES)
+      issue(field, `${compute} compute nodes: must be from 1 to ${MAX_COMPUTE_NODES}`);
+    if (nodes && nodes.filter(([, n]) => n.role === 'control').length !== 1)
+      issue(['nodes'], 'must have exactly one node with role: control');
     const subnets = 2 ** Math.max(0, t.subnetLength - pods.prefix) - 1; // the first subnet is never leased
-    if (compute > subnets) issue(['podCidr'], `${t.podCidr} holds ${subnets} /${t.subnetLength} node subnets, fewer than ${compute} compute nodes`);
-    if ((nodes?.length ?? compute + 1) > cidrSize(underlay) - 2) issue(['underlay', 'cidr'], `${t.underlay.cidr} has too few addresses for ${nodes?.length ?? compute + 1} nodes`);
+    if (compute > subnets)
+      issue(
+        ['podCidr'],
+        `${t.podCidr} holds ${subnets} /${t.subnetLength} node subnets, fewer than ${compute} compute nodes`,
+      );
+    if ((nodes?.length ?? compute + 1) > cidrSize(underlay) - 2)
+      issue(['underlay', 'cidr'], `${t.underlay.cidr} has too few addresses for ${nodes?.length ?? compute + 1} nodes`);
   });
 
 export type TopologyFile = z.output<typeof topologyFileSchema>;
@@ -93,7 +112,13 @@ export function resolveTopology(f: TopologyFile): Topology {
   const t = f.topology;
   const entries: [string, { role: 'control' | 'compute'; pods?: number | undefined }][] = t.nodes
     ? Object.entries(t.nodes)
-    : [['control', { role: 'control' }], ...Array.from({ length: t.computeNodes }, (_, i) => [`node${i + 1}`, { role: 'compute' as const }] as [string, { role: 'compute' }])];
+    : [
+        ['control', { role: 'control' }],
+        ...Array.from(
+          { length: t.computeNodes },
+          (_, i) => [`node${i + 1}`, { role: 'compute' as const }] as [string, { role: 'compute' }],
+        ),
+      ];
   // Control node first, then compute nodes in file order; underlay addresses .1, .2, …
   entries.sort(([, a], [, b]) => (a.role === b.role ? 0 : a.role === 'control' ? -1 : 1));
   const underlay = parseCidr(t.underlay.cidr);
@@ -102,7 +127,12 @@ export function resolveTopology(f: TopologyFile): Topology {
     return { name, role: n.role, underlayIp: ip, underlay: `${ip}/${underlay.prefix}` };
   });
   const pods = entries.flatMap(([name, n]) =>
-    n.role === 'compute' ? Array.from({ length: n.pods ?? t.defaults.pods }, (_, i): PodSpec => ({ name: `${name}-p${i + 1}`, node: name })) : [],
+    n.role === 'compute'
+      ? Array.from({ length: n.pods ?? t.defaults.pods }, (_, i): PodSpec => ({
+          name: `${name}-p${i + 1}`,
+          node: name,
+        }))
+      : [],
   );
   return { name: f.name, underlay: { ...t.underlay }, podCidr: t.podCidr, subnetLength: t.subnetLength, nodes, pods };
 }

@@ -1,15 +1,12 @@
-/** The cnilab command as a user runs it: output, exit codes, one-line errors, Ctrl-C. */
+/** The cnilab command as a user runs it: output, exit codes, one-line errors (Ctrl-C: cli-interrupt.test.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive } from '../../src/lib/exec';
-import { runDir } from '../../src/lab/names';
-import { ovsDbSocket } from '../../src/kuryr/control-plane';
 import { teardownLab } from '../../src/lab/teardown';
 import { resultsSchema } from '../../src/run/results-schema';
-import { assertNothingLeft, cli, rootSnapshot, waitFor } from './helpers';
+import { assertNothingLeft, cli, rootSnapshot } from './helpers';
 
 function tmp(t: { after: (f: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-cli-'));
@@ -21,11 +18,33 @@ test('run: a short matrix writes results.json that validates, the conflists, and
   const lab = 't-cli-run';
   const out = join(tmp(t), 'run');
   const root = await rootSnapshot();
-  const r = await cli(['run', '--lab', lab, '--arch', 'host,bridge,flannel-vxlan', '--tests', 'tcp', '--duration', '1', '--warmup', '0', '--repeats', '2', '--out', out]);
+  const r = await cli([
+    'run',
+    '--lab',
+    lab,
+    '--arch',
+    'host,bridge,flannel-vxlan',
+    '--tests',
+    'tcp',
+    '--duration',
+    '1',
+    '--warmup',
+    '0',
+    '--repeats',
+    '2',
+    '--out',
+    out,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const results = resultsSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
-  assert.deepEqual(results.rows.map((x) => `${x.arch}/${x.path}`), ['host/inter-node', 'bridge/intra-node', 'flannel-vxlan/intra-node', 'flannel-vxlan/inter-node']);
-  assert.deepEqual(results.skipped.map((s) => `${s.arch}/${s.path}`), ['bridge/inter-node']);
+  assert.deepEqual(
+    results.rows.map((x) => `${x.arch}/${x.path}`),
+    ['host/inter-node', 'bridge/intra-node', 'flannel-vxlan/intra-node', 'flannel-vxlan/inter-node'],
+  );
+  assert.deepEqual(
+    results.skipped.map((s) => `${s.arch}/${s.path}`),
+    ['bridge/inter-node'],
+  );
   assert.equal(results.rows[0]!.baselinePct, 100);
   for (const row of results.rows) {
     const g = row.metrics.gbps!;
@@ -45,19 +64,53 @@ test('run: a short matrix writes results.json that validates, the conflists, and
 
 test('run --json prints the results document; a user-space data path reports its cost from /proc', async (t) => {
   const lab = 't-cli-json';
-  const r = await cli(['run', '--lab', lab, '--arch', 'host,flannel-udp', '--path', 'inter-node', '--tests', 'tcp', '--duration', '1', '--warmup', '0', '--repeats', '1', '--out', join(tmp(t), 'o'), '--json']);
+  const r = await cli([
+    'run',
+    '--lab',
+    lab,
+    '--arch',
+    'host,flannel-udp',
+    '--path',
+    'inter-node',
+    '--tests',
+    'tcp',
+    '--duration',
+    '1',
+    '--warmup',
+    '0',
+    '--repeats',
+    '1',
+    '--out',
+    join(tmp(t), 'o'),
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const res = resultsSchema.parse(JSON.parse(r.stdout));
-  assert.deepEqual(res.rows.map((x) => x.arch), ['host', 'flannel-udp']);
-  const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; done: number; total: number; etaSec: number });
-  assert.ok(events.length >= 4 && events.every((e) => e.event === 'progress' && e.done <= e.total && e.etaSec >= 0), 'progress as JSON lines on stderr');
+  assert.deepEqual(
+    res.rows.map((x) => x.arch),
+    ['host', 'flannel-udp'],
+  );
+  const events = r.stderr
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; done: number; total: number; etaSec: number });
+  assert.ok(
+    events.length >= 4 && events.every((e) => e.event === 'progress' && e.done <= e.total && e.etaSec >= 0),
+    'progress as JSON lines on stderr',
+  );
   assert.equal(res.rows[0]!.datapath, undefined, 'the kernel path has no user-space process');
   const dp = res.rows[1]!.datapath!;
-  assert.deepEqual(dp.map((d) => `${d.process}@${d.node}/${d.device}`), ['agent@node1/flannel0', 'agent@node2/flannel0']);
+  assert.deepEqual(
+    dp.map((d) => `${d.process}@${d.node}/${d.device}`),
+    ['agent@node1/flannel0', 'agent@node2/flannel0'],
+  );
   for (const d of dp) {
     assert.ok(d.packets > 1000, `${d.node} moved packets`);
     assert.ok(d.cpu.user + d.cpu.system > 1, `${d.node} used CPU`);
-    assert.ok(d.syscallsPerPacket >= 2, `at least one read and one send per packet on ${d.node}: ${d.syscallsPerPacket}`);
+    assert.ok(
+      d.syscallsPerPacket >= 2,
+      `at least one read and one send per packet on ${d.node}: ${d.syscallsPerPacket}`,
+    );
     assert.ok(d.procIoSyscallsPerPacket >= 0.5, `/proc counts the TUN reads and writes on ${d.node}`);
   }
 });
@@ -65,12 +118,18 @@ test('run --json prints the results document; a user-space data path reports its
 test('run with a scenario file; flags override it', async (t) => {
   const dir = tmp(t);
   writeFileSync(join(dir, 'topo.yaml'), 'name: t-cli-scn\ntopology: {computeNodes: 2, defaults: {pods: 1}}\n');
-  writeFileSync(join(dir, 'scn.yaml'), 'topology: topo.yaml\narchs: [flannel-host-gw]\npaths: [inter-node, intra-node]\ntests: [tcp]\nduration: 1\nwarmup: 0\nrepeats: 3\n');
+  writeFileSync(
+    join(dir, 'scn.yaml'),
+    'topology: topo.yaml\narchs: [flannel-host-gw]\npaths: [inter-node, intra-node]\ntests: [tcp]\nduration: 1\nwarmup: 0\nrepeats: 3\n',
+  );
   const r = await cli(['run', join(dir, 'scn.yaml'), '--repeats', '1', '--out', join(dir, 'o'), '--json']);
   assert.equal(r.code, 0, r.stderr);
   const res = resultsSchema.parse(JSON.parse(r.stdout));
   assert.equal(res.lab.name, 't-cli-scn');
-  assert.deepEqual(res.rows.map((x) => [x.arch, x.path, x.test, x.metrics[x.primary]!.samples.length]), [['flannel-host-gw', 'inter-node', 'tcp', 1]]);
+  assert.deepEqual(
+    res.rows.map((x) => [x.arch, x.path, x.test, x.metrics[x.primary]!.samples.length]),
+    [['flannel-host-gw', 'inter-node', 'tcp', 1]],
+  );
   assert.deepEqual(res.skipped, [{ arch: 'flannel-host-gw', path: 'intra-node', reason: 'needs two pods on node1' }]);
 });
 
@@ -82,9 +141,21 @@ test('up, status, exec, down through the CLI', async () => {
   assert.equal(u.code, 0, u.stderr);
   try {
     const s = await cli(['status', '--lab', lab, '--json']);
-    const status = JSON.parse(s.stdout) as { arch: string; nodes: { name: string; role: string; underlay: string }[]; pods: { name: string; node: string; ip: string; netns: string }[] };
+    const status = JSON.parse(s.stdout) as {
+      arch: string;
+      nodes: { name: string; role: string; underlay: string }[];
+      pods: { name: string; node: string; ip: string; netns: string }[];
+    };
     assert.equal(status.arch, 'flannel-host-gw');
-    assert.deepEqual(status.nodes.map((n) => [n.name, n.role, n.underlay]), [['control', 'control', '198.18.0.1/24'], ['node1', 'compute', '198.18.0.2/24'], ['node2', 'compute', '198.18.0.3/24'], ['node3', 'compute', '198.18.0.4/24']]);
+    assert.deepEqual(
+      status.nodes.map((n) => [n.name, n.role, n.underlay]),
+      [
+        ['control', 'control', '198.18.0.1/24'],
+        ['node1', 'compute', '198.18.0.2/24'],
+        ['node2', 'compute', '198.18.0.3/24'],
+        ['node3', 'compute', '198.18.0.4/24'],
+      ],
+    );
     assert.equal(status.pods.length, 6);
     const text = await cli(['status', '--lab', lab]);
     assert.match(text.stdout, /^node3-p2\s+node3\s+10\.244\.\d+\.\d+\s+1500\s+cnilab-t-cli-up\.pod\.node3-p2$/m);
@@ -101,7 +172,10 @@ test('up, status, exec, down through the CLI', async () => {
 
     const again = await cli(['up', '--lab', lab]);
     assert.equal(again.code, 1);
-    assert.equal(again.stderr.trim(), 'cnilab: lab "t-cli-up" is already up; remove it with: cnilab down --lab t-cli-up');
+    assert.equal(
+      again.stderr.trim(),
+      'cnilab: lab "t-cli-up" is already up; remove it with: cnilab down --lab t-cli-up',
+    );
   } finally {
     const d = await cli(['down', '--lab', lab]);
     assert.equal(d.code, 0, d.stderr);
@@ -119,27 +193,112 @@ test('node add, restart and node remove through the CLI', async () => {
   try {
     const added = await cli(['node', 'add', 'node4', '--pods', '1', '--lab', lab, '--json']);
     assert.equal(added.code, 0, added.stderr);
-    const s = JSON.parse(added.stdout) as { nodes: { name: string; underlay: string }[]; pods: { name: string; ip: string }[] };
-    assert.deepEqual(s.nodes.find((n) => n.name === 'node4'), { name: 'node4', role: 'compute', underlay: '198.18.0.5/24', netns: `cnilab-${lab}.node4`, up: true });
+    const s = JSON.parse(added.stdout) as {
+      nodes: { name: string; underlay: string }[];
+      pods: { name: string; ip: string }[];
+    };
+    assert.deepEqual(
+      s.nodes.find((n) => n.name === 'node4'),
+      { name: 'node4', role: 'compute', underlay: '198.18.0.5/24', netns: `cnilab-${lab}.node4`, up: true },
+    );
     const p4 = s.pods.find((p) => p.name === 'node4-p1')!;
-    assert.equal((await cli(['exec', '--lab', lab, 'node1-p1', '--', 'ping', '-c', '1', '-W', '2', p4.ip])).code, 0, 'node1-p1 reaches the new node\'s pod');
+    assert.equal(
+      (await cli(['exec', '--lab', lab, 'node1-p1', '--', 'ping', '-c', '1', '-W', '2', p4.ip])).code,
+      0,
+      "node1-p1 reaches the new node's pod",
+    );
     const again = await cli(['node', 'add', 'node4', '--lab', lab]);
     assert.equal(again.stderr.trim(), `cnilab: lab ${lab} already has a node node4`);
 
     const r = await cli(['restart', 'node1', '--lab', lab, '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).role, 'agent');
-    assert.equal((await cli(['exec', '--lab', lab, 'node1-p1', '--', 'ping', '-c', '1', '-W', '2', p4.ip])).code, 0, 'still reachable after the agent restarted');
+    assert.equal(
+      (await cli(['exec', '--lab', lab, 'node1-p1', '--', 'ping', '-c', '1', '-W', '2', p4.ip])).code,
+      0,
+      'still reachable after the agent restarted',
+    );
 
     const removed = await cli(['node', 'remove', 'node4', '--lab', lab, '--json']);
     assert.equal(removed.code, 0, removed.stderr);
-    assert.equal((JSON.parse(removed.stdout) as { nodes: { name: string }[] }).nodes.some((n) => n.name === 'node4'), false);
-    assert.match((await cli(['node', 'remove', 'node4', '--lab', lab])).stderr, /^cnilab: lab t-cli-node has no compute node node4$/m);
+    assert.equal(
+      (JSON.parse(removed.stdout) as { nodes: { name: string }[] }).nodes.some((n) => n.name === 'node4'),
+      false,
+    );
+    assert.match(
+      (await cli(['node', 'remove', 'node4', '--lab', lab])).stderr,
+      /^cnilab: lab t-cli-node has no compute node node4$/m,
+    );
   } finally {
     await cli(['down', '--lab', lab]);
   }
   await assertNothingLeft(lab, root);
 });
+
+/** Bad command lines and files, each with the one line it must answer (`topo` writes a file into `dir`). */
+function badInput(dir: string, topo: (name: string, body: string) => string): [string[], RegExp][] {
+  return [
+    [
+      ['up', '--lab', 't-cli-bad', '--arch', 'nope'],
+      /^cnilab: unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct$/,
+    ],
+    [['run', '--lab', 't-cli-bad', '--arch', 'flannel-vxlan,nope'], /^cnilab: unknown architecture "nope"; known: /],
+    [
+      ['run', '--lab', 't-cli-bad', '--path', 'sideways'],
+      /^cnilab: --path: unknown path "sideways"; known: intra-node, inter-node, routed$/,
+    ],
+    [['run', '--lab', 't-cli-bad', '--repeats', '0'], /^cnilab: --repeats: "0" must be a positive integer$/],
+    [
+      ['run', '--lab', 't-cli-bad', '--arch', 'flannel-vxlan', '--path', 'routed'],
+      /^cnilab: nothing to measure: flannel-vxlan has no routed path \(host: inter-node only; routed: the Kuryr architectures only\)$/,
+    ],
+    [
+      ['up', '--topology', topo('zero.yaml', 'name: t-cli-bad\ntopology: {computeNodes: 0}\n')],
+      /zero\.yaml: topology\.computeNodes: 0 compute nodes: must be from 1 to 64$/,
+    ],
+    [
+      ['up', '--topology', topo('many.yaml', 'name: t-cli-bad\ntopology: {computeNodes: 500}\n')],
+      /many\.yaml: topology\.computeNodes: 500 compute nodes: must be from 1 to 64$/,
+    ],
+    [
+      ['up', '--topology', topo('overlap.yaml', 'name: t-cli-bad\ntopology: {podCidr: 198.18.0.0/16}\n')],
+      /overlap\.yaml: topology\.podCidr: 198\.18\.0\.0\/16 overlaps the underlay 198\.18\.0\.0\/24/,
+    ],
+    [
+      ['up', '--topology', topo('broken.yaml', 'name: t-cli-bad\ntopology: {nodes: [\n')],
+      /broken\.yaml: line \d+ not valid YAML/,
+    ],
+    [['up', '--topology', join(dir, 'absent.yaml')], /absent\.yaml: cannot read \(ENOENT\)$/],
+    [['run', topo('scn.yaml', 'repeats: lots\n')], /scn\.yaml: repeats: /],
+    [
+      ['run', '--lab', 't-cli-bad', '--tests', 'tcp,ping'],
+      /^cnilab: --tests: unknown test "ping"; known: tcp, tcp-parallel, udp, pps, sweep, latency, latency-loaded$/,
+    ],
+    [
+      ['run', '--lab', 't-cli-bad', '--streams', '1'],
+      /^cnilab: --streams: "1" must be a whole number from 2 to 128 \(1 stream is the tcp test\)$/,
+    ],
+    [
+      ['run', '--lab', 't-cli-bad', '--duration', '1.5'],
+      /^cnilab: --duration: "1\.5" must be a whole number of seconds/,
+    ],
+    [['run', topo('tests.yaml', 'tests: [tcp, ping]\n')], /tests\.yaml: tests\.1: /],
+    [['report', join(dir, 'no-run')], /no-run\/results\.json: ENOENT.*give a run folder or its results\.json$/],
+    [
+      ['report', topo('v1.json', '{"schemaVersion": 1, "rows": []}')],
+      /v1\.json: schemaVersion 1 is not 2; this cnilab reads results v2/,
+    ],
+    [
+      [
+        'compare',
+        topo('v1-broken.json', '{"schemaVersion": 1, "rows": [{}]}'),
+        topo('v2.json', '{"schemaVersion": 2}'),
+      ],
+      /v1-broken\.json: rows\.0\.arch: /,
+    ],
+    [['status', '--lab', 't-cli-none'], /^cnilab: lab "t-cli-none" is not up/],
+  ];
+}
 
 test('bad input: one line naming the field, non-zero exit, nothing created', async (t) => {
   const dir = tmp(t);
@@ -148,27 +307,7 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
     writeFileSync(join(dir, name), body);
     return join(dir, name);
   };
-  const cases: [string[], RegExp][] = [
-    [['up', '--lab', 't-cli-bad', '--arch', 'nope'], /^cnilab: unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct$/],
-    [['run', '--lab', 't-cli-bad', '--arch', 'flannel-vxlan,nope'], /^cnilab: unknown architecture "nope"; known: /],
-    [['run', '--lab', 't-cli-bad', '--path', 'sideways'], /^cnilab: --path: unknown path "sideways"; known: intra-node, inter-node, routed$/],
-    [['run', '--lab', 't-cli-bad', '--repeats', '0'], /^cnilab: --repeats: "0" must be a positive integer$/],
-    [['run', '--lab', 't-cli-bad', '--arch', 'flannel-vxlan', '--path', 'routed'], /^cnilab: nothing to measure: flannel-vxlan has no routed path \(host: inter-node only; routed: the Kuryr architectures only\)$/],
-    [['up', '--topology', topo('zero.yaml', 'name: t-cli-bad\ntopology: {computeNodes: 0}\n')], /zero\.yaml: topology\.computeNodes: 0 compute nodes: must be from 1 to 64$/],
-    [['up', '--topology', topo('many.yaml', 'name: t-cli-bad\ntopology: {computeNodes: 500}\n')], /many\.yaml: topology\.computeNodes: 500 compute nodes: must be from 1 to 64$/],
-    [['up', '--topology', topo('overlap.yaml', 'name: t-cli-bad\ntopology: {podCidr: 198.18.0.0/16}\n')], /overlap\.yaml: topology\.podCidr: 198\.18\.0\.0\/16 overlaps the underlay 198\.18\.0\.0\/24/],
-    [['up', '--topology', topo('broken.yaml', 'name: t-cli-bad\ntopology: {nodes: [\n')], /broken\.yaml: line \d+ not valid YAML/],
-    [['up', '--topology', join(dir, 'absent.yaml')], /absent\.yaml: cannot read \(ENOENT\)$/],
-    [['run', topo('scn.yaml', 'repeats: lots\n')], /scn\.yaml: repeats: /],
-    [['run', '--lab', 't-cli-bad', '--tests', 'tcp,ping'], /^cnilab: --tests: unknown test "ping"; known: tcp, tcp-parallel, udp, pps, sweep, latency, latency-loaded$/],
-    [['run', '--lab', 't-cli-bad', '--streams', '1'], /^cnilab: --streams: "1" must be a whole number from 2 to 128 \(1 stream is the tcp test\)$/],
-    [['run', '--lab', 't-cli-bad', '--duration', '1.5'], /^cnilab: --duration: "1\.5" must be a whole number of seconds/],
-    [['run', topo('tests.yaml', 'tests: [tcp, ping]\n')], /tests\.yaml: tests\.1: /],
-    [['report', join(dir, 'no-run')], /no-run\/results\.json: ENOENT.*give a run folder or its results\.json$/],
-    [['report', topo('v1.json', '{"schemaVersion": 1, "rows": []}')], /v1\.json: schemaVersion 1 is not 2; this cnilab reads results v2/],
-    [['compare', topo('v1-broken.json', '{"schemaVersion": 1, "rows": [{}]}'), topo('v2.json', '{"schemaVersion": 2}')], /v1-broken\.json: rows\.0\.arch: /],
-    [['status', '--lab', 't-cli-none'], /^cnilab: lab "t-cli-none" is not up/],
-  ];
+  const cases = badInput(dir, topo);
   for (const [args, want] of cases) {
     const r = await cli(args);
     assert.notEqual(r.code, 0, args.join(' '));
@@ -176,75 +315,12 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
     assert.match(r.stderr.trim(), want);
   }
   const j = await cli(['up', '--lab', 't-cli-bad', '--arch', 'nope', '--json']);
-  assert.deepEqual(JSON.parse(j.stdout), { error: { code: 'UNKNOWN_ARCH', message: 'unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct' } });
+  assert.deepEqual(JSON.parse(j.stdout), {
+    error: {
+      code: 'UNKNOWN_ARCH',
+      message:
+        'unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct',
+    },
+  });
   await assertNothingLeft('t-cli-bad', root);
-});
-
-/** PIDs of the traffic tools and Open vSwitch daemons running now (cnilab starts them inside lab namespaces); a zombie — killed, not yet reaped by init — is not running. */
-function toolPids(): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e) && isAlive(Number(e)))
-    .filter((e) => /^(iperf3|sockperf|ovs-vswitchd|ovsdb-server)$/.test(procFile(e, 'comm').trim()))
-    .map(Number);
-}
-
-function procFile(pid: string | number, file: string): string {
-  try {
-    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
-  } catch {
-    return ''; // ended while we looked
-  }
-}
-
-/** True when a process started after `before` runs `tool` with argument `arg` (e.g. an iperf3 client: '-c'). */
-const measuring = (tool: string, arg: string, before: readonly number[]) => (): boolean =>
-  toolPids().some((p) => !before.includes(p) && procFile(p, 'cmdline').split('\0')[0]!.endsWith(tool) && procFile(p, 'cmdline').split('\0').includes(arg));
-
-test('Ctrl-C during up (flannel; Kuryr with OVS starting), during a TCP test and during a latency test: exit 130, everything removed', async () => {
-  const root = await rootSnapshot();
-  const toolsBefore = toolPids();
-  const sockperfDirs = () => readdirSync(tmpdir()).filter((e) => e.startsWith('cnilab-sockperf-'));
-  const dirsBefore = sockperfDirs();
-  // Each interruption waits for the step to be reached, never for a time: the lab's control plane has
-  // started (its logs folder), node1's ovsdb-server listens (ovs-vswitchd is being started), an iperf3
-  // client runs, a sockperf client runs.
-  for (const [lab, args, when, reached] of [
-    ['t-cli-int-up', ['up', '--arch', 'flannel-vxlan'], 'control plane starting', () => existsSync(join(runDir('t-cli-int-up'), 'logs'))],
-    ['t-cli-int-ky', ['up', '--arch', 'kuryr-ovs-vxlan'], 'Open vSwitch starting', () => existsSync(ovsDbSocket('t-cli-int-ky', 'node1'))],
-    ['t-cli-int-run', ['run', '--arch', 'flannel-vxlan', '--path', 'inter-node', '--tests', 'tcp', '--duration', '10', '--warmup', '0', '--repeats', '1', '--out', join(tmpdir(), 'cnilab-int-run')], 'iperf3 measuring', measuring('iperf3', '-c', toolsBefore)],
-    ['t-cli-int-lat', ['run', '--arch', 'flannel-vxlan', '--path', 'inter-node', '--tests', 'latency', '--latency-duration', '5', '--warmup', '0', '--repeats', '2', '--out', join(tmpdir(), 'cnilab-int-run')], 'sockperf measuring', measuring('sockperf', 'ping-pong', toolsBefore)],
-  ] as const) {
-    await teardownLab(lab);
-    let signalled = false;
-    let closed = false;
-    const r = await cli([...args, '--lab', lab], (pid) => {
-      void waitFor(`${lab} to reach: ${when}`, () => closed || reached(), 120_000, 10).then(() => {
-        if (closed) return;
-        signalled = true;
-        process.kill(pid, 'SIGINT');
-      });
-    });
-    closed = true;
-    assert.ok(signalled, `${lab}: ended before it reached "${when}": ${r.stderr}`);
-    assert.equal(r.code, 130, `${lab}: ${r.stderr}`);
-    assert.match(r.stderr, /SIGINT: stopping and cleaning up/);
-    assert.match(r.stderr, /cnilab: interrupted; everything the command created was removed/);
-    await assertNothingLeft(lab, root);
-    assert.deepEqual(toolPids().filter((p) => !toolsBefore.includes(p)), [], `${lab}: iperf3, sockperf or Open vSwitch left running`);
-    assert.deepEqual(sockperfDirs().filter((d) => !dirsBefore.includes(d)), [], `${lab}: sockperf's log folder left`);
-  }
-  rmSync(join(tmpdir(), 'cnilab-int-run'), { recursive: true, force: true });
-});
-
-test('down --all removes leftovers of any lab found by prefix, e.g. after a crash', async () => {
-  const lab = 't-cli-crash';
-  const root = await rootSnapshot();
-  await teardownLab(lab);
-  // A crash: the lab's processes and namespaces exist, the CLI that made them is gone.
-  const u = await cli(['up', '--lab', lab, '--arch', 'flannel-vxlan']);
-  assert.equal(u.code, 0, u.stderr);
-  const d = await cli(['down', '--all', '--json']);
-  assert.equal(d.code, 0, d.stderr);
-  assert.ok((JSON.parse(d.stdout) as { lab: string }[]).some((x) => x.lab === lab));
-  await assertNothingLeft(lab, root);
 });

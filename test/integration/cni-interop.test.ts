@@ -30,7 +30,13 @@ function mixedPath(name: string, plugins: Record<string, string>): string {
   return dir;
 }
 
-const runtimeFor = (dir: string): CniRuntime => new CniRuntime({ cniPath: [dir], cacheDir: join(runDir(LAB), 'cache'), hostNetns: { name: HOST }, env: { PATH: process.env.PATH } });
+const runtimeFor = (dir: string): CniRuntime =>
+  new CniRuntime({
+    cniPath: [dir],
+    cacheDir: join(runDir(LAB), 'cache'),
+    hostNetns: { name: HOST },
+    env: { PATH: process.env.PATH },
+  });
 const dataDir = (): string => join(runDir(LAB), 'ipam');
 const held = (net: string): string[] => readdirSync(join(dataDir(), net)).filter((f) => /^\d/.test(f));
 
@@ -45,26 +51,56 @@ after(async () => {
   await assertNothingLeft(LAB, root);
 });
 
-async function attach(runtime: CniRuntime, list: NetConfList, pod: string): Promise<{ ns: string; rt: { containerId: string; netns: string; ifName: string } }> {
+async function attach(
+  runtime: CniRuntime,
+  list: NetConfList,
+  pod: string,
+): Promise<{ ns: string; rt: { containerId: string; netns: string; ifName: string } }> {
   const ns = podNetns(LAB, pod);
   await addNetns(ns);
   const rt = { containerId: `interop-${pod}`, netns: `/run/netns/${ns}`, ifName: 'eth0' };
   return { ns, rt };
 }
 
-test('the reference bridge delegates IPAM to cnilab\'s host-local and static', async () => {
+test("the reference bridge delegates IPAM to cnilab's host-local and static", async () => {
   const runtime = runtimeFor(mixedPath('ref-bridge', { bridge: REF, 'host-local': CNI_BIN_DIR, static: CNI_BIN_DIR }));
-  const hl: NetConfList = { cniVersion: '1.0.0', name: 'i-hl', plugins: [{ type: 'bridge', bridge: 'ibr1', isGateway: true, ipam: { type: 'host-local', ranges: [[{ subnet: '10.82.1.0/24' }]], dataDir: dataDir() } }] };
+  const hl: NetConfList = {
+    cniVersion: '1.0.0',
+    name: 'i-hl',
+    plugins: [
+      {
+        type: 'bridge',
+        bridge: 'ibr1',
+        isGateway: true,
+        ipam: { type: 'host-local', ranges: [[{ subnet: '10.82.1.0/24' }]], dataDir: dataDir() },
+      },
+    ],
+  };
   const a = await attach(runtime, hl, 'a');
   const r = await runtime.addNetworkList(hl, a.rt);
   assert.deepEqual(r.ips, [{ interface: 2, address: '10.82.1.2/24', gateway: '10.82.1.1' }]);
-  assert.equal(readFileSync(join(dataDir(), 'i-hl', '10.82.1.2'), 'utf8'), 'interop-a\r\neth0', 'cnilab\'s host-local wrote the allocation');
+  assert.equal(
+    readFileSync(join(dataDir(), 'i-hl', '10.82.1.2'), 'utf8'),
+    'interop-a\r\neth0',
+    "cnilab's host-local wrote the allocation",
+  );
   await runIn({ name: a.ns }, 'ping', ['-c', '1', '-W', '2', '10.82.1.1']);
   await runtime.checkNetworkList(hl, a.rt); // the reference bridge's CHECK asks our host-local's CHECK
   await runtime.delNetworkList(hl, a.rt);
   assert.deepEqual(held('i-hl'), []);
 
-  const st: NetConfList = { cniVersion: '0.4.0', name: 'i-st', plugins: [{ type: 'bridge', bridge: 'ibr2', isGateway: true, ipam: { type: 'static', addresses: [{ address: '10.82.2.7/24', gateway: '10.82.2.1' }] } }] };
+  const st: NetConfList = {
+    cniVersion: '0.4.0',
+    name: 'i-st',
+    plugins: [
+      {
+        type: 'bridge',
+        bridge: 'ibr2',
+        isGateway: true,
+        ipam: { type: 'static', addresses: [{ address: '10.82.2.7/24', gateway: '10.82.2.1' }] },
+      },
+    ],
+  };
   const b = await attach(runtime, st, 'b');
   const rs = await runtime.addNetworkList(st, b.rt);
   assert.deepEqual(rs.ips, [{ version: '4', interface: 2, address: '10.82.2.7/24', gateway: '10.82.2.1' }] as unknown);
@@ -74,13 +110,32 @@ test('the reference bridge delegates IPAM to cnilab\'s host-local and static', a
   await deleteNetns(b.ns);
 });
 
-test('cnilab\'s bridge delegates IPAM to the reference host-local', async () => {
+test("cnilab's bridge delegates IPAM to the reference host-local", async () => {
   const runtime = runtimeFor(mixedPath('our-bridge', { bridge: CNI_BIN_DIR, 'host-local': REF }));
-  const list: NetConfList = { cniVersion: '1.0.0', name: 'i-ref', plugins: [{ type: 'bridge', bridge: 'ibr3', isGateway: true, isDefaultGateway: true, ipam: { type: 'host-local', ranges: [[{ subnet: '10.82.3.0/24', rangeStart: '10.82.3.100' }]], dataDir: dataDir() } }] };
+  const list: NetConfList = {
+    cniVersion: '1.0.0',
+    name: 'i-ref',
+    plugins: [
+      {
+        type: 'bridge',
+        bridge: 'ibr3',
+        isGateway: true,
+        isDefaultGateway: true,
+        ipam: {
+          type: 'host-local',
+          ranges: [[{ subnet: '10.82.3.0/24', rangeStart: '10.82.3.100' }]],
+          dataDir: dataDir(),
+        },
+      },
+    ],
+  };
   const c = await attach(runtime, list, 'c');
   const r = await runtime.addNetworkList(list, c.rt);
   assert.deepEqual(r.ips, [{ address: '10.82.3.100/24', gateway: '10.82.3.1', interface: 2 }]);
-  assert.ok(readdirSync(join(dataDir(), 'i-ref')).includes('lock'), 'the reference host-local (which keeps a lock file) made the allocation');
+  assert.ok(
+    readdirSync(join(dataDir(), 'i-ref')).includes('lock'),
+    'the reference host-local (which keeps a lock file) made the allocation',
+  );
   await runIn({ name: c.ns }, 'ping', ['-c', '1', '-W', '2', '10.82.3.1']);
   await runtime.checkNetworkList(list, c.rt);
   await runtime.delNetworkList(list, c.rt);
@@ -91,7 +146,18 @@ test('cnilab\'s bridge delegates IPAM to the reference host-local', async () => 
 test('added through one implementation, deleted through the other: the host-local stores are one format', async () => {
   const ours = runtimeFor(CNI_BIN_DIR);
   const ref = runtimeFor(REF);
-  const list: NetConfList = { cniVersion: '1.0.0', name: 'i-mix', plugins: [{ type: 'bridge', bridge: 'ibr4', isGateway: true, ipam: { type: 'host-local', ranges: [[{ subnet: '10.82.4.0/24' }]], dataDir: dataDir() } }] };
+  const list: NetConfList = {
+    cniVersion: '1.0.0',
+    name: 'i-mix',
+    plugins: [
+      {
+        type: 'bridge',
+        bridge: 'ibr4',
+        isGateway: true,
+        ipam: { type: 'host-local', ranges: [[{ subnet: '10.82.4.0/24' }]], dataDir: dataDir() },
+      },
+    ],
+  };
   const d = await attach(ours, list, 'd');
   const e = await attach(ref, list, 'e');
   await ours.addNetworkList(list, d.rt);
@@ -100,7 +166,11 @@ test('added through one implementation, deleted through the other: the host-loca
   await ref.delNetworkList(list, d.rt); // the reference deletes what cnilab added …
   await ours.delNetworkList(list, e.rt); // … and cnilab what the reference added
   assert.deepEqual(held('i-mix'), []);
-  for (const ns of [d.ns, e.ns]) assert.deepEqual((await ipJson<{ ifname: string }[]>({ name: ns }, ['link', 'show'])).map((l) => l.ifname), ['lo']);
+  for (const ns of [d.ns, e.ns])
+    assert.deepEqual(
+      (await ipJson<{ ifname: string }[]>({ name: ns }, ['link', 'show'])).map((l) => l.ifname),
+      ['lo'],
+    );
   const ports = await ipJson<{ ifname: string }[]>({ name: HOST }, ['link', 'show', 'master', 'ibr4']);
   assert.deepEqual(ports, []);
   await deleteNetns(d.ns);

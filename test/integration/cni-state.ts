@@ -12,7 +12,11 @@ interface Link {
   flags: string[];
   master?: string;
   promiscuity?: number;
-  linkinfo?: { info_kind?: string; info_data?: { mode?: string; id?: number }; info_slave_data?: { hairpin?: boolean } };
+  linkinfo?: {
+    info_kind?: string;
+    info_data?: { mode?: string; id?: number };
+    info_slave_data?: { hairpin?: boolean };
+  };
   addr_info?: { family: string; local: string; prefixlen: number; scope: string }[];
 }
 
@@ -46,12 +50,17 @@ export async function kernelState(ns: string, opts: { netfilter?: boolean } = {}
   const routes = [
     ...(await ipJson<Route[]>({ name: ns }, ['-4', 'route', 'show', 'table', 'main'])),
     // IPv6: what plugins add, not what the kernel makes for every link (link-local, multicast)
-    ...(await ipJson<Route[]>({ name: ns }, ['-6', 'route', 'show', 'table', 'main'])).filter((r) => !/^(fe80:|ff00:|multicast)/.test(r.dst)),
+    ...(await ipJson<Route[]>({ name: ns }, ['-6', 'route', 'show', 'table', 'main'])).filter(
+      (r) => !/^(fe80:|ff00:|multicast)/.test(r.dst),
+    ),
   ];
   const linkLines = links
     .filter((l) => l.ifname !== 'lo')
     .map((l) => {
-      const addrs = (l.addr_info ?? []).filter((a) => a.family === 'inet' || a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`).sort();
+      const addrs = (l.addr_info ?? [])
+        .filter((a) => a.family === 'inet' || a.scope === 'global')
+        .map((a) => `${a.local}/${a.prefixlen}`)
+        .sort();
       const kind = l.linkinfo?.info_kind ?? 'device';
       const extra = [
         l.master ? `master=${l.master}` : '',
@@ -65,14 +74,24 @@ export async function kernelState(ns: string, opts: { netfilter?: boolean } = {}
     })
     .sort();
   const routeLines = routes
-    .map((r) => normalizeName(`${r.dst}${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev} scope ${r.scope ?? 'global'}${r.prefsrc ? ` src ${r.prefsrc}` : ''}`))
+    .map((r) =>
+      normalizeName(
+        `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev} scope ${r.scope ?? 'global'}${r.prefsrc ? ` src ${r.prefsrc}` : ''}`,
+      ),
+    )
     .sort();
   const state: { -readonly [K in keyof KernelState]: KernelState[K] } = { links: linkLines, routes: routeLines };
   if (opts.netfilter) {
     state.ipForward = (await runIn({ name: ns }, 'sysctl', ['-n', 'net.ipv4.ip_forward'])).stdout.trim();
     state.iptablesNat = (await runIn({ name: ns }, 'iptables', ['-t', 'nat', '-S'])).stdout.trim().split('\n').sort();
     const nft = await runIn({ name: ns }, 'nft', ['list', 'table', 'bridge', 'nat'], { check: false });
-    state.nftBridge = nft.code === 0 ? nft.stdout.split('\n').map((l) => normalizeName(l.trim()).replace(MAC, 'MAC')).filter(Boolean) : [];
+    state.nftBridge =
+      nft.code === 0
+        ? nft.stdout
+            .split('\n')
+            .map((l) => normalizeName(l.trim()).replace(MAC, 'MAC'))
+            .filter(Boolean)
+        : [];
   }
   return state;
 }
@@ -80,9 +99,11 @@ export async function kernelState(ns: string, opts: { netfilter?: boolean } = {}
 /** A result with MACs and host-side veth names replaced, after checking their form. */
 export function normalizeResult(r: Result | unknown): unknown {
   return JSON.parse(JSON.stringify(r), (key, value: unknown) => {
-    if (key === 'mac' && typeof value === 'string') return /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(value) ? 'MAC' : `BAD MAC ${value}`;
+    if (key === 'mac' && typeof value === 'string')
+      return /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(value) ? 'MAC' : `BAD MAC ${value}`;
     if (key === 'name' && typeof value === 'string') return normalizeName(value);
-    if (key === 'sandbox' && typeof value === 'string') return value.startsWith('/run/netns/') ? 'SANDBOX' : `BAD SANDBOX ${value}`;
+    if (key === 'sandbox' && typeof value === 'string')
+      return value.startsWith('/run/netns/') ? 'SANDBOX' : `BAD SANDBOX ${value}`;
     return value;
   });
 }

@@ -23,8 +23,16 @@ export async function rootSnapshot(): Promise<RootSnapshot> {
 }
 
 /** Nothing of the lab is left: namespaces, run folder, the given processes; the root namespace is as it was. */
-export async function assertNothingLeft(lab: string, before: RootSnapshot, pids: readonly number[] = []): Promise<void> {
-  assert.deepEqual(listNamedNetns().filter((ns) => labOfNetns(ns) === lab), [], `namespaces of lab ${lab} left`);
+export async function assertNothingLeft(
+  lab: string,
+  before: RootSnapshot,
+  pids: readonly number[] = [],
+): Promise<void> {
+  assert.deepEqual(
+    listNamedNetns().filter((ns) => labOfNetns(ns) === lab),
+    [],
+    `namespaces of lab ${lab} left`,
+  );
   assert.equal(existsSync(runDir(lab)), false, `run folder of lab ${lab} left`);
   for (const pid of pids) assert.equal(isAlive(pid), false, `process ${pid} left running`);
   const changed = diffSnapshots(before, await rootSnapshot());
@@ -41,7 +49,10 @@ export interface CliResult {
 /** Runs the cnilab CLI; `onStart` may signal it while it runs. */
 export function cli(args: readonly string[], onStart?: (pid: number) => void): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c));
@@ -76,12 +87,18 @@ async function sockets(ns: string, filter: readonly string[]): Promise<string[]>
 
 /** Resolves once a server in namespace `ns` listens on TCP `port` (or has bound UDP `port`): what a client waits for, rather than a time. */
 export function untilListening(ns: string, port: number, proto: 'tcp' | 'udp' = 'tcp'): Promise<void> {
-  return waitUntil(`a ${proto} server on port ${port} in ${ns}`, async () => (await sockets(ns, [proto === 'tcp' ? '-ltn' : '-lun', `sport = :${port}`])).length > 0);
+  return waitUntil(
+    `a ${proto} server on port ${port} in ${ns}`,
+    async () => (await sockets(ns, [proto === 'tcp' ? '-ltn' : '-lun', `sport = :${port}`])).length > 0,
+  );
 }
 
 /** Resolves once namespace `ns` holds `count` established TCP connections to port `port`. */
 export function untilConnected(ns: string, port: number, count: number): Promise<void> {
-  return waitUntil(`${count} connections to port ${port} from ${ns}`, async () => (await sockets(ns, ['-tn', 'state', 'established', `dport = :${port}`])).length >= count);
+  return waitUntil(
+    `${count} connections to port ${port} from ${ns}`,
+    async () => (await sockets(ns, ['-tn', 'state', 'established', `dport = :${port}`])).length >= count,
+  );
 }
 
 /**
@@ -89,7 +106,12 @@ export function untilConnected(ns: string, port: number, count: number): Promise
  * `fn`, takes the lab down — also when `fn` fails — and asserts nothing of it is left: no
  * namespace, file or process (every one the lab ever recorded), the root namespace unchanged.
  */
-export async function withLab(name: string, arch: string, fn: (state: LabState) => Promise<void>, topologyYaml = 'topology: {computeNodes: 2}'): Promise<void> {
+export async function withLab(
+  name: string,
+  arch: string,
+  fn: (state: LabState) => Promise<void>,
+  topologyYaml = 'topology: {computeNodes: 2}',
+): Promise<void> {
   const root = await rootSnapshot();
   await teardownLab(name);
   const state = await up({ topology: parseTopology(topologyYaml, 'test', { name }), arch });
@@ -106,14 +128,28 @@ export async function withLab(name: string, arch: string, fn: (state: LabState) 
 const XFER = join(__dirname, 'xfer.js');
 
 /** Sends `mbytes` MB from one pod to another over TCP; asserts both ends hashed the same bytes. */
-export async function transfer(from: LabState['pods'][number], to: LabState['pods'][number], mbytes: number): Promise<void> {
-  const server = spawn('ip', ['netns', 'exec', to.netns, process.execPath, XFER, 'server', to.ip, '7001'], { stdio: ['ignore', 'pipe', 'ignore'] });
+export async function transfer(
+  from: LabState['pods'][number],
+  to: LabState['pods'][number],
+  mbytes: number,
+): Promise<void> {
+  const server = spawn('ip', ['netns', 'exec', to.netns, process.execPath, XFER, 'server', to.ip, '7001'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   let got = '';
   server.stdout.on('data', (d: Buffer) => (got += d));
   const ended = new Promise<void>((r) => server.on('close', () => r()));
   try {
     await untilListening(to.netns, 7001);
-    const sent = JSON.parse((await run('ip', ['netns', 'exec', from.netns, process.execPath, XFER, 'client', to.ip, '7001', String(mbytes)], { timeoutMs: 60_000 })).stdout) as { bytes: number; sha256: string };
+    const sent = JSON.parse(
+      (
+        await run(
+          'ip',
+          ['netns', 'exec', from.netns, process.execPath, XFER, 'client', to.ip, '7001', String(mbytes)],
+          { timeoutMs: 60_000 },
+        )
+      ).stdout,
+    ) as { bytes: number; sha256: string };
     await Promise.race([ended, sleep(10_000)]);
     const received = JSON.parse(got) as { bytes: number; sha256: string };
     assert.equal(sent.bytes, mbytes << 20);

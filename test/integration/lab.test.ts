@@ -44,9 +44,15 @@ for (const name of ['bridge', 'flannel-host-gw', 'flannel-vxlan', 'flannel-udp',
     const lab = `t-lab-${name}`;
     await withLab(lab, name, async (state) => {
       assert.equal(state.status, 'up');
-      assert.deepEqual(state.pods.map((p) => p.name), ['node1-p1', 'node1-p2', 'node2-p1', 'node2-p2']);
+      assert.deepEqual(
+        state.pods.map((p) => p.name),
+        ['node1-p1', 'node1-p2', 'node2-p1', 'node2-p2'],
+      );
       assert.equal(new Set(state.pods.map((p) => p.ip)).size, 4, 'distinct pod addresses');
-      assert.deepEqual(state.processes.map((p) => `${p.role}@${p.node}`), ['controller@control', 'agent@node1', 'agent@node2']);
+      assert.deepEqual(
+        state.processes.map((p) => `${p.role}@${p.node}`),
+        ['controller@control', 'agent@node1', 'agent@node2'],
+      );
       const conflist = JSON.parse(readFileSync(join(runDir(lab), 'nodes', 'node1', 'cnilab.conflist'), 'utf8'));
       assert.equal(conflist.plugins[0].type, name === 'macvlan' ? 'macvlan' : name === 'bridge' ? 'bridge' : 'flannel');
 
@@ -57,7 +63,7 @@ for (const name of ['bridge', 'flannel-host-gw', 'flannel-vxlan', 'flannel-udp',
         await ping(state, 'node2-p2', 'node1-p2');
         assert.ok((await shortIperf(state, 'node1-p1', 'node2-p1')) > 1e8, 'inter-node TCP above 100 Mbit/s');
       } else {
-        await assert.rejects(ping(state, 'node1-p1', 'node2-p1'), 'bridge alone must not reach another node\'s pods');
+        await assert.rejects(ping(state, 'node1-p1', 'node2-p1'), "bridge alone must not reach another node's pods");
       }
       assert.equal(labNamespaces(lab).length, 1 + 3 + 4, 'switch + 3 nodes + 4 pods');
     });
@@ -68,21 +74,59 @@ test('vxlan is built the way flannel builds it: flannel.1, VNI 1, port 8472, MTU
   const lab = 't-lab-vxlan-detail';
   await withLab(lab, 'flannel-vxlan', async (state) => {
     const node1 = { name: nodeNetns(lab, 'node1') };
-    const [dev] = await ipJson<{ mtu: number; linkinfo: { info_kind: string; info_data: { id: number; port: number; learning: boolean; local: string } } }[]>(node1, ['-d', 'link', 'show', 'flannel.1']);
+    const [dev] = await ipJson<
+      {
+        mtu: number;
+        linkinfo: { info_kind: string; info_data: { id: number; port: number; learning: boolean; local: string } };
+      }[]
+    >(node1, ['-d', 'link', 'show', 'flannel.1']);
     assert.equal(dev!.linkinfo.info_kind, 'vxlan');
-    assert.deepEqual([dev!.linkinfo.info_data.id, dev!.linkinfo.info_data.port, dev!.linkinfo.info_data.learning, dev!.linkinfo.info_data.local], [1, 8472, false, '198.18.0.2']);
+    assert.deepEqual(
+      [
+        dev!.linkinfo.info_data.id,
+        dev!.linkinfo.info_data.port,
+        dev!.linkinfo.info_data.learning,
+        dev!.linkinfo.info_data.local,
+      ],
+      [1, 8472, false, '198.18.0.2'],
+    );
     assert.equal(dev!.mtu, 1450);
     assert.ok(state.pods.every((p) => p.mtu === 1450));
     const db = new Database(join(runDir(lab), 'leases.db'), { readonly: true });
-    const row = db.prepare('SELECT subnet, backend_data FROM leases WHERE node = ?').get('node2') as { subnet: string; backend_data: string };
+    const row = db.prepare('SELECT subnet, backend_data FROM leases WHERE node = ?').get('node2') as {
+      subnet: string;
+      backend_data: string;
+    };
     db.close();
     const peer = { subnet: row.subnet, backendData: JSON.parse(row.backend_data) as { vtepMac: string } };
-    const routes = await ipJson<{ dst: string; gateway: string; dev: string; flags: string[] }[]>(node1, ['route', 'show', 'dev', 'flannel.1']);
-    assert.deepEqual(routes.map((r) => [r.dst, r.gateway, r.flags.includes('onlink')]), [[peer.subnet, peer.subnet.replace(/\/\d+$/, ''), true]]);
-    const neigh = await ipJson<{ dst: string; lladdr: string; state: string[] }[]>(node1, ['neigh', 'show', 'dev', 'flannel.1']);
-    assert.deepEqual(neigh.map((n) => [n.dst, n.lladdr, n.state]), [[peer.subnet.replace(/\/\d+$/, ''), peer.backendData.vtepMac, ['PERMANENT']]]);
-    const fdb = JSON.parse((await runIn(node1, 'bridge', ['-json', 'fdb', 'show', 'dev', 'flannel.1'])).stdout) as { mac: string; dst?: string }[];
-    assert.deepEqual(fdb.filter((e) => e.dst).map((e) => [e.mac, e.dst]), [[peer.backendData.vtepMac, '198.18.0.3']]);
+    const routes = await ipJson<{ dst: string; gateway: string; dev: string; flags: string[] }[]>(node1, [
+      'route',
+      'show',
+      'dev',
+      'flannel.1',
+    ]);
+    assert.deepEqual(
+      routes.map((r) => [r.dst, r.gateway, r.flags.includes('onlink')]),
+      [[peer.subnet, peer.subnet.replace(/\/\d+$/, ''), true]],
+    );
+    const neigh = await ipJson<{ dst: string; lladdr: string; state: string[] }[]>(node1, [
+      'neigh',
+      'show',
+      'dev',
+      'flannel.1',
+    ]);
+    assert.deepEqual(
+      neigh.map((n) => [n.dst, n.lladdr, n.state]),
+      [[peer.subnet.replace(/\/\d+$/, ''), peer.backendData.vtepMac, ['PERMANENT']]],
+    );
+    const fdb = JSON.parse((await runIn(node1, 'bridge', ['-json', 'fdb', 'show', 'dev', 'flannel.1'])).stdout) as {
+      mac: string;
+      dst?: string;
+    }[];
+    assert.deepEqual(
+      fdb.filter((e) => e.dst).map((e) => [e.mac, e.dst]),
+      [[peer.backendData.vtepMac, '198.18.0.3']],
+    );
   });
 });
 
@@ -93,10 +137,27 @@ test('flannel-vxlan-direct: peers on the same segment are routed directly, not e
     const db = new Database(join(runDir(lab), 'leases.db'), { readonly: true });
     const peer = db.prepare('SELECT subnet FROM leases WHERE node = ?').get('node2') as { subnet: string };
     db.close();
-    const direct = await ipJson<{ dst: string; gateway: string; protocol: string }[]>(node1, ['route', 'show', 'dev', 'eth0', 'proto', '250']);
-    assert.deepEqual(direct.map((r) => [r.dst, r.gateway]), [[peer.subnet, '198.18.0.3']]);
-    assert.deepEqual(await ipJson<unknown[]>(node1, ['route', 'show', 'dev', 'flannel.1']), [], 'nothing goes through the VXLAN device');
-    assert.ok(state.pods.every((p) => p.mtu === 1450), 'the pod MTU stays the vxlan one, as flannel keeps it');
+    const direct = await ipJson<{ dst: string; gateway: string; protocol: string }[]>(node1, [
+      'route',
+      'show',
+      'dev',
+      'eth0',
+      'proto',
+      '250',
+    ]);
+    assert.deepEqual(
+      direct.map((r) => [r.dst, r.gateway]),
+      [[peer.subnet, '198.18.0.3']],
+    );
+    assert.deepEqual(
+      await ipJson<unknown[]>(node1, ['route', 'show', 'dev', 'flannel.1']),
+      [],
+      'nothing goes through the VXLAN device',
+    );
+    assert.ok(
+      state.pods.every((p) => p.mtu === 1450),
+      'the pod MTU stays the vxlan one, as flannel keeps it',
+    );
     await ping(state, 'node1-p1', 'node2-p1');
   });
 });
@@ -115,7 +176,12 @@ test('a second up of a running lab is refused and the running lab is untouched',
   const root = await rootSnapshot();
   const state = await up({ topology: topology(lab), arch: 'bridge' });
   try {
-    await assert.rejects(up({ topology: topology(lab), arch: 'bridge' }), (e: CnilabError) => e.code === 'LAB_EXISTS' && /lab "t-lab-twice" is already up; remove it with: cnilab down --lab t-lab-twice/.test(e.message));
+    await assert.rejects(
+      up({ topology: topology(lab), arch: 'bridge' }),
+      (e: CnilabError) =>
+        e.code === 'LAB_EXISTS' &&
+        /lab "t-lab-twice" is already up; remove it with: cnilab down --lab t-lab-twice/.test(e.message),
+    );
     await ping(state, 'node1-p1', 'node1-p2');
   } finally {
     await down(lab);
@@ -126,7 +192,14 @@ test('a second up of a running lab is refused and the running lab is untouched',
 test('an unknown architecture is refused before anything is created', async () => {
   const lab = 't-lab-unknown';
   const root = await rootSnapshot();
-  await assert.rejects(up({ topology: topology(lab), arch: 'token-ring' }), (e: CnilabError) => e.code === 'UNKNOWN_ARCH' && /unknown architecture "token-ring"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct/.test(e.message));
+  await assert.rejects(
+    up({ topology: topology(lab), arch: 'token-ring' }),
+    (e: CnilabError) =>
+      e.code === 'UNKNOWN_ARCH' &&
+      /unknown architecture "token-ring"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct/.test(
+        e.message,
+      ),
+  );
   await assertNothingLeft(lab, root);
 });
 

@@ -12,7 +12,8 @@ import { labOfNetns } from '../../src/lab/names';
 export type PluginEnv = Readonly<Record<string, string | undefined>>;
 
 function argv(ns: string, file: string): string[] {
-  if (labOfNetns(ns) === undefined) throw new Error(`a plugin runs only in a lab namespace the test made (cnilab-LAB.…), not in ${JSON.stringify(ns)}`);
+  if (labOfNetns(ns) === undefined)
+    throw new Error(`a plugin runs only in a lab namespace the test made (cnilab-LAB.…), not in ${JSON.stringify(ns)}`);
   return ['netns', 'exec', ns, file];
 }
 
@@ -24,7 +25,13 @@ function pluginEnv(env: PluginEnv): Record<string, string> {
 }
 
 /** Runs plugin `file` in lab namespace `ns` with `env` and `stdin`; resolves whatever its exit code. */
-export function execPlugin(ns: string, file: string, env: PluginEnv, stdin: string, timeoutMs = 20_000): Promise<ExecResult> {
+export function execPlugin(
+  ns: string,
+  file: string,
+  env: PluginEnv,
+  stdin: string,
+  timeoutMs = 20_000,
+): Promise<ExecResult> {
   return run('ip', argv(ns, file), { env: pluginEnv(env), input: stdin, check: false, timeoutMs });
 }
 

@@ -24,14 +24,17 @@ if (mode === 'server') {
     sent++;
     sock.send(Buffer.from(String(sent)), Number(port), ip, () => undefined);
   }, 10);
-  setTimeout(() => {
-    clearInterval(timer);
-    setTimeout(() => {
-      const stamps = [start, ...replies];
-      let gap = 0;
-      for (let i = 1; i < stamps.length; i++) gap = Math.max(gap, stamps[i]! - stamps[i - 1]!);
-      process.stdout.write(JSON.stringify({ sent, received: replies.length, gapMs: Math.round(gap) }) + '\n');
-      process.exit(0);
-    }, 300);
-  }, Number(seconds) * 1000);
+  setTimeout(
+    () => {
+      clearInterval(timer);
+      setTimeout(() => {
+        const stamps = [start, ...replies];
+        let gap = 0;
+        for (let i = 1; i < stamps.length; i++) gap = Math.max(gap, stamps[i]! - stamps[i - 1]!);
+        process.stdout.write(JSON.stringify({ sent, received: replies.length, gapMs: Math.round(gap) }) + '\n');
+        process.exit(0);
+      }, 300);
+    },
+    Number(seconds) * 1000,
+  );
 }

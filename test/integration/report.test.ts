@@ -16,47 +16,104 @@ import { assertNothingLeft, cli, rootSnapshot } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
 
-test('run writes a report that opens in Chromium with every row\'s bar; compare tells noise from change', async (t) => {
+// eslint-disable-next-line max-lines-per-function -- one run (a minute of measuring) feeds every check of the report and compare
+test("run writes a report that opens in Chromium with every row's bar; compare tells noise from change", async (t) => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install it with scripts/setup.sh --test`);
   const lab = 't-report';
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-report-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'run');
   const root = await rootSnapshot();
-  const r = await cli(['run', '--lab', lab, '--arch', 'host,bridge,flannel-vxlan', '--tests', 'tcp,latency,pps', '--duration', '1', '--latency-duration', '1', '--repeats', '3', '--out', out]);
+  const r = await cli([
+    'run',
+    '--lab',
+    lab,
+    '--arch',
+    'host,bridge,flannel-vxlan',
+    '--tests',
+    'tcp,latency,pps',
+    '--duration',
+    '1',
+    '--latency-duration',
+    '1',
+    '--repeats',
+    '3',
+    '--out',
+    out,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   await assertNothingLeft(lab, root);
 
   const doc: unknown = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
   // The published JSON Schema (what other tools validate with) accepts it, and so does the zod source.
-  const validate = new Ajv().compile(JSON.parse(readFileSync(join(REPO_ROOT, `schema/results-v${RESULTS_SCHEMA_VERSION}.schema.json`), 'utf8')));
+  const validate = new Ajv().compile(
+    JSON.parse(readFileSync(join(REPO_ROOT, `schema/results-v${RESULTS_SCHEMA_VERSION}.schema.json`), 'utf8')),
+  );
   assert.ok(validate(doc), JSON.stringify(validate.errors));
   const results = resultsSchema.parse(doc);
   assert.deepEqual(
     results.rows.map((x) => `${x.arch}/${x.path}/${x.test}`),
-    ['host/inter-node/tcp', 'host/inter-node/latency', 'host/inter-node/pps', 'bridge/intra-node/tcp', 'bridge/intra-node/latency', 'bridge/intra-node/pps', 'flannel-vxlan/intra-node/tcp', 'flannel-vxlan/intra-node/latency', 'flannel-vxlan/intra-node/pps', 'flannel-vxlan/inter-node/tcp', 'flannel-vxlan/inter-node/latency', 'flannel-vxlan/inter-node/pps'],
+    [
+      'host/inter-node/tcp',
+      'host/inter-node/latency',
+      'host/inter-node/pps',
+      'bridge/intra-node/tcp',
+      'bridge/intra-node/latency',
+      'bridge/intra-node/pps',
+      'flannel-vxlan/intra-node/tcp',
+      'flannel-vxlan/intra-node/latency',
+      'flannel-vxlan/intra-node/pps',
+      'flannel-vxlan/inter-node/tcp',
+      'flannel-vxlan/inter-node/latency',
+      'flannel-vxlan/inter-node/pps',
+    ],
   );
   for (const row of results.rows) {
     const m = row.metrics[row.primary]!;
     assert.equal(m.samples.length, 3);
-    assert.ok(m.ci95.low <= m.median && m.median <= m.ci95.high, `${row.arch} ${row.test}: the interval holds the median`);
+    assert.ok(
+      m.ci95.low <= m.median && m.median <= m.ci95.high,
+      `${row.arch} ${row.test}: the interval holds the median`,
+    );
     assert.ok(m.median > 0, `${row.arch} ${row.path} ${row.test} measured something`);
   }
   const vx = results.rows.find((x) => x.arch === 'flannel-vxlan' && x.path === 'inter-node' && x.test === 'tcp')!;
   assert.ok(vx.coreSecondsPerGbit!.total > 0 && vx.cpu!.softirq >= 0);
   const lat = results.rows.find((x) => x.arch === 'flannel-vxlan' && x.test === 'latency')!.metrics;
-  assert.ok(lat.rttP50Us!.median <= lat.rttP99Us!.median && lat.rttP99Us!.median <= lat.rttP999Us!.median, 'percentiles in order');
+  assert.ok(
+    lat.rttP50Us!.median <= lat.rttP99Us!.median && lat.rttP99Us!.median <= lat.rttP999Us!.median,
+    'percentiles in order',
+  );
   // The path the kernel counted: pod → veth → cni0 → flannel.1 → eth0 → switch → … → pod.
   const p = results.paths.find((x) => x.arch === 'flannel-vxlan' && x.path === 'inter-node')!;
   assert.equal(p.encapBytes, 50);
-  assert.deepEqual(p.hops.map((h) => `${h.stop.split(' ')[0]}:${h.kind}`), ['pod:veth', 'node:veth', 'node:bridge', 'node:vxlan', 'node:veth', 'switch:veth', 'switch:veth', 'node:veth', 'node:vxlan', 'node:bridge', 'node:veth', 'pod:veth']);
+  assert.deepEqual(
+    p.hops.map((h) => `${h.stop.split(' ')[0]}:${h.kind}`),
+    [
+      'pod:veth',
+      'node:veth',
+      'node:bridge',
+      'node:vxlan',
+      'node:veth',
+      'switch:veth',
+      'switch:veth',
+      'node:veth',
+      'node:vxlan',
+      'node:bridge',
+      'node:veth',
+      'pod:veth',
+    ],
+  );
   assert.match(r.stdout, /^flannel-vxlan\s+inter-node\s+tcp\s+\d+\.\d\d Gbit\/s/m);
   assert.match(r.stdout, /took \S+: set-up \S+, warm-up \S+, measuring \S+, tear-down \S+/);
   assert.match(r.stderr, /\[\d+\/\d+ \d+%\] flannel-vxlan inter-node: pps 3\/3 — \S+ elapsed, about \S+ left/);
 
   // CSV, charts.
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trimEnd().split('\n');
-  assert.equal(csv.length - 1, results.rows.reduce((n, x) => n + Object.keys(x.metrics).length, 0));
+  assert.equal(
+    csv.length - 1,
+    results.rows.reduce((n, x) => n + Object.keys(x.metrics).length, 0),
+  );
   for (const name of ['fig4-overlays', 'fig5-overlays-vs-native', 'cpu-per-gbit', 'latency', 'pps']) {
     const png = readFileSync(join(out, 'charts', `${name}.png`));
     assert.equal(png.subarray(1, 4).toString(), 'PNG', `${name}.png is a PNG`);
@@ -64,7 +121,17 @@ test('run writes a report that opens in Chromium with every row\'s bar; compare 
   }
 
   // report.html in Chromium: nothing fetched, nothing logged, every bar where results.json says.
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
   try {
     const page = await browser.newPage();
     const problems: string[] = [];
@@ -74,14 +141,27 @@ test('run writes a report that opens in Chromium with every row\'s bar; compare 
     await page.goto(`file://${join(out, 'report.html')}`);
     const bars = (chart: string) =>
       page.$$eval(`figure[data-chart="${chart}"] svg [aria-roledescription="bar"]`, (els) =>
-        els.map((e) => Object.fromEntries((e.getAttribute('aria-label') ?? '').split('; ').map((kv: string) => kv.split(': ')))),
+        els.map((e) =>
+          Object.fromEntries((e.getAttribute('aria-label') ?? '').split('; ').map((kv: string) => kv.split(': '))),
+        ),
       );
     const fig5 = await bars('fig5-overlays-vs-native');
     const tcp = results.rows.filter((x) => x.test === 'tcp');
     assert.equal(fig5.length, tcp.length, 'one bar per TCP row');
-    for (const row of tcp) assert.equal(Number(fig5.find((b) => b.arch === row.arch && b.path === row.path)?.['Gbit/s']), row.metrics.gbps!.median, `${row.arch} ${row.path}`);
+    for (const row of tcp)
+      assert.equal(
+        Number(fig5.find((b) => b.arch === row.arch && b.path === row.path)?.['Gbit/s']),
+        row.metrics.gbps!.median,
+        `${row.arch} ${row.path}`,
+      );
     const pps = await bars('pps');
-    assert.deepEqual(pps.map((b) => Number(b['packets/s'])).sort(), results.rows.filter((x) => x.test === 'pps').map((x) => x.metrics.pps!.median).sort());
+    assert.deepEqual(
+      pps.map((b) => Number(b['packets/s'])).sort(),
+      results.rows
+        .filter((x) => x.test === 'pps')
+        .map((x) => x.metrics.pps!.median)
+        .sort(),
+    );
     assert.equal(await page.locator('svg.datapath').count(), results.paths.length, 'a data-path diagram per path');
     assert.equal(await page.locator('table.rows tbody tr').count(), results.rows.length);
     const shot = await page.screenshot({ fullPage: true });

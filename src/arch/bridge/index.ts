@@ -8,7 +8,7 @@ import { flannelControlPlane } from '../../flannel/control-plane';
  */
 export const bridgeArch: Architecture = {
   name: 'bridge',
-  summary: 'pods behind their node\'s Linux bridge (cni0); nodes do not route pod subnets',
+  summary: "pods behind their node's Linux bridge (cni0); nodes do not route pod subnets",
   family: 'native',
   requires: ['veth', 'bridge'],
   control: flannelControlPlane({ type: 'none' }, bridgeConflist),

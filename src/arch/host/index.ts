@@ -8,7 +8,13 @@ export const baselineControlPlane: ControlPlane & { readonly kind: 'baseline' } 
   restartable: [],
   up: () => Promise.resolve([]),
   membership: 'the baseline has no control plane to join (its lab is nodes on a switch, no pods)',
-  restart: (state, old) => Promise.reject(new CnilabError('INVALID_INPUT', `lab ${state.lab} (baseline) runs no process to restart; ${old.role} is not one`)),
+  restart: (state, old) =>
+    Promise.reject(
+      new CnilabError(
+        'INVALID_INPUT',
+        `lab ${state.lab} (baseline) runs no process to restart; ${old.role} is not one`,
+      ),
+    ),
   datapath: () => 'kernel',
 };
 

@@ -9,7 +9,7 @@ import { flannelControlPlane } from '../../flannel/control-plane';
  */
 export const macvlanArch: Architecture = {
   name: 'macvlan',
-  summary: 'pods on the underlay segment as macvlan (bridge mode) of the node\'s eth0; no bridge, no routing hop',
+  summary: "pods on the underlay segment as macvlan (bridge mode) of the node's eth0; no bridge, no routing hop",
   family: 'native',
   requires: ['macvlan'],
   control: flannelControlPlane({ type: 'none' }, (ctx) => {
@@ -26,7 +26,16 @@ export const macvlanArch: Architecture = {
           mtu: ctx.subnetEnv.mtu,
           ipam: {
             type: 'host-local',
-            ranges: [[{ subnet: network, rangeStart: formatIPv4(addressAt(node, 2)), rangeEnd: formatIPv4(addressAt(node, cidrSize(node) - 2)), gateway: formatIPv4(addressAt(node, 1)) }]],
+            ranges: [
+              [
+                {
+                  subnet: network,
+                  rangeStart: formatIPv4(addressAt(node, 2)),
+                  rangeEnd: formatIPv4(addressAt(node, cidrSize(node) - 2)),
+                  gateway: formatIPv4(addressAt(node, 1)),
+                },
+              ],
+            ],
             dataDir: ctx.ipamDir,
           },
         },

@@ -18,7 +18,9 @@ export function registerDown(program: Command): void {
         for (const lab of labs) reports.push(await down(lab));
         if (o.json) printJson(reports);
         else if (reports.length === 0) process.stderr.write('nothing to remove\n');
-        else for (const r of reports) process.stderr.write(`removed lab ${r.lab}: ${r.namespaces} namespaces, ${r.processes} processes\n`);
+        else
+          for (const r of reports)
+            process.stderr.write(`removed lab ${r.lab}: ${r.namespaces} namespaces, ${r.processes} processes\n`);
       }),
     );
 }

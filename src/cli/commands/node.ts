@@ -11,7 +11,9 @@ export function registerNode(program: Command): void {
     .command('add')
     .description('add a compute node: namespace, switch port, agent, lease, pods')
     .argument('<name>', 'node name')
-    .option('--pods <n>', 'pods to attach on it (default 0)', (v) => (v === '0' ? 0 : positiveNumber('--pods', true)(v)))
+    .option('--pods <n>', 'pods to attach on it (default 0)', (v) =>
+      v === '0' ? 0 : positiveNumber('--pods', true)(v),
+    )
     .option('--lab <name>', 'the lab (default: the only one up)')
     .option('--json', 'print the lab as JSON')
     .action((name: string, o: { pods?: number; lab?: string; json?: boolean }) =>
@@ -43,14 +45,17 @@ export function registerNode(program: Command): void {
 export function registerRestart(program: Command): void {
   program
     .command('restart')
-    .description('stop and start again the lab process on a node: its agent or Kuryr node daemon, or the controller on the control node')
+    .description(
+      'stop and start again the lab process on a node: its agent or Kuryr node daemon, or the controller on the control node',
+    )
     .argument('<node>', 'node name')
     .option('--signal <kill|term>', 'how it stops: kill (a crash, SIGKILL) or term (SIGTERM)', 'kill')
     .option('--lab <name>', 'the lab (default: the only one up)')
     .option('--json', 'print what happened as JSON')
     .action((name: string, o: { signal: string; lab?: string; json?: boolean }) =>
       runCommand(o.json, async () => {
-        if (o.signal !== 'kill' && o.signal !== 'term') throw new CnilabError('INVALID_INPUT', `--signal: ${JSON.stringify(o.signal)} must be kill or term`);
+        if (o.signal !== 'kill' && o.signal !== 'term')
+          throw new CnilabError('INVALID_INPUT', `--signal: ${JSON.stringify(o.signal)} must be kill or term`);
         const lab = pickLab(o.lab);
         const { process: p } = await restartProcess(lab, name, o.signal === 'kill' ? 'SIGKILL' : 'SIGTERM');
         if (o.json) printJson({ lab, node: name, role: p.role, pid: p.pid });

@@ -26,7 +26,9 @@ export function registerReport(program: Command): void {
 export function registerCompare(program: Command): void {
   program
     .command('compare')
-    .description('compare two runs row by row: the change of each median, and whether it is outside the noise (the 95% intervals do not overlap)')
+    .description(
+      'compare two runs row by row: the change of each median, and whether it is outside the noise (the 95% intervals do not overlap)',
+    )
     .argument('<a>', 'the reference run folder (or its results.json; v1 files too)')
     .argument('<b>', 'the run compared with it')
     .option('--fail-on-worse', 'exit with status 3 when any row is worse outside the noise (for CI)')
@@ -49,7 +51,11 @@ export function registerCompare(program: Command): void {
           const better = c.changes.filter((x) => x.judgement === 'better').length;
           process.stdout.write(
             [
-              table(['ROW', 'METRIC', 'A MEDIAN [95% CI]', 'B MEDIAN [95% CI]', 'UNIT', 'CHANGE', 'VERDICT'], rows, [2, 3, 5]),
+              table(
+                ['ROW', 'METRIC', 'A MEDIAN [95% CI]', 'B MEDIAN [95% CI]', 'UNIT', 'CHANGE', 'VERDICT'],
+                rows,
+                [2, 3, 5],
+              ),
               '',
               ...c.onlyInA.map((k) => `only in A: ${k}`),
               ...c.onlyInB.map((k) => `only in B: ${k}`),

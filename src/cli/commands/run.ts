@@ -31,84 +31,162 @@ interface RunFlags {
 }
 
 /** What a plain `cnilab run` measures: about 8 minutes on 2 cores with the default matrix (README). */
-export const RUN_DEFAULTS = { tests: ['tcp', 'latency'] as TestName[], duration: 2, latencyDuration: 1, warmup: 1, repeats: 5, streams: 4, udpRate: 1000, covThreshold: 5 };
+export const RUN_DEFAULTS = {
+  tests: ['tcp', 'latency'] as TestName[],
+  duration: 2,
+  latencyDuration: 1,
+  warmup: 1,
+  repeats: 5,
+  streams: 4,
+  udpRate: 1000,
+  covThreshold: 5,
+};
 
 function stamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
-const wholeSeconds = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new CnilabError('INVALID_INPUT', `${name}: ${JSON.stringify(v)} must be a whole number of seconds (iperf3 and sockperf take whole seconds)`);
-  return n;
-};
+const wholeSeconds =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new CnilabError(
+        'INVALID_INPUT',
+        `${name}: ${JSON.stringify(v)} must be a whole number of seconds (iperf3 and sockperf take whole seconds)`,
+      );
+    return n;
+  };
 
-export function registerRun(program: Command): void {
+/** Parses --streams: a whole number from 2 to 128. */
+function streamCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 2 || n > 128)
+    throw new CnilabError(
+      'INVALID_INPUT',
+      `--streams: ${JSON.stringify(v)} must be a whole number from 2 to 128 (1 stream is the tcp test)`,
+    );
+  return n;
+}
+
+/** Adds the flags of `cnilab run`, each with its default in its help. */
+function runOptions(c: Command): Command {
   const d = RUN_DEFAULTS;
-  program
-    .command('run')
-    .description('measure every architecture on every path; write results.json, results.csv and report.html into the run folder')
-    .argument('[scenario]', 'scenario YAML (topology, archs, paths, tests, duration, …); flags override it')
-    .option('--arch <a,b>', `architectures (default: ${defaultArchitectures().join(',')}; also: ${architectures.names().filter((n) => !defaultArchitectures().includes(n)).join(',')})`, list)
+  return c
+    .option(
+      '--arch <a,b>',
+      `architectures (default: ${defaultArchitectures().join(',')}; also: ${architectures
+        .names()
+        .filter((n) => !defaultArchitectures().includes(n))
+        .join(',')})`,
+      list,
+    )
     .option('--path <p,q>', `paths (default: ${PATHS.join(',')})`, list)
     .option('--tests <t,u>', `tests (default: ${d.tests.join(',')}; all: ${TESTS.join(',')})`, list)
     .option('--duration <s>', `seconds per throughput sample (default ${d.duration})`, wholeSeconds('--duration'))
-    .option('--latency-duration <s>', `seconds per latency sample: one window of one sockperf run (default ${d.latencyDuration})`, wholeSeconds('--latency-duration'))
-    .option('--warmup <s>', `seconds of one discarded TCP run per path before its tests (default ${d.warmup}; 0: none)`, (v) => (v === '0' ? 0 : wholeSeconds('--warmup')(v)))
-    .option('--repeats <n>', `samples per row (default ${d.repeats}; 6 or more give a distribution-free confidence interval)`, positiveNumber('--repeats', true))
-    .option('--streams <n>', `streams of tcp-parallel (default ${d.streams})`, (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 2 || n > 128) throw new CnilabError('INVALID_INPUT', `--streams: ${JSON.stringify(v)} must be a whole number from 2 to 128 (1 stream is the tcp test)`);
-      return n;
-    })
-    .option('--udp-rate <mbps>', `target rate of the udp test, Mbit/s (default ${d.udpRate})`, positiveNumber('--udp-rate'))
-    .option('--cov-threshold <pct>', `flag rows whose coefficient of variation is above this (default ${d.covThreshold})`, positiveNumber('--cov-threshold'))
+    .option(
+      '--latency-duration <s>',
+      `seconds per latency sample: one window of one sockperf run (default ${d.latencyDuration})`,
+      wholeSeconds('--latency-duration'),
+    )
+    .option(
+      '--warmup <s>',
+      `seconds of one discarded TCP run per path before its tests (default ${d.warmup}; 0: none)`,
+      (v) => (v === '0' ? 0 : wholeSeconds('--warmup')(v)),
+    )
+    .option(
+      '--repeats <n>',
+      `samples per row (default ${d.repeats}; 6 or more give a distribution-free confidence interval)`,
+      positiveNumber('--repeats', true),
+    )
+    .option('--streams <n>', `streams of tcp-parallel (default ${d.streams})`, streamCount)
+    .option(
+      '--udp-rate <mbps>',
+      `target rate of the udp test, Mbit/s (default ${d.udpRate})`,
+      positiveNumber('--udp-rate'),
+    )
+    .option(
+      '--cov-threshold <pct>',
+      `flag rows whose coefficient of variation is above this (default ${d.covThreshold})`,
+      positiveNumber('--cov-threshold'),
+    )
     .option('--no-pin', 'do not pin clients to CPU 0 and servers to CPU 1')
     .option('--out <dir>', 'run folder (default: runs/<timestamp>)')
-    .option('--topology <file>', 'topology YAML (overrides the scenario\'s)')
-    .option('--lab <name>', 'lab name (default: the topology\'s name)')
-    .option('--json', 'print results.json to stdout instead of the table; progress as JSON lines on stderr')
-    .action((scenarioFile: string | undefined, o: RunFlags, cmd: Command) =>
-      runCommand(o.json, async (signal) => {
-        const sc: Scenario = scenarioFile ? loadScenario(scenarioFile) : {};
-        const archNames = o.arch ?? sc.archs ?? defaultArchitectures();
-        const archs = archNames.map((a) => architectures.get(a));
-        const paths = (o.path ?? sc.paths ?? [...PATHS]).map((p) => {
-          if (!(PATHS as readonly string[]).includes(p)) throw new CnilabError('UNKNOWN_PATH', `--path: unknown path ${JSON.stringify(p)}; known: ${PATHS.join(', ')}`);
-          return p as PathName;
-        });
-        const tests = [...new Set(o.tests ?? sc.tests ?? d.tests)].map((t) => {
-          if (!runTests.has(t)) throw new CnilabError('INVALID_INPUT', `--tests: unknown test ${JSON.stringify(t)}; known: ${TESTS.join(', ')}`);
-          return t as TestName;
-        });
-        const topology = loadTopology(o.topology ?? sc.topology, o.lab === undefined ? {} : { name: o.lab });
-        const started = new Date();
-        const outDir = resolve(o.out ?? join('runs', stamp(started)));
-        // --no-pin is the only way to say false on the command line; the scenario decides otherwise.
-        const pin = cmd.getOptionValueSource('pin') === 'cli' ? o.pin !== false : (sc.pin ?? true);
-        const results = await runBenchmark({
-          topology,
-          archs,
-          paths,
-          tests,
-          durationSec: o.duration ?? sc.duration ?? d.duration,
-          latencySec: o.latencyDuration ?? sc.latencyDuration ?? d.latencyDuration,
-          warmupSec: o.warmup ?? sc.warmup ?? d.warmup,
-          repeats: o.repeats ?? sc.repeats ?? d.repeats,
-          streams: o.streams ?? sc.streams ?? d.streams,
-          udpRateMbps: o.udpRate ?? sc.udpRate ?? d.udpRate,
-          covThresholdPct: o.covThreshold ?? sc.covThreshold ?? d.covThreshold,
-          pin,
-          outDir,
-          signal,
-          version: VERSION,
-          onProgress: progressPrinter(o.json === true),
-        });
-        const written = await writeOutputs(results, outDir);
-        if (o.json) printJson(results);
-        else printResults(results, outDir, written);
-      }),
-    );
+    .option('--topology <file>', "topology YAML (overrides the scenario's)")
+    .option('--lab <name>', "lab name (default: the topology's name)")
+    .option('--json', 'print results.json to stdout instead of the table; progress as JSON lines on stderr');
+}
+
+/** Checks the names of --path (or the scenario's paths); throws on an unknown one. */
+function pathNames(names: readonly string[]): PathName[] {
+  return names.map((p) => {
+    if (!(PATHS as readonly string[]).includes(p))
+      throw new CnilabError('UNKNOWN_PATH', `--path: unknown path ${JSON.stringify(p)}; known: ${PATHS.join(', ')}`);
+    return p as PathName;
+  });
+}
+
+/** Checks the names of --tests (or the scenario's tests), without repeats; throws on an unknown one. */
+function testNames(names: readonly string[]): TestName[] {
+  return [...new Set(names)].map((t) => {
+    if (!runTests.has(t))
+      throw new CnilabError('INVALID_INPUT', `--tests: unknown test ${JSON.stringify(t)}; known: ${TESTS.join(', ')}`);
+    return t as TestName;
+  });
+}
+
+/** Runs the benchmark the flags and scenario describe, writes the run folder and prints the results. */
+async function runAction(
+  scenarioFile: string | undefined,
+  o: RunFlags,
+  cmd: Command,
+  signal: AbortSignal,
+): Promise<void> {
+  const d = RUN_DEFAULTS;
+  const sc: Scenario = scenarioFile ? loadScenario(scenarioFile) : {};
+  const archNames = o.arch ?? sc.archs ?? defaultArchitectures();
+  const archs = archNames.map((a) => architectures.get(a));
+  const paths = pathNames(o.path ?? sc.paths ?? [...PATHS]);
+  const tests = testNames(o.tests ?? sc.tests ?? d.tests);
+  const topology = loadTopology(o.topology ?? sc.topology, o.lab === undefined ? {} : { name: o.lab });
+  const started = new Date();
+  const outDir = resolve(o.out ?? join('runs', stamp(started)));
+  // --no-pin is the only way to say false on the command line; the scenario decides otherwise.
+  const pin = cmd.getOptionValueSource('pin') === 'cli' ? o.pin !== false : (sc.pin ?? true);
+  const results = await runBenchmark({
+    topology,
+    archs,
+    paths,
+    tests,
+    durationSec: o.duration ?? sc.duration ?? d.duration,
+    latencySec: o.latencyDuration ?? sc.latencyDuration ?? d.latencyDuration,
+    warmupSec: o.warmup ?? sc.warmup ?? d.warmup,
+    repeats: o.repeats ?? sc.repeats ?? d.repeats,
+    streams: o.streams ?? sc.streams ?? d.streams,
+    udpRateMbps: o.udpRate ?? sc.udpRate ?? d.udpRate,
+    covThresholdPct: o.covThreshold ?? sc.covThreshold ?? d.covThreshold,
+    pin,
+    outDir,
+    signal,
+    version: VERSION,
+    onProgress: progressPrinter(o.json === true),
+  });
+  const written = await writeOutputs(results, outDir);
+  if (o.json) printJson(results);
+  else printResults(results, outDir, written);
+}
+
+export function registerRun(program: Command): void {
+  runOptions(
+    program
+      .command('run')
+      .description(
+        'measure every architecture on every path; write results.json, results.csv and report.html into the run folder',
+      )
+      .argument('[scenario]', 'scenario YAML (topology, archs, paths, tests, duration, …); flags override it'),
+  ).action((scenarioFile: string | undefined, o: RunFlags, cmd: Command) =>
+    runCommand(o.json, (signal) => runAction(scenarioFile, o, cmd, signal)),
+  );
 }
 
 /**
@@ -131,13 +209,17 @@ function progressPrinter(json: boolean): (p: RunProgress) => void {
 
 const params = (r: ResultRow): string => runTests.get(r.test).label(r.params);
 
-const fmt = (v: number, unit: string): string => (unit === 'packets/s' ? Math.round(v).toLocaleString('en-US') : v >= 100 ? v.toFixed(0) : v.toFixed(2));
+const fmt = (v: number, unit: string): string =>
+  unit === 'packets/s' ? Math.round(v).toLocaleString('en-US') : v >= 100 ? v.toFixed(0) : v.toFixed(2);
 
 /** What one sample was, for the tests that ran: "2 s throughput", "1 s latency windows". */
 function sampleKinds(r: RunResults): string[] {
   const latency = r.settings.tests.some((t) => t.startsWith('latency'));
   const throughput = r.settings.tests.some((t) => !t.startsWith('latency'));
-  return [...(throughput ? [`${r.settings.durationSec} s throughput`] : []), ...(latency ? [`${r.settings.latencySec} s latency windows`] : [])];
+  return [
+    ...(throughput ? [`${r.settings.durationSec} s throughput`] : []),
+    ...(latency ? [`${r.settings.latencySec} s latency windows`] : []),
+  ];
 }
 
 function printResults(r: RunResults, outDir: string, written: readonly string[]): void {
@@ -145,7 +227,13 @@ function printResults(r: RunResults, outDir: string, written: readonly string[])
   const rows = r.rows.map((x) => {
     const m = x.metrics[x.primary]!;
     const info = METRIC_INFO[x.primary];
-    const extra = x.metrics.rttP99Us ? `p99 ${fmt(x.metrics.rttP99Us.median, 'µs')}` : x.metrics.lossPct ? `loss ${x.metrics.lossPct.median.toFixed(2)}%` : x.retransmits !== undefined ? `retr ${x.retransmits}` : '';
+    const extra = x.metrics.rttP99Us
+      ? `p99 ${fmt(x.metrics.rttP99Us.median, 'µs')}`
+      : x.metrics.lossPct
+        ? `loss ${x.metrics.lossPct.median.toFixed(2)}%`
+        : x.retransmits !== undefined
+          ? `retr ${x.retransmits}`
+          : '';
     return [
       x.arch,
       x.path,

@@ -24,8 +24,21 @@ export async function statusOf(lab: string): Promise<LabStatus> {
     arch: s.arch,
     status: s.status,
     createdAt: s.createdAt,
-    nodes: s.topology.nodes.map((n) => ({ name: n.name, role: n.role, underlay: n.underlay, netns: nodeNetns(lab, n.name), up: live.has(nodeNetns(lab, n.name)) })),
-    pods: s.pods.map((p) => ({ name: p.name, node: p.node, ip: p.ip, mtu: p.mtu, netns: p.netns, up: live.has(p.netns) })),
+    nodes: s.topology.nodes.map((n) => ({
+      name: n.name,
+      role: n.role,
+      underlay: n.underlay,
+      netns: nodeNetns(lab, n.name),
+      up: live.has(nodeNetns(lab, n.name)),
+    })),
+    pods: s.pods.map((p) => ({
+      name: p.name,
+      node: p.node,
+      ip: p.ip,
+      mtu: p.mtu,
+      netns: p.netns,
+      up: live.has(p.netns),
+    })),
     processes: s.processes.map((p) => ({ role: p.role, node: p.node, pid: p.pid, running: isAlive(p.pid) })),
   };
 }
@@ -34,10 +47,29 @@ export function printStatus(s: LabStatus): void {
   const lines = [
     `lab ${s.lab}: architecture ${s.arch}, ${s.status}`,
     '',
-    table(['NODE', 'ROLE', 'UNDERLAY', 'NAMESPACE'], s.nodes.map((n) => [n.name, n.role, n.underlay, n.up ? n.netns : `${n.netns} (missing)`])),
+    table(
+      ['NODE', 'ROLE', 'UNDERLAY', 'NAMESPACE'],
+      s.nodes.map((n) => [n.name, n.role, n.underlay, n.up ? n.netns : `${n.netns} (missing)`]),
+    ),
   ];
-  if (s.pods.length > 0) lines.push('', table(['POD', 'NODE', 'IP', 'MTU', 'NAMESPACE'], s.pods.map((p) => [p.name, p.node, p.ip, p.mtu, p.up ? p.netns : `${p.netns} (missing)`]), [3]));
-  if (s.processes.length > 0) lines.push('', table(['PROCESS', 'NODE', 'PID', 'STATE'], s.processes.map((p) => [p.role, p.node, p.pid, p.running ? 'running' : 'exited']), [2]));
+  if (s.pods.length > 0)
+    lines.push(
+      '',
+      table(
+        ['POD', 'NODE', 'IP', 'MTU', 'NAMESPACE'],
+        s.pods.map((p) => [p.name, p.node, p.ip, p.mtu, p.up ? p.netns : `${p.netns} (missing)`]),
+        [3],
+      ),
+    );
+  if (s.processes.length > 0)
+    lines.push(
+      '',
+      table(
+        ['PROCESS', 'NODE', 'PID', 'STATE'],
+        s.processes.map((p) => [p.role, p.node, p.pid, p.running ? 'running' : 'exited']),
+        [2],
+      ),
+    );
   process.stdout.write(lines.join('\n') + '\n');
 }
 

@@ -10,18 +10,25 @@ export function registerUp(program: Command): void {
     .description('build a lab: nodes, switch, control plane and pods attached through CNI')
     .option('--arch <name>', 'data-path architecture', 'flannel-vxlan')
     .option('--topology <file>', 'topology YAML (default: 1 control + 3 compute nodes, 2 pods each)')
-    .option('--lab <name>', 'lab name (default: the topology\'s name)')
+    .option('--lab <name>', "lab name (default: the topology's name)")
     .option('--json', 'print the lab as JSON')
     .action((o: { arch: string; topology?: string; lab?: string; json?: boolean }) =>
       runCommand(o.json, async (signal) => {
         const topology = loadTopology(o.topology, o.lab === undefined ? {} : { name: o.lab });
         const t0 = performance.now();
-        const state = await up({ topology, arch: o.arch, signal, onStep: o.json ? undefined : (s) => process.stderr.write(`• ${s}\n`) });
+        const state = await up({
+          topology,
+          arch: o.arch,
+          signal,
+          onStep: o.json ? undefined : (s) => process.stderr.write(`• ${s}\n`),
+        });
         const status = await statusOf(state.lab);
         if (o.json) printJson(status);
         else {
           printStatus(status);
-          process.stderr.write(`lab ${state.lab} up in ${((performance.now() - t0) / 1000).toFixed(2)} s; remove it with: cnilab down --lab ${state.lab}\n`);
+          process.stderr.write(
+            `lab ${state.lab} up in ${((performance.now() - t0) / 1000).toFixed(2)} s; remove it with: cnilab down --lab ${state.lab}\n`,
+          );
         }
       }),
     );

@@ -46,12 +46,16 @@ export interface AgentStatus {
 
 async function call<T>(url: string, options: HttpJsonOptions = {}): Promise<T> {
   const res = await httpJson<T & { error?: string }>(url, options);
-  if (res.status >= 300) throw new CnilabError('AGENT_FAILED', `${options.method ?? 'GET'} ${url}: ${res.status} ${res.body.error ?? ''}`);
+  if (res.status >= 300)
+    throw new CnilabError('AGENT_FAILED', `${options.method ?? 'GET'} ${url}: ${res.status} ${res.body.error ?? ''}`);
   return res.body;
 }
 
 async function underlay(iface: string): Promise<{ ip: string; cidr: string; mtu: number }> {
-  const [link] = await ipJson<{ mtu: number; addr_info: { family: string; local: string; prefixlen: number }[] }[]>(undefined, ['addr', 'show', 'dev', iface]);
+  const [link] = await ipJson<{ mtu: number; addr_info: { family: string; local: string; prefixlen: number }[] }[]>(
+    undefined,
+    ['addr', 'show', 'dev', iface],
+  );
   const a = link?.addr_info.find((x) => x.family === 'inet');
   if (!link || !a) throw new CnilabError('AGENT_FAILED', `underlay interface ${iface} has no IPv4 address`);
   return { ip: a.local, cidr: `${a.local}/${a.prefixlen}`, mtu: link.mtu };
@@ -72,30 +76,62 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
     }
   }
   const type = opts.backend ?? config.backend.type;
-  if (!wireCompatible(config.backend.type, type)) throw new CnilabError('INVALID_INPUT', `--backend ${type}: does not interoperate with the network's backend ${config.backend.type}`);
+  if (!wireCompatible(config.backend.type, type))
+    throw new CnilabError(
+      'INVALID_INPUT',
+      `--backend ${type}: does not interoperate with the network's backend ${config.backend.type}`,
+    );
   const u = await underlay(iface);
-  const network = await backends.get(type)({ networkConfig: config, iface, publicIp: u.ip, underlayCidr: u.cidr, underlayMtu: u.mtu });
-  const acquire = (): Promise<Lease> => call<Lease>(`${opts.store}/v1/leases/${opts.node}`, { method: 'PUT', body: { publicIp: u.ip, backendType: type, backendData: network.backendData }, signal });
+  const network = await backends.get(type)({
+    networkConfig: config,
+    iface,
+    publicIp: u.ip,
+    underlayCidr: u.cidr,
+    underlayMtu: u.mtu,
+  });
+  const acquire = (): Promise<Lease> =>
+    call<Lease>(`${opts.store}/v1/leases/${opts.node}`, {
+      method: 'PUT',
+      body: { publicIp: u.ip, backendType: type, backendData: network.backendData },
+      signal,
+    });
   const lease = await acquire();
   await network.configure(lease);
   const subnet = parseCidr(lease.subnet);
-  writeSubnetEnv(join(opts.runDir, 'subnet.env'), { network: config.network, subnet: `${formatIPv4(subnet.base + 1)}/${subnet.prefix}`, mtu: network.mtu, ipMasq: false });
+  writeSubnetEnv(join(opts.runDir, 'subnet.env'), {
+    network: config.network,
+    subnet: `${formatIPv4(subnet.base + 1)}/${subnet.prefix}`,
+    mtu: network.mtu,
+    ipMasq: false,
+  });
   log(`lease ${lease.subnet} via ${u.ip} until ${lease.expiresAt} (backend ${type}, pod MTU ${network.mtu})`);
 
-  const timers = [renewLoop(lease, acquire, log, signal), statsLoop(network, join(opts.runDir, 'datapath.json'), signal)];
+  const timers = [
+    renewLoop(lease, acquire, log, signal),
+    statsLoop(network, join(opts.runDir, 'datapath.json'), signal),
+  ];
   await watchLoop(opts, lease, network, log, signal);
   await Promise.allSettled(timers);
 }
 
 /** Renews halfway to expiry; a renewal that comes back with another subnet means the lease was lost. */
-async function renewLoop(first: Lease, acquire: () => Promise<Lease>, log: (l: string) => void, signal: AbortSignal): Promise<void> {
+async function renewLoop(
+  first: Lease,
+  acquire: () => Promise<Lease>,
+  log: (l: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
   let lease = first;
   while (!signal.aborted) {
     const wait = Math.max(200, (Date.parse(lease.expiresAt) - Date.now()) / 2);
     try {
       await sleep(wait, signal);
       const renewed = await acquire();
-      if (renewed.subnet !== lease.subnet) throw new CnilabError('AGENT_FAILED', `lease lost: renewal returned ${renewed.subnet} instead of ${lease.subnet}`);
+      if (renewed.subnet !== lease.subnet)
+        throw new CnilabError(
+          'AGENT_FAILED',
+          `lease lost: renewal returned ${renewed.subnet} instead of ${lease.subnet}`,
+        );
       lease = renewed;
     } catch (e) {
       if (signal.aborted) return;
@@ -107,16 +143,32 @@ async function renewLoop(first: Lease, acquire: () => Promise<Lease>, log: (l: s
 }
 
 /** Long-polls the store and syncs the backend to every lease but our own. */
-async function watchLoop(opts: AgentOptions, own: Lease, network: BackendNetwork, log: (l: string) => void, signal: AbortSignal): Promise<void> {
+async function watchLoop(
+  opts: AgentOptions,
+  own: Lease,
+  network: BackendNetwork,
+  log: (l: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
   let index = -1;
   while (!signal.aborted) {
     try {
-      const snap = await call<{ index: number; leases: Lease[] }>(`${opts.store}/v1/leases?index=${Math.max(index, 0)}&wait=${index < 0 ? 0 : 30}`, { signal });
+      const snap = await call<{ index: number; leases: Lease[] }>(
+        `${opts.store}/v1/leases?index=${Math.max(index, 0)}&wait=${index < 0 ? 0 : 30}`,
+        { signal },
+      );
       if (snap.index === index) continue;
       const peers = snap.leases.filter((l) => l.node !== opts.node);
       await network.sync(peers);
       index = snap.index;
-      const status: AgentStatus = { node: opts.node, pid: process.pid, subnet: own.subnet, index, peers: peers.map((p) => p.node), syncedAt: new Date().toISOString() };
+      const status: AgentStatus = {
+        node: opts.node,
+        pid: process.pid,
+        subnet: own.subnet,
+        index,
+        peers: peers.map((p) => p.node),
+        syncedAt: new Date().toISOString(),
+      };
       writeFileAtomic(join(opts.runDir, 'agent.json'), JSON.stringify(status));
       log(`synced index ${index}: peers ${status.peers.join(', ') || '(none)'}`);
     } catch (e) {

@@ -15,7 +15,11 @@ export const hostGwBackend: Backend = async (ctx) => {
     backendData: {},
     configure: async () => undefined,
     sync: async (peers) => {
-      const changes = routeChanges(ctx.iface, await readRoutes(ctx.iface), peers.map((p) => ({ dst: p.subnet, via: p.publicIp })));
+      const changes = routeChanges(
+        ctx.iface,
+        await readRoutes(ctx.iface),
+        peers.map((p) => ({ dst: p.subnet, via: p.publicIp })),
+      );
       await ipBatch(undefined, changes.del, { force: true });
       await ipBatch(undefined, changes.add);
     },

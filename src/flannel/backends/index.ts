@@ -6,4 +6,9 @@ import { udpBackend } from './udp';
 import { udpOffloadBackend } from './udp-offload';
 import { vxlanBackend } from './vxlan';
 
-export const backends = new Registry<Backend>('backend').register('none', noneBackend).register('host-gw', hostGwBackend).register('vxlan', vxlanBackend).register('udp', udpBackend).register('udp-offload', udpOffloadBackend);
+export const backends = new Registry<Backend>('backend')
+  .register('none', noneBackend)
+  .register('host-gw', hostGwBackend)
+  .register('vxlan', vxlanBackend)
+  .register('udp', udpBackend)
+  .register('udp-offload', udpOffloadBackend);

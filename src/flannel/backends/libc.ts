@@ -45,23 +45,33 @@ export function loadLibc(): Libc {
   if (libc) return libc;
   let koffi: typeof import('koffi');
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: only the udp backends load the FFI (~30 ms)
     koffi = require('koffi') as typeof import('koffi');
   } catch (e) {
-    throw new CnilabError('FEATURE_MISSING', `koffi (FFI) cannot be loaded: ${(e as Error).message}; run scripts/setup.sh`);
+    throw new CnilabError(
+      'FEATURE_MISSING',
+      `koffi (FFI) cannot be loaded: ${(e as Error).message}; run scripts/setup.sh`,
+    );
   }
   const lib = koffi.load('libc.so.6');
   const poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)');
-  const num = (f: (...a: unknown[]) => unknown) => (...a: unknown[]): number => Number(f(...a));
+  const num =
+    (f: (...a: unknown[]) => unknown) =>
+    (...a: unknown[]): number =>
+      Number(f(...a));
   libc = {
     ioctl: num(lib.func('int ioctl(int fd, unsigned long request, void *arg)')),
     ioctlValue: num(lib.func('ioctl', 'int', ['int', 'unsigned long', 'unsigned long'])),
     poll: num(poll),
-    pollAsync: (fds, nfds, timeoutMs, cb) => poll.async(fds, nfds, timeoutMs, (err: unknown, r: number) => cb(err, Number(r))),
+    pollAsync: (fds, nfds, timeoutMs, cb) =>
+      poll.async(fds, nfds, timeoutMs, (err: unknown, r: number) => cb(err, Number(r))),
     read: num(lib.func('intptr_t read(int fd, void *buf, size_t len)')),
     write: num(lib.func('intptr_t write(int fd, const void *buf, size_t len)')),
     socket: num(lib.func('int socket(int domain, int type, int protocol)')),
     bind: num(lib.func('int bind(int fd, const void *addr, uint32_t len)')),
-    sendto: num(lib.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)')),
+    sendto: num(
+      lib.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)'),
+    ),
     recv: num(lib.func('intptr_t recv(int fd, void *buf, size_t len, int flags)')),
     setsockopt: num(lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)')),
     close: num(lib.func('int close(int fd)')),
@@ -70,7 +80,10 @@ export function loadLibc(): Libc {
     raw: {
       read: num(lib.func('read', 'intptr_t', ['int', 'uintptr_t', 'size_t'])),
       sendmsg: num(lib.func('sendmsg', 'intptr_t', ['int', 'uintptr_t', 'int'])),
-      recvmmsg: ((f) => (fd: number, addr: number, vlen: number, flags: number) => Number(f(fd, addr, vlen, flags, 0)))(lib.func('recvmmsg', 'int', ['int', 'uintptr_t', 'uint', 'int', 'uintptr_t'])),
+      recvmmsg: (
+        (f) => (fd: number, addr: number, vlen: number, flags: number) =>
+          Number(f(fd, addr, vlen, flags, 0))
+      )(lib.func('recvmmsg', 'int', ['int', 'uintptr_t', 'uint', 'int', 'uintptr_t'])),
       writev: num(lib.func('writev', 'intptr_t', ['int', 'uintptr_t', 'int'])),
       poll: num(lib.func('poll', 'int', ['uintptr_t', 'unsigned long', 'int'])),
     },

@@ -16,7 +16,10 @@ export function openUdpSocket(bindIp: string, port: number): number {
   if (libc.bind(sock, local, local.length) < 0) {
     const errno = libc.errno();
     libc.close(sock);
-    throw new CnilabError('AGENT_FAILED', `bind(${bindIp}:${port}) failed (errno ${errno}): is another agent running on this node?`);
+    throw new CnilabError(
+      'AGENT_FAILED',
+      `bind(${bindIp}:${port}) failed (errno ${errno}): is another agent running on this node?`,
+    );
   }
   return sock;
 }

@@ -20,12 +20,31 @@ export function readRoutes(dev: string): Promise<{ dst: string; gateway?: string
 }
 
 /** What turns the agent's routes on `dev` into exactly `wanted`; routes already right are left alone. */
-export function routeChanges(dev: string, current: readonly { dst: string; gateway?: string }[], wanted: readonly WantedRoute[]): Changes {
+export function routeChanges(
+  dev: string,
+  current: readonly { dst: string; gateway?: string }[],
+  wanted: readonly WantedRoute[],
+): Changes {
   const want = new Map(wanted.map((w) => [w.dst, w]));
   const have = new Map(current.map((c) => [c.dst, c.gateway]));
   return {
-    del: current.filter((c) => want.get(c.dst)?.via !== c.gateway).map((c) => ['route', 'del', c.dst, 'dev', dev, 'proto', ROUTE_PROTO]),
-    add: wanted.filter((w) => have.get(w.dst) !== w.via).map((w) => ['route', 'replace', w.dst, 'via', w.via, ...(w.onlink ? ['onlink'] : []), 'dev', dev, 'proto', ROUTE_PROTO]),
+    del: current
+      .filter((c) => want.get(c.dst)?.via !== c.gateway)
+      .map((c) => ['route', 'del', c.dst, 'dev', dev, 'proto', ROUTE_PROTO]),
+    add: wanted
+      .filter((w) => have.get(w.dst) !== w.via)
+      .map((w) => [
+        'route',
+        'replace',
+        w.dst,
+        'via',
+        w.via,
+        ...(w.onlink ? ['onlink'] : []),
+        'dev',
+        dev,
+        'proto',
+        ROUTE_PROTO,
+      ]),
   };
 }
 

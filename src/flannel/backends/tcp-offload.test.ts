@@ -3,7 +3,17 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { sum16 } from './inet-checksum';
 import { offloadsWithout } from './udp-offload';
-import { closeRun, completeChecksum, extendRun, GSO_TCPV4, GSO_TCPV6, readVnetHdr, segmentTcp, startRun, VNET_F_NEEDS_CSUM } from './tcp-offload';
+import {
+  closeRun,
+  completeChecksum,
+  extendRun,
+  GSO_TCPV4,
+  GSO_TCPV6,
+  readVnetHdr,
+  segmentTcp,
+  startRun,
+  VNET_F_NEEDS_CSUM,
+} from './tcp-offload';
 
 /** The RFC 1071 checksum, byte by byte: the oracle the fast code is checked against. */
 function naiveSum(b: Uint8Array, off: number, len: number): number {
@@ -58,7 +68,9 @@ function tcpPacket(payload: Buffer, opts: { v6?: boolean; flags?: number; seq?: 
 
 test('sum16 equals the byte-by-byte checksum at every alignment and length', () => {
   const b = randomBytes(4096);
-  for (let off = 0; off < 9; off++) for (const len of [0, 1, 2, 3, 5, 8, 19, 20, 1431, 1432, 2049]) assert.equal(sum16(b, off, len), naiveSum(b, off, len), `off ${off} len ${len}`);
+  for (let off = 0; off < 9; off++)
+    for (const len of [0, 1, 2, 3, 5, 8, 19, 20, 1431, 1432, 2049])
+      assert.equal(sum16(b, off, len), naiveSum(b, off, len), `off ${off} len ${len}`);
   const sub = b.subarray(3); // a Buffer that starts at an odd address
   assert.equal(sum16(sub, 1, 1000), naiveSum(sub, 1, 1000));
 });
@@ -104,7 +116,13 @@ for (const v6 of [false, true]) {
     const { count, hdrLen } = segmentTcp(sp, 0, sp.length, 1420, hdrs, 0)!;
     // Lay the segments out as a GRO datagram: back to back, each the same size but the last.
     const segs: Buffer[] = [];
-    for (let i = 0; i < count; i++) segs.push(Buffer.concat([hdrs.subarray(i * hdrLen, (i + 1) * hdrLen), sp.subarray(hdrLen + i * 1420, Math.min(sp.length, hdrLen + (i + 1) * 1420))]));
+    for (let i = 0; i < count; i++)
+      segs.push(
+        Buffer.concat([
+          hdrs.subarray(i * hdrLen, (i + 1) * hdrLen),
+          sp.subarray(hdrLen + i * 1420, Math.min(sp.length, hdrLen + (i + 1) * 1420)),
+        ]),
+      );
     const rx = Buffer.concat(segs);
     const run = startRun(rx, 0, segs[0]!.length)!;
     assert.ok(run, 'a full data segment heads a run');
@@ -117,7 +135,14 @@ for (const v6 of [false, true]) {
     const vnet = Buffer.alloc(10);
     closeRun(rx, run, vnet, 0);
     const v = readVnetHdr(vnet, 0);
-    assert.deepEqual(v, { flags: VNET_F_NEEDS_CSUM, gsoType: v6 ? GSO_TCPV6 : GSO_TCPV4, hdrLen, gsoSize: 1420, csumStart: ipHl, csumOffset: 16 });
+    assert.deepEqual(v, {
+      flags: VNET_F_NEEDS_CSUM,
+      gsoType: v6 ? GSO_TCPV6 : GSO_TCPV4,
+      hdrLen,
+      gsoSize: 1420,
+      csumStart: ipHl,
+      csumOffset: 16,
+    });
     const rebuilt = Buffer.concat([rx.subarray(0, segs[0]!.length), ...segs.slice(1).map((s) => s.subarray(hdrLen))]);
     assert.equal(rebuilt.length, sp.length);
     if (v6) assert.equal(rebuilt.readUInt16BE(4), sp.length - 40, 'IPv6 payload length');
@@ -174,5 +199,8 @@ test('completeChecksum fills in a UDP checksum the kernel left partial', () => {
 test('udp-offload techniques are switched off by name; an unknown name is an error naming the field', () => {
   assert.deepEqual(offloadsWithout(['gso', 'mmsg']), { tso: true, gso: false, gro: true, coalesce: true, mmsg: false });
   assert.deepEqual(offloadsWithout(), { tso: true, gso: true, gro: true, coalesce: true, mmsg: true });
-  assert.throws(() => offloadsWithout(['tso', 'zerocopy']), /backend\.disable: unknown technique "zerocopy"; known: tso, gso, gro, coalesce, mmsg/);
+  assert.throws(
+    () => offloadsWithout(['tso', 'zerocopy']),
+    /backend\.disable: unknown technique "zerocopy"; known: tso, gso, gro, coalesce, mmsg/,
+  );
 });

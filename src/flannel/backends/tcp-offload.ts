@@ -39,7 +39,14 @@ export interface VnetHdr {
 }
 
 export function readVnetHdr(b: Buffer, off: number): VnetHdr {
-  return { flags: b[off]!, gsoType: b[off + 1]!, hdrLen: b.readUInt16LE(off + 2), gsoSize: b.readUInt16LE(off + 4), csumStart: b.readUInt16LE(off + 6), csumOffset: b.readUInt16LE(off + 8) };
+  return {
+    flags: b[off]!,
+    gsoType: b[off + 1]!,
+    hdrLen: b.readUInt16LE(off + 2),
+    gsoSize: b.readUInt16LE(off + 4),
+    csumStart: b.readUInt16LE(off + 6),
+    csumOffset: b.readUInt16LE(off + 8),
+  };
 }
 
 export function writeVnetHdr(b: Buffer, off: number, h: VnetHdr): void {
@@ -68,7 +75,11 @@ export function completeChecksum(pkt: Buffer, off: number, len: number, csumStar
 }
 
 /** The IP and TCP header lengths of a TCP packet, or undefined when it is not one cnilab can segment or coalesce. */
-export function tcpHeaders(pkt: Buffer, off: number, len: number): { ipHl: number; tcpHl: number; v6: boolean } | undefined {
+export function tcpHeaders(
+  pkt: Buffer,
+  off: number,
+  len: number,
+): { ipHl: number; tcpHl: number; v6: boolean } | undefined {
   const version = pkt[off]! >> 4;
   let ipHl: number;
   if (version === 4) {
@@ -101,7 +112,15 @@ export function fixIpv4Checksum(b: Buffer, ip: number, ipHl: number): void {
  * (checksums are sums, so length, ID, sequence number and flags are added to that base), and the
  * payload is summed where it lies.
  */
-export function segmentTcp(pkt: Buffer, off: number, len: number, mss: number, hdrs: Buffer, hdrsOff: number, ttlDecrement = 0): { count: number; hdrLen: number } | undefined {
+export function segmentTcp(
+  pkt: Buffer,
+  off: number,
+  len: number,
+  mss: number,
+  hdrs: Buffer,
+  hdrsOff: number,
+  ttlDecrement = 0,
+): { count: number; hdrLen: number } | undefined {
   const h = tcpHeaders(pkt, off, len);
   if (!h || mss <= 0) return undefined;
   const { ipHl, tcpHl, v6 } = h;
@@ -126,7 +145,8 @@ export function segmentTcp(pkt: Buffer, off: number, len: number, mss: number, h
   }
   for (const f of [4, 5, 6, 7, 12, 13, 16, 17]) hdrs[T + f] = 0; // sequence, offset+flags, checksum
   const ipBase = v6 ? 0 : sum16(hdrs, hdrsOff, ipHl);
-  const tcpBase = sum16(hdrs, T, tcpHl) + (v6 ? pseudoV6(hdrs, hdrsOff, IPPROTO_TCP, 0) : pseudoV4(hdrs, hdrsOff, IPPROTO_TCP, 0));
+  const tcpBase =
+    sum16(hdrs, T, tcpHl) + (v6 ? pseudoV6(hdrs, hdrsOff, IPPROTO_TCP, 0) : pseudoV4(hdrs, hdrsOff, IPPROTO_TCP, 0));
 
   for (let i = count - 1; i >= 0; i--) {
     const o = hdrsOff + i * hdrLen;
@@ -158,7 +178,14 @@ export function segmentTcp(pkt: Buffer, off: number, len: number, mss: number, h
     if (i > 0) f &= ~TCP_CWR;
     hdrs[t + 12] = doff;
     hdrs[t + 13] = f;
-    const c = finish(tcpBase + l4len + (seq >>> 16) + (seq & 0xffff) + ((doff << 8) | f) + sum16(pkt, off + hdrLen + i * mss, segPayload));
+    const c = finish(
+      tcpBase +
+        l4len +
+        (seq >>> 16) +
+        (seq & 0xffff) +
+        ((doff << 8) | f) +
+        sum16(pkt, off + hdrLen + i * mss, segPayload),
+    );
     hdrs[t + 16] = c >>> 8;
     hdrs[t + 17] = c & 0xff;
   }
@@ -203,7 +230,17 @@ export function startRun(b: Buffer, off: number, len: number): TcpRun | undefine
   if (ipLen !== len) return undefined; // padding or truncation: leave it to the kernel
   const mss = len - h.ipHl - h.tcpHl;
   if (mss === 0) return undefined;
-  return { first: off, ipHl: h.ipHl, tcpHl: h.tcpHl, v6: h.v6, mss, nextSeq: (b.readUInt32BE(t + 4) + mss) >>> 0, payload: mss, count: 1, closed: (flags & TCP_PSH) !== 0 };
+  return {
+    first: off,
+    ipHl: h.ipHl,
+    tcpHl: h.tcpHl,
+    v6: h.v6,
+    mss,
+    nextSeq: (b.readUInt32BE(t + 4) + mss) >>> 0,
+    payload: mss,
+    count: 1,
+    closed: (flags & TCP_PSH) !== 0,
+  };
 }
 
 /** Most payload a super-packet written to the TUN may carry (its IP length field is 16 bits). */
@@ -221,12 +258,25 @@ export function extendRun(b: Buffer, run: TcpRun, off: number, len: number): boo
   if (b[off]! >> 4 !== (run.v6 ? 6 : 4)) return false;
   if (run.v6) {
     // version/class/flow, next header, hop limit, addresses
-    if (b.readUInt32BE(off) !== b.readUInt32BE(f) || b[off + 6] !== b[f + 6] || b[off + 7] !== b[f + 7] || b.compare(b, f + 8, f + 40, off + 8, off + 40) !== 0) return false;
+    if (
+      b.readUInt32BE(off) !== b.readUInt32BE(f) ||
+      b[off + 6] !== b[f + 6] ||
+      b[off + 7] !== b[f + 7] ||
+      b.compare(b, f + 8, f + 40, off + 8, off + 40) !== 0
+    )
+      return false;
     if (40 + b.readUInt16BE(off + 4) !== len) return false;
   } else {
     if (b[off] !== b[f] || b[off + 1] !== b[f + 1] || b.readUInt16BE(off + 2) !== len) return false; // IHL, TOS, length
-    if ((b.readUInt16BE(off + 6) & 0x3fff) !== 0 || b[off + 6] !== b[f + 6] || b[off + 8] !== b[f + 8] || b[off + 9] !== b[f + 9]) return false; // fragments, DF, TTL, protocol
-    if (b.readUInt32BE(off + 12) !== b.readUInt32BE(f + 12) || b.readUInt32BE(off + 16) !== b.readUInt32BE(f + 16)) return false;
+    if (
+      (b.readUInt16BE(off + 6) & 0x3fff) !== 0 ||
+      b[off + 6] !== b[f + 6] ||
+      b[off + 8] !== b[f + 8] ||
+      b[off + 9] !== b[f + 9]
+    )
+      return false; // fragments, DF, TTL, protocol
+    if (b.readUInt32BE(off + 12) !== b.readUInt32BE(f + 12) || b.readUInt32BE(off + 16) !== b.readUInt32BE(f + 16))
+      return false;
   }
   if (b.readUInt32BE(t) !== b.readUInt32BE(ft)) return false; // ports
   if (b.readUInt32BE(t + 4) !== run.nextSeq) return false; // in order, nothing missing
@@ -264,5 +314,12 @@ export function closeRun(b: Buffer, run: TcpRun, vnet: Buffer, vnetOff: number):
     pseudo = pseudoV4(b, f, IPPROTO_TCP, l4len);
   }
   b.writeUInt16BE(fold(pseudo), f + run.ipHl + 16); // the folded sum itself, not its complement
-  writeVnetHdr(vnet, vnetOff, { flags: VNET_F_NEEDS_CSUM, gsoType: run.v6 ? GSO_TCPV6 : GSO_TCPV4, hdrLen, gsoSize: run.mss, csumStart: run.ipHl, csumOffset: 16 });
+  writeVnetHdr(vnet, vnetOff, {
+    flags: VNET_F_NEEDS_CSUM,
+    gsoType: run.v6 ? GSO_TCPV6 : GSO_TCPV4,
+    hdrLen,
+    gsoSize: run.mss,
+    csumStart: run.ipHl,
+    csumOffset: 16,
+  });
 }

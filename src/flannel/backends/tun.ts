@@ -32,7 +32,8 @@ export interface TunOptions {
 
 /** Creates (or attaches to) TUN device `name` without packet information; returns its fd. */
 export function openTun(name: string, opts: TunOptions = {}): number {
-  if (Buffer.byteLength(name) >= IFNAMSIZ) throw new CnilabError('INVALID_INPUT', `TUN name ${JSON.stringify(name)} is longer than ${IFNAMSIZ - 1} bytes`);
+  if (Buffer.byteLength(name) >= IFNAMSIZ)
+    throw new CnilabError('INVALID_INPUT', `TUN name ${JSON.stringify(name)} is longer than ${IFNAMSIZ - 1} bytes`);
   const fd = openSync('/dev/net/tun', constants.O_RDWR | constants.O_NONBLOCK);
   const ifr = Buffer.alloc(40); // struct ifreq: char ifr_name[16]; short ifr_flags; padding
   ifr.write(name, 0, 'ascii');
@@ -41,12 +42,18 @@ export function openTun(name: string, opts: TunOptions = {}): number {
   if (libc.ioctl(fd, TUNSETIFF, ifr) < 0) {
     const errno = libc.errno();
     closeSync(fd);
-    throw new CnilabError('FEATURE_MISSING', `ioctl(TUNSETIFF, ${name}) failed (errno ${errno}): the kernel refused to create the TUN device`);
+    throw new CnilabError(
+      'FEATURE_MISSING',
+      `ioctl(TUNSETIFF, ${name}) failed (errno ${errno}): the kernel refused to create the TUN device`,
+    );
   }
   if (opts.offloads && libc.ioctlValue(fd, TUNSETOFFLOAD, opts.offloads) < 0) {
     const errno = libc.errno();
     closeSync(fd);
-    throw new CnilabError('FEATURE_MISSING', `ioctl(TUNSETOFFLOAD, ${name}) failed (errno ${errno}): this kernel's TUN does not take offloads`);
+    throw new CnilabError(
+      'FEATURE_MISSING',
+      `ioctl(TUNSETOFFLOAD, ${name}) failed (errno ${errno}): this kernel's TUN does not take offloads`,
+    );
   }
   return fd;
 }

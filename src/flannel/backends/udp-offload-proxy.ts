@@ -16,7 +16,20 @@
  * out; one recvmmsg (for several super-datagrams) + one writev per run in; poll only when idle.
  */
 import { MSG_DONTWAIT, SOL_UDP, UDP_GRO, UDP_SEGMENT, loadLibc, sockaddrIn } from './libc';
-import { GSO_ECN, GSO_NONE, GSO_TCPV4, GSO_TCPV6, VNET_F_NEEDS_CSUM, VNET_HDR_LEN, closeRun, completeChecksum, extendRun, segmentTcp, startRun, type TcpRun } from './tcp-offload';
+import {
+  GSO_ECN,
+  GSO_NONE,
+  GSO_TCPV4,
+  GSO_TCPV6,
+  VNET_F_NEEDS_CSUM,
+  VNET_HDR_LEN,
+  closeRun,
+  completeChecksum,
+  extendRun,
+  segmentTcp,
+  startRun,
+  type TcpRun,
+} from './tcp-offload';
 import { openUdpSocket, startPollLoop } from './proxy-loop';
 import { decrementTtl, type Proxy, type ProxyStats } from './udp-proxy';
 
@@ -57,7 +70,14 @@ const BURST = 64;
 const HOT_MS = 200;
 const BLOCK_MS = 2;
 
-export function startOffloadProxy(tunFd: number, bindIp: string, port: number, subnetLength: number, offloads: Offloads): Proxy & { readonly stats: OffloadStats } {
+// eslint-disable-next-line max-lines-per-function -- one closure holds the hot path's state (buffers, iovecs, counters, both fds): split, every batch would pass a dozen values across calls (docs/udp-offload.md)
+export function startOffloadProxy(
+  tunFd: number,
+  bindIp: string,
+  port: number,
+  subnetLength: number,
+  offloads: Offloads,
+): Proxy & { readonly stats: OffloadStats } {
   const libc = loadLibc();
   const raw = libc.raw;
   const sock = openUdpSocket(bindIp, port);
@@ -72,7 +92,22 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
   if (offloads.gro) libc.setsockopt(sock, SOL_UDP, UDP_GRO, int(1), 4); // an older kernel says no: datagrams come one by one
   let gso = offloads.gso;
 
-  const stats: OffloadStats = { syscalls: 0, polls: 0, tunReads: 0, tunWrites: 0, udpSends: 0, udpReceives: 0, packetsOut: 0, packetsIn: 0, bytesOut: 0, bytesIn: 0, dropped: 0, superPacketsRead: 0, groDatagrams: 0, superPacketsWritten: 0 };
+  const stats: OffloadStats = {
+    syscalls: 0,
+    polls: 0,
+    tunReads: 0,
+    tunWrites: 0,
+    udpSends: 0,
+    udpReceives: 0,
+    packetsOut: 0,
+    packetsIn: 0,
+    bytesOut: 0,
+    bytesIn: 0,
+    dropped: 0,
+    superPacketsRead: 0,
+    groDatagrams: 0,
+    superPacketsWritten: 0,
+  };
   const size = 2 ** (32 - subnetLength);
   /** Subnet base → the peer proxy's sockaddr_in and its address (for msg_name). */
   let peers = new Map<number, { sa: Buffer; addr: number }>();
@@ -173,7 +208,8 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
           // This kernel or device refuses UDP GSO (EINVAL: too old; EIO: no checksum offload): segment by segment from now on.
           gso = false;
           stats.dropped -= k;
-          for (let j = 0; j < k; j++) send(peer, 2 * (i + j), 1, segSize, hdrLen + Math.min(mss, payload - (i + j) * mss));
+          for (let j = 0; j < k; j++)
+            send(peer, 2 * (i + j), 1, segSize, hdrLen + Math.min(mss, payload - (i + j) * mss));
         }
       }
       txIov.setLength(2 * count - 1, mss);
@@ -280,7 +316,8 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
     for (let j = 0; j < got; j++) {
       const len = mmsg[j * 16 + 14]!; // msg_len
       const ctl = j * 24;
-      const glued = mmsg[j * 16 + 10]! >= 20 && rxCtl.readInt32LE(ctl + 8) === SOL_UDP && rxCtl.readInt32LE(ctl + 12) === UDP_GRO;
+      const glued =
+        mmsg[j * 16 + 10]! >= 20 && rxCtl.readInt32LE(ctl + 8) === SOL_UDP && rxCtl.readInt32LE(ctl + 12) === UDP_GRO;
       const segSize = glued ? rxCtl.readInt32LE(ctl + 16) : len;
       if (glued && len > segSize) stats.groDatagrams++;
       const base = j * RX_BUF;
@@ -290,7 +327,16 @@ export function startOffloadProxy(tunFd: number, bindIp: string, port: number, s
     return true;
   };
 
-  const stopLoop = startPollLoop({ tunFd, sock, stats, fromTun, fromUdp, burst: BURST, hotMs: HOT_MS, blockMs: BLOCK_MS });
+  const stopLoop = startPollLoop({
+    tunFd,
+    sock,
+    stats,
+    fromTun,
+    fromUdp,
+    burst: BURST,
+    hotMs: HOT_MS,
+    blockMs: BLOCK_MS,
+  });
 
   return {
     stats,

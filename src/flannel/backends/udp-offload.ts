@@ -18,7 +18,11 @@ import { startOffloadProxy, TECHNIQUES, type Offloads, type Technique } from './
 export function offloadsWithout(disable: readonly string[] = []): Offloads {
   const off = new Set<string>();
   for (const name of disable) {
-    if (!(TECHNIQUES as readonly string[]).includes(name)) throw new CnilabError('INVALID_INPUT', `backend.disable: unknown technique ${JSON.stringify(name)}; known: ${TECHNIQUES.join(', ')}`);
+    if (!(TECHNIQUES as readonly string[]).includes(name))
+      throw new CnilabError(
+        'INVALID_INPUT',
+        `backend.disable: unknown technique ${JSON.stringify(name)}; known: ${TECHNIQUES.join(', ')}`,
+      );
     off.add(name);
   }
   return Object.fromEntries(TECHNIQUES.map((t) => [t, !off.has(t)])) as Record<Technique, boolean>;

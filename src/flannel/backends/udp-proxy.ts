@@ -46,7 +46,19 @@ const BURST = 256;
 export function startProxy(tunFd: number, bindIp: string, port: number, subnetLength: number): Proxy {
   const libc = loadLibc();
   const sock = openUdpSocket(bindIp, port);
-  const stats: ProxyStats = { syscalls: 0, polls: 0, tunReads: 0, tunWrites: 0, udpSends: 0, udpReceives: 0, packetsOut: 0, packetsIn: 0, bytesOut: 0, bytesIn: 0, dropped: 0 };
+  const stats: ProxyStats = {
+    syscalls: 0,
+    polls: 0,
+    tunReads: 0,
+    tunWrites: 0,
+    udpSends: 0,
+    udpReceives: 0,
+    packetsOut: 0,
+    packetsIn: 0,
+    bytesOut: 0,
+    bytesIn: 0,
+    dropped: 0,
+  };
   const size = 2 ** (32 - subnetLength);
   let peers = new Map<number, Buffer>(); // subnet base → sockaddr_in of the peer's proxy
   const buf = Buffer.allocUnsafe(65536);

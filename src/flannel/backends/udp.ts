@@ -33,7 +33,13 @@ export function tunNetwork(ctx: BackendContext, proxy: Proxy): BackendNetwork {
     backendData: {},
     configure: async (own) => {
       // The whole pod network goes to flannel0; the node's own subnet is more specific (cni0).
-      await ip(undefined, ['addr', 'replace', `${formatIPv4(parseCidr(own.subnet).base)}/${network.prefix}`, 'dev', UDP_DEV]);
+      await ip(undefined, [
+        'addr',
+        'replace',
+        `${formatIPv4(parseCidr(own.subnet).base)}/${network.prefix}`,
+        'dev',
+        UDP_DEV,
+      ]);
       await ip(undefined, ['link', 'set', 'dev', UDP_DEV, 'mtu', String(mtu), 'up']);
     },
     sync: async (peers) => {

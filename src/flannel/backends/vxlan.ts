@@ -32,7 +32,22 @@ export const vxlanBackend: Backend = async (ctx) => {
   const mtu = ctx.underlayMtu - VXLAN_OVERHEAD;
   const existing = await ipJson<{ address: string }[]>(undefined, ['link', 'show', 'dev', VXLAN_DEV]).catch(() => []);
   if (existing.length === 0) {
-    await ip(undefined, ['link', 'add', VXLAN_DEV, 'type', 'vxlan', 'id', String(VXLAN_VNI), 'local', ctx.publicIp, 'dev', ctx.iface, 'dstport', String(FLANNEL_VXLAN_PORT), 'nolearning']);
+    await ip(undefined, [
+      'link',
+      'add',
+      VXLAN_DEV,
+      'type',
+      'vxlan',
+      'id',
+      String(VXLAN_VNI),
+      'local',
+      ctx.publicIp,
+      'dev',
+      ctx.iface,
+      'dstport',
+      String(FLANNEL_VXLAN_PORT),
+      'nolearning',
+    ]);
   }
   await ip(undefined, ['link', 'set', 'dev', VXLAN_DEV, 'mtu', String(mtu), 'up']);
   const [link] = await ipJson<{ address: string }[]>(undefined, ['link', 'show', 'dev', VXLAN_DEV]);
@@ -45,16 +60,29 @@ export const vxlanBackend: Backend = async (ctx) => {
     sync: async (peers) => {
       // DirectRouting: a peer on our own underlay segment is reached by a plain route, as host-gw does.
       const direct = (p: Lease): boolean => directRouting && containsIPv4(underlay, parseIPv4(p.publicIp));
-      const vteps = peers.filter((p): p is Lease & { backendData: { vtepMac: string } } => typeof p.backendData.vtepMac === 'string' && !direct(p));
+      const vteps = peers.filter(
+        (p): p is Lease & { backendData: { vtepMac: string } } =>
+          typeof p.backendData.vtepMac === 'string' && !direct(p),
+      );
       const [neigh, routes, fdb, directRoutes] = await Promise.all([
         ipJson<{ dst: string; lladdr?: string }[]>(undefined, ['neigh', 'show', 'dev', VXLAN_DEV]),
         readRoutes(VXLAN_DEV),
-        runIn(undefined, 'bridge', ['-json', 'fdb', 'show', 'dev', VXLAN_DEV]).then((r) => JSON.parse(r.stdout.trim() || '[]') as { mac: string; dst?: string }[]),
+        runIn(undefined, 'bridge', ['-json', 'fdb', 'show', 'dev', VXLAN_DEV]).then(
+          (r) => JSON.parse(r.stdout.trim() || '[]') as { mac: string; dst?: string }[],
+        ),
         readRoutes(ctx.iface),
       ]);
-      const d = routeChanges(ctx.iface, directRoutes, peers.filter(direct).map((p) => ({ dst: p.subnet, via: p.publicIp })));
+      const d = routeChanges(
+        ctx.iface,
+        directRoutes,
+        peers.filter(direct).map((p) => ({ dst: p.subnet, via: p.publicIp })),
+      );
       const n = neighbourChanges(neigh, new Map(vteps.map((p) => [networkAddress(p.subnet), p.backendData.vtepMac])));
-      const r = routeChanges(VXLAN_DEV, routes, vteps.map((p) => ({ dst: p.subnet, via: networkAddress(p.subnet), onlink: true })));
+      const r = routeChanges(
+        VXLAN_DEV,
+        routes,
+        vteps.map((p) => ({ dst: p.subnet, via: networkAddress(p.subnet), onlink: true })),
+      );
       const f = fdbChanges(fdb, new Map(vteps.map((p) => [p.backendData.vtepMac, p.publicIp])));
       await ipBatch(undefined, [...r.del, ...n.del, ...d.del], { force: true });
       await ipBatch(undefined, f.del, { tool: 'bridge', force: true });
@@ -65,11 +93,16 @@ export const vxlanBackend: Backend = async (ctx) => {
 };
 
 /** Permanent ARP entries on the device: exactly gateway → VTEP MAC. */
-function neighbourChanges(current: readonly { dst: string; lladdr?: string }[], wanted: ReadonlyMap<string, string>): Changes {
+function neighbourChanges(
+  current: readonly { dst: string; lladdr?: string }[],
+  wanted: ReadonlyMap<string, string>,
+): Changes {
   const have = new Map(current.map((c) => [c.dst, c.lladdr]));
   return {
     del: current.filter((c) => wanted.get(c.dst) !== c.lladdr).map((c) => ['neigh', 'del', c.dst, 'dev', VXLAN_DEV]),
-    add: [...wanted].filter(([dst, mac]) => have.get(dst) !== mac).map(([dst, mac]) => ['neigh', 'replace', dst, 'lladdr', mac, 'dev', VXLAN_DEV, 'nud', 'permanent']),
+    add: [...wanted]
+      .filter(([dst, mac]) => have.get(dst) !== mac)
+      .map(([dst, mac]) => ['neigh', 'replace', dst, 'lladdr', mac, 'dev', VXLAN_DEV, 'nud', 'permanent']),
   };
 }
 
@@ -78,7 +111,11 @@ function fdbChanges(current: readonly { mac: string; dst?: string }[], wanted: R
   const tunnelled = current.filter((e) => e.dst !== undefined);
   const have = new Map(tunnelled.map((e) => [e.mac, e.dst]));
   return {
-    del: tunnelled.filter((e) => wanted.get(e.mac) !== e.dst).map((e) => ['fdb', 'del', e.mac, 'dev', VXLAN_DEV, 'dst', e.dst!]),
-    add: [...wanted].filter(([mac, dst]) => have.get(mac) !== dst).map(([mac, dst]) => ['fdb', 'replace', mac, 'dev', VXLAN_DEV, 'dst', dst, 'self', 'permanent']),
+    del: tunnelled
+      .filter((e) => wanted.get(e.mac) !== e.dst)
+      .map((e) => ['fdb', 'del', e.mac, 'dev', VXLAN_DEV, 'dst', e.dst!]),
+    add: [...wanted]
+      .filter(([mac, dst]) => have.get(mac) !== dst)
+      .map(([mac, dst]) => ['fdb', 'replace', mac, 'dev', VXLAN_DEV, 'dst', dst, 'self', 'permanent']),
   };
 }

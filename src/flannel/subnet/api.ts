@@ -14,13 +14,22 @@ import type { LeaseStore } from './lease-store';
 const leaseBody = z.strictObject({
   publicIp: z.string().refine(isIPv4, 'must be an IPv4 address'),
   backendType: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'must be a backend name'),
-  backendData: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/, 'keys must be short identifiers'), z.string().max(256)).optional(),
+  backendData: z
+    .record(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/, 'keys must be short identifiers'), z.string().max(256))
+    .optional(),
 });
 
 const NODE = /^[a-z][a-z0-9-]{0,14}$/;
 
 /** Answers a request under /v1; false when the path is not one of the lease API's. */
-export async function handleLeases(store: LeaseStore, req: IncomingMessage, res: ServerResponse, url: URL, readBody: () => Promise<unknown>, send: (res: ServerResponse, status: number, body: unknown) => void): Promise<boolean> {
+export async function handleLeases(
+  store: LeaseStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  readBody: () => Promise<unknown>,
+  send: (res: ServerResponse, status: number, body: unknown) => void,
+): Promise<boolean> {
   const parts = url.pathname.split('/').filter(Boolean);
   if (parts[0] !== 'v1') return false;
   if (req.method === 'GET' && url.pathname === '/v1/config') return (send(res, 200, store.config), true);
@@ -29,8 +38,10 @@ export async function handleLeases(store: LeaseStore, req: IncomingMessage, res:
     if (index !== null) {
       const n = Number(index);
       const wait = Math.min(Number(url.searchParams.get('wait') ?? 30), 60);
-      if (!Number.isInteger(n) || n < 0) return (send(res, 400, { error: 'index: must be a non-negative integer' }), true);
-      if (!Number.isFinite(wait) || wait < 0) return (send(res, 400, { error: 'wait: must be a number of seconds' }), true);
+      if (!Number.isInteger(n) || n < 0)
+        return (send(res, 400, { error: 'index: must be a non-negative integer' }), true);
+      if (!Number.isFinite(wait) || wait < 0)
+        return (send(res, 400, { error: 'wait: must be a number of seconds' }), true);
       await store.waitForChange(n, wait * 1000);
     }
     return (send(res, 200, store.snapshot()), true);

@@ -66,8 +66,15 @@ export class LeaseStore {
       this.setMeta('index', '0');
     } else {
       const old = JSON.parse(saved) as NetworkConfig;
-      if (old.network !== config.network || old.subnetLength !== config.subnetLength || old.backend.type !== config.backend.type) {
-        throw new CnilabError('INVALID_INPUT', `${file} holds leases of network ${old.network}/${old.subnetLength} (${old.backend.type}), not ${config.network}/${config.subnetLength} (${config.backend.type})`);
+      if (
+        old.network !== config.network ||
+        old.subnetLength !== config.subnetLength ||
+        old.backend.type !== config.backend.type
+      ) {
+        throw new CnilabError(
+          'INVALID_INPUT',
+          `${file} holds leases of network ${old.network}/${old.subnetLength} (${old.backend.type}), not ${config.network}/${config.subnetLength} (${config.backend.type})`,
+        );
       }
       this.setMeta('config', JSON.stringify(config));
     }
@@ -95,17 +102,27 @@ export class LeaseStore {
   /** Grants, or renews keeping the subnet. Throws INVALID_INPUT or DUPLICATE naming the field. */
   acquire(req: LeaseRequest): Lease {
     if (!wireCompatible(this.config.backend.type, req.backendType)) {
-      throw new CnilabError('INVALID_INPUT', `backendType: ${JSON.stringify(req.backendType)} does not match the network's backend ${JSON.stringify(this.config.backend.type)}`);
+      throw new CnilabError(
+        'INVALID_INPUT',
+        `backendType: ${JSON.stringify(req.backendType)} does not match the network's backend ${JSON.stringify(this.config.backend.type)}`,
+      );
     }
     const data = req.backendData ?? {};
     for (const key of REQUIRED_DATA[req.backendType] ?? []) {
-      if (data[key] === undefined) throw new CnilabError('INVALID_INPUT', `backendData.${key}: is required for backend ${req.backendType}`);
+      if (data[key] === undefined)
+        throw new CnilabError('INVALID_INPUT', `backendData.${key}: is required for backend ${req.backendType}`);
     }
-    if (data.vtepMac !== undefined && !MAC.test(data.vtepMac)) throw new CnilabError('INVALID_INPUT', `backendData.vtepMac: ${JSON.stringify(data.vtepMac)} is not a MAC address like 0a:1b:2c:3d:4e:5f`);
+    if (data.vtepMac !== undefined && !MAC.test(data.vtepMac))
+      throw new CnilabError(
+        'INVALID_INPUT',
+        `backendData.vtepMac: ${JSON.stringify(data.vtepMac)} is not a MAC address like 0a:1b:2c:3d:4e:5f`,
+      );
     parseIPv4(req.publicIp);
     return this.db.transaction((): Lease => {
       this.expire();
-      const clash = this.db.prepare('SELECT node FROM leases WHERE public_ip = ? AND node <> ?').get(req.publicIp, req.node) as { node: string } | undefined;
+      const clash = this.db
+        .prepare('SELECT node FROM leases WHERE public_ip = ? AND node <> ?')
+        .get(req.publicIp, req.node) as { node: string } | undefined;
       if (clash) throw new CnilabError('CONFLICT', `publicIp: ${req.publicIp} is already leased to node ${clash.node}`);
       const existing = this.db.prepare('SELECT * FROM leases WHERE node = ?').get(req.node) as Row | undefined;
       const row: Row = {
@@ -118,7 +135,9 @@ export class LeaseStore {
         updated_at: new Date(this.now()).toISOString(),
       };
       this.db
-        .prepare('INSERT INTO leases VALUES (@node, @subnet, @public_ip, @backend_type, @backend_data, @expires_at, @updated_at) ON CONFLICT(node) DO UPDATE SET public_ip = @public_ip, backend_type = @backend_type, backend_data = @backend_data, expires_at = @expires_at, updated_at = @updated_at')
+        .prepare(
+          'INSERT INTO leases VALUES (@node, @subnet, @public_ip, @backend_type, @backend_data, @expires_at, @updated_at) ON CONFLICT(node) DO UPDATE SET public_ip = @public_ip, backend_type = @backend_type, backend_data = @backend_data, expires_at = @expires_at, updated_at = @updated_at',
+        )
         .run(row);
       // A renewal that changes nothing peers see does not wake the watchers.
       const changed = !existing || existing.public_ip !== row.public_ip || existing.backend_data !== row.backend_data;
@@ -149,12 +168,17 @@ export class LeaseStore {
   private freeSubnet(): string {
     const network = parseCidr(this.config.network);
     const count = 2 ** (this.config.subnetLength - network.prefix);
-    const used = new Set((this.db.prepare('SELECT subnet FROM leases').all() as { subnet: string }[]).map((r) => parseCidr(r.subnet).base));
+    const used = new Set(
+      (this.db.prepare('SELECT subnet FROM leases').all() as { subnet: string }[]).map((r) => parseCidr(r.subnet).base),
+    );
     for (let i = 1; i < count; i++) {
       const s = subnetAt(network, this.config.subnetLength, i);
       if (!used.has(s.base)) return formatCidr(s);
     }
-    throw new CnilabError('CONFLICT', `network ${this.config.network} has no free /${this.config.subnetLength} subnet left`);
+    throw new CnilabError(
+      'CONFLICT',
+      `network ${this.config.network} has no free /${this.config.subnetLength} subnet left`,
+    );
   }
 
   private meta(key: string): string | undefined {
@@ -162,7 +186,9 @@ export class LeaseStore {
   }
 
   private setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.db
+      .prepare('INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
   }
 
   private bump(): void {

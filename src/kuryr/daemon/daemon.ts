@@ -81,7 +81,11 @@ export class KuryrDaemon {
     mkdirSync(join(o.runDir, 'ports'), { recursive: true });
   }
 
-  private async api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  private async api<T>(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
     return httpJson<T>(`${this.o.controller}${path}`, { method, body, signal: this.controller.signal });
   }
 
@@ -108,7 +112,10 @@ export class KuryrDaemon {
   }
 
   private async fetchState(index: number | undefined): Promise<NeutronState> {
-    const r = await this.api<NeutronState>('GET', index === undefined ? '/v2.0/state' : `/v2.0/state?index=${index}&wait=30`);
+    const r = await this.api<NeutronState>(
+      'GET',
+      index === undefined ? '/v2.0/state' : `/v2.0/state?index=${index}&wait=30`,
+    );
     if (r.status !== 200) throw new Error(`GET /v2.0/state: HTTP ${r.status}`);
     return r.body;
   }
@@ -137,22 +144,43 @@ export class KuryrDaemon {
     const me = s.agents.find((a) => a.host === this.o.node);
     const peers = s.agents.filter((a) => a.host !== this.o.node && a.driver === this.o.driver.name);
     // Ports come and go all the time; the datapath changes only with networks, peers and routers.
-    const key = JSON.stringify([s.networks, peers.map((p) => [p.host, p.underlayIp]), s.routers, s.routerPorts.map((p) => [p.id, p.subnetId])]);
+    const key = JSON.stringify([
+      s.networks,
+      peers.map((p) => [p.host, p.underlayIp]),
+      s.routers,
+      s.routerPorts.map((p) => [p.id, p.subnetId]),
+    ]);
     if (key !== this.wiredKey) {
       this.wired = await this.o.driver.wire(s.networks, peers);
       this.routerNamespaces = await this.syncRouters(s);
       this.wiredKey = key;
     }
     const [wired, routers] = [this.wired, this.routerNamespaces];
-    const report = JSON.stringify({ driver: this.o.driver.name, underlayIp: this.o.underlayIp, datapath: this.o.driver.datapath, wiredNetworks: [...wired].sort() });
+    const report = JSON.stringify({
+      driver: this.o.driver.name,
+      underlayIp: this.o.underlayIp,
+      datapath: this.o.driver.datapath,
+      wiredNetworks: [...wired].sort(),
+    });
     if (report !== this.reported || !me) {
       const r = await this.api('PUT', `/v2.0/agents/${this.o.node}`, { agent: JSON.parse(report) as unknown });
       if (r.status !== 200) throw new Error(`PUT agent: HTTP ${r.status}: ${JSON.stringify(r.body)}`);
       this.reported = report;
     }
     const legs = s.routerPorts.filter((p) => s.routers.some((r) => r.id === p.deviceId && r.host === this.o.node));
-    const routerLegs = legs.map((p) => ({ hostIf: hostIfName(p.id), cidr: s.subnets.find((x) => x.id === p.subnetId)?.cidr ?? '' }));
-    const status: DaemonStatus = { node: this.o.node, datapath: this.o.driver.datapath, index: s.index, wiredNetworks: wired, peers: peers.map((p) => p.host), routers, routerLegs };
+    const routerLegs = legs.map((p) => ({
+      hostIf: hostIfName(p.id),
+      cidr: s.subnets.find((x) => x.id === p.subnetId)?.cidr ?? '',
+    }));
+    const status: DaemonStatus = {
+      node: this.o.node,
+      datapath: this.o.driver.datapath,
+      index: s.index,
+      wiredNetworks: wired,
+      peers: peers.map((p) => p.host),
+      routers,
+      routerLegs,
+    };
     writeFileAtomic(join(this.o.runDir, 'kuryr.json'), JSON.stringify(status) + '\n');
   }
 
@@ -172,7 +200,8 @@ export class KuryrDaemon {
     const mine = s.routers.filter((r) => r.host === this.o.node);
     const wantNs = new Set(mine.map((r) => this.routerNetns(r.id)));
     for (const ns of listNamedNetns()) {
-      if (ns.startsWith(this.routerNetnsPrefix) && !wantNs.has(ns)) await run('ip', ['netns', 'delete', ns], { check: false });
+      if (ns.startsWith(this.routerNetnsPrefix) && !wantNs.has(ns))
+        await run('ip', ['netns', 'delete', ns], { check: false });
     }
     for (const r of mine) {
       const ns = this.routerNetns(r.id);
@@ -182,8 +211,12 @@ export class KuryrDaemon {
         await run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
       }
       const legs = s.routerPorts.filter((p) => p.deviceId === r.id);
-      const have = (await ipJson<{ ifname: string }[]>({ name: ns }, ['link', 'show'])).map((l) => l.ifname).filter((n) => n.startsWith('qr-'));
-      for (const name of have) if (!legs.some((p) => `qr-${p.id.slice(0, 11)}` === name)) await ip({ name: ns }, ['link', 'del', name], { check: false });
+      const have = (await ipJson<{ ifname: string }[]>({ name: ns }, ['link', 'show']))
+        .map((l) => l.ifname)
+        .filter((n) => n.startsWith('qr-'));
+      for (const name of have)
+        if (!legs.some((p) => `qr-${p.id.slice(0, 11)}` === name))
+          await ip({ name: ns }, ['link', 'del', name], { check: false });
       for (const p of legs) {
         if (have.includes(`qr-${p.id.slice(0, 11)}`)) continue;
         const net = s.networks.find((n) => n.id === p.networkId);
@@ -198,10 +231,34 @@ export class KuryrDaemon {
   // ── pods ───────────────────────────────────────────────────────────────────────────────────
 
   /** Creates the veth of `port`: the host end here, the other end (named `ifName`) in `netns`, addressed, and plugged. */
-  private async makeVeth(port: Port, net: Network, sub: Subnet, netns: string, ifName: string, defaultRoute: boolean): Promise<string> {
+  private async makeVeth(
+    port: Port,
+    net: Network,
+    sub: Subnet,
+    netns: string,
+    ifName: string,
+    defaultRoute: boolean,
+  ): Promise<string> {
     const hostIf = hostIfName(port.id);
     const prefix = parseCidr(sub.cidr).prefix;
-    await ip(undefined, ['link', 'add', hostIf, 'mtu', String(net.mtu), 'type', 'veth', 'peer', 'name', ifName, 'address', port.macAddress, 'mtu', String(net.mtu), 'netns', netns]);
+    await ip(undefined, [
+      'link',
+      'add',
+      hostIf,
+      'mtu',
+      String(net.mtu),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      ifName,
+      'address',
+      port.macAddress,
+      'mtu',
+      String(net.mtu),
+      'netns',
+      netns,
+    ]);
     try {
       await this.o.driver.prepareVeth(hostIf, netns, ifName);
       const target = { name: netns };
@@ -230,21 +287,44 @@ export class KuryrDaemon {
     const net = s.networks.find((n) => n.name === wanted || n.id === wanted) ?? (await this.fetchNetwork(wanted));
     const netnsName = netnsTarget(parseNetnsPath(req.netns));
     // The port: the one a crashed ADD left, or a new one, bound here.
-    const existing = (await this.api<{ ports: Port[] }>('GET', `/v2.0/ports?deviceId=${encodeURIComponent(req.containerId)}`)).body.ports.find((p) => p.name === req.ifName && p.networkId === net.id);
+    const existing = (
+      await this.api<{ ports: Port[] }>('GET', `/v2.0/ports?deviceId=${encodeURIComponent(req.containerId)}`)
+    ).body.ports.find((p) => p.name === req.ifName && p.networkId === net.id);
     let port = existing;
     if (!port) {
-      const r = await this.api<{ port?: Port; error?: string }>('POST', '/v2.0/ports', { port: { networkId: net.id, name: req.ifName, deviceOwner: 'compute:kuryr', deviceId: req.containerId, hostId: this.o.node } });
-      if (r.status !== 201 || !r.body.port) throw new CniError(r.status === 409 ? 101 : 100, `port controller refused the port: ${r.body.error ?? `HTTP ${r.status}`}`);
+      const r = await this.api<{ port?: Port; error?: string }>('POST', '/v2.0/ports', {
+        port: {
+          networkId: net.id,
+          name: req.ifName,
+          deviceOwner: 'compute:kuryr',
+          deviceId: req.containerId,
+          hostId: this.o.node,
+        },
+      });
+      if (r.status !== 201 || !r.body.port)
+        throw new CniError(
+          r.status === 409 ? 101 : 100,
+          `port controller refused the port: ${r.body.error ?? `HTTP ${r.status}`}`,
+        );
       port = r.body.port;
     }
-    writeFileAtomic(this.recordFile(req.containerId, req.ifName), JSON.stringify({ portId: port.id, hostIf: hostIfName(port.id), networkId: net.id } satisfies PortRecord) + '\n');
+    writeFileAtomic(
+      this.recordFile(req.containerId, req.ifName),
+      JSON.stringify({ portId: port.id, hostIf: hostIfName(port.id), networkId: net.id } satisfies PortRecord) + '\n',
+    );
     try {
       const timeout = this.o.activeTimeoutSec ?? 30;
       const active = await this.api<{ port: Port }>('GET', `/v2.0/ports/${port.id}?status=ACTIVE&wait=${timeout}`);
-      if (active.body.port?.status !== 'ACTIVE') throw new CniError(11, `port ${port.id} did not go ACTIVE within ${timeout} s (binding: ${active.body.port?.vifType ?? '?'})`);
+      if (active.body.port?.status !== 'ACTIVE')
+        throw new CniError(
+          11,
+          `port ${port.id} did not go ACTIVE within ${timeout} s (binding: ${active.body.port?.vifType ?? '?'})`,
+        );
       port = active.body.port;
       // The watched state has the subnet unless it was created since the last change arrived.
-      const sub = this.state?.subnets.find((x) => x.id === port!.subnetId) ?? (await this.api<{ subnet: Subnet }>('GET', `/v2.0/subnets/${port.subnetId}`)).body.subnet;
+      const sub =
+        this.state?.subnets.find((x) => x.id === port!.subnetId) ??
+        (await this.api<{ subnet: Subnet }>('GET', `/v2.0/subnets/${port.subnetId}`)).body.subnet;
       const hostIf = hostIfName(port.id);
       await ip(undefined, ['link', 'del', hostIf], { check: false }); // a crashed ADD's half
       await this.makeVeth(port, net, sub, netnsName, req.ifName, true);
@@ -263,7 +343,8 @@ export class KuryrDaemon {
   private async fetchNetwork(wanted: string | undefined): Promise<Network> {
     if (!wanted) throw new CniError(7, 'network: the configuration names no network and the port controller has none');
     const r = await this.api<{ network?: Network }>('GET', `/v2.0/networks/${encodeURIComponent(wanted)}`);
-    if (r.status !== 200 || !r.body.network) throw new CniError(7, `network: the port controller has no network ${JSON.stringify(wanted)}`);
+    if (r.status !== 200 || !r.body.network)
+      throw new CniError(7, `network: the port controller has no network ${JSON.stringify(wanted)}`);
     return r.body.network;
   }
 
@@ -277,13 +358,15 @@ export class KuryrDaemon {
     const records: PortRecord[] = existsSync(file) ? [JSON.parse(readFileSync(file, 'utf8')) as PortRecord] : [];
     if (records.length === 0) {
       const r = await this.api<{ ports: Port[] }>('GET', `/v2.0/ports?deviceId=${encodeURIComponent(containerId)}`);
-      for (const p of r.body.ports ?? []) if (p.name === ifName) records.push({ portId: p.id, hostIf: hostIfName(p.id), networkId: p.networkId });
+      for (const p of r.body.ports ?? [])
+        if (p.name === ifName) records.push({ portId: p.id, hostIf: hostIfName(p.id), networkId: p.networkId });
     }
     for (const rec of records) {
       await this.o.driver.unplug(rec.hostIf);
       await ip(undefined, ['link', 'del', rec.hostIf], { check: false });
       const r = await this.api('DELETE', `/v2.0/ports/${rec.portId}`);
-      if (r.status !== 200 && r.status !== 404) throw new CniError(100, `port controller could not delete port ${rec.portId}: HTTP ${r.status}`);
+      if (r.status !== 200 && r.status !== 404)
+        throw new CniError(100, `port controller could not delete port ${rec.portId}: HTTP ${r.status}`);
     }
     rmSync(file, { force: true });
   }
@@ -303,7 +386,8 @@ export class KuryrDaemon {
       const chunks: Buffer[] = [];
       for await (const c of req as AsyncIterable<Buffer>) chunks.push(c);
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as PlugRequest;
-      if (typeof body.containerId !== 'string' || typeof body.ifName !== 'string') throw new CniError(4, 'containerId and ifName are required');
+      if (typeof body.containerId !== 'string' || typeof body.ifName !== 'string')
+        throw new CniError(4, 'containerId and ifName are required');
       if (req.method === 'POST' && req.url === '/addNetwork') {
         if (typeof body.netns !== 'string') throw new CniError(4, 'netns is required');
         return send(200, await this.add(body));
@@ -315,4 +399,3 @@ export class KuryrDaemon {
     }
   }
 }
-

@@ -39,7 +39,13 @@ if (values.driver === 'openvswitch') {
     console.error('kuryr-daemon: openvswitch needs --ovs-db and --datapath netdev|system');
     process.exit(2);
   }
-  driver = new OpenvswitchDriver({ db: values['ovs-db'], datapath: values.datapath as 'netdev' | 'system', uplink: values.iface!, underlay, userspaceTso: values['userspace-tso'] });
+  driver = new OpenvswitchDriver({
+    db: values['ovs-db'],
+    datapath: values.datapath as 'netdev' | 'system',
+    uplink: values.iface!,
+    underlay,
+    userspaceTso: values['userspace-tso'],
+  });
 } else if (values.driver === 'linuxbridge') {
   driver = new LinuxbridgeDriver({ uplink: values.iface!, underlayIp: underlay.split('/')[0]! });
 } else {
@@ -47,13 +53,22 @@ if (values.driver === 'openvswitch') {
   process.exit(2);
 }
 
-const daemon = new KuryrDaemon({ controller: values.controller!, node: values.node!, underlayIp: underlay.split('/')[0]!, runDir: values['run-dir']!, netnsPrefix: values['netns-prefix']!, driver });
+const daemon = new KuryrDaemon({
+  controller: values.controller!,
+  node: values.node!,
+  underlayIp: underlay.split('/')[0]!,
+  runDir: values['run-dir']!,
+  netnsPrefix: values['netns-prefix']!,
+  driver,
+});
 const socket = join(values['run-dir']!, 'kuryr.sock');
 daemon
   .start()
   .then(() => {
     rmSync(socket, { force: true });
-    daemon.server().listen(socket, () => console.log(`kuryr-daemon: ${values.node} (${driver.datapath}) serving ${socket}`));
+    daemon
+      .server()
+      .listen(socket, () => console.log(`kuryr-daemon: ${values.node} (${driver.datapath}) serving ${socket}`));
   })
   .catch((e: unknown) => {
     console.error(`kuryr-daemon: start-up failed: ${messageOf(e)}`);

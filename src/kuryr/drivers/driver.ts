@@ -23,4 +23,3 @@ export interface MechanismDriver {
 
 /** The host end of a port's veth: as Neutron names them, "tap" + the port ID's first 11 characters. */
 export const hostIfName = (portId: string): string => `tap${portId.slice(0, 11)}`;
-

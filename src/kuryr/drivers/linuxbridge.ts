@@ -16,7 +16,8 @@ import type { MechanismDriver } from './driver';
 import { IANA_VXLAN_PORT } from '../../lib/vxlan';
 
 export const bridgeName = (networkId: string): string => `brq${networkId.slice(0, 11)}`;
-const segmentName = (n: Network, uplink: string): string => (n.segmentationType === 'vxlan' ? `vxlan-${n.segmentationId}` : `${uplink}.${n.segmentationId}`);
+const segmentName = (n: Network, uplink: string): string =>
+  n.segmentationType === 'vxlan' ? `vxlan-${n.segmentationId}` : `${uplink}.${n.segmentationId}`;
 
 interface LinkRow {
   ifname: string;
@@ -39,9 +40,17 @@ export class LinuxbridgeDriver implements MechanismDriver {
     const has = (name: string): boolean => links.some((l) => l.ifname === name);
     // Networks that are gone: their bridge and segment go.
     const wanted = new Set(networks.map((n) => bridgeName(n.id)));
-    const stale = links.filter((l) => l.ifname.startsWith('brq') && l.linkinfo?.info_kind === 'bridge' && !wanted.has(l.ifname)).map((l) => l.ifname);
-    const staleSegments = links.filter((l) => l.master !== undefined && stale.includes(l.master) && /^(vxlan-\d+|.+\.\d+)$/.test(l.ifname)).map((l) => l.ifname);
-    await ipBatch(undefined, [...staleSegments, ...stale].map((d) => ['link', 'del', d]), { force: true });
+    const stale = links
+      .filter((l) => l.ifname.startsWith('brq') && l.linkinfo?.info_kind === 'bridge' && !wanted.has(l.ifname))
+      .map((l) => l.ifname);
+    const staleSegments = links
+      .filter((l) => l.master !== undefined && stale.includes(l.master) && /^(vxlan-\d+|.+\.\d+)$/.test(l.ifname))
+      .map((l) => l.ifname);
+    await ipBatch(
+      undefined,
+      [...staleSegments, ...stale].map((d) => ['link', 'del', d]),
+      { force: true },
+    );
 
     const lines: string[][] = [];
     for (const n of networks) {
@@ -51,8 +60,37 @@ export class LinuxbridgeDriver implements MechanismDriver {
       if (!has(seg)) {
         lines.push(
           n.segmentationType === 'vxlan'
-            ? ['link', 'add', seg, 'mtu', String(n.mtu), 'type', 'vxlan', 'id', String(n.segmentationId), 'local', this.o.underlayIp, 'dstport', String(IANA_VXLAN_PORT), 'dev', this.o.uplink]
-            : ['link', 'add', 'link', this.o.uplink, 'name', seg, 'mtu', String(n.mtu), 'type', 'vlan', 'id', String(n.segmentationId)],
+            ? [
+                'link',
+                'add',
+                seg,
+                'mtu',
+                String(n.mtu),
+                'type',
+                'vxlan',
+                'id',
+                String(n.segmentationId),
+                'local',
+                this.o.underlayIp,
+                'dstport',
+                String(IANA_VXLAN_PORT),
+                'dev',
+                this.o.uplink,
+              ]
+            : [
+                'link',
+                'add',
+                'link',
+                this.o.uplink,
+                'name',
+                seg,
+                'mtu',
+                String(n.mtu),
+                'type',
+                'vlan',
+                'id',
+                String(n.segmentationId),
+              ],
           ['link', 'set', seg, 'master', br, 'up'],
         );
       }

@@ -82,7 +82,8 @@ export class OpenvswitchDriver implements MechanismDriver {
     // The underlay address moves to br-phy (a restart finds it there already).
     const onUplink = await addressesOf(this.o.uplink);
     if (onUplink.includes(this.o.underlay)) await ip(undefined, ['addr', 'del', this.o.underlay, 'dev', this.o.uplink]);
-    if (!(await addressesOf(PHY)).includes(this.o.underlay)) await ip(undefined, ['addr', 'add', this.o.underlay, 'dev', PHY]);
+    if (!(await addressesOf(PHY)).includes(this.o.underlay))
+      await ip(undefined, ['addr', 'add', this.o.underlay, 'dev', PHY]);
     await ip(undefined, ['link', 'set', PHY, 'up']);
     await ip(undefined, ['link', 'set', INT, 'up']);
     // The node's own packets (to the controller) leave through br-phy's tap: finished checksums there too.
@@ -98,10 +99,11 @@ export class OpenvswitchDriver implements MechanismDriver {
     const cmds: string[][] = [];
     // Local VLANs: a VLAN network's own ID; a VXLAN network's from 4000 down, clear of every VLAN ID.
     const vlanIds = new Set(networks.filter((n) => n.segmentationType === 'vlan').map((n) => n.segmentationId));
-    for (const id of [...this.localVlans.keys()]) if (!networks.some((n) => n.id === id)) {
-      this.localVlans.delete(id);
-      cmds.push(['br-set-external-id', INT, `cnilab-net-${id}`]);
-    }
+    for (const id of [...this.localVlans.keys()])
+      if (!networks.some((n) => n.id === id)) {
+        this.localVlans.delete(id);
+        cmds.push(['br-set-external-id', INT, `cnilab-net-${id}`]);
+      }
     for (const n of networks) {
       if (n.segmentationType === 'vlan') {
         this.localVlans.set(n.id, n.segmentationId);
@@ -121,20 +123,40 @@ export class OpenvswitchDriver implements MechanismDriver {
       for (const p of peers) {
         const port = tunnelPortName(n.segmentationId, p.underlayIp);
         want.set(port, [
-          'add-port', INT, port, `tag=${this.localVlans.get(n.id)}`, 'protected=true',
-          '--', 'set', 'interface', port, 'type=vxlan', `options:remote_ip=${p.underlayIp}`, `options:local_ip=${this.o.underlay.split('/')[0]}`,
-          `options:key=${n.segmentationId}`, `options:dst_port=${IANA_VXLAN_PORT}`,
+          'add-port',
+          INT,
+          port,
+          `tag=${this.localVlans.get(n.id)}`,
+          'protected=true',
+          '--',
+          'set',
+          'interface',
+          port,
+          'type=vxlan',
+          `options:remote_ip=${p.underlayIp}`,
+          `options:local_ip=${this.o.underlay.split('/')[0]}`,
+          `options:key=${n.segmentationId}`,
+          `options:dst_port=${IANA_VXLAN_PORT}`,
         ]);
       }
     }
     const have = (await this.vsctl(['list-ports', INT])).split('\n').filter(Boolean);
-    for (const p of have) if (/^vx[0-9a-f]+-[0-9a-f]{4}$/.test(p) && !want.has(p)) cmds.push(['--if-exists', 'del-port', INT, p]);
+    for (const p of have)
+      if (/^vx[0-9a-f]+-[0-9a-f]{4}$/.test(p) && !want.has(p)) cmds.push(['--if-exists', 'del-port', INT, p]);
     for (const [p, add] of want) if (!have.includes(p)) cmds.push(add);
     // The VLAN trunk: only while there are VLAN networks (an empty trunk list would mean every VLAN).
     if (vlanIds.size > 0) {
       const trunks = `trunks=[${[...vlanIds].sort((a, b) => a - b).join(',')}]`;
-      cmds.push(['--may-exist', 'add-port', INT, PATCH_INT], ['set', 'interface', PATCH_INT, 'type=patch', `options:peer=${PATCH_PHY}`], ['set', 'port', PATCH_INT, trunks]);
-      cmds.push(['--may-exist', 'add-port', PHY, PATCH_PHY], ['set', 'interface', PATCH_PHY, 'type=patch', `options:peer=${PATCH_INT}`], ['set', 'port', PATCH_PHY, trunks]);
+      cmds.push(
+        ['--may-exist', 'add-port', INT, PATCH_INT],
+        ['set', 'interface', PATCH_INT, 'type=patch', `options:peer=${PATCH_PHY}`],
+        ['set', 'port', PATCH_INT, trunks],
+      );
+      cmds.push(
+        ['--may-exist', 'add-port', PHY, PATCH_PHY],
+        ['set', 'interface', PATCH_PHY, 'type=patch', `options:peer=${PATCH_INT}`],
+        ['set', 'port', PATCH_PHY, trunks],
+      );
     } else {
       cmds.push(['--if-exists', 'del-port', INT, PATCH_INT], ['--if-exists', 'del-port', PHY, PATCH_PHY]);
     }
@@ -157,7 +179,14 @@ export class OpenvswitchDriver implements MechanismDriver {
     if (tag === undefined) throw new Error(`network ${network.name} is not wired on this node yet`);
     await this.vsctl(
       ['--may-exist', 'add-port', INT, hostIf, `tag=${tag}`],
-      ['set', 'interface', hostIf, `external_ids:iface-id=${port.id}`, `external_ids:attached-mac=${port.macAddress}`, 'external_ids:iface-status=active'],
+      [
+        'set',
+        'interface',
+        hostIf,
+        `external_ids:iface-id=${port.id}`,
+        `external_ids:attached-mac=${port.macAddress}`,
+        'external_ids:iface-status=active',
+      ],
     );
   }
 
@@ -167,11 +196,18 @@ export class OpenvswitchDriver implements MechanismDriver {
 }
 
 export function ovsDatapathName(datapath: OvsDatapath, userspaceTso: boolean): string {
-  return datapath === 'system' ? 'openvswitch system (kernel)' : `openvswitch netdev (userspace${userspaceTso ? ', TSO' : ''})`;
+  return datapath === 'system'
+    ? 'openvswitch system (kernel)'
+    : `openvswitch netdev (userspace${userspaceTso ? ', TSO' : ''})`;
 }
 
 async function addressesOf(dev: string): Promise<string[]> {
-  const links = await ipJson<{ addr_info?: { family: string; local: string; prefixlen: number }[] }[]>(undefined, ['addr', 'show', 'dev', dev]).catch(() => []);
+  const links = await ipJson<{ addr_info?: { family: string; local: string; prefixlen: number }[] }[]>(undefined, [
+    'addr',
+    'show',
+    'dev',
+    dev,
+  ]).catch(() => []);
   return (links[0]?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
 }
 

@@ -26,7 +26,10 @@ const cidr = z.string().refine(isStrictCidr, 'must be an IPv4 CIDR with no host 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/, 'must be 1–63 letters, digits, _ . : or -');
 const host = z.string().regex(/^[a-z][a-z0-9-]{0,14}$/, 'must be a node name');
 const id = z.string().min(1).max(64);
-const mac = z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'must be a lowercase MAC like fa:16:3e:00:00:01').refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC');
+const mac = z
+  .string()
+  .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'must be a lowercase MAC like fa:16:3e:00:00:01')
+  .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC');
 
 const bodies = {
   network: z.strictObject({
@@ -43,7 +46,11 @@ const bodies = {
       cidr,
       name: name.optional(),
       gatewayIp: ipv4.optional(),
-      allocationPools: z.array(z.strictObject({ start: ipv4, end: ipv4 })).min(1).max(16).optional(),
+      allocationPools: z
+        .array(z.strictObject({ start: ipv4, end: ipv4 }))
+        .min(1)
+        .max(16)
+        .optional(),
     }),
   }),
   port: z.strictObject({
@@ -58,7 +65,9 @@ const bodies = {
       macAddress: mac.optional(),
     }),
   }),
-  portUpdate: z.strictObject({ port: z.strictObject({ hostId: host.optional(), name: z.string().max(128).optional() }) }),
+  portUpdate: z.strictObject({
+    port: z.strictObject({ hostId: host.optional(), name: z.string().max(128).optional() }),
+  }),
   agent: z.strictObject({
     agent: z.strictObject({
       driver: z.enum(['openvswitch', 'linuxbridge']),
@@ -82,76 +91,138 @@ function numberParam(url: URL, key: string, fallback: number, max: number): numb
   const raw = url.searchParams.get(key);
   if (raw === null) return fallback;
   const n = Number(raw);
-  if (raw === '' || !Number.isFinite(n) || n < 0) throw new CnilabError('INVALID_INPUT', `${key}: must be a non-negative number`);
+  if (raw === '' || !Number.isFinite(n) || n < 0)
+    throw new CnilabError('INVALID_INPUT', `${key}: must be a non-negative number`);
   return Math.min(n, max);
 }
 
 export type Send = (res: ServerResponse, status: number, body: unknown) => void;
 
+/** One request to a resource: its method, the ID and action after the resource's name, and how to answer. */
+interface ApiRequest {
+  readonly store: NeutronStore;
+  readonly m: string | undefined;
+  readonly key: string | undefined;
+  readonly action: string | undefined;
+  readonly url: URL;
+  readonly readBody: () => Promise<unknown>;
+  readonly ok: (body: unknown, status?: number) => true;
+}
+
+/** /v2.0/networks[/ID]; returns false when the method and path are none of its routes. */
+async function networks({ store, m, key, action, readBody, ok }: ApiRequest): Promise<boolean> {
+  if (!key && m === 'GET') return ok({ networks: store.networks() });
+  if (!key && m === 'POST')
+    return ok({ network: store.createNetwork(parse(bodies.network, await readBody()).network) }, 201);
+  if (key && !action && m === 'GET') return ok({ network: store.network(key) });
+  if (key && !action && m === 'DELETE') return (store.deleteNetwork(key), ok({ deleted: key }));
+  return false;
+}
+
+/** /v2.0/subnets[/ID]; returns false when the method and path are none of its routes. */
+async function subnets({ store, m, key, action, readBody, ok }: ApiRequest): Promise<boolean> {
+  if (!key && m === 'GET') return ok({ subnets: store.subnets() });
+  if (!key && m === 'POST')
+    return ok({ subnet: store.createSubnet(parse(bodies.subnet, await readBody()).subnet) }, 201);
+  if (key && !action && m === 'GET') return ok({ subnet: store.subnet(key) });
+  if (key && !action && m === 'DELETE') return (store.deleteSubnet(key), ok({ deleted: key }));
+  return false;
+}
+
+/** /v2.0/ports[/ID]; returns false when the method and path are none of its routes. */
+async function ports({ store, m, key, action, url, readBody, ok }: ApiRequest): Promise<boolean> {
+  if (!key && m === 'GET') {
+    const q = (k: string): string | undefined => url.searchParams.get(k) ?? undefined;
+    return ok({
+      ports: store.ports({
+        deviceId: q('deviceId'),
+        hostId: q('hostId'),
+        networkId: q('networkId'),
+        deviceOwner: q('deviceOwner'),
+      }),
+    });
+  }
+  if (!key && m === 'POST') return ok({ port: store.createPort(parse(bodies.port, await readBody()).port) }, 201);
+  if (key && !action && m === 'GET') {
+    const status = url.searchParams.get('status');
+    if (status === null) return ok({ port: store.port(key) });
+    if (status !== 'ACTIVE' && status !== 'DOWN')
+      throw new CnilabError('INVALID_INPUT', 'status: must be ACTIVE or DOWN');
+    return ok({ port: await store.waitForStatus(key, status, numberParam(url, 'wait', 30, 60) * 1000) });
+  }
+  if (key && !action && m === 'PUT')
+    return ok({ port: store.updatePort(key, parse(bodies.portUpdate, await readBody()).port) });
+  if (key && !action && m === 'DELETE') return (store.deletePort(key), ok({ deleted: key }));
+  return false;
+}
+
+/** /v2.0/agents[/HOST]; returns false when the method and path are none of its routes. */
+async function agents({ store, m, key, action, readBody, ok }: ApiRequest): Promise<boolean> {
+  if (!key && m === 'GET') return ok({ agents: store.agents() });
+  if (key && !action && m === 'PUT') {
+    const h = parse(host, key);
+    return ok({ agent: store.reportAgent({ host: h, ...parse(bodies.agent, await readBody()).agent }) });
+  }
+  return false;
+}
+
+/** /v2.0/routers[/ID[/ACTION]]; returns false when the method and path are none of its routes. */
+async function routers({ store, m, key, action, readBody, ok }: ApiRequest): Promise<boolean> {
+  if (!key && m === 'GET') return ok({ routers: store.routers() });
+  if (!key && m === 'POST') {
+    const r = parse(bodies.router, await readBody()).router;
+    return ok({ router: store.createRouter(r.name, r.host) }, 201);
+  }
+  if (key && !action && m === 'GET')
+    return ok({ router: store.router(key), ports: store.ports({ deviceId: store.router(key).id }) });
+  if (key && !action && m === 'DELETE') return (store.deleteRouter(key), ok({ deleted: key }));
+  if (key && action === 'add_router_interface' && m === 'PUT')
+    return ok({ port: store.addRouterInterface(key, parse(bodies.routerInterface, await readBody()).subnetId) });
+  if (key && action === 'remove_router_interface' && m === 'PUT')
+    return (store.removeRouterInterface(key, parse(bodies.routerInterface, await readBody()).subnetId), ok({}));
+  return false;
+}
+
+/** /v2.0/state, long-polled with index and wait; returns false when the method and path are not its route. */
+async function state({ store, m, key, url, ok }: ApiRequest): Promise<boolean> {
+  if (!key && m === 'GET') {
+    const index = url.searchParams.get('index');
+    if (index !== null) {
+      const n = Number(index);
+      if (!Number.isInteger(n) || n < 0)
+        throw new CnilabError('INVALID_INPUT', 'index: must be a non-negative integer');
+      await store.waitForChange(n, numberParam(url, 'wait', 30, 60) * 1000);
+    }
+    return ok(store.state());
+  }
+  return false;
+}
+
+/** The handler of each resource, by its name in the path. */
+const resources = new Map<string, (q: ApiRequest) => Promise<boolean>>([
+  ['networks', networks],
+  ['subnets', subnets],
+  ['ports', ports],
+  ['agents', agents],
+  ['routers', routers],
+  ['state', state],
+]);
+
 /** Serves /v2.0/…; returns false when the path is not the API's. */
-export async function handleNeutron(store: NeutronStore, req: IncomingMessage, res: ServerResponse, url: URL, readBody: () => Promise<unknown>, send: Send): Promise<boolean> {
+export async function handleNeutron(
+  store: NeutronStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  readBody: () => Promise<unknown>,
+  send: Send,
+): Promise<boolean> {
   const parts = url.pathname.split('/').filter(Boolean);
   if (parts[0] !== 'v2.0') return false;
   const [, kind, key, action] = parts;
   const m = req.method;
   const ok = (body: unknown, status = 200): true => (send(res, status, body), true);
-  switch (kind) {
-    case 'networks':
-      if (!key && m === 'GET') return ok({ networks: store.networks() });
-      if (!key && m === 'POST') return ok({ network: store.createNetwork(parse(bodies.network, await readBody()).network) }, 201);
-      if (key && !action && m === 'GET') return ok({ network: store.network(key) });
-      if (key && !action && m === 'DELETE') return (store.deleteNetwork(key), ok({ deleted: key }));
-      break;
-    case 'subnets':
-      if (!key && m === 'GET') return ok({ subnets: store.subnets() });
-      if (!key && m === 'POST') return ok({ subnet: store.createSubnet(parse(bodies.subnet, await readBody()).subnet) }, 201);
-      if (key && !action && m === 'GET') return ok({ subnet: store.subnet(key) });
-      if (key && !action && m === 'DELETE') return (store.deleteSubnet(key), ok({ deleted: key }));
-      break;
-    case 'ports':
-      if (!key && m === 'GET') {
-        const q = (k: string): string | undefined => url.searchParams.get(k) ?? undefined;
-        return ok({ ports: store.ports({ deviceId: q('deviceId'), hostId: q('hostId'), networkId: q('networkId'), deviceOwner: q('deviceOwner') }) });
-      }
-      if (!key && m === 'POST') return ok({ port: store.createPort(parse(bodies.port, await readBody()).port) }, 201);
-      if (key && !action && m === 'GET') {
-        const status = url.searchParams.get('status');
-        if (status === null) return ok({ port: store.port(key) });
-        if (status !== 'ACTIVE' && status !== 'DOWN') throw new CnilabError('INVALID_INPUT', 'status: must be ACTIVE or DOWN');
-        return ok({ port: await store.waitForStatus(key, status, numberParam(url, 'wait', 30, 60) * 1000) });
-      }
-      if (key && !action && m === 'PUT') return ok({ port: store.updatePort(key, parse(bodies.portUpdate, await readBody()).port) });
-      if (key && !action && m === 'DELETE') return (store.deletePort(key), ok({ deleted: key }));
-      break;
-    case 'agents':
-      if (!key && m === 'GET') return ok({ agents: store.agents() });
-      if (key && !action && m === 'PUT') {
-        const h = parse(host, key);
-        return ok({ agent: store.reportAgent({ host: h, ...parse(bodies.agent, await readBody()).agent }) });
-      }
-      break;
-    case 'routers':
-      if (!key && m === 'GET') return ok({ routers: store.routers() });
-      if (!key && m === 'POST') {
-        const r = parse(bodies.router, await readBody()).router;
-        return ok({ router: store.createRouter(r.name, r.host) }, 201);
-      }
-      if (key && !action && m === 'GET') return ok({ router: store.router(key), ports: store.ports({ deviceId: store.router(key).id }) });
-      if (key && !action && m === 'DELETE') return (store.deleteRouter(key), ok({ deleted: key }));
-      if (key && action === 'add_router_interface' && m === 'PUT') return ok({ port: store.addRouterInterface(key, parse(bodies.routerInterface, await readBody()).subnetId) });
-      if (key && action === 'remove_router_interface' && m === 'PUT') return (store.removeRouterInterface(key, parse(bodies.routerInterface, await readBody()).subnetId), ok({}));
-      break;
-    case 'state':
-      if (!key && m === 'GET') {
-        const index = url.searchParams.get('index');
-        if (index !== null) {
-          const n = Number(index);
-          if (!Number.isInteger(n) || n < 0) throw new CnilabError('INVALID_INPUT', 'index: must be a non-negative integer');
-          await store.waitForChange(n, numberParam(url, 'wait', 30, 60) * 1000);
-        }
-        return ok(store.state());
-      }
-      break;
-  }
+  const handler = kind === undefined ? undefined : resources.get(kind);
+  if (handler && (await handler({ store, m, key, action, url, readBody, ok }))) return true;
   throw new CnilabError('NOT_FOUND', `no route ${m ?? ''} ${url.pathname}`);
 }

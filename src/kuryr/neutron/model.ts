@@ -74,7 +74,11 @@ export interface NeutronConfig {
   readonly vlanRange: readonly [number, number];
 }
 
-export const DEFAULT_NEUTRON_CONFIG: NeutronConfig = { underlayMtu: 1500, vniRange: [1001, 1999], vlanRange: [100, 3999] };
+export const DEFAULT_NEUTRON_CONFIG: NeutronConfig = {
+  underlayMtu: 1500,
+  vniRange: [1001, 1999],
+  vlanRange: [100, 3999],
+};
 
 export interface NetworkRequest {
   readonly name: string;

@@ -33,12 +33,18 @@ function fresh(t: { after: (f: () => void) => void }): { dir: string; open: () =
 }
 
 /** The real HTTP server on a loopback port, and a client for it. */
-async function serve(t: { after: (f: () => void) => void }, store: NeutronStore): Promise<<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) => Promise<{ status: number; body: T }>> {
+async function serve(
+  t: { after: (f: () => void) => void },
+  store: NeutronStore,
+): Promise<
+  <T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) => Promise<{ status: number; body: T }>
+> {
   const server = createControlServer({ neutron: store });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => server.close());
   const port = (server.address() as AddressInfo).port;
-  return <T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) => httpJson<T>(`http://127.0.0.1:${port}${path}`, { method, body });
+  return <T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) =>
+    httpJson<T>(`http://127.0.0.1:${port}${path}`, { method, body });
 }
 
 test('networks: VXLAN gets the underlay MTU − 50 and VLAN the full MTU; segmentation IDs are allocated and never shared', (t) => {
@@ -48,47 +54,86 @@ test('networks: VXLAN gets the underlay MTU − 50 and VLAN the full MTU; segmen
   const v = s.createNetwork({ name: 'v', segmentationType: 'vlan' });
   assert.deepEqual([a.mtu, b.mtu, v.mtu], [1450, 1450, 1500]);
   assert.deepEqual([a.segmentationId, b.segmentationId, v.segmentationId], [1001, 1002, 100]);
-  assert.throws(() => s.createNetwork({ name: 'c', segmentationType: 'vxlan', segmentationId: 1002 }), /segmentation_id: vxlan 1002 is in use/);
+  assert.throws(
+    () => s.createNetwork({ name: 'c', segmentationType: 'vxlan', segmentationId: 1002 }),
+    /segmentation_id: vxlan 1002 is in use/,
+  );
   assert.throws(() => s.createNetwork({ name: 'a', segmentationType: 'vlan' }), /a network named a exists/);
-  assert.throws(() => s.createNetwork({ name: 'd', segmentationType: 'vlan', segmentationId: 4095 }), /VLAN ID 4095 must be from 1 to 4094/);
-  assert.throws(() => s.createNetwork({ name: 'e', segmentationType: 'vxlan', mtu: 1500 }), /network.mtu: 1500 must be from 576 to 1450/);
+  assert.throws(
+    () => s.createNetwork({ name: 'd', segmentationType: 'vlan', segmentationId: 4095 }),
+    /VLAN ID 4095 must be from 1 to 4094/,
+  );
+  assert.throws(
+    () => s.createNetwork({ name: 'e', segmentationType: 'vxlan', mtu: 1500 }),
+    /network.mtu: 1500 must be from 576 to 1450/,
+  );
   // The same ID in the other segmentation type is a different segment.
   assert.equal(s.createNetwork({ name: 'f', segmentationType: 'vlan', segmentationId: 1001 }).segmentationId, 1001);
 });
 
-test('ports: addresses from the pools, never the gateway; a port is DOWN until its host\'s agent has wired the network', (t) => {
+test("ports: addresses from the pools, never the gateway; a port is DOWN until its host's agent has wired the network", (t) => {
   const s = fresh(t).open();
   const net = s.createNetwork({ name: 'a', segmentationType: 'vxlan' });
   const sub = s.createSubnet({ networkId: net.id, cidr: '10.1.0.0/29' });
   assert.equal(sub.gatewayIp, '10.1.0.1');
   const ports = Array.from({ length: 5 }, () => s.createPort({ networkId: 'a', hostId: 'node1' }));
-  assert.deepEqual(ports.map((p) => p.ipAddress), ['10.1.0.2', '10.1.0.3', '10.1.0.4', '10.1.0.5', '10.1.0.6']);
+  assert.deepEqual(
+    ports.map((p) => p.ipAddress),
+    ['10.1.0.2', '10.1.0.3', '10.1.0.4', '10.1.0.5', '10.1.0.6'],
+  );
   assert.throws(() => s.createPort({ networkId: 'a' }), /no free address left in subnet 10.1.0.0\/29/);
-  assert.ok(ports.every((p) => p.status === 'DOWN' && p.vifType === 'unbound'), 'no agent yet: unbound, DOWN');
+  assert.ok(
+    ports.every((p) => p.status === 'DOWN' && p.vifType === 'unbound'),
+    'no agent yet: unbound, DOWN',
+  );
 
   s.reportAgent({ host: 'node1', driver: 'openvswitch', underlayIp: '198.18.0.2', datapath: 'x', wiredNetworks: [] });
-  assert.equal(s.port(ports[0]!.id).vifType, 'ovs', 'bound by the host\'s driver');
+  assert.equal(s.port(ports[0]!.id).vifType, 'ovs', "bound by the host's driver");
   assert.equal(s.port(ports[0]!.id).status, 'DOWN', 'not wired yet');
-  s.reportAgent({ host: 'node1', driver: 'openvswitch', underlayIp: '198.18.0.2', datapath: 'x', wiredNetworks: [net.id] });
-  assert.ok(ports.every((p) => s.port(p.id).status === 'ACTIVE'), 'wired: ACTIVE');
+  s.reportAgent({
+    host: 'node1',
+    driver: 'openvswitch',
+    underlayIp: '198.18.0.2',
+    datapath: 'x',
+    wiredNetworks: [net.id],
+  });
+  assert.ok(
+    ports.every((p) => s.port(p.id).status === 'ACTIVE'),
+    'wired: ACTIVE',
+  );
   s.deletePort(ports[1]!.id);
   assert.equal(s.createPort({ networkId: 'a' }).ipAddress, '10.1.0.3', 'a freed address is handed out again');
   assert.throws(() => s.createSubnet({ networkId: net.id, cidr: '10.1.0.0/24' }), /overlaps subnet 10.1.0.0\/29/);
   assert.throws(() => s.deleteNetwork(net.id), /still has 5 ports/);
 });
 
-test('routers: an interface takes the subnet\'s gateway address and cannot be deleted as a plain port', (t) => {
+test("routers: an interface takes the subnet's gateway address and cannot be deleted as a plain port", (t) => {
   const s = fresh(t).open();
-  const a = s.createSubnet({ networkId: s.createNetwork({ name: 'a', segmentationType: 'vlan' }).id, cidr: '10.1.0.0/24' });
-  const b = s.createSubnet({ networkId: s.createNetwork({ name: 'b', segmentationType: 'vlan' }).id, cidr: '10.2.0.0/24' });
+  const a = s.createSubnet({
+    networkId: s.createNetwork({ name: 'a', segmentationType: 'vlan' }).id,
+    cidr: '10.1.0.0/24',
+  });
+  const b = s.createSubnet({
+    networkId: s.createNetwork({ name: 'b', segmentationType: 'vlan' }).id,
+    cidr: '10.2.0.0/24',
+  });
   const r = s.createRouter('r', 'node2');
   const legs = [s.addRouterInterface(r.id, a.id), s.addRouterInterface(r.id, b.id)];
-  assert.deepEqual(legs.map((p) => [p.ipAddress, p.hostId, p.deviceOwner]), [['10.1.0.1', 'node2', 'network:router_interface'], ['10.2.0.1', 'node2', 'network:router_interface']]);
+  assert.deepEqual(
+    legs.map((p) => [p.ipAddress, p.hostId, p.deviceOwner]),
+    [
+      ['10.1.0.1', 'node2', 'network:router_interface'],
+      ['10.2.0.1', 'node2', 'network:router_interface'],
+    ],
+  );
   assert.throws(() => s.addRouterInterface(r.id, a.id), /already has an interface/);
   assert.throws(() => s.deletePort(legs[0]!.id), /remove it with remove_router_interface/);
   assert.equal(s.state().routerPorts.length, 2);
   s.removeRouterInterface(r.id, a.id);
-  assert.deepEqual(s.state().routerPorts.map((p) => p.ipAddress), ['10.2.0.1']);
+  assert.deepEqual(
+    s.state().routerPorts.map((p) => p.ipAddress),
+    ['10.2.0.1'],
+  );
   s.deleteRouter(r.id);
   assert.deepEqual(s.ports(), []);
 });
@@ -98,8 +143,17 @@ test('a restarted controller has every network, subnet, port and agent, and carr
   const s1 = f.open();
   const net = s1.createNetwork({ name: 'a', segmentationType: 'vxlan' });
   s1.createSubnet({ networkId: net.id, cidr: '10.1.0.0/24' });
-  s1.reportAgent({ host: 'node1', driver: 'linuxbridge', underlayIp: '198.18.0.2', datapath: 'x', wiredNetworks: [net.id] });
-  const ports = [s1.createPort({ networkId: 'a', hostId: 'node1', deviceId: 'c1' }), s1.createPort({ networkId: 'a', hostId: 'node1', deviceId: 'c2' })];
+  s1.reportAgent({
+    host: 'node1',
+    driver: 'linuxbridge',
+    underlayIp: '198.18.0.2',
+    datapath: 'x',
+    wiredNetworks: [net.id],
+  });
+  const ports = [
+    s1.createPort({ networkId: 'a', hostId: 'node1', deviceId: 'c1' }),
+    s1.createPort({ networkId: 'a', hostId: 'node1', deviceId: 'c2' }),
+  ];
   const index = s1.currentIndex;
   s1.close();
   const s2 = f.open();
@@ -108,14 +162,24 @@ test('a restarted controller has every network, subnet, port and agent, and carr
   assert.equal(s2.agents()[0]!.host, 'node1');
   assert.equal(s2.currentIndex, index, 'the watch index survives: watchers do not go back in time');
   assert.equal(s2.createPort({ networkId: 'a' }).ipAddress, '10.1.0.4', 'no address handed out twice');
-  assert.equal(s2.createNetwork({ name: 'b', segmentationType: 'vxlan' }).segmentationId, 1002, 'no VNI handed out twice');
+  assert.equal(
+    s2.createNetwork({ name: 'b', segmentationType: 'vxlan' }).segmentationId,
+    1002,
+    'no VNI handed out twice',
+  );
 });
 
 test('HTTP: 100 concurrent port requests get 100 distinct addresses and MACs', async (t) => {
   const api = await serve(t, fresh(t).open());
-  const net = (await api<{ network: Network }>('POST', '/v2.0/networks', { network: { name: 'a', segmentationType: 'vxlan' } })).body.network;
+  const net = (
+    await api<{ network: Network }>('POST', '/v2.0/networks', { network: { name: 'a', segmentationType: 'vxlan' } })
+  ).body.network;
   await api('POST', '/v2.0/subnets', { subnet: { networkId: net.id, cidr: '10.1.0.0/24' } });
-  const rs = await Promise.all(Array.from({ length: 100 }, (_, i) => api<{ port: Port }>('POST', '/v2.0/ports', { port: { networkId: net.id, deviceId: `c${i}`, hostId: 'node1' } })));
+  const rs = await Promise.all(
+    Array.from({ length: 100 }, (_, i) =>
+      api<{ port: Port }>('POST', '/v2.0/ports', { port: { networkId: net.id, deviceId: `c${i}`, hostId: 'node1' } }),
+    ),
+  );
   assert.ok(rs.every((r) => r.status === 201));
   assert.equal(new Set(rs.map((r) => r.body.port.ipAddress)).size, 100);
   assert.equal(new Set(rs.map((r) => r.body.port.macAddress)).size, 100);
@@ -124,19 +188,27 @@ test('HTTP: 100 concurrent port requests get 100 distinct addresses and MACs', a
   assert.equal(listed.length, 1);
 });
 
-test('HTTP: a port request waits until the port goes ACTIVE, which an agent\'s report brings', async (t) => {
+test("HTTP: a port request waits until the port goes ACTIVE, which an agent's report brings", async (t) => {
   const api = await serve(t, fresh(t).open());
-  const net = (await api<{ network: Network }>('POST', '/v2.0/networks', { network: { name: 'a', segmentationType: 'vlan' } })).body.network;
+  const net = (
+    await api<{ network: Network }>('POST', '/v2.0/networks', { network: { name: 'a', segmentationType: 'vlan' } })
+  ).body.network;
   await api<{ subnet: Subnet }>('POST', '/v2.0/subnets', { subnet: { networkId: net.id, cidr: '10.1.0.0/24' } });
-  const port = (await api<{ port: Port }>('POST', '/v2.0/ports', { port: { networkId: 'a', hostId: 'node1' } })).body.port;
+  const port = (await api<{ port: Port }>('POST', '/v2.0/ports', { port: { networkId: 'a', hostId: 'node1' } })).body
+    .port;
   const t0 = Date.now();
   const waiting = api<{ port: Port }>('GET', `/v2.0/ports/${port.id}?status=ACTIVE&wait=10`);
   await new Promise((r) => setTimeout(r, 200));
-  await api('PUT', '/v2.0/agents/node1', { agent: { driver: 'openvswitch', underlayIp: '198.18.0.2', datapath: 'x', wiredNetworks: [net.id] } });
+  await api('PUT', '/v2.0/agents/node1', {
+    agent: { driver: 'openvswitch', underlayIp: '198.18.0.2', datapath: 'x', wiredNetworks: [net.id] },
+  });
   const r = await waiting;
   assert.equal(r.body.port.status, 'ACTIVE');
   assert.ok(Date.now() - t0 < 5000, 'answered when the agent reported, not at the timeout');
-  const timedOut = await api<{ port: Port }>('GET', `/v2.0/ports/${(await api<{ port: Port }>('POST', '/v2.0/ports', { port: { networkId: 'a', hostId: 'node9' } })).body.port.id}?status=ACTIVE&wait=0.2`);
+  const timedOut = await api<{ port: Port }>(
+    'GET',
+    `/v2.0/ports/${(await api<{ port: Port }>('POST', '/v2.0/ports', { port: { networkId: 'a', hostId: 'node9' } })).body.port.id}?status=ACTIVE&wait=0.2`,
+  );
   assert.equal(timedOut.body.port.status, 'DOWN', 'no agent on node9: still DOWN when the wait ends');
 });
 
@@ -144,17 +216,52 @@ test('HTTP: bad requests get a 4xx naming the field; unknown IDs 404; clashes 40
   const api = await serve(t, fresh(t).open());
   const cases: [string, 'GET' | 'POST' | 'PUT' | 'DELETE', string, unknown, number, RegExp][] = [
     ['no name', 'POST', '/v2.0/networks', { network: { segmentationType: 'vxlan' } }, 400, /^network.name: /],
-    ['bad type', 'POST', '/v2.0/networks', { network: { name: 'x', segmentationType: 'gre' } }, 400, /^network.segmentationType: /],
-    ['unknown field', 'POST', '/v2.0/networks', { network: { name: 'x', segmentationType: 'vlan', shared: true } }, 400, /shared/],
+    [
+      'bad type',
+      'POST',
+      '/v2.0/networks',
+      { network: { name: 'x', segmentationType: 'gre' } },
+      400,
+      /^network.segmentationType: /,
+    ],
+    [
+      'unknown field',
+      'POST',
+      '/v2.0/networks',
+      { network: { name: 'x', segmentationType: 'vlan', shared: true } },
+      400,
+      /shared/,
+    ],
     ['not an object', 'POST', '/v2.0/networks', '{', 400, /^body: /],
     ['bad cidr', 'POST', '/v2.0/subnets', { subnet: { networkId: 'x', cidr: '10.1.0.1/24' } }, 400, /^subnet.cidr: /],
-    ['unknown network', 'POST', '/v2.0/subnets', { subnet: { networkId: 'nope', cidr: '10.1.0.0/24' } }, 404, /network nope not found/],
-    ['bad mac', 'POST', '/v2.0/ports', { port: { networkId: 'x', macAddress: '01:00:5e:00:00:01' } }, 400, /^port.macAddress: must be a unicast MAC/],
+    [
+      'unknown network',
+      'POST',
+      '/v2.0/subnets',
+      { subnet: { networkId: 'nope', cidr: '10.1.0.0/24' } },
+      404,
+      /network nope not found/,
+    ],
+    [
+      'bad mac',
+      'POST',
+      '/v2.0/ports',
+      { port: { networkId: 'x', macAddress: '01:00:5e:00:00:01' } },
+      400,
+      /^port.macAddress: must be a unicast MAC/,
+    ],
     ['bad host', 'POST', '/v2.0/ports', { port: { networkId: 'x', hostId: 'Node 1' } }, 400, /^port.hostId: /],
     ['unknown port', 'GET', '/v2.0/ports/nope', undefined, 404, /port nope not found/],
     ['bad status', 'GET', '/v2.0/ports/nope?status=UP', undefined, 400, /^status: /],
     ['bad index', 'GET', '/v2.0/state?index=-1', undefined, 400, /^index: /],
-    ['bad agent', 'PUT', '/v2.0/agents/node1', { agent: { driver: 'ovn', underlayIp: '198.18.0.2', datapath: 'x', wiredNetworks: [] } }, 400, /^agent.driver: /],
+    [
+      'bad agent',
+      'PUT',
+      '/v2.0/agents/node1',
+      { agent: { driver: 'ovn', underlayIp: '198.18.0.2', datapath: 'x', wiredNetworks: [] } },
+      400,
+      /^agent.driver: /,
+    ],
     ['no route', 'PATCH' as 'PUT', '/v2.0/networks', {}, 404, /no route/],
   ];
   for (const [what, method, path, body, status, msg] of cases) {
@@ -163,7 +270,9 @@ test('HTTP: bad requests get a 4xx naming the field; unknown IDs 404; clashes 40
     assert.match(r.body.error, msg, what);
   }
   await api('POST', '/v2.0/networks', { network: { name: 'x', segmentationType: 'vlan', segmentationId: 7 } });
-  const clash = await api<{ error: string }>('POST', '/v2.0/networks', { network: { name: 'y', segmentationType: 'vlan', segmentationId: 7 } });
+  const clash = await api<{ error: string }>('POST', '/v2.0/networks', {
+    network: { name: 'y', segmentationType: 'vlan', segmentationId: 7 },
+  });
   assert.equal(clash.status, 409);
   assert.match(clash.body.error, /segmentation_id: vlan 7 is in use/);
 });

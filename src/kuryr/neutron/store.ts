@@ -12,18 +12,29 @@
  * wired — the moment its packets can flow — and stays DOWN until then (Neutron's L2 agents report
  * "device up" the same way). Every change bumps `index`; agents long-poll for a newer one.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { VXLAN_OVERHEAD } from '../../lib/vxlan';
 import { addressAt, cidrSize, containsIPv4, formatIPv4, overlaps, parseCidr, parseIPv4 } from '../../lib/ip';
 import { CnilabError } from '../../lib/errors';
 import { Waiters } from '../../lib/waiters';
 import {
+  defaultPools,
+  SCHEMA,
+  toNetwork,
+  toPort,
+  toSubnet,
+  type AgentRow,
+  type NetworkRow,
+  type PortRow,
+  type SubnetRow,
+  portValues,
+} from './rows';
+import { chooseAddress, chooseMac } from './allocate';
+import {
   DEFAULT_NEUTRON_CONFIG,
-  type SegmentationType,
   type PortStatus,
   type Network,
-  type AllocationPool,
   type Subnet,
   type Port,
   type Agent,
@@ -35,9 +46,6 @@ import {
   type AgentReport,
   type NeutronState,
 } from './model';
-
-/** Neutron's default base MAC: fa:16:3e is OpenStack's locally administered prefix. */
-const MAC_PREFIX = 'fa:16:3e';
 
 const VIF_TYPE: Readonly<Record<string, string>> = { openvswitch: 'ovs', linuxbridge: 'bridge' };
 
@@ -58,23 +66,7 @@ export class NeutronStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS networks (
-        id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, seg_type TEXT NOT NULL, seg_id INTEGER NOT NULL,
-        mtu INTEGER NOT NULL, created_at TEXT NOT NULL, UNIQUE (seg_type, seg_id));
-      CREATE TABLE IF NOT EXISTS subnets (
-        id TEXT PRIMARY KEY, network_id TEXT NOT NULL REFERENCES networks(id), name TEXT NOT NULL,
-        cidr TEXT NOT NULL, gateway_ip TEXT NOT NULL, pools TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS ports (
-        id TEXT PRIMARY KEY, network_id TEXT NOT NULL REFERENCES networks(id), subnet_id TEXT NOT NULL REFERENCES subnets(id),
-        name TEXT NOT NULL, mac TEXT NOT NULL UNIQUE, ip TEXT NOT NULL, device_owner TEXT NOT NULL, device_id TEXT NOT NULL,
-        host_id TEXT NOT NULL, vif_type TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (subnet_id, ip));
-      CREATE TABLE IF NOT EXISTS agents (
-        host TEXT PRIMARY KEY, driver TEXT NOT NULL, underlay_ip TEXT NOT NULL, datapath TEXT NOT NULL,
-        wired TEXT NOT NULL, updated_at TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS routers (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, host TEXT NOT NULL);
-    `);
+    this.db.exec(SCHEMA);
     const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'index'`).get() as { value: string } | undefined;
     this.index = row ? Number(row.value) : 0;
   }
@@ -88,24 +80,49 @@ export class NeutronStore {
 
   createNetwork(req: NetworkRequest): Network {
     return this.change(() => {
-      if (this.db.prepare('SELECT 1 FROM networks WHERE name = ?').get(req.name)) throw conflict(`network.name: a network named ${req.name} exists`);
+      if (this.db.prepare('SELECT 1 FROM networks WHERE name = ?').get(req.name))
+        throw conflict(`network.name: a network named ${req.name} exists`);
       const [lo, hi] = req.segmentationType === 'vxlan' ? this.config.vniRange : this.config.vlanRange;
-      const used = new Set((this.db.prepare('SELECT seg_id FROM networks WHERE seg_type = ?').all(req.segmentationType) as { seg_id: number }[]).map((r) => r.seg_id));
+      const used = new Set(
+        (
+          this.db.prepare('SELECT seg_id FROM networks WHERE seg_type = ?').all(req.segmentationType) as {
+            seg_id: number;
+          }[]
+        ).map((r) => r.seg_id),
+      );
       let segId = req.segmentationId;
       if (segId !== undefined) {
-        if (req.segmentationType === 'vlan' && (segId < 1 || segId > 4094)) throw invalid(`network.provider:segmentation_id: VLAN ID ${segId} must be from 1 to 4094`);
-        if (req.segmentationType === 'vxlan' && (segId < 1 || segId > 16_777_215)) throw invalid(`network.provider:segmentation_id: VNI ${segId} must be from 1 to 16777215`);
-        if (used.has(segId)) throw conflict(`network.provider:segmentation_id: ${req.segmentationType} ${segId} is in use by another network`);
+        if (req.segmentationType === 'vlan' && (segId < 1 || segId > 4094))
+          throw invalid(`network.provider:segmentation_id: VLAN ID ${segId} must be from 1 to 4094`);
+        if (req.segmentationType === 'vxlan' && (segId < 1 || segId > 16_777_215))
+          throw invalid(`network.provider:segmentation_id: VNI ${segId} must be from 1 to 16777215`);
+        if (used.has(segId))
+          throw conflict(
+            `network.provider:segmentation_id: ${req.segmentationType} ${segId} is in use by another network`,
+          );
       } else {
         for (let i = lo; i <= hi && segId === undefined; i++) if (!used.has(i)) segId = i;
-        if (segId === undefined) throw conflict(`network.provider:segmentation_id: no free ${req.segmentationType} ID left in ${lo}–${hi}`);
+        if (segId === undefined)
+          throw conflict(`network.provider:segmentation_id: no free ${req.segmentationType} ID left in ${lo}–${hi}`);
       }
       const fullMtu = this.config.underlayMtu;
       const maxMtu = req.segmentationType === 'vxlan' ? fullMtu - VXLAN_OVERHEAD : fullMtu;
       const mtu = req.mtu ?? maxMtu;
-      if (mtu > maxMtu || mtu < 576) throw invalid(`network.mtu: ${mtu} must be from 576 to ${maxMtu} (underlay ${fullMtu}${req.segmentationType === 'vxlan' ? ` − ${VXLAN_OVERHEAD} for VXLAN` : ''})`);
-      const net: Network = { id: randomUUID(), name: req.name, segmentationType: req.segmentationType, segmentationId: segId, mtu, createdAt: new Date().toISOString() };
-      this.db.prepare('INSERT INTO networks VALUES (?, ?, ?, ?, ?, ?)').run(net.id, net.name, net.segmentationType, net.segmentationId, net.mtu, net.createdAt);
+      if (mtu > maxMtu || mtu < 576)
+        throw invalid(
+          `network.mtu: ${mtu} must be from 576 to ${maxMtu} (underlay ${fullMtu}${req.segmentationType === 'vxlan' ? ` − ${VXLAN_OVERHEAD} for VXLAN` : ''})`,
+        );
+      const net: Network = {
+        id: randomUUID(),
+        name: req.name,
+        segmentationType: req.segmentationType,
+        segmentationId: segId,
+        mtu,
+        createdAt: new Date().toISOString(),
+      };
+      this.db
+        .prepare('INSERT INTO networks VALUES (?, ?, ?, ?, ?, ?)')
+        .run(net.id, net.name, net.segmentationType, net.segmentationId, net.mtu, net.createdAt);
       return net;
     });
   }
@@ -123,7 +140,8 @@ export class NeutronStore {
   deleteNetwork(id: string): void {
     this.change(() => {
       const net = this.network(id);
-      const n = (this.db.prepare('SELECT COUNT(*) AS n FROM ports WHERE network_id = ?').get(net.id) as { n: number }).n;
+      const n = (this.db.prepare('SELECT COUNT(*) AS n FROM ports WHERE network_id = ?').get(net.id) as { n: number })
+        .n;
       if (n > 0) throw conflict(`network ${net.name} still has ${n} ports; delete them first`);
       this.db.prepare('DELETE FROM subnets WHERE network_id = ?').run(net.id);
       this.db.prepare('DELETE FROM networks WHERE id = ?').run(net.id);
@@ -138,20 +156,35 @@ export class NeutronStore {
       const cidr = parseCidr(req.cidr, true);
       if (cidr.prefix > 29) throw invalid(`subnet.cidr: ${req.cidr} is too small (a /29 at most)`);
       for (const s of this.subnets()) {
-        if (s.networkId === net.id && overlaps(parseCidr(s.cidr), cidr)) throw conflict(`subnet.cidr: ${req.cidr} overlaps subnet ${s.cidr} of network ${net.name}`);
+        if (s.networkId === net.id && overlaps(parseCidr(s.cidr), cidr))
+          throw conflict(`subnet.cidr: ${req.cidr} overlaps subnet ${s.cidr} of network ${net.name}`);
       }
       const first = addressAt(cidr, 1);
       const last = addressAt(cidr, cidrSize(cidr) - 2);
       const gateway = req.gatewayIp ?? formatIPv4(first);
-      if (!containsIPv4(cidr, parseIPv4(gateway)) || parseIPv4(gateway) < first || parseIPv4(gateway) > last) throw invalid(`subnet.gateway_ip: ${gateway} is not a host address of ${req.cidr}`);
+      if (!containsIPv4(cidr, parseIPv4(gateway)) || parseIPv4(gateway) < first || parseIPv4(gateway) > last)
+        throw invalid(`subnet.gateway_ip: ${gateway} is not a host address of ${req.cidr}`);
       const pools = req.allocationPools ?? defaultPools(first, last, parseIPv4(gateway));
       for (const [i, p] of pools.entries()) {
         const [s, e] = [parseIPv4(p.start), parseIPv4(p.end)];
-        if (s > e || s < first || e > last) throw invalid(`subnet.allocation_pools[${i}]: ${p.start}–${p.end} must be an ascending range of host addresses of ${req.cidr}`);
-        if (s <= parseIPv4(gateway) && parseIPv4(gateway) <= e) throw invalid(`subnet.allocation_pools[${i}]: ${p.start}–${p.end} holds the gateway ${gateway}`);
+        if (s > e || s < first || e > last)
+          throw invalid(
+            `subnet.allocation_pools[${i}]: ${p.start}–${p.end} must be an ascending range of host addresses of ${req.cidr}`,
+          );
+        if (s <= parseIPv4(gateway) && parseIPv4(gateway) <= e)
+          throw invalid(`subnet.allocation_pools[${i}]: ${p.start}–${p.end} holds the gateway ${gateway}`);
       }
-      const sub: Subnet = { id: randomUUID(), networkId: net.id, name: req.name ?? '', cidr: req.cidr, gatewayIp: gateway, allocationPools: pools };
-      this.db.prepare('INSERT INTO subnets VALUES (?, ?, ?, ?, ?, ?)').run(sub.id, sub.networkId, sub.name, sub.cidr, sub.gatewayIp, JSON.stringify(sub.allocationPools));
+      const sub: Subnet = {
+        id: randomUUID(),
+        networkId: net.id,
+        name: req.name ?? '',
+        cidr: req.cidr,
+        gatewayIp: gateway,
+        allocationPools: pools,
+      };
+      this.db
+        .prepare('INSERT INTO subnets VALUES (?, ?, ?, ?, ?, ?)')
+        .run(sub.id, sub.networkId, sub.name, sub.cidr, sub.gatewayIp, JSON.stringify(sub.allocationPools));
       return sub;
     });
   }
@@ -185,28 +218,20 @@ export class NeutronStore {
     const net = this.network(req.networkId);
     const subnets = this.subnets().filter((s) => s.networkId === net.id);
     const subnet = req.subnetId ? subnets.find((s) => s.id === req.subnetId) : subnets[0];
-    if (!subnet) throw invalid(req.subnetId ? `port.fixed_ips.subnet_id: ${req.subnetId} is not a subnet of network ${net.name}` : `port.network_id: network ${net.name} has no subnet`);
-    const used = new Set((this.db.prepare('SELECT ip FROM ports WHERE subnet_id = ?').all(subnet.id) as { ip: string }[]).map((r) => r.ip));
-    let ip = req.ipAddress;
-    if (ip !== undefined) {
-      const cidr = parseCidr(subnet.cidr);
-      const n = parseIPv4(ip);
-      if (!containsIPv4(cidr, n) || n === cidr.base || n === addressAt(cidr, cidrSize(cidr) - 1)) throw invalid(`port.fixed_ips.ip_address: ${ip} is not a host address of ${subnet.cidr}`);
-      if (used.has(ip)) throw conflict(`port.fixed_ips.ip_address: ${ip} is in use on ${subnet.cidr}`);
-    } else {
-      for (const p of subnet.allocationPools) {
-        for (let a = parseIPv4(p.start); a <= parseIPv4(p.end) && ip === undefined; a++) if (!used.has(formatIPv4(a))) ip = formatIPv4(a);
-        if (ip !== undefined) break;
-      }
-      if (ip === undefined) throw conflict(`port.fixed_ips: no free address left in subnet ${subnet.cidr}`);
-    }
-    let mac = req.macAddress;
-    if (mac !== undefined) {
-      if (this.db.prepare('SELECT 1 FROM ports WHERE mac = ?').get(mac)) throw conflict(`port.mac_address: ${mac} is in use`);
-    } else {
-      do mac = `${MAC_PREFIX}:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
-      while (this.db.prepare('SELECT 1 FROM ports WHERE mac = ?').get(mac));
-    }
+    if (!subnet)
+      throw invalid(
+        req.subnetId
+          ? `port.fixed_ips.subnet_id: ${req.subnetId} is not a subnet of network ${net.name}`
+          : `port.network_id: network ${net.name} has no subnet`,
+      );
+    const used = new Set(
+      (this.db.prepare('SELECT ip FROM ports WHERE subnet_id = ?').all(subnet.id) as { ip: string }[]).map((r) => r.ip),
+    );
+    const ip = chooseAddress(subnet, used, req.ipAddress);
+    const mac = chooseMac(
+      (m) => this.db.prepare('SELECT 1 FROM ports WHERE mac = ?').get(m) !== undefined,
+      req.macAddress,
+    );
     const host = req.hostId ?? '';
     const port: Port = {
       id: randomUUID(),
@@ -221,23 +246,35 @@ export class NeutronStore {
       ...this.binding(host, net.id),
       createdAt: new Date().toISOString(),
     };
-    this.db
-      .prepare('INSERT INTO ports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(port.id, port.networkId, port.subnetId, port.name, port.macAddress, port.ipAddress, port.deviceOwner, port.deviceId, port.hostId, port.vifType, port.status, port.createdAt);
+    this.db.prepare('INSERT INTO ports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(...portValues(port));
     return port;
   }
 
   /** binding:vif_type and status of a port on `host` in `networkId`, from the host's agent (looked up unless given). */
-  private binding(host: string, networkId: string, agent = host ? this.agents().find((a) => a.host === host) : undefined): { vifType: string; status: PortStatus } {
+  private binding(
+    host: string,
+    networkId: string,
+    agent = host ? this.agents().find((a) => a.host === host) : undefined,
+  ): { vifType: string; status: PortStatus } {
     if (!host || !agent) return { vifType: 'unbound', status: 'DOWN' };
-    return { vifType: VIF_TYPE[agent.driver] ?? agent.driver, status: agent.wiredNetworks.includes(networkId) ? 'ACTIVE' : 'DOWN' };
+    return {
+      vifType: VIF_TYPE[agent.driver] ?? agent.driver,
+      status: agent.wiredNetworks.includes(networkId) ? 'ACTIVE' : 'DOWN',
+    };
   }
 
   ports(filter: { deviceId?: string; hostId?: string; networkId?: string; deviceOwner?: string } = {}): Port[] {
-    const columns = { deviceId: 'device_id', hostId: 'host_id', networkId: 'network_id', deviceOwner: 'device_owner' } as const;
+    const columns = {
+      deviceId: 'device_id',
+      hostId: 'host_id',
+      networkId: 'network_id',
+      deviceOwner: 'device_owner',
+    } as const;
     const given = (Object.keys(columns) as (keyof typeof columns)[]).filter((k) => filter[k] !== undefined);
     const where = given.length ? `WHERE ${given.map((k) => `${columns[k]} = ?`).join(' AND ')}` : '';
-    return (this.db.prepare(`SELECT * FROM ports ${where} ORDER BY rowid`).all(...given.map((k) => filter[k])) as PortRow[]).map(toPort);
+    return (
+      this.db.prepare(`SELECT * FROM ports ${where} ORDER BY rowid`).all(...given.map((k) => filter[k])) as PortRow[]
+    ).map(toPort);
   }
 
   port(id: string): Port {
@@ -252,7 +289,9 @@ export class NeutronStore {
       const p = this.port(id);
       const host = update.hostId ?? p.hostId;
       const b = this.binding(host, p.networkId);
-      this.db.prepare('UPDATE ports SET host_id = ?, name = ?, vif_type = ?, status = ? WHERE id = ?').run(host, update.name ?? p.name, b.vifType, b.status, id);
+      this.db
+        .prepare('UPDATE ports SET host_id = ?, name = ?, vif_type = ?, status = ? WHERE id = ?')
+        .run(host, update.name ?? p.name, b.vifType, b.status, id);
       return this.port(id);
     });
   }
@@ -260,7 +299,8 @@ export class NeutronStore {
   deletePort(id: string): void {
     this.change(() => {
       const p = this.port(id);
-      if (p.deviceOwner === 'network:router_interface') throw conflict(`port ${id} is a router interface; remove it with remove_router_interface`);
+      if (p.deviceOwner === 'network:router_interface')
+        throw conflict(`port ${id} is a router interface; remove it with remove_router_interface`);
       this.db.prepare('DELETE FROM ports WHERE id = ?').run(id);
     });
   }
@@ -282,7 +322,16 @@ export class NeutronStore {
     return this.change(() => {
       for (const n of r.wiredNetworks) this.network(n);
       const agent: Agent = { ...r, wiredNetworks: [...r.wiredNetworks].sort(), updatedAt: new Date().toISOString() };
-      this.db.prepare('INSERT OR REPLACE INTO agents VALUES (?, ?, ?, ?, ?, ?)').run(agent.host, agent.driver, agent.underlayIp, agent.datapath, JSON.stringify(agent.wiredNetworks), agent.updatedAt);
+      this.db
+        .prepare('INSERT OR REPLACE INTO agents VALUES (?, ?, ?, ?, ?, ?)')
+        .run(
+          agent.host,
+          agent.driver,
+          agent.underlayIp,
+          agent.datapath,
+          JSON.stringify(agent.wiredNetworks),
+          agent.updatedAt,
+        );
       const update = this.db.prepare('UPDATE ports SET vif_type = ?, status = ? WHERE id = ?');
       for (const p of this.ports({ hostId: r.host })) {
         const b = this.binding(p.hostId, p.networkId, agent);
@@ -307,7 +356,8 @@ export class NeutronStore {
 
   createRouter(name: string, host: string): Router {
     return this.change(() => {
-      if (this.db.prepare('SELECT 1 FROM routers WHERE name = ?').get(name)) throw conflict(`router.name: a router named ${name} exists`);
+      if (this.db.prepare('SELECT 1 FROM routers WHERE name = ?').get(name))
+        throw conflict(`router.name: a router named ${name} exists`);
       const r: Router = { id: randomUUID(), name, host };
       this.db.prepare('INSERT INTO routers VALUES (?, ?, ?)').run(r.id, r.name, r.host);
       return r;
@@ -319,7 +369,8 @@ export class NeutronStore {
   }
 
   router(id: string): Router {
-    const r = this.db.prepare('SELECT id, name, host FROM routers WHERE id = ? OR name = ?').get(id, id) as Router | undefined;
+    const r = this.db.prepare('SELECT id, name, host FROM routers WHERE id = ? OR name = ?').get(id, id) as
+      Router | undefined;
     if (!r) throw notFound('router', id);
     return r;
   }
@@ -329,8 +380,17 @@ export class NeutronStore {
     return this.change(() => {
       const r = this.router(routerId);
       const s = this.subnet(subnetId);
-      if (this.ports({ deviceId: r.id }).some((p) => p.subnetId === s.id)) throw conflict(`router ${r.name} already has an interface on subnet ${s.cidr}`);
-      return this.insertPort({ networkId: s.networkId, subnetId: s.id, ipAddress: s.gatewayIp, deviceOwner: 'network:router_interface', deviceId: r.id, hostId: r.host, name: `qr-${s.name || s.cidr}` });
+      if (this.ports({ deviceId: r.id }).some((p) => p.subnetId === s.id))
+        throw conflict(`router ${r.name} already has an interface on subnet ${s.cidr}`);
+      return this.insertPort({
+        networkId: s.networkId,
+        subnetId: s.id,
+        ipAddress: s.gatewayIp,
+        deviceOwner: 'network:router_interface',
+        deviceId: r.id,
+        hostId: r.host,
+        name: `qr-${s.name || s.cidr}`,
+      });
     });
   }
 
@@ -346,7 +406,9 @@ export class NeutronStore {
   deleteRouter(id: string): void {
     this.change(() => {
       const r = this.router(id);
-      this.db.prepare('DELETE FROM ports WHERE device_id = ? AND device_owner = ?').run(r.id, 'network:router_interface');
+      this.db
+        .prepare('DELETE FROM ports WHERE device_id = ? AND device_owner = ?')
+        .run(r.id, 'network:router_interface');
       this.db.prepare('DELETE FROM routers WHERE id = ?').run(r.id);
     });
   }
@@ -354,7 +416,14 @@ export class NeutronStore {
   // ── watching ────────────────────────────────────────────────────────────────────────────────
 
   state(): NeutronState {
-    return { index: this.index, networks: this.networks(), subnets: this.subnets(), agents: this.agents(), routers: this.routers(), routerPorts: this.ports({ deviceOwner: 'network:router_interface' }) };
+    return {
+      index: this.index,
+      networks: this.networks(),
+      subnets: this.subnets(),
+      agents: this.agents(),
+      routers: this.routers(),
+      routerPorts: this.ports({ deviceOwner: 'network:router_interface' }),
+    };
   }
 
   get currentIndex(): number {
@@ -379,66 +448,3 @@ export class NeutronStore {
     return result;
   }
 }
-
-function defaultPools(first: number, last: number, gateway: number): AllocationPool[] {
-  const pools: AllocationPool[] = [];
-  if (gateway > first) pools.push({ start: formatIPv4(first), end: formatIPv4(gateway - 1) });
-  if (gateway < last) pools.push({ start: formatIPv4(gateway + 1), end: formatIPv4(last) });
-  return pools;
-}
-
-interface NetworkRow {
-  id: string;
-  name: string;
-  seg_type: SegmentationType;
-  seg_id: number;
-  mtu: number;
-  created_at: string;
-}
-interface SubnetRow {
-  id: string;
-  network_id: string;
-  name: string;
-  cidr: string;
-  gateway_ip: string;
-  pools: string;
-}
-interface PortRow {
-  id: string;
-  network_id: string;
-  subnet_id: string;
-  name: string;
-  mac: string;
-  ip: string;
-  device_owner: string;
-  device_id: string;
-  host_id: string;
-  vif_type: string;
-  status: PortStatus;
-  created_at: string;
-}
-interface AgentRow {
-  host: string;
-  driver: string;
-  underlay_ip: string;
-  datapath: string;
-  wired: string;
-  updated_at: string;
-}
-
-const toNetwork = (r: NetworkRow): Network => ({ id: r.id, name: r.name, segmentationType: r.seg_type, segmentationId: r.seg_id, mtu: r.mtu, createdAt: r.created_at });
-const toSubnet = (r: SubnetRow): Subnet => ({ id: r.id, networkId: r.network_id, name: r.name, cidr: r.cidr, gatewayIp: r.gateway_ip, allocationPools: JSON.parse(r.pools) as AllocationPool[] });
-const toPort = (r: PortRow): Port => ({
-  id: r.id,
-  networkId: r.network_id,
-  subnetId: r.subnet_id,
-  name: r.name,
-  macAddress: r.mac,
-  ipAddress: r.ip,
-  deviceOwner: r.device_owner,
-  deviceId: r.device_id,
-  hostId: r.host_id,
-  vifType: r.vif_type,
-  status: r.status,
-  createdAt: r.created_at,
-});

@@ -14,4 +14,5 @@ export const runTests = new Registry<RunTest>('test', 'INVALID_INPUT');
 for (const t of [tcp, tcpParallel, udp, pps, sweep, latency, latencyLoaded]) runTests.register(t.name, t);
 
 // results.json names its tests in a schema enum: the registry and the schema must agree.
-if (runTests.names().join() !== TESTS.join()) throw new Error(`run tests ${runTests.names().join()} differ from the results schema's ${TESTS.join()}`);
+if (runTests.names().join() !== TESTS.join())
+  throw new Error(`run tests ${runTests.names().join()} differ from the results schema's ${TESTS.join()}`);

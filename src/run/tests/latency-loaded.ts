@@ -13,7 +13,11 @@ export const latencyLoaded: RunTest = {
   measure: {
     batch: async (c: TestContext) => {
       // A TCP stream that outlasts the latency run; it uses iperf3's server, sockperf its own.
-      const load = tcpThroughput({ ...c, affinity: undefined }, 1, latencyRunSec({ windows: c.settings.repeats, windowSec: c.settings.latencySec }) + 3);
+      const load = tcpThroughput(
+        { ...c, affinity: undefined },
+        1,
+        latencyRunSec({ windows: c.settings.repeats, windowSec: c.settings.latencySec }) + 3,
+      );
       try {
         await sleep(300, c.signal); // the stream's slow start, so the windows see it at full rate
         return await latencyWindows(c);

@@ -6,11 +6,19 @@ const SOCKPERF_START_SEC = 2.3;
 
 /** One sockperf ping-pong run cut into `repeats` windows: one sample each. */
 export async function latencyWindows(c: TestContext): Promise<Sample[]> {
-  const w = await latencySamples({ client: c.client, serverIp: c.serverIp, windows: c.settings.repeats, windowSec: c.settings.latencySec, cpu: c.affinity?.client, signal: c.signal });
+  const w = await latencySamples({
+    client: c.client,
+    serverIp: c.serverIp,
+    windows: c.settings.repeats,
+    windowSec: c.settings.latencySec,
+    cpu: c.affinity?.client,
+    signal: c.signal,
+  });
   return w.map((l) => ({ metrics: { rttP50Us: l.p50Us, rttP90Us: l.p90Us, rttP99Us: l.p99Us, rttP999Us: l.p999Us } }));
 }
 
-export const latencyRunPlannedSec = (s: TestSettings): number => latencyRunSec({ windows: s.repeats, windowSec: s.latencySec }) + SOCKPERF_START_SEC;
+export const latencyRunPlannedSec = (s: TestSettings): number =>
+  latencyRunSec({ windows: s.repeats, windowSec: s.latencySec }) + SOCKPERF_START_SEC;
 
 export const latency: RunTest = {
   name: 'latency',

@@ -60,7 +60,9 @@ export interface RunTest {
    * How one row is measured: `sample` takes one sample (repeated `repeats` times), `batch` takes
    * all `repeats` samples in one go (sockperf: one run cut into windows).
    */
-  readonly measure: { readonly sample: (ctx: TestContext, p: Params) => Promise<Sample> } | { readonly batch: (ctx: TestContext, p: Params) => Promise<Sample[]> };
+  readonly measure:
+    | { readonly sample: (ctx: TestContext, p: Params) => Promise<Sample> }
+    | { readonly batch: (ctx: TestContext, p: Params) => Promise<Sample[]> };
   /** Seconds planned for one `sample` or one whole `batch` (for progress and its ETA). */
   plannedSec(s: TestSettings): number;
   /** What tells its rows apart in a table, e.g. "4 streams" ('' for a single row). */

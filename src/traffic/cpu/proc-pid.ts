@@ -21,7 +21,8 @@ export function parsePidStat(text: string): { utime: number; stime: number } {
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`malformed /proc/PID/stat: ${text.slice(0, 80)}`);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime))
+    throw new Error(`malformed /proc/PID/stat: ${text.slice(0, 80)}`);
   return { utime, stime };
 }
 

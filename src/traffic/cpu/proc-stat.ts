@@ -27,7 +27,16 @@ export function parseProcStat(text: string): CpuTimes {
   if (!line) throw new Error('/proc/stat has no aggregate "cpu" line');
   const v = line.trim().split(/\s+/).slice(1).map(Number);
   if (v.length < 8 || v.some((n) => !Number.isFinite(n))) throw new Error(`/proc/stat cpu line is malformed: ${line}`);
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = v as [number, number, number, number, number, number, number, number];
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = v as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   return { user, nice, system, idle, iowait, irq, softirq, steal };
 }
 

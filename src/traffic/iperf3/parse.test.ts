@@ -14,8 +14,11 @@ test('iperf3 TCP JSON (recorded, iperf 3.12): receiver goodput and retransmits',
   assert.ok(s.seconds > 0.9 && s.bytes > 0);
 });
 
-test('iperf3 error JSON becomes an error with iperf3\'s message', () => {
-  assert.throws(() => parseIperf3Json(fixture('iperf3-error.json')), /iperf3: unable to connect to server: Connection timed out/);
+test("iperf3 error JSON becomes an error with iperf3's message", () => {
+  assert.throws(
+    () => parseIperf3Json(fixture('iperf3-error.json')),
+    /iperf3: unable to connect to server: Connection timed out/,
+  );
 });
 
 test('non-JSON and incomplete output are rejected', () => {
@@ -23,7 +26,7 @@ test('non-JSON and incomplete output are rejected', () => {
   assert.throws(() => parseIperf3Json('{"end": {}}'), /no end\.sum_received/);
 });
 
-test('iperf3 UDP JSON (recorded, 1 Gbit/s target): the receiver\'s goodput, packets/s, loss and jitter', () => {
+test("iperf3 UDP JSON (recorded, 1 Gbit/s target): the receiver's goodput, packets/s, loss and jitter", () => {
   const s = parseIperf3UdpJson(fixture('iperf3-udp.json'));
   assert.equal(Math.round(s.bitsPerSecond), 997985026);
   assert.equal(s.packets, 86309);
@@ -31,5 +34,8 @@ test('iperf3 UDP JSON (recorded, 1 Gbit/s target): the receiver\'s goodput, pack
   assert.equal(Math.round(s.packetsPerSecond), Math.round((86309 - 122) / 1.000406));
   assert.ok(Math.abs(s.lostPct - 0.1414) < 0.001);
   assert.ok(s.jitterMs > 0 && s.jitterMs < 0.01);
-  assert.throws(() => parseIperf3UdpJson(fixture('iperf3-tcp.json')), /no end\.sum_received with bits_per_second, packets/);
+  assert.throws(
+    () => parseIperf3UdpJson(fixture('iperf3-tcp.json')),
+    /no end\.sum_received with bits_per_second, packets/,
+  );
 });

@@ -25,7 +25,8 @@ export function parseIperf3Json(text: string): Iperf3Summary {
   }
   if (j.error) throw new Error(`iperf3: ${j.error}`);
   const rx = j.end?.sum_received;
-  if (!rx || typeof rx.bits_per_second !== 'number') throw new Error('iperf3 JSON has no end.sum_received.bits_per_second');
+  if (!rx || typeof rx.bits_per_second !== 'number')
+    throw new Error('iperf3 JSON has no end.sum_received.bits_per_second');
   return {
     bitsPerSecond: rx.bits_per_second,
     retransmits: j.end?.sum_sent?.retransmits ?? 0,

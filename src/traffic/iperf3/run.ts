@@ -2,9 +2,8 @@
  * iperf3 between two namespaces: a server in one, a client in the other, host CPU read from
  * /proc/stat around the client. The server is stopped by its PID.
  */
-import { spawn } from 'node:child_process';
 import { CnilabError, messageOf } from '../../lib/errors';
-import { run, sleep, stopPid } from '../../lib/exec';
+import { run, sleep, startServer, stopPid } from '../../lib/exec';
 import { inNetns, type NetnsRef } from '../../lib/netns';
 import { cpuSplit, readCpuTimes, type CpuSplit } from '../cpu/proc-stat';
 import { parseIperf3Json, parseIperf3UdpJson, type Iperf3Summary, type Iperf3UdpSummary } from './parse';
@@ -49,9 +48,7 @@ export interface Iperf3Server {
 
 export function startIperf3Server(ns: NetnsRef, bindIp: string, port = 5201): Iperf3Server {
   const [cmd, args] = inNetns(ns, 'iperf3', ['-s', '-B', bindIp, '-p', String(port)]);
-  const child = spawn(cmd, args, { stdio: 'ignore' });
-  if (child.pid === undefined) throw new CnilabError('TRAFFIC_FAILED', 'could not start iperf3 server');
-  const pid = child.pid;
+  const { pid } = startServer(cmd, args);
   return { pid, stop: () => stopPid(pid, 500) };
 }
 
@@ -60,16 +57,38 @@ export async function tcpSample(o: TcpTestOptions): Promise<TcpSample> {
 }
 
 export async function udpSample(o: UdpTestOptions): Promise<UdpSample> {
-  return client(o, ['-u', '-b', String(Math.round(o.rateBps)), ...(o.lengthBytes ? ['-l', String(o.lengthBytes)] : [])], parseIperf3UdpJson);
+  return client(
+    o,
+    ['-u', '-b', String(Math.round(o.rateBps)), ...(o.lengthBytes ? ['-l', String(o.lengthBytes)] : [])],
+    parseIperf3UdpJson,
+  );
 }
 
-async function client<T>(o: ClientOptions, extra: readonly string[], parse: (text: string) => T): Promise<T & { cpu: CpuSplit }> {
+async function client<T>(
+  o: ClientOptions,
+  extra: readonly string[],
+  parse: (text: string) => T,
+): Promise<T & { cpu: CpuSplit }> {
   const [cmd, args] = inNetns(o.client, 'iperf3', [
-    '-c', o.serverIp, '-p', String(o.port ?? 5201), '-t', String(o.durationSec), '-O', String(o.omitSec ?? 0), ...(o.affinity ? ['-A', o.affinity] : []), ...extra, '-J',
+    '-c',
+    o.serverIp,
+    '-p',
+    String(o.port ?? 5201),
+    '-t',
+    String(o.durationSec),
+    '-O',
+    String(o.omitSec ?? 0),
+    ...(o.affinity ? ['-A', o.affinity] : []),
+    ...extra,
+    '-J',
   ]);
   for (let attempt = 0; ; attempt++) {
     const before = readCpuTimes();
-    const r = await run(cmd, args, { check: false, signal: o.signal, timeoutMs: (o.durationSec + (o.omitSec ?? 0) + 15) * 1000 });
+    const r = await run(cmd, args, {
+      check: false,
+      signal: o.signal,
+      timeoutMs: (o.durationSec + (o.omitSec ?? 0) + 15) * 1000,
+    });
     const after = readCpuTimes();
     try {
       return { ...parse(r.stdout), cpu: cpuSplit(before, after) };

@@ -14,19 +14,26 @@ export interface LatencySummary {
   readonly dropped: number;
 }
 
+// eslint-disable-next-line no-control-regex -- sockperf colours its output with ANSI escapes (ESC [ … m)
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 export function parseSockperf(text: string): LatencySummary {
   const t = text.replace(ANSI, '');
   const err = /sockperf: ERROR: (.*)/.exec(t);
   if (err) throw new Error(`sockperf: ${err[1]!.trim()}`);
-  if (!/avg-rtt=/.test(t)) throw new Error(/avg-latency=/.test(t) ? 'sockperf reported one-way latency: run it with --full-rtt' : 'sockperf output has no summary (avg-rtt=…)');
+  if (!/avg-rtt=/.test(t))
+    throw new Error(
+      /avg-latency=/.test(t)
+        ? 'sockperf reported one-way latency: run it with --full-rtt'
+        : 'sockperf output has no summary (avg-rtt=…)',
+    );
   const num = (re: RegExp, what: string): number => {
     const m = re.exec(t);
     if (!m) throw new Error(`sockperf output has no ${what}`);
     return Number(m[1]);
   };
-  const pct = (p: string): number => num(new RegExp(`percentile ${p.replace('.', '\\.')} =\\s*([0-9.]+)`), `percentile ${p}`);
+  const pct = (p: string): number =>
+    num(new RegExp(`percentile ${p.replace('.', '\\.')} =\\s*([0-9.]+)`), `percentile ${p}`);
   return {
     observations: num(/Total (\d+) observations/, 'observation count'),
     avgUs: num(/avg-rtt=([0-9.]+)/, 'average'),

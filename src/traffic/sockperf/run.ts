@@ -2,12 +2,11 @@
  * Request/response latency with sockperf ping-pong (UDP, round-trip times): a server in one
  * namespace, the client in another, each optionally pinned to a CPU with taskset.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CnilabError, messageOf } from '../../lib/errors';
-import { run, sleep, stopPid } from '../../lib/exec';
+import { run, sleep, startServer, stopPid } from '../../lib/exec';
 import { inNetns, type NetnsRef } from '../../lib/netns';
 import { latencyWindows, parseSockperf, type LatencyWindow } from './parse';
 
@@ -21,11 +20,16 @@ export interface SockperfServer {
 const pinned = (cpu: number | undefined, command: string, args: readonly string[]): [string, string[]] =>
   cpu === undefined ? [command, [...args]] : ['taskset', ['-c', String(cpu), command, ...args]];
 
-export function startSockperfServer(ns: NetnsRef, bindIp: string, o: { port?: number; cpu?: number } = {}): SockperfServer {
-  const [cmd, args] = inNetns(ns, ...pinned(o.cpu, 'sockperf', ['server', '-i', bindIp, '-p', String(o.port ?? SOCKPERF_PORT)]));
-  const child = spawn(cmd, args, { stdio: 'ignore' });
-  if (child.pid === undefined) throw new CnilabError('TRAFFIC_FAILED', 'could not start sockperf server');
-  const pid = child.pid;
+export function startSockperfServer(
+  ns: NetnsRef,
+  bindIp: string,
+  o: { port?: number; cpu?: number } = {},
+): SockperfServer {
+  const [cmd, args] = inNetns(
+    ns,
+    ...pinned(o.cpu, 'sockperf', ['server', '-i', bindIp, '-p', String(o.port ?? SOCKPERF_PORT)]),
+  );
+  const { pid } = startServer(cmd, args);
   return { pid, stop: () => stopPid(pid, 500) };
 }
 
@@ -43,7 +47,8 @@ export interface LatencyOptions {
 }
 
 /** sockperf discards its first 400 ms and last 50 ms; the run is that much longer than the windows, rounded up. */
-export const latencyRunSec = (o: Pick<LatencyOptions, 'windows' | 'windowSec'>): number => Math.ceil(o.windows * o.windowSec + 0.45);
+export const latencyRunSec = (o: Pick<LatencyOptions, 'windows' | 'windowSec'>): number =>
+  Math.ceil(o.windows * o.windowSec + 0.45);
 
 /**
  * One sockperf run, cut into windows: every sockperf start costs about 2 s of its own (its
@@ -55,7 +60,20 @@ export async function latencySamples(o: LatencyOptions): Promise<LatencyWindow[]
   const sec = latencyRunSec(o);
   const [cmd, args] = inNetns(
     o.client,
-    ...pinned(o.cpu, 'sockperf', ['ping-pong', '--full-rtt', '--full-log', log, '-i', o.serverIp, '-p', String(o.port ?? SOCKPERF_PORT), '-t', String(sec), '-m', String(o.messageBytes ?? 64)]),
+    ...pinned(o.cpu, 'sockperf', [
+      'ping-pong',
+      '--full-rtt',
+      '--full-log',
+      log,
+      '-i',
+      o.serverIp,
+      '-p',
+      String(o.port ?? SOCKPERF_PORT),
+      '-t',
+      String(sec),
+      '-m',
+      String(o.messageBytes ?? 64),
+    ]),
   );
   try {
     for (let attempt = 0; ; attempt++) {

@@ -39,26 +39,45 @@ import {
   randomMac,
   rollback,
 } from '../common/iface';
-import { collectMasq, collectOrphanSpoofChecks, masqueradeIps, setupMacSpoofCheck, teardownMacSpoofCheck, teardownMasq } from '../common/netfilter';
+import {
+  collectMasq,
+  collectOrphanSpoofChecks,
+  masqueradeIps,
+  setupMacSpoofCheck,
+  teardownMacSpoofCheck,
+  teardownMasq,
+} from '../common/netfilter';
 import { parseBridgeConfig, type BridgeConf } from './config';
 
 /** The bridge as it is now, or undefined; refuses a link of that name that is not a bridge. */
 async function currentBridge(conf: BridgeConf): Promise<LinkInfo | undefined> {
   const link = await linkInfo(undefined, conf.bridge);
-  if (link && link.linkinfo?.info_kind !== 'bridge') throw new CniError(CniCode.INVALID_CONFIG, `bridge: ${conf.bridge} exists and is a ${link.linkinfo?.info_kind ?? 'device'}, not a bridge`);
+  if (link && link.linkinfo?.info_kind !== 'bridge')
+    throw new CniError(
+      CniCode.INVALID_CONFIG,
+      `bridge: ${conf.bridge} exists and is a ${link.linkinfo?.info_kind ?? 'device'}, not a bridge`,
+    );
   return link;
 }
 
 /** What to do to the bridge's addresses so that it holds `gw`: the reference's rule for IPv4. */
 function gatewayLines(conf: BridgeConf, br: LinkInfo | undefined, gw: string): string[][] {
   const family = gw.includes(':') ? 'inet6' : 'inet';
-  const others = (br?.addr_info ?? []).filter((a) => a.family === family && `${a.local}/${a.prefixlen}` !== gw && !a.local.startsWith('fe80:'));
+  const others = (br?.addr_info ?? []).filter(
+    (a) => a.family === family && `${a.local}/${a.prefixlen}` !== gw && !a.local.startsWith('fe80:'),
+  );
   if ((br?.addr_info ?? []).some((a) => `${a.local}/${a.prefixlen}` === gw)) return [];
   if (family === 'inet' && others.length > 0) {
     if (!conf.forceAddress) {
-      throw new CniError(CniCode.INVALID_CONFIG, `bridge ${conf.bridge} already has ${others.map((a) => `${a.local}/${a.prefixlen}`).join(', ')}, not the gateway ${gw}; set forceAddress to replace it`);
+      throw new CniError(
+        CniCode.INVALID_CONFIG,
+        `bridge ${conf.bridge} already has ${others.map((a) => `${a.local}/${a.prefixlen}`).join(', ')}, not the gateway ${gw}; set forceAddress to replace it`,
+      );
     }
-    return [...others.map((a) => ['addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', conf.bridge]), ['addr', 'replace', gw, 'dev', conf.bridge]];
+    return [
+      ...others.map((a) => ['addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', conf.bridge]),
+      ['addr', 'replace', gw, 'dev', conf.bridge],
+    ];
   }
   return [['addr', 'replace', gw, 'dev', conf.bridge]];
 }
@@ -84,27 +103,66 @@ async function createBridge(conf: BridgeConf): Promise<void> {
  * before anything is made), then makes and enslaves the veth, the container end directly in the
  * container's namespace. Returns the bridge as it was.
  */
-async function plugHost(conf: BridgeConf, env: PluginEnv, ns: NetnsRef, hostVeth: string, hostMac: string, contMac: string): Promise<LinkInfo | undefined> {
+async function plugHost(
+  conf: BridgeConf,
+  env: PluginEnv,
+  ns: NetnsRef,
+  hostVeth: string,
+  hostMac: string,
+  contMac: string,
+): Promise<LinkInfo | undefined> {
   const lines: string[][] = [
     ['addr', 'show', 'dev', conf.bridge],
-    ['link', 'add', 'name', hostVeth, 'address', hostMac, 'mtu', String(conf.mtu), 'type', 'veth', 'peer', 'name', env.ifName, 'address', contMac, 'mtu', String(conf.mtu), 'netns', netnsTarget(ns)],
+    [
+      'link',
+      'add',
+      'name',
+      hostVeth,
+      'address',
+      hostMac,
+      'mtu',
+      String(conf.mtu),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      env.ifName,
+      'address',
+      contMac,
+      'mtu',
+      String(conf.mtu),
+      'netns',
+      netnsTarget(ns),
+    ],
     ['link', 'set', 'dev', hostVeth, 'alias', ownerAlias(conf.name, env), 'master', conf.bridge],
     ...(conf.hairpinMode ? [['link', 'set', 'dev', hostVeth, 'type', 'bridge_slave', 'hairpin', 'on']] : []),
     ['link', 'set', 'dev', hostVeth, 'up'],
   ];
-  const r = await run('ip', ['-d', '-j', '-batch', '-'], { input: lines.map((l) => l.join(' ')).join('\n') + '\n', check: false });
+  const r = await run('ip', ['-d', '-j', '-batch', '-'], {
+    input: lines.map((l) => l.join(' ')).join('\n') + '\n',
+    check: false,
+  });
   if (r.code === 0) return (JSON.parse(r.stdout.split('\n')[0]!) as LinkInfo[])[0];
   if (/Device ".*" does not exist/.test(r.stderr) && /Command failed -:1$/m.test(r.stderr)) return undefined;
-  if (/File exists/.test(r.stderr) && (await linkInfo(ns, env.ifName))) throw new CniError(CniCode.INVALID_CONFIG, `CNI_IFNAME ${env.ifName} already exists in ${env.netns}`);
-  throw new CniError(CniCode.KERNEL_OPERATION, `bridge ADD: ip -batch: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+  if (/File exists/.test(r.stderr) && (await linkInfo(ns, env.ifName)))
+    throw new CniError(CniCode.INVALID_CONFIG, `CNI_IFNAME ${env.ifName} already exists in ${env.netns}`);
+  throw new CniError(
+    CniCode.KERNEL_OPERATION,
+    `bridge ADD: ip -batch: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`,
+  );
 }
 
 /** Whatever the bridge still needs: up, promiscuous, the gateway address (the reference's rule for IPv4). */
 function bridgeFixes(conf: BridgeConf, br: LinkInfo, gateways: readonly string[]): string[][] {
-  if (br.linkinfo?.info_kind !== 'bridge') throw new CniError(CniCode.INVALID_CONFIG, `bridge: ${conf.bridge} exists and is a ${br.linkinfo?.info_kind ?? 'device'}, not a bridge`);
+  if (br.linkinfo?.info_kind !== 'bridge')
+    throw new CniError(
+      CniCode.INVALID_CONFIG,
+      `bridge: ${conf.bridge} exists and is a ${br.linkinfo?.info_kind ?? 'device'}, not a bridge`,
+    );
   const lines: string[][] = [];
   if (!br.flags?.includes('UP')) lines.push(['link', 'set', 'dev', conf.bridge, 'up']);
-  if (conf.promiscMode && !br.flags?.includes('PROMISC')) lines.push(['link', 'set', 'dev', conf.bridge, 'promisc', 'on']);
+  if (conf.promiscMode && !br.flags?.includes('PROMISC'))
+    lines.push(['link', 'set', 'dev', conf.bridge, 'promisc', 'on']);
   for (const gw of gateways) lines.push(...gatewayLines(conf, br, gw));
   return lines;
 }
@@ -115,7 +173,9 @@ async function add(conf: BridgeConf, env: PluginEnv): Promise<Result> {
   try {
     const ipamResult = conf.ipam ? await ipamAdd(conf, env) : undefined;
     if (ipamResult) undo.push(() => ipamDel(conf, env));
-    const gateways = conf.isGateway ? (ipamResult?.ips ?? []).filter((a) => a.gateway).map((a) => `${a.gateway}/${a.address.split('/')[1]}`) : [];
+    const gateways = conf.isGateway
+      ? (ipamResult?.ips ?? []).filter((a) => a.gateway).map((a) => `${a.gateway}/${a.address.split('/')[1]}`)
+      : [];
 
     const hostVeth = randomIfName('veth');
     const hostMac = randomMac();
@@ -125,13 +185,17 @@ async function add(conf: BridgeConf, env: PluginEnv): Promise<Result> {
     if (!br) {
       await createBridge(conf);
       br = await plugHost(conf, env, ns, hostVeth, hostMac, contMac);
-      if (!br) throw new CniError(CniCode.KERNEL_OPERATION, `bridge ${conf.bridge} disappeared while it was being set up`);
+      if (!br)
+        throw new CniError(CniCode.KERNEL_OPERATION, `bridge ${conf.bridge} disappeared while it was being set up`);
     }
     await ipBatch(undefined, bridgeFixes(conf, br, gateways));
 
     const routes: ResultRoute[] = [...(ipamResult?.routes ?? [])];
     if (conf.isDefaultGateway) {
-      for (const [dst, v6] of [['0.0.0.0/0', false], ['::/0', true]] as const) {
+      for (const [dst, v6] of [
+        ['0.0.0.0/0', false],
+        ['::/0', true],
+      ] as const) {
         const gw = ipamResult?.ips?.find((a) => a.gateway && a.gateway.includes(':') === v6)?.gateway;
         if (gw && !routes.some((r) => r.dst === dst)) routes.push({ dst, gw });
       }
@@ -168,7 +232,8 @@ async function add(conf: BridgeConf, env: PluginEnv): Promise<Result> {
 async function del(conf: BridgeConf, env: PluginEnv): Promise<void> {
   await ipamDel(conf, env);
   const ns = netnsExists(env);
-  if (ns) await deleteLink(ns, env.ifName); // the host end goes with it
+  if (ns)
+    await deleteLink(ns, env.ifName); // the host end goes with it
   else await deletePortsOf(conf, new Set([`${env.containerId}/${env.ifName}`]), true);
   if (conf.ipMasq) await teardownMasq(conf.name, env.containerId);
   if (conf.macspoofchk) await teardownMacSpoofCheck(env.containerId, env.ifName);
@@ -206,7 +271,11 @@ async function check(conf: BridgeConf, env: PluginEnv, prev: Result): Promise<vo
 /** 51 when the bridge is there but down (its containers are cut off); else IPAM's answer. */
 async function status(conf: BridgeConf, env: PluginEnv): Promise<void> {
   const br = await currentBridge(conf);
-  if (br && !br.flags?.includes('UP')) throw new CniError(CniCode.NOT_AVAILABLE_LIMITED, `bridge: ${conf.bridge} is down; its containers have no connectivity`);
+  if (br && !br.flags?.includes('UP'))
+    throw new CniError(
+      CniCode.NOT_AVAILABLE_LIMITED,
+      `bridge: ${conf.bridge} is down; its containers have no connectivity`,
+    );
   await ipamPass(conf, 'STATUS', env);
 }
 
@@ -224,4 +293,3 @@ async function gc(conf: BridgeConf, env: PluginEnv, valid: readonly GcAttachment
 }
 
 export const bridgePlugin: CniPlugin<BridgeConf> = { parseConfig: parseBridgeConfig, add, del, check, status, gc };
-

@@ -36,7 +36,8 @@ const UNSUPPORTED = ['vlan', 'vlanTrunk', 'preserveDefaultVlan', 'enabledad'] as
 export function parseBridgeConfig(stdin: string): BridgeConf {
   const o = parseJson(stdin);
   for (const f of UNSUPPORTED) {
-    if (o[f] !== undefined && o[f] !== false && o[f] !== 0) throw new CniError(CniCode.UNSUPPORTED_FIELD, `${f}: is not supported by cnilab's bridge; remove it`);
+    if (o[f] !== undefined && o[f] !== false && o[f] !== 0)
+      throw new CniError(CniCode.UNSUPPORTED_FIELD, `${f}: is not supported by cnilab's bridge; remove it`);
   }
   const isDefaultGateway = bool(o, 'isDefaultGateway', 'isDefaultGateway', false);
   return {

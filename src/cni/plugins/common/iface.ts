@@ -4,7 +4,17 @@ import { ip, ipJson, netnsPath, parseNetnsPath, type NetnsRef } from '../../../l
 import { isCnilabError } from '../../../lib/errors';
 import { delegate } from '../../invoke';
 import type { Command, PluginEnv } from '../../skel';
-import { CniCode, CniError, VALID_ATTACHMENTS, type GcAttachment, type IpamConf, type NetConf, type Result, type ResultIp, type ResultRoute } from '../../types';
+import {
+  CniCode,
+  CniError,
+  VALID_ATTACHMENTS,
+  type GcAttachment,
+  type IpamConf,
+  type NetConf,
+  type Result,
+  type ResultIp,
+  type ResultRoute,
+} from '../../types';
 import { parseResult } from '../../version';
 
 /** The container's namespace, which must exist (ADD and CHECK). */
@@ -13,9 +23,13 @@ export function containerNetns(env: PluginEnv): NetnsRef {
   try {
     ns = parseNetnsPath(env.netns);
   } catch {
-    throw new CniError(CniCode.INVALID_ENV, `CNI_NETNS ${JSON.stringify(env.netns)} must be /run/netns/NAME or /proc/PID/ns/net`);
+    throw new CniError(
+      CniCode.INVALID_ENV,
+      `CNI_NETNS ${JSON.stringify(env.netns)} must be /run/netns/NAME or /proc/PID/ns/net`,
+    );
   }
-  if (!existsSync(netnsPath(ns))) throw new CniError(CniCode.UNKNOWN_CONTAINER, `CNI_NETNS ${env.netns} does not exist`);
+  if (!existsSync(netnsPath(ns)))
+    throw new CniError(CniCode.UNKNOWN_CONTAINER, `CNI_NETNS ${env.netns} does not exist`);
   return ns;
 }
 
@@ -40,7 +54,11 @@ export interface LinkInfo {
   readonly link_type?: string;
   readonly ifalias?: string;
   readonly flags?: readonly string[];
-  readonly linkinfo?: { readonly info_kind?: string; readonly info_data?: Record<string, unknown>; readonly info_slave_data?: Record<string, unknown> };
+  readonly linkinfo?: {
+    readonly info_kind?: string;
+    readonly info_data?: Record<string, unknown>;
+    readonly info_slave_data?: Record<string, unknown>;
+  };
   readonly addr_info?: readonly { readonly family: string; readonly local: string; readonly prefixlen: number }[];
 }
 
@@ -86,12 +104,21 @@ export async function deleteLink(ns: NetnsRef | undefined, name: string): Promis
 export function ifaceLines(ifName: string, ipam: Result): string[][] {
   const lines: string[][] = [];
   // IPv6 without duplicate address detection: usable at once (the reference turns DAD off in the container)
-  for (const a of ipam.ips ?? []) lines.push(['addr', 'add', a.address, 'dev', ifName, ...(a.address.includes(':') ? ['nodad'] : [])]);
+  for (const a of ipam.ips ?? [])
+    lines.push(['addr', 'add', a.address, 'dev', ifName, ...(a.address.includes(':') ? ['nodad'] : [])]);
   lines.push(['link', 'set', 'dev', ifName, 'up']);
   for (const r of ipam.routes ?? []) {
     const v6 = r.dst.includes(':');
     const gw = r.gw ?? ipam.ips?.find((a) => a.gateway && a.gateway.includes(':') === v6)?.gateway;
-    lines.push(['route', 'add', r.dst, ...(gw ? ['via', gw] : []), 'dev', ifName, ...(r.mtu ? ['mtu', String(r.mtu)] : [])]);
+    lines.push([
+      'route',
+      'add',
+      r.dst,
+      ...(gw ? ['via', gw] : []),
+      'dev',
+      ifName,
+      ...(r.mtu ? ['mtu', String(r.mtu)] : []),
+    ]);
   }
   return lines;
 }
@@ -100,8 +127,17 @@ export function ifaceLines(ifName: string, ipam: Result): string[][] {
 export function ipamOf(o: Record<string, unknown>): IpamConf | undefined {
   const v = o.ipam;
   if (v === undefined) return undefined;
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || typeof (v as IpamConf).type !== 'string' || (v as IpamConf).type === '') {
-    throw new CniError(CniCode.INVALID_CONFIG, 'ipam: must be an object with a "type" (e.g. {"type": "host-local", ...})');
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    Array.isArray(v) ||
+    typeof (v as IpamConf).type !== 'string' ||
+    (v as IpamConf).type === ''
+  ) {
+    throw new CniError(
+      CniCode.INVALID_CONFIG,
+      'ipam: must be an object with a "type" (e.g. {"type": "host-local", ...})',
+    );
   }
   return v as IpamConf;
 }
@@ -112,24 +148,41 @@ export function ipamConf(conf: { readonly ipam?: IpamConf }): IpamConf {
 }
 
 /** Runs the IPAM plugin with the same stdin and environment, as the spec says delegation is done. */
-export async function ipam(conf: { readonly ipam?: IpamConf; readonly raw: NetConf }, command: Exclude<Command, 'VERSION'>, env: PluginEnv, extra: Record<string, unknown> = {}): Promise<unknown> {
+export async function ipam(
+  conf: { readonly ipam?: IpamConf; readonly raw: NetConf },
+  command: Exclude<Command, 'VERSION'>,
+  env: PluginEnv,
+  extra: Record<string, unknown> = {},
+): Promise<unknown> {
   const stdin = JSON.stringify({ ...conf.raw, ...extra });
   return delegate(ipamConf(conf).type, command, stdin, env.raw, env.path);
 }
 
-export async function ipamAdd(conf: { readonly ipam?: IpamConf; readonly raw: NetConf }, env: PluginEnv): Promise<Result> {
+export async function ipamAdd(
+  conf: { readonly ipam?: IpamConf; readonly raw: NetConf },
+  env: PluginEnv,
+): Promise<Result> {
   const out = await ipam(conf, 'ADD', env);
   const r = parseResult(out, `IPAM plugin ${conf.ipam!.type}'s result`);
-  if (!r.ips || r.ips.length === 0) throw new CniError(CniCode.IO_FAILURE, `IPAM plugin ${conf.ipam!.type} returned no IP addresses`);
+  if (!r.ips || r.ips.length === 0)
+    throw new CniError(CniCode.IO_FAILURE, `IPAM plugin ${conf.ipam!.type} returned no IP addresses`);
   return r;
 }
 
-export async function ipamDel(conf: { readonly ipam?: IpamConf; readonly raw: NetConf }, env: PluginEnv): Promise<void> {
+export async function ipamDel(
+  conf: { readonly ipam?: IpamConf; readonly raw: NetConf },
+  env: PluginEnv,
+): Promise<void> {
   if (conf.ipam) await ipam(conf, 'DEL', env);
 }
 
 /** STATUS, CHECK and GC pass straight through to IPAM (when there is one). */
-export async function ipamPass(conf: { readonly ipam?: IpamConf; readonly raw: NetConf }, command: 'STATUS' | 'CHECK' | 'GC', env: PluginEnv, valid?: readonly GcAttachment[]): Promise<void> {
+export async function ipamPass(
+  conf: { readonly ipam?: IpamConf; readonly raw: NetConf },
+  command: 'STATUS' | 'CHECK' | 'GC',
+  env: PluginEnv,
+  valid?: readonly GcAttachment[],
+): Promise<void> {
   if (conf.ipam) await ipam(conf, command, env, valid ? { [VALID_ATTACHMENTS]: valid } : {});
 }
 
@@ -150,7 +203,9 @@ export async function rollback(undo: (() => Promise<unknown>)[]): Promise<void> 
 }
 
 export function kernelError(what: string, e: unknown): CniError {
-  return e instanceof CniError ? e : new CniError(CniCode.KERNEL_OPERATION, `${what}: ${e instanceof Error ? e.message : String(e)}`);
+  return e instanceof CniError
+    ? e
+    : new CniError(CniCode.KERNEL_OPERATION, `${what}: ${e instanceof Error ? e.message : String(e)}`);
 }
 
 /** CHECK found the container's networking different from prevResult. */
@@ -164,13 +219,17 @@ export function differs(what: string): CniError {
  * and routes. Returns the link.
  */
 export async function checkContainerSide(ns: NetnsRef, env: PluginEnv, prev: Result, kind: string): Promise<LinkInfo> {
-  const index = (prev.interfaces ?? []).findIndex((i) => i.name === env.ifName && i.sandbox !== undefined && i.sandbox !== '');
+  const index = (prev.interfaces ?? []).findIndex(
+    (i) => i.name === env.ifName && i.sandbox !== undefined && i.sandbox !== '',
+  );
   if (index < 0) throw differs(`prevResult has no interface ${env.ifName} in a sandbox`);
   const want = prev.interfaces![index]!;
   const link = await linkInfo(ns, env.ifName);
   if (!link) throw new CniError(CniCode.UNKNOWN_CONTAINER, `${env.ifName} does not exist in ${env.netns}`);
-  if (link.linkinfo?.info_kind !== kind) throw differs(`${env.ifName} is a ${link.linkinfo?.info_kind ?? 'device'}, not a ${kind}`);
-  if (want.mac && link.address.toLowerCase() !== want.mac.toLowerCase()) throw differs(`${env.ifName} has MAC ${link.address}, prevResult says ${want.mac}`);
+  if (link.linkinfo?.info_kind !== kind)
+    throw differs(`${env.ifName} is a ${link.linkinfo?.info_kind ?? 'device'}, not a ${kind}`);
+  if (want.mac && link.address.toLowerCase() !== want.mac.toLowerCase())
+    throw differs(`${env.ifName} has MAC ${link.address}, prevResult says ${want.mac}`);
   const have = new Set((link.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`));
   for (const a of prev.ips ?? []) {
     if (a.interface !== undefined && a.interface !== index) continue;
@@ -180,16 +239,24 @@ export async function checkContainerSide(ns: NetnsRef, env: PluginEnv, prev: Res
   return link;
 }
 
-async function checkRoutes(ns: NetnsRef, ifName: string, routes: readonly ResultRoute[], ips: readonly ResultIp[]): Promise<void> {
+async function checkRoutes(
+  ns: NetnsRef,
+  ifName: string,
+  routes: readonly ResultRoute[],
+  ips: readonly ResultIp[],
+): Promise<void> {
   if (routes.length === 0) return;
   const table = [
     ...(await ipJson<{ dst: string; gateway?: string; dev?: string }[]>(ns, ['-4', 'route', 'show'])),
     ...(await ipJson<{ dst: string; gateway?: string; dev?: string }[]>(ns, ['-6', 'route', 'show'])),
   ];
-  const norm = (dst: string): string => (dst === '0.0.0.0/0' || dst === '::/0' ? 'default' : dst.replace(/\/(32|128)$/, ''));
+  const norm = (dst: string): string =>
+    dst === '0.0.0.0/0' || dst === '::/0' ? 'default' : dst.replace(/\/(32|128)$/, '');
   for (const r of routes) {
     const gw = r.gw ?? ips.find((a) => a.gateway && a.gateway.includes(':') === r.dst.includes(':'))?.gateway;
-    const found = table.some((t) => t.dst === norm(r.dst) && t.dev === ifName && (gw === undefined || t.gateway === gw));
+    const found = table.some(
+      (t) => t.dst === norm(r.dst) && t.dev === ifName && (gw === undefined || t.gateway === gw),
+    );
     if (!found) throw differs(`the route to ${r.dst}${gw ? ` via ${gw}` : ''} on ${ifName} is missing`);
   }
 }
@@ -214,7 +281,9 @@ export function bridgeAlias(network: string): string {
  * that owns it; undefined when the alias is not one of ours. (Network names and container IDs
  * cannot hold a ':', by the spec's rules.)
  */
-export function parseAlias(alias: string | undefined): { network: string; containerId?: string; ifName?: string } | undefined {
+export function parseAlias(
+  alias: string | undefined,
+): { network: string; containerId?: string; ifName?: string } | undefined {
   const parts = (alias ?? '').split(':');
   if (parts[0] !== 'cni' || !parts[1]) return undefined;
   if (parts.length === 2) return { network: parts[1] };
@@ -225,5 +294,7 @@ export function parseAlias(alias: string | undefined): { network: string; contai
 /** The owner of a host-side link of `network`, from its alias; undefined when it is not one of ours. */
 export function aliasOwner(link: LinkInfo, network: string): { containerId: string; ifName: string } | undefined {
   const a = parseAlias(link.ifalias);
-  return a?.network === network && a.containerId && a.ifName ? { containerId: a.containerId, ifName: a.ifName } : undefined;
+  return a?.network === network && a.containerId && a.ifName
+    ? { containerId: a.containerId, ifName: a.ifName }
+    : undefined;
 }

@@ -20,7 +20,8 @@ export function parseRoutes(v: unknown, field: string): ResultRoute[] {
     if (!isObject(r)) throw invalid(`${field}[${i}]`, 'must be an object');
     if (r.dst === undefined) throw invalid(`${field}[${i}].dst`, 'is required');
     if (!isCidrText(r.dst)) throw invalid(`${field}[${i}].dst`, `${JSON.stringify(r.dst)} is not a CIDR`);
-    if (r.gw !== undefined && (typeof r.gw !== 'string' || isIP(r.gw) === 0)) throw invalid(`${field}[${i}].gw`, `${JSON.stringify(r.gw)} is not an IP address`);
+    if (r.gw !== undefined && (typeof r.gw !== 'string' || isIP(r.gw) === 0))
+      throw invalid(`${field}[${i}].gw`, `${JSON.stringify(r.gw)} is not an IP address`);
     return { dst: r.dst, ...(r.gw !== undefined ? { gw: r.gw as string } : {}) };
   });
 }
@@ -30,7 +31,8 @@ export function parseDns(v: unknown, field: string): Dns {
   const strings = (key: string): string[] | undefined => {
     const a = v[key];
     if (a === undefined) return undefined;
-    if (!Array.isArray(a) || a.some((s) => typeof s !== 'string')) throw invalid(`${field}.${key}`, 'must be an array of strings');
+    if (!Array.isArray(a) || a.some((s) => typeof s !== 'string'))
+      throw invalid(`${field}.${key}`, 'must be an array of strings');
     return a as string[];
   };
   const domain = v.domain;

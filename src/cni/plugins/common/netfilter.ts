@@ -12,6 +12,7 @@ import { CniCode, CniError, type GcAttachment, type ResultIp } from '../../types
 
 function hash(...parts: string[]): string {
   // Loaded here, not at the top: only configurations with ipMasq or macspoofchk pay for node:crypto.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose: a plugin starts once per CNI call
   const { createHash } = require('node:crypto') as typeof import('node:crypto');
   return createHash('sha512').update(parts.join('')).digest('hex');
 }
@@ -25,14 +26,26 @@ const comment = (network: string, containerId: string): string => `"name: \\"${n
 
 async function need(tool: string, args: string[], input?: string): Promise<string> {
   const r = await run(tool, args, { check: false, ...(input !== undefined ? { input } : {}) }).catch((e: Error) => {
-    throw new CniError(CniCode.NOT_AVAILABLE, `${tool} is needed for this configuration and could not run: ${e.message}`);
+    throw new CniError(
+      CniCode.NOT_AVAILABLE,
+      `${tool} is needed for this configuration and could not run: ${e.message}`,
+    );
   });
-  if (r.code !== 0) throw new CniError(CniCode.KERNEL_OPERATION, `${tool} ${args.join(' ')}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+  if (r.code !== 0)
+    throw new CniError(
+      CniCode.KERNEL_OPERATION,
+      `${tool} ${args.join(' ')}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`,
+    );
   return r.stdout;
 }
 
 /** Masquerade what the container's addresses send outside `subnets` (and not to multicast). */
-export async function setupMasq(network: string, containerId: string, addresses: readonly string[], subnets: readonly string[]): Promise<void> {
+export async function setupMasq(
+  network: string,
+  containerId: string,
+  addresses: readonly string[],
+  subnets: readonly string[],
+): Promise<void> {
   const chain = masqChain(network, containerId);
   const c = comment(network, containerId);
   const lines = ['*nat', `:${chain} - [0:0]`];
@@ -46,7 +59,12 @@ export async function setupMasq(network: string, containerId: string, addresses:
 /** Masquerade for a container's IPv4 addresses (an IPAM result's), leaving their own subnets alone. */
 export async function masqueradeIps(network: string, containerId: string, ips: readonly ResultIp[]): Promise<void> {
   const v4 = ips.filter((a) => !a.address.includes(':'));
-  await setupMasq(network, containerId, v4.map((a) => `${a.address.split('/')[0]}/32`), v4.map((a) => formatCidr(parseCidr(a.address))));
+  await setupMasq(
+    network,
+    containerId,
+    v4.map((a) => `${a.address.split('/')[0]}/32`),
+    v4.map((a) => formatCidr(parseCidr(a.address))),
+  );
 }
 
 /** GC: the masquerade chains of `network` whose container is not among the valid attachments. */
@@ -61,7 +79,8 @@ export async function teardownMasq(network: string, containerId: string): Promis
   const rules = (await need('iptables', ['-t', 'nat', '-S'])).split('\n');
   if (!rules.some((r) => r === `-N ${chain}`)) return;
   const lines = ['*nat'];
-  for (const r of rules) if (r.startsWith('-A POSTROUTING ') && r.endsWith(`-j ${chain}`)) lines.push(r.replace(/^-A /, '-D '));
+  for (const r of rules)
+    if (r.startsWith('-A POSTROUTING ') && r.endsWith(`-j ${chain}`)) lines.push(r.replace(/^-A /, '-D '));
   lines.push(`-F ${chain}`, `-X ${chain}`, 'COMMIT', '');
   await need('iptables-restore', ['--noflush'], lines.join('\n'));
 }
@@ -75,7 +94,9 @@ async function masqContainers(network: string): Promise<Set<string>> {
     return new Set();
   }
   const out = new Set<string>();
-  const re = new RegExp(`--comment "name: \\\\?"${network.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\\\?" id: \\\\?"([^"\\\\]+)\\\\?""`);
+  const re = new RegExp(
+    `--comment "name: \\\\?"${network.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\\\?" id: \\\\?"([^"\\\\]+)\\\\?""`,
+  );
   for (const line of text.split('\n')) {
     const m = re.exec(line);
     if (m) out.add(m[1]!);
@@ -93,7 +114,12 @@ function spoofChain(containerId: string, ifName: string): string {
  * the attachment's chain, which jumps to its MAC chain (return on the right source, else drop),
  * every rule commented with the attachment — the reference plugin's layout.
  */
-export async function setupMacSpoofCheck(containerId: string, ifName: string, hostIf: string, mac: string): Promise<void> {
+export async function setupMacSpoofCheck(
+  containerId: string,
+  ifName: string,
+  hostIf: string,
+  mac: string,
+): Promise<void> {
   const chain = spoofChain(containerId, ifName);
   const c = `comment "macspoofchk-${containerId}-${ifName}"`;
   const script = [

@@ -6,7 +6,18 @@
 import { ipBatch, netnsTarget, type NetnsRef } from '../../../lib/netns';
 import type { PluginEnv } from '../../skel';
 import { CniCode, CniError, type IpamConf, type NetConf, type Result } from '../../types';
-import { deleteLink, ifaceLines, ipamAdd, ipamDel, ipsOn, kernelError, linkInfo, type LinkInfo, netnsExists, rollback } from './iface';
+import {
+  deleteLink,
+  ifaceLines,
+  ipamAdd,
+  ipamDel,
+  ipsOn,
+  kernelError,
+  linkInfo,
+  type LinkInfo,
+  netnsExists,
+  rollback,
+} from './iface';
 
 export interface SubInterfaceConf {
   readonly cniVersion: string;
@@ -19,9 +30,16 @@ export interface SubInterfaceConf {
 /** The master, which must exist in the host namespace and carry at least the configured MTU. */
 export async function masterOf(conf: SubInterfaceConf): Promise<LinkInfo> {
   const link = await linkInfo(undefined, conf.master);
-  if (!link) throw new CniError(CniCode.INVALID_CONFIG, `master: interface ${JSON.stringify(conf.master)} does not exist in the host namespace`);
+  if (!link)
+    throw new CniError(
+      CniCode.INVALID_CONFIG,
+      `master: interface ${JSON.stringify(conf.master)} does not exist in the host namespace`,
+    );
   if (conf.mtu !== undefined && conf.mtu > link.mtu) {
-    throw new CniError(CniCode.INVALID_CONFIG, `mtu: ${conf.mtu} is larger than master ${conf.master}'s MTU ${link.mtu}`);
+    throw new CniError(
+      CniCode.INVALID_CONFIG,
+      `mtu: ${conf.mtu} is larger than master ${conf.master}'s MTU ${link.mtu}`,
+    );
   }
   return link;
 }
@@ -42,9 +60,31 @@ export async function addSubInterface(
   try {
     const ipamResult = conf.ipam ? await ipamAdd(conf, env) : undefined;
     if (ipamResult) undo.push(() => ipamDel(conf, env));
-    await create(['link', 'add', 'link', conf.master, 'name', env.ifName, 'address', link.mac, 'mtu', String(link.mtu), 'netns', netnsTarget(ns), 'type', ...link.type]);
+    await create([
+      'link',
+      'add',
+      'link',
+      conf.master,
+      'name',
+      env.ifName,
+      'address',
+      link.mac,
+      'mtu',
+      String(link.mtu),
+      'netns',
+      netnsTarget(ns),
+      'type',
+      ...link.type,
+    ]);
     undo.push(() => deleteLink(ns, env.ifName));
-    await ipBatch(ns, ifaceLines(env.ifName, { cniVersion: conf.cniVersion, ips: ipamResult?.ips ?? [], routes: ipamResult?.routes ?? [] }));
+    await ipBatch(
+      ns,
+      ifaceLines(env.ifName, {
+        cniVersion: conf.cniVersion,
+        ips: ipamResult?.ips ?? [],
+        routes: ipamResult?.routes ?? [],
+      }),
+    );
     return {
       cniVersion: conf.cniVersion,
       interfaces: [{ name: env.ifName, mac: link.mac, sandbox: env.netns }],
@@ -69,5 +109,9 @@ export async function delSubInterface(conf: SubInterfaceConf, env: PluginEnv): P
 export async function masterStatus(conf: SubInterfaceConf, what: string): Promise<void> {
   const link = await linkInfo(undefined, conf.master);
   if (!link) throw new CniError(CniCode.NOT_AVAILABLE, `${what}: master ${conf.master} does not exist`);
-  if (!link.flags?.includes('UP')) throw new CniError(CniCode.NOT_AVAILABLE_LIMITED, `${what}: master ${conf.master} is down; its containers have no connectivity`);
+  if (!link.flags?.includes('UP'))
+    throw new CniError(
+      CniCode.NOT_AVAILABLE_LIMITED,
+      `${what}: master ${conf.master} is down; its containers have no connectivity`,
+    );
 }

@@ -18,7 +18,8 @@ export interface FlannelConf {
 
 export function parseFlannelConfig(stdin: string): FlannelConf {
   const o = parseJson(stdin);
-  if (o.delegate !== undefined && !isObject(o.delegate)) throw new CniError(CniCode.INVALID_CONFIG, 'delegate: must be an object');
+  if (o.delegate !== undefined && !isObject(o.delegate))
+    throw new CniError(CniCode.INVALID_CONFIG, 'delegate: must be an object');
   return {
     cniVersion: str(o, 'cniVersion', 'cniVersion'),
     name: str(o, 'name', 'name'),

@@ -20,7 +20,10 @@ function readSubnetFile(file: string): SubnetEnv {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new CniError(CniCode.TRY_AGAIN_LATER, `subnetFile ${file}: cannot read (${(e as NodeJS.ErrnoException).code}); is the node agent running?`);
+    throw new CniError(
+      CniCode.TRY_AGAIN_LATER,
+      `subnetFile ${file}: cannot read (${(e as NodeJS.ErrnoException).code}); is the node agent running?`,
+    );
   }
   try {
     return parseSubnetEnv(text, file);
@@ -90,7 +93,10 @@ async function check(conf: FlannelConf, env: PluginEnv, prev: Result): Promise<v
   try {
     saved = JSON.parse(readFileSync(savedFile(conf, env), 'utf8')) as Record<string, unknown>;
   } catch {
-    throw new CniError(CniCode.UNKNOWN_CONTAINER, `flannel: no ADD of container ${env.containerId} is on record in ${conf.dataDir}`);
+    throw new CniError(
+      CniCode.UNKNOWN_CONTAINER,
+      `flannel: no ADD of container ${env.containerId} is on record in ${conf.dataDir}`,
+    );
   }
   await delegate(String(saved.type), 'CHECK', JSON.stringify({ ...saved, prevResult: prev }), env.raw, env.path);
 }

@@ -30,8 +30,17 @@ export function parseSubnetEnv(text: string, source: string): SubnetEnv {
     return v;
   };
   const mtu = Number(need('FLANNEL_MTU'));
-  if (!Number.isInteger(mtu) || mtu < 68) throw new CnilabError('INVALID_INPUT', `${source}: FLANNEL_MTU ${JSON.stringify(vars.get('FLANNEL_MTU'))} is not an MTU`);
-  return { network: need('FLANNEL_NETWORK'), subnet: need('FLANNEL_SUBNET'), mtu, ipMasq: vars.get('FLANNEL_IPMASQ') === 'true' };
+  if (!Number.isInteger(mtu) || mtu < 68)
+    throw new CnilabError(
+      'INVALID_INPUT',
+      `${source}: FLANNEL_MTU ${JSON.stringify(vars.get('FLANNEL_MTU'))} is not an MTU`,
+    );
+  return {
+    network: need('FLANNEL_NETWORK'),
+    subnet: need('FLANNEL_SUBNET'),
+    mtu,
+    ipMasq: vars.get('FLANNEL_IPMASQ') === 'true',
+  };
 }
 
 export function writeSubnetEnv(file: string, e: SubnetEnv): void {

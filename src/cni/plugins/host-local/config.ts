@@ -4,7 +4,6 @@ import { bitsOf, contains, formatAddr, lastOf, parseAddr, parsePrefix, type Addr
 import { CniCode, CniError, type Dns, type ResultRoute } from '../../types';
 import { parseDns, parseRoutes } from '../common/ipam-conf';
 
-
 export interface Range {
   readonly subnet: Prefix;
   /** First and last allocatable addresses. */
@@ -38,9 +37,17 @@ function parseRange(o: Record<string, unknown>, field: string): Range {
   const text = o.subnet;
   if (text === undefined) throw invalid(`${field}.subnet`, 'is required');
   const subnet = typeof text === 'string' ? parsePrefix(text) : undefined;
-  if (!subnet) throw invalid(`${field}.subnet`, `${JSON.stringify(text)} is not a CIDR (an IPv4 or IPv6 network with its prefix length)`);
+  if (!subnet)
+    throw invalid(
+      `${field}.subnet`,
+      `${JSON.stringify(text)} is not a CIDR (an IPv4 or IPv6 network with its prefix length)`,
+    );
   const bits = bitsOf(subnet.family);
-  if (subnet.length > bits - 2) throw invalid(`${field}.subnet`, `/${subnet.length} is too small to allocate from: it must be /${bits - 2} or larger`);
+  if (subnet.length > bits - 2)
+    throw invalid(
+      `${field}.subnet`,
+      `/${subnet.length} is too small to allocate from: it must be /${bits - 2} or larger`,
+    );
   const within = (key: string): bigint | undefined => {
     const v = o[key];
     if (v === undefined) return undefined;
@@ -54,7 +61,8 @@ function parseRange(o: Record<string, unknown>, field: string): Range {
   const last = subnet.family === 4 ? lastOf(subnet) - 1n : lastOf(subnet);
   const start = within('rangeStart') ?? first;
   const end = within('rangeEnd') ?? last;
-  if (start < first || end > last) throw invalid(`${field}.${start < first ? 'rangeStart' : 'rangeEnd'}`, 'is the network or broadcast address');
+  if (start < first || end > last)
+    throw invalid(`${field}.${start < first ? 'rangeStart' : 'rangeEnd'}`, 'is the network or broadcast address');
   if (start > end) throw invalid(`${field}.rangeStart`, 'is after rangeEnd');
   const gateway = within('gateway') ?? first;
   return { subnet, start, end, gateway };
@@ -91,17 +99,23 @@ export function parseHostLocalConfig(stdin: string, cniArgs: ReadonlyMap<string,
   const ipam = o.ipam;
   let rangeSets: Range[][];
   if (ipam.ranges !== undefined) {
-    if (!Array.isArray(ipam.ranges) || ipam.ranges.length === 0) throw invalid('ipam.ranges', 'must be a non-empty array of range sets');
+    if (!Array.isArray(ipam.ranges) || ipam.ranges.length === 0)
+      throw invalid('ipam.ranges', 'must be a non-empty array of range sets');
     rangeSets = ipam.ranges.map((set, i) => {
-      if (!Array.isArray(set) || set.length === 0) throw invalid(`ipam.ranges[${i}]`, 'must be a non-empty array of ranges');
+      if (!Array.isArray(set) || set.length === 0)
+        throw invalid(`ipam.ranges[${i}]`, 'must be a non-empty array of ranges');
       const ranges = set.map((r, j) => {
         if (!isObject(r)) throw invalid(`ipam.ranges[${i}][${j}]`, 'must be an object');
         return parseRange(r, `ipam.ranges[${i}][${j}]`);
       });
-      ranges.forEach((a, j) => ranges.slice(j + 1).forEach((b, k) => {
-        if (a.subnet.family !== b.subnet.family) throw invalid(`ipam.ranges[${i}][${j + k + 1}]`, `is of another IP family than ipam.ranges[${i}][${j}]`);
-        if (a.start <= b.end && b.start <= a.end) throw invalid(`ipam.ranges[${i}][${j + k + 1}]`, `overlaps ipam.ranges[${i}][${j}]`);
-      }));
+      ranges.forEach((a, j) =>
+        ranges.slice(j + 1).forEach((b, k) => {
+          if (a.subnet.family !== b.subnet.family)
+            throw invalid(`ipam.ranges[${i}][${j + k + 1}]`, `is of another IP family than ipam.ranges[${i}][${j}]`);
+          if (a.start <= b.end && b.start <= a.end)
+            throw invalid(`ipam.ranges[${i}][${j + k + 1}]`, `overlaps ipam.ranges[${i}][${j}]`);
+        }),
+      );
       return ranges;
     });
   } else if (ipam.subnet !== undefined) {
@@ -110,7 +124,8 @@ export function parseHostLocalConfig(stdin: string, cniArgs: ReadonlyMap<string,
     throw invalid('ipam.ranges', 'is required (or the legacy ipam.subnet)');
   }
   const name = str(o, 'name', 'name');
-  if (name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw invalid('name', `${JSON.stringify(name)} cannot name a directory under dataDir`);
+  if (name === '.' || name === '..' || name.includes('/') || name.includes('\0'))
+    throw invalid('name', `${JSON.stringify(name)} cannot name a directory under dataDir`);
   const dataDir = str(ipam, 'dataDir', 'ipam.dataDir', '/var/lib/cni/networks');
   if (!dataDir.startsWith('/')) throw invalid('ipam.dataDir', 'must be an absolute path');
   return {

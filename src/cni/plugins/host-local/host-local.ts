@@ -27,10 +27,14 @@ function* candidates(ranges: readonly Range[], last: bigint | undefined): Genera
 }
 
 const text = (r: Range, v: bigint): string => formatAddr({ family: r.subnet.family, value: v });
-const rangeText = (ranges: readonly Range[]): string => ranges.map((r) => `${text(r, r.start)}-${text(r, r.end)}`).join(',');
+const rangeText = (ranges: readonly Range[]): string =>
+  ranges.map((r) => `${text(r, r.start)}-${text(r, r.end)}`).join(',');
 
 function resultIp(ip: bigint, range: Range): ResultIp {
-  return { address: `${text(range, ip)}/${range.subnet.length}`, ...(range.gateway !== undefined ? { gateway: text(range, range.gateway) } : {}) };
+  return {
+    address: `${text(range, ip)}/${range.subnet.length}`,
+    ...(range.gateway !== undefined ? { gateway: text(range, range.gateway) } : {}),
+  };
 }
 
 function allocate(conf: HostLocalConf, store: Store, env: PluginEnv): ResultIp[] {
@@ -43,8 +47,13 @@ function allocate(conf: HostLocalConf, store: Store, env: PluginEnv): ResultIp[]
         const want = requested.splice(wantAt, 1)[0]!;
         const name = formatAddr(want);
         const range = ranges.find((r) => want.value >= r.start && want.value <= r.end && want.value !== r.gateway);
-        if (!range) throw new CniError(CniCode.INVALID_CONFIG, `requested address ${name} is not allocatable in range set ${rangeText(ranges)}`);
-        if (!store.reserve(name, env.containerId, env.ifName)) throw new CniError(CniCode.NO_ADDRESS, `requested address ${name} is already allocated`);
+        if (!range)
+          throw new CniError(
+            CniCode.INVALID_CONFIG,
+            `requested address ${name} is not allocatable in range set ${rangeText(ranges)}`,
+          );
+        if (!store.reserve(name, env.containerId, env.ifName))
+          throw new CniError(CniCode.NO_ADDRESS, `requested address ${name} is already allocated`);
         taken.push(name);
         return resultIp(want.value, range);
       }
@@ -62,7 +71,10 @@ function allocate(conf: HostLocalConf, store: Store, env: PluginEnv): ResultIp[]
       throw new CniError(CniCode.NO_ADDRESS, `no IP addresses available in range set ${rangeText(ranges)}`);
     });
     if (requested.length > 0) {
-      throw new CniError(CniCode.INVALID_CONFIG, `requested address ${requested.map(formatAddr).join(', ')} is in none of the range sets`);
+      throw new CniError(
+        CniCode.INVALID_CONFIG,
+        `requested address ${requested.map(formatAddr).join(', ')} is in none of the range sets`,
+      );
     }
     return ips;
   } catch (e) {
@@ -83,9 +95,17 @@ async function add(conf: HostLocalConf, env: PluginEnv): Promise<Result> {
   const store = openStore(conf);
   const held = store.findByOwner(env.containerId, env.ifName);
   if (held.length > 0) {
-    throw new CniError(CniCode.INVALID_CONFIG, `${held.join(', ')} is already allocated to container ${env.containerId} interface ${env.ifName}; DEL it first`);
+    throw new CniError(
+      CniCode.INVALID_CONFIG,
+      `${held.join(', ')} is already allocated to container ${env.containerId} interface ${env.ifName}; DEL it first`,
+    );
   }
-  return { cniVersion: conf.cniVersion, ips: allocate(conf, store, env), routes: [...conf.routes], dns: conf.dns ?? {} };
+  return {
+    cniVersion: conf.cniVersion,
+    ips: allocate(conf, store, env),
+    routes: [...conf.routes],
+    dns: conf.dns ?? {},
+  };
 }
 
 async function del(conf: HostLocalConf, env: PluginEnv): Promise<void> {
@@ -101,9 +121,14 @@ async function check(conf: HostLocalConf, env: PluginEnv, prev: Result): Promise
     .map((i) => parseAddr(i.address.split('/')[0]!))
     .filter((a): a is Addr => a !== undefined && conf.rangeSets.some((set) => set.some((r) => contains(r.subnet, a))))
     .map(formatAddr);
-  if (ours.length === 0) throw new CniError(CniCode.UNKNOWN_CONTAINER, `host-local: prevResult has no address of network ${conf.name}`);
+  if (ours.length === 0)
+    throw new CniError(CniCode.UNKNOWN_CONTAINER, `host-local: prevResult has no address of network ${conf.name}`);
   for (const a of ours) {
-    if (!held.has(a)) throw new CniError(CniCode.UNKNOWN_CONTAINER, `host-local: ${a} is not allocated to container ${env.containerId} interface ${env.ifName}`);
+    if (!held.has(a))
+      throw new CniError(
+        CniCode.UNKNOWN_CONTAINER,
+        `host-local: ${a} is not allocated to container ${env.containerId} interface ${env.ifName}`,
+      );
   }
 }
 
@@ -113,7 +138,11 @@ async function status(conf: HostLocalConf): Promise<void> {
     mkdirp(conf.dataDir);
     accessSync(conf.dataDir, constants.W_OK);
   } catch (e) {
-    throw new CniError(CniCode.NOT_AVAILABLE, `host-local: ipam.dataDir ${conf.dataDir} is not writable`, (e as Error).message);
+    throw new CniError(
+      CniCode.NOT_AVAILABLE,
+      `host-local: ipam.dataDir ${conf.dataDir} is not writable`,
+      (e as Error).message,
+    );
   }
   const store = openStore(conf);
   const held = new Set(store.allocations().map((a) => a.ip));
@@ -122,7 +151,8 @@ async function status(conf: HostLocalConf): Promise<void> {
       for (let ip = r.start; ip <= r.end; ip++) if (ip !== r.gateway && !held.has(text(r, ip))) return true;
       return false;
     });
-    if (!free) throw new CniError(CniCode.NOT_AVAILABLE, `host-local: no IP addresses left in range set ${rangeText(ranges)}`);
+    if (!free)
+      throw new CniError(CniCode.NOT_AVAILABLE, `host-local: no IP addresses left in range set ${rangeText(ranges)}`);
   });
 }
 
@@ -131,8 +161,19 @@ async function gc(conf: HostLocalConf, _env: PluginEnv, valid: readonly GcAttach
   const store = openStore(conf);
   const keep = new Set(valid.map((a) => `${a.containerID}\n${a.ifname}`));
   for (const a of store.allocations()) {
-    if (!keep.has(`${a.containerId}\n${a.ifName ?? ''}`) && !(a.ifName === undefined && valid.some((v) => v.containerID === a.containerId))) store.release(a.ip);
+    if (
+      !keep.has(`${a.containerId}\n${a.ifName ?? ''}`) &&
+      !(a.ifName === undefined && valid.some((v) => v.containerID === a.containerId))
+    )
+      store.release(a.ip);
   }
 }
 
-export const hostLocalPlugin: CniPlugin<HostLocalConf> = { parseConfig: (stdin, env) => parseHostLocalConfig(stdin, env.cniArgs), add, del, check, status, gc };
+export const hostLocalPlugin: CniPlugin<HostLocalConf> = {
+  parseConfig: (stdin, env) => parseHostLocalConfig(stdin, env.cniArgs),
+  add,
+  del,
+  check,
+  status,
+  gc,
+};

@@ -14,7 +14,8 @@ export class Store {
   readonly dir: string;
 
   constructor(dataDir: string, network: string) {
-    if (network.includes('/') || network === '.' || network === '..') throw new Error(`network name ${JSON.stringify(network)} cannot name a directory`);
+    if (network.includes('/') || network === '.' || network === '..')
+      throw new Error(`network name ${JSON.stringify(network)} cannot name a directory`);
     this.dir = join(dataDir, network);
     mkdirp(this.dir);
   }

@@ -24,9 +24,16 @@ export interface KuryrCniConf {
 export function parseKuryrConfig(stdin: string): KuryrCniConf {
   const o = parseJson(stdin);
   const daemonSocket = str(o, 'daemonSocket', 'daemonSocket');
-  if (!daemonSocket.startsWith('/')) throw new CniError(CniCode.INVALID_CONFIG, 'daemonSocket: must be an absolute path to the node daemon\'s socket');
+  if (!daemonSocket.startsWith('/'))
+    throw new CniError(CniCode.INVALID_CONFIG, "daemonSocket: must be an absolute path to the node daemon's socket");
   if (o.args !== undefined && !isObject(o.args)) throw new CniError(CniCode.INVALID_CONFIG, 'args: must be an object');
-  return { cniVersion: str(o, 'cniVersion', 'cniVersion'), name: str(o, 'name', 'name'), daemonSocket, network: optStr(o, 'network', 'network'), raw: o as unknown as NetConf };
+  return {
+    cniVersion: str(o, 'cniVersion', 'cniVersion'),
+    name: str(o, 'name', 'name'),
+    daemonSocket,
+    network: optStr(o, 'network', 'network'),
+    raw: o as unknown as NetConf,
+  };
 }
 
 async function call(conf: KuryrCniConf, path: string, body: object): Promise<unknown> {
@@ -34,18 +41,31 @@ async function call(conf: KuryrCniConf, path: string, body: object): Promise<unk
   try {
     r = await httpJson(`http://kuryr-daemon${path}`, { method: 'POST', socketPath: conf.daemonSocket, body });
   } catch (e) {
-    throw new CniError(CniCode.TRY_AGAIN_LATER, `the node daemon does not answer on ${conf.daemonSocket}; is kuryr-daemon running?`, (e as Error).message);
+    throw new CniError(
+      CniCode.TRY_AGAIN_LATER,
+      `the node daemon does not answer on ${conf.daemonSocket}; is kuryr-daemon running?`,
+      (e as Error).message,
+    );
   }
   if (r.status !== 200) {
     const err = r.body as { code?: number; msg?: string; details?: string };
-    throw new CniError(typeof err.code === 'number' ? err.code : CniCode.KERNEL_OPERATION, err.msg ?? `node daemon: HTTP ${r.status}`, err.details);
+    throw new CniError(
+      typeof err.code === 'number' ? err.code : CniCode.KERNEL_OPERATION,
+      err.msg ?? `node daemon: HTTP ${r.status}`,
+      err.details,
+    );
   }
   return r.body;
 }
 
 async function add(conf: KuryrCniConf, env: PluginEnv): Promise<Result> {
   containerNetns(env); // a namespace path that is not one, or is gone, is refused here, not by the daemon
-  const result = (await call(conf, '/addNetwork', { containerId: env.containerId, netns: env.netns, ifName: env.ifName, network: conf.network })) as Omit<Result, 'cniVersion'>;
+  const result = (await call(conf, '/addNetwork', {
+    containerId: env.containerId,
+    netns: env.netns,
+    ifName: env.ifName,
+    network: conf.network,
+  })) as Omit<Result, 'cniVersion'>;
   return { cniVersion: conf.cniVersion, ...result };
 }
 
@@ -66,7 +86,15 @@ async function status(conf: KuryrCniConf): Promise<void> {
       s.destroy();
       resolve();
     });
-    s.once('error', (e) => reject(new CniError(CniCode.NOT_AVAILABLE, `kuryr-cni: the node daemon does not answer on ${conf.daemonSocket}`, e.message)));
+    s.once('error', (e) =>
+      reject(
+        new CniError(
+          CniCode.NOT_AVAILABLE,
+          `kuryr-cni: the node daemon does not answer on ${conf.daemonSocket}`,
+          e.message,
+        ),
+      ),
+    );
   });
 }
 

@@ -29,7 +29,8 @@ export function macOption(o: Record<string, unknown>): string | undefined {
   const v = fromRc ? rc.mac : o.mac;
   if (v === undefined) return undefined;
   const field = fromRc ? 'runtimeConfig.mac' : 'mac';
-  if (typeof v !== 'string' || !MAC.test(v) || (parseInt(v.slice(0, 2), 16) & 1) === 1) throw new CniError(CniCode.INVALID_CONFIG, `${field}: ${JSON.stringify(v)} is not a unicast MAC address`);
+  if (typeof v !== 'string' || !MAC.test(v) || (parseInt(v.slice(0, 2), 16) & 1) === 1)
+    throw new CniError(CniCode.INVALID_CONFIG, `${field}: ${JSON.stringify(v)} is not a unicast MAC address`);
   return v.toLowerCase();
 }
 

@@ -14,7 +14,13 @@ import { parseMacvlanConfig, type MacvlanConf } from './config';
 async function add(conf: MacvlanConf, env: PluginEnv): Promise<Result> {
   const ns = containerNetns(env);
   const m = await masterOf(conf);
-  return addSubInterface(conf, env, ns, { mac: conf.mac ?? randomMac(), mtu: conf.mtu ?? m.mtu, type: ['macvlan', 'mode', conf.mode] }, 'macvlan');
+  return addSubInterface(
+    conf,
+    env,
+    ns,
+    { mac: conf.mac ?? randomMac(), mtu: conf.mtu ?? m.mtu, type: ['macvlan', 'mode', conf.mode] },
+    'macvlan',
+  );
 }
 
 async function check(conf: MacvlanConf, env: PluginEnv, prev: Result): Promise<void> {
@@ -22,7 +28,8 @@ async function check(conf: MacvlanConf, env: PluginEnv, prev: Result): Promise<v
   await ipamPass(conf, 'CHECK', env);
   const link = await checkContainerSide(ns, env, prev, 'macvlan');
   const mode = link.linkinfo?.info_data?.mode;
-  if (mode !== conf.mode) throw differs(`${env.ifName} is in macvlan mode ${String(mode)}, the configuration says ${conf.mode}`);
+  if (mode !== conf.mode)
+    throw differs(`${env.ifName} is in macvlan mode ${String(mode)}, the configuration says ${conf.mode}`);
 }
 
 async function status(conf: MacvlanConf, env: PluginEnv): Promise<void> {
@@ -35,4 +42,11 @@ async function gc(conf: MacvlanConf, env: PluginEnv, valid: readonly GcAttachmen
   await ipamPass(conf, 'GC', env, valid);
 }
 
-export const macvlanPlugin: CniPlugin<MacvlanConf> = { parseConfig: parseMacvlanConfig, add, del: delSubInterface, check, status, gc };
+export const macvlanPlugin: CniPlugin<MacvlanConf> = {
+  parseConfig: parseMacvlanConfig,
+  add,
+  del: delSubInterface,
+  check,
+  status,
+  gc,
+};

@@ -9,10 +9,19 @@
  */
 import { writeFileSync } from 'node:fs';
 import { formatCidr, parseCidr } from '../../../lib/ip';
-import { ipBatch, ipJson, netnsTarget } from '../../../lib/netns';
+import { ipBatch, ipJson, netnsTarget, type NetnsRef } from '../../../lib/netns';
 import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
 import { bool, int, str } from '../../validate';
-import { CniCode, CniError, type GcAttachment, type IpamConf, type NetConf, type Result } from '../../types';
+import {
+  CniCode,
+  CniError,
+  type GcAttachment,
+  type IpamConf,
+  type NetConf,
+  type Result,
+  type ResultIp,
+  type ResultRoute,
+} from '../../types';
 import {
   aliasOwner,
   attachmentKeys,
@@ -60,6 +69,105 @@ export function parsePtpConfig(stdin: string): PtpConf {
   };
 }
 
+/** The IPv4 addresses IPAM gave, each with a gateway; throws when there are none or any other kind. */
+function ptpAddresses(ipamResult: Result): ResultIp[] {
+  const v4 = (ipamResult.ips ?? []).filter((a) => !a.address.includes(':'));
+  if (v4.length !== (ipamResult.ips ?? []).length)
+    throw new CniError(CniCode.INVALID_CONFIG, "ipam: cnilab's ptp takes IPv4 addresses only; give it an IPv4 range");
+  if (v4.length === 0) throw new CniError(CniCode.INVALID_CONFIG, 'ipam: ptp needs an IPv4 address from IPAM');
+  if (v4.some((a) => !a.gateway))
+    throw new CniError(CniCode.INVALID_CONFIG, 'ipam: ptp needs a gateway for every address (it goes on the host end)');
+  return v4;
+}
+
+/** The two ends of the veth pair: the host end's name and both MACs. */
+interface VethPair {
+  readonly hostVeth: string;
+  readonly hostMac: string;
+  readonly contMac: string;
+}
+
+/** The host side's `ip` lines: the veth pair, the host end's alias, gateways (/32) and routes to the container. */
+function hostSideLines(
+  conf: PtpConf,
+  env: PluginEnv,
+  ns: NetnsRef,
+  veth: VethPair,
+  v4: readonly ResultIp[],
+): string[][] {
+  const { hostVeth, hostMac, contMac } = veth;
+  const hostLines: string[][] = [
+    [
+      'link',
+      'add',
+      'name',
+      hostVeth,
+      'address',
+      hostMac,
+      'mtu',
+      String(conf.mtu),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      env.ifName,
+      'address',
+      contMac,
+      'mtu',
+      String(conf.mtu),
+      'netns',
+      netnsTarget(ns),
+    ],
+    ['link', 'set', 'dev', hostVeth, 'alias', ownerAlias(conf.name, env)],
+    ['link', 'set', 'dev', hostVeth, 'up'],
+  ];
+  for (const a of v4) {
+    hostLines.push(['addr', 'add', `${a.gateway}/32`, 'dev', hostVeth]);
+    hostLines.push(['route', 'add', a.address.split('/')[0]!, 'dev', hostVeth, 'scope', 'host']);
+  }
+  return hostLines;
+}
+
+/** The container side's `ip` lines: addresses, the link up, routes to the gateways, the subnets and IPAM's routes. */
+function containerSideLines(env: PluginEnv, v4: readonly ResultIp[], routes: readonly ResultRoute[]): string[][] {
+  const contLines: string[][] = [];
+  for (const a of v4) contLines.push(['addr', 'add', a.address, 'dev', env.ifName, 'noprefixroute']);
+  contLines.push(['link', 'set', 'dev', env.ifName, 'up']);
+  for (const a of v4) {
+    const src = a.address.split('/')[0]!;
+    contLines.push(['route', 'add', `${a.gateway}/32`, 'dev', env.ifName, 'scope', 'link', 'src', src]);
+    contLines.push([
+      'route',
+      'add',
+      formatCidr(parseCidr(a.address)),
+      'via',
+      a.gateway!,
+      'dev',
+      env.ifName,
+      'src',
+      src,
+    ]);
+  }
+  for (const r of routes) {
+    if (r.dst.includes(':')) continue;
+    contLines.push(['route', 'add', r.dst, 'via', r.gw ?? v4[0]!.gateway!, 'dev', env.ifName]);
+  }
+  return contLines;
+}
+
+/** ADD's result: both ends of the veth pair and IPAM's addresses on the container end. */
+function ptpResult(conf: PtpConf, env: PluginEnv, veth: VethPair, ipamResult: Result): Result {
+  return {
+    cniVersion: conf.cniVersion,
+    interfaces: [
+      { name: veth.hostVeth, mac: veth.hostMac },
+      { name: env.ifName, mac: veth.contMac, sandbox: env.netns },
+    ],
+    ips: ipsOn(ipamResult, 1),
+    routes: ipamResult.routes ?? [],
+    dns: conf.raw.dns ?? {},
+  };
+}
 
 async function add(conf: PtpConf, env: PluginEnv): Promise<Result> {
   const ns = containerNetns(env);
@@ -67,53 +175,21 @@ async function add(conf: PtpConf, env: PluginEnv): Promise<Result> {
   try {
     const ipamResult = await ipamAdd(conf, env);
     undo.push(() => ipamDel(conf, env));
-    const v4 = (ipamResult.ips ?? []).filter((a) => !a.address.includes(':'));
-    if (v4.length !== (ipamResult.ips ?? []).length) throw new CniError(CniCode.INVALID_CONFIG, 'ipam: cnilab\'s ptp takes IPv4 addresses only; give it an IPv4 range');
-    if (v4.length === 0) throw new CniError(CniCode.INVALID_CONFIG, 'ipam: ptp needs an IPv4 address from IPAM');
-    if (v4.some((a) => !a.gateway)) throw new CniError(CniCode.INVALID_CONFIG, 'ipam: ptp needs a gateway for every address (it goes on the host end)');
+    const v4 = ptpAddresses(ipamResult);
     const hostVeth = randomIfName('veth');
     const hostMac = randomMac();
     const contMac = randomMac();
-    const hostLines: string[][] = [
-      ['link', 'add', 'name', hostVeth, 'address', hostMac, 'mtu', String(conf.mtu), 'type', 'veth', 'peer', 'name', env.ifName, 'address', contMac, 'mtu', String(conf.mtu), 'netns', netnsTarget(ns)],
-      ['link', 'set', 'dev', hostVeth, 'alias', ownerAlias(conf.name, env)],
-      ['link', 'set', 'dev', hostVeth, 'up'],
-    ];
-    for (const a of v4) {
-      hostLines.push(['addr', 'add', `${a.gateway}/32`, 'dev', hostVeth]);
-      hostLines.push(['route', 'add', a.address.split('/')[0]!, 'dev', hostVeth, 'scope', 'host']);
-    }
+    const veth: VethPair = { hostVeth, hostMac, contMac };
+    const hostLines = hostSideLines(conf, env, ns, veth, v4);
     undo.push(() => deleteLink(undefined, hostVeth));
     await ipBatch(undefined, hostLines);
-
-    const contLines: string[][] = [];
-    for (const a of v4) contLines.push(['addr', 'add', a.address, 'dev', env.ifName, 'noprefixroute']);
-    contLines.push(['link', 'set', 'dev', env.ifName, 'up']);
-    for (const a of v4) {
-      const src = a.address.split('/')[0]!;
-      contLines.push(['route', 'add', `${a.gateway}/32`, 'dev', env.ifName, 'scope', 'link', 'src', src]);
-      contLines.push(['route', 'add', formatCidr(parseCidr(a.address)), 'via', a.gateway!, 'dev', env.ifName, 'src', src]);
-    }
-    for (const r of ipamResult.routes ?? []) {
-      if (r.dst.includes(':')) continue;
-      contLines.push(['route', 'add', r.dst, 'via', r.gw ?? v4[0]!.gateway!, 'dev', env.ifName]);
-    }
-    await ipBatch(ns, contLines);
+    await ipBatch(ns, containerSideLines(env, v4, ipamResult.routes ?? []));
     writeFileSync('/proc/sys/net/ipv4/ip_forward', '1'); // of the host namespace this plugin runs in
     if (conf.ipMasq) {
       undo.push(() => teardownMasq(conf.name, env.containerId));
       await masqueradeIps(conf.name, env.containerId, v4);
     }
-    return {
-      cniVersion: conf.cniVersion,
-      interfaces: [
-        { name: hostVeth, mac: hostMac },
-        { name: env.ifName, mac: contMac, sandbox: env.netns },
-      ],
-      ips: ipsOn(ipamResult, 1),
-      routes: ipamResult.routes ?? [],
-      dns: conf.raw.dns ?? {},
-    };
+    return ptpResult(conf, env, veth, ipamResult);
   } catch (e) {
     await rollback(undo);
     throw kernelError('ptp ADD', e);
@@ -147,7 +223,12 @@ async function check(conf: PtpConf, env: PluginEnv, prev: Result): Promise<void>
     const link = await linkInfo(undefined, host.name);
     if (!link) throw differs(`the host end ${host.name} does not exist`);
     for (const a of prev.ips ?? []) {
-      if (a.gateway && !a.gateway.includes(':') && !(link.addr_info ?? []).some((x) => x.local === a.gateway && x.prefixlen === 32)) throw differs(`the host end ${host.name} does not hold ${a.gateway}/32`);
+      if (
+        a.gateway &&
+        !a.gateway.includes(':') &&
+        !(link.addr_info ?? []).some((x) => x.local === a.gateway && x.prefixlen === 32)
+      )
+        throw differs(`the host end ${host.name} does not hold ${a.gateway}/32`);
     }
   }
 }

@@ -27,7 +27,8 @@ function invalid(field: string, what: string): CniError {
 }
 
 function address(v: unknown, field: string): string {
-  if (!isCidrText(v)) throw invalid(field, `${JSON.stringify(v)} is not an address with its prefix length (e.g. 10.10.0.1/24)`);
+  if (!isCidrText(v))
+    throw invalid(field, `${JSON.stringify(v)} is not an address with its prefix length (e.g. 10.10.0.1/24)`);
   return v;
 }
 
@@ -55,7 +56,8 @@ export function parseStaticConfig(stdin: string, env: PluginEnv): StaticConf {
   const rc = o.runtimeConfig;
   const args = o.args;
   if (isObject(rc) && rc.ips !== undefined) addresses = fromList(rc.ips, 'runtimeConfig.ips');
-  else if (isObject(args) && isObject(args.cni) && args.cni.ips !== undefined) addresses = fromList(args.cni.ips, 'args.cni.ips');
+  else if (isObject(args) && isObject(args.cni) && args.cni.ips !== undefined)
+    addresses = fromList(args.cni.ips, 'args.cni.ips');
   const ipArg = env.cniArgs.get('IP');
   if (ipArg !== undefined) {
     const gws = env.cniArgs.get('GATEWAY')?.split(',') ?? [];
@@ -64,7 +66,11 @@ export function parseStaticConfig(stdin: string, env: PluginEnv): StaticConf {
       return { address: address(a, 'CNI_ARGS IP'), ...(gw ? { gateway: gw } : {}) };
     });
   }
-  if (addresses.length === 0) throw invalid('ipam.addresses', 'is required: at least one address (or runtimeConfig.ips, args.cni.ips, CNI_ARGS IP=)');
+  if (addresses.length === 0)
+    throw invalid(
+      'ipam.addresses',
+      'is required: at least one address (or runtimeConfig.ips, args.cni.ips, CNI_ARGS IP=)',
+    );
   return {
     cniVersion: str(o, 'cniVersion', 'cniVersion'),
     name: str(o, 'name', 'name'),
@@ -81,9 +87,17 @@ async function add(conf: StaticConf): Promise<Result> {
 /** Every configured address must be in prevResult. */
 async function check(conf: StaticConf, _env: PluginEnv, prev: Result): Promise<void> {
   const have = new Set((prev.ips ?? []).map((i) => i.address));
-  for (const a of conf.addresses) if (!have.has(a.address)) throw new CniError(CniCode.INVALID_CONFIG, `static: ${a.address} is not in prevResult`);
+  for (const a of conf.addresses)
+    if (!have.has(a.address)) throw new CniError(CniCode.INVALID_CONFIG, `static: ${a.address} is not in prevResult`);
 }
 
 const nothing = async (): Promise<void> => {};
 
-export const staticPlugin: CniPlugin<StaticConf> = { parseConfig: parseStaticConfig, add, del: nothing, check, status: nothing, gc: nothing };
+export const staticPlugin: CniPlugin<StaticConf> = {
+  parseConfig: parseStaticConfig,
+  add,
+  del: nothing,
+  check,
+  status: nothing,
+  gc: nothing,
+};

@@ -58,18 +58,29 @@ async function add(conf: VlanConf, env: PluginEnv): Promise<Result> {
     try {
       await ipBatch(undefined, [line]);
     } catch (e) {
-      if (isCnilabError(e, 'EXEC_FAILED') && /Unknown device type|not supported/i.test(e.message)) throw new CniError(CniCode.NOT_AVAILABLE, NO_8021Q);
+      if (isCnilabError(e, 'EXEC_FAILED') && /Unknown device type|not supported/i.test(e.message))
+        throw new CniError(CniCode.NOT_AVAILABLE, NO_8021Q);
       throw e;
     }
   };
-  return addSubInterface(conf, env, ns, { mac: randomMac(), mtu: conf.mtu ?? m.mtu, type: ['vlan', 'id', String(conf.vlanId)] }, 'vlan', create);
+  return addSubInterface(
+    conf,
+    env,
+    ns,
+    { mac: randomMac(), mtu: conf.mtu ?? m.mtu, type: ['vlan', 'id', String(conf.vlanId)] },
+    'vlan',
+    create,
+  );
 }
 
 async function check(conf: VlanConf, env: PluginEnv, prev: Result): Promise<void> {
   const ns = containerNetns(env);
   await ipamPass(conf, 'CHECK', env);
   const link = await checkContainerSide(ns, env, prev, 'vlan');
-  if (link.linkinfo?.info_data?.id !== conf.vlanId) throw differs(`${env.ifName} has VLAN ID ${String(link.linkinfo?.info_data?.id)}, the configuration says ${conf.vlanId}`);
+  if (link.linkinfo?.info_data?.id !== conf.vlanId)
+    throw differs(
+      `${env.ifName} has VLAN ID ${String(link.linkinfo?.info_data?.id)}, the configuration says ${conf.vlanId}`,
+    );
 }
 
 async function status(conf: VlanConf, env: PluginEnv): Promise<void> {
@@ -82,4 +93,11 @@ async function gc(conf: VlanConf, env: PluginEnv, valid: readonly GcAttachment[]
   await ipamPass(conf, 'GC', env, valid);
 }
 
-export const vlanPlugin: CniPlugin<VlanConf> = { parseConfig: parseVlanConfig, add, del: delSubInterface, check, status, gc };
+export const vlanPlugin: CniPlugin<VlanConf> = {
+  parseConfig: parseVlanConfig,
+  add,
+  del: delSubInterface,
+  check,
+  status,
+  gc,
+};
