@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { ControlPlane, JoinContext, UpContext } from '../arch/architecture';
 import { readSubnetEnv, type SubnetEnv } from '../cni/plugins/flannel/subnet-env';
 import type { NetConfList } from '../cni/types';
+import { stopPid } from '../lib/exec';
 import { AGENT_MAIN } from '../lib/paths';
 import { settleAll } from '../lib/settle';
 import { runDir, UNDERLAY_IF } from '../lab/names';
@@ -168,6 +169,8 @@ export function flannelControlPlane(
           await waitForPeers(state.lab, computeNames(state.topology), processes, signal);
           return attached;
         } catch (e) {
+          // The agent first: running, it would take its lease again the moment it is released.
+          await stopPid(agent.pid);
           await controlRequest(state.lab, 'DELETE', `/v1/leases/${node.name}`).catch(() => undefined);
           throw e;
         }

@@ -12,13 +12,14 @@
  * left by an ADD that was killed half-way.
  */
 import { writeFileSync } from 'node:fs';
-import { ipBatch, ipJson, netnsTarget, type NetnsRef } from '../../../lib/netns';
+import { ipBatch, ipJson, type NetnsRef } from '../../../lib/netns';
 import { run } from '../../../lib/exec';
 import { isCnilabError } from '../../../lib/errors';
 import type { CniPlugin, PluginEnv } from '../../skel';
 import { CniCode, CniError, type GcAttachment, type Result, type ResultRoute } from '../../types';
 import {
   aliasOwner,
+  vethPairLine,
   bridgeAlias,
   attachmentKeys,
   checkContainerSide,
@@ -113,27 +114,7 @@ async function plugHost(
 ): Promise<LinkInfo | undefined> {
   const lines: string[][] = [
     ['addr', 'show', 'dev', conf.bridge],
-    [
-      'link',
-      'add',
-      'name',
-      hostVeth,
-      'address',
-      hostMac,
-      'mtu',
-      String(conf.mtu),
-      'type',
-      'veth',
-      'peer',
-      'name',
-      env.ifName,
-      'address',
-      contMac,
-      'mtu',
-      String(conf.mtu),
-      'netns',
-      netnsTarget(ns),
-    ],
+    vethPairLine({ name: hostVeth, mac: hostMac }, { name: env.ifName, mac: contMac, netns: ns }, conf.mtu),
     ['link', 'set', 'dev', hostVeth, 'alias', ownerAlias(conf.name, env), 'master', conf.bridge],
     ...(conf.hairpinMode ? [['link', 'set', 'dev', hostVeth, 'type', 'bridge_slave', 'hairpin', 'on']] : []),
     ['link', 'set', 'dev', hostVeth, 'up'],

@@ -1,6 +1,6 @@
 /** What the interface plugins share: the container's namespace, links, addressing from an IPAM result, CHECK. */
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
-import { ip, ipJson, netnsPath, parseNetnsPath, type NetnsRef } from '../../../lib/netns';
+import { ip, ipJson, netnsPath, netnsTarget, parseNetnsPath, type NetnsRef } from '../../../lib/netns';
 import { isCnilabError } from '../../../lib/errors';
 import { delegate } from '../../invoke';
 import type { Command, PluginEnv } from '../../skel';
@@ -297,4 +297,37 @@ export function aliasOwner(link: LinkInfo, network: string): { containerId: stri
   return a?.network === network && a.containerId && a.ifName
     ? { containerId: a.containerId, ifName: a.ifName }
     : undefined;
+}
+
+/**
+ * The `ip` line that makes a veth pair in one step: the host end here, the container end created
+ * directly in the container's namespace (never in this one first), both with their MAC and MTU.
+ */
+export function vethPairLine(
+  host: { name: string; mac: string },
+  container: { name: string; mac: string; netns: NetnsRef },
+  mtu: number,
+): string[] {
+  const m = String(mtu);
+  return [
+    'link',
+    'add',
+    'name',
+    host.name,
+    'address',
+    host.mac,
+    'mtu',
+    m,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    container.name,
+    'address',
+    container.mac,
+    'mtu',
+    m,
+    'netns',
+    netnsTarget(container.netns),
+  ];
 }

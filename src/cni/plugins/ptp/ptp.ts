@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { formatCidr, parseCidr } from '../../../lib/ip';
-import { ipBatch, ipJson, netnsTarget, type NetnsRef } from '../../../lib/netns';
+import { ipBatch, ipJson, type NetnsRef } from '../../../lib/netns';
 import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
 import { bool, int, str } from '../../validate';
 import {
@@ -24,6 +24,7 @@ import {
 } from '../../types';
 import {
   aliasOwner,
+  vethPairLine,
   attachmentKeys,
   checkContainerSide,
   containerNetns,
@@ -97,27 +98,7 @@ function hostSideLines(
 ): string[][] {
   const { hostVeth, hostMac, contMac } = veth;
   const hostLines: string[][] = [
-    [
-      'link',
-      'add',
-      'name',
-      hostVeth,
-      'address',
-      hostMac,
-      'mtu',
-      String(conf.mtu),
-      'type',
-      'veth',
-      'peer',
-      'name',
-      env.ifName,
-      'address',
-      contMac,
-      'mtu',
-      String(conf.mtu),
-      'netns',
-      netnsTarget(ns),
-    ],
+    vethPairLine({ name: hostVeth, mac: hostMac }, { name: env.ifName, mac: contMac, netns: ns }, conf.mtu),
     ['link', 'set', 'dev', hostVeth, 'alias', ownerAlias(conf.name, env)],
     ['link', 'set', 'dev', hostVeth, 'up'],
   ];
