@@ -102,8 +102,12 @@ async function main() {
     // A test file killed by its timeout runs no after-hook: its lab is reported, then removed.
     const left = labs().filter((l) => !labsBefore.includes(l));
     for (const lab of left) {
-      changes.push(`lab left behind: ${lab} (removed now)`);
-      execFileSync(process.execPath, [path.join(root, 'src/cli/main.js'), 'down', '--lab', lab], { stdio: 'ignore' });
+      try {
+        execFileSync(process.execPath, [path.join(root, 'src/cli/main.js'), 'down', '--lab', lab], { stdio: 'ignore' });
+        changes.push(`lab left behind: ${lab} (removed now)`);
+      } catch {
+        changes.push(`lab left behind: ${lab} (removing it failed: cnilab down --lab ${lab})`);
+      }
     }
     if (changes.length > 0) {
       process.stderr.write(

@@ -1,8 +1,8 @@
-import { CnilabError } from '../lib/errors';
 /**
  * CNI spec 1.1 data types: network configuration, results, errors.
  * https://github.com/containernetworking/cni/blob/main/SPEC.md
  */
+import { CnilabError } from '../lib/errors';
 
 export const SPEC_VERSION = '1.1.0';
 export const SUPPORTED_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;

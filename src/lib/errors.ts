@@ -50,10 +50,6 @@ export class CnilabError extends Error {
     super(message, options);
     this.code = code;
   }
-
-  get kind(): ErrorKind {
-    return KINDS[this.code];
-  }
 }
 
 export function isCnilabError(err: unknown, code?: ErrorCode): err is CnilabError {

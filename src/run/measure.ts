@@ -88,7 +88,7 @@ export async function measurePlan(plan: Plan, o: MeasureOptions): Promise<Measur
         rows.set(key, row);
         out.rows.push(row);
       }
-      if (s.counted && s.repeat === 1) {
+      if (s.counted && !cell.meter) {
         cell.meter = new DatapathMeter(lab.lab, cell.where.nodes);
         cell.before = await snapshot(cell.where.stops);
       }
@@ -104,7 +104,8 @@ export async function measurePlan(plan: Plan, o: MeasureOptions): Promise<Measur
       if (last.lab.get(s.cell.arch.name) === i) await tearDown(s.cell.arch.name, o, labs);
     }
   } finally {
-    for (const c of [...cells.keys()]) await stopCell(c, cells);
+    // Whatever failed, every lab goes: a server that will not stop does not keep its lab up.
+    for (const c of [...cells.keys()]) await stopCell(c, cells).catch(() => undefined);
     for (const name of [...labs.keys()]) await tearDown(name, o, labs);
   }
   return out;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { architectures, defaultArchitectures } from '../arch';
 import type { FeatureReport } from '../doctor/features';
 import { parseTopology } from '../topology/load';
-import { planCells } from './plan';
+import { planCells, planRun } from './plan';
 
 const ALL_OK = new Proxy({}, { get: (_t, f) => ({ feature: f, ok: true, detail: 'ok' }) }) as FeatureReport;
 
@@ -72,4 +72,44 @@ test('a topology with one pod per node cannot measure intra-node, and says so', 
   const t = parseTopology('topology: {defaults: {pods: 1}}', 'x');
   const { skipped } = planCells(t, [architectures.get('flannel-vxlan')], ['intra-node'], ALL_OK);
   assert.deepEqual(skipped, [{ arch: 'flannel-vxlan', path: 'intra-node', reason: 'needs two pods on node1' }]);
+});
+
+test('the samples: lab by lab, each row repeated in order, a batch once; the first throughput row of a cell is counted', () => {
+  const archs = ['host', 'flannel-vxlan'].map((n) => architectures.get(n));
+  const settings = { durationSec: 2, latencySec: 1, repeats: 2, streams: 4, udpRateMbps: 100 };
+  const plan = planRun(
+    parseTopology('', 'd'),
+    [...archs, archs[1]!],
+    ['inter-node', 'inter-node'],
+    ['latency', 'tcp', 'sweep'],
+    settings,
+    ALL_OK,
+  );
+  const line = (s: (typeof plan.samples)[number]): string =>
+    `${s.cell.arch.name} ${s.test}${s.params.payloadBytes && s.test === 'sweep' ? ` ${s.params.payloadBytes}` : ''} ${s.repeat}${s.batch ? ' batch' : ''}${s.counted ? ' counted' : ''}`;
+  const perCell = [
+    'latency 1 batch',
+    'tcp 1 counted',
+    'tcp 2 counted',
+    ...[128, 512, 1024, 1400].flatMap((b) => [`sweep ${b} 1`, `sweep ${b} 2`]),
+  ];
+  assert.deepEqual(
+    plan.samples.map(line),
+    [...perCell.map((l) => `host ${l}`), ...perCell.map((l) => `flannel-vxlan ${l}`)],
+    'an architecture or path named twice is measured once',
+  );
+  assert.deepEqual(
+    plan.samples.filter((s) => s.test === 'tcp').map((s) => s.plannedSec),
+    [2.4, 2.4, 2.4, 2.4],
+  );
+  const noSockperf = new Proxy(
+    {},
+    { get: (_t, f) => ({ feature: f, ok: f !== 'sockperf', detail: f === 'sockperf' ? 'not installed' : 'ok' }) },
+  ) as FeatureReport;
+  const without = planRun(parseTopology('', 'd'), archs, ['inter-node'], ['latency', 'tcp'], settings, noSockperf);
+  assert.deepEqual(without.tests, ['tcp']);
+  assert.deepEqual(
+    without.skipped.map((s) => `${s.arch} ${s.test}: ${s.reason}`),
+    ['host latency: needs sockperf: not installed', 'flannel-vxlan latency: needs sockperf: not installed'],
+  );
 });

@@ -2,7 +2,9 @@
  * What a run will measure, decided before any lab is built (pure): the cells (architecture × path)
  * and what is skipped with its reason, then the samples — one entry per sample (or per batch of
  * windows) of every test's row on every cell, in the order the run takes them. The measuring step
- * executes the list as it is ordered; a scheduler may reorder it (today's: lab by lab).
+ * executes the list as it is ordered, keeping a lab up from its first sample to its last; today's
+ * order is lab by lab. (Interleaving architectures needs a lab name per architecture: every lab of
+ * a run now takes the topology's name.)
  */
 import type { Architecture, PathName } from '../arch/architecture';
 import { missingReason, type FeatureReport } from '../doctor/features';
@@ -98,8 +100,10 @@ export function planRun(
   s: TestSettings,
   features: FeatureReport,
 ): Plan {
-  const { cells, skipped } = planCells(topology, archs, paths, features);
-  const runnable = tests.filter((t) => features[runTests.get(t).tool].ok);
+  // An architecture, path or test named twice is measured once.
+  const unique = <T>(xs: readonly T[]): T[] => [...new Set(xs)];
+  const { cells, skipped } = planCells(topology, unique(archs), unique(paths), features);
+  const runnable = unique(tests).filter((t) => features[runTests.get(t).tool].ok);
   for (const t of tests.filter((x) => !runnable.includes(x))) {
     const tool = runTests.get(t).tool;
     for (const a of new Set(cells.map((c) => c.arch.name)))

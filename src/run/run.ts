@@ -56,7 +56,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
     if (!features[f].ok) throw new CnilabError(f === 'root' ? 'NOT_ROOT' : 'FEATURE_MISSING', features[f].detail);
   }
   const plan = planRun(o.topology, o.archs, o.paths, o.tests, o, features);
-  if (plan.cells.length === 0) throw new CnilabError('INVALID_INPUT', `nothing to measure: ${nothingWhy(plan, o)}`);
+  if (plan.samples.length === 0) throw new CnilabError('INVALID_INPUT', `nothing to measure: ${nothingWhy(plan, o)}`);
   mkdirSync(o.outDir, { recursive: true });
   const clock = progressClock(plan, o);
   const affinity = o.pin && cpus().length >= 2 ? { client: 0, server: 1 } : undefined;
@@ -86,7 +86,9 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
 
 function nothingWhy(plan: Plan, o: RunOptions): string {
   if (plan.skipped.length > 0)
-    return plan.skipped.map((s) => `${s.arch}${s.path ? ` ${s.path}` : ''}: ${s.reason}`).join('; ');
+    return plan.skipped
+      .map((s) => `${s.arch}${s.path ? ` ${s.path}` : ''}${s.test ? ` ${s.test}` : ''}: ${s.reason}`)
+      .join('; ');
   return `${o.archs.map((a) => a.name).join(', ')} ${o.archs.length === 1 ? 'has' : 'have'} no ${o.paths.join(' or ')} path (host: inter-node only; routed: the Kuryr architectures only)`;
 }
 

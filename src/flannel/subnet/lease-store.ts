@@ -99,7 +99,7 @@ export class LeaseStore {
     return { index: this.index, leases };
   }
 
-  /** Grants, or renews keeping the subnet. Throws INVALID_INPUT or DUPLICATE naming the field. */
+  /** Grants, or renews keeping the subnet. Throws INVALID_INPUT or CONFLICT naming the field. */
   acquire(req: LeaseRequest): Lease {
     if (!wireCompatible(this.config.backend.type, req.backendType)) {
       throw new CnilabError(
