@@ -118,11 +118,17 @@ test("doctor, run in the namespace cnilab's plugins worked in, names what they l
   const netns = `/run/netns/${POD}`;
   const doctor = async (): Promise<{ kind: string; name: string; owner: string; detail: string; remove: string }[]> => {
     const r = await run('ip', ['netns', 'exec', HOST, process.execPath, CLI, 'doctor', '--json'], { check: false });
-    return (
-      JSON.parse(r.stdout) as {
-        leftovers: { kind: string; name: string; owner: string; detail: string; remove: string }[];
-      }
-    ).leftovers;
+    const body = JSON.parse(r.stdout) as {
+      quiet: { check: string; ok: boolean; value: string; advice: string }[];
+      leftovers: { kind: string; name: string; owner: string; detail: string; remove: string }[];
+    };
+    // The quiet-machine check rides along: five checks, each with what it found and what to do.
+    assert.deepEqual(
+      body.quiet.map((q) => q.check),
+      ['cpu-busy', 'steal', 'busy-processes', 'load', 'frequency'],
+    );
+    assert.ok(body.quiet.every((q) => q.value && q.advice));
+    return body.leftovers;
   };
   assert.equal((await cni(['add', 'web', netns, '-i', 'd0'])).code, 0);
   await ip({ name: HOST }, ['link', 'add', 'cni0', 'type', 'bridge']); // as the reference bridge leaves it
