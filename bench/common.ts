@@ -1,6 +1,7 @@
 /** Shared by the benchmarks: medians, namespaces of their own, and table printing. */
 import { addNetns, deleteNetns } from '../src/lib/netns';
 import { PREFIX } from '../src/lab/names';
+import type { RunResults } from '../src/run/results-schema';
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -32,3 +33,18 @@ export function arg(name: string, fallback: number): number {
 }
 
 export const wantJson = process.argv.includes('--json');
+
+/**
+ * The rows of a run whose traffic only the kernel moved: no TUN device on its path (the hops the
+ * kernel counted say so) and no user-space datapath in its architecture (flannel's udp backends,
+ * Open vSwitch's netdev datapath keep all their rows out).
+ */
+export function kernelRows(res: RunResults): RunResults['rows'] {
+  const userSpace = new Set(
+    res.paths.filter((p) => p.hops.some((h) => h.kind === 'tun')).map((p) => `${p.arch} ${p.path}`),
+  );
+  const userArchs = new Set(
+    res.architectures.filter((a) => a.datapath && /user ?space/.test(a.datapath)).map((a) => a.name),
+  );
+  return res.rows.filter((x) => !userSpace.has(`${x.arch} ${x.path}`) && !userArchs.has(x.arch));
+}

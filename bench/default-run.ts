@@ -15,7 +15,7 @@ import { run } from '../src/lib/exec';
 import { REPO_ROOT } from '../src/lib/paths';
 import { table } from '../src/cli/output';
 import { resultsSchema } from '../src/run/results-schema';
-import { wantJson } from './common';
+import { kernelRows, wantJson } from './common';
 
 const TARGET_SEC = 300;
 const TARGET_COV = 5;
@@ -32,14 +32,7 @@ async function main(): Promise<void> {
     const wall = (performance.now() - t0) / 1000;
     if (r.code !== 0) throw new Error(`cnilab run failed: ${r.stdout.slice(0, 500)} ${r.stderr.slice(-500)}`);
     const res = resultsSchema.parse(JSON.parse(r.stdout));
-    const userSpace = new Set(
-      res.paths.filter((p) => p.hops.some((h) => h.kind === 'tun')).map((p) => `${p.arch} ${p.path}`),
-    );
-    // A user-space datapath (flannel's agent, OVS' netdev datapath) keeps all its architecture's rows out.
-    const userArchs = new Set(
-      res.architectures.filter((a) => a.datapath && /user ?space/.test(a.datapath)).map((a) => a.name),
-    );
-    const kernel = res.rows.filter((x) => !userSpace.has(`${x.arch} ${x.path}`) && !userArchs.has(x.arch));
+    const kernel = kernelRows(res);
     const worst = Math.max(...kernel.map((x) => x.metrics[x.primary]!.covPct));
     const unstable = kernel.filter((x) => x.unstable);
     const summary = {

@@ -20,6 +20,7 @@ import { down, up } from '../src/lab/lab';
 import { podNetns } from '../src/lab/names';
 import { conflistFile, runtimeFor } from '../src/lab/pods';
 import { loadConfList } from '../src/cni/runtime';
+import { NOISE_LIMITS } from '../src/run/noise';
 import { runBenchmark } from '../src/run/run';
 import { parseTopology } from '../src/topology/load';
 import { arg, pct, wantJson } from './common';
@@ -121,7 +122,11 @@ async function main(): Promise<void> {
       durationSec,
       latencySec: 1,
       warmupSec: 1,
-      repeats,
+      rounds: { fixed: repeats },
+      sequential: false,
+      seed: 1,
+      pairing: 'round',
+      limits: NOISE_LIMITS,
       streams: 1,
       udpRateMbps: 1000,
       covThresholdPct: 5,

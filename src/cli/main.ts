@@ -11,6 +11,10 @@ import { registerRun } from './commands/run';
 import { registerStatus } from './commands/status';
 import { registerUp } from './commands/up';
 
+// A reader that went away (a closed pipe) must not end the command halfway through its clean-up:
+// what it would have printed is lost, what it created is still removed.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+
 const program = new Command('cnilab')
   .description('A lab and benchmark for container networking: CNI architectures on network namespaces')
   .version(VERSION)

@@ -26,6 +26,8 @@ export interface ExecOptions {
   readonly timeoutMs?: number;
   /** Reject when the exit code is not 0. Default: true. */
   readonly check?: boolean;
+  /** Called with each chunk of standard output as it arrives (to act on what a tool says it does). */
+  readonly onStdout?: (chunk: string) => void;
 }
 
 export function describeCommand(command: string, args: readonly string[]): string {
@@ -45,7 +47,10 @@ export function run(command: string, args: readonly string[], options: ExecOptio
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stdout!.on('data', (b: Buffer) => {
+      out.push(b);
+      options.onStdout?.(b.toString('utf8'));
+    });
     child.stderr!.on('data', (b: Buffer) => err.push(b));
     let failure: CnilabError | undefined;
     const onAbort = (): void => {

@@ -1,10 +1,18 @@
 /**
- * `cnilab compare A B`: each row of run B against the same row of run A (same architecture,
- * path, test and parameters): the change of the median, and whether it is outside the noise —
- * the two 95% confidence intervals do not overlap — or within it. Pure.
+ * `cnilab compare A B`: each row of run B against the same row of run A (same architecture, path,
+ * test and parameters). Pure.
+ *
+ * A row's figure is its paired ratio to its own run's host baseline when both runs have one
+ * (results v3), else its absolute samples. The test is Welch's t on the logarithms, with each
+ * run's noise floor (what one run's rounds do not see: results v3, `noise.floorPct`) added to
+ * the standard error; the verdicts over all rows are corrected with Holm's procedure so that the
+ * chance of any false better/worse is at most 5%.
  */
+import { holm, tTwoSidedP } from '../run/paired';
 import { METRIC_INFO, type MetricName, type ResultRow, type StatJson } from '../run/results-schema';
-import { round, verdict } from '../run/stats';
+import { round } from '../run/stats';
+
+export const FAMILY_ALPHA = 0.05;
 
 export interface Change {
   readonly key: string;
@@ -17,7 +25,13 @@ export interface Change {
   readonly b: StatJson;
   /** (B − A) / A of the medians, in %. */
   readonly changePct: number;
-  /** better / worse when outside the noise (by the metric's direction), else within noise. */
+  /** What was compared: the paired ratios to host (v3 on both sides) or the absolute samples. */
+  readonly basis: 'ratio to host' | 'absolute';
+  /** Change of the compared figure's geometric mean, in % (the ratio's when basis is the ratio). */
+  readonly comparedChangePct: number;
+  /** Two-sided p-value before Holm's correction; null with fewer than 2 values on a side. */
+  readonly pValue: number | null;
+  /** better / worse when Holm's procedure rejects "no change" (by the metric's direction). */
   readonly judgement: 'better' | 'worse' | 'within noise';
 }
 
@@ -26,12 +40,18 @@ export interface Comparison {
   /** Rows only one run has, by key. */
   readonly onlyInA: string[];
   readonly onlyInB: string[];
+  /** Each run's noise floor (% of a ratio), 0 when the file has none (before v3). */
+  readonly floorPct: { readonly a: number; readonly b: number };
+  readonly alpha: number;
 }
 
-/** What a comparison reads of a run: results v2, or rows made from results v1. */
-export type ComparableRow = Pick<ResultRow, 'arch' | 'path' | 'test' | 'params' | 'primary' | 'metrics'>;
+/** What a comparison reads of a run: results v3 or v2, or rows made from results v1. */
+export type ComparableRow = Pick<ResultRow, 'arch' | 'path' | 'test' | 'params' | 'primary' | 'metrics'> & {
+  readonly ratio?: { readonly ratios: readonly number[] } | null;
+};
 export interface ComparableRun {
   readonly rows: readonly ComparableRow[];
+  readonly floorPct?: number;
 }
 
 export function rowKey(r: Pick<ResultRow, 'arch' | 'path' | 'test' | 'params'>): string {
@@ -51,33 +71,78 @@ function compared(r: ComparableRow): MetricName[] {
   return r.test.startsWith('latency') ? [r.primary, 'rttP99Us'] : [r.primary];
 }
 
-export function compareRuns(a: ComparableRun, b: ComparableRun): Comparison {
+const logs = (xs: readonly number[]): number[] => xs.filter((x) => x > 0).map(Math.log);
+const meanOf = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const varOf = (xs: readonly number[]): number => {
+  const m = meanOf(xs);
+  return xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1);
+};
+
+/** Welch's t on the logs, each side's floor (log units) added to its variance; the difference and its p-value. */
+export function logTest(
+  a: readonly number[],
+  b: readonly number[],
+  floorA: number,
+  floorB: number,
+): { diff: number; p: number | null } {
+  const [la, lb] = [logs(a), logs(b)];
+  if (la.length < 2 || lb.length < 2) return { diff: la.length && lb.length ? meanOf(lb) - meanOf(la) : 0, p: null };
+  const [va, vb] = [varOf(la) / la.length, varOf(lb) / lb.length];
+  const diff = meanOf(lb) - meanOf(la);
+  const se = Math.sqrt(va + vb + floorA ** 2 + floorB ** 2);
+  if (se === 0) return { diff, p: diff === 0 ? 1 : 0 };
+  // Welch–Satterthwaite degrees of freedom of the sampling part (at least 1).
+  const df = va + vb > 0 ? Math.max(1, (va + vb) ** 2 / (va ** 2 / (la.length - 1) + vb ** 2 / (lb.length - 1))) : 1;
+  return { diff, p: tTwoSidedP(diff / se, df) };
+}
+
+export function compareRuns(a: ComparableRun, b: ComparableRun, alpha = FAMILY_ALPHA): Comparison {
   const inA = new Map(a.rows.map((r) => [rowKey(r), r]));
   const inB = new Set(b.rows.map(rowKey));
-  const changes: Change[] = [];
+  const floorA = Math.log(1 + (a.floorPct ?? 0) / 100);
+  const floorB = Math.log(1 + (b.floorPct ?? 0) / 100);
+  const pending: (Omit<Change, 'judgement'> & { better: 'higher' | 'lower' })[] = [];
   for (const rb of b.rows) {
     const ra = inA.get(rowKey(rb));
     if (!ra) continue;
     for (const m of compared(rb)) {
-      const sa = ra.metrics[m];
-      const sb = rb.metrics[m];
+      const [sa, sb] = [ra.metrics[m], rb.metrics[m]];
       if (!sa || !sb) continue;
-      const v = verdict(sa, sb);
-      const info = METRIC_INFO[m];
-      const judgement = v === 'within noise' ? v : (v === 'higher') === (info.better === 'higher') ? 'better' : 'worse';
-      changes.push({
+      const paired = m === rb.primary && ra.ratio?.ratios.length && rb.ratio?.ratios.length;
+      const [va, vb] = paired ? [ra.ratio!.ratios, rb.ratio!.ratios] : [sa.samples, sb.samples];
+      const t = logTest(va, vb, floorA, floorB);
+      pending.push({
         key: rowKey(rb),
         arch: rb.arch,
         path: rb.path,
         test: rb.test,
         metric: m,
-        unit: info.unit,
+        unit: METRIC_INFO[m].unit,
         a: sa,
         b: sb,
         changePct: sa.median === 0 ? 0 : round(((sb.median - sa.median) / sa.median) * 100, 1),
-        judgement,
+        basis: paired ? 'ratio to host' : 'absolute',
+        comparedChangePct: round((Math.exp(t.diff) - 1) * 100, 1),
+        pValue: t.p === null ? null : round(t.p, 5),
+        better: METRIC_INFO[m].better,
       });
     }
   }
-  return { changes, onlyInA: [...inA.keys()].filter((k) => !inB.has(k)), onlyInB: [...inB].filter((k) => !inA.has(k)) };
+  const tested = pending.filter((c) => c.pValue !== null);
+  const rejected = holm(
+    tested.map((c) => c.pValue!),
+    alpha,
+  );
+  const changes: Change[] = pending.map(({ better, ...c }) => {
+    const i = tested.indexOf(pending.find((x) => x.key === c.key && x.metric === c.metric)!);
+    if (i < 0 || !rejected[i]) return { ...c, judgement: 'within noise' };
+    return { ...c, judgement: c.comparedChangePct > 0 === (better === 'higher') ? 'better' : 'worse' };
+  });
+  return {
+    changes,
+    onlyInA: [...inA.keys()].filter((k) => !inB.has(k)),
+    onlyInB: [...inB].filter((k) => !inA.has(k)),
+    floorPct: { a: a.floorPct ?? 0, b: b.floorPct ?? 0 },
+    alpha,
+  };
 }

@@ -24,6 +24,9 @@ export const CSV_HEADER = [
   'max',
   'unstable',
   'baseline_pct',
+  'baseline_ci95_low_pct',
+  'baseline_ci95_high_pct',
+  'resolved',
   'core_s_per_gbit',
   'retransmits',
 ] as const;
@@ -63,6 +66,9 @@ export function toCsv(r: RunResults): string {
           s.max,
           primary ? row.unstable : '',
           primary ? row.baselinePct : '',
+          primary && row.ratio ? Math.round(row.ratio.ci95.low * 1000) / 10 : '',
+          primary && row.ratio ? Math.round(row.ratio.ci95.high * 1000) / 10 : '',
+          primary ? row.resolved : '',
           primary ? row.coreSecondsPerGbit?.total : '',
           primary ? row.retransmits : '',
         ]

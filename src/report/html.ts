@@ -8,6 +8,7 @@ import { METRIC_INFO, type ResultRow, type RunResults } from '../run/results-sch
 import { runTests } from '../run/tests';
 import type { Chart } from './charts';
 import { escapeXml, pathDiagram } from './diagram';
+import { noiseLine, paperLines, rankingLines, scheduleLine } from './claims-text';
 
 const e = escapeXml;
 
@@ -17,12 +18,22 @@ export function headlines(r: RunResults): string[] {
   const tcpInter = r.rows.filter((x) => x.test === 'tcp' && x.path === 'inter-node' && x.family !== 'baseline');
   const by = (rows: ResultRow[], get: (x: ResultRow) => number): ResultRow[] =>
     [...rows].sort((a, b) => get(b) - get(a));
-  if (tcpInter.length >= 2) {
-    const s = by(tcpInter, (x) => x.metrics.gbps!.median);
-    const [top, low] = [s[0]!, s[s.length - 1]!];
-    const pct = (x: ResultRow): string => (x.baselinePct === null ? '' : `, ${x.baselinePct.toFixed(0)}% of host`);
+  const ranking = r.claims.rankings.find((g) => g.path === 'inter-node' && g.test === 'tcp');
+  if (ranking && ranking.order.length >= 2) {
+    const row = (a: string): ResultRow => tcpInter.find((x) => x.arch === a)!;
+    const pct = (x: ResultRow): string =>
+      x.ratio
+        ? `, ${(x.ratio.median * 100).toFixed(0)}% of host (${(x.ratio.ci95.low * 100).toFixed(0)}–${(x.ratio.ci95.high * 100).toFixed(0)}%)`
+        : '';
+    const [top, low] = [row(ranking.order[0]!), row(ranking.order[ranking.order.length - 1]!)];
+    const first = ranking.steps[0];
     out.push(
-      `Across nodes, the fastest pod network was <b>${e(top.arch)}</b> (${figure(top.metrics.gbps!.median)} Gbit/s${pct(top)}); the slowest <b>${e(low.arch)}</b> (${figure(low.metrics.gbps!.median)} Gbit/s${pct(low)}), ${figure(top.metrics.gbps!.median / low.metrics.gbps!.median)}× slower.`,
+      first?.verdict === 'better'
+        ? `Across nodes, the fastest pod network was <b>${e(top.arch)}</b> (${figure(top.metrics.gbps!.median)} Gbit/s${pct(top)}), ahead of <b>${e(first.b)}</b> by ${figure((first.ratio.geomean - 1) * 100)}% (same-round ratio ${figure(first.ratio.ci95.low)}–${figure(first.ratio.ci95.high)}).`
+        : `Across nodes, <b>${e(top.arch)}</b> had the highest median (${figure(top.metrics.gbps!.median)} Gbit/s${pct(top)}) but is <b>indistinguishable here</b> from <b>${e(first?.b ?? '')}</b>: the interval of their same-round ratio holds 1.`,
+    );
+    out.push(
+      `The slowest was <b>${e(low.arch)}</b> (${figure(low.metrics.gbps!.median)} Gbit/s${pct(low)}). In order, with ${'>'} only where the intervals support it: ${e(rankingLines(r).find((l) => l.startsWith('inter-node tcp')) ?? '')}.`,
     );
   }
   const costed = tcpInter.filter((x) => x.coreSecondsPerGbit && x.coreSecondsPerGbit.total > 0);
@@ -49,14 +60,16 @@ export function headlines(r: RunResults): string[] {
     });
     out.push(`From A to C via the router on B (two networks, three nodes): ${cost.join(', ')}.`);
   }
-  const shaky = r.rows.filter((x) => x.unstable);
+  const open = r.noise.unresolved;
   out.push(
-    shaky.length
-      ? `${shaky.length} of ${r.rows.length} rows are <span class="warn">unstable</span> (coefficient of variation above ${r.settings.covThresholdPct}%): ${shaky
+    open.length
+      ? `${open.length} of ${r.rows.length} rows are <span class="warn">not resolved</span> to ±${r.schedule.precisionPct ?? 5}% of their ratio in ${r.schedule.rounds} rounds: ${open
           .slice(0, 6)
-          .map((x) => e(`${x.arch} ${x.path} ${x.test}`))
-          .join(', ')}${shaky.length > 6 ? ` and ${shaky.length - 6} more` : ''}.`
-      : `Every row's coefficient of variation is within ${r.settings.covThresholdPct}%.`,
+          .map((x) => e(x.row))
+          .join(
+            ', ',
+          )}${open.length > 6 ? ` and ${open.length - 6} more` : ''}. More rounds (a larger --budget) narrow them.`
+      : `Every row's ratio to host is known within ±${r.schedule.precisionPct ?? 5}%.`,
   );
   return out;
 }
@@ -86,7 +99,7 @@ function rowTable(r: RunResults): string {
       ]
         .filter(Boolean)
         .join(' ');
-      return `<tr${x.unstable ? ' class="unstable"' : ''}><td>${e(x.arch)}</td><td>${x.path}</td><td>${x.test}${params ? ` ${params}` : ''}</td><td>${info.label} (${info.unit})</td><td class="n">${figure(m.median)}</td><td class="n">${figure(m.ci95.low)}–${figure(m.ci95.high)}</td><td class="n">${m.covPct.toFixed(1)}%${x.unstable ? ' ⚠' : ''}</td><td class="n">${x.baselinePct === null ? '—' : `${x.baselinePct.toFixed(0)}%`}</td><td class="n">${x.coreSecondsPerGbit ? x.coreSecondsPerGbit.total.toFixed(3) : '—'}</td><td class="n samples">${m.samples.map(figure).join(' ')}</td></tr>`;
+      return `<tr${x.unstable ? ' class="unstable"' : ''}><td>${e(x.arch)}</td><td>${x.path}</td><td>${x.test}${params ? ` ${params}` : ''}</td><td>${info.label} (${info.unit})</td><td class="n">${figure(m.median)}</td><td class="n">${figure(m.ci95.low)}–${figure(m.ci95.high)}</td><td class="n">${m.covPct.toFixed(1)}%${x.unstable ? ' ⚠' : ''}</td><td class="n">${x.baselinePct === null ? '—' : `${x.baselinePct.toFixed(0)}%${x.ratio ? ` <small>(${(x.ratio.ci95.low * 100).toFixed(0)}–${(x.ratio.ci95.high * 100).toFixed(0)})</small>` : ''}${x.resolved ? '' : ' ?'}`}</td><td class="n">${x.coreSecondsPerGbit ? x.coreSecondsPerGbit.total.toFixed(3) : '—'}</td><td class="n samples">${m.samples.map(figure).join(' ')}</td></tr>`;
     })
     .join('\n');
   return `<table class="rows"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>\n${body}\n</tbody></table>`;
@@ -134,12 +147,15 @@ export function renderHtml(r: RunResults, charts: readonly { chart: Chart; svg: 
 <title>cnilab run — ${e(r.lab.name)} — ${e(r.startedAt)}</title><style>${CSS}</style></head>
 <body>
 <h1>cnilab: container network architectures, measured</h1>
-<p class="meta">Lab <b>${e(r.lab.name)}</b>: ${r.lab.nodes} nodes (${r.lab.computeNodes} compute), underlay MTU ${r.lab.underlayMtu}, pod network ${e(r.lab.podCidr)}. Run ${e(r.startedAt)}, took ${duration(r.durationSec)}. ${s.repeats} samples per row, ${s.durationSec} s each for throughput and ${s.latencySec} s for latency, after a ${s.warmupSec} s discarded warm-up per path${s.cpuAffinity ? `; clients pinned to CPU ${s.cpuAffinity.split(',')[0]}, servers to CPU ${s.cpuAffinity.split(',')[1]}` : ''}. cnilab ${e(r.tool.version)}.</p>
+<p class="meta">Lab <b>${e(r.lab.name)}</b>: ${r.lab.nodes} nodes (${r.lab.computeNodes} compute), underlay MTU ${r.lab.underlayMtu}, pod network ${e(r.lab.podCidr)}. Run ${e(r.startedAt)}, took ${duration(r.durationSec)}. ${s.repeats} rounds (${r.schedule.mode}: one sample of every row per round, in a random order), ${s.durationSec} s per throughput sample and one ${s.latencySec} s sockperf run per latency sample${s.warmupSec ? `, after a ${s.warmupSec} s discarded warm-up per path` : ''}${s.cpuAffinity ? `; clients pinned to CPU ${s.cpuAffinity.split(',')[0]}, servers to CPU ${s.cpuAffinity.split(',')[1]}` : ''}. cnilab ${e(r.tool.version)}.</p>
 <h2>At a glance</h2>
 <ul class="headlines">${headlines(r)
     .map((h) => `<li>${h}</li>`)
     .join('')}</ul>
 <p class="meta legend">Bar colours:<span style="background:#7f7f7f"></span>baseline (no pods)<span style="background:#d95f02"></span>overlay (encapsulated between nodes)<span style="background:#1b9e77"></span>native (pod packets as they are).</p>
+<h2>What this run can claim</h2>
+<p class="meta">A ranks above B only when the 95% interval of their same-round ratio A/B excludes 1 (&gt; better, &lt; worse, ≈ indistinguishable here). ${e(scheduleLine(r))}.</p>
+<ul class="claims">${[...rankingLines(r), ...paperLines(r)].map((l) => `<li>${e(l)}</li>`).join('')}</ul>
 <h2>Charts</h2>
 ${figures.join('\n')}
 <h2>Cost</h2>
@@ -148,7 +164,7 @@ ${datapathTable(r) || '<p class="meta">No user-space process carried traffic in 
 <p class="meta">Every interface whose counters moved during the test, from client to server. Packets are as each device counted them: a GSO/GRO super-packet counts once, so bytes per packet far above the MTU show offloads at work. <code>veth@cni0</code> is a port of bridge cni0: a bridge forwarding between its own ports does not count those frames on its own device, so it appears only where packets go up to the node's stack (routing, tunnels).</p>
 ${diagrams || '<p class="meta">No path was counted.</p>'}
 <h2>Every row</h2>
-<p class="meta">95% confidence interval of the median by order statistics from 6 samples; below that, Student's t on the mean. Unstable: coefficient of variation above ${s.covThresholdPct}%. Tests: ${s.tests.map((x) => `<b>${x}</b> — ${e(runTests.get(x).summary)}`).join('; ')}.</p>
+<p class="meta">95% confidence interval of the median by order statistics from 6 samples; below that, Student's t on the mean. Of host: the median of the same-round ratios to host, with the 95% interval of their geometric mean (t on the logs). Unstable: coefficient of variation above ${s.covThresholdPct}%. Tests: ${s.tests.map((x) => `<b>${x}</b> — ${e(runTests.get(x).summary)}`).join('; ')}.</p>
 ${rowTable(r)}
 <h2>Environment</h2>
 <table>
@@ -156,6 +172,7 @@ ${rowTable(r)}
 <tr><th>tools</th><td>iperf3 ${e(env.iperf3)}, sockperf ${e(env.sockperf)}, iproute2 ${e(env.iproute2)}, Node.js ${e(env.node)}</td></tr>
 <tr><th>architectures</th><td>${r.architectures.map((a) => `<b>${e(a.name)}</b> (${a.family}${a.datapath && a.datapath !== 'kernel' ? `; datapath: ${e(a.datapath)}` : ''}): ${e(a.summary)}`).join('<br>')}</td></tr>
 <tr><th>skipped</th><td>${r.skipped.length ? r.skipped.map((k) => e(`${k.arch}${k.path ? ` ${k.path}` : ''}${k.test ? ` ${k.test}` : ''}: ${k.reason}`)).join('<br>') : 'nothing'}</td></tr>
+<tr><th>noise</th><td>${e(noiseLine(r))}</td></tr>
 <tr><th>time</th><td>set-up ${duration(t.setupSec)}, warm-up ${duration(t.warmupSec)}, measuring ${duration(t.measureSec)}, tear-down ${duration(t.teardownSec)}, other ${duration(t.otherSec)}</td></tr>
 </table>
 <p class="meta">Data: <a href="results.json">results.json</a> (schema v${r.schemaVersion}) · <a href="results.csv">results.csv</a></p>

@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { CnilabError, messageOf } from '../lib/errors';
 import { z } from 'zod';
-import { resultsSchema, type RunResults } from '../run/results-schema';
+import {
+  METRICS,
+  RESULTS_SCHEMA_VERSION,
+  resultsSchema,
+  rowSchema,
+  statSchema,
+  TESTS,
+  type RunResults,
+} from '../run/results-schema';
 import { describe } from '../run/stats';
 import { buildCharts, renderSvg } from './charts';
 import type { ComparableRun } from './compare';
@@ -58,17 +66,32 @@ function parseWith<T>(file: string, schema: z.ZodType<T>, doc: unknown): T {
   return p.data;
 }
 
-/** A run folder's results.json (or the file itself), validated: version 2. */
+/** A run folder's results.json (or the file itself), validated: version 3. */
 export function readResults(where: string): RunResults {
   const { file, doc } = readJson(where);
   const version = (doc as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (version !== 2)
+  if (version !== RESULTS_SCHEMA_VERSION)
     throw new CnilabError(
       'INVALID_INPUT',
-      `${file}: schemaVersion ${JSON.stringify(version)} is not 2; this cnilab reads results v2 (re-run with cnilab run)`,
+      `${file}: schemaVersion ${JSON.stringify(version)} is not ${RESULTS_SCHEMA_VERSION}; the report reads results v${RESULTS_SCHEMA_VERSION} (re-run with cnilab run; cnilab compare reads v1 and v2 too)`,
     );
   return parseWith(file, resultsSchema, doc);
 }
+
+/** What version 2 rows hold that a comparison needs (v2 had no rounds, no ratios). */
+const v2Schema = z.object({
+  schemaVersion: z.literal(2),
+  rows: z.array(
+    z.object({
+      arch: z.string(),
+      path: z.enum(['intra-node', 'inter-node', 'routed']),
+      test: z.enum(TESTS),
+      params: rowSchema.shape.params,
+      primary: z.enum(METRICS),
+      metrics: z.partialRecord(z.enum(METRICS), statSchema),
+    }),
+  ),
+});
 
 /** What version 1 rows hold that a comparison needs: one TCP test, its samples in Gbit/s. */
 const v1Schema = z.object({
@@ -84,12 +107,18 @@ const v1Schema = z.object({
 });
 
 /**
- * The rows `cnilab compare` needs, from results v2 or v1: a v1 row becomes a `tcp` row whose
- * statistics are computed from its samples, as a v2 run would have.
+ * The rows `cnilab compare` needs, from results v3, v2 or v1: a v1 row becomes a `tcp` row whose
+ * statistics are computed from its samples, as a later run would have; v3 brings its paired
+ * ratios and its noise floor.
  */
 export function readComparable(where: string): ComparableRun {
   const { file, doc } = readJson(where);
-  if ((doc as { schemaVersion?: unknown } | null)?.schemaVersion !== 1) return readResults(where);
+  const version = (doc as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (version === 2) return parseWith(file, v2Schema, doc);
+  if (version !== 1) {
+    const r = readResults(where);
+    return { rows: r.rows, floorPct: r.noise.floorPct };
+  }
   const v1 = parseWith(file, v1Schema, doc);
   return {
     rows: v1.rows.map((r) => ({

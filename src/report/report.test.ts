@@ -12,9 +12,9 @@ import { pathDiagram } from './diagram';
 import { headlines, renderHtml } from './html';
 import { readComparable } from './outputs';
 
-/** A recorded run (host, flannel-vxlan, flannel-udp; every test; 3 repeats of 1 s). */
+/** A recorded run (host, flannel-vxlan, flannel-udp; every test; 3 interleaved rounds of 1 s samples). */
 const recorded = (): RunResults =>
-  resultsSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v2.json'), 'utf8')));
+  resultsSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v3.json'), 'utf8')));
 
 /** Every bar's aria-label in a rendered chart: "Gbit/s: 13.067; arch: host; path: inter-node; …". */
 function barLabels(svg: string): Map<string, string>[] {
@@ -71,7 +71,11 @@ test("csv: one line per row and metric, the primary one carrying the row's verdi
   const row = r.rows.find((x) => x.arch === 'host' && x.test === 'tcp')!;
   assert.equal(Number(col('median')), row.metrics.gbps!.median);
   assert.equal(col('primary'), 'true');
-  assert.equal(col('baseline_pct'), '100');
+  assert.equal(col('baseline_pct'), '', 'host is the baseline');
+  const vx = lines.find((l) => l.startsWith('flannel-vxlan,overlay,inter-node,tcp,1,,,gbps,'))!.split(',');
+  const vxRow = r.rows.find((x) => x.arch === 'flannel-vxlan' && x.path === 'inter-node' && x.test === 'tcp')!;
+  assert.equal(Number(vx[CSV_HEADER.indexOf('baseline_pct')]), vxRow.baselinePct);
+  assert.equal(Number(vx[CSV_HEADER.indexOf('baseline_ci95_low_pct')]), Math.round(vxRow.ratio!.ci95.low * 1000) / 10);
   assert.equal(Number(col('core_s_per_gbit')), row.coreSecondsPerGbit!.total);
 });
 
@@ -98,12 +102,27 @@ test('html: self-contained, headlines computed from the rows, names escaped', as
   assert.ok(!/<script|src="http|href="http/.test(html), 'no script, nothing fetched');
   assert.match(html, /&lt;script&gt;x&lt;\/script&gt;/);
   const h = headlines(r);
-  assert.match(h[0]!, /fastest pod network was <b>flannel-vxlan<\/b>.*slowest <b>flannel-udp<\/b>/);
-  assert.match(h[1]!, /costliest in CPU was <b>flannel-udp<\/b>/);
-  assert.match(h[h.length - 1]!, /rows are <span class="warn">unstable<\/span>/);
+  // Ranked by the same-round ratio: flannel-vxlan above flannel-udp only because its interval says so.
+  const step = r.claims.rankings.find((g) => g.path === 'inter-node' && g.test === 'tcp')!.steps[0]!;
+  assert.deepEqual([step.a, step.b, step.verdict], ['flannel-vxlan', 'flannel-udp', 'better']);
+  assert.ok(step.ratio.ci95.low > 1);
+  assert.match(h[0]!, /fastest pod network was <b>flannel-vxlan<\/b>.*ahead of <b>flannel-udp<\/b>/);
+  assert.match(h[1]!, /slowest was <b>flannel-udp<\/b>/);
+  assert.match(h[2]!, /costliest in CPU was <b>flannel-udp<\/b>/);
+  assert.match(h[h.length - 1]!, /rows are <span class="warn">not resolved<\/span> to ±5%|known within ±5%/);
+  // A ranking whose intervals overlap says so instead of naming a winner.
+  const tied = structuredClone(r);
+  tied.claims.rankings.find((g) => g.path === 'inter-node' && g.test === 'tcp')!.steps[0]!.verdict =
+    'indistinguishable';
+  assert.match(
+    headlines(tied)[0]!,
+    /had the highest median .* but is <b>indistinguishable here<\/b> from <b>flannel-udp<\/b>/,
+  );
+  assert.match(html, /<h2>What this run can claim<\/h2>/);
+  assert.match(html, /Fig\. 4 — the OVS overlay \(VXLAN\) has higher throughput than Flannel UDP: NOT MEASURED/);
 });
 
-test('compare: a run against itself is within noise; a halved row is worse, a faster one better', () => {
+test('compare: a run against itself is within noise; a halved row is worse, a faster one better; a noise floor widens the test', () => {
   const a = recorded();
   assert.ok(compareRuns(a, a).changes.every((c) => c.judgement === 'within noise' && c.changePct === 0));
   const scale = (k: number) => (x: RunResults['rows'][number]) =>
@@ -113,8 +132,8 @@ test('compare: a run against itself is within noise; a halved row is worse, a fa
   const slower = compareRuns(a, { ...a, rows: a.rows.map(scale(0.5)) });
   const worse = slower.changes.filter((c) => c.judgement !== 'within noise');
   assert.deepEqual(
-    worse.map((c) => [c.key, c.judgement, c.changePct]),
-    [['host inter-node sweep 512 B', 'worse', -50]],
+    worse.map((c) => [c.key, c.judgement, c.basis, c.comparedChangePct]),
+    [['host inter-node sweep 512 B', 'worse', 'absolute', -50]],
   );
   const faster = compareRuns(a, { ...a, rows: a.rows.map(scale(2)) });
   assert.deepEqual(
@@ -132,12 +151,28 @@ test('compare: a run against itself is within noise; a halved row is worse, a fa
       .map((c) => [c.key, c.metric, c.judgement]),
     [['host inter-node latency-loaded', 'rttP50Us', 'worse']],
   );
+  // The same halving, against runs whose floor says they differ from run to run by 50%: within noise.
+  const floored = compareRuns({ ...a, floorPct: 50 }, { rows: a.rows.map(scale(0.5)), floorPct: 50 });
+  assert.ok(floored.changes.every((c) => c.judgement === 'within noise'));
+  // A ratio to host that falls to a quarter is worse, host itself unchanged (paired); with 60
+  // comparisons Holm asks p < 0.05/60 of the first, which a halving of 3 noisy rounds need not reach.
+  const halfRatio = (x: RunResults['rows'][number]) =>
+    x.arch === 'flannel-vxlan' && x.path === 'inter-node' && x.test === 'tcp'
+      ? { ...x, ratio: { ...x.ratio!, ratios: x.ratio!.ratios.map((v) => v / 4) } }
+      : x;
+  const paired = compareRuns(a, { ...a, rows: a.rows.map(halfRatio) }).changes.filter(
+    (c) => c.judgement !== 'within noise',
+  );
+  assert.deepEqual(
+    paired.map((c) => [c.key, c.basis, c.judgement, c.comparedChangePct]),
+    [['flannel-vxlan inter-node tcp', 'ratio to host', 'worse', -75]],
+  );
   const fewer = compareRuns(a, { ...a, rows: a.rows.filter((x) => x.arch !== 'flannel-udp') });
   assert.equal(fewer.onlyInA.length, a.rows.filter((x) => x.arch === 'flannel-udp').length);
   assert.ok(fewer.onlyInA.includes(rowKey(a.rows.find((x) => x.arch === 'flannel-udp' && x.test === 'udp')!)));
 });
 
-test('compare reads results v1 (recorded default run of an earlier cnilab): its TCP rows against v2 rows', () => {
+test('compare reads results v1 and v2 (recorded runs of an earlier cnilab) against v3 rows', () => {
   const v1 = readComparable(join(REPO_ROOT, 'test/fixtures/results-v1.json'));
   assert.equal(v1.rows.length, 12);
   const host = v1.rows.find((x) => x.arch === 'host')!;
@@ -156,8 +191,22 @@ test('compare reads results v1 (recorded default run of an earlier cnilab): its 
     ],
   );
   assert.ok(c.onlyInA.includes('macvlan inter-node tcp') && c.onlyInB.includes('host inter-node latency'));
+  assert.ok(
+    c.changes.every((x) => x.basis === 'absolute'),
+    'v1 has no ratios',
+  );
+  const v2 = readComparable(join(REPO_ROOT, 'test/fixtures/results-v2.json'));
+  assert.equal(v2.floorPct, undefined);
+  const c2 = compareRuns(v2, recorded());
+  const b = recorded().rows;
+  assert.equal(
+    c2.changes.length,
+    b.length + b.filter((x) => x.test.startsWith('latency')).length,
+    'every row and the latency tails',
+  );
+  assert.deepEqual(c2.floorPct, { a: 0, b: 0 });
   assert.throws(
     () => readComparable(join(REPO_ROOT, 'test/fixtures/iperf3-tcp.json')),
-    /iperf3-tcp\.json: schemaVersion undefined is not 2/,
+    /iperf3-tcp\.json: schemaVersion undefined is not 3/,
   );
 });

@@ -1,17 +1,33 @@
 /**
  * From measured samples to results.json's rows: each row's statistics per metric, host CPU per
- * Gbit, retransmits, stability, and its share of the `host` baseline's same row.
+ * Gbit, retransmits, stability, its paired ratio to the `host` baseline's same row; then the
+ * run's noise and the claims its intervals support.
  */
 import { cpus, release } from 'node:os';
 import type { FeatureReport } from '../doctor/features';
-import type { MeasuredRow } from './measure';
-import type { MetricName, ResultRow, RunResults } from './results-schema';
+import { paperChecks, rankings, type ClaimRow } from './claims';
+import type { NoiseLimits } from './noise';
+import { converged, noiseFloor, pairRatios, ratioStat, type Pairing } from './paired';
+import {
+  METRIC_INFO,
+  type Claims,
+  type MetricName,
+  type NoiseJson,
+  type ResultRow,
+  type RunResults,
+} from './results-schema';
+
+const METRIC_BETTER = (m: MetricName): 'higher' | 'lower' => METRIC_INFO[m].better;
+import { baselineOf, timedValues, type Measured, type MeasuredRow } from './rounds';
 import { describe, median, round, unstable } from './stats';
 import { runTests } from './tests';
 
-export function assembleRow(m: MeasuredRow, covThresholdPct: number): Omit<ResultRow, 'baselinePct'> {
-  const { samples } = m;
-  const primary = runTests.get(m.test).primary;
+type RowCore = Omit<ResultRow, 'baselinePct' | 'ratio' | 'resolved'>;
+
+export function assembleRow(m: MeasuredRow, covThresholdPct: number): RowCore {
+  const samples = m.taken.map((t) => t.sample);
+  const row = m.row;
+  const primary = runTests.get(row.test).primary;
   const metrics: ResultRow['metrics'] = {};
   for (const k of Object.keys(samples[0]!.metrics) as MetricName[]) {
     // gbps keeps 3 decimals (Mbit/s), pps whole packets, the rest 3 decimals of their unit.
@@ -36,13 +52,13 @@ export function assembleRow(m: MeasuredRow, covThresholdPct: number): Omit<Resul
     ? samples.reduce((n, s) => n + (s.retransmits ?? 0), 0)
     : undefined;
   return {
-    arch: m.cell.arch.name,
-    family: m.cell.arch.family,
-    path: m.cell.path,
-    test: m.test,
-    params: m.params,
-    client: m.cell.endpoints.client,
-    server: m.cell.endpoints.server,
+    arch: row.cell.arch.name,
+    family: row.cell.arch.family,
+    path: row.cell.path,
+    test: row.test,
+    params: row.params,
+    client: row.cell.endpoints.client,
+    server: row.cell.endpoints.server,
     primary,
     metrics,
     ...(retransmits !== undefined ? { retransmits } : {}),
@@ -59,18 +75,107 @@ export function assembleRow(m: MeasuredRow, covThresholdPct: number): Omit<Resul
       : {}),
     unstable: unstable(metrics[primary]!, covThresholdPct),
     ...(m.datapath ? { datapath: m.datapath } : {}),
+    rounds: m.taken.map((t) => ({
+      round: t.round,
+      startSec: round(t.startSec, 2),
+      endSec: round(t.endSec, 2),
+      stealPct: t.noise.stealPct,
+      outsidePct: t.noise.outsidePct,
+      ...(t.noise.top ? { top: t.noise.top } : {}),
+      load1: t.noise.load1,
+      disturbed: t.noise.disturbed,
+      ...(t.retriedBecause ? { retried: t.retriedBecause } : {}),
+    })),
   };
 }
 
-/** Every row with its share of the baseline's row of the same test and parameters (null without one). */
-export function withBaseline(rows: readonly Omit<ResultRow, 'baselinePct'>[], baseline = 'host'): ResultRow[] {
-  const key = (r: Pick<ResultRow, 'test' | 'params'>): string => `${r.test} ${JSON.stringify(r.params)}`;
-  const base = new Map(rows.filter((r) => r.arch === baseline).map((r) => [key(r), r]));
-  return rows.map((r) => {
-    const b = base.get(key(r))?.metrics[r.primary]?.median;
-    const mine = r.metrics[r.primary]?.median;
-    return { ...r, baselinePct: b && mine !== undefined ? round((mine / b) * 100, 1) : null };
+export interface RatioOptions {
+  readonly baseline: string;
+  readonly pairing: Pairing;
+  /** null: fixed rounds; a row is then resolved when within 5%. */
+  readonly precisionPct: number | null;
+}
+
+/** The ratios of a row: paired to its baseline row, or (without one) its own values. */
+export function rowRatios(rows: readonly MeasuredRow[], m: MeasuredRow, o: RatioOptions): number[] | undefined {
+  const base = baselineOf(rows, m, o.baseline);
+  return base ? pairRatios(timedValues(m), timedValues(base), o.pairing) : undefined;
+}
+
+/** Every row with its paired ratio to the baseline and whether it is resolved. */
+export function assembleRows(measured: Measured, covThresholdPct: number, o: RatioOptions): ResultRow[] {
+  const precision = o.precisionPct ?? 5;
+  return measured.rows.map((m) => {
+    const core = assembleRow(m, covThresholdPct);
+    const ratios = rowRatios(measured.rows, m, o);
+    const r = ratios && ratios.length ? ratioStat(ratios) : undefined;
+    const own = ratioStat(timedValues(m).map((v) => v.value));
+    return {
+      ...core,
+      baselinePct: r ? round(r.median * 100, 1) : null,
+      ratio: r
+        ? {
+            n: r.n,
+            median: r.median,
+            geomean: r.geomean,
+            ci95: r.ci95,
+            halfWidthPct: Number.isFinite(r.halfWidthPct) ? r.halfWidthPct : null,
+            ratios: r.ratios,
+            converged: converged(r, precision),
+          }
+        : null,
+      resolved: converged(r ?? own, precision) || core.arch === o.baseline,
+    };
   });
+}
+
+/** The noise the samples saw, the idle labs, the noise floor, the rows not resolved. */
+export function noiseOf(
+  measured: Measured,
+  rows: readonly ResultRow[],
+  limits: NoiseLimits,
+  o: RatioOptions,
+): NoiseJson {
+  const all = measured.rows.flatMap((m) => m.taken);
+  const med = (xs: number[]): number => round(median(xs), 1);
+  const floor = noiseFloor(measured.rows.map((m) => rowRatios(measured.rows, m, o) ?? []).filter((r) => r.length));
+  return {
+    limits,
+    samples: all.length,
+    disturbed: all.filter((t) => t.noise.disturbed).length,
+    retried: all.filter((t) => t.retriedBecause).length,
+    stealPct: { median: med(all.map((t) => t.noise.stealPct)), max: Math.max(0, ...all.map((t) => t.noise.stealPct)) },
+    outsidePct: {
+      median: med(all.map((t) => t.noise.outsidePct)),
+      max: Math.max(0, ...all.map((t) => t.noise.outsidePct)),
+    },
+    load1Max: Math.max(0, ...all.map((t) => t.noise.load1)),
+    ...(measured.idle ? { idleLabs: measured.idle } : {}),
+    floorPct: round((Math.exp(floor) - 1) * 100, 2),
+    unresolved: rows
+      .filter((r) => !r.resolved)
+      .map((r) => ({
+        row: `${r.arch} ${r.path} ${r.test}${runTests.get(r.test).label(r.params) ? ` ${runTests.get(r.test).label(r.params)}` : ''}`,
+        covPct: r.metrics[r.primary]!.covPct,
+        halfWidthPct: r.ratio?.halfWidthPct ?? null,
+      })),
+  };
+}
+
+/** The rankings and the paper's orderings, from the rows' samples round by round. */
+export function claimsOf(measured: Measured, baseline: string): Claims {
+  const rows: ClaimRow[] = measured.rows.map((m) => ({
+    arch: m.row.cell.arch.name,
+    path: m.row.cell.path,
+    test: m.row.test,
+    params: m.row.params,
+    better: METRIC_BETTER(runTests.get(m.row.test).primary),
+    values: timedValues(m),
+  }));
+  return {
+    rankings: rankings(rows, baseline) as Claims['rankings'],
+    paper: paperChecks(rows) as Claims['paper'],
+  };
 }
 
 export function environment(features: FeatureReport): RunResults['environment'] {

@@ -74,9 +74,9 @@ test('a topology with one pod per node cannot measure intra-node, and says so', 
   assert.deepEqual(skipped, [{ arch: 'flannel-vxlan', path: 'intra-node', reason: 'needs two pods on node1' }]);
 });
 
-test('the samples: lab by lab, each row repeated in order, a batch once; the first throughput row of a cell is counted', () => {
+test("the rows: cell by cell, each test's rows; the first throughput row of a cell is counted", () => {
   const archs = ['host', 'flannel-vxlan'].map((n) => architectures.get(n));
-  const settings = { durationSec: 2, latencySec: 1, repeats: 2, streams: 4, udpRateMbps: 100 };
+  const settings = { durationSec: 2, latencySec: 1, streams: 4, udpRateMbps: 100 };
   const plan = planRun(
     parseTopology('', 'd'),
     [...archs, archs[1]!],
@@ -85,22 +85,18 @@ test('the samples: lab by lab, each row repeated in order, a batch once; the fir
     settings,
     ALL_OK,
   );
-  const line = (s: (typeof plan.samples)[number]): string =>
-    `${s.cell.arch.name} ${s.test}${s.params.payloadBytes && s.test === 'sweep' ? ` ${s.params.payloadBytes}` : ''} ${s.repeat}${s.batch ? ' batch' : ''}${s.counted ? ' counted' : ''}`;
-  const perCell = [
-    'latency 1 batch',
-    'tcp 1 counted',
-    'tcp 2 counted',
-    ...[128, 512, 1024, 1400].flatMap((b) => [`sweep ${b} 1`, `sweep ${b} 2`]),
-  ];
+  const line = (s: (typeof plan.rows)[number]): string =>
+    `${s.lab} ${s.tool} ${s.test}${s.params.payloadBytes && s.test === 'sweep' ? ` ${s.params.payloadBytes}` : ''}${s.counted ? ' counted' : ''}`;
+  const perCell = ['sockperf latency', 'iperf3 tcp counted', ...[128, 512, 1024, 1400].map((b) => `iperf3 sweep ${b}`)];
   assert.deepEqual(
-    plan.samples.map(line),
+    plan.rows.map(line),
     [...perCell.map((l) => `host ${l}`), ...perCell.map((l) => `flannel-vxlan ${l}`)],
     'an architecture or path named twice is measured once',
   );
+  assert.equal(new Set(plan.rows.map((r) => r.key)).size, plan.rows.length, 'every row has its own key');
   assert.deepEqual(
-    plan.samples.filter((s) => s.test === 'tcp').map((s) => s.plannedSec),
-    [2.4, 2.4, 2.4, 2.4],
+    plan.rows.filter((s) => s.test === 'tcp').map((s) => s.plannedSec),
+    [2.4, 2.4],
   );
   const noSockperf = new Proxy(
     {},

@@ -1,10 +1,8 @@
 /**
  * What a run will measure, decided before any lab is built (pure): the cells (architecture × path)
- * and what is skipped with its reason, then the samples — one entry per sample (or per batch of
- * windows) of every test's row on every cell, in the order the run takes them. The measuring step
- * executes the list as it is ordered, keeping a lab up from its first sample to its last; today's
- * order is lab by lab. (Interleaving architectures needs a lab name per architecture: every lab of
- * a run now takes the topology's name.)
+ * and what is skipped with its reason, then the rows — every test's rows on every cell. A round
+ * takes one sample of each row; the scheduler (schedule.ts) orders them, the measuring step
+ * (rounds.ts) decides how many rounds.
  */
 import type { Architecture, PathName } from '../arch/architecture';
 import { missingReason, type FeatureReport } from '../doctor/features';
@@ -20,17 +18,18 @@ export interface Cell {
   readonly endpoints: Endpoints;
 }
 
-/** One entry of the plan: a sample of a test's row on a cell (or, for a batch test, all of the row's samples). */
-export interface PlannedSample {
+/** A row of the run: a test's row (by its parameters) on a cell; one sample of it per round. */
+export interface PlannedRow {
+  readonly key: string;
   readonly cell: Cell;
   readonly test: TestName;
   readonly params: Params;
-  /** 1 … repeats; a batch has one entry, repeat 1, and yields `repeats` samples. */
-  readonly repeat: number;
-  readonly batch: boolean;
-  /** Around this row, the interfaces' counters (the hops) and the data path's processes are read. */
+  /** The tool that measures it, and the lab it runs in: what the scheduler orders by. */
+  readonly tool: 'iperf3' | 'sockperf';
+  readonly lab: string;
+  /** Around its first sample, the interfaces' counters (the hops) and the data path's processes are read. */
   readonly counted: boolean;
-  /** Seconds planned for it. */
+  /** Seconds planned for one sample. */
   readonly plannedSec: number;
 }
 
@@ -39,7 +38,7 @@ export interface Plan {
   readonly skipped: Skipped[];
   /** The tests that will run (a test whose tool is missing is skipped). */
   readonly tests: readonly TestName[];
-  readonly samples: readonly PlannedSample[];
+  readonly rows: readonly PlannedRow[];
 }
 
 export function planCells(
@@ -72,20 +71,27 @@ export function planCells(
   return { cells, skipped };
 }
 
-/** The samples of `tests` on `cells`, lab by lab: each cell's tests in order, each row's repeats back to back. */
-export function planSamples(cells: readonly Cell[], tests: readonly TestName[], s: TestSettings): PlannedSample[] {
-  const out: PlannedSample[] = [];
-  // The interfaces' counters are read around a cell's first throughput row: the path it took.
+export const rowKey = (cell: Cell, test: TestName, params: Params): string =>
+  `${cell.arch.name} ${cell.path} ${test} ${JSON.stringify(params)}`;
+
+/** The rows of `tests` on `cells`, cell by cell; the first throughput row of a cell is counted. */
+export function planRows(cells: readonly Cell[], tests: readonly TestName[], s: TestSettings): PlannedRow[] {
+  const out: PlannedRow[] = [];
   const countedTest = tests.find((t) => runTests.get(t).tool === 'iperf3');
   for (const cell of cells) {
     for (const test of tests) {
       const t = runTests.get(test);
-      const batch = 'batch' in t.measure;
-      for (const [i, params] of t.params(s).entries()) {
-        const counted = test === countedTest && i === 0;
-        for (let repeat = 1; repeat <= (batch ? 1 : s.repeats); repeat++)
-          out.push({ cell, test, params, repeat, batch, counted, plannedSec: t.plannedSec(s) });
-      }
+      for (const [i, params] of t.params(s).entries())
+        out.push({
+          key: rowKey(cell, test, params),
+          cell,
+          test,
+          params,
+          tool: t.tool,
+          lab: cell.arch.name,
+          counted: test === countedTest && i === 0,
+          plannedSec: t.plannedSec(s),
+        });
     }
   }
   return out;
@@ -109,5 +115,5 @@ export function planRun(
     for (const a of new Set(cells.map((c) => c.arch.name)))
       skipped.push({ arch: a, test: t, reason: `needs ${tool}: ${features[tool].detail}` });
   }
-  return { cells, skipped, tests: runnable, samples: planSamples(cells, runnable, s) };
+  return { cells, skipped, tests: runnable, rows: planRows(cells, runnable, s) };
 }

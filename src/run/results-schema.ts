@@ -1,13 +1,17 @@
 /**
- * results.json, version 2. This zod schema is the source of truth; `npm run schema` writes the
- * published JSON Schema (schema/results-v2.schema.json) from it, and a test keeps the two equal.
- * Compatible changes (new optional fields) keep the version; anything else bumps it. Version 1
- * (one TCP test, min/median/max) stays published beside it; `cnilab compare` reads both, the
- * report only version 2.
+ * results.json, version 3. This zod schema is the source of truth; `npm run schema` writes the
+ * published JSON Schema (schema/results-v3.schema.json) from it, and a test keeps the two equal.
+ * Compatible changes (new optional fields) keep the version; anything else bumps it. Versions 1
+ * (one TCP test, min/median/max) and 2 (every test, lab by lab, no rounds) stay published beside
+ * it; `cnilab compare` reads all three, the report version 3.
+ *
+ * Version 3: samples are taken in rounds; every row carries its paired ratio to the baseline
+ * (`ratio`), each sample's round, time and noise (`rounds`); the run carries its schedule (seed,
+ * order), its noise and the claims its intervals support.
  */
 import { z } from 'zod';
 
-export const RESULTS_SCHEMA_VERSION = 2;
+export const RESULTS_SCHEMA_VERSION = 3;
 
 /** The tests' names, as results.json's schema enumerates them (run/tests/ has one module each). */
 export const TESTS = ['tcp', 'tcp-parallel', 'udp', 'pps', 'sweep', 'latency', 'latency-loaded'] as const;
@@ -43,7 +47,7 @@ export const statSchema = z
       .describe(
         "95% confidence interval: of the median by order statistics from 6 samples; below that Student's t on the mean; none for one sample",
       ),
-    samples: z.array(z.number()).describe('one value per repeat, in the order measured'),
+    samples: z.array(z.number()).describe('one value per round, in round order'),
   })
   .describe('A metric over the repeats');
 
@@ -89,6 +93,34 @@ const datapathCost = z
   })
   .describe('The cost of a user-space data-path process on the path, from /proc');
 
+const ratioSchema = z
+  .object({
+    n: z.number().int().nonnegative(),
+    median: z.number().describe('median of the paired ratios'),
+    geomean: z.number().describe('geometric mean of the paired ratios'),
+    ci95: z
+      .object({ low: z.number(), high: z.number() })
+      .describe("95% interval of the geometric mean: Student's t on the logarithms of the ratios"),
+    halfWidthPct: z.number().nullable().describe('half the interval, % of the geometric mean; null below 2 ratios'),
+    ratios: z.array(z.number()).describe('one per round that has both samples, in round order'),
+    converged: z.boolean().describe('halfWidthPct within schedule.precisionPct'),
+  })
+  .describe(
+    "the primary metric divided by the baseline's sample of the same round (schedule.pairing: or the one nearest in time)",
+  );
+
+export const sampleNoiseSchema = z.object({
+  round: z.number().int().positive(),
+  startSec: z.number().describe('seconds from the start of measuring'),
+  endSec: z.number(),
+  stealPct: z.number().describe('% of all CPU time a hypervisor stole during the sample'),
+  outsidePct: z.number().describe("% of all CPU time used by processes outside the run's labs (not kernel threads)"),
+  top: z.string().optional().describe('the busiest outside process'),
+  load1: z.number(),
+  disturbed: z.boolean().describe('above noise.limits: it was taken again once (this is the second try when retried)'),
+  retried: z.string().optional().describe('present when this is the second try: why the first was not kept'),
+});
+
 export const rowSchema = z.object({
   arch: z.string().describe('architecture name'),
   family: z
@@ -124,8 +156,15 @@ export const rowSchema = z.object({
     .number()
     .nullable()
     .describe(
-      "primary metric's median as % of the host row with the same test and params in this run; null without one",
+      'median of the paired ratios to the host row with the same test and params, in %; null without one (and for host)',
     ),
+  ratio: ratioSchema.nullable().describe('paired ratio to the baseline; null for the baseline and rows without one'),
+  resolved: z
+    .boolean()
+    .describe('its ratio (or, without a baseline, its own values) is known within schedule.precisionPct'),
+  rounds: z
+    .array(sampleNoiseSchema)
+    .describe("per sample, in the order of the metrics' samples: its round, time and noise"),
   unstable: z.boolean().describe("the primary metric's coefficient of variation is above settings.covThresholdPct"),
   datapath: z
     .array(datapathCost)
@@ -169,6 +208,90 @@ export const skippedSchema = z.object({
   reason: z.string().describe('one line: why'),
 });
 
+const scheduleSchema = z
+  .object({
+    mode: z
+      .enum(['interleaved', 'sequential'])
+      .describe('interleaved: every lab up, rounds across all; sequential: one lab at a time'),
+    fallback: z.string().optional().describe('why an interleaved run was measured sequentially'),
+    seed: z.number().int().describe("the seed of the rounds' random order: the same seed, the same order"),
+    rounds: z.number().int().describe('rounds taken'),
+    minRounds: z.number().int(),
+    maxRounds: z.number().int().nullable(),
+    precisionPct: z
+      .number()
+      .nullable()
+      .describe('adaptive: stop when every ratio is within ± this % (null: fixed rounds)'),
+    budgetSec: z.number().nullable().describe('adaptive: no round is started that would end the run after this'),
+    stopped: z.enum(['converged', 'budget', 'rounds']).describe('what ended the rounds'),
+    pairing: z
+      .enum(['round', 'nearest'])
+      .describe("a sample's baseline partner: the same round's, or the nearest in time"),
+    baseline: z.string(),
+    order: z.array(z.array(z.string())).describe('per round, the rows in the order measured (arch path test params)'),
+    labs: z.record(z.string(), z.string()).describe('the lab name of each architecture'),
+  })
+  .describe('how the samples were scheduled');
+
+const spread = z.object({ median: z.number(), max: z.number() });
+
+const noiseSchema = z
+  .object({
+    limits: z
+      .object({ stealPct: z.number(), outsidePct: z.number() })
+      .describe('a sample above either was taken again'),
+    samples: z.number().int(),
+    disturbed: z.number().int().describe('samples kept although their second try was disturbed too'),
+    retried: z.number().int().describe('samples taken twice'),
+    stealPct: spread,
+    outsidePct: spread,
+    load1Max: z.number(),
+    idleLabs: z
+      .object({ labs: z.number().int(), cpuPct: z.number(), rssMiB: z.number(), processes: z.number().int() })
+      .optional()
+      .describe(
+        'every lab up and idle, over 1 s: % of all CPUs their processes used, their memory (proportional set size, MiB)',
+      ),
+    floorPct: z
+      .number()
+      .describe('the run-to-run noise floor estimated from this run (split halves of its rounds), % of a ratio'),
+    unresolved: z.array(z.object({ row: z.string(), covPct: z.number(), halfWidthPct: z.number().nullable() })),
+  })
+  .describe('the noise the run saw, and what it could not resolve');
+
+const pairClaimSchema = z.object({
+  a: z.string(),
+  b: z.string(),
+  ratio: z.object({ n: z.number().int(), geomean: z.number(), ci95: z.object({ low: z.number(), high: z.number() }) }),
+  verdict: z
+    .enum(['better', 'worse', 'indistinguishable'])
+    .describe('a against b: better only when the interval of a/b excludes 1'),
+});
+
+const claimsSchema = z.object({
+  rankings: z.array(
+    z.object({
+      path: PATH,
+      test: z.enum(TESTS),
+      params: rowSchema.shape.params,
+      order: z.array(z.string()).describe('best first, by the geometric mean'),
+      steps: z.array(pairClaimSchema).describe('each neighbour pair of the order'),
+    }),
+  ),
+  paper: z.array(
+    z.object({
+      figure: z.string(),
+      claim: z.string(),
+      higher: z.string(),
+      lower: z.string(),
+      path: PATH,
+      test: z.enum(TESTS),
+      verdict: z.enum(['holds', 'reversed', 'not resolved', 'not measured']),
+      ratio: pairClaimSchema.shape.ratio.optional(),
+    }),
+  ),
+});
+
 export const resultsSchema = z
   .object({
     schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
@@ -198,8 +321,8 @@ export const resultsSchema = z
       tests: z.array(z.enum(TESTS)),
       durationSec: z.number().describe('seconds per throughput sample'),
       latencySec: z.number().describe('seconds per latency sample'),
-      warmupSec: z.number().describe('one discarded TCP run per path before its tests'),
-      repeats: z.number().int(),
+      warmupSec: z.number().describe('one discarded TCP run per path before its first round'),
+      repeats: z.number().int().describe('rounds taken (samples per row)'),
       streams: z.number().int().describe('streams of tcp-parallel'),
       udpRateMbps: z.number().describe('target rate of the udp test'),
       covThresholdPct: z.number().describe('rows whose primary metric varies more are flagged unstable'),
@@ -229,11 +352,14 @@ export const resultsSchema = z
         }),
       )
       .describe('every architecture measured'),
+    schedule: scheduleSchema,
+    noise: noiseSchema,
+    claims: claimsSchema,
     rows: z.array(rowSchema),
     paths: z.array(pathSchema),
     skipped: z.array(skippedSchema),
   })
-  .describe('cnilab run results, version 2');
+  .describe('cnilab run results, version 3');
 
 export type RunResults = z.infer<typeof resultsSchema>;
 export type ResultRow = z.infer<typeof rowSchema>;
@@ -241,6 +367,11 @@ export type PathRecord = z.infer<typeof pathSchema>;
 export type Skipped = z.infer<typeof skippedSchema>;
 export type DatapathCost = z.infer<typeof datapathCost>;
 export type StatJson = z.infer<typeof statSchema>;
+export type RatioJson = z.infer<typeof ratioSchema>;
+export type SampleNoiseJson = z.infer<typeof sampleNoiseSchema>;
+export type Schedule = z.infer<typeof scheduleSchema>;
+export type NoiseJson = z.infer<typeof noiseSchema>;
+export type Claims = z.infer<typeof claimsSchema>;
 
 export function resultsJsonSchema(): Record<string, unknown> {
   return {

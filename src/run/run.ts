@@ -1,9 +1,11 @@
 /**
  * `cnilab run`, in four steps a reader can follow:
- *   plan     the cells (architecture × path) and the samples, decided before any lab is built;
- *   measure  the samples in the plan's order: labs up and down around them (always torn down,
- *            also on error and abort), servers, warm-ups, counters (measure.ts);
- *   assemble each row's statistics, CPU per Gbit and share of the baseline (assemble.ts);
+ *   plan     the cells (architecture × path) and their rows, decided before any lab is built;
+ *   measure  in rounds: every lab up at once and one sample of every row per round in a random
+ *            order, until the ratios are known or the budget is spent (rounds.ts; always torn
+ *            down, also on error and abort); or one lab at a time (--sequential);
+ *   assemble each row's statistics, CPU per Gbit, paired ratio to the baseline; the run's noise
+ *            and the claims its intervals support (assemble.ts);
  *   write    results.json into the run folder (the CLI writes the CSV and the report beside it).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,11 +15,15 @@ import type { Architecture, PathName } from '../arch/architecture';
 import { probeFeatures } from '../doctor/features';
 import { CnilabError } from '../lib/errors';
 import type { Topology } from '../topology/schema';
-import { assembleRow, environment, withBaseline } from './assemble';
-import { LAB_PLAN_SEC, measurePlan, type Phase } from './measure';
+import { assembleRows, claimsOf, environment, noiseOf } from './assemble';
+import { availableMiB, LAB_PLAN_SEC, memoryVerdict } from './labs';
+import type { NoiseLimits } from './noise';
+import type { Pairing } from './paired';
 import { planRun, type Plan } from './plan';
-import { RESULTS_SCHEMA_VERSION, type RunResults, type TestName } from './results-schema';
+import { RESULTS_SCHEMA_VERSION, type RunResults, type Schedule, type TestName } from './results-schema';
+import { measureRounds, type Measured, type Phase } from './rounds';
 import { round } from './stats';
+import { runTests } from './tests';
 import { affinityArg, PER_SAMPLE_SEC, type TestSettings } from './tests/test';
 
 export interface RunOptions extends TestSettings {
@@ -25,8 +31,14 @@ export interface RunOptions extends TestSettings {
   readonly archs: readonly Architecture[];
   readonly paths: readonly PathName[];
   readonly tests: readonly TestName[];
-  /** Seconds of one discarded TCP run per path before its tests. */
+  /** Seconds of one discarded TCP run per cell before its first round. */
   readonly warmupSec: number;
+  /** A fixed number of rounds, or adaptive (minimum rounds, precision, budget). */
+  readonly rounds: RoundsOption;
+  readonly sequential: boolean;
+  readonly seed: number;
+  readonly pairing: Pairing;
+  readonly limits: NoiseLimits;
   readonly covThresholdPct: number;
   /** Pin clients to CPU 0 and servers to CPU 1 (when there are two or more). */
   readonly pin: boolean;
@@ -36,6 +48,14 @@ export interface RunOptions extends TestSettings {
   readonly onProgress?: (p: RunProgress) => void;
   readonly version: string;
 }
+
+/** Fixed rounds, or adaptive: budgetSec undefined takes the default budget (defaultBudgetSec). */
+export type RoundsOption =
+  | { readonly fixed: number }
+  | { readonly min: number; readonly max?: number; readonly precisionPct: number; readonly budgetSec?: number };
+
+/** The default run's budget: five minutes, grown to fit the minimum rounds of a larger matrix. */
+export const DEFAULT_BUDGET_SEC = 300;
 
 export interface RunProgress {
   /** What runs now, e.g. "flannel-vxlan inter-node: tcp 2/5". */
@@ -50,23 +70,42 @@ export interface RunProgress {
 
 export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   const started = new Date();
+  const t0 = performance.now();
   const features = await probeFeatures();
   // What every cell needs, checked before any lab is built.
   for (const f of ['root', 'iproute2', 'iperf3'] as const) {
     if (!features[f].ok) throw new CnilabError(f === 'root' ? 'NOT_ROOT' : 'FEATURE_MISSING', features[f].detail);
   }
   const plan = planRun(o.topology, o.archs, o.paths, o.tests, o, features);
-  if (plan.samples.length === 0) throw new CnilabError('INVALID_INPUT', `nothing to measure: ${nothingWhy(plan, o)}`);
+  if (plan.rows.length === 0) throw new CnilabError('INVALID_INPUT', `nothing to measure: ${nothingWhy(plan, o)}`);
+  const labs = new Set(plan.rows.map((r) => r.lab)).size;
+  const fallback = o.sequential ? undefined : memoryVerdict(labs, availableMiB());
+  const sequential = o.sequential || fallback !== undefined;
+  const estimate = estimateSec(plan, o);
+  const rounds = roundsFor(o.rounds, sequential, estimate);
   mkdirSync(o.outDir, { recursive: true });
-  const clock = progressClock(plan, o);
+  const clock = progressClock(plan, o, estimate, rounds);
+  if (fallback) clock.progress(`measuring one lab at a time: ${fallback}`);
   const affinity = o.pin && cpus().length >= 2 ? { client: 0, server: 1 } : undefined;
-  const measured = await measurePlan(plan, { ...o, features, affinity, progress: clock.progress, timed: clock.timed });
+  const measured = await measureRounds(plan, {
+    ...o,
+    features,
+    affinity,
+    sequential,
+    rounds,
+    baseline: 'host',
+    elapsed: () => (performance.now() - t0) / 1000,
+    progress: clock.progress,
+    timed: clock.timed,
+    onRounds: clock.setRounds,
+  });
   clock.progress('writing results');
-  const finished = new Date();
+  const ratio = { baseline: 'host', pairing: o.pairing, precisionPct: 'fixed' in rounds ? null : rounds.precisionPct };
+  const rows = assembleRows(measured, o.covThresholdPct, ratio);
   const results = document(
     o,
     plan,
-    { started, finished, timing: clock.timing },
+    { started, finished: new Date(), timing: clock.timing },
     {
       environment: environment(features),
       affinity: affinityArg(affinity) ?? null,
@@ -76,12 +115,72 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
         summary: a.summary,
         datapath: a.control.datapath(features),
       })),
-      rows: withBaseline(measured.rows.map((r) => assembleRow(r, o.covThresholdPct))),
+      schedule: schedule(o, measured, rounds, sequential, fallback),
+      noise: noiseOf(measured, rows, o.limits, ratio),
+      claims: claimsOf(measured, 'host'),
+      rows,
       paths: measured.paths,
     },
   );
   writeFileSync(join(o.outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   return results;
+}
+
+/** Seconds planned: labs up and down, warm-ups, one round (a block of a pausing tool pauses once). */
+export function estimateSec(plan: Plan, o: Pick<RunOptions, 'warmupSec'>): { fixedSec: number; roundSec: number } {
+  const labs = new Set(plan.rows.map((r) => r.lab)).size;
+  const cells = new Set(plan.rows.map((r) => `${r.lab} ${r.cell.path}`)).size;
+  const pausing = new Set(plan.rows.filter((r) => runTests.get(r.test).launch).map((r) => r.test)).size;
+  return {
+    fixedSec:
+      labs * (LAB_PLAN_SEC.setup + LAB_PLAN_SEC.teardown) +
+      1 +
+      (o.warmupSec > 0 ? cells * (o.warmupSec + PER_SAMPLE_SEC) : 0),
+    roundSec: plan.rows.reduce((n, r) => n + r.plannedSec, 0) + pausing * 2,
+  };
+}
+
+/** The rounds the measuring step takes; an adaptive budget too short for its minimum is an error. */
+function roundsFor(
+  r: RoundsOption,
+  sequential: boolean,
+  e: { fixedSec: number; roundSec: number },
+): { fixed: number } | { min: number; max: number; precisionPct: number; budgetSec: number } {
+  if ('fixed' in r) return r;
+  if (sequential) return { fixed: r.min };
+  const need = Math.ceil(e.fixedSec + r.min * e.roundSec);
+  if (r.budgetSec !== undefined && r.budgetSec < need)
+    throw new CnilabError(
+      'INVALID_INPUT',
+      `--budget: ${r.budgetSec} s is shorter than this run's ${r.min} rounds (about ${need} s: ${Math.round(e.fixedSec)} s of labs up and down, ${Math.round(e.roundSec)} s a round); give at least ${need}s, fewer --min-rounds, or fewer architectures, paths or tests`,
+    );
+  const budgetSec = r.budgetSec ?? Math.max(DEFAULT_BUDGET_SEC, need);
+  return { min: r.min, max: r.max ?? 1000, precisionPct: r.precisionPct, budgetSec };
+}
+
+function schedule(
+  o: RunOptions,
+  m: Measured,
+  rounds: ReturnType<typeof roundsFor>,
+  sequential: boolean,
+  fallback: string | undefined,
+): Schedule {
+  const adaptive = 'fixed' in rounds ? undefined : rounds;
+  return {
+    mode: sequential ? 'sequential' : 'interleaved',
+    ...(fallback ? { fallback } : {}),
+    seed: o.seed,
+    rounds: m.rounds,
+    minRounds: adaptive?.min ?? m.rounds,
+    maxRounds: adaptive ? adaptive.max : m.rounds,
+    precisionPct: adaptive?.precisionPct ?? null,
+    budgetSec: adaptive?.budgetSec ?? null,
+    stopped: m.stopped,
+    pairing: o.pairing,
+    baseline: 'host',
+    order: m.order,
+    labs: m.labs,
+  };
 }
 
 function nothingWhy(plan: Plan, o: RunOptions): string {
@@ -93,41 +192,50 @@ function nothingWhy(plan: Plan, o: RunOptions): string {
 }
 
 /** Progress with an ETA (the plan's seconds, scaled by the pace so far) and the time spent per phase. */
-function progressClock(plan: Plan, o: RunOptions) {
-  const labs = new Set(plan.cells.map((c) => c.arch.name)).size;
-  const warmups = o.warmupSec > 0 ? plan.cells.length : 0;
-  const total = labs * 2 + warmups + plan.samples.length;
-  const plannedSec =
-    labs * (LAB_PLAN_SEC.setup + LAB_PLAN_SEC.teardown) +
-    warmups * (o.warmupSec + PER_SAMPLE_SEC) +
-    plan.samples.reduce((s, x) => s + x.plannedSec, 0);
+function progressClock(
+  plan: Plan,
+  o: RunOptions,
+  e: { fixedSec: number; roundSec: number },
+  rounds: ReturnType<typeof roundsFor>,
+) {
+  const labs = new Set(plan.rows.map((r) => r.lab)).size;
+  const cells = new Set(plan.rows.map((r) => `${r.lab} ${r.cell.path}`)).size;
+  const warmups = o.warmupSec > 0 ? cells : 0;
+  let planned = 'fixed' in rounds ? rounds.fixed : rounds.min;
+  const total = (): number => labs * 2 + warmups + planned * plan.rows.length;
+  const plannedSec = (): number => e.fixedSec + planned * e.roundSec;
   let done = 0;
   let plannedDone = 0;
   const t0 = performance.now();
   const timing: Record<Phase, number> = { setupSec: 0, warmupSec: 0, measureSec: 0, teardownSec: 0 };
   const progress = (step: string): void => {
-    const e = (performance.now() - t0) / 1000;
+    const el = (performance.now() - t0) / 1000;
     // Once a tenth of the plan is done, scale what is left by how fast the run has kept to it.
-    const pace = plannedDone > plannedSec / 10 ? e / plannedDone : 1;
+    const pace = plannedDone > plannedSec() / 10 ? el / plannedDone : 1;
     o.onProgress?.({
       step,
       done,
-      total,
-      elapsedSec: Math.round(e),
-      etaSec: Math.round(Math.max(0, plannedSec - plannedDone) * pace),
+      total: total(),
+      elapsedSec: Math.round(el),
+      etaSec: Math.round(Math.max(0, plannedSec() - plannedDone) * pace),
     });
   };
-  const timed = async <T>(phase: Phase, planned: number, body: () => Promise<T>): Promise<T> => {
+  const timed = async <T>(phase: Phase, plannedStep: number, body: () => Promise<T>): Promise<T> => {
     const s = performance.now();
     try {
       return await body();
     } finally {
       timing[phase] += (performance.now() - s) / 1000;
-      done++;
-      plannedDone += planned;
+      // A block of chained samples counts as its samples.
+      done += phase === 'measureSec' ? Math.max(1, Math.round(plannedStep / (e.roundSec / plan.rows.length))) : 1;
+      done = Math.min(done, total());
+      plannedDone += plannedStep;
     }
   };
-  return { progress, timed, timing };
+  const setRounds = (n: number): void => {
+    planned = n;
+  };
+  return { progress, timed, timing, setRounds };
 }
 
 interface Times {
@@ -141,7 +249,9 @@ function document(
   o: RunOptions,
   plan: Plan,
   t: Times,
-  body: Pick<RunResults, 'environment' | 'architectures' | 'rows' | 'paths'> & { affinity: string | null },
+  body: Pick<RunResults, 'environment' | 'architectures' | 'rows' | 'paths' | 'schedule' | 'noise' | 'claims'> & {
+    affinity: string | null;
+  },
 ): RunResults {
   const durationSec = round((t.finished.getTime() - t.started.getTime()) / 1000, 1);
   const { setupSec, warmupSec, measureSec, teardownSec } = t.timing;
@@ -170,7 +280,7 @@ function document(
       durationSec: o.durationSec,
       latencySec: o.latencySec,
       warmupSec: o.warmupSec,
-      repeats: o.repeats,
+      repeats: body.schedule.rounds,
       streams: o.streams,
       udpRateMbps: o.udpRateMbps,
       covThresholdPct: o.covThresholdPct,
@@ -178,6 +288,9 @@ function document(
     },
     environment: body.environment,
     architectures: body.architectures,
+    schedule: body.schedule,
+    noise: body.noise,
+    claims: body.claims,
     rows: body.rows,
     paths: body.paths,
     skipped: plan.skipped,

@@ -19,7 +19,17 @@ export const scenarioSchema = z.strictObject({
   latencyDuration: z.number().int().positive().max(3600).optional(),
   /** Seconds of one discarded TCP run per path before its tests. */
   warmup: z.number().int().min(0).max(60).optional(),
+  /** A fixed number of rounds (no adaptive repeats). */
   repeats: z.number().int().min(1).max(100).optional(),
+  /** Adaptive repeats: at least this many rounds, at most maxRounds, until every ratio is within ±precision %, or the budget (seconds) is spent. */
+  minRounds: z.number().int().min(2).max(100).optional(),
+  maxRounds: z.number().int().min(2).max(1000).optional(),
+  precision: z.number().positive().max(100).optional(),
+  budget: z.number().positive().optional(),
+  /** One lab at a time instead of every lab up at once. */
+  sequential: z.boolean().optional(),
+  /** The seed of the rounds' random order. */
+  seed: z.number().int().min(0).optional(),
   /** Streams of tcp-parallel. */
   streams: z.number().int().min(2).max(128).optional(),
   /** Target rate of the udp test, Mbit/s. */

@@ -36,7 +36,8 @@ const measuring = (tool: string, arg: string, before: readonly number[]) => (): 
   );
 
 const OUT = join(tmpdir(), 'cnilab-int-run');
-const RUN = ['run', '--arch', 'flannel-vxlan', '--path', 'inter-node', '--warmup', '0', '--out', OUT];
+// Three labs up at once: the Ctrl-C comes during a round, with every lab of the run up.
+const RUN = ['run', '--arch', 'host,flannel-vxlan,macvlan', '--path', 'inter-node', '--out', OUT];
 
 /**
  * Where each interruption comes: when the step is reached, never after a time — the lab's control

@@ -28,15 +28,24 @@ test('run: a short matrix writes results.json that validates, the conflists, and
     'tcp',
     '--duration',
     '1',
-    '--warmup',
-    '0',
+    '--sequential',
     '--repeats',
     '2',
+    '--seed',
+    '7',
     '--out',
     out,
   ]);
   assert.equal(r.code, 0, r.stderr);
   const results = resultsSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
+  // One lab at a time: a round's order is the labs' own orders one after the other.
+  assert.equal(results.schedule.mode, 'sequential');
+  assert.equal(results.schedule.seed, 7);
+  assert.deepEqual(
+    results.schedule.order.map((o) => o.map((k) => k.split(' ')[0])),
+    [0, 1].map(() => ['host', 'bridge', 'flannel-vxlan', 'flannel-vxlan']),
+  );
+  assert.equal(results.noise.idleLabs, undefined, 'no moment has every lab up');
   assert.deepEqual(
     results.rows.map((x) => `${x.arch}/${x.path}`),
     ['host/inter-node', 'bridge/intra-node', 'flannel-vxlan/intra-node', 'flannel-vxlan/inter-node'],
@@ -45,7 +54,8 @@ test('run: a short matrix writes results.json that validates, the conflists, and
     results.skipped.map((s) => `${s.arch}/${s.path}`),
     ['bridge/inter-node'],
   );
-  assert.equal(results.rows[0]!.baselinePct, 100);
+  assert.equal(results.rows[0]!.baselinePct, null, 'host is the baseline');
+  assert.equal(results.rows[1]!.ratio!.n, 2, 'rounds pair by number across labs');
   for (const row of results.rows) {
     const g = row.metrics.gbps!;
     assert.equal(g.samples.length, 2);
@@ -55,10 +65,11 @@ test('run: a short matrix writes results.json that validates, the conflists, and
   }
   assert.equal(results.paths.find((x) => x.arch === 'flannel-vxlan' && x.path === 'inter-node')!.mtu, 1450);
   assert.equal(JSON.parse(readFileSync(join(out, 'flannel-vxlan.conflist'), 'utf8')).plugins[0].type, 'flannel');
-  assert.match(r.stdout, /^ARCH\s+PATH\s+TEST\s+MEDIAN\s+95% CI/m);
+  assert.match(r.stdout, /^ARCH\s+PATH\s+TEST\s+MEDIAN\s+COV\s+OF HOST \(95% CI\)/m);
   assert.match(r.stdout, /^flannel-vxlan\s+inter-node\s+tcp\s+\d+\.\d\d Gbit\/s/m);
   assert.match(r.stdout, /skipped bridge inter-node: bridge alone does not route between nodes/);
-  assert.match(r.stderr, /\[\d+\/14 \d+%\] flannel-vxlan inter-node: tcp 2\/2/, 'progress lines');
+  assert.match(r.stderr, /\[\d+\/14 \d+%\] round 2: flannel-vxlan inter-node tcp/, 'progress lines');
+  assert.match(r.stdout, /^2 rounds, sequential, seed 7; stopped: the rounds asked for$/m);
   await assertNothingLeft(lab, root);
 });
 
@@ -76,8 +87,6 @@ test('run --json prints the results document; a user-space data path reports its
     'tcp',
     '--duration',
     '1',
-    '--warmup',
-    '0',
     '--repeats',
     '1',
     '--out',
@@ -236,8 +245,39 @@ test('node add, restart and node remove through the CLI', async () => {
 });
 
 /** Bad command lines and files, each with the one line it must answer (`topo` writes a file into `dir`). */
+/** Bad round flags: adaptive against fixed, a budget too short, a precision of 0. */
+function badRounds(): [string[], RegExp][] {
+  return [
+    [
+      ['run', '--lab', 't-cli-bad', '--precision', '0'],
+      /^cnilab: --precision: "0" must be a percentage above 0 and at most 100, e\.g\. 5 for ±5%$/,
+    ],
+    [
+      ['run', '--lab', 't-cli-bad', '--budget', '10s'],
+      /^cnilab: --budget: 10 s is shorter than this run's 3 rounds \(about \d+ s: .*\); give at least \d+s/,
+    ],
+    [
+      ['run', '--lab', 't-cli-bad', '--budget', 'soon'],
+      /^cnilab: --budget: "soon" must be a time such as 300, 90s, 15m or 1h$/,
+    ],
+    [
+      ['run', '--lab', 't-cli-bad', '--repeats', '3', '--precision', '2'],
+      /^cnilab: --repeats fixes the rounds; --precision is for adaptive rounds: give one or the other$/,
+    ],
+    [
+      ['run', '--lab', 't-cli-bad', '--sequential', '--budget', '20m'],
+      /^cnilab: --sequential takes --min-rounds \(or --repeats\) rounds per lab: adaptive repeats/,
+    ],
+    [
+      ['run', '--lab', 't-cli-bad', '--min-rounds', '1'],
+      /^cnilab: --min-rounds: "1" must be a whole number from 2 to 1000$/,
+    ],
+  ];
+}
+
 function badInput(dir: string, topo: (name: string, body: string) => string): [string[], RegExp][] {
   return [
+    ...badRounds(),
     [
       ['up', '--lab', 't-cli-bad', '--arch', 'nope'],
       /^cnilab: unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct$/,
@@ -286,7 +326,7 @@ function badInput(dir: string, topo: (name: string, body: string) => string): [s
     [['report', join(dir, 'no-run')], /no-run\/results\.json: ENOENT.*give a run folder or its results\.json$/],
     [
       ['report', topo('v1.json', '{"schemaVersion": 1, "rows": []}')],
-      /v1\.json: schemaVersion 1 is not 2; this cnilab reads results v2/,
+      /v1\.json: schemaVersion 1 is not 3; the report reads results v3 \(re-run with cnilab run; cnilab compare reads v1 and v2 too\)$/,
     ],
     [
       [

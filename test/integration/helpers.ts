@@ -1,11 +1,11 @@
 /** What every root/namespace test needs: the CLI, and proof that nothing was left behind. */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { run, isAlive, sleep, stopPid } from '../../src/lib/exec';
 import { listNamedNetns } from '../../src/lib/netns';
-import { labOfNetns, runDir } from '../../src/lab/names';
+import { labOfNetns, RUN_ROOT, runDir } from '../../src/lab/names';
 import { down, up } from '../../src/lab/lab';
 import { readState, type LabState } from '../../src/lab/state';
 import { teardownLab } from '../../src/lab/teardown';
@@ -28,12 +28,19 @@ export async function assertNothingLeft(
   before: RootSnapshot,
   pids: readonly number[] = [],
 ): Promise<void> {
+  // A run names its labs `<lab>-<architecture>`: those count as the lab's too.
+  const ours = (l: string | undefined): boolean => l === lab || (l ?? '').startsWith(`${lab}-`);
   assert.deepEqual(
-    listNamedNetns().filter((ns) => labOfNetns(ns) === lab),
+    listNamedNetns().filter((ns) => ours(labOfNetns(ns))),
     [],
     `namespaces of lab ${lab} left`,
   );
   assert.equal(existsSync(runDir(lab)), false, `run folder of lab ${lab} left`);
+  assert.deepEqual(
+    existsSync(RUN_ROOT) ? readdirSync(RUN_ROOT).filter(ours) : [],
+    [],
+    `run folders of lab ${lab} left`,
+  );
   for (const pid of pids) assert.equal(isAlive(pid), false, `process ${pid} left running`);
   const changed = diffSnapshots(before, await rootSnapshot());
   assert.deepEqual(changed, [], `the namespace the tests run in changed: ${changed.join('; ')}`);

@@ -68,9 +68,26 @@ test("run writes a report that opens in Chromium with every row's bar; compare t
       'flannel-vxlan/inter-node/pps',
     ],
   );
+  // Interleaved rounds: three labs up at once, every row once a round, in an order kept with its seed.
+  assert.equal(results.schedule.mode, 'interleaved');
+  assert.equal(results.schedule.rounds, 3);
+  assert.deepEqual(Object.keys(results.schedule.labs).sort(), ['bridge', 'flannel-vxlan', 'host']);
+  assert.equal(results.schedule.order.length, 3);
+  for (const order of results.schedule.order) assert.equal(new Set(order).size, results.rows.length);
+  assert.ok(Number.isInteger(results.schedule.seed));
+  assert.equal(results.noise.idleLabs?.labs, 3);
   for (const row of results.rows) {
     const m = row.metrics[row.primary]!;
     assert.equal(m.samples.length, 3);
+    assert.deepEqual(
+      row.rounds.map((x) => x.round),
+      [1, 2, 3],
+    );
+    if (row.arch === 'host') assert.equal(row.ratio, null);
+    else {
+      assert.equal(row.ratio!.n, 3, `${row.arch} ${row.path} ${row.test}: a paired ratio per round`);
+      assert.equal(row.baselinePct, Math.round(row.ratio!.median * 1000) / 10);
+    }
     assert.ok(
       m.ci95.low <= m.median && m.median <= m.ci95.high,
       `${row.arch} ${row.test}: the interval holds the median`,
@@ -106,7 +123,9 @@ test("run writes a report that opens in Chromium with every row's bar; compare t
   );
   assert.match(r.stdout, /^flannel-vxlan\s+inter-node\s+tcp\s+\d+\.\d\d Gbit\/s/m);
   assert.match(r.stdout, /took \S+: set-up \S+, warm-up \S+, measuring \S+, tear-down \S+/);
-  assert.match(r.stderr, /\[\d+\/\d+ \d+%\] flannel-vxlan inter-node: pps 3\/3 — \S+ elapsed, about \S+ left/);
+  assert.match(r.stderr, /\[\d+\/\d+ \d+%\] round 3: flannel-vxlan inter-node pps — \S+ elapsed, about \S+ left/);
+  assert.match(r.stdout, /^3 rounds, interleaved, seed \d+; stopped: the rounds asked for$/m);
+  assert.match(r.stdout, /^ {2}intra-node tcp: \S+ [<>≈] \S+/m);
 
   // CSV, charts.
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trimEnd().split('\n');
@@ -180,14 +199,19 @@ test("run writes a report that opens in Chromium with every row's bar; compare t
     const d = structuredClone(results);
     const g = d.rows.find((x) => x.arch === 'host' && x.test === 'tcp')!.metrics.gbps!;
     const m = g.median * k;
-    Object.assign(g, { median: m, ci95: { low: m * 0.99, high: m * 1.01, method: 't' } });
+    Object.assign(g, {
+      median: m,
+      ci95: { low: m * 0.99, high: m * 1.01, method: 't' },
+      samples: [m * 0.99, m, m * 1.01],
+    });
+    d.noise.floorPct = 0;
     const file = join(dir, `doctored-${k}.json`);
     writeFileSync(file, JSON.stringify(d));
     return file;
   };
   const worse = await cli(['compare', doctored(1), doctored(0.5), '--fail-on-worse']);
   assert.equal(worse.code, 3, worse.stdout + worse.stderr);
-  assert.match(worse.stdout, /^host inter-node tcp\s+throughput.*-50\.0%\s+WORSE$/m);
+  assert.match(worse.stdout, /^host inter-node tcp\s+throughput.*-50\.0%\s+-50\.0%\s+\S+\s+WORSE$/m);
   const bad = await cli(['compare', out, join(dir, 'nope')]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /nope\/results\.json: ENOENT.*give a run folder or its results\.json/);

@@ -27,7 +27,7 @@ export function registerCompare(program: Command): void {
   program
     .command('compare')
     .description(
-      'compare two runs row by row: the change of each median, and whether it is outside the noise (the 95% intervals do not overlap)',
+      "compare two runs row by row: each row's ratio to its own run's host (v3), or its samples; better or worse only when Welch's t on the logs, with each run's noise floor, rejects no change after Holm's correction over all rows (5%)",
     )
     .argument('<a>', 'the reference run folder (or its results.json; v1 files too)')
     .argument('<b>', 'the run compared with it')
@@ -45,6 +45,8 @@ export function registerCompare(program: Command): void {
             `${figure(x.b.median)} [${figure(x.b.ci95.low)}–${figure(x.b.ci95.high)}]`,
             x.unit,
             `${x.changePct > 0 ? '+' : ''}${x.changePct.toFixed(1)}%`,
+            `${x.basis === 'ratio to host' ? 'of host ' : ''}${x.comparedChangePct > 0 ? '+' : ''}${x.comparedChangePct.toFixed(1)}%`,
+            x.pValue === null ? '—' : x.pValue < 0.001 ? '<0.001' : x.pValue.toFixed(3),
             x.judgement === 'within noise' ? 'within noise' : x.judgement.toUpperCase(),
           ]);
           const worse = c.changes.filter((x) => x.judgement === 'worse').length;
@@ -52,14 +54,24 @@ export function registerCompare(program: Command): void {
           process.stdout.write(
             [
               table(
-                ['ROW', 'METRIC', 'A MEDIAN [95% CI]', 'B MEDIAN [95% CI]', 'UNIT', 'CHANGE', 'VERDICT'],
+                [
+                  'ROW',
+                  'METRIC',
+                  'A MEDIAN [95% CI]',
+                  'B MEDIAN [95% CI]',
+                  'UNIT',
+                  'CHANGE',
+                  'COMPARED',
+                  'P',
+                  'VERDICT',
+                ],
                 rows,
-                [2, 3, 5],
+                [2, 3, 5, 6, 7],
               ),
               '',
               ...c.onlyInA.map((k) => `only in A: ${k}`),
               ...c.onlyInB.map((k) => `only in B: ${k}`),
-              `${c.changes.length} compared: ${better} better, ${worse} worse, ${c.changes.length - better - worse} within noise`,
+              `${c.changes.length} compared: ${better} better, ${worse} worse, ${c.changes.length - better - worse} within noise (Holm over all rows, family-wise error ≤ ${c.alpha * 100}%; noise floor A ±${c.floorPct.a}%, B ±${c.floorPct.b}%${c.floorPct.a === 0 || c.floorPct.b === 0 ? '; a file before v3 has none: its run-to-run variance is not accounted for' : ''})`,
             ].join('\n') + '\n',
           );
         }

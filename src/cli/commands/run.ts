@@ -4,13 +4,17 @@ import { architectures, defaultArchitectures } from '../../arch';
 import { PATHS, type PathName } from '../../arch/architecture';
 import { CnilabError } from '../../lib/errors';
 import { loadTopology } from '../../topology/load';
-import { runBenchmark, type RunProgress } from '../../run/run';
-import { METRIC_INFO, TESTS, type ResultRow, type RunResults, type TestName } from '../../run/results-schema';
+import { DEFAULT_BUDGET_SEC, runBenchmark, type RoundsOption, type RunProgress } from '../../run/run';
+import { NOISE_LIMITS } from '../../run/noise';
+import { PAIRINGS, type Pairing } from '../../run/paired';
+import { randomSeed } from '../../run/schedule';
+import { TESTS, type TestName } from '../../run/results-schema';
 import { runTests } from '../../run/tests';
 import { writeOutputs } from '../../report/outputs';
 import { loadScenario, type Scenario } from '../../run/scenario';
 import { list, positiveNumber, printJson, runCommand, VERSION } from '../context';
-import { duration, table } from '../output';
+import { duration } from '../output';
+import { printResults } from './run-output';
 
 interface RunFlags {
   arch?: string[];
@@ -20,6 +24,15 @@ interface RunFlags {
   latencyDuration?: number;
   warmup?: number;
   repeats?: number;
+  minRounds?: number;
+  maxRounds?: number;
+  precision?: number;
+  budget?: number;
+  sequential?: boolean;
+  seed?: number;
+  pairing?: Pairing;
+  maxSteal?: number;
+  maxOutside?: number;
   streams?: number;
   udpRate?: number;
   covThreshold?: number;
@@ -30,13 +43,15 @@ interface RunFlags {
   json?: boolean;
 }
 
-/** What a plain `cnilab run` measures: about 8 minutes on 2 cores with the default matrix (README). */
+/** What a plain `cnilab run` measures: within 5 minutes on 2 cores with the default matrix (README). */
 export const RUN_DEFAULTS = {
   tests: ['tcp', 'latency'] as TestName[],
   duration: 2,
   latencyDuration: 1,
-  warmup: 1,
-  repeats: 5,
+  warmup: 0,
+  minRounds: 3,
+  precision: 5,
+  pairing: 'round' as Pairing,
   streams: 4,
   udpRate: 1000,
   covThreshold: 5,
@@ -86,18 +101,47 @@ function runOptions(c: Command): Command {
     .option('--duration <s>', `seconds per throughput sample (default ${d.duration})`, wholeSeconds('--duration'))
     .option(
       '--latency-duration <s>',
-      `seconds per latency sample: one window of one sockperf run (default ${d.latencyDuration})`,
+      `seconds per latency sample: one sockperf run, its first 0.4 s and last 0.05 s discarded (default ${d.latencyDuration})`,
       wholeSeconds('--latency-duration'),
     )
     .option(
       '--warmup <s>',
-      `seconds of one discarded TCP run per path before its tests (default ${d.warmup}; 0: none)`,
+      `seconds of one discarded TCP run per path before its first round (default ${d.warmup}: none)`,
       (v) => (v === '0' ? 0 : wholeSeconds('--warmup')(v)),
     )
     .option(
-      '--repeats <n>',
-      `samples per row (default ${d.repeats}; 6 or more give a distribution-free confidence interval)`,
-      positiveNumber('--repeats', true),
+      '--min-rounds <n>',
+      `rounds at least: one sample of every row each (default ${d.minRounds})`,
+      roundCount('--min-rounds'),
+    )
+    .option('--max-rounds <n>', 'rounds at most (default: as many as the budget allows)', roundCount('--max-rounds'))
+    .option(
+      '--precision <pct>',
+      `stop adding rounds when every row's ratio to host is known within ± this % (default ${d.precision})`,
+      precisionPct,
+    )
+    .option(
+      '--budget <time>',
+      `start no round that would end the run later than this, e.g. 300, 90s, 15m (default ${DEFAULT_BUDGET_SEC / 60}m, grown to fit the minimum rounds)`,
+      budgetSec,
+    )
+    .option('--repeats <n>', 'exactly n rounds: no adaptive repeats', positiveNumber('--repeats', true))
+    .option('--sequential', 'one lab at a time (all its rounds), not every lab up at once')
+    .option('--seed <n>', "seed of the rounds' random order (default: a new one, kept in results.json)", seedNumber)
+    .option(
+      '--pairing <p>',
+      `a sample's baseline partner: round (the same round's) or nearest (in time) (default ${d.pairing})`,
+      pairingName,
+    )
+    .option(
+      '--max-steal <pct>',
+      `take a sample again when a hypervisor stole more than this % of CPU time during it (default ${NOISE_LIMITS.stealPct})`,
+      positiveNumber('--max-steal'),
+    )
+    .option(
+      '--max-outside <pct>',
+      `take a sample again when processes outside the labs used more than this % of all CPUs during it (default ${NOISE_LIMITS.outsidePct})`,
+      positiveNumber('--max-outside'),
     )
     .option('--streams <n>', `streams of tcp-parallel (default ${d.streams})`, streamCount)
     .option(
@@ -115,6 +159,82 @@ function runOptions(c: Command): Command {
     .option('--topology <file>', "topology YAML (overrides the scenario's)")
     .option('--lab <name>', "lab name (default: the topology's name)")
     .option('--json', 'print results.json to stdout instead of the table; progress as JSON lines on stderr');
+}
+
+function roundCount(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 2 || n > 1000)
+      throw new CnilabError('INVALID_INPUT', `${name}: ${JSON.stringify(v)} must be a whole number from 2 to 1000`);
+    return n;
+  };
+}
+
+function precisionPct(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > 100)
+    throw new CnilabError(
+      'INVALID_INPUT',
+      `--precision: ${JSON.stringify(v)} must be a percentage above 0 and at most 100, e.g. 5 for ±5%`,
+    );
+  return n;
+}
+
+/** Parses --budget: seconds, or a number with s, m or h. */
+export function budgetSec(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(v.trim());
+  const n = m ? Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'] : NaN;
+  if (!(n > 0))
+    throw new CnilabError('INVALID_INPUT', `--budget: ${JSON.stringify(v)} must be a time such as 300, 90s, 15m or 1h`);
+  return n;
+}
+
+function seedNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32)
+    throw new CnilabError('INVALID_INPUT', `--seed: ${JSON.stringify(v)} must be a whole number from 0 to 4294967295`);
+  return n;
+}
+
+function pairingName(v: string): Pairing {
+  if (!(PAIRINGS as readonly string[]).includes(v))
+    throw new CnilabError('INVALID_INPUT', `--pairing: ${JSON.stringify(v)} must be one of ${PAIRINGS.join(', ')}`);
+  return v as Pairing;
+}
+
+/** Fixed rounds (--repeats) or adaptive ones; the flags of one kind exclude the other's. */
+function roundsOption(o: RunFlags, sc: Scenario): RoundsOption {
+  const repeats = o.repeats ?? sc.repeats;
+  const adaptive = (
+    [
+      ['--min-rounds', o.minRounds ?? sc.minRounds],
+      ['--max-rounds', o.maxRounds ?? sc.maxRounds],
+      ['--precision', o.precision ?? sc.precision],
+      ['--budget', o.budget ?? sc.budget],
+    ] as const
+  ).filter(([, v]) => v !== undefined);
+  if (repeats !== undefined && adaptive.length)
+    throw new CnilabError(
+      'INVALID_INPUT',
+      `--repeats fixes the rounds; ${adaptive.map(([f]) => f).join(', ')} ${adaptive.length > 1 ? 'are' : 'is'} for adaptive rounds: give one or the other`,
+    );
+  if (repeats !== undefined) return { fixed: repeats };
+  const min = o.minRounds ?? sc.minRounds ?? RUN_DEFAULTS.minRounds;
+  const max = o.maxRounds ?? sc.maxRounds;
+  if (max !== undefined && max < min)
+    throw new CnilabError('INVALID_INPUT', `--max-rounds: ${max} is below --min-rounds ${min}`);
+  const sequential = o.sequential ?? sc.sequential ?? false;
+  if (sequential && adaptive.some(([f]) => f === '--precision' || f === '--budget'))
+    throw new CnilabError(
+      'INVALID_INPUT',
+      '--sequential takes --min-rounds (or --repeats) rounds per lab: adaptive repeats (--precision, --budget) need every lab up at once',
+    );
+  return {
+    min,
+    ...(max !== undefined ? { max } : {}),
+    precisionPct: o.precision ?? sc.precision ?? RUN_DEFAULTS.precision,
+    ...((o.budget ?? sc.budget) !== undefined ? { budgetSec: (o.budget ?? sc.budget)! } : {}),
+  };
 }
 
 /** Checks the names of --path (or the scenario's paths); throws on an unknown one. */
@@ -161,7 +281,11 @@ async function runAction(
     durationSec: o.duration ?? sc.duration ?? d.duration,
     latencySec: o.latencyDuration ?? sc.latencyDuration ?? d.latencyDuration,
     warmupSec: o.warmup ?? sc.warmup ?? d.warmup,
-    repeats: o.repeats ?? sc.repeats ?? d.repeats,
+    rounds: roundsOption(o, sc),
+    sequential: o.sequential ?? sc.sequential ?? false,
+    seed: o.seed ?? sc.seed ?? randomSeed(),
+    pairing: o.pairing ?? d.pairing,
+    limits: { stealPct: o.maxSteal ?? NOISE_LIMITS.stealPct, outsidePct: o.maxOutside ?? NOISE_LIMITS.outsidePct },
     streams: o.streams ?? sc.streams ?? d.streams,
     udpRateMbps: o.udpRate ?? sc.udpRate ?? d.udpRate,
     covThresholdPct: o.covThreshold ?? sc.covThreshold ?? d.covThreshold,
@@ -205,61 +329,4 @@ function progressPrinter(json: boolean): (p: RunProgress) => void {
     if (tty) process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 120) - 1)}`);
     else process.stderr.write(`${line}\n`);
   };
-}
-
-const params = (r: ResultRow): string => runTests.get(r.test).label(r.params);
-
-const fmt = (v: number, unit: string): string =>
-  unit === 'packets/s' ? Math.round(v).toLocaleString('en-US') : v >= 100 ? v.toFixed(0) : v.toFixed(2);
-
-/** What one sample was, for the tests that ran: "2 s throughput", "1 s latency windows". */
-function sampleKinds(r: RunResults): string[] {
-  const latency = r.settings.tests.some((t) => t.startsWith('latency'));
-  const throughput = r.settings.tests.some((t) => !t.startsWith('latency'));
-  return [
-    ...(throughput ? [`${r.settings.durationSec} s throughput`] : []),
-    ...(latency ? [`${r.settings.latencySec} s latency windows`] : []),
-  ];
-}
-
-function printResults(r: RunResults, outDir: string, written: readonly string[]): void {
-  if (process.stderr.isTTY && !process.env.CI) process.stderr.write('\r\x1b[2K');
-  const rows = r.rows.map((x) => {
-    const m = x.metrics[x.primary]!;
-    const info = METRIC_INFO[x.primary];
-    const extra = x.metrics.rttP99Us
-      ? `p99 ${fmt(x.metrics.rttP99Us.median, 'µs')}`
-      : x.metrics.lossPct
-        ? `loss ${x.metrics.lossPct.median.toFixed(2)}%`
-        : x.retransmits !== undefined
-          ? `retr ${x.retransmits}`
-          : '';
-    return [
-      x.arch,
-      x.path,
-      `${x.test}${params(x) ? ` ${params(x)}` : ''}`,
-      `${fmt(m.median, info.unit)} ${info.unit}`,
-      `${fmt(m.ci95.low, info.unit)}–${fmt(m.ci95.high, info.unit)}`,
-      `${m.covPct.toFixed(1)}%${x.unstable ? ' UNSTABLE' : ''}`,
-      x.baselinePct === null ? '—' : `${x.baselinePct.toFixed(0)}%`,
-      x.coreSecondsPerGbit ? x.coreSecondsPerGbit.total.toFixed(3) : '—',
-      extra,
-    ];
-  });
-  const t = r.timing;
-  const out = [
-    table(['ARCH', 'PATH', 'TEST', 'MEDIAN', '95% CI', 'COV', 'OF HOST', 'CORE-S/GBIT', ''], rows, [3, 4, 5, 6, 7]),
-    '',
-    ...r.rows.flatMap((x) =>
-      (x.datapath ?? []).map(
-        (d) =>
-          `${x.arch} ${x.path} ${x.test}: ${d.process}@${d.node} moved ${d.wirePackets ?? d.packets} packets on the wire (${d.packets} through ${d.device}) at ${(d.cpu.user + d.cpu.system).toFixed(0)}% of a core (${d.cpu.user.toFixed(0)} usr/${d.cpu.system.toFixed(0)} sys); syscalls ${d.syscallsPerWirePacket?.toFixed(2) ?? '?'} per wire packet, ${d.syscallsPerMB?.toFixed(0) ?? '?'} per MB; ${(d.contextSwitchesPerPacket.voluntary + d.contextSwitchesPerPacket.involuntary).toFixed(3)} context switches per device packet`,
-      ),
-    ),
-    ...r.skipped.map((s) => `skipped ${s.arch}${s.path ? ` ${s.path}` : ''}${s.test ? ` ${s.test}` : ''}: ${s.reason}`),
-    `${r.rows.length} rows × ${r.settings.repeats} samples (${sampleKinds(r).join(', ')}; ${r.settings.warmupSec} s warm-up per path); 95% CI of the median${r.settings.repeats < 6 ? ' (Student t below 6 samples)' : ''}; unstable = CoV above ${r.settings.covThresholdPct}%`,
-    `took ${duration(r.durationSec)}: set-up ${duration(t.setupSec)}, warm-up ${duration(t.warmupSec)}, measuring ${duration(t.measureSec)}, tear-down ${duration(t.teardownSec)}, other ${duration(t.otherSec)}`,
-    `written to ${outDir}: results.json, ${written.join(', ')}`,
-  ];
-  process.stdout.write(out.join('\n') + '\n');
 }

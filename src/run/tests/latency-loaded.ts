@@ -1,7 +1,6 @@
-import { sleep } from '../../lib/exec';
-import { latencyRunSec } from '../../traffic/sockperf/run';
+import { SOCKPERF_PAUSE_SEC } from '../../traffic/sockperf/run';
 import { tcpThroughput } from './iperf3';
-import { latencyRunPlannedSec, latencyWindows } from './latency';
+import { latencyPlannedSec, latencyRun } from './latency';
 import type { RunTest, TestContext } from './test';
 
 export const latencyLoaded: RunTest = {
@@ -10,22 +9,16 @@ export const latencyLoaded: RunTest = {
   primary: 'rttP50Us',
   tool: 'sockperf',
   params: () => [{ payloadBytes: 64 }],
-  measure: {
-    batch: async (c: TestContext) => {
-      // A TCP stream that outlasts the latency run; it uses iperf3's server, sockperf its own.
-      const load = tcpThroughput(
-        { ...c, affinity: undefined },
-        1,
-        latencyRunSec({ windows: c.settings.repeats, windowSec: c.settings.latencySec }) + 3,
-      );
-      try {
-        await sleep(300, c.signal); // the stream's slow start, so the windows see it at full rate
-        return await latencyWindows(c);
-      } finally {
-        await load.catch(() => undefined);
-      }
-    },
+  // A TCP stream that starts with sockperf and outlasts its run: sockperf's 2 s pause covers the
+  // stream's slow start. It uses iperf3's server, sockperf its own.
+  sample: async (c: TestContext) => {
+    const load = tcpThroughput({ ...c, affinity: undefined }, 1, SOCKPERF_PAUSE_SEC + c.settings.latencySec + 1);
+    try {
+      return await latencyRun(c);
+    } finally {
+      await load.catch(() => undefined);
+    }
   },
-  plannedSec: latencyRunPlannedSec,
+  plannedSec: (s) => latencyPlannedSec(s) + 1,
   label: () => '',
 };

@@ -1,24 +1,41 @@
-import { latencyRunSec, latencySamples } from '../../traffic/sockperf/run';
-import type { RunTest, Sample, TestContext, TestSettings } from './test';
+import { latencySamples, SOCKPERF_PAUSE_SEC } from '../../traffic/sockperf/run';
+import { PER_SAMPLE_SEC, type Launched, type RunTest, type Sample, type TestContext, type TestSettings } from './test';
 
-/** What starting sockperf's client and server costs here, before any run is measured. */
-const SOCKPERF_START_SEC = 2.3;
+/** sockperf discards the first 400 ms and the last 50 ms of a run. */
+const DISCARDED_SEC = 0.45;
 
-/** One sockperf ping-pong run cut into `repeats` windows: one sample each. */
-export async function latencyWindows(c: TestContext): Promise<Sample[]> {
-  const w = await latencySamples({
+/**
+ * One latency sample: one sockperf ping-pong run of `latencySec` seconds (`-t`); its valid period
+ * (all but the discarded 0.45 s) gives the percentiles. Starts sockperf; `onStarted` fires when it
+ * measures.
+ */
+export function latencyRun(c: TestContext, onStarted?: () => void): Promise<Sample> {
+  return latencySamples({
     client: c.client,
     serverIp: c.serverIp,
-    windows: c.settings.repeats,
-    windowSec: c.settings.latencySec,
+    windows: 1,
+    windowSec: c.settings.latencySec - DISCARDED_SEC,
+    runSec: c.settings.latencySec,
     cpu: c.affinity?.client,
     signal: c.signal,
-  });
-  return w.map((l) => ({ metrics: { rttP50Us: l.p50Us, rttP90Us: l.p90Us, rttP99Us: l.p99Us, rttP999Us: l.p999Us } }));
+    onStarted,
+  }).then(([l]) => ({
+    metrics: { rttP50Us: l!.p50Us, rttP90Us: l!.p90Us, rttP99Us: l!.p99Us, rttP999Us: l!.p999Us },
+  }));
 }
 
-export const latencyRunPlannedSec = (s: TestSettings): number =>
-  latencyRunSec({ windows: s.repeats, windowSec: s.latencySec }) + SOCKPERF_START_SEC;
+/** A latency sample started in the background: the run starts the next during this one's pause. */
+export function launchLatency(c: TestContext): Launched {
+  let started!: () => void;
+  const begun = new Promise<void>((resolve) => (started = resolve));
+  const result = latencyRun(c, started);
+  // A run that fails before it measures still ends the wait for its start.
+  void result.then(started, started);
+  return { started: begun, result, measuringSec: c.settings.latencySec, pauseSec: SOCKPERF_PAUSE_SEC };
+}
+
+/** Seconds of one sample run on its own: the pause, the run, the exits. */
+export const latencyPlannedSec = (s: TestSettings): number => SOCKPERF_PAUSE_SEC + s.latencySec + PER_SAMPLE_SEC;
 
 export const latency: RunTest = {
   name: 'latency',
@@ -26,7 +43,9 @@ export const latency: RunTest = {
   primary: 'rttP50Us',
   tool: 'sockperf',
   params: () => [{ payloadBytes: 64 }],
-  measure: { batch: (c) => latencyWindows(c) },
-  plannedSec: latencyRunPlannedSec,
+  sample: (c) => latencyRun(c),
+  launch: launchLatency,
+  // In a block, the pauses overlap: a sample costs its run and the gap between runs.
+  plannedSec: (s) => s.latencySec + 0.25,
   label: () => '',
 };

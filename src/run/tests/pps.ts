@@ -7,7 +7,7 @@ export const pps: RunTest = {
   primary: 'pps',
   tool: 'iperf3',
   params: () => [{ rateMbps: 0, payloadBytes: 64 }],
-  measure: { sample: (c) => udpThroughput(c, 0, 64) },
+  sample: (c) => udpThroughput(c, 0, 64),
   plannedSec: (s) => s.durationSec + PER_SAMPLE_SEC,
   label: () => '',
 };

@@ -10,7 +10,7 @@ export const sweep: RunTest = {
   primary: 'gbps',
   tool: 'iperf3',
   params: () => SWEEP_BYTES.map((b) => ({ rateMbps: 0, payloadBytes: b })),
-  measure: { sample: (c, p) => udpThroughput(c, 0, p.payloadBytes) },
+  sample: (c, p) => udpThroughput(c, 0, p.payloadBytes),
   plannedSec: (s) => s.durationSec + PER_SAMPLE_SEC,
   label: (p) => `${p.payloadBytes} B`,
 };

@@ -7,7 +7,7 @@ export const tcpParallel: RunTest = {
   primary: 'gbps',
   tool: 'iperf3',
   params: (s) => [{ streams: s.streams }],
-  measure: { sample: (c, p) => tcpThroughput(c, p.streams!) },
+  sample: (c, p) => tcpThroughput(c, p.streams!),
   plannedSec: (s) => s.durationSec + PER_SAMPLE_SEC,
   label: (p) => `${p.streams} streams`,
 };

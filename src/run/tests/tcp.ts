@@ -7,7 +7,7 @@ export const tcp: RunTest = {
   primary: 'gbps',
   tool: 'iperf3',
   params: () => [{ streams: 1 }],
-  measure: { sample: (c) => tcpThroughput(c, 1) },
+  sample: (c) => tcpThroughput(c, 1),
   plannedSec: (s) => s.durationSec + PER_SAMPLE_SEC,
   label: () => '',
 };

@@ -11,9 +11,8 @@ import type { MetricName, ResultRow, TestName } from '../results-schema';
 export interface TestSettings {
   /** Seconds per throughput sample. */
   readonly durationSec: number;
-  /** Seconds per latency sample (a window of one sockperf run). */
+  /** Seconds of one latency sample: one sockperf run. */
   readonly latencySec: number;
-  readonly repeats: number;
   /** Streams of tcp-parallel. */
   readonly streams: number;
   readonly udpRateMbps: number;
@@ -46,6 +45,16 @@ export interface Sample {
 
 export type Params = ResultRow['params'];
 
+/** A sample started in the background (see RunTest.launch). */
+export interface Launched {
+  /** Resolves when the tool starts measuring. */
+  readonly started: Promise<void>;
+  readonly result: Promise<Sample>;
+  /** Seconds from the start to the end of measuring, and the pause before it. */
+  readonly measuringSec: number;
+  readonly pauseSec: number;
+}
+
 export interface RunTest {
   readonly name: TestName;
   /** One line for the report and `--help`. */
@@ -56,14 +65,15 @@ export interface RunTest {
   readonly tool: 'iperf3' | 'sockperf';
   /** Its rows on each path, by their parameters (most tests: one row). */
   params(s: TestSettings): Params[];
+  /** Takes one sample of a row. */
+  sample(ctx: TestContext, p: Params): Promise<Sample>;
   /**
-   * How one row is measured: `sample` takes one sample (repeated `repeats` times), `batch` takes
-   * all `repeats` samples in one go (sockperf: one run cut into windows).
+   * For a tool that pauses after it starts (sockperf: 2 s): start a sample without waiting for it.
+   * The run starts the next one while this one pauses, so that the pauses of a block of samples
+   * overlap and their measuring periods follow each other back to back.
    */
-  readonly measure:
-    | { readonly sample: (ctx: TestContext, p: Params) => Promise<Sample> }
-    | { readonly batch: (ctx: TestContext, p: Params) => Promise<Sample[]> };
-  /** Seconds planned for one `sample` or one whole `batch` (for progress and its ETA). */
+  readonly launch?: (ctx: TestContext, p: Params) => Launched;
+  /** Seconds planned for one sample (for progress, its ETA and the budget). */
   plannedSec(s: TestSettings): number;
   /** What tells its rows apart in a table, e.g. "4 streams" ('' for a single row). */
   label(p: Params): string;

@@ -7,7 +7,7 @@ export const udp: RunTest = {
   primary: 'gbps',
   tool: 'iperf3',
   params: (s) => [{ rateMbps: s.udpRateMbps }],
-  measure: { sample: (c, p) => udpThroughput(c, p.rateMbps! * 1e6) },
+  sample: (c, p) => udpThroughput(c, p.rateMbps! * 1e6),
   plannedSec: (s) => s.durationSec + PER_SAMPLE_SEC,
   label: (p) => `${p.rateMbps} Mbit/s`,
 };

@@ -39,12 +39,19 @@ export interface LatencyOptions {
   /** Samples wanted: the run is cut into this many windows of `windowSec` each. */
   readonly windows: number;
   readonly windowSec: number;
+  /** sockperf's -t, when the windows do not decide it. */
+  readonly runSec?: number;
   /** Message size in bytes. Default 64. */
   readonly messageBytes?: number;
   readonly port?: number;
   readonly cpu?: number;
   readonly signal?: AbortSignal;
+  /** Called when sockperf starts measuring (after its fixed 2 s pause: SOCKPERF_PAUSE_SEC). */
+  readonly onStarted?: () => void;
 }
+
+/** sockperf's client pauses this long after it starts, before it sends anything. */
+export const SOCKPERF_PAUSE_SEC = 2;
 
 /** sockperf discards its first 400 ms and last 50 ms; the run is that much longer than the windows, rounded up. */
 export const latencyRunSec = (o: Pick<LatencyOptions, 'windows' | 'windowSec'>): number =>
@@ -57,7 +64,7 @@ export const latencyRunSec = (o: Pick<LatencyOptions, 'windows' | 'windowSec'>):
 export async function latencySamples(o: LatencyOptions): Promise<LatencyWindow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-sockperf-'));
   const log = join(dir, 'full.csv');
-  const sec = latencyRunSec(o);
+  const sec = o.runSec ?? latencyRunSec(o);
   const [cmd, args] = inNetns(
     o.client,
     ...pinned(o.cpu, 'sockperf', [
@@ -73,11 +80,16 @@ export async function latencySamples(o: LatencyOptions): Promise<LatencyWindow[]
       String(sec),
       '-m',
       String(o.messageBytes ?? 64),
+      // Its dummy warm-up messages go out before the pause; the discarded first 400 ms warm the path.
+      '--dontwarmup',
     ]),
   );
   try {
     for (let attempt = 0; ; attempt++) {
-      const r = await run(cmd, args, { check: false, signal: o.signal, timeoutMs: (sec + 15) * 1000 });
+      const onStdout = (chunk: string): void => {
+        if (chunk.includes('Starting test')) o.onStarted?.();
+      };
+      const r = await run(cmd, args, { check: false, signal: o.signal, timeoutMs: (sec + 15) * 1000, onStdout });
       const text = r.stdout + r.stderr;
       try {
         parseSockperf(text); // sockperf's own verdict: an error, or no summary

@@ -1,0 +1,80 @@
+/** What `cnilab run` prints when it is done: the rows, then what the run may claim, the noise, the time. */
+import { METRIC_INFO, type ResultRow, type RunResults } from '../../run/results-schema';
+import { runTests } from '../../run/tests';
+import { noiseLine, paperLines, rankingLines, scheduleLine, unresolvedLines } from '../../report/claims-text';
+import { duration, table } from '../output';
+
+const params = (r: ResultRow): string => runTests.get(r.test).label(r.params);
+
+const fmt = (v: number, unit: string): string =>
+  unit === 'packets/s' ? Math.round(v).toLocaleString('en-US') : v >= 100 ? v.toFixed(0) : v.toFixed(2);
+
+/** What one sample was, for the tests that ran: "2 s throughput", "1 s latency runs". */
+function sampleKinds(r: RunResults): string[] {
+  const latency = r.settings.tests.some((t) => t.startsWith('latency'));
+  const throughput = r.settings.tests.some((t) => !t.startsWith('latency'));
+  return [
+    ...(throughput ? [`${r.settings.durationSec} s throughput`] : []),
+    ...(latency ? [`${r.settings.latencySec} s latency runs`] : []),
+  ];
+}
+
+function extra(x: ResultRow): string {
+  if (x.metrics.rttP99Us) return `p99 ${fmt(x.metrics.rttP99Us.median, 'µs')}`;
+  if (x.metrics.lossPct) return `loss ${x.metrics.lossPct.median.toFixed(2)}%`;
+  return x.retransmits !== undefined ? `retr ${x.retransmits}` : '';
+}
+
+function row(x: ResultRow): string[] {
+  const m = x.metrics[x.primary]!;
+  const info = METRIC_INFO[x.primary];
+  const ratio = x.ratio
+    ? `${(x.ratio.median * 100).toFixed(0)}% (${(x.ratio.ci95.low * 100).toFixed(0)}–${(x.ratio.ci95.high * 100).toFixed(0)})${x.resolved ? '' : ' ?'}`
+    : '—';
+  return [
+    x.arch,
+    x.path,
+    `${x.test}${params(x) ? ` ${params(x)}` : ''}`,
+    `${fmt(m.median, info.unit)} ${info.unit}`,
+    `${m.covPct.toFixed(1)}%${x.unstable ? ' UNSTABLE' : ''}`,
+    ratio,
+    x.coreSecondsPerGbit ? x.coreSecondsPerGbit.total.toFixed(3) : '—',
+    extra(x),
+  ];
+}
+
+function datapathLines(r: RunResults): string[] {
+  return r.rows.flatMap((x) =>
+    (x.datapath ?? []).map(
+      (d) =>
+        `${x.arch} ${x.path} ${x.test}: ${d.process}@${d.node} moved ${d.wirePackets ?? d.packets} packets on the wire (${d.packets} through ${d.device}) at ${(d.cpu.user + d.cpu.system).toFixed(0)}% of a core (${d.cpu.user.toFixed(0)} usr/${d.cpu.system.toFixed(0)} sys); syscalls ${d.syscallsPerWirePacket?.toFixed(2) ?? '?'} per wire packet, ${d.syscallsPerMB?.toFixed(0) ?? '?'} per MB; ${(d.contextSwitchesPerPacket.voluntary + d.contextSwitchesPerPacket.involuntary).toFixed(3)} context switches per device packet`,
+    ),
+  );
+}
+
+export function printResults(r: RunResults, outDir: string, written: readonly string[]): void {
+  if (process.stderr.isTTY && !process.env.CI) process.stderr.write('\r\x1b[2K');
+  const t = r.timing;
+  const out = [
+    table(
+      ['ARCH', 'PATH', 'TEST', 'MEDIAN', 'COV', 'OF HOST (95% CI)', 'CORE-S/GBIT', ''],
+      r.rows.map(row),
+      [3, 4, 5, 6],
+    ),
+    '',
+    ...datapathLines(r),
+    ...r.skipped.map((s) => `skipped ${s.arch}${s.path ? ` ${s.path}` : ''}${s.test ? ` ${s.test}` : ''}: ${s.reason}`),
+    `${r.rows.length} rows × ${r.settings.repeats} rounds (${sampleKinds(r).join(', ')}); of host = median of the same-round ratios to host, 95% CI by t on their logs; ? = not within ±${r.schedule.precisionPct ?? 5}%`,
+    scheduleLine(r),
+    ...unresolvedLines(r),
+    '',
+    'what this run can say (A > B: A better, only where the interval of the same-round ratio A/B excludes 1; ≈ indistinguishable here):',
+    ...rankingLines(r).map((l) => `  ${l}`),
+    ...paperLines(r).map((l) => `  ${l}`),
+    '',
+    noiseLine(r),
+    `took ${duration(r.durationSec)}: set-up ${duration(t.setupSec)}, warm-up ${duration(t.warmupSec)}, measuring ${duration(t.measureSec)}, tear-down ${duration(t.teardownSec)}, other ${duration(t.otherSec)}`,
+    `written to ${outDir}: results.json, ${written.join(', ')}`,
+  ];
+  process.stdout.write(out.join('\n') + '\n');
+}

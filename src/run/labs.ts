@@ -1,0 +1,127 @@
+/**
+ * The labs of a run: one per architecture, each under a name of its own (`<lab>-<architecture>`),
+ * so that all can be up at once. Brought up, measured idle, torn down — always, on error and abort.
+ */
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Architecture } from '../arch/architecture';
+import type { FeatureReport } from '../doctor/features';
+import { CnilabError } from '../lib/errors';
+import { sleep } from '../lib/exec';
+import { labExists, up } from '../lab/lab';
+import { PREFIX } from '../lab/names';
+import { conflistFile } from '../lab/pods';
+import type { LabState } from '../lab/state';
+import { labNamespaces, teardownLab } from '../lab/teardown';
+import type { Topology } from '../topology/schema';
+import { CLK_TCK } from '../traffic/cpu/proc-pid';
+import { cpuCount, labProcesses, netnsInodes, type IdleLabs } from './noise';
+
+/** The lab name of an architecture in a run: the run's lab name, cut to fit, then the architecture's. */
+export function labName(base: string, arch: string): string {
+  const room = 32 - arch.length - 1;
+  return `${base.slice(0, Math.max(1, room)).replace(/-+$/, '')}-${arch}`.slice(0, 32);
+}
+
+/** Memory one idle lab holds, measured with the default topology (docs/measurements.md), with room. */
+export const LAB_MEMORY_MIB = 150;
+/** What the machine keeps for the tools and itself while every lab is up. */
+export const RESERVE_MIB = 1024;
+
+/** Whether `labs` labs fit in memory at once; when not, why (for the fallback to --sequential). */
+export function memoryVerdict(labs: number, availableMiB: number): string | undefined {
+  const need = labs * LAB_MEMORY_MIB + RESERVE_MIB;
+  if (availableMiB >= need) return undefined;
+  return `${labs} labs up at once need about ${need} MiB (${LAB_MEMORY_MIB} MiB each and ${RESERVE_MIB} MiB to spare); ${availableMiB} MiB is available`;
+}
+
+export function availableMiB(): number {
+  const m = /MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
+  return m ? Math.floor(Number(m[1]) / 1024) : 0;
+}
+
+export interface LabSetOptions {
+  readonly topology: Topology;
+  readonly features: FeatureReport;
+  readonly outDir: string;
+  readonly signal?: AbortSignal;
+  readonly progress: (step: string) => void;
+  readonly timed: <T>(phase: 'setupSec' | 'teardownSec', plannedSec: number, body: () => Promise<T>) => Promise<T>;
+}
+
+/** Seconds planned for a lab's set-up and tear-down (measured: 0.6–1.4 s up, 0.25 s down). */
+export const LAB_PLAN_SEC = { setup: 1.5, teardown: 0.5 };
+
+/** The run's labs, by architecture. */
+export class LabSet {
+  readonly up = new Map<string, LabState>();
+
+  constructor(
+    private readonly o: LabSetOptions,
+    readonly names: ReadonlyMap<string, string>,
+  ) {}
+
+  static forRun(o: LabSetOptions, archs: readonly Architecture[]): LabSet {
+    const names = new Map(archs.map((a) => [a.name, labName(o.topology.name, a.name)]));
+    const taken = [...names.values()].filter(labExists);
+    if (taken.length)
+      throw new CnilabError(
+        'LAB_EXISTS',
+        `lab ${taken.join(', ')} is already up; remove it with: cnilab down --lab ${taken[0]} (or give --lab another name)`,
+      );
+    return new LabSet(o, names);
+  }
+
+  async bringUp(arch: Architecture): Promise<LabState> {
+    const name = this.names.get(arch.name)!;
+    this.o.progress(`${arch.name}: bringing the lab up`);
+    const topology = { ...this.o.topology, name };
+    const lab = await this.o.timed('setupSec', LAB_PLAN_SEC.setup, () =>
+      up({ topology, arch: arch.name, signal: this.o.signal, features: this.o.features }),
+    );
+    this.up.set(arch.name, lab);
+    if (arch.control.attachesPods)
+      copyFileSync(
+        conflistFile(lab.lab, topology.nodes.find((n) => n.role === 'compute')!.name),
+        join(this.o.outDir, `${arch.name}.conflist`),
+      );
+    return lab;
+  }
+
+  async tearDown(arch: string): Promise<void> {
+    const lab = this.up.get(arch);
+    if (!lab) return;
+    this.up.delete(arch);
+    this.o.progress(`${arch}: tearing the lab down`);
+    await this.o.timed('teardownSec', LAB_PLAN_SEC.teardown, () => teardownLab(lab.lab));
+  }
+
+  async tearDownAll(): Promise<void> {
+    for (const arch of [...this.up.keys()]) await this.tearDown(arch);
+  }
+
+  /** The network namespaces of the labs up now. */
+  namespaces(): string[] {
+    return [...this.up.values()].flatMap((l) => labNamespaces(l.lab));
+  }
+
+  /** The labs' processes over `ms` at idle: CPU (% of all CPUs) and resident memory. */
+  async idle(ms: number): Promise<IdleLabs> {
+    const inodes = netnsInodes(this.namespaces());
+    const before = labProcesses(inodes);
+    const t0 = performance.now();
+    await sleep(ms, this.o.signal);
+    const after = labProcesses(inodes);
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      labs: this.up.size,
+      cpuPct: Math.round(((after.ticks - before.ticks) / CLK_TCK / seconds / cpuCount()) * 1000) / 10,
+      rssMiB: Math.round(after.pssKiB / 1024),
+      processes: after.count,
+    };
+  }
+}
+
+/** Whether a namespace name belongs to one of the run's labs. */
+export const ofRun = (set: LabSet, ns: string): boolean =>
+  [...set.names.values()].some((l) => ns.startsWith(`${PREFIX}${l}.`));

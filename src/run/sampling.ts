@@ -1,0 +1,169 @@
+/**
+ * Taking samples: each with the noise around it (noise.ts) and taken once more when it was
+ * disturbed; a block of samples of a pausing tool (sockperf) chained so that their pauses
+ * overlap and their measuring periods follow each other without touching.
+ */
+import type { LabState } from '../lab/state';
+import { startIperf3Server } from '../traffic/iperf3/run';
+import { startSockperfServer } from '../traffic/sockperf/run';
+import { DatapathMeter } from './datapath';
+import { hops, snapshot } from './hops';
+import { load1, judgeNoise, readNoise, type NoiseLimits, type SampleNoise } from './noise';
+import { pathInLab, type PathInLab } from './paths';
+import type { Cell, PlannedRow } from './plan';
+import type { PathRecord, ResultRow } from './results-schema';
+import { runTests } from './tests';
+import type { Affinity, Sample, TestContext, TestSettings } from './tests/test';
+import { sleep } from '../lib/exec';
+
+/** A sample as kept: its values, its round, when it ran, the noise around it. */
+export interface TakenSample {
+  readonly sample: Sample;
+  readonly round: number;
+  /** Seconds from the start of measuring to the start and the end of the sample. */
+  readonly startSec: number;
+  readonly endSec: number;
+  readonly noise: SampleNoise;
+  /** It is the second try: the first was disturbed (its noise, or why). */
+  readonly retriedBecause?: string;
+}
+
+/** What runs for a cell while the run measures it: its servers, and where its path goes. */
+export interface CellRun {
+  readonly where: PathInLab;
+  readonly lab: LabState;
+  readonly stop: () => Promise<void>;
+}
+
+export function startCell(cell: Cell, lab: LabState, latency: boolean, affinity?: Affinity): CellRun {
+  const where = pathInLab(lab, cell.arch, cell.path, cell.endpoints);
+  const servers = [startIperf3Server({ name: where.server }, where.serverIp)];
+  if (latency) servers.push(startSockperfServer({ name: where.server }, where.serverIp, { cpu: affinity?.server }));
+  return { where, lab, stop: async () => void (await Promise.all(servers.map((s) => s.stop()))) };
+}
+
+export interface SamplerOptions {
+  readonly settings: TestSettings;
+  readonly affinity?: Affinity;
+  readonly signal?: AbortSignal;
+  readonly limits: NoiseLimits;
+  /** The inodes of the labs' namespaces: processes in them are not noise. */
+  readonly labNetns: () => ReadonlySet<number>;
+  /** Seconds since measuring started. */
+  readonly clock: () => number;
+}
+
+const context = (cell: CellRun, o: SamplerOptions): TestContext => ({
+  settings: o.settings,
+  client: { name: cell.where.client },
+  serverIp: cell.where.serverIp,
+  affinity: o.affinity,
+  signal: o.signal,
+});
+
+const why = (n: SampleNoise): string =>
+  `steal ${n.stealPct}%, outside the labs ${n.outsidePct}%${n.top ? ` (most: ${n.top})` : ''}`;
+
+/** One sample of a row, its noise read around it; a disturbed one is taken once more. */
+export async function takeSample(
+  row: PlannedRow,
+  cell: CellRun,
+  round: number,
+  o: SamplerOptions,
+  /** Why this is already the second try (it is then kept whatever its noise). */
+  again?: string,
+): Promise<TakenSample> {
+  const t = runTests.get(row.test);
+  let retriedBecause = again;
+  for (;;) {
+    const ns = o.labNetns();
+    const before = readNoise(ns);
+    const startSec = o.clock();
+    const sample = await t.sample(context(cell, o), row.params);
+    const endSec = o.clock();
+    const noise = judgeNoise(before, readNoise(ns), load1(), o.limits);
+    if (!noise.disturbed || retriedBecause) return { sample, round, startSec, endSec, noise, retriedBecause };
+    retriedBecause = why(noise);
+  }
+}
+
+/**
+ * A block of rows of a tool that pauses before it measures (RunTest.launch): the next sample is
+ * started one measuring period (plus a gap) after the previous one was, so it pauses while the
+ * previous measures. Each sample's noise is read from when it starts measuring to its end. A
+ * sample whose measuring overlapped its neighbour's, or that was disturbed, is taken again alone.
+ */
+export async function takeChain(
+  block: readonly { row: PlannedRow; cell: CellRun }[],
+  round: number,
+  o: SamplerOptions,
+): Promise<TakenSample[]> {
+  const GAP_SEC = 0.25;
+  const launched = [];
+  let next = performance.now();
+  for (const { row, cell } of block) {
+    await sleep(Math.max(0, next - performance.now()), o.signal);
+    const ns = o.labNetns();
+    const l = runTests.get(row.test).launch!(context(cell, o), row.params);
+    next = performance.now() + (l.measuringSec + GAP_SEC) * 1000;
+    const mark = l.started.then(() => ({ startSec: o.clock(), before: readNoise(ns) }));
+    launched.push({ row, cell, l, mark, ns });
+  }
+  const out: (TakenSample | string)[] = [];
+  let prevStart = -Infinity;
+  let prevMeasuring = 0;
+  try {
+    for (const { l, mark, ns } of launched) {
+      const sample = await l.result;
+      const endSec = o.clock();
+      const { startSec, before } = await mark;
+      const noise = judgeNoise(before, readNoise(ns), load1(), o.limits);
+      // The previous sample sends until its timer ends its measuring; this one must not start before
+      // (its own first 0.4 s are discarded, but the previous one's last valid moment is not).
+      const overlapped = startSec < prevStart + prevMeasuring - 0.05;
+      [prevStart, prevMeasuring] = [startSec, l.measuringSec];
+      out.push(
+        overlapped
+          ? 'it overlapped the previous sample'
+          : noise.disturbed
+            ? why(noise)
+            : { sample, round, startSec, endSec, noise },
+      );
+    }
+  } finally {
+    // Whatever failed, no sample of the block is left running.
+    await Promise.allSettled(launched.map((x) => x.l.result));
+  }
+  // Retries once the whole block is done, so that none overlaps a sample of the block.
+  const kept: TakenSample[] = [];
+  for (const [i, t] of out.entries())
+    kept.push(typeof t === 'string' ? await takeSample(launched[i]!.row, launched[i]!.cell, round, o, t) : t);
+  return kept;
+}
+
+/** The first sample of a counted row, with the path's counters and the data path's processes read around it. */
+export async function takeCounted(
+  row: PlannedRow,
+  cell: CellRun,
+  round: number,
+  o: SamplerOptions,
+): Promise<{ taken: TakenSample; path: PathRecord; datapath?: ResultRow['datapath'] }> {
+  const meter = new DatapathMeter(cell.lab.lab, cell.where.nodes);
+  const before = await snapshot(cell.where.stops);
+  await meter.start();
+  const taken = await takeSample(row, cell, round, o);
+  await meter.stop();
+  const h = hops(cell.where.stops, before, await snapshot(cell.where.stops));
+  const datapath = meter.results();
+  const path: PathRecord = {
+    arch: row.cell.arch.name,
+    path: row.cell.path,
+    client: row.cell.endpoints.client,
+    server: row.cell.endpoints.server,
+    mtu: cell.where.mtu,
+    encapBytes: cell.lab.topology.underlay.mtu - cell.where.mtu,
+    measuredWith: row.test,
+    hops: h,
+  };
+  return { taken, path, ...(datapath ? { datapath } : {}) };
+}
