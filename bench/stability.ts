@@ -22,7 +22,7 @@ import { table } from '../src/cli/output';
 import { run } from '../src/lib/exec';
 import { REPO_ROOT } from '../src/lib/paths';
 import { compareRuns } from '../src/report/compare';
-import { pairRatios, ratioStat, PAIRINGS, type Pairing, type TimedValue } from '../src/run/paired';
+import { noiseFloor, pairRatios, ratioStat, PAIRINGS, type Pairing, type TimedValue } from '../src/run/paired';
 import { resultsSchema, type ResultRow, type RunResults } from '../src/run/results-schema';
 import { kernelRows, median, wantJson } from './common';
 
@@ -69,8 +69,8 @@ const timed = (r: ResultRow): TimedValue[] =>
     at: (r.rounds[i]!.startSec + r.rounds[i]!.endSec) / 2,
   }));
 
-/** Per pairing design: the share of rows whose interval in one run covers the other run's ratio (both ways). */
-function coverage(a: RunResults, b: RunResults, pairing: Pairing): number {
+/** Per pairing design: the share of rows whose interval in one run covers the other run's ratio (both ways), and the median half-width. */
+function coverage(a: RunResults, b: RunResults, pairing: Pairing): { coveredPct: number; medianHalfWidthPct: number } {
   const ratio = (res: RunResults, r: ResultRow) => {
     const base = res.rows.find(
       (x) => x.arch === 'host' && x.test === r.test && JSON.stringify(x.params) === JSON.stringify(r.params),
@@ -80,16 +80,25 @@ function coverage(a: RunResults, b: RunResults, pairing: Pairing): number {
   };
   let covered = 0;
   let total = 0;
+  const widths: number[] = [];
   for (const ra of a.rows.filter((r) => r.arch !== 'host')) {
     const rb = b.rows.find((x) => key(x) === key(ra));
     const [sa, sb] = [ratio(a, ra), rb && ratio(b, rb)];
     if (!sa || !sb) continue;
     total += 2;
+    widths.push(sa.halfWidthPct, sb.halfWidthPct);
     if (sa.ci95.low <= sb.geomean && sb.geomean <= sa.ci95.high) covered++;
     if (sb.ci95.low <= sa.geomean && sa.geomean <= sb.ci95.high) covered++;
   }
-  return total ? Math.round((covered / total) * 1000) / 10 : NaN;
+  return {
+    coveredPct: total ? Math.round((covered / total) * 1000) / 10 : NaN,
+    medianHalfWidthPct: round1(median(widths)),
+  };
 }
+
+/** A run's noise floor as this code estimates it (% of a ratio), from its rows' paired ratios. */
+const floorOf = (r: RunResults): number =>
+  round1((Math.exp(noiseFloor(r.rows.flatMap((x) => (x.ratio ? [x.ratio.ratios] : [])))) - 1) * 100);
 
 /** Orderings one run resolves (rankings' steps and the paper's) that the other resolves the other way. */
 function reversals(a: RunResults, b: RunResults): string[] {
@@ -108,6 +117,36 @@ function reversals(a: RunResults, b: RunResults): string[] {
   };
   const [ma, mb] = [resolved(a), resolved(b)];
   return [...ma].filter(([k, v]) => mb.has(k) && mb.get(k) !== v).map(([k]) => k);
+}
+
+/**
+ * How much pairing can help: the median over kernel-path rows of the correlation, round by round,
+ * between the logs of a row's samples and of host's. Near 0 the noise is per sample and pairing
+ * cannot cancel it; near 1 it is drift that pairing divides out.
+ */
+function pairCorrelation(r: RunResults): number {
+  const cs = kernelRows(r).flatMap((row) => {
+    const base = r.rows.find(
+      (x) => x.arch === 'host' && x.test === row.test && JSON.stringify(x.params) === JSON.stringify(row.params),
+    );
+    if (!base || base === row) return [];
+    const a = row.metrics[row.primary]!.samples.map(Math.log);
+    const b = base.metrics[base.primary]!.samples.map(Math.log);
+    const n = Math.min(a.length, b.length);
+    if (n < 3) return [];
+    const ma = a.slice(0, n).reduce((s, x) => s + x, 0) / n;
+    const mb = b.slice(0, n).reduce((s, x) => s + x, 0) / n;
+    let sab = 0;
+    let saa = 0;
+    let sbb = 0;
+    for (let i = 0; i < n; i++) {
+      sab += (a[i]! - ma) * (b[i]! - mb);
+      saa += (a[i]! - ma) ** 2;
+      sbb += (b[i]! - mb) ** 2;
+    }
+    return saa && sbb ? [sab / Math.sqrt(saa * sbb)] : [];
+  });
+  return Math.round(median(cs) * 100) / 100;
 }
 
 /** Round 1 against the later rounds: the median over rows of (round-1 value / median of the others). */
@@ -141,12 +180,26 @@ function analyse(runs: Record<RunName, RunResults>) {
   const medS = median(finite(rows.map((r) => r.sequentialDiff)));
   const maxI = Math.max(...finite(rows.map((r) => r.interleavedDiff)));
   const cmp = compareRuns(
-    { rows: runs['interleaved-1'].rows, floorPct: runs['interleaved-1'].noise.floorPct },
-    { rows: runs['interleaved-2'].rows, floorPct: runs['interleaved-2'].noise.floorPct },
+    { rows: runs['interleaved-1'].rows, floorPct: floorOf(runs['interleaved-1']) },
+    { rows: runs['interleaved-2'].rows, floorPct: floorOf(runs['interleaved-2']) },
+  );
+  // The same runs of the same code, without the noise floor: what the floor buys.
+  const bare = compareRuns({ rows: runs['interleaved-1'].rows }, { rows: runs['interleaved-2'].rows });
+  // Every pair of the four runs is the same code on the same machine: no verdict is the right answer.
+  const pairs = RUNS.flatMap((x, i) =>
+    RUNS.slice(i + 1).map((y) => {
+      const count = (floor: boolean): number =>
+        compareRuns(
+          { rows: runs[x].rows, ...(floor ? { floorPct: floorOf(runs[x]) } : {}) },
+          { rows: runs[y].rows, ...(floor ? { floorPct: floorOf(runs[y]) } : {}) },
+        ).changes.filter((c) => c.judgement !== 'within noise').length;
+      return { pair: `${x}/${y}`, withFloor: count(true), withoutFloor: count(false) };
+    }),
   );
   const verdicts = cmp.changes.filter((c) => c.judgement !== 'within noise').map((c) => `${c.key}: ${c.judgement}`);
   const rev = reversals(runs['interleaved-1'], runs['interleaved-2']);
   return {
+    budgetSec: runs['interleaved-1'].schedule.budgetSec,
     runs: Object.fromEntries(
       RUNS.map((n) => [
         n,
@@ -154,7 +207,7 @@ function analyse(runs: Record<RunName, RunResults>) {
           durationSec: runs[n].durationSec,
           rounds: runs[n].schedule.rounds,
           stopped: runs[n].schedule.stopped,
-          floorPct: runs[n].noise.floorPct,
+          floorPct: floorOf(runs[n]),
           retried: runs[n].noise.retried,
           idleLabs: runs[n].noise.idleLabs,
         },
@@ -167,9 +220,14 @@ function analyse(runs: Record<RunName, RunResults>) {
     improvement: round1(medS / medI),
     reversedOrderings: rev,
     compareVerdicts: verdicts,
+    allPairs: pairs,
+    compareVerdictsWithoutFloor: bare.changes
+      .filter((c) => c.judgement !== 'within noise')
+      .map((c) => `${c.key}: ${c.judgement}`),
     pairingCoverage: Object.fromEntries(
       PAIRINGS.map((p) => [p, coverage(runs['interleaved-1'], runs['interleaved-2'], p)]),
     ),
+    pairCorrelation: Object.fromEntries(RUNS.map((n) => [n, pairCorrelation(runs[n])])),
     coldStartRatio: {
       'interleaved-1': coldStart(runs['interleaved-1']),
       'interleaved-2': coldStart(runs['interleaved-2']),
@@ -205,7 +263,7 @@ async function main(): Promise<void> {
     const ok = (b: boolean): string => (b ? 'met' : 'MISSED');
     process.stdout.write(
       [
-        `stability of the default matrix (budget ${budget} s per interleaved run; sequential runs take as many rounds)`,
+        `stability of the default matrix (budget ${a.budgetSec} s per interleaved run; sequential runs take as many rounds)`,
         table(
           ['RUN', 'TOOK', 'ROUNDS', 'STOPPED', 'FLOOR', 'RETRIED'],
           Object.entries(a.runs).map(([n, r]) => [
@@ -237,9 +295,16 @@ async function main(): Promise<void> {
         `largest interleaved between-run difference ${a.maxInterleavedDiffPoints} points   target ≤ 5: ${ok(t.within5Points)}`,
         `orderings reversed between the interleaved runs: ${a.reversedOrderings.length ? a.reversedOrderings.join('; ') : 'none'}   target none: ${ok(t.noReversal)}`,
         `cnilab compare interleaved-1 interleaved-2: ${a.compareVerdicts.length ? a.compareVerdicts.join('; ') : 'no row better or worse'}   target none: ${ok(t.compareClean)}`,
+        `every pair of the four runs, rows called better or worse (with the floor / without): ${a.allPairs.map((p) => `${p.pair} ${p.withFloor}/${p.withoutFloor}`).join(', ')}`,
+        `cnilab compare without the noise floor: ${a.compareVerdictsWithoutFloor.length ? a.compareVerdictsWithoutFloor.join('; ') : 'no row better or worse'}`,
         `pairing: intervals covering the other run's ratio — ${Object.entries(a.pairingCoverage)
-          .map(([p, c]) => `${p} ${c}%`)
-          .join(', ')} (keep a design with ≥ 90%)`,
+          .map(([p, c]) => `${p} ${c.coveredPct}% (median ±${c.medianHalfWidthPct}%)`)
+          .join(', ')} (keep a design with ≥ 90%; of two, the narrower)`,
+        `correlation of a row's and host's samples round by round (median over kernel-path rows): ${Object.entries(
+          a.pairCorrelation,
+        )
+          .map(([n, c]) => `${n} ${c}`)
+          .join(', ')}`,
         `cold first round: round-1 value / median of later rounds, median over rows — ${Object.entries(a.coldStartRatio)
           .map(([n, c]) => `${n} ${c}`)
           .join(', ')}`,

@@ -25,7 +25,11 @@ export function scheduleLine(r: RunResults): string {
         : s.precisionPct === null
           ? 'the rounds asked for'
           : 'the most rounds allowed';
-  return `${s.rounds} rounds, ${s.mode}${s.fallback ? ` (${s.fallback})` : ''}, seed ${s.seed}; stopped: ${why}`;
+  const apart =
+    s.mode === 'sequential'
+      ? '; one lab at a time: a round\'s samples of two labs are minutes apart, so their "same-round" ratios pair less well'
+      : '';
+  return `${s.rounds} rounds, ${s.mode}${s.fallback ? ` (${s.fallback})` : ''}, seed ${s.seed}; stopped: ${why}${apart}`;
 }
 
 /** The rows whose ratio was not known within the precision, with their spread. */

@@ -109,7 +109,10 @@ export function assembleRows(measured: Measured, covThresholdPct: number, o: Rat
     const core = assembleRow(m, covThresholdPct);
     const ratios = rowRatios(measured.rows, m, o);
     const r = ratios && ratios.length ? ratioStat(ratios) : undefined;
-    const own = ratioStat(timedValues(m).map((v) => v.value));
+    const values = timedValues(m)
+      .map((v) => v.value)
+      .filter((v) => v > 0);
+    const own = values.length ? ratioStat(values) : undefined;
     return {
       ...core,
       baselinePct: r ? round(r.median * 100, 1) : null,
@@ -124,7 +127,8 @@ export function assembleRows(measured: Measured, covThresholdPct: number, o: Rat
             converged: converged(r, precision),
           }
         : null,
-      resolved: converged(r ?? own, precision) || core.arch === o.baseline,
+      // Without a ratio (no baseline partner), the row's own values say how well it is known.
+      resolved: core.arch === o.baseline || ((r ?? own) ? converged((r ?? own)!, precision) : false),
     };
   });
 }

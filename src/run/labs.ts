@@ -96,8 +96,17 @@ export class LabSet {
     await this.o.timed('teardownSec', LAB_PLAN_SEC.teardown, () => teardownLab(lab.lab));
   }
 
+  /** Every lab down; one that fails to go does not keep the others up (the first failure is thrown after). */
   async tearDownAll(): Promise<void> {
-    for (const arch of [...this.up.keys()]) await this.tearDown(arch);
+    let failure: unknown;
+    for (const arch of [...this.up.keys()]) {
+      try {
+        await this.tearDown(arch);
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    if (failure !== undefined) throw failure;
   }
 
   /** The network namespaces of the labs up now. */

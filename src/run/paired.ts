@@ -94,10 +94,13 @@ export const sideOfOne = (s: RatioStat): 1 | -1 | 0 => (s.n < 2 ? 0 : s.ci95.low
 /**
  * A run's noise floor, in log units: the drift between its first and second half of rounds that
  * the rounds' own spread does not explain, pooled over rows. It stands for what changes between
- * runs and stays constant within one (the machine's state, the moment); `cnilab compare` adds it
+ * runs (the machine's state, the moment) as far as one run shows it; `cnilab compare` adds it
  * to each run's standard error. Split-half: with halves of n1 and n2 rounds, the difference of
  * their mean logs D has E[D²] = σ²(1/n1 + 1/n2) + 2τ², σ the round-to-round spread and τ the drift.
- * Pooled by the median over rows, so that one wild row (a UDP flood's loss) does not set it.
+ * Pooled by a trimmed mean over rows (the highest and lowest fifth left out), so that one wild row
+ * (a UDP flood's loss) does not set it — a median would sit low: D² is a scaled χ²₁, whose median
+ * is under half its mean. What changes between runs but stays constant within one (the machine on
+ * another day) no split of one run can see: `bench/stability.ts` compares the floor with two runs.
  */
 export function noiseFloor(rows: readonly (readonly number[])[]): number {
   const excess: number[] = [];
@@ -112,9 +115,9 @@ export function noiseFloor(rows: readonly (readonly number[])[]): number {
   }
   if (excess.length === 0) return 0;
   const sorted = excess.sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const med = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return round(Math.sqrt(Math.max(0, med)), 5);
+  const cut = Math.floor(sorted.length / 5);
+  const kept = sorted.slice(cut, sorted.length - cut);
+  return round(Math.sqrt(Math.max(0, mean(kept))), 5);
 }
 
 /** ln Γ(x), Lanczos (g = 7, 9 terms): plenty for the incomplete beta below. */

@@ -90,7 +90,13 @@ export function unresolved(
   return rows.filter((r) => {
     if (r.row.cell.arch.name === o.baseline) return false;
     const base = baselineOf(rows, r, o.baseline);
-    const ratios = base ? pairRatios(timedValues(r), timedValues(base), o.pairing) : timedValues(r).map((v) => v.value);
+    const paired = base ? pairRatios(timedValues(r), timedValues(base), o.pairing) : [];
+    // Without a baseline partner, a row's own values say how well it is known.
+    const ratios = paired.length
+      ? paired
+      : timedValues(r)
+          .map((v) => v.value)
+          .filter((v) => v > 0);
     return ratios.length === 0 || !converged(ratioStat(ratios), precisionPct);
   });
 }
@@ -252,7 +258,7 @@ async function sequential(
 
 /** One sample of every given row, in the round's order; a block of a pausing tool is chained. */
 async function oneRound(rows: readonly MeasuredRow[], round: number, o: MeasureOptions, s: State): Promise<void> {
-  const order = roundOrder(rows, o.seed, round, (m) => m.row.tool);
+  const order = roundOrder(rows, o.seed, round, (m) => m.row.test);
   const keys = order.map((m) => m.row.key);
   // Sequential: a round's order is the labs' orders one after the other.
   (s.order[round - 1] ??= []).push(...keys);

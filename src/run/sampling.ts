@@ -8,12 +8,12 @@ import { startIperf3Server } from '../traffic/iperf3/run';
 import { startSockperfServer } from '../traffic/sockperf/run';
 import { DatapathMeter } from './datapath';
 import { hops, snapshot } from './hops';
-import { load1, judgeNoise, readNoise, type NoiseLimits, type SampleNoise } from './noise';
+import { load1, judgeNoise, readNoise, type NoiseLimits, type NoiseReading, type SampleNoise } from './noise';
 import { pathInLab, type PathInLab } from './paths';
 import type { Cell, PlannedRow } from './plan';
 import type { PathRecord, ResultRow } from './results-schema';
 import { runTests } from './tests';
-import type { Affinity, Sample, TestContext, TestSettings } from './tests/test';
+import type { Affinity, Launched, Sample, TestContext, TestSettings } from './tests/test';
 import { sleep } from '../lib/exec';
 
 /** A sample as kept: its values, its round, when it ran, the noise around it. */
@@ -61,7 +61,7 @@ const context = (cell: CellRun, o: SamplerOptions): TestContext => ({
   signal: o.signal,
 });
 
-const why = (n: SampleNoise): string =>
+const whyNoise = (n: SampleNoise): string =>
   `steal ${n.stealPct}%, outside the labs ${n.outsidePct}%${n.top ? ` (most: ${n.top})` : ''}`;
 
 /** One sample of a row, its noise read around it; a disturbed one is taken once more. */
@@ -83,15 +83,15 @@ export async function takeSample(
     const endSec = o.clock();
     const noise = judgeNoise(before, readNoise(ns), load1(), o.limits);
     if (!noise.disturbed || retriedBecause) return { sample, round, startSec, endSec, noise, retriedBecause };
-    retriedBecause = why(noise);
+    retriedBecause = whyNoise(noise);
   }
 }
 
 /**
  * A block of rows of a tool that pauses before it measures (RunTest.launch): the next sample is
  * started one measuring period (plus a gap) after the previous one was, so it pauses while the
- * previous measures. Each sample's noise is read from when it starts measuring to its end. A
- * sample whose measuring overlapped its neighbour's, or that was disturbed, is taken again alone.
+ * previous measures. Each sample's noise is read from when it starts measuring to its end. Two
+ * samples whose measuring overlapped, and a disturbed one, are taken again alone after the block.
  */
 export async function takeChain(
   block: readonly { row: PlannedRow; cell: CellRun }[],
@@ -99,36 +99,43 @@ export async function takeChain(
   o: SamplerOptions,
 ): Promise<TakenSample[]> {
   const GAP_SEC = 0.25;
-  const launched = [];
-  let next = performance.now();
-  for (const { row, cell } of block) {
-    await sleep(Math.max(0, next - performance.now()), o.signal);
-    const ns = o.labNetns();
-    const l = runTests.get(row.test).launch!(context(cell, o), row.params);
-    next = performance.now() + (l.measuringSec + GAP_SEC) * 1000;
-    const mark = l.started.then(() => ({ startSec: o.clock(), before: readNoise(ns) }));
-    launched.push({ row, cell, l, mark, ns });
-  }
-  const out: (TakenSample | string)[] = [];
-  let prevStart = -Infinity;
-  let prevMeasuring = 0;
+  const launched: {
+    row: PlannedRow;
+    cell: CellRun;
+    l: Launched;
+    mark: Promise<{ startSec: number; before: NoiseReading }>;
+    ns: ReadonlySet<number>;
+  }[] = [];
+  const why: (string | undefined)[] = [];
+  const taken: (TakenSample | undefined)[] = [];
   try {
-    for (const { l, mark, ns } of launched) {
+    let next = performance.now();
+    for (const { row, cell } of block) {
+      await sleep(Math.max(0, next - performance.now()), o.signal);
+      const ns = o.labNetns();
+      const l = runTests.get(row.test).launch!(context(cell, o), row.params);
+      // Awaited below, in order; until then a failure must not go unhandled.
+      l.result.catch(() => undefined);
+      next = performance.now() + (l.measuringSec + GAP_SEC) * 1000;
+      const mark = l.started.then(() => ({ startSec: o.clock(), before: readNoise(ns) }));
+      mark.catch(() => undefined);
+      launched.push({ row, cell, l, mark, ns });
+    }
+    let prev: { startSec: number; measuringSec: number } | undefined;
+    for (const [i, { l, mark, ns }] of launched.entries()) {
       const sample = await l.result;
       const endSec = o.clock();
       const { startSec, before } = await mark;
       const noise = judgeNoise(before, readNoise(ns), load1(), o.limits);
-      // The previous sample sends until its timer ends its measuring; this one must not start before
-      // (its own first 0.4 s are discarded, but the previous one's last valid moment is not).
-      const overlapped = startSec < prevStart + prevMeasuring - 0.05;
-      [prevStart, prevMeasuring] = [startSec, l.measuringSec];
-      out.push(
-        overlapped
-          ? 'it overlapped the previous sample'
-          : noise.disturbed
-            ? why(noise)
-            : { sample, round, startSec, endSec, noise },
-      );
+      taken.push({ sample, round, startSec, endSec, noise });
+      if (noise.disturbed) why[i] ??= whyNoise(noise);
+      // The previous sample sends until its timer ends its measuring: if this one started before,
+      // both may have been disturbed (the previous one's last valid moments, this one's first).
+      if (prev && startSec < prev.startSec + prev.measuringSec - 0.05) {
+        why[i - 1] ??= 'it overlapped the next sample';
+        why[i] ??= 'it overlapped the previous sample';
+      }
+      prev = { startSec, measuringSec: l.measuringSec };
     }
   } finally {
     // Whatever failed, no sample of the block is left running.
@@ -136,8 +143,8 @@ export async function takeChain(
   }
   // Retries once the whole block is done, so that none overlaps a sample of the block.
   const kept: TakenSample[] = [];
-  for (const [i, t] of out.entries())
-    kept.push(typeof t === 'string' ? await takeSample(launched[i]!.row, launched[i]!.cell, round, o, t) : t);
+  for (const [i, t] of taken.entries())
+    kept.push(why[i] ? await takeSample(launched[i]!.row, launched[i]!.cell, round, o, why[i]) : t!);
   return kept;
 }
 

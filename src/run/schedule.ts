@@ -1,6 +1,6 @@
 /**
- * The order of a run's samples (pure). A round takes one sample of every row; rows of one tool go
- * together (so that sockperf's start-up can be overlapped, see measure.ts), the tools' blocks in
+ * The order of a run's samples (pure). A round takes one sample of every row; rows of one test go
+ * together (so that sockperf's pause can be overlapped, see sampling.ts), the tests' blocks in
  * a random order and the rows of each block shuffled — afresh every round, from the run's seed,
  * so that the same seed gives the same order, and drift on the machine cannot line up with one
  * architecture. `sequential` keeps one lab at a time: all rounds of a lab, then the next lab.
@@ -35,7 +35,8 @@ export function shuffle<T>(xs: readonly T[], rand: () => number): T[] {
 const roundRand = (seed: number, round: number): (() => number) => prng((seed ^ Math.imul(round, 0x9e3779b1)) >>> 0);
 
 /**
- * One round: every row once; blocks of one tool (`toolOf`) in random order, each block shuffled.
+ * One round: every row once; blocks of one kind (`toolOf`: the run groups by test) in random
+ * order, each block shuffled.
  * Rows are shuffled from their given order, so the same rows in the same order give the same round.
  */
 export function roundOrder<T>(rows: readonly T[], seed: number, round: number, toolOf: (r: T) => string): T[] {

@@ -69,7 +69,7 @@ test('run: a short matrix writes results.json that validates, the conflists, and
   assert.match(r.stdout, /^flannel-vxlan\s+inter-node\s+tcp\s+\d+\.\d\d Gbit\/s/m);
   assert.match(r.stdout, /skipped bridge inter-node: bridge alone does not route between nodes/);
   assert.match(r.stderr, /\[\d+\/14 \d+%\] round 2: flannel-vxlan inter-node tcp/, 'progress lines');
-  assert.match(r.stdout, /^2 rounds, sequential, seed 7; stopped: the rounds asked for$/m);
+  assert.match(r.stdout, /^2 rounds, sequential, seed 7; stopped: the rounds asked for; one lab at a time: /m);
   await assertNothingLeft(lab, root);
 });
 

@@ -203,7 +203,16 @@ function pairingName(v: string): Pairing {
 }
 
 /** Fixed rounds (--repeats) or adaptive ones; the flags of one kind exclude the other's. */
-function roundsOption(o: RunFlags, sc: Scenario): RoundsOption {
+function roundsOption(o: RunFlags, file: Scenario): RoundsOption {
+  const flagged = (x: Pick<RunFlags, 'minRounds' | 'maxRounds' | 'precision' | 'budget'>): boolean =>
+    [x.minRounds, x.maxRounds, x.precision, x.budget].some((v) => v !== undefined);
+  // Flags override the scenario: rounds of one kind on the command line set the scenario's other kind aside.
+  const sc: Scenario =
+    o.repeats !== undefined
+      ? { ...file, minRounds: undefined, maxRounds: undefined, precision: undefined, budget: undefined }
+      : flagged(o)
+        ? { ...file, repeats: undefined }
+        : file;
   const repeats = o.repeats ?? sc.repeats;
   const adaptive = (
     [
