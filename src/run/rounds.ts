@@ -44,7 +44,8 @@ export interface MeasureOptions extends TestSettings {
   /** Seconds since the run started (the budget counts from there). */
   readonly elapsed: () => number;
   readonly progress: (step: string) => void;
-  readonly timed: <T>(phase: Phase, plannedSec: number, body: () => Promise<T>) => Promise<T>;
+  /** `steps`: how many steps of the progress the body is (a chained block: its samples). */
+  readonly timed: <T>(phase: Phase, plannedSec: number, body: () => Promise<T>, steps?: number) => Promise<T>;
   /** Called when the plan of rounds changes (a round is added, the run stops adding). */
   readonly onRounds?: (planned: number) => void;
 }
@@ -218,7 +219,10 @@ async function interleaved(o: MeasureOptions, s: State): Promise<StopReason> {
       perRoundSec: durations.reduce((a, b) => a + b, 0) / durations.length,
       teardownSec: s.labs.up.size * LAB_PLAN_SEC.teardown,
     });
-    if (next !== 'another') return next;
+    if (next !== 'another') {
+      o.onRounds?.(round);
+      return next;
+    }
     if (!('fixed' in o.rounds) && round >= o.rounds.min) {
       o.onRounds?.(round + 1);
       o.progress(`${open.length} rows not yet within ±${precision}%: round ${round + 1}`);
@@ -289,6 +293,7 @@ async function oneRound(rows: readonly MeasuredRow[], round: number, o: MeasureO
             round,
             sampler,
           ),
+        block.length,
       );
       block.forEach((b, k) => b.taken.push(taken[k]!));
       i = j;

@@ -223,15 +223,14 @@ function progressClock(
       etaSec: Math.round(Math.max(0, plannedSec() - plannedDone) * pace),
     });
   };
-  const timed = async <T>(phase: Phase, plannedStep: number, body: () => Promise<T>): Promise<T> => {
+  const timed = async <T>(phase: Phase, plannedStep: number, body: () => Promise<T>, steps = 1): Promise<T> => {
     const s = performance.now();
     try {
       return await body();
     } finally {
       timing[phase] += (performance.now() - s) / 1000;
       // A block of chained samples counts as its samples.
-      done += phase === 'measureSec' ? Math.max(1, Math.round(plannedStep / (e.roundSec / plan.rows.length))) : 1;
-      done = Math.min(done, total());
+      done = Math.min(done + steps, total());
       plannedDone += plannedStep;
     }
   };
