@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { sleep } from '../lib/exec';
 import { parseProcStat, type CpuTimes } from '../traffic/cpu/proc-stat';
-import { CLK_TCK, parsePidStat } from '../traffic/cpu/proc-pid';
+import { CLK_TCK, processTicks } from '../traffic/cpu/proc-pid';
 
 export type QuietCheckName = 'cpu-busy' | 'steal' | 'busy-processes' | 'load' | 'frequency';
 
@@ -108,22 +108,6 @@ export function judgeQuiet(s: QuietSample, limits = QUIET_LIMITS): QuietCheck[] 
             : 'fixed at performance',
     },
   ];
-}
-
-/** CPU time (ticks) of every process now, by PID, with its command name. */
-function processTicks(): Map<number, { comm: string; ticks: number }> {
-  const out = new Map<number, { comm: string; ticks: number }>();
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const text = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const { utime, stime } = parsePidStat(text);
-      out.set(Number(e), { comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), ticks: utime + stime });
-    } catch {
-      // ended while we looked
-    }
-  }
-  return out;
 }
 
 function governors(): string[] | undefined {

@@ -3,33 +3,18 @@
  * the lab's prefix is stopped by PID, the namespaces are deleted (taking every link with them),
  * and the run folder is removed. Idempotent; safe after a crash.
  */
-import { readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { run, stopPid } from '../lib/exec';
-import { listNamedNetns } from '../lib/netns';
+import { listNamedNetns, namedNetnsInodes, netnsInodeOf } from '../lib/netns';
 import { labOfNetns, runDir, RUN_ROOT } from './names';
 
 /** PIDs of processes living in any of these named namespaces (found through /proc, one pass). */
 export function pidsInNetns(names: readonly string[]): number[] {
-  const inodes = new Set<number>();
-  for (const n of names) {
-    try {
-      inodes.add(statSync(`/run/netns/${n}`).ino);
-    } catch {
-      /* gone */
-    }
-  }
+  const inodes = namedNetnsInodes(names);
   if (inodes.size === 0) return [];
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const m = /^net:\[(\d+)\]$/.exec(readlinkSync(`/proc/${entry}/ns/net`));
-      if (m && inodes.has(Number(m[1]))) pids.push(Number(entry));
-    } catch {
-      /* exited, or a kernel thread */
-    }
-  }
-  return pids;
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e) && inodes.has(netnsInodeOf(e) ?? -1))
+    .map(Number);
 }
 
 /** Deletes named namespaces (and every link in them) in one `ip -batch`; missing ones are fine. */

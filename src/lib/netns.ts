@@ -3,7 +3,7 @@
  * by `inNetns`. A namespace is named (/run/netns/NAME, made by `ip netns add`) or a process's
  * (/proc/PID/ns/net); CNI_NETNS may be either.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { CnilabError } from './errors';
 import { run, type ExecOptions, type ExecResult } from './exec';
 
@@ -100,4 +100,27 @@ export async function addNetns(name: string): Promise<void> {
 export async function deleteNetns(name: string): Promise<void> {
   if (!listNamedNetns().includes(name)) return;
   await run('ip', ['netns', 'delete', name], { check: false });
+}
+
+/** The inodes of the named namespaces under /run/netns (how /proc names a process's namespace); a gone one is left out. */
+export function namedNetnsInodes(names: readonly string[]): Set<number> {
+  const inodes = new Set<number>();
+  for (const n of names) {
+    try {
+      inodes.add(statSync(`/run/netns/${n}`).ino);
+    } catch {
+      /* gone */
+    }
+  }
+  return inodes;
+}
+
+/** The inode of a process's network namespace; undefined when it has exited. */
+export function netnsInodeOf(pid: number | string): number | undefined {
+  try {
+    const m = /^net:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/ns/net`));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }

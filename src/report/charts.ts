@@ -137,7 +137,7 @@ function overlaysChart(tcpInter: readonly ResultRow[], order: string[]): Chart |
     name: 'fig4-overlays',
     title: "Overlays: TCP throughput between pods on two nodes (the paper's Fig. 4)",
     caption:
-      'Median of the repeats; the black line is the 95% confidence interval; the label gives the median and its share of the host baseline.',
+      'Median of the rounds; the black line is the 95% confidence interval; the label gives the median and the median of its same-round ratios to host.',
     spec: barChart(bars(overlays), order, 'Gbit/s', false),
   };
 }
@@ -245,7 +245,7 @@ function latencyChart(
         ? 'Request/response round trip, idle (sockperf ping-pong, 64 B)'
         : 'Round trip while a TCP stream runs from client to server',
     caption:
-      "Each line is one architecture's latency distribution: p50, p90, p99 and p99.9 of the round-trip time (medians over the repeats; log scale).",
+      "Each line is one architecture's latency distribution: p50, p90, p99 and p99.9 of the round-trip time (medians over the rounds; log scale).",
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       data: { values },

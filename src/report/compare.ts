@@ -10,7 +10,7 @@
  */
 import { holm, tTwoSidedP } from '../run/paired';
 import { METRIC_INFO, type MetricName, type ResultRow, type StatJson } from '../run/results-schema';
-import { round } from '../run/stats';
+import { mean, round, variance } from '../run/stats';
 
 export const FAMILY_ALPHA = 0.05;
 
@@ -72,11 +72,6 @@ function compared(r: ComparableRow): MetricName[] {
 }
 
 const logs = (xs: readonly number[]): number[] => xs.filter((x) => x > 0).map(Math.log);
-const meanOf = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const varOf = (xs: readonly number[]): number => {
-  const m = meanOf(xs);
-  return xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1);
-};
 
 /** Welch's t on the logs, each side's floor (log units) added to its variance; the difference and its p-value. */
 export function logTest(
@@ -86,9 +81,9 @@ export function logTest(
   floorB: number,
 ): { diff: number; p: number | null } {
   const [la, lb] = [logs(a), logs(b)];
-  if (la.length < 2 || lb.length < 2) return { diff: la.length && lb.length ? meanOf(lb) - meanOf(la) : 0, p: null };
-  const [va, vb] = [varOf(la) / la.length, varOf(lb) / lb.length];
-  const diff = meanOf(lb) - meanOf(la);
+  if (la.length < 2 || lb.length < 2) return { diff: la.length && lb.length ? mean(lb) - mean(la) : 0, p: null };
+  const [va, vb] = [variance(la) / la.length, variance(lb) / lb.length];
+  const diff = mean(lb) - mean(la);
   const se = Math.sqrt(va + vb + floorA ** 2 + floorB ** 2);
   if (se === 0) return { diff, p: diff === 0 ? 1 : 0 };
   // Welch–Satterthwaite degrees of freedom of the sampling part (at least 1).

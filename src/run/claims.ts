@@ -4,7 +4,7 @@
  * The paper's two orderings (Fig. 4: the OVS overlay beats Flannel UDP; Fig. 5: native VLAN beats
  * the overlay) are checked the same way: holds, reversed, or not resolved — with the interval.
  */
-import { ratioStat, sameRoundRatios, sideOfOne, type RatioStat, type TimedValue } from './paired';
+import { pairRatios, ratioStat, sideOfOne, type RatioStat, type TimedValue } from './paired';
 
 export interface ClaimRow {
   readonly arch: string;
@@ -37,7 +37,7 @@ export interface Ranking {
 }
 
 const pairClaim = (a: ClaimRow, b: ClaimRow): PairClaim | undefined => {
-  const ratios = sameRoundRatios(a.values, b.values);
+  const ratios = pairRatios(a.values, b.values, 'round');
   if (ratios.length === 0) return undefined;
   const s = ratioStat(ratios);
   const side = sideOfOne(s);

@@ -3,19 +3,19 @@
  * so that all can be up at once. Brought up, measured idle, torn down — always, on error and abort.
  */
 import { copyFileSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { Architecture } from '../arch/architecture';
 import type { FeatureReport } from '../doctor/features';
 import { CnilabError } from '../lib/errors';
 import { sleep } from '../lib/exec';
 import { labExists, up } from '../lab/lab';
-import { PREFIX } from '../lab/names';
 import { conflistFile } from '../lab/pods';
 import type { LabState } from '../lab/state';
-import { labNamespaces, teardownLab } from '../lab/teardown';
+import { labNamespaces, pidsInNetns, teardownLab } from '../lab/teardown';
 import type { Topology } from '../topology/schema';
 import { CLK_TCK } from '../traffic/cpu/proc-pid';
-import { cpuCount, labProcesses, netnsInodes, type IdleLabs } from './noise';
+import { labProcesses, type IdleLabs } from './noise';
 
 /** The lab name of an architecture in a run: the run's lab name, cut to fit, then the architecture's. */
 export function labName(base: string, arch: string): string {
@@ -116,21 +116,17 @@ export class LabSet {
 
   /** The labs' processes over `ms` at idle: CPU (% of all CPUs) and resident memory. */
   async idle(ms: number): Promise<IdleLabs> {
-    const inodes = netnsInodes(this.namespaces());
-    const before = labProcesses(inodes);
+    const pids = pidsInNetns(this.namespaces());
+    const before = labProcesses(pids);
     const t0 = performance.now();
     await sleep(ms, this.o.signal);
-    const after = labProcesses(inodes);
+    const after = labProcesses(pids);
     const seconds = (performance.now() - t0) / 1000;
     return {
       labs: this.up.size,
-      cpuPct: Math.round(((after.ticks - before.ticks) / CLK_TCK / seconds / cpuCount()) * 1000) / 10,
+      cpuPct: Math.round(((after.ticks - before.ticks) / CLK_TCK / seconds / cpus().length) * 1000) / 10,
       rssMiB: Math.round(after.pssKiB / 1024),
       processes: after.count,
     };
   }
 }
-
-/** Whether a namespace name belongs to one of the run's labs. */
-export const ofRun = (set: LabSet, ns: string): boolean =>
-  [...set.names.values()].some((l) => ns.startsWith(`${PREFIX}${l}.`));

@@ -6,23 +6,18 @@ import { nextRound } from './rounds';
 
 const cpu = (o: Partial<Record<string, number>>) =>
   ({ user: 0, nice: 0, system: 0, idle: 0, iowait: 0, irq: 0, softirq: 0, steal: 0, ...o }) as NoiseReading['cpu'];
-const reading = (c: Partial<Record<string, number>>, outside: [number, number][] = []): NoiseReading => ({
+/** A reading; outside processes as [pid, ticks, command] (command: p<PID> unless given). */
+const reading = (c: Partial<Record<string, number>>, outside: [number, number, string?][] = []): NoiseReading => ({
   cpu: cpu(c),
-  outside: new Map(outside),
+  outside: new Map(outside.map(([pid, ticks, comm]) => [pid, { comm: comm ?? `p${pid}`, ticks }])),
 });
 
 test('judgeNoise: steal and outside CPU as % of all CPU time, against the limits', () => {
   const before = reading({ user: 100, idle: 100 }, [[10, 5]]);
-  const calm = judgeNoise(
-    before,
-    reading({ user: 150, idle: 146, steal: 4 }, [[10, 7]]),
-    0.5,
-    {
-      stealPct: 5,
-      outsidePct: 10,
-    },
-    () => 'x',
-  );
+  const calm = judgeNoise(before, reading({ user: 150, idle: 146, steal: 4 }, [[10, 7, 'x']]), 0.5, {
+    stealPct: 5,
+    outsidePct: 10,
+  });
   // 100 ticks passed: 4 stolen, process 10 used 2.
   assert.deepEqual(calm, { stealPct: 4, outsidePct: 2, top: 'x (PID 10)', load1: 0.5, disturbed: false });
   const busy = judgeNoise(
@@ -36,7 +31,6 @@ test('judgeNoise: steal and outside CPU as % of all CPU time, against the limits
       stealPct: 5,
       outsidePct: 10,
     },
-    (pid) => `p${pid}`,
   );
   assert.equal(busy.outsidePct, 30, 'a process that started during the sample counts from 0');
   assert.equal(busy.top, 'p11 (PID 11)');

@@ -6,7 +6,7 @@
  * median of the ratios is reported beside it. Also: a run's noise floor (what one run's
  * intervals do not capture) and Holm's step-down correction for many comparisons at once.
  */
-import { round, t975 } from './stats';
+import { mean, median, round, t975, variance } from './stats';
 
 /** One kept sample of a row: its value, the round it belongs to, and when it was taken. */
 export interface TimedValue {
@@ -36,11 +36,6 @@ export function pairRatios(row: readonly TimedValue[], base: readonly TimedValue
   return out;
 }
 
-/** Round-by-round ratios a / b of two rows measured in the same rounds. */
-export function sameRoundRatios(a: readonly TimedValue[], b: readonly TimedValue[]): number[] {
-  return pairRatios(a, b, 'round');
-}
-
 export interface RatioStat {
   readonly n: number;
   readonly median: number;
@@ -54,12 +49,7 @@ export interface RatioStat {
   readonly ratios: number[];
 }
 
-const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const sdOf = (xs: readonly number[]): number => {
-  if (xs.length < 2) return 0;
-  const m = mean(xs);
-  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
-};
+const sdOf = (xs: readonly number[]): number => Math.sqrt(variance(xs));
 
 export function ratioStat(ratios: readonly number[]): RatioStat {
   const n = ratios.length;
@@ -71,12 +61,9 @@ export function ratioStat(ratios: readonly number[]): RatioStat {
   const g = Math.exp(m);
   const low = n > 1 ? Math.exp(m - h) : g;
   const high = n > 1 ? Math.exp(m + h) : g;
-  const sorted = [...ratios].sort((a, b) => a - b);
-  const mid = Math.floor(n / 2);
-  const med = n % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   return {
     n,
-    median: round(med, 4),
+    median: round(median(ratios), 4),
     geomean: round(g, 4),
     ci95: { low: round(low, 4), high: round(high, 4) },
     halfWidthPct: n > 1 ? round(((high - low) / 2 / g) * 100, 2) : Infinity,

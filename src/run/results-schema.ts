@@ -49,7 +49,7 @@ export const statSchema = z
       ),
     samples: z.array(z.number()).describe('one value per round, in round order'),
   })
-  .describe('A metric over the repeats');
+  .describe('A metric over the rounds');
 
 const cpuSplit = z.object({
   user: z.number().describe('user + nice'),
@@ -63,7 +63,10 @@ const datapathCost = z
     process: z.string().describe('the process that moves packets in user space, e.g. agent'),
     node: z.string(),
     device: z.string().describe('the device whose kernel counters give the packets, e.g. flannel0'),
-    packets: z.number().int().describe('packets the process moved (device tx + rx), over all repeats'),
+    packets: z
+      .number()
+      .int()
+      .describe("packets the process moved (device tx + rx), during the row's first sample, when the path was counted"),
     cpu: z.object({ user: z.number(), system: z.number() }).describe('% of one core while the client ran'),
     syscallsPerPacket: z
       .number()
@@ -143,10 +146,10 @@ export const rowSchema = z.object({
   server: z.string().describe('pod (or node) that received'),
   primary: z.enum(METRICS).describe('the metric that baselinePct, unstable and the charts use'),
   metrics: z.partialRecord(z.enum(METRICS), statSchema),
-  retransmits: z.number().int().optional().describe('TCP retransmits, summed over repeats'),
+  retransmits: z.number().int().optional().describe('TCP retransmits, summed over the rounds'),
   cpu: cpuSplit
     .optional()
-    .describe('host CPU while the client ran, median over repeats, % of all CPUs (100 = every core busy)'),
+    .describe('host CPU while the client ran, median over the rounds, % of all CPUs (100 = every core busy)'),
   coreSecondsPerGbit: cpuSplit
     .omit({ busy: true })
     .extend({ total: z.number() })

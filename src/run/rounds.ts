@@ -8,7 +8,8 @@
 import type { Architecture } from '../arch/architecture';
 import type { FeatureReport } from '../doctor/features';
 import { LabSet, LAB_PLAN_SEC } from './labs';
-import { netnsInodes, type IdleLabs, type NoiseLimits } from './noise';
+import { namedNetnsInodes } from '../lib/netns';
+import type { IdleLabs, NoiseLimits } from './noise';
 import { converged, pairRatios, ratioStat, type Pairing, type TimedValue } from './paired';
 import type { Plan, PlannedRow } from './plan';
 import type { PathRecord, ResultRow } from './results-schema';
@@ -104,7 +105,7 @@ export function unresolved(
 
 export async function measureRounds(plan: Plan, o: MeasureOptions): Promise<Measured> {
   const archs = [...new Set(plan.rows.map((r) => r.cell.arch))];
-  const labs = LabSet.forRun({ ...o, progress: o.progress, timed: o.timed }, archs);
+  const labs = LabSet.forRun(o, archs);
   const state: State = {
     rows: plan.rows.map((row) => ({ row, taken: [] })),
     paths: [],
@@ -122,7 +123,7 @@ export async function measureRounds(plan: Plan, o: MeasureOptions): Promise<Meas
     o.progress('the labs at idle');
     const idle = await labs.idle(1000);
     const stopped = await interleaved(o, state);
-    return result(state, o, stopped, idle);
+    return result(state, stopped, idle);
   } finally {
     // Whatever failed, every lab goes: a server that will not stop does not keep its lab up.
     for (const c of state.cells.values()) await c.stop().catch(() => undefined);
@@ -142,14 +143,9 @@ interface State {
 
 const cellKey = (r: PlannedRow): string => `${r.cell.arch.name} ${r.cell.path}`;
 
-function startCellOnce(r: PlannedRow, s: State, latency: boolean, o: MeasureOptions): CellRun {
+function startCellOnce(r: PlannedRow, s: State, latency: boolean, o: MeasureOptions): void {
   const k = cellKey(r);
-  let c = s.cells.get(k);
-  if (!c) {
-    c = startCell(r.cell, s.labs.up.get(r.cell.arch.name)!, latency, o.affinity);
-    s.cells.set(k, c);
-  }
-  return c;
+  if (!s.cells.has(k)) s.cells.set(k, startCell(r.cell, s.labs.up.get(r.cell.arch.name)!, latency, o.affinity));
 }
 
 /** One discarded TCP run per cell (--warmup seconds; 0: none). */
@@ -170,7 +166,7 @@ async function warmUp(rows: readonly PlannedRow[], o: MeasureOptions, s: State):
   }
 }
 
-function result(s: State, o: MeasureOptions, stopped: StopReason, idle?: IdleLabs): Measured {
+function result(s: State, stopped: StopReason, idle?: IdleLabs): Measured {
   return {
     rows: s.rows,
     paths: s.paths,
@@ -257,7 +253,7 @@ async function sequential(
     }
     await s.labs.tearDown(lab);
   }
-  return result(s, o, 'rounds');
+  return result(s, 'rounds');
 }
 
 /** One sample of every given row, in the round's order; a block of a pausing tool is chained. */
@@ -266,7 +262,7 @@ async function oneRound(rows: readonly MeasuredRow[], round: number, o: MeasureO
   const keys = order.map((m) => m.row.key);
   // Sequential: a round's order is the labs' orders one after the other.
   (s.order[round - 1] ??= []).push(...keys);
-  const ns = netnsInodes(s.labs.namespaces());
+  const ns = namedNetnsInodes(s.labs.namespaces());
   const sampler = {
     settings: o,
     affinity: o.affinity,

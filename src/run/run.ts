@@ -21,7 +21,7 @@ import type { NoiseLimits } from './noise';
 import type { Pairing } from './paired';
 import { planRun, type Plan } from './plan';
 import { RESULTS_SCHEMA_VERSION, type RunResults, type Schedule, type TestName } from './results-schema';
-import { measureRounds, type Measured, type Phase } from './rounds';
+import { measureRounds, type Measured, type Phase, type Rounds } from './rounds';
 import { round } from './stats';
 import { runTests } from './tests';
 import { affinityArg, PER_SAMPLE_SEC, type TestSettings } from './tests/test';
@@ -78,10 +78,9 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   }
   const plan = planRun(o.topology, o.archs, o.paths, o.tests, o, features);
   if (plan.rows.length === 0) throw new CnilabError('INVALID_INPUT', `nothing to measure: ${nothingWhy(plan, o)}`);
-  const labs = new Set(plan.rows.map((r) => r.lab)).size;
-  const fallback = o.sequential ? undefined : memoryVerdict(labs, availableMiB());
-  const sequential = o.sequential || fallback !== undefined;
   const estimate = estimateSec(plan, o);
+  const fallback = o.sequential ? undefined : memoryVerdict(estimate.labs, availableMiB());
+  const sequential = o.sequential || fallback !== undefined;
   const rounds = roundsFor(o.rounds, sequential, estimate);
   mkdirSync(o.outDir, { recursive: true });
   const clock = progressClock(plan, o, estimate, rounds);
@@ -130,11 +129,22 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
 }
 
 /** Seconds planned: labs up and down, warm-ups, one round (a block of a pausing tool pauses once). */
-export function estimateSec(plan: Plan, o: Pick<RunOptions, 'warmupSec'>): { fixedSec: number; roundSec: number } {
+export interface Estimate {
+  readonly labs: number;
+  /** Architecture × path. */
+  readonly cells: number;
+  /** Labs up and down, the idle measurement, warm-ups. */
+  readonly fixedSec: number;
+  readonly roundSec: number;
+}
+
+export function estimateSec(plan: Plan, o: Pick<RunOptions, 'warmupSec'>): Estimate {
   const labs = new Set(plan.rows.map((r) => r.lab)).size;
   const cells = new Set(plan.rows.map((r) => `${r.lab} ${r.cell.path}`)).size;
   const pausing = new Set(plan.rows.filter((r) => runTests.get(r.test).launch).map((r) => r.test)).size;
   return {
+    labs,
+    cells,
     fixedSec:
       labs * (LAB_PLAN_SEC.setup + LAB_PLAN_SEC.teardown) +
       1 +
@@ -144,11 +154,7 @@ export function estimateSec(plan: Plan, o: Pick<RunOptions, 'warmupSec'>): { fix
 }
 
 /** The rounds the measuring step takes; an adaptive budget too short for its minimum is an error. */
-function roundsFor(
-  r: RoundsOption,
-  sequential: boolean,
-  e: { fixedSec: number; roundSec: number },
-): { fixed: number } | { min: number; max: number; precisionPct: number; budgetSec: number } {
+function roundsFor(r: RoundsOption, sequential: boolean, e: Estimate): Rounds {
   if ('fixed' in r) return r;
   if (sequential) return { fixed: r.min };
   const need = Math.ceil(e.fixedSec + r.min * e.roundSec);
@@ -164,7 +170,7 @@ function roundsFor(
 function schedule(
   o: RunOptions,
   m: Measured,
-  rounds: ReturnType<typeof roundsFor>,
+  rounds: Rounds,
   sequential: boolean,
   fallback: string | undefined,
 ): Schedule {
@@ -195,17 +201,10 @@ function nothingWhy(plan: Plan, o: RunOptions): string {
 }
 
 /** Progress with an ETA (the plan's seconds, scaled by the pace so far) and the time spent per phase. */
-function progressClock(
-  plan: Plan,
-  o: RunOptions,
-  e: { fixedSec: number; roundSec: number },
-  rounds: ReturnType<typeof roundsFor>,
-) {
-  const labs = new Set(plan.rows.map((r) => r.lab)).size;
-  const cells = new Set(plan.rows.map((r) => `${r.lab} ${r.cell.path}`)).size;
-  const warmups = o.warmupSec > 0 ? cells : 0;
+function progressClock(plan: Plan, o: RunOptions, e: Estimate, rounds: Rounds) {
+  const warmups = o.warmupSec > 0 ? e.cells : 0;
   let planned = 'fixed' in rounds ? rounds.fixed : rounds.min;
-  const total = (): number => labs * 2 + warmups + planned * plan.rows.length;
+  const total = (): number => e.labs * 2 + warmups + planned * plan.rows.length;
   const plannedSec = (): number => e.fixedSec + planned * e.roundSec;
   let done = 0;
   let plannedDone = 0;

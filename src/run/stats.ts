@@ -31,6 +31,15 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+export const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** Sample variance (n − 1); 0 below 2 values. */
+export function variance(xs: readonly number[]): number {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1);
+}
+
 export function round(n: number, digits = 3): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
@@ -75,8 +84,8 @@ export function describe(values: readonly number[], digits = 3): Stat {
   const n = values.length;
   if (n === 0) throw new Error('describe: no samples');
   const s = [...values].sort((a, b) => a - b);
-  const mean = s.reduce((a, b) => a + b, 0) / n;
-  const sd = n > 1 ? Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  const m = mean(s);
+  const sd = Math.sqrt(variance(s));
   const med = median(s);
   let ci: Stat['ci95'];
   const k = medianCiRank(n);
@@ -84,17 +93,17 @@ export function describe(values: readonly number[], digits = 3): Stat {
   else if (n > 1) {
     const h = (t975(n - 1) * sd) / Math.sqrt(n);
     // A quantity that cannot be negative (all of cnilab's) does not get a negative bound.
-    ci = { low: s[0]! >= 0 ? Math.max(0, mean - h) : mean - h, high: mean + h, method: 't' };
+    ci = { low: s[0]! >= 0 ? Math.max(0, m - h) : m - h, high: m + h, method: 't' };
   } else ci = { low: med, high: med, method: 'none' };
   const r = (x: number): number => round(x, digits);
   return {
     n,
     median: r(med),
-    mean: r(mean),
+    mean: r(m),
     min: r(s[0]!),
     max: r(s[n - 1]!),
     sd: r(sd),
-    covPct: mean === 0 ? 0 : round((sd / Math.abs(mean)) * 100, 2),
+    covPct: m === 0 ? 0 : round((sd / Math.abs(m)) * 100, 2),
     ci95: { low: r(ci.low), high: r(ci.high), method: ci.method },
     samples: values.map(r),
   };

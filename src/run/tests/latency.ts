@@ -31,7 +31,7 @@ export function launchLatency(c: TestContext): Launched {
   const result = latencyRun(c, started);
   // A run that fails before it measures still ends the wait for its start.
   void result.then(started, started);
-  return { started: begun, result, measuringSec: c.settings.latencySec, pauseSec: SOCKPERF_PAUSE_SEC };
+  return { started: begun, result, measuringSec: c.settings.latencySec };
 }
 
 /** Seconds of one sample run on its own: the pause, the run, the exits. */

@@ -50,9 +50,8 @@ export interface Launched {
   /** Resolves when the tool starts measuring. */
   readonly started: Promise<void>;
   readonly result: Promise<Sample>;
-  /** Seconds from the start to the end of measuring, and the pause before it. */
+  /** Seconds from the start to the end of measuring. */
   readonly measuringSec: number;
-  readonly pauseSec: number;
 }
 
 export interface RunTest {

@@ -52,6 +52,28 @@ export function readProcSample(pid: number): ProcSample {
   return { utime, stime, voluntary, involuntary, syscalls: parseIoSyscalls(readFileSync(`/proc/${pid}/io`, 'utf8')) };
 }
 
+/** Set in /proc/PID/stat's flags (field 9) for a kernel thread. */
+const PF_KTHREAD = 0x00200000;
+
+/** CPU time (ticks) and command of every process now, by PID — kernel threads left out; `keep` may leave out more. */
+export function processTicks(
+  keep: (pid: number) => boolean = () => true,
+): Map<number, { comm: string; ticks: number }> {
+  const out = new Map<number, { comm: string; ticks: number }>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || !keep(Number(e))) continue;
+    try {
+      const text = readFileSync(`/proc/${e}/stat`, 'utf8');
+      if (Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[6]) & PF_KTHREAD) continue;
+      const { utime, stime } = parsePidStat(text);
+      out.set(Number(e), { comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), ticks: utime + stime });
+    } catch {
+      // ended while we looked
+    }
+  }
+  return out;
+}
+
 /** Sums of differences over several intervals. */
 export function addDelta(total: ProcSample, before: ProcSample, after: ProcSample): ProcSample {
   return {
