@@ -4,6 +4,9 @@
 #   scripts/setup.sh           what `cnilab run` and the tests need
 #   scripts/setup.sh --test    also what the tests need (Chromium, to open the report)
 #   scripts/setup.sh --bench   also what the benchmarks compare against (Mininet)
+#   scripts/setup.sh --kernel-vm  also the kernel tier's VM (npm run test:kernel): qemu, busybox and
+#                              Debian's stock kernel, unpacked into a cache folder, never installed
+#                              (scripts/kernel-vm.sh fetch)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,12 +21,14 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 # the Kuryr architectures' OVS (the lab runs its own instances); ethtool: offloads off for OVS' userspace datapath;
 # iptables, nftables: the CNI plugins' ipMasq and macspoofchk; containernetworking-plugins: the reference
 # CNI plugins (/usr/lib/cni), which the conformance tests and bench:cni compare cnilab's plugins against
+kernel_vm=0
 pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-core openvswitch-switch ethtool iptables nftables containernetworking-plugins)
 for arg in "$@"; do
   case "$arg" in
     --test) pkgs+=(chromium) ;;
     --bench) pkgs+=(mininet bridge-utils socat openvpn) ;;
-    *) die "unknown option $arg (known: --test, --bench)" ;;
+    --kernel-vm) pkgs+=(qemu-system-x86 qemu-system-data busybox-static xz-utils) kernel_vm=1 ;;
+    *) die "unknown option $arg (known: --test, --bench, --kernel-vm)" ;;
   esac
 done
 missing=()
@@ -35,6 +40,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$kernel_vm" -eq 1 ]; then
+  apt-cache show linux-image-amd64 >/dev/null 2>&1 || apt-get update -qq
+  scripts/kernel-vm.sh fetch
 fi
 
 npm ci --no-audit --no-fund --loglevel=error

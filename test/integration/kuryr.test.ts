@@ -1,14 +1,18 @@
 /**
- * The Kuryr architectures for real: port controller, node daemons, Open vSwitch (its userspace
- * datapath on kernels without the openvswitch module) and Linux bridges. Traffic on every path,
- * "A to C via B" through the router, isolation between networks, the port lifecycle through CNI,
- * and restarts of the controller and of a node daemon.
+ * The Kuryr architectures for real: port controller, node daemons, Open vSwitch (the kernel
+ * datapath where the openvswitch module loads, its userspace datapath elsewhere) and Linux bridges.
+ * Traffic on every path, "A to C via B" through the router, isolation between networks, the port
+ * lifecycle through CNI, and restarts of the controller and of a node daemon.
+ *
+ * These tests take the kernel's paths where its modules are there (openvswitch, 8021q): the
+ * kernel tier (`npm run test:kernel`, a VM on Debian's stock kernel) runs this file and requires
+ * them, so both datapaths and kuryr-lb-vlan are proven.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { kuryrConflist } from '../../src/kuryr/layout';
-import { probeFeatures } from '../../src/doctor/features';
+import { openvswitch, probeFeatures } from '../../src/doctor/features';
 import { run, sleep } from '../../src/lib/exec';
 import { ipJson, listNamedNetns } from '../../src/lib/netns';
 import { controlRequest } from '../../src/lab/processes';
@@ -21,6 +25,7 @@ import { hostIfName } from '../../src/kuryr/drivers/driver';
 import type { Network, Port, Router, Subnet } from '../../src/kuryr/neutron/model';
 import { startIperf3Server, tcpSample } from '../../src/traffic/iperf3/run';
 import { transfer, waitFor, waitUntil, withLab } from './helpers';
+import { assertKernelTierHas } from './kernel';
 
 const TOPOLOGY = 'topology: {computeNodes: 3}';
 const pod = (s: LabState, name: string) => s.pods.find((p) => p.name === name)!;
@@ -50,6 +55,48 @@ async function tcpGbps(from: LabState['pods'][number], to: LabState['pods'][numb
   } finally {
     await srv.stop();
   }
+}
+
+/**
+ * The kernel's Open vSwitch ports (vports) of its own types, internal and netdev, in every
+ * namespace: each holds a reference to the openvswitch module, as each module using it does (its
+ * holders, such as vport_vxlan). 0 while the module is not loaded.
+ */
+function ovsKernelPorts(): number {
+  const dir = '/sys/module/openvswitch';
+  if (!existsSync(`${dir}/refcnt`)) return 0;
+  return Number(readFileSync(`${dir}/refcnt`, 'utf8')) - readdirSync(`${dir}/holders`).length;
+}
+
+/**
+ * Runs an OVS lab test on the datapath this kernel offers. On the kernel datapath, each compute
+ * node's ovs-vswitchd holds one kernel datapath in its namespace, the agents report it, and after
+ * `down` every vport is gone from the kernel (the module's references back where they were).
+ */
+async function onOvsDatapath(
+  lab: string,
+  fn: (s: LabState, kernel: boolean) => Promise<void>,
+): Promise<(s: LabState) => Promise<void>> {
+  assertKernelTierHas(['openvswitch']);
+  const kernel = (await openvswitch()).ok;
+  return async (s) => {
+    const agents = (await api<{ agents: { datapath: string }[] }>(lab, 'GET', '/v2.0/agents')).body.agents;
+    if (kernel) {
+      assert.deepEqual([...new Set(agents.map((a) => a.datapath))], ['openvswitch system (kernel)']);
+      assert.ok(ovsKernelPorts() >= 3, `the kernel holds the nodes' datapath ports (${ovsKernelPorts()})`);
+      for (const node of ['node1', 'node2', 'node3']) {
+        const dps = await run('ip', ['netns', 'exec', nodeNetns(lab, node), 'ovs-dpctl', 'dump-dps']);
+        assert.equal(dps.stdout.trim(), 'system@ovs-system', `${node}: one kernel datapath`);
+      }
+    }
+    await fn(s, kernel);
+  };
+}
+
+/** After an OVS lab is down: no port of its kernel datapaths is left in the kernel. */
+async function assertNoVports(before: number): Promise<void> {
+  // The kernel frees a deleted namespace's devices in its cleanup work, shortly after.
+  await waitUntil('the kernel to free the lab datapaths', async () => ovsKernelPorts() === before, 60_000, 100);
 }
 
 const api = <T>(lab: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) =>
@@ -125,11 +172,12 @@ async function checkIsolation(lab: string, s: LabState): Promise<void> {
 // eslint-disable-next-line max-lines-per-function -- one lab (seconds to build, OVS included) serves every step, read in order
 test('kuryr-ovs-vxlan: every path, the router, isolation; the port lifecycle; controller and daemon restarts', async () => {
   const lab = 't-ky-ovsx';
+  const ports = ovsKernelPorts();
   await withLab(
     lab,
     'kuryr-ovs-vxlan',
     // eslint-disable-next-line max-lines-per-function -- the steps of the one lab above
-    async (s) => {
+    await onOvsDatapath(lab, async (s) => {
       await checkPaths(s, 1450);
       // Neutron's view: one ACTIVE port per pod, bound to its node, with the MAC the pod has.
       const ports = (await api<{ ports: Port[] }>(lab, 'GET', '/v2.0/ports?deviceOwner=compute:kuryr')).body.ports;
@@ -225,17 +273,19 @@ test('kuryr-ovs-vxlan: every path, the router, isolation; the port lifecycle; co
       );
       await rt.delNetworkList(list, conf('extra2'));
       await checkIsolation(lab, s);
-    },
+    }),
     TOPOLOGY,
   );
+  await assertNoVports(ports);
 });
 
 test('kuryr-ovs-vlan: every path at the full MTU; VLAN IDs keep the networks apart', async () => {
   const lab = 't-ky-ovsv';
+  const ports = ovsKernelPorts();
   await withLab(
     lab,
     'kuryr-ovs-vlan',
-    async (s) => {
+    await onOvsDatapath(lab, async (s, kernel) => {
       await checkPaths(s, 1500);
       const nets = (await api<{ networks: Network[] }>(lab, 'GET', '/v2.0/networks')).body.networks;
       assert.deepEqual(
@@ -250,7 +300,7 @@ test('kuryr-ovs-vlan: every path at the full MTU; VLAN IDs keep the networks apa
       ).stdout.trim();
       assert.equal(trunk, '[100, 101]', 'the uplink trunks the VLAN networks only');
       // Userspace TSO where OVS 3.1 can segment (VLAN, not tunnels); the daemon reports the datapath that ran.
-      if (!(await probeFeatures()).openvswitch.ok) {
+      if (!kernel) {
         const tso = (
           await run('ovs-vsctl', [
             `--db=unix:${ovsDbSocket(lab, 'node1')}`,
@@ -267,9 +317,10 @@ test('kuryr-ovs-vlan: every path at the full MTU; VLAN IDs keep the networks apa
       await assert.rejects(joinNode(lab, 'node9', 1), /a Kuryr lab's nodes are fixed at up/);
       await assert.rejects(leaveNode(lab, 'node3'), /a Kuryr lab's nodes are fixed at up/);
       await checkIsolation(lab, s);
-    },
+    }),
     TOPOLOGY,
   );
+  await assertNoVports(ports);
 });
 
 test('kuryr-lb-vxlan: every path over Linux bridges and kernel VXLAN; VNIs keep the networks apart', async () => {
@@ -295,6 +346,7 @@ test('kuryr-lb-vxlan: every path over Linux bridges and kernel VXLAN; VNIs keep 
 });
 
 test('kuryr-lb-vlan runs where the kernel has 802.1Q, and is refused with the reason where it has not', async () => {
+  assertKernelTierHas(['8021q']);
   const features = await probeFeatures();
   if (features.vlan.ok) {
     await withLab('t-ky-lbv', 'kuryr-lb-vlan', (s) => checkPaths(s, 1500), TOPOLOGY);

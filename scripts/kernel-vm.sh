@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# Runs a command inside a throw-away VM on Debian's stock kernel, with every module that kernel has
+# (openvswitch, 8021q, ipvlan, sch_netem, …), for the code paths this host's kernel cannot take.
+# The guest's root file system is this host's own `/`, shared read-only over virtio-9p with a tmpfs
+# overlay on top: the guest runs the same node, plugins and tools as the host, and whatever it
+# writes is gone when it stops — except in a folder given with --share, which it writes through to.
+# The command's output streams to this terminal; its exit code is this script's.
+#
+# Software emulation (qemu -accel tcg): everything runs 15–60× slower than on the host. The VM
+# proves function, never speed.
+#
+#   scripts/kernel-vm.sh fetch                  download and unpack the kernel (scripts/setup.sh --kernel-vm does it)
+#   scripts/kernel-vm.sh version                the guest kernel's version (what `fetch` unpacked last)
+#   scripts/kernel-vm.sh check                  exits non-zero, saying what to install, if a VM cannot start
+#   scripts/kernel-vm.sh [options] -- CMD ARG…  run CMD in the guest, in this folder
+#     --share DIR      DIR (made if missing) is writable in the guest, at the same path
+#     --timeout SEC    stop the VM after SEC seconds (default 1800); exit code 124
+#     --mem MIB        guest memory (default 3072)
+#     --cpus N         guest CPUs (default: this host's, at most 4)
+#     --env NAME       pass this environment variable to the guest (PATH, HOME and CNILAB_* always pass)
+#
+# The kernel is never installed on the host (a boot menu must not change): `fetch` downloads the
+# package behind Debian's linux-image-amd64 with `apt-get download`, unpacks it with `dpkg -x` into
+# $CNILAB_KERNEL_VM_CACHE (default /var/cache/cnilab/kernel-vm), and the guest bind-mounts that
+# folder's modules over /lib/modules. The guest boots the raw ELF vmlinux (unpacked once from the
+# compressed bzImage) through qboot and PVH, which saves seconds per boot against a BIOS.
+# Ctrl-C, a timeout or any exit of this script stops the VM (by its PID) and removes its files.
+set -euo pipefail
+
+CACHE=${CNILAB_KERNEL_VM_CACHE:-/var/cache/cnilab/kernel-vm}
+QBOOT=/usr/share/qemu/qboot.rom
+die() {
+  echo "kernel-vm: $*" >&2
+  exit 2
+}
+
+need_tools() {
+  local missing=()
+  command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+  [ -x /bin/busybox ] && /bin/busybox --list | grep -x cpio >/dev/null || missing+=(busybox-static)
+  [ -f "$QBOOT" ] || missing+=(qemu-system-data)
+  [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run scripts/setup.sh --kernel-vm (as root)"
+}
+
+# Unpacks the compressed kernel's payload into a raw ELF vmlinux (Debian compresses it with xz).
+extract_vmlinux() {
+  local image=$1 out=$2 off
+  # The xz magic FD 37 7A 58 5A 00: its first byte becomes a newline, so each candidate starts a
+  # line whose 0-based offset is the magic's 1-based one.
+  for off in $(LC_ALL=C tr '\375\067\172\130\132\000' '\n12345' <"$image" | LC_ALL=C grep -abo '^12345' | cut -d: -f1); do
+    tail -c +"$off" "$image" | xz -dc >"$out" 2>/dev/null || true
+    if [ "$(head -c 4 "$out" | od -An -c | tr -d ' ')" = '177ELF' ]; then return 0; fi
+  done
+  rm -f "$out"
+  die "no xz-compressed ELF kernel inside $image"
+}
+
+fetch() {
+  [ "$(id -u)" -eq 0 ] || die "fetch: run as root"
+  local pkg ver dir tmp
+  pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -1)
+  [ -n "$pkg" ] || die "apt knows no linux-image-amd64 (is this Debian? run apt-get update)"
+  ver=${pkg#linux-image-}
+  dir=$CACHE/$ver
+  if [ -f "$dir/vmlinux" ]; then
+    echo "$ver" >"$CACHE/current"
+    echo "kernel-vm: kernel $ver is in $dir" >&2
+    return 0
+  fi
+  mkdir -p "$CACHE"
+  tmp=$(mktemp -d "$CACHE/.fetch.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  echo "kernel-vm: fetching $pkg into $dir (not installed on this host)" >&2
+  (cd "$tmp" && apt-get download -q "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true)
+  local deb
+  deb=$(ls "$tmp"/*.deb 2>/dev/null | head -1)
+  [ -n "$deb" ] || die "apt-get download $pkg failed"
+  dpkg-deb -f "$deb" Version >"$tmp/package-version"
+  dpkg -x "$deb" "$tmp/root"
+  rm -f "$deb"
+  depmod -b "$tmp/root" "$ver"
+  extract_vmlinux "$tmp/root/boot/vmlinuz-$ver" "$tmp/vmlinux"
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
+  trap - EXIT
+  echo "$ver" >"$CACHE/current"
+  echo "kernel-vm: kernel $ver ($(cat "$dir/package-version")) ready in $dir" >&2
+}
+
+current_version() {
+  local ver
+  ver=$(cat "$CACHE/current" 2>/dev/null) || true
+  [ -n "$ver" ] && [ -f "$CACHE/$ver/vmlinux" ] ||
+    die "no kernel in $CACHE: run scripts/setup.sh --kernel-vm (as root) to fetch Debian's linux-image-amd64"
+  echo "$ver"
+}
+
+# The initramfs: busybox and the modules that mount the shared root (9p over virtio-pci, overlay).
+make_initramfs() {
+  local ver=$1 job=$2 root=$CACHE/$ver/root dir=$job/initramfs m
+  mkdir -p "$dir"/{bin,dev,proc,sys,mnt/lower,mnt/upper,mnt/root,lib/modules}
+  cp /bin/busybox "$dir/bin/busybox"
+  : >"$dir/modules"
+  for m in $(modprobe -d "$root" -S "$ver" --show-depends -a 9p 9pnet_virtio virtio_pci overlay | awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++'); do
+    cp "$m" "$dir/lib/modules/"
+    echo "/lib/modules/$(basename "$m")" >>"$dir/modules"
+  done
+  cat >"$dir/init" <<'EOF'
+#!/bin/busybox sh
+# Stage 1: mount this host's / read-only (9p) under a tmpfs overlay, then hand over to the job's guest.sh.
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+fail() { echo "kernel-vm guest: $*" >/dev/console; echo o >/proc/sysrq-trigger; sleep 5; }
+for m in $(cat /modules); do insmod "$m" || fail "insmod $m"; done
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 root /mnt/lower || fail "mount root"
+mount -t tmpfs -o mode=755 upper /mnt/upper && mkdir -p /mnt/upper/u /mnt/upper/w
+mount -t overlay -o lowerdir=/mnt/lower,upperdir=/mnt/upper/u,workdir=/mnt/upper/w overlay /mnt/root || fail "mount overlay"
+for d in run tmp; do mount -t tmpfs -o mode=1777 "$d" "/mnt/root/$d"; done
+chmod 755 /mnt/root/run
+mkdir -p /mnt/root/run/kernel-vm
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 job /mnt/root/run/kernel-vm || fail "mount job"
+for d in proc sys dev; do mount --move "/$d" "/mnt/root/$d"; done
+exec switch_root /mnt/root /bin/bash /run/kernel-vm/guest.sh
+EOF
+  chmod 755 "$dir/init"
+  (cd "$dir" && find . | /bin/busybox cpio -o -H newc 2>/dev/null) >"$job/initramfs.cpio"
+  rm -rf "$dir"
+}
+
+# Stage 2, in the guest's root: the kernel's modules, the usual mounts, the command, its exit code.
+write_guest() {
+  local ver=$1 job=$2
+  {
+    echo '#!/bin/bash'
+    echo "KERNEL_MODULES=$(printf %q "$CACHE/$ver/root/lib/modules/$ver")"
+    echo "SHARE=$(printf %q "${share:-}")"
+    echo "WORKDIR=$(printf %q "$PWD")"
+    cat <<'EOF'
+set -u
+exec </dev/null >/dev/console 2>&1
+mkdir -p "/lib/modules/$(uname -r)" && mount --bind "$KERNEL_MODULES" "/lib/modules/$(uname -r)"
+mkdir -p /dev/pts /dev/shm /sys/fs/cgroup
+mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
+mount -t tmpfs -o mode=1777 shm /dev/shm
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+ln -sf /proc/self/fd /dev/fd; ln -sf fd/0 /dev/stdin; ln -sf fd/1 /dev/stdout; ln -sf fd/2 /dev/stderr
+mkdir -p /var/run /var/tmp && chmod 1777 /var/tmp
+hostname kernel-vm
+ip link set lo up
+if [ -n "$SHARE" ]; then
+  mkdir -p "$SHARE" && mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 share "$SHARE"
+fi
+set -a; . /run/kernel-vm/env; set +a
+cd "$WORKDIR"
+echo "kernel-vm: guest kernel $(uname -r), $(nproc) CPUs; running: $(cat /run/kernel-vm/cmd.txt)"
+bash /run/kernel-vm/cmd.sh
+echo $? >/run/kernel-vm/rc
+sync
+echo o >/proc/sysrq-trigger
+sleep 10
+EOF
+  } >"$job/guest.sh"
+}
+
+run_vm() {
+  local timeout=1800 mem=3072 cpus share='' envs=()
+  cpus=$(nproc)
+  [ "$cpus" -le 4 ] || cpus=4
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --share) share=$(realpath -m "${2:?--share needs a folder}"); shift 2 ;;
+      --timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
+      --mem) mem=${2:?--mem needs MiB}; shift 2 ;;
+      --cpus) cpus=${2:?--cpus needs a number}; shift 2 ;;
+      --env) envs+=("${2:?--env needs a name}"); shift 2 ;;
+      --) shift; break ;;
+      *) die "unknown option $1 (see the head of $0)" ;;
+    esac
+  done
+  [ $# -gt 0 ] || die "no command: scripts/kernel-vm.sh [options] -- CMD ARG…"
+  [[ "$timeout" =~ ^[1-9][0-9]*$ ]] || die "--timeout $timeout: must be a whole number of seconds"
+  [ "$(id -u)" -eq 0 ] || die "run as root (the guest's tests create network namespaces)"
+  need_tools
+  local ver rc
+  job='' qemu_pid=''
+  ver=$(current_version)
+  job=$(mktemp -d /tmp/cnilab-kernel-vm.XXXXXX)
+  cleanup() {
+    [ -z "$qemu_pid" ] || kill "$qemu_pid" 2>/dev/null || true
+    [ -z "$qemu_pid" ] || wait "$qemu_pid" 2>/dev/null || true
+    [ -z "$job" ] || rm -rf "$job"
+  }
+  trap cleanup EXIT
+  trap 'echo "kernel-vm: interrupted; VM stopped" >&2; exit 130' INT TERM
+  [ -z "$share" ] || mkdir -p "$share"
+  echo "kernel-vm: Debian kernel $ver ($(cat "$CACHE/$ver/package-version" 2>/dev/null || echo 'version unknown')), software emulation: function, not speed" >&2
+  make_initramfs "$ver" "$job"
+  write_guest "$ver" "$job"
+  printf '%q ' "$@" >"$job/cmd.sh"
+  printf '%s ' "$@" >"$job/cmd.txt"
+  {
+    local n
+    for n in PATH HOME TERM NODE_OPTIONS "${envs[@]}" $(compgen -e | grep '^CNILAB_' || true); do
+      [ -z "${!n+x}" ] || echo "$n=$(printf %q "${!n}")"
+    done
+  } >"$job/env"
+  local fs=(
+    -fsdev "local,id=root,path=/,security_model=passthrough,readonly=on,multidevs=remap"
+    -device virtio-9p-pci,fsdev=root,mount_tag=root
+    -fsdev "local,id=job,path=$job,security_model=passthrough"
+    -device virtio-9p-pci,fsdev=job,mount_tag=job
+  )
+  [ -z "$share" ] || fs+=(
+    -fsdev "local,id=share,path=$share,security_model=passthrough"
+    -device virtio-9p-pci,fsdev=share,mount_tag=share
+  )
+  # `timeout` stops qemu at the deadline, and passes on the TERM that cleanup sends it.
+  timeout "$timeout" qemu-system-x86_64 -machine pc,accel=tcg -cpu max -smp "$cpus" -m "$mem" \
+    -nodefaults -no-user-config -display none -no-reboot \
+    -bios "$QBOOT" -kernel "$CACHE/$ver/vmlinux" -initrd "$job/initramfs.cpio" \
+    -append "console=ttyS0 quiet loglevel=1 panic=-1 rdinit=/init" \
+    -serial stdio "${fs[@]}" </dev/null &
+  qemu_pid=$!
+  rc=0
+  wait "$qemu_pid" || rc=$?
+  qemu_pid=''
+  if [ "$rc" -eq 124 ]; then
+    echo "kernel-vm: timed out after ${timeout}s; VM stopped" >&2
+  elif [ -f "$job/rc" ]; then
+    rc=$(cat "$job/rc")
+  else
+    echo "kernel-vm: the VM stopped before the command ended (see its console above)" >&2
+    rc=125
+  fi
+  return "$rc"
+}
+
+case "${1:-}" in
+  fetch) fetch ;;
+  version) current_version ;;
+  check) need_tools && current_version >/dev/null ;;
+  '') die "usage: scripts/kernel-vm.sh fetch | version | [options] -- CMD ARG…" ;;
+  *) run_vm "$@" ;;
+esac
