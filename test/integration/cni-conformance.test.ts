@@ -1,82 +1,24 @@
 /**
- * One conformance suite for the plugin contract, run against cnilab's plugins and the reference
- * plugins (/usr/lib/cni, containernetworking-plugins v1.1.1) side by side, over every spec version
- * both speak. Every case goes through cnilab's runtime (so the runtime is also shown driving the
- * reference plugins) in two host namespaces, one per implementation, with the same container ID:
- * results must be equal (MACs and host-side veth names aside) and so must the kernel state each
- * leaves — links, kinds, MTUs, addresses, routes, bridge ports, hairpin, promiscuity, IPv4
- * forwarding, iptables nat rules, nftables bridge rules — after ADD and after DEL.
- *
- * The reference v1.1.1 speaks up to 1.0.0: cnilab at 1.1.0 is compared with the reference running
- * the same case at 1.0.0 (results equal bar the version, kernel state equal), and STATUS and GC,
- * which the reference lacks, are cnilab's alone. Skipped, with the reason printed: `vlan` where the
- * kernel has no 802.1Q.
+ * Conformance of cnilab's plugins with the reference plugins, case by case, over every spec version
+ * (the harness: conformance.ts). The cases that need kernel modules this host may lack — vlan
+ * (8021q), ipvlan — are in test/kernel/cni-conformance.test.ts, run by `npm run test:kernel`.
  *
  * Known quirks of the reference: its CHECK rejects an IPAM route without `gw` that its own ADD
  * installed via the gateway ("Expected Route … not found"), so the cases give `gw`; its bridge
  * CHECK without IPAM fails ("no plugin name provided"), which the suite asserts as such.
  */
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CniRuntime } from '../../src/cni/runtime';
-import { CniError, type NetConfList, type PluginConf, type Result } from '../../src/cni/types';
-import { addNetns, deleteNetns, ip, ipJson, runIn } from '../../src/lib/netns';
+import { CniError, type NetConfList } from '../../src/cni/types';
+import { deleteNetns, ip, ipJson } from '../../src/lib/netns';
 import { run } from '../../src/lib/exec';
-import { CNI_BIN_DIR } from '../../src/lib/paths';
-import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
-import { teardownLab } from '../../src/lab/teardown';
-import { assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
-import { kernelState, normalizeResult } from './cni-state';
+import { conformanceSuite, hl, type Case, type Impl } from './conformance';
+import { hasModule } from './kernel';
 
 const LAB = 't-cnic';
-const REFERENCE_DIR = '/usr/lib/cni';
-const VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
-const REFERENCE_VERSIONS = new Set(['0.3.0', '0.3.1', '0.4.0', '1.0.0']);
-type Impl = 'ours' | 'ref';
 const IMPLS: Impl[] = ['ours', 'ref'];
-const host = (impl: Impl): string => nodeNetns(LAB, impl);
-const dataDir = (impl: Impl): string => join(runDir(LAB), impl, 'ipam');
-const runtimes: Record<Impl, CniRuntime> = {
-  ours: new CniRuntime({
-    cniPath: [CNI_BIN_DIR],
-    cacheDir: join(runDir(LAB), 'ours', 'cache'),
-    hostNetns: { name: host('ours') },
-    env: { PATH: process.env.PATH },
-  }),
-  ref: new CniRuntime({
-    cniPath: [REFERENCE_DIR],
-    cacheDir: join(runDir(LAB), 'ref', 'cache'),
-    hostNetns: { name: host('ref') },
-    env: { PATH: process.env.PATH },
-  }),
-};
-let root: RootSnapshot;
-/** Decided when the tests are defined, so a skip shows with its reason. */
-const hasVlan =
-  existsSync('/proc/net/vlan') ||
-  existsSync('/sys/module/8021q') ||
-  spawnSync('modprobe', ['-n', '8021q']).status === 0;
-const vlanSkip: string | false = hasVlan ? false : 'this kernel has no 802.1Q VLAN devices (8021q)';
-
-interface Case {
-  readonly name: string;
-  /** The plugin configuration, given the implementation's IPAM data directory. */
-  plugin(dir: string): PluginConf;
-  /** An address the pod must reach after ADD. */
-  readonly ping?: string;
-  skip?(): string | false;
-  /** The reference's CHECK fails on this case, for this reason (a bug of v1.1.1): asserted as such. */
-  readonly referenceCheckFails?: RegExp;
-}
-
-const hl = (dir: string, extra: Record<string, unknown>): Record<string, unknown> => ({
-  type: 'host-local',
-  dataDir: dir,
-  ...extra,
-});
+const hasVlan = hasModule('8021q');
 
 const CASES: Case[] = [
   {
@@ -188,127 +130,9 @@ const CASES: Case[] = [
     }),
     ping: '10.80.8.1',
   },
-  {
-    name: 'vlan: an 802.1Q sub-interface of the master',
-    plugin: (dir) => ({ type: 'vlan', master: 'up0', vlanId: 100, ipam: hl(dir, { subnet: '10.80.9.0/24' }) }),
-    skip: () => vlanSkip,
-  },
 ];
 
-let podSeq = 0;
-async function newPod(): Promise<string> {
-  const ns = podNetns(LAB, `c${++podSeq}`);
-  await addNetns(ns);
-  return ns;
-}
-
-before(async () => {
-  root = await rootSnapshot();
-  await teardownLab(LAB);
-  for (const impl of IMPLS) {
-    await addNetns(host(impl));
-    await ip({ name: host(impl) }, ['link', 'add', 'up0', 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'up1']);
-    await ip({ name: host(impl) }, ['link', 'set', 'up0', 'up']);
-  }
-});
-
-after(async () => {
-  await teardownLab(LAB);
-  await assertNothingLeft(LAB, root);
-});
-
-async function states(pods: Record<Impl, string>): Promise<Record<Impl, unknown>> {
-  const out = {} as Record<Impl, unknown>;
-  for (const impl of IMPLS)
-    out[impl] = { host: await kernelState(host(impl), { netfilter: true }), pod: await kernelState(pods[impl]) };
-  return out;
-}
-
-for (const c of CASES) {
-  describe(c.name, () => {
-    for (const version of VERSIONS) {
-      // The reference v1.1.1 speaks up to 1.0.0: against cnilab at 1.1.0 it runs the same case at 1.0.0.
-      const refVersion = REFERENCE_VERSIONS.has(version) ? version : '1.0.0';
-      test(
-        `${version}${refVersion === version ? '' : ` (the reference at ${refVersion}: it speaks up to 1.0.0)`}`,
-        { skip: c.skip?.() ?? false },
-        async () => {
-          const containerId = `conf-${podSeq + 1}`;
-          const pods = { ours: await newPod(), ref: await newPod() };
-          const rt = (impl: Impl): { containerId: string; netns: string; ifName: string } => ({
-            containerId,
-            netns: `/run/netns/${pods[impl]}`,
-            ifName: 'eth0',
-          });
-          const list = (impl: Impl): NetConfList => ({
-            cniVersion: impl === 'ref' ? refVersion : version,
-            name: `conf-${c.name.split(':')[0]!.replace(/\W+/g, '-')}`,
-            plugins: [c.plugin(dataDir(impl))],
-          });
-          const before = await states(pods);
-
-          const results = {} as Record<Impl, Result>;
-          for (const impl of IMPLS) results[impl] = await runtimes[impl].addNetworkList(list(impl), rt(impl));
-          assert.equal(results.ours.cniVersion, version);
-          for (const ip of results.ours.ips ?? [])
-            assert.equal('version' in ip, version.startsWith('0.'), '0.x results carry the IP version, 1.x do not');
-          const after = await states(pods);
-          // At 1.1.0 the result may differ from the reference's 1.0.0 one only in its version.
-          assert.deepEqual(
-            normalizeResult({ ...results.ours, cniVersion: refVersion }),
-            normalizeResult(results.ref),
-            'results',
-          );
-          assert.deepEqual(after.ours, after.ref, 'kernel state after ADD');
-          if (c.ping) await runIn({ name: pods.ours }, 'ping', ['-c', '1', '-W', '2', c.ping]);
-
-          for (const impl of IMPLS) {
-            if (list(impl).cniVersion === '0.3.0' || list(impl).cniVersion === '0.3.1') {
-              await assert.rejects(
-                runtimes[impl].checkNetworkList(list(impl), rt(impl)),
-                (e: CniError) => e.code === 1,
-                'no CHECK before 0.4.0',
-              );
-            } else if (impl === 'ref' && c.referenceCheckFails) {
-              await assert.rejects(runtimes[impl].checkNetworkList(list(impl), rt(impl)), c.referenceCheckFails);
-            } else await runtimes[impl].checkNetworkList(list(impl), rt(impl));
-          }
-          if (version === '1.1.0') {
-            await runtimes.ours.statusNetworkList(list('ours'));
-            const kept = await runtimes.ours.gcNetworkList(list('ours'), [
-              { containerID: containerId, ifname: 'eth0' },
-            ]);
-            assert.deepEqual(kept.deleted, []);
-            await runtimes.ours.checkNetworkList(list('ours'), rt('ours')); // GC kept what is valid
-          }
-
-          for (const impl of IMPLS) {
-            await runtimes[impl].delNetworkList(list(impl), rt(impl));
-            await runtimes[impl].delNetworkList(list(impl), rt(impl)); // a repeated DEL succeeds
-          }
-          const afterDel = await states(pods);
-          assert.deepEqual(
-            (afterDel.ours as { pod: unknown }).pod,
-            (before.ours as { pod: unknown }).pod,
-            'DEL leaves the pod as it was',
-          );
-          assert.deepEqual(afterDel.ours, afterDel.ref, 'kernel state after DEL');
-          for (const impl of IMPLS) {
-            const dir = join(dataDir(impl), list(impl).name);
-            if (existsSync(dir))
-              assert.deepEqual(
-                (await run('ls', [dir])).stdout.split('\n').filter((f) => /^\d/.test(f)),
-                [],
-                `${impl}: no address left allocated`,
-              );
-          }
-          await deleteNetns(pods.ours);
-          await deleteNetns(pods.ref);
-        },
-      );
-    }
-  });
-}
+const { runtimes, host, dataDir, newPod } = conformanceSuite(LAB, CASES);
 
 test("CHECK fails on both when the container's address is gone, and on both when its interface is gone", async () => {
   const pods = { ours: await newPod(), ref: await newPod() };
