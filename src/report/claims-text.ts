@@ -14,6 +14,19 @@ const groupName = (g: { path: string; test: string; params: object }): string =>
   return `${g.path} ${g.test}${label ? ` ${label}` : ''}`;
 };
 
+/**
+ * When Open vSwitch ran its userspace (netdev) datapath — cnilab's choice on a kernel without the
+ * openvswitch module — the rows of those architectures measure another datapath than the paper's
+ * kernel OVS: said once, so that nobody mistakes one for the other.
+ */
+export function datapathNotes(r: RunResults): string[] {
+  const userspace = r.architectures.filter((a) => a.datapath?.startsWith('openvswitch netdev'));
+  if (userspace.length === 0) return [];
+  return [
+    `Open vSwitch ran in user space (its netdev datapath) for ${userspace.map((a) => a.name).join(', ')}: kernel ${r.environment.kernel} has no openvswitch module. The paper measured OVS's kernel datapath; user-space OVS moves every packet through ovs-vswitchd, so these rows are not comparable with it. On a kernel with the module, cnilab runs OVS in the kernel.`,
+  ];
+}
+
 /** How the samples were taken and why the rounds stopped. */
 export function scheduleLine(r: RunResults): string {
   const s = r.schedule;

@@ -8,7 +8,7 @@ import { METRIC_INFO, type ResultRow, type RunResults } from '../run/results-sch
 import { runTests } from '../run/tests';
 import type { Chart } from './charts';
 import { escapeXml, pathDiagram } from './diagram';
-import { noiseLine, paperLines, rankingLines, scheduleLine } from './claims-text';
+import { datapathNotes, noiseLine, paperLines, rankingLines, scheduleLine } from './claims-text';
 
 const e = escapeXml;
 
@@ -60,6 +60,7 @@ export function headlines(r: RunResults): string[] {
     });
     out.push(`From A to C via the router on B (two networks, three nodes): ${cost.join(', ')}.`);
   }
+  out.push(...datapathNotes(r).map((n) => `<span class="warn">${e(n)}</span>`));
   const open = r.noise.unresolved;
   out.push(
     open.length

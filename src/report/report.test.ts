@@ -122,6 +122,23 @@ test('html: self-contained, headlines computed from the rows, names escaped', as
   assert.match(html, /Fig\. 4 — the OVS overlay \(VXLAN\) has higher throughput than Flannel UDP: NOT MEASURED/);
 });
 
+test('a run whose Open vSwitch ran in user space says so, naming the kernel; on the kernel datapath it says nothing', () => {
+  const r = recorded();
+  const ovs = (datapath: string) => ({
+    ...r,
+    architectures: [...r.architectures, { name: 'kuryr-ovs-vlan', family: 'native' as const, summary: 'x', datapath }],
+  });
+  const userspace = headlines(ovs('openvswitch netdev (userspace, TSO)'));
+  const note = userspace.find((h) => h.includes('Open vSwitch ran in user space'));
+  assert.ok(note, userspace.join('\n'));
+  assert.match(note, new RegExp(`for kuryr-ovs-vlan: kernel ${r.environment.kernel} has no openvswitch module`));
+  assert.match(renderHtml(ovs('openvswitch netdev (userspace)'), []), /not comparable with it/);
+  assert.equal(
+    headlines(ovs('openvswitch system (kernel)')).some((h) => h.includes('user space')),
+    false,
+  );
+});
+
 test('compare: a run against itself is within noise; a halved row is worse, a faster one better; a noise floor widens the test', () => {
   const a = recorded();
   assert.ok(compareRuns(a, a).changes.every((c) => c.judgement === 'within noise' && c.changePct === 0));

@@ -1,7 +1,14 @@
 /** What `cnilab run` prints when it is done: the rows, then what the run may claim, the noise, the time. */
 import { METRIC_INFO, type ResultRow, type RunResults } from '../../run/results-schema';
 import { runTests } from '../../run/tests';
-import { noiseLine, paperLines, rankingLines, scheduleLine, unresolvedLines } from '../../report/claims-text';
+import {
+  datapathNotes,
+  noiseLine,
+  paperLines,
+  rankingLines,
+  scheduleLine,
+  unresolvedLines,
+} from '../../report/claims-text';
 import { duration, table } from '../output';
 
 const params = (r: ResultRow): string => runTests.get(r.test).label(r.params);
@@ -63,6 +70,7 @@ export function printResults(r: RunResults, outDir: string, written: readonly st
     ),
     '',
     ...datapathLines(r),
+    ...datapathNotes(r),
     ...r.skipped.map((s) => `skipped ${s.arch}${s.path ? ` ${s.path}` : ''}${s.test ? ` ${s.test}` : ''}: ${s.reason}`),
     `${r.rows.length} rows × ${r.settings.repeats} rounds (${sampleKinds(r).join(', ')}); of host = median of the same-round ratios to host, 95% CI by t on their logs; ? = not within ±${r.schedule.precisionPct ?? 5}%`,
     scheduleLine(r),
