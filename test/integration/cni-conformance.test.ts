@@ -10,7 +10,7 @@
  * The reference v1.1.1 speaks up to 1.0.0: cnilab at 1.1.0 is compared with the reference running
  * the same case at 1.0.0 (results equal bar the version, kernel state equal), and STATUS and GC,
  * which the reference lacks, are cnilab's alone. Skipped, with the reason printed: `vlan` where the
- * kernel has no 802.1Q.
+ * kernel has no 802.1Q, `ipvlan` where it has no ipvlan (never in the kernel tier, CNILAB_KERNEL_TIER=1).
  *
  * Known quirks of the reference: its CHECK rejects an IPAM route without `gw` that its own ADD
  * installed via the gateway ("Expected Route … not found"), so the cases give `gw`; its bridge
@@ -18,7 +18,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CniRuntime } from '../../src/cni/runtime';
@@ -28,7 +27,7 @@ import { run } from '../../src/lib/exec';
 import { CNI_BIN_DIR } from '../../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
-import { assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
+import { assertNothingLeft, kernelHasModule, kernelSkip, rootSnapshot, type RootSnapshot } from './helpers';
 import { kernelState, normalizeResult } from './cni-state';
 
 const LAB = 't-cnic';
@@ -54,12 +53,11 @@ const runtimes: Record<Impl, CniRuntime> = {
   }),
 };
 let root: RootSnapshot;
-/** Decided when the tests are defined, so a skip shows with its reason. */
-const hasVlan =
-  existsSync('/proc/net/vlan') ||
-  existsSync('/sys/module/8021q') ||
-  spawnSync('modprobe', ['-n', '8021q']).status === 0;
-const vlanSkip: string | false = hasVlan ? false : 'this kernel has no 802.1Q VLAN devices (8021q)';
+/** Decided when the tests are defined, so a skip shows with its reason (the kernel tier never skips them). */
+const hasVlan = kernelHasModule('8021q', ['/proc/net/vlan']);
+const vlanSkip = kernelSkip('8021q', 'this kernel has no 802.1Q VLAN devices', ['/proc/net/vlan']);
+const hasIpvlan = kernelHasModule('ipvlan');
+const ipvlanSkip = kernelSkip('ipvlan', 'this kernel cannot create ipvlan devices');
 
 interface Case {
   readonly name: string;
@@ -192,6 +190,27 @@ const CASES: Case[] = [
     name: 'vlan: an 802.1Q sub-interface of the master',
     plugin: (dir) => ({ type: 'vlan', master: 'up0', vlanId: 100, ipam: hl(dir, { subnet: '10.80.9.0/24' }) }),
     skip: () => vlanSkip,
+  },
+  {
+    name: "ipvlan: l2 mode on the master, the master's MTU and MAC",
+    plugin: (dir) => ({
+      type: 'ipvlan',
+      master: 'up0',
+      mode: 'l2',
+      ipam: hl(dir, { subnet: '10.80.14.0/24', routes: [{ dst: '10.92.0.0/16', gw: '10.80.14.254' }] }),
+    }),
+    skip: () => ipvlanSkip,
+  },
+  {
+    name: "ipvlan: l3 mode, MTU below the master's",
+    plugin: (dir) => ({
+      type: 'ipvlan',
+      master: 'up0',
+      mode: 'l3',
+      mtu: 1400,
+      ipam: hl(dir, { subnet: '10.80.15.0/24', routes: [{ dst: '0.0.0.0/0', gw: '10.80.15.1' }] }),
+    }),
+    skip: () => ipvlanSkip,
   },
 ];
 
@@ -366,6 +385,38 @@ test(
     );
     assert.deepEqual(
       (await run('ls', [join(dataDir('ours'), 'conf-novlan')])).stdout.split('\n').filter((f) => /^\d/.test(f)),
+      [],
+      'the address went back',
+    );
+    await deleteNetns(pod);
+  },
+);
+
+test(
+  'ipvlan on a kernel without ipvlan: error 50 with the reason, on ADD and STATUS, nothing left behind',
+  { skip: hasIpvlan ? 'this kernel has ipvlan: the ipvlan cases above ran' : false },
+  async () => {
+    const pod = await newPod();
+    const list: NetConfList = {
+      cniVersion: '1.1.0',
+      name: 'conf-noipvlan',
+      plugins: [{ type: 'ipvlan', master: 'up0', ipam: hl(dataDir('ours'), { subnet: '10.80.16.0/24' }) }],
+    };
+    const rt = { containerId: 'noipvlan', netns: `/run/netns/${pod}`, ifName: 'eth0' };
+    await assert.rejects(
+      runtimes.ours.addNetworkList(list, rt),
+      (e: CniError) => e.code === 50 && /this kernel has no ipvlan devices \(module ipvlan/.test(e.message),
+    );
+    await assert.rejects(
+      runtimes.ours.statusNetworkList(list),
+      (e: CniError) => e.code === 50 && /no ipvlan devices/.test(e.message),
+    );
+    assert.deepEqual(
+      (await ipJson<{ ifname: string }[]>({ name: pod }, ['link', 'show'])).map((l) => l.ifname),
+      ['lo'],
+    );
+    assert.deepEqual(
+      (await run('ls', [join(dataDir('ours'), 'conf-noipvlan')])).stdout.split('\n').filter((f) => /^\d/.test(f)),
       [],
       'the address went back',
     );

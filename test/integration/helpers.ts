@@ -1,7 +1,7 @@
 /** What every root/namespace test needs: the CLI, and proof that nothing was left behind. */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { run, isAlive, sleep, stopPid } from '../../src/lib/exec';
 import { listNamedNetns } from '../../src/lib/netns';
@@ -44,6 +44,24 @@ export async function assertNothingLeft(
   for (const pid of pids) assert.equal(isAlive(pid), false, `process ${pid} left running`);
   const changed = diffSnapshots(before, await rootSnapshot());
   assert.deepEqual(changed, [], `the namespace the tests run in changed: ${changed.join('; ')}`);
+}
+
+/** Whether this kernel has module `name`: loaded, built in (or one of `proof` exists), or loadable. */
+export function kernelHasModule(name: string, proof: readonly string[] = []): boolean {
+  return (
+    [...proof, `/sys/module/${name}`].some((p) => existsSync(p)) ||
+    spawnSync('modprobe', ['-n', '-q', name]).status === 0
+  );
+}
+
+/**
+ * The `skip` of a test that needs kernel module `name`, decided when the test is defined: `why`
+ * on a kernel without it, else false. In the kernel tier (CNILAB_KERNEL_TIER=1: a VM whose kernel
+ * has every module the tests need) a missing module is never a skip: the test runs and fails.
+ */
+export function kernelSkip(name: string, why: string, proof: readonly string[] = []): string | false {
+  if (kernelHasModule(name, proof) || process.env.CNILAB_KERNEL_TIER === '1') return false;
+  return `${why} (no kernel module ${name}; the kernel tier runs it)`;
 }
 
 export interface CliResult {
