@@ -16,7 +16,7 @@ import type { LabState } from '../../src/lab/state';
 import { labNamespaces, teardownLab } from '../../src/lab/teardown';
 import { parseTopology } from '../../src/topology/load';
 import { startIperf3Server, tcpSample } from '../../src/traffic/iperf3/run';
-import { assertNothingLeft, rootSnapshot, waitFor, withLab } from './helpers';
+import { assertNothingLeft, kernelSkip, rootSnapshot, waitFor, withLab } from './helpers';
 
 const topology = (name: string) => parseTopology('topology: {computeNodes: 2}', 'test', { name });
 
@@ -38,36 +38,62 @@ async function shortIperf(lab: LabState, from: string, to: string): Promise<numb
   }
 }
 
-for (const name of ['bridge', 'flannel-host-gw', 'flannel-vxlan', 'flannel-udp', 'flannel-udp-offload', 'macvlan']) {
-  test(`${name}: pods attached through CNI carry traffic on every supported path; down leaves nothing`, async () => {
-    const arch = architectures.get(name);
-    const lab = `t-lab-${name}`;
-    await withLab(lab, name, async (state) => {
-      assert.equal(state.status, 'up');
-      assert.deepEqual(
-        state.pods.map((p) => p.name),
-        ['node1-p1', 'node1-p2', 'node2-p1', 'node2-p2'],
-      );
-      assert.equal(new Set(state.pods.map((p) => p.ip)).size, 4, 'distinct pod addresses');
-      assert.deepEqual(
-        state.processes.map((p) => `${p.role}@${p.node}`),
-        ['controller@control', 'agent@node1', 'agent@node2'],
-      );
-      const conflist = JSON.parse(readFileSync(join(runDir(lab), 'nodes', 'node1', 'cnilab.conflist'), 'utf8'));
-      assert.equal(conflist.plugins[0].type, name === 'macvlan' ? 'macvlan' : name === 'bridge' ? 'bridge' : 'flannel');
+/** Architectures whose kernel module this machine may lack: skipped with the reason (never in the kernel tier). */
+const noIpvlan = kernelSkip('ipvlan', 'this kernel cannot create ipvlan devices');
+const SKIP: Record<string, string | false> = { ipvlan: noIpvlan, 'ipvlan-l3': noIpvlan };
+/** The ipvlan labs are named t-ipv-…, the others t-lab-…. */
+const labOf = (name: string): string => (name.startsWith('ipvlan') ? `t-ipv-${name}` : `t-lab-${name}`);
+const PLUGIN: Record<string, string> = {
+  bridge: 'bridge',
+  macvlan: 'macvlan',
+  ipvlan: 'ipvlan',
+  'ipvlan-l3': 'ipvlan',
+};
 
-      await ping(state, 'node1-p1', 'node1-p2');
-      assert.ok((await shortIperf(state, 'node1-p1', 'node1-p2')) > 1e8, 'intra-node TCP above 100 Mbit/s');
-      if (!arch.unsupported?.['inter-node']) {
-        await ping(state, 'node1-p1', 'node2-p1');
-        await ping(state, 'node2-p2', 'node1-p2');
-        assert.ok((await shortIperf(state, 'node1-p1', 'node2-p1')) > 1e8, 'inter-node TCP above 100 Mbit/s');
-      } else {
-        await assert.rejects(ping(state, 'node1-p1', 'node2-p1'), "bridge alone must not reach another node's pods");
-      }
-      assert.equal(labNamespaces(lab).length, 1 + 3 + 4, 'switch + 3 nodes + 4 pods');
-    });
-  });
+for (const name of [
+  'bridge',
+  'flannel-host-gw',
+  'flannel-vxlan',
+  'flannel-udp',
+  'flannel-udp-offload',
+  'macvlan',
+  'ipvlan',
+  'ipvlan-l3',
+]) {
+  const skip = SKIP[name] ?? false;
+  test(
+    `${name}: pods attached through CNI carry traffic on every supported path; down leaves nothing`,
+    { skip },
+    async () => {
+      const arch = architectures.get(name);
+      const lab = labOf(name);
+      await withLab(lab, name, async (state) => {
+        assert.equal(state.status, 'up');
+        assert.deepEqual(
+          state.pods.map((p) => p.name),
+          ['node1-p1', 'node1-p2', 'node2-p1', 'node2-p2'],
+        );
+        assert.equal(new Set(state.pods.map((p) => p.ip)).size, 4, 'distinct pod addresses');
+        assert.deepEqual(
+          state.processes.map((p) => `${p.role}@${p.node}`),
+          ['controller@control', 'agent@node1', 'agent@node2'],
+        );
+        const conflist = JSON.parse(readFileSync(join(runDir(lab), 'nodes', 'node1', 'cnilab.conflist'), 'utf8'));
+        assert.equal(conflist.plugins[0].type, PLUGIN[name] ?? 'flannel');
+
+        await ping(state, 'node1-p1', 'node1-p2');
+        assert.ok((await shortIperf(state, 'node1-p1', 'node1-p2')) > 1e8, 'intra-node TCP above 100 Mbit/s');
+        if (!arch.unsupported?.['inter-node']) {
+          await ping(state, 'node1-p1', 'node2-p1');
+          await ping(state, 'node2-p2', 'node1-p2');
+          assert.ok((await shortIperf(state, 'node1-p1', 'node2-p1')) > 1e8, 'inter-node TCP above 100 Mbit/s');
+        } else {
+          await assert.rejects(ping(state, 'node1-p1', 'node2-p1'), "bridge alone must not reach another node's pods");
+        }
+        assert.equal(labNamespaces(lab).length, 1 + 3 + 4, 'switch + 3 nodes + 4 pods');
+      });
+    },
+  );
 }
 
 test('vxlan is built the way flannel builds it: flannel.1, VNI 1, port 8472, MTU − 50, static peers', async () => {
@@ -196,7 +222,7 @@ test('an unknown architecture is refused before anything is created', async () =
     up({ topology: topology(lab), arch: 'token-ring' }),
     (e: CnilabError) =>
       e.code === 'UNKNOWN_ARCH' &&
-      /unknown architecture "token-ring"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct/.test(
+      /unknown architecture "token-ring"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, ipvlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct, ipvlan-l3/.test(
         e.message,
       ),
   );
