@@ -17,6 +17,7 @@ import type { kuryrControlPlane } from '../kuryr/control-plane';
 import type { Architecture } from './architecture';
 import { bridgeArch } from './bridge';
 import { hostArch, type baselineControlPlane } from './host';
+import { ipvlanArch, ipvlanL3Arch } from './ipvlan';
 import { macvlanArch } from './macvlan';
 
 /** The kinds of control plane, a discriminated union on `kind`: a new kind is one folder and one member here. */
@@ -34,11 +35,13 @@ for (const a of [
   flannelUdpArch,
   flannelUdpOffloadArch,
   macvlanArch,
+  ipvlanArch,
   kuryrOvsVxlanArch,
   kuryrOvsVlanArch,
   kuryrLbVxlanArch,
   kuryrLbVlanArch,
   flannelVxlanDirectArch,
+  ipvlanL3Arch,
 ]) {
   if (!(KINDS as readonly string[]).includes(a.control.kind))
     throw new Error(

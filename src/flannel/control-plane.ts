@@ -2,8 +2,8 @@
  * flannel's control plane in a lab: the controller serves the lease store (/v1); an agent per
  * compute node leases a subnet, writes subnet.env and runs the backend; pods are attached with the
  * architecture's configuration list, made per node from that subnet.env. Nodes may join and leave
- * while the lab runs. The `bridge` and `macvlan` architectures use it too, with the `none` backend:
- * the leases only share the pod network out between nodes.
+ * while the lab runs. The `bridge`, `macvlan` and `ipvlan` architectures use it too, with the `none`
+ * backend: the leases only share the pod network out between nodes (`ipvlan-l3` with `host-gw`).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

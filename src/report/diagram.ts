@@ -17,6 +17,7 @@ const KIND_COLORS: Record<string, string> = {
   vxlan: '#fde2e1',
   tun: '#fde2e1',
   macvlan: '#e3f4ea',
+  ipvlan: '#e3f4ea',
 };
 
 export function escapeXml(s: string): string {

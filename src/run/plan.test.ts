@@ -29,6 +29,8 @@ test('the default matrix: every architecture on both paths, host once, bridge no
       'flannel-udp-offload/inter-node: node1-p1 -> node2-p1',
       'macvlan/intra-node: node1-p1 -> node1-p2',
       'macvlan/inter-node: node1-p1 -> node2-p1',
+      'ipvlan/intra-node: node1-p1 -> node1-p2',
+      'ipvlan/inter-node: node1-p1 -> node2-p1',
       ...['kuryr-ovs-vxlan', 'kuryr-ovs-vlan', 'kuryr-lb-vxlan', 'kuryr-lb-vlan'].flatMap((k) => [
         `${k}/intra-node: node1-p1 -> node1-p2`,
         `${k}/inter-node: node1-p1 -> node2-p1`,

@@ -19,6 +19,7 @@ import { hasModule } from './kernel';
 const LAB = 't-cnic';
 const IMPLS: Impl[] = ['ours', 'ref'];
 const hasVlan = hasModule('8021q');
+const hasIpvlan = hasModule('ipvlan');
 
 const CASES: Case[] = [
   {
@@ -170,7 +171,7 @@ test("CHECK fails on both when the container's address is gone, and on both when
 
 test(
   'vlan on a kernel without 802.1Q: error 50 with the reason, on ADD and STATUS, nothing left behind',
-  { skip: hasVlan ? 'this kernel has 802.1Q: the vlan cases above ran' : false },
+  { skip: hasVlan ? 'this kernel has 802.1Q: the kernel tier ran the vlan cases' : false },
   async () => {
     const pod = await newPod();
     const list: NetConfList = {
@@ -190,6 +191,38 @@ test(
     );
     assert.deepEqual(
       (await run('ls', [join(dataDir('ours'), 'conf-novlan')])).stdout.split('\n').filter((f) => /^\d/.test(f)),
+      [],
+      'the address went back',
+    );
+    await deleteNetns(pod);
+  },
+);
+
+test(
+  'ipvlan on a kernel without ipvlan: error 50 with the reason, on ADD and STATUS, nothing left behind',
+  { skip: hasIpvlan ? 'this kernel has ipvlan: the kernel tier ran the ipvlan cases' : false },
+  async () => {
+    const pod = await newPod();
+    const list: NetConfList = {
+      cniVersion: '1.1.0',
+      name: 'conf-noipvlan',
+      plugins: [{ type: 'ipvlan', master: 'up0', ipam: hl(dataDir('ours'), { subnet: '10.80.16.0/24' }) }],
+    };
+    const rt = { containerId: 'noipvlan', netns: `/run/netns/${pod}`, ifName: 'eth0' };
+    await assert.rejects(
+      runtimes.ours.addNetworkList(list, rt),
+      (e: CniError) => e.code === 50 && /this kernel has no ipvlan devices \(module ipvlan/.test(e.message),
+    );
+    await assert.rejects(
+      runtimes.ours.statusNetworkList(list),
+      (e: CniError) => e.code === 50 && /no ipvlan devices/.test(e.message),
+    );
+    assert.deepEqual(
+      (await ipJson<{ ifname: string }[]>({ name: pod }, ['link', 'show'])).map((l) => l.ifname),
+      ['lo'],
+    );
+    assert.deepEqual(
+      (await run('ls', [join(dataDir('ours'), 'conf-noipvlan')])).stdout.split('\n').filter((f) => /^\d/.test(f)),
       [],
       'the address went back',
     );

@@ -65,7 +65,9 @@ export async function kernelState(ns: string, opts: { netfilter?: boolean } = {}
       const extra = [
         l.master ? `master=${l.master}` : '',
         l.linkinfo?.info_slave_data?.hairpin ? 'hairpin' : '',
-        l.linkinfo?.info_data?.mode && kind === 'macvlan' ? `mode=${l.linkinfo.info_data.mode}` : '',
+        l.linkinfo?.info_data?.mode && (kind === 'macvlan' || kind === 'ipvlan')
+          ? `mode=${l.linkinfo.info_data.mode}`
+          : '',
         kind === 'vlan' ? `id=${l.linkinfo?.info_data?.id}` : '',
         kind === 'bridge' && (l.promiscuity ?? 0) > 0 ? 'promisc' : '',
         l.flags.includes('UP') ? 'up' : 'down',

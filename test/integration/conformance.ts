@@ -27,7 +27,7 @@ import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
 import { assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
 import { kernelState, normalizeResult } from './cni-state';
-import { KERNEL_TIER, missingModules } from './kernel';
+import { kernelSkip, missingModules } from './kernel';
 
 const REFERENCE_DIR = '/usr/lib/cni';
 const VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
@@ -114,7 +114,7 @@ export function conformanceSuite(lab: string, cases: readonly Case[]): Harness {
         const refVersion = REFERENCE_VERSIONS.has(version) ? version : '1.0.0';
         test(
           `${version}${refVersion === version ? '' : ` (the reference at ${refVersion}: it speaks up to 1.0.0)`}`,
-          { skip: skipOf(c) },
+          { skip: c.modules ? kernelSkip(c.modules) : false },
           async () => {
             if (c.modules && missingModules(c.modules))
               assert.fail(`the kernel tier's kernel must have them: ${missingModules(c.modules)}`);
@@ -195,10 +195,4 @@ export function conformanceSuite(lab: string, cases: readonly Case[]): Harness {
     });
   }
   return { runtimes, host, dataDir, newPod };
-}
-
-/** A case's skip reason: its modules missing, outside the kernel tier (where that fails instead). */
-function skipOf(c: Case): string | false {
-  const reason = c.modules ? missingModules(c.modules) : false;
-  return KERNEL_TIER ? false : reason;
 }

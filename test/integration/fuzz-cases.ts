@@ -15,6 +15,7 @@ function base(ctx: FuzzContext): Record<string, Record<string, unknown>> {
     bridge: { type: 'bridge', bridge: 'fzbr', isGateway: true, ipam: hl },
     macvlan: { type: 'macvlan', master: 'up0', ipam: hl },
     vlan: { type: 'vlan', master: 'up0', vlanId: 5, ipam: hl },
+    ipvlan: { type: 'ipvlan', master: 'up0', mode: 'l2', ipam: hl },
     ptp: { type: 'ptp', ipam: hl },
     'host-local': { type: 'host-local', ipam: hl },
     static: { type: 'static', ipam: { type: 'static', addresses: [{ address: '10.83.1.5/24' }] } },
@@ -27,8 +28,8 @@ function base(ctx: FuzzContext): Record<string, Record<string, unknown>> {
     'kuryr-cni': { type: 'kuryr-cni', daemonSocket: join(ctx.labDir, 'no-daemon.sock') },
   };
 }
-const INTERFACE_PLUGINS = new Set(['bridge', 'macvlan', 'vlan', 'ptp', 'flannel', 'kuryr-cni']);
-const USES_HOST_LOCAL = new Set(['bridge', 'macvlan', 'vlan', 'ptp', 'host-local', 'flannel']);
+const INTERFACE_PLUGINS = new Set(['bridge', 'macvlan', 'vlan', 'ipvlan', 'ptp', 'flannel', 'kuryr-cni']);
+const USES_HOST_LOCAL = new Set(['bridge', 'macvlan', 'vlan', 'ipvlan', 'ptp', 'host-local', 'flannel']);
 
 /** Strings an attacker would try. */
 const HOSTILE = fc.constantFrom(
@@ -101,6 +102,11 @@ const FIELDS: Record<string, [string[], (v: unknown) => boolean][]> = {
   vlan: [
     [['vlanId'], isInt(0, 4094)],
     [['master'], isIf],
+    [['mtu'], isInt(68, 65535)],
+  ],
+  ipvlan: [
+    [['master'], isIf],
+    [['mode'], (v) => ['l2', 'l3', 'l3s'].includes(v as string)],
     [['mtu'], isInt(68, 65535)],
   ],
   ptp: [

@@ -4,71 +4,22 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { architectures } from '../../src/arch';
 import { CnilabError } from '../../src/lib/errors';
 import { ipJson, listNamedNetns, runIn } from '../../src/lib/netns';
 import { down, up } from '../../src/lab/lab';
 import { nodeNetns, runDir } from '../../src/lab/names';
-import type { LabState } from '../../src/lab/state';
-import { labNamespaces, teardownLab } from '../../src/lab/teardown';
+import { teardownLab } from '../../src/lab/teardown';
 import { parseTopology } from '../../src/topology/load';
-import { startIperf3Server, tcpSample } from '../../src/traffic/iperf3/run';
 import { assertNothingLeft, rootSnapshot, waitFor, withLab } from './helpers';
+import { checkArchLab, ping } from './arch-lab';
 
 const topology = (name: string) => parseTopology('topology: {computeNodes: 2}', 'test', { name });
 
-async function ping(lab: LabState, from: string, to: string): Promise<void> {
-  const src = lab.pods.find((p) => p.name === from)!;
-  const dst = lab.pods.find((p) => p.name === to)!;
-  await runIn({ name: src.netns }, 'ping', ['-c', '1', '-W', '2', dst.ip]);
-}
-
-async function shortIperf(lab: LabState, from: string, to: string): Promise<number> {
-  const src = lab.pods.find((p) => p.name === from)!;
-  const dst = lab.pods.find((p) => p.name === to)!;
-  const server = startIperf3Server({ name: dst.netns }, dst.ip);
-  try {
-    const s = await tcpSample({ client: { name: src.netns }, serverIp: dst.ip, durationSec: 1, omitSec: 0 });
-    return s.bitsPerSecond;
-  } finally {
-    await server.stop();
-  }
-}
-
-for (const name of ['bridge', 'flannel-host-gw', 'flannel-vxlan', 'flannel-udp', 'flannel-udp-offload', 'macvlan']) {
-  test(`${name}: pods attached through CNI carry traffic on every supported path; down leaves nothing`, async () => {
-    const arch = architectures.get(name);
-    const lab = `t-lab-${name}`;
-    await withLab(lab, name, async (state) => {
-      assert.equal(state.status, 'up');
-      assert.deepEqual(
-        state.pods.map((p) => p.name),
-        ['node1-p1', 'node1-p2', 'node2-p1', 'node2-p2'],
-      );
-      assert.equal(new Set(state.pods.map((p) => p.ip)).size, 4, 'distinct pod addresses');
-      assert.deepEqual(
-        state.processes.map((p) => `${p.role}@${p.node}`),
-        ['controller@control', 'agent@node1', 'agent@node2'],
-      );
-      const conflist = JSON.parse(readFileSync(join(runDir(lab), 'nodes', 'node1', 'cnilab.conflist'), 'utf8'));
-      assert.equal(conflist.plugins[0].type, name === 'macvlan' ? 'macvlan' : name === 'bridge' ? 'bridge' : 'flannel');
-
-      await ping(state, 'node1-p1', 'node1-p2');
-      assert.ok((await shortIperf(state, 'node1-p1', 'node1-p2')) > 1e8, 'intra-node TCP above 100 Mbit/s');
-      if (!arch.unsupported?.['inter-node']) {
-        await ping(state, 'node1-p1', 'node2-p1');
-        await ping(state, 'node2-p2', 'node1-p2');
-        assert.ok((await shortIperf(state, 'node1-p1', 'node2-p1')) > 1e8, 'inter-node TCP above 100 Mbit/s');
-      } else {
-        await assert.rejects(ping(state, 'node1-p1', 'node2-p1'), "bridge alone must not reach another node's pods");
-      }
-      assert.equal(labNamespaces(lab).length, 1 + 3 + 4, 'switch + 3 nodes + 4 pods');
-    });
-  });
-}
+for (const name of ['bridge', 'flannel-host-gw', 'flannel-vxlan', 'flannel-udp', 'flannel-udp-offload', 'macvlan'])
+  test(`${name}: pods attached through CNI carry traffic on every supported path; down leaves nothing`, () =>
+    checkArchLab(name, `t-lab-${name}`));
 
 test('vxlan is built the way flannel builds it: flannel.1, VNI 1, port 8472, MTU − 50, static peers', async () => {
   const lab = 't-lab-vxlan-detail';
@@ -196,7 +147,7 @@ test('an unknown architecture is refused before anything is created', async () =
     up({ topology: topology(lab), arch: 'token-ring' }),
     (e: CnilabError) =>
       e.code === 'UNKNOWN_ARCH' &&
-      /unknown architecture "token-ring"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct/.test(
+      /unknown architecture "token-ring"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, ipvlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct, ipvlan-l3/.test(
         e.message,
       ),
   );

@@ -1,6 +1,6 @@
-import { addressAt, cidrSize, formatIPv4, parseCidr } from '../../lib/ip';
 import { NETWORK_NAME, type Architecture } from '../architecture';
 import { flannelControlPlane } from '../../flannel/control-plane';
+import { nodeRangeIpam } from '../node-range';
 
 /**
  * Pods directly on the underlay segment: a macvlan (bridge mode) of the node's eth0 each. All pods
@@ -12,34 +12,17 @@ export const macvlanArch: Architecture = {
   summary: "pods on the underlay segment as macvlan (bridge mode) of the node's eth0; no bridge, no routing hop",
   family: 'native',
   requires: ['macvlan'],
-  control: flannelControlPlane({ type: 'none' }, (ctx) => {
-    const node = parseCidr(ctx.subnetEnv.subnet);
-    const network = ctx.subnetEnv.network;
-    return {
-      cniVersion: '1.0.0',
-      name: NETWORK_NAME,
-      plugins: [
-        {
-          type: 'macvlan',
-          master: ctx.underlayIf,
-          mode: 'bridge',
-          mtu: ctx.subnetEnv.mtu,
-          ipam: {
-            type: 'host-local',
-            ranges: [
-              [
-                {
-                  subnet: network,
-                  rangeStart: formatIPv4(addressAt(node, 2)),
-                  rangeEnd: formatIPv4(addressAt(node, cidrSize(node) - 2)),
-                  gateway: formatIPv4(addressAt(node, 1)),
-                },
-              ],
-            ],
-            dataDir: ctx.ipamDir,
-          },
-        },
-      ],
-    };
-  }),
+  control: flannelControlPlane({ type: 'none' }, (ctx) => ({
+    cniVersion: '1.0.0',
+    name: NETWORK_NAME,
+    plugins: [
+      {
+        type: 'macvlan',
+        master: ctx.underlayIf,
+        mode: 'bridge',
+        mtu: ctx.subnetEnv.mtu,
+        ipam: nodeRangeIpam(ctx, ctx.subnetEnv.network),
+      },
+    ],
+  })),
 };

@@ -1,5 +1,5 @@
 /**
- * What `macvlan` and `vlan` share: the container's interface is a sub-interface of a host
+ * What `macvlan`, `vlan` and `ipvlan` share: the container's interface is a sub-interface of a host
  * interface (the master), created directly in the container's namespace — so an ADD killed
  * half-way leaves nothing in the host's — and addressed by IPAM.
  */
@@ -44,22 +44,40 @@ export async function masterOf(conf: SubInterfaceConf): Promise<LinkInfo> {
   return link;
 }
 
+/** The device an ADD creates. */
+export interface SubInterfaceLink {
+  /** Default: the kernel's (an ipvlan wears its master's, whatever it is given). */
+  readonly mac?: string;
+  readonly mtu: number;
+  /** `type KIND …` of `ip link add`. */
+  readonly type: readonly string[];
+}
+
+export interface SubInterfaceAdd {
+  /** The plugin, for messages. */
+  readonly what: string;
+  /** Runs the creation, so a plugin can turn the kernel's refusal into its own error. Default: `ip -batch`. */
+  readonly create?: (line: string[]) => Promise<void>;
+  /** Addresses and routes a previous plugin's result gives, used when the configuration has no `ipam` (chaining). */
+  readonly given?: Result;
+}
+
 /**
- * IPAM, then `ip link add link MASTER name IFNAME … netns NS type KIND…`, then the container side.
- * `create` runs the creation, so a plugin can turn the kernel's refusal into its own error.
+ * IPAM (or the addresses `given`), then `ip link add link MASTER name IFNAME … netns NS type
+ * KIND…`, then the container side.
  */
 export async function addSubInterface(
   conf: SubInterfaceConf,
   env: PluginEnv,
   ns: NetnsRef,
-  link: { readonly mac: string; readonly mtu: number; readonly type: readonly string[] },
-  what: string,
-  create: (line: string[]) => Promise<void> = (line) => ipBatch(undefined, [line]),
+  link: SubInterfaceLink,
+  opts: SubInterfaceAdd,
 ): Promise<Result> {
   const undo: (() => Promise<unknown>)[] = [];
+  const create = opts.create ?? ((line: string[]) => ipBatch(undefined, [line]));
   try {
-    const ipamResult = conf.ipam ? await ipamAdd(conf, env) : undefined;
-    if (ipamResult) undo.push(() => ipamDel(conf, env));
+    const ipamResult = conf.ipam ? await ipamAdd(conf, env) : opts.given;
+    if (conf.ipam) undo.push(() => ipamDel(conf, env));
     await create([
       'link',
       'add',
@@ -67,8 +85,7 @@ export async function addSubInterface(
       conf.master,
       'name',
       env.ifName,
-      'address',
-      link.mac,
+      ...(link.mac ? ['address', link.mac] : []),
       'mtu',
       String(link.mtu),
       'netns',
@@ -85,21 +102,22 @@ export async function addSubInterface(
         routes: ipamResult?.routes ?? [],
       }),
     );
+    const mac = link.mac ?? (await linkInfo(ns, env.ifName))?.address;
     return {
       cniVersion: conf.cniVersion,
-      interfaces: [{ name: env.ifName, mac: link.mac, sandbox: env.netns }],
+      interfaces: [{ name: env.ifName, ...(mac ? { mac } : {}), sandbox: env.netns }],
       ...(ipamResult ? { ips: ipsOn(ipamResult, 0) } : {}),
       routes: ipamResult?.routes ?? [],
       dns: conf.raw.dns ?? {},
     };
   } catch (e) {
     await rollback(undo);
-    throw kernelError(`${what} ADD`, e);
+    throw kernelError(`${opts.what} ADD`, e);
   }
 }
 
 /** IPAM's DEL, then the interface (gone already with its namespace, if that is gone). */
-export async function delSubInterface(conf: SubInterfaceConf, env: PluginEnv): Promise<void> {
+export async function delSubInterface(conf: Pick<SubInterfaceConf, 'ipam' | 'raw'>, env: PluginEnv): Promise<void> {
   await ipamDel(conf, env);
   const ns = netnsExists(env);
   if (ns) await deleteLink(ns, env.ifName);

@@ -5,15 +5,12 @@
  *
  *   container eth0 (vlan 100) ══ master (host eth0, trunk) ── physical switch
  */
-import { existsSync } from 'node:fs';
-import { ipBatch } from '../../../lib/netns';
-import { isCnilabError } from '../../../lib/errors';
-import { run } from '../../../lib/exec';
 import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
 import { ifName, int, str } from '../../validate';
 import { CniCode, CniError, type GcAttachment, type IpamConf, type NetConf, type Result } from '../../types';
 import { checkContainerSide, containerNetns, differs, ipamOf, ipamPass, randomMac } from '../common/iface';
 import { addSubInterface, delSubInterface, masterOf, masterStatus } from '../common/sub-interface';
+import { createOrLacks, kernelHas, lacks, type KernelDriver } from '../common/kernel-module';
 
 export interface VlanConf {
   readonly cniVersion: string;
@@ -42,34 +39,17 @@ export function parseVlanConfig(stdin: string): VlanConf {
   };
 }
 
-const NO_8021Q = 'this kernel has no 802.1Q VLAN devices (module 8021q is not loaded and cannot be loaded)';
-
-/** Whether the kernel can make VLAN devices: the module is in, or modprobe says it could load it. */
-export async function kernelHasVlan(): Promise<boolean> {
-  if (existsSync('/proc/net/vlan') || existsSync('/sys/module/8021q')) return true;
-  const r = await run('modprobe', ['-n', '8021q'], { check: false }).catch(() => ({ code: 1 }));
-  return r.code === 0;
-}
+const VLAN: KernelDriver = { module: '8021q', devices: '802.1Q VLAN devices', proof: ['/proc/net/vlan'] };
 
 async function add(conf: VlanConf, env: PluginEnv): Promise<Result> {
   const ns = containerNetns(env);
   const m = await masterOf(conf);
-  const create = async (line: string[]): Promise<void> => {
-    try {
-      await ipBatch(undefined, [line]);
-    } catch (e) {
-      if (isCnilabError(e, 'EXEC_FAILED') && /Unknown device type|not supported/i.test(e.message))
-        throw new CniError(CniCode.NOT_AVAILABLE, NO_8021Q);
-      throw e;
-    }
-  };
   return addSubInterface(
     conf,
     env,
     ns,
     { mac: randomMac(), mtu: conf.mtu ?? m.mtu, type: ['vlan', 'id', String(conf.vlanId)] },
-    'vlan',
-    create,
+    { what: 'vlan', create: createOrLacks(VLAN) },
   );
 }
 
@@ -84,7 +64,7 @@ async function check(conf: VlanConf, env: PluginEnv, prev: Result): Promise<void
 }
 
 async function status(conf: VlanConf, env: PluginEnv): Promise<void> {
-  if (!(await kernelHasVlan())) throw new CniError(CniCode.NOT_AVAILABLE, NO_8021Q);
+  if (!(await kernelHas(VLAN))) throw lacks(VLAN);
   await masterStatus(conf, 'vlan');
   await ipamPass(conf, 'STATUS', env);
 }
