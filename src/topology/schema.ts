@@ -7,6 +7,9 @@ import { effectiveLink, linkFields, linkSchema, linkSpec, type LinkSpec } from '
 import { containsIPv4, formatIPv4, isStrictCidr, overlaps, parseCidr, addressAt, cidrSize } from '../lib/ip';
 
 export const MAX_COMPUTE_NODES = 64;
+/** The underlay MTUs a topology (and --underlay-mtu) may have. */
+export const MTU_MIN = 1280;
+export const MTU_MAX = 9000;
 /** Where underlay addresses must come from: RFC 2544's benchmarking range. */
 export const BENCHMARK_RANGE = '198.18.0.0/15';
 
@@ -43,7 +46,7 @@ export const topologyFileSchema = z
         underlay: z
           .strictObject({
             cidr: cidrString.default('198.18.0.0/24'),
-            mtu: z.number().int().min(1280).max(9000).default(1500),
+            mtu: z.number().int().min(MTU_MIN).max(MTU_MAX).default(1500),
             /** Link emulation of every node's link to the switch (lab-wide); nodes.<name>.link overrides it field by field. */
             ...linkFields,
           })
@@ -156,6 +159,18 @@ export function resolveTopology(f: TopologyFile): Topology {
 }
 
 type LinkFile = z.output<typeof linkSchema>;
+
+/** The topology with another underlay MTU and lab-wide link fields (a scenario's `underlay`, field by field). */
+export function withUnderlay(t: Topology, o: { mtu?: number; link?: LinkFile }): Topology {
+  const link = effectiveLinkFields(t.underlay.link, o.link ? linkSpec(o.link) : undefined);
+  const { cidr, mtu } = t.underlay;
+  return { ...t, underlay: { cidr, mtu: o.mtu ?? mtu, ...(link ? { link } : {}) } };
+}
+
+function effectiveLinkFields(a: LinkSpec | undefined, b: LinkSpec | undefined): LinkSpec | undefined {
+  const l = { ...a, ...b };
+  return Object.keys(l).length ? l : undefined;
+}
 
 /** The link emulation of a node's link to the switch, or undefined when it has none. */
 export function nodeLink(topology: Pick<Topology, 'underlay'>, node: Pick<NodeSpec, 'link'>): LinkSpec | undefined {
