@@ -21,6 +21,9 @@ export const FEATURES = [
   'vlan',
   'ipvlan',
   'openvswitch',
+  'tbf',
+  'htb',
+  'netem',
   'openvswitch-switch',
   'ethtool',
   'iptables',
@@ -48,6 +51,18 @@ const LINKS: Partial<Record<Feature, string[]>> = {
   vlan: ['link', 'add', 'link', 'pbase', 'name', 'pvl', 'type', 'vlan', 'id', '42'],
   ipvlan: ['link', 'add', 'link', 'pbase', 'name', 'pipv', 'type', 'ipvlan', 'mode', 'l2'],
 };
+
+/** Queueing disciplines the link emulation uses, tried on a veth of the throwaway namespace: `tc qdisc replace … root`. */
+export const QDISCS = {
+  tbf: ['tbf', 'rate', '1mbit', 'burst', '32kbit', 'latency', '50ms'],
+  htb: ['htb'],
+  netem: ['netem', 'delay', '1ms'],
+} as const;
+type Qdisc = keyof typeof QDISCS;
+
+/** Why a qdisc is missing, naming its module: what a refused link option says too. */
+export const qdiscMissing = (q: Qdisc): string =>
+  `needs the kernel's sch_${q} qdisc module, which this kernel cannot load (modprobe sch_${q})`;
 
 const WHY: Partial<Record<Feature, string>> = {
   vlan: 'the kernel cannot create 802.1Q VLAN devices (module 8021q)',
@@ -134,8 +149,10 @@ export async function probeFeatures(): Promise<FeatureReport> {
     await tool('nftables', 'nft', ['--version'], (o) => /v([\d.]+)/.exec(o)?.[1] ?? o.trim()),
   ];
   const linkFeatures = Object.keys(LINKS) as Feature[];
+  const qdiscs = Object.keys(QDISCS) as Qdisc[];
   if (!isRoot || !checks[1]!.ok) {
-    for (const f of linkFeatures) checks.push({ feature: f, ok: false, detail: 'not probed: needs root and iproute2' });
+    for (const f of [...linkFeatures, ...qdiscs])
+      checks.push({ feature: f, ok: false, detail: 'not probed: needs root and iproute2' });
     checks.push(await referencePlugins());
   } else {
     const ns = `${PREFIX}doctor-${process.pid}`;
@@ -151,6 +168,16 @@ export async function probeFeatures(): Promise<FeatureReport> {
           feature: f,
           ok: r.code === 0,
           detail: r.code === 0 ? 'supported' : `${WHY[f]}: ${r.stderr.trim()}`,
+        });
+      }
+      for (const q of qdiscs) {
+        const r = await runIn({ name: ns }, 'tc', ['qdisc', 'replace', 'dev', 'pbase', 'root', ...QDISCS[q]], {
+          check: false,
+        });
+        checks.push({
+          feature: q,
+          ok: r.code === 0,
+          detail: r.code === 0 ? 'supported' : `${qdiscMissing(q)}: ${r.stderr.trim()}`,
         });
       }
       checks.push(await referencePlugins(undefined, ns));

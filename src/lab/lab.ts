@@ -10,6 +10,7 @@ import { probeFeatures, missingReason, type FeatureReport } from '../doctor/feat
 import { CnilabError } from '../lib/errors';
 import { listNamedNetns } from '../lib/netns';
 import type { Topology } from '../topology/schema';
+import { refuseUnemulatable } from './link-emulation';
 import { labOfNetns, runDir } from './names';
 import { writeState, type LabState } from './state';
 import { teardownLab, type TeardownReport } from './teardown';
@@ -47,6 +48,7 @@ export async function preflight(
   if (!report.root.ok) throw new CnilabError('NOT_ROOT', report.root.detail);
   const missing = missingReason(report, ['iproute2', ...arch.requires]);
   if (missing) throw new CnilabError('FEATURE_MISSING', `architecture ${arch.name} ${missing}`);
+  refuseUnemulatable(topology, report);
   return { arch, features: report };
 }
 

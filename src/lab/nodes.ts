@@ -50,7 +50,7 @@ export async function joinNode(lab: string, name: string, pods = 0, signal?: Abo
   };
   const namespaces = [nodeNetns(lab, name), ...newPods.map((p) => podNetns(lab, p.name))];
   try {
-    await plugNodes(lab, [node], state.topology.underlay.mtu, signal);
+    await plugNodes(lab, [node], state.topology.underlay, signal);
     const attached = await membership.join({
       state,
       node,

@@ -1,11 +1,13 @@
 /**
  * The physical layer: one namespace per node, a switch namespace holding a bridge, and a veth
- * from each node's eth0 to a switch port — both ends created directly in their namespaces.
+ * from each node's eth0 to a switch port — both ends created directly in their namespaces — with
+ * the topology's link emulation on both ends (link-emulation.ts).
  */
 import { run } from '../lib/exec';
 import { ipBatch } from '../lib/netns';
 import { settleAll } from '../lib/settle';
 import type { NodeSpec, Topology } from '../topology/schema';
+import { emulateLinks } from './link-emulation';
 import { nodeNetns, switchNetns, SWITCH_BRIDGE, UNDERLAY_IF } from './names';
 
 export async function buildUnderlay(topology: Topology, signal?: AbortSignal): Promise<void> {
@@ -20,17 +22,17 @@ export async function buildUnderlay(topology: Topology, signal?: AbortSignal): P
     ],
     { signal },
   );
-  await plugNodes(topology.name, topology.nodes, topology.underlay.mtu, signal);
+  await plugNodes(topology.name, topology.nodes, topology.underlay, signal);
 }
 
-/** Creates the nodes' namespaces and plugs each node's eth0 into a port of the switch. */
+/** Creates the nodes' namespaces and plugs each node's eth0 into a port of the switch, its link emulated. */
 export async function plugNodes(
   lab: string,
   nodes: readonly NodeSpec[],
-  underlayMtu: number,
+  underlay: Topology['underlay'],
   signal?: AbortSignal,
 ): Promise<void> {
-  const mtu = String(underlayMtu);
+  const mtu = String(underlay.mtu);
   const named = nodes.map((n) => ({ ...n, ns: nodeNetns(lab, n.name) }));
   await run('ip', ['-batch', '-'], { input: named.map((n) => `netns add ${n.ns}`).join('\n') + '\n', signal });
   await ipBatch(
@@ -55,4 +57,5 @@ export async function plugNodes(
       ),
     ),
   );
+  await emulateLinks(lab, { underlay }, nodes, underlay.mtu, signal);
 }

@@ -55,13 +55,13 @@ export function ip(ns: NetnsRef | undefined, args: readonly string[], options?: 
 }
 
 /**
- * Many `ip` (or `bridge`) commands in one process (`-batch -`). Each line is one command's argv.
+ * Many `ip` (or `bridge`, `tc`) commands in one process (`-batch -`). Each line is one command's argv.
  * With `force`, a failing line does not stop the rest (and the call does not throw).
  */
 export async function ipBatch(
   ns: NetnsRef | undefined,
   lines: readonly (readonly string[])[],
-  options?: ExecOptions & { tool?: 'ip' | 'bridge'; force?: boolean },
+  options?: ExecOptions & { tool?: 'ip' | 'bridge' | 'tc'; force?: boolean },
 ): Promise<void> {
   if (lines.length === 0) return;
   const input = lines.map((l) => l.map(quoteBatchArg).join(' ')).join('\n') + '\n';

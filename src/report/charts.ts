@@ -34,11 +34,19 @@ const familyColor = {
   scale: { domain: Object.keys(FAMILY_COLORS), range: Object.values(FAMILY_COLORS) },
 };
 
+/**
+ * Several underlay MTUs: each chart gets one column (or row, where columns are paths) per MTU,
+ * on a shared value axis, so an architecture's jumbo and standard figures sit side by side.
+ */
+const MTU_HEADER = { field: 'mtu', type: 'nominal' as const, title: null, header: { labelFontSize: 12 } };
+const mtuOf = (r: ResultRow): string => (r.underlayMtu === undefined ? '' : `underlay MTU ${r.underlayMtu}`);
+
 /** A row of a bar chart: one architecture's median with its 95% interval. */
 interface Bar {
   arch: string;
   family: string;
   path: string;
+  mtu: string;
   value: number;
   low: number;
   high: number;
@@ -53,6 +61,7 @@ function bars(rows: readonly ResultRow[]): Bar[] {
       arch: r.arch,
       family: r.family,
       path: r.path,
+      mtu: mtuOf(r),
       value: m.median,
       low: m.ci95.low,
       high: m.ci95.high,
@@ -64,6 +73,7 @@ function bars(rows: readonly ResultRow[]): Bar[] {
 
 /** Horizontal bars with 95% error bars and each bar's value (and % of host) at its end. */
 function barChart(values: Bar[], archOrder: string[], unit: string, facetByPath: boolean, log = false): TopLevelSpec {
+  const byMtu = values.some((v) => v.mtu !== '');
   const x = {
     field: 'value',
     type: 'quantitative' as const,
@@ -108,18 +118,23 @@ function barChart(values: Bar[], archOrder: string[], unit: string, facetByPath:
     },
     config: CONFIG,
   };
-  if (facetByPath) {
+  if (facetByPath || byMtu) {
     return {
       ...base,
       facet: {
-        row: {
-          field: 'path',
-          type: 'nominal',
-          title: null,
-          header: { labelFontSize: 12, labelAngle: 0, labelAlign: 'left' },
-        },
+        ...(facetByPath
+          ? {
+              row: {
+                field: 'path',
+                type: 'nominal',
+                title: null,
+                header: { labelFontSize: 12, labelAngle: 0, labelAlign: 'left' },
+              },
+            }
+          : {}),
+        ...(byMtu ? { column: MTU_HEADER } : {}),
       },
-      spec: { width: 460, ...layer },
+      spec: { width: byMtu ? 340 : 460, ...layer },
       resolve: { scale: { y: 'independent' } },
     } as TopLevelSpec;
   }
@@ -162,6 +177,7 @@ function cpuPerGbitChart(tcp: readonly ResultRow[], order: string[]): Chart | un
     (['user', 'system', 'softirq'] as const).map((k, rank) => ({
       arch: x.arch,
       path: x.path,
+      mtu: mtuOf(x),
       kind: k,
       rank,
       value: x.coreSecondsPerGbit![k],
@@ -185,9 +201,10 @@ function cpuPerGbitChart(tcp: readonly ResultRow[], order: string[]): Chart | un
           title: null,
           header: { labelAngle: 0, labelAlign: 'left', labelFontSize: 12 },
         },
+        ...(values.some((v) => v.mtu !== '') ? { column: MTU_HEADER } : {}),
       },
       spec: {
-        width: 460,
+        width: values.some((v) => v.mtu !== '') ? 340 : 460,
         layer: [
           {
             mark: { type: 'bar', height: { band: 0.7 } },
@@ -233,6 +250,7 @@ function latencyChart(
     (['rttP50Us', 'rttP90Us', 'rttP99Us', 'rttP999Us'] as const).map((m, i) => ({
       arch: x.arch,
       path: x.path,
+      mtu: mtuOf(x),
       percentile: METRIC_INFO[m].label.replace('RTT ', ''),
       rank: i,
       value: x.metrics[m]!.median,
@@ -250,7 +268,10 @@ function latencyChart(
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       data: { values },
       config: CONFIG,
-      facet: { column: { field: 'path', type: 'nominal', title: null, header: { labelFontSize: 12 } } },
+      facet: {
+        column: { field: 'path', type: 'nominal', title: null, header: { labelFontSize: 12 } },
+        ...(values.some((v) => v.mtu !== '') ? { row: MTU_HEADER } : {}),
+      },
       spec: {
         width: 260,
         height: 220,
@@ -300,6 +321,7 @@ function sweepChart(sweep: readonly ResultRow[], order: string[]): Chart | undef
   const values = sweep.map((x) => ({
     arch: x.arch,
     path: x.path,
+    mtu: mtuOf(x),
     bytes: x.params.payloadBytes,
     value: x.metrics.gbps!.median,
   }));
@@ -312,7 +334,10 @@ function sweepChart(sweep: readonly ResultRow[], order: string[]): Chart | undef
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       data: { values },
       config: CONFIG,
-      facet: { column: { field: 'path', type: 'nominal', title: null } },
+      facet: {
+        column: { field: 'path', type: 'nominal', title: null },
+        ...(values.some((v) => v.mtu !== '') ? { row: MTU_HEADER } : {}),
+      },
       spec: {
         width: 260,
         height: 220,

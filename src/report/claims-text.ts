@@ -9,9 +9,11 @@ import { runTests } from '../run/tests';
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 const span = (c: { low: number; high: number }): string => `${pct(c.low)}–${pct(c.high)}`;
 
-const groupName = (g: { path: string; test: string; params: object }): string => {
+const atMtu = (x: { underlayMtu?: number }): string => (x.underlayMtu === undefined ? '' : ` (MTU ${x.underlayMtu})`);
+
+const groupName = (g: { path: string; test: string; params: object; underlayMtu?: number }): string => {
   const label = runTests.get(g.test).label(g.params as never);
-  return `${g.path} ${g.test}${label ? ` ${label}` : ''}`;
+  return `${g.path} ${g.test}${label ? ` ${label}` : ''}${atMtu(g)}`;
 };
 
 /**
@@ -78,8 +80,31 @@ export function paperLines(r: RunResults): string[] {
     const ratio = p.ratio
       ? `: ${p.higher}/${p.lower} ${pct(p.ratio.geomean)} (${span(p.ratio.ci95)}, ${p.ratio.n} rounds)`
       : '';
-    return `${p.figure} — ${p.claim}: ${p.verdict.toUpperCase()}${ratio}`;
+    return `${p.figure} — ${p.claim}${atMtu(p)}: ${p.verdict.toUpperCase()}${ratio}`;
   });
+}
+
+/** The link emulation of the underlay, in one line; undefined without one. */
+export function linkLine(r: Pick<RunResults, 'lab'>): string | undefined {
+  const links = r.lab.linkEmulation;
+  if (!links?.length) return undefined;
+  const text = (l: (typeof links)[number]): string =>
+    [
+      l.rate,
+      l.delayMs !== undefined ? `${l.delayMs} ms one way` : '',
+      l.lossPct !== undefined ? `${l.lossPct}% loss` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+  const groups = new Map<string, string[]>();
+  for (const l of links) groups.set(text(l), [...(groups.get(text(l)) ?? []), l.node]);
+  const parts = [...groups].map(([t, nodes]) =>
+    nodes.length === r.lab.nodes
+      ? `${t} on every link`
+      : `${t} on the link${nodes.length > 1 ? 's' : ''} of ${nodes.join(', ')}`,
+  );
+  const qdiscs = [...new Set(links.flatMap((l) => l.qdiscs))].join(' + ');
+  return `underlay links emulated (each direction, on the node's eth0 and its switch port; ${qdiscs}): ${parts.join('; ')}`;
 }
 
 /** The noise the run saw. */

@@ -48,10 +48,14 @@ export interface Comparison {
 /** What a comparison reads of a run: results v3 or v2, or rows made from results v1. */
 export type ComparableRow = Pick<ResultRow, 'arch' | 'path' | 'test' | 'params' | 'primary' | 'metrics'> & {
   readonly ratio?: { readonly ratios: readonly number[] } | null;
+  /** Present when its run measured several underlay MTUs. */
+  readonly underlayMtu?: number;
 };
 export interface ComparableRun {
   readonly rows: readonly ComparableRow[];
   readonly floorPct?: number;
+  /** The run's underlay MTU (lab.underlayMtu): what a row without its own MTU was measured at. */
+  readonly underlayMtu?: number;
 }
 
 export function rowKey(r: Pick<ResultRow, 'arch' | 'path' | 'test' | 'params'>): string {
@@ -91,14 +95,29 @@ export function logTest(
   return { diff, p: tTwoSidedP(diff / se, df) };
 }
 
+/**
+ * The keys rows are matched by: architecture, path, test, parameters — and the underlay MTU when
+ * either run measured several (a row of a one-MTU run then counts at its run's MTU), so that a
+ * row is only ever compared with a row of the same MTU. Two one-MTU runs match as before.
+ */
+function keyer(a: ComparableRun, b: ComparableRun): (r: ComparableRow, run: ComparableRun) => string {
+  const byMtu = [...a.rows, ...b.rows].some((r) => r.underlayMtu !== undefined);
+  return (r, run) => {
+    const mtu = r.underlayMtu ?? run.underlayMtu;
+    return byMtu && mtu !== undefined ? `${rowKey(r)} mtu ${mtu}` : rowKey(r);
+  };
+}
+
 export function compareRuns(a: ComparableRun, b: ComparableRun, alpha = FAMILY_ALPHA): Comparison {
-  const inA = new Map(a.rows.map((r) => [rowKey(r), r]));
-  const inB = new Set(b.rows.map(rowKey));
+  const keyOf = keyer(a, b);
+  const inA = new Map(a.rows.map((r) => [keyOf(r, a), r]));
+  const inB = new Set(b.rows.map((r) => keyOf(r, b)));
   const floorA = Math.log(1 + (a.floorPct ?? 0) / 100);
   const floorB = Math.log(1 + (b.floorPct ?? 0) / 100);
   const pending: (Omit<Change, 'judgement'> & { better: 'higher' | 'lower' })[] = [];
   for (const rb of b.rows) {
-    const ra = inA.get(rowKey(rb));
+    const key = keyOf(rb, b);
+    const ra = inA.get(key);
     if (!ra) continue;
     for (const m of compared(rb)) {
       const [sa, sb] = [ra.metrics[m], rb.metrics[m]];
@@ -107,7 +126,7 @@ export function compareRuns(a: ComparableRun, b: ComparableRun, alpha = FAMILY_A
       const [va, vb] = paired ? [ra.ratio!.ratios, rb.ratio!.ratios] : [sa.samples, sb.samples];
       const t = logTest(va, vb, floorA, floorB);
       pending.push({
-        key: rowKey(rb),
+        key,
         arch: rb.arch,
         path: rb.path,
         test: rb.test,

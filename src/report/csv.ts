@@ -37,8 +37,11 @@ function cell(v: string | number | boolean | null | undefined): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** With several underlay MTUs, an `underlay_mtu` column follows `path`; a one-MTU run's file is as before. */
 export function toCsv(r: RunResults): string {
-  const lines = [CSV_HEADER.join(',')];
+  const mtus = r.lab.underlayMtus !== undefined;
+  const header = mtus ? [...CSV_HEADER.slice(0, 3), 'underlay_mtu', ...CSV_HEADER.slice(3)] : CSV_HEADER;
+  const lines = [header.join(',')];
   for (const row of r.rows) {
     for (const [m, s] of Object.entries(row.metrics) as [MetricName, NonNullable<(typeof row.metrics)[MetricName]>][]) {
       const primary = m === row.primary;
@@ -47,6 +50,7 @@ export function toCsv(r: RunResults): string {
           row.arch,
           row.family,
           row.path,
+          ...(mtus ? [row.underlayMtu] : []),
           row.test,
           row.params.streams,
           row.params.rateMbps,

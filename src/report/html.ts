@@ -8,12 +8,22 @@ import { METRIC_INFO, type ResultRow, type RunResults } from '../run/results-sch
 import { runTests } from '../run/tests';
 import type { Chart } from './charts';
 import { escapeXml, pathDiagram } from './diagram';
-import { datapathNotes, noiseLine, paperLines, rankingLines, scheduleLine } from './claims-text';
+import { datapathNotes, linkLine, noiseLine, paperLines, rankingLines, scheduleLine } from './claims-text';
+import { mtuTable, perMtu } from './mtu';
 
 const e = escapeXml;
 
-/** Findings a reader wants first, each computed from the rows (none when the rows cannot say). */
+/** Findings a reader wants first; with several underlay MTUs, each MTU's findings under its name. */
 export function headlines(r: RunResults): string[] {
+  const views = perMtu(r);
+  const out = views.flatMap(({ mtu, run }) =>
+    findings(run).map((h) => (mtu === undefined ? h : `At underlay MTU ${mtu}: ${h}`)),
+  );
+  return [...out, ...datapathNotes(r).map((n) => `<span class="warn">${e(n)}</span>`), unresolvedLine(r)];
+}
+
+/** Findings computed from the rows of one MTU (none when the rows cannot say). */
+function findings(r: RunResults): string[] {
   const out: string[] = [];
   const tcpInter = r.rows.filter((x) => x.test === 'tcp' && x.path === 'inter-node' && x.family !== 'baseline');
   const by = (rows: ResultRow[], get: (x: ResultRow) => number): ResultRow[] =>
@@ -60,25 +70,27 @@ export function headlines(r: RunResults): string[] {
     });
     out.push(`From A to C via the router on B (two networks, three nodes): ${cost.join(', ')}.`);
   }
-  out.push(...datapathNotes(r).map((n) => `<span class="warn">${e(n)}</span>`));
-  const open = r.noise.unresolved;
-  out.push(
-    open.length
-      ? `${open.length} of ${r.rows.length} rows are <span class="warn">not resolved</span> to ±${r.schedule.precisionPct ?? 5}% of their ratio in ${r.schedule.rounds} rounds: ${open
-          .slice(0, 6)
-          .map((x) => e(x.row))
-          .join(
-            ', ',
-          )}${open.length > 6 ? ` and ${open.length - 6} more` : ''}. More rounds (a larger --budget) narrow them.`
-      : `Every row's ratio to host is known within ±${r.schedule.precisionPct ?? 5}%.`,
-  );
   return out;
 }
 
+function unresolvedLine(r: RunResults): string {
+  const open = r.noise.unresolved;
+  return open.length
+    ? `${open.length} of ${r.rows.length} rows are <span class="warn">not resolved</span> to ±${r.schedule.precisionPct ?? 5}% of their ratio in ${r.schedule.rounds} rounds: ${open
+        .slice(0, 6)
+        .map((x) => e(x.row))
+        .join(
+          ', ',
+        )}${open.length > 6 ? ` and ${open.length - 6} more` : ''}. More rounds (a larger --budget) narrow them.`
+    : `Every row's ratio to host is known within ±${r.schedule.precisionPct ?? 5}%.`;
+}
+
 function rowTable(r: RunResults): string {
+  const mtus = r.lab.underlayMtus !== undefined;
   const head = [
     'architecture',
     'path',
+    ...(mtus ? ['underlay MTU'] : []),
     'test',
     'metric',
     'median',
@@ -100,7 +112,7 @@ function rowTable(r: RunResults): string {
       ]
         .filter(Boolean)
         .join(' ');
-      return `<tr${x.unstable ? ' class="unstable"' : ''}><td>${e(x.arch)}</td><td>${x.path}</td><td>${x.test}${params ? ` ${params}` : ''}</td><td>${info.label} (${info.unit})</td><td class="n">${figure(m.median)}</td><td class="n">${figure(m.ci95.low)}–${figure(m.ci95.high)}</td><td class="n">${m.covPct.toFixed(1)}%${x.unstable ? ' ⚠' : ''}</td><td class="n">${x.baselinePct === null ? '—' : `${x.baselinePct.toFixed(0)}%${x.ratio ? ` <small>(${(x.ratio.ci95.low * 100).toFixed(0)}–${(x.ratio.ci95.high * 100).toFixed(0)})</small>` : ''}${x.resolved ? '' : ' ?'}`}</td><td class="n">${x.coreSecondsPerGbit ? x.coreSecondsPerGbit.total.toFixed(3) : '—'}</td><td class="n samples">${m.samples.map(figure).join(' ')}</td></tr>`;
+      return `<tr${x.unstable ? ' class="unstable"' : ''}><td>${e(x.arch)}</td><td>${x.path}</td>${mtus ? `<td class="n">${x.underlayMtu ?? ''}</td>` : ''}<td>${x.test}${params ? ` ${params}` : ''}</td><td>${info.label} (${info.unit})</td><td class="n">${figure(m.median)}</td><td class="n">${figure(m.ci95.low)}–${figure(m.ci95.high)}</td><td class="n">${m.covPct.toFixed(1)}%${x.unstable ? ' ⚠' : ''}</td><td class="n">${x.baselinePct === null ? '—' : `${x.baselinePct.toFixed(0)}%${x.ratio ? ` <small>(${(x.ratio.ci95.low * 100).toFixed(0)}–${(x.ratio.ci95.high * 100).toFixed(0)})</small>` : ''}${x.resolved ? '' : ' ?'}`}</td><td class="n">${x.coreSecondsPerGbit ? x.coreSecondsPerGbit.total.toFixed(3) : '—'}</td><td class="n samples">${m.samples.map(figure).join(' ')}</td></tr>`;
     })
     .join('\n');
   return `<table class="rows"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>\n${body}\n</tbody></table>`;
@@ -133,12 +145,19 @@ export function renderHtml(r: RunResults, charts: readonly { chart: Chart; svg: 
   const diagrams = r.paths
     .map((p, i) => {
       const a = archs.get(p.arch);
-      return `<div class="dp" id="path-${e(p.arch)}-${p.path}"><h3>${e(p.arch)} — ${p.path}: ${e(p.client)} → ${e(p.server)}</h3><p>${e(a?.summary ?? '')}</p><p>Pod MTU ${p.mtu}${p.encapBytes > 0 ? `, ${p.encapBytes} bytes of encapsulation per packet on the underlay` : ', no encapsulation'}; counters read during the ${p.measuredWith} test.</p>${pathDiagram(p, `dp${i}`)}</div>`;
+      const m = p.underlayMtu === undefined ? '' : `-m${p.underlayMtu}`;
+      const at = p.underlayMtu === undefined ? '' : ` (underlay MTU ${p.underlayMtu})`;
+      return `<div class="dp" id="path-${e(p.arch)}-${p.path}${m}"><h3>${e(p.arch)} — ${p.path}${at}: ${e(p.client)} → ${e(p.server)}</h3><p>${e(a?.summary ?? '')}</p><p>Pod MTU ${p.mtu}${p.encapBytes > 0 ? `, ${p.encapBytes} bytes of encapsulation per packet on the underlay` : ', no encapsulation'}; counters read during the ${p.measuredWith} test.</p>${pathDiagram(p, `dp${i}`)}</div>`;
     })
     .join('\n');
   const t = r.timing;
   const env = r.environment;
   const s = r.settings;
+  const link = linkLine(r);
+  const mtus = r.lab.underlayMtus;
+  const underlay = mtus
+    ? `underlay MTUs ${mtus.join(' and ')} (each in labs of its own, every row paired with host of its MTU)`
+    : `underlay MTU ${r.lab.underlayMtu}`;
   const figures = charts.map(
     ({ chart, svg }) =>
       `<figure class="chart" id="chart-${chart.name}" data-chart="${chart.name}"><h3>${e(chart.title)}</h3>${svg}<figcaption>${e(chart.caption)} <a href="charts/${chart.name}.png">PNG</a> · <a href="charts/${chart.name}.svg">SVG</a></figcaption></figure>`,
@@ -148,7 +167,7 @@ export function renderHtml(r: RunResults, charts: readonly { chart: Chart; svg: 
 <title>cnilab run — ${e(r.lab.name)} — ${e(r.startedAt)}</title><style>${CSS}</style></head>
 <body>
 <h1>cnilab: container network architectures, measured</h1>
-<p class="meta">Lab <b>${e(r.lab.name)}</b>: ${r.lab.nodes} nodes (${r.lab.computeNodes} compute), underlay MTU ${r.lab.underlayMtu}, pod network ${e(r.lab.podCidr)}. Run ${e(r.startedAt)}, took ${duration(r.durationSec)}. ${s.repeats} rounds (${r.schedule.mode}: one sample of every row per round, in a random order), ${s.durationSec} s per throughput sample and one ${s.latencySec} s sockperf run per latency sample${s.warmupSec ? `, after a ${s.warmupSec} s discarded warm-up per path` : ''}${s.cpuAffinity ? `; clients pinned to CPU ${s.cpuAffinity.split(',')[0]}, servers to CPU ${s.cpuAffinity.split(',')[1]}` : ''}. cnilab ${e(r.tool.version)}.</p>
+<p class="meta">Lab <b>${e(r.lab.name)}</b>: ${r.lab.nodes} nodes (${r.lab.computeNodes} compute), ${underlay}, pod network ${e(r.lab.podCidr)}${link ? `; ${e(link)}` : ''}. Run ${e(r.startedAt)}, took ${duration(r.durationSec)}. ${s.repeats} rounds (${r.schedule.mode}: one sample of every row per round, in a random order), ${s.durationSec} s per throughput sample and one ${s.latencySec} s sockperf run per latency sample${s.warmupSec ? `, after a ${s.warmupSec} s discarded warm-up per path` : ''}${s.cpuAffinity ? `; clients pinned to CPU ${s.cpuAffinity.split(',')[0]}, servers to CPU ${s.cpuAffinity.split(',')[1]}` : ''}. cnilab ${e(r.tool.version)}.</p>
 <h2>At a glance</h2>
 <ul class="headlines">${headlines(r)
     .map((h) => `<li>${h}</li>`)
@@ -157,7 +176,7 @@ export function renderHtml(r: RunResults, charts: readonly { chart: Chart; svg: 
 <h2>What this run can claim</h2>
 <p class="meta">A ranks above B only when the 95% interval of their same-round ratio A/B excludes 1 (&gt; better, &lt; worse, ≈ indistinguishable here). ${e(scheduleLine(r))}.</p>
 <ul class="claims">${[...rankingLines(r), ...paperLines(r)].map((l) => `<li>${e(l)}</li>`).join('')}</ul>
-<h2>Charts</h2>
+${mtuTable(r)}<h2>Charts</h2>
 ${figures.join('\n')}
 <h2>Cost</h2>
 ${datapathTable(r) || '<p class="meta">No user-space process carried traffic in this run.</p>'}

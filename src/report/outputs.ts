@@ -81,6 +81,7 @@ export function readResults(where: string): RunResults {
 /** What version 2 rows hold that a comparison needs (v2 had no rounds, no ratios). */
 const v2Schema = z.object({
   schemaVersion: z.literal(2),
+  lab: z.object({ underlayMtu: z.number().int() }).optional(),
   rows: z.array(
     z.object({
       arch: z.string(),
@@ -114,10 +115,13 @@ const v1Schema = z.object({
 export function readComparable(where: string): ComparableRun {
   const { file, doc } = readJson(where);
   const version = (doc as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (version === 2) return parseWith(file, v2Schema, doc);
+  if (version === 2) {
+    const v2 = parseWith(file, v2Schema, doc);
+    return { rows: v2.rows, ...(v2.lab ? { underlayMtu: v2.lab.underlayMtu } : {}) };
+  }
   if (version !== 1) {
     const r = readResults(where);
-    return { rows: r.rows, floorPct: r.noise.floorPct };
+    return { rows: r.rows, floorPct: r.noise.floorPct, underlayMtu: r.lab.underlayMtu };
   }
   const v1 = parseWith(file, v1Schema, doc);
   return {

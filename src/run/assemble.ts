@@ -55,6 +55,7 @@ export function assembleRow(m: MeasuredRow, covThresholdPct: number): RowCore {
     arch: row.cell.arch.name,
     family: row.cell.arch.family,
     path: row.cell.path,
+    ...(row.cell.mtu === undefined ? {} : { underlayMtu: row.cell.mtu }),
     test: row.test,
     params: row.params,
     client: row.cell.endpoints.client,
@@ -159,7 +160,7 @@ export function noiseOf(
     unresolved: rows
       .filter((r) => !r.resolved)
       .map((r) => ({
-        row: `${r.arch} ${r.path} ${r.test}${runTests.get(r.test).label(r.params) ? ` ${runTests.get(r.test).label(r.params)}` : ''}`,
+        row: `${r.arch} ${r.path} ${r.test}${runTests.get(r.test).label(r.params) ? ` ${runTests.get(r.test).label(r.params)}` : ''}${r.underlayMtu === undefined ? '' : ` mtu ${r.underlayMtu}`}`,
         covPct: r.metrics[r.primary]!.covPct,
         halfWidthPct: r.ratio?.halfWidthPct ?? null,
       })),
@@ -171,6 +172,7 @@ export function claimsOf(measured: Measured, baseline: string): Claims {
   const rows: ClaimRow[] = measured.rows.map((m) => ({
     arch: m.row.cell.arch.name,
     path: m.row.cell.path,
+    ...(m.row.cell.mtu === undefined ? {} : { mtu: m.row.cell.mtu }),
     test: m.row.test,
     params: m.row.params,
     better: METRIC_BETTER(runTests.get(m.row.test).primary),

@@ -9,6 +9,8 @@ import { pairRatios, ratioStat, sideOfOne, type RatioStat, type TimedValue } fro
 export interface ClaimRow {
   readonly arch: string;
   readonly path: string;
+  /** The underlay MTU, when the run measured several: rows of different MTUs are never compared. */
+  readonly mtu?: number;
   readonly test: string;
   readonly params: object;
   readonly better: 'higher' | 'lower';
@@ -28,6 +30,7 @@ export interface PairClaim {
 
 export interface Ranking {
   readonly path: string;
+  readonly underlayMtu?: number;
   readonly test: string;
   readonly params: object;
   /** Best first, by the geometric mean of the row's values. */
@@ -54,7 +57,7 @@ export function rankings(rows: readonly ClaimRow[], baseline = 'host'): Ranking[
   const groups = new Map<string, ClaimRow[]>();
   for (const r of rows) {
     if (r.arch === baseline || r.values.length === 0) continue;
-    const k = `${r.path} ${r.test} ${JSON.stringify(r.params)}`;
+    const k = `${r.path} ${r.test} ${JSON.stringify(r.params)} ${r.mtu ?? ''}`;
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
   return [...groups.values()]
@@ -63,7 +66,15 @@ export function rankings(rows: readonly ClaimRow[], baseline = 'host'): Ranking[
       const sign = g[0]!.better === 'higher' ? -1 : 1;
       const sorted = [...g].sort((x, y) => sign * (geomean(x.values) - geomean(y.values)));
       const steps = sorted.slice(1).flatMap((b, i) => pairClaim(sorted[i]!, b) ?? []);
-      return { path: g[0]!.path, test: g[0]!.test, params: g[0]!.params, order: sorted.map((r) => r.arch), steps };
+      const { path, mtu, test, params } = g[0]!;
+      return {
+        path,
+        ...(mtu === undefined ? {} : { underlayMtu: mtu }),
+        test,
+        params,
+        order: sorted.map((r) => r.arch),
+        steps,
+      };
     });
 }
 
@@ -105,18 +116,24 @@ export const PAPER_ORDERINGS: readonly PaperOrdering[] = [
 ];
 
 export interface PaperCheck extends PaperOrdering {
+  readonly underlayMtu?: number;
   readonly verdict: 'holds' | 'reversed' | 'not resolved' | 'not measured';
   readonly ratio?: PairClaim['ratio'];
 }
 
+/** The paper's orderings checked; with several underlay MTUs, once per MTU. */
 export function paperChecks(rows: readonly ClaimRow[]): PaperCheck[] {
-  return PAPER_ORDERINGS.map((p) => {
-    const find = (arch: string): ClaimRow | undefined =>
-      rows.find((r) => r.arch === arch && r.path === p.path && r.test === p.test);
-    const [h, l] = [find(p.higher), find(p.lower)];
-    const c = h && l ? pairClaim(h, l) : undefined;
-    if (!c) return { ...p, verdict: 'not measured' };
-    const verdict = c.verdict === 'better' ? 'holds' : c.verdict === 'worse' ? 'reversed' : 'not resolved';
-    return { ...p, verdict, ratio: c.ratio };
-  });
+  const mtus = rows.length ? [...new Set(rows.map((r) => r.mtu))] : [undefined];
+  return mtus.flatMap((mtu) =>
+    PAPER_ORDERINGS.map((p): PaperCheck => {
+      const at = mtu === undefined ? {} : { underlayMtu: mtu };
+      const find = (arch: string): ClaimRow | undefined =>
+        rows.find((r) => r.arch === arch && r.path === p.path && r.test === p.test && r.mtu === mtu);
+      const [h, l] = [find(p.higher), find(p.lower)];
+      const c = h && l ? pairClaim(h, l) : undefined;
+      if (!c) return { ...p, ...at, verdict: 'not measured' };
+      const verdict = c.verdict === 'better' ? 'holds' : c.verdict === 'worse' ? 'reversed' : 'not resolved';
+      return { ...p, ...at, verdict, ratio: c.ratio };
+    }),
+  );
 }

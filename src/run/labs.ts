@@ -17,10 +17,22 @@ import type { Topology } from '../topology/schema';
 import { CLK_TCK } from '../traffic/cpu/proc-pid';
 import { labProcesses, type IdleLabs } from './noise';
 
-/** The lab name of an architecture in a run: the run's lab name, cut to fit, then the architecture's. */
-export function labName(base: string, arch: string): string {
-  const room = 32 - arch.length - 1;
-  return `${base.slice(0, Math.max(1, room)).replace(/-+$/, '')}-${arch}`.slice(0, 32);
+/**
+ * The lab name of an architecture in a run: the run's lab name, cut to fit, then the
+ * architecture's, then `-m<MTU>` when the underlay MTU is a dimension of the run — within the 32
+ * characters of a lab name (topology/schema.ts; interface names never hold it: lab/names.ts).
+ */
+export function labName(base: string, arch: string, mtu?: number): string {
+  const suffix = `-${arch}${mtu === undefined ? '' : `-m${mtu}`}`;
+  const room = 32 - suffix.length;
+  return `${base.slice(0, Math.max(1, room)).replace(/-+$/, '')}${suffix}`.slice(0, 32);
+}
+
+/** A lab of the run: its key (plan.ts `labKey`), its architecture, its underlay MTU when the run has several. */
+export interface LabSpec {
+  readonly key: string;
+  readonly arch: Architecture;
+  readonly mtu?: number;
 }
 
 /** Memory one idle lab holds, measured with the default topology (docs/measurements.md), with room. */
@@ -52,7 +64,7 @@ export interface LabSetOptions {
 /** Seconds planned for a lab's set-up and tear-down (measured: 0.6–1.4 s up, 0.25 s down). */
 export const LAB_PLAN_SEC = { setup: 1.5, teardown: 0.5 };
 
-/** The run's labs, by architecture. */
+/** The run's labs, by lab key. */
 export class LabSet {
   readonly up = new Map<string, LabState>();
 
@@ -61,8 +73,8 @@ export class LabSet {
     readonly names: ReadonlyMap<string, string>,
   ) {}
 
-  static forRun(o: LabSetOptions, archs: readonly Architecture[]): LabSet {
-    const names = new Map(archs.map((a) => [a.name, labName(o.topology.name, a.name)]));
+  static forRun(o: LabSetOptions, labs: readonly LabSpec[]): LabSet {
+    const names = new Map(labs.map((l) => [l.key, labName(o.topology.name, l.arch.name, l.mtu)]));
     const taken = [...names.values()].filter(labExists);
     if (taken.length)
       throw new CnilabError(
@@ -72,36 +84,38 @@ export class LabSet {
     return new LabSet(o, names);
   }
 
-  async bringUp(arch: Architecture): Promise<LabState> {
-    const name = this.names.get(arch.name)!;
-    this.o.progress(`${arch.name}: bringing the lab up`);
-    const topology = { ...this.o.topology, name };
+  async bringUp(spec: LabSpec): Promise<LabState> {
+    const { arch, mtu } = spec;
+    const name = this.names.get(spec.key)!;
+    this.o.progress(`${spec.key}: bringing the lab up`);
+    const t = this.o.topology;
+    const topology = { ...t, name, underlay: { ...t.underlay, mtu: mtu ?? t.underlay.mtu } };
     const lab = await this.o.timed('setupSec', LAB_PLAN_SEC.setup, () =>
       up({ topology, arch: arch.name, signal: this.o.signal, features: this.o.features }),
     );
-    this.up.set(arch.name, lab);
+    this.up.set(spec.key, lab);
     if (arch.control.attachesPods)
       copyFileSync(
         conflistFile(lab.lab, topology.nodes.find((n) => n.role === 'compute')!.name),
-        join(this.o.outDir, `${arch.name}.conflist`),
+        join(this.o.outDir, `${arch.name}${mtu === undefined ? '' : `-m${mtu}`}.conflist`),
       );
     return lab;
   }
 
-  async tearDown(arch: string): Promise<void> {
-    const lab = this.up.get(arch);
+  async tearDown(key: string): Promise<void> {
+    const lab = this.up.get(key);
     if (!lab) return;
-    this.up.delete(arch);
-    this.o.progress(`${arch}: tearing the lab down`);
+    this.up.delete(key);
+    this.o.progress(`${key}: tearing the lab down`);
     await this.o.timed('teardownSec', LAB_PLAN_SEC.teardown, () => teardownLab(lab.lab));
   }
 
   /** Every lab down; one that fails to go does not keep the others up (the first failure is thrown after). */
   async tearDownAll(): Promise<void> {
     let failure: unknown;
-    for (const arch of [...this.up.keys()]) {
+    for (const key of [...this.up.keys()]) {
       try {
-        await this.tearDown(arch);
+        await this.tearDown(key);
       } catch (e) {
         failure ??= e;
       }

@@ -1,6 +1,6 @@
 /**
- * What a run will measure, decided before any lab is built (pure): the cells (architecture × path)
- * and what is skipped with its reason, then the rows — every test's rows on every cell. A round
+ * What a run will measure, decided before any lab is built (pure): the cells (architecture × path,
+ * × underlay MTU when the run has several) and what is skipped with its reason, then the rows — every test's rows on every cell. A round
  * takes one sample of each row; the scheduler (schedule.ts) orders them, the measuring step
  * (rounds.ts) decides how many rounds.
  */
@@ -16,7 +16,13 @@ export interface Cell {
   readonly arch: Architecture;
   readonly path: PathName;
   readonly endpoints: Endpoints;
+  /** The underlay MTU of its lab when the run has more than one (--underlay-mtu); else the topology's. */
+  readonly mtu?: number;
 }
+
+/** The lab a cell runs in, within the run: its architecture's, one per MTU when the MTU is a dimension. */
+export const labKey = (cell: Pick<Cell, 'arch' | 'mtu'>): string =>
+  cell.mtu === undefined ? cell.arch.name : `${cell.arch.name} mtu ${cell.mtu}`;
 
 /** A row of the run: a test's row (by its parameters) on a cell; one sample of it per round. */
 export interface PlannedRow {
@@ -72,7 +78,19 @@ export function planCells(
 }
 
 export const rowKey = (cell: Cell, test: TestName, params: Params): string =>
-  `${cell.arch.name} ${cell.path} ${test} ${JSON.stringify(params)}`;
+  `${cell.arch.name} ${cell.path} ${test} ${JSON.stringify(params)}${cell.mtu === undefined ? '' : ` mtu ${cell.mtu}`}`;
+
+/** The underlay MTUs as a dimension of the run: two or more distinct ones, else undefined (the topology's MTU, names as they are). */
+export function mtuDimension(mtus: readonly number[] | undefined): number[] | undefined {
+  const u = [...new Set(mtus ?? [])];
+  return u.length > 1 ? u : undefined;
+}
+
+/** Each cell once per underlay MTU (MTUs adjacent), or as it is without the dimension. */
+export function cellsPerMtu(cells: readonly Cell[], mtus: readonly number[] | undefined): Cell[] {
+  if (mtus === undefined) return [...cells];
+  return cells.flatMap((c) => mtus.map((mtu) => ({ ...c, mtu })));
+}
 
 /** The rows of `tests` on `cells`, cell by cell; the first throughput row of a cell is counted. */
 export function planRows(cells: readonly Cell[], tests: readonly TestName[], s: TestSettings): PlannedRow[] {
@@ -88,7 +106,7 @@ export function planRows(cells: readonly Cell[], tests: readonly TestName[], s: 
           test,
           params,
           tool: t.tool,
-          lab: cell.arch.name,
+          lab: labKey(cell),
           counted: test === countedTest && i === 0,
           plannedSec: t.plannedSec(s),
         });
@@ -105,10 +123,13 @@ export function planRun(
   tests: readonly TestName[],
   s: TestSettings,
   features: FeatureReport,
+  underlayMtus?: readonly number[],
 ): Plan {
-  // An architecture, path or test named twice is measured once.
+  // An architecture, path, test or MTU named twice is measured once.
   const unique = <T>(xs: readonly T[]): T[] => [...new Set(xs)];
-  const { cells, skipped } = planCells(topology, unique(archs), unique(paths), features);
+  const planned = planCells(topology, unique(archs), unique(paths), features);
+  const { skipped } = planned;
+  const cells = cellsPerMtu(planned.cells, mtuDimension(underlayMtus));
   const runnable = unique(tests).filter((t) => features[runTests.get(t).tool].ok);
   for (const t of tests.filter((x) => !runnable.includes(x))) {
     const tool = runTests.get(t).tool;

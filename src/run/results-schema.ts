@@ -7,7 +7,9 @@
  *
  * Version 3: samples are taken in rounds; every row carries its paired ratio to the baseline
  * (`ratio`), each sample's round, time and noise (`rounds`); the run carries its schedule (seed,
- * order), its noise and the claims its intervals support.
+ * order), its noise and the claims its intervals support. Later, optional: the underlay MTU as a
+ * dimension (`underlayMtu` of rows, paths and claims, `lab.underlayMtus`) and the link emulation
+ * that applied (`lab.linkEmulation`).
  */
 import { z } from 'zod';
 
@@ -124,6 +126,14 @@ export const sampleNoiseSchema = z.object({
   retried: z.string().optional().describe('present when this is the second try: why the first was not kept'),
 });
 
+const underlayMtu = z
+  .number()
+  .int()
+  .optional()
+  .describe(
+    'the underlay MTU of the lab it was measured in; present only when the run measured several (--underlay-mtu), else it is lab.underlayMtu',
+  );
+
 export const rowSchema = z.object({
   arch: z.string().describe('architecture name'),
   family: z
@@ -134,6 +144,7 @@ export const rowSchema = z.object({
   path: PATH.describe(
     'intra-node: two pods on one node; inter-node: pods on two nodes (for host: node to node); routed: pods on two networks on two nodes, through a router on a third ("A to C via B")',
   ),
+  underlayMtu,
   test: z.enum(TESTS),
   params: z
     .object({
@@ -193,6 +204,7 @@ export const pathSchema = z
     path: PATH,
     client: z.string(),
     server: z.string(),
+    underlayMtu,
     mtu: z.number().int().describe('MTU of the interface the traffic left from (pod eth0, or node eth0 for host)'),
     encapBytes: z.number().int().describe('bytes each packet gains on the underlay: underlay MTU − pod MTU'),
     measuredWith: z.enum(TESTS).describe('the test during which the counters were read'),
@@ -232,7 +244,9 @@ const scheduleSchema = z
       .describe("a sample's baseline partner: the same round's, or the nearest in time"),
     baseline: z.string(),
     order: z.array(z.array(z.string())).describe('per round, the rows in the order measured (arch path test params)'),
-    labs: z.record(z.string(), z.string()).describe('the lab name of each architecture'),
+    labs: z
+      .record(z.string(), z.string())
+      .describe('the lab name of each architecture ("ARCH mtu N" with several underlay MTUs)'),
   })
   .describe('how the samples were scheduled');
 
@@ -275,6 +289,7 @@ const claimsSchema = z.object({
   rankings: z.array(
     z.object({
       path: PATH,
+      underlayMtu,
       test: z.enum(TESTS),
       params: rowSchema.shape.params,
       order: z.array(z.string()).describe('best first, by the geometric mean'),
@@ -288,6 +303,7 @@ const claimsSchema = z.object({
       higher: z.string(),
       lower: z.string(),
       path: PATH,
+      underlayMtu,
       test: z.enum(TESTS),
       verdict: z.enum(['holds', 'reversed', 'not resolved', 'not measured']),
       ratio: pairClaimSchema.shape.ratio.optional(),
@@ -317,8 +333,24 @@ export const resultsSchema = z
       name: z.string(),
       nodes: z.number().int(),
       computeNodes: z.number().int(),
-      underlayMtu: z.number().int(),
+      underlayMtu: z.number().int().describe("the topology's underlay MTU; with underlayMtus, the first of them"),
+      underlayMtus: z
+        .array(z.number().int())
+        .optional()
+        .describe('the underlay MTUs measured, each in labs of its own (--underlay-mtu); absent with one'),
       podCidr: z.string(),
+      linkEmulation: z
+        .array(
+          z.object({
+            node: z.string().describe("the link from this node's eth0 to its switch port"),
+            rate: z.string().optional().describe('each way, tbf, e.g. 1gbit'),
+            delayMs: z.number().optional().describe('one way, each direction of the link, netem'),
+            lossPct: z.number().optional().describe('each direction of the link, netem'),
+            qdiscs: z.array(z.string()).describe("the qdiscs on both ends' egress"),
+          }),
+        )
+        .optional()
+        .describe('the link emulation of the underlay, one entry per emulated link; absent when none'),
     }),
     settings: z.object({
       tests: z.array(z.enum(TESTS)),

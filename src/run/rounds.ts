@@ -5,9 +5,8 @@
  * number of rounds is done. Sequential: one lab at a time, all its rounds, then the next.
  * Every lab is torn down at the end, on error and on abort.
  */
-import type { Architecture } from '../arch/architecture';
 import type { FeatureReport } from '../doctor/features';
-import { LabSet, LAB_PLAN_SEC } from './labs';
+import { LabSet, LAB_PLAN_SEC, type LabSpec } from './labs';
 import { namedNetnsInodes } from '../lib/netns';
 import type { IdleLabs, NoiseLimits } from './noise';
 import { converged, pairRatios, ratioStat, type Pairing, type TimedValue } from './paired';
@@ -76,11 +75,20 @@ export const timedValues = (m: MeasuredRow): TimedValue[] =>
     at: (t.startSec + t.endSec) / 2,
   }));
 
-/** The baseline row of a row: the baseline architecture's row of the same test and parameters. */
+/** The baseline row of a row: the baseline architecture's row of the same test, parameters and underlay MTU. */
 export function baselineOf<T extends { row: PlannedRow }>(rows: readonly T[], r: T, baseline: string): T | undefined {
   if (r.row.cell.arch.name === baseline) return undefined;
-  const k = `${r.row.test} ${JSON.stringify(r.row.params)}`;
-  return rows.find((b) => b.row.cell.arch.name === baseline && `${b.row.test} ${JSON.stringify(b.row.params)}` === k);
+  const same = (x: PlannedRow): string => `${x.test} ${JSON.stringify(x.params)} ${x.cell.mtu ?? ''}`;
+  return rows.find((b) => b.row.cell.arch.name === baseline && same(b.row) === same(r.row));
+}
+
+/** The labs of a plan, in the order its rows first name them. */
+export function labSpecs(plan: Pick<Plan, 'rows'>): LabSpec[] {
+  const specs = new Map<string, LabSpec>();
+  for (const r of plan.rows)
+    if (!specs.has(r.lab))
+      specs.set(r.lab, { key: r.lab, arch: r.cell.arch, ...(r.cell.mtu !== undefined ? { mtu: r.cell.mtu } : {}) });
+  return [...specs.values()];
 }
 
 /** The rows whose ratio (to the baseline, or their own values without one) is not yet within the precision. */
@@ -104,8 +112,8 @@ export function unresolved(
 }
 
 export async function measureRounds(plan: Plan, o: MeasureOptions): Promise<Measured> {
-  const archs = [...new Set(plan.rows.map((r) => r.cell.arch))];
-  const labs = LabSet.forRun(o, archs);
+  const specs = labSpecs(plan);
+  const labs = LabSet.forRun(o, specs);
   const state: State = {
     rows: plan.rows.map((row) => ({ row, taken: [] })),
     paths: [],
@@ -116,8 +124,8 @@ export async function measureRounds(plan: Plan, o: MeasureOptions): Promise<Meas
   };
   const latency = plan.tests.some((t) => runTests.get(t).tool === 'sockperf');
   try {
-    if (o.sequential) return await sequential(plan, o, state, archs, latency);
-    for (const a of archs) await labs.bringUp(a);
+    if (o.sequential) return await sequential(plan, o, state, specs, latency);
+    for (const l of specs) await labs.bringUp(l);
     for (const r of plan.rows) startCellOnce(r, state, latency, o);
     await warmUp(plan.rows, o, state);
     o.progress('the labs at idle');
@@ -141,11 +149,11 @@ interface State {
   t0: number;
 }
 
-const cellKey = (r: PlannedRow): string => `${r.cell.arch.name} ${r.cell.path}`;
+const cellKey = (r: PlannedRow): string => `${r.lab} ${r.cell.path}`;
 
 function startCellOnce(r: PlannedRow, s: State, latency: boolean, o: MeasureOptions): void {
   const k = cellKey(r);
-  if (!s.cells.has(k)) s.cells.set(k, startCell(r.cell, s.labs.up.get(r.cell.arch.name)!, latency, o.affinity));
+  if (!s.cells.has(k)) s.cells.set(k, startCell(r.cell, s.labs.up.get(r.lab)!, latency, o.affinity));
 }
 
 /** One discarded TCP run per cell (--warmup seconds; 0: none). */
@@ -231,14 +239,13 @@ async function sequential(
   plan: Plan,
   o: MeasureOptions,
   s: State,
-  archs: readonly Architecture[],
+  specs: readonly LabSpec[],
   latency: boolean,
 ): Promise<Measured> {
   const rounds = 'fixed' in o.rounds ? o.rounds.fixed : o.rounds.min;
   s.t0 = performance.now();
   for (const lab of labOrder(plan.rows)) {
-    const arch = archs.find((a) => a.name === lab)!;
-    await s.labs.bringUp(arch);
+    await s.labs.bringUp(specs.find((l) => l.key === lab)!);
     const mine = s.rows.filter((m) => m.row.lab === lab);
     for (const m of mine) startCellOnce(m.row, s, latency, o);
     await warmUp(
@@ -296,7 +303,7 @@ async function oneRound(rows: readonly MeasuredRow[], round: number, o: MeasureO
       continue;
     }
     o.progress(
-      `round ${round}: ${m.row.cell.arch.name} ${m.row.cell.path} ${m.row.test}${t.label(m.row.params) ? ` ${t.label(m.row.params)}` : ''}`,
+      `round ${round}: ${m.row.cell.arch.name} ${m.row.cell.path} ${m.row.test}${t.label(m.row.params) ? ` ${t.label(m.row.params)}` : ''}${m.row.cell.mtu === undefined ? '' : ` mtu ${m.row.cell.mtu}`}`,
     );
     if (m.row.counted && m.taken.length === 0) {
       const c = await o.timed('measureSec', m.row.plannedSec, () => takeCounted(m.row, cell, round, sampler));

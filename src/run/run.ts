@@ -14,12 +14,13 @@ import { join } from 'node:path';
 import type { Architecture, PathName } from '../arch/architecture';
 import { probeFeatures } from '../doctor/features';
 import { CnilabError } from '../lib/errors';
+import { linkRecords, refuseUnemulatable } from '../lab/link-emulation';
 import type { Topology } from '../topology/schema';
 import { assembleRows, claimsOf, environment, noiseOf } from './assemble';
 import { availableMiB, LAB_PLAN_SEC, memoryVerdict } from './labs';
 import type { NoiseLimits } from './noise';
 import type { Pairing } from './paired';
-import { planRun, type Plan } from './plan';
+import { mtuDimension, planRun, type Plan } from './plan';
 import { RESULTS_SCHEMA_VERSION, type RunResults, type Schedule, type TestName } from './results-schema';
 import { measureRounds, type Measured, type Phase, type Rounds } from './rounds';
 import { round } from './stats';
@@ -28,6 +29,8 @@ import { affinityArg, PER_SAMPLE_SEC, type TestSettings } from './tests/test';
 
 export interface RunOptions extends TestSettings {
   readonly topology: Topology;
+  /** The underlay MTUs to measure, each in labs of its own; undefined (or one) keeps the topology's, with no change in names. */
+  readonly underlayMtus?: readonly number[];
   readonly archs: readonly Architecture[];
   readonly paths: readonly PathName[];
   readonly tests: readonly TestName[];
@@ -76,7 +79,8 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   for (const f of ['root', 'iproute2', 'iperf3'] as const) {
     if (!features[f].ok) throw new CnilabError(f === 'root' ? 'NOT_ROOT' : 'FEATURE_MISSING', features[f].detail);
   }
-  const plan = planRun(o.topology, o.archs, o.paths, o.tests, o, features);
+  refuseUnemulatable(o.topology, features);
+  const plan = planRun(o.topology, o.archs, o.paths, o.tests, o, features, o.underlayMtus);
   if (plan.rows.length === 0) throw new CnilabError('INVALID_INPUT', `nothing to measure: ${nothingWhy(plan, o)}`);
   const estimate = estimateSec(plan, o);
   const fallback = o.sequential ? undefined : memoryVerdict(estimate.labs, availableMiB());
@@ -239,6 +243,21 @@ function progressClock(plan: Plan, o: RunOptions, e: Estimate, rounds: Rounds) {
   return { progress, timed, timing, setRounds };
 }
 
+function labRecord(o: RunOptions): RunResults['lab'] {
+  const t = o.topology;
+  const mtus = mtuDimension(o.underlayMtus);
+  const links = linkRecords(t);
+  return {
+    name: t.name,
+    nodes: t.nodes.length,
+    computeNodes: t.nodes.filter((n) => n.role === 'compute').length,
+    underlayMtu: mtus?.[0] ?? t.underlay.mtu,
+    ...(mtus ? { underlayMtus: mtus } : {}),
+    podCidr: t.podCidr,
+    ...(links.length ? { linkEmulation: links } : {}),
+  };
+}
+
 interface Times {
   readonly started: Date;
   readonly finished: Date;
@@ -269,13 +288,7 @@ function document(
       teardownSec: round(teardownSec, 1),
       otherSec: round(Math.max(0, durationSec - setupSec - warmupSec - measureSec - teardownSec), 1),
     },
-    lab: {
-      name: o.topology.name,
-      nodes: o.topology.nodes.length,
-      computeNodes: o.topology.nodes.filter((n) => n.role === 'compute').length,
-      underlayMtu: o.topology.underlay.mtu,
-      podCidr: o.topology.podCidr,
-    },
+    lab: labRecord(o),
     settings: {
       tests: [...plan.tests],
       durationSec: o.durationSec,

@@ -167,6 +167,7 @@ export async function takeCounted(
     path: row.cell.path,
     client: row.cell.endpoints.client,
     server: row.cell.endpoints.server,
+    ...(row.cell.mtu === undefined ? {} : { underlayMtu: row.cell.mtu }),
     mtu: cell.where.mtu,
     encapBytes: cell.lab.topology.underlay.mtu - cell.where.mtu,
     measuredWith: row.test,

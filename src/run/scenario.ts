@@ -5,11 +5,17 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CnilabError, messageOf } from '../lib/errors';
 import { PATHS } from '../arch/architecture';
+import { linkSchema } from '../topology/link';
+import { MTU_MAX, MTU_MIN } from '../topology/schema';
 import { TESTS } from './results-schema';
 
 export const scenarioSchema = z.strictObject({
   /** Topology file, relative to the scenario file. Default: the built-in default topology. */
   topology: z.string().optional(),
+  /** Link emulation of every underlay link (rate, delay, loss), over the topology's topology.underlay fields. */
+  underlay: linkSchema.optional(),
+  /** Underlay MTUs to measure, each in labs of its own (two or more: a dimension of the run). Default: the topology's. */
+  underlayMtu: z.array(z.number().int().min(MTU_MIN).max(MTU_MAX)).min(1).optional(),
   archs: z.array(z.string()).min(1).optional(),
   paths: z.array(z.enum(PATHS)).min(1).optional(),
   tests: z.array(z.enum(TESTS)).min(1).optional(),

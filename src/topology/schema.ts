@@ -3,9 +3,13 @@
  * pure `Topology` (no I/O). Building it is the Lab's job.
  */
 import { z } from 'zod';
+import { effectiveLink, linkFields, linkSchema, linkSpec, type LinkSpec } from './link';
 import { containsIPv4, formatIPv4, isStrictCidr, overlaps, parseCidr, addressAt, cidrSize } from '../lib/ip';
 
 export const MAX_COMPUTE_NODES = 64;
+/** The underlay MTUs a topology (and --underlay-mtu) may have. */
+export const MTU_MIN = 1280;
+export const MTU_MAX = 9000;
 /** Where underlay addresses must come from: RFC 2544's benchmarking range. */
 export const BENCHMARK_RANGE = '198.18.0.0/15';
 
@@ -22,6 +26,8 @@ const nodeSchema = z.strictObject({
   role: z.enum(['control', 'compute']),
   /** Pods on this compute node. Default: topology.defaults.pods. */
   pods: z.number().int().min(0).max(16).optional(),
+  /** This node's link to the switch (rate, delay, loss), over topology.underlay's. Default: the lab-wide one. */
+  link: linkSchema.optional(),
 });
 
 export const labNameSchema = z
@@ -40,7 +46,9 @@ export const topologyFileSchema = z
         underlay: z
           .strictObject({
             cidr: cidrString.default('198.18.0.0/24'),
-            mtu: z.number().int().min(1280).max(9000).default(1500),
+            mtu: z.number().int().min(MTU_MIN).max(MTU_MAX).default(1500),
+            /** Link emulation of every node's link to the switch (lab-wide); nodes.<name>.link overrides it field by field. */
+            ...linkFields,
           })
           .prefault({}),
         podCidr: cidrString.default('10.244.0.0/16'),
@@ -91,6 +99,8 @@ export interface NodeSpec {
   /** Underlay address with prefix, e.g. 198.18.0.2/24. */
   readonly underlay: string;
   readonly underlayIp: string;
+  /** This node's own link fields (nodes.<name>.link), over the lab-wide ones: see `nodeLink`. */
+  readonly link?: LinkSpec;
 }
 
 export interface PodSpec {
@@ -101,7 +111,8 @@ export interface PodSpec {
 /** A validated, resolved topology: everything the Lab needs, nothing it has to compute. */
 export interface Topology {
   readonly name: string;
-  readonly underlay: { readonly cidr: string; readonly mtu: number };
+  /** `link`: the lab-wide link emulation (topology.underlay's rate, delay, loss), when any. */
+  readonly underlay: { readonly cidr: string; readonly mtu: number; readonly link?: LinkSpec };
   readonly podCidr: string;
   readonly subnetLength: number;
   readonly nodes: readonly NodeSpec[];
@@ -110,7 +121,7 @@ export interface Topology {
 
 export function resolveTopology(f: TopologyFile): Topology {
   const t = f.topology;
-  const entries: [string, { role: 'control' | 'compute'; pods?: number | undefined }][] = t.nodes
+  const entries: [string, { role: 'control' | 'compute'; pods?: number | undefined; link?: LinkFile }][] = t.nodes
     ? Object.entries(t.nodes)
     : [
         ['control', { role: 'control' }],
@@ -124,7 +135,8 @@ export function resolveTopology(f: TopologyFile): Topology {
   const underlay = parseCidr(t.underlay.cidr);
   const nodes = entries.map(([name, n], i): NodeSpec => {
     const ip = formatIPv4(addressAt(underlay, i + 1));
-    return { name, role: n.role, underlayIp: ip, underlay: `${ip}/${underlay.prefix}` };
+    const link = n.link ? linkSpec(n.link) : undefined;
+    return { name, role: n.role, underlayIp: ip, underlay: `${ip}/${underlay.prefix}`, ...(link ? { link } : {}) };
   });
   const pods = entries.flatMap(([name, n]) =>
     n.role === 'compute'
@@ -134,5 +146,33 @@ export function resolveTopology(f: TopologyFile): Topology {
         }))
       : [],
   );
-  return { name: f.name, underlay: { ...t.underlay }, podCidr: t.podCidr, subnetLength: t.subnetLength, nodes, pods };
+  const { cidr, mtu } = t.underlay;
+  const link = linkSpec(t.underlay);
+  return {
+    name: f.name,
+    underlay: { cidr, mtu, ...(link ? { link } : {}) },
+    podCidr: t.podCidr,
+    subnetLength: t.subnetLength,
+    nodes,
+    pods,
+  };
+}
+
+type LinkFile = z.output<typeof linkSchema>;
+
+/** The topology with another underlay MTU and lab-wide link fields (a scenario's `underlay`, field by field). */
+export function withUnderlay(t: Topology, o: { mtu?: number; link?: LinkFile }): Topology {
+  const link = effectiveLinkFields(t.underlay.link, o.link ? linkSpec(o.link) : undefined);
+  const { cidr, mtu } = t.underlay;
+  return { ...t, underlay: { cidr, mtu: o.mtu ?? mtu, ...(link ? { link } : {}) } };
+}
+
+function effectiveLinkFields(a: LinkSpec | undefined, b: LinkSpec | undefined): LinkSpec | undefined {
+  const l = { ...a, ...b };
+  return Object.keys(l).length ? l : undefined;
+}
+
+/** The link emulation of a node's link to the switch, or undefined when it has none. */
+export function nodeLink(topology: Pick<Topology, 'underlay'>, node: Pick<NodeSpec, 'link'>): LinkSpec | undefined {
+  return effectiveLink(topology.underlay.link, node.link);
 }

@@ -3,6 +3,7 @@ import { METRIC_INFO, type ResultRow, type RunResults } from '../../run/results-
 import { runTests } from '../../run/tests';
 import {
   datapathNotes,
+  linkLine,
   noiseLine,
   paperLines,
   rankingLines,
@@ -32,7 +33,7 @@ function extra(x: ResultRow): string {
   return x.retransmits !== undefined ? `retr ${x.retransmits}` : '';
 }
 
-function row(x: ResultRow): string[] {
+function row(x: ResultRow, mtus: boolean): string[] {
   const m = x.metrics[x.primary]!;
   const info = METRIC_INFO[x.primary];
   const ratio = x.ratio
@@ -41,6 +42,7 @@ function row(x: ResultRow): string[] {
   return [
     x.arch,
     x.path,
+    ...(mtus ? [String(x.underlayMtu ?? '')] : []),
     `${x.test}${params(x) ? ` ${params(x)}` : ''}`,
     `${fmt(m.median, info.unit)} ${info.unit}`,
     `${m.covPct.toFixed(1)}%${x.unstable ? ' UNSTABLE' : ''}`,
@@ -54,7 +56,7 @@ function datapathLines(r: RunResults): string[] {
   return r.rows.flatMap((x) =>
     (x.datapath ?? []).map(
       (d) =>
-        `${x.arch} ${x.path} ${x.test}: ${d.process}@${d.node} moved ${d.wirePackets ?? d.packets} packets on the wire (${d.packets} through ${d.device}) at ${(d.cpu.user + d.cpu.system).toFixed(0)}% of a core (${d.cpu.user.toFixed(0)} usr/${d.cpu.system.toFixed(0)} sys); syscalls ${d.syscallsPerWirePacket?.toFixed(2) ?? '?'} per wire packet, ${d.syscallsPerMB?.toFixed(0) ?? '?'} per MB; ${(d.contextSwitchesPerPacket.voluntary + d.contextSwitchesPerPacket.involuntary).toFixed(3)} context switches per device packet`,
+        `${x.arch} ${x.path}${x.underlayMtu === undefined ? '' : ` mtu ${x.underlayMtu}`} ${x.test}: ${d.process}@${d.node} moved ${d.wirePackets ?? d.packets} packets on the wire (${d.packets} through ${d.device}) at ${(d.cpu.user + d.cpu.system).toFixed(0)}% of a core (${d.cpu.user.toFixed(0)} usr/${d.cpu.system.toFixed(0)} sys); syscalls ${d.syscallsPerWirePacket?.toFixed(2) ?? '?'} per wire packet, ${d.syscallsPerMB?.toFixed(0) ?? '?'} per MB; ${(d.contextSwitchesPerPacket.voluntary + d.contextSwitchesPerPacket.involuntary).toFixed(3)} context switches per device packet`,
     ),
   );
 }
@@ -62,17 +64,21 @@ function datapathLines(r: RunResults): string[] {
 export function printResults(r: RunResults, outDir: string, written: readonly string[]): void {
   if (process.stderr.isTTY && !process.env.CI) process.stderr.write('\r\x1b[2K');
   const t = r.timing;
+  // Several underlay MTUs: a column after PATH, each row paired with host of its own MTU.
+  const mtus = r.lab.underlayMtus !== undefined;
+  const link = linkLine(r);
   const out = [
     table(
-      ['ARCH', 'PATH', 'TEST', 'MEDIAN', 'COV', 'OF HOST (95% CI)', 'CORE-S/GBIT', ''],
-      r.rows.map(row),
-      [3, 4, 5, 6],
+      ['ARCH', 'PATH', ...(mtus ? ['MTU'] : []), 'TEST', 'MEDIAN', 'COV', 'OF HOST (95% CI)', 'CORE-S/GBIT', ''],
+      r.rows.map((x) => row(x, mtus)),
+      mtus ? [2, 4, 5, 6, 7] : [3, 4, 5, 6],
     ),
     '',
     ...datapathLines(r),
     ...datapathNotes(r),
     ...r.skipped.map((s) => `skipped ${s.arch}${s.path ? ` ${s.path}` : ''}${s.test ? ` ${s.test}` : ''}: ${s.reason}`),
-    `${r.rows.length} rows × ${r.settings.repeats} rounds (${sampleKinds(r).join(', ')}); of host = median of the same-round ratios to host, 95% CI by t on their logs; ? = not within ±${r.schedule.precisionPct ?? 5}%`,
+    `${r.rows.length} rows × ${r.settings.repeats} rounds (${sampleKinds(r).join(', ')}); of host = median of the same-round ratios to host${mtus ? ` of the same underlay MTU (${r.lab.underlayMtus!.join(', ')})` : ''}, 95% CI by t on their logs; ? = not within ±${r.schedule.precisionPct ?? 5}%`,
+    ...(link ? [link] : []),
     scheduleLine(r),
     ...unresolvedLines(r),
     '',

@@ -4,6 +4,7 @@ import { architectures, defaultArchitectures } from '../../arch';
 import { PATHS, type PathName } from '../../arch/architecture';
 import { CnilabError } from '../../lib/errors';
 import { loadTopology } from '../../topology/load';
+import { MTU_MAX, MTU_MIN, withUnderlay } from '../../topology/schema';
 import { DEFAULT_BUDGET_SEC, runBenchmark, type RoundsOption, type RunProgress } from '../../run/run';
 import { NOISE_LIMITS } from '../../run/noise';
 import { PAIRINGS, type Pairing } from '../../run/paired';
@@ -40,6 +41,7 @@ interface RunFlags {
   out?: string;
   topology?: string;
   lab?: string;
+  underlayMtu?: number[];
   json?: boolean;
 }
 
@@ -157,8 +159,28 @@ function runOptions(c: Command): Command {
     .option('--no-pin', 'do not pin clients to CPU 0 and servers to CPU 1')
     .option('--out <dir>', 'run folder (default: runs/<timestamp>)')
     .option('--topology <file>', "topology YAML (overrides the scenario's)")
+    .option(
+      '--underlay-mtu <m,n>',
+      "underlay MTUs, e.g. 1500,9000: each in labs of its own (<lab>-<arch>-m<MTU>), every row paired with host of the same MTU (default: the topology's)",
+      mtuList,
+    )
     .option('--lab <name>', "lab name (default: the topology's name)")
     .option('--json', 'print results.json to stdout instead of the table; progress as JSON lines on stderr');
+}
+
+/** Parses --underlay-mtu: whole numbers from 1280 to 9000, comma-separated, each once. */
+export function mtuList(v: string): number[] {
+  const mtus = list(v).map((x) => {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n < MTU_MIN || n > MTU_MAX)
+      throw new CnilabError(
+        'INVALID_INPUT',
+        `--underlay-mtu: ${JSON.stringify(x)} must be a whole number from ${MTU_MIN} to ${MTU_MAX}, e.g. 1500,9000`,
+      );
+    return n;
+  });
+  if (mtus.length === 0) throw new CnilabError('INVALID_INPUT', '--underlay-mtu: give one MTU or more, e.g. 1500,9000');
+  return [...new Set(mtus)];
 }
 
 function roundCount(name: string): (v: string) => number {
@@ -277,13 +299,19 @@ async function runAction(
   const archs = archNames.map((a) => architectures.get(a));
   const paths = pathNames(o.path ?? sc.paths ?? [...PATHS]);
   const tests = testNames(o.tests ?? sc.tests ?? d.tests);
-  const topology = loadTopology(o.topology ?? sc.topology, o.lab === undefined ? {} : { name: o.lab });
+  const mtus = o.underlayMtu ?? (sc.underlayMtu && [...new Set(sc.underlayMtu)]);
+  const topology = withUnderlay(loadTopology(o.topology ?? sc.topology, o.lab === undefined ? {} : { name: o.lab }), {
+    // One MTU is the topology's MTU; several are a dimension of the run, each in labs of its own.
+    ...(mtus ? { mtu: mtus[0] } : {}),
+    ...(sc.underlay ? { link: sc.underlay } : {}),
+  });
   const started = new Date();
   const outDir = resolve(o.out ?? join('runs', stamp(started)));
   // --no-pin is the only way to say false on the command line; the scenario decides otherwise.
   const pin = cmd.getOptionValueSource('pin') === 'cli' ? o.pin !== false : (sc.pin ?? true);
   const results = await runBenchmark({
     topology,
+    ...(mtus && mtus.length > 1 ? { underlayMtus: mtus } : {}),
     archs,
     paths,
     tests,

@@ -1,0 +1,79 @@
+/** `cnilab run --underlay-mtu`: each MTU in labs of its own, rows paired with host of the same MTU. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resultsSchema } from '../../src/run/results-schema';
+import { assertNothingLeft, cli, rootSnapshot } from './helpers';
+
+test('run --underlay-mtu 1500,9000: labs per MTU, rows carry it, ratios to host of the same MTU', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnilab-mtu-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const lab = 't-link-mtu';
+  const out = join(dir, 'run');
+  const root = await rootSnapshot();
+  const r = await cli([
+    ...['run', '--lab', lab, '--arch', 'host,flannel-host-gw', '--path', 'inter-node', '--tests', 'tcp'],
+    ...['--underlay-mtu', '1500,9000', '--duration', '1', '--repeats', '1', '--seed', '3', '--out', out],
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const res = resultsSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
+  assert.deepEqual(res.lab.underlayMtus, [1500, 9000]);
+  assert.deepEqual(res.schedule.labs, {
+    'host mtu 1500': `${lab}-host-m1500`,
+    'host mtu 9000': `${lab}-host-m9000`,
+    'flannel-host-gw mtu 1500': `${lab}-flannel-host-gw-m1500`,
+    'flannel-host-gw mtu 9000': `${lab}-flannel-host-gw-m9000`,
+  });
+  assert.deepEqual(
+    res.rows.map((x) => [x.arch, x.underlayMtu, x.ratio?.n ?? null]),
+    [
+      ['host', 1500, null],
+      ['host', 9000, null],
+      ['flannel-host-gw', 1500, 1],
+      ['flannel-host-gw', 9000, 1],
+    ],
+  );
+  // Paired with host of the same MTU: the ratio is the row's sample over that host's.
+  for (const x of res.rows.filter((y) => y.arch !== 'host')) {
+    const host = res.rows.find((y) => y.arch === 'host' && y.underlayMtu === x.underlayMtu)!;
+    assert.ok(Math.abs(x.ratio!.ratios[0]! - x.metrics.gbps!.samples[0]! / host.metrics.gbps!.samples[0]!) < 1e-3);
+  }
+  assert.deepEqual(
+    res.paths
+      .filter((p) => p.arch === 'flannel-host-gw')
+      .map((p) => [p.underlayMtu, p.mtu])
+      .sort((a, b) => a[0]! - b[0]!),
+    [
+      [1500, 1500],
+      [9000, 9000],
+    ],
+    'the pods take the MTU of their underlay',
+  );
+  assert.deepEqual(
+    res.claims.rankings.map((g) => g.underlayMtu),
+    [],
+    'one architecture besides host: nothing to rank',
+  );
+  assert.match(r.stdout, /^ARCH\s+PATH\s+MTU\s+TEST\s+MEDIAN/m);
+  assert.match(r.stdout, /^flannel-host-gw\s+inter-node\s+9000\s+tcp\s+\d+\.\d\d Gbit\/s/m);
+  assert.match(r.stdout, /of host = median of the same-round ratios to host of the same underlay MTU \(1500, 9000\)/);
+  assert.ok(existsSync(join(out, 'flannel-host-gw-m9000.conflist')));
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<h2>Underlay MTU side by side<\/h2>/);
+  assert.match(readFileSync(join(out, 'results.csv'), 'utf8'), /^arch,family,path,underlay_mtu,test,/);
+  await assertNothingLeft(lab, root);
+});
+
+test('--underlay-mtu refuses what is not an MTU: one line, non-zero exit, nothing built', async () => {
+  const root = await rootSnapshot();
+  for (const [v, re] of [
+    ['1500,9001', /^cnilab: --underlay-mtu: "9001" must be a whole number from 1280 to 9000, e\.g\. 1500,9000\n$/],
+    ['jumbo', /^cnilab: --underlay-mtu: "jumbo" must be a whole number from 1280 to 9000/],
+  ] as const) {
+    const r = await cli(['run', '--lab', 't-link-mtu-bad', '--underlay-mtu', v]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, re);
+  }
+  await assertNothingLeft('t-link-mtu-bad', root);
+});
