@@ -146,6 +146,12 @@ mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 shm /dev/shm
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 ln -sf /proc/self/fd /dev/fd; ln -sf fd/0 /dev/stdin; ln -sf fd/1 /dev/stdout; ln -sf fd/2 /dev/stderr
+# The device nodes that load their module on first open (/dev/net/tun, …), as a booted system's
+# kmod static-nodes makes them: devtmpfs has them only once their module is loaded.
+while read -r mod name dev; do
+  [ "${mod:0:1}" != '#' ] && [ -n "$dev" ] || continue
+  [ -e "/dev/$name" ] || { mkdir -p "/dev/$(dirname "$name")"; mknod "/dev/$name" "${dev:0:1}" $(echo "${dev:1}" | tr : ' '); }
+done <"/lib/modules/$(uname -r)/modules.devname"
 mkdir -p /var/run /var/tmp && chmod 1777 /var/tmp
 hostname kernel-vm
 ip link set lo up

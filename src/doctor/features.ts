@@ -49,7 +49,8 @@ const LINKS: Partial<Record<Feature, string[]>> = {
   tun: ['tuntap', 'add', 'name', 'ptun', 'mode', 'tun'],
   'tun-vnet-hdr': ['tuntap', 'add', 'name', 'ptunv', 'mode', 'tun', 'vnet_hdr'],
   vlan: ['link', 'add', 'link', 'pbase', 'name', 'pvl', 'type', 'vlan', 'id', '42'],
-  ipvlan: ['link', 'add', 'link', 'pbase', 'name', 'pipv', 'type', 'ipvlan', 'mode', 'l2'],
+  // A device cannot be the lower of macvlans and ipvlans at once (EBUSY): the veth's other end.
+  ipvlan: ['link', 'add', 'link', 'pbase1', 'name', 'pipv', 'type', 'ipvlan', 'mode', 'l2'],
 };
 
 /** Queueing disciplines the link emulation uses, tried on a veth of the throwaway namespace: `tc qdisc replace … root`. */

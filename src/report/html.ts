@@ -188,7 +188,7 @@ ${diagrams || '<p class="meta">No path was counted.</p>'}
 ${rowTable(r)}
 <h2>Environment</h2>
 <table>
-<tr><th>kernel</th><td>${e(env.kernel)}</td></tr><tr><th>CPU</th><td>${env.cpus} × ${e(env.cpuModel)}</td></tr>
+<tr><th>kernel</th><td>${e(env.kernel)}${env.kernelBuild ? ` (${e(env.kernelBuild)})` : ''}</td></tr><tr><th>CPU</th><td>${env.cpus} × ${e(env.cpuModel)}</td></tr>
 <tr><th>tools</th><td>iperf3 ${e(env.iperf3)}, sockperf ${e(env.sockperf)}, iproute2 ${e(env.iproute2)}, Node.js ${e(env.node)}</td></tr>
 <tr><th>architectures</th><td>${r.architectures.map((a) => `<b>${e(a.name)}</b> (${a.family}${a.datapath && a.datapath !== 'kernel' ? `; datapath: ${e(a.datapath)}` : ''}): ${e(a.summary)}`).join('<br>')}</td></tr>
 <tr><th>skipped</th><td>${r.skipped.length ? r.skipped.map((k) => e(`${k.arch}${k.path ? ` ${k.path}` : ''}${k.test ? ` ${k.test}` : ''}: ${k.reason}`)).join('<br>') : 'nothing'}</td></tr>

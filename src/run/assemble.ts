@@ -3,7 +3,7 @@
  * Gbit, retransmits, stability, its paired ratio to the `host` baseline's same row; then the
  * run's noise and the claims its intervals support.
  */
-import { cpus, release } from 'node:os';
+import { cpus, release, version } from 'node:os';
 import type { FeatureReport } from '../doctor/features';
 import { paperChecks, rankings, type ClaimRow } from './claims';
 import type { NoiseLimits } from './noise';
@@ -187,6 +187,7 @@ export function claimsOf(measured: Measured, baseline: string): Claims {
 export function environment(features: FeatureReport): RunResults['environment'] {
   return {
     kernel: release(),
+    kernelBuild: version(),
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
     iperf3: features.iperf3.detail,

@@ -364,7 +364,13 @@ export const resultsSchema = z
       cpuAffinity: z.string().nullable().describe('client,server CPUs the tools were pinned to; null when not pinned'),
     }),
     environment: z.object({
-      kernel: z.string(),
+      kernel: z.string().describe('uname -r'),
+      kernelBuild: z
+        .string()
+        .optional()
+        .describe(
+          "uname -v: on a distribution's kernel it names the package version (e.g. Debian 6.1.192-3); absent in files written before it existed",
+        ),
       cpus: z.number().int(),
       cpuModel: z.string(),
       iperf3: z.string(),

@@ -2,7 +2,12 @@
  * What `macvlan`, `vlan` and `ipvlan` share: the container's interface is a sub-interface of a host
  * interface (the master), created directly in the container's namespace — so an ADD killed
  * half-way leaves nothing in the host's — and addressed by IPAM.
+ *
+ * It is created under a temporary name and renamed inside the container's namespace, as the
+ * reference plugins do: Linux 6.1 (Debian 12's) refuses to create a macvlan or ipvlan in another
+ * namespace under its master's own name ("File exists") — and eth0 of eth0 is the common case.
  */
+import { randomBytes } from 'node:crypto';
 import { ipBatch, netnsTarget, type NetnsRef } from '../../../lib/netns';
 import type { PluginEnv } from '../../skel';
 import { CniCode, CniError, type IpamConf, type NetConf, type Result } from '../../types';
@@ -78,13 +83,14 @@ export async function addSubInterface(
   try {
     const ipamResult = conf.ipam ? await ipamAdd(conf, env) : opts.given;
     if (conf.ipam) undo.push(() => ipamDel(conf, env));
+    const tmpName = `cnitmp${randomBytes(4).toString('hex')}`;
     await create([
       'link',
       'add',
       'link',
       conf.master,
       'name',
-      env.ifName,
+      tmpName,
       ...(link.mac ? ['address', link.mac] : []),
       'mtu',
       String(link.mtu),
@@ -93,6 +99,8 @@ export async function addSubInterface(
       'type',
       ...link.type,
     ]);
+    undo.push(() => deleteLink(ns, tmpName));
+    await ipBatch(ns, [['link', 'set', 'dev', tmpName, 'name', env.ifName]]);
     undo.push(() => deleteLink(ns, env.ifName));
     await ipBatch(
       ns,
