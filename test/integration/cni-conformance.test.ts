@@ -18,8 +18,6 @@ import { hasModule } from './kernel';
 
 const LAB = 't-cnic';
 const IMPLS: Impl[] = ['ours', 'ref'];
-const hasVlan = hasModule('8021q');
-const hasIpvlan = hasModule('ipvlan');
 
 const CASES: Case[] = [
   {
@@ -169,63 +167,50 @@ test("CHECK fails on both when the container's address is gone, and on both when
   await deleteNetns(pods.ref);
 });
 
-test(
-  'vlan on a kernel without 802.1Q: error 50 with the reason, on ADD and STATUS, nothing left behind',
-  { skip: hasVlan ? 'this kernel has 802.1Q: the kernel tier ran the vlan cases' : false },
-  async () => {
-    const pod = await newPod();
-    const list: NetConfList = {
-      cniVersion: '1.1.0',
-      name: 'conf-novlan',
-      plugins: [{ type: 'vlan', master: 'up0', vlanId: 7, ipam: hl(dataDir('ours'), { subnet: '10.80.11.0/24' }) }],
-    };
-    const rt = { containerId: 'novlan', netns: `/run/netns/${pod}`, ifName: 'eth0' };
-    await assert.rejects(
-      runtimes.ours.addNetworkList(list, rt),
-      (e: CniError) => e.code === 50 && /no 802\.1Q VLAN devices/.test(e.message),
-    );
-    await assert.rejects(runtimes.ours.statusNetworkList(list), (e: CniError) => e.code === 50);
-    assert.deepEqual(
-      (await ipJson<{ ifname: string }[]>({ name: pod }, ['link', 'show'])).map((l) => l.ifname),
-      ['lo'],
-    );
-    assert.deepEqual(
-      (await run('ls', [join(dataDir('ours'), 'conf-novlan')])).stdout.split('\n').filter((f) => /^\d/.test(f)),
-      [],
-      'the address went back',
-    );
-    await deleteNetns(pod);
+/** The plugins whose device needs a kernel module: without it, ADD and STATUS fail with error 50. */
+const NEEDS_MODULE = [
+  { type: 'vlan', module: '8021q', extra: { vlanId: 7 }, says: /this kernel has no 802\.1Q VLAN devices/, subnet: 11 },
+  {
+    type: 'ipvlan',
+    module: 'ipvlan',
+    extra: {},
+    says: /this kernel has no ipvlan devices \(module ipvlan/,
+    subnet: 16,
   },
-);
+];
 
-test(
-  'ipvlan on a kernel without ipvlan: error 50 with the reason, on ADD and STATUS, nothing left behind',
-  { skip: hasIpvlan ? 'this kernel has ipvlan: the kernel tier ran the ipvlan cases' : false },
-  async () => {
-    const pod = await newPod();
-    const list: NetConfList = {
-      cniVersion: '1.1.0',
-      name: 'conf-noipvlan',
-      plugins: [{ type: 'ipvlan', master: 'up0', ipam: hl(dataDir('ours'), { subnet: '10.80.16.0/24' }) }],
-    };
-    const rt = { containerId: 'noipvlan', netns: `/run/netns/${pod}`, ifName: 'eth0' };
-    await assert.rejects(
-      runtimes.ours.addNetworkList(list, rt),
-      (e: CniError) => e.code === 50 && /this kernel has no ipvlan devices \(module ipvlan/.test(e.message),
-    );
-    await assert.rejects(
-      runtimes.ours.statusNetworkList(list),
-      (e: CniError) => e.code === 50 && /no ipvlan devices/.test(e.message),
-    );
-    assert.deepEqual(
-      (await ipJson<{ ifname: string }[]>({ name: pod }, ['link', 'show'])).map((l) => l.ifname),
-      ['lo'],
-    );
-    assert.deepEqual(
-      (await run('ls', [join(dataDir('ours'), 'conf-noipvlan')])).stdout.split('\n').filter((f) => /^\d/.test(f)),
-      [],
-      'the address went back',
-    );
-    await deleteNetns(pod);
-  },
-);
+for (const p of NEEDS_MODULE)
+  test(
+    `${p.type} on a kernel without ${p.module}: error 50 with the reason, on ADD and STATUS, nothing left behind`,
+    { skip: hasModule(p.module) ? `this kernel has ${p.module}: the kernel tier runs the ${p.type} cases` : false },
+    async () => {
+      const pod = await newPod();
+      const name = `conf-no${p.type}`;
+      const list: NetConfList = {
+        cniVersion: '1.1.0',
+        name,
+        plugins: [
+          { type: p.type, master: 'up0', ...p.extra, ipam: hl(dataDir('ours'), { subnet: `10.80.${p.subnet}.0/24` }) },
+        ],
+      };
+      const rt = { containerId: `no${p.type}`, netns: `/run/netns/${pod}`, ifName: 'eth0' };
+      await assert.rejects(
+        runtimes.ours.addNetworkList(list, rt),
+        (e: CniError) => e.code === 50 && p.says.test(e.message),
+      );
+      await assert.rejects(
+        runtimes.ours.statusNetworkList(list),
+        (e: CniError) => e.code === 50 && p.says.test(e.message),
+      );
+      assert.deepEqual(
+        (await ipJson<{ ifname: string }[]>({ name: pod }, ['link', 'show'])).map((l) => l.ifname),
+        ['lo'],
+      );
+      assert.deepEqual(
+        (await run('ls', [join(dataDir('ours'), name)])).stdout.split('\n').filter((f) => /^\d/.test(f)),
+        [],
+        'the address went back',
+      );
+      await deleteNetns(pod);
+    },
+  );
