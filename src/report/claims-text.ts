@@ -17,16 +17,23 @@ const groupName = (g: { path: string; test: string; params: object; underlayMtu?
 };
 
 /**
- * When Open vSwitch ran its userspace (netdev) datapath — cnilab's choice on a kernel without the
- * openvswitch module — the rows of those architectures measure another datapath than the paper's
- * kernel OVS: said once, so that nobody mistakes one for the other.
+ * What a reader must not miss before reading a figure: the run was on a software-emulated CPU (the
+ * kernel tier's VM: it proves function, never speed), or Open vSwitch ran its userspace (netdev)
+ * datapath — cnilab's choice on a kernel without the openvswitch module — so those rows measure
+ * another datapath than the paper's kernel OVS.
  */
-export function datapathNotes(r: RunResults): string[] {
+export function readerNotes(r: RunResults): string[] {
+  const out: string[] = [];
+  if (/\bTCG\b/.test(r.environment.cpuModel))
+    out.push(
+      `This run's CPU was emulated in software (${r.environment.cpuModel}: a VM without hardware virtualization, such as scripts/kernel-vm.sh's): everything ran 15–60× slower than on hardware. It shows that each data path works; its figures are not figures of these architectures.`,
+    );
   const userspace = r.architectures.filter((a) => a.datapath?.startsWith('openvswitch netdev'));
-  if (userspace.length === 0) return [];
-  return [
-    `Open vSwitch ran in user space (its netdev datapath) for ${userspace.map((a) => a.name).join(', ')}: kernel ${r.environment.kernel} has no openvswitch module. The paper measured OVS's kernel datapath; user-space OVS moves every packet through ovs-vswitchd, so these rows are not comparable with it. On a kernel with the module, cnilab runs OVS in the kernel.`,
-  ];
+  if (userspace.length > 0)
+    out.push(
+      `Open vSwitch ran in user space (its netdev datapath) for ${userspace.map((a) => a.name).join(', ')}: kernel ${r.environment.kernel} has no openvswitch module. The paper measured OVS's kernel datapath; user-space OVS moves every packet through ovs-vswitchd, so these rows are not comparable with it. On a kernel with the module, cnilab runs OVS in the kernel.`,
+    );
+  return out;
 }
 
 /** How the samples were taken and why the rounds stopped. */

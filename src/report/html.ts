@@ -8,7 +8,7 @@ import { METRIC_INFO, type ResultRow, type RunResults } from '../run/results-sch
 import { runTests } from '../run/tests';
 import type { Chart } from './charts';
 import { escapeXml, pathDiagram } from './diagram';
-import { datapathNotes, linkLine, noiseLine, paperLines, rankingLines, scheduleLine } from './claims-text';
+import { readerNotes, linkLine, noiseLine, paperLines, rankingLines, scheduleLine } from './claims-text';
 import { mtuTable, perMtu } from './mtu';
 
 const e = escapeXml;
@@ -19,7 +19,7 @@ export function headlines(r: RunResults): string[] {
   const out = views.flatMap(({ mtu, run }) =>
     findings(run).map((h) => (mtu === undefined ? h : `At underlay MTU ${mtu}: ${h}`)),
   );
-  return [...out, ...datapathNotes(r).map((n) => `<span class="warn">${e(n)}</span>`), unresolvedLine(r)];
+  return [...out, ...readerNotes(r).map((n) => `<span class="warn">${e(n)}</span>`), unresolvedLine(r)];
 }
 
 /** Findings computed from the rows of one MTU (none when the rows cannot say). */

@@ -139,6 +139,16 @@ test('a run whose Open vSwitch ran in user space says so, naming the kernel; on 
   );
 });
 
+test('a run on a software-emulated CPU (the kernel tier VM) says its figures are not figures', () => {
+  const r = recorded();
+  const tcg = { ...r, environment: { ...r.environment, cpuModel: 'QEMU TCG CPU version 2.5+' } };
+  assert.ok(headlines(tcg).some((h) => /emulated in software .* its figures are not figures/.test(h)));
+  assert.equal(
+    headlines(r).some((h) => h.includes('emulated')),
+    false,
+  );
+});
+
 test('compare: a run against itself is within noise; a halved row is worse, a faster one better; a noise floor widens the test', () => {
   const a = recorded();
   assert.ok(compareRuns(a, a).changes.every((c) => c.judgement === 'within noise' && c.changePct === 0));

@@ -2,7 +2,7 @@
 import { METRIC_INFO, type ResultRow, type RunResults } from '../../run/results-schema';
 import { runTests } from '../../run/tests';
 import {
-  datapathNotes,
+  readerNotes,
   linkLine,
   noiseLine,
   paperLines,
@@ -75,7 +75,7 @@ export function printResults(r: RunResults, outDir: string, written: readonly st
     ),
     '',
     ...datapathLines(r),
-    ...datapathNotes(r),
+    ...readerNotes(r),
     ...r.skipped.map((s) => `skipped ${s.arch}${s.path ? ` ${s.path}` : ''}${s.test ? ` ${s.test}` : ''}: ${s.reason}`),
     `${r.rows.length} rows × ${r.settings.repeats} rounds (${sampleKinds(r).join(', ')}); of host = median of the same-round ratios to host${mtus ? ` of the same underlay MTU (${r.lab.underlayMtus!.join(', ')})` : ''}, 95% CI by t on their logs; ? = not within ±${r.schedule.precisionPct ?? 5}%`,
     ...(link ? [link] : []),
