@@ -117,8 +117,9 @@ for m in $(cat /modules); do insmod "$m" || fail "insmod $m"; done
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 root /mnt/lower || fail "mount root"
 mount -t tmpfs -o mode=755 upper /mnt/upper && mkdir -p /mnt/upper/u /mnt/upper/w
 mount -t overlay -o lowerdir=/mnt/lower,upperdir=/mnt/upper/u,workdir=/mnt/upper/w overlay /mnt/root || fail "mount overlay"
-for d in run tmp; do mount -t tmpfs -o mode=1777 "$d" "/mnt/root/$d"; done
-chmod 755 /mnt/root/run
+# A fresh /run: the host's holds its own labs' state and namespaces. /tmp stays the host's, under
+# the overlay like everything else (a checkout or a --share folder may live there).
+mount -t tmpfs -o mode=755 run /mnt/root/run
 mkdir -p /mnt/root/run/kernel-vm
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 job /mnt/root/run/kernel-vm || fail "mount job"
 for d in proc sys dev; do mount --move "/$d" "/mnt/root/$d"; done
