@@ -37,7 +37,9 @@ die() {
 need_tools() {
   local missing=()
   command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
-  [ -x /bin/busybox ] && /bin/busybox --list | grep -x cpio >/dev/null || missing+=(busybox-static)
+  # The initramfs' init is busybox itself: it must be the static build (Debian's plain busybox is not).
+  [ -x /bin/busybox ] && /bin/busybox --list | grep -x cpio >/dev/null && ! ldd /bin/busybox >/dev/null 2>&1 ||
+    missing+=(busybox-static)
   [ -f "$QBOOT" ] || missing+=(qemu-system-data)
   [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run scripts/setup.sh --kernel-vm (as root)"
 }
@@ -71,10 +73,15 @@ fetch() {
   tmp=$(mktemp -d "$CACHE/.fetch.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
   echo "kernel-vm: fetching $pkg into $dir (not installed on this host)" >&2
-  (cd "$tmp" && apt-get download -q "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true)
-  local deb
-  deb=$(ls "$tmp"/*.deb 2>/dev/null | head -1)
-  [ -n "$deb" ] || die "apt-get download $pkg failed"
+  local deb='' try
+  for try in 1 2; do
+    (cd "$tmp" && apt-get download -q "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2) || true
+    deb=$(compgen -G "$tmp/*.deb" | head -1) || true
+    [ -z "$deb" ] && [ "$try" -eq 1 ] || break
+    echo "kernel-vm: download failed; refreshing the package lists (apt-get update) and trying again" >&2
+    apt-get update -qq || true
+  done
+  [ -n "$deb" ] || die "apt-get download $pkg failed (see above)"
   dpkg-deb -f "$deb" Version >"$tmp/package-version"
   dpkg -x "$deb" "$tmp/root"
   rm -f "$deb"
@@ -84,6 +91,11 @@ fetch() {
   mv "$tmp" "$dir"
   trap - EXIT
   echo "$ver" >"$CACHE/current"
+  # Earlier kernels (the metapackage moved on): ~400 MB each, no longer used.
+  local old
+  for old in "$CACHE"/*/; do
+    [ "$(basename "$old")" = "$ver" ] || { echo "kernel-vm: removing the previous kernel $(basename "$old")" >&2; rm -rf "$old"; }
+  done
   echo "kernel-vm: kernel $ver ($(cat "$dir/package-version")) ready in $dir" >&2
 }
 
@@ -101,10 +113,11 @@ make_initramfs() {
   mkdir -p "$dir"/{bin,dev,proc,sys,mnt/lower,mnt/upper,mnt/root,lib/modules}
   cp /bin/busybox "$dir/bin/busybox"
   : >"$dir/modules"
-  for m in $(modprobe -d "$root" -S "$ver" --show-depends -a 9p 9pnet_virtio virtio_pci overlay | awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++'); do
+  while read -r m; do
     cp "$m" "$dir/lib/modules/"
     echo "/lib/modules/$(basename "$m")" >>"$dir/modules"
-  done
+  done < <(modprobe -d "$root" -S "$ver" --show-depends -a 9p 9pnet_virtio virtio_pci overlay |
+    awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++')
   cat >"$dir/init" <<'EOF'
 #!/bin/busybox sh
 # Stage 1: mount this host's / read-only (9p) under a tmpfs overlay, then hand over to the job's guest.sh.
@@ -160,7 +173,10 @@ if [ -n "$SHARE" ]; then
   mkdir -p "$SHARE" && mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 share "$SHARE"
 fi
 set -a; . /run/kernel-vm/env; set +a
-cd "$WORKDIR"
+if ! cd "$WORKDIR"; then
+  echo "kernel-vm: the guest has no $WORKDIR (the host's /run is not shared): run from another folder"
+  echo 125 >/run/kernel-vm/rc; sync; echo o >/proc/sysrq-trigger; sleep 10
+fi
 echo "kernel-vm: guest kernel $(uname -r), $(nproc) CPUs; running: $(cat /run/kernel-vm/cmd.txt)"
 bash /run/kernel-vm/cmd.sh
 echo $? >/run/kernel-vm/rc
@@ -195,12 +211,14 @@ run_vm() {
   ver=$(current_version)
   job=$(mktemp -d /tmp/cnilab-kernel-vm.XXXXXX)
   cleanup() {
+    trap '' INT TERM # a second Ctrl-C must not cut the clean-up short
     [ -z "$qemu_pid" ] || kill "$qemu_pid" 2>/dev/null || true
     [ -z "$qemu_pid" ] || wait "$qemu_pid" 2>/dev/null || true
     [ -z "$job" ] || rm -rf "$job"
   }
   trap cleanup EXIT
-  trap 'echo "kernel-vm: interrupted; VM stopped" >&2; exit 130' INT TERM
+  trap 'echo "kernel-vm: interrupted; VM stopped" >&2; exit 130' INT
+  trap 'echo "kernel-vm: terminated; VM stopped" >&2; exit 143' TERM
   [ -z "$share" ] || mkdir -p "$share"
   echo "kernel-vm: Debian kernel $ver ($(cat "$CACHE/$ver/package-version" 2>/dev/null || echo 'version unknown')), software emulation: function, not speed" >&2
   make_initramfs "$ver" "$job"
@@ -213,18 +231,20 @@ run_vm() {
       [ -z "${!n+x}" ] || echo "$n=$(printf %q "${!n}")"
     done
   } >"$job/env"
+  local jobq=${job//,/,,} shareq=${share//,/,,}
   local fs=(
     -fsdev "local,id=root,path=/,security_model=passthrough,readonly=on,multidevs=remap"
     -device virtio-9p-pci,fsdev=root,mount_tag=root
-    -fsdev "local,id=job,path=$job,security_model=passthrough"
+    -fsdev "local,id=job,path=$jobq,security_model=passthrough"
     -device virtio-9p-pci,fsdev=job,mount_tag=job
   )
   [ -z "$share" ] || fs+=(
-    -fsdev "local,id=share,path=$share,security_model=passthrough"
+    -fsdev "local,id=share,path=$shareq,security_model=passthrough"
     -device virtio-9p-pci,fsdev=share,mount_tag=share
   )
-  # `timeout` stops qemu at the deadline, and passes on the TERM that cleanup sends it.
-  timeout "$timeout" qemu-system-x86_64 -machine pc,accel=tcg -cpu max -smp "$cpus" -m "$mem" \
+  # `timeout` stops qemu at the deadline (and kills it 10 s later if it has not ended), and passes
+  # on the TERM that cleanup sends it.
+  timeout -k 10 "$timeout" qemu-system-x86_64 -machine pc,accel=tcg -cpu max -smp "$cpus" -m "$mem" \
     -nodefaults -no-user-config -display none -no-reboot \
     -bios "$QBOOT" -kernel "$CACHE/$ver/vmlinux" -initrd "$job/initramfs.cpio" \
     -append "console=ttyS0 quiet loglevel=1 panic=-1 rdinit=/init" \

@@ -15,8 +15,9 @@
 //   node scripts/test.js --kernel  the kernel tier: the tests of what needs kernel modules this
 //                                  host may lack (npm run test:kernel runs it in a Debian-kernel VM,
 //                                  scripts/kernel-vm.sh); a missing module fails them there instead
-//                                  of skipping them (CNILAB_KERNEL_TIER=1), and each file may take
-//                                  20 minutes (the VM is 15–60× slower than a host)
+//                                  of skipping them (CNILAB_KERNEL_TIER=1), and each test may take
+//                                  20 minutes (the VM is 15–60× slower than a host; its own
+//                                  --timeout bounds the whole tier)
 'use strict';
 const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -82,7 +83,7 @@ function runInherit(command, argv, env) {
   });
 }
 
-// A test file that takes longer than 3 minutes has hung (20 in the kernel tier's VM), bar the deep
+// A test that takes longer than 3 minutes has hung (20 in the kernel tier's VM), bar the deep
 // fuzzer (npm run fuzz gives its own).
 const fileTimeoutMs = kernelTier ? 1_200_000 : 180_000;
 const timeout = testArgs.some((a) => a.startsWith('--test-timeout')) ? [] : [`--test-timeout=${fileTimeoutMs}`];

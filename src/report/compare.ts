@@ -43,6 +43,8 @@ export interface Comparison {
   /** Each run's noise floor (% of a ratio), 0 when the file has none (before v3). */
   readonly floorPct: { readonly a: number; readonly b: number };
   readonly alpha: number;
+  /** What the reader must know before the verdicts, e.g. that the runs' underlay MTUs differ. */
+  readonly notes: string[];
 }
 
 /** What a comparison reads of a run: results v3 or v2, or rows made from results v1. */
@@ -158,5 +160,16 @@ export function compareRuns(a: ComparableRun, b: ComparableRun, alpha = FAMILY_A
     onlyInB: [...inB].filter((k) => !inA.has(k)),
     floorPct: { a: a.floorPct ?? 0, b: b.floorPct ?? 0 },
     alpha,
+    notes: mtuNotes(a, b),
   };
+}
+
+/** Two one-MTU runs at different underlay MTUs: their rows are matched all the same, and said to differ in that. */
+function mtuNotes(a: ComparableRun, b: ComparableRun): string[] {
+  const several = [...a.rows, ...b.rows].some((r) => r.underlayMtu !== undefined);
+  if (several || a.underlayMtu === undefined || b.underlayMtu === undefined || a.underlayMtu === b.underlayMtu)
+    return [];
+  return [
+    `the runs' underlay MTUs differ (A ${a.underlayMtu}, B ${b.underlayMtu}): each row is compared across them, so a change may be the MTU's`,
+  ];
 }

@@ -89,4 +89,6 @@ test('compare matches rows by MTU when either run has several; a one-MTU run cou
     same.changes.every((x) => !x.key.includes('mtu')),
     'two one-MTU runs: keys as before',
   );
+  assert.match(same.notes.join(), /underlay MTUs differ \(A 1500, B 9000\)/, 'and the reader is told the MTUs differ');
+  assert.deepEqual(c.notes, []);
 });

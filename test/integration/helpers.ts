@@ -69,18 +69,24 @@ export function cli(args: readonly string[], onStart?: (pid: number) => void): P
   });
 }
 
-/** Waits until `check` is true (polling every `everyMs`), or fails after `ms`. */
+/**
+ * How much longer than on a host a wait may take: the kernel tier's VM emulates its CPU in
+ * software, 15–60× slower (a Node start ≈ 1 s), so every waitFor and waitUntil allows 5× there.
+ */
+export const WAIT_SCALE = process.env.CNILAB_KERNEL_TIER === '1' ? 5 : 1;
+
+/** Waits until `check` is true (polling every `everyMs`), or fails after `ms` (× WAIT_SCALE). */
 export async function waitFor(what: string, check: () => boolean, ms = 20_000, everyMs = 20): Promise<void> {
-  const deadline = Date.now() + ms;
+  const deadline = Date.now() + ms * WAIT_SCALE;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
-/** Waits until `check` resolves true (asked every `everyMs`), or fails after `ms`: the async form of waitFor. */
+/** Waits until `check` resolves true (asked every `everyMs`), or fails after `ms` (× WAIT_SCALE): the async form of waitFor. */
 export async function waitUntil(what: string, check: () => Promise<boolean>, ms = 20_000, everyMs = 20): Promise<void> {
-  const deadline = Date.now() + ms;
+  const deadline = Date.now() + ms * WAIT_SCALE;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(everyMs);

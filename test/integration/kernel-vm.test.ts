@@ -102,7 +102,7 @@ test('a timeout and a Ctrl-C stop the VM: no qemu, no job folder left', { skip: 
   assert.equal(timedOut.code, 124, timedOut.out);
   assert.match(timedOut.out, /timed out after 2s/);
   let signalled = false;
-  const interrupted = await vm(['--', 'sleep', '600'], (out, pid) => {
+  const interrupted = await vm(['--timeout', '120', '--', 'sleep', '600'], (out, pid) => {
     // Ctrl-C once the guest runs the command: the event, not a time.
     if (!signalled && out.includes('running: sleep 600')) {
       signalled = true;

@@ -24,7 +24,7 @@ import type { LabState } from '../../src/lab/state';
 import { hostIfName } from '../../src/kuryr/drivers/driver';
 import type { Network, Port, Router, Subnet } from '../../src/kuryr/neutron/model';
 import { startIperf3Server, tcpSample } from '../../src/traffic/iperf3/run';
-import { transfer, waitFor, waitUntil, withLab } from './helpers';
+import { transfer, WAIT_SCALE, waitFor, waitUntil, withLab } from './helpers';
 import { assertKernelTierHas } from './kernel';
 
 const TOPOLOGY = 'topology: {computeNodes: 3}';
@@ -246,7 +246,7 @@ test('kuryr-ovs-vxlan: every path, the router, isolation; the port lifecycle; co
       const before = (await api<{ ports: Port[] }>(lab, 'GET', '/v2.0/ports')).body.ports;
       await restartProcess(lab, 'control');
       let after: Port[] | undefined;
-      for (let i = 0; i < 100 && !after; i++) {
+      for (let i = 0; i < 100 * WAIT_SCALE && !after; i++) {
         after = await api<{ ports: Port[] }>(lab, 'GET', '/v2.0/ports').then(
           (r) => r.body.ports,
           () => sleep(100).then(() => undefined),

@@ -69,6 +69,7 @@ export function registerCompare(program: Command): void {
                 [2, 3, 5, 6, 7],
               ),
               '',
+              ...c.notes.map((n) => `note: ${n}`),
               ...c.onlyInA.map((k) => `only in A: ${k}`),
               ...c.onlyInB.map((k) => `only in B: ${k}`),
               `${c.changes.length} compared: ${better} better, ${worse} worse, ${c.changes.length - better - worse} within noise (Holm over all rows, family-wise error ≤ ${c.alpha * 100}%; noise floor A ±${c.floorPct.a}%, B ±${c.floorPct.b}%${c.floorPct.a === 0 || c.floorPct.b === 0 ? '; a file before v3 has none: its run-to-run variance is not accounted for' : ''})`,
