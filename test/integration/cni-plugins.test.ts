@@ -12,7 +12,7 @@ import { addNetns, deleteNetns, ip, ipJson, runIn } from '../../src/lib/netns';
 import { CNI_BIN_DIR } from '../../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
-import { assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
+import { addHostWithMaster, assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
 
 const LAB = 't-cni';
 const HOST = nodeNetns(LAB, 'host');
@@ -57,10 +57,7 @@ interface Link {
 before(async () => {
   root = await rootSnapshot();
   await teardownLab(LAB);
-  await addNetns(HOST);
-  // A master for macvlan in the "host": a veth whose peer stays in the host as well.
-  await ip({ name: HOST }, ['link', 'add', 'up0', 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'up1']);
-  await ip({ name: HOST }, ['link', 'set', 'up0', 'up']);
+  await addHostWithMaster(HOST);
 });
 
 after(async () => {

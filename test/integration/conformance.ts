@@ -20,12 +20,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CniRuntime } from '../../src/cni/runtime';
 import { CniError, type NetConfList, type PluginConf, type Result } from '../../src/cni/types';
-import { addNetns, deleteNetns, ip, runIn } from '../../src/lib/netns';
+import { addNetns, deleteNetns, runIn } from '../../src/lib/netns';
 import { run } from '../../src/lib/exec';
 import { CNI_BIN_DIR } from '../../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
-import { assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
+import { addHostWithMaster, assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
 import { kernelState, normalizeResult } from './cni-state';
 import { kernelSkip, missingModules } from './kernel';
 
@@ -88,14 +88,7 @@ export function conformanceSuite(lab: string, cases: readonly Case[]): Harness {
   before(async () => {
     root = await rootSnapshot();
     await teardownLab(lab);
-    for (const impl of IMPLS) {
-      await addNetns(host(impl));
-      await ip({ name: host(impl) }, ['link', 'add', 'up0', 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'up1']);
-      // Both ends up: the master has a carrier, so IPv6 addresses of its macvlans finish duplicate
-      // address detection (the reference waits up to 10 s for that before it answers).
-      await ip({ name: host(impl) }, ['link', 'set', 'up0', 'up']);
-      await ip({ name: host(impl) }, ['link', 'set', 'up1', 'up']);
-    }
+    for (const impl of IMPLS) await addHostWithMaster(host(impl));
   });
 
   after(async () => {

@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { run, isAlive, sleep, stopPid } from '../../src/lib/exec';
-import { listNamedNetns } from '../../src/lib/netns';
+import { addNetns, ipBatch, listNamedNetns } from '../../src/lib/netns';
 import { labOfNetns, RUN_ROOT, runDir } from '../../src/lab/names';
 import { down, up } from '../../src/lab/lab';
 import { readState, type LabState } from '../../src/lab/state';
@@ -44,6 +44,20 @@ export async function assertNothingLeft(
   for (const pid of pids) assert.equal(isAlive(pid), false, `process ${pid} left running`);
   const changed = diffSnapshots(before, await rootSnapshot());
   assert.deepEqual(changed, [], `the namespace the tests run in changed: ${changed.join('; ')}`);
+}
+
+/**
+ * A "host" namespace for plugin tests: `up0`, a veth whose peer `up1` stays beside it, both up, so
+ * the master of a macvlan, vlan or ipvlan has a carrier (IPv6 addresses on it finish duplicate
+ * address detection; the reference plugins wait for that).
+ */
+export async function addHostWithMaster(ns: string): Promise<void> {
+  await addNetns(ns);
+  await ipBatch({ name: ns }, [
+    ['link', 'add', 'up0', 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'up1'],
+    ['link', 'set', 'up0', 'up'],
+    ['link', 'set', 'up1', 'up'],
+  ]);
 }
 
 export interface CliResult {

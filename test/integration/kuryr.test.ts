@@ -73,13 +73,13 @@ function ovsKernelPorts(): number {
  * node's ovs-vswitchd holds one kernel datapath in its namespace, the agents report it, and after
  * `down` every vport is gone from the kernel (the module's references back where they were).
  */
-async function onOvsDatapath(
+function onOvsDatapath(
   lab: string,
   fn: (s: LabState, kernel: boolean) => Promise<void>,
-): Promise<(s: LabState) => Promise<void>> {
+): (s: LabState) => Promise<void> {
   assertKernelTierHas(['openvswitch']);
-  const kernel = (await openvswitch()).ok;
   return async (s) => {
+    const kernel = (await openvswitch()).ok;
     const agents = (await api<{ agents: { datapath: string }[] }>(lab, 'GET', '/v2.0/agents')).body.agents;
     if (kernel) {
       assert.deepEqual([...new Set(agents.map((a) => a.datapath))], ['openvswitch system (kernel)']);
@@ -177,7 +177,7 @@ test('kuryr-ovs-vxlan: every path, the router, isolation; the port lifecycle; co
     lab,
     'kuryr-ovs-vxlan',
     // eslint-disable-next-line max-lines-per-function -- the steps of the one lab above
-    await onOvsDatapath(lab, async (s) => {
+    onOvsDatapath(lab, async (s) => {
       await checkPaths(s, 1450);
       // Neutron's view: one ACTIVE port per pod, bound to its node, with the MAC the pod has.
       const ports = (await api<{ ports: Port[] }>(lab, 'GET', '/v2.0/ports?deviceOwner=compute:kuryr')).body.ports;
@@ -285,7 +285,7 @@ test('kuryr-ovs-vlan: every path at the full MTU; VLAN IDs keep the networks apa
   await withLab(
     lab,
     'kuryr-ovs-vlan',
-    await onOvsDatapath(lab, async (s, kernel) => {
+    onOvsDatapath(lab, async (s, kernel) => {
       await checkPaths(s, 1500);
       const nets = (await api<{ networks: Network[] }>(lab, 'GET', '/v2.0/networks')).body.networks;
       assert.deepEqual(

@@ -13,7 +13,7 @@ import { addNetns, deleteNetns, ip, ipJson } from '../../src/lib/netns';
 import { CNI_BIN_DIR } from '../../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
-import { assertNothingLeft, rootSnapshot, type RootSnapshot } from '../integration/helpers';
+import { addHostWithMaster, assertNothingLeft, rootSnapshot, type RootSnapshot } from '../integration/helpers';
 import { kernelSkip } from '../integration/kernel';
 import { execPlugin } from '../integration/plugin-exec';
 
@@ -45,10 +45,7 @@ async function pod(name: string): Promise<{ ns: string; rt: { containerId: strin
 before(async () => {
   root = await rootSnapshot();
   await teardownLab(LAB);
-  await addNetns(HOST);
-  // The master in the "host": a veth whose peer stays in the host as well.
-  await ip({ name: HOST }, ['link', 'add', 'up0', 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'up1']);
-  await ip({ name: HOST }, ['link', 'set', 'up0', 'up']);
+  await addHostWithMaster(HOST);
 });
 
 after(async () => {
