@@ -166,10 +166,11 @@ export async function runSkel<C extends { readonly cniVersion: string }>(
   }
 }
 
-/** Any failure as the spec's error: a failed command (ip, sysctl) is cnilab's code 100. */
+/** Any failure as the spec's error: a failed command (ip, sysctl) or netlink request is cnilab's code 100. */
 export function asCniError(e: unknown): CniError {
   if (e instanceof CniError) return e;
-  if (isCnilabError(e, 'EXEC_FAILED')) return new CniError(CniCode.KERNEL_OPERATION, messageOf(e));
+  if (isCnilabError(e, 'EXEC_FAILED') || isCnilabError(e, 'KERNEL_FAILED'))
+    return new CniError(CniCode.KERNEL_OPERATION, messageOf(e));
   return new CniError(CniCode.INTERNAL, `internal error: ${messageOf(e)}`);
 }
 

@@ -32,6 +32,7 @@ const KINDS = {
   // it was tried and failed
   EXEC_FAILED: 'failed',
   EXEC_TIMEOUT: 'failed',
+  KERNEL_FAILED: 'failed',
   CNI_ERROR: 'failed',
   AGENT_FAILED: 'failed',
   TRAFFIC_FAILED: 'failed',

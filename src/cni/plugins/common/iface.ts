@@ -1,6 +1,8 @@
 /** What the interface plugins share: the container's namespace, links, addressing from an IPAM result, CHECK. */
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
-import { ip, ipJson, netnsPath, netnsTarget, parseNetnsPath, type NetnsRef } from '../../../lib/netns';
+import { ipJson, netnsPath, netnsTarget, parseNetnsPath, type NetnsRef } from '../../../lib/netns';
+import { deleteLinkNl } from '../../../lib/netlink/ip-lines';
+import { withRtnl } from '../../../lib/netlink/rtnl';
 import { isCnilabError } from '../../../lib/errors';
 import { delegate } from '../../invoke';
 import type { Command, PluginEnv } from '../../skel';
@@ -62,14 +64,19 @@ export interface LinkInfo {
   readonly addr_info?: readonly { readonly family: string; readonly local: string; readonly prefixlen: number }[];
 }
 
+/** A link and its addresses, over netlink (as `ip -d -j addr show dev NAME` prints them); undefined if it or the namespace is not there. */
 export async function linkInfo(ns: NetnsRef | undefined, name: string): Promise<LinkInfo | undefined> {
   try {
-    const links = await ipJson<LinkInfo[]>(ns, ['-d', 'addr', 'show', 'dev', name]);
-    return links[0];
+    return await Promise.resolve(withRtnl(ns, (nl) => nl.link(name, { addrs: true })));
   } catch (e) {
-    if (isCnilabError(e, 'EXEC_FAILED')) return undefined;
+    if (isCnilabError(e, 'NOT_FOUND')) return undefined;
     throw e;
   }
+}
+
+/** Every link in a namespace (`ip -d -j link show`), over netlink. */
+export function linkList(ns: NetnsRef | undefined): Promise<LinkInfo[]> {
+  return Promise.resolve(withRtnl(ns, (nl) => nl.links()));
 }
 
 /** Random bytes from the kernel (node:crypto would cost a plugin ~5 ms of start-up for 10 bytes). */
@@ -97,7 +104,7 @@ export function randomMac(): string {
 
 /** Deletes a link; "not found" is fine. */
 export async function deleteLink(ns: NetnsRef | undefined, name: string): Promise<void> {
-  await ip(ns, ['link', 'delete', 'dev', name], { check: false });
+  await Promise.resolve(deleteLinkNl(ns, name));
 }
 
 /** `ip -batch` lines that address the container's interface and add its routes, as the IPAM result says. */

@@ -1,7 +1,6 @@
 /** What the IPAM plugins' configurations share: routes and DNS, validated field by field. */
-import { isIP } from 'node:net';
 import { isObject } from '../../validate';
-import { parsePrefix } from '../../../lib/ip';
+import { ipFamily, parsePrefix } from '../../../lib/ip';
 import { CniCode, CniError, type Dns, type ResultRoute } from '../../types';
 
 function invalid(field: string, what: string): CniError {
@@ -20,7 +19,7 @@ export function parseRoutes(v: unknown, field: string): ResultRoute[] {
     if (!isObject(r)) throw invalid(`${field}[${i}]`, 'must be an object');
     if (r.dst === undefined) throw invalid(`${field}[${i}].dst`, 'is required');
     if (!isCidrText(r.dst)) throw invalid(`${field}[${i}].dst`, `${JSON.stringify(r.dst)} is not a CIDR`);
-    if (r.gw !== undefined && (typeof r.gw !== 'string' || isIP(r.gw) === 0))
+    if (r.gw !== undefined && (typeof r.gw !== 'string' || ipFamily(r.gw) === 0))
       throw invalid(`${field}[${i}].gw`, `${JSON.stringify(r.gw)} is not an IP address`);
     return { dst: r.dst, ...(r.gw !== undefined ? { gw: r.gw as string } : {}) };
   });

@@ -7,8 +7,8 @@
  * reference plugins do: Linux 6.1 (Debian 12's) refuses to create a macvlan or ipvlan in another
  * namespace under its master's own name ("File exists") — and eth0 of eth0 is the common case.
  */
-import { randomBytes } from 'node:crypto';
 import { ipBatch, netnsTarget, type NetnsRef } from '../../../lib/netns';
+import { kernelBatch } from '../../../lib/netlink/ip-lines';
 import type { PluginEnv } from '../../skel';
 import { CniCode, CniError, type IpamConf, type NetConf, type Result } from '../../types';
 import {
@@ -21,6 +21,7 @@ import {
   linkInfo,
   type LinkInfo,
   netnsExists,
+  randomIfName,
   rollback,
 } from './iface';
 
@@ -83,7 +84,7 @@ export async function addSubInterface(
   try {
     const ipamResult = conf.ipam ? await ipamAdd(conf, env) : opts.given;
     if (conf.ipam) undo.push(() => ipamDel(conf, env));
-    const tmpName = `cnitmp${randomBytes(4).toString('hex')}`;
+    const tmpName = randomIfName('cnitmp');
     await create([
       'link',
       'add',
@@ -100,9 +101,9 @@ export async function addSubInterface(
       ...link.type,
     ]);
     undo.push(() => deleteLink(ns, tmpName));
-    await ipBatch(ns, [['link', 'set', 'dev', tmpName, 'name', env.ifName]]);
+    await kernelBatch(ns, [['link', 'set', 'dev', tmpName, 'name', env.ifName]]);
     undo.push(() => deleteLink(ns, env.ifName));
-    await ipBatch(
+    await kernelBatch(
       ns,
       ifaceLines(env.ifName, {
         cniVersion: conf.cniVersion,

@@ -3,10 +3,10 @@
  * address, named by the address and holding "CONTAINERID\r\nIFNAME", and last_reserved_ip.N per
  * range set. A file is created with O_EXCL, so two concurrent ADDs can never take the same address.
  */
+import { ipFamily } from '../../../lib/ip';
 import { openSync, writeSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdirp, writeFileAtomic } from '../../../lib/fs';
 import { join } from 'node:path';
-import { isIP } from 'node:net';
 
 const LINE_BREAK = '\r\n';
 
@@ -47,7 +47,7 @@ export class Store {
   allocations(): { ip: string; containerId: string; ifName?: string }[] {
     const out: { ip: string; containerId: string; ifName?: string }[] = [];
     for (const name of readdirSync(this.dir)) {
-      if (isIP(name) === 0) continue;
+      if (ipFamily(name) === 0) continue;
       let text: string;
       try {
         text = readFileSync(join(this.dir, name), 'utf8');
@@ -67,7 +67,7 @@ export class Store {
   lastReserved(rangeSet: number): string | undefined {
     try {
       const v = readFileSync(join(this.dir, `last_reserved_ip.${rangeSet}`), 'utf8').trim();
-      return isIP(v) !== 0 ? v : undefined;
+      return ipFamily(v) !== 0 ? v : undefined;
     } catch {
       return undefined;
     }

@@ -9,7 +9,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { formatCidr, parseCidr } from '../../../lib/ip';
-import { ipBatch, ipJson, type NetnsRef } from '../../../lib/netns';
+import type { NetnsRef } from '../../../lib/netns';
+import { kernelBatch } from '../../../lib/netlink/ip-lines';
 import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
 import { bool, int, str } from '../../validate';
 import {
@@ -38,7 +39,7 @@ import {
   ipsOn,
   kernelError,
   linkInfo,
-  type LinkInfo,
+  linkList,
   netnsExists,
   ownerAlias,
   randomIfName,
@@ -163,8 +164,8 @@ async function add(conf: PtpConf, env: PluginEnv): Promise<Result> {
     const veth: VethPair = { hostVeth, hostMac, contMac };
     const hostLines = hostSideLines(conf, env, ns, veth, v4);
     undo.push(() => deleteLink(undefined, hostVeth));
-    await ipBatch(undefined, hostLines);
-    await ipBatch(ns, containerSideLines(env, v4, ipamResult.routes ?? []));
+    await kernelBatch(undefined, hostLines);
+    await kernelBatch(ns, containerSideLines(env, v4, ipamResult.routes ?? []));
     writeFileSync('/proc/sys/net/ipv4/ip_forward', '1'); // of the host namespace this plugin runs in
     if (conf.ipMasq) {
       undo.push(() => teardownMasq(conf.name, env.containerId));
@@ -179,7 +180,7 @@ async function add(conf: PtpConf, env: PluginEnv): Promise<Result> {
 
 /** Host ends of `network` owned by attachments in `keys` (only = true) or by any other (only = false). */
 async function deleteHostEnds(network: string, keys: Set<string>, only: boolean): Promise<void> {
-  const links = await ipJson<LinkInfo[]>(undefined, ['link', 'show', 'type', 'veth']);
+  const links = (await linkList(undefined)).filter((l) => l.linkinfo?.info_kind === 'veth');
   for (const l of links) {
     const o = aliasOwner(l, network);
     if (o && keys.has(`${o.containerId}/${o.ifName}`) === only) await deleteLink(undefined, l.ifname);

@@ -8,7 +8,7 @@
  * Addresses may also come from `runtimeConfig.ips`, `args.cni.ips` or CNI_ARGS `IP=` (with
  * `GATEWAY=`), which replace the configured ones, as in the reference plugin.
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '../../../lib/ip';
 import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
 import { isObject, str } from '../../validate';
 import { CniCode, CniError, type Dns, type Result, type ResultIp, type ResultRoute } from '../../types';
@@ -34,7 +34,7 @@ function address(v: unknown, field: string): string {
 
 function gateway(v: unknown, field: string): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || isIP(v) === 0) throw invalid(field, `${JSON.stringify(v)} is not an IP address`);
+  if (typeof v !== 'string' || ipFamily(v) === 0) throw invalid(field, `${JSON.stringify(v)} is not an IP address`);
   return v;
 }
 
