@@ -3,6 +3,7 @@
  * and removes them again. The underlay is the lab's; everything after it is the architecture's
  * control plane (arch/architecture.ts). `up` either completes or leaves nothing behind (on error and on abort).
  */
+import { setMaxListeners } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import { architectures } from '../arch';
 import type { Architecture } from '../arch/architecture';
@@ -57,6 +58,8 @@ export async function up(opts: UpOptions): Promise<LabState> {
   const lab = topology.name;
   const { arch, features } = await preflight(topology, opts.arch ?? 'flannel-vxlan', opts.features);
   const step = opts.onStep ?? (() => undefined);
+  // Every node's waits and every attach in flight listen on the signal: tens of them in a large lab.
+  if (opts.signal) setMaxListeners(0, opts.signal);
   let state: LabState = {
     version: 1,
     lab,
