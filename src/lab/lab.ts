@@ -11,6 +11,7 @@ import { probeFeatures, missingReason, type FeatureReport } from '../doctor/feat
 import { CnilabError } from '../lib/errors';
 import { listNamedNetns } from '../lib/netns';
 import type { Topology } from '../topology/schema';
+import { refuseTooLarge } from './capacity';
 import { refuseUnemulatable } from './link-emulation';
 import { labOfNetns, runDir } from './names';
 import { writeState, type LabState } from './state';
@@ -45,6 +46,7 @@ export async function preflight(
       `lab ${JSON.stringify(topology.name)} is already up; remove it with: cnilab down --lab ${topology.name}`,
     );
   }
+  refuseTooLarge(topology);
   const report = features ?? (await probeFeatures());
   if (!report.root.ok) throw new CnilabError('NOT_ROOT', report.root.detail);
   const missing = missingReason(report, ['iproute2', ...arch.requires]);
