@@ -3,6 +3,7 @@
  * and removes them again. The underlay is the lab's; everything after it is the architecture's
  * control plane (arch/architecture.ts). `up` either completes or leaves nothing behind (on error and on abort).
  */
+import { setMaxListeners } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import { architectures } from '../arch';
 import type { Architecture } from '../arch/architecture';
@@ -10,6 +11,7 @@ import { probeFeatures, missingReason, type FeatureReport } from '../doctor/feat
 import { CnilabError } from '../lib/errors';
 import { listNamedNetns } from '../lib/netns';
 import type { Topology } from '../topology/schema';
+import { refuseTooLarge } from './capacity';
 import { refuseUnemulatable } from './link-emulation';
 import { labOfNetns, runDir } from './names';
 import { writeState, type LabState } from './state';
@@ -44,6 +46,7 @@ export async function preflight(
       `lab ${JSON.stringify(topology.name)} is already up; remove it with: cnilab down --lab ${topology.name}`,
     );
   }
+  refuseTooLarge(topology);
   const report = features ?? (await probeFeatures());
   if (!report.root.ok) throw new CnilabError('NOT_ROOT', report.root.detail);
   const missing = missingReason(report, ['iproute2', ...arch.requires]);
@@ -57,6 +60,8 @@ export async function up(opts: UpOptions): Promise<LabState> {
   const lab = topology.name;
   const { arch, features } = await preflight(topology, opts.arch ?? 'flannel-vxlan', opts.features);
   const step = opts.onStep ?? (() => undefined);
+  // Every node's waits and every attach in flight listen on the signal: tens of them in a large lab.
+  if (opts.signal) setMaxListeners(0, opts.signal);
   let state: LabState = {
     version: 1,
     lab,

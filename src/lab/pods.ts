@@ -1,5 +1,11 @@
-/** Pods: a namespace each, attached through the CNI runtime running "on" their node. */
+/**
+ * Pods: a namespace each, attached through the CNI runtime running "on" their node. Every attach
+ * of this process takes a slot of one pool (`ATTACH_POOL`): 20 nodes attaching at once share it, so
+ * a 1,000-pod lab runs a bounded number of plugins at a time, not 2 per node (40 processes
+ * fighting for 2 cores).
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../lib/exec';
 import { CNI_BIN_DIR } from '../lib/paths';
@@ -8,6 +14,7 @@ import { CniRuntime } from '../cni/runtime';
 import { outOfCni, type NetConfList, type Result } from '../cni/types';
 import { CnilabError } from '../lib/errors';
 import { settleAll } from '../lib/settle';
+import { Pool } from '../lib/pool';
 import { POD_IF } from '../arch/architecture';
 import type { PodSpec } from '../topology/schema';
 import { labEnv } from './processes';
@@ -33,7 +40,13 @@ export function writeConflist(lab: string, node: string, list: NetConfList): voi
   writeFileSync(conflistFile(lab, node), JSON.stringify(list, null, 2) + '\n');
 }
 
-/** Creates the pods' namespaces, then runs CNI ADD for each with `list`, a few at a time. */
+/**
+ * How many pods this process attaches at once: twice the CPUs (a plugin waits on the kernel and
+ * on `ip` part of its time), at least 2. The lab is CPU-bound past that: docs/scale.md.
+ */
+export const ATTACH_POOL = new Pool(Math.max(2, 2 * availableParallelism()));
+
+/** Creates the pods' namespaces, then runs CNI ADD for each with `list`, in ATTACH_POOL's slots. */
 export async function attachPods(
   lab: string,
   pods: readonly PodSpec[],
@@ -45,31 +58,31 @@ export async function attachPods(
     input: pods.map((p) => `netns add ${podNetns(lab, p.name)}`).join('\n') + '\n',
     signal,
   });
-  const out: PodState[] = [];
-  const queue = [...pods];
-  const worker = async (): Promise<void> => {
-    for (let pod = queue.shift(); pod; pod = queue.shift()) {
-      const ns = podNetns(lab, pod.name);
-      await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up'], { signal });
-      const containerId = `${lab}-${pod.name}`;
-      const result = await runtimeFor(lab, pod.node)
-        .addNetworkList(list, { containerId, netns: netnsPath({ name: ns }), ifName: POD_IF }, signal)
-        .catch((e: unknown) => {
-          throw outOfCni(e, `pod ${pod!.name} on ${pod!.node}: `);
-        });
-      const [link] = await ipJson<{ mtu: number }[]>({ name: ns }, ['link', 'show', 'dev', POD_IF]);
-      out.push({
-        name: pod.name,
-        node: pod.node,
-        netns: ns,
-        containerId,
-        ip: podAddress(result, pod.name),
-        mtu: link?.mtu ?? 0,
-      });
-    }
+  return settleAll(pods.map((pod) => ATTACH_POOL.run(() => attachOne(lab, pod, list, signal), pod.node)));
+}
+
+async function attachOne(lab: string, pod: PodSpec, list: NetConfList, signal?: AbortSignal): Promise<PodState> {
+  signal?.throwIfAborted();
+  const ns = podNetns(lab, pod.name);
+  await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up'], { signal });
+  const containerId = `${lab}-${pod.name}`;
+  const t0 = performance.now();
+  const result = await runtimeFor(lab, pod.node)
+    .addNetworkList(list, { containerId, netns: netnsPath({ name: ns }), ifName: POD_IF }, signal)
+    .catch((e: unknown) => {
+      throw outOfCni(e, `pod ${pod.name} on ${pod.node}: `);
+    });
+  const addMs = performance.now() - t0;
+  const [link] = await ipJson<{ mtu: number }[]>({ name: ns }, ['link', 'show', 'dev', POD_IF]);
+  return {
+    name: pod.name,
+    node: pod.node,
+    netns: ns,
+    containerId,
+    ip: podAddress(result, pod.name),
+    mtu: link?.mtu ?? 0,
+    addMs: Math.round(addMs * 10) / 10,
   };
-  await settleAll(Array.from({ length: Math.min(2, pods.length) }, worker));
-  return pods.map((p) => out.find((o) => o.name === p.name)!);
 }
 
 function podAddress(result: Result, pod: string): string {

@@ -13,6 +13,8 @@ export interface PodState {
   readonly ip: string;
   readonly mtu: number;
   readonly containerId: string;
+  /** How long its CNI ADD took (ms), as the runtime saw it; absent in labs from before it was recorded. */
+  readonly addMs?: number;
 }
 
 export interface ProcessState {

@@ -25,6 +25,7 @@ const KINDS = {
   CONFLICT: 'conflict',
   LAB_EXISTS: 'conflict',
   BODY_TOO_LARGE: 'too-large',
+  LAB_TOO_LARGE: 'too-large',
   // this machine cannot do it
   NOT_ROOT: 'unavailable',
   FEATURE_MISSING: 'unavailable',

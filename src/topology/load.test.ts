@@ -70,7 +70,22 @@ const bad: [string, RegExp][] = [
     /^t\.yaml: topology\.podCidr: 10\.244\.0\.0\/23 holds 1 \/24 node subnets, fewer than 3/,
   ],
   ['topology: {underlay: {mtu: 100}}', /^t\.yaml: topology\.underlay\.mtu: /],
+  [
+    'topology: {defaults: {pods: 254}}',
+    /^t\.yaml: topology\.defaults\.pods: 254 pods on a node, but a \/24 node subnet holds 253; set subnetLength: 23 or shorter/,
+  ],
+  [
+    'topology: {nodes: {control: {role: control}, n1: {role: compute, pods: 1000}}}',
+    /^t\.yaml: topology\.nodes\.n1\.pods: 1000 pods on a node, but a \/24 node subnet holds 253; set subnetLength: 22 /,
+  ],
 ];
+
+test('pods per node are not capped at 16 any more: a node subnet full of pods, and 20 nodes × 50', () => {
+  assert.equal(parseTopology('topology: {defaults: {pods: 253}}', 't.yaml').pods.length, 3 * 253);
+  const big = parseTopology('topology: {computeNodes: 20, defaults: {pods: 50}}', 't.yaml');
+  assert.equal(big.pods.length, 1000);
+  assert.equal(big.pods[999]!.name, 'node20-p50');
+});
 
 for (const [yaml, want] of bad) {
   test(`bad topology is one clear line: ${yaml.replace(/\n/g, ' ')}`, () => {

@@ -7,6 +7,11 @@ import { effectiveLink, linkFields, linkSchema, linkSpec, type LinkSpec } from '
 import { containsIPv4, formatIPv4, isStrictCidr, overlaps, parseCidr, addressAt, cidrSize } from '../lib/ip';
 
 export const MAX_COMPUTE_NODES = 64;
+/**
+ * Pods per node: no fixed cap beyond what a node subnet holds (checked against subnetLength);
+ * what the machine holds is checked before a lab is built (lab/capacity.ts).
+ */
+export const MAX_PODS_PER_NODE = 65533;
 /** The underlay MTUs a topology (and --underlay-mtu) may have. */
 export const MTU_MIN = 1280;
 export const MTU_MAX = 9000;
@@ -25,7 +30,7 @@ const cidrString = z.string().refine(isStrictCidr, 'must be an IPv4 CIDR with no
 const nodeSchema = z.strictObject({
   role: z.enum(['control', 'compute']),
   /** Pods on this compute node. Default: topology.defaults.pods. */
-  pods: z.number().int().min(0).max(16).optional(),
+  pods: z.number().int().min(0).max(MAX_PODS_PER_NODE).optional(),
   /** This node's link to the switch (rate, delay, loss), over topology.underlay's. Default: the lab-wide one. */
   link: linkSchema.optional(),
 });
@@ -42,7 +47,7 @@ export const topologyFileSchema = z
     name: labNameSchema.default('cnilab'),
     topology: z
       .strictObject({
-        defaults: z.strictObject({ pods: z.number().int().min(0).max(16).default(2) }).prefault({}),
+        defaults: z.strictObject({ pods: z.number().int().min(0).max(MAX_PODS_PER_NODE).default(2) }).prefault({}),
         underlay: z
           .strictObject({
             cidr: cidrString.default('198.18.0.0/24'),
@@ -87,6 +92,21 @@ export const topologyFileSchema = z
         ['podCidr'],
         `${t.podCidr} holds ${subnets} /${t.subnetLength} node subnets, fewer than ${compute} compute nodes`,
       );
+    // host-local hands out a node subnet's addresses but its network, gateway (.1) and broadcast.
+    const perSubnet = 2 ** (32 - t.subnetLength) - 3;
+    const tooMany = nodes
+      ? nodes.filter(([, n]) => n.role === 'compute' && (n.pods ?? t.defaults.pods) > perSubnet)
+      : t.defaults.pods > perSubnet
+        ? [['', { pods: t.defaults.pods }] as const]
+        : [];
+    for (const [name, n] of tooMany.slice(0, 1)) {
+      const pods = n.pods ?? t.defaults.pods;
+      const fits = 32 - Math.ceil(Math.log2(pods + 3));
+      issue(
+        name && n.pods !== undefined ? ['nodes', name, 'pods'] : ['defaults', 'pods'],
+        `${pods} pods on a node, but a /${t.subnetLength} node subnet holds ${perSubnet}; set subnetLength: ${fits} or shorter (and a podCidr with room for the nodes)`,
+      );
+    }
     if ((nodes?.length ?? compute + 1) > cidrSize(underlay) - 2)
       issue(['underlay', 'cidr'], `${t.underlay.cidr} has too few addresses for ${nodes?.length ?? compute + 1} nodes`);
   });
