@@ -61,6 +61,8 @@ const results = entries.map((name) =>
     legalComments: 'none',
     banner: { js: SHEBANG },
     external: ['bun:ffi', 'koffi'],
+    // where a plugin under Node finds koffi (netlink's FFI) when it has been copied out of the checkout
+    define: { CNILAB_NODE_MODULES: JSON.stringify(path.join(root, 'node_modules')) },
     logLevel: 'error',
   }),
 );

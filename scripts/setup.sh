@@ -47,5 +47,9 @@ if [ "$kernel_vm" -eq 1 ]; then
   scripts/kernel-vm.sh fetch
 fi
 
+# npm ci also installs Bun (the optional @oven/bun-linux-x64, pinned): the CNI plugins' runtime,
+# which starts in ~6 ms where Node takes ~70 (scripts/make-cni-bin.js; cnilab doctor reports it).
 npm ci --no-audit --no-fund --loglevel=error
 npm run --silent build
+runtime=$(node -p 'require("./dist/cni-bin/.runtime.json").runtime')
+[ "$runtime" = bun ] || echo "setup: Bun did not install or run here; cnilab's CNI plugins will run under Node, each start ~70 ms slower" >&2

@@ -86,12 +86,16 @@ export function registerInProcess<C extends { readonly cniVersion: string }>(typ
   inProcess.set(type, plugin as unknown as CniPlugin<{ readonly cniVersion: string }>);
 }
 
+/** The directory of this plugin's executable: its script's, or the binary's when it is one (bun build --compile). */
 function ownDirectory(): string | undefined {
-  try {
-    return dirname(realpathSync(process.argv[1] ?? ''));
-  } catch {
-    return undefined;
+  for (const file of [process.argv[1], process.execPath]) {
+    try {
+      if (file) return dirname(realpathSync(file));
+    } catch {
+      /* a compiled binary's argv[1] is inside its embedded file system */
+    }
   }
+  return undefined;
 }
 
 function isOurs(file: string): boolean {

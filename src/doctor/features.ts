@@ -2,7 +2,10 @@
  * What this machine can do, probed for real: each kernel feature by creating the device in a
  * throwaway namespace (never in the root namespace), each tool by running it.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { run } from '../lib/exec';
+import { CNI_BIN_DIR } from '../lib/paths';
 import { addNetns, deleteNetns, ip, runIn } from '../lib/netns';
 import { messageOf } from '../lib/errors';
 import { PREFIX } from '../lab/names';
@@ -29,6 +32,7 @@ export const FEATURES = [
   'iptables',
   'nftables',
   'reference-cni-plugins',
+  'cnilab-cni-plugins',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 
@@ -127,6 +131,45 @@ export async function referencePlugins(dir = '/usr/lib/cni', ns?: string): Promi
   }
 }
 
+/**
+ * cnilab's own plugin executables (dist/cni-bin) and the runtime they start under: Bun from npm
+ * when scripts/setup.sh installed it (see scripts/make-cni-bin.js), else Node. Asked for VERSION
+ * inside namespace `ns` when given; the detail names the runtime and one start's time.
+ */
+export async function cnilabPlugins(ns?: string, dir = CNI_BIN_DIR): Promise<FeatureCheck> {
+  let runtime: { runtime: string; version: string; path: string };
+  try {
+    runtime = JSON.parse(readFileSync(join(dir, '.runtime.json'), 'utf8')) as typeof runtime;
+  } catch {
+    return { feature: 'cnilab-cni-plugins', ok: false, detail: `no plugins built in ${dir}: run npm run build` };
+  }
+  try {
+    const t0 = performance.now();
+    const r = await runIn(ns === undefined ? undefined : { name: ns }, join(dir, 'bridge'), [], {
+      env: { PATH: process.env.PATH, CNI_COMMAND: 'VERSION' },
+      input: '{"cniVersion":"1.0.0"}',
+      timeoutMs: 5000,
+    });
+    const ms = performance.now() - t0;
+    const v = (JSON.parse(r.stdout) as { supportedVersions: string[] }).supportedVersions;
+    const slow =
+      runtime.runtime === 'node'
+        ? '; Bun is not installed, so each plugin start costs Node’s ~70 ms (run scripts/setup.sh)'
+        : '';
+    return {
+      feature: 'cnilab-cni-plugins',
+      ok: true,
+      detail: `${dir} on ${runtime.runtime} ${runtime.version} (${runtime.path}), CNI ${v[0]}–${v[v.length - 1]}, VERSION in ${ms.toFixed(0)} ms${slow}`,
+    };
+  } catch (e) {
+    return {
+      feature: 'cnilab-cni-plugins',
+      ok: false,
+      detail: `cnilab's plugins in ${dir} do not start under ${runtime.runtime} (${runtime.path}): ${messageOf(e)}; run scripts/setup.sh and npm run build`,
+    };
+  }
+}
+
 export async function probeFeatures(): Promise<FeatureReport> {
   const isRoot = process.getuid?.() === 0;
   const checks: FeatureCheck[] = [
@@ -155,6 +198,7 @@ export async function probeFeatures(): Promise<FeatureReport> {
     for (const f of [...linkFeatures, ...qdiscs])
       checks.push({ feature: f, ok: false, detail: 'not probed: needs root and iproute2' });
     checks.push(await referencePlugins());
+    checks.push(await cnilabPlugins());
   } else {
     const ns = `${PREFIX}doctor-${process.pid}`;
     try {
@@ -182,6 +226,7 @@ export async function probeFeatures(): Promise<FeatureReport> {
         });
       }
       checks.push(await referencePlugins(undefined, ns));
+      checks.push(await cnilabPlugins(ns));
     } finally {
       await deleteNetns(ns);
     }

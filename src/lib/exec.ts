@@ -2,7 +2,16 @@
  * The only module that starts programs. Argument arrays only — never a shell, never a
  * concatenated command line. Every result carries command, args, exit code, output and duration.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+
+/**
+ * node:child_process, loaded on first use: a CNI plugin's ADD starts no process (its kernel work is
+ * netlink), and loading the module costs a plugin under Bun ~3 ms of start-up.
+ */
+function childProcess(): typeof import('node:child_process') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, see above
+  return require('node:child_process') as typeof import('node:child_process');
+}
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { CnilabError } from './errors';
 
@@ -41,7 +50,7 @@ export function run(command: string, args: readonly string[], options: ExecOptio
       reject(new CnilabError('ABORTED', `not started (aborted): ${describeCommand(command, args)}`));
       return;
     }
-    const child = spawn(command, args, {
+    const child = childProcess().spawn(command, args, {
       env: options.env ?? process.env,
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
@@ -126,7 +135,11 @@ export function startDaemon(
 ): Daemon {
   const fd = openSync(logFile, 'a');
   try {
-    const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd], env: env ?? process.env });
+    const child = childProcess().spawn(command, args, {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: env ?? process.env,
+    });
     if (child.pid === undefined)
       throw new CnilabError('EXEC_FAILED', `could not start ${describeCommand(command, args)}`);
     child.unref();
@@ -141,7 +154,7 @@ export function startDaemon(
  * PID (stopPid). Throws EXEC_FAILED when it could not be started.
  */
 export function startServer(command: string, args: readonly string[]): { readonly pid: number } {
-  const child = spawn(command, args, { stdio: 'ignore' });
+  const child = childProcess().spawn(command, args, { stdio: 'ignore' });
   if (child.pid === undefined)
     throw new CnilabError('EXEC_FAILED', `could not start ${describeCommand(command, args)}`);
   return { pid: child.pid };
@@ -149,7 +162,7 @@ export function startServer(command: string, args: readonly string[]): { readonl
 
 /** Runs a program on this terminal (stdin, stdout and stderr its own) and waits for it: its exit code. */
 export function runAttached(command: string, args: readonly string[]): number {
-  const r = spawnSync(command, args, { stdio: 'inherit' });
+  const r = childProcess().spawnSync(command, args, { stdio: 'inherit' });
   if (r.error)
     throw new CnilabError('EXEC_FAILED', `${describeCommand(command, args)}: ${r.error.message}`, { cause: r.error });
   return r.status ?? 1;

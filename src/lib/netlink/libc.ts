@@ -55,11 +55,28 @@ function bunLibc(): NetlinkLibc {
   };
 }
 
+/**
+ * Set by scripts/make-cni-bin.js in the plugin bundles: the checkout's node_modules, where koffi is
+ * found when a plugin running under Node has been copied elsewhere (/opt/cni/bin, say).
+ */
+declare const CNILAB_NODE_MODULES: string | undefined;
+
+function requireKoffi(): typeof import('koffi') {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: loaded by the first netlink call
+    return require('koffi') as typeof import('koffi');
+  } catch (e) {
+    if (typeof CNILAB_NODE_MODULES !== 'string') throw e;
+    // through a variable: a bundler must leave this require to run time (koffi loads a native module)
+    const load: NodeJS.Require = require;
+    return load(`${CNILAB_NODE_MODULES}/koffi`) as typeof import('koffi');
+  }
+}
+
 function nodeLibc(): NetlinkLibc {
   let koffi: typeof import('koffi');
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: loaded by the first netlink call
-    koffi = require('koffi') as typeof import('koffi');
+    koffi = requireKoffi();
   } catch (e) {
     throw new CnilabError(
       'FEATURE_MISSING',
