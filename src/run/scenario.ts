@@ -7,7 +7,7 @@ import { CnilabError, messageOf } from '../lib/errors';
 import { PATHS } from '../arch/architecture';
 import { linkSchema } from '../topology/link';
 import { MTU_MAX, MTU_MIN } from '../topology/schema';
-import { TESTS } from './results-schema';
+import { RUN_TESTS } from './results-schema';
 
 export const scenarioSchema = z.strictObject({
   /** Topology file, relative to the scenario file. Default: the built-in default topology. */
@@ -18,7 +18,7 @@ export const scenarioSchema = z.strictObject({
   underlayMtu: z.array(z.number().int().min(MTU_MIN).max(MTU_MAX)).min(1).optional(),
   archs: z.array(z.string()).min(1).optional(),
   paths: z.array(z.enum(PATHS)).min(1).optional(),
-  tests: z.array(z.enum(TESTS)).min(1).optional(),
+  tests: z.array(z.enum(RUN_TESTS)).min(1).optional(),
   /** Seconds per throughput sample (iperf3 takes whole seconds). */
   duration: z.number().int().positive().max(3600).optional(),
   /** Seconds per latency sample (sockperf takes whole seconds). */
