@@ -90,3 +90,15 @@ export function attachLines(r: RunResults): string[] {
     ...rows,
   ];
 }
+
+/** The report's headline of the attach test: ADD p50 into the largest lab, per architecture, fastest first. */
+export function attachHeadline(r: RunResults): string | undefined {
+  const a = r.attach;
+  if (!a?.archs.length) return undefined;
+  const n = a.sizes[a.sizes.length - 1]!;
+  const at = a.archs
+    .map((x) => ({ arch: x.arch, s: x.sizes.find((s) => s.pods === n) }))
+    .filter((x) => x.s)
+    .sort((p, q) => p.s!.add.p50 - q.s!.add.p50);
+  return `Pod attach: CNI ADD p50 into a lab of ${n} pods: ${at.map((x) => `${figure(x.s!.add.p50)} ms (<b>${e(x.arch)}</b>)`).join(', ')}; p99 and the growth with N under <a href="#attach">Pod attach</a>.`;
+}

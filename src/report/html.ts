@@ -10,7 +10,7 @@ import type { Chart } from './charts';
 import { escapeXml, pathDiagram } from './diagram';
 import { readerNotes, linkLine, noiseLine, paperLines, rankingLines, scheduleLine } from './claims-text';
 import { mtuTable, perMtu } from './mtu';
-import { ATTACH_SUMMARY, attachTable } from './attach';
+import { ATTACH_SUMMARY, attachHeadline, attachTable } from './attach';
 
 const e = escapeXml;
 
@@ -20,7 +20,13 @@ export function headlines(r: RunResults): string[] {
   const out = views.flatMap(({ mtu, run }) =>
     findings(run).map((h) => (mtu === undefined ? h : `At underlay MTU ${mtu}: ${h}`)),
   );
-  return [...out, ...readerNotes(r).map((n) => `<span class="warn">${e(n)}</span>`), unresolvedLine(r)];
+  const attach = attachHeadline(r);
+  return [
+    ...out,
+    ...(attach ? [attach] : []),
+    ...readerNotes(r).map((n) => `<span class="warn">${e(n)}</span>`),
+    ...(r.rows.length ? [unresolvedLine(r)] : []),
+  ];
 }
 
 /** Findings computed from the rows of one MTU (none when the rows cannot say). */
