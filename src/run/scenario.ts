@@ -7,6 +7,7 @@ import { CnilabError, messageOf } from '../lib/errors';
 import { PATHS } from '../arch/architecture';
 import { linkSchema } from '../topology/link';
 import { MTU_MAX, MTU_MIN } from '../topology/schema';
+import { ATTACH_MAX_SIZE } from './attach/plan';
 import { RUN_TESTS } from './results-schema';
 
 export const scenarioSchema = z.strictObject({
@@ -44,6 +45,10 @@ export const scenarioSchema = z.strictObject({
   covThreshold: z.number().positive().max(100).optional(),
   /** Pin clients to CPU 0 and servers to CPU 1. */
   pin: z.boolean().optional(),
+  /** The attach test's lab sizes: pods held when one ADD goes in (as --attach-sizes). */
+  attachSizes: z.array(z.number().int().min(1).max(ATTACH_MAX_SIZE)).min(1).optional(),
+  /** The attach test's probe pods per architecture and lab size (as --attach-samples). */
+  attachSamples: z.number().int().min(1).max(1000).optional(),
 });
 
 export type Scenario = z.infer<typeof scenarioSchema>;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { CnilabError } from '../../lib/errors';
 import { ATTACH_DEFAULTS, ATTACH_MAX_SIZE, type AttachSettings } from '../../run/attach/plan';
 import { ATTACH_TEST } from '../../run/results-schema';
+import type { Scenario } from '../../run/scenario';
 import { list } from '../context';
 
 export interface AttachFlags {
@@ -51,14 +52,22 @@ export function attachOptions(c: Command): Command {
     );
 }
 
-/** The attach test's settings when `tests` name it; its flags without it are an error. */
-export function attachSettings(o: AttachFlags, tests: readonly string[]): AttachSettings | undefined {
+/** The attach test's settings when `tests` name it (flags over the scenario's); its flags without it are an error. */
+export function attachSettings(
+  flags: AttachFlags,
+  tests: readonly string[],
+  sc: Pick<Scenario, 'attachSizes' | 'attachSamples'> = {},
+): AttachSettings | undefined {
+  const o: AttachFlags = {
+    attachSizes: flags.attachSizes ?? (sc.attachSizes && [...new Set(sc.attachSizes)].sort((x, y) => x - y)),
+    attachSamples: flags.attachSamples ?? sc.attachSamples,
+  };
   if (!tests.includes(ATTACH_TEST)) {
-    const given = [o.attachSizes && '--attach-sizes', o.attachSamples && '--attach-samples'].filter(Boolean);
+    const given = [o.attachSizes && 'attach-sizes', o.attachSamples && 'attach-samples'].filter(Boolean);
     if (given.length)
       throw new CnilabError(
         'INVALID_INPUT',
-        `${given[0]}: only with the attach test; add it: --tests ${[...tests, ATTACH_TEST].join(',')}`,
+        `--${given[0]}: only with the attach test; add it: --tests ${[...tests, ATTACH_TEST].join(',')}`,
       );
     return undefined;
   }

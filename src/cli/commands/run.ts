@@ -304,7 +304,7 @@ async function runAction(
   const paths = pathNames(o.path ?? sc.paths ?? [...PATHS]);
   const named = testNames(o.tests ?? sc.tests ?? d.tests);
   const tests = named.filter((t): t is TestName => t !== ATTACH_TEST);
-  const attach = attachSettings(o, named);
+  const attach = attachSettings({ attachSizes: o.attachSizes, attachSamples: o.attachSamples }, named, sc);
   const mtus = o.underlayMtu ?? (sc.underlayMtu && [...new Set(sc.underlayMtu)]);
   const topology = withUnderlay(loadTopology(o.topology ?? sc.topology, o.lab === undefined ? {} : { name: o.lab }), {
     // One MTU is the topology's MTU; several are a dimension of the run, each in labs of its own.
