@@ -32,7 +32,7 @@ const ATTACH: AttachJson = {
       node: 'node1',
       target: 'node2-p1',
       path: 'inter-node',
-      sizes: [size(10, [70, 80, 90]), size(100, [75, 85, 140])],
+      sizes: [size(10, [70, 80, 90]), { ...size(100, [75, 85, 140]), noise: { stealPct: 0, outsidePct: 4.5 } }],
     },
   ],
 };
@@ -84,8 +84,10 @@ test('report and terminal: the attach table per architecture and size; no % of h
   assert.ok(html.includes(table));
   assert.match(html, /<b>attach<\/b> — pod attach/);
   assert.equal(attachTable(recorded()), '');
+  assert.match(table, /<td class="n">3<\/td><td class="n">4.5%<\/td><\/tr>/);
   const lines = attachLines(r);
-  assert.equal(lines.length, 4);
+  assert.equal(lines.length, 5);
+  assert.equal(lines[4], '  CPU while probing (all CPUs): N=100: 4.5% outside the labs, steal 0%');
   assert.match(lines[3]!, /flannel-vxlan\s+100\s+85.0 \/ 129 \/ 139\s+97.0 \/ 141 \/ 151\s+80.0 \/ 124 \/ 134/);
   // compare reads rows: the attach figures change nothing in it.
   assert.deepEqual(compareRuns(withAttach(), withAttach()), compareRuns(recorded(), recorded()));

@@ -24,11 +24,19 @@ const entries = (a: AttachJson): { x: Arch; s: Arch['sizes'][number] }[] =>
 export function attachTable(r: RunResults): string {
   const a = r.attach;
   if (!a) return '';
-  const head = ['architecture', 'pods in the lab (N)', 'ADD', 'ADD → first packet', 'DEL', 'probes'];
+  const head = [
+    'architecture',
+    'pods in the lab (N)',
+    'ADD',
+    'ADD → first packet',
+    'DEL',
+    'probes',
+    'CPU outside the labs',
+  ];
   const body = entries(a)
     .map(
       ({ x, s }) =>
-        `<tr><td>${e(x.arch)}</td><td class="n">${s.pods}</td><td class="n">${pct(s.add)}</td><td class="n">${pct(s.firstPacket)}</td><td class="n">${pct(s.del)}</td><td class="n">${s.add.n}</td></tr>`,
+        `<tr><td>${e(x.arch)}</td><td class="n">${s.pods}</td><td class="n">${pct(s.add)}</td><td class="n">${pct(s.firstPacket)}</td><td class="n">${pct(s.del)}</td><td class="n">${s.add.n}</td><td class="n">${s.noise ? `${s.noise.outsidePct}%` : '—'}</td></tr>`,
     )
     .join('\n');
   const where = [...new Set(a.archs.map((x) => `${x.node} → ${x.target} (${x.path})`))].join(', ');
@@ -84,10 +92,14 @@ export function attachLines(r: RunResults): string[] {
     ({ x, s }) =>
       `  ${x.arch.padEnd(20)} ${String(s.pods).padStart(5)}   ${pct(s.add).padStart(22)}   ${pct(s.firstPacket).padStart(22)}   ${pct(s.del).padStart(22)}`,
   );
+  const noise = a.archs[0]?.sizes
+    .filter((s) => s.noise)
+    .map((s) => `N=${s.pods}: ${s.noise!.outsidePct}% outside the labs, steal ${s.noise!.stealPct}%`);
   return [
     `pod attach, ms, p50 / p90 / p99 over ${a.samples} probes per line (ADD into a lab of N pods, none in flight; not rows, no % of host):`,
     `  ${'ARCH'.padEnd(20)} ${'N'.padStart(5)}   ${'ADD'.padStart(22)}   ${'ADD → FIRST PACKET'.padStart(22)}   ${'DEL'.padStart(22)}`,
     ...rows,
+    ...(noise?.length ? [`  CPU while probing (all CPUs): ${noise.join('; ')}`] : []),
   ];
 }
 

@@ -38,6 +38,13 @@ export const attachSchema = z
               'from the start of ADD until the first ping from the new pod to the target was answered (ping -D timestamp; pings 2 ms apart, started when ADD returned)',
             ),
             del: attachStat.describe('CNI DEL of the probe'),
+            noise: z
+              .object({
+                stealPct: z.number().describe('% of all CPU time a hypervisor stole'),
+                outsidePct: z.number().describe("% of all CPU time used by processes outside the run's labs"),
+              })
+              .optional()
+              .describe("while this size's probes ran (every lab's, one after another)"),
           }),
         ),
       }),

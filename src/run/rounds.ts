@@ -205,7 +205,12 @@ async function attachIn(
   const cells = o.attachTest.cells.filter((c) => specs.some((l) => l.key === c.lab) && s.labs.up.has(c.lab));
   const labs = cells.map((cell) => ({ cell, state: s.labs.up.get(cell.lab)! }));
   return o.timed('measureSec', attachPlannedSec(labs.length, o.attachTest.settings), () =>
-    measureAttach(labs, o.attachTest!.settings, { seed: o.seed, signal: o.signal, progress: o.progress }),
+    measureAttach(labs, o.attachTest!.settings, {
+      seed: o.seed,
+      signal: o.signal,
+      progress: o.progress,
+      labNetns: () => namedNetnsInodes(s.labs.namespaces()),
+    }),
   );
 }
 

@@ -19,6 +19,7 @@ import type { LabState } from '../../lab/state';
 import { deleteNamespaces } from '../../lab/teardown';
 import type { PodSpec } from '../../topology/schema';
 import type { AttachJson } from '../results-attach-schema';
+import { judgeNoise, load1, NOISE_LIMITS, readNoise } from '../noise';
 import { roundOrder } from '../schedule';
 import { fillersTo, PROBE_PREFIX, type AttachCell, type AttachSettings } from './plan';
 import { attachStat } from './stats';
@@ -31,9 +32,14 @@ export interface AttachLab {
 
 export interface AttachMeasureOptions {
   readonly seed: number;
+  /** The inodes of the labs' namespaces now: what the noise around each size's probes leaves out. */
+  readonly labNetns?: () => ReadonlySet<number>;
   readonly signal?: AbortSignal;
   readonly progress: (step: string) => void;
 }
+
+/** The noise while a size's probes ran (every lab's, together): steal and CPU outside the labs, % of all CPUs. */
+export type AttachNoise = NonNullable<AttachJson['archs'][number]['sizes'][number]['noise']>;
 
 /** One probe's times, ms. */
 export interface ProbeTimes {
@@ -58,6 +64,7 @@ interface LabRun {
   readonly list: NetConfList;
   readonly fillers: PodSpec[];
   readonly times: Map<number, ProbeTimes[]>;
+  readonly noise: Map<number, AttachNoise>;
   readonly targetIp: string;
   probes: number;
 }
@@ -119,15 +126,21 @@ async function fill(l: LabRun, n: number, signal?: AbortSignal): Promise<void> {
   }
 }
 
-/** Every filler: CNI DEL on its node, then the namespaces. The first DEL failure is thrown after. */
+/** Every filler: CNI DEL on its node, two at a time (as `attachPods` adds them), then the namespaces. The first DEL failure is thrown after. */
 async function removeFillers(l: LabRun): Promise<void> {
   const lab = l.lab.state.lab;
   let failure: unknown;
-  for (const p of l.fillers) {
-    await runtimeFor(lab, p.node)
-      .delNetworkList(loadConfList(conflistFile(lab, p.node)), rtConf(lab, p.name))
-      .catch((e: unknown) => (failure ??= e));
-  }
+  const queue = [...l.fillers];
+  const lists = new Map<string, NetConfList>();
+  const worker = async (): Promise<void> => {
+    for (let p = queue.shift(); p; p = queue.shift()) {
+      if (!lists.has(p.node)) lists.set(p.node, loadConfList(conflistFile(lab, p.node)));
+      await runtimeFor(lab, p.node)
+        .delNetworkList(lists.get(p.node)!, rtConf(lab, p.name))
+        .catch((e: unknown) => (failure ??= e));
+    }
+  };
+  await Promise.all([worker(), worker()]);
   await deleteNamespaces(l.fillers.map((p) => podNetns(lab, p.name)));
   l.fillers.length = 0;
   if (failure !== undefined) throw failure;
@@ -143,6 +156,7 @@ export async function measureAttach(
     list: loadConfList(conflistFile(lab.state.lab, lab.cell.node)),
     fillers: [],
     times: new Map(),
+    noise: new Map(),
     targetIp: lab.state.pods.find((p) => p.name === lab.cell.target)!.ip,
     probes: 0,
   }));
@@ -152,6 +166,7 @@ export async function measureAttach(
         o.progress(`attach: ${l.lab.cell.arch.name}: filling the lab to ${n} pods`);
         await fill(l, n, o.signal);
       }
+      const before = readNoise(o.labNetns?.() ?? new Set());
       for (let round = 1; round <= s.samples; round++) {
         o.progress(`attach: ${n} pods, probe ${round}/${s.samples}`);
         for (const l of roundOrder(runs, o.seed, round + n * 1000, () => 'attach')) {
@@ -160,6 +175,13 @@ export async function measureAttach(
           l.times.set(n, [...(l.times.get(n) ?? []), t]);
         }
       }
+      const { stealPct, outsidePct } = judgeNoise(
+        before,
+        readNoise(o.labNetns?.() ?? new Set()),
+        load1(),
+        NOISE_LIMITS,
+      );
+      for (const l of runs) l.noise.set(n, { stealPct, outsidePct });
     }
   } finally {
     if (!o.signal?.aborted) {
@@ -167,7 +189,7 @@ export async function measureAttach(
       for (const l of runs) await removeFillers(l);
     }
   }
-  return runs.map((l) => assembleAttach(l.lab.cell, l.lab.state, l.times));
+  return runs.map((l) => assembleAttach(l.lab.cell, l.lab.state, l.times, l.noise));
 }
 
 /** An architecture's attach figures, per lab size. */
@@ -175,6 +197,7 @@ export function assembleAttach(
   cell: AttachCell,
   state: Pick<LabState, 'lab' | 'topology'>,
   times: ReadonlyMap<number, readonly ProbeTimes[]>,
+  noise: ReadonlyMap<number, AttachNoise> = new Map(),
 ): AttachJson['archs'][number] {
   return {
     arch: cell.arch.name,
@@ -189,6 +212,7 @@ export function assembleAttach(
       add: attachStat(ts.map((t) => t.add)),
       firstPacket: attachStat(ts.map((t) => t.firstPacket)),
       del: attachStat(ts.map((t) => t.del)),
+      ...(noise.has(pods) ? { noise: noise.get(pods)! } : {}),
     })),
   };
 }
