@@ -32,7 +32,10 @@ const ATTACH: AttachJson = {
       node: 'node1',
       target: 'node2-p1',
       path: 'inter-node',
-      sizes: [size(10, [70, 80, 90]), { ...size(100, [75, 85, 140]), noise: { stealPct: 0, outsidePct: 4.5 } }],
+      sizes: [
+        size(10, [70, 80, 90]),
+        { ...size(100, [75, 85, 140]), noise: { busyPct: 61.5, stealPct: 0, outsidePct: 4.5, load1: 2.1 } },
+      ],
     },
   ],
 };
@@ -84,10 +87,13 @@ test('report and terminal: the attach table per architecture and size; no % of h
   assert.ok(html.includes(table));
   assert.match(html, /<b>attach<\/b> — pod attach/);
   assert.equal(attachTable(recorded()), '');
-  assert.match(table, /<td class="n">3<\/td><td class="n">4.5%<\/td><\/tr>/);
+  assert.match(table, /<td class="n">3<\/td><td class="n">61.5% \/ 4.5%<\/td><\/tr>/);
   const lines = attachLines(r);
   assert.equal(lines.length, 5);
-  assert.equal(lines[4], '  CPU while probing (all CPUs): N=100: 4.5% outside the labs, steal 0%');
+  assert.equal(
+    lines[4],
+    '  CPU while probing (all CPUs): N=100: busy 61.5%, outside the labs 4.5%, steal 0%, load 2.1',
+  );
   assert.match(lines[3]!, /flannel-vxlan\s+100\s+85.0 \/ 129 \/ 139\s+97.0 \/ 141 \/ 151\s+80.0 \/ 124 \/ 134/);
   // compare reads rows: the attach figures change nothing in it.
   assert.deepEqual(compareRuns(withAttach(), withAttach()), compareRuns(recorded(), recorded()));

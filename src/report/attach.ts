@@ -31,12 +31,12 @@ export function attachTable(r: RunResults): string {
     'ADD → first packet',
     'DEL',
     'probes',
-    'CPU outside the labs',
+    'CPU busy / outside the labs',
   ];
   const body = entries(a)
     .map(
       ({ x, s }) =>
-        `<tr><td>${e(x.arch)}</td><td class="n">${s.pods}</td><td class="n">${pct(s.add)}</td><td class="n">${pct(s.firstPacket)}</td><td class="n">${pct(s.del)}</td><td class="n">${s.add.n}</td><td class="n">${s.noise ? `${s.noise.outsidePct}%` : '—'}</td></tr>`,
+        `<tr><td>${e(x.arch)}</td><td class="n">${s.pods}</td><td class="n">${pct(s.add)}</td><td class="n">${pct(s.firstPacket)}</td><td class="n">${pct(s.del)}</td><td class="n">${s.add.n}</td><td class="n">${s.noise ? `${s.noise.busyPct}% / ${s.noise.outsidePct}%` : '—'}</td></tr>`,
     )
     .join('\n');
   const where = [...new Set(a.archs.map((x) => `${x.node} → ${x.target} (${x.path})`))].join(', ');
@@ -75,9 +75,21 @@ export function attachChart(r: RunResults, order: readonly string[]): Chart | un
           scale: log ? { type: 'log' } : { zero: false },
           axis: { values: [...sizes] },
         },
-        y: { field: 'value', type: 'quantitative', title: 'CNI ADD, ms', ...(log ? { scale: { type: 'log' } } : {}) },
+        y: {
+          field: 'value',
+          type: 'quantitative',
+          title: 'CNI ADD, ms (p50 solid, p99 dashed)',
+          ...(log ? { scale: { type: 'log' } } : {}),
+        },
         color: { field: 'arch', type: 'nominal', title: 'architecture', sort: [...order], legend: { columns: 4 } },
-        strokeDash: { field: 'percentile', type: 'nominal', title: null, sort: ['ADD p50', 'ADD p99'] },
+        strokeDash: {
+          field: 'percentile',
+          type: 'nominal',
+          title: null,
+          sort: ['ADD p50', 'ADD p99'],
+          // Its legend's symbols would not show the dashes: the y axis says which is which.
+          legend: null,
+        },
         tooltip: [{ field: 'arch' }, { field: 'pods' }, { field: 'percentile' }, { field: 'value', title: 'ms' }],
       },
     } as TopLevelSpec,
@@ -94,7 +106,10 @@ export function attachLines(r: RunResults): string[] {
   );
   const noise = a.archs[0]?.sizes
     .filter((s) => s.noise)
-    .map((s) => `N=${s.pods}: ${s.noise!.outsidePct}% outside the labs, steal ${s.noise!.stealPct}%`);
+    .map(
+      (s) =>
+        `N=${s.pods}: busy ${s.noise!.busyPct}%, outside the labs ${s.noise!.outsidePct}%, steal ${s.noise!.stealPct}%, load ${s.noise!.load1}`,
+    );
   return [
     `pod attach, ms, p50 / p90 / p99 over ${a.samples} probes per line (ADD into a lab of N pods, none in flight; not rows, no % of host):`,
     `  ${'ARCH'.padEnd(20)} ${'N'.padStart(5)}   ${'ADD'.padStart(22)}   ${'ADD → FIRST PACKET'.padStart(22)}   ${'DEL'.padStart(22)}`,

@@ -40,8 +40,14 @@ export const attachSchema = z
             del: attachStat.describe('CNI DEL of the probe'),
             noise: z
               .object({
+                busyPct: z.number().describe('% of all CPU time busy, the probes included (100 = every core)'),
                 stealPct: z.number().describe('% of all CPU time a hypervisor stole'),
-                outsidePct: z.number().describe("% of all CPU time used by processes outside the run's labs"),
+                outsidePct: z
+                  .number()
+                  .describe(
+                    "% of all CPU time used by processes outside the run's labs that were running at the end (short-lived ones are missed)",
+                  ),
+                load1: z.number().describe('the 1-minute load average at the end'),
               })
               .optional()
               .describe("while this size's probes ran (every lab's, one after another)"),

@@ -21,6 +21,7 @@ import type { PodSpec } from '../../topology/schema';
 import type { AttachJson } from '../results-attach-schema';
 import { judgeNoise, load1, NOISE_LIMITS, readNoise } from '../noise';
 import { roundOrder } from '../schedule';
+import { cpuSplit } from '../../traffic/cpu/proc-stat';
 import { fillersTo, PROBE_PREFIX, type AttachCell, type AttachSettings } from './plan';
 import { attachStat } from './stats';
 
@@ -38,7 +39,7 @@ export interface AttachMeasureOptions {
   readonly progress: (step: string) => void;
 }
 
-/** The noise while a size's probes ran (every lab's, together): steal and CPU outside the labs, % of all CPUs. */
+/** The machine while a size's probes ran (every lab's, together): CPU busy, stolen, outside the labs (% of all CPUs), load. */
 export type AttachNoise = NonNullable<AttachJson['archs'][number]['sizes'][number]['noise']>;
 
 /** One probe's times, ms. */
@@ -175,13 +176,10 @@ export async function measureAttach(
           l.times.set(n, [...(l.times.get(n) ?? []), t]);
         }
       }
-      const { stealPct, outsidePct } = judgeNoise(
-        before,
-        readNoise(o.labNetns?.() ?? new Set()),
-        load1(),
-        NOISE_LIMITS,
-      );
-      for (const l of runs) l.noise.set(n, { stealPct, outsidePct });
+      const after = readNoise(o.labNetns?.() ?? new Set());
+      const { stealPct, outsidePct, load1: load } = judgeNoise(before, after, load1(), NOISE_LIMITS);
+      const { busy } = cpuSplit(before.cpu, after.cpu);
+      for (const l of runs) l.noise.set(n, { busyPct: busy, stealPct, outsidePct, load1: load });
     }
   } finally {
     if (!o.signal?.aborted) {
