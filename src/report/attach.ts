@@ -59,7 +59,7 @@ export function attachChart(r: RunResults, order: readonly string[]): Chart | un
   return {
     name: 'attach',
     title: 'Pod attach: CNI ADD into a lab of N pods',
-    caption: `CNI ADD of one pod, none other in flight, against the pods the lab held (p50 solid, p99 dashed; ${a.samples} probes per point${log ? '; log scales' : ''}). A flat line: ADD does not grow with the lab.`,
+    caption: `CNI ADD of one pod, none other in flight, against the pods the lab held (p50 solid, p99 dashed; ${a.samples} probes per point${log ? '; N on a log scale' : ''}). A flat line: ADD does not grow with the lab.`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       data: { values },
@@ -79,9 +79,14 @@ export function attachChart(r: RunResults, order: readonly string[]): Chart | un
           field: 'value',
           type: 'quantitative',
           title: 'CNI ADD, ms (p50 solid, p99 dashed)',
-          ...(log ? { scale: { type: 'log' } } : {}),
         },
-        color: { field: 'arch', type: 'nominal', title: 'architecture', sort: [...order], legend: { columns: 4 } },
+        color: {
+          field: 'arch',
+          type: 'nominal',
+          title: 'architecture',
+          sort: [...order],
+          legend: { columns: 4, labelLimit: 220 },
+        },
         strokeDash: {
           field: 'percentile',
           type: 'nominal',

@@ -87,7 +87,7 @@ export function printResults(r: RunResults, outDir: string, written: readonly st
     ...r.skipped.map((s) => `skipped ${s.arch}${s.path ? ` ${s.path}` : ''}${s.test ? ` ${s.test}` : ''}: ${s.reason}`),
     // A run of the attach test alone has no rows: nothing to pair with host, rank or claim.
     ...(rows ? rowLines(r, mtus, link) : link ? [link] : []),
-    noiseLine(r),
+    ...(rows ? [noiseLine(r)] : []),
     `took ${duration(r.durationSec)}: set-up ${duration(t.setupSec)}, warm-up ${duration(t.warmupSec)}, measuring ${duration(t.measureSec)}, tear-down ${duration(t.teardownSec)}, other ${duration(t.otherSec)}`,
     `written to ${outDir}: results.json, ${written.join(', ')}`,
   ];
