@@ -126,7 +126,12 @@ export function readComparable(where: string): ComparableRun {
   }
   if (version !== 1) {
     const r = readResults(where);
-    return { rows: r.rows, floorPct: r.noise.floorPct, underlayMtu: r.lab.underlayMtu };
+    return {
+      rows: r.rows,
+      floorPct: r.noise.floorPct,
+      underlayMtu: r.lab.underlayMtu,
+      ...(r.attach ? { attach: r.attach } : {}),
+    };
   }
   const v1 = parseWith(file, v1Schema, doc);
   return {
