@@ -95,6 +95,25 @@ test('report and terminal: the attach table per architecture and size; no % of h
     '  CPU while probing (all CPUs): N=100: busy 61.5%, outside the labs 4.5%, steal 0%, load 2.1',
   );
   assert.match(lines[3]!, /flannel-vxlan\s+100\s+85.0 \/ 129 \/ 139\s+97.0 \/ 141 \/ 151\s+80.0 \/ 124 \/ 134/);
+  // Sequential: each lab probed in its own period, a line each.
+  const seq = {
+    ...r,
+    attach: {
+      ...ATTACH,
+      archs: [
+        ...ATTACH.archs,
+        {
+          ...ATTACH.archs[0]!,
+          arch: 'bridge',
+          sizes: [{ ...size(10, [50]), noise: { busyPct: 70, stealPct: 0, outsidePct: 0, load1: 3 } }],
+        },
+      ],
+    },
+  };
+  assert.deepEqual(attachLines(seq).slice(-2), [
+    '  CPU while probing flannel-vxlan (all CPUs): N=100: busy 61.5%, outside the labs 4.5%, steal 0%, load 2.1',
+    '  CPU while probing bridge (all CPUs): N=10: busy 70%, outside the labs 0%, steal 0%, load 3',
+  ]);
   // compare reads rows: the attach figures change nothing in it.
   const plain = compareRuns(recorded(), recorded());
   const both = compareRuns(withAttach(), withAttach());

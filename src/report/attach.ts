@@ -109,17 +109,25 @@ export function attachLines(r: RunResults): string[] {
     ({ x, s }) =>
       `  ${x.arch.padEnd(20)} ${String(s.pods).padStart(5)}   ${pct(s.add).padStart(22)}   ${pct(s.firstPacket).padStart(22)}   ${pct(s.del).padStart(22)}`,
   );
-  const noise = a.archs[0]?.sizes
-    .filter((s) => s.noise)
-    .map(
-      (s) =>
-        `N=${s.pods}: busy ${s.noise!.busyPct}%, outside the labs ${s.noise!.outsidePct}%, steal ${s.noise!.stealPct}%, load ${s.noise!.load1}`,
-    );
+  const noiseOf = (x: Arch): string =>
+    x.sizes
+      .filter((s) => s.noise)
+      .map(
+        (s) =>
+          `N=${s.pods}: busy ${s.noise!.busyPct}%, outside the labs ${s.noise!.outsidePct}%, steal ${s.noise!.stealPct}%, load ${s.noise!.load1}`,
+      )
+      .join('; ');
+  // Interleaved, every lab's probes share one period per size: one line. Sequential: a line per lab.
+  const lines = [...new Set(a.archs.map(noiseOf))].filter(Boolean);
+  const noise =
+    lines.length === 1
+      ? [`  CPU while probing (all CPUs): ${lines[0]}`]
+      : a.archs.filter((x) => noiseOf(x)).map((x) => `  CPU while probing ${x.arch} (all CPUs): ${noiseOf(x)}`);
   return [
     `pod attach, ms, p50 / p90 / p99 over ${a.samples} probes per line (ADD into a lab of N pods, none in flight; not rows, no % of host):`,
     `  ${'ARCH'.padEnd(20)} ${'N'.padStart(5)}   ${'ADD'.padStart(22)}   ${'ADD → FIRST PACKET'.padStart(22)}   ${'DEL'.padStart(22)}`,
     ...rows,
-    ...(noise?.length ? [`  CPU while probing (all CPUs): ${noise.join('; ')}`] : []),
+    ...noise,
   ];
 }
 
