@@ -20,7 +20,8 @@ export interface Chart {
 
 export const FAMILY_COLORS = { baseline: '#7f7f7f', overlay: '#d95f02', native: '#1b9e77' } as const;
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
-const CONFIG = {
+/** The style every chart shares (fonts, axes, legend below). */
+export const CHART_CONFIG = {
   font: FONT,
   view: { stroke: null },
   axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#eee' },
@@ -116,7 +117,7 @@ function barChart(values: Bar[], archOrder: string[], unit: string, facetByPath:
         label: `${figure(v.value)}${v.baseline ? ` (${v.baseline})` : ''}${v.flag ? ' ⚠' : ''}`,
       })),
     },
-    config: CONFIG,
+    config: CHART_CONFIG,
   };
   if (facetByPath || byMtu) {
     return {
@@ -193,7 +194,7 @@ function cpuPerGbitChart(tcp: readonly ResultRow[], order: string[]): Chart | un
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       data: { values },
-      config: CONFIG,
+      config: CHART_CONFIG,
       facet: {
         row: {
           field: 'path',
@@ -267,7 +268,7 @@ function latencyChart(
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       data: { values },
-      config: CONFIG,
+      config: CHART_CONFIG,
       facet: {
         column: { field: 'path', type: 'nominal', title: null, header: { labelFontSize: 12 } },
         ...(values.some((v) => v.mtu !== '') ? { row: MTU_HEADER } : {}),
@@ -333,7 +334,7 @@ function sweepChart(sweep: readonly ResultRow[], order: string[]): Chart | undef
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       data: { values },
-      config: CONFIG,
+      config: CHART_CONFIG,
       facet: {
         column: { field: 'path', type: 'nominal', title: null },
         ...(values.some((v) => v.mtu !== '') ? { row: MTU_HEADER } : {}),

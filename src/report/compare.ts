@@ -58,6 +58,8 @@ export interface ComparableRun {
   readonly floorPct?: number;
   /** The run's underlay MTU (lab.underlayMtu): what a row without its own MTU was measured at. */
   readonly underlayMtu?: number;
+  /** Present when the run measured the attach test (results.json's `attach`): not rows, not compared. */
+  readonly attach?: unknown;
 }
 
 export function rowKey(r: Pick<ResultRow, 'arch' | 'path' | 'test' | 'params'>): string {
@@ -160,7 +162,14 @@ export function compareRuns(a: ComparableRun, b: ComparableRun, alpha = FAMILY_A
     onlyInB: [...inB].filter((k) => !inA.has(k)),
     floorPct: { a: a.floorPct ?? 0, b: b.floorPct ?? 0 },
     alpha,
-    notes: mtuNotes(a, b),
+    notes: [
+      ...mtuNotes(a, b),
+      ...(a.attach || b.attach
+        ? [
+            "the attach test's figures (ms, not rows) are not compared: read them side by side in each run's report (Pod attach)",
+          ]
+        : []),
+    ],
   };
 }
 

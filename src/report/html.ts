@@ -10,6 +10,7 @@ import type { Chart } from './charts';
 import { escapeXml, pathDiagram } from './diagram';
 import { readerNotes, linkLine, noiseLine, paperLines, rankingLines, scheduleLine } from './claims-text';
 import { mtuTable, perMtu } from './mtu';
+import { ATTACH_SUMMARY, attachHeadline, attachTable } from './attach';
 
 const e = escapeXml;
 
@@ -19,7 +20,13 @@ export function headlines(r: RunResults): string[] {
   const out = views.flatMap(({ mtu, run }) =>
     findings(run).map((h) => (mtu === undefined ? h : `At underlay MTU ${mtu}: ${h}`)),
   );
-  return [...out, ...readerNotes(r).map((n) => `<span class="warn">${e(n)}</span>`), unresolvedLine(r)];
+  const attach = attachHeadline(r);
+  return [
+    ...out,
+    ...(attach ? [attach] : []),
+    ...readerNotes(r).map((n) => `<span class="warn">${e(n)}</span>`),
+    ...(r.rows.length ? [unresolvedLine(r)] : []),
+  ];
 }
 
 /** Findings computed from the rows of one MTU (none when the rows cannot say). */
@@ -176,7 +183,7 @@ export function renderHtml(r: RunResults, charts: readonly { chart: Chart; svg: 
 <h2>What this run can claim</h2>
 <p class="meta">A ranks above B only when the 95% interval of their same-round ratio A/B excludes 1 (&gt; better, &lt; worse, ≈ indistinguishable here). ${e(scheduleLine(r))}.</p>
 <ul class="claims">${[...rankingLines(r), ...paperLines(r)].map((l) => `<li>${e(l)}</li>`).join('')}</ul>
-${mtuTable(r)}<h2>Charts</h2>
+${mtuTable(r)}${attachTable(r)}<h2>Charts</h2>
 ${figures.join('\n')}
 <h2>Cost</h2>
 ${datapathTable(r) || '<p class="meta">No user-space process carried traffic in this run.</p>'}
@@ -184,7 +191,7 @@ ${datapathTable(r) || '<p class="meta">No user-space process carried traffic in 
 <p class="meta">Every interface whose counters moved during the test, from client to server. Packets are as each device counted them: a GSO/GRO super-packet counts once, so bytes per packet far above the MTU show offloads at work. <code>veth@cni0</code> is a port of bridge cni0: a bridge forwarding between its own ports does not count those frames on its own device, so it appears only where packets go up to the node's stack (routing, tunnels).</p>
 ${diagrams || '<p class="meta">No path was counted.</p>'}
 <h2>Every row</h2>
-<p class="meta">95% confidence interval of the median by order statistics from 6 samples; below that, Student's t on the mean. Of host: the median of the same-round ratios to host, with the 95% interval of their geometric mean (t on the logs). Unstable: coefficient of variation above ${s.covThresholdPct}%. Tests: ${s.tests.map((x) => `<b>${x}</b> — ${e(runTests.get(x).summary)}`).join('; ')}.</p>
+<p class="meta">95% confidence interval of the median by order statistics from 6 samples; below that, Student's t on the mean. Of host: the median of the same-round ratios to host, with the 95% interval of their geometric mean (t on the logs). Unstable: coefficient of variation above ${s.covThresholdPct}%. Tests: ${s.tests.map((x) => `<b>${x}</b> — ${e(x === 'attach' ? ATTACH_SUMMARY : runTests.get(x).summary)}`).join('; ')}.</p>
 ${rowTable(r)}
 <h2>Environment</h2>
 <table>

@@ -18,7 +18,8 @@ import {
   type RunResults,
 } from '../run/results-schema';
 import { describe } from '../run/stats';
-import { buildCharts, renderSvg } from './charts';
+import { attachChart } from './attach';
+import { buildCharts, renderSvg, type Chart } from './charts';
 import type { ComparableRun } from './compare';
 import { toCsv } from './csv';
 import { renderHtml } from './html';
@@ -27,7 +28,11 @@ export async function writeOutputs(r: RunResults, outDir: string): Promise<strin
   mkdirSync(join(outDir, 'charts'), { recursive: true });
   writeFileSync(join(outDir, 'results.csv'), toCsv(r));
   const charts = [];
-  for (const chart of buildCharts(r)) {
+  const attach = attachChart(
+    r,
+    r.architectures.map((a) => a.name),
+  );
+  for (const chart of [...buildCharts(r), ...(attach ? [attach] : [])] as Chart[]) {
     const svg = await renderSvg(chart.spec);
     writeFileSync(join(outDir, 'charts', `${chart.name}.svg`), svg);
     // Twice the size for print; the system's DejaVu Sans for text (installed by scripts/setup.sh).
@@ -121,7 +126,12 @@ export function readComparable(where: string): ComparableRun {
   }
   if (version !== 1) {
     const r = readResults(where);
-    return { rows: r.rows, floorPct: r.noise.floorPct, underlayMtu: r.lab.underlayMtu };
+    return {
+      rows: r.rows,
+      floorPct: r.noise.floorPct,
+      underlayMtu: r.lab.underlayMtu,
+      ...(r.attach ? { attach: r.attach } : {}),
+    };
   }
   const v1 = parseWith(file, v1Schema, doc);
   return {

@@ -142,7 +142,8 @@ export function noiseOf(
   o: RatioOptions,
 ): NoiseJson {
   const all = measured.rows.flatMap((m) => m.taken);
-  const med = (xs: number[]): number => round(median(xs), 1);
+  // A run of the attach test alone takes no samples of rows: its noise is zero, not NaN.
+  const med = (xs: number[]): number => (xs.length ? round(median(xs), 1) : 0);
   const floor = noiseFloor(measured.rows.map((m) => rowRatios(measured.rows, m, o) ?? []).filter((r) => r.length));
   return {
     limits,

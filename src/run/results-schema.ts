@@ -9,15 +9,23 @@
  * (`ratio`), each sample's round, time and noise (`rounds`); the run carries its schedule (seed,
  * order), its noise and the claims its intervals support. Later, optional: the underlay MTU as a
  * dimension (`underlayMtu` of rows, paths and claims, `lab.underlayMtus`) and the link emulation
- * that applied (`lab.linkEmulation`).
+ * that applied (`lab.linkEmulation`); the attach test's figures (`attach`, `'attach'` in
+ * `settings.tests` and `skipped[].test`) — not rows: no baseline, no ratio, no claims.
  */
 import { z } from 'zod';
+import { attachSchema } from './results-attach-schema';
 
 export const RESULTS_SCHEMA_VERSION = 3;
 
 /** The tests' names, as results.json's schema enumerates them (run/tests/ has one module each). */
 export const TESTS = ['tcp', 'tcp-parallel', 'udp', 'pps', 'sweep', 'latency', 'latency-loaded'] as const;
 export type TestName = (typeof TESTS)[number];
+
+/** The attach test: CNI ADD/DEL into a running lab (run/attach/), measured beside the rows, never as one. */
+export const ATTACH_TEST = 'attach';
+/** Every test `--tests` takes: the row tests and attach. */
+export const RUN_TESTS = [...TESTS, ATTACH_TEST] as const;
+export type RunTestName = (typeof RUN_TESTS)[number];
 
 export const METRICS = ['gbps', 'pps', 'lossPct', 'jitterMs', 'rttP50Us', 'rttP90Us', 'rttP99Us', 'rttP999Us'] as const;
 export type MetricName = (typeof METRICS)[number];
@@ -219,7 +227,7 @@ export const pathSchema = z
 export const skippedSchema = z.object({
   arch: z.string(),
   path: PATH.optional().describe('absent when the whole architecture was skipped'),
-  test: z.enum(TESTS).optional().describe('present when one test was skipped'),
+  test: z.enum(RUN_TESTS).optional().describe('present when one test was skipped'),
   reason: z.string().describe('one line: why'),
 });
 
@@ -353,7 +361,7 @@ export const resultsSchema = z
         .describe('the link emulation of the underlay, one entry per emulated link; absent when none'),
     }),
     settings: z.object({
-      tests: z.array(z.enum(TESTS)),
+      tests: z.array(z.enum(RUN_TESTS)).describe("the tests measured; 'attach' is in `attach`, not in rows"),
       durationSec: z.number().describe('seconds per throughput sample'),
       latencySec: z.number().describe('seconds per latency sample'),
       warmupSec: z.number().describe('one discarded TCP run per path before its first round'),
@@ -399,6 +407,7 @@ export const resultsSchema = z
     rows: z.array(rowSchema),
     paths: z.array(pathSchema),
     skipped: z.array(skippedSchema),
+    attach: attachSchema.optional().describe('present when the attach test ran'),
   })
   .describe('cnilab run results, version 3');
 
@@ -420,3 +429,4 @@ export function resultsJsonSchema(): Record<string, unknown> {
     ...z.toJSONSchema(resultsSchema, { target: 'draft-2020-12' }),
   };
 }
+export type { AttachJson, AttachStatJson } from './results-attach-schema';

@@ -18,6 +18,9 @@ import { runTests } from './tests';
 import { affinityArg, PER_SAMPLE_SEC, type Affinity, type TestSettings } from './tests/test';
 import { tcpSample } from '../traffic/iperf3/run';
 import type { Topology } from '../topology/schema';
+import { measureAttach } from './attach/measure';
+import { attachPlannedSec, type AttachCell, type AttachSettings } from './attach/plan';
+import type { AttachJson } from './results-attach-schema';
 
 export type Phase = 'setupSec' | 'warmupSec' | 'measureSec' | 'teardownSec';
 export type StopReason = 'converged' | 'budget' | 'rounds';
@@ -48,6 +51,8 @@ export interface MeasureOptions extends TestSettings {
   readonly timed: <T>(phase: Phase, plannedSec: number, body: () => Promise<T>, steps?: number) => Promise<T>;
   /** Called when the plan of rounds changes (a round is added, the run stops adding). */
   readonly onRounds?: (planned: number) => void;
+  /** The attach test, when it runs: after the rounds, in the labs still up (attach/measure.ts). */
+  readonly attachTest?: { readonly cells: readonly AttachCell[]; readonly settings: AttachSettings };
 }
 
 export interface MeasuredRow {
@@ -65,6 +70,8 @@ export interface Measured {
   readonly stopped: StopReason;
   readonly idle?: IdleLabs;
   readonly labs: Record<string, string>;
+  /** The attach test's figures, per architecture. */
+  readonly attach?: AttachJson['archs'];
 }
 
 /** The primary metric of a row's kept samples, with their round and time. */
@@ -82,12 +89,13 @@ export function baselineOf<T extends { row: PlannedRow }>(rows: readonly T[], r:
   return rows.find((b) => b.row.cell.arch.name === baseline && same(b.row) === same(r.row));
 }
 
-/** The labs of a plan, in the order its rows first name them. */
-export function labSpecs(plan: Pick<Plan, 'rows'>): LabSpec[] {
+/** The labs of a plan, in the order its rows first name them, then the attach test's others. */
+export function labSpecs(plan: Pick<Plan, 'rows'>, attach: readonly AttachCell[] = []): LabSpec[] {
   const specs = new Map<string, LabSpec>();
-  for (const r of plan.rows)
-    if (!specs.has(r.lab))
-      specs.set(r.lab, { key: r.lab, arch: r.cell.arch, ...(r.cell.mtu !== undefined ? { mtu: r.cell.mtu } : {}) });
+  const cells = [...plan.rows.map((r) => ({ ...r.cell, lab: r.lab })), ...attach];
+  for (const c of cells)
+    if (!specs.has(c.lab))
+      specs.set(c.lab, { key: c.lab, arch: c.arch, ...(c.mtu !== undefined ? { mtu: c.mtu } : {}) });
   return [...specs.values()];
 }
 
@@ -112,7 +120,7 @@ export function unresolved(
 }
 
 export async function measureRounds(plan: Plan, o: MeasureOptions): Promise<Measured> {
-  const specs = labSpecs(plan);
+  const specs = labSpecs(plan, o.attachTest?.cells);
   const labs = LabSet.forRun(o, specs);
   const state: State = {
     rows: plan.rows.map((row) => ({ row, taken: [] })),
@@ -130,8 +138,9 @@ export async function measureRounds(plan: Plan, o: MeasureOptions): Promise<Meas
     await warmUp(plan.rows, o, state);
     o.progress('the labs at idle');
     const idle = await labs.idle(1000);
-    const stopped = await interleaved(o, state);
-    return result(state, stopped, idle);
+    const stopped = plan.rows.length ? await interleaved(o, state) : 'rounds';
+    const attach = await attachIn(specs, o, state);
+    return { ...result(state, stopped, idle), ...(attach ? { attach } : {}) };
   } finally {
     // Whatever failed, every lab goes: a server that will not stop does not keep its lab up.
     for (const c of state.cells.values()) await c.stop().catch(() => undefined);
@@ -184,6 +193,25 @@ function result(s: State, stopped: StopReason, idle?: IdleLabs): Measured {
     ...(idle ? { idle } : {}),
     labs: Object.fromEntries(s.labs.names),
   };
+}
+
+/** The attach test in the labs of `specs` that are up, after their rounds. */
+async function attachIn(
+  specs: readonly LabSpec[],
+  o: MeasureOptions,
+  s: State,
+): Promise<AttachJson['archs'] | undefined> {
+  if (!o.attachTest) return undefined;
+  const cells = o.attachTest.cells.filter((c) => specs.some((l) => l.key === c.lab) && s.labs.up.has(c.lab));
+  const labs = cells.map((cell) => ({ cell, state: s.labs.up.get(cell.lab)! }));
+  return o.timed('measureSec', attachPlannedSec(labs.length, o.attachTest.settings), () =>
+    measureAttach(labs, o.attachTest!.settings, {
+      seed: o.seed,
+      signal: o.signal,
+      progress: o.progress,
+      labNetns: () => namedNetnsInodes(s.labs.namespaces()),
+    }),
+  );
 }
 
 /** Where the run stands after a round, for `nextRound`. */
@@ -244,7 +272,8 @@ async function sequential(
 ): Promise<Measured> {
   const rounds = 'fixed' in o.rounds ? o.rounds.fixed : o.rounds.min;
   s.t0 = performance.now();
-  for (const lab of labOrder(plan.rows)) {
+  const attach: NonNullable<Measured['attach']> = [];
+  for (const lab of labOrder([...plan.rows, ...specs.map((l) => ({ lab: l.key }))])) {
     await s.labs.bringUp(specs.find((l) => l.key === lab)!);
     const mine = s.rows.filter((m) => m.row.lab === lab);
     for (const m of mine) startCellOnce(m.row, s, latency, o);
@@ -253,14 +282,15 @@ async function sequential(
       o,
       s,
     );
-    for (let round = 1; round <= rounds; round++) await oneRound(mine, round, o, s);
+    if (mine.length) for (let round = 1; round <= rounds; round++) await oneRound(mine, round, o, s);
     for (const m of mine) {
       await s.cells.get(cellKey(m.row))?.stop();
       s.cells.delete(cellKey(m.row));
     }
+    attach.push(...((await attachIn([specs.find((l) => l.key === lab)!], o, s)) ?? []));
     await s.labs.tearDown(lab);
   }
-  return result(s, 'rounds');
+  return { ...result(s, 'rounds'), ...(o.attachTest ? { attach } : {}) };
 }
 
 /** One sample of every given row, in the round's order; a block of a pausing tool is chained. */

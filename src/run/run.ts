@@ -17,6 +17,7 @@ import { CnilabError } from '../lib/errors';
 import { linkRecords, refuseUnemulatable } from '../lab/link-emulation';
 import type { Topology } from '../topology/schema';
 import { assembleRows, claimsOf, environment, noiseOf } from './assemble';
+import { attachPlannedSec, checkAttachSizes, planAttach, type AttachCell, type AttachSettings } from './attach/plan';
 import { availableMiB, LAB_PLAN_SEC, memoryVerdict } from './labs';
 import type { NoiseLimits } from './noise';
 import type { Pairing } from './paired';
@@ -34,6 +35,8 @@ export interface RunOptions extends TestSettings {
   readonly archs: readonly Architecture[];
   readonly paths: readonly PathName[];
   readonly tests: readonly TestName[];
+  /** The attach test (run/attach/): measured after the rounds when given; not rows. */
+  readonly attach?: AttachSettings;
   /** Seconds of one discarded TCP run per cell before its first round. */
   readonly warmupSec: number;
   /** A fixed number of rounds, or adaptive (minimum rounds, precision, budget). */
@@ -81,8 +84,11 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   }
   refuseUnemulatable(o.topology, features);
   const plan = planRun(o.topology, o.archs, o.paths, o.tests, o, features, o.underlayMtus);
-  if (plan.rows.length === 0) throw new CnilabError('INVALID_INPUT', `nothing to measure: ${nothingWhy(plan, o)}`);
-  const estimate = estimateSec(plan, o);
+  const attach = attachPlan(o, features);
+  plan.skipped.push(...(attach?.skipped ?? []));
+  if (plan.rows.length === 0 && !attach?.cells.length)
+    throw new CnilabError('INVALID_INPUT', `nothing to measure: ${nothingWhy(plan, o)}`);
+  const estimate = estimateSec(plan, o, attach);
   const fallback = o.sequential ? undefined : memoryVerdict(estimate.labs, availableMiB());
   const sequential = o.sequential || fallback !== undefined;
   const rounds = roundsFor(o.rounds, sequential, estimate);
@@ -104,6 +110,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
     progress: clock.progress,
     timed: clock.timed,
     onRounds: clock.setRounds,
+    ...(attach?.cells.length ? { attachTest: { cells: attach.cells, settings: attach.settings } } : {}),
   });
   clock.progress('writing results');
   const ratio = { baseline: 'host', pairing: o.pairing, precisionPct: 'fixed' in rounds ? null : rounds.precisionPct };
@@ -115,7 +122,9 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
     {
       environment: environment(features),
       affinity: affinityArg(affinity) ?? null,
-      architectures: [...new Set(plan.cells.map((c) => c.arch))].map((a) => ({
+      architectures: [
+        ...new Set([...plan.rows.map((r) => r.cell.arch), ...(attach?.cells ?? []).map((c) => c.arch)]),
+      ].map((a) => ({
         name: a.name,
         family: a.family,
         summary: a.summary,
@@ -126,10 +135,24 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
       claims: claimsOf(measured, 'host'),
       rows,
       paths: measured.paths,
+      ...(attach && measured.attach
+        ? { attach: { samples: attach.settings.samples, sizes: [...attach.settings.sizes], archs: measured.attach } }
+        : {}),
     },
   );
   writeFileSync(join(o.outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   return results;
+}
+
+/** The attach test's labs and lab sizes (checked against the topology), or undefined when it does not run. */
+function attachPlan(
+  o: RunOptions,
+  features: Parameters<typeof planAttach>[2],
+): { cells: AttachCell[]; skipped: RunResults['skipped']; settings: AttachSettings } | undefined {
+  if (!o.attach) return undefined;
+  const sizes = checkAttachSizes(o.topology, o.attach.sizes);
+  const p = planAttach(o.topology, o.archs, features, mtuDimension(o.underlayMtus)?.[0]);
+  return { ...p, settings: { samples: o.attach.samples, sizes } };
 }
 
 /** Seconds planned: labs up and down, warm-ups, one round (a block of a pausing tool pauses once). */
@@ -140,10 +163,16 @@ export interface Estimate {
   /** Labs up and down, the idle measurement, warm-ups. */
   readonly fixedSec: number;
   readonly roundSec: number;
+  /** The attach test: fills and probes in every lab (0 when it does not run). */
+  readonly attachSec: number;
 }
 
-export function estimateSec(plan: Plan, o: Pick<RunOptions, 'warmupSec'>): Estimate {
-  const labs = new Set(plan.rows.map((r) => r.lab)).size;
+export function estimateSec(
+  plan: Plan,
+  o: Pick<RunOptions, 'warmupSec'>,
+  attach?: { readonly cells: readonly AttachCell[]; readonly settings: AttachSettings },
+): Estimate {
+  const labs = new Set([...plan.rows.map((r) => r.lab), ...(attach?.cells ?? []).map((c) => c.lab)]).size;
   const cells = new Set(plan.rows.map((r) => `${r.lab} ${r.cell.path}`)).size;
   const pausing = new Set(plan.rows.filter((r) => runTests.get(r.test).launch).map((r) => r.test)).size;
   return {
@@ -154,6 +183,7 @@ export function estimateSec(plan: Plan, o: Pick<RunOptions, 'warmupSec'>): Estim
       1 +
       (o.warmupSec > 0 ? cells * (o.warmupSec + PER_SAMPLE_SEC) : 0),
     roundSec: plan.rows.reduce((n, r) => n + r.plannedSec, 0) + pausing * 2,
+    attachSec: attach?.cells.length ? attachPlannedSec(attach.cells.length, attach.settings) : 0,
   };
 }
 
@@ -208,8 +238,8 @@ function nothingWhy(plan: Plan, o: RunOptions): string {
 function progressClock(plan: Plan, o: RunOptions, e: Estimate, rounds: Rounds) {
   const warmups = o.warmupSec > 0 ? e.cells : 0;
   let planned = 'fixed' in rounds ? rounds.fixed : rounds.min;
-  const total = (): number => e.labs * 2 + warmups + planned * plan.rows.length;
-  const plannedSec = (): number => e.fixedSec + planned * e.roundSec;
+  const total = (): number => e.labs * 2 + warmups + planned * plan.rows.length + (e.attachSec ? 1 : 0);
+  const plannedSec = (): number => e.fixedSec + planned * e.roundSec + e.attachSec;
   let done = 0;
   let plannedDone = 0;
   const t0 = performance.now();
@@ -269,7 +299,10 @@ function document(
   o: RunOptions,
   plan: Plan,
   t: Times,
-  body: Pick<RunResults, 'environment' | 'architectures' | 'rows' | 'paths' | 'schedule' | 'noise' | 'claims'> & {
+  body: Pick<
+    RunResults,
+    'environment' | 'architectures' | 'rows' | 'paths' | 'schedule' | 'noise' | 'claims' | 'attach'
+  > & {
     affinity: string | null;
   },
 ): RunResults {
@@ -290,7 +323,7 @@ function document(
     },
     lab: labRecord(o),
     settings: {
-      tests: [...plan.tests],
+      tests: [...plan.tests, ...(body.attach ? (['attach'] as const) : [])],
       durationSec: o.durationSec,
       latencySec: o.latencySec,
       warmupSec: o.warmupSec,
@@ -308,5 +341,6 @@ function document(
     rows: body.rows,
     paths: body.paths,
     skipped: plan.skipped,
+    ...(body.attach ? { attach: body.attach } : {}),
   };
 }

@@ -312,7 +312,7 @@ function badInput(dir: string, topo: (name: string, body: string) => string): [s
     [['run', topo('scn.yaml', 'repeats: lots\n')], /scn\.yaml: repeats: /],
     [
       ['run', '--lab', 't-cli-bad', '--tests', 'tcp,ping'],
-      /^cnilab: --tests: unknown test "ping"; known: tcp, tcp-parallel, udp, pps, sweep, latency, latency-loaded$/,
+      /^cnilab: --tests: unknown test "ping"; known: tcp, tcp-parallel, udp, pps, sweep, latency, latency-loaded, attach$/,
     ],
     [
       ['run', '--lab', 't-cli-bad', '--streams', '1'],

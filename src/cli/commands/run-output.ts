@@ -10,6 +10,7 @@ import {
   scheduleLine,
   unresolvedLines,
 } from '../../report/claims-text';
+import { attachLines } from '../../report/attach';
 import { duration, table } from '../output';
 
 const params = (r: ResultRow): string => runTests.get(r.test).label(r.params);
@@ -20,7 +21,7 @@ const fmt = (v: number, unit: string): string =>
 /** What one sample was, for the tests that ran: "2 s throughput", "1 s latency runs". */
 function sampleKinds(r: RunResults): string[] {
   const latency = r.settings.tests.some((t) => t.startsWith('latency'));
-  const throughput = r.settings.tests.some((t) => !t.startsWith('latency'));
+  const throughput = r.settings.tests.some((t) => !t.startsWith('latency') && t !== 'attach');
   return [
     ...(throughput ? [`${r.settings.durationSec} s throughput`] : []),
     ...(latency ? [`${r.settings.latencySec} s latency runs`] : []),
@@ -67,16 +68,35 @@ export function printResults(r: RunResults, outDir: string, written: readonly st
   // Several underlay MTUs: a column after PATH, each row paired with host of its own MTU.
   const mtus = r.lab.underlayMtus !== undefined;
   const link = linkLine(r);
+  const rows = r.rows.length > 0;
   const out = [
-    table(
-      ['ARCH', 'PATH', ...(mtus ? ['MTU'] : []), 'TEST', 'MEDIAN', 'COV', 'OF HOST (95% CI)', 'CORE-S/GBIT', ''],
-      r.rows.map((x) => row(x, mtus)),
-      mtus ? [2, 4, 5, 6, 7] : [3, 4, 5, 6],
-    ),
-    '',
+    ...(rows
+      ? [
+          table(
+            ['ARCH', 'PATH', ...(mtus ? ['MTU'] : []), 'TEST', 'MEDIAN', 'COV', 'OF HOST (95% CI)', 'CORE-S/GBIT', ''],
+            r.rows.map((x) => row(x, mtus)),
+            mtus ? [2, 4, 5, 6, 7] : [3, 4, 5, 6],
+          ),
+          '',
+        ]
+      : []),
+    ...attachLines(r),
+    ...(r.attach ? [''] : []),
     ...datapathLines(r),
     ...readerNotes(r),
     ...r.skipped.map((s) => `skipped ${s.arch}${s.path ? ` ${s.path}` : ''}${s.test ? ` ${s.test}` : ''}: ${s.reason}`),
+    // A run of the attach test alone has no rows: nothing to pair with host, rank or claim.
+    ...(rows ? rowLines(r, mtus, link) : link ? [link] : []),
+    ...(rows ? [noiseLine(r)] : []),
+    `took ${duration(r.durationSec)}: set-up ${duration(t.setupSec)}, warm-up ${duration(t.warmupSec)}, measuring ${duration(t.measureSec)}, tear-down ${duration(t.teardownSec)}, other ${duration(t.otherSec)}`,
+    `written to ${outDir}: results.json, ${written.join(', ')}`,
+  ];
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+/** What the rows say: how they were measured, what is unresolved, what the run can claim. */
+function rowLines(r: RunResults, mtus: boolean, link: string | undefined): string[] {
+  return [
     `${r.rows.length} rows × ${r.settings.repeats} rounds (${sampleKinds(r).join(', ')}); of host = median of the same-round ratios to host${mtus ? ` of the same underlay MTU (${r.lab.underlayMtus!.join(', ')})` : ''}, 95% CI by t on their logs; ? = not within ±${r.schedule.precisionPct ?? 5}%`,
     ...(link ? [link] : []),
     scheduleLine(r),
@@ -86,9 +106,5 @@ export function printResults(r: RunResults, outDir: string, written: readonly st
     ...rankingLines(r).map((l) => `  ${l}`),
     ...paperLines(r).map((l) => `  ${l}`),
     '',
-    noiseLine(r),
-    `took ${duration(r.durationSec)}: set-up ${duration(t.setupSec)}, warm-up ${duration(t.warmupSec)}, measuring ${duration(t.measureSec)}, tear-down ${duration(t.teardownSec)}, other ${duration(t.otherSec)}`,
-    `written to ${outDir}: results.json, ${written.join(', ')}`,
   ];
-  process.stdout.write(out.join('\n') + '\n');
 }

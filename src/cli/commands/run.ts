@@ -9,15 +9,16 @@ import { DEFAULT_BUDGET_SEC, runBenchmark, type RoundsOption, type RunProgress }
 import { NOISE_LIMITS } from '../../run/noise';
 import { PAIRINGS, type Pairing } from '../../run/paired';
 import { randomSeed } from '../../run/schedule';
-import { TESTS, type TestName } from '../../run/results-schema';
+import { ATTACH_TEST, RUN_TESTS, type TestName } from '../../run/results-schema';
 import { runTests } from '../../run/tests';
 import { writeOutputs } from '../../report/outputs';
 import { loadScenario, type Scenario } from '../../run/scenario';
 import { list, positiveNumber, printJson, runCommand, VERSION } from '../context';
 import { duration } from '../output';
 import { printResults } from './run-output';
+import { attachOptions, attachSettings, type AttachFlags } from './run-attach';
 
-interface RunFlags {
+interface RunFlags extends AttachFlags {
   arch?: string[];
   path?: string[];
   tests?: string[];
@@ -99,7 +100,7 @@ function runOptions(c: Command): Command {
       list,
     )
     .option('--path <p,q>', `paths (default: ${PATHS.join(',')})`, list)
-    .option('--tests <t,u>', `tests (default: ${d.tests.join(',')}; all: ${TESTS.join(',')})`, list)
+    .option('--tests <t,u>', `tests (default: ${d.tests.join(',')}; all: ${RUN_TESTS.join(',')})`, list)
     .option('--duration <s>', `seconds per throughput sample (default ${d.duration})`, wholeSeconds('--duration'))
     .option(
       '--latency-duration <s>',
@@ -278,10 +279,13 @@ function pathNames(names: readonly string[]): PathName[] {
 }
 
 /** Checks the names of --tests (or the scenario's tests), without repeats; throws on an unknown one. */
-function testNames(names: readonly string[]): TestName[] {
+function testNames(names: readonly string[]): (TestName | typeof ATTACH_TEST)[] {
   return [...new Set(names)].map((t) => {
-    if (!runTests.has(t))
-      throw new CnilabError('INVALID_INPUT', `--tests: unknown test ${JSON.stringify(t)}; known: ${TESTS.join(', ')}`);
+    if (!runTests.has(t) && t !== ATTACH_TEST)
+      throw new CnilabError(
+        'INVALID_INPUT',
+        `--tests: unknown test ${JSON.stringify(t)}; known: ${RUN_TESTS.join(', ')}`,
+      );
     return t as TestName;
   });
 }
@@ -298,7 +302,9 @@ async function runAction(
   const archNames = o.arch ?? sc.archs ?? defaultArchitectures();
   const archs = archNames.map((a) => architectures.get(a));
   const paths = pathNames(o.path ?? sc.paths ?? [...PATHS]);
-  const tests = testNames(o.tests ?? sc.tests ?? d.tests);
+  const named = testNames(o.tests ?? sc.tests ?? d.tests);
+  const tests = named.filter((t): t is TestName => t !== ATTACH_TEST);
+  const attach = attachSettings({ attachSizes: o.attachSizes, attachSamples: o.attachSamples }, named, sc);
   const mtus = o.underlayMtu ?? (sc.underlayMtu && [...new Set(sc.underlayMtu)]);
   const topology = withUnderlay(loadTopology(o.topology ?? sc.topology, o.lab === undefined ? {} : { name: o.lab }), {
     // One MTU is the topology's MTU; several are a dimension of the run, each in labs of its own.
@@ -315,6 +321,7 @@ async function runAction(
     archs,
     paths,
     tests,
+    ...(attach ? { attach } : {}),
     durationSec: o.duration ?? sc.duration ?? d.duration,
     latencySec: o.latencyDuration ?? sc.latencyDuration ?? d.latencyDuration,
     warmupSec: o.warmup ?? sc.warmup ?? d.warmup,
@@ -338,13 +345,15 @@ async function runAction(
 }
 
 export function registerRun(program: Command): void {
-  runOptions(
-    program
-      .command('run')
-      .description(
-        'measure every architecture on every path; write results.json, results.csv and report.html into the run folder',
-      )
-      .argument('[scenario]', 'scenario YAML (topology, archs, paths, tests, duration, …); flags override it'),
+  attachOptions(
+    runOptions(
+      program
+        .command('run')
+        .description(
+          'measure every architecture on every path; write results.json, results.csv and report.html into the run folder',
+        )
+        .argument('[scenario]', 'scenario YAML (topology, archs, paths, tests, duration, …); flags override it'),
+    ),
   ).action((scenarioFile: string | undefined, o: RunFlags, cmd: Command) =>
     runCommand(o.json, (signal) => runAction(scenarioFile, o, cmd, signal)),
   );

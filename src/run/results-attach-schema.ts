@@ -1,0 +1,64 @@
+/** results.json's `attach`: the attach test's figures (run/attach/), beside the rows, never rows. */
+import { z } from 'zod';
+import { PATHS } from '../arch/architecture';
+
+const attachStat = z
+  .object({
+    n: z.number().int().positive(),
+    p50: z.number(),
+    p90: z.number(),
+    p99: z.number(),
+    mean: z.number(),
+    min: z.number(),
+    max: z.number(),
+    samples: z.array(z.number()).describe('in the order taken'),
+  })
+  .describe('milliseconds; percentiles interpolated linearly between the sorted samples');
+
+export const attachSchema = z
+  .object({
+    samples: z.number().int().positive().describe('probe pods attached per architecture and lab size'),
+    sizes: z
+      .array(z.number().int().positive())
+      .describe('the lab sizes (pods held, none in flight) each probe went into'),
+    archs: z.array(
+      z.object({
+        arch: z.string(),
+        family: z.enum(['baseline', 'overlay', 'native']),
+        lab: z.string().describe('the lab it was measured in'),
+        node: z.string().describe('the node every probe pod was attached on'),
+        target: z.string().describe('the existing pod each probe pinged after its ADD'),
+        path: z.enum(PATHS).describe('the path from the probe to the target'),
+        sizes: z.array(
+          z.object({
+            pods: z.number().int().describe('N: the pods the lab held when each probe was added'),
+            fillers: z.number().int().describe("pods added to the topology's to reach N"),
+            add: attachStat.describe("CNI ADD through the lab's runtime, as `up` runs it"),
+            firstPacket: attachStat.describe(
+              'from the start of ADD until the first ping from the new pod to the target was answered (ping -D timestamp; pings 2 ms apart, started when ADD returned)',
+            ),
+            del: attachStat.describe('CNI DEL of the probe'),
+            noise: z
+              .object({
+                busyPct: z.number().describe('% of all CPU time busy, the probes included (100 = every core)'),
+                stealPct: z.number().describe('% of all CPU time a hypervisor stole'),
+                outsidePct: z
+                  .number()
+                  .describe(
+                    "% of all CPU time used by processes outside the run's labs that were running at the end (short-lived ones are missed)",
+                  ),
+                load1: z.number().describe('the 1-minute load average at the end'),
+              })
+              .optional()
+              .describe("while this size's probes ran (every lab's, one after another)"),
+          }),
+        ),
+      }),
+    ),
+  })
+  .describe(
+    'pod attach latency: probe pods added to and removed from a running lab through its CNI runtime, one at a time; not rows — no baseline, no % of host',
+  );
+
+export type AttachJson = z.infer<typeof attachSchema>;
+export type AttachStatJson = z.infer<typeof attachStat>;
