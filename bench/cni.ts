@@ -3,9 +3,10 @@
  * calls them (the executable, its environment, the configuration on stdin, in the node's
  * namespace), for the reference plugins (containernetworking-plugins, Go) and for each road cnilab
  * could take to start its plugins, side by side in one run:
- *   - shipped:  dist/cni-bin as built (on Bun when scripts/setup.sh installed it; else Node);
- *   - node:     the same bundles under Node (the plugins' runtime before Bun);
- *   - compiled: `bun build --compile` standalone binaries of the same source (~105 MB each);
+ *   - shipped:  dist/cni-bin as built: one `bun build --compile` multi-call binary when
+ *               scripts/setup.sh installed Bun (else the Node bundles);
+ *   - node:     the plugins bundled one file each (dist/cni-bundles), under Node — the road before;
+ *   - bun:      the same bundles under Bun, as scripts;
  *   - thin:     a Bun thin client to a per-node plugin server (bench/cni-thin.ts).
  * Every road runs the same TypeScript source, whose kernel work is netlink in-process. Pods are
  * attached in rounds of 25 per road, the roads taking turns (reversed every round) so the drift
@@ -47,12 +48,14 @@ interface Road {
 }
 
 const stats = (xs: readonly number[]) => ({ p50: +pct(xs, 50).toFixed(1), p99: +pct(xs, 99).toFixed(1) });
-const runtimeInfo = (): { runtime: string; version: string; path: string } =>
-  JSON.parse(readFileSync(join(CNI_BIN_DIR, '.runtime.json'), 'utf8')) as {
-    runtime: string;
-    version: string;
-    path: string;
-  };
+interface RuntimeInfo {
+  runtime: string;
+  version: string;
+  path: string;
+  build: string;
+}
+const runtimeInfo = (): RuntimeInfo =>
+  JSON.parse(readFileSync(join(CNI_BIN_DIR, '.runtime.json'), 'utf8')) as RuntimeInfo;
 
 function bunPath(): string | undefined {
   try {
@@ -93,40 +96,27 @@ async function call(road: Road, i: number, command: string, ns: string, input = 
 async function buildRoads(): Promise<{ roads: Road[]; server?: ChildProcess }> {
   const base = join(runDir(LAB), 'roads');
   const shipped = runtimeInfo();
+  const bundles = join(REPO_ROOT, 'dist/cni-bundles');
   const roads: Road[] = [
     { key: 'ref', label: 'reference v1.1.1 (Go)', dir: '/usr/lib/cni' },
-    { key: 'ship', label: `cnilab shipped (${shipped.runtime})`, dir: CNI_BIN_DIR },
+    { key: 'ship', label: `cnilab shipped (${shipped.runtime}, ${shipped.build})`, dir: CNI_BIN_DIR },
   ];
-  if (shipped.runtime !== 'node') {
-    const dir = join(base, 'node');
-    mkdirSync(dir, { recursive: true });
-    for (const p of ['bridge', 'host-local']) {
-      const text = readFileSync(join(CNI_BIN_DIR, p), 'utf8').replace(/^#!.*\n/, '');
-      writeFileSync(join(dir, p), `#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS ${process.execPath}\n${text}`, {
-        mode: 0o755,
-      });
-    }
-    roads.push({ key: 'node', label: 'cnilab on Node', dir });
-  }
+  if (shipped.runtime !== 'node') roads.push({ key: 'node', label: 'cnilab bundles on Node', dir: bundles });
   const bun = bunPath();
   if (!bun) return { roads };
-  const compiled = join(base, 'compiled'); // ~210 MB, in memory: the lab's tear-down removes it
-  mkdirSync(compiled, { recursive: true });
-  for (const p of ['bridge', 'host-local'])
-    await run(bun, [
-      'build',
-      '--compile',
-      '--outfile',
-      join(compiled, p),
-      join(REPO_ROOT, `dist/src/cni/plugins/${p}/main.js`),
-    ]);
-  roads.push({ key: 'comp', label: 'cnilab compiled (bun)', dir: compiled });
+  const script = join(base, 'bun-script');
+  mkdirSync(script, { recursive: true });
+  for (const p of ['bridge', 'host-local']) {
+    const text = readFileSync(join(bundles, p), 'utf8').replace(/^#!.*\n/, '');
+    writeFileSync(join(script, p), `#!${bun}\n${text}`, { mode: 0o755 });
+  }
+  roads.push({ key: 'bun', label: 'cnilab bundles on Bun', dir: script });
 
   const thin = join(base, 'thin');
   mkdirSync(thin, { recursive: true });
   const socket = join(runDir(LAB), 'plugin.sock');
   writeFileSync(join(thin, 'bridge'), clientSource(bun, socket), { mode: 0o755 });
-  copyFileSync(join(CNI_BIN_DIR, 'host-local'), join(thin, 'host-local'));
+  copyFileSync(join(bundles, 'host-local'), join(thin, 'host-local'));
   const server = spawn(process.execPath, [join(REPO_ROOT, 'dist/bench/cni-thin.js'), socket], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

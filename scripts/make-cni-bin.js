@@ -1,15 +1,20 @@
 #!/usr/bin/env node
-// Writes one executable per cnilab CNI plugin into dist/cni-bin/, named by the plugin's type, so
-// that the directory can be put on CNI_PATH in place of the reference plugins' directory.
+// Writes cnilab's CNI plugins as executables into dist/cni-bin/, one per plugin type, so that the
+// directory can be put on CNI_PATH in place of the reference plugins' directory.
 //
-// Each executable is its plugin bundled into one file (esbuild): a plugin starts once per CNI call,
-// so it loads one script and nothing it does not use. It runs under Bun when the npm package
-// @oven/bun-linux-x64 is installed (scripts/setup.sh installs it): Bun starts in ~6 ms where Node
-// takes ~70 (bench/cni.ts has the comparison). The shebang names Bun by its absolute path, so a
-// runtime calling the plugin with any PATH finds it. Without Bun (another CPU, or
-// CNILAB_PLUGIN_RUNTIME=node) the plugins run under Node; that shebang drops NODE_EXTRA_CA_CERTS,
-// which only adds TLS roots (no plugin speaks TLS) and costs Node.js ~90 ms at every start when set.
-// dist/cni-bin/.runtime.json says which runtime was chosen (cnilab doctor reports it).
+// With Bun (the npm package @oven/bun-linux-x64, which scripts/setup.sh installs), dist/cni-bin/
+// holds ONE standalone executable, `cnilab-cni` (`bun build --compile`, ~110 MB with Bun inside),
+// and each plugin type is a symlink to it: the binary runs the plugin it is called as (argv[0]).
+// It starts in ~11 ms where a script under Bun takes ~17 and under Node ~45 (bench/cni.ts), needs
+// nothing installed to run, and one binary keeps the size to one Bun rather than one per plugin.
+//
+// Without Bun (another CPU, or CNILAB_PLUGIN_RUNTIME=node), dist/cni-bin/ holds the plugins as
+// scripts for Node. Either way, dist/cni-bundles/ holds each plugin bundled into one file
+// (esbuild) with a Node shebang: what the Node road runs, and what bench/cni.ts measures the roads
+// with. That shebang drops NODE_EXTRA_CA_CERTS, which only adds TLS roots (no plugin speaks TLS)
+// and costs Node.js ~90 ms at every start when set.
+//
+// dist/cni-bin/.runtime.json says which was built (cnilab doctor reports it).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -19,6 +24,9 @@ const esbuild = require('esbuild');
 const root = path.resolve(__dirname, '..');
 const pluginsDir = path.join(root, 'dist/src/cni/plugins');
 const binDir = path.join(root, 'dist/cni-bin');
+const bundleDir = path.join(root, 'dist/cni-bundles');
+const MULTI = 'cnilab-cni';
+const NODE_SHEBANG = '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node';
 
 /** Bun from node_modules, with its version, or undefined (not installed, or it does not run here). */
 function findBun() {
@@ -38,41 +46,78 @@ function findBun() {
   }
 }
 
-const bun = findBun();
-// Linux reads at most 255 bytes of a shebang line
-if (bun && bun.bin.length > 250) throw new Error(`the path to Bun is too long for a shebang: ${bun.bin}`);
-const SHEBANG = bun ? `#!${bun.bin}` : '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node';
-const runtime = bun
-  ? { runtime: 'bun', version: bun.version, path: bun.bin }
-  : { runtime: 'node', version: process.versions.node, path: 'node (on PATH)' };
+/** The plugins' bundles for Node, one file each. */
+async function bundles(entries) {
+  fs.rmSync(bundleDir, { recursive: true, force: true });
+  fs.mkdirSync(bundleDir, { recursive: true });
+  await Promise.all(
+    entries.map((name) =>
+      esbuild.build({
+        entryPoints: [path.join(pluginsDir, name, 'main.js')],
+        outfile: path.join(bundleDir, name),
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format: 'cjs',
+        minifySyntax: true,
+        legalComments: 'none',
+        banner: { js: NODE_SHEBANG },
+        external: ['bun:ffi', 'koffi'],
+        // where a plugin under Node finds koffi (netlink's FFI) when it has been copied out of the checkout
+        define: { CNILAB_NODE_MODULES: JSON.stringify(path.join(root, 'node_modules')) },
+        logLevel: 'error',
+      }),
+    ),
+  );
+  for (const name of entries) fs.chmodSync(path.join(bundleDir, name), 0o755);
+}
 
-fs.rmSync(binDir, { recursive: true, force: true });
-fs.mkdirSync(binDir, { recursive: true });
-const entries = fs.readdirSync(pluginsDir).filter((name) => fs.existsSync(path.join(pluginsDir, name, 'main.js')));
-const results = entries.map((name) =>
-  esbuild.build({
-    entryPoints: [path.join(pluginsDir, name, 'main.js')],
-    outfile: path.join(binDir, name),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minifySyntax: true,
-    legalComments: 'none',
-    banner: { js: SHEBANG },
-    external: ['bun:ffi', 'koffi'],
-    // where a plugin under Node finds koffi (netlink's FFI) when it has been copied out of the checkout
-    define: { CNILAB_NODE_MODULES: JSON.stringify(path.join(root, 'node_modules')) },
-    logLevel: 'error',
-  }),
-);
-Promise.all(results).then(
-  () => {
+/** The multi-call binary: its entry runs the plugin named by the name it was called by. */
+function multiCall(bun, entries) {
+  const entry = path.join(root, 'dist/cni-multicall.js');
+  const cases = entries.map((n) => `  case ${JSON.stringify(n)}: require('./src/cni/plugins/${n}/main.js'); break;`);
+  fs.writeFileSync(
+    entry,
+    [
+      "'use strict';",
+      '// Generated by scripts/make-cni-bin.js: one executable, the plugin it is called as.',
+      "const name = require('node:path').basename(process.argv0);",
+      'switch (name) {',
+      ...cases,
+      '  default:',
+      `    process.stdout.write(JSON.stringify({ cniVersion: '1.1.0', code: 4, msg: \`${MULTI}: called as \${name}, which is not a cnilab plugin (${entries.join(', ')}); call it through a symlink named after the plugin\` }));`,
+      '    process.exitCode = 1;',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  execFileSync(
+    bun.bin,
+    ['build', '--compile', '--external', 'koffi', '--outfile', path.join(binDir, MULTI), entry],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  for (const name of entries) fs.symlinkSync(MULTI, path.join(binDir, name));
+}
+
+async function main() {
+  const entries = fs.readdirSync(pluginsDir).filter((name) => fs.existsSync(path.join(pluginsDir, name, 'main.js')));
+  await bundles(entries);
+  fs.rmSync(binDir, { recursive: true, force: true });
+  fs.mkdirSync(binDir, { recursive: true });
+  const bun = findBun();
+  let runtime;
+  if (bun) {
+    multiCall(bun, entries);
+    runtime = { runtime: 'bun', version: bun.version, path: path.join(binDir, MULTI), build: 'bun build --compile' };
+  } else {
+    for (const name of entries) fs.copyFileSync(path.join(bundleDir, name), path.join(binDir, name));
     for (const name of entries) fs.chmodSync(path.join(binDir, name), 0o755);
-    fs.writeFileSync(path.join(binDir, '.runtime.json'), JSON.stringify(runtime) + '\n');
-  },
-  (e) => {
-    console.error(`make-cni-bin: ${e.message}`);
-    process.exit(1);
-  },
-);
+    runtime = { runtime: 'node', version: process.versions.node, path: 'node (on PATH)', build: 'esbuild bundles' };
+  }
+  fs.writeFileSync(path.join(binDir, '.runtime.json'), JSON.stringify(runtime) + '\n');
+}
+
+main().catch((e) => {
+  console.error(`make-cni-bin: ${e.message}`);
+  process.exit(1);
+});

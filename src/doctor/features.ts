@@ -132,12 +132,12 @@ export async function referencePlugins(dir = '/usr/lib/cni', ns?: string): Promi
 }
 
 /**
- * cnilab's own plugin executables (dist/cni-bin) and the runtime they start under: Bun from npm
- * when scripts/setup.sh installed it (see scripts/make-cni-bin.js), else Node. Asked for VERSION
+ * cnilab's own plugin executables (dist/cni-bin) and the runtime they start under: one Bun-compiled
+ * multi-call binary when scripts/setup.sh installed Bun (see scripts/make-cni-bin.js), else Node. Asked for VERSION
  * inside namespace `ns` when given; the detail names the runtime and one start's time.
  */
 export async function cnilabPlugins(ns?: string, dir = CNI_BIN_DIR): Promise<FeatureCheck> {
-  let runtime: { runtime: string; version: string; path: string };
+  let runtime: { runtime: string; version: string; path: string; build?: string };
   try {
     runtime = JSON.parse(readFileSync(join(dir, '.runtime.json'), 'utf8')) as typeof runtime;
   } catch {
@@ -159,7 +159,7 @@ export async function cnilabPlugins(ns?: string, dir = CNI_BIN_DIR): Promise<Fea
     return {
       feature: 'cnilab-cni-plugins',
       ok: true,
-      detail: `${dir} on ${runtime.runtime} ${runtime.version} (${runtime.path}), CNI ${v[0]}–${v[v.length - 1]}, VERSION in ${ms.toFixed(0)} ms${slow}`,
+      detail: `${dir}: ${runtime.build ?? 'scripts'} on ${runtime.runtime} ${runtime.version} (${runtime.path}), CNI ${v[0]}–${v[v.length - 1]}, VERSION in ${ms.toFixed(0)} ms${slow}`,
     };
   } catch (e) {
     return {
