@@ -1,12 +1,14 @@
 /**
  * Removing a lab without trusting its state file: every process whose network namespace carries
- * the lab's prefix is stopped by PID, the namespaces are deleted (taking every link with them),
- * and the run folder is removed. Idempotent; safe after a crash.
+ * the lab's prefix — or whose command line names one of them (`ip netns exec NS …` or `nsenter
+ * --net=…/NS` not in it yet: a daemon just started) — is stopped by PID, the
+ * namespaces are deleted (taking every link with them), and the run folder is removed.
+ * Idempotent; safe after a crash.
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { run, stopPid } from '../lib/exec';
 import { listNamedNetns, namedNetnsInodes, netnsInodeOf } from '../lib/netns';
-import { labOfNetns, runDir, RUN_ROOT } from './names';
+import { labOfNetns, PREFIX, runDir, RUN_ROOT } from './names';
 
 /** PIDs of processes living in any of these named namespaces (found through /proc, one pass). */
 export function pidsInNetns(names: readonly string[]): number[] {
@@ -26,6 +28,29 @@ export async function deleteNamespaces(namespaces: readonly string[]): Promise<v
   });
 }
 
+/**
+ * PIDs of processes whose command line names one of the lab's namespaces (`cnilab-LAB.…`): an `ip
+ * netns exec` or `nsenter` between its spawn and its `setns` (Ctrl-C during `up`), which
+ * pidsInNetns cannot see yet and which would otherwise run its daemon on, writing into the run
+ * folder after it was removed. (Once it has entered the namespace and executed its program, its
+ * namespace names it.)
+ */
+export function pidsNamingLab(lab: string): number[] {
+  const ns = `${PREFIX}${lab}.`;
+  const pids: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone
+    }
+    if (args.some((a) => a.includes(ns))) pids.push(Number(e));
+  }
+  return pids;
+}
+
 export interface TeardownReport {
   readonly lab: string;
   readonly namespaces: number;
@@ -38,7 +63,7 @@ export function labNamespaces(lab: string): string[] {
 
 export async function teardownLab(lab: string): Promise<TeardownReport> {
   const namespaces = labNamespaces(lab);
-  const pids = pidsInNetns(namespaces).filter((p) => p !== process.pid);
+  const pids = [...new Set([...pidsInNetns(namespaces), ...pidsNamingLab(lab)])].filter((p) => p !== process.pid);
   await Promise.all(pids.map((p) => stopPid(p, 1000)));
   await deleteNamespaces(namespaces);
   rmSync(runDir(lab), { recursive: true, force: true });

@@ -20,7 +20,8 @@ import { parseCidr } from '../../lib/ip';
 import { run } from '../../lib/exec';
 import { writeFileAtomic } from '../../lib/fs';
 import { httpJson } from '../../lib/http-json';
-import { ip, ipBatch, ipJson, listNamedNetns, parseNetnsPath, netnsTarget } from '../../lib/netns';
+import { ip, ipJson, listNamedNetns, parseNetnsPath, netnsTarget } from '../../lib/netns';
+import { deleteLinkNl, kernelBatch } from '../../lib/netlink/ip-lines';
 import { messageOf } from '../../lib/errors';
 import type { NeutronState, Network, Port, Subnet } from '../neutron/model';
 import { hostIfName, type MechanismDriver } from '../drivers/driver';
@@ -36,6 +37,15 @@ export interface DaemonOptions {
   readonly driver: MechanismDriver;
   /** Seconds a plug waits for its port to go ACTIVE. */
   readonly activeTimeoutSec?: number;
+}
+
+/** Deletes a link of this namespace, best effort: gone already is fine, and so is failing (as `ip link del` unchecked was). */
+function dropLink(name: string): void {
+  try {
+    deleteLinkNl(undefined, name);
+  } catch {
+    /* best effort */
+  }
 }
 
 /** What the CNI plugin sends. */
@@ -241,36 +251,39 @@ export class KuryrDaemon {
   ): Promise<string> {
     const hostIf = hostIfName(port.id);
     const prefix = parseCidr(sub.cidr).prefix;
-    await ip(undefined, [
-      'link',
-      'add',
-      hostIf,
-      'mtu',
-      String(net.mtu),
-      'type',
-      'veth',
-      'peer',
-      'name',
-      ifName,
-      'address',
-      port.macAddress,
-      'mtu',
-      String(net.mtu),
-      'netns',
-      netns,
+    // over netlink from this process (lib/netlink): an `ip` start per step cost ~8.5 ms of each pod's ADD
+    await kernelBatch(undefined, [
+      [
+        'link',
+        'add',
+        hostIf,
+        'mtu',
+        String(net.mtu),
+        'type',
+        'veth',
+        'peer',
+        'name',
+        ifName,
+        'address',
+        port.macAddress,
+        'mtu',
+        String(net.mtu),
+        'netns',
+        netns,
+      ],
     ]);
     try {
       await this.o.driver.prepareVeth(hostIf, netns, ifName);
       const target = { name: netns };
-      await ipBatch(target, [
+      await kernelBatch(target, [
         ['addr', 'add', `${port.ipAddress}/${prefix}`, 'dev', ifName],
         ['link', 'set', ifName, 'up'],
         ...(defaultRoute ? [['route', 'add', 'default', 'via', sub.gatewayIp, 'dev', ifName]] : []),
       ]);
       await this.o.driver.plug(hostIf, port, net);
-      await ip(undefined, ['link', 'set', hostIf, 'up']);
+      await kernelBatch(undefined, [['link', 'set', hostIf, 'up']]);
     } catch (e) {
-      await ip(undefined, ['link', 'del', hostIf], { check: false });
+      dropLink(hostIf);
       throw e;
     }
     return hostIf;
@@ -326,7 +339,7 @@ export class KuryrDaemon {
         this.state?.subnets.find((x) => x.id === port!.subnetId) ??
         (await this.api<{ subnet: Subnet }>('GET', `/v2.0/subnets/${port.subnetId}`)).body.subnet;
       const hostIf = hostIfName(port.id);
-      await ip(undefined, ['link', 'del', hostIf], { check: false }); // a crashed ADD's half
+      dropLink(hostIf); // a crashed ADD's half
       await this.makeVeth(port, net, sub, netnsName, req.ifName, true);
       return {
         interfaces: [{ name: hostIf }, { name: req.ifName, mac: port.macAddress, sandbox: req.netns }],
@@ -363,7 +376,7 @@ export class KuryrDaemon {
     }
     for (const rec of records) {
       await this.o.driver.unplug(rec.hostIf);
-      await ip(undefined, ['link', 'del', rec.hostIf], { check: false });
+      dropLink(rec.hostIf);
       const r = await this.api('DELETE', `/v2.0/ports/${rec.portId}`);
       if (r.status !== 200 && r.status !== 404)
         throw new CniError(100, `port controller could not delete port ${rec.portId}: HTTP ${r.status}`);

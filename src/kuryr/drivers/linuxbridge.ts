@@ -11,6 +11,7 @@
  */
 import { run } from '../../lib/exec';
 import { ip, ipBatch, ipJson } from '../../lib/netns';
+import { kernelBatch } from '../../lib/netlink/ip-lines';
 import type { Agent, Network, Port } from '../neutron/model';
 import type { MechanismDriver } from './driver';
 import { IANA_VXLAN_PORT } from '../../lib/vxlan';
@@ -115,11 +116,11 @@ export class LinuxbridgeDriver implements MechanismDriver {
   }
 
   async plug(hostIf: string, _port: Port, network: Network): Promise<void> {
-    await ip(undefined, ['link', 'set', hostIf, 'master', bridgeName(network.id), 'up']);
+    await kernelBatch(undefined, [['link', 'set', hostIf, 'master', bridgeName(network.id), 'up']]);
   }
 
   async unplug(hostIf: string): Promise<void> {
-    await ip(undefined, ['link', 'set', hostIf, 'nomaster'], { check: false });
+    await kernelBatch(undefined, [['link', 'set', hostIf, 'nomaster']]).catch(() => undefined);
   }
 }
 

@@ -110,7 +110,10 @@ function withFds(nl: Rtnl, fn: (fds: number[]) => void): void {
 function linkAdd(words: readonly string[]): Op {
   const t = words.indexOf('type');
   if (t < 0) throw new Unsupported('link add without type');
-  const own = options(words.slice(0, t), ['name', 'address', 'mtu', 'netns']);
+  // `ip link add NAME …` is `ip link add name NAME …`
+  const head = words.slice(0, t);
+  const bare = head.length % 2 === 1 && !['name', 'address', 'mtu', 'netns'].includes(head[0]!);
+  const own = options(bare ? ['name', ...head] : head, ['name', 'address', 'mtu', 'netns']);
   const kind = words[t + 1];
   const what = `link add ${own.get('name') ?? ''}`;
   if (kind === 'bridge' && words.length === t + 2)
