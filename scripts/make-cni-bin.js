@@ -91,11 +91,9 @@ function multiCall(bun, entries) {
       '',
     ].join('\n'),
   );
-  execFileSync(
-    bun.bin,
-    ['build', '--compile', '--external', 'koffi', '--outfile', path.join(binDir, MULTI), entry],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
+  execFileSync(bun.bin, ['build', '--compile', '--external', 'koffi', '--outfile', path.join(binDir, MULTI), entry], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   for (const name of entries) fs.symlinkSync(MULTI, path.join(binDir, name));
 }
 
