@@ -60,6 +60,13 @@ const hostLines: Lines = (pod) => [
   ['route', 'add', '10.13.0.0/16', 'via', '10.9.0.254', 'dev', 'br0', 'mtu', '1300'],
   ['route', 'replace', '10.14.0.0/16', 'via', '10.9.0.254', 'dev', 'br0', 'metric', '50'],
   ['route', 'add', 'fd01::/64', 'via', 'fd00::fe', 'dev', 'br0'],
+  // a master and a macvlan on it, made directly in the pod (the sub-interface plugins' line)
+  'link add name m0 type veth peer name m1'.split(' '),
+  ['link', 'set', 'dev', 'm0', 'up'],
+  'link add link m0 name mv0 address 02:00:00:00:00:04 mtu 1400 netns'
+    .split(' ')
+    .concat(pod, ['type', 'macvlan', 'mode', 'bridge']),
+  'link add link m1 name mv1 netns'.split(' ').concat(pod, ['type', 'macvlan', 'mode', 'private']),
 ];
 const podLines: Lines = () => [
   ['addr', 'add', '10.9.0.2/24', 'dev', 'eth0'],
@@ -85,8 +92,12 @@ async function state(ns: string): Promise<unknown> {
   const routes6 = await ipJson<Record<string, unknown>[]>(r, ['-6', 'route', 'show', 'table', 'all']);
   return {
     links: links.map((l) => {
-      const li = l.linkinfo as { info_kind?: string; info_slave_data?: { hairpin?: boolean } } | undefined;
-      return [l.ifname, l.address, l.mtu, l.flags, l.master, l.ifalias, li?.info_kind, li?.info_slave_data?.hairpin];
+      const li = l.linkinfo as
+        { info_kind?: string; info_data?: { mode?: string }; info_slave_data?: { hairpin?: boolean } } | undefined;
+      const mode = li?.info_kind === 'macvlan' ? li.info_data?.mode : undefined;
+      // the veth m0/m1's MACs are the kernel's random ones: compare only that there is one
+      const mac = /^m[01]$/.test(String(l.ifname)) || String(l.ifname) === 'mv1' ? typeof l.address : l.address;
+      return [l.ifname, mac, l.mtu, l.flags, l.master, l.ifalias, li?.info_kind, mode, li?.info_slave_data?.hairpin];
     }),
     addrs: addrs.map((a) => [
       a.ifname,
@@ -121,8 +132,8 @@ test('deletes and changes over netlink match ip -batch', async () => {
   const pod = await ipJson<{ ifname: string }[]>({ name: twins.nl.pod }, ['link', 'show']);
   assert.deepEqual(
     pod.map((l) => l.ifname),
-    ['lo'],
-    'the container end went with its host end',
+    ['lo', 'mv0', 'mv1'],
+    'the container end (eth0) went with its host end',
   );
 });
 

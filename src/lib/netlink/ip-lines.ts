@@ -112,8 +112,9 @@ function linkAdd(words: readonly string[]): Op {
   if (t < 0) throw new Unsupported('link add without type');
   // `ip link add NAME …` is `ip link add name NAME …`
   const head = words.slice(0, t);
-  const bare = head.length % 2 === 1 && !['name', 'address', 'mtu', 'netns'].includes(head[0]!);
-  const own = options(bare ? ['name', ...head] : head, ['name', 'address', 'mtu', 'netns']);
+  const keys = ['name', 'address', 'mtu', 'netns', 'link'];
+  const bare = head.length % 2 === 1 && !keys.includes(head[0]!);
+  const own = options(bare ? ['name', ...head] : head, keys);
   const kind = words[t + 1];
   const what = `link add ${own.get('name') ?? ''}`;
   if (kind === 'bridge' && words.length === t + 2)
@@ -146,7 +147,41 @@ function linkAdd(words: readonly string[]): Op {
         ),
       );
   }
+  const data = subInterfaceData(kind, words.slice(t + 2));
+  if (data && own.has('link'))
+    return (nl) =>
+      withFds(nl, (fds) =>
+        nl.queue(
+          RTM.NEWLINK,
+          NLM_F.CREATE | NLM_F.EXCL,
+          [
+            ifinfomsg(0),
+            u32Attr(IFLA.LINK, nl.index(own.get('link')!)),
+            ...linkAttrs(own, fds),
+            nested(IFLA.LINKINFO, strAttr(IFLA_INFO.KIND, kind!), nested(IFLA_INFO.DATA, data)),
+          ],
+          what,
+        ),
+      );
   throw new Unsupported(`link add type ${kind}`);
+}
+
+const MACVLAN_MODE: Record<string, number> = { private: 1, vepa: 2, bridge: 4, passthru: 8, source: 16 };
+const IPVLAN_MODE: Record<string, number> = { l2: 0, l3: 1, l3s: 2 };
+
+/** IFLA_INFO_DATA of a device on a master — `macvlan mode M`, `ipvlan mode M`, `vlan id N` — or undefined. */
+function subInterfaceData(kind: string | undefined, rest: readonly string[]): Buffer | undefined {
+  const [key, value, ...more] = rest;
+  if (more.length > 0 || value === undefined) return undefined;
+  const u16 = (type: number, v: number): Buffer => {
+    const b = Buffer.alloc(2);
+    b.writeUInt16LE(v, 0);
+    return attr(type, b);
+  };
+  if (kind === 'macvlan' && key === 'mode' && value in MACVLAN_MODE) return u32Attr(1, MACVLAN_MODE[value]!);
+  if (kind === 'ipvlan' && key === 'mode' && value in IPVLAN_MODE) return u16(1, IPVLAN_MODE[value]!);
+  if (kind === 'vlan' && key === 'id') return u16(1, int(value, 'vlan id'));
+  return undefined;
 }
 
 function onOff(v: string, what: string): boolean {

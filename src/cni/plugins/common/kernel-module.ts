@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { isCnilabError } from '../../../lib/errors';
 import { run } from '../../../lib/exec';
-import { ipBatch } from '../../../lib/netns';
+import { kernelBatch } from '../../../lib/netlink/ip-lines';
 import { CniCode, CniError } from '../../types';
 
 export interface KernelDriver {
@@ -33,13 +33,20 @@ export async function kernelHas(d: KernelDriver): Promise<boolean> {
   return r.code === 0;
 }
 
-/** Runs the `ip link add` line of a device of `d`, turning the kernel's "unknown type" into error 50. */
+/**
+ * Runs the `ip link add` line of a device of `d` (over netlink, lib/netlink), turning the kernel's
+ * "unknown type" (EOPNOTSUPP: no driver, none loadable; `ip`'s "Unknown device type") into error 50.
+ */
 export function createOrLacks(d: KernelDriver): (line: string[]) => Promise<void> {
   return async (line) => {
     try {
-      await ipBatch(undefined, [line]);
+      await kernelBatch(undefined, [line]);
     } catch (e) {
-      if (isCnilabError(e, 'EXEC_FAILED') && /Unknown device type|not supported/i.test(e.message)) throw lacks(d);
+      if (
+        (isCnilabError(e, 'EXEC_FAILED') || isCnilabError(e, 'KERNEL_FAILED')) &&
+        /Unknown device type|not supported/i.test(e.message)
+      )
+        throw lacks(d);
       throw e;
     }
   };

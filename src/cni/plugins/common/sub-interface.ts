@@ -7,7 +7,7 @@
  * reference plugins do: Linux 6.1 (Debian 12's) refuses to create a macvlan or ipvlan in another
  * namespace under its master's own name ("File exists") — and eth0 of eth0 is the common case.
  */
-import { ipBatch, netnsTarget, type NetnsRef } from '../../../lib/netns';
+import { netnsTarget, type NetnsRef } from '../../../lib/netns';
 import { kernelBatch } from '../../../lib/netlink/ip-lines';
 import type { PluginEnv } from '../../skel';
 import { CniCode, CniError, type IpamConf, type NetConf, type Result } from '../../types';
@@ -80,7 +80,7 @@ export async function addSubInterface(
   opts: SubInterfaceAdd,
 ): Promise<Result> {
   const undo: (() => Promise<unknown>)[] = [];
-  const create = opts.create ?? ((line: string[]) => ipBatch(undefined, [line]));
+  const create = opts.create ?? ((line: string[]) => kernelBatch(undefined, [line]));
   try {
     const ipamResult = conf.ipam ? await ipamAdd(conf, env) : opts.given;
     if (conf.ipam) undo.push(() => ipamDel(conf, env));
