@@ -99,7 +99,11 @@ async function buildRoads(): Promise<{ roads: Road[]; server?: ChildProcess }> {
   const bundles = join(REPO_ROOT, 'dist/cni-bundles');
   const roads: Road[] = [
     { key: 'ref', label: 'reference v1.1.1 (Go)', dir: '/usr/lib/cni' },
-    { key: 'ship', label: `cnilab shipped (${shipped.runtime}, ${shipped.build})`, dir: CNI_BIN_DIR },
+    {
+      key: 'ship',
+      label: `cnilab shipped (${shipped.runtime === 'bun' ? 'Bun-compiled' : 'Node scripts'})`,
+      dir: CNI_BIN_DIR,
+    },
   ];
   if (shipped.runtime !== 'node') roads.push({ key: 'node', label: 'cnilab bundles on Node', dir: bundles });
   const bun = bunPath();
