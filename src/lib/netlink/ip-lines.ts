@@ -342,8 +342,10 @@ export function netlinkCan(lines: readonly (readonly string[])[]): boolean {
 }
 
 /**
- * The lines in `ns`, in order, stopping at the first that fails (as `ip -batch` does); over
- * netlink when every line is in the subset, else by `ip -batch`.
+ * The lines in `ns`, in order: over netlink when every line is in the subset — in one send(), but
+ * for a line that needs the index of a link a queued line makes (the queue goes first) — else by
+ * `ip -batch`. Unlike `ip -batch`, the requests after a failing one still run (the kernel runs every
+ * message of a send); the first error is thrown, and callers roll back as for any failure.
  */
 export async function kernelBatch(ns: NetnsRef | undefined, lines: readonly (readonly string[])[]): Promise<void> {
   if (lines.length === 0) return;
