@@ -4,7 +4,7 @@
  * Loaded on first use. Buffers are passed as pointers to their memory (no copy); callers keep them
  * referenced for as long as a call (also an async one) may use them.
  */
-import { CnilabError } from '../../lib/errors';
+import { loadKoffi } from '../../lib/koffi';
 
 export interface Libc {
   ioctl(fd: number, request: number, arg: Buffer): number;
@@ -43,16 +43,7 @@ let libc: Libc | undefined;
 
 export function loadLibc(): Libc {
   if (libc) return libc;
-  let koffi: typeof import('koffi');
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: only the udp backends load the FFI (~30 ms)
-    koffi = require('koffi') as typeof import('koffi');
-  } catch (e) {
-    throw new CnilabError(
-      'FEATURE_MISSING',
-      `koffi (FFI) cannot be loaded: ${(e as Error).message}; run scripts/setup.sh`,
-    );
-  }
+  const koffi = loadKoffi(); // only the udp backends load the FFI
   const lib = koffi.load('libc.so.6');
   const poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)');
   const num =

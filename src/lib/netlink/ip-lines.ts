@@ -116,53 +116,36 @@ function linkAdd(words: readonly string[]): Op {
   const bare = head.length % 2 === 1 && !keys.includes(head[0]!);
   const own = options(bare ? ['name', ...head] : head, keys);
   const kind = words[t + 1];
-  const what = `link add ${own.get('name') ?? ''}`;
-  if (kind === 'bridge' && words.length === t + 2)
-    return (nl) =>
+  // the RTM_NEWLINK that creates it: its own attributes, then the kind's (made when it is sent)
+  const create =
+    (rest: (nl: Rtnl, fds: number[]) => Buffer[]): Op =>
+    (nl) =>
       withFds(nl, (fds) =>
         nl.queue(
           RTM.NEWLINK,
           NLM_F.CREATE | NLM_F.EXCL,
-          [ifinfomsg(0), ...linkAttrs(own, fds), nested(IFLA.LINKINFO, strAttr(IFLA_INFO.KIND, 'bridge'))],
-          what,
+          [ifinfomsg(0), ...linkAttrs(own, fds), ...rest(nl, fds)],
+          `link add ${own.get('name') ?? ''}`,
         ),
       );
+  if (kind === 'bridge' && words.length === t + 2)
+    return create(() => [nested(IFLA.LINKINFO, strAttr(IFLA_INFO.KIND, 'bridge'))]);
   if (kind === 'veth' && words[t + 2] === 'peer') {
     const peer = options(words.slice(t + 3), ['name', 'address', 'mtu', 'netns']);
-    return (nl) =>
-      withFds(nl, (fds) =>
-        nl.queue(
-          RTM.NEWLINK,
-          NLM_F.CREATE | NLM_F.EXCL,
-          [
-            ifinfomsg(0),
-            ...linkAttrs(own, fds),
-            nested(
-              IFLA.LINKINFO,
-              strAttr(IFLA_INFO.KIND, 'veth'),
-              nested(IFLA_INFO.DATA, attr(VETH_INFO_PEER, Buffer.concat([ifinfomsg(0), ...linkAttrs(peer, fds)]))),
-            ),
-          ],
-          what,
-        ),
-      );
+    return create((_nl, fds) => [
+      nested(
+        IFLA.LINKINFO,
+        strAttr(IFLA_INFO.KIND, 'veth'),
+        nested(IFLA_INFO.DATA, attr(VETH_INFO_PEER, Buffer.concat([ifinfomsg(0), ...linkAttrs(peer, fds)]))),
+      ),
+    ]);
   }
   const data = subInterfaceData(kind, words.slice(t + 2));
   if (data && own.has('link'))
-    return (nl) =>
-      withFds(nl, (fds) =>
-        nl.queue(
-          RTM.NEWLINK,
-          NLM_F.CREATE | NLM_F.EXCL,
-          [
-            ifinfomsg(0),
-            u32Attr(IFLA.LINK, nl.index(own.get('link')!)),
-            ...linkAttrs(own, fds),
-            nested(IFLA.LINKINFO, strAttr(IFLA_INFO.KIND, kind!), nested(IFLA_INFO.DATA, data)),
-          ],
-          what,
-        ),
-      );
+    return create((nl) => [
+      u32Attr(IFLA.LINK, nl.index(own.get('link')!)),
+      nested(IFLA.LINKINFO, strAttr(IFLA_INFO.KIND, kind!), nested(IFLA_INFO.DATA, data)),
+    ]);
   throw new Unsupported(`link add type ${kind}`);
 }
 

@@ -4,7 +4,7 @@
  * Node (the CLI and the tests: ~7–30 ms to load, paid once). Node and Bun expose no AF_NETLINK
  * socket, and spawning `ip` costs ~8.5 ms a command; these calls cost microseconds.
  */
-import { CnilabError } from '../errors';
+import { loadKoffi } from '../koffi';
 
 export interface NetlinkLibc {
   readonly runtime: 'bun' | 'node';
@@ -55,34 +55,8 @@ function bunLibc(): NetlinkLibc {
   };
 }
 
-/**
- * Set by scripts/make-cni-bin.js in the plugin bundles: the checkout's node_modules, where koffi is
- * found when a plugin running under Node has been copied elsewhere (/opt/cni/bin, say).
- */
-declare const CNILAB_NODE_MODULES: string | undefined;
-
-function requireKoffi(): typeof import('koffi') {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: loaded by the first netlink call
-    return require('koffi') as typeof import('koffi');
-  } catch (e) {
-    if (typeof CNILAB_NODE_MODULES !== 'string') throw e;
-    // through a variable: a bundler must leave this require to run time (koffi loads a native module)
-    const load: NodeJS.Require = require;
-    return load(`${CNILAB_NODE_MODULES}/koffi`) as typeof import('koffi');
-  }
-}
-
 function nodeLibc(): NetlinkLibc {
-  let koffi: typeof import('koffi');
-  try {
-    koffi = requireKoffi();
-  } catch (e) {
-    throw new CnilabError(
-      'FEATURE_MISSING',
-      `koffi (FFI) cannot be loaded: ${(e as Error).message}; run scripts/setup.sh`,
-    );
-  }
+  const koffi = loadKoffi();
   const lib = koffi.load('libc.so.6');
   const socket = lib.func('int socket(int domain, int type, int protocol)');
   const setns = lib.func('int setns(int fd, int nstype)');
