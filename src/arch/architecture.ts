@@ -9,7 +9,7 @@ import type { Feature, FeatureReport } from '../doctor/features';
 import type { LabState, PodState, ProcessState } from '../lab/state';
 import type { NodeSpec, PodSpec, Topology } from '../topology/schema';
 
-export type ArchFamily = 'baseline' | 'overlay' | 'native';
+export type ArchFamily = 'baseline' | 'overlay' | 'native' | 'l3';
 
 export const PATHS = ['intra-node', 'inter-node', 'routed'] as const;
 export type PathName = (typeof PATHS)[number];
@@ -20,7 +20,8 @@ export interface Architecture {
   readonly summary: string;
   /**
    * How the report groups it, as the paper's figures do: `baseline` (no pods), `overlay` (pod
-   * packets travel encapsulated between nodes) or `native` (pod packets travel as they are).
+   * packets travel encapsulated between nodes), `native` (pod packets travel as they are, over an
+   * L2 segment or a bridge) or `l3` (pure L3 forwarding: no bridge, no encapsulation).
    */
   readonly family: ArchFamily;
   /** Kernel features the data path needs; a missing one makes the architecture skip. */

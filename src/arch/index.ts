@@ -19,11 +19,16 @@ import { bridgeArch } from './bridge';
 import { hostArch, type baselineControlPlane } from './host';
 import { ipvlanArch, ipvlanL3Arch } from './ipvlan';
 import { macvlanArch } from './macvlan';
+import { ebpfNativeArch, ebpfVxlanArch } from '../ebpf/architectures';
+import type { ebpfControlPlane } from '../ebpf/control-plane';
 
 /** The kinds of control plane, a discriminated union on `kind`: a new kind is one folder and one member here. */
 export type ControlPlaneKind =
-  typeof baselineControlPlane | ReturnType<typeof flannelControlPlane> | ReturnType<typeof kuryrControlPlane>;
-const KINDS: readonly ControlPlaneKind['kind'][] = ['baseline', 'flannel', 'kuryr'];
+  | typeof baselineControlPlane
+  | ReturnType<typeof flannelControlPlane>
+  | ReturnType<typeof kuryrControlPlane>
+  | ReturnType<typeof ebpfControlPlane>;
+const KINDS: readonly ControlPlaneKind['kind'][] = ['baseline', 'flannel', 'kuryr', 'ebpf'];
 
 /** Every architecture `cnilab up` and `cnilab run` know, in the default matrix's order. */
 export const architectures = new Registry<Architecture>('architecture', 'UNKNOWN_ARCH');
@@ -36,6 +41,8 @@ for (const a of [
   flannelUdpOffloadArch,
   macvlanArch,
   ipvlanArch,
+  ebpfNativeArch,
+  ebpfVxlanArch,
   kuryrOvsVxlanArch,
   kuryrOvsVlanArch,
   kuryrLbVxlanArch,

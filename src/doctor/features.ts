@@ -9,6 +9,7 @@ import { CNI_BIN_DIR } from '../lib/paths';
 import { addNetns, deleteNetns, ip, runIn } from '../lib/netns';
 import { messageOf } from '../lib/errors';
 import { PREFIX } from '../lab/names';
+import { probeEbpf } from '../ebpf/probe';
 
 export const FEATURES = [
   'root',
@@ -33,6 +34,7 @@ export const FEATURES = [
   'nftables',
   'reference-cni-plugins',
   'cnilab-cni-plugins',
+  'ebpf',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 
@@ -199,6 +201,7 @@ export async function probeFeatures(): Promise<FeatureReport> {
       checks.push({ feature: f, ok: false, detail: 'not probed: needs root and iproute2' });
     checks.push(await referencePlugins());
     checks.push(await cnilabPlugins());
+    checks.push({ feature: 'ebpf', ok: false, detail: 'not probed: needs root and iproute2' });
   } else {
     const ns = `${PREFIX}doctor-${process.pid}`;
     try {
@@ -227,6 +230,7 @@ export async function probeFeatures(): Promise<FeatureReport> {
       }
       checks.push(await referencePlugins(undefined, ns));
       checks.push(await cnilabPlugins(ns));
+      checks.push({ feature: 'ebpf', ...(await probeEbpf(ns, 'pbase')) });
     } finally {
       await deleteNetns(ns);
     }

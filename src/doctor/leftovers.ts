@@ -9,7 +9,11 @@
  */
 import { ipJson } from '../lib/netns';
 import { parseAlias, type LinkInfo } from '../cni/plugins/common/iface';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { mountsUnder } from '../lib/mounts';
 import { allLabs } from '../lab/teardown';
+import { runDir } from '../lab/names';
 
 export interface Leftover {
   /** What it is: `lab` (namespaces and files of a lab), or `link` (in this namespace). */
@@ -52,13 +56,31 @@ export async function rootLinkLeftovers(): Promise<Leftover[]> {
   return out;
 }
 
+/** Files under `dir`, recursively (pins in a bpffs). */
+function countFiles(dir: string): number {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).reduce(
+      (n, e) => n + (e.isDirectory() ? countFiles(join(dir, e.name)) : 1),
+      0,
+    );
+  } catch {
+    return 0;
+  }
+}
+
+/** What a lab's bpffs still holds (the eBPF architectures' pinned programs and maps), as a clause. */
+function bpffsLeft(lab: string): string {
+  const fs = mountsUnder(runDir(lab)).filter((m) => m.fsType === 'bpf');
+  return fs.map((m) => `; a bpffs at ${m.path} holding ${countFiles(m.path)} pinned objects`).join('');
+}
+
 /** Everything cnilab left: labs first, then links in this namespace. */
 export async function findLeftovers(): Promise<Leftover[]> {
   const labs: Leftover[] = allLabs().map((lab) => ({
     kind: 'lab',
     name: lab,
     owner: 'cnilab',
-    detail: `lab ${lab}: namespaces cnilab-${lab}.* or its run folder`,
+    detail: `lab ${lab}: namespaces cnilab-${lab}.* or its run folder${bpffsLeft(lab)}`,
     remove: `cnilab down --lab ${lab}`,
   }));
   return [...labs, ...(await rootLinkLeftovers())];

@@ -30,9 +30,19 @@ export interface ConflistContext {
   readonly ipamDir: string;
   /** The node's underlay interface. */
   readonly underlayIf: string;
+  readonly lab: string;
+  readonly node: string;
 }
 
 export type ConflistFor = (ctx: ConflistContext) => NetConfList;
+
+/** What an architecture built on flannel's control plane adds to it (the ebpf ones: their bpffs, the agents' data path). */
+export interface FlannelExtras {
+  /** Runs before the agents start, at `up` and at each join (so it must be idempotent). */
+  readonly prepare?: (topology: Topology) => Promise<void>;
+  /** More arguments for a node's agent. */
+  readonly agentArgs?: (lab: string, node: string) => string[];
+}
 
 /** What the controller needs to serve the lease store for `backend`. */
 function leaseArgs(topology: Topology, backend: BackendConfig): string[] {
@@ -50,7 +60,7 @@ function leaseArgs(topology: Topology, backend: BackendConfig): string[] {
   ];
 }
 
-export function startAgent(topology: Topology, node: string): ProcessState {
+export function startAgent(topology: Topology, node: string, extras: FlannelExtras = {}): ProcessState {
   const lab = topology.name;
   const control = topology.nodes.find((n) => n.role === 'control')!;
   mkdirSync(nodeDir(lab, node), { recursive: true });
@@ -64,6 +74,7 @@ export function startAgent(topology: Topology, node: string): ProcessState {
     UNDERLAY_IF,
     '--run-dir',
     nodeDir(lab, node),
+    ...(extras.agentArgs?.(lab, node) ?? []),
   ]);
 }
 
@@ -115,6 +126,8 @@ async function attachNode(
     nodeDir: nodeDir(lab, node),
     ipamDir: join(nodeDir(lab, node), 'ipam'),
     underlayIf: UNDERLAY_IF,
+    lab,
+    node,
   });
   writeConflist(lab, node, list);
   return attachPods(
@@ -129,6 +142,7 @@ async function attachNode(
 export function flannelControlPlane(
   backend: BackendConfig,
   conflist: ConflistFor,
+  extras: FlannelExtras = {},
 ): ControlPlane & { readonly kind: 'flannel'; readonly backend: BackendConfig } {
   return {
     kind: 'flannel',
@@ -140,9 +154,10 @@ export function flannelControlPlane(
       step(
         `control plane: lease store and ${compute.length} agents (backend ${backend.type}); ${topology.pods.length} pods through CNI`,
       );
+      await extras.prepare?.(topology);
       const processes = [
         startController(topology, leaseArgs(topology, backend)),
-        ...compute.map((n) => startAgent(topology, n)),
+        ...compute.map((n) => startAgent(topology, n, extras)),
       ];
       record(processes);
       // Each node's pods are attached as soon as its agent has a lease, while the others still start.
@@ -154,7 +169,8 @@ export function flannelControlPlane(
     },
     membership: {
       async join({ state, node, pods, signal, record }: JoinContext): Promise<PodState[]> {
-        const agent = startAgent(state.topology, node.name);
+        await extras.prepare?.(state.topology);
+        const agent = startAgent(state.topology, node.name, extras);
         const processes = [...state.processes, agent];
         record(processes);
         try {
@@ -182,7 +198,7 @@ export function flannelControlPlane(
     async restart(state: LabState, old: ProcessState): Promise<ProcessState> {
       return old.role === 'controller'
         ? startController(state.topology, leaseArgs(state.topology, backend))
-        : startAgent(state.topology, old.node);
+        : startAgent(state.topology, old.node, extras);
     },
     datapath: () => (backend.type.startsWith('udp') ? 'user space: the flannel agent (TUN + UDP socket)' : 'kernel'),
   };

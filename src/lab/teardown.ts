@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { run, stopPid } from '../lib/exec';
 import { listNamedNetns, namedNetnsInodes, netnsInodeOf } from '../lib/netns';
 import { labOfNetns, PREFIX, runDir, RUN_ROOT } from './names';
+import { unmountUnder } from '../lib/mounts';
 
 /** PIDs of processes living in any of these named namespaces (found through /proc, one pass). */
 export function pidsInNetns(names: readonly string[]): number[] {
@@ -66,6 +67,8 @@ export async function teardownLab(lab: string): Promise<TeardownReport> {
   const pids = [...new Set([...pidsInNetns(namespaces), ...pidsNamingLab(lab)])].filter((p) => p !== process.pid);
   await Promise.all(pids.map((p) => stopPid(p, 1000)));
   await deleteNamespaces(namespaces);
+  // the eBPF architectures' bpffs: its pins (programs, maps) go with it
+  await unmountUnder(runDir(lab));
   rmSync(runDir(lab), { recursive: true, force: true });
   return { lab, namespaces: namespaces.length, processes: pids.length };
 }

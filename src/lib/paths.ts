@@ -9,3 +9,6 @@ export const AGENT_MAIN = resolve(DIST, 'src/flannel/agent/main.js');
 export const CONTROLLER_MAIN = resolve(DIST, 'src/controller/main.js');
 export const KURYR_MAIN = resolve(DIST, 'src/kuryr/daemon/main.js');
 export const REPO_ROOT = resolve(DIST, '..');
+/** The eBPF data path's object (scripts/build-bpf.js), and what its build said. */
+export const BPF_OBJECT = resolve(DIST, 'bpf/datapath.o');
+export const BPF_BUILD = resolve(DIST, 'bpf/build.json');

@@ -18,7 +18,7 @@ export interface Chart {
   readonly spec: TopLevelSpec;
 }
 
-export const FAMILY_COLORS = { baseline: '#7f7f7f', overlay: '#d95f02', native: '#1b9e77' } as const;
+export const FAMILY_COLORS = { baseline: '#7f7f7f', overlay: '#d95f02', native: '#1b9e77', l3: '#7570b3' } as const;
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 /** The style every chart shares (fonts, axes, legend below). */
 export const CHART_CONFIG = {
@@ -147,7 +147,7 @@ const rowsOf = (r: RunResults, test: TestName, path?: string): ResultRow[] =>
 
 /** Fig. 4: TCP throughput of the overlays (and the host) between two nodes; none without an overlay. */
 function overlaysChart(tcpInter: readonly ResultRow[], order: string[]): Chart | undefined {
-  const overlays = tcpInter.filter((x) => x.family !== 'native');
+  const overlays = tcpInter.filter((x) => x.family === 'overlay' || x.family === 'baseline');
   if (!overlays.some((x) => x.family === 'overlay')) return undefined;
   return {
     name: 'fig4-overlays',
@@ -165,7 +165,7 @@ function overlaysVsNativeChart(tcp: readonly ResultRow[], order: string[]): Char
     name: 'fig5-overlays-vs-native',
     title: "Overlays vs native: TCP throughput, one stream (the paper's Fig. 5)",
     caption:
-      'Every architecture on each path. Native pod networks carry pod packets as they are; overlays encapsulate them between nodes.',
+      'Every architecture on each path. Native pod networks carry pod packets as they are over L2 or a bridge, l3 ones route them with no bridge and no encapsulation; overlays encapsulate them between nodes.',
     spec: barChart(bars(tcp), order, 'Gbit/s', true),
   };
 }

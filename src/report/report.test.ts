@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../lib/paths';
 import { resultsSchema, type RunResults } from '../run/results-schema';
@@ -10,11 +11,11 @@ import { compareRuns, rowKey } from './compare';
 import { CSV_HEADER, toCsv } from './csv';
 import { pathDiagram } from './diagram';
 import { headlines, renderHtml } from './html';
-import { readComparable } from './outputs';
+import { readComparable, readResults } from './outputs';
 
 /** A recorded run (host, flannel-vxlan, flannel-udp; every test; 3 interleaved rounds of 1 s samples). */
 const recorded = (): RunResults =>
-  resultsSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v3.json'), 'utf8')));
+  resultsSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v4.json'), 'utf8')));
 
 /** Every bar's aria-label in a rendered chart: "Gbit/s: 13.067; arch: host; path: inter-node; …". */
 function barLabels(svg: string): Map<string, string>[] {
@@ -199,7 +200,7 @@ test('compare: a run against itself is within noise; a halved row is worse, a fa
   assert.ok(fewer.onlyInA.includes(rowKey(a.rows.find((x) => x.arch === 'flannel-udp' && x.test === 'udp')!)));
 });
 
-test('compare reads results v1 and v2 (recorded runs of an earlier cnilab) against v3 rows', () => {
+test('compare reads results v1 and v2 (recorded runs of an earlier cnilab) against v4 rows', () => {
   const v1 = readComparable(join(REPO_ROOT, 'test/fixtures/results-v1.json'));
   assert.equal(v1.rows.length, 12);
   const host = v1.rows.find((x) => x.arch === 'host')!;
@@ -234,6 +235,21 @@ test('compare reads results v1 and v2 (recorded runs of an earlier cnilab) again
   assert.deepEqual(c2.floorPct, { a: 0, b: 0 });
   assert.throws(
     () => readComparable(join(REPO_ROOT, 'test/fixtures/iperf3-tcp.json')),
-    /iperf3-tcp\.json: schemaVersion undefined is not 3/,
+    /iperf3-tcp\.json: schemaVersion undefined is not 4/,
   );
+});
+
+test('the report reads results v3 (v4 but for its number): no l3 family, no program counters', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnilab-v3-'));
+  try {
+    const v4 = JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v4.json'), 'utf8')) as RunResults;
+    writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...v4, schemaVersion: 3 }));
+    const r = readResults(dir);
+    assert.equal(r.schemaVersion, 4);
+    assert.deepEqual(r.rows, v4.rows);
+    writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...v4, schemaVersion: 2 }));
+    assert.throws(() => readResults(dir), /schemaVersion 2 is not 4; the report reads results v3 and v4/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

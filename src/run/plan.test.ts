@@ -31,6 +31,10 @@ test('the default matrix: every architecture on both paths, host once, bridge no
       'macvlan/inter-node: node1-p1 -> node2-p1',
       'ipvlan/intra-node: node1-p1 -> node1-p2',
       'ipvlan/inter-node: node1-p1 -> node2-p1',
+      'ebpf-native/intra-node: node1-p1 -> node1-p2',
+      'ebpf-native/inter-node: node1-p1 -> node2-p1',
+      'ebpf-vxlan/intra-node: node1-p1 -> node1-p2',
+      'ebpf-vxlan/inter-node: node1-p1 -> node2-p1',
       ...['kuryr-ovs-vxlan', 'kuryr-ovs-vlan', 'kuryr-lb-vxlan', 'kuryr-lb-vlan'].flatMap((k) => [
         `${k}/intra-node: node1-p1 -> node1-p2`,
         `${k}/inter-node: node1-p1 -> node2-p1`,

@@ -24,7 +24,7 @@ export const attachSchema = z
     archs: z.array(
       z.object({
         arch: z.string(),
-        family: z.enum(['baseline', 'overlay', 'native']),
+        family: z.enum(['baseline', 'overlay', 'native', 'l3']),
         lab: z.string().describe('the lab it was measured in'),
         node: z.string().describe('the node every probe pod was attached on'),
         target: z.string().describe('the existing pod each probe pinged after its ADD'),

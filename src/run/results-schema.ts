@@ -1,9 +1,13 @@
 /**
- * results.json, version 3. This zod schema is the source of truth; `npm run schema` writes the
- * published JSON Schema (schema/results-v3.schema.json) from it, and a test keeps the two equal.
+ * results.json, version 4. This zod schema is the source of truth; `npm run schema` writes the
+ * published JSON Schema (schema/results-v4.schema.json) from it, and a test keeps the two equal.
  * Compatible changes (new optional fields) keep the version; anything else bumps it. Versions 1
- * (one TCP test, min/median/max) and 2 (every test, lab by lab, no rounds) stay published beside
- * it; `cnilab compare` reads all three, the report version 3.
+ * (one TCP test, min/median/max), 2 (every test, lab by lab, no rounds) and 3 stay published
+ * beside it; `cnilab compare` reads all four, the report versions 3 and 4.
+ *
+ * Version 4: a fourth family, `l3` (pure L3 forwarding: no bridge, no encapsulation — the
+ * ebpf-native architecture), and the eBPF programs' counters (`ebpf` of rows, `programs` of
+ * paths). A version 3 file is a version 4 file but for its number.
  *
  * Version 3: samples are taken in rounds; every row carries its paired ratio to the baseline
  * (`ratio`), each sample's round, time and noise (`rounds`); the run carries its schedule (seed,
@@ -14,8 +18,12 @@
  */
 import { z } from 'zod';
 import { attachSchema } from './results-attach-schema';
+import { datapathCost, programCountersSchema } from './results-datapath-schema';
 
-export const RESULTS_SCHEMA_VERSION = 3;
+export const RESULTS_SCHEMA_VERSION = 4;
+
+/** How the report groups architectures (arch/architecture.ts, ArchFamily). */
+export const FAMILIES = ['baseline', 'overlay', 'native', 'l3'] as const;
 
 /** The tests' names, as results.json's schema enumerates them (run/tests/ has one module each). */
 export const TESTS = ['tcp', 'tcp-parallel', 'udp', 'pps', 'sweep', 'latency', 'latency-loaded'] as const;
@@ -68,44 +76,6 @@ const cpuSplit = z.object({
   busy: z.number().describe('user + system + softirq + irq + steal'),
 });
 
-const datapathCost = z
-  .object({
-    process: z.string().describe('the process that moves packets in user space, e.g. agent'),
-    node: z.string(),
-    device: z.string().describe('the device whose kernel counters give the packets, e.g. flannel0'),
-    packets: z
-      .number()
-      .int()
-      .describe("packets the process moved (device tx + rx), during the row's first sample, when the path was counted"),
-    cpu: z.object({ user: z.number(), system: z.number() }).describe('% of one core while the client ran'),
-    syscallsPerPacket: z
-      .number()
-      .describe(
-        'system calls per device packet as the process counts them: every read, write, send, receive and poll, failed ones (EAGAIN) included',
-      ),
-    wirePackets: z
-      .number()
-      .int()
-      .optional()
-      .describe(
-        'packets the process sent and received on the underlay (UDP datagrams), by its own count; with offloads one device packet is a super-packet of many',
-      ),
-    syscallsPerWirePacket: z
-      .number()
-      .optional()
-      .describe('system calls per packet on the wire: comparable between a per-packet and an offloaded data path'),
-    syscallsPerMB: z.number().optional().describe('system calls per megabyte (10^6 bytes) of inner packets moved'),
-    procIoSyscallsPerPacket: z
-      .number()
-      .describe(
-        "syscr + syscw of /proc/PID/io per packet: the kernel's count of the read()/write() calls on files (the TUN); socket calls are not in it",
-      ),
-    contextSwitchesPerPacket: z
-      .object({ voluntary: z.number(), involuntary: z.number() })
-      .describe("summed over the process's threads, per packet"),
-  })
-  .describe('The cost of a user-space data-path process on the path, from /proc');
-
 const ratioSchema = z
   .object({
     n: z.number().int().nonnegative(),
@@ -145,9 +115,9 @@ const underlayMtu = z
 export const rowSchema = z.object({
   arch: z.string().describe('architecture name'),
   family: z
-    .enum(['baseline', 'overlay', 'native'])
+    .enum(FAMILIES)
     .describe(
-      'baseline: no pods; overlay: pod packets encapsulated between nodes; native: pod packets travel as they are',
+      'baseline: no pods; overlay: pod packets encapsulated between nodes; native: pod packets travel as they are (over L2 or a bridge); l3: pure L3 forwarding, no bridge and no encapsulation',
     ),
   path: PATH.describe(
     'intra-node: two pods on one node; inter-node: pods on two nodes (for host: node to node); routed: pods on two networks on two nodes, through a router on a third ("A to C via B")',
@@ -192,6 +162,10 @@ export const rowSchema = z.object({
     .array(datapathCost)
     .optional()
     .describe('present when user-space processes carry the traffic (flannel-udp across nodes)'),
+  ebpf: z
+    .array(programCountersSchema)
+    .optional()
+    .describe('present for the ebpf architectures: every program on the nodes of the path that saw packets'),
 });
 
 export const hopSchema = z.object({
@@ -221,6 +195,10 @@ export const pathSchema = z
       .describe(
         'interfaces whose kernel counters moved during that test, client to server; GSO super-packets count once',
       ),
+    programs: z
+      .array(programCountersSchema)
+      .optional()
+      .describe('the ebpf architectures: what their programs did during that test'),
   })
   .describe("The path traffic took through the namespaces, from the kernel's interface counters");
 
@@ -390,7 +368,7 @@ export const resultsSchema = z
       .array(
         z.object({
           name: z.string(),
-          family: z.enum(['baseline', 'overlay', 'native']),
+          family: z.enum(FAMILIES),
           summary: z.string(),
           datapath: z
             .string()
@@ -409,13 +387,13 @@ export const resultsSchema = z
     skipped: z.array(skippedSchema),
     attach: attachSchema.optional().describe('present when the attach test ran'),
   })
-  .describe('cnilab run results, version 3');
+  .describe('cnilab run results, version 4');
 
 export type RunResults = z.infer<typeof resultsSchema>;
 export type ResultRow = z.infer<typeof rowSchema>;
 export type PathRecord = z.infer<typeof pathSchema>;
 export type Skipped = z.infer<typeof skippedSchema>;
-export type DatapathCost = z.infer<typeof datapathCost>;
+export type { DatapathCost, ProgramCounters } from './results-datapath-schema';
 export type StatJson = z.infer<typeof statSchema>;
 export type RatioJson = z.infer<typeof ratioSchema>;
 export type SampleNoiseJson = z.infer<typeof sampleNoiseSchema>;

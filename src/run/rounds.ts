@@ -59,6 +59,7 @@ export interface MeasuredRow {
   readonly row: PlannedRow;
   readonly taken: TakenSample[];
   datapath?: ResultRow['datapath'];
+  ebpf?: ResultRow['ebpf'];
 }
 
 export interface Measured {
@@ -340,6 +341,7 @@ async function oneRound(rows: readonly MeasuredRow[], round: number, o: MeasureO
       m.taken.push(c.taken);
       s.paths.push(c.path);
       if (c.datapath) m.datapath = c.datapath;
+      if (c.ebpf) m.ebpf = c.ebpf;
     } else m.taken.push(await o.timed('measureSec', m.row.plannedSec, () => takeSample(m.row, cell, round, sampler)));
     i++;
   }

@@ -7,6 +7,7 @@ import type { LabState } from '../lab/state';
 import { startIperf3Server } from '../traffic/iperf3/run';
 import { startSockperfServer } from '../traffic/sockperf/run';
 import { DatapathMeter } from './datapath';
+import { ProgramMeter } from './programs';
 import { hops, snapshot } from './hops';
 import { load1, judgeNoise, readNoise, type NoiseLimits, type NoiseReading, type SampleNoise } from './noise';
 import { pathInLab, type PathInLab } from './paths';
@@ -154,14 +155,18 @@ export async function takeCounted(
   cell: CellRun,
   round: number,
   o: SamplerOptions,
-): Promise<{ taken: TakenSample; path: PathRecord; datapath?: ResultRow['datapath'] }> {
+): Promise<{ taken: TakenSample; path: PathRecord; datapath?: ResultRow['datapath']; ebpf?: ResultRow['ebpf'] }> {
   const meter = new DatapathMeter(cell.lab.lab, cell.where.nodes);
+  const programs = new ProgramMeter(cell.lab.lab, cell.where.nodes);
   const before = await snapshot(cell.where.stops);
   await meter.start();
+  programs.start();
   const taken = await takeSample(row, cell, round, o);
+  programs.stop();
   await meter.stop();
   const h = hops(cell.where.stops, before, await snapshot(cell.where.stops));
   const datapath = meter.results();
+  const ebpf = programs.results();
   const path: PathRecord = {
     arch: row.cell.arch.name,
     path: row.cell.path,
@@ -172,6 +177,7 @@ export async function takeCounted(
     encapBytes: cell.lab.topology.underlay.mtu - cell.where.mtu,
     measuredWith: row.test,
     hops: h,
+    ...(ebpf ? { programs: ebpf } : {}),
   };
-  return { taken, path, ...(datapath ? { datapath } : {}) };
+  return { taken, path, ...(datapath ? { datapath } : {}), ...(ebpf ? { ebpf } : {}) };
 }

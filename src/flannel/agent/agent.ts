@@ -17,6 +17,8 @@ import { type Lease, type NetworkConfig } from '../subnet/model';
 import type { BackendNetwork } from '../backends/backend';
 import { backends } from '../backends';
 import { writeSubnetEnv } from '../../cni/plugins/flannel/subnet-env';
+import { startEbpf } from '../../ebpf/agent';
+import { VXLAN_DEV } from '../backends/vxlan';
 
 export interface AgentOptions {
   /** Base URL of the lease store, e.g. http://198.18.0.1:2379. */
@@ -31,6 +33,11 @@ export interface AgentOptions {
    * (udp and udp-offload): how a mixed cluster, or a node not yet upgraded, is tested.
    */
   readonly backend?: string;
+  /**
+   * The node's folder in the lab's bpffs: run the eBPF data path too (the ebpf architectures),
+   * loading its programs there before pods can be attached (src/ebpf/agent.ts).
+   */
+  readonly ebpfDir?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -97,6 +104,13 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
     });
   const lease = await acquire();
   await network.configure(lease);
+  // before subnet.env: the plugins need the programs pinned, and its appearing is their signal
+  const ebpf = opts.ebpfDir
+    ? await startEbpf(
+        { dir: opts.ebpfDir, underlay: iface, ...(type === 'vxlan' ? { tunnel: VXLAN_DEV } : {}), log },
+        signal,
+      )
+    : undefined;
   const subnet = parseCidr(lease.subnet);
   writeSubnetEnv(join(opts.runDir, 'subnet.env'), {
     network: config.network,
@@ -109,6 +123,7 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   const timers = [
     renewLoop(lease, acquire, log, signal),
     statsLoop(network, join(opts.runDir, 'datapath.json'), signal),
+    ...(ebpf ? [ebpf.sweeping] : []),
   ];
   await watchLoop(opts, lease, network, log, signal);
   await Promise.allSettled(timers);

@@ -11,6 +11,7 @@ const { values } = parseArgs({
     iface: { type: 'string', default: 'eth0' },
     'run-dir': { type: 'string' },
     backend: { type: 'string' },
+    'ebpf-dir': { type: 'string' },
   },
 });
 for (const k of ['store', 'node', 'run-dir'] as const) {
@@ -30,6 +31,7 @@ runAgent(
     iface: values.iface!,
     runDir: values['run-dir']!,
     ...(values.backend ? { backend: values.backend } : {}),
+    ...(values['ebpf-dir'] ? { ebpfDir: values['ebpf-dir'] } : {}),
     log,
   },
   controller.signal,

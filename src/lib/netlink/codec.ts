@@ -18,6 +18,13 @@ export const RTM = {
   GETADDR: 22,
   NEWROUTE: 24,
   DELROUTE: 25,
+  NEWNEIGH: 28,
+  DELNEIGH: 29,
+  NEWQDISC: 36,
+  DELQDISC: 37,
+  NEWTFILTER: 44,
+  DELTFILTER: 45,
+  GETTFILTER: 46,
 } as const;
 export const IFLA = {
   ADDRESS: 1,
@@ -127,6 +134,32 @@ export function rtmsg(family: 4 | 6, dstLen: number, scope: number, table: numbe
   return b;
 }
 export const RT_TABLE = { main: RT_TABLE_MAIN, local: 255, default: 253 } as const;
+
+/** struct ndmsg (a neighbour entry) */
+export function ndmsg(family: 4 | 6, index: number, state: number): Buffer {
+  const b = Buffer.alloc(12);
+  b.writeUInt8(family === 4 ? 2 : 10, 0);
+  b.writeInt32LE(index, 4);
+  b.writeUInt16LE(state, 8);
+  return b;
+}
+export const NDA = { DST: 1, LLADDR: 2 } as const;
+export const NUD = { permanent: 0x80, noarp: 0x40, reachable: 0x02, stale: 0x04 } as const;
+
+/** struct tcmsg (a qdisc or a filter) */
+export function tcmsg(index: number, handle: number, parent: number, info = 0): Buffer {
+  const b = Buffer.alloc(20);
+  b.writeInt32LE(index, 4);
+  b.writeUInt32LE(handle >>> 0, 8);
+  b.writeUInt32LE(parent >>> 0, 12);
+  b.writeUInt32LE(info >>> 0, 16);
+  return b;
+}
+export const TCA = { KIND: 1, OPTIONS: 2 } as const;
+export const TCA_BPF = { FD: 6, NAME: 7, FLAGS: 8, ID: 11, TAG: 10 } as const;
+export const TCA_BPF_FLAG_ACT_DIRECT = 1;
+/** clsact's handle and parent, and its two filter hooks. */
+export const TC_H = { CLSACT_HANDLE: 0xffff0000, CLSACT: 0xfffffff1, INGRESS: 0xfffffff2, EGRESS: 0xfffffff3 } as const;
 export const RT_SCOPE_NOWHERE = 255;
 
 export function parseAttrs(b: Buffer, start: number, end: number): Map<number, Buffer> {

@@ -26,9 +26,12 @@ import {
   IFLA_INFO,
   ifinfomsg,
   macBytes,
+  NDA,
+  ndmsg,
   nested,
   NetlinkError,
   NLM_F,
+  NUD,
   RTA,
   RTAX_MTU,
   RT_SCOPE,
@@ -301,6 +304,32 @@ function route(cmd: string, words: readonly string[]): Op {
   };
 }
 
+/** `neigh add|replace|del ADDR [lladdr MAC] dev DEV [nud STATE]`: a static neighbour entry. */
+function neigh(cmd: string, words: readonly string[]): Op {
+  const [dst, ...rest] = words;
+  if (!dst) throw new Unsupported('neigh without address');
+  const o = options(rest, ['lladdr', 'dev', 'nud']);
+  const dev = o.get('dev');
+  if (!dev) throw new Unsupported('neigh without dev');
+  const nud = o.get('nud') ?? 'permanent';
+  if (!(nud in NUD)) throw new Unsupported(`nud ${nud}`);
+  const a = prefixOf(dst, 'neigh').addr;
+  const del = cmd === 'del' || cmd === 'delete';
+  const nlFlags = cmd === 'add' ? NLM_F.CREATE | NLM_F.EXCL : cmd === 'replace' ? NLM_F.CREATE | NLM_F.REPLACE : 0;
+  const mac = o.has('lladdr') ? macBytes(o.get('lladdr')!) : undefined;
+  return (nl) =>
+    nl.queue(
+      del ? RTM.DELNEIGH : RTM.NEWNEIGH,
+      nlFlags,
+      [
+        ndmsg(a.family, nl.index(dev), del ? 0 : NUD[nud as keyof typeof NUD]),
+        attr(NDA.DST, addrBytes(a)),
+        ...(mac && !del ? [attr(NDA.LLADDR, mac)] : []),
+      ],
+      `neigh ${cmd} ${dst} dev ${dev}`,
+    );
+}
+
 /** The netlink request of one `ip` line, or Unsupported. */
 export function compileLine(line: readonly string[]): Op {
   const [obj, cmd, ...rest] = line;
@@ -310,6 +339,8 @@ export function compileLine(line: readonly string[]): Op {
   if ((obj === 'addr' || obj === 'address') && ['add', 'replace', 'del', 'delete'].includes(cmd ?? ''))
     return addr(cmd!, rest);
   if (obj === 'route' && ['add', 'replace', 'del', 'delete'].includes(cmd ?? '')) return route(cmd!, rest);
+  if ((obj === 'neigh' || obj === 'neighbour') && ['add', 'replace', 'del', 'delete'].includes(cmd ?? ''))
+    return neigh(cmd!, rest);
   throw new Unsupported(`${obj} ${cmd}`);
 }
 

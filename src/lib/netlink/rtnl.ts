@@ -241,7 +241,8 @@ export class Rtnl {
     this.flush();
   }
 
-  private dump(type: number, body: Buffer[], what: string, onMsg: (b: Buffer, off: number, end: number) => void): void {
+  /** A dump request: each answer's message (past its netlink header) goes to `onMsg`. */
+  dump(type: number, body: Buffer[], what: string, onMsg: (b: Buffer, off: number, end: number) => void): void {
     this.receive(this.send(type, NLM_F.DUMP, body), what, (_t, off, end) => onMsg(this.buf, off, end));
   }
 

@@ -1,0 +1,252 @@
+/**
+ * `ebpf`: a pod on a veth with no bridge, whose packets the node's eBPF programs carry (Cilium's
+ * "eBPF host routing"; src/ebpf/bpf/datapath.c). The node agent has loaded and pinned the programs
+ * and maps in the lab's bpffs (`bpfDir`); this plugin wires one pod into them:
+ *
+ *   container eth0 10.244.1.5/32 ──veth── lxcXXXXXXXX (no address) ── from_pod on its tc ingress
+ *   container: 169.254.1.1 dev eth0 scope link; default via 169.254.1.1; 169.254.1.1 → the host
+ *              end's MAC as a permanent neighbour entry, so the pod never ARPs for its gateway
+ *   node:      10.244.1.5 dev lxcXXXXXXXX scope link (for the node's own traffic and the stack's
+ *              fallback); endpoints[10.244.1.5] = { lxc's ifindex, eth0's MAC, lxc's MAC }
+ *
+ * A packet the pod sends meets from_pod at the host end, which hands it to another local pod's
+ * eth0 (bpf_redirect_peer) or to the route's device (bpf_redirect / bpf_redirect_neigh); a packet
+ * for the pod coming in from the underlay or the tunnel meets from_netdev / from_tunnel, which
+ * hand it straight to this pod's eth0. DEL removes the endpoint, the veth (its filter and route go
+ * with it) and the address; GC removes endpoints and veths of attachments the runtime no longer has.
+ */
+import { closeSync, existsSync } from 'node:fs';
+import { BpfMap, objGet } from '../../../lib/bpf';
+import { kernelBatch } from '../../../lib/netlink/ip-lines';
+import { withRtnl } from '../../../lib/netlink/rtnl';
+import { attachBpf, listFilters } from '../../../lib/netlink/tc';
+import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
+import { int, str } from '../../validate';
+import {
+  CniCode,
+  CniError,
+  type GcAttachment,
+  type IpamConf,
+  type NetConf,
+  type Result,
+  type ResultIp,
+} from '../../types';
+import {
+  aliasOwner,
+  attachmentKeys,
+  checkContainerSide,
+  containerNetns,
+  deleteLink,
+  differs,
+  ipamAdd,
+  ipamConf,
+  ipamDel,
+  ipamOf,
+  ipamPass,
+  kernelError,
+  linkInfo,
+  linkList,
+  netnsExists,
+  ownerAlias,
+  randomIfName,
+  randomMac,
+  rollback,
+  vethPairLine,
+  type LinkInfo,
+} from '../common/iface';
+import { decodeEndpoint, encodeEndpoint, encodeKey, ENDPOINT_SIZE, pins, readEndpoints } from './maps';
+
+/** The pod's gateway: link-local, answered by no one — the pod holds its MAC as a static entry. */
+export const POD_GATEWAY = '169.254.1.1';
+
+export interface EbpfConf {
+  readonly cniVersion: string;
+  readonly name: string;
+  /** Default: 1500. */
+  readonly mtu: number;
+  /** The node's folder in the lab's bpffs, where its agent pinned progs/ and maps/. */
+  readonly bpfDir: string;
+  readonly ipam: IpamConf;
+  readonly raw: NetConf;
+}
+
+export function parseEbpfConfig(stdin: string): EbpfConf {
+  const o = parseJson(stdin);
+  const bpfDir = str(o, 'bpfDir', 'bpfDir');
+  if (!bpfDir.startsWith('/'))
+    throw new CniError(
+      CniCode.INVALID_CONFIG,
+      'bpfDir: must be an absolute path (the node agent pins its programs there)',
+    );
+  return {
+    cniVersion: str(o, 'cniVersion', 'cniVersion'),
+    name: str(o, 'name', 'name'),
+    mtu: int(o, 'mtu', 'mtu', 68, 65535) ?? 1500,
+    bpfDir,
+    ipam: ipamConf({ ipam: ipamOf(o) }),
+    raw: o as unknown as NetConf,
+  };
+}
+
+/** The data path this plugin needs on the node: its agent's pinned programs and maps. */
+function loaded(conf: EbpfConf): ReturnType<typeof pins> {
+  const p = pins(conf.bpfDir);
+  for (const f of [p.progs.from_pod, p.endpoints])
+    if (!existsSync(f))
+      throw new CniError(
+        CniCode.NOT_AVAILABLE,
+        `the eBPF data path is not loaded on this node (nothing pinned at ${f}): is the node agent running?`,
+      );
+  return p;
+}
+
+const ipOf = (cidr: string): string => cidr.split('/')[0]!;
+
+/** IPAM's IPv4 addresses, as the pod holds them: each a /32 behind the link-local gateway. */
+function podAddresses(ipamResult: Result): ResultIp[] {
+  const all = ipamResult.ips ?? [];
+  const v4 = all.filter((a) => !a.address.includes(':'));
+  if (v4.length === 0 || v4.length !== all.length)
+    throw new CniError(CniCode.INVALID_CONFIG, 'ipam: the ebpf plugin takes IPv4 addresses only (one or more)');
+  return v4.map((a) => ({
+    address: `${ipOf(a.address)}/32`,
+    gateway: POD_GATEWAY,
+    interface: 1,
+  }));
+}
+
+async function add(conf: EbpfConf, env: PluginEnv): Promise<Result> {
+  const ns = containerNetns(env);
+  const p = loaded(conf);
+  const undo: (() => Promise<unknown>)[] = [];
+  try {
+    const ipamResult = await ipamAdd(conf, env);
+    undo.push(() => ipamDel(conf, env));
+    const ips = podAddresses(ipamResult);
+    const hostVeth = randomIfName('lxc');
+    const hostMac = randomMac();
+    const contMac = randomMac();
+    undo.push(() => deleteLink(undefined, hostVeth));
+    await kernelBatch(undefined, [
+      vethPairLine({ name: hostVeth, mac: hostMac }, { name: env.ifName, mac: contMac, netns: ns }, conf.mtu),
+      ['link', 'set', 'dev', hostVeth, 'alias', ownerAlias(conf.name, env)],
+      ['link', 'set', 'dev', hostVeth, 'up'],
+      ...ips.map((a) => ['route', 'add', ipOf(a.address), 'dev', hostVeth, 'scope', 'link']),
+    ]);
+    await kernelBatch(ns, [
+      ...ips.map((a) => ['addr', 'add', a.address, 'dev', env.ifName]),
+      ['link', 'set', 'dev', env.ifName, 'up'],
+      ['neigh', 'add', POD_GATEWAY, 'lladdr', hostMac, 'dev', env.ifName, 'nud', 'permanent'],
+      ['route', 'add', POD_GATEWAY, 'dev', env.ifName, 'scope', 'link'],
+      ['route', 'add', 'default', 'via', POD_GATEWAY, 'dev', env.ifName],
+      ...(ipamResult.routes ?? [])
+        .filter((r) => !r.dst.includes(':') && r.dst !== '0.0.0.0/0')
+        .map((r) => ['route', 'add', r.dst, 'via', POD_GATEWAY, 'dev', env.ifName]),
+    ]);
+    const ifindex = withRtnl(undefined, (nl) => {
+      const index = nl.index(hostVeth);
+      const prog = objGet(p.progs.from_pod);
+      try {
+        attachBpf(nl, index, hostVeth, 'ingress', prog, 'from_pod');
+      } finally {
+        closeSync(prog);
+      }
+      return index;
+    });
+    BpfMap.with(p.endpoints, (m) => {
+      for (const a of ips) {
+        undo.push(async () => BpfMap.with(p.endpoints, (m2) => m2.delete(encodeKey(ipOf(a.address)))));
+        m.update(encodeKey(ipOf(a.address)), encodeEndpoint({ ifindex, mac: contMac, nodeMac: hostMac }));
+      }
+    });
+    return {
+      cniVersion: conf.cniVersion,
+      interfaces: [
+        { name: hostVeth, mac: hostMac },
+        { name: env.ifName, mac: contMac, sandbox: env.netns },
+      ],
+      ips,
+      routes: [{ dst: '0.0.0.0/0', gw: POD_GATEWAY }],
+      dns: conf.raw.dns ?? {},
+    };
+  } catch (e) {
+    await rollback(undo);
+    throw kernelError('ebpf ADD', e);
+  }
+}
+
+/** The host ends of `network`'s attachments, with their owners. */
+async function hostEnds(network: string): Promise<{ link: LinkInfo; key: string }[]> {
+  return (await linkList(undefined)).flatMap((l) => {
+    const o = l.linkinfo?.info_kind === 'veth' ? aliasOwner(l, network) : undefined;
+    return o ? [{ link: l, key: `${o.containerId}/${o.ifName}` }] : [];
+  });
+}
+
+/**
+ * Removes endpoints whose host end is not among `keep` (ifindexes); the map not pinned (the lab's
+ * data path gone) leaves nothing to remove.
+ */
+function dropEndpoints(conf: EbpfConf, keep: ReadonlySet<number>): void {
+  const { endpoints } = pins(conf.bpfDir);
+  if (!existsSync(endpoints)) return;
+  BpfMap.with(endpoints, (m) => {
+    for (const [ip, e] of readEndpoints(m)) if (!keep.has(e.ifindex)) m.delete(encodeKey(ip));
+  });
+}
+
+async function del(conf: EbpfConf, env: PluginEnv): Promise<void> {
+  const ends = await hostEnds(conf.name);
+  const mine = ends.filter((e) => e.key === `${env.containerId}/${env.ifName}`);
+  // its endpoints first (and any whose veth is gone), so no packet is sent to a veth being deleted
+  dropEndpoints(conf, new Set(ends.filter((e) => !mine.includes(e)).map((e) => e.link.ifindex)));
+  const ns = netnsExists(env);
+  if (ns) await deleteLink(ns, env.ifName);
+  for (const e of mine) await deleteLink(undefined, e.link.ifname);
+  await ipamDel(conf, env);
+}
+
+async function check(conf: EbpfConf, env: PluginEnv, prev: Result): Promise<void> {
+  const ns = containerNetns(env);
+  await ipamPass(conf, 'CHECK', env);
+  const cont = await checkContainerSide(ns, env, prev, 'veth');
+  if (cont.mtu !== conf.mtu) throw differs(`${env.ifName} has MTU ${cont.mtu}, the configuration says ${conf.mtu}`);
+  const host = (prev.interfaces ?? []).find((i) => !i.sandbox);
+  if (!host) throw differs('prevResult has no host-side interface');
+  const link = await linkInfo(undefined, host.name);
+  if (!link) throw differs(`the host end ${host.name} does not exist`);
+  const filters = withRtnl(undefined, (nl) => listFilters(nl, link.ifindex, 'ingress'));
+  if (!filters.some((f) => f.kind === 'bpf' && f.name === 'from_pod' && f.directAction))
+    throw differs(`the host end ${host.name} has no from_pod program on its tc ingress`);
+  const p = loaded(conf);
+  BpfMap.with(p.endpoints, (m) => {
+    for (const a of prev.ips ?? []) {
+      const v = m.lookup(encodeKey(ipOf(a.address)), ENDPOINT_SIZE);
+      if (!v) throw differs(`no endpoint for ${ipOf(a.address)} in ${p.endpoints}`);
+      const e = decodeEndpoint(v);
+      if (
+        e.ifindex !== link.ifindex ||
+        e.mac !== cont.address.toLowerCase() ||
+        e.nodeMac !== link.address.toLowerCase()
+      )
+        throw differs(
+          `the endpoint of ${ipOf(a.address)} is {ifindex ${e.ifindex}, ${e.mac}, ${e.nodeMac}}, the pod's veth is {ifindex ${link.ifindex}, ${cont.address}, ${link.address}}`,
+        );
+    }
+  });
+}
+
+async function status(conf: EbpfConf, env: PluginEnv): Promise<void> {
+  loaded(conf);
+  await ipamPass(conf, 'STATUS', env);
+}
+
+async function gc(conf: EbpfConf, env: PluginEnv, valid: readonly GcAttachment[]): Promise<void> {
+  await ipamPass(conf, 'GC', env, valid);
+  const keys = attachmentKeys(valid);
+  const ends = await hostEnds(conf.name);
+  dropEndpoints(conf, new Set(ends.filter((e) => keys.has(e.key)).map((e) => e.link.ifindex)));
+  for (const e of ends) if (!keys.has(e.key)) await deleteLink(undefined, e.link.ifname);
+}
+
+export const ebpfPlugin: CniPlugin<EbpfConf> = { parseConfig: parseEbpfConfig, add, del, check, status, gc };

@@ -1,0 +1,63 @@
+/**
+ * The ebpf architectures' control plane: flannel's (the lease store hands each node its pod
+ * subnet; an agent per node leases it and programs the routes to the peers — host-gw's in native
+ * mode, flannel's VXLAN device and entries in tunnel mode), plus the eBPF data path: the lab
+ * mounts a bpffs in its run folder, each agent loads the programs and maps into its node's folder
+ * of it and attaches them to its devices, and pods are attached by the `ebpf` CNI plugin.
+ */
+import { join } from 'node:path';
+import type { ControlPlane } from '../arch/architecture';
+import { NETWORK_NAME } from '../arch/architecture';
+import { flannelControlPlane, type ConflistContext } from '../flannel/control-plane';
+import type { BackendConfig } from '../flannel/subnet/model';
+import type { NetConfList } from '../cni/types';
+import { addressAt, cidrSize, formatCidr, formatIPv4, parseCidr } from '../lib/ip';
+import { mountBpffs } from '../lib/mounts';
+import { runDir } from '../lab/names';
+
+/** The lab's bpffs, in its run folder (never the host's /sys/fs/bpf). */
+export const bpffsDir = (lab: string): string => join(runDir(lab), 'bpf');
+/** A node's folder in it: progs/ and maps/ (src/cni/plugins/ebpf/maps.ts). */
+export const nodeBpfDir = (lab: string, node: string): string => join(bpffsDir(lab), node);
+
+/** A node's pods: the `ebpf` plugin, host-local on the node's leased subnet (.2 to the last but one). */
+function ebpfConflist(ctx: ConflistContext): NetConfList {
+  const subnet = parseCidr(ctx.subnetEnv.subnet);
+  return {
+    cniVersion: '1.0.0',
+    name: NETWORK_NAME,
+    plugins: [
+      {
+        type: 'ebpf',
+        mtu: ctx.subnetEnv.mtu,
+        bpfDir: nodeBpfDir(ctx.lab, ctx.node),
+        ipam: {
+          type: 'host-local',
+          ranges: [
+            [
+              {
+                subnet: formatCidr(subnet),
+                rangeStart: formatIPv4(addressAt(subnet, 2)),
+                rangeEnd: formatIPv4(addressAt(subnet, cidrSize(subnet) - 2)),
+              },
+            ],
+          ],
+          dataDir: ctx.ipamDir,
+        },
+      },
+    ],
+  };
+}
+
+export const EBPF_DATAPATH =
+  'kernel, past the IP stack: tc eBPF programs (bpf_redirect_peer to local pods; bpf_fib_lookup + bpf_redirect/bpf_redirect_neigh to other nodes)';
+
+export function ebpfControlPlane(
+  backend: BackendConfig,
+): ControlPlane & { readonly kind: 'ebpf'; readonly backend: BackendConfig } {
+  const base = flannelControlPlane(backend, ebpfConflist, {
+    prepare: (topology) => mountBpffs(bpffsDir(topology.name)),
+    agentArgs: (lab, node) => ['--ebpf-dir', nodeBpfDir(lab, node)],
+  });
+  return { ...base, kind: 'ebpf', datapath: () => EBPF_DATAPATH };
+}

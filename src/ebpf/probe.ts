@@ -1,0 +1,51 @@
+/**
+ * `cnilab doctor`'s `ebpf` feature, probed for real: the object built, bpftool present, the
+ * kernel's verifier accepting every program (loaded into a throwaway bpffs in cnilab's run root,
+ * never the host's /sys/fs/bpf) and tc attaching one to a veth of the doctor's throwaway namespace.
+ * A failure is the one-line reason the ebpf architectures then skip with.
+ */
+import { closeSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { objGet } from '../lib/bpf';
+import { messageOf } from '../lib/errors';
+import { run } from '../lib/exec';
+import { mountBpffs, unmountUnder } from '../lib/mounts';
+import { withRtnl } from '../lib/netlink/rtnl';
+import { attachBpf } from '../lib/netlink/tc';
+import { RUN_ROOT } from '../lab/names';
+import { pins, PROGRAMS } from '../cni/plugins/ebpf/maps';
+import { buildProblem, loadDatapath } from './load';
+
+export interface EbpfProbe {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** Loads the data path and attaches from_pod to `dev` in namespace `ns`; everything it made is gone after. */
+export async function probeEbpf(ns: string, dev: string): Promise<EbpfProbe> {
+  const problem = buildProblem();
+  if (problem) return { ok: false, detail: problem };
+  const bpftool = await run('bpftool', ['version'], { check: false }).catch(() => undefined);
+  if (!bpftool || bpftool.code !== 0)
+    return { ok: false, detail: 'bpftool is not installed (run scripts/setup.sh: it installs bpftool)' };
+  const version = /bpftool v(\S+)/.exec(bpftool.stdout)?.[1] ?? '?';
+  // a folder `cnilab down --all` removes (mount included) should the doctor be killed here
+  const root = join(RUN_ROOT, `doctor-${process.pid}`);
+  const dir = join(root, 'bpf');
+  try {
+    await mountBpffs(dir);
+    await loadDatapath(join(dir, 'probe'));
+    const fd = objGet(pins(join(dir, 'probe')).progs.from_pod);
+    try {
+      withRtnl({ name: ns }, (nl) => attachBpf(nl, nl.index(dev), dev, 'ingress', fd, 'from_pod'));
+    } finally {
+      closeSync(fd);
+    }
+    return { ok: true, detail: `programs ${PROGRAMS.join(', ')} verified and attached to a veth (bpftool ${version})` };
+  } catch (e) {
+    return { ok: false, detail: messageOf(e).replace(/^the eBPF data path cannot load: /, '') };
+  } finally {
+    await unmountUnder(root);
+    rmSync(root, { recursive: true, force: true });
+  }
+}

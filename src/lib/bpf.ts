@@ -1,0 +1,194 @@
+/**
+ * The bpf(2) calls cnilab makes on pinned objects: open a pinned map or program, and read, write,
+ * delete and walk a map's entries. Plugins and agents call it in-process (bpftool would be a
+ * process start, ~10 ms, per call); loading programs is bpftool's job (src/ebpf/datapath.ts).
+ */
+import { closeSync } from 'node:fs';
+import { CnilabError } from './errors';
+import { netlinkLibc, type NativeBytes } from './netlink/libc';
+
+const SYS_BPF = 321; // x86-64
+const BPF = { MAP_LOOKUP_ELEM: 1, MAP_UPDATE_ELEM: 2, MAP_DELETE_ELEM: 3, MAP_GET_NEXT_KEY: 4, OBJ_GET: 7 } as const;
+export const BPF_ANY = 0;
+const ENOENT = 2;
+const ERRNO_NAMES: Record<number, string> = {
+  1: 'EPERM',
+  2: 'ENOENT',
+  7: 'E2BIG',
+  9: 'EBADF',
+  12: 'ENOMEM',
+  13: 'EACCES',
+  22: 'EINVAL',
+};
+
+export class BpfError extends CnilabError {
+  constructor(
+    what: string,
+    readonly errno: number,
+  ) {
+    super('KERNEL_FAILED', `bpf ${what}: ${ERRNO_NAMES[errno] ?? `errno ${errno}`}`);
+  }
+}
+
+/** Runs one bpf command with the attributes `fill` writes (addresses of memory the caller holds). */
+function bpf(cmd: number, what: string, fill: (attr: DataView) => void, size: number): number {
+  const libc = netlinkLibc();
+  const attr = libc.alloc(size);
+  try {
+    fill(new DataView(attr.bytes.buffer, attr.bytes.byteOffset, size));
+    const r = libc.syscall3(SYS_BPF, cmd, attr, size);
+    if (r < 0) throw new BpfError(what, libc.errno());
+    return r;
+  } finally {
+    attr.free();
+  }
+}
+
+/** Copies `data` into native memory (freed by the caller). */
+function native(data: Uint8Array | number): NativeBytes {
+  const n = netlinkLibc().alloc(typeof data === 'number' ? data : data.length);
+  if (typeof data !== 'number') n.bytes.set(data);
+  return n;
+}
+
+/** A pinned map or program, opened (BPF_OBJ_GET); NOT_FOUND when nothing is pinned there. */
+export function objGet(path: string): number {
+  const name = native(Buffer.from(`${path}\0`));
+  try {
+    return bpf(
+      BPF.OBJ_GET,
+      `open ${path}`,
+      (a) => {
+        a.setBigUint64(0, name.address, true);
+      },
+      16,
+    );
+  } catch (e) {
+    if (e instanceof BpfError && e.errno === ENOENT) throw new CnilabError('NOT_FOUND', `nothing is pinned at ${path}`);
+    throw e;
+  } finally {
+    name.free();
+  }
+}
+
+/** The map_fd, key, value/next_key, flags layout every element command shares. */
+function elem(
+  cmd: number,
+  what: string,
+  fd: number,
+  key: NativeBytes | undefined,
+  value: NativeBytes | undefined,
+  flags = 0,
+): void {
+  bpf(
+    cmd,
+    what,
+    (a) => {
+      a.setUint32(0, fd, true);
+      a.setBigUint64(8, key?.address ?? 0n, true);
+      a.setBigUint64(16, value?.address ?? 0n, true);
+      a.setBigUint64(24, BigInt(flags), true);
+    },
+    32,
+  );
+}
+
+/** An open map: its entries as bytes, by key. */
+export class BpfMap {
+  private constructor(
+    readonly path: string,
+    private readonly fd: number,
+  ) {}
+
+  static open(path: string): BpfMap {
+    return new BpfMap(path, objGet(path));
+  }
+
+  /** Runs `fn` with the map at `path` open. */
+  static with<T>(path: string, fn: (m: BpfMap) => T): T {
+    const m = BpfMap.open(path);
+    try {
+      return fn(m);
+    } finally {
+      m.close();
+    }
+  }
+
+  update(key: Uint8Array, value: Uint8Array, flags = BPF_ANY): void {
+    const k = native(key);
+    const v = native(value);
+    try {
+      elem(BPF.MAP_UPDATE_ELEM, `update ${this.path}`, this.fd, k, v, flags);
+    } finally {
+      k.free();
+      v.free();
+    }
+  }
+
+  /** Whether there was an entry to delete. */
+  delete(key: Uint8Array): boolean {
+    const k = native(key);
+    try {
+      elem(BPF.MAP_DELETE_ELEM, `delete from ${this.path}`, this.fd, k, undefined);
+      return true;
+    } catch (e) {
+      if (e instanceof BpfError && e.errno === ENOENT) return false;
+      throw e;
+    } finally {
+      k.free();
+    }
+  }
+
+  /** The value (for a per-CPU map: every CPU's, one after the other), or undefined. */
+  lookup(key: Uint8Array, valueSize: number): Uint8Array | undefined {
+    const k = native(key);
+    const v = native(valueSize);
+    try {
+      elem(BPF.MAP_LOOKUP_ELEM, `lookup in ${this.path}`, this.fd, k, v);
+      return Uint8Array.from(v.bytes);
+    } catch (e) {
+      if (e instanceof BpfError && e.errno === ENOENT) return undefined;
+      throw e;
+    } finally {
+      k.free();
+      v.free();
+    }
+  }
+
+  /** Every key, in the map's order. */
+  keys(keySize: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let prev: NativeBytes | undefined;
+    const next = native(keySize);
+    try {
+      for (;;) {
+        try {
+          elem(BPF.MAP_GET_NEXT_KEY, `walk ${this.path}`, this.fd, prev, next);
+        } catch (e) {
+          if (e instanceof BpfError && e.errno === ENOENT) return out;
+          throw e;
+        }
+        out.push(Uint8Array.from(next.bytes));
+        prev ??= native(keySize);
+        prev.bytes.set(next.bytes);
+      }
+    } finally {
+      next.free();
+      prev?.free();
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** How many CPUs a per-CPU map holds a value for (/sys/devices/system/cpu/possible, e.g. "0-1"). */
+export function possibleCpus(text: string): number {
+  let n = 0;
+  for (const part of text.trim().split(',')) {
+    const [a, b] = part.split('-').map(Number) as [number, number | undefined];
+    n += (b ?? a) - a + 1;
+  }
+  return n;
+}
