@@ -20,9 +20,11 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 # taskset; kmod: modprobe -n; fonts-dejavu-core: the text of the charts' PNGs; openvswitch-switch:
 # the Kuryr architectures' OVS (the lab runs its own instances); ethtool: offloads off for OVS' userspace datapath;
 # iptables, nftables: the CNI plugins' ipMasq and macspoofchk; containernetworking-plugins: the reference
-# CNI plugins (/usr/lib/cni), which the conformance tests and bench:cni compare cnilab's plugins against
+# CNI plugins (/usr/lib/cni), which the conformance tests and bench:cni compare cnilab's plugins against;
+# clang, llvm, libbpf-dev: `npm run build` compiles the eBPF data path (src/ebpf/bpf/datapath.c);
+# bpftool: the ebpf architectures' agents load it (without them those architectures skip, saying why)
 kernel_vm=0
-pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-core openvswitch-switch ethtool iptables nftables containernetworking-plugins)
+pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-core openvswitch-switch ethtool iptables nftables containernetworking-plugins clang llvm libbpf-dev bpftool)
 for arg in "$@"; do
   case "$arg" in
     --test) pkgs+=(chromium) ;;
@@ -52,4 +54,5 @@ fi
 npm ci --no-audit --no-fund --loglevel=error
 npm run --silent build
 runtime=$(node -p 'require("./dist/cni-bin/.runtime.json").runtime')
+[ -f dist/bpf/datapath.o ] || echo "setup: the eBPF data path did not build ($(node -p 'require("./dist/bpf/build.json").reason')); the ebpf architectures will skip" >&2
 [ "$runtime" = bun ] || echo "setup: Bun did not install or run here; cnilab's CNI plugins will run under Node, each start ~70 ms slower" >&2

@@ -1,4 +1,5 @@
 /** What every root/namespace test needs: the CLI, and proof that nothing was left behind. */
+import { mountsUnder } from '../../src/lib/mounts';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
@@ -40,6 +41,11 @@ export async function assertNothingLeft(
     existsSync(RUN_ROOT) ? readdirSync(RUN_ROOT).filter(ours) : [],
     [],
     `run folders of lab ${lab} left`,
+  );
+  assert.deepEqual(
+    mountsUnder(RUN_ROOT).filter((m) => ours(m.path.slice(RUN_ROOT.length + 1).split('/')[0])),
+    [],
+    `mounts of lab ${lab} left (its bpffs)`,
   );
   for (const pid of pids) assert.equal(isAlive(pid), false, `process ${pid} left running`);
   const changed = diffSnapshots(before, await rootSnapshot());

@@ -164,7 +164,8 @@ int from_pod(struct __sk_buff *skb)
 	fib.family = AF_INET;
 	fib.tos = ip->tos;
 	fib.l4_protocol = ip->protocol;
-	fib.tot_len = bpf_ntohs(ip->tot_len);
+	/* tot_len stays 0: the kernel then checks the skb itself against the route's MTU, which
+	 * knows a GSO super-packet is segmented later (a tot_len of 64 KB would be "too big") */
 	fib.ipv4_src = ip->saddr;
 	fib.ipv4_dst = ip->daddr;
 	fib.ifindex = skb->ingress_ifindex;

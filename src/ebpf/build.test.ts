@@ -1,0 +1,98 @@
+/**
+ * The eBPF build step and the layouts the TypeScript side shares with the C side: the object
+ * scripts/build-bpf.js wrote has the programs in the section the loader expects, and its BTF
+ * describes the map values exactly as src/cni/plugins/ebpf/maps.ts encodes them. Skipped, with
+ * the build's own reason, where it could not build (CNILAB_REQUIRE_EBPF=1 fails instead).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BPF_OBJECT, REPO_ROOT } from '../lib/paths';
+import { ACTIONS, COUNTER_SIZE, ENDPOINT_SIZE, PROGRAMS } from '../cni/plugins/ebpf/maps';
+import { buildProblem, verifierReason } from './load';
+
+const SOURCE = join(REPO_ROOT, 'src/ebpf/bpf/datapath.c');
+const problem = buildProblem();
+const skip = problem && process.env.CNILAB_REQUIRE_EBPF !== '1' ? problem : false;
+
+interface BtfType {
+  kind: string;
+  name: string;
+  size?: number;
+  members?: { name: string; bits_offset: number }[];
+}
+
+test('the build: an object whose programs are in section "tc" and whose maps are in ".maps"', { skip }, () => {
+  assert.equal(problem, undefined, `the eBPF object did not build: ${problem}`);
+  const syms = execFileSync('llvm-objdump', ['-t', BPF_OBJECT], { encoding: 'utf8' });
+  for (const p of PROGRAMS) assert.match(syms, new RegExp(`\\sF tc\\s+[0-9a-f]+ ${p}$`, 'm'), `program ${p}`);
+  for (const m of ['endpoints', 'counters']) assert.match(syms, new RegExp(`\\sO \\.maps\\s+[0-9a-f]+ ${m}$`, 'm'));
+  assert.match(syms, /\slicense\s/);
+});
+
+test("the map values' layouts, from the object's BTF, are the ones maps.ts encodes", { skip }, () => {
+  const btf = JSON.parse(execFileSync('bpftool', ['btf', 'dump', 'file', BPF_OBJECT, '-j'], { encoding: 'utf8' })) as {
+    types: BtfType[];
+  };
+  const struct = (name: string): BtfType => btf.types.find((t) => t.kind === 'STRUCT' && t.name === name)!;
+  const layout = (t: BtfType): [string, number][] => t.members!.map((m) => [m.name, m.bits_offset / 8]);
+  assert.equal(struct('endpoint').size, ENDPOINT_SIZE);
+  assert.deepEqual(layout(struct('endpoint')), [
+    ['ifindex', 0],
+    ['mac', 4],
+    ['node_mac', 10],
+  ]);
+  assert.equal(struct('counter').size, COUNTER_SIZE);
+  assert.deepEqual(layout(struct('counter')), [
+    ['packets', 0],
+    ['bytes', 8],
+  ]);
+  assert.deepEqual(
+    btf.types.filter((t) => t.kind === 'FUNC').map((t) => t.name),
+    [...PROGRAMS],
+  );
+});
+
+test("the counters' key: the C enums list the programs and actions in maps.ts's order", () => {
+  const c = readFileSync(SOURCE, 'utf8');
+  const members = (name: string): string[] =>
+    new RegExp(`enum ${name} \\{([^}]*)\\}`)
+      .exec(c)![1]!
+      .split(',')
+      .map((s) => s.trim().toLowerCase());
+  assert.deepEqual(members('program'), [...PROGRAMS.map((p) => p), 'programs']);
+  assert.deepEqual(members('action'), [...ACTIONS, 'actions']);
+  assert.ok(existsSync(SOURCE));
+});
+
+test("the verifier's one line: its last complaint and the program, else libbpf's or bpftool's error", () => {
+  const log = [
+    "libbpf: prog 'from_pod': BPF program load failed: Permission denied",
+    "libbpf: prog 'from_pod': -- BEGIN PROG LOAD LOG --",
+    '0: R1=ctx(off=0,imm=0) R10=fp0',
+    '; int from_pod(struct __sk_buff *skb)',
+    '12: (61) r2 = *(u32 *)(r1 +76)',
+    'invalid access to packet, off=34 size=1, R1(id=0,off=34,r=0)',
+    'processed 13 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 1',
+    '-- END PROG LOAD LOG --',
+    "libbpf: failed to load program 'from_pod'",
+    'Error: failed to load object file',
+  ].join('\n');
+  assert.equal(
+    verifierReason(log),
+    'the verifier rejected program from_pod: invalid access to packet, off=34 size=1, R1(id=0,off=34,r=0)',
+  );
+  assert.equal(
+    verifierReason(
+      "libbpf: prog 'from_pod': BPF program load failed: Invalid argument\nError: failed to load object file",
+    ),
+    'program from_pod did not load: Invalid argument',
+  );
+  assert.equal(
+    verifierReason('libbpf: failed to find BTF for extern helper\nError: failed to open object file'),
+    'failed to find BTF for extern helper',
+  );
+  assert.equal(verifierReason(''), 'bpftool failed without saying why');
+});

@@ -1,0 +1,219 @@
+/**
+ * The `ebpf` CNI plugin's contract, where it applies (no reference plugin does what it does): its
+ * result at every spec version, CHECK that sees a missing endpoint or program, STATUS and ADD
+ * without a loaded data path (error 50), GC of attachments the runtime no longer has, DEL twice,
+ * and an ADD that fails half-way rolling back to nothing. Runs in a scratch "node" namespace with
+ * the data path loaded into a bpffs of its own, as a node agent would.
+ */
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CniRuntime } from '../../src/cni/runtime';
+import { CniError, type NetConfList } from '../../src/cni/types';
+import { BpfMap } from '../../src/lib/bpf';
+import { run } from '../../src/lib/exec';
+import { addNetns, deleteNetns, ip, ipJson, runIn } from '../../src/lib/netns';
+import { mountBpffs } from '../../src/lib/mounts';
+import { withRtnl } from '../../src/lib/netlink/rtnl';
+import { detachBpf, listFilters } from '../../src/lib/netlink/tc';
+import { CNI_BIN_DIR } from '../../src/lib/paths';
+import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
+import { teardownLab } from '../../src/lab/teardown';
+import { encodeKey, pins, readEndpoints } from '../../src/cni/plugins/ebpf/maps';
+import { POD_GATEWAY } from '../../src/cni/plugins/ebpf/ebpf';
+import { loadDatapath } from '../../src/ebpf/load';
+import { assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
+import { ebpfMissing, ebpfTest } from './ebpf-skip';
+
+const LAB = 't-ebpfcni';
+const HOST = nodeNetns(LAB, 'host');
+const BPF = join(runDir(LAB), 'bpf', 'host');
+const IPAM = join(runDir(LAB), 'ipam');
+const rtm = new CniRuntime({
+  cniPath: [CNI_BIN_DIR],
+  cacheDir: join(runDir(LAB), 'cache'),
+  hostNetns: { name: HOST },
+  env: { PATH: process.env.PATH },
+});
+const list = (cniVersion: string, bpfDir = BPF, name = 'ebpfnet'): NetConfList => ({
+  cniVersion,
+  name,
+  plugins: [
+    {
+      type: 'ebpf',
+      mtu: 1400,
+      bpfDir,
+      ipam: { type: 'host-local', ranges: [[{ subnet: '10.82.1.0/24' }]], dataDir: IPAM },
+    },
+  ],
+});
+let seq = 0;
+async function newPod(): Promise<{ ns: string; rt: { containerId: string; netns: string; ifName: string } }> {
+  const ns = podNetns(LAB, `e${++seq}`);
+  await addNetns(ns);
+  return { ns, rt: { containerId: `ebpf-${seq}`, netns: `/run/netns/${ns}`, ifName: 'eth0' } };
+}
+const endpoints = (): Map<string, { ifindex: number }> => BpfMap.with(pins(BPF).endpoints, readEndpoints);
+const hostVeths = async (): Promise<string[]> =>
+  (await ipJson<{ ifname: string }[]>({ name: HOST }, ['link', 'show', 'type', 'veth'])).map((l) => l.ifname);
+const allocated = (network: string): string[] =>
+  existsSync(join(IPAM, network)) ? readdirSync(join(IPAM, network)).filter((f) => /^\d/.test(f)) : [];
+
+let root: RootSnapshot;
+before(async () => {
+  if (await ebpfMissing()) return;
+  root = await rootSnapshot();
+  await teardownLab(LAB);
+  await addNetns(HOST);
+  await ip({ name: HOST }, ['link', 'set', 'lo', 'up']);
+  await mountBpffs(join(runDir(LAB), 'bpf'));
+  await loadDatapath(BPF);
+});
+after(async () => {
+  if (!root) return;
+  await teardownLab(LAB);
+  await assertNothingLeft(LAB, root);
+});
+
+for (const version of ['0.3.1', '0.4.0', '1.0.0', '1.1.0']) {
+  ebpfTest(
+    `${version}: ADD wires two pods into the programs (they talk), CHECK, STATUS, GC keeps them, DEL twice leaves nothing`,
+    async () => {
+      const [a, b] = [await newPod(), await newPod()];
+      const conf = list(version);
+      const ra = await rtm.addNetworkList(conf, a.rt);
+      const rb = await rtm.addNetworkList(conf, b.rt);
+      assert.equal(ra.cniVersion, version);
+      const [hostIf, podIf] = ra.interfaces!;
+      assert.match(hostIf!.name, /^lxc[0-9a-f]{8}$/);
+      assert.deepEqual([podIf!.name, podIf!.sandbox], ['eth0', a.rt.netns]);
+      const ipA = ra.ips![0]!.address;
+      assert.match(ipA, /^10\.82\.1\.\d+\/32$/);
+      assert.equal(ra.ips![0]!.gateway, POD_GATEWAY);
+      assert.deepEqual(ra.routes, [{ dst: '0.0.0.0/0', gw: POD_GATEWAY }]);
+      // the pod: its /32, its gateway's MAC held (no ARP), its MTU
+      const neigh = await ipJson<{ dst: string; lladdr: string; state: string[] }[]>({ name: a.ns }, ['neigh', 'show']);
+      assert.deepEqual(
+        neigh.map((n) => [n.dst, n.lladdr, n.state]),
+        [[POD_GATEWAY, hostIf!.mac, ['PERMANENT']]],
+      );
+      // the node: the program on the host end, the endpoint in the map
+      const filters = withRtnl({ name: HOST }, (nl) => listFilters(nl, nl.index(hostIf!.name), 'ingress'));
+      assert.deepEqual(
+        filters.map((f) => [f.kind, f.name, f.directAction]),
+        [['bpf', 'from_pod', true]],
+      );
+      assert.deepEqual([...endpoints().keys()].sort(), [ipA, rb.ips![0]!.address].map((x) => x.split('/')[0]).sort());
+      await runIn({ name: a.ns }, 'ping', ['-c', '1', '-W', '2', rb.ips![0]!.address.split('/')[0]!]);
+      if (version !== '0.3.1') {
+        await rtm.checkNetworkList(conf, a.rt);
+        await rtm.checkNetworkList(conf, b.rt);
+      }
+      if (version === '1.1.0') {
+        await rtm.statusNetworkList(conf);
+        const kept = await rtm.gcNetworkList(conf, [
+          { containerID: a.rt.containerId, ifname: 'eth0' },
+          { containerID: b.rt.containerId, ifname: 'eth0' },
+        ]);
+        assert.deepEqual(kept.deleted, []);
+        await rtm.checkNetworkList(conf, a.rt);
+      }
+      for (const p of [a, b]) {
+        await rtm.delNetworkList(conf, p.rt);
+        await rtm.delNetworkList(conf, p.rt);
+      }
+      assert.deepEqual(await hostVeths(), [], 'no host end left');
+      assert.equal(endpoints().size, 0, 'no endpoint left');
+      assert.deepEqual(allocated('ebpfnet'), [], 'no address left allocated');
+      await deleteNetns(a.ns);
+      await deleteNetns(b.ns);
+    },
+  );
+}
+
+ebpfTest('CHECK sees a missing endpoint and a missing program', async () => {
+  const p = await newPod();
+  const conf = list('1.1.0');
+  const r = await rtm.addNetworkList(conf, p.rt);
+  const ipA = r.ips![0]!.address.split('/')[0]!;
+  BpfMap.with(pins(BPF).endpoints, (m) => m.delete(encodeKey(ipA)));
+  await assert.rejects(
+    rtm.checkNetworkList(conf, p.rt),
+    (e: CniError) => e.code === 102 && /no endpoint for/.test(e.message),
+  );
+  await rtm.delNetworkList(conf, p.rt);
+  const q = await newPod();
+  const r2 = await rtm.addNetworkList(conf, q.rt);
+  const dev = r2.interfaces![0]!.name;
+  withRtnl({ name: HOST }, (nl) => detachBpf(nl, nl.index(dev), dev, 'ingress'));
+  await assert.rejects(
+    rtm.checkNetworkList(conf, q.rt),
+    (e: CniError) => e.code === 102 && /no from_pod program/.test(e.message),
+  );
+  await rtm.delNetworkList(conf, q.rt);
+  assert.equal(endpoints().size, 0);
+  await deleteNetns(p.ns);
+  await deleteNetns(q.ns);
+});
+
+ebpfTest('GC removes the veth, endpoint and address of an attachment the runtime no longer has', async () => {
+  const [a, b] = [await newPod(), await newPod()];
+  const conf = list('1.1.0');
+  await rtm.addNetworkList(conf, a.rt);
+  const rb = await rtm.addNetworkList(conf, b.rt);
+  await rtm.gcNetworkList(conf, [{ containerID: a.rt.containerId, ifname: 'eth0' }]);
+  assert.equal((await hostVeths()).length, 1, "b's host end is gone");
+  assert.equal(endpoints().has(rb.ips![0]!.address.split('/')[0]!), false, "b's endpoint is gone");
+  assert.equal(allocated('ebpfnet').length, 1, "b's address is released");
+  await rtm.checkNetworkList(conf, a.rt);
+  await rtm.delNetworkList(conf, a.rt);
+  await rtm.delNetworkList(conf, b.rt);
+  assert.deepEqual(await hostVeths(), []);
+  await deleteNetns(a.ns);
+  await deleteNetns(b.ns);
+});
+
+ebpfTest(
+  "without the node's data path: STATUS and ADD fail with error 50 saying so; an ADD failing half-way leaves nothing",
+  async () => {
+    const p = await newPod();
+    const none = list('1.1.0', join(runDir(LAB), 'bpf', 'nothing'), 'ebpfnone');
+    await assert.rejects(
+      rtm.statusNetworkList(none),
+      (e: CniError) => e.code === 50 && /is the node agent running/.test(e.message),
+    );
+    await assert.rejects(
+      rtm.addNetworkList(none, p.rt),
+      (e: CniError) => e.code === 50 && /eBPF data path is not loaded/.test(e.message),
+    );
+    // A "program" that is a map: the kernel refuses to attach it, after the veth, addresses and routes exist.
+    const bad = join(runDir(LAB), 'bpf', 'bad');
+    await run('mkdir', ['-p', join(bad, 'progs'), join(bad, 'maps')]);
+    await run('bpftool', ['map', 'pin', 'pinned', pins(BPF).endpoints, join(bad, 'progs', 'from_pod')]);
+    await run('bpftool', ['map', 'pin', 'pinned', pins(BPF).endpoints, join(bad, 'maps', 'endpoints')]);
+    const half = list('1.1.0', bad, 'ebpfbad');
+    await assert.rejects(
+      rtm.addNetworkList(half, p.rt),
+      (e: CniError) => e.code === 100 && /filter replace dev lxc/.test(e.message),
+    );
+    assert.deepEqual(await hostVeths(), [], 'the veth was rolled back');
+    assert.deepEqual(
+      (await ipJson<{ ifname: string }[]>({ name: p.ns }, ['link', 'show'])).map((l) => l.ifname),
+      ['lo'],
+    );
+    assert.deepEqual(allocated('ebpfbad'), [], 'the address was released');
+    assert.equal(endpoints().size, 0);
+    await deleteNetns(p.ns);
+  },
+);
+
+ebpfTest('bad configuration: a relative bpfDir is a one-line error 7 naming the field', async () => {
+  const p = await newPod();
+  await assert.rejects(
+    rtm.addNetworkList(list('1.1.0', 'bpf/host'), p.rt),
+    (e: CniError) => e.code === 7 && /^bpfDir: must be an absolute path/.test(e.message),
+  );
+  assert.deepEqual(await hostVeths(), []);
+  await deleteNetns(p.ns);
+});
