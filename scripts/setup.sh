@@ -3,7 +3,7 @@
 # dependencies, then builds it. Safe to run again: it installs only what is missing.
 #   scripts/setup.sh           what `cnilab run` and the tests need
 #   scripts/setup.sh --test    also what the tests need (Chromium, to open the report)
-#   scripts/setup.sh --bench   also what the benchmarks compare against (Mininet)
+#   scripts/setup.sh --bench   also what the benchmarks compare against (Mininet) and perf
 #   scripts/setup.sh --kernel-vm  also the kernel tier's VM (npm run test:kernel): qemu, busybox and
 #                              Debian's stock kernel, unpacked into a cache folder, never installed
 #                              (scripts/kernel-vm.sh fetch)
@@ -28,7 +28,7 @@ pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-
 for arg in "$@"; do
   case "$arg" in
     --test) pkgs+=(chromium) ;;
-    --bench) pkgs+=(mininet bridge-utils socat openvpn) ;;
+    --bench) pkgs+=(mininet bridge-utils socat openvpn linux-perf) ;;
     --kernel-vm) pkgs+=(qemu-system-x86 qemu-system-data busybox-static xz-utils) kernel_vm=1 ;;
     *) die "unknown option $arg (known: --test, --bench, --kernel-vm)" ;;
   esac

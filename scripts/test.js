@@ -48,9 +48,14 @@ function testFiles() {
 
 /**
  * The kernel tier: every test under test/kernel/, and the integration tests whose paths change with
- * the kernel's modules (Open vSwitch's kernel datapath, 802.1Q, ipvlan, netem).
+ * the kernel (Open vSwitch's kernel datapath; the eBPF data path's helpers and verifier on the
+ * kernel users run).
  */
-const KERNEL_TIER_ALSO = ['test/integration/kuryr.test.js'];
+const KERNEL_TIER_ALSO = [
+  'test/integration/kuryr.test.js',
+  'test/integration/ebpf.test.js',
+  'test/integration/ebpf-cni.test.js',
+];
 function inKernelTier(file) {
   const rel = path.relative(root, file);
   return rel.startsWith(`test${path.sep}kernel${path.sep}`) || KERNEL_TIER_ALSO.includes(rel.split(path.sep).join('/'));

@@ -91,6 +91,24 @@ export function paperLines(r: RunResults): string[] {
   });
 }
 
+const METRIC_WORDS = { throughput: 'throughput', latency: 'latency p50', cpuPerGbit: 'CPU per Gbit' } as const;
+
+/**
+ * The designs compared: per pair, each metric's ratio a/b with its interval and what it means —
+ * better, worse, or no difference this run can resolve.
+ */
+export function designLines(r: RunResults): string[] {
+  return (r.claims.designs ?? []).map((d) => {
+    const parts = d.metrics.map((m) => {
+      const what = METRIC_WORDS[m.metric];
+      if (!m.ratio) return `${what} not measured`;
+      const word = m.verdict === 'indistinguishable' ? 'no resolved difference' : m.verdict;
+      return `${what} ${pct(m.ratio.geomean)} (${span(m.ratio.ci95)}) ${word}`;
+    });
+    return `${d.design}${atMtu(d)} — ${d.a}/${d.b}, ${d.path}: ${parts.join('; ')}`;
+  });
+}
+
 /** The link emulation of the underlay, in one line; undefined without one. */
 export function linkLine(r: Pick<RunResults, 'lab'>): string | undefined {
   const links = r.lab.linkEmulation;

@@ -1,7 +1,8 @@
 /**
  * A path's data-path diagram as SVG, drawn from the hops the kernel counted (results.json
  * `paths`): one box per namespace, client to server; in each, the interfaces the traffic crossed,
- * with the packets they carried in the data's direction and the bytes per packet the kernel saw.
+ * with the packets they carried in the data's direction and the bytes per packet the kernel saw;
+ * where an eBPF program sits on an interface's ingress, what it did with the packets.
  */
 import type { PathRecord } from '../run/results-schema';
 
@@ -27,7 +28,43 @@ export function escapeXml(s: string): string {
 const count = (n: number): string =>
   n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
 
+type Hop = PathRecord['hops'][number];
+type Program = NonNullable<PathRecord['programs']>[number];
+
+/**
+ * The eBPF program on a hop's ingress, if the path's programs counted packets there: from_pod on a
+ * pod's host-side veth (lxc…), from_netdev on the node's eth0, from_tunnel on its VXLAN device.
+ */
+function programAt(p: PathRecord, h: Hop): Program | undefined {
+  const node = h.stop.startsWith('node ') ? h.stop.slice('node '.length) : undefined;
+  if (!node || !p.programs) return undefined;
+  const program = h.ifname.startsWith('lxc')
+    ? 'from_pod'
+    : h.ifname === 'eth0'
+      ? 'from_netdev'
+      : h.kind === 'vxlan'
+        ? 'from_tunnel'
+        : undefined;
+  return p.programs.find((x) => x.node === node && x.program === program);
+}
+
+/** What a program did, biggest first: "from_pod 75.2k redirect, 2 pass" (without its name: "75.2k redirect, 2 pass"). */
+export function programLine(x: Program, named = true): string {
+  const actions: [string, number][] = [
+    ['peer', x.redirectPeer],
+    ['neigh', x.redirectNeigh],
+    ['redirect', x.redirect],
+    ['pass', x.pass],
+    ['drop', x.drop],
+  ];
+  const moved = actions.filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  const what = moved.map(([a, n]) => `${count(n)} ${a}`).join(', ') || 'idle';
+  return named ? `${x.program} ${what}` : what;
+}
+
 export function pathDiagram(p: PathRecord, id = 'dp'): string {
+  // A fourth line in each chip when the path has eBPF programs to show.
+  const chipH = p.programs?.length ? CHIP_H + 14 : CHIP_H;
   const arrow = `${id}-arrow`;
   const stops: { label: string; hops: PathRecord['hops'][number][] }[] = [];
   for (const h of p.hops) {
@@ -36,7 +73,7 @@ export function pathDiagram(p: PathRecord, id = 'dp'): string {
     else stops.push({ label: h.stop, hops: [h] });
   }
   const rows = Math.max(1, ...stops.map((s) => s.hops.length));
-  const height = HEAD_H + rows * (CHIP_H + PAD) + PAD * 2;
+  const height = HEAD_H + rows * (chipH + PAD) + PAD * 2;
   const width = Math.max(1, stops.length) * (BOX_W + GAP) - GAP + 2;
   const parts: string[] = [];
   const centres: { x: number; y: number; box: number }[] = [];
@@ -47,21 +84,25 @@ export function pathDiagram(p: PathRecord, id = 'dp'): string {
       `<text x="${x + BOX_W / 2}" y="18" text-anchor="middle" font-weight="bold" font-size="12">${escapeXml(s.label)}</text>`,
     );
     s.hops.forEach((h, j) => {
-      const y = HEAD_H + PAD + j * (CHIP_H + PAD);
+      const y = HEAD_H + PAD + j * (chipH + PAD);
       const ingress = h.rxBytes >= h.txBytes;
       const pk = ingress ? h.rxPackets : h.txPackets;
       const by = ingress ? h.rxBytes : h.txBytes;
       const perPacket = pk ? Math.round(by / pk) : 0;
+      const prog = programAt(p, h);
       parts.push(
-        `<g class="hop" data-ifname="${escapeXml(h.ifname)}" data-packets="${pk}">` +
-          `<rect x="${x + PAD}" y="${y}" width="${BOX_W - 2 * PAD}" height="${CHIP_H}" rx="5" fill="${KIND_COLORS[h.kind] ?? '#eee'}" stroke="#666"/>` +
-          `<title>${escapeXml(`${h.ifname} (${h.kind}${h.master ? `, port of ${h.master}` : ''}, mtu ${h.mtu}): rx ${h.rxPackets} packets / ${h.rxBytes} bytes, tx ${h.txPackets} packets / ${h.txBytes} bytes`)}</title>` +
+        `<g class="hop" data-ifname="${escapeXml(h.ifname)}" data-packets="${pk}"${prog ? ` data-program="${prog.program}"` : ''}>` +
+          `<rect x="${x + PAD}" y="${y}" width="${BOX_W - 2 * PAD}" height="${chipH}" rx="5" fill="${KIND_COLORS[h.kind] ?? '#eee'}" stroke="#666"/>` +
+          `<title>${escapeXml(`${h.ifname} (${h.kind}${h.master ? `, port of ${h.master}` : ''}, mtu ${h.mtu}): rx ${h.rxPackets} packets / ${h.rxBytes} bytes, tx ${h.txPackets} packets / ${h.txBytes} bytes${prog ? `; eBPF ${programLine(prog)} on its ingress` : ''}`)}</title>` +
           `<text x="${x + PAD + 6}" y="${y + 16}" font-size="11"><tspan font-weight="bold">${escapeXml(h.ifname)}</tspan> ${escapeXml(h.kind)}${h.master ? `@${escapeXml(h.master)}` : ''}</text>` +
           `<text x="${x + PAD + 6}" y="${y + 31}" font-size="10" fill="#333">${ingress ? 'in' : 'out'} ${count(pk)} packets, ${count(perPacket)}B each</text>` +
           `<text x="${x + PAD + 6}" y="${y + 46}" font-size="10" fill="#666">mtu ${h.mtu}</text>` +
+          (prog
+            ? `<text x="${x + PAD + 6}" y="${y + 60}" font-size="10" fill="#5b3f9e" font-weight="bold">bpf: ${escapeXml(programLine(prog, false))}</text>`
+            : '') +
           `</g>`,
       );
-      centres.push({ x, y: y + CHIP_H / 2, box: i });
+      centres.push({ x, y: y + chipH / 2, box: i });
     });
   });
   // Arrows: down a box from one interface to the next, then across to the next box.
@@ -71,7 +112,7 @@ export function pathDiagram(p: PathRecord, id = 'dp'): string {
     if (a.box === b.box) {
       const cx = a.x + BOX_W / 2;
       parts.push(
-        `<line x1="${cx}" y1="${a.y + CHIP_H / 2}" x2="${cx}" y2="${b.y - CHIP_H / 2}" stroke="#333" marker-end="url(#${arrow})"/>`,
+        `<line x1="${cx}" y1="${a.y + chipH / 2}" x2="${cx}" y2="${b.y - chipH / 2}" stroke="#333" marker-end="url(#${arrow})"/>`,
       );
     } else {
       parts.push(

@@ -6,9 +6,9 @@
 import { duration, figure } from '../lib/format';
 import { METRIC_INFO, type ResultRow, type RunResults } from '../run/results-schema';
 import { runTests } from '../run/tests';
-import type { Chart } from './charts';
+import { FAMILY_COLORS, type Chart } from './charts';
 import { escapeXml, pathDiagram } from './diagram';
-import { readerNotes, linkLine, noiseLine, paperLines, rankingLines, scheduleLine } from './claims-text';
+import { designLines, readerNotes, linkLine, noiseLine, paperLines, rankingLines, scheduleLine } from './claims-text';
 import { mtuTable, perMtu } from './mtu';
 import { ATTACH_SUMMARY, attachHeadline, attachTable } from './attach';
 
@@ -69,6 +69,9 @@ function findings(r: RunResults): string[] {
       `Idle round trips across nodes (p50) ran from ${figure(fast.metrics.rttP50Us!.median)} µs (<b>${e(fast.arch)}</b>) to ${figure(slow.metrics.rttP50Us!.median)} µs (<b>${e(slow.arch)}</b>).`,
     );
   }
+  // The eBPF data path against the first design it replaces that the run measured across nodes.
+  const design = (r.claims.designs ?? []).findIndex((d) => d.path === 'inter-node');
+  if (design >= 0) out.push(`${e(designLines(r)[design]!)} (a/b of the same rounds, 95% interval).`);
   const routed = r.rows.filter((x) => x.test === 'tcp' && x.path === 'routed');
   if (routed.length >= 1) {
     const cost = routed.map((x) => {
@@ -136,6 +139,26 @@ function datapathTable(r: RunResults): string {
     .join('')}</tbody></table>`;
 }
 
+/** What the eBPF programs did during each row's counted sample (rows of the ebpf architectures). */
+function programsTable(r: RunResults): string {
+  const rows = r.rows.flatMap((x) => (x.ebpf ?? []).map((p) => ({ x, p })));
+  if (!rows.length) return '';
+  const n = (v: number): string => v.toLocaleString('en-US');
+  return `<h3>eBPF programs</h3><p class="meta">Packets each program handled during the row's counted sample, by its own per-CPU counters: redirected straight to a pod (peer), to a device with the kernel resolving the next hop (neigh) or with the MACs set (redirect), or left to the node's IP stack (pass).</p><table><thead><tr><th>architecture</th><th>path</th><th>test</th><th>program@node</th><th>peer</th><th>neigh</th><th>redirect</th><th>pass</th><th>drop</th><th>MB redirected</th><th>MB passed</th></tr></thead><tbody>${rows
+    .map(
+      ({ x, p }) =>
+        `<tr><td>${e(x.arch)}</td><td>${x.path}</td><td>${x.test}</td><td>${p.program}@${e(p.node)}</td><td class="n">${n(p.redirectPeer)}</td><td class="n">${n(p.redirectNeigh)}</td><td class="n">${n(p.redirect)}</td><td class="n">${n(p.pass)}</td><td class="n">${n(p.drop)}</td><td class="n">${(p.redirectedBytes / 1e6).toFixed(1)}</td><td class="n">${(p.passedBytes / 1e6).toFixed(1)}</td></tr>`,
+    )
+    .join('')}</tbody></table>`;
+}
+
+const FAMILY_LEGEND: readonly [keyof typeof FAMILY_COLORS, string][] = [
+  ['baseline', 'no pods'],
+  ['overlay', 'encapsulated between nodes'],
+  ['native', 'pod packets as they are, over L2 or a bridge'],
+  ['l3', 'routed by the node, no bridge and no encapsulation'],
+];
+
 const CSS = `
 body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:0 auto;max-width:1180px;padding:16px 24px;color:#222;line-height:1.45}
 h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px}
@@ -149,6 +172,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}tr.unstable td{backgroun
 
 export function renderHtml(r: RunResults, charts: readonly { chart: Chart; svg: string }[]): string {
   const archs = new Map(r.architectures.map((a) => [a.name, a]));
+  const designs = designLines(r);
   const diagrams = r.paths
     .map((p, i) => {
       const a = archs.get(p.arch);
@@ -179,14 +203,15 @@ export function renderHtml(r: RunResults, charts: readonly { chart: Chart; svg: 
 <ul class="headlines">${headlines(r)
     .map((h) => `<li>${h}</li>`)
     .join('')}</ul>
-<p class="meta legend">Bar colours:<span style="background:#7f7f7f"></span>baseline (no pods)<span style="background:#d95f02"></span>overlay (encapsulated between nodes)<span style="background:#1b9e77"></span>native (pod packets as they are).</p>
+<p class="meta legend">Bar colours:${FAMILY_LEGEND.map(([f, words]) => `<span style="background:${FAMILY_COLORS[f]}"></span>${f} (${words})`).join('')}.</p>
 <h2>What this run can claim</h2>
 <p class="meta">A ranks above B only when the 95% interval of their same-round ratio A/B excludes 1 (&gt; better, &lt; worse, ≈ indistinguishable here). ${e(scheduleLine(r))}.</p>
 <ul class="claims">${[...rankingLines(r), ...paperLines(r)].map((l) => `<li>${e(l)}</li>`).join('')}</ul>
+${designs.length ? `<h3>The eBPF data path against the designs it replaces</h3><p class="meta">Each ratio is a/b of the same round's samples, with its 95% interval; lower is better for latency and CPU per Gbit.</p><ul class="claims">${designs.map((l) => `<li>${e(l)}</li>`).join('')}</ul>` : ''}
 ${mtuTable(r)}${attachTable(r)}<h2>Charts</h2>
 ${figures.join('\n')}
 <h2>Cost</h2>
-${datapathTable(r) || '<p class="meta">No user-space process carried traffic in this run.</p>'}
+${datapathTable(r) || '<p class="meta">No user-space process carried traffic in this run.</p>'}${programsTable(r)}
 <h2>Data paths, as the kernel counted them</h2>
 <p class="meta">Every interface whose counters moved during the test, from client to server. Packets are as each device counted them: a GSO/GRO super-packet counts once, so bytes per packet far above the MTU show offloads at work. <code>veth@cni0</code> is a port of bridge cni0: a bridge forwarding between its own ports does not count those frames on its own device, so it appears only where packets go up to the node's stack (routing, tunnels).</p>
 ${diagrams || '<p class="meta">No path was counted.</p>'}

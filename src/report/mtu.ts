@@ -22,7 +22,11 @@ export function perMtu(r: RunResults): { mtu?: number; run: RunResults }[] {
         ...r,
         rows: at(r.rows),
         paths: at(r.paths),
-        claims: { rankings: at(r.claims.rankings), paper: at(r.claims.paper) },
+        claims: {
+          rankings: at(r.claims.rankings),
+          paper: at(r.claims.paper),
+          ...(r.claims.designs ? { designs: at(r.claims.designs) } : {}),
+        },
       },
     };
   });

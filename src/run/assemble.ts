@@ -6,8 +6,9 @@
 import { cpus, release, version } from 'node:os';
 import type { FeatureReport } from '../doctor/features';
 import { paperChecks, rankings, type ClaimRow } from './claims';
+import { designChecks } from './designs';
 import type { NoiseLimits } from './noise';
-import { converged, noiseFloor, pairRatios, ratioStat, type Pairing } from './paired';
+import { converged, noiseFloor, pairRatios, ratioStat, type Pairing, type TimedValue } from './paired';
 import {
   METRIC_INFO,
   type Claims,
@@ -169,7 +170,17 @@ export function noiseOf(
   };
 }
 
-/** The rankings and the paper's orderings, from the rows' samples round by round. */
+/** Each throughput sample's host CPU per Gbit (core-seconds per Gbit), with its round and time. */
+function cpuPerGbitValues(m: MeasuredRow): TimedValue[] {
+  return m.taken.flatMap((t) => {
+    const gbps = t.sample.metrics.gbps;
+    return t.sample.cpu && gbps
+      ? [{ value: ((t.sample.cpu.busy / 100) * cpus().length) / gbps, round: t.round, at: (t.startSec + t.endSec) / 2 }]
+      : [];
+  });
+}
+
+/** The rankings, the paper's orderings and the designs compared, from the rows' samples round by round. */
 export function claimsOf(measured: Measured, baseline: string): Claims {
   const rows: ClaimRow[] = measured.rows.map((m) => ({
     arch: m.row.cell.arch.name,
@@ -179,10 +190,12 @@ export function claimsOf(measured: Measured, baseline: string): Claims {
     params: m.row.params,
     better: METRIC_BETTER(runTests.get(m.row.test).primary),
     values: timedValues(m),
+    cpuPerGbit: cpuPerGbitValues(m),
   }));
   return {
     rankings: rankings(rows, baseline) as Claims['rankings'],
     paper: paperChecks(rows) as Claims['paper'],
+    designs: designChecks(rows) as Claims['designs'],
   };
 }
 

@@ -15,6 +15,8 @@ export interface ClaimRow {
   readonly params: object;
   readonly better: 'higher' | 'lower';
   readonly values: readonly TimedValue[];
+  /** Throughput rows: each sample's host CPU per Gbit (core-seconds per Gbit), when measured. */
+  readonly cpuPerGbit?: readonly TimedValue[];
 }
 
 export type PairVerdict = 'better' | 'worse' | 'indistinguishable';
@@ -39,7 +41,7 @@ export interface Ranking {
   readonly steps: PairClaim[];
 }
 
-const pairClaim = (a: ClaimRow, b: ClaimRow): PairClaim | undefined => {
+export const pairClaim = (a: ClaimRow, b: ClaimRow): PairClaim | undefined => {
   const ratios = pairRatios(a.values, b.values, 'round');
   if (ratios.length === 0) return undefined;
   const s = ratioStat(ratios);

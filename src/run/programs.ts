@@ -8,9 +8,6 @@ import { ACTIONS, PROGRAMS, pins, readCounters, type Counters } from '../cni/plu
 import { nodeBpfDir } from '../ebpf/control-plane';
 import type { ProgramCounters } from './results-schema';
 
-/** Fewer packets than this through a program during a sample is strays (IPv6 solicitations), not the traffic. */
-const MIN_PACKETS = 1;
-
 export class ProgramMeter {
   private readonly nodes: { node: string; pin: string; before?: Counters; after?: Counters }[];
 
@@ -45,7 +42,7 @@ export class ProgramMeter {
               ]),
             ) as Record<(typeof ACTIONS)[number], { packets: number; bytes: number }>;
             const total = ACTIONS.reduce((s, a) => s + d[a].packets, 0);
-            if (total < MIN_PACKETS) return [];
+            if (total === 0) return []; // a program that saw no packet during the sample is left out
             return [
               {
                 node,

@@ -17,6 +17,7 @@
  * `settings.tests` and `skipped[].test`) — not rows: no baseline, no ratio, no claims.
  */
 import { z } from 'zod';
+import { DESIGN_METRICS } from './designs';
 import { attachSchema } from './results-attach-schema';
 import { datapathCost, programCountersSchema } from './results-datapath-schema';
 
@@ -295,6 +296,32 @@ const claimsSchema = z.object({
       ratio: pairClaimSchema.shape.ratio.optional(),
     }),
   ),
+  designs: z
+    .array(
+      z.object({
+        design: z.string().describe('the design choice the pair isolates'),
+        a: z.string(),
+        b: z.string(),
+        path: PATH,
+        underlayMtu,
+        metrics: z.array(
+          z.object({
+            metric: z
+              .enum(DESIGN_METRICS)
+              .describe('throughput: tcp Gbit/s; latency: latency p50; cpuPerGbit: host core-seconds per Gbit of tcp'),
+            test: z.enum(TESTS),
+            verdict: z
+              .enum(['better', 'worse', 'indistinguishable', 'not measured'])
+              .describe('a against b: better only when the interval of a/b excludes 1'),
+            ratio: pairClaimSchema.shape.ratio.optional(),
+          }),
+        ),
+      }),
+    )
+    .optional()
+    .describe(
+      'the eBPF data path against each design it replaces, where the run measured both; absent from results written before cnilab compared designs',
+    ),
 });
 
 export const resultsSchema = z

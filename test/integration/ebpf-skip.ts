@@ -1,8 +1,8 @@
 /**
  * The ebpf tests' one condition: the data path loads here (clang built it, bpftool runs, the
  * verifier accepts it, tc attaches it — `cnilab doctor`'s `ebpf` feature, probed for real). Where it
- * does not, they skip with that reason — except where CNILAB_REQUIRE_EBPF=1 (.ci/run sets it): there
- * an eBPF skip is a failure, so CI can never pass by skipping them.
+ * does not, they skip with that reason — except where CNILAB_REQUIRE_EBPF=1 (.ci/run sets it) and in
+ * the kernel tier's VM: there an eBPF skip is a failure, so CI can never pass by skipping them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,6 +35,8 @@ export function ebpfTest(name: string, fn: (t: test.TestContext) => Promise<void
     const missing = await ebpfMissing();
     if (missing && process.env.CNILAB_REQUIRE_EBPF === '1')
       assert.fail(`CNILAB_REQUIRE_EBPF=1 and the eBPF data path cannot load here: ${missing}`);
+    if (missing && process.env.CNILAB_KERNEL_TIER === '1')
+      assert.fail(`the kernel tier proves the eBPF data path on its kernel, and it cannot load: ${missing}`);
     if (missing) return t.skip(missing);
     await fn(t);
   });

@@ -6,56 +6,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { run, sleep, stopPid } from '../../src/lib/exec';
+import { run, sleep } from '../../src/lib/exec';
 import { ipJson, listNamedNetns } from '../../src/lib/netns';
 import { nodeDir } from '../../src/lab/processes';
 import { labOfNetns, nodeNetns } from '../../src/lab/names';
 import { joinNode, leaveNode, restartProcess } from '../../src/lab/nodes';
 import { leases } from '../../src/flannel/control-plane';
 import { readState, type LabState } from '../../src/lab/state';
-import { untilListening, waitFor, withLab } from './helpers';
+import { longestGap, waitFor, withLab } from './helpers';
 
 const TOPOLOGY = 'topology: {computeNodes: 2, defaults: {pods: 1}}';
 const pod = (s: LabState, name: string) => s.pods.find((p) => p.name === name)!;
 
 async function ping(from: string, to: string, count = 1): Promise<void> {
   await run('ip', ['netns', 'exec', from, 'ping', '-c', String(count), '-W', '2', to]);
-}
-
-const PROBE = join(__dirname, 'probe.js');
-
-/** UDP echoes every 10 ms from pod to pod while `during` runs (once the echoes come back); the longest time without an answer. */
-async function longestGap(
-  from: string,
-  to: { netns: string; ip: string },
-  seconds: number,
-  during: () => Promise<void>,
-): Promise<{ gapMs: number; received: number; sent: number }> {
-  const server = spawn('ip', ['netns', 'exec', to.netns, process.execPath, PROBE, 'server', to.ip, '7777'], {
-    stdio: 'ignore',
-  });
-  try {
-    await untilListening(to.netns, 7777, 'udp');
-    const client = spawn(
-      'ip',
-      ['netns', 'exec', from, process.execPath, PROBE, 'client', to.ip, '7777', String(seconds)],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    client.stdout.on('data', (d: Buffer) => (out += d));
-    client.stderr.on('data', (d: Buffer) => (err += d));
-    const ended = new Promise<void>((resolve) => client.on('close', () => resolve()));
-    await waitFor("the probe's first answer", () => err.includes('answered'), 10_000);
-    await during();
-    await ended;
-    const r = JSON.parse(out) as { gapMs: number; received: number; sent: number };
-    assert.ok(r.received > r.sent / 3, `the probe got answers: ${JSON.stringify(r)}`);
-    return r;
-  } finally {
-    if (server.pid) await stopPid(server.pid);
-  }
 }
 
 test('a node joins and leaves: peers learn and forget it, nothing of it is left', async () => {

@@ -191,3 +191,43 @@ export async function transfer(
     if (server.pid) await stopPid(server.pid);
   }
 }
+
+/** The UDP echo probe (probe.ts): a server, and a client that sends every 10 ms and reports the longest silence. */
+export const PROBE = join(__dirname, 'probe.js');
+
+/**
+ * UDP echoes every 10 ms from one namespace to a pod for `seconds`, `during` running once the echoes
+ * come back; the longest time without an answer, and the echoes sent and answered. Asserts that
+ * more than a third were answered (a data path that never came back).
+ */
+export async function longestGap(
+  from: string,
+  to: { netns: string; ip: string },
+  seconds: number,
+  during: () => Promise<void>,
+): Promise<{ gapMs: number; received: number; sent: number }> {
+  const server = spawn('ip', ['netns', 'exec', to.netns, process.execPath, PROBE, 'server', to.ip, '7777'], {
+    stdio: 'ignore',
+  });
+  try {
+    await untilListening(to.netns, 7777, 'udp');
+    const client = spawn(
+      'ip',
+      ['netns', 'exec', from, process.execPath, PROBE, 'client', to.ip, '7777', String(seconds)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    client.stdout.on('data', (d: Buffer) => (out += d));
+    client.stderr.on('data', (d: Buffer) => (err += d));
+    const ended = new Promise<void>((resolve) => client.on('close', () => resolve()));
+    await waitFor("the probe's first answer", () => err.includes('answered'), 10_000);
+    await during();
+    await ended;
+    const r = JSON.parse(out) as { gapMs: number; received: number; sent: number };
+    assert.ok(r.received > r.sent / 3, `the probe got answers: ${JSON.stringify(r)}`);
+    return r;
+  } finally {
+    if (server.pid) await stopPid(server.pid);
+  }
+}

@@ -5,6 +5,7 @@ import {
   readerNotes,
   linkLine,
   noiseLine,
+  designLines,
   paperLines,
   rankingLines,
   scheduleLine,
@@ -105,6 +106,7 @@ function rowLines(r: RunResults, mtus: boolean, link: string | undefined): strin
     'what this run can say (A > B: A better, only where the interval of the same-round ratio A/B excludes 1; ≈ indistinguishable here):',
     ...rankingLines(r).map((l) => `  ${l}`),
     ...paperLines(r).map((l) => `  ${l}`),
+    ...designLines(r).map((l) => `  ${l}`),
     '',
   ];
 }

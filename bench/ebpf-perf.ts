@@ -1,0 +1,117 @@
+/**
+ * Where the cycles go, for bench/ebpf.ts: TCP inter-node in a lab of each architecture, the
+ * samples alternating between them, each under `perf record -a` (the cpu-clock software event:
+ * no hardware counters are needed, so it works in a VM). Every CPU sample's kernel symbol goes into
+ * one area — the bridge, IP routing and forwarding, the eBPF programs and their helpers, copies
+ * to and from user space, TCP and sockets, devices and buffers, the hypervisor, idle, user space —
+ * and each area is reported in core-milliseconds per Gbit moved. Symbols are sorted into areas by
+ * name (AREAS): an approximation, said as such in the output.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, sleep, startServer, stopPid } from '../src/lib/exec';
+import { down, up } from '../src/lab/lab';
+import type { LabState } from '../src/lab/state';
+import { startIperf3Server, tcpSample } from '../src/traffic/iperf3/run';
+import { parseTopology } from '../src/topology/load';
+import { median } from './common';
+
+/** Areas of the kernel, by symbol name; the first that matches wins. */
+export const AREAS: readonly (readonly [string, RegExp])[] = [
+  ['idle', /safe_halt|default_idle|cpuidle|do_idle|poll_idle|acpi_idle/],
+  ['hypervisor', /pvm_|pvclock|kvm_|xen_|hypercall/],
+  ['bridge', /^br_|fdb_|^nbp_/],
+  ['ip routing', /^fib_|ip_forward|ip_route|ip_rcv_finish|ip_finish_output|ip_output|^neigh_|^nf_hook|^dst_/],
+  ['ebpf', /bpf|lookup_nulls_elem|htab_|tcf_|tc_run|skb_do_redirect|sch_handle_|tcx_/],
+  ['copy', /copy_(to|from)_iter|copy_user|memcpy|memmove|check_object_size/],
+  ['tcp, sockets', /^_*tcp_|^_*inet_|^_*sk_|^_*sock_|^_*ip_queue_xmit|^_*ip_local/],
+  ['devices, buffers', /veth|^_*dev_|^_*netif_|napi|gro_|^_*skb_|kfree|kmalloc|kmem_|page_frag|alloc_skb/],
+];
+
+export interface Profile {
+  readonly arch: string;
+  readonly gbps: number;
+  /** Core-milliseconds per Gbit moved, per area; idle left out. */
+  readonly msPerGbit: Record<string, number>;
+  readonly samples: number;
+}
+
+const HZ = 999;
+
+/** The area of one `perf script -F ip,sym,dso` line. */
+export function areaOf(line: string): string | undefined {
+  const m = /^\s*[0-9a-f]+\s+(\S+)\s+\((.*)\)\s*$/.exec(line);
+  if (!m) return undefined;
+  const [, sym, dso] = m;
+  if (!dso!.includes('kernel')) return 'user space';
+  return AREAS.find(([, re]) => re.test(sym!))?.[0] ?? 'other kernel';
+}
+
+async function profiledSample(
+  state: LabState,
+  data: string,
+  durationSec: number,
+): Promise<{ gbps: number; areas: Map<string, number> }> {
+  const client = state.pods.find((p) => p.node === 'node1')!;
+  const server = state.pods.find((p) => p.node === 'node2')!;
+  const srv = startIperf3Server({ name: server.netns }, server.ip);
+  try {
+    const perf = startServer('perf', ['record', '-a', '-e', 'cpu-clock', '-F', String(HZ), '-o', data, '-q']);
+    try {
+      // perf writes its file's header when it starts recording.
+      for (let i = 0; i < 500 && !existsSync(data); i++) await sleep(10);
+      if (!existsSync(data)) throw new Error('perf record did not start (is perf installed? scripts/setup.sh --bench)');
+      const s = await tcpSample({ client: { name: client.netns }, serverIp: server.ip, durationSec, affinity: '0,1' });
+      await stopPid(perf.pid, 5000);
+      const out = await run('perf', ['script', '-i', data, '-F', 'ip,sym,dso']);
+      const areas = new Map<string, number>();
+      for (const line of out.stdout.split('\n')) {
+        const a = areaOf(line);
+        if (a) areas.set(a, (areas.get(a) ?? 0) + 1);
+      }
+      return { gbps: s.bitsPerSecond / 1e9, areas };
+    } finally {
+      await stopPid(perf.pid, 5000);
+    }
+  } finally {
+    await srv.stop();
+  }
+}
+
+/** Labs of each architecture up at once; `rounds` profiled samples of each, alternating; then down. */
+export async function profile(archs: readonly string[], rounds: number, durationSec: number): Promise<Profile[]> {
+  const labs = archs.map((arch, i) => ({ arch, lab: `bench-ebpf-perf${i}` }));
+  const dir = mkdtempSync(join(tmpdir(), 'cnilab-bench-perf-'));
+  const topology = (name: string) =>
+    parseTopology('topology: {computeNodes: 2, defaults: {pods: 1}}', 'bench', { name });
+  try {
+    const states = new Map<string, LabState>();
+    for (const l of labs) states.set(l.lab, await up({ topology: topology(l.lab), arch: l.arch }));
+    const taken = new Map<string, { gbps: number; areas: Map<string, number> }[]>();
+    for (let r = 0; r < rounds; r++)
+      for (const l of labs) {
+        const s = await profiledSample(states.get(l.lab)!, join(dir, `${l.lab}-${r}.data`), durationSec);
+        taken.set(l.arch, [...(taken.get(l.arch) ?? []), s]);
+      }
+    return labs.map(({ arch }) => {
+      const xs = taken.get(arch)!;
+      const gbit = xs.reduce((n, x) => n + x.gbps * durationSec, 0);
+      const total = new Map<string, number>();
+      for (const x of xs) for (const [a, n] of x.areas) total.set(a, (total.get(a) ?? 0) + n);
+      total.delete('idle');
+      const msPerGbit = Object.fromEntries(
+        [...total].map(([a, n]) => [a, Math.round(((n / HZ) * 1000 * 100) / gbit) / 100]),
+      );
+      return {
+        arch,
+        gbps: median(xs.map((x) => x.gbps)),
+        msPerGbit,
+        samples: [...total.values()].reduce((a, b) => a + b, 0),
+      };
+    });
+  } finally {
+    for (const l of labs) await down(l.lab);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * Benchmark: the eBPF data path (issue 19) against every design it replaces, in one interleaved
+ * run — host, bridge, flannel-host-gw (a bridge and routes), flannel-vxlan, macvlan, ebpf-native
+ * and ebpf-vxlan, intra-node and inter-node, TCP single stream and latency (sockperf p50), host CPU
+ * per Gbit. Every target is judged by a same-round ratio interval (issue 10):
+ *   - ebpf-native / flannel-host-gw, inter-node: throughput ≥ 1, latency ≤ 1, CPU per Gbit ≤ 1;
+ *   - ebpf-native / bridge, intra-node: throughput ≥ 1.
+ * A target is met when its interval does not lie wholly on the wrong side of 1 (a resolved "worse"
+ * misses it); "exceeded" when it lies wholly on the right side. Beside the targets: what the eBPF
+ * programs did during each counted sample (redirected vs left to the stack) and each row's CPU
+ * split (user, system, softirq per Gbit), which is where a missed target's cycles show.
+ *
+ * Then, unless --no-perf (or perf is missing: scripts/setup.sh --bench installs it), where the
+ * cycles go: TCP inter-node under `perf record -a` for flannel-host-gw, ebpf-native and macvlan,
+ * each kernel area's core-milliseconds per Gbit (ebpf-perf.ts).
+ *
+ *   npm run bench:ebpf -- [--rounds N] [--duration S] [--perf-rounds N] [--no-perf] [--json]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { architectures } from '../src/arch';
+import { table } from '../src/cli/output';
+import { noiseLine } from '../src/report/claims-text';
+import { NOISE_LIMITS } from '../src/run/noise';
+import type { RunResults } from '../src/run/results-schema';
+import { runBenchmark } from '../src/run/run';
+import { parseTopology } from '../src/topology/load';
+import { arg, wantJson } from './common';
+import { AREAS, profile, type Profile } from './ebpf-perf';
+import { run } from '../src/lib/exec';
+
+/** The architectures profiled with perf: the eBPF one, the design it replaces and the fastest native one. */
+const PROFILED = ['flannel-host-gw', 'ebpf-native', 'macvlan'];
+
+const ARCHS = ['host', 'bridge', 'flannel-host-gw', 'flannel-vxlan', 'macvlan', 'ebpf-native', 'ebpf-vxlan'];
+
+interface Target {
+  readonly name: string;
+  readonly a: string;
+  readonly b: string;
+  readonly path: string;
+  readonly metric: 'throughput' | 'latency' | 'cpuPerGbit';
+}
+
+const TARGETS: readonly Target[] = [
+  {
+    name: 'throughput ≥ flannel-host-gw',
+    a: 'ebpf-native',
+    b: 'flannel-host-gw',
+    path: 'inter-node',
+    metric: 'throughput',
+  },
+  { name: 'latency ≤ flannel-host-gw', a: 'ebpf-native', b: 'flannel-host-gw', path: 'inter-node', metric: 'latency' },
+  {
+    name: 'CPU per Gbit ≤ flannel-host-gw',
+    a: 'ebpf-native',
+    b: 'flannel-host-gw',
+    path: 'inter-node',
+    metric: 'cpuPerGbit',
+  },
+  { name: 'throughput ≥ bridge', a: 'ebpf-native', b: 'bridge', path: 'intra-node', metric: 'throughput' },
+];
+
+interface Judged extends Target {
+  readonly ratio?: { n: number; geomean: number; low: number; high: number };
+  readonly verdict: 'exceeded' | 'met' | 'MISSED' | 'not measured';
+}
+
+/** A target's same-round ratio a/b, as the run's designs compared have it, and whether the target holds. */
+function judge(res: RunResults, t: Target): Judged {
+  const design = res.claims.designs?.find((d) => d.a === t.a && d.b === t.b && d.path === t.path);
+  const r = design?.metrics.find((m) => m.metric === t.metric)?.ratio;
+  if (!r) return { ...t, verdict: 'not measured' };
+  const ratio = { n: r.n, geomean: r.geomean, low: r.ci95.low, high: r.ci95.high };
+  // Above 1 is good for throughput, below 1 for latency and CPU per Gbit.
+  const [good, bad] = t.metric === 'throughput' ? [ratio.low > 1, ratio.high < 1] : [ratio.high < 1, ratio.low > 1];
+  return { ...t, ratio, verdict: good ? 'exceeded' : bad ? 'MISSED' : 'met' };
+}
+
+/** Each area's core-ms per Gbit, the architectures side by side, and eBPF's difference from flannel-host-gw. */
+function profileLines(ps: readonly Profile[]): string[] {
+  const areas = [...AREAS.map(([a]) => a).filter((a) => a !== 'idle'), 'other kernel', 'user space'];
+  const at = (p: Profile, a: string): number => p.msPerGbit[a] ?? 0;
+  const [gw, eb] = [ps.find((p) => p.arch === 'flannel-host-gw'), ps.find((p) => p.arch === 'ebpf-native')];
+  const sum = (p: Profile): number => areas.reduce((n, a) => n + at(p, a), 0);
+  return [
+    '',
+    'Where the cycles go: TCP inter-node under perf record -a (cpu-clock), core-ms per Gbit by kernel area (symbols sorted into areas by name, bench/ebpf-perf.ts; idle left out):',
+    table(
+      ['AREA', ...ps.map((p) => p.arch), ...(gw && eb ? ['ebpf − host-gw'] : [])],
+      [
+        ...areas.map((a) => [
+          a,
+          ...ps.map((p) => at(p, a).toFixed(1)),
+          ...(gw && eb ? [(at(eb, a) - at(gw, a)).toFixed(1)] : []),
+        ]),
+        ['total', ...ps.map((p) => sum(p).toFixed(1)), ...(gw && eb ? [(sum(eb) - sum(gw)).toFixed(1)] : [])],
+        ['Gbit/s (median)', ...ps.map((p) => p.gbps.toFixed(2)), ...(gw && eb ? [''] : [])],
+      ],
+      ps.map((_, i) => i + 1).concat(gw && eb ? [ps.length + 1] : []),
+    ),
+  ];
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
+
+async function main(): Promise<void> {
+  const rounds = arg('rounds', 6);
+  const durationSec = arg('duration', 2);
+  const out = mkdtempSync(join(tmpdir(), 'cnilab-bench-ebpf-'));
+  try {
+    const res = await runBenchmark({
+      topology: parseTopology('', 'default', { name: 'bench-ebpf' }),
+      archs: ARCHS.map((n) => architectures.get(n)),
+      paths: ['intra-node', 'inter-node'],
+      tests: ['tcp', 'latency'],
+      durationSec,
+      latencySec: 1,
+      warmupSec: 1,
+      rounds: { fixed: rounds },
+      sequential: false,
+      seed: 19,
+      pairing: 'round',
+      limits: NOISE_LIMITS,
+      streams: 1,
+      udpRateMbps: 1000,
+      covThresholdPct: 5,
+      pin: true,
+      outDir: out,
+      version: 'bench',
+      onProgress: wantJson ? undefined : (p) => process.stderr.write(`[${p.done}/${p.total}] ${p.step}\n`),
+    });
+    const judged = TARGETS.map((t) => judge(res, t));
+    const rows = res.rows.map((r) => ({
+      arch: r.arch,
+      family: r.family,
+      path: r.path,
+      test: r.test,
+      median: r.metrics[r.primary]!.median,
+      unit: r.primary,
+      ofHostPct: r.baselinePct,
+      coreSecPerGbit: r.coreSecondsPerGbit,
+      programs: r.ebpf,
+    }));
+    const skipped = res.skipped.map((s) => `${s.arch}${s.path ? ` ${s.path}` : ''}: ${s.reason}`);
+    const perfMissing = process.argv.includes('--no-perf')
+      ? '--no-perf'
+      : await run('perf', ['--version'], { check: false }).then(
+          (r) => (r.code === 0 ? undefined : 'perf is not installed (scripts/setup.sh --bench)'),
+          () => 'perf is not installed (scripts/setup.sh --bench)',
+        );
+    if (!wantJson && !perfMissing) process.stderr.write('profiling TCP inter-node under perf record -a\n');
+    const profiles = perfMissing ? undefined : await profile(PROFILED, arg('perf-rounds', 3), 3);
+    if (wantJson) {
+      const settings = { rounds, durationSec, kernel: res.environment.kernel, cpu: res.environment.cpuModel };
+      const body = {
+        targets: judged,
+        designs: res.claims.designs,
+        rows,
+        profile: profiles ?? perfMissing,
+        skipped,
+        noise: res.noise,
+        settings,
+      };
+      process.stdout.write(JSON.stringify(body, null, 2) + '\n');
+      return;
+    }
+    print(res, judged, rounds, durationSec, skipped);
+    process.stdout.write(profiles ? profileLines(profiles).join('\n') + '\n' : `\nno profile: ${perfMissing}\n`);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function print(
+  res: RunResults,
+  judged: readonly Judged[],
+  rounds: number,
+  durationSec: number,
+  skipped: string[],
+): void {
+  const lines: string[] = [
+    `eBPF against the designs it replaces: ${rounds} interleaved rounds, ${durationSec} s per TCP sample, 1 s sockperf per latency sample; kernel ${res.environment.kernel}`,
+    noiseLine(res),
+    '',
+    table(
+      ['ARCH', 'FAMILY', 'PATH', 'TCP GBIT/S', 'OF HOST', 'RETRANSMITS', 'P50 µs', 'CORE-S/GBIT usr+sys+sirq'],
+      res.rows
+        .filter((r) => r.test === 'tcp')
+        .map((r) => {
+          const lat = res.rows.find((x) => x.arch === r.arch && x.path === r.path && x.test === 'latency');
+          const c = r.coreSecondsPerGbit;
+          return [
+            r.arch,
+            r.family,
+            r.path,
+            r.metrics.gbps!.median.toFixed(2),
+            r.baselinePct === null ? '—' : `${r.baselinePct.toFixed(0)}%`,
+            String(r.retransmits ?? '—'),
+            lat ? lat.metrics.rttP50Us!.median.toFixed(1) : '—',
+            c ? `${c.total.toFixed(3)} = ${c.user.toFixed(3)}+${c.system.toFixed(3)}+${c.softirq.toFixed(3)}` : '—',
+          ];
+        }),
+      [3, 4, 5, 6],
+    ),
+    '',
+    'Targets (same-round ratio a/b, 95% interval; met unless the interval lies wholly on the wrong side of 1):',
+    ...judged.map((j) =>
+      j.ratio
+        ? `  ${j.a}/${j.b} ${j.path} ${j.name}: ${pct(j.ratio.geomean)} (${pct(j.ratio.low)}–${pct(j.ratio.high)}, ${j.ratio.n} rounds) — ${j.verdict}`
+        : `  ${j.a}/${j.b} ${j.path} ${j.name}: not measured`,
+    ),
+    '',
+    'Every design compared (the report says the same):',
+    ...(res.claims.designs ?? []).map(
+      (d) =>
+        `  ${d.a}/${d.b} ${d.path}: ${d.metrics.map((m) => (m.ratio ? `${m.metric} ${pct(m.ratio.geomean)} (${pct(m.ratio.ci95.low)}–${pct(m.ratio.ci95.high)}) ${m.verdict}` : `${m.metric} not measured`)).join('; ')}`,
+    ),
+    '',
+    'What the eBPF programs did during each counted TCP sample (packets; MB):',
+    ...res.rows
+      .filter((r) => r.test === 'tcp' && r.ebpf?.length)
+      .flatMap((r) =>
+        r.ebpf!.map(
+          (p) =>
+            `  ${r.arch} ${r.path} ${p.program}@${p.node}: peer ${p.redirectPeer}, neigh ${p.redirectNeigh}, redirect ${p.redirect}, pass ${p.pass}, drop ${p.drop}; ${(p.redirectedBytes / 1e6).toFixed(0)} MB redirected, ${(p.passedBytes / 1e6).toFixed(0)} MB passed`,
+        ),
+      ),
+  ];
+  const missed = judged.filter((j) => j.verdict === 'MISSED');
+  if (missed.length)
+    lines.push(
+      '',
+      `${missed.length} target(s) missed. Where the cycles go: the CORE-S/GBIT split above (softirq is the receive path, system the sender's stack), and "pass" above counts packets the programs left to the node's IP stack; docs/ebpf.md reads them.`,
+    );
+  if (skipped.length) lines.push('', 'skipped:', ...skipped.map((s) => `  ${s}`));
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench/ebpf: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
