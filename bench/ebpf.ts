@@ -14,7 +14,7 @@
  * cycles go: TCP inter-node under `perf record -a` for flannel-host-gw, ebpf-native and macvlan,
  * each kernel area's core-milliseconds per Gbit (ebpf-perf.ts).
  *
- *   npm run bench:ebpf -- [--rounds N] [--duration S] [--perf-rounds N] [--no-perf] [--json]
+ *   npm run bench:ebpf -- [--rounds N] [--duration S] [--perf-rounds N] [--perf-duration S] [--no-perf] [--json]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,12 +70,11 @@ interface Judged extends Target {
 /** A target's same-round ratio a/b, as the run's designs compared have it, and whether the target holds. */
 function judge(res: RunResults, t: Target): Judged {
   const design = res.claims.designs?.find((d) => d.a === t.a && d.b === t.b && d.path === t.path);
-  const r = design?.metrics.find((m) => m.metric === t.metric)?.ratio;
-  if (!r) return { ...t, verdict: 'not measured' };
-  const ratio = { n: r.n, geomean: r.geomean, low: r.ci95.low, high: r.ci95.high };
-  // Above 1 is good for throughput, below 1 for latency and CPU per Gbit.
-  const [good, bad] = t.metric === 'throughput' ? [ratio.low > 1, ratio.high < 1] : [ratio.high < 1, ratio.low > 1];
-  return { ...t, ratio, verdict: good ? 'exceeded' : bad ? 'MISSED' : 'met' };
+  const m = design?.metrics.find((x) => x.metric === t.metric);
+  if (!m?.ratio) return { ...t, verdict: 'not measured' };
+  const ratio = { n: m.ratio.n, geomean: m.ratio.geomean, low: m.ratio.ci95.low, high: m.ratio.ci95.high };
+  // The design's verdict already knows the metric's direction (lower is better for latency and CPU).
+  return { ...t, ratio, verdict: m.verdict === 'better' ? 'exceeded' : m.verdict === 'worse' ? 'MISSED' : 'met' };
 }
 
 /** Each area's core-ms per Gbit, the architectures side by side, and eBPF's difference from flannel-host-gw. */
@@ -105,6 +104,10 @@ function profileLines(ps: readonly Profile[]): string[] {
 
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 
+/** Ctrl-C: the run and the profile stop and take their labs down (their finally blocks), then exit 130. */
+const abort = new AbortController();
+process.once('SIGINT', () => abort.abort());
+
 async function main(): Promise<void> {
   const rounds = arg('rounds', 6);
   const durationSec = arg('duration', 2);
@@ -129,6 +132,7 @@ async function main(): Promise<void> {
       pin: true,
       outDir: out,
       version: 'bench',
+      signal: abort.signal,
       onProgress: wantJson ? undefined : (p) => process.stderr.write(`[${p.done}/${p.total}] ${p.step}\n`),
     });
     const judged = TARGETS.map((t) => judge(res, t));
@@ -151,7 +155,9 @@ async function main(): Promise<void> {
           () => 'perf is not installed (scripts/setup.sh --bench)',
         );
     if (!wantJson && !perfMissing) process.stderr.write('profiling TCP inter-node under perf record -a\n');
-    const profiles = perfMissing ? undefined : await profile(PROFILED, arg('perf-rounds', 3), 3);
+    const profiles = perfMissing
+      ? undefined
+      : await profile(PROFILED, arg('perf-rounds', 3), arg('perf-duration', 3), abort.signal);
     if (wantJson) {
       const settings = { rounds, durationSec, kernel: res.environment.kernel, cpu: res.environment.cpuModel };
       const body = {
@@ -239,6 +245,8 @@ function print(
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`bench/ebpf: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
+  process.stderr.write(
+    `bench/ebpf: ${abort.signal.aborted ? 'interrupted' : e instanceof Error ? e.message : String(e)}\n`,
+  );
+  process.exitCode = abort.signal.aborted ? 130 : 1;
 });

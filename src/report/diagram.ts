@@ -32,12 +32,14 @@ type Hop = PathRecord['hops'][number];
 type Program = NonNullable<PathRecord['programs']>[number];
 
 /**
- * The eBPF program on a hop's ingress, if the path's programs counted packets there: from_pod on a
- * pod's host-side veth (lxc…), from_netdev on the node's eth0, from_tunnel on its VXLAN device.
+ * The eBPF program on a hop's ingress, if the data enters the node there and the program counted
+ * packets: from_pod on a pod's host-side veth (lxc…), from_netdev on the node's eth0, from_tunnel on
+ * its VXLAN device. A program's counters are its node's, both directions and every interface it
+ * sits on together (the data and the ACKs coming back).
  */
-function programAt(p: PathRecord, h: Hop): Program | undefined {
+function programAt(p: PathRecord, h: Hop, ingress: boolean): Program | undefined {
   const node = h.stop.startsWith('node ') ? h.stop.slice('node '.length) : undefined;
-  if (!node || !p.programs) return undefined;
+  if (!node || !p.programs || !ingress) return undefined;
   const program = h.ifname.startsWith('lxc')
     ? 'from_pod'
     : h.ifname === 'eth0'
@@ -89,16 +91,16 @@ export function pathDiagram(p: PathRecord, id = 'dp'): string {
       const pk = ingress ? h.rxPackets : h.txPackets;
       const by = ingress ? h.rxBytes : h.txBytes;
       const perPacket = pk ? Math.round(by / pk) : 0;
-      const prog = programAt(p, h);
+      const prog = programAt(p, h, ingress);
       parts.push(
         `<g class="hop" data-ifname="${escapeXml(h.ifname)}" data-packets="${pk}"${prog ? ` data-program="${prog.program}"` : ''}>` +
           `<rect x="${x + PAD}" y="${y}" width="${BOX_W - 2 * PAD}" height="${chipH}" rx="5" fill="${KIND_COLORS[h.kind] ?? '#eee'}" stroke="#666"/>` +
-          `<title>${escapeXml(`${h.ifname} (${h.kind}${h.master ? `, port of ${h.master}` : ''}, mtu ${h.mtu}): rx ${h.rxPackets} packets / ${h.rxBytes} bytes, tx ${h.txPackets} packets / ${h.txBytes} bytes${prog ? `; eBPF ${programLine(prog)} on its ingress` : ''}`)}</title>` +
+          `<title>${escapeXml(`${h.ifname} (${h.kind}${h.master ? `, port of ${h.master}` : ''}, mtu ${h.mtu}): rx ${h.rxPackets} packets / ${h.rxBytes} bytes, tx ${h.txPackets} packets / ${h.txBytes} bytes${prog ? `; eBPF ${programLine(prog)} (the program on ${h.stop}, every interface it sits on, both directions)` : ''}`)}</title>` +
           `<text x="${x + PAD + 6}" y="${y + 16}" font-size="11"><tspan font-weight="bold">${escapeXml(h.ifname)}</tspan> ${escapeXml(h.kind)}${h.master ? `@${escapeXml(h.master)}` : ''}</text>` +
           `<text x="${x + PAD + 6}" y="${y + 31}" font-size="10" fill="#333">${ingress ? 'in' : 'out'} ${count(pk)} packets, ${count(perPacket)}B each</text>` +
           `<text x="${x + PAD + 6}" y="${y + 46}" font-size="10" fill="#666">mtu ${h.mtu}</text>` +
           (prog
-            ? `<text x="${x + PAD + 6}" y="${y + 60}" font-size="10" fill="#5b3f9e" font-weight="bold">bpf: ${escapeXml(programLine(prog, false))}</text>`
+            ? `<text x="${x + PAD + 6}" y="${y + 60}" font-size="10" fill="#5b3f9e" font-weight="bold">bpf (node): ${escapeXml(programLine(prog, false))}</text>`
             : '') +
           `</g>`,
       );

@@ -309,10 +309,10 @@ test('an eBPF path: each program on the interface it sits on; the programs table
   assert.deepEqual(
     [...svg.matchAll(/data-ifname="([^"]+)" data-packets="\d+" data-program="([^"]+)"/g)].map((m) => `${m[1]} ${m[2]}`),
     ['lxcf8104816 from_pod', 'eth0 from_netdev'],
-    "from_pod on node1's lxc veth, from_netdev on node2's eth0; node1's eth0 counted nothing",
+    'from_pod where the data enters node1 (its lxc veth), from_netdev where it enters node2 (eth0); none where it leaves',
   );
-  assert.match(svg, /bpf: 75\.2k redirect, 2 pass</);
-  assert.match(svg, /bpf: 75\.2k peer, 4 pass</);
+  assert.match(svg, /bpf \(node\): 75\.2k redirect, 2 pass</);
+  assert.match(svg, /bpf \(node\): 75\.2k peer, 4 pass</);
 
   const row = structuredClone(
     r.rows.find((x) => x.arch === 'flannel-vxlan' && x.path === 'inter-node' && x.test === 'tcp')!,

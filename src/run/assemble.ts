@@ -195,7 +195,7 @@ export function claimsOf(measured: Measured, baseline: string): Claims {
   return {
     rankings: rankings(rows, baseline) as Claims['rankings'],
     paper: paperChecks(rows) as Claims['paper'],
-    designs: designChecks(rows) as Claims['designs'],
+    designs: designChecks(rows),
   };
 }
 

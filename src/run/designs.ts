@@ -6,13 +6,15 @@
  * Only pairs whose two architectures the run measured on the path are reported.
  */
 import { pairClaim, type ClaimRow, type PairClaim, type PairVerdict } from './claims';
+import type { PathName } from '../arch/architecture';
+import { DESIGN_METRICS, type TestName } from './results-schema';
 
 export interface DesignComparison {
   /** What the pair isolates, in words. */
   readonly design: string;
   readonly a: string;
   readonly b: string;
-  readonly path: string;
+  readonly path: PathName;
 }
 
 /** The pairs: the eBPF data path against each design it replaces (docs/ebpf.md says why these). */
@@ -45,11 +47,11 @@ export const DESIGN_COMPARISONS: readonly DesignComparison[] = [
   },
 ];
 
-export const DESIGN_METRICS = ['throughput', 'latency', 'cpuPerGbit'] as const;
+export { DESIGN_METRICS };
 export type DesignMetric = (typeof DESIGN_METRICS)[number];
 
 /** Which row test a metric is read from, and how. */
-const SOURCE: Record<DesignMetric, { test: string; read: (r: ClaimRow) => ClaimRow | undefined }> = {
+const SOURCE: Record<DesignMetric, { test: TestName; read: (r: ClaimRow) => ClaimRow | undefined }> = {
   throughput: { test: 'tcp', read: (r) => r },
   latency: { test: 'latency', read: (r) => r },
   cpuPerGbit: {
@@ -60,7 +62,7 @@ const SOURCE: Record<DesignMetric, { test: string; read: (r: ClaimRow) => ClaimR
 
 export interface DesignMetricCheck {
   readonly metric: DesignMetric;
-  readonly test: string;
+  readonly test: TestName;
   /** a against b; "not measured" when either row (or its CPU) is missing. */
   readonly verdict: PairVerdict | 'not measured';
   readonly ratio?: PairClaim['ratio'];

@@ -17,7 +17,6 @@
  * `settings.tests` and `skipped[].test`) — not rows: no baseline, no ratio, no claims.
  */
 import { z } from 'zod';
-import { DESIGN_METRICS } from './designs';
 import { attachSchema } from './results-attach-schema';
 import { datapathCost, programCountersSchema } from './results-datapath-schema';
 
@@ -51,6 +50,9 @@ export const METRIC_INFO: Record<MetricName, { label: string; unit: string; bett
 };
 
 const PATH = z.enum(['intra-node', 'inter-node', 'routed']);
+
+/** What the designs compared (claims.designs) judge: throughput, latency, CPU per Gbit. */
+export const DESIGN_METRICS = ['throughput', 'latency', 'cpuPerGbit'] as const;
 
 export const statSchema = z
   .object({
