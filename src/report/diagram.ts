@@ -74,6 +74,10 @@ export function pathDiagram(p: PathRecord, id = 'dp'): string {
     if (last && last.label === h.stop) last.hops.push(h);
     else stops.push({ label: h.stop, hops: [h] });
   }
+  // A hop that carried a tenth of the path's busiest direction or less saw only the return traffic
+  // (ACKs): the data went past it — e.g. bpf_redirect_peer skips the host end of a pod's veth.
+  const busiest = Math.max(0, ...p.hops.map((h) => Math.max(h.rxBytes, h.txBytes)));
+  const returnOnly = (h: Hop): boolean => Math.max(h.rxBytes, h.txBytes) * 10 <= busiest;
   const rows = Math.max(1, ...stops.map((s) => s.hops.length));
   const height = HEAD_H + rows * (chipH + PAD) + PAD * 2;
   const width = Math.max(1, stops.length) * (BOX_W + GAP) - GAP + 2;
@@ -92,19 +96,20 @@ export function pathDiagram(p: PathRecord, id = 'dp'): string {
       const by = ingress ? h.rxBytes : h.txBytes;
       const perPacket = pk ? Math.round(by / pk) : 0;
       const prog = programAt(p, h, ingress);
+      const back = returnOnly(h);
       parts.push(
-        `<g class="hop" data-ifname="${escapeXml(h.ifname)}" data-packets="${pk}"${prog ? ` data-program="${prog.program}"` : ''}>` +
-          `<rect x="${x + PAD}" y="${y}" width="${BOX_W - 2 * PAD}" height="${chipH}" rx="5" fill="${KIND_COLORS[h.kind] ?? '#eee'}" stroke="#666"/>` +
-          `<title>${escapeXml(`${h.ifname} (${h.kind}${h.master ? `, port of ${h.master}` : ''}, mtu ${h.mtu}): rx ${h.rxPackets} packets / ${h.rxBytes} bytes, tx ${h.txPackets} packets / ${h.txBytes} bytes${prog ? `; eBPF ${programLine(prog)} (the program on ${h.stop}, every interface it sits on, both directions)` : ''}`)}</title>` +
+        `<g class="hop${back ? ' return-only' : ''}" data-ifname="${escapeXml(h.ifname)}" data-packets="${pk}"${prog ? ` data-program="${prog.program}"` : ''}>` +
+          `<rect x="${x + PAD}" y="${y}" width="${BOX_W - 2 * PAD}" height="${chipH}" rx="5" fill="${KIND_COLORS[h.kind] ?? '#eee'}" stroke="#666"${back ? ' stroke-dasharray="4 3"' : ''}/>` +
+          `<title>${escapeXml(`${h.ifname} (${h.kind}${h.master ? `, port of ${h.master}` : ''}, mtu ${h.mtu}): rx ${h.rxPackets} packets / ${h.rxBytes} bytes, tx ${h.txPackets} packets / ${h.txBytes} bytes${back ? '; only the return direction crossed it, the data went past it' : ''}${prog ? `; eBPF ${programLine(prog)} (the program on ${h.stop}, every interface it sits on, both directions)` : ''}`)}</title>` +
           `<text x="${x + PAD + 6}" y="${y + 16}" font-size="11"><tspan font-weight="bold">${escapeXml(h.ifname)}</tspan> ${escapeXml(h.kind)}${h.master ? `@${escapeXml(h.master)}` : ''}</text>` +
-          `<text x="${x + PAD + 6}" y="${y + 31}" font-size="10" fill="#333">${ingress ? 'in' : 'out'} ${count(pk)} packets, ${count(perPacket)}B each</text>` +
+          `<text x="${x + PAD + 6}" y="${y + 31}" font-size="10" fill="#333">${back ? 'return only: ' : ''}${ingress ? 'in' : 'out'} ${count(pk)} packets, ${count(perPacket)}B each</text>` +
           `<text x="${x + PAD + 6}" y="${y + 46}" font-size="10" fill="#666">mtu ${h.mtu}</text>` +
           (prog
             ? `<text x="${x + PAD + 6}" y="${y + 60}" font-size="10" fill="#5b3f9e" font-weight="bold">bpf (node): ${escapeXml(programLine(prog, false))}</text>`
             : '') +
           `</g>`,
       );
-      centres.push({ x, y: y + chipH / 2, box: i });
+      if (!back) centres.push({ x, y: y + chipH / 2, box: i }); // the data's arrows pass a return-only hop by
     });
   });
   // Arrows: down a box from one interface to the next, then across to the next box.

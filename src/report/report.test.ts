@@ -259,15 +259,16 @@ function ebpfPath(): {
   path: RunResults['paths'][number];
   programs: NonNullable<RunResults['paths'][number]['programs']>;
 } {
-  const hop = (stop: string, ifname: string, rx: number, tx: number) => ({
+  // Data packets of 46 kB (super-packets) one way, ACKs of 66 B the other.
+  const hop = (stop: string, ifname: string, rx: number, tx: number, rxBytes = rx * 46000, txBytes = tx * 46000) => ({
     stop,
     ifname,
     kind: 'veth',
     mtu: 1500,
     rxPackets: rx,
     txPackets: tx,
-    rxBytes: rx * 46000,
-    txBytes: tx * 46000,
+    rxBytes,
+    txBytes,
   });
   const prog = (node: string, program: 'from_pod' | 'from_netdev', redirect: number, peer: number, pass: number) => ({
     node,
@@ -294,7 +295,8 @@ function ebpfPath(): {
       hop('node node1', 'lxcf8104816', 75194, 0),
       hop('node node1', 'eth0', 0, 75196),
       hop('node node2', 'eth0', 75197, 0),
-      hop('node node2', 'lxc15655b2b', 0, 75193),
+      // the data went into the pod past the host end (bpf_redirect_peer): only the ACKs crossed it
+      hop('node node2', 'lxc15655b2b', 71168, 0, 71168 * 66, 0),
       hop('pod node2-p1', 'eth0', 75193, 0),
     ],
     programs,
@@ -313,6 +315,13 @@ test('an eBPF path: each program on the interface it sits on; the programs table
   );
   assert.match(svg, /bpf \(node\): 75\.2k redirect, 2 pass</);
   assert.match(svg, /bpf \(node\): 75\.2k peer, 4 pass</);
+  assert.deepEqual(
+    [...svg.matchAll(/class="hop return-only" data-ifname="([^"]+)"/g)].map((m) => m[1]),
+    ['lxc15655b2b'],
+    'the host end the data went past is drawn as the return direction only',
+  );
+  assert.match(svg, /return only: in 71\.2k packets, 66B each/);
+  assert.equal((svg.match(/marker-end="url\(#e-arrow\)"/g) ?? []).length, path.hops.length - 2, 'no arrow into it');
 
   const row = structuredClone(
     r.rows.find((x) => x.arch === 'flannel-vxlan' && x.path === 'inter-node' && x.test === 'tcp')!,
