@@ -2,6 +2,8 @@
 import { addNetns, deleteNetns } from '../src/lib/netns';
 import { PREFIX } from '../src/lab/names';
 import type { RunResults } from '../src/run/results-schema';
+import { NOISE_LIMITS } from '../src/run/noise';
+import type { RunOptions } from '../src/run/run';
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -48,3 +50,26 @@ export function kernelRows(res: RunResults): RunResults['rows'] {
   );
   return res.rows.filter((x) => !userSpace.has(`${x.arch} ${x.path}`) && !userArchs.has(x.arch));
 }
+
+/**
+ * What a benchmark's `runBenchmark` call shares with the others: interleaved rounds paired by
+ * round, one stream, the default noise limits, clients and servers pinned, 1 s latency samples
+ * after a 1 s warm-up per path. Each benchmark adds its matrix, rounds, seed and folder.
+ */
+export const BENCH_RUN = {
+  latencySec: 1,
+  warmupSec: 1,
+  sequential: false,
+  pairing: 'round',
+  limits: NOISE_LIMITS,
+  streams: 1,
+  udpRateMbps: 1000,
+  covThresholdPct: 5,
+  pin: true,
+  version: 'bench',
+} as const satisfies Partial<RunOptions>;
+
+/** Progress lines on stderr ("[3/86] step"), none with --json. */
+export const benchProgress: RunOptions['onProgress'] = wantJson
+  ? undefined
+  : (p) => process.stderr.write(`[${p.done}/${p.total}] ${p.step}\n`);

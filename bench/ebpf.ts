@@ -22,11 +22,10 @@ import { join } from 'node:path';
 import { architectures } from '../src/arch';
 import { table } from '../src/cli/output';
 import { noiseLine } from '../src/report/claims-text';
-import { NOISE_LIMITS } from '../src/run/noise';
 import type { RunResults } from '../src/run/results-schema';
 import { runBenchmark } from '../src/run/run';
 import { parseTopology } from '../src/topology/load';
-import { arg, wantJson } from './common';
+import { arg, BENCH_RUN, benchProgress, wantJson } from './common';
 import { AREAS, profile, type Profile } from './ebpf-perf';
 import { run } from '../src/lib/exec';
 
@@ -114,26 +113,17 @@ async function main(): Promise<void> {
   const out = mkdtempSync(join(tmpdir(), 'cnilab-bench-ebpf-'));
   try {
     const res = await runBenchmark({
+      ...BENCH_RUN,
       topology: parseTopology('', 'default', { name: 'bench-ebpf' }),
       archs: ARCHS.map((n) => architectures.get(n)),
       paths: ['intra-node', 'inter-node'],
       tests: ['tcp', 'latency'],
       durationSec,
-      latencySec: 1,
-      warmupSec: 1,
       rounds: { fixed: rounds },
-      sequential: false,
       seed: 19,
-      pairing: 'round',
-      limits: NOISE_LIMITS,
-      streams: 1,
-      udpRateMbps: 1000,
-      covThresholdPct: 5,
-      pin: true,
       outDir: out,
-      version: 'bench',
       signal: abort.signal,
-      onProgress: wantJson ? undefined : (p) => process.stderr.write(`[${p.done}/${p.total}] ${p.step}\n`),
+      onProgress: benchProgress,
     });
     const judged = TARGETS.map((t) => judge(res, t));
     const rows = res.rows.map((r) => ({

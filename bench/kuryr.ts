@@ -20,10 +20,9 @@ import { down, up } from '../src/lab/lab';
 import { podNetns } from '../src/lab/names';
 import { conflistFile, runtimeFor } from '../src/lab/pods';
 import { loadConfList } from '../src/cni/runtime';
-import { NOISE_LIMITS } from '../src/run/noise';
 import { runBenchmark } from '../src/run/run';
 import { parseTopology } from '../src/topology/load';
-import { arg, pct, wantJson } from './common';
+import { arg, BENCH_RUN, benchProgress, pct, wantJson } from './common';
 
 const SETUP_ARCHS = ['kuryr-ovs-vxlan', 'kuryr-lb-vxlan', 'flannel-vxlan'];
 const THROUGHPUT_ARCHS = [
@@ -115,25 +114,16 @@ async function main(): Promise<void> {
   try {
     const archs = THROUGHPUT_ARCHS.map((n) => architectures.get(n));
     const results = await runBenchmark({
+      ...BENCH_RUN,
       topology: parseTopology('', 'default', { name: 'bench-kuryr-run' }),
       archs,
       paths: ['inter-node', 'routed'],
       tests: ['tcp'],
       durationSec,
-      latencySec: 1,
-      warmupSec: 1,
       rounds: { fixed: repeats },
-      sequential: false,
       seed: 1,
-      pairing: 'round',
-      limits: NOISE_LIMITS,
-      streams: 1,
-      udpRateMbps: 1000,
-      covThresholdPct: 5,
-      pin: true,
       outDir: out,
-      version: 'bench',
-      onProgress: wantJson ? undefined : (p) => process.stderr.write(`[${p.done}/${p.total}] ${p.step}\n`),
+      onProgress: benchProgress,
     });
     const datapath = new Map(results.architectures.map((a) => [a.name, a.datapath ?? '?']));
     const rows = results.rows.map((r) => ({
