@@ -2,7 +2,7 @@
  * The ebpf architectures in a lab: traffic on every path, carried by the programs (their counters
  * move, the nodes' IP forwarding does not), the endpoint map in step with the pods, the agent's
  * crash and restart under traffic (pins reused, no gap worth the name), and nothing left after
- * `down` — the lab's bpffs and its pins included.
+ * `down`, or after a crash and `down --all` — the lab's bpffs and its pins included (doctor names them).
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -14,10 +14,12 @@ import { withRtnl } from '../../src/lib/netlink/rtnl';
 import { listFilters } from '../../src/lib/netlink/tc';
 import { nodeNetns, runDir } from '../../src/lab/names';
 import { restartProcess } from '../../src/lab/nodes';
-import type { LabState } from '../../src/lab/state';
+import { readState, type LabState } from '../../src/lab/state';
 import { pins, readCounters, readEndpoints, type Counters } from '../../src/cni/plugins/ebpf/maps';
 import { nodeBpfDir } from '../../src/ebpf/control-plane';
-import { longestGap, waitFor, withLab, transfer, WAIT_SCALE } from './helpers';
+import { assertNothingLeft, cli, longestGap, rootSnapshot, waitFor, withLab, transfer, WAIT_SCALE } from './helpers';
+import { findLeftovers } from '../../src/doctor/leftovers';
+import { allLabs, teardownLab } from '../../src/lab/teardown';
 import { ebpfTest } from './ebpf-skip';
 
 const TOPOLOGY = 'topology: {computeNodes: 2, defaults: {pods: 2}}';
@@ -147,3 +149,26 @@ ebpfTest(
     );
   },
 );
+
+ebpfTest('ebpf-native after a crash: doctor names the bpffs and its pins; down --all removes them', async (t) => {
+  const lab = 't-ebpf-crash';
+  // Named namespaces and /run/cnilab are the machine's, not the test namespace's: never remove a user's labs.
+  const others = allLabs().filter((l) => l !== lab);
+  if (others.length > 0)
+    return t.skip(`other labs are up on this machine (${others.join(', ')}): down --all would remove them`);
+  const root = await rootSnapshot();
+  await teardownLab(lab);
+  // A crash: the CLI that built the lab is gone, and so is an agent (SIGKILL: no clean shut-down).
+  const u = await cli(['up', '--lab', lab, '--arch', 'ebpf-native']);
+  assert.equal(u.code, 0, u.stderr);
+  const agent = readState(lab)!.processes.find((p) => p.node === 'node1')!;
+  process.kill(agent.pid, 'SIGKILL');
+  const left = (await findLeftovers()).find((l) => l.name === lab);
+  assert.match(left?.detail ?? '', /a bpffs at \S+\/bpf holding (\d+) pinned objects/);
+  const pinned = Number(/holding (\d+) pinned/.exec(left!.detail)![1]);
+  assert.ok(pinned >= 2 * 5, `each node's programs and maps are pinned: ${left!.detail}`);
+  const d = await cli(['down', '--all', '--json']);
+  assert.equal(d.code, 0, d.stderr);
+  await assertNothingLeft(lab, root);
+  assert.deepEqual(mountsUnder(runDir(lab)), [], 'the bpffs and its pins are gone');
+});
