@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { isAlive } from '../../src/lib/exec';
 import { runDir } from '../../src/lab/names';
 import { ovsDbSocket } from '../../src/kuryr/control-plane';
-import { allLabs, teardownLab } from '../../src/lab/teardown';
-import { assertNothingLeft, cli, rootSnapshot, waitFor, type CliResult } from './helpers';
+import { teardownLab } from '../../src/lab/teardown';
+import { assertNothingLeft, cli, crashThenDownAll, rootSnapshot, waitFor, type CliResult } from './helpers';
 
 /** PIDs of the traffic tools and Open vSwitch daemons running now (cnilab starts them inside lab namespaces); a zombie — killed, not yet reaped by init — is not running. */
 function toolPids(): number[] {
@@ -118,18 +118,6 @@ test('Ctrl-C during up (flannel; Kuryr with OVS starting), during a TCP test and
 });
 
 test('down --all removes leftovers of any lab found by prefix, e.g. after a crash', async (t) => {
-  const lab = 't-cli-crash';
-  // Named namespaces and /run/cnilab are the machine's, not the test namespace's: never remove a user's labs.
-  const others = allLabs().filter((l) => l !== lab);
-  if (others.length > 0)
-    return t.skip(`other labs are up on this machine (${others.join(', ')}): down --all would remove them`);
-  const root = await rootSnapshot();
-  await teardownLab(lab);
   // A crash: the lab's processes and namespaces exist, the CLI that made them is gone.
-  const u = await cli(['up', '--lab', lab, '--arch', 'flannel-vxlan']);
-  assert.equal(u.code, 0, u.stderr);
-  const d = await cli(['down', '--all', '--json']);
-  assert.equal(d.code, 0, d.stderr);
-  assert.ok((JSON.parse(d.stdout) as { lab: string }[]).some((x) => x.lab === lab));
-  await assertNothingLeft(lab, root);
+  await crashThenDownAll(t, 't-cli-crash', 'flannel-vxlan');
 });

@@ -17,9 +17,8 @@ import { restartProcess } from '../../src/lab/nodes';
 import { readState, type LabState } from '../../src/lab/state';
 import { pins, readCounters, readEndpoints, type Counters } from '../../src/cni/plugins/ebpf/maps';
 import { nodeBpfDir } from '../../src/ebpf/control-plane';
-import { assertNothingLeft, cli, longestGap, rootSnapshot, waitFor, withLab, transfer, WAIT_SCALE } from './helpers';
+import { crashThenDownAll, longestGap, waitFor, withLab, transfer, WAIT_SCALE } from './helpers';
 import { findLeftovers } from '../../src/doctor/leftovers';
-import { allLabs, teardownLab } from '../../src/lab/teardown';
 import { ebpfTest } from './ebpf-skip';
 
 const TOPOLOGY = 'topology: {computeNodes: 2, defaults: {pods: 2}}';
@@ -152,23 +151,14 @@ ebpfTest(
 
 ebpfTest('ebpf-native after a crash: doctor names the bpffs and its pins; down --all removes them', async (t) => {
   const lab = 't-ebpf-crash';
-  // Named namespaces and /run/cnilab are the machine's, not the test namespace's: never remove a user's labs.
-  const others = allLabs().filter((l) => l !== lab);
-  if (others.length > 0)
-    return t.skip(`other labs are up on this machine (${others.join(', ')}): down --all would remove them`);
-  const root = await rootSnapshot();
-  await teardownLab(lab);
   // A crash: the CLI that built the lab is gone, and so is an agent (SIGKILL: no clean shut-down).
-  const u = await cli(['up', '--lab', lab, '--arch', 'ebpf-native']);
-  assert.equal(u.code, 0, u.stderr);
-  const agent = readState(lab)!.processes.find((p) => p.node === 'node1')!;
-  process.kill(agent.pid, 'SIGKILL');
-  const left = (await findLeftovers()).find((l) => l.name === lab);
-  assert.match(left?.detail ?? '', /a bpffs at \S+\/bpf holding (\d+) pinned objects/);
-  const pinned = Number(/holding (\d+) pinned/.exec(left!.detail)![1]);
-  assert.ok(pinned >= 2 * 5, `each node's programs and maps are pinned: ${left!.detail}`);
-  const d = await cli(['down', '--all', '--json']);
-  assert.equal(d.code, 0, d.stderr);
-  await assertNothingLeft(lab, root);
+  await crashThenDownAll(t, lab, 'ebpf-native', async () => {
+    const agent = readState(lab)!.processes.find((p) => p.node === 'node1')!;
+    process.kill(agent.pid, 'SIGKILL');
+    const left = (await findLeftovers()).find((l) => l.name === lab);
+    assert.match(left?.detail ?? '', /a bpffs at \S+\/bpf holding (\d+) pinned objects/);
+    const pinned = Number(/holding (\d+) pinned/.exec(left!.detail)![1]);
+    assert.ok(pinned >= 2 * 5, `each node's programs and maps are pinned: ${left!.detail}`);
+  });
   assert.deepEqual(mountsUnder(runDir(lab)), [], 'the bpffs and its pins are gone');
 });

@@ -9,7 +9,7 @@ import { addNetns, ipBatch, listNamedNetns } from '../../src/lib/netns';
 import { labOfNetns, RUN_ROOT, runDir } from '../../src/lab/names';
 import { down, up } from '../../src/lab/lab';
 import { readState, type LabState } from '../../src/lab/state';
-import { teardownLab } from '../../src/lab/teardown';
+import { allLabs, teardownLab } from '../../src/lab/teardown';
 import { parseTopology } from '../../src/topology/load';
 import { REPO_ROOT } from '../../src/lib/paths';
 import { diffSnapshots, snapshotNetns, type NetnsSnapshot } from '../netns-snapshot';
@@ -230,4 +230,34 @@ export async function longestGap(
   } finally {
     if (server.pid) await stopPid(server.pid);
   }
+}
+
+/**
+ * A crash, then `down --all`: the CLI builds `lab` with `arch` and is gone, leaving its namespaces
+ * and processes; `crashed` runs on them (to kill a process, to look at what is left); then `cnilab
+ * down --all` must name the lab and leave nothing of it. Skipped when other labs are up on this
+ * machine: named namespaces and /run/cnilab are the machine's, and down --all would remove a
+ * user's labs.
+ */
+export async function crashThenDownAll(
+  t: { skip: (why: string) => void },
+  lab: string,
+  arch: string,
+  crashed: () => Promise<void> = async () => undefined,
+): Promise<void> {
+  const others = allLabs().filter((l) => l !== lab);
+  if (others.length > 0)
+    return t.skip(`other labs are up on this machine (${others.join(', ')}): down --all would remove them`);
+  const root = await rootSnapshot();
+  await teardownLab(lab);
+  const u = await cli(['up', '--lab', lab, '--arch', arch]);
+  assert.equal(u.code, 0, u.stderr);
+  await crashed();
+  const d = await cli(['down', '--all', '--json']);
+  assert.equal(d.code, 0, d.stderr);
+  assert.ok(
+    (JSON.parse(d.stdout) as { lab: string }[]).some((x) => x.lab === lab),
+    'down --all named the lab',
+  );
+  await assertNothingLeft(lab, root);
 }
