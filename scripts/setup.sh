@@ -22,9 +22,10 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 # iptables, nftables: the CNI plugins' ipMasq and macspoofchk; containernetworking-plugins: the reference
 # CNI plugins (/usr/lib/cni), which the conformance tests and bench:cni compare cnilab's plugins against;
 # clang, llvm, libbpf-dev: `npm run build` compiles the eBPF data path (src/ebpf/bpf/datapath.c);
-# bpftool: the ebpf architectures' agents load it (without them those architectures skip, saying why)
+# bpftool: the ebpf architectures' agents load it (without them those architectures skip, saying why);
+# bird2: the calico-bgp architecture's BGP speaker (the lab runs one per node, in its namespace)
 kernel_vm=0
-pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-core openvswitch-switch ethtool iptables nftables containernetworking-plugins clang llvm libbpf-dev bpftool)
+pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-core openvswitch-switch ethtool iptables nftables containernetworking-plugins clang llvm libbpf-dev bpftool bird2)
 for arg in "$@"; do
   case "$arg" in
     --test) pkgs+=(chromium) ;;
@@ -41,6 +42,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # No package may start its service in the host's namespaces (bird2 starts bird.service, which
+  # would speak BGP there): policy-rc.d says no while we install, and goes with us.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 

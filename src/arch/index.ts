@@ -21,14 +21,17 @@ import { ipvlanArch, ipvlanL3Arch } from './ipvlan';
 import { macvlanArch } from './macvlan';
 import { ebpfNativeArch, ebpfVxlanArch } from '../ebpf/architectures';
 import type { ebpfControlPlane } from '../ebpf/control-plane';
+import { calicoBgpArch, calicoVxlanArch } from '../calico/architectures';
+import type { calicoControlPlane } from '../calico/control-plane';
 
 /** The kinds of control plane, a discriminated union on `kind`: a new kind is one folder and one member here. */
 export type ControlPlaneKind =
   | typeof baselineControlPlane
   | ReturnType<typeof flannelControlPlane>
   | ReturnType<typeof kuryrControlPlane>
-  | ReturnType<typeof ebpfControlPlane>;
-const KINDS: readonly ControlPlaneKind['kind'][] = ['baseline', 'flannel', 'kuryr', 'ebpf'];
+  | ReturnType<typeof ebpfControlPlane>
+  | ReturnType<typeof calicoControlPlane>;
+const KINDS: readonly ControlPlaneKind['kind'][] = ['baseline', 'flannel', 'kuryr', 'ebpf', 'calico'];
 
 /** Every architecture `cnilab up` and `cnilab run` know, in the default matrix's order. */
 export const architectures = new Registry<Architecture>('architecture', 'UNKNOWN_ARCH');
@@ -43,6 +46,8 @@ for (const a of [
   ipvlanArch,
   ebpfNativeArch,
   ebpfVxlanArch,
+  calicoBgpArch,
+  calicoVxlanArch,
   kuryrOvsVxlanArch,
   kuryrOvsVlanArch,
   kuryrLbVxlanArch,

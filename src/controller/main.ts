@@ -9,6 +9,8 @@ import { LeaseStore } from '../flannel/subnet/lease-store';
 import { createControlServer, type ControlStores } from './server';
 import { NeutronStore } from '../kuryr/neutron/store';
 import { DEFAULT_NEUTRON_CONFIG } from '../kuryr/neutron/model';
+import { IpamStore, type CalicoMode } from '../calico/ipam/store';
+import { messageOf } from '../lib/errors';
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +29,11 @@ const { values } = parseArgs({
     /** udp-offload: comma-separated techniques switched off. */
     disable: { type: 'string' },
     'lease-ttl': { type: 'string', default: '3600' },
+    /** Calico's IPAM: its SQLite file; with it, --pool, --block-size and --mode. */
+    'ipam-data': { type: 'string' },
+    pool: { type: 'string' },
+    'block-size': { type: 'string', default: '26' },
+    mode: { type: 'string' },
     /** Also serve the API on this Unix socket: the lab's tools reach it there, from outside the namespace. */
     socket: { type: 'string' },
   },
@@ -40,7 +47,7 @@ const need = (ks: readonly ('listen' | 'data' | 'network' | 'neutron-data')[]): 
   }
 };
 need(['listen']);
-const stores: { leases?: LeaseStore; neutron?: NeutronStore } = {};
+const stores: { leases?: LeaseStore; neutron?: NeutronStore; ipam?: IpamStore } = {};
 if (values.backend) {
   need(['data', 'network']);
   const backend = {
@@ -59,10 +66,23 @@ if (values['neutron-data'])
     ...DEFAULT_NEUTRON_CONFIG,
     underlayMtu: Number(values['underlay-mtu']),
   });
+if (values['ipam-data']) {
+  try {
+    stores.ipam = new IpamStore(values['ipam-data'], {
+      pool: values.pool ?? '',
+      blockSize: Number(values['block-size']),
+      mode: (values.mode ?? '') as CalicoMode,
+    });
+  } catch (e) {
+    console.error(`cnilab-controller: ${messageOf(e)}`);
+    process.exit(2);
+  }
+}
 const serving: ControlStores = stores;
 const what = [
   stores.leases ? `leases for ${values.network} (${values.backend})` : '',
   stores.neutron ? 'ports (/v2.0)' : '',
+  stores.ipam ? `IPAM blocks of ${values.pool} (/v3, ${values.mode})` : '',
 ]
   .filter(Boolean)
   .join(' and ');
@@ -86,6 +106,7 @@ const stop = (): void => {
   // Every change is on disk before it is acknowledged: nothing to flush.
   stores.leases?.close();
   stores.neutron?.close();
+  stores.ipam?.close();
   if (values.socket) rmSync(values.socket, { force: true });
   process.exit(0);
 };

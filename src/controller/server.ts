@@ -1,7 +1,7 @@
 /**
  * The control node's process, the controller: one HTTP server in front of flannel's lease store
- * (/v1, see flannel/subnet/api.ts) and the port controller (Kuryr's Neutron, /v2.0, see
- * kuryr/neutron/api.ts), whichever the lab runs.
+ * (/v1, see flannel/subnet/api.ts), the port controller (Kuryr's Neutron, /v2.0, see
+ * kuryr/neutron/api.ts) and Calico's IPAM blocks (/v3, see calico/ipam/api.ts), whichever the lab runs.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { CnilabError, httpStatusOf, messageOf } from '../lib/errors';
@@ -9,6 +9,8 @@ import { handleLeases } from '../flannel/subnet/api';
 import type { LeaseStore } from '../flannel/subnet/lease-store';
 import { handleNeutron } from '../kuryr/neutron/api';
 import type { NeutronStore } from '../kuryr/neutron/store';
+import { handleIpam } from '../calico/ipam/api';
+import type { IpamStore } from '../calico/ipam/store';
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -35,6 +37,8 @@ export interface ControlStores {
   /** Absent when the lab runs no flannel backend. */
   readonly leases?: LeaseStore;
   readonly neutron?: NeutronStore;
+  /** Absent when the lab runs no calico architecture. */
+  readonly ipam?: IpamStore;
 }
 
 export function createControlServer(stores: ControlStores): Server {
@@ -50,7 +54,12 @@ async function handle(stores: ControlStores, req: IncomingMessage, res: ServerRe
   const body = (): Promise<unknown> => readBody(req);
   if (stores.neutron && (await handleNeutron(stores.neutron, req, res, url, body, send))) return;
   if (stores.leases && (await handleLeases(stores.leases, req, res, url, body, send))) return;
-  const serves = [stores.leases ? 'leases (/v1)' : '', stores.neutron ? 'ports (/v2.0)' : '']
+  if (stores.ipam && (await handleIpam(stores.ipam, req, res, url, body, send))) return;
+  const serves = [
+    stores.leases ? 'leases (/v1)' : '',
+    stores.neutron ? 'ports (/v2.0)' : '',
+    stores.ipam ? 'IPAM blocks (/v3)' : '',
+  ]
     .filter(Boolean)
     .join(' and ');
   send(res, 404, { error: `no route ${req.method} ${url.pathname}: this controller serves ${serves || 'nothing'}` });

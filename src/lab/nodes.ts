@@ -102,15 +102,21 @@ export async function leaveNode(lab: string, name: string): Promise<LabState> {
   return after;
 }
 
-/** Kills (SIGKILL: a crash, or SIGTERM) and starts again the control-plane process of `node` (the controller on the control node). */
+/**
+ * Kills (SIGKILL: a crash, or SIGTERM) and starts again the control-plane process of `node` (the
+ * controller on the control node): the one with `role`, or the node's first restartable one.
+ */
 export async function restartProcess(
   lab: string,
   node: string,
   signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL',
+  role?: string,
 ): Promise<{ state: LabState; downMs: number; process: ProcessState }> {
   let state = requireState(lab);
   const control = architectures.get(state.arch).control;
-  const old = state.processes.find((p) => p.node === node && control.restartable.includes(p.role));
+  const old = state.processes.find(
+    (p) => p.node === node && control.restartable.includes(p.role) && (role === undefined || p.role === role),
+  );
   if (!old)
     throw new CnilabError(
       'NOT_FOUND',

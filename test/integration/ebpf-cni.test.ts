@@ -21,7 +21,7 @@ import { CNI_BIN_DIR } from '../../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
 import { encodeKey, pins, readEndpoints } from '../../src/cni/plugins/ebpf/maps';
-import { POD_GATEWAY } from '../../src/cni/plugins/ebpf/ebpf';
+import { POD_GATEWAY } from '../../src/cni/plugins/common/l3-pod';
 import { loadDatapath } from '../../src/ebpf/load';
 import { assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
 import { ebpfMissing, ebpfTest } from './ebpf-skip';

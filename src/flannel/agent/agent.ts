@@ -51,14 +51,14 @@ export interface AgentStatus {
   readonly syncedAt: string;
 }
 
-async function call<T>(url: string, options: HttpJsonOptions = {}): Promise<T> {
+export async function call<T>(url: string, options: HttpJsonOptions = {}): Promise<T> {
   const res = await httpJson<T & { error?: string }>(url, options);
   if (res.status >= 300)
     throw new CnilabError('AGENT_FAILED', `${options.method ?? 'GET'} ${url}: ${res.status} ${res.body.error ?? ''}`);
   return res.body;
 }
 
-async function underlay(iface: string): Promise<{ ip: string; cidr: string; mtu: number }> {
+export async function underlay(iface: string): Promise<{ ip: string; cidr: string; mtu: number }> {
   const [link] = await ipJson<{ mtu: number; addr_info: { family: string; local: string; prefixlen: number }[] }[]>(
     undefined,
     ['addr', 'show', 'dev', iface],

@@ -77,13 +77,17 @@ export const vxlanBackend: Backend = async (ctx) => {
         directRoutes,
         peers.filter(direct).map((p) => ({ dst: p.subnet, via: p.publicIp })),
       );
-      const n = neighbourChanges(neigh, new Map(vteps.map((p) => [networkAddress(p.subnet), p.backendData.vtepMac])));
+      const n = neighbourChanges(
+        VXLAN_DEV,
+        neigh,
+        new Map(vteps.map((p) => [networkAddress(p.subnet), p.backendData.vtepMac])),
+      );
       const r = routeChanges(
         VXLAN_DEV,
         routes,
         vteps.map((p) => ({ dst: p.subnet, via: networkAddress(p.subnet), onlink: true })),
       );
-      const f = fdbChanges(fdb, new Map(vteps.map((p) => [p.backendData.vtepMac, p.publicIp])));
+      const f = fdbChanges(VXLAN_DEV, fdb, new Map(vteps.map((p) => [p.backendData.vtepMac, p.publicIp])));
       await ipBatch(undefined, [...r.del, ...n.del, ...d.del], { force: true });
       await ipBatch(undefined, f.del, { tool: 'bridge', force: true });
       await ipBatch(undefined, f.add, { tool: 'bridge' });
@@ -92,30 +96,35 @@ export const vxlanBackend: Backend = async (ctx) => {
   };
 };
 
-/** Permanent ARP entries on the device: exactly gateway → VTEP MAC. */
-function neighbourChanges(
+/** Permanent ARP entries on the VXLAN device `dev`: exactly gateway → VTEP MAC. */
+export function neighbourChanges(
+  dev: string,
   current: readonly { dst: string; lladdr?: string }[],
   wanted: ReadonlyMap<string, string>,
 ): Changes {
   const have = new Map(current.map((c) => [c.dst, c.lladdr]));
   return {
-    del: current.filter((c) => wanted.get(c.dst) !== c.lladdr).map((c) => ['neigh', 'del', c.dst, 'dev', VXLAN_DEV]),
+    del: current.filter((c) => wanted.get(c.dst) !== c.lladdr).map((c) => ['neigh', 'del', c.dst, 'dev', dev]),
     add: [...wanted]
       .filter(([dst, mac]) => have.get(dst) !== mac)
-      .map(([dst, mac]) => ['neigh', 'replace', dst, 'lladdr', mac, 'dev', VXLAN_DEV, 'nud', 'permanent']),
+      .map(([dst, mac]) => ['neigh', 'replace', dst, 'lladdr', mac, 'dev', dev, 'nud', 'permanent']),
   };
 }
 
-/** Forwarding entries: exactly VTEP MAC → peer underlay address. */
-function fdbChanges(current: readonly { mac: string; dst?: string }[], wanted: ReadonlyMap<string, string>): Changes {
+/** Forwarding entries on the VXLAN device `dev`: exactly VTEP MAC → peer underlay address. */
+export function fdbChanges(
+  dev: string,
+  current: readonly { mac: string; dst?: string }[],
+  wanted: ReadonlyMap<string, string>,
+): Changes {
   const tunnelled = current.filter((e) => e.dst !== undefined);
   const have = new Map(tunnelled.map((e) => [e.mac, e.dst]));
   return {
     del: tunnelled
       .filter((e) => wanted.get(e.mac) !== e.dst)
-      .map((e) => ['fdb', 'del', e.mac, 'dev', VXLAN_DEV, 'dst', e.dst!]),
+      .map((e) => ['fdb', 'del', e.mac, 'dev', dev, 'dst', e.dst!]),
     add: [...wanted]
       .filter(([mac, dst]) => have.get(mac) !== dst)
-      .map(([mac, dst]) => ['fdb', 'replace', mac, 'dev', VXLAN_DEV, 'dst', dst, 'self', 'permanent']),
+      .map(([mac, dst]) => ['fdb', 'replace', mac, 'dev', dev, 'dst', dst, 'self', 'permanent']),
   };
 }

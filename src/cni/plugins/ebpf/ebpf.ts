@@ -17,22 +17,12 @@
  */
 import { closeSync, existsSync } from 'node:fs';
 import { BpfMap, objGet } from '../../../lib/bpf';
-import { kernelBatch } from '../../../lib/netlink/ip-lines';
 import { withRtnl } from '../../../lib/netlink/rtnl';
 import { attachBpf, listFilters } from '../../../lib/netlink/tc';
 import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
 import { int, str } from '../../validate';
+import { CniCode, CniError, type GcAttachment, type IpamConf, type NetConf, type Result } from '../../types';
 import {
-  CniCode,
-  CniError,
-  type GcAttachment,
-  type IpamConf,
-  type NetConf,
-  type Result,
-  type ResultIp,
-} from '../../types';
-import {
-  aliasOwner,
   attachmentKeys,
   checkContainerSide,
   containerNetns,
@@ -45,19 +35,11 @@ import {
   ipamPass,
   kernelError,
   linkInfo,
-  linkList,
   netnsExists,
-  ownerAlias,
-  randomIfName,
-  randomMac,
   rollback,
-  vethPairLine,
-  type LinkInfo,
 } from '../common/iface';
+import { hostEnds, ipOf, podAddresses, POD_GATEWAY, wireL3Pod } from '../common/l3-pod';
 import { decodeEndpoint, encodeEndpoint, encodeKey, ENDPOINT_SIZE, pins, readEndpoints } from './maps';
-
-/** The pod's gateway: link-local, answered by no one — the pod holds its MAC as a static entry. */
-export const POD_GATEWAY = '169.254.1.1';
 
 export interface EbpfConf {
   readonly cniVersion: string;
@@ -100,21 +82,6 @@ function loaded(conf: EbpfConf): ReturnType<typeof pins> {
   return p;
 }
 
-const ipOf = (cidr: string): string => cidr.split('/')[0]!;
-
-/** IPAM's IPv4 addresses, as the pod holds them: each a /32 behind the link-local gateway. */
-function podAddresses(ipamResult: Result): ResultIp[] {
-  const all = ipamResult.ips ?? [];
-  const v4 = all.filter((a) => !a.address.includes(':'));
-  if (v4.length === 0 || v4.length !== all.length)
-    throw new CniError(CniCode.INVALID_CONFIG, 'ipam: the ebpf plugin takes IPv4 addresses only (one or more)');
-  return v4.map((a) => ({
-    address: `${ipOf(a.address)}/32`,
-    gateway: POD_GATEWAY,
-    interface: 1,
-  }));
-}
-
 async function add(conf: EbpfConf, env: PluginEnv): Promise<Result> {
   const ns = containerNetns(env);
   const p = loaded(conf);
@@ -122,27 +89,21 @@ async function add(conf: EbpfConf, env: PluginEnv): Promise<Result> {
   try {
     const ipamResult = await ipamAdd(conf, env);
     undo.push(() => ipamDel(conf, env));
-    const ips = podAddresses(ipamResult);
-    const hostVeth = randomIfName('lxc');
-    const hostMac = randomMac();
-    const contMac = randomMac();
-    undo.push(() => deleteLink(undefined, hostVeth));
-    await kernelBatch(undefined, [
-      vethPairLine({ name: hostVeth, mac: hostMac }, { name: env.ifName, mac: contMac, netns: ns }, conf.mtu),
-      ['link', 'set', 'dev', hostVeth, 'alias', ownerAlias(conf.name, env)],
-      ['link', 'set', 'dev', hostVeth, 'up'],
-      ...ips.map((a) => ['route', 'add', ipOf(a.address), 'dev', hostVeth, 'scope', 'link']),
-    ]);
-    await kernelBatch(ns, [
-      ...ips.map((a) => ['addr', 'add', a.address, 'dev', env.ifName]),
-      ['link', 'set', 'dev', env.ifName, 'up'],
-      ['neigh', 'add', POD_GATEWAY, 'lladdr', hostMac, 'dev', env.ifName, 'nud', 'permanent'],
-      ['route', 'add', POD_GATEWAY, 'dev', env.ifName, 'scope', 'link'],
-      ['route', 'add', 'default', 'via', POD_GATEWAY, 'dev', env.ifName],
-      ...(ipamResult.routes ?? [])
-        .filter((r) => !r.dst.includes(':') && r.dst !== '0.0.0.0/0')
-        .map((r) => ['route', 'add', r.dst, 'via', POD_GATEWAY, 'dev', env.ifName]),
-    ]);
+    const ips = podAddresses('ebpf', ipamResult);
+    const { hostVeth, hostMac, contMac } = await wireL3Pod(
+      {
+        network: conf.name,
+        prefix: 'lxc',
+        mtu: conf.mtu,
+        ns,
+        env,
+        ips,
+        ipamRoutes: ipamResult.routes,
+        staticGateway: true,
+      },
+      undo,
+      (name) => deleteLink(undefined, name),
+    );
     const ifindex = withRtnl(undefined, (nl) => {
       const index = nl.index(hostVeth);
       const prog = objGet(p.progs.from_pod);
@@ -173,14 +134,6 @@ async function add(conf: EbpfConf, env: PluginEnv): Promise<Result> {
     await rollback(undo);
     throw kernelError('ebpf ADD', e);
   }
-}
-
-/** The host ends of `network`'s attachments, with their owners. */
-async function hostEnds(network: string): Promise<{ link: LinkInfo; key: string }[]> {
-  return (await linkList(undefined)).flatMap((l) => {
-    const o = l.linkinfo?.info_kind === 'veth' ? aliasOwner(l, network) : undefined;
-    return o ? [{ link: l, key: `${o.containerId}/${o.ifName}` }] : [];
-  });
 }
 
 /**

@@ -1,0 +1,217 @@
+/**
+ * The calico node agent (Felix's role, with confd's for BIRD), one per compute node, inside the
+ * node's namespace. It registers the node with the control node's IPAM API (underlay address; in
+ * vxlan mode also its VXLAN device's MAC and tunnel address), then follows the API's state and
+ * keeps the node equal to it:
+ *   - a blackhole route per block affine to this node (an unheld address is dropped here);
+ *   - bgp mode: bird.conf — a full mesh to the other nodes, this node's blocks announced — and
+ *     `birdc configure` when it changes (BIRD itself puts the peers' blocks in the kernel);
+ *   - vxlan mode: per peer, its blocks via its tunnel address on `vxlan.calico` (onlink), that
+ *     address's MAC as a permanent neighbour, and the MAC's underlay address in the FDB.
+ * Every change is computed against what the kernel holds, so a restarted agent disturbs nothing.
+ * Pods' own /32 routes are the CNI plugin's.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../lib/fs';
+import { messageOf } from '../../lib/errors';
+import { sleep } from '../../lib/exec';
+import { ip, ipBatch, ipJson, runIn } from '../../lib/netns';
+import { VXLAN_OVERHEAD, IANA_VXLAN_PORT } from '../../lib/vxlan';
+import { call, underlay } from '../../flannel/agent/agent';
+import { ROUTE_PROTO } from '../../flannel/backends/backend';
+import { enableForwarding, readRoutes, routeChanges } from '../../flannel/backends/routes';
+import { fdbChanges, neighbourChanges } from '../../flannel/backends/vxlan';
+import { POD_GATEWAY } from '../../cni/plugins/common/l3-pod';
+import type { CalicoMode, CalicoNode, IpamState } from '../ipam/store';
+import { birdc, birdConfig, birdPaths } from '../bird';
+
+export const CALICO_VXLAN_DEV = 'vxlan.calico';
+/** Calico's VXLAN network identifier (its default), on IANA's port. */
+export const CALICO_VNI = 4096;
+
+export interface CalicoAgentOptions {
+  /** Base URL of the IPAM API, e.g. http://198.18.0.1:2379. */
+  readonly store: string;
+  readonly node: string;
+  readonly iface: string;
+  /** bird.conf, bird.ctl and agent.json go here. */
+  readonly runDir: string;
+  readonly mode: CalicoMode;
+  readonly log: (line: string) => void;
+}
+
+/** What the agent reports in RUN_DIR/agent.json after every sync. */
+export interface CalicoAgentStatus {
+  readonly node: string;
+  readonly pid: number;
+  readonly mode: CalicoMode;
+  readonly index: number;
+  /** This node's blocks. */
+  readonly blocks: readonly string[];
+  readonly peers: readonly string[];
+  readonly syncedAt: string;
+}
+
+/** vxlan mode: the node's VXLAN device, up; its MAC. */
+async function vxlanDevice(iface: string, local: string, mtu: number): Promise<string> {
+  const have = await ipJson<{ address: string }[]>(undefined, ['link', 'show', 'dev', CALICO_VXLAN_DEV]).catch(
+    () => [],
+  );
+  if (have.length === 0)
+    await ip(undefined, [
+      'link',
+      'add',
+      CALICO_VXLAN_DEV,
+      'type',
+      'vxlan',
+      'id',
+      String(CALICO_VNI),
+      'local',
+      local,
+      'dev',
+      iface,
+      'dstport',
+      String(IANA_VXLAN_PORT),
+      'nolearning',
+    ]);
+  await ip(undefined, ['link', 'set', 'dev', CALICO_VXLAN_DEV, 'mtu', String(mtu - VXLAN_OVERHEAD), 'up']);
+  const [link] = await ipJson<{ address: string }[]>(undefined, ['link', 'show', 'dev', CALICO_VXLAN_DEV]);
+  return link!.address;
+}
+
+export async function runCalicoAgent(o: CalicoAgentOptions, signal: AbortSignal): Promise<void> {
+  mkdirSync(o.runDir, { recursive: true });
+  enableForwarding();
+  // Proxy ARP answers for the pods' gateway only when the node routes it elsewhere (src/cni/plugins/calico).
+  await ip(undefined, ['route', 'replace', `${POD_GATEWAY}/32`, 'dev', 'lo', 'proto', ROUTE_PROTO]);
+  const u = await underlay(o.iface);
+  const register = (extra: Partial<CalicoNode> = {}): Promise<CalicoNode> =>
+    call<CalicoNode>(`${o.store}/v3/nodes/${o.node}`, { method: 'PUT', body: { ip: u.ip, ...extra }, signal });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await register();
+      break;
+    } catch (e) {
+      if (signal.aborted || attempt > 1500) throw e;
+      await sleep(20, signal); // the store may be starting at the same moment
+    }
+  }
+  if (o.mode === 'vxlan') {
+    const vtepMac = await vxlanDevice(o.iface, u.ip, u.mtu);
+    const tunnel = await call<{ ip: string }>(`${o.store}/v3/ipam/assign`, {
+      method: 'POST',
+      body: { handle: `vxlan-tunnel-addr-${o.node}`, node: o.node },
+      signal,
+    });
+    await ip(undefined, ['addr', 'replace', `${tunnel.ip}/32`, 'dev', CALICO_VXLAN_DEV]);
+    await register({ vtepMac, vtepIp: tunnel.ip });
+    o.log(`${CALICO_VXLAN_DEV}: VNI ${CALICO_VNI}, ${vtepMac}, tunnel address ${tunnel.ip}`);
+  }
+  o.log(`registered ${o.node} at ${u.ip} (mode ${o.mode})`);
+  await watch(o, u.ip, signal);
+}
+
+async function watch(o: CalicoAgentOptions, ownIp: string, signal: AbortSignal): Promise<void> {
+  let index = -1;
+  while (!signal.aborted) {
+    try {
+      const state = await call<IpamState>(
+        `${o.store}/v3/state?index=${Math.max(index, 0)}&wait=${index < 0 ? 0 : 30}`,
+        { signal },
+      );
+      if (state.index === index) continue;
+      const peers = state.nodes.filter((n) => n.name !== o.node);
+      const blocks = state.blocks.filter((b) => b.node === o.node).map((b) => b.cidr);
+      await syncBlackholes(blocks);
+      if (o.mode === 'vxlan') await syncVxlan(state, peers);
+      else await syncBird(o, ownIp, blocks, peers);
+      index = state.index;
+      const status: CalicoAgentStatus = {
+        node: o.node,
+        pid: process.pid,
+        mode: o.mode,
+        index,
+        blocks,
+        peers: peers.map((p) => p.name),
+        syncedAt: new Date().toISOString(),
+      };
+      writeFileAtomic(join(o.runDir, 'agent.json'), JSON.stringify(status));
+      o.log(
+        `synced index ${index}: blocks ${blocks.join(', ') || '(none)'}; peers ${status.peers.join(', ') || '(none)'}`,
+      );
+    } catch (e) {
+      if (signal.aborted) break;
+      o.log(`sync failed, retrying: ${messageOf(e)}`);
+      await sleep(200, signal).catch(() => undefined);
+    }
+  }
+}
+
+/** Exactly this node's blocks as blackhole routes (tagged with the agent's protocol). */
+async function syncBlackholes(blocks: readonly string[]): Promise<void> {
+  const have = (
+    await ipJson<{ dst: string; type?: string }[]>(undefined, [
+      'route',
+      'show',
+      'type',
+      'blackhole',
+      'proto',
+      ROUTE_PROTO,
+    ])
+  ).map((r) => r.dst);
+  await ipBatch(
+    undefined,
+    have.filter((d) => !blocks.includes(d)).map((d) => ['route', 'del', 'blackhole', d, 'proto', ROUTE_PROTO]),
+    { force: true },
+  );
+  await ipBatch(
+    undefined,
+    blocks.filter((b) => !have.includes(b)).map((b) => ['route', 'replace', 'blackhole', b, 'proto', ROUTE_PROTO]),
+  );
+}
+
+async function syncVxlan(state: IpamState, peers: readonly CalicoNode[]): Promise<void> {
+  const vteps = peers.filter((p): p is CalicoNode & { vtepMac: string; vtepIp: string } => !!p.vtepMac && !!p.vtepIp);
+  const dev = CALICO_VXLAN_DEV;
+  const [neigh, routes, fdb] = await Promise.all([
+    ipJson<{ dst: string; lladdr?: string }[]>(undefined, ['neigh', 'show', 'dev', dev]),
+    readRoutes(dev),
+    runIn(undefined, 'bridge', ['-json', 'fdb', 'show', 'dev', dev]).then(
+      (r) => JSON.parse(r.stdout.trim() || '[]') as { mac: string; dst?: string }[],
+    ),
+  ]);
+  const n = neighbourChanges(dev, neigh, new Map(vteps.map((p) => [p.vtepIp, p.vtepMac])));
+  const r = routeChanges(
+    dev,
+    routes,
+    state.blocks.flatMap((b) => {
+      const p = vteps.find((v) => v.name === b.node);
+      return p ? [{ dst: b.cidr, via: p.vtepIp, onlink: true }] : [];
+    }),
+  );
+  const f = fdbChanges(dev, fdb, new Map(vteps.map((p) => [p.vtepMac, p.ip])));
+  await ipBatch(undefined, [...r.del, ...n.del], { force: true });
+  await ipBatch(undefined, f.del, { tool: 'bridge', force: true });
+  await ipBatch(undefined, f.add, { tool: 'bridge' });
+  await ipBatch(undefined, [...n.add, ...r.add]);
+}
+
+/** bgp mode: bird.conf for this state; BIRD reloads it when it changed and BIRD is running. */
+async function syncBird(
+  o: CalicoAgentOptions,
+  ownIp: string,
+  blocks: readonly string[],
+  peers: readonly CalicoNode[],
+): Promise<void> {
+  const paths = birdPaths(o.runDir);
+  const text = birdConfig({ routerId: ownIp, blocks, peers: peers.map((p) => ({ name: p.name, ip: p.ip })) });
+  const old = existsSync(paths.config) ? readFileSync(paths.config, 'utf8') : undefined;
+  if (old === text) return;
+  writeFileAtomic(paths.config, text);
+  // Not running yet (its control plane starts it once the first configuration is here): it reads this one.
+  if (old !== undefined && existsSync(paths.socket)) {
+    const out = await birdc(paths.socket, ['configure']).catch((e: unknown) => `failed: ${messageOf(e)}`);
+    o.log(`birdc configure: ${out.trim().split('\n').slice(-1)[0]}`);
+  }
+}

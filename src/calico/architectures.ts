@@ -1,0 +1,33 @@
+/**
+ * The Calico architectures: pods on veths with no bridge, proxy ARP for their link-local gateway,
+ * a /32 route per pod; IPAM by /26 blocks affine to nodes (src/calico/ipam); an agent per node
+ * (Felix's role).
+ *
+ *   calico-bgp    no encapsulation: each node announces its blocks to the others over iBGP (BIRD 2,
+ *                 full mesh); the kernel forwards pod packets as they are. Family l3.
+ *
+ *     pod eth0 ─veth─ caliX ⟶(route BLOCK via PEER, from BGP)⟶ eth0 ══ switch ══ eth0 ⟶(POD/32 dev caliY)⟶ pod
+ *
+ *   calico-vxlan  Calico's VXLAN mode: the device vxlan.calico (VNI 4096, UDP 4789, MTU underlay − 50),
+ *                 each peer's blocks routed via its tunnel address, programmed by the agent. Overlay.
+ */
+import type { Architecture } from '../arch/architecture';
+import { calicoControlPlane } from './control-plane';
+
+export const calicoBgpArch: Architecture = {
+  name: 'calico-bgp',
+  summary:
+    'Calico (BGP): veths without a bridge, proxy ARP, a /32 route per pod; /26 IPAM blocks announced over iBGP by BIRD (full mesh), no encapsulation',
+  family: 'l3',
+  requires: ['veth'],
+  control: calicoControlPlane('bgp'),
+};
+
+export const calicoVxlanArch: Architecture = {
+  name: 'calico-vxlan',
+  summary:
+    "Calico (VXLAN): the same pods and IPAM blocks; each peer's blocks routed over vxlan.calico (VNI 4096, UDP 4789, MTU − 50)",
+  family: 'overlay',
+  requires: ['veth', 'vxlan'],
+  control: calicoControlPlane('vxlan'),
+};

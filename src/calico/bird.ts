@@ -1,0 +1,98 @@
+/**
+ * BIRD 2, as calico-bgp's BGP speaker: one `bird` per compute node, in the node's namespace, with
+ * its own configuration and control socket in the node's folder (never /etc/bird, never
+ * /run/bird). Calico runs a fork of BIRD 1.6; this is BIRD 2's syntax, written from its manual.
+ *
+ * Topology: a full iBGP mesh between the compute nodes' underlay addresses (AS 64512, Calico's
+ * default), as Calico does by default below ~100 nodes; no route reflector.
+ *
+ * What each node announces: its own IPAM blocks, as static blackhole routes (the agent also puts
+ * those blackholes in the kernel, so an address of the block that no pod holds is dropped here,
+ * not bounced back). What it learns: the peers' blocks, put in the kernel as
+ * `BLOCK via PEER dev eth0 proto bird`.
+ *
+ * Timers, tuned as a lab on one segment wants them (BIRD's defaults are for the Internet):
+ *   connect delay time 0     (default 5 s: the wait before the first connect after start)
+ *   connect retry time 1     (default 120 s: the wait after a failed connect)
+ *   error wait time 1, 5     (default 60, 300 s: the back-off after an error)
+ *   hold time 9, keepalive 3 (default 240, 80 s: a dead peer is noticed in ≤ 9 s)
+ *   kernel scan time 10      (default 60 s)
+ */
+import { join } from 'node:path';
+import { run } from '../lib/exec';
+
+export const BGP_AS = 64512;
+
+export interface BirdPaths {
+  readonly config: string;
+  readonly socket: string;
+}
+
+export const birdPaths = (nodeDir: string): BirdPaths => ({
+  config: join(nodeDir, 'bird.conf'),
+  socket: join(nodeDir, 'bird.ctl'),
+});
+
+/** A peer's protocol name: BIRD's symbols are letters, digits and underscores. */
+export const peerProtocol = (node: string): string => `peer_${node.replaceAll('-', '_')}`;
+
+export function birdConfig(o: {
+  readonly routerId: string;
+  readonly blocks: readonly string[];
+  readonly peers: readonly { name: string; ip: string }[];
+}): string {
+  const statics = o.blocks.map((b) => `  route ${b} blackhole;`);
+  const peers = o.peers.map((p) => `protocol bgp ${peerProtocol(p.name)} from mesh { neighbor ${p.ip} as ${BGP_AS}; }`);
+  return `# Written by cnilab's calico agent; reloaded with birdc configure on every change.
+router id ${o.routerId};
+log stderr all;
+
+protocol device { scan time 10; }
+
+protocol kernel {
+  scan time 10;
+  ipv4 { import none; export where source = RTS_BGP; };
+}
+
+protocol static blocks {
+  ipv4;
+${statics.join('\n')}
+}
+
+template bgp mesh {
+  local ${o.routerId} as ${BGP_AS};
+  direct;
+  connect delay time 0;
+  connect retry time 1;
+  error wait time 1, 5;
+  hold time 9;
+  keepalive time 3;
+  ipv4 { import all; export where proto = "blocks"; next hop self; };
+}
+
+${peers.join('\n')}
+`;
+}
+
+/** Runs `birdc -s socket ARGS`; its output. */
+export async function birdc(socket: string, args: readonly string[]): Promise<string> {
+  return (await run('birdc', ['-s', socket, ...args], { timeoutMs: 5000 })).stdout;
+}
+
+export interface BgpSession {
+  readonly protocol: string;
+  readonly state: string;
+  /** BIRD's "since" column, as it prints it. */
+  readonly since: string;
+  readonly info: string;
+}
+
+/** `show protocols`' BGP lines. */
+export function parseProtocols(text: string): BgpSession[] {
+  const out: BgpSession[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\S+)\s+BGP\s+\S+\s+(\S+)\s+(\S+(?: \S+)?)\s*(.*)$/.exec(line.trim());
+    if (m) out.push({ protocol: m[1]!, state: m[2]!, since: m[3]!, info: m[4]!.trim() });
+  }
+  return out;
+}

@@ -1,0 +1,194 @@
+/**
+ * calico's control plane in a lab: the controller serves the IPAM blocks and the nodes (/v3, a
+ * SQLite store); an agent per compute node registers it and keeps its routes (src/calico/agent);
+ * in bgp mode a `bird` per compute node, started once its agent has written the first
+ * configuration, exchanges the blocks by BGP. Pods are attached by the `calico` plugin with
+ * `calico-ipam`. Nodes may join and leave while the lab runs: every peer's BIRD configuration,
+ * or VXLAN routes, follow.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { NETWORK_NAME, type ControlPlane, type JoinContext, type UpContext } from '../arch/architecture';
+import type { NetConfList } from '../cni/types';
+import { stopPid } from '../lib/exec';
+import { ipJson } from '../lib/netns';
+import { CALICO_AGENT_MAIN } from '../lib/paths';
+import { settleAll } from '../lib/settle';
+import { VXLAN_OVERHEAD } from '../lib/vxlan';
+import { nodeNetns, runDir, UNDERLAY_IF } from '../lab/names';
+import { attachPods, writeConflist } from '../lab/pods';
+import { controllerUrl, controlRequest, nodeDir, poll, startController, startInNode } from '../lab/processes';
+import type { LabState, PodState, ProcessState } from '../lab/state';
+import type { Topology } from '../topology/schema';
+import { birdPaths } from './bird';
+import type { CalicoMode, IpamState } from './ipam/store';
+
+/** Calico's default block size: 64 addresses. */
+export const BLOCK_SIZE = 26;
+
+const computeNames = (t: Topology): string[] => t.nodes.filter((n) => n.role === 'compute').map((n) => n.name);
+
+function ipamArgs(topology: Topology, mode: CalicoMode): string[] {
+  return [
+    '--ipam-data',
+    join(runDir(topology.name), 'ipam.db'),
+    '--pool',
+    topology.podCidr,
+    '--block-size',
+    String(BLOCK_SIZE),
+    '--mode',
+    mode,
+  ];
+}
+
+function startAgent(topology: Topology, node: string, mode: CalicoMode): ProcessState {
+  mkdirSync(nodeDir(topology.name, node), { recursive: true });
+  return startInNode(topology.name, node, 'agent', [
+    CALICO_AGENT_MAIN,
+    '--store',
+    controllerUrl(topology),
+    '--node',
+    node,
+    '--iface',
+    UNDERLAY_IF,
+    '--run-dir',
+    nodeDir(topology.name, node),
+    '--mode',
+    mode,
+  ]);
+}
+
+/** The node's BGP speaker, on the configuration its agent wrote. */
+function startBird(lab: string, node: string): ProcessState {
+  const p = birdPaths(nodeDir(lab, node));
+  return startInNode(lab, node, 'bird', ['-f', '-c', p.config, '-s', p.socket], { command: 'bird' });
+}
+
+/** A node's pods: the calico plugin, calico-ipam on the lab's IPAM API. */
+function calicoConflist(topology: Topology, node: string, mode: CalicoMode): NetConfList {
+  return {
+    cniVersion: '1.0.0',
+    name: NETWORK_NAME,
+    plugins: [
+      {
+        type: 'calico',
+        mtu: topology.underlay.mtu - (mode === 'vxlan' ? VXLAN_OVERHEAD : 0),
+        ipam: { type: 'calico-ipam', url: controllerUrl(topology), node },
+      },
+    ],
+  };
+}
+
+/** Once the node's agent has synced (and, in bgp mode, its BIRD runs): its pods, attached. */
+async function bringUpNode(
+  topology: Topology,
+  node: string,
+  mode: CalicoMode,
+  pods: readonly string[] | undefined,
+  procs: ProcessState[],
+  record: (processes: readonly ProcessState[]) => void,
+  signal?: AbortSignal,
+): Promise<PodState[]> {
+  const lab = topology.name;
+  const agentJson = join(nodeDir(lab, node), 'agent.json');
+  await poll(`${node}'s agent registering`, () => (existsSync(agentJson) ? true : undefined), procs, signal);
+  if (mode === 'bgp') {
+    procs.push(startBird(lab, node));
+    record(procs);
+  }
+  const list = calicoConflist(topology, node, mode);
+  writeConflist(lab, node, list);
+  return attachPods(
+    lab,
+    topology.pods.filter((p) => p.node === node && (pods === undefined || pods.includes(p.name))),
+    list,
+    signal,
+  );
+}
+
+/** Every compute node's kernel routes the other nodes' blocks (by BGP or over VXLAN). */
+export async function waitForRoutes(
+  topology: Topology,
+  procs: readonly ProcessState[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const lab = topology.name;
+  const nodes = computeNames(topology);
+  await poll(
+    `routes to every node's blocks on ${nodes.join(', ')}`,
+    async () => {
+      const { blocks } = (await controlRequest<IpamState>(lab, 'GET', '/v3/state')).body;
+      for (const node of nodes) {
+        const routes = await ipJson<{ dst: string; type?: string }[]>({ name: nodeNetns(lab, node) }, [
+          'route',
+          'show',
+        ]);
+        const have = new Set(routes.filter((r) => r.type !== 'blackhole').map((r) => r.dst));
+        if (blocks.some((b) => b.node !== node && nodes.includes(b.node) && !have.has(b.cidr))) return undefined;
+      }
+      return true;
+    },
+    procs,
+    signal,
+  );
+}
+
+export function calicoControlPlane(
+  mode: CalicoMode,
+): ControlPlane & { readonly kind: 'calico'; readonly mode: CalicoMode } {
+  return {
+    kind: 'calico',
+    mode,
+    attachesPods: true,
+    restartable: ['controller', 'agent', 'bird'],
+    async up({ topology, signal, step, record }: UpContext): Promise<PodState[]> {
+      const compute = computeNames(topology);
+      step(
+        `control plane: IPAM blocks and ${compute.length} agents (${mode === 'bgp' ? 'BIRD full mesh' : 'VXLAN'}); ${topology.pods.length} pods through CNI`,
+      );
+      const procs = [
+        startController(topology, ipamArgs(topology, mode)),
+        ...compute.map((n) => startAgent(topology, n, mode)),
+      ];
+      record(procs);
+      const perNode = await settleAll(
+        compute.map((node) => bringUpNode(topology, node, mode, undefined, procs, record, signal)),
+      );
+      await waitForRoutes(topology, procs, signal);
+      return topology.pods.map((p) => perNode.flat().find((x) => x.name === p.name)!);
+    },
+    membership: {
+      async join({ state, node, pods, signal, record }: JoinContext): Promise<PodState[]> {
+        const own = [startAgent(state.topology, node.name, mode)];
+        const recordAll = (ps: readonly ProcessState[]): void => record([...state.processes, ...ps]);
+        recordAll(own);
+        try {
+          const attached = await bringUpNode(
+            state.topology,
+            node.name,
+            mode,
+            pods.map((p) => p.name),
+            own,
+            recordAll,
+            signal,
+          );
+          await waitForRoutes(state.topology, [...state.processes, ...own], signal);
+          return attached;
+        } catch (e) {
+          for (const p of own) await stopPid(p.pid);
+          await controlRequest(state.lab, 'DELETE', `/v3/nodes/${node.name}`).catch(() => undefined);
+          throw e;
+        }
+      },
+      async leave(state: LabState, node: string): Promise<void> {
+        await controlRequest(state.lab, 'DELETE', `/v3/nodes/${node}`);
+      },
+    },
+    async restart(state: LabState, old: ProcessState): Promise<ProcessState> {
+      if (old.role === 'controller') return startController(state.topology, ipamArgs(state.topology, mode));
+      if (old.role === 'bird') return startBird(state.lab, old.node);
+      return startAgent(state.topology, old.node, mode);
+    },
+    datapath: () => 'kernel',
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * The Calico IPAM and node API, served by the control node's process (see controller/server.ts):
+ *   GET    /v3/state?index=N&wait=S   pool, nodes and blocks; with index, long-polls (≤ S s) for a newer index
+ *   PUT    /v3/nodes/NODE             register or update {ip, vtepMac?, vtepIp?}
+ *   DELETE /v3/nodes/NODE             a node leaves: its blocks and addresses are freed
+ *   POST   /v3/ipam/assign            {handle, node} → the handle's address (a block claimed if needed)
+ *   POST   /v3/ipam/release           {handle} → how many addresses were freed
+ *   POST   /v3/ipam/gc                {node, prefix, keep: [handle]} → the handles released
+ *   GET    /v3/ipam/allocations?node=NODE
+ * Every body is validated; a bad one gets a 400 naming the field.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { isIPv4 } from '../../lib/ip';
+import type { IpamStore } from './store';
+
+const NODE = /^[a-z][a-z0-9-]{0,14}$/;
+const nodeName = z.string().regex(NODE, 'must be a node name');
+const handle = z.string().min(1).max(256);
+const bodies = {
+  node: z.strictObject({
+    ip: z.string().refine(isIPv4, 'must be an IPv4 address'),
+    vtepMac: z
+      .string()
+      .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'must be a MAC address like 0a:1b:2c:3d:4e:5f')
+      .optional(),
+    vtepIp: z.string().refine(isIPv4, 'must be an IPv4 address').optional(),
+  }),
+  assign: z.strictObject({ handle, node: nodeName }),
+  release: z.strictObject({ handle }),
+  gc: z.strictObject({ node: nodeName, prefix: z.string().max(256), keep: z.array(handle).max(100_000) }),
+};
+
+type Send = (res: ServerResponse, status: number, body: unknown) => void;
+
+async function parse<T>(schema: z.ZodType<T>, readBody: () => Promise<unknown>): Promise<T | string> {
+  const parsed = schema.safeParse(await readBody());
+  if (parsed.success) return parsed.data;
+  const i = parsed.error.issues[0]!;
+  return `${i.path.join('.') || 'body'}: ${i.message}`;
+}
+
+/** Answers a request under /v3; false when the path is not one of this API's. */
+export async function handleIpam(
+  store: IpamStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  readBody: () => Promise<unknown>,
+  send: Send,
+): Promise<boolean> {
+  const parts = url.pathname.split('/').filter(Boolean);
+  if (parts[0] !== 'v3') return false;
+  const route = `${req.method} /${parts.slice(1, 2).join('/')}${parts.length > 2 && parts[1] === 'ipam' ? `/${parts[2]}` : ''}`;
+  const bad = (msg: string): boolean => (send(res, 400, { error: msg }), true);
+  switch (route) {
+    case 'GET /state': {
+      const index = url.searchParams.get('index');
+      if (index !== null) {
+        const n = Number(index);
+        const wait = Math.min(Number(url.searchParams.get('wait') ?? 30), 60);
+        if (!Number.isInteger(n) || n < 0) return bad('index: must be a non-negative integer');
+        if (!Number.isFinite(wait) || wait < 0) return bad('wait: must be a number of seconds');
+        await store.waitForChange(n, wait * 1000);
+      }
+      return (send(res, 200, store.snapshot()), true);
+    }
+    case 'PUT /nodes':
+    case 'DELETE /nodes': {
+      const name = parts[2] ?? '';
+      if (parts.length !== 3 || !NODE.test(name)) return bad(`node: ${JSON.stringify(name)} is not a node name`);
+      if (req.method === 'DELETE') return (send(res, store.deleteNode(name) ? 200 : 404, { node: name }), true);
+      const body = await parse(bodies.node, readBody);
+      if (typeof body === 'string') return bad(body);
+      return (send(res, 200, store.putNode({ name, ...body })), true);
+    }
+    case 'POST /ipam/assign': {
+      const body = await parse(bodies.assign, readBody);
+      if (typeof body === 'string') return bad(body);
+      return (send(res, 200, store.assign(body.handle, body.node)), true);
+    }
+    case 'POST /ipam/release': {
+      const body = await parse(bodies.release, readBody);
+      if (typeof body === 'string') return bad(body);
+      return (send(res, 200, { released: store.release(body.handle) }), true);
+    }
+    case 'POST /ipam/gc': {
+      const body = await parse(bodies.gc, readBody);
+      if (typeof body === 'string') return bad(body);
+      return (send(res, 200, { released: store.gc(body.node, body.prefix, body.keep) }), true);
+    }
+    case 'GET /ipam/allocations':
+      return (send(res, 200, { allocations: store.allocations(url.searchParams.get('node') ?? undefined) }), true);
+    default:
+      return false;
+  }
+}

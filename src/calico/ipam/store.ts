@@ -1,0 +1,286 @@
+/**
+ * Calico-style IPAM by blocks, the role Calico's IPAM blocks and block affinities (in etcd or the
+ * Kubernetes API) play: a pool (the lab's pod CIDR) cut into blocks (/26 by default); a node
+ * claims a free block the first time it needs an address and the block stays affine to it; more
+ * blocks are claimed as its pods grow. Each allocation is one address for one handle (one
+ * container's interface). The store also holds the nodes — underlay address and VXLAN tunnel
+ * endpoint — which the node agents follow to program their peers.
+ *
+ * Kept in SQLite (WAL, synchronous=FULL) like the lease store: an allocation is on disk before it
+ * is acknowledged. Every change peers see (a node registered or gone, a block claimed or freed)
+ * bumps `index`; watchers long-poll for an index above the one they saw. Allocations alone do not
+ * bump it: peers route blocks, never addresses.
+ */
+import Database from 'better-sqlite3';
+import { addressAt, cidrSize, formatCidr, formatIPv4, parseCidr, parseIPv4, subnetAt, type Cidr } from '../../lib/ip';
+import { CnilabError } from '../../lib/errors';
+import { Waiters } from '../../lib/waiters';
+
+export const CALICO_MODES = ['bgp', 'vxlan'] as const;
+export type CalicoMode = (typeof CALICO_MODES)[number];
+
+export interface PoolConfig {
+  /** The pool, e.g. 10.244.0.0/16. */
+  readonly pool: string;
+  /** Block prefix length: 26 (64 addresses), as Calico's default. */
+  readonly blockSize: number;
+  readonly mode: CalicoMode;
+}
+
+export interface CalicoNode {
+  readonly name: string;
+  /** Underlay address: BGP peering and VXLAN underlay. */
+  readonly ip: string;
+  /** vxlan mode: the node's VXLAN device MAC and its tunnel address (from its first block). */
+  readonly vtepMac?: string;
+  readonly vtepIp?: string;
+}
+
+export interface Block {
+  readonly cidr: string;
+  readonly node: string;
+  readonly allocated: number;
+}
+
+export interface Allocation {
+  readonly ip: string;
+  readonly block: string;
+  readonly handle: string;
+  readonly node: string;
+}
+
+export interface IpamState {
+  readonly index: number;
+  readonly config: PoolConfig;
+  readonly nodes: readonly CalicoNode[];
+  readonly blocks: readonly Block[];
+}
+
+const HANDLE = /^[\x21-\x7e]{1,256}$/;
+
+/** One-line reason why `config` cannot serve `nodes` compute nodes, or undefined. */
+export function poolProblem(config: PoolConfig, nodes: number): string | undefined {
+  if (!(CALICO_MODES as readonly string[]).includes(config.mode))
+    return `mode: ${JSON.stringify(config.mode)} is not one of ${CALICO_MODES.join(', ')}`;
+  const pool = parseCidr(config.pool, true);
+  if (!Number.isInteger(config.blockSize) || config.blockSize < 20 || config.blockSize > 30)
+    return `blockSize: /${config.blockSize} must be between /20 and /30`;
+  if (config.blockSize < pool.prefix) return `blockSize: /${config.blockSize} is larger than the pool ${config.pool}`;
+  const blocks = 2 ** (config.blockSize - pool.prefix);
+  if (blocks < nodes)
+    return `pool: ${config.pool} holds ${blocks} /${config.blockSize} block(s), fewer than one per node (${nodes} compute nodes); use a larger pool or a smaller blockSize`;
+  return undefined;
+}
+
+export class IpamStore {
+  private readonly db: Database.Database;
+  private readonly waiters = new Waiters();
+  private readonly pool: Cidr;
+  readonly config: PoolConfig;
+
+  constructor(file: string, config: PoolConfig) {
+    const problem = poolProblem(config, 1);
+    if (problem) throw new CnilabError('INVALID_INPUT', problem);
+    this.pool = parseCidr(config.pool, true);
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS nodes (name TEXT PRIMARY KEY, ip TEXT NOT NULL UNIQUE, vtep_mac TEXT, vtep_ip TEXT);
+      CREATE TABLE IF NOT EXISTS blocks (base INTEGER PRIMARY KEY, cidr TEXT NOT NULL, node TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS allocations (
+        ip INTEGER PRIMARY KEY, block INTEGER NOT NULL REFERENCES blocks(base), handle TEXT NOT NULL, node TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS allocations_handle ON allocations(handle);`);
+    const saved = this.meta('config');
+    if (saved === undefined) {
+      this.setMeta('config', JSON.stringify(config));
+      this.setMeta('index', '0');
+    } else {
+      const old = JSON.parse(saved) as PoolConfig;
+      if (old.pool !== config.pool || old.blockSize !== config.blockSize || old.mode !== config.mode)
+        throw new CnilabError(
+          'INVALID_INPUT',
+          `${file} holds the pool ${old.pool} (/${old.blockSize} blocks, ${old.mode}), not ${config.pool} (/${config.blockSize}, ${config.mode})`,
+        );
+    }
+    this.config = config;
+  }
+
+  close(): void {
+    this.waiters.wakeAll();
+    this.db.close();
+  }
+
+  get index(): number {
+    return Number(this.meta('index'));
+  }
+
+  snapshot(): IpamState {
+    const nodes = (
+      this.db.prepare('SELECT * FROM nodes ORDER BY name').all() as {
+        name: string;
+        ip: string;
+        vtep_mac: string | null;
+        vtep_ip: string | null;
+      }[]
+    ).map((r) => ({
+      name: r.name,
+      ip: r.ip,
+      ...(r.vtep_mac ? { vtepMac: r.vtep_mac } : {}),
+      ...(r.vtep_ip ? { vtepIp: r.vtep_ip } : {}),
+    }));
+    const blocks = this.db
+      .prepare(
+        'SELECT b.cidr AS cidr, b.node AS node, COUNT(a.ip) AS allocated FROM blocks b LEFT JOIN allocations a ON a.block = b.base GROUP BY b.base ORDER BY b.base',
+      )
+      .all() as Block[];
+    return { index: this.index, config: this.config, nodes, blocks };
+  }
+
+  /** Registers a node or updates it; peers are woken only when something they see changed. */
+  putNode(node: CalicoNode): CalicoNode {
+    parseIPv4(node.ip);
+    return this.db.transaction((): CalicoNode => {
+      const clash = this.db.prepare('SELECT name FROM nodes WHERE ip = ? AND name <> ?').get(node.ip, node.name) as
+        { name: string } | undefined;
+      if (clash) throw new CnilabError('CONFLICT', `ip: ${node.ip} is already node ${clash.name}'s`);
+      const row = { name: node.name, ip: node.ip, vtep_mac: node.vtepMac ?? null, vtep_ip: node.vtepIp ?? null };
+      const old = this.db.prepare('SELECT * FROM nodes WHERE name = ?').get(node.name) as typeof row | undefined;
+      this.db
+        .prepare(
+          'INSERT INTO nodes VALUES (@name, @ip, @vtep_mac, @vtep_ip) ON CONFLICT(name) DO UPDATE SET ip = @ip, vtep_mac = @vtep_mac, vtep_ip = @vtep_ip',
+        )
+        .run(row);
+      if (!old || old.ip !== row.ip || old.vtep_mac !== row.vtep_mac || old.vtep_ip !== row.vtep_ip) this.bump();
+      return node;
+    })();
+  }
+
+  /** A node leaves: it, its blocks and their allocations are gone. False when it was unknown. */
+  deleteNode(name: string): boolean {
+    return this.db.transaction((): boolean => {
+      this.db.prepare('DELETE FROM allocations WHERE node = ?').run(name);
+      const blocks = this.db.prepare('DELETE FROM blocks WHERE node = ?').run(name).changes;
+      const gone = this.db.prepare('DELETE FROM nodes WHERE name = ?').run(name).changes > 0;
+      if (gone || blocks > 0) this.bump();
+      return gone;
+    })();
+  }
+
+  /**
+   * One address for `handle` on `node`, from a block affine to the node, claiming a new block when
+   * those are full. The same handle asked again gets the address it holds (a retried ADD).
+   */
+  assign(handle: string, node: string): Allocation {
+    if (!HANDLE.test(handle)) throw new CnilabError('INVALID_INPUT', 'handle: must be 1–256 printable characters');
+    return this.db.transaction((): Allocation => {
+      if (!this.db.prepare('SELECT 1 FROM nodes WHERE name = ?').get(node))
+        throw new CnilabError('NOT_FOUND', `node: ${node} is not registered (is its agent running?)`);
+      const held = this.db.prepare('SELECT * FROM allocations WHERE handle = ? AND node = ?').get(handle, node) as
+        { ip: number; block: number; handle: string; node: string } | undefined;
+      if (held) return this.allocation(held);
+      const blocks = (
+        this.db.prepare('SELECT base FROM blocks WHERE node = ? ORDER BY base').all(node) as {
+          base: number;
+        }[]
+      ).map((b) => b.base);
+      for (const base of blocks) {
+        const ip = this.freeIn(base);
+        if (ip !== undefined) return this.insert(ip, base, handle, node);
+      }
+      const base = this.claimBlock(node);
+      return this.insert(this.freeIn(base)!, base, handle, node);
+    })();
+  }
+
+  /** Releases every address `handle` holds; a block left empty stays affine (Calico keeps it). */
+  release(handle: string): number {
+    return this.db.prepare('DELETE FROM allocations WHERE handle = ?').run(handle).changes;
+  }
+
+  /** Releases `node`'s handles that start with `prefix` and are not in `keep`; returns them. */
+  gc(node: string, prefix: string, keep: readonly string[]): string[] {
+    return this.db.transaction((): string[] => {
+      const keepSet = new Set(keep);
+      const rows = this.db.prepare('SELECT DISTINCT handle FROM allocations WHERE node = ?').all(node) as {
+        handle: string;
+      }[];
+      const gone = rows.map((r) => r.handle).filter((h) => h.startsWith(prefix) && !keepSet.has(h));
+      const del = this.db.prepare('DELETE FROM allocations WHERE handle = ? AND node = ?');
+      for (const h of gone) del.run(h, node);
+      return gone;
+    })();
+  }
+
+  allocations(node?: string): Allocation[] {
+    const rows = (
+      node === undefined
+        ? this.db.prepare('SELECT * FROM allocations ORDER BY ip').all()
+        : this.db.prepare('SELECT * FROM allocations WHERE node = ? ORDER BY ip').all(node)
+    ) as { ip: number; block: number; handle: string; node: string }[];
+    return rows.map((r) => this.allocation(r));
+  }
+
+  /** Resolves when the index passes `index`, or after `timeoutMs`. */
+  waitForChange(index: number, timeoutMs: number): Promise<void> {
+    if (this.index > index) return Promise.resolve();
+    return this.waiters.wait(timeoutMs);
+  }
+
+  private allocation(r: { ip: number; block: number; handle: string; node: string }): Allocation {
+    return {
+      ip: formatIPv4(r.ip),
+      block: formatCidr({ base: r.block, prefix: this.config.blockSize }),
+      handle: r.handle,
+      node: r.node,
+    };
+  }
+
+  private insert(ip: number, block: number, handle: string, node: string): Allocation {
+    this.db.prepare('INSERT INTO allocations VALUES (?, ?, ?, ?)').run(ip, block, handle, node);
+    return this.allocation({ ip, block, handle, node });
+  }
+
+  /** The lowest free address of a block (every address is usable: pods hold /32s). */
+  private freeIn(base: number): number | undefined {
+    const block = { base, prefix: this.config.blockSize };
+    const used = new Set(
+      (this.db.prepare('SELECT ip FROM allocations WHERE block = ?').all(base) as { ip: number }[]).map((r) => r.ip),
+    );
+    for (let i = 0; i < cidrSize(block); i++) if (!used.has(addressAt(block, i))) return addressAt(block, i);
+    return undefined;
+  }
+
+  private claimBlock(node: string): number {
+    const taken = new Set((this.db.prepare('SELECT base FROM blocks').all() as { base: number }[]).map((b) => b.base));
+    const count = 2 ** (this.config.blockSize - this.pool.prefix);
+    for (let i = 0; i < count; i++) {
+      const b = subnetAt(this.pool, this.config.blockSize, i);
+      if (taken.has(b.base)) continue;
+      this.db.prepare('INSERT INTO blocks VALUES (?, ?, ?)').run(b.base, formatCidr(b), node);
+      this.bump();
+      return b.base;
+    }
+    throw new CnilabError(
+      'CONFLICT',
+      `pool ${this.config.pool} has no free /${this.config.blockSize} block left for node ${node}`,
+    );
+  }
+
+  private meta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.db
+      .prepare('INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
+  }
+
+  private bump(): void {
+    this.setMeta('index', String(this.index + 1));
+    queueMicrotask(() => this.waiters.wakeAll());
+  }
+}

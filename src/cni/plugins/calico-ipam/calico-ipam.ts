@@ -1,0 +1,119 @@
+/**
+ * `calico-ipam`: one address per container interface from the lab's Calico IPAM (the control
+ * node's /v3 API, src/calico/ipam/api.ts), out of a block affine to this node — the store claims
+ * a new block when the node's are full. The handle is NETWORK/CONTAINER/IFNAME, so a retried ADD
+ * gets the address it already holds, DEL frees it, and GC frees the network's handles on this node
+ * that the runtime no longer lists.
+ *
+ *   "ipam": { "type": "calico-ipam", "url": "http://198.18.0.1:2379", "node": "node1" }
+ */
+import { httpJson, type HttpJsonOptions } from '../../../lib/http-json';
+import { messageOf } from '../../../lib/errors';
+import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
+import { isObject, str } from '../../validate';
+import { CniCode, CniError, type GcAttachment, type Result } from '../../types';
+
+export interface CalicoIpamConf {
+  readonly cniVersion: string;
+  readonly name: string;
+  /** The IPAM API's base URL, e.g. http://198.18.0.1:2379. */
+  readonly url: string;
+  /** The node whose blocks addresses come from. */
+  readonly node: string;
+}
+
+export function parseCalicoIpamConfig(stdin: string): CalicoIpamConf {
+  const o = parseJson(stdin);
+  if (!isObject(o.ipam)) throw new CniError(CniCode.INVALID_CONFIG, 'ipam: is required and must be an object');
+  const url = str(o.ipam, 'url', 'ipam.url');
+  if (!/^http:\/\/[^/\s]+$/.test(url))
+    throw new CniError(
+      CniCode.INVALID_CONFIG,
+      `ipam.url: ${JSON.stringify(url)} is not a base URL like http://198.18.0.1:2379`,
+    );
+  const node = str(o.ipam, 'node', 'ipam.node');
+  if (!/^[a-z][a-z0-9-]{0,14}$/.test(node))
+    throw new CniError(CniCode.INVALID_CONFIG, `ipam.node: ${JSON.stringify(node)} is not a node name`);
+  return { cniVersion: str(o, 'cniVersion', 'cniVersion'), name: str(o, 'name', 'name'), url, node };
+}
+
+const handleOf = (network: string, containerId: string, ifName: string): string =>
+  `${network}/${containerId}/${ifName}`;
+
+async function call<T>(conf: CalicoIpamConf, path: string, options: HttpJsonOptions): Promise<T> {
+  let res: { status: number; body: T & { error?: string } };
+  try {
+    res = await httpJson<T & { error?: string }>(`${conf.url}${path}`, options);
+  } catch (e) {
+    throw new CniError(
+      CniCode.TRY_AGAIN_LATER,
+      `calico-ipam: the IPAM API at ${conf.url} does not answer: ${messageOf(e)}`,
+    );
+  }
+  if (res.status >= 300)
+    throw new CniError(
+      res.status === 404 || res.status === 409 ? CniCode.NO_ADDRESS : CniCode.INTERNAL,
+      `calico-ipam: ${path}: ${res.body.error ?? `HTTP ${res.status}`}`,
+    );
+  return res.body;
+}
+
+async function add(conf: CalicoIpamConf, env: PluginEnv): Promise<Result> {
+  const a = await call<{ ip: string; block: string }>(conf, '/v3/ipam/assign', {
+    method: 'POST',
+    body: { handle: handleOf(conf.name, env.containerId, env.ifName), node: conf.node },
+  });
+  return { cniVersion: conf.cniVersion, ips: [{ address: `${a.ip}/32` }], routes: [], dns: {} };
+}
+
+async function del(conf: CalicoIpamConf, env: PluginEnv): Promise<void> {
+  await call(conf, '/v3/ipam/release', {
+    method: 'POST',
+    body: { handle: handleOf(conf.name, env.containerId, env.ifName) },
+  });
+}
+
+/** The handle must still hold the address prevResult names. */
+async function check(conf: CalicoIpamConf, env: PluginEnv, prev: Result): Promise<void> {
+  const { allocations } = await call<{ allocations: { ip: string; handle: string }[] }>(
+    conf,
+    `/v3/ipam/allocations?node=${conf.node}`,
+    {},
+  );
+  const handle = handleOf(conf.name, env.containerId, env.ifName);
+  const held = new Set(allocations.filter((a) => a.handle === handle).map((a) => `${a.ip}/32`));
+  for (const ip of prev.ips ?? [])
+    if (!held.has(ip.address.includes('/') ? `${ip.address.split('/')[0]}/32` : ip.address))
+      throw new CniError(CniCode.CHECK_FAILED, `calico-ipam: ${ip.address} is not held by ${handle}`);
+}
+
+async function status(conf: CalicoIpamConf): Promise<void> {
+  const s = await call<{ nodes: { name: string }[] }>(conf, '/v3/state', {}).catch((e: unknown) => {
+    throw new CniError(CniCode.NOT_AVAILABLE, messageOf(e));
+  });
+  if (!s.nodes.some((n) => n.name === conf.node))
+    throw new CniError(
+      CniCode.NOT_AVAILABLE,
+      `calico-ipam: node ${conf.node} is not registered (is its agent running?)`,
+    );
+}
+
+async function gc(conf: CalicoIpamConf, _env: PluginEnv, valid: readonly GcAttachment[]): Promise<void> {
+  await call(conf, '/v3/ipam/gc', {
+    method: 'POST',
+    body: {
+      node: conf.node,
+      prefix: `${conf.name}/`,
+      keep: valid.map((a) => handleOf(conf.name, a.containerID, a.ifname)),
+    },
+  });
+}
+
+export const calicoIpamPlugin: CniPlugin<CalicoIpamConf> = {
+  parseConfig: parseCalicoIpamConfig,
+  add,
+  del,
+  check,
+  status,
+  gc,
+};

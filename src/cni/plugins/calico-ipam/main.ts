@@ -1,0 +1,4 @@
+import { main } from '../../skel';
+import { calicoIpamPlugin } from './calico-ipam';
+
+main(calicoIpamPlugin);
