@@ -35,6 +35,10 @@ test('the default matrix: every architecture on both paths, host once, bridge no
       'ebpf-native/inter-node: node1-p1 -> node2-p1',
       'ebpf-vxlan/intra-node: node1-p1 -> node1-p2',
       'ebpf-vxlan/inter-node: node1-p1 -> node2-p1',
+      'calico-bgp/intra-node: node1-p1 -> node1-p2',
+      'calico-bgp/inter-node: node1-p1 -> node2-p1',
+      'calico-vxlan/intra-node: node1-p1 -> node1-p2',
+      'calico-vxlan/inter-node: node1-p1 -> node2-p1',
       ...['kuryr-ovs-vxlan', 'kuryr-ovs-vlan', 'kuryr-lb-vxlan', 'kuryr-lb-vlan'].flatMap((k) => [
         `${k}/intra-node: node1-p1 -> node1-p2`,
         `${k}/inter-node: node1-p1 -> node2-p1`,

@@ -99,11 +99,13 @@ export class IpamStore {
       this.setMeta('index', '0');
     } else {
       const old = JSON.parse(saved) as PoolConfig;
-      if (old.pool !== config.pool || old.blockSize !== config.blockSize || old.mode !== config.mode)
+      if (old.pool !== config.pool || old.blockSize !== config.blockSize || old.mode !== config.mode) {
+        this.db.close();
         throw new CnilabError(
           'INVALID_INPUT',
           `${file} holds the pool ${old.pool} (/${old.blockSize} blocks, ${old.mode}), not ${config.pool} (/${config.blockSize}, ${config.mode})`,
         );
+      }
     }
     this.config = config;
   }

@@ -1,0 +1,193 @@
+/**
+ * The calico architectures in a lab: traffic on one node and across nodes; in bgp mode the BGP
+ * sessions, the routes BIRD puts in the kernel, a node joining and leaving (routes and sessions
+ * appear and vanish on every peer), BIRD SIGKILLed and restarted (routes return; the traffic gap
+ * measured); IPAM by blocks through the calico-ipam plugin (a second block past 64 addresses,
+ * concurrent ADDs never sharing one, DEL freeing, GC collecting a lost ADD's handle); and nothing
+ * left after `down`, bird processes included (withLab asserts it).
+ */
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../src/lib/paths';
+import { ipJson } from '../../src/lib/netns';
+import { nodeNetns, runDir } from '../../src/lab/names';
+import { joinNode, leaveNode, restartProcess } from '../../src/lab/nodes';
+import { controlRequest } from '../../src/lab/processes';
+import type { LabState } from '../../src/lab/state';
+import { birdc, parseProtocols } from '../../src/calico/bird';
+import type { Allocation, IpamState } from '../../src/calico/ipam/store';
+import { BLOCK_SIZE } from '../../src/calico/control-plane';
+import { execPlugin } from './plugin-exec';
+import { longestGap, transfer, waitUntil, withLab, WAIT_SCALE } from './helpers';
+
+const TOPOLOGY = 'topology: {computeNodes: 2, defaults: {pods: 2}}';
+const pod = (s: LabState, name: string): LabState['pods'][number] => s.pods.find((p) => p.name === name)!;
+const IPAM_PLUGIN = join(REPO_ROOT, 'dist/cni-bin/calico-ipam');
+
+/** A node's routes, non-blackhole, by destination → "proto dev". */
+async function routes(lab: string, node: string): Promise<Map<string, string>> {
+  const rs = await ipJson<{ dst: string; type?: string; protocol?: string; dev?: string }[]>(
+    { name: nodeNetns(lab, node) },
+    ['route', 'show'],
+  );
+  return new Map(rs.filter((r) => r.type !== 'blackhole').map((r) => [r.dst, `${r.protocol ?? ''} ${r.dev ?? ''}`]));
+}
+
+const sessions = async (lab: string, node: string): Promise<Map<string, string>> =>
+  new Map(
+    parseProtocols(await birdc(join(runDir(lab), 'nodes', node, 'bird.ctl'), ['show', 'protocols'])).map((s) => [
+      s.protocol,
+      s.info.split(/\s+/)[0] ?? '',
+    ]),
+  );
+
+const ipamState = async (lab: string): Promise<IpamState> =>
+  (await controlRequest<IpamState>(lab, 'GET', '/v3/state')).body;
+const blocksOf = (s: IpamState, node: string): string[] => s.blocks.filter((b) => b.node === node).map((b) => b.cidr);
+
+/** Runs calico-ipam in node1's namespace, as a runtime would. */
+async function ipam(
+  lab: string,
+  command: 'ADD' | 'DEL' | 'GC',
+  containerId: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ code: number; out: { ips?: { address: string }[] } }> {
+  const state = await ipamState(lab);
+  assert.ok(state.nodes.some((n) => n.name === 'node1'));
+  const conf = {
+    cniVersion: '1.1.0',
+    name: 'cnilab',
+    type: 'calico-ipam',
+    ipam: { type: 'calico-ipam', url: 'http://198.18.0.1:2379', node: 'node1' },
+    ...extra,
+  };
+  const env =
+    command === 'GC'
+      ? { CNI_COMMAND: 'GC', CNI_PATH: '/nonexistent' }
+      : {
+          CNI_COMMAND: command,
+          CNI_CONTAINERID: containerId,
+          // an IPAM plugin never enters it; the spec asks for one on ADD
+          CNI_NETNS: `/run/netns/${nodeNetns(lab, 'node1')}`,
+          CNI_IFNAME: 'eth0',
+          CNI_PATH: '/x',
+        };
+  const r = await execPlugin(nodeNetns(lab, 'node1'), IPAM_PLUGIN, env, JSON.stringify(conf));
+  return { code: r.code, out: r.stdout.trim() ? (JSON.parse(r.stdout) as { ips?: { address: string }[] }) : {} };
+}
+
+test('calico-bgp: BGP full mesh, traffic, a node joining and leaving, BIRD killed and restarted, IPAM by blocks', async (t) => {
+  const lab = 't-calico-bgp';
+  await withLab(
+    lab,
+    'calico-bgp',
+    async (state) => {
+      assert.deepEqual(
+        state.processes.map((p) => `${p.role}@${p.node}`).sort(),
+        ['agent@node1', 'agent@node2', 'bird@node1', 'bird@node2', 'controller@control'],
+      );
+      let ipamNow = await ipamState(lab);
+      const [b1] = blocksOf(ipamNow, 'node1');
+      const [b2] = blocksOf(ipamNow, 'node2');
+      assert.ok(b1 && b2 && b1.endsWith(`/${BLOCK_SIZE}`), `one /${BLOCK_SIZE} block per node: ${b1}, ${b2}`);
+      assert.equal((await routes(lab, 'node1')).get(b2!), 'bird eth0', "node1 routes node2's block by BGP");
+      assert.equal((await routes(lab, 'node2')).get(b1!), 'bird eth0', "node2 routes node1's block by BGP");
+      assert.deepEqual([...(await sessions(lab, 'node1'))], [['peer_node2', 'Established']]);
+
+      const [a, b, c] = [pod(state, 'node1-p1'), pod(state, 'node1-p2'), pod(state, 'node2-p1')];
+      await transfer(a, b, 16);
+      await transfer(a, c, 16);
+      // The pod's gateway is answered by proxy ARP: a learnt entry, not a permanent one.
+      const neigh = await ipJson<{ dst: string; state: string[] }[]>({ name: a.netns }, ['neigh', 'show']);
+      const gw = neigh.find((n) => n.dst === '169.254.1.1');
+      assert.ok(gw && !gw.state.includes('PERMANENT'), `169.254.1.1 learnt by ARP: ${JSON.stringify(gw)}`);
+
+      await t.test('a node joins: its block is routed on every peer, its sessions come up; it leaves: both go', async () => {
+        const joined = await joinNode(lab, 'node3', 1);
+        const b3 = blocksOf(await ipamState(lab), 'node3')[0]!;
+        for (const n of ['node1', 'node2']) {
+          assert.equal((await routes(lab, n)).get(b3), 'bird eth0', `${n} routes node3's block`);
+          await waitUntil(`${n}'s session to node3`, async () => (await sessions(lab, n)).get('peer_node3') === 'Established');
+        }
+        await transfer(a, pod(joined, 'node3-p1'), 4);
+        await leaveNode(lab, 'node3');
+        for (const n of ['node1', 'node2']) {
+          await waitUntil(`${n} to drop node3's block`, async () => !(await routes(lab, n)).has(b3));
+          assert.equal((await sessions(lab, n)).has('peer_node3'), false, `${n} has no session to node3 any more`);
+        }
+      });
+
+      await t.test('BIRD on node2 is SIGKILLed and restarted: the routes return; the gap is measured', async () => {
+        const seconds = 6 * WAIT_SCALE;
+        const { gapMs } = await longestGap(a.netns, c, seconds, async () => {
+          await restartProcess(lab, 'node2', 'SIGKILL', 'bird');
+          await waitUntil(
+            "node2's session to node1 again",
+            async () => (await sessions(lab, 'node2').catch(() => new Map())).get('peer_node1') === 'Established',
+          );
+          await waitUntil("node1's route to node2's block again", async () => (await routes(lab, 'node1')).has(b2!));
+        });
+        t.diagnostic(`longest gap without a reply while BIRD restarted: ${gapMs} ms`);
+        assert.ok(gapMs < 5000 * WAIT_SCALE, `the gap was ${gapMs} ms`);
+        await transfer(a, c, 4);
+      });
+
+      await t.test('calico-ipam: a second block past 64 addresses, concurrent ADDs distinct, DEL frees, GC collects', async () => {
+        const n = 2 * 2 ** (32 - BLOCK_SIZE) - 2 - 2; // node1's pods hold 2: this fills two blocks but for 2
+        const adds = await Promise.all(Array.from({ length: n }, (_, i) => ipam(lab, 'ADD', `ipam-${i}`)));
+        assert.ok(adds.every((r) => r.code === 0));
+        const ips = adds.map((r) => r.out.ips![0]!.address);
+        assert.equal(new Set(ips).size, n, 'concurrent ADDs never share an address');
+        ipamNow = await ipamState(lab);
+        const node1Blocks = blocksOf(ipamNow, 'node1');
+        assert.equal(node1Blocks.length, 2, `node1 claimed a second block: ${node1Blocks.join(', ')}`);
+        await waitUntil("node2's route to node1's second block", async () =>
+          (await routes(lab, 'node2')).has(node1Blocks[1]!),
+        );
+        const again = await ipam(lab, 'ADD', 'ipam-0');
+        assert.equal(again.out.ips![0]!.address, ips[0], 'a retried ADD gets the address it holds');
+        assert.equal((await ipam(lab, 'DEL', 'ipam-0')).code, 0);
+        const held = async (): Promise<Allocation[]> =>
+          (await controlRequest<{ allocations: Allocation[] }>(lab, 'GET', '/v3/ipam/allocations?node=node1')).body
+            .allocations;
+        assert.equal((await held()).some((x) => x.handle === 'cnilab/ipam-0/eth0'), false, 'DEL freed it');
+        // The runtime lost ipam-1's ADD (killed before it recorded it): GC lists every attachment but it.
+        const valid = [
+          ...state.pods.filter((p) => p.node === 'node1').map((p) => `${lab}-${p.name}`),
+          ...Array.from({ length: n - 2 }, (_, i) => `ipam-${i + 2}`),
+        ].map((id) => ({ containerID: id, ifname: 'eth0' }));
+        assert.equal((await ipam(lab, 'GC', '', { 'cni.dev/valid-attachments': valid })).code, 0);
+        const left = (await held()).map((x) => x.handle);
+        assert.equal(left.includes('cnilab/ipam-1/eth0'), false, "GC released the lost ADD's handle");
+        assert.equal(left.filter((h) => h.startsWith('cnilab/')).length, valid.length, 'and kept every valid one');
+        await transfer(a, c, 1); // the pods' addresses are untouched
+      });
+    },
+    TOPOLOGY,
+  );
+});
+
+test('calico-vxlan: pods on one node and across nodes over vxlan.calico (VNI 4096, UDP 4789, MTU − 50)', async () => {
+  const lab = 't-calico-vxlan';
+  await withLab(
+    lab,
+    'calico-vxlan',
+    async (state) => {
+      const [link] = await ipJson<{ mtu: number; linkinfo: { info_data: { id: number; port: number } } }[]>(
+        { name: nodeNetns(lab, 'node1') },
+        ['-d', 'link', 'show', 'dev', 'vxlan.calico'],
+      );
+      assert.equal(link!.linkinfo.info_data.id, 4096);
+      assert.equal(link!.linkinfo.info_data.port, 4789);
+      assert.equal(link!.mtu, state.topology.underlay.mtu - 50);
+      assert.ok(state.pods.every((p) => p.mtu === state.topology.underlay.mtu - 50));
+      const b2 = blocksOf(await ipamState(lab), 'node2')[0]!;
+      assert.equal((await routes(lab, 'node1')).get(b2), '250 vxlan.calico', "node1 routes node2's block over VXLAN");
+      const [a, b, c] = [pod(state, 'node1-p1'), pod(state, 'node1-p2'), pod(state, 'node2-p1')];
+      await transfer(a, b, 16);
+      await transfer(a, c, 16);
+    },
+    TOPOLOGY,
+  );
+});
