@@ -83,10 +83,13 @@ test('calico-bgp: BGP full mesh, traffic, a node joining and leaving, BIRD kille
     lab,
     'calico-bgp',
     async (state) => {
-      assert.deepEqual(
-        state.processes.map((p) => `${p.role}@${p.node}`).sort(),
-        ['agent@node1', 'agent@node2', 'bird@node1', 'bird@node2', 'controller@control'],
-      );
+      assert.deepEqual(state.processes.map((p) => `${p.role}@${p.node}`).sort(), [
+        'agent@node1',
+        'agent@node2',
+        'bird@node1',
+        'bird@node2',
+        'controller@control',
+      ]);
       let ipamNow = await ipamState(lab);
       const [b1] = blocksOf(ipamNow, 'node1');
       const [b2] = blocksOf(ipamNow, 'node2');
@@ -103,20 +106,26 @@ test('calico-bgp: BGP full mesh, traffic, a node joining and leaving, BIRD kille
       const gw = neigh.find((n) => n.dst === '169.254.1.1');
       assert.ok(gw && !gw.state.includes('PERMANENT'), `169.254.1.1 learnt by ARP: ${JSON.stringify(gw)}`);
 
-      await t.test('a node joins: its block is routed on every peer, its sessions come up; it leaves: both go', async () => {
-        const joined = await joinNode(lab, 'node3', 1);
-        const b3 = blocksOf(await ipamState(lab), 'node3')[0]!;
-        for (const n of ['node1', 'node2']) {
-          assert.equal((await routes(lab, n)).get(b3), 'bird eth0', `${n} routes node3's block`);
-          await waitUntil(`${n}'s session to node3`, async () => (await sessions(lab, n)).get('peer_node3') === 'Established');
-        }
-        await transfer(a, pod(joined, 'node3-p1'), 4);
-        await leaveNode(lab, 'node3');
-        for (const n of ['node1', 'node2']) {
-          await waitUntil(`${n} to drop node3's block`, async () => !(await routes(lab, n)).has(b3));
-          assert.equal((await sessions(lab, n)).has('peer_node3'), false, `${n} has no session to node3 any more`);
-        }
-      });
+      await t.test(
+        'a node joins: its block is routed on every peer, its sessions come up; it leaves: both go',
+        async () => {
+          const joined = await joinNode(lab, 'node3', 1);
+          const b3 = blocksOf(await ipamState(lab), 'node3')[0]!;
+          for (const n of ['node1', 'node2']) {
+            assert.equal((await routes(lab, n)).get(b3), 'bird eth0', `${n} routes node3's block`);
+            await waitUntil(
+              `${n}'s session to node3`,
+              async () => (await sessions(lab, n)).get('peer_node3') === 'Established',
+            );
+          }
+          await transfer(a, pod(joined, 'node3-p1'), 4);
+          await leaveNode(lab, 'node3');
+          for (const n of ['node1', 'node2']) {
+            await waitUntil(`${n} to drop node3's block`, async () => !(await routes(lab, n)).has(b3));
+            assert.equal((await sessions(lab, n)).has('peer_node3'), false, `${n} has no session to node3 any more`);
+          }
+        },
+      );
 
       await t.test('BIRD on node2 is SIGKILLed and restarted: the routes return; the gap is measured', async () => {
         const seconds = 6 * WAIT_SCALE;
@@ -133,36 +142,43 @@ test('calico-bgp: BGP full mesh, traffic, a node joining and leaving, BIRD kille
         await transfer(a, c, 4);
       });
 
-      await t.test('calico-ipam: a second block past 64 addresses, concurrent ADDs distinct, DEL frees, GC collects', async () => {
-        const n = 2 * 2 ** (32 - BLOCK_SIZE) - 2 - 2; // node1's pods hold 2: this fills two blocks but for 2
-        const adds = await Promise.all(Array.from({ length: n }, (_, i) => ipam(lab, 'ADD', `ipam-${i}`)));
-        assert.ok(adds.every((r) => r.code === 0));
-        const ips = adds.map((r) => r.out.ips![0]!.address);
-        assert.equal(new Set(ips).size, n, 'concurrent ADDs never share an address');
-        ipamNow = await ipamState(lab);
-        const node1Blocks = blocksOf(ipamNow, 'node1');
-        assert.equal(node1Blocks.length, 2, `node1 claimed a second block: ${node1Blocks.join(', ')}`);
-        await waitUntil("node2's route to node1's second block", async () =>
-          (await routes(lab, 'node2')).has(node1Blocks[1]!),
-        );
-        const again = await ipam(lab, 'ADD', 'ipam-0');
-        assert.equal(again.out.ips![0]!.address, ips[0], 'a retried ADD gets the address it holds');
-        assert.equal((await ipam(lab, 'DEL', 'ipam-0')).code, 0);
-        const held = async (): Promise<Allocation[]> =>
-          (await controlRequest<{ allocations: Allocation[] }>(lab, 'GET', '/v3/ipam/allocations?node=node1')).body
-            .allocations;
-        assert.equal((await held()).some((x) => x.handle === 'cnilab/ipam-0/eth0'), false, 'DEL freed it');
-        // The runtime lost ipam-1's ADD (killed before it recorded it): GC lists every attachment but it.
-        const valid = [
-          ...state.pods.filter((p) => p.node === 'node1').map((p) => `${lab}-${p.name}`),
-          ...Array.from({ length: n - 2 }, (_, i) => `ipam-${i + 2}`),
-        ].map((id) => ({ containerID: id, ifname: 'eth0' }));
-        assert.equal((await ipam(lab, 'GC', '', { 'cni.dev/valid-attachments': valid })).code, 0);
-        const left = (await held()).map((x) => x.handle);
-        assert.equal(left.includes('cnilab/ipam-1/eth0'), false, "GC released the lost ADD's handle");
-        assert.equal(left.filter((h) => h.startsWith('cnilab/')).length, valid.length, 'and kept every valid one');
-        await transfer(a, c, 1); // the pods' addresses are untouched
-      });
+      await t.test(
+        'calico-ipam: a second block past 64 addresses, concurrent ADDs distinct, DEL frees, GC collects',
+        async () => {
+          const n = 2 * 2 ** (32 - BLOCK_SIZE) - 2 - 2; // node1's pods hold 2: this fills two blocks but for 2
+          const adds = await Promise.all(Array.from({ length: n }, (_, i) => ipam(lab, 'ADD', `ipam-${i}`)));
+          assert.ok(adds.every((r) => r.code === 0));
+          const ips = adds.map((r) => r.out.ips![0]!.address);
+          assert.equal(new Set(ips).size, n, 'concurrent ADDs never share an address');
+          ipamNow = await ipamState(lab);
+          const node1Blocks = blocksOf(ipamNow, 'node1');
+          assert.equal(node1Blocks.length, 2, `node1 claimed a second block: ${node1Blocks.join(', ')}`);
+          await waitUntil("node2's route to node1's second block", async () =>
+            (await routes(lab, 'node2')).has(node1Blocks[1]!),
+          );
+          const again = await ipam(lab, 'ADD', 'ipam-0');
+          assert.equal(again.out.ips![0]!.address, ips[0], 'a retried ADD gets the address it holds');
+          assert.equal((await ipam(lab, 'DEL', 'ipam-0')).code, 0);
+          const held = async (): Promise<Allocation[]> =>
+            (await controlRequest<{ allocations: Allocation[] }>(lab, 'GET', '/v3/ipam/allocations?node=node1')).body
+              .allocations;
+          assert.equal(
+            (await held()).some((x) => x.handle === 'cnilab/ipam-0/eth0'),
+            false,
+            'DEL freed it',
+          );
+          // The runtime lost ipam-1's ADD (killed before it recorded it): GC lists every attachment but it.
+          const valid = [
+            ...state.pods.filter((p) => p.node === 'node1').map((p) => `${lab}-${p.name}`),
+            ...Array.from({ length: n - 2 }, (_, i) => `ipam-${i + 2}`),
+          ].map((id) => ({ containerID: id, ifname: 'eth0' }));
+          assert.equal((await ipam(lab, 'GC', '', { 'cni.dev/valid-attachments': valid })).code, 0);
+          const left = (await held()).map((x) => x.handle);
+          assert.equal(left.includes('cnilab/ipam-1/eth0'), false, "GC released the lost ADD's handle");
+          assert.equal(left.filter((h) => h.startsWith('cnilab/')).length, valid.length, 'and kept every valid one');
+          await transfer(a, c, 1); // the pods' addresses are untouched
+        },
+      );
     },
     TOPOLOGY,
   );
