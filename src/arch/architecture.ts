@@ -85,6 +85,11 @@ export interface ControlPlane {
   restart(state: LabState, old: ProcessState): Promise<ProcessState>;
   /** What moves the packets, for the results: "kernel", or the user-space datapath. */
   datapath(features: FeatureReport): string;
+  /**
+   * Why this control plane cannot serve `topology` (one line naming the field), checked before
+   * anything is created; undefined when it can.
+   */
+  refuse?(topology: Topology): string | undefined;
   /** The router between pod networks, for kinds that have one: what the `routed` path crosses. */
   router?(state: LabState): RouterOnPath;
 }

@@ -21,7 +21,7 @@ import { controllerUrl, controlRequest, nodeDir, poll, startController, startInN
 import type { LabState, PodState, ProcessState } from '../lab/state';
 import type { Topology } from '../topology/schema';
 import { birdPaths } from './bird';
-import type { CalicoMode, IpamState } from './ipam/store';
+import { poolProblem, type CalicoMode, type IpamState } from './ipam/store';
 
 /** Calico's default block size: 64 addresses. */
 export const BLOCK_SIZE = 26;
@@ -188,6 +188,13 @@ export function calicoControlPlane(
       if (old.role === 'controller') return startController(state.topology, ipamArgs(state.topology, mode));
       if (old.role === 'bird') return startBird(state.lab, old.node);
       return startAgent(state.topology, old.node, mode);
+    },
+    refuse(topology: Topology): string | undefined {
+      const problem = poolProblem(
+        { pool: topology.podCidr, blockSize: BLOCK_SIZE, mode },
+        computeNames(topology).length,
+      );
+      return problem?.replace(/^pool:/, 'topology.podCidr (the IPAM pool):');
     },
     datapath: () => 'kernel',
   };

@@ -47,6 +47,8 @@ export async function preflight(
     );
   }
   refuseTooLarge(topology);
+  const refused = arch.control.refuse?.(topology);
+  if (refused) throw new CnilabError('INVALID_INPUT', `architecture ${arch.name}: ${refused}`);
   const report = features ?? (await probeFeatures());
   if (!report.root.ok) throw new CnilabError('NOT_ROOT', report.root.detail);
   const missing = missingReason(report, ['iproute2', ...arch.requires]);

@@ -8,8 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import test from 'node:test';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../src/lib/paths';
+import { run } from '../../src/lib/exec';
+import { CONTROLLER_MAIN, REPO_ROOT } from '../../src/lib/paths';
 import { ipJson } from '../../src/lib/netns';
 import { nodeNetns, runDir } from '../../src/lab/names';
 import { joinNode, leaveNode, restartProcess } from '../../src/lab/nodes';
@@ -19,10 +22,11 @@ import { birdc, parseProtocols } from '../../src/calico/bird';
 import type { Allocation, IpamState } from '../../src/calico/ipam/store';
 import { BLOCK_SIZE } from '../../src/calico/control-plane';
 import { execPlugin } from './plugin-exec';
-import { longestGap, transfer, waitUntil, withLab, WAIT_SCALE } from './helpers';
+import { assertNothingLeft, cli, longestGap, rootSnapshot, transfer, waitUntil, withLab, WAIT_SCALE } from './helpers';
 
 const TOPOLOGY = 'topology: {computeNodes: 2, defaults: {pods: 2}}';
-const pod = (s: LabState, name: string): LabState['pods'][number] => s.pods.find((p) => p.name === name)!;
+type Pod = LabState['pods'][number];
+const pod = (s: LabState, name: string): Pod => s.pods.find((p) => p.name === name)!;
 const IPAM_PLUGIN = join(REPO_ROOT, 'dist/cni-bin/calico-ipam');
 
 /** A node's routes, non-blackhole, by destination → "proto dev". */
@@ -77,6 +81,72 @@ async function ipam(
   return { code: r.code, out: r.stdout.trim() ? (JSON.parse(r.stdout) as { ips?: { address: string }[] }) : {} };
 }
 
+/** node3 joins with a pod, then leaves: its block and sessions appear, then vanish, on every peer. */
+async function joinAndLeave(lab: string, a: Pod): Promise<void> {
+  const joined = await joinNode(lab, 'node3', 1);
+  const b3 = blocksOf(await ipamState(lab), 'node3')[0]!;
+  for (const n of ['node1', 'node2']) {
+    assert.equal((await routes(lab, n)).get(b3), 'bird eth0', `${n} routes node3's block`);
+    await waitUntil(
+      `${n}'s session to node3`,
+      async () => (await sessions(lab, n)).get('peer_node3') === 'Established',
+    );
+  }
+  await transfer(a, pod(joined, 'node3-p1'), 4);
+  await leaveNode(lab, 'node3');
+  for (const n of ['node1', 'node2']) {
+    await waitUntil(`${n} to drop node3's block`, async () => !(await routes(lab, n)).has(b3));
+    assert.equal((await sessions(lab, n)).has('peer_node3'), false, `${n} has no session to node3 any more`);
+  }
+}
+
+/** BIRD on node2 SIGKILLed and restarted under a probe from a to c: the longest gap. */
+async function birdRestartGap(lab: string, a: Pod, c: Pod, block2: string): Promise<number> {
+  const { gapMs } = await longestGap(a.netns, c, 6 * WAIT_SCALE, async () => {
+    await restartProcess(lab, 'node2', 'SIGKILL', 'bird');
+    await waitUntil(
+      "node2's session to node1 again",
+      async () => (await sessions(lab, 'node2').catch(() => new Map())).get('peer_node1') === 'Established',
+    );
+    await waitUntil("node1's route to node2's block again", async () => (await routes(lab, 'node1')).has(block2));
+  });
+  return gapMs;
+}
+
+const held = async (lab: string): Promise<Allocation[]> =>
+  (await controlRequest<{ allocations: Allocation[] }>(lab, 'GET', '/v3/ipam/allocations?node=node1')).body.allocations;
+
+/** calico-ipam on node1: fills two blocks but for 2 (its pods hold 2), concurrently; retry, DEL, GC. */
+async function ipamBlocks(lab: string, state: LabState): Promise<void> {
+  const n = 2 * 2 ** (32 - BLOCK_SIZE) - 2 - 2;
+  const adds = await Promise.all(Array.from({ length: n }, (_, i) => ipam(lab, 'ADD', `ipam-${i}`)));
+  assert.ok(adds.every((r) => r.code === 0));
+  const ips = adds.map((r) => r.out.ips![0]!.address);
+  assert.equal(new Set(ips).size, n, 'concurrent ADDs never share an address');
+  const node1Blocks = blocksOf(await ipamState(lab), 'node1');
+  assert.equal(node1Blocks.length, 2, `node1 claimed a second block: ${node1Blocks.join(', ')}`);
+  await waitUntil("node2's route to node1's second block", async () =>
+    (await routes(lab, 'node2')).has(node1Blocks[1]!),
+  );
+  const again = await ipam(lab, 'ADD', 'ipam-0');
+  assert.equal(again.out.ips![0]!.address, ips[0], 'a retried ADD gets the address it holds');
+  assert.equal((await ipam(lab, 'DEL', 'ipam-0')).code, 0);
+  assert.equal(
+    (await held(lab)).some((x) => x.handle === 'cnilab/ipam-0/eth0'),
+    false,
+    'DEL freed it',
+  );
+  // The runtime lost ipam-1's ADD (killed before it recorded it): GC lists every attachment but it.
+  const valid = [
+    ...state.pods.filter((p) => p.node === 'node1').map((p) => `${lab}-${p.name}`),
+    ...Array.from({ length: n - 2 }, (_, i) => `ipam-${i + 2}`),
+  ].map((id) => ({ containerID: id, ifname: 'eth0' }));
+  assert.equal((await ipam(lab, 'GC', '', { 'cni.dev/valid-attachments': valid })).code, 0);
+  const left = (await held(lab)).map((x) => x.handle);
+  assert.equal(left.includes('cnilab/ipam-1/eth0'), false, "GC released the lost ADD's handle");
+  assert.equal(left.filter((h) => h.startsWith('cnilab/')).length, valid.length, 'and kept every valid one');
+}
+
 test('calico-bgp: BGP full mesh, traffic, a node joining and leaving, BIRD killed and restarted, IPAM by blocks', async (t) => {
   const lab = 't-calico-bgp';
   await withLab(
@@ -90,7 +160,7 @@ test('calico-bgp: BGP full mesh, traffic, a node joining and leaving, BIRD kille
         'bird@node2',
         'controller@control',
       ]);
-      let ipamNow = await ipamState(lab);
+      const ipamNow = await ipamState(lab);
       const [b1] = blocksOf(ipamNow, 'node1');
       const [b2] = blocksOf(ipamNow, 'node2');
       assert.ok(b1 && b2 && b1.endsWith(`/${BLOCK_SIZE}`), `one /${BLOCK_SIZE} block per node: ${b1}, ${b2}`);
@@ -106,76 +176,19 @@ test('calico-bgp: BGP full mesh, traffic, a node joining and leaving, BIRD kille
       const gw = neigh.find((n) => n.dst === '169.254.1.1');
       assert.ok(gw && !gw.state.includes('PERMANENT'), `169.254.1.1 learnt by ARP: ${JSON.stringify(gw)}`);
 
-      await t.test(
-        'a node joins: its block is routed on every peer, its sessions come up; it leaves: both go',
-        async () => {
-          const joined = await joinNode(lab, 'node3', 1);
-          const b3 = blocksOf(await ipamState(lab), 'node3')[0]!;
-          for (const n of ['node1', 'node2']) {
-            assert.equal((await routes(lab, n)).get(b3), 'bird eth0', `${n} routes node3's block`);
-            await waitUntil(
-              `${n}'s session to node3`,
-              async () => (await sessions(lab, n)).get('peer_node3') === 'Established',
-            );
-          }
-          await transfer(a, pod(joined, 'node3-p1'), 4);
-          await leaveNode(lab, 'node3');
-          for (const n of ['node1', 'node2']) {
-            await waitUntil(`${n} to drop node3's block`, async () => !(await routes(lab, n)).has(b3));
-            assert.equal((await sessions(lab, n)).has('peer_node3'), false, `${n} has no session to node3 any more`);
-          }
-        },
+      await t.test('a node joins: its block is routed on every peer, its sessions come up; it leaves: both go', () =>
+        joinAndLeave(lab, a),
       );
-
       await t.test('BIRD on node2 is SIGKILLed and restarted: the routes return; the gap is measured', async () => {
-        const seconds = 6 * WAIT_SCALE;
-        const { gapMs } = await longestGap(a.netns, c, seconds, async () => {
-          await restartProcess(lab, 'node2', 'SIGKILL', 'bird');
-          await waitUntil(
-            "node2's session to node1 again",
-            async () => (await sessions(lab, 'node2').catch(() => new Map())).get('peer_node1') === 'Established',
-          );
-          await waitUntil("node1's route to node2's block again", async () => (await routes(lab, 'node1')).has(b2!));
-        });
+        const gapMs = await birdRestartGap(lab, a, c, b2!);
         t.diagnostic(`longest gap without a reply while BIRD restarted: ${gapMs} ms`);
         assert.ok(gapMs < 5000 * WAIT_SCALE, `the gap was ${gapMs} ms`);
         await transfer(a, c, 4);
       });
-
       await t.test(
         'calico-ipam: a second block past 64 addresses, concurrent ADDs distinct, DEL frees, GC collects',
         async () => {
-          const n = 2 * 2 ** (32 - BLOCK_SIZE) - 2 - 2; // node1's pods hold 2: this fills two blocks but for 2
-          const adds = await Promise.all(Array.from({ length: n }, (_, i) => ipam(lab, 'ADD', `ipam-${i}`)));
-          assert.ok(adds.every((r) => r.code === 0));
-          const ips = adds.map((r) => r.out.ips![0]!.address);
-          assert.equal(new Set(ips).size, n, 'concurrent ADDs never share an address');
-          ipamNow = await ipamState(lab);
-          const node1Blocks = blocksOf(ipamNow, 'node1');
-          assert.equal(node1Blocks.length, 2, `node1 claimed a second block: ${node1Blocks.join(', ')}`);
-          await waitUntil("node2's route to node1's second block", async () =>
-            (await routes(lab, 'node2')).has(node1Blocks[1]!),
-          );
-          const again = await ipam(lab, 'ADD', 'ipam-0');
-          assert.equal(again.out.ips![0]!.address, ips[0], 'a retried ADD gets the address it holds');
-          assert.equal((await ipam(lab, 'DEL', 'ipam-0')).code, 0);
-          const held = async (): Promise<Allocation[]> =>
-            (await controlRequest<{ allocations: Allocation[] }>(lab, 'GET', '/v3/ipam/allocations?node=node1')).body
-              .allocations;
-          assert.equal(
-            (await held()).some((x) => x.handle === 'cnilab/ipam-0/eth0'),
-            false,
-            'DEL freed it',
-          );
-          // The runtime lost ipam-1's ADD (killed before it recorded it): GC lists every attachment but it.
-          const valid = [
-            ...state.pods.filter((p) => p.node === 'node1').map((p) => `${lab}-${p.name}`),
-            ...Array.from({ length: n - 2 }, (_, i) => `ipam-${i + 2}`),
-          ].map((id) => ({ containerID: id, ifname: 'eth0' }));
-          assert.equal((await ipam(lab, 'GC', '', { 'cni.dev/valid-attachments': valid })).code, 0);
-          const left = (await held()).map((x) => x.handle);
-          assert.equal(left.includes('cnilab/ipam-1/eth0'), false, "GC released the lost ADD's handle");
-          assert.equal(left.filter((h) => h.startsWith('cnilab/')).length, valid.length, 'and kept every valid one');
+          await ipamBlocks(lab, state);
           await transfer(a, c, 1); // the pods' addresses are untouched
         },
       );
@@ -206,4 +219,33 @@ test('calico-vxlan: pods on one node and across nodes over vxlan.calico (VNI 409
     },
     TOPOLOGY,
   );
+});
+
+test('bad input: a pool with fewer blocks than nodes, an unknown mode — one line naming the field, nothing created', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnilab-calico-'));
+  try {
+    const file = join(dir, 'small.yaml');
+    writeFileSync(file, 'topology:\n  podCidr: 10.244.0.0/25\n  subnetLength: 27\n  defaults: {pods: 1}\n');
+    const before = await rootSnapshot();
+    const r = await cli(['up', '--lab', 't-calico-bad', '--arch', 'calico-bgp', '--topology', file]);
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr.trim(),
+      /^cnilab: architecture calico-bgp: topology\.podCidr \(the IPAM pool\): 10\.244\.0\.0\/25 holds 2 \/26 block\(s\), fewer than one per node \(3 compute nodes\); use a larger pool$/,
+    );
+    assert.equal(existsSync(runDir('t-calico-bad')), false, 'no run folder');
+    await assertNothingLeft('t-calico-bad', before, []);
+    // The controller refuses an unknown mode before it opens (or creates) its store.
+    const db = join(dir, 'ipam.db');
+    const c = await run(
+      process.execPath,
+      [CONTROLLER_MAIN, '--listen', '127.0.0.1', '--ipam-data', db, '--pool', '10.244.0.0/16', '--mode', 'ipip'],
+      { check: false },
+    );
+    assert.equal(c.code, 2);
+    assert.equal(c.stderr.trim(), 'cnilab-controller: mode: "ipip" is not one of bgp, vxlan');
+    assert.equal(existsSync(db), false, 'no store created');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

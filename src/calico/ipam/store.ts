@@ -68,7 +68,7 @@ export function poolProblem(config: PoolConfig, nodes: number): string | undefin
   if (config.blockSize < pool.prefix) return `blockSize: /${config.blockSize} is larger than the pool ${config.pool}`;
   const blocks = 2 ** (config.blockSize - pool.prefix);
   if (blocks < nodes)
-    return `pool: ${config.pool} holds ${blocks} /${config.blockSize} block(s), fewer than one per node (${nodes} compute nodes); use a larger pool or a smaller blockSize`;
+    return `pool: ${config.pool} holds ${blocks} /${config.blockSize} block(s), fewer than one per node (${nodes} compute nodes); use a larger pool`;
   return undefined;
 }
 
