@@ -64,13 +64,21 @@ export function labNamespaces(lab: string): string[] {
 
 export async function teardownLab(lab: string): Promise<TeardownReport> {
   const namespaces = labNamespaces(lab);
-  const pids = [...new Set([...pidsInNetns(namespaces), ...pidsNamingLab(lab)])].filter((p) => p !== process.pid);
-  await Promise.all(pids.map((p) => stopPid(p, 1000)));
+  // A daemon just started moves from naming the namespace (`ip netns exec NS`, before its exec) to
+  // living in it: looking for names first, then in the namespaces, sees it in either state; again
+  // after stopping what was found, until a pass finds nothing new.
+  const stopped = new Set<number>([process.pid]);
+  for (;;) {
+    const found = [...pidsNamingLab(lab), ...pidsInNetns(namespaces)].filter((p) => !stopped.has(p));
+    if (found.length === 0) break;
+    for (const p of found) stopped.add(p);
+    await Promise.all([...new Set(found)].map((p) => stopPid(p, 1000)));
+  }
   await deleteNamespaces(namespaces);
   // the eBPF architectures' bpffs: its pins (programs, maps) go with it
   await unmountUnder(runDir(lab));
   rmSync(runDir(lab), { recursive: true, force: true });
-  return { lab, namespaces: namespaces.length, processes: pids.length };
+  return { lab, namespaces: namespaces.length, processes: stopped.size - 1 };
 }
 
 /** Every lab with a namespace or a run folder left on this machine. */
