@@ -11,6 +11,8 @@ import { CNI_BIN_DIR } from '../../src/lib/paths';
 /** Each plugin's valid configuration, the one a case spoils. */
 function base(ctx: FuzzContext): Record<string, Record<string, unknown>> {
   const hl = { type: 'host-local', subnet: '10.83.0.0/24', dataDir: ctx.dataDir };
+  // nothing listens there: every case must fail before the IPAM API is asked
+  const calicoIpam = { type: 'calico-ipam', url: 'http://127.0.0.1:9', node: 'fz' };
   return {
     bridge: { type: 'bridge', bridge: 'fzbr', isGateway: true, ipam: hl },
     macvlan: { type: 'macvlan', master: 'up0', ipam: hl },
@@ -26,9 +28,11 @@ function base(ctx: FuzzContext): Record<string, Record<string, unknown>> {
       delegate: { bridge: 'fzbr2', ipam: { dataDir: ctx.dataDir } },
     },
     'kuryr-cni': { type: 'kuryr-cni', daemonSocket: join(ctx.labDir, 'no-daemon.sock') },
+    calico: { type: 'calico', mtu: 1400, ipam: calicoIpam },
+    'calico-ipam': { type: 'calico-ipam', ipam: calicoIpam },
   };
 }
-const INTERFACE_PLUGINS = new Set(['bridge', 'macvlan', 'vlan', 'ipvlan', 'ptp', 'flannel', 'kuryr-cni']);
+const INTERFACE_PLUGINS = new Set(['bridge', 'macvlan', 'vlan', 'ipvlan', 'ptp', 'flannel', 'kuryr-cni', 'calico']);
 const USES_HOST_LOCAL = new Set(['bridge', 'macvlan', 'vlan', 'ipvlan', 'ptp', 'host-local', 'flannel']);
 
 /** Strings an attacker would try. */
@@ -73,6 +77,10 @@ const isInt =
     Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const isIf = (v: unknown): boolean => typeof v === 'string' && isValidIfName(v);
 const isBool = (v: unknown): boolean => typeof v === 'boolean';
+const isPluginName = (v: unknown): boolean => typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v);
+/** calico-ipam's rules: a base URL with no path, a node name. */
+const isBaseUrl = (v: unknown): boolean => typeof v === 'string' && /^http:\/\/[^/\s]+$/.test(v);
+const isNodeName = (v: unknown): boolean => typeof v === 'string' && /^[a-z][a-z0-9-]{0,14}$/.test(v);
 
 /** The spec's DNS object: string lists and a string domain; other keys pass. */
 const isDns = (v: unknown): boolean => {
@@ -92,7 +100,7 @@ const FIELDS: Record<string, [string[], (v: unknown) => boolean][]> = {
     [['isGateway'], isBool],
     [['hairpinMode'], isBool],
     [['ipMasq'], isBool],
-    [['ipam', 'type'], (v) => typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v)],
+    [['ipam', 'type'], isPluginName],
   ],
   macvlan: [
     [['master'], isIf],
@@ -126,6 +134,16 @@ const FIELDS: Record<string, [string[], (v: unknown) => boolean][]> = {
   ],
   flannel: [[['delegate'], (v) => typeof v === 'object' && v !== null && !Array.isArray(v)]],
   'kuryr-cni': [[['daemonSocket'], (v) => typeof v === 'string' && v.startsWith('/')]],
+  calico: [
+    [['mtu'], isInt(68, 65535)],
+    [['ipam', 'type'], isPluginName],
+    [['ipam', 'url'], isBaseUrl],
+    [['ipam', 'node'], isNodeName],
+  ],
+  'calico-ipam': [
+    [['ipam', 'url'], isBaseUrl],
+    [['ipam', 'node'], isNodeName],
+  ],
 };
 
 export interface FuzzCase {
