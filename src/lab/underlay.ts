@@ -25,6 +25,17 @@ export async function buildUnderlay(topology: Topology, signal?: AbortSignal): P
   await plugNodes(topology.name, topology.nodes, topology.underlay, signal);
 }
 
+/**
+ * A node's eth0 MAC, from its underlay address (02:00 and the address's four bytes: locally
+ * administered): the address's NIC, as a cloud port keeps its MAC. A node that joins with the
+ * address of one that left is reached at once — the peers' neighbour entries for that address stay
+ * right — instead of after their entries for the old MAC time out (tens of seconds; a real host
+ * would send a gratuitous ARP, which a lab's fresh bridge port may drop before it forwards).
+ */
+export function underlayMac(ip: string): string {
+  return ['02', '00', ...ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':');
+}
+
 /** Creates the nodes' namespaces and plugs each node's eth0 into a port of the switch, its link emulated. */
 export async function plugNodes(
   lab: string,
@@ -38,7 +49,10 @@ export async function plugNodes(
   await ipBatch(
     { name: switchNetns(lab) },
     named.flatMap((n) => [
-      ['link', 'add', n.name, 'mtu', mtu, 'type', 'veth', 'peer', 'name', UNDERLAY_IF, 'mtu', mtu, 'netns', n.ns],
+      [
+        ...['link', 'add', n.name, 'mtu', mtu, 'type', 'veth', 'peer', 'name', UNDERLAY_IF],
+        ...['address', underlayMac(n.underlayIp), 'mtu', mtu, 'netns', n.ns],
+      ],
       ['link', 'set', n.name, 'master', SWITCH_BRIDGE],
       ['link', 'set', n.name, 'up'],
     ]),
