@@ -19,7 +19,7 @@ export const calicoBgpArch: Architecture = {
   summary:
     'Calico (BGP): veths without a bridge, proxy ARP, a /32 route per pod; /26 IPAM blocks announced over iBGP by BIRD (full mesh), no encapsulation',
   family: 'l3',
-  requires: ['veth'],
+  requires: ['veth', 'bird'],
   control: calicoControlPlane('bgp'),
 };
 
