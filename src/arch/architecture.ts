@@ -21,7 +21,8 @@ export interface Architecture {
   /**
    * How the report groups it, as the paper's figures do: `baseline` (no pods), `overlay` (pod
    * packets travel encapsulated between nodes), `native` (pod packets travel as they are, over an
-   * L2 segment or a bridge) or `l3` (pure L3 forwarding: no bridge, no encapsulation).
+   * L2 segment or a bridge) or `l3` (pod packets cross nodes by routes alone: no encapsulation, no
+   * shared L2 segment — calico-bgp, ebpf-native, flannel-host-gw, ipvlan-l3).
    */
   readonly family: ArchFamily;
   /** Kernel features the data path needs; a missing one makes the architecture skip. */
@@ -61,6 +62,11 @@ export interface Membership {
   join(ctx: JoinContext): Promise<PodState[]>;
   /** After the node's processes have stopped: releases what the control plane holds for it. */
   leave(state: LabState, node: string): Promise<void>;
+  /**
+   * For control planes that route by BGP, once `node` has joined: when (ms since the epoch, the
+   * speaker's own times) the last peer's session with it came up and the last peer imported its routes.
+   */
+  bgpTimes?(state: LabState, node: string): Promise<{ sessionUp: number; routeReceived: number }>;
 }
 
 /** The router a routed path crosses: its node, namespace, and which leg faces an address. */

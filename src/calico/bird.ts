@@ -96,3 +96,22 @@ export function parseProtocols(text: string): BgpSession[] {
   }
   return out;
 }
+
+/**
+ * A BIRD time of day (`02:16:38.621`, its default format for today's events) as ms since the
+ * epoch, on the day of `nearMs` (the day before when that would put it in the future).
+ */
+export function birdTimeMs(hms: string, nearMs: number): number | undefined {
+  const m = /^(\d\d):(\d\d):(\d\d)(?:\.(\d{1,3}))?$/.exec(hms);
+  if (!m) return undefined;
+  const day = new Date(nearMs);
+  day.setHours(Number(m[1]), Number(m[2]), Number(m[3]), Number((m[4] ?? '0').padEnd(3, '0')));
+  const t = day.getTime();
+  return t > nearMs + 3_600_000 ? t - 86_400_000 : t;
+}
+
+/** When `show route for BLOCK all` says the route to `block` was imported from `protocol`, as BIRD printed it. */
+export function parseRouteTime(text: string, protocol: string): string | undefined {
+  const m = new RegExp(`\\[${protocol} (\\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)?)\\]`).exec(text);
+  return m?.[1];
+}

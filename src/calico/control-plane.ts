@@ -20,7 +20,8 @@ import { attachPods, writeConflist } from '../lab/pods';
 import { controllerUrl, controlRequest, nodeDir, poll, startController, startInNode } from '../lab/processes';
 import type { LabState, PodState, ProcessState } from '../lab/state';
 import type { Topology } from '../topology/schema';
-import { birdPaths } from './bird';
+import { birdc, birdPaths, birdTimeMs, parseProtocols, parseRouteTime, peerProtocol } from './bird';
+import { CnilabError } from '../lib/errors';
 import { poolProblem, type CalicoMode, type IpamState } from './ipam/store';
 
 /** Calico's default block size: 64 addresses. */
@@ -133,6 +134,34 @@ export async function waitForRoutes(
   );
 }
 
+/** The last peer's session with `node` up, and its block imported: BIRD's times on every other node. */
+async function bgpTimes(state: LabState, node: string): Promise<{ sessionUp: number; routeReceived: number }> {
+  const now = Date.now();
+  const blocks = (await controlRequest<IpamState>(state.lab, 'GET', '/v3/state')).body.blocks.filter(
+    (b) => b.node === node,
+  );
+  let sessionUp = 0;
+  let routeReceived = 0;
+  for (const peer of computeNames(state.topology).filter((n) => n !== node)) {
+    const socket = birdPaths(nodeDir(state.lab, peer)).socket;
+    const session = parseProtocols(await birdc(socket, ['show', 'protocols'])).find(
+      (s) => s.protocol === peerProtocol(node),
+    );
+    const up = session?.info.startsWith('Established') ? birdTimeMs(session.since, now) : undefined;
+    if (up === undefined)
+      throw new CnilabError('AGENT_FAILED', `BIRD on ${peer} has no established session with ${node}`);
+    sessionUp = Math.max(sessionUp, up);
+    for (const b of blocks) {
+      const hms = parseRouteTime(await birdc(socket, ['show', 'route', 'for', b.cidr, 'all']), peerProtocol(node));
+      const at = hms ? birdTimeMs(hms, now) : undefined;
+      if (at === undefined)
+        throw new CnilabError('AGENT_FAILED', `BIRD on ${peer} has no route to ${node}'s block ${b.cidr}`);
+      routeReceived = Math.max(routeReceived, at);
+    }
+  }
+  return { sessionUp, routeReceived };
+}
+
 export function calicoControlPlane(
   mode: CalicoMode,
 ): ControlPlane & { readonly kind: 'calico'; readonly mode: CalicoMode } {
@@ -159,6 +188,10 @@ export function calicoControlPlane(
     },
     membership: {
       async join({ state, node, pods, signal, record }: JoinContext): Promise<PodState[]> {
+        // The node is registered first, as an orchestrator's Node object exists before its agent
+        // runs: the peers' BIRD take it as a neighbour while its agent and BIRD still start (BIRD
+        // waits 0.75–1 s before its first connect: docs/calico.md).
+        await controlRequest(state.lab, 'PUT', `/v3/nodes/${node.name}`, { ip: node.underlayIp });
         const own = [startAgent(state.topology, node.name, mode)];
         const recordAll = (ps: readonly ProcessState[]): void => record([...state.processes, ...ps]);
         recordAll(own);
@@ -183,6 +216,7 @@ export function calicoControlPlane(
       async leave(state: LabState, node: string): Promise<void> {
         await controlRequest(state.lab, 'DELETE', `/v3/nodes/${node}`);
       },
+      ...(mode === 'bgp' ? { bgpTimes } : {}),
     },
     async restart(state: LabState, old: ProcessState): Promise<ProcessState> {
       if (old.role === 'controller') return startController(state.topology, ipamArgs(state.topology, mode));

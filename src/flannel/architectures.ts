@@ -18,8 +18,9 @@ function flannel(
 ): Architecture {
   return {
     name: `flannel-${backend.type}${variant ? `-${variant}` : ''}`,
-    // host-gw routes pod packets as they are; every other backend encapsulates them.
-    family: backend.type === 'host-gw' ? 'native' : 'overlay',
+    // host-gw routes pod packets as they are (pure L3: the bridge only joins a node's own pods);
+    // every other backend encapsulates them.
+    family: backend.type === 'host-gw' ? 'l3' : 'overlay',
     ...(variant ? { inDefaultMatrix: false } : {}),
     summary,
     requires: ['veth', 'bridge', ...requires],

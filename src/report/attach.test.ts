@@ -11,7 +11,7 @@ import { compareRuns } from './compare';
 import { renderHtml } from './html';
 
 const recorded = (): RunResults =>
-  resultsSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v4.json'), 'utf8')));
+  resultsSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v5.json'), 'utf8')));
 
 const size = (pods: number, add: number[]) => ({
   pods,

@@ -165,7 +165,7 @@ function overlaysVsNativeChart(tcp: readonly ResultRow[], order: string[]): Char
     name: 'fig5-overlays-vs-native',
     title: "Overlays vs native: TCP throughput, one stream (the paper's Fig. 5)",
     caption:
-      'Every architecture on each path. Native pod networks carry pod packets as they are over L2 or a bridge, l3 ones route them with no bridge and no encapsulation; overlays encapsulate them between nodes.',
+      'Every architecture on each path. Native pod networks carry pod packets as they are over L2 or a bridge, l3 ones route them between nodes with no encapsulation; overlays encapsulate them between nodes.',
     spec: barChart(bars(tcp), order, 'Gbit/s', true),
   };
 }

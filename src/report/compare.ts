@@ -60,6 +60,8 @@ export interface ComparableRun {
   readonly underlayMtu?: number;
   /** Present when the run measured the attach test (results.json's `attach`): not rows, not compared. */
   readonly attach?: unknown;
+  /** Present when the run measured the join test (results.json's `join`): not rows, not compared. */
+  readonly join?: unknown;
 }
 
 export function rowKey(r: Pick<ResultRow, 'arch' | 'path' | 'test' | 'params'>): string {
@@ -167,6 +169,11 @@ export function compareRuns(a: ComparableRun, b: ComparableRun, alpha = FAMILY_A
       ...(a.attach || b.attach
         ? [
             "the attach test's figures (ms, not rows) are not compared: read them side by side in each run's report (Pod attach)",
+          ]
+        : []),
+      ...(a.join || b.join
+        ? [
+            "the join test's figures (ms, not rows) are not compared: read them side by side in each run's report (Node join)",
           ]
         : []),
     ],

@@ -11,6 +11,7 @@ import { escapeXml, pathDiagram } from './diagram';
 import { designLines, readerNotes, linkLine, noiseLine, paperLines, rankingLines, scheduleLine } from './claims-text';
 import { mtuTable, perMtu } from './mtu';
 import { ATTACH_SUMMARY, attachHeadline, attachTable } from './attach';
+import { JOIN_SUMMARY, joinHeadline, joinTable } from './join';
 
 const e = escapeXml;
 
@@ -21,9 +22,11 @@ export function headlines(r: RunResults): string[] {
     findings(run).map((h) => (mtu === undefined ? h : `At underlay MTU ${mtu}: ${h}`)),
   );
   const attach = attachHeadline(r);
+  const join = joinHeadline(r);
   return [
     ...out,
     ...(attach ? [attach] : []),
+    ...(join ? [join] : []),
     ...readerNotes(r).map((n) => `<span class="warn">${e(n)}</span>`),
     ...(r.rows.length ? [unresolvedLine(r)] : []),
   ];
@@ -156,7 +159,7 @@ const FAMILY_LEGEND: readonly [keyof typeof FAMILY_COLORS, string][] = [
   ['baseline', 'no pods'],
   ['overlay', 'encapsulated between nodes'],
   ['native', 'pod packets as they are, over L2 or a bridge'],
-  ['l3', 'routed by the node, no bridge and no encapsulation'],
+  ['l3', 'routed between nodes by routes alone, no encapsulation'],
 ];
 
 const CSS = `
@@ -208,7 +211,7 @@ export function renderHtml(r: RunResults, charts: readonly { chart: Chart; svg: 
 <p class="meta">A ranks above B only when the 95% interval of their same-round ratio A/B excludes 1 (&gt; better, &lt; worse, ≈ indistinguishable here). ${e(scheduleLine(r))}.</p>
 <ul class="claims">${[...rankingLines(r), ...paperLines(r)].map((l) => `<li>${e(l)}</li>`).join('')}</ul>
 ${designs.length ? `<h3>The eBPF data path against the designs it replaces</h3><p class="meta">Each ratio is a/b of the same round's samples, with its 95% interval; lower is better for latency and CPU per Gbit.</p><ul class="claims">${designs.map((l) => `<li>${e(l)}</li>`).join('')}</ul>` : ''}
-${mtuTable(r)}${attachTable(r)}<h2>Charts</h2>
+${mtuTable(r)}${attachTable(r)}${joinTable(r)}<h2>Charts</h2>
 ${figures.join('\n')}
 <h2>Cost</h2>
 ${datapathTable(r) || '<p class="meta">No user-space process carried traffic in this run.</p>'}${programsTable(r)}
@@ -216,7 +219,7 @@ ${datapathTable(r) || '<p class="meta">No user-space process carried traffic in 
 <p class="meta">Every interface whose counters moved during the test, from client to server. Packets are as each device counted them: a GSO/GRO super-packet counts once, so bytes per packet far above the MTU show offloads at work. <code>veth@cni0</code> is a port of bridge cni0: a bridge forwarding between its own ports does not count those frames on its own device, so it appears only where packets go up to the node's stack (routing, tunnels). A dashed interface carried only the return direction (ACKs): the data went past it, as <code>bpf_redirect_peer</code> takes it past a pod's host end. <b>bpf (node)</b>: what that node's eBPF program did, on every interface it sits on, both directions.</p>
 ${diagrams || '<p class="meta">No path was counted.</p>'}
 <h2>Every row</h2>
-<p class="meta">95% confidence interval of the median by order statistics from 6 samples; below that, Student's t on the mean. Of host: the median of the same-round ratios to host, with the 95% interval of their geometric mean (t on the logs). Unstable: coefficient of variation above ${s.covThresholdPct}%. Tests: ${s.tests.map((x) => `<b>${x}</b> — ${e(x === 'attach' ? ATTACH_SUMMARY : runTests.get(x).summary)}`).join('; ')}.</p>
+<p class="meta">95% confidence interval of the median by order statistics from 6 samples; below that, Student's t on the mean. Of host: the median of the same-round ratios to host, with the 95% interval of their geometric mean (t on the logs). Unstable: coefficient of variation above ${s.covThresholdPct}%. Tests: ${s.tests.map((x) => `<b>${x}</b> — ${e(x === 'attach' ? ATTACH_SUMMARY : x === 'join' ? JOIN_SUMMARY : runTests.get(x).summary)}`).join('; ')}.</p>
 ${rowTable(r)}
 <h2>Environment</h2>
 <table>

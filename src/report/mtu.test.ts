@@ -12,7 +12,7 @@ import { headlines, renderHtml } from './html';
 import { mtuTable, perMtu } from './mtu';
 
 const recorded = (): RunResults =>
-  resultsSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v4.json'), 'utf8')));
+  resultsSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v5.json'), 'utf8')));
 
 /** The recorded run as if measured at 1500 and, twice as fast, at 9000. */
 function twoMtus(): RunResults {

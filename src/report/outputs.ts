@@ -71,16 +71,19 @@ function parseWith<T>(file: string, schema: z.ZodType<T>, doc: unknown): T {
   return p.data;
 }
 
-/** A run folder's results.json (or the file itself), validated: version 4, or 3 (a subset of it). */
+/**
+ * A run folder's results.json (or the file itself), validated: version 5, or 4 or 3 (subsets of
+ * it: their families are the ones that run gave, flannel-host-gw and ipvlan-l3 still `native`).
+ */
 export function readResults(where: string): RunResults {
   const { file, doc } = readJson(where);
   const version = (doc as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (version === 3)
+  if (version === 3 || version === 4)
     return parseWith(file, resultsSchema, { ...(doc as object), schemaVersion: RESULTS_SCHEMA_VERSION });
   if (version !== RESULTS_SCHEMA_VERSION)
     throw new CnilabError(
       'INVALID_INPUT',
-      `${file}: schemaVersion ${JSON.stringify(version)} is not ${RESULTS_SCHEMA_VERSION}; the report reads results v3 and v${RESULTS_SCHEMA_VERSION} (re-run with cnilab run; cnilab compare reads v1 and v2 too)`,
+      `${file}: schemaVersion ${JSON.stringify(version)} is not ${RESULTS_SCHEMA_VERSION}; the report reads results v3 to v${RESULTS_SCHEMA_VERSION} (re-run with cnilab run; cnilab compare reads v1 and v2 too)`,
     );
   return parseWith(file, resultsSchema, doc);
 }
@@ -115,7 +118,7 @@ const v1Schema = z.object({
 });
 
 /**
- * The rows `cnilab compare` needs, from results v4, v3, v2 or v1: a v1 row becomes a `tcp` row whose
+ * The rows `cnilab compare` needs, from results v5, v4, v3, v2 or v1: a v1 row becomes a `tcp` row whose
  * statistics are computed from its samples, as a later run would have; v3 brings its paired
  * ratios and its noise floor.
  */
@@ -133,6 +136,7 @@ export function readComparable(where: string): ComparableRun {
       floorPct: r.noise.floorPct,
       underlayMtu: r.lab.underlayMtu,
       ...(r.attach ? { attach: r.attach } : {}),
+      ...(r.join ? { join: r.join } : {}),
     };
   }
   const v1 = parseWith(file, v1Schema, doc);

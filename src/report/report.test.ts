@@ -15,7 +15,7 @@ import { readComparable, readResults } from './outputs';
 
 /** A recorded run (host, flannel-vxlan, flannel-udp; every test; 3 interleaved rounds of 1 s samples). */
 const recorded = (): RunResults =>
-  resultsSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v4.json'), 'utf8')));
+  resultsSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v5.json'), 'utf8')));
 
 /** Every bar's aria-label in a rendered chart: "Gbit/s: 13.067; arch: host; path: inter-node; …". */
 function barLabels(svg: string): Map<string, string>[] {
@@ -235,20 +235,22 @@ test('compare reads results v1 and v2 (recorded runs of an earlier cnilab) again
   assert.deepEqual(c2.floorPct, { a: 0, b: 0 });
   assert.throws(
     () => readComparable(join(REPO_ROOT, 'test/fixtures/iperf3-tcp.json')),
-    /iperf3-tcp\.json: schemaVersion undefined is not 4/,
+    /iperf3-tcp\.json: schemaVersion undefined is not 5/,
   );
 });
 
-test('the report reads results v3 (v4 but for its number): no l3 family, no program counters', () => {
+test('the report reads results v3 and v4 (v5 but for their number and families); not v2', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-v3-'));
   try {
     const v4 = JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v4.json'), 'utf8')) as RunResults;
-    writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...v4, schemaVersion: 3 }));
-    const r = readResults(dir);
-    assert.equal(r.schemaVersion, 4);
-    assert.deepEqual(r.rows, v4.rows);
+    for (const version of [3, 4]) {
+      writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...v4, schemaVersion: version }));
+      const r = readResults(dir);
+      assert.equal(r.schemaVersion, 5);
+      assert.deepEqual(r.rows, v4.rows, 'rows as that run wrote them (its families too)');
+    }
     writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...v4, schemaVersion: 2 }));
-    assert.throws(() => readResults(dir), /schemaVersion 2 is not 4; the report reads results v3 and v4/);
+    assert.throws(() => readResults(dir), /schemaVersion 2 is not 5; the report reads results v3 to v5/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

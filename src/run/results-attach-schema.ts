@@ -2,7 +2,10 @@
 import { z } from 'zod';
 import { PATHS } from '../arch/architecture';
 
-const attachStat = z
+/** The report's families (arch/architecture.ts, ArchFamily). */
+export const FAMILY = z.enum(['baseline', 'overlay', 'native', 'l3']);
+
+export const attachStat = z
   .object({
     n: z.number().int().positive(),
     p50: z.number(),
@@ -24,7 +27,7 @@ export const attachSchema = z
     archs: z.array(
       z.object({
         arch: z.string(),
-        family: z.enum(['baseline', 'overlay', 'native', 'l3']),
+        family: FAMILY,
         lab: z.string().describe('the lab it was measured in'),
         node: z.string().describe('the node every probe pod was attached on'),
         target: z.string().describe('the existing pod each probe pinged after its ADD'),

@@ -1,9 +1,14 @@
 /**
- * results.json, version 4. This zod schema is the source of truth; `npm run schema` writes the
- * published JSON Schema (schema/results-v4.schema.json) from it, and a test keeps the two equal.
+ * results.json, version 5. This zod schema is the source of truth; `npm run schema` writes the
+ * published JSON Schema (schema/results-v5.schema.json) from it, and a test keeps the two equal.
  * Compatible changes (new optional fields) keep the version; anything else bumps it. Versions 1
- * (one TCP test, min/median/max), 2 (every test, lab by lab, no rounds) and 3 stay published
- * beside it; `cnilab compare` reads all four, the report versions 3 and 4.
+ * (one TCP test, min/median/max), 2 (every test, lab by lab, no rounds), 3 and 4 stay published
+ * beside it; `cnilab compare` reads all five, the report versions 3 to 5.
+ *
+ * Version 5: the `l3` family holds every design that forwards pod packets by routes alone —
+ * flannel-host-gw and ipvlan-l3 move there from `native`, beside ebpf-native and calico-bgp (a
+ * version 4 file is a version 5 file but for its number and those two families); the join test's
+ * figures (`join`, `'join'` in `settings.tests`): node-join convergence, not rows.
  *
  * Version 4: a fourth family, `l3` (pure L3 forwarding: no bridge, no encapsulation — the
  * ebpf-native architecture), and the eBPF programs' counters (`ebpf` of rows, `programs` of
@@ -18,9 +23,10 @@
  */
 import { z } from 'zod';
 import { attachSchema } from './results-attach-schema';
+import { joinSchema } from './results-join-schema';
 import { datapathCost, programCountersSchema } from './results-datapath-schema';
 
-export const RESULTS_SCHEMA_VERSION = 4;
+export const RESULTS_SCHEMA_VERSION = 5;
 
 /** How the report groups architectures (arch/architecture.ts, ArchFamily). */
 export const FAMILIES = ['baseline', 'overlay', 'native', 'l3'] as const;
@@ -31,8 +37,10 @@ export type TestName = (typeof TESTS)[number];
 
 /** The attach test: CNI ADD/DEL into a running lab (run/attach/), measured beside the rows, never as one. */
 export const ATTACH_TEST = 'attach';
-/** Every test `--tests` takes: the row tests and attach. */
-export const RUN_TESTS = [...TESTS, ATTACH_TEST] as const;
+/** The join test: compute nodes added to and removed from a running lab (run/join/); not rows either. */
+export const JOIN_TEST = 'join';
+/** Every test `--tests` takes: the row tests, attach and join. */
+export const RUN_TESTS = [...TESTS, ATTACH_TEST, JOIN_TEST] as const;
 export type RunTestName = (typeof RUN_TESTS)[number];
 
 export const METRICS = ['gbps', 'pps', 'lossPct', 'jitterMs', 'rttP50Us', 'rttP90Us', 'rttP99Us', 'rttP999Us'] as const;
@@ -120,7 +128,7 @@ export const rowSchema = z.object({
   family: z
     .enum(FAMILIES)
     .describe(
-      'baseline: no pods; overlay: pod packets encapsulated between nodes; native: pod packets travel as they are (over L2 or a bridge); l3: pure L3 forwarding, no bridge and no encapsulation',
+      'baseline: no pods; overlay: pod packets encapsulated between nodes; native: pod packets travel as they are (over L2 or a bridge); l3: pod packets routed between nodes as they are, no encapsulation and no shared L2 segment (from v5: flannel-host-gw and ipvlan-l3 too)',
     ),
   path: PATH.describe(
     'intra-node: two pods on one node; inter-node: pods on two nodes (for host: node to node); routed: pods on two networks on two nodes, through a router on a third ("A to C via B")',
@@ -368,7 +376,9 @@ export const resultsSchema = z
         .describe('the link emulation of the underlay, one entry per emulated link; absent when none'),
     }),
     settings: z.object({
-      tests: z.array(z.enum(RUN_TESTS)).describe("the tests measured; 'attach' is in `attach`, not in rows"),
+      tests: z
+        .array(z.enum(RUN_TESTS))
+        .describe("the tests measured; 'attach' is in `attach` and 'join' in `join`, not in rows"),
       durationSec: z.number().describe('seconds per throughput sample'),
       latencySec: z.number().describe('seconds per latency sample'),
       warmupSec: z.number().describe('one discarded TCP run per path before its first round'),
@@ -415,6 +425,7 @@ export const resultsSchema = z
     paths: z.array(pathSchema),
     skipped: z.array(skippedSchema),
     attach: attachSchema.optional().describe('present when the attach test ran'),
+    join: joinSchema.optional().describe('present when the join test ran'),
   })
   .describe('cnilab run results, version 4');
 
@@ -437,3 +448,4 @@ export function resultsJsonSchema(): Record<string, unknown> {
   };
 }
 export type { AttachJson, AttachStatJson } from './results-attach-schema';
+export type { JoinJson } from './results-join-schema';

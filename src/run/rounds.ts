@@ -21,6 +21,9 @@ import type { Topology } from '../topology/schema';
 import { measureAttach } from './attach/measure';
 import { attachPlannedSec, type AttachCell, type AttachSettings } from './attach/plan';
 import type { AttachJson } from './results-attach-schema';
+import { measureJoin } from './join/measure';
+import { JOIN_PLAN_SEC, type JoinCell, type JoinSettings } from './join/plan';
+import type { JoinJson } from './results-join-schema';
 
 export type Phase = 'setupSec' | 'warmupSec' | 'measureSec' | 'teardownSec';
 export type StopReason = 'converged' | 'budget' | 'rounds';
@@ -53,6 +56,8 @@ export interface MeasureOptions extends TestSettings {
   readonly onRounds?: (planned: number) => void;
   /** The attach test, when it runs: after the rounds, in the labs still up (attach/measure.ts). */
   readonly attachTest?: { readonly cells: readonly AttachCell[]; readonly settings: AttachSettings };
+  /** The join test, when it runs: after the attach test, in the labs still up (join/measure.ts). */
+  readonly joinTest?: { readonly cells: readonly JoinCell[]; readonly settings: JoinSettings };
 }
 
 export interface MeasuredRow {
@@ -73,6 +78,8 @@ export interface Measured {
   readonly labs: Record<string, string>;
   /** The attach test's figures, per architecture. */
   readonly attach?: AttachJson['archs'];
+  /** The join test's figures, per architecture. */
+  readonly join?: JoinJson['archs'];
 }
 
 /** The primary metric of a row's kept samples, with their round and time. */
@@ -90,10 +97,14 @@ export function baselineOf<T extends { row: PlannedRow }>(rows: readonly T[], r:
   return rows.find((b) => b.row.cell.arch.name === baseline && same(b.row) === same(r.row));
 }
 
-/** The labs of a plan, in the order its rows first name them, then the attach test's others. */
-export function labSpecs(plan: Pick<Plan, 'rows'>, attach: readonly AttachCell[] = []): LabSpec[] {
+/** The labs of a plan, in the order its rows first name them, then the attach and join tests' others. */
+export function labSpecs(
+  plan: Pick<Plan, 'rows'>,
+  attach: readonly AttachCell[] = [],
+  join: readonly JoinCell[] = [],
+): LabSpec[] {
   const specs = new Map<string, LabSpec>();
-  const cells = [...plan.rows.map((r) => ({ ...r.cell, lab: r.lab })), ...attach];
+  const cells = [...plan.rows.map((r) => ({ ...r.cell, lab: r.lab })), ...attach, ...join];
   for (const c of cells)
     if (!specs.has(c.lab))
       specs.set(c.lab, { key: c.lab, arch: c.arch, ...(c.mtu !== undefined ? { mtu: c.mtu } : {}) });
@@ -121,7 +132,7 @@ export function unresolved(
 }
 
 export async function measureRounds(plan: Plan, o: MeasureOptions): Promise<Measured> {
-  const specs = labSpecs(plan, o.attachTest?.cells);
+  const specs = labSpecs(plan, o.attachTest?.cells, o.joinTest?.cells);
   const labs = LabSet.forRun(o, specs);
   const state: State = {
     rows: plan.rows.map((row) => ({ row, taken: [] })),
@@ -141,7 +152,8 @@ export async function measureRounds(plan: Plan, o: MeasureOptions): Promise<Meas
     const idle = await labs.idle(1000);
     const stopped = plan.rows.length ? await interleaved(o, state) : 'rounds';
     const attach = await attachIn(specs, o, state);
-    return { ...result(state, stopped, idle), ...(attach ? { attach } : {}) };
+    const join = await joinIn(specs, o, state);
+    return { ...result(state, stopped, idle), ...(attach ? { attach } : {}), ...(join ? { join } : {}) };
   } finally {
     // Whatever failed, every lab goes: a server that will not stop does not keep its lab up.
     for (const c of state.cells.values()) await c.stop().catch(() => undefined);
@@ -215,6 +227,17 @@ async function attachIn(
   );
 }
 
+/** The join test in the labs of `specs` that are up, after their rounds and the attach test. */
+async function joinIn(specs: readonly LabSpec[], o: MeasureOptions, s: State): Promise<JoinJson['archs'] | undefined> {
+  if (!o.joinTest) return undefined;
+  const cells = o.joinTest.cells.filter((c) => specs.some((l) => l.key === c.lab) && s.labs.up.has(c.lab));
+  const labs = cells.map((c) => ({ arch: c.arch.name, state: s.labs.up.get(c.lab)! }));
+  const { samples } = o.joinTest.settings;
+  return o.timed('measureSec', labs.length * samples * JOIN_PLAN_SEC, () =>
+    measureJoin(labs, { seed: o.seed, samples, signal: o.signal, progress: o.progress }),
+  );
+}
+
 /** Where the run stands after a round, for `nextRound`. */
 export interface AfterRound {
   readonly round: number;
@@ -274,6 +297,7 @@ async function sequential(
   const rounds = 'fixed' in o.rounds ? o.rounds.fixed : o.rounds.min;
   s.t0 = performance.now();
   const attach: NonNullable<Measured['attach']> = [];
+  const join: NonNullable<Measured['join']> = [];
   for (const lab of labOrder([...plan.rows, ...specs.map((l) => ({ lab: l.key }))])) {
     await s.labs.bringUp(specs.find((l) => l.key === lab)!);
     const mine = s.rows.filter((m) => m.row.lab === lab);
@@ -288,10 +312,12 @@ async function sequential(
       await s.cells.get(cellKey(m.row))?.stop();
       s.cells.delete(cellKey(m.row));
     }
-    attach.push(...((await attachIn([specs.find((l) => l.key === lab)!], o, s)) ?? []));
+    const spec = [specs.find((l) => l.key === lab)!];
+    attach.push(...((await attachIn(spec, o, s)) ?? []));
+    join.push(...((await joinIn(spec, o, s)) ?? []));
     await s.labs.tearDown(lab);
   }
-  return { ...result(s, 'rounds'), ...(o.attachTest ? { attach } : {}) };
+  return { ...result(s, 'rounds'), ...(o.attachTest ? { attach } : {}), ...(o.joinTest ? { join } : {}) };
 }
 
 /** One sample of every given row, in the round's order; a block of a pausing tool is chained. */

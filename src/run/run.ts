@@ -18,11 +18,19 @@ import { linkRecords, refuseUnemulatable } from '../lab/link-emulation';
 import type { Topology } from '../topology/schema';
 import { assembleRows, claimsOf, environment, noiseOf } from './assemble';
 import { attachPlannedSec, checkAttachSizes, planAttach, type AttachCell, type AttachSettings } from './attach/plan';
+import { JOIN_PLAN_SEC, planJoin, type JoinCell, type JoinSettings } from './join/plan';
 import { availableMiB, LAB_PLAN_SEC, memoryVerdict } from './labs';
 import type { NoiseLimits } from './noise';
 import type { Pairing } from './paired';
 import { mtuDimension, planRun, type Plan } from './plan';
-import { RESULTS_SCHEMA_VERSION, type RunResults, type Schedule, type TestName } from './results-schema';
+import {
+  ATTACH_TEST,
+  JOIN_TEST,
+  RESULTS_SCHEMA_VERSION,
+  type RunResults,
+  type Schedule,
+  type TestName,
+} from './results-schema';
 import { measureRounds, type Measured, type Phase, type Rounds } from './rounds';
 import { round } from './stats';
 import { runTests } from './tests';
@@ -37,6 +45,8 @@ export interface RunOptions extends TestSettings {
   readonly tests: readonly TestName[];
   /** The attach test (run/attach/): measured after the rounds when given; not rows. */
   readonly attach?: AttachSettings;
+  /** The join test (run/join/): node-join convergence after the attach test when given; not rows. */
+  readonly join?: JoinSettings;
   /** Seconds of one discarded TCP run per cell before its first round. */
   readonly warmupSec: number;
   /** A fixed number of rounds, or adaptive (minimum rounds, precision, budget). */
@@ -85,10 +95,14 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   refuseUnemulatable(o.topology, features);
   const plan = planRun(o.topology, o.archs, o.paths, o.tests, o, features, o.underlayMtus);
   const attach = attachPlan(o, features);
-  plan.skipped.push(...(attach?.skipped ?? []));
-  if (plan.rows.length === 0 && !attach?.cells.length)
+  const joinTest = o.join && {
+    ...planJoin(o.topology, o.archs, features, mtuDimension(o.underlayMtus)?.[0]),
+    settings: o.join,
+  };
+  plan.skipped.push(...(attach?.skipped ?? []), ...(joinTest?.skipped ?? []));
+  if (plan.rows.length === 0 && !attach?.cells.length && !joinTest?.cells.length)
     throw new CnilabError('INVALID_INPUT', `nothing to measure: ${nothingWhy(plan, o)}`);
-  const estimate = estimateSec(plan, o, attach);
+  const estimate = estimateSec(plan, o, attach, joinTest);
   const fallback = o.sequential ? undefined : memoryVerdict(estimate.labs, availableMiB());
   const sequential = o.sequential || fallback !== undefined;
   const rounds = roundsFor(o.rounds, sequential, estimate);
@@ -111,6 +125,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
     timed: clock.timed,
     onRounds: clock.setRounds,
     ...(attach?.cells.length ? { attachTest: { cells: attach.cells, settings: attach.settings } } : {}),
+    ...(joinTest?.cells.length ? { joinTest: { cells: joinTest.cells, settings: joinTest.settings } } : {}),
   });
   clock.progress('writing results');
   const ratio = { baseline: 'host', pairing: o.pairing, precisionPct: 'fixed' in rounds ? null : rounds.precisionPct };
@@ -123,7 +138,11 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
       environment: environment(features),
       affinity: affinityArg(affinity) ?? null,
       architectures: [
-        ...new Set([...plan.rows.map((r) => r.cell.arch), ...(attach?.cells ?? []).map((c) => c.arch)]),
+        ...new Set([
+          ...plan.rows.map((r) => r.cell.arch),
+          ...(attach?.cells ?? []).map((c) => c.arch),
+          ...(joinTest?.cells ?? []).map((c) => c.arch),
+        ]),
       ].map((a) => ({
         name: a.name,
         family: a.family,
@@ -138,6 +157,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
       ...(attach && measured.attach
         ? { attach: { samples: attach.settings.samples, sizes: [...attach.settings.sizes], archs: measured.attach } }
         : {}),
+      ...(joinTest && measured.join ? { join: { samples: joinTest.settings.samples, archs: measured.join } } : {}),
     },
   );
   writeFileSync(join(o.outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
@@ -165,14 +185,17 @@ export interface Estimate {
   readonly roundSec: number;
   /** The attach test: fills and probes in every lab (0 when it does not run). */
   readonly attachSec: number;
+  /** The join test: nodes joined and removed in every lab (0 when it does not run). */
+  readonly joinSec: number;
 }
 
 export function estimateSec(
   plan: Plan,
   o: Pick<RunOptions, 'warmupSec'>,
   attach?: { readonly cells: readonly AttachCell[]; readonly settings: AttachSettings },
+  join?: { readonly cells: readonly JoinCell[]; readonly settings: JoinSettings },
 ): Estimate {
-  const labs = new Set([...plan.rows.map((r) => r.lab), ...(attach?.cells ?? []).map((c) => c.lab)]).size;
+  const labs = new Set([...plan.rows, ...(attach?.cells ?? []), ...(join?.cells ?? [])].map((c) => c.lab)).size;
   const cells = new Set(plan.rows.map((r) => `${r.lab} ${r.cell.path}`)).size;
   const pausing = new Set(plan.rows.filter((r) => runTests.get(r.test).launch).map((r) => r.test)).size;
   return {
@@ -184,6 +207,7 @@ export function estimateSec(
       (o.warmupSec > 0 ? cells * (o.warmupSec + PER_SAMPLE_SEC) : 0),
     roundSec: plan.rows.reduce((n, r) => n + r.plannedSec, 0) + pausing * 2,
     attachSec: attach?.cells.length ? attachPlannedSec(attach.cells.length, attach.settings) : 0,
+    joinSec: (join?.cells.length ?? 0) * (join?.settings.samples ?? 0) * JOIN_PLAN_SEC,
   };
 }
 
@@ -238,8 +262,9 @@ function nothingWhy(plan: Plan, o: RunOptions): string {
 function progressClock(plan: Plan, o: RunOptions, e: Estimate, rounds: Rounds) {
   const warmups = o.warmupSec > 0 ? e.cells : 0;
   let planned = 'fixed' in rounds ? rounds.fixed : rounds.min;
-  const total = (): number => e.labs * 2 + warmups + planned * plan.rows.length + (e.attachSec ? 1 : 0);
-  const plannedSec = (): number => e.fixedSec + planned * e.roundSec + e.attachSec;
+  const total = (): number =>
+    e.labs * 2 + warmups + planned * plan.rows.length + (e.attachSec ? 1 : 0) + (e.joinSec ? 1 : 0);
+  const plannedSec = (): number => e.fixedSec + planned * e.roundSec + e.attachSec + e.joinSec;
   let done = 0;
   let plannedDone = 0;
   const t0 = performance.now();
@@ -301,7 +326,7 @@ function document(
   t: Times,
   body: Pick<
     RunResults,
-    'environment' | 'architectures' | 'rows' | 'paths' | 'schedule' | 'noise' | 'claims' | 'attach'
+    'environment' | 'architectures' | 'rows' | 'paths' | 'schedule' | 'noise' | 'claims' | 'attach' | 'join'
   > & {
     affinity: string | null;
   },
@@ -323,7 +348,11 @@ function document(
     },
     lab: labRecord(o),
     settings: {
-      tests: [...plan.tests, ...(body.attach ? (['attach'] as const) : [])],
+      tests: [
+        ...plan.tests,
+        ...(body.attach ? ([ATTACH_TEST] as const) : []),
+        ...(body.join ? ([JOIN_TEST] as const) : []),
+      ],
       durationSec: o.durationSec,
       latencySec: o.latencySec,
       warmupSec: o.warmupSec,
@@ -342,5 +371,6 @@ function document(
     paths: body.paths,
     skipped: plan.skipped,
     ...(body.attach ? { attach: body.attach } : {}),
+    ...(body.join ? { join: body.join } : {}),
   };
 }

@@ -8,6 +8,7 @@ import { PATHS } from '../arch/architecture';
 import { linkSchema } from '../topology/link';
 import { MTU_MAX, MTU_MIN } from '../topology/schema';
 import { ATTACH_MAX_SIZE } from './attach/plan';
+import { JOIN_MAX_SAMPLES } from './join/plan';
 import { RUN_TESTS } from './results-schema';
 
 export const scenarioSchema = z.strictObject({
@@ -49,6 +50,8 @@ export const scenarioSchema = z.strictObject({
   attachSizes: z.array(z.number().int().min(1).max(ATTACH_MAX_SIZE)).min(1).optional(),
   /** The attach test's probe pods per architecture and lab size (as --attach-samples). */
   attachSamples: z.number().int().min(1).max(1000).optional(),
+  /** The join test's nodes joined and removed per architecture (as --join-samples). */
+  joinSamples: z.number().int().min(1).max(JOIN_MAX_SAMPLES).optional(),
 });
 
 export type Scenario = z.infer<typeof scenarioSchema>;

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/lib/exec';
@@ -21,6 +21,7 @@ import type { LabState } from '../../src/lab/state';
 import { birdc, parseProtocols } from '../../src/calico/bird';
 import type { Allocation, IpamState } from '../../src/calico/ipam/store';
 import { BLOCK_SIZE } from '../../src/calico/control-plane';
+import { resultsSchema } from '../../src/run/results-schema';
 import { execPlugin } from './plugin-exec';
 import { assertNothingLeft, cli, longestGap, rootSnapshot, transfer, waitUntil, withLab, WAIT_SCALE } from './helpers';
 
@@ -245,6 +246,50 @@ test('bad input: a pool with fewer blocks than nodes, an unknown mode — one li
     assert.equal(c.code, 2);
     assert.equal(c.stderr.trim(), 'cnilab-controller: mode: "ipip" is not one of bgp, vxlan');
     assert.equal(existsSync(db), false, 'no store created');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the join test: nodes join calico-bgp and flannel-host-gw labs and leave again; convergence and BGP times in results.json, the report and the terminal', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnilab-join-'));
+  const lab = 't-calico-join';
+  try {
+    const before = await rootSnapshot();
+    const args = ['run', '--lab', lab, '--arch', 'host,calico-bgp,flannel-host-gw', '--tests', 'join'];
+    const r = await cli([...args, '--join-samples', '2', '--out', join(dir, 'o'), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const results = resultsSchema.parse(JSON.parse(r.stdout));
+    assert.equal(results.schemaVersion, 5);
+    assert.deepEqual(results.settings.tests, ['join']);
+    assert.deepEqual(results.rows, []);
+    assert.deepEqual(
+      results.skipped.map((s) => `${s.arch} ${s.test}`),
+      ['host join'],
+    );
+    const [calico, flannel] = results.join!.archs;
+    assert.deepEqual(
+      [calico!.arch, calico!.family, flannel!.arch, flannel!.family],
+      ['calico-bgp', 'l3', 'flannel-host-gw', 'l3'],
+    );
+    for (const a of [calico!, flannel!]) {
+      assert.equal(a.converged.n, 2);
+      assert.equal(a.peers, 3);
+      // Converged counts from the start of node add: after node add's own work, before the ping deadline.
+      assert.ok(a.converged.min > 0 && a.converged.max < 20_000, `${a.arch}: converged ${a.converged.max} ms`);
+      assert.ok(a.leave.min > 0);
+    }
+    // BIRD's own times: the session comes up before the route arrives; both before the ping answered.
+    assert.ok(calico!.bgp, 'calico-bgp has BGP times');
+    assert.ok(calico!.bgp!.sessionUp.p50 <= calico!.bgp!.routeReceived.p50 + 1);
+    assert.ok(
+      calico!.bgp!.routeReceived.max <= calico!.converged.max + 5,
+      'the route arrives before the ping is answered',
+    );
+    assert.equal(flannel!.bgp, undefined);
+    const html = readFileSync(join(dir, 'o', 'report.html'), 'utf8');
+    assert.match(html, /<h2 id="join">Node join<\/h2>/);
+    await assertNothingLeft(lab, before, []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -50,7 +50,7 @@ export const ipvlanL3Arch: Architecture = {
   name: 'ipvlan-l3',
   summary:
     "pods as ipvlan (L3 mode) of the node's eth0 on the node's leased subnet; the node's namespace routes them, host-gw routes to peers",
-  family: 'native',
+  family: 'l3',
   requires: ['ipvlan'],
   inDefaultMatrix: false,
   control: flannelControlPlane({ type: 'host-gw' }, (ctx) => ({

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isCnilabError } from '../../lib/errors';
-import { attachSettings, attachSizes } from './run-attach';
+import { attachSettings, attachSizes, joinSettings } from './run-attach';
 
 test('attach flags: defaults, flags over the scenario, sizes sorted once; without the test, refused', () => {
   assert.equal(attachSettings({}, ['tcp']), undefined);
@@ -25,4 +25,17 @@ test('attach flags: defaults, flags over the scenario, sizes sorted once; withou
       () => attachSizes(bad),
       (e: unknown) => isCnilabError(e, 'INVALID_INPUT') && e.message.startsWith('--attach-sizes:'),
     );
+});
+
+test('join flag: default 5 joins, the flag over the scenario; without the test, refused naming the flag', () => {
+  assert.equal(joinSettings({}, ['tcp']), undefined);
+  assert.deepEqual(joinSettings({}, ['join']), { samples: 5 });
+  assert.deepEqual(joinSettings({ joinSamples: 2 }, ['join'], { joinSamples: 9 }), { samples: 2 });
+  assert.deepEqual(joinSettings({}, ['tcp', 'join'], { joinSamples: 9 }), { samples: 9 });
+  assert.throws(
+    () => joinSettings({ joinSamples: 3 }, ['tcp']),
+    (e: unknown) =>
+      isCnilabError(e, 'INVALID_INPUT') &&
+      /^--join-samples: only with the join test; add it: --tests tcp,join$/.test(e.message),
+  );
 });

@@ -1,14 +1,16 @@
-/** The flags of `cnilab run`'s attach test: --attach-sizes and --attach-samples, parsed and checked. */
+/** The flags of `cnilab run`'s attach test (--attach-sizes, --attach-samples) and join test (--join-samples), parsed and checked. */
 import type { Command } from 'commander';
 import { CnilabError } from '../../lib/errors';
 import { ATTACH_DEFAULTS, ATTACH_MAX_SIZE, type AttachSettings } from '../../run/attach/plan';
-import { ATTACH_TEST } from '../../run/results-schema';
+import { JOIN_DEFAULTS, JOIN_MAX_SAMPLES, type JoinSettings } from '../../run/join/plan';
+import { ATTACH_TEST, JOIN_TEST } from '../../run/results-schema';
 import type { Scenario } from '../../run/scenario';
 import { list } from '../context';
 
 export interface AttachFlags {
   attachSizes?: number[];
   attachSamples?: number;
+  joinSamples?: number;
 }
 
 /** Parses --attach-sizes: whole numbers of pods from 1 to ATTACH_MAX_SIZE, comma-separated. */
@@ -27,15 +29,14 @@ export function attachSizes(v: string): number[] {
   return [...new Set(sizes)].sort((a, b) => a - b);
 }
 
-function attachSamples(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 1000)
-    throw new CnilabError(
-      'INVALID_INPUT',
-      `--attach-samples: ${JSON.stringify(v)} must be a whole number from 1 to 1000`,
-    );
-  return n;
-}
+const wholeNumber =
+  (flag: string, max: number) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      throw new CnilabError('INVALID_INPUT', `--${flag}: ${JSON.stringify(v)} must be a whole number from 1 to ${max}`);
+    return n;
+  };
 
 export function attachOptions(c: Command): Command {
   const d = ATTACH_DEFAULTS;
@@ -48,7 +49,12 @@ export function attachOptions(c: Command): Command {
     .option(
       '--attach-samples <n>',
       `attach test: probe pods per architecture and lab size (default ${d.samples})`,
-      attachSamples,
+      wholeNumber('attach-samples', 1000),
+    )
+    .option(
+      '--join-samples <n>',
+      `join test: compute nodes joined (with one pod) and removed again per architecture (default ${JOIN_DEFAULTS.samples})`,
+      wholeNumber('join-samples', JOIN_MAX_SAMPLES),
     );
 }
 
@@ -72,4 +78,22 @@ export function attachSettings(
     return undefined;
   }
   return { samples: o.attachSamples ?? ATTACH_DEFAULTS.samples, sizes: o.attachSizes ?? ATTACH_DEFAULTS.sizes };
+}
+
+/** The join test's settings when `tests` name it (the flag over the scenario's); its flag without it is an error. */
+export function joinSettings(
+  flags: Pick<AttachFlags, 'joinSamples'>,
+  tests: readonly string[],
+  sc: Pick<Scenario, 'joinSamples'> = {},
+): JoinSettings | undefined {
+  const samples = flags.joinSamples ?? sc.joinSamples;
+  if (!tests.includes(JOIN_TEST)) {
+    if (samples !== undefined)
+      throw new CnilabError(
+        'INVALID_INPUT',
+        `--join-samples: only with the join test; add it: --tests ${[...tests, JOIN_TEST].join(',')}`,
+      );
+    return undefined;
+  }
+  return { samples: samples ?? JOIN_DEFAULTS.samples };
 }

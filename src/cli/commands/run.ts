@@ -9,14 +9,14 @@ import { DEFAULT_BUDGET_SEC, runBenchmark, type RoundsOption, type RunProgress }
 import { NOISE_LIMITS } from '../../run/noise';
 import { PAIRINGS, type Pairing } from '../../run/paired';
 import { randomSeed } from '../../run/schedule';
-import { ATTACH_TEST, RUN_TESTS, type TestName } from '../../run/results-schema';
+import { ATTACH_TEST, JOIN_TEST, RUN_TESTS, type TestName } from '../../run/results-schema';
 import { runTests } from '../../run/tests';
 import { writeOutputs } from '../../report/outputs';
 import { loadScenario, type Scenario } from '../../run/scenario';
 import { list, positiveNumber, printJson, runCommand, VERSION } from '../context';
 import { duration } from '../output';
 import { printResults } from './run-output';
-import { attachOptions, attachSettings, type AttachFlags } from './run-attach';
+import { attachOptions, attachSettings, joinSettings, type AttachFlags } from './run-attach';
 
 interface RunFlags extends AttachFlags {
   arch?: string[];
@@ -279,9 +279,9 @@ function pathNames(names: readonly string[]): PathName[] {
 }
 
 /** Checks the names of --tests (or the scenario's tests), without repeats; throws on an unknown one. */
-function testNames(names: readonly string[]): (TestName | typeof ATTACH_TEST)[] {
+function testNames(names: readonly string[]): (TestName | typeof ATTACH_TEST | typeof JOIN_TEST)[] {
   return [...new Set(names)].map((t) => {
-    if (!runTests.has(t) && t !== ATTACH_TEST)
+    if (!runTests.has(t) && t !== ATTACH_TEST && t !== JOIN_TEST)
       throw new CnilabError(
         'INVALID_INPUT',
         `--tests: unknown test ${JSON.stringify(t)}; known: ${RUN_TESTS.join(', ')}`,
@@ -303,8 +303,9 @@ async function runAction(
   const archs = archNames.map((a) => architectures.get(a));
   const paths = pathNames(o.path ?? sc.paths ?? [...PATHS]);
   const named = testNames(o.tests ?? sc.tests ?? d.tests);
-  const tests = named.filter((t): t is TestName => t !== ATTACH_TEST);
+  const tests = named.filter((t): t is TestName => t !== ATTACH_TEST && t !== JOIN_TEST);
   const attach = attachSettings({ attachSizes: o.attachSizes, attachSamples: o.attachSamples }, named, sc);
+  const joinTest = joinSettings({ joinSamples: o.joinSamples }, named, sc);
   const mtus = o.underlayMtu ?? (sc.underlayMtu && [...new Set(sc.underlayMtu)]);
   const topology = withUnderlay(loadTopology(o.topology ?? sc.topology, o.lab === undefined ? {} : { name: o.lab }), {
     // One MTU is the topology's MTU; several are a dimension of the run, each in labs of its own.
@@ -322,6 +323,7 @@ async function runAction(
     paths,
     tests,
     ...(attach ? { attach } : {}),
+    ...(joinTest ? { join: joinTest } : {}),
     durationSec: o.duration ?? sc.duration ?? d.duration,
     latencySec: o.latencyDuration ?? sc.latencyDuration ?? d.latencyDuration,
     warmupSec: o.warmup ?? sc.warmup ?? d.warmup,
