@@ -12,7 +12,9 @@
  * `BLOCK via PEER dev eth0 proto bird`.
  *
  * Timers, tuned as a lab on one segment wants them (BIRD's defaults are for the Internet):
- *   connect delay time 0     (default 5 s: the wait before the first connect after start)
+ *   connect delay time 0     (default 5 s: the wait before the first connect after start;
+ *                            BIRD waits at least 1 s whatever it says, less up to a quarter of
+ *                            jitter: a new session's first connect comes 0.75–1 s after start)
  *   connect retry time 1     (default 120 s: the wait after a failed connect)
  *   error wait time 1, 5     (default 60, 300 s: the back-off after an error)
  *   hold time 9, keepalive 3 (default 240, 80 s: a dead peer is noticed in ≤ 9 s)

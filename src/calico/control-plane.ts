@@ -22,6 +22,8 @@ import type { LabState, PodState, ProcessState } from '../lab/state';
 import type { Topology } from '../topology/schema';
 import { birdc, birdPaths, birdTimeMs, parseProtocols, parseRouteTime, peerProtocol } from './bird';
 import { CnilabError } from '../lib/errors';
+import { containsIPv4, parseCidr, parseIPv4 } from '../lib/ip';
+import { POD_GATEWAY } from '../cni/plugins/common/l3-pod';
 import { poolProblem, type CalicoMode, type IpamState } from './ipam/store';
 
 /** Calico's default block size: 64 addresses. */
@@ -80,31 +82,48 @@ function calicoConflist(topology: Topology, node: string, mode: CalicoMode): Net
   };
 }
 
-/** Once the node's agent has synced (and, in bgp mode, its BIRD runs): its pods, attached. */
+/**
+ * The node's BIRD (bgp mode) once its agent has written its configuration, and its pods. The pods
+ * wait for the agent too unless the node is `registered` already (a join): their ADDs need only
+ * that, and a block claimed early is in the agent's first configuration, announced the moment a
+ * session comes up.
+ */
 async function bringUpNode(
   topology: Topology,
   node: string,
   mode: CalicoMode,
-  pods: readonly string[] | undefined,
-  procs: ProcessState[],
-  record: (processes: readonly ProcessState[]) => void,
-  signal?: AbortSignal,
+  o: {
+    readonly pods?: readonly string[];
+    readonly registered: boolean;
+    readonly procs: ProcessState[];
+    readonly record: (processes: readonly ProcessState[]) => void;
+    readonly signal?: AbortSignal;
+  },
 ): Promise<PodState[]> {
   const lab = topology.name;
   const agentJson = join(nodeDir(lab, node), 'agent.json');
-  await poll(`${node}'s agent registering`, () => (existsSync(agentJson) ? true : undefined), procs, signal);
-  if (mode === 'bgp') {
-    procs.push(startBird(lab, node));
-    record(procs);
-  }
+  const agentUp = async (): Promise<void> => {
+    await poll(`${node}'s agent registering`, () => (existsSync(agentJson) ? true : undefined), o.procs, o.signal);
+    if (mode === 'bgp') {
+      o.procs.push(startBird(lab, node));
+      o.record(o.procs);
+    }
+  };
   const list = calicoConflist(topology, node, mode);
   writeConflist(lab, node, list);
-  return attachPods(
-    lab,
-    topology.pods.filter((p) => p.node === node && (pods === undefined || pods.includes(p.name))),
-    list,
-    signal,
-  );
+  const attach = (): Promise<PodState[]> =>
+    attachPods(
+      lab,
+      topology.pods.filter((p) => p.node === node && (o.pods === undefined || o.pods.includes(p.name))),
+      list,
+      o.signal,
+    );
+  if (!o.registered) {
+    await agentUp();
+    return attach();
+  }
+  const [pods] = await settleAll<PodState[] | void>([attach(), agentUp()]);
+  return pods as PodState[];
 }
 
 /** Every compute node's kernel routes the other nodes' blocks (by BGP or over VXLAN). */
@@ -181,7 +200,7 @@ export function calicoControlPlane(
       ];
       record(procs);
       const perNode = await settleAll(
-        compute.map((node) => bringUpNode(topology, node, mode, undefined, procs, record, signal)),
+        compute.map((node) => bringUpNode(topology, node, mode, { registered: false, procs, record, signal })),
       );
       await waitForRoutes(topology, procs, signal);
       return topology.pods.map((p) => perNode.flat().find((x) => x.name === p.name)!);
@@ -196,15 +215,13 @@ export function calicoControlPlane(
         const recordAll = (ps: readonly ProcessState[]): void => record([...state.processes, ...ps]);
         recordAll(own);
         try {
-          const attached = await bringUpNode(
-            state.topology,
-            node.name,
-            mode,
-            pods.map((p) => p.name),
-            own,
-            recordAll,
+          const attached = await bringUpNode(state.topology, node.name, mode, {
+            pods: pods.map((p) => p.name),
+            registered: true,
+            procs: own,
+            record: recordAll,
             signal,
-          );
+          });
           await waitForRoutes(state.topology, [...state.processes, ...own], signal);
           return attached;
         } catch (e) {
@@ -224,6 +241,8 @@ export function calicoControlPlane(
       return startAgent(state.topology, old.node, mode);
     },
     refuse(topology: Topology): string | undefined {
+      if (containsIPv4(parseCidr(topology.podCidr, true), parseIPv4(POD_GATEWAY)))
+        return `topology.podCidr (the IPAM pool): ${topology.podCidr} holds the pods' gateway ${POD_GATEWAY}; pick a range apart from it`;
       const problem = poolProblem(
         { pool: topology.podCidr, blockSize: BLOCK_SIZE, mode },
         computeNames(topology).length,

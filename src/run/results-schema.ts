@@ -330,7 +330,7 @@ const claimsSchema = z.object({
     )
     .optional()
     .describe(
-      'the eBPF data path against each design it replaces, where the run measured both; absent from results written before cnilab compared designs',
+      'pairs of architectures that differ in one design choice (the eBPF data path against each design it replaces; Calico against flannel), where the run measured both; absent from results written before cnilab compared designs',
     ),
 });
 
