@@ -8,6 +8,9 @@
  *
  *     pod eth0 ─veth─ caliX ⟶(route BLOCK via PEER, from BGP)⟶ eth0 ══ switch ══ eth0 ⟶(POD/32 dev caliY)⟶ pod
  *
+ *   calico-ipip   Calico's IP-in-IP mode: BGP as calico-bgp, the peers' blocks routed via their underlay
+ *                 addresses on tunl0 (onlink), MTU underlay − 20. Overlay; needs the ipip module.
+ *
  *   calico-vxlan  Calico's VXLAN mode: the device vxlan.calico (VNI 4096, UDP 4789, MTU underlay − 50),
  *                 each peer's blocks routed via its tunnel address, programmed by the agent. Overlay.
  */
@@ -30,4 +33,15 @@ export const calicoVxlanArch: Architecture = {
   family: 'overlay',
   requires: ['veth', 'vxlan'],
   control: calicoControlPlane('vxlan'),
+};
+
+export const calicoIpipArch: Architecture = {
+  name: 'calico-ipip',
+  summary:
+    "Calico (IP-in-IP): the same pods, IPAM blocks and BGP mesh; each peer's blocks routed via its underlay address on tunl0 (MTU − 20)",
+  family: 'overlay',
+  requires: ['veth', 'bird', 'ipip'],
+  // Needs a module most hosts load only on demand (and loading it makes tunl0 in every namespace): run it by name.
+  inDefaultMatrix: false,
+  control: calicoControlPlane('ipip'),
 };

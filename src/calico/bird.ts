@@ -42,6 +42,8 @@ export function birdConfig(o: {
   readonly routerId: string;
   readonly blocks: readonly string[];
   readonly peers: readonly { name: string; ip: string }[];
+  /** ipip mode: the device the learnt routes go out of, via the peer's address (onlink). */
+  readonly tunnel?: string;
 }): string {
   const statics = o.blocks.map((b) => `  route ${b} blackhole;`);
   const peers = o.peers.map((p) => `protocol bgp ${peerProtocol(p.name)} from mesh { neighbor ${p.ip} as ${BGP_AS}; }`);
@@ -53,7 +55,11 @@ protocol device { scan time 10; }
 
 protocol kernel {
   scan time 10;
-  ipv4 { import none; export where source = RTS_BGP; };
+  ipv4 { import none; ${
+    o.tunnel
+      ? `export filter { if source != RTS_BGP then reject; onlink = true; ifname = "${o.tunnel}"; gw = bgp_next_hop; accept; };`
+      : 'export where source = RTS_BGP;'
+  } };
 }
 
 protocol static blocks {

@@ -15,6 +15,7 @@ import { ipJson } from '../lib/netns';
 import { CALICO_AGENT_MAIN } from '../lib/paths';
 import { settleAll } from '../lib/settle';
 import { VXLAN_OVERHEAD } from '../lib/vxlan';
+import { IPIP_OVERHEAD } from './tunnels';
 import { nodeNetns, runDir, UNDERLAY_IF } from '../lab/names';
 import { attachPods, writeConflist } from '../lab/pods';
 import { controllerUrl, controlRequest, nodeDir, poll, startController, startInNode } from '../lab/processes';
@@ -75,7 +76,7 @@ function calicoConflist(topology: Topology, node: string, mode: CalicoMode): Net
     plugins: [
       {
         type: 'calico',
-        mtu: topology.underlay.mtu - (mode === 'vxlan' ? VXLAN_OVERHEAD : 0),
+        mtu: topology.underlay.mtu - (mode === 'vxlan' ? VXLAN_OVERHEAD : mode === 'ipip' ? IPIP_OVERHEAD : 0),
         ipam: { type: 'calico-ipam', url: controllerUrl(topology), node },
       },
     ],
@@ -104,7 +105,7 @@ async function bringUpNode(
   const agentJson = join(nodeDir(lab, node), 'agent.json');
   const agentUp = async (): Promise<void> => {
     await poll(`${node}'s agent registering`, () => (existsSync(agentJson) ? true : undefined), o.procs, o.signal);
-    if (mode === 'bgp') {
+    if (mode !== 'vxlan') {
       o.procs.push(startBird(lab, node));
       o.record(o.procs);
     }
@@ -192,7 +193,7 @@ export function calicoControlPlane(
     async up({ topology, signal, step, record }: UpContext): Promise<PodState[]> {
       const compute = computeNames(topology);
       step(
-        `control plane: IPAM blocks and ${compute.length} agents (${mode === 'bgp' ? 'BIRD full mesh' : 'VXLAN'}); ${topology.pods.length} pods through CNI`,
+        `control plane: IPAM blocks and ${compute.length} agents (${{ bgp: 'BIRD full mesh', ipip: 'BIRD full mesh over IP-in-IP', vxlan: 'VXLAN' }[mode]}); ${topology.pods.length} pods through CNI`,
       );
       const procs = [
         startController(topology, ipamArgs(topology, mode)),
@@ -233,7 +234,7 @@ export function calicoControlPlane(
       async leave(state: LabState, node: string): Promise<void> {
         await controlRequest(state.lab, 'DELETE', `/v3/nodes/${node}`);
       },
-      ...(mode === 'bgp' ? { bgpTimes } : {}),
+      ...(mode !== 'vxlan' ? { bgpTimes } : {}),
     },
     async restart(state: LabState, old: ProcessState): Promise<ProcessState> {
       if (old.role === 'controller') return startController(state.topology, ipamArgs(state.topology, mode));

@@ -2,7 +2,7 @@
  * What this machine can do, probed for real: each kernel feature by creating the device in a
  * throwaway namespace (never in the root namespace), each tool by running it.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../lib/exec';
 import { CNI_BIN_DIR } from '../lib/paths';
@@ -25,6 +25,7 @@ export const FEATURES = [
   'vlan',
   'ipvlan',
   'openvswitch',
+  'ipip',
   'tbf',
   'htb',
   'netem',
@@ -111,6 +112,26 @@ export async function openvswitch(): Promise<FeatureCheck> {
 }
 
 /**
+ * Whether the kernel has IP-in-IP (module ipip, for calico-ipip), asked without loading it: loading
+ * it makes the fallback device `tunl0` in every namespace, the host's too, so only a lab that uses
+ * it loads it.
+ */
+export async function ipipFeature(): Promise<FeatureCheck> {
+  const loaded = existsSync('/sys/module/ipip');
+  const r = loaded ? undefined : await run('modprobe', ['-n', '-q', 'ipip'], { check: false }).catch(() => undefined);
+  const ok = loaded || r?.code === 0;
+  return {
+    feature: 'ipip',
+    ok,
+    detail: loaded
+      ? 'kernel module loaded'
+      : ok
+        ? 'kernel module available (loading it, a calico-ipip lab makes tunl0 in every namespace)'
+        : 'the kernel has no IP-in-IP module (ipip)',
+  };
+}
+
+/**
  * The reference CNI plugins (Debian's containernetworking-plugins): the versions their bridge
  * speaks, asked inside namespace `ns` when given (VERSION changes nothing, but no plugin of a probe
  * runs in the host's namespace when it need not).
@@ -185,6 +206,7 @@ export async function probeFeatures(): Promise<FeatureReport> {
     await tool('iperf3', 'iperf3', ['--version'], (o) => /iperf (\S+)/.exec(o)?.[1] ?? o.trim()),
     await tool('sockperf', 'sockperf', ['--version'], (o) => /version (\S+?)(?:-no\.git)?$/m.exec(o)?.[1] ?? o.trim()),
     await openvswitch(),
+    await ipipFeature(),
     await tool(
       'openvswitch-switch',
       'ovs-vswitchd',

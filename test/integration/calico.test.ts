@@ -240,11 +240,11 @@ test('bad input: a pool with fewer blocks than nodes, an unknown mode — one li
     const db = join(dir, 'ipam.db');
     const c = await run(
       process.execPath,
-      [CONTROLLER_MAIN, '--listen', '127.0.0.1', '--ipam-data', db, '--pool', '10.244.0.0/16', '--mode', 'ipip'],
+      [CONTROLLER_MAIN, '--listen', '127.0.0.1', '--ipam-data', db, '--pool', '10.244.0.0/16', '--mode', 'gre'],
       { check: false },
     );
     assert.equal(c.code, 2);
-    assert.equal(c.stderr.trim(), 'cnilab-controller: mode: "ipip" is not one of bgp, vxlan');
+    assert.equal(c.stderr.trim(), 'cnilab-controller: mode: "gre" is not one of bgp, vxlan, ipip');
     assert.equal(existsSync(db), false, 'no store created');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -280,7 +280,7 @@ function badInput(dir: string, topo: (name: string, body: string) => string): [s
     ...badRounds(),
     [
       ['up', '--lab', 't-cli-bad', '--arch', 'nope'],
-      /^cnilab: unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, ipvlan, ebpf-native, ebpf-vxlan, calico-bgp, calico-vxlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct, ipvlan-l3$/,
+      /^cnilab: unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, ipvlan, ebpf-native, ebpf-vxlan, calico-bgp, calico-vxlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct, ipvlan-l3, calico-ipip$/,
     ],
     [['run', '--lab', 't-cli-bad', '--arch', 'flannel-vxlan,nope'], /^cnilab: unknown architecture "nope"; known: /],
     [
@@ -312,7 +312,7 @@ function badInput(dir: string, topo: (name: string, body: string) => string): [s
     [['run', topo('scn.yaml', 'repeats: lots\n')], /scn\.yaml: repeats: /],
     [
       ['run', '--lab', 't-cli-bad', '--tests', 'tcp,ping'],
-      /^cnilab: --tests: unknown test "ping"; known: tcp, tcp-parallel, udp, pps, sweep, latency, latency-loaded, attach$/,
+      /^cnilab: --tests: unknown test "ping"; known: tcp, tcp-parallel, udp, pps, sweep, latency, latency-loaded, attach, join$/,
     ],
     [
       ['run', '--lab', 't-cli-bad', '--streams', '1'],
@@ -326,7 +326,7 @@ function badInput(dir: string, topo: (name: string, body: string) => string): [s
     [['report', join(dir, 'no-run')], /no-run\/results\.json: ENOENT.*give a run folder or its results\.json$/],
     [
       ['report', topo('v1.json', '{"schemaVersion": 1, "rows": []}')],
-      /v1\.json: schemaVersion 1 is not 4; the report reads results v3 and v4 \(re-run with cnilab run; cnilab compare reads v1 and v2 too\)$/,
+      /v1\.json: schemaVersion 1 is not 5; the report reads results v3 to v5 \(re-run with cnilab run; cnilab compare reads v1 and v2 too\)$/,
     ],
     [
       [
@@ -359,7 +359,7 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
     error: {
       code: 'UNKNOWN_ARCH',
       message:
-        'unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, ipvlan, ebpf-native, ebpf-vxlan, calico-bgp, calico-vxlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct, ipvlan-l3',
+        'unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, ipvlan, ebpf-native, ebpf-vxlan, calico-bgp, calico-vxlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct, ipvlan-l3, calico-ipip',
     },
   });
   await assertNothingLeft('t-cli-bad', root);

@@ -147,7 +147,7 @@ test('an unknown architecture is refused before anything is created', async () =
     up({ topology: topology(lab), arch: 'token-ring' }),
     (e: CnilabError) =>
       e.code === 'UNKNOWN_ARCH' &&
-      /unknown architecture "token-ring"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, ipvlan, ebpf-native, ebpf-vxlan, calico-bgp, calico-vxlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct, ipvlan-l3/.test(
+      /unknown architecture "token-ring"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, ipvlan, ebpf-native, ebpf-vxlan, calico-bgp, calico-vxlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct, ipvlan-l3, calico-ipip/.test(
         e.message,
       ),
   );

@@ -7,14 +7,17 @@
  *   - bgp mode: bird.conf — a full mesh to the other nodes, this node's blocks announced — and
  *     `birdc configure` when it changes (BIRD itself puts the peers' blocks in the kernel);
  *   - vxlan mode: per peer, its blocks via its tunnel address on `vxlan.calico` (onlink), that
- *     address's MAC as a permanent neighbour, and the MAC's underlay address in the FDB.
+ *     address's MAC as a permanent neighbour, and the MAC's underlay address in the FDB;
+ *   - ipip mode: the kernel's IP-in-IP device `tunl0` up (MTU underlay − 20) with a tunnel
+ *     address, and BGP as in bgp mode, BIRD putting the peers' blocks in the kernel via their
+ *     underlay addresses on `tunl0` (onlink).
  * Every change is computed against what the kernel holds, so a restarted agent disturbs nothing.
  * Pods' own /32 routes are the CNI plugin's.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/fs';
-import { messageOf } from '../../lib/errors';
+import { CnilabError, messageOf } from '../../lib/errors';
 import { sleep } from '../../lib/exec';
 import { ip, ipBatch, ipJson, runIn } from '../../lib/netns';
 import { VXLAN_OVERHEAD, IANA_VXLAN_PORT } from '../../lib/vxlan';
@@ -25,6 +28,7 @@ import { fdbChanges, neighbourChanges } from '../../flannel/backends/vxlan';
 import { POD_GATEWAY } from '../../cni/plugins/common/l3-pod';
 import type { CalicoMode, CalicoNode, IpamState } from '../ipam/store';
 import { birdc, birdConfig, birdPaths } from '../bird';
+import { CALICO_IPIP_DEV, IPIP_OVERHEAD } from '../tunnels';
 
 export const CALICO_VXLAN_DEV = 'vxlan.calico';
 /** Calico's VXLAN network identifier (its default), on IANA's port. */
@@ -80,6 +84,22 @@ async function vxlanDevice(iface: string, local: string, mtu: number): Promise<s
   return link!.address;
 }
 
+/** ipip mode: `tunl0`, up with MTU underlay − 20; creating an ipip device loads the module, which makes it. */
+async function ipipDevice(mtu: number): Promise<void> {
+  const has = (): Promise<boolean> =>
+    ipJson(undefined, ['link', 'show', 'dev', CALICO_IPIP_DEV]).then(
+      () => true,
+      () => false,
+    );
+  if (!(await has())) {
+    // Loading the module makes tunl0 here (and in every namespace), so this add may find it made: either way, check.
+    await ip(undefined, ['link', 'add', 'name', CALICO_IPIP_DEV, 'type', 'ipip'], { check: false });
+    if (!(await has()))
+      throw new CnilabError('AGENT_FAILED', `${CALICO_IPIP_DEV}: this kernel makes no IP-in-IP device (module ipip)`);
+  }
+  await ip(undefined, ['link', 'set', 'dev', CALICO_IPIP_DEV, 'mtu', String(mtu - IPIP_OVERHEAD), 'up']);
+}
+
 export async function runCalicoAgent(o: CalicoAgentOptions, signal: AbortSignal): Promise<void> {
   mkdirSync(o.runDir, { recursive: true });
   enableForwarding();
@@ -97,16 +117,18 @@ export async function runCalicoAgent(o: CalicoAgentOptions, signal: AbortSignal)
       await sleep(20, signal); // the store may be starting at the same moment
     }
   }
-  if (o.mode === 'vxlan') {
-    const vtepMac = await vxlanDevice(o.iface, u.ip, u.mtu);
+  if (o.mode !== 'bgp') {
+    const dev = o.mode === 'vxlan' ? CALICO_VXLAN_DEV : CALICO_IPIP_DEV;
+    const vtepMac = o.mode === 'vxlan' ? await vxlanDevice(o.iface, u.ip, u.mtu) : await ipipDevice(u.mtu);
+    // The device's own address from IPAM, under Calico's handle for it: what the node's own traffic to pods leaves with.
     const tunnel = await call<{ ip: string }>(`${o.store}/v3/ipam/assign`, {
       method: 'POST',
-      body: { handle: `vxlan-tunnel-addr-${o.node}`, node: o.node },
+      body: { handle: `${o.mode}-tunnel-addr-${o.node}`, node: o.node },
       signal,
     });
-    await ip(undefined, ['addr', 'replace', `${tunnel.ip}/32`, 'dev', CALICO_VXLAN_DEV]);
-    await register({ vtepMac, vtepIp: tunnel.ip });
-    o.log(`${CALICO_VXLAN_DEV}: VNI ${CALICO_VNI}, ${vtepMac}, tunnel address ${tunnel.ip}`);
+    await ip(undefined, ['addr', 'replace', `${tunnel.ip}/32`, 'dev', dev]);
+    if (vtepMac) await register({ vtepMac, vtepIp: tunnel.ip });
+    o.log(`${dev}: ${vtepMac ? `VNI ${CALICO_VNI}, ${vtepMac}, ` : ''}tunnel address ${tunnel.ip}`);
   }
   o.log(`registered ${o.node} at ${u.ip} (mode ${o.mode})`);
   await watch(o, u.ip, signal);
@@ -197,7 +219,7 @@ async function syncVxlan(state: IpamState, peers: readonly CalicoNode[]): Promis
   await ipBatch(undefined, [...n.add, ...r.add]);
 }
 
-/** bgp mode: bird.conf for this state; BIRD reloads it when it changed and BIRD is running. */
+/** bgp and ipip modes: bird.conf for this state; BIRD reloads it when it changed and BIRD is running. */
 async function syncBird(
   o: CalicoAgentOptions,
   ownIp: string,
@@ -205,7 +227,12 @@ async function syncBird(
   peers: readonly CalicoNode[],
 ): Promise<void> {
   const paths = birdPaths(o.runDir);
-  const text = birdConfig({ routerId: ownIp, blocks, peers: peers.map((p) => ({ name: p.name, ip: p.ip })) });
+  const text = birdConfig({
+    routerId: ownIp,
+    blocks,
+    peers: peers.map((p) => ({ name: p.name, ip: p.ip })),
+    ...(o.mode === 'ipip' ? { tunnel: CALICO_IPIP_DEV } : {}),
+  });
   const old = existsSync(paths.config) ? readFileSync(paths.config, 'utf8') : undefined;
   if (old === text) return;
   writeFileAtomic(paths.config, text);

@@ -66,8 +66,8 @@ const blocksOf = (s: IpamStore, node: string): string[] =>
 
 test('poolProblem: names the field that is wrong, and passes a pool that fits', () => {
   assert.match(
-    poolProblem({ ...CONFIG, mode: 'ipip' as CalicoMode }, 1) ?? '',
-    /^mode: "ipip" is not one of bgp, vxlan$/,
+    poolProblem({ ...CONFIG, mode: 'gre' as CalicoMode }, 1) ?? '',
+    /^mode: "gre" is not one of bgp, vxlan, ipip$/,
   );
   const small = poolProblem({ ...CONFIG, pool: '10.244.0.0/25' }, 3) ?? '';
   assert.match(small, /^pool: /);
@@ -90,7 +90,7 @@ test('a store is not opened on a config poolProblem refuses', (t) => {
     cnilab('INVALID_INPUT', /^blockSize:/),
   );
   assert.throws(
-    () => new IpamStore(join(dir, 'b.db'), { ...CONFIG, mode: 'ipip' as CalicoMode }),
+    () => new IpamStore(join(dir, 'b.db'), { ...CONFIG, mode: 'gre' as CalicoMode }),
     cnilab('INVALID_INPUT', /^mode:/),
   );
 });

@@ -16,7 +16,7 @@ import { addressAt, cidrSize, formatCidr, formatIPv4, parseCidr, parseIPv4, subn
 import { CnilabError } from '../../lib/errors';
 import { Waiters } from '../../lib/waiters';
 
-export const CALICO_MODES = ['bgp', 'vxlan'] as const;
+export const CALICO_MODES = ['bgp', 'vxlan', 'ipip'] as const;
 export type CalicoMode = (typeof CALICO_MODES)[number];
 
 export interface PoolConfig {
