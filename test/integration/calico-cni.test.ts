@@ -4,13 +4,14 @@
  * by proxy ARP (no permanent entry) so that two pods talk, CHECK that sees the node's /32 route
  * gone, DEL releasing the address (twice, and after the pod's namespace is gone), STATUS with and
  * without the IPAM API, an ADD failing before or after the address is assigned rolling back to
- * nothing, GC of an attachment the runtime no longer has, and configuration errors naming the field.
+ * nothing, GC of an attachment the runtime no longer has, interop with the reference host-local as
+ * its IPAM, and configuration errors naming the field.
  * Runs in a scratch "node" namespace with the controller serving the IPAM API on 127.0.0.1 there,
  * and 169.254.1.1/32 routed to lo and forwarding on, as the calico agent sets a node up.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CniRuntime } from '../../src/cni/runtime';
 import { atLeast } from '../../src/cni/version';
@@ -35,6 +36,8 @@ const CLOSED = 'http://127.0.0.1:9';
 const SOCKET = join(runDir(LAB), 'controller.sock');
 const LOG = join(runDir(LAB), 'controller.log');
 const NET = 'calinet';
+/** Debian's reference plugins (containernetworking-plugins v1.1.1, spec up to 1.0.0). */
+const REFERENCE_CNI_DIR = '/usr/lib/cni';
 
 const runtime = (cache: string): CniRuntime =>
   new CniRuntime({
@@ -319,6 +322,51 @@ test('GC removes the host end and releases the address of an attachment the runt
   await rtm.checkNetworkList(conf, a.rt);
   await lost.delNetworkList(conf, b.rt);
   await delTwiceAndAssertGone(conf, [a]);
+  await deleteNetns(a.ns);
+  await deleteNetns(b.ns);
+});
+
+test("interop: calico with the reference host-local as its IPAM (spec 1.0.0): its address made a /32 behind proxy ARP; DEL frees host-local's lease", async () => {
+  const dataDir = join(runDir(LAB), 'host-local');
+  // The reference plugins first: host-local is Debian's (calico is only ours).
+  const ref = new CniRuntime({
+    cniPath: [REFERENCE_CNI_DIR, CNI_BIN_DIR],
+    cacheDir: join(runDir(LAB), 'ref-cache'),
+    hostNetns: { name: HOST },
+    env: { PATH: process.env.PATH },
+  });
+  const conf: NetConfList = {
+    cniVersion: '1.0.0',
+    name: 'hlnet',
+    plugins: [
+      {
+        type: 'calico',
+        mtu: 1400,
+        ipam: { type: 'host-local', ranges: [[{ subnet: '10.86.1.0/24' }]], dataDir },
+      },
+    ],
+  };
+  const [a, b] = [await newPod(), await newPod()];
+  const ra = await ref.addNetworkList(conf, a.rt);
+  const rb = await ref.addNetworkList(conf, b.rt);
+  for (const [p, r] of [
+    [a, ra],
+    [b, rb],
+  ] as const) {
+    assert.match(r.ips![0]!.address, /^10\.86\.1\.\d+\/32$/, 'the /24 lease, as a /32');
+    await assertPod(p, r);
+    await assertNode(r);
+  }
+  await runIn({ name: a.ns }, 'ping', ['-c', '1', '-W', '2', addrOf(rb)]);
+  await ref.checkNetworkList(conf, a.rt);
+  const leases = (): string[] => readdirSync(join(dataDir, 'hlnet')).filter((f) => /^\d/.test(f));
+  assert.deepEqual(leases().sort(), [addrOf(ra), addrOf(rb)].sort(), "host-local's leases");
+  for (const p of [a, b]) {
+    await ref.delNetworkList(conf, p.rt);
+    await ref.delNetworkList(conf, p.rt);
+  }
+  assert.deepEqual(leases(), [], 'DEL freed both leases');
+  assert.deepEqual(await caliLinks(), [], 'no host end left');
   await deleteNetns(a.ns);
   await deleteNetns(b.ns);
 });
