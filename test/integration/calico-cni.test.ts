@@ -24,7 +24,7 @@ import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
 import { POD_GATEWAY } from '../../src/cni/plugins/common/l3-pod';
 import type { Allocation } from '../../src/calico/ipam/store';
-import { assertNothingLeft, rootSnapshot, waitUntil, type RootSnapshot } from './helpers';
+import { assertNothingLeft, rootSnapshot, waitUntil, type RootSnapshot, linkNames } from './helpers';
 
 const LAB = 't-calicocni';
 const HOST = nodeNetns(LAB, 'host');
@@ -79,8 +79,7 @@ const caliLinks = async (): Promise<string[]> =>
   (await ipJson<{ ifname: string }[]>({ name: HOST }, ['link', 'show']))
     .map((l) => l.ifname)
     .filter((n) => /^cali/.test(n));
-const podLinks = async (p: Pod): Promise<string[]> =>
-  (await ipJson<{ ifname: string }[]>({ name: p.ns }, ['link', 'show'])).map((l) => l.ifname);
+const podLinks = async (p: Pod): Promise<string[]> => await linkNames(p.ns);
 const addrOf = (r: Result): string => r.ips![0]!.address.split('/')[0]!;
 /** A /proc/sys/net/ipv4 setting as the node sees it. */
 const nodeSysctl = async (path: string): Promise<string> =>

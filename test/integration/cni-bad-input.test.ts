@@ -6,11 +6,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { addNetns, deleteNetns, ipJson } from '../../src/lib/netns';
+import { addNetns, deleteNetns } from '../../src/lib/netns';
 import { CNI_BIN_DIR } from '../../src/lib/paths';
 import { nodeNetns } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
-import { assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
+import { assertNothingLeft, rootSnapshot, type RootSnapshot, linkNames } from './helpers';
 import { execPlugin } from './plugin-exec';
 
 const LAB = 't-cnib';
@@ -66,12 +66,7 @@ describe('bad input, both implementations refuse it', () => {
     for (const impl of IMPLS) await addNetns(badHost(impl));
   });
   after(async () => {
-    const left = await ipJson<{ ifname: string }[]>({ name: badHost('ours') }, ['link', 'show']);
-    assert.deepEqual(
-      left.map((l) => l.ifname),
-      ['lo'],
-      "cnilab's bridge made nothing for input it refused",
-    );
+    assert.deepEqual(await linkNames(badHost('ours')), ['lo'], "cnilab's bridge made nothing for input it refused");
     for (const impl of IMPLS) await deleteNetns(badHost(impl));
   });
   for (const [name, env, stdin] of BAD) {

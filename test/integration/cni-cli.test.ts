@@ -14,7 +14,7 @@ import { CNI_BIN_DIR } from '../../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
 import { cnitoolContainerId } from '../../src/cni/conf-dir';
-import { assertNothingLeft, CLI, rootSnapshot, waitFor, type RootSnapshot } from './helpers';
+import { assertNothingLeft, CLI, rootSnapshot, waitFor, type RootSnapshot, linkNames } from './helpers';
 
 const LAB = 't-cnicli';
 const HOST = nodeNetns(LAB, 'host');
@@ -108,10 +108,7 @@ test("add, check, del as cnitool: the result on stdout, CAP_ARGS and CNI_ARGS re
   assert.equal((await cni(['del', 'web', netns], { CNI_IFNAME: 'net1' })).code, 0);
   assert.equal((await cni(['del', 'web', netns], { CNI_IFNAME: 'net1' })).code, 0, 'DEL again');
   assert.equal((await cni(['del', 'old', netns, '-i', 'eth9'])).code, 0);
-  assert.deepEqual(
-    (await ipJson<{ ifname: string }[]>({ name: POD }, ['link', 'show'])).map((l) => l.ifname),
-    ['lo'],
-  );
+  assert.deepEqual(await linkNames(POD), ['lo']);
 });
 
 test("doctor, run in the namespace cnilab's plugins worked in, names what they left there and how to remove it; a cni0 of unknown origin only as possibly another CNI's", async () => {
@@ -181,10 +178,7 @@ test('gc deletes what is cached and not kept (all, as cnitool, or all but --vali
   const keep = await cni(['gc', 'web', '--valid', `${id}/a1`, '--json']);
   assert.equal(keep.code, 0, keep.stderr);
   assert.deepEqual(JSON.parse(keep.stdout).deleted, [{ containerID: id, ifname: 'a0' }]);
-  assert.deepEqual((await ipJson<{ ifname: string }[]>({ name: POD }, ['link', 'show'])).map((l) => l.ifname).sort(), [
-    'a1',
-    'lo',
-  ]);
+  assert.deepEqual((await linkNames(POD)).sort(), ['a1', 'lo']);
   const all = await cni(['gc', 'web', netns]);
   assert.deepEqual([all.code, all.stderr.trim()], [0, `deleted stale attachment ${id} a1`]);
   assert.deepEqual(
@@ -219,11 +213,7 @@ test('Ctrl-C during add: nothing left, whether it comes before the add starts or
     t.diagnostic(`Ctrl-C ${when}: ${exit}`);
     if (when === 'half-way') assert.ok(exit === 130 || exit === 0, `exit ${exit}`);
     if (exit === 0) assert.equal((await cni(['del', 'web', netns, '-i', 'int0'])).code, 0); // it finished first: not what is tested
-    assert.deepEqual(
-      (await ipJson<{ ifname: string }[]>({ name: POD }, ['link', 'show'])).map((l) => l.ifname),
-      ['lo'],
-      `after Ctrl-C ${when}`,
-    );
+    assert.deepEqual(await linkNames(POD), ['lo'], `after Ctrl-C ${when}`);
     assert.deepEqual(held(), [], `after Ctrl-C ${when}`);
     assert.deepEqual(await ipJson({ name: HOST }, ['link', 'show', 'master', 'web0']), []);
   }

@@ -15,6 +15,7 @@ import { deleteNetns, ip, ipJson } from '../../src/lib/netns';
 import { run } from '../../src/lib/exec';
 import { conformanceSuite, hl, type Case, type Impl } from './conformance';
 import { hasModule } from './kernel';
+import { linkNames } from './helpers';
 
 const LAB = 't-cnic';
 const IMPLS: Impl[] = ['ours', 'ref'];
@@ -202,10 +203,7 @@ for (const p of NEEDS_MODULE)
         runtimes.ours.statusNetworkList(list),
         (e: CniError) => e.code === 50 && p.says.test(e.message),
       );
-      assert.deepEqual(
-        (await ipJson<{ ifname: string }[]>({ name: pod }, ['link', 'show'])).map((l) => l.ifname),
-        ['lo'],
-      );
+      assert.deepEqual(await linkNames(pod), ['lo']);
       assert.deepEqual(
         (await run('ls', [join(dataDir('ours'), name)])).stdout.split('\n').filter((f) => /^\d/.test(f)),
         [],

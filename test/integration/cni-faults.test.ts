@@ -21,7 +21,7 @@ import { sleep } from '../../src/lib/exec';
 import { CNI_BIN_DIR } from '../../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
-import { assertNothingLeft, rootSnapshot, waitFor, type RootSnapshot } from './helpers';
+import { assertNothingLeft, rootSnapshot, waitFor, type RootSnapshot, linkNames } from './helpers';
 import { execPlugin, groupGone, spawnPlugin } from './plugin-exec';
 
 const LAB = 't-cnif';
@@ -54,7 +54,7 @@ after(async () => {
 });
 
 async function links(ns: string): Promise<string[]> {
-  return (await ipJson<{ ifname: string }[]>({ name: ns }, ['link', 'show'])).map((l) => l.ifname).sort();
+  return (await linkNames(ns)).sort();
 }
 
 const cases = fuzzCases({ pod: POD, dataDir: DATA, labDir: runDir(LAB) });

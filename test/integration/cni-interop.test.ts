@@ -15,7 +15,7 @@ import { addNetns, deleteNetns, ipJson, runIn } from '../../src/lib/netns';
 import { CNI_BIN_DIR } from '../../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
-import { assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
+import { assertNothingLeft, rootSnapshot, type RootSnapshot, linkNames } from './helpers';
 
 const LAB = 't-cnii';
 const HOST = nodeNetns(LAB, 'host');
@@ -166,11 +166,7 @@ test('added through one implementation, deleted through the other: the host-loca
   await ref.delNetworkList(list, d.rt); // the reference deletes what cnilab added …
   await ours.delNetworkList(list, e.rt); // … and cnilab what the reference added
   assert.deepEqual(held('i-mix'), []);
-  for (const ns of [d.ns, e.ns])
-    assert.deepEqual(
-      (await ipJson<{ ifname: string }[]>({ name: ns }, ['link', 'show'])).map((l) => l.ifname),
-      ['lo'],
-    );
+  for (const ns of [d.ns, e.ns]) assert.deepEqual(await linkNames(ns), ['lo']);
   const ports = await ipJson<{ ifname: string }[]>({ name: HOST }, ['link', 'show', 'master', 'ibr4']);
   assert.deepEqual(ports, []);
   await deleteNetns(d.ns);

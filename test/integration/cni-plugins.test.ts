@@ -12,7 +12,7 @@ import { addNetns, deleteNetns, ip, ipJson, runIn } from '../../src/lib/netns';
 import { CNI_BIN_DIR } from '../../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
-import { addHostWithMaster, assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
+import { addHostWithMaster, assertNothingLeft, rootSnapshot, type RootSnapshot, linkNames } from './helpers';
 
 const LAB = 't-cni';
 const HOST = nodeNetns(LAB, 'host');
@@ -124,21 +124,14 @@ test('a failing ADD (IPAM exhausted) rolls back the veth it made', async () => {
   const list = bridgeList('10.77.2.0/24', { rangeStart: '10.77.2.5', rangeEnd: '10.77.2.5' });
   const first = await pod('b1');
   await runtime.addNetworkList(list, first.rt);
-  const linksBefore = (await ipJson<Link[]>({ name: HOST }, ['link', 'show'])).map((l) => l.ifname).sort();
+  const linksBefore = (await linkNames(HOST)).sort();
   const second = await pod('b2');
   await assert.rejects(
     runtime.addNetworkList(list, second.rt),
     (e: CniError) => e.code === 101 && /no IP addresses available/.test(e.message),
   );
-  assert.deepEqual(
-    (await ipJson<Link[]>({ name: HOST }, ['link', 'show'])).map((l) => l.ifname).sort(),
-    linksBefore,
-    'no host veth left',
-  );
-  assert.deepEqual(
-    (await ipJson<Link[]>({ name: second.ns }, ['link', 'show'])).map((l) => l.ifname),
-    ['lo'],
-  );
+  assert.deepEqual((await linkNames(HOST)).sort(), linksBefore, 'no host veth left');
+  assert.deepEqual(await linkNames(second.ns), ['lo']);
   await runtime.delNetworkList(list, first.rt);
   await deleteNetns(first.ns);
   await deleteNetns(second.ns);
@@ -196,10 +189,7 @@ test("macvlan: on the master, MTU defaults to the master's, larger is refused wi
 
   await runtime.delNetworkList(list, rt);
   await runtime.delNetworkList(list, rt);
-  assert.deepEqual(
-    (await ipJson<Link[]>({ name: ns }, ['link', 'show'])).map((l) => l.ifname),
-    ['lo'],
-  );
+  assert.deepEqual(await linkNames(ns), ['lo']);
   await deleteNetns(ns);
   await deleteNetns(other.ns);
 });
@@ -227,7 +217,6 @@ test('errors from the runtime: unknown plugin, plugin not executable on CNI_PATH
   await deleteNetns(ns);
 });
 
-// eslint-disable-next-line max-lines-per-function -- one scenario, its steps in order: ADD, the agent gone, DEL
 test('flannel: delegates to bridge from subnet.env, and DEL works after the agent and its subnet.env are gone', async () => {
   const dir = join(runDir(LAB), 'flannel-node');
   mkdirSync(dir, { recursive: true });
@@ -274,10 +263,7 @@ test('flannel: delegates to bridge from subnet.env, and DEL works after the agen
     readdirSync(join(dataDir, 'fl-net')).filter((f) => f.startsWith('10.')),
     [],
   );
-  assert.deepEqual(
-    (await ipJson<Link[]>({ name: ns }, ['link', 'show'])).map((l) => l.ifname),
-    ['lo'],
-  );
+  assert.deepEqual(await linkNames(ns), ['lo']);
 
   await assert.rejects(
     runtime.addNetworkList(list({ ipMasq: false }), rt),
@@ -302,10 +288,7 @@ test('flannel: delegates to bridge from subnet.env, and DEL works after the agen
     /CNI-/,
     'the chain and the jump are gone',
   );
-  assert.deepEqual(
-    (await ipJson<Link[]>({ name: ns }, ['link', 'show'])).map((l) => l.ifname),
-    ['lo'],
-  );
+  assert.deepEqual(await linkNames(ns), ['lo']);
   assert.deepEqual(
     readdirSync(join(dataDir, 'fl-net')).filter((f) => f.startsWith('10.')),
     [],

@@ -23,7 +23,7 @@ import { teardownLab } from '../../src/lab/teardown';
 import { encodeKey, pins, readEndpoints } from '../../src/cni/plugins/ebpf/maps';
 import { POD_GATEWAY } from '../../src/cni/plugins/common/l3-pod';
 import { loadDatapath } from '../../src/ebpf/load';
-import { assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
+import { assertNothingLeft, rootSnapshot, type RootSnapshot, linkNames } from './helpers';
 import { ebpfMissing, ebpfTest } from './ebpf-skip';
 
 const LAB = 't-ebpfcni';
@@ -198,10 +198,7 @@ ebpfTest(
       (e: CniError) => e.code === 100 && /filter replace dev lxc/.test(e.message),
     );
     assert.deepEqual(await hostVeths(), [], 'the veth was rolled back');
-    assert.deepEqual(
-      (await ipJson<{ ifname: string }[]>({ name: p.ns }, ['link', 'show'])).map((l) => l.ifname),
-      ['lo'],
-    );
+    assert.deepEqual(await linkNames(p.ns), ['lo']);
     assert.deepEqual(allocated('ebpfbad'), [], 'the address was released');
     assert.equal(endpoints().size, 0);
     await deleteNetns(p.ns);

@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { run, isAlive, sleep, stopPid } from '../../src/lib/exec';
-import { addNetns, ipBatch, listNamedNetns } from '../../src/lib/netns';
+import { addNetns, ipBatch, ipJson, listNamedNetns } from '../../src/lib/netns';
 import { labOfNetns, RUN_ROOT, runDir } from '../../src/lab/names';
 import { down, up } from '../../src/lab/lab';
 import { readState, type LabState } from '../../src/lab/state';
@@ -24,6 +24,29 @@ export async function rootSnapshot(): Promise<RootSnapshot> {
 }
 
 /** Nothing of the lab is left: namespaces, run folder, the given processes; the root namespace is as it was. */
+/**
+ * The fallback tunnel devices a kernel makes in every new namespace once their module is loaded
+ * (ipip's tunl0 — a calico-ipip lab loads it —, gre's, sit's, …): no plugin's or lab's doing.
+ */
+const FALLBACK_TUNNELS = new Set([
+  'tunl0',
+  'gre0',
+  'gretap0',
+  'erspan0',
+  'sit0',
+  'ip6tnl0',
+  'ip6gre0',
+  'ip_vti0',
+  'ip6_vti0',
+]);
+
+/** The links of namespace `ns` by name, the kernel's fallback tunnel devices left out. */
+export async function linkNames(ns: string): Promise<string[]> {
+  return (await ipJson<{ ifname: string }[]>({ name: ns }, ['link', 'show']))
+    .map((l) => l.ifname)
+    .filter((n) => !FALLBACK_TUNNELS.has(n));
+}
+
 export async function assertNothingLeft(
   lab: string,
   before: RootSnapshot,

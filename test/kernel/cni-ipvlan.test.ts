@@ -13,7 +13,13 @@ import { addNetns, deleteNetns, ip, ipJson } from '../../src/lib/netns';
 import { CNI_BIN_DIR } from '../../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
-import { addHostWithMaster, assertNothingLeft, rootSnapshot, type RootSnapshot } from '../integration/helpers';
+import {
+  addHostWithMaster,
+  assertNothingLeft,
+  rootSnapshot,
+  type RootSnapshot,
+  linkNames,
+} from '../integration/helpers';
 import { kernelSkip } from '../integration/kernel';
 import { execPlugin } from '../integration/plugin-exec';
 
@@ -126,10 +132,7 @@ test(
     );
     const del = await execPlugin(HOST, join(CNI_BIN_DIR, 'ipvlan'), { ...env, CNI_COMMAND: 'DEL' }, stdin);
     assert.equal(del.code, 0, del.stdout);
-    assert.deepEqual(
-      (await ipJson<Link[]>({ name: ns }, ['link', 'show'])).map((l) => l.ifname),
-      ['lo'],
-    );
+    assert.deepEqual(await linkNames(ns), ['lo']);
     await deleteNetns(ns);
   },
 );
