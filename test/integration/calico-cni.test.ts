@@ -257,8 +257,9 @@ test("DEL after the pod's namespace is gone releases the address; DEL twice succ
   const p = await newPod();
   const conf = list('1.1.0');
   await rtm.addNetworkList(conf, p.rt);
-  await deleteNetns(p.ns); // the host end goes with its peer
-  assert.deepEqual(await caliLinks(), []);
+  await deleteNetns(p.ns);
+  // The host end goes with its peer once the kernel has cleaned the namespace up: asynchronously.
+  await waitUntil('the host end to go with the deleted namespace', async () => (await caliLinks()).length === 0);
   assert.equal((await handles()).has(handleOf(p)), true);
   await rtm.delNetworkList(conf, p.rt);
   await rtm.delNetworkList(conf, p.rt);
