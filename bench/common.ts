@@ -65,6 +65,7 @@ export const BENCH_RUN = {
   streams: 1,
   udpRateMbps: 1000,
   covThresholdPct: 5,
+  equivalencePct: 3,
   pin: true,
   version: 'bench',
 } as const satisfies Partial<RunOptions>;

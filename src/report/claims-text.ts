@@ -41,7 +41,7 @@ export function scheduleLine(r: RunResults): string {
   const s = r.schedule;
   const why =
     s.stopped === 'converged'
-      ? `every row within ±${s.precisionPct}%`
+      ? `every row within ±${s.precisionPct}%, no named claim open that more rounds could decide`
       : s.stopped === 'budget'
         ? `the budget of ${Math.round(s.budgetSec!)} s allowed no further round`
         : s.precisionPct === null
@@ -51,8 +51,14 @@ export function scheduleLine(r: RunResults): string {
     s.mode === 'sequential'
       ? '; one lab at a time: a round\'s samples of two labs are minutes apart, so their "same-round" ratios pair less well'
       : '';
-  return `${s.rounds} rounds, ${s.mode}${s.fallback ? ` (${s.fallback})` : ''}, seed ${s.seed}; stopped: ${why}${apart}`;
+  const left = s.left?.length
+    ? `; ${s.left.length} rows left the rounds early once within ±${s.precisionPct}% (moderated)`
+    : '';
+  return `${s.rounds} rounds, ${s.mode}${s.fallback ? ` (${s.fallback})` : ''}, seed ${s.seed}${left}; stopped: ${why}${apart}`;
 }
+
+/** What the run could not do as asked (schedule.warnings), one line each. */
+export const warningLines = (r: RunResults): string[] => (r.schedule.warnings ?? []).map((w) => `warning: ${w}`);
 
 /** The rows whose ratio was not known within the precision, with their spread. */
 export function unresolvedLines(r: RunResults): string[] {
@@ -68,26 +74,42 @@ export function unresolvedLines(r: RunResults): string[] {
   ];
 }
 
-/** Per path and test: the order, each step of it resolved or not. */
+/** How a not-resolved comparison could be decided, in words. */
+const more = (m: number | null | undefined): string =>
+  m === undefined
+    ? ''
+    : m === null
+      ? '; one run cannot decide it'
+      : `; about ${m} more round${m === 1 ? '' : 's'} would decide it`;
+
+const eqOf = (r: RunResults): number => r.settings.equivalencePct ?? 3;
+
+/** The legend of the rankings' signs. */
+export const rankingLegend = (r: RunResults): string =>
+  `> resolved higher, < resolved lower, ≈ equivalent within ±${eqOf(r)}%, ? not resolved`;
+
+/** Per path and test: the order, each step of it: better, worse, equivalent, or not resolved. */
 export function rankingLines(r: RunResults): string[] {
   return r.claims.rankings.map((g) => {
     const parts = [g.order[0]!];
-    for (const s of g.steps) {
-      const sep = s.verdict === 'better' ? ' > ' : s.verdict === 'worse' ? ' < ' : ' ≈ ';
-      parts.push(`${sep}${s.b}`);
-    }
-    const resolved = g.steps.filter((s) => s.verdict !== 'indistinguishable').length;
+    const sign = { better: ' > ', worse: ' < ', equivalent: ' ≈ ', 'not resolved': ' ? ' } as const;
+    for (const s of g.steps) parts.push(`${sign[s.verdict]}${s.b}`);
+    const resolved = g.steps.filter((s) => s.verdict !== 'not resolved').length;
     return `${groupName(g)}: ${parts.join('')}  (${resolved} of ${g.steps.length} steps resolved)`;
   });
 }
 
-/** The paper's orderings: holds, reversed, not resolved — with the same-round ratio's interval. */
+/** The paper's orderings: holds, reversed, equivalent, not resolved — with the same-round ratio's interval. */
 export function paperLines(r: RunResults): string[] {
   return r.claims.paper.map((p) => {
     const ratio = p.ratio
       ? `: ${p.higher}/${p.lower} ${pct(p.ratio.geomean)} (${span(p.ratio.ci95)}, ${p.ratio.n} rounds)`
       : '';
-    return `${p.figure} — ${p.claim}${atMtu(p)}: ${p.verdict.toUpperCase()}${ratio}`;
+    const word =
+      p.verdict === 'equivalent'
+        ? `EQUIVALENT within ±${eqOf(r)}% (the ordering does not hold here)`
+        : p.verdict.toUpperCase();
+    return `${p.figure} — ${p.claim}${atMtu(p)}: ${word}${ratio}${p.verdict === 'not resolved' ? more(p.moreRounds) : ''}`;
   });
 }
 
@@ -95,14 +117,14 @@ const METRIC_WORDS = { throughput: 'throughput', latency: 'latency p50', cpuPerG
 
 /**
  * The designs compared: per pair, each metric's ratio a/b with its interval and what it means —
- * better, worse, or no difference this run can resolve.
+ * better, worse, equivalent within the margin, or not resolved.
  */
 export function designLines(r: RunResults): string[] {
   return (r.claims.designs ?? []).map((d) => {
     const parts = d.metrics.map((m) => {
       const what = METRIC_WORDS[m.metric];
       if (!m.ratio) return `${what} not measured`;
-      const word = m.verdict === 'indistinguishable' ? 'no resolved difference' : m.verdict;
+      const word = m.verdict === 'equivalent' ? `equivalent (±${eqOf(r)}%)` : m.verdict;
       return `${what} ${pct(m.ratio.geomean)} (${span(m.ratio.ci95)}) ${word}`;
     });
     return `${d.design}${atMtu(d)} — ${d.a}/${d.b}, ${d.path}: ${parts.join('; ')}`;

@@ -72,20 +72,40 @@ function parseWith<T>(file: string, schema: z.ZodType<T>, doc: unknown): T {
 }
 
 /**
- * A run folder's results.json (or the file itself), validated: version 5, or 4 or 3 (subsets of
- * it: their families are the ones that run gave, flannel-host-gw and ipvlan-l3 still `native`).
+ * A run folder's results.json (or the file itself), validated: version 6, or 5, 4 or 3 (subsets of
+ * it but for the verdicts `indistinguishable`, read as `not resolved`; their families are the ones
+ * that run gave, flannel-host-gw and ipvlan-l3 still `native` before v5).
  */
 export function readResults(where: string): RunResults {
   const { file, doc } = readJson(where);
   const version = (doc as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (version === 3 || version === 4)
-    return parseWith(file, resultsSchema, { ...(doc as object), schemaVersion: RESULTS_SCHEMA_VERSION });
+  if (version === 3 || version === 4 || version === 5)
+    return parseWith(
+      file,
+      resultsSchema,
+      upgradeVerdicts({ ...(doc as object), schemaVersion: RESULTS_SCHEMA_VERSION }),
+    );
   if (version !== RESULTS_SCHEMA_VERSION)
     throw new CnilabError(
       'INVALID_INPUT',
       `${file}: schemaVersion ${JSON.stringify(version)} is not ${RESULTS_SCHEMA_VERSION}; the report reads results v3 to v${RESULTS_SCHEMA_VERSION} (re-run with cnilab run; cnilab compare reads v1 and v2 too)`,
     );
   return parseWith(file, resultsSchema, doc);
+}
+
+/**
+ * v3–v5 said `indistinguishable` where v6 says `equivalent` or `not resolved`; they never tested
+ * equivalence, so each such verdict reads as `not resolved`.
+ */
+function upgradeVerdicts<T extends object>(doc: T): T {
+  const claims = (doc as { claims?: { rankings?: unknown[]; designs?: unknown[] } }).claims;
+  const fix = (x: { verdict?: string }): void => {
+    if (x.verdict === 'indistinguishable') x.verdict = 'not resolved';
+  };
+  const copy = structuredClone(claims);
+  for (const g of (copy?.rankings ?? []) as { steps?: { verdict?: string }[] }[]) g.steps?.forEach(fix);
+  for (const d of (copy?.designs ?? []) as { metrics?: { verdict?: string }[] }[]) d.metrics?.forEach(fix);
+  return copy ? { ...doc, claims: copy } : doc;
 }
 
 /** What version 2 rows hold that a comparison needs (v2 had no rounds, no ratios). */
@@ -134,6 +154,7 @@ export function readComparable(where: string): ComparableRun {
     return {
       rows: r.rows,
       floorPct: r.noise.floorPct,
+      ...(r.settings.equivalencePct !== undefined ? { equivalencePct: r.settings.equivalencePct } : {}),
       underlayMtu: r.lab.underlayMtu,
       ...(r.attach ? { attach: r.attach } : {}),
       ...(r.join ? { join: r.join } : {}),

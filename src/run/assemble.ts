@@ -5,21 +5,14 @@
  */
 import { cpus, release, version } from 'node:os';
 import type { FeatureReport } from '../doctor/features';
-import { paperChecks, rankings, type ClaimRow } from './claims';
-import { designChecks } from './designs';
 import type { NoiseLimits } from './noise';
-import { converged, noiseFloor, pairRatios, ratioStat, type Pairing, type TimedValue } from './paired';
-import {
-  METRIC_INFO,
-  type Claims,
-  type MetricName,
-  type NoiseJson,
-  type ResultRow,
-  type RunResults,
-} from './results-schema';
+import { converged, noiseFloor, ratioStat } from './paired';
+import { claimRowsOf, moderateRows, rowRatios, withinPrecision, type RowModeration } from './row-ratios';
+import type { RatioOptions as RowRatioOptions } from './row-ratios';
+import { judgeClaims } from './verdicts';
+import { type Claims, type MetricName, type NoiseJson, type ResultRow, type RunResults } from './results-schema';
 
-const METRIC_BETTER = (m: MetricName): 'higher' | 'lower' => METRIC_INFO[m].better;
-import { baselineOf, timedValues, type Measured, type MeasuredRow } from './rounds';
+import type { Measured, MeasuredRow } from './rounds';
 import { describe, median, round, unstable } from './stats';
 import { runTests } from './tests';
 
@@ -92,30 +85,41 @@ export function assembleRow(m: MeasuredRow, covThresholdPct: number): RowCore {
   };
 }
 
-export interface RatioOptions {
-  readonly baseline: string;
-  readonly pairing: Pairing;
+export interface RatioOptions extends RowRatioOptions {
   /** null: fixed rounds; a row is then resolved when within 5%. */
   readonly precisionPct: number | null;
 }
 
-/** The ratios of a row: paired to its baseline row, or (without one) its own values. */
-export function rowRatios(rows: readonly MeasuredRow[], m: MeasuredRow, o: RatioOptions): number[] | undefined {
-  const base = baselineOf(rows, m, o.baseline);
-  return base ? pairRatios(timedValues(m), timedValues(base), o.pairing) : undefined;
+export { rowRatios };
+
+/** A row's name in the summary and in noise (arch path test [label] [mtu N]). */
+export function rowName(r: Pick<ResultRow, 'arch' | 'path' | 'test' | 'params' | 'underlayMtu'>): string {
+  const label = runTests.get(r.test).label(r.params);
+  return `${r.arch} ${r.path} ${r.test}${label ? ` ${label}` : ''}${r.underlayMtu === undefined ? '' : ` mtu ${r.underlayMtu}`}`;
 }
 
-/** Every row with its paired ratio to the baseline and whether it is resolved. */
-export function assembleRows(measured: Measured, covThresholdPct: number, o: RatioOptions): ResultRow[] {
+/** Every row with its paired ratio to the baseline (plain and moderated) and whether it is resolved. */
+export function assembleRows(
+  measured: Measured,
+  covThresholdPct: number,
+  o: RatioOptions,
+  moderation: RowModeration = moderateRows(measured.rows, o),
+): ResultRow[] {
   const precision = o.precisionPct ?? 5;
-  return measured.rows.map((m) => {
+  return measured.rows.map((m, i) => {
     const core = assembleRow(m, covThresholdPct);
     const ratios = rowRatios(measured.rows, m, o);
     const r = ratios && ratios.length ? ratioStat(ratios) : undefined;
-    const values = timedValues(m)
-      .map((v) => v.value)
-      .filter((v) => v > 0);
-    const own = values.length ? ratioStat(values) : undefined;
+    const iv = moderation.intervals[i];
+    const moderated = iv
+      ? {
+          ci95: { low: round(iv.ci95.low, 4), high: round(iv.ci95.high, 4) },
+          halfWidthPct: round(iv.halfWidthPct, 2),
+          df: round(iv.df, 2),
+          group: iv.group,
+          kappa: round(iv.kappa, 4),
+        }
+      : null;
     return {
       ...core,
       baselinePct: r ? round(r.median * 100, 1) : null,
@@ -128,12 +132,36 @@ export function assembleRows(measured: Measured, covThresholdPct: number, o: Rat
             halfWidthPct: Number.isFinite(r.halfWidthPct) ? r.halfWidthPct : null,
             ratios: r.ratios,
             converged: converged(r, precision),
+            moderated,
           }
         : null,
-      // Without a ratio (no baseline partner), the row's own values say how well it is known.
-      resolved: core.arch === o.baseline || ((r ?? own) ? converged((r ?? own)!, precision) : false),
+      // Without a ratio (no baseline partner), the row's own values, moderated the same way.
+      resolved: core.arch === o.baseline || withinPrecision(iv, precision),
     };
   });
+}
+
+/** The noise groups and priors of the rows' moderation, for results.json. */
+export function moderationOf(rows: readonly ResultRow[], mod: RowModeration): NonNullable<NoiseJson['moderation']> {
+  const prior = (p?: { s02: number; d0: number }) =>
+    p ? { spreadPct: round((Math.exp(Math.sqrt(p.s02)) - 1) * 100, 2), df: round(p.d0, 2) } : null;
+  return {
+    kappa: { main: round(mod.kappa.main, 4), noisy: round(mod.kappa.noisy, 4) },
+    groups: [...mod.fits].flatMap(([group, f]) => {
+      const n = rows.filter((_, i) => mod.logs[i]!.length > 0 && mod.groups[i] === group).length;
+      return n === 0
+        ? []
+        : [
+            {
+              group,
+              rows: n,
+              prior: prior(f.main),
+              setApart: f.setApart.map((i) => rowName(rows[i]!)),
+              setApartPrior: prior(f.noisy),
+            },
+          ];
+    }),
+  };
 }
 
 /** The noise the samples saw, the idle labs, the noise floor, the rows not resolved. */
@@ -142,6 +170,7 @@ export function noiseOf(
   rows: readonly ResultRow[],
   limits: NoiseLimits,
   o: RatioOptions,
+  moderation?: RowModeration,
 ): NoiseJson {
   const all = measured.rows.flatMap((m) => m.taken);
   // A run of the attach test alone takes no samples of rows: its noise is zero, not NaN.
@@ -163,40 +192,18 @@ export function noiseOf(
     unresolved: rows
       .filter((r) => !r.resolved)
       .map((r) => ({
-        row: `${r.arch} ${r.path} ${r.test}${runTests.get(r.test).label(r.params) ? ` ${runTests.get(r.test).label(r.params)}` : ''}${r.underlayMtu === undefined ? '' : ` mtu ${r.underlayMtu}`}`,
+        row: rowName(r),
         covPct: r.metrics[r.primary]!.covPct,
-        halfWidthPct: r.ratio?.halfWidthPct ?? null,
+        halfWidthPct: r.ratio?.moderated?.halfWidthPct ?? r.ratio?.halfWidthPct ?? null,
       })),
+    ...(moderation ? { moderation: moderationOf(rows, moderation) } : {}),
   };
-}
-
-/** Each throughput sample's host CPU per Gbit (core-seconds per Gbit), with its round and time. */
-function cpuPerGbitValues(m: MeasuredRow): TimedValue[] {
-  return m.taken.flatMap((t) => {
-    const gbps = t.sample.metrics.gbps;
-    return t.sample.cpu && gbps
-      ? [{ value: ((t.sample.cpu.busy / 100) * cpus().length) / gbps, round: t.round, at: (t.startSec + t.endSec) / 2 }]
-      : [];
-  });
 }
 
 /** The rankings, the paper's orderings and the designs compared, from the rows' samples round by round. */
-export function claimsOf(measured: Measured, baseline: string): Claims {
-  const rows: ClaimRow[] = measured.rows.map((m) => ({
-    arch: m.row.cell.arch.name,
-    path: m.row.cell.path,
-    ...(m.row.cell.mtu === undefined ? {} : { mtu: m.row.cell.mtu }),
-    test: m.row.test,
-    params: m.row.params,
-    better: METRIC_BETTER(runTests.get(m.row.test).primary),
-    values: timedValues(m),
-    cpuPerGbit: cpuPerGbitValues(m),
-  }));
-  return {
-    rankings: rankings(rows, baseline) as Claims['rankings'],
-    paper: paperChecks(rows) as Claims['paper'],
-    designs: designChecks(rows),
-  };
+export function claimsOf(measured: Measured, baseline: string, equivalencePct: number): Claims {
+  const c = judgeClaims(claimRowsOf(measured.rows), equivalencePct, baseline);
+  return { rankings: c.rankings as Claims['rankings'], paper: c.paper as Claims['paper'], designs: c.designs };
 }
 
 export function environment(features: FeatureReport): RunResults['environment'] {

@@ -1,10 +1,17 @@
 /**
  * What a run may claim (pure). Within a run, architecture A ranks above B on a path only when the
- * interval of their same-round ratio A/B excludes 1; otherwise they are indistinguishable here.
- * The paper's two orderings (Fig. 4: the OVS overlay beats Flannel UDP; Fig. 5: native VLAN beats
- * the overlay) are checked the same way: holds, reversed, or not resolved — with the interval.
+ * interval of their same-round ratio A/B excludes 1; A and B are *equivalent* within ±m% when
+ * that interval lies inside [1/(1+m), 1+m] (two one-sided tests at 2.5% each: the same 95%
+ * interval the figures show); otherwise the comparison is *not resolved*, with an estimate of the
+ * rounds that would decide it. The intervals are moderated (moderated.ts): all the pairs a run
+ * judges are judged together, each pair's spread shrunk toward that of the pairs of its test.
+ * The paper's orderings (Fig. 4: the OVS overlay beats Flannel UDP; Fig. 5: native VLAN beats the
+ * overlay) are checked the same way: holds, reversed, equivalent, or not resolved.
  */
-import { pairRatios, ratioStat, sideOfOne, type RatioStat, type TimedValue } from './paired';
+import { moderateAll, type ModeratedInterval } from './moderated';
+import { pairRatios, ratioStat, type TimedValue } from './paired';
+import { round } from './stats';
+import { t975Real } from './special';
 
 export interface ClaimRow {
   readonly arch: string;
@@ -13,22 +20,37 @@ export interface ClaimRow {
   readonly mtu?: number;
   readonly test: string;
   readonly params: object;
+  /** What the values are when not the test's primary metric (e.g. cpuPerGbit): pairs of one metric are moderated together. */
+  readonly metric?: string;
   readonly better: 'higher' | 'lower';
   readonly values: readonly TimedValue[];
   /** Throughput rows: each sample's host CPU per Gbit (core-seconds per Gbit), when measured. */
   readonly cpuPerGbit?: readonly TimedValue[];
 }
 
-export type PairVerdict = 'better' | 'worse' | 'indistinguishable';
+export type PairVerdict = 'better' | 'worse' | 'equivalent' | 'not resolved';
+
+/** The margin of equivalence (--equivalence), % either way. */
+export const DEFAULT_EQUIVALENCE_PCT = 3;
 
 export interface PairClaim {
   readonly a: string;
   readonly b: string;
-  /** Same-round ratio of the primary metric, a / b. */
-  readonly ratio: Pick<RatioStat, 'n' | 'geomean' | 'ci95'>;
+  /** Same-round ratio of the metric, a / b: its moderated 95% interval, and the plain t interval beside it. */
+  readonly ratio: {
+    readonly n: number;
+    readonly geomean: number;
+    readonly ci95: { readonly low: number; readonly high: number };
+    readonly plainCi95?: { readonly low: number; readonly high: number };
+  };
   /** a against b, by the metric's direction. */
   readonly verdict: PairVerdict;
+  /** Not resolved: about how many more rounds would decide it; null when one run cannot (its run-level noise alone is wider). */
+  readonly moreRounds?: number | null;
 }
+
+/** How a comparison is judged: the run's judge sees every pair of the run (judgeClaims). */
+export type Judge = (a: ClaimRow, b: ClaimRow) => PairClaim | undefined;
 
 export interface Ranking {
   readonly path: string;
@@ -41,21 +63,94 @@ export interface Ranking {
   readonly steps: PairClaim[];
 }
 
-export const pairClaim = (a: ClaimRow, b: ClaimRow): PairClaim | undefined => {
-  const ratios = pairRatios(a.values, b.values, 'round');
-  if (ratios.length === 0) return undefined;
-  const s = ratioStat(ratios);
-  const side = sideOfOne(s);
-  const verdict: PairVerdict =
-    side === 0 ? 'indistinguishable' : (side === 1) === (a.better === 'higher') ? 'better' : 'worse';
-  return { a: a.arch, b: b.arch, ratio: { n: s.n, geomean: s.geomean, ci95: s.ci95 }, verdict };
-};
+const pairKey = (r: ClaimRow): string =>
+  `${r.arch} ${r.path} ${r.test} ${JSON.stringify(r.params)} ${r.mtu ?? ''} ${r.metric ?? ''}`;
+
+/** The verdict an interval of a/b supports, by the metric's direction, with a margin of equivalence. */
+export function verdictOf(
+  ci: { readonly low: number; readonly high: number },
+  better: 'higher' | 'lower',
+  equivalencePct: number,
+): PairVerdict {
+  if (ci.low > 1 || ci.high < 1) return ci.low > 1 === (better === 'higher') ? 'better' : 'worse';
+  const m = 1 + equivalencePct / 100;
+  return ci.low >= 1 / m && ci.high <= m ? 'equivalent' : 'not resolved';
+}
+
+/**
+ * Rounds that would decide an open comparison, from its interval: the half-width (log units) that
+ * would exclude 1, or fit inside the band, whichever is nearer, solved for n in
+ * t·√(s̃²(1/n + κ)); null when even infinitely many rounds of one run would not get there.
+ */
+export function moreRounds(iv: ModeratedInterval, n: number, equivalencePct: number): number | null {
+  const c = Math.abs(Math.log(iv.center));
+  const need = Math.max(c, Math.log(1 + equivalencePct / 100) - c);
+  const v2 = iv.se ** 2 / (1 / n + iv.kappa);
+  const inv = (need / t975Real(iv.df)) ** 2 / v2 - iv.kappa;
+  if (!(inv > 0)) return null;
+  return Math.max(1, Math.ceil(1 / inv) - n);
+}
+
+/**
+ * The judge of a run: every pair it will be asked about, judged together — their same-round log
+ * ratios moderated within pairs of the same test and metric. A pair asked the other way round
+ * gets the inverse ratio.
+ */
+export function pairJudge(pairs: readonly (readonly [ClaimRow, ClaimRow])[], equivalencePct: number): Judge {
+  const canon = new Map<string, readonly [ClaimRow, ClaimRow]>();
+  for (const [a, b] of pairs) {
+    const [ka, kb] = [pairKey(a), pairKey(b)];
+    const [x, y] = ka < kb ? [a, b] : [b, a];
+    canon.set(`${pairKey(x)}|${pairKey(y)}`, [x, y]);
+  }
+  const list = [...canon.values()];
+  const ratios = list.map(([a, b]) => pairRatios(a.values, b.values, 'round'));
+  const { intervals } = moderateAll(
+    ratios.map((r) => r.map(Math.log)),
+    (i) => `${list[i]![0].test} ${list[i]![0].metric ?? ''}`,
+  );
+  const judged = new Map<string, Omit<PairClaim, 'verdict'> & { iv?: ModeratedInterval }>();
+  list.forEach(([a, b], i) => {
+    if (ratios[i]!.length === 0) return;
+    const s = ratioStat(ratios[i]!);
+    const iv = intervals[i];
+    judged.set(`${pairKey(a)}|${pairKey(b)}`, {
+      a: a.arch,
+      b: b.arch,
+      ratio: {
+        n: s.n,
+        geomean: s.geomean,
+        ci95: iv ? { low: round(iv.ci95.low, 4), high: round(iv.ci95.high, 4) } : s.ci95,
+        ...(s.n > 1 ? { plainCi95: s.ci95 } : {}),
+      },
+      ...(iv ? { iv } : {}),
+    });
+  });
+  const inverse = (x: { low: number; high: number }) => ({ low: round(1 / x.high, 4), high: round(1 / x.low, 4) });
+  return (a, b) => {
+    const fwd = judged.get(`${pairKey(a)}|${pairKey(b)}`);
+    const back = fwd ? undefined : judged.get(`${pairKey(b)}|${pairKey(a)}`);
+    const j = fwd ?? back;
+    if (!j) return undefined;
+    const r = back
+      ? {
+          n: j.ratio.n,
+          geomean: round(1 / j.ratio.geomean, 4),
+          ci95: inverse(j.ratio.ci95),
+          ...(j.ratio.plainCi95 ? { plainCi95: inverse(j.ratio.plainCi95) } : {}),
+        }
+      : j.ratio;
+    const verdict: PairVerdict = j.iv && j.ratio.n > 1 ? verdictOf(r.ci95, a.better, equivalencePct) : 'not resolved';
+    const more = verdict === 'not resolved' && j.iv ? { moreRounds: moreRounds(j.iv, j.ratio.n, equivalencePct) } : {};
+    return { a: a.arch, b: b.arch, ratio: r, verdict, ...more };
+  };
+}
 
 const geomean = (vs: readonly TimedValue[]): number =>
   Math.exp(vs.reduce((n, v) => n + Math.log(v.value), 0) / (vs.length || 1));
 
 /** For each path and test row, the architectures best first and whether each step of that order is resolved. */
-export function rankings(rows: readonly ClaimRow[], baseline = 'host'): Ranking[] {
+export function rankings(rows: readonly ClaimRow[], judge: Judge, baseline = 'host'): Ranking[] {
   const groups = new Map<string, ClaimRow[]>();
   for (const r of rows) {
     if (r.arch === baseline || r.values.length === 0) continue;
@@ -67,7 +162,7 @@ export function rankings(rows: readonly ClaimRow[], baseline = 'host'): Ranking[
     .map((g) => {
       const sign = g[0]!.better === 'higher' ? -1 : 1;
       const sorted = [...g].sort((x, y) => sign * (geomean(x.values) - geomean(y.values)));
-      const steps = sorted.slice(1).flatMap((b, i) => pairClaim(sorted[i]!, b) ?? []);
+      const steps = sorted.slice(1).flatMap((b, i) => judge(sorted[i]!, b) ?? []);
       const { path, mtu, test, params } = g[0]!;
       return {
         path,
@@ -119,12 +214,14 @@ export const PAPER_ORDERINGS: readonly PaperOrdering[] = [
 
 export interface PaperCheck extends PaperOrdering {
   readonly underlayMtu?: number;
-  readonly verdict: 'holds' | 'reversed' | 'not resolved' | 'not measured';
+  /** holds or reversed when resolved either way; equivalent when the two are within the margin (the ordering does not hold). */
+  readonly verdict: 'holds' | 'reversed' | 'equivalent' | 'not resolved' | 'not measured';
   readonly ratio?: PairClaim['ratio'];
+  readonly moreRounds?: number | null;
 }
 
 /** The paper's orderings checked; with several underlay MTUs, once per MTU. */
-export function paperChecks(rows: readonly ClaimRow[]): PaperCheck[] {
+export function paperChecks(rows: readonly ClaimRow[], judge: Judge): PaperCheck[] {
   const mtus = rows.length ? [...new Set(rows.map((r) => r.mtu))] : [undefined];
   return mtus.flatMap((mtu) =>
     PAPER_ORDERINGS.map((p): PaperCheck => {
@@ -132,10 +229,16 @@ export function paperChecks(rows: readonly ClaimRow[]): PaperCheck[] {
       const find = (arch: string): ClaimRow | undefined =>
         rows.find((r) => r.arch === arch && r.path === p.path && r.test === p.test && r.mtu === mtu);
       const [h, l] = [find(p.higher), find(p.lower)];
-      const c = h && l ? pairClaim(h, l) : undefined;
+      const c = h && l ? judge(h, l) : undefined;
       if (!c) return { ...p, ...at, verdict: 'not measured' };
-      const verdict = c.verdict === 'better' ? 'holds' : c.verdict === 'worse' ? 'reversed' : 'not resolved';
-      return { ...p, ...at, verdict, ratio: c.ratio };
+      const verdict = c.verdict === 'better' ? 'holds' : c.verdict === 'worse' ? 'reversed' : c.verdict;
+      return {
+        ...p,
+        ...at,
+        verdict,
+        ratio: c.ratio,
+        ...(c.moreRounds !== undefined ? { moreRounds: c.moreRounds } : {}),
+      };
     }),
   );
 }

@@ -6,7 +6,7 @@
  * CPU per Gbit (tcp, per sample). A metric is "better" only when the interval of a/b excludes 1.
  * Only pairs whose two architectures the run measured on the path are reported.
  */
-import { pairClaim, type ClaimRow, type PairClaim, type PairVerdict } from './claims';
+import type { ClaimRow, Judge, PairClaim, PairVerdict } from './claims';
 import type { PathName } from '../arch/architecture';
 import { DESIGN_METRICS, type TestName } from './results-schema';
 
@@ -75,7 +75,8 @@ const SOURCE: Record<DesignMetric, { test: TestName; read: (r: ClaimRow) => Clai
   latency: { test: 'latency', read: (r) => r },
   cpuPerGbit: {
     test: 'tcp',
-    read: (r) => (r.cpuPerGbit?.length ? { ...r, better: 'lower', values: r.cpuPerGbit } : undefined),
+    read: (r) =>
+      r.cpuPerGbit?.length ? { ...r, metric: 'cpuPerGbit', better: 'lower', values: r.cpuPerGbit } : undefined,
   },
 };
 
@@ -85,6 +86,7 @@ export interface DesignMetricCheck {
   /** a against b; "not measured" when either row (or its CPU) is missing. */
   readonly verdict: PairVerdict | 'not measured';
   readonly ratio?: PairClaim['ratio'];
+  readonly moreRounds?: number | null;
 }
 
 export interface DesignCheck extends DesignComparison {
@@ -93,7 +95,7 @@ export interface DesignCheck extends DesignComparison {
 }
 
 /** The comparisons the rows allow; with several underlay MTUs, once per MTU. */
-export function designChecks(rows: readonly ClaimRow[]): DesignCheck[] {
+export function designChecks(rows: readonly ClaimRow[], judge: Judge): DesignCheck[] {
   const mtus = [...new Set(rows.map((r) => r.mtu))];
   return mtus.flatMap((mtu) =>
     DESIGN_COMPARISONS.flatMap((d): DesignCheck[] => {
@@ -105,8 +107,15 @@ export function designChecks(rows: readonly ClaimRow[]): DesignCheck[] {
         const { test, read } = SOURCE[metric];
         const [ra, rb] = [find(d.a, test), find(d.b, test)];
         const [xa, xb] = [ra && read(ra), rb && read(rb)];
-        const c = xa && xb ? pairClaim(xa, xb) : undefined;
-        return c ? { metric, test, verdict: c.verdict, ratio: c.ratio } : { metric, test, verdict: 'not measured' };
+        const c = xa && xb ? judge(xa, xb) : undefined;
+        if (!c) return { metric, test, verdict: 'not measured' };
+        return {
+          metric,
+          test,
+          verdict: c.verdict,
+          ratio: c.ratio,
+          ...(c.moreRounds !== undefined ? { moreRounds: c.moreRounds } : {}),
+        };
       });
       return [{ ...d, ...(mtu === undefined ? {} : { underlayMtu: mtu }), metrics }];
     }),

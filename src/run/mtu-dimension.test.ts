@@ -5,7 +5,8 @@ import { architectures } from '../arch';
 import type { FeatureReport } from '../doctor/features';
 import { parseTopology } from '../topology/load';
 import { withUnderlay } from '../topology/schema';
-import { paperChecks, rankings, type ClaimRow } from './claims';
+import type { ClaimRow } from './claims';
+import { judgeClaims } from './verdicts';
 import { labName } from './labs';
 import { mtuDimension, planRun } from './plan';
 import { baselineOf, labSpecs } from './rounds';
@@ -96,7 +97,7 @@ test('rankings and the paper orderings are per MTU; rows of two MTUs are never c
     row('macvlan', 9000, 3),
     row('flannel-vxlan', 9000, 20),
   ];
-  const r = rankings(rows);
+  const r = judgeClaims(rows, 3).rankings;
   assert.deepEqual(
     r.map((g) => [g.underlayMtu, g.order]),
     [
@@ -104,7 +105,7 @@ test('rankings and the paper orderings are per MTU; rows of two MTUs are never c
       [9000, ['flannel-vxlan', 'macvlan']],
     ],
   );
-  const p = paperChecks(rows).filter((c) => c.higher === 'macvlan');
+  const p = judgeClaims(rows, 3).paper.filter((c) => c.higher === 'macvlan');
   assert.deepEqual(
     p.map((c) => [c.underlayMtu, c.verdict]),
     [
@@ -112,7 +113,7 @@ test('rankings and the paper orderings are per MTU; rows of two MTUs are never c
       [9000, 'reversed'],
     ],
   );
-  assert.equal(paperChecks([]).length, 3, 'nothing measured: each ordering once, not measured');
+  assert.equal(judgeClaims([], 3).paper.length, 3, 'nothing measured: each ordering once, not measured');
 });
 
 test("a scenario's underlay sets the topology's lab-wide link fields; one MTU replaces the topology's", () => {

@@ -1,9 +1,17 @@
 /**
- * results.json, version 5. This zod schema is the source of truth; `npm run schema` writes the
+ * results.json, version 6. This zod schema is the source of truth; `npm run schema` writes the
  * published JSON Schema (schema/results-v5.schema.json) from it, and a test keeps the two equal.
  * Compatible changes (new optional fields) keep the version; anything else bumps it. Versions 1
  * (one TCP test, min/median/max), 2 (every test, lab by lab, no rounds), 3 and 4 stay published
- * beside it; `cnilab compare` reads all five, the report versions 3 to 5.
+ * beside it; `cnilab compare` reads all six, the report versions 3 to 6.
+ *
+ * Version 6: answers. Every row's ratio carries its moderated interval (`ratio.moderated`: the
+ * variance shrunk toward its test's prior, the run-level component added) and `resolved` is judged
+ * by it; comparisons end in `better`, `worse`, `equivalent` (within ±settings.equivalencePct) or
+ * `not resolved` (with `moreRounds`), where v3–v5 said `indistinguishable` for the last two (a v5
+ * file reads as v6 with `indistinguishable` as `not resolved`); the paper's orderings may be
+ * `equivalent`; rows leave the rounds once resolved (`schedule.left`, `schedule.held`); the noise
+ * groups and priors are in `noise.moderation`.
  *
  * Version 5: the `l3` family holds every design that forwards pod packets by routes alone —
  * flannel-host-gw and ipvlan-l3 move there from `native`, beside ebpf-native and calico-bgp (a
@@ -25,8 +33,9 @@ import { z } from 'zod';
 import { attachSchema } from './results-attach-schema';
 import { joinSchema } from './results-join-schema';
 import { datapathCost, programCountersSchema } from './results-datapath-schema';
+import { noiseSchema, scheduleSchema } from './results-schedule-schema';
 
-export const RESULTS_SCHEMA_VERSION = 5;
+export const RESULTS_SCHEMA_VERSION = 6;
 
 /** How the report groups architectures (arch/architecture.ts, ArchFamily). */
 export const FAMILIES = ['baseline', 'overlay', 'native', 'l3'] as const;
@@ -58,6 +67,9 @@ export const METRIC_INFO: Record<MetricName, { label: string; unit: string; bett
 };
 
 const PATH = z.enum(['intra-node', 'inter-node', 'routed']);
+
+/** What a comparison of two rows ends in (v3–v5 wrote `indistinguishable` for the last two). */
+export const PAIR_VERDICTS = ['better', 'worse', 'equivalent', 'not resolved'] as const;
 
 /** What the designs compared (claims.designs) judge: throughput, latency, CPU per Gbit. */
 export const DESIGN_METRICS = ['throughput', 'latency', 'cpuPerGbit'] as const;
@@ -97,7 +109,24 @@ const ratioSchema = z
       .describe("95% interval of the geometric mean: Student's t on the logarithms of the ratios"),
     halfWidthPct: z.number().nullable().describe('half the interval, % of the geometric mean; null below 2 ratios'),
     ratios: z.array(z.number()).describe('one per round that has both samples, in round order'),
-    converged: z.boolean().describe('halfWidthPct within schedule.precisionPct'),
+    converged: z.boolean().describe("halfWidthPct (the plain interval's) within schedule.precisionPct"),
+    moderated: z
+      .object({
+        ci95: z.object({ low: z.number(), high: z.number() }),
+        halfWidthPct: z.number(),
+        df: z.number().describe("degrees of freedom: the prior's plus the row's own"),
+        group: z
+          .enum(['main', 'noisy', 'plain'])
+          .describe(
+            "main: its test's prior; noisy: the prior of the rows set apart as far noisier; plain: its own variance (set apart with fewer than three such rows)",
+          ),
+        kappa: z.number().describe("the run-level share of the row's variance added to the interval"),
+      })
+      .nullable()
+      .optional()
+      .describe(
+        'the interval the report and the claims use: symmetric in log space around geomean, from the moderated variance and the run-level component (docs/measurements.md); null below 2 ratios; absent before v6',
+      ),
   })
   .describe(
     "the primary metric divided by the baseline's sample of the same round (schedule.pairing: or the one nearest in time)",
@@ -164,7 +193,9 @@ export const rowSchema = z.object({
   ratio: ratioSchema.nullable().describe('paired ratio to the baseline; null for the baseline and rows without one'),
   resolved: z
     .boolean()
-    .describe('its ratio (or, without a baseline, its own values) is known within schedule.precisionPct'),
+    .describe(
+      "its ratio's moderated interval (or, without a baseline, that of its own values) is within ± schedule.precisionPct (before v6: the plain interval)",
+    ),
   rounds: z
     .array(sampleNoiseSchema)
     .describe("per sample, in the order of the metrics' samples: its round, time and noise"),
@@ -220,66 +251,30 @@ export const skippedSchema = z.object({
   reason: z.string().describe('one line: why'),
 });
 
-const scheduleSchema = z
-  .object({
-    mode: z
-      .enum(['interleaved', 'sequential'])
-      .describe('interleaved: every lab up, rounds across all; sequential: one lab at a time'),
-    fallback: z.string().optional().describe('why an interleaved run was measured sequentially'),
-    seed: z.number().int().describe("the seed of the rounds' random order: the same seed, the same order"),
-    rounds: z.number().int().describe('rounds taken'),
-    minRounds: z.number().int(),
-    maxRounds: z.number().int().nullable(),
-    precisionPct: z
-      .number()
-      .nullable()
-      .describe('adaptive: stop when every ratio is within ± this % (null: fixed rounds)'),
-    budgetSec: z.number().nullable().describe('adaptive: no round is started that would end the run after this'),
-    stopped: z.enum(['converged', 'budget', 'rounds']).describe('what ended the rounds'),
-    pairing: z
-      .enum(['round', 'nearest'])
-      .describe("a sample's baseline partner: the same round's, or the nearest in time"),
-    baseline: z.string(),
-    order: z.array(z.array(z.string())).describe('per round, the rows in the order measured (arch path test params)'),
-    labs: z
-      .record(z.string(), z.string())
-      .describe('the lab name of each architecture ("ARCH mtu N" with several underlay MTUs)'),
-  })
-  .describe('how the samples were scheduled');
+const interval = z.object({ low: z.number(), high: z.number() });
 
-const spread = z.object({ median: z.number(), max: z.number() });
-
-const noiseSchema = z
-  .object({
-    limits: z
-      .object({ stealPct: z.number(), outsidePct: z.number() })
-      .describe('a sample above either was taken again'),
-    samples: z.number().int(),
-    disturbed: z.number().int().describe('samples kept although their second try was disturbed too'),
-    retried: z.number().int().describe('samples taken twice'),
-    stealPct: spread,
-    outsidePct: spread,
-    load1Max: z.number(),
-    idleLabs: z
-      .object({ labs: z.number().int(), cpuPct: z.number(), rssMiB: z.number(), processes: z.number().int() })
-      .optional()
-      .describe(
-        'every lab up and idle, over 1 s: % of all CPUs their processes used, their memory (proportional set size, MiB)',
-      ),
-    floorPct: z
-      .number()
-      .describe('the run-to-run noise floor estimated from this run (split halves of its rounds), % of a ratio'),
-    unresolved: z.array(z.object({ row: z.string(), covPct: z.number(), halfWidthPct: z.number().nullable() })),
-  })
-  .describe('the noise the run saw, and what it could not resolve');
+const moreRounds = z
+  .number()
+  .int()
+  .nullable()
+  .optional()
+  .describe('not resolved: about how many more rounds would decide it; null when one run cannot');
 
 const pairClaimSchema = z.object({
   a: z.string(),
   b: z.string(),
-  ratio: z.object({ n: z.number().int(), geomean: z.number(), ci95: z.object({ low: z.number(), high: z.number() }) }),
+  ratio: z.object({
+    n: z.number().int(),
+    geomean: z.number(),
+    ci95: interval.describe('moderated (v6; before: the plain t interval)'),
+    plainCi95: interval.optional().describe("Student's t on this pair's own logs"),
+  }),
   verdict: z
-    .enum(['better', 'worse', 'indistinguishable'])
-    .describe('a against b: better only when the interval of a/b excludes 1'),
+    .enum(PAIR_VERDICTS)
+    .describe(
+      'a against b: better or worse when the interval of a/b excludes 1; equivalent when it lies within ±settings.equivalencePct; else not resolved',
+    ),
+  moreRounds,
 });
 
 const claimsSchema = z.object({
@@ -302,8 +297,11 @@ const claimsSchema = z.object({
       path: PATH,
       underlayMtu,
       test: z.enum(TESTS),
-      verdict: z.enum(['holds', 'reversed', 'not resolved', 'not measured']),
+      verdict: z
+        .enum(['holds', 'reversed', 'equivalent', 'not resolved', 'not measured'])
+        .describe('equivalent: the two within ±settings.equivalencePct, so the ordering does not hold here'),
       ratio: pairClaimSchema.shape.ratio.optional(),
+      moreRounds,
     }),
   ),
   designs: z
@@ -320,10 +318,9 @@ const claimsSchema = z.object({
               .enum(DESIGN_METRICS)
               .describe('throughput: tcp Gbit/s; latency: latency p50; cpuPerGbit: host core-seconds per Gbit of tcp'),
             test: z.enum(TESTS),
-            verdict: z
-              .enum(['better', 'worse', 'indistinguishable', 'not measured'])
-              .describe('a against b: better only when the interval of a/b excludes 1'),
+            verdict: z.enum([...PAIR_VERDICTS, 'not measured']).describe('a against b, as the rankings judge'),
             ratio: pairClaimSchema.shape.ratio.optional(),
+            moreRounds,
           }),
         ),
       }),
@@ -386,6 +383,7 @@ export const resultsSchema = z
       streams: z.number().int().describe('streams of tcp-parallel'),
       udpRateMbps: z.number().describe('target rate of the udp test'),
       covThresholdPct: z.number().describe('rows whose primary metric varies more are flagged unstable'),
+      equivalencePct: z.number().optional().describe('the margin of equivalence of comparisons, ± %; absent before v6'),
       cpuAffinity: z.string().nullable().describe('client,server CPUs the tools were pinned to; null when not pinned'),
     }),
     environment: z.object({
@@ -427,7 +425,7 @@ export const resultsSchema = z
     attach: attachSchema.optional().describe('present when the attach test ran'),
     join: joinSchema.optional().describe('present when the join test ran'),
   })
-  .describe('cnilab run results, version 4');
+  .describe(`cnilab run results, version ${RESULTS_SCHEMA_VERSION}`);
 
 export type RunResults = z.infer<typeof resultsSchema>;
 export type ResultRow = z.infer<typeof rowSchema>;

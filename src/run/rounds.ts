@@ -9,9 +9,11 @@ import type { FeatureReport } from '../doctor/features';
 import { LabSet, LAB_PLAN_SEC, type LabSpec } from './labs';
 import { namedNetnsInodes } from '../lib/netns';
 import type { IdleLabs, NoiseLimits } from './noise';
-import { converged, pairRatios, ratioStat, type Pairing, type TimedValue } from './paired';
+import type { Pairing } from './paired';
+import { allocate } from './allocate';
+import { claimRowsOf } from './row-ratios';
 import type { Plan, PlannedRow } from './plan';
-import type { PathRecord, ResultRow } from './results-schema';
+import type { PathRecord, ResultRow, TestName } from './results-schema';
 import { takeChain, takeCounted, takeSample, startCell, type CellRun, type TakenSample } from './sampling';
 import { labOrder, roundOrder } from './schedule';
 import { runTests } from './tests';
@@ -43,6 +45,8 @@ export interface MeasureOptions extends TestSettings {
   readonly seed: number;
   readonly pairing: Pairing;
   readonly baseline: string;
+  /** The margin of equivalence (%) of the claims that keep rows in the rounds. */
+  readonly equivalencePct: number;
   readonly limits: NoiseLimits;
   readonly affinity?: Affinity;
   readonly outDir: string;
@@ -60,6 +64,14 @@ export interface MeasureOptions extends TestSettings {
   readonly joinTest?: { readonly cells: readonly JoinCell[]; readonly settings: JoinSettings };
 }
 
+/** One adaptive round: the rows sampled, those held for a claim, those the budget could not hold. */
+export interface HeldRound {
+  readonly round: number;
+  readonly rows: number;
+  readonly forClaims: string[];
+  readonly cut: string[];
+}
+
 export interface MeasuredRow {
   readonly row: PlannedRow;
   readonly taken: TakenSample[];
@@ -74,6 +86,11 @@ export interface Measured {
   readonly order: string[][];
   readonly rounds: number;
   readonly stopped: StopReason;
+  /** Adaptive rounds after the minimum: what each held; rows that left and when. */
+  readonly held: HeldRound[];
+  readonly left: { readonly row: string; readonly round: number }[];
+  /** What the run found it cannot do as asked (a precision --max-rounds cannot reach). */
+  readonly warnings: string[];
   readonly idle?: IdleLabs;
   readonly labs: Record<string, string>;
   /** The attach test's figures, per architecture. */
@@ -82,20 +99,7 @@ export interface Measured {
   readonly join?: JoinJson['archs'];
 }
 
-/** The primary metric of a row's kept samples, with their round and time. */
-export const timedValues = (m: MeasuredRow): TimedValue[] =>
-  m.taken.map((t) => ({
-    value: t.sample.metrics[runTests.get(m.row.test).primary] ?? NaN,
-    round: t.round,
-    at: (t.startSec + t.endSec) / 2,
-  }));
-
-/** The baseline row of a row: the baseline architecture's row of the same test, parameters and underlay MTU. */
-export function baselineOf<T extends { row: PlannedRow }>(rows: readonly T[], r: T, baseline: string): T | undefined {
-  if (r.row.cell.arch.name === baseline) return undefined;
-  const same = (x: PlannedRow): string => `${x.test} ${JSON.stringify(x.params)} ${x.cell.mtu ?? ''}`;
-  return rows.find((b) => b.row.cell.arch.name === baseline && same(b.row) === same(r.row));
-}
+export { baselineOf, timedValues } from './row-ratios';
 
 /** The labs of a plan, in the order its rows first name them, then the attach and join tests' others. */
 export function labSpecs(
@@ -111,26 +115,6 @@ export function labSpecs(
   return [...specs.values()];
 }
 
-/** The rows whose ratio (to the baseline, or their own values without one) is not yet within the precision. */
-export function unresolved(
-  rows: readonly MeasuredRow[],
-  o: Pick<MeasureOptions, 'baseline' | 'pairing'>,
-  precisionPct: number,
-): MeasuredRow[] {
-  return rows.filter((r) => {
-    if (r.row.cell.arch.name === o.baseline) return false;
-    const base = baselineOf(rows, r, o.baseline);
-    const paired = base ? pairRatios(timedValues(r), timedValues(base), o.pairing) : [];
-    // Without a baseline partner, a row's own values say how well it is known.
-    const ratios = paired.length
-      ? paired
-      : timedValues(r)
-          .map((v) => v.value)
-          .filter((v) => v > 0);
-    return ratios.length === 0 || !converged(ratioStat(ratios), precisionPct);
-  });
-}
-
 export async function measureRounds(plan: Plan, o: MeasureOptions): Promise<Measured> {
   const specs = labSpecs(plan, o.attachTest?.cells, o.joinTest?.cells);
   const labs = LabSet.forRun(o, specs);
@@ -140,6 +124,9 @@ export async function measureRounds(plan: Plan, o: MeasureOptions): Promise<Meas
     order: [],
     cells: new Map(),
     labs,
+    held: [],
+    warnings: [],
+    left: new Map(),
     t0: 0,
   };
   const latency = plan.tests.some((t) => runTests.get(t).tool === 'sockperf');
@@ -168,6 +155,10 @@ interface State {
   readonly order: string[][];
   readonly cells: Map<string, CellRun>;
   readonly labs: LabSet;
+  readonly held: HeldRound[];
+  readonly warnings: string[];
+  /** Each row's last round, by key, once it left the rounds. */
+  readonly left: Map<string, number>;
   t0: number;
 }
 
@@ -203,6 +194,9 @@ function result(s: State, stopped: StopReason, idle?: IdleLabs): Measured {
     order: s.order,
     rounds: s.order.length,
     stopped,
+    held: s.held,
+    warnings: s.warnings,
+    left: [...s.left].map(([row, round]) => ({ row, round })),
     ...(idle ? { idle } : {}),
     labs: Object.fromEntries(s.labs.names),
   };
@@ -241,8 +235,11 @@ async function joinIn(specs: readonly LabSpec[], o: MeasureOptions, s: State): P
 /** Where the run stands after a round, for `nextRound`. */
 export interface AfterRound {
   readonly round: number;
-  /** Rows not yet within the precision. */
+  /** Rows not yet within the precision, and whether a claim still keeps rows in. */
   readonly open: number;
+  readonly claimsOpen?: boolean;
+  /** Rows the next round would hold (adaptive, after the minimum); 0 when the budget holds none. */
+  readonly next?: number;
   readonly elapsedSec: number;
   /** Mean seconds of a round so far, and what tearing every lab down will take. */
   readonly perRoundSec: number;
@@ -253,36 +250,82 @@ export interface AfterRound {
 export function nextRound(r: Rounds, a: AfterRound): 'another' | StopReason {
   if ('fixed' in r) return a.round >= r.fixed ? 'rounds' : 'another';
   if (a.round < r.min) return 'another';
-  if (a.open === 0) return 'converged';
+  if (a.open === 0 && !a.claimsOpen) return 'converged';
   if (a.round >= r.max) return 'rounds';
+  if (a.next !== undefined) return a.next > 0 ? 'another' : 'budget';
   return a.elapsedSec + a.perRoundSec + a.teardownSec > r.budgetSec ? 'budget' : 'another';
 }
 
-/** Rounds over every lab until the rounds are done, the ratios converged, or the budget is spent. */
+/** Seconds a block of a pausing tool adds once per round (sockperf's first pause, overlapped by the chain). */
+const pauseSec = (test: string): number => (runTests.get(test as TestName).launch ? 2 : 0);
+
+/**
+ * Rounds over every lab until the rounds are done, every row is within the precision and no claim
+ * keeps rows in, or the budget is spent. After the minimum, each round holds what allocate.ts
+ * gives it: the rows still open (and their baseline), the claims' rows first.
+ */
 async function interleaved(o: MeasureOptions, s: State): Promise<StopReason> {
   s.t0 = performance.now();
-  const durations: number[] = [];
+  let active: MeasuredRow[] = s.rows;
+  const spent = { planned: 0, actual: 0 };
   for (let round = 1; ; round++) {
     const t = performance.now();
-    await oneRound(s.rows, round, o, s);
-    durations.push((performance.now() - t) / 1000);
-    const precision = 'fixed' in o.rounds ? 0 : o.rounds.precisionPct;
-    const open = 'fixed' in o.rounds ? [] : unresolved(s.rows, o, precision);
-    const next = nextRound(o.rounds, {
+    await oneRound(active, round, o, s);
+    spent.actual += (performance.now() - t) / 1000;
+    spent.planned +=
+      active.reduce((n, m) => n + m.row.plannedSec, 0) +
+      [...new Set(active.map((m) => m.row.test))].reduce((n, t) => n + pauseSec(t), 0);
+    const teardownSec = s.labs.up.size * LAB_PLAN_SEC.teardown;
+    if ('fixed' in o.rounds || round < o.rounds.min) {
+      const next = nextRound(o.rounds, { round, open: 1, elapsedSec: o.elapsed(), perRoundSec: 0, teardownSec });
+      if (next !== 'another') {
+        o.onRounds?.(round);
+        return next;
+      }
+      continue;
+    }
+    const rr = o.rounds;
+    const a = allocate({
+      rows: s.rows,
+      claimRows: claimRowsOf(s.rows),
+      ratio: o,
+      precisionPct: rr.precisionPct,
+      equivalencePct: o.equivalencePct,
+      remainingSec: rr.budgetSec - o.elapsed() - teardownSec,
+      pace: spent.planned > 0 ? spent.actual / spent.planned : 1,
+      pauseSec,
+      ...(rr.max < 1000 ? { maxRounds: rr.max } : {}),
+    });
+    if (a.reachPct !== undefined && round === rr.min)
+      s.warnings.push(
+        `--precision ±${rr.precisionPct}% is below what --max-rounds ${rr.max} can reach: about ±${a.reachPct.toFixed(1)}% for the open row nearest to it (from this run's spread after ${round} rounds); the run stops at ${rr.max} rounds`,
+      );
+    const next = nextRound(rr, {
       round,
-      open: open.length,
+      open: a.open.length,
+      claimsOpen: a.claimsOpen,
+      next: a.next.length,
       elapsedSec: o.elapsed(),
-      perRoundSec: durations.reduce((a, b) => a + b, 0) / durations.length,
-      teardownSec: s.labs.up.size * LAB_PLAN_SEC.teardown,
+      perRoundSec: 0,
+      teardownSec,
     });
     if (next !== 'another') {
       o.onRounds?.(round);
       return next;
     }
-    if (!('fixed' in o.rounds) && round >= o.rounds.min) {
-      o.onRounds?.(round + 1);
-      o.progress(`${open.length} rows not yet within ±${precision}%: round ${round + 1}`);
-    }
+    const key = (i: number): string => s.rows[i]!.row.key;
+    const nextKeys = new Set(a.next.map(key));
+    // A row sampled this round that no longer needs rounds has left (a later round may take it
+    // again); an open row the budget cut is in `held`, not here.
+    const needed = new Set([...a.open, ...a.cut].map(key));
+    for (const m of active) if (!nextKeys.has(m.row.key) && !needed.has(m.row.key)) s.left.set(m.row.key, round);
+    for (const k of nextKeys) s.left.delete(k);
+    s.held.push({ round: round + 1, rows: a.next.length, forClaims: a.forClaims.map(key), cut: a.cut.map(key) });
+    active = a.next.map((i) => s.rows[i]!);
+    o.onRounds?.(round + 1);
+    o.progress(
+      `round ${round + 1}: ${a.next.length} of ${s.rows.length} rows (${a.open.length} not yet within ±${rr.precisionPct}%${a.forClaims.length ? `, ${a.forClaims.length} held for open claims` : ''}${a.cut.length ? `, ${a.cut.length} cut by the budget` : ''})`,
+    );
   }
 }
 

@@ -17,6 +17,7 @@ import { CnilabError } from '../lib/errors';
 import { linkRecords, refuseUnemulatable } from '../lab/link-emulation';
 import type { Topology } from '../topology/schema';
 import { assembleRows, claimsOf, environment, noiseOf } from './assemble';
+import { moderateRows } from './row-ratios';
 import { attachPlannedSec, checkAttachSizes, planAttach, type AttachCell, type AttachSettings } from './attach/plan';
 import { JOIN_PLAN_SEC, planJoin, type JoinCell, type JoinSettings } from './join/plan';
 import { availableMiB, LAB_PLAN_SEC, memoryVerdict } from './labs';
@@ -54,6 +55,8 @@ export interface RunOptions extends TestSettings {
   readonly sequential: boolean;
   readonly seed: number;
   readonly pairing: Pairing;
+  /** Two rows are equivalent when the interval of their ratio lies within ± this % (claims.ts). */
+  readonly equivalencePct: number;
   readonly limits: NoiseLimits;
   readonly covThresholdPct: number;
   /** Pin clients to CPU 0 and servers to CPU 1 (when there are two or more). */
@@ -129,7 +132,8 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   });
   clock.progress('writing results');
   const ratio = { baseline: 'host', pairing: o.pairing, precisionPct: 'fixed' in rounds ? null : rounds.precisionPct };
-  const rows = assembleRows(measured, o.covThresholdPct, ratio);
+  const moderation = moderateRows(measured.rows, ratio);
+  const rows = assembleRows(measured, o.covThresholdPct, ratio, moderation);
   const results = document(
     o,
     plan,
@@ -150,8 +154,8 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
         datapath: a.control.datapath(features),
       })),
       schedule: schedule(o, measured, rounds, sequential, fallback),
-      noise: noiseOf(measured, rows, o.limits, ratio),
-      claims: claimsOf(measured, 'host'),
+      noise: noiseOf(measured, rows, o.limits, ratio, moderation),
+      claims: claimsOf(measured, 'host', o.equivalencePct),
       rows,
       paths: measured.paths,
       ...(attach && measured.attach
@@ -247,6 +251,8 @@ function schedule(
     baseline: 'host',
     order: m.order,
     labs: m.labs,
+    ...(adaptive ? { held: m.held, left: m.left.map((l) => ({ ...l, why: 'within precision' as const })) } : {}),
+    ...(m.warnings.length ? { warnings: m.warnings } : {}),
   };
 }
 
@@ -360,6 +366,7 @@ function document(
       streams: o.streams,
       udpRateMbps: o.udpRateMbps,
       covThresholdPct: o.covThresholdPct,
+      equivalencePct: o.equivalencePct,
       cpuAffinity: body.affinity,
     },
     environment: body.environment,

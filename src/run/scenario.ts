@@ -33,6 +33,8 @@ export const scenarioSchema = z.strictObject({
   minRounds: z.number().int().min(2).max(100).optional(),
   maxRounds: z.number().int().min(2).max(1000).optional(),
   precision: z.number().positive().max(100).optional(),
+  /** Two rows are equivalent when the interval of their ratio lies within ± this % (as --equivalence). */
+  equivalence: z.number().positive().lt(50).optional(),
   budget: z.number().positive().optional(),
   /** One lab at a time instead of every lab up at once. */
   sequential: z.boolean().optional(),

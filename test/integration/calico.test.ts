@@ -260,7 +260,7 @@ test('the join test: nodes join calico-bgp and flannel-host-gw labs and leave ag
     const r = await cli([...args, '--join-samples', '2', '--out', join(dir, 'o'), '--json']);
     assert.equal(r.code, 0, r.stderr);
     const results = resultsSchema.parse(JSON.parse(r.stdout));
-    assert.equal(results.schemaVersion, 5);
+    assert.equal(results.schemaVersion, 6);
     assert.deepEqual(results.settings.tests, ['join']);
     assert.deepEqual(results.rows, []);
     assert.deepEqual(

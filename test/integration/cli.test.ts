@@ -254,7 +254,7 @@ function badRounds(): [string[], RegExp][] {
     ],
     [
       ['run', '--lab', 't-cli-bad', '--budget', '10s'],
-      /^cnilab: --budget: 10 s is shorter than this run's 3 rounds \(about \d+ s: .*\); give at least \d+s/,
+      /^cnilab: --budget: 10 s is shorter than this run's 2 rounds \(about \d+ s: .*\); give at least \d+s/,
     ],
     [
       ['run', '--lab', 't-cli-bad', '--budget', 'soon'],
@@ -272,6 +272,11 @@ function badRounds(): [string[], RegExp][] {
       ['run', '--lab', 't-cli-bad', '--min-rounds', '1'],
       /^cnilab: --min-rounds: "1" must be a whole number from 2 to 1000$/,
     ],
+    [
+      ['run', '--lab', 't-cli-bad', '--equivalence', '0'],
+      /^cnilab: --equivalence: "0" must be a percentage above 0 and below 50, e\.g\. 3: two rows within ±3% of each other are equivalent$/,
+    ],
+    [['run', '--lab', 't-cli-bad', '--equivalence', '50'], /^cnilab: --equivalence: "50" must be a percentage above 0/],
   ];
 }
 
@@ -326,7 +331,7 @@ function badInput(dir: string, topo: (name: string, body: string) => string): [s
     [['report', join(dir, 'no-run')], /no-run\/results\.json: ENOENT.*give a run folder or its results\.json$/],
     [
       ['report', topo('v1.json', '{"schemaVersion": 1, "rows": []}')],
-      /v1\.json: schemaVersion 1 is not 5; the report reads results v3 to v5 \(re-run with cnilab run; cnilab compare reads v1 and v2 too\)$/,
+      /v1\.json: schemaVersion 1 is not 6; the report reads results v3 to v6 \(re-run with cnilab run; cnilab compare reads v1 and v2 too\)$/,
     ],
     [
       [

@@ -7,9 +7,11 @@ import {
   noiseLine,
   designLines,
   paperLines,
+  rankingLegend,
   rankingLines,
   scheduleLine,
   unresolvedLines,
+  warningLines,
 } from '../../report/claims-text';
 import { attachLines } from '../../report/attach';
 import { joinLines } from '../../report/join';
@@ -39,8 +41,10 @@ function extra(x: ResultRow): string {
 function row(x: ResultRow, mtus: boolean): string[] {
   const m = x.metrics[x.primary]!;
   const info = METRIC_INFO[x.primary];
+  // The moderated interval is symmetric around the geometric mean (files before v6: the median and the plain t interval).
+  const mod = x.ratio?.moderated;
   const ratio = x.ratio
-    ? `${(x.ratio.median * 100).toFixed(0)}% (${(x.ratio.ci95.low * 100).toFixed(0)}–${(x.ratio.ci95.high * 100).toFixed(0)})${x.resolved ? '' : ' ?'}`
+    ? `${((mod ? x.ratio.geomean : x.ratio.median) * 100).toFixed(0)}% (${((mod ?? x.ratio).ci95.low * 100).toFixed(0)}–${((mod ?? x.ratio).ci95.high * 100).toFixed(0)})${x.resolved ? '' : ' ?'}`
     : '—';
   return [
     x.arch,
@@ -101,12 +105,13 @@ export function printResults(r: RunResults, outDir: string, written: readonly st
 /** What the rows say: how they were measured, what is unresolved, what the run can claim. */
 function rowLines(r: RunResults, mtus: boolean, link: string | undefined): string[] {
   return [
-    `${r.rows.length} rows × ${r.settings.repeats} rounds (${sampleKinds(r).join(', ')}); of host = median of the same-round ratios to host${mtus ? ` of the same underlay MTU (${r.lab.underlayMtus!.join(', ')})` : ''}, 95% CI by t on their logs; ? = not within ±${r.schedule.precisionPct ?? 5}%`,
+    `${r.rows.length} rows, ${r.settings.repeats} rounds (${sampleKinds(r).join(', ')}); of host = geometric mean of the same-round ratios to host${mtus ? ` of the same underlay MTU (${r.lab.underlayMtus!.join(', ')})` : ''}, 95% moderated interval (the spread of the test's rows borrowed, the run-to-run part added: docs/measurements.md); ? = not within ±${r.schedule.precisionPct ?? 5}%`,
     ...(link ? [link] : []),
     scheduleLine(r),
+    ...warningLines(r),
     ...unresolvedLines(r),
     '',
-    'what this run can say (A > B: A better, only where the interval of the same-round ratio A/B excludes 1; ≈ indistinguishable here):',
+    `what this run can say (by the interval of the same-round ratio A/B: ${rankingLegend(r)}):`,
     ...rankingLines(r).map((l) => `  ${l}`),
     ...paperLines(r).map((l) => `  ${l}`),
     ...designLines(r).map((l) => `  ${l}`),

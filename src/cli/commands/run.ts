@@ -8,6 +8,7 @@ import { MTU_MAX, MTU_MIN, withUnderlay } from '../../topology/schema';
 import { DEFAULT_BUDGET_SEC, runBenchmark, type RoundsOption, type RunProgress } from '../../run/run';
 import { NOISE_LIMITS } from '../../run/noise';
 import { PAIRINGS, type Pairing } from '../../run/paired';
+import { DEFAULT_EQUIVALENCE_PCT } from '../../run/claims';
 import { randomSeed } from '../../run/schedule';
 import { ATTACH_TEST, JOIN_TEST, RUN_TESTS, type TestName } from '../../run/results-schema';
 import { runTests } from '../../run/tests';
@@ -29,6 +30,7 @@ interface RunFlags extends AttachFlags {
   minRounds?: number;
   maxRounds?: number;
   precision?: number;
+  equivalence?: number;
   budget?: number;
   sequential?: boolean;
   seed?: number;
@@ -52,8 +54,9 @@ export const RUN_DEFAULTS = {
   duration: 2,
   latencyDuration: 1,
   warmup: 0,
-  minRounds: 3,
+  minRounds: 2,
   precision: 5,
+  equivalence: DEFAULT_EQUIVALENCE_PCT,
   pairing: 'round' as Pairing,
   streams: 4,
   udpRate: 1000,
@@ -87,10 +90,40 @@ function streamCount(v: string): number {
   return n;
 }
 
+/** The flags that decide how many rounds, and what a comparison may answer. */
+function roundOptions(c: Command): Command {
+  const d = RUN_DEFAULTS;
+  return c
+    .option(
+      '--min-rounds <n>',
+      `rounds at least: one sample of every row each (default ${d.minRounds})`,
+      roundCount('--min-rounds'),
+    )
+    .option('--max-rounds <n>', 'rounds at most (default: as many as the budget allows)', roundCount('--max-rounds'))
+    .option(
+      '--precision <pct>',
+      `stop adding rounds when every row's ratio to host is known within ± this % (default ${d.precision})`,
+      precisionPct,
+    )
+    .option(
+      '--equivalence <pct>',
+      `two architectures are equivalent when the interval of their ratio lies within ± this % (default ${d.equivalence})`,
+      equivalencePct,
+    )
+    .option(
+      '--budget <time>',
+      `start no round that would end the run later than this, e.g. 300, 90s, 15m (default ${DEFAULT_BUDGET_SEC / 60}m, grown to fit the minimum rounds)`,
+      budgetSec,
+    )
+    .option('--repeats <n>', 'exactly n rounds: no adaptive repeats', positiveNumber('--repeats', true))
+    .option('--sequential', 'one lab at a time (all its rounds), not every lab up at once')
+    .option('--seed <n>', "seed of the rounds' random order (default: a new one, kept in results.json)", seedNumber);
+}
+
 /** Adds the flags of `cnilab run`, each with its default in its help. */
 function runOptions(c: Command): Command {
   const d = RUN_DEFAULTS;
-  return c
+  return roundOptions(c)
     .option(
       '--arch <a,b>',
       `architectures (default: ${defaultArchitectures().join(',')}; also: ${architectures
@@ -112,25 +145,6 @@ function runOptions(c: Command): Command {
       `seconds of one discarded TCP run per path before its first round (default ${d.warmup}: none)`,
       (v) => (v === '0' ? 0 : wholeSeconds('--warmup')(v)),
     )
-    .option(
-      '--min-rounds <n>',
-      `rounds at least: one sample of every row each (default ${d.minRounds})`,
-      roundCount('--min-rounds'),
-    )
-    .option('--max-rounds <n>', 'rounds at most (default: as many as the budget allows)', roundCount('--max-rounds'))
-    .option(
-      '--precision <pct>',
-      `stop adding rounds when every row's ratio to host is known within ± this % (default ${d.precision})`,
-      precisionPct,
-    )
-    .option(
-      '--budget <time>',
-      `start no round that would end the run later than this, e.g. 300, 90s, 15m (default ${DEFAULT_BUDGET_SEC / 60}m, grown to fit the minimum rounds)`,
-      budgetSec,
-    )
-    .option('--repeats <n>', 'exactly n rounds: no adaptive repeats', positiveNumber('--repeats', true))
-    .option('--sequential', 'one lab at a time (all its rounds), not every lab up at once')
-    .option('--seed <n>', "seed of the rounds' random order (default: a new one, kept in results.json)", seedNumber)
     .option(
       '--pairing <p>',
       `a sample's baseline partner: round (the same round's) or nearest (in time) (default ${d.pairing})`,
@@ -191,6 +205,16 @@ function roundCount(name: string): (v: string) => number {
       throw new CnilabError('INVALID_INPUT', `${name}: ${JSON.stringify(v)} must be a whole number from 2 to 1000`);
     return n;
   };
+}
+
+function equivalencePct(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n >= 50)
+    throw new CnilabError(
+      'INVALID_INPUT',
+      `--equivalence: ${JSON.stringify(v)} must be a percentage above 0 and below 50, e.g. 3: two rows within ±3% of each other are equivalent`,
+    );
+  return n;
 }
 
 function precisionPct(v: string): number {
@@ -335,6 +359,7 @@ async function runAction(
     streams: o.streams ?? sc.streams ?? d.streams,
     udpRateMbps: o.udpRate ?? sc.udpRate ?? d.udpRate,
     covThresholdPct: o.covThreshold ?? sc.covThreshold ?? d.covThreshold,
+    equivalencePct: o.equivalence ?? sc.equivalence ?? d.equivalence,
     pin,
     outDir,
     signal,
