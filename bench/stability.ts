@@ -1,315 +1,459 @@
 /**
- * Benchmark: are a run's numbers the same the second time? The default matrix four times in one
- * invocation — interleaved, sequential, interleaved, sequential (the sequential runs take as many
- * rounds as the first interleaved one did) — then, per kernel-path row, the paired ratio to host,
- * its interval's half-width, and how far the two runs of each mode are apart. Targets:
- *   - median half-width ≤ 3% of the ratio (interleaved, kernel paths);
- *   - the between-run difference of kernel-path ratios (median over rows) at least 2× smaller
- *     interleaved than sequential, and at most 5 points of % of host (the largest row);
- *   - no ordering one interleaved run resolves is reversed by the other;
- *   - `cnilab compare` of the two interleaved runs calls no row better or worse.
- * Also: which pairing design (same round, or nearest in time) has intervals that cover the other
- * run's ratio in ≥ 90% of rows, and whether a cold first round differs from the later ones.
+ * Benchmark: does a run answer, are its intervals honest, is it the same the second time, and how
+ * long does it take? Two parts, each a set of real `cnilab run`s (spawned as `node
+ * dist/src/cli/main.js run … --json`, each under a lab name and seed of its own), then the
+ * analysis of src/report/agreement.ts:
  *
- *   npm run bench:stability -- [--budget 15m] [--keep DIR] [--from DIR] [--json]
- * --from DIR analyses the four results.json kept by an earlier --keep DIR, without measuring.
+ *   - coverage (`--coverage-runs`, default 5): host, flannel-host-gw, flannel-vxlan, macvlan and
+ *     flannel-udp, inter-node, tcp, `--budget` (default 2m) — for every pair of runs and every
+ *     non-host row, z = (ln g_a − ln g_b)/√(se_a² + se_b²), se = the interval's half-width in log
+ *     space / 1.96; for the moderated interval and for the plain t interval: the share of
+ *     (pair, row)s with |z| ≤ 1.96 (target ≥ 90%) and the median |z| (target ≤ 0.85; 0.67 when
+ *     the intervals are honest), their median half-widths, and each row's ratio in every run. A
+ *     narrower interval that disagrees is a defect, not a gain.
+ *   - repeat: two default runs (`cnilab run`, no matrix flags) back to back. Per run: the rows
+ *     answered (resolved within ±precision, or every ranking step decided) ≥ 85%, also the share
+ *     resolved; every paper ordering whose architectures the kernel runs natively decided (holds,
+ *     reversed or equivalent); the machine's quiet check (`cnilab doctor`'s) just before it; its
+ *     duration ≤ 300 s. Between the two: rows agreeing within their combined moderated 95%
+ *     intervals ≥ 90%; every kernel-path row's % of host within 5 points; no claim (ranking step,
+ *     paper ordering, design) decided one way in one run and the other way, or equivalent, in the
+ *     other; `cnilab compare` of the two calls no row better or worse.
+ *   - time: each run's rows, rounds, samples, duration, and measuring seconds per row-sample.
+ *
+ *   node dist/bench/stability.js [--coverage-runs 5] [--budget 2m] [--skip coverage|repeat]
+ *       [--seed N] [--keep DIR] [--from DIR] [--json]
+ *   node dist/bench/stability.js --interleaving [--budget 15m] [--keep DIR] [--from DIR] [--json]
+ *
+ * --keep DIR keeps every run's results.json (DIR/coverage-N, DIR/repeat-N); --from DIR analyses
+ * them again without measuring. --interleaving is the earlier benchmark of this file: the default
+ * matrix interleaved, sequential, interleaved, sequential (the sequential runs take as many rounds
+ * as the first interleaved one did) — the between-run difference of each mode's kernel-path ratios,
+ * the pairing designs' coverage, round-by-round correlation with host, and a cold first round.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { budgetSec } from '../src/cli/commands/run';
 import { table } from '../src/cli/output';
+import { judgeQuiet, sampleQuiet, type QuietCheck } from '../src/doctor/quiet';
 import { run } from '../src/lib/exec';
 import { REPO_ROOT } from '../src/lib/paths';
-import { compareRuns } from '../src/report/compare';
-import { noiseFloor, pairRatios, ratioStat, PAIRINGS, type Pairing, type TimedValue } from '../src/run/paired';
+import {
+  agreementKey,
+  answered,
+  coldStart,
+  coverage,
+  floorOf,
+  largestPointDiff,
+  nativePaper,
+  pairCorrelation,
+  pairingCoverage,
+  ratiosByRow,
+  reversals,
+} from '../src/report/agreement';
+import { compareRuns, type ComparableRun } from '../src/report/compare';
+import { readResults } from '../src/report/outputs';
+import { PAIRINGS } from '../src/run/paired';
 import { resultsSchema, type ResultRow, type RunResults } from '../src/run/results-schema';
 import { kernelRows, median, wantJson } from './common';
+
+const flag = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+
+const COVERAGE_ARGS = [
+  '--arch',
+  'host,flannel-host-gw,flannel-vxlan,macvlan,flannel-udp',
+  '--path',
+  'inter-node',
+  '--tests',
+  'tcp',
+];
+const TARGET = { answeredPct: 85, consistentPct: 90, medianAbsZ: 0.85, points: 5, durationSec: 300 } as const;
+
+interface Measured {
+  readonly name: string;
+  readonly res: RunResults;
+  /** `cnilab doctor`'s quiet checks, sampled just before the run (absent in runs kept before they were). */
+  readonly quiet?: readonly QuietCheck[];
+}
+
+/** One `cnilab run … --json` into DIR/NAME, after a second of the doctor's quiet check (kept beside it). */
+async function cnilab(dir: string, name: string, lab: string, args: string[], timeoutSec: number): Promise<Measured> {
+  const quiet = judgeQuiet(await sampleQuiet());
+  writeFileSync(join(dir, `${name}.quiet.json`), JSON.stringify(quiet));
+  const full = ['run', '--lab', lab, '--out', join(dir, name), '--json', ...args];
+  process.stderr.write(`stability: ${name}: cnilab ${full.join(' ')}\n`);
+  const r = await run(process.execPath, [join(REPO_ROOT, 'dist/src/cli/main.js'), ...full], {
+    check: false,
+    timeoutMs: timeoutSec * 1000,
+  });
+  if (r.code !== 0)
+    throw new Error(`cnilab run (${name}) failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return { name, res: resultsSchema.parse(JSON.parse(r.stdout)), quiet };
+}
+
+/** A kept run (results v3 to v6, as `cnilab report` reads them) and its quiet check. */
+function load(dir: string, name: string): Measured {
+  const res = readResults(join(dir, name));
+  const q = join(dir, `${name}.quiet.json`);
+  return { name, res, ...(existsSync(q) ? { quiet: JSON.parse(readFileSync(q, 'utf8')) as QuietCheck[] } : {}) };
+}
+
+/** The runs kept in DIR: coverage-1…N and repeat-1, repeat-2, in order. */
+function loadAll(dir: string, prefix: string): Measured[] {
+  const names = readdirSync(dir).filter(
+    (n) => new RegExp(`^${prefix}-\\d+$`).test(n) && existsSync(join(dir, n, 'results.json')),
+  );
+  return names.sort((a, b) => Number(a.split('-')[1]) - Number(b.split('-')[1])).map((n) => load(dir, n));
+}
+
+/** A run as `cnilab compare` reads it. */
+const comparable = (r: RunResults): ComparableRun => ({
+  rows: r.rows,
+  floorPct: r.noise.floorPct,
+  underlayMtu: r.lab.underlayMtu,
+  equivalencePct: r.settings.equivalencePct,
+});
+
+const decided = (c: { judgement: string }): boolean => c.judgement === 'better' || c.judgement === 'worse';
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+/** Where a run's time went, by rows: seconds per row-sample is the measuring time over every row's samples. */
+function timeOf(m: Measured) {
+  const samples = m.res.rows.reduce((n, r) => n + (r.metrics[r.primary]?.samples.length ?? 0), 0);
+  return {
+    run: m.name,
+    rows: m.res.rows.length,
+    rounds: m.res.schedule.rounds,
+    samples,
+    durationSec: m.res.durationSec,
+    measureSec: m.res.timing.measureSec,
+    secPerSample: samples ? Math.round((m.res.timing.measureSec / samples) * 100) / 100 : NaN,
+    quiet: m.quiet ? m.quiet.filter((q) => !q.ok).map((q) => q.check) : null,
+  };
+}
+
+function coveragePart(runs: readonly Measured[]) {
+  const res = runs.map((m) => m.res);
+  return {
+    runs: runs.map((m) => m.name),
+    seeds: res.map((r) => r.schedule.seed),
+    moderated: coverage(res, 'moderated'),
+    plain: coverage(res, 'plain'),
+    rows: ratiosByRow(res),
+  };
+}
+
+/** One default run: what it answered, and the paper orderings it decided. */
+function resolutionOf(m: Measured) {
+  return {
+    run: m.name,
+    precisionPct: m.res.schedule.precisionPct ?? 5,
+    ...answered(m.res.rows, m.res.claims, m.res.schedule.baseline),
+    paper: nativePaper(m.res.claims, m.res.architectures),
+    notQuiet: m.quiet ? m.quiet.filter((q) => !q.ok).map((q) => q.check) : null,
+  };
+}
+
+function repeatPart(a: RunResults, b: RunResults) {
+  const kernel = new Set(kernelRows(a).map(agreementKey));
+  const cmp = compareRuns(comparable(a), comparable(b));
+  const count = (j: string): number => cmp.changes.filter((c) => c.judgement === j).length;
+  return {
+    agreement: coverage([a, b], 'moderated', a.schedule.baseline),
+    kernelRows: kernel.size,
+    largestKernelDiff:
+      largestPointDiff(a.rows, b.rows, (r) => r.arch !== a.schedule.baseline && kernel.has(agreementKey(r))) ?? null,
+    reversed: reversals(a.claims, b.claims),
+    compare: {
+      decided: cmp.changes.filter(decided).map((c) => `${c.key} ${c.metric}: ${c.judgement}`),
+      equivalent: count('equivalent'),
+      notResolved: count('not resolved'),
+      equivalencePct: cmp.equivalencePct,
+    },
+  };
+}
+
+type Target = { readonly target: string; readonly measured: string; readonly met: boolean };
+
+function targetsOf(a: ReturnType<typeof parts>): Target[] {
+  const t: Target[] = [];
+  for (const r of a.resolution) {
+    t.push({
+      target: `${r.run}: rows answered (within ±${r.precisionPct}%, or A > B / A ≈ B) ≥ ${TARGET.answeredPct}%`,
+      measured: `${r.answeredPct}% of ${r.rows} (resolved within ±${r.precisionPct}%: ${r.resolvedPct}%)${r.notQuiet?.length ? `; not quiet before it: ${r.notQuiet.join(', ')}` : ''}`,
+      met: r.answeredPct >= TARGET.answeredPct,
+    });
+    t.push({
+      target: `${r.run}: every paper ordering the kernel runs natively decided`,
+      measured: r.paper.orderings.map((o) => `${o.claim}: ${o.verdict}`).join('; ') || 'none measured',
+      met: r.paper.decided,
+    });
+  }
+  for (const p of a.coverage ? [a.coverage.moderated, a.coverage.plain] : []) {
+    t.push({
+      target: `coverage, ${p.kind} interval: (pair, row)s within combined 95% ≥ ${TARGET.consistentPct}%`,
+      measured: `${p.consistentPct}% of ${p.compared} (median ±${p.medianHalfWidthPct}%)`,
+      met: p.consistentPct >= TARGET.consistentPct,
+    });
+    t.push({
+      target: `coverage, ${p.kind} interval: median |z| ≤ ${TARGET.medianAbsZ} (0.67 when honest)`,
+      measured: String(p.medianAbsZ),
+      met: p.medianAbsZ <= TARGET.medianAbsZ,
+    });
+  }
+  const r = a.repeat;
+  if (r) {
+    const g = r.agreement;
+    const k = r.largestKernelDiff;
+    t.push(
+      {
+        target: `repeat: rows within combined 95% (moderated) ≥ ${TARGET.consistentPct}%`,
+        measured: `${g.consistentPct}% of ${g.compared}`,
+        met: g.consistentPct >= TARGET.consistentPct,
+      },
+      {
+        target: `repeat: every kernel path's % of host within ${TARGET.points} points`,
+        measured: k ? `largest ${k.points} (${k.row}: ${k.a}% / ${k.b}%)` : 'no kernel-path row in both',
+        met: !k || k.points <= TARGET.points,
+      },
+      {
+        target: 'repeat: no resolved ordering or equivalence reversed',
+        measured: r.reversed.length ? r.reversed.join('; ') : 'none',
+        met: r.reversed.length === 0,
+      },
+      {
+        target: 'repeat: cnilab compare finds no row better or worse',
+        measured: `${r.compare.decided.length ? r.compare.decided.join('; ') : 'none'} (${r.compare.equivalent} equivalent within ±${r.compare.equivalencePct}%, ${r.compare.notResolved} not resolved)`,
+        met: r.compare.decided.length === 0,
+      },
+    );
+  }
+  for (const x of a.time.filter((x) => x.run.startsWith('repeat')))
+    t.push({
+      target: `${x.run}: duration ≤ ${TARGET.durationSec} s`,
+      measured: `${x.durationSec} s (${x.rows} rows, ${x.samples} samples, ${x.secPerSample} s measuring per row-sample)`,
+      met: x.durationSec <= TARGET.durationSec,
+    });
+  return t;
+}
+
+function parts(cov: readonly Measured[], rep: readonly Measured[]) {
+  return {
+    coverage: cov.length >= 2 ? coveragePart(cov) : null,
+    resolution: rep.map(resolutionOf),
+    repeat: rep.length >= 2 ? repeatPart(rep[0]!.res, rep[1]!.res) : null,
+    time: [...cov, ...rep].map(timeOf),
+  };
+}
+
+function analyse(cov: readonly Measured[], rep: readonly Measured[]) {
+  const p = parts(cov, rep);
+  return { ...p, targets: targetsOf(p) };
+}
+
+function print(a: ReturnType<typeof analyse>): void {
+  const pct = (x: number | null): string => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
+  const lines = [
+    table(
+      ['RUN', 'ROWS', 'ROUNDS', 'SAMPLES', 'TOOK', 'MEASURING', 'S/ROW-SAMPLE', 'NOT QUIET BEFORE'],
+      a.time.map((x) => [
+        x.run,
+        x.rows,
+        x.rounds,
+        x.samples,
+        `${x.durationSec} s`,
+        `${x.measureSec} s`,
+        x.secPerSample,
+        x.quiet === null ? '—' : x.quiet.join(', ') || 'quiet',
+      ]),
+      [1, 2, 3, 4, 5, 6],
+    ),
+  ];
+  if (a.coverage)
+    lines.push(
+      '',
+      `coverage runs (seeds ${a.coverage.seeds.join(', ')}): each row's ratio to host (geometric mean) per run, and the median half-widths`,
+      table(
+        ['ROW', ...a.coverage.runs.map((_, i) => `RUN ${i + 1}`), '± MODERATED', '± PLAIN'],
+        a.coverage.rows.map((r) => [
+          r.row,
+          ...r.ratios.map(pct),
+          `${r.halfWidthPct.moderated}%`,
+          `${r.halfWidthPct.plain}%`,
+        ]),
+        a.coverage.runs.map((_, i) => i + 1).concat([a.coverage.runs.length + 1, a.coverage.runs.length + 2]),
+      ),
+      ...[a.coverage.moderated, a.coverage.plain].map(
+        (c) =>
+          `${c.kind}: disagreeing (pair, row)s: ${c.disagree.map((d) => `${d.row} runs ${d.runs[0] + 1}/${d.runs[1] + 1} z=${d.z}`).join('; ') || 'none'}`,
+      ),
+    );
+  for (const r of a.resolution) lines.push(`${r.run}: not answered: ${r.unanswered.join('; ') || 'none'}`);
+  lines.push(
+    '',
+    table(
+      ['TARGET', 'MEASURED', ''],
+      a.targets.map((t) => [t.target, t.measured, t.met ? 'met' : 'MISSED']),
+    ),
+  );
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function answers(dir: string, from: boolean, budget: number): Promise<void> {
+  const skip = new Set((flag('skip') ?? '').split(',').filter(Boolean));
+  const n = Number(flag('coverage-runs') ?? 5);
+  const seed = Number(flag('seed') ?? Math.floor(Math.random() * 1e6));
+  if (
+    !(Number.isInteger(n) && n >= 2 && n <= 20 && Number.isInteger(seed)) ||
+    [...skip].some((x) => !/^(coverage|repeat)$/.test(x))
+  )
+    throw new Error('--coverage-runs: a whole number from 2 to 20; --seed: a whole number; --skip: coverage or repeat');
+  const cov: Measured[] = [];
+  const rep: Measured[] = [];
+  if (from) {
+    if (!skip.has('coverage')) cov.push(...loadAll(dir, 'coverage'));
+    if (!skip.has('repeat')) rep.push(...loadAll(dir, 'repeat').slice(0, 2));
+  } else {
+    const args = (i: number): string[] => [...COVERAGE_ARGS, '--budget', `${budget}s`, '--seed', String(seed + i)];
+    if (!skip.has('coverage'))
+      for (let i = 1; i <= n; i++) cov.push(await cnilab(dir, `coverage-${i}`, `stabc${i}`, args(i), budget * 3 + 600));
+    // The default run: no matrix flags, its own lab name and seed.
+    if (!skip.has('repeat'))
+      for (const i of [1, 2])
+        rep.push(await cnilab(dir, `repeat-${i}`, `stabr${i}`, ['--seed', `${seed + 100 + i}`], 1200));
+  }
+  const a = analyse(cov, rep);
+  if (wantJson) process.stdout.write(JSON.stringify(a, null, 2) + '\n');
+  else print(a);
+}
+
+// --interleaving: the earlier benchmark of this file, kept as it was.
 
 const RUNS = ['interleaved-1', 'sequential-1', 'interleaved-2', 'sequential-2'] as const;
 type RunName = (typeof RUNS)[number];
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
-
-async function measure(dir: string, budget: number): Promise<Record<RunName, RunResults>> {
-  const out = {} as Record<RunName, RunResults>;
+async function measureInterleaving(dir: string, budget: number): Promise<void> {
+  let rounds = 0;
   for (const name of RUNS) {
     const sequential = name.startsWith('sequential');
-    const runDir = join(dir, name);
-    const args = ['run', '--lab', `stab${name.slice(-1)}${sequential ? 's' : 'i'}`, '--out', runDir, '--json'];
-    if (sequential) args.push('--sequential', '--repeats', String(out['interleaved-1'].schedule.rounds));
-    else args.push('--budget', `${budget}s`);
-    process.stderr.write(`stability: ${name}: cnilab ${args.join(' ')}\n`);
-    const r = await run(process.execPath, [join(REPO_ROOT, 'dist/src/cli/main.js'), ...args], {
-      check: false,
-      timeoutMs: (budget * 3 + 600) * 1000,
-    });
-    if (r.code !== 0)
-      throw new Error(`cnilab run (${name}) failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-    out[name] = resultsSchema.parse(JSON.parse(r.stdout));
+    const args = sequential ? ['--sequential', '--repeats', String(rounds)] : ['--budget', `${budget}s`];
+    const m = await cnilab(dir, name, `stab${name.slice(-1)}${sequential ? 's' : 'i'}`, args, budget * 3 + 600);
+    if (name === 'interleaved-1') rounds = m.res.schedule.rounds;
   }
-  return out;
 }
-
-const load = (dir: string): Record<RunName, RunResults> =>
-  Object.fromEntries(
-    RUNS.map((n) => [n, resultsSchema.parse(JSON.parse(readFileSync(join(dir, n, 'results.json'), 'utf8')))]),
-  ) as Record<RunName, RunResults>;
 
 const key = (r: ResultRow): string => `${r.arch} ${r.path} ${r.test}`;
 
-/** The primary metric's samples of a row with their round and time. */
-const timed = (r: ResultRow): TimedValue[] =>
-  r.metrics[r.primary]!.samples.map((value, i) => ({
-    value,
-    round: r.rounds[i]!.round,
-    at: (r.rounds[i]!.startSec + r.rounds[i]!.endSec) / 2,
-  }));
-
-/** Per pairing design: the share of rows whose interval in one run covers the other run's ratio (both ways), and the median half-width. */
-function coverage(a: RunResults, b: RunResults, pairing: Pairing): { coveredPct: number; medianHalfWidthPct: number } {
-  const ratio = (res: RunResults, r: ResultRow) => {
-    const base = res.rows.find(
-      (x) => x.arch === 'host' && x.test === r.test && JSON.stringify(x.params) === JSON.stringify(r.params),
-    );
-    const rs = base ? pairRatios(timed(r), timed(base), pairing) : [];
-    return rs.length > 1 ? ratioStat(rs) : undefined;
+function analyseInterleaving(runs: Record<RunName, RunResults>) {
+  const pctOf = (n: RunName, r: ResultRow): number => {
+    const x = runs[n].rows.find((y) => key(y) === key(r));
+    return x?.ratio ? round1(x.ratio.median * 100) : NaN;
   };
-  let covered = 0;
-  let total = 0;
-  const widths: number[] = [];
-  for (const ra of a.rows.filter((r) => r.arch !== 'host')) {
-    const rb = b.rows.find((x) => key(x) === key(ra));
-    const [sa, sb] = [ratio(a, ra), rb && ratio(b, rb)];
-    if (!sa || !sb) continue;
-    total += 2;
-    widths.push(sa.halfWidthPct, sb.halfWidthPct);
-    if (sa.ci95.low <= sb.geomean && sb.geomean <= sa.ci95.high) covered++;
-    if (sb.ci95.low <= sa.geomean && sa.geomean <= sb.ci95.high) covered++;
-  }
-  return {
-    coveredPct: total ? Math.round((covered / total) * 1000) / 10 : NaN,
-    medianHalfWidthPct: round1(median(widths)),
-  };
-}
-
-/** A run's noise floor as this code estimates it (% of a ratio), from its rows' paired ratios. */
-const floorOf = (r: RunResults): number =>
-  round1((Math.exp(noiseFloor(r.rows.flatMap((x) => (x.ratio ? [x.ratio.ratios] : [])))) - 1) * 100);
-
-/** Orderings one run resolves (rankings' steps and the paper's) that the other resolves the other way. */
-function reversals(a: RunResults, b: RunResults): string[] {
-  const resolved = (r: RunResults): Map<string, 'better' | 'worse'> => {
-    const m = new Map<string, 'better' | 'worse'>();
-    for (const g of r.claims.rankings)
-      for (const s of g.steps)
-        if (s.verdict !== 'indistinguishable') {
-          m.set(`${g.path} ${g.test} ${s.a}/${s.b}`, s.verdict);
-          m.set(`${g.path} ${g.test} ${s.b}/${s.a}`, s.verdict === 'better' ? 'worse' : 'better');
-        }
-    for (const p of r.claims.paper)
-      if (p.verdict === 'holds' || p.verdict === 'reversed')
-        m.set(`${p.path} ${p.test} ${p.higher}/${p.lower}`, p.verdict === 'holds' ? 'better' : 'worse');
-    return m;
-  };
-  const [ma, mb] = [resolved(a), resolved(b)];
-  return [...ma].filter(([k, v]) => mb.has(k) && mb.get(k) !== v).map(([k]) => k);
-}
-
-/**
- * How much pairing can help: the median over kernel-path rows of the correlation, round by round,
- * between the logs of a row's samples and of host's. Near 0 the noise is per sample and pairing
- * cannot cancel it; near 1 it is drift that pairing divides out.
- */
-function pairCorrelation(r: RunResults): number {
-  const cs = kernelRows(r).flatMap((row) => {
-    const base = r.rows.find(
-      (x) => x.arch === 'host' && x.test === row.test && JSON.stringify(x.params) === JSON.stringify(row.params),
-    );
-    if (!base || base === row) return [];
-    const a = row.metrics[row.primary]!.samples.map(Math.log);
-    const b = base.metrics[base.primary]!.samples.map(Math.log);
-    const n = Math.min(a.length, b.length);
-    if (n < 3) return [];
-    const ma = a.slice(0, n).reduce((s, x) => s + x, 0) / n;
-    const mb = b.slice(0, n).reduce((s, x) => s + x, 0) / n;
-    let sab = 0;
-    let saa = 0;
-    let sbb = 0;
-    for (let i = 0; i < n; i++) {
-      sab += (a[i]! - ma) * (b[i]! - mb);
-      saa += (a[i]! - ma) ** 2;
-      sbb += (b[i]! - mb) ** 2;
-    }
-    return saa && sbb ? [sab / Math.sqrt(saa * sbb)] : [];
-  });
-  return Math.round(median(cs) * 100) / 100;
-}
-
-/** Round 1 against the later rounds: the median over rows of (round-1 value / median of the others). */
-function coldStart(r: RunResults): number {
-  const q = r.rows.flatMap((row) => {
-    const s = row.metrics[row.primary]!.samples;
-    if (s.length < 3) return [];
-    return [s[0]! / median(s.slice(1))];
-  });
-  return Math.round(median(q) * 1000) / 1000;
-}
-
-function analyse(runs: Record<RunName, RunResults>) {
-  const kernel = (r: RunResults) => kernelRows(r).filter((x) => x.ratio);
-  const rows = kernel(runs['interleaved-1']).map((r) => {
-    const pick = (n: RunName) => runs[n].rows.find((x) => key(x) === key(r));
-    const [i1, i2, s1, s2] = [pick('interleaved-1'), pick('interleaved-2'), pick('sequential-1'), pick('sequential-2')];
-    const pctOf = (x?: ResultRow): number => (x?.ratio ? x.ratio.median * 100 : NaN);
-    return {
+  const rows = kernelRows(runs['interleaved-1'])
+    .filter((x) => x.ratio)
+    .map((r) => ({
       row: key(r),
-      i1: pctOf(i1),
-      i2: pctOf(i2),
-      halfWidthPct: i1?.ratio?.halfWidthPct ?? NaN,
-      interleavedDiff: Math.abs(pctOf(i1) - pctOf(i2)),
-      sequentialDiff: Math.abs(pctOf(s1) - pctOf(s2)),
-    };
-  });
-  const finite = (xs: number[]) => xs.filter(Number.isFinite);
-  const medHalf = median(finite(rows.map((r) => r.halfWidthPct)));
-  const medI = median(finite(rows.map((r) => r.interleavedDiff)));
-  const medS = median(finite(rows.map((r) => r.sequentialDiff)));
-  const maxI = Math.max(...finite(rows.map((r) => r.interleavedDiff)));
-  const cmp = compareRuns(
-    { rows: runs['interleaved-1'].rows, floorPct: floorOf(runs['interleaved-1']) },
-    { rows: runs['interleaved-2'].rows, floorPct: floorOf(runs['interleaved-2']) },
-  );
-  // The same runs of the same code, without the noise floor: what the floor buys.
-  const bare = compareRuns({ rows: runs['interleaved-1'].rows }, { rows: runs['interleaved-2'].rows });
-  // Every pair of the four runs is the same code on the same machine: no verdict is the right answer.
-  const pairs = RUNS.flatMap((x, i) =>
-    RUNS.slice(i + 1).map((y) => {
-      const count = (floor: boolean): number =>
-        compareRuns(
-          { rows: runs[x].rows, ...(floor ? { floorPct: floorOf(runs[x]) } : {}) },
-          { rows: runs[y].rows, ...(floor ? { floorPct: floorOf(runs[y]) } : {}) },
-        ).changes.filter((c) => c.judgement !== 'within noise').length;
-      return { pair: `${x}/${y}`, withFloor: count(true), withoutFloor: count(false) };
-    }),
-  );
-  const verdicts = cmp.changes.filter((c) => c.judgement !== 'within noise').map((c) => `${c.key}: ${c.judgement}`);
-  const rev = reversals(runs['interleaved-1'], runs['interleaved-2']);
+      i1: pctOf('interleaved-1', r),
+      i2: pctOf('interleaved-2', r),
+      halfWidthPct: r.ratio!.halfWidthPct ?? NaN,
+      interleavedDiff: round1(Math.abs(pctOf('interleaved-1', r) - pctOf('interleaved-2', r))),
+      sequentialDiff: round1(Math.abs(pctOf('sequential-1', r) - pctOf('sequential-2', r))),
+    }));
+  const med = (f: (r: (typeof rows)[number]) => number): number => round1(median(rows.map(f).filter(Number.isFinite)));
+  const [medI, medS] = [med((r) => r.interleavedDiff), med((r) => r.sequentialDiff)];
+  const maxI = Math.max(...rows.map((r) => r.interleavedDiff).filter(Number.isFinite));
+  const verdicts = (x: RunName, y: RunName, floor: boolean): string[] =>
+    compareRuns(
+      { rows: runs[x].rows, ...(floor ? { floorPct: floorOf(runs[x]) } : {}) },
+      { rows: runs[y].rows, ...(floor ? { floorPct: floorOf(runs[y]) } : {}) },
+    )
+      .changes.filter(decided)
+      .map((c) => `${c.key}: ${c.judgement}`);
+  const rev = reversals(runs['interleaved-1'].claims, runs['interleaved-2'].claims);
+  const cmp = verdicts('interleaved-1', 'interleaved-2', true);
   return {
-    budgetSec: runs['interleaved-1'].schedule.budgetSec,
     runs: Object.fromEntries(
       RUNS.map((n) => [
         n,
         {
           durationSec: runs[n].durationSec,
           rounds: runs[n].schedule.rounds,
-          stopped: runs[n].schedule.stopped,
           floorPct: floorOf(runs[n]),
-          retried: runs[n].noise.retried,
-          idleLabs: runs[n].noise.idleLabs,
+          pairCorrelation: pairCorrelation(runs[n], kernelRows(runs[n])),
+          coldStart: coldStart(runs[n]),
         },
       ]),
     ),
     rows,
-    medianHalfWidthPct: round1(medHalf),
-    medianBetweenRunDiffPoints: { interleaved: round1(medI), sequential: round1(medS) },
+    medianHalfWidthPct: med((r) => r.halfWidthPct),
+    medianBetweenRunDiffPoints: { interleaved: medI, sequential: medS },
     maxInterleavedDiffPoints: round1(maxI),
-    improvement: round1(medS / medI),
     reversedOrderings: rev,
-    compareVerdicts: verdicts,
-    allPairs: pairs,
-    compareVerdictsWithoutFloor: bare.changes
-      .filter((c) => c.judgement !== 'within noise')
-      .map((c) => `${c.key}: ${c.judgement}`),
-    pairingCoverage: Object.fromEntries(
-      PAIRINGS.map((p) => [p, coverage(runs['interleaved-1'], runs['interleaved-2'], p)]),
+    compareVerdicts: cmp,
+    compareVerdictsWithoutFloor: verdicts('interleaved-1', 'interleaved-2', false),
+    allPairs: RUNS.flatMap((x, i) =>
+      RUNS.slice(i + 1).map((y) => `${x}/${y} ${verdicts(x, y, true).length}/${verdicts(x, y, false).length}`),
     ),
-    pairCorrelation: Object.fromEntries(RUNS.map((n) => [n, pairCorrelation(runs[n])])),
-    coldStartRatio: {
-      'interleaved-1': coldStart(runs['interleaved-1']),
-      'interleaved-2': coldStart(runs['interleaved-2']),
-    },
+    pairingCoverage: Object.fromEntries(
+      PAIRINGS.map((p) => [p, pairingCoverage(runs['interleaved-1'], runs['interleaved-2'], p)]),
+    ),
     targets: {
-      halfWidth: medHalf <= 3,
+      halfWidth: med((r) => r.halfWidthPct) <= 3,
       twiceAsStable: medS >= 2 * medI,
       within5Points: maxI <= 5,
       noReversal: rev.length === 0,
-      compareClean: verdicts.length === 0,
+      compareClean: cmp.length === 0,
     },
   };
 }
 
-const round1 = (x: number): number => Math.round(x * 10) / 10;
+async function interleaving(dir: string, from: boolean, budget: number): Promise<void> {
+  if (!from) await measureInterleaving(dir, budget);
+  const a = analyseInterleaving(
+    Object.fromEntries(RUNS.map((n) => [n, load(dir, n).res])) as Record<RunName, RunResults>,
+  );
+  if (wantJson) return void process.stdout.write(JSON.stringify(a, null, 2) + '\n');
+  const ok = (b: boolean): string => (b ? 'met' : 'MISSED');
+  process.stdout.write(
+    [
+      table(
+        ['RUN', 'TOOK S', 'ROUNDS', 'FLOOR ±%', 'CORRELATION WITH HOST', 'COLD ROUND 1'],
+        Object.entries(a.runs).map(([n, r]) => [n, ...Object.values(r)]),
+        [1, 2, 3, 4, 5],
+      ),
+      '',
+      table(
+        ['KERNEL-PATH ROW', 'RUN 1 %', 'RUN 2 %', '±%', 'DIFF INTERLEAVED', 'DIFF SEQUENTIAL'],
+        a.rows.map((r) => Object.values(r)),
+        [1, 2, 3, 4, 5],
+      ),
+      '',
+      `median half-width ${a.medianHalfWidthPct}%   target ≤ 3%: ${ok(a.targets.halfWidth)}`,
+      `between-run difference (median): interleaved ${a.medianBetweenRunDiffPoints.interleaved}, sequential ${a.medianBetweenRunDiffPoints.sequential} points   target ≥ 2× smaller interleaved: ${ok(a.targets.twiceAsStable)}`,
+      `largest interleaved between-run difference ${a.maxInterleavedDiffPoints} points   target ≤ 5: ${ok(a.targets.within5Points)}`,
+      `claims reversed between the interleaved runs: ${a.reversedOrderings.join('; ') || 'none'}   target none: ${ok(a.targets.noReversal)}`,
+      `cnilab compare interleaved-1 interleaved-2: ${a.compareVerdicts.join('; ') || 'no row better or worse'}   target none: ${ok(a.targets.compareClean)}`,
+      `without the noise floor: ${a.compareVerdictsWithoutFloor.join('; ') || 'no row better or worse'}; every pair, rows better or worse (with floor/without): ${a.allPairs.join(', ')}`,
+      `pairing, intervals covering the other run's ratio: ${Object.entries(a.pairingCoverage)
+        .map(([p, c]) => `${p} ${c.coveredPct}% (median ±${c.medianHalfWidthPct}%)`)
+        .join(', ')}`,
+    ].join('\n') + '\n',
+  );
+}
 
 async function main(): Promise<void> {
   const from = flag('from');
   const keep = flag('keep');
-  const budget = budgetSec(flag('budget') ?? '15m');
+  const legacy = process.argv.includes('--interleaving');
+  const budget = budgetSec(flag('budget') ?? (legacy ? '15m' : '2m'));
   const dir = from ?? keep ?? mkdtempSync(join(tmpdir(), 'cnilab-bench-stability-'));
   try {
-    if (!from) {
-      if (keep && !existsSync(keep)) mkdirSync(keep, { recursive: true });
-      await measure(dir, budget);
-    }
-    const a = analyse(load(dir));
-    if (wantJson) {
-      process.stdout.write(JSON.stringify(a, null, 2) + '\n');
-      return;
-    }
-    const t = a.targets;
-    const ok = (b: boolean): string => (b ? 'met' : 'MISSED');
-    process.stdout.write(
-      [
-        `stability of the default matrix (budget ${a.budgetSec} s per interleaved run; sequential runs take as many rounds)`,
-        table(
-          ['RUN', 'TOOK', 'ROUNDS', 'STOPPED', 'FLOOR', 'RETRIED'],
-          Object.entries(a.runs).map(([n, r]) => [
-            n,
-            `${r.durationSec} s`,
-            String(r.rounds),
-            r.stopped,
-            `±${r.floorPct}%`,
-            String(r.retried),
-          ]),
-          [1, 2, 4, 5],
-        ),
-        '',
-        table(
-          ['KERNEL-PATH ROW', 'RUN 1', 'RUN 2', '±', 'DIFF INTERLEAVED', 'DIFF SEQUENTIAL'],
-          a.rows.map((r) => [
-            r.row,
-            `${r.i1.toFixed(1)}%`,
-            `${r.i2.toFixed(1)}%`,
-            `${r.halfWidthPct}%`,
-            r.interleavedDiff.toFixed(1),
-            r.sequentialDiff.toFixed(1),
-          ]),
-          [1, 2, 3, 4, 5],
-        ),
-        '',
-        `median half-width ${a.medianHalfWidthPct}% of the ratio       target ≤ 3%: ${ok(t.halfWidth)}`,
-        `between-run difference, median over rows: interleaved ${a.medianBetweenRunDiffPoints.interleaved} points, sequential ${a.medianBetweenRunDiffPoints.sequential} (${a.improvement}× smaller)   target ≥ 2×: ${ok(t.twiceAsStable)}`,
-        `largest interleaved between-run difference ${a.maxInterleavedDiffPoints} points   target ≤ 5: ${ok(t.within5Points)}`,
-        `orderings reversed between the interleaved runs: ${a.reversedOrderings.length ? a.reversedOrderings.join('; ') : 'none'}   target none: ${ok(t.noReversal)}`,
-        `cnilab compare interleaved-1 interleaved-2: ${a.compareVerdicts.length ? a.compareVerdicts.join('; ') : 'no row better or worse'}   target none: ${ok(t.compareClean)}`,
-        `every pair of the four runs, rows called better or worse (with the floor / without): ${a.allPairs.map((p) => `${p.pair} ${p.withFloor}/${p.withoutFloor}`).join(', ')}`,
-        `cnilab compare without the noise floor: ${a.compareVerdictsWithoutFloor.length ? a.compareVerdictsWithoutFloor.join('; ') : 'no row better or worse'}`,
-        `pairing: intervals covering the other run's ratio — ${Object.entries(a.pairingCoverage)
-          .map(([p, c]) => `${p} ${c.coveredPct}% (median ±${c.medianHalfWidthPct}%)`)
-          .join(', ')} (keep a design with ≥ 90%; of two, the narrower)`,
-        `correlation of a row's and host's samples round by round (median over kernel-path rows): ${Object.entries(
-          a.pairCorrelation,
-        )
-          .map(([n, c]) => `${n} ${c}`)
-          .join(', ')}`,
-        `cold first round: round-1 value / median of later rounds, median over rows — ${Object.entries(a.coldStartRatio)
-          .map(([n, c]) => `${n} ${c}`)
-          .join(', ')}`,
-      ].join('\n') + '\n',
-    );
+    if (!from && !existsSync(dir)) mkdirSync(dir, { recursive: true });
+    await (legacy ? interleaving : answers)(dir, from !== undefined, budget);
   } finally {
     if (!from && !keep) rmSync(dir, { recursive: true, force: true });
   }

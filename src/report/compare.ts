@@ -5,14 +5,29 @@
  * A row's figure is its paired ratio to its own run's host baseline when both runs have one
  * (results v3), else its absolute samples. The test is Welch's t on the logarithms, with each
  * run's noise floor (what one run's rounds do not see: results v3, `noise.floorPct`) added to
- * the standard error; the verdicts over all rows are corrected with Holm's procedure so that the
- * chance of any false better/worse is at most 5%.
+ * the standard error. A row ends in the words a run's claims use:
+ *   - better / worse: Holm's procedure over all rows rejects "no change" (family-wise error ≤ 5%);
+ *   - equivalent: the change B/A is within ±m% (m = --equivalence, else B's
+ *     `settings.equivalencePct`, else 3), by two one-sided tests at 2.5% each on the same standard
+ *     error and degrees of freedom — one row alone is equivalent when the plain 95% interval of
+ *     B/A (log-symmetric, `comparedCi95`) lies within [1/(1+m), 1+m]. Over all rows Holm's
+ *     procedure is applied to these tests too (each row's larger one-sided p-value, at 2.5%): the
+ *     row of rank k among N must have its interval, widened to the level 1 − 5%/(N − k), inside
+ *     the band — so that the chance of any false equivalence is also at most 2.5%;
+ *   - not resolved: neither (or fewer than two values on a side).
+ * A row better or worse is never called equivalent (a change within the band that the test still
+ * sees is reported as the change).
  */
+import { DEFAULT_EQUIVALENCE_PCT } from '../run/claims';
 import { holm, tTwoSidedP } from '../run/paired';
 import { METRIC_INFO, type MetricName, type ResultRow, type StatJson } from '../run/results-schema';
+import { t975Real } from '../run/special';
 import { mean, round, variance } from '../run/stats';
 
 export const FAMILY_ALPHA = 0.05;
+
+/** What a row of B against A ends in: the words of a run's claims (results v6). */
+export type Judgement = 'better' | 'worse' | 'equivalent' | 'not resolved';
 
 export interface Change {
   readonly key: string;
@@ -29,10 +44,17 @@ export interface Change {
   readonly basis: 'ratio to host' | 'absolute';
   /** Change of the compared figure's geometric mean, in % (the ratio's when basis is the ratio). */
   readonly comparedChangePct: number;
+  /** 95% interval of the compared figure's change B/A (a ratio, log-symmetric); null with fewer than 2 values on a side. */
+  readonly comparedCi95: { readonly low: number; readonly high: number } | null;
   /** Two-sided p-value before Holm's correction; null with fewer than 2 values on a side. */
   readonly pValue: number | null;
-  /** better / worse when Holm's procedure rejects "no change" (by the metric's direction). */
-  readonly judgement: 'better' | 'worse' | 'within noise';
+  /** p-value of equivalence within ±equivalencePct (the larger of the two one-sided tests) before Holm's correction. */
+  readonly equivalenceP: number | null;
+  /**
+   * better / worse when Holm's procedure rejects "no change" (by the metric's direction);
+   * equivalent when it rejects "a change beyond ±equivalencePct"; else not resolved.
+   */
+  readonly judgement: Judgement;
 }
 
 export interface Comparison {
@@ -43,6 +65,8 @@ export interface Comparison {
   /** Each run's noise floor (% of a ratio), 0 when the file has none (before v3). */
   readonly floorPct: { readonly a: number; readonly b: number };
   readonly alpha: number;
+  /** The margin of equivalence, ± %. */
+  readonly equivalencePct: number;
   /** What the reader must know before the verdicts, e.g. that the runs' underlay MTUs differ. */
   readonly notes: string[];
 }
@@ -62,6 +86,15 @@ export interface ComparableRun {
   readonly attach?: unknown;
   /** Present when the run measured the join test (results.json's `join`): not rows, not compared. */
   readonly join?: unknown;
+  /** The run's margin of equivalence (results v6 `settings.equivalencePct`); B's is the comparison's default. */
+  readonly equivalencePct?: number;
+}
+
+export interface CompareOptions {
+  /** Family-wise error of the better/worse verdicts (default 5%; equivalence: half of it). */
+  readonly alpha?: number;
+  /** Margin of equivalence, ± % (default: B's, else 3). */
+  readonly equivalencePct?: number;
 }
 
 export function rowKey(r: Pick<ResultRow, 'arch' | 'path' | 'test' | 'params'>): string {
@@ -83,22 +116,49 @@ function compared(r: ComparableRow): MetricName[] {
 
 const logs = (xs: readonly number[]): number[] => xs.filter((x) => x > 0).map(Math.log);
 
+export interface LogTest {
+  /** mean(ln B) − mean(ln A). */
+  readonly diff: number;
+  /** Two-sided p-value of "no change"; null with fewer than 2 values on a side. */
+  readonly p: number | null;
+  /** The standard error of diff (floors included) and its degrees of freedom; absent when p is null. */
+  readonly se?: number;
+  readonly df?: number;
+}
+
 /** Welch's t on the logs, each side's floor (log units) added to its variance; the difference and its p-value. */
-export function logTest(
-  a: readonly number[],
-  b: readonly number[],
-  floorA: number,
-  floorB: number,
-): { diff: number; p: number | null } {
+export function logTest(a: readonly number[], b: readonly number[], floorA: number, floorB: number): LogTest {
   const [la, lb] = [logs(a), logs(b)];
   if (la.length < 2 || lb.length < 2) return { diff: la.length && lb.length ? mean(lb) - mean(la) : 0, p: null };
   const [va, vb] = [variance(la) / la.length, variance(lb) / lb.length];
   const diff = mean(lb) - mean(la);
   const se = Math.sqrt(va + vb + floorA ** 2 + floorB ** 2);
-  if (se === 0) return { diff, p: diff === 0 ? 1 : 0 };
   // Welch–Satterthwaite degrees of freedom of the sampling part (at least 1).
   const df = va + vb > 0 ? Math.max(1, (va + vb) ** 2 / (va ** 2 / (la.length - 1) + vb ** 2 / (lb.length - 1))) : 1;
-  return { diff, p: tTwoSidedP(diff / se, df) };
+  if (se === 0) return { diff, p: diff === 0 ? 1 : 0, se, df };
+  return { diff, p: tTwoSidedP(diff / se, df), se, df };
+}
+
+/** P(T ≥ t), one-sided. */
+const upperTail = (t: number, df: number): number => (t >= 0 ? tTwoSidedP(t, df) / 2 : 1 - tTwoSidedP(-t, df) / 2);
+
+/**
+ * Equivalence within ±marginPct: the larger p-value of the two one-sided tests (TOST) of
+ * "diff ≤ −ln(1+m)" and "diff ≥ ln(1+m)"; at most 2.5% exactly when the 95% interval lies within
+ * the band. Null when the test is.
+ */
+export function equivalenceP(t: LogTest, marginPct: number): number | null {
+  if (t.p === null || t.se === undefined || t.df === undefined) return null;
+  const band = Math.log(1 + marginPct / 100);
+  if (t.se === 0) return Math.abs(t.diff) <= band ? 0 : 1;
+  return Math.max(upperTail((t.diff + band) / t.se, t.df), upperTail((band - t.diff) / t.se, t.df));
+}
+
+/** The 95% interval of exp(diff): log-symmetric, from the test's standard error and degrees of freedom. */
+function ci95Of(t: LogTest): { low: number; high: number } | null {
+  if (t.p === null || t.se === undefined || t.df === undefined) return null;
+  const h = t975Real(t.df) * t.se;
+  return { low: round(Math.exp(t.diff - h), 4), high: round(Math.exp(t.diff + h), 4) };
 }
 
 /**
@@ -114,7 +174,9 @@ function keyer(a: ComparableRun, b: ComparableRun): (r: ComparableRow, run: Comp
   };
 }
 
-export function compareRuns(a: ComparableRun, b: ComparableRun, alpha = FAMILY_ALPHA): Comparison {
+export function compareRuns(a: ComparableRun, b: ComparableRun, o: CompareOptions = {}): Comparison {
+  const alpha = o.alpha ?? FAMILY_ALPHA;
+  const equivalencePct = o.equivalencePct ?? b.equivalencePct ?? DEFAULT_EQUIVALENCE_PCT;
   const keyOf = keyer(a, b);
   const inA = new Map(a.rows.map((r) => [keyOf(r, a), r]));
   const inB = new Set(b.rows.map((r) => keyOf(r, b)));
@@ -143,27 +205,21 @@ export function compareRuns(a: ComparableRun, b: ComparableRun, alpha = FAMILY_A
         changePct: sa.median === 0 ? 0 : round(((sb.median - sa.median) / sa.median) * 100, 1),
         basis: paired ? 'ratio to host' : 'absolute',
         comparedChangePct: round((Math.exp(t.diff) - 1) * 100, 1),
+        comparedCi95: ci95Of(t),
         pValue: t.p === null ? null : round(t.p, 5),
+        equivalenceP: equivalenceP(t, equivalencePct),
         better: METRIC_INFO[m].better,
       });
     }
   }
-  const tested = pending.filter((c) => c.pValue !== null);
-  const rejected = holm(
-    tested.map((c) => c.pValue!),
-    alpha,
-  );
-  const changes: Change[] = pending.map(({ better, ...c }) => {
-    const i = tested.indexOf(pending.find((x) => x.key === c.key && x.metric === c.metric)!);
-    if (i < 0 || !rejected[i]) return { ...c, judgement: 'within noise' };
-    return { ...c, judgement: c.comparedChangePct > 0 === (better === 'higher') ? 'better' : 'worse' };
-  });
+  const changes = judge(pending, alpha);
   return {
     changes,
     onlyInA: [...inA.keys()].filter((k) => !inB.has(k)),
     onlyInB: [...inB].filter((k) => !inA.has(k)),
     floorPct: { a: a.floorPct ?? 0, b: b.floorPct ?? 0 },
     alpha,
+    equivalencePct,
     notes: [
       ...mtuNotes(a, b),
       ...(a.attach || b.attach
@@ -178,6 +234,32 @@ export function compareRuns(a: ComparableRun, b: ComparableRun, alpha = FAMILY_A
         : []),
     ],
   };
+}
+
+/**
+ * The judgements: Holm over the tested rows for "no change" at alpha (better / worse), and for
+ * "a change beyond the margin" at alpha / 2 (equivalent: each of the two one-sided tests at half
+ * of alpha, as the 95% interval does).
+ */
+function judge(
+  pending: readonly (Omit<Change, 'judgement'> & { better: 'higher' | 'lower' })[],
+  alpha: number,
+): Change[] {
+  const tested = pending.filter((c) => c.pValue !== null && c.equivalenceP !== null);
+  const differs = holm(
+    tested.map((c) => c.pValue!),
+    alpha,
+  );
+  const same = holm(
+    tested.map((c) => c.equivalenceP!),
+    alpha / 2,
+  );
+  return pending.map(({ better, ...c }, j) => {
+    const i = tested.indexOf(pending[j]!);
+    if (i >= 0 && differs[i])
+      return { ...c, judgement: c.comparedChangePct > 0 === (better === 'higher') ? 'better' : 'worse' };
+    return { ...c, judgement: i >= 0 && same[i] ? 'equivalent' : 'not resolved' };
+  });
 }
 
 /** Two one-MTU runs at different underlay MTUs: their rows are matched all the same, and said to differ in that. */
