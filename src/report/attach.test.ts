@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readResults } from './outputs';
 import { REPO_ROOT } from '../lib/paths';
 import { attachStat } from '../run/attach/stats';
 import { resultsSchema, type AttachJson, type RunResults } from '../run/results-schema';
@@ -10,8 +10,7 @@ import { renderSvg } from './charts';
 import { compareRuns } from './compare';
 import { renderHtml } from './html';
 
-const recorded = (): RunResults =>
-  resultsSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v5.json'), 'utf8')));
+const recorded = (): RunResults => readResults(join(REPO_ROOT, 'test/fixtures/results-v5.json'));
 
 const size = (pods: number, add: number[]) => ({
   pods,

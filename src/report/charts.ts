@@ -8,6 +8,7 @@ import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import { figure } from '../lib/format';
 import { METRIC_INFO, type ResultRow, type RunResults, type TestName } from '../run/results-schema';
+import { forestChart } from './forest';
 
 export interface Chart {
   /** File name without extension, e.g. fig4-overlays. */
@@ -363,6 +364,8 @@ export function buildCharts(r: RunResults): Chart[] {
   const order = r.architectures.map((a) => a.name);
   const tcp = rowsOf(r, 'tcp');
   const charts = [
+    // First: every architecture's ratio to host, the figure the report opens with.
+    forestChart(r, { config: CHART_CONFIG, colors: FAMILY_COLORS }),
     overlaysChart(rowsOf(r, 'tcp', 'inter-node'), order),
     overlaysVsNativeChart(tcp, order),
     cpuPerGbitChart(tcp, order),

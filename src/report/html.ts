@@ -1,14 +1,25 @@
 /**
  * report.html: one self-contained file — inline CSS and SVG, no script, nothing fetched — that
- * opens anywhere. Headline findings first, then the charts, the data paths the kernel counted,
- * every row with its interval, and the environment the numbers came from.
+ * opens anywhere. The forest plot (every architecture's ratio to host) and the headline findings
+ * first, then the claims, the charts, the data paths the kernel counted, every row with its
+ * interval, and the environment the numbers came from.
  */
 import { duration, figure } from '../lib/format';
 import { METRIC_INFO, type ResultRow, type RunResults } from '../run/results-schema';
 import { runTests } from '../run/tests';
 import { FAMILY_COLORS, type Chart } from './charts';
 import { escapeXml, pathDiagram } from './diagram';
-import { designLines, readerNotes, linkLine, noiseLine, paperLines, rankingLines, scheduleLine } from './claims-text';
+import {
+  designLines,
+  readerNotes,
+  linkLine,
+  noiseLine,
+  paperLines,
+  rankingLegend,
+  rankingLines,
+  scheduleLine,
+} from './claims-text';
+import { equivalenceBand, equivalenceOf, ratioInterval } from './forest';
 import { mtuTable, perMtu } from './mtu';
 import { ATTACH_SUMMARY, attachHeadline, attachTable } from './attach';
 import { JOIN_SUMMARY, joinHeadline, joinTable } from './join';
@@ -41,19 +52,16 @@ function findings(r: RunResults): string[] {
   const ranking = r.claims.rankings.find((g) => g.path === 'inter-node' && g.test === 'tcp');
   if (ranking && ranking.order.length >= 2) {
     const row = (a: string): ResultRow => tcpInter.find((x) => x.arch === a)!;
-    const pct = (x: ResultRow): string =>
-      x.ratio
-        ? `, ${(x.ratio.median * 100).toFixed(0)}% of host (${(x.ratio.ci95.low * 100).toFixed(0)}–${(x.ratio.ci95.high * 100).toFixed(0)}%)`
+    const pct = (x: ResultRow): string => {
+      const iv = ratioInterval(x);
+      return x.ratio && iv
+        ? `, ${(x.ratio.median * 100).toFixed(0)}% of host (${(iv.low * 100).toFixed(0)}–${(iv.high * 100).toFixed(0)}%)`
         : '';
+    };
     const [top, low] = [row(ranking.order[0]!), row(ranking.order[ranking.order.length - 1]!)];
-    const first = ranking.steps[0];
+    out.push(leadLine(top, ranking.steps[0], pct(top), equivalenceOf(r)));
     out.push(
-      first?.verdict === 'better'
-        ? `Across nodes, the fastest pod network was <b>${e(top.arch)}</b> (${figure(top.metrics.gbps!.median)} Gbit/s${pct(top)}), ahead of <b>${e(first.b)}</b> by ${figure((first.ratio.geomean - 1) * 100)}% (same-round ratio ${figure(first.ratio.ci95.low)}–${figure(first.ratio.ci95.high)}).`
-        : `Across nodes, <b>${e(top.arch)}</b> had the highest median (${figure(top.metrics.gbps!.median)} Gbit/s${pct(top)}) but is <b>indistinguishable here</b> from <b>${e(first?.b ?? '')}</b>: the interval of their same-round ratio holds 1.`,
-    );
-    out.push(
-      `The slowest was <b>${e(low.arch)}</b> (${figure(low.metrics.gbps!.median)} Gbit/s${pct(low)}). In order, with ${'>'} only where the intervals support it: ${e(rankingLines(r).find((l) => l.startsWith('inter-node tcp')) ?? '')}.`,
+      `The slowest was <b>${e(low.arch)}</b> (${figure(low.metrics.gbps!.median)} Gbit/s${pct(low)}). In order (${e(rankingLegend(r))}): ${e(rankingLines(r).find((l) => l.startsWith('inter-node tcp')) ?? '')}.`,
     );
   }
   const costed = tcpInter.filter((x) => x.coreSecondsPerGbit && x.coreSecondsPerGbit.total > 0);
@@ -86,6 +94,35 @@ function findings(r: RunResults): string[] {
   return out;
 }
 
+type PairClaim = RunResults['claims']['rankings'][number]['steps'][number];
+
+/** How a comparison left open could be decided, in words. */
+const moreRounds = (m: number | null | undefined): string =>
+  m === undefined
+    ? ''
+    : m === null
+      ? '; one run cannot decide it'
+      : `; about ${m} more round${m === 1 ? '' : 's'} would decide it`;
+
+/** The first finding: the highest across nodes, and what the interval of its lead over the next says. */
+function leadLine(top: ResultRow, first: PairClaim | undefined, ofHost: string, m: number): string {
+  const had = `Across nodes, <b>${e(top.arch)}</b> had the highest median (${figure(top.metrics.gbps!.median)} Gbit/s${ofHost})`;
+  if (!first) return `${had}.`;
+  const ci = first.ratio.ci95;
+  const same = `the interval of their same-round ratio (${figure(ci.low)}–${figure(ci.high)})`;
+  const [lo, hi] = equivalenceBand(m);
+  switch (first.verdict) {
+    case 'better':
+      return `Across nodes, the fastest pod network was <b>${e(top.arch)}</b> (${figure(top.metrics.gbps!.median)} Gbit/s${ofHost}), ahead of <b>${e(first.b)}</b> by ${figure((first.ratio.geomean - 1) * 100)}% (same-round ratio ${figure(ci.low)}–${figure(ci.high)}).`;
+    case 'equivalent':
+      return `${had} and is <b>within ±${m}% of</b> <b>${e(first.b)}</b>: ${same} lies inside ±${m}%.`;
+    case 'worse':
+      return `${had} but is <b>behind</b> <b>${e(first.b)}</b> in the rounds they shared: ${same} lies below 1.`;
+    default:
+      return `${had} but is <b>not resolved</b> against <b>${e(first.b)}</b>: ${same} holds 1${ci.low < lo || ci.high > hi ? ` but reaches beyond ±${m}%` : ''}${moreRounds(first.moreRounds)}.`;
+  }
+}
+
 function unresolvedLine(r: RunResults): string {
   const open = r.noise.unresolved;
   return open.length
@@ -96,6 +133,13 @@ function unresolvedLine(r: RunResults): string {
           ', ',
         )}${open.length > 6 ? ` and ${open.length - 6} more` : ''}. More rounds (a larger --budget) narrow them.`
     : `Every row's ratio to host is known within ±${r.schedule.precisionPct ?? 5}%.`;
+}
+
+/** How the report's intervals of a ratio to host were computed, in words. */
+function ofHostInterval(r: RunResults): string {
+  return r.rows.some((x) => x.ratio?.moderated)
+    ? 'moderated: t on the logs, the spread borrowed from the rows of the same test and the run-to-run part added'
+    : 't on the logs';
 }
 
 function rowTable(r: RunResults): string {
@@ -116,6 +160,7 @@ function rowTable(r: RunResults): string {
   const body = r.rows
     .map((x) => {
       const m = x.metrics[x.primary]!;
+      const iv = ratioInterval(x);
       const info = METRIC_INFO[x.primary];
       const p = x.params;
       const params = [
@@ -125,7 +170,7 @@ function rowTable(r: RunResults): string {
       ]
         .filter(Boolean)
         .join(' ');
-      return `<tr${x.unstable ? ' class="unstable"' : ''}><td>${e(x.arch)}</td><td>${x.path}</td>${mtus ? `<td class="n">${x.underlayMtu ?? ''}</td>` : ''}<td>${x.test}${params ? ` ${params}` : ''}</td><td>${info.label} (${info.unit})</td><td class="n">${figure(m.median)}</td><td class="n">${figure(m.ci95.low)}–${figure(m.ci95.high)}</td><td class="n">${m.covPct.toFixed(1)}%${x.unstable ? ' ⚠' : ''}</td><td class="n">${x.baselinePct === null ? '—' : `${x.baselinePct.toFixed(0)}%${x.ratio ? ` <small>(${(x.ratio.ci95.low * 100).toFixed(0)}–${(x.ratio.ci95.high * 100).toFixed(0)})</small>` : ''}${x.resolved ? '' : ' ?'}`}</td><td class="n">${x.coreSecondsPerGbit ? x.coreSecondsPerGbit.total.toFixed(3) : '—'}</td><td class="n samples">${m.samples.map(figure).join(' ')}</td></tr>`;
+      return `<tr${x.unstable ? ' class="unstable"' : ''}><td>${e(x.arch)}</td><td>${x.path}</td>${mtus ? `<td class="n">${x.underlayMtu ?? ''}</td>` : ''}<td>${x.test}${params ? ` ${params}` : ''}</td><td>${info.label} (${info.unit})</td><td class="n">${figure(m.median)}</td><td class="n">${figure(m.ci95.low)}–${figure(m.ci95.high)}</td><td class="n">${m.covPct.toFixed(1)}%${x.unstable ? ' ⚠' : ''}</td><td class="n">${x.baselinePct === null ? '—' : `${x.baselinePct.toFixed(0)}%${iv ? ` <small>(${(iv.low * 100).toFixed(0)}–${(iv.high * 100).toFixed(0)})</small>` : ''}${x.resolved ? '' : ' ?'}`}</td><td class="n">${x.coreSecondsPerGbit ? x.coreSecondsPerGbit.total.toFixed(3) : '—'}</td><td class="n samples">${m.samples.map(figure).join(' ')}</td></tr>`;
     })
     .join('\n');
   return `<table class="rows"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>\n${body}\n</tbody></table>`;
@@ -166,7 +211,7 @@ const CSS = `
 body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:0 auto;max-width:1180px;padding:16px 24px;color:#222;line-height:1.45}
 h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px}
 .meta{color:#555;font-size:13px}.headlines li{margin:4px 0}.warn{color:#b00020;font-weight:bold}
-figure{margin:16px 0 28px}figcaption{font-size:13px;color:#444;max-width:900px}figcaption b{color:#222}
+figure{margin:16px 0 28px}figure.chart svg{max-width:100%;height:auto}figcaption{font-size:13px;color:#444;max-width:900px}figcaption b{color:#222}
 table{border-collapse:collapse;font-size:12px;margin:8px 0}th,td{border-bottom:1px solid #e3e3e3;padding:3px 8px;text-align:left;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums}tr.unstable td{background:#fff4f4}td.samples{color:#666}
 .dp{overflow-x:auto;margin:8px 0 20px}.dp p{font-size:13px;margin:2px 0}
@@ -192,10 +237,11 @@ export function renderHtml(r: RunResults, charts: readonly { chart: Chart; svg: 
   const underlay = mtus
     ? `underlay MTUs ${mtus.join(' and ')} (each in labs of its own, every row paired with host of its MTU)`
     : `underlay MTU ${r.lab.underlayMtu}`;
-  const figures = charts.map(
-    ({ chart, svg }) =>
-      `<figure class="chart" id="chart-${chart.name}" data-chart="${chart.name}"><h3>${e(chart.title)}</h3>${svg}<figcaption>${e(chart.caption)} <a href="charts/${chart.name}.png">PNG</a> · <a href="charts/${chart.name}.svg">SVG</a></figcaption></figure>`,
-  );
+  const chartFigure = ({ chart, svg }: { chart: Chart; svg: string }): string =>
+    `<figure class="chart" id="chart-${chart.name}" data-chart="${chart.name}"><h3>${e(chart.title)}</h3>${svg}<figcaption>${e(chart.caption)} <a href="charts/${chart.name}.png">PNG</a> · <a href="charts/${chart.name}.svg">SVG</a></figcaption></figure>`;
+  // The forest plot opens the report; the other charts follow the claims.
+  const forest = charts.find((c) => c.chart.name === 'forest');
+  const figures = charts.filter((c) => c !== forest).map(chartFigure);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>cnilab run — ${e(r.lab.name)} — ${e(r.startedAt)}</title><style>${CSS}</style></head>
@@ -203,12 +249,13 @@ export function renderHtml(r: RunResults, charts: readonly { chart: Chart; svg: 
 <h1>cnilab: container network architectures, measured</h1>
 <p class="meta">Lab <b>${e(r.lab.name)}</b>: ${r.lab.nodes} nodes (${r.lab.computeNodes} compute), ${underlay}, pod network ${e(r.lab.podCidr)}${link ? `; ${e(link)}` : ''}. Run ${e(r.startedAt)}, took ${duration(r.durationSec)}. ${s.repeats} rounds (${r.schedule.mode}: one sample of every row per round, in a random order), ${s.durationSec} s per throughput sample and one ${s.latencySec} s sockperf run per latency sample${s.warmupSec ? `, after a ${s.warmupSec} s discarded warm-up per path` : ''}${s.cpuAffinity ? `; clients pinned to CPU ${s.cpuAffinity.split(',')[0]}, servers to CPU ${s.cpuAffinity.split(',')[1]}` : ''}. cnilab ${e(r.tool.version)}.</p>
 <h2>At a glance</h2>
+${forest ? chartFigure(forest) : ''}
 <ul class="headlines">${headlines(r)
     .map((h) => `<li>${h}</li>`)
     .join('')}</ul>
-<p class="meta legend">Bar colours:${FAMILY_LEGEND.map(([f, words]) => `<span style="background:${FAMILY_COLORS[f]}"></span>${f} (${words})`).join('')}.</p>
+<p class="meta legend">Colours of bars and points:${FAMILY_LEGEND.map(([f, words]) => `<span style="background:${FAMILY_COLORS[f]}"></span>${f} (${words})`).join('')}.</p>
 <h2>What this run can claim</h2>
-<p class="meta">A ranks above B only when the 95% interval of their same-round ratio A/B excludes 1 (&gt; better, &lt; worse, ≈ indistinguishable here). ${e(scheduleLine(r))}.</p>
+<p class="meta">A ranks above B only when the 95% interval of their same-round ratio A/B excludes 1; they are equivalent when it lies within ±${equivalenceOf(r)}%; otherwise the step is not resolved (${e(rankingLegend(r))}). ${e(scheduleLine(r))}.</p>
 <ul class="claims">${[...rankingLines(r), ...paperLines(r)].map((l) => `<li>${e(l)}</li>`).join('')}</ul>
 ${designs.length ? `<h3>The eBPF data path against the designs it replaces</h3><p class="meta">Each ratio is a/b of the same round's samples, with its 95% interval; lower is better for latency and CPU per Gbit.</p><ul class="claims">${designs.map((l) => `<li>${e(l)}</li>`).join('')}</ul>` : ''}
 ${mtuTable(r)}${attachTable(r)}${joinTable(r)}<h2>Charts</h2>
@@ -219,7 +266,7 @@ ${datapathTable(r) || '<p class="meta">No user-space process carried traffic in 
 <p class="meta">Every interface whose counters moved during the test, from client to server. Packets are as each device counted them: a GSO/GRO super-packet counts once, so bytes per packet far above the MTU show offloads at work. <code>veth@cni0</code> is a port of bridge cni0: a bridge forwarding between its own ports does not count those frames on its own device, so it appears only where packets go up to the node's stack (routing, tunnels). A dashed interface carried only the return direction (ACKs): the data went past it, as <code>bpf_redirect_peer</code> takes it past a pod's host end. <b>bpf (node)</b>: what that node's eBPF program did, on every interface it sits on, both directions.</p>
 ${diagrams || '<p class="meta">No path was counted.</p>'}
 <h2>Every row</h2>
-<p class="meta">95% confidence interval of the median by order statistics from 6 samples; below that, Student's t on the mean. Of host: the median of the same-round ratios to host, with the 95% interval of their geometric mean (t on the logs). Unstable: coefficient of variation above ${s.covThresholdPct}%. Tests: ${s.tests.map((x) => `<b>${x}</b> — ${e(x === 'attach' ? ATTACH_SUMMARY : x === 'join' ? JOIN_SUMMARY : runTests.get(x).summary)}`).join('; ')}.</p>
+<p class="meta">95% confidence interval of the median by order statistics from 6 samples; below that, Student's t on the mean. Of host: the median of the same-round ratios to host, with the 95% interval of their geometric mean (${ofHostInterval(r)}); ? where that interval is wider than ±${r.schedule.precisionPct ?? 5}% (not resolved). Unstable: coefficient of variation above ${s.covThresholdPct}%. Tests: ${s.tests.map((x) => `<b>${x}</b> — ${e(x === 'attach' ? ATTACH_SUMMARY : x === 'join' ? JOIN_SUMMARY : runTests.get(x).summary)}`).join('; ')}.</p>
 ${rowTable(r)}
 <h2>Environment</h2>
 <table>

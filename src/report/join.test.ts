@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readResults } from './outputs';
 import { REPO_ROOT } from '../lib/paths';
 import { attachStat } from '../run/attach/stats';
 import { resultsSchema, type JoinJson, type RunResults } from '../run/results-schema';
@@ -9,8 +9,7 @@ import { compareRuns } from './compare';
 import { renderHtml } from './html';
 import { joinHeadline, joinLines, joinTable } from './join';
 
-const recorded = (): RunResults =>
-  resultsSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v5.json'), 'utf8')));
+const recorded = (): RunResults => readResults(join(REPO_ROOT, 'test/fixtures/results-v5.json'));
 
 // Figures of a run of `cnilab run --arch calico-bgp,flannel-host-gw --tests join --join-samples 3`.
 const JOIN: JoinJson = {

@@ -1,8 +1,8 @@
 /** A run with two underlay MTUs, made from the recorded one: CSV, table, headlines, charts, compare. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readResults } from './outputs';
 import { REPO_ROOT } from '../lib/paths';
 import { resultsSchema, type ResultRow, type RunResults } from '../run/results-schema';
 import { buildCharts, renderSvg } from './charts';
@@ -11,8 +11,7 @@ import { CSV_HEADER, toCsv } from './csv';
 import { headlines, renderHtml } from './html';
 import { mtuTable, perMtu } from './mtu';
 
-const recorded = (): RunResults =>
-  resultsSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v5.json'), 'utf8')));
+const recorded = (): RunResults => readResults(join(REPO_ROOT, 'test/fixtures/results-v5.json'));
 
 /** The recorded run as if measured at 1500 and, twice as fast, at 9000. */
 function twoMtus(): RunResults {

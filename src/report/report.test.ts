@@ -13,9 +13,11 @@ import { pathDiagram } from './diagram';
 import { headlines, renderHtml } from './html';
 import { readComparable, readResults } from './outputs';
 
-/** A recorded run (host, flannel-vxlan, flannel-udp; every test; 3 interleaved rounds of 1 s samples). */
-const recorded = (): RunResults =>
-  resultsSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v5.json'), 'utf8')));
+/**
+ * A recorded run (host, flannel-vxlan, flannel-udp; every test; 3 interleaved rounds of 1 s
+ * samples), written as v5 and read as v6 (its `indistinguishable` steps read as `not resolved`).
+ */
+const recorded = (): RunResults => readResults(join(REPO_ROOT, 'test/fixtures/results-v5.json'));
 
 /** Every bar's aria-label in a rendered chart: "Gbit/s: 13.067; arch: host; path: inter-node; …". */
 function barLabels(svg: string): Map<string, string>[] {
@@ -32,6 +34,7 @@ test("charts: the figures the data allows, one bar per row with the row's median
   assert.deepEqual(
     charts.map((c) => c.name),
     [
+      'forest',
       'fig4-overlays',
       'fig5-overlays-vs-native',
       'cpu-per-gbit',
@@ -43,7 +46,7 @@ test("charts: the figures the data allows, one bar per row with the row's median
       'sweep',
     ],
   );
-  const fig5 = barLabels(await renderSvg(charts[1]!.spec));
+  const fig5 = barLabels(await renderSvg(charts[2]!.spec));
   const tcp = r.rows.filter((x) => x.test === 'tcp');
   assert.equal(fig5.length, tcp.length);
   for (const row of tcp) {
@@ -52,7 +55,7 @@ test("charts: the figures the data allows, one bar per row with the row's median
     assert.equal(Number(bar.get('Gbit/s')), row.metrics.gbps!.median);
   }
   // Fig. 4 holds the overlays and the baseline, across nodes only.
-  const fig4 = barLabels(await renderSvg(charts[0]!.spec));
+  const fig4 = barLabels(await renderSvg(charts[1]!.spec));
   assert.deepEqual(
     fig4.map((b) => b.get('arch')),
     ['host', 'flannel-vxlan', 'flannel-udp'],
@@ -111,16 +114,67 @@ test('html: self-contained, headlines computed from the rows, names escaped', as
   assert.match(h[1]!, /slowest was <b>flannel-udp<\/b>/);
   assert.match(h[2]!, /costliest in CPU was <b>flannel-udp<\/b>/);
   assert.match(h[h.length - 1]!, /rows are <span class="warn">not resolved<\/span> to ±5%|known within ±5%/);
-  // A ranking whose intervals overlap says so instead of naming a winner.
+  assert.match(
+    h[1]!,
+    /In order \(&gt; resolved higher, &lt; resolved lower, ≈ equivalent within ±3%, \? not resolved\): inter-node tcp/,
+  );
+  // A ranking whose interval holds 1 says so instead of naming a winner: not resolved (and how
+  // many rounds would decide it), or equivalent within the margin.
   const tied = structuredClone(r);
-  tied.claims.rankings.find((g) => g.path === 'inter-node' && g.test === 'tcp')!.steps[0]!.verdict =
-    'indistinguishable';
+  const first = tied.claims.rankings.find((g) => g.path === 'inter-node' && g.test === 'tcp')!.steps[0]!;
+  Object.assign(first, { verdict: 'not resolved', ratio: { n: 3, geomean: 1.01, ci95: { low: 0.9, high: 1.12 } } });
   assert.match(
     headlines(tied)[0]!,
-    /had the highest median .* but is <b>indistinguishable here<\/b> from <b>flannel-udp<\/b>/,
+    /had the highest median .* but is <b>not resolved<\/b> against <b>flannel-udp<\/b>: the interval of their same-round ratio \(0\.90–1\.12\) holds 1 but reaches beyond ±3%\.$/,
   );
+  first.moreRounds = 4;
+  assert.match(headlines(tied)[0]!, /reaches beyond ±3%; about 4 more rounds would decide it\.$/);
+  Object.assign(first, { verdict: 'equivalent', ratio: { n: 9, geomean: 1.0, ci95: { low: 0.98, high: 1.02 } } });
+  assert.match(
+    headlines(tied)[0]!,
+    /had the highest median .* and is <b>within ±3% of<\/b> <b>flannel-udp<\/b>: the interval of their same-round ratio \(0\.98–1\.02\) lies inside ±3%\.$/,
+  );
+  assert.match(headlines({ ...tied, settings: { ...tied.settings, equivalencePct: 5 } })[0]!, /<b>within ±5% of<\/b>/);
+  assert.match(
+    html,
+    /same-round ratio A\/B excludes 1; they are equivalent when it lies within ±3%; otherwise the step is not resolved \(&gt; resolved higher, &lt; resolved lower, ≈ equivalent within ±3%, \? not resolved\)/,
+  );
+  assert.ok(!/indistinguishable/.test(html), 'the verdict of v5 is gone');
   assert.match(html, /<h2>What this run can claim<\/h2>/);
   assert.match(html, /Fig\. 4 — the OVS overlay \(VXLAN\) has higher throughput than Flannel UDP: NOT MEASURED/);
+});
+
+test('html: the forest plot opens the report, before the headlines and the other charts, with its caption in words', async () => {
+  const r = recorded();
+  const charts = await Promise.all(buildCharts(r).map(async (chart) => ({ chart, svg: await renderSvg(chart.spec) })));
+  const html = renderHtml(r, charts);
+  const at = (s: string): number => html.indexOf(s);
+  assert.equal(html.split('id="chart-forest"').length, 2, 'drawn once');
+  assert.ok(at('<h2>At a glance</h2>') < at('id="chart-forest"'), 'inside At a glance');
+  assert.ok(at('id="chart-forest"') < at('<ul class="headlines">'), 'before the headlines');
+  for (const c of charts.slice(1))
+    assert.ok(at('<h2>Charts</h2>') < at(`id="chart-${c.chart.name}"`), `${c.chart.name} under Charts`);
+  const caption = html.slice(at('id="chart-forest"'), html.indexOf('</figure>', at('id="chart-forest"')));
+  assert.match(caption, /A point is an architecture&#39;s ratio to host: the geometric mean of its same-round ratios/);
+  assert.match(caption, /the line through it is the 95% interval of that ratio/);
+  assert.match(
+    caption,
+    /the shaded band marks ±3% of host \(97%–103%\), the margin within which this run calls two architectures equivalent, drawn around 100% for scale/,
+  );
+  assert.match(caption, /a hollow point on a dashed line is not resolved to ±5%/);
+  assert.match(caption, /<a href="charts\/forest\.png">PNG<\/a>/);
+  assert.ok(!/docs\/measurements/.test(caption), 'the report links no docs');
+  // With moderated intervals, the caption and the table say so, and the table shows them.
+  const mod = structuredClone(r);
+  const row = mod.rows.find((x) => x.arch === 'flannel-vxlan' && x.path === 'inter-node' && x.test === 'tcp')!;
+  row.ratio!.moderated = { ci95: { low: 0.71, high: 0.79 }, halfWidthPct: 5.3, df: 12, group: 'main', kappa: 0.1 };
+  const modHtml = renderHtml(mod, [{ chart: buildCharts(mod)[0]!, svg: '' }]);
+  assert.match(
+    modHtml,
+    /The intervals are moderated: each borrows the spread of the other rows of its test and includes the part of the noise that changes from run to run/,
+  );
+  assert.match(modHtml, /the 95% interval of their geometric mean \(moderated: /);
+  assert.match(modHtml, /<td class="n">75% <small>\(71–79\)<\/small> \?<\/td>/);
 });
 
 test('a run whose Open vSwitch ran in user space says so, naming the kernel; on the kernel datapath it says nothing', () => {
@@ -150,22 +204,23 @@ test('a run on a software-emulated CPU (the kernel tier VM) says its figures are
   );
 });
 
-test('compare: a run against itself is within noise; a halved row is worse, a faster one better; a noise floor widens the test', () => {
+test('compare: a run against itself is never better or worse; a halved row is worse, a faster one better; a noise floor widens the test', () => {
   const a = recorded();
-  assert.ok(compareRuns(a, a).changes.every((c) => c.judgement === 'within noise' && c.changePct === 0));
+  const decided = (c: { judgement: string }): boolean => c.judgement === 'better' || c.judgement === 'worse';
+  assert.ok(compareRuns(a, a).changes.every((c) => !decided(c) && c.changePct === 0));
   const scale = (k: number) => (x: RunResults['rows'][number]) =>
     x.arch === 'host' && x.test === 'sweep' && x.params.payloadBytes === 512
       ? { ...x, metrics: { ...x.metrics, gbps: describe(x.metrics.gbps!.samples.map((v) => v * k)) } }
       : x;
   const slower = compareRuns(a, { ...a, rows: a.rows.map(scale(0.5)) });
-  const worse = slower.changes.filter((c) => c.judgement !== 'within noise');
+  const worse = slower.changes.filter(decided);
   assert.deepEqual(
     worse.map((c) => [c.key, c.judgement, c.basis, c.comparedChangePct]),
     [['host inter-node sweep 512 B', 'worse', 'absolute', -50]],
   );
   const faster = compareRuns(a, { ...a, rows: a.rows.map(scale(2)) });
   assert.deepEqual(
-    faster.changes.filter((c) => c.judgement !== 'within noise').map((c) => c.judgement),
+    faster.changes.filter(decided).map((c) => c.judgement),
     ['better'],
   );
   // Lower latency is better.
@@ -175,22 +230,20 @@ test('compare: a run against itself is within noise; a halved row is worse, a fa
       : x;
   assert.deepEqual(
     compareRuns(a, { ...a, rows: a.rows.map(lat) })
-      .changes.filter((c) => c.judgement !== 'within noise')
+      .changes.filter(decided)
       .map((c) => [c.key, c.metric, c.judgement]),
     [['host inter-node latency-loaded', 'rttP50Us', 'worse']],
   );
-  // The same halving, against runs whose floor says they differ from run to run by 50%: within noise.
+  // The same halving, against runs whose floor says they differ from run to run by 50%: not resolved.
   const floored = compareRuns({ ...a, floorPct: 50 }, { rows: a.rows.map(scale(0.5)), floorPct: 50 });
-  assert.ok(floored.changes.every((c) => c.judgement === 'within noise'));
+  assert.ok(floored.changes.every((c) => c.judgement === 'not resolved'));
   // A ratio to host that falls to a quarter is worse, host itself unchanged (paired); with 60
   // comparisons Holm asks p < 0.05/60 of the first, which a halving of 3 noisy rounds need not reach.
   const halfRatio = (x: RunResults['rows'][number]) =>
     x.arch === 'flannel-vxlan' && x.path === 'inter-node' && x.test === 'tcp'
       ? { ...x, ratio: { ...x.ratio!, ratios: x.ratio!.ratios.map((v) => v / 4) } }
       : x;
-  const paired = compareRuns(a, { ...a, rows: a.rows.map(halfRatio) }).changes.filter(
-    (c) => c.judgement !== 'within noise',
-  );
+  const paired = compareRuns(a, { ...a, rows: a.rows.map(halfRatio) }).changes.filter(decided);
   assert.deepEqual(
     paired.map((c) => [c.key, c.basis, c.judgement, c.comparedChangePct]),
     [['flannel-vxlan inter-node tcp', 'ratio to host', 'worse', -75]],
@@ -235,22 +288,22 @@ test('compare reads results v1 and v2 (recorded runs of an earlier cnilab) again
   assert.deepEqual(c2.floorPct, { a: 0, b: 0 });
   assert.throws(
     () => readComparable(join(REPO_ROOT, 'test/fixtures/iperf3-tcp.json')),
-    /iperf3-tcp\.json: schemaVersion undefined is not 5/,
+    /iperf3-tcp\.json: schemaVersion undefined is not 6/,
   );
 });
 
-test('the report reads results v3 and v4 (v5 but for their number and families); not v2', () => {
+test('the report reads results v3, v4 and v5 (v6 but for their number, families and verdicts); not v2', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-v3-'));
   try {
     const v4 = JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v4.json'), 'utf8')) as RunResults;
-    for (const version of [3, 4]) {
+    for (const version of [3, 4, 5]) {
       writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...v4, schemaVersion: version }));
       const r = readResults(dir);
-      assert.equal(r.schemaVersion, 5);
+      assert.equal(r.schemaVersion, 6);
       assert.deepEqual(r.rows, v4.rows, 'rows as that run wrote them (its families too)');
     }
     writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...v4, schemaVersion: 2 }));
-    assert.throws(() => readResults(dir), /schemaVersion 2 is not 5; the report reads results v3 to v5/);
+    assert.throws(() => readResults(dir), /schemaVersion 2 is not 6; the report reads results v3 to v6/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -346,7 +399,7 @@ test('an eBPF path: each program on the interface it sits on; the programs table
         {
           metric: 'latency',
           test: 'latency',
-          verdict: 'indistinguishable',
+          verdict: 'not resolved',
           ratio: { n: 6, geomean: 0.97, ci95: { low: 0.9, high: 1.05 } },
         },
         { metric: 'cpuPerGbit', test: 'tcp', verdict: 'not measured' },
@@ -356,7 +409,7 @@ test('an eBPF path: each program on the interface it sits on; the programs table
   const html = renderHtml(resultsSchema.parse(r), []);
   assert.match(
     html,
-    /<li>eBPF host routing against a bridge and routes — ebpf-native\/flannel-host-gw, inter-node: throughput 108% \(102%–114%\) better; latency p50 97% \(90%–105%\) no resolved difference; CPU per Gbit not measured<\/li>/,
+    /<li>eBPF host routing against a bridge and routes — ebpf-native\/flannel-host-gw, inter-node: throughput 108% \(102%–114%\) better; latency p50 97% \(90%–105%\) not resolved; CPU per Gbit not measured<\/li>/,
   );
   assert.match(
     html,

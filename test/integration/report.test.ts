@@ -134,7 +134,7 @@ test("run writes a report that opens in Chromium with every row's bar; compare t
     csv.length - 1,
     results.rows.reduce((n, x) => n + Object.keys(x.metrics).length, 0),
   );
-  for (const name of ['fig4-overlays', 'fig5-overlays-vs-native', 'cpu-per-gbit', 'latency', 'pps']) {
+  for (const name of ['forest', 'fig4-overlays', 'fig5-overlays-vs-native', 'cpu-per-gbit', 'latency', 'pps']) {
     const png = readFileSync(join(out, 'charts', `${name}.png`));
     assert.equal(png.subarray(1, 4).toString(), 'PNG', `${name}.png is a PNG`);
     assert.ok(png.readUInt32BE(16) > 400, `${name}.png is wide enough to read`);
