@@ -51,7 +51,7 @@ interface RunFlags extends AttachFlags {
 /** What a plain `cnilab run` measures: within 5 minutes on 2 cores with the default matrix (README). */
 export const RUN_DEFAULTS = {
   tests: ['tcp', 'latency'] as TestName[],
-  duration: 2,
+  duration: 1,
   latencyDuration: 1,
   warmup: 0,
   minRounds: 2,
