@@ -113,6 +113,7 @@ test('allocate: a precision --max-rounds cannot reach is estimated from the runâ
     row('c', 'tcp', [6, 4, 5]),
   ];
   const a = allocate(input(rows, { precisionPct: 1, maxRounds: 4 }));
-  assert.ok(a.reachPct! > 1, `${a.reachPct}`);
-  assert.equal(allocate(input(rows, { precisionPct: 99, maxRounds: 4 })).reachPct, undefined);
+  assert.ok(a.reach!.pct > 1, JSON.stringify(a.reach));
+  assert.deepEqual([a.reach!.rows, a.reach!.open], [3, 3]);
+  assert.equal(allocate(input(rows, { precisionPct: 99, maxRounds: 4 })).reach, undefined);
 });

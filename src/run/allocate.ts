@@ -39,10 +39,10 @@ export interface Allocation {
   /** Whether any named claim is open and decidable within what is left of the budget. */
   readonly claimsOpen: boolean;
   /**
-   * The narrowest half-width (%) `maxRounds` rounds would give the open row nearest to the
-   * precision, from this run's moderated spread — when even that misses the precision.
+   * The open rows that `maxRounds` rounds would leave beyond the precision, by this run's
+   * moderated spread: how many (of the open rows), and the half-width (%) of the nearest of them.
    */
-  readonly reachPct?: number;
+  readonly reach?: { readonly pct: number; readonly rows: number; readonly open: number };
 }
 
 type Open = { readonly verdict: string; readonly moreRounds?: number | null };
@@ -144,9 +144,9 @@ export function allocate(input: AllocationInput): Allocation {
     const h = (iv.halfLog / iv.se) * Math.sqrt(v2 * (1 / input.maxRounds + iv.kappa));
     return [Math.sinh(h) * 100];
   });
-  const best = reach.length ? Math.min(...reach) : undefined;
+  const beyond = reach.filter((h) => h > input.precisionPct);
   return {
-    ...(best !== undefined && best > input.precisionPct ? { reachPct: best } : {}),
+    ...(beyond.length ? { reach: { pct: Math.min(...beyond), rows: beyond.length, open: reach.length } } : {}),
     next: [...next].sort((a, b) => a - b),
     forClaims: [...held].filter((i) => next.has(i)).sort((a, b) => a - b),
     cut,

@@ -11,7 +11,7 @@ import { namedNetnsInodes } from '../lib/netns';
 import type { IdleLabs, NoiseLimits } from './noise';
 import type { Pairing } from './paired';
 import { allocate } from './allocate';
-import { claimRowsOf } from './row-ratios';
+import { baselineOf, claimRowsOf } from './row-ratios';
 import type { Plan, PlannedRow } from './plan';
 import type { PathRecord, ResultRow, TestName } from './results-schema';
 import { takeChain, takeCounted, takeSample, startCell, type CellRun, type TakenSample } from './sampling';
@@ -296,9 +296,9 @@ async function interleaved(o: MeasureOptions, s: State): Promise<StopReason> {
       pauseSec,
       ...(rr.max < 1000 ? { maxRounds: rr.max } : {}),
     });
-    if (a.reachPct !== undefined && round === rr.min)
+    if (a.reach && round === rr.min)
       s.warnings.push(
-        `--precision ±${rr.precisionPct}% is below what --max-rounds ${rr.max} can reach: about ±${a.reachPct.toFixed(1)}% for the open row nearest to it (from this run's spread after ${round} rounds); the run stops at ${rr.max} rounds`,
+        `--precision ±${rr.precisionPct}% is below what --max-rounds ${rr.max} can reach for ${a.reach.rows} of the ${a.reach.open} open rows (the nearest of them about ±${a.reach.pct.toFixed(1)}%, by this run's spread after ${round} rounds); they stop at ${rr.max} rounds unresolved`,
       );
     const next = nextRound(rr, {
       round,
@@ -318,6 +318,11 @@ async function interleaved(o: MeasureOptions, s: State): Promise<StopReason> {
     // A row sampled this round that no longer needs rounds has left (a later round may take it
     // again); an open row the budget cut is in `held`, not here.
     const needed = new Set([...a.open, ...a.cut].map(key));
+    // A baseline row is needed while a row it pairs with is (cut by the budget, it has not left).
+    for (const i of [...a.open, ...a.cut]) {
+      const base = baselineOf(s.rows, s.rows[i]!, o.baseline);
+      if (base) needed.add(base.row.key);
+    }
     for (const m of active) if (!nextKeys.has(m.row.key) && !needed.has(m.row.key)) s.left.set(m.row.key, round);
     for (const k of nextKeys) s.left.delete(k);
     s.held.push({ round: round + 1, rows: a.next.length, forClaims: a.forClaims.map(key), cut: a.cut.map(key) });

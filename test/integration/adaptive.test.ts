@@ -2,9 +2,10 @@
  * Adaptive rounds end to end: rows leave the rounds once their moderated interval is within the
  * precision, by construction rather than by luck. UDP at 20 Mbit/s delivers exactly 20 Mbit/s on
  * every kernel path, so its ratios to host are 1 to a tenth of a percent; single-stream TCP moves
- * by percents. With a precision of ±0.5% the udp rows (and host's udp row, which nothing needs
- * any more) leave after the minimum of 2 rounds, while the tcp rows and their baseline go on to
- * --max-rounds; the run warns that ±0.5% is beyond what 4 rounds can reach for tcp.
+ * by percents. With a precision of ±1% the udp rows leave after the minimum of 2 rounds (a lost
+ * datagram burst may keep one of the three a round longer: host's udp row stays as long as any
+ * does), while the tcp rows and their baseline go on to --max-rounds; the run warns that ±1% is
+ * beyond what 4 rounds can reach for tcp (its run-level floor alone is wider at a spread of 2%).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,74 +15,76 @@ import { join } from 'node:path';
 import { resultsSchema } from '../../src/run/results-schema';
 import { assertNothingLeft, cli, rootSnapshot } from './helpers';
 
+/** Four architectures, TCP and UDP at a fixed rate, a precision only UDP can reach. */
+const ARGS = [
+  'run',
+  '--arch',
+  'host,flannel-host-gw,macvlan,flannel-vxlan',
+  '--path',
+  'inter-node',
+  '--tests',
+  'tcp,udp',
+  '--udp-rate',
+  '20',
+  '--duration',
+  '1',
+  '--precision',
+  '1',
+  '--min-rounds',
+  '2',
+  '--max-rounds',
+  '4',
+  '--seed',
+  '11',
+];
+
 test('a row within the precision leaves the rounds; the rest and their baseline go on', async (t) => {
   const lab = 't-adaptive';
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-adaptive-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'run');
   const root = await rootSnapshot();
-  const r = await cli([
-    'run',
-    '--lab',
-    lab,
-    '--arch',
-    'host,flannel-host-gw,macvlan,flannel-vxlan',
-    '--path',
-    'inter-node',
-    '--tests',
-    'tcp,udp',
-    '--udp-rate',
-    '20',
-    '--duration',
-    '1',
-    '--precision',
-    '0.5',
-    '--min-rounds',
-    '2',
-    '--max-rounds',
-    '4',
-    '--seed',
-    '11',
-    '--out',
-    out,
-  ]);
+  const r = await cli([...ARGS, '--lab', lab, '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   await assertNothingLeft(lab, root);
   const res = resultsSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
   const samples = (arch: string, test: string): number =>
     res.rows.find((x) => x.arch === arch && x.test === test)!.metrics.gbps!.n;
-  for (const arch of ['host', 'flannel-host-gw', 'macvlan', 'flannel-vxlan']) {
-    assert.equal(samples(arch, 'udp'), 2, `${arch} udp: left after the minimum`);
-    assert.equal(samples(arch, 'tcp'), 4, `${arch} tcp: sampled to --max-rounds`);
-  }
+  const pods = ['flannel-host-gw', 'macvlan', 'flannel-vxlan'];
+  for (const arch of ['host', ...pods]) assert.equal(samples(arch, 'tcp'), 4, `${arch} tcp: sampled to --max-rounds`);
+  const early = pods.filter((a) => samples(a, 'udp') === 2);
+  assert.ok(early.length >= 2, `udp rows that left after the minimum: ${early.join(', ')}`);
+  assert.equal(
+    samples('host', 'udp'),
+    Math.max(...pods.map((a) => samples(a, 'udp'))),
+    'host udp: while any udp row needs it',
+  );
   assert.equal(res.schedule.rounds, 4);
   assert.equal(res.schedule.stopped, 'rounds');
+  // Every row that left did so after its last sample, and only udp rows left.
+  const left = res.schedule.left!;
+  for (const a of early)
+    assert.ok(
+      left.some((l) => l.row.startsWith(`${a} inter-node udp`) && l.round === 2),
+      a,
+    );
+  for (const l of left) {
+    const [arch, , test] = l.row.split(' ');
+    assert.equal(test, 'udp', l.row);
+    assert.equal(samples(arch!, test!), l.round, l.row);
+    assert.equal(l.why, 'within precision');
+  }
+  // Rounds 3 and 4 held the tcp rows (and any udp row still open): never an early leaver.
   assert.deepEqual(
-    res.schedule.left!.map((l) => `${l.row.split(' ')[0]} ${l.row.split(' ')[2]} ${l.round} ${l.why}`).sort(),
-    [
-      'flannel-host-gw udp 2 within precision',
-      'flannel-vxlan udp 2 within precision',
-      'host udp 2 within precision',
-      'macvlan udp 2 within precision',
-    ],
-  );
-  // Rounds 3 and 4 held the three tcp rows and host's: no udp row in their order.
-  assert.deepEqual(
-    res.schedule.held!.map((h) => [h.round, h.rows]),
-    [
-      [3, 4],
-      [4, 4],
-    ],
+    res.schedule.held!.map((h) => h.round),
+    [3, 4],
   );
   for (const order of res.schedule.order.slice(2))
-    assert.ok(
-      order.every((k) => k.includes(' tcp ')),
-      order.join(', '),
-    );
-  for (const x of res.rows.filter((x) => x.test === 'udp' && x.arch !== 'host')) {
+    for (const a of early) assert.ok(!order.some((k) => k.startsWith(`${a} inter-node udp`)), order.join(', '));
+  for (const x of res.rows.filter((x) => x.test === 'udp' && early.includes(x.arch))) {
     assert.equal(x.resolved, true, `${x.arch} udp resolved`);
     const m = x.ratio!.moderated!;
-    assert.ok(m.halfWidthPct <= 0.5 && m.ci95.low <= x.ratio!.geomean && x.ratio!.geomean <= m.ci95.high);
+    assert.ok(m.halfWidthPct <= 1 && m.ci95.low <= x.ratio!.geomean && x.ratio!.geomean <= m.ci95.high);
     // The moderated interval is symmetric in log space around the geometric mean.
     assert.ok(Math.abs(Math.log(m.ci95.high / x.ratio!.geomean) + Math.log(m.ci95.low / x.ratio!.geomean)) < 1e-3);
   }
@@ -91,8 +94,14 @@ test('a row within the precision leaves the rounds; the rest and their baseline 
     udp.steps.every((s) => s.verdict === 'equivalent'),
     JSON.stringify(udp.steps),
   );
-  assert.match(r.stdout, /^warning: --precision ±0\.5% is below what --max-rounds 4 can reach: about ±\d/m);
-  assert.match(r.stdout, /4 rows left the rounds early once within ±0\.5% \(moderated\)/);
+  assert.match(
+    r.stdout,
+    /^warning: --precision ±1% is below what --max-rounds 4 can reach for [34] of the [3-6] open rows \(the nearest of them about ±\d/m,
+  );
+  assert.ok(
+    r.stdout.includes(`${left.length} rows left the rounds early once within ±1% (moderated)`),
+    'the summary says how many rows left',
+  );
   assert.equal(res.settings.equivalencePct, 3);
   assert.ok(res.noise.moderation!.groups.some((g) => g.group === 'udp' && g.rows === 3));
 });

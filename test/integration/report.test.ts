@@ -212,7 +212,7 @@ test("run writes a report that opens in Chromium with every row's bar; compare t
   };
   const worse = await cli(['compare', doctored(1), doctored(0.5), '--fail-on-worse']);
   assert.equal(worse.code, 3, worse.stdout + worse.stderr);
-  assert.match(worse.stdout, /^host inter-node tcp\s+throughput.*-50\.0%\s+-50\.0%\s+\S+\s+WORSE$/m);
+  assert.match(worse.stdout, /^host inter-node tcp\s+throughput.*-50\.0%\s+-50\.0% \[[^\]]+\]\s+\S+\s+WORSE$/m);
   const bad = await cli(['compare', out, join(dir, 'nope')]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /nope\/results\.json: ENOENT.*give a run folder or its results\.json/);

@@ -58,7 +58,10 @@ test('run --underlay-mtu 1500,9000: labs per MTU, rows carry it, ratios to host 
   );
   assert.match(r.stdout, /^ARCH\s+PATH\s+MTU\s+TEST\s+MEDIAN/m);
   assert.match(r.stdout, /^flannel-host-gw\s+inter-node\s+9000\s+tcp\s+\d+\.\d\d Gbit\/s/m);
-  assert.match(r.stdout, /of host = median of the same-round ratios to host of the same underlay MTU \(1500, 9000\)/);
+  assert.match(
+    r.stdout,
+    /of host = geometric mean of the same-round ratios to host of the same underlay MTU \(1500, 9000\)/,
+  );
   assert.ok(existsSync(join(out, 'flannel-host-gw-m9000.conflist')));
   assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<h2>Underlay MTU side by side<\/h2>/);
   assert.match(readFileSync(join(out, 'results.csv'), 'utf8'), /^arch,family,path,underlay_mtu,test,/);
