@@ -75,14 +75,14 @@ export function unresolvedLines(r: RunResults): string[] {
 }
 
 /** How a not-resolved comparison could be decided, in words. */
-const more = (m: number | null | undefined): string =>
+export const moreRoundsText = (m: number | null | undefined): string =>
   m === undefined
     ? ''
     : m === null
       ? '; one run cannot decide it'
       : `; about ${m} more round${m === 1 ? '' : 's'} would decide it`;
 
-const eqOf = (r: RunResults): number => r.settings.equivalencePct ?? 3;
+export const eqOf = (r: RunResults): number => r.settings.equivalencePct ?? 3;
 
 /** The legend of the rankings' signs. */
 export const rankingLegend = (r: RunResults): string =>
@@ -109,7 +109,7 @@ export function paperLines(r: RunResults): string[] {
       p.verdict === 'equivalent'
         ? `EQUIVALENT within ±${eqOf(r)}% (the ordering does not hold here)`
         : p.verdict.toUpperCase();
-    return `${p.figure} — ${p.claim}${atMtu(p)}: ${word}${ratio}${p.verdict === 'not resolved' ? more(p.moreRounds) : ''}`;
+    return `${p.figure} — ${p.claim}${atMtu(p)}: ${word}${ratio}${p.verdict === 'not resolved' ? moreRoundsText(p.moreRounds) : ''}`;
   });
 }
 

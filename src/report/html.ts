@@ -13,6 +13,7 @@ import {
   designLines,
   readerNotes,
   linkLine,
+  moreRoundsText,
   noiseLine,
   paperLines,
   rankingLegend,
@@ -96,13 +97,7 @@ function findings(r: RunResults): string[] {
 
 type PairClaim = RunResults['claims']['rankings'][number]['steps'][number];
 
-/** How a comparison left open could be decided, in words. */
-const moreRounds = (m: number | null | undefined): string =>
-  m === undefined
-    ? ''
-    : m === null
-      ? '; one run cannot decide it'
-      : `; about ${m} more round${m === 1 ? '' : 's'} would decide it`;
+const moreRounds = moreRoundsText;
 
 /** The first finding: the highest across nodes, and what the interval of its lead over the next says. */
 function leadLine(top: ResultRow, first: PairClaim | undefined, ofHost: string, m: number): string {
