@@ -178,8 +178,9 @@ export function axisOf(
   domain: [number, number];
   ticks: number[];
 } {
-  const lo = Math.min(band[0], ...points.map((p) => p.low));
-  const hi = Math.max(band[1], ...points.map((p) => p.high));
+  // Within 0.01% and 1,000,000% of host: a wider interval (one of 2 rounds) runs off the panel.
+  const lo = Math.max(1e-4, Math.min(band[0], ...points.map((p) => p.low)));
+  const hi = Math.min(1e4, Math.max(band[1], ...points.map((p) => p.high)));
   const pad = (hi / lo) ** 0.04;
   const domain: [number, number] = [lo / pad, hi * pad];
   const within = (v: number): boolean => v >= domain[0] && v <= domain[1];
@@ -187,6 +188,7 @@ export function axisOf(
   const series = [[1, 2, 5], [1, 3], [1]].map((ms) => decades.flatMap((d) => ms.map((m) => m * d)).filter(within));
   const steps = [0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1].map((s) => {
     const out: number[] = [];
+    if ((domain[1] - domain[0]) / s > 1000) return out; // a linear step on a wide log axis: no
     for (let k = Math.ceil(domain[0] / s - 1e-9); k * s <= domain[1] + 1e-9; k++)
       out.push(Math.round(k * s * 1e6) / 1e6);
     return out;

@@ -1,6 +1,6 @@
 /**
  * Which rows the next round holds (pure). After the minimum rounds a row whose moderated interval
- * is within the precision leaves the rounds — unless it decides an open claim (a paper ordering or
+ * is within the precision, on 3 ratios or more, leaves the rounds — unless it decides an open claim (a paper ordering or
  * a design pair that more rounds of this run could still decide): "samples where a claim is still
  * open". The baseline row of a test stays while any row of it is sampled (a ratio pairs with the
  * same round's baseline). When the budget cannot hold every row that wants another sample, the
@@ -10,6 +10,9 @@
 import type { ClaimRow } from './claims';
 import { moderateRows, withinPrecision, type RatioOptions, type SampledRow } from './row-ratios';
 import { judgeClaims } from './verdicts';
+
+/** The fewest paired ratios a row leaves the rounds with. */
+export const MIN_RATIOS_TO_LEAVE = 3;
 
 export interface AllocationInput {
   readonly rows: readonly SampledRow[];
@@ -84,8 +87,12 @@ export function allocate(input: AllocationInput): Allocation {
   const { rows, ratio } = input;
   const mod = moderateRows(rows, ratio);
   const isBase = (i: number): boolean => rows[i]!.row.cell.arch.name === ratio.baseline;
+  // A row leaves only on 3 ratios or more: with 2, one degree of freedom of its own, a row noisier
+  // than its group cannot yet be told from one that is not (its s² tests nothing at 1 df).
   const open = rows.flatMap((_, i) =>
-    !isBase(i) && !withinPrecision(mod.intervals[i], input.precisionPct) ? [i] : [],
+    !isBase(i) && (mod.logs[i]!.length < MIN_RATIOS_TO_LEAVE || !withinPrecision(mod.intervals[i], input.precisionPct))
+      ? [i]
+      : [],
   );
   const keyOf = (i: number): string => {
     const r = rows[i]!.row;
@@ -139,7 +146,7 @@ export function allocate(input: AllocationInput): Allocation {
   const reach = open.flatMap((i) => {
     const iv = mod.intervals[i];
     if (!iv || input.maxRounds === undefined) return [];
-    const n = rows[i]!.taken.length;
+    const n = mod.logs[i]!.length;
     const v2 = iv.se ** 2 / (1 / n + iv.kappa);
     const h = (iv.halfLog / iv.se) * Math.sqrt(v2 * (1 / input.maxRounds + iv.kappa));
     return [Math.sinh(h) * 100];

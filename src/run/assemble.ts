@@ -13,7 +13,7 @@ import { judgeClaims } from './verdicts';
 import { type Claims, type MetricName, type NoiseJson, type ResultRow, type RunResults } from './results-schema';
 
 import type { Measured, MeasuredRow } from './rounds';
-import { describe, median, round, unstable } from './stats';
+import { describe, median, round, roundSig, unstable } from './stats';
 import { runTests } from './tests';
 
 type RowCore = Omit<ResultRow, 'baselinePct' | 'ratio' | 'resolved'>;
@@ -113,7 +113,7 @@ export function assembleRows(
     const iv = moderation.intervals[i];
     const moderated = iv
       ? {
-          ci95: { low: round(iv.ci95.low, 4), high: round(iv.ci95.high, 4) },
+          ci95: { low: roundSig(iv.ci95.low), high: roundSig(iv.ci95.high) },
           halfWidthPct: round(iv.halfWidthPct, 2),
           df: round(iv.df, 2),
           group: iv.group,

@@ -10,7 +10,7 @@
  */
 import { moderateAll, type ModeratedInterval } from './moderated';
 import { pairRatios, ratioStat, type TimedValue } from './paired';
-import { round } from './stats';
+import { mean, roundSig } from './stats';
 import { t975Real } from './special';
 
 export interface ClaimRow {
@@ -107,42 +107,42 @@ export function pairJudge(pairs: readonly (readonly [ClaimRow, ClaimRow])[], equ
   const ratios = list.map(([a, b]) => pairRatios(a.values, b.values, 'round'));
   const { intervals } = moderateAll(
     ratios.map((r) => r.map(Math.log)),
-    (i) => `${list[i]![0].test} ${list[i]![0].metric ?? ''}`,
+    (i) => `${list[i]![0].test} ${list[i]![0].metric ?? ''} ${list[i]![0].path}`,
   );
-  const judged = new Map<string, Omit<PairClaim, 'verdict'> & { iv?: ModeratedInterval }>();
+  type Interval = { readonly low: number; readonly high: number };
+  const judged = new Map<string, { n: number; g: number; ci: Interval; plain?: Interval; iv?: ModeratedInterval }>();
   list.forEach(([a, b], i) => {
     if (ratios[i]!.length === 0) return;
     const s = ratioStat(ratios[i]!);
     const iv = intervals[i];
     judged.set(`${pairKey(a)}|${pairKey(b)}`, {
-      a: a.arch,
-      b: b.arch,
-      ratio: {
-        n: s.n,
-        geomean: s.geomean,
-        ci95: iv ? { low: round(iv.ci95.low, 4), high: round(iv.ci95.high, 4) } : s.ci95,
-        ...(s.n > 1 ? { plainCi95: s.ci95 } : {}),
-      },
+      n: s.n,
+      g: Math.exp(mean(ratios[i]!.map(Math.log))),
+      ci: iv ? iv.ci95 : s.ci95,
+      ...(s.n > 1 ? { plain: s.ci95 } : {}),
       ...(iv ? { iv } : {}),
     });
   });
-  const inverse = (x: { low: number; high: number }) => ({ low: round(1 / x.high, 4), high: round(1 / x.low, 4) });
+  // A pair asked the other way round: the inverse of the unrounded interval; rounding comes last.
+  const inverse = (x: Interval): Interval => ({ low: 1 / x.high, high: 1 / x.low });
+  const out = (x: Interval): Interval => ({ low: roundSig(x.low), high: roundSig(x.high) });
   return (a, b) => {
     const fwd = judged.get(`${pairKey(a)}|${pairKey(b)}`);
     const back = fwd ? undefined : judged.get(`${pairKey(b)}|${pairKey(a)}`);
     const j = fwd ?? back;
     if (!j) return undefined;
-    const r = back
-      ? {
-          n: j.ratio.n,
-          geomean: round(1 / j.ratio.geomean, 4),
-          ci95: inverse(j.ratio.ci95),
-          ...(j.ratio.plainCi95 ? { plainCi95: inverse(j.ratio.plainCi95) } : {}),
-        }
-      : j.ratio;
-    const verdict: PairVerdict = j.iv && j.ratio.n > 1 ? verdictOf(r.ci95, a.better, equivalencePct) : 'not resolved';
-    const more = verdict === 'not resolved' && j.iv ? { moreRounds: moreRounds(j.iv, j.ratio.n, equivalencePct) } : {};
-    return { a: a.arch, b: b.arch, ratio: r, verdict, ...more };
+    const turn = (x: Interval): Interval => (back ? inverse(x) : x);
+    const ci = turn(j.ci);
+    // The verdict is taken on the unrounded interval: at the edge of the band, rounding decides nothing.
+    const verdict: PairVerdict = j.iv && j.n > 1 ? verdictOf(ci, a.better, equivalencePct) : 'not resolved';
+    const more = verdict === 'not resolved' && j.iv ? { moreRounds: moreRounds(j.iv, j.n, equivalencePct) } : {};
+    const ratio = {
+      n: j.n,
+      geomean: roundSig(back ? 1 / j.g : j.g),
+      ci95: out(ci),
+      ...(j.plain ? { plainCi95: out(turn(j.plain)) } : {}),
+    };
+    return { a: a.arch, b: b.arch, ratio, verdict, ...more };
   };
 }
 

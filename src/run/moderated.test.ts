@@ -40,14 +40,15 @@ test('fitPrior: Smyth’s method of moments on a dispersed set (d0 from the trig
   assert.equal(rows[0]!.group, 'plain', 'one row alone fits no prior');
 });
 
-test('fitPrior: variances more alike than χ² allows — d0 capped at the rows’ own degrees of freedom', () => {
+test('fitPrior: variances more alike than χ² allows — d0 capped at what the mean of their logs knows', () => {
+  // The cap: ψ′(d0/2) = mean ψ′(d/2) / k — for 5 rows of 2 df, ψ′(1)/5 — below Σd = 10.
   const p = fitPrior([0.0004, 0.0009, 0.0006, 0.0012, 0.0005].map((v) => ({ v, d: 2 })))!;
-  assert.equal(p.d0, 10);
-  close(p.s02, 0.0010674097528449813);
-  // Rows of two samples (1 df each) borrow the same way.
+  close(p.d0, 7.025444689956881, 1e-5, 'd0');
+  close(p.s02, 0.0010197063211129227, 1e-5, 's0²');
+  // Rows of two samples (1 df each) borrow the same way, from a prior worth only 3.3 df.
   const q = fitPrior([0.0002, 0.0011, 0.0005, 0.0007, 0.0003, 0.0009].map((v) => ({ v, d: 1 })))!;
-  assert.equal(q.d0, 6);
-  close(q.s02, 0.0015667253796318946);
+  close(q.d0, 3.3065391859026643, 1e-5, 'd0');
+  close(q.s02, 0.0013402624180135672, 1e-5, 's0²');
   assert.equal(
     fitPrior([
       { v: 1, d: 2 },
@@ -73,14 +74,14 @@ test('moderateVariances: a row far noisier than the others is set apart, judged 
   assert.equal(mv[4]!.df, 2);
   close(mv[4]!.v2, 0.03083333333333334);
   assert.equal(mv[0]!.group, 'main');
-  close(fit.main!.s02, 0.000468431952134599);
-  assert.equal(fit.main!.d0, 8);
-  close(mv[0]!.v2, 0.0004264122283743459);
-  assert.equal(mv[0]!.df, 10);
-  // Its interval: t(0.975, 10) · √(s̃² (1/3 + κ)) around the mean log (worked out in numpy).
+  close(fit.main!.s02, 0.0004446332329694809, 1e-5);
+  close(fit.main!.d0, 5.79676600796529, 1e-5);
+  close(mv[0]!.v2, 0.0003968442139208597, 1e-5);
+  close(mv[0]!.df, 7.79676600796529, 1e-5);
+  // Its interval: t(0.975, 7.8) · √(s̃² (1/3 + κ)) around the mean log (worked out in numpy).
   const iv = moderatedInterval(mv[0]!, 0.05)!;
-  close(iv.ci95.low, 0.9702965055401882, 1e-5);
-  close(iv.ci95.high, 1.0271831449085258, 1e-5);
+  close(iv.ci95.low, 0.9702144800201443, 1e-5);
+  close(iv.ci95.high, 1.0272699867701724, 1e-5);
   // The plain t interval of the same row (2 df) is wider, and the noisy row's stays as wide as its own.
   const plainHalf = 4.303 * Math.sqrt(mv[0]!.v / 3) * 100;
   assert.ok(iv.halfWidthPct < plainHalf, `${iv.halfWidthPct} vs ${plainHalf}`);
@@ -115,4 +116,16 @@ test('moderateAll: groups are the caller’s; κ never below its floor', () => {
   assert.deepEqual(out.fits.get('latency')!.setApart, []);
   const [a, b] = [out.intervals[0]!, out.intervals[4]!];
   assert.ok(b.halfWidthPct > 4 * a.halfWidthPct);
+});
+
+test('identical ratios: the variance floor keeps an interval, never a zero-width certainty', () => {
+  const { rows } = moderateVariances([
+    [0.01, 0.01],
+    [0.02, 0.02, 0.02],
+    [0.0, 0.0],
+    [0.03, 0.03],
+  ]);
+  for (const r of rows) assert.ok(r.v2 >= 1e-6 && r.df > 0, JSON.stringify(r));
+  const iv = moderatedInterval(rows[0]!, 0.05)!;
+  assert.ok(iv.halfWidthPct > 0.1, `${iv.halfWidthPct}`);
 });

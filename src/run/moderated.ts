@@ -11,8 +11,9 @@
  * Noise groups, by the data: a row far noisier than the prior fitted to the other rows (its
  * s²/s0² beyond F(d, d0)'s 1% tail — a user-space data path among kernel ones) is set apart, the
  * least likely first, until none is (or three rows are left). The rows set apart get a prior of their own when there are at least three;
- * one or two keep their plain per-row variance (no borrowing for them). d0 is capped at the
- * degrees of freedom of the rows that fitted it: a prior cannot know more than its data.
+ * one or two keep their plain per-row variance (no borrowing for them). d0 is capped at what the
+ * rows that fitted it know: the degrees of freedom of one variance as precise as the mean of
+ * their log variances (and at most Σd) — a prior cannot know more than its data.
  *
  * Then the run-level component (Kalibera & Jones): what moves between runs but not within one.
  * Its variance is taken as a share κ of the row's: var(mean log) = s̃²·(1/n + κ). κ is estimated
@@ -37,19 +38,30 @@ export const KAPPA_FLOOR = { main: 0.05, noisy: 0.15 } as const;
 export const OUTLIER_ALPHA = 0.01;
 
 /**
+ * The least variance of a log ratio a row is taken to have: (0.1%)² per sample. No tool here
+ * measures finer than that (iperf3 reports a UDP goodput at its paced rate), and without a floor
+ * identical ratios would give a zero-width interval and a certain verdict.
+ */
+export const VAR_FLOOR = 1e-6;
+
+/**
  * Smyth's method-of-moments fit of a scaled inverse χ² prior to sample variances `v` with `d`
- * degrees of freedom each; undefined below three rows. Variances of exactly 0 are raised to a
- * millionth of the median (their log must exist). d0 is capped at Σd.
+ * degrees of freedom each; undefined below three rows. Variances are taken at least VAR_FLOOR.
+ * d0 is capped where ψ′(d0/2) = var(ē) = mean ψ′(d/2) / k, and at Σd.
  */
 export function fitPrior(rows: readonly { readonly v: number; readonly d: number }[]): Prior | undefined {
   const ok = rows.filter((r) => r.d >= 1 && Number.isFinite(r.v));
   if (ok.length < 3) return undefined;
-  const med = [...ok.map((r) => r.v)].sort((a, b) => a - b)[Math.floor(ok.length / 2)]!;
-  const floor = med > 0 ? med * 1e-6 : 1e-12;
-  const e = ok.map((r) => Math.log(Math.max(r.v, floor)) - digamma(r.d / 2) + Math.log(r.d / 2));
+  const e = ok.map((r) => Math.log(Math.max(r.v, VAR_FLOOR)) - digamma(r.d / 2) + Math.log(r.d / 2));
   const eMean = mean(e);
-  const excess = variance(e) - mean(ok.map((r) => trigamma(r.d / 2)));
-  const cap = ok.reduce((n, r) => n + r.d, 0);
+  const tri = ok.map((r) => trigamma(r.d / 2));
+  const excess = variance(e) - mean(tri);
+  // The prior knows σ² no better than ē does: var(ē) = mean ψ′(d/2) / k, which a single variance
+  // of d0 degrees of freedom matches when ψ′(d0/2) equals it (and never more than Σd).
+  const cap = Math.min(
+    ok.reduce((n, r) => n + r.d, 0),
+    2 * trigammaInverse(mean(tri) / ok.length),
+  );
   let d0 = excess > 0 ? 2 * trigammaInverse(excess) : Infinity;
   if (!(d0 <= cap)) d0 = cap;
   // s0² = exp(ē + ψ(d0/2) − ln(d0/2)); with d0 capped the same formula holds at the cap.
@@ -87,7 +99,12 @@ export function moderateVariances(series: readonly (readonly number[])[]): {
   rows: ModeratedVariance[];
   fit: GroupFit;
 } {
-  const base = series.map((s) => ({ n: s.length, m: s.length ? mean(s) : NaN, v: variance(s), d: s.length - 1 }));
+  const base = series.map((s) => ({
+    n: s.length,
+    m: s.length ? mean(s) : NaN,
+    v: s.length > 1 ? Math.max(variance(s), VAR_FLOOR) : 0,
+    d: s.length - 1,
+  }));
   let main = base.flatMap((r, i) => (r.d >= 1 ? [i] : []));
   const setApart: number[] = [];
   // Each row against the prior of the others (left out, an outlier cannot widen its own yardstick).

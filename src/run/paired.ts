@@ -6,7 +6,7 @@
  * median of the ratios is reported beside it. Also: a run's noise floor (what one run's
  * intervals do not capture) and Holm's step-down correction for many comparisons at once.
  */
-import { mean, median, round, t975, variance } from './stats';
+import { mean, median, round, roundSig, t975, variance } from './stats';
 
 /** One kept sample of a row: its value, the round it belongs to, and when it was taken. */
 export interface TimedValue {
@@ -65,7 +65,7 @@ export function ratioStat(ratios: readonly number[]): RatioStat {
     n,
     median: round(median(ratios), 4),
     geomean: round(g, 4),
-    ci95: { low: round(low, 4), high: round(high, 4) },
+    ci95: { low: roundSig(low), high: roundSig(high) },
     halfWidthPct: n > 1 ? round(((high - low) / 2 / g) * 100, 2) : Infinity,
     sdLog: round(sd, 5),
     ratios: ratios.map((r) => round(r, 4)),

@@ -53,14 +53,14 @@ export interface RowModeration {
   readonly kappa: { readonly main: number; readonly noisy: number };
   /** Each row's log ratios, in the order of the rows (empty for the baseline). */
   readonly logs: number[][];
-  /** Each row's moderation group (its test; rows without a baseline partner apart). */
+  /** Each row's moderation group (its test and path; rows without a baseline partner apart). */
   readonly groups: string[];
 }
 
 /**
- * Every row's ratio moderated within the rows of its test (a test's rows share a machine and a
- * tool; rows of another test do not share their noise). A row without a baseline partner is
- * moderated on its own values, as the plain interval treats it.
+ * Every row's ratio moderated within the rows of its test and path (they share a machine, a tool
+ * and a kind of path; rows of another test or path do not share their noise). A row without a
+ * baseline partner is moderated on its own values, as the plain interval treats it.
  */
 export function moderateRows(rows: readonly SampledRow[], o: RatioOptions): RowModeration {
   const logs = rows.map((m) => {
@@ -74,7 +74,7 @@ export function moderateRows(rows: readonly SampledRow[], o: RatioOptions): RowM
   });
   // Rows that have a baseline partner are moderated apart from rows judged on their own values.
   const groupOf = (i: number): string =>
-    `${rows[i]!.row.test}${baselineOf(rows, rows[i]!, o.baseline) ? '' : ' (own values)'}`;
+    `${rows[i]!.row.test} ${rows[i]!.row.cell.path}${baselineOf(rows, rows[i]!, o.baseline) ? '' : ' (own values)'}`;
   const out = moderateAll(logs, groupOf);
   return { ...out, logs, groups: rows.map((_, i) => groupOf(i)) };
 }

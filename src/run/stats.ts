@@ -45,6 +45,10 @@ export function round(n: number, digits = 3): number {
   return Math.round(n * f) / f;
 }
 
+/** `digits` significant digits (a bound of 0.000012 stays 0.000012, not 0); 0 and non-finite values as they are. */
+export const roundSig = (n: number, digits = 5): number =>
+  n === 0 || !Number.isFinite(n) ? n : Number(n.toPrecision(digits));
+
 /** Two-sided 95% quantiles of Student's t, t(0.975, df), for df = 1..30. */
 const T975 = [
   12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,

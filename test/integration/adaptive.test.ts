@@ -2,10 +2,10 @@
  * Adaptive rounds end to end: rows leave the rounds once their moderated interval is within the
  * precision, by construction rather than by luck. UDP at 20 Mbit/s delivers exactly 20 Mbit/s on
  * every kernel path, so its ratios to host are 1 to a tenth of a percent; single-stream TCP moves
- * by percents. With a precision of ±1% the udp rows leave after the minimum of 2 rounds (a lost
- * datagram burst may keep one of the three a round longer: host's udp row stays as long as any
- * does), while the tcp rows and their baseline go on to --max-rounds; the run warns that ±1% is
- * beyond what 4 rounds can reach for tcp (its run-level floor alone is wider at a spread of 2%).
+ * by percents. With a precision of ±1% the udp rows leave once they have the 3 ratios a row needs
+ * to leave (round 3; a lost datagram burst may keep one of the three a round longer: host's udp
+ * row stays as long as any does), while the tcp rows and their baseline go on to --max-rounds;
+ * the run warns that ±1% is beyond what 5 rounds can reach for tcp.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,7 +33,7 @@ const ARGS = [
   '--min-rounds',
   '2',
   '--max-rounds',
-  '4',
+  '5',
   '--seed',
   '11',
 ];
@@ -51,21 +51,21 @@ test('a row within the precision leaves the rounds; the rest and their baseline 
   const samples = (arch: string, test: string): number =>
     res.rows.find((x) => x.arch === arch && x.test === test)!.metrics.gbps!.n;
   const pods = ['flannel-host-gw', 'macvlan', 'flannel-vxlan'];
-  for (const arch of ['host', ...pods]) assert.equal(samples(arch, 'tcp'), 4, `${arch} tcp: sampled to --max-rounds`);
-  const early = pods.filter((a) => samples(a, 'udp') === 2);
-  assert.ok(early.length >= 2, `udp rows that left after the minimum: ${early.join(', ')}`);
+  for (const arch of ['host', ...pods]) assert.equal(samples(arch, 'tcp'), 5, `${arch} tcp: sampled to --max-rounds`);
+  const early = pods.filter((a) => samples(a, 'udp') === 3);
+  assert.ok(early.length >= 2, `udp rows that left on their third ratio: ${early.join(', ')}`);
   assert.equal(
     samples('host', 'udp'),
     Math.max(...pods.map((a) => samples(a, 'udp'))),
     'host udp: while any udp row needs it',
   );
-  assert.equal(res.schedule.rounds, 4);
+  assert.equal(res.schedule.rounds, 5);
   assert.equal(res.schedule.stopped, 'rounds');
   // Every row that left did so after its last sample, and only udp rows left.
   const left = res.schedule.left!;
   for (const a of early)
     assert.ok(
-      left.some((l) => l.row.startsWith(`${a} inter-node udp`) && l.round === 2),
+      left.some((l) => l.row.startsWith(`${a} inter-node udp`) && l.round === 3),
       a,
     );
   for (const l of left) {
@@ -74,12 +74,12 @@ test('a row within the precision leaves the rounds; the rest and their baseline 
     assert.equal(samples(arch!, test!), l.round, l.row);
     assert.equal(l.why, 'within precision');
   }
-  // Rounds 3 and 4 held the tcp rows (and any udp row still open): never an early leaver.
+  // Rounds 3 to 5 were adaptive; 4 and 5 held the tcp rows (and any udp row still open), never an early leaver.
   assert.deepEqual(
     res.schedule.held!.map((h) => h.round),
-    [3, 4],
+    [3, 4, 5],
   );
-  for (const order of res.schedule.order.slice(2))
+  for (const order of res.schedule.order.slice(3))
     for (const a of early) assert.ok(!order.some((k) => k.startsWith(`${a} inter-node udp`)), order.join(', '));
   for (const x of res.rows.filter((x) => x.test === 'udp' && early.includes(x.arch))) {
     assert.equal(x.resolved, true, `${x.arch} udp resolved`);
@@ -96,12 +96,12 @@ test('a row within the precision leaves the rounds; the rest and their baseline 
   );
   assert.match(
     r.stdout,
-    /^warning: --precision ±1% is below what --max-rounds 4 can reach for [34] of the [3-6] open rows \(the nearest of them about ±\d/m,
+    /^warning: --precision ±1% is below what --max-rounds 5 can reach for [34] of the [3-6] open rows \(the nearest of them about ±\d/m,
   );
   assert.ok(
     r.stdout.includes(`${left.length} rows left the rounds early once within ±1% (moderated)`),
     'the summary says how many rows left',
   );
   assert.equal(res.settings.equivalencePct, 3);
-  assert.ok(res.noise.moderation!.groups.some((g) => g.group === 'udp' && g.rows === 3));
+  assert.ok(res.noise.moderation!.groups.some((g) => g.group === 'udp inter-node' && g.rows === 3));
 });

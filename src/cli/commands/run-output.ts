@@ -105,7 +105,7 @@ export function printResults(r: RunResults, outDir: string, written: readonly st
 /** What the rows say: how they were measured, what is unresolved, what the run can claim. */
 function rowLines(r: RunResults, mtus: boolean, link: string | undefined): string[] {
   return [
-    `${r.rows.length} rows, ${r.settings.repeats} rounds (${sampleKinds(r).join(', ')}); of host = geometric mean of the same-round ratios to host${mtus ? ` of the same underlay MTU (${r.lab.underlayMtus!.join(', ')})` : ''}, 95% moderated interval (the spread of the test's rows borrowed, the run-to-run part added: docs/measurements.md); ? = not within ±${r.schedule.precisionPct ?? 5}%`,
+    `${r.rows.length} rows, ${r.settings.repeats} rounds (${sampleKinds(r).join(', ')}); of host = geometric mean of the same-round ratios to host${mtus ? ` of the same underlay MTU (${r.lab.underlayMtus!.join(', ')})` : ''}, 95% moderated interval (the spread of the rows of its test and path borrowed, the run-to-run part added: docs/measurements.md); ? = not within ±${r.schedule.precisionPct ?? 5}%`,
     ...(link ? [link] : []),
     scheduleLine(r),
     ...warningLines(r),
