@@ -90,7 +90,6 @@ export interface RatioOptions extends RowRatioOptions {
   readonly precisionPct: number | null;
 }
 
-
 /** A row's name in the summary and in noise (arch path test [label] [mtu N]). */
 export function rowName(r: Pick<ResultRow, 'arch' | 'path' | 'test' | 'params' | 'underlayMtu'>): string {
   const label = runTests.get(r.test).label(r.params);
