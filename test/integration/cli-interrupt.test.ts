@@ -1,7 +1,7 @@
 /** The cnilab command interrupted (Ctrl-C) at each step it can be in, and cleaning up after a crash. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAlive } from '../../src/lib/exec';
@@ -93,19 +93,28 @@ async function interrupted(
   return { ...r, signalled };
 }
 
-test('Ctrl-C during up (flannel; Kuryr with OVS starting), during a TCP test and during a latency test: exit 130, everything removed', async () => {
+test('Ctrl-C during up (flannel; Kuryr with OVS starting), during a TCP test and during a latency test: exit 130, everything removed, the run folder too', async () => {
   const root = await rootSnapshot();
   const toolsBefore = toolPids();
   const sockperfDirs = () => readdirSync(tmpdir()).filter((e) => e.startsWith('cnilab-sockperf-'));
   const dirsBefore = sockperfDirs();
   for (const [lab, args, when, reached] of steps(toolsBefore)) {
     await teardownLab(lab);
+    // The TCP run makes its folder; the latency run writes into one that holds a file of the user's.
+    rmSync(OUT, { recursive: true, force: true });
+    if (lab === 't-cli-int-lat') {
+      mkdirSync(OUT);
+      writeFileSync(join(OUT, 'notes.txt'), "the user's\n");
+    }
     const r = await interrupted(lab, args, when, reached);
     assert.ok(r.signalled, `${lab}: ended before it reached "${when}": ${r.stderr}`);
     assert.equal(r.code, 130, `${lab}: ${r.stderr}`);
     assert.match(r.stderr, /SIGINT: stopping and cleaning up/);
     assert.match(r.stderr, /cnilab: interrupted; everything the command created was removed/);
     await assertNothingLeft(lab, root);
+    if (lab === 't-cli-int-run') assert.ok(!existsSync(OUT), `${lab}: the run folder it made was left`);
+    if (lab === 't-cli-int-lat')
+      assert.deepEqual(readdirSync(OUT), ['notes.txt'], `${lab}: the run's files left, or the user's removed`);
     const tools = toolPids().filter((p) => !toolsBefore.includes(p));
     assert.deepEqual(tools, [], `${lab}: iperf3, sockperf or Open vSwitch left running`);
     assert.deepEqual(

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { architectures, defaultArchitectures } from '../../arch';
@@ -340,6 +341,7 @@ async function runAction(
   const outDir = resolve(o.out ?? join('runs', stamp(started)));
   // --no-pin is the only way to say false on the command line; the scenario decides otherwise.
   const pin = cmd.getOptionValueSource('pin') === 'cli' ? o.pin !== false : (sc.pin ?? true);
+  const before = existsSync(outDir) ? readdirSync(outDir) : undefined;
   const results = await runBenchmark({
     topology,
     ...(mtus && mtus.length > 1 ? { underlayMtus: mtus } : {}),
@@ -365,10 +367,27 @@ async function runAction(
     signal,
     version: VERSION,
     onProgress: progressPrinter(o.json === true),
+  }).catch((e: unknown) => {
+    if (signal.aborted) removeAdded(outDir, before);
+    throw e;
   });
   const written = await writeOutputs(results, outDir);
   if (o.json) printJson(results);
   else printResults(results, outDir, written);
+}
+
+/**
+ * Removes what an interrupted run added to its folder: the folder itself when the run made it (`before`
+ * undefined), else the entries that were not there. Interrupted (Ctrl-C), a run ends before results.json
+ * is written, and conflists without results are of no use to `report` or `compare`; removing them keeps
+ * true the message "everything the command created was removed". A failure other than an interrupt keeps
+ * the folder: its conflists help find the cause.
+ */
+function removeAdded(outDir: string, before: readonly string[] | undefined): void {
+  if (!before) rmSync(outDir, { recursive: true, force: true });
+  else if (existsSync(outDir))
+    for (const entry of readdirSync(outDir))
+      if (!before.includes(entry)) rmSync(join(outDir, entry), { recursive: true, force: true });
 }
 
 export function registerRun(program: Command): void {
