@@ -1,7 +1,8 @@
 /**
  * The bpf(2) calls cnilab makes on pinned objects: open a pinned map or program, and read, write,
- * delete and walk a map's entries. Plugins and agents call it in-process (bpftool would be a
- * process start, ~10 ms, per call); loading programs is bpftool's job (src/ebpf/datapath.ts).
+ * delete and walk a map's entries. The eBPF plugin, agent and probe call it in-process (bpftool
+ * would be a process start, ~10 ms, per call); loading and pinning programs is bpftool's job
+ * (src/ebpf/load.ts).
  */
 import { closeSync } from 'node:fs';
 import { CnilabError } from './errors';
