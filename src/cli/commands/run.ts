@@ -49,7 +49,7 @@ interface RunFlags extends AttachFlags {
   json?: boolean;
 }
 
-/** What a plain `cnilab run` measures: within 5 minutes on 2 cores with the default matrix (README). */
+/** What a plain `cnilab run` measures: within 5 minutes on 2 cores with the default matrix (docs/default-run.md). */
 export const RUN_DEFAULTS = {
   tests: ['tcp', 'latency'] as TestName[],
   duration: 1,
