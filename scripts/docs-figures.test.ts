@@ -58,9 +58,9 @@ test('rewrite replaces only the figures it has a body for, between their markers
   assert.equal(rewrite(DOC, new Map()), DOC);
 });
 
-test('a figure names its command, the date and the machine above the output, fenced past its backticks', () => {
+test('a figure says when and where it ran, then the command and its output, fenced past its backticks', () => {
   const b = body('cnilab doctor', 'ok\n```inner```\n\n', new Date('2026-12-06T11:00:00Z'), 'Linux 6.18, 2 CPUs');
-  assert.equal(b, '`cnilab doctor` on 2026-12-06 (Linux 6.18, 2 CPUs):\n\n````text\nok\n```inner```\n````');
+  assert.equal(b, 'On 2026-12-06 (Linux 6.18, 2 CPUs):\n\n````text\n$ cnilab doctor\nok\n```inner```\n````');
 });
 
 test('a marker left open, a close without an open, a name used twice or a malformed marker is an error naming the line', () => {

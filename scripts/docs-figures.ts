@@ -3,7 +3,7 @@
  * and writes its output, dated, between the figure's markers, so that no pasted output goes stale.
  *
  *   <!-- figures:NAME cmd="cnilab doctor" -->
- *   …written by this script: a line naming the command, the date and the machine, then the output…
+ *   …written by this script: the date and the machine, then the command and its output…
  *   <!-- /figures -->
  *
  * `cmd` is split on spaces (no shell: no pipes, no quotes); a leading `cnilab` is this tree's
@@ -93,14 +93,18 @@ export function rewrite(text: string, bodies: ReadonlyMap<string, string>, file 
   return out.join('\n');
 }
 
-/** A figure's body: what ran, when and where, then the output in a fence longer than any backtick run in it. */
+/**
+ * A figure's body: when and where it ran, then the command and its output as a transcript, in a
+ * fence longer than any backtick run in it.
+ */
 export function body(cmd: string, output: string, date: Date, machine: string): string {
   const ticks = Math.max(2, ...[...output.matchAll(/`+/g)].map((m) => m[0].length)) + 1;
   const fence = '`'.repeat(ticks);
   return [
-    `\`${cmd}\` on ${date.toISOString().slice(0, 10)} (${machine}):`,
+    `On ${date.toISOString().slice(0, 10)} (${machine}):`,
     '',
     `${fence}text`,
+    `$ ${cmd}`,
     output.replace(/\s+$/, ''),
     fence,
   ].join('\n');
