@@ -8,22 +8,13 @@
 import type { Feature, FeatureReport } from '../doctor/features';
 import type { LabState, PodState, ProcessState } from '../lab/state';
 import type { NodeSpec, PodSpec, Topology } from '../topology/schema';
-
-export type ArchFamily = 'baseline' | 'overlay' | 'native' | 'l3';
-
-export const PATHS = ['intra-node', 'inter-node', 'routed'] as const;
-export type PathName = (typeof PATHS)[number];
+import type { ArchFamily, PathName } from './vocabulary';
 
 export interface Architecture {
   readonly name: string;
   /** One line for `cnilab run --help` and the report. */
   readonly summary: string;
-  /**
-   * How the report groups it, as the paper's figures do: `baseline` (no pods), `overlay` (pod
-   * packets travel encapsulated between nodes), `native` (pod packets travel as they are, over an
-   * L2 segment or a bridge) or `l3` (pod packets cross nodes by routes alone: no encapsulation, no
-   * shared L2 segment — calico-bgp, ebpf-native, flannel-host-gw, ipvlan-l3).
-   */
+  /** How the report groups it (vocabulary.ts says what each family means). */
   readonly family: ArchFamily;
   /** Kernel features the data path needs; a missing one makes the architecture skip. */
   readonly requires: readonly Feature[];

@@ -12,6 +12,7 @@ import { moderateAll, type ModeratedInterval } from './moderated';
 import { pairRatios, ratioStat, type TimedValue } from './paired';
 import { mean, roundSig } from './stats';
 import { t975Real } from './special';
+import { BASELINE_ARCH } from '../arch/vocabulary';
 
 export interface ClaimRow {
   readonly arch: string;
@@ -150,7 +151,7 @@ const geomean = (vs: readonly TimedValue[]): number =>
   Math.exp(vs.reduce((n, v) => n + Math.log(v.value), 0) / (vs.length || 1));
 
 /** For each path and test row, the architectures best first and whether each step of that order is resolved. */
-export function rankings(rows: readonly ClaimRow[], judge: Judge, baseline = 'host'): Ranking[] {
+export function rankings(rows: readonly ClaimRow[], judge: Judge, baseline = BASELINE_ARCH): Ranking[] {
   const groups = new Map<string, ClaimRow[]>();
   for (const r of rows) {
     if (r.arch === baseline || r.values.length === 0) continue;

@@ -7,7 +7,7 @@
  * Only pairs whose two architectures the run measured on the path are reported.
  */
 import type { ClaimRow, Judge, PairClaim, PairVerdict } from './claims';
-import type { PathName } from '../arch/architecture';
+import type { PathName } from '../arch/vocabulary';
 import { DESIGN_METRICS, type TestName } from './results-schema';
 
 export interface DesignComparison {
