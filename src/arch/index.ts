@@ -63,6 +63,9 @@ for (const a of [
   architectures.register(a.name, a);
 }
 
+/** What `cnilab up` builds when no architecture is named. */
+export const DEFAULT_LAB_ARCH = flannelVxlanArch.name;
+
 /** What a plain `cnilab run` measures. */
 export function defaultArchitectures(): string[] {
   return architectures.names().filter((n) => architectures.get(n).inDefaultMatrix !== false);
