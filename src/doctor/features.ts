@@ -140,7 +140,7 @@ export async function ipipFeature(): Promise<FeatureCheck> {
     detail: loaded
       ? 'kernel module loaded'
       : ok
-        ? 'kernel module available (loading it, a calico-ipip lab makes tunl0 in every namespace)'
+        ? 'kernel module available (loading it, a lab that uses IP-in-IP makes tunl0 in every namespace)'
         : 'the kernel has no IP-in-IP module (ipip)',
   };
 }
