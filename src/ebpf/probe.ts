@@ -1,8 +1,9 @@
 /**
- * The `ebpf` feature this kind adds to `cnilab doctor` (its control plane's `probes`), probed for real: the object built, bpftool present, the
- * kernel's verifier accepting every program (loaded into a throwaway bpffs in cnilab's run root,
- * never the host's /sys/fs/bpf) and tc attaching one to a veth of the doctor's throwaway namespace.
- * A failure is the one-line reason the ebpf architectures then skip with.
+ * The `ebpf` feature this kind adds to `cnilab doctor` (its control plane's `probes`), probed for
+ * real: the object built, bpftool present, the kernel's verifier accepting every program (loaded
+ * into a throwaway bpffs in cnilab's run root, never the host's /sys/fs/bpf) and tc attaching one
+ * to a veth of the doctor's throwaway namespace. A failure is the one-line reason the ebpf
+ * architectures then skip with.
  */
 import { closeSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
