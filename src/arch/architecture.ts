@@ -5,28 +5,22 @@
  * arch/index.ts. Adding an architecture of an existing kind is one registry line; a new kind is
  * one folder implementing `ControlPlane` plus its line there (docs/design.md has the recipe).
  */
-import type { Feature, FeatureReport } from '../doctor/features';
+import type { FeatureProbe, FeatureReport } from '../doctor/features';
 import type { LabState, PodState, ProcessState } from '../lab/state';
 import type { NodeSpec, PodSpec, Topology } from '../topology/schema';
-
-export type ArchFamily = 'baseline' | 'overlay' | 'native' | 'l3';
-
-export const PATHS = ['intra-node', 'inter-node', 'routed'] as const;
-export type PathName = (typeof PATHS)[number];
+import type { ArchFamily, PathName } from './vocabulary';
 
 export interface Architecture {
   readonly name: string;
   /** One line for `cnilab run --help` and the report. */
   readonly summary: string;
-  /**
-   * How the report groups it, as the paper's figures do: `baseline` (no pods), `overlay` (pod
-   * packets travel encapsulated between nodes), `native` (pod packets travel as they are, over an
-   * L2 segment or a bridge) or `l3` (pod packets cross nodes by routes alone: no encapsulation, no
-   * shared L2 segment — calico-bgp, ebpf-native, flannel-host-gw, ipvlan-l3).
-   */
+  /** How the report groups it (vocabulary.ts says what each family means). */
   readonly family: ArchFamily;
-  /** Kernel features the data path needs; a missing one makes the architecture skip. */
-  readonly requires: readonly Feature[];
+  /**
+   * Features the data path needs, by name: the doctor's own (`Feature`) or one its kind's `probes`
+   * add; a missing one makes the architecture skip.
+   */
+  readonly requires: readonly string[];
   /** Paths this architecture cannot carry, each with the reason. */
   readonly unsupported?: Partial<Record<PathName, string>>;
   /** Measured by a plain `cnilab run`. Default: true; a variant says false and is run by name. */
@@ -98,6 +92,8 @@ export interface ControlPlane {
   refuse?(topology: Topology): string | undefined;
   /** The router between pod networks, for kinds that have one: what the `routed` path crosses. */
   router?(state: LabState): RouterOnPath;
+  /** Features this kind adds to `cnilab doctor`, each with its probe; its architectures' `requires` may name them. */
+  readonly probes?: readonly FeatureProbe[];
 }
 
 /** The network name every architecture's configuration list uses. */

@@ -14,6 +14,7 @@ import {
 import type { flannelControlPlane } from '../flannel/control-plane';
 import { kuryrLbVlanArch, kuryrLbVxlanArch, kuryrOvsVlanArch, kuryrOvsVxlanArch } from '../kuryr/architectures';
 import type { kuryrControlPlane } from '../kuryr/control-plane';
+import { FEATURES, kindProbes } from '../doctor/features';
 import type { Architecture } from './architecture';
 import { bridgeArch } from './bridge';
 import { hostArch, type baselineControlPlane } from './host';
@@ -32,6 +33,24 @@ export type ControlPlaneKind =
   | ReturnType<typeof ebpfControlPlane>
   | ReturnType<typeof calicoControlPlane>;
 const KINDS: readonly ControlPlaneKind['kind'][] = ['baseline', 'flannel', 'kuryr', 'ebpf', 'calico'];
+
+/**
+ * Hands the doctor the probes of `a`'s kind (once per probe: a kind's architectures share them)
+ * and checks that every feature `a` requires is probed by someone.
+ */
+function registerProbes(a: Architecture): void {
+  for (const p of a.control.probes ?? []) {
+    if ((FEATURES as readonly string[]).includes(p.feature))
+      throw new Error(`architecture ${a.name}: its kind probes ${p.feature}, which cnilab doctor probes itself`);
+    if (kindProbes.has(p.feature) && kindProbes.get(p.feature) === p) continue;
+    kindProbes.register(p.feature, p);
+  }
+  const unprobed = a.requires.find((f) => !(FEATURES as readonly string[]).includes(f) && !kindProbes.has(f));
+  if (unprobed)
+    throw new Error(
+      `architecture ${a.name} requires ${unprobed}, which neither cnilab doctor nor a kind's probe probes`,
+    );
+}
 
 /** Every architecture `cnilab up` and `cnilab run` know, in the default matrix's order. */
 export const architectures = new Registry<Architecture>('architecture', 'UNKNOWN_ARCH');
@@ -60,8 +79,12 @@ for (const a of [
     throw new Error(
       `architecture ${a.name}: control plane of unknown kind ${a.control.kind}; add it to ControlPlaneKind`,
     );
+  registerProbes(a);
   architectures.register(a.name, a);
 }
+
+/** What `cnilab up` builds when no architecture is named. */
+export const DEFAULT_LAB_ARCH = flannelVxlanArch.name;
 
 /** What a plain `cnilab run` measures. */
 export function defaultArchitectures(): string[] {

@@ -12,7 +12,6 @@ import { NETWORK_NAME, type ControlPlane, type JoinContext, type UpContext } fro
 import type { NetConfList } from '../cni/types';
 import { stopPid } from '../lib/exec';
 import { ipJson } from '../lib/netns';
-import { CALICO_AGENT_MAIN } from '../lib/paths';
 import { settleAll } from '../lib/settle';
 import { VXLAN_OVERHEAD } from '../lib/vxlan';
 import { IPIP_OVERHEAD } from './tunnels';
@@ -29,6 +28,9 @@ import { poolProblem, type CalicoMode, type IpamState } from './ipam/store';
 
 /** Calico's default block size: 64 addresses. */
 export const BLOCK_SIZE = 26;
+
+/** The node agent's executable: compiled beside this module. */
+const CALICO_AGENT_MAIN = join(__dirname, 'agent', 'main.js');
 
 const computeNames = (t: Topology): string[] => t.nodes.filter((n) => n.role === 'compute').map((n) => n.name);
 

@@ -1,6 +1,8 @@
 /**
  * What this machine can do, probed for real: each kernel feature by creating the device in a
- * throwaway namespace (never in the root namespace), each tool by running it.
+ * throwaway namespace (never in the root namespace), each tool by running it. A kind of
+ * architecture that needs a feature of its own brings its probe (`ControlPlane.probes`); the
+ * architecture registry hands it to `kindProbes`, and the doctor runs it after its own.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +11,7 @@ import { CNI_BIN_DIR } from '../lib/paths';
 import { addNetns, deleteNetns, ip, runIn } from '../lib/netns';
 import { messageOf } from '../lib/errors';
 import { PREFIX } from '../lab/names';
-import { probeEbpf } from '../ebpf/probe';
+import { Registry } from '../lib/registry';
 
 export const FEATURES = [
   'root',
@@ -36,18 +38,30 @@ export const FEATURES = [
   'nftables',
   'reference-cni-plugins',
   'cnilab-cni-plugins',
-  'ebpf',
 ] as const;
+/** A feature the doctor itself probes. */
 export type Feature = (typeof FEATURES)[number];
 
 export interface FeatureCheck {
-  readonly feature: Feature;
+  /** A `Feature`, or the feature a kind's probe adds. */
+  readonly feature: string;
   readonly ok: boolean;
   /** A version for tools; why it is missing otherwise. */
   readonly detail: string;
 }
 
-export type FeatureReport = Readonly<Record<Feature, FeatureCheck>>;
+/** Every feature probed: the doctor's own, then the kinds' (`kindProbes`), in that order. */
+export type FeatureReport = Readonly<Record<Feature, FeatureCheck>> & Readonly<Record<string, FeatureCheck>>;
+
+/** A feature a kind of architecture adds to the doctor, with its probe. */
+export interface FeatureProbe {
+  readonly feature: string;
+  /** Probes inside the doctor's throwaway namespace `ns`, on its veth `dev`; leaves nothing behind. */
+  probe(ns: string, dev: string): Promise<{ readonly ok: boolean; readonly detail: string }>;
+}
+
+/** The kinds' probes by feature, filled by the architecture registry (arch/index.ts) as it loads. */
+export const kindProbes = new Registry<FeatureProbe>('feature probe');
 
 const LINKS: Partial<Record<Feature, string[]>> = {
   bridge: ['link', 'add', 'name', 'pbr', 'type', 'bridge'],
@@ -126,7 +140,7 @@ export async function ipipFeature(): Promise<FeatureCheck> {
     detail: loaded
       ? 'kernel module loaded'
       : ok
-        ? 'kernel module available (loading it, a calico-ipip lab makes tunl0 in every namespace)'
+        ? 'kernel module available (loading it, a lab that uses IP-in-IP makes tunl0 in every namespace)'
         : 'the kernel has no IP-in-IP module (ipip)',
   };
 }
@@ -225,7 +239,8 @@ export async function probeFeatures(): Promise<FeatureReport> {
       checks.push({ feature: f, ok: false, detail: 'not probed: needs root and iproute2' });
     checks.push(await referencePlugins());
     checks.push(await cnilabPlugins());
-    checks.push({ feature: 'ebpf', ok: false, detail: 'not probed: needs root and iproute2' });
+    for (const f of kindProbes.names())
+      checks.push({ feature: f, ok: false, detail: 'not probed: needs root and iproute2' });
   } else {
     const ns = `${PREFIX}doctor-${process.pid}`;
     try {
@@ -254,16 +269,22 @@ export async function probeFeatures(): Promise<FeatureReport> {
       }
       checks.push(await referencePlugins(undefined, ns));
       checks.push(await cnilabPlugins(ns));
-      checks.push({ feature: 'ebpf', ...(await probeEbpf(ns, 'pbase')) });
+      for (const f of kindProbes.names()) checks.push({ feature: f, ...(await kindProbes.get(f).probe(ns, 'pbase')) });
     } finally {
       await deleteNetns(ns);
     }
   }
-  return Object.fromEntries(FEATURES.map((f) => [f, checks.find((c) => c.feature === f)!])) as FeatureReport;
+  const names = [...FEATURES, ...kindProbes.names()];
+  return Object.fromEntries(names.map((f) => [f, checks.find((c) => c.feature === f)!])) as FeatureReport;
 }
 
-/** The first missing feature among `needs`, as a one-line reason, or undefined when all are there. */
-export function missingReason(report: FeatureReport, needs: readonly Feature[]): string | undefined {
-  const miss = needs.map((f) => report[f]).find((c) => !c.ok);
+/**
+ * The first missing feature among `needs` (the doctor's own or the kinds'), as a one-line reason,
+ * or undefined when all are there.
+ */
+export function missingReason(report: FeatureReport, needs: readonly string[]): string | undefined {
+  const miss = needs
+    .map((f) => report[f] ?? { feature: f, ok: false, detail: 'no probe of it ran (no registered kind brings one)' })
+    .find((c) => !c.ok);
   return miss ? `needs ${miss.feature}: ${miss.detail}` : undefined;
 }

@@ -13,6 +13,7 @@ import type { BackendConfig } from '../flannel/subnet/model';
 import type { NetConfList } from '../cni/types';
 import { addressAt, cidrSize, formatCidr, formatIPv4, parseCidr } from '../lib/ip';
 import { mountBpffs } from '../lib/mounts';
+import { ebpfProbe } from './probe';
 import { runDir } from '../lab/names';
 
 /** The lab's bpffs, in its run folder (never the host's /sys/fs/bpf). */
@@ -59,5 +60,5 @@ export function ebpfControlPlane(
     prepare: (topology) => mountBpffs(bpffsDir(topology.name)),
     agentArgs: (lab, node) => ['--ebpf-dir', nodeBpfDir(lab, node)],
   });
-  return { ...base, kind: 'ebpf', datapath: () => EBPF_DATAPATH };
+  return { ...base, kind: 'ebpf', datapath: () => EBPF_DATAPATH, probes: [ebpfProbe] };
 }

@@ -1,8 +1,9 @@
 /**
- * `cnilab doctor`'s `ebpf` feature, probed for real: the object built, bpftool present, the
- * kernel's verifier accepting every program (loaded into a throwaway bpffs in cnilab's run root,
- * never the host's /sys/fs/bpf) and tc attaching one to a veth of the doctor's throwaway namespace.
- * A failure is the one-line reason the ebpf architectures then skip with.
+ * The `ebpf` feature this kind adds to `cnilab doctor` (its control plane's `probes`), probed for
+ * real: the object built, bpftool present, the kernel's verifier accepting every program (loaded
+ * into a throwaway bpffs in cnilab's run root, never the host's /sys/fs/bpf) and tc attaching one
+ * to a veth of the doctor's throwaway namespace. A failure is the one-line reason the ebpf
+ * architectures then skip with.
  */
 import { closeSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { attachBpf } from '../lib/netlink/tc';
 import { RUN_ROOT } from '../lab/names';
 import { pins, PROGRAMS } from '../cni/plugins/ebpf/maps';
 import { buildProblem, loadDatapath } from './load';
+import type { FeatureProbe } from '../doctor/features';
 
 export interface EbpfProbe {
   readonly ok: boolean;
@@ -49,3 +51,5 @@ export async function probeEbpf(ns: string, dev: string): Promise<EbpfProbe> {
     rmSync(root, { recursive: true, force: true });
   }
 }
+
+export const ebpfProbe: FeatureProbe = { feature: 'ebpf', probe: probeEbpf };

@@ -12,7 +12,6 @@ import { openvswitch, type FeatureReport } from '../doctor/features';
 import { CnilabError } from '../lib/errors';
 import { containsIPv4, parseCidr, parseIPv4 } from '../lib/ip';
 import { run } from '../lib/exec';
-import { KURYR_MAIN } from '../lib/paths';
 import type { DaemonStatus } from './daemon/daemon';
 import { offloadOff, ovsDatapathName, type OvsDatapath } from './drivers/openvswitch';
 import type { Network, Port, Router, Subnet } from './neutron/model';
@@ -24,6 +23,8 @@ import { attachPods, writeConflist } from '../lab/pods';
 import type { LabState, PodState, ProcessState } from '../lab/state';
 
 const OVS_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
+/** The node daemon's executable: compiled beside this module. */
+const KURYR_MAIN = join(__dirname, 'daemon', 'main.js');
 
 /** The datapath OVS runs with here: the kernel's when its module loads, else userspace. */
 export function ovsDatapath(features: Pick<FeatureReport, 'openvswitch'>): OvsDatapath {

@@ -5,7 +5,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
-import { architectures } from '../arch';
+import { architectures, DEFAULT_LAB_ARCH } from '../arch';
 import type { Architecture } from '../arch/architecture';
 import { probeFeatures, missingReason, type FeatureReport } from '../doctor/features';
 import { CnilabError } from '../lib/errors';
@@ -20,7 +20,7 @@ import { buildUnderlay } from './underlay';
 
 export interface UpOptions {
   readonly topology: Topology;
-  /** Architecture name. Default: flannel-vxlan. */
+  /** Architecture name. Default: DEFAULT_LAB_ARCH (arch/index.ts). */
   readonly arch?: string;
   readonly signal?: AbortSignal;
   /** Called at each step, for progress display. */
@@ -60,7 +60,7 @@ export async function preflight(
 export async function up(opts: UpOptions): Promise<LabState> {
   const { topology } = opts;
   const lab = topology.name;
-  const { arch, features } = await preflight(topology, opts.arch ?? 'flannel-vxlan', opts.features);
+  const { arch, features } = await preflight(topology, opts.arch ?? DEFAULT_LAB_ARCH, opts.features);
   const step = opts.onStep ?? (() => undefined);
   // Every node's waits and every attach in flight listen on the signal: tens of them in a large lab.
   if (opts.signal) setMaxListeners(0, opts.signal);

@@ -6,9 +6,7 @@ const DIST = resolve(__dirname, '..', '..');
 /** The directory of cnilab's CNI plugin executables (for CNI_PATH). */
 export const CNI_BIN_DIR = resolve(DIST, 'cni-bin');
 export const AGENT_MAIN = resolve(DIST, 'src/flannel/agent/main.js');
-export const CALICO_AGENT_MAIN = resolve(DIST, 'src/calico/agent/main.js');
 export const CONTROLLER_MAIN = resolve(DIST, 'src/controller/main.js');
-export const KURYR_MAIN = resolve(DIST, 'src/kuryr/daemon/main.js');
 export const REPO_ROOT = resolve(DIST, '..');
 /** The eBPF data path's object (scripts/build-bpf.js), and what its build said. */
 export const BPF_OBJECT = resolve(DIST, 'bpf/datapath.o');

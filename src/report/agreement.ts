@@ -15,6 +15,7 @@ import { noiseFloor, pairRatios, ratioStat, type Pairing, type TimedValue } from
 import type { ResultRow, RunResults } from '../run/results-schema';
 import { median } from '../run/stats';
 import { rowKey } from './compare';
+import { BASELINE_ARCH } from '../arch/vocabulary';
 
 export interface Interval {
   readonly low: number;
@@ -91,7 +92,7 @@ const r2 = (x: number): number => Math.round(x * 100) / 100;
 export function coverage(
   runs: readonly { readonly rows: readonly AgreementRow[] }[],
   kind: IntervalKind,
-  baseline = 'host',
+  baseline = BASELINE_ARCH,
 ): Coverage {
   const zs: { row: string; runs: [number, number]; z: number }[] = [];
   const widths: number[] = [];
@@ -121,7 +122,7 @@ export function coverage(
  * Each row but the baseline's: its ratio to host (geometric mean) in each run, null where a run
  * lacks it, and the median over the runs of its moderated and plain half-widths (% of the ratio).
  */
-export function ratiosByRow(runs: readonly { readonly rows: readonly AgreementRow[] }[], baseline = 'host') {
+export function ratiosByRow(runs: readonly { readonly rows: readonly AgreementRow[] }[], baseline = BASELINE_ARCH) {
   const keys = [...new Set(runs.flatMap((r) => r.rows.filter((x) => x.arch !== baseline).map(agreementKey)))];
   return keys.map((row) => {
     const found = runs.map((r) => r.rows.find((x) => agreementKey(x) === row));
@@ -229,7 +230,7 @@ export function reversals(a: AgreementClaims, b: AgreementClaims): string[] {
 export function answered(
   rows: readonly AgreementRow[],
   claims: Pick<AgreementClaims, 'rankings'>,
-  baseline = 'host',
+  baseline = BASELINE_ARCH,
 ): {
   readonly rows: number;
   readonly resolvedPct: number;
@@ -296,7 +297,9 @@ const timed = (r: ResultRow): TimedValue[] =>
   }));
 
 const hostOf = (res: RunResults, r: ResultRow): ResultRow | undefined =>
-  res.rows.find((x) => x.arch === 'host' && x.test === r.test && JSON.stringify(x.params) === JSON.stringify(r.params));
+  res.rows.find(
+    (x) => x.arch === BASELINE_ARCH && x.test === r.test && JSON.stringify(x.params) === JSON.stringify(r.params),
+  );
 
 /** Per pairing design: the share of rows whose interval in one run covers the other run's ratio (both ways), and the median half-width. */
 export function pairingCoverage(a: RunResults, b: RunResults, pairing: Pairing) {
@@ -307,7 +310,7 @@ export function pairingCoverage(a: RunResults, b: RunResults, pairing: Pairing) 
   };
   let [covered, total] = [0, 0];
   const widths: number[] = [];
-  for (const ra of a.rows.filter((r) => r.arch !== 'host')) {
+  for (const ra of a.rows.filter((r) => r.arch !== BASELINE_ARCH)) {
     const rb = b.rows.find((x) => legacyKey(x) === legacyKey(ra));
     const [sa, sb] = [ratio(a, ra), rb && ratio(b, rb)];
     if (!sa || !sb) continue;

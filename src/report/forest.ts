@@ -9,6 +9,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { METRIC_INFO, TESTS, type ResultRow, type RunResults, type TestName } from '../run/results-schema';
 import { runTests } from '../run/tests';
+import { BASELINE_ARCH } from '../arch/vocabulary';
 
 /** The style the report's charts share (charts.ts: CHART_CONFIG, FAMILY_COLORS). */
 export interface ForestStyle {
@@ -96,7 +97,7 @@ const panelKey = (x: ResultRow): string => `${x.test}|${x.underlayMtu ?? ''}|${x
 
 /** The rows the plot draws: every row with a ratio to host, host's own rows left out. */
 const drawn = (r: RunResults): ResultRow[] =>
-  r.rows.filter((x) => x.arch !== r.schedule.baseline && x.arch !== 'host' && x.ratio !== null);
+  r.rows.filter((x) => x.arch !== r.schedule.baseline && x.arch !== BASELINE_ARCH && x.ratio !== null);
 
 export function forestPoints(r: RunResults): ForestPoint[] {
   const rows = drawn(r);

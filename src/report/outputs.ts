@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { CnilabError, messageOf } from '../lib/errors';
 import { z } from 'zod';
+import { PATHS } from '../arch/vocabulary';
 import {
   METRICS,
   RESULTS_SCHEMA_VERSION,
@@ -115,7 +116,7 @@ const v2Schema = z.object({
   rows: z.array(
     z.object({
       arch: z.string(),
-      path: z.enum(['intra-node', 'inter-node', 'routed']),
+      path: z.enum(PATHS),
       test: z.enum(TESTS),
       params: rowSchema.shape.params,
       primary: z.enum(METRICS),

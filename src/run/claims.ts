@@ -5,13 +5,15 @@
  * interval the figures show); otherwise the comparison is *not resolved*, with an estimate of the
  * rounds that would decide it. The intervals are moderated (moderated.ts): all the pairs a run
  * judges are judged together, each pair's spread shrunk toward that of the pairs of its test.
- * The paper's orderings (Fig. 4: the OVS overlay beats Flannel UDP; Fig. 5: native VLAN beats the
- * overlay) are checked the same way: holds, reversed, equivalent, or not resolved.
+ * The paper's orderings (declared in arch/claims.ts) are checked the same way: holds, reversed,
+ * equivalent, or not resolved.
  */
 import { moderateAll, type ModeratedInterval } from './moderated';
 import { pairRatios, ratioStat, type TimedValue } from './paired';
 import { mean, roundSig } from './stats';
 import { t975Real } from './special';
+import { PAPER_ORDERINGS, type PaperOrdering } from '../arch/claims';
+import { BASELINE_ARCH } from '../arch/vocabulary';
 
 export interface ClaimRow {
   readonly arch: string;
@@ -150,7 +152,7 @@ const geomean = (vs: readonly TimedValue[]): number =>
   Math.exp(vs.reduce((n, v) => n + Math.log(v.value), 0) / (vs.length || 1));
 
 /** For each path and test row, the architectures best first and whether each step of that order is resolved. */
-export function rankings(rows: readonly ClaimRow[], judge: Judge, baseline = 'host'): Ranking[] {
+export function rankings(rows: readonly ClaimRow[], judge: Judge, baseline = BASELINE_ARCH): Ranking[] {
   const groups = new Map<string, ClaimRow[]>();
   for (const r of rows) {
     if (r.arch === baseline || r.values.length === 0) continue;
@@ -174,43 +176,6 @@ export function rankings(rows: readonly ClaimRow[], judge: Judge, baseline = 'ho
       };
     });
 }
-
-export interface PaperOrdering {
-  readonly figure: string;
-  readonly claim: string;
-  readonly higher: string;
-  readonly lower: string;
-  readonly path: string;
-  readonly test: string;
-}
-
-/** The paper's orderings, as pairs of cnilab's architectures (docs/measurements.md says why these). */
-export const PAPER_ORDERINGS: readonly PaperOrdering[] = [
-  {
-    figure: 'Fig. 4',
-    claim: 'the OVS overlay (VXLAN) has higher throughput than Flannel UDP',
-    higher: 'kuryr-ovs-vxlan',
-    lower: 'flannel-udp',
-    path: 'inter-node',
-    test: 'tcp',
-  },
-  {
-    figure: 'Fig. 5',
-    claim: 'native VLAN on OVS beats the OVS VXLAN overlay',
-    higher: 'kuryr-ovs-vlan',
-    lower: 'kuryr-ovs-vxlan',
-    path: 'inter-node',
-    test: 'tcp',
-  },
-  {
-    figure: 'Fig. 5',
-    claim: 'native MACVLAN beats the Flannel VXLAN overlay',
-    higher: 'macvlan',
-    lower: 'flannel-vxlan',
-    path: 'inter-node',
-    test: 'tcp',
-  },
-];
 
 export interface PaperCheck extends PaperOrdering {
   readonly underlayMtu?: number;

@@ -1,70 +1,12 @@
 /**
- * The designs compared (pure): pairs of architectures that differ in one design choice — eBPF host
- * routing against a bridge and routes, against VXLAN, against MACVLAN; Calico's per-pod routes
- * (no bridge) against flannel's bridge, routed or over VXLAN — judged on three metrics by
- * the same-round ratio a/b, as the rankings are: throughput (tcp), latency (latency, p50) and host
- * CPU per Gbit (tcp, per sample). A metric is "better" only when the interval of a/b excludes 1.
+ * The designs compared (pure): pairs of architectures that differ in one design choice (declared
+ * in arch/claims.ts), judged on three metrics by the same-round ratio a/b, as the rankings are:
+ * throughput (tcp), latency (latency, p50) and host CPU per Gbit (tcp, per sample). A metric is "better" only when the interval of a/b excludes 1.
  * Only pairs whose two architectures the run measured on the path are reported.
  */
 import type { ClaimRow, Judge, PairClaim, PairVerdict } from './claims';
-import type { PathName } from '../arch/architecture';
+import { DESIGN_COMPARISONS, type DesignComparison } from '../arch/claims';
 import { DESIGN_METRICS, type TestName } from './results-schema';
-
-export interface DesignComparison {
-  /** What the pair isolates, in words. */
-  readonly design: string;
-  readonly a: string;
-  readonly b: string;
-  readonly path: PathName;
-}
-
-/** The pairs: the eBPF data path against each design it replaces (docs/ebpf.md says why these); Calico's against flannel's (docs/calico.md). */
-export const DESIGN_COMPARISONS: readonly DesignComparison[] = [
-  {
-    design: 'eBPF host routing against a bridge and routes',
-    a: 'ebpf-native',
-    b: 'flannel-host-gw',
-    path: 'inter-node',
-  },
-  {
-    design: "bpf_redirect_peer against the node's bridge, between pods of one node",
-    a: 'ebpf-native',
-    b: 'flannel-host-gw',
-    path: 'intra-node',
-  },
-  {
-    design: 'bpf_redirect_peer against a bridge (the reference bridge plugin), between pods of one node',
-    a: 'ebpf-native',
-    b: 'bridge',
-    path: 'intra-node',
-  },
-  { design: 'eBPF routing against MACVLAN', a: 'ebpf-native', b: 'macvlan', path: 'inter-node' },
-  { design: 'eBPF native routing against eBPF over VXLAN', a: 'ebpf-native', b: 'ebpf-vxlan', path: 'inter-node' },
-  {
-    design: 'eBPF into the VXLAN device against a bridge and VXLAN (same VXLAN parameters)',
-    a: 'ebpf-vxlan',
-    b: 'flannel-vxlan',
-    path: 'inter-node',
-  },
-  {
-    design: 'per-pod routes learnt by BGP, no bridge, against a bridge and routes from the lease store',
-    a: 'calico-bgp',
-    b: 'flannel-host-gw',
-    path: 'inter-node',
-  },
-  {
-    design: 'a /32 route per pod, no bridge, against a bridge, between pods of one node',
-    a: 'calico-bgp',
-    b: 'flannel-host-gw',
-    path: 'intra-node',
-  },
-  {
-    design: "Calico's VXLAN (routes per block, no bridge) against a bridge and VXLAN",
-    a: 'calico-vxlan',
-    b: 'flannel-vxlan',
-    path: 'inter-node',
-  },
-];
 
 export { DESIGN_METRICS };
 export type DesignMetric = (typeof DESIGN_METRICS)[number];

@@ -6,7 +6,8 @@
  *   routed      "A to C via B": a pod on the first compute node to a pod on the last, through the
  *               router of a control plane that has one (its node and the switch crossed twice).
  */
-import type { Architecture, PathName } from '../arch/architecture';
+import type { Architecture } from '../arch/architecture';
+import type { PathName } from '../arch/vocabulary';
 import { nodeNetns, podNetns, switchNetns } from '../lab/names';
 import type { LabState } from '../lab/state';
 import type { Topology } from '../topology/schema';

@@ -4,7 +4,8 @@
  * takes one sample of each row; the scheduler (schedule.ts) orders them, the measuring step
  * (rounds.ts) decides how many rounds.
  */
-import type { Architecture, PathName } from '../arch/architecture';
+import type { Architecture } from '../arch/architecture';
+import type { PathName } from '../arch/vocabulary';
 import { missingReason, type FeatureReport } from '../doctor/features';
 import type { Topology } from '../topology/schema';
 import { designedOut, endpointsFor, type Endpoints } from './paths';

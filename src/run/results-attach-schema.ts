@@ -1,9 +1,8 @@
 /** results.json's `attach`: the attach test's figures (run/attach/), beside the rows, never rows. */
 import { z } from 'zod';
-import { PATHS } from '../arch/architecture';
+import { FAMILIES, PATHS } from '../arch/vocabulary';
 
-/** The report's families (arch/architecture.ts, ArchFamily). */
-export const FAMILY = z.enum(['baseline', 'overlay', 'native', 'l3']);
+export const FAMILY = z.enum(FAMILIES);
 
 export const attachStat = z
   .object({

@@ -30,15 +30,13 @@
  * `settings.tests` and `skipped[].test`) — not rows: no baseline, no ratio, no claims.
  */
 import { z } from 'zod';
+import { FAMILIES, PATHS } from '../arch/vocabulary';
 import { attachSchema } from './results-attach-schema';
 import { joinSchema } from './results-join-schema';
 import { datapathCost, programCountersSchema } from './results-datapath-schema';
 import { noiseSchema, scheduleSchema } from './results-schedule-schema';
 
 export const RESULTS_SCHEMA_VERSION = 6;
-
-/** How the report groups architectures (arch/architecture.ts, ArchFamily). */
-export const FAMILIES = ['baseline', 'overlay', 'native', 'l3'] as const;
 
 /** The tests' names, as results.json's schema enumerates them (run/tests/ has one module each). */
 export const TESTS = ['tcp', 'tcp-parallel', 'udp', 'pps', 'sweep', 'latency', 'latency-loaded'] as const;
@@ -66,7 +64,7 @@ export const METRIC_INFO: Record<MetricName, { label: string; unit: string; bett
   rttP999Us: { label: 'RTT p99.9', unit: 'µs', better: 'lower' },
 };
 
-const PATH = z.enum(['intra-node', 'inter-node', 'routed']);
+const PATH = z.enum(PATHS);
 
 /** What a comparison of two rows ends in (v3–v5 wrote `indistinguishable` for the last two). */
 export const PAIR_VERDICTS = ['better', 'worse', 'equivalent', 'not resolved'] as const;

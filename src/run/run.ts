@@ -11,7 +11,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import type { Architecture, PathName } from '../arch/architecture';
+import type { Architecture } from '../arch/architecture';
+import { BASELINE_ARCH, type PathName } from '../arch/vocabulary';
 import { probeFeatures } from '../doctor/features';
 import { CnilabError } from '../lib/errors';
 import { linkRecords, refuseUnemulatable } from '../lab/link-emulation';
@@ -122,7 +123,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
     affinity,
     sequential,
     rounds,
-    baseline: 'host',
+    baseline: BASELINE_ARCH,
     elapsed: () => (performance.now() - t0) / 1000,
     progress: clock.progress,
     timed: clock.timed,
@@ -131,7 +132,11 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
     ...(joinTest?.cells.length ? { joinTest: { cells: joinTest.cells, settings: joinTest.settings } } : {}),
   });
   clock.progress('writing results');
-  const ratio = { baseline: 'host', pairing: o.pairing, precisionPct: 'fixed' in rounds ? null : rounds.precisionPct };
+  const ratio = {
+    baseline: BASELINE_ARCH,
+    pairing: o.pairing,
+    precisionPct: 'fixed' in rounds ? null : rounds.precisionPct,
+  };
   const moderation = moderateRows(measured.rows, ratio);
   const rows = assembleRows(measured, o.covThresholdPct, ratio, moderation);
   const results = document(
@@ -147,15 +152,10 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
           ...(attach?.cells ?? []).map((c) => c.arch),
           ...(joinTest?.cells ?? []).map((c) => c.arch),
         ]),
-      ].map((a) => ({
-        name: a.name,
-        family: a.family,
-        summary: a.summary,
-        datapath: a.control.datapath(features),
-      })),
+      ].map((a) => ({ name: a.name, family: a.family, summary: a.summary, datapath: a.control.datapath(features) })),
       schedule: schedule(o, measured, rounds, sequential, fallback),
       noise: noiseOf(measured, rows, o.limits, ratio, moderation),
-      claims: claimsOf(measured, 'host', o.equivalencePct),
+      claims: claimsOf(measured, BASELINE_ARCH, o.equivalencePct),
       rows,
       paths: measured.paths,
       ...(attach && measured.attach
@@ -248,7 +248,7 @@ function schedule(
     budgetSec: adaptive?.budgetSec ?? null,
     stopped: m.stopped,
     pairing: o.pairing,
-    baseline: 'host',
+    baseline: BASELINE_ARCH,
     order: m.order,
     labs: m.labs,
     ...(adaptive ? { held: m.held, left: m.left.map((l) => ({ ...l, why: 'within precision' as const })) } : {}),

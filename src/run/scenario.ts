@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CnilabError, messageOf } from '../lib/errors';
-import { PATHS } from '../arch/architecture';
+import { PATHS } from '../arch/vocabulary';
 import { linkSchema } from '../topology/link';
 import { MTU_MAX, MTU_MIN } from '../topology/schema';
 import { ATTACH_MAX_SIZE } from './attach/plan';

@@ -6,6 +6,7 @@
  */
 import { pairJudge, paperChecks, rankings, type ClaimRow, type Judge, type PaperCheck, type Ranking } from './claims';
 import { designChecks, type DesignCheck } from './designs';
+import { BASELINE_ARCH } from '../arch/vocabulary';
 
 export interface JudgedClaims {
   readonly rankings: Ranking[];
@@ -13,7 +14,7 @@ export interface JudgedClaims {
   readonly designs: DesignCheck[];
 }
 
-export function judgeClaims(rows: readonly ClaimRow[], equivalencePct: number, baseline = 'host'): JudgedClaims {
+export function judgeClaims(rows: readonly ClaimRow[], equivalencePct: number, baseline = BASELINE_ARCH): JudgedClaims {
   const asked: [ClaimRow, ClaimRow][] = [];
   const dry: Judge = (a, b) => {
     asked.push([a, b]);

@@ -1,5 +1,6 @@
 import { CnilabError } from '../../lib/errors';
 import type { Architecture, ControlPlane } from '../architecture';
+import { BASELINE_ARCH } from '../vocabulary';
 
 /** The baseline's control plane: there is none — nodes talk over the underlay, no pods, no CNI. */
 export const baselineControlPlane: ControlPlane & { readonly kind: 'baseline' } = {
@@ -20,7 +21,7 @@ export const baselineControlPlane: ControlPlane & { readonly kind: 'baseline' } 
 
 /** The baseline: node to node over the underlay, no pods, no CNI. */
 export const hostArch: Architecture = {
-  name: 'host',
+  name: BASELINE_ARCH,
   summary: 'node to node over the underlay switch; no pods (the baseline)',
   family: 'baseline',
   requires: ['veth', 'bridge'],

@@ -46,7 +46,7 @@ export function registerRestart(program: Command): void {
   program
     .command('restart')
     .description(
-      'stop and start again the lab process on a node: its agent or Kuryr node daemon, or the controller on the control node',
+      'stop and start again the lab process on a node: its agent or node daemon, or the controller on the control node',
     )
     .argument('<node>', 'node name')
     .option('--signal <kill|term>', 'how it stops: kill (a crash, SIGKILL) or term (SIGTERM)', 'kill')

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { architectures, defaultArchitectures } from '../../arch';
-import { PATHS, type PathName } from '../../arch/architecture';
+import { PATHS, type PathName } from '../../arch/vocabulary';
 import { CnilabError } from '../../lib/errors';
 import { loadTopology } from '../../topology/load';
 import { MTU_MAX, MTU_MIN, withUnderlay } from '../../topology/schema';

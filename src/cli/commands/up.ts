@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_LAB_ARCH } from '../../arch';
 import { up } from '../../lab/lab';
 import { loadTopology } from '../../topology/load';
 import { printJson, runCommand } from '../context';
@@ -8,7 +9,7 @@ export function registerUp(program: Command): void {
   program
     .command('up')
     .description('build a lab: nodes, switch, control plane and pods attached through CNI')
-    .option('--arch <name>', 'data-path architecture', 'flannel-vxlan')
+    .option('--arch <name>', 'data-path architecture', DEFAULT_LAB_ARCH)
     .option('--topology <file>', 'topology YAML (default: 1 control + 3 compute nodes, 2 pods each)')
     .option('--lab <name>', "lab name (default: the topology's name)")
     .option('--json', 'print the lab as JSON')

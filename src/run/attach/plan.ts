@@ -6,7 +6,8 @@
  * the emptiest first), so that one ADD into a lab of N pods, none in flight, is what is timed.
  * Every extra pod is named `attach-…`: its namespace carries the lab's prefix (`down` finds it).
  */
-import type { Architecture, PathName } from '../../arch/architecture';
+import type { Architecture } from '../../arch/architecture';
+import type { PathName } from '../../arch/vocabulary';
 import { missingReason, type FeatureReport } from '../../doctor/features';
 import { CnilabError } from '../../lib/errors';
 import type { PodSpec, Topology } from '../../topology/schema';
