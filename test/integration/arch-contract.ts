@@ -117,7 +117,8 @@ let features: Promise<FeatureReport> | undefined;
 /**
  * One contract test per registered architecture that `only` keeps. Where the doctor's report lacks
  * a feature the architecture requires, it skips with that reason — unless `mustRun` (the kernel
- * tier), where it fails instead, so that tier cannot pass by skipping.
+ * tier), or the feature is eBPF and CNILAB_REQUIRE_EBPF=1 (.ci/run), where it fails instead: those
+ * cannot pass by skipping.
  */
 export function archContract(
   labPrefix: string,
@@ -131,6 +132,8 @@ export function archContract(
       const report = await features;
       const missing = missingReason(report, arch.requires);
       if (missing && o.mustRun) assert.fail(`the kernel tier's kernel must carry ${name}: ${missing}`);
+      if (missing && !report.ebpf.ok && arch.requires.includes('ebpf') && process.env.CNILAB_REQUIRE_EBPF === '1')
+        assert.fail(`CNILAB_REQUIRE_EBPF=1 and ${name} cannot load here: ${missing}`);
       if (missing) return t.skip(missing);
       await checkContract(name, `${labPrefix}-${name}`, report);
     });
