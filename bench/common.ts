@@ -1,15 +1,10 @@
-/** Shared by the benchmarks: medians, namespaces of their own, and table printing. */
+/** Shared by the benchmarks: namespaces of their own, the kernel-path rows of a run, the run settings. */
 import { addNetns, deleteNetns } from '../src/lib/netns';
 import { PREFIX } from '../src/lab/names';
 import type { RunResults } from '../src/run/results-schema';
 import { NOISE_LIMITS } from '../src/run/noise';
 import type { RunOptions } from '../src/run/run';
-
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
+import type { Interval } from './targets';
 
 /** A namespace for a benchmark's own use, named so `cnilab down --all` finds it after a crash. */
 export async function withBenchNetns<T>(name: string, fn: (ns: string) => Promise<T>): Promise<T> {
@@ -22,19 +17,6 @@ export async function withBenchNetns<T>(name: string, fn: (ns: string) => Promis
     await deleteNetns(ns);
   }
 }
-
-/** Nearest-rank percentile. */
-export function pct(xs: readonly number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)]!;
-}
-
-export function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-export const wantJson = process.argv.includes('--json');
 
 /**
  * The rows of a run whose traffic only the kernel moved: no TUN device on its path (the hops the
@@ -49,6 +31,19 @@ export function kernelRows(res: RunResults): RunResults['rows'] {
     res.architectures.filter((a) => a.datapath && /user ?space/.test(a.datapath)).map((a) => a.name),
   );
   return res.rows.filter((x) => !userSpace.has(`${x.arch} ${x.path}`) && !userArchs.has(x.arch));
+}
+
+/**
+ * The same-round ratio a/b of a design compared in the run (claims.designs) on `path`, by
+ * `metric`, as a target's figure: its geometric mean and 95% interval; undefined when not measured.
+ */
+export function designRatio(
+  res: RunResults,
+  d: { readonly a: string; readonly b: string; readonly path: string; readonly metric: string },
+): Interval | undefined {
+  const design = res.claims.designs?.find((x) => x.a === d.a && x.b === d.b && x.path === d.path);
+  const r = design?.metrics.find((m) => m.metric === d.metric)?.ratio;
+  return r && { value: r.geomean, low: r.ci95.low, high: r.ci95.high, n: r.n };
 }
 
 /**
@@ -71,6 +66,5 @@ export const BENCH_RUN = {
 } as const satisfies Partial<RunOptions>;
 
 /** Progress lines on stderr ("[3/86] step"), none with --json. */
-export const benchProgress: RunOptions['onProgress'] = wantJson
-  ? undefined
-  : (p) => process.stderr.write(`[${p.done}/${p.total}] ${p.step}\n`);
+export const benchProgress = (json: boolean): RunOptions['onProgress'] =>
+  json ? undefined : (p) => process.stderr.write(`[${p.done}/${p.total}] ${p.step}\n`);

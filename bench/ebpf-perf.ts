@@ -15,7 +15,7 @@ import { down, up } from '../src/lab/lab';
 import type { LabState } from '../src/lab/state';
 import { startIperf3Server, tcpSample } from '../src/traffic/iperf3/run';
 import { parseTopology } from '../src/topology/load';
-import { median } from './common';
+import { median } from '../src/run/stats';
 
 /** Areas of the kernel, by symbol name; the first that matches wins. */
 export const AREAS: readonly (readonly [string, RegExp])[] = [

@@ -22,8 +22,15 @@ import { conflistFile, runtimeFor } from '../src/lab/pods';
 import { loadConfList } from '../src/cni/runtime';
 import { runBenchmark } from '../src/run/run';
 import { parseTopology } from '../src/topology/load';
-import { arg, BENCH_RUN, benchProgress, pct, wantJson } from './common';
+import { percentile } from '../src/run/attach/stats';
+import { benchArgs, count, seconds } from './args';
+import { BENCH_RUN, benchProgress } from './common';
 
+const opts = benchArgs('npm run bench:kuryr -- [--pods N] [--repeats N] [--duration S] [--json]', {
+  pods: count(50),
+  repeats: count(3),
+  duration: seconds(3),
+});
 const SETUP_ARCHS = ['kuryr-ovs-vxlan', 'kuryr-lb-vxlan', 'flannel-vxlan'];
 const THROUGHPUT_ARCHS = [
   'host',
@@ -72,7 +79,7 @@ async function setupLatency(arch: string, pods: number): Promise<SetupRow> {
       const t2 = performance.now();
       add.push(t1 - t0);
       flow.push(t2 - t0);
-      if (!wantJson && (i + 1) % 10 === 0) process.stderr.write(`${arch}: ${i + 1}/${pods} pods\n`);
+      if (!opts.json && (i + 1) % 10 === 0) process.stderr.write(`${arch}: ${i + 1}/${pods} pods\n`);
     }
     for (const n of names) {
       const t0 = performance.now();
@@ -83,7 +90,7 @@ async function setupLatency(arch: string, pods: number): Promise<SetupRow> {
       });
       del.push(performance.now() - t0);
     }
-    const r = (xs: number[]) => ({ p50: Math.round(pct(xs, 50)), p99: Math.round(pct(xs, 99)) });
+    const r = (xs: number[]) => ({ p50: Math.round(percentile(xs, 50)), p99: Math.round(percentile(xs, 99)) });
     // The architecture's name says its mechanism driver (kuryr-ovs-*, kuryr-lb-*).
     const driver = arch.startsWith('kuryr-ovs')
       ? 'openvswitch'
@@ -98,9 +105,7 @@ async function setupLatency(arch: string, pods: number): Promise<SetupRow> {
 
 // eslint-disable-next-line max-lines-per-function -- a benchmark's procedure, measured and printed in the order it runs
 async function main(): Promise<void> {
-  const pods = arg('pods', 50);
-  const repeats = arg('repeats', 3);
-  const durationSec = arg('duration', 3);
+  const { pods, repeats, duration: durationSec } = opts;
   const features = await probeFeatures();
   const skipped: string[] = [];
   const setup: SetupRow[] = [];
@@ -123,7 +128,7 @@ async function main(): Promise<void> {
       rounds: { fixed: repeats },
       seed: 1,
       outDir: out,
-      onProgress: benchProgress,
+      onProgress: benchProgress(opts.json),
     });
     const datapath = new Map(results.architectures.map((a) => [a.name, a.datapath ?? '?']));
     const rows = results.rows.map((r) => ({
@@ -139,7 +144,7 @@ async function main(): Promise<void> {
         : undefined,
     }));
     for (const s of results.skipped) skipped.push(`${s.arch}${s.path ? ` ${s.path}` : ''}: ${s.reason}`);
-    if (wantJson) {
+    if (opts.json) {
       console.log(
         JSON.stringify({ setup, throughput: rows, skipped, settings: { pods, repeats, durationSec } }, null, 2),
       );

@@ -56,12 +56,24 @@ import { compareRuns, type ComparableRun } from '../src/report/compare';
 import { readResults } from '../src/report/outputs';
 import { PAIRINGS } from '../src/run/paired';
 import { resultsSchema, type ResultRow, type RunResults } from '../src/run/results-schema';
-import { kernelRows, median, wantJson } from './common';
+import { median } from '../src/run/stats';
+import { benchArgs, count, flag, num, str } from './args';
+import { kernelRows } from './common';
+import { judge, targetLines } from './targets';
+import { INTERLEAVING_TARGETS, stabilityTargets } from './stability-targets';
 
-const flag = (name: string): string | undefined => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
+const opts = benchArgs(
+  'node dist/bench/stability.js [--interleaving] [--coverage-runs 5] [--budget 2m] [--skip coverage|repeat] [--seed N] [--keep DIR] [--from DIR] [--json]',
+  {
+    'coverage-runs': count(5),
+    budget: str(),
+    skip: str(''),
+    seed: num(Math.floor(Math.random() * 1e6), { integer: true }),
+    keep: str(),
+    from: str(),
+    interleaving: flag,
+  },
+);
 
 const COVERAGE_ARGS = [
   '--arch',
@@ -71,7 +83,6 @@ const COVERAGE_ARGS = [
   '--tests',
   'tcp',
 ];
-const TARGET = { answeredPct: 85, consistentPct: 90, medianAbsZ: 0.85, points: 5, durationSec: 300 } as const;
 
 interface Measured {
   readonly name: string;
@@ -177,69 +188,7 @@ function repeatPart(a: RunResults, b: RunResults) {
   };
 }
 
-type Target = { readonly target: string; readonly measured: string; readonly met: boolean };
-
-function targetsOf(a: ReturnType<typeof parts>): Target[] {
-  const t: Target[] = [];
-  for (const r of a.resolution) {
-    t.push({
-      target: `${r.run}: rows answered (within ±${r.precisionPct}%, or A > B / A ≈ B) ≥ ${TARGET.answeredPct}%`,
-      measured: `${r.answeredPct}% of ${r.rows} (resolved within ±${r.precisionPct}%: ${r.resolvedPct}%)${r.notQuiet?.length ? `; not quiet before it: ${r.notQuiet.join(', ')}` : ''}`,
-      met: r.answeredPct >= TARGET.answeredPct,
-    });
-    t.push({
-      target: `${r.run}: every paper ordering the kernel runs natively decided`,
-      measured: r.paper.orderings.map((o) => `${o.claim}: ${o.verdict}`).join('; ') || 'none measured',
-      met: r.paper.decided,
-    });
-  }
-  for (const p of a.coverage ? [a.coverage.moderated, a.coverage.plain] : []) {
-    t.push({
-      target: `coverage, ${p.kind} interval: (pair, row)s within combined 95% ≥ ${TARGET.consistentPct}%`,
-      measured: `${p.consistentPct}% of ${p.compared} (median ±${p.medianHalfWidthPct}%)`,
-      met: p.consistentPct >= TARGET.consistentPct,
-    });
-    t.push({
-      target: `coverage, ${p.kind} interval: median |z| ≤ ${TARGET.medianAbsZ} (0.67 when honest)`,
-      measured: String(p.medianAbsZ),
-      met: p.medianAbsZ <= TARGET.medianAbsZ,
-    });
-  }
-  const r = a.repeat;
-  if (r) {
-    const g = r.agreement;
-    const k = r.largestKernelDiff;
-    t.push(
-      {
-        target: `repeat: rows within combined 95% (moderated) ≥ ${TARGET.consistentPct}%`,
-        measured: `${g.consistentPct}% of ${g.compared}`,
-        met: g.consistentPct >= TARGET.consistentPct,
-      },
-      {
-        target: `repeat: every kernel path's % of host within ${TARGET.points} points`,
-        measured: k ? `largest ${k.points} (${k.row}: ${k.a}% / ${k.b}%)` : 'no kernel-path row in both',
-        met: !k || k.points <= TARGET.points,
-      },
-      {
-        target: 'repeat: no resolved ordering or equivalence reversed',
-        measured: r.reversed.length ? r.reversed.join('; ') : 'none',
-        met: r.reversed.length === 0,
-      },
-      {
-        target: 'repeat: cnilab compare finds no row better or worse',
-        measured: `${r.compare.decided.length ? r.compare.decided.join('; ') : 'none'} (${r.compare.equivalent} equivalent within ±${r.compare.equivalencePct}%, ${r.compare.notResolved} not resolved)`,
-        met: r.compare.decided.length === 0,
-      },
-    );
-  }
-  for (const x of a.time.filter((x) => x.run.startsWith('repeat')))
-    t.push({
-      target: `${x.run}: duration ≤ ${TARGET.durationSec} s`,
-      measured: `${x.durationSec} s (${x.rows} rows, ${x.samples} samples, ${x.secPerSample} s measuring per row-sample)`,
-      met: x.durationSec <= TARGET.durationSec,
-    });
-  return t;
-}
+export type Parts = ReturnType<typeof parts>;
 
 function parts(cov: readonly Measured[], rep: readonly Measured[]) {
   return {
@@ -252,7 +201,7 @@ function parts(cov: readonly Measured[], rep: readonly Measured[]) {
 
 function analyse(cov: readonly Measured[], rep: readonly Measured[]) {
   const p = parts(cov, rep);
-  return { ...p, targets: targetsOf(p) };
+  return { ...p, targets: stabilityTargets(p) };
 }
 
 function print(a: ReturnType<typeof analyse>): void {
@@ -293,25 +242,15 @@ function print(a: ReturnType<typeof analyse>): void {
       ),
     );
   for (const r of a.resolution) lines.push(`${r.run}: not answered: ${r.unanswered.join('; ') || 'none'}`);
-  lines.push(
-    '',
-    table(
-      ['TARGET', 'MEASURED', ''],
-      a.targets.map((t) => [t.target, t.measured, t.met ? 'met' : 'MISSED']),
-    ),
-  );
+  lines.push('', ...targetLines(a.targets));
   process.stdout.write(lines.join('\n') + '\n');
 }
 
 async function answers(dir: string, from: boolean, budget: number): Promise<void> {
-  const skip = new Set((flag('skip') ?? '').split(',').filter(Boolean));
-  const n = Number(flag('coverage-runs') ?? 5);
-  const seed = Number(flag('seed') ?? Math.floor(Math.random() * 1e6));
-  if (
-    !(Number.isInteger(n) && n >= 2 && n <= 20 && Number.isInteger(seed)) ||
-    [...skip].some((x) => !/^(coverage|repeat)$/.test(x))
-  )
-    throw new Error('--coverage-runs: a whole number from 2 to 20; --seed: a whole number; --skip: coverage or repeat');
+  const skip = new Set(opts.skip.split(',').filter(Boolean));
+  const { 'coverage-runs': n, seed } = opts;
+  if (n < 2 || n > 20 || [...skip].some((x) => !/^(coverage|repeat)$/.test(x)))
+    throw new Error('--coverage-runs: a whole number from 2 to 20; --skip: coverage or repeat');
   const cov: Measured[] = [];
   const rep: Measured[] = [];
   if (from) {
@@ -327,7 +266,7 @@ async function answers(dir: string, from: boolean, budget: number): Promise<void
         rep.push(await cnilab(dir, `repeat-${i}`, `stabr${i}`, ['--seed', `${seed + 100 + i}`], 1200));
   }
   const a = analyse(cov, rep);
-  if (wantJson) process.stdout.write(JSON.stringify(a, null, 2) + '\n');
+  if (opts.json) process.stdout.write(JSON.stringify(a, null, 2) + '\n');
   else print(a);
 }
 
@@ -401,13 +340,13 @@ function analyseInterleaving(runs: Record<RunName, RunResults>) {
     pairingCoverage: Object.fromEntries(
       PAIRINGS.map((p) => [p, pairingCoverage(runs['interleaved-1'], runs['interleaved-2'], p)]),
     ),
-    targets: {
-      halfWidth: med((r) => r.halfWidthPct) <= 3,
-      twiceAsStable: medS >= 2 * medI,
-      within5Points: maxI <= 5,
-      noReversal: rev.length === 0,
-      compareClean: cmp.length === 0,
-    },
+    targets: judge(INTERLEAVING_TARGETS, {
+      halfWidth: med((r) => r.halfWidthPct),
+      stability: medS / medI,
+      largestDiff: maxI,
+      reversed: rev.length,
+      compared: cmp.length,
+    }),
   };
 }
 
@@ -416,8 +355,7 @@ async function interleaving(dir: string, from: boolean, budget: number): Promise
   const a = analyseInterleaving(
     Object.fromEntries(RUNS.map((n) => [n, load(dir, n).res])) as Record<RunName, RunResults>,
   );
-  if (wantJson) return void process.stdout.write(JSON.stringify(a, null, 2) + '\n');
-  const ok = (b: boolean): string => (b ? 'met' : 'MISSED');
+  if (opts.json) return void process.stdout.write(JSON.stringify(a, null, 2) + '\n');
   process.stdout.write(
     [
       table(
@@ -432,11 +370,9 @@ async function interleaving(dir: string, from: boolean, budget: number): Promise
         [1, 2, 3, 4, 5],
       ),
       '',
-      `median half-width ${a.medianHalfWidthPct}%   target ≤ 3%: ${ok(a.targets.halfWidth)}`,
-      `between-run difference (median): interleaved ${a.medianBetweenRunDiffPoints.interleaved}, sequential ${a.medianBetweenRunDiffPoints.sequential} points   target ≥ 2× smaller interleaved: ${ok(a.targets.twiceAsStable)}`,
-      `largest interleaved between-run difference ${a.maxInterleavedDiffPoints} points   target ≤ 5: ${ok(a.targets.within5Points)}`,
-      `claims reversed between the interleaved runs: ${a.reversedOrderings.join('; ') || 'none'}   target none: ${ok(a.targets.noReversal)}`,
-      `cnilab compare interleaved-1 interleaved-2: ${a.compareVerdicts.join('; ') || 'no row better or worse'}   target none: ${ok(a.targets.compareClean)}`,
+      `between-run difference (median): interleaved ${a.medianBetweenRunDiffPoints.interleaved}, sequential ${a.medianBetweenRunDiffPoints.sequential} points`,
+      `claims reversed between the interleaved runs: ${a.reversedOrderings.join('; ') || 'none'}`,
+      `cnilab compare interleaved-1 interleaved-2: ${a.compareVerdicts.join('; ') || 'no row better or worse'}`,
       `without the noise floor: ${a.compareVerdictsWithoutFloor.join('; ') || 'no row better or worse'}; every pair, rows better or worse (with floor/without): ${a.allPairs.join(', ')}`,
       `pairing, intervals covering the other run's ratio: ${Object.entries(a.pairingCoverage)
         .map(([p, c]) => `${p} ${c.coveredPct}% (median ±${c.medianHalfWidthPct}%)`)
@@ -446,10 +382,8 @@ async function interleaving(dir: string, from: boolean, budget: number): Promise
 }
 
 async function main(): Promise<void> {
-  const from = flag('from');
-  const keep = flag('keep');
-  const legacy = process.argv.includes('--interleaving');
-  const budget = budgetSec(flag('budget') ?? (legacy ? '15m' : '2m'));
+  const { from, keep, interleaving: legacy } = opts;
+  const budget = budgetSec(opts.budget ?? (legacy ? '15m' : '2m'));
   const dir = from ?? keep ?? mkdtempSync(join(tmpdir(), 'cnilab-bench-stability-'));
   try {
     if (!from && !existsSync(dir)) mkdirSync(dir, { recursive: true });

@@ -15,9 +15,14 @@ import { probeFeatures, missingReason } from '../src/doctor/features';
 import { parseIperf3Json } from '../src/traffic/iperf3/parse';
 import { startIperf3Server, tcpSample } from '../src/traffic/iperf3/run';
 import { table } from '../src/cli/output';
-import { arg, median, wantJson } from './common';
+import { median } from '../src/run/stats';
+import { benchArgs, count, seconds } from './args';
 
 const LAB = 'bench-throughput';
+const opts = benchArgs('npm run bench:throughput -- [--duration S] [--rounds N] [--json]', {
+  duration: seconds(3),
+  rounds: count(3),
+});
 
 interface Row {
   arch: string;
@@ -60,8 +65,7 @@ async function measure(
 }
 
 async function main(): Promise<void> {
-  const duration = arg('duration', 3);
-  const rounds = arg('rounds', 3);
+  const { duration, rounds } = opts;
   const features = await probeFeatures();
   const topology = parseTopology('topology: {computeNodes: 2}', 'bench', { name: LAB });
   const rows: Row[] = [];
@@ -73,7 +77,7 @@ async function main(): Promise<void> {
       skipped.push(`${name}: ${missing}`);
       continue;
     }
-    if (!wantJson) process.stderr.write(`${name}…\n`);
+    if (!opts.json) process.stderr.write(`${name}…\n`);
     const state = await up({ topology, arch: name, features });
     try {
       for (const path of ['intra-node', 'inter-node'] as const) {
@@ -90,7 +94,7 @@ async function main(): Promise<void> {
     ofHostPct: (r.cnilabGbps / host) * 100,
     cnilabOverByHand: r.cnilabGbps / r.byHandGbps,
   }));
-  if (wantJson)
+  if (opts.json)
     return void process.stdout.write(JSON.stringify({ duration, rounds, rows: out, skipped }, null, 2) + '\n');
   process.stdout.write(
     `TCP throughput, 1 stream, median of ${rounds} × ${duration} s (+1 s warm-up), cnilab and by hand alternating\n`,

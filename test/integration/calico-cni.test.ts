@@ -13,18 +13,18 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CniRuntime } from '../../src/cni/runtime';
 import { atLeast } from '../../src/cni/version';
 import { CniError, SUPPORTED_VERSIONS, type NetConfList, type Result } from '../../src/cni/types';
 import { isAlive, run, startDaemon, stopPid } from '../../src/lib/exec';
 import { httpJson } from '../../src/lib/http-json';
 import { addNetns, deleteNetns, ip, ipJson, runIn } from '../../src/lib/netns';
 import { CNI_BIN_DIR, CONTROLLER_MAIN } from '../../src/lib/paths';
-import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
+import { nodeNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
 import { POD_GATEWAY } from '../../src/cni/plugins/common/l3-pod';
 import type { Allocation } from '../../src/calico/ipam/store';
 import { assertNothingLeft, rootSnapshot, waitUntil, type RootSnapshot, linkNames } from './helpers';
+import { podSeries, scratchRuntime, type ScratchPod } from './scratch';
 
 const LAB = 't-calicocni';
 const HOST = nodeNetns(LAB, 'host');
@@ -39,30 +39,15 @@ const NET = 'calinet';
 /** Debian's reference plugins (containernetworking-plugins v1.1.1, spec up to 1.0.0). */
 const REFERENCE_CNI_DIR = '/usr/lib/cni';
 
-const runtime = (cache: string): CniRuntime =>
-  new CniRuntime({
-    cniPath: [CNI_BIN_DIR],
-    cacheDir: join(runDir(LAB), cache),
-    hostNetns: { name: HOST },
-    env: { PATH: process.env.PATH },
-  });
-const rtm = runtime('cache');
+const rtm = scratchRuntime(LAB);
 const list = (cniVersion: string, ipam: { url?: string; node?: string } = {}, name = NET): NetConfList => ({
   cniVersion,
   name,
   plugins: [{ type: 'calico', mtu: 1400, ipam: { type: 'calico-ipam', url: URL, node: NODE, ...ipam } }],
 });
 
-interface Pod {
-  readonly ns: string;
-  readonly rt: { containerId: string; netns: string; ifName: string };
-}
-let seq = 0;
-async function newPod(): Promise<Pod> {
-  const ns = podNetns(LAB, `c${++seq}`);
-  await addNetns(ns);
-  return { ns, rt: { containerId: `calico-${seq}`, netns: `/run/netns/${ns}`, ifName: 'eth0' } };
-}
+type Pod = ScratchPod;
+const newPod = podSeries(LAB, 'c', 'calico');
 
 /** The IPAM API over the controller's Unix socket (127.0.0.1 in the node is out of this process's reach). */
 const api = <T>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<{ status: number; body: T }> =>
@@ -308,7 +293,7 @@ test('GC removes the host end and releases the address of an attachment the runt
   const conf = list('1.1.0');
   const ra = await rtm.addNetworkList(conf, a.rt);
   // b's ADD went through a runtime whose record of it is lost: only the plugins' GC can find it
-  const lost = runtime('lost-cache');
+  const lost = scratchRuntime(LAB, { cache: 'lost-cache' });
   const rb = await lost.addNetworkList(conf, b.rt);
   assert.equal((await caliLinks()).length, 2);
   const gc = await rtm.gcNetworkList(conf, [{ containerID: a.rt.containerId, ifname: 'eth0' }]);
@@ -329,12 +314,7 @@ test('GC removes the host end and releases the address of an attachment the runt
 test("interop: calico with the reference host-local as its IPAM (spec 1.0.0): its address made a /32 behind proxy ARP; DEL frees host-local's lease", async () => {
   const dataDir = join(runDir(LAB), 'host-local');
   // The reference plugins first: host-local is Debian's (calico is only ours).
-  const ref = new CniRuntime({
-    cniPath: [REFERENCE_CNI_DIR, CNI_BIN_DIR],
-    cacheDir: join(runDir(LAB), 'ref-cache'),
-    hostNetns: { name: HOST },
-    env: { PATH: process.env.PATH },
-  });
+  const ref = scratchRuntime(LAB, { cniPath: [REFERENCE_CNI_DIR, CNI_BIN_DIR], cache: 'ref-cache' });
   const conf: NetConfList = {
     cniVersion: '1.0.0',
     name: 'hlnet',

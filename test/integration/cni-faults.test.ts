@@ -14,7 +14,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { fuzzCases, type FuzzCase } from './fuzz-cases';
-import { CniRuntime } from '../../src/cni/runtime';
+import { scratchRuntime } from './scratch';
 import type { NetConfList } from '../../src/cni/types';
 import { addNetns, deleteNetns, ip, ipJson } from '../../src/lib/netns';
 import { sleep } from '../../src/lib/exec';
@@ -121,12 +121,7 @@ const list = (name: string, subnet: string): NetConfList => ({
     { type: 'bridge', bridge: `b-${name}`, isGateway: true, ipam: { type: 'host-local', subnet, dataDir: DATA } },
   ],
 });
-const runtime = new CniRuntime({
-  cniPath: [CNI_BIN_DIR],
-  cacheDir: join(runDir(LAB), 'cache'),
-  hostNetns: { name: HOST },
-  env: { PATH: process.env.PATH },
-});
+const runtime = scratchRuntime(LAB);
 
 test('100 concurrent ADDs on one network get 100 distinct addresses; 100 concurrent DELs give them all back', async () => {
   const net = list('conc', '10.85.0.0/16');

@@ -13,8 +13,9 @@ import { CniRuntime } from '../../src/cni/runtime';
 import type { NetConfList } from '../../src/cni/types';
 import { addNetns, deleteNetns, ipJson, runIn } from '../../src/lib/netns';
 import { CNI_BIN_DIR } from '../../src/lib/paths';
-import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
+import { nodeNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
+import { scratchPod, scratchRuntime } from './scratch';
 import { assertNothingLeft, rootSnapshot, type RootSnapshot, linkNames } from './helpers';
 
 const LAB = 't-cnii';
@@ -30,13 +31,7 @@ function mixedPath(name: string, plugins: Record<string, string>): string {
   return dir;
 }
 
-const runtimeFor = (dir: string): CniRuntime =>
-  new CniRuntime({
-    cniPath: [dir],
-    cacheDir: join(runDir(LAB), 'cache'),
-    hostNetns: { name: HOST },
-    env: { PATH: process.env.PATH },
-  });
+const runtimeFor = (dir: string): CniRuntime => scratchRuntime(LAB, { cniPath: [dir] });
 const dataDir = (): string => join(runDir(LAB), 'ipam');
 const held = (net: string): string[] => readdirSync(join(dataDir(), net)).filter((f) => /^\d/.test(f));
 
@@ -56,10 +51,7 @@ async function attach(
   list: NetConfList,
   pod: string,
 ): Promise<{ ns: string; rt: { containerId: string; netns: string; ifName: string } }> {
-  const ns = podNetns(LAB, pod);
-  await addNetns(ns);
-  const rt = { containerId: `interop-${pod}`, netns: `/run/netns/${ns}`, ifName: 'eth0' };
-  return { ns, rt };
+  return scratchPod(LAB, pod, `interop-${pod}`);
 }
 
 test("the reference bridge delegates IPAM to cnilab's host-local and static", async () => {

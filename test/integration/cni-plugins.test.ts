@@ -6,22 +6,17 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CniRuntime } from '../../src/cni/runtime';
 import { CniError, type NetConfList } from '../../src/cni/types';
-import { addNetns, deleteNetns, ip, ipJson, runIn } from '../../src/lib/netns';
-import { CNI_BIN_DIR } from '../../src/lib/paths';
-import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
+import { deleteNetns, ip, ipJson, runIn } from '../../src/lib/netns';
+import { nodeNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
 import { addHostWithMaster, assertNothingLeft, rootSnapshot, type RootSnapshot, linkNames } from './helpers';
+import { scratchPod, scratchRuntime, type ScratchPod } from './scratch';
 
 const LAB = 't-cni';
 const HOST = nodeNetns(LAB, 'host');
 const dataDir = join(runDir(LAB), 'ipam');
-const runtime = new CniRuntime({
-  cniPath: [CNI_BIN_DIR],
-  cacheDir: join(runDir(LAB), 'cache'),
-  hostNetns: { name: HOST },
-});
+const runtime = scratchRuntime(LAB, { env: process.env });
 let root: RootSnapshot;
 
 const bridgeList = (subnet: string, extra: Record<string, unknown> = {}): NetConfList => ({
@@ -40,11 +35,7 @@ const bridgeList = (subnet: string, extra: Record<string, unknown> = {}): NetCon
   ],
 });
 
-async function pod(name: string): Promise<{ ns: string; rt: { containerId: string; netns: string; ifName: string } }> {
-  const ns = podNetns(LAB, name);
-  await addNetns(ns);
-  return { ns, rt: { containerId: `ctr-${name}`, netns: `/run/netns/${ns}`, ifName: 'eth0' } };
-}
+const pod = (name: string): Promise<ScratchPod> => scratchPod(LAB, name, `ctr-${name}`);
 
 interface Link {
   ifname: string;

@@ -20,12 +20,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CniRuntime } from '../../src/cni/runtime';
 import { CniError, type NetConfList, type PluginConf, type Result } from '../../src/cni/types';
-import { addNetns, deleteNetns, runIn } from '../../src/lib/netns';
+import { deleteNetns, runIn } from '../../src/lib/netns';
 import { run } from '../../src/lib/exec';
 import { CNI_BIN_DIR } from '../../src/lib/paths';
-import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
+import { nodeNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
 import { addHostWithMaster, assertNothingLeft, rootSnapshot, type RootSnapshot } from './helpers';
+import { scratchPod, scratchRuntime } from './scratch';
 import { kernelState, normalizeResult } from './cni-state';
 import { kernelSkip, missingModules } from './kernel';
 
@@ -70,20 +71,11 @@ export function conformanceSuite(lab: string, cases: readonly Case[]): Harness {
   const host = (impl: Impl): string => nodeNetns(lab, impl);
   const dataDir = (impl: Impl): string => join(runDir(lab), impl, 'ipam');
   const runtime = (impl: Impl, dir: string): CniRuntime =>
-    new CniRuntime({
-      cniPath: [dir],
-      cacheDir: join(runDir(lab), impl, 'cache'),
-      hostNetns: { name: host(impl) },
-      env: { PATH: process.env.PATH },
-    });
+    scratchRuntime(lab, { node: impl, cniPath: [dir], cache: join(impl, 'cache') });
   const runtimes: Record<Impl, CniRuntime> = { ours: runtime('ours', CNI_BIN_DIR), ref: runtime('ref', REFERENCE_DIR) };
   let root: RootSnapshot;
   let podSeq = 0;
-  const newPod = async (): Promise<string> => {
-    const ns = podNetns(lab, `c${++podSeq}`);
-    await addNetns(ns);
-    return ns;
-  };
+  const newPod = async (): Promise<string> => (await scratchPod(lab, `c${++podSeq}`, `conf-${podSeq}`)).ns;
 
   before(async () => {
     root = await rootSnapshot();

@@ -9,7 +9,6 @@ import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CniRuntime } from '../../src/cni/runtime';
 import { CniError, type NetConfList } from '../../src/cni/types';
 import { BpfMap } from '../../src/lib/bpf';
 import { run } from '../../src/lib/exec';
@@ -17,25 +16,20 @@ import { addNetns, deleteNetns, ip, ipJson, runIn } from '../../src/lib/netns';
 import { mountBpffs } from '../../src/lib/mounts';
 import { withRtnl } from '../../src/lib/netlink/rtnl';
 import { detachBpf, listFilters } from '../../src/lib/netlink/tc';
-import { CNI_BIN_DIR } from '../../src/lib/paths';
-import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
+import { nodeNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
 import { encodeKey, pins, readEndpoints } from '../../src/cni/plugins/ebpf/maps';
 import { POD_GATEWAY } from '../../src/cni/plugins/common/l3-pod';
 import { loadDatapath } from '../../src/ebpf/load';
 import { assertNothingLeft, rootSnapshot, type RootSnapshot, linkNames } from './helpers';
 import { ebpfMissing, ebpfTest } from './ebpf-skip';
+import { podSeries, scratchRuntime } from './scratch';
 
 const LAB = 't-ebpfcni';
 const HOST = nodeNetns(LAB, 'host');
 const BPF = join(runDir(LAB), 'bpf', 'host');
 const IPAM = join(runDir(LAB), 'ipam');
-const rtm = new CniRuntime({
-  cniPath: [CNI_BIN_DIR],
-  cacheDir: join(runDir(LAB), 'cache'),
-  hostNetns: { name: HOST },
-  env: { PATH: process.env.PATH },
-});
+const rtm = scratchRuntime(LAB);
 const list = (cniVersion: string, bpfDir = BPF, name = 'ebpfnet'): NetConfList => ({
   cniVersion,
   name,
@@ -48,12 +42,7 @@ const list = (cniVersion: string, bpfDir = BPF, name = 'ebpfnet'): NetConfList =
     },
   ],
 });
-let seq = 0;
-async function newPod(): Promise<{ ns: string; rt: { containerId: string; netns: string; ifName: string } }> {
-  const ns = podNetns(LAB, `e${++seq}`);
-  await addNetns(ns);
-  return { ns, rt: { containerId: `ebpf-${seq}`, netns: `/run/netns/${ns}`, ifName: 'eth0' } };
-}
+const newPod = podSeries(LAB, 'e', 'ebpf');
 const endpoints = (): Map<string, { ifindex: number }> => BpfMap.with(pins(BPF).endpoints, readEndpoints);
 const hostVeths = async (): Promise<string[]> =>
   (await ipJson<{ ifname: string }[]>({ name: HOST }, ['link', 'show', 'type', 'veth'])).map((l) => l.ifname);

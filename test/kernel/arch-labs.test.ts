@@ -1,23 +1,20 @@
 /**
- * Labs of the architectures whose data path a stock kernel takes differently, for real: pods
- * attached through CNI carry traffic within and across nodes, and `down` leaves nothing.
- * - ipvlan (L2 mode, one segment) and ipvlan-l3 (each node routes its pods; host-gw routes): they
- *   need the ipvlan module, so they skip with the reason where it is missing and run in the kernel
- *   tier (`npm run test:kernel`);
- * - macvlan, in the kernel tier only (the host suite's lab.test.ts has it): Debian 12's 6.1 kernel
- *   refuses a macvlan named as its master in another namespace, which the plugins' temporary name
- *   works around — this proves it there.
+ * The lab contract (test/integration/arch-contract.ts) in the kernel tier, for the architectures
+ * whose data path a stock kernel takes differently — those requiring ipvlan or macvlan:
+ * - ipvlan (L2 mode, one segment) and ipvlan-l3 (each node routes its pods; host-gw routes) need the
+ *   ipvlan module, which a host may lack (there the host suite's contract skips them, saying so);
+ * - macvlan: Debian 12's 6.1 kernel refuses a macvlan named as its master in another namespace,
+ *   which the plugins' temporary name works around — this proves it there.
+ * In the tier a missing feature fails them. Outside it, arch-contract.test.ts runs every kind.
  */
-import { checkArchLab } from '../integration/arch-lab';
-import { KERNEL_TIER, kernelTest } from '../integration/kernel';
+import { test } from 'node:test';
+import { archContract } from '../integration/arch-contract';
+import { KERNEL_TIER } from '../integration/kernel';
 
-for (const [name, modules] of [
-  ...(KERNEL_TIER ? [['macvlan', ['macvlan']] as const] : []),
-  ['ipvlan', ['ipvlan']],
-  ['ipvlan-l3', ['ipvlan']],
-] as const)
-  kernelTest(
-    `${name}: pods attached through CNI carry traffic on every supported path; down leaves nothing`,
-    modules,
-    () => checkArchLab(name, `t-kl-${name}`),
-  );
+const KERNEL_DIFFERS = ['ipvlan', 'macvlan'];
+
+if (KERNEL_TIER)
+  archContract('t-kl', { only: (a) => a.requires.some((f) => KERNEL_DIFFERS.includes(f)), mustRun: true });
+else
+  test('the kernel tier runs the lab contract of ipvlan and macvlan kinds on its kernel', (t) =>
+    t.skip('outside the kernel tier: test/integration/arch-contract.test.ts runs every architecture'));

@@ -7,11 +7,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { CniRuntime } from '../../src/cni/runtime';
 import { CniError, type NetConfList } from '../../src/cni/types';
-import { addNetns, deleteNetns, ip, ipJson } from '../../src/lib/netns';
+import { deleteNetns, ip, ipJson } from '../../src/lib/netns';
 import { CNI_BIN_DIR } from '../../src/lib/paths';
-import { nodeNetns, podNetns, runDir } from '../../src/lab/names';
+import { nodeNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
 import {
   addHostWithMaster,
@@ -22,15 +21,12 @@ import {
 } from '../integration/helpers';
 import { kernelSkip } from '../integration/kernel';
 import { execPlugin } from '../integration/plugin-exec';
+import { scratchPod, scratchRuntime, type ScratchPod } from '../integration/scratch';
 
 const LAB = 't-ipvc';
 const HOST = nodeNetns(LAB, 'host');
 const dataDir = join(runDir(LAB), 'ipam');
-const runtime = new CniRuntime({
-  cniPath: [CNI_BIN_DIR],
-  cacheDir: join(runDir(LAB), 'cache'),
-  hostNetns: { name: HOST },
-});
+const runtime = scratchRuntime(LAB, { env: process.env });
 const ipvlanSkip = kernelSkip(['ipvlan']);
 let root: RootSnapshot;
 
@@ -42,11 +38,7 @@ interface Link {
   addr_info?: { family: string; local: string }[];
 }
 
-async function pod(name: string): Promise<{ ns: string; rt: { containerId: string; netns: string; ifName: string } }> {
-  const ns = podNetns(LAB, name);
-  await addNetns(ns);
-  return { ns, rt: { containerId: `ctr-${name}`, netns: `/run/netns/${ns}`, ifName: 'eth0' } };
-}
+const pod = (name: string): Promise<ScratchPod> => scratchPod(LAB, name, `ctr-${name}`);
 
 before(async () => {
   root = await rootSnapshot();
