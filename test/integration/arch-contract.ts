@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { architectures } from '../../src/arch';
-import { PATHS, POD_IF, type Architecture, type PathName } from '../../src/arch/architecture';
+import { POD_IF, type Architecture } from '../../src/arch/architecture';
+import { PATHS, type PathName } from '../../src/arch/vocabulary';
 import { missingReason, probeFeatures, type FeatureReport } from '../../src/doctor/features';
 import { isAlive } from '../../src/lib/exec';
 import { ipJson, runIn } from '../../src/lib/netns';
@@ -132,7 +133,7 @@ export function archContract(
       const report = await features;
       const missing = missingReason(report, arch.requires);
       if (missing && o.mustRun) assert.fail(`the kernel tier's kernel must carry ${name}: ${missing}`);
-      if (missing && !report.ebpf.ok && arch.requires.includes('ebpf') && process.env.CNILAB_REQUIRE_EBPF === '1')
+      if (missing && !report['ebpf']?.ok && arch.requires.includes('ebpf') && process.env.CNILAB_REQUIRE_EBPF === '1')
         assert.fail(`CNILAB_REQUIRE_EBPF=1 and ${name} cannot load here: ${missing}`);
       if (missing) return t.skip(missing);
       await checkContract(name, `${labPrefix}-${name}`, report);
