@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { formatIPv4, parseCidr } from '../../lib/ip';
 import { CnilabError, messageOf } from '../../lib/errors';
 import { sleep } from '../../lib/exec';
-import { httpJson, type HttpJsonOptions } from '../../lib/http-json';
-import { ipJson } from '../../lib/netns';
+import { call, follow, untilUp } from '../../node/client';
+import { underlay } from '../../node/underlay';
 import { wireCompatible } from '../subnet/lease-store';
 import { type Lease, type NetworkConfig } from '../subnet/model';
 import type { BackendNetwork } from '../backends/backend';
@@ -51,37 +51,12 @@ export interface AgentStatus {
   readonly syncedAt: string;
 }
 
-export async function call<T>(url: string, options: HttpJsonOptions = {}): Promise<T> {
-  const res = await httpJson<T & { error?: string }>(url, options);
-  if (res.status >= 300)
-    throw new CnilabError('AGENT_FAILED', `${options.method ?? 'GET'} ${url}: ${res.status} ${res.body.error ?? ''}`);
-  return res.body;
-}
-
-export async function underlay(iface: string): Promise<{ ip: string; cidr: string; mtu: number }> {
-  const [link] = await ipJson<{ mtu: number; addr_info: { family: string; local: string; prefixlen: number }[] }[]>(
-    undefined,
-    ['addr', 'show', 'dev', iface],
-  );
-  const a = link?.addr_info.find((x) => x.family === 'inet');
-  if (!link || !a) throw new CnilabError('AGENT_FAILED', `underlay interface ${iface} has no IPv4 address`);
-  return { ip: a.local, cidr: `${a.local}/${a.prefixlen}`, mtu: link.mtu };
-}
-
 export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise<void> {
   const log = opts.log ?? (() => undefined);
   const iface = opts.iface ?? 'eth0';
   mkdirSync(opts.runDir, { recursive: true });
 
-  let config: NetworkConfig | undefined;
-  for (let attempt = 0; !config; attempt++) {
-    try {
-      config = await call<NetworkConfig>(`${opts.store}/v1/config`, { signal });
-    } catch (e) {
-      if (signal.aborted || attempt > 1500) throw e;
-      await sleep(20, signal); // the store may be starting at the same moment
-    }
-  }
+  const config = await untilUp(() => call<NetworkConfig>(`${opts.store}/v1/config`, { signal }), { signal });
   const type = opts.backend ?? config.backend.type;
   if (!wireCompatible(config.backend.type, type))
     throw new CnilabError(
@@ -157,41 +132,33 @@ async function renewLoop(
   }
 }
 
-/** Long-polls the store and syncs the backend to every lease but our own. */
-async function watchLoop(
+/** Follows the store and syncs the backend to every lease but our own. */
+function watchLoop(
   opts: AgentOptions,
   own: Lease,
   network: BackendNetwork,
   log: (l: string) => void,
   signal: AbortSignal,
 ): Promise<void> {
-  let index = -1;
-  while (!signal.aborted) {
-    try {
-      const snap = await call<{ index: number; leases: Lease[] }>(
-        `${opts.store}/v1/leases?index=${Math.max(index, 0)}&wait=${index < 0 ? 0 : 30}`,
-        { signal },
-      );
-      if (snap.index === index) continue;
+  return follow<{ index: number; leases: Lease[] }>({
+    url: `${opts.store}/v1/leases`,
+    signal,
+    log,
+    apply: async (snap) => {
       const peers = snap.leases.filter((l) => l.node !== opts.node);
       await network.sync(peers);
-      index = snap.index;
       const status: AgentStatus = {
         node: opts.node,
         pid: process.pid,
         subnet: own.subnet,
-        index,
+        index: snap.index,
         peers: peers.map((p) => p.node),
         syncedAt: new Date().toISOString(),
       };
       writeFileAtomic(join(opts.runDir, 'agent.json'), JSON.stringify(status));
-      log(`synced index ${index}: peers ${status.peers.join(', ') || '(none)'}`);
-    } catch (e) {
-      if (signal.aborted) break;
-      log(`sync failed, retrying: ${messageOf(e)}`);
-      await sleep(200, signal).catch(() => undefined);
-    }
-  }
+      log(`synced index ${snap.index}: peers ${status.peers.join(', ') || '(none)'}`);
+    },
+  });
 }
 
 /** A user-space data path's counters, written ten times a second while they change (cheap: one small file). */
