@@ -18,6 +18,7 @@ import { VXLAN_OVERHEAD } from '../lib/vxlan';
 import { IPIP_OVERHEAD } from './tunnels';
 import { nodeNetns, runDir, UNDERLAY_IF } from '../lab/names';
 import { attachPods, writeConflist } from '../lab/pods';
+import { ipamServiceArgs } from './ipam/service';
 import { controllerUrl, controlRequest, nodeDir, poll, startController, startInNode } from '../lab/processes';
 import type { LabState, PodState, ProcessState } from '../lab/state';
 import type { Topology } from '../topology/schema';
@@ -33,16 +34,11 @@ export const BLOCK_SIZE = 26;
 const computeNames = (t: Topology): string[] => t.nodes.filter((n) => n.role === 'compute').map((n) => n.name);
 
 function ipamArgs(topology: Topology, mode: CalicoMode): string[] {
-  return [
-    '--ipam-data',
-    join(runDir(topology.name), 'ipam.db'),
-    '--pool',
-    topology.podCidr,
-    '--block-size',
-    String(BLOCK_SIZE),
-    '--mode',
+  return ipamServiceArgs(join(runDir(topology.name), 'ipam.db'), {
+    pool: topology.podCidr,
+    blockSize: BLOCK_SIZE,
     mode,
-  ];
+  });
 }
 
 function startAgent(topology: Topology, node: string, mode: CalicoMode): ProcessState {

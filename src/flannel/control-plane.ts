@@ -15,6 +15,7 @@ import { AGENT_MAIN } from '../lib/paths';
 import { settleAll } from '../lib/settle';
 import { runDir, UNDERLAY_IF } from '../lab/names';
 import { attachPods, writeConflist } from '../lab/pods';
+import { leaseServiceArgs } from './subnet/service';
 import { CONTROLLER_PORT, controlRequest, nodeDir, poll, startController, startInNode } from '../lab/processes';
 import type { LabState, PodState, ProcessState } from '../lab/state';
 import type { Topology } from '../topology/schema';
@@ -46,18 +47,7 @@ export interface FlannelExtras {
 
 /** What the controller needs to serve the lease store for `backend`. */
 function leaseArgs(topology: Topology, backend: BackendConfig): string[] {
-  return [
-    '--data',
-    join(runDir(topology.name), 'leases.db'),
-    '--network',
-    topology.podCidr,
-    '--subnet-length',
-    String(topology.subnetLength),
-    '--backend',
-    backend.type,
-    ...(backend.directRouting ? ['--direct-routing'] : []),
-    ...(backend.disable?.length ? ['--disable', backend.disable.join(',')] : []),
-  ];
+  return leaseServiceArgs(join(runDir(topology.name), 'leases.db'), topology.podCidr, topology.subnetLength, backend);
 }
 
 export function startAgent(topology: Topology, node: string, extras: FlannelExtras = {}): ProcessState {

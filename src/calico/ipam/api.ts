@@ -9,8 +9,8 @@
  *   GET    /v3/ipam/allocations?node=NODE
  * Every body is validated; a bad one gets a 400 naming the field.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { longPoll, type ServiceRequest } from '../../controller/service';
 import { isIPv4 } from '../../lib/ip';
 import type { IpamStore } from './store';
 
@@ -31,8 +31,6 @@ const bodies = {
   gc: z.strictObject({ node: nodeName, prefix: z.string().max(256), keep: z.array(handle).max(100_000) }),
 };
 
-type Send = (res: ServerResponse, status: number, body: unknown) => void;
-
 async function parse<T>(schema: z.ZodType<T>, readBody: () => Promise<unknown>): Promise<T | string> {
   const parsed = schema.safeParse(await readBody());
   if (parsed.success) return parsed.data;
@@ -43,11 +41,7 @@ async function parse<T>(schema: z.ZodType<T>, readBody: () => Promise<unknown>):
 /** Answers a request under /v3; false when the path is not one of this API's. */
 export async function handleIpam(
   store: IpamStore,
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  readBody: () => Promise<unknown>,
-  send: Send,
+  { req, res, url, readBody, send }: ServiceRequest,
 ): Promise<boolean> {
   const parts = url.pathname.split('/').filter(Boolean);
   if (parts[0] !== 'v3') return false;
@@ -55,14 +49,7 @@ export async function handleIpam(
   const bad = (msg: string): boolean => (send(res, 400, { error: msg }), true);
   switch (route) {
     case 'GET /state': {
-      const index = url.searchParams.get('index');
-      if (index !== null) {
-        const n = Number(index);
-        const wait = Math.min(Number(url.searchParams.get('wait') ?? 30), 60);
-        if (!Number.isInteger(n) || n < 0) return bad('index: must be a non-negative integer');
-        if (!Number.isFinite(wait) || wait < 0) return bad('wait: must be a number of seconds');
-        await store.waitForChange(n, wait * 1000);
-      }
+      await longPoll(url, (n, ms) => store.waitForChange(n, ms));
       return (send(res, 200, store.snapshot()), true);
     }
     case 'PUT /nodes':
