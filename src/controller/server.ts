@@ -36,8 +36,11 @@ export function createControlServer(services: readonly MountedService[]): Server
 }
 
 async function handle(services: readonly MountedService[], req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const q = { req, res, url: new URL(req.url ?? '/', 'http://controller'), readBody: () => readBody(req), send };
-  for (const s of services) if (await s.handle(q)) return;
+  const url = new URL(req.url ?? '/', 'http://controller');
+  const [first, ...parts] = url.pathname.split('/').filter(Boolean);
+  const service = services.find((s) => s.prefix === `/${first}`);
+  const q = { req, res, url, parts, readBody: () => readBody(req), send };
+  if (service && (await service.handle(q))) return;
   const serves = services.map((s) => `${s.name} (${s.prefix})`).join(' and ');
-  send(res, 404, { error: `no route ${req.method} ${q.url.pathname}: this controller serves ${serves || 'nothing'}` });
+  send(res, 404, { error: `no route ${req.method} ${url.pathname}: this controller serves ${serves || 'nothing'}` });
 }

@@ -16,6 +16,8 @@ export interface ServiceRequest {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly url: URL;
+  /** The path's segments after the service's prefix: ['leases', 'node1'] for /v1/leases/node1. */
+  readonly parts: readonly string[];
   /** The body as JSON (at most 64 KiB). */
   readonly readBody: () => Promise<unknown>;
   readonly send: (res: ServerResponse, status: number, body: unknown) => void;
@@ -25,10 +27,11 @@ export interface ServiceRequest {
 export interface MountedService {
   /** For the controller's messages: "leases (/v1)". */
   readonly name: string;
+  /** The first segment of every path it serves: /v1. */
   readonly prefix: string;
   /** What it serves, for the start-up line: "leases for 10.244.0.0/16 (vxlan)". */
   readonly what: string;
-  /** Answers a request under its prefix; false when the path is none of its routes. */
+  /** Answers a request under its prefix (only those reach it); false when the path is none of its routes. */
   handle(q: ServiceRequest): Promise<boolean>;
   /** Every change is on disk before it is acknowledged: closing flushes nothing, it wakes the watchers. */
   close(): void;

@@ -29,6 +29,14 @@ export interface Daemon<O extends Options> {
   run(values: DaemonValues<O>, ctx: DaemonContext): Promise<void>;
 }
 
+/** The flags every node agent takes: which node it runs on, its underlay interface, where its files go. */
+export const NODE_OPTIONS = {
+  node: { type: 'string' },
+  /** Default: eth0. */
+  iface: { type: 'string', default: 'eth0' },
+  'run-dir': { type: 'string' },
+} as const;
+
 class UsageError extends Error {}
 
 /** Runs `daemon` as this process, which ends with its exit code. */

@@ -1,16 +1,15 @@
 #!/usr/bin/env node
 /** The calico node agent process: runs inside its compute node's namespace (see agent.ts). */
-import { runDaemon } from '../../node/daemon';
+import { NODE_OPTIONS, runDaemon } from '../../node/daemon';
 import { CALICO_MODES, type CalicoMode } from '../ipam/store';
 import { runCalicoAgent } from './agent';
 
 runDaemon({
   name: 'cnilab-calico-agent',
   options: {
+    ...NODE_OPTIONS,
+    /** The controller's URL. */
     store: { type: 'string' },
-    node: { type: 'string' },
-    iface: { type: 'string', default: 'eth0' },
-    'run-dir': { type: 'string' },
     mode: { type: 'string' },
   },
   required: ['store', 'node', 'run-dir', 'mode'],

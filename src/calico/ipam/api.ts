@@ -38,14 +38,12 @@ async function parse<T>(schema: z.ZodType<T>, readBody: () => Promise<unknown>):
   return `${i.path.join('.') || 'body'}: ${i.message}`;
 }
 
-/** Answers a request under /v3; false when the path is not one of this API's. */
+/** Answers a request under /v3; false when the path is none of this API's. */
 export async function handleIpam(
   store: IpamStore,
-  { req, res, url, readBody, send }: ServiceRequest,
+  { req, res, url, parts, readBody, send }: ServiceRequest,
 ): Promise<boolean> {
-  const parts = url.pathname.split('/').filter(Boolean);
-  if (parts[0] !== 'v3') return false;
-  const route = `${req.method} /${parts.slice(1, 2).join('/')}${parts.length > 2 && parts[1] === 'ipam' ? `/${parts[2]}` : ''}`;
+  const route = `${req.method} /${parts.slice(0, 1).join('/')}${parts.length > 1 && parts[0] === 'ipam' ? `/${parts[1]}` : ''}`;
   const bad = (msg: string): boolean => (send(res, 400, { error: msg }), true);
   switch (route) {
     case 'GET /state': {
@@ -54,8 +52,8 @@ export async function handleIpam(
     }
     case 'PUT /nodes':
     case 'DELETE /nodes': {
-      const name = parts[2] ?? '';
-      if (parts.length !== 3 || !NODE.test(name)) return bad(`node: ${JSON.stringify(name)} is not a node name`);
+      const name = parts[1] ?? '';
+      if (parts.length !== 2 || !NODE.test(name)) return bad(`node: ${JSON.stringify(name)} is not a node name`);
       if (req.method === 'DELETE') return (send(res, store.deleteNode(name) ? 200 : 404, { node: name }), true);
       const body = await parse(bodies.node, readBody);
       if (typeof body === 'string') return bad(body);

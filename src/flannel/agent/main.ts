@@ -1,15 +1,14 @@
 #!/usr/bin/env node
 /** The node agent process: runs inside its compute node's namespace (see agent.ts). */
-import { runDaemon } from '../../node/daemon';
+import { NODE_OPTIONS, runDaemon } from '../../node/daemon';
 import { runAgent } from './agent';
 
 runDaemon({
   name: 'cnilab-agent',
   options: {
+    ...NODE_OPTIONS,
+    /** The controller's URL. */
     store: { type: 'string' },
-    node: { type: 'string' },
-    iface: { type: 'string', default: 'eth0' },
-    'run-dir': { type: 'string' },
     backend: { type: 'string' },
     'ebpf-dir': { type: 'string' },
   },

@@ -21,20 +21,18 @@ const leaseBody = z.strictObject({
 
 const NODE = /^[a-z][a-z0-9-]{0,14}$/;
 
-/** Answers a request under /v1; false when the path is not one of the lease API's. */
+/** Answers a request under /v1; false when the path is none of the lease API's. */
 export async function handleLeases(
   store: LeaseStore,
-  { req, res, url, readBody, send }: ServiceRequest,
+  { req, res, url, parts, readBody, send }: ServiceRequest,
 ): Promise<boolean> {
-  const parts = url.pathname.split('/').filter(Boolean);
-  if (parts[0] !== 'v1') return false;
   if (req.method === 'GET' && url.pathname === '/v1/config') return (send(res, 200, store.config), true);
   if (req.method === 'GET' && url.pathname === '/v1/leases') {
     await longPoll(url, (n, ms) => store.waitForChange(n, ms));
     return (send(res, 200, store.snapshot()), true);
   }
-  if (parts.length === 3 && parts[1] === 'leases') {
-    const node = parts[2]!;
+  if (parts.length === 2 && parts[0] === 'leases') {
+    const node = parts[1]!;
     if (!NODE.test(node)) return (send(res, 400, { error: `node: ${JSON.stringify(node)} is not a node name` }), true);
     if (req.method === 'PUT') {
       const parsed = leaseBody.safeParse(await readBody());

@@ -2,19 +2,17 @@
 /** The node daemon of a Kuryr lab: runs inside its compute node's namespace (see daemon.ts). */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDaemon, stopped, type DaemonContext } from '../../node/daemon';
+import { NODE_OPTIONS, runDaemon, stopped, type DaemonContext } from '../../node/daemon';
 import { KuryrDaemon } from './daemon';
 import type { MechanismDriver } from '../drivers/driver';
 import { LinuxbridgeDriver } from '../drivers/linuxbridge';
 import { OpenvswitchDriver } from '../drivers/openvswitch';
 
 const options = {
+  ...NODE_OPTIONS,
   controller: { type: 'string' },
-  node: { type: 'string' },
   /** The node's underlay address with prefix, e.g. 198.18.0.2/24. */
   underlay: { type: 'string' },
-  iface: { type: 'string', default: 'eth0' },
-  'run-dir': { type: 'string' },
   driver: { type: 'string' },
   /** openvswitch: ovsdb-server's socket and the datapath type. */
   'ovs-db': { type: 'string' },

@@ -209,11 +209,9 @@ const resources = new Map<string, (q: ApiRequest) => Promise<boolean>>([
 /** Serves /v2.0/…; returns false when the path is not the API's. */
 export async function handleNeutron(
   store: NeutronStore,
-  { req, res, url, readBody, send }: ServiceRequest,
+  { req, res, url, parts, readBody, send }: ServiceRequest,
 ): Promise<boolean> {
-  const parts = url.pathname.split('/').filter(Boolean);
-  if (parts[0] !== 'v2.0') return false;
-  const [, kind, key, action] = parts;
+  const [kind, key, action] = parts;
   const m = req.method;
   const ok = (body: unknown, status = 200): true => (send(res, status, body), true);
   const handler = kind === undefined ? undefined : resources.get(kind);
