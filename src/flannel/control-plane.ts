@@ -41,6 +41,8 @@ export type ConflistFor = (ctx: ConflistContext) => NetConfList;
 export interface FlannelExtras {
   /** Runs before the agents start, at `up` and at each join (so it must be idempotent). */
   readonly prepare?: (topology: Topology) => Promise<void>;
+  /** The agent's executable, when the architecture brings its own build of it. Default: flannel's. */
+  readonly agentMain?: string;
   /** More arguments for a node's agent. */
   readonly agentArgs?: (lab: string, node: string) => string[];
 }
@@ -55,7 +57,7 @@ export function startAgent(topology: Topology, node: string, extras: FlannelExtr
   const control = topology.nodes.find((n) => n.role === 'control')!;
   mkdirSync(nodeDir(lab, node), { recursive: true });
   return startInNode(lab, node, 'agent', [
-    AGENT_MAIN,
+    extras.agentMain ?? AGENT_MAIN,
     '--store',
     `http://${control.underlayIp}:${CONTROLLER_PORT}`,
     '--node',

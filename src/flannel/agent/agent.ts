@@ -17,7 +17,6 @@ import { type Lease, type NetworkConfig } from '../subnet/model';
 import type { BackendNetwork } from '../backends/backend';
 import { backends } from '../backends';
 import { writeSubnetEnv } from '../../cni/plugins/flannel/subnet-env';
-import { startEbpf } from '../../ebpf/agent';
 import { VXLAN_DEV } from '../backends/vxlan';
 
 export interface AgentOptions {
@@ -33,13 +32,26 @@ export interface AgentOptions {
    * (udp and udp-offload): how a mixed cluster, or a node not yet upgraded, is tested.
    */
   readonly backend?: string;
-  /**
-   * The node's folder in the lab's bpffs: run the eBPF data path too (the ebpf architectures),
-   * loading its programs there before pods can be attached (src/ebpf/agent.ts).
-   */
-  readonly ebpfDir?: string;
+  /** A data path run beside the backend's (the ebpf architectures bring theirs). */
+  readonly datapath?: DatapathHook;
   readonly log?: (line: string) => void;
 }
+
+/**
+ * Starts a data path beside the backend's, once the node's lease is configured and before
+ * subnet.env is written: the plugins need it ready, and subnet.env's appearing is their signal.
+ * What it keeps doing afterwards, `running`, settles when `signal` aborts.
+ */
+export type DatapathHook = (
+  ctx: {
+    /** The underlay device. */
+    readonly iface: string;
+    /** The backend's tunnel device, when it has one (vxlan: flannel.1). */
+    readonly tunnel?: string;
+    readonly log: (line: string) => void;
+  },
+  signal: AbortSignal,
+) => Promise<{ readonly running: Promise<void> }>;
 
 /** What the agent reports in RUN_DIR/agent.json after every sync. */
 export interface AgentStatus {
@@ -79,13 +91,7 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
     });
   const lease = await acquire();
   await network.configure(lease);
-  // before subnet.env: the plugins need the programs pinned, and its appearing is their signal
-  const ebpf = opts.ebpfDir
-    ? await startEbpf(
-        { dir: opts.ebpfDir, underlay: iface, ...(type === 'vxlan' ? { tunnel: VXLAN_DEV } : {}), log },
-        signal,
-      )
-    : undefined;
+  const extra = await opts.datapath?.({ iface, ...(type === 'vxlan' ? { tunnel: VXLAN_DEV } : {}), log }, signal);
   const subnet = parseCidr(lease.subnet);
   writeSubnetEnv(join(opts.runDir, 'subnet.env'), {
     network: config.network,
@@ -98,7 +104,7 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   const timers = [
     renewLoop(lease, acquire, log, signal),
     statsLoop(network, join(opts.runDir, 'datapath.json'), signal),
-    ...(ebpf ? [ebpf.sweeping] : []),
+    ...(extra ? [extra.running] : []),
   ];
   await watchLoop(opts, lease, network, log, signal);
   await Promise.allSettled(timers);
