@@ -50,12 +50,12 @@ export function startInNode(
   return { pid: d.pid, role, node, log };
 }
 
-/** The lease store's Unix socket: how the lab's tools reach the API from outside the namespaces. */
+/** The controller's Unix socket: how the lab's tools reach its services from outside the namespaces. */
 export function controllerSocket(lab: string): string {
   return join(runDir(lab), 'controller.sock');
 }
 
-/** A request to the control node's API (leases and ports) over its Unix socket: how the lab's tools reach it. */
+/** A request to the controller's services over its Unix socket: how the lab's tools reach them. */
 export function controlRequest<T>(
   lab: string,
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
