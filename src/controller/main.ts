@@ -11,23 +11,7 @@ import { controllerServices } from '../arch/services';
 import { isCnilabError } from '../lib/errors';
 import { runDaemon, stopped } from '../node/daemon';
 import { createControlServer } from './server';
-import type { MountedService } from './service';
-
-/** Every service's flags, next to the controller's own; a flag two services claim is a bug caught here. */
-function options(): Record<string, { type: 'string' | 'boolean'; default?: string | boolean }> {
-  const all: Record<string, { type: 'string' | 'boolean'; default?: string | boolean }> = {
-    listen: { type: 'string' },
-    port: { type: 'string', default: '2379' },
-    /** Also serve the API on this Unix socket: the lab's tools reach it there, from outside the namespace. */
-    socket: { type: 'string' },
-  };
-  for (const s of controllerServices)
-    for (const [k, o] of Object.entries(s.options)) {
-      if (all[k]) throw new Error(`controller service ${s.name}: flag --${k} is taken`);
-      all[k] = o as (typeof all)[string];
-    }
-  return all;
-}
+import { serviceOptions, type MountedService } from './service';
 
 /** Resolves once `server` listens; rejects with where it could not. */
 function listen(server: Server, where: string, ...args: [number, string] | [string]): Promise<void> {
@@ -39,7 +23,15 @@ function listen(server: Server, where: string, ...args: [number, string] | [stri
 
 runDaemon({
   name: 'cnilab-controller',
-  options: options(),
+  options: serviceOptions(
+    {
+      listen: { type: 'string' },
+      port: { type: 'string', default: '2379' },
+      /** Also serve the API on this Unix socket: the lab's tools reach it there, from outside the namespace. */
+      socket: { type: 'string' },
+    },
+    controllerServices,
+  ),
   required: ['listen'],
   async run(values, { signal, usage }) {
     const mounted: MountedService[] = [];

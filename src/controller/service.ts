@@ -48,6 +48,17 @@ export interface ControllerService<O extends Options = Options> {
   open(values: DaemonValues<O>): MountedService | undefined;
 }
 
+/** The services' flags beside `own` (the controller's): a flag two of them claim is refused. */
+export function serviceOptions(own: Options, services: readonly ControllerService[]): Options {
+  const all: Options = { ...own };
+  for (const s of services)
+    for (const [k, o] of Object.entries(s.options)) {
+      if (all[k]) throw new CnilabError('CONFLICT', `controller service ${s.name}: flag --${k} is taken`);
+      all[k] = o;
+    }
+  return all;
+}
+
 /**
  * A watched resource's `?index=N&wait=S`: resolves at once without an index, else once `waitForChange`
  * does (the store's index passed N, or S seconds — at most 60 — went by).
