@@ -25,6 +25,31 @@ module.exports = {
       to: { path: '^src/(?!cni/|lib/)' },
     },
     {
+      name: 'node-toolkit-is-neutral',
+      comment: "src/node is what every kind's agents and stores share: it knows src/lib only, never a kind.",
+      severity: 'error',
+      from: { path: '^src/node/' },
+      to: { path: '^src/(?!lib/|node/)' },
+    },
+    {
+      name: 'kinds-stand-apart',
+      comment: "A kind imports no other kind's folder; what they share lives in src/node or src/lib.",
+      severity: 'error',
+      from: { path: '^src/(flannel|kuryr|calico|ebpf)/', pathNot: '^src/ebpf/' },
+      to: { path: '^src/(flannel|kuryr|calico|ebpf)/', pathNot: '^src/$1/' },
+    },
+    {
+      name: 'ebpf-builds-on-flannel-only',
+      comment:
+        "The ebpf kind is flannel's control plane and agent with its own data path: it may import those, and no other kind.",
+      severity: 'error',
+      from: { path: '^src/ebpf/' },
+      to: {
+        path: '^src/(flannel|kuryr|calico)/',
+        pathNot: '^src/flannel/(control-plane|subnet/model|agent/daemon)\\.ts$',
+      },
+    },
+    {
       name: 'no-tests-from-src',
       comment: 'Product code never imports test code.',
       severity: 'error',

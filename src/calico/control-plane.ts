@@ -17,6 +17,7 @@ import { VXLAN_OVERHEAD } from '../lib/vxlan';
 import { IPIP_OVERHEAD } from './tunnels';
 import { nodeNetns, runDir, UNDERLAY_IF } from '../lab/names';
 import { attachPods, writeConflist } from '../lab/pods';
+import { ipamServiceArgs } from './ipam/service';
 import { controllerUrl, controlRequest, nodeDir, poll, startController, startInNode } from '../lab/processes';
 import type { LabState, PodState, ProcessState } from '../lab/state';
 import type { Topology } from '../topology/schema';
@@ -35,16 +36,11 @@ const CALICO_AGENT_MAIN = join(__dirname, 'agent', 'main.js');
 const computeNames = (t: Topology): string[] => t.nodes.filter((n) => n.role === 'compute').map((n) => n.name);
 
 function ipamArgs(topology: Topology, mode: CalicoMode): string[] {
-  return [
-    '--ipam-data',
-    join(runDir(topology.name), 'ipam.db'),
-    '--pool',
-    topology.podCidr,
-    '--block-size',
-    String(BLOCK_SIZE),
-    '--mode',
+  return ipamServiceArgs(join(runDir(topology.name), 'ipam.db'), {
+    pool: topology.podCidr,
+    blockSize: BLOCK_SIZE,
     mode,
-  ];
+  });
 }
 
 function startAgent(topology: Topology, node: string, mode: CalicoMode): ProcessState {

@@ -1,114 +1,63 @@
 #!/usr/bin/env node
 /**
  * The control-plane process of a lab: runs inside the control node's namespace and serves, on one
- * port, the flannel lease store (when --backend is given) and the Neutron-like port controller.
+ * port, the controller services its flags ask for (src/arch/services.ts lists them: flannel's
+ * lease store with --backend, Kuryr's port controller with --neutron-data, Calico's IPAM with
+ * --ipam-data) — a lab's control plane passes only its own kind's.
  */
 import { rmSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { LeaseStore } from '../flannel/subnet/lease-store';
-import { createControlServer, type ControlStores } from './server';
-import { NeutronStore } from '../kuryr/neutron/store';
-import { DEFAULT_NEUTRON_CONFIG } from '../kuryr/neutron/model';
-import { IpamStore, type CalicoMode } from '../calico/ipam/store';
-import { messageOf } from '../lib/errors';
+import type { Server } from 'node:http';
+import { controllerServices } from '../arch/services';
+import { isCnilabError } from '../lib/errors';
+import { runDaemon, stopped } from '../node/daemon';
+import { createControlServer } from './server';
+import { serviceOptions, type MountedService } from './service';
 
-const { values } = parseArgs({
-  options: {
-    listen: { type: 'string' },
-    port: { type: 'string', default: '2379' },
-    /** The lease store's SQLite file. */
-    data: { type: 'string' },
-    /** The port controller's SQLite file. */
-    'neutron-data': { type: 'string' },
-    'underlay-mtu': { type: 'string', default: '1500' },
-    network: { type: 'string' },
-    'subnet-length': { type: 'string', default: '24' },
-    /** The flannel backend; without it no leases are served. */
-    backend: { type: 'string' },
-    'direct-routing': { type: 'boolean', default: false },
-    /** udp-offload: comma-separated techniques switched off. */
-    disable: { type: 'string' },
-    'lease-ttl': { type: 'string', default: '3600' },
-    /** Calico's IPAM: its SQLite file; with it, --pool, --block-size and --mode. */
-    'ipam-data': { type: 'string' },
-    pool: { type: 'string' },
-    'block-size': { type: 'string', default: '26' },
-    mode: { type: 'string' },
-    /** Also serve the API on this Unix socket: the lab's tools reach it there, from outside the namespace. */
-    socket: { type: 'string' },
+/** Resolves once `server` listens; rejects with where it could not. */
+function listen(server: Server, where: string, ...args: [number, string] | [string]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (e) => reject(new Error(`cannot listen on ${where}: ${e.message}`)));
+    server.listen(...(args as [string]), () => resolve());
+  });
+}
+
+runDaemon({
+  name: 'cnilab-controller',
+  options: serviceOptions(
+    {
+      listen: { type: 'string' },
+      port: { type: 'string', default: '2379' },
+      /** Also serve the API on this Unix socket: the lab's tools reach it there, from outside the namespace. */
+      socket: { type: 'string' },
+    },
+    controllerServices,
+  ),
+  required: ['listen'],
+  async run(values, { signal, usage }) {
+    const mounted: MountedService[] = [];
+    const socket = values.socket as string | undefined;
+    try {
+      for (const s of controllerServices) {
+        try {
+          const m = s.open(values);
+          if (m) mounted.push(m);
+        } catch (e) {
+          if (isCnilabError(e, 'INVALID_INPUT')) usage(e.message);
+          throw e;
+        }
+      }
+      const [host, port] = [values.listen as string, Number(values.port)];
+      await listen(createControlServer(mounted), `${host}:${port}`, port, host);
+      console.log(`cnilab-controller: ${mounted.map((m) => m.what).join(' and ')} on ${host}:${port}`);
+      // The Unix socket comes second: when it exists, the underlay address is served too.
+      if (socket) {
+        rmSync(socket, { force: true });
+        await listen(createControlServer(mounted), socket, socket);
+      }
+      await stopped(signal);
+    } finally {
+      for (const m of mounted) m.close();
+      if (socket) rmSync(socket, { force: true });
+    }
   },
 });
-const need = (ks: readonly ('listen' | 'data' | 'network' | 'neutron-data')[]): void => {
-  for (const k of ks) {
-    if (!values[k]) {
-      console.error(`cnilab-controller: --${k} is required`);
-      process.exit(2);
-    }
-  }
-};
-need(['listen']);
-const stores: { leases?: LeaseStore; neutron?: NeutronStore; ipam?: IpamStore } = {};
-if (values.backend) {
-  need(['data', 'network']);
-  const backend = {
-    type: values.backend,
-    ...(values['direct-routing'] ? { directRouting: true } : {}),
-    ...(values.disable ? { disable: values.disable.split(',') } : {}),
-  };
-  stores.leases = new LeaseStore(
-    values.data!,
-    { network: values.network!, subnetLength: Number(values['subnet-length']), backend },
-    Number(values['lease-ttl']),
-  );
-}
-if (values['neutron-data'])
-  stores.neutron = new NeutronStore(values['neutron-data'], {
-    ...DEFAULT_NEUTRON_CONFIG,
-    underlayMtu: Number(values['underlay-mtu']),
-  });
-if (values['ipam-data']) {
-  try {
-    stores.ipam = new IpamStore(values['ipam-data'], {
-      pool: values.pool ?? '',
-      blockSize: Number(values['block-size']),
-      mode: (values.mode ?? '') as CalicoMode,
-    });
-  } catch (e) {
-    console.error(`cnilab-controller: ${messageOf(e)}`);
-    process.exit(2);
-  }
-}
-const serving: ControlStores = stores;
-const what = [
-  stores.leases ? `leases for ${values.network} (${values.backend})` : '',
-  stores.neutron ? 'ports (/v2.0)' : '',
-  stores.ipam ? `IPAM blocks of ${values.pool} (/v3, ${values.mode})` : '',
-]
-  .filter(Boolean)
-  .join(' and ');
-const fail =
-  (where: string) =>
-  (e: Error): void => {
-    console.error(`cnilab-controller: cannot listen on ${where}: ${e.message}`);
-    process.exit(1);
-  };
-// The Unix socket comes second: when it exists, the underlay address is served too.
-createControlServer(serving)
-  .on('error', fail(`${values.listen}:${values.port}`))
-  .listen(Number(values.port), values.listen, () => {
-    console.log(`cnilab-controller: ${what} on ${values.listen}:${values.port}`);
-    if (values.socket) {
-      rmSync(values.socket, { force: true });
-      createControlServer(serving).on('error', fail(values.socket)).listen(values.socket);
-    }
-  });
-const stop = (): void => {
-  // Every change is on disk before it is acknowledged: nothing to flush.
-  stores.leases?.close();
-  stores.neutron?.close();
-  stores.ipam?.close();
-  if (values.socket) rmSync(values.socket, { force: true });
-  process.exit(0);
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);

@@ -1,6 +1,6 @@
 /**
- * The node agent's eBPF duties (Cilium's agent's, in small), run by the flannel agent when its
- * architecture is an ebpf one (`--ebpf-dir`): load or reuse the data path's pinned programs and
+ * The node agent's eBPF duties (Cilium's agent's, in small), run beside flannel's agent by the
+ * ebpf architectures' agent process (agent-main.ts): load or reuse the data path's pinned programs and
  * maps, attach from_netdev to the underlay device's tc ingress (and from_tunnel to the VXLAN
  * device's), and keep the endpoint map in step with the pods: an endpoint whose veth is gone (its
  * pod's namespace deleted without a CNI DEL) is removed within a second.

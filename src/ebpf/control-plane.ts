@@ -58,6 +58,7 @@ export function ebpfControlPlane(
 ): ControlPlane & { readonly kind: 'ebpf'; readonly backend: BackendConfig } {
   const base = flannelControlPlane(backend, ebpfConflist, {
     prepare: (topology) => mountBpffs(bpffsDir(topology.name)),
+    agentMain: join(__dirname, 'agent-main.js'),
     agentArgs: (lab, node) => ['--ebpf-dir', nodeBpfDir(lab, node)],
   });
   return { ...base, kind: 'ebpf', datapath: () => EBPF_DATAPATH, probes: [ebpfProbe] };

@@ -15,6 +15,7 @@ import { AGENT_MAIN } from '../lib/paths';
 import { settleAll } from '../lib/settle';
 import { runDir, UNDERLAY_IF } from '../lab/names';
 import { attachPods, writeConflist } from '../lab/pods';
+import { leaseServiceArgs } from './subnet/service';
 import { CONTROLLER_PORT, controlRequest, nodeDir, poll, startController, startInNode } from '../lab/processes';
 import type { LabState, PodState, ProcessState } from '../lab/state';
 import type { Topology } from '../topology/schema';
@@ -40,24 +41,15 @@ export type ConflistFor = (ctx: ConflistContext) => NetConfList;
 export interface FlannelExtras {
   /** Runs before the agents start, at `up` and at each join (so it must be idempotent). */
   readonly prepare?: (topology: Topology) => Promise<void>;
+  /** The agent's executable, when the architecture brings its own build of it. Default: flannel's. */
+  readonly agentMain?: string;
   /** More arguments for a node's agent. */
   readonly agentArgs?: (lab: string, node: string) => string[];
 }
 
 /** What the controller needs to serve the lease store for `backend`. */
 function leaseArgs(topology: Topology, backend: BackendConfig): string[] {
-  return [
-    '--data',
-    join(runDir(topology.name), 'leases.db'),
-    '--network',
-    topology.podCidr,
-    '--subnet-length',
-    String(topology.subnetLength),
-    '--backend',
-    backend.type,
-    ...(backend.directRouting ? ['--direct-routing'] : []),
-    ...(backend.disable?.length ? ['--disable', backend.disable.join(',')] : []),
-  ];
+  return leaseServiceArgs(join(runDir(topology.name), 'leases.db'), topology.podCidr, topology.subnetLength, backend);
 }
 
 export function startAgent(topology: Topology, node: string, extras: FlannelExtras = {}): ProcessState {
@@ -65,7 +57,7 @@ export function startAgent(topology: Topology, node: string, extras: FlannelExtr
   const control = topology.nodes.find((n) => n.role === 'control')!;
   mkdirSync(nodeDir(lab, node), { recursive: true });
   return startInNode(lab, node, 'agent', [
-    AGENT_MAIN,
+    extras.agentMain ?? AGENT_MAIN,
     '--store',
     `http://${control.underlayIp}:${CONTROLLER_PORT}`,
     '--node',

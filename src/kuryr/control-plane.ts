@@ -17,8 +17,9 @@ import { offloadOff, ovsDatapathName, type OvsDatapath } from './drivers/openvsw
 import type { Network, Port, Router, Subnet } from './neutron/model';
 import { settleAll } from '../lib/settle';
 import type { Topology } from '../topology/schema';
+import { neutronServiceArgs } from './neutron/service';
 import { controllerUrl, controlRequest, nodeDir, poll, startController, startInNode } from '../lab/processes';
-import { nodeNetns, PREFIX, UNDERLAY_IF } from '../lab/names';
+import { nodeNetns, PREFIX, runDir, UNDERLAY_IF } from '../lab/names';
 import { attachPods, writeConflist } from '../lab/pods';
 import type { LabState, PodState, ProcessState } from '../lab/state';
 
@@ -47,6 +48,8 @@ export function kuryrDatapath(spec: KuryrSpec, features: FeatureReport): string 
 
 export const ovsDir = (lab: string, node: string): string => join(nodeDir(lab, node), 'ovs');
 export const ovsDbSocket = (lab: string, node: string): string => join(ovsDir(lab, node), 'db.sock');
+/** What the controller needs to serve the port controller. */
+const neutronArgs = (t: Topology): string[] => neutronServiceArgs(join(runDir(t.name), 'neutron.db'), t.underlay.mtu);
 export const daemonSocket = (lab: string, node: string): string => join(nodeDir(lab, node), 'kuryr.sock');
 
 async function must<T>(lab: string, method: 'POST' | 'PUT', path: string, body: unknown): Promise<T> {
@@ -193,7 +196,7 @@ async function upKuryr(
     const control = topology.nodes.find((n) => n.role === 'control')!;
     await offloadOff(nodeNetns(lab, control.name), UNDERLAY_IF);
   }
-  const procs: ProcessState[] = [startController(topology, undefined)];
+  const procs: ProcessState[] = [startController(topology, neutronArgs(topology))];
   onProcesses(procs);
   if (spec.driver === 'openvswitch') {
     for (const ovs of await settleAll(compute.map((n) => startOvs(lab, n, userspaceTso(spec, datapath)))))
@@ -299,7 +302,7 @@ export function kuryrControlPlane(
     membership:
       "a Kuryr lab's nodes are fixed at up (node add and remove are for the flannel architectures); bring a larger lab up with --topology",
     async restart(state: LabState, old: ProcessState): Promise<ProcessState> {
-      if (old.role === 'controller') return startController(state.topology);
+      if (old.role === 'controller') return startController(state.topology, neutronArgs(state.topology));
       // A killed daemon leaves its socket behind; gone, it tells when the new one serves.
       rmSync(daemonSocket(state.lab, old.node), { force: true });
       return startKuryrDaemon(state.topology, old.node, spec, ovsDatapath({ openvswitch: await openvswitch() }));

@@ -50,12 +50,12 @@ export function startInNode(
   return { pid: d.pid, role, node, log };
 }
 
-/** The lease store's Unix socket: how the lab's tools reach the API from outside the namespaces. */
+/** The controller's Unix socket: how the lab's tools reach its services from outside the namespaces. */
 export function controllerSocket(lab: string): string {
   return join(runDir(lab), 'controller.sock');
 }
 
-/** A request to the control node's API (leases and ports) over its Unix socket: how the lab's tools reach it. */
+/** A request to the controller's services over its Unix socket: how the lab's tools reach them. */
 export function controlRequest<T>(
   lab: string,
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
@@ -66,10 +66,10 @@ export function controlRequest<T>(
 }
 
 /**
- * The control node's process, the controller: it always serves the port controller (/v2.0);
- * `leaseArgs` (from flannel's control plane) make it serve the lease store (/v1) too.
+ * The control node's process, the controller, serving the services `serviceArgs` ask for: each
+ * kind's control plane passes its own (its service's `…ServiceArgs`), so a lab serves only those.
  */
-export function startController(topology: Topology, leaseArgs: readonly string[] = []): ProcessState {
+export function startController(topology: Topology, serviceArgs: readonly string[]): ProcessState {
   const lab = topology.name;
   const control = topology.nodes.find((n) => n.role === 'control')!;
   return startInNode(lab, control.name, 'controller', [
@@ -80,11 +80,7 @@ export function startController(topology: Topology, leaseArgs: readonly string[]
     String(CONTROLLER_PORT),
     '--socket',
     controllerSocket(lab),
-    '--neutron-data',
-    join(runDir(lab), 'neutron.db'),
-    '--underlay-mtu',
-    String(topology.underlay.mtu),
-    ...leaseArgs,
+    ...serviceArgs,
   ]);
 }
 

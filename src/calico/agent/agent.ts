@@ -18,13 +18,11 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/fs';
 import { CnilabError, messageOf } from '../../lib/errors';
-import { sleep } from '../../lib/exec';
-import { ip, ipBatch, ipJson, runIn } from '../../lib/netns';
+import { ip, ipBatch, ipJson } from '../../lib/netns';
 import { VXLAN_OVERHEAD, IANA_VXLAN_PORT } from '../../lib/vxlan';
-import { call, underlay } from '../../flannel/agent/agent';
-import { ROUTE_PROTO } from '../../flannel/backends/backend';
-import { enableForwarding, readRoutes, routeChanges } from '../../flannel/backends/routes';
-import { fdbChanges, neighbourChanges } from '../../flannel/backends/vxlan';
+import { call, follow, untilUp } from '../../node/client';
+import { underlay } from '../../node/underlay';
+import { enableForwarding, ROUTE_PROTO, syncVxlanPeers } from '../../node/routes';
 import { POD_GATEWAY } from '../../cni/plugins/common/l3-pod';
 import type { CalicoMode, CalicoNode, IpamState } from '../ipam/store';
 import { birdc, birdConfig, birdPaths } from '../bird';
@@ -108,15 +106,7 @@ export async function runCalicoAgent(o: CalicoAgentOptions, signal: AbortSignal)
   const u = await underlay(o.iface);
   const register = (extra: Partial<CalicoNode> = {}): Promise<CalicoNode> =>
     call<CalicoNode>(`${o.store}/v3/nodes/${o.node}`, { method: 'PUT', body: { ip: u.ip, ...extra }, signal });
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await register();
-      break;
-    } catch (e) {
-      if (signal.aborted || attempt > 1500) throw e;
-      await sleep(20, signal); // the store may be starting at the same moment
-    }
-  }
+  await untilUp(() => register(), { signal });
   if (o.mode !== 'bgp') {
     const dev = o.mode === 'vxlan' ? CALICO_VXLAN_DEV : CALICO_IPIP_DEV;
     const vtepMac = o.mode === 'vxlan' ? await vxlanDevice(o.iface, u.ip, u.mtu) : await ipipDevice(u.mtu);
@@ -134,40 +124,32 @@ export async function runCalicoAgent(o: CalicoAgentOptions, signal: AbortSignal)
   await watch(o, u.ip, signal);
 }
 
-async function watch(o: CalicoAgentOptions, ownIp: string, signal: AbortSignal): Promise<void> {
-  let index = -1;
-  while (!signal.aborted) {
-    try {
-      const state = await call<IpamState>(
-        `${o.store}/v3/state?index=${Math.max(index, 0)}&wait=${index < 0 ? 0 : 30}`,
-        { signal },
-      );
-      if (state.index === index) continue;
+function watch(o: CalicoAgentOptions, ownIp: string, signal: AbortSignal): Promise<void> {
+  return follow<IpamState>({
+    url: `${o.store}/v3/state`,
+    signal,
+    log: o.log,
+    apply: async (state) => {
       const peers = state.nodes.filter((n) => n.name !== o.node);
       const blocks = state.blocks.filter((b) => b.node === o.node).map((b) => b.cidr);
       await syncBlackholes(blocks);
       if (o.mode === 'vxlan') await syncVxlan(state, peers);
       else await syncBird(o, ownIp, blocks, peers);
-      index = state.index;
       const status: CalicoAgentStatus = {
         node: o.node,
         pid: process.pid,
         mode: o.mode,
-        index,
+        index: state.index,
         blocks,
         peers: peers.map((p) => p.name),
         syncedAt: new Date().toISOString(),
       };
       writeFileAtomic(join(o.runDir, 'agent.json'), JSON.stringify(status));
       o.log(
-        `synced index ${index}: blocks ${blocks.join(', ') || '(none)'}; peers ${status.peers.join(', ') || '(none)'}`,
+        `synced index ${state.index}: blocks ${blocks.join(', ') || '(none)'}; peers ${status.peers.join(', ') || '(none)'}`,
       );
-    } catch (e) {
-      if (signal.aborted) break;
-      o.log(`sync failed, retrying: ${messageOf(e)}`);
-      await sleep(200, signal).catch(() => undefined);
-    }
-  }
+    },
+  });
 }
 
 /** Exactly this node's blocks as blackhole routes (tagged with the agent's protocol). */
@@ -193,30 +175,17 @@ async function syncBlackholes(blocks: readonly string[]): Promise<void> {
   );
 }
 
-async function syncVxlan(state: IpamState, peers: readonly CalicoNode[]): Promise<void> {
+/** vxlan mode: each peer's blocks via its tunnel address on the VXLAN device, as flannel's vxlan does per subnet. */
+function syncVxlan(state: IpamState, peers: readonly CalicoNode[]): Promise<void> {
   const vteps = peers.filter((p): p is CalicoNode & { vtepMac: string; vtepIp: string } => !!p.vtepMac && !!p.vtepIp);
-  const dev = CALICO_VXLAN_DEV;
-  const [neigh, routes, fdb] = await Promise.all([
-    ipJson<{ dst: string; lladdr?: string }[]>(undefined, ['neigh', 'show', 'dev', dev]),
-    readRoutes(dev),
-    runIn(undefined, 'bridge', ['-json', 'fdb', 'show', 'dev', dev]).then(
-      (r) => JSON.parse(r.stdout.trim() || '[]') as { mac: string; dst?: string }[],
-    ),
-  ]);
-  const n = neighbourChanges(dev, neigh, new Map(vteps.map((p) => [p.vtepIp, p.vtepMac])));
-  const r = routeChanges(
-    dev,
-    routes,
-    state.blocks.flatMap((b) => {
+  return syncVxlanPeers(CALICO_VXLAN_DEV, {
+    routes: state.blocks.flatMap((b) => {
       const p = vteps.find((v) => v.name === b.node);
       return p ? [{ dst: b.cidr, via: p.vtepIp, onlink: true }] : [];
     }),
-  );
-  const f = fdbChanges(dev, fdb, new Map(vteps.map((p) => [p.vtepMac, p.ip])));
-  await ipBatch(undefined, [...r.del, ...n.del], { force: true });
-  await ipBatch(undefined, f.del, { tool: 'bridge', force: true });
-  await ipBatch(undefined, f.add, { tool: 'bridge' });
-  await ipBatch(undefined, [...n.add, ...r.add]);
+    neighbours: new Map(vteps.map((p) => [p.vtepIp, p.vtepMac])),
+    fdb: new Map(vteps.map((p) => [p.vtepMac, p.ip])),
+  });
 }
 
 /** bgp and ipip modes: bird.conf for this state; BIRD reloads it when it changed and BIRD is running. */

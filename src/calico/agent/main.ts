@@ -1,48 +1,31 @@
 #!/usr/bin/env node
-/** The calico node agent process: runs inside its compute node's namespace. */
-import { parseArgs } from 'node:util';
-import { messageOf } from '../../lib/errors';
+/** The calico node agent process: runs inside its compute node's namespace (see agent.ts). */
+import { NODE_OPTIONS, runDaemon } from '../../node/daemon';
 import { CALICO_MODES, type CalicoMode } from '../ipam/store';
 import { runCalicoAgent } from './agent';
 
-const { values } = parseArgs({
+runDaemon({
+  name: 'cnilab-calico-agent',
   options: {
+    ...NODE_OPTIONS,
+    /** The controller's URL. */
     store: { type: 'string' },
-    node: { type: 'string' },
-    iface: { type: 'string', default: 'eth0' },
-    'run-dir': { type: 'string' },
     mode: { type: 'string' },
   },
+  required: ['store', 'node', 'run-dir', 'mode'],
+  run: (values, { signal, log, usage }) => {
+    if (!(CALICO_MODES as readonly string[]).includes(values.mode!))
+      usage(`--mode: ${JSON.stringify(values.mode)} is not one of ${CALICO_MODES.join(', ')}`);
+    return runCalicoAgent(
+      {
+        store: values.store!,
+        node: values.node!,
+        iface: values.iface,
+        runDir: values['run-dir']!,
+        mode: values.mode as CalicoMode,
+        log,
+      },
+      signal,
+    );
+  },
 });
-for (const k of ['store', 'node', 'run-dir', 'mode'] as const) {
-  if (!values[k]) {
-    console.error(`cnilab-calico-agent: --${k} is required`);
-    process.exit(2);
-  }
-}
-if (!(CALICO_MODES as readonly string[]).includes(values.mode!)) {
-  console.error(`cnilab-calico-agent: --mode: ${JSON.stringify(values.mode)} is not one of bgp, vxlan`);
-  process.exit(2);
-}
-const controller = new AbortController();
-process.on('SIGTERM', () => controller.abort());
-process.on('SIGINT', () => controller.abort());
-const log = (line: string): void => console.log(`${new Date().toISOString()} ${values.node}: ${line}`);
-runCalicoAgent(
-  {
-    store: values.store!,
-    node: values.node!,
-    iface: values.iface!,
-    runDir: values['run-dir']!,
-    mode: values.mode as CalicoMode,
-    log,
-  },
-  controller.signal,
-).then(
-  () => process.exit(0),
-  (e: unknown) => {
-    if (controller.signal.aborted) process.exit(0);
-    log(`failed: ${messageOf(e)}`);
-    process.exit(1);
-  },
-);

@@ -9,8 +9,8 @@
  *   GET    /v3/ipam/allocations?node=NODE
  * Every body is validated; a bad one gets a 400 naming the field.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { longPoll, type ServiceRequest } from '../../controller/service';
 import { isIPv4 } from '../../lib/ip';
 import type { IpamStore } from './store';
 
@@ -31,8 +31,6 @@ const bodies = {
   gc: z.strictObject({ node: nodeName, prefix: z.string().max(256), keep: z.array(handle).max(100_000) }),
 };
 
-type Send = (res: ServerResponse, status: number, body: unknown) => void;
-
 async function parse<T>(schema: z.ZodType<T>, readBody: () => Promise<unknown>): Promise<T | string> {
   const parsed = schema.safeParse(await readBody());
   if (parsed.success) return parsed.data;
@@ -40,35 +38,22 @@ async function parse<T>(schema: z.ZodType<T>, readBody: () => Promise<unknown>):
   return `${i.path.join('.') || 'body'}: ${i.message}`;
 }
 
-/** Answers a request under /v3; false when the path is not one of this API's. */
+/** Answers a request under /v3; false when the path is none of this API's. */
 export async function handleIpam(
   store: IpamStore,
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  readBody: () => Promise<unknown>,
-  send: Send,
+  { req, res, url, parts, readBody, send }: ServiceRequest,
 ): Promise<boolean> {
-  const parts = url.pathname.split('/').filter(Boolean);
-  if (parts[0] !== 'v3') return false;
-  const route = `${req.method} /${parts.slice(1, 2).join('/')}${parts.length > 2 && parts[1] === 'ipam' ? `/${parts[2]}` : ''}`;
+  const route = `${req.method} /${parts.slice(0, 1).join('/')}${parts.length > 1 && parts[0] === 'ipam' ? `/${parts[1]}` : ''}`;
   const bad = (msg: string): boolean => (send(res, 400, { error: msg }), true);
   switch (route) {
     case 'GET /state': {
-      const index = url.searchParams.get('index');
-      if (index !== null) {
-        const n = Number(index);
-        const wait = Math.min(Number(url.searchParams.get('wait') ?? 30), 60);
-        if (!Number.isInteger(n) || n < 0) return bad('index: must be a non-negative integer');
-        if (!Number.isFinite(wait) || wait < 0) return bad('wait: must be a number of seconds');
-        await store.waitForChange(n, wait * 1000);
-      }
+      await longPoll(url, (n, ms) => store.waitForChange(n, ms));
       return (send(res, 200, store.snapshot()), true);
     }
     case 'PUT /nodes':
     case 'DELETE /nodes': {
-      const name = parts[2] ?? '';
-      if (parts.length !== 3 || !NODE.test(name)) return bad(`node: ${JSON.stringify(name)} is not a node name`);
+      const name = parts[1] ?? '';
+      if (parts.length !== 2 || !NODE.test(name)) return bad(`node: ${JSON.stringify(name)} is not a node name`);
       if (req.method === 'DELETE') return (send(res, store.deleteNode(name) ? 200 : 404, { node: name }), true);
       const body = await parse(bodies.node, readBody);
       if (typeof body === 'string') return bad(body);

@@ -11,10 +11,9 @@
  * bumps `index`; watchers long-poll for an index above the one they saw. Allocations alone do not
  * bump it: peers route blocks, never addresses.
  */
-import Database from 'better-sqlite3';
 import { addressAt, cidrSize, formatCidr, formatIPv4, parseCidr, parseIPv4, subnetAt, type Cidr } from '../../lib/ip';
 import { CnilabError } from '../../lib/errors';
-import { Waiters } from '../../lib/waiters';
+import { RevisionedStore } from '../../node/revisioned-store';
 
 export const CALICO_MODES = ['bgp', 'vxlan', 'ipip'] as const;
 export type CalicoMode = (typeof CALICO_MODES)[number];
@@ -72,51 +71,29 @@ export function poolProblem(config: PoolConfig, nodes: number): string | undefin
   return undefined;
 }
 
-export class IpamStore {
-  private readonly db: Database.Database;
-  private readonly waiters = new Waiters();
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS nodes (name TEXT PRIMARY KEY, ip TEXT NOT NULL UNIQUE, vtep_mac TEXT, vtep_ip TEXT);
+  CREATE TABLE IF NOT EXISTS blocks (base INTEGER PRIMARY KEY, cidr TEXT NOT NULL, node TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS allocations (
+    ip INTEGER PRIMARY KEY, block INTEGER NOT NULL REFERENCES blocks(base), handle TEXT NOT NULL, node TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS allocations_handle ON allocations(handle);`;
+
+export class IpamStore extends RevisionedStore {
   private readonly pool: Cidr;
   readonly config: PoolConfig;
 
   constructor(file: string, config: PoolConfig) {
     const problem = poolProblem(config, 1);
     if (problem) throw new CnilabError('INVALID_INPUT', problem);
+    super(file, SCHEMA);
+    this.keepConfig<PoolConfig>(config, (old) =>
+      old.pool !== config.pool || old.blockSize !== config.blockSize || old.mode !== config.mode
+        ? `${file} holds the pool ${old.pool} (/${old.blockSize} blocks, ${old.mode}), not ${config.pool} (/${config.blockSize}, ${config.mode})`
+        : undefined,
+    );
     this.pool = parseCidr(config.pool, true);
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS nodes (name TEXT PRIMARY KEY, ip TEXT NOT NULL UNIQUE, vtep_mac TEXT, vtep_ip TEXT);
-      CREATE TABLE IF NOT EXISTS blocks (base INTEGER PRIMARY KEY, cidr TEXT NOT NULL, node TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS allocations (
-        ip INTEGER PRIMARY KEY, block INTEGER NOT NULL REFERENCES blocks(base), handle TEXT NOT NULL, node TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS allocations_handle ON allocations(handle);`);
-    const saved = this.meta('config');
-    if (saved === undefined) {
-      this.setMeta('config', JSON.stringify(config));
-      this.setMeta('index', '0');
-    } else {
-      const old = JSON.parse(saved) as PoolConfig;
-      if (old.pool !== config.pool || old.blockSize !== config.blockSize || old.mode !== config.mode) {
-        this.db.close();
-        throw new CnilabError(
-          'INVALID_INPUT',
-          `${file} holds the pool ${old.pool} (/${old.blockSize} blocks, ${old.mode}), not ${config.pool} (/${config.blockSize}, ${config.mode})`,
-        );
-      }
-    }
     this.config = config;
-  }
-
-  close(): void {
-    this.waiters.wakeAll();
-    this.db.close();
-  }
-
-  get index(): number {
-    return Number(this.meta('index'));
   }
 
   snapshot(): IpamState {
@@ -144,7 +121,7 @@ export class IpamStore {
   /** Registers a node or updates it; peers are woken only when something they see changed. */
   putNode(node: CalicoNode): CalicoNode {
     parseIPv4(node.ip);
-    return this.db.transaction((): CalicoNode => {
+    return this.transaction((): CalicoNode => {
       const clash = this.db.prepare('SELECT name FROM nodes WHERE ip = ? AND name <> ?').get(node.ip, node.name) as
         { name: string } | undefined;
       if (clash) throw new CnilabError('CONFLICT', `ip: ${node.ip} is already node ${clash.name}'s`);
@@ -157,18 +134,18 @@ export class IpamStore {
         .run(row);
       if (!old || old.ip !== row.ip || old.vtep_mac !== row.vtep_mac || old.vtep_ip !== row.vtep_ip) this.bump();
       return node;
-    })();
+    });
   }
 
   /** A node leaves: it, its blocks and their allocations are gone. False when it was unknown. */
   deleteNode(name: string): boolean {
-    return this.db.transaction((): boolean => {
+    return this.transaction((): boolean => {
       this.db.prepare('DELETE FROM allocations WHERE node = ?').run(name);
       const blocks = this.db.prepare('DELETE FROM blocks WHERE node = ?').run(name).changes;
       const gone = this.db.prepare('DELETE FROM nodes WHERE name = ?').run(name).changes > 0;
       if (gone || blocks > 0) this.bump();
       return gone;
-    })();
+    });
   }
 
   /**
@@ -177,7 +154,7 @@ export class IpamStore {
    */
   assign(handle: string, node: string): Allocation {
     if (!HANDLE.test(handle)) throw new CnilabError('INVALID_INPUT', 'handle: must be 1–256 printable characters');
-    return this.db.transaction((): Allocation => {
+    return this.transaction((): Allocation => {
       if (!this.db.prepare('SELECT 1 FROM nodes WHERE name = ?').get(node))
         throw new CnilabError('NOT_FOUND', `node: ${node} is not registered (is its agent running?)`);
       const held = this.db.prepare('SELECT * FROM allocations WHERE handle = ? AND node = ?').get(handle, node) as
@@ -194,7 +171,7 @@ export class IpamStore {
       }
       const base = this.claimBlock(node);
       return this.insert(this.freeIn(base)!, base, handle, node);
-    })();
+    });
   }
 
   /** Releases every address `handle` holds; a block left empty stays affine (Calico keeps it). */
@@ -204,7 +181,7 @@ export class IpamStore {
 
   /** Releases `node`'s handles that start with `prefix` and are not in `keep`; returns them. */
   gc(node: string, prefix: string, keep: readonly string[]): string[] {
-    return this.db.transaction((): string[] => {
+    return this.transaction((): string[] => {
       const keepSet = new Set(keep);
       const rows = this.db.prepare('SELECT DISTINCT handle FROM allocations WHERE node = ?').all(node) as {
         handle: string;
@@ -213,7 +190,7 @@ export class IpamStore {
       const del = this.db.prepare('DELETE FROM allocations WHERE handle = ? AND node = ?');
       for (const h of gone) del.run(h, node);
       return gone;
-    })();
+    });
   }
 
   allocations(node?: string): Allocation[] {
@@ -223,12 +200,6 @@ export class IpamStore {
         : this.db.prepare('SELECT * FROM allocations WHERE node = ? ORDER BY ip').all(node)
     ) as { ip: number; block: number; handle: string; node: string }[];
     return rows.map((r) => this.allocation(r));
-  }
-
-  /** Resolves when the index passes `index`, or after `timeoutMs`. */
-  waitForChange(index: number, timeoutMs: number): Promise<void> {
-    if (this.index > index) return Promise.resolve();
-    return this.waiters.wait(timeoutMs);
   }
 
   private allocation(r: { ip: number; block: number; handle: string; node: string }): Allocation {
@@ -269,20 +240,5 @@ export class IpamStore {
       'CONFLICT',
       `pool ${this.config.pool} has no free /${this.config.blockSize} block left for node ${node}`,
     );
-  }
-
-  private meta(key: string): string | undefined {
-    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-  }
-
-  private setMeta(key: string, value: string): void {
-    this.db
-      .prepare('INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
-      .run(key, value);
-  }
-
-  private bump(): void {
-    this.setMeta('index', String(this.index + 1));
-    queueMicrotask(() => this.waiters.wakeAll());
   }
 }

@@ -10,14 +10,13 @@ import { join } from 'node:path';
 import { formatIPv4, parseCidr } from '../../lib/ip';
 import { CnilabError, messageOf } from '../../lib/errors';
 import { sleep } from '../../lib/exec';
-import { httpJson, type HttpJsonOptions } from '../../lib/http-json';
-import { ipJson } from '../../lib/netns';
+import { call, follow, untilUp } from '../../node/client';
+import { underlay } from '../../node/underlay';
 import { wireCompatible } from '../subnet/lease-store';
 import { type Lease, type NetworkConfig } from '../subnet/model';
 import type { BackendNetwork } from '../backends/backend';
 import { backends } from '../backends';
 import { writeSubnetEnv } from '../../cni/plugins/flannel/subnet-env';
-import { startEbpf } from '../../ebpf/agent';
 import { VXLAN_DEV } from '../backends/vxlan';
 
 export interface AgentOptions {
@@ -33,13 +32,26 @@ export interface AgentOptions {
    * (udp and udp-offload): how a mixed cluster, or a node not yet upgraded, is tested.
    */
   readonly backend?: string;
-  /**
-   * The node's folder in the lab's bpffs: run the eBPF data path too (the ebpf architectures),
-   * loading its programs there before pods can be attached (src/ebpf/agent.ts).
-   */
-  readonly ebpfDir?: string;
+  /** A data path run beside the backend's (the ebpf architectures bring theirs). */
+  readonly datapath?: DatapathHook;
   readonly log?: (line: string) => void;
 }
+
+/**
+ * Starts a data path beside the backend's, once the node's lease is configured and before
+ * subnet.env is written: the plugins need it ready, and subnet.env's appearing is their signal.
+ * What it keeps doing afterwards, `running`, settles when `signal` aborts.
+ */
+export type DatapathHook = (
+  ctx: {
+    /** The underlay device. */
+    readonly iface: string;
+    /** The backend's tunnel device, when it has one (vxlan: flannel.1). */
+    readonly tunnel?: string;
+    readonly log: (line: string) => void;
+  },
+  signal: AbortSignal,
+) => Promise<{ readonly running: Promise<void> }>;
 
 /** What the agent reports in RUN_DIR/agent.json after every sync. */
 export interface AgentStatus {
@@ -51,37 +63,12 @@ export interface AgentStatus {
   readonly syncedAt: string;
 }
 
-export async function call<T>(url: string, options: HttpJsonOptions = {}): Promise<T> {
-  const res = await httpJson<T & { error?: string }>(url, options);
-  if (res.status >= 300)
-    throw new CnilabError('AGENT_FAILED', `${options.method ?? 'GET'} ${url}: ${res.status} ${res.body.error ?? ''}`);
-  return res.body;
-}
-
-export async function underlay(iface: string): Promise<{ ip: string; cidr: string; mtu: number }> {
-  const [link] = await ipJson<{ mtu: number; addr_info: { family: string; local: string; prefixlen: number }[] }[]>(
-    undefined,
-    ['addr', 'show', 'dev', iface],
-  );
-  const a = link?.addr_info.find((x) => x.family === 'inet');
-  if (!link || !a) throw new CnilabError('AGENT_FAILED', `underlay interface ${iface} has no IPv4 address`);
-  return { ip: a.local, cidr: `${a.local}/${a.prefixlen}`, mtu: link.mtu };
-}
-
 export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise<void> {
   const log = opts.log ?? (() => undefined);
   const iface = opts.iface ?? 'eth0';
   mkdirSync(opts.runDir, { recursive: true });
 
-  let config: NetworkConfig | undefined;
-  for (let attempt = 0; !config; attempt++) {
-    try {
-      config = await call<NetworkConfig>(`${opts.store}/v1/config`, { signal });
-    } catch (e) {
-      if (signal.aborted || attempt > 1500) throw e;
-      await sleep(20, signal); // the store may be starting at the same moment
-    }
-  }
+  const config = await untilUp(() => call<NetworkConfig>(`${opts.store}/v1/config`, { signal }), { signal });
   const type = opts.backend ?? config.backend.type;
   if (!wireCompatible(config.backend.type, type))
     throw new CnilabError(
@@ -104,13 +91,7 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
     });
   const lease = await acquire();
   await network.configure(lease);
-  // before subnet.env: the plugins need the programs pinned, and its appearing is their signal
-  const ebpf = opts.ebpfDir
-    ? await startEbpf(
-        { dir: opts.ebpfDir, underlay: iface, ...(type === 'vxlan' ? { tunnel: VXLAN_DEV } : {}), log },
-        signal,
-      )
-    : undefined;
+  const extra = await opts.datapath?.({ iface, ...(type === 'vxlan' ? { tunnel: VXLAN_DEV } : {}), log }, signal);
   const subnet = parseCidr(lease.subnet);
   writeSubnetEnv(join(opts.runDir, 'subnet.env'), {
     network: config.network,
@@ -123,7 +104,7 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   const timers = [
     renewLoop(lease, acquire, log, signal),
     statsLoop(network, join(opts.runDir, 'datapath.json'), signal),
-    ...(ebpf ? [ebpf.sweeping] : []),
+    ...(extra ? [extra.running] : []),
   ];
   await watchLoop(opts, lease, network, log, signal);
   await Promise.allSettled(timers);
@@ -157,41 +138,33 @@ async function renewLoop(
   }
 }
 
-/** Long-polls the store and syncs the backend to every lease but our own. */
-async function watchLoop(
+/** Follows the store and syncs the backend to every lease but our own. */
+function watchLoop(
   opts: AgentOptions,
   own: Lease,
   network: BackendNetwork,
   log: (l: string) => void,
   signal: AbortSignal,
 ): Promise<void> {
-  let index = -1;
-  while (!signal.aborted) {
-    try {
-      const snap = await call<{ index: number; leases: Lease[] }>(
-        `${opts.store}/v1/leases?index=${Math.max(index, 0)}&wait=${index < 0 ? 0 : 30}`,
-        { signal },
-      );
-      if (snap.index === index) continue;
+  return follow<{ index: number; leases: Lease[] }>({
+    url: `${opts.store}/v1/leases`,
+    signal,
+    log,
+    apply: async (snap) => {
       const peers = snap.leases.filter((l) => l.node !== opts.node);
       await network.sync(peers);
-      index = snap.index;
       const status: AgentStatus = {
         node: opts.node,
         pid: process.pid,
         subnet: own.subnet,
-        index,
+        index: snap.index,
         peers: peers.map((p) => p.node),
         syncedAt: new Date().toISOString(),
       };
       writeFileAtomic(join(opts.runDir, 'agent.json'), JSON.stringify(status));
-      log(`synced index ${index}: peers ${status.peers.join(', ') || '(none)'}`);
-    } catch (e) {
-      if (signal.aborted) break;
-      log(`sync failed, retrying: ${messageOf(e)}`);
-      await sleep(200, signal).catch(() => undefined);
-    }
-  }
+      log(`synced index ${snap.index}: peers ${status.peers.join(', ') || '(none)'}`);
+    },
+  });
 }
 
 /** A user-space data path's counters, written ten times a second while they change (cheap: one small file). */

@@ -30,6 +30,3 @@ export interface BackendNetwork {
 }
 
 export type Backend = (ctx: BackendContext) => Promise<BackendNetwork>;
-
-/** Routes cnilab's agents install carry this protocol number, so stale ones can be found. */
-export const ROUTE_PROTO = '250';

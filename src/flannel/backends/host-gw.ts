@@ -6,7 +6,7 @@
  */
 import { ipBatch } from '../../lib/netns';
 import type { Backend } from './backend';
-import { enableForwarding, readRoutes, routeChanges } from './routes';
+import { enableForwarding, readRoutes, routeChanges } from '../../node/routes';
 
 export const hostGwBackend: Backend = async (ctx) => {
   enableForwarding();

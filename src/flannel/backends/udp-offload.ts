@@ -10,7 +10,7 @@
 import { CnilabError } from '../../lib/errors';
 import { openTun, TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6 } from './tun';
 import type { Backend } from './backend';
-import { enableForwarding } from './routes';
+import { enableForwarding } from '../../node/routes';
 import { tunNetwork, UDP_DEV, UDP_PORT } from './udp';
 import { startOffloadProxy, TECHNIQUES, type Offloads, type Technique } from './udp-offload-proxy';
 

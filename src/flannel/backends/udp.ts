@@ -10,7 +10,7 @@ import { formatIPv4, parseCidr } from '../../lib/ip';
 import { ip } from '../../lib/netns';
 import { openTun } from './tun';
 import type { Backend, BackendContext, BackendNetwork } from './backend';
-import { enableForwarding } from './routes';
+import { enableForwarding } from '../../node/routes';
 import { startProxy, type Proxy } from './udp-proxy';
 
 export const UDP_DEV = 'flannel0';

@@ -11,12 +11,12 @@
  *
  *   pod ── cni0 ── flannel.1 ─[VXLAN/UDP 8472]─ eth0 ══ switch ══ eth0 ─ flannel.1 ── cni0 ── pod
  */
-import { ip, ipBatch, ipJson, runIn } from '../../lib/netns';
+import { ip, ipJson } from '../../lib/netns';
 import { containsIPv4, formatIPv4, parseCidr, parseIPv4 } from '../../lib/ip';
 import type { Backend } from './backend';
 import type { Lease } from '../subnet/model';
 import { VXLAN_OVERHEAD } from '../../lib/vxlan';
-import { enableForwarding, readRoutes, routeChanges, type Changes } from './routes';
+import { enableForwarding, readRoutes, routeChanges, syncVxlanPeers } from '../../node/routes';
 
 export const VXLAN_DEV = 'flannel.1';
 export const VXLAN_VNI = 1;
@@ -59,72 +59,25 @@ export const vxlanBackend: Backend = async (ctx) => {
     },
     sync: async (peers) => {
       // DirectRouting: a peer on our own underlay segment is reached by a plain route, as host-gw does.
-      const direct = (p: Lease): boolean => directRouting && containsIPv4(underlay, parseIPv4(p.publicIp));
+      const isDirect = (p: Lease): boolean => directRouting && containsIPv4(underlay, parseIPv4(p.publicIp));
       const vteps = peers.filter(
         (p): p is Lease & { backendData: { vtepMac: string } } =>
-          typeof p.backendData.vtepMac === 'string' && !direct(p),
+          typeof p.backendData.vtepMac === 'string' && !isDirect(p),
       );
-      const [neigh, routes, fdb, directRoutes] = await Promise.all([
-        ipJson<{ dst: string; lladdr?: string }[]>(undefined, ['neigh', 'show', 'dev', VXLAN_DEV]),
-        readRoutes(VXLAN_DEV),
-        runIn(undefined, 'bridge', ['-json', 'fdb', 'show', 'dev', VXLAN_DEV]).then(
-          (r) => JSON.parse(r.stdout.trim() || '[]') as { mac: string; dst?: string }[],
-        ),
-        readRoutes(ctx.iface),
-      ]);
-      const d = routeChanges(
+      const direct = routeChanges(
         ctx.iface,
-        directRoutes,
-        peers.filter(direct).map((p) => ({ dst: p.subnet, via: p.publicIp })),
+        await readRoutes(ctx.iface),
+        peers.filter(isDirect).map((p) => ({ dst: p.subnet, via: p.publicIp })),
       );
-      const n = neighbourChanges(
+      await syncVxlanPeers(
         VXLAN_DEV,
-        neigh,
-        new Map(vteps.map((p) => [networkAddress(p.subnet), p.backendData.vtepMac])),
+        {
+          routes: vteps.map((p) => ({ dst: p.subnet, via: networkAddress(p.subnet), onlink: true })),
+          neighbours: new Map(vteps.map((p) => [networkAddress(p.subnet), p.backendData.vtepMac])),
+          fdb: new Map(vteps.map((p) => [p.backendData.vtepMac, p.publicIp])),
+        },
+        direct,
       );
-      const r = routeChanges(
-        VXLAN_DEV,
-        routes,
-        vteps.map((p) => ({ dst: p.subnet, via: networkAddress(p.subnet), onlink: true })),
-      );
-      const f = fdbChanges(VXLAN_DEV, fdb, new Map(vteps.map((p) => [p.backendData.vtepMac, p.publicIp])));
-      await ipBatch(undefined, [...r.del, ...n.del, ...d.del], { force: true });
-      await ipBatch(undefined, f.del, { tool: 'bridge', force: true });
-      await ipBatch(undefined, f.add, { tool: 'bridge' });
-      await ipBatch(undefined, [...n.add, ...r.add, ...d.add]);
     },
   };
 };
-
-/** Permanent ARP entries on the VXLAN device `dev`: exactly gateway → VTEP MAC. */
-export function neighbourChanges(
-  dev: string,
-  current: readonly { dst: string; lladdr?: string }[],
-  wanted: ReadonlyMap<string, string>,
-): Changes {
-  const have = new Map(current.map((c) => [c.dst, c.lladdr]));
-  return {
-    del: current.filter((c) => wanted.get(c.dst) !== c.lladdr).map((c) => ['neigh', 'del', c.dst, 'dev', dev]),
-    add: [...wanted]
-      .filter(([dst, mac]) => have.get(dst) !== mac)
-      .map(([dst, mac]) => ['neigh', 'replace', dst, 'lladdr', mac, 'dev', dev, 'nud', 'permanent']),
-  };
-}
-
-/** Forwarding entries on the VXLAN device `dev`: exactly VTEP MAC → peer underlay address. */
-export function fdbChanges(
-  dev: string,
-  current: readonly { mac: string; dst?: string }[],
-  wanted: ReadonlyMap<string, string>,
-): Changes {
-  const tunnelled = current.filter((e) => e.dst !== undefined);
-  const have = new Map(tunnelled.map((e) => [e.mac, e.dst]));
-  return {
-    del: tunnelled
-      .filter((e) => wanted.get(e.mac) !== e.dst)
-      .map((e) => ['fdb', 'del', e.mac, 'dev', dev, 'dst', e.dst!]),
-    add: [...wanted]
-      .filter(([mac, dst]) => have.get(mac) !== dst)
-      .map(([mac, dst]) => ['fdb', 'replace', mac, 'dev', dev, 'dst', dst, 'self', 'permanent']),
-  };
-}

@@ -6,8 +6,8 @@
  *   DELETE /v1/leases/NODE            release
  * Every request body is validated; a bad one gets a 400 naming the field.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { longPoll, type ServiceRequest } from '../../controller/service';
 import { isIPv4 } from '../../lib/ip';
 import type { LeaseStore } from './lease-store';
 
@@ -21,33 +21,18 @@ const leaseBody = z.strictObject({
 
 const NODE = /^[a-z][a-z0-9-]{0,14}$/;
 
-/** Answers a request under /v1; false when the path is not one of the lease API's. */
+/** Answers a request under /v1; false when the path is none of the lease API's. */
 export async function handleLeases(
   store: LeaseStore,
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  readBody: () => Promise<unknown>,
-  send: (res: ServerResponse, status: number, body: unknown) => void,
+  { req, res, url, parts, readBody, send }: ServiceRequest,
 ): Promise<boolean> {
-  const parts = url.pathname.split('/').filter(Boolean);
-  if (parts[0] !== 'v1') return false;
   if (req.method === 'GET' && url.pathname === '/v1/config') return (send(res, 200, store.config), true);
   if (req.method === 'GET' && url.pathname === '/v1/leases') {
-    const index = url.searchParams.get('index');
-    if (index !== null) {
-      const n = Number(index);
-      const wait = Math.min(Number(url.searchParams.get('wait') ?? 30), 60);
-      if (!Number.isInteger(n) || n < 0)
-        return (send(res, 400, { error: 'index: must be a non-negative integer' }), true);
-      if (!Number.isFinite(wait) || wait < 0)
-        return (send(res, 400, { error: 'wait: must be a number of seconds' }), true);
-      await store.waitForChange(n, wait * 1000);
-    }
+    await longPoll(url, (n, ms) => store.waitForChange(n, ms));
     return (send(res, 200, store.snapshot()), true);
   }
-  if (parts.length === 3 && parts[1] === 'leases') {
-    const node = parts[2]!;
+  if (parts.length === 2 && parts[0] === 'leases') {
+    const node = parts[1]!;
     if (!NODE.test(node)) return (send(res, 400, { error: `node: ${JSON.stringify(node)} is not a node name` }), true);
     if (req.method === 'PUT') {
       const parsed = leaseBody.safeParse(await readBody());

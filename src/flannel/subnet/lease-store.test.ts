@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { LeaseStore, wireCompatible } from './lease-store';
 import { type NetworkConfig } from './model';
 import { createControlServer } from '../../controller/server';
+import { mountLeases } from './service';
 
 const CONFIG: NetworkConfig = { network: '10.244.0.0/16', subnetLength: 24, backend: { type: 'vxlan' } };
 const MAC1 = 'aa:bb:cc:dd:ee:01';
@@ -168,7 +169,7 @@ function call(
 
 test('HTTP API: validation names the field, conflicts are 409, watch returns on change', async (t) => {
   const dir = tmp(t);
-  const server = createControlServer({ leases: open(t, join(dir, 'l.db')) });
+  const server = createControlServer([mountLeases(open(t, join(dir, 'l.db')))]);
   const sock = join(dir, 'api.sock'); // a Unix socket: no IP traffic in the test's namespace
   await new Promise<void>((r) => server.listen(sock, r));
   t.after(() => server.close());

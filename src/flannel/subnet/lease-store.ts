@@ -6,10 +6,9 @@
  * (grant, renewal with new data, release, expiry) bumps `index`, and watchers wait for an index
  * above the one they saw.
  */
-import Database from 'better-sqlite3';
 import { formatCidr, parseCidr, parseIPv4, subnetAt } from '../../lib/ip';
 import { CnilabError } from '../../lib/errors';
-import { Waiters } from '../../lib/waiters';
+import { RevisionedStore } from '../../node/revisioned-store';
 import type { Lease, LeaseRequest, NetworkConfig } from './model';
 
 interface Row {
@@ -33,9 +32,18 @@ export function wireCompatible(network: string, node: string): boolean {
   return network === node || SAME_WIRE.some((family) => family.includes(network) && family.includes(node));
 }
 
-export class LeaseStore {
-  private readonly db: Database.Database;
-  private readonly waiters = new Waiters();
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS leases (
+    node TEXT PRIMARY KEY,
+    subnet TEXT NOT NULL UNIQUE,
+    public_ip TEXT NOT NULL UNIQUE,
+    backend_type TEXT NOT NULL,
+    backend_data TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+  );`;
+
+export class LeaseStore extends RevisionedStore {
   private readonly sweeper: NodeJS.Timeout;
   readonly config: NetworkConfig;
 
@@ -46,51 +54,22 @@ export class LeaseStore {
     private readonly ttlSec = 3600,
     private readonly now: () => number = Date.now,
   ) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS leases (
-        node TEXT PRIMARY KEY,
-        subnet TEXT NOT NULL UNIQUE,
-        public_ip TEXT NOT NULL UNIQUE,
-        backend_type TEXT NOT NULL,
-        backend_data TEXT NOT NULL,
-        expires_at INTEGER NOT NULL,
-        updated_at TEXT NOT NULL
-      );`);
-    const saved = this.meta('config');
-    if (saved === undefined) {
-      this.setMeta('config', JSON.stringify(config));
-      this.setMeta('index', '0');
-    } else {
-      const old = JSON.parse(saved) as NetworkConfig;
-      if (
-        old.network !== config.network ||
-        old.subnetLength !== config.subnetLength ||
-        old.backend.type !== config.backend.type
-      ) {
-        throw new CnilabError(
-          'INVALID_INPUT',
-          `${file} holds leases of network ${old.network}/${old.subnetLength} (${old.backend.type}), not ${config.network}/${config.subnetLength} (${config.backend.type})`,
-        );
-      }
-      this.setMeta('config', JSON.stringify(config));
-    }
+    super(file, SCHEMA);
+    this.keepConfig<NetworkConfig>(config, (old) =>
+      old.network !== config.network ||
+      old.subnetLength !== config.subnetLength ||
+      old.backend.type !== config.backend.type
+        ? `${file} holds leases of network ${old.network}/${old.subnetLength} (${old.backend.type}), not ${config.network}/${config.subnetLength} (${config.backend.type})`
+        : undefined,
+    );
     this.config = config;
     this.sweeper = setInterval(() => this.expire(), 1000);
     this.sweeper.unref();
   }
 
-  close(): void {
+  override close(): void {
     clearInterval(this.sweeper);
-    this.waiters.wakeAll();
-    this.db.close();
-  }
-
-  get index(): number {
-    return Number(this.meta('index'));
+    super.close();
   }
 
   snapshot(): { index: number; leases: Lease[] } {
@@ -118,7 +97,7 @@ export class LeaseStore {
         `backendData.vtepMac: ${JSON.stringify(data.vtepMac)} is not a MAC address like 0a:1b:2c:3d:4e:5f`,
       );
     parseIPv4(req.publicIp);
-    return this.db.transaction((): Lease => {
+    return this.transaction((): Lease => {
       this.expire();
       const clash = this.db
         .prepare('SELECT node FROM leases WHERE public_ip = ? AND node <> ?')
@@ -143,19 +122,13 @@ export class LeaseStore {
       const changed = !existing || existing.public_ip !== row.public_ip || existing.backend_data !== row.backend_data;
       if (changed) this.bump();
       return toLease(row);
-    })();
+    });
   }
 
   release(node: string): boolean {
     const gone = this.db.prepare('DELETE FROM leases WHERE node = ?').run(node).changes > 0;
     if (gone) this.bump();
     return gone;
-  }
-
-  /** Resolves when the index passes `index`, or after `timeoutMs`. */
-  waitForChange(index: number, timeoutMs: number): Promise<void> {
-    if (this.index > index) return Promise.resolve();
-    return this.waiters.wait(timeoutMs);
   }
 
   /** Removes leases past their expiry; returns how many. */
@@ -179,24 +152,6 @@ export class LeaseStore {
       'CONFLICT',
       `network ${this.config.network} has no free /${this.config.subnetLength} subnet left`,
     );
-  }
-
-  private meta(key: string): string | undefined {
-    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-  }
-
-  private setMeta(key: string, value: string): void {
-    this.db
-      .prepare('INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
-      .run(key, value);
-  }
-
-  private bump(): void {
-    this.setMeta('index', String(this.index + 1));
-    // Wake watchers after the transaction that changed things has committed.
-    queueMicrotask(() => {
-      this.waiters.wakeAll();
-    });
   }
 }
 

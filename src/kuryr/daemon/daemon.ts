@@ -23,6 +23,7 @@ import { httpJson } from '../../lib/http-json';
 import { ip, ipJson, listNamedNetns, parseNetnsPath, netnsTarget } from '../../lib/netns';
 import { deleteLinkNl, kernelBatch } from '../../lib/netlink/ip-lines';
 import { messageOf } from '../../lib/errors';
+import { call, follow, untilUp } from '../../node/client';
 import type { NeutronState, Network, Port, Subnet } from '../neutron/model';
 import { hostIfName, type MechanismDriver } from '../drivers/driver';
 import { CniError } from '../../cni/types';
@@ -84,7 +85,6 @@ export interface DaemonStatus {
 
 export class KuryrDaemon {
   private state: NeutronState | undefined;
-  private stopped = false;
   private readonly controller: AbortController = new AbortController();
 
   constructor(private readonly o: DaemonOptions) {
@@ -102,45 +102,28 @@ export class KuryrDaemon {
   /** Sets the datapath up, then wires and reports until stopped. Resolves once the first sync is done. */
   async start(): Promise<void> {
     await this.o.driver.setup();
-    // The controller may still be starting: try for a while.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.sync(await this.fetchState(undefined));
-        break;
-      } catch (e) {
-        if (attempt >= 150) throw e;
-        if (attempt % 10 === 0) console.error(`kuryr-daemon: first sync: ${messageOf(e)}; retrying`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-    void this.watch();
+    const signal = this.controller.signal;
+    const first = await untilUp(() => call<NeutronState>(`${this.o.controller}/v2.0/state`, { signal }), {
+      signal,
+      tries: 150,
+      everyMs: 200,
+      onRetry: (i, e) => {
+        if (i % 10 === 0) console.error(`kuryr-daemon: first sync: ${messageOf(e)}; retrying`);
+      },
+    });
+    await this.sync(first);
+    void follow<NeutronState>({
+      url: `${this.o.controller}/v2.0/state`,
+      signal,
+      from: first.index,
+      apply: (s) => this.sync(s),
+      log: (line) => console.error(`kuryr-daemon: ${line}`),
+      retryMs: 500,
+    });
   }
 
   stop(): void {
-    this.stopped = true;
     this.controller.abort();
-  }
-
-  private async fetchState(index: number | undefined): Promise<NeutronState> {
-    const r = await this.api<NeutronState>(
-      'GET',
-      index === undefined ? '/v2.0/state' : `/v2.0/state?index=${index}&wait=30`,
-    );
-    if (r.status !== 200) throw new Error(`GET /v2.0/state: HTTP ${r.status}`);
-    return r.body;
-  }
-
-  private async watch(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const s = await this.fetchState(this.state?.index);
-        if (s.index !== this.state?.index) await this.sync(s);
-      } catch (e) {
-        if (this.stopped) return;
-        console.error(`kuryr-daemon: ${messageOf(e)}; retrying`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
   }
 
   private reported = '';

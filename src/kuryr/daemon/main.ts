@@ -2,82 +2,72 @@
 /** The node daemon of a Kuryr lab: runs inside its compute node's namespace (see daemon.ts). */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { messageOf } from '../../lib/errors';
+import { NODE_OPTIONS, runDaemon, stopped, type DaemonContext } from '../../node/daemon';
 import { KuryrDaemon } from './daemon';
 import type { MechanismDriver } from '../drivers/driver';
 import { LinuxbridgeDriver } from '../drivers/linuxbridge';
 import { OpenvswitchDriver } from '../drivers/openvswitch';
 
-const { values } = parseArgs({
-  options: {
-    controller: { type: 'string' },
-    node: { type: 'string' },
-    /** The node's underlay address with prefix, e.g. 198.18.0.2/24. */
-    underlay: { type: 'string' },
-    iface: { type: 'string', default: 'eth0' },
-    'run-dir': { type: 'string' },
-    driver: { type: 'string' },
-    /** openvswitch: ovsdb-server's socket and the datapath type. */
-    'ovs-db': { type: 'string' },
-    datapath: { type: 'string', default: 'netdev' },
-    /** netdev: ovs-vswitchd runs with userspace TSO; veths keep their offloads. */
-    'userspace-tso': { type: 'boolean', default: false },
-    'netns-prefix': { type: 'string' },
-  },
-});
-for (const k of ['controller', 'node', 'underlay', 'run-dir', 'driver', 'netns-prefix'] as const) {
-  if (!values[k]) {
-    console.error(`kuryr-daemon: --${k} is required`);
-    process.exit(2);
+const options = {
+  ...NODE_OPTIONS,
+  controller: { type: 'string' },
+  /** The node's underlay address with prefix, e.g. 198.18.0.2/24. */
+  underlay: { type: 'string' },
+  driver: { type: 'string' },
+  /** openvswitch: ovsdb-server's socket and the datapath type. */
+  'ovs-db': { type: 'string' },
+  datapath: { type: 'string', default: 'netdev' },
+  /** netdev: ovs-vswitchd runs with userspace TSO; veths keep their offloads. */
+  'userspace-tso': { type: 'boolean', default: false },
+  'netns-prefix': { type: 'string' },
+} as const;
+
+function driverOf(
+  values: { [k in keyof typeof options]?: string | boolean },
+  usage: DaemonContext['usage'],
+): MechanismDriver {
+  const underlay = values.underlay as string;
+  const uplink = values.iface as string;
+  if (values.driver === 'openvswitch') {
+    if (!values['ovs-db'] || !['netdev', 'system'].includes(values.datapath as string))
+      usage('openvswitch needs --ovs-db and --datapath netdev|system');
+    return new OpenvswitchDriver({
+      db: values['ovs-db'] as string,
+      datapath: values.datapath as 'netdev' | 'system',
+      uplink,
+      underlay,
+      userspaceTso: values['userspace-tso'] === true,
+    });
   }
-}
-const underlay = values.underlay!;
-let driver: MechanismDriver;
-if (values.driver === 'openvswitch') {
-  if (!values['ovs-db'] || !['netdev', 'system'].includes(values.datapath!)) {
-    console.error('kuryr-daemon: openvswitch needs --ovs-db and --datapath netdev|system');
-    process.exit(2);
-  }
-  driver = new OpenvswitchDriver({
-    db: values['ovs-db'],
-    datapath: values.datapath as 'netdev' | 'system',
-    uplink: values.iface!,
-    underlay,
-    userspaceTso: values['userspace-tso'],
-  });
-} else if (values.driver === 'linuxbridge') {
-  driver = new LinuxbridgeDriver({ uplink: values.iface!, underlayIp: underlay.split('/')[0]! });
-} else {
-  console.error(`kuryr-daemon: --driver ${JSON.stringify(values.driver)}: must be openvswitch or linuxbridge`);
-  process.exit(2);
+  if (values.driver === 'linuxbridge') return new LinuxbridgeDriver({ uplink, underlayIp: underlay.split('/')[0]! });
+  return usage(`--driver ${JSON.stringify(values.driver)}: must be openvswitch or linuxbridge`);
 }
 
-const daemon = new KuryrDaemon({
-  controller: values.controller!,
-  node: values.node!,
-  underlayIp: underlay.split('/')[0]!,
-  runDir: values['run-dir']!,
-  netnsPrefix: values['netns-prefix']!,
-  driver,
+runDaemon({
+  name: 'kuryr-daemon',
+  options,
+  required: ['controller', 'node', 'underlay', 'run-dir', 'driver', 'netns-prefix'],
+  async run(values, { signal, usage }) {
+    const driver = driverOf(values, usage);
+    const daemon = new KuryrDaemon({
+      controller: values.controller!,
+      node: values.node!,
+      underlayIp: values.underlay!.split('/')[0]!,
+      runDir: values['run-dir']!,
+      netnsPrefix: values['netns-prefix']!,
+      driver,
+    });
+    const socket = join(values['run-dir']!, 'kuryr.sock');
+    try {
+      await daemon.start();
+      rmSync(socket, { force: true });
+      daemon
+        .server()
+        .listen(socket, () => console.log(`kuryr-daemon: ${values.node} (${driver.datapath}) serving ${socket}`));
+      await stopped(signal);
+    } finally {
+      daemon.stop();
+      rmSync(socket, { force: true });
+    }
+  },
 });
-const socket = join(values['run-dir']!, 'kuryr.sock');
-daemon
-  .start()
-  .then(() => {
-    rmSync(socket, { force: true });
-    daemon
-      .server()
-      .listen(socket, () => console.log(`kuryr-daemon: ${values.node} (${driver.datapath}) serving ${socket}`));
-  })
-  .catch((e: unknown) => {
-    console.error(`kuryr-daemon: start-up failed: ${messageOf(e)}`);
-    process.exit(1);
-  });
-const stop = (): void => {
-  daemon.stop();
-  rmSync(socket, { force: true });
-  process.exit(0);
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);

@@ -15,11 +15,11 @@
  * Every body is validated; a bad one gets a 400 naming the field, a clash 409, an unknown ID 404
  * (the store's CnilabError codes, mapped to statuses by lib/errors).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { isIPv4, isStrictCidr } from '../../lib/ip';
 import type { NeutronStore } from './store';
 import { CnilabError } from '../../lib/errors';
+import type { ServiceRequest } from '../../controller/service';
 
 const ipv4 = z.string().refine(isIPv4, 'must be an IPv4 address');
 const cidr = z.string().refine(isStrictCidr, 'must be an IPv4 CIDR with no host bits set, like 10.244.1.0/24');
@@ -95,8 +95,6 @@ function numberParam(url: URL, key: string, fallback: number, max: number): numb
     throw new CnilabError('INVALID_INPUT', `${key}: must be a non-negative number`);
   return Math.min(n, max);
 }
-
-export type Send = (res: ServerResponse, status: number, body: unknown) => void;
 
 /** One request to a resource: its method, the ID and action after the resource's name, and how to answer. */
 interface ApiRequest {
@@ -211,15 +209,9 @@ const resources = new Map<string, (q: ApiRequest) => Promise<boolean>>([
 /** Serves /v2.0/…; returns false when the path is not the API's. */
 export async function handleNeutron(
   store: NeutronStore,
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  readBody: () => Promise<unknown>,
-  send: Send,
+  { req, res, url, parts, readBody, send }: ServiceRequest,
 ): Promise<boolean> {
-  const parts = url.pathname.split('/').filter(Boolean);
-  if (parts[0] !== 'v2.0') return false;
-  const [, kind, key, action] = parts;
+  const [kind, key, action] = parts;
   const m = req.method;
   const ok = (body: unknown, status = 200): true => (send(res, status, body), true);
   const handler = kind === undefined ? undefined : resources.get(kind);

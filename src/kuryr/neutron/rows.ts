@@ -6,7 +6,6 @@ import { formatIPv4 } from '../../lib/ip';
 import type { AllocationPool, Network, Port, PortStatus, SegmentationType, Subnet } from './model';
 
 export const SCHEMA = `
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS networks (
         id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, seg_type TEXT NOT NULL, seg_id INTEGER NOT NULL,
         mtu INTEGER NOT NULL, created_at TEXT NOT NULL, UNIQUE (seg_type, seg_id));

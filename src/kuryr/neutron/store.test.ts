@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createControlServer } from '../../controller/server';
 import { httpJson } from '../../lib/http-json';
 import { NeutronStore } from './store';
+import { mountNeutron } from './service';
 import { type Network, type Port, type Subnet } from './model';
 
 function fresh(t: { after: (f: () => void) => void }): { dir: string; open: () => NeutronStore } {
@@ -39,7 +40,7 @@ async function serve(
 ): Promise<
   <T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) => Promise<{ status: number; body: T }>
 > {
-  const server = createControlServer({ neutron: store });
+  const server = createControlServer([mountNeutron(store)]);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => server.close());
   const port = (server.address() as AddressInfo).port;

@@ -16,11 +16,11 @@
  * host only). With 20 agents and 1,000 ports, waking every agent on every port was 20,000 syncs.
  */
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
 import { VXLAN_OVERHEAD } from '../../lib/vxlan';
 import { addressAt, cidrSize, containsIPv4, formatIPv4, overlaps, parseCidr, parseIPv4 } from '../../lib/ip';
 import { CnilabError } from '../../lib/errors';
 import { Waiters } from '../../lib/waiters';
+import { RevisionedStore } from '../../node/revisioned-store';
 import {
   defaultPools,
   SCHEMA,
@@ -56,11 +56,9 @@ const conflict = (message: string): CnilabError => new CnilabError('CONFLICT', m
 const notFound = (what: string, id: string): CnilabError => new CnilabError('NOT_FOUND', `${what} ${id} not found`);
 const invalid = (message: string): CnilabError => new CnilabError('INVALID_INPUT', message);
 
-export class NeutronStore {
-  private readonly db: Database.Database;
-  private readonly waiters = new Waiters();
+export class NeutronStore extends RevisionedStore {
+  /** Wakes the watchers of /v2.0/state, which move with `stateIndex`, not with every change. */
   private readonly stateWaiters = new Waiters();
-  private index: number;
   /** The index of the last change that changed `state()`; never above `index`. */
   private stateIndex: number;
   private stateKey = '';
@@ -69,21 +67,14 @@ export class NeutronStore {
     file: string,
     readonly config: NeutronConfig = DEFAULT_NEUTRON_CONFIG,
   ) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.exec(SCHEMA);
-    const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'index'`).get() as { value: string } | undefined;
-    this.index = row ? Number(row.value) : 0;
+    super(file, SCHEMA, { foreignKeys: true });
     this.stateIndex = this.index;
     this.stateKey = JSON.stringify(this.stateContent());
   }
 
-  close(): void {
-    this.waiters.wakeAll();
+  override close(): void {
     this.stateWaiters.wakeAll();
-    this.db.close();
+    super.close();
   }
 
   // ── networks ────────────────────────────────────────────────────────────────────────────────
@@ -321,7 +312,7 @@ export class NeutronStore {
     for (;;) {
       const p = this.port(id);
       if (p.status === status || Date.now() >= deadline) return p;
-      if (deadline - Date.now() > 0) await this.waiters.wait(deadline - Date.now());
+      if (deadline - Date.now() > 0) await this.nextChange(deadline - Date.now());
     }
   }
 
@@ -445,20 +436,18 @@ export class NeutronStore {
   }
 
   /** Resolves once the state's index is above `index`, or after `timeoutMs`. */
-  waitForChange(index: number, timeoutMs: number): Promise<void> {
+  override waitForChange(index: number, timeoutMs: number): Promise<void> {
     if (this.stateIndex > index || timeoutMs <= 0) return Promise.resolve();
     return this.stateWaiters.wait(timeoutMs);
   }
 
   /** Runs `body` in one transaction; on success bumps the index and wakes the watchers. */
   private change<T>(body: () => T): T {
-    const result = this.db.transaction(() => {
+    const result = this.transaction(() => {
       const r = body();
-      this.index++;
-      this.db.prepare(`INSERT OR REPLACE INTO meta VALUES ('index', ?)`).run(String(this.index));
+      this.bump();
       return r;
-    })();
-    this.waiters.wakeAll();
+    });
     const key = JSON.stringify(this.stateContent());
     if (key !== this.stateKey) {
       [this.stateKey, this.stateIndex] = [key, this.index];

@@ -1,0 +1,11 @@
+/**
+ * The controller services kinds declare, which the controller process offers (src/controller/main.ts):
+ * each is mounted when its flags are given, so a lab's controller serves only what its kind's
+ * control plane asked for. Kept apart from arch/index.ts so the controller loads stores and APIs only.
+ */
+import type { ControllerService } from '../controller/service';
+import { leaseService } from '../flannel/subnet/service';
+import { neutronService } from '../kuryr/neutron/service';
+import { ipamService } from '../calico/ipam/service';
+
+export const controllerServices: readonly ControllerService[] = [leaseService, neutronService, ipamService];

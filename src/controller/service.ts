@@ -1,0 +1,77 @@
+/**
+ * A controller service: what a kind serves from the control node — its store behind its HTTP API,
+ * under its own path prefix (/v1, /v2.0, /v3). Kinds declare theirs (src/arch/services.ts lists
+ * them); the controller parses each service's flags, mounts those whose flags ask for them, and
+ * routes every request to them in turn. The controller never names a kind.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ParseArgsConfig } from 'node:util';
+import { CnilabError } from '../lib/errors';
+import type { DaemonValues } from '../node/daemon';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** One request, as a service's handler gets it. */
+export interface ServiceRequest {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly url: URL;
+  /** The path's segments after the service's prefix: ['leases', 'node1'] for /v1/leases/node1. */
+  readonly parts: readonly string[];
+  /** The body as JSON (at most 64 KiB). */
+  readonly readBody: () => Promise<unknown>;
+  readonly send: (res: ServerResponse, status: number, body: unknown) => void;
+}
+
+/** A service with its store open. */
+export interface MountedService {
+  /** For the controller's messages: "leases (/v1)". */
+  readonly name: string;
+  /** The first segment of every path it serves: /v1. */
+  readonly prefix: string;
+  /** What it serves, for the start-up line: "leases for 10.244.0.0/16 (vxlan)". */
+  readonly what: string;
+  /** Answers a request under its prefix (only those reach it); false when the path is none of its routes. */
+  handle(q: ServiceRequest): Promise<boolean>;
+  /** Every change is on disk before it is acknowledged: closing flushes nothing, it wakes the watchers. */
+  close(): void;
+}
+
+export interface ControllerService<O extends Options = Options> {
+  readonly name: string;
+  /** Its flags, on the controller's command line; no two services share one. */
+  readonly options: O;
+  /**
+   * Opens the store when `values` ask for this service (its file's flag is given), else undefined.
+   * A flag it cannot use throws INVALID_INPUT naming it: the controller refuses to start.
+   */
+  open(values: DaemonValues<O>): MountedService | undefined;
+}
+
+/** The services' flags beside `own` (the controller's): a flag two of them claim is refused. */
+export function serviceOptions(own: Options, services: readonly ControllerService[]): Options {
+  const all: Options = { ...own };
+  for (const s of services)
+    for (const [k, o] of Object.entries(s.options)) {
+      if (all[k]) throw new CnilabError('CONFLICT', `controller service ${s.name}: flag --${k} is taken`);
+      all[k] = o;
+    }
+  return all;
+}
+
+/**
+ * A watched resource's `?index=N&wait=S`: resolves at once without an index, else once `waitForChange`
+ * does (the store's index passed N, or S seconds — at most 60 — went by).
+ */
+export async function longPoll(
+  url: URL,
+  waitForChange: (index: number, timeoutMs: number) => Promise<void>,
+): Promise<void> {
+  const index = url.searchParams.get('index');
+  if (index === null) return;
+  const n = Number(index);
+  const wait = Math.min(Number(url.searchParams.get('wait') ?? 30), 60);
+  if (!Number.isInteger(n) || n < 0) throw new CnilabError('INVALID_INPUT', 'index: must be a non-negative integer');
+  if (!Number.isFinite(wait) || wait < 0) throw new CnilabError('INVALID_INPUT', 'wait: must be a number of seconds');
+  await waitForChange(n, wait * 1000);
+}

@@ -1,0 +1,13 @@
+import { CnilabError } from '../lib/errors';
+import { ipJson } from '../lib/netns';
+
+/** The node's underlay interface as an agent inside the node's namespace sees it: address, prefix, MTU. */
+export async function underlay(iface: string): Promise<{ ip: string; cidr: string; mtu: number }> {
+  const [link] = await ipJson<{ mtu: number; addr_info: { family: string; local: string; prefixlen: number }[] }[]>(
+    undefined,
+    ['addr', 'show', 'dev', iface],
+  );
+  const a = link?.addr_info.find((x) => x.family === 'inet');
+  if (!link || !a) throw new CnilabError('AGENT_FAILED', `underlay interface ${iface} has no IPv4 address`);
+  return { ip: a.local, cidr: `${a.local}/${a.prefixlen}`, mtu: link.mtu };
+}
