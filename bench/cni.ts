@@ -30,7 +30,8 @@ import { CNI_BIN_DIR, REPO_ROOT } from '../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../src/lab/names';
 import { teardownLab } from '../src/lab/teardown';
 import { referencePlugins } from '../src/doctor/features';
-import { arg, pct, wantJson } from './common';
+import { arg, wantJson } from './common';
+import { percentile } from '../src/run/stats';
 import { clientSource } from './cni-thin';
 
 const LAB = 'bench-cni';
@@ -47,7 +48,7 @@ interface Road {
   readonly dir: string;
 }
 
-const stats = (xs: readonly number[]) => ({ p50: +pct(xs, 50).toFixed(1), p99: +pct(xs, 99).toFixed(1) });
+const stats = (xs: readonly number[]) => ({ p50: +percentile(xs, 50).toFixed(1), p99: +percentile(xs, 99).toFixed(1) });
 interface RuntimeInfo {
   runtime: string;
   version: string;
@@ -142,7 +143,7 @@ async function startCost(road: Road, n = 20): Promise<number> {
     });
     xs.push(performance.now() - t0);
   }
-  return +pct(xs, 50).toFixed(1);
+  return +percentile(xs, 50).toFixed(1);
 }
 
 /** ADD and DEL through `cnilab cni add|del NETWORK NETNS` (cnitool's interface), n pods. */
@@ -200,7 +201,7 @@ async function kernelWork(n: number): Promise<{ ipBatch: number; netlink: number
     times[way].push(performance.now() - t0);
     await run('ip', ['netns', 'delete', ns]);
   }
-  return { ipBatch: +pct(times.ipBatch, 50).toFixed(2), netlink: +pct(times.netlink, 50).toFixed(2) };
+  return { ipBatch: +percentile(times.ipBatch, 50).toFixed(2), netlink: +percentile(times.netlink, 50).toFixed(2) };
 }
 
 async function inner(pods: number): Promise<void> {
@@ -237,7 +238,7 @@ async function inner(pods: number): Promise<void> {
       addMs: stats(add[r.key]!),
       delMs: stats(del[r.key]!),
       versionMs: starts[r.key]!,
-      addP50VsReference: +(pct(add[r.key]!, 50) / pct(add.ref!, 50)).toFixed(2),
+      addP50VsReference: +(percentile(add[r.key]!, 50) / percentile(add.ref!, 50)).toFixed(2),
     }));
     const ship = rows[1]!;
     const out = {

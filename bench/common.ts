@@ -23,12 +23,6 @@ export async function withBenchNetns<T>(name: string, fn: (ns: string) => Promis
   }
 }
 
-/** Nearest-rank percentile. */
-export function pct(xs: readonly number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)]!;
-}
-
 export function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;

@@ -22,7 +22,8 @@ import { conflistFile, runtimeFor } from '../src/lab/pods';
 import { loadConfList } from '../src/cni/runtime';
 import { runBenchmark } from '../src/run/run';
 import { parseTopology } from '../src/topology/load';
-import { arg, BENCH_RUN, benchProgress, pct, wantJson } from './common';
+import { arg, BENCH_RUN, benchProgress, wantJson } from './common';
+import { percentile } from '../src/run/stats';
 
 const SETUP_ARCHS = ['kuryr-ovs-vxlan', 'kuryr-lb-vxlan', 'flannel-vxlan'];
 const THROUGHPUT_ARCHS = [
@@ -83,7 +84,7 @@ async function setupLatency(arch: string, pods: number): Promise<SetupRow> {
       });
       del.push(performance.now() - t0);
     }
-    const r = (xs: number[]) => ({ p50: Math.round(pct(xs, 50)), p99: Math.round(pct(xs, 99)) });
+    const r = (xs: number[]) => ({ p50: Math.round(percentile(xs, 50)), p99: Math.round(percentile(xs, 99)) });
     // The architecture's name says its mechanism driver (kuryr-ovs-*, kuryr-lb-*).
     const driver = arch.startsWith('kuryr-ovs')
       ? 'openvswitch'

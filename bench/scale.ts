@@ -22,7 +22,8 @@ import type { LabState } from '../src/lab/state';
 import { parseTopology } from '../src/topology/load';
 import { probeFeatures, type FeatureReport } from '../src/doctor/features';
 import type { NetConfList } from '../src/cni/types';
-import { arg, pct, wantJson } from './common';
+import { arg, wantJson } from './common';
+import { percentile } from '../src/run/stats';
 
 const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
 const TARGET_REACHABLE_SEC = 30;
@@ -83,7 +84,7 @@ async function addLatency(state: LabState, samples: number): Promise<{ add: numb
   return { add, del };
 }
 
-const lat = (xs: number[]) => ({ p50: pct(xs, 50), p99: pct(xs, 99), n: xs.length });
+const lat = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99), n: xs.length });
 
 interface SizeResult {
   pods: number;
