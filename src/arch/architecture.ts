@@ -63,10 +63,22 @@ export interface Membership {
   /** After the node's processes have stopped: releases what the control plane holds for it. */
   leave(state: LabState, node: string): Promise<void>;
   /**
-   * For control planes that route by BGP, once `node` has joined: when (ms since the epoch, the
-   * speaker's own times) the last peer's session with it came up and the last peer imported its routes.
+   * Once `node` has joined: the moments this control plane records of it (its own clocks), such
+   * as when the last peer's session with it came up. The join test times them from `node add`.
    */
-  bgpTimes?(state: LabState, node: string): Promise<{ sessionUp: number; routeReceived: number }>;
+  details?(state: LabState, node: string): Promise<MembershipDetail[]>;
+}
+
+/** A moment a control plane records of a node joining, named for results.json and the report. */
+export interface MembershipDetail {
+  /** Its key in results.json, camelCase, e.g. "bgpSessionUp". */
+  readonly key: string;
+  /** The report's column, e.g. "BGP session up". */
+  readonly label: string;
+  /** What the moment is, one line (results.json and the report keep it). */
+  readonly about: string;
+  /** When, in ms since the epoch. */
+  readonly at: number;
 }
 
 /** The router a routed path crosses: its node, namespace, and which leg faces an address. */

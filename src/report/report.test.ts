@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../lib/paths';
-import { resultsSchema, type RunResults } from '../run/results-schema';
+import { RESULTS_SCHEMA_VERSION, resultsSchema, type RunResults } from '../run/results-schema';
 import { describe } from '../run/stats';
 import { buildCharts, renderSvg } from './charts';
 import { compareRuns, rowKey } from './compare';
@@ -288,22 +288,22 @@ test('compare reads results v1 and v2 (recorded runs of an earlier cnilab) again
   assert.deepEqual(c2.floorPct, { a: 0, b: 0 });
   assert.throws(
     () => readComparable(join(REPO_ROOT, 'test/fixtures/iperf3-tcp.json')),
-    /iperf3-tcp\.json: schemaVersion undefined is not 6/,
+    /iperf3-tcp\.json: schemaVersion undefined is not 7/,
   );
 });
 
-test('the report reads results v3, v4 and v5 (v6 but for their number, families and verdicts); not v2', () => {
+test('the report reads results v3, v4 and v5 (v7 but for their number, families and verdicts); not v2', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-v3-'));
   try {
     const v4 = JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v4.json'), 'utf8')) as RunResults;
     for (const version of [3, 4, 5]) {
       writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...v4, schemaVersion: version }));
       const r = readResults(dir);
-      assert.equal(r.schemaVersion, 6);
+      assert.equal(r.schemaVersion, RESULTS_SCHEMA_VERSION);
       assert.deepEqual(r.rows, v4.rows, 'rows as that run wrote them (its families too)');
     }
     writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...v4, schemaVersion: 2 }));
-    assert.throws(() => readResults(dir), /schemaVersion 2 is not 6; the report reads results v3 to v6/);
+    assert.throws(() => readResults(dir), /schemaVersion 2 is not 7; the report reads results v3 to v7/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
