@@ -110,6 +110,42 @@ export interface ControlPlane {
   refuse?(topology: Topology): string | undefined;
   /** The router between pod networks, for kinds that have one: what the `routed` path crosses. */
   router?(state: LabState): RouterOnPath;
+  /**
+   * Counters of its own data path (its programs', its processes') over `nodes` of lab `lab`, read
+   * around a row's counted sample; undefined where it has nothing there to count.
+   */
+  meters?(lab: string, nodes: readonly string[]): Meter | undefined;
+  /** Its counters as results before v7 held them (a field of their own: rows' `ebpf`, paths' `programs`). */
+  legacyMeters?(old: readonly unknown[]): MeterGroup;
+}
+
+/** A kind's counters around one sample. */
+export interface Meter {
+  start(): void;
+  stop(): void;
+  /** What moved between start and stop; undefined when nothing was there to read. */
+  results(): MeterGroup | undefined;
+}
+
+/** One meter's readings: what counted (per node, per thing on it) during a sample. */
+export interface MeterGroup {
+  /** What counted, e.g. "eBPF programs": the report's heading. */
+  readonly meter: string;
+  /** A short tag for the path diagram's chips, e.g. "bpf". */
+  readonly tag: string;
+  /** What its counters are, one paragraph for the report. */
+  readonly about: string;
+  readonly readings: readonly MeterReading[];
+}
+
+export interface MeterReading {
+  readonly node: string;
+  /** What on the node counted, e.g. a program's name. */
+  readonly name: string;
+  /** The interfaces it sits on (ingress): by name (a trailing * a prefix) or by kind — where the path diagram shows it. */
+  readonly on: readonly { readonly ifname?: string; readonly kind?: string }[];
+  /** Its counts by name, in the report's order: packets, or bytes where the name ends in "Bytes". */
+  readonly counts: Readonly<Record<string, number>>;
 }
 
 /** The network name every architecture's configuration list uses. */

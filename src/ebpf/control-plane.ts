@@ -14,6 +14,7 @@ import type { NetConfList } from '../cni/types';
 import { addressAt, cidrSize, formatCidr, formatIPv4, parseCidr } from '../lib/ip';
 import { mountBpffs } from '../lib/mounts';
 import { runDir } from '../lab/names';
+import { legacyProgramMeters, ProgramMeter } from './meter';
 
 /** The lab's bpffs, in its run folder (never the host's /sys/fs/bpf). */
 export const bpffsDir = (lab: string): string => join(runDir(lab), 'bpf');
@@ -59,5 +60,11 @@ export function ebpfControlPlane(
     prepare: (topology) => mountBpffs(bpffsDir(topology.name)),
     agentArgs: (lab, node) => ['--ebpf-dir', nodeBpfDir(lab, node)],
   });
-  return { ...base, kind: 'ebpf', datapath: () => EBPF_DATAPATH };
+  return {
+    ...base,
+    kind: 'ebpf',
+    datapath: () => EBPF_DATAPATH,
+    meters: (lab, nodes) => new ProgramMeter([...new Set(nodes)].map((node) => ({ node, dir: nodeBpfDir(lab, node) }))),
+    legacyMeters: legacyProgramMeters,
+  };
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { CnilabError, messageOf } from '../lib/errors';
 import { z } from 'zod';
+import { architectures } from '../arch';
 import { afterParts, allAfterTests } from '../run/after';
 import { publishedResultsSchema } from '../run/results-published';
 import { METRICS, RESULTS_SCHEMA_VERSION, rowSchema, statSchema, TESTS, type RunResults } from '../run/results-schema';
@@ -75,7 +76,7 @@ export function readResults(where: string): RunResults {
     return parseWith(
       file,
       publishedResultsSchema,
-      upgradeAfterRounds(upgradeVerdicts({ ...(doc as object), schemaVersion: RESULTS_SCHEMA_VERSION })),
+      upgradeMeters(upgradeAfterRounds(upgradeVerdicts({ ...(doc as object), schemaVersion: RESULTS_SCHEMA_VERSION }))),
     );
   if (version !== RESULTS_SCHEMA_VERSION)
     throw new CnilabError(
@@ -83,6 +84,24 @@ export function readResults(where: string): RunResults {
       `${file}: schemaVersion ${JSON.stringify(version)} is not ${RESULTS_SCHEMA_VERSION}; the report reads results v3 to v${RESULTS_SCHEMA_VERSION} (re-run with cnilab run; cnilab compare reads v1 and v2 too)`,
     );
   return parseWith(file, publishedResultsSchema, doc);
+}
+
+/**
+ * v4–v6 held a kind's counters in fields of their own (rows' `ebpf`, paths' `programs`): the kind
+ * of the row's architecture reads them as its meters; where no registered kind can, they go.
+ */
+function upgradeMeters(doc: Record<string, unknown>): Record<string, unknown> {
+  const move = <T extends Record<string, unknown>>(x: T, field: string): T => {
+    const old = x[field] as unknown[] | undefined;
+    if (old === undefined) return x;
+    const { [field]: _gone, ...rest } = x;
+    const arch = String(x['arch']);
+    const group = architectures.has(arch) ? architectures.get(arch).control.legacyMeters?.(old) : undefined;
+    return (group ? { ...rest, meters: [group] } : rest) as T;
+  };
+  const rows = (doc['rows'] as Record<string, unknown>[] | undefined)?.map((r) => move(r, 'ebpf'));
+  const paths = (doc['paths'] as Record<string, unknown>[] | undefined)?.map((p) => move(p, 'programs'));
+  return { ...doc, ...(rows ? { rows } : {}), ...(paths ? { paths } : {}) };
 }
 
 /** v3–v6 held each test after the rounds at the top (`attach`, `join`): each moves into `afterRounds`, upgraded by its test. */

@@ -12,8 +12,21 @@ import { readResults } from './outputs';
 function v6(): Record<string, unknown> {
   const doc = JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v5.json'), 'utf8'));
   const stat = msStat([10, 20, 30]);
+  const counters = {
+    redirectPeer: 5,
+    redirectNeigh: 0,
+    redirect: 7,
+    pass: 2,
+    drop: 0,
+    redirectedBytes: 1200,
+    passedBytes: 140,
+  };
+  const ebpf = [{ node: 'node1', program: 'from_pod', ...counters }];
   return {
     ...doc,
+    // An ebpf-native row and path as v6 held its programs' counters.
+    rows: [...doc.rows, { ...doc.rows[0], arch: 'ebpf-native', family: 'l3', ebpf }],
+    paths: [...doc.paths, { ...doc.paths[0], arch: 'ebpf-native', programs: ebpf }],
     schemaVersion: 6,
     settings: { ...doc.settings, tests: [...doc.settings.tests, 'attach', 'join'] },
     attach: {
@@ -49,7 +62,7 @@ function v6(): Record<string, unknown> {
   };
 }
 
-test('a results v6 file reads as v7: attach and join move into afterRounds, the BGP times into the join details', () => {
+test('a results v6 file reads as v7: attach and join into afterRounds, BGP times into join details, eBPF counters into meters', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-v6-'));
   try {
     const old = v6();
@@ -68,6 +81,21 @@ test('a results v6 file reads as v7: attach and join move into afterRounds, the 
       ],
     );
     assert.deepEqual(r.settings.tests.slice(-2), ['attach', 'join']);
+    // The programs' counters: the kind's meter, on rows and paths alike.
+    const row = r.rows.at(-1)!;
+    const path = r.paths.at(-1)!;
+    assert.equal('ebpf' in row || 'programs' in path, false);
+    assert.deepEqual(row.meters, path.meters);
+    const g = row.meters![0]!;
+    assert.equal(g.meter, 'eBPF programs');
+    assert.deepEqual(g.readings, [
+      {
+        node: 'node1',
+        name: 'from_pod',
+        on: [{ ifname: 'lxc*' }],
+        counts: { peer: 5, neigh: 0, redirect: 7, pass: 2, drop: 0, redirectedBytes: 1200, passedBytes: 140 },
+      },
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

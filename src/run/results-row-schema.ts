@@ -1,6 +1,6 @@
 /** results.json's rows and paths: each row's statistics, ratio and noise; the path its traffic took. */
 import { z } from 'zod';
-import { datapathCost, programCountersSchema } from './results-datapath-schema';
+import { datapathCost, meterGroupSchema } from './results-datapath-schema';
 import { FAMILIES, METRICS, PATH, TESTS } from './results-names';
 
 export const statSchema = z
@@ -133,10 +133,10 @@ export const rowSchema = z.object({
     .array(datapathCost)
     .optional()
     .describe('present when user-space processes carry the traffic (flannel-udp across nodes)'),
-  ebpf: z
-    .array(programCountersSchema)
+  meters: z
+    .array(meterGroupSchema)
     .optional()
-    .describe('present for the ebpf architectures: every program on the nodes of the path that saw packets'),
+    .describe("present where the architecture's kind counts its own data path (before v7: the eBPF programs' `ebpf`)"),
 });
 
 export const hopSchema = z.object({
@@ -166,9 +166,9 @@ export const pathSchema = z
       .describe(
         'interfaces whose kernel counters moved during that test, client to server; GSO super-packets count once',
       ),
-    programs: z
-      .array(programCountersSchema)
+    meters: z
+      .array(meterGroupSchema)
       .optional()
-      .describe('the ebpf architectures: what their programs did during that test'),
+      .describe("the kind's own counters during that test (before v7: the eBPF programs' `programs`)"),
   })
   .describe("The path traffic took through the namespaces, from the kernel's interface counters");

@@ -8,7 +8,8 @@
  *
  * Version 7: the tests after the rounds have one place, `afterRounds.<test>` (v3–v6 had `attach`
  * and `join` at the top: they read as `afterRounds.attach` and `afterRounds.join`); the join
- * test's control-plane moments are `details` (named by the control plane; before, `bgp`).
+ * test's control-plane moments are `details` (named by the control plane; before, `bgp`); a kind's
+ * own counters are `meters` of rows and paths (before, the eBPF programs' `ebpf` and `programs`).
  *
  * Version 6: answers. Every row's ratio carries its moderated interval (`ratio.moderated`: the
  * variance shrunk toward its test's prior, the run-level component added) and `resolved` is judged
@@ -160,7 +161,7 @@ export type RunResults = z.infer<typeof resultsSchema>;
 export type ResultRow = z.infer<typeof rowSchema>;
 export type PathRecord = z.infer<typeof pathSchema>;
 export type Skipped = z.infer<typeof skippedSchema>;
-export type { DatapathCost, ProgramCounters } from './results-datapath-schema';
+export type { DatapathCost, MeterGroupJson } from './results-datapath-schema';
 export type StatJson = z.infer<typeof statSchema>;
 export type RatioJson = z.infer<typeof ratioSchema>;
 export type SampleNoiseJson = z.infer<typeof sampleNoiseSchema>;

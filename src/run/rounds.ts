@@ -70,7 +70,7 @@ export interface MeasuredRow {
   readonly row: PlannedRow;
   readonly taken: TakenSample[];
   datapath?: ResultRow['datapath'];
-  ebpf?: ResultRow['ebpf'];
+  meters?: ResultRow['meters'];
 }
 
 export interface Measured {
@@ -391,7 +391,7 @@ async function oneRound(rows: readonly MeasuredRow[], round: number, o: MeasureO
       m.taken.push(c.taken);
       s.paths.push(c.path);
       if (c.datapath) m.datapath = c.datapath;
-      if (c.ebpf) m.ebpf = c.ebpf;
+      if (c.meters) m.meters = c.meters;
     } else m.taken.push(await o.timed('measureSec', m.row.plannedSec, () => takeSample(m.row, cell, round, sampler)));
     i++;
   }
