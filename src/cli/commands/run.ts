@@ -46,8 +46,6 @@ interface RunFlags {
   lab?: string;
   underlayMtu?: number[];
   json?: boolean;
-  /** The flags of the tests after the rounds, by key (run/after/). */
-  [afterFlag: string]: unknown;
 }
 
 /** What a plain `cnilab run` measures: within 5 minutes on 2 cores with the default matrix (README). */
@@ -334,7 +332,8 @@ async function runAction(
   const paths = pathNames(o.path ?? sc.paths ?? [...PATHS]);
   const named = testNames(o.tests ?? sc.tests ?? d.tests);
   const tests = named.filter((t) => runTests.has(t)) as TestName[];
-  const afterRounds = afterSettings(named, o, sc);
+  // The tests after the rounds' flags are theirs (run/after/): commander keeps them beside the others.
+  const afterRounds = afterSettings(named, { ...o }, sc);
   const mtus = o.underlayMtu ?? (sc.underlayMtu && [...new Set(sc.underlayMtu)]);
   const topology = withUnderlay(loadTopology(o.topology ?? sc.topology, o.lab === undefined ? {} : { name: o.lab }), {
     // One MTU is the topology's MTU; several are a dimension of the run, each in labs of its own.
