@@ -20,6 +20,7 @@ import { architectures } from '../src/arch';
 import { table } from '../src/cli/output';
 import { figure } from '../src/lib/format';
 import { noiseLine } from '../src/report/claims-text';
+import type { JoinJson } from '../src/run/join/schema';
 import type { RunResults } from '../src/run/results-schema';
 import { runBenchmark } from '../src/run/run';
 import { parseTopology } from '../src/topology/load';
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
       archs: ARCHS.map((n) => architectures.get(n)),
       paths: ['intra-node', 'inter-node'],
       tests: ['tcp', 'latency'],
-      join: { samples: joins },
+      afterRounds: new Map([['join', { samples: joins }]]),
       durationSec,
       rounds: { fixed: rounds },
       seed: 20,
@@ -91,9 +92,10 @@ async function main(): Promise<void> {
       signal: abort.signal,
       onProgress: benchProgress(opts.json),
     });
+    const joined = res.afterRounds?.['join'] as JoinJson | undefined;
     const targets = judge(TARGETS, {
       ...Object.fromEntries(RATIOS.map((r) => [`${r.a}/${r.b}`, designRatio(res, r)])),
-      convergedP50Ms: res.join?.archs.find((a) => a.arch === 'calico-bgp')?.converged.p50,
+      convergedP50Ms: joined?.archs.find((a) => a.arch === 'calico-bgp')?.converged.p50,
     });
     if (opts.json) {
       const settings = { rounds, durationSec, joins, kernel: res.environment.kernel, cpu: res.environment.cpuModel };
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
         unit: r.primary,
         ofHostPct: r.baselinePct,
       }));
-      const body = { targets, designs: res.claims.designs, rows, join: res.join, noise: res.noise, settings };
+      const body = { targets, designs: res.claims.designs, rows, join: joined, noise: res.noise, settings };
       process.stdout.write(JSON.stringify(body, null, 2) + '\n');
       return;
     }
@@ -146,7 +148,7 @@ function print(
     `Node join (ms, p50 / p90 over ${s.joins} joins; converged: a pod on every other node reaches the new node's pod):`,
     table(
       ['ARCH', 'NODE ADD', 'CONVERGED', 'BGP SESSION UP', 'BGP ROUTE RECEIVED', 'NODE REMOVE'],
-      (res.join?.archs ?? [])
+      ((res.afterRounds?.['join'] as JoinJson | undefined)?.archs ?? [])
         .filter((a) => JOINED.includes(a.arch))
         .map((a) => {
           const two = (x?: { p50: number; p90: number }): string => (x ? `${figure(x.p50)} / ${figure(x.p90)}` : '—');
@@ -154,8 +156,8 @@ function print(
             a.arch,
             two(a.join),
             two(a.converged),
-            two(a.bgp?.sessionUp),
-            two(a.bgp?.routeReceived),
+            two(a.details?.find((d) => d.key === 'bgpSessionUp')?.ms),
+            two(a.details?.find((d) => d.key === 'bgpRouteReceived')?.ms),
             two(a.leave),
           ];
         }),

@@ -30,7 +30,7 @@ import { CNI_BIN_DIR, REPO_ROOT } from '../src/lib/paths';
 import { nodeNetns, podNetns, runDir } from '../src/lab/names';
 import { teardownLab } from '../src/lab/teardown';
 import { referencePlugins } from '../src/doctor/features';
-import { percentile } from '../src/run/attach/stats';
+import { percentile } from '../src/run/stats';
 import { benchArgs, count, flag } from './args';
 import { judge, targetLines, type Target } from './targets';
 import { clientSource } from './cni-thin';

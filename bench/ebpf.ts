@@ -130,7 +130,7 @@ async function main(): Promise<void> {
       unit: r.primary,
       ofHostPct: r.baselinePct,
       coreSecPerGbit: r.coreSecondsPerGbit,
-      programs: r.ebpf,
+      programs: r.meters,
     }));
     const skipped = res.skipped.map((s) => `${s.arch}${s.path ? ` ${s.path}` : ''}: ${s.reason}`);
     const perfMissing = opts['no-perf']
@@ -207,11 +207,13 @@ function print(
     '',
     'What the eBPF programs did during each counted TCP sample (packets; MB):',
     ...res.rows
-      .filter((r) => r.test === 'tcp' && r.ebpf?.length)
+      .filter((r) => r.test === 'tcp' && r.meters?.length)
       .flatMap((r) =>
-        r.ebpf!.map(
-          (p) =>
-            `  ${r.arch} ${r.path} ${p.program}@${p.node}: peer ${p.redirectPeer}, neigh ${p.redirectNeigh}, redirect ${p.redirect}, pass ${p.pass}, drop ${p.drop}; ${(p.redirectedBytes / 1e6).toFixed(0)} MB redirected, ${(p.passedBytes / 1e6).toFixed(0)} MB passed`,
+        r.meters!.flatMap((g) =>
+          g.readings.map(
+            ({ name, node, counts: c }) =>
+              `  ${r.arch} ${r.path} ${name}@${node}: peer ${c['peer']}, neigh ${c['neigh']}, redirect ${c['redirect']}, pass ${c['pass']}, drop ${c['drop']}; ${(c['redirectedBytes']! / 1e6).toFixed(0)} MB redirected, ${(c['passedBytes']! / 1e6).toFixed(0)} MB passed`,
+          ),
         ),
       ),
   ];

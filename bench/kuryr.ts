@@ -22,7 +22,7 @@ import { conflistFile, runtimeFor } from '../src/lab/pods';
 import { loadConfList } from '../src/cni/runtime';
 import { runBenchmark } from '../src/run/run';
 import { parseTopology } from '../src/topology/load';
-import { percentile } from '../src/run/attach/stats';
+import { percentile } from '../src/run/stats';
 import { benchArgs, count, seconds } from './args';
 import { BENCH_RUN, benchProgress } from './common';
 

@@ -22,7 +22,7 @@ import type { LabState } from '../src/lab/state';
 import { parseTopology } from '../src/topology/load';
 import { probeFeatures, type FeatureReport } from '../src/doctor/features';
 import type { NetConfList } from '../src/cni/types';
-import { percentile } from '../src/run/attach/stats';
+import { percentile } from '../src/run/stats';
 import { benchArgs, count, str } from './args';
 import { judge, targetLines, type Target } from './targets';
 

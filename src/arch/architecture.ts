@@ -57,10 +57,22 @@ export interface Membership {
   /** After the node's processes have stopped: releases what the control plane holds for it. */
   leave(state: LabState, node: string): Promise<void>;
   /**
-   * For control planes that route by BGP, once `node` has joined: when (ms since the epoch, the
-   * speaker's own times) the last peer's session with it came up and the last peer imported its routes.
+   * Once `node` has joined: the moments this control plane records of it (its own clocks), such
+   * as when the last peer's session with it came up. The join test times them from `node add`.
    */
-  bgpTimes?(state: LabState, node: string): Promise<{ sessionUp: number; routeReceived: number }>;
+  details?(state: LabState, node: string): Promise<MembershipDetail[]>;
+}
+
+/** A moment a control plane records of a node joining, named for results.json and the report. */
+export interface MembershipDetail {
+  /** Its key in results.json, camelCase, e.g. "bgpSessionUp". */
+  readonly key: string;
+  /** The report's column, e.g. "BGP session up". */
+  readonly label: string;
+  /** What the moment is, one line (results.json and the report keep it). */
+  readonly about: string;
+  /** When, in ms since the epoch. */
+  readonly at: number;
 }
 
 /** The router a routed path crosses: its node, namespace, and which leg faces an address. */
@@ -94,6 +106,42 @@ export interface ControlPlane {
   router?(state: LabState): RouterOnPath;
   /** Features this kind adds to `cnilab doctor`, each with its probe; its architectures' `requires` may name them. */
   readonly probes?: readonly FeatureProbe[];
+  /**
+   * Counters of its own data path (its programs', its processes') over `nodes` of lab `lab`, read
+   * around a row's counted sample; undefined where it has nothing there to count.
+   */
+  meters?(lab: string, nodes: readonly string[]): Meter | undefined;
+  /** Its counters as results before v7 held them (a field of their own: rows' `ebpf`, paths' `programs`). */
+  legacyMeters?(old: readonly unknown[]): MeterGroup;
+}
+
+/** A kind's counters around one sample. */
+export interface Meter {
+  start(): void;
+  stop(): void;
+  /** What moved between start and stop; undefined when nothing was there to read. */
+  results(): MeterGroup | undefined;
+}
+
+/** One meter's readings: what counted (per node, per thing on it) during a sample. */
+export interface MeterGroup {
+  /** What counted, e.g. "eBPF programs": the report's heading. */
+  readonly meter: string;
+  /** A short tag for the path diagram's chips, e.g. "bpf". */
+  readonly tag: string;
+  /** What its counters are, one paragraph for the report. */
+  readonly about: string;
+  readonly readings: readonly MeterReading[];
+}
+
+export interface MeterReading {
+  readonly node: string;
+  /** What on the node counted, e.g. a program's name. */
+  readonly name: string;
+  /** The interfaces it sits on (ingress): by name (a trailing * a prefix) or by kind — where the path diagram shows it. */
+  readonly on: readonly { readonly ifname?: string; readonly kind?: string }[];
+  /** Its counts by name, in the report's order: packets, or bytes where the name ends in "Bytes". */
+  readonly counts: Readonly<Record<string, number>>;
 }
 
 /** The network name every architecture's configuration list uses. */

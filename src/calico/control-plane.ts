@@ -8,7 +8,13 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { NETWORK_NAME, type ControlPlane, type JoinContext, type UpContext } from '../arch/architecture';
+import {
+  NETWORK_NAME,
+  type ControlPlane,
+  type JoinContext,
+  type MembershipDetail,
+  type UpContext,
+} from '../arch/architecture';
 import type { NetConfList } from '../cni/types';
 import { stopPid } from '../lib/exec';
 import { ipJson } from '../lib/netns';
@@ -153,7 +159,7 @@ export async function waitForRoutes(
 }
 
 /** The last peer's session with `node` up, and its block imported: BIRD's times on every other node. */
-async function bgpTimes(state: LabState, node: string): Promise<{ sessionUp: number; routeReceived: number }> {
+async function bgpTimes(state: LabState, node: string): Promise<MembershipDetail[]> {
   const now = Date.now();
   const blocks = (await controlRequest<IpamState>(state.lab, 'GET', '/v3/state')).body.blocks.filter(
     (b) => b.node === node,
@@ -177,7 +183,20 @@ async function bgpTimes(state: LabState, node: string): Promise<{ sessionUp: num
       routeReceived = Math.max(routeReceived, at);
     }
   }
-  return { sessionUp, routeReceived };
+  return [
+    {
+      key: 'bgpSessionUp',
+      label: 'BGP session up',
+      about: "the last peer's BGP session with the new node Established (BIRD's `show protocols` time, ms precision)",
+      at: sessionUp,
+    },
+    {
+      key: 'bgpRouteReceived',
+      label: 'BGP route received',
+      about: "the last peer had imported the new node's block (BIRD's `show route … all` time)",
+      at: routeReceived,
+    },
+  ];
 }
 
 export function calicoControlPlane(
@@ -232,7 +251,7 @@ export function calicoControlPlane(
       async leave(state: LabState, node: string): Promise<void> {
         await controlRequest(state.lab, 'DELETE', `/v3/nodes/${node}`);
       },
-      ...(mode !== 'vxlan' ? { bgpTimes } : {}),
+      ...(mode !== 'vxlan' ? { details: bgpTimes } : {}),
     },
     async restart(state: LabState, old: ProcessState): Promise<ProcessState> {
       if (old.role === 'controller') return startController(state.topology, ipamArgs(state.topology, mode));

@@ -15,6 +15,7 @@ import { addressAt, cidrSize, formatCidr, formatIPv4, parseCidr } from '../lib/i
 import { mountBpffs } from '../lib/mounts';
 import { ebpfProbe } from './probe';
 import { runDir } from '../lab/names';
+import { legacyProgramMeters, ProgramMeter } from './meter';
 
 /** The lab's bpffs, in its run folder (never the host's /sys/fs/bpf). */
 export const bpffsDir = (lab: string): string => join(runDir(lab), 'bpf');
@@ -61,5 +62,12 @@ export function ebpfControlPlane(
     agentMain: join(__dirname, 'agent-main.js'),
     agentArgs: (lab, node) => ['--ebpf-dir', nodeBpfDir(lab, node)],
   });
-  return { ...base, kind: 'ebpf', datapath: () => EBPF_DATAPATH, probes: [ebpfProbe] };
+  return {
+    ...base,
+    kind: 'ebpf',
+    datapath: () => EBPF_DATAPATH,
+    meters: (lab, nodes) => new ProgramMeter([...new Set(nodes)].map((node) => ({ node, dir: nodeBpfDir(lab, node) }))),
+    legacyMeters: legacyProgramMeters,
+    probes: [ebpfProbe],
+  };
 }

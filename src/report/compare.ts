@@ -19,6 +19,7 @@
  * sees is reported as the change).
  */
 import { DEFAULT_EQUIVALENCE_PCT } from '../run/claims';
+import { allAfterTests } from '../run/after';
 import { holm, tTwoSidedP } from '../run/paired';
 import { METRIC_INFO, type MetricName, type ResultRow, type StatJson } from '../run/results-schema';
 import { t975Real } from '../run/special';
@@ -82,10 +83,8 @@ export interface ComparableRun {
   readonly floorPct?: number;
   /** The run's underlay MTU (lab.underlayMtu): what a row without its own MTU was measured at. */
   readonly underlayMtu?: number;
-  /** Present when the run measured the attach test (results.json's `attach`): not rows, not compared. */
-  readonly attach?: unknown;
-  /** Present when the run measured the join test (results.json's `join`): not rows, not compared. */
-  readonly join?: unknown;
+  /** The tests after the rounds the run measured (results.json's `afterRounds`): not rows, not compared. */
+  readonly afterRounds?: Readonly<Record<string, unknown>>;
   /** The run's margin of equivalence (results v6 `settings.equivalencePct`); B's is the comparison's default. */
   readonly equivalencePct?: number;
 }
@@ -222,16 +221,9 @@ export function compareRuns(a: ComparableRun, b: ComparableRun, o: CompareOption
     equivalencePct,
     notes: [
       ...mtuNotes(a, b),
-      ...(a.attach || b.attach
-        ? [
-            "the attach test's figures (ms, not rows) are not compared: read them side by side in each run's report (Pod attach)",
-          ]
-        : []),
-      ...(a.join || b.join
-        ? [
-            "the join test's figures (ms, not rows) are not compared: read them side by side in each run's report (Node join)",
-          ]
-        : []),
+      ...allAfterTests()
+        .filter((t) => a.afterRounds?.[t.name] !== undefined || b.afterRounds?.[t.name] !== undefined)
+        .map((t) => t.compareNote),
     ],
   };
 }

@@ -2,7 +2,7 @@
  * A path's data-path diagram as SVG, drawn from the hops the kernel counted (results.json
  * `paths`): one box per namespace, client to server; in each, the interfaces the traffic crossed,
  * with the packets they carried in the data's direction and the bytes per packet the kernel saw;
- * where an eBPF program sits on an interface's ingress, what it did with the packets.
+ * where a kind's meter sits on an interface's ingress (an eBPF program, say), what it counted.
  */
 import type { PathRecord } from '../run/results-schema';
 
@@ -29,44 +29,42 @@ const count = (n: number): string =>
   n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
 
 type Hop = PathRecord['hops'][number];
-type Program = NonNullable<PathRecord['programs']>[number];
+type Group = NonNullable<PathRecord['meters']>[number];
+type Reading = Group['readings'][number];
+
+/** Whether a reading sits on a hop: its interface by name (a trailing * a prefix) or by kind. */
+const sitsOn = (r: Reading, h: Hop): boolean =>
+  r.on.some((o) =>
+    o.ifname?.endsWith('*') ? h.ifname.startsWith(o.ifname.slice(0, -1)) : o.ifname === h.ifname || o.kind === h.kind,
+  );
 
 /**
- * The eBPF program on a hop's ingress, if the data enters the node there and the program counted
- * packets: from_pod on a pod's host-side veth (lxc…), from_netdev on the node's eth0, from_tunnel on
- * its VXLAN device. A program's counters are its node's, both directions and every interface it
- * sits on together (the data and the ACKs coming back).
+ * The kind's meter on a hop's ingress, if the data enters the node there and it counted packets
+ * (an eBPF program on the interface it sits on, say). Its counters are its node's, both
+ * directions and every interface it sits on together (the data and the ACKs coming back).
  */
-function programAt(p: PathRecord, h: Hop, ingress: boolean): Program | undefined {
+function meterAt(p: PathRecord, h: Hop, ingress: boolean): { g: Group; r: Reading } | undefined {
   const node = h.stop.startsWith('node ') ? h.stop.slice('node '.length) : undefined;
-  if (!node || !p.programs || !ingress) return undefined;
-  const program = h.ifname.startsWith('lxc')
-    ? 'from_pod'
-    : h.ifname === 'eth0'
-      ? 'from_netdev'
-      : h.kind === 'vxlan'
-        ? 'from_tunnel'
-        : undefined;
-  return p.programs.find((x) => x.node === node && x.program === program);
+  if (!node || !ingress) return undefined;
+  for (const g of p.meters ?? []) {
+    const r = g.readings.find((x) => x.node === node && sitsOn(x, h));
+    if (r) return { g, r };
+  }
+  return undefined;
 }
 
-/** What a program did, biggest first: "from_pod 75.2k redirect, 2 pass" (without its name: "75.2k redirect, 2 pass"). */
-export function programLine(x: Program, named = true): string {
-  const actions: [string, number][] = [
-    ['peer', x.redirectPeer],
-    ['neigh', x.redirectNeigh],
-    ['redirect', x.redirect],
-    ['pass', x.pass],
-    ['drop', x.drop],
-  ];
-  const moved = actions.filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+/** What a meter counted, biggest first: "NAME 75.2k redirect, 2 pass" (without its name: "75.2k redirect, 2 pass"). */
+export function meterLine(x: Reading, named = true): string {
+  const moved = Object.entries(x.counts)
+    .filter(([k, n]) => !k.endsWith('Bytes') && n > 0)
+    .sort((a, b) => b[1] - a[1]);
   const what = moved.map(([a, n]) => `${count(n)} ${a}`).join(', ') || 'idle';
-  return named ? `${x.program} ${what}` : what;
+  return named ? `${x.name} ${what}` : what;
 }
 
 export function pathDiagram(p: PathRecord, id = 'dp'): string {
-  // A fourth line in each chip when the path has eBPF programs to show.
-  const chipH = p.programs?.length ? CHIP_H + 14 : CHIP_H;
+  // A fourth line in each chip when the path has a kind's meters to show.
+  const chipH = p.meters?.some((g) => g.readings.length) ? CHIP_H + 14 : CHIP_H;
   const arrow = `${id}-arrow`;
   const stops: { label: string; hops: PathRecord['hops'][number][] }[] = [];
   for (const h of p.hops) {
@@ -95,17 +93,17 @@ export function pathDiagram(p: PathRecord, id = 'dp'): string {
       const pk = ingress ? h.rxPackets : h.txPackets;
       const by = ingress ? h.rxBytes : h.txBytes;
       const perPacket = pk ? Math.round(by / pk) : 0;
-      const prog = programAt(p, h, ingress);
+      const m = meterAt(p, h, ingress);
       const back = returnOnly(h);
       parts.push(
-        `<g class="hop${back ? ' return-only' : ''}" data-ifname="${escapeXml(h.ifname)}" data-packets="${pk}"${prog ? ` data-program="${prog.program}"` : ''}>` +
+        `<g class="hop${back ? ' return-only' : ''}" data-ifname="${escapeXml(h.ifname)}" data-packets="${pk}"${m ? ` data-meter="${escapeXml(m.r.name)}"` : ''}>` +
           `<rect x="${x + PAD}" y="${y}" width="${BOX_W - 2 * PAD}" height="${chipH}" rx="5" fill="${KIND_COLORS[h.kind] ?? '#eee'}" stroke="#666"${back ? ' stroke-dasharray="4 3"' : ''}/>` +
-          `<title>${escapeXml(`${h.ifname} (${h.kind}${h.master ? `, port of ${h.master}` : ''}, mtu ${h.mtu}): rx ${h.rxPackets} packets / ${h.rxBytes} bytes, tx ${h.txPackets} packets / ${h.txBytes} bytes${back ? '; only the return direction crossed it, the data went past it' : ''}${prog ? `; eBPF ${programLine(prog)} (the program on ${h.stop}, every interface it sits on, both directions)` : ''}`)}</title>` +
+          `<title>${escapeXml(`${h.ifname} (${h.kind}${h.master ? `, port of ${h.master}` : ''}, mtu ${h.mtu}): rx ${h.rxPackets} packets / ${h.rxBytes} bytes, tx ${h.txPackets} packets / ${h.txBytes} bytes${back ? '; only the return direction crossed it, the data went past it' : ''}${m ? `; ${m.g.meter}: ${meterLine(m.r)} (on ${h.stop}, every interface it sits on, both directions)` : ''}`)}</title>` +
           `<text x="${x + PAD + 6}" y="${y + 16}" font-size="11"><tspan font-weight="bold">${escapeXml(h.ifname)}</tspan> ${escapeXml(h.kind)}${h.master ? `@${escapeXml(h.master)}` : ''}</text>` +
           `<text x="${x + PAD + 6}" y="${y + 31}" font-size="10" fill="#333">${back ? 'return only: ' : ''}${ingress ? 'in' : 'out'} ${count(pk)} packets, ${count(perPacket)}B each</text>` +
           `<text x="${x + PAD + 6}" y="${y + 46}" font-size="10" fill="#666">mtu ${h.mtu}</text>` +
-          (prog
-            ? `<text x="${x + PAD + 6}" y="${y + 60}" font-size="10" fill="#5b3f9e" font-weight="bold">bpf (node): ${escapeXml(programLine(prog, false))}</text>`
+          (m
+            ? `<text x="${x + PAD + 6}" y="${y + 60}" font-size="10" fill="#5b3f9e" font-weight="bold">${escapeXml(m.g.tag)} (node): ${escapeXml(meterLine(m.r, false))}</text>`
             : '') +
           `</g>`,
       );

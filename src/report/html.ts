@@ -5,7 +5,7 @@
  * interval, and the environment the numbers came from.
  */
 import { duration, figure } from '../lib/format';
-import { METRIC_INFO, type ResultRow, type RunResults } from '../run/results-schema';
+import { METRIC_INFO, type ResultRow, type RunResults, type TestName } from '../run/results-schema';
 import { runTests } from '../run/tests';
 import { FAMILY_COLORS, type Chart } from './charts';
 import { escapeXml, pathDiagram } from './diagram';
@@ -22,8 +22,7 @@ import {
 } from './claims-text';
 import { equivalenceBand, equivalenceOf, ratioInterval } from './forest';
 import { mtuTable, perMtu } from './mtu';
-import { ATTACH_SUMMARY, attachHeadline, attachTable } from './attach';
-import { JOIN_SUMMARY, joinHeadline, joinTable } from './join';
+import { afterParts, afterTests } from '../run/after';
 
 const e = escapeXml;
 
@@ -33,12 +32,9 @@ export function headlines(r: RunResults): string[] {
   const out = views.flatMap(({ mtu, run }) =>
     findings(run).map((h) => (mtu === undefined ? h : `At underlay MTU ${mtu}: ${h}`)),
   );
-  const attach = attachHeadline(r);
-  const join = joinHeadline(r);
   return [
     ...out,
-    ...(attach ? [attach] : []),
-    ...(join ? [join] : []),
+    ...afterParts(r).flatMap(({ test, part }) => test.report.headline(part) ?? []),
     ...readerNotes(r).map((n) => `<span class="warn">${e(n)}</span>`),
     ...(r.rows.length ? [unresolvedLine(r)] : []),
   ];
@@ -182,18 +178,32 @@ function datapathTable(r: RunResults): string {
     .join('')}</tbody></table>`;
 }
 
-/** What the eBPF programs did during each row's counted sample (rows of the ebpf architectures). */
-function programsTable(r: RunResults): string {
-  const rows = r.rows.flatMap((x) => (x.ebpf ?? []).map((p) => ({ x, p })));
-  if (!rows.length) return '';
-  const n = (v: number): string => v.toLocaleString('en-US');
-  return `<h3>eBPF programs</h3><p class="meta">Packets each program handled during the row's counted sample, by its own per-CPU counters: redirected straight to a pod (peer), to a device with the kernel resolving the next hop (neigh) or with the MACs set (redirect), or left to the node's IP stack (pass).</p><table><thead><tr><th>architecture</th><th>path</th><th>test</th><th>program@node</th><th>peer</th><th>neigh</th><th>redirect</th><th>pass</th><th>drop</th><th>MB redirected</th><th>MB passed</th></tr></thead><tbody>${rows
-    .map(
-      ({ x, p }) =>
-        `<tr><td>${e(x.arch)}</td><td>${x.path}</td><td>${x.test}</td><td>${p.program}@${e(p.node)}</td><td class="n">${n(p.redirectPeer)}</td><td class="n">${n(p.redirectNeigh)}</td><td class="n">${n(p.redirect)}</td><td class="n">${n(p.pass)}</td><td class="n">${n(p.drop)}</td><td class="n">${(p.redirectedBytes / 1e6).toFixed(1)}</td><td class="n">${(p.passedBytes / 1e6).toFixed(1)}</td></tr>`,
-    )
-    .join('')}</tbody></table>`;
+/** A table per kind's meter: what it counted during each row's counted sample (ControlPlane.meters). */
+function metersTable(r: RunResults): string {
+  const groups = new Map<string, { about: string; rows: { x: ResultRow; m: Reading }[] }>();
+  for (const x of r.rows)
+    for (const g of x.meters ?? []) {
+      const t = groups.get(g.meter) ?? { about: g.about, rows: [] };
+      t.rows.push(...g.readings.map((m) => ({ x, m })));
+      groups.set(g.meter, t);
+    }
+  const n = (k: string, v: number): string => (k.endsWith('Bytes') ? (v / 1e6).toFixed(1) : v.toLocaleString('en-US'));
+  return [...groups]
+    .filter(([, t]) => t.rows.length)
+    .map(([meter, t]) => {
+      const keys = [...new Set(t.rows.flatMap(({ m }) => Object.keys(m.counts)))];
+      const head = keys.map((k) => (k.endsWith('Bytes') ? `MB ${k.slice(0, -'Bytes'.length)}` : k));
+      return `<h3>${e(meter)}</h3><p class="meta">${e(t.about)}</p><table><thead><tr><th>architecture</th><th>path</th><th>test</th><th>name@node</th>${head.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>${t.rows
+        .map(
+          ({ x, m }) =>
+            `<tr><td>${e(x.arch)}</td><td>${x.path}</td><td>${x.test}</td><td>${e(m.name)}@${e(m.node)}</td>${keys.map((k) => `<td class="n">${m.counts[k] === undefined ? '—' : n(k, m.counts[k])}</td>`).join('')}</tr>`,
+        )
+        .join('')}</tbody></table>`;
+    })
+    .join('');
 }
+
+type Reading = NonNullable<ResultRow['meters']>[number]['readings'][number];
 
 const FAMILY_LEGEND: readonly [keyof typeof FAMILY_COLORS, string][] = [
   ['baseline', 'no pods'],
@@ -253,15 +263,17 @@ ${forest ? chartFigure(forest) : ''}
 <p class="meta">A ranks above B only when the 95% interval of their same-round ratio A/B excludes 1; they are equivalent when it lies within ±${equivalenceOf(r)}%; otherwise the step is not resolved (${e(rankingLegend(r))}). ${e(scheduleLine(r))}.</p>
 <ul class="claims">${[...rankingLines(r), ...paperLines(r)].map((l) => `<li>${e(l)}</li>`).join('')}</ul>
 ${designs.length ? `<h3>The eBPF data path against the designs it replaces</h3><p class="meta">Each ratio is a/b of the same round's samples, with its 95% interval; lower is better for latency and CPU per Gbit.</p><ul class="claims">${designs.map((l) => `<li>${e(l)}</li>`).join('')}</ul>` : ''}
-${mtuTable(r)}${attachTable(r)}${joinTable(r)}<h2>Charts</h2>
+${mtuTable(r)}${afterParts(r)
+    .map(({ test, part }) => test.report.html(part))
+    .join('')}<h2>Charts</h2>
 ${figures.join('\n')}
 <h2>Cost</h2>
-${datapathTable(r) || '<p class="meta">No user-space process carried traffic in this run.</p>'}${programsTable(r)}
+${datapathTable(r) || '<p class="meta">No user-space process carried traffic in this run.</p>'}${metersTable(r)}
 <h2>Data paths, as the kernel counted them</h2>
-<p class="meta">Every interface whose counters moved during the test, from client to server. Packets are as each device counted them: a GSO/GRO super-packet counts once, so bytes per packet far above the MTU show offloads at work. <code>veth@cni0</code> is a port of bridge cni0: a bridge forwarding between its own ports does not count those frames on its own device, so it appears only where packets go up to the node's stack (routing, tunnels). A dashed interface carried only the return direction (ACKs): the data went past it, as <code>bpf_redirect_peer</code> takes it past a pod's host end. <b>bpf (node)</b>: what that node's eBPF program did, on every interface it sits on, both directions.</p>
+<p class="meta">Every interface whose counters moved during the test, from client to server. Packets are as each device counted them: a GSO/GRO super-packet counts once, so bytes per packet far above the MTU show offloads at work. <code>veth@cni0</code> is a port of bridge cni0: a bridge forwarding between its own ports does not count those frames on its own device, so it appears only where packets go up to the node's stack (routing, tunnels). A dashed interface carried only the return direction (ACKs): the data went past it, as <code>bpf_redirect_peer</code> takes it past a pod's host end. A fourth line, <b>tag (node)</b>: what a meter of the architecture's kind counted on that node (an eBPF program, say), on every interface it sits on, both directions.</p>
 ${diagrams || '<p class="meta">No path was counted.</p>'}
 <h2>Every row</h2>
-<p class="meta">95% confidence interval of the median by order statistics from 6 samples; below that, Student's t on the mean. Of host: the median of the same-round ratios to host, with the 95% interval of their geometric mean (${ofHostInterval(r)}); ? where that interval is wider than ±${r.schedule.precisionPct ?? 5}% (not resolved). Unstable: coefficient of variation above ${s.covThresholdPct}%. Tests: ${s.tests.map((x) => `<b>${x}</b> — ${e(x === 'attach' ? ATTACH_SUMMARY : x === 'join' ? JOIN_SUMMARY : runTests.get(x).summary)}`).join('; ')}.</p>
+<p class="meta">95% confidence interval of the median by order statistics from 6 samples; below that, Student's t on the mean. Of host: the median of the same-round ratios to host, with the 95% interval of their geometric mean (${ofHostInterval(r)}); ? where that interval is wider than ±${r.schedule.precisionPct ?? 5}% (not resolved). Unstable: coefficient of variation above ${s.covThresholdPct}%. Tests: ${s.tests.map((x) => `<b>${x}</b> — ${e(afterTests.has(x) ? afterTests.get(x).summary : runTests.get(x as TestName).summary)}`).join('; ')}.</p>
 ${rowTable(r)}
 <h2>Environment</h2>
 <table>

@@ -8,18 +8,12 @@ import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { CnilabError, messageOf } from '../lib/errors';
 import { z } from 'zod';
+import { architectures } from '../arch';
 import { PATHS } from '../arch/vocabulary';
-import {
-  METRICS,
-  RESULTS_SCHEMA_VERSION,
-  resultsSchema,
-  rowSchema,
-  statSchema,
-  TESTS,
-  type RunResults,
-} from '../run/results-schema';
+import { afterParts, allAfterTests } from '../run/after';
+import { publishedResultsSchema } from '../run/results-published';
+import { METRICS, RESULTS_SCHEMA_VERSION, rowSchema, statSchema, TESTS, type RunResults } from '../run/results-schema';
 import { describe } from '../run/stats';
-import { attachChart } from './attach';
 import { buildCharts, renderSvg, type Chart } from './charts';
 import type { ComparableRun } from './compare';
 import { toCsv } from './csv';
@@ -29,11 +23,9 @@ export async function writeOutputs(r: RunResults, outDir: string): Promise<strin
   mkdirSync(join(outDir, 'charts'), { recursive: true });
   writeFileSync(join(outDir, 'results.csv'), toCsv(r));
   const charts = [];
-  const attach = attachChart(
-    r,
-    r.architectures.map((a) => a.name),
-  );
-  for (const chart of [...buildCharts(r), ...(attach ? [attach] : [])] as Chart[]) {
+  const order = r.architectures.map((a) => a.name);
+  const after = afterParts(r).flatMap(({ test, part }) => test.report.charts?.(part, order) ?? []);
+  for (const chart of [...buildCharts(r), ...after] as Chart[]) {
     const svg = await renderSvg(chart.spec);
     writeFileSync(join(outDir, 'charts', `${chart.name}.svg`), svg);
     // Twice the size for print; the system's DejaVu Sans for text (installed by scripts/setup.sh).
@@ -73,32 +65,64 @@ function parseWith<T>(file: string, schema: z.ZodType<T>, doc: unknown): T {
 }
 
 /**
- * A run folder's results.json (or the file itself), validated: version 6, or 5, 4 or 3 (subsets of
- * it but for the verdicts `indistinguishable`, read as `not resolved`; their families are the ones
+ * A run folder's results.json (or the file itself), validated: version 7, or 6 to 3 (the same but
+ * for where the tests after the rounds are — their fields at the top, moved into `afterRounds` — and,
+ * before v6, the verdicts `indistinguishable`, read as `not resolved`; their families are the ones
  * that run gave, flannel-host-gw and ipvlan-l3 still `native` before v5).
  */
 export function readResults(where: string): RunResults {
   const { file, doc } = readJson(where);
   const version = (doc as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (version === 3 || version === 4 || version === 5)
+  if (version === 3 || version === 4 || version === 5 || version === 6)
     return parseWith(
       file,
-      resultsSchema,
-      upgradeVerdicts({ ...(doc as object), schemaVersion: RESULTS_SCHEMA_VERSION }),
+      publishedResultsSchema,
+      upgradeMeters(upgradeAfterRounds(upgradeVerdicts({ ...(doc as object), schemaVersion: RESULTS_SCHEMA_VERSION }))),
     );
   if (version !== RESULTS_SCHEMA_VERSION)
     throw new CnilabError(
       'INVALID_INPUT',
       `${file}: schemaVersion ${JSON.stringify(version)} is not ${RESULTS_SCHEMA_VERSION}; the report reads results v3 to v${RESULTS_SCHEMA_VERSION} (re-run with cnilab run; cnilab compare reads v1 and v2 too)`,
     );
-  return parseWith(file, resultsSchema, doc);
+  return parseWith(file, publishedResultsSchema, doc);
+}
+
+/**
+ * v4–v6 held a kind's counters in fields of their own (rows' `ebpf`, paths' `programs`): the kind
+ * of the row's architecture reads them as its meters; where no registered kind can, they go.
+ */
+function upgradeMeters(doc: Record<string, unknown>): Record<string, unknown> {
+  const move = <T extends Record<string, unknown>>(x: T, field: string): T => {
+    const old = x[field] as unknown[] | undefined;
+    if (old === undefined) return x;
+    const { [field]: _gone, ...rest } = x;
+    const arch = String(x['arch']);
+    const group = architectures.has(arch) ? architectures.get(arch).control.legacyMeters?.(old) : undefined;
+    return (group ? { ...rest, meters: [group] } : rest) as T;
+  };
+  const rows = (doc['rows'] as Record<string, unknown>[] | undefined)?.map((r) => move(r, 'ebpf'));
+  const paths = (doc['paths'] as Record<string, unknown>[] | undefined)?.map((p) => move(p, 'programs'));
+  return { ...doc, ...(rows ? { rows } : {}), ...(paths ? { paths } : {}) };
+}
+
+/** v3–v6 held each test after the rounds at the top (`attach`, `join`): each moves into `afterRounds`, upgraded by its test. */
+function upgradeAfterRounds(doc: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...doc };
+  const after: Record<string, unknown> = {};
+  for (const t of allAfterTests()) {
+    const key = t.legacy?.key;
+    if (key === undefined || out[key] === undefined) continue;
+    after[t.name] = t.legacy?.upgrade ? t.legacy.upgrade(out[key]) : out[key];
+    delete out[key];
+  }
+  return Object.keys(after).length ? { ...out, afterRounds: after } : out;
 }
 
 /**
  * v3–v5 said `indistinguishable` where v6 says `equivalent` or `not resolved`; they never tested
  * equivalence, so each such verdict reads as `not resolved`.
  */
-function upgradeVerdicts<T extends object>(doc: T): T {
+function upgradeVerdicts<T extends Record<string, unknown>>(doc: T): T {
   const claims = (doc as { claims?: { rankings?: unknown[]; designs?: unknown[] } }).claims;
   const fix = (x: { verdict?: string }): void => {
     if (x.verdict === 'indistinguishable') x.verdict = 'not resolved';
@@ -157,8 +181,7 @@ export function readComparable(where: string): ComparableRun {
       floorPct: r.noise.floorPct,
       ...(r.settings.equivalencePct !== undefined ? { equivalencePct: r.settings.equivalencePct } : {}),
       underlayMtu: r.lab.underlayMtu,
-      ...(r.attach ? { attach: r.attach } : {}),
-      ...(r.join ? { join: r.join } : {}),
+      ...(r.afterRounds ? { afterRounds: r.afterRounds } : {}),
     };
   }
   const v1 = parseWith(file, v1Schema, doc);

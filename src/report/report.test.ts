@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../lib/paths';
-import { resultsSchema, type RunResults } from '../run/results-schema';
+import { RESULTS_SCHEMA_VERSION, type RunResults } from '../run/results-schema';
 import { describe } from '../run/stats';
 import { buildCharts, renderSvg } from './charts';
 import { compareRuns, rowKey } from './compare';
@@ -15,7 +15,7 @@ import { readComparable, readResults } from './outputs';
 
 /**
  * A recorded run (host, flannel-vxlan, flannel-udp; every test; 3 interleaved rounds of 1 s
- * samples), written as v5 and read as v6 (its `indistinguishable` steps read as `not resolved`).
+ * samples), written as v5 and read as v7 (its `indistinguishable` steps read as `not resolved`).
  */
 const recorded = (): RunResults => readResults(join(REPO_ROOT, 'test/fixtures/results-v5.json'));
 
@@ -288,136 +288,23 @@ test('compare reads results v1 and v2 (recorded runs of an earlier cnilab) again
   assert.deepEqual(c2.floorPct, { a: 0, b: 0 });
   assert.throws(
     () => readComparable(join(REPO_ROOT, 'test/fixtures/iperf3-tcp.json')),
-    /iperf3-tcp\.json: schemaVersion undefined is not 6/,
+    /iperf3-tcp\.json: schemaVersion undefined is not 7/,
   );
 });
 
-test('the report reads results v3, v4 and v5 (v6 but for their number, families and verdicts); not v2', () => {
+test('the report reads results v3, v4 and v5 (v7 but for their number, families and verdicts); not v2', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-v3-'));
   try {
     const v4 = JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/results-v4.json'), 'utf8')) as RunResults;
     for (const version of [3, 4, 5]) {
       writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...v4, schemaVersion: version }));
       const r = readResults(dir);
-      assert.equal(r.schemaVersion, 6);
+      assert.equal(r.schemaVersion, RESULTS_SCHEMA_VERSION);
       assert.deepEqual(r.rows, v4.rows, 'rows as that run wrote them (its families too)');
     }
     writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...v4, schemaVersion: 2 }));
-    assert.throws(() => readResults(dir), /schemaVersion 2 is not 6; the report reads results v3 to v6/);
+    assert.throws(() => readResults(dir), /schemaVersion 2 is not 7; the report reads results v3 to v7/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
-
-/** An ebpf-native inter-node path as a run records it: from_pod on node1's lxc veth, from_netdev on node2's eth0. */
-function ebpfPath(): {
-  path: RunResults['paths'][number];
-  programs: NonNullable<RunResults['paths'][number]['programs']>;
-} {
-  // Data packets of 46 kB (super-packets) one way, ACKs of 66 B the other.
-  const hop = (stop: string, ifname: string, rx: number, tx: number, rxBytes = rx * 46000, txBytes = tx * 46000) => ({
-    stop,
-    ifname,
-    kind: 'veth',
-    mtu: 1500,
-    rxPackets: rx,
-    txPackets: tx,
-    rxBytes,
-    txBytes,
-  });
-  const prog = (node: string, program: 'from_pod' | 'from_netdev', redirect: number, peer: number, pass: number) => ({
-    node,
-    program,
-    redirectPeer: peer,
-    redirectNeigh: 0,
-    redirect,
-    pass,
-    drop: 0,
-    redirectedBytes: (redirect + peer) * 46000,
-    passedBytes: pass * 70,
-  });
-  const programs = [prog('node1', 'from_pod', 75192, 0, 2), prog('node2', 'from_netdev', 0, 75193, 4)];
-  const path = {
-    arch: 'ebpf-native',
-    path: 'inter-node' as const,
-    client: 'node1-p1',
-    server: 'node2-p1',
-    mtu: 1500,
-    encapBytes: 0,
-    measuredWith: 'tcp' as const,
-    hops: [
-      hop('pod node1-p1', 'eth0', 0, 75194),
-      hop('node node1', 'lxcf8104816', 75194, 0),
-      hop('node node1', 'eth0', 0, 75196),
-      hop('node node2', 'eth0', 75197, 0),
-      // the data went into the pod past the host end (bpf_redirect_peer): only the ACKs crossed it
-      hop('node node2', 'lxc15655b2b', 71168, 0, 71168 * 66, 0),
-      hop('pod node2-p1', 'eth0', 75193, 0),
-    ],
-    programs,
-  };
-  return { path, programs };
-}
-
-test('an eBPF path: each program on the interface it sits on; the programs table; the designs compared', () => {
-  const r = structuredClone(recorded());
-  const { path, programs } = ebpfPath();
-  const svg = pathDiagram(path, 'e');
-  assert.deepEqual(
-    [...svg.matchAll(/data-ifname="([^"]+)" data-packets="\d+" data-program="([^"]+)"/g)].map((m) => `${m[1]} ${m[2]}`),
-    ['lxcf8104816 from_pod', 'eth0 from_netdev'],
-    'from_pod where the data enters node1 (its lxc veth), from_netdev where it enters node2 (eth0); none where it leaves',
-  );
-  assert.match(svg, /bpf \(node\): 75\.2k redirect, 2 pass</);
-  assert.match(svg, /bpf \(node\): 75\.2k peer, 4 pass</);
-  assert.deepEqual(
-    [...svg.matchAll(/class="hop return-only" data-ifname="([^"]+)"/g)].map((m) => m[1]),
-    ['lxc15655b2b'],
-    'the host end the data went past is drawn as the return direction only',
-  );
-  assert.match(svg, /return only: in 71\.2k packets, 66B each/);
-  assert.equal((svg.match(/marker-end="url\(#e-arrow\)"/g) ?? []).length, path.hops.length - 2, 'no arrow into it');
-
-  const row = structuredClone(
-    r.rows.find((x) => x.arch === 'flannel-vxlan' && x.path === 'inter-node' && x.test === 'tcp')!,
-  );
-  r.rows.push({ ...row, arch: 'ebpf-native', family: 'l3', ebpf: programs });
-  r.paths.push(path);
-  r.claims.designs = [
-    {
-      design: 'eBPF host routing against a bridge and routes',
-      a: 'ebpf-native',
-      b: 'flannel-host-gw',
-      path: 'inter-node',
-      metrics: [
-        {
-          metric: 'throughput',
-          test: 'tcp',
-          verdict: 'better',
-          ratio: { n: 6, geomean: 1.08, ci95: { low: 1.02, high: 1.14 } },
-        },
-        {
-          metric: 'latency',
-          test: 'latency',
-          verdict: 'not resolved',
-          ratio: { n: 6, geomean: 0.97, ci95: { low: 0.9, high: 1.05 } },
-        },
-        { metric: 'cpuPerGbit', test: 'tcp', verdict: 'not measured' },
-      ],
-    },
-  ];
-  const html = renderHtml(resultsSchema.parse(r), []);
-  assert.match(
-    html,
-    /<li>eBPF host routing against a bridge and routes — ebpf-native\/flannel-host-gw, inter-node: throughput 108% \(102%–114%\) better; latency p50 97% \(90%–105%\) not resolved; CPU per Gbit not measured<\/li>/,
-  );
-  assert.match(
-    html,
-    /<h3>eBPF programs<\/h3>.*<td>from_pod@node1<\/td><td class="n">0<\/td><td class="n">0<\/td><td class="n">75,192<\/td><td class="n">2<\/td>/s,
-  );
-  assert.match(html, /<span style="background:#7570b3"><\/span>l3 \(/, 'the l3 family in the legend');
-  assert.ok(
-    headlines(resultsSchema.parse(r)).some((h) => h.startsWith('eBPF host routing against a bridge and routes — ')),
-    'a headline for the eBPF data path against the design it replaces',
-  );
 });

@@ -70,7 +70,7 @@ export function assembleRow(m: MeasuredRow, covThresholdPct: number): RowCore {
       : {}),
     unstable: unstable(metrics[primary]!, covThresholdPct),
     ...(m.datapath ? { datapath: m.datapath } : {}),
-    ...(m.ebpf ? { ebpf: m.ebpf } : {}),
+    ...(m.meters ? { meters: m.meters } : {}),
     rounds: m.taken.map((t) => ({
       round: t.round,
       startSec: round(t.startSec, 2),

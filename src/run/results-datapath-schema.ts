@@ -1,6 +1,6 @@
 /**
  * What moved a row's packets, beside its figures: the cost of a user-space data-path process
- * (flannel-udp's agent) and what the eBPF programs did (the ebpf architectures), both read around
+ * (flannel-udp's agent, say) and a kind's own counters (its programs', say), both read around
  * the row's counted sample. Part of results.json (results-schema.ts).
  */
 import { z } from 'zod';
@@ -43,28 +43,32 @@ export const datapathCost = z
   })
   .describe('The cost of a user-space data-path process on the path, from /proc');
 
-export const programCountersSchema = z
+export const meterGroupSchema = z
   .object({
-    node: z.string(),
-    program: z
-      .enum(['from_pod', 'from_netdev', 'from_tunnel'])
-      .describe(
-        "from_pod: a pod's host-side veth, ingress; from_netdev: the node's eth0, ingress; from_tunnel: the VXLAN device, ingress",
-      ),
-    redirectPeer: z.number().int().describe('packets handed straight to a local pod (bpf_redirect_peer)'),
-    redirectNeigh: z
-      .number()
-      .int()
-      .describe("packets sent to a route's device, the kernel resolving the next hop (bpf_redirect_neigh)"),
-    redirect: z.number().int().describe("packets sent to a route's device with the MACs set (bpf_redirect)"),
-    pass: z.number().int().describe("packets left to the node's IP stack"),
-    drop: z.number().int(),
-    redirectedBytes: z.number().int(),
-    passedBytes: z.number().int(),
+    meter: z.string().describe('what counted, e.g. "eBPF programs"'),
+    tag: z.string().describe('its short tag on the path diagram, e.g. "bpf"'),
+    about: z.string().describe('what its counters are'),
+    readings: z.array(
+      z.object({
+        node: z.string(),
+        name: z.string().describe('what on the node counted, e.g. a program'),
+        on: z
+          .array(
+            z.object({
+              ifname: z.string().optional().describe('an interface name; a trailing * makes it a prefix'),
+              kind: z.string().optional().describe('an interface kind, e.g. vxlan'),
+            }),
+          )
+          .describe('the interfaces it sits on (ingress)'),
+        counts: z
+          .record(z.string(), z.number())
+          .describe('its counts by name, in the order shown: packets, or bytes where the name ends in "Bytes"'),
+      }),
+    ),
   })
   .describe(
-    "What one eBPF program did on one node during the row's counted sample (the programs' own per-CPU counters)",
+    "A kind's own counters during the row's counted sample (ControlPlane.meters), e.g. what each eBPF program did on each node; only what moved",
   );
 
 export type DatapathCost = z.infer<typeof datapathCost>;
-export type ProgramCounters = z.infer<typeof programCountersSchema>;
+export type MeterGroupJson = z.infer<typeof meterGroupSchema>;

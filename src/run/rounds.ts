@@ -20,12 +20,8 @@ import { runTests } from './tests';
 import { affinityArg, PER_SAMPLE_SEC, type Affinity, type TestSettings } from './tests/test';
 import { tcpSample } from '../traffic/iperf3/run';
 import type { Topology } from '../topology/schema';
-import { measureAttach } from './attach/measure';
-import { attachPlannedSec, type AttachCell, type AttachSettings } from './attach/plan';
-import type { AttachJson } from './results-attach-schema';
-import { measureJoin } from './join/measure';
-import { JOIN_PLAN_SEC, type JoinCell, type JoinSettings } from './join/plan';
-import type { JoinJson } from './results-join-schema';
+import type { AfterPlanned } from './after/run-after';
+import type { AfterCell } from './after/test';
 
 export type Phase = 'setupSec' | 'warmupSec' | 'measureSec' | 'teardownSec';
 export type StopReason = 'converged' | 'budget' | 'rounds';
@@ -58,10 +54,8 @@ export interface MeasureOptions extends TestSettings {
   readonly timed: <T>(phase: Phase, plannedSec: number, body: () => Promise<T>, steps?: number) => Promise<T>;
   /** Called when the plan of rounds changes (a round is added, the run stops adding). */
   readonly onRounds?: (planned: number) => void;
-  /** The attach test, when it runs: after the rounds, in the labs still up (attach/measure.ts). */
-  readonly attachTest?: { readonly cells: readonly AttachCell[]; readonly settings: AttachSettings };
-  /** The join test, when it runs: after the attach test, in the labs still up (join/measure.ts). */
-  readonly joinTest?: { readonly cells: readonly JoinCell[]; readonly settings: JoinSettings };
+  /** The tests after the rounds that run (each with labs), in the registry's order, in the labs still up. */
+  readonly afterRounds: readonly AfterPlanned[];
 }
 
 /** One adaptive round: the rows sampled, those held for a claim, those the budget could not hold. */
@@ -76,7 +70,7 @@ export interface MeasuredRow {
   readonly row: PlannedRow;
   readonly taken: TakenSample[];
   datapath?: ResultRow['datapath'];
-  ebpf?: ResultRow['ebpf'];
+  meters?: ResultRow['meters'];
 }
 
 export interface Measured {
@@ -93,22 +87,16 @@ export interface Measured {
   readonly warnings: string[];
   readonly idle?: IdleLabs;
   readonly labs: Record<string, string>;
-  /** The attach test's figures, per architecture. */
-  readonly attach?: AttachJson['archs'];
-  /** The join test's figures, per architecture. */
-  readonly join?: JoinJson['archs'];
+  /** The figures of each test after the rounds that ran, by its name: one entry per architecture. */
+  readonly afterRounds: ReadonlyMap<string, unknown[]>;
 }
 
 export { baselineOf, timedValues } from './row-ratios';
 
-/** The labs of a plan, in the order its rows first name them, then the attach and join tests' others. */
-export function labSpecs(
-  plan: Pick<Plan, 'rows'>,
-  attach: readonly AttachCell[] = [],
-  join: readonly JoinCell[] = [],
-): LabSpec[] {
+/** The labs of a plan, in the order its rows first name them, then the others of the tests after the rounds. */
+export function labSpecs(plan: Pick<Plan, 'rows'>, after: readonly AfterCell[] = []): LabSpec[] {
   const specs = new Map<string, LabSpec>();
-  const cells = [...plan.rows.map((r) => ({ ...r.cell, lab: r.lab })), ...attach, ...join];
+  const cells = [...plan.rows.map((r) => ({ ...r.cell, lab: r.lab })), ...after];
   for (const c of cells)
     if (!specs.has(c.lab))
       specs.set(c.lab, { key: c.lab, arch: c.arch, ...(c.mtu !== undefined ? { mtu: c.mtu } : {}) });
@@ -116,7 +104,10 @@ export function labSpecs(
 }
 
 export async function measureRounds(plan: Plan, o: MeasureOptions): Promise<Measured> {
-  const specs = labSpecs(plan, o.attachTest?.cells, o.joinTest?.cells);
+  const specs = labSpecs(
+    plan,
+    o.afterRounds.flatMap((a) => a.cells),
+  );
   const labs = LabSet.forRun(o, specs);
   const state: State = {
     rows: plan.rows.map((row) => ({ row, taken: [] })),
@@ -138,9 +129,7 @@ export async function measureRounds(plan: Plan, o: MeasureOptions): Promise<Meas
     o.progress('the labs at idle');
     const idle = await labs.idle(1000);
     const stopped = plan.rows.length ? await interleaved(o, state) : 'rounds';
-    const attach = await attachIn(specs, o, state);
-    const join = await joinIn(specs, o, state);
-    return { ...result(state, stopped, idle), ...(attach ? { attach } : {}), ...(join ? { join } : {}) };
+    return { ...result(state, stopped, idle), afterRounds: await afterIn(specs, o, state) };
   } finally {
     // Whatever failed, every lab goes: a server that will not stop does not keep its lab up.
     for (const c of state.cells.values()) await c.stop().catch(() => undefined);
@@ -187,7 +176,7 @@ async function warmUp(rows: readonly PlannedRow[], o: MeasureOptions, s: State):
   }
 }
 
-function result(s: State, stopped: StopReason, idle?: IdleLabs): Measured {
+function result(s: State, stopped: StopReason, idle?: IdleLabs): Omit<Measured, 'afterRounds'> {
   return {
     rows: s.rows,
     paths: s.paths,
@@ -202,34 +191,23 @@ function result(s: State, stopped: StopReason, idle?: IdleLabs): Measured {
   };
 }
 
-/** The attach test in the labs of `specs` that are up, after their rounds. */
-async function attachIn(
-  specs: readonly LabSpec[],
-  o: MeasureOptions,
-  s: State,
-): Promise<AttachJson['archs'] | undefined> {
-  if (!o.attachTest) return undefined;
-  const cells = o.attachTest.cells.filter((c) => specs.some((l) => l.key === c.lab) && s.labs.up.has(c.lab));
-  const labs = cells.map((cell) => ({ cell, state: s.labs.up.get(cell.lab)! }));
-  return o.timed('measureSec', attachPlannedSec(labs.length, o.attachTest.settings), () =>
-    measureAttach(labs, o.attachTest!.settings, {
-      seed: o.seed,
-      signal: o.signal,
-      progress: o.progress,
-      labNetns: () => namedNetnsInodes(s.labs.namespaces()),
-    }),
-  );
-}
-
-/** The join test in the labs of `specs` that are up, after their rounds and the attach test. */
-async function joinIn(specs: readonly LabSpec[], o: MeasureOptions, s: State): Promise<JoinJson['archs'] | undefined> {
-  if (!o.joinTest) return undefined;
-  const cells = o.joinTest.cells.filter((c) => specs.some((l) => l.key === c.lab) && s.labs.up.has(c.lab));
-  const labs = cells.map((c) => ({ arch: c.arch.name, state: s.labs.up.get(c.lab)! }));
-  const { samples } = o.joinTest.settings;
-  return o.timed('measureSec', labs.length * samples * JOIN_PLAN_SEC, () =>
-    measureJoin(labs, { seed: o.seed, samples, signal: o.signal, progress: o.progress }),
-  );
+/** Each test after the rounds, in the labs of `specs` that are up, after their rounds: its figures by name. */
+async function afterIn(specs: readonly LabSpec[], o: MeasureOptions, s: State): Promise<Map<string, unknown[]>> {
+  const out = new Map<string, unknown[]>();
+  for (const { test, cells, settings } of o.afterRounds) {
+    const here = cells.filter((c) => specs.some((l) => l.key === c.lab) && s.labs.up.has(c.lab));
+    const labs = here.map((cell) => ({ cell, state: s.labs.up.get(cell.lab)! }));
+    const figures = await o.timed('measureSec', test.plannedSec(here, settings), () =>
+      test.measure(labs, settings, {
+        seed: o.seed,
+        signal: o.signal,
+        progress: o.progress,
+        labNetns: () => namedNetnsInodes(s.labs.namespaces()),
+      }),
+    );
+    out.set(test.name, figures);
+  }
+  return out;
 }
 
 /** Where the run stands after a round, for `nextRound`. */
@@ -344,8 +322,7 @@ async function sequential(
 ): Promise<Measured> {
   const rounds = 'fixed' in o.rounds ? o.rounds.fixed : o.rounds.min;
   s.t0 = performance.now();
-  const attach: NonNullable<Measured['attach']> = [];
-  const join: NonNullable<Measured['join']> = [];
+  const after = new Map<string, unknown[]>(o.afterRounds.map((a) => [a.test.name, []]));
   for (const lab of labOrder([...plan.rows, ...specs.map((l) => ({ lab: l.key }))])) {
     await s.labs.bringUp(specs.find((l) => l.key === lab)!);
     const mine = s.rows.filter((m) => m.row.lab === lab);
@@ -361,11 +338,10 @@ async function sequential(
       s.cells.delete(cellKey(m.row));
     }
     const spec = [specs.find((l) => l.key === lab)!];
-    attach.push(...((await attachIn(spec, o, s)) ?? []));
-    join.push(...((await joinIn(spec, o, s)) ?? []));
+    for (const [name, figures] of await afterIn(spec, o, s)) after.get(name)!.push(...figures);
     await s.labs.tearDown(lab);
   }
-  return { ...result(s, 'rounds'), ...(o.attachTest ? { attach } : {}), ...(o.joinTest ? { join } : {}) };
+  return { ...result(s, 'rounds'), afterRounds: after };
 }
 
 /** One sample of every given row, in the round's order; a block of a pausing tool is chained. */
@@ -415,7 +391,7 @@ async function oneRound(rows: readonly MeasuredRow[], round: number, o: MeasureO
       m.taken.push(c.taken);
       s.paths.push(c.path);
       if (c.datapath) m.datapath = c.datapath;
-      if (c.ebpf) m.ebpf = c.ebpf;
+      if (c.meters) m.meters = c.meters;
     } else m.taken.push(await o.timed('measureSec', m.row.plannedSec, () => takeSample(m.row, cell, round, sampler)));
     i++;
   }

@@ -19,20 +19,12 @@ import { linkRecords, refuseUnemulatable } from '../lab/link-emulation';
 import type { Topology } from '../topology/schema';
 import { assembleRows, claimsOf, environment, noiseOf } from './assemble';
 import { moderateRows } from './row-ratios';
-import { attachPlannedSec, checkAttachSizes, planAttach, type AttachCell, type AttachSettings } from './attach/plan';
-import { JOIN_PLAN_SEC, planJoin, type JoinCell, type JoinSettings } from './join/plan';
+import { afterRoundsRecord, planAfter, type AfterPlanned } from './after/run-after';
 import { availableMiB, LAB_PLAN_SEC, memoryVerdict } from './labs';
 import type { NoiseLimits } from './noise';
 import type { Pairing } from './paired';
 import { mtuDimension, planRun, type Plan } from './plan';
-import {
-  ATTACH_TEST,
-  JOIN_TEST,
-  RESULTS_SCHEMA_VERSION,
-  type RunResults,
-  type Schedule,
-  type TestName,
-} from './results-schema';
+import { RESULTS_SCHEMA_VERSION, type RunResults, type Schedule, type TestName } from './results-schema';
 import { measureRounds, type Measured, type Phase, type Rounds } from './rounds';
 import { round } from './stats';
 import { runTests } from './tests';
@@ -45,10 +37,8 @@ export interface RunOptions extends TestSettings {
   readonly archs: readonly Architecture[];
   readonly paths: readonly PathName[];
   readonly tests: readonly TestName[];
-  /** The attach test (run/attach/): measured after the rounds when given; not rows. */
-  readonly attach?: AttachSettings;
-  /** The join test (run/join/): node-join convergence after the attach test when given; not rows. */
-  readonly join?: JoinSettings;
+  /** The tests after the rounds (run/after/) to measure, by name, with their settings; not rows. */
+  readonly afterRounds?: ReadonlyMap<string, unknown>;
   /** Seconds of one discarded TCP run per cell before its first round. */
   readonly warmupSec: number;
   /** A fixed number of rounds, or adaptive (minimum rounds, precision, budget). */
@@ -98,15 +88,12 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   }
   refuseUnemulatable(o.topology, features);
   const plan = planRun(o.topology, o.archs, o.paths, o.tests, o, features, o.underlayMtus);
-  const attach = attachPlan(o, features);
-  const joinTest = o.join && {
-    ...planJoin(o.topology, o.archs, features, mtuDimension(o.underlayMtus)?.[0]),
-    settings: o.join,
-  };
-  plan.skipped.push(...(attach?.skipped ?? []), ...(joinTest?.skipped ?? []));
-  if (plan.rows.length === 0 && !attach?.cells.length && !joinTest?.cells.length)
+  const mtu = mtuDimension(o.underlayMtus)?.[0];
+  const after = planAfter(o.afterRounds ?? new Map(), { topology: o.topology, archs: o.archs, features, mtu });
+  plan.skipped.push(...after.flatMap((a) => a.skipped));
+  if (plan.rows.length === 0 && !after.some((a) => a.cells.length))
     throw new CnilabError('INVALID_INPUT', `nothing to measure: ${nothingWhy(plan, o)}`);
-  const estimate = estimateSec(plan, o, attach, joinTest);
+  const estimate = estimateSec(plan, o, after);
   const fallback = o.sequential ? undefined : memoryVerdict(estimate.labs, availableMiB());
   const sequential = o.sequential || fallback !== undefined;
   const rounds = roundsFor(o.rounds, sequential, estimate);
@@ -128,8 +115,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
     progress: clock.progress,
     timed: clock.timed,
     onRounds: clock.setRounds,
-    ...(attach?.cells.length ? { attachTest: { cells: attach.cells, settings: attach.settings } } : {}),
-    ...(joinTest?.cells.length ? { joinTest: { cells: joinTest.cells, settings: joinTest.settings } } : {}),
+    afterRounds: after.filter((a) => a.cells.length),
   });
   clock.progress('writing results');
   const ratio = {
@@ -147,36 +133,23 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
       environment: environment(features),
       affinity: affinityArg(affinity) ?? null,
       architectures: [
-        ...new Set([
-          ...plan.rows.map((r) => r.cell.arch),
-          ...(attach?.cells ?? []).map((c) => c.arch),
-          ...(joinTest?.cells ?? []).map((c) => c.arch),
-        ]),
-      ].map((a) => ({ name: a.name, family: a.family, summary: a.summary, datapath: a.control.datapath(features) })),
+        ...new Set([...plan.rows.map((r) => r.cell.arch), ...after.flatMap((a) => a.cells.map((c) => c.arch))]),
+      ].map((a) => ({
+        name: a.name,
+        family: a.family,
+        summary: a.summary,
+        datapath: a.control.datapath(features),
+      })),
       schedule: schedule(o, measured, rounds, sequential, fallback),
       noise: noiseOf(measured, rows, o.limits, ratio, moderation),
       claims: claimsOf(measured, BASELINE_ARCH, o.equivalencePct),
       rows,
       paths: measured.paths,
-      ...(attach && measured.attach
-        ? { attach: { samples: attach.settings.samples, sizes: [...attach.settings.sizes], archs: measured.attach } }
-        : {}),
-      ...(joinTest && measured.join ? { join: { samples: joinTest.settings.samples, archs: measured.join } } : {}),
+      afterRounds: afterRoundsRecord(after, measured.afterRounds),
     },
   );
   writeFileSync(join(o.outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   return results;
-}
-
-/** The attach test's labs and lab sizes (checked against the topology), or undefined when it does not run. */
-function attachPlan(
-  o: RunOptions,
-  features: Parameters<typeof planAttach>[2],
-): { cells: AttachCell[]; skipped: RunResults['skipped']; settings: AttachSettings } | undefined {
-  if (!o.attach) return undefined;
-  const sizes = checkAttachSizes(o.topology, o.attach.sizes);
-  const p = planAttach(o.topology, o.archs, features, mtuDimension(o.underlayMtus)?.[0]);
-  return { ...p, settings: { samples: o.attach.samples, sizes } };
 }
 
 /** Seconds planned: labs up and down, warm-ups, one round (a block of a pausing tool pauses once). */
@@ -187,19 +160,19 @@ export interface Estimate {
   /** Labs up and down, the idle measurement, warm-ups. */
   readonly fixedSec: number;
   readonly roundSec: number;
-  /** The attach test: fills and probes in every lab (0 when it does not run). */
-  readonly attachSec: number;
-  /** The join test: nodes joined and removed in every lab (0 when it does not run). */
-  readonly joinSec: number;
+  /** The tests after the rounds, in their labs (0 when none runs). */
+  readonly afterSec: number;
+  /** How many of them run (each a step of the progress). */
+  readonly afterSteps: number;
 }
 
 export function estimateSec(
   plan: Plan,
   o: Pick<RunOptions, 'warmupSec'>,
-  attach?: { readonly cells: readonly AttachCell[]; readonly settings: AttachSettings },
-  join?: { readonly cells: readonly JoinCell[]; readonly settings: JoinSettings },
+  after: readonly AfterPlanned[] = [],
 ): Estimate {
-  const labs = new Set([...plan.rows, ...(attach?.cells ?? []), ...(join?.cells ?? [])].map((c) => c.lab)).size;
+  const running = after.filter((a) => a.cells.length);
+  const labs = new Set([...plan.rows, ...running.flatMap((a) => a.cells)].map((c) => c.lab)).size;
   const cells = new Set(plan.rows.map((r) => `${r.lab} ${r.cell.path}`)).size;
   const pausing = new Set(plan.rows.filter((r) => runTests.get(r.test).launch).map((r) => r.test)).size;
   return {
@@ -210,8 +183,8 @@ export function estimateSec(
       1 +
       (o.warmupSec > 0 ? cells * (o.warmupSec + PER_SAMPLE_SEC) : 0),
     roundSec: plan.rows.reduce((n, r) => n + r.plannedSec, 0) + pausing * 2,
-    attachSec: attach?.cells.length ? attachPlannedSec(attach.cells.length, attach.settings) : 0,
-    joinSec: (join?.cells.length ?? 0) * (join?.settings.samples ?? 0) * JOIN_PLAN_SEC,
+    afterSec: running.reduce((n, a) => n + a.test.plannedSec(a.cells, a.settings), 0),
+    afterSteps: running.length,
   };
 }
 
@@ -268,9 +241,8 @@ function nothingWhy(plan: Plan, o: RunOptions): string {
 function progressClock(plan: Plan, o: RunOptions, e: Estimate, rounds: Rounds) {
   const warmups = o.warmupSec > 0 ? e.cells : 0;
   let planned = 'fixed' in rounds ? rounds.fixed : rounds.min;
-  const total = (): number =>
-    e.labs * 2 + warmups + planned * plan.rows.length + (e.attachSec ? 1 : 0) + (e.joinSec ? 1 : 0);
-  const plannedSec = (): number => e.fixedSec + planned * e.roundSec + e.attachSec + e.joinSec;
+  const total = (): number => e.labs * 2 + warmups + planned * plan.rows.length + e.afterSteps;
+  const plannedSec = (): number => e.fixedSec + planned * e.roundSec + e.afterSec;
   let done = 0;
   let plannedDone = 0;
   const t0 = performance.now();
@@ -332,7 +304,7 @@ function document(
   t: Times,
   body: Pick<
     RunResults,
-    'environment' | 'architectures' | 'rows' | 'paths' | 'schedule' | 'noise' | 'claims' | 'attach' | 'join'
+    'environment' | 'architectures' | 'rows' | 'paths' | 'schedule' | 'noise' | 'claims' | 'afterRounds'
   > & {
     affinity: string | null;
   },
@@ -354,11 +326,7 @@ function document(
     },
     lab: labRecord(o),
     settings: {
-      tests: [
-        ...plan.tests,
-        ...(body.attach ? ([ATTACH_TEST] as const) : []),
-        ...(body.join ? ([JOIN_TEST] as const) : []),
-      ],
+      tests: [...plan.tests, ...Object.keys(body.afterRounds ?? {})],
       durationSec: o.durationSec,
       latencySec: o.latencySec,
       warmupSec: o.warmupSec,
@@ -377,7 +345,6 @@ function document(
     rows: body.rows,
     paths: body.paths,
     skipped: plan.skipped,
-    ...(body.attach ? { attach: body.attach } : {}),
-    ...(body.join ? { join: body.join } : {}),
+    ...(body.afterRounds ? { afterRounds: body.afterRounds } : {}),
   };
 }

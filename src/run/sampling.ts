@@ -7,12 +7,11 @@ import type { LabState } from '../lab/state';
 import { startIperf3Server } from '../traffic/iperf3/run';
 import { startSockperfServer } from '../traffic/sockperf/run';
 import { DatapathMeter } from './datapath';
-import { ProgramMeter } from './programs';
 import { hops, snapshot } from './hops';
 import { load1, judgeNoise, readNoise, type NoiseLimits, type NoiseReading, type SampleNoise } from './noise';
 import { pathInLab, type PathInLab } from './paths';
 import type { Cell, PlannedRow } from './plan';
-import type { PathRecord, ResultRow } from './results-schema';
+import type { MeterGroupJson, PathRecord, ResultRow } from './results-schema';
 import { runTests } from './tests';
 import type { Affinity, Launched, Sample, TestContext, TestSettings } from './tests/test';
 import { sleep } from '../lib/exec';
@@ -155,18 +154,20 @@ export async function takeCounted(
   cell: CellRun,
   round: number,
   o: SamplerOptions,
-): Promise<{ taken: TakenSample; path: PathRecord; datapath?: ResultRow['datapath']; ebpf?: ResultRow['ebpf'] }> {
+): Promise<{ taken: TakenSample; path: PathRecord; datapath?: ResultRow['datapath']; meters?: ResultRow['meters'] }> {
   const meter = new DatapathMeter(cell.lab.lab, cell.where.nodes);
-  const programs = new ProgramMeter(cell.lab.lab, cell.where.nodes);
+  // The kind's own counters (its programs'), where it has any on the path's nodes.
+  const kind = row.cell.arch.control.meters?.(cell.lab.lab, cell.where.nodes);
   const before = await snapshot(cell.where.stops);
   await meter.start();
-  programs.start();
+  kind?.start();
   const taken = await takeSample(row, cell, round, o);
-  programs.stop();
+  kind?.stop();
   await meter.stop();
   const h = hops(cell.where.stops, before, await snapshot(cell.where.stops));
   const datapath = meter.results();
-  const ebpf = programs.results();
+  const group = kind?.results();
+  const meters = group ? [group as MeterGroupJson] : undefined;
   const path: PathRecord = {
     arch: row.cell.arch.name,
     path: row.cell.path,
@@ -177,7 +178,7 @@ export async function takeCounted(
     encapBytes: cell.lab.topology.underlay.mtu - cell.where.mtu,
     measuredWith: row.test,
     hops: h,
-    ...(ebpf ? { programs: ebpf } : {}),
+    ...(meters ? { meters } : {}),
   };
-  return { taken, path, ...(datapath ? { datapath } : {}), ...(ebpf ? { ebpf } : {}) };
+  return { taken, path, ...(datapath ? { datapath } : {}), ...(meters ? { meters } : {}) };
 }

@@ -7,9 +7,8 @@ import { CnilabError, messageOf } from '../lib/errors';
 import { PATHS } from '../arch/vocabulary';
 import { linkSchema } from '../topology/link';
 import { MTU_MAX, MTU_MIN } from '../topology/schema';
-import { ATTACH_MAX_SIZE } from './attach/plan';
-import { JOIN_MAX_SAMPLES } from './join/plan';
-import { RUN_TESTS } from './results-schema';
+import { allAfterTests } from './after';
+import { TESTS } from './results-schema';
 
 export const scenarioSchema = z.strictObject({
   /** Topology file, relative to the scenario file. Default: the built-in default topology. */
@@ -20,7 +19,10 @@ export const scenarioSchema = z.strictObject({
   underlayMtu: z.array(z.number().int().min(MTU_MIN).max(MTU_MAX)).min(1).optional(),
   archs: z.array(z.string()).min(1).optional(),
   paths: z.array(z.enum(PATHS)).min(1).optional(),
-  tests: z.array(z.enum(RUN_TESTS)).min(1).optional(),
+  tests: z
+    .array(z.enum([...TESTS, ...allAfterTests().map((t) => t.name)] as [string, ...string[]]))
+    .min(1)
+    .optional(),
   /** Seconds per throughput sample (iperf3 takes whole seconds). */
   duration: z.number().int().positive().max(3600).optional(),
   /** Seconds per latency sample (sockperf takes whole seconds). */
@@ -48,12 +50,8 @@ export const scenarioSchema = z.strictObject({
   covThreshold: z.number().positive().max(100).optional(),
   /** Pin clients to CPU 0 and servers to CPU 1. */
   pin: z.boolean().optional(),
-  /** The attach test's lab sizes: pods held when one ADD goes in (as --attach-sizes). */
-  attachSizes: z.array(z.number().int().min(1).max(ATTACH_MAX_SIZE)).min(1).optional(),
-  /** The attach test's probe pods per architecture and lab size (as --attach-samples). */
-  attachSamples: z.number().int().min(1).max(1000).optional(),
-  /** The join test's nodes joined and removed per architecture (as --join-samples). */
-  joinSamples: z.number().int().min(1).max(JOIN_MAX_SAMPLES).optional(),
+  /** The flags of the tests after the rounds, each as its flag in camelCase (e.g. attachSizes for --attach-sizes). */
+  ...Object.fromEntries(allAfterTests().flatMap((t) => t.flags.map((f) => [f.key, f.scenario.optional()]))),
 });
 
 export type Scenario = z.infer<typeof scenarioSchema>;

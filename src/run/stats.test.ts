@@ -1,11 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describe, median, medianCiRank, t975, unstable, verdict } from './stats';
+import { describe, median, medianCiRank, percentile, t975, unstable, verdict } from './stats';
 
 test('median of odd and even counts', () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 3, 2]), 2.5);
   assert.ok(Number.isNaN(median([])));
+});
+
+test('percentiles interpolate between sorted samples, the one definition (not nearest rank)', () => {
+  assert.equal(percentile([3, 1, 2], 50), 2);
+  assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
+  assert.equal(percentile([10, 20], 99), 19.9);
+  assert.equal(percentile([7], 99), 7);
+  // 40 latencies: nearest rank gave the largest sample as p99 (21.7); interpolated, 99% of the way to it.
+  const xs = [...Array.from({ length: 38 }, (_, i) => 12 + i * 0.1), 18.3, 21.7];
+  assert.equal(Math.round(percentile(xs, 99) * 1000) / 1000, 20.374);
+  assert.throws(() => percentile([], 50));
 });
 
 test('order-statistic ranks match the binomial tables (95%, two-sided)', () => {

@@ -31,6 +31,20 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/**
+ * The p-th percentile (0–100), interpolated linearly between the sorted values (numpy's default):
+ * the one definition of the attach and join figures and the benchmarks. Nearest rank, which the
+ * benchmarks used before, jumps from one sample to the next; this one moves smoothly between them.
+ */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) throw new Error('percentile of no values');
+  const s = [...values].sort((a, b) => a - b);
+  const at = (p / 100) * (s.length - 1);
+  const lo = Math.floor(at);
+  const hi = Math.min(lo + 1, s.length - 1);
+  return s[lo]! + (s[hi]! - s[lo]!) * (at - lo);
+}
+
 export const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Sample variance (n − 1); 0 below 2 values. */

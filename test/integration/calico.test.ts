@@ -21,7 +21,8 @@ import type { LabState } from '../../src/lab/state';
 import { birdc, parseProtocols } from '../../src/calico/bird';
 import type { Allocation, IpamState } from '../../src/calico/ipam/store';
 import { BLOCK_SIZE } from '../../src/calico/control-plane';
-import { resultsSchema } from '../../src/run/results-schema';
+import type { JoinJson } from '../../src/run/join/schema';
+import { publishedResultsSchema } from '../../src/run/results-published';
 import { execPlugin } from './plugin-exec';
 import { assertNothingLeft, cli, longestGap, rootSnapshot, transfer, waitUntil, withLab, WAIT_SCALE } from './helpers';
 
@@ -259,15 +260,15 @@ test('the join test: nodes join calico-bgp and flannel-host-gw labs and leave ag
     const args = ['run', '--lab', lab, '--arch', 'host,calico-bgp,flannel-host-gw', '--tests', 'join'];
     const r = await cli([...args, '--join-samples', '2', '--out', join(dir, 'o'), '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const results = resultsSchema.parse(JSON.parse(r.stdout));
-    assert.equal(results.schemaVersion, 6);
+    const results = publishedResultsSchema.parse(JSON.parse(r.stdout));
+    assert.equal(results.schemaVersion, 7);
     assert.deepEqual(results.settings.tests, ['join']);
     assert.deepEqual(results.rows, []);
     assert.deepEqual(
       results.skipped.map((s) => `${s.arch} ${s.test}`),
       ['host join'],
     );
-    const [calico, flannel] = results.join!.archs;
+    const [calico, flannel] = (results.afterRounds!['join'] as JoinJson).archs;
     assert.deepEqual(
       [calico!.arch, calico!.family, flannel!.arch, flannel!.family],
       ['calico-bgp', 'l3', 'flannel-host-gw', 'l3'],
@@ -279,14 +280,12 @@ test('the join test: nodes join calico-bgp and flannel-host-gw labs and leave ag
       assert.ok(a.converged.min > 0 && a.converged.max < 20_000, `${a.arch}: converged ${a.converged.max} ms`);
       assert.ok(a.leave.min > 0);
     }
-    // BIRD's own times: the session comes up before the route arrives; both before the ping answered.
-    assert.ok(calico!.bgp, 'calico-bgp has BGP times');
-    assert.ok(calico!.bgp!.sessionUp.p50 <= calico!.bgp!.routeReceived.p50 + 1);
-    assert.ok(
-      calico!.bgp!.routeReceived.max <= calico!.converged.max + 5,
-      'the route arrives before the ping is answered',
-    );
-    assert.equal(flannel!.bgp, undefined);
+    // BIRD's own times, calico's membership details: the session comes up before the route arrives; both before the ping answered.
+    const [session, route] = calico!.details ?? [];
+    assert.deepEqual([session?.key, route?.key], ['bgpSessionUp', 'bgpRouteReceived'], 'calico-bgp has BGP times');
+    assert.ok(session!.ms.p50 <= route!.ms.p50 + 1);
+    assert.ok(route!.ms.max <= calico!.converged.max + 5, 'the route arrives before the ping is answered');
+    assert.equal(flannel!.details, undefined);
     const html = readFileSync(join(dir, 'o', 'report.html'), 'utf8');
     assert.match(html, /<h2 id="join">Node join<\/h2>/);
     await assertNothingLeft(lab, before, []);

@@ -2,10 +2,13 @@
  * The ebpf architectures in a lab: traffic on every path, carried by the programs (their counters
  * move, the nodes' IP forwarding does not), the endpoint map in step with the pods, the agent's
  * crash and restart under traffic (pins reused, no gap worth the name), and nothing left after
- * `down`, or after a crash and `down --all` — the lab's bpffs and its pins included (doctor names them).
+ * `down`, or after a crash and `down --all` — the lab's bpffs and its pins included (doctor names them);
+ * in `cnilab run`, the programs' counters as the kind's meters (ControlPlane.meters).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BpfMap } from '../../src/lib/bpf';
 import { run } from '../../src/lib/exec';
 import { deleteNetns } from '../../src/lib/netns';
@@ -17,7 +20,18 @@ import { restartProcess } from '../../src/lab/nodes';
 import { readState, type LabState } from '../../src/lab/state';
 import { pins, readCounters, readEndpoints, type Counters } from '../../src/cni/plugins/ebpf/maps';
 import { nodeBpfDir } from '../../src/ebpf/control-plane';
-import { crashThenDownAll, longestGap, waitFor, withLab, transfer, WAIT_SCALE } from './helpers';
+import { publishedResultsSchema } from '../../src/run/results-published';
+import {
+  assertNothingLeft,
+  cli,
+  crashThenDownAll,
+  longestGap,
+  rootSnapshot,
+  waitFor,
+  withLab,
+  transfer,
+  WAIT_SCALE,
+} from './helpers';
 import { findLeftovers } from '../../src/doctor/leftovers';
 import { ebpfTest } from './ebpf-skip';
 
@@ -162,3 +176,48 @@ ebpfTest('ebpf-native after a crash: doctor names the bpffs and its pins; down -
   });
   assert.deepEqual(mountsUnder(runDir(lab)), [], 'the bpffs and its pins are gone');
 });
+
+ebpfTest(
+  "run: the programs' counters as the kind's meters, on the row and its path; the report's table and chips",
+  async () => {
+    const lab = 't-ebpf-run';
+    const dir = mkdtempSync(join(tmpdir(), 'cnilab-ebpf-run-'));
+    try {
+      const before = await rootSnapshot();
+      const r = await cli([
+        'run',
+        '--lab',
+        lab,
+        '--arch',
+        'ebpf-native',
+        '--path',
+        'inter-node',
+        '--tests',
+        'tcp',
+        '--repeats',
+        '1',
+        '--duration',
+        '1',
+        '--out',
+        join(dir, 'o'),
+        '--json',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const res = publishedResultsSchema.parse(JSON.parse(r.stdout));
+      const [row] = res.rows;
+      const g = row!.meters?.[0];
+      assert.equal(g?.meter, 'eBPF programs');
+      assert.deepEqual(res.paths[0]!.meters, row!.meters, 'the path holds what the row does');
+      // The data leaves node1's pod through from_pod and enters node2 at from_netdev, redirected both times.
+      const at = (name: string, node: string) => g!.readings.find((x) => x.name === name && x.node === node);
+      assert.ok(at('from_pod', 'node1')!.counts['redirect']! > 1000, JSON.stringify(g!.readings));
+      assert.ok(at('from_netdev', 'node2')!.counts['peer']! > 1000, JSON.stringify(g!.readings));
+      const html = readFileSync(join(dir, 'o', 'report.html'), 'utf8');
+      assert.match(html, /<h3>eBPF programs<\/h3>/);
+      assert.match(html, /data-meter="from_pod"/);
+      await assertNothingLeft(lab, before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

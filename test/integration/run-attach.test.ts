@@ -15,7 +15,8 @@ import type { LabState } from '../../src/lab/state';
 import { teardownLab } from '../../src/lab/teardown';
 import { measureAttach } from '../../src/run/attach/measure';
 import { planAttach } from '../../src/run/attach/plan';
-import { resultsSchema } from '../../src/run/results-schema';
+import { publishedResultsSchema } from '../../src/run/results-published';
+import type { AttachJson } from '../../src/run/attach/schema';
 import type { FeatureReport } from '../../src/doctor/features';
 import { assertNothingLeft, cli, rootSnapshot, waitFor, withLab } from './helpers';
 
@@ -63,12 +64,16 @@ async function labContents(s: LabState): Promise<{ netns: string[]; files: strin
 test('attach in a running lab: ADD, first packet and DEL positive per size; fillers and probes gone, the lab as it was', async () => {
   await withLab('at-attach-lib', 'flannel-vxlan', async (state) => {
     const before = await labContents(state);
-    const { cells } = planAttach(state.topology, [architectures.get('flannel-vxlan')], ALL_OK);
+    const { cells } = planAttach({
+      topology: state.topology,
+      archs: [architectures.get('flannel-vxlan')],
+      features: ALL_OK,
+    });
     const steps: string[] = [];
     const figures = await measureAttach(
       [{ cell: { ...cells[0]!, lab: state.lab }, state }],
       { samples: 2, sizes: [4, 7] },
-      { seed: 1, progress: (s) => steps.push(s) },
+      { seed: 1, progress: (s) => steps.push(s), labNetns: () => new Set() },
     );
     assert.equal(figures.length, 1);
     const f = figures[0]!;
@@ -111,12 +116,12 @@ test('run --tests attach: figures per architecture and size, no rows, nothing le
     '--json',
   ]);
   assert.equal(r.code, 0, r.stderr);
-  const results = resultsSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
+  const results = publishedResultsSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
   assert.deepEqual(JSON.parse(r.stdout), JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
   assert.deepEqual(results.settings.tests, ['attach']);
   assert.deepEqual(results.rows, [], 'attach samples are not rows');
   assert.deepEqual(results.claims.rankings, []);
-  const a = results.attach!;
+  const a = results.afterRounds!['attach'] as AttachJson;
   assert.deepEqual(a.sizes, [10]);
   assert.deepEqual(
     a.archs.map((x) => `${x.arch}: ${x.node} -> ${x.target} (${x.path})`),

@@ -13,8 +13,7 @@ import {
   unresolvedLines,
   warningLines,
 } from '../../report/claims-text';
-import { attachLines } from '../../report/attach';
-import { joinLines } from '../../report/join';
+import { afterParts, afterTests } from '../../run/after';
 import { duration, table } from '../output';
 
 const params = (r: ResultRow): string => runTests.get(r.test).label(r.params);
@@ -25,7 +24,7 @@ const fmt = (v: number, unit: string): string =>
 /** What one sample was, for the tests that ran: "2 s throughput", "1 s latency runs". */
 function sampleKinds(r: RunResults): string[] {
   const latency = r.settings.tests.some((t) => t.startsWith('latency'));
-  const throughput = r.settings.tests.some((t) => !t.startsWith('latency') && t !== 'attach' && t !== 'join');
+  const throughput = r.settings.tests.some((t) => !t.startsWith('latency') && !afterTests.has(t));
   return [
     ...(throughput ? [`${r.settings.durationSec} s throughput`] : []),
     ...(latency ? [`${r.settings.latencySec} s latency runs`] : []),
@@ -86,14 +85,11 @@ export function printResults(r: RunResults, outDir: string, written: readonly st
           '',
         ]
       : []),
-    ...attachLines(r),
-    ...(r.attach ? [''] : []),
-    ...joinLines(r),
-    ...(r.join ? [''] : []),
+    ...afterParts(r).flatMap(({ test, part }) => [...test.report.lines(part), '']),
     ...datapathLines(r),
     ...readerNotes(r),
     ...r.skipped.map((s) => `skipped ${s.arch}${s.path ? ` ${s.path}` : ''}${s.test ? ` ${s.test}` : ''}: ${s.reason}`),
-    // A run of the attach or join test alone has no rows: nothing to pair with host, rank or claim.
+    // A run of tests after the rounds alone has no rows: nothing to pair with host, rank or claim.
     ...(rows ? rowLines(r, mtus, link) : link ? [link] : []),
     ...(rows ? [noiseLine(r)] : []),
     `took ${duration(r.durationSec)}: set-up ${duration(t.setupSec)}, warm-up ${duration(t.warmupSec)}, measuring ${duration(t.measureSec)}, tear-down ${duration(t.teardownSec)}, other ${duration(t.otherSec)}`,

@@ -11,16 +11,16 @@ import { NOISE_LIMITS } from '../../run/noise';
 import { PAIRINGS, type Pairing } from '../../run/paired';
 import { DEFAULT_EQUIVALENCE_PCT } from '../../run/claims';
 import { randomSeed } from '../../run/schedule';
-import { ATTACH_TEST, JOIN_TEST, RUN_TESTS, type TestName } from '../../run/results-schema';
+import type { TestName } from '../../run/results-schema';
 import { runTests } from '../../run/tests';
+import { afterSettings, afterTests, allAfterTests } from '../../run/after';
 import { writeOutputs } from '../../report/outputs';
 import { loadScenario, type Scenario } from '../../run/scenario';
 import { list, positiveNumber, printJson, runCommand, VERSION } from '../context';
 import { duration } from '../output';
 import { printResults } from './run-output';
-import { attachOptions, attachSettings, joinSettings, type AttachFlags } from './run-attach';
 
-interface RunFlags extends AttachFlags {
+interface RunFlags {
   arch?: string[];
   path?: string[];
   tests?: string[];
@@ -134,7 +134,11 @@ function runOptions(c: Command): Command {
       list,
     )
     .option('--path <p,q>', `paths (default: ${PATHS.join(',')})`, list)
-    .option('--tests <t,u>', `tests (default: ${d.tests.join(',')}; all: ${RUN_TESTS.join(',')})`, list)
+    .option(
+      '--tests <t,u>',
+      `tests (default: ${d.tests.join(',')}; all: ${[...runTests.names(), ...afterTests.names()].join(',')})`,
+      list,
+    )
     .option('--duration <s>', `seconds per throughput sample (default ${d.duration})`, wholeSeconds('--duration'))
     .option(
       '--latency-duration <s>',
@@ -304,14 +308,14 @@ function pathNames(names: readonly string[]): PathName[] {
 }
 
 /** Checks the names of --tests (or the scenario's tests), without repeats; throws on an unknown one. */
-function testNames(names: readonly string[]): (TestName | typeof ATTACH_TEST | typeof JOIN_TEST)[] {
+function testNames(names: readonly string[]): string[] {
   return [...new Set(names)].map((t) => {
-    if (!runTests.has(t) && t !== ATTACH_TEST && t !== JOIN_TEST)
+    if (!runTests.has(t) && !afterTests.has(t))
       throw new CnilabError(
         'INVALID_INPUT',
-        `--tests: unknown test ${JSON.stringify(t)}; known: ${RUN_TESTS.join(', ')}`,
+        `--tests: unknown test ${JSON.stringify(t)}; known: ${[...runTests.names(), ...afterTests.names()].join(', ')}`,
       );
-    return t as TestName;
+    return t;
   });
 }
 
@@ -328,9 +332,9 @@ async function runAction(
   const archs = archNames.map((a) => architectures.get(a));
   const paths = pathNames(o.path ?? sc.paths ?? [...PATHS]);
   const named = testNames(o.tests ?? sc.tests ?? d.tests);
-  const tests = named.filter((t): t is TestName => t !== ATTACH_TEST && t !== JOIN_TEST);
-  const attach = attachSettings({ attachSizes: o.attachSizes, attachSamples: o.attachSamples }, named, sc);
-  const joinTest = joinSettings({ joinSamples: o.joinSamples }, named, sc);
+  const tests = named.filter((t) => runTests.has(t)) as TestName[];
+  // The tests after the rounds' flags are theirs (run/after/): commander keeps them beside the others.
+  const afterRounds = afterSettings(named, { ...o }, sc);
   const mtus = o.underlayMtu ?? (sc.underlayMtu && [...new Set(sc.underlayMtu)]);
   const topology = withUnderlay(loadTopology(o.topology ?? sc.topology, o.lab === undefined ? {} : { name: o.lab }), {
     // One MTU is the topology's MTU; several are a dimension of the run, each in labs of its own.
@@ -348,8 +352,7 @@ async function runAction(
     archs,
     paths,
     tests,
-    ...(attach ? { attach } : {}),
-    ...(joinTest ? { join: joinTest } : {}),
+    afterRounds,
     durationSec: o.duration ?? sc.duration ?? d.duration,
     latencySec: o.latencyDuration ?? sc.latencyDuration ?? d.latencyDuration,
     warmupSec: o.warmup ?? sc.warmup ?? d.warmup,
@@ -391,7 +394,7 @@ function removeAdded(outDir: string, before: readonly string[] | undefined): voi
 }
 
 export function registerRun(program: Command): void {
-  attachOptions(
+  afterOptions(
     runOptions(
       program
         .command('run')
@@ -421,4 +424,10 @@ function progressPrinter(json: boolean): (p: RunProgress) => void {
     if (tty) process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 120) - 1)}`);
     else process.stderr.write(`${line}\n`);
   };
+}
+
+/** Adds the flags of every test after the rounds. */
+function afterOptions(c: Command): Command {
+  for (const f of allAfterTests().flatMap((t) => t.flags)) c.option(f.flag, f.help, f.parse);
+  return c;
 }

@@ -12,31 +12,25 @@ import { POD_IF } from '../../arch/architecture';
 import { loadConfList, type CniRuntime } from '../../cni/runtime';
 import { outOfCni, type NetConfList } from '../../cni/types';
 import { CnilabError } from '../../lib/errors';
-import { addNetns, netnsPath, runIn } from '../../lib/netns';
+import { addNetns, netnsPath } from '../../lib/netns';
 import { podNetns } from '../../lab/names';
 import { attachPods, conflistFile, runtimeFor } from '../../lab/pods';
 import type { LabState } from '../../lab/state';
 import { deleteNamespaces } from '../../lab/teardown';
 import type { PodSpec } from '../../topology/schema';
-import type { AttachJson } from '../results-attach-schema';
+import { msStat } from '../after/ms-stat';
+import type { AfterMeasureOptions } from '../after/test';
+import { firstReply } from '../after/ping';
+import type { AttachJson } from './schema';
 import { judgeNoise, load1, NOISE_LIMITS, readNoise } from '../noise';
 import { roundOrder } from '../schedule';
 import { cpuSplit } from '../../traffic/cpu/proc-stat';
 import { fillersTo, PROBE_PREFIX, type AttachCell, type AttachSettings } from './plan';
-import { attachStat } from './stats';
 
 /** A lab the attach test runs in. */
 export interface AttachLab {
   readonly cell: AttachCell;
   readonly state: LabState;
-}
-
-export interface AttachMeasureOptions {
-  readonly seed: number;
-  /** The inodes of the labs' namespaces now: what the noise around each size's probes leaves out. */
-  readonly labNetns?: () => ReadonlySet<number>;
-  readonly signal?: AbortSignal;
-  readonly progress: (step: string) => void;
 }
 
 /** The machine while a size's probes ran (every lab's, together): CPU busy, stolen, outside the labs (% of all CPUs), load. */
@@ -53,12 +47,6 @@ export interface ProbeTimes {
 const FIRST_PACKET_DEADLINE_SEC = 10;
 
 const wallMs = (): number => performance.timeOrigin + performance.now();
-
-/** The time of the first echo reply `ping -D` printed, in ms since the epoch. */
-export function firstReplyMs(pingOutput: string): number | undefined {
-  const m = /^\[(\d+\.\d+)\] \d+ bytes from/m.exec(pingOutput);
-  return m ? Number(m[1]) * 1000 : undefined;
-}
 
 interface LabRun {
   readonly lab: AttachLab;
@@ -90,13 +78,7 @@ export async function probe(l: LabRun, rt: CniRuntime, signal?: AbortSignal): Pr
     });
     added = true;
     const add = wallMs() - t0;
-    const ping = await runIn(
-      { name: ns },
-      'ping',
-      ['-n', '-D', '-c', '1', '-i', '0.002', '-w', String(FIRST_PACKET_DEADLINE_SEC), l.targetIp],
-      { signal, check: false },
-    );
-    const reply = firstReplyMs(ping.stdout);
+    const reply = await firstReply(ns, l.targetIp, FIRST_PACKET_DEADLINE_SEC, signal);
     if (reply === undefined)
       throw new CnilabError(
         'TRAFFIC_FAILED',
@@ -150,7 +132,7 @@ async function removeFillers(l: LabRun): Promise<void> {
 export async function measureAttach(
   labs: readonly AttachLab[],
   s: AttachSettings,
-  o: AttachMeasureOptions,
+  o: AfterMeasureOptions,
 ): Promise<AttachJson['archs']> {
   const runs: LabRun[] = labs.map((lab) => ({
     lab,
@@ -167,7 +149,7 @@ export async function measureAttach(
         o.progress(`attach: ${l.lab.cell.arch.name}: filling the lab to ${n} pods`);
         await fill(l, n, o.signal);
       }
-      const before = readNoise(o.labNetns?.() ?? new Set());
+      const before = readNoise(o.labNetns());
       for (let round = 1; round <= s.samples; round++) {
         o.progress(`attach: ${n} pods, probe ${round}/${s.samples}`);
         for (const l of roundOrder(runs, o.seed, round + n * 1000, () => 'attach')) {
@@ -176,7 +158,7 @@ export async function measureAttach(
           l.times.set(n, [...(l.times.get(n) ?? []), t]);
         }
       }
-      const after = readNoise(o.labNetns?.() ?? new Set());
+      const after = readNoise(o.labNetns());
       const { stealPct, outsidePct, load1: load } = judgeNoise(before, after, load1(), NOISE_LIMITS);
       const { busy } = cpuSplit(before.cpu, after.cpu);
       for (const l of runs) l.noise.set(n, { busyPct: busy, stealPct, outsidePct, load1: load });
@@ -207,9 +189,9 @@ export function assembleAttach(
     sizes: [...times.entries()].map(([pods, ts]) => ({
       pods,
       fillers: Math.max(0, pods - state.topology.pods.length),
-      add: attachStat(ts.map((t) => t.add)),
-      firstPacket: attachStat(ts.map((t) => t.firstPacket)),
-      del: attachStat(ts.map((t) => t.del)),
+      add: msStat(ts.map((t) => t.add)),
+      firstPacket: msStat(ts.map((t) => t.firstPacket)),
+      del: msStat(ts.map((t) => t.del)),
       ...(noise.has(pods) ? { noise: noise.get(pods)! } : {}),
     })),
   };

@@ -4,19 +4,19 @@ import { architectures } from '../../arch';
 import type { FeatureReport } from '../../doctor/features';
 import { isCnilabError } from '../../lib/errors';
 import { parseTopology } from '../../topology/load';
-import { firstReplyMs } from './measure';
+import { msStat as attachStat } from '../after/ms-stat';
+import { firstReplyMs } from '../after/ping';
 import { checkAttachSizes, fillersTo, planAttach, podsPerSubnet } from './plan';
-import { attachStat, percentile } from './stats';
 
 const ALL_OK = new Proxy({}, { get: (_t, f) => ({ feature: f, ok: true, detail: 'ok' }) }) as FeatureReport;
 const arch = (n: string) => architectures.get(n);
 
 test('attach plan: architectures with pods only; the probe on node1 pings the inter-node server, or the intra-node one', () => {
-  const { cells, skipped } = planAttach(
-    parseTopology('', 'd'),
-    ['host', 'bridge', 'flannel-vxlan', 'kuryr-lb-vxlan', 'flannel-vxlan'].map(arch),
-    ALL_OK,
-  );
+  const { cells, skipped } = planAttach({
+    topology: parseTopology('', 'd'),
+    archs: ['host', 'bridge', 'flannel-vxlan', 'kuryr-lb-vxlan', 'flannel-vxlan'].map(arch),
+    features: ALL_OK,
+  });
   assert.deepEqual(
     cells.map((c) => `${c.arch.name} ${c.lab}: ${c.node} -> ${c.target} (${c.path})`),
     [
@@ -27,15 +27,23 @@ test('attach plan: architectures with pods only; the probe on node1 pings the in
   );
   assert.deepEqual(skipped, []);
   // With the MTU as a dimension, the attach test runs in the first MTU's lab.
-  const m = planAttach(parseTopology('', 'd'), [arch('flannel-vxlan')], ALL_OK, 9000);
+  const m = planAttach({
+    topology: parseTopology('', 'd'),
+    archs: [arch('flannel-vxlan')],
+    features: ALL_OK,
+    mtu: 9000,
+  });
   assert.equal(m.cells[0]!.lab, 'flannel-vxlan mtu 9000');
 });
 
 test('attach plan: an architecture whose feature is missing is left to the run; no pod to ping is skipped with why', () => {
   const missing = new Proxy({}, { get: (_t, f) => ({ feature: f, ok: f !== 'vxlan', detail: 'no' }) }) as FeatureReport;
-  assert.deepEqual(planAttach(parseTopology('', 'd'), [arch('flannel-vxlan')], missing).cells, []);
+  assert.deepEqual(
+    planAttach({ topology: parseTopology('', 'd'), archs: [arch('flannel-vxlan')], features: missing }).cells,
+    [],
+  );
   const lonely = parseTopology('topology: {nodes: {control: {role: control}, node1: {role: compute, pods: 1}}}', 't');
-  const { cells, skipped } = planAttach(lonely, [arch('bridge')], ALL_OK);
+  const { cells, skipped } = planAttach({ topology: lonely, archs: [arch('bridge')], features: ALL_OK });
   assert.deepEqual(cells, []);
   assert.equal(skipped.length, 1);
   assert.equal(skipped[0]!.test, 'attach');
@@ -75,11 +83,7 @@ test('attach sizes: sorted; below the pods the topology holds, or beyond a node 
   refused([757], /put 254 pods on node1/);
 });
 
-test('percentiles interpolate between sorted samples; attach stats in ms, rounded', () => {
-  assert.equal(percentile([3, 1, 2], 50), 2);
-  assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
-  assert.equal(percentile([10, 20], 99), 19.9);
-  assert.equal(percentile([7], 99), 7);
+test('attach stats: percentiles of ms, rounded', () => {
   const s = attachStat([10.123, 30, 20]);
   assert.deepEqual(
     { ...s, samples: s.samples },

@@ -6,13 +6,11 @@
  * the emptiest first), so that one ADD into a lab of N pods, none in flight, is what is timed.
  * Every extra pod is named `attach-…`: its namespace carries the lab's prefix (`down` finds it).
  */
-import type { Architecture } from '../../arch/architecture';
 import type { PathName } from '../../arch/vocabulary';
-import { missingReason, type FeatureReport } from '../../doctor/features';
 import { CnilabError } from '../../lib/errors';
 import type { PodSpec, Topology } from '../../topology/schema';
+import { cellOf, measurable, type AfterCell, type AfterPlanContext } from '../after/test';
 import { endpointsFor } from '../paths';
-import { labKey } from '../plan';
 import type { Skipped } from '../results-schema';
 
 /** What the attach test takes: probes per lab size, and the lab sizes. */
@@ -28,14 +26,10 @@ export const ATTACH_DEFAULTS: AttachSettings = { samples: 20, sizes: [10, 100] }
 export const ATTACH_MAX_SIZE = 5000;
 
 /** An architecture's attach measurement: its lab, the node probes go on, the pod they ping. */
-export interface AttachCell {
-  readonly arch: Architecture;
-  readonly lab: string;
+export interface AttachCell extends AfterCell {
   readonly node: string;
   readonly target: string;
   readonly path: PathName;
-  /** The underlay MTU of its lab when the MTU is a dimension of the run. */
-  readonly mtu?: number;
 }
 
 export const PROBE_PREFIX = 'attach-p';
@@ -46,25 +40,18 @@ export const FILLER_PREFIX = 'attach-f';
  * features are present; the probe's node and target from the inter-node path (intra-node where an
  * architecture has no inter-node path). `mtu`: the lab of the first underlay MTU when it is a dimension.
  */
-export function planAttach(
-  topology: Topology,
-  archs: readonly Architecture[],
-  features: FeatureReport,
-  mtu?: number,
-): { cells: AttachCell[]; skipped: Skipped[] } {
+export function planAttach(ctx: AfterPlanContext): { cells: AttachCell[]; skipped: Skipped[] } {
   const cells: AttachCell[] = [];
   const skipped: Skipped[] = [];
-  for (const arch of [...new Set(archs)]) {
-    if (!arch.control.attachesPods || missingReason(features, arch.requires)) continue; // the run says why elsewhere
+  for (const arch of [...new Set(ctx.archs)].filter((a) => measurable(ctx, a))) {
     const path: PathName = arch.unsupported?.['inter-node'] ? 'intra-node' : 'inter-node';
-    const ep = endpointsFor(topology, arch, path);
+    const ep = endpointsFor(ctx.topology, arch, path);
     if (typeof ep === 'string') {
       skipped.push({ arch: arch.name, test: 'attach', reason: `a probe pod needs a pod to ping: ${ep}` });
       continue;
     }
-    const node = topology.pods.find((p) => p.name === ep.client)!.node;
-    const m = mtu === undefined ? {} : { mtu };
-    cells.push({ arch, lab: labKey({ arch, ...m }), node, target: ep.server, path, ...m });
+    const node = ctx.topology.pods.find((p) => p.name === ep.client)!.node;
+    cells.push({ ...cellOf(arch, ctx.mtu), node, target: ep.server, path });
   }
   return { cells, skipped };
 }

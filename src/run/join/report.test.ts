@@ -1,13 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readResults } from './outputs';
-import { REPO_ROOT } from '../lib/paths';
-import { attachStat } from '../run/attach/stats';
-import { resultsSchema, type JoinJson, type RunResults } from '../run/results-schema';
-import { compareRuns } from './compare';
-import { renderHtml } from './html';
-import { joinHeadline, joinLines, joinTable } from './join';
+import { REPO_ROOT } from '../../lib/paths';
+import { compareRuns } from '../../report/compare';
+import { renderHtml } from '../../report/html';
+import { readResults } from '../../report/outputs';
+import { msStat as attachStat } from '../after/ms-stat';
+import { publishedResultsSchema } from '../results-published';
+import type { RunResults } from '../results-schema';
+import { joinHeadline, joinLines, joinTable } from './report';
+import type { JoinJson } from './schema';
 
 const recorded = (): RunResults => readResults(join(REPO_ROOT, 'test/fixtures/results-v5.json'));
 
@@ -22,10 +24,15 @@ const JOIN: JoinJson = {
       peers: 3,
       join: attachStat([1132.58, 1202.84, 1375.96]),
       converged: attachStat([1166.05, 1234.5, 1408.86]),
-      bgp: {
-        sessionUp: attachStat([1075.67, 1087.54, 1197.03]),
-        routeReceived: attachStat([1097.67, 1159.54, 1319.03]),
-      },
+      details: [
+        { key: 'bgpSessionUp', label: 'BGP session up', about: 'session', ms: attachStat([1075.67, 1087.54, 1197.03]) },
+        {
+          key: 'bgpRouteReceived',
+          label: 'BGP route received',
+          about: 'route',
+          ms: attachStat([1097.67, 1159.54, 1319.03]),
+        },
+      ],
       leave: attachStat([63.86, 68.84, 77.02]),
     },
     {
@@ -41,11 +48,15 @@ const JOIN: JoinJson = {
 };
 
 const withJoin = (): RunResults =>
-  resultsSchema.parse({ ...recorded(), settings: { ...recorded().settings, tests: ['tcp', 'join'] }, join: JOIN });
+  publishedResultsSchema.parse({
+    ...recorded(),
+    settings: { ...recorded().settings, tests: ['tcp', 'join'] },
+    afterRounds: { join: JOIN },
+  });
 
-test('join in the report: a section with each time per architecture, BGP columns only where routes travel by BGP', () => {
+test("join in the report: a section with each time per architecture, the control plane's moments only where it records them", () => {
   const r = withJoin();
-  const table = joinTable(r);
+  const table = joinTable(JOIN);
   assert.match(table, /<h2 id="join">Node join<\/h2>/);
   assert.match(table, /over 3 joins per architecture, each into a lab of 3 compute nodes/);
   assert.match(
@@ -56,23 +67,23 @@ test('join in the report: a section with each time per architecture, BGP columns
     table,
     /<td>flannel-host-gw<\/td><td>l3<\/td>(<td class="n">[^<]+<\/td>){2}<td class="n">—<\/td><td class="n">—<\/td>/,
   );
-  assert.equal(joinTable(recorded()), '');
+  assert.match(table, /<th>BGP session up<\/th><th>BGP route received<\/th>/);
+  assert.doesNotMatch(renderHtml(recorded(), []), /Node join/);
   const html = renderHtml(r, []);
   assert.ok(html.includes(table));
   // The headline: converged p50, fastest first.
-  assert.match(joinHeadline(r)!, /after 364 ms \(<b>flannel-host-gw<\/b>\), 1,235 ms \(<b>calico-bgp<\/b>\)/);
-  assert.equal(joinHeadline(recorded()), undefined);
+  assert.match(joinHeadline(JOIN)!, /after 364 ms \(<b>flannel-host-gw<\/b>\), 1,235 ms \(<b>calico-bgp<\/b>\)/);
+  assert.equal(joinHeadline({ ...JOIN, archs: [] }), undefined);
 });
 
 test('join in the terminal: one line per architecture; compare leaves it out and says so', () => {
-  const lines = joinLines(withJoin());
+  const lines = joinLines(JOIN);
   assert.equal(lines.length, 4);
   assert.match(
     lines[2]!,
     /^ {2}calico-bgp +1,203 \/ 1,341 \/ 1,373 +1,235 \/ 1,374 \/ 1,405 +1,160 \/ 1,287 \/ 1,316 +68\.8 \/ 75\.4 \/ 76\.9$/,
   );
   assert.match(lines[3]!, /^ {2}flannel-host-gw .* — .*$/);
-  assert.deepEqual(joinLines(recorded()), []);
   const c = compareRuns(withJoin(), recorded());
   assert.deepEqual({ ...c, notes: [] }, { ...compareRuns(recorded(), recorded()), notes: [] });
   assert.deepEqual(c.notes, [

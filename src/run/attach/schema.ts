@@ -1,21 +1,8 @@
-/** results.json's `attach`: the attach test's figures (run/attach/), beside the rows, never rows. */
+/** results.json's `afterRounds.attach`: the attach test's figures, beside the rows, never rows. */
 import { z } from 'zod';
-import { FAMILIES, PATHS } from '../arch/vocabulary';
-
-export const FAMILY = z.enum(FAMILIES);
-
-export const attachStat = z
-  .object({
-    n: z.number().int().positive(),
-    p50: z.number(),
-    p90: z.number(),
-    p99: z.number(),
-    mean: z.number(),
-    min: z.number(),
-    max: z.number(),
-    samples: z.array(z.number()).describe('in the order taken'),
-  })
-  .describe('milliseconds; percentiles interpolated linearly between the sorted samples');
+import { PATHS } from '../../arch/vocabulary';
+import { msStatSchema as attachStat } from '../after/ms-stat';
+import { FAMILIES } from '../results-names';
 
 export const attachSchema = z
   .object({
@@ -26,7 +13,7 @@ export const attachSchema = z
     archs: z.array(
       z.object({
         arch: z.string(),
-        family: FAMILY,
+        family: z.enum(FAMILIES),
         lab: z.string().describe('the lab it was measured in'),
         node: z.string().describe('the node every probe pod was attached on'),
         target: z.string().describe('the existing pod each probe pinged after its ADD'),
@@ -63,4 +50,3 @@ export const attachSchema = z
   );
 
 export type AttachJson = z.infer<typeof attachSchema>;
-export type AttachStatJson = z.infer<typeof attachStat>;

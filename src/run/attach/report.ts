@@ -5,52 +5,48 @@
  * they stay out of the rows, the claims and `compare`.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { figure } from '../lib/format';
-import type { AttachJson, AttachStatJson } from '../run/results-attach-schema';
-import type { RunResults } from '../run/results-schema';
-import { CHART_CONFIG, type Chart } from './charts';
-import { escapeXml as e } from './diagram';
-
-export const ATTACH_SUMMARY =
-  'pod attach: CNI ADD and DEL through the lab’s runtime, ADD until the first answered ping, into labs of N pods (ms; not rows, no % of host)';
-
-const pct = (s: AttachStatJson): string => `${figure(s.p50)} / ${figure(s.p90)} / ${figure(s.p99)}`;
+import { figure } from '../../lib/format';
+import { CHART_CONFIG, type Chart } from '../../report/charts';
+import { escapeXml as e } from '../../report/diagram';
+import { msPercentiles as pct } from '../after/ms-stat';
+import { sectionHtml } from '../after/report-kit';
+import type { AttachJson } from './schema';
 
 type Arch = AttachJson['archs'][number];
 const entries = (a: AttachJson): { x: Arch; s: Arch['sizes'][number] }[] =>
   a.archs.flatMap((x) => x.sizes.map((s) => ({ x, s })));
 
-/** The section's table: per architecture and lab size, p50 / p90 / p99 of each time. */
-export function attachTable(r: RunResults): string {
-  const a = r.attach;
-  if (!a) return '';
-  const head = [
-    'architecture',
-    'pods in the lab (N)',
-    'ADD',
-    'ADD → first packet',
-    'DEL',
-    'probes',
-    'CPU busy / outside the labs',
-  ];
-  const body = entries(a)
-    .map(
-      ({ x, s }) =>
-        `<tr><td>${e(x.arch)}</td><td class="n">${s.pods}</td><td class="n">${pct(s.add)}</td><td class="n">${pct(s.firstPacket)}</td><td class="n">${pct(s.del)}</td><td class="n">${s.add.n}</td><td class="n">${s.noise ? `${s.noise.busyPct}% / ${s.noise.outsidePct}%` : '—'}</td></tr>`,
-    )
-    .join('\n');
+/** The section: per architecture and lab size, p50 / p90 / p99 of each time. */
+export function attachTable(a: AttachJson): string {
   const where = [...new Set(a.archs.map((x) => `${x.node} → ${x.target} (${x.path})`))].join(', ');
-  return `<h2 id="attach">Pod attach</h2>
-<p class="meta">p50 / p90 / p99 in milliseconds over ${a.samples} probe pods per architecture and lab size. Each probe is added on its own (none in flight) through the lab's CNI runtime and configuration list, as <code>up</code> attaches pods, into a lab that holds N pods (filler pods added to reach N, spread over the compute nodes); then it pings an existing pod until the first answer (${e(where)}), and is deleted. ADD → first packet runs from the start of ADD to the first answered ping (ping started when ADD returned, 2 ms between pings). Fillers and probes are removed afterwards. These are times, not ratios: no % of host.</p>
-<table class="attach"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
-${body}
-</tbody></table>`;
+  return sectionHtml({
+    id: 'attach',
+    title: 'Pod attach',
+    meta: `p50 / p90 / p99 in milliseconds over ${a.samples} probe pods per architecture and lab size. Each probe is added on its own (none in flight) through the lab's CNI runtime and configuration list, as <code>up</code> attaches pods, into a lab that holds N pods (filler pods added to reach N, spread over the compute nodes); then it pings an existing pod until the first answer (${e(where)}), and is deleted. ADD → first packet runs from the start of ADD to the first answered ping (ping started when ADD returned, 2 ms between pings). Fillers and probes are removed afterwards. These are times, not ratios: no % of host.`,
+    head: [
+      'architecture',
+      'pods in the lab (N)',
+      'ADD',
+      'ADD → first packet',
+      'DEL',
+      'probes',
+      'CPU busy / outside the labs',
+    ],
+    rows: entries(a).map(({ x, s }) => [
+      x.arch,
+      { n: String(s.pods) },
+      { n: pct(s.add) },
+      { n: pct(s.firstPacket) },
+      { n: pct(s.del) },
+      { n: String(s.add.n) },
+      { n: s.noise ? `${s.noise.busyPct}% / ${s.noise.outsidePct}%` : '—' },
+    ]),
+  });
 }
 
 /** ADD p50 and p99 against the lab's size, one line per architecture; none without the attach test. */
-export function attachChart(r: RunResults, order: readonly string[]): Chart | undefined {
-  const a = r.attach;
-  if (!a?.archs.length) return undefined;
+export function attachChart(a: AttachJson, order: readonly string[]): Chart | undefined {
+  if (!a.archs.length) return undefined;
   const values = entries(a).flatMap(({ x, s }) =>
     (['p50', 'p99'] as const).map((p) => ({ arch: x.arch, pods: s.pods, percentile: `ADD ${p}`, value: s.add[p] })),
   );
@@ -102,9 +98,7 @@ export function attachChart(r: RunResults, order: readonly string[]): Chart | un
 }
 
 /** The terminal's lines: a header, then one per architecture and lab size. */
-export function attachLines(r: RunResults): string[] {
-  const a = r.attach;
-  if (!a) return [];
+export function attachLines(a: AttachJson): string[] {
   const rows = entries(a).map(
     ({ x, s }) =>
       `  ${x.arch.padEnd(20)} ${String(s.pods).padStart(5)}   ${pct(s.add).padStart(22)}   ${pct(s.firstPacket).padStart(22)}   ${pct(s.del).padStart(22)}`,
@@ -132,9 +126,8 @@ export function attachLines(r: RunResults): string[] {
 }
 
 /** The report's headline of the attach test: ADD p50 into the largest lab, per architecture, fastest first. */
-export function attachHeadline(r: RunResults): string | undefined {
-  const a = r.attach;
-  if (!a?.archs.length) return undefined;
+export function attachHeadline(a: AttachJson): string | undefined {
+  if (!a.archs.length) return undefined;
   const n = a.sizes[a.sizes.length - 1]!;
   const at = a.archs
     .map((x) => ({ arch: x.arch, s: x.sizes.find((s) => s.pods === n) }))
