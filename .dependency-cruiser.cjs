@@ -1,4 +1,6 @@
 // Which folder may import which (docs/design.md, "Layers"). `npm run lint` runs it over src/.
+const { GENERIC, KIND_PATH, BUILDS_ON } = require('./layers.cjs');
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -32,23 +34,27 @@ module.exports = {
       to: { path: '^src/(?!lib/|node/)' },
     },
     {
-      name: 'kinds-stand-apart',
-      comment: "A kind imports no other kind's folder; what they share lives in src/node or src/lib.",
+      name: 'generic-imports-no-kind',
+      comment:
+        "The core never names a kind: what a kind adds comes through the registry (src/arch) and the kind's hooks.",
       severity: 'error',
-      from: { path: '^src/(flannel|kuryr|calico|ebpf)/', pathNot: '^src/ebpf/' },
-      to: { path: '^src/(flannel|kuryr|calico|ebpf)/', pathNot: '^src/$1/' },
+      from: { path: `^src/(?:${GENERIC.join('|')})/` },
+      to: { path: KIND_PATH },
     },
     {
-      name: 'ebpf-builds-on-flannel-only',
-      comment:
-        "The ebpf kind is flannel's control plane and agent with its own data path: it may import those, and no other kind.",
+      name: 'kind-imports-no-other-kind',
+      comment: "A kind imports no other kind's folder; what they share lives in src/node or src/lib.",
       severity: 'error',
-      from: { path: '^src/ebpf/' },
-      to: {
-        path: '^src/(flannel|kuryr|calico)/',
-        pathNot: '^src/flannel/(control-plane|subnet/model|agent/daemon)\\.ts$',
-      },
+      from: { path: KIND_PATH, pathNot: `^src/(?:${Object.keys(BUILDS_ON).join('|')})/` },
+      to: { path: KIND_PATH, pathNot: '^src/$1/' },
     },
+    ...Object.entries(BUILDS_ON).map(([kind, allowed]) => ({
+      name: 'kind-imports-no-other-kind',
+      comment: `The ${kind} kind builds on another kind's parts, declared in layers.cjs (BUILDS_ON), and no others.`,
+      severity: 'error',
+      from: { path: `^src/${kind}/` },
+      to: { path: KIND_PATH, pathNot: [`^src/${kind}/`, allowed] },
+    })),
     {
       name: 'no-tests-from-src',
       comment: 'Product code never imports test code.',

@@ -112,7 +112,16 @@ export interface ControlPlane {
    */
   meters?(lab: string, nodes: readonly string[]): Meter | undefined;
   /** Its counters as results before v7 held them (a field of their own: rows' `ebpf`, paths' `programs`). */
-  legacyMeters?(old: readonly unknown[]): MeterGroup;
+  readonly legacyMeters?: LegacyMeters;
+}
+
+/** Where results before v7 held a kind's counters (fields of their own, named by the kind), and how they read as meters. */
+export interface LegacyMeters {
+  /** The field of a row that held them. */
+  readonly rowField: string;
+  /** The field of a path that held them. */
+  readonly pathField: string;
+  read(old: readonly unknown[]): MeterGroup;
 }
 
 /** A kind's counters around one sample. */

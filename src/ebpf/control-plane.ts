@@ -67,7 +67,7 @@ export function ebpfControlPlane(
     kind: 'ebpf',
     datapath: () => EBPF_DATAPATH,
     meters: (lab, nodes) => new ProgramMeter([...new Set(nodes)].map((node) => ({ node, dir: nodeBpfDir(lab, node) }))),
-    legacyMeters: legacyProgramMeters,
+    legacyMeters: { rowField: 'ebpf', pathField: 'programs', read: legacyProgramMeters },
     probes: [ebpfProbe],
   };
 }

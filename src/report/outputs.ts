@@ -88,20 +88,20 @@ export function readResults(where: string): RunResults {
 }
 
 /**
- * v4–v6 held a kind's counters in fields of their own (rows' `ebpf`, paths' `programs`): the kind
- * of the row's architecture reads them as its meters; where no registered kind can, they go.
+ * v4–v6 held a kind's counters in fields of their own, on rows and paths: the kind of the row's (the
+ * path's) architecture names them (`legacyMeters`) and reads them as its meters.
  */
 function upgradeMeters(doc: Record<string, unknown>): Record<string, unknown> {
-  const move = <T extends Record<string, unknown>>(x: T, field: string): T => {
-    const old = x[field] as unknown[] | undefined;
-    if (old === undefined) return x;
-    const { [field]: _gone, ...rest } = x;
+  const move = <T extends Record<string, unknown>>(x: T, at: 'rowField' | 'pathField'): T => {
     const arch = String(x['arch']);
-    const group = architectures.has(arch) ? architectures.get(arch).control.legacyMeters?.(old) : undefined;
-    return (group ? { ...rest, meters: [group] } : rest) as T;
+    const legacy = architectures.has(arch) ? architectures.get(arch).control.legacyMeters : undefined;
+    const old = legacy ? (x[legacy[at]] as unknown[] | undefined) : undefined;
+    if (legacy === undefined || old === undefined) return x;
+    const { [legacy[at]]: _gone, ...rest } = x;
+    return { ...rest, meters: [legacy.read(old)] } as unknown as T;
   };
-  const rows = (doc['rows'] as Record<string, unknown>[] | undefined)?.map((r) => move(r, 'ebpf'));
-  const paths = (doc['paths'] as Record<string, unknown>[] | undefined)?.map((p) => move(p, 'programs'));
+  const rows = (doc['rows'] as Record<string, unknown>[] | undefined)?.map((r) => move(r, 'rowField'));
+  const paths = (doc['paths'] as Record<string, unknown>[] | undefined)?.map((p) => move(p, 'pathField'));
   return { ...doc, ...(rows ? { rows } : {}), ...(paths ? { paths } : {}) };
 }
 

@@ -136,7 +136,7 @@ export const rowSchema = z.object({
   meters: z
     .array(meterGroupSchema)
     .optional()
-    .describe("present where the architecture's kind counts its own data path (before v7: the eBPF programs' `ebpf`)"),
+    .describe("present where the architecture's kind counts its own data path (before v7: a field the kind named)"),
 });
 
 export const hopSchema = z.object({

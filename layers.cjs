@@ -1,0 +1,17 @@
+// The folders of src/ by role, one list for the import rules (.dependency-cruiser.cjs) and the
+// tests that hold the core to them (src/arch/boundaries.test.ts). Every other folder of src/ is a
+// kind's: a new kind's folder is one by being none of these.
+
+/** The core: never names a kind, imports no kind's folder. */
+const GENERIC = ['run', 'lab', 'cli', 'report', 'controller', 'doctor', 'topology', 'traffic', 'lib', 'node'];
+/** The registry (arch/: the one place that lists kinds) and the CNI layer (plugins built alone). */
+const SHARED = ['arch', 'cni'];
+/** A path of a kind's folder; group 1 is the kind. */
+const KIND_PATH = `^src/(?!(?:${[...GENERIC, ...SHARED].join('|')})/)([^/]+)/`;
+/**
+ * What a kind may take from another, declared: the ebpf kind is flannel's control plane and agent
+ * with a data path of its own (docs/ebpf.md).
+ */
+const BUILDS_ON = { ebpf: '^src/flannel/(control-plane|subnet/model|agent/daemon)\\.ts$' };
+
+module.exports = { GENERIC, SHARED, KIND_PATH, BUILDS_ON };
