@@ -104,6 +104,15 @@ export interface ControlPlane {
   refuse?(topology: Topology): string | undefined;
   /** The router between pod networks, for kinds that have one: what the `routed` path crosses. */
   router?(state: LabState): RouterOnPath;
+  /**
+   * What a reader of a run must know before reading its figures of this kind's architectures
+   * (each with the datapath the run recorded, on the run's kernel), as one sentence; undefined
+   * when nothing. The report and the terminal print it above everything.
+   */
+  readerNote?(
+    archs: readonly { readonly name: string; readonly datapath?: string }[],
+    kernel: string,
+  ): string | undefined;
   /** Features this kind adds to `cnilab doctor`, each with its probe; its architectures' `requires` may name them. */
   readonly probes?: readonly FeatureProbe[];
   /**

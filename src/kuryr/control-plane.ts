@@ -283,6 +283,21 @@ function routerOnPath(state: LabState): RouterOnPath {
   };
 }
 
+/**
+ * Open vSwitch ran its userspace (netdev) datapath — cnilab's choice on a kernel without the
+ * openvswitch module — so those rows measure another datapath than the paper's kernel OVS.
+ */
+function userspaceOvsNote(archs: readonly { name: string; datapath?: string }[], kernel: string): string | undefined {
+  const userspace = archs.filter((a) => a.datapath?.startsWith('openvswitch netdev'));
+  if (userspace.length === 0) return undefined;
+  return (
+    `Open vSwitch ran in user space (its netdev datapath) for ${userspace.map((a) => a.name).join(', ')}: ` +
+    `kernel ${kernel} has no openvswitch module. The paper measured OVS's kernel datapath; user-space OVS moves ` +
+    'every packet through ovs-vswitchd, so these rows are not comparable with it. On a kernel with the module, ' +
+    'cnilab runs OVS in the kernel.'
+  );
+}
+
 /** Which mechanism driver plugs the pods, and how networks are segmented. */
 export interface KuryrSpec {
   readonly driver: 'openvswitch' | 'linuxbridge';
@@ -308,6 +323,7 @@ export function kuryrControlPlane(
       return startKuryrDaemon(state.topology, old.node, spec, ovsDatapath({ openvswitch: await openvswitch() }));
     },
     datapath: (features) => kuryrDatapath(spec, features),
+    readerNote: userspaceOvsNote,
     router: routerOnPath,
   };
 }

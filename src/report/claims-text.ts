@@ -3,6 +3,8 @@
  * resolve, the rankings its same-round intervals support, the paper's orderings checked, the
  * noise. The terminal summary and the HTML report print the same sentences.
  */
+import { architectures } from '../arch';
+import type { ControlPlane } from '../arch/architecture';
 import type { RunResults } from '../run/results-schema';
 import { runTests } from '../run/tests';
 
@@ -18,9 +20,8 @@ const groupName = (g: { path: string; test: string; params: object; underlayMtu?
 
 /**
  * What a reader must not miss before reading a figure: the run was on a software-emulated CPU (the
- * kernel tier's VM: it proves function, never speed), or Open vSwitch ran its userspace (netdev)
- * datapath — cnilab's choice on a kernel without the openvswitch module — so those rows measure
- * another datapath than the paper's kernel OVS.
+ * kernel tier's VM: it proves function, never speed), or what a kind says of its architectures in
+ * this run (`ControlPlane.readerNote`: Kuryr's, that Open vSwitch ran in user space).
  */
 export function readerNotes(r: RunResults): string[] {
   const out: string[] = [];
@@ -28,11 +29,18 @@ export function readerNotes(r: RunResults): string[] {
     out.push(
       `This run's CPU was emulated in software (${r.environment.cpuModel}: a VM without hardware virtualization, such as scripts/kernel-vm.sh's): everything ran 15–60× slower than on hardware. It shows that each data path works; its figures are not figures of these architectures.`,
     );
-  const userspace = r.architectures.filter((a) => a.datapath?.startsWith('openvswitch netdev'));
-  if (userspace.length > 0)
-    out.push(
-      `Open vSwitch ran in user space (its netdev datapath) for ${userspace.map((a) => a.name).join(', ')}: kernel ${r.environment.kernel} has no openvswitch module. The paper measured OVS's kernel datapath; user-space OVS moves every packet through ovs-vswitchd, so these rows are not comparable with it. On a kernel with the module, cnilab runs OVS in the kernel.`,
-    );
+  // Each kind's note on its architectures in this run (Kuryr's: OVS ran in user space).
+  const kinds = new Map<string, { control: ControlPlane; archs: RunResults['architectures'][number][] }>();
+  for (const a of r.architectures.filter((x) => architectures.has(x.name))) {
+    const control = architectures.get(a.name).control;
+    const k = kinds.get(control.kind) ?? { control, archs: [] };
+    k.archs.push(a);
+    kinds.set(control.kind, k);
+  }
+  for (const { control, archs } of kinds.values()) {
+    const note = control.readerNote?.(archs, r.environment.kernel);
+    if (note) out.push(note);
+  }
   return out;
 }
 

@@ -262,7 +262,7 @@ ${forest ? chartFigure(forest) : ''}
 <h2>What this run can claim</h2>
 <p class="meta">A ranks above B only when the 95% interval of their same-round ratio A/B excludes 1; they are equivalent when it lies within ±${equivalenceOf(r)}%; otherwise the step is not resolved (${e(rankingLegend(r))}). ${e(scheduleLine(r))}.</p>
 <ul class="claims">${[...rankingLines(r), ...paperLines(r)].map((l) => `<li>${e(l)}</li>`).join('')}</ul>
-${designs.length ? `<h3>The eBPF data path against the designs it replaces</h3><p class="meta">Each ratio is a/b of the same round's samples, with its 95% interval; lower is better for latency and CPU per Gbit.</p><ul class="claims">${designs.map((l) => `<li>${e(l)}</li>`).join('')}</ul>` : ''}
+${designs.length ? `<h3>Designs compared</h3><p class="meta">Each ratio is a/b of the same round's samples, with its 95% interval; lower is better for latency and CPU per Gbit.</p><ul class="claims">${designs.map((l) => `<li>${e(l)}</li>`).join('')}</ul>` : ''}
 ${mtuTable(r)}${afterParts(r)
     .map(({ test, part }) => test.report.html(part))
     .join('')}<h2>Charts</h2>

@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { Architecture } from '../arch/architecture';
+import { architectures } from '../arch';
 import { BASELINE_ARCH, type PathName } from '../arch/vocabulary';
 import { probeFeatures } from '../doctor/features';
 import { CnilabError } from '../lib/errors';
@@ -229,12 +230,15 @@ function schedule(
   };
 }
 
+/** The registered architectures whose kind has a router: the only ones with a routed path. */
+const routedArchs = (): string[] => architectures.names().filter((n) => architectures.get(n).control.router);
+
 function nothingWhy(plan: Plan, o: RunOptions): string {
   if (plan.skipped.length > 0)
     return plan.skipped
       .map((s) => `${s.arch}${s.path ? ` ${s.path}` : ''}${s.test ? ` ${s.test}` : ''}: ${s.reason}`)
       .join('; ');
-  return `${o.archs.map((a) => a.name).join(', ')} ${o.archs.length === 1 ? 'has' : 'have'} no ${o.paths.join(' or ')} path (host: inter-node only; routed: the Kuryr architectures only)`;
+  return `${o.archs.map((a) => a.name).join(', ')} ${o.archs.length === 1 ? 'has' : 'have'} no ${o.paths.join(' or ')} path (${BASELINE_ARCH}: inter-node only; routed: ${routedArchs().join(', ')} only)`;
 }
 
 /** Progress with an ETA (the plan's seconds, scaled by the pace so far) and the time spent per phase. */

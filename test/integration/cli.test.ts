@@ -295,7 +295,7 @@ function badInput(dir: string, topo: (name: string, body: string) => string): [s
     [['run', '--lab', 't-cli-bad', '--repeats', '0'], /^cnilab: --repeats: "0" must be a positive integer$/],
     [
       ['run', '--lab', 't-cli-bad', '--arch', 'flannel-vxlan', '--path', 'routed'],
-      /^cnilab: nothing to measure: flannel-vxlan has no routed path \(host: inter-node only; routed: the Kuryr architectures only\)$/,
+      /^cnilab: nothing to measure: flannel-vxlan has no routed path \(host: inter-node only; routed: kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan only\)$/,
     ],
     [
       ['up', '--topology', topo('zero.yaml', 'name: t-cli-bad\ntopology: {computeNodes: 0}\n')],
