@@ -314,8 +314,7 @@ export function kuryrControlPlane(
     attachesPods: true,
     restartable: ['controller', 'kuryr-daemon'],
     up: (ctx) => upKuryr(spec, ctx),
-    membership:
-      "a Kuryr lab's nodes are fixed at up (node add and remove are for the flannel architectures); bring a larger lab up with --topology",
+    membership: "a Kuryr lab's nodes are fixed at up (its layout spans them); bring a larger lab up with --topology",
     async restart(state: LabState, old: ProcessState): Promise<ProcessState> {
       if (old.role === 'controller') return startController(state.topology, neutronArgs(state.topology));
       // A killed daemon leaves its socket behind; gone, it tells when the new one serves.
