@@ -21,7 +21,8 @@ export interface Endpoints {
 
 /** Why an architecture whose control plane has no router has no routed path. */
 export const ROUTED_NEEDS =
-  "one pod network and no router: the routed path (pods on two networks through a router on a third node) is the Kuryr architectures'";
+  'one pod network and no router: the routed path (pods on two networks through a router on a third node) is the ' +
+  "Kuryr architectures'";
 
 /** Why `arch` cannot carry `path` by design (no news in a run: the docs say which has which), or undefined. */
 export function designedOut(arch: Architecture, path: PathName): string | undefined {

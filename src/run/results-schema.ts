@@ -75,7 +75,8 @@ export const resultsSchema = z
         otherSec: z.number(),
       })
       .describe(
-        "where the run's time went: labs up, warm-up runs, measured samples, labs down, the rest (server starts, counters)",
+        "where the run's time went: labs up, warm-up runs, measured samples, labs down, the rest (server starts, " +
+          'counters)',
       ),
     lab: z.object({
       name: z.string(),
@@ -120,7 +121,8 @@ export const resultsSchema = z
         .string()
         .optional()
         .describe(
-          "uname -v: on a distribution's kernel it names the package version (e.g. Debian 6.1.192-3); absent in files written before it existed",
+          "uname -v: on a distribution's kernel it names the package version (e.g. Debian 6.1.192-3); absent in " +
+            'files written before it existed',
         ),
       cpus: z.number().int(),
       cpuModel: z.string(),
@@ -139,7 +141,8 @@ export const resultsSchema = z
             .string()
             .optional()
             .describe(
-              'what moved the packets: "kernel", "openvswitch netdev (userspace)", "user space: the flannel agent (TUN + UDP socket)", …; absent in files written before it existed',
+              'what moved the packets: "kernel", "openvswitch netdev (userspace)", "user space: the flannel agent ' +
+                '(TUN + UDP socket)", …; absent in files written before it existed',
             ),
         }),
       )

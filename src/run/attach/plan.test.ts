@@ -11,44 +11,54 @@ import { checkAttachSizes, fillersTo, planAttach, podsPerSubnet } from './plan';
 const ALL_OK = new Proxy({}, { get: (_t, f) => ({ feature: f, ok: true, detail: 'ok' }) }) as FeatureReport;
 const arch = (n: string) => architectures.get(n);
 
-test('attach plan: architectures with pods only; the probe on node1 pings the inter-node server, or the intra-node one', () => {
-  const { cells, skipped } = planAttach({
-    topology: parseTopology('', 'd'),
-    archs: ['host', 'bridge', 'flannel-vxlan', 'kuryr-lb-vxlan', 'flannel-vxlan'].map(arch),
-    features: ALL_OK,
-  });
-  assert.deepEqual(
-    cells.map((c) => `${c.arch.name} ${c.lab}: ${c.node} -> ${c.target} (${c.path})`),
-    [
-      'bridge bridge: node1 -> node1-p2 (intra-node)',
-      'flannel-vxlan flannel-vxlan: node1 -> node2-p1 (inter-node)',
-      'kuryr-lb-vxlan kuryr-lb-vxlan: node1 -> node2-p1 (inter-node)',
-    ],
-  );
-  assert.deepEqual(skipped, []);
-  // With the MTU as a dimension, the attach test runs in the first MTU's lab.
-  const m = planAttach({
-    topology: parseTopology('', 'd'),
-    archs: [arch('flannel-vxlan')],
-    features: ALL_OK,
-    mtu: 9000,
-  });
-  assert.equal(m.cells[0]!.lab, 'flannel-vxlan mtu 9000');
-});
+test(
+  'attach plan: architectures with pods only; the probe on node1 pings the inter-node server, or the ' +
+    'intra-node one',
+  () => {
+    const { cells, skipped } = planAttach({
+      topology: parseTopology('', 'd'),
+      archs: ['host', 'bridge', 'flannel-vxlan', 'kuryr-lb-vxlan', 'flannel-vxlan'].map(arch),
+      features: ALL_OK,
+    });
+    assert.deepEqual(
+      cells.map((c) => `${c.arch.name} ${c.lab}: ${c.node} -> ${c.target} (${c.path})`),
+      [
+        'bridge bridge: node1 -> node1-p2 (intra-node)',
+        'flannel-vxlan flannel-vxlan: node1 -> node2-p1 (inter-node)',
+        'kuryr-lb-vxlan kuryr-lb-vxlan: node1 -> node2-p1 (inter-node)',
+      ],
+    );
+    assert.deepEqual(skipped, []);
+    // With the MTU as a dimension, the attach test runs in the first MTU's lab.
+    const m = planAttach({
+      topology: parseTopology('', 'd'),
+      archs: [arch('flannel-vxlan')],
+      features: ALL_OK,
+      mtu: 9000,
+    });
+    assert.equal(m.cells[0]!.lab, 'flannel-vxlan mtu 9000');
+  },
+);
 
-test('attach plan: an architecture whose feature is missing is left to the run; no pod to ping is skipped with why', () => {
-  const missing = new Proxy({}, { get: (_t, f) => ({ feature: f, ok: f !== 'vxlan', detail: 'no' }) }) as FeatureReport;
-  assert.deepEqual(
-    planAttach({ topology: parseTopology('', 'd'), archs: [arch('flannel-vxlan')], features: missing }).cells,
-    [],
-  );
-  const lonely = parseTopology('topology: {nodes: {control: {role: control}, node1: {role: compute, pods: 1}}}', 't');
-  const { cells, skipped } = planAttach({ topology: lonely, archs: [arch('bridge')], features: ALL_OK });
-  assert.deepEqual(cells, []);
-  assert.equal(skipped.length, 1);
-  assert.equal(skipped[0]!.test, 'attach');
-  assert.match(skipped[0]!.reason, /needs two pods on node1/);
-});
+test(
+  'attach plan: an architecture whose feature is missing is left to the run; no pod to ping is skipped with ' + 'why',
+  () => {
+    const missing = new Proxy(
+      {},
+      { get: (_t, f) => ({ feature: f, ok: f !== 'vxlan', detail: 'no' }) },
+    ) as FeatureReport;
+    assert.deepEqual(
+      planAttach({ topology: parseTopology('', 'd'), archs: [arch('flannel-vxlan')], features: missing }).cells,
+      [],
+    );
+    const lonely = parseTopology('topology: {nodes: {control: {role: control}, node1: {role: compute, pods: 1}}}', 't');
+    const { cells, skipped } = planAttach({ topology: lonely, archs: [arch('bridge')], features: ALL_OK });
+    assert.deepEqual(cells, []);
+    assert.equal(skipped.length, 1);
+    assert.equal(skipped[0]!.test, 'attach');
+    assert.match(skipped[0]!.reason, /needs two pods on node1/);
+  },
+);
 
 test('fillers: the emptiest compute node first, numbered on from the ones before; none when the lab is full', () => {
   const held = [
