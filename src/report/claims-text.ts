@@ -26,12 +26,17 @@ export function readerNotes(r: RunResults): string[] {
   const out: string[] = [];
   if (/\bTCG\b/.test(r.environment.cpuModel))
     out.push(
-      `This run's CPU was emulated in software (${r.environment.cpuModel}: a VM without hardware virtualization, such as scripts/kernel-vm.sh's): everything ran 15–60× slower than on hardware. It shows that each data path works; its figures are not figures of these architectures.`,
+      `This run's CPU was emulated in software (${r.environment.cpuModel}: a VM without hardware virtualization, ` +
+        `such as scripts/kernel-vm.sh's): everything ran 15–60× slower than on hardware. It shows that each ` +
+        `data path works; its figures are not figures of these architectures.`,
     );
   const userspace = r.architectures.filter((a) => a.datapath?.startsWith('openvswitch netdev'));
   if (userspace.length > 0)
     out.push(
-      `Open vSwitch ran in user space (its netdev datapath) for ${userspace.map((a) => a.name).join(', ')}: kernel ${r.environment.kernel} has no openvswitch module. The paper measured OVS's kernel datapath; user-space OVS moves every packet through ovs-vswitchd, so these rows are not comparable with it. On a kernel with the module, cnilab runs OVS in the kernel.`,
+      `Open vSwitch ran in user space (its netdev datapath) for ${userspace.map((a) => a.name).join(', ')}: ` +
+        `kernel ${r.environment.kernel} has no openvswitch module. The paper measured OVS's kernel datapath; ` +
+        `user-space OVS moves every packet through ovs-vswitchd, so these rows are not comparable with it. On a ` +
+        `kernel with the module, cnilab runs OVS in the kernel.`,
     );
   return out;
 }
@@ -49,10 +54,12 @@ export function scheduleLine(r: RunResults): string {
           : 'the most rounds allowed';
   const apart =
     s.mode === 'sequential'
-      ? '; one lab at a time: a round\'s samples of two labs are minutes apart, so their "same-round" ratios pair less well'
+      ? '; one lab at a time: a round\'s samples of two labs are minutes apart, so their "same-round" ratios pair ' +
+        'less well'
       : '';
   const left = s.left?.length
-    ? `; ${s.left.length} row${s.left.length === 1 ? '' : 's'} left the rounds early once within ±${s.precisionPct}% (moderated)`
+    ? `; ${s.left.length} row${s.left.length === 1 ? '' : 's'} left the rounds early once within ` +
+      `±${s.precisionPct}% (moderated)`
     : '';
   return `${s.rounds} rounds, ${s.mode}${s.fallback ? ` (${s.fallback})` : ''}, seed ${s.seed}${left}; stopped: ${why}${apart}`;
 }
@@ -160,5 +167,9 @@ export function noiseLine(r: RunResults): string {
   const idle = n.idleLabs
     ? `; ${n.idleLabs.labs} idle labs used ${n.idleLabs.cpuPct}% of the CPUs and ${n.idleLabs.rssMiB} MiB`
     : '';
-  return `noise: steal median ${n.stealPct.median}% (max ${n.stealPct.max}%), outside the labs median ${n.outsidePct.median}% (max ${n.outsidePct.max}%), load up to ${n.load1Max}; ${n.retried} of ${n.samples} samples taken again${n.disturbed ? `, ${n.disturbed} still disturbed` : ''}; noise floor ±${n.floorPct}%${idle}`;
+  return (
+    `noise: steal median ${n.stealPct.median}% (max ${n.stealPct.max}%), outside the labs ` +
+    `median ${n.outsidePct.median}% (max ${n.outsidePct.max}%), load up to ${n.load1Max}; ${n.retried} of ${n.samples} ` +
+    `samples taken again${n.disturbed ? `, ${n.disturbed} still disturbed` : ''}; noise floor ±${n.floorPct}%${idle}`
+  );
 }

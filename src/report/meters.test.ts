@@ -9,7 +9,10 @@ import { readResults } from './outputs';
 
 const recorded = (): RunResults => readResults(join(REPO_ROOT, 'test/fixtures/results-v5.json'));
 
-/** An ebpf-native inter-node path as a run records it: its kind's meter, from_pod on node1's lxc veths, from_netdev on node2's eth0. */
+/**
+ * An ebpf-native inter-node path as a run records it: its kind's meter, from_pod on node1's lxc veths, from_netdev on
+ * node2's eth0.
+ */
 function ebpfPath(): {
   path: RunResults['paths'][number];
   meters: NonNullable<RunResults['paths'][number]['meters']>;
@@ -76,7 +79,8 @@ test("a kind's meters: each reading on the interface it sits on; a table per met
   assert.deepEqual(
     [...svg.matchAll(/data-ifname="([^"]+)" data-packets="\d+" data-meter="([^"]+)"/g)].map((m) => `${m[1]} ${m[2]}`),
     ['lxcf8104816 from_pod', 'eth0 from_netdev'],
-    'from_pod where the data enters node1 (its lxc veth), from_netdev where it enters node2 (eth0); none where it leaves',
+    'from_pod where the data enters node1 (its lxc veth), from_netdev where it enters node2 (eth0); none where it ' +
+      'leaves',
   );
   assert.match(svg, /bpf \(node\): 75\.2k redirect, 2 pass</);
   assert.match(svg, /bpf \(node\): 75\.2k peer, 4 pass</);
