@@ -30,7 +30,8 @@ function equivalencePct(v: string): number {
   if (!Number.isFinite(n) || n <= 0 || n >= 50)
     throw new CnilabError(
       'INVALID_INPUT',
-      `--equivalence: ${JSON.stringify(v)} must be a percentage above 0 and below 50, e.g. 3: a row of B within ±3% of A's is equivalent`,
+      `--equivalence: ${JSON.stringify(v)} must be a percentage above 0 and below 50, e.g. 3: a row of B within ` +
+        `±3% of A's is equivalent`,
     );
   return n;
 }
@@ -79,7 +80,11 @@ function printComparison(c: Comparison): void {
       ...c.notes.map((n) => `note: ${n}`),
       ...c.onlyInA.map((k) => `only in A: ${k}`),
       ...c.onlyInB.map((k) => `only in B: ${k}`),
-      `${c.changes.length} compared: ${count('better')} better, ${count('worse')} worse, ${count('equivalent')} equivalent (within ±${c.equivalencePct}%), ${count('not resolved')} not resolved (Holm over all rows, family-wise error ≤ ${c.alpha * 100}% for better/worse and ≤ ${(c.alpha * 100) / 2}% for equivalent; noise floor A ±${c.floorPct.a}%, B ±${c.floorPct.b}%${c.floorPct.a === 0 || c.floorPct.b === 0 ? '; a file before v3 has none: its run-to-run variance is not accounted for' : ''})`,
+      `${c.changes.length} compared: ${count('better')} better, ${count('worse')} worse, ${count('equivalent')} ` +
+        `equivalent (within ±${c.equivalencePct}%), ${count('not resolved')} not resolved (Holm over all rows, ` +
+        `family-wise error ≤ ${c.alpha * 100}% for better/worse and ≤ ${(c.alpha * 100) / 2}% for equivalent; ` +
+        `noise floor A ±${c.floorPct.a}%, B ` +
+        `±${c.floorPct.b}%${c.floorPct.a === 0 || c.floorPct.b === 0 ? '; a file before v3 has none: its run-to-run variance is not accounted for' : ''})`,
     ].join('\n') + '\n',
   );
 }
@@ -88,7 +93,10 @@ export function registerCompare(program: Command): void {
   program
     .command('compare')
     .description(
-      "compare two runs row by row: each row's ratio to its own run's host (v3), or its samples; better or worse only when Welch's t on the logs, with each run's noise floor, rejects no change after Holm's correction over all rows (5%); equivalent when the change's 95% interval (Holm-widened) lies within ±--equivalence; else not resolved",
+      "compare two runs row by row: each row's ratio to its own run's host (v3), or its samples; better or worse " +
+        "only when Welch's t on the logs, with each run's noise floor, rejects no change after Holm's " +
+        "correction over all rows (5%); equivalent when the change's 95% interval (Holm-widened) lies within " +
+        '±--equivalence; else not resolved',
     )
     .argument('<a>', 'the reference run folder (or its results.json; v1 files too)')
     .argument('<b>', 'the run compared with it')
