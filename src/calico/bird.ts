@@ -47,7 +47,8 @@ export function birdConfig(o: {
 }): string {
   const statics = o.blocks.map((b) => `  route ${b} blackhole;`);
   const peers = o.peers.map((p) => `protocol bgp ${peerProtocol(p.name)} from mesh { neighbor ${p.ip} as ${BGP_AS}; }`);
-  return `# Written by cnilab's calico agent; reloaded with birdc configure on every change.
+  return (
+    `# Written by cnilab's calico agent; reloaded with birdc configure on every change.
 router id ${o.routerId};
 log stderr all;
 
@@ -59,7 +60,8 @@ protocol kernel {
     o.tunnel
       ? `export filter { if source != RTS_BGP then reject; onlink = true; ifname = "${o.tunnel}"; gw = bgp_next_hop; accept; };`
       : 'export where source = RTS_BGP;'
-  } };
+  } ` +
+    `};
 }
 
 protocol static blocks {
@@ -79,7 +81,8 @@ template bgp mesh {
 }
 
 ${peers.join('\n')}
-`;
+`
+  );
 }
 
 /** Runs `birdc -s socket ARGS`; its output. */

@@ -186,7 +186,9 @@ async function upKuryr(
   const lab = topology.name;
   const compute = topology.nodes.filter((x) => x.role === 'compute').map((n) => n.name);
   step(
-    `control plane: port controller, ${compute.length} node daemons (${spec.driver})${spec.driver === 'openvswitch' ? ` and ${compute.length} Open vSwitch instances` : ''}; ${topology.pods.length} pods through CNI`,
+    `control plane: port controller, ${compute.length} node daemons ` +
+      `(${spec.driver})${spec.driver === 'openvswitch' ? ` and ${compute.length} Open vSwitch instances` : ''}; ${topology.pods.length} ` +
+      `pods through CNI`,
   );
   const datapath = ovsDatapath(features);
   if (spec.driver === 'openvswitch' && datapath === 'system') await run('modprobe', ['openvswitch']);
@@ -300,7 +302,8 @@ export function kuryrControlPlane(
     restartable: ['controller', 'kuryr-daemon'],
     up: (ctx) => upKuryr(spec, ctx),
     membership:
-      "a Kuryr lab's nodes are fixed at up (node add and remove are for the flannel architectures); bring a larger lab up with --topology",
+      "a Kuryr lab's nodes are fixed at up (node add and remove are for the flannel architectures); bring a " +
+      'larger lab up with --topology',
     async restart(state: LabState, old: ProcessState): Promise<ProcessState> {
       if (old.role === 'controller') return startController(state.topology, neutronArgs(state.topology));
       // A killed daemon leaves its socket behind; gone, it tells when the new one serves.

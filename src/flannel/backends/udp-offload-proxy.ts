@@ -50,7 +50,10 @@ export interface OffloadStats extends ProxyStats {
 const SOL_SOCKET = 1;
 const SO_SNDBUFFORCE = 32;
 const SO_RCVBUFFORCE = 33;
-/** What sendmsg says when UDP_SEGMENT cannot be done here (other errors drop the datagrams, as they would without GSO). */
+/**
+ * What sendmsg says when UDP_SEGMENT cannot be done here (other errors drop the datagrams, as they would without
+ * GSO).
+ */
 const GSO_REFUSED = new Set([22 /* EINVAL */, 5 /* EIO */, 95 /* EOPNOTSUPP */]);
 /** UDP_MAX_SEGMENTS of older kernels and the largest IPv4 UDP payload. */
 const MAX_GSO_SEGMENTS = 64;
@@ -66,11 +69,14 @@ const MAX_HDR = 120;
 const PKT = 12; // offset of the IP packet in the TUN read buffer: 4-byte aligned, for the checksum
 /** Super-packets handled per wake-up before yielding to the event loop. */
 const BURST = 64;
-/** How long after the last packet the proxy keeps waiting on its own thread, and for how long at once (proxy-loop.ts). */
+/**
+ * How long after the last packet the proxy keeps waiting on its own thread, and for how long at once (proxy-loop.ts).
+ */
 const HOT_MS = 200;
 const BLOCK_MS = 2;
 
-// eslint-disable-next-line max-lines-per-function -- one closure holds the hot path's state (buffers, iovecs, counters, both fds): split, every batch would pass a dozen values across calls (docs/udp-offload.md)
+/* eslint-disable-next-line max-lines-per-function -- one closure holds the hot path's state (buffers, iovecs,
+   counters, both fds): split, every batch would pass a dozen values across calls (docs/udp-offload.md) */
 export function startOffloadProxy(
   tunFd: number,
   bindIp: string,
@@ -205,7 +211,8 @@ export function startOffloadProxy(
         const k = Math.min(perSend, count - i);
         const bytes = k * hdrLen + Math.min(k * mss, payload - i * mss);
         if (!send(peer, 2 * i, k, segSize, bytes) && k > 1 && GSO_REFUSED.has(libc.errno())) {
-          // This kernel or device refuses UDP GSO (EINVAL: too old; EIO: no checksum offload): segment by segment from now on.
+          // This kernel or device refuses UDP GSO (EINVAL: too old; EIO: no checksum offload): segment by segment
+          // from now on.
           gso = false;
           stats.dropped -= k;
           for (let j = 0; j < k; j++)

@@ -59,7 +59,8 @@ export class LeaseStore extends RevisionedStore {
       old.network !== config.network ||
       old.subnetLength !== config.subnetLength ||
       old.backend.type !== config.backend.type
-        ? `${file} holds leases of network ${old.network}/${old.subnetLength} (${old.backend.type}), not ${config.network}/${config.subnetLength} (${config.backend.type})`
+        ? `${file} holds leases of network ${old.network}/${old.subnetLength} (${old.backend.type}), ` +
+          `not ${config.network}/${config.subnetLength} (${config.backend.type})`
         : undefined,
     );
     this.config = config;
@@ -115,7 +116,9 @@ export class LeaseStore extends RevisionedStore {
       };
       this.db
         .prepare(
-          'INSERT INTO leases VALUES (@node, @subnet, @public_ip, @backend_type, @backend_data, @expires_at, @updated_at) ON CONFLICT(node) DO UPDATE SET public_ip = @public_ip, backend_type = @backend_type, backend_data = @backend_data, expires_at = @expires_at, updated_at = @updated_at',
+          'INSERT INTO leases VALUES (@node, @subnet, @public_ip, @backend_type, @backend_data, @expires_at, ' +
+            '@updated_at) ON CONFLICT(node) DO UPDATE SET public_ip = @public_ip, backend_type = @backend_type, ' +
+            'backend_data = @backend_data, expires_at = @expires_at, updated_at = @updated_at',
         )
         .run(row);
       // A renewal that changes nothing peers see does not wake the watchers.

@@ -40,7 +40,10 @@ export interface DaemonOptions {
   readonly activeTimeoutSec?: number;
 }
 
-/** Deletes a link of this namespace, best effort: gone already is fine, and so is failing (as `ip link del` unchecked was). */
+/**
+ * Deletes a link of this namespace, best effort: gone already is fine, and so is failing (as `ip link del` unchecked
+ * was).
+ */
 function dropLink(name: string): void {
   try {
     deleteLinkNl(undefined, name);
@@ -223,7 +226,9 @@ export class KuryrDaemon {
 
   // ── pods ───────────────────────────────────────────────────────────────────────────────────
 
-  /** Creates the veth of `port`: the host end here, the other end (named `ifName`) in `netns`, addressed, and plugged. */
+  /**
+   * Creates the veth of `port`: the host end here, the other end (named `ifName`) in `netns`, addressed, and plugged.
+   */
   private async makeVeth(
     port: Port,
     net: Network,

@@ -111,7 +111,8 @@ export class NeutronStore extends RevisionedStore {
       const mtu = req.mtu ?? maxMtu;
       if (mtu > maxMtu || mtu < 576)
         throw invalid(
-          `network.mtu: ${mtu} must be from 576 to ${maxMtu} (underlay ${fullMtu}${req.segmentationType === 'vxlan' ? ` − ${VXLAN_OVERHEAD} for VXLAN` : ''})`,
+          `network.mtu: ${mtu} must be from 576 to ${maxMtu} ` +
+            `(underlay ${fullMtu}${req.segmentationType === 'vxlan' ? ` − ${VXLAN_OVERHEAD} for VXLAN` : ''})`,
         );
       const net: Network = {
         id: randomUUID(),

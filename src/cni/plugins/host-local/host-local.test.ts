@@ -44,27 +44,30 @@ test('allocates in order, skipping the gateway; records owner in the reference l
   assert.equal(readFileSync(join(s.dir, 'net1', 'last_reserved_ip.0'), 'utf8'), '10.1.2.3');
 });
 
-test('one allocation per container and interface; DEL releases and is idempotent; addresses are reused round-robin', async (t) => {
-  const s = setup({ subnet: '10.1.3.0/29' }); // legacy form: .1 gateway, .2–.6 allocatable
-  t.after(s.done);
-  await s.call('ADD', 'c1');
-  const again = await s.call('ADD', 'c1');
-  assert.equal(again.code, 1);
-  assert.match(again.out.msg, /10\.1\.3\.2 is already allocated to container c1 interface eth0/);
-  assert.equal(
-    (await s.call('ADD', 'c1', 'net1')).out.ips[0].address,
-    '10.1.3.3/29',
-    'another interface of the same container',
-  );
-  assert.equal((await s.call('DEL', 'c1')).code, 0);
-  assert.equal((await s.call('DEL', 'c1')).code, 0, 'second DEL');
-  assert.deepEqual(readdirSync(join(s.dir, 'net1')).sort(), ['10.1.3.3', 'last_reserved_ip.0']);
-  assert.equal(
-    (await s.call('ADD', 'c2')).out.ips[0].address,
-    '10.1.3.4/29',
-    'continues after the last reserved address',
-  );
-});
+test(
+  'one allocation per container and interface; DEL releases and is idempotent; addresses are reused ' + 'round-robin',
+  async (t) => {
+    const s = setup({ subnet: '10.1.3.0/29' }); // legacy form: .1 gateway, .2–.6 allocatable
+    t.after(s.done);
+    await s.call('ADD', 'c1');
+    const again = await s.call('ADD', 'c1');
+    assert.equal(again.code, 1);
+    assert.match(again.out.msg, /10\.1\.3\.2 is already allocated to container c1 interface eth0/);
+    assert.equal(
+      (await s.call('ADD', 'c1', 'net1')).out.ips[0].address,
+      '10.1.3.3/29',
+      'another interface of the same container',
+    );
+    assert.equal((await s.call('DEL', 'c1')).code, 0);
+    assert.equal((await s.call('DEL', 'c1')).code, 0, 'second DEL');
+    assert.deepEqual(readdirSync(join(s.dir, 'net1')).sort(), ['10.1.3.3', 'last_reserved_ip.0']);
+    assert.equal(
+      (await s.call('ADD', 'c2')).out.ips[0].address,
+      '10.1.3.4/29',
+      'continues after the last reserved address',
+    );
+  },
+);
 
 test('an exhausted range is error 101 and leaves no allocation behind', async (t) => {
   const s = setup({ ranges: [[{ subnet: '10.1.4.0/24', rangeStart: '10.1.4.10', rangeEnd: '10.1.4.11' }]] });
@@ -163,32 +166,39 @@ function setupWith(ipam: Record<string, unknown>, top: Record<string, unknown> =
   return { dir, call, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-test('an address asked for (runtimeConfig.ips, args.cni.ips, CNI_ARGS IP) is given as asked, or the ADD fails naming it', async (t) => {
-  const s = setupWith({ ranges: [[{ subnet: '10.2.0.0/24' }], [{ subnet: '10.3.0.0/24' }]] });
-  t.after(s.done);
-  const a = await s.call('ADD', 'r1', { runtimeConfig: { ips: ['10.2.0.50/24'] } });
-  assert.deepEqual(
-    a.out.ips.map((i: { address: string }) => i.address),
-    ['10.2.0.50/24', '10.3.0.2/24'],
-    'one set as asked, the other from the pool',
-  );
-  assert.equal((await s.call('ADD', 'r2', { args: { cni: { ips: ['10.3.0.9'] } } })).out.ips[1].address, '10.3.0.9/24');
-  assert.equal(
-    (await s.call('ADD', 'r3', {}, { CNI_ARGS: 'IgnoreUnknown=1;IP=10.2.0.60' })).out.ips[0].address,
-    '10.2.0.60/24',
-  );
-  const taken = await s.call('ADD', 'r4', { runtimeConfig: { ips: ['10.2.0.50'] } });
-  assert.deepEqual([taken.out.code, /10\.2\.0\.50 is already allocated/.test(taken.out.msg)], [101, true]);
-  const outside = await s.call('ADD', 'r5', { runtimeConfig: { ips: ['192.0.2.1'] } });
-  assert.deepEqual([outside.out.code, /192\.0\.2\.1 is in none of the range sets/.test(outside.out.msg)], [7, true]);
-  const gw = await s.call('ADD', 'r6', { runtimeConfig: { ips: ['10.2.0.1'] } });
-  assert.match(gw.out.msg, /10\.2\.0\.1 is not allocatable/, 'the gateway is reserved');
-  assert.equal(
-    readdirSync(join(s.dir, 'net1')).filter((f) => f.startsWith('10.')).length,
-    6,
-    'failed ADDs gave back what they took',
-  );
-});
+test(
+  'an address asked for (runtimeConfig.ips, args.cni.ips, CNI_ARGS IP) is given as asked, or the ADD fails ' +
+    'naming it',
+  async (t) => {
+    const s = setupWith({ ranges: [[{ subnet: '10.2.0.0/24' }], [{ subnet: '10.3.0.0/24' }]] });
+    t.after(s.done);
+    const a = await s.call('ADD', 'r1', { runtimeConfig: { ips: ['10.2.0.50/24'] } });
+    assert.deepEqual(
+      a.out.ips.map((i: { address: string }) => i.address),
+      ['10.2.0.50/24', '10.3.0.2/24'],
+      'one set as asked, the other from the pool',
+    );
+    assert.equal(
+      (await s.call('ADD', 'r2', { args: { cni: { ips: ['10.3.0.9'] } } })).out.ips[1].address,
+      '10.3.0.9/24',
+    );
+    assert.equal(
+      (await s.call('ADD', 'r3', {}, { CNI_ARGS: 'IgnoreUnknown=1;IP=10.2.0.60' })).out.ips[0].address,
+      '10.2.0.60/24',
+    );
+    const taken = await s.call('ADD', 'r4', { runtimeConfig: { ips: ['10.2.0.50'] } });
+    assert.deepEqual([taken.out.code, /10\.2\.0\.50 is already allocated/.test(taken.out.msg)], [101, true]);
+    const outside = await s.call('ADD', 'r5', { runtimeConfig: { ips: ['192.0.2.1'] } });
+    assert.deepEqual([outside.out.code, /192\.0\.2\.1 is in none of the range sets/.test(outside.out.msg)], [7, true]);
+    const gw = await s.call('ADD', 'r6', { runtimeConfig: { ips: ['10.2.0.1'] } });
+    assert.match(gw.out.msg, /10\.2\.0\.1 is not allocatable/, 'the gateway is reserved');
+    assert.equal(
+      readdirSync(join(s.dir, 'net1')).filter((f) => f.startsWith('10.')).length,
+      6,
+      'failed ADDs gave back what they took',
+    );
+  },
+);
 
 test('CHECK: the addresses of prevResult must be held by this container and interface', async (t) => {
   const s = setupWith({ subnet: '10.4.0.0/24' });
