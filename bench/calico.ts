@@ -127,7 +127,8 @@ function print(
     return r ? r.metrics.rttP50Us!.median.toFixed(1) : '—';
   };
   const lines = [
-    `Calico against flannel: ${s.rounds} interleaved rounds, ${s.durationSec} s per TCP sample, 1 s sockperf per latency sample, then ${s.joins} node joins per lab; kernel ${res.environment.kernel}`,
+    `Calico against flannel: ${s.rounds} interleaved rounds, ${s.durationSec} s per TCP sample, 1 s sockperf per ` +
+      `latency sample, then ${s.joins} node joins per lab; kernel ${res.environment.kernel}`,
     noiseLine(res),
     '',
     table(
@@ -178,7 +179,9 @@ function print(
   if (targets.find((t) => t.figure === 'convergedP50Ms')?.verdict === 'MISSED')
     lines.push(
       '',
-      "Convergence: BIRD waits 0.75–1 s (at least 1 s, jittered by a quarter) before a session's first connect, whatever `connect delay time` says; BGP SESSION UP above is that wait after node add registered the node (docs/calico.md).",
+      "Convergence: BIRD waits 0.75–1 s (at least 1 s, jittered by a quarter) before a session's first connect, " +
+        'whatever `connect delay time` says; BGP SESSION UP above is that wait after node add registered the ' +
+        'node (docs/calico.md).',
     );
   process.stdout.write(lines.join('\n') + '\n');
 }

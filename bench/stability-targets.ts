@@ -123,7 +123,9 @@ function repeatTargets(
     { name: 'repeat: rows cnilab compare finds better or worse', ...none },
     {
       figure: r.compare.decided.length,
-      detail: `${r.compare.decided.join('; ') || 'none'} (${r.compare.equivalent} equivalent within ±${r.compare.equivalencePct}%, ${r.compare.notResolved} not resolved)`,
+      detail:
+        `${r.compare.decided.join('; ') || 'none'} (${r.compare.equivalent} equivalent within ` +
+        `±${r.compare.equivalencePct}%, ${r.compare.notResolved} not resolved)`,
     },
   );
 }

@@ -210,7 +210,8 @@ async function main(): Promise<void> {
   const label = (n: string): string => ladder.find((s) => s.arch === n)?.label ?? n;
   const f = (x: number | undefined, d = 2): string => (x === undefined ? '—' : x.toFixed(d));
   const out = [
-    `TCP pod → pod across nodes, median of ${rounds} × ${duration} s (+1 s warm-up); agents' CPU and syscalls over both nodes, single stream`,
+    `TCP pod → pod across nodes, median of ${rounds} × ${duration} s (+1 s warm-up); agents' CPU and syscalls ` +
+      `over both nodes, single stream`,
     '',
   ];
   out.push(
