@@ -10,7 +10,10 @@ import { ovsDbSocket } from '../../src/kuryr/control-plane';
 import { teardownLab } from '../../src/lab/teardown';
 import { assertNothingLeft, cli, crashThenDownAll, rootSnapshot, waitFor, type CliResult } from './helpers';
 
-/** PIDs of the traffic tools and Open vSwitch daemons running now (cnilab starts them inside lab namespaces); a zombie — killed, not yet reaped by init — is not running. */
+/**
+ * PIDs of the traffic tools and Open vSwitch daemons running now (cnilab starts them inside lab namespaces); a zombie
+ * — killed, not yet reaped by init — is not running.
+ */
 function toolPids(): number[] {
   return readdirSync('/proc')
     .filter((e) => /^\d+$/.test(e) && isAlive(Number(e)))
@@ -73,7 +76,10 @@ function steps(toolsBefore: readonly number[]): [string, string[], string, () =>
   ];
 }
 
-/** Runs `args` on lab `lab` and sends SIGINT the moment `reached` is true; the CLI's result, and whether the signal came before it ended. */
+/**
+ * Runs `args` on lab `lab` and sends SIGINT the moment `reached` is true; the CLI's result, and whether the signal
+ * came before it ended.
+ */
 async function interrupted(
   lab: string,
   args: string[],
@@ -93,38 +99,42 @@ async function interrupted(
   return { ...r, signalled };
 }
 
-test('Ctrl-C during up (flannel; Kuryr with OVS starting), during a TCP test and during a latency test: exit 130, everything removed, the run folder too', async () => {
-  const root = await rootSnapshot();
-  const toolsBefore = toolPids();
-  const sockperfDirs = () => readdirSync(tmpdir()).filter((e) => e.startsWith('cnilab-sockperf-'));
-  const dirsBefore = sockperfDirs();
-  for (const [lab, args, when, reached] of steps(toolsBefore)) {
-    await teardownLab(lab);
-    // The TCP run makes its folder; the latency run writes into one that holds a file of the user's.
-    rmSync(OUT, { recursive: true, force: true });
-    if (lab === 't-cli-int-lat') {
-      mkdirSync(OUT);
-      writeFileSync(join(OUT, 'notes.txt'), "the user's\n");
+test(
+  'Ctrl-C during up (flannel; Kuryr with OVS starting), during a TCP test and during a latency test: exit 130, ' +
+    'everything removed, the run folder too',
+  async () => {
+    const root = await rootSnapshot();
+    const toolsBefore = toolPids();
+    const sockperfDirs = () => readdirSync(tmpdir()).filter((e) => e.startsWith('cnilab-sockperf-'));
+    const dirsBefore = sockperfDirs();
+    for (const [lab, args, when, reached] of steps(toolsBefore)) {
+      await teardownLab(lab);
+      // The TCP run makes its folder; the latency run writes into one that holds a file of the user's.
+      rmSync(OUT, { recursive: true, force: true });
+      if (lab === 't-cli-int-lat') {
+        mkdirSync(OUT);
+        writeFileSync(join(OUT, 'notes.txt'), "the user's\n");
+      }
+      const r = await interrupted(lab, args, when, reached);
+      assert.ok(r.signalled, `${lab}: ended before it reached "${when}": ${r.stderr}`);
+      assert.equal(r.code, 130, `${lab}: ${r.stderr}`);
+      assert.match(r.stderr, /SIGINT: stopping and cleaning up/);
+      assert.match(r.stderr, /cnilab: interrupted; everything the command created was removed/);
+      await assertNothingLeft(lab, root);
+      if (lab === 't-cli-int-run') assert.ok(!existsSync(OUT), `${lab}: the run folder it made was left`);
+      if (lab === 't-cli-int-lat')
+        assert.deepEqual(readdirSync(OUT), ['notes.txt'], `${lab}: the run's files left, or the user's removed`);
+      const tools = toolPids().filter((p) => !toolsBefore.includes(p));
+      assert.deepEqual(tools, [], `${lab}: iperf3, sockperf or Open vSwitch left running`);
+      assert.deepEqual(
+        sockperfDirs().filter((d) => !dirsBefore.includes(d)),
+        [],
+        `${lab}: sockperf's log folder left`,
+      );
     }
-    const r = await interrupted(lab, args, when, reached);
-    assert.ok(r.signalled, `${lab}: ended before it reached "${when}": ${r.stderr}`);
-    assert.equal(r.code, 130, `${lab}: ${r.stderr}`);
-    assert.match(r.stderr, /SIGINT: stopping and cleaning up/);
-    assert.match(r.stderr, /cnilab: interrupted; everything the command created was removed/);
-    await assertNothingLeft(lab, root);
-    if (lab === 't-cli-int-run') assert.ok(!existsSync(OUT), `${lab}: the run folder it made was left`);
-    if (lab === 't-cli-int-lat')
-      assert.deepEqual(readdirSync(OUT), ['notes.txt'], `${lab}: the run's files left, or the user's removed`);
-    const tools = toolPids().filter((p) => !toolsBefore.includes(p));
-    assert.deepEqual(tools, [], `${lab}: iperf3, sockperf or Open vSwitch left running`);
-    assert.deepEqual(
-      sockperfDirs().filter((d) => !dirsBefore.includes(d)),
-      [],
-      `${lab}: sockperf's log folder left`,
-    );
-  }
-  rmSync(OUT, { recursive: true, force: true });
-});
+    rmSync(OUT, { recursive: true, force: true });
+  },
+);
 
 test('down --all removes leftovers of any lab found by prefix, e.g. after a crash', async (t) => {
   // A crash: the lab's processes and namespaces exist, the CLI that made them is gone.

@@ -129,7 +129,8 @@ test('run with a scenario file; flags override it', async (t) => {
   writeFileSync(join(dir, 'topo.yaml'), 'name: t-cli-scn\ntopology: {computeNodes: 2, defaults: {pods: 1}}\n');
   writeFileSync(
     join(dir, 'scn.yaml'),
-    'topology: topo.yaml\narchs: [flannel-host-gw]\npaths: [inter-node, intra-node]\ntests: [tcp]\nduration: 1\nwarmup: 0\nrepeats: 3\n',
+    'topology: topo.yaml\narchs: [flannel-host-gw]\npaths: [inter-node, intra-node]\ntests: [tcp]\nduration: ' +
+      '1\nwarmup: 0\nrepeats: 3\n',
   );
   const r = await cli(['run', join(dir, 'scn.yaml'), '--repeats', '1', '--out', join(dir, 'o'), '--json']);
   assert.equal(r.code, 0, r.stderr);
@@ -364,7 +365,10 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
     error: {
       code: 'UNKNOWN_ARCH',
       message:
-        'unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, ipvlan, ebpf-native, ebpf-vxlan, calico-bgp, calico-vxlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct, ipvlan-l3, calico-ipip',
+        'unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, ' +
+        'flannel-udp-offload, macvlan, ipvlan, ebpf-native, ebpf-vxlan, calico-bgp, calico-vxlan, ' +
+        'kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct, ipvlan-l3, ' +
+        'calico-ipip',
     },
   });
   await assertNothingLeft('t-cli-bad', root);
