@@ -78,7 +78,8 @@ async function main(): Promise<void> {
           `(stopped: ${res.schedule.stopped}); ${res.noise.unresolved.length} rows not resolved to ` +
           `±${res.schedule.precisionPct}%`,
         `  wall time            ${summary.wallSec} s`,
-        `    set-up ${t.setupSec} s, warm-up ${t.warmupSec} s, measuring ${t.measureSec} s, tear-down ${t.teardownSec} ` +
+        `    set-up ${t.setupSec} s, warm-up ${t.warmupSec} s, measuring ${t.measureSec} s, ` +
+          `tear-down ${t.teardownSec} ` +
           `s, other ${t.otherSec} s`,
         `  kernel-path rows     ${kernel.length}, worst CoV ${worst}%, ${unstable.length} unstable`,
         ...targetLines(summary.targets),

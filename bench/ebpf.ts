@@ -215,7 +215,8 @@ function print(
           g.readings.map(
             ({ name, node, counts: c }) =>
               `  ${r.arch} ${r.path} ${name}@${node}: peer ${c['peer']}, neigh ${c['neigh']}, ` +
-              `redirect ${c['redirect']}, pass ${c['pass']}, drop ${c['drop']}; ${(c['redirectedBytes']! / 1e6).toFixed(0)} ` +
+              (`redirect ${c['redirect']}, pass ${c['pass']}, ` +
+                `drop ${c['drop']}; ${(c['redirectedBytes']! / 1e6).toFixed(0)} `) +
               `MB redirected, ${(c['passedBytes']! / 1e6).toFixed(0)} MB passed`,
           ),
         ),

@@ -154,7 +154,8 @@ async function main(): Promise<void> {
     console.log('ARCH              DRIVER             ADD p50/p99   ADD→TRAFFIC p50/p99   DEL p50/p99');
     for (const s of setup) {
       console.log(
-        `${s.arch.padEnd(17)} ${s.driver.padEnd(18)} ${`${s.addMs.p50}/${s.addMs.p99}`.padStart(11)}   ${`${s.addToTrafficMs.p50}/${s.addToTrafficMs.p99}`.padStart(19)} ` +
+        `${s.arch.padEnd(17)} ${s.driver.padEnd(18)} ${`${s.addMs.p50}/${s.addMs.p99}`.padStart(11)}  ` +
+          ` ${`${s.addToTrafficMs.p50}/${s.addToTrafficMs.p99}`.padStart(19)} ` +
           `  ${`${s.delMs.p50}/${s.delMs.p99}`.padStart(11)}`,
       );
     }

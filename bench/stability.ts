@@ -372,7 +372,8 @@ async function interleaving(dir: string, from: boolean, budget: number): Promise
         [1, 2, 3, 4, 5],
       ),
       '',
-      `between-run difference (median): interleaved ${a.medianBetweenRunDiffPoints.interleaved}, sequential ${a.medianBetweenRunDiffPoints.sequential} ` +
+      `between-run difference (median): interleaved ${a.medianBetweenRunDiffPoints.interleaved}, ` +
+        `sequential ${a.medianBetweenRunDiffPoints.sequential} ` +
         `points`,
       `claims reversed between the interleaved runs: ${a.reversedOrderings.join('; ') || 'none'}`,
       `cnilab compare interleaved-1 interleaved-2: ${a.compareVerdicts.join('; ') || 'no row better or worse'}`,

@@ -56,11 +56,12 @@ protocol device { scan time 10; }
 
 protocol kernel {
   scan time 10;
-  ipv4 { import none; ${
-    o.tunnel
-      ? `export filter { if source != RTS_BGP then reject; onlink = true; ifname = "${o.tunnel}"; gw = bgp_next_hop; accept; };`
-      : 'export where source = RTS_BGP;'
-  } ` +
+  ipv4 { import ` +
+    `none; ${
+      o.tunnel
+        ? `export filter { if source != RTS_BGP then reject; onlink = true; ifname = "${o.tunnel}"; gw = bgp_next_hop; accept; };`
+        : 'export where source = RTS_BGP;'
+    } ` +
     `};
 }
 

@@ -17,7 +17,9 @@ const topology = (compute: number): Topology => ({
   pods: [],
 });
 
-test('the layout: two networks and a router on the second node from three compute nodes; one network below that', () => {
+const layoutTitle =
+  'the layout: two networks and a router on the second node from three compute nodes; one network below that';
+test(layoutTitle, () => {
   const three = kuryrLayout(topology(3));
   assert.deepEqual(three.networks, [
     { name: 'net-a', cidr: '10.244.1.0/24' },

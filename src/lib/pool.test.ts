@@ -32,7 +32,9 @@ test('a pool runs at most its size at once, in order, and gives the slot back on
   assert.throws(() => new Pool(0), /at least 1/);
 });
 
-test("a free slot goes to the key with the fewest tasks running: one node's queue does not hold every slot", async () => {
+const fewestTasksTitle =
+  "a free slot goes to the key with the fewest tasks running: one node's queue does not hold " + 'every slot';
+test(fewestTasksTitle, async () => {
   const pool = new Pool(2);
   const order: string[] = [];
   const release: (() => void)[] = [];

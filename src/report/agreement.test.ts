@@ -144,7 +144,9 @@ const claims = (
   ],
 });
 
-test('reversals: better against worse, or equivalent against either, whichever way round a claim names its pair', () => {
+const reversalsTitle =
+  'reversals: better against worse, or equivalent against either, whichever way round a claim names its pair';
+test(reversalsTitle, () => {
   const a = claims(
     [
       ['macvlan', 'flannel-vxlan', 'better'],

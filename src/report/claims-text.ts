@@ -169,7 +169,8 @@ export function noiseLine(r: RunResults): string {
     : '';
   return (
     `noise: steal median ${n.stealPct.median}% (max ${n.stealPct.max}%), outside the labs ` +
-    `median ${n.outsidePct.median}% (max ${n.outsidePct.max}%), load up to ${n.load1Max}; ${n.retried} of ${n.samples} ` +
+    (`median ${n.outsidePct.median}% (max ${n.outsidePct.max}%), load up to ${n.load1Max}; ${n.retried} ` +
+      `of ${n.samples} `) +
     `samples taken again${n.disturbed ? `, ${n.disturbed} still disturbed` : ''}; noise floor ±${n.floorPct}%${idle}`
   );
 }

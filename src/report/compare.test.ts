@@ -51,23 +51,24 @@ test("compare: Holm's procedure widens the equivalence intervals over many rows"
   );
 });
 
-test(
-  'compare: a change the test sees is better or worse even inside the band; fewer than two values: not ' + 'resolved',
-  () => {
-    const a = { rows: [row('macvlan', spread(0.001)), row('flannel-udp', [0.3])] };
-    const b = { rows: [row('macvlan', spread(0.001, 1.01)), row('flannel-udp', [0.3])] };
-    const [up, one] = compareRuns(a, b).changes;
-    assert.deepEqual([up!.judgement, up!.comparedChangePct], ['better', 1]);
-    assert.ok(up!.comparedCi95!.low > 1 && up!.comparedCi95!.high < 1.03, 'within ±3%, and above 1');
-    assert.deepEqual(
-      [one!.judgement, one!.pValue, one!.equivalenceP, one!.comparedCi95],
-      ['not resolved', null, null, null],
-    );
-    assert.equal(compareRuns(b, a).changes[0]!.judgement, 'worse');
-  },
-);
+const changeInsideBandTitle =
+  'compare: a change the test sees is better or worse even inside the band; fewer than two values: not resolved';
+test(changeInsideBandTitle, () => {
+  const a = { rows: [row('macvlan', spread(0.001)), row('flannel-udp', [0.3])] };
+  const b = { rows: [row('macvlan', spread(0.001, 1.01)), row('flannel-udp', [0.3])] };
+  const [up, one] = compareRuns(a, b).changes;
+  assert.deepEqual([up!.judgement, up!.comparedChangePct], ['better', 1]);
+  assert.ok(up!.comparedCi95!.low > 1 && up!.comparedCi95!.high < 1.03, 'within ±3%, and above 1');
+  assert.deepEqual(
+    [one!.judgement, one!.pValue, one!.equivalenceP, one!.comparedCi95],
+    ['not resolved', null, null, null],
+  );
+  assert.equal(compareRuns(b, a).changes[0]!.judgement, 'worse');
+});
 
-test('equivalence p-value: the larger one-sided p, at most 2.5% exactly when the 95% interval is inside the band', () => {
+const equivalencePTitle =
+  'equivalence p-value: the larger one-sided p, at most 2.5% exactly when the 95% interval is inside the band';
+test(equivalencePTitle, () => {
   for (const k of [0.01, 0.02, 0.024, 0.026, 0.04]) {
     const t = logTest(spread(k), spread(k, 1.004), 0, 0);
     const half = Math.log(1.03);

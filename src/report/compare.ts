@@ -52,7 +52,9 @@ export interface Change {
   readonly comparedCi95: { readonly low: number; readonly high: number } | null;
   /** Two-sided p-value before Holm's correction; null with fewer than 2 values on a side. */
   readonly pValue: number | null;
-  /** p-value of equivalence within ±equivalencePct (the larger of the two one-sided tests) before Holm's correction. */
+  /**
+   * p-value of equivalence within ±equivalencePct (the larger of the two one-sided tests) before Holm's correction.
+   */
   readonly equivalenceP: number | null;
   /**
    * better / worse when Holm's procedure rejects "no change" (by the metric's direction);

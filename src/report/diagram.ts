@@ -109,7 +109,8 @@ export function pathDiagram(p: PathRecord, id = 'dp'): string {
             `packets, ${count(perPacket)}B each</text>`) +
           `<text x="${x + PAD + 6}" y="${y + 46}" font-size="10" fill="#666">mtu ${h.mtu}</text>` +
           (m
-            ? `<text x="${x + PAD + 6}" y="${y + 60}" font-size="10" fill="#5b3f9e" font-weight="bold">${escapeXml(m.g.tag)} ` +
+            ? `<text x="${x + PAD + 6}" y="${y + 60}" font-size="10" fill="#5b3f9e" ` +
+              `font-weight="bold">${escapeXml(m.g.tag)} ` +
               `(node): ${escapeXml(meterLine(m.r, false))}</text>`
             : '') +
           `</g>`,

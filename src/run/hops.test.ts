@@ -29,7 +29,9 @@ const link = (ifname: string, kind: string, rx: number, tx: number, master?: str
 });
 const zero = (l: LinkCounters): LinkCounters => ({ ...l, rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0 });
 
-test('hops: the data enters a namespace before it leaves; client side outward, server side inward; strays dropped', () => {
+const hopsOrderTitle =
+  'hops: the data enters a namespace before it leaves; client side outward, server side inward; strays dropped';
+test(hopsOrderTitle, () => {
   const stops: PathStop[] = [
     { netns: 'n1', label: 'node n1', side: 'client' },
     { netns: 'n2', label: 'node n2', side: 'server' },
@@ -72,7 +74,9 @@ test('hops: the data enters a namespace before it leaves; client side outward, s
   assert.deepEqual(hops(stops, after, after), [], 'nothing moved, no hops');
 });
 
-test("hops: a node crossed twice (A to C via a router on B) is two stops, each with its own network's interfaces", () => {
+const hopsRouterTitle =
+  "hops: a node crossed twice (A to C via a router on B) is two stops, each with its own network's " + 'interfaces';
+test(hopsRouterTitle, () => {
   const b = [
     link('eth0', 'veth', 900, 900),
     link('tapA', 'veth', 10, 900, 'brqA'),

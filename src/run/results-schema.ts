@@ -112,7 +112,10 @@ export const resultsSchema = z
       streams: z.number().int().describe('streams of tcp-parallel'),
       udpRateMbps: z.number().describe('target rate of the udp test'),
       covThresholdPct: z.number().describe('rows whose primary metric varies more are flagged unstable'),
-      equivalencePct: z.number().optional().describe('the margin of equivalence of comparisons, ± %; absent before v6'),
+      equivalencePct: z
+        .number()
+        .optional()
+        .describe('the margin of equivalence of comparisons, ± %; ' + 'absent before v6'),
       cpuAffinity: z.string().nullable().describe('client,server CPUs the tools were pinned to; null when not pinned'),
     }),
     environment: z.object({

@@ -199,7 +199,8 @@ function roundsFor(r: RoundsOption, sequential: boolean, e: Estimate): Rounds {
   if (r.budgetSec !== undefined && r.budgetSec < need)
     throw new CnilabError(
       'INVALID_INPUT',
-      `--budget: ${r.budgetSec} s is shorter than this run's ${r.min} rounds (about ${need} s: ${Math.round(e.fixedSec)} ` +
+      `--budget: ${r.budgetSec} s is shorter than this run's ${r.min} rounds (about ${need} ` +
+        `s: ${Math.round(e.fixedSec)} ` +
         `s of labs up and down, ${Math.round(e.roundSec)} s a round); give at least ${need}s, fewer ` +
         `--min-rounds, or fewer architectures, paths or tests`,
     );

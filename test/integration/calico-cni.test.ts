@@ -196,7 +196,9 @@ async function delTwiceAndAssertGone(conf: NetConfList, pods: readonly Pod[]): P
 }
 
 for (const version of SUPPORTED_VERSIONS) {
-  test(`${version}: ADD wires two pods behind proxy ARP (they talk), CHECK, STATUS, DEL twice releases everything`, async () => {
+  const title =
+    `${version}: ADD wires two pods behind proxy ARP (they talk), ` + `CHECK, STATUS, DEL twice releases everything`;
+  test(title, async () => {
     const [a, b] = [await newPod(), await newPod()];
     const conf = list(version);
     const ra = await rtm.addNetworkList(conf, a.rt);
@@ -251,7 +253,9 @@ test("DEL after the pod's namespace is gone releases the address; DEL twice succ
   assert.equal((await handles()).has(handleOf(p)), false, 'the address is released');
 });
 
-test('STATUS succeeds with the node registered; fails with 50 when it is not, or the IPAM API does not answer', async () => {
+const statusTitle =
+  'STATUS succeeds with the node registered; fails with 50 when it is not, or the IPAM API does not answer';
+test(statusTitle, async () => {
   await rtm.statusNetworkList(list('1.1.0'));
   await assert.rejects(
     rtm.statusNetworkList(list('1.1.0', { node: 'ghost' })),

@@ -149,7 +149,9 @@ async function ipamBlocks(lab: string, state: LabState): Promise<void> {
   assert.equal(left.filter((h) => h.startsWith('cnilab/')).length, valid.length, 'and kept every valid one');
 }
 
-test('calico-bgp: BGP full mesh, traffic, a node joining and leaving, BIRD killed and restarted, IPAM by blocks', async (t) => {
+const bgpTitle =
+  'calico-bgp: BGP full mesh, traffic, a node joining and leaving, BIRD killed and restarted, IPAM by blocks';
+test(bgpTitle, async (t) => {
   const lab = 't-calico-bgp';
   await withLab(
     lab,
@@ -223,37 +225,36 @@ test('calico-vxlan: pods on one node and across nodes over vxlan.calico (VNI 409
   );
 });
 
-test(
-  'bad input: a pool with fewer blocks than nodes, an unknown mode — one line naming the field, nothing ' + 'created',
-  async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cnilab-calico-'));
-    try {
-      const file = join(dir, 'small.yaml');
-      writeFileSync(file, 'topology:\n  podCidr: 10.244.0.0/25\n  subnetLength: 27\n  defaults: {pods: 1}\n');
-      const before = await rootSnapshot();
-      const r = await cli(['up', '--lab', 't-calico-bad', '--arch', 'calico-bgp', '--topology', file]);
-      assert.notEqual(r.code, 0);
-      assert.match(
-        r.stderr.trim(),
-        /^cnilab: architecture calico-bgp: topology\.podCidr \(the IPAM pool\): 10\.244\.0\.0\/25 holds 2 \/26 block\(s\), fewer than one per node \(3 compute nodes\); use a larger pool$/,
-      );
-      assert.equal(existsSync(runDir('t-calico-bad')), false, 'no run folder');
-      await assertNothingLeft('t-calico-bad', before, []);
-      // The controller refuses an unknown mode before it opens (or creates) its store.
-      const db = join(dir, 'ipam.db');
-      const c = await run(
-        process.execPath,
-        [CONTROLLER_MAIN, '--listen', '127.0.0.1', '--ipam-data', db, '--pool', '10.244.0.0/16', '--mode', 'gre'],
-        { check: false },
-      );
-      assert.equal(c.code, 2);
-      assert.equal(c.stderr.trim(), 'cnilab-controller: mode: "gre" is not one of bgp, vxlan, ipip');
-      assert.equal(existsSync(db), false, 'no store created');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
-);
+const badInputTitle =
+  'bad input: a pool with fewer blocks than nodes, an unknown mode — one line naming the field, nothing created';
+test(badInputTitle, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnilab-calico-'));
+  try {
+    const file = join(dir, 'small.yaml');
+    writeFileSync(file, 'topology:\n  podCidr: 10.244.0.0/25\n  subnetLength: 27\n  defaults: {pods: 1}\n');
+    const before = await rootSnapshot();
+    const r = await cli(['up', '--lab', 't-calico-bad', '--arch', 'calico-bgp', '--topology', file]);
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr.trim(),
+      /^cnilab: architecture calico-bgp: topology\.podCidr \(the IPAM pool\): 10\.244\.0\.0\/25 holds 2 \/26 block\(s\), fewer than one per node \(3 compute nodes\); use a larger pool$/,
+    );
+    assert.equal(existsSync(runDir('t-calico-bad')), false, 'no run folder');
+    await assertNothingLeft('t-calico-bad', before, []);
+    // The controller refuses an unknown mode before it opens (or creates) its store.
+    const db = join(dir, 'ipam.db');
+    const c = await run(
+      process.execPath,
+      [CONTROLLER_MAIN, '--listen', '127.0.0.1', '--ipam-data', db, '--pool', '10.244.0.0/16', '--mode', 'gre'],
+      { check: false },
+    );
+    assert.equal(c.code, 2);
+    assert.equal(c.stderr.trim(), 'cnilab-controller: mode: "gre" is not one of bgp, vxlan, ipip');
+    assert.equal(existsSync(db), false, 'no store created');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test(
   'the join test: nodes join calico-bgp and flannel-host-gw labs and leave again; convergence and BGP times in ' +

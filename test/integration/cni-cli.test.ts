@@ -200,7 +200,9 @@ test('gc deletes what is cached and not kept (all, as cnitool, or all but --vali
   );
 });
 
-test('Ctrl-C during add: nothing left, whether it comes before the add starts or while the plugin is half-way', async (t) => {
+const ctrlCTitle =
+  'Ctrl-C during add: nothing left, whether it comes before the add starts or while the plugin is half-way';
+test(ctrlCTitle, async (t) => {
   const netns = `/run/netns/${POD}`;
   const held = (): string[] => {
     try {
@@ -225,7 +227,8 @@ test('Ctrl-C during add: nothing left, whether it comes before the add starts or
     const exit = await code;
     t.diagnostic(`Ctrl-C ${when}: ${exit}`);
     if (when === 'half-way') assert.ok(exit === 130 || exit === 0, `exit ${exit}`);
-    if (exit === 0) assert.equal((await cni(['del', 'web', netns, '-i', 'int0'])).code, 0); // it finished first: not what is tested
+    // it finished first: not what is tested
+    if (exit === 0) assert.equal((await cni(['del', 'web', netns, '-i', 'int0'])).code, 0);
     assert.deepEqual(await linkNames(POD), ['lo'], `after Ctrl-C ${when}`);
     assert.deepEqual(held(), [], `after Ctrl-C ${when}`);
     assert.deepEqual(await ipJson({ name: HOST }, ['link', 'show', 'master', 'web0']), []);

@@ -123,7 +123,9 @@ const list = (name: string, subnet: string): NetConfList => ({
 });
 const runtime = scratchRuntime(LAB);
 
-test('100 concurrent ADDs on one network get 100 distinct addresses; 100 concurrent DELs give them all back', async () => {
+const concurrentTitle =
+  '100 concurrent ADDs on one network get 100 distinct addresses; 100 concurrent DELs give them all back';
+test(concurrentTitle, async () => {
   const net = list('conc', '10.85.0.0/16');
   const pods = Array.from({ length: 100 }, (_, i) => podNetns(LAB, `k${i}`));
   for (const ns of pods) await addNetns(ns);

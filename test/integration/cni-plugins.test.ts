@@ -208,7 +208,9 @@ test('errors from the runtime: unknown plugin, plugin not executable on CNI_PATH
   await deleteNetns(ns);
 });
 
-test('flannel: delegates to bridge from subnet.env, and DEL works after the agent and its subnet.env are gone', async () => {
+const flannelTitle =
+  'flannel: delegates to bridge from subnet.env, and DEL works after the agent and its subnet.env are gone';
+test(flannelTitle, async () => {
   const dir = join(runDir(LAB), 'flannel-node');
   mkdirSync(dir, { recursive: true });
   const subnetFile = join(dir, 'subnet.env');
@@ -289,7 +291,9 @@ test('flannel: delegates to bridge from subnet.env, and DEL works after the agen
   await deleteNetns(ns);
 });
 
-test('STATUS: available; 51 when the bridge or the master is down (its containers cut off); 50 without the master', async () => {
+const statusTitle =
+  'STATUS: available; 51 when the bridge or the master is down (its containers cut off); 50 without the master';
+test(statusTitle, async () => {
   const mv = (master: string): NetConfList => ({
     cniVersion: '1.1.0',
     name: 'st-mv',

@@ -169,9 +169,11 @@ async function checkIsolation(lab: string, s: LabState): Promise<void> {
   assert.equal(await pings(a.netns, c.ip), false, 'without the router, different networks do not reach each other');
 }
 
+const ovsVxlanTitle =
+  'kuryr-ovs-vxlan: every path, the router, isolation; the port lifecycle; controller and daemon restarts';
 /* eslint-disable-next-line max-lines-per-function --
    one lab (seconds to build, OVS included) serves every step, read in order */
-test('kuryr-ovs-vxlan: every path, the router, isolation; the port lifecycle; controller and daemon restarts', async () => {
+test(ovsVxlanTitle, async () => {
   const lab = 't-ky-ovsx';
   const ports = ovsKernelPorts();
   await withLab(

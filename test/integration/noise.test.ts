@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { resultsSchema } from '../../src/run/results-schema';
 import { assertNothingLeft, cli, rootSnapshot } from './helpers';
 
-test('a busy process outside the labs: every sample is flagged, taken again once, and named in results.json', async (t) => {
+const busyProcessTitle =
+  'a busy process outside the labs: every sample is flagged, taken again once, and named in results.json';
+test(busyProcessTitle, async (t) => {
   const lab = 't-noise';
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-noise-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

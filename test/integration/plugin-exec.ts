@@ -20,7 +20,8 @@ function argv(ns: string, file: string): string[] {
 /** The environment a runtime gives a plugin: PATH and the CNI_* variables, nothing of this process. */
 function pluginEnv(env: PluginEnv): Record<string, string> {
   const out: Record<string, string> = { PATH: process.env.PATH! };
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v.replace(/\0/g, ''); // an environment cannot carry NUL
+  // an environment cannot carry NUL
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v.replace(/\0/g, '');
   return out;
 }
 

@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { samplePairs, untilReachable } from '../../src/lab/reach';
 import { assertNothingLeft, cli, rootSnapshot, withLab } from './helpers';
 
-test('20 nodes × 10 pods: every pod attached, 60 sampled pairs across nodes reachable, down leaves nothing', async () => {
+const scaleTitle =
+  '20 nodes × 10 pods: every pod attached, 60 sampled pairs across nodes reachable, down leaves nothing';
+test(scaleTitle, async () => {
   await withLab(
     'sc-t-scale',
     'flannel-vxlan',

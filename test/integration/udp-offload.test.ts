@@ -91,7 +91,9 @@ async function udpLossPct(from: LabState['pods'][number], to: LabState['pods'][n
   }
 }
 
-test('flannel-udp-offload: TCP through super-packets without retransmits, 64 MB intact, UDP and ICMP, mixed flows', async (t) => {
+const offloadTitle =
+  'flannel-udp-offload: TCP through super-packets without retransmits, 64 MB intact, UDP and ICMP, mixed flows';
+test(offloadTitle, async (t) => {
   const lab = 't-uo-data';
   await withLab(
     lab,
@@ -193,7 +195,8 @@ test('a node on the faithful udp backend and one on udp-offload carry traffic bo
       const ab = await tcp(a, b, 2, 1, true);
       const ba = await tcp(b, a, 2, 1, true);
       t.diagnostic(
-        `offload → udp ${ab.gbps.toFixed(2)} Gbit/s (${ab.retransmits} retransmits), udp → offload ${ba.gbps.toFixed(2)} ` +
+        `offload → udp ${ab.gbps.toFixed(2)} Gbit/s (${ab.retransmits} retransmits), udp → ` +
+          `offload ${ba.gbps.toFixed(2)} ` +
           `Gbit/s (${ba.retransmits} retransmits)`,
       );
       await transfer(a, b, 16);

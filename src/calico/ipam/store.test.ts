@@ -103,7 +103,9 @@ test('assign on a node that is not registered is NOT_FOUND; a bad handle is INVA
   assert.deepEqual(s.snapshot().blocks, [], 'a refused assign claims no block');
 });
 
-test("a node's first address claims the pool's first free block, affine to it; another node gets another block", (t) => {
+const firstBlockTitle =
+  "a node's first address claims the pool's first free block, affine to it; another node gets " + 'another block';
+test(firstBlockTitle, (t) => {
   const s = withNodes(t);
   const a = s.assign('h1', 'node1');
   assert.deepEqual(a, { ip: '10.244.0.0', block: '10.244.0.0/26', handle: 'h1', node: 'node1' });

@@ -66,8 +66,10 @@ function datapathLines(r: RunResults): string[] {
       (d) =>
         `${x.arch} ${x.path}${x.underlayMtu === undefined ? '' : ` mtu ${x.underlayMtu}`} ${x.test}: ${d.process}@${d.node} ` +
         `moved ${d.wirePackets ?? d.packets} packets on the wire (${d.packets} through ${d.device}) ` +
-        `at ${(d.cpu.user + d.cpu.system).toFixed(0)}% of a core (${d.cpu.user.toFixed(0)} usr/${d.cpu.system.toFixed(0)} ` +
-        `sys); syscalls ${d.syscallsPerWirePacket?.toFixed(2) ?? '?'} per wire packet, ${d.syscallsPerMB?.toFixed(0) ?? '?'} ` +
+        (`at ${(d.cpu.user + d.cpu.system).toFixed(0)}% of a core (${d.cpu.user.toFixed(0)} ` +
+          `usr/${d.cpu.system.toFixed(0)} `) +
+        (`sys); syscalls ${d.syscallsPerWirePacket?.toFixed(2) ?? '?'} per wire ` +
+          `packet, ${d.syscallsPerMB?.toFixed(0) ?? '?'} `) +
         `per MB; ${(d.contextSwitchesPerPacket.voluntary + d.contextSwitchesPerPacket.involuntary).toFixed(3)} ` +
         `context switches per device packet`,
     ),

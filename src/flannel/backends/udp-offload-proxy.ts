@@ -95,7 +95,8 @@ export function startOffloadProxy(
   // Room for a few 64 KB bursts in flight either way (per socket, no sysctl changed).
   libc.setsockopt(sock, SOL_SOCKET, SO_RCVBUFFORCE, int(8 << 20), 4);
   libc.setsockopt(sock, SOL_SOCKET, SO_SNDBUFFORCE, int(8 << 20), 4);
-  if (offloads.gro) libc.setsockopt(sock, SOL_UDP, UDP_GRO, int(1), 4); // an older kernel says no: datagrams come one by one
+  // an older kernel says no: datagrams come one by one
+  if (offloads.gro) libc.setsockopt(sock, SOL_UDP, UDP_GRO, int(1), 4);
   let gso = offloads.gso;
 
   const stats: OffloadStats = {
@@ -182,7 +183,8 @@ export function startOffloadProxy(
     const flags = rbuf[PKT - 10]!;
     const gsoType = rbuf[PKT - 9]! & ~GSO_ECN;
     const version = pkt[0]! >> 4;
-    const peer = version === 4 ? peers.get(Math.floor(pkt.readUInt32BE(16) / size) * size) : undefined; // the pod network is IPv4
+    // the pod network is IPv4
+    const peer = version === 4 ? peers.get(Math.floor(pkt.readUInt32BE(16) / size) * size) : undefined;
     if (!peer || pkt[version === 4 ? 8 : 7]! <= 1) {
       stats.dropped++;
       return true;

@@ -115,7 +115,9 @@ test('a released subnet is handed out again; a conflicting public IP or another 
   assert.equal(store.acquire(vx('node3', '198.18.0.4', 'aa:bb:cc:dd:ee:04')).subnet, '10.244.1.0/24');
 });
 
-test("udp and udp-offload put the same packets on the wire: either may join the other's network, nothing else may", (t) => {
+const udpOffloadTitle =
+  "udp and udp-offload put the same packets on the wire: either may join the other's network, " + 'nothing else may';
+test(udpOffloadTitle, (t) => {
   const store = open(t, join(tmp(t), 'l.db'), { ...CONFIG, backend: { type: 'udp-offload' } });
   assert.equal(
     store.acquire({ node: 'node1', publicIp: '198.18.0.2', backendType: 'udp-offload' }).backendType,

@@ -180,7 +180,7 @@ export class KuryrDaemon {
     writeFileAtomic(join(this.o.runDir, 'kuryr.json'), JSON.stringify(status) + '\n');
   }
 
-  // ── routers ────────────────────────────────────────────────────────────────────────────────
+  // ── routers ────────────────────────────
 
   /** Router namespaces carry the node's name: every daemon sees /run/netns, each removes only its own. */
   private get routerNetnsPrefix(): string {
@@ -224,7 +224,7 @@ export class KuryrDaemon {
     return [...wantNs];
   }
 
-  // ── pods ───────────────────────────────────────────────────────────────────────────────────
+  // ── pods ───────────────────────────────
 
   /**
    * Creates the veth of `port`: the host end here, the other end (named `ifName`) in `netns`, addressed, and plugged.

@@ -1,8 +1,10 @@
 /**
  * The `openvswitch` mechanism driver, as Neutron's OVS agent lays a node out:
  *
- *   pod eth0 ══ tapXXXX ─┬─ br-int ─┬─ vx<VNI>-<peer> … (VXLAN: a tunnel port per network and peer, key = VNI)
- *                        │          └─ int-br-phy ══ phy-br-int ─ br-phy ─ eth0 (VLAN: a trunk of the VLAN networks'
+ *   pod eth0 ══ tapXXXX ─┬─ br-int ─┬─ vx<VNI>-<peer> … (VXLAN: a tunnel port per network and peer,
+ *   key = VNI)
+ *                        │          └─ int-br-phy ══ phy-br-int ─ br-phy ─ eth0 (VLAN: a trunk of the
+ *                        VLAN networks'
  *                        IDs)
  *                 tag = local VLAN
  *

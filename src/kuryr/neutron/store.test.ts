@@ -286,7 +286,9 @@ test('HTTP: bad requests get a 4xx naming the field; unknown IDs 404; clashes 40
   assert.match(clash.body.error, /segmentation_id: vlan 7 is in use/);
 });
 
-test("the state's index moves with networks, agents and routers, not with a pod's port: no agent wakes for one", async (t) => {
+const indexTitle =
+  "the state's index moves with networks, agents and routers, not with a pod's port: no agent " + 'wakes for one';
+test(indexTitle, async (t) => {
   const s = fresh(t).open();
   const net = s.createNetwork({ name: 'a', segmentationType: 'vxlan' });
   s.createSubnet({ networkId: net.id, cidr: '10.1.0.0/24' });

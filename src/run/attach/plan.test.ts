@@ -40,25 +40,21 @@ test(
   },
 );
 
-test(
-  'attach plan: an architecture whose feature is missing is left to the run; no pod to ping is skipped with ' + 'why',
-  () => {
-    const missing = new Proxy(
-      {},
-      { get: (_t, f) => ({ feature: f, ok: f !== 'vxlan', detail: 'no' }) },
-    ) as FeatureReport;
-    assert.deepEqual(
-      planAttach({ topology: parseTopology('', 'd'), archs: [arch('flannel-vxlan')], features: missing }).cells,
-      [],
-    );
-    const lonely = parseTopology('topology: {nodes: {control: {role: control}, node1: {role: compute, pods: 1}}}', 't');
-    const { cells, skipped } = planAttach({ topology: lonely, archs: [arch('bridge')], features: ALL_OK });
-    assert.deepEqual(cells, []);
-    assert.equal(skipped.length, 1);
-    assert.equal(skipped[0]!.test, 'attach');
-    assert.match(skipped[0]!.reason, /needs two pods on node1/);
-  },
-);
+const missingFeatureTitle =
+  'attach plan: an architecture whose feature is missing is left to the run; no pod to ping is skipped with why';
+test(missingFeatureTitle, () => {
+  const missing = new Proxy({}, { get: (_t, f) => ({ feature: f, ok: f !== 'vxlan', detail: 'no' }) }) as FeatureReport;
+  assert.deepEqual(
+    planAttach({ topology: parseTopology('', 'd'), archs: [arch('flannel-vxlan')], features: missing }).cells,
+    [],
+  );
+  const lonely = parseTopology('topology: {nodes: {control: {role: control}, node1: {role: compute, pods: 1}}}', 't');
+  const { cells, skipped } = planAttach({ topology: lonely, archs: [arch('bridge')], features: ALL_OK });
+  assert.deepEqual(cells, []);
+  assert.equal(skipped.length, 1);
+  assert.equal(skipped[0]!.test, 'attach');
+  assert.match(skipped[0]!.reason, /needs two pods on node1/);
+});
 
 test('fillers: the emptiest compute node first, numbered on from the ones before; none when the lab is full', () => {
   const held = [
@@ -78,7 +74,9 @@ test('fillers: the emptiest compute node first, numbered on from the ones before
   assert.deepEqual(fillersTo(held, ['node1', 'node2'], 3), []);
 });
 
-test('attach sizes: sorted; below the pods the topology holds, or beyond a node subnet, refused naming the flag', () => {
+const sizesTitle =
+  'attach sizes: sorted; below the pods the topology holds, or beyond a node subnet, refused naming the flag';
+test(sizesTitle, () => {
   const t = parseTopology('', 'd'); // 3 compute nodes, 6 pods, /24 each
   assert.deepEqual(checkAttachSizes(t, [100, 10, 10]), [10, 100]);
   assert.equal(podsPerSubnet(24), 253);

@@ -59,7 +59,9 @@ test('results.json: the attach figures validate, beside the rows and alone; a ba
   assert.equal(publishedResultsSchema.safeParse({ ...recorded(), afterRounds: { nosuch: {} } }).success, false);
 });
 
-test('attach chart: ADD p50 and p99 per lab size, each point labelled with its figure; none without the test', async () => {
+const chartTitle =
+  'attach chart: ADD p50 and p99 per lab size, each point labelled with its figure; none without the test';
+test(chartTitle, async () => {
   const r = withAttach();
   const chart = attachChart(
     ATTACH,

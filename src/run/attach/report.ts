@@ -110,7 +110,8 @@ export function attachChart(a: AttachJson, order: readonly string[]): Chart | un
 export function attachLines(a: AttachJson): string[] {
   const rows = entries(a).map(
     ({ x, s }) =>
-      `  ${x.arch.padEnd(20)} ${String(s.pods).padStart(5)}   ${pct(s.add).padStart(22)}   ${pct(s.firstPacket).padStart(22)} ` +
+      `  ${x.arch.padEnd(20)} ${String(s.pods).padStart(5)}   ${pct(s.add).padStart(22)}  ` +
+      ` ${pct(s.firstPacket).padStart(22)} ` +
       `  ${pct(s.del).padStart(22)}`,
   );
   const noiseOf = (x: Arch): string =>
@@ -131,7 +132,8 @@ export function attachLines(a: AttachJson): string[] {
   return [
     `pod attach, ms, p50 / p90 / p99 over ${a.samples} probes per line (ADD into a lab of N pods, none in flight; ` +
       `not rows, no % of host):`,
-    `  ${'ARCH'.padEnd(20)} ${'N'.padStart(5)}   ${'ADD'.padStart(22)}   ${'ADD → FIRST PACKET'.padStart(22)}   ${'DEL'.padStart(22)}`,
+    `  ${'ARCH'.padEnd(20)} ${'N'.padStart(5)}   ${'ADD'.padStart(22)}   ${'ADD → FIRST PACKET'.padStart(22)}  ` +
+      ` ${'DEL'.padStart(22)}`,
     ...rows,
     ...noise,
   ];

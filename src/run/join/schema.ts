@@ -1,4 +1,6 @@
-/** results.json's `afterRounds.join`: the join test's figures — node-join convergence, beside the rows, never rows. */
+/**
+ * results.json's `afterRounds.join`: the join test's figures — node-join convergence, beside the rows, never rows.
+ */
 import { z } from 'zod';
 import { msStatSchema as attachStat } from '../after/ms-stat';
 import { FAMILIES } from '../results-names';

@@ -44,30 +44,29 @@ test('allocates in order, skipping the gateway; records owner in the reference l
   assert.equal(readFileSync(join(s.dir, 'net1', 'last_reserved_ip.0'), 'utf8'), '10.1.2.3');
 });
 
-test(
-  'one allocation per container and interface; DEL releases and is idempotent; addresses are reused ' + 'round-robin',
-  async (t) => {
-    const s = setup({ subnet: '10.1.3.0/29' }); // legacy form: .1 gateway, .2–.6 allocatable
-    t.after(s.done);
-    await s.call('ADD', 'c1');
-    const again = await s.call('ADD', 'c1');
-    assert.equal(again.code, 1);
-    assert.match(again.out.msg, /10\.1\.3\.2 is already allocated to container c1 interface eth0/);
-    assert.equal(
-      (await s.call('ADD', 'c1', 'net1')).out.ips[0].address,
-      '10.1.3.3/29',
-      'another interface of the same container',
-    );
-    assert.equal((await s.call('DEL', 'c1')).code, 0);
-    assert.equal((await s.call('DEL', 'c1')).code, 0, 'second DEL');
-    assert.deepEqual(readdirSync(join(s.dir, 'net1')).sort(), ['10.1.3.3', 'last_reserved_ip.0']);
-    assert.equal(
-      (await s.call('ADD', 'c2')).out.ips[0].address,
-      '10.1.3.4/29',
-      'continues after the last reserved address',
-    );
-  },
-);
+const allocationTitle =
+  'one allocation per container and interface; DEL releases and is idempotent; addresses are reused round-robin';
+test(allocationTitle, async (t) => {
+  const s = setup({ subnet: '10.1.3.0/29' }); // legacy form: .1 gateway, .2–.6 allocatable
+  t.after(s.done);
+  await s.call('ADD', 'c1');
+  const again = await s.call('ADD', 'c1');
+  assert.equal(again.code, 1);
+  assert.match(again.out.msg, /10\.1\.3\.2 is already allocated to container c1 interface eth0/);
+  assert.equal(
+    (await s.call('ADD', 'c1', 'net1')).out.ips[0].address,
+    '10.1.3.3/29',
+    'another interface of the same container',
+  );
+  assert.equal((await s.call('DEL', 'c1')).code, 0);
+  assert.equal((await s.call('DEL', 'c1')).code, 0, 'second DEL');
+  assert.deepEqual(readdirSync(join(s.dir, 'net1')).sort(), ['10.1.3.3', 'last_reserved_ip.0']);
+  assert.equal(
+    (await s.call('ADD', 'c2')).out.ips[0].address,
+    '10.1.3.4/29',
+    'continues after the last reserved address',
+  );
+});
 
 test('an exhausted range is error 101 and leaves no allocation behind', async (t) => {
   const s = setup({ ranges: [[{ subnet: '10.1.4.0/24', rangeStart: '10.1.4.10', rangeEnd: '10.1.4.11' }]] });
@@ -211,7 +210,8 @@ test('CHECK: the addresses of prevResult must be held by this container and inte
   assert.equal((await s.call('CHECK', 'k1', { prevResult: add.out })).out.code, 3, 'released behind its back');
 });
 
-test('GC releases every allocation not in cni.dev/valid-attachments, including one a killed ADD left empty', async (t) => {
+const gcTitle = 'GC releases every allocation not in cni.dev/valid-attachments, including one a killed ADD left empty';
+test(gcTitle, async (t) => {
   const s = setupWith({ subnet: '10.5.0.0/24' });
   t.after(s.done);
   await s.call('ADD', 'g1');
@@ -225,7 +225,9 @@ test('GC releases every allocation not in cni.dev/valid-attachments, including o
   );
 });
 
-test('STATUS: available while an address is left, 50 when the range is used up or dataDir is not writable', async (t) => {
+const statusTitle =
+  'STATUS: available while an address is left, 50 when the range is used up or dataDir is not writable';
+test(statusTitle, async (t) => {
   const s = setupWith({ ranges: [[{ subnet: '10.6.0.0/24', rangeStart: '10.6.0.10', rangeEnd: '10.6.0.10' }]] });
   t.after(s.done);
   assert.equal((await s.call('STATUS', '')).code, 0);
