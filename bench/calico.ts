@@ -173,7 +173,8 @@ function print(
       .filter((d) => d.a.startsWith('calico'))
       .map(
         (d) =>
-          `  ${d.a}/${d.b} ${d.path}: ${d.metrics.map((m) => (m.ratio ? `${m.metric} ${pct(m.ratio.geomean)} (${pct(m.ratio.ci95.low)}–${pct(m.ratio.ci95.high)}) ${m.verdict}` : `${m.metric} not measured`)).join('; ')}`,
+          `  ${d.a}/${d.b} ${d.path}: ` +
+          `${d.metrics.map((m) => (m.ratio ? `${m.metric} ${pct(m.ratio.geomean)} (${pct(m.ratio.ci95.low)}–${pct(m.ratio.ci95.high)}) ${m.verdict}` : `${m.metric} not measured`)).join('; ')}`,
       ),
   ];
   if (targets.find((t) => t.figure === 'convergedP50Ms')?.verdict === 'MISSED')

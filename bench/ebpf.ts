@@ -204,7 +204,8 @@ function print(
     'Every design compared (the report says the same):',
     ...(res.claims.designs ?? []).map(
       (d) =>
-        `  ${d.a}/${d.b} ${d.path}: ${d.metrics.map((m) => (m.ratio ? `${m.metric} ${pct(m.ratio.geomean)} (${pct(m.ratio.ci95.low)}–${pct(m.ratio.ci95.high)}) ${m.verdict}` : `${m.metric} not measured`)).join('; ')}`,
+        `  ${d.a}/${d.b} ${d.path}: ` +
+        `${d.metrics.map((m) => (m.ratio ? `${m.metric} ${pct(m.ratio.geomean)} (${pct(m.ratio.ci95.low)}–${pct(m.ratio.ci95.high)}) ${m.verdict}` : `${m.metric} not measured`)).join('; ')}`,
     ),
     '',
     'What the eBPF programs did during each counted TCP sample (packets; MB):',

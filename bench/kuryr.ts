@@ -169,7 +169,9 @@ async function main(): Promise<void> {
     for (const r of rows) {
       const ci = r.ciGbps ? `(${r.ciGbps[0]!.toFixed(2)}–${r.ciGbps[1]!.toFixed(2)})` : '';
       console.log(
-        `${r.arch.padEnd(17)} ${String(r.family).padEnd(9)} ${String(r.datapath).padEnd(36)} ${r.path.padEnd(12)} ${`${r.gbps?.toFixed(2)} ${ci}`.padEnd(21)} ${r.ofHostPct === null ? '—' : `${r.ofHostPct}%`.padStart(7)} ` +
+        `${r.arch.padEnd(17)} ${String(r.family).padEnd(9)} ${String(r.datapath).padEnd(36)} ` +
+          `${r.path.padEnd(12)} ${`${r.gbps?.toFixed(2)} ${ci}`.padEnd(21)} ` +
+          `${r.ofHostPct === null ? '—' : `${r.ofHostPct}%`.padStart(7)} ` +
           `  ${r.coreSecPerGbit?.toFixed(3) ?? '—'}`,
       );
     }
@@ -181,23 +183,24 @@ async function main(): Promise<void> {
     };
     console.log('\nRatios (inter-node):');
     console.log(
-      `  kuryr-ovs-vxlan / flannel-udp    ${ratio('kuryr-ovs-vxlan', 'flannel-udp')}   (the paper: the OVS ` +
-        `overlay beats flannel's user-space udp)`,
+      `  kuryr-ovs-vxlan / flannel-udp    ${ratio('kuryr-ovs-vxlan', 'flannel-udp')}   ` +
+        `(the paper: the OVS overlay beats flannel's user-space udp)`,
     );
     console.log(
-      `  kuryr-ovs-vxlan / flannel-vxlan  ${ratio('kuryr-ovs-vxlan', 'flannel-vxlan')}   (OVS' userspace datapath ` +
-        `against the kernel's VXLAN)`,
+      `  kuryr-ovs-vxlan / flannel-vxlan  ${ratio('kuryr-ovs-vxlan', 'flannel-vxlan')}   ` +
+        `(OVS' userspace datapath against the kernel's VXLAN)`,
     );
     console.log(
-      `  kuryr-ovs-vlan / kuryr-ovs-vxlan ${ratio('kuryr-ovs-vlan', 'kuryr-ovs-vxlan')}   (the paper: native VLAN ` +
-        `beats the overlay)`,
+      `  kuryr-ovs-vlan / kuryr-ovs-vxlan ${ratio('kuryr-ovs-vlan', 'kuryr-ovs-vxlan')}   ` +
+        `(the paper: native VLAN beats the overlay)`,
     );
     console.log(`  kuryr-lb-vxlan / flannel-vxlan   ${ratio('kuryr-lb-vxlan', 'flannel-vxlan')}`);
     console.log(`  macvlan / kuryr-lb-vxlan         ${ratio('macvlan', 'kuryr-lb-vxlan')}`);
+    const routedOverInter = (arch: string): string =>
+      ((by(arch, 'routed') ?? NaN) / (by(arch, 'inter-node') ?? NaN)).toFixed(2);
     console.log(
-      `  routed / inter-node, ovs-vxlan  ` +
-        ` ${((by('kuryr-ovs-vxlan', 'routed') ?? NaN) / (by('kuryr-ovs-vxlan', 'inter-node') ?? NaN)).toFixed(2)}×; ` +
-        `lb-vxlan ${((by('kuryr-lb-vxlan', 'routed') ?? NaN) / (by('kuryr-lb-vxlan', 'inter-node') ?? NaN)).toFixed(2)}×`,
+      `  routed / inter-node, ovs-vxlan   ${routedOverInter('kuryr-ovs-vxlan')}×; ` +
+        `lb-vxlan ${routedOverInter('kuryr-lb-vxlan')}×`,
     );
     if (skipped.length) console.log(`\nskipped:\n${skipped.map((s) => `  ${s}`).join('\n')}`);
   } finally {

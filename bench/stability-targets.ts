@@ -28,7 +28,9 @@ export function stabilityTargets(a: Parts): Judged[] {
       },
       {
         figure: r.answeredPct,
-        detail: `${r.answeredPct}% of ${r.rows} (resolved within ±${r.precisionPct}%: ${r.resolvedPct}%)${r.notQuiet?.length ? `; not quiet before it: ${r.notQuiet.join(', ')}` : ''}`,
+        detail:
+          `${r.answeredPct}% of ${r.rows} (resolved within ±${r.precisionPct}%: ${r.resolvedPct}%)` +
+          `${r.notQuiet?.length ? `; not quiet before it: ${r.notQuiet.join(', ')}` : ''}`,
       },
     );
     const open = r.paper.orderings.filter((o) => !['holds', 'reversed', 'equivalent'].includes(o.verdict));

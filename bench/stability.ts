@@ -240,7 +240,8 @@ function print(a: ReturnType<typeof analyse>): void {
       ),
       ...[a.coverage.moderated, a.coverage.plain].map(
         (c) =>
-          `${c.kind}: disagreeing (pair, row)s: ${c.disagree.map((d) => `${d.row} runs ${d.runs[0] + 1}/${d.runs[1] + 1} z=${d.z}`).join('; ') || 'none'}`,
+          `${c.kind}: disagreeing (pair, row)s: ` +
+          `${c.disagree.map((d) => `${d.row} runs ${d.runs[0] + 1}/${d.runs[1] + 1} z=${d.z}`).join('; ') || 'none'}`,
       ),
     );
   for (const r of a.resolution) lines.push(`${r.run}: not answered: ${r.unanswered.join('; ') || 'none'}`);

@@ -94,7 +94,8 @@ export function targetLines(judged: readonly Judged[]): string[] {
       const got =
         j.value === undefined
           ? 'not measured'
-          : `${show(j.value, j.unit)}${j.low === undefined ? '' : ` (${figure(j.low)}–${figure(j.high!)}${j.n === undefined ? '' : `, ${j.n} rounds`})`}`;
+          : `${show(j.value, j.unit)}` +
+            `${j.low === undefined ? '' : ` (${figure(j.low)}–${figure(j.high!)}${j.n === undefined ? '' : `, ${j.n} rounds`})`}`;
       const line = `  ${j.name}: ${got}   ${want}: ${j.verdict}`;
       const why = j.verdict === 'MISSED' || j.verdict === 'missed' ? [`    why this target: ${j.why}`] : [];
       return [line, ...(j.detail ? [`    ${j.detail}`] : []), ...why];

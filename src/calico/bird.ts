@@ -57,11 +57,13 @@ protocol device { scan time 10; }
 protocol kernel {
   scan time 10;
   ipv4 { import ` +
-    `none; ${
-      o.tunnel
-        ? `export filter { if source != RTS_BGP then reject; onlink = true; ifname = "${o.tunnel}"; gw = bgp_next_hop; accept; };`
-        : 'export where source = RTS_BGP;'
-    } ` +
+    (`none; ` +
+      `${
+        o.tunnel
+          ? `export filter { if source != RTS_BGP then reject; onlink = true; ifname = "${o.tunnel}"; gw = bgp_next_hop; accept; };`
+          : 'export where source = RTS_BGP;'
+      }` +
+      ` `) +
     `};
 }
 

@@ -211,7 +211,8 @@ export function calicoControlPlane(
       const compute = computeNames(topology);
       step(
         `control plane: IPAM blocks and ${compute.length} agents ` +
-          `(${{ bgp: 'BIRD full mesh', ipip: 'BIRD full mesh over IP-in-IP', vxlan: 'VXLAN' }[mode]}); ${topology.pods.length} ` +
+          (`(${{ bgp: 'BIRD full mesh', ipip: 'BIRD full mesh over IP-in-IP', vxlan: 'VXLAN' }[mode]}); ` +
+            `${topology.pods.length} `) +
           `pods through CNI`,
       );
       const procs = [

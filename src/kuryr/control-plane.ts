@@ -187,7 +187,8 @@ async function upKuryr(
   const compute = topology.nodes.filter((x) => x.role === 'compute').map((n) => n.name);
   step(
     `control plane: port controller, ${compute.length} node daemons ` +
-      `(${spec.driver})${spec.driver === 'openvswitch' ? ` and ${compute.length} Open vSwitch instances` : ''}; ${topology.pods.length} ` +
+      (`(${spec.driver})${spec.driver === 'openvswitch' ? ` and ${compute.length} Open vSwitch instances` : ''}` +
+        `; ${topology.pods.length} `) +
       `pods through CNI`,
   );
   const datapath = ovsDatapath(features);

@@ -61,7 +61,10 @@ export function scheduleLine(r: RunResults): string {
     ? `; ${s.left.length} row${s.left.length === 1 ? '' : 's'} left the rounds early once within ` +
       `±${s.precisionPct}% (moderated)`
     : '';
-  return `${s.rounds} rounds, ${s.mode}${s.fallback ? ` (${s.fallback})` : ''}, seed ${s.seed}${left}; stopped: ${why}${apart}`;
+  return (
+    `${s.rounds} rounds, ${s.mode}${s.fallback ? ` (${s.fallback})` : ''}, seed ${s.seed}${left}; stopped: ` +
+    `${why}${apart}`
+  );
 }
 
 /** What the run could not do as asked (schedule.warnings), one line each. */
@@ -76,7 +79,8 @@ export function unresolvedLines(r: RunResults): string[] {
     `${u.length} of ${r.rows.length} rows not resolved to ±${prec}% (more rounds would narrow them):`,
     ...u.map(
       (x) =>
-        `  ${x.row}: CoV ${x.covPct.toFixed(1)}%${x.halfWidthPct !== null ? `, ratio ±${x.halfWidthPct.toFixed(1)}%` : ''}`,
+        `  ${x.row}: CoV ${x.covPct.toFixed(1)}%` +
+        `${x.halfWidthPct !== null ? `, ratio ±${x.halfWidthPct.toFixed(1)}%` : ''}`,
     ),
   ];
 }
@@ -116,7 +120,10 @@ export function paperLines(r: RunResults): string[] {
       p.verdict === 'equivalent'
         ? `EQUIVALENT within ±${eqOf(r)}% (the ordering does not hold here)`
         : p.verdict.toUpperCase();
-    return `${p.figure} — ${p.claim}${atMtu(p)}: ${word}${ratio}${p.verdict === 'not resolved' ? moreRoundsText(p.moreRounds) : ''}`;
+    return (
+      `${p.figure} — ${p.claim}${atMtu(p)}: ${word}${ratio}` +
+      `${p.verdict === 'not resolved' ? moreRoundsText(p.moreRounds) : ''}`
+    );
   });
 }
 
@@ -158,7 +165,10 @@ export function linkLine(r: Pick<RunResults, 'lab'>): string | undefined {
       : `${t} on the link${nodes.length > 1 ? 's' : ''} of ${nodes.join(', ')}`,
   );
   const qdiscs = [...new Set(links.flatMap((l) => l.qdiscs))].join(' + ');
-  return `underlay links emulated (each direction, on the node's eth0 and its switch port; ${qdiscs}): ${parts.join('; ')}`;
+  return (
+    `underlay links emulated (each direction, on the node's eth0 and its switch port; ${qdiscs}): ` +
+    `${parts.join('; ')}`
+  );
 }
 
 /** The noise the run saw. */

@@ -62,6 +62,17 @@ export function meterLine(x: Reading, named = true): string {
   return named ? `${x.name} ${what}` : what;
 }
 
+/** A hop's tooltip: its counters, and what a meter of the kind counted there. */
+function hopTitle(h: Hop, back: boolean, m: { g: Group; r: Reading } | undefined): string {
+  const port = h.master ? `, port of ${h.master}` : '';
+  const counts = `rx ${h.rxPackets} packets / ${h.rxBytes} bytes, tx ${h.txPackets} packets / ${h.txBytes} bytes`;
+  const ret = back ? '; only the return direction crossed it, the data went past it' : '';
+  const meter = m
+    ? `; ${m.g.meter}: ${meterLine(m.r)} (on ${h.stop}, every interface it sits on, both directions)`
+    : '';
+  return `<title>${escapeXml(`${h.ifname} (${h.kind}${port}, mtu ${h.mtu}): ${counts}${ret}${meter}`)}</title>`;
+}
+
 export function pathDiagram(p: PathRecord, id = 'dp'): string {
   // A fourth line in each chip when the path has a kind's meters to show.
   const chipH = p.meters?.some((g) => g.readings.length) ? CHIP_H + 14 : CHIP_H;
@@ -92,8 +103,7 @@ export function pathDiagram(p: PathRecord, id = 'dp'): string {
       const y = HEAD_H + PAD + j * (chipH + PAD);
       const ingress = h.rxBytes >= h.txBytes;
       const pk = ingress ? h.rxPackets : h.txPackets;
-      const by = ingress ? h.rxBytes : h.txBytes;
-      const perPacket = pk ? Math.round(by / pk) : 0;
+      const perPacket = pk ? Math.round((ingress ? h.rxBytes : h.txBytes) / pk) : 0;
       const m = meterAt(p, h, ingress);
       const back = returnOnly(h);
       parts.push(
@@ -101,9 +111,10 @@ export function pathDiagram(p: PathRecord, id = 'dp'): string {
           `data-packets="${pk}"${m ? ` data-meter="${escapeXml(m.r.name)}"` : ''}>` +
           (`<rect x="${x + PAD}" y="${y}" width="${BOX_W - 2 * PAD}" height="${chipH}" rx="5" ` +
             `fill="${KIND_COLORS[h.kind] ?? '#eee'}" stroke="#666"${back ? ' stroke-dasharray="4 3"' : ''}/>`) +
-          `<title>${escapeXml(`${h.ifname} (${h.kind}${h.master ? `, port of ${h.master}` : ''}, mtu ${h.mtu}): rx ${h.rxPackets} packets / ${h.rxBytes} bytes, tx ${h.txPackets} packets / ${h.txBytes} bytes${back ? '; only the return direction crossed it, the data went past it' : ''}${m ? `; ${m.g.meter}: ${meterLine(m.r)} (on ${h.stop}, every interface it sits on, both directions)` : ''}`)}</title>` +
+          hopTitle(h, back, m) +
           (`<text x="${x + PAD + 6}" y="${y + 16}" font-size="11"><tspan ` +
-            `font-weight="bold">${escapeXml(h.ifname)}</tspan> ${escapeXml(h.kind)}${h.master ? `@${escapeXml(h.master)}` : ''}</text>`) +
+            `font-weight="bold">${escapeXml(h.ifname)}</tspan> ${escapeXml(h.kind)}` +
+            `${h.master ? `@${escapeXml(h.master)}` : ''}</text>`) +
           (`<text x="${x + PAD + 6}" y="${y + 31}" font-size="10" ` +
             `fill="#333">${back ? 'return only: ' : ''}${ingress ? 'in' : 'out'} ${count(pk)} ` +
             `packets, ${count(perPacket)}B each</text>`) +

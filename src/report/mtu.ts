@@ -61,7 +61,8 @@ export function mtuTable(r: RunResults): string {
     return ma && mb ? `${mb >= ma ? '+' : ''}${figure(((mb - ma) / ma) * 100)}%` : '—';
   };
   const head =
-    `<tr><th>row</th>${mtus.map((m) => `<th>MTU ${m}</th><th>of host</th>`).join('')}<th>MTU ${mtus[mtus.length - 1]} ` +
+    `<tr><th>row</th>${mtus.map((m) => `<th>MTU ${m}</th><th>of host</th>`).join('')}<th>MTU ` +
+    `${mtus[mtus.length - 1]} ` +
     `vs ${mtus[0]}</th></tr>`;
   const body = [...groups]
     .map(

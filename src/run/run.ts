@@ -104,7 +104,8 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   const clock = progressClock(plan, o, estimate, rounds);
   if (fallback)
     clock.progress(
-      `measuring one lab at a time: ${fallback}${'fixed' in o.rounds ? '' : `; adaptive rounds need every lab up, so each lab takes ${o.rounds.min} rounds`}`,
+      `measuring one lab at a time: ${fallback}` +
+        `${'fixed' in o.rounds ? '' : `; adaptive rounds need every lab up, so each lab takes ${o.rounds.min} rounds`}`,
     );
   const affinity = o.pin && cpus().length >= 2 ? { client: 0, server: 1 } : undefined;
   const measured = await measureRounds(plan, {

@@ -13,7 +13,9 @@ export type PluginEnv = Readonly<Record<string, string | undefined>>;
 
 function argv(ns: string, file: string): string[] {
   if (labOfNetns(ns) === undefined)
-    throw new Error(`a plugin runs only in a lab namespace the test made (cnilab-LAB.…), not in ${JSON.stringify(ns)}`);
+    throw new Error(
+      `a plugin runs only in a lab namespace the test made (cnilab-LAB.…), not in ` + `${JSON.stringify(ns)}`,
+    );
   return ['netns', 'exec', ns, file];
 }
 

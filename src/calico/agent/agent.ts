@@ -147,7 +147,8 @@ function watch(o: CalicoAgentOptions, ownIp: string, signal: AbortSignal): Promi
       };
       writeFileAtomic(join(o.runDir, 'agent.json'), JSON.stringify(status));
       o.log(
-        `synced index ${state.index}: blocks ${blocks.join(', ') || '(none)'}; peers ${status.peers.join(', ') || '(none)'}`,
+        `synced index ${state.index}: blocks ${blocks.join(', ') || '(none)'}; peers ` +
+          `${status.peers.join(', ') || '(none)'}`,
       );
     },
   });

@@ -84,7 +84,9 @@ function printComparison(c: Comparison): void {
         `equivalent (within ±${c.equivalencePct}%), ${count('not resolved')} not resolved (Holm over all rows, ` +
         `family-wise error ≤ ${c.alpha * 100}% for better/worse and ≤ ${(c.alpha * 100) / 2}% for equivalent; ` +
         `noise floor A ±${c.floorPct.a}%, B ` +
-        `±${c.floorPct.b}%${c.floorPct.a === 0 || c.floorPct.b === 0 ? '; a file before v3 has none: its run-to-run variance is not accounted for' : ''})`,
+        (`±${c.floorPct.b}%` +
+          `${c.floorPct.a === 0 || c.floorPct.b === 0 ? '; a file before v3 has none: its run-to-run variance is not accounted for' : ''}` +
+          `)`),
     ].join('\n') + '\n',
   );
 }

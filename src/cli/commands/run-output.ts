@@ -45,7 +45,8 @@ function row(x: ResultRow, mtus: boolean): string[] {
   const mod = x.ratio?.moderated;
   const ratio = x.ratio
     ? `${((mod ? x.ratio.geomean : x.ratio.median) * 100).toFixed(0)}% ` +
-      `(${((mod ?? x.ratio).ci95.low * 100).toFixed(0)}–${((mod ?? x.ratio).ci95.high * 100).toFixed(0)})${x.resolved ? '' : ' ?'}`
+      (`(${((mod ?? x.ratio).ci95.low * 100).toFixed(0)}–${((mod ?? x.ratio).ci95.high * 100).toFixed(0)})` +
+        `${x.resolved ? '' : ' ?'}`)
     : '—';
   return [
     x.arch,
@@ -64,7 +65,8 @@ function datapathLines(r: RunResults): string[] {
   return r.rows.flatMap((x) =>
     (x.datapath ?? []).map(
       (d) =>
-        `${x.arch} ${x.path}${x.underlayMtu === undefined ? '' : ` mtu ${x.underlayMtu}`} ${x.test}: ${d.process}@${d.node} ` +
+        `${x.arch} ${x.path}${x.underlayMtu === undefined ? '' : ` mtu ${x.underlayMtu}`} ${x.test}: ` +
+        `${d.process}@${d.node} ` +
         `moved ${d.wirePackets ?? d.packets} packets on the wire (${d.packets} through ${d.device}) ` +
         (`at ${(d.cpu.user + d.cpu.system).toFixed(0)}% of a core (${d.cpu.user.toFixed(0)} ` +
           `usr/${d.cpu.system.toFixed(0)} `) +

@@ -84,7 +84,8 @@ export class LeaseStore extends RevisionedStore {
     if (!wireCompatible(this.config.backend.type, req.backendType)) {
       throw new CnilabError(
         'INVALID_INPUT',
-        `backendType: ${JSON.stringify(req.backendType)} does not match the network's backend ${JSON.stringify(this.config.backend.type)}`,
+        `backendType: ${JSON.stringify(req.backendType)} does not match the network's backend ` +
+          `${JSON.stringify(this.config.backend.type)}`,
       );
     }
     const data = req.backendData ?? {};

@@ -61,10 +61,12 @@ export function joinLines(j: JoinJson): string[] {
   return [
     `node join, ms, p50 / p90 / p99 over ${j.samples} joins per architecture (a node with one pod into the ` +
       `running lab; not rows, no % of host):`,
-    `  ${'ARCH'.padEnd(20)} ${'NODE ADD'.padStart(w)} ${'CONVERGED'.padStart(w)} ${last ? `${last.label.toUpperCase().padStart(w)} ` : ''}${'NODE REMOVE'.padStart(w)}`,
+    `  ${'ARCH'.padEnd(20)} ${'NODE ADD'.padStart(w)} ${'CONVERGED'.padStart(w)} ` +
+      `${last ? `${last.label.toUpperCase().padStart(w)} ` : ''}${'NODE REMOVE'.padStart(w)}`,
     ...j.archs.map(
       (x) =>
-        `  ${x.arch.padEnd(20)} ${col(x.join)} ${col(x.converged)} ${last ? `${col(detail(x, last.key))} ` : ''}${col(x.leave)}`,
+        `  ${x.arch.padEnd(20)} ${col(x.join)} ${col(x.converged)} ${last ? `${col(detail(x, last.key))} ` : ''}` +
+        `${col(x.leave)}`,
     ),
   ];
 }
