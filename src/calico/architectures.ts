@@ -6,8 +6,7 @@
  *   calico-bgp    no encapsulation: each node announces its blocks to the others over iBGP (BIRD 2,
  *                 full mesh); the kernel forwards pod packets as they are. Family l3.
  *
- *     pod eth0 ─veth─ caliX ⟶(route BLOCK via PEER, from BGP)⟶ eth0 ══ switch ══ eth0 ⟶(POD/32 dev
- *     caliY)⟶ pod
+ *     pod eth0 ─veth─ caliX ⟶(route BLOCK via PEER, from BGP)⟶ eth0 ══ switch ══ eth0 ⟶(POD/32 dev caliY)⟶ pod
  *
  *   calico-ipip   Calico's IP-in-IP mode: BGP as calico-bgp, the peers' blocks routed via their underlay
  *                 addresses on tunl0 (onlink), MTU underlay − 20. Overlay; needs the ipip module.

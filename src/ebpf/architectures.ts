@@ -6,9 +6,7 @@
  *                 addresses (host-gw's routes); from_pod looks the route up and redirects to
  *                 eth0. No bridge, no encapsulation: family l3.
  *
- *     pod eth0 ─veth─ lxc ⟶(from_pod: fib lookup, redirect)⟶ eth0 ══ switch ══ eth0 ⟶(from_netdev:
- *     redirect_peer)⟶
- *     pod eth0
+ *     pod eth0 ─veth─ lxc ⟶(from_pod: fib lookup, redirect)⟶ eth0 ══ switch ══ eth0 ⟶(from_netdev: redirect_peer)⟶ pod eth0
  *
  *   ebpf-vxlan    tunnel mode: the same programs, the route to a peer's subnet through flannel's
  *                 VXLAN device (VNI 1, UDP 8472, MTU underlay − 50: flannel-vxlan's parameters,

@@ -2,8 +2,7 @@
  * host-gw: no encapsulation. Each peer's pod subnet is routed via the peer's underlay address,
  * which must be on the same L2 segment.
  *
- *   pod ── cni0 ── node eth0 ══(route: peer subnet via peer underlay)══ switch ══ peer eth0
- *   ── cni0 ── pod
+ *   pod ── cni0 ── node eth0 ══(route: peer subnet via peer underlay)══ switch ══ peer eth0 ── cni0 ── pod
  */
 import { ipBatch } from '../../lib/netns';
 import type { Backend } from './backend';

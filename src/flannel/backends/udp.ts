@@ -4,8 +4,7 @@
  * 8285 — one read() and one sendto() per packet outwards, one recv() and one write() inwards
  * (udp-proxy.ts). That is the design the paper measured, and flannel calls it "for debugging only".
  *
- *   pod ── cni0 ── flannel0 (TUN) ⇄ agent: read → sendto / recv → write ⇄ UDP 8285 ── eth0 ══
- *   switch ══ peer
+ *   pod ── cni0 ── flannel0 (TUN) ⇄ agent: read → sendto / recv → write ⇄ UDP 8285 ── eth0 ══ switch ══ peer
  */
 import { formatIPv4, parseCidr } from '../../lib/ip';
 import { ip } from '../../lib/netns';

@@ -9,8 +9,7 @@
  * nothing that is already right. With DirectRouting, peers on this node's own underlay segment get
  * a plain route via their underlay address instead (no encapsulation), as flannel does.
  *
- *   pod ── cni0 ── flannel.1 ─[VXLAN/UDP 8472]─ eth0 ══ switch ══ eth0 ─ flannel.1 ── cni0
- *   ── pod
+ *   pod ── cni0 ── flannel.1 ─[VXLAN/UDP 8472]─ eth0 ══ switch ══ eth0 ─ flannel.1 ── cni0 ── pod
  */
 import { ip, ipJson } from '../../lib/netns';
 import { containsIPv4, formatIPv4, parseCidr, parseIPv4 } from '../../lib/ip';

@@ -1,11 +1,8 @@
 /**
  * The `openvswitch` mechanism driver, as Neutron's OVS agent lays a node out:
  *
- *   pod eth0 ══ tapXXXX ─┬─ br-int ─┬─ vx<VNI>-<peer> … (VXLAN: a tunnel port per network and peer,
- *   key = VNI)
- *                        │          └─ int-br-phy ══ phy-br-int ─ br-phy ─ eth0 (VLAN: a trunk of the
- *                        VLAN networks'
- *                        IDs)
+ *   pod eth0 ══ tapXXXX ─┬─ br-int ─┬─ vx<VNI>-<peer> … (VXLAN: a tunnel port per network and peer, key = VNI)
+ *                        │          └─ int-br-phy ══ phy-br-int ─ br-phy ─ eth0 (VLAN: a trunk of the VLAN networks' IDs)
  *                 tag = local VLAN
  *
  * Every port on br-int is an access port tagged with its network's local VLAN: the VLAN ID itself
