@@ -70,6 +70,11 @@ const TARGETS: readonly Target[] = [
 ];
 
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
+type DesignMetric = NonNullable<RunResults['claims']['designs']>[number]['metrics'][number];
+const designMetric = (m: DesignMetric): string =>
+  m.ratio
+    ? `${m.metric} ${pct(m.ratio.geomean)} (${pct(m.ratio.ci95.low)}–${pct(m.ratio.ci95.high)}) ${m.verdict}`
+    : `${m.metric} not measured`;
 
 const abort = new AbortController();
 process.once('SIGINT', () => abort.abort());
@@ -171,11 +176,7 @@ function print(
     'Every Calico design compared (the report says the same):',
     ...(res.claims.designs ?? [])
       .filter((d) => d.a.startsWith('calico'))
-      .map(
-        (d) =>
-          `  ${d.a}/${d.b} ${d.path}: ` +
-          `${d.metrics.map((m) => (m.ratio ? `${m.metric} ${pct(m.ratio.geomean)} (${pct(m.ratio.ci95.low)}–${pct(m.ratio.ci95.high)}) ${m.verdict}` : `${m.metric} not measured`)).join('; ')}`,
-      ),
+      .map((d) => `  ${d.a}/${d.b} ${d.path}: ${d.metrics.map(designMetric).join('; ')}`),
   ];
   if (targets.find((t) => t.figure === 'convergedP50Ms')?.verdict === 'MISSED')
     lines.push(

@@ -99,6 +99,11 @@ function profileLines(ps: readonly Profile[]): string[] {
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
+type DesignMetric = NonNullable<RunResults['claims']['designs']>[number]['metrics'][number];
+const designMetric = (m: DesignMetric): string =>
+  m.ratio
+    ? `${m.metric} ${pct(m.ratio.geomean)} (${pct(m.ratio.ci95.low)}–${pct(m.ratio.ci95.high)}) ${m.verdict}`
+    : `${m.metric} not measured`;
 
 /** Ctrl-C: the run and the profile stop and take their labs down (their finally blocks), then exit 130. */
 const abort = new AbortController();
@@ -202,11 +207,7 @@ function print(
     '  (same-round ratio a/b and its 95% interval; met unless the interval lies wholly on the wrong side of 1)',
     '',
     'Every design compared (the report says the same):',
-    ...(res.claims.designs ?? []).map(
-      (d) =>
-        `  ${d.a}/${d.b} ${d.path}: ` +
-        `${d.metrics.map((m) => (m.ratio ? `${m.metric} ${pct(m.ratio.geomean)} (${pct(m.ratio.ci95.low)}–${pct(m.ratio.ci95.high)}) ${m.verdict}` : `${m.metric} not measured`)).join('; ')}`,
-    ),
+    ...(res.claims.designs ?? []).map((d) => `  ${d.a}/${d.b} ${d.path}: ${d.metrics.map(designMetric).join('; ')}`),
     '',
     'What the eBPF programs did during each counted TCP sample (packets; MB):',
     ...res.rows

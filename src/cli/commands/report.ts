@@ -59,6 +59,10 @@ function changeLine(x: Change): string[] {
 /** The comparison as a table, its notes and a summary line. */
 function printComparison(c: Comparison): void {
   const count = (j: Change['judgement']): number => c.changes.filter((x) => x.judgement === j).length;
+  const noFloor =
+    c.floorPct.a === 0 || c.floorPct.b === 0
+      ? '; a file before v3 has none: its run-to-run variance is not accounted for'
+      : '';
   process.stdout.write(
     [
       table(
@@ -80,13 +84,10 @@ function printComparison(c: Comparison): void {
       ...c.notes.map((n) => `note: ${n}`),
       ...c.onlyInA.map((k) => `only in A: ${k}`),
       ...c.onlyInB.map((k) => `only in B: ${k}`),
-      `${c.changes.length} compared: ${count('better')} better, ${count('worse')} worse, ${count('equivalent')} ` +
-        `equivalent (within ±${c.equivalencePct}%), ${count('not resolved')} not resolved (Holm over all rows, ` +
-        `family-wise error ≤ ${c.alpha * 100}% for better/worse and ≤ ${(c.alpha * 100) / 2}% for equivalent; ` +
-        `noise floor A ±${c.floorPct.a}%, B ` +
-        (`±${c.floorPct.b}%` +
-          `${c.floorPct.a === 0 || c.floorPct.b === 0 ? '; a file before v3 has none: its run-to-run variance is not accounted for' : ''}` +
-          `)`),
+      `${c.changes.length} compared: ${count('better')} better, ${count('worse')} worse, ` +
+        `${count('equivalent')} equivalent (within ±${c.equivalencePct}%), ${count('not resolved')} not resolved ` +
+        `(Holm over all rows, family-wise error ≤ ${c.alpha * 100}% for better/worse and ` +
+        `≤ ${(c.alpha * 100) / 2}% for equivalent; noise floor A ±${c.floorPct.a}%, B ±${c.floorPct.b}%${noFloor})`,
     ].join('\n') + '\n',
   );
 }
