@@ -237,7 +237,11 @@ test(badInputTitle, async () => {
     assert.notEqual(r.code, 0);
     assert.match(
       r.stderr.trim(),
-      /^cnilab: architecture calico-bgp: topology\.podCidr \(the IPAM pool\): 10\.244\.0\.0\/25 holds 2 \/26 block\(s\), fewer than one per node \(3 compute nodes\); use a larger pool$/,
+      new RegExp(
+        String.raw`^cnilab: architecture calico-bgp: topology\.podCidr \(the IPAM pool\): ` +
+          String.raw`10\.244\.0\.0\/25 holds 2 \/26 block\(s\), fewer than one per node \(3 compute ` +
+          String.raw`nodes\); use a larger pool$`,
+      ),
     );
     assert.equal(existsSync(runDir('t-calico-bad')), false, 'no run folder');
     await assertNothingLeft('t-calico-bad', before, []);

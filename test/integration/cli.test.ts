@@ -8,6 +8,12 @@ import { teardownLab } from '../../src/lab/teardown';
 import { resultsSchema } from '../../src/run/results-schema';
 import { assertNothingLeft, cli, rootSnapshot } from './helpers';
 
+/** The registry's names, in its order: the message lists them all. */
+const KNOWN_ARCHS =
+  'host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, ipvlan, ebpf-native, ' +
+  'ebpf-vxlan, calico-bgp, calico-vxlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, ' +
+  'flannel-vxlan-direct, ipvlan-l3, calico-ipip';
+
 function tmp(t: { after: (f: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-cli-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -286,7 +292,7 @@ function badInput(dir: string, topo: (name: string, body: string) => string): [s
     ...badRounds(),
     [
       ['up', '--lab', 't-cli-bad', '--arch', 'nope'],
-      /^cnilab: unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, ipvlan, ebpf-native, ebpf-vxlan, calico-bgp, calico-vxlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct, ipvlan-l3, calico-ipip$/,
+      new RegExp(`^cnilab: unknown architecture "nope"; known: ${KNOWN_ARCHS}$`),
     ],
     [['run', '--lab', 't-cli-bad', '--arch', 'flannel-vxlan,nope'], /^cnilab: unknown architecture "nope"; known: /],
     [
