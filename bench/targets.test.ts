@@ -14,18 +14,17 @@ const at = (direction: Target['direction'], threshold: number, extra: Partial<Ta
 });
 const verdict = (t: Target, x: Parameters<typeof judge>[1][string]) => judge([t], { x })[0]!.verdict;
 
-test(
-  'a number meets its target or misses it, by the direction; the threshold itself meets "at least" and "at ' + 'most"',
-  () => {
-    assert.equal(verdict(at('at least', 1.2), 1.3), 'met');
-    assert.equal(verdict(at('at least', 1.2), 1.2), 'met');
-    assert.equal(verdict(at('at least', 1.2), 1.1), 'MISSED');
-    assert.equal(verdict(at('at most', 0.3), 0.3), 'met');
-    assert.equal(verdict(at('at most', 0.3), 0.31), 'MISSED');
-    assert.equal(verdict(at('below', 1), 1), 'MISSED');
-    assert.equal(verdict(at('below', 1), 0.99), 'met');
-  },
-);
+const numberMeetsTitle =
+  'a number meets its target or misses it, by the direction; the threshold itself meets "at least" and "at most"';
+test(numberMeetsTitle, () => {
+  assert.equal(verdict(at('at least', 1.2), 1.3), 'met');
+  assert.equal(verdict(at('at least', 1.2), 1.2), 'met');
+  assert.equal(verdict(at('at least', 1.2), 1.1), 'MISSED');
+  assert.equal(verdict(at('at most', 0.3), 0.3), 'met');
+  assert.equal(verdict(at('at most', 0.3), 0.31), 'MISSED');
+  assert.equal(verdict(at('below', 1), 1), 'MISSED');
+  assert.equal(verdict(at('below', 1), 0.99), 'met');
+});
 
 test('an interval exceeds when wholly on the target side, misses when wholly off it, and is met in between', () => {
   const floor = at('at least', 0.95);
@@ -47,24 +46,23 @@ test('a stretch goal missed is "missed", not MISSED; an absent or NaN figure is 
   assert.equal(judge([at('at least', 0.75)], {})[0]!.verdict, 'not measured');
 });
 
-test(
+const judgedTargetsTitle =
   'the judged targets keep their declaration and carry the detail; the lines say figure, threshold, verdict ' +
-    'and, when missed, why',
-  () => {
-    const t = at('at most', 5, { name: 'worst CoV', figure: 'cov', unit: '%', why: 'the flag' });
-    const [j] = judge([t], { cov: { figure: 7, detail: '3 rows unstable' } });
-    assert.deepEqual(j, { ...t, value: 7, detail: '3 rows unstable', verdict: 'MISSED' });
-    assert.deepEqual(targetLines([j!]), [
-      'Targets:',
-      '  worst CoV: 7.00%   target ≤ 5.00%: MISSED',
-      '    3 rows unstable',
-      '    why this target: the flag',
-    ]);
-    const [i] = judge([at('at least', 0.95, { name: 'a/b' })], { x: { value: 0.97, low: 0.9, high: 1.1, n: 5 } });
-    assert.deepEqual(targetLines([i!]), ['Targets:', '  a/b: 0.97× (0.90–1.10, 5 rounds)   target ≥ 0.95×: met']);
-    assert.deepEqual(targetLines([]), []);
-  },
-);
+  'and, when missed, why';
+test(judgedTargetsTitle, () => {
+  const t = at('at most', 5, { name: 'worst CoV', figure: 'cov', unit: '%', why: 'the flag' });
+  const [j] = judge([t], { cov: { figure: 7, detail: '3 rows unstable' } });
+  assert.deepEqual(j, { ...t, value: 7, detail: '3 rows unstable', verdict: 'MISSED' });
+  assert.deepEqual(targetLines([j!]), [
+    'Targets:',
+    '  worst CoV: 7.00%   target ≤ 5.00%: MISSED',
+    '    3 rows unstable',
+    '    why this target: the flag',
+  ]);
+  const [i] = judge([at('at least', 0.95, { name: 'a/b' })], { x: { value: 0.97, low: 0.9, high: 1.1, n: 5 } });
+  assert.deepEqual(targetLines([i!]), ['Targets:', '  a/b: 0.97× (0.90–1.10, 5 rounds)   target ≥ 0.95×: met']);
+  assert.deepEqual(targetLines([]), []);
+});
 
 const SPEC = {
   duration: seconds(3),

@@ -63,18 +63,17 @@ test('a figure says when and where it ran, then the command and its output, fenc
   assert.equal(b, 'On 2026-12-06 (Linux 6.18, 2 CPUs):\n\n````text\n$ cnilab doctor\nok\n```inner```\n````');
 });
 
-test(
+const markerLeftTitle =
   'a marker left open, a close without an open, a name used twice or a malformed marker is an error naming the ' +
-    'line',
-  () => {
-    assert.throws(() => figuresIn('<!-- figures:a cmd="x" -->\ntext', 'p.md'), /p\.md: figure a is not closed/);
-    assert.throws(() => figuresIn('text\n<!-- /figures -->', 'p.md'), /p\.md:2: .* closes no figure/);
-    const twice = '<!-- figures:a cmd="x" -->\n<!-- /figures -->\n<!-- figures:a cmd="y" -->\n<!-- /figures -->';
-    assert.throws(() => figuresIn(twice, 'p.md'), /p\.md:3: figure a is named twice/);
-    assert.throws(() => figuresIn('<!-- figures:a -->', 'p.md'), /p\.md:1: not a figure marker/);
-    assert.throws(
-      () => figuresIn('<!-- figures:a cmd="x" -->\n<!-- figures:b cmd="y" -->', 'p.md'),
-      /p\.md:2: figure b opens inside figure a/,
-    );
-  },
-);
+  'line';
+test(markerLeftTitle, () => {
+  assert.throws(() => figuresIn('<!-- figures:a cmd="x" -->\ntext', 'p.md'), /p\.md: figure a is not closed/);
+  assert.throws(() => figuresIn('text\n<!-- /figures -->', 'p.md'), /p\.md:2: .* closes no figure/);
+  const twice = '<!-- figures:a cmd="x" -->\n<!-- /figures -->\n<!-- figures:a cmd="y" -->\n<!-- /figures -->';
+  assert.throws(() => figuresIn(twice, 'p.md'), /p\.md:3: figure a is named twice/);
+  assert.throws(() => figuresIn('<!-- figures:a -->', 'p.md'), /p\.md:1: not a figure marker/);
+  assert.throws(
+    () => figuresIn('<!-- figures:a cmd="x" -->\n<!-- figures:b cmd="y" -->', 'p.md'),
+    /p\.md:2: figure b opens inside figure a/,
+  );
+});

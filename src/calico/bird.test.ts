@@ -59,17 +59,16 @@ test(
   },
 );
 
-test(
+const birdConfigIpipTitle =
   'birdConfig: in ipip mode the learnt routes go to the kernel via the peer on the tunnel device, onlink; ' +
-    'otherwise as learnt',
-  () => {
-    assert.match(
-      birdConfig({ ...CONFIG, tunnel: 'tunl0' }),
-      /export filter \{ if source != RTS_BGP then reject; onlink = true; ifname = "tunl0"; gw = bgp_next_hop; accept; \};/,
-    );
-    assert.match(birdConfig(CONFIG), /ipv4 \{ import none; export where source = RTS_BGP; \};/);
-  },
-);
+  'otherwise as learnt';
+test(birdConfigIpipTitle, () => {
+  assert.match(
+    birdConfig({ ...CONFIG, tunnel: 'tunl0' }),
+    /export filter \{ if source != RTS_BGP then reject; onlink = true; ifname = "tunl0"; gw = bgp_next_hop; accept; \};/,
+  );
+  assert.match(birdConfig(CONFIG), /ipv4 \{ import none; export where source = RTS_BGP; \};/);
+});
 
 const SHOW_PROTOCOLS = `BIRD 2.0.12 ready.
 Name       Proto      Table      State  Since         Info

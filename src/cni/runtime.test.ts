@@ -123,53 +123,52 @@ const rtConf = (id: string): RuntimeConf => ({
   capabilityArgs: { ips: ['10.9.0.7/24'] },
 });
 
-test(
+const cacheAddTitle =
   "the cache: ADD writes libcni's entry, CHECK and DEL read it as prevResult, DEL removes it; capabilities " +
-    'become runtimeConfig',
-  async (t) => {
-    const { dir, runtime } = await ipamRuntime(t);
-    const list = parseConfList(
-      JSON.stringify({
-        cniVersion: '1.1.0',
-        name: 'st',
-        plugins: [
-          {
-            type: 'static',
-            capabilities: { ips: true },
-            addresses: [],
-            ipam: { type: 'static', addresses: [{ address: '10.9.0.1/24' }] },
-          },
-        ],
-      }),
-      'x',
-    );
-    const result = await runtime.addNetworkList(list, rtConf('c1'));
-    assert.deepEqual(
-      result,
-      { cniVersion: '1.1.0', ips: [{ address: '10.9.0.7/24' }], dns: {} },
-      'runtimeConfig.ips replaced the configured address',
-    );
-    const entry = JSON.parse(readFileSync(join(dir, 'cache', 'results', 'st-c1-eth0'), 'utf8'));
-    assert.deepEqual(
-      [entry.kind, entry.containerId, entry.ifName, entry.networkName, entry.netns],
-      ['cniCacheV1', 'c1', 'eth0', 'st', '/run/netns/none'],
-    );
-    assert.deepEqual(entry.cniArgs, [['K8S_POD_NAME', 'c1']]);
-    assert.deepEqual(JSON.parse(Buffer.from(entry.config, 'base64').toString()).name, 'st');
-    await runtime.checkNetworkList(list, rtConf('c1'));
-    await runtime.delNetworkList(list, rtConf('c1'));
-    assert.equal(existsSync(join(dir, 'cache', 'results', 'st-c1-eth0')), false);
-    await assert.rejects(
-      runtime.checkNetworkList(list, rtConf('c1')),
-      (e: CniError) => e.code === 3 && /no cached result .* ADD it first/.test(e.message),
-    );
-    await runtime.checkNetworkList({ ...list, disableCheck: true }, rtConf('c1')); // disableCheck: nothing is run
-    await assert.rejects(
-      runtime.checkNetworkList({ ...list, cniVersion: '0.3.1' }, rtConf('c1')),
-      (e: CniError) => e.code === 1,
-    );
-  },
-);
+  'become runtimeConfig';
+test(cacheAddTitle, async (t) => {
+  const { dir, runtime } = await ipamRuntime(t);
+  const list = parseConfList(
+    JSON.stringify({
+      cniVersion: '1.1.0',
+      name: 'st',
+      plugins: [
+        {
+          type: 'static',
+          capabilities: { ips: true },
+          addresses: [],
+          ipam: { type: 'static', addresses: [{ address: '10.9.0.1/24' }] },
+        },
+      ],
+    }),
+    'x',
+  );
+  const result = await runtime.addNetworkList(list, rtConf('c1'));
+  assert.deepEqual(
+    result,
+    { cniVersion: '1.1.0', ips: [{ address: '10.9.0.7/24' }], dns: {} },
+    'runtimeConfig.ips replaced the configured address',
+  );
+  const entry = JSON.parse(readFileSync(join(dir, 'cache', 'results', 'st-c1-eth0'), 'utf8'));
+  assert.deepEqual(
+    [entry.kind, entry.containerId, entry.ifName, entry.networkName, entry.netns],
+    ['cniCacheV1', 'c1', 'eth0', 'st', '/run/netns/none'],
+  );
+  assert.deepEqual(entry.cniArgs, [['K8S_POD_NAME', 'c1']]);
+  assert.deepEqual(JSON.parse(Buffer.from(entry.config, 'base64').toString()).name, 'st');
+  await runtime.checkNetworkList(list, rtConf('c1'));
+  await runtime.delNetworkList(list, rtConf('c1'));
+  assert.equal(existsSync(join(dir, 'cache', 'results', 'st-c1-eth0')), false);
+  await assert.rejects(
+    runtime.checkNetworkList(list, rtConf('c1')),
+    (e: CniError) => e.code === 3 && /no cached result .* ADD it first/.test(e.message),
+  );
+  await runtime.checkNetworkList({ ...list, disableCheck: true }, rtConf('c1')); // disableCheck: nothing is run
+  await assert.rejects(
+    runtime.checkNetworkList({ ...list, cniVersion: '0.3.1' }, rtConf('c1')),
+    (e: CniError) => e.code === 1,
+  );
+});
 
 test('a failed plugin in a chain: what the plugins before it made is deleted again', async (t) => {
   const { dir, runtime } = await ipamRuntime(t);

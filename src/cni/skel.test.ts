@@ -77,48 +77,46 @@ test('VERSION answers with every version spoken, in the current version', async 
   });
 });
 
-test(
-  "ADD writes the result in the configuration's version: 0.x IPs carry their family, 1.1 fields only from " + '1.1.0',
-  async () => {
-    const r11 = await invoke({ ...ENV, CNI_ARGS: 'K8S_POD_NAME=a;IP=10.0.0.9' }, '{"cniVersion":"1.1.0"}');
-    assert.deepEqual(r11.out, {
-      cniVersion: '1.1.0',
-      interfaces: [{ name: 'eth0', mtu: 1400, sandbox: '/run/netns/x' }],
-      ips: [{ address: '10.0.0.2/24', gateway: '10.0.0.1', interface: 0 }],
-      routes: [{ dst: '0.0.0.0/0', priority: 5 }],
-    });
-    assert.equal(calls.at(-1), 'ADD c1 eth0 /run/netns/x K8S_POD_NAME=a,IP=10.0.0.9');
-    const r10 = await invoke(ENV, '{"cniVersion":"1.0.0"}');
-    assert.deepEqual(r10.out, {
-      cniVersion: '1.0.0',
-      interfaces: [{ name: 'eth0', sandbox: '/run/netns/x' }],
-      ips: [{ address: '10.0.0.2/24', gateway: '10.0.0.1', interface: 0 }],
-      routes: [{ dst: '0.0.0.0/0' }],
-    });
-    for (const v of ['0.3.0', '0.3.1', '0.4.0']) {
-      const r0 = await invoke(ENV, `{"cniVersion":"${v}"}`);
-      assert.equal((r0.out as Result).cniVersion, v);
-      assert.deepEqual((r0.out as { ips: unknown[] }).ips, [
-        { version: '4', address: '10.0.0.2/24', gateway: '10.0.0.1', interface: 0 },
-      ]);
-    }
-  },
-);
+const addWritesTitle =
+  "ADD writes the result in the configuration's version: 0.x IPs carry their family, 1.1 fields only from " + '1.1.0';
+test(addWritesTitle, async () => {
+  const r11 = await invoke({ ...ENV, CNI_ARGS: 'K8S_POD_NAME=a;IP=10.0.0.9' }, '{"cniVersion":"1.1.0"}');
+  assert.deepEqual(r11.out, {
+    cniVersion: '1.1.0',
+    interfaces: [{ name: 'eth0', mtu: 1400, sandbox: '/run/netns/x' }],
+    ips: [{ address: '10.0.0.2/24', gateway: '10.0.0.1', interface: 0 }],
+    routes: [{ dst: '0.0.0.0/0', priority: 5 }],
+  });
+  assert.equal(calls.at(-1), 'ADD c1 eth0 /run/netns/x K8S_POD_NAME=a,IP=10.0.0.9');
+  const r10 = await invoke(ENV, '{"cniVersion":"1.0.0"}');
+  assert.deepEqual(r10.out, {
+    cniVersion: '1.0.0',
+    interfaces: [{ name: 'eth0', sandbox: '/run/netns/x' }],
+    ips: [{ address: '10.0.0.2/24', gateway: '10.0.0.1', interface: 0 }],
+    routes: [{ dst: '0.0.0.0/0' }],
+  });
+  for (const v of ['0.3.0', '0.3.1', '0.4.0']) {
+    const r0 = await invoke(ENV, `{"cniVersion":"${v}"}`);
+    assert.equal((r0.out as Result).cniVersion, v);
+    assert.deepEqual((r0.out as { ips: unknown[] }).ips, [
+      { version: '4', address: '10.0.0.2/24', gateway: '10.0.0.1', interface: 0 },
+    ]);
+  }
+});
 
-test(
+const delWithoutTitle =
   'DEL without CNI_NETNS is allowed (the namespace may be gone); prevResult of 0.4.0 reaches the plugin ' +
-    'without "version"',
-  async () => {
-    const { CNI_NETNS: _, ...env } = ENV;
-    const prev = { cniVersion: '0.4.0', ips: [{ version: '4', address: '10.0.0.2/24' }] };
-    assert.deepEqual(
-      await invoke({ ...env, CNI_COMMAND: 'DEL' }, JSON.stringify({ cniVersion: '0.4.0', prevResult: prev })),
-      { code: 0, out: null },
-    );
-    assert.equal(calls.at(-1), 'DEL c1 netns=');
-    assert.deepEqual(lastPrev, { cniVersion: '0.4.0', ips: [{ address: '10.0.0.2/24' }] });
-  },
-);
+  'without "version"';
+test(delWithoutTitle, async () => {
+  const { CNI_NETNS: _, ...env } = ENV;
+  const prev = { cniVersion: '0.4.0', ips: [{ version: '4', address: '10.0.0.2/24' }] };
+  assert.deepEqual(
+    await invoke({ ...env, CNI_COMMAND: 'DEL' }, JSON.stringify({ cniVersion: '0.4.0', prevResult: prev })),
+    { code: 0, out: null },
+  );
+  assert.equal(calls.at(-1), 'DEL c1 netns=');
+  assert.deepEqual(lastPrev, { cniVersion: '0.4.0', ips: [{ address: '10.0.0.2/24' }] });
+});
 
 test('CHECK needs 0.4.0 and a prevResult; STATUS and GC need 1.1.0 and only CNI_PATH', async () => {
   const prev = { cniVersion: '1.0.0', ips: [{ address: '10.0.0.2/24' }] };

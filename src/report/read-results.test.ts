@@ -62,45 +62,44 @@ function v6(): Record<string, unknown> {
   };
 }
 
-test(
+const resultsV6Title =
   'a results v6 file reads as v7: attach and join into afterRounds, BGP times into join details, eBPF counters ' +
-    'into meters',
-  () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cnilab-v6-'));
-    try {
-      const old = v6();
-      writeFileSync(join(dir, 'results.json'), JSON.stringify(old));
-      const r = readResults(dir);
-      assert.equal(r.schemaVersion, RESULTS_SCHEMA_VERSION);
-      assert.equal('attach' in r || 'join' in r, false);
-      assert.deepEqual(r.afterRounds?.['attach'], old['attach']);
-      const j = r.afterRounds?.['join'] as { archs: { details?: { key: string; ms: unknown }[]; bgp?: unknown }[] };
-      assert.equal(j.archs[0]!.bgp, undefined);
-      assert.deepEqual(
-        j.archs[0]!.details?.map((d) => [d.key, d.ms]),
-        [
-          ['bgpSessionUp', msStat([1, 2, 3])],
-          ['bgpRouteReceived', msStat([4, 5, 6])],
-        ],
-      );
-      assert.deepEqual(r.settings.tests.slice(-2), ['attach', 'join']);
-      // The programs' counters: the kind's meter, on rows and paths alike.
-      const row = r.rows.at(-1)!;
-      const path = r.paths.at(-1)!;
-      assert.equal('ebpf' in row || 'programs' in path, false);
-      assert.deepEqual(row.meters, path.meters);
-      const g = row.meters![0]!;
-      assert.equal(g.meter, 'eBPF programs');
-      assert.deepEqual(g.readings, [
-        {
-          node: 'node1',
-          name: 'from_pod',
-          on: [{ ifname: 'lxc*' }],
-          counts: { peer: 5, neigh: 0, redirect: 7, pass: 2, drop: 0, redirectedBytes: 1200, passedBytes: 140 },
-        },
-      ]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
-);
+  'into meters';
+test(resultsV6Title, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnilab-v6-'));
+  try {
+    const old = v6();
+    writeFileSync(join(dir, 'results.json'), JSON.stringify(old));
+    const r = readResults(dir);
+    assert.equal(r.schemaVersion, RESULTS_SCHEMA_VERSION);
+    assert.equal('attach' in r || 'join' in r, false);
+    assert.deepEqual(r.afterRounds?.['attach'], old['attach']);
+    const j = r.afterRounds?.['join'] as { archs: { details?: { key: string; ms: unknown }[]; bgp?: unknown }[] };
+    assert.equal(j.archs[0]!.bgp, undefined);
+    assert.deepEqual(
+      j.archs[0]!.details?.map((d) => [d.key, d.ms]),
+      [
+        ['bgpSessionUp', msStat([1, 2, 3])],
+        ['bgpRouteReceived', msStat([4, 5, 6])],
+      ],
+    );
+    assert.deepEqual(r.settings.tests.slice(-2), ['attach', 'join']);
+    // The programs' counters: the kind's meter, on rows and paths alike.
+    const row = r.rows.at(-1)!;
+    const path = r.paths.at(-1)!;
+    assert.equal('ebpf' in row || 'programs' in path, false);
+    assert.deepEqual(row.meters, path.meters);
+    const g = row.meters![0]!;
+    assert.equal(g.meter, 'eBPF programs');
+    assert.deepEqual(g.readings, [
+      {
+        node: 'node1',
+        name: 'from_pod',
+        on: [{ ifname: 'lxc*' }],
+        counts: { peer: 5, neigh: 0, redirect: 7, pass: 2, drop: 0, redirectedBytes: 1200, passedBytes: 140 },
+      },
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

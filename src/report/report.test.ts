@@ -152,69 +152,59 @@ test('html: self-contained, headlines computed from the rows, names escaped', as
   assert.match(html, /Fig\. 4 — the OVS overlay \(VXLAN\) has higher throughput than Flannel UDP: NOT MEASURED/);
 });
 
-test(
-  'html: the forest plot opens the report, before the headlines and the other charts, with its caption in ' + 'words',
-  async () => {
-    const r = recorded();
-    const charts = await Promise.all(
-      buildCharts(r).map(async (chart) => ({ chart, svg: await renderSvg(chart.spec) })),
-    );
-    const html = renderHtml(r, charts);
-    const at = (s: string): number => html.indexOf(s);
-    assert.equal(html.split('id="chart-forest"').length, 2, 'drawn once');
-    assert.ok(at('<h2>At a glance</h2>') < at('id="chart-forest"'), 'inside At a glance');
-    assert.ok(at('id="chart-forest"') < at('<ul class="headlines">'), 'before the headlines');
-    for (const c of charts.slice(1))
-      assert.ok(at('<h2>Charts</h2>') < at(`id="chart-${c.chart.name}"`), `${c.chart.name} under Charts`);
-    const caption = html.slice(at('id="chart-forest"'), html.indexOf('</figure>', at('id="chart-forest"')));
-    assert.match(
-      caption,
-      /A point is an architecture&#39;s ratio to host: the geometric mean of its same-round ratios/,
-    );
-    assert.match(caption, /the line through it is the 95% interval of that ratio/);
-    assert.match(
-      caption,
-      /the shaded band marks ±3% of host \(97%–103%\), the margin within which this run calls two architectures equivalent, drawn around 100% for scale/,
-    );
-    assert.match(caption, /a hollow point on a dashed line is not resolved to ±5%/);
-    assert.match(caption, /<a href="charts\/forest\.png">PNG<\/a>/);
-    assert.ok(!/docs\/measurements/.test(caption), 'the report links no docs');
-    // With moderated intervals, the caption and the table say so, and the table shows them.
-    const mod = structuredClone(r);
-    const row = mod.rows.find((x) => x.arch === 'flannel-vxlan' && x.path === 'inter-node' && x.test === 'tcp')!;
-    row.ratio!.moderated = { ci95: { low: 0.71, high: 0.79 }, halfWidthPct: 5.3, df: 12, group: 'main', kappa: 0.1 };
-    const modHtml = renderHtml(mod, [{ chart: buildCharts(mod)[0]!, svg: '' }]);
-    assert.match(
-      modHtml,
-      /The intervals are moderated: each borrows the spread of the other rows of its test and includes the part of the noise that changes from run to run/,
-    );
-    assert.match(modHtml, /the 95% interval of their geometric mean \(moderated: /);
-    assert.match(modHtml, /<td class="n">75% <small>\(71–79\)<\/small> \?<\/td>/);
-  },
-);
+const htmlForestTitle =
+  'html: the forest plot opens the report, before the headlines and the other charts, with its caption in words';
+test(htmlForestTitle, async () => {
+  const r = recorded();
+  const charts = await Promise.all(buildCharts(r).map(async (chart) => ({ chart, svg: await renderSvg(chart.spec) })));
+  const html = renderHtml(r, charts);
+  const at = (s: string): number => html.indexOf(s);
+  assert.equal(html.split('id="chart-forest"').length, 2, 'drawn once');
+  assert.ok(at('<h2>At a glance</h2>') < at('id="chart-forest"'), 'inside At a glance');
+  assert.ok(at('id="chart-forest"') < at('<ul class="headlines">'), 'before the headlines');
+  for (const c of charts.slice(1))
+    assert.ok(at('<h2>Charts</h2>') < at(`id="chart-${c.chart.name}"`), `${c.chart.name} under Charts`);
+  const caption = html.slice(at('id="chart-forest"'), html.indexOf('</figure>', at('id="chart-forest"')));
+  assert.match(caption, /A point is an architecture&#39;s ratio to host: the geometric mean of its same-round ratios/);
+  assert.match(caption, /the line through it is the 95% interval of that ratio/);
+  assert.match(
+    caption,
+    /the shaded band marks ±3% of host \(97%–103%\), the margin within which this run calls two architectures equivalent, drawn around 100% for scale/,
+  );
+  assert.match(caption, /a hollow point on a dashed line is not resolved to ±5%/);
+  assert.match(caption, /<a href="charts\/forest\.png">PNG<\/a>/);
+  assert.ok(!/docs\/measurements/.test(caption), 'the report links no docs');
+  // With moderated intervals, the caption and the table say so, and the table shows them.
+  const mod = structuredClone(r);
+  const row = mod.rows.find((x) => x.arch === 'flannel-vxlan' && x.path === 'inter-node' && x.test === 'tcp')!;
+  row.ratio!.moderated = { ci95: { low: 0.71, high: 0.79 }, halfWidthPct: 5.3, df: 12, group: 'main', kappa: 0.1 };
+  const modHtml = renderHtml(mod, [{ chart: buildCharts(mod)[0]!, svg: '' }]);
+  assert.match(
+    modHtml,
+    /The intervals are moderated: each borrows the spread of the other rows of its test and includes the part of the noise that changes from run to run/,
+  );
+  assert.match(modHtml, /the 95% interval of their geometric mean \(moderated: /);
+  assert.match(modHtml, /<td class="n">75% <small>\(71–79\)<\/small> \?<\/td>/);
+});
 
-test(
-  'a run whose Open vSwitch ran in user space says so, naming the kernel; on the kernel datapath it says ' + 'nothing',
-  () => {
-    const r = recorded();
-    const ovs = (datapath: string) => ({
-      ...r,
-      architectures: [
-        ...r.architectures,
-        { name: 'kuryr-ovs-vlan', family: 'native' as const, summary: 'x', datapath },
-      ],
-    });
-    const userspace = headlines(ovs('openvswitch netdev (userspace, TSO)'));
-    const note = userspace.find((h) => h.includes('Open vSwitch ran in user space'));
-    assert.ok(note, userspace.join('\n'));
-    assert.match(note, new RegExp(`for kuryr-ovs-vlan: kernel ${r.environment.kernel} has no openvswitch module`));
-    assert.match(renderHtml(ovs('openvswitch netdev (userspace)'), []), /not comparable with it/);
-    assert.equal(
-      headlines(ovs('openvswitch system (kernel)')).some((h) => h.includes('user space')),
-      false,
-    );
-  },
-);
+const runWhoseTitle =
+  'a run whose Open vSwitch ran in user space says so, naming the kernel; on the kernel datapath it says nothing';
+test(runWhoseTitle, () => {
+  const r = recorded();
+  const ovs = (datapath: string) => ({
+    ...r,
+    architectures: [...r.architectures, { name: 'kuryr-ovs-vlan', family: 'native' as const, summary: 'x', datapath }],
+  });
+  const userspace = headlines(ovs('openvswitch netdev (userspace, TSO)'));
+  const note = userspace.find((h) => h.includes('Open vSwitch ran in user space'));
+  assert.ok(note, userspace.join('\n'));
+  assert.match(note, new RegExp(`for kuryr-ovs-vlan: kernel ${r.environment.kernel} has no openvswitch module`));
+  assert.match(renderHtml(ovs('openvswitch netdev (userspace)'), []), /not comparable with it/);
+  assert.equal(
+    headlines(ovs('openvswitch system (kernel)')).some((h) => h.includes('user space')),
+    false,
+  );
+});
 
 test('a run on a software-emulated CPU (the kernel tier VM) says its figures are not figures', () => {
   const r = recorded();
@@ -226,58 +216,57 @@ test('a run on a software-emulated CPU (the kernel tier VM) says its figures are
   );
 });
 
-test(
+const compareRunTitle =
   'compare: a run against itself is never better or worse; a halved row is worse, a faster one better; a noise ' +
-    'floor widens the test',
-  () => {
-    const a = recorded();
-    const decided = (c: { judgement: string }): boolean => c.judgement === 'better' || c.judgement === 'worse';
-    assert.ok(compareRuns(a, a).changes.every((c) => !decided(c) && c.changePct === 0));
-    const scale = (k: number) => (x: RunResults['rows'][number]) =>
-      x.arch === 'host' && x.test === 'sweep' && x.params.payloadBytes === 512
-        ? { ...x, metrics: { ...x.metrics, gbps: describe(x.metrics.gbps!.samples.map((v) => v * k)) } }
-        : x;
-    const slower = compareRuns(a, { ...a, rows: a.rows.map(scale(0.5)) });
-    const worse = slower.changes.filter(decided);
-    assert.deepEqual(
-      worse.map((c) => [c.key, c.judgement, c.basis, c.comparedChangePct]),
-      [['host inter-node sweep 512 B', 'worse', 'absolute', -50]],
-    );
-    const faster = compareRuns(a, { ...a, rows: a.rows.map(scale(2)) });
-    assert.deepEqual(
-      faster.changes.filter(decided).map((c) => c.judgement),
-      ['better'],
-    );
-    // Lower latency is better.
-    const lat = (x: RunResults['rows'][number]) =>
-      x.arch === 'host' && x.test === 'latency-loaded'
-        ? { ...x, metrics: { ...x.metrics, rttP50Us: describe(x.metrics.rttP50Us!.samples.map((v) => v * 3)) } }
-        : x;
-    assert.deepEqual(
-      compareRuns(a, { ...a, rows: a.rows.map(lat) })
-        .changes.filter(decided)
-        .map((c) => [c.key, c.metric, c.judgement]),
-      [['host inter-node latency-loaded', 'rttP50Us', 'worse']],
-    );
-    // The same halving, against runs whose floor says they differ from run to run by 50%: not resolved.
-    const floored = compareRuns({ ...a, floorPct: 50 }, { rows: a.rows.map(scale(0.5)), floorPct: 50 });
-    assert.ok(floored.changes.every((c) => c.judgement === 'not resolved'));
-    // A ratio to host that falls to a quarter is worse, host itself unchanged (paired); with 60
-    // comparisons Holm asks p < 0.05/60 of the first, which a halving of 3 noisy rounds need not reach.
-    const halfRatio = (x: RunResults['rows'][number]) =>
-      x.arch === 'flannel-vxlan' && x.path === 'inter-node' && x.test === 'tcp'
-        ? { ...x, ratio: { ...x.ratio!, ratios: x.ratio!.ratios.map((v) => v / 4) } }
-        : x;
-    const paired = compareRuns(a, { ...a, rows: a.rows.map(halfRatio) }).changes.filter(decided);
-    assert.deepEqual(
-      paired.map((c) => [c.key, c.basis, c.judgement, c.comparedChangePct]),
-      [['flannel-vxlan inter-node tcp', 'ratio to host', 'worse', -75]],
-    );
-    const fewer = compareRuns(a, { ...a, rows: a.rows.filter((x) => x.arch !== 'flannel-udp') });
-    assert.equal(fewer.onlyInA.length, a.rows.filter((x) => x.arch === 'flannel-udp').length);
-    assert.ok(fewer.onlyInA.includes(rowKey(a.rows.find((x) => x.arch === 'flannel-udp' && x.test === 'udp')!)));
-  },
-);
+  'floor widens the test';
+test(compareRunTitle, () => {
+  const a = recorded();
+  const decided = (c: { judgement: string }): boolean => c.judgement === 'better' || c.judgement === 'worse';
+  assert.ok(compareRuns(a, a).changes.every((c) => !decided(c) && c.changePct === 0));
+  const scale = (k: number) => (x: RunResults['rows'][number]) =>
+    x.arch === 'host' && x.test === 'sweep' && x.params.payloadBytes === 512
+      ? { ...x, metrics: { ...x.metrics, gbps: describe(x.metrics.gbps!.samples.map((v) => v * k)) } }
+      : x;
+  const slower = compareRuns(a, { ...a, rows: a.rows.map(scale(0.5)) });
+  const worse = slower.changes.filter(decided);
+  assert.deepEqual(
+    worse.map((c) => [c.key, c.judgement, c.basis, c.comparedChangePct]),
+    [['host inter-node sweep 512 B', 'worse', 'absolute', -50]],
+  );
+  const faster = compareRuns(a, { ...a, rows: a.rows.map(scale(2)) });
+  assert.deepEqual(
+    faster.changes.filter(decided).map((c) => c.judgement),
+    ['better'],
+  );
+  // Lower latency is better.
+  const lat = (x: RunResults['rows'][number]) =>
+    x.arch === 'host' && x.test === 'latency-loaded'
+      ? { ...x, metrics: { ...x.metrics, rttP50Us: describe(x.metrics.rttP50Us!.samples.map((v) => v * 3)) } }
+      : x;
+  assert.deepEqual(
+    compareRuns(a, { ...a, rows: a.rows.map(lat) })
+      .changes.filter(decided)
+      .map((c) => [c.key, c.metric, c.judgement]),
+    [['host inter-node latency-loaded', 'rttP50Us', 'worse']],
+  );
+  // The same halving, against runs whose floor says they differ from run to run by 50%: not resolved.
+  const floored = compareRuns({ ...a, floorPct: 50 }, { rows: a.rows.map(scale(0.5)), floorPct: 50 });
+  assert.ok(floored.changes.every((c) => c.judgement === 'not resolved'));
+  // A ratio to host that falls to a quarter is worse, host itself unchanged (paired); with 60
+  // comparisons Holm asks p < 0.05/60 of the first, which a halving of 3 noisy rounds need not reach.
+  const halfRatio = (x: RunResults['rows'][number]) =>
+    x.arch === 'flannel-vxlan' && x.path === 'inter-node' && x.test === 'tcp'
+      ? { ...x, ratio: { ...x.ratio!, ratios: x.ratio!.ratios.map((v) => v / 4) } }
+      : x;
+  const paired = compareRuns(a, { ...a, rows: a.rows.map(halfRatio) }).changes.filter(decided);
+  assert.deepEqual(
+    paired.map((c) => [c.key, c.basis, c.judgement, c.comparedChangePct]),
+    [['flannel-vxlan inter-node tcp', 'ratio to host', 'worse', -75]],
+  );
+  const fewer = compareRuns(a, { ...a, rows: a.rows.filter((x) => x.arch !== 'flannel-udp') });
+  assert.equal(fewer.onlyInA.length, a.rows.filter((x) => x.arch === 'flannel-udp').length);
+  assert.ok(fewer.onlyInA.includes(rowKey(a.rows.find((x) => x.arch === 'flannel-udp' && x.test === 'udp')!)));
+});
 
 test('compare reads results v1 and v2 (recorded runs of an earlier cnilab) against v4 rows', () => {
   const v1 = readComparable(join(REPO_ROOT, 'test/fixtures/results-v1.json'));

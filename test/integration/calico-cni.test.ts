@@ -196,8 +196,7 @@ async function delTwiceAndAssertGone(conf: NetConfList, pods: readonly Pod[]): P
 }
 
 for (const version of SUPPORTED_VERSIONS) {
-  const title =
-    `${version}: ADD wires two pods behind proxy ARP (they talk), ` + `CHECK, STATUS, DEL twice releases everything`;
+  const title = `${version}: ADD wires two pods behind proxy ARP (they talk), CHECK, STATUS, DEL twice releases everything`;
   test(title, async () => {
     const [a, b] = [await newPod(), await newPod()];
     const conf = list(version);
@@ -315,49 +314,48 @@ test('GC removes the host end and releases the address of an attachment the runt
   await deleteNetns(b.ns);
 });
 
-test(
+const interopCalicoTitle =
   'interop: calico with the reference host-local as its IPAM (spec 1.0.0): its address made a /32 behind proxy ' +
-    "ARP; DEL frees host-local's lease",
-  async () => {
-    const dataDir = join(runDir(LAB), 'host-local');
-    // The reference plugins first: host-local is Debian's (calico is only ours).
-    const ref = scratchRuntime(LAB, { cniPath: [REFERENCE_CNI_DIR, CNI_BIN_DIR], cache: 'ref-cache' });
-    const conf: NetConfList = {
-      cniVersion: '1.0.0',
-      name: 'hlnet',
-      plugins: [
-        {
-          type: 'calico',
-          mtu: 1400,
-          ipam: { type: 'host-local', ranges: [[{ subnet: '10.86.1.0/24' }]], dataDir },
-        },
-      ],
-    };
-    const [a, b] = [await newPod(), await newPod()];
-    const ra = await ref.addNetworkList(conf, a.rt);
-    const rb = await ref.addNetworkList(conf, b.rt);
-    for (const [p, r] of [
-      [a, ra],
-      [b, rb],
-    ] as const) {
-      assert.match(r.ips![0]!.address, /^10\.86\.1\.\d+\/32$/, 'the /24 lease, as a /32');
-      await assertPod(p, r);
-      await assertNode(r);
-    }
-    await runIn({ name: a.ns }, 'ping', ['-c', '1', '-W', '2', addrOf(rb)]);
-    await ref.checkNetworkList(conf, a.rt);
-    const leases = (): string[] => readdirSync(join(dataDir, 'hlnet')).filter((f) => /^\d/.test(f));
-    assert.deepEqual(leases().sort(), [addrOf(ra), addrOf(rb)].sort(), "host-local's leases");
-    for (const p of [a, b]) {
-      await ref.delNetworkList(conf, p.rt);
-      await ref.delNetworkList(conf, p.rt);
-    }
-    assert.deepEqual(leases(), [], 'DEL freed both leases');
-    assert.deepEqual(await caliLinks(), [], 'no host end left');
-    await deleteNetns(a.ns);
-    await deleteNetns(b.ns);
-  },
-);
+  "ARP; DEL frees host-local's lease";
+test(interopCalicoTitle, async () => {
+  const dataDir = join(runDir(LAB), 'host-local');
+  // The reference plugins first: host-local is Debian's (calico is only ours).
+  const ref = scratchRuntime(LAB, { cniPath: [REFERENCE_CNI_DIR, CNI_BIN_DIR], cache: 'ref-cache' });
+  const conf: NetConfList = {
+    cniVersion: '1.0.0',
+    name: 'hlnet',
+    plugins: [
+      {
+        type: 'calico',
+        mtu: 1400,
+        ipam: { type: 'host-local', ranges: [[{ subnet: '10.86.1.0/24' }]], dataDir },
+      },
+    ],
+  };
+  const [a, b] = [await newPod(), await newPod()];
+  const ra = await ref.addNetworkList(conf, a.rt);
+  const rb = await ref.addNetworkList(conf, b.rt);
+  for (const [p, r] of [
+    [a, ra],
+    [b, rb],
+  ] as const) {
+    assert.match(r.ips![0]!.address, /^10\.86\.1\.\d+\/32$/, 'the /24 lease, as a /32');
+    await assertPod(p, r);
+    await assertNode(r);
+  }
+  await runIn({ name: a.ns }, 'ping', ['-c', '1', '-W', '2', addrOf(rb)]);
+  await ref.checkNetworkList(conf, a.rt);
+  const leases = (): string[] => readdirSync(join(dataDir, 'hlnet')).filter((f) => /^\d/.test(f));
+  assert.deepEqual(leases().sort(), [addrOf(ra), addrOf(rb)].sort(), "host-local's leases");
+  for (const p of [a, b]) {
+    await ref.delNetworkList(conf, p.rt);
+    await ref.delNetworkList(conf, p.rt);
+  }
+  assert.deepEqual(leases(), [], 'DEL freed both leases');
+  assert.deepEqual(await caliLinks(), [], 'no host end left');
+  await deleteNetns(a.ns);
+  await deleteNetns(b.ns);
+});
 
 test('bad configuration: ipam.url not a base URL, ipam.node not a node name: error 7 naming the field', async () => {
   const p = await newPod();

@@ -260,49 +260,48 @@ test(badInputTitle, async () => {
   }
 });
 
-test(
+const joinTestTitle =
   'the join test: nodes join calico-bgp and flannel-host-gw labs and leave again; convergence and BGP times in ' +
-    'results.json, the report and the terminal',
-  async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cnilab-join-'));
-    const lab = 't-calico-join';
-    try {
-      const before = await rootSnapshot();
-      const args = ['run', '--lab', lab, '--arch', 'host,calico-bgp,flannel-host-gw', '--tests', 'join'];
-      const r = await cli([...args, '--join-samples', '2', '--out', join(dir, 'o'), '--json']);
-      assert.equal(r.code, 0, r.stderr);
-      const results = publishedResultsSchema.parse(JSON.parse(r.stdout));
-      assert.equal(results.schemaVersion, 7);
-      assert.deepEqual(results.settings.tests, ['join']);
-      assert.deepEqual(results.rows, []);
-      assert.deepEqual(
-        results.skipped.map((s) => `${s.arch} ${s.test}`),
-        ['host join'],
-      );
-      const [calico, flannel] = (results.afterRounds!['join'] as JoinJson).archs;
-      assert.deepEqual(
-        [calico!.arch, calico!.family, flannel!.arch, flannel!.family],
-        ['calico-bgp', 'l3', 'flannel-host-gw', 'l3'],
-      );
-      for (const a of [calico!, flannel!]) {
-        assert.equal(a.converged.n, 2);
-        assert.equal(a.peers, 3);
-        // Converged counts from the start of node add: after node add's own work, before the ping deadline.
-        assert.ok(a.converged.min > 0 && a.converged.max < 20_000, `${a.arch}: converged ${a.converged.max} ms`);
-        assert.ok(a.leave.min > 0);
-      }
-      // BIRD's own times, calico's membership details: the session comes up before the route arrives; both before the
-      // ping answered.
-      const [session, route] = calico!.details ?? [];
-      assert.deepEqual([session?.key, route?.key], ['bgpSessionUp', 'bgpRouteReceived'], 'calico-bgp has BGP times');
-      assert.ok(session!.ms.p50 <= route!.ms.p50 + 1);
-      assert.ok(route!.ms.max <= calico!.converged.max + 5, 'the route arrives before the ping is answered');
-      assert.equal(flannel!.details, undefined);
-      const html = readFileSync(join(dir, 'o', 'report.html'), 'utf8');
-      assert.match(html, /<h2 id="join">Node join<\/h2>/);
-      await assertNothingLeft(lab, before, []);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+  'results.json, the report and the terminal';
+test(joinTestTitle, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnilab-join-'));
+  const lab = 't-calico-join';
+  try {
+    const before = await rootSnapshot();
+    const args = ['run', '--lab', lab, '--arch', 'host,calico-bgp,flannel-host-gw', '--tests', 'join'];
+    const r = await cli([...args, '--join-samples', '2', '--out', join(dir, 'o'), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const results = publishedResultsSchema.parse(JSON.parse(r.stdout));
+    assert.equal(results.schemaVersion, 7);
+    assert.deepEqual(results.settings.tests, ['join']);
+    assert.deepEqual(results.rows, []);
+    assert.deepEqual(
+      results.skipped.map((s) => `${s.arch} ${s.test}`),
+      ['host join'],
+    );
+    const [calico, flannel] = (results.afterRounds!['join'] as JoinJson).archs;
+    assert.deepEqual(
+      [calico!.arch, calico!.family, flannel!.arch, flannel!.family],
+      ['calico-bgp', 'l3', 'flannel-host-gw', 'l3'],
+    );
+    for (const a of [calico!, flannel!]) {
+      assert.equal(a.converged.n, 2);
+      assert.equal(a.peers, 3);
+      // Converged counts from the start of node add: after node add's own work, before the ping deadline.
+      assert.ok(a.converged.min > 0 && a.converged.max < 20_000, `${a.arch}: converged ${a.converged.max} ms`);
+      assert.ok(a.leave.min > 0);
     }
-  },
-);
+    // BIRD's own times, calico's membership details: the session comes up before the route arrives; both before the
+    // ping answered.
+    const [session, route] = calico!.details ?? [];
+    assert.deepEqual([session?.key, route?.key], ['bgpSessionUp', 'bgpRouteReceived'], 'calico-bgp has BGP times');
+    assert.ok(session!.ms.p50 <= route!.ms.p50 + 1);
+    assert.ok(route!.ms.max <= calico!.converged.max + 5, 'the route arrives before the ping is answered');
+    assert.equal(flannel!.details, undefined);
+    const html = readFileSync(join(dir, 'o', 'report.html'), 'utf8');
+    assert.match(html, /<h2 id="join">Node join<\/h2>/);
+    await assertNothingLeft(lab, before, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

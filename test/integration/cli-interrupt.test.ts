@@ -99,42 +99,41 @@ async function interrupted(
   return { ...r, signalled };
 }
 
-test(
+const ctrlCTitle =
   'Ctrl-C during up (flannel; Kuryr with OVS starting), during a TCP test and during a latency test: exit 130, ' +
-    'everything removed, the run folder too',
-  async () => {
-    const root = await rootSnapshot();
-    const toolsBefore = toolPids();
-    const sockperfDirs = () => readdirSync(tmpdir()).filter((e) => e.startsWith('cnilab-sockperf-'));
-    const dirsBefore = sockperfDirs();
-    for (const [lab, args, when, reached] of steps(toolsBefore)) {
-      await teardownLab(lab);
-      // The TCP run makes its folder; the latency run writes into one that holds a file of the user's.
-      rmSync(OUT, { recursive: true, force: true });
-      if (lab === 't-cli-int-lat') {
-        mkdirSync(OUT);
-        writeFileSync(join(OUT, 'notes.txt'), "the user's\n");
-      }
-      const r = await interrupted(lab, args, when, reached);
-      assert.ok(r.signalled, `${lab}: ended before it reached "${when}": ${r.stderr}`);
-      assert.equal(r.code, 130, `${lab}: ${r.stderr}`);
-      assert.match(r.stderr, /SIGINT: stopping and cleaning up/);
-      assert.match(r.stderr, /cnilab: interrupted; everything the command created was removed/);
-      await assertNothingLeft(lab, root);
-      if (lab === 't-cli-int-run') assert.ok(!existsSync(OUT), `${lab}: the run folder it made was left`);
-      if (lab === 't-cli-int-lat')
-        assert.deepEqual(readdirSync(OUT), ['notes.txt'], `${lab}: the run's files left, or the user's removed`);
-      const tools = toolPids().filter((p) => !toolsBefore.includes(p));
-      assert.deepEqual(tools, [], `${lab}: iperf3, sockperf or Open vSwitch left running`);
-      assert.deepEqual(
-        sockperfDirs().filter((d) => !dirsBefore.includes(d)),
-        [],
-        `${lab}: sockperf's log folder left`,
-      );
-    }
+  'everything removed, the run folder too';
+test(ctrlCTitle, async () => {
+  const root = await rootSnapshot();
+  const toolsBefore = toolPids();
+  const sockperfDirs = () => readdirSync(tmpdir()).filter((e) => e.startsWith('cnilab-sockperf-'));
+  const dirsBefore = sockperfDirs();
+  for (const [lab, args, when, reached] of steps(toolsBefore)) {
+    await teardownLab(lab);
+    // The TCP run makes its folder; the latency run writes into one that holds a file of the user's.
     rmSync(OUT, { recursive: true, force: true });
-  },
-);
+    if (lab === 't-cli-int-lat') {
+      mkdirSync(OUT);
+      writeFileSync(join(OUT, 'notes.txt'), "the user's\n");
+    }
+    const r = await interrupted(lab, args, when, reached);
+    assert.ok(r.signalled, `${lab}: ended before it reached "${when}": ${r.stderr}`);
+    assert.equal(r.code, 130, `${lab}: ${r.stderr}`);
+    assert.match(r.stderr, /SIGINT: stopping and cleaning up/);
+    assert.match(r.stderr, /cnilab: interrupted; everything the command created was removed/);
+    await assertNothingLeft(lab, root);
+    if (lab === 't-cli-int-run') assert.ok(!existsSync(OUT), `${lab}: the run folder it made was left`);
+    if (lab === 't-cli-int-lat')
+      assert.deepEqual(readdirSync(OUT), ['notes.txt'], `${lab}: the run's files left, or the user's removed`);
+    const tools = toolPids().filter((p) => !toolsBefore.includes(p));
+    assert.deepEqual(tools, [], `${lab}: iperf3, sockperf or Open vSwitch left running`);
+    assert.deepEqual(
+      sockperfDirs().filter((d) => !dirsBefore.includes(d)),
+      [],
+      `${lab}: sockperf's log folder left`,
+    );
+  }
+  rmSync(OUT, { recursive: true, force: true });
+});
 
 test('down --all removes leftovers of any lab found by prefix, e.g. after a crash', async (t) => {
   // A crash: the lab's processes and namespaces exist, the CLI that made them is gone.

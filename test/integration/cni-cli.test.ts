@@ -73,116 +73,112 @@ function cni(
   });
 }
 
-test(
+const addCheckTitle =
   'add, check, del as cnitool: the result on stdout, CAP_ARGS and CNI_ARGS reach the plugins, the container ID ' +
-    "is cnitool's",
-  async () => {
-    const netns = `/run/netns/${POD}`;
-    const add = await cni(['add', 'web', netns], {
-      CAP_ARGS: '{"ips":["10.87.0.42/24"]}',
-      CNI_ARGS: 'K8S_POD_NAME=p1',
-      CNI_IFNAME: 'net1',
-    });
-    assert.equal(add.code, 0, add.stderr);
-    const result = JSON.parse(add.stdout);
-    assert.deepEqual(
-      result.ips,
-      [{ address: '10.87.0.42/24', gateway: '10.87.0.1', interface: 2 }],
-      'CAP_ARGS ips became runtimeConfig.ips',
-    );
-    assert.equal(result.interfaces[2].name, 'net1', 'CNI_IFNAME');
-    const id = cnitoolContainerId(netns);
-    assert.deepEqual(readdirSync(join(CACHE, 'results')), [`web-${id}-net1`]);
-    assert.equal((await cni(['check', 'web', netns], { CNI_IFNAME: 'net1' })).code, 0);
-    assert.equal((await cni(['status', 'web'])).code, 0);
+  "is cnitool's";
+test(addCheckTitle, async () => {
+  const netns = `/run/netns/${POD}`;
+  const add = await cni(['add', 'web', netns], {
+    CAP_ARGS: '{"ips":["10.87.0.42/24"]}',
+    CNI_ARGS: 'K8S_POD_NAME=p1',
+    CNI_IFNAME: 'net1',
+  });
+  assert.equal(add.code, 0, add.stderr);
+  const result = JSON.parse(add.stdout);
+  assert.deepEqual(
+    result.ips,
+    [{ address: '10.87.0.42/24', gateway: '10.87.0.1', interface: 2 }],
+    'CAP_ARGS ips became runtimeConfig.ips',
+  );
+  assert.equal(result.interfaces[2].name, 'net1', 'CNI_IFNAME');
+  const id = cnitoolContainerId(netns);
+  assert.deepEqual(readdirSync(join(CACHE, 'results')), [`web-${id}-net1`]);
+  assert.equal((await cni(['check', 'web', netns], { CNI_IFNAME: 'net1' })).code, 0);
+  assert.equal((await cni(['status', 'web'])).code, 0);
 
-    const old = await cni(['add', 'old', netns, '-i', 'eth9']); // a single-plugin .conf, 0.3.1
-    assert.equal(old.code, 0, old.stderr);
-    assert.equal(JSON.parse(old.stdout).ips[0].version, '4');
-    const check = await cni(['check', 'old', netns, '-i', 'eth9']);
-    assert.deepEqual(
-      [check.code, check.stderr.trim()],
-      [
-        1,
-        'cnilab: CNI error 1 (incompatible CNI version): configuration version 0.3.1 does not have CHECK (0.4.0 or ' +
-          'later)',
-      ],
-    );
+  const old = await cni(['add', 'old', netns, '-i', 'eth9']); // a single-plugin .conf, 0.3.1
+  assert.equal(old.code, 0, old.stderr);
+  assert.equal(JSON.parse(old.stdout).ips[0].version, '4');
+  const check = await cni(['check', 'old', netns, '-i', 'eth9']);
+  assert.deepEqual(
+    [check.code, check.stderr.trim()],
+    [
+      1,
+      'cnilab: CNI error 1 (incompatible CNI version): configuration version 0.3.1 does not have CHECK (0.4.0 or ' +
+        'later)',
+    ],
+  );
 
-    assert.equal((await cni(['del', 'web', netns], { CNI_IFNAME: 'net1' })).code, 0);
-    assert.equal((await cni(['del', 'web', netns], { CNI_IFNAME: 'net1' })).code, 0, 'DEL again');
-    assert.equal((await cni(['del', 'old', netns, '-i', 'eth9'])).code, 0);
-    assert.deepEqual(await linkNames(POD), ['lo']);
-  },
-);
+  assert.equal((await cni(['del', 'web', netns], { CNI_IFNAME: 'net1' })).code, 0);
+  assert.equal((await cni(['del', 'web', netns], { CNI_IFNAME: 'net1' })).code, 0, 'DEL again');
+  assert.equal((await cni(['del', 'old', netns, '-i', 'eth9'])).code, 0);
+  assert.deepEqual(await linkNames(POD), ['lo']);
+});
 
-test(
+const doctorRunTitle =
   "doctor, run in the namespace cnilab's plugins worked in, names what they left there and how to remove it; a " +
-    "cni0 of unknown origin only as possibly another CNI's",
-  async () => {
-    const netns = `/run/netns/${POD}`;
-    const doctor = async (): Promise<
-      { kind: string; name: string; owner: string; detail: string; remove: string }[]
-    > => {
-      const r = await run('ip', ['netns', 'exec', HOST, process.execPath, CLI, 'doctor', '--json'], { check: false });
-      const body = JSON.parse(r.stdout) as {
-        quiet: { check: string; ok: boolean; value: string; advice: string }[];
-        leftovers: { kind: string; name: string; owner: string; detail: string; remove: string }[];
-      };
-      // The quiet-machine check rides along: five checks, each with what it found and what to do.
-      assert.deepEqual(
-        body.quiet.map((q) => q.check),
-        ['cpu-busy', 'steal', 'busy-processes', 'load', 'frequency'],
-      );
-      assert.ok(body.quiet.every((q) => q.value && q.advice));
-      return body.leftovers;
+  "cni0 of unknown origin only as possibly another CNI's";
+test(doctorRunTitle, async () => {
+  const netns = `/run/netns/${POD}`;
+  const doctor = async (): Promise<{ kind: string; name: string; owner: string; detail: string; remove: string }[]> => {
+    const r = await run('ip', ['netns', 'exec', HOST, process.execPath, CLI, 'doctor', '--json'], { check: false });
+    const body = JSON.parse(r.stdout) as {
+      quiet: { check: string; ok: boolean; value: string; advice: string }[];
+      leftovers: { kind: string; name: string; owner: string; detail: string; remove: string }[];
     };
-    assert.equal((await cni(['add', 'web', netns, '-i', 'd0'])).code, 0);
-    await ip({ name: HOST }, ['link', 'add', 'cni0', 'type', 'bridge']); // as the reference bridge leaves it
-    try {
-      const left = await doctor();
-      const veth = (await ipJson<{ ifname: string }[]>({ name: HOST }, ['link', 'show', 'master', 'web0']))[0]!.ifname;
-      const id = cnitoolContainerId(netns);
-      assert.deepEqual(
-        left.find((l) => l.name === 'web0'),
-        {
-          kind: 'link',
-          name: 'web0',
-          owner: 'cnilab',
-          detail: 'bridge of CNI network web, made by a cnilab CNI plugin in this namespace (alias cni:web)',
-          remove: 'ip link del web0',
-        },
-      );
-      assert.deepEqual(
-        left.find((l) => l.name === veth),
-        {
-          kind: 'link',
-          name: veth,
-          owner: 'cnilab',
-          detail:
-            `host end (veth) of container ${id}'s d0 on CNI network web, made by a cnilab CNI plugin in this ` +
-            `namespace (alias cni:web:${id}:d0)`,
-          remove: `ip link del ${veth}`,
-        },
-      );
-      const cni0 = left.find((l) => l.name === 'cni0')!;
-      assert.deepEqual([cni0.owner, cni0.remove], ['unknown', 'ip link del cni0']);
-      assert.match(cni0.detail, /possibly another CNI's .* check before removing/);
-      assert.ok(
-        left.some((l) => l.kind === 'lab' && l.name === LAB && l.remove === `cnilab down --lab ${LAB}`),
-        'the lab this test made is found by its prefix',
-      );
-    } finally {
-      await ip({ name: HOST }, ['link', 'del', 'cni0']);
-      assert.equal((await cni(['del', 'web', netns, '-i', 'd0'])).code, 0);
-    }
+    // The quiet-machine check rides along: five checks, each with what it found and what to do.
     assert.deepEqual(
-      (await doctor()).filter((l) => l.kind === 'link').map((l) => l.name),
-      ['web0'],
-      'after DEL only the bridge is left (DEL keeps it, as the reference does), and still named',
+      body.quiet.map((q) => q.check),
+      ['cpu-busy', 'steal', 'busy-processes', 'load', 'frequency'],
     );
-  },
-);
+    assert.ok(body.quiet.every((q) => q.value && q.advice));
+    return body.leftovers;
+  };
+  assert.equal((await cni(['add', 'web', netns, '-i', 'd0'])).code, 0);
+  await ip({ name: HOST }, ['link', 'add', 'cni0', 'type', 'bridge']); // as the reference bridge leaves it
+  try {
+    const left = await doctor();
+    const veth = (await ipJson<{ ifname: string }[]>({ name: HOST }, ['link', 'show', 'master', 'web0']))[0]!.ifname;
+    const id = cnitoolContainerId(netns);
+    assert.deepEqual(
+      left.find((l) => l.name === 'web0'),
+      {
+        kind: 'link',
+        name: 'web0',
+        owner: 'cnilab',
+        detail: 'bridge of CNI network web, made by a cnilab CNI plugin in this namespace (alias cni:web)',
+        remove: 'ip link del web0',
+      },
+    );
+    assert.deepEqual(
+      left.find((l) => l.name === veth),
+      {
+        kind: 'link',
+        name: veth,
+        owner: 'cnilab',
+        detail:
+          `host end (veth) of container ${id}'s d0 on CNI network web, made by a cnilab CNI plugin in this ` +
+          `namespace (alias cni:web:${id}:d0)`,
+        remove: `ip link del ${veth}`,
+      },
+    );
+    const cni0 = left.find((l) => l.name === 'cni0')!;
+    assert.deepEqual([cni0.owner, cni0.remove], ['unknown', 'ip link del cni0']);
+    assert.match(cni0.detail, /possibly another CNI's .* check before removing/);
+    assert.ok(
+      left.some((l) => l.kind === 'lab' && l.name === LAB && l.remove === `cnilab down --lab ${LAB}`),
+      'the lab this test made is found by its prefix',
+    );
+  } finally {
+    await ip({ name: HOST }, ['link', 'del', 'cni0']);
+    assert.equal((await cni(['del', 'web', netns, '-i', 'd0'])).code, 0);
+  }
+  assert.deepEqual(
+    (await doctor()).filter((l) => l.kind === 'link').map((l) => l.name),
+    ['web0'],
+    'after DEL only the bridge is left (DEL keeps it, as the reference does), and still named',
+  );
+});
 
 test('gc deletes what is cached and not kept (all, as cnitool, or all but --valid), then GCs the plugins', async () => {
   const netns = `/run/netns/${POD}`;

@@ -61,41 +61,40 @@ async function labContents(s: LabState): Promise<{ netns: string[]; files: strin
   };
 }
 
-test(
+const attachRunningTitle =
   'attach in a running lab: ADD, first packet and DEL positive per size; fillers and probes gone, the lab as ' +
-    'it was',
-  async () => {
-    await withLab('at-attach-lib', 'flannel-vxlan', async (state) => {
-      const before = await labContents(state);
-      const { cells } = planAttach({
-        topology: state.topology,
-        archs: [architectures.get('flannel-vxlan')],
-        features: ALL_OK,
-      });
-      const steps: string[] = [];
-      const figures = await measureAttach(
-        [{ cell: { ...cells[0]!, lab: state.lab }, state }],
-        { samples: 2, sizes: [4, 7] },
-        { seed: 1, progress: (s) => steps.push(s), labNetns: () => new Set() },
-      );
-      assert.equal(figures.length, 1);
-      const f = figures[0]!;
-      assert.deepEqual(
-        f.sizes.map((s) => [s.pods, s.fillers, s.add.n]),
-        [
-          [4, 0, 2],
-          [7, 3, 2],
-        ],
-      );
-      for (const s of f.sizes)
-        for (const x of [s.add, s.firstPacket, s.del]) assert.ok(x.min > 0 && x.p50 <= x.p99, JSON.stringify(x));
-      // The first answer comes after ADD returned.
-      for (const s of f.sizes) assert.ok(s.firstPacket.min > s.add.min);
-      assert.ok(steps.includes('attach: removing the extra pods'));
-      assert.deepEqual(await labContents(state), before, 'the lab holds what it held before');
+  'it was';
+test(attachRunningTitle, async () => {
+  await withLab('at-attach-lib', 'flannel-vxlan', async (state) => {
+    const before = await labContents(state);
+    const { cells } = planAttach({
+      topology: state.topology,
+      archs: [architectures.get('flannel-vxlan')],
+      features: ALL_OK,
     });
-  },
-);
+    const steps: string[] = [];
+    const figures = await measureAttach(
+      [{ cell: { ...cells[0]!, lab: state.lab }, state }],
+      { samples: 2, sizes: [4, 7] },
+      { seed: 1, progress: (s) => steps.push(s), labNetns: () => new Set() },
+    );
+    assert.equal(figures.length, 1);
+    const f = figures[0]!;
+    assert.deepEqual(
+      f.sizes.map((s) => [s.pods, s.fillers, s.add.n]),
+      [
+        [4, 0, 2],
+        [7, 3, 2],
+      ],
+    );
+    for (const s of f.sizes)
+      for (const x of [s.add, s.firstPacket, s.del]) assert.ok(x.min > 0 && x.p50 <= x.p99, JSON.stringify(x));
+    // The first answer comes after ADD returned.
+    for (const s of f.sizes) assert.ok(s.firstPacket.min > s.add.min);
+    assert.ok(steps.includes('attach: removing the extra pods'));
+    assert.deepEqual(await labContents(state), before, 'the lab holds what it held before');
+  });
+});
 
 test('run --tests attach: figures per architecture and size, no rows, nothing left', async (t) => {
   const lab = 'at-run-attach';

@@ -29,38 +29,37 @@ test(scaleTitle, async () => {
   );
 });
 
-test(
+const cnilabUpTitle =
   'cnilab up of a topology too large for this machine: one line with the field and the numbers, exit 1, ' +
-    'nothing created',
-  async () => {
-    const root = await rootSnapshot();
-    const dir = mkdtempSync(join(tmpdir(), 'cnilab-scale-'));
-    try {
-      const file = join(dir, 'huge.yaml');
-      // 120,000 pods: ~60 GiB, and more network namespaces than user.max_net_namespaces allows here.
-      writeFileSync(
-        file,
-        'topology: {computeNodes: 2, podCidr: 10.0.0.0/8, subnetLength: 16, defaults: {pods: 60000}}\n',
-      );
-      const r = await cli(['up', '--topology', file, '--lab', 'sc-t-huge']);
-      assert.equal(r.code, 1, r.stderr);
-      assert.equal(r.stdout, '');
-      assert.equal(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
-      assert.match(
-        r.stderr.trimEnd(),
-        new RegExp(
-          String.raw`^cnilab: topology\.defaults\.pods: 120000 pods on 2 compute nodes need (~\d+\.\d ` +
-            String.raw`GiB of memory \(there is \d+\.\d GiB: [^)]*\)|120004 network namespaces \(room ` +
-            String.raw`for \d+: [^)]*\)).*; at most \d+ pods per node fit here — lower the pod or ` +
-            String.raw`node count$`,
-        ),
-      );
-      const j = await cli(['up', '--topology', file, '--lab', 'sc-t-huge', '--json']);
-      assert.equal(j.code, 1);
-      assert.equal((JSON.parse(j.stdout) as { error: { code: string } }).error.code, 'LAB_TOO_LARGE');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    await assertNothingLeft('sc-t-huge', root);
-  },
-);
+  'nothing created';
+test(cnilabUpTitle, async () => {
+  const root = await rootSnapshot();
+  const dir = mkdtempSync(join(tmpdir(), 'cnilab-scale-'));
+  try {
+    const file = join(dir, 'huge.yaml');
+    // 120,000 pods: ~60 GiB, and more network namespaces than user.max_net_namespaces allows here.
+    writeFileSync(
+      file,
+      'topology: {computeNodes: 2, podCidr: 10.0.0.0/8, subnetLength: 16, defaults: {pods: 60000}}\n',
+    );
+    const r = await cli(['up', '--topology', file, '--lab', 'sc-t-huge']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
+    assert.match(
+      r.stderr.trimEnd(),
+      new RegExp(
+        String.raw`^cnilab: topology\.defaults\.pods: 120000 pods on 2 compute nodes need (~\d+\.\d ` +
+          String.raw`GiB of memory \(there is \d+\.\d GiB: [^)]*\)|120004 network namespaces \(room ` +
+          String.raw`for \d+: [^)]*\)).*; at most \d+ pods per node fit here — lower the pod or ` +
+          String.raw`node count$`,
+      ),
+    );
+    const j = await cli(['up', '--topology', file, '--lab', 'sc-t-huge', '--json']);
+    assert.equal(j.code, 1);
+    assert.equal((JSON.parse(j.stdout) as { error: { code: string } }).error.code, 'LAB_TOO_LARGE');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await assertNothingLeft('sc-t-huge', root);
+});

@@ -76,93 +76,91 @@ test('sum16 equals the byte-by-byte checksum at every alignment and length', () 
 });
 
 for (const v6 of [false, true]) {
-  test(
+  const segmentTcpTitle =
     `segmentTcp (${v6 ? 'IPv6' : 'IPv4'}): every segment has valid checksums, the right lengths, sequence ` +
-      `numbers and flags; the payload is cut, not copied`,
-    () => {
-      const payload = randomBytes(10_001);
-      const mss = 1420;
-      const sp = tcpPacket(payload, { v6 });
-      const hdrs = Buffer.alloc(64 * 120);
-      const seg = segmentTcp(sp, 0, sp.length, mss, hdrs, 0, 1)!;
-      const ipHl = v6 ? 40 : 20;
-      assert.deepEqual(seg, { count: 8, hdrLen: ipHl + 32 });
-      const pieces: Buffer[] = [];
-      for (let i = 0; i < seg.count; i++) {
-        const body = sp.subarray(seg.hdrLen + i * mss, Math.min(sp.length, seg.hdrLen + (i + 1) * mss));
-        const pkt = Buffer.concat([hdrs.subarray(i * seg.hdrLen, (i + 1) * seg.hdrLen), body]);
-        pieces.push(body);
-        assert.ok(tcpValid(pkt, v6), `segment ${i}: TCP checksum`);
-        if (v6) {
-          assert.equal(pkt.readUInt16BE(4), pkt.length - 40);
-          assert.equal(pkt[7], 63, 'hop limit decremented');
-        } else {
-          assert.equal(naiveSum(pkt, 0, 20), 0xffff, `segment ${i}: IP header checksum`);
-          assert.equal(pkt.readUInt16BE(2), pkt.length);
-          assert.equal(pkt.readUInt16BE(4), 0x1234 + i, 'IP IDs count up');
-          assert.equal(pkt[8], 63, 'TTL decremented');
-        }
-        assert.equal(pkt.readUInt32BE(ipHl + 4), (0xfffff000 + i * mss) >>> 0, 'sequence numbers, wrapping');
-        assert.equal(pkt[ipHl + 13], i === seg.count - 1 ? 0x18 : 0x10, 'PSH only on the last segment');
-        assert.deepEqual(pkt.subarray(ipHl + 20, ipHl + 32), sp.subarray(ipHl + 20, ipHl + 32), 'options kept');
+    `numbers and flags; the payload is cut, not copied`;
+  test(segmentTcpTitle, () => {
+    const payload = randomBytes(10_001);
+    const mss = 1420;
+    const sp = tcpPacket(payload, { v6 });
+    const hdrs = Buffer.alloc(64 * 120);
+    const seg = segmentTcp(sp, 0, sp.length, mss, hdrs, 0, 1)!;
+    const ipHl = v6 ? 40 : 20;
+    assert.deepEqual(seg, { count: 8, hdrLen: ipHl + 32 });
+    const pieces: Buffer[] = [];
+    for (let i = 0; i < seg.count; i++) {
+      const body = sp.subarray(seg.hdrLen + i * mss, Math.min(sp.length, seg.hdrLen + (i + 1) * mss));
+      const pkt = Buffer.concat([hdrs.subarray(i * seg.hdrLen, (i + 1) * seg.hdrLen), body]);
+      pieces.push(body);
+      assert.ok(tcpValid(pkt, v6), `segment ${i}: TCP checksum`);
+      if (v6) {
+        assert.equal(pkt.readUInt16BE(4), pkt.length - 40);
+        assert.equal(pkt[7], 63, 'hop limit decremented');
+      } else {
+        assert.equal(naiveSum(pkt, 0, 20), 0xffff, `segment ${i}: IP header checksum`);
+        assert.equal(pkt.readUInt16BE(2), pkt.length);
+        assert.equal(pkt.readUInt16BE(4), 0x1234 + i, 'IP IDs count up');
+        assert.equal(pkt[8], 63, 'TTL decremented');
       }
-      assert.deepEqual(Buffer.concat(pieces), payload);
-    },
-  );
+      assert.equal(pkt.readUInt32BE(ipHl + 4), (0xfffff000 + i * mss) >>> 0, 'sequence numbers, wrapping');
+      assert.equal(pkt[ipHl + 13], i === seg.count - 1 ? 0x18 : 0x10, 'PSH only on the last segment');
+      assert.deepEqual(pkt.subarray(ipHl + 20, ipHl + 32), sp.subarray(ipHl + 20, ipHl + 32), 'options kept');
+    }
+    assert.deepEqual(Buffer.concat(pieces), payload);
+  });
 }
 
 for (const v6 of [false, true]) {
-  test(
+  const segmentThenTitle =
     `segment then coalesce gives back the super-packet (${v6 ? 'IPv6' : 'IPv4'}); the kernel-completed ` +
-      `checksum is valid`,
-    () => {
-      const payload = randomBytes(20 * 1420 + 300);
-      const sp = tcpPacket(payload, { flags: 0x18, v6 });
-      const ipHl = v6 ? 40 : 20;
-      const hdrs = Buffer.alloc(64 * 120);
-      const { count, hdrLen } = segmentTcp(sp, 0, sp.length, 1420, hdrs, 0)!;
-      // Lay the segments out as a GRO datagram: back to back, each the same size but the last.
-      const segs: Buffer[] = [];
-      for (let i = 0; i < count; i++)
-        segs.push(
-          Buffer.concat([
-            hdrs.subarray(i * hdrLen, (i + 1) * hdrLen),
-            sp.subarray(hdrLen + i * 1420, Math.min(sp.length, hdrLen + (i + 1) * 1420)),
-          ]),
-        );
-      const rx = Buffer.concat(segs);
-      const run = startRun(rx, 0, segs[0]!.length)!;
-      assert.ok(run, 'a full data segment heads a run');
-      let off = segs[0]!.length;
-      for (let i = 1; i < count; i++) {
-        assert.ok(extendRun(rx, run, off, segs[i]!.length), `segment ${i} continues the run`);
-        off += segs[i]!.length;
-      }
-      assert.equal(run.closed, true, 'the short PSH segment ends the run');
-      const vnet = Buffer.alloc(10);
-      closeRun(rx, run, vnet, 0);
-      const v = readVnetHdr(vnet, 0);
-      assert.deepEqual(v, {
-        flags: VNET_F_NEEDS_CSUM,
-        gsoType: v6 ? GSO_TCPV6 : GSO_TCPV4,
-        hdrLen,
-        gsoSize: 1420,
-        csumStart: ipHl,
-        csumOffset: 16,
-      });
-      const rebuilt = Buffer.concat([rx.subarray(0, segs[0]!.length), ...segs.slice(1).map((s) => s.subarray(hdrLen))]);
-      assert.equal(rebuilt.length, sp.length);
-      if (v6) assert.equal(rebuilt.readUInt16BE(4), sp.length - 40, 'IPv6 payload length');
-      else {
-        assert.equal(rebuilt.readUInt16BE(2), sp.length);
-        assert.equal(naiveSum(rebuilt, 0, 20), 0xffff, 'IP header checksum');
-      }
-      assert.equal(rebuilt[ipHl + 13], 0x18, 'PSH carried to the super-packet');
-      completeChecksum(rebuilt, 0, rebuilt.length, v.csumStart, v.csumOffset); // what the kernel does with NEEDS_CSUM
-      assert.ok(tcpValid(rebuilt, v6), 'TCP checksum once completed');
-      assert.deepEqual(rebuilt.subarray(hdrLen), payload);
-    },
-  );
+    `checksum is valid`;
+  test(segmentThenTitle, () => {
+    const payload = randomBytes(20 * 1420 + 300);
+    const sp = tcpPacket(payload, { flags: 0x18, v6 });
+    const ipHl = v6 ? 40 : 20;
+    const hdrs = Buffer.alloc(64 * 120);
+    const { count, hdrLen } = segmentTcp(sp, 0, sp.length, 1420, hdrs, 0)!;
+    // Lay the segments out as a GRO datagram: back to back, each the same size but the last.
+    const segs: Buffer[] = [];
+    for (let i = 0; i < count; i++)
+      segs.push(
+        Buffer.concat([
+          hdrs.subarray(i * hdrLen, (i + 1) * hdrLen),
+          sp.subarray(hdrLen + i * 1420, Math.min(sp.length, hdrLen + (i + 1) * 1420)),
+        ]),
+      );
+    const rx = Buffer.concat(segs);
+    const run = startRun(rx, 0, segs[0]!.length)!;
+    assert.ok(run, 'a full data segment heads a run');
+    let off = segs[0]!.length;
+    for (let i = 1; i < count; i++) {
+      assert.ok(extendRun(rx, run, off, segs[i]!.length), `segment ${i} continues the run`);
+      off += segs[i]!.length;
+    }
+    assert.equal(run.closed, true, 'the short PSH segment ends the run');
+    const vnet = Buffer.alloc(10);
+    closeRun(rx, run, vnet, 0);
+    const v = readVnetHdr(vnet, 0);
+    assert.deepEqual(v, {
+      flags: VNET_F_NEEDS_CSUM,
+      gsoType: v6 ? GSO_TCPV6 : GSO_TCPV4,
+      hdrLen,
+      gsoSize: 1420,
+      csumStart: ipHl,
+      csumOffset: 16,
+    });
+    const rebuilt = Buffer.concat([rx.subarray(0, segs[0]!.length), ...segs.slice(1).map((s) => s.subarray(hdrLen))]);
+    assert.equal(rebuilt.length, sp.length);
+    if (v6) assert.equal(rebuilt.readUInt16BE(4), sp.length - 40, 'IPv6 payload length');
+    else {
+      assert.equal(rebuilt.readUInt16BE(2), sp.length);
+      assert.equal(naiveSum(rebuilt, 0, 20), 0xffff, 'IP header checksum');
+    }
+    assert.equal(rebuilt[ipHl + 13], 0x18, 'PSH carried to the super-packet');
+    completeChecksum(rebuilt, 0, rebuilt.length, v.csumStart, v.csumOffset); // what the kernel does with NEEDS_CSUM
+    assert.ok(tcpValid(rebuilt, v6), 'TCP checksum once completed');
+    assert.deepEqual(rebuilt.subarray(hdrLen), payload);
+  });
 }
 
 test('coalescing refuses what would change the stream: gaps, other flows, other flags, a run already closed', () => {

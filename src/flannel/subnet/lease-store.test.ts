@@ -43,23 +43,22 @@ const vx = (node: string, publicIp: string, vtepMac = MAC1) => ({
   backendData: { vtepMac },
 });
 
-test(
+const leasesGetTitle =
   'leases get distinct subnets (never the first), renewals keep theirs, and a reopened store (SQLite) has them ' +
-    'all',
-  (t) => {
-    const file = join(tmp(t), 'leases.db');
-    const store = open(t, file);
-    assert.equal(store.acquire(vx('node1', '198.18.0.2')).subnet, '10.244.1.0/24');
-    assert.equal(store.acquire(vx('node2', '198.18.0.3', 'aa:bb:cc:dd:ee:02')).subnet, '10.244.2.0/24');
-    assert.equal(store.acquire(vx('node1', '198.18.0.2', 'aa:bb:cc:dd:ee:03')).subnet, '10.244.1.0/24');
-    const before = store.snapshot();
-    store.close();
-    const reopened = open(t, file);
-    assert.deepEqual(reopened.snapshot(), before);
-    assert.equal(reopened.snapshot().leases.find((l) => l.node === 'node1')?.backendData.vtepMac, 'aa:bb:cc:dd:ee:03');
-    assert.equal(reopened.index, 3);
-  },
-);
+  'all';
+test(leasesGetTitle, (t) => {
+  const file = join(tmp(t), 'leases.db');
+  const store = open(t, file);
+  assert.equal(store.acquire(vx('node1', '198.18.0.2')).subnet, '10.244.1.0/24');
+  assert.equal(store.acquire(vx('node2', '198.18.0.3', 'aa:bb:cc:dd:ee:02')).subnet, '10.244.2.0/24');
+  assert.equal(store.acquire(vx('node1', '198.18.0.2', 'aa:bb:cc:dd:ee:03')).subnet, '10.244.1.0/24');
+  const before = store.snapshot();
+  store.close();
+  const reopened = open(t, file);
+  assert.deepEqual(reopened.snapshot(), before);
+  assert.equal(reopened.snapshot().leases.find((l) => l.node === 'node1')?.backendData.vtepMac, 'aa:bb:cc:dd:ee:03');
+  assert.equal(reopened.index, 3);
+});
 
 test('a renewal that changes nothing peers see does not bump the index', (t) => {
   const store = open(t, join(tmp(t), 'l.db'));

@@ -48,73 +48,71 @@ async function serve(
     httpJson<T>(`http://127.0.0.1:${port}${path}`, { method, body });
 }
 
-test(
+const networksVxlanTitle =
   'networks: VXLAN gets the underlay MTU − 50 and VLAN the full MTU; segmentation IDs are allocated and never ' +
-    'shared',
-  (t) => {
-    const s = fresh(t).open();
-    const a = s.createNetwork({ name: 'a', segmentationType: 'vxlan' });
-    const b = s.createNetwork({ name: 'b', segmentationType: 'vxlan' });
-    const v = s.createNetwork({ name: 'v', segmentationType: 'vlan' });
-    assert.deepEqual([a.mtu, b.mtu, v.mtu], [1450, 1450, 1500]);
-    assert.deepEqual([a.segmentationId, b.segmentationId, v.segmentationId], [1001, 1002, 100]);
-    assert.throws(
-      () => s.createNetwork({ name: 'c', segmentationType: 'vxlan', segmentationId: 1002 }),
-      /segmentation_id: vxlan 1002 is in use/,
-    );
-    assert.throws(() => s.createNetwork({ name: 'a', segmentationType: 'vlan' }), /a network named a exists/);
-    assert.throws(
-      () => s.createNetwork({ name: 'd', segmentationType: 'vlan', segmentationId: 4095 }),
-      /VLAN ID 4095 must be from 1 to 4094/,
-    );
-    assert.throws(
-      () => s.createNetwork({ name: 'e', segmentationType: 'vxlan', mtu: 1500 }),
-      /network.mtu: 1500 must be from 576 to 1450/,
-    );
-    // The same ID in the other segmentation type is a different segment.
-    assert.equal(s.createNetwork({ name: 'f', segmentationType: 'vlan', segmentationId: 1001 }).segmentationId, 1001);
-  },
-);
+  'shared';
+test(networksVxlanTitle, (t) => {
+  const s = fresh(t).open();
+  const a = s.createNetwork({ name: 'a', segmentationType: 'vxlan' });
+  const b = s.createNetwork({ name: 'b', segmentationType: 'vxlan' });
+  const v = s.createNetwork({ name: 'v', segmentationType: 'vlan' });
+  assert.deepEqual([a.mtu, b.mtu, v.mtu], [1450, 1450, 1500]);
+  assert.deepEqual([a.segmentationId, b.segmentationId, v.segmentationId], [1001, 1002, 100]);
+  assert.throws(
+    () => s.createNetwork({ name: 'c', segmentationType: 'vxlan', segmentationId: 1002 }),
+    /segmentation_id: vxlan 1002 is in use/,
+  );
+  assert.throws(() => s.createNetwork({ name: 'a', segmentationType: 'vlan' }), /a network named a exists/);
+  assert.throws(
+    () => s.createNetwork({ name: 'd', segmentationType: 'vlan', segmentationId: 4095 }),
+    /VLAN ID 4095 must be from 1 to 4094/,
+  );
+  assert.throws(
+    () => s.createNetwork({ name: 'e', segmentationType: 'vxlan', mtu: 1500 }),
+    /network.mtu: 1500 must be from 576 to 1450/,
+  );
+  // The same ID in the other segmentation type is a different segment.
+  assert.equal(s.createNetwork({ name: 'f', segmentationType: 'vlan', segmentationId: 1001 }).segmentationId, 1001);
+});
 
-test(
+const portsAddressesTitle =
   "ports: addresses from the pools, never the gateway; a port is DOWN until its host's agent has wired the " +
-    'network',
-  (t) => {
-    const s = fresh(t).open();
-    const net = s.createNetwork({ name: 'a', segmentationType: 'vxlan' });
-    const sub = s.createSubnet({ networkId: net.id, cidr: '10.1.0.0/29' });
-    assert.equal(sub.gatewayIp, '10.1.0.1');
-    const ports = Array.from({ length: 5 }, () => s.createPort({ networkId: 'a', hostId: 'node1' }));
-    assert.deepEqual(
-      ports.map((p) => p.ipAddress),
-      ['10.1.0.2', '10.1.0.3', '10.1.0.4', '10.1.0.5', '10.1.0.6'],
-    );
-    assert.throws(() => s.createPort({ networkId: 'a' }), /no free address left in subnet 10.1.0.0\/29/);
-    assert.ok(
-      ports.every((p) => p.status === 'DOWN' && p.vifType === 'unbound'),
-      'no agent yet: unbound, DOWN',
-    );
+  'network';
+test(portsAddressesTitle, (t) => {
+  const s = fresh(t).open();
+  const net = s.createNetwork({ name: 'a', segmentationType: 'vxlan' });
+  const sub = s.createSubnet({ networkId: net.id, cidr: '10.1.0.0/29' });
+  assert.equal(sub.gatewayIp, '10.1.0.1');
+  const ports = Array.from({ length: 5 }, () => s.createPort({ networkId: 'a', hostId: 'node1' }));
+  assert.deepEqual(
+    ports.map((p) => p.ipAddress),
+    ['10.1.0.2', '10.1.0.3', '10.1.0.4', '10.1.0.5', '10.1.0.6'],
+  );
+  assert.throws(() => s.createPort({ networkId: 'a' }), /no free address left in subnet 10.1.0.0\/29/);
+  assert.ok(
+    ports.every((p) => p.status === 'DOWN' && p.vifType === 'unbound'),
+    'no agent yet: unbound, DOWN',
+  );
 
-    s.reportAgent({ host: 'node1', driver: 'openvswitch', underlayIp: '198.18.0.2', datapath: 'x', wiredNetworks: [] });
-    assert.equal(s.port(ports[0]!.id).vifType, 'ovs', "bound by the host's driver");
-    assert.equal(s.port(ports[0]!.id).status, 'DOWN', 'not wired yet');
-    s.reportAgent({
-      host: 'node1',
-      driver: 'openvswitch',
-      underlayIp: '198.18.0.2',
-      datapath: 'x',
-      wiredNetworks: [net.id],
-    });
-    assert.ok(
-      ports.every((p) => s.port(p.id).status === 'ACTIVE'),
-      'wired: ACTIVE',
-    );
-    s.deletePort(ports[1]!.id);
-    assert.equal(s.createPort({ networkId: 'a' }).ipAddress, '10.1.0.3', 'a freed address is handed out again');
-    assert.throws(() => s.createSubnet({ networkId: net.id, cidr: '10.1.0.0/24' }), /overlaps subnet 10.1.0.0\/29/);
-    assert.throws(() => s.deleteNetwork(net.id), /still has 5 ports/);
-  },
-);
+  s.reportAgent({ host: 'node1', driver: 'openvswitch', underlayIp: '198.18.0.2', datapath: 'x', wiredNetworks: [] });
+  assert.equal(s.port(ports[0]!.id).vifType, 'ovs', "bound by the host's driver");
+  assert.equal(s.port(ports[0]!.id).status, 'DOWN', 'not wired yet');
+  s.reportAgent({
+    host: 'node1',
+    driver: 'openvswitch',
+    underlayIp: '198.18.0.2',
+    datapath: 'x',
+    wiredNetworks: [net.id],
+  });
+  assert.ok(
+    ports.every((p) => s.port(p.id).status === 'ACTIVE'),
+    'wired: ACTIVE',
+  );
+  s.deletePort(ports[1]!.id);
+  assert.equal(s.createPort({ networkId: 'a' }).ipAddress, '10.1.0.3', 'a freed address is handed out again');
+  assert.throws(() => s.createSubnet({ networkId: net.id, cidr: '10.1.0.0/24' }), /overlaps subnet 10.1.0.0\/29/);
+  assert.throws(() => s.deleteNetwork(net.id), /still has 5 ports/);
+});
 
 test("routers: an interface takes the subnet's gateway address and cannot be deleted as a plain port", (t) => {
   const s = fresh(t).open();

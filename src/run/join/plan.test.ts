@@ -8,31 +8,30 @@ import { planJoin } from './plan';
 const ALL_OK = new Proxy({}, { get: (_t, f) => ({ feature: f, ok: true, detail: 'ok' }) }) as FeatureReport;
 const arch = (n: string) => architectures.get(n);
 
-test(
+const joinPlanTitle =
   "join plan: one lab per architecture that can join nodes, in the MTU dimension's first lab; the baseline " +
-    'skipped with why',
-  () => {
-    const { cells, skipped } = planJoin({
-      topology: parseTopology('', 'd'),
-      archs: ['host', 'calico-bgp', 'flannel-host-gw', 'calico-bgp'].map(arch),
-      features: ALL_OK,
-    });
-    assert.deepEqual(
-      cells.map((c) => `${c.arch.name} ${c.lab}`),
-      ['calico-bgp calico-bgp', 'flannel-host-gw flannel-host-gw'],
-    );
-    assert.deepEqual(
-      skipped.map((s) => `${s.arch} ${s.test}`),
-      ['host join'],
-    );
-    assert.match(skipped[0]!.reason, /no control plane to join/);
-    assert.equal(
-      planJoin({ topology: parseTopology('', 'd'), archs: [arch('calico-vxlan')], features: ALL_OK, mtu: 9000 })
-        .cells[0]!.lab,
-      'calico-vxlan mtu 9000',
-    );
-  },
-);
+  'skipped with why';
+test(joinPlanTitle, () => {
+  const { cells, skipped } = planJoin({
+    topology: parseTopology('', 'd'),
+    archs: ['host', 'calico-bgp', 'flannel-host-gw', 'calico-bgp'].map(arch),
+    features: ALL_OK,
+  });
+  assert.deepEqual(
+    cells.map((c) => `${c.arch.name} ${c.lab}`),
+    ['calico-bgp calico-bgp', 'flannel-host-gw flannel-host-gw'],
+  );
+  assert.deepEqual(
+    skipped.map((s) => `${s.arch} ${s.test}`),
+    ['host join'],
+  );
+  assert.match(skipped[0]!.reason, /no control plane to join/);
+  assert.equal(
+    planJoin({ topology: parseTopology('', 'd'), archs: [arch('calico-vxlan')], features: ALL_OK, mtu: 9000 }).cells[0]!
+      .lab,
+    'calico-vxlan mtu 9000',
+  );
+});
 
 test('join plan: without a pod to ping from, skipped with why; a missing feature is left to the run', () => {
   const empty = parseTopology('topology: {nodes: {control: {role: control}, node1: {role: compute, pods: 0}}}', 't');

@@ -54,31 +54,30 @@ const withJoin = (): RunResults =>
     afterRounds: { join: JOIN },
   });
 
-test(
+const joinReportTitle =
   "join in the report: a section with each time per architecture, the control plane's moments only where it " +
-    'records them',
-  () => {
-    const r = withJoin();
-    const table = joinTable(JOIN);
-    assert.match(table, /<h2 id="join">Node join<\/h2>/);
-    assert.match(table, /over 3 joins per architecture, each into a lab of 3 compute nodes/);
-    assert.match(
-      table,
-      /<td>calico-bgp<\/td><td>l3<\/td><td class="n">1,203 \/ 1,341 \/ 1,373<\/td><td class="n">1,235 \/ /,
-    );
-    assert.match(
-      table,
-      /<td>flannel-host-gw<\/td><td>l3<\/td>(<td class="n">[^<]+<\/td>){2}<td class="n">—<\/td><td class="n">—<\/td>/,
-    );
-    assert.match(table, /<th>BGP session up<\/th><th>BGP route received<\/th>/);
-    assert.doesNotMatch(renderHtml(recorded(), []), /Node join/);
-    const html = renderHtml(r, []);
-    assert.ok(html.includes(table));
-    // The headline: converged p50, fastest first.
-    assert.match(joinHeadline(JOIN)!, /after 364 ms \(<b>flannel-host-gw<\/b>\), 1,235 ms \(<b>calico-bgp<\/b>\)/);
-    assert.equal(joinHeadline({ ...JOIN, archs: [] }), undefined);
-  },
-);
+  'records them';
+test(joinReportTitle, () => {
+  const r = withJoin();
+  const table = joinTable(JOIN);
+  assert.match(table, /<h2 id="join">Node join<\/h2>/);
+  assert.match(table, /over 3 joins per architecture, each into a lab of 3 compute nodes/);
+  assert.match(
+    table,
+    /<td>calico-bgp<\/td><td>l3<\/td><td class="n">1,203 \/ 1,341 \/ 1,373<\/td><td class="n">1,235 \/ /,
+  );
+  assert.match(
+    table,
+    /<td>flannel-host-gw<\/td><td>l3<\/td>(<td class="n">[^<]+<\/td>){2}<td class="n">—<\/td><td class="n">—<\/td>/,
+  );
+  assert.match(table, /<th>BGP session up<\/th><th>BGP route received<\/th>/);
+  assert.doesNotMatch(renderHtml(recorded(), []), /Node join/);
+  const html = renderHtml(r, []);
+  assert.ok(html.includes(table));
+  // The headline: converged p50, fastest first.
+  assert.match(joinHeadline(JOIN)!, /after 364 ms \(<b>flannel-host-gw<\/b>\), 1,235 ms \(<b>calico-bgp<\/b>\)/);
+  assert.equal(joinHeadline({ ...JOIN, archs: [] }), undefined);
+});
 
 test('join in the terminal: one line per architecture; compare leaves it out and says so', () => {
   const lines = joinLines(JOIN);

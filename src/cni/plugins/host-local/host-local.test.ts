@@ -165,39 +165,35 @@ function setupWith(ipam: Record<string, unknown>, top: Record<string, unknown> =
   return { dir, call, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-test(
+const addressAskedTitle =
   'an address asked for (runtimeConfig.ips, args.cni.ips, CNI_ARGS IP) is given as asked, or the ADD fails ' +
-    'naming it',
-  async (t) => {
-    const s = setupWith({ ranges: [[{ subnet: '10.2.0.0/24' }], [{ subnet: '10.3.0.0/24' }]] });
-    t.after(s.done);
-    const a = await s.call('ADD', 'r1', { runtimeConfig: { ips: ['10.2.0.50/24'] } });
-    assert.deepEqual(
-      a.out.ips.map((i: { address: string }) => i.address),
-      ['10.2.0.50/24', '10.3.0.2/24'],
-      'one set as asked, the other from the pool',
-    );
-    assert.equal(
-      (await s.call('ADD', 'r2', { args: { cni: { ips: ['10.3.0.9'] } } })).out.ips[1].address,
-      '10.3.0.9/24',
-    );
-    assert.equal(
-      (await s.call('ADD', 'r3', {}, { CNI_ARGS: 'IgnoreUnknown=1;IP=10.2.0.60' })).out.ips[0].address,
-      '10.2.0.60/24',
-    );
-    const taken = await s.call('ADD', 'r4', { runtimeConfig: { ips: ['10.2.0.50'] } });
-    assert.deepEqual([taken.out.code, /10\.2\.0\.50 is already allocated/.test(taken.out.msg)], [101, true]);
-    const outside = await s.call('ADD', 'r5', { runtimeConfig: { ips: ['192.0.2.1'] } });
-    assert.deepEqual([outside.out.code, /192\.0\.2\.1 is in none of the range sets/.test(outside.out.msg)], [7, true]);
-    const gw = await s.call('ADD', 'r6', { runtimeConfig: { ips: ['10.2.0.1'] } });
-    assert.match(gw.out.msg, /10\.2\.0\.1 is not allocatable/, 'the gateway is reserved');
-    assert.equal(
-      readdirSync(join(s.dir, 'net1')).filter((f) => f.startsWith('10.')).length,
-      6,
-      'failed ADDs gave back what they took',
-    );
-  },
-);
+  'naming it';
+test(addressAskedTitle, async (t) => {
+  const s = setupWith({ ranges: [[{ subnet: '10.2.0.0/24' }], [{ subnet: '10.3.0.0/24' }]] });
+  t.after(s.done);
+  const a = await s.call('ADD', 'r1', { runtimeConfig: { ips: ['10.2.0.50/24'] } });
+  assert.deepEqual(
+    a.out.ips.map((i: { address: string }) => i.address),
+    ['10.2.0.50/24', '10.3.0.2/24'],
+    'one set as asked, the other from the pool',
+  );
+  assert.equal((await s.call('ADD', 'r2', { args: { cni: { ips: ['10.3.0.9'] } } })).out.ips[1].address, '10.3.0.9/24');
+  assert.equal(
+    (await s.call('ADD', 'r3', {}, { CNI_ARGS: 'IgnoreUnknown=1;IP=10.2.0.60' })).out.ips[0].address,
+    '10.2.0.60/24',
+  );
+  const taken = await s.call('ADD', 'r4', { runtimeConfig: { ips: ['10.2.0.50'] } });
+  assert.deepEqual([taken.out.code, /10\.2\.0\.50 is already allocated/.test(taken.out.msg)], [101, true]);
+  const outside = await s.call('ADD', 'r5', { runtimeConfig: { ips: ['192.0.2.1'] } });
+  assert.deepEqual([outside.out.code, /192\.0\.2\.1 is in none of the range sets/.test(outside.out.msg)], [7, true]);
+  const gw = await s.call('ADD', 'r6', { runtimeConfig: { ips: ['10.2.0.1'] } });
+  assert.match(gw.out.msg, /10\.2\.0\.1 is not allocatable/, 'the gateway is reserved');
+  assert.equal(
+    readdirSync(join(s.dir, 'net1')).filter((f) => f.startsWith('10.')).length,
+    6,
+    'failed ADDs gave back what they took',
+  );
+});
 
 test('CHECK: the addresses of prevResult must be held by this container and interface', async (t) => {
   const s = setupWith({ subnet: '10.4.0.0/24' });

@@ -49,23 +49,22 @@ test('static returns its addresses, routes and DNS as configured (IPv6 too)', as
   assert.equal((await call('CHECK', { ipam, prevResult: { cniVersion: '1.0.0', ips: [] } })).out.code, 7);
 });
 
-test(
-  'addresses from the runtime replace the configured ones: runtimeConfig.ips, args.cni.ips, CNI_ARGS ' + 'IP/GATEWAY',
-  async () => {
-    const ipam = { type: 'static', addresses: [{ address: '10.10.0.1/24' }] };
-    assert.equal(
-      (await call('ADD', { ipam, runtimeConfig: { ips: ['10.20.0.5/16'] } })).out.ips[0].address,
-      '10.20.0.5/16',
-    );
-    assert.equal(
-      (await call('ADD', { ipam, args: { cni: { ips: ['10.30.0.5/16'] } } })).out.ips[0].address,
-      '10.30.0.5/16',
-    );
-    assert.deepEqual((await call('ADD', { ipam }, { CNI_ARGS: 'IP=10.40.0.5/24;GATEWAY=10.40.0.1' })).out.ips, [
-      { address: '10.40.0.5/24', gateway: '10.40.0.1' },
-    ]);
-  },
-);
+const addressesFromTitle =
+  'addresses from the runtime replace the configured ones: runtimeConfig.ips, args.cni.ips, CNI_ARGS IP/GATEWAY';
+test(addressesFromTitle, async () => {
+  const ipam = { type: 'static', addresses: [{ address: '10.10.0.1/24' }] };
+  assert.equal(
+    (await call('ADD', { ipam, runtimeConfig: { ips: ['10.20.0.5/16'] } })).out.ips[0].address,
+    '10.20.0.5/16',
+  );
+  assert.equal(
+    (await call('ADD', { ipam, args: { cni: { ips: ['10.30.0.5/16'] } } })).out.ips[0].address,
+    '10.30.0.5/16',
+  );
+  assert.deepEqual((await call('ADD', { ipam }, { CNI_ARGS: 'IP=10.40.0.5/24;GATEWAY=10.40.0.1' })).out.ips, [
+    { address: '10.40.0.5/24', gateway: '10.40.0.1' },
+  ]);
+});
 
 for (const [name, ipam, msg] of [
   ['no address', { type: 'static' }, /ipam\.addresses: is required/],
