@@ -291,9 +291,9 @@ async function inner(pods: number): Promise<void> {
         `cnilab ${out.cli.cnilab.addMs.p50}; DEL p50 ${out.cli.reference.delMs.p50} vs ${out.cli.cnilab.delMs.p50}`,
     );
     console.log(
-      `kernel work of one bridge ADD, p50: ip -batch (2 processes) ${kernel.ipBatch} ms, netlink ` +
-        `in-process ${kernel.netlink} ` +
-        `ms`,
+      `kernel work of one bridge ADD, p50: ` +
+        `ip -batch (2 processes) ${kernel.ipBatch} ms, ` +
+        `netlink in-process ${kernel.netlink} ms`,
     );
     console.log(`shipped: ${out.runtime.runtime} ${out.runtime.version}`);
     console.log(targetLines(out.targets).join('\n'));

@@ -231,13 +231,13 @@ async function main(): Promise<void> {
       `  ADD during up (${f.pods} in a pool)   ${ms(f.addDuringUp)}`,
       ...a.sizes.map(
         (s) =>
-          `  ADD into a lab of ${String(s.pods).padEnd(5)}          ${ms(s.add)}   DEL ${ms(s.del)}   (${s.add.n} ` +
-          `single ADDs)`,
+          `  ADD into a lab of ${String(s.pods).padEnd(5)}          ` +
+          `${ms(s.add)}   DEL ${ms(s.del)}   (${s.add.n} single ADDs)`,
       ),
-      `  memory of the lab (MemAvailable)  ${mib(f.memory.labBytes)}: ${f.memory.processes} ` +
-        `processes ${mib(f.memory.processesPssBytes)} ` +
-        `PSS (${mib(f.memory.processesRssBytes)} RSS), per pod ${(f.memory.perPodKernelBytes / 1024).toFixed(0)} ` +
-        `KiB besides`,
+      `  memory of the lab (MemAvailable)  ${mib(f.memory.labBytes)}: ` +
+        `${f.memory.processes} processes ${mib(f.memory.processesPssBytes)} ` +
+        `PSS (${mib(f.memory.processesRssBytes)} RSS), per pod ` +
+        `${(f.memory.perPodKernelBytes / 1024).toFixed(0)} KiB besides`,
       `  cnilab status                     ${f.statusSec.toFixed(2)} s`,
       `  cnilab down                       ${f.downSec.toFixed(2)} s`,
       ...targetLines(a.targets),

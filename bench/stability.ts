@@ -373,9 +373,9 @@ async function interleaving(dir: string, from: boolean, budget: number): Promise
         [1, 2, 3, 4, 5],
       ),
       '',
-      `between-run difference (median): interleaved ${a.medianBetweenRunDiffPoints.interleaved}, ` +
-        `sequential ${a.medianBetweenRunDiffPoints.sequential} ` +
-        `points`,
+      `between-run difference (median): interleaved ` +
+        `${a.medianBetweenRunDiffPoints.interleaved}, sequential ` +
+        `${a.medianBetweenRunDiffPoints.sequential} points`,
       `claims reversed between the interleaved runs: ${a.reversedOrderings.join('; ') || 'none'}`,
       `cnilab compare interleaved-1 interleaved-2: ${a.compareVerdicts.join('; ') || 'no row better or worse'}`,
       `without the noise floor: ${a.compareVerdictsWithoutFloor.join('; ') || 'no row better or worse'}; every ` +

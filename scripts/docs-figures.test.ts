@@ -64,8 +64,8 @@ test('a figure says when and where it ran, then the command and its output, fenc
 });
 
 const markerLeftTitle =
-  'a marker left open, a close without an open, a name used twice or a malformed marker is an error naming the ' +
-  'line';
+  'a marker left open, a close without an open, a name used ' +
+  'twice or a malformed marker is an error naming the line';
 test(markerLeftTitle, () => {
   assert.throws(() => figuresIn('<!-- figures:a cmd="x" -->\ntext', 'p.md'), /p\.md: figure a is not closed/);
   assert.throws(() => figuresIn('text\n<!-- /figures -->', 'p.md'), /p\.md:2: .* closes no figure/);

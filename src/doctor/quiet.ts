@@ -105,8 +105,8 @@ export function judgeQuiet(s: QuietSample, limits = QUIET_LIMITS): QuietCheck[] 
         s.governors === undefined
           ? 'the kernel exposes no frequency scaling (a VM: the host decides)'
           : slow.length
-            ? 'the frequency follows the load: cpupower frequency-set -g performance (Debian: linux-cpupower) for ' +
-              'the run'
+            ? 'the frequency follows the load: cpupower frequency-set ' +
+              '-g performance (Debian: linux-cpupower) for the run'
             : 'fixed at performance',
     },
   ];

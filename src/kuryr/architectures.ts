@@ -35,8 +35,8 @@ export const kuryrOvsVlanArch = kuryr(
 );
 export const kuryrLbVxlanArch = kuryr(
   { driver: 'linuxbridge', segmentation: 'vxlan' },
-  'Kuryr on Linux bridges, VXLAN: a bridge per network with a kernel VXLAN device, key = VNI (pod MTU = underlay ' +
-    '− 50)',
+  'Kuryr on Linux bridges, VXLAN: a bridge per network with ' +
+    'a kernel VXLAN device, key = VNI (pod MTU = underlay − 50)',
 );
 export const kuryrLbVlanArch = kuryr(
   { driver: 'linuxbridge', segmentation: 'vlan' },

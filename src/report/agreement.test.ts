@@ -56,8 +56,8 @@ test(agreementZTitle, () => {
 });
 
 const coverageEveryTitle =
-  'coverage: every pair of runs, every row but the baseline; shares, median |z|, half-widths, the rows that ' +
-  'disagree';
+  'coverage: every pair of runs, every row but the baseline; ' +
+  'shares, median |z|, half-widths, the rows that disagree';
 test(coverageEveryTitle, () => {
   const runs = [
     { rows: [host, row('macvlan', 1.0, 0.05, 0.02), row('flannel-vxlan', 0.5, 0.05, 0.02)] },
@@ -213,8 +213,8 @@ test(answeredResolvedTitle, () => {
 });
 
 const paperOrderingsTitle =
-  'paper orderings the kernel runs natively: both measured, neither a user-space datapath; decided when none ' +
-  'is open';
+  'paper orderings the kernel runs natively: both measured, ' +
+  'neither a user-space datapath; decided when none is open';
 test(paperOrderingsTitle, () => {
   const archs = [
     { name: 'macvlan', datapath: 'kernel' },

@@ -335,8 +335,8 @@ function sweepChart(sweep: readonly ResultRow[], order: string[]): Chart | undef
     name: 'sweep',
     title: 'Message-size sweep: UDP goodput by payload size',
     caption:
-      'As fast as the sender can, one line per architecture. Small payloads show per-packet cost; large ones, ' +
-      'per-byte cost.',
+      'As fast as the sender can, one line per architecture. Small ' +
+      'payloads show per-packet cost; large ones, per-byte cost.',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       data: { values },

@@ -54,16 +54,16 @@ export function scheduleLine(r: RunResults): string {
           : 'the most rounds allowed';
   const apart =
     s.mode === 'sequential'
-      ? '; one lab at a time: a round\'s samples of two labs are minutes apart, so their "same-round" ratios pair ' +
-        'less well'
+      ? "; one lab at a time: a round's samples of two labs are " +
+        'minutes apart, so their "same-round" ratios pair less well'
       : '';
   const left = s.left?.length
     ? `; ${s.left.length} row${s.left.length === 1 ? '' : 's'} left the rounds early once within ` +
       `±${s.precisionPct}% (moderated)`
     : '';
   return (
-    `${s.rounds} rounds, ${s.mode}${s.fallback ? ` (${s.fallback})` : ''}, seed ${s.seed}${left}; stopped: ` +
-    `${why}${apart}`
+    `${s.rounds} rounds, ${s.mode}${s.fallback ? ` (${s.fallback})` : ''}, ` +
+    `seed ${s.seed}${left}; stopped: ${why}${apart}`
   );
 }
 

@@ -75,8 +75,8 @@ test(forestOneTitle, async () => {
 });
 
 const forestEachTitle =
-  'forest: each point at the geometric mean; the moderated interval where a row has one, the plain t interval ' +
-  'otherwise';
+  'forest: each point at the geometric mean; the moderated ' +
+  'interval where a row has one, the plain t interval otherwise';
 test(forestEachTitle, async () => {
   const r = structuredClone(recorded());
   const mod = rowOf(r, 'flannel-vxlan', 'inter-node', 'tcp');
@@ -162,8 +162,8 @@ test(forestBandTitle, () => {
 });
 
 const forestSeveralTitle =
-  'forest: several underlay MTUs, a panel per MTU; a path a test did not measure leaves a blank cell in its ' +
-  'column';
+  'forest: several underlay MTUs, a panel per MTU; a path ' +
+  'a test did not measure leaves a blank cell in its column';
 test(forestSeveralTitle, async () => {
   const r = recorded();
   const two: RunResults = {

@@ -79,8 +79,8 @@ test("a kind's meters: each reading on the interface it sits on; a table per met
   assert.deepEqual(
     [...svg.matchAll(/data-ifname="([^"]+)" data-packets="\d+" data-meter="([^"]+)"/g)].map((m) => `${m[1]} ${m[2]}`),
     ['lxcf8104816 from_pod', 'eth0 from_netdev'],
-    'from_pod where the data enters node1 (its lxc veth), from_netdev where it enters node2 (eth0); none where it ' +
-      'leaves',
+    'from_pod where the data enters node1 (its lxc veth), ' +
+      'from_netdev where it enters node2 (eth0); none where it leaves',
   );
   assert.match(svg, /bpf \(node\): 75\.2k redirect, 2 pass</);
   assert.match(svg, /bpf \(node\): 75\.2k peer, 4 pass</);

@@ -63,8 +63,8 @@ function v6(): Record<string, unknown> {
 }
 
 const resultsV6Title =
-  'a results v6 file reads as v7: attach and join into afterRounds, BGP times into join details, eBPF counters ' +
-  'into meters';
+  'a results v6 file reads as v7: attach and join into afterRounds, ' +
+  'BGP times into join details, eBPF counters into meters';
 test(resultsV6Title, () => {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-v6-'));
   try {

@@ -82,8 +82,8 @@ export class LabSet {
     if (taken.length)
       throw new CnilabError(
         'LAB_EXISTS',
-        `lab ${taken.join(', ')} is already up; remove it with: cnilab down --lab ${taken[0]} (or give --lab ` +
-          `another name)`,
+        `lab ${taken.join(', ')} is already up; remove it with: ` +
+          `cnilab down --lab ${taken[0]} (or give --lab another name)`,
       );
     return new LabSet(o, names);
   }

@@ -125,8 +125,8 @@ export const rowSchema = z.object({
     .number()
     .nullable()
     .describe(
-      'median of the paired ratios to the host row with the same test and params, in %; null without one (and for ' +
-        'host)',
+      'median of the paired ratios to the host row with the same ' +
+        'test and params, in %; null without one (and for host)',
     ),
   ratio: ratioSchema.nullable().describe('paired ratio to the baseline; null for the baseline and rows without one'),
   resolved: z

@@ -371,10 +371,10 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
     error: {
       code: 'UNKNOWN_ARCH',
       message:
-        'unknown architecture "nope"; known: host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, ' +
-        'flannel-udp-offload, macvlan, ipvlan, ebpf-native, ebpf-vxlan, calico-bgp, calico-vxlan, ' +
-        'kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct, ipvlan-l3, ' +
-        'calico-ipip',
+        'unknown architecture "nope"; known: host, bridge, flannel-host-gw, ' +
+        'flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, ipvlan, ebpf-native, ' +
+        'ebpf-vxlan, calico-bgp, calico-vxlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, ' +
+        'kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct, ipvlan-l3, calico-ipip',
     },
   });
   await assertNothingLeft('t-cli-bad', root);

@@ -104,8 +104,8 @@ test(addCheckTitle, async () => {
     [check.code, check.stderr.trim()],
     [
       1,
-      'cnilab: CNI error 1 (incompatible CNI version): configuration version 0.3.1 does not have CHECK (0.4.0 or ' +
-        'later)',
+      'cnilab: CNI error 1 (incompatible CNI version): configuration ' +
+        'version 0.3.1 does not have CHECK (0.4.0 or later)',
     ],
   );
 

@@ -44,8 +44,8 @@ const hostLines: Lines = (pod) => [
   ['link', 'set', 'dev', 'br0', 'alias', 'cni-bridge:net'],
   ['link', 'set', 'dev', 'br0', 'up'],
   (
-    'link add name veth0 address 02:00:00:00:00:02 mtu 1400 type veth peer name eth0 address 02:00:00:00:00:03 mtu ' +
-    '1400 netns'
+    'link add name veth0 address 02:00:00:00:00:02 mtu 1400 type ' +
+    'veth peer name eth0 address 02:00:00:00:00:03 mtu 1400 netns'
   )
     .split(' ')
     .concat(pod),

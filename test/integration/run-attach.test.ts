@@ -62,8 +62,8 @@ async function labContents(s: LabState): Promise<{ netns: string[]; files: strin
 }
 
 const attachRunningTitle =
-  'attach in a running lab: ADD, first packet and DEL positive per size; fillers and probes gone, the lab as ' +
-  'it was';
+  'attach in a running lab: ADD, first packet and DEL positive ' +
+  'per size; fillers and probes gone, the lab as it was';
 test(attachRunningTitle, async () => {
   await withLab('at-attach-lib', 'flannel-vxlan', async (state) => {
     const before = await labContents(state);

@@ -30,8 +30,8 @@ test(scaleTitle, async () => {
 });
 
 const cnilabUpTitle =
-  'cnilab up of a topology too large for this machine: one line with the field and the numbers, exit 1, ' +
-  'nothing created';
+  'cnilab up of a topology too large for this machine: one ' +
+  'line with the field and the numbers, exit 1, nothing created';
 test(cnilabUpTitle, async () => {
   const root = await rootSnapshot();
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-scale-'));

@@ -104,9 +104,9 @@ test(offloadTitle, async (t) => {
       const s1 = stats(lab, 'node1');
       const s2 = stats(lab, 'node2');
       t.diagnostic(
-        `1 stream: ${one.gbps.toFixed(2)} Gbit/s, ${one.retransmits} retransmits; node1 ${s1.packetsOut} ` +
-          `datagrams from ${s1.superPacketsRead} super-packets, node2 ${s2.superPacketsWritten} super-packets ` +
-          `written`,
+        `1 stream: ${one.gbps.toFixed(2)} Gbit/s, ${one.retransmits} retransmits; ` +
+          `node1 ${s1.packetsOut} datagrams from ${s1.superPacketsRead} ` +
+          `super-packets, node2 ${s2.superPacketsWritten} super-packets written`,
       );
       assert.ok(
         s1.superPacketsRead! > 0 && s1.packetsOut! > 5 * s1.tunReads!,

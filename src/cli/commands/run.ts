@@ -408,8 +408,8 @@ export function registerRun(program: Command): void {
       program
         .command('run')
         .description(
-          'measure every architecture on every path; write results.json, results.csv and report.html into the run ' +
-            'folder',
+          'measure every architecture on every path; write ' +
+            'results.json, results.csv and report.html into the run folder',
         )
         .argument('[scenario]', 'scenario YAML (topology, archs, paths, tests, duration, …); flags override it'),
     ),
@@ -431,8 +431,8 @@ function progressPrinter(json: boolean): (p: RunProgress) => void {
     }
     const pct = p.total ? Math.floor((p.done / p.total) * 100) : 0;
     const line =
-      `[${p.done}/${p.total} ${pct}%] ${p.step} — ${duration(p.elapsedSec)} elapsed, about ${duration(p.etaSec)} ` +
-      `left`;
+      `[${p.done}/${p.total} ${pct}%] ${p.step} — ` +
+      `${duration(p.elapsedSec)} elapsed, about ${duration(p.etaSec)} left`;
     if (tty) process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 120) - 1)}`);
     else process.stderr.write(`${line}\n`);
   };

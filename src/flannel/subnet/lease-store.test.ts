@@ -44,8 +44,8 @@ const vx = (node: string, publicIp: string, vtepMac = MAC1) => ({
 });
 
 const leasesGetTitle =
-  'leases get distinct subnets (never the first), renewals keep theirs, and a reopened store (SQLite) has them ' +
-  'all';
+  'leases get distinct subnets (never the first), renewals ' +
+  'keep theirs, and a reopened store (SQLite) has them all';
 test(leasesGetTitle, (t) => {
   const file = join(tmp(t), 'leases.db');
   const store = open(t, file);

@@ -49,8 +49,8 @@ async function serve(
 }
 
 const networksVxlanTitle =
-  'networks: VXLAN gets the underlay MTU − 50 and VLAN the full MTU; segmentation IDs are allocated and never ' +
-  'shared';
+  'networks: VXLAN gets the underlay MTU − 50 and VLAN the ' +
+  'full MTU; segmentation IDs are allocated and never shared';
 test(networksVxlanTitle, (t) => {
   const s = fresh(t).open();
   const a = s.createNetwork({ name: 'a', segmentationType: 'vxlan' });

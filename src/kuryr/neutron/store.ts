@@ -171,8 +171,8 @@ export class NeutronStore extends RevisionedStore {
         const [s, e] = [parseIPv4(p.start), parseIPv4(p.end)];
         if (s > e || s < first || e > last)
           throw invalid(
-            `subnet.allocation_pools[${i}]: ${p.start}–${p.end} must be an ascending range of host addresses ` +
-              `of ${req.cidr}`,
+            `subnet.allocation_pools[${i}]: ${p.start}–${p.end} must ` +
+              `be an ascending range of host addresses of ${req.cidr}`,
           );
         if (s <= parseIPv4(gateway) && parseIPv4(gateway) <= e)
           throw invalid(`subnet.allocation_pools[${i}]: ${p.start}–${p.end} holds the gateway ${gateway}`);

@@ -16,8 +16,8 @@ export function attachSizes(v: string): number[] {
       if (!Number.isInteger(n) || n < 1 || n > ATTACH_MAX_SIZE)
         throw new CnilabError(
           'INVALID_INPUT',
-          `--attach-sizes: ${JSON.stringify(x)} must be a whole number of pods from 1 to ${ATTACH_MAX_SIZE}, e.g. ` +
-            `10,100,1000`,
+          `--attach-sizes: ${JSON.stringify(x)} must be a whole number ` +
+            `of pods from 1 to ${ATTACH_MAX_SIZE}, e.g. 10,100,1000`,
         );
       return n;
     });

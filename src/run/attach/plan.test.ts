@@ -12,8 +12,8 @@ const ALL_OK = new Proxy({}, { get: (_t, f) => ({ feature: f, ok: true, detail: 
 const arch = (n: string) => architectures.get(n);
 
 const attachPlanTitle =
-  'attach plan: architectures with pods only; the probe on node1 pings the inter-node server, or the ' +
-  'intra-node one';
+  'attach plan: architectures with pods only; the probe on ' +
+  'node1 pings the inter-node server, or the intra-node one';
 test(attachPlanTitle, () => {
   const { cells, skipped } = planAttach({
     topology: parseTopology('', 'd'),

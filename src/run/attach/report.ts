@@ -23,13 +23,13 @@ export function attachTable(a: AttachJson): string {
     id: 'attach',
     title: 'Pod attach',
     meta:
-      `p50 / p90 / p99 in milliseconds over ${a.samples} probe pods per architecture and lab size. Each probe ` +
-      `is added on its own (none in flight) through the lab's CNI runtime and configuration list, as ` +
-      `<code>up</code> attaches pods, into a lab that holds N pods (filler pods added to reach N, spread over ` +
-      `the compute nodes); then it pings an existing pod until the first answer (${e(where)}), and is deleted. ` +
-      `ADD → first packet runs from the start of ADD to the first answered ping (ping started when ADD ` +
-      `returned, 2 ms between pings). Fillers and probes are removed afterwards. These are times, not ratios: ` +
-      `no % of host.`,
+      `p50 / p90 / p99 in milliseconds over ${a.samples} probe pods per architecture and lab ` +
+      `size. Each probe is added on its own (none in flight) through the lab's CNI runtime and ` +
+      `configuration list, as <code>up</code> attaches pods, into a lab that holds N pods (filler ` +
+      `pods added to reach N, spread over the compute nodes); then it pings an existing pod ` +
+      `until the first answer (${e(where)}), and is deleted. ADD → first packet runs from the ` +
+      `start of ADD to the first answered ping (ping started when ADD returned, 2 ms between pings). ` +
+      `Fillers and probes are removed afterwards. These are times, not ratios: no % of host.`,
     head: [
       'architecture',
       'pods in the lab (N)',

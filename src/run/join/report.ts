@@ -65,8 +65,8 @@ export function joinLines(j: JoinJson): string[] {
       `${last ? `${last.label.toUpperCase().padStart(w)} ` : ''}${'NODE REMOVE'.padStart(w)}`,
     ...j.archs.map(
       (x) =>
-        `  ${x.arch.padEnd(20)} ${col(x.join)} ${col(x.converged)} ${last ? `${col(detail(x, last.key))} ` : ''}` +
-        `${col(x.leave)}`,
+        `  ${x.arch.padEnd(20)} ${col(x.join)} ${col(x.converged)} ` +
+        `${last ? `${col(detail(x, last.key))} ` : ''}${col(x.leave)}`,
     ),
   ];
 }

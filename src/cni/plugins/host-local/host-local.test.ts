@@ -166,8 +166,8 @@ function setupWith(ipam: Record<string, unknown>, top: Record<string, unknown> =
 }
 
 const addressAskedTitle =
-  'an address asked for (runtimeConfig.ips, args.cni.ips, CNI_ARGS IP) is given as asked, or the ADD fails ' +
-  'naming it';
+  'an address asked for (runtimeConfig.ips, args.cni.ips, ' +
+  'CNI_ARGS IP) is given as asked, or the ADD fails naming it';
 test(addressAskedTitle, async (t) => {
   const s = setupWith({ ranges: [[{ subnet: '10.2.0.0/24' }], [{ subnet: '10.3.0.0/24' }]] });
   t.after(s.done);

@@ -59,8 +59,8 @@ function givenAddresses(conf: IpvlanConf, prev: Result | undefined): Result | un
   if (prev?.ips && prev.ips.length > 0) return prev;
   throw new CniError(
     CniCode.INVALID_CONFIG,
-    'ipam: is required (e.g. {"type": "host-local", ...}) unless chained after a plugin whose result holds IP ' +
-      'addresses',
+    'ipam: is required (e.g. {"type": "host-local", ...}) unless ' +
+      'chained after a plugin whose result holds IP addresses',
   );
 }
 
