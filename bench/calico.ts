@@ -70,6 +70,11 @@ const TARGETS: readonly Target[] = [
 ];
 
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
+type DesignMetric = NonNullable<RunResults['claims']['designs']>[number]['metrics'][number];
+const designMetric = (m: DesignMetric): string =>
+  m.ratio
+    ? `${m.metric} ${pct(m.ratio.geomean)} (${pct(m.ratio.ci95.low)}–${pct(m.ratio.ci95.high)}) ${m.verdict}`
+    : `${m.metric} not measured`;
 
 const abort = new AbortController();
 process.once('SIGINT', () => abort.abort());
@@ -127,7 +132,8 @@ function print(
     return r ? r.metrics.rttP50Us!.median.toFixed(1) : '—';
   };
   const lines = [
-    `Calico against flannel: ${s.rounds} interleaved rounds, ${s.durationSec} s per TCP sample, 1 s sockperf per latency sample, then ${s.joins} node joins per lab; kernel ${res.environment.kernel}`,
+    `Calico against flannel: ${s.rounds} interleaved rounds, ${s.durationSec} s per TCP sample, 1 s sockperf per ` +
+      `latency sample, then ${s.joins} node joins per lab; kernel ${res.environment.kernel}`,
     noiseLine(res),
     '',
     table(
@@ -170,15 +176,14 @@ function print(
     'Every Calico design compared (the report says the same):',
     ...(res.claims.designs ?? [])
       .filter((d) => d.a.startsWith('calico'))
-      .map(
-        (d) =>
-          `  ${d.a}/${d.b} ${d.path}: ${d.metrics.map((m) => (m.ratio ? `${m.metric} ${pct(m.ratio.geomean)} (${pct(m.ratio.ci95.low)}–${pct(m.ratio.ci95.high)}) ${m.verdict}` : `${m.metric} not measured`)).join('; ')}`,
-      ),
+      .map((d) => `  ${d.a}/${d.b} ${d.path}: ${d.metrics.map(designMetric).join('; ')}`),
   ];
   if (targets.find((t) => t.figure === 'convergedP50Ms')?.verdict === 'MISSED')
     lines.push(
       '',
-      "Convergence: BIRD waits 0.75–1 s (at least 1 s, jittered by a quarter) before a session's first connect, whatever `connect delay time` says; BGP SESSION UP above is that wait after node add registered the node (docs/calico.md).",
+      "Convergence: BIRD waits 0.75–1 s (at least 1 s, jittered by a quarter) before a session's first connect, " +
+        'whatever `connect delay time` says; BGP SESSION UP above is that wait after node add registered the ' +
+        'node (docs/calico.md).',
     );
   process.stdout.write(lines.join('\n') + '\n');
 }

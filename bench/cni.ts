@@ -287,10 +287,13 @@ async function inner(pods: number): Promise<void> {
         line([r.implementation, r.addMs.p50, r.addMs.p99, r.delMs.p50, r.delMs.p99, r.versionMs, r.addP50VsReference]),
       );
     console.log(
-      `through cnilab cni add|del (20 pods): reference ADD p50 ${out.cli.reference.addMs.p50}, cnilab ${out.cli.cnilab.addMs.p50}; DEL p50 ${out.cli.reference.delMs.p50} vs ${out.cli.cnilab.delMs.p50}`,
+      `through cnilab cni add|del (20 pods): reference ADD p50 ${out.cli.reference.addMs.p50}, ` +
+        `cnilab ${out.cli.cnilab.addMs.p50}; DEL p50 ${out.cli.reference.delMs.p50} vs ${out.cli.cnilab.delMs.p50}`,
     );
     console.log(
-      `kernel work of one bridge ADD, p50: ip -batch (2 processes) ${kernel.ipBatch} ms, netlink in-process ${kernel.netlink} ms`,
+      `kernel work of one bridge ADD, p50: ` +
+        `ip -batch (2 processes) ${kernel.ipBatch} ms, ` +
+        `netlink in-process ${kernel.netlink} ms`,
     );
     console.log(`shipped: ${out.runtime.runtime} ${out.runtime.version}`);
     console.log(targetLines(out.targets).join('\n'));

@@ -2,7 +2,8 @@
  * Benchmark: the default `cnilab run`, timed, against its two targets — it finishes within 5
  * minutes on a 2-core machine (issue 16: set-up and tear-down included), and the kernel paths
  * meet its own stability flag (coefficient of variation ≤ 5%). Also prints the rounds the budget
- * allowed and how many rows their paired ratio did not resolve. Prints where the time went and each kernel-path row's CoV. A row is a
+ * allowed and how many rows their paired ratio did not resolve. Prints where the time went and each kernel-path row's
+ * CoV. A row is a
  * kernel-path row when no TUN device carried its traffic (the hops the kernel counted say so) and
  * its architecture's datapath is not a user-space one (flannel's udp backends, Open vSwitch's
  * netdev datapath: all their rows stay out).
@@ -73,9 +74,13 @@ async function main(): Promise<void> {
     const t = res.timing;
     process.stdout.write(
       [
-        `default cnilab run: ${res.rows.length} rows, ${res.schedule.rounds} interleaved rounds (stopped: ${res.schedule.stopped}); ${res.noise.unresolved.length} rows not resolved to ±${res.schedule.precisionPct}%`,
+        `default cnilab run: ${res.rows.length} rows, ${res.schedule.rounds} interleaved rounds ` +
+          `(stopped: ${res.schedule.stopped}); ${res.noise.unresolved.length} rows not resolved to ` +
+          `±${res.schedule.precisionPct}%`,
         `  wall time            ${summary.wallSec} s`,
-        `    set-up ${t.setupSec} s, warm-up ${t.warmupSec} s, measuring ${t.measureSec} s, tear-down ${t.teardownSec} s, other ${t.otherSec} s`,
+        `    set-up ${t.setupSec} s, warm-up ${t.warmupSec} s, measuring ${t.measureSec} s, ` +
+          `tear-down ${t.teardownSec} ` +
+          `s, other ${t.otherSec} s`,
         `  kernel-path rows     ${kernel.length}, worst CoV ${worst}%, ${unstable.length} unstable`,
         ...targetLines(summary.targets),
         '',

@@ -80,7 +80,8 @@ function profileLines(ps: readonly Profile[]): string[] {
   const sum = (p: Profile): number => areas.reduce((n, a) => n + at(p, a), 0);
   return [
     '',
-    'Where the cycles go: TCP inter-node under perf record -a (cpu-clock), core-ms per Gbit by kernel area (symbols sorted into areas by name, bench/ebpf-perf.ts; idle left out):',
+    'Where the cycles go: TCP inter-node under perf record -a (cpu-clock), core-ms per Gbit by kernel area ' +
+      '(symbols sorted into areas by name, bench/ebpf-perf.ts; idle left out):',
     table(
       ['AREA', ...ps.map((p) => p.arch), ...(gw && eb ? ['ebpf − host-gw'] : [])],
       [
@@ -98,6 +99,11 @@ function profileLines(ps: readonly Profile[]): string[] {
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
+type DesignMetric = NonNullable<RunResults['claims']['designs']>[number]['metrics'][number];
+const designMetric = (m: DesignMetric): string =>
+  m.ratio
+    ? `${m.metric} ${pct(m.ratio.geomean)} (${pct(m.ratio.ci95.low)}–${pct(m.ratio.ci95.high)}) ${m.verdict}`
+    : `${m.metric} not measured`;
 
 /** Ctrl-C: the run and the profile stop and take their labs down (their finally blocks), then exit 130. */
 const abort = new AbortController();
@@ -172,7 +178,8 @@ function print(
   skipped: string[],
 ): void {
   const lines: string[] = [
-    `eBPF against the designs it replaces: ${rounds} interleaved rounds, ${durationSec} s per TCP sample, 1 s sockperf per latency sample; kernel ${res.environment.kernel}`,
+    `eBPF against the designs it replaces: ${rounds} interleaved rounds, ${durationSec} s per TCP sample, 1 s ` +
+      `sockperf per latency sample; kernel ${res.environment.kernel}`,
     noiseLine(res),
     '',
     table(
@@ -200,10 +207,7 @@ function print(
     '  (same-round ratio a/b and its 95% interval; met unless the interval lies wholly on the wrong side of 1)',
     '',
     'Every design compared (the report says the same):',
-    ...(res.claims.designs ?? []).map(
-      (d) =>
-        `  ${d.a}/${d.b} ${d.path}: ${d.metrics.map((m) => (m.ratio ? `${m.metric} ${pct(m.ratio.geomean)} (${pct(m.ratio.ci95.low)}–${pct(m.ratio.ci95.high)}) ${m.verdict}` : `${m.metric} not measured`)).join('; ')}`,
-    ),
+    ...(res.claims.designs ?? []).map((d) => `  ${d.a}/${d.b} ${d.path}: ${d.metrics.map(designMetric).join('; ')}`),
     '',
     'What the eBPF programs did during each counted TCP sample (packets; MB):',
     ...res.rows
@@ -212,7 +216,10 @@ function print(
         r.meters!.flatMap((g) =>
           g.readings.map(
             ({ name, node, counts: c }) =>
-              `  ${r.arch} ${r.path} ${name}@${node}: peer ${c['peer']}, neigh ${c['neigh']}, redirect ${c['redirect']}, pass ${c['pass']}, drop ${c['drop']}; ${(c['redirectedBytes']! / 1e6).toFixed(0)} MB redirected, ${(c['passedBytes']! / 1e6).toFixed(0)} MB passed`,
+              `  ${r.arch} ${r.path} ${name}@${node}: peer ${c['peer']}, neigh ${c['neigh']}, ` +
+              (`redirect ${c['redirect']}, pass ${c['pass']}, ` +
+                `drop ${c['drop']}; ${(c['redirectedBytes']! / 1e6).toFixed(0)} `) +
+              `MB redirected, ${(c['passedBytes']! / 1e6).toFixed(0)} MB passed`,
           ),
         ),
       ),
@@ -221,7 +228,9 @@ function print(
   if (missed.length)
     lines.push(
       '',
-      `${missed.length} target(s) missed. Where the cycles go: the CORE-S/GBIT split above (softirq is the receive path, system the sender's stack), and "pass" above counts packets the programs left to the node's IP stack; docs/ebpf.md reads them.`,
+      `${missed.length} target(s) missed. Where the cycles go: the CORE-S/GBIT split above (softirq is the ` +
+        `receive path, system the sender's stack), and "pass" above counts packets the programs left to the ` +
+        `node's IP stack; docs/ebpf.md reads them.`,
     );
   if (skipped.length) lines.push('', 'skipped:', ...skipped.map((s) => `  ${s}`));
   process.stdout.write(lines.join('\n') + '\n');

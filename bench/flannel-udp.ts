@@ -28,7 +28,9 @@ const TARGETS: readonly Target[] = [
     direction: 'at least',
     threshold: 1.2,
     unit: '×',
-    why: "the issue's bar for the per-packet user-space design in TypeScript: ahead of C tunnels of the same design (docs/flannel.md)",
+    why:
+      "the issue's bar for the per-packet user-space design in TypeScript: ahead of C tunnels of the same " +
+      'design (docs/flannel.md)',
   },
 ];
 const topology = parseTopology('topology: {computeNodes: 2, defaults: {pods: 1}}', 'bench', { name: LAB });
@@ -76,11 +78,13 @@ async function main(): Promise<void> {
   const out = { duration, rounds, gbps: med, samples: all, udpOverFasterC: ratio, targets };
   if (opts.json) return void process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   process.stdout.write(
-    `single-stream TCP node1 → node2, median of ${rounds} × ${duration} s (+1 s warm-up); tunnels with MTU ${TUNNEL_MTU}\n`,
+    `single-stream TCP node1 → node2, median of ${rounds} × ${duration} s (+1 s warm-up); tunnels with ` +
+      `MTU ${TUNNEL_MTU}\n`,
   );
   for (const n of names)
     process.stdout.write(
-      `  ${n.padEnd(14)}${med[n]!.toFixed(2).padStart(7)} Gbit/s  ${((med[n]! / med.host!) * 100).toFixed(1).padStart(5)}% of host\n`,
+      `  ${n.padEnd(14)}${med[n]!.toFixed(2).padStart(7)} Gbit/s ` +
+        ` ${((med[n]! / med.host!) * 100).toFixed(1).padStart(5)}% of host\n`,
     );
   process.stdout.write(
     [`  the faster C tunnel: ${med.socat! > med.openvpn! ? 'socat' : 'openvpn'}`, ...targetLines(targets)].join('\n') +

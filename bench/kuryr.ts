@@ -154,19 +154,25 @@ async function main(): Promise<void> {
     console.log('ARCH              DRIVER             ADD p50/p99   ADD→TRAFFIC p50/p99   DEL p50/p99');
     for (const s of setup) {
       console.log(
-        `${s.arch.padEnd(17)} ${s.driver.padEnd(18)} ${`${s.addMs.p50}/${s.addMs.p99}`.padStart(11)}   ${`${s.addToTrafficMs.p50}/${s.addToTrafficMs.p99}`.padStart(19)}   ${`${s.delMs.p50}/${s.delMs.p99}`.padStart(11)}`,
+        `${s.arch.padEnd(17)} ${s.driver.padEnd(18)} ${`${s.addMs.p50}/${s.addMs.p99}`.padStart(11)}  ` +
+          ` ${`${s.addToTrafficMs.p50}/${s.addToTrafficMs.p99}`.padStart(19)} ` +
+          `  ${`${s.delMs.p50}/${s.delMs.p99}`.padStart(11)}`,
       );
     }
     console.log(
       `\nThroughput, TCP, ${repeats} × ${durationSec} s per row (Fig. 4: overlays; Fig. 5: native beside them):`,
     );
     console.log(
-      'ARCH              FAMILY    DATAPATH                             PATH         GBIT/S (95% CI)       OF HOST   CORE-S/GBIT',
+      'ARCH              FAMILY    DATAPATH                             PATH         GBIT/S (95% CI)       OF ' +
+        'HOST   CORE-S/GBIT',
     );
     for (const r of rows) {
       const ci = r.ciGbps ? `(${r.ciGbps[0]!.toFixed(2)}–${r.ciGbps[1]!.toFixed(2)})` : '';
       console.log(
-        `${r.arch.padEnd(17)} ${String(r.family).padEnd(9)} ${String(r.datapath).padEnd(36)} ${r.path.padEnd(12)} ${`${r.gbps?.toFixed(2)} ${ci}`.padEnd(21)} ${r.ofHostPct === null ? '—' : `${r.ofHostPct}%`.padStart(7)}   ${r.coreSecPerGbit?.toFixed(3) ?? '—'}`,
+        `${r.arch.padEnd(17)} ${String(r.family).padEnd(9)} ${String(r.datapath).padEnd(36)} ` +
+          `${r.path.padEnd(12)} ${`${r.gbps?.toFixed(2)} ${ci}`.padEnd(21)} ` +
+          `${r.ofHostPct === null ? '—' : `${r.ofHostPct}%`.padStart(7)} ` +
+          `  ${r.coreSecPerGbit?.toFixed(3) ?? '—'}`,
       );
     }
     const by = (a: string, p: string) => rows.find((r) => r.arch === a && r.path === p)?.gbps;
@@ -177,18 +183,24 @@ async function main(): Promise<void> {
     };
     console.log('\nRatios (inter-node):');
     console.log(
-      `  kuryr-ovs-vxlan / flannel-udp    ${ratio('kuryr-ovs-vxlan', 'flannel-udp')}   (the paper: the OVS overlay beats flannel's user-space udp)`,
+      `  kuryr-ovs-vxlan / flannel-udp    ${ratio('kuryr-ovs-vxlan', 'flannel-udp')}   ` +
+        `(the paper: the OVS overlay beats flannel's user-space udp)`,
     );
     console.log(
-      `  kuryr-ovs-vxlan / flannel-vxlan  ${ratio('kuryr-ovs-vxlan', 'flannel-vxlan')}   (OVS' userspace datapath against the kernel's VXLAN)`,
+      `  kuryr-ovs-vxlan / flannel-vxlan  ${ratio('kuryr-ovs-vxlan', 'flannel-vxlan')}   ` +
+        `(OVS' userspace datapath against the kernel's VXLAN)`,
     );
     console.log(
-      `  kuryr-ovs-vlan / kuryr-ovs-vxlan ${ratio('kuryr-ovs-vlan', 'kuryr-ovs-vxlan')}   (the paper: native VLAN beats the overlay)`,
+      `  kuryr-ovs-vlan / kuryr-ovs-vxlan ${ratio('kuryr-ovs-vlan', 'kuryr-ovs-vxlan')}   ` +
+        `(the paper: native VLAN beats the overlay)`,
     );
     console.log(`  kuryr-lb-vxlan / flannel-vxlan   ${ratio('kuryr-lb-vxlan', 'flannel-vxlan')}`);
     console.log(`  macvlan / kuryr-lb-vxlan         ${ratio('macvlan', 'kuryr-lb-vxlan')}`);
+    const routedOverInter = (arch: string): string =>
+      ((by(arch, 'routed') ?? NaN) / (by(arch, 'inter-node') ?? NaN)).toFixed(2);
     console.log(
-      `  routed / inter-node, ovs-vxlan   ${((by('kuryr-ovs-vxlan', 'routed') ?? NaN) / (by('kuryr-ovs-vxlan', 'inter-node') ?? NaN)).toFixed(2)}×; lb-vxlan ${((by('kuryr-lb-vxlan', 'routed') ?? NaN) / (by('kuryr-lb-vxlan', 'inter-node') ?? NaN)).toFixed(2)}×`,
+      `  routed / inter-node, ovs-vxlan   ${routedOverInter('kuryr-ovs-vxlan')}×; ` +
+        `lb-vxlan ${routedOverInter('kuryr-lb-vxlan')}×`,
     );
     if (skipped.length) console.log(`\nskipped:\n${skipped.map((s) => `  ${s}`).join('\n')}`);
   } finally {

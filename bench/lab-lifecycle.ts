@@ -166,7 +166,8 @@ async function main(): Promise<void> {
     `lab lifecycle, median of ${rounds} rounds (default lab: 4 nodes + switch, 6 pods, flannel-vxlan)`,
     `  cnilab up                 ${f(result.cnilab.upSec)}`,
     `    underlay (namespaces, switch, links)   ${f(result.cnilab.underlaySec)}`,
-    `    control plane + 6 CNI ADDs             ${f(result.cnilab.controlPlaneAndPodsSec)}   (each ADD: flannel → bridge → host-local)`,
+    `    control plane + 6 CNI ADDs             ${f(result.cnilab.controlPlaneAndPodsSec)}   (each ADD: flannel → ` +
+      `bridge → host-local)`,
     `  cnilab down               ${f(result.cnilab.downSec)}`,
     `  cnilab up + cnilab down, the commands (Node's starts included)   ${f(result.cnilab.upDownCommandsSec)}`,
   ];

@@ -61,9 +61,12 @@ const TARGETS: readonly Target[] = [
 
 const say = (s: string): void => void (opts.json || process.stderr.write(`${s}\n`));
 
-/** A topology of `nodes` × `pods` with room for the pods of every architecture (Kuryr's net-a spans all but one node). */
+/**
+ * A topology of `nodes` × `pods` with room for the pods of every architecture (Kuryr's net-a spans all but one node).
+ */
 function topology(lab: string, nodes: number, pods: number) {
-  const yaml = `topology: {computeNodes: ${nodes}, defaults: {pods: ${pods}}, podCidr: 10.224.0.0/12, subnetLength: 20}`;
+  const yaml =
+    `topology: {computeNodes: ${nodes}, defaults: {pods: ${pods}}, podCidr: 10.224.0.0/12, ` + `subnetLength: 20}`;
   return parseTopology(yaml, 'bench', { name: lab });
 }
 
@@ -228,9 +231,13 @@ async function main(): Promise<void> {
       `  ADD during up (${f.pods} in a pool)   ${ms(f.addDuringUp)}`,
       ...a.sizes.map(
         (s) =>
-          `  ADD into a lab of ${String(s.pods).padEnd(5)}          ${ms(s.add)}   DEL ${ms(s.del)}   (${s.add.n} single ADDs)`,
+          `  ADD into a lab of ${String(s.pods).padEnd(5)}          ` +
+          `${ms(s.add)}   DEL ${ms(s.del)}   (${s.add.n} single ADDs)`,
       ),
-      `  memory of the lab (MemAvailable)  ${mib(f.memory.labBytes)}: ${f.memory.processes} processes ${mib(f.memory.processesPssBytes)} PSS (${mib(f.memory.processesRssBytes)} RSS), per pod ${(f.memory.perPodKernelBytes / 1024).toFixed(0)} KiB besides`,
+      `  memory of the lab (MemAvailable)  ${mib(f.memory.labBytes)}: ` +
+        `${f.memory.processes} processes ${mib(f.memory.processesPssBytes)} ` +
+        `PSS (${mib(f.memory.processesRssBytes)} RSS), per pod ` +
+        `${(f.memory.perPodKernelBytes / 1024).toFixed(0)} KiB besides`,
       `  cnilab status                     ${f.statusSec.toFixed(2)} s`,
       `  cnilab down                       ${f.downSec.toFixed(2)} s`,
       ...targetLines(a.targets),

@@ -28,7 +28,9 @@ export function stabilityTargets(a: Parts): Judged[] {
       },
       {
         figure: r.answeredPct,
-        detail: `${r.answeredPct}% of ${r.rows} (resolved within ±${r.precisionPct}%: ${r.resolvedPct}%)${r.notQuiet?.length ? `; not quiet before it: ${r.notQuiet.join(', ')}` : ''}`,
+        detail:
+          `${r.answeredPct}% of ${r.rows} (resolved within ±${r.precisionPct}%: ${r.resolvedPct}%)` +
+          `${r.notQuiet?.length ? `; not quiet before it: ${r.notQuiet.join(', ')}` : ''}`,
       },
     );
     const open = r.paper.orderings.filter((o) => !['holds', 'reversed', 'equivalent'].includes(o.verdict));
@@ -123,7 +125,9 @@ function repeatTargets(
     { name: 'repeat: rows cnilab compare finds better or worse', ...none },
     {
       figure: r.compare.decided.length,
-      detail: `${r.compare.decided.join('; ') || 'none'} (${r.compare.equivalent} equivalent within ±${r.compare.equivalencePct}%, ${r.compare.notResolved} not resolved)`,
+      detail:
+        `${r.compare.decided.join('; ') || 'none'} (${r.compare.equivalent} equivalent within ` +
+        `±${r.compare.equivalencePct}%, ${r.compare.notResolved} not resolved)`,
     },
   );
 }

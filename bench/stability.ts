@@ -63,7 +63,8 @@ import { judge, targetLines } from './targets';
 import { INTERLEAVING_TARGETS, stabilityTargets } from './stability-targets';
 
 const opts = benchArgs(
-  'node dist/bench/stability.js [--interleaving] [--coverage-runs 5] [--budget 2m] [--skip coverage|repeat] [--seed N] [--keep DIR] [--from DIR] [--json]',
+  'node dist/bench/stability.js [--interleaving] [--coverage-runs 5] [--budget 2m] [--skip coverage|repeat] ' +
+    '[--seed N] [--keep DIR] [--from DIR] [--json]',
   {
     'coverage-runs': count(5),
     budget: str(),
@@ -225,7 +226,8 @@ function print(a: ReturnType<typeof analyse>): void {
   if (a.coverage)
     lines.push(
       '',
-      `coverage runs (seeds ${a.coverage.seeds.join(', ')}): each row's ratio to host (geometric mean) per run, and the median half-widths`,
+      `coverage runs (seeds ${a.coverage.seeds.join(', ')}): each row's ratio to host (geometric mean) per run, ` +
+        `and the median half-widths`,
       table(
         ['ROW', ...a.coverage.runs.map((_, i) => `RUN ${i + 1}`), '± MODERATED', '± PLAIN'],
         a.coverage.rows.map((r) => [
@@ -238,7 +240,8 @@ function print(a: ReturnType<typeof analyse>): void {
       ),
       ...[a.coverage.moderated, a.coverage.plain].map(
         (c) =>
-          `${c.kind}: disagreeing (pair, row)s: ${c.disagree.map((d) => `${d.row} runs ${d.runs[0] + 1}/${d.runs[1] + 1} z=${d.z}`).join('; ') || 'none'}`,
+          `${c.kind}: disagreeing (pair, row)s: ` +
+          `${c.disagree.map((d) => `${d.row} runs ${d.runs[0] + 1}/${d.runs[1] + 1} z=${d.z}`).join('; ') || 'none'}`,
       ),
     );
   for (const r of a.resolution) lines.push(`${r.run}: not answered: ${r.unanswered.join('; ') || 'none'}`);
@@ -370,10 +373,13 @@ async function interleaving(dir: string, from: boolean, budget: number): Promise
         [1, 2, 3, 4, 5],
       ),
       '',
-      `between-run difference (median): interleaved ${a.medianBetweenRunDiffPoints.interleaved}, sequential ${a.medianBetweenRunDiffPoints.sequential} points`,
+      `between-run difference (median): interleaved ` +
+        `${a.medianBetweenRunDiffPoints.interleaved}, sequential ` +
+        `${a.medianBetweenRunDiffPoints.sequential} points`,
       `claims reversed between the interleaved runs: ${a.reversedOrderings.join('; ') || 'none'}`,
       `cnilab compare interleaved-1 interleaved-2: ${a.compareVerdicts.join('; ') || 'no row better or worse'}`,
-      `without the noise floor: ${a.compareVerdictsWithoutFloor.join('; ') || 'no row better or worse'}; every pair, rows better or worse (with floor/without): ${a.allPairs.join(', ')}`,
+      `without the noise floor: ${a.compareVerdictsWithoutFloor.join('; ') || 'no row better or worse'}; every ` +
+        `pair, rows better or worse (with floor/without): ${a.allPairs.join(', ')}`,
       `pairing, intervals covering the other run's ratio: ${Object.entries(a.pairingCoverage)
         .map(([p, c]) => `${p} ${c.coveredPct}% (median ±${c.medianHalfWidthPct}%)`)
         .join(', ')}`,

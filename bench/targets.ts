@@ -91,10 +91,9 @@ export function targetLines(judged: readonly Judged[]): string[] {
     'Targets:',
     ...judged.flatMap((j) => {
       const want = `target ${SYMBOL[j.direction]} ${show(j.threshold, j.unit)}${j.stretch ? ' (stretch)' : ''}`;
-      const got =
-        j.value === undefined
-          ? 'not measured'
-          : `${show(j.value, j.unit)}${j.low === undefined ? '' : ` (${figure(j.low)}–${figure(j.high!)}${j.n === undefined ? '' : `, ${j.n} rounds`})`}`;
+      const rounds = j.n === undefined ? '' : `, ${j.n} rounds`;
+      const range = j.low === undefined ? '' : ` (${figure(j.low)}–${figure(j.high!)}${rounds})`;
+      const got = j.value === undefined ? 'not measured' : `${show(j.value, j.unit)}${range}`;
       const line = `  ${j.name}: ${got}   ${want}: ${j.verdict}`;
       const why = j.verdict === 'MISSED' || j.verdict === 'missed' ? [`    why this target: ${j.why}`] : [];
       return [line, ...(j.detail ? [`    ${j.detail}`] : []), ...why];

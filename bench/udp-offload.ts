@@ -210,15 +210,19 @@ async function main(): Promise<void> {
   const label = (n: string): string => ladder.find((s) => s.arch === n)?.label ?? n;
   const f = (x: number | undefined, d = 2): string => (x === undefined ? '—' : x.toFixed(d));
   const out = [
-    `TCP pod → pod across nodes, median of ${rounds} × ${duration} s (+1 s warm-up); agents' CPU and syscalls over both nodes, single stream`,
+    `TCP pod → pod across nodes, median of ${rounds} × ${duration} s (+1 s warm-up); agents' CPU and syscalls ` +
+      `over both nodes, single stream`,
     '',
   ];
   out.push(
-    `${'ROW'.padEnd(30)}${'1 STREAM'.padStart(9)}${'× VXLAN'.padStart(9)}${'4 STREAMS'.padStart(11)}${'PER CORE'.padStart(10)}${'SYSCALLS/MB'.padStart(13)}${'AGENTS %CORE'.padStart(14)}`,
+    `${'ROW'.padEnd(30)}${'1 STREAM'.padStart(9)}${'× VXLAN'.padStart(9)}${'4 STREAMS'.padStart(11)}` +
+      `${'PER CORE'.padStart(10)}${'SYSCALLS/MB'.padStart(13)}${'AGENTS %CORE'.padStart(14)}`,
   );
   for (const n of names) {
     out.push(
-      `${label(n).padEnd(30)}${f(med(n, 'one')).padStart(9)}${f(med(n, 'one')! / vx).padStart(9)}${f(med(n, 'four')).padStart(11)}${f(med(n, 'perCore')).padStart(10)}${f(med(n, 'syscallsPerMB'), 0).padStart(13)}${f(med(n, 'agentCpu'), 0).padStart(14)}`,
+      `${label(n).padEnd(30)}${f(med(n, 'one')).padStart(9)}${f(med(n, 'one')! / vx).padStart(9)}` +
+        `${f(med(n, 'four')).padStart(11)}${f(med(n, 'perCore')).padStart(10)}` +
+        `${f(med(n, 'syscallsPerMB'), 0).padStart(13)}${f(med(n, 'agentCpu'), 0).padStart(14)}`,
     );
   }
   out.push('', ...targetLines(result.targets));

@@ -49,7 +49,8 @@ extract_vmlinux() {
   local image=$1 out=$2 off
   # The xz magic FD 37 7A 58 5A 00: its first byte becomes a newline, so each candidate starts a
   # line whose 0-based offset is the magic's 1-based one.
-  for off in $(LC_ALL=C tr '\375\067\172\130\132\000' '\n12345' <"$image" | LC_ALL=C grep -abo '^12345' | cut -d: -f1); do
+  for off in $(LC_ALL=C tr '\375\067\172\130\132\000' '\n12345' <"$image" |
+    LC_ALL=C grep -abo '^12345' | cut -d: -f1); do
     tail -c +"$off" "$image" | xz -dc >"$out" 2>/dev/null || true
     if [ "$(head -c 4 "$out" | od -An -c | tr -d ' ')" = '177ELF' ]; then return 0; fi
   done
@@ -60,7 +61,8 @@ extract_vmlinux() {
 fetch() {
   [ "$(id -u)" -eq 0 ] || die "fetch: run as root"
   local pkg ver dir tmp
-  pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -1)
+  pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+    sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -1)
   [ -n "$pkg" ] || die "apt knows no linux-image-amd64 (is this Debian? run apt-get update)"
   ver=${pkg#linux-image-}
   dir=$CACHE/$ver
@@ -94,7 +96,8 @@ fetch() {
   # Earlier kernels (the metapackage moved on): 436 MB each for 6.1, no longer used.
   local old
   for old in "$CACHE"/*/; do
-    [ "$(basename "$old")" = "$ver" ] || { echo "kernel-vm: removing the previous kernel $(basename "$old")" >&2; rm -rf "$old"; }
+    [ "$(basename "$old")" = "$ver" ] ||
+      { echo "kernel-vm: removing the previous kernel $(basename "$old")" >&2; rm -rf "$old"; }
   done
   echo "kernel-vm: kernel $ver ($(cat "$dir/package-version")) ready in $dir" >&2
 }
@@ -129,7 +132,8 @@ fail() { echo "kernel-vm guest: $*" >/dev/console; echo o >/proc/sysrq-trigger; 
 for m in $(cat /modules); do insmod "$m" || fail "insmod $m"; done
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 root /mnt/lower || fail "mount root"
 mount -t tmpfs -o mode=755 upper /mnt/upper && mkdir -p /mnt/upper/u /mnt/upper/w
-mount -t overlay -o lowerdir=/mnt/lower,upperdir=/mnt/upper/u,workdir=/mnt/upper/w overlay /mnt/root || fail "mount overlay"
+mount -t overlay -o lowerdir=/mnt/lower,upperdir=/mnt/upper/u,workdir=/mnt/upper/w overlay /mnt/root ||
+  fail "mount overlay"
 # A fresh /run: the host's holds its own labs' state and namespaces. /tmp stays the host's, under
 # the overlay like everything else (a checkout or a --share folder may live there).
 mount -t tmpfs -o mode=755 run /mnt/root/run
@@ -227,7 +231,8 @@ run_vm() {
   trap 'echo "kernel-vm: interrupted; VM stopped" >&2; exit 130' INT
   trap 'echo "kernel-vm: terminated; VM stopped" >&2; exit 143' TERM
   [ -z "$share" ] || mkdir -p "$share"
-  echo "kernel-vm: Debian kernel $ver ($(cat "$CACHE/$ver/package-version" 2>/dev/null || echo 'version unknown')), software emulation: function, not speed" >&2
+  echo "kernel-vm: Debian kernel $ver ($(cat "$CACHE/$ver/package-version" 2>/dev/null || echo 'version unknown'))," \
+    "software emulation: function, not speed" >&2
   make_initramfs "$ver" "$job"
   write_guest "$ver" "$job"
   printf '%q ' "$@" >"$job/cmd.sh"

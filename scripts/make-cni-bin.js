@@ -40,7 +40,8 @@ function findBun() {
   } catch (e) {
     if (process.env.CNILAB_PLUGIN_RUNTIME === 'bun')
       throw new Error(
-        `CNILAB_PLUGIN_RUNTIME=bun, but Bun cannot run (${bin ?? '@oven/bun-linux-x64 not installed'}): ${e.message}; run scripts/setup.sh`,
+        `CNILAB_PLUGIN_RUNTIME=bun, but Bun cannot run ` +
+          `(${bin ?? '@oven/bun-linux-x64 not installed'}): ${e.message}; run scripts/setup.sh`,
         { cause: e },
       );
     return undefined;
@@ -86,7 +87,9 @@ function multiCall(bun, entries) {
       'switch (name) {',
       ...cases,
       '  default:',
-      `    process.stdout.write(JSON.stringify({ cniVersion: '1.1.0', code: 4, msg: \`${MULTI}: called as \${name}, which is not a cnilab plugin (${entries.join(', ')}); call it through a symlink named after the plugin\` }));`,
+      `    process.stdout.write(JSON.stringify({ cniVersion: '1.1.0', code: 4, msg: \`${MULTI}: called as ` +
+        `\${name}, which is not a cnilab plugin (${entries.join(', ')}); call it through a symlink named after ` +
+        `the plugin\` }));`,
       '    process.exitCode = 1;',
       '}',
       '',

@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 
 die() { echo "setup: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "run as root (cnilab creates network namespaces): sudo $0 $*"
-command -v node >/dev/null || die "Node.js 20 or newer is needed: install it first (https://nodejs.org or your distribution)"
+command -v node >/dev/null ||
+  die "Node.js 20 or newer is needed: install it first (https://nodejs.org or your distribution)"
 major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 20 ] || die "Node.js $(node -v) is too old: cnilab needs 20 or newer"
 
@@ -25,7 +26,8 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 # bpftool: the ebpf architectures' agents load it (without them those architectures skip, saying why);
 # bird2: the calico-bgp architecture's BGP speaker (the lab runs one per node, in its namespace)
 kernel_vm=0
-pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-core openvswitch-switch ethtool iptables nftables containernetworking-plugins clang llvm libbpf-dev bpftool bird2)
+pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-core openvswitch-switch ethtool
+  iptables nftables containernetworking-plugins clang llvm libbpf-dev bpftool bird2)
 for arg in "$@"; do
   case "$arg" in
     --test) pkgs+=(chromium) ;;
@@ -62,5 +64,9 @@ fi
 npm ci --no-audit --no-fund --loglevel=error
 npm run --silent build
 runtime=$(node -p 'require("./dist/cni-bin/.runtime.json").runtime')
-[ -f dist/bpf/datapath.o ] || echo "setup: the eBPF data path did not build ($(node -p 'require("./dist/bpf/build.json").reason')); the ebpf architectures will skip" >&2
-[ "$runtime" = bun ] || echo "setup: Bun did not install or run here; cnilab's CNI plugins will run under Node, each start ~70 ms slower" >&2
+[ -f dist/bpf/datapath.o ] ||
+  echo "setup: the eBPF data path did not build ($(node -p 'require("./dist/bpf/build.json").reason'));" \
+    "the ebpf architectures will skip" >&2
+[ "$runtime" = bun ] ||
+  echo "setup: Bun did not install or run here;" \
+    "cnilab's CNI plugins will run under Node, each start ~70 ms slower" >&2

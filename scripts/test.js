@@ -139,7 +139,8 @@ async function main() {
     }
     if (changes.length > 0) {
       process.stderr.write(
-        `test: FAILED: the suite changed network state it must leave alone:\n${changes.map((c) => `  ${c}\n`).join('')}`,
+        `test: FAILED: the suite changed network state it must leave alone:\n` +
+          `${changes.map((c) => `  ${c}\n`).join('')}`,
       );
       code = code || 1;
     } else process.stderr.write(`test: the test namespace and the root namespace are as they were before the suite\n`);

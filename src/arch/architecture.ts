@@ -124,7 +124,10 @@ export interface ControlPlane {
   readonly legacyMeters?: LegacyMeters;
 }
 
-/** Where results before v7 held a kind's counters (fields of their own, named by the kind), and how they read as meters. */
+/**
+ * Where results before v7 held a kind's counters (fields of their own, named by the kind), and how they read as
+ * meters.
+ */
 export interface LegacyMeters {
   /** The field of a row that held them. */
   readonly rowField: string;
@@ -156,7 +159,10 @@ export interface MeterReading {
   readonly node: string;
   /** What on the node counted, e.g. a program's name. */
   readonly name: string;
-  /** The interfaces it sits on (ingress): by name (a trailing * a prefix) or by kind — where the path diagram shows it. */
+  /**
+   * The interfaces it sits on (ingress): by name (a trailing * a prefix) or by kind — where the path diagram shows
+   * it.
+   */
   readonly on: readonly { readonly ifname?: string; readonly kind?: string }[];
   /** Its counts by name, in the report's order: packets, or bytes where the name ends in "Bytes". */
   readonly counts: Readonly<Record<string, number>>;

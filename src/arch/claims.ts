@@ -54,7 +54,10 @@ export interface DesignComparison {
   readonly path: PathName;
 }
 
-/** The pairs: the eBPF data path against each design it replaces (docs/ebpf.md says why these); Calico's against flannel's (docs/calico.md). */
+/**
+ * The pairs: the eBPF data path against each design it replaces (docs/ebpf.md says why these); Calico's against
+ * flannel's (docs/calico.md).
+ */
 export const DESIGN_COMPARISONS: readonly DesignComparison[] = [
   {
     design: 'eBPF host routing against a bridge and routes',

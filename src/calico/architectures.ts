@@ -20,7 +20,8 @@ import { calicoControlPlane } from './control-plane';
 export const calicoBgpArch: Architecture = {
   name: 'calico-bgp',
   summary:
-    'Calico (BGP): veths without a bridge, proxy ARP, a /32 route per pod; /26 IPAM blocks announced over iBGP by BIRD (full mesh), no encapsulation',
+    'Calico (BGP): veths without a bridge, proxy ARP, a /32 route per pod; /26 IPAM blocks announced over iBGP by ' +
+    'BIRD (full mesh), no encapsulation',
   family: 'l3',
   requires: ['veth', 'bird'],
   control: calicoControlPlane('bgp'),
@@ -29,7 +30,8 @@ export const calicoBgpArch: Architecture = {
 export const calicoVxlanArch: Architecture = {
   name: 'calico-vxlan',
   summary:
-    "Calico (VXLAN): the same pods and IPAM blocks; each peer's blocks routed over vxlan.calico (VNI 4096, UDP 4789, MTU − 50)",
+    "Calico (VXLAN): the same pods and IPAM blocks; each peer's blocks routed over vxlan.calico (VNI 4096, UDP " +
+    '4789, MTU − 50)',
   family: 'overlay',
   requires: ['veth', 'vxlan'],
   control: calicoControlPlane('vxlan'),
@@ -38,7 +40,8 @@ export const calicoVxlanArch: Architecture = {
 export const calicoIpipArch: Architecture = {
   name: 'calico-ipip',
   summary:
-    "Calico (IP-in-IP): the same pods, IPAM blocks and BGP mesh; each peer's blocks routed via its underlay address on tunl0 (MTU − 20)",
+    "Calico (IP-in-IP): the same pods, IPAM blocks and BGP mesh; each peer's blocks routed via its underlay " +
+    'address on tunl0 (MTU − 20)',
   family: 'overlay',
   requires: ['veth', 'bird', 'ipip'],
   // Needs a module most hosts load only on demand (and loading it makes tunl0 in every namespace): run it by name.

@@ -47,6 +47,10 @@ export function birdConfig(o: {
 }): string {
   const statics = o.blocks.map((b) => `  route ${b} blackhole;`);
   const peers = o.peers.map((p) => `protocol bgp ${peerProtocol(p.name)} from mesh { neighbor ${p.ip} as ${BGP_AS}; }`);
+  const exportRoutes = o.tunnel
+    ? 'export filter { if source != RTS_BGP then reject; ' +
+      `onlink = true; ifname = "${o.tunnel}"; gw = bgp_next_hop; accept; };`
+    : 'export where source = RTS_BGP;';
   return `# Written by cnilab's calico agent; reloaded with birdc configure on every change.
 router id ${o.routerId};
 log stderr all;
@@ -55,11 +59,7 @@ protocol device { scan time 10; }
 
 protocol kernel {
   scan time 10;
-  ipv4 { import none; ${
-    o.tunnel
-      ? `export filter { if source != RTS_BGP then reject; onlink = true; ifname = "${o.tunnel}"; gw = bgp_next_hop; accept; };`
-      : 'export where source = RTS_BGP;'
-  } };
+  ipv4 { import none; ${exportRoutes} };
 }
 
 protocol static blocks {

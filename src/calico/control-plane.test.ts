@@ -11,7 +11,8 @@ test("calico refuses a pool with fewer blocks than nodes, or one holding the pod
   assert.equal(refuse('calico-vxlan', ''), undefined);
   assert.equal(
     refuse('calico-bgp', 'topology: {podCidr: 10.244.0.0/25, subnetLength: 27}'),
-    'topology.podCidr (the IPAM pool): 10.244.0.0/25 holds 2 /26 block(s), fewer than one per node (3 compute nodes); use a larger pool',
+    'topology.podCidr (the IPAM pool): 10.244.0.0/25 holds 2 /26 block(s), fewer than one per node (3 compute ' +
+      'nodes); use a larger pool',
   );
   assert.equal(
     refuse('calico-vxlan', 'topology: {podCidr: 169.254.0.0/16}'),

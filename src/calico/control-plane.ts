@@ -210,7 +210,10 @@ export function calicoControlPlane(
     async up({ topology, signal, step, record }: UpContext): Promise<PodState[]> {
       const compute = computeNames(topology);
       step(
-        `control plane: IPAM blocks and ${compute.length} agents (${{ bgp: 'BIRD full mesh', ipip: 'BIRD full mesh over IP-in-IP', vxlan: 'VXLAN' }[mode]}); ${topology.pods.length} pods through CNI`,
+        `control plane: IPAM blocks and ${compute.length} agents ` +
+          (`(${{ bgp: 'BIRD full mesh', ipip: 'BIRD full mesh over IP-in-IP', vxlan: 'VXLAN' }[mode]}); ` +
+            `${topology.pods.length} `) +
+          `pods through CNI`,
       );
       const procs = [
         startController(topology, ipamArgs(topology, mode)),
@@ -260,7 +263,10 @@ export function calicoControlPlane(
     },
     refuse(topology: Topology): string | undefined {
       if (containsIPv4(parseCidr(topology.podCidr, true), parseIPv4(POD_GATEWAY)))
-        return `topology.podCidr (the IPAM pool): ${topology.podCidr} holds the pods' gateway ${POD_GATEWAY}; pick a range apart from it`;
+        return (
+          `topology.podCidr (the IPAM pool): ${topology.podCidr} holds the pods' gateway ${POD_GATEWAY}; ` +
+          `pick a range apart from it`
+        );
       const problem = poolProblem(
         { pool: topology.podCidr, blockSize: BLOCK_SIZE, mode },
         computeNames(topology).length,

@@ -1,4 +1,7 @@
-/** The IP-in-IP mode's device and overhead, shared by the agent (which makes it) and the control plane (the pods' MTU). */
+/**
+ * The IP-in-IP mode's device and overhead, shared by the agent (which makes it) and the control plane (the pods'
+ * MTU).
+ */
 
 /** The fallback IP-in-IP device the kernel makes in every namespace when `ipip` loads; Calico uses it. */
 export const CALICO_IPIP_DEV = 'tunl0';

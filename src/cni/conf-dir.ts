@@ -17,7 +17,8 @@ export function loadNetworkByName(dir: string, name: string): NetConfList {
   } catch (e) {
     throw new CnilabError(
       'INVALID_INPUT',
-      `NETCONFPATH ${dir}: cannot read the directory (${messageOf(e)}); set NETCONFPATH to the directory holding your .conflist files`,
+      `NETCONFPATH ${dir}: cannot read the directory (${messageOf(e)}); set NETCONFPATH to the directory holding ` +
+        `your .conflist files`,
     );
   }
   const lists = files.filter((f) => f.endsWith('.conflist'));

@@ -206,7 +206,8 @@ test('GC: stale cached attachments are deleted, valid ones kept, then each plugi
   );
   for (const id of ['a', 'b', 'c'])
     await runtime.addNetworkList(list, { containerId: id, netns: '/run/netns/none', ifName: 'eth0' });
-  writeFileSync(join(dir, 'ipam', 'gcn', '10.7.0.200'), 'leaked\r\neth0'); // held with no cache entry: only the plugin's GC finds it
+  // held with no cache entry: only the plugin's GC finds it
+  writeFileSync(join(dir, 'ipam', 'gcn', '10.7.0.200'), 'leaked\r\neth0');
   assert.deepEqual((await runtime.gcNetworkList({ ...list, disableGC: true }, [])).deleted, []);
   assert.equal(readdirSync(join(dir, 'ipam', 'gcn')).filter((f) => f.startsWith('10.')).length, 4);
   const r = await runtime.gcNetworkList(list, [{ containerID: 'b', ifname: 'eth0' }]);

@@ -131,7 +131,8 @@ export async function runSkel<C extends { readonly cniVersion: string }>(
     if (typeof json.name !== 'string' || !NETWORK_NAME.test(json.name)) {
       throw new CniError(
         CniCode.INVALID_CONFIG,
-        `name: ${JSON.stringify(json.name ?? null)} is not a network name (a letter or digit, then letters, digits, _ . -)`,
+        `name: ${JSON.stringify(json.name ?? null)} is not a network ` +
+          `name (a letter or digit, then letters, digits, _ . -)`,
       );
     }
     const env = readEnv(cmd, io.env);

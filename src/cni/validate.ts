@@ -45,7 +45,10 @@ export function int(o: Obj, key: string, field: string, min: number, max: number
 /** A Linux interface name: 1–15 characters, no '/', no whitespace, not "." or "..". */
 export function ifName(v: string, field: string): string {
   if (!isValidIfName(v)) {
-    throw invalid(field, `${JSON.stringify(v)} is not a valid interface name (1–15 characters, no '/', ':' or spaces)`);
+    throw invalid(
+      field,
+      `${JSON.stringify(v)} is not a valid interface name ` + "(1–15 characters, no '/', ':' or spaces)",
+    );
   }
   return v;
 }

@@ -86,7 +86,8 @@ export function convertResult(result: Result, cniVersion: string): Result {
   if (result.interfaces?.length)
     out.interfaces = result.interfaces.map((i): ResultInterface => (old ? without(i, IFACE_1_1) : i));
   if (result.routes?.length) out.routes = result.routes.map((r): ResultRoute => (old ? without(r, ROUTE_1_1) : r));
-  for (const key of ['interfaces', 'ips', 'routes'] as const) if (result[key]?.length === 0) delete out[key]; // as the reference plugins print them
+  // as the reference plugins print them
+  for (const key of ['interfaces', 'ips', 'routes'] as const) if (result[key]?.length === 0) delete out[key];
   if (result.ips?.length)
     out.ips = result.ips.map((ip): ResultIp =>
       zero

@@ -75,7 +75,10 @@ const LINKS: Partial<Record<Feature, string[]>> = {
   ipvlan: ['link', 'add', 'link', 'pbase1', 'name', 'pipv', 'type', 'ipvlan', 'mode', 'l2'],
 };
 
-/** Queueing disciplines the link emulation uses, tried on a veth of the throwaway namespace: `tc qdisc replace … root`. */
+/**
+ * Queueing disciplines the link emulation uses, tried on a veth of the throwaway namespace: `tc qdisc replace …
+ * root`.
+ */
 export const QDISCS = {
   tbf: ['tbf', 'rate', '1mbit', 'burst', '32kbit', 'latency', '50ms'],
   htb: ['htb'],
@@ -164,7 +167,9 @@ export async function referencePlugins(dir = '/usr/lib/cni', ns?: string): Promi
     return {
       feature: 'reference-cni-plugins',
       ok: false,
-      detail: `no reference CNI plugins in ${dir} (run scripts/setup.sh; the conformance tests and bench:cni need them): ${messageOf(e)}`,
+      detail:
+        `no reference CNI plugins in ${dir} (run scripts/setup.sh; the conformance tests and bench:cni need ` +
+        `them): ${messageOf(e)}`,
     };
   }
 }
@@ -197,13 +202,17 @@ export async function cnilabPlugins(ns?: string, dir = CNI_BIN_DIR): Promise<Fea
     return {
       feature: 'cnilab-cni-plugins',
       ok: true,
-      detail: `${dir}: ${runtime.build ?? 'scripts'} on ${runtime.runtime} ${runtime.version} (${runtime.path}), CNI ${v[0]}–${v[v.length - 1]}, VERSION in ${ms.toFixed(0)} ms${slow}`,
+      detail:
+        `${dir}: ${runtime.build ?? 'scripts'} on ${runtime.runtime} ${runtime.version} (${runtime.path}), ` +
+        `CNI ${v[0]}–${v[v.length - 1]}, VERSION in ${ms.toFixed(0)} ms${slow}`,
     };
   } catch (e) {
     return {
       feature: 'cnilab-cni-plugins',
       ok: false,
-      detail: `cnilab's plugins in ${dir} do not start under ${runtime.runtime} (${runtime.path}): ${messageOf(e)}; run scripts/setup.sh and npm run build`,
+      detail:
+        `cnilab's plugins in ${dir} do not start under ${runtime.runtime} ` +
+        `(${runtime.path}): ${messageOf(e)}; run scripts/setup.sh and npm run build`,
     };
   }
 }

@@ -48,7 +48,9 @@ export async function rootLinkLeftovers(): Promise<Leftover[]> {
         kind: 'link',
         name: l.ifname,
         owner: 'unknown',
-        detail: `${kind} without cnilab's tag: possibly another CNI's (the reference bridge plugin's default name; on a Kubernetes node the cluster's) — check before removing`,
+        detail:
+          `${kind} without cnilab's tag: possibly another CNI's (the reference bridge plugin's default ` +
+          `name; on a Kubernetes node the cluster's) — check before removing`,
         remove: `ip link del cni0`,
       });
     }

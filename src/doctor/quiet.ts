@@ -72,7 +72,8 @@ export function judgeQuiet(s: QuietSample, limits = QUIET_LIMITS): QuietCheck[] 
       advice:
         steal <= limits.stealPct
           ? 'the hypervisor leaves this VM its CPUs'
-          : `a hypervisor takes CPU time from this VM (limit ${limits.stealPct}%): run on a quieter or dedicated host, or expect run-to-run differences`,
+          : `a hypervisor takes CPU time from this VM (limit ${limits.stealPct}%): run on a quieter or dedicated ` +
+            `host, or expect run-to-run differences`,
     },
     {
       check: 'busy-processes',
@@ -104,7 +105,8 @@ export function judgeQuiet(s: QuietSample, limits = QUIET_LIMITS): QuietCheck[] 
         s.governors === undefined
           ? 'the kernel exposes no frequency scaling (a VM: the host decides)'
           : slow.length
-            ? 'the frequency follows the load: cpupower frequency-set -g performance (Debian: linux-cpupower) for the run'
+            ? 'the frequency follows the load: cpupower frequency-set ' +
+              '-g performance (Debian: linux-cpupower) for the run'
             : 'fixed at performance',
     },
   ];

@@ -52,7 +52,8 @@ export async function startEbpf(o: EbpfAgentOptions, signal: AbortSignal): Promi
   attachPinned(o.dir, o.underlay, 'from_netdev');
   if (o.tunnel) attachPinned(o.dir, o.tunnel, 'from_tunnel');
   o.log(
-    `eBPF data path ${how === 'reused' ? 'reused from its pins' : 'loaded'} in ${o.dir}; from_netdev on ${o.underlay}${o.tunnel ? `, from_tunnel on ${o.tunnel}` : ''}`,
+    `eBPF data path ${how === 'reused' ? 'reused from its pins' : 'loaded'} in ${o.dir}; from_netdev on ` +
+      `${o.underlay}${o.tunnel ? `, from_tunnel on ${o.tunnel}` : ''}`,
   );
   const sweeping = (async () => {
     while (!signal.aborted) {

@@ -18,7 +18,8 @@ import { ebpfControlPlane } from './control-plane';
 export const ebpfNativeArch: Architecture = {
   name: 'ebpf-native',
   summary:
-    "eBPF (Cilium-style): veths without a bridge; tc programs redirect pod packets past the IP stack — bpf_redirect_peer to local pods, fib lookup + redirect to peers' underlay addresses",
+    'eBPF (Cilium-style): veths without a bridge; tc programs redirect pod packets past the IP stack — ' +
+    "bpf_redirect_peer to local pods, fib lookup + redirect to peers' underlay addresses",
   family: 'l3',
   requires: ['veth', 'ebpf'],
   control: ebpfControlPlane({ type: 'host-gw' }),
@@ -27,7 +28,8 @@ export const ebpfNativeArch: Architecture = {
 export const ebpfVxlanArch: Architecture = {
   name: 'ebpf-vxlan',
   summary:
-    "eBPF (Cilium-style) over flannel's VXLAN device (VNI 1, UDP 8472, MTU − 50): the same programs, peers reached through the tunnel",
+    "eBPF (Cilium-style) over flannel's VXLAN device (VNI 1, UDP 8472, MTU − 50): the same programs, peers " +
+    'reached through the tunnel',
   family: 'overlay',
   requires: ['veth', 'vxlan', 'ebpf'],
   control: ebpfControlPlane({ type: 'vxlan' }),

@@ -52,7 +52,8 @@ function ebpfConflist(ctx: ConflistContext): NetConfList {
 }
 
 export const EBPF_DATAPATH =
-  'kernel, past the IP stack: tc eBPF programs (bpf_redirect_peer to local pods; bpf_fib_lookup + bpf_redirect/bpf_redirect_neigh to other nodes)';
+  'kernel, past the IP stack: tc eBPF programs (bpf_redirect_peer to local pods; bpf_fib_lookup + ' +
+  'bpf_redirect/bpf_redirect_neigh to other nodes)';
 
 export function ebpfControlPlane(
   backend: BackendConfig,

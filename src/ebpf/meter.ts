@@ -12,7 +12,10 @@ const GROUP = {
   meter: 'eBPF programs',
   tag: 'bpf',
   about:
-    "Packets each program handled during the row's counted sample, by its own per-CPU counters: redirected straight to a pod (peer), to a device with the kernel resolving the next hop (neigh) or with the MACs set (redirect), or left to the node's IP stack (pass). A program's counters are its node's: both directions, every interface it sits on.",
+    "Packets each program handled during the row's counted sample, by its own per-CPU counters: redirected " +
+    'straight to a pod (peer), to a device with the kernel resolving the next hop (neigh) or with the MACs ' +
+    "set (redirect), or left to the node's IP stack (pass). A program's counters are its node's: both " +
+    'directions, every interface it sits on.',
 } as const;
 
 /** Where each program sits (ingress): a pod's host-side veth, the node's eth0, its VXLAN device. */

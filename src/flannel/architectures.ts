@@ -63,7 +63,8 @@ export const flannelUdpArch = flannel(
 const UDP_OFFLOAD_NEEDS: readonly Feature[] = ['tun', 'tun-vnet-hdr'];
 export const flannelUdpOffloadArch = flannel(
   { type: 'udp-offload' },
-  'flannel udp, offloaded: the same tunnel with TUN TSO, UDP GSO/GRO, recvmmsg and coalescing — up to 64 KB per user/kernel crossing (UDP 8285, MTU − 28)',
+  'flannel udp, offloaded: the same tunnel with TUN TSO, UDP GSO/GRO, recvmmsg and coalescing — up to 64 KB per ' +
+    'user/kernel crossing (UDP 8285, MTU − 28)',
   UDP_OFFLOAD_NEEDS,
 );
 /**

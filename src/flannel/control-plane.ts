@@ -37,7 +37,10 @@ export interface ConflistContext {
 
 export type ConflistFor = (ctx: ConflistContext) => NetConfList;
 
-/** What an architecture built on flannel's control plane adds to it (the ebpf ones: their bpffs, the agents' data path). */
+/**
+ * What an architecture built on flannel's control plane adds to it (the ebpf ones: their bpffs, the agents' data
+ * path).
+ */
 export interface FlannelExtras {
   /** Runs before the agents start, at `up` and at each join (so it must be idempotent). */
   readonly prepare?: (topology: Topology) => Promise<void>;
@@ -144,7 +147,8 @@ export function flannelControlPlane(
     async up({ topology, signal, step, record }: UpContext): Promise<PodState[]> {
       const compute = computeNames(topology);
       step(
-        `control plane: lease store and ${compute.length} agents (backend ${backend.type}); ${topology.pods.length} pods through CNI`,
+        `control plane: lease store and ${compute.length} agents (backend ${backend.type}); ${topology.pods.length} ` +
+          `pods through CNI`,
       );
       await extras.prepare?.(topology);
       const processes = [

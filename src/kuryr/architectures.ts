@@ -25,15 +25,18 @@ function kuryr(spec: KuryrSpec, summary: string): Architecture {
 
 export const kuryrOvsVxlanArch = kuryr(
   { driver: 'openvswitch', segmentation: 'vxlan' },
-  "Kuryr on Open vSwitch, VXLAN: pods on br-int, a tunnel port per peer node with key = the network's VNI (pod MTU = underlay − 50)",
+  "Kuryr on Open vSwitch, VXLAN: pods on br-int, a tunnel port per peer node with key = the network's VNI (pod " +
+    'MTU = underlay − 50)',
 );
 export const kuryrOvsVlanArch = kuryr(
   { driver: 'openvswitch', segmentation: 'vlan' },
-  "Kuryr on Open vSwitch, native VLAN: pods on br-int as access ports tagged with the network's VLAN ID, the uplink a trunk (full MTU)",
+  "Kuryr on Open vSwitch, native VLAN: pods on br-int as access ports tagged with the network's VLAN ID, the " +
+    'uplink a trunk (full MTU)',
 );
 export const kuryrLbVxlanArch = kuryr(
   { driver: 'linuxbridge', segmentation: 'vxlan' },
-  'Kuryr on Linux bridges, VXLAN: a bridge per network with a kernel VXLAN device, key = VNI (pod MTU = underlay − 50)',
+  'Kuryr on Linux bridges, VXLAN: a bridge per network with ' +
+    'a kernel VXLAN device, key = VNI (pod MTU = underlay − 50)',
 );
 export const kuryrLbVlanArch = kuryr(
   { driver: 'linuxbridge', segmentation: 'vlan' },

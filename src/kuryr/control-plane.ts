@@ -186,7 +186,10 @@ async function upKuryr(
   const lab = topology.name;
   const compute = topology.nodes.filter((x) => x.role === 'compute').map((n) => n.name);
   step(
-    `control plane: port controller, ${compute.length} node daemons (${spec.driver})${spec.driver === 'openvswitch' ? ` and ${compute.length} Open vSwitch instances` : ''}; ${topology.pods.length} pods through CNI`,
+    `control plane: port controller, ${compute.length} node daemons ` +
+      (`(${spec.driver})${spec.driver === 'openvswitch' ? ` and ${compute.length} Open vSwitch instances` : ''}` +
+        `; ${topology.pods.length} `) +
+      `pods through CNI`,
   );
   const datapath = ovsDatapath(features);
   if (spec.driver === 'openvswitch' && datapath === 'system') await run('modprobe', ['openvswitch']);

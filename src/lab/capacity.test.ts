@@ -37,7 +37,10 @@ test('too little memory: refused with what it needs and what there is, naming de
       assert.equal(e.message.includes('\n'), false, 'one line');
       assert.match(
         e.message,
-        /^topology\.defaults\.pods: 4000 pods on 20 compute nodes need ~3\.5 GiB of memory \(there is 3\.0 GiB: MemAvailable\); at most 153 pods per node fit here/,
+        new RegExp(
+          String.raw`^topology\.defaults\.pods: 4000 pods on 20 compute nodes need ~3\.5 GiB of ` +
+            String.raw`memory \(there is 3\.0 GiB: MemAvailable\); at most 153 pods per node fit here`,
+        ),
       );
       return true;
     },
@@ -50,7 +53,11 @@ test('too few namespaces: refused naming the limit; an uneven topology names its
   );
   assert.throws(
     () => refuseTooLarge(t, room({ namespaces: 100, namespacesSource: 'user.max_net_namespaces 150 less 50 named' })),
-    /CnilabError: topology\.nodes\.b\.pods: 210 pods on 2 compute nodes need 214 network namespaces \(room for 100: user\.max_net_namespaces 150 less 50 named\); at most 48 pods per node fit here/,
+    new RegExp(
+      String.raw`CnilabError: topology\.nodes\.b\.pods: 210 pods on 2 compute nodes need 214 ` +
+        String.raw`network namespaces \(room for 100: user\.max_net_namespaces 150 less 50 named\); ` +
+        String.raw`at most 48 pods per node fit here`,
+    ),
   );
   assert.throws(
     () => refuseTooLarge(t, room({ mounts: 50 })),

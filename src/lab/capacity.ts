@@ -128,6 +128,7 @@ export function refuseTooLarge(t: Topology, room: MachineRoom = machineRoom()): 
   const fit = Math.max(0, Math.floor(perPod / compute));
   throw new CnilabError(
     'LAB_TOO_LARGE',
-    `${podsField(t)}: ${t.pods.length} pods on ${compute} compute nodes need ${short.join(' and ')}; at most ${fit} pods per node fit here — lower the pod or node count`,
+    `${podsField(t)}: ${t.pods.length} pods on ${compute} compute nodes need ${short.join(' and ')}; at most ${fit} ` +
+      `pods per node fit here — lower the pod or node count`,
   );
 }

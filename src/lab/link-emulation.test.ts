@@ -5,7 +5,8 @@ import { parseTopology } from '../topology/load';
 import { burstBytes, linkNeeds, linkRecords, qdiscLines, refuseUnemulatable } from './link-emulation';
 
 const t = parseTopology(
-  'topology:\n  underlay: {rate: 100mbit}\n  nodes:\n    control: {role: control}\n    node1: {role: compute}\n    node2: {role: compute, link: {delay: 5ms}}\n',
+  'topology:\n  underlay: {rate: 100mbit}\n  nodes:\n    control: {role: control}\n    node1: {role: compute}\n   ' +
+    ' node2: {role: compute, link: {delay: 5ms}}\n',
   't.yaml',
 );
 
@@ -27,7 +28,8 @@ test('a link option the kernel cannot emulate is refused, naming the field and t
     (e: Error & { code?: string }) =>
       e.code === 'FEATURE_MISSING' &&
       e.message ===
-        "topology.nodes.node2.link.delay: needs the kernel's sch_netem qdisc module, which this kernel cannot load (modprobe sch_netem)",
+        "topology.nodes.node2.link.delay: needs the kernel's sch_netem qdisc module, which this kernel cannot " +
+          'load (modprobe sch_netem)',
   );
   assert.throws(
     () => refuseUnemulatable(t, features({ tbf: false })),

@@ -120,7 +120,8 @@ export async function restartProcess(
   if (!old)
     throw new CnilabError(
       'NOT_FOUND',
-      `no lab process to restart runs on node ${node}; processes: ${state.processes.map((p) => `${p.role}@${p.node}`).join(', ') || 'none'}`,
+      `no lab process to restart runs on node ${node}; processes: ` +
+        `${state.processes.map((p) => `${p.role}@${p.node}`).join(', ') || 'none'}`,
     );
   const t0 = performance.now();
   if (signal === 'SIGKILL') process.kill(old.pid, 'SIGKILL');

@@ -109,7 +109,8 @@ export async function poll<T>(
     if (Date.now() > deadline)
       throw new CnilabError(
         'AGENT_FAILED',
-        `${what} did not happen within ${START_TIMEOUT_MS / 1000} s (logs: ${procs[0] ? join(procs[0].log, '..') : ''})`,
+        `${what} did not happen within ${START_TIMEOUT_MS / 1000} s ` +
+          `(logs: ${procs[0] ? join(procs[0].log, '..') : ''})`,
       );
     await sleep(10, signal);
   }

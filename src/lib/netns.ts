@@ -102,7 +102,10 @@ export async function deleteNetns(name: string): Promise<void> {
   await run('ip', ['netns', 'delete', name], { check: false });
 }
 
-/** The inodes of the named namespaces under /run/netns (how /proc names a process's namespace); a gone one is left out. */
+/**
+ * The inodes of the named namespaces under /run/netns (how /proc names a process's namespace); a gone one is left
+ * out.
+ */
 export function namedNetnsInodes(names: readonly string[]): Set<number> {
   const inodes = new Set<number>();
   for (const n of names) {

@@ -101,7 +101,10 @@ export function fdbChanges(
   };
 }
 
-/** What a VXLAN device `dev` must hold for its peers: routes via their gateways, gateway → VTEP MAC, VTEP MAC → underlay address. */
+/**
+ * What a VXLAN device `dev` must hold for its peers: routes via their gateways, gateway → VTEP MAC, VTEP MAC →
+ * underlay address.
+ */
 export interface VxlanPeers {
   readonly routes: readonly WantedRoute[];
   readonly neighbours: ReadonlyMap<string, string>;

@@ -301,7 +301,10 @@ const hostOf = (res: RunResults, r: ResultRow): ResultRow | undefined =>
     (x) => x.arch === BASELINE_ARCH && x.test === r.test && JSON.stringify(x.params) === JSON.stringify(r.params),
   );
 
-/** Per pairing design: the share of rows whose interval in one run covers the other run's ratio (both ways), and the median half-width. */
+/**
+ * Per pairing design: the share of rows whose interval in one run covers the other run's ratio (both ways), and the
+ * median half-width.
+ */
 export function pairingCoverage(a: RunResults, b: RunResults, pairing: Pairing) {
   const ratio = (res: RunResults, r: ResultRow) => {
     const base = hostOf(res, r);

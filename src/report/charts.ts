@@ -154,7 +154,8 @@ function overlaysChart(tcpInter: readonly ResultRow[], order: string[]): Chart |
     name: 'fig4-overlays',
     title: "Overlays: TCP throughput between pods on two nodes (the paper's Fig. 4)",
     caption:
-      'Median of the rounds; the black line is the 95% confidence interval; the label gives the median and the median of its same-round ratios to host.',
+      'Median of the rounds; the black line is the 95% confidence interval; the label gives the median and the ' +
+      'median of its same-round ratios to host.',
     spec: barChart(bars(overlays), order, 'Gbit/s', false),
   };
 }
@@ -166,7 +167,8 @@ function overlaysVsNativeChart(tcp: readonly ResultRow[], order: string[]): Char
     name: 'fig5-overlays-vs-native',
     title: "Overlays vs native: TCP throughput, one stream (the paper's Fig. 5)",
     caption:
-      'Every architecture on each path. Native pod networks carry pod packets as they are over L2 or a bridge, l3 ones route them between nodes with no encapsulation; overlays encapsulate them between nodes.',
+      'Every architecture on each path. Native pod networks carry pod packets as they are over L2 or a bridge, l3 ' +
+      'ones route them between nodes with no encapsulation; overlays encapsulate them between nodes.',
     spec: barChart(bars(tcp), order, 'Gbit/s', true),
   };
 }
@@ -191,7 +193,8 @@ function cpuPerGbitChart(tcp: readonly ResultRow[], order: string[]): Chart | un
     name: 'cpu-per-gbit',
     title: 'CPU cost: core-seconds per gigabit moved (TCP, one stream)',
     caption:
-      'Host-wide CPU while the client ran, split user / system / softirq, divided by the throughput; the label is the total (with irq and steal). Lower is cheaper; softirq is where the kernel processes packets.',
+      'Host-wide CPU while the client ran, split user / system / softirq, divided by the throughput; the label is ' +
+      'the total (with irq and steal). Lower is cheaper; softirq is where the kernel processes packets.',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       data: { values },
@@ -265,7 +268,8 @@ function latencyChart(
         ? 'Request/response round trip, idle (sockperf ping-pong, 64 B)'
         : 'Round trip while a TCP stream runs from client to server',
     caption:
-      "Each line is one architecture's latency distribution: p50, p90, p99 and p99.9 of the round-trip time (medians over the rounds; log scale).",
+      "Each line is one architecture's latency distribution: p50, p90, p99 and p99.9 of the round-trip time " +
+      '(medians over the rounds; log scale).',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       data: { values },
@@ -331,7 +335,8 @@ function sweepChart(sweep: readonly ResultRow[], order: string[]): Chart | undef
     name: 'sweep',
     title: 'Message-size sweep: UDP goodput by payload size',
     caption:
-      'As fast as the sender can, one line per architecture. Small payloads show per-packet cost; large ones, per-byte cost.',
+      'As fast as the sender can, one line per architecture. Small ' +
+      'payloads show per-packet cost; large ones, per-byte cost.',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       data: { values },

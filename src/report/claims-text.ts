@@ -27,7 +27,9 @@ export function readerNotes(r: RunResults): string[] {
   const out: string[] = [];
   if (/\bTCG\b/.test(r.environment.cpuModel))
     out.push(
-      `This run's CPU was emulated in software (${r.environment.cpuModel}: a VM without hardware virtualization, such as scripts/kernel-vm.sh's): everything ran 15–60× slower than on hardware. It shows that each data path works; its figures are not figures of these architectures.`,
+      `This run's CPU was emulated in software (${r.environment.cpuModel}: a VM without hardware virtualization, ` +
+        `such as scripts/kernel-vm.sh's): everything ran 15–60× slower than on hardware. It shows that each ` +
+        `data path works; its figures are not figures of these architectures.`,
     );
   // Each kind's note on its architectures in this run (Kuryr's: OVS ran in user space).
   const kinds = new Map<string, { control: ControlPlane; archs: RunResults['architectures'][number][] }>();
@@ -57,12 +59,17 @@ export function scheduleLine(r: RunResults): string {
           : 'the most rounds allowed';
   const apart =
     s.mode === 'sequential'
-      ? '; one lab at a time: a round\'s samples of two labs are minutes apart, so their "same-round" ratios pair less well'
+      ? "; one lab at a time: a round's samples of two labs are " +
+        'minutes apart, so their "same-round" ratios pair less well'
       : '';
   const left = s.left?.length
-    ? `; ${s.left.length} row${s.left.length === 1 ? '' : 's'} left the rounds early once within ±${s.precisionPct}% (moderated)`
+    ? `; ${s.left.length} row${s.left.length === 1 ? '' : 's'} left the rounds early once within ` +
+      `±${s.precisionPct}% (moderated)`
     : '';
-  return `${s.rounds} rounds, ${s.mode}${s.fallback ? ` (${s.fallback})` : ''}, seed ${s.seed}${left}; stopped: ${why}${apart}`;
+  return (
+    `${s.rounds} rounds, ${s.mode}${s.fallback ? ` (${s.fallback})` : ''}, ` +
+    `seed ${s.seed}${left}; stopped: ${why}${apart}`
+  );
 }
 
 /** What the run could not do as asked (schedule.warnings), one line each. */
@@ -77,7 +84,8 @@ export function unresolvedLines(r: RunResults): string[] {
     `${u.length} of ${r.rows.length} rows not resolved to ±${prec}% (more rounds would narrow them):`,
     ...u.map(
       (x) =>
-        `  ${x.row}: CoV ${x.covPct.toFixed(1)}%${x.halfWidthPct !== null ? `, ratio ±${x.halfWidthPct.toFixed(1)}%` : ''}`,
+        `  ${x.row}: CoV ${x.covPct.toFixed(1)}%` +
+        `${x.halfWidthPct !== null ? `, ratio ±${x.halfWidthPct.toFixed(1)}%` : ''}`,
     ),
   ];
 }
@@ -117,7 +125,10 @@ export function paperLines(r: RunResults): string[] {
       p.verdict === 'equivalent'
         ? `EQUIVALENT within ±${eqOf(r)}% (the ordering does not hold here)`
         : p.verdict.toUpperCase();
-    return `${p.figure} — ${p.claim}${atMtu(p)}: ${word}${ratio}${p.verdict === 'not resolved' ? moreRoundsText(p.moreRounds) : ''}`;
+    return (
+      `${p.figure} — ${p.claim}${atMtu(p)}: ${word}${ratio}` +
+      `${p.verdict === 'not resolved' ? moreRoundsText(p.moreRounds) : ''}`
+    );
   });
 }
 
@@ -159,7 +170,10 @@ export function linkLine(r: Pick<RunResults, 'lab'>): string | undefined {
       : `${t} on the link${nodes.length > 1 ? 's' : ''} of ${nodes.join(', ')}`,
   );
   const qdiscs = [...new Set(links.flatMap((l) => l.qdiscs))].join(' + ');
-  return `underlay links emulated (each direction, on the node's eth0 and its switch port; ${qdiscs}): ${parts.join('; ')}`;
+  return (
+    `underlay links emulated (each direction, on the node's eth0 and its switch port; ${qdiscs}): ` +
+    `${parts.join('; ')}`
+  );
 }
 
 /** The noise the run saw. */
@@ -168,5 +182,10 @@ export function noiseLine(r: RunResults): string {
   const idle = n.idleLabs
     ? `; ${n.idleLabs.labs} idle labs used ${n.idleLabs.cpuPct}% of the CPUs and ${n.idleLabs.rssMiB} MiB`
     : '';
-  return `noise: steal median ${n.stealPct.median}% (max ${n.stealPct.max}%), outside the labs median ${n.outsidePct.median}% (max ${n.outsidePct.max}%), load up to ${n.load1Max}; ${n.retried} of ${n.samples} samples taken again${n.disturbed ? `, ${n.disturbed} still disturbed` : ''}; noise floor ±${n.floorPct}%${idle}`;
+  return (
+    `noise: steal median ${n.stealPct.median}% (max ${n.stealPct.max}%), outside the labs ` +
+    (`median ${n.outsidePct.median}% (max ${n.outsidePct.max}%), load up to ${n.load1Max}; ${n.retried} ` +
+      `of ${n.samples} `) +
+    `samples taken again${n.disturbed ? `, ${n.disturbed} still disturbed` : ''}; noise floor ±${n.floorPct}%${idle}`
+  );
 }

@@ -45,11 +45,16 @@ export interface Change {
   readonly basis: 'ratio to host' | 'absolute';
   /** Change of the compared figure's geometric mean, in % (the ratio's when basis is the ratio). */
   readonly comparedChangePct: number;
-  /** 95% interval of the compared figure's change B/A (a ratio, log-symmetric); null with fewer than 2 values on a side. */
+  /**
+   * 95% interval of the compared figure's change B/A (a ratio, log-symmetric); null with fewer than 2 values on a
+   * side.
+   */
   readonly comparedCi95: { readonly low: number; readonly high: number } | null;
   /** Two-sided p-value before Holm's correction; null with fewer than 2 values on a side. */
   readonly pValue: number | null;
-  /** p-value of equivalence within ±equivalencePct (the larger of the two one-sided tests) before Holm's correction. */
+  /**
+   * p-value of equivalence within ±equivalencePct (the larger of the two one-sided tests) before Holm's correction.
+   */
   readonly equivalenceP: number | null;
   /**
    * better / worse when Holm's procedure rejects "no change" (by the metric's direction);
@@ -260,6 +265,7 @@ function mtuNotes(a: ComparableRun, b: ComparableRun): string[] {
   if (several || a.underlayMtu === undefined || b.underlayMtu === undefined || a.underlayMtu === b.underlayMtu)
     return [];
   return [
-    `the runs' underlay MTUs differ (A ${a.underlayMtu}, B ${b.underlayMtu}): each row is compared across them, so a change may be the MTU's`,
+    `the runs' underlay MTUs differ (A ${a.underlayMtu}, B ${b.underlayMtu}): each row is compared across them, ` +
+      `so a change may be the MTU's`,
   ];
 }

@@ -62,6 +62,17 @@ export function meterLine(x: Reading, named = true): string {
   return named ? `${x.name} ${what}` : what;
 }
 
+/** A hop's tooltip: its counters, and what a meter of the kind counted there. */
+function hopTitle(h: Hop, back: boolean, m: { g: Group; r: Reading } | undefined): string {
+  const port = h.master ? `, port of ${h.master}` : '';
+  const counts = `rx ${h.rxPackets} packets / ${h.rxBytes} bytes, tx ${h.txPackets} packets / ${h.txBytes} bytes`;
+  const ret = back ? '; only the return direction crossed it, the data went past it' : '';
+  const meter = m
+    ? `; ${m.g.meter}: ${meterLine(m.r)} (on ${h.stop}, every interface it sits on, both directions)`
+    : '';
+  return `<title>${escapeXml(`${h.ifname} (${h.kind}${port}, mtu ${h.mtu}): ${counts}${ret}${meter}`)}</title>`;
+}
+
 export function pathDiagram(p: PathRecord, id = 'dp'): string {
   // A fourth line in each chip when the path has a kind's meters to show.
   const chipH = p.meters?.some((g) => g.readings.length) ? CHIP_H + 14 : CHIP_H;
@@ -85,25 +96,33 @@ export function pathDiagram(p: PathRecord, id = 'dp'): string {
     const x = 1 + i * (BOX_W + GAP);
     parts.push(`<rect x="${x}" y="1" width="${BOX_W}" height="${height - 2}" rx="8" fill="#fafafa" stroke="#999"/>`);
     parts.push(
-      `<text x="${x + BOX_W / 2}" y="18" text-anchor="middle" font-weight="bold" font-size="12">${escapeXml(s.label)}</text>`,
+      `<text x="${x + BOX_W / 2}" y="18" text-anchor="middle" font-weight="bold" ` +
+        `font-size="12">${escapeXml(s.label)}</text>`,
     );
     s.hops.forEach((h, j) => {
       const y = HEAD_H + PAD + j * (chipH + PAD);
       const ingress = h.rxBytes >= h.txBytes;
       const pk = ingress ? h.rxPackets : h.txPackets;
-      const by = ingress ? h.rxBytes : h.txBytes;
-      const perPacket = pk ? Math.round(by / pk) : 0;
+      const perPacket = pk ? Math.round((ingress ? h.rxBytes : h.txBytes) / pk) : 0;
       const m = meterAt(p, h, ingress);
       const back = returnOnly(h);
       parts.push(
-        `<g class="hop${back ? ' return-only' : ''}" data-ifname="${escapeXml(h.ifname)}" data-packets="${pk}"${m ? ` data-meter="${escapeXml(m.r.name)}"` : ''}>` +
-          `<rect x="${x + PAD}" y="${y}" width="${BOX_W - 2 * PAD}" height="${chipH}" rx="5" fill="${KIND_COLORS[h.kind] ?? '#eee'}" stroke="#666"${back ? ' stroke-dasharray="4 3"' : ''}/>` +
-          `<title>${escapeXml(`${h.ifname} (${h.kind}${h.master ? `, port of ${h.master}` : ''}, mtu ${h.mtu}): rx ${h.rxPackets} packets / ${h.rxBytes} bytes, tx ${h.txPackets} packets / ${h.txBytes} bytes${back ? '; only the return direction crossed it, the data went past it' : ''}${m ? `; ${m.g.meter}: ${meterLine(m.r)} (on ${h.stop}, every interface it sits on, both directions)` : ''}`)}</title>` +
-          `<text x="${x + PAD + 6}" y="${y + 16}" font-size="11"><tspan font-weight="bold">${escapeXml(h.ifname)}</tspan> ${escapeXml(h.kind)}${h.master ? `@${escapeXml(h.master)}` : ''}</text>` +
-          `<text x="${x + PAD + 6}" y="${y + 31}" font-size="10" fill="#333">${back ? 'return only: ' : ''}${ingress ? 'in' : 'out'} ${count(pk)} packets, ${count(perPacket)}B each</text>` +
+        `<g class="hop${back ? ' return-only' : ''}" data-ifname="${escapeXml(h.ifname)}" ` +
+          `data-packets="${pk}"${m ? ` data-meter="${escapeXml(m.r.name)}"` : ''}>` +
+          (`<rect x="${x + PAD}" y="${y}" width="${BOX_W - 2 * PAD}" height="${chipH}" rx="5" ` +
+            `fill="${KIND_COLORS[h.kind] ?? '#eee'}" stroke="#666"${back ? ' stroke-dasharray="4 3"' : ''}/>`) +
+          hopTitle(h, back, m) +
+          (`<text x="${x + PAD + 6}" y="${y + 16}" font-size="11"><tspan ` +
+            `font-weight="bold">${escapeXml(h.ifname)}</tspan> ${escapeXml(h.kind)}` +
+            `${h.master ? `@${escapeXml(h.master)}` : ''}</text>`) +
+          (`<text x="${x + PAD + 6}" y="${y + 31}" font-size="10" ` +
+            `fill="#333">${back ? 'return only: ' : ''}${ingress ? 'in' : 'out'} ${count(pk)} ` +
+            `packets, ${count(perPacket)}B each</text>`) +
           `<text x="${x + PAD + 6}" y="${y + 46}" font-size="10" fill="#666">mtu ${h.mtu}</text>` +
           (m
-            ? `<text x="${x + PAD + 6}" y="${y + 60}" font-size="10" fill="#5b3f9e" font-weight="bold">${escapeXml(m.g.tag)} (node): ${escapeXml(meterLine(m.r, false))}</text>`
+            ? `<text x="${x + PAD + 6}" y="${y + 60}" font-size="10" fill="#5b3f9e" ` +
+              `font-weight="bold">${escapeXml(m.g.tag)} ` +
+              `(node): ${escapeXml(meterLine(m.r, false))}</text>`
             : '') +
           `</g>`,
       );
@@ -117,17 +136,23 @@ export function pathDiagram(p: PathRecord, id = 'dp'): string {
     if (a.box === b.box) {
       const cx = a.x + BOX_W / 2;
       parts.push(
-        `<line x1="${cx}" y1="${a.y + chipH / 2}" x2="${cx}" y2="${b.y - chipH / 2}" stroke="#333" marker-end="url(#${arrow})"/>`,
+        `<line x1="${cx}" y1="${a.y + chipH / 2}" x2="${cx}" y2="${b.y - chipH / 2}" stroke="#333" ` +
+          `marker-end="url(#${arrow})"/>`,
       );
     } else {
       parts.push(
-        `<path d="M${a.x + BOX_W - PAD} ${a.y} C${a.x + BOX_W + GAP / 2} ${a.y} ${b.x - GAP / 2} ${b.y} ${b.x + PAD} ${b.y}" fill="none" stroke="#333" marker-end="url(#${arrow})"/>`,
+        `<path d="M${a.x + BOX_W - PAD} ${a.y} ` +
+          `C${a.x + BOX_W + GAP / 2} ${a.y} ${b.x - GAP / 2} ${b.y} ${b.x + PAD} ${b.y}" fill="none" ` +
+          `stroke="#333" marker-end="url(#${arrow})"/>`,
       );
     }
   }
   return (
-    `<svg xmlns="http://www.w3.org/2000/svg" class="datapath" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" role="img" aria-label="${escapeXml(`${p.arch} ${p.path}: ${p.hops.map((h) => `${h.stop}/${h.ifname}`).join(' → ')}`)}">` +
-    `<defs><marker id="${arrow}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#333"/></marker></defs>` +
+    `<svg xmlns="http://www.w3.org/2000/svg" class="datapath" width="${width}" height="${height}" viewBox="0 ` +
+    `0 ${width} ${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" role="img" ` +
+    `aria-label="${escapeXml(`${p.arch} ${p.path}: ${p.hops.map((h) => `${h.stop}/${h.ifname}`).join(' → ')}`)}">` +
+    (`<defs><marker id="${arrow}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" ` +
+      `orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#333"/></marker></defs>`) +
     parts.join('') +
     `</svg>`
   );

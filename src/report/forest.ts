@@ -33,7 +33,9 @@ export interface ForestPoint {
   readonly test: TestName;
   readonly arch: string;
   readonly family: string;
-  /** The y axis' label: the architecture (with the test's parameters where a panel holds several), and its % of host. */
+  /**
+   * The y axis' label: the architecture (with the test's parameters where a panel holds several), and its % of host.
+   */
   readonly label: string;
   /** Geometric mean of the same-round ratios to host. */
   readonly ratio: number;
@@ -155,14 +157,21 @@ export function forestCaption(r: RunResults): string {
   const prec = precisionOf(r);
   const moderated = forestPoints(r).some((p) => p.interval === 'moderated');
   const how = moderated
-    ? "The intervals are moderated: each borrows the spread of the other rows of its test and includes the part of the noise that changes from run to run, so a row measured in few rounds is not taken as more certain than its test's rows allow."
-    : "The intervals are Student's t on the logarithms of each row's own ratios (this file predates moderated intervals).";
+    ? 'The intervals are moderated: each borrows the spread of the other rows of its test and includes the part ' +
+      'of the noise that changes from run to run, so a row measured in few rounds is not taken as more certain ' +
+      "than its test's rows allow."
+    : "The intervals are Student's t on the logarithms of each row's own ratios (this file predates moderated " +
+      'intervals).';
   return [
-    "Each panel is one path and test. A point is an architecture's ratio to host: the geometric mean of its same-round ratios (its sample of a round over host's sample of the same round); the line through it is the 95% interval of that ratio.",
+    "Each panel is one path and test. A point is an architecture's ratio to host: the geometric mean of its " +
+      "same-round ratios (its sample of a round over host's sample of the same round); the line through it is " +
+      'the 95% interval of that ratio.',
     'The axis is logarithmic and reads in % of host, so 50% and 200% lie equally far from 100%.',
-    `The vertical line is host (100%); the shaded band marks ±${m}% of host (${pct(lo)}–${pct(hi)}), the margin within which this run calls two architectures equivalent, drawn around 100% for scale.`,
+    `The vertical line is host (100%); the shaded band marks ±${m}% of host (${pct(lo)}–${pct(hi)}), the margin ` +
+      `within which this run calls two architectures equivalent, drawn around 100% for scale.`,
     how,
-    `A filled point on a solid line is a row whose interval is within ±${prec}% (resolved); a hollow point on a dashed line is not resolved to ±${prec}%, and more rounds would narrow it.`,
+    `A filled point on a solid line is a row whose interval is within ±${prec}% (resolved); a hollow point on a ` +
+      `dashed line is not resolved to ±${prec}%, and more rounds would narrow it.`,
     'For latency the ratio is of round-trip time: left of 100% is faster than host.',
   ].join(' ');
 }
@@ -235,7 +244,9 @@ function channels(r: RunResults, style: ForestStyle): { family: object; status: 
       symbolType: 'stroke',
       symbolStrokeColor: '#555',
       symbolStrokeWidth: 2,
-      labelExpr: `datum.label + (indexof(datum.label, 'not') === 0 ? ': hollow point, dashed line' : ': filled point, solid line')`,
+      labelExpr:
+        `datum.label + (indexof(datum.label, 'not') === 0 ? ': hollow point, dashed line' : ': filled ` +
+        `point, solid line')`,
     },
   };
   return { family, status };

@@ -7,7 +7,7 @@
 import { duration, figure } from '../lib/format';
 import { METRIC_INFO, type ResultRow, type RunResults, type TestName } from '../run/results-schema';
 import { runTests } from '../run/tests';
-import { FAMILY_COLORS, type Chart } from './charts';
+import { type Chart } from './charts';
 import { escapeXml, pathDiagram } from './diagram';
 import {
   designLines,
@@ -23,6 +23,7 @@ import {
 import { equivalenceBand, equivalenceOf, ratioInterval } from './forest';
 import { mtuTable, perMtu } from './mtu';
 import { afterParts, afterTests } from '../run/after';
+import { CSS, DATAPATH_HEAD, LEGEND, PATHS_NOTE, td, ths } from './html-text';
 
 const e = escapeXml;
 
@@ -52,13 +53,15 @@ function findings(r: RunResults): string[] {
     const pct = (x: ResultRow): string => {
       const iv = ratioInterval(x);
       return x.ratio && iv
-        ? `, ${(x.ratio.median * 100).toFixed(0)}% of host (${(iv.low * 100).toFixed(0)}–${(iv.high * 100).toFixed(0)}%)`
+        ? `, ${(x.ratio.median * 100).toFixed(0)}% of host ` +
+            `(${(iv.low * 100).toFixed(0)}–${(iv.high * 100).toFixed(0)}%)`
         : '';
     };
     const [top, low] = [row(ranking.order[0]!), row(ranking.order[ranking.order.length - 1]!)];
     out.push(leadLine(top, ranking.steps[0], pct(top), equivalenceOf(r)));
     out.push(
-      `The slowest was <b>${e(low.arch)}</b> (${figure(low.metrics.gbps!.median)} Gbit/s${pct(low)}). In order (${e(rankingLegend(r))}): ${e(rankingLines(r).find((l) => l.startsWith('inter-node tcp')) ?? '')}.`,
+      `The slowest was <b>${e(low.arch)}</b> (${figure(low.metrics.gbps!.median)} Gbit/s${pct(low)}). In order ` +
+        `(${e(rankingLegend(r))}): ${e(rankingLines(r).find((l) => l.startsWith('inter-node tcp')) ?? '')}.`,
     );
   }
   const costed = tcpInter.filter((x) => x.coreSecondsPerGbit && x.coreSecondsPerGbit.total > 0);
@@ -66,7 +69,9 @@ function findings(r: RunResults): string[] {
     const s = by(costed, (x) => x.coreSecondsPerGbit!.total);
     const [dear, cheap] = [s[0]!, s[s.length - 1]!];
     out.push(
-      `The costliest in CPU was <b>${e(dear.arch)}</b>: ${figure(dear.coreSecondsPerGbit!.total)} core-seconds per Gbit, ${figure(dear.coreSecondsPerGbit!.total / cheap.coreSecondsPerGbit!.total)}× <b>${e(cheap.arch)}</b> (${figure(cheap.coreSecondsPerGbit!.total)}).`,
+      `The costliest in CPU was <b>${e(dear.arch)}</b>: ${figure(dear.coreSecondsPerGbit!.total)} core-seconds ` +
+        `per Gbit, ${figure(dear.coreSecondsPerGbit!.total / cheap.coreSecondsPerGbit!.total)}× ` +
+        `<b>${e(cheap.arch)}</b> (${figure(cheap.coreSecondsPerGbit!.total)}).`,
     );
   }
   const lat = r.rows.filter((x) => x.test === 'latency' && x.path === 'inter-node');
@@ -74,7 +79,8 @@ function findings(r: RunResults): string[] {
     const s = by(lat, (x) => -x.metrics.rttP50Us!.median);
     const [fast, slow] = [s[0]!, s[s.length - 1]!];
     out.push(
-      `Idle round trips across nodes (p50) ran from ${figure(fast.metrics.rttP50Us!.median)} µs (<b>${e(fast.arch)}</b>) to ${figure(slow.metrics.rttP50Us!.median)} µs (<b>${e(slow.arch)}</b>).`,
+      `Idle round trips across nodes (p50) ran from ${figure(fast.metrics.rttP50Us!.median)} µs ` +
+        `(<b>${e(fast.arch)}</b>) to ${figure(slow.metrics.rttP50Us!.median)} µs (<b>${e(slow.arch)}</b>).`,
     );
   }
   // The eBPF data path against the first design it replaces that the run measured across nodes.
@@ -84,7 +90,10 @@ function findings(r: RunResults): string[] {
   if (routed.length >= 1) {
     const cost = routed.map((x) => {
       const inter = tcpInter.find((y) => y.arch === x.arch);
-      return `<b>${e(x.arch)}</b> ${figure(x.metrics.gbps!.median)} Gbit/s${inter ? ` (${figure((x.metrics.gbps!.median / inter.metrics.gbps!.median) * 100)}% of its inter-node)` : ''}`;
+      const share = inter
+        ? ` (${figure((x.metrics.gbps!.median / inter.metrics.gbps!.median) * 100)}% of its inter-node)`
+        : '';
+      return `<b>${e(x.arch)}</b> ${figure(x.metrics.gbps!.median)} Gbit/s${share}`;
     });
     out.push(`From A to C via the router on B (two networks, three nodes): ${cost.join(', ')}.`);
   }
@@ -97,33 +106,43 @@ const moreRounds = moreRoundsText;
 
 /** The first finding: the highest across nodes, and what the interval of its lead over the next says. */
 function leadLine(top: ResultRow, first: PairClaim | undefined, ofHost: string, m: number): string {
-  const had = `Across nodes, <b>${e(top.arch)}</b> had the highest median (${figure(top.metrics.gbps!.median)} Gbit/s${ofHost})`;
+  const had =
+    `Across nodes, <b>${e(top.arch)}</b> had the highest median (${figure(top.metrics.gbps!.median)} ` +
+    `Gbit/s${ofHost})`;
   if (!first) return `${had}.`;
   const ci = first.ratio.ci95;
   const same = `the interval of their same-round ratio (${figure(ci.low)}–${figure(ci.high)})`;
   const [lo, hi] = equivalenceBand(m);
   switch (first.verdict) {
     case 'better':
-      return `Across nodes, the fastest pod network was <b>${e(top.arch)}</b> (${figure(top.metrics.gbps!.median)} Gbit/s${ofHost}), ahead of <b>${e(first.b)}</b> by ${figure((first.ratio.geomean - 1) * 100)}% (same-round ratio ${figure(ci.low)}–${figure(ci.high)}).`;
+      return (
+        `Across nodes, the fastest pod network was <b>${e(top.arch)}</b> (${figure(top.metrics.gbps!.median)} ` +
+        `Gbit/s${ofHost}), ahead of <b>${e(first.b)}</b> by ${figure((first.ratio.geomean - 1) * 100)}% ` +
+        `(same-round ratio ${figure(ci.low)}–${figure(ci.high)}).`
+      );
     case 'equivalent':
       return `${had} and is <b>within ±${m}% of</b> <b>${e(first.b)}</b>: ${same} lies inside ±${m}%.`;
     case 'worse':
       return `${had} but is <b>behind</b> <b>${e(first.b)}</b> in the rounds they shared: ${same} lies below 1.`;
     default:
-      return `${had} but is <b>not resolved</b> against <b>${e(first.b)}</b>: ${same} holds 1${ci.low < lo || ci.high > hi ? ` but reaches beyond ±${m}%` : ''}${moreRounds(first.moreRounds)}.`;
+      return (
+        `${had} but is <b>not resolved</b> against <b>${e(first.b)}</b>: ${same} holds 1` +
+        `${ci.low < lo || ci.high > hi ? ` but reaches beyond ±${m}%` : ''}${moreRounds(first.moreRounds)}.`
+      );
   }
 }
 
 function unresolvedLine(r: RunResults): string {
   const open = r.noise.unresolved;
-  return open.length
-    ? `${open.length} of ${r.rows.length} rows are <span class="warn">not resolved</span> to ±${r.schedule.precisionPct ?? 5}% of their ratio in ${r.schedule.rounds} rounds: ${open
-        .slice(0, 6)
-        .map((x) => e(x.row))
-        .join(
-          ', ',
-        )}${open.length > 6 ? ` and ${open.length - 6} more` : ''}. More rounds (a larger --budget) narrow them.`
-    : `Every row's ratio to host is known within ±${r.schedule.precisionPct ?? 5}%.`;
+  const pct = r.schedule.precisionPct ?? 5;
+  if (!open.length) return `Every row's ratio to host is known within ±${pct}%.`;
+  const more = open.length > 6 ? ` and ${open.length - 6} more` : '';
+  const names = open.slice(0, 6).map((x) => e(x.row));
+  return (
+    `${open.length} of ${r.rows.length} rows are <span class="warn">not resolved</span> to ±${pct}% of their ` +
+    `ratio in ${r.schedule.rounds} rounds: ${names.join(', ')}${more}. ` +
+    'More rounds (a larger --budget) narrow them.'
+  );
 }
 
 /** How the report's intervals of a ratio to host were computed, in words. */
@@ -161,21 +180,47 @@ function rowTable(r: RunResults): string {
       ]
         .filter(Boolean)
         .join(' ');
-      return `<tr${x.unstable ? ' class="unstable"' : ''}><td>${e(x.arch)}</td><td>${x.path}</td>${mtus ? `<td class="n">${x.underlayMtu ?? ''}</td>` : ''}<td>${x.test}${params ? ` ${params}` : ''}</td><td>${info.label} (${info.unit})</td><td class="n">${figure(m.median)}</td><td class="n">${figure(m.ci95.low)}–${figure(m.ci95.high)}</td><td class="n">${m.covPct.toFixed(1)}%${x.unstable ? ' ⚠' : ''}</td><td class="n">${x.baselinePct === null ? '—' : `${x.baselinePct.toFixed(0)}%${iv ? ` <small>(${(iv.low * 100).toFixed(0)}–${(iv.high * 100).toFixed(0)})</small>` : ''}${x.resolved ? '' : ' ?'}`}</td><td class="n">${x.coreSecondsPerGbit ? x.coreSecondsPerGbit.total.toFixed(3) : '—'}</td><td class="n samples">${m.samples.map(figure).join(' ')}</td></tr>`;
+      const band = iv ? ` <small>(${(iv.low * 100).toFixed(0)}–${(iv.high * 100).toFixed(0)})</small>` : '';
+      const ofHost = x.baselinePct === null ? '—' : `${x.baselinePct.toFixed(0)}%${band}${x.resolved ? '' : ' ?'}`;
+      const cells = [
+        td(e(x.arch)),
+        td(x.path),
+        mtus ? td(x.underlayMtu ?? '', 'n') : '',
+        td(`${x.test}${params ? ` ${params}` : ''}`),
+        td(`${info.label} (${info.unit})`),
+        td(figure(m.median), 'n'),
+        td(`${figure(m.ci95.low)}–${figure(m.ci95.high)}`, 'n'),
+        td(`${m.covPct.toFixed(1)}%${x.unstable ? ' ⚠' : ''}`, 'n'),
+        td(ofHost, 'n'),
+        td(x.coreSecondsPerGbit ? x.coreSecondsPerGbit.total.toFixed(3) : '—', 'n'),
+        td(m.samples.map(figure).join(' '), 'n samples'),
+      ];
+      return `<tr${x.unstable ? ' class="unstable"' : ''}>${cells.join('')}</tr>`;
     })
     .join('\n');
-  return `<table class="rows"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  return `<table class="rows"><thead><tr>${ths(head)}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
 function datapathTable(r: RunResults): string {
   const rows = r.rows.flatMap((x) => (x.datapath ?? []).map((d) => ({ x, d })));
   if (!rows.length) return '';
-  return `<h3>User-space data-path processes</h3><table><thead><tr><th>architecture</th><th>path</th><th>process</th><th>CPU (% of a core, usr/sys)</th><th>packets on the wire</th><th>syscalls per wire packet</th><th>syscalls per MB</th><th>context switches per packet</th></tr></thead><tbody>${rows
-    .map(
-      ({ x, d }) =>
-        `<tr><td>${e(x.arch)}</td><td>${x.path}</td><td>${e(d.process)}@${e(d.node)} (${e(d.device)})</td><td class="n">${d.cpu.user.toFixed(0)}/${d.cpu.system.toFixed(0)}</td><td class="n">${(d.wirePackets ?? d.packets).toLocaleString('en-US')}</td><td class="n">${d.syscallsPerWirePacket?.toFixed(2) ?? '—'}</td><td class="n">${d.syscallsPerMB?.toFixed(0) ?? '—'}</td><td class="n">${(d.contextSwitchesPerPacket.voluntary + d.contextSwitchesPerPacket.involuntary).toFixed(3)}</td></tr>`,
-    )
-    .join('')}</tbody></table>`;
+  const body = rows
+    .map(({ x, d }) => {
+      const cells = [
+        td(e(x.arch)),
+        td(x.path),
+        td(`${e(d.process)}@${e(d.node)} (${e(d.device)})`),
+        td(`${d.cpu.user.toFixed(0)}/${d.cpu.system.toFixed(0)}`, 'n'),
+        td((d.wirePackets ?? d.packets).toLocaleString('en-US'), 'n'),
+        td(d.syscallsPerWirePacket?.toFixed(2) ?? '—', 'n'),
+        td(d.syscallsPerMB?.toFixed(0) ?? '—', 'n'),
+        td((d.contextSwitchesPerPacket.voluntary + d.contextSwitchesPerPacket.involuntary).toFixed(3), 'n'),
+      ];
+      return `<tr>${cells.join('')}</tr>`;
+    })
+    .join('');
+  const head = `<thead><tr>${ths(DATAPATH_HEAD)}</tr></thead>`;
+  return `<h3>User-space data-path processes</h3><table>${head}<tbody>${body}</tbody></table>`;
 }
 
 /** A table per kind's meter: what it counted during each row's counted sample (ControlPlane.meters). */
@@ -193,57 +238,140 @@ function metersTable(r: RunResults): string {
     .map(([meter, t]) => {
       const keys = [...new Set(t.rows.flatMap(({ m }) => Object.keys(m.counts)))];
       const head = keys.map((k) => (k.endsWith('Bytes') ? `MB ${k.slice(0, -'Bytes'.length)}` : k));
-      return `<h3>${e(meter)}</h3><p class="meta">${e(t.about)}</p><table><thead><tr><th>architecture</th><th>path</th><th>test</th><th>name@node</th>${head.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>${t.rows
-        .map(
-          ({ x, m }) =>
-            `<tr><td>${e(x.arch)}</td><td>${x.path}</td><td>${x.test}</td><td>${e(m.name)}@${e(m.node)}</td>${keys.map((k) => `<td class="n">${m.counts[k] === undefined ? '—' : n(k, m.counts[k])}</td>`).join('')}</tr>`,
-        )
-        .join('')}</tbody></table>`;
+      const th = ths(['architecture', 'path', 'test', 'name@node', ...head.map((h) => e(h))]);
+      const body = t.rows
+        .map(({ x, m }) => {
+          const counts = keys.map((k) => td(m.counts[k] === undefined ? '—' : n(k, m.counts[k]), 'n'));
+          const cells = [td(e(x.arch)), td(x.path), td(x.test), td(`${e(m.name)}@${e(m.node)}`), ...counts];
+          return `<tr>${cells.join('')}</tr>`;
+        })
+        .join('');
+      const table = `<table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
+      return `<h3>${e(meter)}</h3><p class="meta">${e(t.about)}</p>${table}`;
     })
     .join('');
 }
 
 type Reading = NonNullable<ResultRow['meters']>[number]['readings'][number];
 
-const FAMILY_LEGEND: readonly [keyof typeof FAMILY_COLORS, string][] = [
-  ['baseline', 'no pods'],
-  ['overlay', 'encapsulated between nodes'],
-  ['native', 'pod packets as they are, over L2 or a bridge'],
-  ['l3', 'routed between nodes by routes alone, no encapsulation'],
-];
-
-const CSS = `
-body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:0 auto;max-width:1180px;padding:16px 24px;color:#222;line-height:1.45}
-h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px}
-.meta{color:#555;font-size:13px}.headlines li{margin:4px 0}.warn{color:#b00020;font-weight:bold}
-figure{margin:16px 0 28px}figure.chart svg{max-width:100%;height:auto}figcaption{font-size:13px;color:#444;max-width:900px}figcaption b{color:#222}
-table{border-collapse:collapse;font-size:12px;margin:8px 0}th,td{border-bottom:1px solid #e3e3e3;padding:3px 8px;text-align:left;vertical-align:top}
-td.n{text-align:right;font-variant-numeric:tabular-nums}tr.unstable td{background:#fff4f4}td.samples{color:#666}
-.dp{overflow-x:auto;margin:8px 0 20px}.dp p{font-size:13px;margin:2px 0}
-.legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
-`;
-
-export function renderHtml(r: RunResults, charts: readonly { chart: Chart; svg: string }[]): string {
+/** The data paths the kernel counted, one diagram each. */
+function diagramsHtml(r: RunResults): string {
   const archs = new Map(r.architectures.map((a) => [a.name, a]));
-  const designs = designLines(r);
-  const diagrams = r.paths
+  return r.paths
     .map((p, i) => {
       const a = archs.get(p.arch);
       const m = p.underlayMtu === undefined ? '' : `-m${p.underlayMtu}`;
       const at = p.underlayMtu === undefined ? '' : ` (underlay MTU ${p.underlayMtu})`;
-      return `<div class="dp" id="path-${e(p.arch)}-${p.path}${m}"><h3>${e(p.arch)} — ${p.path}${at}: ${e(p.client)} → ${e(p.server)}</h3><p>${e(a?.summary ?? '')}</p><p>Pod MTU ${p.mtu}${p.encapBytes > 0 ? `, ${p.encapBytes} bytes of encapsulation per packet on the underlay` : ', no encapsulation'}; counters read during the ${p.measuredWith} test.</p>${pathDiagram(p, `dp${i}`)}</div>`;
+      const encap =
+        p.encapBytes > 0 ? `, ${p.encapBytes} bytes of encapsulation per packet on the underlay` : ', no encapsulation';
+      const head = `<h3>${e(p.arch)} — ${p.path}${at}: ${e(p.client)} → ${e(p.server)}</h3>`;
+      const note = `<p>Pod MTU ${p.mtu}${encap}; counters read during the ${p.measuredWith} test.</p>`;
+      const id = `path-${e(p.arch)}-${p.path}${m}`;
+      return `<div class="dp" id="${id}">${head}<p>${e(a?.summary ?? '')}</p>${note}${pathDiagram(p, `dp${i}`)}</div>`;
     })
     .join('\n');
-  const t = r.timing;
-  const env = r.environment;
+}
+
+function chartFigure({ chart, svg }: { chart: Chart; svg: string }): string {
+  const links = `<a href="charts/${chart.name}.png">PNG</a> · <a href="charts/${chart.name}.svg">SVG</a>`;
+  const caption = `<figcaption>${e(chart.caption)} ${links}</figcaption>`;
+  const head = `<h3>${e(chart.title)}</h3>`;
+  return `<figure class="chart" id="chart-${chart.name}" data-chart="${chart.name}">${head}${svg}${caption}</figure>`;
+}
+
+/** The lab, the run and how it sampled, under the title. */
+function labLine(r: RunResults): string {
   const s = r.settings;
   const link = linkLine(r);
   const mtus = r.lab.underlayMtus;
   const underlay = mtus
     ? `underlay MTUs ${mtus.join(' and ')} (each in labs of its own, every row paired with host of its MTU)`
     : `underlay MTU ${r.lab.underlayMtu}`;
-  const chartFigure = ({ chart, svg }: { chart: Chart; svg: string }): string =>
-    `<figure class="chart" id="chart-${chart.name}" data-chart="${chart.name}"><h3>${e(chart.title)}</h3>${svg}<figcaption>${e(chart.caption)} <a href="charts/${chart.name}.png">PNG</a> · <a href="charts/${chart.name}.svg">SVG</a></figcaption></figure>`;
+  const lab =
+    `Lab <b>${e(r.lab.name)}</b>: ${r.lab.nodes} nodes (${r.lab.computeNodes} compute), ${underlay}, ` +
+    `pod network ${e(r.lab.podCidr)}${link ? `; ${e(link)}` : ''}.`;
+  const run = `Run ${e(r.startedAt)}, took ${duration(r.durationSec)}.`;
+  const rounds =
+    `${s.repeats} rounds (${r.schedule.mode}: one sample of every row per round, in a random ` +
+    `order), ${s.durationSec} s per throughput sample and one ${s.latencySec} s sockperf run per latency sample`;
+  const warm = s.warmupSec ? `, after a ${s.warmupSec} s discarded warm-up per path` : '';
+  const [client, server] = s.cpuAffinity?.split(',') ?? [];
+  const pin = s.cpuAffinity ? `; clients pinned to CPU ${client}, servers to CPU ${server}` : '';
+  return `<p class="meta">${lab} ${run} ${rounds}${warm}${pin}. cnilab ${e(r.tool.version)}.</p>`;
+}
+
+function claimsNote(r: RunResults): string {
+  return (
+    `<p class="meta">A ranks above B only when the 95% interval of their same-round ratio A/B excludes 1; ` +
+    `they are equivalent when it lies within ±${equivalenceOf(r)}%; otherwise the step is not resolved ` +
+    `(${e(rankingLegend(r))}). ${e(scheduleLine(r))}.</p>`
+  );
+}
+
+function designsHtml(designs: readonly string[]): string {
+  if (!designs.length) return '';
+  const items = designs.map((l) => `<li>${e(l)}</li>`).join('');
+  return (
+    '<h3>Designs compared</h3>' +
+    `<p class="meta">Each ratio is a/b of the same round's samples, with its 95% interval; ` +
+    'lower is better for latency and CPU per Gbit.</p>' +
+    `<ul class="claims">${items}</ul>`
+  );
+}
+
+function rowsNote(r: RunResults): string {
+  const s = r.settings;
+  const summary = (x: string): string =>
+    e(afterTests.has(x) ? afterTests.get(x).summary : runTests.get(x as TestName).summary);
+  const tests = s.tests.map((x) => `<b>${x}</b> — ${summary(x)}`).join('; ');
+  return (
+    `<p class="meta">95% confidence interval of the median by order statistics from 6 samples; below that, ` +
+    `Student's t on the mean. Of host: the median of the same-round ratios to host, with the 95% interval of ` +
+    `their geometric mean (${ofHostInterval(r)}); ? where that interval is wider than ` +
+    `±${r.schedule.precisionPct ?? 5}% (not resolved). Unstable: coefficient of variation ` +
+    `above ${s.covThresholdPct}%. Tests: ${tests}.</p>`
+  );
+}
+
+/** The environment table and the links to the data. */
+function environmentHtml(r: RunResults): string {
+  const env = r.environment;
+  const t = r.timing;
+  const arch = (a: RunResults['architectures'][number]): string => {
+    const dp = a.datapath && a.datapath !== 'kernel' ? `; datapath: ${e(a.datapath)}` : '';
+    return `<b>${e(a.name)}</b> (${a.family}${dp}): ${e(a.summary)}`;
+  };
+  const skip = (k: RunResults['skipped'][number]): string =>
+    e(`${k.arch}${k.path ? ` ${k.path}` : ''}${k.test ? ` ${k.test}` : ''}: ${k.reason}`);
+  const kernel = `${e(env.kernel)}${env.kernelBuild ? ` (${e(env.kernelBuild)})` : ''}`;
+  const tools = [
+    `iperf3 ${e(env.iperf3)}`,
+    `sockperf ${e(env.sockperf)}`,
+    `iproute2 ${e(env.iproute2)}`,
+    `Node.js ${e(env.node)}`,
+  ].join(', ');
+  const time = [
+    `set-up ${duration(t.setupSec)}`,
+    `warm-up ${duration(t.warmupSec)}`,
+    `measuring ${duration(t.measureSec)}`,
+    `tear-down ${duration(t.teardownSec)}`,
+    `other ${duration(t.otherSec)}`,
+  ].join(', ');
+  const json = `<a href="results.json">results.json</a> (schema v${r.schemaVersion})`;
+  return [
+    '<table>',
+    `<tr><th>kernel</th><td>${kernel}</td></tr><tr><th>CPU</th><td>${env.cpus} × ${e(env.cpuModel)}</td></tr>`,
+    `<tr><th>tools</th><td>${tools}</td></tr>`,
+    `<tr><th>architectures</th><td>${r.architectures.map(arch).join('<br>')}</td></tr>`,
+    `<tr><th>skipped</th><td>${r.skipped.length ? r.skipped.map(skip).join('<br>') : 'nothing'}</td></tr>`,
+    `<tr><th>noise</th><td>${e(noiseLine(r))}</td></tr>`,
+    `<tr><th>time</th><td>${time}</td></tr>`,
+    '</table>',
+    `<p class="meta">Data: ${json} · <a href="results.csv">results.csv</a></p>`,
+  ].join('\n');
+}
+
+export function renderHtml(r: RunResults, charts: readonly { chart: Chart; svg: string }[]): string {
   // The forest plot opens the report; the other charts follow the claims.
   const forest = charts.find((c) => c.chart.name === 'forest');
   const figures = charts.filter((c) => c !== forest).map(chartFigure);
@@ -252,17 +380,17 @@ export function renderHtml(r: RunResults, charts: readonly { chart: Chart; svg: 
 <title>cnilab run — ${e(r.lab.name)} — ${e(r.startedAt)}</title><style>${CSS}</style></head>
 <body>
 <h1>cnilab: container network architectures, measured</h1>
-<p class="meta">Lab <b>${e(r.lab.name)}</b>: ${r.lab.nodes} nodes (${r.lab.computeNodes} compute), ${underlay}, pod network ${e(r.lab.podCidr)}${link ? `; ${e(link)}` : ''}. Run ${e(r.startedAt)}, took ${duration(r.durationSec)}. ${s.repeats} rounds (${r.schedule.mode}: one sample of every row per round, in a random order), ${s.durationSec} s per throughput sample and one ${s.latencySec} s sockperf run per latency sample${s.warmupSec ? `, after a ${s.warmupSec} s discarded warm-up per path` : ''}${s.cpuAffinity ? `; clients pinned to CPU ${s.cpuAffinity.split(',')[0]}, servers to CPU ${s.cpuAffinity.split(',')[1]}` : ''}. cnilab ${e(r.tool.version)}.</p>
+${labLine(r)}
 <h2>At a glance</h2>
 ${forest ? chartFigure(forest) : ''}
 <ul class="headlines">${headlines(r)
     .map((h) => `<li>${h}</li>`)
     .join('')}</ul>
-<p class="meta legend">Colours of bars and points:${FAMILY_LEGEND.map(([f, words]) => `<span style="background:${FAMILY_COLORS[f]}"></span>${f} (${words})`).join('')}.</p>
+<p class="meta legend">Colours of bars and points:${LEGEND}.</p>
 <h2>What this run can claim</h2>
-<p class="meta">A ranks above B only when the 95% interval of their same-round ratio A/B excludes 1; they are equivalent when it lies within ±${equivalenceOf(r)}%; otherwise the step is not resolved (${e(rankingLegend(r))}). ${e(scheduleLine(r))}.</p>
+${claimsNote(r)}
 <ul class="claims">${[...rankingLines(r), ...paperLines(r)].map((l) => `<li>${e(l)}</li>`).join('')}</ul>
-${designs.length ? `<h3>Designs compared</h3><p class="meta">Each ratio is a/b of the same round's samples, with its 95% interval; lower is better for latency and CPU per Gbit.</p><ul class="claims">${designs.map((l) => `<li>${e(l)}</li>`).join('')}</ul>` : ''}
+${designsHtml(designLines(r))}
 ${mtuTable(r)}${afterParts(r)
     .map(({ test, part }) => test.report.html(part))
     .join('')}<h2>Charts</h2>
@@ -270,21 +398,13 @@ ${figures.join('\n')}
 <h2>Cost</h2>
 ${datapathTable(r) || '<p class="meta">No user-space process carried traffic in this run.</p>'}${metersTable(r)}
 <h2>Data paths, as the kernel counted them</h2>
-<p class="meta">Every interface whose counters moved during the test, from client to server. Packets are as each device counted them: a GSO/GRO super-packet counts once, so bytes per packet far above the MTU show offloads at work. <code>veth@cni0</code> is a port of bridge cni0: a bridge forwarding between its own ports does not count those frames on its own device, so it appears only where packets go up to the node's stack (routing, tunnels). A dashed interface carried only the return direction (ACKs): the data went past it, as <code>bpf_redirect_peer</code> takes it past a pod's host end. A fourth line, <b>tag (node)</b>: what a meter of the architecture's kind counted on that node (an eBPF program, say), on every interface it sits on, both directions.</p>
-${diagrams || '<p class="meta">No path was counted.</p>'}
+${PATHS_NOTE}
+${diagramsHtml(r) || '<p class="meta">No path was counted.</p>'}
 <h2>Every row</h2>
-<p class="meta">95% confidence interval of the median by order statistics from 6 samples; below that, Student's t on the mean. Of host: the median of the same-round ratios to host, with the 95% interval of their geometric mean (${ofHostInterval(r)}); ? where that interval is wider than ±${r.schedule.precisionPct ?? 5}% (not resolved). Unstable: coefficient of variation above ${s.covThresholdPct}%. Tests: ${s.tests.map((x) => `<b>${x}</b> — ${e(afterTests.has(x) ? afterTests.get(x).summary : runTests.get(x as TestName).summary)}`).join('; ')}.</p>
+${rowsNote(r)}
 ${rowTable(r)}
 <h2>Environment</h2>
-<table>
-<tr><th>kernel</th><td>${e(env.kernel)}${env.kernelBuild ? ` (${e(env.kernelBuild)})` : ''}</td></tr><tr><th>CPU</th><td>${env.cpus} × ${e(env.cpuModel)}</td></tr>
-<tr><th>tools</th><td>iperf3 ${e(env.iperf3)}, sockperf ${e(env.sockperf)}, iproute2 ${e(env.iproute2)}, Node.js ${e(env.node)}</td></tr>
-<tr><th>architectures</th><td>${r.architectures.map((a) => `<b>${e(a.name)}</b> (${a.family}${a.datapath && a.datapath !== 'kernel' ? `; datapath: ${e(a.datapath)}` : ''}): ${e(a.summary)}`).join('<br>')}</td></tr>
-<tr><th>skipped</th><td>${r.skipped.length ? r.skipped.map((k) => e(`${k.arch}${k.path ? ` ${k.path}` : ''}${k.test ? ` ${k.test}` : ''}: ${k.reason}`)).join('<br>') : 'nothing'}</td></tr>
-<tr><th>noise</th><td>${e(noiseLine(r))}</td></tr>
-<tr><th>time</th><td>set-up ${duration(t.setupSec)}, warm-up ${duration(t.warmupSec)}, measuring ${duration(t.measureSec)}, tear-down ${duration(t.teardownSec)}, other ${duration(t.otherSec)}</td></tr>
-</table>
-<p class="meta">Data: <a href="results.json">results.json</a> (schema v${r.schemaVersion}) · <a href="results.csv">results.csv</a></p>
+${environmentHtml(r)}
 </body></html>
 `;
 }

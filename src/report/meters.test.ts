@@ -9,7 +9,10 @@ import { readResults } from './outputs';
 
 const recorded = (): RunResults => readResults(join(REPO_ROOT, 'test/fixtures/results-v5.json'));
 
-/** An ebpf-native inter-node path as a run records it: its kind's meter, from_pod on node1's lxc veths, from_netdev on node2's eth0. */
+/**
+ * An ebpf-native inter-node path as a run records it: its kind's meter, from_pod on node1's lxc veths, from_netdev on
+ * node2's eth0.
+ */
 function ebpfPath(): {
   path: RunResults['paths'][number];
   meters: NonNullable<RunResults['paths'][number]['meters']>;
@@ -76,7 +79,8 @@ test("a kind's meters: each reading on the interface it sits on; a table per met
   assert.deepEqual(
     [...svg.matchAll(/data-ifname="([^"]+)" data-packets="\d+" data-meter="([^"]+)"/g)].map((m) => `${m[1]} ${m[2]}`),
     ['lxcf8104816 from_pod', 'eth0 from_netdev'],
-    'from_pod where the data enters node1 (its lxc veth), from_netdev where it enters node2 (eth0); none where it leaves',
+    'from_pod where the data enters node1 (its lxc veth), ' +
+      'from_netdev where it enters node2 (eth0); none where it leaves',
   );
   assert.match(svg, /bpf \(node\): 75\.2k redirect, 2 pass</);
   assert.match(svg, /bpf \(node\): 75\.2k peer, 4 pass</);
@@ -119,11 +123,23 @@ test("a kind's meters: each reading on the interface it sits on; a table per met
   const html = renderHtml(resultsSchema.parse(r), []);
   assert.match(
     html,
-    /<li>eBPF host routing against a bridge and routes — ebpf-native\/flannel-host-gw, inter-node: throughput 108% \(102%–114%\) better; latency p50 97% \(90%–105%\) not resolved; CPU per Gbit not measured<\/li>/,
+    new RegExp(
+      String.raw`<li>eBPF host routing against a bridge and routes — ` +
+        String.raw`ebpf-native\/flannel-host-gw, inter-node: throughput 108% \(102%–114%\) ` +
+        String.raw`better; latency p50 97% \(90%–105%\) not resolved; CPU per Gbit not ` +
+        String.raw`measured<\/li>`,
+    ),
   );
   assert.match(
     html,
-    /<h3>eBPF programs<\/h3>.*<th>peer<\/th><th>neigh<\/th><th>redirect<\/th><th>pass<\/th><th>drop<\/th><th>MB redirected<\/th><th>MB passed<\/th>.*<td>from_pod@node1<\/td><td class="n">0<\/td><td class="n">0<\/td><td class="n">75,192<\/td><td class="n">2<\/td><td class="n">0<\/td><td class="n">3458.8<\/td>/s,
+    new RegExp(
+      String.raw`<h3>eBPF programs<\/h3>.*` +
+        String.raw`<th>peer<\/th><th>neigh<\/th><th>redirect<\/th><th>pass<\/th><th>drop<\/th>` +
+        String.raw`<th>MB redirected<\/th><th>MB passed<\/th>.*` +
+        String.raw`<td>from_pod@node1<\/td><td class="n">0<\/td><td class="n">0<\/td><td class="n">75,192<\/td>` +
+        String.raw`<td class="n">2<\/td><td class="n">0<\/td><td class="n">3458.8<\/td>`,
+      's',
+    ),
   );
   assert.match(html, /<span style="background:#7570b3"><\/span>l3 \(/, 'the l3 family in the legend');
   assert.ok(

@@ -50,24 +50,34 @@ export function mtuTable(r: RunResults): string {
   const cell = (x: ResultRow | undefined): string => {
     if (!x) return '<td class="n">—</td><td class="n">—</td>';
     const m = x.metrics[x.primary]!;
-    return `<td class="n">${figure(m.median)} ${METRIC_INFO[x.primary].unit}</td><td class="n">${x.baselinePct === null ? '—' : `${x.baselinePct.toFixed(0)}%${x.resolved ? '' : ' ?'}`}</td>`;
+    return (
+      `<td class="n">${figure(m.median)} ${METRIC_INFO[x.primary].unit}</td><td ` +
+      `class="n">${x.baselinePct === null ? '—' : `${x.baselinePct.toFixed(0)}%${x.resolved ? '' : ' ?'}`}</td>`
+    );
   };
   const change = (g: Map<number, ResultRow>): string => {
     const [a, b] = [g.get(mtus[0]!), g.get(mtus[mtus.length - 1]!)];
     const [ma, mb] = [a?.metrics[a.primary]?.median, b?.metrics[b.primary]?.median];
     return ma && mb ? `${mb >= ma ? '+' : ''}${figure(((mb - ma) / ma) * 100)}%` : '—';
   };
-  const head = `<tr><th>row</th>${mtus.map((m) => `<th>MTU ${m}</th><th>of host</th>`).join('')}<th>MTU ${mtus[mtus.length - 1]} vs ${mtus[0]}</th></tr>`;
+  const head =
+    `<tr><th>row</th>${mtus.map((m) => `<th>MTU ${m}</th><th>of host</th>`).join('')}<th>MTU ` +
+    `${mtus[mtus.length - 1]} ` +
+    `vs ${mtus[0]}</th></tr>`;
   const body = [...groups]
     .map(
       ([name, g]) =>
         `<tr><td>${e(name)}</td>${mtus.map((m) => cell(g.get(m))).join('')}<td class="n">${change(g)}</td></tr>`,
     )
     .join('\n');
-  return `<h2>Underlay MTU side by side</h2>
-<p class="meta">Each MTU ran in labs of its own; "of host" pairs a row with host at the same MTU, so it says what the architecture costs at that MTU, and the last column what the MTU changed in the median (for latency, + is slower).</p>
+  return (
+    `<h2>Underlay MTU side by side</h2>
+<p class="meta">Each MTU ran in labs of its own; "of host" pairs a row with host at the same MTU, so it says what ` +
+    `the architecture costs at that MTU, and the last column what the MTU changed in the median (for latency, + ` +
+    `is slower).</p>
 <table class="mtu"><thead>${head}</thead><tbody>
 ${body}
 </tbody></table>
-`;
+`
+  );
 }

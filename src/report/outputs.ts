@@ -82,7 +82,8 @@ export function readResults(where: string): RunResults {
   if (version !== RESULTS_SCHEMA_VERSION)
     throw new CnilabError(
       'INVALID_INPUT',
-      `${file}: schemaVersion ${JSON.stringify(version)} is not ${RESULTS_SCHEMA_VERSION}; the report reads results v3 to v${RESULTS_SCHEMA_VERSION} (re-run with cnilab run; cnilab compare reads v1 and v2 too)`,
+      `${file}: schemaVersion ${JSON.stringify(version)} is not ${RESULTS_SCHEMA_VERSION}; the report reads ` +
+        `results v3 to v${RESULTS_SCHEMA_VERSION} (re-run with cnilab run; cnilab compare reads v1 and v2 too)`,
     );
   return parseWith(file, publishedResultsSchema, doc);
 }
@@ -105,7 +106,10 @@ function upgradeMeters(doc: Record<string, unknown>): Record<string, unknown> {
   return { ...doc, ...(rows ? { rows } : {}), ...(paths ? { paths } : {}) };
 }
 
-/** v3–v6 held each test after the rounds at the top (`attach`, `join`): each moves into `afterRounds`, upgraded by its test. */
+/**
+ * v3–v6 held each test after the rounds at the top (`attach`, `join`): each moves into `afterRounds`, upgraded by its
+ * test.
+ */
 function upgradeAfterRounds(doc: Record<string, unknown>): Record<string, unknown> {
   const out = { ...doc };
   const after: Record<string, unknown> = {};

@@ -1,6 +1,7 @@
 /**
  * Which rows the next round holds (pure). After the minimum rounds a row whose moderated interval
- * is within the precision, on 3 ratios or more, leaves the rounds — unless it decides an open claim (a paper ordering or
+ * is within the precision, on 3 ratios or more, leaves the rounds — unless it decides an open claim (a paper ordering
+ * or
  * a design pair that more rounds of this run could still decide): "samples where a claim is still
  * open". The baseline row of a test stays while any row of it is sampled (a ratio pairs with the
  * same round's baseline). When the budget cannot hold every row that wants another sample, the

@@ -93,7 +93,10 @@ export interface RatioOptions extends RowRatioOptions {
 /** A row's name in the summary and in noise (arch path test [label] [mtu N]). */
 export function rowName(r: Pick<ResultRow, 'arch' | 'path' | 'test' | 'params' | 'underlayMtu'>): string {
   const label = runTests.get(r.test).label(r.params);
-  return `${r.arch} ${r.path} ${r.test}${label ? ` ${label}` : ''}${r.underlayMtu === undefined ? '' : ` mtu ${r.underlayMtu}`}`;
+  return (
+    `${r.arch} ${r.path} ${r.test}${label ? ` ${label}` : ''}` +
+    `${r.underlayMtu === undefined ? '' : ` mtu ${r.underlayMtu}`}`
+  );
 }
 
 /** Every row with its paired ratio to the baseline (plain and moderated) and whether it is resolved. */

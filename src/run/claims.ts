@@ -22,7 +22,10 @@ export interface ClaimRow {
   readonly mtu?: number;
   readonly test: string;
   readonly params: object;
-  /** What the values are when not the test's primary metric (e.g. cpuPerGbit): pairs of one metric are moderated together. */
+  /**
+   * What the values are when not the test's primary metric (e.g. cpuPerGbit): pairs of one metric are moderated
+   * together.
+   */
   readonly metric?: string;
   readonly better: 'higher' | 'lower';
   readonly values: readonly TimedValue[];
@@ -47,7 +50,10 @@ export interface PairClaim {
   };
   /** a against b, by the metric's direction. */
   readonly verdict: PairVerdict;
-  /** Not resolved: about how many more rounds would decide it; null when one run cannot (its run-level noise alone is wider). */
+  /**
+   * Not resolved: about how many more rounds would decide it; null when one run cannot (its run-level noise alone is
+   * wider).
+   */
   readonly moreRounds?: number | null;
 }
 
@@ -179,7 +185,10 @@ export function rankings(rows: readonly ClaimRow[], judge: Judge, baseline = BAS
 
 export interface PaperCheck extends PaperOrdering {
   readonly underlayMtu?: number;
-  /** holds or reversed when resolved either way; equivalent when the two are within the margin (the ordering does not hold). */
+  /**
+   * holds or reversed when resolved either way; equivalent when the two are within the margin (the ordering does not
+   * hold).
+   */
   readonly verdict: 'holds' | 'reversed' | 'equivalent' | 'not resolved' | 'not measured';
   readonly ratio?: PairClaim['ratio'];
   readonly moreRounds?: number | null;

@@ -1,7 +1,8 @@
 /**
  * The designs compared (pure): pairs of architectures that differ in one design choice (declared
  * in arch/claims.ts), judged on three metrics by the same-round ratio a/b, as the rankings are:
- * throughput (tcp), latency (latency, p50) and host CPU per Gbit (tcp, per sample). A metric is "better" only when the interval of a/b excludes 1.
+ * throughput (tcp), latency (latency, p50) and host CPU per Gbit (tcp, per sample). A metric is "better" only when
+ * the interval of a/b excludes 1.
  * Only pairs whose two architectures the run measured on the path are reported.
  */
 import type { ClaimRow, Judge, PairClaim, PairVerdict } from './claims';

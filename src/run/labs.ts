@@ -44,7 +44,10 @@ export const RESERVE_MIB = 1024;
 export function memoryVerdict(labs: number, availableMiB: number): string | undefined {
   const need = labs * LAB_MEMORY_MIB + RESERVE_MIB;
   if (availableMiB >= need) return undefined;
-  return `${labs} labs up at once need about ${need} MiB (${LAB_MEMORY_MIB} MiB each and ${RESERVE_MIB} MiB to spare); ${availableMiB} MiB is available`;
+  return (
+    `${labs} labs up at once need about ${need} MiB (${LAB_MEMORY_MIB} MiB each and ${RESERVE_MIB} MiB to ` +
+    `spare); ${availableMiB} MiB is available`
+  );
 }
 
 export function availableMiB(): number {
@@ -79,7 +82,8 @@ export class LabSet {
     if (taken.length)
       throw new CnilabError(
         'LAB_EXISTS',
-        `lab ${taken.join(', ')} is already up; remove it with: cnilab down --lab ${taken[0]} (or give --lab another name)`,
+        `lab ${taken.join(', ')} is already up; remove it with: ` +
+          `cnilab down --lab ${taken[0]} (or give --lab another name)`,
       );
     return new LabSet(o, names);
   }

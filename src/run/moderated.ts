@@ -10,7 +10,8 @@
  *
  * Noise groups, by the data: a row far noisier than the prior fitted to the other rows (its
  * s²/s0² beyond F(d, d0)'s 1% tail — a user-space data path among kernel ones) is set apart, the
- * least likely first, until none is (or three rows are left). The rows set apart get a prior of their own when there are at least three;
+ * least likely first, until none is (or three rows are left). The rows set apart get a prior of their own when there
+ * are at least three;
  * one or two keep their plain per-row variance (no borrowing for them). d0 is capped at what the
  * rows that fitted it know: the degrees of freedom of one variance as precise as the mean of
  * their log variances (and at most Σd) — a prior cannot know more than its data.
@@ -175,7 +176,10 @@ export interface ModeratedInterval {
   readonly kappa: number;
 }
 
-/** The 95% interval of a row's geometric mean from its moderated variance and the run-level share κ; undefined without one. */
+/**
+ * The 95% interval of a row's geometric mean from its moderated variance and the run-level share κ; undefined without
+ * one.
+ */
 export function moderatedInterval(r: ModeratedVariance, kappa: number): ModeratedInterval | undefined {
   if (r.df <= 0 || !Number.isFinite(r.v2)) return undefined;
   const se = Math.sqrt(r.v2 * (1 / r.n + kappa));

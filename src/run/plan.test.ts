@@ -96,7 +96,9 @@ test("the rows: cell by cell, each test's rows; the first throughput row of a ce
     ALL_OK,
   );
   const line = (s: (typeof plan.rows)[number]): string =>
-    `${s.lab} ${s.tool} ${s.test}${s.params.payloadBytes && s.test === 'sweep' ? ` ${s.params.payloadBytes}` : ''}${s.counted ? ' counted' : ''}`;
+    `${s.lab} ${s.tool} ${s.test}` +
+    `${s.params.payloadBytes && s.test === 'sweep' ? ` ${s.params.payloadBytes}` : ''}` +
+    `${s.counted ? ' counted' : ''}`;
   const perCell = ['sockperf latency', 'iperf3 tcp counted', ...[128, 512, 1024, 1400].map((b) => `iperf3 sweep ${b}`)];
   assert.deepEqual(
     plan.rows.map(line),

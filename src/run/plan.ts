@@ -1,6 +1,7 @@
 /**
  * What a run will measure, decided before any lab is built (pure): the cells (architecture × path,
- * × underlay MTU when the run has several) and what is skipped with its reason, then the rows — every test's rows on every cell. A round
+ * × underlay MTU when the run has several) and what is skipped with its reason, then the rows — every test's rows on
+ * every cell. A round
  * takes one sample of each row; the scheduler (schedule.ts) orders them, the measuring step
  * (rounds.ts) decides how many rounds.
  */
@@ -81,7 +82,10 @@ export function planCells(
 export const rowKey = (cell: Cell, test: TestName, params: Params): string =>
   `${cell.arch.name} ${cell.path} ${test} ${JSON.stringify(params)}${cell.mtu === undefined ? '' : ` mtu ${cell.mtu}`}`;
 
-/** The underlay MTUs as a dimension of the run: two or more distinct ones, else undefined (the topology's MTU, names as they are). */
+/**
+ * The underlay MTUs as a dimension of the run: two or more distinct ones, else undefined (the topology's MTU, names
+ * as they are).
+ */
 export function mtuDimension(mtus: readonly number[] | undefined): number[] | undefined {
   const u = [...new Set(mtus ?? [])];
   return u.length > 1 ? u : undefined;

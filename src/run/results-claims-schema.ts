@@ -24,7 +24,8 @@ const pairClaimSchema = z.object({
   verdict: z
     .enum(PAIR_VERDICTS)
     .describe(
-      'a against b: better or worse when the interval of a/b excludes 1; equivalent when it lies within ±settings.equivalencePct; else not resolved',
+      'a against b: better or worse when the interval of a/b excludes 1; equivalent when it lies within ' +
+        '±settings.equivalencePct; else not resolved',
     ),
   moreRounds,
 });
@@ -79,6 +80,8 @@ export const claimsSchema = z.object({
     )
     .optional()
     .describe(
-      'pairs of architectures that differ in one design choice (the eBPF data path against each design it replaces; Calico against flannel), where the run measured both; absent from results written before cnilab compared designs',
+      'pairs of architectures that differ in one design choice (the eBPF data path against each design it ' +
+        'replaces; Calico against flannel), where the run measured both; absent from results written before ' +
+        'cnilab compared designs',
     ),
 });

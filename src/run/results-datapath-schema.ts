@@ -18,14 +18,16 @@ export const datapathCost = z
     syscallsPerPacket: z
       .number()
       .describe(
-        'system calls per device packet as the process counts them: every read, write, send, receive and poll, failed ones (EAGAIN) included',
+        'system calls per device packet as the process counts them: every read, write, send, receive and poll, ' +
+          'failed ones (EAGAIN) included',
       ),
     wirePackets: z
       .number()
       .int()
       .optional()
       .describe(
-        'packets the process sent and received on the underlay (UDP datagrams), by its own count; with offloads one device packet is a super-packet of many',
+        'packets the process sent and received on the underlay (UDP datagrams), by its own count; with offloads ' +
+          'one device packet is a super-packet of many',
       ),
     syscallsPerWirePacket: z
       .number()
@@ -35,7 +37,8 @@ export const datapathCost = z
     procIoSyscallsPerPacket: z
       .number()
       .describe(
-        "syscr + syscw of /proc/PID/io per packet: the kernel's count of the read()/write() calls on files (the TUN); socket calls are not in it",
+        "syscr + syscw of /proc/PID/io per packet: the kernel's count of the read()/write() calls on files (the " +
+          'TUN); socket calls are not in it',
       ),
     contextSwitchesPerPacket: z
       .object({ voluntary: z.number(), involuntary: z.number() })
@@ -67,7 +70,8 @@ export const meterGroupSchema = z
     ),
   })
   .describe(
-    "A kind's own counters during the row's counted sample (ControlPlane.meters), e.g. what each eBPF program did on each node; only what moved",
+    "A kind's own counters during the row's counted sample (ControlPlane.meters), e.g. what each eBPF program did " +
+      'on each node; only what moved',
   );
 
 export type DatapathCost = z.infer<typeof datapathCost>;

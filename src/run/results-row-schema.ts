@@ -15,7 +15,8 @@ export const statSchema = z
     ci95: z
       .object({ low: z.number(), high: z.number(), method: z.enum(['order-statistics', 't', 'none']) })
       .describe(
-        "95% confidence interval: of the median by order statistics from 6 samples; below that Student's t on the mean; none for one sample",
+        "95% confidence interval: of the median by order statistics from 6 samples; below that Student's t on the " +
+          'mean; none for one sample',
       ),
     samples: z.array(z.number()).describe('one value per round, in round order'),
   })
@@ -47,18 +48,21 @@ export const ratioSchema = z
         group: z
           .enum(['main', 'noisy', 'plain'])
           .describe(
-            "main: its test's prior; noisy: the prior of the rows set apart as far noisier; plain: its own variance (set apart with fewer than three such rows)",
+            "main: its test's prior; noisy: the prior of the rows set apart as far noisier; plain: its own " +
+              'variance (set apart with fewer than three such rows)',
           ),
         kappa: z.number().describe("the run-level share of the row's variance added to the interval"),
       })
       .nullable()
       .optional()
       .describe(
-        'the interval the report and the claims use: symmetric in log space around geomean, from the moderated variance and the run-level component (docs/measurements.md); null below 2 ratios; absent before v6',
+        'the interval the report and the claims use: symmetric in log space around geomean, from the moderated ' +
+          'variance and the run-level component (docs/measurements.md); null below 2 ratios; absent before v6',
       ),
   })
   .describe(
-    "the primary metric divided by the baseline's sample of the same round (schedule.pairing: or the one nearest in time)",
+    "the primary metric divided by the baseline's sample of the same round (schedule.pairing: or the one nearest " +
+      'in time)',
   );
 
 export const sampleNoiseSchema = z.object({
@@ -78,7 +82,8 @@ export const underlayMtu = z
   .int()
   .optional()
   .describe(
-    'the underlay MTU of the lab it was measured in; present only when the run measured several (--underlay-mtu), else it is lab.underlayMtu',
+    'the underlay MTU of the lab it was measured in; present only when the run measured several (--underlay-mtu), ' +
+      'else it is lab.underlayMtu',
   );
 
 export const rowSchema = z.object({
@@ -86,10 +91,13 @@ export const rowSchema = z.object({
   family: z
     .enum(FAMILIES)
     .describe(
-      'baseline: no pods; overlay: pod packets encapsulated between nodes; native: pod packets travel as they are (over L2 or a bridge); l3: pod packets routed between nodes as they are, no encapsulation and no shared L2 segment (from v5: flannel-host-gw and ipvlan-l3 too)',
+      'baseline: no pods; overlay: pod packets encapsulated between nodes; native: pod packets travel as they are ' +
+        '(over L2 or a bridge); l3: pod packets routed between nodes as they are, no encapsulation and no ' +
+        'shared L2 segment (from v5: flannel-host-gw and ipvlan-l3 too)',
     ),
   path: PATH.describe(
-    'intra-node: two pods on one node; inter-node: pods on two nodes (for host: node to node); routed: pods on two networks on two nodes, through a router on a third ("A to C via B")',
+    'intra-node: two pods on one node; inter-node: pods on two nodes (for host: node to node); routed: pods on ' +
+      'two networks on two nodes, through a router on a third ("A to C via B")',
   ),
   underlayMtu,
   test: z.enum(TESTS),
@@ -117,13 +125,15 @@ export const rowSchema = z.object({
     .number()
     .nullable()
     .describe(
-      'median of the paired ratios to the host row with the same test and params, in %; null without one (and for host)',
+      'median of the paired ratios to the host row with the same ' +
+        'test and params, in %; null without one (and for host)',
     ),
   ratio: ratioSchema.nullable().describe('paired ratio to the baseline; null for the baseline and rows without one'),
   resolved: z
     .boolean()
     .describe(
-      "its ratio's moderated interval (or, without a baseline, that of its own values) is within ± schedule.precisionPct (before v6: the plain interval)",
+      "its ratio's moderated interval (or, without a baseline, that of its own values) is within ± " +
+        'schedule.precisionPct (before v6: the plain interval)',
     ),
   rounds: z
     .array(sampleNoiseSchema)

@@ -84,7 +84,8 @@ export const noiseSchema = z
       .object({ labs: z.number().int(), cpuPct: z.number(), rssMiB: z.number(), processes: z.number().int() })
       .optional()
       .describe(
-        'every lab up and idle, over 1 s: % of all CPUs their processes used, their memory (proportional set size, MiB)',
+        'every lab up and idle, over 1 s: % of all CPUs their ' +
+          'processes used, their memory (proportional set size, MiB)',
       ),
     floorPct: z
       .number()

@@ -75,7 +75,8 @@ export const resultsSchema = z
         otherSec: z.number(),
       })
       .describe(
-        "where the run's time went: labs up, warm-up runs, measured samples, labs down, the rest (server starts, counters)",
+        "where the run's time went: labs up, warm-up runs, measured samples, labs down, the rest (server starts, " +
+          'counters)',
       ),
     lab: z.object({
       name: z.string(),
@@ -111,7 +112,10 @@ export const resultsSchema = z
       streams: z.number().int().describe('streams of tcp-parallel'),
       udpRateMbps: z.number().describe('target rate of the udp test'),
       covThresholdPct: z.number().describe('rows whose primary metric varies more are flagged unstable'),
-      equivalencePct: z.number().optional().describe('the margin of equivalence of comparisons, ± %; absent before v6'),
+      equivalencePct: z
+        .number()
+        .optional()
+        .describe('the margin of equivalence of comparisons, ± %; ' + 'absent before v6'),
       cpuAffinity: z.string().nullable().describe('client,server CPUs the tools were pinned to; null when not pinned'),
     }),
     environment: z.object({
@@ -120,7 +124,8 @@ export const resultsSchema = z
         .string()
         .optional()
         .describe(
-          "uname -v: on a distribution's kernel it names the package version (e.g. Debian 6.1.192-3); absent in files written before it existed",
+          "uname -v: on a distribution's kernel it names the package version (e.g. Debian 6.1.192-3); absent in " +
+            'files written before it existed',
         ),
       cpus: z.number().int(),
       cpuModel: z.string(),
@@ -139,7 +144,8 @@ export const resultsSchema = z
             .string()
             .optional()
             .describe(
-              'what moved the packets: "kernel", "openvswitch netdev (userspace)", "user space: the flannel agent (TUN + UDP socket)", …; absent in files written before it existed',
+              'what moved the packets: "kernel", "openvswitch netdev (userspace)", "user space: the flannel agent ' +
+                '(TUN + UDP socket)", …; absent in files written before it existed',
             ),
         }),
       )

@@ -276,7 +276,9 @@ async function interleaved(o: MeasureOptions, s: State): Promise<StopReason> {
     });
     if (a.reach && round === rr.min)
       s.warnings.push(
-        `--precision ±${rr.precisionPct}% is below what --max-rounds ${rr.max} can reach for ${a.reach.rows} of the ${a.reach.open} open rows (the nearest of them about ±${a.reach.pct.toFixed(1)}%, by this run's spread after ${round} rounds); they stop at ${rr.max} rounds unresolved`,
+        `--precision ±${rr.precisionPct}% is below what --max-rounds ${rr.max} can reach for ${a.reach.rows} of ` +
+          `the ${a.reach.open} open rows (the nearest of them about ±${a.reach.pct.toFixed(1)}%, by this run's ` +
+          `spread after ${round} rounds); they stop at ${rr.max} rounds unresolved`,
       );
     const next = nextRound(rr, {
       round,
@@ -307,7 +309,9 @@ async function interleaved(o: MeasureOptions, s: State): Promise<StopReason> {
     active = a.next.map((i) => s.rows[i]!);
     o.onRounds?.(round + 1);
     o.progress(
-      `round ${round + 1}: ${a.next.length} of ${s.rows.length} rows (${a.open.length} not yet within ±${rr.precisionPct}%${a.forClaims.length ? `, ${a.forClaims.length} held for open claims` : ''}${a.cut.length ? `, ${a.cut.length} cut by the budget` : ''})`,
+      `round ${round + 1}: ${a.next.length} of ${s.rows.length} rows (${a.open.length} not yet within ` +
+        (`±${rr.precisionPct}%${a.forClaims.length ? `, ${a.forClaims.length} held for open claims` : ''}` +
+          `${a.cut.length ? `, ${a.cut.length} cut by the budget` : ''})`),
     );
   }
 }
@@ -384,7 +388,9 @@ async function oneRound(rows: readonly MeasuredRow[], round: number, o: MeasureO
       continue;
     }
     o.progress(
-      `round ${round}: ${m.row.cell.arch.name} ${m.row.cell.path} ${m.row.test}${t.label(m.row.params) ? ` ${t.label(m.row.params)}` : ''}${m.row.cell.mtu === undefined ? '' : ` mtu ${m.row.cell.mtu}`}`,
+      `round ${round}: ${m.row.cell.arch.name} ${m.row.cell.path} ${m.row.test}` +
+        `${t.label(m.row.params) ? ` ${t.label(m.row.params)}` : ''}` +
+        `${m.row.cell.mtu === undefined ? '' : ` mtu ${m.row.cell.mtu}`}`,
     );
     if (m.row.counted && m.taken.length === 0) {
       const c = await o.timed('measureSec', m.row.plannedSec, () => takeCounted(m.row, cell, round, sampler));

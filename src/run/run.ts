@@ -33,7 +33,10 @@ import { affinityArg, PER_SAMPLE_SEC, type TestSettings } from './tests/test';
 
 export interface RunOptions extends TestSettings {
   readonly topology: Topology;
-  /** The underlay MTUs to measure, each in labs of its own; undefined (or one) keeps the topology's, with no change in names. */
+  /**
+   * The underlay MTUs to measure, each in labs of its own; undefined (or one) keeps the topology's, with no change in
+   * names.
+   */
   readonly underlayMtus?: readonly number[];
   readonly archs: readonly Architecture[];
   readonly paths: readonly PathName[];
@@ -102,7 +105,8 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   const clock = progressClock(plan, o, estimate, rounds);
   if (fallback)
     clock.progress(
-      `measuring one lab at a time: ${fallback}${'fixed' in o.rounds ? '' : `; adaptive rounds need every lab up, so each lab takes ${o.rounds.min} rounds`}`,
+      `measuring one lab at a time: ${fallback}` +
+        `${'fixed' in o.rounds ? '' : `; adaptive rounds need every lab up, so each lab takes ${o.rounds.min} rounds`}`,
     );
   const affinity = o.pin && cpus().length >= 2 ? { client: 0, server: 1 } : undefined;
   const measured = await measureRounds(plan, {
@@ -197,7 +201,10 @@ function roundsFor(r: RoundsOption, sequential: boolean, e: Estimate): Rounds {
   if (r.budgetSec !== undefined && r.budgetSec < need)
     throw new CnilabError(
       'INVALID_INPUT',
-      `--budget: ${r.budgetSec} s is shorter than this run's ${r.min} rounds (about ${need} s: ${Math.round(e.fixedSec)} s of labs up and down, ${Math.round(e.roundSec)} s a round); give at least ${need}s, fewer --min-rounds, or fewer architectures, paths or tests`,
+      `--budget: ${r.budgetSec} s is shorter than this run's ${r.min} rounds (about ${need} ` +
+        `s: ${Math.round(e.fixedSec)} ` +
+        `s of labs up and down, ${Math.round(e.roundSec)} s a round); give at least ${need}s, fewer ` +
+        `--min-rounds, or fewer architectures, paths or tests`,
     );
   const budgetSec = r.budgetSec ?? Math.max(DEFAULT_BUDGET_SEC, need);
   return { min: r.min, max: r.max ?? 1000, precisionPct: r.precisionPct, budgetSec };
@@ -238,7 +245,10 @@ function nothingWhy(plan: Plan, o: RunOptions): string {
     return plan.skipped
       .map((s) => `${s.arch}${s.path ? ` ${s.path}` : ''}${s.test ? ` ${s.test}` : ''}: ${s.reason}`)
       .join('; ');
-  return `${o.archs.map((a) => a.name).join(', ')} ${o.archs.length === 1 ? 'has' : 'have'} no ${o.paths.join(' or ')} path (${BASELINE_ARCH}: inter-node only; routed: ${routedArchs().join(', ')} only)`;
+  return (
+    `${o.archs.map((a) => a.name).join(', ')} ${o.archs.length === 1 ? 'has' : 'have'} no ${o.paths.join(' or ')} ` +
+    `path (${BASELINE_ARCH}: inter-node only; routed: ${routedArchs().join(', ')} only)`
+  );
 }
 
 /** Progress with an ETA (the plan's seconds, scaled by the pace so far) and the time spent per phase. */

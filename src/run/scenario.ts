@@ -15,7 +15,9 @@ export const scenarioSchema = z.strictObject({
   topology: z.string().optional(),
   /** Link emulation of every underlay link (rate, delay, loss), over the topology's topology.underlay fields. */
   underlay: linkSchema.optional(),
-  /** Underlay MTUs to measure, each in labs of its own (two or more: a dimension of the run). Default: the topology's. */
+  /**
+   * Underlay MTUs to measure, each in labs of its own (two or more: a dimension of the run). Default: the topology's.
+   */
   underlayMtu: z.array(z.number().int().min(MTU_MIN).max(MTU_MAX)).min(1).optional(),
   archs: z.array(z.string()).min(1).optional(),
   paths: z.array(z.enum(PATHS)).min(1).optional(),
@@ -31,7 +33,10 @@ export const scenarioSchema = z.strictObject({
   warmup: z.number().int().min(0).max(60).optional(),
   /** A fixed number of rounds (no adaptive repeats). */
   repeats: z.number().int().min(1).max(100).optional(),
-  /** Adaptive repeats: at least this many rounds, at most maxRounds, until every ratio is within ±precision %, or the budget (seconds) is spent. */
+  /**
+   * Adaptive repeats: at least this many rounds, at most maxRounds, until every ratio is within ±precision %, or the
+   * budget (seconds) is spent.
+   */
   minRounds: z.number().int().min(2).max(100).optional(),
   maxRounds: z.number().int().min(2).max(1000).optional(),
   precision: z.number().positive().max(100).optional(),

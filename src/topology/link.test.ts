@@ -49,7 +49,8 @@ test("a node's link overrides the lab-wide one field by field; 0 switches a fiel
   const t = parseTopology(
     topo(
       'rate: 1gbit, delay: 2ms',
-      '    control: {role: control}\n    n1: {role: compute}\n    n2: {role: compute, link: {delay: 5ms, loss: 1%}}\n    n3: {role: compute, link: {delay: 0ms}}\n',
+      '    control: {role: control}\n    n1: {role: compute}\n    n2: {role: compute, link: {delay: 5ms, loss: ' +
+        '1%}}\n    n3: {role: compute, link: {delay: 0ms}}\n',
     ),
     't.yaml',
   );

@@ -23,7 +23,8 @@ export function parseTopology(text: string, source: string, overrides: { name?: 
       issue.code === 'unrecognized_keys'
         ? `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`
         : issue.code === 'invalid_key'
-          ? `node name ${issue.issues[0]?.message ?? 'is not valid'}` // the key's own problem, not zod's "Invalid key in record"
+          ? // the key's own problem, not zod's "Invalid key in record"
+            `node name ${issue.issues[0]?.message ?? 'is not valid'}`
           : issue.message;
     throw new CnilabError('INVALID_TOPOLOGY', `${source}: ${field}: ${message}`);
   }

@@ -52,7 +52,10 @@ export const topologyFileSchema = z
           .strictObject({
             cidr: cidrString.default('198.18.0.0/24'),
             mtu: z.number().int().min(MTU_MIN).max(MTU_MAX).default(1500),
-            /** Link emulation of every node's link to the switch (lab-wide); nodes.<name>.link overrides it field by field. */
+            /**
+             * Link emulation of every node's link to the switch (lab-wide); nodes.<name>.link overrides it field by
+             * field.
+             */
             ...linkFields,
           })
           .prefault({}),
@@ -104,7 +107,8 @@ export const topologyFileSchema = z
       const fits = 32 - Math.ceil(Math.log2(pods + 3));
       issue(
         name && n.pods !== undefined ? ['nodes', name, 'pods'] : ['defaults', 'pods'],
-        `${pods} pods on a node, but a /${t.subnetLength} node subnet holds ${perSubnet}; set subnetLength: ${fits} or shorter (and a podCidr with room for the nodes)`,
+        `${pods} pods on a node, but a /${t.subnetLength} node subnet holds ${perSubnet}; set subnetLength: ${fits} ` +
+          `or shorter (and a podCidr with room for the nodes)`,
       );
     }
     if ((nodes?.length ?? compute + 1) > cidrSize(underlay) - 2)

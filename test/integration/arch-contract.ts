@@ -128,7 +128,8 @@ export function archContract(
   for (const name of architectures.names()) {
     const arch = architectures.get(name);
     if (o.only && !o.only(arch)) continue;
-    test(`${name}: up, pods addressed, ${supportedPaths(arch).join(', ')} carry traffic; down leaves nothing`, async (t) => {
+    const title = `${name}: up, pods addressed, ${supportedPaths(arch).join(', ')} carry traffic; down leaves nothing`;
+    test(title, async (t) => {
       features ??= probeFeatures();
       const report = await features;
       const missing = missingReason(report, arch.requires);

@@ -196,7 +196,8 @@ async function delTwiceAndAssertGone(conf: NetConfList, pods: readonly Pod[]): P
 }
 
 for (const version of SUPPORTED_VERSIONS) {
-  test(`${version}: ADD wires two pods behind proxy ARP (they talk), CHECK, STATUS, DEL twice releases everything`, async () => {
+  const title = `${version}: ADD wires two pods behind proxy ARP (they talk), CHECK, STATUS, DEL twice releases everything`;
+  test(title, async () => {
     const [a, b] = [await newPod(), await newPod()];
     const conf = list(version);
     const ra = await rtm.addNetworkList(conf, a.rt);

@@ -233,7 +233,11 @@ test('bad input: a pool with fewer blocks than nodes, an unknown mode — one li
     assert.notEqual(r.code, 0);
     assert.match(
       r.stderr.trim(),
-      /^cnilab: architecture calico-bgp: topology\.podCidr \(the IPAM pool\): 10\.244\.0\.0\/25 holds 2 \/26 block\(s\), fewer than one per node \(3 compute nodes\); use a larger pool$/,
+      new RegExp(
+        String.raw`^cnilab: architecture calico-bgp: topology\.podCidr \(the IPAM pool\): ` +
+          String.raw`10\.244\.0\.0\/25 holds 2 \/26 block\(s\), fewer than one per node \(3 compute ` +
+          String.raw`nodes\); use a larger pool$`,
+      ),
     );
     assert.equal(existsSync(runDir('t-calico-bad')), false, 'no run folder');
     await assertNothingLeft('t-calico-bad', before, []);
@@ -280,7 +284,8 @@ test('the join test: nodes join calico-bgp and flannel-host-gw labs and leave ag
       assert.ok(a.converged.min > 0 && a.converged.max < 20_000, `${a.arch}: converged ${a.converged.max} ms`);
       assert.ok(a.leave.min > 0);
     }
-    // BIRD's own times, calico's membership details: the session comes up before the route arrives; both before the ping answered.
+    // BIRD's own times, calico's membership details: the session comes up before the route arrives; both before the
+    // ping answered.
     const [session, route] = calico!.details ?? [];
     assert.deepEqual([session?.key, route?.key], ['bgpSessionUp', 'bgpRouteReceived'], 'calico-bgp has BGP times');
     assert.ok(session!.ms.p50 <= route!.ms.p50 + 1);

@@ -10,7 +10,10 @@ import { ovsDbSocket } from '../../src/kuryr/control-plane';
 import { teardownLab } from '../../src/lab/teardown';
 import { assertNothingLeft, cli, crashThenDownAll, rootSnapshot, waitFor, type CliResult } from './helpers';
 
-/** PIDs of the traffic tools and Open vSwitch daemons running now (cnilab starts them inside lab namespaces); a zombie — killed, not yet reaped by init — is not running. */
+/**
+ * PIDs of the traffic tools and Open vSwitch daemons running now (cnilab starts them inside lab namespaces); a zombie
+ * — killed, not yet reaped by init — is not running.
+ */
 function toolPids(): number[] {
   return readdirSync('/proc')
     .filter((e) => /^\d+$/.test(e) && isAlive(Number(e)))
@@ -73,7 +76,10 @@ function steps(toolsBefore: readonly number[]): [string, string[], string, () =>
   ];
 }
 
-/** Runs `args` on lab `lab` and sends SIGINT the moment `reached` is true; the CLI's result, and whether the signal came before it ended. */
+/**
+ * Runs `args` on lab `lab` and sends SIGINT the moment `reached` is true; the CLI's result, and whether the signal
+ * came before it ended.
+ */
 async function interrupted(
   lab: string,
   args: string[],

@@ -101,7 +101,8 @@ test("add, check, del as cnitool: the result on stdout, CAP_ARGS and CNI_ARGS re
     [check.code, check.stderr.trim()],
     [
       1,
-      'cnilab: CNI error 1 (incompatible CNI version): configuration version 0.3.1 does not have CHECK (0.4.0 or later)',
+      'cnilab: CNI error 1 (incompatible CNI version): configuration ' +
+        'version 0.3.1 does not have CHECK (0.4.0 or later)',
     ],
   );
 
@@ -149,7 +150,9 @@ test("doctor, run in the namespace cnilab's plugins worked in, names what they l
         kind: 'link',
         name: veth,
         owner: 'cnilab',
-        detail: `host end (veth) of container ${id}'s d0 on CNI network web, made by a cnilab CNI plugin in this namespace (alias cni:web:${id}:d0)`,
+        detail:
+          `host end (veth) of container ${id}'s d0 on CNI network web, made by a cnilab CNI plugin in this ` +
+          `namespace (alias cni:web:${id}:d0)`,
         remove: `ip link del ${veth}`,
       },
     );
@@ -212,7 +215,8 @@ test('Ctrl-C during add: nothing left, whether it comes before the add starts or
     const exit = await code;
     t.diagnostic(`Ctrl-C ${when}: ${exit}`);
     if (when === 'half-way') assert.ok(exit === 130 || exit === 0, `exit ${exit}`);
-    if (exit === 0) assert.equal((await cni(['del', 'web', netns, '-i', 'int0'])).code, 0); // it finished first: not what is tested
+    // it finished first: not what is tested
+    if (exit === 0) assert.equal((await cni(['del', 'web', netns, '-i', 'int0'])).code, 0);
     assert.deepEqual(await linkNames(POD), ['lo'], `after Ctrl-C ${when}`);
     assert.deepEqual(held(), [], `after Ctrl-C ${when}`);
     assert.deepEqual(await ipJson({ name: HOST }, ['link', 'show', 'master', 'web0']), []);

@@ -272,7 +272,8 @@ test('flannel: delegates to bridge from subnet.env, and DEL works after the agen
     nat,
     /-A POSTROUTING -s 10\.79\.5\.\d+\/32 -m comment --comment "name: \\"fl-net\\" id: \\"ctr-f\\"" -j CNI-[0-9a-f]{24}/,
   );
-  // GC with no valid attachment: the runtime DELs the cached one, flannel forgets it, bridge and host-local collect the rest.
+  // GC with no valid attachment: the runtime DELs the cached one, flannel forgets it, bridge and host-local collect
+  // the rest.
   await runtime.gcNetworkList({ ...list({}), cniVersion: '1.1.0' }, []);
   assert.doesNotMatch(
     (await runIn({ name: HOST }, 'iptables', ['-t', 'nat', '-S'])).stdout,

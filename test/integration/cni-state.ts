@@ -78,7 +78,8 @@ export async function kernelState(ns: string, opts: { netfilter?: boolean } = {}
   const routeLines = routes
     .map((r) =>
       normalizeName(
-        `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev} scope ${r.scope ?? 'global'}${r.prefsrc ? ` src ${r.prefsrc}` : ''}`,
+        `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev} scope ${r.scope ?? 'global'}` +
+          `${r.prefsrc ? ` src ${r.prefsrc}` : ''}`,
       ),
     )
     .sort();

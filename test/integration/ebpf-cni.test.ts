@@ -67,7 +67,8 @@ after(async () => {
 
 for (const version of ['0.3.1', '0.4.0', '1.0.0', '1.1.0']) {
   ebpfTest(
-    `${version}: ADD wires two pods into the programs (they talk), CHECK, STATUS, GC keeps them, DEL twice leaves nothing`,
+    `${version}: ADD wires two pods into the programs (they ` +
+      `talk), CHECK, STATUS, GC keeps them, DEL twice leaves nothing`,
     async () => {
       const [a, b] = [await newPod(), await newPod()];
       const conf = list(version);

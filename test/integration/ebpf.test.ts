@@ -56,7 +56,8 @@ function ingress(lab: string, node: string, dev: string): { name?: string; progI
 
 for (const arch of ['ebpf-native', 'ebpf-vxlan'] as const) {
   ebpfTest(
-    `${arch}: pod to pod on one node and across nodes, carried by the programs — their counters move, the nodes' IP forwarding stays still`,
+    `${arch}: pod to pod on one node and across nodes, carried by the programs — their counters move, the nodes' ` +
+      `IP forwarding stays still`,
     async (t) => {
       const lab = `t-${arch}`;
       await withLab(
@@ -120,7 +121,8 @@ for (const arch of ['ebpf-native', 'ebpf-vxlan'] as const) {
 }
 
 ebpfTest(
-  'ebpf-native: the agent crashes (SIGKILL) and restarts under traffic: pins reused, programs unchanged, no gap; an endpoint whose pod vanished is swept',
+  'ebpf-native: the agent crashes (SIGKILL) and restarts under traffic: pins reused, programs unchanged, no gap; ' +
+    'an endpoint whose pod vanished is swept',
   async (t) => {
     const lab = 't-ebpf-restart';
     await withLab(

@@ -79,7 +79,9 @@ for (const [arch, maxGapMs] of [
   ['flannel-udp', 1500],
   ['flannel-udp-offload', 1500],
 ] as const) {
-  test(`${arch}: the agent crashes (SIGKILL) and restarts under traffic; traffic stops for at most ${maxGapMs} ms`, async (t) => {
+  const title =
+    `${arch}: the agent crashes (SIGKILL) and restarts under traffic; ` + `traffic stops for at most ${maxGapMs} ms`;
+  test(title, async (t) => {
     const lab = `t-fl-restart-${arch.slice(8)}`;
     await withLab(
       lab,
@@ -156,7 +158,8 @@ test('the lease store restarts (SIGKILL) with every lease intact; agents carry o
       const before = await leases(lab);
       await restartProcess(lab, 'control', 'SIGKILL');
       let after: typeof before | undefined;
-      for (let i = 0; i < 200 && !after; i++) after = await leases(lab).catch(() => sleep(50).then(() => undefined)); // until the new store listens
+      // until the new store listens
+      for (let i = 0; i < 200 && !after; i++) after = await leases(lab).catch(() => sleep(50).then(() => undefined));
       assert.ok(after, 'the restarted store answers');
       assert.deepEqual(
         after.map((l) => [l.node, l.subnet, l.publicIp]),

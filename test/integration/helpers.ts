@@ -127,7 +127,10 @@ export async function waitFor(what: string, check: () => boolean, ms = 20_000, e
   }
 }
 
-/** Waits until `check` resolves true (asked every `everyMs`), or fails after `ms` (× WAIT_SCALE): the async form of waitFor. */
+/**
+ * Waits until `check` resolves true (asked every `everyMs`), or fails after `ms` (× WAIT_SCALE): the async form of
+ * waitFor.
+ */
 export async function waitUntil(what: string, check: () => Promise<boolean>, ms = 20_000, everyMs = 20): Promise<void> {
   const deadline = Date.now() + ms * WAIT_SCALE;
   while (!(await check())) {
@@ -141,7 +144,10 @@ async function sockets(ns: string, filter: readonly string[]): Promise<string[]>
   return (await run('ip', ['netns', 'exec', ns, 'ss', '-H', ...filter])).stdout.split('\n').filter(Boolean);
 }
 
-/** Resolves once a server in namespace `ns` listens on TCP `port` (or has bound UDP `port`): what a client waits for, rather than a time. */
+/**
+ * Resolves once a server in namespace `ns` listens on TCP `port` (or has bound UDP `port`): what a client waits for,
+ * rather than a time.
+ */
 export function untilListening(ns: string, port: number, proto: 'tcp' | 'udp' = 'tcp'): Promise<void> {
   return waitUntil(
     `a ${proto} server on port ${port} in ${ns}`,

@@ -26,7 +26,10 @@ export function missingModules(modules: readonly string[]): string | false {
     : `kernel ${release()} has no ${missing.join(', ')} module (npm run test:kernel runs this in a VM that has)`;
 }
 
-/** The `skip` of a test needing kernel `modules`: the reason where they are missing; never in the kernel tier, where it runs and fails. */
+/**
+ * The `skip` of a test needing kernel `modules`: the reason where they are missing; never in the kernel tier, where
+ * it runs and fails.
+ */
 export function kernelSkip(modules: readonly string[]): string | false {
   return KERNEL_TIER ? false : missingModules(modules);
 }

@@ -169,7 +169,8 @@ async function checkIsolation(lab: string, s: LabState): Promise<void> {
   assert.equal(await pings(a.netns, c.ip), false, 'without the router, different networks do not reach each other');
 }
 
-// eslint-disable-next-line max-lines-per-function -- one lab (seconds to build, OVS included) serves every step, read in order
+/* eslint-disable-next-line max-lines-per-function --
+   one lab (seconds to build, OVS included) serves every step, read in order */
 test('kuryr-ovs-vxlan: every path, the router, isolation; the port lifecycle; controller and daemon restarts', async () => {
   const lab = 't-ky-ovsx';
   const ports = ovsKernelPorts();

@@ -26,7 +26,8 @@ const qdiscs = async (ns: string, dev: string): Promise<string> =>
 test("a rate puts tbf on both ends of each link: the node's eth0 and its switch port", async () => {
   const lab = 't-link-tbf';
   const yaml =
-    'topology:\n  underlay: {rate: 50mbit}\n  nodes:\n    control: {role: control}\n    node1: {role: compute, pods: 0}\n    node2: {role: compute, pods: 0, link: {rate: 20mbit}}\n';
+    'topology:\n  underlay: {rate: 50mbit}\n  nodes:\n    control: {role: control}\n    node1: {role: compute, ' +
+    'pods: 0}\n    node2: {role: compute, pods: 0, link: {rate: 20mbit}}\n';
   await withLab(
     lab,
     'host',
@@ -77,12 +78,14 @@ test('delay or loss without sch_netem is refused before anything is built', asyn
   assert.equal(up.code, 1);
   assert.equal(
     up.stderr,
-    "cnilab: topology.underlay.delay: needs the kernel's sch_netem qdisc module, which this kernel cannot load (modprobe sch_netem)\n",
+    "cnilab: topology.underlay.delay: needs the kernel's sch_netem qdisc module, which this kernel cannot load " +
+      '(modprobe sch_netem)\n',
   );
   await assertNothingLeft('t-link-netem', root);
   writeFileSync(
     join(dir, 'loss.yaml'),
-    'topology:\n  nodes:\n    control: {role: control}\n    node1: {role: compute}\n    node2: {role: compute, link: {loss: 1%}}\n',
+    'topology:\n  nodes:\n    control: {role: control}\n    node1: {role: compute}\n    node2: {role: compute, ' +
+      'link: {loss: 1%}}\n',
   );
   const out = join(dir, 'out');
   const r = await cli([
@@ -94,7 +97,8 @@ test('delay or loss without sch_netem is refused before anything is built', asyn
     error: {
       code: 'FEATURE_MISSING',
       message:
-        "topology.nodes.node2.link.loss: needs the kernel's sch_netem qdisc module, which this kernel cannot load (modprobe sch_netem)",
+        "topology.nodes.node2.link.loss: needs the kernel's sch_netem qdisc module, which this kernel cannot load " +
+        '(modprobe sch_netem)',
     },
   });
   assert.equal(existsSync(out), false, 'no run folder');

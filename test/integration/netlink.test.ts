@@ -43,7 +43,10 @@ const hostLines: Lines = (pod) => [
   ['link', 'add', 'name', 'br0', 'address', '02:00:00:00:00:01', 'mtu', '1400', 'type', 'bridge'],
   ['link', 'set', 'dev', 'br0', 'alias', 'cni-bridge:net'],
   ['link', 'set', 'dev', 'br0', 'up'],
-  'link add name veth0 address 02:00:00:00:00:02 mtu 1400 type veth peer name eth0 address 02:00:00:00:00:03 mtu 1400 netns'
+  (
+    'link add name veth0 address 02:00:00:00:00:02 mtu 1400 type ' +
+    'veth peer name eth0 address 02:00:00:00:00:03 mtu 1400 netns'
+  )
     .split(' ')
     .concat(pod),
   ['link', 'set', 'dev', 'veth0', 'alias', 'cni:net:c1:eth0', 'master', 'br0'],

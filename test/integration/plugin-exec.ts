@@ -13,14 +13,17 @@ export type PluginEnv = Readonly<Record<string, string | undefined>>;
 
 function argv(ns: string, file: string): string[] {
   if (labOfNetns(ns) === undefined)
-    throw new Error(`a plugin runs only in a lab namespace the test made (cnilab-LAB.…), not in ${JSON.stringify(ns)}`);
+    throw new Error(
+      `a plugin runs only in a lab namespace the test made (cnilab-LAB.…), not in ` + `${JSON.stringify(ns)}`,
+    );
   return ['netns', 'exec', ns, file];
 }
 
 /** The environment a runtime gives a plugin: PATH and the CNI_* variables, nothing of this process. */
 function pluginEnv(env: PluginEnv): Record<string, string> {
   const out: Record<string, string> = { PATH: process.env.PATH! };
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v.replace(/\0/g, ''); // an environment cannot carry NUL
+  // an environment cannot carry NUL
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v.replace(/\0/g, '');
   return out;
 }
 

@@ -16,7 +16,8 @@ import { assertNothingLeft, cli, rootSnapshot } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
 
-// eslint-disable-next-line max-lines-per-function -- one run (a minute of measuring) feeds every check of the report and compare
+/* eslint-disable-next-line max-lines-per-function --
+   one run (a minute of measuring) feeds every check of the report and compare */
 test("run writes a report that opens in Chromium with every row's bar; compare tells noise from change", async (t) => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install it with scripts/setup.sh --test`);
   const lab = 't-report';

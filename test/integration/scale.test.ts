@@ -43,7 +43,12 @@ test('cnilab up of a topology too large for this machine: one line with the fiel
     assert.equal(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
     assert.match(
       r.stderr.trimEnd(),
-      /^cnilab: topology\.defaults\.pods: 120000 pods on 2 compute nodes need (~\d+\.\d GiB of memory \(there is \d+\.\d GiB: [^)]*\)|120004 network namespaces \(room for \d+: [^)]*\)).*; at most \d+ pods per node fit here — lower the pod or node count$/,
+      new RegExp(
+        String.raw`^cnilab: topology\.defaults\.pods: 120000 pods on 2 compute nodes need (~\d+\.\d ` +
+          String.raw`GiB of memory \(there is \d+\.\d GiB: [^)]*\)|120004 network namespaces \(room ` +
+          String.raw`for \d+: [^)]*\)).*; at most \d+ pods per node fit here — lower the pod or ` +
+          String.raw`node count$`,
+      ),
     );
     const j = await cli(['up', '--topology', file, '--lab', 'sc-t-huge', '--json']);
     assert.equal(j.code, 1);

@@ -102,7 +102,9 @@ test('flannel-udp-offload: TCP through super-packets without retransmits, 64 MB 
       const s1 = stats(lab, 'node1');
       const s2 = stats(lab, 'node2');
       t.diagnostic(
-        `1 stream: ${one.gbps.toFixed(2)} Gbit/s, ${one.retransmits} retransmits; node1 ${s1.packetsOut} datagrams from ${s1.superPacketsRead} super-packets, node2 ${s2.superPacketsWritten} super-packets written`,
+        `1 stream: ${one.gbps.toFixed(2)} Gbit/s, ${one.retransmits} retransmits; ` +
+          `node1 ${s1.packetsOut} datagrams from ${s1.superPacketsRead} ` +
+          `super-packets, node2 ${s2.superPacketsWritten} super-packets written`,
       );
       assert.ok(
         s1.superPacketsRead! > 0 && s1.packetsOut! > 5 * s1.tunReads!,
@@ -191,7 +193,9 @@ test('a node on the faithful udp backend and one on udp-offload carry traffic bo
       const ab = await tcp(a, b, 2, 1, true);
       const ba = await tcp(b, a, 2, 1, true);
       t.diagnostic(
-        `offload → udp ${ab.gbps.toFixed(2)} Gbit/s (${ab.retransmits} retransmits), udp → offload ${ba.gbps.toFixed(2)} Gbit/s (${ba.retransmits} retransmits)`,
+        `offload → udp ${ab.gbps.toFixed(2)} Gbit/s (${ab.retransmits} retransmits), udp → ` +
+          `offload ${ba.gbps.toFixed(2)} ` +
+          `Gbit/s (${ba.retransmits} retransmits)`,
       );
       await transfer(a, b, 16);
       await transfer(b, a, 16);

@@ -16,7 +16,8 @@ import { transfer, withLab } from '../integration/helpers';
 import { kernelTest } from '../integration/kernel';
 
 kernelTest(
-  'calico-ipip: tunl0 (MTU − 20, a tunnel address from IPAM), BGP routes via the peers on tunl0 onlink, traffic within and across nodes',
+  'calico-ipip: tunl0 (MTU − 20, a tunnel address from IPAM), BGP routes via the peers on tunl0 onlink, traffic ' +
+    'within and across nodes',
   ['ipip'],
   () =>
     withLab(

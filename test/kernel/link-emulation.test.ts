@@ -31,7 +31,9 @@ kernelTest(
   async () => {
     const lab = 't-link-delay';
     const yaml =
-      'topology:\n  underlay: {delay: 2ms}\n  nodes:\n    control: {role: control}\n    node1: {role: compute, pods: 0}\n    node2: {role: compute, pods: 0}\n    node3: {role: compute, pods: 0, link: {delay: 5ms, rate: 100mbit}}\n';
+      'topology:\n  underlay: {delay: 2ms}\n  nodes:\n    control: {role: control}\n    node1: {role: compute, ' +
+      'pods: 0}\n    node2: {role: compute, pods: 0}\n    node3: {role: compute, pods: 0, link: {delay: 5ms, ' +
+      'rate: 100mbit}}\n';
     await withLab(
       lab,
       'host',

@@ -49,7 +49,8 @@ export const ipvlanArch: Architecture = {
 export const ipvlanL3Arch: Architecture = {
   name: 'ipvlan-l3',
   summary:
-    "pods as ipvlan (L3 mode) of the node's eth0 on the node's leased subnet; the node's namespace routes them, host-gw routes to peers",
+    "pods as ipvlan (L3 mode) of the node's eth0 on the node's leased subnet; the node's namespace routes them, " +
+    'host-gw routes to peers',
   family: 'l3',
   requires: ['ipvlan'],
   inDefaultMatrix: false,

@@ -110,7 +110,8 @@ export async function runCalicoAgent(o: CalicoAgentOptions, signal: AbortSignal)
   if (o.mode !== 'bgp') {
     const dev = o.mode === 'vxlan' ? CALICO_VXLAN_DEV : CALICO_IPIP_DEV;
     const vtepMac = o.mode === 'vxlan' ? await vxlanDevice(o.iface, u.ip, u.mtu) : await ipipDevice(u.mtu);
-    // The device's own address from IPAM, under Calico's handle for it: what the node's own traffic to pods leaves with.
+    // The device's own address from IPAM, under Calico's handle for it: what the node's own traffic to pods leaves
+    // with.
     const tunnel = await call<{ ip: string }>(`${o.store}/v3/ipam/assign`, {
       method: 'POST',
       body: { handle: `${o.mode}-tunnel-addr-${o.node}`, node: o.node },
@@ -146,7 +147,8 @@ function watch(o: CalicoAgentOptions, ownIp: string, signal: AbortSignal): Promi
       };
       writeFileAtomic(join(o.runDir, 'agent.json'), JSON.stringify(status));
       o.log(
-        `synced index ${state.index}: blocks ${blocks.join(', ') || '(none)'}; peers ${status.peers.join(', ') || '(none)'}`,
+        `synced index ${state.index}: blocks ${blocks.join(', ') || '(none)'}; peers ` +
+          `${status.peers.join(', ') || '(none)'}`,
       );
     },
   });

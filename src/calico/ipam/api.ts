@@ -43,7 +43,9 @@ export async function handleIpam(
   store: IpamStore,
   { req, res, url, parts, readBody, send }: ServiceRequest,
 ): Promise<boolean> {
-  const route = `${req.method} /${parts.slice(0, 1).join('/')}${parts.length > 1 && parts[0] === 'ipam' ? `/${parts[1]}` : ''}`;
+  const route =
+    `${req.method} /${parts.slice(0, 1).join('/')}` +
+    `${parts.length > 1 && parts[0] === 'ipam' ? `/${parts[1]}` : ''}`;
   const bad = (msg: string): boolean => (send(res, 400, { error: msg }), true);
   switch (route) {
     case 'GET /state': {

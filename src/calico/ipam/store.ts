@@ -67,7 +67,10 @@ export function poolProblem(config: PoolConfig, nodes: number): string | undefin
   if (config.blockSize < pool.prefix) return `blockSize: /${config.blockSize} is larger than the pool ${config.pool}`;
   const blocks = 2 ** (config.blockSize - pool.prefix);
   if (blocks < nodes)
-    return `pool: ${config.pool} holds ${blocks} /${config.blockSize} block(s), fewer than one per node (${nodes} compute nodes); use a larger pool`;
+    return (
+      `pool: ${config.pool} holds ${blocks} /${config.blockSize} block(s), fewer than one per node (${nodes} ` +
+      `compute nodes); use a larger pool`
+    );
   return undefined;
 }
 
@@ -89,7 +92,8 @@ export class IpamStore extends RevisionedStore {
     super(file, SCHEMA);
     this.keepConfig<PoolConfig>(config, (old) =>
       old.pool !== config.pool || old.blockSize !== config.blockSize || old.mode !== config.mode
-        ? `${file} holds the pool ${old.pool} (/${old.blockSize} blocks, ${old.mode}), not ${config.pool} (/${config.blockSize}, ${config.mode})`
+        ? `${file} holds the pool ${old.pool} (/${old.blockSize} blocks, ${old.mode}), not ${config.pool} ` +
+          `(/${config.blockSize}, ${config.mode})`
         : undefined,
     );
     this.pool = parseCidr(config.pool, true);
@@ -112,7 +116,8 @@ export class IpamStore extends RevisionedStore {
     }));
     const blocks = this.db
       .prepare(
-        'SELECT b.cidr AS cidr, b.node AS node, COUNT(a.ip) AS allocated FROM blocks b LEFT JOIN allocations a ON a.block = b.base GROUP BY b.base ORDER BY b.base',
+        'SELECT b.cidr AS cidr, b.node AS node, COUNT(a.ip) AS allocated FROM blocks b LEFT JOIN allocations a ON ' +
+          'a.block = b.base GROUP BY b.base ORDER BY b.base',
       )
       .all() as Block[];
     return { index: this.index, config: this.config, nodes, blocks };
@@ -129,7 +134,8 @@ export class IpamStore extends RevisionedStore {
       const old = this.db.prepare('SELECT * FROM nodes WHERE name = ?').get(node.name) as typeof row | undefined;
       this.db
         .prepare(
-          'INSERT INTO nodes VALUES (@name, @ip, @vtep_mac, @vtep_ip) ON CONFLICT(name) DO UPDATE SET ip = @ip, vtep_mac = @vtep_mac, vtep_ip = @vtep_ip',
+          'INSERT INTO nodes VALUES (@name, @ip, @vtep_mac, @vtep_ip) ON CONFLICT(name) DO UPDATE SET ip = @ip, ' +
+            'vtep_mac = @vtep_mac, vtep_ip = @vtep_ip',
         )
         .run(row);
       if (!old || old.ip !== row.ip || old.vtep_mac !== row.vtep_mac || old.vtep_ip !== row.vtep_ip) this.bump();

@@ -212,7 +212,8 @@ export function registerCni(program: Command): void {
   const cni = program
     .command('cni')
     .description(
-      "run a CNI network configuration on a namespace, as cnitool does (add, check, del, status, gc), or print where cnilab's plugins are (path)",
+      'run a CNI network configuration on a namespace, as cnitool does (add, check, del, status, gc), or print ' +
+        "where cnilab's plugins are (path)",
     );
   registerAdd(cni);
   registerCheck(cni);

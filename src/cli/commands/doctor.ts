@@ -10,7 +10,8 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description(
-      'check root, tools and kernel features, which architectures can run here, whether the machine is quiet enough to measure on, and what cnilab left behind',
+      'check root, tools and kernel features, which architectures can run here, whether the machine is quiet ' +
+        'enough to measure on, and what cnilab left behind',
     )
     .option('--json', 'print as JSON')
     .action((o: { json?: boolean }) =>

@@ -27,7 +27,8 @@ export function registerExec(program: Command): void {
         if (!pod && !node) {
           throw new CnilabError(
             'POD_NOT_FOUND',
-            `no pod or node ${JSON.stringify(target)} in lab ${state.lab}; pods: ${state.pods.map((p) => p.name).join(', ') || '(none)'}`,
+            `no pod or node ${JSON.stringify(target)} in lab ${state.lab}; pods: ` +
+              `${state.pods.map((p) => p.name).join(', ') || '(none)'}`,
           );
         }
         const ns = pod ? pod.netns : nodeNetns(state.lab, node!.name);

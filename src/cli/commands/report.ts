@@ -30,7 +30,8 @@ function equivalencePct(v: string): number {
   if (!Number.isFinite(n) || n <= 0 || n >= 50)
     throw new CnilabError(
       'INVALID_INPUT',
-      `--equivalence: ${JSON.stringify(v)} must be a percentage above 0 and below 50, e.g. 3: a row of B within ±3% of A's is equivalent`,
+      `--equivalence: ${JSON.stringify(v)} must be a percentage above 0 and below 50, e.g. 3: a row of B within ` +
+        `±3% of A's is equivalent`,
     );
   return n;
 }
@@ -58,6 +59,10 @@ function changeLine(x: Change): string[] {
 /** The comparison as a table, its notes and a summary line. */
 function printComparison(c: Comparison): void {
   const count = (j: Change['judgement']): number => c.changes.filter((x) => x.judgement === j).length;
+  const noFloor =
+    c.floorPct.a === 0 || c.floorPct.b === 0
+      ? '; a file before v3 has none: its run-to-run variance is not accounted for'
+      : '';
   process.stdout.write(
     [
       table(
@@ -79,7 +84,10 @@ function printComparison(c: Comparison): void {
       ...c.notes.map((n) => `note: ${n}`),
       ...c.onlyInA.map((k) => `only in A: ${k}`),
       ...c.onlyInB.map((k) => `only in B: ${k}`),
-      `${c.changes.length} compared: ${count('better')} better, ${count('worse')} worse, ${count('equivalent')} equivalent (within ±${c.equivalencePct}%), ${count('not resolved')} not resolved (Holm over all rows, family-wise error ≤ ${c.alpha * 100}% for better/worse and ≤ ${(c.alpha * 100) / 2}% for equivalent; noise floor A ±${c.floorPct.a}%, B ±${c.floorPct.b}%${c.floorPct.a === 0 || c.floorPct.b === 0 ? '; a file before v3 has none: its run-to-run variance is not accounted for' : ''})`,
+      `${c.changes.length} compared: ${count('better')} better, ${count('worse')} worse, ` +
+        `${count('equivalent')} equivalent (within ±${c.equivalencePct}%), ${count('not resolved')} not resolved ` +
+        `(Holm over all rows, family-wise error ≤ ${c.alpha * 100}% for better/worse and ` +
+        `≤ ${(c.alpha * 100) / 2}% for equivalent; noise floor A ±${c.floorPct.a}%, B ±${c.floorPct.b}%${noFloor})`,
     ].join('\n') + '\n',
   );
 }
@@ -88,7 +96,10 @@ export function registerCompare(program: Command): void {
   program
     .command('compare')
     .description(
-      "compare two runs row by row: each row's ratio to its own run's host (v3), or its samples; better or worse only when Welch's t on the logs, with each run's noise floor, rejects no change after Holm's correction over all rows (5%); equivalent when the change's 95% interval (Holm-widened) lies within ±--equivalence; else not resolved",
+      "compare two runs row by row: each row's ratio to its own run's host (v3), or its samples; better or worse " +
+        "only when Welch's t on the logs, with each run's noise floor, rejects no change after Holm's " +
+        "correction over all rows (5%); equivalent when the change's 95% interval (Holm-widened) lies within " +
+        '±--equivalence; else not resolved',
     )
     .argument('<a>', 'the reference run folder (or its results.json; v1 files too)')
     .argument('<b>', 'the run compared with it')

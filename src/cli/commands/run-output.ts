@@ -40,10 +40,13 @@ function extra(x: ResultRow): string {
 function row(x: ResultRow, mtus: boolean): string[] {
   const m = x.metrics[x.primary]!;
   const info = METRIC_INFO[x.primary];
-  // The moderated interval is symmetric around the geometric mean (files before v6: the median and the plain t interval).
+  // The moderated interval is symmetric around the geometric mean (files before v6: the median and the plain t
+  // interval).
   const mod = x.ratio?.moderated;
   const ratio = x.ratio
-    ? `${((mod ? x.ratio.geomean : x.ratio.median) * 100).toFixed(0)}% (${((mod ?? x.ratio).ci95.low * 100).toFixed(0)}–${((mod ?? x.ratio).ci95.high * 100).toFixed(0)})${x.resolved ? '' : ' ?'}`
+    ? `${((mod ? x.ratio.geomean : x.ratio.median) * 100).toFixed(0)}% ` +
+      (`(${((mod ?? x.ratio).ci95.low * 100).toFixed(0)}–${((mod ?? x.ratio).ci95.high * 100).toFixed(0)})` +
+        `${x.resolved ? '' : ' ?'}`)
     : '—';
   return [
     x.arch,
@@ -62,7 +65,15 @@ function datapathLines(r: RunResults): string[] {
   return r.rows.flatMap((x) =>
     (x.datapath ?? []).map(
       (d) =>
-        `${x.arch} ${x.path}${x.underlayMtu === undefined ? '' : ` mtu ${x.underlayMtu}`} ${x.test}: ${d.process}@${d.node} moved ${d.wirePackets ?? d.packets} packets on the wire (${d.packets} through ${d.device}) at ${(d.cpu.user + d.cpu.system).toFixed(0)}% of a core (${d.cpu.user.toFixed(0)} usr/${d.cpu.system.toFixed(0)} sys); syscalls ${d.syscallsPerWirePacket?.toFixed(2) ?? '?'} per wire packet, ${d.syscallsPerMB?.toFixed(0) ?? '?'} per MB; ${(d.contextSwitchesPerPacket.voluntary + d.contextSwitchesPerPacket.involuntary).toFixed(3)} context switches per device packet`,
+        `${x.arch} ${x.path}${x.underlayMtu === undefined ? '' : ` mtu ${x.underlayMtu}`} ${x.test}: ` +
+        `${d.process}@${d.node} ` +
+        `moved ${d.wirePackets ?? d.packets} packets on the wire (${d.packets} through ${d.device}) ` +
+        (`at ${(d.cpu.user + d.cpu.system).toFixed(0)}% of a core (${d.cpu.user.toFixed(0)} ` +
+          `usr/${d.cpu.system.toFixed(0)} `) +
+        (`sys); syscalls ${d.syscallsPerWirePacket?.toFixed(2) ?? '?'} per wire ` +
+          `packet, ${d.syscallsPerMB?.toFixed(0) ?? '?'} `) +
+        `per MB; ${(d.contextSwitchesPerPacket.voluntary + d.contextSwitchesPerPacket.involuntary).toFixed(3)} ` +
+        `context switches per device packet`,
     ),
   );
 }
@@ -92,7 +103,8 @@ export function printResults(r: RunResults, outDir: string, written: readonly st
     // A run of tests after the rounds alone has no rows: nothing to pair with host, rank or claim.
     ...(rows ? rowLines(r, mtus, link) : link ? [link] : []),
     ...(rows ? [noiseLine(r)] : []),
-    `took ${duration(r.durationSec)}: set-up ${duration(t.setupSec)}, warm-up ${duration(t.warmupSec)}, measuring ${duration(t.measureSec)}, tear-down ${duration(t.teardownSec)}, other ${duration(t.otherSec)}`,
+    `took ${duration(r.durationSec)}: set-up ${duration(t.setupSec)}, warm-up ${duration(t.warmupSec)}, ` +
+      `measuring ${duration(t.measureSec)}, tear-down ${duration(t.teardownSec)}, other ${duration(t.otherSec)}`,
     `written to ${outDir}: results.json, ${written.join(', ')}`,
   ];
   process.stdout.write(out.join('\n') + '\n');
@@ -101,7 +113,11 @@ export function printResults(r: RunResults, outDir: string, written: readonly st
 /** What the rows say: how they were measured, what is unresolved, what the run can claim. */
 function rowLines(r: RunResults, mtus: boolean, link: string | undefined): string[] {
   return [
-    `${r.rows.length} rows, ${r.settings.repeats} rounds (${sampleKinds(r).join(', ')}); of host = geometric mean of the same-round ratios to host${mtus ? ` of the same underlay MTU (${r.lab.underlayMtus!.join(', ')})` : ''}, 95% moderated interval (the spread of the rows of its test and path borrowed, the run-to-run part added: docs/measurements.md); ? = not within ±${r.schedule.precisionPct ?? 5}%`,
+    `${r.rows.length} rows, ${r.settings.repeats} rounds (${sampleKinds(r).join(', ')}); of host = geometric mean ` +
+      `of the same-round ratios to ` +
+      `host${mtus ? ` of the same underlay MTU (${r.lab.underlayMtus!.join(', ')})` : ''}, 95% moderated ` +
+      `interval (the spread of the rows of its test and path borrowed, the run-to-run part added: ` +
+      `docs/measurements.md); ? = not within ±${r.schedule.precisionPct ?? 5}%`,
     ...(link ? [link] : []),
     scheduleLine(r),
     ...warningLines(r),

@@ -108,12 +108,14 @@ function roundOptions(c: Command): Command {
     )
     .option(
       '--equivalence <pct>',
-      `two architectures are equivalent when the interval of their ratio lies within ± this % (default ${d.equivalence})`,
+      `two architectures are equivalent when the interval of their ratio lies within ± this % ` +
+        `(default ${d.equivalence})`,
       equivalencePct,
     )
     .option(
       '--budget <time>',
-      `start no round that would end the run later than this, e.g. 300, 90s, 15m (default ${DEFAULT_BUDGET_SEC / 60}m, grown to fit the minimum rounds)`,
+      `start no round that would end the run later than this, e.g. 300, 90s, 15m ` +
+        `(default ${DEFAULT_BUDGET_SEC / 60}m, grown to fit the minimum rounds)`,
       budgetSec,
     )
     .option('--repeats <n>', 'exactly n rounds: no adaptive repeats', positiveNumber('--repeats', true))
@@ -142,7 +144,8 @@ function runOptions(c: Command): Command {
     .option('--duration <s>', `seconds per throughput sample (default ${d.duration})`, wholeSeconds('--duration'))
     .option(
       '--latency-duration <s>',
-      `seconds per latency sample: one sockperf run, its first 0.4 s and last 0.05 s discarded (default ${d.latencyDuration})`,
+      `seconds per latency sample: one sockperf run, its first 0.4 s and last 0.05 s discarded ` +
+        `(default ${d.latencyDuration})`,
       wholeSeconds('--latency-duration'),
     )
     .option(
@@ -157,12 +160,14 @@ function runOptions(c: Command): Command {
     )
     .option(
       '--max-steal <pct>',
-      `take a sample again when a hypervisor stole more than this % of CPU time during it (default ${NOISE_LIMITS.stealPct})`,
+      `take a sample again when a hypervisor stole more than this % of CPU time during it ` +
+        `(default ${NOISE_LIMITS.stealPct})`,
       positiveNumber('--max-steal'),
     )
     .option(
       '--max-outside <pct>',
-      `take a sample again when processes outside the labs used more than this % of all CPUs during it (default ${NOISE_LIMITS.outsidePct})`,
+      `take a sample again when processes outside the labs used more than this % of all CPUs during it ` +
+        `(default ${NOISE_LIMITS.outsidePct})`,
       positiveNumber('--max-outside'),
     )
     .option('--streams <n>', `streams of tcp-parallel (default ${d.streams})`, streamCount)
@@ -181,7 +186,8 @@ function runOptions(c: Command): Command {
     .option('--topology <file>', "topology YAML (overrides the scenario's)")
     .option(
       '--underlay-mtu <m,n>',
-      "underlay MTUs, e.g. 1500,9000: each in labs of its own (<lab>-<arch>-m<MTU>), every row paired with host of the same MTU (default: the topology's)",
+      'underlay MTUs, e.g. 1500,9000: each in labs of its own (<lab>-<arch>-m<MTU>), every row paired with host ' +
+        "of the same MTU (default: the topology's)",
       mtuList,
     )
     .option('--lab <name>', "lab name (default: the topology's name)")
@@ -217,7 +223,8 @@ function equivalencePct(v: string): number {
   if (!Number.isFinite(n) || n <= 0 || n >= 50)
     throw new CnilabError(
       'INVALID_INPUT',
-      `--equivalence: ${JSON.stringify(v)} must be a percentage above 0 and below 50, e.g. 3: two rows within ±3% of each other are equivalent`,
+      `--equivalence: ${JSON.stringify(v)} must be a percentage above 0 and below 50, e.g. 3: two rows within ±3% ` +
+        `of each other are equivalent`,
     );
   return n;
 }
@@ -277,7 +284,8 @@ function roundsOption(o: RunFlags, file: Scenario): RoundsOption {
   if (repeats !== undefined && adaptive.length)
     throw new CnilabError(
       'INVALID_INPUT',
-      `--repeats fixes the rounds; ${adaptive.map(([f]) => f).join(', ')} ${adaptive.length > 1 ? 'are' : 'is'} for adaptive rounds: give one or the other`,
+      `--repeats fixes the rounds; ${adaptive.map(([f]) => f).join(', ')} ${adaptive.length > 1 ? 'are' : 'is'} ` +
+        `for adaptive rounds: give one or the other`,
     );
   if (repeats !== undefined) return { fixed: repeats };
   const min = o.minRounds ?? sc.minRounds ?? RUN_DEFAULTS.minRounds;
@@ -288,7 +296,8 @@ function roundsOption(o: RunFlags, file: Scenario): RoundsOption {
   if (sequential && adaptive.some(([f]) => f === '--precision' || f === '--budget'))
     throw new CnilabError(
       'INVALID_INPUT',
-      '--sequential takes --min-rounds (or --repeats) rounds per lab: adaptive repeats (--precision, --budget) need every lab up at once',
+      '--sequential takes --min-rounds (or --repeats) rounds per lab: adaptive repeats (--precision, --budget) ' +
+        'need every lab up at once',
     );
   return {
     min,
@@ -399,7 +408,8 @@ export function registerRun(program: Command): void {
       program
         .command('run')
         .description(
-          'measure every architecture on every path; write results.json, results.csv and report.html into the run folder',
+          'measure every architecture on every path; write ' +
+            'results.json, results.csv and report.html into the run folder',
         )
         .argument('[scenario]', 'scenario YAML (topology, archs, paths, tests, duration, …); flags override it'),
     ),
@@ -420,7 +430,9 @@ function progressPrinter(json: boolean): (p: RunProgress) => void {
       return;
     }
     const pct = p.total ? Math.floor((p.done / p.total) * 100) : 0;
-    const line = `[${p.done}/${p.total} ${pct}%] ${p.step} — ${duration(p.elapsedSec)} elapsed, about ${duration(p.etaSec)} left`;
+    const line =
+      `[${p.done}/${p.total} ${pct}%] ${p.step} — ` +
+      `${duration(p.elapsedSec)} elapsed, about ${duration(p.etaSec)} left`;
     if (tty) process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 120) - 1)}`);
     else process.stderr.write(`${line}\n`);
   };

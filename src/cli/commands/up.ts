@@ -28,7 +28,8 @@ export function registerUp(program: Command): void {
         else {
           printStatus(status);
           process.stderr.write(
-            `lab ${state.lab} up in ${((performance.now() - t0) / 1000).toFixed(2)} s; remove it with: cnilab down --lab ${state.lab}\n`,
+            `lab ${state.lab} up in ${((performance.now() - t0) / 1000).toFixed(2)} s; remove it with: cnilab ` +
+              `down --lab ${state.lab}\n`,
           );
         }
       }),

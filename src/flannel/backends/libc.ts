@@ -93,7 +93,10 @@ export const SOL_UDP = 17;
 export const UDP_SEGMENT = 103;
 export const UDP_GRO = 104;
 
-/** struct sockaddr_in for an IPv4 address and port, in a buffer of `size` bytes (more when it must stay off V8's heap). */
+/**
+ * struct sockaddr_in for an IPv4 address and port, in a buffer of `size` bytes (more when it must stay off V8's
+ * heap).
+ */
 export function sockaddrIn(ip: string, port: number, size = 16): Buffer {
   const b = Buffer.alloc(size);
   b.writeUInt16LE(AF_INET, 0);

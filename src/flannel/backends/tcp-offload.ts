@@ -84,7 +84,8 @@ export function tcpHeaders(
   let ipHl: number;
   if (version === 4) {
     ipHl = (pkt[off]! & 0x0f) * 4;
-    if (ipHl < 20 || pkt[off + 9] !== IPPROTO_TCP || (pkt.readUInt16BE(off + 6) & 0x3fff) !== 0) return undefined; // not TCP, or a fragment
+    // not TCP, or a fragment
+    if (ipHl < 20 || pkt[off + 9] !== IPPROTO_TCP || (pkt.readUInt16BE(off + 6) & 0x3fff) !== 0) return undefined;
   } else if (version === 6) {
     ipHl = 40;
     if (pkt[off + 6] !== IPPROTO_TCP) return undefined; // extension headers: left alone
@@ -225,7 +226,8 @@ export function startRun(b: Buffer, off: number, len: number): TcpRun | undefine
   if (!h) return undefined;
   const t = off + h.ipHl;
   const flags = b[t + 13]!;
-  if ((flags & ~(TCP_ACK | TCP_PSH)) !== 0 || !(flags & TCP_ACK)) return undefined; // SYN, FIN, RST, URG, ECN signals: alone
+  // SYN, FIN, RST, URG, ECN signals: alone
+  if ((flags & ~(TCP_ACK | TCP_PSH)) !== 0 || !(flags & TCP_ACK)) return undefined;
   const ipLen = h.v6 ? 40 + b.readUInt16BE(off + 4) : b.readUInt16BE(off + 2);
   if (ipLen !== len) return undefined; // padding or truncation: leave it to the kernel
   const mss = len - h.ipHl - h.tcpHl;
@@ -281,10 +283,12 @@ export function extendRun(b: Buffer, run: TcpRun, off: number, len: number): boo
   if (b.readUInt32BE(t) !== b.readUInt32BE(ft)) return false; // ports
   if (b.readUInt32BE(t + 4) !== run.nextSeq) return false; // in order, nothing missing
   if (b.readUInt32BE(t + 8) !== b.readUInt32BE(ft + 8)) return false; // same ACK
-  if (b[t + 12] !== b[ft + 12] || b.readUInt16BE(t + 14) !== b.readUInt16BE(ft + 14)) return false; // header length, window
+  // header length, window
+  if (b[t + 12] !== b[ft + 12] || b.readUInt16BE(t + 14) !== b.readUInt16BE(ft + 14)) return false;
   const flags = b[t + 13]!;
   if ((flags & ~TCP_PSH) !== TCP_ACK) return false;
-  if (run.tcpHl > 20 && b.compare(b, ft + 20, ft + run.tcpHl, t + 20, t + run.tcpHl) !== 0) return false; // options (timestamps) equal
+  // options (timestamps) equal
+  if (run.tcpHl > 20 && b.compare(b, ft + 20, ft + run.tcpHl, t + 20, t + run.tcpHl) !== 0) return false;
   run.count++;
   run.payload += payload;
   run.nextSeq = (run.nextSeq + payload) >>> 0;

@@ -50,7 +50,10 @@ export interface OffloadStats extends ProxyStats {
 const SOL_SOCKET = 1;
 const SO_SNDBUFFORCE = 32;
 const SO_RCVBUFFORCE = 33;
-/** What sendmsg says when UDP_SEGMENT cannot be done here (other errors drop the datagrams, as they would without GSO). */
+/**
+ * What sendmsg says when UDP_SEGMENT cannot be done here (other errors drop the datagrams, as they would without
+ * GSO).
+ */
 const GSO_REFUSED = new Set([22 /* EINVAL */, 5 /* EIO */, 95 /* EOPNOTSUPP */]);
 /** UDP_MAX_SEGMENTS of older kernels and the largest IPv4 UDP payload. */
 const MAX_GSO_SEGMENTS = 64;
@@ -66,11 +69,14 @@ const MAX_HDR = 120;
 const PKT = 12; // offset of the IP packet in the TUN read buffer: 4-byte aligned, for the checksum
 /** Super-packets handled per wake-up before yielding to the event loop. */
 const BURST = 64;
-/** How long after the last packet the proxy keeps waiting on its own thread, and for how long at once (proxy-loop.ts). */
+/**
+ * How long after the last packet the proxy keeps waiting on its own thread, and for how long at once (proxy-loop.ts).
+ */
 const HOT_MS = 200;
 const BLOCK_MS = 2;
 
-// eslint-disable-next-line max-lines-per-function -- one closure holds the hot path's state (buffers, iovecs, counters, both fds): split, every batch would pass a dozen values across calls (docs/udp-offload.md)
+/* eslint-disable-next-line max-lines-per-function -- one closure holds the hot path's state (buffers, iovecs,
+   counters, both fds): split, every batch would pass a dozen values across calls (docs/udp-offload.md) */
 export function startOffloadProxy(
   tunFd: number,
   bindIp: string,
@@ -89,7 +95,8 @@ export function startOffloadProxy(
   // Room for a few 64 KB bursts in flight either way (per socket, no sysctl changed).
   libc.setsockopt(sock, SOL_SOCKET, SO_RCVBUFFORCE, int(8 << 20), 4);
   libc.setsockopt(sock, SOL_SOCKET, SO_SNDBUFFORCE, int(8 << 20), 4);
-  if (offloads.gro) libc.setsockopt(sock, SOL_UDP, UDP_GRO, int(1), 4); // an older kernel says no: datagrams come one by one
+  // an older kernel says no: datagrams come one by one
+  if (offloads.gro) libc.setsockopt(sock, SOL_UDP, UDP_GRO, int(1), 4);
   let gso = offloads.gso;
 
   const stats: OffloadStats = {
@@ -176,7 +183,8 @@ export function startOffloadProxy(
     const flags = rbuf[PKT - 10]!;
     const gsoType = rbuf[PKT - 9]! & ~GSO_ECN;
     const version = pkt[0]! >> 4;
-    const peer = version === 4 ? peers.get(Math.floor(pkt.readUInt32BE(16) / size) * size) : undefined; // the pod network is IPv4
+    // the pod network is IPv4
+    const peer = version === 4 ? peers.get(Math.floor(pkt.readUInt32BE(16) / size) * size) : undefined;
     if (!peer || pkt[version === 4 ? 8 : 7]! <= 1) {
       stats.dropped++;
       return true;
@@ -205,7 +213,8 @@ export function startOffloadProxy(
         const k = Math.min(perSend, count - i);
         const bytes = k * hdrLen + Math.min(k * mss, payload - i * mss);
         if (!send(peer, 2 * i, k, segSize, bytes) && k > 1 && GSO_REFUSED.has(libc.errno())) {
-          // This kernel or device refuses UDP GSO (EINVAL: too old; EIO: no checksum offload): segment by segment from now on.
+          // This kernel or device refuses UDP GSO (EINVAL: too old; EIO: no checksum offload): segment by segment
+          // from now on.
           gso = false;
           stats.dropped -= k;
           for (let j = 0; j < k; j++)

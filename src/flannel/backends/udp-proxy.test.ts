@@ -22,7 +22,8 @@ test('TTL decrement keeps the IPv4 header checksum right (RFC 1624), over many h
     assert.equal(h[8], ttl - 1);
     const want = checksum(h);
     const got = h.readUInt16BE(10);
-    assert.ok(got === want || (got ^ want) === 0xffff, `header ${k}: ${got.toString(16)} != ${want.toString(16)}`); // 0x0000 and 0xffff are both zero
+    // 0x0000 and 0xffff are both zero
+    assert.ok(got === want || (got ^ want) === 0xffff, `header ${k}: ${got.toString(16)} != ${want.toString(16)}`);
   }
 });
 

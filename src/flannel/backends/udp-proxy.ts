@@ -2,7 +2,8 @@
  * The per-packet proxy of flannel's udp backend, the same loop its C code (proxy_amd64.c) ran:
  * poll() on the TUN and the UDP socket; for each packet from the TUN one read() and one sendto()
  * to the peer that owns the destination's subnet; for each datagram one recv() and one write() to
- * the TUN; the TTL decremented on the way, as a router does. No batching, no offloads. The system calls go through FFI on this process's main thread; only the
+ * the TUN; the TTL decremented on the way, as a router does. No batching, no offloads. The system calls go through
+ * FFI on this process's main thread; only the
  * wait (poll) runs on a worker thread, so the event loop stays free between bursts.
  */
 import { MSG_DONTWAIT, loadLibc, sockaddrIn } from './libc';
@@ -30,7 +31,10 @@ export interface Proxy {
   stop(): void;
 }
 
-/** Decrements an IPv4 header's TTL and patches its checksum (RFC 1624), as flannel's proxy does; false when the TTL runs out. */
+/**
+ * Decrements an IPv4 header's TTL and patches its checksum (RFC 1624), as flannel's proxy does; false when the TTL
+ * runs out.
+ */
 export function decrementTtl(ip: Buffer, off = 0): boolean {
   const ttl = ip[off + 8]!;
   if (ttl <= 1) return false;

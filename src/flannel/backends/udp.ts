@@ -24,7 +24,10 @@ export const udpBackend: Backend = async (ctx) => {
   return tunNetwork(ctx, startProxy(fd, ctx.publicIp, UDP_PORT, ctx.networkConfig.subnetLength));
 };
 
-/** What both TUN backends (udp, udp-offload) do once their proxy runs: flannel0 addressed and up, peers handed to the proxy. */
+/**
+ * What both TUN backends (udp, udp-offload) do once their proxy runs: flannel0 addressed and up, peers handed to the
+ * proxy.
+ */
 export function tunNetwork(ctx: BackendContext, proxy: Proxy): BackendNetwork {
   const mtu = ctx.underlayMtu - UDP_OVERHEAD;
   const network = parseCidr(ctx.networkConfig.network);

@@ -59,7 +59,8 @@ export class LeaseStore extends RevisionedStore {
       old.network !== config.network ||
       old.subnetLength !== config.subnetLength ||
       old.backend.type !== config.backend.type
-        ? `${file} holds leases of network ${old.network}/${old.subnetLength} (${old.backend.type}), not ${config.network}/${config.subnetLength} (${config.backend.type})`
+        ? `${file} holds leases of network ${old.network}/${old.subnetLength} (${old.backend.type}), ` +
+          `not ${config.network}/${config.subnetLength} (${config.backend.type})`
         : undefined,
     );
     this.config = config;
@@ -83,7 +84,8 @@ export class LeaseStore extends RevisionedStore {
     if (!wireCompatible(this.config.backend.type, req.backendType)) {
       throw new CnilabError(
         'INVALID_INPUT',
-        `backendType: ${JSON.stringify(req.backendType)} does not match the network's backend ${JSON.stringify(this.config.backend.type)}`,
+        `backendType: ${JSON.stringify(req.backendType)} does not match the network's backend ` +
+          `${JSON.stringify(this.config.backend.type)}`,
       );
     }
     const data = req.backendData ?? {};
@@ -115,7 +117,9 @@ export class LeaseStore extends RevisionedStore {
       };
       this.db
         .prepare(
-          'INSERT INTO leases VALUES (@node, @subnet, @public_ip, @backend_type, @backend_data, @expires_at, @updated_at) ON CONFLICT(node) DO UPDATE SET public_ip = @public_ip, backend_type = @backend_type, backend_data = @backend_data, expires_at = @expires_at, updated_at = @updated_at',
+          'INSERT INTO leases VALUES (@node, @subnet, @public_ip, @backend_type, @backend_data, @expires_at, ' +
+            '@updated_at) ON CONFLICT(node) DO UPDATE SET public_ip = @public_ip, backend_type = @backend_type, ' +
+            'backend_data = @backend_data, expires_at = @expires_at, updated_at = @updated_at',
         )
         .run(row);
       // A renewal that changes nothing peers see does not wake the watchers.

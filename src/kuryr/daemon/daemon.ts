@@ -40,7 +40,10 @@ export interface DaemonOptions {
   readonly activeTimeoutSec?: number;
 }
 
-/** Deletes a link of this namespace, best effort: gone already is fine, and so is failing (as `ip link del` unchecked was). */
+/**
+ * Deletes a link of this namespace, best effort: gone already is fine, and so is failing (as `ip link del` unchecked
+ * was).
+ */
 function dropLink(name: string): void {
   try {
     deleteLinkNl(undefined, name);
@@ -177,7 +180,7 @@ export class KuryrDaemon {
     writeFileAtomic(join(this.o.runDir, 'kuryr.json'), JSON.stringify(status) + '\n');
   }
 
-  // ── routers ────────────────────────────────────────────────────────────────────────────────
+  // ── routers ────────────────────────────
 
   /** Router namespaces carry the node's name: every daemon sees /run/netns, each removes only its own. */
   private get routerNetnsPrefix(): string {
@@ -221,9 +224,11 @@ export class KuryrDaemon {
     return [...wantNs];
   }
 
-  // ── pods ───────────────────────────────────────────────────────────────────────────────────
+  // ── pods ───────────────────────────────
 
-  /** Creates the veth of `port`: the host end here, the other end (named `ifName`) in `netns`, addressed, and plugged. */
+  /**
+   * Creates the veth of `port`: the host end here, the other end (named `ifName`) in `netns`, addressed, and plugged.
+   */
   private async makeVeth(
     port: Port,
     net: Network,

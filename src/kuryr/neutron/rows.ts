@@ -5,7 +5,8 @@
 import { formatIPv4 } from '../../lib/ip';
 import type { AllocationPool, Network, Port, PortStatus, SegmentationType, Subnet } from './model';
 
-export const SCHEMA = `
+export const SCHEMA =
+  `
       CREATE TABLE IF NOT EXISTS networks (
         id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, seg_type TEXT NOT NULL, seg_id INTEGER NOT NULL,
         mtu INTEGER NOT NULL, created_at TEXT NOT NULL, UNIQUE (seg_type, seg_id));
@@ -13,9 +14,12 @@ export const SCHEMA = `
         id TEXT PRIMARY KEY, network_id TEXT NOT NULL REFERENCES networks(id), name TEXT NOT NULL,
         cidr TEXT NOT NULL, gateway_ip TEXT NOT NULL, pools TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS ports (
-        id TEXT PRIMARY KEY, network_id TEXT NOT NULL REFERENCES networks(id), subnet_id TEXT NOT NULL REFERENCES subnets(id),
-        name TEXT NOT NULL, mac TEXT NOT NULL UNIQUE, ip TEXT NOT NULL, device_owner TEXT NOT NULL, device_id TEXT NOT NULL,
-        host_id TEXT NOT NULL, vif_type TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (subnet_id, ip));
+        id TEXT PRIMARY KEY, network_id TEXT NOT NULL REFERENCES networks(id), subnet_id TEXT NOT NULL REFERENCES ` +
+  `subnets(id),
+        name TEXT NOT NULL, mac TEXT NOT NULL UNIQUE, ip TEXT NOT NULL, device_owner TEXT NOT NULL, device_id ` +
+  `TEXT NOT NULL,
+        host_id TEXT NOT NULL, vif_type TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE ` +
+  `(subnet_id, ip));
       CREATE TABLE IF NOT EXISTS agents (
         host TEXT PRIMARY KEY, driver TEXT NOT NULL, underlay_ip TEXT NOT NULL, datapath TEXT NOT NULL,
         wired TEXT NOT NULL, updated_at TEXT NOT NULL);

@@ -1,4 +1,7 @@
-/** Kuryr's controller service: the port controller behind its Neutron-shaped API (/v2.0), mounted when --neutron-data is given. */
+/**
+ * Kuryr's controller service: the port controller behind its Neutron-shaped API (/v2.0), mounted when --neutron-data
+ * is given.
+ */
 import type { ControllerService, MountedService } from '../../controller/service';
 import { handleNeutron } from './api';
 import { DEFAULT_NEUTRON_CONFIG } from './model';

@@ -206,10 +206,8 @@ test("HTTP: a port request waits until the port goes ACTIVE, which an agent's re
   const r = await waiting;
   assert.equal(r.body.port.status, 'ACTIVE');
   assert.ok(Date.now() - t0 < 5000, 'answered when the agent reported, not at the timeout');
-  const timedOut = await api<{ port: Port }>(
-    'GET',
-    `/v2.0/ports/${(await api<{ port: Port }>('POST', '/v2.0/ports', { port: { networkId: 'a', hostId: 'node9' } })).body.port.id}?status=ACTIVE&wait=0.2`,
-  );
+  const unbound = await api<{ port: Port }>('POST', '/v2.0/ports', { port: { networkId: 'a', hostId: 'node9' } });
+  const timedOut = await api<{ port: Port }>('GET', `/v2.0/ports/${unbound.body.port.id}?status=ACTIVE&wait=0.2`);
   assert.equal(timedOut.body.port.status, 'DOWN', 'no agent on node9: still DOWN when the wait ends');
 });
 

@@ -77,7 +77,7 @@ export class NeutronStore extends RevisionedStore {
     super.close();
   }
 
-  // ── networks ────────────────────────────────────────────────────────────────────────────────
+  // ── networks ───────────────────────────
 
   createNetwork(req: NetworkRequest): Network {
     return this.change(() => {
@@ -111,7 +111,8 @@ export class NeutronStore extends RevisionedStore {
       const mtu = req.mtu ?? maxMtu;
       if (mtu > maxMtu || mtu < 576)
         throw invalid(
-          `network.mtu: ${mtu} must be from 576 to ${maxMtu} (underlay ${fullMtu}${req.segmentationType === 'vxlan' ? ` − ${VXLAN_OVERHEAD} for VXLAN` : ''})`,
+          `network.mtu: ${mtu} must be from 576 to ${maxMtu} ` +
+            `(underlay ${fullMtu}${req.segmentationType === 'vxlan' ? ` − ${VXLAN_OVERHEAD} for VXLAN` : ''})`,
         );
       const net: Network = {
         id: randomUUID(),
@@ -149,7 +150,7 @@ export class NeutronStore extends RevisionedStore {
     });
   }
 
-  // ── subnets ─────────────────────────────────────────────────────────────────────────────────
+  // ── subnets ────────────────────────────
 
   createSubnet(req: SubnetRequest): Subnet {
     return this.change(() => {
@@ -170,7 +171,8 @@ export class NeutronStore extends RevisionedStore {
         const [s, e] = [parseIPv4(p.start), parseIPv4(p.end)];
         if (s > e || s < first || e > last)
           throw invalid(
-            `subnet.allocation_pools[${i}]: ${p.start}–${p.end} must be an ascending range of host addresses of ${req.cidr}`,
+            `subnet.allocation_pools[${i}]: ${p.start}–${p.end} must ` +
+              `be an ascending range of host addresses of ${req.cidr}`,
           );
         if (s <= parseIPv4(gateway) && parseIPv4(gateway) <= e)
           throw invalid(`subnet.allocation_pools[${i}]: ${p.start}–${p.end} holds the gateway ${gateway}`);
@@ -209,7 +211,7 @@ export class NeutronStore extends RevisionedStore {
     });
   }
 
-  // ── ports ───────────────────────────────────────────────────────────────────────────────────
+  // ── ports ──────────────────────────────
 
   createPort(req: PortRequest): Port {
     return this.change(() => this.insertPort(req));
@@ -316,7 +318,7 @@ export class NeutronStore extends RevisionedStore {
     }
   }
 
-  // ── agents ──────────────────────────────────────────────────────────────────────────────────
+  // ── agents ─────────────────────────────
 
   /** An agent's report: who it is and what it has wired. Ports bound to its host follow. */
   reportAgent(r: AgentReport): Agent {
@@ -353,7 +355,7 @@ export class NeutronStore extends RevisionedStore {
     }));
   }
 
-  // ── routers ─────────────────────────────────────────────────────────────────────────────────
+  // ── routers ────────────────────────────
 
   createRouter(name: string, host: string): Router {
     return this.change(() => {
@@ -414,7 +416,7 @@ export class NeutronStore extends RevisionedStore {
     });
   }
 
-  // ── watching ────────────────────────────────────────────────────────────────────────────────
+  // ── watching ───────────────────────────
 
   state(): NeutronState {
     return { index: this.stateIndex, ...this.stateContent() };

@@ -7,7 +7,10 @@ export function firstReplyMs(pingOutput: string): number | undefined {
   return m ? Number(m[1]) * 1000 : undefined;
 }
 
-/** Pings `ip` from namespace `ns` every 2 ms until the first answer: its time (ms since the epoch), or undefined after `deadlineSec`. */
+/**
+ * Pings `ip` from namespace `ns` every 2 ms until the first answer: its time (ms since the epoch), or undefined after
+ * `deadlineSec`.
+ */
 export async function firstReply(
   ns: string,
   ip: string,

@@ -16,7 +16,8 @@ export function attachSizes(v: string): number[] {
       if (!Number.isInteger(n) || n < 1 || n > ATTACH_MAX_SIZE)
         throw new CnilabError(
           'INVALID_INPUT',
-          `--attach-sizes: ${JSON.stringify(x)} must be a whole number of pods from 1 to ${ATTACH_MAX_SIZE}, e.g. 10,100,1000`,
+          `--attach-sizes: ${JSON.stringify(x)} must be a whole number ` +
+            `of pods from 1 to ${ATTACH_MAX_SIZE}, e.g. 10,100,1000`,
         );
       return n;
     });
@@ -29,7 +30,9 @@ export const ATTACH_FLAGS: readonly AfterFlag[] = [
   {
     flag: '--attach-sizes <n,m>',
     key: 'attachSizes',
-    help: `attach test: the lab sizes (pods held) one ADD goes into, filled with extra pods (default ${ATTACH_DEFAULTS.sizes.join(',')}; 1000 needs a topology whose nodes' pod subnets hold it)`,
+    help:
+      `attach test: the lab sizes (pods held) one ADD goes into, filled with extra pods ` +
+      `(default ${ATTACH_DEFAULTS.sizes.join(',')}; 1000 needs a topology whose nodes' pod subnets hold it)`,
     parse: attachSizes,
     scenario: z.array(z.number().int().min(1).max(ATTACH_MAX_SIZE)).min(1),
   },

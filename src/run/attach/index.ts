@@ -9,7 +9,8 @@ import { attachSchema, type AttachJson } from './schema';
 const attach: AfterTest<AttachSettings, AttachCell, AttachJson['archs'][number], AttachJson> = {
   name: 'attach',
   summary:
-    'pod attach: CNI ADD and DEL through the lab’s runtime, ADD until the first answered ping, into labs of N pods (ms; not rows, no % of host)',
+    'pod attach: CNI ADD and DEL through the lab’s runtime, ADD until the first answered ping, into labs of N ' +
+    'pods (ms; not rows, no % of host)',
   schema: attachSchema,
   flags: ATTACH_FLAGS,
   settings: attachSettings,
@@ -27,7 +28,8 @@ const attach: AfterTest<AttachSettings, AttachCell, AttachJson['archs'][number],
     charts: (a, order) => [attachChart(a, order)].filter((c) => c !== undefined),
   },
   compareNote:
-    "the attach test's figures (ms, not rows) are not compared: read them side by side in each run's report (Pod attach)",
+    "the attach test's figures (ms, not rows) are not compared: read them side by side in each run's report (Pod " +
+    'attach)',
   legacy: { key: 'attach' },
 };
 

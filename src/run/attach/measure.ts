@@ -33,7 +33,10 @@ export interface AttachLab {
   readonly state: LabState;
 }
 
-/** The machine while a size's probes ran (every lab's, together): CPU busy, stolen, outside the labs (% of all CPUs), load. */
+/**
+ * The machine while a size's probes ran (every lab's, together): CPU busy, stolen, outside the labs (% of all CPUs),
+ * load.
+ */
 export type AttachNoise = NonNullable<AttachJson['archs'][number]['sizes'][number]['noise']>;
 
 /** One probe's times, ms. */
@@ -82,7 +85,8 @@ export async function probe(l: LabRun, rt: CniRuntime, signal?: AbortSignal): Pr
     if (reply === undefined)
       throw new CnilabError(
         'TRAFFIC_FAILED',
-        `attach probe ${pod} on ${l.lab.cell.node} of lab ${lab} got no answer from ${l.lab.cell.target} (${l.targetIp}) within ${FIRST_PACKET_DEADLINE_SEC} s`,
+        `attach probe ${pod} on ${l.lab.cell.node} of lab ${lab} got no answer from ${l.lab.cell.target} ` +
+          `(${l.targetIp}) within ${FIRST_PACKET_DEADLINE_SEC} s`,
       );
     const t2 = wallMs();
     added = false;
@@ -109,7 +113,10 @@ async function fill(l: LabRun, n: number, signal?: AbortSignal): Promise<void> {
   }
 }
 
-/** Every filler: CNI DEL on its node, two at a time (as `attachPods` adds them), then the namespaces. The first DEL failure is thrown after. */
+/**
+ * Every filler: CNI DEL on its node, two at a time (as `attachPods` adds them), then the namespaces. The first DEL
+ * failure is thrown after.
+ */
 async function removeFillers(l: LabRun): Promise<void> {
   const lab = l.lab.state.lab;
   let failure: unknown;

@@ -85,7 +85,9 @@ export function checkAttachSizes(topology: Topology, sizes: readonly number[], p
   if (sorted[0]! < held)
     throw new CnilabError(
       'INVALID_INPUT',
-      `--attach-sizes: ${sorted[0]} is below the ${held} pods the topology's lab holds already; give sizes of ${held} or more`,
+      `--attach-sizes: ${sorted[0]} is below ` +
+        `the ${held} pods the topology's lab holds ` +
+        `already; give sizes of ${held} or more`,
     );
   const compute = topology.nodes.filter((n) => n.role === 'compute').map((n) => n.name);
   const max = sorted[sorted.length - 1]!;
@@ -96,7 +98,9 @@ export function checkAttachSizes(topology: Topology, sizes: readonly number[], p
     if (need > room)
       throw new CnilabError(
         'INVALID_INPUT',
-        `--attach-sizes: ${max} pods over ${compute.length} compute nodes put ${need} pods on ${node}, whose /${topology.subnetLength} pod subnet holds ${room}; give a topology with more compute nodes (--topology) or smaller sizes`,
+        `--attach-sizes: ${max} pods over ${compute.length} compute nodes put ${need} pods on ${node}, whose ` +
+          `/${topology.subnetLength} ` +
+          `pod subnet holds ${room}; give a topology with more compute nodes (--topology) or smaller sizes`,
       );
   }
   return sorted;

@@ -119,7 +119,8 @@ test('report and terminal: the attach table per architecture and size; no % of h
   const both = compareRuns(withAttach(), withAttach());
   assert.deepEqual({ ...both, notes: [] }, plain);
   assert.deepEqual(both.notes, [
-    "the attach test's figures (ms, not rows) are not compared: read them side by side in each run's report (Pod attach)",
+    "the attach test's figures (ms, not rows) are not compared: read them side by side in each run's report (Pod " +
+      'attach)',
   ]);
   // A run of the attach test alone renders too.
   const alone = renderHtml(withAttach(false), []);

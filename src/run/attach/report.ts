@@ -22,7 +22,14 @@ export function attachTable(a: AttachJson): string {
   return sectionHtml({
     id: 'attach',
     title: 'Pod attach',
-    meta: `p50 / p90 / p99 in milliseconds over ${a.samples} probe pods per architecture and lab size. Each probe is added on its own (none in flight) through the lab's CNI runtime and configuration list, as <code>up</code> attaches pods, into a lab that holds N pods (filler pods added to reach N, spread over the compute nodes); then it pings an existing pod until the first answer (${e(where)}), and is deleted. ADD → first packet runs from the start of ADD to the first answered ping (ping started when ADD returned, 2 ms between pings). Fillers and probes are removed afterwards. These are times, not ratios: no % of host.`,
+    meta:
+      `p50 / p90 / p99 in milliseconds over ${a.samples} probe pods per architecture and lab ` +
+      `size. Each probe is added on its own (none in flight) through the lab's CNI runtime and ` +
+      `configuration list, as <code>up</code> attaches pods, into a lab that holds N pods (filler ` +
+      `pods added to reach N, spread over the compute nodes); then it pings an existing pod ` +
+      `until the first answer (${e(where)}), and is deleted. ADD → first packet runs from the ` +
+      `start of ADD to the first answered ping (ping started when ADD returned, 2 ms between pings). ` +
+      `Fillers and probes are removed afterwards. These are times, not ratios: no % of host.`,
     head: [
       'architecture',
       'pods in the lab (N)',
@@ -55,7 +62,9 @@ export function attachChart(a: AttachJson, order: readonly string[]): Chart | un
   return {
     name: 'attach',
     title: 'Pod attach: CNI ADD into a lab of N pods',
-    caption: `CNI ADD of one pod, none other in flight, against the pods the lab held (p50 solid, p99 dashed; ${a.samples} probes per point${log ? '; N on a log scale' : ''}). A flat line: ADD does not grow with the lab.`,
+    caption:
+      `CNI ADD of one pod, none other in flight, against the pods the lab held (p50 solid, p99 dashed; ${a.samples} ` +
+      `probes per point${log ? '; N on a log scale' : ''}). A flat line: ADD does not grow with the lab.`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       data: { values },
@@ -101,14 +110,17 @@ export function attachChart(a: AttachJson, order: readonly string[]): Chart | un
 export function attachLines(a: AttachJson): string[] {
   const rows = entries(a).map(
     ({ x, s }) =>
-      `  ${x.arch.padEnd(20)} ${String(s.pods).padStart(5)}   ${pct(s.add).padStart(22)}   ${pct(s.firstPacket).padStart(22)}   ${pct(s.del).padStart(22)}`,
+      `  ${x.arch.padEnd(20)} ${String(s.pods).padStart(5)}   ${pct(s.add).padStart(22)}  ` +
+      ` ${pct(s.firstPacket).padStart(22)} ` +
+      `  ${pct(s.del).padStart(22)}`,
   );
   const noiseOf = (x: Arch): string =>
     x.sizes
       .filter((s) => s.noise)
       .map(
         (s) =>
-          `N=${s.pods}: busy ${s.noise!.busyPct}%, outside the labs ${s.noise!.outsidePct}%, steal ${s.noise!.stealPct}%, load ${s.noise!.load1}`,
+          `N=${s.pods}: busy ${s.noise!.busyPct}%, outside the labs ${s.noise!.outsidePct}%, ` +
+          `steal ${s.noise!.stealPct}%, load ${s.noise!.load1}`,
       )
       .join('; ');
   // Interleaved, every lab's probes share one period per size: one line. Sequential: a line per lab.
@@ -118,8 +130,10 @@ export function attachLines(a: AttachJson): string[] {
       ? [`  CPU while probing (all CPUs): ${lines[0]}`]
       : a.archs.filter((x) => noiseOf(x)).map((x) => `  CPU while probing ${x.arch} (all CPUs): ${noiseOf(x)}`);
   return [
-    `pod attach, ms, p50 / p90 / p99 over ${a.samples} probes per line (ADD into a lab of N pods, none in flight; not rows, no % of host):`,
-    `  ${'ARCH'.padEnd(20)} ${'N'.padStart(5)}   ${'ADD'.padStart(22)}   ${'ADD → FIRST PACKET'.padStart(22)}   ${'DEL'.padStart(22)}`,
+    `pod attach, ms, p50 / p90 / p99 over ${a.samples} probes per line (ADD into a lab of N pods, none in flight; ` +
+      `not rows, no % of host):`,
+    `  ${'ARCH'.padEnd(20)} ${'N'.padStart(5)}   ${'ADD'.padStart(22)}   ${'ADD → FIRST PACKET'.padStart(22)}  ` +
+      ` ${'DEL'.padStart(22)}`,
     ...rows,
     ...noise,
   ];
@@ -133,5 +147,9 @@ export function attachHeadline(a: AttachJson): string | undefined {
     .map((x) => ({ arch: x.arch, s: x.sizes.find((s) => s.pods === n) }))
     .filter((x) => x.s)
     .sort((p, q) => p.s!.add.p50 - q.s!.add.p50);
-  return `Pod attach: CNI ADD p50 into a lab of ${n} pods: ${at.map((x) => `${figure(x.s!.add.p50)} ms (<b>${e(x.arch)}</b>)`).join(', ')}; p99 and the growth with N under <a href="#attach">Pod attach</a>.`;
+  return (
+    `Pod attach: CNI ADD p50 into a lab of ${n} ` +
+    `pods: ${at.map((x) => `${figure(x.s!.add.p50)} ms (<b>${e(x.arch)}</b>)`).join(', ')}; p99 and the growth ` +
+    `with N under <a href="#attach">Pod attach</a>.`
+  );
 }

@@ -24,7 +24,8 @@ export const attachSchema = z
             fillers: z.number().int().describe("pods added to the topology's to reach N"),
             add: attachStat.describe("CNI ADD through the lab's runtime, as `up` runs it"),
             firstPacket: attachStat.describe(
-              'from the start of ADD until the first ping from the new pod to the target was answered (ping -D timestamp; pings 2 ms apart, started when ADD returned)',
+              'from the start of ADD until the first ping from the new pod to the target was answered (ping -D ' +
+                'timestamp; pings 2 ms apart, started when ADD returned)',
             ),
             del: attachStat.describe('CNI DEL of the probe'),
             noise: z
@@ -34,7 +35,8 @@ export const attachSchema = z
                 outsidePct: z
                   .number()
                   .describe(
-                    "% of all CPU time used by processes outside the run's labs that were running at the end (short-lived ones are missed)",
+                    "% of all CPU time used by processes outside the run's labs that were running at the end " +
+                      '(short-lived ones are missed)',
                   ),
                 load1: z.number().describe('the 1-minute load average at the end'),
               })
@@ -46,7 +48,8 @@ export const attachSchema = z
     ),
   })
   .describe(
-    'pod attach latency: probe pods added to and removed from a running lab through its CNI runtime, one at a time; not rows — no baseline, no % of host',
+    'pod attach latency: probe pods added to and removed from a running lab through its CNI runtime, one at a ' +
+      'time; not rows — no baseline, no % of host',
   );
 
 export type AttachJson = z.infer<typeof attachSchema>;

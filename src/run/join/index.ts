@@ -10,13 +10,16 @@ import { joinSchema, upgradeJoin, type JoinJson } from './schema';
 const join: AfterTest<JoinSettings, JoinCell, JoinJson['archs'][number], JoinJson> = {
   name: 'join',
   summary:
-    'node join: a compute node with one pod added to the running lab, until that pod answers a ping from a pod on every other node; then removed (ms; not rows, no % of host)',
+    'node join: a compute node with one pod added to the running lab, until that pod answers a ping from a pod on ' +
+    'every other node; then removed (ms; not rows, no % of host)',
   schema: joinSchema,
   flags: [
     {
       flag: '--join-samples <n>',
       key: 'joinSamples',
-      help: `join test: compute nodes joined (with one pod) and removed again per architecture (default ${JOIN_DEFAULTS.samples})`,
+      help:
+        `join test: compute nodes joined (with one pod) and removed again per architecture ` +
+        `(default ${JOIN_DEFAULTS.samples})`,
       parse: wholeNumber('join-samples', JOIN_MAX_SAMPLES),
       scenario: z.number().int().min(1).max(JOIN_MAX_SAMPLES),
     },

@@ -64,7 +64,9 @@ export async function joinSample(lab: string, node: string, signal?: AbortSignal
         if (at === undefined)
           throw new CnilabError(
             'TRAFFIC_FAILED',
-            `join ${node} of lab ${lab}: ${src.name} got no answer from ${target.name} (${target.ip}) within ${CONVERGE_DEADLINE_SEC} s`,
+            `join ${node} of lab ${lab}: ${src.name} ` +
+              `got no answer from ${target.name} ` +
+              `(${target.ip}) within ${CONVERGE_DEADLINE_SEC} s`,
           );
         return at;
       }),

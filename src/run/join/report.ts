@@ -26,12 +26,18 @@ export function joinTable(j: JoinJson): string {
   const cols = detailColumns(j);
   const peers = [...new Set(j.archs.map((x) => x.peers))].join(' or ');
   const moments = cols.length
-    ? ` The columns ${cols.map((c) => `<b>${e(c.label)}</b>`).join(', ')} are the control plane's own times, where it records them: ${cols.map((c) => e(c.about)).join('; ')}.`
+    ? ` The columns ${cols.map((c) => `<b>${e(c.label)}</b>`).join(', ')} are the control plane's own times, ` +
+      `where it records them: ${cols.map((c) => e(c.about)).join('; ')}.`
     : '';
   return sectionHtml({
     id: 'join',
     title: 'Node join',
-    meta: `p50 / p90 / p99 in milliseconds over ${j.samples} joins per architecture, each into a lab of ${peers} compute nodes, one at a time. Node add is <code>cnilab node add</code> with one pod, start to end. Converged runs from the start of node add until the new pod has answered a ping from one pod on every other compute node (pings 2 ms apart, started when node add returned; ping's own reply timestamps).${moments} Then the node is removed (node remove). Times, not ratios: no % of host.`,
+    meta:
+      `p50 / p90 / p99 in milliseconds over ${j.samples} joins per architecture, each into a lab of ${peers} ` +
+      `compute nodes, one at a time. Node add is <code>cnilab node add</code> with one pod, start to end. ` +
+      `Converged runs from the start of node add until the new pod has answered a ping from one pod on every ` +
+      `other compute node (pings 2 ms apart, started when node add returned; ping's own reply timestamps).${moments} ` +
+      `Then the node is removed (node remove). Times, not ratios: no % of host.`,
     head: ['architecture', 'family', 'node add', 'converged', ...cols.map((c) => e(c.label)), 'node remove'],
     rows: j.archs.map((x) => [
       x.arch,
@@ -53,11 +59,14 @@ export function joinLines(j: JoinJson): string[] {
   const col = (s: MsStat | undefined): string => (s ? pct(s) : '—').padStart(w);
   const last = detailColumns(j).at(-1);
   return [
-    `node join, ms, p50 / p90 / p99 over ${j.samples} joins per architecture (a node with one pod into the running lab; not rows, no % of host):`,
-    `  ${'ARCH'.padEnd(20)} ${'NODE ADD'.padStart(w)} ${'CONVERGED'.padStart(w)} ${last ? `${last.label.toUpperCase().padStart(w)} ` : ''}${'NODE REMOVE'.padStart(w)}`,
+    `node join, ms, p50 / p90 / p99 over ${j.samples} joins per architecture (a node with one pod into the ` +
+      `running lab; not rows, no % of host):`,
+    `  ${'ARCH'.padEnd(20)} ${'NODE ADD'.padStart(w)} ${'CONVERGED'.padStart(w)} ` +
+      `${last ? `${last.label.toUpperCase().padStart(w)} ` : ''}${'NODE REMOVE'.padStart(w)}`,
     ...j.archs.map(
       (x) =>
-        `  ${x.arch.padEnd(20)} ${col(x.join)} ${col(x.converged)} ${last ? `${col(detail(x, last.key))} ` : ''}${col(x.leave)}`,
+        `  ${x.arch.padEnd(20)} ${col(x.join)} ${col(x.converged)} ` +
+        `${last ? `${col(detail(x, last.key))} ` : ''}${col(x.leave)}`,
     ),
   ];
 }
@@ -66,5 +75,9 @@ export function joinLines(j: JoinJson): string[] {
 export function joinHeadline(j: JoinJson): string | undefined {
   if (!j.archs.length) return undefined;
   const at = [...j.archs].sort((p, q) => p.converged.p50 - q.converged.p50);
-  return `Node join: a new node's pod reachable from every other node (p50) after ${at.map((x) => `${figure(x.converged.p50)} ms (<b>${e(x.arch)}</b>)`).join(', ')}; the steps under <a href="#join">Node join</a>.`;
+  return (
+    `Node join: a new node's pod reachable from every other node (p50) ` +
+    `after ${at.map((x) => `${figure(x.converged.p50)} ms (<b>${e(x.arch)}</b>)`).join(', ')}; the steps under ` +
+    `<a href="#join">Node join</a>.`
+  );
 }

@@ -1,4 +1,6 @@
-/** results.json's `afterRounds.join`: the join test's figures — node-join convergence, beside the rows, never rows. */
+/**
+ * results.json's `afterRounds.join`: the join test's figures — node-join convergence, beside the rows, never rows.
+ */
 import { z } from 'zod';
 import { msStatSchema as attachStat } from '../after/ms-stat';
 import { FAMILIES } from '../results-names';
@@ -21,16 +23,19 @@ export const joinSchema = z
         lab: z.string().describe('the lab it was measured in'),
         peers: z.number().int().describe('compute nodes already in the lab when each node joined'),
         join: attachStat.describe(
-          '`cnilab node add` with one pod, start to end: the node namespace, its control-plane processes, its pod through CNI, and the control plane reporting routes on every peer',
+          '`cnilab node add` with one pod, start to end: the node namespace, its control-plane processes, its pod ' +
+            'through CNI, and the control plane reporting routes on every peer',
         ),
         converged: attachStat.describe(
-          "from the start of node add until the new node's pod answered a ping from a pod on every other node (ping -D timestamps; pings 2 ms apart, started when node add returned)",
+          "from the start of node add until the new node's pod answered a ping from a pod on every other node " +
+            '(ping -D timestamps; pings 2 ms apart, started when node add returned)',
         ),
         details: z
           .array(detailSchema)
           .optional()
           .describe(
-            "the control plane's own moments of each join, where it records them (a BGP speaker's session and route times, say; before v7 the field `bgp`)",
+            "the control plane's own moments of each join, where it records them (a BGP speaker's session and " +
+              'route times, say; before v7 the field `bgp`)',
           ),
         leave: attachStat.describe(
           '`cnilab node remove`: its processes stopped, the control plane told, its namespaces gone',
@@ -39,7 +44,8 @@ export const joinSchema = z
     ),
   })
   .describe(
-    'node-join convergence: a compute node (with one pod) added to a running lab and removed again, one at a time; not rows — no baseline, no % of host',
+    'node-join convergence: a compute node (with one pod) added to a running lab and removed again, one at a ' +
+      'time; not rows — no baseline, no % of host',
   );
 
 export type JoinJson = z.infer<typeof joinSchema>;

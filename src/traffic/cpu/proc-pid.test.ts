@@ -4,7 +4,8 @@ import { addDelta, cpuPercent, parseIoSyscalls, parsePidStat, parseStatusSwitche
 
 // Recorded from a cnilab agent on this machine (the command name holds a space and parentheses).
 const STAT =
-  '27581 (node (agent) x) S 27580 27580 27580 0 -1 4194560 6571 0 0 0 812 1630 0 0 20 0 11 0 123456 1234567680 15000 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0';
+  '27581 (node (agent) x) S 27580 27580 27580 0 -1 4194560 6571 0 0 0 812 1630 0 0 20 0 11 0 123456 1234567680 ' +
+  '15000 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0';
 const STATUS = 'Name:\tnode\nState:\tS (sleeping)\nvoluntary_ctxt_switches:\t29\nnonvoluntary_ctxt_switches:\t57\n';
 const IO =
   'rchar: 12345\nwchar: 678\nsyscr: 788\nsyscw: 344\nread_bytes: 0\nwrite_bytes: 0\ncancelled_write_bytes: 0\n';

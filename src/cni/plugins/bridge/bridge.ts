@@ -73,7 +73,8 @@ function gatewayLines(conf: BridgeConf, br: LinkInfo | undefined, gw: string): s
     if (!conf.forceAddress) {
       throw new CniError(
         CniCode.INVALID_CONFIG,
-        `bridge ${conf.bridge} already has ${others.map((a) => `${a.local}/${a.prefixlen}`).join(', ')}, not the gateway ${gw}; set forceAddress to replace it`,
+        `bridge ${conf.bridge} already has ${others.map((a) => `${a.local}/${a.prefixlen}`).join(', ')}, not the ` +
+          `gateway ${gw}; set forceAddress to replace it`,
       );
     }
     return [
@@ -220,7 +221,10 @@ async function del(conf: BridgeConf, env: PluginEnv): Promise<void> {
   if (conf.macspoofchk) await teardownMacSpoofCheck(env.containerId, env.ifName);
 }
 
-/** Deletes the host ends of this network on the bridge owned by `attachments` (only = true) or by any other (only = false). */
+/**
+ * Deletes the host ends of this network on the bridge owned by `attachments` (only = true) or by any other (only =
+ * false).
+ */
 async function deletePortsOf(conf: BridgeConf, attachments: Set<string>, only: boolean): Promise<void> {
   const ports = (await linkList(undefined)).filter((l) => l.master === conf.bridge); // no bridge: no ports
   for (const p of ports) {

@@ -64,7 +64,10 @@ export interface LinkInfo {
   readonly addr_info?: readonly { readonly family: string; readonly local: string; readonly prefixlen: number }[];
 }
 
-/** A link and its addresses, over netlink (as `ip -d -j addr show dev NAME` prints them); undefined if it or the namespace is not there. */
+/**
+ * A link and its addresses, over netlink (as `ip -d -j addr show dev NAME` prints them); undefined if it or the
+ * namespace is not there.
+ */
 export async function linkInfo(ns: NetnsRef | undefined, name: string): Promise<LinkInfo | undefined> {
   try {
     return await Promise.resolve(withRtnl(ns, (nl) => nl.link(name, { addrs: true })));

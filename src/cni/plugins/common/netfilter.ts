@@ -12,7 +12,8 @@ import { CniCode, CniError, type GcAttachment, type ResultIp } from '../../types
 
 function hash(...parts: string[]): string {
   // Loaded here, not at the top: only configurations with ipMasq or macspoofchk pay for node:crypto.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose: a plugin starts once per CNI call
+  /* eslint-disable-next-line @typescript-eslint/no-require-imports --
+     lazy on purpose: a plugin starts once per CNI call */
   const { createHash } = require('node:crypto') as typeof import('node:crypto');
   return createHash('sha512').update(parts.join('')).digest('hex');
 }

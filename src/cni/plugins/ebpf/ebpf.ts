@@ -183,7 +183,8 @@ async function check(conf: EbpfConf, env: PluginEnv, prev: Result): Promise<void
         e.nodeMac !== link.address.toLowerCase()
       )
         throw differs(
-          `the endpoint of ${ipOf(a.address)} is {ifindex ${e.ifindex}, ${e.mac}, ${e.nodeMac}}, the pod's veth is {ifindex ${link.ifindex}, ${cont.address}, ${link.address}}`,
+          `the endpoint of ${ipOf(a.address)} is {ifindex ${e.ifindex}, ${e.mac}, ${e.nodeMac}}, the pod's veth ` +
+            `is {ifindex ${link.ifindex}, ${cont.address}, ${link.address}}`,
         );
     }
   });

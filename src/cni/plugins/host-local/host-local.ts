@@ -11,7 +11,10 @@ import { CniCode, CniError, type GcAttachment, type Result, type ResultIp } from
 import { parseHostLocalConfig, type HostLocalConf, type Range } from './config';
 import { Store } from './store';
 
-/** Every allocatable address of a range set, starting after `last` (wrapping around), lazily: a range may be a /8 or a /64. */
+/**
+ * Every allocatable address of a range set, starting after `last` (wrapping around), lazily: a range may be a /8 or a
+ * /64.
+ */
 function* candidates(ranges: readonly Range[], last: bigint | undefined): Generator<[bigint, Range]> {
   let ri = last === undefined ? -1 : ranges.findIndex((r) => last >= r.start && last <= r.end);
   let ip = ri < 0 ? ranges[0]!.start : last! + 1n;

@@ -27,7 +27,8 @@ export function chainedMaster(prev: Result): string {
   if (ifs.length !== 1 || !ifs[0]!.name)
     throw new CniError(
       CniCode.INVALID_CONFIG,
-      `master: not given, and prevResult names ${ifs.length} interfaces; chained, it must name exactly one to take as the master`,
+      `master: not given, and prevResult names ${ifs.length} interfaces; chained, it must name exactly one to ` +
+        `take as the master`,
     );
   return ifs[0]!.name;
 }
@@ -58,7 +59,8 @@ function givenAddresses(conf: IpvlanConf, prev: Result | undefined): Result | un
   if (prev?.ips && prev.ips.length > 0) return prev;
   throw new CniError(
     CniCode.INVALID_CONFIG,
-    'ipam: is required (e.g. {"type": "host-local", ...}) unless chained after a plugin whose result holds IP addresses',
+    'ipam: is required (e.g. {"type": "host-local", ...}) unless ' +
+      'chained after a plugin whose result holds IP addresses',
   );
 }
 
