@@ -8,6 +8,8 @@ export interface HttpJsonOptions {
   readonly signal?: AbortSignal;
   /** Connect to this Unix socket instead of the URL's host (the URL then gives only the path). */
   readonly socketPath?: string;
+  /** Sent as `Authorization: Bearer TOKEN`: the controller's credential (read from its file by the caller, never logged). */
+  readonly token?: string;
 }
 
 export function httpJson<T>(url: string, options: HttpJsonOptions = {}): Promise<{ status: number; body: T }> {
@@ -17,7 +19,10 @@ export function httpJson<T>(url: string, options: HttpJsonOptions = {}): Promise
       url,
       {
         method: options.method ?? 'GET',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        },
         signal: options.signal,
         ...(options.socketPath ? { socketPath: options.socketPath } : {}),
       },

@@ -185,6 +185,14 @@ export class IpamStore extends RevisionedStore {
     return this.db.prepare('DELETE FROM allocations WHERE handle = ?').run(handle).changes;
   }
 
+  /** The nodes holding addresses for `handle` (none for an unknown handle). */
+  handleOwners(handle: string): string[] {
+    const rows = this.db.prepare('SELECT DISTINCT node FROM allocations WHERE handle = ?').all(handle) as {
+      node: string;
+    }[];
+    return rows.map((r) => r.node);
+  }
+
   /** Releases `node`'s handles that start with `prefix` and are not in `keep`; returns them. */
   gc(node: string, prefix: string, keep: readonly string[]): string[] {
     return this.transaction((): string[] => {

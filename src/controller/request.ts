@@ -1,0 +1,14 @@
+/** One request as a service's handler and its route rules get it (kept apart so auth/rules.ts and service.ts share it). */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** One request, as a service's handler gets it. */
+export interface ServiceRequest {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly url: URL;
+  /** The path's segments after the service's prefix: ['leases', 'node1'] for /v1/leases/node1. */
+  readonly parts: readonly string[];
+  /** The body as JSON (at most 64 KiB); read once, so an ownership check and the handler both may ask. */
+  readonly readBody: () => Promise<unknown>;
+  readonly send: (res: ServerResponse, status: number, body: unknown) => void;
+}
