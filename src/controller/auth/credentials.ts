@@ -14,7 +14,8 @@
  * hosts, TLS (for confidentiality on the wire) is the next step; the principals and rules stay.
  */
 import Database from 'better-sqlite3';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { newToken } from '../../lib/credential';
 import { CnilabError } from '../../lib/errors';
 
 /** Who a request comes from: the lab's administrator, or one node. */
@@ -40,11 +41,6 @@ export function describe(p: Principal): string {
 /** The SHA-256 of a token, hex: all the store keeps. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-/** A new token: 32 random bytes, base64url, with a prefix that says what it is when found in a file. */
-export function newToken(): string {
-  return `cnilab1_${randomBytes(32).toString('base64url')}`;
 }
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS credentials (
