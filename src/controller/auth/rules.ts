@@ -73,5 +73,17 @@ export async function authorize(rules: readonly RouteRule[], who: Principal, q: 
 
 /** What `may` means, in the docs' words. */
 export function whoMay(rule: RouteRule): string {
-  return rule.may === 'nodes' ? 'every node' : rule.may === 'admin' ? 'administrator' : 'the owning node';
+  return rule.may === 'nodes' ? 'every node' : rule.may === 'admin' ? 'administrator only' : 'the owning node';
+}
+
+/** The docs' table rows (docs/controller.md), one per rule: | route | who may | the rule |. */
+export function ruleRows(
+  services: readonly { readonly prefix: string; readonly rules: readonly RouteRule[] }[],
+): string[] {
+  return services.flatMap((s) =>
+    s.rules.map((r) => {
+      const path = `${s.prefix}${r.path === '/' ? '' : r.path}`;
+      return `| \`${r.method} ${path}\` | ${whoMay(r)} | ${r.rule} |`;
+    }),
+  );
 }
