@@ -5,6 +5,12 @@
  * The administrator (the lab's CLI) may call every route. A route no rule names is the
  * administrator's: a route added without its rule is refused to nodes, never opened to them.
  * The controller knows no kind: the rules come with the services (src/arch/services.ts).
+ *
+ * The check runs before the handler, not inside the store's transaction: between the two only
+ * promise continuations run (the stores are synchronous SQLite), so another request's write can
+ * slip in only if its own continuation is queued in the same turn. The one case where that would
+ * matter is an owner found empty (an unknown handle or port) that another node creates in that
+ * moment; handing the caller to the store's write would close it (docs/controller.md, "not yet").
  */
 import { CnilabError } from '../../lib/errors';
 import type { ServiceRequest } from '../request';
