@@ -11,4 +11,10 @@ export interface ServiceRequest {
   /** The body as JSON (at most 64 KiB); read once, so an ownership check and the handler both may ask. */
   readonly readBody: () => Promise<unknown>;
   readonly send: (res: ServerResponse, status: number, body: unknown) => void;
+  /**
+   * The node making the request, when the controller checks credentials; undefined for the
+   * administrator or when nothing is checked. For a write whose owner only the store knows at the
+   * moment it writes (auth/rules.ts): the handler scopes the write to it, in the same transaction.
+   */
+  readonly caller?: string;
 }

@@ -74,8 +74,9 @@ async function handle(
   const [first, ...parts] = url.pathname.split('/').filter(Boolean);
   const service = services.find((s) => s.prefix === `/${first}`);
   let body: Promise<unknown> | undefined;
-  const q: ServiceRequest = { req, res, url, parts, readBody: () => (body ??= readBody(req)), send };
   const who = o.auth ? authenticate(o.auth, req) : undefined;
+  const caller = who && 'node' in who ? { caller: who.node } : {};
+  const q: ServiceRequest = { req, res, url, parts, readBody: () => (body ??= readBody(req)), send, ...caller };
   if (service && who) await authorize(service.rules, who, q);
   if (service && (await service.handle(q))) return;
   const serves = services.map((s) => `${s.name} (${s.prefix})`).join(' and ');

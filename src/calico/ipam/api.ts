@@ -44,7 +44,8 @@ const own = (v: string | undefined): string[] => (v === undefined ? [] : [v]);
 
 /**
  * Who may call each route of the IPAM API (the administrator may call every one). A release names
- * only a handle: its owners are the nodes holding addresses for it, looked up in the store.
+ * only a handle: its owners are the nodes holding addresses for it, looked up in the store, and
+ * the write is scoped to the caller.
  */
 export function ipamRules(store: IpamStore): readonly RouteRule[] {
   const self = 'a node registers and removes only itself';
@@ -63,7 +64,10 @@ export function ipamRules(store: IpamStore): readonly RouteRule[] {
       path: '/ipam/release',
       may: async (q) => {
         const h = await field(q, 'handle');
-        return h === undefined ? [] : store.handleOwners(h);
+        const owners = h === undefined ? [] : store.handleOwners(h);
+        // A handle the caller holds is its to release, even if another node took the same name: the
+        // release is scoped to the caller (handleIpam), so the other's addresses stay.
+        return q.caller !== undefined && owners.includes(q.caller) ? [q.caller] : owners;
       },
       rule: 'a node releases only the addresses it holds',
     },
@@ -92,7 +96,7 @@ async function parse<T>(schema: z.ZodType<T>, readBody: () => Promise<unknown>):
 /** Answers a request under /v3; false when the path is none of this API's. */
 export async function handleIpam(
   store: IpamStore,
-  { req, res, url, parts, readBody, send }: ServiceRequest,
+  { req, res, url, parts, readBody, send, caller }: ServiceRequest,
 ): Promise<boolean> {
   const route =
     `${req.method} /${parts.slice(0, 1).join('/')}` +
@@ -120,7 +124,9 @@ export async function handleIpam(
     case 'POST /ipam/release': {
       const body = await parse(bodies.release, readBody);
       if (typeof body === 'string') return bad(body);
-      return (send(res, 200, { released: store.release(body.handle) }), true);
+      // The rule checked the handle's owners before; scoped to the caller, a handle another node took
+      // since is not released either.
+      return (send(res, 200, { released: store.release(body.handle, caller) }), true);
     }
     case 'POST /ipam/gc': {
       const body = await parse(bodies.gc, readBody);

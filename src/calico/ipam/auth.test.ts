@@ -68,10 +68,19 @@ test('IPAM: a node takes, releases and collects only its own addresses, register
     status: 200,
     body: { released: 0 },
   });
+  // Another node taking the same handle name neither blocks the holder's release nor loses its own address.
+  assert.equal((await as(two, 'POST', '/v3/ipam/assign', { handle: 'net/c1/eth0', node: 'node2' })).status, 200);
   assert.deepEqual(await as(one, 'POST', '/v3/ipam/release', { handle: 'net/c1/eth0' }), {
     status: 200,
     body: { released: 1 },
   });
+  assert.deepEqual(
+    ipam.allocations().map((a) => [a.handle, a.node]),
+    [
+      ['net/c2/eth0', 'node2'],
+      ['net/c1/eth0', 'node2'],
+    ],
+  );
   // A malformed body is still the handler's 400, not a 403.
   assert.equal((await as(one, 'POST', '/v3/ipam/assign', { handle: 'x' })).status, 400);
   // The administrator removes a node that leaves; its credential revoked, the node gets 401.

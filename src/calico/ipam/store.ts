@@ -180,8 +180,14 @@ export class IpamStore extends RevisionedStore {
     });
   }
 
-  /** Releases every address `handle` holds; a block left empty stays affine (Calico keeps it). */
-  release(handle: string): number {
+  /**
+   * Releases every address `handle` holds — only those on `node` when given (a node's own release:
+   * another node's addresses under the same handle stay); a block left empty stays affine (Calico
+   * keeps it).
+   */
+  release(handle: string, node?: string): number {
+    if (node !== undefined)
+      return this.db.prepare('DELETE FROM allocations WHERE handle = ? AND node = ?').run(handle, node).changes;
     return this.db.prepare('DELETE FROM allocations WHERE handle = ?').run(handle).changes;
   }
 

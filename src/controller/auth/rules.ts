@@ -8,9 +8,9 @@
  *
  * The check runs before the handler, not inside the store's transaction: between the two only
  * promise continuations run (the stores are synchronous SQLite), so another request's write can
- * slip in only if its own continuation is queued in the same turn. The one case where that would
- * matter is an owner found empty (an unknown handle or port) that another node creates in that
- * moment; handing the caller to the store's write would close it (docs/controller.md, "not yet").
+ * slip in only if its own continuation is queued in the same turn. Where an owner the check found
+ * could change in that moment (a name any node may take, as an IPAM handle; not a port ID, which
+ * the store makes), the handler also scopes its write to `ServiceRequest.caller`.
  */
 import { CnilabError } from '../../lib/errors';
 import type { ServiceRequest } from '../request';
