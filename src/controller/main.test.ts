@@ -10,7 +10,9 @@ import { sleep, startDaemon, stopPid } from '../lib/exec';
 import { httpJson } from '../lib/http-json';
 import { CONTROLLER_MAIN } from '../lib/paths';
 
-test('the controller process checks credentials; tokens are in no argv and no log, and survive its restart', async (t) => {
+const processTitle =
+  'the controller process checks credentials; tokens are in no argv and no log, and survive its restart';
+test(processTitle, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-controller-main-'));
   const sock = join(dir, 'controller.sock');
   const log = join(dir, 'controller.log');

@@ -1,4 +1,4 @@
-/** One request as a service's handler and its route rules get it (kept apart so auth/rules.ts and service.ts share it). */
+/** One request as a service's handler and its route rules get it: apart, so auth/rules.ts and service.ts share it. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** One request, as a service's handler gets it. */

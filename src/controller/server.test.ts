@@ -60,7 +60,9 @@ test('serviceOptions: every service’s flags beside the controller’s; a flag 
   assert.throws(() => serviceOptions(own, [service('a', 'listen')]), /flag --listen is taken/);
 });
 
-test('with credentials: 401 without a token or with one revoked, 403 naming the rule, the administrator issues', async (t) => {
+const credentialsTitle =
+  'with credentials: 401 without a token or with one revoked, 403 naming the rule, the administrator issues';
+test(credentialsTitle, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-controller-'));
   const sock = join(dir, 'api.sock');
   const store = new CredentialStore(join(dir, 'credentials.db'));

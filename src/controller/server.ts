@@ -32,7 +32,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 }
 
 export interface ControlServerOptions {
-  /** Check credentials and rules on every request. Default: none — every request may do anything (labs before issue 31). */
+  /** Check credentials and rules on every request. Default: none, every request may do anything (before issue 31). */
   readonly auth?: CredentialStore;
 }
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 const root = mkdtempSync(join(tmpdir(), 'cnilab-run-root-'));
 process.env.CNILAB_RUN_ROOT = root; // before lab/names.ts is loaded: the imports below are dynamic
 
-test('a lab that checks credentials: admin file 0600, nodes issued theirs at join (0600), revoked at leave', async (t) => {
+const labTitle = 'a lab that checks credentials: admin file 0600, nodes issued theirs at join (0600), revoked at leave';
+test(labTitle, async (t) => {
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const { adminCredentialFile, checksCredentials, controllerAuthArgs, credentialFile, credentialStoreFile } =
     await import('./credentials');

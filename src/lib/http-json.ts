@@ -9,7 +9,7 @@ export interface HttpJsonOptions {
   readonly signal?: AbortSignal;
   /** Connect to this Unix socket instead of the URL's host (the URL then gives only the path). */
   readonly socketPath?: string;
-  /** Sent as `Authorization: Bearer TOKEN`: the controller's credential (read from its file by the caller, never logged). */
+  /** Sent as `Authorization: Bearer TOKEN`: a credential for the controller, never logged. */
   readonly token?: string;
   /**
    * The file holding that token (lib/credential.ts), read at this request; without the file none is

@@ -48,7 +48,9 @@ test('untilUp: an aborted signal stops the retries', async () => {
   assert.equal(n, 2);
 });
 
-test('an agent that starts before its credential retries through 401 until the file is there, then follows', async (t) => {
+const beforeCredentialTitle =
+  'an agent that starts before its credential retries through 401 until the file is there, then follows';
+test(beforeCredentialTitle, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-client-'));
   const file = join(dir, 'credential');
   // A controller that knows one token: 401 without it, a snapshot with it.

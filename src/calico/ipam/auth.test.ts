@@ -14,7 +14,9 @@ import { IpamStore } from './store';
 const ADMIN_TOKEN = 'cnilab1_admin-token-for-the-test';
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
-test('IPAM: a node takes, releases and collects only its own addresses, registers only itself (403, nothing changed)', async (t) => {
+const ownAddressesTitle =
+  'IPAM: a node takes, releases and collects only its own addresses, registers only itself (403, nothing changed)';
+test(ownAddressesTitle, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-ipam-auth-'));
   const ipam = new IpamStore(join(dir, 'ipam.db'), { pool: '10.244.0.0/16', blockSize: 26, mode: 'vxlan' });
   const credentials = new CredentialStore(join(dir, 'credentials.db'));

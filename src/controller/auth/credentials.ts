@@ -63,7 +63,7 @@ export class CredentialStore {
     return token;
   }
 
-  /** Keeps the hash of a token made elsewhere (the administrator's, which the lab writes before the controller starts). */
+  /** Keeps the hash of a token made elsewhere: the administrator's, written by the lab before the controller starts. */
   accept(p: Principal, token: string): void {
     this.keep(p, hashToken(token));
   }

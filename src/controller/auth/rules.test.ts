@@ -29,7 +29,9 @@ test('matchRule: method and segments, `:name` taking one segment as a parameter'
   assert.equal(matchRule(RULES, 'GET', ['things'])?.rule, RULES[0]);
 });
 
-test('authorize: the administrator may everything; a node what the rules give it, else FORBIDDEN naming the rule', async () => {
+const authorizeTitle =
+  'authorize: the administrator may everything; a node what the rules give it, else FORBIDDEN naming the rule';
+test(authorizeTitle, async () => {
   const node1 = { node: 'node1' };
   for (const [m, p] of [
     ['POST', '/x/things'],

@@ -70,11 +70,9 @@ export async function authorize(rules: readonly RouteRule[], who: Principal, q: 
   if (rule.may === 'nodes') return;
   if (rule.may === 'admin') throw new CnilabError('FORBIDDEN', `${describe(who)} may not ${what}: ${rule.rule}`);
   const others = [...new Set(await rule.may(q, params))].filter((o) => o !== who.node);
-  if (others.length > 0)
-    throw new CnilabError(
-      'FORBIDDEN',
-      `${describe(who)} may not ${what}: ${rule.rule} (it is ${others.map((o) => (o ? `node ${o}'s` : "the administrator's")).join(', ')})`,
-    );
+  if (others.length === 0) return;
+  const whose = others.map((o) => (o ? `node ${o}'s` : "the administrator's")).join(', ');
+  throw new CnilabError('FORBIDDEN', `${describe(who)} may not ${what}: ${rule.rule} (it is ${whose})`);
 }
 
 /** What `may` means, in the docs' words. */

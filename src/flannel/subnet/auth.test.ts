@@ -40,7 +40,9 @@ async function controller(dir: string) {
 
 const lease = (ip: string, mac: string) => ({ publicIp: ip, backendType: 'vxlan', backendData: { vtepMac: mac } });
 
-test('leases: a node writes only its own lease (403 naming the rule, nothing changed); reads every lease', async (t) => {
+const ownLeaseTitle =
+  'leases: a node writes only its own lease (403 naming the rule, nothing changed); reads every lease';
+test(ownLeaseTitle, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-lease-auth-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const c = await controller(dir);
@@ -72,7 +74,9 @@ test('leases: a node writes only its own lease (403 naming the rule, nothing cha
   );
 });
 
-test('leases: a revoked node gets 401 and changes nothing; the credentials survive the controller’s restart', async (t) => {
+const revokedTitle =
+  'leases: a revoked node gets 401 and changes nothing; credentials survive the controller’s restart';
+test(revokedTitle, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-lease-auth-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   let c = await controller(dir);

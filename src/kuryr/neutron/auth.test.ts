@@ -15,7 +15,8 @@ import { NeutronStore } from './store';
 const ADMIN_TOKEN = 'cnilab1_admin-token-for-the-test';
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
-test('ports: a node creates, binds and deletes only ports bound to itself; the layout is the administrator’s', async (t) => {
+const ownPortsTitle = 'ports: a node creates, binds and deletes only its own ports; the layout is the administrator’s';
+test(ownPortsTitle, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-neutron-auth-'));
   const neutron = new NeutronStore(join(dir, 'neutron.db'));
   const credentials = new CredentialStore(join(dir, 'credentials.db'));

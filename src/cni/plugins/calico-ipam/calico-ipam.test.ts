@@ -19,7 +19,9 @@ test('calico-ipam: credential is an absolute path, optional', () => {
   assert.throws(() => parseCalicoIpamConfig(conf({ ...base, credential: 'cnilab1_token' })), /ipam.credential/);
 });
 
-test('calico-ipam: the configuration holds the credential’s path; the token read from it goes as a bearer', async (t) => {
+const bearerTitle =
+  'calico-ipam: the configuration holds the credential’s path; the token read from it goes as a bearer';
+test(bearerTitle, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-calico-ipam-'));
   const file = join(dir, 'credential');
   writeCredential(file, 'cnilab1_node1-token');
