@@ -10,6 +10,7 @@ import { stopPid } from '../lib/exec';
 import type { NodeSpec, PodSpec } from '../topology/schema';
 import { nodeNetns, podNetns } from './names';
 import { issueCredentials, revokeCredential } from './node-credentials';
+import { CONTROLLER_ROLE } from './processes';
 import { requireState, writeState, type LabState, type ProcessState } from './state';
 import { deleteNamespaces, pidsInNetns } from './teardown';
 import { plugNodes } from './underlay';
@@ -53,7 +54,9 @@ export async function joinNode(lab: string, name: string, pods = 0, signal?: Abo
   try {
     await plugNodes(lab, [node], state.topology.underlay, signal);
     // Its credential before its processes: they read it from the node's folder (lab/node-credentials.ts).
-    await issueCredentials(lab, [name], state.processes, signal);
+    // Only the controller's death fails it early: another node's agent that died is not this join's.
+    const controller = state.processes.filter((p) => p.role === CONTROLLER_ROLE);
+    await issueCredentials(lab, [name], controller, signal);
     const attached = await membership.join({
       state,
       node,

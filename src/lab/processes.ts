@@ -16,6 +16,8 @@ import { nodeNetns, runDir } from './names';
 import type { ProcessState } from './state';
 
 export const CONTROLLER_PORT = 2379;
+/** The controller's role in the lab's record (state.json's processes). */
+export const CONTROLLER_ROLE = 'controller';
 const START_TIMEOUT_MS = 30_000;
 
 /** The environment of every process and plugin the lab starts. */
@@ -81,7 +83,7 @@ export function controlRequest<T>(
 export function startController(topology: Topology, serviceArgs: readonly string[]): ProcessState {
   const lab = topology.name;
   const control = topology.nodes.find((n) => n.role === 'control')!;
-  return startInNode(lab, control.name, 'controller', [
+  return startInNode(lab, control.name, CONTROLLER_ROLE, [
     CONTROLLER_MAIN,
     '--listen',
     control.underlayIp,
