@@ -25,6 +25,8 @@ import { nodeNetns, runDir, UNDERLAY_IF } from '../lab/names';
 import { attachPods, writeConflist } from '../lab/pods';
 import { ipamServiceArgs } from './ipam/service';
 import { controllerUrl, controlRequest, nodeDir, poll, startController, startInNode } from '../lab/processes';
+import { credentialFile } from '../lab/credentials';
+import { issueCredentials } from '../lab/node-credentials';
 import type { LabState, PodState, ProcessState } from '../lab/state';
 import type { Topology } from '../topology/schema';
 import { birdc, birdPaths, birdTimeMs, parseProtocols, parseRouteTime, peerProtocol } from './bird';
@@ -63,6 +65,8 @@ function startAgent(topology: Topology, node: string, mode: CalicoMode): Process
     nodeDir(topology.name, node),
     '--mode',
     mode,
+    '--credential',
+    credentialFile(topology.name, node),
   ]);
 }
 
@@ -81,7 +85,12 @@ function calicoConflist(topology: Topology, node: string, mode: CalicoMode): Net
       {
         type: 'calico',
         mtu: topology.underlay.mtu - (mode === 'vxlan' ? VXLAN_OVERHEAD : mode === 'ipip' ? IPIP_OVERHEAD : 0),
-        ipam: { type: 'calico-ipam', url: controllerUrl(topology), node },
+        ipam: {
+          type: 'calico-ipam',
+          url: controllerUrl(topology),
+          node,
+          credential: credentialFile(topology.name, node),
+        },
       },
     ],
   };
@@ -220,6 +229,8 @@ export function calicoControlPlane(
         ...compute.map((n) => startAgent(topology, n, mode)),
       ];
       record(procs);
+      // The agents retry until their credential is in their folder: issued once the controller answers.
+      await issueCredentials(topology.name, compute, procs, signal);
       const perNode = await settleAll(
         compute.map((node) => bringUpNode(topology, node, mode, { registered: false, procs, record, signal })),
       );

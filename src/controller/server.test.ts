@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpJson } from '../lib/http-json';
+import { ADMIN, CredentialStore } from './auth/credentials';
+import { mountCredentials } from './auth/service';
 import { createControlServer } from './server';
 import { serviceOptions, type ControllerService, type MountedService } from './service';
 
@@ -13,6 +15,7 @@ function echo(name: string, prefix: string): MountedService {
     name,
     prefix,
     what: name,
+    rules: [],
     handle: ({ req, res, parts, send }) =>
       Promise.resolve(req.method === 'GET' && parts[0] === 'echo' ? (send(res, 200, { name, parts }), true) : false),
     close: () => undefined,
@@ -55,4 +58,55 @@ test('serviceOptions: every service’s flags beside the controller’s; a flag 
     message: 'controller service b: flag --data is taken',
   });
   assert.throws(() => serviceOptions(own, [service('a', 'listen')]), /flag --listen is taken/);
+});
+
+const credentialsTitle =
+  'with credentials: 401 without a token or with one revoked, 403 naming the rule, the administrator issues';
+test(credentialsTitle, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnilab-controller-'));
+  const sock = join(dir, 'api.sock');
+  const store = new CredentialStore(join(dir, 'credentials.db'));
+  const admin = 'cnilab1_admin-token-for-the-test';
+  store.accept(ADMIN, admin);
+  const own: MountedService = {
+    ...echo('things', '/v9'),
+    rules: [{ method: 'GET', path: '/echo/:node', may: (_q, p) => [p.node!], rule: 'a node echoes only itself' }],
+  };
+  const server = createControlServer([own, mountCredentials(store)], { auth: store });
+  await new Promise<void>((r) => server.listen(sock, r));
+  t.after(() => {
+    server.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const as = <T>(token: string | undefined, method: 'GET' | 'PUT' | 'DELETE', path: string) =>
+    httpJson<T>(`http://controller${path}`, { method, socketPath: sock, ...(token ? { token } : {}) });
+
+  const none = await as<{ error: string }>(undefined, 'GET', '/v9/echo/node1');
+  assert.equal(none.status, 401);
+  assert.match(none.body.error, /^no credential/);
+  assert.equal((await as(undefined, 'GET', '/nowhere')).status, 401, 'before any route is looked up');
+  assert.equal((await as('cnilab1_made-up', 'GET', '/v9/echo/node1')).status, 401);
+
+  const issued = await as<{ node: string; token: string }>(admin, 'PUT', '/credentials/node1');
+  assert.equal(issued.status, 200);
+  const token = issued.body.token;
+  assert.deepEqual(await as(token, 'GET', '/v9/echo/node1'), {
+    status: 200,
+    body: { name: 'things', parts: ['echo', 'node1'] },
+  });
+  assert.deepEqual(await as(token, 'GET', '/v9/echo/node2'), {
+    status: 403,
+    body: { error: "node node1 may not GET /v9/echo/node2: a node echoes only itself (it is node node2's)" },
+  });
+  assert.equal((await as(token, 'PUT', '/credentials/node2')).status, 403, 'a node issues no credential');
+  assert.deepEqual((await as(admin, 'GET', '/credentials')).body, { nodes: ['node1'] });
+  assert.equal((await as(admin, 'GET', '/v9/echo/node2')).status, 200, 'the administrator may every route');
+
+  assert.deepEqual(await as(admin, 'DELETE', '/credentials/node1'), { status: 200, body: { node: 'node1' } });
+  const revoked = await as<{ error: string }>(token, 'GET', '/v9/echo/node1');
+  assert.deepEqual(revoked, {
+    status: 401,
+    body: { error: 'credential unknown or revoked: the controller does not know it' },
+  });
 });

@@ -1,10 +1,14 @@
 /**
  * The control node's process, the controller: one HTTP server in front of the services its lab's
- * kind mounted (service.ts), each under its own path prefix.
+ * kind mounted (service.ts), each under its own path prefix. With `auth`, every request carries a
+ * node's or the administrator's bearer token (401 without one the controller knows) and is held to
+ * its service's rules (403 naming the rule) before the service sees it: auth/.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { CnilabError, httpStatusOf, messageOf } from '../lib/errors';
-import type { MountedService } from './service';
+import { CnilabError, httpStatusOf, isCnilabError, messageOf } from '../lib/errors';
+import type { CredentialStore, Principal } from './auth/credentials';
+import { authorize } from './auth/rules';
+import type { MountedService, ServiceRequest } from './service';
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -27,19 +31,53 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-export function createControlServer(services: readonly MountedService[]): Server {
+export interface ControlServerOptions {
+  /** Check credentials and rules on every request. Default: none, every request may do anything (before issue 31). */
+  readonly auth?: CredentialStore;
+}
+
+export function createControlServer(services: readonly MountedService[], o: ControlServerOptions = {}): Server {
   return createServer((req, res) => {
-    void handle(services, req, res).catch((e: unknown) => {
+    void handle(services, o, req, res).catch((e: unknown) => {
+      if (isCnilabError(e, 'UNAUTHENTICATED')) res.setHeader('www-authenticate', 'Bearer realm="cnilab"');
       send(res, httpStatusOf(e), { error: messageOf(e) });
     });
   });
 }
 
-async function handle(services: readonly MountedService[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** The token of `Authorization: Bearer …`, or undefined. */
+function bearer(req: IncomingMessage): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return m?.[1];
+}
+
+/** Who sent `req`; UNAUTHENTICATED (401) when no token, or one never issued or revoked. Never echoes the token. */
+function authenticate(store: CredentialStore, req: IncomingMessage): Principal {
+  const token = bearer(req);
+  if (token === undefined)
+    throw new CnilabError(
+      'UNAUTHENTICATED',
+      'no credential: send "Authorization: Bearer TOKEN" with the token of the file the lab gave the node',
+    );
+  const who = store.verify(token);
+  if (!who) throw new CnilabError('UNAUTHENTICATED', 'credential unknown or revoked: the controller does not know it');
+  return who;
+}
+
+async function handle(
+  services: readonly MountedService[],
+  o: ControlServerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://controller');
   const [first, ...parts] = url.pathname.split('/').filter(Boolean);
   const service = services.find((s) => s.prefix === `/${first}`);
-  const q = { req, res, url, parts, readBody: () => readBody(req), send };
+  let body: Promise<unknown> | undefined;
+  const who = o.auth ? authenticate(o.auth, req) : undefined;
+  const caller = who && 'node' in who ? { caller: who.node } : {};
+  const q: ServiceRequest = { req, res, url, parts, readBody: () => (body ??= readBody(req)), send, ...caller };
+  if (service && who) await authorize(service.rules, who, q);
   if (service && (await service.handle(q))) return;
   const serves = services.map((s) => `${s.name} (${s.prefix})`).join(' and ');
   send(res, 404, { error: `no route ${req.method} ${url.pathname}: this controller serves ${serves || 'nothing'}` });

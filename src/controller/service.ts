@@ -4,24 +4,15 @@
  * them); the controller parses each service's flags, mounts those whose flags ask for them, and
  * routes every request to them in turn. The controller never names a kind.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ParseArgsConfig } from 'node:util';
 import { CnilabError } from '../lib/errors';
 import type { DaemonValues } from '../node/daemon';
+import type { RouteRule } from './auth/rules';
+import type { ServiceRequest } from './request';
+
+export type { ServiceRequest } from './request';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-
-/** One request, as a service's handler gets it. */
-export interface ServiceRequest {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly url: URL;
-  /** The path's segments after the service's prefix: ['leases', 'node1'] for /v1/leases/node1. */
-  readonly parts: readonly string[];
-  /** The body as JSON (at most 64 KiB). */
-  readonly readBody: () => Promise<unknown>;
-  readonly send: (res: ServerResponse, status: number, body: unknown) => void;
-}
 
 /** A service with its store open. */
 export interface MountedService {
@@ -31,6 +22,11 @@ export interface MountedService {
   readonly prefix: string;
   /** What it serves, for the start-up line: "leases for 10.244.0.0/16 (vxlan)". */
   readonly what: string;
+  /**
+   * Who may call each route (auth/rules.ts): checked before `handle` when the controller checks
+   * credentials. A route without a rule is the administrator's alone.
+   */
+  readonly rules: readonly RouteRule[];
   /** Answers a request under its prefix (only those reach it); false when the path is none of its routes. */
   handle(q: ServiceRequest): Promise<boolean>;
   /** Every change is on disk before it is acknowledged: closing flushes nothing, it wakes the watchers. */

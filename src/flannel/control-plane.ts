@@ -17,6 +17,8 @@ import { runDir, UNDERLAY_IF } from '../lab/names';
 import { attachPods, writeConflist } from '../lab/pods';
 import { leaseServiceArgs } from './subnet/service';
 import { CONTROLLER_PORT, controlRequest, nodeDir, poll, startController, startInNode } from '../lab/processes';
+import { credentialFile } from '../lab/credentials';
+import { issueCredentials } from '../lab/node-credentials';
 import type { LabState, PodState, ProcessState } from '../lab/state';
 import type { Topology } from '../topology/schema';
 import type { AgentStatus } from './agent/agent';
@@ -69,6 +71,8 @@ export function startAgent(topology: Topology, node: string, extras: FlannelExtr
     UNDERLAY_IF,
     '--run-dir',
     nodeDir(lab, node),
+    '--credential',
+    credentialFile(lab, node),
     ...(extras.agentArgs?.(lab, node) ?? []),
   ]);
 }
@@ -156,6 +160,8 @@ export function flannelControlPlane(
         ...compute.map((n) => startAgent(topology, n, extras)),
       ];
       record(processes);
+      // The agents retry until their credential is in their folder: issued once the controller answers.
+      await issueCredentials(topology.name, compute, processes, signal);
       // Each node's pods are attached as soon as its agent has a lease, while the others still start.
       const perNode = await settleAll(
         compute.map((node) => attachNode(topology, node, undefined, conflist, processes, signal)),

@@ -19,6 +19,8 @@ import { settleAll } from '../lib/settle';
 import type { Topology } from '../topology/schema';
 import { neutronServiceArgs } from './neutron/service';
 import { controllerUrl, controlRequest, nodeDir, poll, startController, startInNode } from '../lab/processes';
+import { credentialFile } from '../lab/credentials';
+import { issueCredentials } from '../lab/node-credentials';
 import { nodeNetns, PREFIX, runDir, UNDERLAY_IF } from '../lab/names';
 import { attachPods, writeConflist } from '../lab/pods';
 import type { LabState, PodState, ProcessState } from '../lab/state';
@@ -130,6 +132,8 @@ export function startKuryrDaemon(
       UNDERLAY_IF,
       '--run-dir',
       nodeDir(lab, node),
+      '--credential',
+      credentialFile(lab, node),
       '--driver',
       spec.driver,
       '--netns-prefix',
@@ -217,6 +221,8 @@ async function upKuryr(
       () => undefined,
     );
   await poll('the port controller answering', answers, procs.slice(0, 1), signal);
+  // The daemons retry their first sync until their credential is in their folder.
+  await issueCredentials(lab, compute, procs, signal);
   const layout = kuryrLayout(topology);
   const subnets: Subnet[] = [];
   for (const plan of layout.networks) {

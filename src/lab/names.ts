@@ -10,6 +10,8 @@ export const nodeNetns = (lab: string, node: string): string => `${PREFIX}${lab}
 export const podNetns = (lab: string, pod: string): string => `${PREFIX}${lab}.pod.${pod}`;
 export const switchNetns = (lab: string): string => `${PREFIX}${lab}.switch`;
 export const runDir = (lab: string): string => `${RUN_ROOT}/${lab}`;
+/** A node's own folder in the lab: its processes' state, and its credential for the controller. */
+export const nodeDir = (lab: string, node: string): string => `${runDir(lab)}/nodes/${node}`;
 
 /** The lab a namespace belongs to, or undefined when it is not cnilab's. */
 export function labOfNetns(ns: string): string | undefined {

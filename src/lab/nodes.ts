@@ -9,6 +9,8 @@ import { addressAt, cidrSize, formatIPv4, parseCidr, parseIPv4 } from '../lib/ip
 import { stopPid } from '../lib/exec';
 import type { NodeSpec, PodSpec } from '../topology/schema';
 import { nodeNetns, podNetns } from './names';
+import { issueCredentials, revokeCredential } from './node-credentials';
+import { CONTROLLER_ROLE } from './processes';
 import { requireState, writeState, type LabState, type ProcessState } from './state';
 import { deleteNamespaces, pidsInNetns } from './teardown';
 import { plugNodes } from './underlay';
@@ -51,6 +53,10 @@ export async function joinNode(lab: string, name: string, pods = 0, signal?: Abo
   const namespaces = [nodeNetns(lab, name), ...newPods.map((p) => podNetns(lab, p.name))];
   try {
     await plugNodes(lab, [node], state.topology.underlay, signal);
+    // Its credential before its processes: they read it from the node's folder (lab/node-credentials.ts).
+    // Only the controller's death fails it early: another node's agent that died is not this join's.
+    const controller = state.processes.filter((p) => p.role === CONTROLLER_ROLE);
+    await issueCredentials(lab, [name], controller, signal);
     const attached = await membership.join({
       state,
       node,
@@ -64,6 +70,7 @@ export async function joinNode(lab: string, name: string, pods = 0, signal?: Abo
     // Nothing half-joined stays: the node's processes, namespaces and record go (the control plane undid its part).
     await Promise.all(pidsInNetns(namespaces).map((pid) => stopPid(pid)));
     await deleteNamespaces(namespaces);
+    await revokeCredential(lab, name).catch(() => undefined);
     writeState(withoutNode(requireState(lab), name));
     throw e;
   }
@@ -91,6 +98,7 @@ export async function leaveNode(lab: string, name: string): Promise<LabState> {
   const membership = membershipOf(state, 'remove');
   for (const p of state.processes.filter((x) => x.node === name)) await stopPid(p.pid);
   await membership.leave(state, name);
+  await revokeCredential(lab, name);
   const namespaces = [
     nodeNetns(lab, name),
     ...state.pods.filter((p) => p.node === name).map((p) => podNetns(lab, p.name)),

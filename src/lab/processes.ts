@@ -11,10 +11,13 @@ import { isAlive, sleep, startDaemon } from '../lib/exec';
 import { httpJson } from '../lib/http-json';
 import { CONTROLLER_MAIN } from '../lib/paths';
 import type { Topology } from '../topology/schema';
+import { adminCredentialFile, controllerAuthArgs } from './credentials';
 import { nodeNetns, runDir } from './names';
 import type { ProcessState } from './state';
 
 export const CONTROLLER_PORT = 2379;
+/** The controller's role in the lab's record (state.json's processes). */
+export const CONTROLLER_ROLE = 'controller';
 const START_TIMEOUT_MS = 30_000;
 
 /** The environment of every process and plugin the lab starts. */
@@ -22,9 +25,7 @@ export function labEnv(): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
 }
 
-export function nodeDir(lab: string, node: string): string {
-  return join(runDir(lab), 'nodes', node);
-}
+export { nodeDir } from './names';
 
 /**
  * Starts `command args` (default command: this Node) in the node's namespace, logging to
@@ -55,24 +56,34 @@ export function controllerSocket(lab: string): string {
   return join(runDir(lab), 'controller.sock');
 }
 
-/** A request to the controller's services over its Unix socket: how the lab's tools reach them. */
+/**
+ * A request to the controller's services over its Unix socket: how the lab's tools reach them, as the
+ * lab's administrator (its credential file, when the lab has one: lab/credentials.ts).
+ */
 export function controlRequest<T>(
   lab: string,
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: T }> {
-  return httpJson<T>(`http://controller${path}`, { method, body, socketPath: controllerSocket(lab) });
+  return httpJson<T>(`http://controller${path}`, {
+    method,
+    body,
+    socketPath: controllerSocket(lab),
+    credential: adminCredentialFile(lab),
+  });
 }
 
 /**
  * The control node's process, the controller, serving the services `serviceArgs` ask for: each
  * kind's control plane passes its own (its service's `…ServiceArgs`), so a lab serves only those.
+ * It checks credentials when the lab does (lab/credentials.ts); the nodes get theirs from
+ * `issueCredentials` (lab/node-credentials.ts) once it answers.
  */
 export function startController(topology: Topology, serviceArgs: readonly string[]): ProcessState {
   const lab = topology.name;
   const control = topology.nodes.find((n) => n.role === 'control')!;
-  return startInNode(lab, control.name, 'controller', [
+  return startInNode(lab, control.name, CONTROLLER_ROLE, [
     CONTROLLER_MAIN,
     '--listen',
     control.underlayIp,
@@ -80,6 +91,7 @@ export function startController(topology: Topology, serviceArgs: readonly string
     String(CONTROLLER_PORT),
     '--socket',
     controllerSocket(lab),
+    ...controllerAuthArgs(lab),
     ...serviceArgs,
   ]);
 }

@@ -8,7 +8,16 @@
  */
 
 /** What a code means for whoever receives it. */
-export type ErrorKind = 'invalid' | 'not-found' | 'conflict' | 'too-large' | 'unavailable' | 'failed' | 'aborted';
+export type ErrorKind =
+  | 'invalid'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'too-large'
+  | 'unavailable'
+  | 'failed'
+  | 'aborted';
 
 const KINDS = {
   // bad input: fix the command, file or request
@@ -17,6 +26,10 @@ const KINDS = {
   UNKNOWN_ARCH: 'invalid',
   UNKNOWN_PATH: 'invalid',
   LAB_AMBIGUOUS: 'invalid',
+  // no credential, or one the controller does not know (never issued, or revoked)
+  UNAUTHENTICATED: 'unauthenticated',
+  // a credential that does not allow this: someone else's object, or an administrator's route
+  FORBIDDEN: 'forbidden',
   // what was named does not exist
   NOT_FOUND: 'not-found',
   LAB_NOT_FOUND: 'not-found',
@@ -65,6 +78,8 @@ export function codeOf(err: unknown): ErrorCode {
 
 const EXIT: Record<ErrorKind, number> = {
   invalid: 1,
+  unauthenticated: 1,
+  forbidden: 1,
   'not-found': 1,
   conflict: 1,
   'too-large': 1,
@@ -74,6 +89,8 @@ const EXIT: Record<ErrorKind, number> = {
 };
 const HTTP: Record<ErrorKind, number> = {
   invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
   'not-found': 404,
   conflict: 409,
   'too-large': 413,

@@ -1,5 +1,6 @@
 /** A JSON request over node:http (lighter to load than fetch: agents start faster). */
 import { request } from 'node:http';
+import { readCredential } from './credential';
 import { CnilabError } from './errors';
 
 export interface HttpJsonOptions {
@@ -8,16 +9,27 @@ export interface HttpJsonOptions {
   readonly signal?: AbortSignal;
   /** Connect to this Unix socket instead of the URL's host (the URL then gives only the path). */
   readonly socketPath?: string;
+  /** Sent as `Authorization: Bearer TOKEN`: a credential for the controller, never logged. */
+  readonly token?: string;
+  /**
+   * The file holding that token (lib/credential.ts), read at this request; without the file none is
+   * sent. What the lab's processes are given: the path, never the token.
+   */
+  readonly credential?: string;
 }
 
 export function httpJson<T>(url: string, options: HttpJsonOptions = {}): Promise<{ status: number; body: T }> {
   return new Promise((resolve, reject) => {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const token = options.token ?? (options.credential ? readCredential(options.credential) : undefined);
     const req = request(
       url,
       {
         method: options.method ?? 'GET',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
         signal: options.signal,
         ...(options.socketPath ? { socketPath: options.socketPath } : {}),
       },

@@ -51,6 +51,8 @@ export interface FollowOptions<S extends { readonly index: number }> {
   readonly from?: number;
   /** Pause after a failure. Default: 200 ms. */
   readonly retryMs?: number;
+  /** The node's credential file, read at each request (lib/credential.ts). Default: none sent. */
+  readonly credential?: string;
 }
 
 /** Follows the resource until `signal` aborts. */
@@ -60,6 +62,7 @@ export async function follow<S extends { readonly index: number }>(o: FollowOpti
     try {
       const snap = await call<S>(`${o.url}?index=${Math.max(index, 0)}&wait=${index < 0 ? 0 : 30}`, {
         signal: o.signal,
+        ...(o.credential ? { credential: o.credential } : {}),
       });
       if (snap.index === index) continue;
       await o.apply(snap);

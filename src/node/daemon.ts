@@ -35,6 +35,11 @@ export const NODE_OPTIONS = {
   /** Default: eth0. */
   iface: { type: 'string', default: 'eth0' },
   'run-dir': { type: 'string' },
+  /**
+   * The file holding the node's credential for the controller (its folder's `credential`, mode
+   * 0600): its path, never the token. Default: none, for a controller that checks no credentials.
+   */
+  credential: { type: 'string' },
 } as const;
 
 class UsageError extends Error {}

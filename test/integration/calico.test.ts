@@ -16,6 +16,7 @@ import { CONTROLLER_MAIN, REPO_ROOT } from '../../src/lib/paths';
 import { ipJson } from '../../src/lib/netns';
 import { nodeNetns, runDir } from '../../src/lab/names';
 import { joinNode, leaveNode, restartProcess } from '../../src/lab/nodes';
+import { credentialFile } from '../../src/lab/credentials';
 import { controlRequest } from '../../src/lab/processes';
 import type { LabState } from '../../src/lab/state';
 import { birdc, parseProtocols } from '../../src/calico/bird';
@@ -65,7 +66,13 @@ async function ipam(
     cniVersion: '1.1.0',
     name: 'cnilab',
     type: 'calico-ipam',
-    ipam: { type: 'calico-ipam', url: 'http://198.18.0.1:2379', node: 'node1' },
+    // The node's credential file: read when the lab checks credentials (docs/controller.md), absent otherwise.
+    ipam: {
+      type: 'calico-ipam',
+      url: 'http://198.18.0.1:2379',
+      node: 'node1',
+      credential: credentialFile(lab, 'node1'),
+    },
     ...extra,
   };
   const env =

@@ -143,6 +143,8 @@ const FIELDS: Record<string, [string[], (v: unknown) => boolean][]> = {
   'calico-ipam': [
     [['ipam', 'url'], isBaseUrl],
     [['ipam', 'node'], isNodeName],
+    // The node's credential file: a path, never a token (docs/controller.md).
+    [['ipam', 'credential'], (v) => typeof v === 'string' && v.startsWith('/')],
   ],
 };
 

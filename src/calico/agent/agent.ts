@@ -41,6 +41,8 @@ export interface CalicoAgentOptions {
   readonly runDir: string;
   readonly mode: CalicoMode;
   readonly log: (line: string) => void;
+  /** The node's credential file for the controller (lib/credential.ts); read at each request. Default: none. */
+  readonly credential?: string;
 }
 
 /** What the agent reports in RUN_DIR/agent.json after every sync. */
@@ -104,8 +106,9 @@ export async function runCalicoAgent(o: CalicoAgentOptions, signal: AbortSignal)
   // Proxy ARP answers for the pods' gateway only when the node routes it elsewhere (src/cni/plugins/calico).
   await ip(undefined, ['route', 'replace', `${POD_GATEWAY}/32`, 'dev', 'lo', 'proto', ROUTE_PROTO]);
   const u = await underlay(o.iface);
+  const auth = o.credential ? { credential: o.credential } : {};
   const register = (extra: Partial<CalicoNode> = {}): Promise<CalicoNode> =>
-    call<CalicoNode>(`${o.store}/v3/nodes/${o.node}`, { method: 'PUT', body: { ip: u.ip, ...extra }, signal });
+    call<CalicoNode>(`${o.store}/v3/nodes/${o.node}`, { method: 'PUT', body: { ip: u.ip, ...extra }, signal, ...auth });
   await untilUp(() => register(), { signal });
   if (o.mode !== 'bgp') {
     const dev = o.mode === 'vxlan' ? CALICO_VXLAN_DEV : CALICO_IPIP_DEV;
@@ -116,6 +119,7 @@ export async function runCalicoAgent(o: CalicoAgentOptions, signal: AbortSignal)
       method: 'POST',
       body: { handle: `${o.mode}-tunnel-addr-${o.node}`, node: o.node },
       signal,
+      ...auth,
     });
     await ip(undefined, ['addr', 'replace', `${tunnel.ip}/32`, 'dev', dev]);
     if (vtepMac) await register({ vtepMac, vtepIp: tunnel.ip });
@@ -130,6 +134,7 @@ function watch(o: CalicoAgentOptions, ownIp: string, signal: AbortSignal): Promi
     url: `${o.store}/v3/state`,
     signal,
     log: o.log,
+    ...(o.credential ? { credential: o.credential } : {}),
     apply: async (state) => {
       const peers = state.nodes.filter((n) => n.name !== o.node);
       const blocks = state.blocks.filter((b) => b.node === o.node).map((b) => b.cidr);

@@ -24,6 +24,7 @@ runDaemon({
         runDir: values['run-dir']!,
         mode: values.mode as CalicoMode,
         log,
+        ...(values.credential ? { credential: values.credential } : {}),
       },
       signal,
     );

@@ -7,9 +7,11 @@
  *   POST   /v3/ipam/release           {handle} → how many addresses were freed
  *   POST   /v3/ipam/gc                {node, prefix, keep: [handle]} → the handles released
  *   GET    /v3/ipam/allocations?node=NODE
- * Every body is validated; a bad one gets a 400 naming the field.
+ * Every body is validated; a bad one gets a 400 naming the field. Who may call each route:
+ * ipamRules (a node reads the state, writes only its own node, addresses and handles).
  */
 import { z } from 'zod';
+import type { RouteRule } from '../../controller/auth/rules';
 import { longPoll, type ServiceRequest } from '../../controller/service';
 import { isIPv4 } from '../../lib/ip';
 import type { IpamStore } from './store';
@@ -31,6 +33,59 @@ const bodies = {
   gc: z.strictObject({ node: nodeName, prefix: z.string().max(256), keep: z.array(handle).max(100_000) }),
 };
 
+/** The string `key` of a JSON body, or undefined: a body without it is the handler's to refuse (400). */
+async function field(q: ServiceRequest, key: string): Promise<string | undefined> {
+  const body = await q.readBody();
+  const v = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined;
+  return typeof v === 'string' ? v : undefined;
+}
+
+const own = (v: string | undefined): string[] => (v === undefined ? [] : [v]);
+
+/**
+ * Who may call each route of the IPAM API (the administrator may call every one). A release names
+ * only a handle: its owners are the nodes holding addresses for it, looked up in the store, and
+ * the write is scoped to the caller.
+ */
+export function ipamRules(store: IpamStore): readonly RouteRule[] {
+  const self = 'a node registers and removes only itself';
+  return [
+    { method: 'GET', path: '/state', may: 'nodes', rule: 'every node reads the pool, the nodes and the blocks' },
+    { method: 'PUT', path: '/nodes/:node', may: (_q, p) => [p.node!], rule: self },
+    { method: 'DELETE', path: '/nodes/:node', may: (_q, p) => [p.node!], rule: self },
+    {
+      method: 'POST',
+      path: '/ipam/assign',
+      may: async (q) => own(await field(q, 'node')),
+      rule: 'a node takes addresses only from its own blocks',
+    },
+    {
+      method: 'POST',
+      path: '/ipam/release',
+      may: async (q) => {
+        const h = await field(q, 'handle');
+        const owners = h === undefined ? [] : store.handleOwners(h);
+        // A handle the caller holds is its to release, even if another node took the same name: the
+        // release is scoped to the caller (handleIpam), so the other's addresses stay.
+        return q.caller !== undefined && owners.includes(q.caller) ? [q.caller] : owners;
+      },
+      rule: 'a node releases only the addresses it holds',
+    },
+    {
+      method: 'POST',
+      path: '/ipam/gc',
+      may: async (q) => own(await field(q, 'node')),
+      rule: 'a node collects only its own handles',
+    },
+    {
+      method: 'GET',
+      path: '/ipam/allocations',
+      may: (q) => [q.url.searchParams.get('node') ?? ''],
+      rule: 'a node lists only its own allocations (?node=NODE)',
+    },
+  ];
+}
+
 async function parse<T>(schema: z.ZodType<T>, readBody: () => Promise<unknown>): Promise<T | string> {
   const parsed = schema.safeParse(await readBody());
   if (parsed.success) return parsed.data;
@@ -41,7 +96,7 @@ async function parse<T>(schema: z.ZodType<T>, readBody: () => Promise<unknown>):
 /** Answers a request under /v3; false when the path is none of this API's. */
 export async function handleIpam(
   store: IpamStore,
-  { req, res, url, parts, readBody, send }: ServiceRequest,
+  { req, res, url, parts, readBody, send, caller }: ServiceRequest,
 ): Promise<boolean> {
   const route =
     `${req.method} /${parts.slice(0, 1).join('/')}` +
@@ -69,7 +124,9 @@ export async function handleIpam(
     case 'POST /ipam/release': {
       const body = await parse(bodies.release, readBody);
       if (typeof body === 'string') return bad(body);
-      return (send(res, 200, { released: store.release(body.handle) }), true);
+      // The rule checked the handle's owners before; scoped to the caller, a handle another node took
+      // since is not released either.
+      return (send(res, 200, { released: store.release(body.handle, caller) }), true);
     }
     case 'POST /ipam/gc': {
       const body = await parse(bodies.gc, readBody);

@@ -1,6 +1,6 @@
 /** Calico's controller service: the IPAM blocks and nodes behind their API (/v3), mounted when --ipam-data is given. */
 import type { ControllerService, MountedService } from '../../controller/service';
-import { handleIpam } from './api';
+import { handleIpam, ipamRules } from './api';
 import { IpamStore, type CalicoMode, type PoolConfig } from './store';
 
 export function mountIpam(store: IpamStore): MountedService {
@@ -8,6 +8,7 @@ export function mountIpam(store: IpamStore): MountedService {
     name: 'IPAM blocks',
     prefix: '/v3',
     what: `IPAM blocks of ${store.config.pool} (/v3, ${store.config.mode})`,
+    rules: ipamRules(store),
     handle: (q) => handleIpam(store, q),
     close: () => store.close(),
   };

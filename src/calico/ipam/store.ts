@@ -180,9 +180,23 @@ export class IpamStore extends RevisionedStore {
     });
   }
 
-  /** Releases every address `handle` holds; a block left empty stays affine (Calico keeps it). */
-  release(handle: string): number {
+  /**
+   * Releases every address `handle` holds — only those on `node` when given (a node's own release:
+   * another node's addresses under the same handle stay); a block left empty stays affine (Calico
+   * keeps it).
+   */
+  release(handle: string, node?: string): number {
+    if (node !== undefined)
+      return this.db.prepare('DELETE FROM allocations WHERE handle = ? AND node = ?').run(handle, node).changes;
     return this.db.prepare('DELETE FROM allocations WHERE handle = ?').run(handle).changes;
+  }
+
+  /** The nodes holding addresses for `handle` (none for an unknown handle). */
+  handleOwners(handle: string): string[] {
+    const rows = this.db.prepare('SELECT DISTINCT node FROM allocations WHERE handle = ?').all(handle) as {
+      node: string;
+    }[];
+    return rows.map((r) => r.node);
   }
 
   /** Releases `node`'s handles that start with `prefix` and are not in `keep`; returns them. */

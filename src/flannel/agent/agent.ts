@@ -27,6 +27,8 @@ export interface AgentOptions {
   readonly iface?: string;
   /** Where subnet.env, agent.json and datapath.json are written. */
   readonly runDir: string;
+  /** The node's credential file for the controller (lib/credential.ts); read at each request. Default: none. */
+  readonly credential?: string;
   /**
    * Run this backend instead of the network's, when both put the same packets on the wire
    * (udp and udp-offload): how a mixed cluster, or a node not yet upgraded, is tested.
@@ -68,7 +70,10 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   const iface = opts.iface ?? 'eth0';
   mkdirSync(opts.runDir, { recursive: true });
 
-  const config = await untilUp(() => call<NetworkConfig>(`${opts.store}/v1/config`, { signal }), { signal });
+  const auth = opts.credential ? { credential: opts.credential } : {};
+  const config = await untilUp(() => call<NetworkConfig>(`${opts.store}/v1/config`, { signal, ...auth }), {
+    signal,
+  });
   const type = opts.backend ?? config.backend.type;
   if (!wireCompatible(config.backend.type, type))
     throw new CnilabError(
@@ -88,6 +93,7 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
       method: 'PUT',
       body: { publicIp: u.ip, backendType: type, backendData: network.backendData },
       signal,
+      ...auth,
     });
   const lease = await acquire();
   await network.configure(lease);
@@ -150,6 +156,7 @@ function watchLoop(
     url: `${opts.store}/v1/leases`,
     signal,
     log,
+    ...(opts.credential ? { credential: opts.credential } : {}),
     apply: async (snap) => {
       const peers = snap.leases.filter((l) => l.node !== opts.node);
       await network.sync(peers);

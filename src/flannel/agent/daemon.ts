@@ -23,6 +23,7 @@ export function runFlannelAgent(
       node: values.node!,
       iface: values.iface,
       runDir: values['run-dir']!,
+      ...(values.credential ? { credential: values.credential } : {}),
       ...(values.backend ? { backend: values.backend } : {}),
       ...(datapath ? { datapath } : {}),
       log,

@@ -4,9 +4,11 @@
  *   GET    /v1/leases?index=N&wait=S  all leases; with index, waits (long-poll, ≤ S s) for a newer index
  *   PUT    /v1/leases/NODE            acquire or renew {publicIp, backendType, backendData}
  *   DELETE /v1/leases/NODE            release
- * Every request body is validated; a bad one gets a 400 naming the field.
+ * Every request body is validated; a bad one gets a 400 naming the field. Who may call each route:
+ * LEASE_RULES (a node reads every lease, writes only its own).
  */
 import { z } from 'zod';
+import type { RouteRule } from '../../controller/auth/rules';
 import { longPoll, type ServiceRequest } from '../../controller/service';
 import { isIPv4 } from '../../lib/ip';
 import type { LeaseStore } from './lease-store';
@@ -20,6 +22,15 @@ const leaseBody = z.strictObject({
 });
 
 const NODE = /^[a-z][a-z0-9-]{0,14}$/;
+
+const OWN_LEASE = 'a node writes only its own lease';
+/** Who may call each route of the lease API (the administrator may call every one). */
+export const LEASE_RULES: readonly RouteRule[] = [
+  { method: 'GET', path: '/config', may: 'nodes', rule: 'every node reads the network’s configuration' },
+  { method: 'GET', path: '/leases', may: 'nodes', rule: 'every node reads every lease: its peers' },
+  { method: 'PUT', path: '/leases/:node', may: (_q, p) => [p.node!], rule: OWN_LEASE },
+  { method: 'DELETE', path: '/leases/:node', may: (_q, p) => [p.node!], rule: OWN_LEASE },
+];
 
 /** Answers a request under /v1; false when the path is none of the lease API's. */
 export async function handleLeases(

@@ -1,7 +1,7 @@
 /** flannel's controller service: the lease store behind the subnet API (/v1), mounted when --backend is given. */
 import { CnilabError } from '../../lib/errors';
 import type { ControllerService, MountedService } from '../../controller/service';
-import { handleLeases } from './api';
+import { handleLeases, LEASE_RULES } from './api';
 import { LeaseStore } from './lease-store';
 import type { BackendConfig } from './model';
 
@@ -10,6 +10,7 @@ export function mountLeases(store: LeaseStore): MountedService {
     name: 'leases',
     prefix: '/v1',
     what: `leases for ${store.config.network} (${store.config.backend.type})`,
+    rules: LEASE_RULES,
     handle: (q) => handleLeases(store, q),
     close: () => store.close(),
   };

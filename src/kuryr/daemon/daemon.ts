@@ -33,6 +33,8 @@ export interface DaemonOptions {
   readonly node: string;
   readonly underlayIp: string;
   readonly runDir: string;
+  /** The node's credential file for the controller (lib/credential.ts); read at each request. Default: none. */
+  readonly credential?: string;
   /** Router namespaces are named PREFIX + NODE + ".qrouter-" + the router ID's first 8 characters. */
   readonly netnsPrefix: string;
   readonly driver: MechanismDriver;
@@ -90,7 +92,11 @@ export class KuryrDaemon {
   private state: NeutronState | undefined;
   private readonly controller: AbortController = new AbortController();
 
+  /** The credential's file, for every request to the controller. */
+  private readonly auth: { credential?: string };
+
   constructor(private readonly o: DaemonOptions) {
+    this.auth = o.credential ? { credential: o.credential } : {};
     mkdirSync(join(o.runDir, 'ports'), { recursive: true });
   }
 
@@ -99,14 +105,19 @@ export class KuryrDaemon {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: T }> {
-    return httpJson<T>(`${this.o.controller}${path}`, { method, body, signal: this.controller.signal });
+    return httpJson<T>(`${this.o.controller}${path}`, {
+      method,
+      body,
+      signal: this.controller.signal,
+      ...this.auth,
+    });
   }
 
   /** Sets the datapath up, then wires and reports until stopped. Resolves once the first sync is done. */
   async start(): Promise<void> {
     await this.o.driver.setup();
     const signal = this.controller.signal;
-    const first = await untilUp(() => call<NeutronState>(`${this.o.controller}/v2.0/state`, { signal }), {
+    const first = await untilUp(() => call<NeutronState>(`${this.o.controller}/v2.0/state`, { signal, ...this.auth }), {
       signal,
       tries: 150,
       everyMs: 200,
@@ -122,6 +133,7 @@ export class KuryrDaemon {
       apply: (s) => this.sync(s),
       log: (line) => console.error(`kuryr-daemon: ${line}`),
       retryMs: 500,
+      ...this.auth,
     });
   }
 

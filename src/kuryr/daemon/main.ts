@@ -56,6 +56,7 @@ runDaemon({
       runDir: values['run-dir']!,
       netnsPrefix: values['netns-prefix']!,
       driver,
+      ...(values.credential ? { credential: values.credential } : {}),
     });
     const socket = join(values['run-dir']!, 'kuryr.sock');
     try {

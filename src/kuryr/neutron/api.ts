@@ -13,9 +13,12 @@
  *   GET           /v2.0/state[?index=N&wait=S]   everything an agent wires from; long-polls
  *
  * Every body is validated; a bad one gets a 400 naming the field, a clash 409, an unknown ID 404
- * (the store's CnilabError codes, mapped to statuses by lib/errors).
+ * (the store's CnilabError codes, mapped to statuses by lib/errors). Who may call each route:
+ * neutronRules (a node reads everything, writes only the ports bound to it and its agent's report;
+ * networks, subnets and routers are the administrator's).
  */
 import { z } from 'zod';
+import type { RouteRule } from '../../controller/auth/rules';
 import { isIPv4, isStrictCidr } from '../../lib/ip';
 import type { NeutronStore } from './store';
 import { CnilabError } from '../../lib/errors';
@@ -94,6 +97,70 @@ function numberParam(url: URL, key: string, fallback: number, max: number): numb
   if (raw === '' || !Number.isFinite(n) || n < 0)
     throw new CnilabError('INVALID_INPUT', `${key}: must be a non-negative number`);
   return Math.min(n, max);
+}
+
+/** The object `key` of a JSON body, or undefined. */
+async function objectIn(q: ServiceRequest, key: string): Promise<Record<string, unknown> | undefined> {
+  const body = await q.readBody();
+  const v = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined;
+  return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+}
+
+/**
+ * Who may call each route of the port API (the administrator may call every one). A port is owned
+ * by the host it is bound to (binding:host_id); an unbound one ('') is the administrator's.
+ */
+export function neutronRules(store: NeutronStore): readonly RouteRule[] {
+  const reads = ['/networks', '/networks/:id', '/subnets', '/subnets/:id', '/ports', '/ports/:id', '/agents']
+    .concat(['/routers', '/routers/:id', '/state'])
+    .map((path): RouteRule => ({ method: 'GET', path, may: 'nodes', rule: 'every node reads the topology' }));
+  const layout = 'networks, subnets and routers are the administrator’s';
+  const admin = (method: RouteRule['method'], path: string): RouteRule => ({
+    method,
+    path,
+    may: 'admin',
+    rule: layout,
+  });
+  const hostOf = (id: string): string[] => {
+    try {
+      return [store.port(id).hostId];
+    } catch {
+      return []; // an unknown port: the handler answers 404
+    }
+  };
+  const ownPort = 'a node creates, binds and deletes only ports bound to itself';
+  return [
+    ...reads,
+    admin('POST', '/networks'),
+    admin('DELETE', '/networks/:id'),
+    admin('POST', '/subnets'),
+    admin('DELETE', '/subnets/:id'),
+    admin('POST', '/routers'),
+    admin('DELETE', '/routers/:id'),
+    admin('PUT', '/routers/:id/add_router_interface'),
+    admin('PUT', '/routers/:id/remove_router_interface'),
+    {
+      method: 'POST',
+      path: '/ports',
+      may: async (q) => {
+        const port = await objectIn(q, 'port');
+        if (!port) return []; // the handler refuses the body
+        return [typeof port.hostId === 'string' ? port.hostId : ''];
+      },
+      rule: ownPort,
+    },
+    {
+      method: 'PUT',
+      path: '/ports/:id',
+      may: async (q, p) => {
+        const host = (await objectIn(q, 'port'))?.hostId;
+        return [...hostOf(p.id!), ...(typeof host === 'string' ? [host] : [])];
+      },
+      rule: ownPort,
+    },
+    { method: 'DELETE', path: '/ports/:id', may: (_q, p) => hostOf(p.id!), rule: ownPort },
+    { method: 'PUT', path: '/agents/:host', may: (_q, p) => [p.host!], rule: 'a node reports only its own agent' },
+  ];
 }
 
 /** One request to a resource: its method, the ID and action after the resource's name, and how to answer. */

@@ -3,7 +3,7 @@
  * is given.
  */
 import type { ControllerService, MountedService } from '../../controller/service';
-import { handleNeutron } from './api';
+import { handleNeutron, neutronRules } from './api';
 import { DEFAULT_NEUTRON_CONFIG } from './model';
 import { NeutronStore } from './store';
 
@@ -12,6 +12,7 @@ export function mountNeutron(store: NeutronStore): MountedService {
     name: 'ports',
     prefix: '/v2.0',
     what: 'ports (/v2.0)',
+    rules: neutronRules(store),
     handle: (q) => handleNeutron(store, q),
     close: () => store.close(),
   };

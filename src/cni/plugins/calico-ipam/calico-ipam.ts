@@ -5,7 +5,11 @@
  * gets the address it already holds, DEL frees it, and GC frees the network's handles on this node
  * that the runtime no longer lists.
  *
- *   "ipam": { "type": "calico-ipam", "url": "http://198.18.0.1:2379", "node": "node1" }
+ *   "ipam": { "type": "calico-ipam", "url": "http://198.18.0.1:2379", "node": "node1",
+ *             "credential": "/run/cnilab/lab/nodes/node1/credential" }
+ *
+ * `credential` is the path of the node's credential file (mode 0600), read at each call and sent
+ * as a bearer token: the configuration, which runtimes cache and print, never holds the token.
  */
 import { httpJson, type HttpJsonOptions } from '../../../lib/http-json';
 import { messageOf } from '../../../lib/errors';
@@ -20,6 +24,8 @@ export interface CalicoIpamConf {
   readonly url: string;
   /** The node whose blocks addresses come from. */
   readonly node: string;
+  /** The node's credential file for the IPAM API (an absolute path). Default: none sent. */
+  readonly credential?: string;
 }
 
 export function parseCalicoIpamConfig(stdin: string): CalicoIpamConf {
@@ -34,7 +40,19 @@ export function parseCalicoIpamConfig(stdin: string): CalicoIpamConf {
   const node = str(o.ipam, 'node', 'ipam.node');
   if (!/^[a-z][a-z0-9-]{0,14}$/.test(node))
     throw new CniError(CniCode.INVALID_CONFIG, `ipam.node: ${JSON.stringify(node)} is not a node name`);
-  return { cniVersion: str(o, 'cniVersion', 'cniVersion'), name: str(o, 'name', 'name'), url, node };
+  const credential = o.ipam.credential;
+  if (credential !== undefined && (typeof credential !== 'string' || !credential.startsWith('/')))
+    throw new CniError(
+      CniCode.INVALID_CONFIG,
+      'ipam.credential: must be the absolute path of the node’s credential file',
+    );
+  return {
+    cniVersion: str(o, 'cniVersion', 'cniVersion'),
+    name: str(o, 'name', 'name'),
+    url,
+    node,
+    ...(credential !== undefined ? { credential } : {}),
+  };
 }
 
 const handleOf = (network: string, containerId: string, ifName: string): string =>
@@ -43,7 +61,10 @@ const handleOf = (network: string, containerId: string, ifName: string): string 
 async function call<T>(conf: CalicoIpamConf, path: string, options: HttpJsonOptions): Promise<T> {
   let res: { status: number; body: T & { error?: string } };
   try {
-    res = await httpJson<T & { error?: string }>(`${conf.url}${path}`, options);
+    res = await httpJson<T & { error?: string }>(`${conf.url}${path}`, {
+      ...options,
+      ...(conf.credential ? { credential: conf.credential } : {}),
+    });
   } catch (e) {
     throw new CniError(
       CniCode.TRY_AGAIN_LATER,

@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeCredential } from '../../../lib/credential';
+import type { PluginEnv } from '../../skel';
+import { calicoIpamPlugin, parseCalicoIpamConfig } from './calico-ipam';
+
+const conf = (ipam: object): string => JSON.stringify({ cniVersion: '1.0.0', name: 'net', ipam });
+
+test('calico-ipam: credential is an absolute path, optional', () => {
+  const base = { type: 'calico-ipam', url: 'http://198.18.0.1:2379', node: 'node1' };
+  assert.equal(parseCalicoIpamConfig(conf(base)).credential, undefined);
+  const file = '/run/cnilab/l/nodes/node1/credential';
+  assert.equal(parseCalicoIpamConfig(conf({ ...base, credential: file })).credential, file);
+  assert.throws(() => parseCalicoIpamConfig(conf({ ...base, credential: 'cnilab1_token' })), /ipam.credential/);
+});
+
+const bearerTitle =
+  'calico-ipam: the configuration holds the credential’s path; the token read from it goes as a bearer';
+test(bearerTitle, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnilab-calico-ipam-'));
+  const file = join(dir, 'credential');
+  writeCredential(file, 'cnilab1_node1-token');
+  const seen: (string | undefined)[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers.authorization);
+    res.end(JSON.stringify({ ip: '10.244.0.5', block: '10.244.0.0/26' }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const c = parseCalicoIpamConfig(conf({ type: 'calico-ipam', url, node: 'node1', credential: file }));
+  const result = await calicoIpamPlugin.add(c, { containerId: 'c1', ifName: 'eth0' } as PluginEnv, undefined);
+  assert.deepEqual(result.ips, [{ address: '10.244.0.5/32' }]);
+  assert.deepEqual(seen, ['Bearer cnilab1_node1-token']);
+});
