@@ -5,19 +5,18 @@
  *   RUN_DIR/credentials.db            the controller's store: the tokens' hashes only
  *   RUN_DIR/nodes/NODE/credential     the node's token, mode 0600, read by the node's processes
  *
- * The switch (until the integration suite has run with it, issue 31): a lab checks credentials
- * when its administrator's credential exists. `startController` makes it for a new lab only when
- * CNILAB_CONTROL_AUTH=1 is set in the CLI's environment; a restarted controller keeps what its lab
- * started with. Without it the controller checks nothing and the nodes' credential files never
- * appear — every process runs as before issue 31.
+ * A lab checks credentials when its administrator's credential exists; `startController` makes it
+ * for every new lab. The one way around it is the benchmark's: CNILAB_BENCH_CONTROL_AUTH=off in the
+ * CLI's environment starts a lab whose controller checks nothing (bench/control-auth.ts measures
+ * what the checks cost). A restarted controller keeps what its lab started with.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { newToken, writeCredential } from '../lib/credential';
 import { nodeDir, runDir } from './names';
 
-/** The CLI's environment variable that makes a new lab's controller check credentials: "1". */
-export const CONTROL_AUTH_ENV = 'CNILAB_CONTROL_AUTH';
+/** The benchmark's switch: "off" in the CLI's environment starts a lab whose controller checks nothing. */
+export const BENCH_AUTH_OFF_ENV = 'CNILAB_BENCH_CONTROL_AUTH';
 
 export const adminCredentialFile = (lab: string): string => join(runDir(lab), 'admin.credential');
 export const credentialStoreFile = (lab: string): string => join(runDir(lab), 'credentials.db');
@@ -36,7 +35,7 @@ export function checksCredentials(lab: string): boolean {
 export function controllerAuthArgs(lab: string, env: NodeJS.ProcessEnv = process.env): string[] {
   const admin = adminCredentialFile(lab);
   if (!existsSync(admin)) {
-    if (env[CONTROL_AUTH_ENV] !== '1') return [];
+    if (env[BENCH_AUTH_OFF_ENV] === 'off') return [];
     mkdirSync(runDir(lab), { recursive: true });
     writeCredential(admin, newToken());
   }

@@ -23,18 +23,22 @@ test(labTitle, async (t) => {
   const { readCredential } = await import('../lib/credential');
 
   // Switched off: no flags, nothing issued, no file.
-  assert.deepEqual(controllerAuthArgs('off', {}), []);
+  assert.deepEqual(controllerAuthArgs('off', { CNILAB_BENCH_CONTROL_AUTH: 'off' }), []);
   assert.equal(checksCredentials('off'), false);
   await issueCredentials('off', ['node1'], []);
   assert.equal(existsSync(credentialFile('off', 'node1')), false);
 
   const lab = 'on';
-  const args = controllerAuthArgs(lab, { CNILAB_CONTROL_AUTH: '1' });
+  const args = controllerAuthArgs(lab, {});
   const admin = readCredential(adminCredentialFile(lab))!;
   assert.deepEqual(args, ['--credentials', credentialStoreFile(lab), '--admin-credential', adminCredentialFile(lab)]);
   assert.equal(statSync(adminCredentialFile(lab)).mode & 0o777, 0o600);
   assert.ok(!args.join(' ').includes(admin), 'the controller’s argv holds paths, never the token');
-  assert.deepEqual(controllerAuthArgs(lab, {}), args, 'a restarted controller keeps checking, whatever the env');
+  assert.deepEqual(
+    controllerAuthArgs(lab, { CNILAB_BENCH_CONTROL_AUTH: 'off' }),
+    args,
+    'a restarted controller keeps checking, whatever the env',
+  );
   assert.equal(readCredential(adminCredentialFile(lab)), admin, 'and the same administrator');
 
   // The controller, as main.ts opens it, on the lab's socket.
