@@ -7,7 +7,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { CnilabError } from '../lib/errors';
 import type { DaemonValues } from '../node/daemon';
-import type { RouteRule } from './auth/rules';
+import type { Method, RouteRule } from './auth/rules';
 import type { ServiceRequest } from './request';
 
 export type { ServiceRequest } from './request';
@@ -33,8 +33,36 @@ export interface MountedService {
   close(): void;
 }
 
+/** A request another node could send, as the NodeRestriction test sends it. */
+export interface Attempt {
+  readonly method: Method;
+  /** The whole path, with its prefix and query: /v1/leases/node2. */
+  readonly path: string;
+  readonly body?: unknown;
+}
+
+/** The administrator's read: the JSON answer of GET `path`. */
+export type AdminGet = (path: string) => Promise<unknown>;
+
+/**
+ * How a node would trespass on another's objects of a service: the proof of its rules, run from
+ * each node's namespace with that node's credential (test/integration/control-auth.test.ts). Every
+ * route a node may not call for another (the owning node's and the administrator's, in the docs'
+ * table) must be one of the attempts; the test checks that, so a route added later comes with its own.
+ */
+export interface Trespass {
+  /** A GET of the service that the administrator can always make: answered 404 when it is not mounted. */
+  readonly probe: string;
+  /** `victim`'s objects as the administrator reads them, without what changes by itself (timestamps). */
+  owned(victim: string, get: AdminGet): Promise<unknown>;
+  /** Requests that would change (or read, where only the owner may) `victim`'s objects. */
+  attempts(victim: string, get: AdminGet): Promise<readonly Attempt[]>;
+}
+
 export interface ControllerService<O extends Options = Options> {
   readonly name: string;
+  /** How another node would trespass on a node's objects: every service with owned objects declares it. */
+  readonly trespass?: Trespass;
   /** Its flags, on the controller's command line; no two services share one. */
   readonly options: O;
   /**

@@ -1,7 +1,8 @@
 /** Calico's controller service: the IPAM blocks and nodes behind their API (/v3), mounted when --ipam-data is given. */
-import type { ControllerService, MountedService } from '../../controller/service';
+import type { AdminGet, ControllerService, MountedService, Trespass } from '../../controller/service';
+import { CnilabError } from '../../lib/errors';
 import { handleIpam, ipamRules } from './api';
-import { IpamStore, type CalicoMode, type PoolConfig } from './store';
+import { IpamStore, type Allocation, type CalicoMode, type IpamState, type PoolConfig } from './store';
 
 export function mountIpam(store: IpamStore): MountedService {
   return {
@@ -19,8 +20,39 @@ export function ipamServiceArgs(data: string, config: PoolConfig): string[] {
   return ['--ipam-data', data, '--pool', config.pool, '--block-size', String(config.blockSize), '--mode', config.mode];
 }
 
+async function victimsIpam(victim: string, get: AdminGet) {
+  const state = (await get('/v3/state')) as IpamState;
+  const { allocations } = (await get(`/v3/ipam/allocations?node=${victim}`)) as { allocations: Allocation[] };
+  const node = state.nodes.find((n) => n.name === victim);
+  if (!node) throw new CnilabError('NOT_FOUND', `node ${victim} is not registered`);
+  return { node, blocks: state.blocks.filter((b) => b.node === victim), allocations };
+}
+
+/**
+ * Another node re-registering or removing the victim, taking an address from its blocks, releasing
+ * its pod's address, collecting its handles, or listing its allocations.
+ */
+const ipamTrespass: Trespass = {
+  probe: '/v3/state',
+  owned: victimsIpam,
+  async attempts(victim, get) {
+    const { node, allocations } = await victimsIpam(victim, get);
+    const held = allocations[0];
+    if (!held) throw new CnilabError('NOT_FOUND', `node ${victim} holds no address`);
+    return [
+      { method: 'PUT', path: `/v3/nodes/${victim}`, body: { ip: node.ip } },
+      { method: 'DELETE', path: `/v3/nodes/${victim}` },
+      { method: 'POST', path: '/v3/ipam/assign', body: { handle: 'trespass', node: victim } },
+      { method: 'POST', path: '/v3/ipam/release', body: { handle: held.handle } },
+      { method: 'POST', path: '/v3/ipam/gc', body: { node: victim, prefix: '', keep: [] } },
+      { method: 'GET', path: `/v3/ipam/allocations?node=${victim}` },
+    ];
+  },
+};
+
 export const ipamService: ControllerService = {
   name: 'IPAM blocks',
+  trespass: ipamTrespass,
   options: {
     /** Calico's IPAM: its SQLite file; with it, --pool, --block-size and --mode. */
     'ipam-data': { type: 'string' },

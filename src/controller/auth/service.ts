@@ -7,7 +7,7 @@
  *   DELETE /credentials/NODE   revokes it: the node's requests get 401 from then on
  * Every route is the administrator's.
  */
-import type { MountedService } from '../service';
+import type { MountedService, Trespass } from '../service';
 import type { CredentialStore } from './credentials';
 import type { RouteRule } from './rules';
 
@@ -18,6 +18,18 @@ export const CREDENTIAL_RULES: readonly RouteRule[] = [
   { method: 'PUT', path: '/:node', may: 'admin', rule: ADMIN_ONLY },
   { method: 'DELETE', path: '/:node', may: 'admin', rule: ADMIN_ONLY },
 ];
+
+/** Another node issuing itself the victim's token, revoking it, or listing who holds one. */
+export const credentialTrespass: Trespass = {
+  probe: '/credentials',
+  owned: (_victim, get) => get('/credentials'),
+  attempts: (victim) =>
+    Promise.resolve([
+      { method: 'GET', path: '/credentials' },
+      { method: 'PUT', path: `/credentials/${victim}` },
+      { method: 'DELETE', path: `/credentials/${victim}` },
+    ]),
+};
 
 export function mountCredentials(store: CredentialStore): MountedService {
   return {

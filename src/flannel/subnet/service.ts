@@ -1,9 +1,9 @@
 /** flannel's controller service: the lease store behind the subnet API (/v1), mounted when --backend is given. */
 import { CnilabError } from '../../lib/errors';
-import type { ControllerService, MountedService } from '../../controller/service';
+import type { AdminGet, ControllerService, MountedService, Trespass } from '../../controller/service';
 import { handleLeases, LEASE_RULES } from './api';
 import { LeaseStore } from './lease-store';
-import type { BackendConfig } from './model';
+import type { BackendConfig, Lease } from './model';
 
 export function mountLeases(store: LeaseStore): MountedService {
   return {
@@ -37,8 +37,31 @@ export function leaseServiceArgs(
   ];
 }
 
+async function leaseOf(victim: string, get: AdminGet): Promise<Lease> {
+  const lease = ((await get('/v1/leases')) as { leases: Lease[] }).leases.find((l) => l.node === victim);
+  if (!lease) throw new CnilabError('NOT_FOUND', `node ${victim} holds no lease`);
+  return lease;
+}
+
+/** Another node renewing the victim's lease to its own address, or releasing it. */
+const leaseTrespass: Trespass = {
+  probe: '/v1/config',
+  async owned(victim, get) {
+    const { expiresAt: _e, updatedAt: _u, ...lease } = await leaseOf(victim, get);
+    return lease;
+  },
+  async attempts(victim, get) {
+    const { publicIp, backendType, backendData } = await leaseOf(victim, get);
+    return [
+      { method: 'PUT', path: `/v1/leases/${victim}`, body: { publicIp, backendType, backendData: { ...backendData } } },
+      { method: 'DELETE', path: `/v1/leases/${victim}` },
+    ];
+  },
+};
+
 export const leaseService: ControllerService = {
   name: 'leases',
+  trespass: leaseTrespass,
   options: {
     /** The lease store's SQLite file. */
     data: { type: 'string' },
