@@ -25,7 +25,17 @@ import { BLOCK_SIZE } from '../../src/calico/control-plane';
 import type { JoinJson } from '../../src/run/join/schema';
 import { publishedResultsSchema } from '../../src/run/results-published';
 import { execPlugin } from './plugin-exec';
-import { assertNothingLeft, cli, longestGap, rootSnapshot, transfer, waitUntil, withLab, WAIT_SCALE } from './helpers';
+import {
+  assertNoSecret,
+  assertNothingLeft,
+  cli,
+  longestGap,
+  rootSnapshot,
+  transfer,
+  waitUntil,
+  withLab,
+  WAIT_SCALE,
+} from './helpers';
 
 const TOPOLOGY = 'topology: {computeNodes: 2, defaults: {pods: 2}}';
 type Pod = LabState['pods'][number];
@@ -273,6 +283,7 @@ test('the join test: nodes join calico-bgp and flannel-host-gw labs and leave ag
     assert.equal(r.code, 0, r.stderr);
     const results = publishedResultsSchema.parse(JSON.parse(r.stdout));
     assert.equal(results.schemaVersion, 7);
+    assertNoSecret(join(dir, 'o'));
     assert.deepEqual(results.settings.tests, ['join']);
     assert.deepEqual(results.rows, []);
     assert.deepEqual(

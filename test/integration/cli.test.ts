@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { teardownLab } from '../../src/lab/teardown';
 import { resultsSchema } from '../../src/run/results-schema';
-import { assertNothingLeft, cli, rootSnapshot } from './helpers';
+import { assertNoSecret, assertNothingLeft, cli, rootSnapshot } from './helpers';
 
 /** The registry's names, in its order: the message lists them all. */
 const KNOWN_ARCHS =
@@ -76,6 +76,7 @@ test('run: a short matrix writes results.json that validates, the conflists, and
   assert.match(r.stdout, /skipped bridge inter-node: bridge alone does not route between nodes/);
   assert.match(r.stderr, /\[\d+\/14 \d+%\] round 2: flannel-vxlan inter-node tcp/, 'progress lines');
   assert.match(r.stdout, /^2 rounds, sequential, seed 7; stopped: the rounds asked for; one lab at a time: /m);
+  assertNoSecret(out);
   await assertNothingLeft(lab, root);
 });
 

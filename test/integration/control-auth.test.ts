@@ -12,7 +12,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { architectures } from '../../src/arch';
@@ -78,12 +78,23 @@ async function mounted(lab: string): Promise<Trespass[]> {
   return found;
 }
 
-/** Every file under `dir` (recursively) but `except`, with its bytes as latin1 text. */
+/**
+ * Every regular file under `dir` (recursively) but `except`, as latin1 text: one gone meanwhile is
+ * left out, and so is what is mounted there (the eBPF kind's pinned programs and maps, on bpffs).
+ */
 function filesUnder(dir: string, except: ReadonlySet<string>): { file: string; text: string }[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .map((f) => join(dir, f))
-    .filter((f) => !except.has(f) && statSync(f).isFile())
-    .map((file) => ({ file, text: readFileSync(file, 'latin1') }));
+  const found: { file: string; text: string }[] = [];
+  const { dev } = lstatSync(dir);
+  for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    const file = join(dir, f);
+    try {
+      const st = lstatSync(file);
+      if (!except.has(file) && st.isFile() && st.dev === dev) found.push({ file, text: readFileSync(file, 'latin1') });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return found;
 }
 
 /** No token of the lab in a lab process's argv or environment, nor in a run-folder file but its own. */

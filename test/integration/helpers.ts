@@ -1,7 +1,7 @@
 /** What every root/namespace test needs: the CLI, and proof that nothing was left behind. */
 import { mountsUnder } from '../../src/lib/mounts';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { run, isAlive, sleep, stopPid } from '../../src/lib/exec';
@@ -45,6 +45,20 @@ export async function linkNames(ns: string): Promise<string[]> {
   return (await ipJson<{ ifname: string }[]>({ name: ns }, ['link', 'show']))
     .map((l) => l.ifname)
     .filter((n) => !FALLBACK_TUNNELS.has(n));
+}
+
+/**
+ * A run's --out folder, the one users publish, holds no secret: no credential file and no token
+ * (lib/credential.ts's are prefixed cnilab1_) in any file.
+ */
+export function assertNoSecret(out: string): void {
+  const files = readdirSync(out, { recursive: true, encoding: 'utf8' });
+  assert.ok(files.length > 0, `${out} holds the run's files`);
+  for (const f of files) {
+    assert.doesNotMatch(f, /credential/, `${out}: ${f} is a credential's file`);
+    const path = join(out, f);
+    if (statSync(path).isFile()) assert.ok(!readFileSync(path, 'latin1').includes('cnilab1_'), `a token in ${path}`);
+  }
 }
 
 export async function assertNothingLeft(

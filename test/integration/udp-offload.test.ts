@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { run, startDaemon, stopPid } from '../../src/lib/exec';
 import { AGENT_MAIN } from '../../src/lib/paths';
+import { credentialFile } from '../../src/lab/credentials';
 import { labEnv, nodeDir, CONTROLLER_PORT } from '../../src/lab/processes';
 import { nodeNetns, runDir } from '../../src/lab/names';
 import { restartProcess } from '../../src/lab/nodes';
@@ -173,6 +174,8 @@ test('a node on the faithful udp backend and one on udp-offload carry traffic bo
           nodeDir(lab, 'node2'),
           '--backend',
           'udp',
+          '--credential',
+          credentialFile(lab, 'node2'),
         ],
         join(runDir(lab), 'logs', 'agent-node2-udp.log'),
         labEnv(),
