@@ -11,14 +11,20 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
-/** Runs a command body; turns errors into one line on stderr (or JSON on stdout) and exit 1. */
+/**
+ * Runs a command body; turns errors into one line on stderr (or JSON on stdout) and exit 1. Ctrl-C
+ * while it runs aborts it; after it ended, the process exits at once with the command's own code
+ * (the signal's default would report a finished command as killed).
+ */
 export async function runCommand(
   json: boolean | undefined,
   body: (signal: AbortSignal) => Promise<void>,
 ): Promise<void> {
   const controller = new AbortController();
   let interrupted = false;
+  let finished = false;
   const onSignal = (sig: NodeJS.Signals): void => {
+    if (finished) process.exit(process.exitCode ?? 0);
     if (interrupted) return;
     interrupted = true;
     process.stderr.write(`\ncnilab: ${sig}: stopping and cleaning up…\n`);
@@ -36,8 +42,7 @@ export async function runCommand(
     if (code === 'INTERNAL' && process.env.CNILAB_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     process.exitCode = interrupted ? exitCodeOf(new CnilabError('ABORTED', message)) : exitCodeOf(e);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    finished = true;
   }
 }
 
