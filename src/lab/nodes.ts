@@ -120,6 +120,15 @@ export async function leaveNode(lab: string, name: string): Promise<LabState> {
   return after;
 }
 
+/** SIGKILL, fine when the process is gone already (it crashed: the restart brings it back). */
+function killGone(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
 /**
  * Kills (SIGKILL: a crash, or SIGTERM) and starts again the control-plane process of `node` (the
  * controller on the control node): the one with `role`, or the node's first restartable one.
@@ -146,7 +155,7 @@ export async function restartProcess(
   writeFileSync(restartNote(old), '');
   let fresh: ProcessState;
   try {
-    if (signal === 'SIGKILL') process.kill(old.pid, 'SIGKILL');
+    if (signal === 'SIGKILL') killGone(old.pid);
     await stopPid(old.pid, 1000);
     fresh = await control.restart(state, old);
   } catch (e) {

@@ -1,11 +1,13 @@
 /**
  * Faults of the controller at scale, small (issue 31): on each kind with a store (flannel's leases,
- * Kuryr's ports, Calico's IPAM) the controller is SIGKILLed while pods attach — once the first ADD
- * has reached the store — and restarted; every pod ends attached exactly once (distinct addresses,
- * each in its namespace, the store holding exactly the pods' addresses), the time from the kill
- * to the last pod attached printed. Then again while a node joins: it joins, its agent holds its
- * lease or block, and its pod reaches a pod on another node. All along, a ping at 10/s between
- * pods already on different nodes loses nothing. The 20 × 50 version: bench/control-faults.ts.
+ * Kuryr's ports, Calico's IPAM). Where ADD asks the controller, with the controller crashed an ADD
+ * fails with CNI error 11 naming it and leaves nothing. The controller is SIGKILLed while pods
+ * attach — once the first ADD has reached the store — and restarted; every pod ends attached
+ * exactly once (distinct addresses, each in its namespace, the store holding exactly the pods'
+ * addresses), the time from the kill to the last pod attached printed. Then again while a node
+ * joins: it joins, its agent holds its lease or block, and its pod reaches a pod on another node.
+ * All along, a ping at 10/s between pods already on different nodes loses nothing. The 20 × 50
+ * version: bench/control-faults.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,15 +17,17 @@ import { join } from 'node:path';
 import { architectures } from '../../src/arch';
 import { missingReason, probeFeatures, type FeatureReport } from '../../src/doctor/features';
 import { loadConfList } from '../../src/cni/runtime';
-import { run } from '../../src/lib/exec';
-import { ipJson } from '../../src/lib/netns';
-import { nodeDir } from '../../src/lab/names';
+import { isAlive, run } from '../../src/lib/exec';
+import { addNetns, deleteNetns, ipJson, netnsPath } from '../../src/lib/netns';
+import { POD_IF } from '../../src/arch/architecture';
+import type { CniError } from '../../src/cni/types';
+import { nodeDir, nodeNetns, podNetns } from '../../src/lab/names';
 import { joinNode, restartProcess } from '../../src/lab/nodes';
-import { attachPods, conflistFile, onAttachWait, type AttachWait } from '../../src/lab/pods';
+import { attachPods, conflistFile, runtimeFor, onAttachWait, type AttachWait } from '../../src/lab/pods';
 import { controlRequest } from '../../src/lab/processes';
 import { readState, type LabState, type PodState } from '../../src/lab/state';
 import type { PodSpec } from '../../src/topology/schema';
-import { waitFor, waitUntil, withLab } from './helpers';
+import { linkNames, waitFor, waitUntil, withLab } from './helpers';
 
 const TOPOLOGY = 'topology: {computeNodes: 2, defaults: {pods: 1}}';
 /** Pods attached while the controller is killed. */
@@ -127,6 +131,43 @@ async function holds(pod: PodState): Promise<boolean> {
   return (link?.addr_info ?? []).some((a) => a.local === pod.ip);
 }
 
+/**
+ * The controller crashed (SIGKILL, not restarted): an ADD on node1 fails with 11 naming the controller and leaves
+ * nothing — no link on the node or in the pod (no allocation either: attachFault finds the store holding only the
+ * pods'). Then `restartProcess` brings the dead controller back.
+ */
+async function addWhileDown(lab: string): Promise<void> {
+  const controller = readState(lab)!.processes.find((p) => p.role === 'controller')!;
+  process.kill(controller.pid, 'SIGKILL');
+  await waitFor('the controller gone', () => !isAlive(controller.pid));
+  const node = nodeNetns(lab, 'node1');
+  const links = await linkNames(node);
+  const ns = podNetns(lab, 'down1');
+  await addNetns(ns);
+  try {
+    const rt = { containerId: `${lab}-down1`, netns: netnsPath({ name: ns }), ifName: POD_IF };
+    await assert.rejects(
+      runtimeFor(lab, 'node1').addNetworkList(loadConfList(conflistFile(lab, 'node1')), rt),
+      (e: CniError) => {
+        assert.equal(e.code, 11, e.message);
+        assert.match(e.message, /controller/);
+        return true;
+      },
+    );
+    assert.deepEqual(await linkNames(node), links, 'no host end left on the node');
+    assert.deepEqual(await linkNames(ns), ['lo'], 'nothing left in the pod');
+  } finally {
+    await deleteNetns(ns);
+  }
+  await restartProcess(lab, 'control', 'SIGKILL');
+  await waitUntil('the restarted controller answering', () =>
+    controlRequest(lab, 'GET', '/').then(
+      () => true,
+      () => false,
+    ),
+  );
+}
+
 /** SIGKILL and restart of the controller once `ready` holds; resolves when it is restarted. */
 async function killWhen(lab: string, what: string, ready: () => Promise<boolean>): Promise<number> {
   await waitUntil(what, ready, 30_000, 10);
@@ -195,7 +236,12 @@ let features: Promise<FeatureReport> | undefined;
 const chosen = new Set<string>();
 
 for (const kind of KINDS) {
-  test(`${kind.arch}: the controller SIGKILLed while ${K} pods attach and while a node joins`, async (t) => {
+  const title =
+    `${kind.arch}: ` +
+    (kind.addAsksController ? 'with the controller down an ADD fails with 11 and leaves nothing; ' : '') +
+    `the controller SIGKILLed while ${K} pods attach` +
+    (kind.joined ? ' and while a node joins' : '');
+  test(title, async (t) => {
     features ??= probeFeatures();
     const missing = missingReason(await features, architectures.get(kind.arch).requires);
     if (missing) return t.skip(missing);
@@ -210,6 +256,7 @@ for (const kind of KINDS) {
         const stop = await pinging(a, b);
         let ping: Awaited<ReturnType<typeof stop>>;
         try {
+          if (kind.addAsksController) await addWhileDown(state.lab);
           await attachFault(kind, state, (s) => t.diagnostic(s));
           if (kind.joined) await joinFault(kind, state.lab, (s) => t.diagnostic(s));
         } finally {
