@@ -24,7 +24,15 @@ import { IPIP_OVERHEAD } from './tunnels';
 import { nodeNetns, runDir, UNDERLAY_IF } from '../lab/names';
 import { attachPods, writeConflist } from '../lab/pods';
 import { ipamServiceArgs } from './ipam/service';
-import { controllerUrl, controlRequest, nodeDir, poll, startController, startInNode } from '../lab/processes';
+import {
+  controllerUrl,
+  controlRequest,
+  controlRequestAnswered,
+  nodeDir,
+  poll,
+  startController,
+  startInNode,
+} from '../lab/processes';
 import { credentialFile } from '../lab/credentials';
 import { issueCredentials } from '../lab/node-credentials';
 import type { LabState, PodState, ProcessState } from '../lab/state';
@@ -151,7 +159,9 @@ export async function waitForRoutes(
   await poll(
     `routes to every node's blocks on ${nodes.join(', ')}`,
     async () => {
-      const { blocks } = (await controlRequest<IpamState>(lab, 'GET', '/v3/state')).body;
+      const r = await controlRequest<IpamState>(lab, 'GET', '/v3/state').catch(() => undefined);
+      if (r?.status !== 200) return undefined; // the controller restarting: asked again
+      const { blocks } = r.body;
       for (const node of nodes) {
         const routes = await ipJson<{ dst: string; type?: string }[]>({ name: nodeNetns(lab, node) }, [
           'route',
@@ -208,6 +218,34 @@ async function bgpTimes(state: LabState, node: string): Promise<MembershipDetail
   ];
 }
 
+/** A node joins: registered (waited for while the controller restarts), its agent started, its pods attached. */
+async function joinCalico(mode: CalicoMode, { state, node, pods, signal, record }: JoinContext): Promise<PodState[]> {
+  // The node is registered first, as an orchestrator's Node object exists before its agent
+  // runs: the peers' BIRD take it as a neighbour while its agent and BIRD still start (BIRD
+  // waits 0.75–1 s before its first connect: docs/calico.md).
+  const controller = state.processes.filter((p) => p.role === 'controller');
+  const registration = { ip: node.underlayIp };
+  await controlRequestAnswered(state.lab, 'PUT', `/v3/nodes/${node.name}`, registration, controller, signal);
+  const own = [startAgent(state.topology, node.name, mode)];
+  const recordAll = (ps: readonly ProcessState[]): void => record([...state.processes, ...ps]);
+  recordAll(own);
+  try {
+    const attached = await bringUpNode(state.topology, node.name, mode, {
+      pods: pods.map((p) => p.name),
+      registered: true,
+      procs: own,
+      record: recordAll,
+      signal,
+    });
+    await waitForRoutes(state.topology, [...state.processes, ...own], signal);
+    return attached;
+  } catch (e) {
+    for (const p of own) await stopPid(p.pid);
+    await controlRequest(state.lab, 'DELETE', `/v3/nodes/${node.name}`).catch(() => undefined);
+    throw e;
+  }
+}
+
 export function calicoControlPlane(
   mode: CalicoMode,
 ): ControlPlane & { readonly kind: 'calico'; readonly mode: CalicoMode } {
@@ -238,30 +276,7 @@ export function calicoControlPlane(
       return topology.pods.map((p) => perNode.flat().find((x) => x.name === p.name)!);
     },
     membership: {
-      async join({ state, node, pods, signal, record }: JoinContext): Promise<PodState[]> {
-        // The node is registered first, as an orchestrator's Node object exists before its agent
-        // runs: the peers' BIRD take it as a neighbour while its agent and BIRD still start (BIRD
-        // waits 0.75–1 s before its first connect: docs/calico.md).
-        await controlRequest(state.lab, 'PUT', `/v3/nodes/${node.name}`, { ip: node.underlayIp });
-        const own = [startAgent(state.topology, node.name, mode)];
-        const recordAll = (ps: readonly ProcessState[]): void => record([...state.processes, ...ps]);
-        recordAll(own);
-        try {
-          const attached = await bringUpNode(state.topology, node.name, mode, {
-            pods: pods.map((p) => p.name),
-            registered: true,
-            procs: own,
-            record: recordAll,
-            signal,
-          });
-          await waitForRoutes(state.topology, [...state.processes, ...own], signal);
-          return attached;
-        } catch (e) {
-          for (const p of own) await stopPid(p.pid);
-          await controlRequest(state.lab, 'DELETE', `/v3/nodes/${node.name}`).catch(() => undefined);
-          throw e;
-        }
-      },
+      join: (ctx: JoinContext) => joinCalico(mode, ctx),
       async leave(state: LabState, node: string): Promise<void> {
         await controlRequest(state.lab, 'DELETE', `/v3/nodes/${node}`);
       },

@@ -3,6 +3,7 @@
  * does the node's namespace, switch port and record; the architecture's control plane does the rest
  * (or says why its nodes are fixed).
  */
+import { rmSync, writeFileSync } from 'node:fs';
 import { CnilabError } from '../lib/errors';
 import { architectures } from '../arch';
 import { addressAt, cidrSize, formatIPv4, parseCidr, parseIPv4 } from '../lib/ip';
@@ -10,7 +11,7 @@ import { stopPid } from '../lib/exec';
 import type { NodeSpec, PodSpec } from '../topology/schema';
 import { nodeNetns, podNetns } from './names';
 import { issueCredentials, revokeCredential } from './node-credentials';
-import { CONTROLLER_ROLE } from './processes';
+import { CONTROLLER_ROLE, restartNote } from './processes';
 import { requireState, writeState, type LabState, type ProcessState } from './state';
 import { deleteNamespaces, pidsInNetns } from './teardown';
 import { plugNodes } from './underlay';
@@ -62,9 +63,9 @@ export async function joinNode(lab: string, name: string, pods = 0, signal?: Abo
       node,
       pods: newPods,
       signal,
-      record: (processes) => writeState((state = { ...state, processes })),
+      record: (processes) => writeState((state = { ...state, processes: current(lab, name, processes) })),
     });
-    state = { ...state, pods: [...state.pods, ...attached] };
+    state = { ...state, processes: current(lab, name, state.processes), pods: [...state.pods, ...attached] };
     writeState(state);
   } catch (e) {
     // Nothing half-joined stays: the node's processes, namespaces and record go (the control plane undid its part).
@@ -75,6 +76,15 @@ export async function joinNode(lab: string, name: string, pods = 0, signal?: Abo
     throw e;
   }
   return state;
+}
+
+/**
+ * `processes` as the lab records them now: the joining node's from `processes`, every other one's
+ * from the record (a process restarted during the join — the controller — has a new PID there).
+ */
+function current(lab: string, node: string, processes: readonly ProcessState[]): ProcessState[] {
+  const mine = processes.filter((p) => p.node === node);
+  return [...requireState(lab).processes.filter((p) => p.node !== node), ...mine];
 }
 
 function withoutNode(state: LabState, name: string): LabState {
@@ -110,6 +120,15 @@ export async function leaveNode(lab: string, name: string): Promise<LabState> {
   return after;
 }
 
+/** SIGKILL, fine when the process is gone already (it crashed: the restart brings it back). */
+function killGone(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
 /**
  * Kills (SIGKILL: a crash, or SIGTERM) and starts again the control-plane process of `node` (the
  * controller on the control node): the one with `role`, or the node's first restartable one.
@@ -132,9 +151,20 @@ export async function restartProcess(
         `${state.processes.map((p) => `${p.role}@${p.node}`).join(', ') || 'none'}`,
     );
   const t0 = performance.now();
-  if (signal === 'SIGKILL') process.kill(old.pid, 'SIGKILL');
-  await stopPid(old.pid, 1000);
-  const fresh = await control.restart(state, old);
+  // Told first, so that what waits on the process (a join's polls) waits for its successor.
+  writeFileSync(restartNote(old), '');
+  let fresh: ProcessState;
+  try {
+    if (signal === 'SIGKILL') killGone(old.pid);
+    await stopPid(old.pid, 1000);
+    fresh = await control.restart(state, old);
+  } catch (e) {
+    rmSync(restartNote(old), { force: true });
+    throw e;
+  }
+  writeFileSync(restartNote(old), String(fresh.pid));
+  // Read again: a join may have recorded its node's processes meanwhile.
+  state = requireState(lab);
   state = { ...state, processes: state.processes.map((p) => (p.pid === old.pid ? fresh : p)) };
   writeState(state);
   return { state, downMs: performance.now() - t0, process: fresh };

@@ -2,7 +2,8 @@
  * Pods: a namespace each, attached through the CNI runtime running "on" their node. Every attach
  * of this process takes a slot of one pool (`ATTACH_POOL`): 20 nodes attaching at once share it, so
  * a 1,000-pod lab runs a bounded number of plugins at a time, not 2 per node (40 processes
- * fighting for 2 cores).
+ * fighting for 2 cores). An ADD that fails with CNI error 11 (the controller is down or restarting)
+ * is retried as kubelet retries it, DEL first, with bounded back-off (cni/add-retry.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -11,6 +12,7 @@ import { run } from '../lib/exec';
 import { CNI_BIN_DIR } from '../lib/paths';
 import { ipJson, netnsPath } from '../lib/netns';
 import { CniRuntime } from '../cni/runtime';
+import { addWithRetry, type RetryEvent } from '../cni/add-retry';
 import { outOfCni, type NetConfList, type Result } from '../cni/types';
 import { CnilabError } from '../lib/errors';
 import { settleAll } from '../lib/settle';
@@ -40,6 +42,19 @@ export function writeConflist(lab: string, node: string, list: NetConfList): voi
   writeFileSync(conflistFile(lab, node), JSON.stringify(list, null, 2) + '\n');
 }
 
+/** What the progress listener hears: a pod's ADD waiting to be retried. */
+export interface AttachWait extends RetryEvent {
+  readonly pod: string;
+  readonly node: string;
+}
+
+let progress: ((w: AttachWait) => void) | undefined;
+
+/** Tells `listener` of every ADD this process waits to retry (the CLI prints it); undefined: nobody. */
+export function onAttachWait(listener: ((w: AttachWait) => void) | undefined): void {
+  progress = listener;
+}
+
 /**
  * How many pods this process attaches at once: twice the CPUs (a plugin waits on the kernel and
  * on `ip` part of its time), at least 2. The lab is CPU-bound past that: docs/scale.md.
@@ -67,11 +82,13 @@ async function attachOne(lab: string, pod: PodSpec, list: NetConfList, signal?: 
   await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up'], { signal });
   const containerId = `${lab}-${pod.name}`;
   const t0 = performance.now();
-  const result = await runtimeFor(lab, pod.node)
-    .addNetworkList(list, { containerId, netns: netnsPath({ name: ns }), ifName: POD_IF }, signal)
-    .catch((e: unknown) => {
-      throw outOfCni(e, `pod ${pod.name} on ${pod.node}: `);
-    });
+  const rt = { containerId, netns: netnsPath({ name: ns }), ifName: POD_IF };
+  const result = await addWithRetry(runtimeFor(lab, pod.node), list, rt, {
+    signal,
+    onRetry: (e) => progress?.({ ...e, pod: pod.name, node: pod.node }),
+  }).catch((e: unknown) => {
+    throw outOfCni(e, `pod ${pod.name} on ${pod.node}: `);
+  });
   const addMs = performance.now() - t0;
   const [link] = await ipJson<{ mtu: number }[]>({ name: ns }, ['link', 'show', 'dev', POD_IF]);
   return {

@@ -5,7 +5,7 @@
  * …) changes how they run or how long they take to start.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CnilabError } from '../lib/errors';
 import { isAlive, sleep, startDaemon } from '../lib/exec';
 import { httpJson } from '../lib/http-json';
@@ -75,6 +75,30 @@ export function controlRequest<T>(
 }
 
 /**
+ * `controlRequest`, asked again while the controller does not answer or answers 5xx (it may be
+ * restarting), within poll's bound; fails early when one of `procs` died (and was not restarted).
+ */
+export function controlRequestAnswered<T>(
+  lab: string,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body: unknown,
+  procs: readonly ProcessState[],
+  signal?: AbortSignal,
+): Promise<{ status: number; body: T }> {
+  return poll(
+    `the controller answering ${method} ${path}`,
+    () =>
+      controlRequest<T>(lab, method, path, body).then(
+        (r) => (r.status >= 500 ? undefined : r),
+        () => undefined,
+      ),
+    procs,
+    signal,
+  );
+}
+
+/**
  * The control node's process, the controller, serving the services `serviceArgs` ask for: each
  * kind's control plane passes its own (its service's `…ServiceArgs`), so a lab serves only those.
  * It checks credentials when the lab does (lab/credentials.ts); the nodes get theirs from
@@ -101,7 +125,30 @@ export function controllerUrl(topology: Topology): string {
   return `http://${topology.nodes.find((n) => n.role === 'control')!.underlayIp}:${CONTROLLER_PORT}`;
 }
 
-/** Polls until `ready` returns a value; fails early, naming the log, when a lab process died. */
+/**
+ * restartProcess's note, beside the logs, that `old` is being restarted (empty) or was, by the PID
+ * it holds: how a poll that watches `old` knows that its death is a restart, not a failure.
+ */
+export function restartNote(old: ProcessState): string {
+  return join(dirname(old.log), `restarted-${old.pid}`);
+}
+
+/** `p` lives, is being restarted, or its successor (restartProcess's, and theirs) lives. */
+function serving(p: ProcessState, depth = 0): boolean {
+  if (isAlive(p.pid)) return true;
+  let note: string;
+  try {
+    note = readFileSync(restartNote(p), 'utf8').trim();
+  } catch {
+    return false;
+  }
+  return note === '' || (depth < 20 && serving({ ...p, pid: Number(note) }, depth + 1));
+}
+
+/**
+ * Polls until `ready` returns a value; fails early, naming the log, when a lab process died — not
+ * when it is being restarted or was (the controller SIGKILLed and restarted while a node joins).
+ */
 export async function poll<T>(
   what: string,
   ready: () => T | undefined | Promise<T | undefined>,
@@ -112,7 +159,7 @@ export async function poll<T>(
   for (;;) {
     const value = await ready();
     if (value !== undefined) return value;
-    const dead = procs.find((p) => !isAlive(p.pid));
+    const dead = procs.find((p) => !serving(p));
     if (dead)
       throw new CnilabError(
         'AGENT_FAILED',

@@ -115,14 +115,20 @@ export async function runCalicoAgent(o: CalicoAgentOptions, signal: AbortSignal)
     const vtepMac = o.mode === 'vxlan' ? await vxlanDevice(o.iface, u.ip, u.mtu) : await ipipDevice(u.mtu);
     // The device's own address from IPAM, under Calico's handle for it: what the node's own traffic to pods leaves
     // with.
-    const tunnel = await call<{ ip: string }>(`${o.store}/v3/ipam/assign`, {
-      method: 'POST',
-      body: { handle: `${o.mode}-tunnel-addr-${o.node}`, node: o.node },
-      signal,
-      ...auth,
-    });
+    // Retried as the registration (the controller may be restarting while this node joins); the handle makes the
+    // assignment idempotent.
+    const tunnel = await untilUp(
+      () =>
+        call<{ ip: string }>(`${o.store}/v3/ipam/assign`, {
+          method: 'POST',
+          body: { handle: `${o.mode}-tunnel-addr-${o.node}`, node: o.node },
+          signal,
+          ...auth,
+        }),
+      { signal },
+    );
     await ip(undefined, ['addr', 'replace', `${tunnel.ip}/32`, 'dev', dev]);
-    if (vtepMac) await register({ vtepMac, vtepIp: tunnel.ip });
+    if (vtepMac) await untilUp(() => register({ vtepMac, vtepIp: tunnel.ip }), { signal });
     o.log(`${dev}: ${vtepMac ? `VNI ${CALICO_VNI}, ${vtepMac}, ` : ''}tunnel address ${tunnel.ip}`);
   }
   o.log(`registered ${o.node} at ${u.ip} (mode ${o.mode})`);

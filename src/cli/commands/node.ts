@@ -4,6 +4,7 @@ import { CnilabError } from '../../lib/errors';
 import { pickLab } from '../../lab/state';
 import { positiveNumber, printJson, runCommand } from '../context';
 import { printStatus, statusOf } from './status';
+import { printAttachWaits } from './up';
 
 export function registerNode(program: Command): void {
   const node = program.command('node').description('change a running lab: compute nodes join and leave');
@@ -19,6 +20,7 @@ export function registerNode(program: Command): void {
     .action((name: string, o: { pods?: number; lab?: string; json?: boolean }) =>
       runCommand(o.json, async (signal) => {
         const lab = pickLab(o.lab);
+        if (!o.json) printAttachWaits();
         await joinNode(lab, name, o.pods ?? 0, signal);
         const status = await statusOf(lab);
         if (o.json) printJson(status);

@@ -1,9 +1,20 @@
 import type { Command } from 'commander';
 import { DEFAULT_LAB_ARCH } from '../../arch';
 import { up } from '../../lab/lab';
+import { onAttachWait, type AttachWait } from '../../lab/pods';
 import { loadTopology } from '../../topology/load';
 import { printJson, runCommand } from '../context';
 import { statusOf, printStatus } from './status';
+
+/** Progress of a pod's ADD waiting for the controller (CNI error 11), on stderr. */
+export function printAttachWaits(): void {
+  onAttachWait((w: AttachWait) =>
+    process.stderr.write(
+      `• pod ${w.pod} on ${w.node}: waiting for the controller (CNI error 11: ${w.error.message}); ` +
+        `retry ${w.attempt} in ${(w.delayMs / 1000).toFixed(1)} s\n`,
+    ),
+  );
+}
 
 export function registerUp(program: Command): void {
   program
@@ -17,6 +28,7 @@ export function registerUp(program: Command): void {
       runCommand(o.json, async (signal) => {
         const topology = loadTopology(o.topology, o.lab === undefined ? {} : { name: o.lab });
         const t0 = performance.now();
+        if (!o.json) printAttachWaits();
         const state = await up({
           topology,
           arch: o.arch,

@@ -95,7 +95,8 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
       signal,
       ...auth,
     });
-  const lease = await acquire();
+  // Retried as the first call: the controller may be restarting while this node joins.
+  const lease = await untilUp(acquire, { signal });
   await network.configure(lease);
   const extra = await opts.datapath?.({ iface, ...(type === 'vxlan' ? { tunnel: VXLAN_DEV } : {}), log }, signal);
   const subnet = parseCidr(lease.subnet);

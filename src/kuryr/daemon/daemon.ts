@@ -26,7 +26,7 @@ import { messageOf } from '../../lib/errors';
 import { call, follow, untilUp } from '../../node/client';
 import type { NeutronState, Network, Port, Subnet } from '../neutron/model';
 import { hostIfName, type MechanismDriver } from '../drivers/driver';
-import { CniError } from '../../cni/types';
+import { CniCode, CniError } from '../../cni/types';
 
 export interface DaemonOptions {
   readonly controller: string;
@@ -105,12 +105,31 @@ export class KuryrDaemon {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: T }> {
-    return httpJson<T>(`${this.o.controller}${path}`, {
-      method,
-      body,
-      signal: this.controller.signal,
-      ...this.auth,
-    });
+    let r: { status: number; body: T };
+    try {
+      r = await httpJson<T>(`${this.o.controller}${path}`, {
+        method,
+        body,
+        signal: this.controller.signal,
+        ...this.auth,
+      });
+    } catch (e) {
+      if (this.controller.signal.aborted) throw e;
+      throw this.unavailable(`${method} ${path}: ${messageOf(e)}`);
+    }
+    if (r.status >= 500) throw this.unavailable(`${method} ${path}: HTTP ${r.status}`);
+    return r;
+  }
+
+  /**
+   * The port controller down, restarting or failing inside (no answer, a reset connection, a 5xx): CNI error 11, "try
+   * again later" — the runtime retries the ADD (DEL first). A refusal (4xx) is final.
+   */
+  private unavailable(why: string): CniError {
+    return new CniError(
+      CniCode.TRY_AGAIN_LATER,
+      `the port controller at ${this.o.controller} is unavailable (${why}); try again once the controller is back`,
+    );
   }
 
   /** Sets the datapath up, then wires and reports until stopped. Resolves once the first sync is done. */
@@ -348,7 +367,8 @@ export class KuryrDaemon {
         dns: {},
       };
     } catch (e) {
-      await this.release(req.containerId, req.ifName);
+      // Best effort: with the controller gone the port stays, recorded, and the runtime's DEL releases it.
+      await this.release(req.containerId, req.ifName).catch(() => undefined);
       throw e;
     }
   }

@@ -41,3 +41,53 @@ test(bearerTitle, async (t) => {
   assert.deepEqual(result.ips, [{ address: '10.244.0.5/32' }]);
   assert.deepEqual(seen, ['Bearer cnilab1_node1-token']);
 });
+
+/** A server answering every request with `status` and `body`; its URL. */
+async function answering(t: { after: (fn: () => void) => void }, status: number, body: string): Promise<string> {
+  const server = createServer((_req, res) => {
+    res.statusCode = status;
+    res.end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const env = { containerId: 'c1', ifName: 'eth0' } as PluginEnv;
+const ipamAt = (url: string) => parseCalicoIpamConfig(conf({ type: 'calico-ipam', url, node: 'node1' }));
+
+test('calico-ipam: a controller that is down, resets or answers 5xx is error 11 (try again later), naming it', async (t) => {
+  // A port nothing listens on: a server's, once closed.
+  const gone = createServer();
+  await new Promise<void>((r) => gone.listen(0, '127.0.0.1', r));
+  const downUrl = `http://127.0.0.1:${(gone.address() as AddressInfo).port}`;
+  await new Promise<void>((r) => gone.close(() => r()));
+  const reset = createServer((req) => req.socket.destroy());
+  await new Promise<void>((r) => reset.listen(0, '127.0.0.1', r));
+  t.after(() => reset.close());
+  const resetUrl = `http://127.0.0.1:${(reset.address() as AddressInfo).port}`;
+  const cases = [
+    ['refused', downUrl],
+    ['reset', resetUrl],
+    ['503', await answering(t, 503, '{"error":"starting"}')],
+    ['500, not JSON', await answering(t, 500, 'oops')],
+  ] as const;
+  for (const [what, url] of cases) {
+    for (const run of [
+      () => calicoIpamPlugin.add(ipamAt(url), env, undefined),
+      () => calicoIpamPlugin.del(ipamAt(url), env, undefined),
+    ])
+      await assert.rejects(run, (e: { code?: number; message?: string }) => {
+        assert.equal(e.code, 11, `${what}: ${e.message}`);
+        assert.match(e.message ?? '', new RegExp(`controller's IPAM API at ${url.replaceAll('.', '\\.')}`));
+        return true;
+      });
+  }
+});
+
+test('calico-ipam: a refusal (4xx) is final, not 11', async (t) => {
+  const full = await answering(t, 409, '{"error":"pool exhausted"}');
+  await assert.rejects(() => calicoIpamPlugin.add(ipamAt(full), env, undefined), { code: 101 });
+  const bad = await answering(t, 400, '{"error":"handle: bad"}');
+  await assert.rejects(() => calicoIpamPlugin.add(ipamAt(bad), env, undefined), { code: 999 });
+});

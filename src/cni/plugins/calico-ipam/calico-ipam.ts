@@ -58,6 +58,18 @@ export function parseCalicoIpamConfig(stdin: string): CalicoIpamConf {
 const handleOf = (network: string, containerId: string, ifName: string): string =>
   `${network}/${containerId}/${ifName}`;
 
+/**
+ * The controller's IPAM API down, restarting or failing inside (no answer, a reset connection, a 5xx):
+ * CNI error 11, "try again later" — a runtime retries the ADD (DEL first, as kubelet does). A refusal
+ * (4xx) is final.
+ */
+export function controllerUnavailable(conf: Pick<CalicoIpamConf, 'url'>, why: string): CniError {
+  return new CniError(
+    CniCode.TRY_AGAIN_LATER,
+    `calico-ipam: the controller's IPAM API at ${conf.url} is unavailable (${why}); try again once the controller is back`,
+  );
+}
+
 async function call<T>(conf: CalicoIpamConf, path: string, options: HttpJsonOptions): Promise<T> {
   let res: { status: number; body: T & { error?: string } };
   try {
@@ -66,11 +78,10 @@ async function call<T>(conf: CalicoIpamConf, path: string, options: HttpJsonOpti
       ...(conf.credential ? { credential: conf.credential } : {}),
     });
   } catch (e) {
-    throw new CniError(
-      CniCode.TRY_AGAIN_LATER,
-      `calico-ipam: the IPAM API at ${conf.url} does not answer: ${messageOf(e)}`,
-    );
+    throw controllerUnavailable(conf, messageOf(e));
   }
+  if (res.status >= 500)
+    throw controllerUnavailable(conf, `${path}: HTTP ${res.status}${res.body.error ? `: ${res.body.error}` : ''}`);
   if (res.status >= 300)
     throw new CniError(
       res.status === 404 || res.status === 409 ? CniCode.NO_ADDRESS : CniCode.INTERNAL,
