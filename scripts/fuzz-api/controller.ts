@@ -1,8 +1,10 @@
 /**
  * The real controller process (dist/src/controller/main.js) for the API fuzzer: all three services
  * and credentials, in a temporary folder, inside a network namespace of the fuzzer's own
- * (cnilab-fuzzapi-PID, only `lo` up), reached on its Unix socket. Nothing of the host's root
- * namespace changes. `stop` ends that one process by its PID and removes the namespace and the
+ * (cnilabfuzz-api-PID, only `lo` up), reached on its Unix socket. Nothing of the host's root
+ * namespace changes. The name does not start with `cnilab-`: that prefix is a lab's (src/lab/names.ts),
+ * and a `cnilab down --all` elsewhere on the machine took the fuzzer's namespace for a lab and
+ * stopped its controller mid-run. `stop` ends that one process by its PID and removes the namespace and the
  * folder; it is safe to call twice, and from a SIGINT handler.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -35,7 +37,7 @@ export interface FuzzController {
 }
 
 export async function startController(): Promise<FuzzController> {
-  const netns = `cnilab-fuzzapi-${process.pid}`;
+  const netns = `cnilabfuzz-api-${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-fuzzapi-'));
   const files = {
     leases: join(dir, 'leases.db'),

@@ -151,7 +151,8 @@ function exchange(r: FuzzRequest, a: Answer): Exchange {
     }
   };
   return {
-    method: r.method,
+    // The controller's parser takes `get` for GET.
+    method: r.method.toUpperCase(),
     pathname: pathnameOf(r.path),
     node: r.sender === 'node' ? r.node : undefined,
     body: json(r.body?.toString('utf8')),
@@ -160,14 +161,15 @@ function exchange(r: FuzzRequest, a: Answer): Exchange {
   };
 }
 
-/** The path as the controller routes it; '' for a request target that is not a path. */
+/** The path as the controller routes it (src/controller/server.ts); '' for a target it refuses. */
 export function pathnameOf(target: string): string {
-  if (!target.startsWith('/')) return '';
   try {
-    return new URL(`http://controller${target}`).pathname;
+    if (target.startsWith('/')) return new URL(`http://controller${target}`).pathname;
+    if (/^http:\/\//i.test(target)) return new URL(target).pathname;
   } catch {
-    return '';
+    /* refused */
   }
+  return '';
 }
 
 /** The counts, and the judgement of each answer. */
