@@ -144,6 +144,7 @@ function neutronProblems(store: NeutronStore, model: Model): string[] {
     if (p.status !== status) out.push(`port ${p.id}: ${p.status}, but its host's agent makes it ${status}`);
   }
   if (new Set(ports.map((p) => p.macAddress)).size !== ports.length) out.push('ports: a MAC is two ports’');
+  out.push(...routerPortProblems(store));
   out.push(
     ...sameSet(
       'networks',
@@ -167,5 +168,25 @@ function neutronProblems(store: NeutronStore, model: Model): string[] {
     ),
     ...sameSet('agents', model.agents, agents.keys()),
   );
+  return out;
+}
+
+/** Each router leg is a router's, on its host, holding its subnet's gateway; no other port holds a gateway. */
+function routerPortProblems(store: NeutronStore): string[] {
+  const routers = new Map(store.routers().map((r) => [r.id, r]));
+  const gateways = new Map(store.subnets().map((s) => [s.id, s.gatewayIp]));
+  const out: string[] = [];
+  for (const p of store.ports()) {
+    const gateway = gateways.get(p.subnetId);
+    if (p.deviceOwner !== 'network:router_interface') {
+      if (p.ipAddress === gateway)
+        out.push(`port ${p.id} (${p.deviceOwner || 'no owner'}): holds the gateway ${gateway}`);
+      continue;
+    }
+    const r = routers.get(p.deviceId);
+    if (!r) out.push(`router leg ${p.id} (${p.hostId}): of ${p.deviceId}, no router`);
+    else if (r.host !== p.hostId || p.ipAddress !== gateway)
+      out.push(`router leg ${p.id}: ${p.ipAddress} on ${p.hostId}, not router ${r.name}'s gateway on ${r.host}`);
+  }
   return out;
 }

@@ -79,6 +79,8 @@ export class Model {
         case 'GET /v3/ipam/allocations':
           return (obj(x.answer).allocations as unknown[] | undefined)?.map((a) => str(obj(a).node)) ?? [];
         case 'POST /v2.0/ports':
+          // Neutron's policy: device owners `network:*` are the administrator's (a router's leg, a DHCP port).
+          if (str(obj(obj(x.answer).port).deviceOwner).startsWith('network:')) return '(the administrator)';
           return str(obj(obj(x.answer).port).hostId);
         case 'PUT /v2.0/ports/:id':
           return [this.ports.get(p.id!)?.hostId ?? '?', str(obj(obj(x.answer).port).hostId)];

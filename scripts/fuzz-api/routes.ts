@@ -74,6 +74,19 @@ const nodeBodyIpam = (g: Gen): unknown => ({
 const handle = (g: Gen): string => `net/c${g.rng.int(0, 40)}/eth0`;
 const knownOr = (g: Gen, kind: 'networks' | 'subnets'): string => ref(kind)(g);
 
+/** A pod's container, mostly; sometimes what only the network may own (a router's leg, a DHCP port). */
+function deviceOf(g: Gen): { deviceOwner: string; deviceId: string } {
+  return g.rng.weighted<() => { deviceOwner: string; deviceId: string }>([
+    [8, () => ({ deviceOwner: 'compute:kuryr', deviceId: `c${g.rng.int(0, 99)}` })],
+    [1, () => ({ deviceOwner: 'network:router_interface', deviceId: ref('routers')(g) })],
+    [1, () => ({ deviceOwner: g.rng.pick(['network:dhcp', '', 'compute:nova']), deviceId: `d${g.rng.int(0, 9)}` })],
+  ])();
+}
+
+/** A requested address: a subnet's gateway (the .1 of the seed subnet), any address near the random subnets. */
+const address = (g: Gen): string =>
+  g.rng.chance(0.3) ? '10.110.0.1' : `10.${g.rng.int(100, 103)}.${g.rng.int(0, 7)}.${g.rng.int(0, 255)}`;
+
 const LEASES: RouteSpec[] = [
   { method: 'GET', template: '/v1/config', weight: 1 },
   { method: 'GET', template: '/v1/leases', weight: 2, query: pollQuery },
@@ -146,12 +159,9 @@ const PORTS: RouteSpec[] = [
     body: (g) => ({
       port: {
         networkId: knownOr(g, 'networks'),
-        deviceOwner: 'compute:kuryr',
-        deviceId: `c${g.rng.int(0, 99)}`,
+        ...deviceOf(g),
         ...(g.rng.chance(0.9) ? { hostId: g.self ?? g.rng.pick(g.nodes) } : {}),
-        ...(g.rng.chance(0.2)
-          ? { ipAddress: `10.${g.rng.int(100, 103)}.${g.rng.int(0, 7)}.${g.rng.int(0, 255)}` }
-          : {}),
+        ...(g.rng.chance(0.2) ? { ipAddress: address(g) } : {}),
         ...(g.rng.chance(0.2) ? { macAddress: randomMac(g.rng) } : {}),
         ...(g.rng.chance(0.2) ? { subnetId: knownOr(g, 'subnets') } : {}),
       },
