@@ -48,6 +48,8 @@ export interface FuzzResult {
   /** What the stores' checks found after the run. */
   readonly invariants: readonly string[];
   readonly controllerAlive: boolean;
+  /** The controller's process, namespace and folder: gone once the run returns. */
+  readonly controller: { readonly pid: number; readonly netns: string; readonly dir: string };
   /** Set when the controller died: the last lines of its log. */
   readonly controllerLog?: string;
 }
@@ -86,6 +88,7 @@ export async function fuzzApi(o: FuzzOptions): Promise<FuzzResult> {
       ...tally.result(),
       invariants,
       controllerAlive: alive,
+      controller: { pid: ctl.pid, netns: ctl.netns, dir: ctl.dir },
       ...(alive ? {} : { controllerLog: tail(ctl.files.log) }),
     };
   } finally {
