@@ -142,7 +142,7 @@ test("routers: an interface takes the subnet's gateway address and cannot be del
 // Found by npm run fuzz:api: POST /v2.0/ports with deviceOwner network:router_interface and a deviceId that is no
 // router made a router leg of nothing (in the state every agent wires from), and {ipAddress: the gateway} gave a pod
 // the subnet's gateway address, which its router's leg could then never take.
-test("ports: a router's leg is made by add_router_interface only; no other port takes the gateway", (t) => {
+test("ports: a router's leg is made by add_router_interface only, stays on its host; no other port takes the gateway", (t) => {
   const s = fresh(t).open();
   const a = s.createSubnet({
     networkId: s.createNetwork({ name: 'a', segmentationType: 'vlan' }).id,
@@ -156,7 +156,14 @@ test("ports: a router's leg is made by add_router_interface only; no other port 
   });
   assert.deepEqual(s.ports(), [], 'nothing was made');
   assert.equal(s.createPort({ networkId: 'a', ipAddress: '10.1.0.2' }).ipAddress, '10.1.0.2');
-  assert.equal(s.addRouterInterface(s.createRouter('r', 'node2').id, a.id).ipAddress, '10.1.0.1');
+  const routerLeg = s.addRouterInterface(s.createRouter('r', 'node2').id, a.id);
+  assert.equal(routerLeg.ipAddress, '10.1.0.1');
+  // Found by npm run fuzz:api too: PUT /v2.0/ports/LEG {port: {hostId: 'null'}} moved a router's leg off its host.
+  assert.throws(() => s.updatePort(routerLeg.id, { hostId: 'node3' }), {
+    code: 'CONFLICT',
+    message: /router's host node2/,
+  });
+  assert.equal(s.updatePort(routerLeg.id, { name: 'qr-a' }).hostId, 'node2', 'renaming is fine');
 });
 
 test('a restarted controller has every network, subnet, port and agent, and carries on where it stopped', (t) => {

@@ -297,11 +297,13 @@ export class NeutronStore extends RevisionedStore {
     return toPort(r);
   }
 
-  /** Binds (or rebinds) a port to a host, and renames it. */
+  /** Binds (or rebinds) a port to a host, and renames it; a router's leg stays on its router's host. */
   updatePort(id: string, update: { hostId?: string; name?: string }): Port {
     return this.change(() => {
       const p = this.port(id);
       const host = update.hostId ?? p.hostId;
+      if (p.deviceOwner === ROUTER_INTERFACE && host !== p.hostId)
+        throw conflict(`port ${id} is a router interface: it stays on its router's host ${p.hostId}`);
       const b = this.binding(host, p.networkId);
       this.db
         .prepare('UPDATE ports SET host_id = ?, name = ?, vif_type = ?, status = ? WHERE id = ?')
