@@ -22,7 +22,7 @@ export type Sender = 'admin' | 'node' | 'revoked' | 'garbage' | 'none';
 
 export interface FuzzRequest {
   readonly index: number;
-  /** For the counts: `PUT /v1/leases/:node`, `(unknown path)`, `(junk method)`, `(raw HTTP)`. */
+  /** For the counts: `PUT /v1/leases/:node`, `(PATCH on a route)`, `(unknown path)`, `(junk method)`, `(raw HTTP)`. */
   readonly route: string;
   readonly sender: Sender;
   /** The node whose credential it carries (sender 'node'). */
@@ -138,7 +138,7 @@ export function generate(rng: Rng, index: number, model: Model, tokens: Tokens):
   if (shape === 'unknown') {
     [method, path, route] = [rng.pick(METHODS), rng.pick(UNKNOWN_PATHS), '(unknown path)'];
   } else if (shape === 'junk-method') route = '(junk method)';
-  else if (method !== spec.method) route = `(${method} on) ${spec.template}`;
+  else if (method !== spec.method) route = `(${method} on a route)`;
   headers['content-type'] = rng.weighted([
     [8, 'application/json'],
     [1, 'text/plain'],
