@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpJson } from '../lib/http-json';
@@ -109,4 +110,33 @@ test(credentialsTitle, async (t) => {
     status: 401,
     body: { error: 'credential unknown or revoked: the controller does not know it' },
   });
+});
+
+/** The status line's code of `raw` written to the socket, as the server answers it. */
+function rawStatus(sock: string, raw: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const c = connect(sock, () => c.end(raw));
+    c.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    c.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)));
+    c.on('error', reject);
+  });
+}
+
+// Found by npm run fuzz:api: `GET //` and `GET http://[` made new URL() throw, answered 500.
+test('a request target that is no path gets 400, not 500; // is a path (404), //v1/echo the path /v1/echo', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnilab-controller-'));
+  const sock = join(dir, 'api.sock');
+  const server = createControlServer([echo('leases', '/v1')]);
+  await new Promise<void>((r) => server.listen(sock, r));
+  t.after(() => {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const get = (target: string): Promise<number> =>
+    rawStatus(sock, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  for (const target of ['http://[', '*', 'v1/echo', 'file:///v1/echo']) assert.equal(await get(target), 400, target);
+  for (const target of ['//', '//[::1']) assert.equal(await get(target), 404, target);
+  assert.equal(await get('//v1/echo'), 200);
+  assert.equal(await get('http://controller/v1/echo'), 200, 'the absolute form');
 });

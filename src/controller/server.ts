@@ -64,13 +64,28 @@ function authenticate(store: CredentialStore, req: IncomingMessage): Principal {
   return who;
 }
 
+/**
+ * The URL of a request's target: a path (HTTP's origin form), or an absolute http URL. `//` or
+ * `http://[` made `new URL(target, base)` throw (a 500), and `//v1/config` named a host; now a
+ * target starting with / is the path, whole, and any other is INVALID_INPUT.
+ */
+function targetUrl(target = '/'): URL {
+  try {
+    if (target.startsWith('/')) return new URL(`http://controller${target}`);
+    if (/^http:\/\//i.test(target)) return new URL(target);
+  } catch {
+    /* refused below */
+  }
+  throw new CnilabError('INVALID_INPUT', `request target ${JSON.stringify(target.slice(0, 80))} is not a path`);
+}
+
 async function handle(
   services: readonly MountedService[],
   o: ControlServerOptions,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://controller');
+  const url = targetUrl(req.url);
   const [first, ...parts] = url.pathname.split('/').filter(Boolean);
   const service = services.find((s) => s.prefix === `/${first}`);
   let body: Promise<unknown> | undefined;

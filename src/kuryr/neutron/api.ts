@@ -108,7 +108,8 @@ async function objectIn(q: ServiceRequest, key: string): Promise<Record<string, 
 
 /**
  * Who may call each route of the port API (the administrator may call every one). A port is owned
- * by the host it is bound to (binding:host_id); an unbound one ('') is the administrator's.
+ * by the host it is bound to (binding:host_id); an unbound one ('') is the administrator's, and so
+ * is one whose device owner is the network's (`network:dhcp`, …), wherever it is bound.
  */
 export function neutronRules(store: NeutronStore): readonly RouteRule[] {
   const reads = ['/networks', '/networks/:id', '/subnets', '/subnets/:id', '/ports', '/ports/:id', '/agents']
@@ -145,6 +146,8 @@ export function neutronRules(store: NeutronStore): readonly RouteRule[] {
       may: async (q) => {
         const port = await objectIn(q, 'port');
         if (!port) return []; // the handler refuses the body
+        // Neutron's policy: a `network:*` device owner (a DHCP port, a router's leg) is the administrator's.
+        if (typeof port.deviceOwner === 'string' && port.deviceOwner.startsWith('network:')) return [''];
         return [typeof port.hostId === 'string' ? port.hostId : ''];
       },
       rule: ownPort,

@@ -139,6 +139,33 @@ test("routers: an interface takes the subnet's gateway address and cannot be del
   assert.deepEqual(s.ports(), []);
 });
 
+// Found by npm run fuzz:api: POST /v2.0/ports with deviceOwner network:router_interface and a deviceId that is no
+// router made a router leg of nothing (in the state every agent wires from), and {ipAddress: the gateway} gave a pod
+// the subnet's gateway address, which its router's leg could then never take.
+test("ports: a router's leg is made by add_router_interface only, stays on its host; no other port takes the gateway", (t) => {
+  const s = fresh(t).open();
+  const a = s.createSubnet({
+    networkId: s.createNetwork({ name: 'a', segmentationType: 'vlan' }).id,
+    cidr: '10.1.0.0/24',
+  });
+  const leg = { networkId: 'a', deviceOwner: 'network:router_interface', deviceId: 'no-router', hostId: 'node1' };
+  assert.throws(() => s.createPort(leg), { code: 'INVALID_INPUT', message: /add_router_interface/ });
+  assert.throws(() => s.createPort({ networkId: 'a', hostId: 'node1', ipAddress: '10.1.0.1' }), {
+    code: 'CONFLICT',
+    message: /10.1.0.1 is the gateway of 10.1.0.0\/24/,
+  });
+  assert.deepEqual(s.ports(), [], 'nothing was made');
+  assert.equal(s.createPort({ networkId: 'a', ipAddress: '10.1.0.2' }).ipAddress, '10.1.0.2');
+  const routerLeg = s.addRouterInterface(s.createRouter('r', 'node2').id, a.id);
+  assert.equal(routerLeg.ipAddress, '10.1.0.1');
+  // Found by npm run fuzz:api too: PUT /v2.0/ports/LEG {port: {hostId: 'null'}} moved a router's leg off its host.
+  assert.throws(() => s.updatePort(routerLeg.id, { hostId: 'node3' }), {
+    code: 'CONFLICT',
+    message: /router's host node2/,
+  });
+  assert.equal(s.updatePort(routerLeg.id, { name: 'qr-a' }).hostId, 'node2', 'renaming is fine');
+});
+
 test('a restarted controller has every network, subnet, port and agent, and carries on where it stopped', (t) => {
   const f = fresh(t);
   const s1 = f.open();

@@ -50,6 +50,8 @@ import {
   type NeutronState,
 } from './model';
 
+/** The device owner of a router's leg on a subnet: it holds the subnet's gateway address. */
+const ROUTER_INTERFACE = 'network:router_interface';
 const VIF_TYPE: Readonly<Record<string, string>> = { openvswitch: 'ovs', linuxbridge: 'bridge' };
 
 const conflict = (message: string): CnilabError => new CnilabError('CONFLICT', message);
@@ -213,7 +215,12 @@ export class NeutronStore extends RevisionedStore {
 
   // ── ports ──────────────────────────────
 
+  /** A pod's (or any device's) port; a router's leg is made by addRouterInterface only, so it always has its router. */
   createPort(req: PortRequest): Port {
+    if (req.deviceOwner === ROUTER_INTERFACE)
+      throw invalid(
+        `port.device_owner: ${ROUTER_INTERFACE} ports are made by PUT /v2.0/routers/ID/add_router_interface`,
+      );
     return this.change(() => this.insertPort(req));
   }
 
@@ -230,6 +237,10 @@ export class NeutronStore extends RevisionedStore {
     const used = new Set(
       (this.db.prepare('SELECT ip FROM ports WHERE subnet_id = ?').all(subnet.id) as { ip: string }[]).map((r) => r.ip),
     );
+    if (req.ipAddress === subnet.gatewayIp && req.deviceOwner !== ROUTER_INTERFACE)
+      throw conflict(
+        `port.fixed_ips.ip_address: ${req.ipAddress} is the gateway of ${subnet.cidr}: a router's leg takes it`,
+      );
     const ip = chooseAddress(subnet, used, req.ipAddress);
     const mac = chooseMac(
       (m) => this.db.prepare('SELECT 1 FROM ports WHERE mac = ?').get(m) !== undefined,
@@ -286,11 +297,13 @@ export class NeutronStore extends RevisionedStore {
     return toPort(r);
   }
 
-  /** Binds (or rebinds) a port to a host, and renames it. */
+  /** Binds (or rebinds) a port to a host, and renames it; a router's leg stays on its router's host. */
   updatePort(id: string, update: { hostId?: string; name?: string }): Port {
     return this.change(() => {
       const p = this.port(id);
       const host = update.hostId ?? p.hostId;
+      if (p.deviceOwner === ROUTER_INTERFACE && host !== p.hostId)
+        throw conflict(`port ${id} is a router interface: it stays on its router's host ${p.hostId}`);
       const b = this.binding(host, p.networkId);
       this.db
         .prepare('UPDATE ports SET host_id = ?, name = ?, vif_type = ?, status = ? WHERE id = ?')
@@ -389,7 +402,7 @@ export class NeutronStore extends RevisionedStore {
         networkId: s.networkId,
         subnetId: s.id,
         ipAddress: s.gatewayIp,
-        deviceOwner: 'network:router_interface',
+        deviceOwner: ROUTER_INTERFACE,
         deviceId: r.id,
         hostId: r.host,
         name: `qr-${s.name || s.cidr}`,
