@@ -12,20 +12,22 @@
  *   npm run bench:control-faults -- [--nodes 20] [--pods 50] [--arch flannel-vxlan,calico-vxlan] [--json]
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { architectures } from '../src/arch';
 import { loadConfList } from '../src/cni/runtime';
 import { missingReason, probeFeatures } from '../src/doctor/features';
 import { sleep } from '../src/lib/exec';
 import { down, up } from '../src/lab/lab';
-import { nodeDir } from '../src/lab/names';
+import { nodeDir, runDir } from '../src/lab/names';
 import { joinNode, restartProcess } from '../src/lab/nodes';
 import { attachPods, conflistFile, onAttachWait } from '../src/lab/pods';
 import { controlRequest } from '../src/lab/processes';
 import { readState, type LabState, type PodState } from '../src/lab/state';
 import { parseTopology } from '../src/topology/load';
 import { benchArgs, count, str } from './args';
+import { lostRanges } from './ping-loss';
 
 const opts = benchArgs('npm run bench:control-faults -- [--nodes N] [--pods N] [--arch a,b] [--json]', {
   nodes: count(20),
@@ -62,8 +64,17 @@ async function held(state: LabState): Promise<string[]> {
   });
 }
 
-/** A ping at 10/s until stopped; `stop` returns the answers and how many below the last answered were lost. */
-async function pinging(from: PodState, to: PodState): Promise<() => Promise<{ answered: number; lost: number }>> {
+/** What a ping saw: answers, and the lost ones as ranges of seconds since it started. */
+interface PingSeen {
+  answered: number;
+  lost: number;
+  /** "12.0–14.7 s": when the lost requests went out (request i at (i − 1) / 10 s). */
+  lostAt: string[];
+}
+
+/** A ping at 10/s until stopped; `stop` says what it saw. `started`: its first request's time. */
+async function pinging(from: PodState, to: PodState): Promise<{ started: number; stop: () => Promise<PingSeen> }> {
+  const started = performance.now();
   const p = spawn('ip', ['netns', 'exec', from.netns, 'ping', '-n', '-i', '0.1', '-W', '1', to.ip], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
@@ -74,21 +85,33 @@ async function pinging(from: PodState, to: PodState): Promise<() => Promise<{ an
     if (i > 1000) throw new Error(`no answer from ${to.name} within 10 s`);
     await sleep(10);
   }
-  return async () => {
+  const stop = async (): Promise<PingSeen> => {
     p.kill('SIGINT');
     await closed;
     const seqs = new Set([...out.matchAll(/bytes from .*icmp_seq=(\d+)/g)].map((m) => Number(m[1])));
-    return { answered: seqs.size, lost: Math.max(...seqs) - seqs.size };
+    return { answered: seqs.size, lost: Math.max(...seqs) - seqs.size, lostAt: lostRanges(seqs) };
   };
+  return { started, stop };
 }
+
+/** When killWhen killed, in this architecture's run (performance.now()). */
+const kills: number[] = [];
 
 /** SIGKILL and restart of the controller once `ready` holds (asked every 10 ms); the kill's time. */
 async function killWhen(lab: string, ready: () => Promise<boolean>): Promise<number> {
   while (!(await ready().catch(() => false))) await sleep(10);
   const t0 = performance.now();
+  kills.push(t0);
   await restartProcess(lab, 'control', 'SIGKILL');
+  // The controller back: answering its administrator again.
+  while ((await controlRequest(lab, 'GET', '/credentials').catch(() => ({ status: 0 }))).status !== 200)
+    await sleep(10);
+  backs.push((performance.now() - t0) / 1000);
   return t0;
 }
+
+/** Kill → the controller answering again, s, for each kill of this architecture's run. */
+const backs: number[] = [];
 
 interface FaultResult {
   arch: string;
@@ -96,6 +119,8 @@ interface FaultResult {
   pods: number;
   /** Kill → the last pod attached, s. */
   attachRecoverySec: number;
+  /** Kill → the controller answering again, s, for each kill (while pods attach; while a node joins). */
+  controllerBackSec: number[];
   /** ADDs that failed with 11 and were retried. */
   retriedAdds: number;
   exactlyOnce: boolean;
@@ -103,6 +128,9 @@ interface FaultResult {
   joinRecoverySec?: number;
   pingAnswered: number;
   pingLost: number;
+  /** When the lost pings went out, in seconds since the ping started; and when the kills came. */
+  pingLostAt: string[];
+  killsAt: string[];
 }
 
 /** P − 1 pods per node attach; the controller is killed once the first reached the store. */
@@ -142,9 +170,11 @@ async function faults(arch: string, nodes: number, pods: number): Promise<FaultR
   const state = await up({ topology: parseTopology(yaml, 'bench', { name: lab }), arch });
   try {
     const [a, b] = [state.pods[0]!, state.pods.find((p) => p.node !== state.pods[0]!.node)!];
-    const stop = await pinging(a, b);
-    let r: Omit<FaultResult, 'pingAnswered' | 'pingLost'>;
-    let ping = { answered: 0, lost: 0 };
+    const { started, stop } = await pinging(a, b);
+    let r: Omit<FaultResult, 'pingAnswered' | 'pingLost' | 'pingLostAt' | 'killsAt' | 'controllerBackSec'>;
+    let ping: PingSeen = { answered: 0, lost: 0, lostAt: [] };
+    kills.length = 0;
+    backs.length = 0;
     try {
       say(`${arch}: ${nodes * (pods - 1)} pods attaching; the controller is killed once the first reached the store`);
       const [attachRecoverySec, retriedAdds, exactlyOnce] = await attachFault(state, pods - 1);
@@ -160,7 +190,22 @@ async function faults(arch: string, nodes: number, pods: number): Promise<FaultR
     } finally {
       ping = await stop();
     }
-    return { ...r, pingAnswered: ping.answered, pingLost: ping.lost };
+    const killsAt = kills.map((k) => `${((k - started) / 1000).toFixed(1)} s`);
+    if (ping.lost > 0)
+      say(`${arch}: pings lost at ${ping.lostAt.join(', ')}; the controller killed at ${killsAt.join(', ')}`);
+    return {
+      ...r,
+      controllerBackSec: [...backs],
+      pingAnswered: ping.answered,
+      pingLost: ping.lost,
+      pingLostAt: ping.lostAt,
+      killsAt,
+    };
+  } catch (e) {
+    const kept = mkdtempSync(join(tmpdir(), `cnilab-${arch}-logs-`));
+    cpSync(join(runDir(lab), 'logs'), kept, { recursive: true });
+    say(`${arch}: failed; the lab's logs are kept in ${kept}`);
+    throw e;
   } finally {
     await down(lab);
   }
@@ -180,7 +225,8 @@ async function main(): Promise<void> {
   if (opts.json) process.stdout.write(JSON.stringify({ results: out }, null, 2) + '\n');
   for (const r of out)
     say(
-      `${r.arch} ${r.nodes}×${r.pods / r.nodes}: attach recovery ${r.attachRecoverySec.toFixed(2)} s, ` +
+      `${r.arch} ${r.nodes}×${r.pods / r.nodes}: controller back in ${r.controllerBackSec.map((b) => b.toFixed(2)).join(', ')} s, ` +
+        `attach recovery ${r.attachRecoverySec.toFixed(2)} s, ` +
         `join recovery ${r.joinRecoverySec?.toFixed(2) ?? '–'} s, exactly once ${r.exactlyOnce ? 'yes' : 'NO'}, ` +
         `pings lost ${r.pingLost} of ${r.pingAnswered + r.pingLost}`,
     );
