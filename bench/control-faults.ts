@@ -89,7 +89,11 @@ async function pinging(from: PodState, to: PodState): Promise<{ started: number;
     p.kill('SIGINT');
     await closed;
     const seqs = new Set([...out.matchAll(/bytes from .*icmp_seq=(\d+)/g)].map((m) => Number(m[1])));
-    return { answered: seqs.size, lost: Math.max(...seqs) - seqs.size, lostAt: lostRanges(seqs) };
+    // Below the last answered, and after it (ping's own count; the last request may be in flight).
+    const last = Math.max(...seqs);
+    const sent = Number(/(\d+) packets transmitted/.exec(out)?.[1] ?? last);
+    const lost = last - seqs.size + Math.max(0, sent - last - 1);
+    return { answered: seqs.size, lost, lostAt: lostRanges(seqs) };
   };
   return { started, stop };
 }

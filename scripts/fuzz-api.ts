@@ -36,7 +36,7 @@ export function formatResult(r: FuzzResult): string {
       .map((s) => `${s} ×${totals[s]}`)
       .join('  ')}`,
     `senders: ${senders.join(', ')}; with a node's credential ${r.withNodeCredential}, of which ` +
-      `${r.reachedHandlers} past authentication (${pct(r.reachedHandlers, r.requests)} of all requests)`,
+      `${r.pastAuthentication} past authentication (${pct(r.pastAuthentication, r.requests)} of all requests)`,
     ...r.failures.map((f) => `FAIL #${f.index} ${f.sender} ${f.method} ${f.path} → ${f.status}: ${f.reason}`),
     ...(r.failureCount > r.failures.length ? [`… and ${r.failureCount - r.failures.length} more failures`] : []),
     ...r.invariants.map((p) => `INVARIANT ${p}`),
@@ -51,7 +51,7 @@ export function verdict(r: FuzzResult): string | undefined {
   if (r.failureCount)
     return `${r.failureCount} requests broke a rule (first: #${r.failures[0]?.index}: ${r.failures[0]?.reason})`;
   if (r.invariants.length) return `${r.invariants.length} store checks failed (first: ${r.invariants[0]})`;
-  if (r.reachedHandlers * 2 < r.requests) return 'fewer than half the requests got past authentication';
+  if (r.pastAuthentication * 2 < r.requests) return 'fewer than half the requests got past authentication';
   return undefined;
 }
 

@@ -41,7 +41,7 @@ export interface FuzzResult {
   readonly senders: Record<Sender, number>;
   /** Requests carrying a node's valid credential, and those of them not answered 401 (they reached the rules and handlers). */
   readonly withNodeCredential: number;
-  readonly reachedHandlers: number;
+  readonly pastAuthentication: number;
   /** The requests that broke a rule (the first 50) and how many did. */
   readonly failures: readonly Failure[];
   readonly failureCount: number;
@@ -226,13 +226,13 @@ class Tally {
 
   result(): Pick<
     FuzzResult,
-    'counts' | 'senders' | 'withNodeCredential' | 'reachedHandlers' | 'failures' | 'failureCount'
+    'counts' | 'senders' | 'withNodeCredential' | 'pastAuthentication' | 'failures' | 'failureCount'
   > {
     return {
       counts: this.counts,
       senders: this.senders,
       withNodeCredential: this.withNode,
-      reachedHandlers: this.reached,
+      pastAuthentication: this.reached,
       failures: this.failures,
       failureCount: this.failureCount,
     };

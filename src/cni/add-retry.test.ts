@@ -85,8 +85,8 @@ test('retry: bounded — after the schedule, the last error 11, saying how long;
       return true;
     },
   );
-  // schedule [1, 2, 4, 4, 4, 4]: 6 DELs, every other one failing
-  assert.equal(dels, 6);
+  // schedule [1, 2, 4, 4, 4, 4]: 6 DELs, every other one failing, and one more as it gives up
+  assert.equal(dels, 7);
   assert.equal(adds, 1 + 3);
 });
 
@@ -101,4 +101,24 @@ test('retry: a DEL failing otherwise than 11 (nothing to delete) does not hold t
     { backOff: QUICK },
   );
   assert.equal(r, 2);
+});
+
+test('retry: giving up after a half ADD, one more DEL takes what it left; the error stays the ADD’s', async () => {
+  const calls: string[] = [];
+  await assert.rejects(
+    retryTransient(
+      async () => {
+        calls.push('ADD');
+        if (calls.length === 1) throw later();
+        throw new CniError(CniCode.NO_ADDRESS, 'pool exhausted');
+      },
+      async () => {
+        calls.push('DEL');
+        if (calls.length > 2) throw later(); // the last DEL fails: still the ADD's error
+      },
+      { backOff: QUICK },
+    ),
+    { code: CniCode.NO_ADDRESS },
+  );
+  assert.deepEqual(calls, ['ADD', 'DEL', 'ADD', 'DEL']);
 });

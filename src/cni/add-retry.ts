@@ -4,6 +4,7 @@
  * left (an address held, a port created before the controller died) is cleaned, idempotently,
  * before the next ADD. The pauses double from `firstMs` up to `maxMs`; once they would pass
  * `totalMs` the last error is thrown, saying how long it was retried. Any other error is final.
+ * Giving up after a half ADD, it DELs once more (best effort), so no address or port stays held.
  */
 import { sleep } from '../lib/exec';
 import type { CniRuntime, RuntimeConf } from './runtime';
@@ -62,31 +63,38 @@ export async function retryTransient<T>(
   const schedule = backOffSchedule(o.backOff);
   let last: CniError | undefined;
   let waited = 0;
-  for (let i = 0; ; i++) {
-    const cleaned =
-      i === 0 ||
-      (await cleanup().then(
-        () => true,
-        (e: unknown) => !isTryAgainLater(e),
-      ));
-    if (cleaned) {
-      try {
-        return await attempt();
-      } catch (e) {
-        if (!isTryAgainLater(e)) throw e;
-        last = e;
+  try {
+    for (let i = 0; ; i++) {
+      const cleaned =
+        i === 0 ||
+        (await cleanup().then(
+          () => true,
+          (e: unknown) => !isTryAgainLater(e),
+        ));
+      if (cleaned) {
+        try {
+          return await attempt();
+        } catch (e) {
+          if (!isTryAgainLater(e)) throw e;
+          last = e;
+        }
       }
+      const delayMs = schedule[i];
+      if (delayMs === undefined || o.signal?.aborted)
+        throw new CniError(
+          last!.code,
+          `${last!.message} (retried ${i} times over ${(waited / 1000).toFixed(1)} s)`,
+          last!.details,
+        );
+      o.onRetry?.({ attempt: i + 1, delayMs, error: last! });
+      await sleep(delayMs, o.signal);
+      waited += delayMs;
     }
-    const delayMs = schedule[i];
-    if (delayMs === undefined || o.signal?.aborted)
-      throw new CniError(
-        last!.code,
-        `${last!.message} (retried ${i} times over ${(waited / 1000).toFixed(1)} s)`,
-        last!.details,
-      );
-    o.onRetry?.({ attempt: i + 1, delayMs, error: last! });
-    await sleep(delayMs, o.signal);
-    waited += delayMs;
+  } catch (e) {
+    // Given up (out of time, aborted, or a final error after a half ADD): what a half ADD left goes
+    // too, as far as a DEL can take it now — the error stays the ADD's.
+    if (last) await cleanup().catch(() => undefined);
+    throw e;
   }
 }
 

@@ -39,6 +39,11 @@ export interface Attempt {
   /** The whole path, with its prefix and query: /v1/leases/node2. */
   readonly path: string;
   readonly body?: unknown;
+  /**
+   * The answer it must get: 403 (the default) for a route or object that is not the caller's; 409
+   * for a write of the caller's own object that would take the victim's identity (its VTEP).
+   */
+  readonly expect?: 403 | 409;
 }
 
 /** The administrator's read: the JSON answer of GET `path`. */
@@ -55,8 +60,11 @@ export interface Trespass {
   readonly probe: string;
   /** `victim`'s objects as the administrator reads them, without what changes by itself (timestamps). */
   owned(victim: string, get: AdminGet): Promise<unknown>;
-  /** Requests that would change (or read, where only the owner may) `victim`'s objects. */
-  attempts(victim: string, get: AdminGet): Promise<readonly Attempt[]>;
+  /**
+   * Requests of node `self` that would change (or read, where only the owner may) `victim`'s
+   * objects, or take over what identifies them.
+   */
+  attempts(victim: string, get: AdminGet, self: string): Promise<readonly Attempt[]>;
 }
 
 export interface ControllerService<O extends Options = Options> {

@@ -5,10 +5,11 @@
  *   RUN_DIR/credentials.db            the controller's store: the tokens' hashes only
  *   RUN_DIR/nodes/NODE/credential     the node's token, mode 0600, read by the node's processes
  *
- * A lab checks credentials when its administrator's credential exists; `startController` makes it
- * for every new lab. The one way around it is the benchmark's: CNILAB_BENCH_CONTROL_AUTH=off in the
- * CLI's environment starts a lab whose controller checks nothing (bench/control-auth.ts measures
- * what the checks cost). A restarted controller keeps what its lab started with.
+ * A lab checks credentials when its administrator's credential exists: `up` makes it, once, for
+ * every new lab (`chooseControlAuth`), and every start of its controller after — a restart too —
+ * follows the file. The one way around it is the benchmark's: CNILAB_BENCH_CONTROL_AUTH=off in
+ * the CLI's environment at `up` makes a lab whose controller never checks (bench/control-auth.ts
+ * measures what the checks cost).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,15 +30,18 @@ export function checksCredentials(lab: string): boolean {
 }
 
 /**
- * The controller's flags for credentials: none when the lab checks none; else the store's file and
- * the administrator's credential file, made first (a new token, mode 0600) for a new lab.
+ * Decides, once, as lab `lab` is made, whether its controller checks credentials: it does (the
+ * administrator's token is made, mode 0600) unless the benchmark's switch is off.
  */
-export function controllerAuthArgs(lab: string, env: NodeJS.ProcessEnv = process.env): string[] {
+export function chooseControlAuth(lab: string, env: NodeJS.ProcessEnv = process.env): void {
+  if (env[BENCH_AUTH_OFF_ENV] === 'off' || existsSync(adminCredentialFile(lab))) return;
+  mkdirSync(runDir(lab), { recursive: true });
+  writeCredential(adminCredentialFile(lab), newToken());
+}
+
+/** The controller's flags for credentials: the store's file and the administrator's, when the lab checks them. */
+export function controllerAuthArgs(lab: string): string[] {
   const admin = adminCredentialFile(lab);
-  if (!existsSync(admin)) {
-    if (env[BENCH_AUTH_OFF_ENV] === 'off') return [];
-    mkdirSync(runDir(lab), { recursive: true });
-    writeCredential(admin, newToken());
-  }
+  if (!existsSync(admin)) return [];
   return ['--credentials', credentialStoreFile(lab), '--admin-credential', admin];
 }

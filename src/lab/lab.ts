@@ -14,6 +14,7 @@ import type { Topology } from '../topology/schema';
 import { refuseTooLarge } from './capacity';
 import { refuseUnemulatable } from './link-emulation';
 import { labOfNetns, runDir } from './names';
+import { chooseControlAuth } from './credentials';
 import { writeState, type LabState } from './state';
 import { teardownLab, type TeardownReport } from './teardown';
 import { buildUnderlay } from './underlay';
@@ -76,6 +77,7 @@ export async function up(opts: UpOptions): Promise<LabState> {
   };
   mkdirSync(runDir(lab), { recursive: true });
   writeState(state);
+  chooseControlAuth(lab);
   try {
     step(`underlay: ${topology.nodes.length} nodes on one switch`);
     await buildUnderlay(topology, opts.signal);

@@ -12,8 +12,9 @@ process.env.CNILAB_RUN_ROOT = root; // before lab/names.ts is loaded: the import
 const labTitle = 'a lab that checks credentials: admin file 0600, nodes issued theirs at join (0600), revoked at leave';
 test(labTitle, async (t) => {
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  const { adminCredentialFile, checksCredentials, controllerAuthArgs, credentialFile, credentialStoreFile } =
+  const { adminCredentialFile, checksCredentials, chooseControlAuth, controllerAuthArgs } =
     await import('./credentials');
+  const { credentialFile, credentialStoreFile } = await import('./credentials');
   const { issueCredentials, revokeCredential } = await import('./node-credentials');
   const { controllerSocket, controlRequest } = await import('./processes');
   const { runDir } = await import('./names');
@@ -22,20 +23,23 @@ test(labTitle, async (t) => {
   const { createControlServer } = await import('../controller/server');
   const { readCredential } = await import('../lib/credential');
 
-  // Switched off: no flags, nothing issued, no file.
-  assert.deepEqual(controllerAuthArgs('off', { CNILAB_BENCH_CONTROL_AUTH: 'off' }), []);
+  // Switched off (the benchmark's switch at up): no flags, nothing issued, no file — after a restart too.
+  chooseControlAuth('off', { CNILAB_BENCH_CONTROL_AUTH: 'off' });
+  assert.deepEqual(controllerAuthArgs('off'), []);
+  assert.deepEqual(controllerAuthArgs('off'), [], 'a restarted controller of a lab that began without stays without');
   assert.equal(checksCredentials('off'), false);
   await issueCredentials('off', ['node1'], []);
   assert.equal(existsSync(credentialFile('off', 'node1')), false);
 
   const lab = 'on';
-  const args = controllerAuthArgs(lab, {});
+  chooseControlAuth(lab, {});
+  const args = controllerAuthArgs(lab);
   const admin = readCredential(adminCredentialFile(lab))!;
   assert.deepEqual(args, ['--credentials', credentialStoreFile(lab), '--admin-credential', adminCredentialFile(lab)]);
   assert.equal(statSync(adminCredentialFile(lab)).mode & 0o777, 0o600);
   assert.ok(!args.join(' ').includes(admin), 'the controller’s argv holds paths, never the token');
   assert.deepEqual(
-    controllerAuthArgs(lab, { CNILAB_BENCH_CONTROL_AUTH: 'off' }),
+    (chooseControlAuth(lab, { CNILAB_BENCH_CONTROL_AUTH: 'off' }), controllerAuthArgs(lab)),
     args,
     'a restarted controller keeps checking, whatever the env',
   );

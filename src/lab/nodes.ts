@@ -11,7 +11,7 @@ import { stopPid } from '../lib/exec';
 import type { NodeSpec, PodSpec } from '../topology/schema';
 import { nodeNetns, podNetns } from './names';
 import { issueCredentials, revokeCredential } from './node-credentials';
-import { CONTROLLER_ROLE, restartNote } from './processes';
+import { CONTROLLER_ROLE, restartingBy, restartNote } from './processes';
 import { requireState, writeState, type LabState, type ProcessState } from './state';
 import { deleteNamespaces, pidsInNetns } from './teardown';
 import { plugNodes } from './underlay';
@@ -152,7 +152,7 @@ export async function restartProcess(
     );
   const t0 = performance.now();
   // Told first, so that what waits on the process (a join's polls) waits for its successor.
-  writeFileSync(restartNote(old), '');
+  writeFileSync(restartNote(old), restartingBy(process.pid));
   let fresh: ProcessState;
   try {
     if (signal === 'SIGKILL') killGone(old.pid);

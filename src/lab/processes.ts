@@ -133,7 +133,13 @@ export function restartNote(old: ProcessState): string {
   return join(dirname(old.log), `restarted-${old.pid}`);
 }
 
-/** `p` lives, is being restarted, or its successor (restartProcess's, and theirs) lives. */
+/** What restartProcess writes first: `restarting by PID` (the restarting process), then the successor's PID. */
+export const restartingBy = (pid: number): string => `restarting by ${pid}`;
+
+/**
+ * `p` lives, is being restarted by a process that lives, or its successor (restartProcess's, and
+ * theirs) lives. A note whose restarter died before it was done says nothing: `p` died.
+ */
 function serving(p: ProcessState, depth = 0): boolean {
   if (isAlive(p.pid)) return true;
   let note: string;
@@ -142,7 +148,9 @@ function serving(p: ProcessState, depth = 0): boolean {
   } catch {
     return false;
   }
-  return note === '' || (depth < 20 && serving({ ...p, pid: Number(note) }, depth + 1));
+  const by = /^restarting by (\d+)$/.exec(note);
+  if (by) return isAlive(Number(by[1]));
+  return /^\d+$/.test(note) && depth < 20 && serving({ ...p, pid: Number(note) }, depth + 1);
 }
 
 /**

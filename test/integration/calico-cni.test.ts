@@ -260,7 +260,7 @@ test('STATUS succeeds with the node registered; fails with 50 when it is not, or
   );
   await assert.rejects(
     rtm.statusNetworkList(list('1.1.0', { url: CLOSED })),
-    (e: CniError) => e.code === 50 && /does not answer/.test(e.message),
+    (e: CniError) => e.code === 50 && /is unavailable/.test(e.message),
   );
 });
 
@@ -268,7 +268,7 @@ test('ADD without the IPAM API fails with 11 and leaves nothing', async () => {
   const p = await newPod();
   await assert.rejects(
     rtm.addNetworkList(list('1.1.0', { url: CLOSED }), p.rt),
-    (e: CniError) => e.code === 11 && /IPAM API at http:\/\/127\.0\.0\.1:9 does not answer/.test(e.message),
+    (e: CniError) => e.code === 11 && /IPAM API at http:\/\/127\.0\.0\.1:9 is unavailable/.test(e.message),
   );
   assert.deepEqual(await caliLinks(), [], 'no host end');
   assert.deepEqual(await podLinks(p), ['lo'], 'no pod interface');

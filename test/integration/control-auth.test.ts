@@ -117,6 +117,15 @@ function assertTokensHidden(lab: LabState, nodes: readonly string[]): void {
     for (const tok of tokens) assert.ok(!text.includes(tok), `a token in ${file}`);
 }
 
+/** The same request spelt otherwise: a doubled slash, the victim's name percent-encoded. */
+function respelt(a: Attempt, victim: string): Attempt[] {
+  const encoded = `%${victim.charCodeAt(0).toString(16)}${victim.slice(1)}`;
+  return [
+    { ...a, path: `/${a.path}` },
+    ...(a.path.includes(victim) ? [{ ...a, path: a.path.replace(victim, encoded) }] : []),
+  ];
+}
+
 async function checkTrespasses(lab: LabState, services: readonly Trespass[], nodes: readonly string[]): Promise<void> {
   for (const [i, caller] of nodes.entries()) {
     const victim = nodes[(i + 1) % nodes.length]!;
@@ -124,13 +133,17 @@ async function checkTrespasses(lab: LabState, services: readonly Trespass[], nod
     for (const s of services) {
       const get = (path: string): Promise<unknown> => adminGet(lab.lab, path);
       const before = await s.owned(victim, get);
-      const attempts = await s.attempts(victim, get);
+      const attempts = await s.attempts(victim, get, caller);
       const answers = await asNode(lab, ns, attempts, credentialFile(lab.lab, caller));
       for (const [j, a] of attempts.entries()) {
         const what = `${caller} → ${a.method} ${a.path} (${victim}'s)`;
-        assert.equal(answers[j]!.status, 403, `${what}: ${JSON.stringify(answers[j])}`);
-        assert.ok(answers[j]!.error?.includes(rowOf(a)?.rule ?? '\0'), `${what}: the 403 names the rule`);
+        assert.equal(answers[j]!.status, a.expect ?? 403, `${what}: ${JSON.stringify(answers[j])}`);
+        if ((a.expect ?? 403) === 403)
+          assert.ok(answers[j]!.error?.includes(rowOf(a)?.rule ?? '\0'), `${what}: the 403 names the rule`);
       }
+      const others = attempts.filter((a) => a.method !== 'GET').flatMap((a) => respelt(a, victim));
+      for (const [j, r] of (await asNode(lab, ns, others, credentialFile(lab.lab, caller))).entries())
+        assert.ok(r.status >= 400, `${caller} → ${others[j]!.method} ${others[j]!.path}: ${JSON.stringify(r)}`);
       const anonymous = await asNode(lab, ns, attempts);
       assert.deepEqual(
         anonymous.map((a) => a.status),
@@ -139,13 +152,26 @@ async function checkTrespasses(lab: LabState, services: readonly Trespass[], nod
       );
       assert.deepEqual(await s.owned(victim, get), before, `${caller} changed nothing of ${victim}'s (${s.probe})`);
     }
+    // Nor did it re-issue or revoke the victim's credential: the victim's own requests still pass.
+    const [own] = await asNode(
+      lab,
+      nodeNetns(lab.lab, victim),
+      [{ method: 'GET', path: services[0]!.probe }],
+      credentialFile(lab.lab, victim),
+    );
+    assert.equal(own!.status, 200, `${victim}'s credential after ${caller}'s attempts`);
   }
 }
 
 /** The table's routes a node may not call for another, under the prefixes of `services`, each attempted. */
-async function checkCoverage(lab: LabState, services: readonly Trespass[], victim: string): Promise<void> {
+async function checkCoverage(
+  lab: LabState,
+  services: readonly Trespass[],
+  victim: string,
+  self: string,
+): Promise<void> {
   const get = (path: string): Promise<unknown> => adminGet(lab.lab, path);
-  const tried = (await Promise.all(services.map((s) => s.attempts(victim, get)))).flat().map(rowOf);
+  const tried = (await Promise.all(services.map((s) => s.attempts(victim, get, self)))).flat().map(rowOf);
   const prefixes = services.map((s) => `/${s.probe.split('/')[1]}`);
   const guarded = TABLE.filter((r) => r.who !== 'every node' && prefixes.some((p) => r.path.startsWith(p)));
   assert.ok(guarded.length > 0);
@@ -187,7 +213,7 @@ for (const name of oneOfEachKind()) {
       const nodes = state.topology.nodes.filter((n) => n.role === 'compute').map((n) => n.name);
       const services = await mounted(lab);
       assert.ok(services.length >= 2, 'a store and the credentials');
-      await checkCoverage(state, services, nodes[1]!);
+      await checkCoverage(state, services, nodes[1]!, nodes[0]!);
       await checkTrespasses(state, services, nodes);
       assertTokensHidden(state, nodes);
       if (typeof arch.control.membership === 'string') return t.diagnostic(`no leave: ${arch.control.membership}`);

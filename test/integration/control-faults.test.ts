@@ -99,10 +99,14 @@ const KINDS: readonly Kind[] = [
 ];
 
 /**
- * A ping at 10/s from `from` to `to` until stopped; `stop` returns the replies and the sequence
- * numbers lost (below the last answered: those after it were in flight when it stopped).
+ * A ping at 10/s from `from` to `to` until stopped; `stop` returns the replies, the sequence
+ * numbers lost below the last answered, and how many requests went unanswered in all (ping's own
+ * count: a path that died for good shows there; the last request may still be in flight).
  */
-async function pinging(from: PodState, to: PodState): Promise<() => Promise<{ replies: number; lost: number[] }>> {
+async function pinging(
+  from: PodState,
+  to: PodState,
+): Promise<() => Promise<{ replies: number; lost: number[]; unanswered: number }>> {
   const p = spawn('ip', ['netns', 'exec', from.netns, 'ping', '-n', '-i', '0.1', '-W', '1', to.ip], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
@@ -116,7 +120,9 @@ async function pinging(from: PodState, to: PodState): Promise<() => Promise<{ re
     const seqs = new Set([...out.matchAll(/bytes from .*icmp_seq=(\d+)/g)].map((m) => Number(m[1])));
     const last = Math.max(...seqs);
     const lost = Array.from({ length: last }, (_, i) => i + 1).filter((s) => !seqs.has(s));
-    return { replies: seqs.size, lost };
+    const sent = /(\d+) packets transmitted/.exec(out);
+    assert.ok(sent, `ping's summary: ${out.slice(-200)}`);
+    return { replies: seqs.size, lost, unanswered: Number(sent[1]) - seqs.size };
   };
 }
 
@@ -266,6 +272,7 @@ for (const kind of KINDS) {
           `${kind.arch}: ping ${a.name} → ${b.name} at 10/s: ${ping.replies} answered, ${ping.lost.length} lost`,
         );
         assert.deepEqual(ping.lost, [], 'no ping lost while the controller was down');
+        assert.ok(ping.unanswered <= 1, `${ping.unanswered} requests unanswered: more than the one in flight`);
       },
       TOPOLOGY,
     );

@@ -1,5 +1,5 @@
 /** Calico's controller service: the IPAM blocks and nodes behind their API (/v3), mounted when --ipam-data is given. */
-import type { AdminGet, ControllerService, MountedService, Trespass } from '../../controller/service';
+import type { AdminGet, Attempt, ControllerService, MountedService, Trespass } from '../../controller/service';
 import { CnilabError } from '../../lib/errors';
 import { handleIpam, ipamRules } from './api';
 import { IpamStore, type Allocation, type CalicoMode, type IpamState, type PoolConfig } from './store';
@@ -30,16 +30,27 @@ async function victimsIpam(victim: string, get: AdminGet) {
 
 /**
  * Another node re-registering or removing the victim, taking an address from its blocks, releasing
- * its pod's address, collecting its handles, or listing its allocations.
+ * its pod's address, collecting its handles, listing its allocations, or claiming its VTEP.
  */
 const ipamTrespass: Trespass = {
   probe: '/v3/state',
   owned: victimsIpam,
-  async attempts(victim, get) {
+  async attempts(victim, get, self) {
     const { node, allocations } = await victimsIpam(victim, get);
+    const own = (await victimsIpam(self, get)).node;
     const held = allocations[0];
     if (!held) throw new CnilabError('NOT_FOUND', `node ${victim} holds no address`);
+    // Its own registration naming the victim's VTEP, or an address of the victim's block as its VTEP.
+    const takeover = (vtep: Record<string, string>): Attempt => ({
+      method: 'PUT',
+      path: `/v3/nodes/${self}`,
+      body: { ip: own.ip, ...(own.vtepMac ? { vtepMac: own.vtepMac } : {}), ...vtep },
+      expect: 409,
+    });
     return [
+      ...(node.vtepMac ? [takeover({ vtepMac: node.vtepMac })] : []),
+      ...(node.vtepIp ? [takeover({ vtepIp: node.vtepIp })] : []),
+      takeover({ vtepIp: held.ip }),
       { method: 'PUT', path: `/v3/nodes/${victim}`, body: { ip: node.ip } },
       { method: 'DELETE', path: `/v3/nodes/${victim}` },
       { method: 'POST', path: '/v3/ipam/assign', body: { handle: 'trespass', node: victim } },

@@ -267,3 +267,25 @@ test('a pool with no free block left refuses the next node with CONFLICT', (t) =
     cnilab('CONFLICT', /pool 10\.244\.0\.0\/26 has no free \/26 block left for node node2/),
   );
 });
+
+test("a node may not register another's VTEP MAC or address, nor an address of another's block", (t) => {
+  const s = withNodes(t);
+  const a = s.assign('h1', 'node1');
+  s.putNode({ name: 'node1', ip: '198.18.0.2', vtepMac: '0a:00:00:00:00:01', vtepIp: a.ip });
+  const two = { name: 'node2', ip: '198.18.0.3' };
+  assert.throws(
+    () => s.putNode({ ...two, vtepMac: '0A:00:00:00:00:01' }),
+    /vtepMac: 0A:00:00:00:00:01 is node node1's VTEP/,
+  );
+  assert.throws(() => s.putNode({ ...two, vtepIp: a.ip }), /vtepIp: 10\.244\.0\.0 is node node1's VTEP/);
+  assert.throws(
+    () => s.putNode({ ...two, vtepIp: '10.244.0.9' }),
+    /vtepIp: 10\.244\.0\.9 is in node node1's block 10\.244\.0\.0\/26/,
+  );
+  const b = s.assign('h2', 'node2');
+  assert.deepEqual(s.putNode({ ...two, vtepMac: '0a:00:00:00:00:02', vtepIp: b.ip }), {
+    ...two,
+    vtepMac: '0a:00:00:00:00:02',
+    vtepIp: b.ip,
+  });
+});

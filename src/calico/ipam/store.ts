@@ -11,7 +11,17 @@
  * bumps `index`; watchers long-poll for an index above the one they saw. Allocations alone do not
  * bump it: peers route blocks, never addresses.
  */
-import { addressAt, cidrSize, formatCidr, formatIPv4, parseCidr, parseIPv4, subnetAt, type Cidr } from '../../lib/ip';
+import {
+  addressAt,
+  cidrSize,
+  containsIPv4,
+  formatCidr,
+  formatIPv4,
+  parseCidr,
+  parseIPv4,
+  subnetAt,
+  type Cidr,
+} from '../../lib/ip';
 import { CnilabError } from '../../lib/errors';
 import { RevisionedStore } from '../../node/revisioned-store';
 
@@ -123,6 +133,33 @@ export class IpamStore extends RevisionedStore {
     return { index: this.index, config: this.config, nodes, blocks };
   }
 
+  /**
+   * Peers route a node's blocks to its VTEP: a VTEP MAC or address another node has, or an address
+   * in another node's block, would take that node's traffic. CONFLICT naming the field.
+   */
+  private refuseOthersVtep(node: CalicoNode): void {
+    const others = this.db.prepare('SELECT name, vtep_mac, vtep_ip FROM nodes WHERE name <> ?').all(node.name) as {
+      name: string;
+      vtep_mac: string | null;
+      vtep_ip: string | null;
+    }[];
+    const mac = node.vtepMac?.toLowerCase();
+    const macTwin = mac === undefined ? undefined : others.find((o) => o.vtep_mac?.toLowerCase() === mac);
+    if (macTwin) throw new CnilabError('CONFLICT', `vtepMac: ${node.vtepMac} is node ${macTwin.name}'s VTEP`);
+    const ipTwin = node.vtepIp === undefined ? undefined : others.find((o) => o.vtep_ip === node.vtepIp);
+    if (ipTwin) throw new CnilabError('CONFLICT', `vtepIp: ${node.vtepIp} is node ${ipTwin.name}'s VTEP`);
+    if (node.vtepIp === undefined) return;
+    const ip = parseIPv4(node.vtepIp);
+    const block = (
+      this.db.prepare('SELECT cidr, node FROM blocks WHERE node <> ?').all(node.name) as {
+        cidr: string;
+        node: string;
+      }[]
+    ).find((b) => containsIPv4(parseCidr(b.cidr), ip));
+    if (block)
+      throw new CnilabError('CONFLICT', `vtepIp: ${node.vtepIp} is in node ${block.node}'s block ${block.cidr}`);
+  }
+
   /** Registers a node or updates it; peers are woken only when something they see changed. */
   putNode(node: CalicoNode): CalicoNode {
     parseIPv4(node.ip);
@@ -130,6 +167,7 @@ export class IpamStore extends RevisionedStore {
       const clash = this.db.prepare('SELECT name FROM nodes WHERE ip = ? AND name <> ?').get(node.ip, node.name) as
         { name: string } | undefined;
       if (clash) throw new CnilabError('CONFLICT', `ip: ${node.ip} is already node ${clash.name}'s`);
+      this.refuseOthersVtep(node);
       const row = { name: node.name, ip: node.ip, vtep_mac: node.vtepMac ?? null, vtep_ip: node.vtepIp ?? null };
       const old = this.db.prepare('SELECT * FROM nodes WHERE name = ?').get(node.name) as typeof row | undefined;
       this.db

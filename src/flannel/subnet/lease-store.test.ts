@@ -106,6 +106,11 @@ test('a released subnet is handed out again; a conflicting public IP or another 
     () => store.acquire(vx('node3', '198.18.0.4', 'not-a-mac')),
     /backendData\.vtepMac: "not-a-mac" is not a MAC address/,
   );
+  // Found in review: a node's own lease naming another's VTEP MAC took that node's traffic.
+  assert.throws(
+    () => store.acquire(vx('node3', '198.18.0.4', 'aa:bb:cc:dd:ee:02')),
+    /backendData\.vtepMac: aa:bb:cc:dd:ee:02 is node node2's VTEP/,
+  );
   assert.equal(store.release('node1'), true);
   assert.equal(store.release('node1'), false);
   assert.equal(store.acquire(vx('node3', '198.18.0.4', 'aa:bb:cc:dd:ee:04')).subnet, '10.244.1.0/24');

@@ -79,6 +79,15 @@ export class LeaseStore extends RevisionedStore {
     return { index: this.index, leases };
   }
 
+  /** The node other than `node` whose lease holds VTEP MAC `mac` (lower case), if any. */
+  private vtepOwner(mac: string, node: string): string | undefined {
+    const rows = this.db.prepare('SELECT node, backend_data FROM leases WHERE node <> ?').all(node) as {
+      node: string;
+      backend_data: string;
+    }[];
+    return rows.find((r) => (JSON.parse(r.backend_data) as { vtepMac?: string }).vtepMac?.toLowerCase() === mac)?.node;
+  }
+
   /** Grants, or renews keeping the subnet. Throws INVALID_INPUT or CONFLICT naming the field. */
   acquire(req: LeaseRequest): Lease {
     if (!wireCompatible(this.config.backend.type, req.backendType)) {
@@ -105,6 +114,10 @@ export class LeaseStore extends RevisionedStore {
         .prepare('SELECT node FROM leases WHERE public_ip = ? AND node <> ?')
         .get(req.publicIp, req.node) as { node: string } | undefined;
       if (clash) throw new CnilabError('CONFLICT', `publicIp: ${req.publicIp} is already leased to node ${clash.node}`);
+      // Peers map a VTEP's MAC to its lease: another node's MAC would take that node's traffic.
+      const mac = data.vtepMac?.toLowerCase();
+      const twin = mac === undefined ? undefined : this.vtepOwner(mac, req.node);
+      if (twin) throw new CnilabError('CONFLICT', `backendData.vtepMac: ${data.vtepMac} is node ${twin}'s VTEP`);
       const existing = this.db.prepare('SELECT * FROM leases WHERE node = ?').get(req.node) as Row | undefined;
       const row: Row = {
         node: req.node,

@@ -43,18 +43,34 @@ async function leaseOf(victim: string, get: AdminGet): Promise<Lease> {
   return lease;
 }
 
-/** Another node renewing the victim's lease to its own address, or releasing it. */
+/** Another node renewing the victim's lease to its own address, releasing it, or claiming its VTEP. */
 const leaseTrespass: Trespass = {
   probe: '/v1/config',
   async owned(victim, get) {
     const { expiresAt: _e, updatedAt: _u, ...lease } = await leaseOf(victim, get);
     return lease;
   },
-  async attempts(victim, get) {
+  async attempts(victim, get, self) {
     const { publicIp, backendType, backendData } = await leaseOf(victim, get);
+    const own = await leaseOf(self, get);
     return [
       { method: 'PUT', path: `/v1/leases/${victim}`, body: { publicIp, backendType, backendData: { ...backendData } } },
       { method: 'DELETE', path: `/v1/leases/${victim}` },
+      // Its own lease naming the victim's VTEP: peers would send the victim's traffic to it.
+      ...(backendData.vtepMac
+        ? [
+            {
+              method: 'PUT' as const,
+              path: `/v1/leases/${self}`,
+              body: {
+                publicIp: own.publicIp,
+                backendType,
+                backendData: { ...own.backendData, vtepMac: backendData.vtepMac },
+              },
+              expect: 409 as const,
+            },
+          ]
+        : []),
     ];
   },
 };

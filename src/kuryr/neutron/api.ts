@@ -122,9 +122,11 @@ export function neutronRules(store: NeutronStore): readonly RouteRule[] {
     may: 'admin',
     rule: layout,
   });
+  // The node a port is bound to owns it; a `network:*` port (a router's leg, …) is the administrator's ('').
   const hostOf = (id: string): string[] => {
     try {
-      return [store.port(id).hostId];
+      const port = store.port(id);
+      return [port.deviceOwner.startsWith('network:') ? '' : port.hostId];
     } catch {
       return []; // an unknown port: the handler answers 404
     }

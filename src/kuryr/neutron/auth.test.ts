@@ -45,6 +45,9 @@ test(ownPortsTitle, async (t) => {
   assert.equal(mine.status, 201);
   const theirs = (await as<{ port: Port }>(two, 'POST', '/v2.0/ports', port('node2', 'c2'))).body.port;
   const unbound = neutron.createPort({ networkId: net.id, deviceId: 'c3' });
+  // A router on node1: its leg is the administrator's all the same (a network:* port).
+  const router = neutron.createRouter('r1', 'node1');
+  const leg = neutron.addRouterInterface(router.id, neutron.subnets()[0]!.id);
   const snapshot = () => ({ state: neutron.state(), ports: neutron.ports() });
   const before = snapshot();
 
@@ -59,6 +62,9 @@ test(ownPortsTitle, async (t) => {
     ['PUT', `/v2.0/ports/${mine.body.port.id}`, { port: { hostId: 'node2' } }, own],
     ['PUT', `/v2.0/ports/${unbound.id}`, { port: { hostId: 'node1' } }, own],
     ['DELETE', `/v2.0/ports/${theirs.id}`, undefined, own],
+    // Found in review: the router's node renamed or deleted its leg.
+    ['PUT', `/v2.0/ports/${leg.id}`, { port: { name: 'x' } }, own],
+    ['DELETE', `/v2.0/ports/${leg.id}`, undefined, own],
     ['PUT', '/v2.0/agents/node2', { agent: {} }, 'a node reports only its own agent'],
     ['POST', '/v2.0/networks', { network: { name: 'x', segmentationType: 'vxlan' } }, layout],
     ['DELETE', `/v2.0/networks/${net.id}`, undefined, layout],
