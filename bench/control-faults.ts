@@ -6,12 +6,13 @@
  * restarted: the recovery time is from the kill to the last pod attached, every pod attached
  * exactly once (distinct addresses, the store holding exactly the pods' addresses). Then, where
  * nodes may join, a node joins with the controller SIGKILLed once its agent has started: the time
- * from the kill to the node joined. No ping may be lost. The host suite's small version:
+ * from the kill to the node joined. No ping may be lost while the controller is down (from a kill
+ * to 1 s after it answers again, or for good); the ping's other losses, under the load of the mass
+ * attach with the controller up, are printed beside them. The host suite's small version:
  * test/integration/control-faults.test.ts.
  *
  *   npm run bench:control-faults -- [--nodes 20] [--pods 50] [--arch flannel-vxlan,calico-vxlan] [--json]
  */
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,10 +25,10 @@ import { nodeDir, runDir } from '../src/lab/names';
 import { joinNode, restartProcess } from '../src/lab/nodes';
 import { attachPods, conflistFile, onAttachWait } from '../src/lab/pods';
 import { controlRequest } from '../src/lab/processes';
-import { readState, type LabState, type PodState } from '../src/lab/state';
+import { readState, type LabState } from '../src/lab/state';
 import { parseTopology } from '../src/topology/load';
 import { benchArgs, count, str } from './args';
-import { lostRanges } from './ping-loss';
+import { lostRanges, lostWithin, watchPing, type PingSeen } from '../src/traffic/ping-watch';
 
 const opts = benchArgs('npm run bench:control-faults -- [--nodes N] [--pods N] [--arch a,b] [--json]', {
   nodes: count(20),
@@ -64,40 +65,6 @@ async function held(state: LabState): Promise<string[]> {
   });
 }
 
-/** What a ping saw: answers, and the lost ones as ranges of seconds since it started. */
-interface PingSeen {
-  answered: number;
-  lost: number;
-  /** "12.0–14.7 s": when the lost requests went out (request i at (i − 1) / 10 s). */
-  lostAt: string[];
-}
-
-/** A ping at 10/s until stopped; `stop` says what it saw. `started`: its first request's time. */
-async function pinging(from: PodState, to: PodState): Promise<{ started: number; stop: () => Promise<PingSeen> }> {
-  const started = performance.now();
-  const p = spawn('ip', ['netns', 'exec', from.netns, 'ping', '-n', '-i', '0.1', '-W', '1', to.ip], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  let out = '';
-  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const closed = new Promise<void>((r) => p.on('close', () => r()));
-  for (let i = 0; !out.includes('bytes from'); i++) {
-    if (i > 1000) throw new Error(`no answer from ${to.name} within 10 s`);
-    await sleep(10);
-  }
-  const stop = async (): Promise<PingSeen> => {
-    p.kill('SIGINT');
-    await closed;
-    const seqs = new Set([...out.matchAll(/bytes from .*icmp_seq=(\d+)/g)].map((m) => Number(m[1])));
-    // Below the last answered, and after it (ping's own count; the last request may be in flight).
-    const last = Math.max(...seqs);
-    const sent = Number(/(\d+) packets transmitted/.exec(out)?.[1] ?? last);
-    const lost = last - seqs.size + Math.max(0, sent - last - 1);
-    return { answered: seqs.size, lost, lostAt: lostRanges(seqs) };
-  };
-  return { started, stop };
-}
-
 /** When killWhen killed, in this architecture's run (performance.now()). */
 const kills: number[] = [];
 
@@ -132,6 +99,11 @@ interface FaultResult {
   joinRecoverySec?: number;
   pingAnswered: number;
   pingLost: number;
+  /**
+   * Of them, lost while the controller was down: sent from a kill until 1 s after it answered again,
+   * or never answered after the last answer (the path died). What must be 0.
+   */
+  pingLostWhileDown: number;
   /** When the lost pings went out, in seconds since the ping started; and when the kills came. */
   pingLostAt: string[];
   killsAt: string[];
@@ -174,9 +146,12 @@ async function faults(arch: string, nodes: number, pods: number): Promise<FaultR
   const state = await up({ topology: parseTopology(yaml, 'bench', { name: lab }), arch });
   try {
     const [a, b] = [state.pods[0]!, state.pods.find((p) => p.node !== state.pods[0]!.node)!];
-    const { started, stop } = await pinging(a, b);
-    let r: Omit<FaultResult, 'pingAnswered' | 'pingLost' | 'pingLostAt' | 'killsAt' | 'controllerBackSec'>;
-    let ping: PingSeen = { answered: 0, lost: 0, lostAt: [] };
+    const { startedAt: started, stop } = await watchPing(a.netns, b.ip);
+    let r: Omit<
+      FaultResult,
+      'pingAnswered' | 'pingLost' | 'pingLostWhileDown' | 'pingLostAt' | 'killsAt' | 'controllerBackSec'
+    >;
+    let ping: PingSeen = { answered: 0, lost: [], unanswered: 0 };
     kills.length = 0;
     backs.length = 0;
     try {
@@ -195,14 +170,22 @@ async function faults(arch: string, nodes: number, pods: number): Promise<FaultR
       ping = await stop();
     }
     const killsAt = kills.map((k) => `${((k - started) / 1000).toFixed(1)} s`);
-    if (ping.lost > 0)
-      say(`${arch}: pings lost at ${ping.lostAt.join(', ')}; the controller killed at ${killsAt.join(', ')}`);
+    const lost = ping.lost.length + ping.unanswered;
+    const lostAt = lostRanges(ping.lost);
+    const down = kills.map((k, i): [number, number] => [(k - started) / 1000, (k - started) / 1000 + backs[i]! + 1]);
+    const lostWhileDown = lostWithin(ping.lost, down).length + ping.unanswered;
+    if (lost > 0)
+      say(
+        `${arch}: pings lost at ${lostAt.join(', ') || '–'}, ${ping.unanswered} unanswered after the last answer; ` +
+          `the controller killed at ${killsAt.join(', ')}`,
+      );
     return {
       ...r,
       controllerBackSec: [...backs],
       pingAnswered: ping.answered,
-      pingLost: ping.lost,
-      pingLostAt: ping.lostAt,
+      pingLost: lost,
+      pingLostWhileDown: lostWhileDown,
+      pingLostAt: lostAt,
       killsAt,
     };
   } catch (e) {
@@ -232,9 +215,10 @@ async function main(): Promise<void> {
       `${r.arch} ${r.nodes}×${r.pods / r.nodes}: controller back in ${r.controllerBackSec.map((b) => b.toFixed(2)).join(', ')} s, ` +
         `attach recovery ${r.attachRecoverySec.toFixed(2)} s, ` +
         `join recovery ${r.joinRecoverySec?.toFixed(2) ?? '–'} s, exactly once ${r.exactlyOnce ? 'yes' : 'NO'}, ` +
-        `pings lost ${r.pingLost} of ${r.pingAnswered + r.pingLost}`,
+        `pings lost ${r.pingLostWhileDown} while the controller was down, ${r.pingLost} in all, ` +
+        `of ${r.pingAnswered + r.pingLost}`,
     );
-  if (out.some((r) => !r.exactlyOnce || r.pingLost > 0)) process.exitCode = 1;
+  if (out.some((r) => !r.exactlyOnce || r.pingLostWhileDown > 0)) process.exitCode = 1;
 }
 
 main().catch((e: unknown) => {

@@ -160,6 +160,17 @@ export function startServer(command: string, args: readonly string[]): { readonl
   return { pid: child.pid };
 }
 
+/**
+ * Starts a program whose output the caller reads as it comes (a ping it watches) and which it
+ * signals itself: its stdout and stderr piped. Throws EXEC_FAILED when it could not be started.
+ */
+export function startWatched(command: string, args: readonly string[]): import('node:child_process').ChildProcess {
+  const child = childProcess().spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined)
+    throw new CnilabError('EXEC_FAILED', `could not start ${describeCommand(command, args)}`);
+  return child;
+}
+
 /** Runs a program on this terminal (stdin, stdout and stderr its own) and waits for it: its exit code. */
 export function runAttached(command: string, args: readonly string[]): number {
   const r = childProcess().spawnSync(command, args, { stdio: 'inherit' });
