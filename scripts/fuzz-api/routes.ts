@@ -3,6 +3,7 @@
  * query and a valid body, given who sends it and what exists (the model). Kept beside the services'
  * own tables (src/…/api.ts); a route missing here is still hit by the unknown-path requests.
  */
+import { matchPath } from '../../src/controller/auth/rules';
 import type { Model } from './model';
 import type { Rng } from './rng';
 import { HOSTILE_SEGMENTS, randomCidr, randomIp, randomMac, randomName } from './values';
@@ -242,12 +243,8 @@ export function resolveRoute(
 ): { spec: RouteSpec; params: Record<string, string> } | undefined {
   const parts = pathname.split('/').filter(Boolean);
   for (const spec of ROUTES) {
-    if (spec.method !== method) continue;
-    const want = spec.template.split('/').filter(Boolean);
-    if (want.length !== parts.length) continue;
-    const params: Record<string, string> = {};
-    if (want.every((w, i) => (w.startsWith(':') ? ((params[w.slice(1)] = parts[i]!), true) : w === parts[i])))
-      return { spec, params };
+    const params = spec.method === method ? matchPath(spec.template, parts) : undefined;
+    if (params) return { spec, params };
   }
   return undefined;
 }

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { architectures } from '../../src/arch';
 import { controllerServices } from '../../src/arch/services';
+import { matchPath } from '../../src/controller/auth/rules';
 import { credentialTrespass } from '../../src/controller/auth/service';
 import type { Attempt, Trespass } from '../../src/controller/service';
 import { missingReason, probeFeatures } from '../../src/doctor/features';
@@ -48,12 +49,7 @@ const TABLE = [
 /** The table's row of an attempt: its method, and its path (query left out) matching the row's template. */
 function rowOf(a: Attempt): (typeof TABLE)[number] | undefined {
   const parts = a.path.split('?')[0]!.split('/').filter(Boolean);
-  return TABLE.find((r) => {
-    const want = r.path.split('/').filter(Boolean);
-    return (
-      r.method === a.method && want.length === parts.length && want.every((w, i) => w[0] === ':' || w === parts[i])
-    );
-  });
+  return TABLE.find((r) => r.method === a.method && matchPath(r.path, parts) !== undefined);
 }
 
 /** Sends `attempts` from namespace `ns` with the token in `credential` (none without). */

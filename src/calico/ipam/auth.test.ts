@@ -4,36 +4,22 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN, CredentialStore } from '../../controller/auth/credentials';
-import { mountCredentials } from '../../controller/auth/service';
-import { createControlServer } from '../../controller/server';
-import { httpJson } from '../../lib/http-json';
+import type { Method } from '../../controller/auth/rules';
+import { ADMIN_TOKEN, testController } from '../../controller/auth/test-controller';
 import { mountIpam } from './service';
 import { IpamStore } from './store';
-
-const ADMIN_TOKEN = 'cnilab1_admin-token-for-the-test';
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 const ownAddressesTitle =
   'IPAM: a node takes, releases and collects only its own addresses, registers only itself (403, nothing changed)';
 test(ownAddressesTitle, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-ipam-auth-'));
   const ipam = new IpamStore(join(dir, 'ipam.db'), { pool: '10.244.0.0/16', blockSize: 26, mode: 'vxlan' });
-  const credentials = new CredentialStore(join(dir, 'credentials.db'));
-  credentials.accept(ADMIN, ADMIN_TOKEN);
-  const sock = join(dir, 'api.sock');
-  const server = createControlServer([mountIpam(ipam), mountCredentials(credentials)], { auth: credentials });
-  await new Promise<void>((r) => server.listen(sock, r));
-  t.after(() => {
-    server.close();
-    ipam.close();
-    credentials.close();
+  const c = await testController(dir, mountIpam(ipam));
+  t.after(async () => {
+    await c.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  const as = <T = { error?: string }>(token: string | undefined, method: Method, path: string, body?: unknown) =>
-    httpJson<T>(`http://controller${path}`, { method, body, socketPath: sock, ...(token ? { token } : {}) });
-  const issue = async (node: string): Promise<string> =>
-    (await as<{ token: string }>(ADMIN_TOKEN, 'PUT', `/credentials/${node}`)).body.token;
+  const { as, issue } = c;
   const [one, two] = [await issue('node1'), await issue('node2')];
 
   assert.equal((await as(one, 'PUT', '/v3/nodes/node1', { ip: '198.18.0.2' })).status, 200);

@@ -38,6 +38,15 @@ export interface RouteRule {
   readonly rule: string;
 }
 
+/** The parameters of `parts` (a path's segments) under `template` (`/leases/:node`), or undefined when it does not match. */
+export function matchPath(template: string, parts: readonly string[]): Record<string, string> | undefined {
+  const want = template.split('/').filter(Boolean);
+  if (want.length !== parts.length) return undefined;
+  const params: Record<string, string> = {};
+  const fits = want.every((w, i) => (w.startsWith(':') ? ((params[w.slice(1)] = parts[i]!), true) : w === parts[i]));
+  return fits ? params : undefined;
+}
+
 /** The route of `rules` matching `method` and the path's `parts` (after the prefix), with its parameters. */
 export function matchRule(
   rules: readonly RouteRule[],
@@ -45,12 +54,8 @@ export function matchRule(
   parts: readonly string[],
 ): { rule: RouteRule; params: Record<string, string> } | undefined {
   for (const rule of rules) {
-    if (rule.method !== method) continue;
-    const want = rule.path.split('/').filter(Boolean);
-    if (want.length !== parts.length) continue;
-    const params: Record<string, string> = {};
-    if (want.every((w, i) => (w.startsWith(':') ? ((params[w.slice(1)] = parts[i]!), true) : w === parts[i])))
-      return { rule, params };
+    const params = rule.method === method ? matchPath(rule.path, parts) : undefined;
+    if (params) return { rule, params };
   }
   return undefined;
 }

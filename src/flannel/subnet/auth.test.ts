@@ -4,38 +4,17 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN, CredentialStore } from '../../controller/auth/credentials';
-import { mountCredentials } from '../../controller/auth/service';
-import { createControlServer } from '../../controller/server';
-import { httpJson } from '../../lib/http-json';
+import { ADMIN_TOKEN, testController } from '../../controller/auth/test-controller';
 import { LeaseStore } from './lease-store';
 import type { NetworkConfig } from './model';
 import { mountLeases } from './service';
 
 const CONFIG: NetworkConfig = { network: '10.244.0.0/16', subnetLength: 24, backend: { type: 'vxlan' } };
-const ADMIN_TOKEN = 'cnilab1_admin-token-for-the-test';
-type Method = 'GET' | 'PUT' | 'DELETE';
 
 /** The controller with credentials over the lease store in `dir`, on a Unix socket; closed by `stop`. */
 async function controller(dir: string) {
   const leases = new LeaseStore(join(dir, 'leases.db'), CONFIG);
-  const credentials = new CredentialStore(join(dir, 'credentials.db'));
-  credentials.accept(ADMIN, ADMIN_TOKEN);
-  const sock = join(dir, `api-${Math.random().toString(36).slice(2)}.sock`);
-  const server = createControlServer([mountLeases(leases), mountCredentials(credentials)], { auth: credentials });
-  await new Promise<void>((r) => server.listen(sock, r));
-  const as = <T = { error?: string }>(token: string | undefined, method: Method, path: string, body?: unknown) =>
-    httpJson<T>(`http://controller${path}`, { method, body, socketPath: sock, ...(token ? { token } : {}) });
-  const issue = async (node: string): Promise<string> =>
-    (await as<{ token: string }>(ADMIN_TOKEN, 'PUT', `/credentials/${node}`)).body.token;
-  const stop = (): Promise<void> =>
-    new Promise((r) => {
-      server.close(() => r());
-      server.closeAllConnections();
-      leases.close();
-      credentials.close();
-    });
-  return { leases, as, issue, stop };
+  return { leases, ...(await testController(dir, mountLeases(leases))) };
 }
 
 const lease = (ip: string, mac: string) => ({ publicIp: ip, backendType: 'vxlan', backendData: { vtepMac: mac } });
