@@ -35,10 +35,13 @@ export class ClusterIps {
     return n;
   }
 
-  /** The lowest free address (not the range's first), beside those in `taken`; CONFLICT when the range is full. */
-  next(taken: ReadonlySet<number>): number {
+  /**
+   * The lowest free address (not the range's first) from `from` on, beside those in `taken`;
+   * CONFLICT when the range is full. A batch passes the one after its last, so it walks the range once.
+   */
+  next(taken: ReadonlySet<number>, from = 0): number {
     const last = this.range.base + cidrSize(this.range) - 1;
-    let n = this.cursor;
+    let n = Math.max(this.cursor, from);
     while (n < last && (this.used.has(n) || taken.has(n))) n++;
     if (n >= last) throw new CnilabError('CONFLICT', `clusterIp: the service range ${this.cidr} is full`);
     return n;

@@ -43,6 +43,13 @@ export interface ApiStoreOptions {
 
 type Parsed = z.output<typeof serviceSpecSchema>;
 
+/** A pod as PUT asks for it. */
+export interface PodBody {
+  readonly node: string;
+  readonly ip: string;
+  readonly labels?: Labels | undefined;
+}
+
 export class ApiStore extends RevisionedStore {
   readonly config: ApiConfig;
   private readonly sel = new Selection();
@@ -50,6 +57,8 @@ export class ApiStore extends RevisionedStore {
   private readonly clusterRange;
   private removedCount: number;
   private readonly maxRemoved: number;
+  /** The statements a pod change runs, prepared once: 120,000 pods in a batch would prepare them 120,000 times. */
+  private readonly st;
 
   constructor(file: string, config: ApiConfig, o: ApiStoreOptions = {}) {
     for (const [field, v] of Object.entries(config))
@@ -85,6 +94,13 @@ export class ApiStore extends RevisionedStore {
       this.sel.addService(s);
       this.ips.take(s.clusterIp);
     }
+    this.st = {
+      holder: this.db.prepare('SELECT name FROM pods WHERE ip = ?'),
+      upsertPod: this.db.prepare(
+        'INSERT INTO pods VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET node = excluded.node, ip = excluded.ip, labels = excluded.labels',
+      ),
+      touch: this.db.prepare('UPDATE services SET rev = ? WHERE name = ?'),
+    };
     this.removedCount = (this.db.prepare('SELECT COUNT(*) AS n FROM removed').get() as { n: number }).n;
   }
 
@@ -110,24 +126,15 @@ export class ApiStore extends RevisionedStore {
    * Adds or changes pod `name`. `labels` undefined keeps the pod's own (none for a new pod); the
    * store adds NODE_LABEL and POD_LABEL. With `caller`, the pod must be the caller's if it exists.
    */
-  putPod(name: string, body: { node: string; ip: string; labels?: Labels | undefined }, caller?: string): Pod {
+  putPod(name: string, body: PodBody, caller?: string): Pod {
+    return this.transaction(() => this.writePodBody(name, body, this.stamper(), caller));
+  }
+
+  /** `putPod` for each of `pods`, in one transaction: all or none. */
+  putPods(pods: readonly (PodBody & { readonly name: string })[]): Pod[] {
     return this.transaction(() => {
-      const old = this.sel.pods.get(name);
-      this.ownedBy(old, caller);
-      if (!containsIPv4(this.clusterRange, parseIPv4(body.ip)))
-        throw new CnilabError(
-          'INVALID_INPUT',
-          `ip: ${body.ip} is not in the cluster's pod range ${this.config.clusterCidr}`,
-        );
-      const holder = this.db.prepare('SELECT name FROM pods WHERE ip = ?').get(body.ip) as { name: string } | undefined;
-      if (holder && holder.name !== name)
-        throw new CnilabError('CONFLICT', `ip: ${body.ip} is pod ${holder.name}'s address`);
-      return this.writePod(old, {
-        name,
-        node: body.node,
-        ip: body.ip,
-        labels: withOwn(name, body.node, body.labels ?? withoutOwn(old?.labels)),
-      });
+      const stamp = this.stamper();
+      return pods.map((p) => this.writePodBody(p.name, p, stamp));
     });
   }
 
@@ -137,7 +144,7 @@ export class ApiStore extends RevisionedStore {
       const old = this.sel.pods.get(name);
       if (!old) throw new CnilabError('POD_NOT_FOUND', `pod ${name}: no such pod`);
       this.ownedBy(old, caller);
-      return this.writePod(old, { ...old, labels: withOwn(name, old.node, labels) });
+      return this.writePod(old, this.stamper(), { ...old, labels: withOwn(name, old.node, labels) });
     });
   }
 
@@ -150,7 +157,7 @@ export class ApiStore extends RevisionedStore {
       const changed = this.sel.affected(old, undefined);
       this.bump();
       this.db.prepare('DELETE FROM pods WHERE name = ?').run(name);
-      this.touch(changed);
+      this.touch(changed, this.index);
       this.sel.removePod(name);
       return true;
     });
@@ -164,6 +171,7 @@ export class ApiStore extends RevisionedStore {
   createServices(specs: readonly Parsed[], field: (i: number) => string = () => ''): Service[] {
     return this.transaction(() => {
       const taken = new Set<number>();
+      let from = 0;
       const names = new Set<string>();
       const made: Service[] = [];
       const f = (i: number, name: string): string => [field(i), name].filter(Boolean).join('.');
@@ -172,7 +180,7 @@ export class ApiStore extends RevisionedStore {
           throw new CnilabError('CONFLICT', `${f(i, 'name')}: Service ${spec.name} exists`);
         const n =
           spec.clusterIp === undefined
-            ? this.ips.next(taken)
+            ? (from = this.ips.next(taken, from) + 1) - 1
             : this.ips.check(spec.clusterIp, f(i, 'clusterIp'), taken);
         taken.add(n);
         names.add(spec.name);
@@ -237,6 +245,31 @@ export class ApiStore extends RevisionedStore {
     return proxyAnswer(this.config, revision, full, views, removed);
   }
 
+  /** A change's revision: the store's bumped at the first call, the same after (one batch, one revision). */
+  private stamper(): () => number {
+    let rev: number | undefined;
+    return () => (rev ??= (this.bump(), this.index));
+  }
+
+  private writePodBody(name: string, body: PodBody, stamp: () => number, caller?: string): Pod {
+    const old = this.sel.pods.get(name);
+    this.ownedBy(old, caller);
+    if (!containsIPv4(this.clusterRange, parseIPv4(body.ip)))
+      throw new CnilabError(
+        'INVALID_INPUT',
+        `ip: ${body.ip} is not in the cluster's pod range ${this.config.clusterCidr}`,
+      );
+    const holder = this.st.holder.get(body.ip) as { name: string } | undefined;
+    if (holder && holder.name !== name)
+      throw new CnilabError('CONFLICT', `ip: ${body.ip} is pod ${holder.name}'s address`);
+    return this.writePod(old, stamp, {
+      name,
+      node: body.node,
+      ip: body.ip,
+      labels: withOwn(name, body.node, body.labels ?? withoutOwn(old?.labels)),
+    });
+  }
+
   private view(s: Service): ServiceView {
     return { ...s, endpoints: this.sel.endpoints(s) };
   }
@@ -246,24 +279,19 @@ export class ApiStore extends RevisionedStore {
       throw new CnilabError('FORBIDDEN', `node ${caller} may not change pod ${pod.name}: it is node ${pod.node}'s`);
   }
 
-  private writePod(old: Pod | undefined, pod: Pod): Pod {
+  private writePod(old: Pod | undefined, stamp: () => number, pod: Pod): Pod {
     if (old && sameLabels(old.labels, pod.labels) && old.ip === pod.ip && old.node === pod.node) return old;
     const changed = this.sel.affected(old, pod);
-    this.bump();
-    this.db
-      .prepare(
-        'INSERT INTO pods VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET node = excluded.node, ip = excluded.ip, labels = excluded.labels',
-      )
-      .run(pod.name, pod.node, pod.ip, JSON.stringify(pod.labels));
-    this.touch(changed);
+    const rev = stamp();
+    this.st.upsertPod.run(pod.name, pod.node, pod.ip, JSON.stringify(pod.labels));
+    this.touch(changed, rev);
     this.sel.setPod(pod);
     return pod;
   }
 
   /** Services `names` changed at this revision (their endpoints did). */
-  private touch(names: readonly string[]): void {
-    const stamp = this.db.prepare('UPDATE services SET rev = ? WHERE name = ?');
-    for (const n of names) stamp.run(this.index, n);
+  private touch(names: readonly string[], rev: number): void {
+    for (const n of names) this.st.touch.run(rev, n);
   }
 
   /** Drops the oldest tombstones beyond `maxRemoved`; the horizon moves to the newest dropped. */
