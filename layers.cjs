@@ -3,7 +3,20 @@
 // kind's: a new kind's folder is one by being none of these.
 
 /** The core: never names a kind, imports no kind's folder. */
-const GENERIC = ['run', 'lab', 'cli', 'report', 'controller', 'doctor', 'topology', 'traffic', 'lib', 'node'];
+const GENERIC = [
+  'run',
+  'lab',
+  'cli',
+  'report',
+  'controller',
+  'doctor',
+  'topology',
+  'traffic',
+  'lib',
+  'node',
+  'apiserver',
+  'proxy',
+];
 /** The registry (arch/: the one place that lists kinds) and the CNI layer (plugins built alone). */
 const SHARED = ['arch', 'cni'];
 /** A path of a kind's folder; group 1 is the kind. */

@@ -14,6 +14,8 @@ import { IpamStore } from '../calico/ipam/store';
 import { LeaseStore } from '../flannel/subnet/lease-store';
 import { mountLeases } from '../flannel/subnet/service';
 import { mountNeutron } from '../kuryr/neutron/service';
+import { mountApi } from '../apiserver/service';
+import { ApiStore } from '../apiserver/store';
 import { NeutronStore } from '../kuryr/neutron/store';
 
 test('docs/controller.md lists every route rule of every controller service, as declared', (t) => {
@@ -28,6 +30,7 @@ test('docs/controller.md lists every route rule of every controller service, as 
     ),
     mountNeutron(new NeutronStore(join(dir, 'neutron.db'))),
     mountIpam(new IpamStore(join(dir, 'ipam.db'), { pool: '10.244.0.0/16', blockSize: 26, mode: 'bgp' })),
+    mountApi(new ApiStore(join(dir, 'api.db'), { serviceCidr: '10.96.0.0/16', clusterCidr: '10.244.0.0/16' })),
     mountCredentials(new CredentialStore(join(dir, 'credentials.db'))),
   ];
   t.after(() => {

@@ -8,6 +8,7 @@ import { registerExec } from './commands/exec';
 import { registerNode, registerRestart } from './commands/node';
 import { registerCompare, registerReport } from './commands/report';
 import { registerRun } from './commands/run';
+import { registerPod, registerService } from './commands/service';
 import { registerStatus } from './commands/status';
 import { registerUp } from './commands/up';
 
@@ -31,6 +32,8 @@ for (const register of [
   registerDown,
   registerDoctor,
   registerCni,
+  registerService,
+  registerPod,
 ])
   register(program);
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { effectiveLink, linkFields, linkSchema, linkSpec, type LinkSpec } from './link';
 import { containsIPv4, formatIPv4, isStrictCidr, overlaps, parseCidr, addressAt, cidrSize } from '../lib/ip';
+import { labels as labelsSchema, NODE_LABEL, POD_LABEL, serviceSpecSchema, type Labels } from '../apiserver/model';
+import { checkServices } from './services';
 
 export const MAX_COMPUTE_NODES = 64;
 /**
@@ -33,6 +35,10 @@ const nodeSchema = z.strictObject({
   pods: z.number().int().min(0).max(MAX_PODS_PER_NODE).optional(),
   /** This node's link to the switch (rate, delay, loss), over topology.underlay's. Default: the lab-wide one. */
   link: linkSchema.optional(),
+  /** Labels of this compute node's pods, beside the two every pod gets (cnilab.io/node, cnilab.io/pod). */
+  labels: labelsSchema
+    .refine((l) => !(NODE_LABEL in l) && !(POD_LABEL in l), `${NODE_LABEL} and ${POD_LABEL} are every pod's own`)
+    .optional(),
 });
 
 export const labNameSchema = z
@@ -64,6 +70,10 @@ export const topologyFileSchema = z
         /** Shorthand: one node named "control" and compute nodes node1…nodeN. Ignored when `nodes` is given. */
         computeNodes: z.number().int().default(3),
         nodes: z.record(nodeName, nodeSchema).optional(),
+        /** The Services (docs/services.md): their ClusterIP range, and those the lab creates at up. */
+        services: z
+          .strictObject({ cidr: cidrString.default('10.96.0.0/16'), list: z.array(serviceSpecSchema).default([]) })
+          .prefault({}),
       })
       .prefault({}),
   })
@@ -80,6 +90,7 @@ export const topologyFileSchema = z
       );
     if (overlaps(underlay, pods))
       issue(['podCidr'], `${t.podCidr} overlaps the underlay ${t.underlay.cidr}; pick a range apart from it`);
+    checkServices(t, issue);
     if (t.subnetLength <= pods.prefix)
       issue(['subnetLength'], `/${t.subnetLength} must be longer than podCidr's /${pods.prefix}`);
     const nodes = t.nodes === undefined ? undefined : Object.entries(t.nodes);
@@ -130,6 +141,8 @@ export interface NodeSpec {
 export interface PodSpec {
   readonly name: string;
   readonly node: string;
+  /** Its node's `labels`, when the topology gives any (the API server adds cnilab.io/node and cnilab.io/pod). */
+  readonly labels?: Labels;
 }
 
 /** A validated, resolved topology: everything the Lab needs, nothing it has to compute. */
@@ -141,11 +154,16 @@ export interface Topology {
   readonly subnetLength: number;
   readonly nodes: readonly NodeSpec[];
   readonly pods: readonly PodSpec[];
+  /** The ClusterIP range, and the Services created at up. */
+  readonly services?: { readonly cidr: string; readonly list: readonly ServiceSpecFile[] };
 }
+
+export type ServiceSpecFile = z.output<typeof serviceSpecSchema>;
 
 export function resolveTopology(f: TopologyFile): Topology {
   const t = f.topology;
-  const entries: [string, { role: 'control' | 'compute'; pods?: number | undefined; link?: LinkFile }][] = t.nodes
+  type Entry = { role: 'control' | 'compute'; pods?: number | undefined; link?: LinkFile; labels?: Labels | undefined };
+  const entries: [string, Entry][] = t.nodes
     ? Object.entries(t.nodes)
     : [
         ['control', { role: 'control' }],
@@ -167,6 +185,7 @@ export function resolveTopology(f: TopologyFile): Topology {
       ? Array.from({ length: n.pods ?? t.defaults.pods }, (_, i): PodSpec => ({
           name: `${name}-p${i + 1}`,
           node: name,
+          ...(n.labels ? { labels: n.labels } : {}),
         }))
       : [],
   );
@@ -179,6 +198,7 @@ export function resolveTopology(f: TopologyFile): Topology {
     subnetLength: t.subnetLength,
     nodes,
     pods,
+    services: { cidr: t.services.cidr, list: t.services.list },
   };
 }
 
