@@ -6,6 +6,7 @@
 import { Registry } from '../lib/registry';
 import type { ProxyMode } from './mode';
 import { iptablesMode } from './iptables/mode';
+import { nftablesMode } from './nftables/mode';
 
 export const proxyModes = new Registry<ProxyMode>('proxy mode');
-for (const mode of [iptablesMode]) proxyModes.register(mode.name, mode);
+for (const mode of [iptablesMode, nftablesMode]) proxyModes.register(mode.name, mode);

@@ -118,8 +118,9 @@ export function restoreText(input: ProxyInput, plan: SyncPlan, existing: readonl
   for (const s of input.services)
     if (s.endpoints.length > 0)
       nat.push(`-A KUBE-SERVICES ${comment(`${servicePortName(s)} cluster IP`)} ${match(s)} -j ${svcChain(s)}`);
-  for (const s of rewrite) if (s.endpoints.length > 0) nat.push(...serviceRules(s, input.clusterCidr));
-  nat.push(...gone.map((c) => `-X ${c}`), 'COMMIT');
+  for (const s of rewrite) if (s.endpoints.length > 0) for (const l of serviceRules(s, input.clusterCidr)) nat.push(l);
+  for (const c of gone) nat.push(`-X ${c}`);
+  nat.push('COMMIT');
   const lines = [...filterTable(input), ...nat];
   const written = lines.filter((l) => l.startsWith('-A ') || l.startsWith('-X ')).length;
   return { text: lines.join('\n') + '\n', written };

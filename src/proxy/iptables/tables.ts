@@ -100,8 +100,12 @@ export async function removeAll(node: Pick<ProxyNode, 'netns'>): Promise<void> {
     const chains = chainsIn(lines, 'KUBE-');
     const jumps = kubeJumps(lines);
     if (chains.length === 0 && jumps.length === 0) continue;
-    text.push(`*${t}`, ...chains.map((c) => `:${c} - [0:0]`), ...jumps.map((l) => l.replace(/^-A /, '-D ')));
-    text.push(...chains.map((c) => `-X ${c}`), 'COMMIT');
+    // Line by line: 100,000s of chains spread into push() would overflow the stack.
+    text.push(`*${t}`);
+    for (const c of chains) text.push(`:${c} - [0:0]`);
+    for (const l of jumps) text.push(l.replace(/^-A /, '-D '));
+    for (const c of chains) text.push(`-X ${c}`);
+    text.push('COMMIT');
   }
   if (text.length > 0) await restore(node, text.join('\n') + '\n');
   const left = await leftoversIn(node);
