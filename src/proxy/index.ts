@@ -7,6 +7,7 @@ import { Registry } from '../lib/registry';
 import type { ProxyMode } from './mode';
 import { iptablesMode } from './iptables/mode';
 import { nftablesMode } from './nftables/mode';
+import { ipvsMode } from './ipvs/mode';
 
 export const proxyModes = new Registry<ProxyMode>('proxy mode');
-for (const mode of [iptablesMode, nftablesMode]) proxyModes.register(mode.name, mode);
+for (const mode of [iptablesMode, nftablesMode, ipvsMode]) proxyModes.register(mode.name, mode);
