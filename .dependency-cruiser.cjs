@@ -1,5 +1,5 @@
 // Which folder may import which (docs/design.md, "Layers"). `npm run lint` runs it over src/.
-const { GENERIC, KIND_PATH, BUILDS_ON } = require('./layers.cjs');
+const { GENERIC, KIND_PATH, BUILDS_ON, PROXY_BUILDS_ON } = require('./layers.cjs');
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -54,6 +54,28 @@ module.exports = {
       severity: 'error',
       from: { path: `^src/${kind}/` },
       to: { path: KIND_PATH, pathNot: [`^src/${kind}/`, allowed] },
+    })),
+    {
+      name: 'proxy-imports-no-kind',
+      comment: 'The Service proxy runs on every kind of node: it knows src/lib, never a kind.',
+      severity: 'error',
+      from: { path: '^src/proxy/' },
+      to: { path: KIND_PATH },
+    },
+    {
+      name: 'proxy-mode-imports-no-other-mode',
+      comment:
+        "A proxy mode (a folder of src/proxy) imports no other mode's folder; what they share is a file of src/proxy.",
+      severity: 'error',
+      from: { path: '^src/proxy/([^/]+)/', pathNot: `^src/proxy/(?:${Object.keys(PROXY_BUILDS_ON).join('|')})/` },
+      to: { path: '^src/proxy/[^/]+/', pathNot: '^src/proxy/$1/' },
+    },
+    ...Object.entries(PROXY_BUILDS_ON).map(([mode, allowed]) => ({
+      name: 'proxy-mode-imports-no-other-mode',
+      comment: `The ${mode} proxy mode builds on another mode's parts, declared in layers.cjs (PROXY_BUILDS_ON), and no others.`,
+      severity: 'error',
+      from: { path: `^src/proxy/${mode}/` },
+      to: { path: '^src/proxy/[^/]+/', pathNot: [`^src/proxy/${mode}/`, allowed] },
     })),
     {
       name: 'no-tests-from-src',

@@ -15,10 +15,12 @@ const GENERIC = [
   'lib',
   'node',
   'apiserver',
-  'proxy',
 ];
-/** The registry (arch/: the one place that lists kinds) and the CNI layer (plugins built alone). */
-const SHARED = ['arch', 'cni'];
+/**
+ * The registry (arch/: the one place that lists kinds), the CNI layer (plugins built alone) and the
+ * Service proxy (proxy/: its modes, one folder each, run on every kind's nodes).
+ */
+const SHARED = ['arch', 'cni', 'proxy'];
 /** A path of a kind's folder; group 1 is the kind. */
 const KIND_PATH = `^src/(?!(?:${[...GENERIC, ...SHARED].join('|')})/)([^/]+)/`;
 /**
@@ -27,4 +29,10 @@ const KIND_PATH = `^src/(?!(?:${[...GENERIC, ...SHARED].join('|')})/)([^/]+)/`;
  */
 const BUILDS_ON = { ebpf: '^src/flannel/(control-plane|subnet/model|agent/daemon)\\.ts$' };
 
-module.exports = { GENERIC, SHARED, KIND_PATH, BUILDS_ON };
+/**
+ * What a proxy mode may take from another, declared: the ipvs mode uses the iptables mode's tables
+ * (its masquerade and filter chains), as kube-proxy's IPVS proxier does.
+ */
+const PROXY_BUILDS_ON = { ipvs: '^src/proxy/iptables/(rules|tables)\\.ts$' };
+
+module.exports = { GENERIC, SHARED, KIND_PATH, BUILDS_ON, PROXY_BUILDS_ON };

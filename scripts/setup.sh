@@ -20,14 +20,15 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 # iproute2: ip/bridge; iperf3: throughput; sockperf: latency; procps: sysctl; util-linux: nsenter,
 # taskset; kmod: modprobe -n; fonts-dejavu-core: the text of the charts' PNGs; openvswitch-switch:
 # the Kuryr architectures' OVS (the lab runs its own instances); ethtool: offloads off for OVS' userspace datapath;
-# iptables, nftables: the CNI plugins' ipMasq and macspoofchk; containernetworking-plugins: the reference
+# iptables, nftables: the CNI plugins' ipMasq and macspoofchk, and the proxy modes; ipvsadm, ipset: the ipvs
+# proxy mode; containernetworking-plugins: the reference
 # CNI plugins (/usr/lib/cni), which the conformance tests and bench:cni compare cnilab's plugins against;
 # clang, llvm, libbpf-dev: `npm run build` compiles the eBPF data path (src/ebpf/bpf/datapath.c);
 # bpftool: the ebpf architectures' agents load it (without them those architectures skip, saying why);
 # bird2: the calico-bgp architecture's BGP speaker (the lab runs one per node, in its namespace)
 kernel_vm=0
 pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-core openvswitch-switch ethtool
-  iptables nftables containernetworking-plugins clang llvm libbpf-dev bpftool bird2)
+  iptables nftables ipvsadm ipset containernetworking-plugins clang llvm libbpf-dev bpftool bird2)
 for arg in "$@"; do
   case "$arg" in
     --test) pkgs+=(chromium) ;;

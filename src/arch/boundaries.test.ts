@@ -54,6 +54,29 @@ test('the import rule refuses a generic folder importing a kind, and a kind impo
   assert.doesNotMatch(out, /src\/newkind\/uses-lib\.ts →/);
 });
 
+test('the import rule keeps the proxy modes apart, bar the declared ipvs-on-iptables', () => {
+  const out = cruise({
+    'src/proxy/mode.ts': 'export const m = 1;\n',
+    'src/proxy/iptables/tables.ts': "import { m } from '../mode';\nexport const t = m;\n",
+    'src/proxy/iptables/other.ts': 'export const o = 1;\n',
+    'src/proxy/nftables/mode.ts': "import { t } from '../iptables/tables';\nexport const n = t;\n",
+    'src/proxy/ipvs/mode.ts': "import { t } from '../iptables/tables';\nexport const i = t;\n",
+    'src/proxy/ipvs/more.ts': "import { o } from '../iptables/other';\nexport const j = o;\n",
+    'src/proxy/index.ts': "import { n } from './nftables/mode';\nexport const x = n;\n",
+    'src/proxy/agent.ts': "import { k } from '../somekind/agent';\nexport const y = k;\n",
+    'src/somekind/agent.ts': 'export const k = 1;\n',
+  });
+  assert.match(
+    out,
+    /proxy-mode-imports-no-other-mode: src\/proxy\/nftables\/mode\.ts → src\/proxy\/iptables\/tables\.ts/,
+  );
+  assert.match(out, /proxy-mode-imports-no-other-mode: src\/proxy\/ipvs\/more\.ts → src\/proxy\/iptables\/other\.ts/);
+  assert.match(out, /proxy-imports-no-kind: src\/proxy\/agent\.ts → src\/somekind\/agent\.ts/);
+  assert.doesNotMatch(out, /src\/proxy\/ipvs\/mode\.ts →/);
+  assert.doesNotMatch(out, /src\/proxy\/index\.ts →/);
+  assert.doesNotMatch(out, /src\/proxy\/iptables\/tables\.ts →/);
+});
+
 /** Every .ts file below `dir`. */
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

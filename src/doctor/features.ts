@@ -36,6 +36,7 @@ export const FEATURES = [
   'ethtool',
   'iptables',
   'nftables',
+  'ip_vs',
   'reference-cni-plugins',
   'cnilab-cni-plugins',
 ] as const;
@@ -217,6 +218,26 @@ export async function cnilabPlugins(ns?: string, dir = CNI_BIN_DIR): Promise<Fea
   }
 }
 
+/**
+ * Whether IPVS (the kernel's ip_vs, for the ipvs proxy mode) works here: its module is loaded or
+ * loadable, and `ipvsadm` lists the virtual servers of namespace `ns` (a throwaway one: listing
+ * there loads the module where it can, and touches no other namespace's table).
+ */
+export async function ipvsFeature(ns?: string): Promise<FeatureCheck> {
+  const loaded = existsSync('/sys/module/ip_vs');
+  const loadable =
+    loaded || (await run('modprobe', ['-n', '-q', 'ip_vs'], { check: false }).catch(() => undefined))?.code === 0;
+  if (!loadable) return { feature: 'ip_vs', ok: false, detail: 'the kernel has no IPVS module (ip_vs)' };
+  if (ns === undefined) return { feature: 'ip_vs', ok: false, detail: 'not probed: needs root and iproute2' };
+  const r = await runIn({ name: ns }, 'ipvsadm', ['-L', '-n'], { check: false, timeoutMs: 5000 }).catch((e) => ({
+    code: -1,
+    stderr: messageOf(e),
+  }));
+  return r.code === 0
+    ? { feature: 'ip_vs', ok: true, detail: `kernel module ${loaded ? 'loaded' : 'available'}, ipvsadm runs` }
+    : { feature: 'ip_vs', ok: false, detail: `ipvsadm -L -n fails (run scripts/setup.sh): ${r.stderr.trim()}` };
+}
+
 export async function probeFeatures(): Promise<FeatureReport> {
   const isRoot = process.getuid?.() === 0;
   const checks: FeatureCheck[] = [
@@ -246,6 +267,7 @@ export async function probeFeatures(): Promise<FeatureReport> {
   if (!isRoot || !checks[1]!.ok) {
     for (const f of [...linkFeatures, ...qdiscs])
       checks.push({ feature: f, ok: false, detail: 'not probed: needs root and iproute2' });
+    checks.push(await ipvsFeature());
     checks.push(await referencePlugins());
     checks.push(await cnilabPlugins());
     for (const f of kindProbes.names())
@@ -276,6 +298,7 @@ export async function probeFeatures(): Promise<FeatureReport> {
           detail: r.code === 0 ? 'supported' : `${qdiscMissing(q)}: ${r.stderr.trim()}`,
         });
       }
+      checks.push(await ipvsFeature(ns));
       checks.push(await referencePlugins(undefined, ns));
       checks.push(await cnilabPlugins(ns));
       for (const f of kindProbes.names()) checks.push({ feature: f, ...(await kindProbes.get(f).probe(ns, 'pbase')) });
