@@ -4,8 +4,11 @@
 
 /** The core: never names a kind, imports no kind's folder. */
 const GENERIC = ['run', 'lab', 'cli', 'report', 'controller', 'doctor', 'topology', 'traffic', 'lib', 'node'];
-/** The registry (arch/: the one place that lists kinds) and the CNI layer (plugins built alone). */
-const SHARED = ['arch', 'cni'];
+/**
+ * The registry (arch/: the one place that lists kinds), the CNI layer (plugins built alone) and the
+ * Service proxies (proxy/: a registry of modes, some built on a kind's eBPF parts).
+ */
+const SHARED = ['arch', 'cni', 'proxy'];
 /** A path of a kind's folder; group 1 is the kind. */
 const KIND_PATH = `^src/(?!(?:${[...GENERIC, ...SHARED].join('|')})/)([^/]+)/`;
 /**
