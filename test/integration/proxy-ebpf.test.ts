@@ -8,7 +8,8 @@
  */
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmdirSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -17,7 +18,8 @@ import { mountBpffs, mountsUnder, unmountUnder } from '../../src/lib/mounts';
 import { addNetns, deleteNetns, ipBatch, listNamedNetns, runIn } from '../../src/lib/netns';
 import type { ProxyInput, ProxyService } from '../../src/proxy/model';
 import type { ProxyNode } from '../../src/proxy/mode';
-import { ebpfProxy } from '../../src/proxy/ebpf';
+import { ebpfProxy, ebpfSockProxy } from '../../src/proxy/ebpf';
+import { nodeCgroup } from '../../src/proxy/ebpf/cgroup';
 import { readCounters } from '../../src/proxy/ebpf/maps';
 import { ebpfMissing, ebpfTest } from './ebpf-skip';
 import { rootSnapshot, type RootSnapshot } from './helpers';
@@ -36,8 +38,8 @@ for(const p of [8080,8081])net.createServer(s=>s.end(p+' '+s.remoteAddress)).lis
 const u=dgram.createSocket('udp4');u.on('message',(m,r)=>u.send(m,r.port,r.address));u.bind(5353);`;
 
 /** A's client: `n` connections one after the other, each's answer and peer, or error code. */
-const CLIENT = `const net=require('net'),[h,p,n]=JSON.parse(process.argv[1]);const out=[];
-(async()=>{for(let i=0;i<n;i++)out.push(await new Promise(res=>{let d='';const s=net.connect(p,h);
+const CLIENT = `const net=require('net'),[h,p,n,wait]=JSON.parse(process.argv[1]);const out=[];
+(async()=>{if(wait)await new Promise(r=>process.stdin.once('data',r));for(let i=0;i<n;i++)out.push(await new Promise(res=>{let d='';const s=net.connect(p,h);
 s.setTimeout(3000,()=>{s.destroy();res({error:'TIMEOUT'})});
 s.on('connect',()=>{s.peer=s.remoteAddress+':'+s.remotePort});s.on('data',c=>d+=c);
 s.on('end',()=>res({data:d,peer:s.peer}));s.on('error',e=>res({error:e.code}))}));
@@ -55,6 +57,25 @@ interface Answer {
 async function connect(host: string, port: number, n: number): Promise<Answer[]> {
   const r = await runIn({ name: A }, process.execPath, ['-e', CLIENT, JSON.stringify([host, port, n])]);
   return JSON.parse(r.stdout) as Answer[];
+}
+
+/** The client, moved into `cgroup` before it connects (as a pod's processes would be). */
+function connectInCgroup(cgroup: string, host: string, port: number, n: number): Promise<Answer[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', A, process.execPath, '-e', CLIENT, JSON.stringify([host, port, n, 1])],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c));
+    child.on('error', reject);
+    child.on('close', () => resolve(JSON.parse(out) as Answer[]));
+    writeFileSync(join(cgroup, 'cgroup.procs'), String(child.pid));
+    child.stdin.end('go\n');
+  });
 }
 
 const svc = (name: string, ip: string, port: number, eps: number[], protocol: 'tcp' | 'udp' = 'tcp'): ProxyService => ({
@@ -116,6 +137,7 @@ after(async () => {
   if (!root) return;
   if (server !== undefined) await stopPid(server);
   await ebpfProxy.cleanup(node).catch(() => undefined);
+  await ebpfSockProxy.cleanup(node).catch(() => undefined);
   for (const ns of [A, B, NODE]) await deleteNetns(ns);
   await unmountUnder(mnt);
   rmdirSync(mnt);
@@ -186,4 +208,27 @@ ebpfTest('the counters show what the programs did; cleanup leaves nothing', asyn
   assert.doesNotMatch(tc.stdout, /clsact/);
   // the node routes the ClusterIP as before: nowhere (no route to 10.96.0.0/16 there)
   assert.notDeepEqual(await connect('10.96.0.10', 80, 1), [{ data: '8080 10.244.1.2', peer: '10.96.0.10:80' }]);
+});
+
+ebpfTest("ebpf-sock: connect() in the pods' cgroup goes to the endpoint, no packet translated", async () => {
+  const r = await ebpfSockProxy.sync(node, input([one, two, none, udp]), undefined);
+  assert.equal(r.written, 4 + 4 + 4); // 4 ports, 4 slots, 4 programs on the cgroup
+  const cg = nodeCgroup(NODE);
+  assert.match(cg, /\/cnilab\/cnilabt-/);
+  assert.equal((await ebpfSockProxy.leftovers(node)).filter((l) => l.startsWith('cgroup ')).length, 4);
+  assert.deepEqual(
+    await connectInCgroup(cg, '10.96.0.10', 80, 3),
+    Array(3).fill({ data: '8080 10.244.1.2', peer: '10.96.0.10:80' }),
+  );
+  assert.deepEqual(await connectInCgroup(cg, '10.96.0.30', 80, 1), [{ error: 'EPERM' }]);
+  const c = readCounters(node.dir);
+  assert.equal(c.svc_connect4.new_flow.packets, 3);
+  assert.equal(c.svc_connect4.refused.packets, 1);
+  assert.ok(c.svc_getpeername4.reverse.packets >= 3);
+  assert.equal(c.svc_from_pod.new_flow.packets + c.svc_to_pod.reverse.packets, 0, 'no packet translated');
+  // a process outside the cgroup is not served: the node has no route to the ClusterIP
+  assert.notDeepEqual(await connect('10.96.0.10', 80, 1), [{ data: '8080 10.244.1.2', peer: '10.96.0.10:80' }]);
+  await ebpfSockProxy.cleanup(node);
+  assert.deepEqual(await ebpfSockProxy.leftovers(node), []);
+  assert.equal(existsSync(cg), false, 'the cgroup left');
 });

@@ -13,6 +13,7 @@ import type { ProxyMode, ProxyNode, SyncReport } from '../mode';
 import type { ProxyInput } from '../model';
 import { applyPlan, readHeld } from './apply';
 import { attachAll, detachAll, proxyFilters } from './attach';
+import { attachCgroup, cgroupPrograms, detachCgroup, nodeCgroup } from './cgroup';
 import { loadService, removePins, servicePins } from './load';
 import { planSync, planSize, type Plan } from './plan';
 
@@ -56,5 +57,31 @@ export const ebpfProxy: ProxyMode = {
   backend: bpftoolVersion,
   async leftovers(node) {
     return [...(await proxyFilters(node.netns)).map((f) => `tc filter ${f}`), ...servicePins(node.dir)];
+  },
+};
+
+/**
+ * Proxy mode `ebpf-sock`: the same maps, translated at connect() and sendmsg() by programs on the
+ * node's pods' cgroup (cgroup.ts) — a socket talks to the backend itself, no packet is rewritten;
+ * recvmsg() and getpeername() show the ClusterIP. A Service port without endpoints: connect()
+ * fails at once (EPERM).
+ */
+export const ebpfSockProxy: ProxyMode = {
+  name: 'ebpf-sock',
+  summary: "eBPF on the pods' cgroup: connect() and sendmsg() to a ClusterIP go to an endpoint, no packet translated",
+  requires: ['ebpf'],
+  sync: (node, input, previous) => syncMaps(node, input, previous, () => attachCgroup(node.netns, node.dir)),
+  async cleanup(node) {
+    await detachCgroup(node.netns);
+    removePins(node.dir);
+    cache.delete(node.dir);
+  },
+  backend: bpftoolVersion,
+  async leftovers(node) {
+    const cg = nodeCgroup(node.netns);
+    return [
+      ...(await cgroupPrograms(cg)).map((a) => `cgroup ${cg} ${a.attach_type} ${a.name}`),
+      ...servicePins(node.dir),
+    ];
   },
 };
