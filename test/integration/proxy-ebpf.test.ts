@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isAlive, startServer, stopPid } from '../../src/lib/exec';
 import { mountBpffs, mountsUnder, unmountUnder } from '../../src/lib/mounts';
@@ -231,4 +231,5 @@ ebpfTest("ebpf-sock: connect() in the pods' cgroup goes to the endpoint, no pack
   await ebpfSockProxy.cleanup(node);
   assert.deepEqual(await ebpfSockProxy.leftovers(node), []);
   assert.equal(existsSync(cg), false, 'the cgroup left');
+  assert.equal(existsSync(dirname(cg)), false, 'cnilab/ left in the cgroup tree');
 });

@@ -7,7 +7,7 @@
  * (docs/proxy-ebpf.md). Never the root cgroup, nor anything outside cnilab/: `podCgroup` refuses.
  */
 import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { CnilabError } from '../../lib/errors';
 import { run } from '../../lib/exec';
 import { parseMountinfo } from '../../lib/mounts';
@@ -76,9 +76,11 @@ export async function detachCgroup(netns: string): Promise<void> {
   const cg = nodeCgroup(netns);
   for (const a of await cgroupPrograms(cg))
     await run('bpftool', ['cgroup', 'detach', cg, a.attach_type, 'id', String(a.id)], { check: false });
-  try {
-    if (existsSync(cg)) rmdirSync(cg);
-  } catch {
-    /* processes still in it (EBUSY): the lab's tear-down removes it after them */
-  }
+  // the node's cgroup, then cnilab/ itself once no node's is left in it
+  for (const dir of [cg, dirname(cg)])
+    try {
+      if (existsSync(dir)) rmdirSync(dir);
+    } catch {
+      return; // processes still in it (EBUSY), or another node's cgroup (ENOTEMPTY): left to them
+    }
 }
