@@ -18,7 +18,8 @@ const GENERIC = [
 ];
 /**
  * The registry (arch/: the one place that lists kinds), the CNI layer (plugins built alone) and the
- * Service proxy (proxy/: its modes, one folder each, run on every kind's nodes).
+ * Service proxies (proxy/: a registry of modes, one folder each, run on every kind's nodes; the
+ * eBPF ones built on a kind's eBPF parts).
  */
 const SHARED = ['arch', 'cni', 'proxy'];
 /** A path of a kind's folder; group 1 is the kind. */

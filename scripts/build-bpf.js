@@ -1,17 +1,27 @@
 #!/usr/bin/env node
-// Compiles the eBPF data path (src/ebpf/bpf/datapath.c) into dist/bpf/datapath.o with clang, for
-// the node agents to load (bpftool). Without clang, or when it fails, the build goes on: the
-// object is missing, dist/bpf/build.json says why, and the ebpf architectures skip with that
-// reason (cnilab doctor: feature `ebpf`). scripts/setup.sh installs clang, llvm and libbpf-dev.
+// Compiles the eBPF objects with clang, for bpftool to load: the data path (src/ebpf/bpf/datapath.c)
+// into dist/bpf/datapath.o, for the node agents, and the Service proxy (src/proxy/ebpf/bpf/service.c)
+// into dist/bpf/service.o, for the proxy modes ebpf and ebpf-sock. Without clang, or when it fails,
+// the build goes on: the object is missing, its report (dist/bpf/build.json, dist/bpf/service.json)
+// says why, and what needs it skips with that reason (cnilab doctor: feature `ebpf`).
+// scripts/setup.sh installs clang, llvm and libbpf-dev.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
 const root = path.resolve(__dirname, '..');
-const source = path.join(root, 'src/ebpf/bpf/datapath.c');
 const outDir = path.join(root, 'dist/bpf');
-const object = path.join(outDir, 'datapath.o');
+/** Each object: its source, and the report file that says how its build went. */
+const OBJECTS = [
+  { source: 'src/ebpf/bpf/datapath.c', object: 'datapath.o', report: 'build.json', users: 'the ebpf architectures' },
+  {
+    source: 'src/proxy/ebpf/bpf/service.c',
+    object: 'service.o',
+    report: 'service.json',
+    users: 'the ebpf proxy modes',
+  },
+];
 fs.mkdirSync(outDir, { recursive: true });
 
 /** The folder of the kernel's asm/ headers for this machine (Debian's multiarch layout), if any. */
@@ -21,7 +31,7 @@ function asmInclude() {
   return dir && fs.existsSync(path.join(dir, 'asm')) ? ['-I', dir] : [];
 }
 
-function build() {
+function build(source, object) {
   let version;
   try {
     version = execFileSync('clang', ['--version'], { encoding: 'utf8' }).split('\n')[0].trim();
@@ -49,7 +59,10 @@ function build() {
   return { ok: true, clang: version, object: path.relative(root, object) };
 }
 
-fs.rmSync(object, { force: true });
-const result = build();
-fs.writeFileSync(path.join(outDir, 'build.json'), JSON.stringify(result, null, 2));
-if (!result.ok) console.error(`build-bpf: ${result.reason}; the ebpf architectures will skip`);
+for (const o of OBJECTS) {
+  const object = path.join(outDir, o.object);
+  fs.rmSync(object, { force: true });
+  const result = build(path.join(root, o.source), object);
+  fs.writeFileSync(path.join(outDir, o.report), JSON.stringify(result, null, 2));
+  if (!result.ok) console.error(`build-bpf: ${result.reason}; ${o.users} will skip`);
+}

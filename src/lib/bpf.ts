@@ -9,7 +9,15 @@ import { CnilabError } from './errors';
 import { netlinkLibc, type NativeBytes } from './netlink/libc';
 
 const SYS_BPF = 321; // x86-64
-const BPF = { MAP_LOOKUP_ELEM: 1, MAP_UPDATE_ELEM: 2, MAP_DELETE_ELEM: 3, MAP_GET_NEXT_KEY: 4, OBJ_GET: 7 } as const;
+const BPF = {
+  MAP_LOOKUP_ELEM: 1,
+  MAP_UPDATE_ELEM: 2,
+  MAP_DELETE_ELEM: 3,
+  MAP_GET_NEXT_KEY: 4,
+  OBJ_GET: 7,
+  MAP_UPDATE_BATCH: 26,
+  MAP_DELETE_BATCH: 27,
+} as const;
 export const BPF_ANY = 0;
 const ENOENT = 2;
 const ERRNO_NAMES: Record<number, string> = {
@@ -123,6 +131,50 @@ export class BpfMap {
     } finally {
       k.free();
       v.free();
+    }
+  }
+
+  /**
+   * Writes `count` entries in one call (BPF_MAP_UPDATE_BATCH, Linux 5.6): `keys` and `values` each
+   * laid end to end. Where it fails part-way, the entries before the one that failed are written.
+   */
+  updateBatch(keys: Uint8Array, values: Uint8Array, count: number): void {
+    this.batch(BPF.MAP_UPDATE_BATCH, `update ${count} entries of ${this.path}`, keys, values, count);
+  }
+
+  /**
+   * Deletes `count` keys, laid end to end, in one call (BPF_MAP_DELETE_BATCH); where one is not
+   * there (the call stops at it: ENOENT), every key is deleted one by one instead.
+   */
+  deleteBatch(keys: Uint8Array, count: number): void {
+    try {
+      this.batch(BPF.MAP_DELETE_BATCH, `delete ${count} entries of ${this.path}`, keys, undefined, count);
+    } catch (e) {
+      if (!(e instanceof BpfError && e.errno === ENOENT)) throw e;
+      const size = keys.length / count;
+      for (let i = 0; i < count; i++) this.delete(keys.subarray(i * size, (i + 1) * size));
+    }
+  }
+
+  private batch(cmd: number, what: string, keys: Uint8Array, values: Uint8Array | undefined, count: number): void {
+    if (count === 0) return;
+    const k = native(keys);
+    const v = values && native(values);
+    try {
+      bpf(
+        cmd,
+        what,
+        (a) => {
+          a.setBigUint64(16, k.address, true);
+          a.setBigUint64(24, v?.address ?? 0n, true);
+          a.setUint32(32, count, true);
+          a.setUint32(36, this.fd, true);
+        },
+        56,
+      );
+    } finally {
+      k.free();
+      v?.free();
     }
   }
 

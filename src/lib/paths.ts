@@ -11,3 +11,6 @@ export const REPO_ROOT = resolve(DIST, '..');
 /** The eBPF data path's object (scripts/build-bpf.js), and what its build said. */
 export const BPF_OBJECT = resolve(DIST, 'bpf/datapath.o');
 export const BPF_BUILD = resolve(DIST, 'bpf/build.json');
+/** The eBPF Service proxy's object (scripts/build-bpf.js), and what its build said. */
+export const BPF_SERVICE_OBJECT = resolve(DIST, 'bpf/service.o');
+export const BPF_SERVICE_BUILD = resolve(DIST, 'bpf/service.json');

@@ -55,16 +55,24 @@ export function ensureClsact(nl: Rtnl, index: number, dev: string): void {
 
 /**
  * Attaches the program open as `progFd` to `hook` of link `index`, in direct-action mode, as
- * cnilab's filter (pref 1, handle 1): one that is there already is replaced in one step, so
- * packets see the old program or the new, never none.
+ * cnilab's filter (pref `pref`, default 1; handle 1): one that is there already is replaced in one
+ * step, so packets see the old program or the new, never none.
  */
-export function attachBpf(nl: Rtnl, index: number, dev: string, hook: TcHook, progFd: number, name: string): void {
+export function attachBpf(
+  nl: Rtnl,
+  index: number,
+  dev: string,
+  hook: TcHook,
+  progFd: number,
+  name: string,
+  pref = BPF_FILTER_PREF,
+): void {
   ensureClsact(nl, index, dev);
   nl.request(
     RTM.NEWTFILTER,
     NLM_F.CREATE,
     [
-      tcmsg(index, BPF_FILTER_HANDLE, parentOf(hook), ((BPF_FILTER_PREF << 16) | ETH_P_ALL_BE) >>> 0),
+      tcmsg(index, BPF_FILTER_HANDLE, parentOf(hook), ((pref << 16) | ETH_P_ALL_BE) >>> 0),
       strAttr(TCA.KIND, 'bpf'),
       nested(
         TCA.OPTIONS,
@@ -110,17 +118,14 @@ export function listFilters(nl: Rtnl, index: number, hook: TcHook): TcFilter[] {
 
 const EINVAL = 22;
 
-/** Removes cnilab's filter from `hook` of link `index`; "not there" is fine. */
-export function detachBpf(nl: Rtnl, index: number, dev: string, hook: TcHook): void {
+/** Removes cnilab's filter (pref `pref`, default 1) from `hook` of link `index`; "not there" is fine. */
+export function detachBpf(nl: Rtnl, index: number, dev: string, hook: TcHook, pref = BPF_FILTER_PREF): void {
   try {
     nl.request(
       RTM.DELTFILTER,
       0,
-      [
-        tcmsg(index, BPF_FILTER_HANDLE, parentOf(hook), ((BPF_FILTER_PREF << 16) | ETH_P_ALL_BE) >>> 0),
-        strAttr(TCA.KIND, 'bpf'),
-      ],
-      `filter del dev ${dev} ${hook} pref ${BPF_FILTER_PREF}`,
+      [tcmsg(index, BPF_FILTER_HANDLE, parentOf(hook), ((pref << 16) | ETH_P_ALL_BE) >>> 0), strAttr(TCA.KIND, 'bpf')],
+      `filter del dev ${dev} ${hook} pref ${pref}`,
     );
   } catch (e) {
     if (e instanceof NetlinkError && [2, 22].includes(e.errno)) return; // ENOENT, EINVAL: no such filter or no clsact
