@@ -245,3 +245,27 @@ export function possibleCpus(text: string): number {
   }
   return n;
 }
+
+/**
+ * The one line that says why bpftool could not load the object: the verifier's last complaint
+ * with the program it was about, else libbpf's or bpftool's own error.
+ */
+export function verifierReason(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim());
+  const failed = lines.map((l) => /^libbpf: prog '([^']+)': BPF program load failed: (.*)$/.exec(l)).find(Boolean);
+  const begin = lines.findIndex((l) => l.includes('-- BEGIN PROG LOAD LOG --'));
+  const end = lines.findIndex((l, i) => i > begin && l.includes('-- END PROG LOAD LOG --'));
+  if (begin >= 0 && end > begin) {
+    const log = lines
+      .slice(begin + 1, end)
+      .filter((l) => l && !/^processed \d+ insns/.test(l) && !/^verification time/.test(l));
+    const last = log[log.length - 1];
+    if (last) return `the verifier rejected ${failed ? `program ${failed[1]}` : 'a program'}: ${last}`;
+  }
+  if (failed) return `program ${failed[1]} did not load: ${failed[2]}`;
+  const other =
+    lines.find((l) => /^libbpf: .*(failed|error|unknown|not supported|invalid)/i.test(l)) ??
+    lines.find((l) => /^Error: /.test(l)) ??
+    lines.find(Boolean);
+  return other ? other.replace(/^(libbpf|Error): /, '') : 'bpftool failed without saying why';
+}

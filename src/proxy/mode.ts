@@ -9,7 +9,10 @@ import type { ProxyInput } from './model';
 export interface ProxyNode {
   /** The node's network namespace name (its agent runs inside it; tests and tear-down enter it). */
   readonly netns: string;
-  /** A folder in the node's run folder, for the mode's state (its last rules, pinned maps). */
+  /**
+   * A folder of the mode's own, for its state (its last rules; its pinned programs and maps: for a
+   * mode that `pins`, a folder on a bpffs the lab mounted).
+   */
   readonly dir: string;
 }
 
@@ -30,6 +33,8 @@ export interface ProxyMode {
   readonly summary: string;
   /** Kernel features it needs, by the doctor's names; a missing one makes it skip, saying which. */
   readonly requires: readonly string[];
+  /** It pins programs and maps: its folder must be on a bpffs, which the lab mounts for it. */
+  readonly pins?: boolean;
   /**
    * Programs the node to match `input`. `previous` is what the last successful sync programmed
    * (undefined at start, or after a failure): a mode that updates incrementally, as its anchor

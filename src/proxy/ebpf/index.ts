@@ -48,6 +48,7 @@ export const ebpfProxy: ProxyMode = {
   name: 'ebpf',
   summary: "eBPF on the pods' veths (tc): each packet to a ClusterIP DNATed to an endpoint, replies reverse-NATed",
   requires: ['ebpf'],
+  pins: true,
   sync: (node, input, previous) => syncMaps(node, input, previous, () => attachAll(node.netns, node.dir)),
   async cleanup(node) {
     await detachAll(node.netns);
@@ -70,6 +71,7 @@ export const ebpfSockProxy: ProxyMode = {
   name: 'ebpf-sock',
   summary: "eBPF on the pods' cgroup: connect() and sendmsg() to a ClusterIP go to an endpoint, no packet translated",
   requires: ['ebpf'],
+  pins: true,
   sync: (node, input, previous) => syncMaps(node, input, previous, () => attachCgroup(node.netns, node.dir)),
   async cleanup(node) {
     await detachCgroup(node.netns);

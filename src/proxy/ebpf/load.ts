@@ -10,7 +10,7 @@ import { CnilabError } from '../../lib/errors';
 import { run } from '../../lib/exec';
 import { mountOf } from '../../lib/mounts';
 import { BPF_SERVICE_BUILD, BPF_SERVICE_OBJECT } from '../../lib/paths';
-import { verifierReason } from '../../ebpf/load';
+import { verifierReason } from '../../lib/bpf';
 import { pins } from './maps';
 
 /** Why the proxy's object cannot load here, in one line; undefined when it was built. */
