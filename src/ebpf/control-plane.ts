@@ -70,5 +70,17 @@ export function ebpfControlPlane(
     meters: (lab, nodes) => new ProgramMeter([...new Set(nodes)].map((node) => ({ node, dir: nodeBpfDir(lab, node) }))),
     legacyMeters: { rowField: 'ebpf', pathField: 'programs', read: legacyProgramMeters },
     probes: [ebpfProbe],
+    refuse: (topology) => base.refuse?.(topology) ?? (topology.proxy === undefined ? undefined : PROXY_REFUSED),
   };
 }
+
+/**
+ * Why no Service proxy runs on this data path yet (docs/services.md): its programs move a pod's
+ * packets past the node's IP stack, so a netfilter proxy's DNAT is never undone on the reply (the
+ * client sees the backend's address and resets), and its filter at the pods' interfaces ends tc
+ * classification before the eBPF proxy's runs. Cilium answers the first by falling back to the
+ * stack when kube-proxy runs; the second takes a tail call into the proxy's program.
+ */
+export const PROXY_REFUSED =
+  "proxy: this data path's tc programs move pods' packets past the node's IP stack, so no Service proxy works on " +
+  'it yet (docs/services.md); use flannel-vxlan or another architecture that routes through the node';

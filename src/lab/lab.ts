@@ -15,9 +15,10 @@ import { refuseTooLarge } from './capacity';
 import { refuseUnemulatable } from './link-emulation';
 import { labOfNetns, runDir } from './names';
 import { chooseControlAuth } from './credentials';
-import { writeState, type LabState } from './state';
+import { writeState, type LabState, type ProcessState } from './state';
 import { teardownLab, type TeardownReport } from './teardown';
 import { buildUnderlay } from './underlay';
+import { refuseServices, startServices } from './services';
 
 export interface UpOptions {
   readonly topology: Topology;
@@ -48,7 +49,7 @@ export async function preflight(
     );
   }
   refuseTooLarge(topology);
-  const refused = arch.control.refuse?.(topology);
+  const refused = arch.control.refuse?.(topology) ?? refuseServices(topology, arch.control.attachesPods);
   if (refused) throw new CnilabError('INVALID_INPUT', `architecture ${arch.name}: ${refused}`);
   const report = features ?? (await probeFeatures());
   if (!report.root.ok) throw new CnilabError('NOT_ROOT', report.root.detail);
@@ -88,7 +89,10 @@ export async function up(opts: UpOptions): Promise<LabState> {
       step,
       record: (processes) => writeState((state = { ...state, processes })),
     });
-    state = { ...state, pods, status: 'up' };
+    state = { ...state, pods };
+    const record = (processes: readonly ProcessState[]): void => writeState((state = { ...state, processes }));
+    await startServices(state, record, opts.signal);
+    state = { ...state, status: 'up' };
     writeState(state);
     return state;
   } catch (e) {

@@ -15,6 +15,7 @@ import { CONTROLLER_ROLE, restartingBy, restartNote } from './processes';
 import { requireState, writeState, type LabState, type ProcessState } from './state';
 import { deleteNamespaces, pidsInNetns } from './teardown';
 import { plugNodes } from './underlay';
+import { joinServices, leaveServices } from './services';
 
 /** The control plane's membership, or INVALID_INPUT with the reason this lab's nodes are fixed. */
 function membershipOf(state: LabState, verb: string) {
@@ -67,7 +68,12 @@ export async function joinNode(lab: string, name: string, pods = 0, signal?: Abo
     });
     state = { ...state, processes: current(lab, name, state.processes), pods: [...state.pods, ...attached] };
     writeState(state);
+    // Its pods with the API server, its proxy (when the lab runs one) started and synced.
+    const proxy = await joinServices(state, name, attached);
+    state = { ...state, processes: [...state.processes, ...proxy] };
+    writeState(state);
   } catch (e) {
+    await leaveServices(requireState(lab), name).catch(() => undefined);
     // Nothing half-joined stays: the node's processes, namespaces and record go (the control plane undid its part).
     await Promise.all(pidsInNetns(namespaces).map((pid) => stopPid(pid)));
     await deleteNamespaces(namespaces);
@@ -107,6 +113,7 @@ export async function leaveNode(lab: string, name: string): Promise<LabState> {
   if (!node) throw new CnilabError('NOT_FOUND', `lab ${lab} has no compute node ${name}`);
   const membership = membershipOf(state, 'remove');
   for (const p of state.processes.filter((x) => x.node === name)) await stopPid(p.pid);
+  await leaveServices(state, name);
   await membership.leave(state, name);
   await revokeCredential(lab, name);
   const namespaces = [

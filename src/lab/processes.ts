@@ -10,6 +10,7 @@ import { CnilabError } from '../lib/errors';
 import { isAlive, sleep, startDaemon } from '../lib/exec';
 import { httpJson } from '../lib/http-json';
 import { CONTROLLER_MAIN } from '../lib/paths';
+import { apiserverArgs } from '../apiserver/service';
 import type { Topology } from '../topology/schema';
 import { adminCredentialFile, controllerAuthArgs } from './credentials';
 import { nodeNetns, runDir } from './names';
@@ -117,6 +118,8 @@ export function startController(topology: Topology, serviceArgs: readonly string
     controllerSocket(lab),
     ...controllerAuthArgs(lab),
     ...serviceArgs,
+    // the lab's own service, whatever the kind: pods with their labels, and Services (lab/services.ts)
+    ...apiserverArgs(topology, join(runDir(lab), 'apiserver.db')),
   ]);
 }
 

@@ -70,6 +70,14 @@ export const topologyFileSchema = z
         /** Shorthand: one node named "control" and compute nodes node1…nodeN. Ignored when `nodes` is given. */
         computeNodes: z.number().int().default(3),
         nodes: z.record(nodeName, nodeSchema).optional(),
+        /**
+         * The Service proxy every compute node runs (docs/services.md): iptables, nftables, ipvs, ebpf, checked
+         * against the modes cnilab has when the lab is built. Default: none — pods talk to pod addresses.
+         */
+        proxy: z
+          .string()
+          .regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a proxy mode name, like nftables')
+          .optional(),
         /** The Services (docs/services.md): their ClusterIP range, and those the lab creates at up. */
         services: z
           .strictObject({ cidr: cidrString.default('10.96.0.0/16'), list: z.array(serviceSpecSchema).default([]) })
@@ -154,6 +162,8 @@ export interface Topology {
   readonly subnetLength: number;
   readonly nodes: readonly NodeSpec[];
   readonly pods: readonly PodSpec[];
+  /** The Service proxy mode on every compute node; undefined: none. */
+  readonly proxy?: string;
   /** The ClusterIP range, and the Services created at up. */
   readonly services?: { readonly cidr: string; readonly list: readonly ServiceSpecFile[] };
 }
@@ -198,6 +208,7 @@ export function resolveTopology(f: TopologyFile): Topology {
     subnetLength: t.subnetLength,
     nodes,
     pods,
+    ...(t.proxy !== undefined ? { proxy: t.proxy } : {}),
     services: { cidr: t.services.cidr, list: t.services.list },
   };
 }

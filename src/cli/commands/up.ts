@@ -23,10 +23,12 @@ export function registerUp(program: Command): void {
     .option('--arch <name>', 'data-path architecture', DEFAULT_LAB_ARCH)
     .option('--topology <file>', 'topology YAML (default: 1 control + 3 compute nodes, 2 pods each)')
     .option('--lab <name>', "lab name (default: the topology's name)")
+    .option('--proxy <mode>', "the Service proxy on every compute node (over the topology's proxy)")
     .option('--json', 'print the lab as JSON')
-    .action((o: { arch: string; topology?: string; lab?: string; json?: boolean }) =>
+    .action((o: { arch: string; topology?: string; lab?: string; proxy?: string; json?: boolean }) =>
       runCommand(o.json, async (signal) => {
-        const topology = loadTopology(o.topology, o.lab === undefined ? {} : { name: o.lab });
+        const loaded = loadTopology(o.topology, o.lab === undefined ? {} : { name: o.lab });
+        const topology = o.proxy === undefined ? loaded : { ...loaded, proxy: o.proxy };
         const t0 = performance.now();
         if (!o.json) printAttachWaits();
         const state = await up({

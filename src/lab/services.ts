@@ -1,0 +1,205 @@
+/**
+ * The lab's Services, kind-agnostic: the API server in the lab's controller (started here when the
+ * architecture's control plane runs none), the pods registered with their labels once attached
+ * (the lab's runtime is their kubelet), the topology's Services created, and — with a proxy mode
+ * (--proxy) — a proxy agent on every compute node, ready once it has programmed what the API
+ * server holds. Nodes that join and leave get and lose theirs the same way (nodes.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { apiRequest, createServices, registerPods } from '../apiserver/client';
+import { CnilabError } from '../lib/errors';
+import { ip, ipBatch, ipJson } from '../lib/netns';
+import { proxyModes } from '../proxy';
+import { SYNCED_FILE } from '../proxy/agent/agent';
+import type { Topology } from '../topology/schema';
+import { addressAt, cidrSize, formatIPv4, parseCidr } from '../lib/ip';
+import { credentialFile, checksCredentials } from './credentials';
+import { nodeDir, nodeNetns, runDir } from './names';
+import { mountBpffs } from '../lib/mounts';
+import { issueCredentials } from './node-credentials';
+import { CONTROLLER_ROLE, controllerUrl, controlRequest, poll, startController, startInNode } from './processes';
+import type { LabState, PodState, ProcessState } from './state';
+
+export const PROXY_ROLE = 'proxy';
+const PROXY_MAIN = join(__dirname, '..', 'proxy', 'agent', 'main.js');
+
+/** Whether the lab serves Services: a proxy mode, or Services in its topology. */
+export const servesServices = (t: Topology): boolean => t.proxy !== undefined || (t.services?.list.length ?? 0) > 0;
+
+/** The pods as the API server holds them: each with its topology labels. */
+const withLabels = (t: Topology, pods: readonly PodState[]) =>
+  pods.map((p) => {
+    const labels = t.pods.find((x) => x.name === p.name)?.labels;
+    return { name: p.name, node: p.node, ip: p.ip, ...(labels ? { labels } : {}) };
+  });
+
+/**
+ * Why the lab cannot serve `t`'s Services or run its proxy, checked before anything is made: an
+ * unknown proxy mode, or an architecture without pods (the baseline: nothing to proxy to).
+ */
+export function refuseServices(t: Topology, attachesPods: boolean): string | undefined {
+  if (t.proxy !== undefined && !proxyModes.has(t.proxy))
+    return `proxy: unknown mode ${JSON.stringify(t.proxy)}; known: ${proxyModes.names().join(', ')}`;
+  if (servesServices(t) && !attachesPods)
+    return `${t.proxy !== undefined ? 'proxy' : 'services.list'}: this architecture attaches no pods, so it has no Services`;
+  return undefined;
+}
+
+/** The proxy's folder on `node`: its rules' state, syncs.jsonl and synced. */
+export const proxyDir = (lab: string, node: string): string => join(nodeDir(lab, node), 'proxy');
+
+/** The bpffs the lab mounts for a proxy mode that pins (never the host's /sys/fs/bpf). */
+export const proxyBpffs = (lab: string): string => join(runDir(lab), 'proxy-bpf');
+
+/** Starts `node`'s proxy agent. */
+export function startProxy(state: Pick<LabState, 'lab' | 'topology'>, node: string): ProcessState {
+  const { lab, topology } = state;
+  return startInNode(lab, node, PROXY_ROLE, [
+    PROXY_MAIN,
+    '--controller',
+    controllerUrl(topology),
+    '--node',
+    node,
+    '--mode',
+    topology.proxy!,
+    '--netns',
+    nodeNetns(lab, node),
+    '--run-dir',
+    proxyDir(lab, node),
+    ...(proxyModes.get(topology.proxy!).pins ? ['--state-dir', join(proxyBpffs(lab), node)] : []),
+    ...(checksCredentials(lab) ? ['--credential', credentialFile(lab, node)] : []),
+  ]);
+}
+
+/**
+ * Routes the Service range in each of `pods` the way the pod reaches the other pods: the kinds' CNI
+ * configurations route the pod range only (the lab sends traffic to its own ranges, never a
+ * default route), so without this a ClusterIP would be unreachable from a pod. Only with a proxy:
+ * without one a ClusterIP leads nowhere. The route copies
+ * the one the pod takes to a pod of another node (or to the pod range's last address).
+ */
+export async function routeServiceRange(
+  t: Topology,
+  pods: readonly PodState[],
+  all: readonly PodState[],
+): Promise<void> {
+  const cidr = t.services?.cidr;
+  if (cidr === undefined || t.proxy === undefined) return;
+  const lastOfPods = formatIPv4(addressAt(parseCidr(t.podCidr), cidrSize(parseCidr(t.podCidr)) - 2));
+  for (const p of pods) {
+    const other = all.find((x) => x.node !== p.node)?.ip ?? lastOfPods;
+    const [r] = await ipJson<{ gateway?: string; dev: string; flags?: string[] }[]>({ name: p.netns }, [
+      'route',
+      'get',
+      other,
+    ]);
+    if (!r) throw new CnilabError('AGENT_FAILED', `pod ${p.name} has no route to ${other}`);
+    const via = r.gateway ? ['via', r.gateway] : [];
+    const onlink = r.flags?.includes('onlink') ? ['onlink'] : [];
+    await ip({ name: p.netns }, ['route', 'replace', cidr, ...via, 'dev', r.dev, ...onlink]);
+  }
+}
+
+/**
+ * The device a node routes the Service range to (nodeServiceRoute): one end of a veth pair whose
+ * other end stays down, so what is sent there is dropped (the kernel here has no dummy module).
+ */
+export const SERVICE_DEV = 'svc0';
+
+/**
+ * Routes the Service range on `node` to a device of its own that drops what it is given. A node of a real cluster sends
+ * it to its default route; a lab node has none (its traffic stays in the lab). Without a route a
+ * connection to a ClusterIP that no rule translates — a Service without endpoints — would be
+ * answered "network unreachable" by the routing lookup before the proxy's reject could refuse it;
+ * with it, the packet reaches the FORWARD hook and the proxy answers as kube-proxy's does.
+ */
+export async function nodeServiceRoute(lab: string, t: Topology, node: string): Promise<void> {
+  if (t.proxy === undefined || t.services === undefined) return;
+  await ipBatch({ name: nodeNetns(lab, node) }, [
+    ['link', 'add', SERVICE_DEV, 'type', 'veth', 'peer', 'name', `${SERVICE_DEV}p`],
+    ['link', 'set', SERVICE_DEV, 'up'],
+    ['route', 'replace', t.services.cidr, 'dev', SERVICE_DEV],
+  ]);
+}
+
+/** The API server's revision now. */
+async function apiRevision(lab: string): Promise<number> {
+  const r = await controlRequest<{ revision: number }>(lab, 'GET', '/api/services');
+  if (r.status !== 200) throw new CnilabError('AGENT_FAILED', `the API server answered GET /api/services: ${r.status}`);
+  return r.body.revision;
+}
+
+/** Waits until every agent in `procs` has programmed the API server's revision of now (or a later one). */
+export async function proxiesSynced(lab: string, procs: readonly ProcessState[], signal?: AbortSignal): Promise<void> {
+  const revision = await apiRevision(lab);
+  for (const p of procs)
+    await poll(
+      `the ${p.node} proxy programming revision ${revision}`,
+      () => {
+        try {
+          return Number(readFileSync(join(proxyDir(lab, p.node), SYNCED_FILE), 'utf8')) >= revision ? true : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      [p],
+      signal,
+    );
+}
+
+/**
+ * After the control plane is up: the API server (every controller serves one; the lab starts its
+ * own when the kind runs none and Services or a proxy are asked for), its pods, its Services, its
+ * proxies. Returns the processes it started.
+ */
+export async function startServices(
+  state: LabState,
+  record: (processes: readonly ProcessState[]) => void,
+  signal?: AbortSignal,
+): Promise<ProcessState[]> {
+  const { lab, topology } = state;
+  const started: ProcessState[] = [];
+  const compute = topology.nodes.filter((n) => n.role === 'compute').map((n) => n.name);
+  const hasController = state.processes.some((p) => p.role === CONTROLLER_ROLE);
+  if (!hasController && !servesServices(topology)) return started;
+  if (!hasController) {
+    started.push(startController(topology, []));
+    record([...state.processes, ...started]);
+    await issueCredentials(lab, compute, started, signal);
+  }
+  await poll('the API server', () => apiRevision(lab).catch(() => undefined), started, signal);
+  await routeServiceRange(topology, state.pods, state.pods);
+  await registerPods(lab, withLabels(topology, state.pods));
+  await createServices(lab, topology.services?.list ?? []);
+  if (topology.proxy === undefined) return started;
+  for (const n of compute) await nodeServiceRoute(lab, topology, n);
+  if (proxyModes.get(topology.proxy).pins) await mountBpffs(proxyBpffs(lab));
+  const proxies = compute.map((n) => startProxy(state, n));
+  started.push(...proxies);
+  record([...state.processes, ...started]);
+  await proxiesSynced(lab, proxies, signal);
+  return started;
+}
+
+/** A joined node's pods registered and its proxy started (and synced). */
+export async function joinServices(state: LabState, node: string, pods: readonly PodState[]): Promise<ProcessState[]> {
+  if (!state.processes.some((p) => p.role === CONTROLLER_ROLE)) return [];
+  await routeServiceRange(state.topology, pods, state.pods);
+  await registerPods(state.lab, withLabels(state.topology, pods));
+  if (state.topology.proxy === undefined) return [];
+  await nodeServiceRoute(state.lab, state.topology, node);
+  const p = startProxy(state, node);
+  await proxiesSynced(state.lab, [p]);
+  return [p];
+}
+
+/** A leaving node's pods removed from the API server (their Services lose them as endpoints). */
+export async function leaveServices(state: LabState, node: string): Promise<void> {
+  if (!state.processes.some((p) => p.role === CONTROLLER_ROLE)) return;
+  for (const p of state.pods.filter((x) => x.node === node))
+    await apiRequest(state.lab, 'DELETE', `/api/pods/${p.name}`).catch((e: unknown) => {
+      // one never registered (a join that failed before): nothing to remove
+      if (!(e instanceof CnilabError && e.code === 'NOT_FOUND')) throw e;
+    });
+}
