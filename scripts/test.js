@@ -49,12 +49,13 @@ function testFiles() {
 /**
  * The kernel tier: every test under test/kernel/, and the integration tests whose paths change with
  * the kernel (Open vSwitch's kernel datapath; the eBPF data path's helpers and verifier on the
- * kernel users run).
+ * kernel users run, the eBPF Service proxy's among them).
  */
 const KERNEL_TIER_ALSO = [
   'test/integration/kuryr.test.js',
   'test/integration/ebpf.test.js',
   'test/integration/ebpf-cni.test.js',
+  'test/integration/proxy-ebpf.test.js',
 ];
 function inKernelTier(file) {
   const rel = path.relative(root, file);

@@ -10,9 +10,9 @@ import { CnilabError } from '../lib/errors';
 import type { Pod } from './model';
 import { apiRules, handleApi } from './api';
 import { ApiStore } from './store';
+import { DEFAULT_SERVICE_CIDR } from '../topology/services';
 
-/** kube's default Service range. */
-export const DEFAULT_SERVICE_CIDR = '10.96.0.0/16';
+export { DEFAULT_SERVICE_CIDR };
 
 export function mountApi(store: ApiStore): MountedService {
   return {

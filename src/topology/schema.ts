@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { effectiveLink, linkFields, linkSchema, linkSpec, type LinkSpec } from './link';
 import { containsIPv4, formatIPv4, isStrictCidr, overlaps, parseCidr, addressAt, cidrSize } from '../lib/ip';
 import { labels as labelsSchema, NODE_LABEL, POD_LABEL, serviceSpecSchema, type Labels } from '../apiserver/model';
-import { checkServices } from './services';
+import { checkServices, DEFAULT_SERVICE_CIDR } from './services';
 
 export const MAX_COMPUTE_NODES = 64;
 /**
@@ -80,7 +80,7 @@ export const topologyFileSchema = z
           .optional(),
         /** The Services (docs/services.md): their ClusterIP range, and those the lab creates at up. */
         services: z
-          .strictObject({ cidr: cidrString.default('10.96.0.0/16'), list: z.array(serviceSpecSchema).default([]) })
+          .strictObject({ cidr: cidrString.optional(), list: z.array(serviceSpecSchema).default([]) })
           .prefault({}),
       })
       .prefault({}),
@@ -209,7 +209,7 @@ export function resolveTopology(f: TopologyFile): Topology {
     nodes,
     pods,
     ...(t.proxy !== undefined ? { proxy: t.proxy } : {}),
-    services: { cidr: t.services.cidr, list: t.services.list },
+    services: { cidr: t.services.cidr ?? DEFAULT_SERVICE_CIDR, list: t.services.list },
   };
 }
 
