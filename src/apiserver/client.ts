@@ -4,7 +4,8 @@
  * and a controller that does not mount the API server named as such.
  */
 import { CnilabError, type ErrorCode } from '../lib/errors';
-import { controlRequest } from '../lab/processes';
+import { controlRequest, controlRequestAnswered } from '../lab/processes';
+import type { ProcessState } from '../lab/state';
 import type { Labels, Pod, ServiceSpec, ServiceView } from './model';
 
 const CODES: Readonly<Record<number, ErrorCode>> = {
@@ -16,16 +17,29 @@ const CODES: Readonly<Record<number, ErrorCode>> = {
   413: 'BODY_TOO_LARGE',
 };
 
+/**
+ * For the lab's own idempotent requests (a pod's PUT or DELETE during a join): asked again while
+ * the controller does not answer or answers 5xx — it may be restarting — as long as `controller`
+ * (its process record) lives or was restarted (lab/processes.ts `controlRequestAnswered`).
+ */
+export interface AskAgain {
+  readonly controller?: readonly ProcessState[];
+  readonly signal?: AbortSignal;
+}
+
 /** `method path` of lab `lab`'s API server, as the administrator; its JSON answer, or the error it means. */
 export async function apiRequest<T>(
   lab: string,
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   body?: unknown,
+  o: AskAgain = {},
 ): Promise<T> {
   const ask = async <U>(m: typeof method, p: string, b?: unknown) => {
     try {
-      return await controlRequest<U & { error?: string }>(lab, m, p, b);
+      return o.controller
+        ? await controlRequestAnswered<U & { error?: string }>(lab, m, p, b, o.controller, o.signal)
+        : await controlRequest<U & { error?: string }>(lab, m, p, b);
     } catch (e) {
       throw new CnilabError(
         'NOT_FOUND',
@@ -47,11 +61,12 @@ export async function apiRequest<T>(
 export async function registerPods(
   lab: string,
   pods: readonly { name: string; node: string; ip: string; labels?: Labels }[],
+  o: AskAgain = {},
 ): Promise<Pod[]> {
   const done: Pod[] = [];
   for (const p of pods)
     done.push(
-      await apiRequest<Pod>(lab, 'PUT', `/api/pods/${p.name}`, { node: p.node, ip: p.ip, labels: p.labels ?? {} }),
+      await apiRequest<Pod>(lab, 'PUT', `/api/pods/${p.name}`, { node: p.node, ip: p.ip, labels: p.labels ?? {} }, o),
     );
   return done;
 }

@@ -32,10 +32,12 @@ export function apiDataFile(data: string): string {
 
 /** The controller flags that mount the API server, its store in `dataFile`, for `topology`'s ranges. */
 export function apiserverArgs(
-  topology: { readonly podCidr: string; readonly services?: { readonly cidr: string } },
+  topology: { readonly podCidr: string; readonly services?: { readonly cidr?: string } },
   dataFile: string,
 ): string[] {
-  const cidr = topology.services?.cidr ?? DEFAULT_SERVICE_CIDR;
+  // A topology whose pod range covers the default Service range, and that names none, has no API server.
+  const cidr = topology.services === undefined ? DEFAULT_SERVICE_CIDR : topology.services.cidr;
+  if (cidr === undefined) return [];
   return ['--api-data', dataFile, '--service-cidr', cidr, '--cluster-cidr', topology.podCidr];
 }
 

@@ -220,8 +220,9 @@ export async function cnilabPlugins(ns?: string, dir = CNI_BIN_DIR): Promise<Fea
 
 /**
  * Whether IPVS (the kernel's ip_vs, for the ipvs proxy mode) works here: its module is loaded or
- * loadable, and `ipvsadm` lists the virtual servers of namespace `ns` (a throwaway one: listing
- * there loads the module where it can, and touches no other namespace's table).
+ * loadable, and `ipvsadm` is installed; where the module is loaded already, `ipvsadm` lists the
+ * virtual servers of namespace `ns` (a throwaway one). A probe never loads the module: every
+ * `cnilab up` probes, and a lab without the ipvs proxy must not change the host's kernel.
  */
 export async function ipvsFeature(ns?: string): Promise<FeatureCheck> {
   const loaded = existsSync('/sys/module/ip_vs');
@@ -229,6 +230,14 @@ export async function ipvsFeature(ns?: string): Promise<FeatureCheck> {
     loaded || (await run('modprobe', ['-n', '-q', 'ip_vs'], { check: false }).catch(() => undefined))?.code === 0;
   if (!loadable) return { feature: 'ip_vs', ok: false, detail: 'the kernel has no IPVS module (ip_vs)' };
   if (ns === undefined) return { feature: 'ip_vs', ok: false, detail: 'not probed: needs root and iproute2' };
+  if (!loaded)
+    return existsSync('/usr/sbin/ipvsadm')
+      ? {
+          feature: 'ip_vs',
+          ok: true,
+          detail: 'kernel module available (loaded by the first ipvs proxy), ipvsadm installed',
+        }
+      : { feature: 'ip_vs', ok: false, detail: 'ipvsadm is not installed (run scripts/setup.sh)' };
   const r = await runIn({ name: ns }, 'ipvsadm', ['-L', '-n'], { check: false, timeoutMs: 5000 }).catch((e) => ({
     code: -1,
     stderr: messageOf(e),

@@ -19,6 +19,7 @@ import { writeState, type LabState, type ProcessState } from './state';
 import { teardownLab, type TeardownReport } from './teardown';
 import { buildUnderlay } from './underlay';
 import { refuseServices, startServices } from './services';
+import { proxyModes } from '../proxy';
 
 export interface UpOptions {
   readonly topology: Topology;
@@ -49,12 +50,16 @@ export async function preflight(
     );
   }
   refuseTooLarge(topology);
-  const refused = arch.control.refuse?.(topology) ?? refuseServices(topology, arch.control.attachesPods);
+  const refused = arch.control.refuse?.(topology);
   if (refused) throw new CnilabError('INVALID_INPUT', `architecture ${arch.name}: ${refused}`);
+  const services = refuseServices(topology, arch.control.attachesPods);
+  if (services) throw new CnilabError('INVALID_INPUT', services);
   const report = features ?? (await probeFeatures());
   if (!report.root.ok) throw new CnilabError('NOT_ROOT', report.root.detail);
   const missing = missingReason(report, ['iproute2', ...arch.requires]);
   if (missing) throw new CnilabError('FEATURE_MISSING', `architecture ${arch.name} ${missing}`);
+  const proxyMissing = topology.proxy && missingReason(report, proxyModes.get(topology.proxy).requires);
+  if (proxyMissing) throw new CnilabError('FEATURE_MISSING', `proxy ${topology.proxy} ${proxyMissing}`);
   refuseUnemulatable(topology, report);
   return { arch, features: report };
 }

@@ -69,8 +69,8 @@ export async function joinNode(lab: string, name: string, pods = 0, signal?: Abo
     state = { ...state, processes: current(lab, name, state.processes), pods: [...state.pods, ...attached] };
     writeState(state);
     // Its pods with the API server, its proxy (when the lab runs one) started and synced.
-    const proxy = await joinServices(state, name, attached);
-    state = { ...state, processes: [...state.processes, ...proxy] };
+    const proxy = await joinServices(state, name, attached, signal);
+    state = { ...state, processes: current(lab, name, [...state.processes, ...proxy]) };
     writeState(state);
   } catch (e) {
     await leaveServices(requireState(lab), name).catch(() => undefined);

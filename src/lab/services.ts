@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiRequest, createServices, registerPods } from '../apiserver/client';
+import { apiserverArgs, DEFAULT_SERVICE_CIDR } from '../apiserver/service';
 import { CnilabError } from '../lib/errors';
 import { ip, ipBatch, ipJson } from '../lib/netns';
 import { proxyModes } from '../proxy';
@@ -27,6 +28,9 @@ const PROXY_MAIN = join(__dirname, '..', 'proxy', 'agent', 'main.js');
 /** Whether the lab serves Services: a proxy mode, or Services in its topology. */
 export const servesServices = (t: Topology): boolean => t.proxy !== undefined || (t.services?.list.length ?? 0) > 0;
 
+/** Whether the lab's controller serves the API server: not where the topology has no Service range. */
+const apiServed = (t: Topology): boolean => apiserverArgs(t, '-').length > 0;
+
 /** The pods as the API server holds them: each with its topology labels. */
 const withLabels = (t: Topology, pods: readonly PodState[]) =>
   pods.map((p) => {
@@ -41,6 +45,8 @@ const withLabels = (t: Topology, pods: readonly PodState[]) =>
 export function refuseServices(t: Topology, attachesPods: boolean): string | undefined {
   if (t.proxy !== undefined && !proxyModes.has(t.proxy))
     return `proxy: unknown mode ${JSON.stringify(t.proxy)}; known: ${proxyModes.names().join(', ')}`;
+  if (servesServices(t) && !apiServed(t))
+    return `services.cidr: the default ${DEFAULT_SERVICE_CIDR} overlaps podCidr ${t.podCidr}; name a Service range apart from it`;
   if (servesServices(t) && !attachesPods)
     return `${t.proxy !== undefined ? 'proxy' : 'services.list'}: this architecture attaches no pods, so it has no Services`;
   return undefined;
@@ -115,11 +121,12 @@ export const SERVICE_DEV = 'svc0';
  * with it, the packet reaches the FORWARD hook and the proxy answers as kube-proxy's does.
  */
 export async function nodeServiceRoute(lab: string, t: Topology, node: string): Promise<void> {
-  if (t.proxy === undefined || t.services === undefined) return;
+  const cidr = t.services?.cidr;
+  if (t.proxy === undefined || cidr === undefined) return;
   await ipBatch({ name: nodeNetns(lab, node) }, [
     ['link', 'add', SERVICE_DEV, 'type', 'veth', 'peer', 'name', `${SERVICE_DEV}p`],
     ['link', 'set', SERVICE_DEV, 'up'],
-    ['route', 'replace', t.services.cidr, 'dev', SERVICE_DEV],
+    ['route', 'replace', cidr, 'dev', SERVICE_DEV],
   ]);
 }
 
@@ -162,7 +169,7 @@ export async function startServices(
   const started: ProcessState[] = [];
   const compute = topology.nodes.filter((n) => n.role === 'compute').map((n) => n.name);
   const hasController = state.processes.some((p) => p.role === CONTROLLER_ROLE);
-  if (!hasController && !servesServices(topology)) return started;
+  if (!apiServed(topology) || (!hasController && !servesServices(topology))) return started;
   if (!hasController) {
     started.push(startController(topology, []));
     record([...state.processes, ...started]);
@@ -183,22 +190,29 @@ export async function startServices(
 }
 
 /** A joined node's pods registered and its proxy started (and synced). */
-export async function joinServices(state: LabState, node: string, pods: readonly PodState[]): Promise<ProcessState[]> {
-  if (!state.processes.some((p) => p.role === CONTROLLER_ROLE)) return [];
+export async function joinServices(
+  state: LabState,
+  node: string,
+  pods: readonly PodState[],
+  signal?: AbortSignal,
+): Promise<ProcessState[]> {
+  if (!apiServed(state.topology) || !state.processes.some((p) => p.role === CONTROLLER_ROLE)) return [];
   await routeServiceRange(state.topology, pods, state.pods);
-  await registerPods(state.lab, withLabels(state.topology, pods));
+  const controller = state.processes.filter((p) => p.role === CONTROLLER_ROLE);
+  await registerPods(state.lab, withLabels(state.topology, pods), { controller, signal });
   if (state.topology.proxy === undefined) return [];
   await nodeServiceRoute(state.lab, state.topology, node);
   const p = startProxy(state, node);
-  await proxiesSynced(state.lab, [p]);
+  await proxiesSynced(state.lab, [p], signal);
   return [p];
 }
 
 /** A leaving node's pods removed from the API server (their Services lose them as endpoints). */
 export async function leaveServices(state: LabState, node: string): Promise<void> {
-  if (!state.processes.some((p) => p.role === CONTROLLER_ROLE)) return;
+  if (!apiServed(state.topology) || !state.processes.some((p) => p.role === CONTROLLER_ROLE)) return;
+  const controller = state.processes.filter((p) => p.role === CONTROLLER_ROLE);
   for (const p of state.pods.filter((x) => x.node === node))
-    await apiRequest(state.lab, 'DELETE', `/api/pods/${p.name}`).catch((e: unknown) => {
+    await apiRequest(state.lab, 'DELETE', `/api/pods/${p.name}`, undefined, { controller }).catch((e: unknown) => {
       // one never registered (a join that failed before): nothing to remove
       if (!(e instanceof CnilabError && e.code === 'NOT_FOUND')) throw e;
     });

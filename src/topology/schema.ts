@@ -165,10 +165,22 @@ export interface Topology {
   /** The Service proxy mode on every compute node; undefined: none. */
   readonly proxy?: string;
   /** The ClusterIP range, and the Services created at up. */
-  readonly services?: { readonly cidr: string; readonly list: readonly ServiceSpecFile[] };
+  readonly services?: { readonly cidr?: string; readonly list: readonly ServiceSpecFile[] };
 }
 
 export type ServiceSpecFile = z.output<typeof serviceSpecSchema>;
+
+/**
+ * The topology's Service range: the one it names, else the default — unless the default overlaps
+ * its other ranges (a topology from before Services, using none): then it has no range, and its lab
+ * no API server (lab/services.ts).
+ */
+function serviceRange(t: TopologyFile['topology']): { cidr?: string } {
+  if (t.services.cidr !== undefined) return { cidr: t.services.cidr };
+  const d = parseCidr(DEFAULT_SERVICE_CIDR);
+  const clear = !overlaps(d, parseCidr(t.podCidr)) && !overlaps(d, parseCidr(t.underlay.cidr));
+  return clear ? { cidr: DEFAULT_SERVICE_CIDR } : {};
+}
 
 export function resolveTopology(f: TopologyFile): Topology {
   const t = f.topology;
@@ -209,7 +221,7 @@ export function resolveTopology(f: TopologyFile): Topology {
     nodes,
     pods,
     ...(t.proxy !== undefined ? { proxy: t.proxy } : {}),
-    services: { cidr: t.services.cidr ?? DEFAULT_SERVICE_CIDR, list: t.services.list },
+    services: { ...serviceRange(t), list: t.services.list },
   };
 }
 

@@ -16,6 +16,20 @@ import { DEVICE, ipvsScripts, SETS } from './rules';
 /** The jumps the IPVS mode's chains need: nat's three and filter's KUBE-FORWARD. */
 const IPVS_JUMPS = JUMPS.filter((j) => j.table === 'nat' || j.to === 'KUBE-FORWARD');
 
+/**
+ * The node's sysctls kube-proxy's IPVS proxier sets (in the node's namespace: these are per
+ * namespace): conntrack for IPVS connections, so that netfilter sees a reply as ESTABLISHED rather
+ * than INVALID (KUBE-FORWARD drops INVALID) and masquerade works; connections to a removed real
+ * server expire; kube-ipvs0's addresses answer no ARP.
+ */
+const SYSCTLS = [
+  'net.ipv4.vs.conntrack=1',
+  'net.ipv4.vs.expire_nodest_conn=1',
+  'net.ipv4.vs.expire_quiescent_template=1',
+  'net.ipv4.conf.all.arp_ignore=1',
+  'net.ipv4.conf.all.arp_announce=2',
+];
+
 const hasDevice = async (node: Pick<ProxyNode, 'netns'>): Promise<boolean> =>
   (await nodeRun(node, 'ip', ['link', 'show', DEVICE], { check: false })).code === 0;
 
@@ -29,6 +43,7 @@ export const ipvsMode: ProxyMode = {
     const ns = { name: node.netns };
     const { ms } = await timed(async () => {
       if (!(await hasDevice(node))) await ipBatch(ns, [['link', 'add', DEVICE, 'type', 'dummy']]);
+      if (s.iptables !== undefined) await nodeRun(node, 'sysctl', ['-q', '-w', ...SYSCTLS]);
       await ipBatch(ns, s.addresses);
       await nodeRun(node, 'ipset', ['restore'], { input: s.ipset });
       if (s.iptables !== undefined) {
