@@ -165,8 +165,9 @@ export async function poll<T>(
   ready: () => T | undefined | Promise<T | undefined>,
   procs: readonly ProcessState[],
   signal?: AbortSignal,
+  timeoutMs = START_TIMEOUT_MS,
 ): Promise<T> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await ready();
     if (value !== undefined) return value;
@@ -179,7 +180,7 @@ export async function poll<T>(
     if (Date.now() > deadline)
       throw new CnilabError(
         'AGENT_FAILED',
-        `${what} did not happen within ${START_TIMEOUT_MS / 1000} s ` +
+        `${what} did not happen within ${timeoutMs / 1000} s ` +
           `(logs: ${procs[0] ? join(procs[0].log, '..') : ''})`,
       );
     await sleep(10, signal);

@@ -137,6 +137,13 @@ async function apiRevision(lab: string): Promise<number> {
   return r.body.revision;
 }
 
+/**
+ * How long a proxy may take to program what the API server holds: its first sync writes every
+ * Service (thousands, in a large lab), and the kernel tier's emulated CPU takes seconds for one.
+ * The wait ends early when the agent dies.
+ */
+const PROXY_SYNC_TIMEOUT_MS = 180_000;
+
 /** Waits until every agent in `procs` has programmed the API server's revision of now (or a later one). */
 export async function proxiesSynced(lab: string, procs: readonly ProcessState[], signal?: AbortSignal): Promise<void> {
   const revision = await apiRevision(lab);
@@ -152,6 +159,7 @@ export async function proxiesSynced(lab: string, procs: readonly ProcessState[],
       },
       [p],
       signal,
+      PROXY_SYNC_TIMEOUT_MS,
     );
 }
 
