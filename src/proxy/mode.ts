@@ -14,6 +14,11 @@ export interface ProxyNode {
    * mode that `pins`, a folder on a bpffs the lab mounted).
    */
   readonly dir: string;
+  /**
+   * A bound on each command a mode runs there, in ms (the command is killed and the sync fails
+   * with it): for a measurement that must never hang. Default: none.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** What one sync did: the figure the agent records for every change. */

@@ -2,19 +2,21 @@
  * How every mode reaches its node: each command runs through `ip netns exec NODE.netns`, always —
  * from the node's agent (already in that namespace: entering it again changes nothing) as from a
  * test or a tear-down outside it. So no mode ever programs the namespace it happens to run in,
- * and never the host's root namespace by mistake.
+ * and never the host's root namespace by mistake. The node's `timeoutMs`, when set, bounds each
+ * command (a command's own option wins).
  */
 import { runIn } from '../lib/netns';
 import type { ExecOptions, ExecResult } from '../lib/exec';
 import type { ProxyNode } from './mode';
 
 export function nodeRun(
-  node: Pick<ProxyNode, 'netns'>,
+  node: Pick<ProxyNode, 'netns' | 'timeoutMs'>,
   command: string,
   args: readonly string[],
   options?: ExecOptions,
 ): Promise<ExecResult> {
-  return runIn({ name: node.netns }, command, args, options);
+  const bounded = node.timeoutMs === undefined ? options : { timeoutMs: node.timeoutMs, ...options };
+  return runIn({ name: node.netns }, command, args, bounded);
 }
 
 /** Runs `fn` and returns its result with its wall time in ms. */

@@ -10,7 +10,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { addNetns, deleteNetns, ipBatch, listNamedNetns, runIn } from '../../src/lib/netns';
+import { mountBpffs, mountsUnder, unmountUnder } from '../../src/lib/mounts';
 import { probeFeatures, missingReason, type FeatureReport } from '../../src/doctor/features';
 import { proxyModes } from '../../src/proxy';
 import type { ProxyNode } from '../../src/proxy/mode';
@@ -83,7 +85,18 @@ after(async () => {
   );
 });
 
-const node: ProxyNode = { netns: NODE, dir: '/nonexistent' };
+/** A bpffs of the test's own for a mode that pins (as the lab mounts one), gone after it. */
+const BPFFS = `/tmp/${PREFIX}-bpffs`;
+const nodeFor = async (pins: boolean | undefined): Promise<ProxyNode> => {
+  if (!pins) return { netns: NODE, dir: '/nonexistent' };
+  await mountBpffs(BPFFS);
+  return { netns: NODE, dir: `${BPFFS}/proxy` };
+};
+after(async () => {
+  await unmountUnder(BPFFS);
+  rmSync(BPFFS, { recursive: true, force: true });
+  assert.deepEqual(mountsUnder(BPFFS), [], 'the test bpffs is unmounted');
+});
 const WEB = '10.96.0.10';
 const EMPTY = '10.96.0.11';
 const web = (...ports: number[]) =>
@@ -100,6 +113,7 @@ for (const name of proxyModes.names().filter((n) => !proxyModes.get(n).pins)) {
     const missing = missingReason(features, mode.requires);
     if (missing) return t.skip(missing);
     t.diagnostic(`${name} on ${await mode.backend()}`);
+    const node = await nodeFor(mode.pins);
     const one = inputOf([web(8080), service('empty', EMPTY, [])]);
     const first = await mode.sync(node, one, undefined);
     assert.equal(first.kind, 'full');

@@ -20,11 +20,11 @@ test('one Service, one endpoint: the whole nat table', () => {
   assert.equal(
     nat(text),
     `*nat
+:${SVC} - [0:0]
 :KUBE-SERVICES - [0:0]
+:${SEP_2} - [0:0]
 :KUBE-POSTROUTING - [0:0]
 :KUBE-MARK-MASQ - [0:0]
-:${SVC} - [0:0]
-:${SEP_2} - [0:0]
 -A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
 -A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
 -A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE
@@ -102,13 +102,13 @@ test('partial sync after an endpoint goes: KUBE-SERVICES and that Service only, 
   const text = nat(restoreText(after, plan).text);
   const declared = text.split('\n').filter((l) => l.startsWith(':'));
   assert.deepEqual(declared, [
-    ':KUBE-SERVICES - [0:0]',
-    ':KUBE-POSTROUTING - [0:0]',
-    ':KUBE-MARK-MASQ - [0:0]',
     `:${SVC} - [0:0]`,
+    ':KUBE-SERVICES - [0:0]',
     `:${SEP_2} - [0:0]`,
     `:${SEP_22} - [0:0]`,
     `:${SEP_3} - [0:0]`,
+    ':KUBE-POSTROUTING - [0:0]',
+    ':KUBE-MARK-MASQ - [0:0]',
   ]);
   assert.match(text, new RegExp(`^-X ${SEP_3}$`, 'm'));
   assert.match(text, /--probability 0\.5000000000 -j KUBE-SEP-UIQK3OSOSTRHRPBX$/m);
@@ -141,4 +141,11 @@ test('size at 30,000 Services of 4 endpoints (printed, not judged)', (t) => {
   const { text, written } = restoreText(manyServices(30_000, 4), { kind: 'full' });
   t.diagnostic(`iptables full restore: ${written} rules, ${(text.length / 1e6).toFixed(1)} MB`);
   assert.ok(written > 30_000 * 10);
+  // Every chain declared once, largest name first (iptables-nft's fast order, rules.ts).
+  const declared = nat(text)
+    .split('\n')
+    .filter((l) => l.startsWith(':'))
+    .map((l) => l.slice(1, l.indexOf(' ')));
+  assert.equal(declared.length, 3 + 30_000 * 5);
+  assert.ok(declared.every((c, i) => i === 0 || declared[i - 1]! > c));
 });

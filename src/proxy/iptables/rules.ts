@@ -13,6 +13,13 @@
  * A partial sync (kube-proxy's MinimizeIPTablesRestore) rewrites the fixed chains and
  * KUBE-SERVICES, declares (so flushes) and refills only the changed ports' chains, and deletes
  * the chains no port needs any more; --noflush leaves every other chain as it is.
+ *
+ * The nat chains are declared in descending name order: iptables-nft 1.8.9 keeps, for a
+ * --noflush restore, a sorted list of the chain names it has seen (cache_chain_list_insert) and
+ * walks it from the smallest name for every declaration and rule, so a restore is O(chains ×
+ * lines). Names arriving largest first stop that walk at once for the declarations: 3,000
+ * Services load in 2.8 s instead of 10.4 s, 10,000 in 29 s instead of over 120 s (2026-12-06).
+ * The rules still walk to their chain's rank, so it stays quadratic: see docs/services.md.
  */
 import { servicePortName, type ProxyEndpoint, type ProxyInput, type ProxyService } from '../model';
 import { hashName } from '../hash';
@@ -90,6 +97,10 @@ export interface RestoreText {
   readonly written: number;
 }
 
+/** Chain names in descending byte order, the order iptables-nft takes fastest (design note). */
+export const largestFirst = (names: readonly string[]): string[] =>
+  [...names].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+
 const NAT_FIXED = ['KUBE-SERVICES', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ'];
 const FILTER_FIXED = ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD'];
 
@@ -113,7 +124,10 @@ export function restoreText(input: ProxyInput, plan: SyncPlan, existing: readonl
   const keep = new Set(input.services.flatMap(chainsOf));
   const candidates = plan.kind === 'full' ? existing : plan.stale.flatMap(chainsOf);
   const gone = [...new Set(candidates)].filter((c) => !keep.has(c));
-  const nat = ['*nat', ...[...NAT_FIXED, ...rewrite.flatMap(chainsOf), ...gone].map((c) => `:${c} - [0:0]`)];
+  const nat = [
+    '*nat',
+    ...largestFirst([...NAT_FIXED, ...rewrite.flatMap(chainsOf), ...gone]).map((c) => `:${c} - [0:0]`),
+  ];
   nat.push(...masqueradeRules());
   for (const s of input.services)
     if (s.endpoints.length > 0)

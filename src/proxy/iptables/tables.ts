@@ -7,6 +7,7 @@ import { CnilabError } from '../../lib/errors';
 import { run } from '../../lib/exec';
 import type { ProxyNode } from '../mode';
 import { nodeRun } from '../node-run';
+import { largestFirst } from './rules';
 
 /** A jump from a built-in chain to one of ours, as kube-proxy inserts it (first in the chain). */
 export interface Jump {
@@ -90,14 +91,15 @@ export async function leftoversIn(node: Pick<ProxyNode, 'netns'>): Promise<strin
 
 /**
  * Removes every KUBE- chain of nat and filter and every jump to one, in one restore: the jumps
- * deleted as iptables-save printed them, the chains declared (so flushed), then deleted.
+ * deleted as iptables-save printed them, the chains declared (so flushed; largest name first, as
+ * rules.ts does), then deleted.
  */
 export async function removeAll(node: Pick<ProxyNode, 'netns'>): Promise<void> {
   const tables = await save(node);
   const text: string[] = [];
   for (const t of ['nat', 'filter']) {
     const lines = tables.get(t) ?? [];
-    const chains = chainsIn(lines, 'KUBE-');
+    const chains = largestFirst(chainsIn(lines, 'KUBE-'));
     const jumps = kubeJumps(lines);
     if (chains.length === 0 && jumps.length === 0) continue;
     // Line by line: 100,000s of chains spread into push() would overflow the stack.

@@ -20,7 +20,7 @@ async function listTable(node: Pick<ProxyNode, 'netns'>): Promise<string> {
 
 export const nftablesMode: ProxyMode = {
   name: 'nftables',
-  summary: "kube-proxy's nftables mode: one table, a service-ips verdict map → numgen spread → dnat, one transaction",
+  summary: "kube-proxy's nftables mode: one table, a service-ips verdict map → numgen cascade → dnat, one transaction",
   requires: ['nftables'],
   async sync(node, input, previous) {
     const plan = planSync(input, previous);
