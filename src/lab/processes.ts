@@ -180,8 +180,7 @@ export async function poll<T>(
     if (Date.now() > deadline)
       throw new CnilabError(
         'AGENT_FAILED',
-        `${what} did not happen within ${timeoutMs / 1000} s ` +
-          `(logs: ${procs[0] ? join(procs[0].log, '..') : ''})`,
+        `${what} did not happen within ${timeoutMs / 1000} s ` + `(logs: ${procs[0] ? join(procs[0].log, '..') : ''})`,
       );
     await sleep(10, signal);
   }

@@ -106,8 +106,7 @@ const web = (...ports: number[]) =>
     ports.map((p) => endpoint(B, p)),
   );
 
-// A mode that pins programs and maps needs a bpffs for its folder: proxy-ebpf.test.ts mounts one and tests it.
-for (const name of proxyModes.names().filter((n) => !proxyModes.get(n).pins)) {
+for (const name of proxyModes.names()) {
   test(`${name}: Services reach their endpoints, spread evenly, update partially, clean up`, async (t) => {
     const mode = proxyModes.get(name);
     const missing = missingReason(features, mode.requires);
