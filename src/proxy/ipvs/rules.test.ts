@@ -76,6 +76,15 @@ test('partial sync after a Service goes: its virtual server, address and set ent
   ]);
 });
 
+test("partial sync after a Service goes: a loop-back entry another Service's endpoint makes stays", () => {
+  const shared = service('auth', '10.96.0.11', EPS.slice(0, 1));
+  const before = inputOf([other, shared, service('web', '10.96.0.10', EPS.slice(0, 1))]);
+  const after = inputOf([other, shared]);
+  const s = ipvsScripts(after, planSync(after, before));
+  // web and auth both send to 10.244.1.2:8080: its hairpin entry is auth's too
+  assert.deepEqual(lines(s.ipset), ['del KUBE-CLUSTER-IP 10.96.0.10,tcp:80 -exist']);
+});
+
 test('size at 30,000 Services of 4 endpoints (printed, not judged)', (t) => {
   const s = ipvsScripts(manyServices(30_000, 4), { kind: 'full' });
   const mb = (s.ipvsadm.length + s.ipset.length) / 1e6;

@@ -67,13 +67,23 @@ const setEntries = (s: ProxyService): [string, string][] => [
   ...s.endpoints.map((e): [string, string] => ['KUBE-LOOP-BACK', `${e.ip},${s.protocol}:${e.port},${e.ip}`]),
 ];
 
-function ipsetLines(plan: SyncPlan, rewrite: readonly ProxyService[]): string[] {
+/**
+ * The ipsets' lines. A partial sync deletes a stale entry only when no current Service port makes
+ * it: a KUBE-LOOP-BACK entry (endpoint, port, endpoint) is every Service's that has that endpoint
+ * port, and removing one Service must not end another's hairpin masquerade.
+ */
+function ipsetLines(input: ProxyInput, plan: SyncPlan, rewrite: readonly ProxyService[]): string[] {
   const out: string[] = [];
   if (plan.kind === 'full') {
     out.push(`create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536 -exist`);
     out.push(`create KUBE-LOOP-BACK hash:ip,port,ip family inet hashsize 1024 maxelem 65536 -exist`);
     out.push(...SETS.map((s) => `flush ${s}`));
-  } else for (const s of plan.stale) for (const [set, entry] of setEntries(s)) out.push(`del ${set} ${entry} -exist`);
+  } else if (plan.stale.length > 0) {
+    const wanted = new Set(input.services.flatMap((s) => setEntries(s).map(([set, entry]) => `${set} ${entry}`)));
+    for (const s of plan.stale)
+      for (const [set, entry] of setEntries(s))
+        if (!wanted.has(`${set} ${entry}`)) out.push(`del ${set} ${entry} -exist`);
+  }
   for (const s of rewrite) for (const [set, entry] of setEntries(s)) out.push(`add ${set} ${entry} -exist`);
   return out;
 }
@@ -101,7 +111,7 @@ export function iptablesText(clusterCidr: string): string {
 export function ipvsScripts(input: ProxyInput, plan: SyncPlan): IpvsScripts {
   const rewrite = plan.kind === 'full' ? input.services : input.services.filter((s) => plan.changed.has(serviceKey(s)));
   const ipvsadm = ipvsadmLines(input, plan, rewrite);
-  const ipset = ipsetLines(plan, rewrite);
+  const ipset = ipsetLines(input, plan, rewrite);
   const used = new Set(input.services.map((s) => s.clusterIp));
   const gone =
     plan.kind === 'full' ? [] : [...new Set(plan.stale.map((s) => s.clusterIp))].filter((ip) => !used.has(ip));
