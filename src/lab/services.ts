@@ -5,7 +5,7 @@
  * (--proxy) — a proxy agent on every compute node, ready once it has programmed what the API
  * server holds. Nodes that join and leave get and lose theirs the same way (nodes.ts).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiRequest, createServices, registerPods } from '../apiserver/client';
 import { apiserverArgs, DEFAULT_SERVICE_CIDR } from '../apiserver/service';
@@ -58,6 +58,9 @@ export const proxyDir = (lab: string, node: string): string => join(nodeDir(lab,
 /** The bpffs the lab mounts for a proxy mode that pins (never the host's /sys/fs/bpf). */
 export const proxyBpffs = (lab: string): string => join(runDir(lab), 'proxy-bpf');
 
+/** The folder of a pinning mode's programs and maps for `node`, in the lab's proxy bpffs. */
+const proxyStateDir = (lab: string, node: string): string => join(proxyBpffs(lab), node);
+
 /** Starts `node`'s proxy agent. */
 export function startProxy(state: Pick<LabState, 'lab' | 'topology'>, node: string): ProcessState {
   const { lab, topology } = state;
@@ -73,7 +76,7 @@ export function startProxy(state: Pick<LabState, 'lab' | 'topology'>, node: stri
     nodeNetns(lab, node),
     '--run-dir',
     proxyDir(lab, node),
-    ...(proxyModes.get(topology.proxy!).pins ? ['--state-dir', join(proxyBpffs(lab), node)] : []),
+    ...(proxyModes.get(topology.proxy!).pins ? ['--state-dir', proxyStateDir(lab, node)] : []),
     ...(checksCredentials(lab) ? ['--credential', credentialFile(lab, node)] : []),
   ]);
 }
@@ -218,6 +221,12 @@ export async function joinServices(
 /** A leaving node's pods removed from the API server (their Services lose them as endpoints). */
 export async function leaveServices(state: LabState, node: string): Promise<void> {
   if (!apiServed(state.topology) || !state.processes.some((p) => p.role === CONTROLLER_ROLE)) return;
+  const mode = state.topology.proxy === undefined ? undefined : proxyModes.get(state.topology.proxy);
+  // What the node's proxy made outside its namespace goes with it (a pinning mode's pins, in the lab's bpffs).
+  if (mode?.pins) {
+    await mode.cleanup({ netns: nodeNetns(state.lab, node), dir: proxyStateDir(state.lab, node) });
+    rmSync(proxyStateDir(state.lab, node), { recursive: true, force: true });
+  }
   const controller = state.processes.filter((p) => p.role === CONTROLLER_ROLE);
   for (const p of state.pods.filter((x) => x.node === node))
     await apiRequest(state.lab, 'DELETE', `/api/pods/${p.name}`, undefined, { controller }).catch((e: unknown) => {
