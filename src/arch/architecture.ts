@@ -27,6 +27,12 @@ export interface Architecture {
   readonly inDefaultMatrix?: boolean;
   /** What starts, wires and attaches it. */
   readonly control: ControlPlane;
+  /**
+   * Set on a run's variant of a registered architecture (run/proxied.ts): the same control plane,
+   * with a Service proxy on every compute node (`--proxy`). `base` is the registered name its labs
+   * are built from; the variant's own name is `base+proxy`.
+   */
+  readonly proxied?: { readonly base: string; readonly proxy: string };
 }
 
 /** What a control plane gets to bring a lab up, once the nodes and the switch stand. */
