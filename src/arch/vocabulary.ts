@@ -13,8 +13,12 @@
 export const FAMILIES = ['baseline', 'overlay', 'native', 'l3'] as const;
 export type ArchFamily = (typeof FAMILIES)[number];
 
-/** The paths a run measures: between pods of one node, of two nodes, and of two pod networks through a router. */
-export const PATHS = ['intra-node', 'inter-node', 'routed'] as const;
+/**
+ * The paths a run measures: between pods of one node, of two nodes, of two pod networks through a
+ * router — and `service`: the inter-node pods again, the client dialling a Service's ClusterIP
+ * that a proxy turns into the server pod (only in labs with a proxy, `--proxy`).
+ */
+export const PATHS = ['intra-node', 'inter-node', 'routed', 'service'] as const;
 export type PathName = (typeof PATHS)[number];
 
 /** The architecture every row's ratio is taken against: node to node, no pods (arch/host). */

@@ -78,7 +78,7 @@ export function equivalenceBand(pct: number): [number, number] {
 const precisionOf = (r: RunResults): number => r.schedule.precisionPct ?? 5;
 
 /** Paths in the order a reader looks for them: across nodes first. */
-const PATH_ORDER = ['inter-node', 'intra-node', 'routed'];
+const PATH_ORDER = ['inter-node', 'service', 'intra-node', 'routed'];
 
 const TEST_NAMES: Record<TestName, (r: RunResults) => string> = {
   tcp: () => 'TCP',
@@ -88,6 +88,7 @@ const TEST_NAMES: Record<TestName, (r: RunResults) => string> = {
   sweep: () => 'UDP, payload sweep',
   latency: () => 'latency',
   'latency-loaded': () => 'latency under a TCP stream',
+  crr: () => 'TCP connect-request-response-close',
 };
 
 const pct = (x: number): string => {

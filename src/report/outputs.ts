@@ -65,15 +65,15 @@ function parseWith<T>(file: string, schema: z.ZodType<T>, doc: unknown): T {
 }
 
 /**
- * A run folder's results.json (or the file itself), validated: version 7, or 6 to 3 (the same but
- * for where the tests after the rounds are — their fields at the top, moved into `afterRounds` — and,
+ * A run folder's results.json (or the file itself), validated: version 8, or 7 (the same but for
+ * its number: v8 added a path, a test and a field), or 6 to 3 (the same but for where the tests after the rounds are — their fields at the top, moved into `afterRounds` — and,
  * before v6, the verdicts `indistinguishable`, read as `not resolved`; their families are the ones
  * that run gave, flannel-host-gw and ipvlan-l3 still `native` before v5).
  */
 export function readResults(where: string): RunResults {
   const { file, doc } = readJson(where);
   const version = (doc as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (version === 3 || version === 4 || version === 5 || version === 6)
+  if (version === 3 || version === 4 || version === 5 || version === 6 || version === 7)
     return parseWith(
       file,
       publishedResultsSchema,

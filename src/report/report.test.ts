@@ -296,7 +296,7 @@ test('compare reads results v1 and v2 (recorded runs of an earlier cnilab) again
   assert.deepEqual(c2.floorPct, { a: 0, b: 0 });
   assert.throws(
     () => readComparable(join(REPO_ROOT, 'test/fixtures/iperf3-tcp.json')),
-    /iperf3-tcp\.json: schemaVersion undefined is not 7/,
+    /iperf3-tcp\.json: schemaVersion undefined is not 8/,
   );
 });
 
@@ -311,7 +311,7 @@ test('the report reads results v3, v4 and v5 (v7 but for their number, families 
       assert.deepEqual(r.rows, v4.rows, 'rows as that run wrote them (its families too)');
     }
     writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...v4, schemaVersion: 2 }));
-    assert.throws(() => readResults(dir), /schemaVersion 2 is not 7; the report reads results v3 to v7/);
+    assert.throws(() => readResults(dir), /schemaVersion 2 is not 8; the report reads results v3 to v8/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

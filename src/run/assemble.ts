@@ -50,6 +50,7 @@ export function assembleRow(m: MeasuredRow, covThresholdPct: number): RowCore {
     family: row.cell.arch.family,
     path: row.cell.path,
     ...(row.cell.mtu === undefined ? {} : { underlayMtu: row.cell.mtu }),
+    ...(row.cell.arch.proxied ? { proxy: row.cell.arch.proxied.proxy } : {}),
     test: row.test,
     params: row.params,
     client: row.cell.endpoints.client,

@@ -13,6 +13,9 @@ import { labExists, up } from '../lab/lab';
 import { conflistFile } from '../lab/pods';
 import type { LabState } from '../lab/state';
 import { labNamespaces, pidsInNetns, teardownLab } from '../lab/teardown';
+import { serviceSpecSchema } from '../apiserver/model';
+import { endpointsFor } from './paths';
+import { baseName, runService } from './proxied';
 import type { Topology } from '../topology/schema';
 import { CLK_TCK } from '../traffic/cpu/proc-pid';
 import { labProcesses, type IdleLabs } from './noise';
@@ -23,7 +26,8 @@ import { labProcesses, type IdleLabs } from './noise';
  * characters of a lab name (topology/schema.ts; interface names never hold it: lab/names.ts).
  */
 export function labName(base: string, arch: string, mtu?: number): string {
-  const suffix = `-${arch}${mtu === undefined ? '' : `-m${mtu}`}`;
+  // A proxied variant (base+mode) is named with a dash: lab names are letters, digits and dashes.
+  const suffix = `-${arch.replace('+', '-')}${mtu === undefined ? '' : `-m${mtu}`}`;
   const room = 32 - suffix.length;
   return `${base.slice(0, Math.max(1, room)).replace(/-+$/, '')}${suffix}`.slice(0, 32);
 }
@@ -67,6 +71,24 @@ export interface LabSetOptions {
 /** Seconds planned for a lab's set-up and tear-down (measured: 0.6–1.4 s up, 0.25 s down). */
 export const LAB_PLAN_SEC = { setup: 1.5, teardown: 0.5 };
 
+/**
+ * The topology of a lab of `arch`: for a proxied variant, its proxy on every compute node and the
+ * run's Service in front of the service path's server pod.
+ */
+function withProxy(t: Topology, arch: Architecture): Topology {
+  if (!arch.proxied) return t;
+  const ends = endpointsFor(t, arch, 'service');
+  const list = t.services?.list ?? [];
+  return {
+    ...t,
+    proxy: arch.proxied.proxy,
+    services: {
+      ...(t.services?.cidr !== undefined ? { cidr: t.services.cidr } : {}),
+      list: typeof ends === 'string' ? list : [...list, serviceSpecSchema.parse(runService(t, ends.server))],
+    },
+  };
+}
+
 /** The run's labs, by lab key. */
 export class LabSet {
   readonly up = new Map<string, LabState>();
@@ -93,9 +115,9 @@ export class LabSet {
     const name = this.names.get(spec.key)!;
     this.o.progress(`${spec.key}: bringing the lab up`);
     const t = this.o.topology;
-    const topology = { ...t, name, underlay: { ...t.underlay, mtu: mtu ?? t.underlay.mtu } };
+    const topology = withProxy({ ...t, name, underlay: { ...t.underlay, mtu: mtu ?? t.underlay.mtu } }, arch);
     const lab = await this.o.timed('setupSec', LAB_PLAN_SEC.setup, () =>
-      up({ topology, arch: arch.name, signal: this.o.signal, features: this.o.features }),
+      up({ topology, arch: baseName(arch), signal: this.o.signal, features: this.o.features }),
     );
     this.up.set(spec.key, lab);
     if (arch.control.attachesPods)

@@ -4,14 +4,18 @@
  *   intra-node  two pods on the first compute node;
  *   inter-node  the first pod of the first and of the second compute node (nodes, for the baseline);
  *   routed      "A to C via B": a pod on the first compute node to a pod on the last, through the
- *               router of a control plane that has one (its node and the switch crossed twice).
+ *               router of a control plane that has one (its node and the switch crossed twice);
+ *   service     the inter-node pods, the client dialling the ClusterIP of the lab's run Service
+ *               (proxied.ts), which the proxy on the client's node turns into the server pod.
  */
 import type { Architecture } from '../arch/architecture';
 import type { PathName } from '../arch/vocabulary';
 import { nodeNetns, podNetns, switchNetns } from '../lab/names';
 import type { LabState } from '../lab/state';
 import type { Topology } from '../topology/schema';
+import { CnilabError } from '../lib/errors';
 import type { PathStop } from './hops';
+import { RUN_SERVICE, SERVICE_PORT_SHIFT } from './proxied';
 
 export interface Endpoints {
   /** Pod name, or node name for an architecture without pods. */
@@ -57,7 +61,12 @@ export function endpointsFor(topology: Topology, arch: Architecture, path: PathN
 export interface PathInLab {
   readonly client: string;
   readonly server: string;
+  /** What the client dials: the server's address, or (service path) the Service's ClusterIP. */
   readonly serverIp: string;
+  /** Where the servers listen, when not at serverIp: the server pod's own address (service path). */
+  readonly bindIp?: string;
+  /** How far above the tools' ports the servers listen (the Service's targetPorts; service path). */
+  readonly portShift?: number;
   readonly mtu: number;
   readonly stops: readonly PathStop[];
   /** The nodes whose data-path processes carry it. */
@@ -107,6 +116,22 @@ export function pathInLab(lab: LabState, arch: Architecture, path: PathName, end
       last,
     ];
     return { ...ends2, stops, nodes: [a.node, router.node, b.node] };
+  }
+  if (path === 'service') {
+    const service = lab.topology.services?.list.find((x) => x.name === RUN_SERVICE);
+    if (!service?.clusterIp)
+      throw new CnilabError(
+        'INVALID_INPUT',
+        `lab ${lab.lab} holds no Service ${RUN_SERVICE}: it was not built with --proxy`,
+      );
+    return {
+      ...ends2,
+      serverIp: service.clusterIp,
+      bindIp: b.ip,
+      portShift: SERVICE_PORT_SHIFT,
+      stops: [first, node(a.node, 'client'), sw, node(b.node, 'server'), last],
+      nodes: [a.node, b.node],
+    };
   }
   const stops =
     a.node === b.node

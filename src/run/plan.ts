@@ -12,7 +12,7 @@ import type { Topology } from '../topology/schema';
 import { designedOut, endpointsFor, type Endpoints } from './paths';
 import type { Skipped, TestName } from './results-schema';
 import { runTests } from './tests';
-import type { Params, TestSettings } from './tests/test';
+import { toolMissing, type Params, type TestSettings, type TestTool } from './tests/test';
 
 export interface Cell {
   readonly arch: Architecture;
@@ -33,7 +33,7 @@ export interface PlannedRow {
   readonly test: TestName;
   readonly params: Params;
   /** The tool that measures it, and the lab it runs in: what the scheduler orders by. */
-  readonly tool: 'iperf3' | 'sockperf';
+  readonly tool: TestTool;
   readonly lab: string;
   /** Around its first sample, the interfaces' counters (the hops) and the data path's processes are read. */
   readonly counted: boolean;
@@ -58,13 +58,18 @@ export function planCells(
   const cells: Cell[] = [];
   const skipped: Skipped[] = [];
   for (const arch of archs) {
-    const missing = missingReason(features, arch.requires);
+    const missing = missingReason(features, arch.requires) ?? refusedProxy(topology, arch);
     if (missing) {
       skipped.push({ arch: arch.name, reason: missing });
       continue;
     }
     for (const path of paths) {
       if (designedOut(arch, path)) continue; // no news: the docs say which architecture has which path
+      const noService = path === 'service' ? serviceMissing(arch) : undefined;
+      if (noService) {
+        skipped.push({ arch: arch.name, path, reason: noService });
+        continue;
+      }
       const why = arch.unsupported?.[path];
       if (why) {
         // The baseline is one row by design; an architecture with pods names what it lacks.
@@ -77,6 +82,19 @@ export function planCells(
     }
   }
   return { cells, skipped };
+}
+
+/** Why a run's proxied variant of an architecture cannot be built: its kind refuses the proxy. */
+function refusedProxy(topology: Topology, arch: Architecture): string | undefined {
+  if (!arch.proxied) return undefined;
+  return arch.control.refuse?.({ ...topology, proxy: arch.proxied.proxy });
+}
+
+/** Why `arch` has no service path: no pods (the baseline), or no proxy in its lab. */
+export function serviceMissing(arch: Architecture): string | undefined {
+  if (!arch.control.attachesPods) return "attaches no pods: a Service's endpoints are pods";
+  if (!arch.proxied) return 'no Service proxy in its lab: the service path runs in its --proxy variants (name+mode)';
+  return undefined;
 }
 
 export const rowKey = (cell: Cell, test: TestName, params: Params): string =>
@@ -135,11 +153,11 @@ export function planRun(
   const planned = planCells(topology, unique(archs), unique(paths), features);
   const { skipped } = planned;
   const cells = cellsPerMtu(planned.cells, mtuDimension(underlayMtus));
-  const runnable = unique(tests).filter((t) => features[runTests.get(t).tool].ok);
+  const runnable = unique(tests).filter((t) => !toolMissing(features, runTests.get(t).tool));
   for (const t of tests.filter((x) => !runnable.includes(x))) {
     const tool = runTests.get(t).tool;
     for (const a of new Set(cells.map((c) => c.arch.name)))
-      skipped.push({ arch: a, test: t, reason: `needs ${tool}: ${features[tool].detail}` });
+      skipped.push({ arch: a, test: t, reason: `needs ${tool}: ${toolMissing(features, tool)}` });
   }
   return { cells, skipped, tests: runnable, rows: planRows(cells, runnable, s) };
 }

@@ -1,5 +1,5 @@
 /**
- * results.json as published (schema/results-v7.schema.json): the engine's schema (results-schema.ts)
+ * results.json as published (schema/results-v8.schema.json): the engine's schema (results-schema.ts)
  * with each test after the rounds' part in `afterRounds`, and the tests' names where the engine
  * takes any string. What `readResults` validates with.
  */

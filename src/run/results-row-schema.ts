@@ -97,9 +97,17 @@ export const rowSchema = z.object({
     ),
   path: PATH.describe(
     'intra-node: two pods on one node; inter-node: pods on two nodes (for host: node to node); routed: pods on ' +
-      'two networks on two nodes, through a router on a third ("A to C via B")',
+      'two networks on two nodes, through a router on a third ("A to C via B"); service: the inter-node pods, ' +
+      "the client dialling a ClusterIP that the lab's proxy turns into the server pod (v8)",
   ),
   underlayMtu,
+  proxy: z
+    .string()
+    .optional()
+    .describe(
+      'the Service proxy on every compute node of its lab (iptables, nftables, ipvs, ebpf; --proxy); its arch is ' +
+        'then "<architecture>+<proxy>" (v8)',
+    ),
   test: z.enum(TESTS),
   params: z
     .object({

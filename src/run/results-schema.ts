@@ -1,10 +1,15 @@
 /**
- * results.json, version 7. These zod schemas are the source of truth: this one is what the engine
+ * results.json, version 8. These zod schemas are the source of truth: this one is what the engine
  * knows (the tests after the rounds' parts are opaque to it); results-published.ts adds each test's
- * part, and `npm run schema` writes the published JSON Schema (schema/results-v7.schema.json) from
+ * part, and `npm run schema` writes the published JSON Schema (schema/results-v8.schema.json) from
  * that, a test keeping the two equal. Compatible changes (new optional fields) keep the version;
  * anything else bumps it. Versions 1 (one TCP test, min/median/max), 2 (every test, lab by lab, no
- * rounds), 3 to 6 stay published beside it; `cnilab compare` reads all seven, the report 3 to 7.
+ * rounds), 3 to 7 stay published beside it; `cnilab compare` reads all eight, the report 3 to 8.
+ *
+ * Version 8: the Service hop. A fourth path, `service` (the inter-node pods through a ClusterIP);
+ * a test, `crr` (TCP connect-request-response-close, metrics `connPerSec`, `connectP50Us`,
+ * `connectP99Us`); rows' `proxy`, on the rows of a `--proxy` variant (`<arch>+<mode>`). A v7 file
+ * is a v8 file but for its number.
  *
  * Version 7: the tests after the rounds have one place, `afterRounds.<test>` (v3–v6 had `attach`
  * and `join` at the top: they read as `afterRounds.attach` and `afterRounds.join`); the join
@@ -41,7 +46,7 @@ import { FAMILIES, PATH } from './results-names';
 import { pathSchema, ratioSchema, rowSchema, sampleNoiseSchema, statSchema } from './results-row-schema';
 import { noiseSchema, scheduleSchema } from './results-schedule-schema';
 
-export const RESULTS_SCHEMA_VERSION = 7;
+export const RESULTS_SCHEMA_VERSION = 8;
 
 // Where every reader has found them.
 export { DESIGN_METRICS, FAMILIES, METRIC_INFO, METRICS, TESTS, type MetricName, type TestName } from './results-names';

@@ -17,7 +17,7 @@ import type { PathRecord, ResultRow, TestName } from './results-schema';
 import { takeChain, takeCounted, takeSample, startCell, type CellRun, type TakenSample } from './sampling';
 import { labOrder, roundOrder } from './schedule';
 import { runTests } from './tests';
-import { affinityArg, PER_SAMPLE_SEC, type Affinity, type TestSettings } from './tests/test';
+import { affinityArg, PER_SAMPLE_SEC, type Affinity, type TestSettings, type TestTool } from './tests/test';
 import { tcpSample } from '../traffic/iperf3/run';
 import type { Topology } from '../topology/schema';
 import type { AfterPlanned } from './after/run-after';
@@ -120,11 +120,11 @@ export async function measureRounds(plan: Plan, o: MeasureOptions): Promise<Meas
     left: new Map(),
     t0: 0,
   };
-  const latency = plan.tests.some((t) => runTests.get(t).tool === 'sockperf');
+  const tools = new Set(plan.tests.map((t) => runTests.get(t).tool));
   try {
-    if (o.sequential) return await sequential(plan, o, state, specs, latency);
+    if (o.sequential) return await sequential(plan, o, state, specs, tools);
     for (const l of specs) await labs.bringUp(l);
-    for (const r of plan.rows) startCellOnce(r, state, latency, o);
+    for (const r of plan.rows) startCellOnce(r, state, tools, o);
     await warmUp(plan.rows, o, state);
     o.progress('the labs at idle');
     const idle = await labs.idle(1000);
@@ -153,9 +153,9 @@ interface State {
 
 const cellKey = (r: PlannedRow): string => `${r.lab} ${r.cell.path}`;
 
-function startCellOnce(r: PlannedRow, s: State, latency: boolean, o: MeasureOptions): void {
+function startCellOnce(r: PlannedRow, s: State, tools: ReadonlySet<TestTool>, o: MeasureOptions): void {
   const k = cellKey(r);
-  if (!s.cells.has(k)) s.cells.set(k, startCell(r.cell, s.labs.up.get(r.lab)!, latency, o.affinity));
+  if (!s.cells.has(k)) s.cells.set(k, startCell(r.cell, s.labs.up.get(r.lab)!, tools, o.affinity));
 }
 
 /** One discarded TCP run per cell (--warmup seconds; 0: none). */
@@ -322,7 +322,7 @@ async function sequential(
   o: MeasureOptions,
   s: State,
   specs: readonly LabSpec[],
-  latency: boolean,
+  tools: ReadonlySet<TestTool>,
 ): Promise<Measured> {
   const rounds = 'fixed' in o.rounds ? o.rounds.fixed : o.rounds.min;
   s.t0 = performance.now();
@@ -330,7 +330,7 @@ async function sequential(
   for (const lab of labOrder([...plan.rows, ...specs.map((l) => ({ lab: l.key }))])) {
     await s.labs.bringUp(specs.find((l) => l.key === lab)!);
     const mine = s.rows.filter((m) => m.row.lab === lab);
-    for (const m of mine) startCellOnce(m.row, s, latency, o);
+    for (const m of mine) startCellOnce(m.row, s, tools, o);
     await warmUp(
       plan.rows.filter((r) => r.lab === lab),
       o,

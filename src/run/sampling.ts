@@ -4,8 +4,10 @@
  * overlap and their measuring periods follow each other without touching.
  */
 import type { LabState } from '../lab/state';
-import { startIperf3Server } from '../traffic/iperf3/run';
-import { startSockperfServer } from '../traffic/sockperf/run';
+import { startCrrServer } from '../traffic/crr/run';
+import { IPERF3_PORT, startIperf3Server } from '../traffic/iperf3/run';
+import { SOCKPERF_PORT, startSockperfServer } from '../traffic/sockperf/run';
+import { CRR_PORT } from './tests/crr';
 import { DatapathMeter } from './datapath';
 import { hops, snapshot } from './hops';
 import { load1, judgeNoise, readNoise, type NoiseLimits, type NoiseReading, type SampleNoise } from './noise';
@@ -13,7 +15,7 @@ import { pathInLab, type PathInLab } from './paths';
 import type { Cell, PlannedRow } from './plan';
 import type { MeterGroupJson, PathRecord, ResultRow } from './results-schema';
 import { runTests } from './tests';
-import type { Affinity, Launched, Sample, TestContext, TestSettings } from './tests/test';
+import type { Affinity, Launched, Sample, TestContext, TestSettings, TestTool } from './tests/test';
 import { sleep } from '../lib/exec';
 
 /** A sample as kept: its values, its round, when it ran, the noise around it. */
@@ -32,14 +34,37 @@ export interface TakenSample {
 export interface CellRun {
   readonly where: PathInLab;
   readonly lab: LabState;
+  /** Resolves once its servers listen. */
+  readonly ready: Promise<void>;
   readonly stop: () => Promise<void>;
 }
 
-export function startCell(cell: Cell, lab: LabState, latency: boolean, affinity?: Affinity): CellRun {
+/**
+ * Starts the servers of `tools` on the cell's server side (iperf3 always: the warm-up's); `ready`
+ * resolves once every one that says so listens (crr's).
+ */
+export function startCell(cell: Cell, lab: LabState, tools: ReadonlySet<TestTool>, affinity?: Affinity): CellRun {
   const where = pathInLab(lab, cell.arch, cell.path, cell.endpoints);
-  const servers = [startIperf3Server({ name: where.server }, where.serverIp)];
-  if (latency) servers.push(startSockperfServer({ name: where.server }, where.serverIp, { cpu: affinity?.server }));
-  return { where, lab, stop: async () => void (await Promise.all(servers.map((s) => s.stop()))) };
+  const ns = { name: where.server };
+  const bind = where.bindIp ?? where.serverIp;
+  const shift = where.portShift ?? 0;
+  const servers: { stop(): Promise<void> }[] = [startIperf3Server(ns, bind, IPERF3_PORT + shift)];
+  if (tools.has('sockperf'))
+    servers.push(startSockperfServer(ns, bind, { port: SOCKPERF_PORT + shift, cpu: affinity?.server }));
+  const ready = tools.has('crr')
+    ? startCrrServer(ns, CRR_PORT + shift, where.server, bind, affinity?.server).then((s) => void servers.push(s))
+    : Promise.resolve();
+  // A server that failed to start fails the first sample that waits for it; until then it must not go unhandled.
+  ready.catch(() => undefined);
+  return {
+    where,
+    lab,
+    ready,
+    stop: async () => {
+      await ready.catch(() => undefined);
+      await Promise.all(servers.map((s) => s.stop()));
+    },
+  };
 }
 
 export interface SamplerOptions {
@@ -75,6 +100,7 @@ export async function takeSample(
 ): Promise<TakenSample> {
   const t = runTests.get(row.test);
   let retriedBecause = again;
+  await cell.ready;
   for (;;) {
     const ns = o.labNetns();
     const before = readNoise(ns);
@@ -111,6 +137,7 @@ export async function takeChain(
   try {
     let next = performance.now();
     for (const { row, cell } of block) {
+      await cell.ready;
       await sleep(Math.max(0, next - performance.now()), o.signal);
       const ns = o.labNetns();
       const l = runTests.get(row.test).launch!(context(cell, o), row.params);

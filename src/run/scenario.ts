@@ -20,6 +20,11 @@ export const scenarioSchema = z.strictObject({
    */
   underlayMtu: z.array(z.number().int().min(MTU_MIN).max(MTU_MAX)).min(1).optional(),
   archs: z.array(z.string()).min(1).optional(),
+  /**
+   * Service proxy modes (iptables, nftables, ipvs, ebpf, or none): each architecture with pods in labs of its own per
+   * mode, named <arch>+<mode> (docs/services.md). Default: none.
+   */
+  proxy: z.array(z.string()).min(1).optional(),
   paths: z.array(z.enum(PATHS)).min(1).optional(),
   tests: z
     .array(z.enum([...TESTS, ...allAfterTests().map((t) => t.name)] as [string, ...string[]]))

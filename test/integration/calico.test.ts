@@ -283,7 +283,7 @@ test('the join test: nodes join calico-bgp and flannel-host-gw labs and leave ag
     const r = await cli([...args, '--join-samples', '2', '--out', join(dir, 'o'), '--json']);
     assert.equal(r.code, 0, r.stderr);
     const results = publishedResultsSchema.parse(JSON.parse(r.stdout));
-    assert.equal(results.schemaVersion, 7);
+    assert.equal(results.schemaVersion, 8);
     assertNoSecret(join(dir, 'o'));
     assert.deepEqual(results.settings.tests, ['join']);
     assert.deepEqual(results.rows, []);

@@ -339,7 +339,7 @@ function badInput(dir: string, topo: (name: string, body: string) => string): [s
     [['report', join(dir, 'no-run')], /no-run\/results\.json: ENOENT.*give a run folder or its results\.json$/],
     [
       ['report', topo('v1.json', '{"schemaVersion": 1, "rows": []}')],
-      /v1\.json: schemaVersion 1 is not 7; the report reads results v3 to v7 \(re-run with cnilab run; cnilab compare reads v1 and v2 too\)$/,
+      /v1\.json: schemaVersion 1 is not 8; the report reads results v3 to v8 \(re-run with cnilab run; cnilab compare reads v1 and v2 too\)$/,
     ],
     [
       [

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { architectures, defaultArchitectures } from '../../arch';
-import { PATHS, type PathName } from '../../arch/vocabulary';
+import { PATHS } from '../../arch/vocabulary';
 import { CnilabError } from '../../lib/errors';
 import { loadTopology } from '../../topology/load';
 import { MTU_MAX, MTU_MIN, withUnderlay } from '../../topology/schema';
@@ -13,6 +13,9 @@ import { DEFAULT_EQUIVALENCE_PCT } from '../../run/claims';
 import { randomSeed } from '../../run/schedule';
 import type { TestName } from '../../run/results-schema';
 import { runTests } from '../../run/tests';
+import { NO_PROXY, proxiedArchs, proxyList } from '../../run/proxied';
+import { DEFAULT_PATHS, pathNames, testNames } from './run-names';
+import { proxyModes } from '../../proxy';
 import { afterSettings, afterTests, allAfterTests } from '../../run/after';
 import { writeOutputs } from '../../report/outputs';
 import { loadScenario, type Scenario } from '../../run/scenario';
@@ -22,6 +25,7 @@ import { printResults } from './run-output';
 
 interface RunFlags {
   arch?: string[];
+  proxy?: string[];
   path?: string[];
   tests?: string[];
   duration?: number;
@@ -135,7 +139,13 @@ function runOptions(c: Command): Command {
         .join(',')})`,
       list,
     )
-    .option('--path <p,q>', `paths (default: ${PATHS.join(',')})`, list)
+    .option(
+      '--proxy <m,n>',
+      `Service proxy modes (${[...proxyModes.names(), NO_PROXY].join(', ')}): each architecture with pods in labs of ` +
+        'its own per mode, named <arch>+<mode>, with the service path (default: none)',
+      list,
+    )
+    .option('--path <p,q>', `paths (default: ${DEFAULT_PATHS.join(',')}; with --proxy also service)`, list)
     .option(
       '--tests <t,u>',
       `tests (default: ${d.tests.join(',')}; all: ${[...runTests.names(), ...afterTests.names()].join(',')})`,
@@ -307,27 +317,6 @@ function roundsOption(o: RunFlags, file: Scenario): RoundsOption {
   };
 }
 
-/** Checks the names of --path (or the scenario's paths); throws on an unknown one. */
-function pathNames(names: readonly string[]): PathName[] {
-  return names.map((p) => {
-    if (!(PATHS as readonly string[]).includes(p))
-      throw new CnilabError('UNKNOWN_PATH', `--path: unknown path ${JSON.stringify(p)}; known: ${PATHS.join(', ')}`);
-    return p as PathName;
-  });
-}
-
-/** Checks the names of --tests (or the scenario's tests), without repeats; throws on an unknown one. */
-function testNames(names: readonly string[]): string[] {
-  return [...new Set(names)].map((t) => {
-    if (!runTests.has(t) && !afterTests.has(t))
-      throw new CnilabError(
-        'INVALID_INPUT',
-        `--tests: unknown test ${JSON.stringify(t)}; known: ${[...runTests.names(), ...afterTests.names()].join(', ')}`,
-      );
-    return t;
-  });
-}
-
 /** Runs the benchmark the flags and scenario describe, writes the run folder and prints the results. */
 async function runAction(
   scenarioFile: string | undefined,
@@ -338,8 +327,14 @@ async function runAction(
   const d = RUN_DEFAULTS;
   const sc: Scenario = scenarioFile ? loadScenario(scenarioFile) : {};
   const archNames = o.arch ?? sc.archs ?? defaultArchitectures();
-  const archs = archNames.map((a) => architectures.get(a));
-  const paths = pathNames(o.path ?? sc.paths ?? [...PATHS]);
+  const proxies = o.proxy ?? sc.proxy;
+  const modes = proxies && proxyList(proxies, o.proxy ? '--proxy' : 'proxy');
+  const archs = proxiedArchs(
+    archNames.map((a) => architectures.get(a)),
+    modes,
+  );
+  const proxied = archs.some((a) => a.proxied);
+  const paths = pathNames(o.path ?? sc.paths ?? (proxied ? [...PATHS] : DEFAULT_PATHS), proxied);
   const named = testNames(o.tests ?? sc.tests ?? d.tests);
   const tests = named.filter((t) => runTests.has(t)) as TestName[];
   // The tests after the rounds' flags are theirs (run/after/): commander keeps them beside the others.

@@ -1,6 +1,7 @@
 /** Every test a run knows, by name: one module each beside this file. */
 import { Registry } from '../../lib/registry';
 import { TESTS } from '../results-schema';
+import { crr } from './crr';
 import { latency } from './latency';
 import { latencyLoaded } from './latency-loaded';
 import { pps } from './pps';
@@ -11,7 +12,7 @@ import type { RunTest } from './test';
 import { udp } from './udp';
 
 export const runTests = new Registry<RunTest>('test', 'INVALID_INPUT');
-for (const t of [tcp, tcpParallel, udp, pps, sweep, latency, latencyLoaded]) runTests.register(t.name, t);
+for (const t of [tcp, tcpParallel, udp, pps, sweep, latency, latencyLoaded, crr]) runTests.register(t.name, t);
 
 // results.json names its tests in a schema enum: the registry and the schema must agree.
 if (runTests.names().join() !== TESTS.join())

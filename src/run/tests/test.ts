@@ -7,6 +7,18 @@ import type { NetnsRef } from '../../lib/netns';
 import type { CpuSplit } from '../../traffic/cpu/proc-stat';
 import type { MetricName, ResultRow, TestName } from '../results-schema';
 
+/** The tools a test's samples run; each a server the run starts on the path's server side. */
+export type TestTool = 'iperf3' | 'sockperf' | 'crr';
+
+/** Whether `tool` is on this machine, and if not why (crr is cnilab's own, always there). */
+export function toolMissing(
+  features: Readonly<Record<string, { readonly ok: boolean; readonly detail: string }>>,
+  tool: TestTool,
+): string | undefined {
+  if (tool === 'crr') return undefined;
+  return features[tool]!.ok ? undefined : features[tool]!.detail;
+}
+
 /** The run's settings a test reads. */
 export interface TestSettings {
   /** Seconds per throughput sample. */
@@ -60,8 +72,8 @@ export interface RunTest {
   readonly summary: string;
   /** The metric its rows are ranked and compared by. */
   readonly primary: MetricName;
-  /** The tool it needs on the machine. */
-  readonly tool: 'iperf3' | 'sockperf';
+  /** The tool it needs on the machine (crr is cnilab's own: always there). */
+  readonly tool: TestTool;
   /** Its rows on each path, by their parameters (most tests: one row). */
   params(s: TestSettings): Params[];
   /** Takes one sample of a row. */

@@ -46,7 +46,10 @@ export interface Iperf3Server {
   stop(): Promise<void>;
 }
 
-export function startIperf3Server(ns: NetnsRef, bindIp: string, port = 5201): Iperf3Server {
+/** iperf3's own default port. */
+export const IPERF3_PORT = 5201;
+
+export function startIperf3Server(ns: NetnsRef, bindIp: string, port = IPERF3_PORT): Iperf3Server {
   const [cmd, args] = inNetns(ns, 'iperf3', ['-s', '-B', bindIp, '-p', String(port)]);
   const { pid } = startServer(cmd, args);
   return { pid, stop: () => stopPid(pid, 500) };
@@ -73,7 +76,7 @@ async function client<T>(
     '-c',
     o.serverIp,
     '-p',
-    String(o.port ?? 5201),
+    String(o.port ?? IPERF3_PORT),
     '-t',
     String(o.durationSec),
     '-O',
