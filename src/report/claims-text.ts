@@ -150,6 +150,26 @@ export function designLines(r: RunResults): string[] {
   });
 }
 
+/**
+ * What the Service hop costs: per proxied lab and test, the service row over the same pods talking
+ * directly, with its interval and what it means.
+ */
+export function serviceHopLines(r: RunResults): string[] {
+  return (r.claims.serviceHop ?? []).map((h) => {
+    const word =
+      h.verdict === 'equivalent'
+        ? `equivalent (±${eqOf(r)}%)`
+        : h.verdict === 'not resolved'
+          ? `not resolved${moreRoundsText(h.moreRounds)}`
+          : h.verdict;
+    const label = runTests.get(h.test).label(h.params);
+    return (
+      `Service hop, ${h.arch}${atMtu(h)}, ${h.test}${label ? ` ${label}` : ''}: through the ClusterIP ` +
+      `${pct(h.ratio.geomean)} of direct (${span(h.ratio.ci95)}) ${word}`
+    );
+  });
+}
+
 /** The link emulation of the underlay, in one line; undefined without one. */
 export function linkLine(r: Pick<RunResults, 'lab'>): string | undefined {
   const links = r.lab.linkEmulation;

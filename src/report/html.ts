@@ -11,6 +11,7 @@ import { type Chart } from './charts';
 import { escapeXml, pathDiagram } from './diagram';
 import {
   designLines,
+  serviceHopLines,
   readerNotes,
   linkLine,
   moreRoundsText,
@@ -308,6 +309,16 @@ function claimsNote(r: RunResults): string {
   );
 }
 
+/** What the Service hop costs, per proxied lab and test (claims.serviceHop). */
+function serviceHopHtml(lines: readonly string[]): string {
+  if (!lines.length) return '';
+  return (
+    `<h3 id="service-hop">The Service hop</h3><p>In each lab with a proxy, the same two pods: the service row ` +
+    `(the client dials the ClusterIP) over the inter-node row (it dials the pod), the same-round ratio, 95% interval.` +
+    `</p><ul class="claims">${lines.map((l) => `<li>${e(l)}</li>`).join('')}</ul>`
+  );
+}
+
 function designsHtml(designs: readonly string[]): string {
   if (!designs.length) return '';
   const items = designs.map((l) => `<li>${e(l)}</li>`).join('');
@@ -391,6 +402,7 @@ ${forest ? chartFigure(forest) : ''}
 ${claimsNote(r)}
 <ul class="claims">${[...rankingLines(r), ...paperLines(r)].map((l) => `<li>${e(l)}</li>`).join('')}</ul>
 ${designsHtml(designLines(r))}
+${serviceHopHtml(serviceHopLines(r))}
 ${mtuTable(r)}${afterParts(r)
     .map(({ test, part }) => test.report.html(part))
     .join('')}<h2>Charts</h2>

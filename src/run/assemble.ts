@@ -205,7 +205,12 @@ export function noiseOf(
 /** The rankings, the paper's orderings and the designs compared, from the rows' samples round by round. */
 export function claimsOf(measured: Measured, baseline: string, equivalencePct: number): Claims {
   const c = judgeClaims(claimRowsOf(measured.rows), equivalencePct, baseline);
-  return { rankings: c.rankings as Claims['rankings'], paper: c.paper as Claims['paper'], designs: c.designs };
+  return {
+    rankings: c.rankings as Claims['rankings'],
+    paper: c.paper as Claims['paper'],
+    designs: c.designs,
+    ...(c.serviceHop.length ? { serviceHop: c.serviceHop as Claims['serviceHop'] } : {}),
+  };
 }
 
 export function environment(features: FeatureReport): RunResults['environment'] {

@@ -84,4 +84,23 @@ export const claimsSchema = z.object({
         'replaces; Calico against flannel), where the run measured both; absent from results written before ' +
         'cnilab compared designs',
     ),
+  serviceHop: z
+    .array(
+      z.object({
+        arch: z.string().describe('the --proxy variant, <architecture>+<mode>'),
+        test: z.enum(TESTS),
+        params: rowSchema.shape.params,
+        underlayMtu,
+        verdict: z
+          .enum(PAIR_VERDICTS)
+          .describe('the service row against the inter-node row of the same lab: worse = the hop costs'),
+        ratio: pairClaimSchema.shape.ratio,
+        moreRounds,
+      }),
+    )
+    .optional()
+    .describe(
+      'what the Service hop costs (v8): in each lab with a proxy, each service row over the same pods talking ' +
+        'directly (its inter-node row), the same-round ratio; present when the run measured both paths',
+    ),
 });

@@ -6,12 +6,14 @@
  */
 import { pairJudge, paperChecks, rankings, type ClaimRow, type Judge, type PaperCheck, type Ranking } from './claims';
 import { designChecks, type DesignCheck } from './designs';
+import { serviceHops, type ServiceHop } from './service-hop';
 import { BASELINE_ARCH } from '../arch/vocabulary';
 
 export interface JudgedClaims {
   readonly rankings: Ranking[];
   readonly paper: PaperCheck[];
   readonly designs: DesignCheck[];
+  readonly serviceHop: ServiceHop[];
 }
 
 export function judgeClaims(rows: readonly ClaimRow[], equivalencePct: number, baseline = BASELINE_ARCH): JudgedClaims {
@@ -23,10 +25,12 @@ export function judgeClaims(rows: readonly ClaimRow[], equivalencePct: number, b
   rankings(rows, dry, baseline);
   paperChecks(rows, dry);
   designChecks(rows, dry);
+  serviceHops(rows, dry);
   const judge = pairJudge(asked, equivalencePct);
   return {
     rankings: rankings(rows, judge, baseline),
     paper: paperChecks(rows, judge),
     designs: designChecks(rows, judge),
+    serviceHop: serviceHops(rows, judge),
   };
 }

@@ -62,7 +62,13 @@ test('run --proxy nftables,ebpf: a lab per mode, the service path through its Cl
     ],
   );
   assert.match(r.stdout, /^flannel-vxlan\+ebpf\s+service\s+crr\s+/m);
-  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /flannel-vxlan\+nftables/);
+  // What the hop costs: each service row over the same pods talking directly, in its own lab.
+  assert.deepEqual(
+    res.claims.serviceHop?.map((h) => `${h.arch} ${h.test}`),
+    ['nftables', 'ebpf'].flatMap((m) => ['tcp', 'latency', 'crr'].map((x) => `flannel-vxlan+${m} ${x}`)),
+  );
+  assert.match(r.stdout, /^ {2}Service hop, flannel-vxlan\+nftables, crr: through the ClusterIP \d+% of direct/m);
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<h3 id="service-hop">The Service hop<\/h3>/);
   await assertNothingLeft(lab, root);
 });
 

@@ -6,6 +6,7 @@ import {
   linkLine,
   noiseLine,
   designLines,
+  serviceHopLines,
   paperLines,
   rankingLegend,
   rankingLines,
@@ -127,6 +128,7 @@ function rowLines(r: RunResults, mtus: boolean, link: string | undefined): strin
     ...rankingLines(r).map((l) => `  ${l}`),
     ...paperLines(r).map((l) => `  ${l}`),
     ...designLines(r).map((l) => `  ${l}`),
+    ...serviceHopLines(r).map((l) => `  ${l}`),
     '',
   ];
 }
