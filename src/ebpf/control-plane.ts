@@ -5,6 +5,7 @@
  * mounts a bpffs in its run folder, each agent loads the programs and maps into its node's folder
  * of it and attaches them to its devices, and pods are attached by the `ebpf` CNI plugin.
  */
+import { proxyModes } from '../proxy';
 import { join } from 'node:path';
 import type { ControlPlane } from '../arch/architecture';
 import { NETWORK_NAME } from '../arch/architecture';
@@ -70,17 +71,23 @@ export function ebpfControlPlane(
     meters: (lab, nodes) => new ProgramMeter([...new Set(nodes)].map((node) => ({ node, dir: nodeBpfDir(lab, node) }))),
     legacyMeters: { rowField: 'ebpf', pathField: 'programs', read: legacyProgramMeters },
     probes: [ebpfProbe],
-    refuse: (topology) => base.refuse?.(topology) ?? (topology.proxy === undefined ? undefined : PROXY_REFUSED),
+    refuse: (topology) => base.refuse?.(topology) ?? proxyRefused(topology.proxy),
   };
 }
 
 /**
- * Why no Service proxy runs on this data path yet (docs/services.md): its programs move a pod's
- * packets past the node's IP stack, so a netfilter proxy's DNAT is never undone on the reply (the
- * client sees the backend's address and resets), and its filter at the pods' interfaces ends tc
- * classification before the eBPF proxy's runs. Cilium answers the first by falling back to the
- * stack when kube-proxy runs; the second takes a tail call into the proxy's program.
+ * Why a netfilter proxy cannot run on this data path (docs/services.md): its programs move a pod's
+ * packets past the node's IP stack, so netfilter never sees them, and a DNAT would never be undone
+ * on the reply. Cilium's eBPF host routing likewise needs its kube-proxy replacement. A proxy that
+ * translates in eBPF at the pod's interface (ebpf) runs before this data path's own programs.
  */
 export const PROXY_REFUSED =
-  "proxy: this data path's tc programs move pods' packets past the node's IP stack, so no Service proxy works on " +
-  'it yet (docs/services.md); use flannel-vxlan or another architecture that routes through the node';
+  "proxy: this data path's tc programs move pods' packets past the node's IP stack, where a netfilter proxy " +
+  "translates (as Cilium's eBPF host routing needs its kube-proxy replacement): use --proxy ebpf here, or " +
+  'flannel-vxlan or another architecture that routes through the node';
+
+/** Why this data path refuses the proxy mode `mode`; undefined for none, or one that translates in eBPF. */
+function proxyRefused(mode: string | undefined): string | undefined {
+  if (mode === undefined || !proxyModes.has(mode)) return undefined;
+  return proxyModes.get(mode).translates === 'ebpf' ? undefined : PROXY_REFUSED;
+}

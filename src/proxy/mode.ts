@@ -38,6 +38,13 @@ export interface ProxyMode {
   readonly summary: string;
   /** Kernel features it needs, by the doctor's names; a missing one makes it skip, saying which. */
   readonly requires: readonly string[];
+  /**
+   * Where it translates: in the node's netfilter hooks (iptables, nftables, ipvs), which a packet
+   * meets only if it crosses the node's IP stack; or in eBPF programs of its own at the pod's
+   * interface or socket, before any of the stack — what a data path that moves pods' packets past
+   * the stack (the ebpf architecture, as Cilium's eBPF host routing) can keep.
+   */
+  readonly translates: 'netfilter' | 'ebpf';
   /** It pins programs and maps: its folder must be on a bpffs, which the lab mounts for it. */
   readonly pins?: boolean;
   /**

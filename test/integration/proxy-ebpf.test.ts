@@ -200,7 +200,9 @@ ebpfTest('the counters show what the programs did; cleanup leaves nothing', asyn
   assert.ok(c.svc_from_pod.new_flow.packets >= 256, `new flows: ${c.svc_from_pod.new_flow.packets}`);
   assert.ok(c.svc_from_pod.established.packets > 256, `established: ${c.svc_from_pod.established.packets}`);
   assert.equal(c.svc_from_pod.refused.packets, 3);
-  assert.ok(c.svc_to_pod.reverse.packets > 256, `reverse NAT: ${c.svc_to_pod.reverse.packets}`);
+  // A reply is translated back where it enters the node: here, the backend pod's own veth.
+  const reverse = c.svc_from_pod.reverse.packets + c.svc_to_pod.reverse.packets;
+  assert.ok(reverse > 256, `reverse NAT: ${reverse}`);
   assert.equal(c.svc_from_pod.error.packets + c.svc_to_pod.error.packets, 0);
   await ebpfProxy.cleanup(node);
   assert.deepEqual(await ebpfProxy.leftovers(node), []);
@@ -225,7 +227,11 @@ ebpfTest("ebpf-sock: connect() in the pods' cgroup goes to the endpoint, no pack
   assert.equal(c.svc_connect4.new_flow.packets, 3);
   assert.equal(c.svc_connect4.refused.packets, 1);
   assert.ok(c.svc_getpeername4.reverse.packets >= 3);
-  assert.equal(c.svc_from_pod.new_flow.packets + c.svc_to_pod.reverse.packets, 0, 'no packet translated');
+  assert.equal(
+    c.svc_from_pod.new_flow.packets + c.svc_from_pod.reverse.packets + c.svc_to_pod.reverse.packets,
+    0,
+    'no packet translated',
+  );
   // a process outside the cgroup is not served: the node has no route to the ClusterIP
   assert.notDeepEqual(await connect('10.96.0.10', 80, 1), [{ data: '8080 10.244.1.2', peer: '10.96.0.10:80' }]);
   await ebpfSockProxy.cleanup(node);

@@ -73,6 +73,9 @@ export async function correctness(s: LabState, mode: string): Promise<void> {
     );
     const after = await runCrr({ name: client.netns }, { host: web.clusterIp, port: 80, count: 60, concurrency: 4 });
     assert.deepEqual(after.servers, { 'node2-p1': 60 });
+    // A client on the backend's own node: the reply never leaves the node, and is translated back all the same.
+    const local = await runCrr({ name: pod(s, 'node2-p2').netns }, { host: web.clusterIp, port: 80, count: 20 });
+    assert.deepEqual(local.servers, { 'node2-p1': 20 }, `${mode}: from node2-p2: ${JSON.stringify(local)}`);
     // A Service with no endpoints refuses at once (kube-proxy's REJECT), it does not time out.
     const add = await cli([
       'service',

@@ -18,20 +18,36 @@ import { runCrr, startCrrServer } from '../../src/traffic/crr/run';
 import { join } from 'node:path';
 
 const ARCHS = ['flannel-vxlan', 'calico-bgp'];
+/** The eBPF data paths move pods' packets past the stack: only a proxy that translates in eBPF runs there. */
+const EBPF_ARCHS = ['ebpf-native', 'ebpf-vxlan'];
 
 describe('Services through each proxy mode', async () => {
   const features = await probeFeatures();
-  for (const arch of ARCHS)
-    for (const mode of proxyModes.names()) {
-      const missing = missingReason(features, proxyModes.get(mode).requires);
-      test(
-        `${mode} on ${arch}: spread, a removed endpoint, no endpoints refused, the source seen, partial syncs`,
-        {
-          skip: missing ? `${mode} ${missing}` : false,
-        },
-        () => withLab(`svc-${mode.slice(0, 4)}-${arch.slice(0, 4)}`, arch, (s) => correctness(s, mode), topology(mode)),
-      );
-    }
+  const cases = [
+    ...ARCHS.flatMap((arch) => proxyModes.names().map((mode) => [arch, mode] as const)),
+    ...EBPF_ARCHS.flatMap((arch) =>
+      proxyModes
+        .names()
+        .filter((m) => proxyModes.get(m).translates === 'ebpf')
+        .map((mode) => [arch, mode] as const),
+    ),
+  ];
+  for (const [arch, mode] of cases) {
+    const missing = missingReason(features, proxyModes.get(mode).requires);
+    test(
+      `${mode} on ${arch}: spread, a removed endpoint, no endpoints refused, the source seen, partial syncs`,
+      {
+        skip: missing ? `${mode} ${missing}` : false,
+      },
+      () =>
+        withLab(
+          `svc-${mode.slice(0, 4)}-${arch.replace('ebpf-', 'e').slice(0, 4)}`,
+          arch,
+          (s) => correctness(s, mode),
+          topology(mode),
+        ),
+    );
+  }
   test(
     'a node joins with the ebpf proxy: its pods are endpoints through its proxy; it leaves: its pins and endpoints go',
     {
@@ -78,10 +94,13 @@ describe('Services through each proxy mode', async () => {
         topology('ebpf'),
       ),
   );
-  test('ebpf-native refuses a proxy in one line, before anything is made', async () => {
+  test('ebpf-native refuses a netfilter proxy in one line, before anything is made', async () => {
     const r = await cli(['up', '--arch', 'ebpf-native', '--lab', 'svc-refused', '--proxy', 'nftables']);
     assert.notEqual(r.code, 0, r.stderr);
-    assert.match(r.stderr, /proxy: this data path's tc programs move pods' packets past the node's IP stack/);
+    assert.match(
+      r.stderr,
+      /proxy: this data path's tc programs move pods' packets past the node's IP stack, where a netfilter proxy translates .*use --proxy ebpf here/,
+    );
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.equal(existsSync(runDir('svc-refused')), false);
   });

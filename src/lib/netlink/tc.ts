@@ -22,8 +22,12 @@ import {
 } from './rtnl';
 
 const ETH_P_ALL_BE = 0x0300; // htons(ETH_P_ALL)
-/** The one preference and handle cnilab's filter takes on a hook: replacing it is atomic. */
-export const BPF_FILTER_PREF = 1;
+/**
+ * The preference and handle an architecture's filter takes on a hook: replacing it is atomic. Pref
+ * 1, before it, is the eBPF Service proxy's (src/proxy/ebpf/attach.ts), which translates a packet
+ * and passes it on to this one.
+ */
+export const BPF_FILTER_PREF = 2;
 const BPF_FILTER_HANDLE = 1;
 
 export type TcHook = 'ingress' | 'egress';
@@ -55,7 +59,7 @@ export function ensureClsact(nl: Rtnl, index: number, dev: string): void {
 
 /**
  * Attaches the program open as `progFd` to `hook` of link `index`, in direct-action mode, as
- * cnilab's filter (pref `pref`, default 1; handle 1): one that is there already is replaced in one
+ * cnilab's filter (pref `pref`, default an architecture's, 2; handle 1): one that is there already is replaced in one
  * step, so packets see the old program or the new, never none.
  */
 export function attachBpf(
@@ -118,7 +122,7 @@ export function listFilters(nl: Rtnl, index: number, hook: TcHook): TcFilter[] {
 
 const EINVAL = 22;
 
-/** Removes cnilab's filter (pref `pref`, default 1) from `hook` of link `index`; "not there" is fine. */
+/** Removes cnilab's filter (pref `pref`, default an architecture's) from `hook` of link `index`; "not there" is fine. */
 export function detachBpf(nl: Rtnl, index: number, dev: string, hook: TcHook, pref = BPF_FILTER_PREF): void {
   try {
     nl.request(

@@ -5,22 +5,28 @@
  * veth too in cnilab, to the lab's fabric): what a pod sends arrives on it, what it receives
  * leaves by it. Pods on macvlan or ipvlan have no such interface and are not served (docs).
  *
- * The proxy's filters take pref 2 (handle 1) of each hook: pref 1 is an architecture's own filter
- * (the ebpf architecture's from_pod), which cnilab replaces in place and which the proxy must not.
+ * The proxy's filters take pref 1 (handle 1) of each hook, before an architecture's own filter
+ * (pref 2: the ebpf architecture's from_pod), which cnilab replaces in place and the proxy must not
+ * touch: the proxy translates and passes the packet on (TC_ACT_UNSPEC), the architecture forwards
+ * it by its new address. Where an architecture's filter sits on the ingress of a node device that
+ * is not a pod's (the ebpf architecture's underlay and tunnel devices: it delivers what arrives
+ * there straight into a pod, past the pod's veth egress), svc_to_pod goes before it too, so that a
+ * backend's reply is translated back first.
  */
 import { closeSync } from 'node:fs';
 import { objGet } from '../../lib/bpf';
 import { ipJson, runIn } from '../../lib/netns';
 import { withRtnl } from '../../lib/netlink/rtnl';
-import { attachBpf, detachBpf, listFilters, type TcHook } from '../../lib/netlink/tc';
+import { attachBpf, BPF_FILTER_PREF, detachBpf, listFilters, type TcHook } from '../../lib/netlink/tc';
 import { pins, type ProgramName } from './maps';
 
-export const PROXY_FILTER_PREF = 2;
+export const PROXY_FILTER_PREF = 1;
 const UNDERLAY = 'eth0';
 const HOOKS: readonly [TcHook, ProgramName][] = [
   ['ingress', 'svc_from_pod'],
   ['egress', 'svc_to_pod'],
 ];
+const PROGS: readonly ProgramName[] = ['svc_from_pod', 'svc_to_pod'];
 
 interface Link {
   ifname: string;
@@ -52,30 +58,37 @@ export async function proxyFilters(netns: string): Promise<string[]> {
 }
 
 /**
- * Attaches both programs to every pod-facing interface that lacks them; returns how many
+ * Attaches both programs to every pod-facing interface that lacks them, and svc_to_pod to the
+ * ingress of every other device where an architecture's filter is (see above); returns how many
  * filters it attached.
  */
 export async function attachAll(netns: string, dir: string): Promise<number> {
   const devs = await podInterfaces(netns);
   if (devs.length === 0) return 0;
+  const all = await ipJson<Link[]>({ name: netns }, ['link', 'show']);
   const p = pins(dir).progs;
-  const fds = HOOKS.map(([, prog]) => objGet(p[prog]));
+  const fds = new Map(PROGS.map((prog) => [prog, objGet(p[prog])]));
   try {
     return withRtnl({ name: netns }, (nl) => {
       let attached = 0;
-      for (const dev of devs) {
+      const want = (dev: string, hook: TcHook, prog: ProgramName): void => {
         const index = nl.index(dev);
-        HOOKS.forEach(([hook, prog], i) => {
-          const has = listFilters(nl, index, hook).some((f) => f.pref === PROXY_FILTER_PREF && f.name === prog);
-          if (has) return;
-          attachBpf(nl, index, dev, hook, fds[i]!, prog, PROXY_FILTER_PREF);
-          attached++;
-        });
+        const has = listFilters(nl, index, hook).some((f) => f.pref === PROXY_FILTER_PREF && f.name === prog);
+        if (has) return;
+        attachBpf(nl, index, dev, hook, fds.get(prog)!, prog, PROXY_FILTER_PREF);
+        attached++;
+      };
+      for (const dev of devs) for (const [hook, prog] of HOOKS) want(dev, hook, prog);
+      for (const { ifname } of all.filter((l) => !devs.includes(l.ifname))) {
+        const theirs = listFilters(nl, nl.index(ifname), 'ingress').some(
+          (f) => f.pref === BPF_FILTER_PREF && f.kind === 'bpf',
+        );
+        if (theirs) want(ifname, 'ingress', 'svc_to_pod');
       }
       return attached;
     });
   } finally {
-    for (const fd of fds) closeSync(fd);
+    for (const fd of fds.values()) closeSync(fd);
   }
 }
 

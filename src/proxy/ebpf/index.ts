@@ -46,6 +46,7 @@ export async function bpftoolVersion(): Promise<string> {
 
 export const ebpfProxy: ProxyMode = {
   name: 'ebpf',
+  translates: 'ebpf',
   summary: "eBPF on the pods' veths (tc): each packet to a ClusterIP DNATed to an endpoint, replies reverse-NATed",
   requires: ['ebpf'],
   pins: true,
@@ -69,6 +70,7 @@ export const ebpfProxy: ProxyMode = {
  */
 export const ebpfSockProxy: ProxyMode = {
   name: 'ebpf-sock',
+  translates: 'ebpf',
   summary: "eBPF on the pods' cgroup: connect() and sendmsg() to a ClusterIP go to an endpoint, no packet translated",
   requires: ['ebpf'],
   pins: true,

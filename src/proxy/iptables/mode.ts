@@ -13,6 +13,7 @@ import { chainsIn, ensureJumps, iptablesVersion, JUMPS, leftoversIn, removeAll, 
 
 export const iptablesMode: ProxyMode = {
   name: 'iptables',
+  translates: 'netfilter',
   summary: "kube-proxy's iptables mode: KUBE-SERVICES → KUBE-SVC (random spread) → KUBE-SEP (DNAT), one restore",
   requires: ['iptables'],
   async sync(node, input, previous) {

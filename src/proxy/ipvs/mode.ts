@@ -35,6 +35,7 @@ const hasDevice = async (node: Pick<ProxyNode, 'netns'>): Promise<boolean> =>
 
 export const ipvsMode: ProxyMode = {
   name: 'ipvs',
+  translates: 'netfilter',
   summary: "kube-proxy's IPVS mode: ClusterIPs on kube-ipvs0, a virtual server per port (rr, NAT), ipset masquerade",
   requires: ['ip_vs', 'iptables'],
   async sync(node, input, previous) {

@@ -20,6 +20,7 @@ async function listTable(node: Pick<ProxyNode, 'netns'>): Promise<string> {
 
 export const nftablesMode: ProxyMode = {
   name: 'nftables',
+  translates: 'netfilter',
   summary: "kube-proxy's nftables mode: one table, a service-ips verdict map → numgen cascade → dnat, one transaction",
   requires: ['nftables'],
   async sync(node, input, previous) {

@@ -3,18 +3,27 @@
  * cnilab's eBPF Service proxy (proxy mode `ebpf`; docs/proxy-ebpf.md): ClusterIP translation at
  * the pod's own interface, per packet, as Cilium's kube-proxy replacement does at its lxc devices.
  *
- *   svc_from_pod  tc ingress of each pod's host-side veth (a packet the pod sent). TCP or UDP to a
+ *   svc_from_pod  tc ingress of each pod's host-side veth (a packet the pod sent). A reply of a
+ *                 backend that `reverse` knows gets the ClusterIP:port back as its source here
+ *                 (the client may be on this node, reached past its veth's egress). TCP or UDP to a
  *                 ClusterIP:port of `services`:
  *                   a packet of a flow already translated -> the backend `forward` remembers
  *                   a new flow (a TCP SYN, or a UDP flow not seen) -> a backend: the client's
  *                     `affinity` entry while fresh, else slot prandom % count of `backends`;
  *                     `forward` and `reverse` record the flow
- *                   then DNAT (daddr, dport, both checksums) and on to the stack (TC_ACT_OK),
- *                   whose routing takes it to the backend, wherever it is
+ *                   then DNAT (daddr, dport, both checksums) and on (TC_ACT_UNSPEC): to the
+ *                   next filter of the hook — an architecture's own, which forwards it by its
+ *                   new address — or, without one, to the stack, whose routing takes it there
  *                   no endpoints -> a TCP SYN is answered with a RST from the ClusterIP (the
  *                     client's connect() fails at once with ECONNREFUSED); anything else dropped
  *   svc_to_pod    tc egress of the same veth (a packet for the pod): a reply from a backend
- *                 `reverse` knows gets the ClusterIP:port back as its source
+ *                 `reverse` knows gets the ClusterIP:port back as its source. Also on the ingress
+ *                 of a node device that carries an architecture's own filter (the ebpf
+ *                 architecture's underlay and tunnel devices), whose programs deliver a pod's
+ *                 packets past its veth's egress: the reply is translated before they do.
+ *
+ * Both pass on with TC_ACT_UNSPEC, never ending the hook's classification: they hold pref 1, and
+ * the filter after them (pref 2, an architecture's) still runs.
  *
  * Addresses and ports are kept in network byte order, as in the packet; ids, counts and times in
  * the host's (little-endian). src/proxy/ebpf/maps.ts encodes the same layouts (a unit test checks
@@ -363,6 +372,20 @@ int svc_from_pod(struct __sk_buff *skb)
 
 	if (parse(skb, &p) < 0)
 		goto pass;
+	rk.client_ip = p.daddr;
+	rk.client_port = p.dport;
+	rk.peer_ip = p.saddr;
+	rk.peer_port = p.sport;
+	rk.proto = p.proto;
+	known = bpf_map_lookup_elem(&reverse, &rk);
+	if (known) {
+		orig = *known;
+		if (rewrite(skb, &p, 0, orig.ip, orig.port) < 0)
+			goto error;
+		count(SVC_FROM_POD, REVERSE, len);
+		return TC_ACT_UNSPEC;
+	}
+	known = NULL;
 	sk.ip = p.daddr;
 	sk.port = p.dport;
 	sk.proto = p.proto;
@@ -401,13 +424,13 @@ int svc_from_pod(struct __sk_buff *skb)
 	if (rewrite(skb, &p, 1, be.ip, be.port) < 0)
 		goto error;
 	count(SVC_FROM_POD, done, len);
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC;
 error:
 	count(SVC_FROM_POD, ERROR, len);
 	return TC_ACT_SHOT;
 pass:
 	count(SVC_FROM_POD, PASS, len);
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC;
 }
 
 SEC("tc")
@@ -437,10 +460,10 @@ int svc_to_pod(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	count(SVC_TO_POD, REVERSE, len);
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC;
 pass:
 	count(SVC_TO_POD, PASS, len);
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC;
 }
 
 /* ---- the socket programs (mode ebpf-sock) ---- */
