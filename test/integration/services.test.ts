@@ -21,18 +21,20 @@ const ARCHS = ['flannel-vxlan', 'calico-bgp'];
 /** The eBPF data paths move pods' packets past the stack: only a proxy that translates in eBPF runs there. */
 const EBPF_ARCHS = ['ebpf-native', 'ebpf-vxlan'];
 
+/** Every mode on the architectures that route through the node; the eBPF modes on the eBPF data paths too. */
+const CASES = [
+  ...ARCHS.flatMap((arch) => proxyModes.names().map((mode) => [arch, mode] as const)),
+  ...EBPF_ARCHS.flatMap((arch) =>
+    proxyModes
+      .names()
+      .filter((m) => proxyModes.get(m).translates === 'ebpf')
+      .map((mode) => [arch, mode] as const),
+  ),
+];
+
 describe('Services through each proxy mode', async () => {
   const features = await probeFeatures();
-  const cases = [
-    ...ARCHS.flatMap((arch) => proxyModes.names().map((mode) => [arch, mode] as const)),
-    ...EBPF_ARCHS.flatMap((arch) =>
-      proxyModes
-        .names()
-        .filter((m) => proxyModes.get(m).translates === 'ebpf')
-        .map((mode) => [arch, mode] as const),
-    ),
-  ];
-  for (const [arch, mode] of cases) {
+  for (const [arch, mode] of CASES) {
     const missing = missingReason(features, proxyModes.get(mode).requires);
     test(
       `${mode} on ${arch}: spread, a removed endpoint, no endpoints refused, the source seen, partial syncs`,
