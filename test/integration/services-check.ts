@@ -28,6 +28,7 @@ topology:
   services:
     list:
       - {name: web, ports: [{port: 80, targetPort: ${PORT}}], selector: {app: web}}
+      - {name: sticky, ports: [{port: 82, targetPort: ${PORT}}], selector: {app: web}, affinitySeconds: 60}
 `;
 
 export const pod = (s: LabState, name: string): LabState['pods'][number] => s.pods.find((p) => p.name === name)!;
@@ -64,6 +65,11 @@ export async function correctness(s: LabState, mode: string): Promise<void> {
     assert.ok(chiSquare(counts) < 19.51, `${mode}: spread ${counts.join('/')} is not even`);
     // The source a backend sees: the client pod's own address (no masquerade from inside the cluster range).
     assert.deepEqual(Object.keys(spread.sources), [client.ip]);
+    // ClientIP session affinity: every connection of one client to the same endpoint, within the timeout.
+    const sticky = await apiRequest<ServiceView>(lab, 'GET', '/api/services/sticky');
+    const stuck = await runCrr({ name: client.netns }, { host: sticky.clusterIp, port: 82, count: 30 });
+    assert.equal(stuck.ok, 30, `${mode}: ${JSON.stringify(stuck)}`);
+    assert.equal(Object.keys(stuck.servers).length, 1, `${mode}: affinity: ${JSON.stringify(stuck.servers)}`);
     // A removed endpoint: node2-p2 relabelled out of the Service gets no new connection.
     const r = await cli(['pod', 'label', '--lab', lab, 'node2-p2', 'app=other', '--overwrite']);
     assert.equal(r.code, 0, r.stderr);

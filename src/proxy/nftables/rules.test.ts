@@ -121,3 +121,20 @@ test('size at 30,000 Services of 4 endpoints (printed, not judged)', (t) => {
   t.diagnostic(`nftables full transaction: ${written} rules and elements, ${(text.length / 1e6).toFixed(1)} MB`);
   assert.ok(written > 30_000 * 10);
 });
+
+test("partial sync after a Service's affinity timeout changes: its sets made again, after the chains naming them are flushed", () => {
+  const before = inputOf([other, service('web', '10.96.0.10', EPS.slice(0, 1), { affinitySeconds: 300 })]);
+  const after = inputOf([other, service('web', '10.96.0.10', EPS.slice(0, 1), { affinitySeconds: 60 })]);
+  const lines = nftScript(after, planSync(after, before)).text.trim().split('\n');
+  const AFF2 = EC2.replace('endpoint-', 'affinity-');
+  const at = (l: string): number => lines.indexOf(l);
+  assert.ok(at(`flush chain ${T} ${SC}`) >= 0 && at(`flush chain ${T} ${EC2}`) >= 0);
+  assert.ok(at(`delete set ${T} ${AFF2}`) > Math.max(at(`flush chain ${T} ${SC}`), at(`flush chain ${T} ${EC2}`)));
+  assert.equal(
+    at(`add set ${T} ${AFF2} { type ipv4_addr ; flags dynamic,timeout ; timeout 60s ; }`),
+    at(`delete set ${T} ${AFF2}`) + 1,
+  );
+  // The same timeout: the set stays as it is (its clients keep their endpoint).
+  const again = inputOf([other, service('web', '10.96.0.10', EPS.slice(0, 2), { affinitySeconds: 60 })]);
+  assert.doesNotMatch(nftScript(again, planSync(again, after)).text, /delete set/);
+});

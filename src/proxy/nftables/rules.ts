@@ -89,12 +89,24 @@ export function skeleton(serviceCidr: string): string[] {
   ];
 }
 
-/** A Service port's chains (declared, flushed) and sets; its rules come after (serviceRules). */
-function serviceChains(s: ProxyService): string[] {
+/**
+ * A Service port's chains (declared, flushed) and sets; its rules come after (serviceRules). A set
+ * whose timeout changed (`retimed`) is deleted, once the chains that name it are flushed, and made
+ * again: nft cannot change the timeout of a set that exists.
+ */
+function serviceChains(s: ProxyService, retimed: ReadonlySet<string> = new Set()): string[] {
   const out = chainsOf(s).flatMap((c) => [`add chain ${TABLE} ${c}`, `flush chain ${TABLE} ${c}`]);
-  for (const set of setsOf(s))
+  for (const set of setsOf(s)) {
+    if (retimed.has(set)) out.push(`delete set ${TABLE} ${set}`);
     out.push(`add set ${TABLE} ${set} { type ipv4_addr ; flags dynamic,timeout ; timeout ${s.affinitySeconds}s ; }`);
+  }
   return out;
+}
+
+/** The affinity sets of Service ports changed since `stale` whose timeout is another now. */
+function retimedSets(current: readonly ProxyService[], stale: readonly ProxyService[]): Set<string> {
+  const now = new Map(current.flatMap((s) => setsOf(s).map((set) => [set, s.affinitySeconds] as const)));
+  return new Set(stale.flatMap((s) => setsOf(s).filter((set) => now.has(set) && now.get(set) !== s.affinitySeconds)));
 }
 
 /** The pick of an endpoint, uniform, without a set: `numgen random mod (n−i) == 0 goto …`, the last a `goto` (design note). */
@@ -157,7 +169,8 @@ export function nftScript(input: ProxyInput, plan: SyncPlan): NftScript {
     const goneIps = [...new Set(plan.stale.map((s) => s.clusterIp))].filter((ip) => !usedIps.has(ip));
     add(plan.stale.map((s) => element(s, 'delete')));
     add(goneIps.map((ip) => `delete element ${TABLE} cluster-ips { ${ip} }`));
-    for (const s of rewrite) add(serviceChains(s));
+    const retimed = retimedSets(current, plan.stale);
+    for (const s of rewrite) add(serviceChains(s, retimed));
     add(goneChains.map((c) => `flush chain ${TABLE} ${c}`));
     add(goneChains.map((c) => `delete chain ${TABLE} ${c}`));
     add(goneSets.map((c) => `delete set ${TABLE} ${c}`));
