@@ -180,6 +180,10 @@ ip link set lo up
 # ipip loaded now, as a host that uses it has it: loading it makes the fallback tunl0 in every
 # namespace, this root one too, and the suite compares the root namespace before and after.
 modprobe ipip 2>/dev/null || true
+# br_netfilter, as a Kubernetes node has it (kubeadm requires it; this host's kernel has it built
+# in): a bridged packet crosses netfilter, so a netfilter Service proxy sees a same-node backend's
+# reply to undo its DNAT. Loading it sets nothing in the root namespace but its sysctls' defaults.
+modprobe br_netfilter 2>/dev/null || true
 if [ -n "$SHARE" ]; then
   mkdir -p "$SHARE" && mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 share "$SHARE"
 fi
