@@ -19,7 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiRequest, createServices } from '../../apiserver/client';
+import { apiRequest, createServices, deleteServices } from '../../apiserver/client';
 import type { Labels, Pod, ServiceView } from '../../apiserver/model';
 import { CnilabError } from '../../lib/errors';
 import { PROXY_ROLE, proxiesSynced, proxyDir } from '../../lab/services';
@@ -291,8 +291,11 @@ async function restore(l: LabRun): Promise<void> {
   const attempt = async (f: () => Promise<unknown>): Promise<void> => {
     await f().catch((e: unknown) => (failure ??= e));
   };
-  if (l.probe) await attempt(() => apiRequest(lab, 'DELETE', `/api/services/${PROBE_SERVICE}`));
-  for (let i = l.fillers; i >= 1; i--) await attempt(() => apiRequest(lab, 'DELETE', `/api/services/${fillerName(i)}`));
+  const names = [
+    ...(l.probe ? [PROBE_SERVICE] : []),
+    ...Array.from({ length: l.fillers }, (_, i) => fillerName(i + 1)),
+  ];
+  await attempt(() => deleteServices(lab, names));
   l.fillers = 0;
   l.probe = false;
   for (const [pod, labels] of l.labels)
