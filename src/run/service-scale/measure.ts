@@ -62,6 +62,13 @@ const CHANGE_DEADLINE_SEC = 60;
 
 const wallMs = (): number => performance.timeOrigin + performance.now();
 
+/**
+ * How long the agents may take to program N Services (or their removal): the lab's usual 180 s, or
+ * N² µs where that is more — iptables-nft's restore is quadratic (docs/services.md: 10,000 in 26 s),
+ * so 30,000 through it may take many minutes; 15 minutes at 30,000.
+ */
+export const syncTimeoutMs = (n: number): number => Math.max(180_000, (n * n) / 1000);
+
 interface LabRun {
   readonly lab: ServiceScaleLab;
   readonly proxies: readonly ProcessState[];
@@ -142,7 +149,11 @@ export function rssKiB(pid: number): number | undefined {
 }
 
 /** Brings the lab to `n` Services: the fillers missing, then the probed Service anew, last. */
-async function fillTo(l: LabRun, n: number): Promise<{ createMs: number; syncedMs: number; before: number }> {
+async function fillTo(
+  l: LabRun,
+  n: number,
+  signal?: AbortSignal,
+): Promise<{ createMs: number; syncedMs: number; before: number }> {
   const lab = l.lab.state.lab;
   const before = await revision(lab);
   const t0 = wallMs();
@@ -158,7 +169,7 @@ async function fillTo(l: LabRun, n: number): Promise<{ createMs: number; syncedM
   await createServices(lab, [probeSpec()]);
   l.probe = true;
   const createMs = wallMs() - t0;
-  await proxiesSynced(lab, l.proxies);
+  await proxiesSynced(lab, l.proxies, signal, syncTimeoutMs(n));
   return { createMs, syncedMs: wallMs() - t0, before };
 }
 
@@ -207,7 +218,7 @@ async function measureAt(l: LabRun, n: number, s: ServiceScaleSettings, o: After
   const lab = l.lab.state.lab;
   const name = l.lab.cell.arch.name;
   o.progress(`service-scale: ${name}: ${n} Services`);
-  const { createMs, syncedMs, before } = await fillTo(l, n);
+  const { createMs, syncedMs, before } = await fillTo(l, n, o.signal);
   const agents = agentFigures(lab, l.proxies, before);
   const ip = await probeIp(lab);
   const ns = { name: l.client.netns };
@@ -301,7 +312,7 @@ async function restore(l: LabRun): Promise<void> {
   for (const [pod, labels] of l.labels)
     await attempt(() => apiRequest(lab, 'PUT', `/api/pods/${pod}/labels`, { labels }));
   for (const s of l.servers) await attempt(() => s.stop());
-  await attempt(() => proxiesSynced(lab, l.proxies));
+  await attempt(() => proxiesSynced(lab, l.proxies, undefined, syncTimeoutMs(names.length)));
   if (failure !== undefined) throw failure;
 }
 

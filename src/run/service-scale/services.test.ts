@@ -6,6 +6,7 @@ import { restoreText } from '../../proxy/iptables/rules';
 import type { SyncPlan } from '../../proxy/plan';
 import { isCnilabError } from '../../lib/errors';
 import { formatIPv4 } from '../../lib/ip';
+import { syncTimeoutMs } from './measure';
 import { batches, checkOwnServices, fillerName, fillerSpecs, PROBE_SERVICE, probeSpec } from './services';
 
 /** The Services as the API server hands them to a proxy: fillers, the probe (given a low ClusterIP), the lab's own. */
@@ -62,4 +63,10 @@ test("fillers: numbered names below the probe; the lab's own Services checked; b
   for (const x of b) assert.ok(JSON.stringify({ services: x }).length <= 64 * 1024);
   assert.ok(b.length < 40, `${b.length} batches for 30,000`);
   assert.deepEqual(batches([]), []);
+});
+
+test("the agents' sync deadline: the lab's 180 s, N² µs beyond 13,416 Services (iptables-nft is quadratic)", () => {
+  assert.equal(syncTimeoutMs(1), 180_000);
+  assert.equal(syncTimeoutMs(10_000), 180_000);
+  assert.equal(syncTimeoutMs(30_000), 900_000);
 });
