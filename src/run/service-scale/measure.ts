@@ -10,7 +10,8 @@
  *     each one's connect time (the SYN's round trip through the node's NAT);
  *   - CRR: as many again, 4 in flight, answered per second;
  *   - programming latency: `changes` times, the other backend labelled into the selector (one API
- *     change, one revision) while a client connects 1 ms apart until that backend answers; then the
+ *     change, one revision) while a client connects 1 ms apart (or 1% of its wait so far, when
+ *     more) until that backend answers; then the
  *     first one labelled out again (untimed; synced before the next).
  * And each agent's syncs of the N Services (syncs.jsonl) and its resident memory. Afterwards (also
  * on error, not on abort: the run's tear-down removes the lab) every Service the test created is
@@ -55,8 +56,13 @@ type CountFigures = ServiceScaleArch['counts'][number];
 
 /** Connections in flight for the connection rate. */
 export const CRR_CONCURRENCY = 4;
-/** The programming probe's connections start this far apart, ms. */
+/**
+ * The programming probe's connections start this far apart, ms, and at least 1% of the time since
+ * its first answer: within 1% of the latency measured, and a few hundred connections a change
+ * rather than thousands (each leaves a TIME_WAIT on the client's ephemeral ports).
+ */
 const CHANGE_INTERVAL_MS = 1;
+const CHANGE_INTERVAL_PCT = 1;
 /** How long a change may take to show before the run fails, s. */
 const CHANGE_DEADLINE_SEC = 60;
 
@@ -186,6 +192,7 @@ async function change(l: LabRun, ip: string, signal?: AbortSignal): Promise<numb
       durationSec: CHANGE_DEADLINE_SEC,
       until: cell.backends[next],
       intervalMs: CHANGE_INTERVAL_MS,
+      intervalPct: CHANGE_INTERVAL_PCT,
       timeoutMs: 1000,
     },
   );

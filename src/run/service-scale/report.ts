@@ -43,7 +43,7 @@ export function serviceScaleTable(j: ServiceScaleJson): string {
       `(connect, request, response, close) answered per second, ${j.connections} of them, 4 in flight; ` +
       `<b>programming</b> is p50 / p90 / p99 over ${j.changes} changes, from the API change (the other backend ` +
       `labelled into the Service's selector) until the first connection that backend answered (connections 1 ms ` +
-      `apart). <b>Sync</b> is the slowest agent's programming of the N Services (its syncs.jsonl, summed), ` +
+      `apart, or 1% of the wait so far when more). <b>Sync</b> is the slowest agent's programming of the N Services (its syncs.jsonl, summed), ` +
       `<b>agent RSS</b> the largest agent's resident memory (the kernel's rules are not in it). Pods: ${e(where)}. ` +
       `Milliseconds, not ratios: no % of host. The Services are removed afterwards.`,
     head: [

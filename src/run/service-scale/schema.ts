@@ -59,7 +59,7 @@ export const serviceScaleSchema = z
               .describe('connect, request, response, close against the probed Service, a few in flight'),
             programming: msStatSchema.describe(
               "from the API change (a pod labelled into the probed Service's selector) until the first " +
-                'connection answered by that pod (connections 1 ms apart from the client)',
+                'connection answered by that pod (connections 1 ms apart, or 1% of the wait so far when more)',
             ),
             agents: z.array(agentSchema).describe("each compute node's proxy agent (syncs.jsonl, /proc)"),
           }),

@@ -22,6 +22,12 @@ export interface CrrOptions {
   readonly until?: string;
   /** Start a connection at most this often, ms (a paced probe leaves the CPU to what it watches). Default: 0. */
   readonly intervalMs?: number;
+  /**
+   * And at least this % of the time since the first answer: a probe that waits long for a change
+   * spaces its connections out (1: within 1% of the wait), rather than filling the ephemeral ports
+   * with TIME_WAIT. Default: 0.
+   */
+  readonly intervalPct?: number;
   /** Called once, at the first answered connection (the probe is running). */
   readonly onFirst?: () => void;
 }
@@ -91,6 +97,7 @@ export async function crr(o: CrrOptions): Promise<CrrResult> {
   const connectMs: number[] = [];
   let [ok, refused, timedOut, started] = [0, 0, 0, 0];
   let untilAt: number | undefined;
+  let firstAt: number | undefined;
   const t0 = performance.now();
   const deadline = o.durationSec === undefined ? Infinity : t0 + o.durationSec * 1000;
   const worker = async (): Promise<void> => {
@@ -99,7 +106,10 @@ export async function crr(o: CrrOptions): Promise<CrrResult> {
       const begun = performance.now();
       const r = await once(o);
       if ('server' in r) {
-        if (ok === 0) o.onFirst?.();
+        if (ok === 0) {
+          firstAt = performance.now();
+          o.onFirst?.();
+        }
         if (r.server === o.until) untilAt ??= performance.timeOrigin + performance.now();
         ok++;
         servers[r.server] = (servers[r.server] ?? 0) + 1;
@@ -108,7 +118,9 @@ export async function crr(o: CrrOptions): Promise<CrrResult> {
       } else if (r.kind === 'refused') refused++;
       else if (r.kind === 'timeout') timedOut++;
       else failed[r.kind] = (failed[r.kind] ?? 0) + 1;
-      const rest = (o.intervalMs ?? 0) - (performance.now() - begun);
+      const since = firstAt === undefined ? 0 : performance.now() - firstAt;
+      const spacing = Math.max(o.intervalMs ?? 0, (since * (o.intervalPct ?? 0)) / 100);
+      const rest = spacing - (performance.now() - begun);
       if (rest > 0 && untilAt === undefined) await new Promise((r) => setTimeout(r, rest));
     }
   };

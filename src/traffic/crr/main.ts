@@ -3,7 +3,7 @@
  * The crr tool as a process, run in a namespace (run.ts starts it there):
  *   serve --port P --name N [--bind IP]    prints "listening" once it listens, serves until SIGTERM;
  *   connect --host IP --port P --count N [--concurrency C] [--duration S] [--timeout-ms T]
- *           [--until NAME [--interval-ms I]]
+ *           [--until NAME [--interval-ms I] [--interval-pct P]]
  *                                          prints one CrrResult as JSON; with --until it stops once
  *                                          server NAME answers, and prints "first" at the first answer.
  */
@@ -24,6 +24,7 @@ const { positionals, values } = parseArgs({
     'timeout-ms': { type: 'string', default: '2000' },
     until: { type: 'string' },
     'interval-ms': { type: 'string', default: '0' },
+    'interval-pct': { type: 'string', default: '0' },
   },
 });
 
@@ -49,7 +50,12 @@ if (positionals[0] === 'serve') {
     timeoutMs: Number(values['timeout-ms']),
     ...(values.duration ? { durationSec: Number(values.duration) } : {}),
     ...(values.until
-      ? { until: values.until, intervalMs: Number(values['interval-ms']), onFirst: () => console.log('first') }
+      ? {
+          until: values.until,
+          intervalMs: Number(values['interval-ms']),
+          intervalPct: Number(values['interval-pct']),
+          onFirst: () => console.log('first'),
+        }
       : {}),
   }).then((r) => console.log(JSON.stringify(r)));
 } else fail('usage: serve --port P --name N | connect --host IP --port P --count N');

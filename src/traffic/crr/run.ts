@@ -63,6 +63,7 @@ export interface CrrWatch {
 export function watchCrr(ns: NetnsRef, o: CrrOptions & { readonly until: string }): CrrWatch {
   const args = [MAIN, 'connect', '--host', o.host, '--port', String(o.port), '--count', String(o.count)];
   args.push('--until', o.until, '--interval-ms', String(o.intervalMs ?? 0));
+  args.push('--interval-pct', String(o.intervalPct ?? 0));
   if (o.durationSec !== undefined) args.push('--duration', String(o.durationSec));
   if (o.timeoutMs !== undefined) args.push('--timeout-ms', String(o.timeoutMs));
   const [cmd, a] = inNetns(ns, process.execPath, args);
