@@ -61,6 +61,21 @@ test('pods: a node registers, labels and removes only its own; Services: nodes r
   assert.equal((await c.as(two, 'DELETE', '/api/services/s')).status, 403);
   assert.equal((await c.as(ADMIN_TOKEN, 'DELETE', '/api/services/s')).status, 200);
   assert.equal((await c.as(ADMIN_TOKEN, 'DELETE', '/api/services/s')).status, 404);
+  // The batch DELETE: the administrator's, all or none, one revision.
+  assert.equal((await c.as(two, 'DELETE', '/api/services', { names: ['t'] })).status, 403);
+  const missing = await c.as(ADMIN_TOKEN, 'DELETE', '/api/services', { names: ['t', 's'] });
+  assert.deepEqual(missing, { status: 404, body: { error: 'names.1: Service s: no such Service' } });
+  assert.deepEqual(
+    c.store.services().services.map((s) => s.name),
+    ['t'],
+    'nothing removed',
+  );
+  assert.equal((await c.as(ADMIN_TOKEN, 'DELETE', '/api/services', { names: [] })).status, 400);
+  const r = c.store.index;
+  assert.deepEqual(await c.as(ADMIN_TOKEN, 'DELETE', '/api/services', { names: ['t'] }), {
+    status: 200,
+    body: { revision: r + 1, names: ['t'] },
+  });
 });
 
 test('bad input: 400 with one line naming the field; nothing created', async (t) => {

@@ -9,6 +9,7 @@
  *   POST   /api/services                 a Service spec → 201 the Service; {services: [...]} → 201
  *                                        {revision, services}, all or none
  *   DELETE /api/services/NAME            → {name}
+ *   DELETE /api/services                 {names: [...]} → {revision, names}: all or none, one revision
  *   GET    /api/proxy?since=R&wait=S     what a proxy programs (proxy-view.ts): waits (≤ S s, at most
  *                                        60) for a revision above R; everything when R is 0 or too old
  * A bad body or parameter gets 400 naming the field; a name or ClusterIP taken, 409. Who may call
@@ -49,12 +50,14 @@ export function apiRules(store: ApiStore): readonly RouteRule[] {
     { method: 'GET', path: '/services', may: 'nodes', rule: READS },
     { method: 'GET', path: '/services/:name', may: 'nodes', rule: READS },
     { method: 'POST', path: '/services', may: 'admin', rule: SERVICES_ADMIN },
+    { method: 'DELETE', path: '/services', may: 'admin', rule: SERVICES_ADMIN },
     { method: 'DELETE', path: '/services/:name', may: 'admin', rule: SERVICES_ADMIN },
     { method: 'GET', path: '/proxy', may: 'nodes', rule: 'every node reads what its proxy programs' },
   ];
 }
 
 const batchBody = z.strictObject({ services: z.array(z.unknown()).min(1).max(100_000) });
+const namesBody = z.strictObject({ names: z.array(z.string()).min(1).max(100_000) });
 
 function parse<S extends z.ZodType>(schema: S, body: unknown, prefix = ''): z.output<S> {
   const r = schema.safeParse(body);
@@ -119,6 +122,11 @@ export async function handleApi(store: ApiStore, q: ServiceRequest): Promise<boo
   if (what === 'services') {
     if (parts.length === 1 && m === 'GET') return (send(res, 200, store.services()), true);
     if (parts.length === 1 && m === 'POST') return (await create(store, q), true);
+    if (parts.length === 1 && m === 'DELETE') {
+      const { names } = parse(namesBody, await q.readBody());
+      const gone = store.deleteServices(names);
+      return (send(res, 200, { revision: store.index, names: gone }), true);
+    }
     if (parts.length === 2 && m === 'GET') {
       const s = store.service(id!);
       return (send(res, s ? 200 : 404, s ?? { error: `Service ${id}: no such Service` }), true);

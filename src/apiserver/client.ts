@@ -76,3 +76,25 @@ export async function createServices(lab: string, specs: readonly ServiceSpec[])
   if (specs.length === 0) return [];
   return (await apiRequest<{ services: ServiceView[] }>(lab, 'POST', '/api/services', { services: specs })).services;
 }
+
+/**
+ * Deletes Services `names` from lab `lab`'s API server: a batch per 64 KiB of JSON, each all or
+ * none at one revision (the API server's batch DELETE). Returns the API server's revision after.
+ */
+export async function deleteServices(lab: string, names: readonly string[]): Promise<number | undefined> {
+  let revision: number | undefined;
+  let batch: string[] = [];
+  let size = 16;
+  const send = async (): Promise<void> => {
+    revision = (await apiRequest<{ revision: number }>(lab, 'DELETE', '/api/services', { names: batch })).revision;
+    batch = [];
+    size = 16;
+  };
+  for (const n of names) {
+    if (batch.length > 0 && size + n.length + 3 > 60 * 1024) await send();
+    batch.push(n);
+    size += n.length + 3;
+  }
+  if (batch.length > 0) await send();
+  return revision;
+}

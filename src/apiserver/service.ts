@@ -65,6 +65,7 @@ const apiTrespass: Trespass = {
       { method: 'PUT', path: `/api/pods/${mine}`, body: { node: self, ip: pod.ip }, expect: 409 },
       { method: 'POST', path: '/api/services', body: { name: 'trespass', ports: [{ port: 80 }], pods: [pod.name] } },
       { method: 'DELETE', path: '/api/services/trespass' },
+      { method: 'DELETE', path: '/api/services', body: { names: ['trespass'] } },
     ];
     return attempts;
   },

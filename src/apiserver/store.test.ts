@@ -161,3 +161,27 @@ test('tombstones beyond the kept count go; a watcher behind them gets everything
   ]);
   assert.equal(store.proxy(store.index + 5).full, true, 'a revision from another store');
 });
+
+test('a batch delete: every Service at one revision with its tombstones, or none when one is missing', (t) => {
+  const { store } = open(t);
+  store.createServices([web('a'), web('b'), web('c')]);
+  const r = store.index;
+  assert.throws(() => store.deleteServices(['a', 'x']), /^CnilabError: names\.1: Service x: no such Service$/);
+  assert.throws(() => store.deleteServices(['a', 'a']), /names\.1: a is there twice/);
+  assert.equal(store.index, r, 'a refused batch changes nothing');
+  assert.deepEqual(store.deleteServices(['c', 'a']), ['c', 'a']);
+  assert.equal(store.index, r + 1, 'one revision');
+  assert.deepEqual(store.proxy(r).removed, [
+    { name: 'a', portName: '' },
+    { name: 'c', portName: '' },
+  ]);
+  assert.deepEqual(
+    store.services().services.map((s) => s.name),
+    ['b'],
+  );
+  assert.equal(
+    store.createServices([web('d')])[0]!.clusterIp,
+    '10.96.0.2',
+    "a removed Service's ClusterIP is free again",
+  );
+});

@@ -205,22 +205,46 @@ export class ApiStore extends RevisionedStore {
   /** Removes Service `name`, leaving a tombstone per port; false when there was none. */
   deleteService(name: string): boolean {
     return this.transaction(() => {
-      const s = this.sel.services.get(name);
-      if (!s) return false;
+      if (!this.sel.services.has(name)) return false;
       this.bump();
-      const rev = this.index;
-      this.db.prepare('DELETE FROM services WHERE name = ?').run(name);
-      const bury = this.db.prepare(
-        'INSERT INTO removed VALUES (?, ?, ?) ON CONFLICT (name, port_name) DO UPDATE SET rev = excluded.rev',
-      );
-      const buried = this.db.prepare('SELECT COUNT(*) AS n FROM removed WHERE name = ?').get(name) as { n: number };
-      this.removedCount += s.ports.length - buried.n;
-      for (const p of s.ports) bury.run(name, p.name, rev);
+      this.bury(name, this.index);
       this.compact();
-      this.sel.removeService(name);
-      this.ips.release(s.clusterIp);
       return true;
     });
+  }
+
+  /**
+   * Removes Services `names` in one transaction at one revision, all or none: a name not there →
+   * NOT_FOUND naming its field (`names.3`), a name twice → INVALID_INPUT.
+   */
+  deleteServices(names: readonly string[]): string[] {
+    return this.transaction(() => {
+      const seen = new Set<string>();
+      names.forEach((n, i) => {
+        if (seen.has(n)) throw new CnilabError('INVALID_INPUT', `names.${i}: ${n} is there twice`);
+        if (!this.sel.services.has(n)) throw new CnilabError('NOT_FOUND', `names.${i}: Service ${n}: no such Service`);
+        seen.add(n);
+      });
+      if (names.length === 0) return [];
+      this.bump();
+      for (const n of names) this.bury(n, this.index);
+      this.compact();
+      return [...names];
+    });
+  }
+
+  /** Inside a change at `rev`: Service `name` (there) deleted, a tombstone per port, its ClusterIP freed. */
+  private bury(name: string, rev: number): void {
+    const s = this.sel.services.get(name)!;
+    this.db.prepare('DELETE FROM services WHERE name = ?').run(name);
+    const bury = this.db.prepare(
+      'INSERT INTO removed VALUES (?, ?, ?) ON CONFLICT (name, port_name) DO UPDATE SET rev = excluded.rev',
+    );
+    const buried = this.db.prepare('SELECT COUNT(*) AS n FROM removed WHERE name = ?').get(name) as { n: number };
+    this.removedCount += s.ports.length - buried.n;
+    for (const p of s.ports) bury.run(name, p.name, rev);
+    this.sel.removeService(name);
+    this.ips.release(s.clusterIp);
   }
 
   /** What a proxy programs: everything (since 0, or older than the kept tombstones), else what changed after `since`. */

@@ -147,8 +147,16 @@ async function apiRevision(lab: string): Promise<number> {
  */
 const PROXY_SYNC_TIMEOUT_MS = 180_000;
 
-/** Waits until every agent in `procs` has programmed the API server's revision of now (or a later one). */
-export async function proxiesSynced(lab: string, procs: readonly ProcessState[], signal?: AbortSignal): Promise<void> {
+/**
+ * Waits until every agent in `procs` has programmed the API server's revision of now (or a later
+ * one); `timeoutMs` for a load known to take longer (thousands of Services through iptables-nft).
+ */
+export async function proxiesSynced(
+  lab: string,
+  procs: readonly ProcessState[],
+  signal?: AbortSignal,
+  timeoutMs = PROXY_SYNC_TIMEOUT_MS,
+): Promise<void> {
   const revision = await apiRevision(lab);
   for (const p of procs)
     await poll(
@@ -162,7 +170,7 @@ export async function proxiesSynced(lab: string, procs: readonly ProcessState[],
       },
       [p],
       signal,
-      PROXY_SYNC_TIMEOUT_MS,
+      timeoutMs,
     );
 }
 

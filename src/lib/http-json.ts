@@ -28,6 +28,8 @@ export function httpJson<T>(url: string, options: HttpJsonOptions = {}): Promise
         method: options.method ?? 'GET',
         headers: {
           'content-type': 'application/json',
+          // Framed by its length: node sends a DELETE's body unframed otherwise (no chunked encoding for it).
+          ...(payload !== undefined ? { 'content-length': Buffer.byteLength(payload) } : {}),
           ...(token ? { authorization: `Bearer ${token}` } : {}),
         },
         signal: options.signal,

@@ -18,6 +18,18 @@ export interface CrrOptions {
   readonly concurrency?: number;
   /** A connection that has not answered by then counts as timed out. Default: 2000 ms. */
   readonly timeoutMs?: number;
+  /** Stop once a connection is answered by the server of this name (a Service's new endpoint). */
+  readonly until?: string;
+  /** Start a connection at most this often, ms (a paced probe leaves the CPU to what it watches). Default: 0. */
+  readonly intervalMs?: number;
+  /**
+   * And at least this % of the time since the first answer: a probe that waits long for a change
+   * spaces its connections out (1: within 1% of the wait), rather than filling the ephemeral ports
+   * with TIME_WAIT. Default: 0.
+   */
+  readonly intervalPct?: number;
+  /** Called once, at the first answered connection (the probe is running). */
+  readonly onFirst?: () => void;
 }
 
 export interface CrrResult {
@@ -37,6 +49,8 @@ export interface CrrResult {
   readonly elapsedSec: number;
   /** Answered connections per second. */
   readonly perSec: number;
+  /** With `until`: when that server answered first, ms since the epoch (sub-ms: performance's clock). */
+  readonly untilAt?: number;
 }
 
 type One = { kind: 'ok'; server: string; source: string; connectMs: number } | { kind: string };
@@ -82,13 +96,21 @@ export async function crr(o: CrrOptions): Promise<CrrResult> {
   const failed: Record<string, number> = {};
   const connectMs: number[] = [];
   let [ok, refused, timedOut, started] = [0, 0, 0, 0];
+  let untilAt: number | undefined;
+  let firstAt: number | undefined;
   const t0 = performance.now();
   const deadline = o.durationSec === undefined ? Infinity : t0 + o.durationSec * 1000;
   const worker = async (): Promise<void> => {
-    while (started < o.count && performance.now() < deadline) {
+    while (started < o.count && performance.now() < deadline && untilAt === undefined) {
       started++;
+      const begun = performance.now();
       const r = await once(o);
       if ('server' in r) {
+        if (ok === 0) {
+          firstAt = performance.now();
+          o.onFirst?.();
+        }
+        if (r.server === o.until) untilAt ??= performance.timeOrigin + performance.now();
         ok++;
         servers[r.server] = (servers[r.server] ?? 0) + 1;
         sources[r.source] = (sources[r.source] ?? 0) + 1;
@@ -96,9 +118,24 @@ export async function crr(o: CrrOptions): Promise<CrrResult> {
       } else if (r.kind === 'refused') refused++;
       else if (r.kind === 'timeout') timedOut++;
       else failed[r.kind] = (failed[r.kind] ?? 0) + 1;
+      const since = firstAt === undefined ? 0 : performance.now() - firstAt;
+      const spacing = Math.max(o.intervalMs ?? 0, (since * (o.intervalPct ?? 0)) / 100);
+      const rest = spacing - (performance.now() - begun);
+      if (rest > 0 && untilAt === undefined) await new Promise((r) => setTimeout(r, rest));
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? 1) }, worker));
   const elapsedSec = (performance.now() - t0) / 1000;
-  return { ok, refused, timedOut, failed, servers, sources, connectMs, elapsedSec, perSec: ok / elapsedSec };
+  return {
+    ok,
+    refused,
+    timedOut,
+    failed,
+    servers,
+    sources,
+    connectMs,
+    elapsedSec,
+    perSec: ok / elapsedSec,
+    ...(untilAt !== undefined ? { untilAt } : {}),
+  };
 }

@@ -3,7 +3,9 @@
  * The crr tool as a process, run in a namespace (run.ts starts it there):
  *   serve --port P --name N [--bind IP]    prints "listening" once it listens, serves until SIGTERM;
  *   connect --host IP --port P --count N [--concurrency C] [--duration S] [--timeout-ms T]
- *                                          prints one CrrResult as JSON.
+ *           [--until NAME [--interval-ms I] [--interval-pct P]]
+ *                                          prints one CrrResult as JSON; with --until it stops once
+ *                                          server NAME answers, and prints "first" at the first answer.
  */
 import { parseArgs } from 'node:util';
 import { crr } from './client';
@@ -20,6 +22,9 @@ const { positionals, values } = parseArgs({
     concurrency: { type: 'string', default: '1' },
     duration: { type: 'string' },
     'timeout-ms': { type: 'string', default: '2000' },
+    until: { type: 'string' },
+    'interval-ms': { type: 'string', default: '0' },
+    'interval-pct': { type: 'string', default: '0' },
   },
 });
 
@@ -44,5 +49,13 @@ if (positionals[0] === 'serve') {
     concurrency: Number(values.concurrency),
     timeoutMs: Number(values['timeout-ms']),
     ...(values.duration ? { durationSec: Number(values.duration) } : {}),
+    ...(values.until
+      ? {
+          until: values.until,
+          intervalMs: Number(values['interval-ms']),
+          intervalPct: Number(values['interval-pct']),
+          onFirst: () => console.log('first'),
+        }
+      : {}),
   }).then((r) => console.log(JSON.stringify(r)));
 } else fail('usage: serve --port P --name N | connect --host IP --port P --count N');
