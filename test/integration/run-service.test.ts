@@ -19,7 +19,7 @@ test('run --proxy nftables,ebpf: a lab per mode, the service path through its Cl
   const root = await rootSnapshot();
   const r = await cli([
     ...['run', '--lab', lab, '--arch', 'host,flannel-vxlan', '--proxy', 'nftables,ebpf'],
-    ...['--path', 'inter-node,service', '--tests', 'tcp,latency,crr'],
+    ...['--path', 'inter-node,service', '--tests', 'tcp,latency,crr,service-scale', '--service-counts', '1,10'],
     ...['--duration', '1', '--latency-duration', '1', '--repeats', '1', '--seed', '5', '--out', out],
   ]);
   assert.equal(r.code, 0, r.stderr);
@@ -37,8 +37,8 @@ test('run --proxy nftables,ebpf: a lab per mode, the service path through its Cl
         assert.ok(rows.includes(`flannel-vxlan+${mode} ${path} ${test} ${mode}`), `${mode} ${path} ${test}: ${rows}`);
   assert.ok(rows.includes('host inter-node crr -'), "host's crr: the tool's ceiling on this machine");
   assert.deepEqual(
-    res.skipped.map((s) => `${s.arch} ${s.path}`),
-    ['host service'],
+    res.skipped.map((s) => `${s.arch} ${s.path ?? s.test}`),
+    ['host service', 'host service-scale'],
     'host has no pods: its service path skips, with its reason',
   );
   // Every service row was measured through the ClusterIP: its servers listen only on the pod's
@@ -68,7 +68,15 @@ test('run --proxy nftables,ebpf: a lab per mode, the service path through its Cl
     ['nftables', 'ebpf'].flatMap((m) => ['tcp', 'latency', 'crr'].map((x) => `flannel-vxlan+${m} ${x}`)),
   );
   assert.match(r.stdout, /^ {2}Service hop, flannel-vxlan\+nftables, crr: through the ClusterIP \d+% of direct/m);
-  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<h3 id="service-hop">The Service hop<\/h3>/);
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.match(html, /<h3 id="service-hop">The Service hop<\/h3>/);
+  // service-scale after the rounds, in the same proxied labs: each proxy at each count.
+  const scale = res.afterRounds?.['service-scale'] as { archs: { arch: string; counts: { n: number }[] }[] };
+  assert.deepEqual(
+    scale.archs.map((a) => `${a.arch} ${a.counts.map((c) => c.n).join(',')}`),
+    ['flannel-vxlan+nftables 1,10', 'flannel-vxlan+ebpf 1,10'],
+  );
+  assert.match(html, /id="service-scale"/);
   await assertNothingLeft(lab, root);
 });
 
