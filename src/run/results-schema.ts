@@ -150,7 +150,8 @@ export const resultsSchema = z
             .optional()
             .describe(
               'what moved the packets: "kernel", "openvswitch netdev (userspace)", "user space: the flannel agent ' +
-                '(TUN + UDP socket)", …; absent in files written before it existed',
+                '(TUN + UDP socket)", …; a --proxy variant adds its proxy and what that runs on ("; Services: ' +
+                'iptables proxy on iptables v1.8.9 (nf_tables)"); absent in files written before it existed',
             ),
         }),
       )

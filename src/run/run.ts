@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import type { Architecture } from '../arch/architecture';
 import { architectures } from '../arch';
 import { BASELINE_ARCH, type PathName } from '../arch/vocabulary';
-import { probeFeatures } from '../doctor/features';
+import { probeFeatures, type FeatureReport } from '../doctor/features';
+import { proxyModes } from '../proxy';
 import { CnilabError } from '../lib/errors';
 import { linkRecords, refuseUnemulatable } from '../lab/link-emulation';
 import type { Topology } from '../topology/schema';
@@ -137,14 +138,16 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
     {
       environment: environment(features),
       affinity: affinityArg(affinity) ?? null,
-      architectures: [
-        ...new Set([...plan.rows.map((r) => r.cell.arch), ...after.flatMap((a) => a.cells.map((c) => c.arch))]),
-      ].map((a) => ({
-        name: a.name,
-        family: a.family,
-        summary: a.summary,
-        datapath: a.control.datapath(features),
-      })),
+      architectures: await Promise.all(
+        [...new Set([...plan.rows.map((r) => r.cell.arch), ...after.flatMap((a) => a.cells.map((c) => c.arch))])].map(
+          async (a) => ({
+            name: a.name,
+            family: a.family,
+            summary: a.summary,
+            datapath: await datapathOf(a, features),
+          }),
+        ),
+      ),
       schedule: schedule(o, measured, rounds, sequential, fallback),
       noise: noiseOf(measured, rows, o.limits, ratio, moderation),
       claims: claimsOf(measured, BASELINE_ARCH, o.equivalencePct),
@@ -155,6 +158,17 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   );
   writeFileSync(join(o.outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   return results;
+}
+
+/**
+ * What moves an architecture's packets, for the record; a proxied variant's adds what its proxy
+ * runs on — iptables' backend among them ("iptables v1.8.9 (nf_tables)": Debian's default is
+ * iptables-nft).
+ */
+async function datapathOf(a: Architecture, features: FeatureReport): Promise<string> {
+  const own = a.control.datapath(features);
+  if (!a.proxied) return own;
+  return `${own}; Services: ${a.proxied.proxy} proxy on ${await proxyModes.get(a.proxied.proxy).backend()}`;
 }
 
 /** Seconds planned: labs up and down, warm-ups, one round (a block of a pausing tool pauses once). */

@@ -61,6 +61,9 @@ test('run --proxy nftables,ebpf: a lab per mode, the service path through its Cl
       ['flannel-vxlan+ebpf', 'overlay'],
     ],
   );
+  // What the proxy runs on is recorded with the data path (iptables' would name its backend).
+  const nft = res.architectures.find((a) => a.name === 'flannel-vxlan+nftables')!;
+  assert.match(nft.datapath ?? '', /^kernel; Services: nftables proxy on nft v\d/);
   assert.match(r.stdout, /^flannel-vxlan\+ebpf\s+service\s+crr\s+/m);
   // What the hop costs: each service row over the same pods talking directly, in its own lab.
   assert.deepEqual(

@@ -5,10 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BPF_SERVICE_OBJECT, REPO_ROOT } from '../../lib/paths';
+import { cEnumMembers, objectBtf, objectSymbols, sectionOf } from '../../lib/bpf-object';
 import { serviceBuildProblem } from './load';
 import {
   ACTIONS,
@@ -28,29 +27,17 @@ const SOURCE = join(REPO_ROOT, 'src/proxy/ebpf/bpf/service.c');
 const problem = serviceBuildProblem();
 const skip = problem && process.env.CNILAB_REQUIRE_EBPF !== '1' ? problem : false;
 
-interface BtfType {
-  kind: string;
-  name: string;
-  size?: number;
-  members?: { name: string; bits_offset: number }[];
-}
-
-test('the build: programs in sections tc and cgroup/*, every map in .maps', { skip }, () => {
+test('the build: programs in sections tc and cgroup/*, every map in .maps', { skip }, async () => {
   assert.equal(problem, undefined, `service.o did not build: ${problem}`);
-  const syms = execFileSync('llvm-objdump', ['-t', BPF_SERVICE_OBJECT], { encoding: 'utf8' });
+  const syms = await objectSymbols(BPF_SERVICE_OBJECT);
   const section = (p: string): string => (p.startsWith('svc_') && /4$/.test(p) ? `cgroup/${p.slice(4)}` : 'tc');
-  for (const p of PROGRAMS) assert.match(syms, new RegExp(`\\sF ${section(p)}\\s+[0-9a-f]+ ${p}$`, 'm'), p);
-  for (const m of MAPS) assert.match(syms, new RegExp(`\\sO \\.maps\\s+[0-9a-f]+ ${m}$`, 'm'), m);
+  for (const p of PROGRAMS) assert.equal(sectionOf(syms, p), section(p), p);
+  for (const m of MAPS) assert.equal(sectionOf(syms, m), '.maps', m);
 });
 
-test("the structs' layouts, from the object's BTF, are the ones maps.ts encodes", { skip }, () => {
-  const btf = JSON.parse(
-    execFileSync('bpftool', ['btf', 'dump', 'file', BPF_SERVICE_OBJECT, '-j'], { encoding: 'utf8' }),
-  ) as { types: BtfType[] };
-  const layout = (name: string): [number, [string, number][]] => {
-    const t = btf.types.find((x) => x.kind === 'STRUCT' && x.name === name)!;
-    return [t.size!, t.members!.map((m) => [m.name, m.bits_offset / 8])];
-  };
+test("the structs' layouts, from the object's BTF, are the ones maps.ts encodes", { skip }, async () => {
+  const btf = await objectBtf(BPF_SERVICE_OBJECT);
+  const layout = (name: string) => btf.struct(name);
   assert.deepEqual(layout('svc_key'), [
     8,
     [
@@ -83,19 +70,13 @@ test("the structs' layouts, from the object's BTF, are the ones maps.ts encodes"
       ['pad', 6],
     ],
   ]);
-  const funcs = btf.types.filter((t) => t.kind === 'FUNC' && t.name.startsWith('svc_')).map((t) => t.name);
+  const funcs = btf.functions.filter((f) => f.startsWith('svc_'));
   assert.deepEqual(funcs.sort(), [...PROGRAMS].sort());
 });
 
 test("the counters' key: the C enums list the programs and actions in maps.ts's order", () => {
-  const c = readFileSync(SOURCE, 'utf8');
-  const members = (name: string): string[] =>
-    new RegExp(`enum ${name} \\{([^}]*)\\}`)
-      .exec(c)![1]!
-      .split(',')
-      .map((s) => s.trim().toLowerCase());
-  assert.deepEqual(members('program'), [...PROGRAMS, 'programs']);
-  assert.deepEqual(members('action'), [...ACTIONS, 'actions']);
+  assert.deepEqual(cEnumMembers(SOURCE, 'program'), [...PROGRAMS, 'programs']);
+  assert.deepEqual(cEnumMembers(SOURCE, 'action'), [...ACTIONS, 'actions']);
 });
 
 test('the encodings: addresses and ports in network order, ids little-endian; each round-trips', () => {

@@ -1,18 +1,20 @@
 /**
  * The service-scale test, measured in running labs with a Service proxy. Before: a crr server in
  * each of the probed Service's two backend pods (on another node than the client), the first one
- * labelled into its selector. Then for each N ascending, the labs in a seeded order: the lab is
- * brought to N Services — fillers added to the ones already there (each with one endpoint, so its
- * rules are real), then the probed Service created anew, last, its name after every other
- * (services.ts) — through the API server's batch POST; the wait for every node's proxy agent to
- * have programmed that revision (its `synced` file: an event, not a pause); then from the client:
- *   - first-packet latency: `connections` fresh TCP connections to the ClusterIP, one at a time,
- *     each one's connect time (the SYN's round trip through the node's NAT);
+ * labelled into its selector. Then for each N ascending: every lab is brought to N Services —
+ * fillers added to the ones already there (each with one endpoint, so its rules are real), then
+ * the probed Service created anew, last, its name after every other (services.ts) — through the
+ * API server's batch POST, and waited for until every node's proxy agent has programmed that
+ * revision (its `synced` file: an event, not a pause). Then the labs are measured in BLOCKS
+ * blocks, in a seeded order per block, each block a share of each lab's:
+ *   - first-packet latency: fresh TCP connections to the ClusterIP, one at a time, each one's
+ *     connect time (the SYN's round trip through the node's NAT);
  *   - CRR: as many again, 4 in flight, answered per second;
- *   - programming latency: `changes` times, the other backend labelled into the selector (one API
+ *   - programming latency: changes — the other backend labelled into the selector (one API
  *     change, one revision) while a client connects 1 ms apart (or 1% of its wait so far, when
- *     more) until that backend answers; then the
- *     first one labelled out again (untimed; synced before the next).
+ *     more) until that backend answers; then the first one labelled out again (untimed; synced
+ *     before the next).
+ * Interleaved so that whatever else the machine does for a moment falls on every proxy alike.
  * And each agent's syncs of the N Services (syncs.jsonl) and its resident memory. Afterwards (also
  * on error, not on abort: the run's tear-down removes the lab) every Service the test created is
  * deleted, the backends' labels are restored, the servers stopped, and the proxies synced again: the
@@ -220,49 +222,122 @@ async function change(l: LabRun, ip: string, signal?: AbortSignal): Promise<numb
   return r.untilAt - t0;
 }
 
-/** The figures of one lab at `n` Services. */
-async function measureAt(l: LabRun, n: number, s: ServiceScaleSettings, o: AfterMeasureOptions): Promise<void> {
+/** The measurements of each N are taken in this many blocks, the labs interleaved block by block. */
+export const BLOCKS = 5;
+
+/** `total` split into `blocks` nearly equal parts, none empty (fewer parts when `total` is smaller). */
+export const blockSizes = (total: number, blocks: number): number[] => {
+  const k = Math.max(1, Math.min(blocks, total));
+  return Array.from({ length: k }, (_, i) => Math.floor((total * (i + 1)) / k) - Math.floor((total * i) / k));
+};
+
+/** One result of several runs of the crr client: their answers, failures and times together. */
+export function mergeCrr(rs: readonly CrrResult[]): CrrResult {
+  const add = (a: Record<string, number>, b: Readonly<Record<string, number>>): Record<string, number> => {
+    for (const [k, v] of Object.entries(b)) a[k] = (a[k] ?? 0) + v;
+    return a;
+  };
+  const ok = rs.reduce((a, r) => a + r.ok, 0);
+  const elapsedSec = rs.reduce((a, r) => a + r.elapsedSec, 0);
+  return {
+    ok,
+    refused: rs.reduce((a, r) => a + r.refused, 0),
+    timedOut: rs.reduce((a, r) => a + r.timedOut, 0),
+    failed: rs.reduce((a, r) => add(a, r.failed), {} as Record<string, number>),
+    servers: rs.reduce((a, r) => add(a, r.servers), {} as Record<string, number>),
+    sources: rs.reduce((a, r) => add(a, r.sources), {} as Record<string, number>),
+    connectMs: rs.flatMap((r) => r.connectMs),
+    elapsedSec,
+    perSec: elapsedSec > 0 ? ok / elapsedSec : 0,
+  };
+}
+
+/** A lab at `n` Services, filled and answering: what its measurements add up. */
+interface AtN {
+  readonly l: LabRun;
+  readonly ip: string;
+  readonly fill: { createMs: number; syncedMs: number; before: number };
+  readonly agents: CountFigures['agents'];
+  readonly first: CrrResult[];
+  readonly rate: CrrResult[];
+  readonly times: number[];
+}
+
+/** Brings a lab to `n` Services and checks the probed Service answers. */
+async function fillAt(l: LabRun, n: number, o: AfterMeasureOptions): Promise<AtN> {
   const lab = l.lab.state.lab;
-  const name = l.lab.cell.arch.name;
-  o.progress(`service-scale: ${name}: ${n} Services`);
-  const { createMs, syncedMs, before } = await fillTo(l, n, o.signal);
-  const agents = agentFigures(lab, l.proxies, before);
+  o.progress(`service-scale: ${l.lab.cell.arch.name}: ${n} Services`);
+  const fill = await fillTo(l, n, o.signal);
+  const agents = agentFigures(lab, l.proxies, fill.before);
   const ip = await probeIp(lab);
-  const ns = { name: l.client.netns };
   // One connection first: the client's ARP and route caches warm, the ClusterIP answers at all.
-  const warm = await runCrr(ns, { host: ip, port: PROBE_PORT, count: 1 });
+  const warm = await runCrr({ name: l.client.netns }, { host: ip, port: PROBE_PORT, count: 1 });
   if (warm.ok !== 1)
     throw new CnilabError(
       'TRAFFIC_FAILED',
       `service-scale in lab ${lab}: ${PROBE_SERVICE} (${ip}) did not answer at ${n} Services: ${JSON.stringify(warm)}`,
     );
-  o.progress(`service-scale: ${name}: ${n} Services, ${s.connections} connections`);
-  const first = await runCrr(ns, { host: ip, port: PROBE_PORT, count: s.connections });
-  const rate = await runCrr(ns, { host: ip, port: PROBE_PORT, count: s.connections, concurrency: CRR_CONCURRENCY });
-  const times: number[] = [];
-  for (let k = 0; k < s.changes; k++) {
-    o.signal?.throwIfAborted();
-    o.progress(`service-scale: ${name}: ${n} Services, change ${k + 1}/${s.changes}`);
-    times.push(await change(l, ip, o.signal));
+  return { l, ip, fill, agents, first: [], rate: [], times: [] };
+}
+
+/**
+ * Every lab at `n` Services: filled one after another, then measured block by block — each block
+ * a share of the first-packet connections, of the CRR connections and of the changes of every
+ * lab, the labs in a seeded order per block — so that whatever else the machine does in a moment
+ * falls on every proxy alike, not on the one whose turn it was.
+ */
+async function measureN(
+  runs: readonly LabRun[],
+  i: number,
+  n: number,
+  s: ServiceScaleSettings,
+  o: AfterMeasureOptions,
+) {
+  const seed = o.seed + 104_729;
+  const at: AtN[] = [];
+  for (const l of roundOrder(runs, seed, i, () => 'service-scale')) at.push(await fillAt(l, n, o));
+  const first = blockSizes(s.connections, BLOCKS);
+  const changes = blockSizes(s.changes, BLOCKS);
+  for (let b = 0; b < BLOCKS; b++)
+    for (const a of roundOrder(at, seed + 1 + i, b, () => 'service-scale')) {
+      o.signal?.throwIfAborted();
+      const name = a.l.lab.cell.arch.name;
+      const ns = { name: a.l.client.netns };
+      if (b === 0) o.progress(`service-scale: ${name}: ${n} Services, ${s.connections} connections`);
+      if (first[b]) {
+        a.first.push(await runCrr(ns, { host: a.ip, port: PROBE_PORT, count: first[b]! }));
+        a.rate.push(await runCrr(ns, { host: a.ip, port: PROBE_PORT, count: first[b]!, concurrency: CRR_CONCURRENCY }));
+      }
+      for (let k = 0; k < (changes[b] ?? 0); k++) {
+        o.progress(`service-scale: ${name}: ${n} Services, change ${a.times.length + 1}/${s.changes}`);
+        a.times.push(await change(a.l, a.ip, o.signal));
+      }
+    }
+  for (const a of at) {
+    const firstAll = mergeCrr(a.first);
+    const rate = mergeCrr(a.rate);
+    if (firstAll.connectMs.length === 0)
+      throw new CnilabError(
+        'TRAFFIC_FAILED',
+        `service-scale in lab ${a.l.lab.state.lab}: no connection answered at ${n} Services`,
+      );
+    a.l.counts.push({
+      n,
+      fillers: n - 1,
+      createMs: Math.round(a.fill.createMs * 100) / 100,
+      syncedMs: Math.round(a.fill.syncedMs * 100) / 100,
+      firstPacket: msStat(firstAll.connectMs),
+      failed: failedOf(firstAll),
+      crr: {
+        perSec: Math.round(rate.perSec * 10) / 10,
+        concurrency: CRR_CONCURRENCY,
+        ok: rate.ok,
+        failed: failedOf(rate),
+      },
+      programming: msStat(a.times),
+      agents: a.agents,
+    });
   }
-  if (first.connectMs.length === 0)
-    throw new CnilabError('TRAFFIC_FAILED', `service-scale in lab ${lab}: no connection answered at ${n} Services`);
-  l.counts.push({
-    n,
-    fillers: n - 1,
-    createMs: Math.round(createMs * 100) / 100,
-    syncedMs: Math.round(syncedMs * 100) / 100,
-    firstPacket: msStat(first.connectMs),
-    failed: failedOf(first),
-    crr: {
-      perSec: Math.round(rate.perSec * 10) / 10,
-      concurrency: CRR_CONCURRENCY,
-      ok: rate.ok,
-      failed: failedOf(rate),
-    },
-    programming: msStat(times),
-    agents,
-  });
 }
 
 /** Before the first N: the lab's own Services checked, the backends' labels kept, the servers started. */
@@ -332,11 +407,7 @@ export async function measureServiceScale(
   try {
     for (const lab of labs) runs.push(await prepare(lab));
     for (const l of runs) await start(l);
-    for (const [i, n] of s.counts.entries())
-      for (const l of roundOrder(runs, o.seed + 104_729, i, () => 'service-scale')) {
-        o.signal?.throwIfAborted();
-        await measureAt(l, n, s, o);
-      }
+    for (const [i, n] of s.counts.entries()) await measureN(runs, i, n, s, o);
   } finally {
     if (!o.signal?.aborted) {
       o.progress('service-scale: removing the Services it created');
