@@ -57,3 +57,33 @@ test('ServiceView: a full answer replaces, a partial one changes and removes onl
     ['z'],
   );
 });
+
+test('ServiceView: a change in place keeps the order and every other port the same object; a new port sorts again', () => {
+  const v = new ServiceView();
+  v.apply(
+    answer({
+      full: true,
+      revision: 1,
+      services: [svc('c', '10.96.0.3'), svc('a', '10.96.0.1'), svc('b', '10.96.0.2')],
+    }),
+  );
+  const first = v.input('node1').services;
+  v.apply(answer({ revision: 2, services: [svc('b', '10.96.0.2', ['10.244.1.2'])] }));
+  const second = v.input('node1').services;
+  assert.deepEqual(
+    second.map((s) => [s.name, s.endpoints.length]),
+    [
+      ['a', 0],
+      ['b', 1],
+      ['c', 0],
+    ],
+  );
+  assert.equal(second[0], first[0], 'an unchanged port is the same object');
+  assert.equal(second[2], first[2]);
+  assert.notEqual(second[1], first[1]);
+  v.apply(answer({ revision: 3, services: [svc('aa', '10.96.0.4')] }));
+  assert.deepEqual(
+    v.input('node1').services.map((s) => s.name),
+    ['a', 'aa', 'b', 'c'],
+  );
+});

@@ -25,21 +25,33 @@ const byName = (a: ProxyService, b: ProxyService): number =>
 export class ServiceView {
   private readonly ports = new Map<string, ProxyService>();
   private cidrs = { clusterCidr: '', serviceCidr: '' };
+  /** The ports' keys in name order, kept until a port comes or goes (a change in place keeps it). */
+  private order: string[] | undefined;
   revision = 0;
 
   /** Takes an answer in: false when it brings nothing new (the long poll ended without a change). */
   apply(c: ProxyChanges): boolean {
     if (c.revision === this.revision && !c.full) return false;
+    if (c.full || c.removed.length > 0) this.order = undefined;
     if (c.full) this.ports.clear();
     for (const r of c.removed) this.ports.delete(keyOf(r));
-    for (const s of c.services) this.ports.set(keyOf(s), s);
+    for (const s of c.services) {
+      const k = keyOf(s);
+      if (!this.ports.has(k)) this.order = undefined;
+      this.ports.set(k, s);
+    }
     this.cidrs = { clusterCidr: c.clusterCidr, serviceCidr: c.serviceCidr };
     this.revision = c.revision;
     return true;
   }
 
-  /** What the node's proxy must program now. */
+  /**
+   * What the node's proxy must program now, in name order. A port that did not change is the same
+   * object as in the last input (a mode may skip it by identity); sorting 30,000 ports again is
+   * left for when one comes or goes.
+   */
   input(node: string): ProxyInput {
-    return { node, ...this.cidrs, services: [...this.ports.values()].sort(byName) };
+    this.order ??= [...this.ports.values()].sort(byName).map(keyOf);
+    return { node, ...this.cidrs, services: this.order.map((k) => this.ports.get(k)!) };
   }
 }

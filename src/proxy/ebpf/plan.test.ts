@@ -82,3 +82,32 @@ test("a removed port's id is not reused in the same sync; later it is; affinity 
     [1, 3],
   );
 });
+
+test('a partial plan is the same whether unchanged ports come as the same objects or as equal copies', () => {
+  const c = svc('c', '10.96.0.3', ['10.244.1.5']);
+  const d = svc('d', '10.96.0.4', ['10.244.1.6'], 30);
+  const first = planSync(new Map(), [a, b, c, d]);
+  // b changed, c removed, e added, d re-created at the same key with another affinity, a as it was
+  const e = svc('e', '10.96.0.5', ['10.244.1.7']);
+  const wanted = [a, svc('b', '10.96.0.2', ['10.244.1.4', '10.244.1.8']), svc('d', '10.96.0.4', ['10.244.1.6'], 60), e];
+  const same = planSync(first.after, wanted, [a, b, c, d]);
+  const copies = planSync(
+    first.after,
+    wanted,
+    [a, b, c, d].map((s) => ({ ...s })),
+  );
+  const full = planSync(first.after, wanted);
+  const shape = (p: Plan) => ({
+    writes: p.serviceWrites.map((w) => `${w.key.ip}=${w.value.id}/${w.value.count}/${w.value.affinitySeconds}`).sort(),
+    deletes: p.serviceDeletes.map((k) => k.ip).sort(),
+    backendDeletes: p.backendDeletes.map((x) => `${x.id}:${x.slot}`).sort(),
+    after: [...p.after.values()].map((x) => `${x.key.ip}=${x.value.id}/${x.value.count}`).sort(),
+  });
+  assert.deepEqual(shape(same), shape(copies));
+  assert.deepEqual(shape(same).writes, ['10.96.0.2=2/2/0', '10.96.0.4=4/1/60', '10.96.0.5=5/1/0']);
+  assert.deepEqual(shape(same).deletes, ['10.96.0.3']);
+  assert.deepEqual(shape(same).backendDeletes, ['3:0']);
+  // a full plan writes every port again, and reaches the same maps
+  assert.deepEqual(shape(full).after, shape(same).after);
+  assert.equal(full.serviceWrites.length, 4);
+});
