@@ -23,6 +23,7 @@ import { conflistFile } from '../../src/lab/pods';
 import type { LabState } from '../../src/lab/state';
 import { labNamespaces } from '../../src/lab/teardown';
 import { designedOut, endpointsFor, pathInLab } from '../../src/run/paths';
+import { serviceMissing } from '../../src/run/plan';
 import { startIperf3Server, tcpSample } from '../../src/traffic/iperf3/run';
 import { withLab } from './helpers';
 import { KERNEL_TIER } from './kernel';
@@ -54,9 +55,14 @@ async function shortIperf(client: string, server: string, serverIp: string): Pro
 export const contractTopology = (arch: Architecture): string =>
   `topology: {computeNodes: ${arch.control.router ? 3 : 2}}`;
 
-/** The paths `arch` claims to carry: every path but those it declares unsupported and those designed out. */
+/**
+ * The paths `arch` claims to carry: every path but those it declares unsupported, those designed
+ * out, and `service` without a proxy (run-service.test.ts and services.test.ts hold that one).
+ */
 export function supportedPaths(arch: Architecture): PathName[] {
-  return PATHS.filter((p) => !arch.unsupported?.[p] && !designedOut(arch, p));
+  return PATHS.filter(
+    (p) => !arch.unsupported?.[p] && !designedOut(arch, p) && !(p === 'service' && serviceMissing(arch)),
+  );
 }
 
 async function checkPods(state: LabState, lab: string): Promise<void> {

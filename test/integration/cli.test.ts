@@ -298,7 +298,7 @@ function badInput(dir: string, topo: (name: string, body: string) => string): [s
     [['run', '--lab', 't-cli-bad', '--arch', 'flannel-vxlan,nope'], /^cnilab: unknown architecture "nope"; known: /],
     [
       ['run', '--lab', 't-cli-bad', '--path', 'sideways'],
-      /^cnilab: --path: unknown path "sideways"; known: intra-node, inter-node, routed$/,
+      /^cnilab: --path: unknown path "sideways"; known: intra-node, inter-node, routed, service$/,
     ],
     [['run', '--lab', 't-cli-bad', '--repeats', '0'], /^cnilab: --repeats: "0" must be a positive integer$/],
     [
