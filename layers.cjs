@@ -19,9 +19,10 @@ const GENERIC = [
 /**
  * The registry (arch/: the one place that lists kinds), the CNI layer (plugins built alone) and the
  * Service proxies (proxy/: a registry of modes, one folder each, run on every kind's nodes; the
- * eBPF ones built on a kind's eBPF parts).
+ * eBPF ones built on a kind's eBPF parts), and NetworkPolicy (policy/: the semantics, the agent and
+ * the netfilter designs; a kind's own design lives in the kind's folder).
  */
-const SHARED = ['arch', 'cni', 'proxy'];
+const SHARED = ['arch', 'cni', 'proxy', 'policy'];
 /** A path of a kind's folder; group 1 is the kind. */
 const KIND_PATH = `^src/(?!(?:${[...GENERIC, ...SHARED].join('|')})/)([^/]+)/`;
 /**
