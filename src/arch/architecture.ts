@@ -8,6 +8,7 @@
 import type { FeatureProbe, FeatureReport } from '../doctor/features';
 import type { LabState, PodState, ProcessState } from '../lab/state';
 import type { NodeSpec, PodSpec, Topology } from '../topology/schema';
+import type { PolicyDesign } from '../policy/design';
 import type { ArchFamily, PathName } from './vocabulary';
 
 export interface Architecture {
@@ -122,6 +123,11 @@ export interface ControlPlane {
   /** Features this kind adds to `cnilab doctor`, each with its probe; its architectures' `requires` may name them. */
   readonly probes?: readonly FeatureProbe[];
   /**
+   * How the kind enforces NetworkPolicy (docs/policy.md). Absent: it does not (flannel, macvlan,
+   * Kuryr here), and a policy selecting its pods is reported as not enforced, never ignored.
+   */
+  readonly policy?: PolicyEnforcement;
+  /**
    * Counters of its own data path (its programs', its processes') over `nodes` of lab `lab`, read
    * around a row's counted sample; undefined where it has nothing there to count.
    */
@@ -178,3 +184,15 @@ export interface MeterReading {
 export const NETWORK_NAME = 'cnilab';
 export const POD_IF = 'eth0';
 export const NODE_BRIDGE = 'cni0';
+
+/** A kind's NetworkPolicy enforcement: the designs its nodes can run, and where each works. */
+export interface PolicyEnforcement {
+  /** The designs it offers; the first is its default, the topology's policyDataplane picks another. */
+  readonly designs: readonly PolicyDesign[];
+  /**
+   * The design's folder on `node` of `lab`, when it works on the kind's own state (the eBPF design:
+   * the node's folder of the kind's bpffs, where its maps are pinned). Default: a folder of the
+   * node's run folder.
+   */
+  stateDir?(lab: string, node: string): string;
+}
