@@ -12,6 +12,12 @@
  *   DELETE /api/services                 {names: [...]} → {revision, names}: all or none, one revision
  *   GET    /api/proxy?since=R&wait=S     what a proxy programs (proxy-view.ts): waits (≤ S s, at most
  *                                        60) for a revision above R; everything when R is 0 or too old
+ *   GET    /api/policies                 {revision, policies} (NetworkPolicies, validated and defaulted)
+ *   PUT    /api/policies                 {items: [NetworkPolicy documents]} → {revision, applied: [{key,
+ *                                        outcome}]}: kubectl apply's create-or-replace, all or none
+ *   DELETE /api/policies                 {keys: ["namespace/name"…]} → {revision, deleted}, all or none
+ *   GET    /api/policy/NODE?since=R&wait=S  what NODE's policy agent programs (policy/model.ts's
+ *                                        PolicyInput), once the revision is above R (≤ S s)
  * A bad body or parameter gets 400 naming the field; a name or ClusterIP taken, 409. Who may call
  * each route: API_RULES (pods: the owning node; Services: read by every node, written by the
  * administrator).
@@ -19,13 +25,15 @@
 import { z } from 'zod';
 import type { RouteRule } from '../controller/auth/rules';
 import type { ServiceRequest } from '../controller/service';
-import { CnilabError } from '../lib/errors';
-import { firstIssue, labelsBody, podBody, podName, serviceSpecSchema } from './model';
+import { CnilabError, messageOf } from '../lib/errors';
+import { toPolicy } from '../policy/spec';
+import { firstIssue, labelsBody, nodeName, podBody, podName, serviceSpecSchema } from './model';
 import type { ApiStore } from './store';
 
 const OWN_PODS = 'a node registers, labels and removes only its own pods';
 const SERVICES_ADMIN = 'Services are the administrator’s';
 const READS = 'every node reads the Services and their endpoints';
+const POLICIES_ADMIN = 'NetworkPolicies are the administrator’s';
 
 /** The nodes owning pod `name`: its node now, and for a PUT the node the body names. */
 function podOwners(store: ApiStore, withBody: boolean) {
@@ -53,11 +61,22 @@ export function apiRules(store: ApiStore): readonly RouteRule[] {
     { method: 'DELETE', path: '/services', may: 'admin', rule: SERVICES_ADMIN },
     { method: 'DELETE', path: '/services/:name', may: 'admin', rule: SERVICES_ADMIN },
     { method: 'GET', path: '/proxy', may: 'nodes', rule: 'every node reads what its proxy programs' },
+    { method: 'GET', path: '/policies', may: 'nodes', rule: 'every node reads the NetworkPolicies' },
+    { method: 'PUT', path: '/policies', may: 'admin', rule: POLICIES_ADMIN },
+    { method: 'DELETE', path: '/policies', may: 'admin', rule: POLICIES_ADMIN },
+    {
+      method: 'GET',
+      path: '/policy/:node',
+      may: (_q, p) => Promise.resolve([p.node!]),
+      rule: 'a node reads only its own share of the policies',
+    },
   ];
 }
 
 const batchBody = z.strictObject({ services: z.array(z.unknown()).min(1).max(100_000) });
 const namesBody = z.strictObject({ names: z.array(z.string()).min(1).max(100_000) });
+const itemsBody = z.strictObject({ items: z.array(z.unknown()).min(1).max(100_000) });
+const keysBody = z.strictObject({ keys: z.array(z.string()).min(1).max(100_000) });
 
 function parse<S extends z.ZodType>(schema: S, body: unknown, prefix = ''): z.output<S> {
   const r = schema.safeParse(body);
@@ -103,6 +122,7 @@ export async function handleApi(store: ApiStore, q: ServiceRequest): Promise<boo
     if (since > 0) await store.waitForChange(since, wait * 1000);
     return (send(res, 200, store.proxy(since)), true);
   }
+  if (what === 'policies' || what === 'policy') return handlePolicies(store, q);
   if (what === 'pods') {
     if (parts.length === 1 && m === 'GET') return (send(res, 200, store.pods()), true);
     if (parts.length === 2 && m === 'PUT') {
@@ -135,6 +155,38 @@ export async function handleApi(store: ApiStore, q: ServiceRequest): Promise<boo
       if (!store.deleteService(id!)) throw new CnilabError('NOT_FOUND', `Service ${id}: no such Service`);
       return (send(res, 200, { name: id }), true);
     }
+  }
+  return false;
+}
+
+/** The policy routes; false when the path is none of theirs. */
+async function handlePolicies(store: ApiStore, q: ServiceRequest): Promise<boolean> {
+  const { req, res, url, parts, send } = q;
+  const [what, id] = parts;
+  const m = req.method;
+  if (what === 'policy' && parts.length === 2 && m === 'GET') {
+    const node = parse(nodeName, id, 'node');
+    const since = count(url, 'since', 0);
+    const wait = Math.min(count(url, 'wait', 0), 60);
+    if (since > 0) await store.waitForChange(since, wait * 1000);
+    return (send(res, 200, store.policies.input(node, store.pods().pods)), true);
+  }
+  if (what !== 'policies' || parts.length !== 1) return false;
+  if (m === 'GET') return (send(res, 200, store.policies.list()), true);
+  if (m === 'PUT') {
+    const { items } = parse(itemsBody, await q.readBody());
+    const policies = items.map((doc, i) => {
+      try {
+        return toPolicy(doc);
+      } catch (e) {
+        throw new CnilabError('INVALID_INPUT', `items[${i}].${messageOf(e)}`);
+      }
+    });
+    return (send(res, 200, store.policies.apply(policies)), true);
+  }
+  if (m === 'DELETE') {
+    const { keys } = parse(keysBody, await q.readBody());
+    return (send(res, 200, store.policies.delete(keys)), true);
   }
   return false;
 }

@@ -48,7 +48,8 @@ async function podsOf(node: string, get: AdminGet): Promise<Pod[]> {
 /**
  * Another node taking over, relabelling or removing the victim's pod, registering a pod on the
  * victim, or giving its own pod the victim's pod's address (409: Services would send the victim's
- * traffic to it); and writing Services, which are the administrator's.
+ * traffic to it); writing Services or NetworkPolicies, which are the administrator's (a policy
+ * denying everything would cut the victim off); and reading the victim's share of the policies.
  */
 const apiTrespass: Trespass = {
   probe: '/api/services',
@@ -66,6 +67,22 @@ const apiTrespass: Trespass = {
       { method: 'POST', path: '/api/services', body: { name: 'trespass', ports: [{ port: 80 }], pods: [pod.name] } },
       { method: 'DELETE', path: '/api/services/trespass' },
       { method: 'DELETE', path: '/api/services', body: { names: ['trespass'] } },
+      {
+        method: 'PUT',
+        path: '/api/policies',
+        body: {
+          items: [
+            {
+              apiVersion: 'networking.k8s.io/v1',
+              kind: 'NetworkPolicy',
+              metadata: { name: 'trespass' },
+              spec: { podSelector: {} },
+            },
+          ],
+        },
+      },
+      { method: 'DELETE', path: '/api/policies', body: { keys: ['default/trespass'] } },
+      { method: 'GET', path: `/api/policy/${victim}` },
     ];
     return attempts;
   },

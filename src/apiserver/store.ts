@@ -24,6 +24,7 @@ import {
 } from './model';
 import { Selection } from './selection';
 import { proxyAnswer, type ProxyAnswer } from './proxy-view';
+import { PolicyTable } from './policy-table';
 import type { z } from 'zod';
 
 const SCHEMA = `
@@ -59,6 +60,8 @@ export class ApiStore extends RevisionedStore {
   private readonly maxRemoved: number;
   /** The statements a pod change runs, prepared once: 120,000 pods in a batch would prepare them 120,000 times. */
   private readonly st;
+  /** The NetworkPolicies (policy-table.ts), in the same file and revisions. */
+  readonly policies: PolicyTable;
 
   constructor(file: string, config: ApiConfig, o: ApiStoreOptions = {}) {
     for (const [field, v] of Object.entries(config))
@@ -102,6 +105,11 @@ export class ApiStore extends RevisionedStore {
       touch: this.db.prepare('UPDATE services SET rev = ? WHERE name = ?'),
     };
     this.removedCount = (this.db.prepare('SELECT COUNT(*) AS n FROM removed').get() as { n: number }).n;
+    this.policies = new PolicyTable(
+      this.db,
+      (body) => this.transaction(() => body(this.stamper())),
+      () => this.index,
+    );
   }
 
   pods(): { revision: number; pods: Pod[] } {

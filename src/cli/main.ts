@@ -9,6 +9,7 @@ import { registerNode, registerRestart } from './commands/node';
 import { registerCompare, registerReport } from './commands/report';
 import { registerRun } from './commands/run';
 import { registerPod, registerService } from './commands/service';
+import { registerPolicy } from './commands/policy';
 import { registerStatus } from './commands/status';
 import { registerUp } from './commands/up';
 
@@ -33,6 +34,7 @@ for (const register of [
   registerDoctor,
   registerCni,
   registerService,
+  registerPolicy,
   registerPod,
 ])
   register(program);

@@ -19,6 +19,7 @@ import { writeState, type LabState, type ProcessState } from './state';
 import { teardownLab, type TeardownReport } from './teardown';
 import { buildUnderlay } from './underlay';
 import { refuseServices, startServices } from './services';
+import { checkPolicy, policyDesign } from './policy';
 import { proxyModes } from '../proxy';
 
 export interface UpOptions {
@@ -54,12 +55,16 @@ export async function preflight(
   if (refused) throw new CnilabError('INVALID_INPUT', `architecture ${arch.name}: ${refused}`);
   const services = refuseServices(topology, arch.control.attachesPods);
   if (services) throw new CnilabError('INVALID_INPUT', services);
+  checkPolicy(topology, arch);
   const report = features ?? (await probeFeatures());
   if (!report.root.ok) throw new CnilabError('NOT_ROOT', report.root.detail);
   const missing = missingReason(report, ['iproute2', ...arch.requires]);
   if (missing) throw new CnilabError('FEATURE_MISSING', `architecture ${arch.name} ${missing}`);
   const proxyMissing = topology.proxy && missingReason(report, proxyModes.get(topology.proxy).requires);
   if (proxyMissing) throw new CnilabError('FEATURE_MISSING', `proxy ${topology.proxy} ${proxyMissing}`);
+  const design = policyDesign(topology, arch);
+  const policyMissing = design && missingReason(report, design.requires);
+  if (policyMissing) throw new CnilabError('FEATURE_MISSING', `policyDataplane ${design.name} ${policyMissing}`);
   refuseUnemulatable(topology, report);
   return { arch, features: report };
 }

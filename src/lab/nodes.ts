@@ -6,6 +6,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { CnilabError } from '../lib/errors';
 import { architectures } from '../arch';
+import { POLICY_ROLE, restartPolicyAgent } from './policy';
 import { addressAt, cidrSize, formatIPv4, parseCidr, parseIPv4 } from '../lib/ip';
 import { stopPid } from '../lib/exec';
 import type { NodeSpec, PodSpec } from '../topology/schema';
@@ -148,8 +149,10 @@ export async function restartProcess(
 ): Promise<{ state: LabState; downMs: number; process: ProcessState }> {
   let state = requireState(lab);
   const control = architectures.get(state.arch).control;
+  // The policy agent is the lab's, not the kind's: restartable on every kind that enforces.
+  const restartable = [...control.restartable, ...(control.policy ? [POLICY_ROLE] : [])];
   const old = state.processes.find(
-    (p) => p.node === node && control.restartable.includes(p.role) && (role === undefined || p.role === role),
+    (p) => p.node === node && restartable.includes(p.role) && (role === undefined || p.role === role),
   );
   if (!old)
     throw new CnilabError(
@@ -164,7 +167,7 @@ export async function restartProcess(
   try {
     if (signal === 'SIGKILL') killGone(old.pid);
     await stopPid(old.pid, 1000);
-    fresh = await control.restart(state, old);
+    fresh = old.role === POLICY_ROLE ? await restartPolicyAgent(state, node) : await control.restart(state, old);
   } catch (e) {
     rmSync(restartNote(old), { force: true });
     throw e;

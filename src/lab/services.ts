@@ -11,7 +11,9 @@ import { apiRequest, createServices, registerPods } from '../apiserver/client';
 import { apiserverArgs, DEFAULT_SERVICE_CIDR } from '../apiserver/service';
 import { CnilabError } from '../lib/errors';
 import { ip, ipBatch, ipJson } from '../lib/netns';
+import { architectures } from '../arch';
 import { proxyModes } from '../proxy';
+import { policyDesign, startPolicyAgents } from './policy';
 import { SYNCED_FILE } from '../proxy/agent/agent';
 import type { Topology } from '../topology/schema';
 import { addressAt, cidrSize, formatIPv4, parseCidr } from '../lib/ip';
@@ -188,7 +190,8 @@ export async function startServices(
   const started: ProcessState[] = [];
   const compute = topology.nodes.filter((n) => n.role === 'compute').map((n) => n.name);
   const hasController = state.processes.some((p) => p.role === CONTROLLER_ROLE);
-  if (!apiServed(topology) || (!hasController && !servesServices(topology))) return started;
+  const enforces = policyDesign(topology, architectures.get(state.arch)) !== undefined;
+  if (!apiServed(topology) || (!hasController && !servesServices(topology) && !enforces)) return started;
   if (!hasController) {
     started.push(startController(topology, []));
     record([...state.processes, ...started]);
@@ -198,6 +201,8 @@ export async function startServices(
   await routeServiceRange(topology, state.pods, state.pods);
   await registerPods(lab, withLabels(topology, state.pods));
   await createServices(lab, topology.services?.list ?? []);
+  const policy = (processes: readonly ProcessState[]): void => record([...state.processes, ...started, ...processes]);
+  started.push(...(await startPolicyAgents(state, compute, policy, signal)));
   if (topology.proxy === undefined) return started;
   for (const n of compute) await nodeServiceRoute(lab, topology, n);
   if (proxyModes.get(topology.proxy).pins) await mountBpffs(proxyBpffs(lab));
@@ -219,11 +224,12 @@ export async function joinServices(
   await routeServiceRange(state.topology, pods, state.pods);
   const controller = state.processes.filter((p) => p.role === CONTROLLER_ROLE);
   await registerPods(state.lab, withLabels(state.topology, pods), { controller, signal });
-  if (state.topology.proxy === undefined) return [];
+  const agents = await startPolicyAgents(state, [node], () => undefined, signal);
+  if (state.topology.proxy === undefined) return agents;
   await nodeServiceRoute(state.lab, state.topology, node);
   const p = startProxy(state, node);
   await proxiesSynced(state.lab, [p], signal);
-  return [p];
+  return [...agents, p];
 }
 
 /** A leaving node's pods removed from the API server (their Services lose them as endpoints). */

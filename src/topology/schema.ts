@@ -78,6 +78,14 @@ export const topologyFileSchema = z
           .string()
           .regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a proxy mode name, like nftables')
           .optional(),
+        /**
+         * Which of the kind's NetworkPolicy designs every compute node runs (docs/policy.md): iptables or
+         * nftables for calico-*, ebpf for ebpf-*; none: no policy agent. Default: the kind's first.
+         */
+        policyDataplane: z
+          .string()
+          .regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a policy design name, like nftables')
+          .optional(),
         /** The Services (docs/services.md): their ClusterIP range, and those the lab creates at up. */
         services: z
           .strictObject({ cidr: cidrString.optional(), list: z.array(serviceSpecSchema).default([]) })
@@ -164,6 +172,8 @@ export interface Topology {
   readonly pods: readonly PodSpec[];
   /** The Service proxy mode on every compute node; undefined: none. */
   readonly proxy?: string;
+  /** The NetworkPolicy design every compute node runs ('none': no agent); undefined: the kind's first. */
+  readonly policyDataplane?: string;
   /** The ClusterIP range, and the Services created at up. */
   readonly services?: { readonly cidr?: string; readonly list: readonly ServiceSpecFile[] };
 }
@@ -221,6 +231,7 @@ export function resolveTopology(f: TopologyFile): Topology {
     nodes,
     pods,
     ...(t.proxy !== undefined ? { proxy: t.proxy } : {}),
+    ...(t.policyDataplane !== undefined ? { policyDataplane: t.policyDataplane } : {}),
     services: { ...serviceRange(t), list: t.services.list },
   };
 }
