@@ -62,5 +62,7 @@ export function planSync(next: IptRender, prev: IptRender | undefined, existing:
   const written =
     filter.filter((l) => /^-[AIX] /.test(l)).length + before.filter((l) => l.startsWith('add ')).length + after.length;
   const text = (lines: readonly string[]): string => (lines.length > 0 ? lines.join('\n') + '\n' : '');
-  return { ipsetBefore: text(before), restore: text(filter), ipsetAfter: text(after), written };
+  // Nothing of the filter table changed (a set's members did): no restore at all.
+  const restore = filter.length > 2 ? text(filter) : '';
+  return { ipsetBefore: text(before), restore, ipsetAfter: text(after), written };
 }

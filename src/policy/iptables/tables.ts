@@ -40,7 +40,7 @@ export async function existing(node: Node): Promise<IptExisting> {
 /** Runs a plan: sets first (the rules name them), the one restore, then the stale sets away. */
 export async function apply(node: Node, plan: IptPlan): Promise<void> {
   if (plan.ipsetBefore) await nodeRun(node, 'ipset', ['-exist', 'restore'], { input: plan.ipsetBefore });
-  await nodeRun(node, 'iptables-restore', ['-w', '--noflush'], { input: plan.restore });
+  if (plan.restore) await nodeRun(node, 'iptables-restore', ['-w', '--noflush'], { input: plan.restore });
   if (plan.ipsetAfter) await nodeRun(node, 'ipset', ['-exist', 'restore'], { input: plan.ipsetAfter });
 }
 
