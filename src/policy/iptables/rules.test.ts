@@ -170,3 +170,20 @@ test('partial: a policy no longer selecting: its chain and sets go after the end
   assert.equal(plan.ipsetBefore, '');
   assert.deepEqual(lines(plan.ipsetAfter), [`destroy ${setName(`${ALLOW_B.key}/ingress/0/pods`)}`]);
 });
+
+test('a /0 block with except: ipset takes no /0, so its two /1 halves', () => {
+  const input = sampleInput({
+    policies: [
+      {
+        key: 'default/x',
+        egress: [{ peers: { pods: [], blocks: [{ cidr: '0.0.0.0/0', except: ['10.244.2.2/32'] }] }, ports: 'any' }],
+      },
+    ],
+    endpoints: [{ pod: 'a', ip: '10.244.1.2', ingress: [], egress: ['default/x'] }],
+  });
+  assert.deepEqual(render(input).sets.get(setName('default/x/egress/0/block0')), [
+    '0.0.0.0/1',
+    '128.0.0.0/1',
+    '10.244.2.2/32 nomatch',
+  ]);
+});

@@ -47,6 +47,8 @@ export interface IptRender {
 }
 
 const host = (ip: string): string => (ip.includes('/') ? ip : `${ip}/32`);
+/** A block as hash:net entries: ipset takes prefixes /1 to /32, so /0 is its two halves. */
+export const netEntries = (cidr: string): string[] => (cidr.endsWith('/0') ? ['0.0.0.0/1', '128.0.0.0/1'] : [cidr]);
 
 /** The port matches of a rule: '' for any; else per protocol one range or multiport chunks of 15 slots. */
 export function portMatches(ports: ResolvedRule['ports']): string[] {
@@ -102,7 +104,7 @@ export function peerMatches(
     if (except.length < b.except.length) return; // the whole block excepted: it matches nothing
     if (except.length === 0) return void out.push(`${flag} ${b.cidr}`);
     const set = setName(`${id}/block${i}`);
-    sets.set(set, [b.cidr, ...except.map((e) => `${e} nomatch`)]);
+    sets.set(set, [...netEntries(b.cidr), ...except.flatMap(netEntries).map((e) => `${e} nomatch`)]);
     out.push(`-m set --match-set ${set} ${side}`);
   });
   return out;
