@@ -44,10 +44,11 @@ Promise.all(probes.map(one)).then((r) => console.log(JSON.stringify(r)));`;
 
 /** Tries TCP connects from one pod to another for `ms`: how many were answered. */
 const LOOP = `const net = require('net'); const [h, p, ms] = process.argv.slice(1); let ok = 0, tries = 0;
-const end = Date.now() + +ms; const next = () => { if (Date.now() > end) return console.log(JSON.stringify({ ok, tries }));
-  tries++; const s = net.connect(+p, h); const t = setTimeout(() => { s.destroy(); next(); }, 100);
-  s.on('data', () => { ok++; }); s.on('close', () => { clearTimeout(t); setTimeout(next, 5); }); s.on('error', () => {}); };
-next();`;
+const end = Date.now() + +ms; const attempt = () => { if (Date.now() > end) return console.log(JSON.stringify({ ok, tries }));
+  tries++; const s = net.connect(+p, h); let over = false;
+  const finish = () => { if (over) return; over = true; clearTimeout(t); s.destroy(); setTimeout(attempt, 5); };
+  const t = setTimeout(finish, 100); s.on('data', () => ok++); s.on('close', finish); s.on('error', () => {}); };
+attempt();`;
 
 type Pod = LabState['pods'][number];
 type Probe = readonly [from: Pod, to: Pod, port: number, proto: 'tcp' | 'udp'];
@@ -176,7 +177,12 @@ const VERSION_1 = (r: Roles) =>
   ] as const;
 
 /** A denied connection tried over and over while the rules are rewritten whole, again and again. */
-async function fullResyncsKeepDenying(s: LabState, r: Roles, design: PolicyDesign, nodes: Map<string, PolicyNode>) {
+async function fullResyncsKeepDenying(
+  s: LabState,
+  r: Roles,
+  design: PolicyDesign,
+  nodes: Map<string, PolicyNode>,
+): Promise<string> {
   const loop = runIn({ name: r.d.netns }, process.execPath, ['-e', LOOP, ipOf(r.c), '80', '3000'], {
     timeoutMs: 30_000,
   });
@@ -193,10 +199,11 @@ async function fullResyncsKeepDenying(s: LabState, r: Roles, design: PolicyDesig
   const { ok, tries } = JSON.parse((await loop).stdout) as { ok: number; tries: number };
   assert.ok(syncs >= 2 && tries > 0, `${design.name}: ${syncs} full syncs during ${tries} tries`);
   assert.equal(ok, 0, `${design.name}: ${ok} of ${tries} denied connections got through during ${syncs} full re-syncs`);
+  return `${design.name}: ${tries} denied connects during ${syncs} full re-syncs of both nodes, none through`;
 }
 
 /** One design on the lab, start to clean-up. */
-async function exercise(s: LabState, design: PolicyDesign): Promise<void> {
+async function exercise(s: LabState, design: PolicyDesign, note: (m: string) => void): Promise<void> {
   const r = rolesOf(s);
   const dir = mkdtempSync(join(tmpdir(), 'cnilabt-policy-'));
   const nodes = new Map(
@@ -214,11 +221,12 @@ async function exercise(s: LabState, design: PolicyDesign): Promise<void> {
       assert.ok(rep.written > 0);
     }
     await expect(design.name, VERSION_1(r));
-    await fullResyncsKeepDenying(s, r, design, nodes);
+    note(await fullResyncsKeepDenying(s, r, design, nodes));
     await expect(design.name, VERSION_1(r));
     for (const [name, node] of nodes) {
       const rep = await design.sync(node, inputFor(s, r, name, 2), inputFor(s, r, name, 1));
       assert.equal(rep.kind, 'partial');
+      note(`${design.name}: partial sync of ${name}: ${rep.written} written in ${rep.ms.toFixed(1)} ms`);
     }
     await expect(design.name, [
       [r.a, r.b, 81, 'tcp', 'pass'],
@@ -248,7 +256,7 @@ describe('NetworkPolicy designs in netfilter on a calico-bgp lab', async () => {
   test(
     'iptables then nftables: allowed passes, denied drops, replies, same node both ways, re-syncs, partial, clean-up',
     { skip: missing ?? false },
-    () =>
+    (t) =>
       withLab(
         'cnilabt-pnf',
         'calico-bgp',
@@ -257,7 +265,7 @@ describe('NetworkPolicy designs in netfilter on a calico-bgp lab', async () => {
           try {
             for (const d of DESIGNS) {
               assert.match(await d.backend(), d.name === 'iptables' ? /^iptables .* \+ ipset v/ : /^nft v/);
-              await exercise(s, d);
+              await exercise(s, d, (m) => t.diagnostic(m));
             }
           } finally {
             for (const pid of pids) await stopPid(pid);

@@ -97,6 +97,9 @@ test("partial: a peer's new address refills its set in place", () => {
   const { text } = nftScript(render(sampleInput({ pods })), render(sampleInput()));
   const s0 = peerSet(`${ALLOW_B.key}/ingress/0`);
   assert.deepEqual(lines(text), [`flush set ${T} ${s0}`, `add element ${T} ${s0} { 10.244.1.9 }`]);
+  const full = nftScript(render(sampleInput()), undefined);
+  // 28 rules (2 in forward, 6 in policy chains, 20 in endpoint chains), 3 map elements, 1 + 2 + 2 set elements.
+  assert.equal(full.written, 28 + 3 + 5);
 });
 
 test('partial: an endpoint no longer isolated loses its element, then its chain; a gone policy its chain and set', () => {

@@ -130,6 +130,10 @@ const mapElement = (op: 'add' | 'delete', key: string, verdict?: string): string
   return `${op} element ${TABLE} ${map} { ${ip}${verdict ? ` : ${verdict}` : ''} }`;
 };
 
+/** What a line writes: a rule, each element it adds, a deletion; declarations and flushes nothing. */
+const counted = (l: string): number =>
+  l.startsWith('add element ') ? l.split(', ').length : /^(add rule|delete (element|chain|set)) /.test(l) ? 1 : 0;
+
 /** What one `nft -f` writes: its text, and its rules, elements and deletions. */
 export interface NftScript {
   readonly text: string;
@@ -156,6 +160,5 @@ export function nftScript(next: NftRender, prev: NftRender | undefined): NftScri
   for (const c of chains.gone) lines.push(`flush chain ${TABLE} ${c}`);
   for (const c of chains.gone) lines.push(`delete chain ${TABLE} ${c}`);
   for (const s of sets.gone) lines.push(`delete set ${TABLE} ${s}`);
-  const written = lines.filter((l) => /^(add rule|add element|delete (element|chain|set))/.test(l)).length;
-  return { text: lines.join('\n') + '\n', written };
+  return { text: lines.join('\n') + '\n', written: lines.reduce((n, l) => n + counted(l), 0) };
 }
