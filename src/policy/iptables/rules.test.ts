@@ -187,3 +187,8 @@ test('a /0 block with except: ipset takes no /0, so its two /1 halves', () => {
     '10.244.2.2/32 nomatch',
   ]);
 });
+
+test('partial: nothing changed, nothing to run', () => {
+  const plan = planSync(render(sampleInput()), render(sampleInput()), { ...NONE, jump: true });
+  assert.deepEqual(plan, { ipsetBefore: '', restore: '', ipsetAfter: '', written: 0 });
+});

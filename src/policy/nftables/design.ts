@@ -24,6 +24,8 @@ export const nftablesPolicy: PolicyDesign = {
   requires: ['nftables'],
   async sync(node, input, previous) {
     const { text, written } = nftScript(render(input), previous ? render(previous) : undefined);
+    // Nothing changed: no transaction at all.
+    if (!text.trim()) return { kind: 'partial', ms: 0, written: 0 };
     const { ms } = await timed(() => nodeRun(node, 'nft', ['-f', '-'], { input: text }));
     return { kind: previous ? 'partial' : 'full', ms, written };
   },

@@ -120,3 +120,7 @@ test('partial: an endpoint no longer isolated loses its element, then its chain;
     `delete set ${T} ${s0}`,
   ]);
 });
+
+test('partial: nothing changed, an empty transaction (the design then runs none)', () => {
+  assert.deepEqual(nftScript(render(sampleInput()), render(sampleInput())), { text: '', written: 0 });
+});

@@ -160,5 +160,6 @@ export function nftScript(next: NftRender, prev: NftRender | undefined): NftScri
   for (const c of chains.gone) lines.push(`flush chain ${TABLE} ${c}`);
   for (const c of chains.gone) lines.push(`delete chain ${TABLE} ${c}`);
   for (const s of sets.gone) lines.push(`delete set ${TABLE} ${s}`);
-  return { text: lines.join('\n') + '\n', written: lines.reduce((n, l) => n + counted(l), 0) };
+  const text = lines.length > 0 ? lines.join('\n') + '\n' : '';
+  return { text, written: lines.reduce((n, l) => n + counted(l), 0) };
 }
