@@ -107,9 +107,10 @@ const tcp = (port: number) => ({ protocol: 'tcp' as const, from: port, to: port 
 const udp = (port: number) => ({ protocol: 'udp' as const, from: port, to: port });
 
 /**
- * The policies, version 1 and (after a change) 2. a: egress to b and c (2: and d). b: ingress from
- * a on TCP 80 and UDP 80 (2: TCP 81 and UDP 80); egress TCP 81 to 0.0.0.0/0 except c. c: two
- * ingress policies, TCP 81 from anyone and anything from a. d: none.
+ * The policies, version 1 and (after a change) 2. a: egress to b and c (2: and d, a set's members
+ * change). b: ingress from a on TCP 80 and UDP 80 (2: from anyone, so its set goes, on TCP 81 and
+ * UDP 80); egress TCP 81 to 0.0.0.0/0 except c. c: two ingress policies, TCP 81 from anyone (2:
+ * not any more, so its chain goes) and anything from a. d: none.
  */
 function policies(r: Roles, version: 1 | 2): ResolvedPolicy[] {
   return [
@@ -123,7 +124,12 @@ function policies(r: Roles, version: 1 | 2): ResolvedPolicy[] {
     },
     {
       key: 'default/b-ingress',
-      ingress: [{ peers: podsPeer(r.a), ports: version === 1 ? [tcp(80), udp(80)] : [tcp(81), udp(80)] }],
+      ingress: [
+        {
+          peers: version === 1 ? podsPeer(r.a) : 'any',
+          ports: version === 1 ? [tcp(80), udp(80)] : [tcp(81), udp(80)],
+        },
+      ],
     },
     { key: 'default/c-any', ingress: [{ peers: 'any', ports: [tcp(81)] }] },
     { key: 'default/c-from-a', ingress: [{ peers: podsPeer(r.a), ports: 'any' }] },
@@ -135,7 +141,7 @@ function inputFor(s: LabState, r: Roles, node: string, version: 1 | 2): PolicyIn
   const isolation: Record<string, Pick<PolicyEndpoint, 'ingress' | 'egress'>> = {
     [r.a.name]: { ingress: [], egress: ['default/a-egress'] },
     [r.b.name]: { ingress: ['default/b-ingress'], egress: ['default/b-egress'] },
-    [r.c.name]: { ingress: ['default/c-any', 'default/c-from-a'], egress: [] },
+    [r.c.name]: { ingress: version === 1 ? ['default/c-any', 'default/c-from-a'] : ['default/c-from-a'], egress: [] },
   };
   const mine = s.pods.filter((p) => p.node === node).sort((x, y) => x.name.localeCompare(y.name));
   const endpoints = mine.map((p) => ({
@@ -202,6 +208,37 @@ async function fullResyncsKeepDenying(
   return `${design.name}: ${tries} denied connects during ${syncs} full re-syncs of both nodes, none through`;
 }
 
+/** Version 2 by partial syncs (what changed only), then version 1 again by full syncs over it. */
+async function changeThenBack(
+  s: LabState,
+  r: Roles,
+  design: PolicyDesign,
+  nodes: Map<string, PolicyNode>,
+  note: (m: string) => void,
+): Promise<void> {
+  for (const [name, node] of nodes) {
+    const rep = await design.sync(node, inputFor(s, r, name, 2), inputFor(s, r, name, 1));
+    assert.equal(rep.kind, 'partial');
+    assert.ok(rep.written > 0, `${design.name}: ${name} changed`);
+    note(`${design.name}: partial sync of ${name}: ${rep.written} written in ${rep.ms.toFixed(1)} ms`);
+  }
+  await expect(design.name, [
+    [r.a, r.b, 81, 'tcp', 'pass'],
+    [r.a, r.b, 80, 'tcp', 'deny'],
+    [r.a, r.b, 80, 'udp', 'pass'],
+    [r.c, r.b, 81, 'tcp', 'pass'],
+    [r.c, r.b, 80, 'tcp', 'deny'],
+    [r.a, r.d, 80, 'tcp', 'pass'],
+    [r.d, r.c, 81, 'tcp', 'deny'],
+    [r.d, r.c, 80, 'tcp', 'deny'],
+    [r.a, r.c, 81, 'tcp', 'pass'],
+    [r.b, r.c, 81, 'tcp', 'deny'],
+  ]);
+  for (const [name, node] of nodes)
+    assert.equal((await design.sync(node, inputFor(s, r, name, 1), undefined)).kind, 'full');
+  await expect(design.name, VERSION_1(r));
+}
+
 /** One design on the lab, start to clean-up. */
 async function exercise(s: LabState, design: PolicyDesign, note: (m: string) => void): Promise<void> {
   const r = rolesOf(s);
@@ -223,19 +260,7 @@ async function exercise(s: LabState, design: PolicyDesign, note: (m: string) => 
     await expect(design.name, VERSION_1(r));
     note(await fullResyncsKeepDenying(s, r, design, nodes));
     await expect(design.name, VERSION_1(r));
-    for (const [name, node] of nodes) {
-      const rep = await design.sync(node, inputFor(s, r, name, 2), inputFor(s, r, name, 1));
-      assert.equal(rep.kind, 'partial');
-      note(`${design.name}: partial sync of ${name}: ${rep.written} written in ${rep.ms.toFixed(1)} ms`);
-    }
-    await expect(design.name, [
-      [r.a, r.b, 81, 'tcp', 'pass'],
-      [r.a, r.b, 80, 'tcp', 'deny'],
-      [r.a, r.b, 80, 'udp', 'pass'],
-      [r.a, r.d, 80, 'tcp', 'pass'],
-      [r.d, r.c, 80, 'tcp', 'deny'],
-      [r.b, r.c, 81, 'tcp', 'deny'],
-    ]);
+    await changeThenBack(s, r, design, nodes, note);
     for (const node of nodes.values()) assert.notDeepEqual(await design.leftovers(node), []);
   } finally {
     for (const node of nodes.values()) await design.cleanup(node);
