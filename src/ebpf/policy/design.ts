@@ -1,0 +1,160 @@
+/**
+ * The eBPF NetworkPolicy design ('ebpf'), Cilium's layout enforced by the ebpf kind's own tc
+ * programs (src/ebpf/bpf/datapath.c): policy_eps, ipcache, policy and ct, pinned in the node's
+ * folder of the kind's bpffs (node.dir) by the agent's loadDatapath. A sync computes what the maps
+ * should hold (desired.ts) and writes only the difference, in an order that never opens a pod
+ * that should be closed:
+ *
+ *   1. ipcache entries added (new prefixes: their addresses get an identity no rule allows yet)
+ *   2. policy entries added (the new allows)
+ *   3. policy_eps set and deleted (a newly isolated endpoint only now, after its allows)
+ *   4. policy entries deleted (the stale allows)
+ *   5. ipcache entries deleted
+ *
+ * The difference is from `previous` (what the last sync wrote); without it (an agent's restart)
+ * from what the pinned maps hold, read back — nothing is emptied first, so an isolated pod stays
+ * isolated throughout. The ipcache is always read back: it holds the identities' allocation.
+ * Established flows (ct) outlive a policy change, as in Cilium; ct entries go with `cleanup`.
+ */
+import { performance } from 'node:perf_hooks';
+import type { PolicyDesign, PolicyNode, PolicySyncReport } from '../../policy/design';
+import type { PolicyInput } from '../../policy/model';
+import { BpfMap } from '../../lib/bpf';
+import { CnilabError } from '../../lib/errors';
+import { formatIPv4 } from '../../lib/ip';
+import { run } from '../../lib/exec';
+import { pins } from '../../cni/plugins/ebpf/maps';
+import { desired, diff } from './desired';
+import {
+  CT_KEY_SIZE,
+  decodeIpcacheKey,
+  decodePolicyKey,
+  decodeU32,
+  hex,
+  IPCACHE_KEY_SIZE,
+  POLICY_EP_SIZE,
+  POLICY_KEY_SIZE,
+  U32,
+  unhex,
+} from './maps';
+
+interface PolicyMaps {
+  readonly eps: BpfMap;
+  readonly ipcache: BpfMap;
+  readonly policy: BpfMap;
+  readonly ct: BpfMap;
+}
+
+/** Runs `fn` with the node's four policy maps open; undefined when they are not pinned (no data path). */
+function withMaps<T>(dir: string, fn: (m: PolicyMaps) => T): T | undefined {
+  const p = pins(dir);
+  const open: BpfMap[] = [];
+  try {
+    const at = (path: string): BpfMap => {
+      const m = BpfMap.open(path);
+      open.push(m);
+      return m;
+    };
+    return fn({ eps: at(p.policyEps), ipcache: at(p.ipcache), policy: at(p.policy), ct: at(p.ct) });
+  } catch (e) {
+    if (e instanceof CnilabError && e.code === 'NOT_FOUND' && open.length === 0) return undefined;
+    throw e;
+  } finally {
+    for (const m of open) m.close();
+  }
+}
+
+/** A map's entries as hex strings. */
+function readAll(m: BpfMap, keySize: number, valueSize: number): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const k of m.keys(keySize)) {
+    const v = m.lookup(k, valueSize);
+    if (v) out.set(hex(k), hex(v));
+  }
+  return out;
+}
+
+const numbers = (m: ReadonlyMap<string, string>): Map<string, number> =>
+  new Map([...m].map(([k, v]) => [k, decodeU32(v)]));
+
+function programme(m: PolicyMaps, input: PolicyInput, previous: PolicyInput | undefined): number {
+  const ipcacheNow = readAll(m.ipcache, IPCACHE_KEY_SIZE, U32);
+  const ids = numbers(ipcacheNow);
+  const want = desired(input, ids);
+  const had = previous
+    ? desired(previous, ids)
+    : {
+        eps: readAll(m.eps, 4, POLICY_EP_SIZE),
+        policy: readAll(m.policy, POLICY_KEY_SIZE, U32),
+      };
+  const ic = diff(ipcacheNow, want.ipcache);
+  const pol = diff(had.policy, want.policy);
+  const eps = diff(had.eps, want.eps);
+  const set = (map: BpfMap, entries: [string, string][]): void => {
+    for (const [k, v] of entries) map.update(unhex(k), unhex(v));
+  };
+  const del = (map: BpfMap, keys: string[]): void => {
+    for (const k of keys) map.delete(unhex(k));
+  };
+  set(m.ipcache, ic.set);
+  set(m.policy, pol.set);
+  set(m.eps, eps.set);
+  del(m.eps, eps.del);
+  del(m.policy, pol.del);
+  del(m.ipcache, ic.del);
+  return ic.set.length + ic.del.length + pol.set.length + pol.del.length + eps.set.length + eps.del.length;
+}
+
+/** Each entry of the policy maps, in words (leftovers). */
+function describe(m: PolicyMaps): string[] {
+  const out: string[] = [];
+  for (const k of readAll(m.eps, 4, POLICY_EP_SIZE).keys()) out.push(`policy_eps ${[...unhex(k)].join('.')}`);
+  for (const [k, v] of readAll(m.ipcache, IPCACHE_KEY_SIZE, U32)) {
+    const p = decodeIpcacheKey(k);
+    out.push(`ipcache ${formatIPv4(p.base)}/${p.prefix} → identity ${decodeU32(v)}`);
+  }
+  for (const k of readAll(m.policy, POLICY_KEY_SIZE, U32).keys()) {
+    const p = decodePolicyKey(k);
+    out.push(`policy ${p.endpoint} ${p.direction} identity ${p.identity} proto ${p.protocol} port ${p.dport}/${p.prefixlen}`);
+  }
+  const flows = m.ct.keys(CT_KEY_SIZE).length;
+  if (flows > 0) out.push(`ct: ${flows} tracked flows`);
+  return out;
+}
+
+export const ebpfPolicy: PolicyDesign = {
+  name: 'ebpf',
+  summary: "Cilium's layout in the ebpf kind's tc programs: ipcache identities, per-endpoint LPM policy, per-endpoint conntrack",
+  requires: ['ebpf'],
+
+  async sync(node: PolicyNode, input: PolicyInput, previous: PolicyInput | undefined): Promise<PolicySyncReport> {
+    const start = performance.now();
+    const written = withMaps(node.dir, (m) => programme(m, input, previous));
+    if (written === undefined)
+      throw new CnilabError('NOT_FOUND', `the eBPF data path's policy maps are not pinned in ${node.dir}: is its agent running?`);
+    return { kind: previous ? 'partial' : 'full', ms: performance.now() - start, written };
+  },
+
+  async cleanup(node: PolicyNode): Promise<void> {
+    withMaps(node.dir, (m) => {
+      // endpoints first: from then on nothing is checked, so no allow removed after can deny
+      for (const [map, size] of [
+        [m.eps, 4],
+        [m.policy, POLICY_KEY_SIZE],
+        [m.ipcache, IPCACHE_KEY_SIZE],
+        [m.ct, CT_KEY_SIZE],
+      ] as const)
+        for (const k of map.keys(size)) map.delete(k);
+    });
+  },
+
+  async backend(): Promise<string> {
+    const r = await run('bpftool', ['version'], { check: false }).catch(() => undefined);
+    const v = r?.stdout.split('\n')[0]?.trim();
+    return `eBPF tc programs (datapath.o: policy_eps, ipcache, policy, ct)${v ? ` + ${v}` : ''}`;
+  },
+
+  async leftovers(node: PolicyNode): Promise<string[]> {
+    return withMaps(node.dir, describe) ?? [];
+  },
+};
