@@ -22,7 +22,8 @@ test('the build: an object whose programs are in section "tc" and whose maps are
   assert.equal(problem, undefined, `the eBPF object did not build: ${problem}`);
   const syms = await objectSymbols(BPF_OBJECT);
   for (const p of PROGRAMS) assert.equal(sectionOf(syms, p), 'tc', `program ${p}`);
-  for (const m of ['endpoints', 'counters', 'policy_eps', 'ipcache', 'policy', 'ct']) assert.equal(sectionOf(syms, m), '.maps', m);
+  for (const m of ['endpoints', 'counters', 'policy_eps', 'ipcache', 'policy', 'ct'])
+    assert.equal(sectionOf(syms, m), '.maps', m);
   assert.ok(
     syms.some((x) => x.section === 'license'),
     'a license section',
@@ -60,7 +61,16 @@ test("the policy maps' layouts, from the object's BTF, are the ones policy/maps.
   ]);
   assert.deepEqual(btf.struct('ct_key'), [
     CT_KEY_SIZE,
-    at(['saddr', 0], ['daddr', 4], ['sport', 8], ['dport', 10], ['protocol', 12], ['direction', 13], ['pad', 14], ['endpoint', 16]),
+    at(
+      ['saddr', 0],
+      ['daddr', 4],
+      ['sport', 8],
+      ['dport', 10],
+      ['protocol', 12],
+      ['direction', 13],
+      ['pad', 14],
+      ['endpoint', 16],
+    ),
   ]);
   assert.deepEqual(btf.struct('ct_entry'), [CT_ENTRY_SIZE, at(['created', 0])]);
 });

@@ -58,7 +58,12 @@ async function reaches(from: Pod, to: Pod, proto: 'tcp' | 'udp', port: number): 
 }
 
 /** The PolicyInput of `node`, from the lab's pods. */
-function inputOf(s: LabState, node: string, policies: PolicyInput['policies'], iso: Record<string, [string[], string[]]>): PolicyInput {
+function inputOf(
+  s: LabState,
+  node: string,
+  policies: PolicyInput['policies'],
+  iso: Record<string, [string[], string[]]>,
+): PolicyInput {
   return {
     node,
     revision: 1,
@@ -74,6 +79,107 @@ function inputOf(s: LabState, node: string, policies: PolicyInput['policies'], i
 
 const subnet24 = (ip: string): string => `${ip.split('.').slice(0, 3).join('.')}.0/24`;
 
+interface Pods {
+  readonly a: Pod;
+  readonly b: Pod;
+  readonly c: Pod;
+  readonly d: Pod;
+}
+
+/** Starts the echo servers of `p` (its pid into `servers`), resolved once every port is bound. */
+async function serve(p: Pod, tcp: number[], udp: number[], servers: number[]): Promise<void> {
+  const args = ['netns', 'exec', p.netns, process.execPath, '-e', SERVER, p.ip, tcp.join(','), udp.join(',')];
+  servers.push(spawn('ip', args, { stdio: 'ignore' }).pid!);
+  for (const port of tcp) await untilListening(p.netns, port);
+  for (const port of udp) await untilListening(p.netns, port, 'udp');
+}
+
+/** a's ingress: b on TCP 8000–8003 and UDP 9000, node2's /24 but d on UDP 9000; b's egress: a on TCP 8000–8010. */
+function policiesOf({ a, b, c, d }: Pods): PolicyInput['policies'] {
+  return [
+    {
+      key: 'default/a-in',
+      ingress: [
+        {
+          peers: { pods: [b.name], blocks: [] },
+          ports: [
+            { protocol: 'tcp', from: 8000, to: 8003 },
+            { protocol: 'udp', from: 9000, to: 9000 },
+          ],
+        },
+        {
+          peers: { pods: [], blocks: [{ cidr: subnet24(c.ip), except: [`${d.ip}/32`] }] },
+          ports: [{ protocol: 'udp', from: 9000, to: 9000 }],
+        },
+      ],
+    },
+    {
+      key: 'default/b-out',
+      egress: [{ peers: { pods: [a.name], blocks: [] }, ports: [{ protocol: 'tcp', from: 8000, to: 8010 }] }],
+    },
+  ];
+}
+
+type Proto = 'tcp' | 'udp';
+async function expect(what: string, from: Pod, to: Pod, proto: Proto, port: number, ok: boolean): Promise<void> {
+  assert.equal(await reaches(from, to, proto, port), ok, `${what}: ${from.name}→${to.name} ${proto} ${port}`);
+}
+
+/** Every check of policiesOf's policies in force. */
+async function enforced(when: string, { a, b, c, d }: Pods): Promise<void> {
+  await expect(`${when}, allowed, one node, in the port range`, b, a, 'tcp', 8001, true);
+  await expect(`${when}, denied by a's ingress alone, one node`, b, a, 'tcp', 8004, false);
+  await expect(`${when}, denied by b's egress alone, one node`, b, a, 'udp', 9000, false);
+  await expect(`${when}, ipBlock`, c, a, 'udp', 9000, true);
+  await expect(`${when}, ipBlock's except`, d, a, 'udp', 9000, false);
+  await expect(`${when}, no rule for it`, d, a, 'tcp', 8001, false);
+  await expect(`${when}, a's egress open, the replies pass a's ingress and b's egress`, a, b, 'tcp', 8001, true);
+  await expect(`${when}, replies of egress-isolated b, across nodes`, c, b, 'tcp', 8001, true);
+  await expect(`${when}, UDP replies of egress-isolated b`, c, b, 'udp', 9000, true);
+  await expect(`${when}, b's egress to another node`, b, c, 'tcp', 8001, false);
+}
+
+const drops = (lab: string): number => readCounters(pins(nodeBpfDir(lab, 'node1')).counters).from_pod.drop.packets;
+
+async function checks(lab: string, s: LabState, pods: Pods): Promise<void> {
+  const { a, b, c, d } = pods;
+  const node = (n: string): PolicyNode => ({ netns: nodeNetns(lab, n), dir: nodeBpfDir(lab, n) });
+  assert.ok(await reaches(b, a, 'tcp', 8004), 'no policy: b→a TCP 8004');
+  assert.ok(await reaches(d, a, 'udp', 9000), 'no policy: d→a UDP 9000');
+  const iso: Record<string, [string[], string[]]> = {
+    [a.name]: [['default/a-in'], []],
+    [b.name]: [[], ['default/b-out']],
+  };
+  const in1 = inputOf(s, 'node1', policiesOf(pods), iso);
+  assert.ok((await ebpfPolicy.sync(node('node1'), in1, undefined)).written > 0);
+  await ebpfPolicy.sync(node('node2'), inputOf(s, 'node2', [], {}), undefined);
+  const before = drops(lab);
+  await enforced('programmed', pods);
+  assert.ok(drops(lab) > before, 'the egress denials are counted as drops');
+
+  // an agent's restart: no previous, the pinned maps read back — nothing to write, still enforced
+  const again = await ebpfPolicy.sync(node('node1'), in1, undefined);
+  assert.equal(again.written, 0, 'a re-sync over the pinned maps changes nothing');
+  await enforced('after a re-sync without previous', pods);
+
+  // removal: a partial sync to no policy opens everything
+  const removed = await ebpfPolicy.sync(node('node1'), inputOf(s, 'node1', [], {}), in1);
+  assert.ok(removed.written > 0);
+  await expect('removed', b, a, 'tcp', 8004, true);
+  await expect('removed', b, a, 'udp', 9000, true);
+  await expect('removed', d, a, 'udp', 9000, true);
+  await expect('removed', b, c, 'tcp', 8001, true);
+  assert.deepEqual(
+    (await ebpfPolicy.leftovers(node('node1'))).filter((l) => /^policy(_eps)? /.test(l)),
+    [],
+    'no endpoint or allow left once no policy selects a pod',
+  );
+  for (const n of ['node1', 'node2']) {
+    await ebpfPolicy.cleanup(node(n));
+    assert.deepEqual(await ebpfPolicy.leftovers(node(n)), [], `${n}: nothing left after cleanup`);
+  }
+}
+
 ebpfTest('ebpf policy: allows, denials on each side, replies, ranges, ipBlock except, restart, removal', async () => {
   const lab = 't-polebpf';
   await withLab(
@@ -81,82 +187,13 @@ ebpfTest('ebpf policy: allows, denials on each side, replies, ranges, ipBlock ex
     'ebpf-native',
     async (s) => {
       const at = (n: string): Pod => s.pods.find((p) => p.name === n)!;
-      const [a, b, c, d] = ['node1-p1', 'node1-p2', 'node2-p1', 'node2-p2'].map(at) as [Pod, Pod, Pod, Pod];
+      const pods = { a: at('node1-p1'), b: at('node1-p2'), c: at('node2-p1'), d: at('node2-p2') };
       const servers: number[] = [];
-      const serve = async (p: Pod, tcp: number[], udp: number[]): Promise<void> => {
-        const child = spawn('ip', ['netns', 'exec', p.netns, process.execPath, '-e', SERVER, p.ip, tcp.join(','), udp.join(',')], {
-          stdio: 'ignore',
-        });
-        servers.push(child.pid!);
-        for (const port of tcp) await untilListening(p.netns, port);
-        for (const port of udp) await untilListening(p.netns, port, 'udp');
-      };
-      const node = (n: string): PolicyNode => ({ netns: nodeNetns(lab, n), dir: nodeBpfDir(lab, n) });
       try {
-        await serve(a, [8001, 8004], [9000]);
-        await serve(b, [8001], [9000]);
-        await serve(c, [8001], [9000]);
-        assert.ok(await reaches(b, a, 'tcp', 8004), 'no policy: b→a TCP 8004');
-        assert.ok(await reaches(d, a, 'udp', 9000), 'no policy: d→a UDP 9000');
-
-        const policies: PolicyInput['policies'] = [
-          {
-            key: 'default/a-in',
-            ingress: [
-              { peers: { pods: [b.name], blocks: [] }, ports: [{ protocol: 'tcp', from: 8000, to: 8003 }, { protocol: 'udp', from: 9000, to: 9000 }] },
-              { peers: { pods: [], blocks: [{ cidr: subnet24(c.ip), except: [`${d.ip}/32`] }] }, ports: [{ protocol: 'udp', from: 9000, to: 9000 }] },
-            ],
-          },
-          { key: 'default/b-out', egress: [{ peers: { pods: [a.name], blocks: [] }, ports: [{ protocol: 'tcp', from: 8000, to: 8010 }] }] },
-        ];
-        const iso = { [a.name]: [['default/a-in'], []], [b.name]: [[], ['default/b-out']] } as Record<string, [string[], string[]]>;
-        const in1 = inputOf(s, 'node1', policies, iso);
-        const in2 = inputOf(s, 'node2', [], {});
-        const first = await ebpfPolicy.sync(node('node1'), in1, undefined);
-        assert.ok(first.written > 0);
-        await ebpfPolicy.sync(node('node2'), in2, undefined);
-        const drops = readCounters(pins(nodeBpfDir(lab, 'node1')).counters).from_pod.drop.packets;
-
-        const expect = async (what: string, from: Pod, to: Pod, proto: 'tcp' | 'udp', port: number, ok: boolean): Promise<void> =>
-          assert.equal(await reaches(from, to, proto, port), ok, `${what}: ${from.name}→${to.name} ${proto} ${port}`);
-        const enforced = async (when: string): Promise<void> => {
-          await expect(`${when}, allowed, one node, in the port range`, b, a, 'tcp', 8001, true);
-          await expect(`${when}, denied by a's ingress alone, one node`, b, a, 'tcp', 8004, false);
-          await expect(`${when}, denied by b's egress alone, one node`, b, a, 'udp', 9000, false);
-          await expect(`${when}, ipBlock`, c, a, 'udp', 9000, true);
-          await expect(`${when}, ipBlock's except`, d, a, 'udp', 9000, false);
-          await expect(`${when}, no rule for it`, d, a, 'tcp', 8001, false);
-          await expect(`${when}, a's egress open, the replies pass a's ingress and b's egress`, a, b, 'tcp', 8001, true);
-          await expect(`${when}, replies of egress-isolated b, across nodes`, c, b, 'tcp', 8001, true);
-          await expect(`${when}, UDP replies of egress-isolated b`, c, b, 'udp', 9000, true);
-          await expect(`${when}, b's egress to another node`, b, c, 'tcp', 8001, false);
-        };
-        await enforced('programmed');
-        const dropped = readCounters(pins(nodeBpfDir(lab, 'node1')).counters).from_pod.drop.packets - drops;
-        assert.ok(dropped > 0, 'the egress denials are counted as drops');
-
-        // an agent's restart: no previous, the pinned maps read back — nothing to write, still enforced
-        const again = await ebpfPolicy.sync(node('node1'), in1, undefined);
-        assert.equal(again.written, 0, 'a re-sync over the pinned maps changes nothing');
-        await enforced('after a re-sync without previous');
-
-        // removal: a partial sync to no policy opens everything
-        const none = inputOf(s, 'node1', [], {});
-        const removed = await ebpfPolicy.sync(node('node1'), none, in1);
-        assert.ok(removed.written > 0);
-        await expect('removed', b, a, 'tcp', 8004, true);
-        await expect('removed', b, a, 'udp', 9000, true);
-        await expect('removed', d, a, 'udp', 9000, true);
-        await expect('removed', b, c, 'tcp', 8001, true);
-        assert.deepEqual(
-          (await ebpfPolicy.leftovers(node('node1'))).filter((l) => /^policy(_eps)? /.test(l)),
-          [],
-          'no endpoint or allow left once no policy selects a pod',
-        );
-        for (const n of ['node1', 'node2']) {
-          await ebpfPolicy.cleanup(node(n));
-          assert.deepEqual(await ebpfPolicy.leftovers(node(n)), [], `${n}: nothing left after cleanup`);
-        }
+        await serve(pods.a, [8001, 8004], [9000], servers);
+        await serve(pods.b, [8001], [9000], servers);
+        await serve(pods.c, [8001], [9000], servers);
+        await checks(lab, s, pods);
       } finally {
         for (const pid of servers) await stopPid(pid);
       }

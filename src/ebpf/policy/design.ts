@@ -115,7 +115,9 @@ function describe(m: PolicyMaps): string[] {
   }
   for (const k of readAll(m.policy, POLICY_KEY_SIZE, U32).keys()) {
     const p = decodePolicyKey(k);
-    out.push(`policy ${p.endpoint} ${p.direction} identity ${p.identity} proto ${p.protocol} port ${p.dport}/${p.prefixlen}`);
+    out.push(
+      `policy ${p.endpoint} ${p.direction} identity ${p.identity} proto ${p.protocol} port ${p.dport}/${p.prefixlen}`,
+    );
   }
   const flows = m.ct.keys(CT_KEY_SIZE).length;
   if (flows > 0) out.push(`ct: ${flows} tracked flows`);
@@ -124,14 +126,18 @@ function describe(m: PolicyMaps): string[] {
 
 export const ebpfPolicy: PolicyDesign = {
   name: 'ebpf',
-  summary: "Cilium's layout in the ebpf kind's tc programs: ipcache identities, per-endpoint LPM policy, per-endpoint conntrack",
+  summary:
+    "Cilium's layout in the ebpf kind's tc programs: ipcache identities, per-endpoint LPM policy, per-endpoint conntrack",
   requires: ['ebpf'],
 
   async sync(node: PolicyNode, input: PolicyInput, previous: PolicyInput | undefined): Promise<PolicySyncReport> {
     const start = performance.now();
     const written = withMaps(node.dir, (m) => programme(m, input, previous));
     if (written === undefined)
-      throw new CnilabError('NOT_FOUND', `the eBPF data path's policy maps are not pinned in ${node.dir}: is its agent running?`);
+      throw new CnilabError(
+        'NOT_FOUND',
+        `the eBPF data path's policy maps are not pinned in ${node.dir}: is its agent running?`,
+      );
     return { kind: previous ? 'partial' : 'full', ms: performance.now() - start, written };
   },
 

@@ -7,7 +7,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PolicyInput } from '../../policy/model';
 import { parseIPv4 } from '../../lib/ip';
-import { allocateIdentities, blockIdentities, desired, diff, endpointEntries, portPrefixes, prefixesOf } from './desired';
+import {
+  allocateIdentities,
+  blockIdentities,
+  desired,
+  diff,
+  endpointEntries,
+  portPrefixes,
+  prefixesOf,
+} from './desired';
 import { decodePolicyKey, epKey, ipcacheKey, policyKey, unhex } from './maps';
 
 const key = (cidr: string): string => {
@@ -57,11 +65,16 @@ test('identities: kept from the ipcache, WORLD for 0.0.0.0/0, new ones the lowes
   const prefixes = prefixesOf(input);
   assert.deepEqual(
     new Set(prefixes),
-    new Set(['0.0.0.0/0', '10.244.1.2/32', '10.244.1.3/32', '10.244.2.2/32', '10.244.0.0/16', '10.244.2.0/24'].map(key)),
+    new Set(
+      ['0.0.0.0/0', '10.244.1.2/32', '10.244.1.3/32', '10.244.2.2/32', '10.244.0.0/16', '10.244.2.0/24'].map(key),
+    ),
   );
   const first = allocateIdentities(prefixes, new Map());
   assert.equal(first.get(key('0.0.0.0/0')), 2);
-  assert.deepEqual([...first.values()].sort((x, y) => x - y), [2, 256, 257, 258, 259, 260]);
+  assert.deepEqual(
+    [...first.values()].sort((x, y) => x - y),
+    [2, 256, 257, 258, 259, 260],
+  );
   // stable: the same allocation again, and a new prefix never takes an id the map still holds
   const again = allocateIdentities(prefixes, first);
   assert.deepEqual(again, first);
@@ -86,8 +99,16 @@ test('entries: policy_eps only for isolated endpoints; allows per identity and p
   const keys = [...d.policy.keys()].map(decodePolicyKey);
   assert.ok(keys.every((k) => k.endpoint === '10.244.1.2' && k.direction === 'ingress'));
   const b = ids.get(key('10.244.1.3/32'))!;
-  assert.ok(d.policy.has(policyKey({ prefixlen: 94, endpoint: '10.244.1.2', identity: b, direction: 'ingress', protocol: 6, dport: 8000 })));
-  assert.ok(d.policy.has(policyKey({ prefixlen: 72, endpoint: '10.244.1.2', identity: b, direction: 'ingress', protocol: 0, dport: 0 })));
+  assert.ok(
+    d.policy.has(
+      policyKey({ prefixlen: 94, endpoint: '10.244.1.2', identity: b, direction: 'ingress', protocol: 6, dport: 8000 }),
+    ),
+  );
+  assert.ok(
+    d.policy.has(
+      policyKey({ prefixlen: 72, endpoint: '10.244.1.2', identity: b, direction: 'ingress', protocol: 0, dport: 0 }),
+    ),
+  );
   assert.ok(!keys.some((k) => k.identity === ids.get(key('10.244.2.2/32'))), 'c is in the except');
   assert.equal(keys.length, 1 + 3); // b's port prefix; the block's 3 identities with any port
   assert.deepEqual([...unhex(policyKey(keys[0]!))].length, 16);

@@ -51,8 +51,7 @@ export function prefixesOf(input: PolicyInput): string[] {
   for (const pol of input.policies)
     for (const rule of [...(pol.ingress ?? []), ...(pol.egress ?? [])])
       if (rule.peers !== 'any')
-        for (const b of rule.peers.blocks)
-          for (const c of [b.cidr, ...b.except]) out.add(keyOfCidr(parseCidr(c)));
+        for (const b of rule.peers.blocks) for (const c of [b.cidr, ...b.except]) out.add(keyOfCidr(parseCidr(c)));
   return [...out];
 }
 
@@ -60,7 +59,10 @@ export function prefixesOf(input: PolicyInput): string[] {
  * Identities of `prefixes` (ipcache keys): the one `current` holds, WORLD for 0.0.0.0/0, else the
  * lowest from FIRST_IDENTITY that neither `current` nor this allocation holds.
  */
-export function allocateIdentities(prefixes: readonly string[], current: ReadonlyMap<string, number>): Map<string, number> {
+export function allocateIdentities(
+  prefixes: readonly string[],
+  current: ReadonlyMap<string, number>,
+): Map<string, number> {
   const out = new Map<string, number>();
   const used = new Set(current.values());
   let next = FIRST_IDENTITY;
@@ -96,7 +98,7 @@ export function blockIdentities(block: AddressBlock, ids: ReadonlyMap<string, nu
 export function portPrefixes(from: number, to: number): { port: number; bits: number }[] {
   if (from <= 1 && to >= 65535) return [{ port: 0, bits: 0 }];
   const out: { port: number; bits: number }[] = [];
-  for (let p = from; p <= to; ) {
+  for (let p = from; p <= to;) {
     let size = 1;
     while (size < 65536 && p % (size * 2) === 0 && p + size * 2 - 1 <= to) size *= 2;
     out.push({ port: p, bits: 16 - Math.log2(size) });
@@ -109,12 +111,20 @@ export function portPrefixes(from: number, to: number): { port: number; bits: nu
 function portTails(ports: ResolvedRule['ports']): { prefixlen: number; protocol: number; dport: number }[] {
   if (ports === 'any') return [{ prefixlen: PREFIX_ANY_PORT, protocol: 0, dport: 0 }];
   return ports.flatMap((r: PortRange) =>
-    portPrefixes(r.from, r.to).map((x) => ({ prefixlen: PREFIX_PROTOCOL + x.bits, protocol: PROTOCOL[r.protocol], dport: x.port })),
+    portPrefixes(r.from, r.to).map((x) => ({
+      prefixlen: PREFIX_PROTOCOL + x.bits,
+      protocol: PROTOCOL[r.protocol],
+      dport: x.port,
+    })),
   );
 }
 
 /** The identities a rule's peers match (IDENTITY_ANY for every peer). */
-function ruleIdentities(rule: ResolvedRule, podIds: ReadonlyMap<string, number>, ids: ReadonlyMap<string, number>): number[] {
+function ruleIdentities(
+  rule: ResolvedRule,
+  podIds: ReadonlyMap<string, number>,
+  ids: ReadonlyMap<string, number>,
+): number[] {
   if (rule.peers === 'any') return [IDENTITY_ANY];
   const out = new Set<number>();
   for (const name of rule.peers.pods) {
