@@ -15,6 +15,25 @@
  * from what the pinned maps hold, read back — nothing is emptied first, so an isolated pod stays
  * isolated throughout. The ipcache is always read back: it holds the identities' allocation.
  * Established flows (ct) outlive a policy change, as in Cilium; ct entries go with `cleanup`.
+ *
+ * Known gaps. (1) Replies through the eBPF Service proxy (src/proxy/ebpf/, tc pref 1): client A
+ * sends to VIP:80, svc_from_pod DNATs it to B:8080 before from_pod, so A's egress entry is
+ * {A→B:8080}. B's reply is translated back to VIP:80→A by the proxy before this data path sees
+ * it — by svc_from_pod on B's veth (B on A's node) or svc_to_pod on A's node's underlay or
+ * tunnel device (B elsewhere) — so deliver()'s reply lookup {A→VIP:80, A, egress} misses: a
+ * client whose ingress is isolated gets its Service replies dropped unless a rule allows the
+ * VIP's identity (WORLD). (B's egress is unaffected: on another node it sees B:8080→A, whose
+ * reversed entry B's ingress made; on A's node from_pod sees source VIP, not an endpoint, and
+ * checks nothing.) The fix needs the proxy: where it reverse-translates, it records the address
+ * and port it replaced in the skb's tc control block (skb->cb[1], cb[2], with a marker in cb[0],
+ * and cb[0] = 0 on every packet it does not translate, so nothing stale is read), and deliver()
+ * uses them as the remote of the reply lookup — the lookup then hits A's {A→B:8080} entry.
+ * cb[] is kept from one tc filter to the next of one hook (Cilium passes its metadata so), and a
+ * pod cannot write it. (2) A packet the programs hand to the stack (TTL ≤ 1, no route, the
+ * node's own address) is checked on egress only; traffic the node's stack sends into a pod's
+ * veth (not through deliver()) is not checked on ingress. (3) Non-first IP fragments carry no
+ * ports: they are matched with port 0, so an isolated endpoint drops them unless a rule allows
+ * every port. (4) ct entries never age out but by LRU eviction.
  */
 import { performance } from 'node:perf_hooks';
 import type { PolicyDesign, PolicyNode, PolicySyncReport } from '../../policy/design';
