@@ -14,7 +14,8 @@
  * The difference is from `previous` (what the last sync wrote); without it (an agent's restart)
  * from what the pinned maps hold, read back — nothing is emptied first, so an isolated pod stays
  * isolated throughout. The ipcache is always read back: it holds the identities' allocation.
- * Established flows (ct) outlive a policy change, as in Cilium; ct entries go with `cleanup`.
+ * Established flows (ct) outlive a policy change, as in Cilium; an endpoint leaving policy_eps
+ * loses its ct entries (its address may be a new pod's later), and `cleanup` empties ct.
  *
  * Known gaps. (1) Replies through the eBPF Service proxy (src/proxy/ebpf/, tc pref 1): client A
  * sends to VIP:80, svc_from_pod DNATs it to B:8080 before from_pod, so A's egress entry is
@@ -43,8 +44,9 @@ import { CnilabError } from '../../lib/errors';
 import { formatIPv4 } from '../../lib/ip';
 import { run } from '../../lib/exec';
 import { pins } from '../../cni/plugins/ebpf/maps';
-import { desired, diff } from './desired';
+import { desired, plan } from './desired';
 import {
+  CT_ENDPOINT_AT,
   CT_KEY_SIZE,
   decodeIpcacheKey,
   decodePolicyKey,
@@ -96,32 +98,26 @@ function readAll(m: BpfMap, keySize: number, valueSize: number): Map<string, str
 const numbers = (m: ReadonlyMap<string, string>): Map<string, number> =>
   new Map([...m].map(([k, v]) => [k, decodeU32(v)]));
 
+/** Deletes the ct entries of the endpoints `gone` (policy_eps keys): an address reused later starts clean. */
+function forget(ct: BpfMap, gone: ReadonlySet<string>): void {
+  if (gone.size === 0) return;
+  for (const k of ct.keys(CT_KEY_SIZE)) if (gone.has(hex(k.subarray(CT_ENDPOINT_AT, CT_ENDPOINT_AT + 4)))) ct.delete(k);
+}
+
 function programme(m: PolicyMaps, input: PolicyInput, previous: PolicyInput | undefined): number {
   const ipcacheNow = readAll(m.ipcache, IPCACHE_KEY_SIZE, U32);
   const ids = numbers(ipcacheNow);
   const want = desired(input, ids);
   const had = previous
-    ? desired(previous, ids)
-    : {
-        eps: readAll(m.eps, 4, POLICY_EP_SIZE),
-        policy: readAll(m.policy, POLICY_KEY_SIZE, U32),
-      };
-  const ic = diff(ipcacheNow, want.ipcache);
-  const pol = diff(had.policy, want.policy);
-  const eps = diff(had.eps, want.eps);
-  const set = (map: BpfMap, entries: [string, string][]): void => {
-    for (const [k, v] of entries) map.update(unhex(k), unhex(v));
-  };
-  const del = (map: BpfMap, keys: string[]): void => {
-    for (const k of keys) map.delete(unhex(k));
-  };
-  set(m.ipcache, ic.set);
-  set(m.policy, pol.set);
-  set(m.eps, eps.set);
-  del(m.eps, eps.del);
-  del(m.policy, pol.del);
-  del(m.ipcache, ic.del);
-  return ic.set.length + ic.del.length + pol.set.length + pol.del.length + eps.set.length + eps.del.length;
+    ? { ...desired(previous, ids), ipcache: ipcacheNow }
+    : { eps: readAll(m.eps, 4, POLICY_EP_SIZE), policy: readAll(m.policy, POLICY_KEY_SIZE, U32), ipcache: ipcacheNow };
+  const maps = { ipcache: m.ipcache, policy: m.policy, eps: m.eps };
+  const steps = plan(had, want);
+  for (const s of steps)
+    if (s.op === 'set') maps[s.map].update(unhex(s.key), unhex(s.value!));
+    else maps[s.map].delete(unhex(s.key));
+  forget(m.ct, new Set(steps.filter((s) => s.map === 'eps' && s.op === 'del').map((s) => s.key)));
+  return steps.length;
 }
 
 /** Each entry of the policy maps, in words (leftovers). */

@@ -13,6 +13,7 @@ import {
   desired,
   diff,
   endpointEntries,
+  plan,
   portPrefixes,
   prefixesOf,
 } from './desired';
@@ -115,4 +116,19 @@ test('entries: policy_eps only for isolated endpoints; allows per identity and p
   const gone = desired({ ...input, policies: [], endpoints: [] }, ids);
   const change = diff(d.policy, gone.policy);
   assert.deepEqual(change, { set: [], del: [...d.policy.keys()] });
+});
+
+test('plan: ipcache and allows in before an endpoint is isolated; out only after it is not', () => {
+  const empty = { eps: new Map(), ipcache: new Map(), policy: new Map() };
+  const want = desired(input, new Map());
+  const on = plan(empty, want);
+  const where = (steps: typeof on, map: string, op: string): number[] =>
+    steps.flatMap((s, i) => (s.map === map && s.op === op ? [i] : []));
+  assert.equal(on.length, want.eps.size + want.ipcache.size + want.policy.size);
+  assert.ok(Math.max(...where(on, 'ipcache', 'set')) < Math.min(...where(on, 'policy', 'set')));
+  assert.ok(Math.max(...where(on, 'policy', 'set')) < Math.min(...where(on, 'eps', 'set')));
+  const off = plan(want, empty);
+  assert.ok(Math.max(...where(off, 'eps', 'del')) < Math.min(...where(off, 'policy', 'del')));
+  assert.ok(Math.max(...where(off, 'policy', 'del')) < Math.min(...where(off, 'ipcache', 'del')));
+  assert.deepEqual(plan(want, want), [], 'nothing to write when nothing changed');
 });

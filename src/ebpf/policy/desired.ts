@@ -184,3 +184,34 @@ export function diff(
     del: [...have.keys()].filter((k) => !want.has(k)),
   };
 }
+
+/** One map write of a sync. */
+export interface Step {
+  readonly map: 'ipcache' | 'policy' | 'eps';
+  readonly op: 'set' | 'del';
+  readonly key: string;
+  /** With op 'set'. */
+  readonly value?: string;
+}
+
+/**
+ * The writes from `have` to `want`, in the order that never opens what should be closed:
+ * ipcache additions, policy additions, policy_eps changes (a newly isolated endpoint only after
+ * its allows; one no longer isolated before its allows go), policy deletions, ipcache deletions.
+ */
+export function plan(have: Desired, want: Desired): Step[] {
+  const ic = diff(have.ipcache, want.ipcache);
+  const pol = diff(have.policy, want.policy);
+  const eps = diff(have.eps, want.eps);
+  const sets = (map: Step['map'], e: [string, string][]): Step[] =>
+    e.map(([key, value]) => ({ map, op: 'set', key, value }));
+  const dels = (map: Step['map'], keys: string[]): Step[] => keys.map((key) => ({ map, op: 'del', key }));
+  return [
+    ...sets('ipcache', ic.set),
+    ...sets('policy', pol.set),
+    ...sets('eps', eps.set),
+    ...dels('eps', eps.del),
+    ...dels('policy', pol.del),
+    ...dels('ipcache', ic.del),
+  ];
+}

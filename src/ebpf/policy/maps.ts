@@ -23,6 +23,8 @@ export const POLICY_EP_SIZE = 4;
 export const IPCACHE_KEY_SIZE = 8;
 export const POLICY_KEY_SIZE = 16;
 export const CT_KEY_SIZE = 20;
+/** Where struct ct_key's endpoint is. */
+export const CT_ENDPOINT_AT = 16;
 export const CT_ENTRY_SIZE = 8;
 export const U32 = 4;
 /** The policy key's data bits (after prefixlen), and where the protocol starts. */
