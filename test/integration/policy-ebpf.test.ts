@@ -219,14 +219,13 @@ for (const arch of ['ebpf-native', 'ebpf-vxlan'] as const)
   );
 
 /**
- * The gap src/ebpf/policy/design.ts documents: an ingress-isolated client that allows its
- * Service's backends reaches them directly, but not through the ClusterIP — the eBPF proxy turns
- * the reply's source back into the ClusterIP before deliver() looks for the client's flow, which
- * it recorded with the backend's address. A todo until the proxy passes the replaced address on.
+ * An ingress-isolated client that allows its Service's backends reaches them directly and through
+ * the ClusterIP: the eBPF proxy turns the reply's source back into the ClusterIP before deliver()
+ * looks for the client's flow (recorded with the backend's address), and passes the address it
+ * replaced in skb->cb for that lookup (src/ebpf/policy/design.ts).
  */
 test(
   'ebpf-native + proxy ebpf: an ingress-isolated client gets its Service replies',
-  { todo: "the proxy's reverse NAT hides the backend from the reply lookup (design.ts, gap 1)" },
   async (t) => {
     const missing = await ebpfMissing();
     if (missing) return t.skip(missing);
