@@ -127,7 +127,10 @@ export class LabSet {
     const name = this.names.get(spec.key)!;
     this.o.progress(`${spec.key}: bringing the lab up`);
     const t = this.o.topology;
-    const topology = withPolicy(withProxy({ ...t, name, underlay: { ...t.underlay, mtu: mtu ?? t.underlay.mtu } }, arch), arch);
+    const topology = withPolicy(
+      withProxy({ ...t, name, underlay: { ...t.underlay, mtu: mtu ?? t.underlay.mtu } }, arch),
+      arch,
+    );
     const lab = await this.o.timed('setupSec', LAB_PLAN_SEC.setup, () =>
       up({ topology, arch: baseName(arch), signal: this.o.signal, features: this.o.features }),
     );
