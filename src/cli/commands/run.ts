@@ -1,3 +1,4 @@
+import { checkPolicyDataplane } from './run-names';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -353,13 +354,7 @@ async function runAction(
   });
   const policyDataplane = o.policyDataplane ?? sc.policyDataplane;
   if (policyDataplane !== undefined) {
-    const offered = archs.flatMap((a) => a.control.policy?.designs.map((x) => x.name) ?? []);
-    if (policyDataplane !== 'none' && !offered.includes(policyDataplane))
-      throw new CnilabError(
-        'INVALID_INPUT',
-        `${o.policyDataplane ? '--policy-dataplane' : 'policyDataplane'}: none of the run's architectures enforces NetworkPolicy with ${policyDataplane}` +
-          (offered.length ? `; they offer ${[...new Set(offered)].join(', ')}` : '; none of them enforces any'),
-      );
+    checkPolicyDataplane(archs, policyDataplane, o.policyDataplane ? '--policy-dataplane' : 'policyDataplane');
     topology = { ...topology, policyDataplane };
   }
   const started = new Date();
