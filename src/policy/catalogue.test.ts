@@ -4,6 +4,7 @@ import { toDocument } from '../lab/policy-apply';
 import { catalogue, catalogueLabels } from './catalogue';
 import { expectedCells, matrixOf, matrixText } from './matrix';
 import { toPolicy } from './spec';
+import { matrixHtml } from './matrix-html';
 
 const PODS = [
   { name: 'node1-p1', ip: '10.244.1.2' },
@@ -45,4 +46,7 @@ test('the matrix text marks agreement with . and X, differences with A and D, an
   const text = matrixText(m);
   assert.match(text, /tcp\/80 +1 2\n1 node1-p1 +- +D\n2 node1-p2 +\. +-/);
   assert.match(text, /1 difference\(s\)$/);
+  const html = matrixHtml(m);
+  assert.match(html, /title="denied where the policies allow">D<\/td>/);
+  assert.match(html, /1 difference\(s\) in 2 probes/);
 });
