@@ -83,6 +83,43 @@ export async function probeFrom(
   return JSON.parse(r.stdout) as ProbeResult[];
 }
 
+/** One target watched: how many tries got through. */
+export interface WatchResult {
+  readonly ip: string;
+  readonly port: number;
+  readonly protocol: 'tcp' | 'udp';
+  readonly attempts: number;
+  readonly allowed: number;
+}
+
+/**
+ * Tries each target from pod `from` every `everyMs` for `ms` (each try bounded by `everyMs`);
+ * `started` resolves once the tries have begun, `done` with what got through.
+ */
+export function watchFrom(
+  from: PodState,
+  targets: readonly { ip: string; port: number; protocol: 'tcp' | 'udp' }[],
+  ms: number,
+  everyMs = 50,
+): { started: Promise<void>; done: Promise<WatchResult[]> } {
+  let begun: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => (begun = resolve));
+  const [cmd, args] = inNetns({ name: from.netns }, process.execPath, [
+    PROBE_MAIN,
+    'watch',
+    '--ms',
+    String(ms),
+    '--every',
+    String(everyMs),
+  ]);
+  const done = run(cmd, args, {
+    input: JSON.stringify(targets),
+    timeoutMs: ms + 60_000,
+    onStdout: (c) => (c.includes('watching\n') ? begun() : undefined),
+  }).then((r) => JSON.parse(r.stdout.trim().split('\n').pop()!) as WatchResult[]);
+  return { started, done };
+}
+
 /** The lab's matrix now: the API server's policies and pods, every pair probed. */
 export async function probeMatrix(lab: string, o: ProbeOptions = {}): Promise<Matrix & { policies: number }> {
   const state = requireState(lab);

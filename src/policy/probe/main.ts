@@ -6,6 +6,9 @@
  *   probe --timeout-ms 1000    reads targets [{ip, port, protocol}] as JSON on stdin, tries them all
  *                              at once, prints [{...target, allowed, ms}]: TCP allowed = connected and
  *                              answered; UDP allowed = an echo came back (three tries in the time)
+ *   watch --ms D --every E     reads targets as probe does and tries each every E ms for D ms, each
+ *                              try bounded by E: prints [{...target, attempts, allowed}] — how many
+ *                              got through while something changed (an agent's restart)
  * Denied is silence until the timeout: the designs drop, as Calico and Cilium do.
  */
 import { createSocket } from 'node:dgram';
@@ -80,6 +83,25 @@ async function probe(targets: ProbeTarget[], timeoutMs: number): Promise<ProbeRe
   );
 }
 
+async function watch(targets: ProbeTarget[], ms: number, every: number): Promise<unknown[]> {
+  process.stdout.write('watching\n');
+  const end = performance.now() + ms;
+  return Promise.all(
+    targets.map(async (t) => {
+      let attempts = 0;
+      let allowed = 0;
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        attempts++;
+        if (await (t.protocol === 'tcp' ? tcp(t, every) : udp(t, every))) allowed++;
+        const rest = every - (performance.now() - t0);
+        if (rest > 0) await new Promise((r) => setTimeout(r, rest));
+      }
+      return { ...t, attempts, allowed };
+    }),
+  );
+}
+
 function fail(e: unknown): never {
   process.stderr.write(`cnilab-probe: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
@@ -95,14 +117,15 @@ function flag(name: string, fallback?: string): string {
 if (require.main === module) {
   const verb = process.argv[2];
   if (verb === 'serve') serve(flag('--ports').split(',').map(Number));
-  else if (verb === 'probe') {
+  else if (verb === 'probe' || verb === 'watch') {
     let input = '';
     process.stdin.on('data', (d: Buffer) => (input += d.toString()));
     process.stdin.on('end', () => {
-      probe(JSON.parse(input) as ProbeTarget[], Number(flag('--timeout-ms', '1000'))).then(
-        (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
-        fail,
-      );
+      const targets = JSON.parse(input) as ProbeTarget[];
+      (verb === 'probe'
+        ? probe(targets, Number(flag('--timeout-ms', '1000')))
+        : watch(targets, Number(flag('--ms')), Number(flag('--every', '50')))
+      ).then((r) => process.stdout.write(`${JSON.stringify(r)}\n`), fail);
     });
-  } else fail('usage: main.js serve --ports P,… | probe [--timeout-ms MS] < targets.json');
+  } else fail('usage: main.js serve --ports P,… | probe [--timeout-ms MS] | watch --ms D [--every E] < targets.json');
 }
