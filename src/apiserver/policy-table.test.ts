@@ -28,17 +28,34 @@ test("policies: kubectl apply's outcomes at one revision each, delete all or non
   const r0 = store.index;
   const a = store.policies.apply([pol('a'), pol('b')]);
   assert.equal(a.revision, r0 + 1, 'one revision for the batch');
-  assert.deepEqual(a.applied.map((x) => x.outcome), ['created', 'created']);
+  assert.deepEqual(
+    a.applied.map((x) => x.outcome),
+    ['created', 'created'],
+  );
   const same = store.policies.apply([pol('a')]);
-  assert.deepEqual(same, { revision: r0 + 1, applied: [{ key: 'default/a', outcome: 'unchanged' }] }, 'no change, no revision');
+  assert.deepEqual(
+    same,
+    { revision: r0 + 1, applied: [{ key: 'default/a', outcome: 'unchanged' }] },
+    'no change, no revision',
+  );
   const changed = store.policies.apply([pol('a', { policyTypes: ['Egress', 'Ingress'] })]);
   assert.equal(changed.applied[0]!.outcome, 'configured');
   assert.equal(changed.revision, r0 + 2);
-  assert.throws(() => store.policies.delete(['default/a', 'default/zz']), { code: 'NOT_FOUND', message: /keys\.1: NetworkPolicy default\/zz/ });
-  assert.deepEqual(store.policies.list().policies.map((p) => p.name), ['a', 'b'], 'nothing deleted of a refused batch');
+  assert.throws(() => store.policies.delete(['default/a', 'default/zz']), {
+    code: 'NOT_FOUND',
+    message: /keys\.1: NetworkPolicy default\/zz/,
+  });
+  assert.deepEqual(
+    store.policies.list().policies.map((p) => p.name),
+    ['a', 'b'],
+    'nothing deleted of a refused batch',
+  );
   store.close();
   store = new ApiStore(file, CONFIG);
-  assert.deepEqual(store.policies.list().policies.map((p) => p.policyTypes), [['Egress', 'Ingress'], ['Ingress']]);
+  assert.deepEqual(
+    store.policies.list().policies.map((p) => p.policyTypes),
+    [['Egress', 'Ingress'], ['Ingress']],
+  );
   const d = store.policies.delete(['default/b']);
   assert.deepEqual(d.deleted, ['default/b']);
   assert.equal(d.revision, r0 + 3);
@@ -56,19 +73,39 @@ test("a node's share: only the policies selecting its pods, resolved against eve
     { name: 'n2-b', node: 'node2', ip: '10.244.2.2', labels: { app: 'b' } },
   ]);
   store.policies.apply([
-    pol('a', { ingress: [{ peers: [{ podSelector: { matchLabels: { app: 'b' } } }], ports: [{ protocol: 'tcp', port: 80, endPort: 81 }] }] }),
-    pol('b', { policyTypes: ['Egress'], egress: [{ peers: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.244.1.0/24'] } }] }] }),
+    pol('a', {
+      ingress: [
+        {
+          peers: [{ podSelector: { matchLabels: { app: 'b' } } }],
+          ports: [{ protocol: 'tcp', port: 80, endPort: 81 }],
+        },
+      ],
+    }),
+    pol('b', {
+      policyTypes: ['Egress'],
+      egress: [{ peers: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.244.1.0/24'] } }] }],
+    }),
   ]);
   const one = store.policies.input('node1', store.pods().pods);
   assert.equal(one.revision, store.index);
   assert.deepEqual(one.policies, [
-    { key: 'default/a', ingress: [{ peers: { pods: ['n2-b'], blocks: [] }, ports: [{ protocol: 'tcp', from: 80, to: 81 }] }] },
+    {
+      key: 'default/a',
+      ingress: [{ peers: { pods: ['n2-b'], blocks: [] }, ports: [{ protocol: 'tcp', from: 80, to: 81 }] }],
+    },
   ]);
   assert.deepEqual(one.endpoints, [{ pod: 'n1-a', ip: '10.244.1.2', ingress: ['default/a'], egress: [] }]);
-  assert.deepEqual(one.pods.map((p) => p.name), ['n1-a', 'n2-b'], 'every pod, for peers');
+  assert.deepEqual(
+    one.pods.map((p) => p.name),
+    ['n1-a', 'n2-b'],
+    'every pod, for peers',
+  );
   const two = store.policies.input('node2', store.pods().pods);
   assert.deepEqual(two.policies, [
-    { key: 'default/b', egress: [{ peers: { pods: [], blocks: [{ cidr: '10.0.0.0/8', except: ['10.244.1.0/24'] }] }, ports: 'any' }] },
+    {
+      key: 'default/b',
+      egress: [{ peers: { pods: [], blocks: [{ cidr: '10.0.0.0/8', except: ['10.244.1.0/24'] }] }, ports: 'any' }],
+    },
   ]);
   assert.deepEqual(two.endpoints, [{ pod: 'n2-b', ip: '10.244.2.2', ingress: [], egress: ['default/b'] }]);
   store.putPod('n1-a', { node: 'node1', ip: '10.244.1.2', labels: { app: 'c' } });

@@ -39,6 +39,8 @@ import type { LabState, PodState, ProcessState } from '../lab/state';
 import type { Topology } from '../topology/schema';
 import { birdc, birdPaths, birdTimeMs, parseProtocols, parseRouteTime, peerProtocol } from './bird';
 import { CnilabError } from '../lib/errors';
+import { iptablesPolicy } from '../policy/iptables/design';
+import { nftablesPolicy } from '../policy/nftables/design';
 import { containsIPv4, parseCidr, parseIPv4 } from '../lib/ip';
 import { POD_GATEWAY } from '../cni/plugins/common/l3-pod';
 import { poolProblem, type CalicoMode, type IpamState } from './ipam/store';
@@ -254,6 +256,8 @@ export function calicoControlPlane(
     mode,
     attachesPods: true,
     restartable: ['controller', 'agent', 'bird'],
+    // Felix's two data planes: iptables (its default) and nftables; policyDataplane picks one.
+    policy: { designs: [iptablesPolicy, nftablesPolicy] },
     async up({ topology, signal, step, record }: UpContext): Promise<PodState[]> {
       const compute = computeNames(topology);
       step(

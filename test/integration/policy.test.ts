@@ -34,24 +34,36 @@ describe('NetworkPolicy through each design', async () => {
     const a = architectures.get(arch);
     const d = a.control.policy?.designs.find((x) => x.name === design);
     const missing = !d ? `${arch} offers no design ${design}` : missingReason(features, [...a.requires, ...d.requires]);
-    test(`${design} on ${arch}: the catalogue matches the oracle; an agent restart opens nothing`, { skip: missing }, async () => {
-      const lab = `cnilabt-pol-${design.slice(0, 4)}`;
-      await withLab(
-        lab,
-        arch,
-        async (state) => {
-          assert.equal(policyDesign(state.topology, a)?.name, design);
-          assert.equal(state.processes.filter((p) => p.role === POLICY_ROLE).length, 2, 'an agent on each compute node');
-          const r = await runCatalogue(lab, { timeoutMs: 400 * WAIT_SCALE });
-          for (const c of r.cases)
-            assert.equal(c.differences, 0, `${c.name}: ${c.about}\n${matrixText(c.matrix)}${c.afterDelete ? `\n${matrixText(c.afterDelete)}` : ''}`);
-          assert.equal(r.cases.length, 8);
-          assert.deepEqual((await listPolicies(lab)).policies, [], 'the catalogue leaves no policy');
-          await restartWindow(lab);
-        },
-        topology(design),
-      );
-    });
+    test(
+      `${design} on ${arch}: the catalogue matches the oracle; an agent restart opens nothing`,
+      { skip: missing },
+      async () => {
+        const lab = `cnilabt-pol-${design.slice(0, 4)}`;
+        await withLab(
+          lab,
+          arch,
+          async (state) => {
+            assert.equal(policyDesign(state.topology, a)?.name, design);
+            assert.equal(
+              state.processes.filter((p) => p.role === POLICY_ROLE).length,
+              2,
+              'an agent on each compute node',
+            );
+            const r = await runCatalogue(lab, { timeoutMs: 400 * WAIT_SCALE });
+            for (const c of r.cases)
+              assert.equal(
+                c.differences,
+                0,
+                `${c.name}: ${c.about}\n${matrixText(c.matrix)}${c.afterDelete ? `\n${matrixText(c.afterDelete)}` : ''}`,
+              );
+            assert.equal(r.cases.length, 8);
+            assert.deepEqual((await listPolicies(lab)).policies, [], 'the catalogue leaves no policy');
+            await restartWindow(lab);
+          },
+          topology(design),
+        );
+      },
+    );
   }
 });
 
@@ -103,7 +115,10 @@ describe('NetworkPolicy where nothing enforces it, and bad input', () => {
     const lab = 'cnilabt-pol-none';
     const dir = tmpdir();
     const good = join(dir, 'cnilabt-pol-good.yaml');
-    writeFileSync(good, 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny}\nspec: {podSelector: {}}\n');
+    writeFileSync(
+      good,
+      'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny}\nspec: {podSelector: {}}\n',
+    );
     const bad = join(dir, 'cnilabt-pol-bad.yaml');
     writeFileSync(
       bad,
@@ -117,8 +132,15 @@ describe('NetworkPolicy where nothing enforces it, and bad input', () => {
       const refused = await cli(['policy', 'apply', bad, '--lab', lab]);
       assert.notEqual(refused.code, 0);
       assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
-      assert.match(refused.stderr, /cnilabt-pol-bad\.yaml: document 1 \(x\): spec\.ingress\[0\]\.ports\[0\]\.port: Invalid value: 0/);
-      assert.deepEqual((await listPolicies(lab)).policies.map((p) => p.name), ['deny'], 'nothing of the bad file stored');
+      assert.match(
+        refused.stderr,
+        /cnilabt-pol-bad\.yaml: document 1 \(x\): spec\.ingress\[0\]\.ports\[0\]\.port: Invalid value: 0/,
+      );
+      assert.deepEqual(
+        (await listPolicies(lab)).policies.map((p) => p.name),
+        ['deny'],
+        'nothing of the bad file stored',
+      );
       const deleted = await cli(['policy', 'delete', 'deny', '--lab', lab, '--json']);
       assert.equal(deleted.code, 0, deleted.stderr);
       assert.equal((JSON.parse(deleted.stdout) as { enforcement: { enforced: boolean } }).enforcement.enforced, false);
