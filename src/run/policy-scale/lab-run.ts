@@ -7,15 +7,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CnilabError } from '../../lib/errors';
-import { runIn } from '../../lib/netns';
+import { once } from 'node:events';
+import { startWatched, stopPid } from '../../lib/exec';
+import { inNetns } from '../../lib/netns';
 import { applyPolicies, deletePolicies, listPolicies } from '../../lab/policy-apply';
 import { POLICY_ROLE, policiesEnforced, policyDir, policyRevision, switchPolicyDesign } from '../../lab/policy';
-import { poll } from '../../lab/processes';
 import { requireState, type LabState, type PodState, type ProcessState } from '../../lab/state';
 import { POLICY_SYNCS_FILE, type PolicySyncRecord } from '../../policy/agent/agent';
 import { policyKey } from '../../policy/model';
 import { startIperf3Server } from '../../traffic/iperf3/run';
-import { startCrrServer, watchCrr } from '../../traffic/crr/run';
+import { startCrrServer } from '../../traffic/crr/run';
 import { msStat } from '../after/ms-stat';
 import type { PolicyScaleCell } from './plan';
 import {
@@ -53,9 +54,12 @@ export interface LabRun {
 
 /** How long one realization may take before the run fails, s. */
 const REALIZE_DEADLINE_SEC = 60;
-/** The realization probe's connections: this far apart at least, ms, each given this long to answer. */
-const REALIZE_INTERVAL_MS = 1;
-export const REALIZE_TIMEOUT_MS = 20;
+/**
+ * The realization probe starts a fresh connection this often, ms, and at least this % of the time
+ * since it began: within 1 ms (or 1%) of the realization, and a few hundred connections a change.
+ */
+const REALIZE_EVERY_MS = 1;
+const REALIZE_EVERY_PCT = 1;
 
 const wallMs = (): number => performance.timeOrigin + performance.now();
 const name = (l: LabRun): string => l.lab.state.lab;
@@ -134,21 +138,47 @@ export async function removeAll(l: LabRun): Promise<void> {
   l.realize = false;
 }
 
-/** TCP's active opens in `ns` so far (/proc/net/snmp): every connect() the probe starts adds one. */
-async function activeOpens(ns: string): Promise<number> {
-  const lines = (await runIn({ name: ns }, 'cat', ['/proc/net/snmp'])).stdout
-    .split('\n')
-    .filter((x) => x.startsWith('Tcp:'));
-  const [head, values] = lines.map((x) => x.split(/\s+/));
-  const i = head?.indexOf('ActiveOpens') ?? -1;
-  return i > 0 && values ? Number(values[i]) : NaN;
+const PROBE_MAIN = join(__dirname, 'realize-probe.js');
+
+/** The realization probe started in `ns` (realize-probe.ts): `started` once it connects, `done` with its line. */
+function startProbe(
+  ns: string,
+  host: string,
+): { started: Promise<void>; done: Promise<ProbeLine>; stop(): Promise<void> } {
+  const args = [PROBE_MAIN, '--host', host, '--port', String(CRR_PORT), '--deadline-sec', String(REALIZE_DEADLINE_SEC)];
+  args.push('--every-ms', String(REALIZE_EVERY_MS), '--every-pct', String(REALIZE_EVERY_PCT));
+  const child = startWatched(...inNetns({ name: ns }, process.execPath, args));
+  let out = '';
+  let err = '';
+  let onStarted: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => (onStarted = resolve));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.startsWith('started\n')) onStarted();
+  });
+  const done = once(child, 'close').then(() => {
+    const last = out.trim().split('\n').at(-1) ?? '';
+    if (!last.startsWith('{'))
+      throw new CnilabError('EXEC_FAILED', `realization probe in ${ns} gave no result: ${err.trim()}`);
+    return JSON.parse(last) as ProbeLine;
+  });
+  // One that exits before it started ends the wait for that too (done says why).
+  void done.then(onStarted, onStarted);
+  const pid = child.pid!;
+  return { started, done, stop: () => stopPid(pid) };
+}
+
+interface ProbeLine {
+  readonly firstAt?: number;
+  readonly attempts: number;
 }
 
 /**
- * One timed realization: the second client connecting (denied: the server is isolated) — seen
- * connecting by its active opens, an event — then the policy allowing it sent without waiting;
- * the time until its first answered connection. Then the policy deleted (waited for). Returns the
- * time and the revision the change made.
+ * One timed realization: the second client connecting (denied: the server is isolated) — a fresh
+ * connection every millisecond, seen started (an event) — then the policy allowing it sent without
+ * waiting; the time until its first connection established. Then the policy deleted (waited for).
+ * Returns the time, the revision before and the revision the change made.
  */
 export async function realize(
   l: LabRun,
@@ -156,56 +186,37 @@ export async function realize(
 ): Promise<{ ms: number; after: number; revision: number }> {
   const lab = name(l);
   const after = await policyRevision(lab);
-  const ns = l.client2.netns;
-  const opened = await activeOpens(ns);
-  let answered = false;
-  const w = watchCrr(
-    { name: ns },
-    {
-      host: l.server.ip,
-      port: CRR_PORT,
-      count: 10_000_000,
-      durationSec: REALIZE_DEADLINE_SEC,
-      until: l.server.name,
-      intervalMs: REALIZE_INTERVAL_MS,
-      timeoutMs: REALIZE_TIMEOUT_MS,
-    },
-  );
-  void w.first.then(() => (answered = true));
+  const p = startProbe(l.client2.netns, l.server.ip);
   let t0: number;
   let revision: number;
-  let r: Awaited<typeof w.done>;
+  let r: ProbeLine;
   try {
-    await poll(
-      `the realization probe in ${ns} connecting`,
-      async () => ((await activeOpens(ns)) >= opened + 2 || answered ? true : undefined),
-      agentsOf(lab),
-      signal,
-      30_000,
-    );
-    if (answered)
-      throw new CnilabError(
-        'TRAFFIC_FAILED',
-        `policy-scale in lab ${lab}: ${l.client2.name} reached ${l.server.name} before any policy allowed it: the server is not isolated`,
-      );
+    await p.started;
+    signal?.throwIfAborted();
     t0 = wallMs();
     l.realize = true;
     revision = (await applyPolicies(lab, [realizePolicy(l.server.name, l.client2.name)], false)).revision;
-    r = await w.done;
+    r = await p.done;
   } catch (e) {
-    await w.stop();
+    await p.stop();
     throw e;
   }
-  if (r.untilAt === undefined)
+  if (r.firstAt !== undefined && r.firstAt < t0)
+    throw new CnilabError(
+      'TRAFFIC_FAILED',
+      `policy-scale in lab ${lab}: ${l.client2.name} reached ${l.server.name} before any policy allowed it ` +
+        `(${l.design}): the server is not isolated`,
+    );
+  if (r.firstAt === undefined)
     throw new CnilabError(
       'TRAFFIC_FAILED',
       `policy-scale in lab ${lab}: ${l.client2.name} got no connection to ${l.server.name} within ` +
-        `${REALIZE_DEADLINE_SEC} s of ${REALIZE_POLICY} being applied (${l.design})`,
+        `${REALIZE_DEADLINE_SEC} s of ${REALIZE_POLICY} being applied (${l.design}; ${r.attempts} tries)`,
     );
   await policiesEnforced(lab, agentsOf(lab), signal, revision);
   await deletePolicies(lab, createdKeys(0, false, true), true);
   l.realize = false;
-  return { ms: r.untilAt - t0, after, revision };
+  return { ms: r.firstAt - t0, after, revision };
 }
 
 /** Each agent's syncs.jsonl records, by node. */

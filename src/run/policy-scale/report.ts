@@ -44,7 +44,7 @@ export function policyScaleTable(j: PolicyScaleJson): string {
       `request, response, close) answered per second, ${j.connections} of them one at a time; <b>connect</b> is ` +
       `their connect time, p50 / p90 / p99; <b>realization</b> is p50 / p90 / p99 over ${j.changes} changes, from ` +
       `sending one policy that allows a second client (isolated until then) to that client's first answered ` +
-      `connection (connections 1 ms apart, each given 20 ms). <b>Applied</b> is from sending the policies to every ` +
+      `connection established (a fresh connection every 1 ms, or 1% of the wait so far, each on its own). <b>Applied</b> is from sending the policies to every ` +
       `node enforcing them; <b>sync</b> the slowest agent's programming of them (its syncs.jsonl). Pods: ` +
       `${e(where)}. Not ratios: no % of host. The policies are deleted afterwards and each lab enforces with its ` +
       `own design again.`,

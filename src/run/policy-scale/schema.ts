@@ -42,7 +42,8 @@ const ruleSchema = z.object({
     .optional()
     .describe(
       'from sending one policy that allows the second client (isolated from the server until then) until its first ' +
-        'connection answered (connections 1 ms apart, each given 20 ms); absent at N = 0, where nothing isolates',
+        'connection established (a fresh connection every 1 ms, or 1% of the wait so far, each on its own); absent at ' +
+        'N = 0, where nothing isolates',
     ),
   agents: z.array(agentSchema).describe("each compute node's policy agent (its syncs.jsonl)"),
 });
