@@ -12,6 +12,7 @@ import { BPF_OBJECT, REPO_ROOT } from '../lib/paths';
 import { cEnumMembers, objectBtf, objectSymbols, sectionOf } from '../lib/bpf-object';
 import { ACTIONS, COUNTER_SIZE, ENDPOINT_SIZE, PROGRAMS } from '../cni/plugins/ebpf/maps';
 import { buildProblem, verifierReason } from './load';
+import { CT_ENTRY_SIZE, CT_KEY_SIZE, IPCACHE_KEY_SIZE, POLICY_EP_SIZE, POLICY_KEY_SIZE } from './policy/maps';
 
 const SOURCE = join(REPO_ROOT, 'src/ebpf/bpf/datapath.c');
 const problem = buildProblem();
@@ -21,7 +22,8 @@ test('the build: an object whose programs are in section "tc" and whose maps are
   assert.equal(problem, undefined, `the eBPF object did not build: ${problem}`);
   const syms = await objectSymbols(BPF_OBJECT);
   for (const p of PROGRAMS) assert.equal(sectionOf(syms, p), 'tc', `program ${p}`);
-  for (const m of ['endpoints', 'counters']) assert.equal(sectionOf(syms, m), '.maps', m);
+  for (const m of ['endpoints', 'counters', 'policy_eps', 'ipcache', 'policy', 'ct'])
+    assert.equal(sectionOf(syms, m), '.maps', m);
   assert.ok(
     syms.some((x) => x.section === 'license'),
     'a license section',
@@ -46,6 +48,31 @@ test("the map values' layouts, from the object's BTF, are the ones maps.ts encod
     ],
   ]);
   assert.deepEqual(btf.functions, [...PROGRAMS]);
+});
+
+test("the policy maps' layouts, from the object's BTF, are the ones policy/maps.ts encodes", { skip }, async () => {
+  const btf = await objectBtf(BPF_OBJECT);
+  const at = (...m: [string, number][]): [string, number][] => m;
+  assert.deepEqual(btf.struct('policy_ep'), [POLICY_EP_SIZE, at(['ingress', 0], ['egress', 1], ['pad', 2])]);
+  assert.deepEqual(btf.struct('ipcache_key'), [IPCACHE_KEY_SIZE, at(['prefixlen', 0], ['addr', 4])]);
+  assert.deepEqual(btf.struct('policy_key'), [
+    POLICY_KEY_SIZE,
+    at(['prefixlen', 0], ['endpoint', 4], ['identity', 8], ['direction', 12], ['protocol', 13], ['dport', 14]),
+  ]);
+  assert.deepEqual(btf.struct('ct_key'), [
+    CT_KEY_SIZE,
+    at(
+      ['saddr', 0],
+      ['daddr', 4],
+      ['sport', 8],
+      ['dport', 10],
+      ['protocol', 12],
+      ['direction', 13],
+      ['pad', 14],
+      ['endpoint', 16],
+    ),
+  ]);
+  assert.deepEqual(btf.struct('ct_entry'), [CT_ENTRY_SIZE, at(['created', 0])]);
 });
 
 test("the counters' key: the C enums list the programs and actions in maps.ts's order", () => {

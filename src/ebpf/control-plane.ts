@@ -4,6 +4,7 @@
  * mode, flannel's VXLAN device and entries in tunnel mode), plus the eBPF data path: the lab
  * mounts a bpffs in its run folder, each agent loads the programs and maps into its node's folder
  * of it and attaches them to its devices, and pods are attached by the `ebpf` CNI plugin.
+ * NetworkPolicy: the `ebpf` design (src/ebpf/policy/), in the same programs, on the same pins.
  */
 import { proxyModes } from '../proxy';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { mountBpffs } from '../lib/mounts';
 import { ebpfProbe } from './probe';
 import { runDir } from '../lab/names';
 import { legacyProgramMeters, ProgramMeter } from './meter';
+import { ebpfPolicy } from './policy/design';
 
 /** The lab's bpffs, in its run folder (never the host's /sys/fs/bpf). */
 export const bpffsDir = (lab: string): string => join(runDir(lab), 'bpf');
@@ -71,6 +73,7 @@ export function ebpfControlPlane(
     meters: (lab, nodes) => new ProgramMeter([...new Set(nodes)].map((node) => ({ node, dir: nodeBpfDir(lab, node) }))),
     legacyMeters: { rowField: 'ebpf', pathField: 'programs', read: legacyProgramMeters },
     probes: [ebpfProbe],
+    policy: { designs: [ebpfPolicy], stateDir: nodeBpfDir },
     refuse: (topology) => base.refuse?.(topology) ?? proxyRefused(topology.proxy),
   };
 }

@@ -179,6 +179,8 @@ test('calico-bgp: BGP full mesh, traffic, a node joining and leaving, BIRD kille
         'bird@node1',
         'bird@node2',
         'controller@control',
+        'policy@node1',
+        'policy@node2',
       ]);
       const ipamNow = await ipamState(lab);
       const [b1] = blocksOf(ipamNow, 'node1');

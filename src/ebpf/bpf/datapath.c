@@ -18,13 +18,21 @@
  * Whatever these programs do not handle (ARP, IPv6, TTL about to expire, no route) goes to the
  * stack unchanged (TC_ACT_OK), which handles it as it would without them.
  *
- * The node agent loads this object once per node (bpftool), pinning the programs and the two
+ * NetworkPolicy (Cilium's layout, written by src/ebpf/policy/): policy_eps names the local pods
+ * that have a policy (absent: nothing is checked — one hash lookup); ipcache maps an address to
+ * the remote's security identity (longest prefix); policy holds each endpoint's allowed
+ * {direction, identity, protocol, port prefix}; ct is the per-endpoint conntrack (Cilium's
+ * CT_INGRESS/CT_EGRESS) that lets established flows and their replies through. The source pod's
+ * egress is checked in from_pod, the destination pod's ingress in deliver().
+ *
+ * The node agent loads this object once per node (bpftool), pinning the programs and the
  * maps in the lab's own bpffs; the CNI plugin attaches from_pod to each pod's veth and adds the
  * pod to `endpoints`. src/ebpf/maps.ts encodes the same layouts (test/unit checks them against
  * this object's BTF).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
@@ -49,6 +57,87 @@ struct {
 /* The counters' key is program * ACTIONS + action. Keep in step with src/ebpf/maps.ts. */
 enum program { FROM_POD, FROM_NETDEV, FROM_TUNNEL, PROGRAMS };
 enum action { REDIRECT_PEER, REDIRECT_NEIGH, REDIRECT, PASS, DROP, ACTIONS };
+
+/* ---- NetworkPolicy: keep in step with src/ebpf/policy/maps.ts -------------------------------- */
+
+enum direction { INGRESS, EGRESS };
+
+/* A local pod with a policy: whether it is isolated in each direction. */
+struct policy_ep {
+	__u8 ingress;
+	__u8 egress;
+	__u8 pad[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32); /* IPv4 address, network byte order */
+	__type(value, struct policy_ep);
+} policy_eps SEC(".maps");
+
+/* An address block; value: the security identity of the addresses in it (the longest prefix's). */
+struct ipcache_key {
+	__u32 prefixlen;
+	__u32 addr; /* network byte order */
+};
+
+#define IDENTITY_WORLD 2
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ipcache_key);
+	__type(value, __u32);
+} ipcache SEC(".maps");
+
+/*
+ * What an endpoint allows, one direction: the remote's identity (0: any remote), then protocol and
+ * destination port last, so a prefix stopping before them allows every protocol and port, and a
+ * port range is a few prefixes of the port's bits (network order).
+ */
+struct policy_key {
+	__u32 prefixlen;
+	__u32 endpoint; /* network byte order */
+	__u32 identity;
+	__u8 direction;
+	__u8 protocol;
+	__u16 dport; /* network byte order */
+};
+
+#define POLICY_KEY_BITS 96
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 262144);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct policy_key);
+	__type(value, __u32);
+} policy SEC(".maps");
+
+/* A flow as one endpoint saw it in one direction (addresses and ports as on the wire). */
+struct ct_key {
+	__u32 saddr;
+	__u32 daddr;
+	__u16 sport;
+	__u16 dport;
+	__u8 protocol;
+	__u8 direction;
+	__u16 pad;
+	__u32 endpoint;
+};
+
+struct ct_entry {
+	__u64 created; /* bpf_ktime_get_ns() */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ct_key);
+	__type(value, struct ct_entry);
+} ct SEC(".maps");
 
 struct counter {
 	__u64 packets;
@@ -115,11 +204,88 @@ static __always_inline void set_macs(struct __sk_buff *skb, const __u8 *dst, con
 	__builtin_memcpy(eth->h_source, src, ETH_ALEN);
 }
 
-/* Into the pod's own eth0, past its host-side veth: the packet is received there next. */
+/* The packet's flow; ports only for TCP, UDP and SCTP (first fragment), else 0. */
+static __always_inline void flow_of(struct __sk_buff *skb, struct iphdr *ip, struct ct_key *k)
+{
+	__u16 ports[2] = {};
+
+	k->saddr = ip->saddr;
+	k->daddr = ip->daddr;
+	k->protocol = ip->protocol;
+	if ((ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP || ip->protocol == IPPROTO_SCTP) &&
+	    !(ip->frag_off & bpf_htons(0x1fff)) &&
+	    bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + ip->ihl * 4, ports, sizeof(ports)) == 0) {
+		k->sport = ports[0];
+		k->dport = ports[1];
+	}
+}
+
+/* Whether endpoint `ep`'s policy allows the remote `remote` (identity via ipcache) on this flow. */
+static __always_inline int policy_allows(__u32 ep, __u32 remote, const struct ct_key *f, __u8 dir)
+{
+	struct ipcache_key ck = { .prefixlen = 32, .addr = remote };
+	struct policy_key pk = {
+		.prefixlen = POLICY_KEY_BITS,
+		.endpoint = ep,
+		.identity = IDENTITY_WORLD,
+		.direction = dir,
+		.protocol = f->protocol,
+		.dport = f->dport,
+	};
+	__u32 *id = bpf_map_lookup_elem(&ipcache, &ck);
+
+	if (id)
+		pk.identity = *id;
+	if (bpf_map_lookup_elem(&policy, &pk))
+		return 1;
+	pk.identity = 0; /* a rule allowing any remote */
+	return bpf_map_lookup_elem(&policy, &pk) != NULL;
+}
+
+/*
+ * Endpoint `ep`'s verdict on a packet in direction `dir`: 1 to let it through. An endpoint with no
+ * policy: nothing checked. Else its flow's entry (established), or the reversed flow's entry in the
+ * other direction (a reply), or the policy — and a flow it allows is tracked.
+ */
+static __always_inline int policy_verdict(struct __sk_buff *skb, struct iphdr *ip, __u32 ep, __u8 dir)
+{
+	struct policy_ep *pe = bpf_map_lookup_elem(&policy_eps, &ep);
+	struct ct_key k = {}, r = {};
+	struct ct_entry e = {};
+	__u8 isolated;
+
+	if (!pe)
+		return 1;
+	isolated = dir == INGRESS ? pe->ingress : pe->egress;
+	flow_of(skb, ip, &k);
+	k.direction = dir;
+	k.endpoint = ep;
+	if (bpf_map_lookup_elem(&ct, &k))
+		return 1;
+	r.saddr = k.daddr;
+	r.daddr = k.saddr;
+	r.sport = k.dport;
+	r.dport = k.sport;
+	r.protocol = k.protocol;
+	r.direction = dir == INGRESS ? EGRESS : INGRESS;
+	r.endpoint = ep;
+	if (bpf_map_lookup_elem(&ct, &r))
+		return 1;
+	if (isolated && !policy_allows(ep, dir == INGRESS ? k.saddr : k.daddr, &k, dir))
+		return 0;
+	e.created = bpf_ktime_get_ns();
+	bpf_map_update_elem(&ct, &k, &e, BPF_ANY);
+	return 1;
+}
+
+/* Into the pod's own eth0, past its host-side veth, if its ingress policy allows: received there next. */
 static __always_inline int deliver(struct __sk_buff *skb, enum program p, struct iphdr *ip, struct endpoint *ep)
 {
 	__u8 mac[ETH_ALEN], node_mac[ETH_ALEN];
 	__u32 ifindex = ep->ifindex;
+
+	if (!policy_verdict(skb, ip, ip->daddr, INGRESS))
+		return count(skb, p, DROP, TC_ACT_SHOT);
 
 	__builtin_memcpy(mac, ep->mac, ETH_ALEN);
 	__builtin_memcpy(node_mac, ep->node_mac, ETH_ALEN);
@@ -154,6 +320,8 @@ int from_pod(struct __sk_buff *skb)
 	__u32 dst;
 	int rc;
 
+	if (ip && !policy_verdict(skb, ip, ip->saddr, EGRESS))
+		return count(skb, FROM_POD, DROP, TC_ACT_SHOT);
 	if (!ip || ip->ttl <= 1)
 		return count(skb, FROM_POD, PASS, TC_ACT_OK);
 	dst = ip->daddr;

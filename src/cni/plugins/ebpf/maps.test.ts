@@ -31,4 +31,8 @@ test('pins: a node folder holds progs/<program> and maps/<map>', () => {
   assert.equal(p.progs.from_pod, '/run/cnilab/l/bpf/node1/progs/from_pod');
   assert.equal(p.endpoints, '/run/cnilab/l/bpf/node1/maps/endpoints');
   assert.equal(p.counters, '/run/cnilab/l/bpf/node1/maps/counters');
+  assert.equal(p.policyEps, '/run/cnilab/l/bpf/node1/maps/policy_eps');
+  assert.equal(p.ipcache, '/run/cnilab/l/bpf/node1/maps/ipcache');
+  assert.equal(p.policy, '/run/cnilab/l/bpf/node1/maps/policy');
+  assert.equal(p.ct, '/run/cnilab/l/bpf/node1/maps/ct');
 });

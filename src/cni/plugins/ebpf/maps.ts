@@ -8,6 +8,7 @@
  *              value: struct counter { u64 packets; u64 bytes; }  (16 bytes a CPU)
  *
  * A node's objects are pinned under its folder in the lab's bpffs: progs/<program>, maps/<map>.
+ * The NetworkPolicy maps (policy_eps, ipcache, policy, ct) are src/ebpf/policy/maps.ts's.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,11 +29,19 @@ export function pins(dir: string): {
   readonly progs: Readonly<Record<ProgramName, string>>;
   readonly endpoints: string;
   readonly counters: string;
+  readonly policyEps: string;
+  readonly ipcache: string;
+  readonly policy: string;
+  readonly ct: string;
 } {
   return {
     progs: Object.fromEntries(PROGRAMS.map((p) => [p, join(dir, 'progs', p)])) as Record<ProgramName, string>,
     endpoints: join(dir, 'maps', 'endpoints'),
     counters: join(dir, 'maps', 'counters'),
+    policyEps: join(dir, 'maps', 'policy_eps'),
+    ipcache: join(dir, 'maps', 'ipcache'),
+    policy: join(dir, 'maps', 'policy'),
+    ct: join(dir, 'maps', 'ct'),
   };
 }
 
