@@ -1,17 +1,14 @@
 /**
  * One lab of the policy-scale test while it is measured: its pods, the servers in the server pod,
  * the policies it holds now (fillers, probe), the design enforcing them; bringing it to N rules,
- * one timed realization, each agent's syncs, and the lab restored afterwards — every policy the
+ * each agent's syncs, and the lab restored afterwards — every policy the
  * test made deleted, the servers stopped, the lab's own design enforcing again.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CnilabError } from '../../lib/errors';
-import { once } from 'node:events';
-import { startWatched, stopPid } from '../../lib/exec';
-import { inNetns } from '../../lib/netns';
 import { applyPolicies, deletePolicies, listPolicies } from '../../lab/policy-apply';
-import { POLICY_ROLE, policiesEnforced, policyDir, policyRevision, switchPolicyDesign } from '../../lab/policy';
+import { POLICY_ROLE, policyDir, policyRevision, switchPolicyDesign } from '../../lab/policy';
 import { requireState, type LabState, type PodState, type ProcessState } from '../../lab/state';
 import { POLICY_SYNCS_FILE, type PolicySyncRecord } from '../../policy/agent/agent';
 import { policyKey } from '../../policy/model';
@@ -19,16 +16,7 @@ import { startIperf3Server } from '../../traffic/iperf3/run';
 import { startCrrServer } from '../../traffic/crr/run';
 import { msStat } from '../after/ms-stat';
 import type { PolicyScaleCell } from './plan';
-import {
-  checkFillerRange,
-  createdKeys,
-  CRR_PORT,
-  fillerPolicies,
-  IPERF_PORT,
-  probePolicy,
-  realizePolicy,
-  REALIZE_POLICY,
-} from './policies';
+import { checkFillerRange, createdKeys, CRR_PORT, fillerPolicies, IPERF_PORT, probePolicy } from './policies';
 import type { PolicyScaleRule } from './schema';
 
 export interface PolicyScaleLab {
@@ -52,17 +40,7 @@ export interface LabRun {
   readonly figures: Map<string, PolicyScaleRule[]>;
 }
 
-/** How long one realization may take before the run fails, s. */
-const REALIZE_DEADLINE_SEC = 60;
-/**
- * The realization probe starts a fresh connection this often, ms, and at least this % of the time
- * since it began: within 1 ms (or 1%) of the realization, and a few hundred connections a change.
- */
-const REALIZE_EVERY_MS = 1;
-const REALIZE_EVERY_PCT = 1;
-
-const wallMs = (): number => performance.timeOrigin + performance.now();
-const name = (l: LabRun): string => l.lab.state.lab;
+export const labOf = (l: LabRun): string => l.lab.state.lab;
 export const agentsOf = (lab: string): ProcessState[] =>
   requireState(lab).processes.filter((p) => p.role === POLICY_ROLE);
 
@@ -111,13 +89,13 @@ export async function startServers(l: LabRun): Promise<void> {
 /** The lab's nodes enforcing with `design` from now (nothing to do when they already do). */
 export async function useDesign(l: LabRun, design: string, signal?: AbortSignal): Promise<void> {
   if (l.design === design) return;
-  await switchPolicyDesign(name(l), design, signal);
+  await switchPolicyDesign(labOf(l), design, signal);
   l.design = design;
 }
 
 /** The lab brought to `n` rules (the fillers missing, and the probe), every node enforcing: the time it took. */
 export async function fillTo(l: LabRun, n: number): Promise<{ applyMs: number; before: number; filled: number }> {
-  const lab = name(l);
+  const lab = labOf(l);
   const before = await policyRevision(lab);
   const t0 = performance.now();
   if (n < l.fillers || (n === 0 && l.probe)) await removeAll(l);
@@ -132,91 +110,10 @@ const probe = (l: LabRun) => probePolicy(l.server.name, l.client.name);
 
 /** Every policy the test made deleted, every node enforcing that. */
 export async function removeAll(l: LabRun): Promise<void> {
-  await deletePolicies(name(l), createdKeys(l.fillers, l.probe, l.realize), true, true);
+  await deletePolicies(labOf(l), createdKeys(l.fillers, l.probe, l.realize), true, true);
   l.fillers = 0;
   l.probe = false;
   l.realize = false;
-}
-
-const PROBE_MAIN = join(__dirname, 'realize-probe.js');
-
-/** The realization probe started in `ns` (realize-probe.ts): `started` once it connects, `done` with its line. */
-function startProbe(
-  ns: string,
-  host: string,
-): { started: Promise<void>; done: Promise<ProbeLine>; stop(): Promise<void> } {
-  const args = [PROBE_MAIN, '--host', host, '--port', String(CRR_PORT), '--deadline-sec', String(REALIZE_DEADLINE_SEC)];
-  args.push('--every-ms', String(REALIZE_EVERY_MS), '--every-pct', String(REALIZE_EVERY_PCT));
-  const child = startWatched(...inNetns({ name: ns }, process.execPath, args));
-  let out = '';
-  let err = '';
-  let onStarted: () => void = () => undefined;
-  const started = new Promise<void>((resolve) => (onStarted = resolve));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-    if (out.startsWith('started\n')) onStarted();
-  });
-  const done = once(child, 'close').then(() => {
-    const last = out.trim().split('\n').at(-1) ?? '';
-    if (!last.startsWith('{'))
-      throw new CnilabError('EXEC_FAILED', `realization probe in ${ns} gave no result: ${err.trim()}`);
-    return JSON.parse(last) as ProbeLine;
-  });
-  // One that exits before it started ends the wait for that too (done says why).
-  void done.then(onStarted, onStarted);
-  const pid = child.pid!;
-  return { started, done, stop: () => stopPid(pid) };
-}
-
-interface ProbeLine {
-  readonly firstAt?: number;
-  readonly attempts: number;
-}
-
-/**
- * One timed realization: the second client connecting (denied: the server is isolated) — a fresh
- * connection every millisecond, seen started (an event) — then the policy allowing it sent without
- * waiting; the time until its first connection established. Then the policy deleted (waited for).
- * Returns the time, the revision before and the revision the change made.
- */
-export async function realize(
-  l: LabRun,
-  signal?: AbortSignal,
-): Promise<{ ms: number; after: number; revision: number }> {
-  const lab = name(l);
-  const after = await policyRevision(lab);
-  const p = startProbe(l.client2.netns, l.server.ip);
-  let t0: number;
-  let revision: number;
-  let r: ProbeLine;
-  try {
-    await p.started;
-    signal?.throwIfAborted();
-    t0 = wallMs();
-    l.realize = true;
-    revision = (await applyPolicies(lab, [realizePolicy(l.server.name, l.client2.name)], false)).revision;
-    r = await p.done;
-  } catch (e) {
-    await p.stop();
-    throw e;
-  }
-  if (r.firstAt !== undefined && r.firstAt < t0)
-    throw new CnilabError(
-      'TRAFFIC_FAILED',
-      `policy-scale in lab ${lab}: ${l.client2.name} reached ${l.server.name} before any policy allowed it ` +
-        `(${l.design}): the server is not isolated`,
-    );
-  if (r.firstAt === undefined)
-    throw new CnilabError(
-      'TRAFFIC_FAILED',
-      `policy-scale in lab ${lab}: ${l.client2.name} got no connection to ${l.server.name} within ` +
-        `${REALIZE_DEADLINE_SEC} s of ${REALIZE_POLICY} being applied (${l.design}; ${r.attempts} tries)`,
-    );
-  await policiesEnforced(lab, agentsOf(lab), signal, revision);
-  await deletePolicies(lab, createdKeys(0, false, true), true);
-  l.realize = false;
-  return { ms: r.firstAt - t0, after, revision };
 }
 
 /** Each agent's syncs.jsonl records, by node. */

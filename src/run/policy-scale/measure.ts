@@ -31,7 +31,6 @@ import {
   agentsOf,
   fillTo,
   prepare,
-  realize,
   removeAll,
   restore,
   startServers,
@@ -41,6 +40,7 @@ import {
   type PolicyScaleLab,
 } from './lab-run';
 import type { PolicyScaleSettings } from './plan';
+import { realize } from './realize';
 import { CRR_PORT, IPERF_PORT } from './policies';
 import type { PolicyScaleJson } from './schema';
 
