@@ -114,9 +114,9 @@ function curve(
         color: {
           field: 'line',
           type: 'nominal',
-          title: 'architecture · design',
+          title: 'architecture + design',
           sort: lines,
-          legend: { columns: 2, labelLimit: 240 },
+          legend: { columns: 2, labelLimit: 240, titleLimit: 400 },
         },
         strokeDash: { field: 'series', type: 'nominal', title: null, sort: dashes, legend: null },
         tooltip: [{ field: 'line' }, { field: 'n' }, { field: 'series' }, { field: 'value' }],
