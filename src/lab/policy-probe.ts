@@ -94,30 +94,41 @@ export interface WatchResult {
 
 /**
  * Tries each target from pod `from` every `everyMs` for `ms` (each try bounded by `everyMs`);
- * `started` resolves once the tries have begun, `done` with what got through.
+ * `started` resolves once the tries have begun, `done` with what got through; `stop()` ends the
+ * tries early (SIGTERM: the tool finishes its tries in flight and answers).
  */
 export function watchFrom(
   from: PodState,
   targets: readonly { ip: string; port: number; protocol: 'tcp' | 'udp' }[],
   ms: number,
   everyMs = 50,
-): { started: Promise<void>; done: Promise<WatchResult[]> } {
+): { started: Promise<void>; done: Promise<WatchResult[]>; stop: () => void } {
   let begun: () => void = () => undefined;
   const started = new Promise<void>((resolve) => (begun = resolve));
   const [cmd, args] = inNetns({ name: from.netns }, process.execPath, [
     PROBE_MAIN,
     'watch',
+    '--targets',
+    JSON.stringify(targets),
     '--ms',
     String(ms),
     '--every',
     String(everyMs),
   ]);
-  const done = run(cmd, args, {
-    input: JSON.stringify(targets),
-    timeoutMs: ms + 60_000,
-    onStdout: (c) => (c.includes('watching\n') ? begun() : undefined),
-  }).then((r) => JSON.parse(r.stdout.trim().split('\n').pop()!) as WatchResult[]);
-  return { started, done };
+  const child = startWatched(cmd, args);
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.includes('watching\n')) begun();
+  });
+  const done = once(child, 'exit').then(([code]) => {
+    if (code !== 0)
+      throw new CnilabError('EXEC_FAILED', `probe watch in pod ${from.name} exited ${String(code)}: ${err.trim()}`);
+    return JSON.parse(out.trim().split('\n').pop()!) as WatchResult[];
+  });
+  return { started, done, stop: () => void child.kill('SIGTERM') };
 }
 
 /** The lab's matrix now: the API server's policies and pods, every pair probed. */

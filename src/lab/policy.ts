@@ -4,7 +4,7 @@
  * names (the kind's first by default), ready once it has enforced what the API server holds. A
  * kind that does not enforce gets no agent, and its policies are reported as not enforced.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiRequest } from '../apiserver/client';
 import type { Architecture } from '../arch/architecture';
@@ -56,6 +56,8 @@ export function startPolicyAgent(
   design: PolicyDesign,
 ): ProcessState {
   const { lab, topology } = state;
+  // the predecessor's record goes first: what waits for enforcement waits for this agent's first sync
+  rmSync(join(policyDir(lab, node), POLICY_SYNCED_FILE), { force: true });
   return startInNode(lab, node, POLICY_ROLE, [
     POLICY_MAIN,
     '--controller',

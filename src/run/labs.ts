@@ -89,6 +89,18 @@ function withProxy(t: Topology, arch: Architecture): Topology {
   };
 }
 
+/**
+ * The run's policyDataplane (a scenario key, or the topology's) holds for the kinds that offer that
+ * design; a kind that does not keeps its own default (a run of calico-bgp and ebpf-native with
+ * nftables: calico-bgp through nftables, ebpf-native through its programs).
+ */
+function withPolicy(t: Topology, arch: Architecture): Topology {
+  const want = t.policyDataplane;
+  if (want === undefined || want === 'none' || arch.control.policy?.designs.some((d) => d.name === want)) return t;
+  const { policyDataplane: _drop, ...rest } = t;
+  return rest;
+}
+
 /** The run's labs, by lab key. */
 export class LabSet {
   readonly up = new Map<string, LabState>();
@@ -115,7 +127,10 @@ export class LabSet {
     const name = this.names.get(spec.key)!;
     this.o.progress(`${spec.key}: bringing the lab up`);
     const t = this.o.topology;
-    const topology = withProxy({ ...t, name, underlay: { ...t.underlay, mtu: mtu ?? t.underlay.mtu } }, arch);
+    const topology = withPolicy(
+      withProxy({ ...t, name, underlay: { ...t.underlay, mtu: mtu ?? t.underlay.mtu } }, arch),
+      arch,
+    );
     const lab = await this.o.timed('setupSec', LAB_PLAN_SEC.setup, () =>
       up({ topology, arch: baseName(arch), signal: this.o.signal, features: this.o.features }),
     );

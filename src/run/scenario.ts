@@ -13,6 +13,14 @@ import { TESTS } from './results-schema';
 export const scenarioSchema = z.strictObject({
   /** Topology file, relative to the scenario file. Default: the built-in default topology. */
   topology: z.string().optional(),
+  /**
+   * The NetworkPolicy design of the kinds that offer it (docs/policy.md): iptables or nftables for
+   * calico-*, ebpf for ebpf-*, none for no policy agent; over the topology's. Default: each kind's first.
+   */
+  policyDataplane: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a policy design name, like nftables')
+    .optional(),
   /** Link emulation of every underlay link (rate, delay, loss), over the topology's topology.underlay fields. */
   underlay: linkSchema.optional(),
   /**

@@ -219,50 +219,46 @@ for (const arch of ['ebpf-native', 'ebpf-vxlan'] as const)
   );
 
 /**
- * The gap src/ebpf/policy/design.ts documents: an ingress-isolated client that allows its
- * Service's backends reaches them directly, but not through the ClusterIP — the eBPF proxy turns
- * the reply's source back into the ClusterIP before deliver() looks for the client's flow, which
- * it recorded with the backend's address. A todo until the proxy passes the replaced address on.
+ * An ingress-isolated client that allows its Service's backends reaches them directly and through
+ * the ClusterIP: the eBPF proxy turns the reply's source back into the ClusterIP before deliver()
+ * looks for the client's flow (recorded with the backend's address), and passes the address it
+ * replaced in skb->cb for that lookup (src/ebpf/policy/design.ts).
  */
-test(
-  'ebpf-native + proxy ebpf: an ingress-isolated client gets its Service replies',
-  { todo: "the proxy's reverse NAT hides the backend from the reply lookup (design.ts, gap 1)" },
-  async (t) => {
-    const missing = await ebpfMissing();
-    if (missing) return t.skip(missing);
-    const lab = 't-polsvc';
-    await withLab(
-      lab,
-      'ebpf-native',
-      async (s) => {
-        const at = (n: string): Pod => s.pods.find((p) => p.name === n)!;
-        const [a, b1, b2] = [at('node1-p1'), at('node2-p1'), at('node2-p2')];
-        const node = (n: string): PolicyNode => ({ netns: nodeNetns(lab, n), dir: nodeBpfDir(lab, n) });
-        const servers: number[] = [];
-        try {
-          for (const b of [b1, b2]) await serve(b, [PORT], [], servers);
-          await proxiesSynced(
-            lab,
-            s.processes.filter((p) => p.role === 'proxy'),
-          );
-          const vip = (await apiRequest<ServiceView>(lab, 'GET', '/api/services/web')).clusterIp;
-          assert.ok(await reaches(a, vip, 'tcp', 80), 'no policy: a reaches the ClusterIP');
-          const policies: PolicyInput['policies'] = [
-            { key: 'default/a-in', ingress: [{ peers: { pods: [b1.name, b2.name], blocks: [] }, ports: 'any' }] },
-          ];
-          await ebpfPolicy.sync(
-            node('node1'),
-            inputOf(s, 'node1', policies, { [a.name]: [['default/a-in'], []] }),
-            undefined,
-          );
-          assert.ok(await reaches(a, b1, 'tcp', PORT), 'isolated a reaches a backend directly: its reply passes');
-          assert.ok(await reaches(a, vip, 'tcp', 80), 'isolated a reaches the ClusterIP: the reply passes');
-        } finally {
-          for (const pid of servers) await stopPid(pid);
-          await ebpfPolicy.cleanup(node('node1'));
-        }
-      },
-      topology('ebpf'),
-    );
-  },
-);
+test('ebpf-native + proxy ebpf: an ingress-isolated client gets its Service replies', async (t) => {
+  const missing = await ebpfMissing();
+  if (missing) return t.skip(missing);
+  const lab = 't-polsvc';
+  await withLab(
+    lab,
+    'ebpf-native',
+    async (s) => {
+      const at = (n: string): Pod => s.pods.find((p) => p.name === n)!;
+      const [a, b1, b2] = [at('node1-p1'), at('node2-p1'), at('node2-p2')];
+      const node = (n: string): PolicyNode => ({ netns: nodeNetns(lab, n), dir: nodeBpfDir(lab, n) });
+      const servers: number[] = [];
+      try {
+        for (const b of [b1, b2]) await serve(b, [PORT], [], servers);
+        await proxiesSynced(
+          lab,
+          s.processes.filter((p) => p.role === 'proxy'),
+        );
+        const vip = (await apiRequest<ServiceView>(lab, 'GET', '/api/services/web')).clusterIp;
+        assert.ok(await reaches(a, vip, 'tcp', 80), 'no policy: a reaches the ClusterIP');
+        const policies: PolicyInput['policies'] = [
+          { key: 'default/a-in', ingress: [{ peers: { pods: [b1.name, b2.name], blocks: [] }, ports: 'any' }] },
+        ];
+        await ebpfPolicy.sync(
+          node('node1'),
+          inputOf(s, 'node1', policies, { [a.name]: [['default/a-in'], []] }),
+          undefined,
+        );
+        assert.ok(await reaches(a, b1, 'tcp', PORT), 'isolated a reaches a backend directly: its reply passes');
+        assert.ok(await reaches(a, vip, 'tcp', 80), 'isolated a reaches the ClusterIP: the reply passes');
+      } finally {
+        for (const pid of servers) await stopPid(pid);
+        await ebpfPolicy.cleanup(node('node1'));
+      }
+    },
+    topology('ebpf'),
+  );
+});

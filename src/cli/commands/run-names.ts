@@ -1,4 +1,5 @@
 /** The names `cnilab run` takes of paths and tests (--path, --tests, or the scenario's), checked. */
+import type { Architecture } from '../../arch/architecture';
 import { PATHS, type PathName } from '../../arch/vocabulary';
 import { CnilabError } from '../../lib/errors';
 import { proxyModes } from '../../proxy';
@@ -37,4 +38,16 @@ export function testNames(names: readonly string[]): string[] {
       );
     return t;
   });
+}
+
+/** Refuses a policyDataplane that none of the run's architectures offers ('none' is always fine). */
+export function checkPolicyDataplane(archs: readonly Architecture[], design: string, flag: string): void {
+  if (design === 'none') return;
+  const offered = [...new Set(archs.flatMap((a) => a.control.policy?.designs.map((x) => x.name) ?? []))];
+  if (!offered.includes(design))
+    throw new CnilabError(
+      'INVALID_INPUT',
+      `${flag}: none of the run's architectures enforces NetworkPolicy with ${design}` +
+        (offered.length ? `; they offer ${offered.join(', ')}` : '; none of them enforces any'),
+    );
 }

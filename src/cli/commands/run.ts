@@ -1,3 +1,4 @@
+import { checkPolicyDataplane } from './run-names';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -50,6 +51,7 @@ interface RunFlags {
   topology?: string;
   lab?: string;
   underlayMtu?: number[];
+  policyDataplane?: string;
   json?: boolean;
 }
 
@@ -200,6 +202,11 @@ function runOptions(c: Command): Command {
         "of the same MTU (default: the topology's)",
       mtuList,
     )
+    .option(
+      '--policy-dataplane <design>',
+      'NetworkPolicy design of the kinds offering it: iptables, nftables (calico-*), ebpf (ebpf-*), none ' +
+        "(default: each kind's first)",
+    )
     .option('--lab <name>', "lab name (default: the topology's name)")
     .option('--json', 'print results.json to stdout instead of the table; progress as JSON lines on stderr');
 }
@@ -340,11 +347,16 @@ async function runAction(
   // The tests after the rounds' flags are theirs (run/after/): commander keeps them beside the others.
   const afterRounds = afterSettings(named, { ...o }, sc);
   const mtus = o.underlayMtu ?? (sc.underlayMtu && [...new Set(sc.underlayMtu)]);
-  const topology = withUnderlay(loadTopology(o.topology ?? sc.topology, o.lab === undefined ? {} : { name: o.lab }), {
+  let topology = withUnderlay(loadTopology(o.topology ?? sc.topology, o.lab === undefined ? {} : { name: o.lab }), {
     // One MTU is the topology's MTU; several are a dimension of the run, each in labs of its own.
     ...(mtus ? { mtu: mtus[0] } : {}),
     ...(sc.underlay ? { link: sc.underlay } : {}),
   });
+  const policyDataplane = o.policyDataplane ?? sc.policyDataplane;
+  if (policyDataplane !== undefined) {
+    checkPolicyDataplane(archs, policyDataplane, o.policyDataplane ? '--policy-dataplane' : 'policyDataplane');
+    topology = { ...topology, policyDataplane };
+  }
   const started = new Date();
   const outDir = resolve(o.out ?? join('runs', stamp(started)));
   // --no-pin is the only way to say false on the command line; the scenario decides otherwise.

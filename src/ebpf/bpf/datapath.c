@@ -220,6 +220,14 @@ static __always_inline void flow_of(struct __sk_buff *skb, struct iphdr *ip, str
 	}
 }
 
+/*
+ * The mark the eBPF Service proxy (src/proxy/ebpf/bpf/service.c, mark_reversed) leaves in cb[2] on a
+ * reply it gave its ClusterIP back to, with the backend's address and port in cb[0] and cb[1]. The
+ * proxy's program runs before these (tc pref 1) and clears the mark on every other packet; without
+ * a proxy the value is never looked at beyond a conntrack lookup, which only a real flow can match.
+ */
+#define REVERSED_MARK 0x52455653
+
 /* Whether endpoint `ep`'s policy allows the remote `remote` (identity via ipcache) on this flow. */
 static __always_inline int policy_allows(__u32 ep, __u32 remote, const struct ct_key *f, __u8 dir)
 {
@@ -266,6 +274,11 @@ static __always_inline int policy_verdict(struct __sk_buff *skb, struct iphdr *i
 	r.daddr = k.saddr;
 	r.sport = k.dport;
 	r.dport = k.sport;
+	/* a reply the eBPF Service proxy gave the ClusterIP back to: its flow was the backend's */
+	if (dir == INGRESS && skb->cb[2] == REVERSED_MARK) {
+		r.daddr = skb->cb[0];
+		r.dport = (__u16)skb->cb[1];
+	}
 	r.protocol = k.protocol;
 	r.direction = dir == INGRESS ? EGRESS : INGRESS;
 	r.endpoint = ep;

@@ -17,20 +17,16 @@
  * Established flows (ct) outlive a policy change, as in Cilium; an endpoint leaving policy_eps
  * loses its ct entries (its address may be a new pod's later), and `cleanup` empties ct.
  *
- * Known gaps. (1) Replies through the eBPF Service proxy (src/proxy/ebpf/, tc pref 1): client A
- * sends to VIP:80, svc_from_pod DNATs it to B:8080 before from_pod, so A's egress entry is
- * {A→B:8080}. B's reply is translated back to VIP:80→A by the proxy before this data path sees
- * it — by svc_from_pod on B's veth (B on A's node) or svc_to_pod on A's node's underlay or
- * tunnel device (B elsewhere) — so deliver()'s reply lookup {A→VIP:80, A, egress} misses: a
- * client whose ingress is isolated gets its Service replies dropped unless a rule allows the
- * VIP's identity (WORLD). (B's egress is unaffected: on another node it sees B:8080→A, whose
- * reversed entry B's ingress made; on A's node from_pod sees source VIP, not an endpoint, and
- * checks nothing.) The fix needs the proxy: where it reverse-translates, it records the address
- * and port it replaced in the skb's tc control block (skb->cb[1], cb[2], with a marker in cb[0],
- * and cb[0] = 0 on every packet it does not translate, so nothing stale is read), and deliver()
- * uses them as the remote of the reply lookup — the lookup then hits A's {A→B:8080} entry.
- * cb[] is kept from one tc filter to the next of one hook (Cilium passes its metadata so), and a
- * pod cannot write it. (2) A packet the programs hand to the stack (TTL ≤ 1, no route, the
+ * Replies through the eBPF Service proxy (src/proxy/ebpf/, tc pref 1): client A sends to VIP:80,
+ * svc_from_pod DNATs it to B:8080 before from_pod, so A's egress entry is {A→B:8080}. B's reply is
+ * translated back to VIP:80→A by the proxy before this data path sees it (svc_from_pod on B's veth,
+ * or svc_to_pod on A's node's underlay or tunnel device), so the proxy leaves the address and port
+ * it replaced in skb->cb[0], cb[1] with a mark in cb[2] (cleared on every other packet), and
+ * deliver()'s reply lookup uses them: it finds A's {A→B:8080}. cb[] is kept from one tc filter to
+ * the next of one hook, and a pod cannot write it. test/integration/policy-ebpf.test.ts checks it.
+ *
+ * Known gaps. (1) B's egress is not checked on a reply the proxy translated on B's own veth (its
+ * source is then the VIP, not an endpoint); a reply is allowed anyway. (2) A packet the programs hand to the stack (TTL ≤ 1, no route, the
  * node's own address) is checked on egress only; traffic the node's stack sends into a pod's
  * veth (not through deliver()) is not checked on ingress. (3) Non-first IP fragments carry no
  * ports: they are matched with port 0, so an isolated endpoint drops them unless a rule allows

@@ -6,9 +6,10 @@
  *   probe --timeout-ms 1000    reads targets [{ip, port, protocol}] as JSON on stdin, tries them all
  *                              at once, prints [{...target, allowed, ms}]: TCP allowed = connected and
  *                              answered; UDP allowed = an echo came back (three tries in the time)
- *   watch --ms D --every E     reads targets as probe does and tries each every E ms for D ms, each
- *                              try bounded by E: prints [{...target, attempts, allowed}] — how many
- *                              got through while something changed (an agent's restart)
+ *   watch --targets JSON --ms D --every E   tries each target every E ms for D ms (or
+ *                              until SIGTERM), each try bounded by E: prints [{...target, attempts,
+ *                              allowed}] — how many got through while something changed (an agent's
+ *                              restart)
  * Denied is silence until the timeout: the designs drop, as Calico and Cilium do.
  */
 import { createSocket } from 'node:dgram';
@@ -84,8 +85,9 @@ async function probe(targets: ProbeTarget[], timeoutMs: number): Promise<ProbeRe
 }
 
 async function watch(targets: ProbeTarget[], ms: number, every: number): Promise<unknown[]> {
+  let end = performance.now() + ms;
+  process.on('SIGTERM', () => (end = 0));
   process.stdout.write('watching\n');
-  const end = performance.now() + ms;
   return Promise.all(
     targets.map(async (t) => {
       let attempts = 0;
@@ -117,15 +119,22 @@ function flag(name: string, fallback?: string): string {
 if (require.main === module) {
   const verb = process.argv[2];
   if (verb === 'serve') serve(flag('--ports').split(',').map(Number));
-  else if (verb === 'probe' || verb === 'watch') {
+  else if (verb === 'watch')
+    watch(JSON.parse(flag('--targets')) as ProbeTarget[], Number(flag('--ms')), Number(flag('--every', '50'))).then(
+      (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
+      fail,
+    );
+  else if (verb === 'probe') {
     let input = '';
     process.stdin.on('data', (d: Buffer) => (input += d.toString()));
     process.stdin.on('end', () => {
-      const targets = JSON.parse(input) as ProbeTarget[];
-      (verb === 'probe'
-        ? probe(targets, Number(flag('--timeout-ms', '1000')))
-        : watch(targets, Number(flag('--ms')), Number(flag('--every', '50')))
-      ).then((r) => process.stdout.write(`${JSON.stringify(r)}\n`), fail);
+      probe(JSON.parse(input) as ProbeTarget[], Number(flag('--timeout-ms', '1000'))).then(
+        (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
+        fail,
+      );
     });
-  } else fail('usage: main.js serve --ports P,… | probe [--timeout-ms MS] | watch --ms D [--every E] < targets.json');
+  } else
+    fail(
+      'usage: main.js serve --ports P,… | probe [--timeout-ms MS] < targets.json | watch --targets JSON --ms D [--every E]',
+    );
 }

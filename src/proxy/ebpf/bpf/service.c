@@ -358,6 +358,21 @@ drop:
 	return TC_ACT_SHOT;
 }
 
+/*
+ * A reply this program gave its Service's address back to carries what it replaced in skb->cb, for
+ * the data path's NetworkPolicy conntrack (src/ebpf/bpf/datapath.c, reply_of): the client's flow was
+ * recorded with the backend's address, which the reply no longer shows. cb[2] holds the mark (any
+ * other packet has it cleared here); keep REVERSED_MARK in step with datapath.c.
+ */
+#define REVERSED_MARK 0x52455653 /* "REVS" */
+
+static __always_inline void mark_reversed(struct __sk_buff *skb, __u32 ip, __u16 port)
+{
+	skb->cb[0] = ip;
+	skb->cb[1] = port;
+	skb->cb[2] = REVERSED_MARK;
+}
+
 SEC("tc")
 int svc_from_pod(struct __sk_buff *skb)
 {
@@ -370,6 +385,7 @@ int svc_from_pod(struct __sk_buff *skb)
 	__u32 len = skb->len;
 	int sticky = 0;
 
+	skb->cb[2] = 0;
 	if (parse(skb, &p) < 0)
 		goto pass;
 	rk.client_ip = p.daddr;
@@ -382,6 +398,7 @@ int svc_from_pod(struct __sk_buff *skb)
 		orig = *known;
 		if (rewrite(skb, &p, 0, orig.ip, orig.port) < 0)
 			goto error;
+		mark_reversed(skb, rk.peer_ip, rk.peer_port);
 		count(SVC_FROM_POD, REVERSE, len);
 		return TC_ACT_UNSPEC;
 	}
@@ -443,6 +460,7 @@ int svc_to_pod(struct __sk_buff *skb)
 	__u32 ip;
 	__u16 port;
 
+	skb->cb[2] = 0;
 	if (parse(skb, &p) < 0)
 		goto pass;
 	rk.client_ip = p.daddr;
@@ -459,6 +477,7 @@ int svc_to_pod(struct __sk_buff *skb)
 		count(SVC_TO_POD, ERROR, len);
 		return TC_ACT_SHOT;
 	}
+	mark_reversed(skb, rk.peer_ip, rk.peer_port);
 	count(SVC_TO_POD, REVERSE, len);
 	return TC_ACT_UNSPEC;
 pass:
