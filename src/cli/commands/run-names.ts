@@ -40,8 +40,26 @@ export function testNames(names: readonly string[]): string[] {
   });
 }
 
-/** Refuses a policyDataplane that none of the run's architectures offers ('none' is always fine). */
-export function checkPolicyDataplane(archs: readonly Architecture[], design: string, flag: string): void {
+export const POLICY_DATAPLANE_HELP =
+  "NetworkPolicy design of the kinds offering it: iptables, nftables (calico-*), ebpf (ebpf-*), none (default: each kind's first)";
+
+/**
+ * The topology with the run's policyDataplane (the flag's, else the scenario's), refused when none
+ * of the run's architectures offers it ('none' is always fine).
+ */
+export function withPolicyDataplane<T extends { readonly policyDataplane?: string }>(
+  topology: T,
+  archs: readonly Architecture[],
+  flag: string | undefined,
+  scenario: string | undefined,
+): T {
+  const design = flag ?? scenario;
+  if (design === undefined) return topology;
+  checkPolicyDataplane(archs, design, flag !== undefined ? '--policy-dataplane' : 'policyDataplane');
+  return { ...topology, policyDataplane: design };
+}
+
+function checkPolicyDataplane(archs: readonly Architecture[], design: string, flag: string): void {
   if (design === 'none') return;
   const offered = [...new Set(archs.flatMap((a) => a.control.policy?.designs.map((x) => x.name) ?? []))];
   if (!offered.includes(design))

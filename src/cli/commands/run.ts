@@ -1,4 +1,4 @@
-import { checkPolicyDataplane } from './run-names';
+import { POLICY_DATAPLANE_HELP, withPolicyDataplane } from './run-names';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -202,11 +202,7 @@ function runOptions(c: Command): Command {
         "of the same MTU (default: the topology's)",
       mtuList,
     )
-    .option(
-      '--policy-dataplane <design>',
-      'NetworkPolicy design of the kinds offering it: iptables, nftables (calico-*), ebpf (ebpf-*), none ' +
-        "(default: each kind's first)",
-    )
+    .option('--policy-dataplane <design>', POLICY_DATAPLANE_HELP)
     .option('--lab <name>', "lab name (default: the topology's name)")
     .option('--json', 'print results.json to stdout instead of the table; progress as JSON lines on stderr');
 }
@@ -352,11 +348,7 @@ async function runAction(
     ...(mtus ? { mtu: mtus[0] } : {}),
     ...(sc.underlay ? { link: sc.underlay } : {}),
   });
-  const policyDataplane = o.policyDataplane ?? sc.policyDataplane;
-  if (policyDataplane !== undefined) {
-    checkPolicyDataplane(archs, policyDataplane, o.policyDataplane ? '--policy-dataplane' : 'policyDataplane');
-    topology = { ...topology, policyDataplane };
-  }
+  topology = withPolicyDataplane(topology, archs, o.policyDataplane, sc.policyDataplane);
   const started = new Date();
   const outDir = resolve(o.out ?? join('runs', stamp(started)));
   // --no-pin is the only way to say false on the command line; the scenario decides otherwise.
