@@ -48,5 +48,5 @@ test('the matrix text marks agreement with . and X, differences with A and D, an
   assert.match(text, /1 difference\(s\)$/);
   const html = matrixHtml(m);
   assert.match(html, /title="denied where the policies allow">D<\/td>/);
-  assert.match(html, /1 difference\(s\) in 2 probes/);
+  assert.match(html, /1 difference\(s\) in 4 probes/);
 });

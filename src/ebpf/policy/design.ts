@@ -40,7 +40,7 @@ import { CnilabError } from '../../lib/errors';
 import { formatIPv4 } from '../../lib/ip';
 import { run } from '../../lib/exec';
 import { pins } from '../../cni/plugins/ebpf/maps';
-import { desired, plan } from './desired';
+import { desired, plan, type Desired } from './desired';
 import {
   CT_ENDPOINT_AT,
   CT_KEY_SIZE,
@@ -100,19 +100,35 @@ function forget(ct: BpfMap, gone: ReadonlySet<string>): void {
   for (const k of ct.keys(CT_KEY_SIZE)) if (gone.has(hex(k.subarray(CT_ENDPOINT_AT, CT_ENDPOINT_AT + 4)))) ct.delete(k);
 }
 
-function programme(m: PolicyMaps, input: PolicyInput, previous: PolicyInput | undefined): number {
-  const ipcacheNow = readAll(m.ipcache, IPCACHE_KEY_SIZE, U32);
+/**
+ * What this process last wrote to each node's maps (by its folder): a partial sync starts from it
+ * instead of reading 10,000 entries back and computing the previous input's content again. A full
+ * sync (at start, after a failure) reads the maps.
+ */
+const lastWritten = new Map<string, Desired>();
+
+function programme(m: PolicyMaps, dir: string, input: PolicyInput, previous: PolicyInput | undefined): number {
+  const cached = previous ? lastWritten.get(dir) : undefined;
+  lastWritten.delete(dir);
+  const ipcacheNow = cached?.ipcache ?? readAll(m.ipcache, IPCACHE_KEY_SIZE, U32);
   const ids = numbers(ipcacheNow);
   const want = desired(input, ids);
-  const had = previous
-    ? { ...desired(previous, ids), ipcache: ipcacheNow }
-    : { eps: readAll(m.eps, 4, POLICY_EP_SIZE), policy: readAll(m.policy, POLICY_KEY_SIZE, U32), ipcache: ipcacheNow };
+  const had =
+    cached ??
+    (previous
+      ? { ...desired(previous, ids), ipcache: ipcacheNow }
+      : {
+          eps: readAll(m.eps, 4, POLICY_EP_SIZE),
+          policy: readAll(m.policy, POLICY_KEY_SIZE, U32),
+          ipcache: ipcacheNow,
+        });
   const maps = { ipcache: m.ipcache, policy: m.policy, eps: m.eps };
   const steps = plan(had, want);
   for (const s of steps)
     if (s.op === 'set') maps[s.map].update(unhex(s.key), unhex(s.value!));
     else maps[s.map].delete(unhex(s.key));
   forget(m.ct, new Set(steps.filter((s) => s.map === 'eps' && s.op === 'del').map((s) => s.key)));
+  lastWritten.set(dir, want);
   return steps.length;
 }
 
@@ -143,7 +159,7 @@ export const ebpfPolicy: PolicyDesign = {
 
   async sync(node: PolicyNode, input: PolicyInput, previous: PolicyInput | undefined): Promise<PolicySyncReport> {
     const start = performance.now();
-    const written = withMaps(node.dir, (m) => programme(m, input, previous));
+    const written = withMaps(node.dir, (m) => programme(m, node.dir, input, previous));
     if (written === undefined)
       throw new CnilabError(
         'NOT_FOUND',
@@ -153,6 +169,7 @@ export const ebpfPolicy: PolicyDesign = {
   },
 
   async cleanup(node: PolicyNode): Promise<void> {
+    lastWritten.delete(node.dir);
     withMaps(node.dir, (m) => {
       // endpoints first: from then on nothing is checked, so no allow removed after can deny
       for (const [map, size] of [

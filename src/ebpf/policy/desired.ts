@@ -82,14 +82,49 @@ export function allocateIdentities(
 const inside = (p: { base: number; prefix: number }, c: Cidr): boolean =>
   p.prefix >= c.prefix && p.base >= c.base && p.base < c.base + 2 ** (32 - c.prefix);
 
-/** The identities an address block matches: every ipcache prefix inside its cidr and inside none of its excepts. */
+interface Prefixed {
+  readonly base: number;
+  readonly prefix: number;
+  readonly id: number;
+}
+
+/** `ids`' prefixes decoded and sorted by base address, once per identity map (a sync's blocks share it). */
+const indexes = new WeakMap<ReadonlyMap<string, number>, Prefixed[]>();
+function indexOf(ids: ReadonlyMap<string, number>): Prefixed[] {
+  let out = indexes.get(ids);
+  if (!out) {
+    out = [...ids].map(([k, id]) => ({ ...decodeIpcacheKey(k), id })).sort((a, b) => a.base - b.base);
+    indexes.set(ids, out);
+  }
+  return out;
+}
+
+/** The first index of `sorted` whose base is at least `base`. */
+function lowerBound(sorted: readonly Prefixed[], base: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]!.base < base) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The identities an address block matches: every ipcache prefix inside its cidr and inside none of
+ * its excepts. Only the prefixes whose base lies in the cidr are looked at (a binary search): 10,000
+ * /32 blocks over 10,000 prefixes are 10,000 short walks, not 10^8 comparisons.
+ */
 export function blockIdentities(block: AddressBlock, ids: ReadonlyMap<string, number>): number[] {
   const cidr = parseCidr(block.cidr);
   const except = block.except.map((e) => parseCidr(e));
+  const sorted = indexOf(ids);
+  const end = cidr.base + 2 ** (32 - cidr.prefix);
   const out = new Set<number>();
-  for (const [k, id] of ids) {
-    const p = decodeIpcacheKey(k);
-    if (inside(p, cidr) && !except.some((e) => inside(p, e))) out.add(id);
+  for (let i = lowerBound(sorted, cidr.base); i < sorted.length && sorted[i]!.base < end; i++) {
+    const p = sorted[i]!;
+    if (inside(p, cidr) && !except.some((e) => inside(p, e))) out.add(p.id);
   }
   return [...out].sort((a, b) => a - b);
 }
