@@ -175,3 +175,14 @@ export async function switchPolicyDesign(lab: string, design: string, signal?: A
   await policiesEnforced(lab, fresh, signal);
   return state;
 }
+
+/**
+ * Records `setting` as the lab's policyDataplane (undefined: none given, the kind's default) without
+ * touching its agents: what a test that switched designs and came back to the lab's own writes, so
+ * that the lab's state reads as it was built.
+ */
+export function recordPolicyDataplane(lab: string, setting: string | undefined): void {
+  const state = requireState(lab);
+  const { policyDataplane: _was, ...rest } = state.topology;
+  writeState({ ...state, topology: setting === undefined ? rest : { ...rest, policyDataplane: setting } });
+}

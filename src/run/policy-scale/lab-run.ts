@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CnilabError } from '../../lib/errors';
 import { applyPolicies, deletePolicies, listPolicies } from '../../lab/policy-apply';
-import { POLICY_ROLE, policyDir, policyRevision, switchPolicyDesign } from '../../lab/policy';
+import { POLICY_ROLE, policyDir, policyRevision, recordPolicyDataplane, switchPolicyDesign } from '../../lab/policy';
 import { requireState, type LabState, type PodState, type ProcessState } from '../../lab/state';
 import { POLICY_SYNCS_FILE, type PolicySyncRecord } from '../../policy/agent/agent';
 import { policyKey } from '../../policy/model';
@@ -171,5 +171,6 @@ export async function restore(l: LabRun): Promise<void> {
   await attempt(() => removeAll(l));
   for (const s of l.stops) await attempt(s);
   await attempt(() => useDesign(l, l.lab.cell.own));
+  recordPolicyDataplane(labOf(l), l.lab.cell.setting);
   if (failure !== undefined) throw failure;
 }

@@ -38,6 +38,8 @@ export interface PolicyScaleCell extends AfterCell {
   readonly designs: readonly string[];
   /** The design the lab was built with: the one it enforces with again afterwards. */
   readonly own: string;
+  /** The lab's policyDataplane as built (undefined: its kind's default), recorded again afterwards. */
+  readonly setting?: string;
   readonly client: string;
   readonly server: string;
   /** The realization probe's client: isolated from the server until the timed policy allows it. */
@@ -76,8 +78,17 @@ export function planPolicyScale(ctx: AfterPlanContext): { cells: PolicyScaleCell
     else if (!pods)
       skip(arch.name, 'needs three pods, the client and the server on different compute nodes (and a second client)');
     else {
-      const own = ctx.topology.policyDataplane ?? offered[0]!.name;
-      cells.push({ ...cellOf(arch, ctx.mtu), designs: designs.map((d) => d.name), own, ...pods });
+      // the run's policyDataplane holds for the kinds offering it (run/labs.ts); the others keep their default
+      const asked = ctx.topology.policyDataplane;
+      const setting = asked !== undefined && offered.some((d) => d.name === asked) ? asked : undefined;
+      const own = setting ?? offered[0]!.name;
+      cells.push({
+        ...cellOf(arch, ctx.mtu),
+        designs: designs.map((d) => d.name),
+        own,
+        ...(setting ? { setting } : {}),
+        ...pods,
+      });
     }
   }
   return { cells, skipped };
