@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { toDocument } from '../lab/policy-apply';
 import { catalogue, catalogueLabels } from './catalogue';
-import { expectedCells, matrixOf, matrixText } from './matrix';
+import { compactMatrix, expandMatrix, expectedCells, matrixOf, matrixText } from './matrix';
 import { toPolicy } from './spec';
 import { matrixHtml } from './matrix-html';
 
@@ -46,6 +46,9 @@ test('the matrix text marks agreement with . and X, differences with A and D, an
   const text = matrixText(m);
   assert.match(text, /tcp\/80 +1 2\n1 node1-p1 +- +D\n2 node1-p2 +\. +-/);
   assert.match(text, /1 difference\(s\)$/);
+  const c = compactMatrix(m);
+  assert.deepEqual(c, { pods: ['node1-p1', 'node1-p2'], probes: ['tcp/80', 'udp/80'], marks: 'D...', differences: 1 });
+  assert.deepEqual(expandMatrix(c), m, 'the compact form holds the whole matrix');
   const html = matrixHtml(m);
   assert.match(html, /title="denied where the policies allow">D<\/td>/);
   assert.match(html, /1 difference\(s\) in 4 probes/);

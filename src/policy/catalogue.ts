@@ -147,3 +147,8 @@ function combined(): CatalogueCase[] {
     },
   ];
 }
+
+/** The cases' names, in order. */
+export const CATALOGUE_CASES: readonly string[] = catalogue([{ name: 'p', ip: '10.0.0.1' }], '10.0.0.0/8').map(
+  (c) => c.name,
+);

@@ -85,3 +85,56 @@ export function matrixText(m: Matrix): string {
   }
   return `${blocks.join('\n\n')}\n. allowed  X denied  (as the oracle says); A allowed, D denied where it says otherwise: ${m.differences} difference(s)`;
 }
+
+/**
+ * A matrix in a few bytes, for results.json: its pods, its probes ("tcp/80"), and one mark a cell —
+ * `.` allowed and `X` denied as the oracle says, `A` allowed and `D` denied where it says otherwise —
+ * in the order from × to (no pod to itself) × probe.
+ */
+export interface CompactMatrix {
+  readonly pods: string[];
+  readonly probes: string[];
+  readonly marks: string;
+  readonly differences: number;
+}
+
+const MARK = { '11': '.', '00': 'X', '01': 'A', '10': 'D' } as const;
+
+export function compactMatrix(m: Matrix): CompactMatrix {
+  const probes = [...new Set(m.cells.map((c) => `${c.protocol}/${c.port}`))];
+  const at = new Map(m.cells.map((c) => [`${c.from} ${c.to} ${c.protocol}/${c.port}`, c]));
+  let marks = '';
+  for (const from of m.pods)
+    for (const to of m.pods) {
+      if (from === to) continue;
+      for (const p of probes) {
+        const c = at.get(`${from} ${to} ${p}`);
+        marks += c ? MARK[`${c.expected ? 1 : 0}${c.observed ? 1 : 0}` as keyof typeof MARK] : '?';
+      }
+    }
+  return { pods: [...m.pods], probes, marks, differences: m.differences };
+}
+
+/** The matrix of a compact one (cells of `?` left out). */
+export function expandMatrix(c: CompactMatrix): Matrix {
+  const cells: MatrixCell[] = [];
+  let i = 0;
+  for (const from of c.pods)
+    for (const to of c.pods) {
+      if (from === to) continue;
+      for (const p of c.probes) {
+        const mark = c.marks[i++];
+        const [protocol, port] = p.split('/') as ['tcp' | 'udp', string];
+        if (mark === '.' || mark === 'X' || mark === 'A' || mark === 'D')
+          cells.push({
+            from,
+            to,
+            protocol,
+            port: Number(port),
+            expected: mark === '.' || mark === 'D',
+            observed: mark === '.' || mark === 'A',
+          });
+      }
+    }
+  return matrixOf(c.pods, cells);
+}

@@ -27,6 +27,11 @@ function checkFigures(json: PolicyScaleJson): void {
   for (const a of json.archs)
     for (const d of a.designs) {
       assert.deepEqual(
+        d.catalogue?.cases.map((c) => [c.name, c.differences, c.matrix.marks.length]),
+        [['allow-from-selector', 0, 12 * 6]],
+        `${d.design}: the catalogue's case first, its matrix as the oracle says`,
+      );
+      assert.deepEqual(
         d.rules.map((r) => r.n),
         [0, 20],
         d.design,
@@ -71,7 +76,7 @@ test('policy-scale at 0 and 20 rules on calico-bgp, iptables and nftables: sane 
   const { cells, skipped } = planPolicyScale({ topology: parseTopology(TOPOLOGY, 't'), archs: [arch], features });
   assert.deepEqual(skipped, []);
   assert.deepEqual(cells[0]!.designs, ['iptables', 'nftables']);
-  const settings = { rules: [0, 20], connections: 100, changes: 3, throughputSec: 1 };
+  const settings = { rules: [0, 20], connections: 100, changes: 3, throughputSec: 1, cases: ['allow-from-selector'] };
   await withLab(
     'cnilabt-pscale',
     'calico-bgp',

@@ -17,7 +17,7 @@ import { startCrrServer } from '../../traffic/crr/run';
 import { msStat } from '../after/ms-stat';
 import type { PolicyScaleCell } from './plan';
 import { checkFillerRange, createdKeys, CRR_PORT, fillerPolicies, IPERF_PORT, probePolicy } from './policies';
-import type { PolicyScaleRule } from './schema';
+import type { PolicyScaleCatalogue, PolicyScaleRule } from './schema';
 
 export interface PolicyScaleLab {
   readonly cell: PolicyScaleCell;
@@ -38,6 +38,8 @@ export interface LabRun {
   readonly stops: (() => Promise<void>)[];
   /** Figures by design, in the order measured. */
   readonly figures: Map<string, PolicyScaleRule[]>;
+  /** The catalogue's matrices by design. */
+  readonly catalogues: Map<string, PolicyScaleCatalogue>;
 }
 
 export const labOf = (l: LabRun): string => l.lab.state.lab;
@@ -74,6 +76,7 @@ export async function prepare(lab: PolicyScaleLab): Promise<LabRun> {
     realize: false,
     stops: [],
     figures: new Map(),
+    catalogues: new Map(),
   };
 }
 

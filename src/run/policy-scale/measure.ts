@@ -18,6 +18,8 @@
  * tear-down removes the lab) the servers are stopped and each lab enforces with its own design
  * again: it holds what it held before.
  */
+import { runCatalogue } from '../../lab/policy-catalogue';
+import { compactMatrix } from '../../policy/matrix';
 import { CnilabError } from '../../lib/errors';
 import type { CrrResult } from '../../traffic/crr/client';
 import { runCrr } from '../../traffic/crr/run';
@@ -153,6 +155,20 @@ async function phase(runs: readonly LabRun[], k: number, s: PolicyScaleSettings,
   for (const l of active) {
     o.progress(`policy-scale: ${l.lab.cell.arch.name}: enforcing with ${l.lab.cell.designs[k]}`);
     await useDesign(l, l.lab.cell.designs[k]!, o.signal);
+    // correctness first: the catalogue's matrices, before any filler is in
+    const c = await runCatalogue(l.lab.state.lab, {
+      progress: (line) => o.progress(`policy-scale: ${l.design}: ${line}`),
+    });
+    l.catalogues.set(l.design, {
+      differences: c.differences,
+      cases: c.cases.map((x) => ({
+        name: x.name,
+        about: x.about,
+        differences: x.differences,
+        matrix: compactMatrix(x.matrix),
+        ...(x.afterDelete ? { afterDelete: compactMatrix(x.afterDelete) } : {}),
+      })),
+    });
   }
   const seed = o.seed + 7_919 * (k + 1);
   for (const [i, n] of s.rules.entries()) await measureN(active, seed, i, n, s, o);
@@ -186,6 +202,10 @@ export async function measurePolicyScale(
     client: l.lab.cell.client,
     server: l.lab.cell.server,
     client2: l.lab.cell.client2,
-    designs: l.lab.cell.designs.map((design) => ({ design, rules: l.figures.get(design) ?? [] })),
+    designs: l.lab.cell.designs.map((design) => ({
+      design,
+      ...(l.catalogues.has(design) ? { catalogue: l.catalogues.get(design)! } : {}),
+      rules: l.figures.get(design) ?? [],
+    })),
   }));
 }

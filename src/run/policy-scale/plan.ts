@@ -21,6 +21,8 @@ export interface PolicyScaleSettings {
   readonly changes: number;
   /** iperf3's seconds per block (BLOCKS blocks per design and N). */
   readonly throughputSec: number;
+  /** The catalogue's cases run for each design before the sweep; undefined: every one. */
+  readonly cases?: readonly string[];
 }
 
 export const POLICY_SCALE_DEFAULTS: PolicyScaleSettings = {

@@ -48,6 +48,35 @@ const ruleSchema = z.object({
   agents: z.array(agentSchema).describe("each compute node's policy agent (its syncs.jsonl)"),
 });
 
+const compactSchema = z
+  .object({
+    pods: z.array(z.string()),
+    probes: z.array(z.string()).describe('"tcp/80", …'),
+    marks: z
+      .string()
+      .describe(
+        'one mark a probe, from × to (no pod to itself) × probe: . allowed and X denied as the oracle says; A allowed ' +
+          'and D denied where it says otherwise',
+      ),
+    differences: z.number().int().min(0),
+  })
+  .describe('a probe matrix (src/policy/matrix.ts, compactMatrix)');
+
+const catalogueSchema = z
+  .object({
+    differences: z.number().int().min(0).describe('cells where the lab did otherwise than the oracle, every case'),
+    cases: z.array(
+      z.object({
+        name: z.string(),
+        about: z.string(),
+        differences: z.number().int().min(0),
+        matrix: compactSchema,
+        afterDelete: compactSchema.optional().describe("the matrix once the case's policies were deleted"),
+      }),
+    ),
+  })
+  .describe("correctness first: the policy catalogue's probe matrices against the oracle (docs/policy.md)");
+
 export const policyScaleSchema = z
   .object({
     rules: z.array(z.number().int().min(0)).describe('N: the rules in the lab, ascending'),
@@ -65,6 +94,7 @@ export const policyScaleSchema = z
         designs: z.array(
           z.object({
             design: z.string().describe('the enforcement design (policyDataplane) of every compute node'),
+            catalogue: catalogueSchema.optional(),
             rules: z.array(ruleSchema),
           }),
         ),
@@ -80,3 +110,4 @@ export type PolicyScaleJson = z.infer<typeof policyScaleSchema>;
 export type PolicyScaleArch = PolicyScaleJson['archs'][number];
 export type PolicyScaleDesign = PolicyScaleArch['designs'][number];
 export type PolicyScaleRule = PolicyScaleDesign['rules'][number];
+export type PolicyScaleCatalogue = NonNullable<PolicyScaleDesign['catalogue']>;
