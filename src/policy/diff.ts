@@ -21,3 +21,33 @@ export function diffParts(
   const gone = prev ? [...prev.keys()].filter((k) => !next.has(k)) : [];
   return { changed, gone };
 }
+
+/**
+ * An edit of a chain's rules from `prev` to `next` as what differs between their common head and
+ * common tail: the old middle's rules removed at `at` (1-based, each delete shifting the next
+ * up), the new middle's inserted from `at`. Undefined when the middle is more than half the chain:
+ * rewriting it whole is then as cheap. A policy added to a pod's 10,000 is two rules inserted, not
+ * 20,000 rules written again (Felix edits its chains rule by rule for the same reason).
+ */
+export interface ChainEdit {
+  /** 1-based position of the first rule that differs. */
+  readonly at: number;
+  readonly remove: number;
+  readonly insert: readonly string[];
+}
+
+export function chainEdit(prev: readonly string[], next: readonly string[]): ChainEdit | undefined {
+  let head = 0;
+  while (head < prev.length && head < next.length && prev[head] === next[head]) head++;
+  let tail = 0;
+  while (
+    tail < prev.length - head &&
+    tail < next.length - head &&
+    prev[prev.length - 1 - tail] === next[next.length - 1 - tail]
+  )
+    tail++;
+  const remove = prev.length - head - tail;
+  const insert = next.slice(head, next.length - tail);
+  if (remove + insert.length > Math.max(next.length, prev.length) / 2) return undefined;
+  return { at: head + 1, remove, insert };
+}

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALLOW_B, BOTH, EGRESS, sampleInput } from '../sample';
-import { endpointChain, nftScript, peerSet, policyChain, portMatches, render, TABLE } from './rules';
+import { endpointChain, insertLines, nftScript, policyChain, portMatches, render, TABLE } from './rules';
 
 const T = TABLE;
 const lines = (text: string): string[] => text.split('\n').filter((l) => l);
@@ -31,40 +31,43 @@ test('full: the table replaced in one transaction; map elements only for isolate
   assert.ok(text.findIndex((l) => l.startsWith(`add chain ${T} ep-`)) < firstRule);
 });
 
-test('an endpoint chain with two policies: conntrack, the mark cleared, each then return if marked, drop', () => {
+test('an endpoint chain with two policies: conntrack, the mark cleared, its policies chain, return if marked, drop', () => {
   const [p1, p2] = [policyChain('ingress', ALLOW_B.key), policyChain('ingress', BOTH.key)];
-  assert.deepEqual(render(sampleInput()).chains.get(endpointChain('ingress', 'a')), [
+  const ep = endpointChain('ingress', 'a');
+  const { chains } = render(sampleInput());
+  assert.deepEqual(chains.get(ep), [
     'ct state established,related return',
     'ct state invalid drop',
     'meta mark set meta mark & 0xfffeffff',
+    `jump ${ep}-p`,
+    'meta mark & 0x00010000 == 0x00010000 return',
+    'drop',
+  ]);
+  // no final verdict in the policies' chain: a policy sorting last is appended (add rule), not inserted
+  assert.deepEqual(chains.get(`${ep}-p`), [
     `jump ${p1}`,
     'meta mark & 0x00010000 == 0x00010000 return',
     `jump ${p2}`,
     'meta mark & 0x00010000 == 0x00010000 return',
-    'drop',
   ]);
 });
 
-test("policy chains: pods by set, 'any' peers, port ranges, a block less its except in the set", () => {
+test("policy chains: peers in the rule, 'any' peers, port ranges, a block less its except", () => {
   const { chains, sets } = render(sampleInput());
-  const s0 = peerSet(`${ALLOW_B.key}/ingress/0`);
+  assert.equal(sets.size, 0, 'no named set: nft reads them all before adding one');
   assert.deepEqual(chains.get(policyChain('ingress', ALLOW_B.key)), [
-    `ip saddr @${s0} meta l4proto tcp th dport 80 ${MARKS}`,
+    `ip saddr 10.244.1.3 meta l4proto tcp th dport 80 ${MARKS}`,
   ]);
-  assert.deepEqual(sets.get(s0), ['10.244.1.3']);
   assert.deepEqual(chains.get(policyChain('ingress', BOTH.key)), [
     `meta l4proto tcp th dport 8000-8080 ${MARKS}`,
     `meta l4proto tcp th dport 9000 ${MARKS}`,
   ]);
   assert.deepEqual(chains.get(policyChain('egress', BOTH.key)), []);
-  const [b1, b2] = [peerSet(`${EGRESS.key}/egress/1`), peerSet(`${EGRESS.key}/egress/2`)];
   assert.deepEqual(chains.get(policyChain('egress', EGRESS.key)), [
     `meta l4proto udp th dport 53 ${MARKS}`,
-    `ip daddr @${b1} ${MARKS}`,
-    `ip daddr @${b2} ${MARKS}`,
+    `ip daddr { 10.0.0.0-10.0.255.255, 10.2.0.0-10.255.255.255 } ${MARKS}`,
+    `ip daddr { 10.244.2.2, 192.168.0.0-192.168.255.255 } ${MARKS}`,
   ]);
-  assert.deepEqual(sets.get(b1), ['10.0.0.0-10.0.255.255', '10.2.0.0-10.255.255.255']);
-  assert.deepEqual(sets.get(b2), ['10.244.2.2', '192.168.0.0-192.168.255.255']);
 });
 
 test('ports: any, every port of a protocol, sctp', () => {
@@ -83,23 +86,26 @@ test('partial: a changed port flushes and refills that chain only, never the tab
     render(sampleInput()),
   );
   const pi = policyChain('ingress', ALLOW_B.key);
-  const s0 = peerSet(`${ALLOW_B.key}/ingress/0`);
   assert.deepEqual(lines(text), [
     `add chain ${T} ${pi}`,
     `flush chain ${T} ${pi}`,
-    `add rule ${T} ${pi} ip saddr @${s0} meta l4proto udp th dport 81-82 ${MARKS}`,
+    `add rule ${T} ${pi} ip saddr 10.244.1.3 meta l4proto udp th dport 81-82 ${MARKS}`,
   ]);
   assert.equal(written, 1);
 });
 
-test("partial: a peer's new address refills its set in place", () => {
+test("partial: a peer's new address rewrites its policy's chain", () => {
   const pods = sampleInput().pods.map((p) => (p.name === 'b' ? { ...p, ip: '10.244.1.9' } : p));
   const { text } = nftScript(render(sampleInput({ pods })), render(sampleInput()));
-  const s0 = peerSet(`${ALLOW_B.key}/ingress/0`);
-  assert.deepEqual(lines(text), [`flush set ${T} ${s0}`, `add element ${T} ${s0} { 10.244.1.9 }`]);
+  const pi = policyChain('ingress', ALLOW_B.key);
+  assert.deepEqual(lines(text), [
+    `add chain ${T} ${pi}`,
+    `flush chain ${T} ${pi}`,
+    `add rule ${T} ${pi} ip saddr 10.244.1.9 meta l4proto tcp th dport 80 ${MARKS}`,
+  ]);
   const full = nftScript(render(sampleInput()), undefined);
-  // 28 rules (2 in forward, 6 in policy chains, 20 in endpoint chains), 3 map elements, 1 + 2 + 2 set elements.
-  assert.equal(full.written, 28 + 3 + 5);
+  // 34 rules (2 in forward, 6 in policy chains, 26 in endpoint and their policies' chains), 3 map elements
+  assert.equal(full.written, 34 + 3);
 });
 
 test('partial: an endpoint no longer isolated loses its element, then its chain; a gone policy its chain and set', () => {
@@ -110,17 +116,46 @@ test('partial: an endpoint no longer isolated loses its element, then its chain;
   });
   const text = lines(nftScript(render(input), render(sampleInput())).text);
   const [ep, pi] = [endpointChain('ingress', 'a'), policyChain('ingress', ALLOW_B.key)];
-  const s0 = peerSet(`${ALLOW_B.key}/ingress/0`);
   assert.deepEqual(text, [
     `delete element ${T} ingress { 10.244.1.2 }`,
     `flush chain ${T} ${pi}`,
+    `flush chain ${T} ${ep}-p`,
     `flush chain ${T} ${ep}`,
     `delete chain ${T} ${pi}`,
+    `delete chain ${T} ${ep}-p`,
     `delete chain ${T} ${ep}`,
-    `delete set ${T} ${s0}`,
   ]);
 });
 
 test('partial: nothing changed, an empty transaction (the design then runs none)', () => {
   assert.deepEqual(nftScript(render(sampleInput()), render(sampleInput())), { text: '', written: 0 });
+});
+
+test('partial: a chain that only gained rules gets them inserted by position; appended past its end', () => {
+  const e = { at: 3, remove: 0, insert: ['jump a', 'jump b'] };
+  assert.deepEqual(insertLines('c', e, 4), [
+    'insert rule ip cnilab-policy c index 2 jump a',
+    'insert rule ip cnilab-policy c index 3 jump b',
+  ]);
+  assert.deepEqual(insertLines('c', { at: 5, remove: 0, insert: ['jump a'] }, 4), [
+    'add rule ip cnilab-policy c jump a',
+  ]);
+});
+
+test('partial: a policy sorting after the pod’s others is appended to its policies’ chain, the rest untouched', () => {
+  const late = { key: 'default/zz-late', ingress: [{ peers: 'any' as const, ports: 'any' as const }] };
+  const input = sampleInput({
+    policies: [ALLOW_B, BOTH, EGRESS, late],
+    endpoints: sampleInput().endpoints.map((e) =>
+      e.pod === 'a' ? { ...e, ingress: ['default/allow-b', 'default/both', 'default/zz-late'] } : e,
+    ),
+  });
+  const text = lines(nftScript(render(input), render(sampleInput())).text);
+  const [ep, pl] = [endpointChain('ingress', 'a'), policyChain('ingress', late.key)];
+  assert.deepEqual(text, [
+    `add chain ${T} ${pl}`,
+    `add rule ${T} ${pl} ${MARKS}`,
+    `add rule ${T} ${ep}-p jump ${pl}`,
+    `add rule ${T} ${ep}-p meta mark & 0x00010000 == 0x00010000 return`,
+  ]);
 });
