@@ -157,6 +157,7 @@ async function phase(runs: readonly LabRun[], k: number, s: PolicyScaleSettings,
     await useDesign(l, l.lab.cell.designs[k]!, o.signal);
     // correctness first: the catalogue's matrices, before any filler is in
     const c = await runCatalogue(l.lab.state.lab, {
+      ...(s.cases ? { cases: s.cases } : {}),
       progress: (line) => o.progress(`policy-scale: ${l.design}: ${line}`),
     });
     l.catalogues.set(l.design, {
