@@ -1,6 +1,6 @@
 /**
  * The nftables NetworkPolicy design: Felix's layout in a table of its own (rules.ts says how),
- * verdict maps keyed by pod address for the dispatch, interval sets for peers. Each sync is one
+ * verdict maps keyed by pod address for the dispatch, peers in the rules. Each sync is one
  * `nft -f -` transaction in the node's namespace: all of it or none. `ms` is that transaction's
  * wall time; `written` its rules, elements and deletions.
  */
@@ -20,7 +20,7 @@ async function tableThere(node: Pick<PolicyNode, 'netns' | 'timeoutMs'>): Promis
 export const nftablesPolicy: PolicyDesign = {
   name: 'nftables',
   summary:
-    "Felix's layout in nftables: a forward chain, verdict maps by pod address → per-pod chains, interval sets for peers",
+    "Felix's layout in nftables: a forward chain, verdict maps by pod address → per-pod chains, peers in the rules",
   requires: ['nftables'],
   async sync(node, input, previous) {
     const { text, written } = nftScript(render(input), previous ? render(previous) : undefined);

@@ -53,8 +53,11 @@ test('an endpoint chain with two policies: conntrack, the mark cleared, its poli
 });
 
 test("policy chains: peers in the rule, 'any' peers, port ranges, a block less its except", () => {
-  const { chains, sets } = render(sampleInput());
-  assert.equal(sets.size, 0, 'no named set: nft reads them all before adding one');
+  const { chains } = render(sampleInput());
+  assert.ok(
+    !/add set /.test(nftScript(render(sampleInput()), undefined).text),
+    'no named set: nft reads them all before adding one',
+  );
   assert.deepEqual(chains.get(policyChain('ingress', ALLOW_B.key)), [
     `ip saddr 10.244.1.3 meta l4proto tcp th dport 80 ${MARKS}`,
   ]);

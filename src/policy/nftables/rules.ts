@@ -14,11 +14,11 @@
  * is, several as an anonymous set. Not a named set: nft 1.0.6 reads every named set of the table
  * before a transaction that adds one (3.7 s at 10,000, scripts/policy-cache-cost.ts), so a policy
  * added to 10,000 would wait for it; a pod's new address rewrites its policy's (small) chain
- * instead. Ports are per-range rules. (`sets` of the rendering stays empty.)
+ * instead. Ports are per-range rules.
  *
  * Full sync: the table deleted and made again in the one transaction (atomic: no moment without
- * it). Partial: a chain that only gained rules gets them inserted by position, other changed chains flushed and refilled, changed sets flushed and refilled, map
- * elements added and deleted, gone chains and sets deleted — one transaction too.
+ * it). Partial: a chain that only gained rules gets them inserted by position, other changed chains flushed and refilled, map
+ * elements added and deleted, gone chains deleted — one transaction too.
  */
 import { hashName } from '../../proxy/hash';
 import { chainEdit, diffParts, type ChainEdit } from '../diff';
@@ -35,10 +35,9 @@ export const endpointChain = (dir: Direction, pod: string): string => `ep-${shor
 export const policyChain = (dir: Direction, key: string): string =>
   `pol-${short(dir)}-${hashName(`${dir}:${key}`, 12)}`;
 
-/** A node's rendering: chains (rule texts), sets (elements), map elements ("ingress 10.0.0.1" → verdict). */
+/** A node's rendering: chains (rule texts) and map elements ("ingress 10.0.0.1" → verdict). */
 export interface NftRender {
   readonly chains: ReadonlyMap<string, readonly string[]>;
-  readonly sets: ReadonlyMap<string, readonly string[]>;
   readonly elements: ReadonlyMap<string, readonly string[]>;
 }
 
@@ -98,7 +97,6 @@ export const policiesRules = (policies: readonly string[]): string[] =>
 
 export function render(input: PolicyInput): NftRender {
   const chains = new Map<string, string[]>();
-  const sets = new Map<string, string[]>();
   const elements = new Map<string, string[]>();
   const has = new Set<string>();
   for (const p of input.policies)
@@ -119,7 +117,7 @@ export function render(input: PolicyInput): NftRender {
       chains.set(chain, endpointRules(`${chain}-p`));
       elements.set(`${dir} ${e.ip}`, [`jump ${chain}`]);
     }
-  return { chains, sets, elements };
+  return { chains, elements };
 }
 
 /** The table's fixed part: the maps and the forward base chain. */
@@ -134,9 +132,6 @@ export function skeleton(): string[] {
   ];
 }
 
-const setDecl = (s: string): string => `add set ${TABLE} ${s} { type ipv4_addr ; flags interval ; }`;
-const fill = (s: string, els: readonly string[]): string[] =>
-  els.length > 0 ? [`add element ${TABLE} ${s} { ${els.join(', ')} }`] : [];
 const mapElement = (op: 'add' | 'delete', key: string, verdict?: string): string => {
   const [map, ip] = key.split(' ');
   return `${op} element ${TABLE} ${map} { ${ip}${verdict ? ` : ${verdict}` : ''} }`;
@@ -171,7 +166,6 @@ export function insertLines(c: string, e: ChainEdit, length: number): string[] {
 export function nftScript(next: NftRender, prev: NftRender | undefined): NftScript {
   const lines: string[] = [];
   const diffed = diffParts(prev?.chains, next.chains);
-  const sets = diffParts(prev?.sets, next.sets);
   const els = diffParts(prev?.elements, next.elements);
   // a chain that only gained rules gets them inserted by position (nft has no delete by position)
   const inserts = new Map<string, ChainEdit>();
@@ -186,16 +180,11 @@ export function nftScript(next: NftRender, prev: NftRender | undefined): NftScri
     lines.push(mapElement('delete', k));
   for (const c of chains.changed)
     lines.push(`add chain ${TABLE} ${c}`, ...(prev?.chains.has(c) ? [`flush chain ${TABLE} ${c}`] : []));
-  for (const s of sets.changed) {
-    lines.push(prev?.sets.has(s) ? `flush set ${TABLE} ${s}` : setDecl(s));
-    lines.push(...fill(s, next.sets.get(s)!));
-  }
   for (const c of chains.changed) for (const r of next.chains.get(c)!) lines.push(`add rule ${TABLE} ${c} ${r}`);
   for (const [c, e] of inserts) lines.push(...insertLines(c, e, prev!.chains.get(c)!.length));
   for (const k of els.changed) lines.push(mapElement('add', k, next.elements.get(k)![0]));
   for (const c of chains.gone) lines.push(`flush chain ${TABLE} ${c}`);
   for (const c of chains.gone) lines.push(`delete chain ${TABLE} ${c}`);
-  for (const s of sets.gone) lines.push(`delete set ${TABLE} ${s}`);
   const text = lines.length > 0 ? lines.join('\n') + '\n' : '';
   return { text, written: lines.reduce((n, l) => n + counted(l), 0) };
 }
