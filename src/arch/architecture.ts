@@ -34,6 +34,22 @@ export interface Architecture {
    * are built from; the variant's own name is `base+proxy`.
    */
   readonly proxied?: { readonly base: string; readonly proxy: string };
+  /**
+   * Set on an architecture that encrypts pod traffic between nodes: what the wire between nodes
+   * must show (the proof every run makes, docs/encryption.md) and the unencrypted twin its figures
+   * are compared with.
+   */
+  readonly encryption?: Encryption;
+}
+
+/** How an architecture encrypts, and what proves it did. */
+export interface Encryption {
+  /** The design, e.g. "wireguard" or "ipsec". */
+  readonly design: string;
+  /** What carries pod packets between nodes: UDP to `port` (WireGuard), or ESP (IP protocol 50). */
+  readonly wire: { readonly proto: 'udp'; readonly port: number } | { readonly proto: 'esp' };
+  /** The registered architecture that is the same but for the encryption (its figures' reference). */
+  readonly twin: string;
 }
 
 /** What a control plane gets to bring a lab up, once the nodes and the switch stand. */
