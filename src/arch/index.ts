@@ -23,7 +23,7 @@ import { ipvlanArch, ipvlanL3Arch } from './ipvlan';
 import { macvlanArch } from './macvlan';
 import { ebpfNativeArch, ebpfVxlanArch } from '../ebpf/architectures';
 import type { ebpfControlPlane } from '../ebpf/control-plane';
-import { calicoBgpArch, calicoIpipArch, calicoVxlanArch } from '../calico/architectures';
+import { calicoBgpArch, calicoIpipArch, calicoVxlanArch, calicoWireguardArch } from '../calico/architectures';
 import type { calicoControlPlane } from '../calico/control-plane';
 
 /** The kinds of control plane, a discriminated union on `kind`: a new kind is one folder and one member here. */
@@ -76,6 +76,7 @@ for (const a of [
   ipvlanL3Arch,
   calicoIpipArch,
   flannelWireguardArch,
+  calicoWireguardArch,
 ]) {
   if (!(KINDS as readonly string[]).includes(a.control.kind))
     throw new Error(
