@@ -124,6 +124,18 @@ export const DESIGN_COMPARISONS: readonly DesignComparison[] = [
     path: 'inter-node',
   },
   {
+    design: 'IPsec (static-key ESP tunnels, xfrm) against the same pods and routes unencrypted (host-gw)',
+    a: 'flannel-ipsec',
+    b: 'flannel-host-gw',
+    path: 'inter-node',
+  },
+  {
+    design: 'IPsec against WireGuard, on the same flannel nodes',
+    a: 'flannel-ipsec',
+    b: 'flannel-wireguard',
+    path: 'inter-node',
+  },
+  {
     design: "Calico's WireGuard (routed into the device by rule and table) against flannel's (a route per network)",
     a: 'calico-wireguard',
     b: 'flannel-wireguard',

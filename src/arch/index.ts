@@ -11,6 +11,7 @@ import {
   flannelVxlanArch,
   flannelVxlanDirectArch,
   flannelWireguardArch,
+  flannelIpsecArch,
 } from '../flannel/architectures';
 import type { flannelControlPlane } from '../flannel/control-plane';
 import { kuryrLbVlanArch, kuryrLbVxlanArch, kuryrOvsVlanArch, kuryrOvsVxlanArch } from '../kuryr/architectures';
@@ -77,6 +78,7 @@ for (const a of [
   calicoIpipArch,
   flannelWireguardArch,
   calicoWireguardArch,
+  flannelIpsecArch,
 ]) {
   if (!(KINDS as readonly string[]).includes(a.control.kind))
     throw new Error(

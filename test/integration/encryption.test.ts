@@ -18,6 +18,7 @@ import { probeFeatures } from '../../src/doctor/features';
 import { devicePeers, publicKeyOf, type WgImplementation } from '../../src/node/wireguard';
 import { architectures } from '../../src/arch';
 import { transfer, waitUntil, withLab, WAIT_SCALE } from './helpers';
+import { assertKernelTierHas, KERNEL_TIER } from './kernel';
 
 const DEVICE: Record<string, string> = { 'flannel-wireguard': 'flannel-wg', 'calico-wireguard': 'wireguard.cali' };
 const compute = (s: LabState): string[] => s.topology.nodes.filter((n) => n.role === 'compute').map((n) => n.name);
@@ -62,10 +63,13 @@ function assertKeysKeptSecret(s: LabState): void {
 
 for (const arch of Object.keys(DEVICE)) {
   test(`${arch}: traffic through WireGuard, keys, peers that follow the nodes, a restart, nothing left`, async (t) => {
+    // The kernel tier's kernel has WireGuard: there the kernel's runs, and must.
+    assertKernelTierHas(['wireguard']);
     const features = await probeFeatures();
     const a = architectures.get(arch);
     if (!features.wireguard?.ok) return t.skip(`needs wireguard: ${features.wireguard?.detail}`);
     const impl: WgImplementation = features.wireguard.detail.startsWith('kernel') ? 'kernel' : 'wireguard-go';
+    if (KERNEL_TIER) assert.equal(impl, 'kernel', "the kernel tier runs the kernel's WireGuard");
     const device = DEVICE[arch]!;
     const lab = `enc-${arch.split('-')[0]}`;
     let goPids: number[] = [];
