@@ -79,30 +79,45 @@ export function parseXfrm(text: string): XfrmEntry[] {
   return out;
 }
 
-/** The ip -batch lines making this node's xfrm states and policies for `peers` exactly (what is there is replaced). */
-export function xfrmLines(own: Lease, peers: readonly Lease[], key: IpsecKey): string[][] {
+/**
+ * The ip -batch lines making this node's xfrm states and policies for `peers`: the states it does
+ * not hold (`held`; the key never changes in a lab, and `update` of a missing state fails), and
+ * every policy (`update` makes or replaces one).
+ */
+export function xfrmLines(
+  own: Lease,
+  peers: readonly Lease[],
+  key: IpsecKey,
+  held: readonly XfrmEntry[] = [],
+): string[][] {
   const spi = `0x${key.spi.toString(16)}`;
-  const state = (src: string, dst: string): string[] => [
-    'xfrm',
-    'state',
-    'update',
-    'src',
-    src,
-    'dst',
-    dst,
-    'proto',
-    'esp',
-    'spi',
-    spi,
-    'reqid',
-    REQID,
-    'mode',
-    'tunnel',
-    'aead',
-    IPSEC_AEAD,
-    key.key,
-    String(key.icvBits),
-  ];
+  const have = new Set(held.map((e) => `${e.src} ${e.dst}`));
+  const state = (src: string, dst: string): string[][] =>
+    have.has(`${src} ${dst}`)
+      ? []
+      : [
+          [
+            'xfrm',
+            'state',
+            'add',
+            'src',
+            src,
+            'dst',
+            dst,
+            'proto',
+            'esp',
+            'spi',
+            spi,
+            'reqid',
+            REQID,
+            'mode',
+            'tunnel',
+            'aead',
+            IPSEC_AEAD,
+            key.key,
+            String(key.icvBits),
+          ],
+        ];
   const policy = (dir: string, src: string, dst: string, from: string, to: string): string[] => [
     'xfrm',
     'policy',
@@ -126,8 +141,8 @@ export function xfrmLines(own: Lease, peers: readonly Lease[], key: IpsecKey): s
     'tunnel',
   ];
   return peers.flatMap((p) => [
-    state(own.publicIp, p.publicIp),
-    state(p.publicIp, own.publicIp),
+    ...state(own.publicIp, p.publicIp),
+    ...state(p.publicIp, own.publicIp),
     policy('out', own.subnet, p.subnet, own.publicIp, p.publicIp),
     policy('in', p.subnet, own.subnet, p.publicIp, own.publicIp),
     policy('fwd', p.subnet, own.subnet, p.publicIp, own.publicIp),
@@ -175,11 +190,11 @@ export const ipsecBackend: Backend = async (ctx) => {
         await readRoutes(ctx.iface),
         peers.map((p) => ({ dst: p.subnet, via: p.publicIp })),
       );
-      const wanted = xfrmLines(own, peers, key);
-      // A gone peer's route first, then its states and policies; the wanted ones made or kept (update is idempotent).
+      const all = xfrmLines(own, peers, key);
+      // A gone peer's route first, then its states and policies; then the missing states and every policy.
       await ipBatch(undefined, routes.del, { force: true });
-      await ipBatch(undefined, staleLines(await xfrmList('state'), await xfrmList('policy'), wanted), { force: true });
-      await ipBatch(undefined, wanted);
+      await ipBatch(undefined, staleLines(await xfrmList('state'), await xfrmList('policy'), all), { force: true });
+      await ipBatch(undefined, xfrmLines(own, peers, key, await xfrmList('state')));
       await ipBatch(undefined, routes.add);
     },
   };
