@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { failureMode, parsePing } from './ping-outcome';
 
-// Recorded from iputils ping 20221126 in a flannel-host-gw lab (pod node1-p1 to node2-p1), 2026-12-07.
+// FRAG, LOCAL_* and SILENT: recorded from iputils ping 20221126 in a flannel-host-gw lab (pod node1-p1 to node2-p1,
+// a planted 1400-byte hop; FRAG before, SILENT after the switch dropped frag-needed), 2026-12-07. REPLY and UNREACH:
+// iputils' format, written by hand.
 const REPLY = `PING 10.244.1.2 (10.244.1.2) 1372(1400) bytes of data.
 1380 bytes from 10.244.1.2: icmp_seq=1 ttl=62 time=0.118 ms
 
