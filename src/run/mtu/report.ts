@@ -81,9 +81,11 @@ export function mtuHeadline(j: MtuJson): string | undefined {
       `MTU: a black hole in ${holes.map(at).join(', ')}: a packet above what the path carries vanishes, no ICMP ` +
       'comes back; see <a href="#mtu">MTU, measured</a>.'
     );
-  const byOverhead = [...j.archs].sort((p, q) => p.overhead - q.overhead);
+  const overheads = [...new Set(j.archs.map((x) => x.overhead))].sort((p, q) => p - q);
+  const inOverhead = (o: number): string =>
+    [...new Set(j.archs.filter((x) => x.overhead === o).map((x) => `<b>${e(x.arch)}</b>`))].join(', ');
   return (
-    `MTU: every pod path fails loudly above its largest packet; overhead ` +
-    `${byOverhead.map((x) => `${x.overhead} B in ${at(x)}`).join(', ')}; see <a href="#mtu">MTU, measured</a>.`
+    `MTU: every pod path fails loudly above its largest packet; its overhead ` +
+    `${overheads.map((o) => `${o} B in ${inOverhead(o)}`).join('; ')}; see <a href="#mtu">MTU, measured</a>.`
   );
 }
