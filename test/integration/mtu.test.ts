@@ -24,7 +24,8 @@ import type { LabState } from '../../src/lab/state';
 import { teardownLab } from '../../src/lab/teardown';
 import { measureOne } from '../../src/run/mtu/measure';
 import { planMtu } from '../../src/run/mtu/plan';
-import type { MtuJson } from '../../src/run/mtu/schema';
+import { aboveText } from '../../src/run/mtu/report';
+import type { MtuFigures, MtuJson } from '../../src/run/mtu/schema';
 import { publishedResultsSchema } from '../../src/run/results-published';
 import { assertNothingLeft, cli, rootSnapshot, withLab } from './helpers';
 
@@ -55,16 +56,22 @@ async function droppedBySwitch(state: LabState): Promise<number> {
   return Number(/counter packets (\d+)/.exec(r.stdout)?.[1] ?? NaN);
 }
 
-test('mtu in a flannel-host-gw lab: loud as built, loud at a low hop, silent when the switch drops frag-needed', async () => {
+test('mtu in a flannel-host-gw lab: loud as built, loud at a low hop, silent when the switch drops frag-needed', async (t) => {
   await withLab('t-mtu-plant', 'flannel-host-gw', async (state) => {
     const arch = architectures.get('flannel-host-gw');
     const { cells, skipped } = planMtu({ topology: state.topology, archs: [arch], features: ALL_OK });
     assert.deepEqual(skipped, []);
     const cell = { ...cells[0]!, lab: state.lab };
+    const said = (what: string, f: MtuFigures): void =>
+      t.diagnostic(
+        `${what}: pod MTU ${f.podMtu}, largest packet ${f.largestPacket}, above: ${aboveText(f)}; ` +
+          `${f.probes} probes, ${f.sec} s`,
+      );
     const client = { name: podNetns(state.lab, cell.client) };
     const serverIp = state.pods.find((p) => p.name === cell.server)!.ip;
 
     const asBuilt = await measureOne({ cell, state });
+    said('as built', asBuilt);
     assert.deepEqual(
       [asBuilt.podMtu, asBuilt.largestPacket, asBuilt.largestPayload, asBuilt.overhead, asBuilt.above.outcome],
       [1500, 1500, 1472, 0, 'emsgsize'],
@@ -73,6 +80,7 @@ test('mtu in a flannel-host-gw lab: loud as built, loud at a low hop, silent whe
 
     const hop = await plantLowHop(state, cell.server);
     const low = await measureOne({ cell, state });
+    said('a 1400-byte hop', low);
     assert.deepEqual([low.podMtu, low.largestPacket, low.overhead], [1500, PLANT_MTU, 100]);
     assert.deepEqual(low.above, {
       outcome: 'frag-needed',
@@ -86,6 +94,7 @@ test('mtu in a flannel-host-gw lab: loud as built, loud at a low hop, silent whe
 
     await plantIcmpDrop(state);
     const hole = await measureOne({ cell, state });
+    said('and frag-needed dropped on the switch', hole);
     assert.equal(hole.largestPacket, PLANT_MTU);
     assert.deepEqual(hole.above, { outcome: 'silent', mode: 'silent', reportedMtu: null, from: null, line: null });
     assert.ok((await droppedBySwitch(state)) >= 2, 'the switch dropped the frag-needed answers (the first twice)');

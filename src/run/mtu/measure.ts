@@ -7,6 +7,7 @@
  */
 import { POD_IF } from '../../arch/architecture';
 import { CnilabError } from '../../lib/errors';
+import { execError } from '../../lib/exec';
 import { ip, ipJson, runIn, type NetnsRef } from '../../lib/netns';
 import { podNetns } from '../../lab/names';
 import type { LabState } from '../../lab/state';
@@ -37,6 +38,9 @@ export function dfPing(ns: NetnsRef, to: string, waitSec: number, signal?: Abort
     await flushRouteCache(ns, signal);
     const argv = ['-n', '-M', 'do', '-s', String(payload), '-c', '1', '-W', String(waitSec), to];
     const r = await runIn(ns, 'ping', argv, { signal, check: false });
+    // 0: answered; 1: no answer, or an error the path sent back. Anything else is ping's own failure (a bad
+    // argument), never to be read as a black hole.
+    if (r.code !== 0 && r.code !== 1) throw execError(r);
     return parsePing(r.stdout, r.stderr);
   };
 }
