@@ -1,8 +1,8 @@
 /**
  * flannel-ipsec, Cilium's static-key IPsec on flannel's nodes, where the kernel has ESP (the kernel
  * tier: `npm run test:kernel`; on a host without it, skipped naming the module): the cluster key in
- * each node's folder (0600, in no argv or log); per peer, ESP tunnel states both ways and out/in/fwd
- * policies between the pod subnets; pods at MTU underlay − 57 carrying traffic across nodes, the
+ * each node's folder (0600, in no argv or log); one inbound ESP tunnel state per node, per peer an
+ * outbound one and out/in/fwd policies between the pod subnets; pods at MTU underlay − 57 carrying traffic across nodes, the
  * ESP counters moving; a node joining gets and gives states, one leaving is removed from every peer;
  * and `down` leaving nothing (withLab asserts it).
  */
@@ -48,7 +48,7 @@ kernelTest(
           parseXfrm(await xfrm(lab, 'node1', 'state'))
             .map((e) => `${e.src}>${e.dst}`)
             .sort(),
-          [`${a}>${b}`, `${b}>${a}`].sort(),
+          [`0.0.0.0>${a}`, `${a}>${b}`].sort(),
         );
         assert.deepEqual(
           parseXfrm(await xfrm(lab, 'node1', 'policy'))

@@ -35,22 +35,34 @@ test('the key file: made 0600 once, read back, refused when others may read it o
   }
 });
 
-test('xfrmLines: per peer, the states it lacks both ways and out, in and fwd policies between the subnets', () => {
+test('xfrmLines: the inbound state, per peer the outbound one, and out, in and fwd policies between the subnets', () => {
   const lines = xfrmLines(lease(1), [lease(2)], KEY).map((l) => l.slice(0, l[1] === 'state' ? 11 : 9).join(' '));
   assert.deepEqual(lines, [
+    'xfrm state add src 0.0.0.0 dst 198.18.0.2 proto esp spi 0x3',
     'xfrm state add src 198.18.0.2 dst 198.18.0.3 proto esp spi 0x3',
-    'xfrm state add src 198.18.0.3 dst 198.18.0.2 proto esp spi 0x3',
     'xfrm policy update src 10.244.1.0/24 dst 10.244.2.0/24 dir out',
     'xfrm policy update src 10.244.2.0/24 dst 10.244.1.0/24 dir in',
     'xfrm policy update src 10.244.2.0/24 dst 10.244.1.0/24 dir fwd',
   ]);
+  // A second peer: its outbound state has its own destination; no second inbound state (same SPI, same destination).
+  const two = xfrmLines(lease(1), [lease(2), lease(3)], KEY).filter((l) => l[1] === 'state');
+  assert.deepEqual(
+    two.map((l) => `${l[4]}>${l[6]}`),
+    ['0.0.0.0>198.18.0.2', '198.18.0.2>198.18.0.3', '198.18.0.2>198.18.0.4'],
+  );
   const held = [{ src: '198.18.0.2', dst: '198.18.0.3' }];
-  assert.equal(xfrmLines(lease(1), [lease(2)], KEY, held).filter((l) => l[1] === 'state').length, 1);
+  assert.deepEqual(
+    xfrmLines(lease(1), [lease(2)], KEY, held)
+      .filter((l) => l[1] === 'state')
+      .map((l) => l[4]),
+    ['0.0.0.0'],
+  );
 });
 
 test('parseXfrm and staleLines: what a gone peer left is deleted, the wanted kept', () => {
   const states = parseXfrm(
-    'src 198.18.0.2 dst 198.18.0.3\n\tproto esp spi 0x00000003 reqid 1 mode tunnel\n' +
+    'src 0.0.0.0 dst 198.18.0.2\n\tproto esp spi 0x00000003 reqid 1 mode tunnel\n' +
+      'src 198.18.0.2 dst 198.18.0.3\n\tproto esp spi 0x00000003 reqid 1 mode tunnel\n' +
       'src 198.18.0.2 dst 198.18.0.4\n\tproto esp spi 0x00000003 reqid 1 mode tunnel\n',
   );
   const policies = parseXfrm(

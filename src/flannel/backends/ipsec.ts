@@ -2,9 +2,10 @@
  * ipsec, the way Cilium's IPsec does it (docs/encryption.md says why this design and not flannel's
  * strongSwan one): no IKE daemon — one cluster key (SPI, AEAD rfc4106(gcm(aes)), 128-bit ICV), made
  * by the lab once as an orchestrator's Secret is and placed in each node's folder (0600) as kubelet
- * mounts one; per peer node, ESP tunnel-mode xfrm states both ways between the two underlay
- * addresses and xfrm policies that send what goes from this node's pod subnet to the peer's through
- * them (out), and let only what came through them in (in, fwd). Pod packets are routed as host-gw
+ * mounts one; one inbound ESP tunnel-mode xfrm state per node (from any source: a state is known
+ * by destination, SPI and protocol) and one outbound per peer node, and xfrm policies that send
+ * what goes from this node's pod subnet to the peer's through the peer's state (out), and let in
+ * only what came through ESP (in, fwd). Pod packets are routed as host-gw
  * routes them — via the peer's underlay address — and the out policy encrypts them on the way.
  * MTU = underlay − 57: outer IPv4 20 + ESP header 8 + IV 8 + padding ≤ 3 + trailer 2 + ICV 16.
  *
@@ -25,6 +26,8 @@ export const IPSEC_OVERHEAD = 57;
 export const IPSEC_AEAD = 'rfc4106(gcm(aes))';
 /** The request id tying the policies to their states (one key, one id: Cilium's single-key mode). */
 const REQID = '1';
+/** The source of the one inbound state, and of the in and fwd policies' template: any peer. */
+const ANY = '0.0.0.0';
 /** The key file's name in a node's folder. */
 export const IPSEC_KEY_FILE = 'ipsec.key';
 
@@ -140,13 +143,17 @@ export function xfrmLines(
     'mode',
     'tunnel',
   ];
-  return peers.flatMap((p) => [
-    ...state(own.publicIp, p.publicIp),
-    ...state(p.publicIp, own.publicIp),
-    policy('out', own.subnet, p.subnet, own.publicIp, p.publicIp),
-    policy('in', p.subnet, own.subnet, p.publicIp, own.publicIp),
-    policy('fwd', p.subnet, own.subnet, p.publicIp, own.publicIp),
-  ]);
+  // A state is known by its destination, SPI and protocol: with one SPI, one inbound state per node,
+  // from any source (Cilium's), and one outbound per peer.
+  return [
+    ...state(ANY, own.publicIp),
+    ...peers.flatMap((p) => [
+      ...state(own.publicIp, p.publicIp),
+      policy('out', own.subnet, p.subnet, own.publicIp, p.publicIp),
+      policy('in', p.subnet, own.subnet, ANY, own.publicIp),
+      policy('fwd', p.subnet, own.subnet, ANY, own.publicIp),
+    ]),
+  ];
 }
 
 /** The lines deleting what this node holds that `wanted` (xfrmLines' output) does not make: a gone peer's. */
