@@ -25,10 +25,11 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 # CNI plugins (/usr/lib/cni), which the conformance tests and bench:cni compare cnilab's plugins against;
 # clang, llvm, libbpf-dev: `npm run build` compiles the eBPF data path (src/ebpf/bpf/datapath.c);
 # bpftool: the ebpf architectures' agents load it (without them those architectures skip, saying why);
-# bird2: the calico-bgp architecture's BGP speaker (the lab runs one per node, in its namespace)
+# bird2: the calico-bgp architecture's BGP speaker (the lab runs one per node, in its namespace);
+# tcpdump: the wire proof of the encrypted architectures captures on the lab's switch (docs/encryption.md)
 kernel_vm=0
 pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-core openvswitch-switch ethtool
-  iptables nftables ipvsadm ipset containernetworking-plugins clang llvm libbpf-dev bpftool bird2)
+  iptables nftables ipvsadm ipset containernetworking-plugins clang llvm libbpf-dev bpftool bird2 tcpdump)
 for arg in "$@"; do
   case "$arg" in
     --test) pkgs+=(chromium) ;;
