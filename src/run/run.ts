@@ -131,6 +131,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   };
   const moderation = moderateRows(measured.rows, ratio);
   const rows = assembleRows(measured, o.covThresholdPct, ratio, moderation);
+  plan.skipped.push(...measured.failed); // rows whose wire proof failed: errors, not figures
   const results = document(
     o,
     plan,
@@ -154,6 +155,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
       rows,
       paths: measured.paths,
       afterRounds: afterRoundsRecord(after, measured.afterRounds),
+      proofs: measured.proofs,
     },
   );
   writeFileSync(join(o.outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
@@ -332,7 +334,7 @@ function document(
   t: Times,
   body: Pick<
     RunResults,
-    'environment' | 'architectures' | 'rows' | 'paths' | 'schedule' | 'noise' | 'claims' | 'afterRounds'
+    'environment' | 'architectures' | 'rows' | 'paths' | 'schedule' | 'noise' | 'claims' | 'afterRounds' | 'proofs'
   > & {
     affinity: string | null;
   },
@@ -374,5 +376,6 @@ function document(
     paths: body.paths,
     skipped: plan.skipped,
     ...(body.afterRounds ? { afterRounds: body.afterRounds } : {}),
+    ...(body.proofs?.length ? { proofs: body.proofs } : {}),
   };
 }

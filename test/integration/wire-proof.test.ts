@@ -2,15 +2,26 @@
  * The wire proof on planted plaintext paths: flannel-vxlan (pods' packets in VXLAN, the marker
  * readable inside) and flannel-host-gw (pods' packets on the wire as they are) must fail it, naming
  * the marker and the pod-addressed frames; the capture leaves no tcpdump, no pcap file, nothing.
+ * In a run, an architecture that says it encrypts but does not (flannel-vxlan registered with a
+ * WireGuard `encryption`) has its rows turned into errors, and the report says why.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { architectures } from '../../src/arch';
+import { BASELINE_ARCH } from '../../src/arch/vocabulary';
+import { writeOutputs } from '../../src/report/outputs';
+import { runBenchmark } from '../../src/run/run';
+import { resultsSchema } from '../../src/run/results-schema';
+import { parseTopology } from '../../src/topology/load';
+import { BENCH_RUN } from '../../bench/common';
 import { namedNetnsInodes, netnsInodeOf } from '../../src/lib/netns';
 import { runDir, switchNetns } from '../../src/lab/names';
 import { proveWire } from '../../src/lab/wire-proof';
 import { verdictLine } from '../../src/lab/wire-verdict';
-import { withLab } from './helpers';
+import { assertNothingLeft, rootSnapshot, withLab } from './helpers';
 
 const WIRE = { proto: 'udp', port: 51820 } as const;
 
@@ -64,4 +75,60 @@ test('the proof fails on flannel-host-gw: pod packets on the wire, addresses and
     assert.match(v.failures.join('\n'), /no esp packet between/);
     assertNoCaptureLeft(lab);
   });
+});
+
+// A planted architecture: flannel-vxlan claiming WireGuard.
+const planted = {
+  ...architectures.get('flannel-vxlan'),
+  name: 't-planted-wg',
+  encryption: { design: 'wireguard', wire: WIRE, twin: 'flannel-vxlan' },
+};
+architectures.register(planted.name, planted);
+
+test('a run: the planted architecture fails its proof, its rows are errors, host is not captured', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnilab-proof-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'run');
+  const root = await rootSnapshot();
+  const res = await runBenchmark({
+    ...BENCH_RUN,
+    warmupSec: 0,
+    topology: parseTopology('', 'test', { name: 't-proof-run' }),
+    archs: [architectures.get(BASELINE_ARCH), planted],
+    paths: ['inter-node'],
+    tests: ['tcp'],
+    durationSec: 1,
+    rounds: { fixed: 1 },
+    seed: 3,
+    outDir: out,
+  });
+  await assertNothingLeft('t-proof-run', root);
+  resultsSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
+  assert.equal(res.proofs?.length, 1, 'one proof: the encrypted architecture only, none for host');
+  const p = res.proofs[0]!;
+  assert.equal(p.arch, planted.name);
+  assert.equal(p.ok, false);
+  assert.equal(p.wire, 'udp/51820');
+  assert.equal(p.sample, 'tcp 1 s inter-node');
+  assert.ok(p.markers >= 2);
+  assert.equal(p.designPackets, 0);
+  assert.deepEqual(
+    res.rows.map((r) => r.arch),
+    [BASELINE_ARCH],
+    'no figure of the architecture whose proof failed',
+  );
+  const err = res.skipped.find((s) => s.arch === planted.name);
+  assert.equal(err?.failed, true);
+  assert.equal(err?.path, 'inter-node');
+  assert.match(err?.reason ?? '', /^the wire proof failed, so no figure: plaintext: the marker sent pod to pod/);
+  await writeOutputs(res, out);
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.match(html, /<h2>Proven encrypted on the wire<\/h2>/);
+  assert.match(html, /<td>t-planted-wg<\/td><td>wireguard: udp\/51820<\/td><td class="num">0<\/td>/);
+  assert.match(html, /✘ FAILED, its rows are errors: plaintext/);
+  assert.deepEqual(
+    readdirSync(out, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.pcap')),
+    [],
+    'no capture in the --out folder',
+  );
 });
