@@ -26,10 +26,13 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 # clang, llvm, libbpf-dev: `npm run build` compiles the eBPF data path (src/ebpf/bpf/datapath.c);
 # bpftool: the ebpf architectures' agents load it (without them those architectures skip, saying why);
 # bird2: the calico-bgp architecture's BGP speaker (the lab runs one per node, in its namespace);
-# tcpdump: the wire proof of the encrypted architectures captures on the lab's switch (docs/encryption.md)
+# wireguard-tools: `wg`, which configures the WireGuard architectures' devices; wireguard-go: their device on a kernel
+# without WireGuard (each node's in a mount namespace of its own); tcpdump: the proof that encrypted rows were
+# encrypted, captured on the lab's switch
 kernel_vm=0
 pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-core openvswitch-switch ethtool
-  iptables nftables ipvsadm ipset containernetworking-plugins clang llvm libbpf-dev bpftool bird2 tcpdump)
+  iptables nftables ipvsadm ipset containernetworking-plugins clang llvm libbpf-dev bpftool bird2 wireguard-tools
+  wireguard-go tcpdump)
 for arg in "$@"; do
   case "$arg" in
     --test) pkgs+=(chromium) ;;

@@ -10,6 +10,7 @@ import {
   flannelUdpOffloadArch,
   flannelVxlanArch,
   flannelVxlanDirectArch,
+  flannelWireguardArch,
 } from '../flannel/architectures';
 import type { flannelControlPlane } from '../flannel/control-plane';
 import { kuryrLbVlanArch, kuryrLbVxlanArch, kuryrOvsVlanArch, kuryrOvsVxlanArch } from '../kuryr/architectures';
@@ -74,6 +75,7 @@ for (const a of [
   flannelVxlanDirectArch,
   ipvlanL3Arch,
   calicoIpipArch,
+  flannelWireguardArch,
 ]) {
   if (!(KINDS as readonly string[]).includes(a.control.kind))
     throw new Error(

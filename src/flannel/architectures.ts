@@ -10,12 +10,7 @@ import type { Feature } from '../doctor/features';
 import { NETWORK_NAME, type Architecture } from '../arch/architecture';
 import { flannelControlPlane, type ConflistContext } from './control-plane';
 
-function flannel(
-  backend: BackendConfig,
-  summary: string,
-  requires: readonly Feature[],
-  variant?: string,
-): Architecture {
+function flannel(backend: BackendConfig, summary: string, requires: readonly string[], variant?: string): Architecture {
   return {
     name: `flannel-${backend.type}${variant ? `-${variant}` : ''}`,
     // host-gw routes pod packets as they are (pure L3: the bridge only joins a node's own pods);
@@ -80,6 +75,20 @@ export function flannelUdpOffloadWithout(disable: readonly string[]): Architectu
     `without-${disable.join('-')}`,
   );
 }
+/**
+ * flannel's wireguard backend: the node's WireGuard device is the tunnel; run by name (its user-space
+ * implementation, where the kernel has no WireGuard, is slow enough to stretch the default run).
+ */
+export const flannelWireguardArch: Architecture = {
+  ...flannel(
+    { type: 'wireguard' },
+    'flannel wireguard: bridge + one WireGuard device per node, peers keyed by lease (UDP 51820, MTU − 80)',
+    ['wireguard'],
+  ),
+  family: 'overlay',
+  inDefaultMatrix: false,
+  encryption: { design: 'wireguard', wire: { proto: 'udp', port: 51820 }, twin: 'flannel-host-gw' },
+};
 /** vxlan with DirectRouting: peers on the same underlay segment get a plain route (here: all of them). */
 export const flannelVxlanDirectArch = flannel(
   { type: 'vxlan', directRouting: true },

@@ -11,6 +11,7 @@ import type { ControlPlane, JoinContext, UpContext } from '../arch/architecture'
 import { readSubnetEnv, type SubnetEnv } from '../cni/plugins/flannel/subnet-env';
 import type { NetConfList } from '../cni/types';
 import { stopPid } from '../lib/exec';
+import { wireguardDatapath, wireguardGoNote, wireguardProbe } from '../node/wireguard';
 import { AGENT_MAIN } from '../lib/paths';
 import { settleAll } from '../lib/settle';
 import { runDir, UNDERLAY_IF } from '../lab/names';
@@ -202,6 +203,12 @@ export function flannelControlPlane(
         ? startController(state.topology, leaseArgs(state.topology, backend))
         : startAgent(state.topology, old.node, extras);
     },
-    datapath: () => (backend.type.startsWith('udp') ? 'user space: the flannel agent (TUN + UDP socket)' : 'kernel'),
+    datapath: (features) =>
+      backend.type === 'wireguard'
+        ? wireguardDatapath(features)
+        : backend.type.startsWith('udp')
+          ? 'user space: the flannel agent (TUN + UDP socket)'
+          : 'kernel',
+    ...(backend.type === 'wireguard' ? { probes: [wireguardProbe], readerNote: wireguardGoNote } : {}),
   };
 }

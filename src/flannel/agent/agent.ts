@@ -87,6 +87,7 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
     publicIp: u.ip,
     underlayCidr: u.cidr,
     underlayMtu: u.mtu,
+    runDir: opts.runDir,
   });
   const acquire = (): Promise<Lease> =>
     call<Lease>(`${opts.store}/v1/leases/${opts.node}`, {

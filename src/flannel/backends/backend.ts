@@ -15,6 +15,8 @@ export interface BackendContext {
   /** The underlay address with its prefix, e.g. 198.18.0.2/24. */
   readonly underlayCidr: string;
   readonly underlayMtu: number;
+  /** The node's folder (its keys, where a backend has them). */
+  readonly runDir: string;
 }
 
 export interface BackendNetwork {
@@ -25,6 +27,8 @@ export interface BackendNetwork {
   sync(peers: readonly Lease[]): Promise<void>;
   /** Counters of a data path that runs in the agent (udp); absent for kernel data paths. */
   stats?(): Readonly<Record<string, number>>;
+  /** What moves its packets, when that is not simply the kernel (wireguard: "wireguard-go"). */
+  readonly implementation?: string;
   /** The device whose kernel counters count the packets that data path moves (udp: flannel0). */
   readonly datapathDevice?: string;
 }
