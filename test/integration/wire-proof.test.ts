@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { architectures } from '../../src/arch';
+import { probeFeatures } from '../../src/doctor/features';
 import { BASELINE_ARCH } from '../../src/arch/vocabulary';
 import { writeOutputs } from '../../src/report/outputs';
 import { runBenchmark } from '../../src/run/run';
@@ -77,6 +78,33 @@ test('the proof fails on flannel-host-gw: pod packets on the wire, addresses and
   });
 });
 
+/** Why WireGuard cannot run here (the doctor's words), or undefined. */
+async function noWireguard(): Promise<string | undefined> {
+  const f = (await probeFeatures())['wireguard'];
+  return f?.ok ? undefined : `no WireGuard here: ${f?.detail ?? 'not probed'}`;
+}
+
+test('the proof passes on flannel-wireguard: only UDP 51820 between the nodes, no marker, no pod address', async (t) => {
+  const why = await noWireguard();
+  if (why) return t.skip(why);
+  const lab = 't-proof-wg';
+  const enc = architectures.get('flannel-wireguard').encryption!;
+  await withLab(lab, 'flannel-wireguard', async () => {
+    const v = (await proveWire(lab, { wire: enc.wire })).verdict;
+    assert.equal(v.ok, true, v.failures.join('; '));
+    assert.equal(v.markers, 0);
+    assert.equal(v.podAddressed, 0);
+    assert.ok(v.design > 0, 'WireGuard packets between the two nodes');
+    assert.deepEqual(v.delivered, { tcp: true, udp: true });
+    assert.deepEqual(
+      Object.keys(v.betweenNodes).filter((k) => k !== 'udp/51820'),
+      [],
+      `only WireGuard between the nodes: ${JSON.stringify(v.betweenNodes)}`,
+    );
+    assertNoCaptureLeft(lab);
+  });
+});
+
 // A planted architecture: flannel-vxlan claiming WireGuard.
 const planted = {
   ...architectures.get('flannel-vxlan'),
@@ -85,7 +113,10 @@ const planted = {
 };
 architectures.register(planted.name, planted);
 
-test('a run: the planted architecture fails its proof, its rows are errors, host is not captured', async (t) => {
+test('a run: flannel-wireguard proven, the planted one fails, its rows are errors; host not captured', async (t) => {
+  const why = await noWireguard();
+  if (why) return t.skip(why);
+  const wg = architectures.get('flannel-wireguard');
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-proof-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'run');
@@ -94,7 +125,7 @@ test('a run: the planted architecture fails its proof, its rows are errors, host
     ...BENCH_RUN,
     warmupSec: 0,
     topology: parseTopology('', 'test', { name: 't-proof-run' }),
-    archs: [architectures.get(BASELINE_ARCH), planted],
+    archs: [architectures.get(BASELINE_ARCH), planted, wg],
     paths: ['inter-node'],
     tests: ['tcp'],
     durationSec: 1,
@@ -104,7 +135,17 @@ test('a run: the planted architecture fails its proof, its rows are errors, host
   });
   await assertNothingLeft('t-proof-run', root);
   resultsSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
-  assert.equal(res.proofs?.length, 1, 'one proof: the encrypted architecture only, none for host');
+  assert.deepEqual(
+    res.proofs?.map((x) => [x.arch, x.ok]),
+    [
+      [planted.name, false],
+      [wg.name, true],
+    ],
+    'a proof of each encrypted architecture, none of host',
+  );
+  const ok = res.proofs[1]!;
+  assert.ok(ok.designPackets > 0 && ok.markers === 0 && ok.podAddressed === 0, JSON.stringify(ok));
+  assert.equal(ok.sample, 'tcp 1 s inter-node');
   const p = res.proofs[0]!;
   assert.equal(p.arch, planted.name);
   assert.equal(p.ok, false);
@@ -114,9 +155,10 @@ test('a run: the planted architecture fails its proof, its rows are errors, host
   assert.equal(p.designPackets, 0);
   assert.deepEqual(
     res.rows.map((r) => r.arch),
-    [BASELINE_ARCH],
-    'no figure of the architecture whose proof failed',
+    [BASELINE_ARCH, wg.name],
+    'no figure of the architecture whose proof failed; the proven one measured',
   );
+  assert.equal(res.rows[1]!.metrics.gbps?.n, 1, 'the proof sample is not among the figures');
   const err = res.skipped.find((s) => s.arch === planted.name);
   assert.equal(err?.failed, true);
   assert.equal(err?.path, 'inter-node');
@@ -126,6 +168,10 @@ test('a run: the planted architecture fails its proof, its rows are errors, host
   assert.match(html, /<h2>Proven encrypted on the wire<\/h2>/);
   assert.match(html, /<td>t-planted-wg<\/td><td>wireguard: udp\/51820<\/td><td class="num">0<\/td>/);
   assert.match(html, /✘ FAILED, its rows are errors: plaintext/);
+  assert.match(
+    html,
+    /<td>flannel-wireguard<\/td><td>wireguard: udp\/51820<\/td><td class="num">[1-9]\d*<\/td><td class="num">0<\/td><td>✔ proven/,
+  );
   assert.deepEqual(
     readdirSync(out, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.pcap')),
     [],
