@@ -14,6 +14,7 @@ import { architectures } from '../../src/arch';
 import { probeFeatures } from '../../src/doctor/features';
 import { BASELINE_ARCH } from '../../src/arch/vocabulary';
 import { writeOutputs } from '../../src/report/outputs';
+import { proofLines } from '../../src/report/proofs';
 import { runBenchmark } from '../../src/run/run';
 import { resultsSchema } from '../../src/run/results-schema';
 import { parseTopology } from '../../src/topology/load';
@@ -143,6 +144,7 @@ test('a run: flannel-wireguard proven, the planted one fails, its rows are error
     ],
     'a proof of each encrypted architecture, none of host',
   );
+  for (const line of proofLines(res)) t.diagnostic(line);
   const ok = res.proofs[1]!;
   assert.ok(ok.designPackets > 0 && ok.markers === 0 && ok.podAddressed === 0, JSON.stringify(ok));
   assert.equal(ok.sample, 'tcp 1 s inter-node');
