@@ -30,6 +30,7 @@ import { RESULTS_SCHEMA_VERSION, type RunResults, type Schedule, type TestName }
 import { measureRounds, type Measured, type Phase, type Rounds } from './rounds';
 import { round } from './stats';
 import { runTests } from './tests';
+import { PROOF_PLAN_SEC } from './wire-proofs';
 import { affinityArg, PER_SAMPLE_SEC, type TestSettings } from './tests/test';
 
 export interface RunOptions extends TestSettings {
@@ -196,11 +197,13 @@ export function estimateSec(
   const labs = new Set([...plan.rows, ...running.flatMap((a) => a.cells)].map((c) => c.lab)).size;
   const cells = new Set(plan.rows.map((r) => `${r.lab} ${r.cell.path}`)).size;
   const pausing = new Set(plan.rows.filter((r) => runTests.get(r.test).launch).map((r) => r.test)).size;
+  const encrypted = new Set(plan.rows.filter((r) => r.cell.arch.encryption).map((r) => r.lab)).size;
   return {
     labs,
     cells,
     fixedSec:
       labs * (LAB_PLAN_SEC.setup + LAB_PLAN_SEC.teardown) +
+      encrypted * PROOF_PLAN_SEC +
       1 +
       (o.warmupSec > 0 ? cells * (o.warmupSec + PER_SAMPLE_SEC) : 0),
     roundSec: plan.rows.reduce((n, r) => n + r.plannedSec, 0) + pausing * 2,

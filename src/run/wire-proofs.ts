@@ -19,6 +19,8 @@ import { affinityArg, type Affinity } from './tests/test';
 
 /** Seconds of the extra TCP sample in the capture window. */
 export const PROOF_SAMPLE_SEC = 1;
+/** Seconds planned for a lab's proof: the sample, the markers, tcpdump's start and stop, the file judged. */
+export const PROOF_PLAN_SEC = PROOF_SAMPLE_SEC + 2;
 
 export interface ProofOptions {
   readonly affinity?: Affinity;
