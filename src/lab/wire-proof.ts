@@ -4,9 +4,9 @@
  * tcpdump captures on the switch's bridge, inside the lab's switch namespace, into a pcap file in the
  * lab's run folder (never the run's --out folder); once it says it listens, an optional traffic
  * sample runs, then a random marker goes from a pod on one compute node to a pod on another, over
- * TCP and UDP (the policy probe's tool, lib/../policy/probe). tcpdump is stopped by its PID (SIGINT:
- * it writes what it holds and says what it dropped), the file is read (lib/pcap.ts), judged
- * (wire-verdict.ts) and deleted. Nothing else of the lab is touched.
+ * TCP and UDP (the policy probe's tool, src/policy/probe/main.ts). tcpdump is stopped by its PID
+ * (SIGINT: it writes what it holds and says what it dropped), the file is read (lib/pcap.ts),
+ * judged (wire-verdict.ts) and deleted. Nothing else of the lab is touched.
  */
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
