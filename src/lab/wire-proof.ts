@@ -75,6 +75,11 @@ export async function proveWire(lab: string, o: WireProofOptions): Promise<WireP
     } finally {
       dropped = await capture.stop();
     }
+    if (dropped === undefined)
+      throw new CnilabError(
+        'EXEC_FAILED',
+        `tcpdump on ${switchNetns(lab)} did not stop cleanly (no statistics): the capture may be incomplete`,
+      );
     const frames = parsePcap(readFileSync(file), file).frames;
     const nodes = state.topology.nodes;
     const underlay = (p: PodState): string => nodes.find((n) => n.name === p.node)!.underlayIp;
@@ -86,7 +91,7 @@ export async function proveWire(lab: string, o: WireProofOptions): Promise<WireP
       control: nodes.filter((n) => n.role === 'control').map((n) => n.underlayIp),
       podCidr: state.topology.podCidr,
       delivered,
-      ...(dropped !== undefined ? { dropped } : {}),
+      dropped,
     });
     const end = (p: PodState): PodEnd => ({ pod: p.name, node: p.node, ip: p.ip, underlayIp: underlay(p) });
     return { lab, wire: wireName(o.wire), from: end(from), to: end(to), verdict };
@@ -109,7 +114,10 @@ export function podsAcross(state: Pick<LabState, 'lab' | 'pods'>): [PodState, Po
 }
 
 interface Capture {
-  /** Stops tcpdump (SIGINT, by its PID), waits for it to exit: the packets it says it dropped. */
+  /**
+   * Stops tcpdump (SIGINT, by its PID), waits for it to exit: the packets it says it dropped;
+   * undefined when it did not say (killed: what it had buffered is lost).
+   */
   readonly stop: () => Promise<number | undefined>;
 }
 
@@ -117,8 +125,10 @@ interface Capture {
 async function startCapture(lab: string, file: string, snapLen: number, timeoutMs: number): Promise<Capture> {
   const [cmd, args] = inNetns({ name: switchNetns(lab) }, 'tcpdump', [
     ...['-i', SWITCH_BRIDGE, '-w', file, '-s', String(snapLen)],
-    // every packet handed over and written as it comes; root keeps the file in the lab's folder writable
-    ...['--immediate-mode', '-U', '-n', '-Z', 'root'],
+    // every packet handed over as it comes, into a 32 MiB ring (a traffic sample at full rate, on 2
+    // CPUs, overflows the default 2 MiB); written buffered (one write per packet, -U, loses packets
+    // under load), flushed when tcpdump exits; root keeps the file in the lab's folder writable
+    ...['--immediate-mode', '-B', '32768', '-n', '-Z', 'root'],
   ]);
   const child = startWatched(cmd, args);
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;

@@ -136,6 +136,7 @@ test('a run: flannel-wireguard proven, the planted one fails, its rows are error
   });
   await assertNothingLeft('t-proof-run', root);
   resultsSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
+  for (const line of proofLines(res)) t.diagnostic(line);
   assert.deepEqual(
     res.proofs?.map((x) => [x.arch, x.ok]),
     [
@@ -144,7 +145,6 @@ test('a run: flannel-wireguard proven, the planted one fails, its rows are error
     ],
     'a proof of each encrypted architecture, none of host',
   );
-  for (const line of proofLines(res)) t.diagnostic(line);
   const ok = res.proofs[1]!;
   assert.ok(ok.designPackets > 0 && ok.markers === 0 && ok.podAddressed === 0, JSON.stringify(ok));
   assert.equal(ok.sample, 'tcp 1 s inter-node');
