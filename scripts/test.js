@@ -56,6 +56,8 @@ const KERNEL_TIER_ALSO = [
   'test/integration/ebpf.test.js',
   'test/integration/ebpf-cni.test.js',
   'test/integration/proxy-ebpf.test.js',
+  // the kernel's WireGuard, where the host runs wireguard-go
+  'test/integration/encryption.test.js',
 ];
 function inKernelTier(file) {
   const rel = path.relative(root, file);

@@ -18,3 +18,16 @@ test('a design pair is declared once per path', () => {
   const keys = DESIGN_COMPARISONS.map((d) => `${d.a} ${d.b} ${d.path}`);
   assert.equal(new Set(keys).size, keys.length);
 });
+
+test('every encrypting architecture is compared with its registered, unencrypted twin', () => {
+  const encrypted = architectures.names().filter((n) => architectures.get(n).encryption);
+  assert.ok(encrypted.length >= 2);
+  for (const name of encrypted) {
+    const twin = architectures.get(name).encryption!.twin;
+    assert.ok(architectures.has(twin) && !architectures.get(twin).encryption, `${name}'s twin ${twin}`);
+    assert.ok(
+      DESIGN_COMPARISONS.some((d) => d.a === name && d.b === twin && d.path === 'inter-node'),
+      `${name} against ${twin} is a declared comparison`,
+    );
+  }
+});

@@ -103,4 +103,42 @@ export const DESIGN_COMPARISONS: readonly DesignComparison[] = [
     b: 'flannel-vxlan',
     path: 'inter-node',
   },
+  // What encryption costs: each WireGuard design against its unencrypted twin (Architecture.encryption.twin), and
+  // the two tunnels built alike — TUN and a UDP socket — one of which encrypts, where the kernel has no WireGuard.
+  {
+    design: "flannel's WireGuard backend against the same pods and subnets unencrypted (host-gw)",
+    a: 'flannel-wireguard',
+    b: 'flannel-host-gw',
+    path: 'inter-node',
+  },
+  {
+    design: "Calico's WireGuard mode against calico-bgp unencrypted",
+    a: 'calico-wireguard',
+    b: 'calico-bgp',
+    path: 'inter-node',
+  },
+  {
+    design: "WireGuard's tunnel against flannel's own user-space UDP tunnel (with wireguard-go, both TUN + UDP)",
+    a: 'flannel-wireguard',
+    b: 'flannel-udp',
+    path: 'inter-node',
+  },
+  {
+    design: 'IPsec (static-key ESP tunnels, xfrm) against the same pods and routes unencrypted (host-gw)',
+    a: 'flannel-ipsec',
+    b: 'flannel-host-gw',
+    path: 'inter-node',
+  },
+  {
+    design: 'IPsec against WireGuard, on the same flannel nodes',
+    a: 'flannel-ipsec',
+    b: 'flannel-wireguard',
+    path: 'inter-node',
+  },
+  {
+    design: "Calico's WireGuard (routed into the device by rule and table) against flannel's (a route per network)",
+    a: 'calico-wireguard',
+    b: 'flannel-wireguard',
+    path: 'inter-node',
+  },
 ];

@@ -11,6 +11,7 @@ import {
   flannelVxlanArch,
   flannelVxlanDirectArch,
   flannelWireguardArch,
+  flannelIpsecArch,
 } from '../flannel/architectures';
 import type { flannelControlPlane } from '../flannel/control-plane';
 import { kuryrLbVlanArch, kuryrLbVxlanArch, kuryrOvsVlanArch, kuryrOvsVxlanArch } from '../kuryr/architectures';
@@ -23,7 +24,7 @@ import { ipvlanArch, ipvlanL3Arch } from './ipvlan';
 import { macvlanArch } from './macvlan';
 import { ebpfNativeArch, ebpfVxlanArch } from '../ebpf/architectures';
 import type { ebpfControlPlane } from '../ebpf/control-plane';
-import { calicoBgpArch, calicoIpipArch, calicoVxlanArch } from '../calico/architectures';
+import { calicoBgpArch, calicoIpipArch, calicoVxlanArch, calicoWireguardArch } from '../calico/architectures';
 import type { calicoControlPlane } from '../calico/control-plane';
 
 /** The kinds of control plane, a discriminated union on `kind`: a new kind is one folder and one member here. */
@@ -76,6 +77,8 @@ for (const a of [
   ipvlanL3Arch,
   calicoIpipArch,
   flannelWireguardArch,
+  calicoWireguardArch,
+  flannelIpsecArch,
 ]) {
   if (!(KINDS as readonly string[]).includes(a.control.kind))
     throw new Error(

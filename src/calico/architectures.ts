@@ -11,6 +11,9 @@
  *   calico-ipip   Calico's IP-in-IP mode: BGP as calico-bgp, the peers' blocks routed via their underlay
  *                 addresses on tunl0 (onlink), MTU underlay − 20. Overlay; needs the ipip module.
  *
+ *   calico-wireguard  calico-bgp with Calico's WireGuard mode (agent/wireguard.ts). Family l3: WireGuard
+ *                 carries the pods' packets between nodes, routed as calico-bgp routes them.
+ *
  *   calico-vxlan  Calico's VXLAN mode: the device vxlan.calico (VNI 4096, UDP 4789, MTU underlay − 50),
  *                 each peer's blocks routed via its tunnel address, programmed by the agent. Overlay.
  */
@@ -47,4 +50,17 @@ export const calicoIpipArch: Architecture = {
   // Needs a module most hosts load only on demand (and loading it makes tunl0 in every namespace): run it by name.
   inDefaultMatrix: false,
   control: calicoControlPlane('ipip'),
+};
+
+export const calicoWireguardArch: Architecture = {
+  name: 'calico-wireguard',
+  summary:
+    "Calico (BGP) with WireGuard: calico-bgp's pods and mesh; pod packets to other nodes routed (rule 99, table 1) " +
+    'into wireguard.cali, each peer keyed by its registered public key (UDP 51820, MTU − 60)',
+  family: 'l3',
+  requires: ['veth', 'bird', 'wireguard'],
+  // wireguard-go, where the kernel has no WireGuard, would stretch the default run: run it by name.
+  inDefaultMatrix: false,
+  control: calicoControlPlane('bgp', { wireguard: true }),
+  encryption: { design: 'wireguard', wire: { proto: 'udp', port: 51820 }, twin: 'calico-bgp' },
 };

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { architectures } from '../arch';
 import { parseTopology } from '../topology/load';
+import { calicoWgPeers } from './agent/wireguard';
 
 const refuse = (arch: string, yaml: string): string | undefined =>
   architectures.get(arch).control.refuse?.(parseTopology(yaml, 't'));
@@ -18,4 +19,25 @@ test("calico refuses a pool with fewer blocks than nodes, or one holding the pod
     refuse('calico-vxlan', 'topology: {podCidr: 169.254.0.0/16}'),
     "topology.podCidr (the IPAM pool): 169.254.0.0/16 holds the pods' gateway 169.254.1.1; pick a range apart from it",
   );
+});
+
+test('calicoWgPeers: each keyed peer with its blocks and device address; a peer without a key is none', () => {
+  const state = {
+    index: 1,
+    config: { pool: '10.244.0.0/16', blockSize: 26, mode: 'bgp' as const },
+    nodes: [],
+    blocks: [
+      { cidr: '10.244.0.0/26', node: 'node2', allocated: 3 },
+      { cidr: '10.244.0.64/26', node: 'node1', allocated: 2 },
+      { cidr: '10.244.1.0/26', node: 'node2', allocated: 1 },
+      { cidr: '10.244.0.128/26', node: 'node3', allocated: 1 },
+    ],
+  };
+  const peers = [
+    { name: 'node2', ip: '198.18.0.3', wireguardPublicKey: 'B=', wireguardIp: '10.244.0.0' },
+    { name: 'node3', ip: '198.18.0.4' },
+  ];
+  assert.deepEqual(calicoWgPeers(state, peers), [
+    { publicKey: 'B=', endpoint: '198.18.0.3:51820', allowedIps: ['10.244.0.0/26', '10.244.1.0/26', '10.244.0.0/32'] },
+  ]);
 });

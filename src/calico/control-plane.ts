@@ -16,8 +16,9 @@ import {
   type UpContext,
 } from '../arch/architecture';
 import type { NetConfList } from '../cni/types';
+import { wireguardDatapath, wireguardGoNote, wireguardProbe } from '../node/wireguard';
+import { CALICO_WG_OVERHEAD, CALICO_WG_TABLE, tableRoutes } from './agent/wireguard';
 import { stopPid } from '../lib/exec';
-import { ipJson } from '../lib/netns';
 import { settleAll } from '../lib/settle';
 import { VXLAN_OVERHEAD } from '../lib/vxlan';
 import { IPIP_OVERHEAD } from './tunnels';
@@ -61,7 +62,7 @@ function ipamArgs(topology: Topology, mode: CalicoMode): string[] {
   });
 }
 
-function startAgent(topology: Topology, node: string, mode: CalicoMode): ProcessState {
+function startAgent(topology: Topology, node: string, mode: CalicoMode, wireguard = false): ProcessState {
   mkdirSync(nodeDir(topology.name, node), { recursive: true });
   return startInNode(topology.name, node, 'agent', [
     CALICO_AGENT_MAIN,
@@ -77,6 +78,7 @@ function startAgent(topology: Topology, node: string, mode: CalicoMode): Process
     mode,
     '--credential',
     credentialFile(topology.name, node),
+    ...(wireguard ? ['--wireguard'] : []),
   ]);
 }
 
@@ -87,14 +89,16 @@ function startBird(lab: string, node: string): ProcessState {
 }
 
 /** A node's pods: the calico plugin, calico-ipam on the lab's IPAM API. */
-function calicoConflist(topology: Topology, node: string, mode: CalicoMode): NetConfList {
+function calicoConflist(topology: Topology, node: string, mode: CalicoMode, wireguard: boolean): NetConfList {
   return {
     cniVersion: '1.0.0',
     name: NETWORK_NAME,
     plugins: [
       {
         type: 'calico',
-        mtu: topology.underlay.mtu - (mode === 'vxlan' ? VXLAN_OVERHEAD : mode === 'ipip' ? IPIP_OVERHEAD : 0),
+        mtu:
+          topology.underlay.mtu -
+          (wireguard ? CALICO_WG_OVERHEAD : mode === 'vxlan' ? VXLAN_OVERHEAD : mode === 'ipip' ? IPIP_OVERHEAD : 0),
         ipam: {
           type: 'calico-ipam',
           url: controllerUrl(topology),
@@ -118,6 +122,7 @@ async function bringUpNode(
   mode: CalicoMode,
   o: {
     readonly pods?: readonly string[];
+    readonly wireguard: boolean;
     readonly registered: boolean;
     readonly procs: ProcessState[];
     readonly record: (processes: readonly ProcessState[]) => void;
@@ -133,7 +138,7 @@ async function bringUpNode(
       o.record(o.procs);
     }
   };
-  const list = calicoConflist(topology, node, mode);
+  const list = calicoConflist(topology, node, mode, o.wireguard);
   writeConflist(lab, node, list);
   const attach = (): Promise<PodState[]> =>
     attachPods(
@@ -150,11 +155,15 @@ async function bringUpNode(
   return pods as PodState[];
 }
 
-/** Every compute node's kernel routes the other nodes' blocks (by BGP or over VXLAN). */
+/**
+ * Every compute node's kernel routes the other nodes' blocks (by BGP or over VXLAN) — with WireGuard,
+ * into its device too (table 1, programmed with the peers).
+ */
 export async function waitForRoutes(
   topology: Topology,
   procs: readonly ProcessState[],
   signal?: AbortSignal,
+  wireguard = false,
 ): Promise<void> {
   const lab = topology.name;
   const nodes = computeNames(topology);
@@ -165,12 +174,11 @@ export async function waitForRoutes(
       if (r?.status !== 200) return undefined; // the controller restarting: asked again
       const { blocks } = r.body;
       for (const node of nodes) {
-        const routes = await ipJson<{ dst: string; type?: string }[]>({ name: nodeNetns(lab, node) }, [
-          'route',
-          'show',
-        ]);
-        const have = new Set(routes.filter((r) => r.type !== 'blackhole').map((r) => r.dst));
-        if (blocks.some((b) => b.node !== node && nodes.includes(b.node) && !have.has(b.cidr))) return undefined;
+        for (const table of wireguard ? (['main', CALICO_WG_TABLE] as const) : (['main'] as const)) {
+          const routes = await tableRoutes({ name: nodeNetns(lab, node) }, table);
+          const have = new Set(routes.filter((r) => r.type !== 'blackhole').map((r) => r.dst));
+          if (blocks.some((b) => b.node !== node && nodes.includes(b.node) && !have.has(b.cidr))) return undefined;
+        }
       }
       return true;
     },
@@ -221,25 +229,30 @@ async function bgpTimes(state: LabState, node: string): Promise<MembershipDetail
 }
 
 /** A node joins: registered (waited for while the controller restarts), its agent started, its pods attached. */
-async function joinCalico(mode: CalicoMode, { state, node, pods, signal, record }: JoinContext): Promise<PodState[]> {
+async function joinCalico(
+  mode: CalicoMode,
+  wireguard: boolean,
+  { state, node, pods, signal, record }: JoinContext,
+): Promise<PodState[]> {
   // The node is registered first, as an orchestrator's Node object exists before its agent
   // runs: the peers' BIRD take it as a neighbour while its agent and BIRD still start (BIRD
   // waits 0.75–1 s before its first connect: docs/calico.md).
   const controller = state.processes.filter((p) => p.role === 'controller');
   const registration = { ip: node.underlayIp };
   await controlRequestAnswered(state.lab, 'PUT', `/v3/nodes/${node.name}`, registration, controller, signal);
-  const own = [startAgent(state.topology, node.name, mode)];
+  const own = [startAgent(state.topology, node.name, mode, wireguard)];
   const recordAll = (ps: readonly ProcessState[]): void => record([...state.processes, ...ps]);
   recordAll(own);
   try {
     const attached = await bringUpNode(state.topology, node.name, mode, {
       pods: pods.map((p) => p.name),
+      wireguard,
       registered: true,
       procs: own,
       record: recordAll,
       signal,
     });
-    await waitForRoutes(state.topology, [...state.processes, ...own], signal);
+    await waitForRoutes(state.topology, [...state.processes, ...own], signal, wireguard);
     return attached;
   } catch (e) {
     for (const p of own) await stopPid(p.pid);
@@ -250,6 +263,7 @@ async function joinCalico(mode: CalicoMode, { state, node, pods, signal, record 
 
 export function calicoControlPlane(
   mode: CalicoMode,
+  { wireguard = false }: { readonly wireguard?: boolean } = {},
 ): ControlPlane & { readonly kind: 'calico'; readonly mode: CalicoMode } {
   return {
     kind: 'calico',
@@ -262,25 +276,28 @@ export function calicoControlPlane(
       const compute = computeNames(topology);
       step(
         `control plane: IPAM blocks and ${compute.length} agents ` +
-          (`(${{ bgp: 'BIRD full mesh', ipip: 'BIRD full mesh over IP-in-IP', vxlan: 'VXLAN' }[mode]}); ` +
+          (`(${{ bgp: 'BIRD full mesh', ipip: 'BIRD full mesh over IP-in-IP', vxlan: 'VXLAN' }[mode]}` +
+            `${wireguard ? ', WireGuard' : ''}); ` +
             `${topology.pods.length} `) +
           `pods through CNI`,
       );
       const procs = [
         startController(topology, ipamArgs(topology, mode)),
-        ...compute.map((n) => startAgent(topology, n, mode)),
+        ...compute.map((n) => startAgent(topology, n, mode, wireguard)),
       ];
       record(procs);
       // The agents retry until their credential is in their folder: issued once the controller answers.
       await issueCredentials(topology.name, compute, procs, signal);
       const perNode = await settleAll(
-        compute.map((node) => bringUpNode(topology, node, mode, { registered: false, procs, record, signal })),
+        compute.map((node) =>
+          bringUpNode(topology, node, mode, { wireguard, registered: false, procs, record, signal }),
+        ),
       );
-      await waitForRoutes(topology, procs, signal);
+      await waitForRoutes(topology, procs, signal, wireguard);
       return topology.pods.map((p) => perNode.flat().find((x) => x.name === p.name)!);
     },
     membership: {
-      join: (ctx: JoinContext) => joinCalico(mode, ctx),
+      join: (ctx: JoinContext) => joinCalico(mode, wireguard, ctx),
       async leave(state: LabState, node: string): Promise<void> {
         await controlRequest(state.lab, 'DELETE', `/v3/nodes/${node}`);
       },
@@ -289,7 +306,7 @@ export function calicoControlPlane(
     async restart(state: LabState, old: ProcessState): Promise<ProcessState> {
       if (old.role === 'controller') return startController(state.topology, ipamArgs(state.topology, mode));
       if (old.role === 'bird') return startBird(state.lab, old.node);
-      return startAgent(state.topology, old.node, mode);
+      return startAgent(state.topology, old.node, mode, wireguard);
     },
     refuse(topology: Topology): string | undefined {
       if (containsIPv4(parseCidr(topology.podCidr, true), parseIPv4(POD_GATEWAY)))
@@ -303,6 +320,7 @@ export function calicoControlPlane(
       );
       return problem?.replace(/^pool:/, 'topology.podCidr (the IPAM pool):');
     },
-    datapath: () => 'kernel',
+    datapath: (features) => (wireguard ? wireguardDatapath(features) : 'kernel'),
+    ...(wireguard ? { probes: [wireguardProbe], readerNote: wireguardGoNote } : {}),
   };
 }

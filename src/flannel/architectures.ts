@@ -8,7 +8,7 @@ import type { NetConfList } from '../cni/types';
 import type { BackendConfig } from './subnet/model';
 import type { Feature } from '../doctor/features';
 import { NETWORK_NAME, type Architecture } from '../arch/architecture';
-import { flannelControlPlane, type ConflistContext } from './control-plane';
+import { flannelControlPlane, placeIpsecKeys, type ConflistContext } from './control-plane';
 
 function flannel(backend: BackendConfig, summary: string, requires: readonly string[], variant?: string): Architecture {
   return {
@@ -88,6 +88,23 @@ export const flannelWireguardArch: Architecture = {
   family: 'overlay',
   inDefaultMatrix: false,
   encryption: { design: 'wireguard', wire: { proto: 'udp', port: 51820 }, twin: 'flannel-host-gw' },
+};
+/**
+ * IPsec as Cilium does it (static key, ESP tunnels by xfrm; backends/ipsec.ts), on flannel's leases
+ * and host-gw's routes. The cluster key is made once per lab and placed in each node's folder
+ * before its agent starts (at `up` and at each join).
+ */
+export const flannelIpsecArch: Architecture = {
+  ...flannel(
+    { type: 'ipsec' },
+    "flannel ipsec: bridge + host-gw's routes, encrypted by xfrm ESP tunnels between nodes (one static key, " +
+      'AES-GCM, Cilium’s design; MTU − 57)',
+    ['ipsec'],
+  ),
+  family: 'overlay',
+  inDefaultMatrix: false,
+  control: flannelControlPlane({ type: 'ipsec' }, flannelConflist, { prepare: placeIpsecKeys }),
+  encryption: { design: 'ipsec', wire: { proto: 'esp' }, twin: 'flannel-host-gw' },
 };
 /** vxlan with DirectRouting: peers on the same underlay segment get a plain route (here: all of them). */
 export const flannelVxlanDirectArch = flannel(

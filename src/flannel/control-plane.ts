@@ -12,6 +12,7 @@ import { readSubnetEnv, type SubnetEnv } from '../cni/plugins/flannel/subnet-env
 import type { NetConfList } from '../cni/types';
 import { stopPid } from '../lib/exec';
 import { wireguardDatapath, wireguardGoNote, wireguardProbe } from '../node/wireguard';
+import { IPSEC_KEY_FILE, ipsecProbe, newIpsecKeyText, placeIpsecKey } from './backends/ipsec';
 import { AGENT_MAIN } from '../lib/paths';
 import { settleAll } from '../lib/settle';
 import { runDir, UNDERLAY_IF } from '../lab/names';
@@ -109,6 +110,21 @@ export async function leases(lab: string): Promise<Lease[]> {
 }
 
 const computeNames = (t: Topology): string[] => t.nodes.filter((n) => n.role === 'compute').map((n) => n.name);
+
+/**
+ * The ipsec backend's cluster key: made once in the lab's folder (0600), as an orchestrator's
+ * Secret, and placed in each compute node's folder (0600), as kubelet mounts one for its agent.
+ */
+export async function placeIpsecKeys(topology: Topology): Promise<void> {
+  const lab = topology.name;
+  const cluster = join(runDir(lab), IPSEC_KEY_FILE);
+  mkdirSync(runDir(lab), { recursive: true });
+  placeIpsecKey(cluster, () => newIpsecKeyText());
+  for (const node of computeNames(topology)) {
+    mkdirSync(nodeDir(lab, node), { recursive: true });
+    placeIpsecKey(join(nodeDir(lab, node), IPSEC_KEY_FILE), () => readFileSync(cluster, 'utf8'));
+  }
+}
 
 /** Once a node's agent holds a lease: its configuration list, written, and its pods attached with it. */
 async function attachNode(
@@ -208,7 +224,10 @@ export function flannelControlPlane(
         ? wireguardDatapath(features)
         : backend.type.startsWith('udp')
           ? 'user space: the flannel agent (TUN + UDP socket)'
-          : 'kernel',
+          : backend.type === 'ipsec'
+            ? 'kernel xfrm (ESP)'
+            : 'kernel',
     ...(backend.type === 'wireguard' ? { probes: [wireguardProbe], readerNote: wireguardGoNote } : {}),
+    ...(backend.type === 'ipsec' ? { probes: [ipsecProbe] } : {}),
   };
 }

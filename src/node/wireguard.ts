@@ -16,7 +16,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join } from 'node:path';
 import { CnilabError } from '../lib/errors';
 import { run, type ExecResult } from '../lib/exec';
-import { ip, ipJson } from '../lib/netns';
+import { ip, ipJson, runIn, type NetnsRef } from '../lib/netns';
 
 /** WireGuard's port, every design's default. */
 export const WG_PORT = 51820;
@@ -127,23 +127,13 @@ export class WgDevice {
 
   /** Runs `wg args…` against this device (for wireguard-go, in the node's mount namespace). */
   wg(args: readonly string[]): Promise<ExecResult> {
-    if (this.implementation === 'kernel') return run('wg', args);
-    return run('unshare', [
-      '--mount',
-      '--propagation',
-      'slave',
-      'sh',
-      '-c',
-      `mount --bind "$0" ${SOCKET_DIR} && exec wg "$@"`,
-      this.spec.dir,
-      ...args,
-    ]);
+    const [command, argv] = wgCommand(this.implementation, this.spec.dir, args);
+    return run(command, argv);
   }
 
   /** The peers the device holds now. */
-  async peers(): Promise<WgPeerState[]> {
-    const out = (await this.wg(['show', this.spec.name, 'dump'])).stdout;
-    return parseDump(out);
+  peers(): Promise<WgPeerState[]> {
+    return devicePeers(undefined, this.implementation, this.spec.dir, this.spec.name);
   }
 
   /** Makes the device's peers exactly `wanted`: adds the new, updates the changed, removes the gone. */
@@ -151,6 +141,34 @@ export class WgDevice {
     const args = peerChanges(await this.peers(), wanted);
     if (args.length > 0) await this.wg(['set', this.spec.name, ...args]);
   }
+}
+
+/**
+ * The argv of `wg args…` for a device of `impl` whose node keeps its WireGuard files in `dir`: for
+ * wireguard-go, in a mount namespace of its own where `dir` is /var/run/wireguard.
+ */
+export function wgCommand(impl: WgImplementation, dir: string, args: readonly string[]): [string, string[]] {
+  if (impl === 'kernel') return ['wg', [...args]];
+  return [
+    'unshare',
+    ['--mount', '--propagation', 'slave', 'sh', '-c', `mount --bind "$0" ${SOCKET_DIR} && exec wg "$@"`, dir, ...args],
+  ];
+}
+
+/**
+ * The peers of `device` in namespace `ns` (here when undefined). Read from `wg show … dump`, whose
+ * first line holds the private key: a failure says only wg's error, never its output.
+ */
+export async function devicePeers(
+  ns: NetnsRef | undefined,
+  impl: WgImplementation,
+  dir: string,
+  device: string,
+): Promise<WgPeerState[]> {
+  const [command, argv] = wgCommand(impl, dir, ['show', device, 'dump']);
+  const r = await runIn(ns, command, argv, { check: false });
+  if (r.code !== 0) throw new CnilabError('AGENT_FAILED', `wg show ${device}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  return parseDump(r.stdout);
 }
 
 /** The `wg set DEVICE …` arguments that turn `held` into `wanted`; none when they agree. */

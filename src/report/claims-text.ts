@@ -31,17 +31,17 @@ export function readerNotes(r: RunResults): string[] {
         `such as scripts/kernel-vm.sh's): everything ran 15–60× slower than on hardware. It shows that each ` +
         `data path works; its figures are not figures of these architectures.`,
     );
-  // Each kind's note on its architectures in this run (Kuryr's: OVS ran in user space).
-  const kinds = new Map<string, { control: ControlPlane; archs: RunResults['architectures'][number][] }>();
+  // Each note once, on the architectures of this run that carry it (Kuryr's: OVS ran in user space; WireGuard's:
+  // wireguard-go ran) — architectures of one kind may carry different notes, or none.
+  type Note = NonNullable<ControlPlane['readerNote']>;
+  const notes = new Map<Note, RunResults['architectures'][number][]>();
   for (const a of r.architectures.filter((x) => architectures.has(x.name))) {
-    const control = architectures.get(a.name).control;
-    const k = kinds.get(control.kind) ?? { control, archs: [] };
-    k.archs.push(a);
-    kinds.set(control.kind, k);
+    const note = architectures.get(a.name).control.readerNote;
+    if (note) notes.set(note, [...(notes.get(note) ?? []), a]);
   }
-  for (const { control, archs } of kinds.values()) {
-    const note = control.readerNote?.(archs, r.environment.kernel);
-    if (note) out.push(note);
+  for (const [note, archs] of notes) {
+    const text = note(archs, r.environment.kernel);
+    if (text) out.push(text);
   }
   return out;
 }

@@ -94,8 +94,9 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   }
   refuseUnemulatable(o.topology, features);
   const plan = planRun(o.topology, o.archs, o.paths, o.tests, o, features, o.underlayMtus);
-  const mtu = mtuDimension(o.underlayMtus)?.[0];
-  const after = planAfter(o.afterRounds ?? new Map(), { topology: o.topology, archs: o.archs, features, mtu });
+  const mtus = mtuDimension(o.underlayMtus);
+  const ctx = { topology: o.topology, archs: o.archs, features, mtu: mtus?.[0], mtus };
+  const after = planAfter(o.afterRounds ?? new Map(), ctx);
   plan.skipped.push(...after.flatMap((a) => a.skipped));
   if (plan.rows.length === 0 && !after.some((a) => a.cells.length))
     throw new CnilabError('INVALID_INPUT', `nothing to measure: ${nothingWhy(plan, o)}`);

@@ -12,7 +12,7 @@ import { assertNoSecret, assertNothingLeft, cli, rootSnapshot } from './helpers'
 const KNOWN_ARCHS =
   'host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, ipvlan, ebpf-native, ' +
   'ebpf-vxlan, calico-bgp, calico-vxlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, ' +
-  'flannel-vxlan-direct, ipvlan-l3, calico-ipip';
+  'flannel-vxlan-direct, ipvlan-l3, calico-ipip, flannel-wireguard, calico-wireguard';
 
 function tmp(t: { after: (f: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-cli-'));
@@ -325,7 +325,7 @@ function badInput(dir: string, topo: (name: string, body: string) => string): [s
     [['run', topo('scn.yaml', 'repeats: lots\n')], /scn\.yaml: repeats: /],
     [
       ['run', '--lab', 't-cli-bad', '--tests', 'tcp,ping'],
-      /^cnilab: --tests: unknown test "ping"; known: tcp, tcp-parallel, udp, pps, sweep, latency, latency-loaded, crr, attach, join, service-scale, policy-scale$/,
+      /^cnilab: --tests: unknown test "ping"; known: tcp, tcp-parallel, udp, pps, sweep, latency, latency-loaded, crr, attach, join, service-scale, policy-scale, mtu$/,
     ],
     [
       ['run', '--lab', 't-cli-bad', '--streams', '1'],
@@ -375,7 +375,8 @@ test('bad input: one line naming the field, non-zero exit, nothing created', asy
         'unknown architecture "nope"; known: host, bridge, flannel-host-gw, ' +
         'flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, ipvlan, ebpf-native, ' +
         'ebpf-vxlan, calico-bgp, calico-vxlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, ' +
-        'kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct, ipvlan-l3, calico-ipip',
+        'kuryr-lb-vxlan, kuryr-lb-vlan, flannel-vxlan-direct, ipvlan-l3, calico-ipip, flannel-wireguard, ' +
+        'calico-wireguard',
     },
   });
   await assertNothingLeft('t-cli-bad', root);

@@ -10,7 +10,9 @@
  *     address's MAC as a permanent neighbour, and the MAC's underlay address in the FDB;
  *   - ipip mode: the kernel's IP-in-IP device `tunl0` up (MTU underlay − 20) with a tunnel
  *     address, and BGP as in bgp mode, BIRD putting the peers' blocks in the kernel via their
- *     underlay addresses on `tunl0` (onlink).
+ *     underlay addresses on `tunl0` (onlink);
+ *   - with WireGuard (any mode; calico-wireguard is bgp's): `wireguard.cali`, its peers and its
+ *     routing table (./wireguard.ts), the node's public key registered with its address.
  * Every change is computed against what the kernel holds, so a restarted agent disturbs nothing.
  * Pods' own /32 routes are the CNI plugin's.
  */
@@ -27,6 +29,8 @@ import { POD_GATEWAY } from '../../cni/plugins/common/l3-pod';
 import type { CalicoMode, CalicoNode, IpamState } from '../ipam/store';
 import { birdc, birdConfig, birdPaths } from '../bird';
 import { CALICO_IPIP_DEV, IPIP_OVERHEAD } from '../tunnels';
+import type { WgDevice } from '../../node/wireguard';
+import { CALICO_WG_DEV, calicoWgDevice, calicoWgKey, syncCalicoWg } from './wireguard';
 
 export const CALICO_VXLAN_DEV = 'vxlan.calico';
 /** Calico's VXLAN network identifier (its default), on IANA's port. */
@@ -43,6 +47,8 @@ export interface CalicoAgentOptions {
   readonly log: (line: string) => void;
   /** The node's credential file for the controller (lib/credential.ts); read at each request. Default: none. */
   readonly credential?: string;
+  /** Calico's WireGuard mode on top of `mode` (./wireguard.ts). */
+  readonly wireguard?: boolean;
 }
 
 /** What the agent reports in RUN_DIR/agent.json after every sync. */
@@ -107,35 +113,52 @@ export async function runCalicoAgent(o: CalicoAgentOptions, signal: AbortSignal)
   await ip(undefined, ['route', 'replace', `${POD_GATEWAY}/32`, 'dev', 'lo', 'proto', ROUTE_PROTO]);
   const u = await underlay(o.iface);
   const auth = o.credential ? { credential: o.credential } : {};
-  const register = (extra: Partial<CalicoNode> = {}): Promise<CalicoNode> =>
-    call<CalicoNode>(`${o.store}/v3/nodes/${o.node}`, { method: 'PUT', body: { ip: u.ip, ...extra }, signal, ...auth });
-  await untilUp(() => register(), { signal });
-  if (o.mode !== 'bgp') {
-    const dev = o.mode === 'vxlan' ? CALICO_VXLAN_DEV : CALICO_IPIP_DEV;
-    const vtepMac = o.mode === 'vxlan' ? await vxlanDevice(o.iface, u.ip, u.mtu) : await ipipDevice(u.mtu);
-    // The device's own address from IPAM, under Calico's handle for it: what the node's own traffic to pods leaves
-    // with.
-    // Retried as the registration (the controller may be restarting while this node joins); the handle makes the
-    // assignment idempotent.
-    const tunnel = await untilUp(
+  // What the node registers grows as its devices come up; its WireGuard key is known from the start.
+  const wgKey = o.wireguard ? calicoWgKey(o.runDir) : undefined;
+  let own: Partial<CalicoNode> = wgKey ? { wireguardPublicKey: wgKey.publicKey } : {};
+  const register = (extra: Partial<CalicoNode> = {}): Promise<CalicoNode> => {
+    own = { ...own, ...extra };
+    return call<CalicoNode>(`${o.store}/v3/nodes/${o.node}`, {
+      method: 'PUT',
+      body: { ip: u.ip, ...own },
+      signal,
+      ...auth,
+    });
+  };
+  // A device's own address from IPAM, under Calico's handle for it: what the node's own traffic to pods leaves
+  // with. Retried as the registration (the controller may be restarting while this node joins); the handle makes
+  // the assignment idempotent.
+  const tunnelAddress = (use: string, dev: string): Promise<string> =>
+    untilUp(
       () =>
         call<{ ip: string }>(`${o.store}/v3/ipam/assign`, {
           method: 'POST',
-          body: { handle: `${o.mode}-tunnel-addr-${o.node}`, node: o.node },
+          body: { handle: `${use}-tunnel-addr-${o.node}`, node: o.node },
           signal,
           ...auth,
         }),
       { signal },
-    );
-    await ip(undefined, ['addr', 'replace', `${tunnel.ip}/32`, 'dev', dev]);
-    if (vtepMac) await untilUp(() => register({ vtepMac, vtepIp: tunnel.ip }), { signal });
-    o.log(`${dev}: ${vtepMac ? `VNI ${CALICO_VNI}, ${vtepMac}, ` : ''}tunnel address ${tunnel.ip}`);
+    ).then(async (a) => (await ip(undefined, ['addr', 'replace', `${a.ip}/32`, 'dev', dev]), a.ip));
+  await untilUp(() => register(), { signal });
+  if (o.mode !== 'bgp') {
+    const dev = o.mode === 'vxlan' ? CALICO_VXLAN_DEV : CALICO_IPIP_DEV;
+    const vtepMac = o.mode === 'vxlan' ? await vxlanDevice(o.iface, u.ip, u.mtu) : await ipipDevice(u.mtu);
+    const tunnel = await tunnelAddress(o.mode, dev);
+    if (vtepMac) await untilUp(() => register({ vtepMac, vtepIp: tunnel }), { signal });
+    o.log(`${dev}: ${vtepMac ? `VNI ${CALICO_VNI}, ${vtepMac}, ` : ''}tunnel address ${tunnel}`);
   }
-  o.log(`registered ${o.node} at ${u.ip} (mode ${o.mode})`);
-  await watch(o, u.ip, signal);
+  let wg: WgDevice | undefined;
+  if (wgKey) {
+    wg = await calicoWgDevice(o.runDir, wgKey, u.mtu);
+    const address = await tunnelAddress('wireguard', CALICO_WG_DEV);
+    await untilUp(() => register({ wireguardIp: address }), { signal });
+    o.log(`${CALICO_WG_DEV}: ${wg.implementation}, address ${address}, public key ${wgKey.publicKey}`);
+  }
+  o.log(`registered ${o.node} at ${u.ip} (mode ${o.mode}${wg ? ', WireGuard' : ''})`);
+  await watch(o, u.ip, wg, signal);
 }
 
-function watch(o: CalicoAgentOptions, ownIp: string, signal: AbortSignal): Promise<void> {
+function watch(o: CalicoAgentOptions, ownIp: string, wg: WgDevice | undefined, signal: AbortSignal): Promise<void> {
   return follow<IpamState>({
     url: `${o.store}/v3/state`,
     signal,
@@ -147,6 +170,7 @@ function watch(o: CalicoAgentOptions, ownIp: string, signal: AbortSignal): Promi
       await syncBlackholes(blocks);
       if (o.mode === 'vxlan') await syncVxlan(state, peers);
       else await syncBird(o, ownIp, blocks, peers);
+      if (wg) await syncCalicoWg(wg, state, peers);
       const status: CalicoAgentStatus = {
         node: o.node,
         pid: process.pid,

@@ -11,6 +11,8 @@ runDaemon({
     /** The controller's URL. */
     store: { type: 'string' },
     mode: { type: 'string' },
+    /** Calico's WireGuard mode on top of --mode. */
+    wireguard: { type: 'boolean' },
   },
   required: ['store', 'node', 'run-dir', 'mode'],
   run: (values, { signal, log, usage }) => {
@@ -25,6 +27,7 @@ runDaemon({
         mode: values.mode as CalicoMode,
         log,
         ...(values.credential ? { credential: values.credential } : {}),
+        ...(values.wireguard ? { wireguard: true } : {}),
       },
       signal,
     );

@@ -1,7 +1,7 @@
 /**
  * The Calico IPAM and node API, served by the control node's process (see controller/server.ts):
  *   GET    /v3/state?index=N&wait=S   pool, nodes and blocks; with index, long-polls (≤ S s) for a newer index
- *   PUT    /v3/nodes/NODE             register or update {ip, vtepMac?, vtepIp?}
+ *   PUT    /v3/nodes/NODE             register or update {ip, vtepMac?, vtepIp?, wireguardPublicKey?, wireguardIp?}
  *   DELETE /v3/nodes/NODE             a node leaves: its blocks and addresses are freed
  *   POST   /v3/ipam/assign            {handle, node} → the handle's address (a block claimed if needed)
  *   POST   /v3/ipam/release           {handle} → how many addresses were freed
@@ -27,6 +27,11 @@ const bodies = {
       .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'must be a MAC address like 0a:1b:2c:3d:4e:5f')
       .optional(),
     vtepIp: z.string().refine(isIPv4, 'must be an IPv4 address').optional(),
+    wireguardPublicKey: z
+      .string()
+      .regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, 'must be a WireGuard public key (32 bytes in base64)')
+      .optional(),
+    wireguardIp: z.string().refine(isIPv4, 'must be an IPv4 address').optional(),
   }),
   assign: z.strictObject({ handle, node: nodeName }),
   release: z.strictObject({ handle }),

@@ -30,7 +30,8 @@ async function victimsIpam(victim: string, get: AdminGet) {
 
 /**
  * Another node re-registering or removing the victim, taking an address from its blocks, releasing
- * its pod's address, collecting its handles, listing its allocations, or claiming its VTEP.
+ * its pod's address, collecting its handles, listing its allocations, or claiming its VTEP or its
+ * WireGuard key or address.
  */
 const ipamTrespass: Trespass = {
   probe: '/v3/state',
@@ -50,6 +51,8 @@ const ipamTrespass: Trespass = {
     return [
       ...(node.vtepMac ? [takeover({ vtepMac: node.vtepMac })] : []),
       ...(node.vtepIp ? [takeover({ vtepIp: node.vtepIp })] : []),
+      ...(node.wireguardPublicKey ? [takeover({ wireguardPublicKey: node.wireguardPublicKey })] : []),
+      ...(node.wireguardIp ? [takeover({ wireguardIp: node.wireguardIp })] : []),
       takeover({ vtepIp: held.ip }),
       { method: 'PUT', path: `/v3/nodes/${victim}`, body: { ip: node.ip } },
       { method: 'DELETE', path: `/v3/nodes/${victim}` },

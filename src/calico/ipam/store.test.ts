@@ -289,3 +289,31 @@ test("a node may not register another's VTEP MAC or address, nor an address of a
     vtepIp: b.ip,
   });
 });
+
+test("a node may not register another's WireGuard key or address; its own are kept and change the revision", (t) => {
+  const s = withNodes(t);
+  const a = s.assign('wireguard-tunnel-addr-node1', 'node1');
+  const key1 = 'QqA0yQJIJCkQU51hr1dEcMSKgs03F20/fgn2mXrWg0M=';
+  s.putNode({ name: 'node1', ip: '198.18.0.2', wireguardPublicKey: key1, wireguardIp: a.ip });
+  const two = { name: 'node2', ip: '198.18.0.3' };
+  assert.throws(
+    () => s.putNode({ ...two, wireguardPublicKey: key1 }),
+    cnilab('CONFLICT', /wireguardPublicKey: .* is node node1's WireGuard key/),
+  );
+  assert.throws(
+    () => s.putNode({ ...two, wireguardIp: a.ip }),
+    cnilab('CONFLICT', /wireguardIp: 10\.244\.0\.0 is node node1's WireGuard address/),
+  );
+  assert.throws(() => s.putNode({ ...two, vtepIp: a.ip }), /vtepIp: 10\.244\.0\.0 is node node1's VTEP/);
+  const before = s.snapshot().index;
+  s.putNode({ ...two, wireguardPublicKey: 'peFCfAO28kWQYA8NtsLeRkfmtpL8ROixFvLPZVl98CY=' });
+  const after = s.snapshot();
+  assert.ok(after.index > before, 'a new key wakes the peers');
+  assert.deepEqual(
+    after.nodes.map((n) => [n.name, n.wireguardPublicKey, n.wireguardIp]),
+    [
+      ['node1', key1, a.ip],
+      ['node2', 'peFCfAO28kWQYA8NtsLeRkfmtpL8ROixFvLPZVl98CY=', undefined],
+    ],
+  );
+});

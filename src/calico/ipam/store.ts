@@ -43,6 +43,9 @@ export interface CalicoNode {
   /** vxlan mode: the node's VXLAN device MAC and its tunnel address (from its first block). */
   readonly vtepMac?: string;
   readonly vtepIp?: string;
+  /** With WireGuard: the node's public key, and its device's address (from its first block). */
+  readonly wireguardPublicKey?: string;
+  readonly wireguardIp?: string;
 }
 
 export interface Block {
@@ -85,12 +88,24 @@ export function poolProblem(config: PoolConfig, nodes: number): string | undefin
 }
 
 const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS nodes (name TEXT PRIMARY KEY, ip TEXT NOT NULL UNIQUE, vtep_mac TEXT, vtep_ip TEXT);
+  CREATE TABLE IF NOT EXISTS nodes (
+    name TEXT PRIMARY KEY, ip TEXT NOT NULL UNIQUE, vtep_mac TEXT, vtep_ip TEXT, wg_key TEXT, wg_ip TEXT
+  );
   CREATE TABLE IF NOT EXISTS blocks (base INTEGER PRIMARY KEY, cidr TEXT NOT NULL, node TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS allocations (
     ip INTEGER PRIMARY KEY, block INTEGER NOT NULL REFERENCES blocks(base), handle TEXT NOT NULL, node TEXT NOT NULL
   );
   CREATE INDEX IF NOT EXISTS allocations_handle ON allocations(handle);`;
+
+/** A row of the nodes table. */
+interface NodeRow {
+  name: string;
+  ip: string;
+  vtep_mac: string | null;
+  vtep_ip: string | null;
+  wg_key: string | null;
+  wg_ip: string | null;
+}
 
 export class IpamStore extends RevisionedStore {
   private readonly pool: Cidr;
@@ -117,12 +132,16 @@ export class IpamStore extends RevisionedStore {
         ip: string;
         vtep_mac: string | null;
         vtep_ip: string | null;
+        wg_key: string | null;
+        wg_ip: string | null;
       }[]
     ).map((r) => ({
       name: r.name,
       ip: r.ip,
       ...(r.vtep_mac ? { vtepMac: r.vtep_mac } : {}),
       ...(r.vtep_ip ? { vtepIp: r.vtep_ip } : {}),
+      ...(r.wg_key ? { wireguardPublicKey: r.wg_key } : {}),
+      ...(r.wg_ip ? { wireguardIp: r.wg_ip } : {}),
     }));
     const blocks = this.db
       .prepare(
@@ -137,27 +156,32 @@ export class IpamStore extends RevisionedStore {
    * Peers route a node's blocks to its VTEP: a VTEP MAC or address another node has, or an address
    * in another node's block, would take that node's traffic. CONFLICT naming the field.
    */
-  private refuseOthersVtep(node: CalicoNode): void {
-    const others = this.db.prepare('SELECT name, vtep_mac, vtep_ip FROM nodes WHERE name <> ?').all(node.name) as {
-      name: string;
-      vtep_mac: string | null;
-      vtep_ip: string | null;
-    }[];
+  /** What a node registers that is another's: its VTEP, its WireGuard key, a tunnel address in another's block. */
+  private refuseOthers(node: CalicoNode): void {
+    const others = this.db.prepare('SELECT * FROM nodes WHERE name <> ?').all(node.name) as NodeRow[];
     const mac = node.vtepMac?.toLowerCase();
     const macTwin = mac === undefined ? undefined : others.find((o) => o.vtep_mac?.toLowerCase() === mac);
     if (macTwin) throw new CnilabError('CONFLICT', `vtepMac: ${node.vtepMac} is node ${macTwin.name}'s VTEP`);
-    const ipTwin = node.vtepIp === undefined ? undefined : others.find((o) => o.vtep_ip === node.vtepIp);
-    if (ipTwin) throw new CnilabError('CONFLICT', `vtepIp: ${node.vtepIp} is node ${ipTwin.name}'s VTEP`);
-    if (node.vtepIp === undefined) return;
-    const ip = parseIPv4(node.vtepIp);
-    const block = (
-      this.db.prepare('SELECT cidr, node FROM blocks WHERE node <> ?').all(node.name) as {
-        cidr: string;
-        node: string;
-      }[]
-    ).find((b) => containsIPv4(parseCidr(b.cidr), ip));
-    if (block)
-      throw new CnilabError('CONFLICT', `vtepIp: ${node.vtepIp} is in node ${block.node}'s block ${block.cidr}`);
+    const key = node.wireguardPublicKey;
+    const keyTwin = key === undefined ? undefined : others.find((o) => o.wg_key === key);
+    if (keyTwin)
+      throw new CnilabError('CONFLICT', `wireguardPublicKey: ${key} is node ${keyTwin.name}'s WireGuard key`);
+    const blocks = this.db.prepare('SELECT cidr, node FROM blocks WHERE node <> ?').all(node.name) as {
+      cidr: string;
+      node: string;
+    }[];
+    for (const [field, what] of [
+      ['vtepIp', 'VTEP'],
+      ['wireguardIp', 'WireGuard address'],
+    ] as const) {
+      const addr = node[field];
+      if (addr === undefined) continue;
+      const twin = others.find((o) => o.vtep_ip === addr || o.wg_ip === addr);
+      if (twin) throw new CnilabError('CONFLICT', `${field}: ${addr} is node ${twin.name}'s ${what}`);
+      const ip = parseIPv4(addr);
+      const block = blocks.find((b) => containsIPv4(parseCidr(b.cidr), ip));
+      if (block) throw new CnilabError('CONFLICT', `${field}: ${addr} is in node ${block.node}'s block ${block.cidr}`);
+    }
   }
 
   /** Registers a node or updates it; peers are woken only when something they see changed. */
@@ -167,16 +191,23 @@ export class IpamStore extends RevisionedStore {
       const clash = this.db.prepare('SELECT name FROM nodes WHERE ip = ? AND name <> ?').get(node.ip, node.name) as
         { name: string } | undefined;
       if (clash) throw new CnilabError('CONFLICT', `ip: ${node.ip} is already node ${clash.name}'s`);
-      this.refuseOthersVtep(node);
-      const row = { name: node.name, ip: node.ip, vtep_mac: node.vtepMac ?? null, vtep_ip: node.vtepIp ?? null };
-      const old = this.db.prepare('SELECT * FROM nodes WHERE name = ?').get(node.name) as typeof row | undefined;
+      this.refuseOthers(node);
+      const row: NodeRow = {
+        name: node.name,
+        ip: node.ip,
+        vtep_mac: node.vtepMac ?? null,
+        vtep_ip: node.vtepIp ?? null,
+        wg_key: node.wireguardPublicKey ?? null,
+        wg_ip: node.wireguardIp ?? null,
+      };
+      const old = this.db.prepare('SELECT * FROM nodes WHERE name = ?').get(node.name) as NodeRow | undefined;
       this.db
         .prepare(
-          'INSERT INTO nodes VALUES (@name, @ip, @vtep_mac, @vtep_ip) ON CONFLICT(name) DO UPDATE SET ip = @ip, ' +
-            'vtep_mac = @vtep_mac, vtep_ip = @vtep_ip',
+          'INSERT INTO nodes VALUES (@name, @ip, @vtep_mac, @vtep_ip, @wg_key, @wg_ip) ON CONFLICT(name) DO UPDATE ' +
+            'SET ip = @ip, vtep_mac = @vtep_mac, vtep_ip = @vtep_ip, wg_key = @wg_key, wg_ip = @wg_ip',
         )
         .run(row);
-      if (!old || old.ip !== row.ip || old.vtep_mac !== row.vtep_mac || old.vtep_ip !== row.vtep_ip) this.bump();
+      if (!old || (Object.keys(row) as (keyof NodeRow)[]).some((k) => old[k] !== row[k])) this.bump();
       return node;
     });
   }

@@ -1,6 +1,7 @@
 import { Registry } from '../../lib/registry';
 import type { Backend } from './backend';
 import { hostGwBackend } from './host-gw';
+import { ipsecBackend } from './ipsec';
 import { noneBackend } from './none';
 import { udpBackend } from './udp';
 import { udpOffloadBackend } from './udp-offload';
@@ -13,4 +14,5 @@ export const backends = new Registry<Backend>('backend')
   .register('vxlan', vxlanBackend)
   .register('udp', udpBackend)
   .register('udp-offload', udpOffloadBackend)
-  .register('wireguard', wireguardBackend);
+  .register('wireguard', wireguardBackend)
+  .register('ipsec', ipsecBackend);

@@ -3,12 +3,13 @@ import { CnilabError } from '../../lib/errors';
 import { Registry } from '../../lib/registry';
 import { attachTest } from '../attach';
 import { joinTest } from '../join';
+import { mtuTest } from '../mtu';
 import { policyScaleTest } from '../policy-scale';
 import { serviceScaleTest } from '../service-scale';
 import type { AnyAfterTest } from './test';
 
 export const afterTests = new Registry<AnyAfterTest>('test after the rounds', 'INVALID_INPUT');
-for (const t of [attachTest, joinTest, serviceScaleTest, policyScaleTest]) afterTests.register(t.name, t);
+for (const t of [attachTest, joinTest, serviceScaleTest, policyScaleTest, mtuTest]) afterTests.register(t.name, t);
 
 /** The tests after the rounds, in their order. */
 export const allAfterTests = (): AnyAfterTest[] => afterTests.names().map((n) => afterTests.get(n));

@@ -43,6 +43,8 @@ export interface AfterPlanContext {
   readonly features: FeatureReport;
   /** The first underlay MTU when the MTU is a dimension: its labs are the ones measured. */
   readonly mtu?: number;
+  /** Every underlay MTU when the MTU is a dimension: a test that measures per MTU has a lab in each. */
+  readonly mtus?: readonly number[];
 }
 
 export interface AfterMeasureOptions {
