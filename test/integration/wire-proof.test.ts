@@ -79,32 +79,42 @@ test('the proof fails on flannel-host-gw: pod packets on the wire, addresses and
   });
 });
 
-/** Why WireGuard cannot run here (the doctor's words), or undefined. */
-async function noWireguard(): Promise<string | undefined> {
-  const f = (await probeFeatures())['wireguard'];
-  return f?.ok ? undefined : `no WireGuard here: ${f?.detail ?? 'not probed'}`;
+/** Why architecture `name` cannot run here (the doctor's words for its first missing feature), or undefined. */
+async function cannotRun(name: string): Promise<string | undefined> {
+  const features = await probeFeatures();
+  const missing = architectures
+    .get(name)
+    .requires.map((f) => features[f])
+    .find((f) => !f?.ok);
+  return missing ? `${name} cannot run here: ${missing.feature}: ${missing.detail}` : undefined;
 }
 
-test('the proof passes on flannel-wireguard: only UDP 51820 between the nodes, no marker, no pod address', async (t) => {
-  const why = await noWireguard();
-  if (why) return t.skip(why);
-  const lab = 't-proof-wg';
-  const enc = architectures.get('flannel-wireguard').encryption!;
-  await withLab(lab, 'flannel-wireguard', async () => {
-    const v = (await proveWire(lab, { wire: enc.wire })).verdict;
-    assert.equal(v.ok, true, v.failures.join('; '));
-    assert.equal(v.markers, 0);
-    assert.equal(v.podAddressed, 0);
-    assert.ok(v.design > 0, 'WireGuard packets between the two nodes');
-    assert.deepEqual(v.delivered, { tcp: true, udp: true });
-    assert.deepEqual(
-      Object.keys(v.betweenNodes).filter((k) => k !== 'udp/51820'),
-      [],
-      `only WireGuard between the nodes: ${JSON.stringify(v.betweenNodes)}`,
-    );
-    assertNoCaptureLeft(lab);
+for (const [name, lab] of [
+  ['flannel-wireguard', 't-proof-fwg'],
+  ['calico-wireguard', 't-proof-cwg'],
+] as const)
+  test(`the proof passes on ${name}: WireGuard between the nodes, no marker, no pod address`, async (t) => {
+    const why = await cannotRun(name);
+    if (why) return t.skip(why);
+    const enc = architectures.get(name).encryption!;
+    await withLab(lab, name, async () => {
+      const v = (await proveWire(lab, { wire: enc.wire })).verdict;
+      t.diagnostic(verdictLine(v, enc.wire));
+      assert.equal(v.ok, true, v.failures.join('; '));
+      assert.equal(v.markers, 0);
+      assert.equal(v.podAddressed, 0);
+      assert.ok(v.design > 0, 'WireGuard packets between the two nodes');
+      assert.deepEqual(v.delivered, { tcp: true, udp: true });
+      // Between the two nodes: WireGuard, and Calico's BGP (control plane, in the clear as in real clusters).
+      assert.deepEqual(
+        Object.keys(v.betweenNodes).filter((k) => k !== 'udp/51820' && k !== 'tcp/179'),
+        [],
+        `only WireGuard between the nodes: ${JSON.stringify(v.betweenNodes)}`,
+      );
+      assert.equal(v.controlPlane['bgp tcp/179'] ?? 0, v.betweenNodes['tcp/179'] ?? 0, 'BGP is said as such');
+      assertNoCaptureLeft(lab);
+    });
   });
-});
 
 // A planted architecture: flannel-vxlan claiming WireGuard.
 const planted = {
@@ -115,7 +125,7 @@ const planted = {
 architectures.register(planted.name, planted);
 
 test('a run: flannel-wireguard proven, the planted one fails, its rows are errors; host not captured', async (t) => {
-  const why = await noWireguard();
+  const why = await cannotRun('flannel-wireguard');
   if (why) return t.skip(why);
   const wg = architectures.get('flannel-wireguard');
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-proof-'));
