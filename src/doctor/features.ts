@@ -36,6 +36,7 @@ export const FEATURES = [
   'ethtool',
   'iptables',
   'nftables',
+  'tcpdump',
   'ip_vs',
   'reference-cni-plugins',
   'cnilab-cni-plugins',
@@ -270,6 +271,8 @@ export async function probeFeatures(): Promise<FeatureReport> {
     await tool('ethtool', 'ethtool', ['--version'], (o) => /version (\S+)/.exec(o)?.[1] ?? o.trim()),
     await tool('iptables', 'iptables', ['--version'], (o) => /v([\d.]+ \(\w+\))/.exec(o)?.[1] ?? o.trim()),
     await tool('nftables', 'nft', ['--version'], (o) => /v([\d.]+)/.exec(o)?.[1] ?? o.trim()),
+    // the wire proof of an encrypted architecture captures on the lab's switch (lab/wire-proof.ts)
+    await tool('tcpdump', 'tcpdump', ['--version'], (o) => /tcpdump version (\S+)/.exec(o)?.[1] ?? o.trim()),
   ];
   const linkFeatures = Object.keys(LINKS) as Feature[];
   const qdiscs = Object.keys(QDISCS) as Qdisc[];

@@ -67,17 +67,22 @@ export async function startProbeServers(
   return stop;
 }
 
-/** Probes every target from pod `from`'s namespace; the results in order. */
+/**
+ * Probes every target from pod `from`'s namespace; the results in order. With `payload`, TCP writes
+ * it once connected and UDP sends it.
+ */
 export async function probeFrom(
   from: PodState,
   targets: readonly { ip: string; port: number; protocol: 'tcp' | 'udp' }[],
   timeoutMs: number,
+  payload?: string,
 ): Promise<ProbeResult[]> {
   const [cmd, args] = inNetns({ name: from.netns }, process.execPath, [
     PROBE_MAIN,
     'probe',
     '--timeout-ms',
     String(timeoutMs),
+    ...(payload !== undefined ? ['--payload', payload] : []),
   ]);
   const r = await run(cmd, args, { input: JSON.stringify(targets), timeoutMs: timeoutMs * 4 + 30_000 });
   return JSON.parse(r.stdout) as ProbeResult[];

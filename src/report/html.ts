@@ -23,6 +23,7 @@ import {
 } from './claims-text';
 import { equivalenceBand, equivalenceOf, ratioInterval } from './forest';
 import { mtuTable, perMtu } from './mtu';
+import { proofsHtml, skippedLabel } from './proofs';
 import { afterParts, afterTests } from '../run/after';
 import { CSS, DATAPATH_HEAD, LEGEND, PATHS_NOTE, td, ths } from './html-text';
 
@@ -353,7 +354,9 @@ function environmentHtml(r: RunResults): string {
     return `<b>${e(a.name)}</b> (${a.family}${dp}): ${e(a.summary)}`;
   };
   const skip = (k: RunResults['skipped'][number]): string =>
-    e(`${k.arch}${k.path ? ` ${k.path}` : ''}${k.test ? ` ${k.test}` : ''}: ${k.reason}`);
+    e(
+      `${k.failed ? `${skippedLabel(k)}: ` : ''}${k.arch}${k.path ? ` ${k.path}` : ''}${k.test ? ` ${k.test}` : ''}: ${k.reason}`,
+    );
   const kernel = `${e(env.kernel)}${env.kernelBuild ? ` (${e(env.kernelBuild)})` : ''}`;
   const tools = [
     `iperf3 ${e(env.iperf3)}`,
@@ -398,6 +401,7 @@ ${forest ? chartFigure(forest) : ''}
     .map((h) => `<li>${h}</li>`)
     .join('')}</ul>
 <p class="meta legend">Colours of bars and points:${LEGEND}.</p>
+${proofsHtml(r)}
 <h2>What this run can claim</h2>
 ${claimsNote(r)}
 <ul class="claims">${[...rankingLines(r), ...paperLines(r)].map((l) => `<li>${e(l)}</li>`).join('')}</ul>

@@ -45,6 +45,7 @@ import { claimsSchema } from './results-claims-schema';
 import { FAMILIES, PATH } from './results-names';
 import { pathSchema, ratioSchema, rowSchema, sampleNoiseSchema, statSchema } from './results-row-schema';
 import { noiseSchema, scheduleSchema } from './results-schedule-schema';
+import { proofSchema } from './results-proof-schema';
 
 export const RESULTS_SCHEMA_VERSION = 8;
 
@@ -62,6 +63,13 @@ export const skippedSchema = z.object({
       'present when one test was skipped: a row test or a test after the rounds (results-published.ts names them)',
     ),
   reason: z.string().describe('one line: why'),
+  failed: z
+    .literal(true)
+    .optional()
+    .describe(
+      'present when the row is an error, not unsupported: it was planned and could run, but failed ' +
+        '(the wire proof of its architecture: `proofs`), so it has no figures',
+    ),
 });
 
 export const resultsSchema = z
@@ -166,6 +174,13 @@ export const resultsSchema = z
       .record(z.string(), z.unknown())
       .optional()
       .describe('the figures of the tests after the rounds, by test: not rows; present when one ran'),
+    proofs: z
+      .array(proofSchema)
+      .optional()
+      .describe(
+        'the wire proof of each encrypted architecture, taken once before its rows count, in a sample kept ' +
+          'out of the figures; absent when no architecture of the run encrypts (and in files before it existed)',
+      ),
   })
   .describe(`cnilab run results, version ${RESULTS_SCHEMA_VERSION}`);
 

@@ -13,7 +13,7 @@ import type { Pairing } from './paired';
 import { allocate } from './allocate';
 import { baselineOf, claimRowsOf } from './row-ratios';
 import type { Plan, PlannedRow } from './plan';
-import type { PathRecord, ResultRow, TestName } from './results-schema';
+import type { PathRecord, ResultRow, Skipped, TestName } from './results-schema';
 import { takeChain, takeCounted, takeSample, startCell, type CellRun, type TakenSample } from './sampling';
 import { labOrder, roundOrder } from './schedule';
 import { runTests } from './tests';
@@ -22,6 +22,8 @@ import { tcpSample } from '../traffic/iperf3/run';
 import type { Topology } from '../topology/schema';
 import type { AfterPlanned } from './after/run-after';
 import type { AfterCell } from './after/test';
+import type { ProofRecord } from './results-proof-schema';
+import { proveLabs } from './wire-proofs';
 
 export type Phase = 'setupSec' | 'warmupSec' | 'measureSec' | 'teardownSec';
 export type StopReason = 'converged' | 'budget' | 'rounds';
@@ -89,6 +91,9 @@ export interface Measured {
   readonly labs: Record<string, string>;
   /** The figures of each test after the rounds that ran, by its name: one entry per architecture. */
   readonly afterRounds: ReadonlyMap<string, unknown[]>;
+  /** The wire proofs of the encrypted labs (wire-proofs.ts), and the rows of those that failed, as errors. */
+  readonly proofs: ProofRecord[];
+  readonly failed: Skipped[];
 }
 
 export { baselineOf, timedValues } from './row-ratios';
@@ -119,6 +124,8 @@ export async function measureRounds(plan: Plan, o: MeasureOptions): Promise<Meas
     warnings: [],
     left: new Map(),
     t0: 0,
+    proofs: [],
+    failed: [],
   };
   const tools = new Set(plan.tests.map((t) => runTests.get(t).tool));
   try {
@@ -126,6 +133,7 @@ export async function measureRounds(plan: Plan, o: MeasureOptions): Promise<Meas
     for (const l of specs) await labs.bringUp(l);
     for (const r of plan.rows) startCellOnce(r, state, tools, o);
     await warmUp(plan.rows, o, state);
+    await prove(specs, o, state);
     o.progress('the labs at idle');
     const idle = await labs.idle(1000);
     const stopped = plan.rows.length ? await interleaved(o, state) : 'rounds';
@@ -149,6 +157,16 @@ interface State {
   /** Each row's last round, by key, once it left the rounds. */
   readonly left: Map<string, number>;
   t0: number;
+  readonly proofs: ProofRecord[];
+  readonly failed: Skipped[];
+}
+
+/** The encrypted labs of `specs` proven on the wire; the rows of one that fails leave the rounds. */
+async function prove(specs: readonly LabSpec[], o: MeasureOptions, s: State): Promise<void> {
+  const up = new Map([...s.labs.up].map(([k, l]) => [k, l.lab]));
+  const r = await proveLabs(specs, up, s.cells, s.rows, o);
+  s.proofs.push(...r.proofs);
+  s.failed.push(...r.failed);
 }
 
 const cellKey = (r: PlannedRow): string => `${r.lab} ${r.cell.path}`;
@@ -178,6 +196,8 @@ async function warmUp(rows: readonly PlannedRow[], o: MeasureOptions, s: State):
 
 function result(s: State, stopped: StopReason, idle?: IdleLabs): Omit<Measured, 'afterRounds'> {
   return {
+    proofs: s.proofs,
+    failed: s.failed,
     rows: s.rows,
     paths: s.paths,
     order: s.order,
@@ -336,7 +356,9 @@ async function sequential(
       o,
       s,
     );
-    if (mine.length) for (let round = 1; round <= rounds; round++) await oneRound(mine, round, o, s);
+    await prove([specs.find((l) => l.key === lab)!], o, s);
+    const proven = mine.filter((m) => s.rows.includes(m)); // a lab whose proof failed has no rows left
+    if (proven.length) for (let round = 1; round <= rounds; round++) await oneRound(proven, round, o, s);
     for (const m of mine) {
       await s.cells.get(cellKey(m.row))?.stop();
       s.cells.delete(cellKey(m.row));

@@ -30,6 +30,7 @@ import { RESULTS_SCHEMA_VERSION, type RunResults, type Schedule, type TestName }
 import { measureRounds, type Measured, type Phase, type Rounds } from './rounds';
 import { round } from './stats';
 import { runTests } from './tests';
+import { PROOF_PLAN_SEC } from './wire-proofs';
 import { affinityArg, PER_SAMPLE_SEC, type TestSettings } from './tests/test';
 
 export interface RunOptions extends TestSettings {
@@ -132,6 +133,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   };
   const moderation = moderateRows(measured.rows, ratio);
   const rows = assembleRows(measured, o.covThresholdPct, ratio, moderation);
+  plan.skipped.push(...measured.failed); // rows whose wire proof failed: errors, not figures
   const results = document(
     o,
     plan,
@@ -155,6 +157,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
       rows,
       paths: measured.paths,
       afterRounds: afterRoundsRecord(after, measured.afterRounds),
+      proofs: measured.proofs,
     },
   );
   writeFileSync(join(o.outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
@@ -195,11 +198,13 @@ export function estimateSec(
   const labs = new Set([...plan.rows, ...running.flatMap((a) => a.cells)].map((c) => c.lab)).size;
   const cells = new Set(plan.rows.map((r) => `${r.lab} ${r.cell.path}`)).size;
   const pausing = new Set(plan.rows.filter((r) => runTests.get(r.test).launch).map((r) => r.test)).size;
+  const encrypted = new Set(plan.rows.filter((r) => r.cell.arch.encryption).map((r) => r.lab)).size;
   return {
     labs,
     cells,
     fixedSec:
       labs * (LAB_PLAN_SEC.setup + LAB_PLAN_SEC.teardown) +
+      encrypted * PROOF_PLAN_SEC +
       1 +
       (o.warmupSec > 0 ? cells * (o.warmupSec + PER_SAMPLE_SEC) : 0),
     roundSec: plan.rows.reduce((n, r) => n + r.plannedSec, 0) + pausing * 2,
@@ -333,7 +338,7 @@ function document(
   t: Times,
   body: Pick<
     RunResults,
-    'environment' | 'architectures' | 'rows' | 'paths' | 'schedule' | 'noise' | 'claims' | 'afterRounds'
+    'environment' | 'architectures' | 'rows' | 'paths' | 'schedule' | 'noise' | 'claims' | 'afterRounds' | 'proofs'
   > & {
     affinity: string | null;
   },
@@ -375,5 +380,6 @@ function document(
     paths: body.paths,
     skipped: plan.skipped,
     ...(body.afterRounds ? { afterRounds: body.afterRounds } : {}),
+    ...(body.proofs?.length ? { proofs: body.proofs } : {}),
   };
 }

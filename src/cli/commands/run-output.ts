@@ -16,6 +16,7 @@ import {
 } from '../../report/claims-text';
 import { afterParts, afterTests } from '../../run/after';
 import { duration, table } from '../output';
+import { proofLines, skippedLabel } from '../../report/proofs';
 
 const params = (r: ResultRow): string => runTests.get(r.test).label(r.params);
 
@@ -100,7 +101,10 @@ export function printResults(r: RunResults, outDir: string, written: readonly st
     ...afterParts(r).flatMap(({ test, part }) => [...test.report.lines(part), '']),
     ...datapathLines(r),
     ...readerNotes(r),
-    ...r.skipped.map((s) => `skipped ${s.arch}${s.path ? ` ${s.path}` : ''}${s.test ? ` ${s.test}` : ''}: ${s.reason}`),
+    ...proofLines(r),
+    ...r.skipped.map(
+      (s) => `${skippedLabel(s)} ${s.arch}${s.path ? ` ${s.path}` : ''}${s.test ? ` ${s.test}` : ''}: ${s.reason}`,
+    ),
     // A run of tests after the rounds alone has no rows: nothing to pair with host, rank or claim.
     ...(rows ? rowLines(r, mtus, link) : link ? [link] : []),
     ...(rows ? [noiseLine(r)] : []),

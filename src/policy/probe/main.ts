@@ -4,8 +4,10 @@
  *   serve --ports 80,81,8080   listens on each port over TCP (answers "ok" and closes) and UDP
  *                              (echoes), on every address; prints "listening" once all are bound
  *   probe --timeout-ms 1000    reads targets [{ip, port, protocol}] as JSON on stdin, tries them all
- *                              at once, prints [{...target, allowed, ms}]: TCP allowed = connected and
- *                              answered; UDP allowed = an echo came back (three tries in the time)
+ *         [--payload TEXT]     at once, prints [{...target, allowed, ms}]: TCP allowed = connected and
+ *                              answered; UDP allowed = an echo came back (three tries in the time).
+ *                              With --payload, TCP writes TEXT once connected and UDP sends TEXT (the
+ *                              wire proof's marker, lab/wire-proof.ts)
  *   watch --targets JSON --ms D --every E   tries each target every E ms for D ms (or
  *                              until SIGTERM), each try bounded by E: prints [{...target, attempts,
  *                              allowed}] — how many got through while something changed (an agent's
@@ -42,9 +44,10 @@ function serve(ports: number[]): void {
   }
 }
 
-function tcp(t: ProbeTarget, timeoutMs: number): Promise<boolean> {
+function tcp(t: ProbeTarget, timeoutMs: number, payload?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: t.ip, port: t.port });
+    if (payload !== undefined) s.on('connect', () => s.write(payload));
     const done = (ok: boolean): void => {
       clearTimeout(timer);
       s.destroy();
@@ -56,7 +59,7 @@ function tcp(t: ProbeTarget, timeoutMs: number): Promise<boolean> {
   });
 }
 
-function udp(t: ProbeTarget, timeoutMs: number): Promise<boolean> {
+function udp(t: ProbeTarget, timeoutMs: number, payload?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const u = createSocket('udp4');
     const tries: NodeJS.Timeout[] = [];
@@ -70,15 +73,15 @@ function udp(t: ProbeTarget, timeoutMs: number): Promise<boolean> {
     u.on('message', () => done(true));
     u.on('error', () => undefined);
     for (const at of [0, timeoutMs / 4, timeoutMs / 2])
-      tries.push(setTimeout(() => u.send(`probe ${t.port}`, t.port, t.ip, () => undefined), at));
+      tries.push(setTimeout(() => u.send(payload ?? `probe ${t.port}`, t.port, t.ip, () => undefined), at));
   });
 }
 
-async function probe(targets: ProbeTarget[], timeoutMs: number): Promise<ProbeResult[]> {
+async function probe(targets: ProbeTarget[], timeoutMs: number, payload?: string): Promise<ProbeResult[]> {
   return Promise.all(
     targets.map(async (t) => {
       const t0 = performance.now();
-      const allowed = await (t.protocol === 'tcp' ? tcp(t, timeoutMs) : udp(t, timeoutMs));
+      const allowed = await (t.protocol === 'tcp' ? tcp(t, timeoutMs, payload) : udp(t, timeoutMs, payload));
       return { ...t, allowed, ms: Math.round(performance.now() - t0) };
     }),
   );
@@ -128,13 +131,14 @@ if (require.main === module) {
     let input = '';
     process.stdin.on('data', (d: Buffer) => (input += d.toString()));
     process.stdin.on('end', () => {
-      probe(JSON.parse(input) as ProbeTarget[], Number(flag('--timeout-ms', '1000'))).then(
+      const payload = process.argv.includes('--payload') ? flag('--payload') : undefined;
+      probe(JSON.parse(input) as ProbeTarget[], Number(flag('--timeout-ms', '1000')), payload).then(
         (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
         fail,
       );
     });
   } else
     fail(
-      'usage: main.js serve --ports P,… | probe [--timeout-ms MS] < targets.json | watch --targets JSON --ms D [--every E]',
+      'usage: main.js serve --ports P,… | probe [--timeout-ms MS] [--payload TEXT] < targets.json | watch --targets JSON --ms D [--every E]',
     );
 }
