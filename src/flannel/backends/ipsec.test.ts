@@ -73,7 +73,7 @@ test('parseXfrm and staleLines: what a gone peer left is deleted, the wanted kep
   assert.deepEqual(
     staleLines(states, policies, xfrmLines(lease(1), [lease(2)], KEY)).map((l) => l.join(' ')),
     [
-      'xfrm state deleteall src 198.18.0.2 dst 198.18.0.4',
+      'xfrm state delete src 198.18.0.2 dst 198.18.0.4 proto esp spi 0x00000003',
       'xfrm policy delete src 10.244.1.0/24 dst 10.244.3.0/24 dir out',
     ],
   );

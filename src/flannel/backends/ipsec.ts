@@ -68,16 +68,20 @@ export interface XfrmEntry {
   readonly src: string;
   readonly dst: string;
   readonly dir?: string;
+  /** A state's SPI, as listed (0x00000003). */
+  readonly spi?: string;
 }
 
 /** The entries of `ip xfrm state list` or `ip xfrm policy list`: each starts with a line "src A dst B". */
 export function parseXfrm(text: string): XfrmEntry[] {
-  const out: { src: string; dst: string; dir?: string }[] = [];
+  const out: { src: string; dst: string; dir?: string; spi?: string }[] = [];
   for (const line of text.split('\n')) {
     const head = /^src (\S+) dst (\S+)/.exec(line);
     if (head) out.push({ src: head[1]!, dst: head[2]! });
     const dir = /^\s+dir (\w+)/.exec(line);
     if (dir && out.length > 0) out[out.length - 1]!.dir = dir[1]!;
+    const spi = /^\s+proto esp spi (0x[0-9a-f]+)/.exec(line);
+    if (spi && out.length > 0) out[out.length - 1]!.spi = spi[1]!;
   }
   return out;
 }
@@ -169,7 +173,8 @@ export function staleLines(
   return [
     ...states
       .filter((e) => !want.has(key({ src: e.src, dst: e.dst })))
-      .map((e) => ['xfrm', 'state', 'deleteall', 'src', e.src, 'dst', e.dst]),
+      // `delete` by SPI, not `deleteall`: in `ip -batch`, deleteall ends the batch (iproute2 6.1).
+      .map((e) => ['xfrm', 'state', 'delete', 'src', e.src, 'dst', e.dst, 'proto', 'esp', 'spi', e.spi ?? '0']),
     ...policies
       .filter((e) => e.dir !== undefined && !want.has(key(e)))
       .map((e) => ['xfrm', 'policy', 'delete', 'src', e.src, 'dst', e.dst, 'dir', e.dir!]),
@@ -198,9 +203,20 @@ export const ipsecBackend: Backend = async (ctx) => {
         peers.map((p) => ({ dst: p.subnet, via: p.publicIp })),
       );
       const all = xfrmLines(own, peers, key);
-      // A gone peer's route first, then its states and policies; then the missing states and every policy.
+      // A gone peer's route first, then its policies, then its state; then the missing states and every policy.
+      // One batch per kind: after a failed xfrm line, `ip -batch` drops the lines that follow (iproute2 6.1).
       await ipBatch(undefined, routes.del, { force: true });
-      await ipBatch(undefined, staleLines(await xfrmList('state'), await xfrmList('policy'), all), { force: true });
+      const stale = staleLines(await xfrmList('state'), await xfrmList('policy'), all);
+      await ipBatch(
+        undefined,
+        stale.filter((l) => l[1] === 'policy'),
+        { force: true },
+      );
+      await ipBatch(
+        undefined,
+        stale.filter((l) => l[1] === 'state'),
+        { force: true },
+      );
       await ipBatch(undefined, xfrmLines(own, peers, key, await xfrmList('state')));
       await ipBatch(undefined, routes.add);
     },
