@@ -11,8 +11,8 @@
  *   calico-ipip   Calico's IP-in-IP mode: BGP as calico-bgp, the peers' blocks routed via their underlay
  *                 addresses on tunl0 (onlink), MTU underlay − 20. Overlay; needs the ipip module.
  *
- *   calico-wireguard  calico-bgp with Calico's WireGuard mode (agent/wireguard.ts). Family l3: WireGuard
- *                 carries the pods' packets between nodes, routed as calico-bgp routes them.
+ *   calico-wireguard  calico-bgp with Calico's WireGuard mode (agent/wireguard.ts). Family overlay: WireGuard
+ *                 wraps the pods' packets between nodes in UDP, routed into it by rule and table.
  *
  *   calico-vxlan  Calico's VXLAN mode: the device vxlan.calico (VNI 4096, UDP 4789, MTU underlay − 50),
  *                 each peer's blocks routed via its tunnel address, programmed by the agent. Overlay.
@@ -57,7 +57,8 @@ export const calicoWireguardArch: Architecture = {
   summary:
     "Calico (BGP) with WireGuard: calico-bgp's pods and mesh; pod packets to other nodes routed (rule 99, table 1) " +
     'into wireguard.cali, each peer keyed by its registered public key (UDP 51820, MTU − 60)',
-  family: 'l3',
+  // WireGuard wraps every packet between nodes in UDP: an overlay on the wire, as flannel-wireguard is.
+  family: 'overlay',
   requires: ['veth', 'bird', 'wireguard'],
   // wireguard-go, where the kernel has no WireGuard, would stretch the default run: run it by name.
   inDefaultMatrix: false,

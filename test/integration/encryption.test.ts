@@ -17,6 +17,7 @@ import type { LabState } from '../../src/lab/state';
 import { probeFeatures } from '../../src/doctor/features';
 import { devicePeers, publicKeyOf, type WgImplementation } from '../../src/node/wireguard';
 import { architectures } from '../../src/arch';
+import { proveWire } from '../../src/lab/wire-proof';
 import { transfer, waitUntil, withLab, WAIT_SCALE } from './helpers';
 import { assertKernelTierHas, KERNEL_TIER } from './kernel';
 
@@ -96,6 +97,11 @@ for (const arch of Object.keys(DEVICE)) {
           );
         assert.equal(existsSync(join(nodeDir(lab, 'node1'), 'wireguard', `${device}.sock`)), impl === 'wireguard-go');
         assertKeysKeptSecret(s);
+        // The kernel's WireGuard proven on the wire too (wire-proof.test.ts proves wireguard-go's on the host).
+        if (KERNEL_TIER) {
+          const proof = (await proveWire(lab, { wire: a.encryption!.wire })).verdict;
+          assert.ok(proof.ok, proof.failures.join('; '));
+        }
         goPids = wireguardGoPids(s);
         assert.equal(goPids.length, impl === 'wireguard-go' ? nodes.length : 0, 'one wireguard-go per node');
         // The kernel tier proves the kernel's device carries the traffic; what follows is the agents' logic, the

@@ -14,6 +14,7 @@ import { nodeDir, nodeNetns, runDir } from '../../src/lab/names';
 import { joinNode, leaveNode } from '../../src/lab/nodes';
 import { IPSEC_KEY_FILE, IPSEC_OVERHEAD, parseXfrm } from '../../src/flannel/backends/ipsec';
 import type { LabState } from '../../src/lab/state';
+import { proveWire } from '../../src/lab/wire-proof';
 import { transfer, waitUntil, withLab, WAIT_SCALE } from '../integration/helpers';
 import { kernelTest } from '../integration/kernel';
 
@@ -59,6 +60,10 @@ kernelTest(
         );
         const p = (name: string): LabState['pods'][number] => s.pods.find((x) => x.name === name)!;
         await transfer(p('node1-p1'), p('node2-p1'), 2);
+        // Proven on the wire: only ESP between the nodes, no marker, no pod address in the clear.
+        const proof = (await proveWire(lab, { wire: { proto: 'esp' } })).verdict;
+        assert.ok(proof.ok, proof.failures.join('; '));
+        assert.ok(proof.design > 0 && proof.markers === 0 && proof.podAddressed === 0);
         // The bytes went through the states: their counters count them.
         const stats = (await ip({ name: nodeNetns(lab, 'node1') }, ['-s', 'xfrm', 'state', 'list'])).stdout;
         assert.match(stats, /lifetime current:\s*\n\s*[1-9]\d*\(bytes\)/, "bytes through node1's ESP states");
