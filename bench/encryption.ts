@@ -46,8 +46,9 @@ const WIRE_BYTES: Record<string, (narrowed: number) => number> = {
   'flannel-host-gw': (n) => n,
   'calico-bgp': (n) => n,
   'flannel-udp': (n) => n - 28, // outer IPv4 20 + UDP 8
-  'flannel-wireguard': (n) => n - 60, // outer IPv4 20 + UDP 8 + WireGuard 32
-  'calico-wireguard': (n) => n - 60,
+  // outer IPv4 20 + UDP 8 + WireGuard 32 around the packet padded to 16 bytes (WireGuard pads what it encrypts)
+  'flannel-wireguard': (n) => Math.floor((n - 60) / 16) * 16,
+  'calico-wireguard': (n) => Math.floor((n - 60) / 16) * 16,
   // outer IPv4 20 + ESP 8 + IV 8 + ICV 16 around the packet and its trailer 2, padded to 4 bytes
   'flannel-ipsec': (n) => Math.floor((n - 52) / 4) * 4 - 2,
 };

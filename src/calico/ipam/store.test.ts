@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { IpamStore, poolProblem, type CalicoMode, type PoolConfig } from './store';
 import { isCnilabError, type ErrorCode } from '../../lib/errors';
 
@@ -316,4 +317,18 @@ test("a node may not register another's WireGuard key or address; its own are ke
       ['node2', 'peFCfAO28kWQYA8NtsLeRkfmtpL8ROixFvLPZVl98CY=', undefined],
     ],
   );
+});
+
+test('a store made before WireGuard gains its columns and keeps its nodes', (t) => {
+  const file = join(tmp(t), 'ipam.db');
+  const old = new Database(file);
+  old.exec(
+    'CREATE TABLE nodes (name TEXT PRIMARY KEY, ip TEXT NOT NULL UNIQUE, vtep_mac TEXT, vtep_ip TEXT);' +
+      "INSERT INTO nodes VALUES ('node1', '198.18.0.2', NULL, NULL);",
+  );
+  old.close();
+  const s = open(t, file);
+  assert.deepEqual(s.snapshot().nodes, [{ name: 'node1', ip: '198.18.0.2' }]);
+  s.putNode({ name: 'node2', ip: '198.18.0.3', wireguardPublicKey: 'QqA0yQJIJCkQU51hr1dEcMSKgs03F20/fgn2mXrWg0M=' });
+  assert.equal(s.snapshot().nodes[1]!.wireguardPublicKey, 'QqA0yQJIJCkQU51hr1dEcMSKgs03F20/fgn2mXrWg0M=');
 });

@@ -115,6 +115,10 @@ export class IpamStore extends RevisionedStore {
     const problem = poolProblem(config, 1);
     if (problem) throw new CnilabError('INVALID_INPUT', problem);
     super(file, SCHEMA);
+    // A store made before WireGuard (its file kept across a controller's restart) gains its columns.
+    const columns = (this.db.prepare('PRAGMA table_info(nodes)').all() as { name: string }[]).map((c) => c.name);
+    for (const c of ['wg_key', 'wg_ip'])
+      if (!columns.includes(c)) this.db.exec(`ALTER TABLE nodes ADD COLUMN ${c} TEXT`);
     this.keepConfig<PoolConfig>(config, (old) =>
       old.pool !== config.pool || old.blockSize !== config.blockSize || old.mode !== config.mode
         ? `${file} holds the pool ${old.pool} (/${old.blockSize} blocks, ${old.mode}), not ${config.pool} ` +
