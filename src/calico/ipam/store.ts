@@ -130,16 +130,7 @@ export class IpamStore extends RevisionedStore {
   }
 
   snapshot(): IpamState {
-    const nodes = (
-      this.db.prepare('SELECT * FROM nodes ORDER BY name').all() as {
-        name: string;
-        ip: string;
-        vtep_mac: string | null;
-        vtep_ip: string | null;
-        wg_key: string | null;
-        wg_ip: string | null;
-      }[]
-    ).map((r) => ({
+    const nodes = (this.db.prepare('SELECT * FROM nodes ORDER BY name').all() as NodeRow[]).map((r) => ({
       name: r.name,
       ip: r.ip,
       ...(r.vtep_mac ? { vtepMac: r.vtep_mac } : {}),

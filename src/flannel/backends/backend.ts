@@ -27,8 +27,6 @@ export interface BackendNetwork {
   sync(peers: readonly Lease[]): Promise<void>;
   /** Counters of a data path that runs in the agent (udp); absent for kernel data paths. */
   stats?(): Readonly<Record<string, number>>;
-  /** What moves its packets, when that is not simply the kernel (wireguard: "wireguard-go"). */
-  readonly implementation?: string;
   /** The device whose kernel counters count the packets that data path moves (udp: flannel0). */
   readonly datapathDevice?: string;
 }

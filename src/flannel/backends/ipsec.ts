@@ -191,7 +191,6 @@ export const ipsecBackend: Backend = async (ctx) => {
   return {
     mtu: ctx.underlayMtu - IPSEC_OVERHEAD,
     backendData: {},
-    implementation: 'kernel xfrm (ESP)',
     configure: async (lease) => {
       own = lease;
     },

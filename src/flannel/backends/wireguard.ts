@@ -41,7 +41,6 @@ export const wireguardBackend: Backend = async (ctx) => {
   return {
     mtu,
     backendData: { publicKey: key.publicKey },
-    implementation: device.implementation,
     configure: async (own) => {
       await ip(undefined, ['addr', 'replace', `${networkAddress(own.subnet)}/32`, 'dev', WIREGUARD_DEV]);
       // The whole network into the device: the node's own subnet stays on cni0 (more specific).
