@@ -10,6 +10,7 @@ import type { LabState, PodState, ProcessState } from '../lab/state';
 import type { NodeSpec, PodSpec, Topology } from '../topology/schema';
 import type { PolicyDesign } from '../policy/design';
 import type { ArchFamily, PathName } from './vocabulary';
+import type { Family } from '../lib/ip';
 
 export interface Architecture {
   readonly name: string;
@@ -110,6 +111,11 @@ export interface ControlPlane {
   readonly kind: string;
   /** False for a baseline that measures node to node: no pods, no CNI. */
   readonly attachesPods: boolean;
+  /**
+   * The IP families its pods can have (docs/ipv6.md); a topology asking another is refused before anything is
+   * created, and a run skips it with the reason. Default: [4].
+   */
+  readonly ipFamilies?: readonly Family[];
   /** Starts the control plane and attaches the topology's pods. */
   up(ctx: UpContext): Promise<PodState[]>;
   /** Nodes joining and leaving a running lab, or why this kind's nodes are fixed at `up`. */
@@ -194,6 +200,18 @@ export interface MeterReading {
   readonly on: readonly { readonly ifname?: string; readonly kind?: string }[];
   /** Its counts by name, in the report's order: packets, or bytes where the name ends in "Bytes". */
   readonly counts: Readonly<Record<string, number>>;
+}
+
+/** Why `arch` cannot give pods the topology's families (one line naming the field), or undefined when it can. */
+export function refuseFamilies(arch: Architecture, families: readonly Family[]): string | undefined {
+  const can = arch.control.ipFamilies ?? [4];
+  const missing = families.filter((f) => !can.includes(f));
+  if (!missing.length) return undefined;
+  const name = (f: Family): string => `IPv${f}`;
+  return (
+    `ipFamilies: ${arch.name} gives pods ${can.map(name).join(' and ')} only, not ${missing.map(name).join(' and ')}` +
+    ` (docs/ipv6.md lists the architectures that have IPv6)`
+  );
 }
 
 /** The network name every architecture's configuration list uses. */

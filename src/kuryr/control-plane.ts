@@ -331,6 +331,10 @@ export function kuryrControlPlane(
       return startKuryrDaemon(state.topology, old.node, spec, ovsDatapath({ openvswitch: await openvswitch() }));
     },
     datapath: (features) => kuryrDatapath(spec, features),
+    refuse: (topology) =>
+      topology.ipFamilies.includes(6)
+        ? 'ipFamilies: Kuryr is IPv4 only here, as in the paper (its Neutron networks, router and VLANs are IPv4)'
+        : undefined,
     readerNote: userspaceOvsNote,
     router: routerOnPath,
   };

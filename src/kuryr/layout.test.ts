@@ -5,14 +5,19 @@ import { kuryrLayout } from './layout';
 
 const topology = (compute: number): Topology => ({
   name: 'x',
-  underlay: { cidr: '198.18.0.0/24', mtu: 1500 },
+  underlay: { cidr: '198.18.0.0/24', cidr6: '2001:2::/64', mtu: 1500 },
+  ipFamilies: [4],
   podCidr: '10.244.0.0/16',
   subnetLength: 24,
+  podCidr6: 'fd00:10:244::/56',
+  subnetLength6: 64,
   nodes: ['control', ...Array.from({ length: compute }, (_, i) => `node${i + 1}`)].map((n, i) => ({
     name: n,
     role: i === 0 ? 'control' : 'compute',
     underlay: '',
     underlayIp: '',
+    underlay6: '',
+    underlayIp6: '',
   })),
   pods: [],
 });

@@ -6,7 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import { architectures, DEFAULT_LAB_ARCH } from '../arch';
-import type { Architecture } from '../arch/architecture';
+import { refuseFamilies, type Architecture } from '../arch/architecture';
 import { probeFeatures, missingReason, type FeatureReport } from '../doctor/features';
 import { CnilabError } from '../lib/errors';
 import { listNamedNetns } from '../lib/netns';
@@ -51,7 +51,7 @@ export async function preflight(
     );
   }
   refuseTooLarge(topology);
-  const refused = arch.control.refuse?.(topology);
+  const refused = arch.control.refuse?.(topology) ?? refuseFamilies(arch, topology.ipFamilies);
   if (refused) throw new CnilabError('INVALID_INPUT', `architecture ${arch.name}: ${refused}`);
   const services = refuseServices(topology, arch.control.attachesPods);
   if (services) throw new CnilabError('INVALID_INPUT', services);

@@ -16,6 +16,7 @@ import { CONTROLLER_ROLE, restartingBy, restartNote } from './processes';
 import { requireState, writeState, type LabState, type ProcessState } from './state';
 import { deleteNamespaces, pidsInNetns } from './teardown';
 import { plugNodes } from './underlay';
+import { v6At } from '../topology/families';
 import { joinServices, leaveServices } from './services';
 
 /** The control plane's membership, or INVALID_INPUT with the reason this lab's nodes are fixed. */
@@ -47,7 +48,16 @@ export async function joinNode(lab: string, name: string, pods = 0, signal?: Abo
     throw new CnilabError('CONFLICT', `lab ${lab} already has a node ${name}`);
   const membership = membershipOf(state, 'add');
   const underlay = freeUnderlayAddress(state);
-  const node: NodeSpec = { name, role: 'compute', underlayIp: underlay.split('/')[0]!, underlay };
+  const at = parseIPv4(underlay.split('/')[0]!) - parseCidr(state.topology.underlay.cidr).base;
+  const ip6 = v6At(state.topology.underlay.cidr6, at);
+  const node: NodeSpec = {
+    name,
+    role: 'compute',
+    underlayIp: underlay.split('/')[0]!,
+    underlay,
+    underlayIp6: ip6,
+    underlay6: `${ip6}/${state.topology.underlay.cidr6.split('/')[1]}`,
+  };
   const newPods: PodSpec[] = Array.from({ length: pods }, (_, i) => ({ name: `${name}-p${i + 1}`, node: name }));
   state = {
     ...state,
@@ -55,7 +65,7 @@ export async function joinNode(lab: string, name: string, pods = 0, signal?: Abo
   };
   const namespaces = [nodeNetns(lab, name), ...newPods.map((p) => podNetns(lab, p.name))];
   try {
-    await plugNodes(lab, [node], state.topology.underlay, signal);
+    await plugNodes(lab, [node], state.topology.underlay, state.topology.ipFamilies, signal);
     // Its credential before its processes: they read it from the node's folder (lab/node-credentials.ts).
     // Only the controller's death fails it early: another node's agent that died is not this join's.
     const controller = state.processes.filter((p) => p.role === CONTROLLER_ROLE);

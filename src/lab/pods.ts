@@ -96,14 +96,18 @@ async function attachOne(lab: string, pod: PodSpec, list: NetConfList, signal?: 
     node: pod.node,
     netns: ns,
     containerId,
-    ip: podAddress(result, pod.name),
+    ...podAddresses(result, pod.name),
     mtu: link?.mtu ?? 0,
     addMs: Math.round(addMs * 10) / 10,
   };
 }
 
-function podAddress(result: Result, pod: string): string {
-  const a = result.ips?.[0]?.address;
-  if (!a) throw new CnilabError('CNI_ERROR', `CNI ADD for pod ${pod} returned no IP address`);
-  return a.split('/')[0]!;
+/**
+ * The pod's addresses from its ADD's result: the first is its `ip` (conflists list their ranges in the topology's
+ * ipFamilies order, so it is the first family's), and all of them in `ips` when it has more than one (dual-stack).
+ */
+function podAddresses(result: Result, pod: string): Pick<PodState, 'ip' | 'ips'> {
+  const all = (result.ips ?? []).map((i) => i.address.split('/')[0]!);
+  if (!all[0]) throw new CnilabError('CNI_ERROR', `CNI ADD for pod ${pod} returned no IP address`);
+  return { ip: all[0], ...(all.length > 1 ? { ips: all } : {}) };
 }

@@ -10,7 +10,10 @@ export interface PodState {
   readonly name: string;
   readonly node: string;
   readonly netns: string;
+  /** Its address: the first of the topology's ipFamilies. */
   readonly ip: string;
+  /** Every address, when it has more than one (dual-stack): the families in the topology's order. */
+  readonly ips?: readonly string[];
   readonly mtu: number;
   readonly containerId: string;
   /** How long its CNI ADD took (ms), as the runtime saw it; absent in labs from before it was recorded. */
@@ -79,4 +82,9 @@ export function requireState(lab: string): LabState {
       `lab ${JSON.stringify(lab)} is not up (no ${stateFile(lab)}); start it with: cnilab up`,
     );
   return s;
+}
+
+/** The pod's address of `family`, or undefined when it has none. */
+export function podIp(pod: Pick<PodState, 'ip' | 'ips'>, family: 4 | 6): string | undefined {
+  return (pod.ips ?? [pod.ip]).find((a) => a.includes(':') === (family === 6));
 }

@@ -22,7 +22,7 @@ export async function buildUnderlay(topology: Topology, signal?: AbortSignal): P
     ],
     { signal },
   );
-  await plugNodes(topology.name, topology.nodes, topology.underlay, signal);
+  await plugNodes(topology.name, topology.nodes, topology.underlay, topology.ipFamilies, signal);
 }
 
 /**
@@ -41,6 +41,7 @@ export async function plugNodes(
   lab: string,
   nodes: readonly NodeSpec[],
   underlay: Topology['underlay'],
+  families: Topology['ipFamilies'],
   signal?: AbortSignal,
 ): Promise<void> {
   const mtu = String(underlay.mtu);
@@ -65,6 +66,8 @@ export async function plugNodes(
         [
           ['link', 'set', 'lo', 'up'],
           ['addr', 'add', n.underlay, 'dev', UNDERLAY_IF],
+          // IPv6 when a family is 6: usable at once (nodad: the lab hands out every address once)
+          ...(families.includes(6) ? [['addr', 'add', n.underlay6, 'dev', UNDERLAY_IF, 'nodad']] : []),
           ['link', 'set', UNDERLAY_IF, 'up'],
         ],
         { signal },

@@ -7,6 +7,18 @@ import { effectiveLink, linkFields, linkSchema, linkSpec, type LinkSpec } from '
 import { containsIPv4, formatIPv4, isStrictCidr, overlaps, parseCidr, addressAt, cidrSize } from '../lib/ip';
 import { labels as labelsSchema, NODE_LABEL, POD_LABEL, serviceSpecSchema, type Labels } from '../apiserver/model';
 import { checkServices, DEFAULT_SERVICE_CIDR } from './services';
+import {
+  checkFamilies,
+  cidr6,
+  DEFAULT_POD_CIDR_V6,
+  DEFAULT_SUBNET_LENGTH_V6,
+  DEFAULT_UNDERLAY_V6,
+  ipFamiliesSchema,
+  toFamily,
+  v6At,
+  v6Hint,
+} from './families';
+import type { Family } from '../lib/ip';
 
 export const MAX_COMPUTE_NODES = 64;
 /**
@@ -27,7 +39,14 @@ const nodeName = z
   .regex(NAME, 'must be 1–15 characters: a lowercase letter, then lowercase letters, digits or -')
   .refine((s) => !RESERVED.includes(s), `"switch" and "pod" are reserved`);
 
-const cidrString = z.string().refine(isStrictCidr, 'must be an IPv4 CIDR with no host bits set, like 10.244.0.0/16');
+/** An IPv4 range with no host bits set; an IPv6 one is named as such, with `ipv6Field`, where it belongs. */
+const cidrString = (ipv6Field?: string): z.ZodType<string> =>
+  z.string().superRefine((s, ctx) => {
+    const v6 = ipv6Field === undefined ? undefined : v6Hint(s, ipv6Field);
+    if (v6) ctx.addIssue({ code: 'custom', message: v6 });
+    else if (!isStrictCidr(s))
+      ctx.addIssue({ code: 'custom', message: 'must be an IPv4 CIDR with no host bits set, like 10.244.0.0/16' });
+  });
 
 const nodeSchema = z.strictObject({
   role: z.enum(['control', 'compute']),
@@ -56,7 +75,9 @@ export const topologyFileSchema = z
         defaults: z.strictObject({ pods: z.number().int().min(0).max(MAX_PODS_PER_NODE).default(2) }).prefault({}),
         underlay: z
           .strictObject({
-            cidr: cidrString.default('198.18.0.0/24'),
+            cidr: cidrString('underlay.cidr6').default('198.18.0.0/24'),
+            /** The underlay's IPv6 range, used when ipFamilies has ipv6: inside 2001:2::/48 (RFC 5180). */
+            cidr6: cidr6('underlay.cidr').default(DEFAULT_UNDERLAY_V6),
             mtu: z.number().int().min(MTU_MIN).max(MTU_MAX).default(1500),
             /**
              * Link emulation of every node's link to the switch (lab-wide); nodes.<name>.link overrides it field by
@@ -65,8 +86,13 @@ export const topologyFileSchema = z
             ...linkFields,
           })
           .prefault({}),
-        podCidr: cidrString.default('10.244.0.0/16'),
+        /** Which families pods get (docs/ipv6.md): [ipv4] (default), [ipv6], or dual-stack [ipv4, ipv6]. */
+        ipFamilies: ipFamiliesSchema,
+        podCidr: cidrString('podCidr6').default('10.244.0.0/16'),
         subnetLength: z.number().int().min(16).max(28).default(24),
+        /** The pods' IPv6 range and each node's prefix length in it, used when ipFamilies has ipv6. */
+        podCidr6: cidr6('podCidr').default(DEFAULT_POD_CIDR_V6),
+        subnetLength6: z.number().int().min(48).max(120).default(DEFAULT_SUBNET_LENGTH_V6),
         /** Shorthand: one node named "control" and compute nodes node1…nodeN. Ignored when `nodes` is given. */
         computeNodes: z.number().int().default(3),
         nodes: z.record(nodeName, nodeSchema).optional(),
@@ -88,7 +114,7 @@ export const topologyFileSchema = z
           .optional(),
         /** The Services (docs/services.md): their ClusterIP range, and those the lab creates at up. */
         services: z
-          .strictObject({ cidr: cidrString.optional(), list: z.array(serviceSpecSchema).default([]) })
+          .strictObject({ cidr: cidrString().optional(), list: z.array(serviceSpecSchema).default([]) })
           .prefault({}),
       })
       .prefault({}),
@@ -97,6 +123,9 @@ export const topologyFileSchema = z
     const t = f.topology;
     const issue = (path: (string | number)[], message: string): void =>
       ctx.addIssue({ code: 'custom', path: ['topology', ...path], message });
+    const nodes = t.nodes === undefined ? undefined : Object.entries(t.nodes);
+    const compute = nodes ? nodes.filter(([, n]) => n.role === 'compute').length : t.computeNodes;
+    if (!isStrictCidr(t.underlay.cidr) || !isStrictCidr(t.podCidr)) return; // their own issues say why
     const underlay = parseCidr(t.underlay.cidr);
     const pods = parseCidr(t.podCidr);
     if (!containsIPv4(parseCidr(BENCHMARK_RANGE), underlay.base) || underlay.prefix < 15)
@@ -109,8 +138,6 @@ export const topologyFileSchema = z
     checkServices(t, issue);
     if (t.subnetLength <= pods.prefix)
       issue(['subnetLength'], `/${t.subnetLength} must be longer than podCidr's /${pods.prefix}`);
-    const nodes = t.nodes === undefined ? undefined : Object.entries(t.nodes);
-    const compute = nodes ? nodes.filter(([, n]) => n.role === 'compute').length : t.computeNodes;
     const field = nodes ? ['nodes'] : ['computeNodes'];
     if (compute < 1 || compute > MAX_COMPUTE_NODES)
       issue(field, `${compute} compute nodes: must be from 1 to ${MAX_COMPUTE_NODES}`);
@@ -140,6 +167,7 @@ export const topologyFileSchema = z
     }
     if ((nodes?.length ?? compute + 1) > cidrSize(underlay) - 2)
       issue(['underlay', 'cidr'], `${t.underlay.cidr} has too few addresses for ${nodes?.length ?? compute + 1} nodes`);
+    checkFamilies(t, compute, nodes?.length ?? compute + 1, issue);
   });
 
 export type TopologyFile = z.output<typeof topologyFileSchema>;
@@ -150,6 +178,12 @@ export interface NodeSpec {
   /** Underlay address with prefix, e.g. 198.18.0.2/24. */
   readonly underlay: string;
   readonly underlayIp: string;
+  /**
+   * Its IPv6 underlay address with prefix (2001:2::2/64) and without: the lab gives it to the node when a family
+   * is 6.
+   */
+  readonly underlay6: string;
+  readonly underlayIp6: string;
   /** This node's own link fields (nodes.<name>.link), over the lab-wide ones: see `nodeLink`. */
   readonly link?: LinkSpec;
 }
@@ -165,9 +199,13 @@ export interface PodSpec {
 export interface Topology {
   readonly name: string;
   /** `link`: the lab-wide link emulation (topology.underlay's rate, delay, loss), when any. */
-  readonly underlay: { readonly cidr: string; readonly mtu: number; readonly link?: LinkSpec };
+  readonly underlay: { readonly cidr: string; readonly cidr6: string; readonly mtu: number; readonly link?: LinkSpec };
+  /** The families pods get, the first the one a run measures unless --ip-family says (docs/ipv6.md). */
+  readonly ipFamilies: readonly Family[];
   readonly podCidr: string;
   readonly subnetLength: number;
+  readonly podCidr6: string;
+  readonly subnetLength6: number;
   readonly nodes: readonly NodeSpec[];
   readonly pods: readonly PodSpec[];
   /** The Service proxy mode on every compute node; undefined: none. */
@@ -209,8 +247,17 @@ export function resolveTopology(f: TopologyFile): Topology {
   const underlay = parseCidr(t.underlay.cidr);
   const nodes = entries.map(([name, n], i): NodeSpec => {
     const ip = formatIPv4(addressAt(underlay, i + 1));
+    const ip6 = v6At(t.underlay.cidr6, i + 1);
     const link = n.link ? linkSpec(n.link) : undefined;
-    return { name, role: n.role, underlayIp: ip, underlay: `${ip}/${underlay.prefix}`, ...(link ? { link } : {}) };
+    return {
+      name,
+      role: n.role,
+      underlayIp: ip,
+      underlay: `${ip}/${underlay.prefix}`,
+      underlayIp6: ip6,
+      underlay6: `${ip6}/${t.underlay.cidr6.split('/')[1]}`,
+      ...(link ? { link } : {}),
+    };
   });
   const pods = entries.flatMap(([name, n]) =>
     n.role === 'compute'
@@ -221,13 +268,16 @@ export function resolveTopology(f: TopologyFile): Topology {
         }))
       : [],
   );
-  const { cidr, mtu } = t.underlay;
+  const { cidr, cidr6, mtu } = t.underlay;
   const link = linkSpec(t.underlay);
   return {
     name: f.name,
-    underlay: { cidr, mtu, ...(link ? { link } : {}) },
+    underlay: { cidr, cidr6, mtu, ...(link ? { link } : {}) },
+    ipFamilies: t.ipFamilies.map(toFamily),
     podCidr: t.podCidr,
     subnetLength: t.subnetLength,
+    podCidr6: t.podCidr6,
+    subnetLength6: t.subnetLength6,
     nodes,
     pods,
     ...(t.proxy !== undefined ? { proxy: t.proxy } : {}),
@@ -241,8 +291,8 @@ type LinkFile = z.output<typeof linkSchema>;
 /** The topology with another underlay MTU and lab-wide link fields (a scenario's `underlay`, field by field). */
 export function withUnderlay(t: Topology, o: { mtu?: number; link?: LinkFile }): Topology {
   const link = effectiveLinkFields(t.underlay.link, o.link ? linkSpec(o.link) : undefined);
-  const { cidr, mtu } = t.underlay;
-  return { ...t, underlay: { cidr, mtu: o.mtu ?? mtu, ...(link ? { link } : {}) } };
+  const { cidr, cidr6, mtu } = t.underlay;
+  return { ...t, underlay: { cidr, cidr6, mtu: o.mtu ?? mtu, ...(link ? { link } : {}) } };
 }
 
 function effectiveLinkFields(a: LinkSpec | undefined, b: LinkSpec | undefined): LinkSpec | undefined {
