@@ -51,6 +51,11 @@ export function refuseServices(t: Topology, attachesPods: boolean): string | und
     return `services.cidr: the default ${DEFAULT_SERVICE_CIDR} overlaps podCidr ${t.podCidr}; name a Service range apart from it`;
   if (servesServices(t) && !attachesPods)
     return `${t.proxy !== undefined ? 'proxy' : 'services.list'}: this architecture attaches no pods, so it has no Services`;
+  if (servesServices(t) && t.ipFamilies[0] === 6)
+    return (
+      `${t.proxy !== undefined ? 'proxy' : 'services.list'}: Services are IPv4 only here (docs/ipv6.md); ` +
+      'measure them in an IPv4 or dual-stack lab whose first family is ipv4'
+    );
   return undefined;
 }
 

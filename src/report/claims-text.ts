@@ -11,7 +11,18 @@ import { runTests } from '../run/tests';
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 const span = (c: { low: number; high: number }): string => `${pct(c.low)}–${pct(c.high)}`;
 
-const atMtu = (x: { underlayMtu?: number }): string => (x.underlayMtu === undefined ? '' : ` (MTU ${x.underlayMtu})`);
+/** A claim's dimensions in words: " (MTU 9000)", " (IPv6)", " (MTU 9000, IPv6)"; '' without. */
+const atMtu = (x: { underlayMtu?: number; ipFamily?: 4 | 6 }): string => {
+  const parts = [
+    ...(x.underlayMtu === undefined ? [] : [`MTU ${x.underlayMtu}`]),
+    ...(x.ipFamily === undefined ? [] : [`IPv${x.ipFamily}`]),
+  ];
+  return parts.length ? ` (${parts.join(', ')})` : '';
+};
+
+/** A row's architecture, with " IPv6" on a row measured in IPv6 (IPv4 is every run's default). */
+export const archLabel = (x: { arch: string; ipFamily?: 4 | 6 }): string =>
+  `${x.arch}${x.ipFamily === 6 ? ' IPv6' : ''}`;
 
 const groupName = (g: { path: string; test: string; params: object; underlayMtu?: number }): string => {
   const label = runTests.get(g.test).label(g.params as never);
@@ -166,6 +177,26 @@ export function serviceHopLines(r: RunResults): string[] {
     return (
       `Service hop, ${h.arch}${atMtu(h)}, ${h.test}${label ? ` ${label}` : ''}: through the ClusterIP ` +
       `${pct(h.ratio.geomean)} of direct (${span(h.ratio.ci95)}) ${word}`
+    );
+  });
+}
+
+/**
+ * What IPv6 costs: per architecture, path and test, the IPv6 row over its IPv4 twin (a run of --ip-family 4,6), with
+ * its interval and what it means.
+ */
+export function familyLines(r: RunResults): string[] {
+  return (r.claims.families ?? []).map((f) => {
+    const word =
+      f.verdict === 'equivalent'
+        ? `equivalent (±${eqOf(r)}%)`
+        : f.verdict === 'not resolved'
+          ? `not resolved${moreRoundsText(f.moreRounds)}`
+          : f.verdict;
+    const label = runTests.get(f.test).label(f.params);
+    return (
+      `IPv6, ${f.arch} ${f.path} ${f.test}${label ? ` ${label}` : ''}${atMtu(f)}: ` +
+      `${pct(f.ratio.geomean)} of IPv4 (${span(f.ratio.ci95)}) ${word}`
     );
   });
 }

@@ -37,10 +37,20 @@ function cell(v: string | number | boolean | null | undefined): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** With several underlay MTUs, an `underlay_mtu` column follows `path`; a one-MTU run's file is as before. */
+/**
+ * With several underlay MTUs, an `underlay_mtu` column follows `path` (and `ip_family` with several families); a
+ * run of neither has the file as before.
+ */
 export function toCsv(r: RunResults): string {
   const mtus = r.lab.underlayMtus !== undefined;
-  const header = mtus ? [...CSV_HEADER.slice(0, 3), 'underlay_mtu', ...CSV_HEADER.slice(3)] : CSV_HEADER;
+  // With several IP families, an `ip_family` column follows them.
+  const families = r.lab.ipFamilyDimension === true;
+  const header = [
+    ...CSV_HEADER.slice(0, 3),
+    ...(mtus ? ['underlay_mtu'] : []),
+    ...(families ? ['ip_family'] : []),
+    ...CSV_HEADER.slice(3),
+  ];
   const lines = [header.join(',')];
   for (const row of r.rows) {
     for (const [m, s] of Object.entries(row.metrics) as [MetricName, NonNullable<(typeof row.metrics)[MetricName]>][]) {
@@ -51,6 +61,7 @@ export function toCsv(r: RunResults): string {
           row.family,
           row.path,
           ...(mtus ? [row.underlayMtu] : []),
+          ...(families ? [row.ipFamily] : []),
           row.test,
           row.params.streams,
           row.params.rateMbps,

@@ -12,6 +12,8 @@ import { escapeXml, pathDiagram } from './diagram';
 import {
   designLines,
   serviceHopLines,
+  familyLines,
+  archLabel,
   readerNotes,
   linkLine,
   moreRoundsText,
@@ -185,7 +187,7 @@ function rowTable(r: RunResults): string {
       const band = iv ? ` <small>(${(iv.low * 100).toFixed(0)}–${(iv.high * 100).toFixed(0)})</small>` : '';
       const ofHost = x.baselinePct === null ? '—' : `${x.baselinePct.toFixed(0)}%${band}${x.resolved ? '' : ' ?'}`;
       const cells = [
-        td(e(x.arch)),
+        td(e(archLabel(x))),
         td(x.path),
         mtus ? td(x.underlayMtu ?? '', 'n') : '',
         td(`${x.test}${params ? ` ${params}` : ''}`),
@@ -209,7 +211,7 @@ function datapathTable(r: RunResults): string {
   const body = rows
     .map(({ x, d }) => {
       const cells = [
-        td(e(x.arch)),
+        td(e(archLabel(x))),
         td(x.path),
         td(`${e(d.process)}@${e(d.node)} (${e(d.device)})`),
         td(`${d.cpu.user.toFixed(0)}/${d.cpu.system.toFixed(0)}`, 'n'),
@@ -320,6 +322,16 @@ function serviceHopHtml(lines: readonly string[]): string {
   );
 }
 
+/** What IPv6 costs, per architecture, path and test (claims.families). */
+function familiesHtml(lines: readonly string[]): string {
+  if (!lines.length) return '';
+  return (
+    `<h3 id="ip-families">IPv6 against IPv4</h3><p>Each IPv6 row over its IPv4 twin: the same architecture, path ` +
+    `and test in single-stack labs of either family, the same-round ratio, 95% interval (docs/ipv6.md).</p>` +
+    `<ul class="claims">${lines.map((l) => `<li>${e(l)}</li>`).join('')}</ul>`
+  );
+}
+
 function designsHtml(designs: readonly string[]): string {
   if (!designs.length) return '';
   const items = designs.map((l) => `<li>${e(l)}</li>`).join('');
@@ -407,6 +419,7 @@ ${claimsNote(r)}
 <ul class="claims">${[...rankingLines(r), ...paperLines(r)].map((l) => `<li>${e(l)}</li>`).join('')}</ul>
 ${designsHtml(designLines(r))}
 ${serviceHopHtml(serviceHopLines(r))}
+${familiesHtml(familyLines(r))}
 ${mtuTable(r)}${afterParts(r)
     .map(({ test, part }) => test.report.html(part))
     .join('')}<h2>Charts</h2>

@@ -54,30 +54,41 @@ const openClaim = (c: Open): boolean => c.verdict === 'not resolved' && typeof c
 
 /**
  * The rows (indices) of the claims still open, the named claims nearest to a decision first
- * (`more`: the rounds they need), then the ranking steps (`more` Infinity: they order open rows,
+ * (`more`: the rounds they need; IPv6 against its IPv4 twin among them), then the ranking steps (`more` Infinity: they order open rows,
  * they keep no resolved row in).
  */
 function claimNeeds(input: AllocationInput): { idx: number[]; more: number }[] {
   const c = judgeClaims(input.claimRows, input.equivalencePct, input.ratio.baseline);
-  const at = (arch: string, path: string, test: string, mtu?: number): number =>
-    input.claimRows.findIndex((r) => r.arch === arch && r.path === path && r.test === test && r.mtu === mtu);
+  const at = (arch: string, path: string, test: string, mtu?: number, ipFamily?: number): number =>
+    input.claimRows.findIndex(
+      (r) => r.arch === arch && r.path === path && r.test === test && r.mtu === mtu && r.ipFamily === ipFamily,
+    );
   const needs: { idx: number[]; more: number }[] = [];
   for (const p of c.paper)
     if (openClaim(p))
       needs.push({
-        idx: [at(p.higher, p.path, p.test, p.underlayMtu), at(p.lower, p.path, p.test, p.underlayMtu)],
+        idx: [
+          at(p.higher, p.path, p.test, p.underlayMtu, p.ipFamily),
+          at(p.lower, p.path, p.test, p.underlayMtu, p.ipFamily),
+        ],
         more: p.moreRounds!,
       });
   for (const d of c.designs)
     for (const m of d.metrics)
       if (openClaim(m))
         needs.push({
-          idx: [at(d.a, d.path, m.test, d.underlayMtu), at(d.b, d.path, m.test, d.underlayMtu)],
+          idx: [at(d.a, d.path, m.test, d.underlayMtu, d.ipFamily), at(d.b, d.path, m.test, d.underlayMtu, d.ipFamily)],
           more: m.moreRounds!,
         });
+  for (const f of c.families)
+    if (openClaim(f))
+      needs.push({
+        idx: [at(f.arch, f.path, f.test, f.underlayMtu, 6), at(f.arch, f.path, f.test, f.underlayMtu, 4)],
+        more: f.moreRounds!,
+      });
   const steps = c.rankings.flatMap((g) =>
     g.steps.filter(openClaim).map((s) => ({
-      idx: [at(s.a, g.path, g.test, g.underlayMtu), at(s.b, g.path, g.test, g.underlayMtu)],
+      idx: [at(s.a, g.path, g.test, g.underlayMtu, g.ipFamily), at(s.b, g.path, g.test, g.underlayMtu, g.ipFamily)],
       more: Infinity,
     })),
   );
@@ -97,7 +108,7 @@ export function allocate(input: AllocationInput): Allocation {
   );
   const keyOf = (i: number): string => {
     const r = rows[i]!.row;
-    return `${r.test} ${JSON.stringify(r.params)} ${r.cell.mtu ?? ''}`;
+    return `${r.test} ${JSON.stringify(r.params)} ${r.cell.mtu ?? ''} ${r.cell.ipFamily ?? ''}`;
   };
   const baseOf = new Map(rows.flatMap((_, i) => (isBase(i) ? [[keyOf(i), i] as const] : [])));
   // A claim is worth holding rows for only when the rounds it needs fit what is left of the budget.

@@ -50,6 +50,7 @@ export function assembleRow(m: MeasuredRow, covThresholdPct: number): RowCore {
     family: row.cell.arch.family,
     path: row.cell.path,
     ...(row.cell.mtu === undefined ? {} : { underlayMtu: row.cell.mtu }),
+    ipFamily: row.ipFamily,
     ...(row.cell.arch.proxied ? { proxy: row.cell.arch.proxied.proxy } : {}),
     test: row.test,
     params: row.params,
@@ -91,12 +92,12 @@ export interface RatioOptions extends RowRatioOptions {
   readonly precisionPct: number | null;
 }
 
-/** A row's name in the summary and in noise (arch path test [label] [mtu N]). */
-export function rowName(r: Pick<ResultRow, 'arch' | 'path' | 'test' | 'params' | 'underlayMtu'>): string {
+/** A row's name in the summary and in noise (arch path test [label] [mtu N] [IPv6]). */
+export function rowName(r: Pick<ResultRow, 'arch' | 'path' | 'test' | 'params' | 'underlayMtu' | 'ipFamily'>): string {
   const label = runTests.get(r.test).label(r.params);
   return (
     `${r.arch} ${r.path} ${r.test}${label ? ` ${label}` : ''}` +
-    `${r.underlayMtu === undefined ? '' : ` mtu ${r.underlayMtu}`}`
+    `${r.underlayMtu === undefined ? '' : ` mtu ${r.underlayMtu}`}${r.ipFamily === 6 ? ' IPv6' : ''}`
   );
 }
 
@@ -210,6 +211,7 @@ export function claimsOf(measured: Measured, baseline: string, equivalencePct: n
     paper: c.paper as Claims['paper'],
     designs: c.designs,
     ...(c.serviceHop.length ? { serviceHop: c.serviceHop as Claims['serviceHop'] } : {}),
+    ...(c.families.length ? { families: c.families as Claims['families'] } : {}),
   };
 }
 

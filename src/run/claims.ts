@@ -14,12 +14,15 @@ import { mean, roundSig } from './stats';
 import { t975Real } from './special';
 import { PAPER_ORDERINGS, type PaperOrdering } from '../arch/claims';
 import { BASELINE_ARCH } from '../arch/vocabulary';
+import type { Family } from '../lib/ip';
 
 export interface ClaimRow {
   readonly arch: string;
   readonly path: string;
   /** The underlay MTU, when the run measured several: rows of different MTUs are never compared. */
   readonly mtu?: number;
+  /** The IP family, when the run measured several: rows of different families are compared only as twins. */
+  readonly ipFamily?: Family;
   readonly test: string;
   readonly params: object;
   /**
@@ -63,6 +66,7 @@ export type Judge = (a: ClaimRow, b: ClaimRow) => PairClaim | undefined;
 export interface Ranking {
   readonly path: string;
   readonly underlayMtu?: number;
+  readonly ipFamily?: Family;
   readonly test: string;
   readonly params: object;
   /** Best first, by the geometric mean of the row's values. */
@@ -72,7 +76,7 @@ export interface Ranking {
 }
 
 const pairKey = (r: ClaimRow): string =>
-  `${r.arch} ${r.path} ${r.test} ${JSON.stringify(r.params)} ${r.mtu ?? ''} ${r.metric ?? ''}`;
+  `${r.arch} ${r.path} ${r.test} ${JSON.stringify(r.params)} ${r.mtu ?? ''} ${r.ipFamily ?? ''} ${r.metric ?? ''}`;
 
 /** The verdict an interval of a/b supports, by the metric's direction, with a margin of equivalence. */
 export function verdictOf(
@@ -162,7 +166,7 @@ export function rankings(rows: readonly ClaimRow[], judge: Judge, baseline = BAS
   const groups = new Map<string, ClaimRow[]>();
   for (const r of rows) {
     if (r.arch === baseline || r.values.length === 0) continue;
-    const k = `${r.path} ${r.test} ${JSON.stringify(r.params)} ${r.mtu ?? ''}`;
+    const k = `${r.path} ${r.test} ${JSON.stringify(r.params)} ${r.mtu ?? ''} ${r.ipFamily ?? ''}`;
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
   return [...groups.values()]
@@ -171,10 +175,11 @@ export function rankings(rows: readonly ClaimRow[], judge: Judge, baseline = BAS
       const sign = g[0]!.better === 'higher' ? -1 : 1;
       const sorted = [...g].sort((x, y) => sign * (geomean(x.values) - geomean(y.values)));
       const steps = sorted.slice(1).flatMap((b, i) => judge(sorted[i]!, b) ?? []);
-      const { path, mtu, test, params } = g[0]!;
+      const { path, mtu, ipFamily, test, params } = g[0]!;
       return {
         path,
         ...(mtu === undefined ? {} : { underlayMtu: mtu }),
+        ...(ipFamily === undefined ? {} : { ipFamily }),
         test,
         params,
         order: sorted.map((r) => r.arch),
@@ -185,6 +190,7 @@ export function rankings(rows: readonly ClaimRow[], judge: Judge, baseline = BAS
 
 export interface PaperCheck extends PaperOrdering {
   readonly underlayMtu?: number;
+  readonly ipFamily?: Family;
   /**
    * holds or reversed when resolved either way; equivalent when the two are within the margin (the ordering does not
    * hold).
@@ -194,14 +200,27 @@ export interface PaperCheck extends PaperOrdering {
   readonly moreRounds?: number | null;
 }
 
-/** The paper's orderings checked; with several underlay MTUs, once per MTU. */
+/** The run's variants: each underlay MTU and IP family measured (one undefined pair without the dimensions). */
+export function variantsOf(
+  rows: readonly Pick<ClaimRow, 'mtu' | 'ipFamily'>[],
+): { mtu: number | undefined; ipFamily: Family | undefined }[] {
+  const seen = new Map<string, { mtu: number | undefined; ipFamily: Family | undefined }>();
+  for (const r of rows) seen.set(`${r.mtu ?? ''} ${r.ipFamily ?? ''}`, { mtu: r.mtu, ipFamily: r.ipFamily });
+  return seen.size ? [...seen.values()] : [{ mtu: undefined, ipFamily: undefined }];
+}
+
+/** The paper's orderings checked; with several underlay MTUs or IP families, once per each. */
 export function paperChecks(rows: readonly ClaimRow[], judge: Judge): PaperCheck[] {
-  const mtus = rows.length ? [...new Set(rows.map((r) => r.mtu))] : [undefined];
-  return mtus.flatMap((mtu) =>
+  return variantsOf(rows).flatMap(({ mtu, ipFamily }) =>
     PAPER_ORDERINGS.map((p): PaperCheck => {
-      const at = mtu === undefined ? {} : { underlayMtu: mtu };
+      const at = {
+        ...(mtu === undefined ? {} : { underlayMtu: mtu }),
+        ...(ipFamily === undefined ? {} : { ipFamily }),
+      };
       const find = (arch: string): ClaimRow | undefined =>
-        rows.find((r) => r.arch === arch && r.path === p.path && r.test === p.test && r.mtu === mtu);
+        rows.find(
+          (r) => r.arch === arch && r.path === p.path && r.test === p.test && r.mtu === mtu && r.ipFamily === ipFamily,
+        );
       const [h, l] = [find(p.higher), find(p.lower)];
       const c = h && l ? judge(h, l) : undefined;
       if (!c) return { ...p, ...at, verdict: 'not measured' };

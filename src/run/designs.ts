@@ -5,7 +5,8 @@
  * the interval of a/b excludes 1.
  * Only pairs whose two architectures the run measured on the path are reported.
  */
-import type { ClaimRow, Judge, PairClaim, PairVerdict } from './claims';
+import { variantsOf, type ClaimRow, type Judge, type PairClaim, type PairVerdict } from './claims';
+import type { Family } from '../lib/ip';
 import { DESIGN_COMPARISONS, type DesignComparison } from '../arch/claims';
 import { DESIGN_METRICS, type TestName } from './results-schema';
 
@@ -34,17 +35,18 @@ export interface DesignMetricCheck {
 
 export interface DesignCheck extends DesignComparison {
   readonly underlayMtu?: number;
+  readonly ipFamily?: Family;
   readonly metrics: DesignMetricCheck[];
 }
 
-/** The comparisons the rows allow; with several underlay MTUs, once per MTU. */
+/** The comparisons the rows allow; with several underlay MTUs or IP families, once per each. */
 export function designChecks(rows: readonly ClaimRow[], judge: Judge): DesignCheck[] {
-  const mtus = [...new Set(rows.map((r) => r.mtu))];
-  return mtus.flatMap((mtu) =>
+  return (rows.length ? variantsOf(rows) : []).flatMap(({ mtu, ipFamily }) =>
     DESIGN_COMPARISONS.flatMap((d): DesignCheck[] => {
+      const here = (r: ClaimRow): boolean => r.path === d.path && r.mtu === mtu && r.ipFamily === ipFamily;
       const find = (arch: string, test: string): ClaimRow | undefined =>
-        rows.find((r) => r.arch === arch && r.path === d.path && r.test === test && r.mtu === mtu);
-      const measured = (arch: string) => rows.some((r) => r.arch === arch && r.path === d.path && r.mtu === mtu);
+        rows.find((r) => r.arch === arch && r.test === test && here(r));
+      const measured = (arch: string) => rows.some((r) => r.arch === arch && here(r));
       if (!measured(d.a) || !measured(d.b)) return [];
       const metrics = DESIGN_METRICS.map((metric): DesignMetricCheck => {
         const { test, read } = SOURCE[metric];
@@ -60,7 +62,14 @@ export function designChecks(rows: readonly ClaimRow[], judge: Judge): DesignChe
           ...(c.moreRounds !== undefined ? { moreRounds: c.moreRounds } : {}),
         };
       });
-      return [{ ...d, ...(mtu === undefined ? {} : { underlayMtu: mtu }), metrics }];
+      return [
+        {
+          ...d,
+          ...(mtu === undefined ? {} : { underlayMtu: mtu }),
+          ...(ipFamily === undefined ? {} : { ipFamily }),
+          metrics,
+        },
+      ];
     }),
   );
 }

@@ -17,6 +17,7 @@ import { serviceSpecSchema } from '../apiserver/model';
 import { endpointsFor } from './paths';
 import { baseName, runService } from './proxied';
 import type { Topology } from '../topology/schema';
+import type { Family } from '../lib/ip';
 import { CLK_TCK } from '../traffic/cpu/proc-pid';
 import { labProcesses, type IdleLabs } from './noise';
 
@@ -25,18 +26,26 @@ import { labProcesses, type IdleLabs } from './noise';
  * architecture's, then `-m<MTU>` when the underlay MTU is a dimension of the run — within the 32
  * characters of a lab name (topology/schema.ts; interface names never hold it: lab/names.ts).
  */
-export function labName(base: string, arch: string, mtu?: number): string {
+export function labName(base: string, arch: string, mtu?: number, ipFamily?: Family): string {
   // A proxied variant (base+mode) is named with a dash: lab names are letters, digits and dashes.
-  const suffix = `-${arch.replace('+', '-')}${mtu === undefined ? '' : `-m${mtu}`}`;
+  const suffix = `-${arch.replace('+', '-')}${dimensionSuffix({ mtu, ipFamily })}`;
   const room = 32 - suffix.length;
   return `${base.slice(0, Math.max(1, room)).replace(/-+$/, '')}${suffix}`.slice(0, 32);
 }
 
-/** A lab of the run: its key (plan.ts `labKey`), its architecture, its underlay MTU when the run has several. */
+/** A lab's dimensions in a name: "-m9000", "-v6" ('' without dimensions). */
+const dimensionSuffix = (d: { mtu?: number | undefined; ipFamily?: Family | undefined }): string =>
+  `${d.mtu === undefined ? '' : `-m${d.mtu}`}${d.ipFamily === undefined ? '' : `-v${d.ipFamily}`}`;
+
+/**
+ * A lab of the run: its key (plan.ts `labKey`), its architecture, its underlay MTU and IP family when the run has
+ * several.
+ */
 export interface LabSpec {
   readonly key: string;
   readonly arch: Architecture;
   readonly mtu?: number;
+  readonly ipFamily?: Family;
 }
 
 /** Memory one idle lab holds, measured with the default topology (docs/measurements.md), with room. */
@@ -111,7 +120,7 @@ export class LabSet {
   ) {}
 
   static forRun(o: LabSetOptions, labs: readonly LabSpec[]): LabSet {
-    const names = new Map(labs.map((l) => [l.key, labName(o.topology.name, l.arch.name, l.mtu)]));
+    const names = new Map(labs.map((l) => [l.key, labName(o.topology.name, l.arch.name, l.mtu, l.ipFamily)]));
     const taken = [...names.values()].filter(labExists);
     if (taken.length)
       throw new CnilabError(
@@ -123,12 +132,20 @@ export class LabSet {
   }
 
   async bringUp(spec: LabSpec): Promise<LabState> {
-    const { arch, mtu } = spec;
+    const { arch, mtu, ipFamily } = spec;
     const name = this.names.get(spec.key)!;
     this.o.progress(`${spec.key}: bringing the lab up`);
     const t = this.o.topology;
     const topology = withPolicy(
-      withProxy({ ...t, name, underlay: { ...t.underlay, mtu: mtu ?? t.underlay.mtu } }, arch),
+      withProxy(
+        {
+          ...t,
+          name,
+          underlay: { ...t.underlay, mtu: mtu ?? t.underlay.mtu },
+          ...(ipFamily === undefined ? {} : { ipFamilies: [ipFamily] }),
+        },
+        arch,
+      ),
       arch,
     );
     const lab = await this.o.timed('setupSec', LAB_PLAN_SEC.setup, () =>
@@ -138,7 +155,7 @@ export class LabSet {
     if (arch.control.attachesPods)
       copyFileSync(
         conflistFile(lab.lab, topology.nodes.find((n) => n.role === 'compute')!.name),
-        join(this.o.outDir, `${arch.name}${mtu === undefined ? '' : `-m${mtu}`}.conflist`),
+        join(this.o.outDir, `${arch.name}${dimensionSuffix({ mtu, ipFamily })}.conflist`),
       );
     return lab;
   }

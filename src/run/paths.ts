@@ -81,7 +81,8 @@ export function pathInLab(lab: LabState, arch: Architecture, path: PathName, end
     return {
       client: nodeNetns(lab.lab, client),
       server: nodeNetns(lab.lab, server),
-      serverIp: node.underlayIp,
+      // Node to node in the lab's first family: IPv6 over the underlay's IPv6 addresses.
+      serverIp: lab.topology.ipFamilies?.[0] === 6 ? node.underlayIp6 : node.underlayIp,
       mtu: lab.topology.underlay.mtu,
       stops: [
         { netns: nodeNetns(lab.lab, client), label: `node ${client}`, side: 'client' },

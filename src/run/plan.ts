@@ -5,7 +5,9 @@
  * takes one sample of each row; the scheduler (schedule.ts) orders them, the measuring step
  * (rounds.ts) decides how many rounds.
  */
-import type { Architecture } from '../arch/architecture';
+import { refuseFamilies, type Architecture } from '../arch/architecture';
+import type { Family } from '../lib/ip';
+import { refuseServices } from '../lab/services';
 import type { PathName } from '../arch/vocabulary';
 import { missingReason, type FeatureReport } from '../doctor/features';
 import type { Topology } from '../topology/schema';
@@ -20,11 +22,19 @@ export interface Cell {
   readonly endpoints: Endpoints;
   /** The underlay MTU of its lab when the run has more than one (--underlay-mtu); else the topology's. */
   readonly mtu?: number;
+  /** The IP family of its lab's pods when the run has more than one (--ip-family); else the topology's first. */
+  readonly ipFamily?: Family;
 }
 
-/** The lab a cell runs in, within the run: its architecture's, one per MTU when the MTU is a dimension. */
-export const labKey = (cell: Pick<Cell, 'arch' | 'mtu'>): string =>
-  cell.mtu === undefined ? cell.arch.name : `${cell.arch.name} mtu ${cell.mtu}`;
+/** A cell's dimensions as words: " mtu 9000", " IPv6" ('' without dimensions). */
+export const dimensionText = (c: {
+  readonly mtu?: number | undefined;
+  readonly ipFamily?: Family | undefined;
+}): string => `${c.mtu === undefined ? '' : ` mtu ${c.mtu}`}${c.ipFamily === undefined ? '' : ` IPv${c.ipFamily}`}`;
+
+/** The lab a cell runs in, within the run: its architecture's, one per MTU and family when they are dimensions. */
+export const labKey = (cell: Pick<Cell, 'arch' | 'mtu' | 'ipFamily'>): string =>
+  `${cell.arch.name}${dimensionText(cell)}`;
 
 /** A row of the run: a test's row (by its parameters) on a cell; one sample of it per round. */
 export interface PlannedRow {
@@ -39,6 +49,8 @@ export interface PlannedRow {
   readonly counted: boolean;
   /** Seconds planned for one sample. */
   readonly plannedSec: number;
+  /** The IP family its pods speak (its cell's, else the topology's first). */
+  readonly ipFamily: Family;
 }
 
 export interface Plan {
@@ -58,7 +70,8 @@ export function planCells(
   const cells: Cell[] = [];
   const skipped: Skipped[] = [];
   for (const arch of archs) {
-    const missing = missingReason(features, arch.requires) ?? refusedProxy(topology, arch);
+    const missing =
+      missingReason(features, arch.requires) ?? refusedProxy(topology, arch) ?? familyRefused(topology, arch);
     if (missing) {
       skipped.push({ arch: arch.name, reason: missing });
       continue;
@@ -84,10 +97,17 @@ export function planCells(
   return { cells, skipped };
 }
 
+/** Why `arch` cannot give pods the topology's families: its kind's own reason, else the families it has. */
+function familyRefused(topology: Topology, arch: Architecture): string | undefined {
+  const why = refuseFamilies(arch, topology.ipFamilies);
+  return why && (arch.control.refuse?.(topology) ?? why);
+}
+
 /** Why a run's proxied variant of an architecture cannot be built: its kind refuses the proxy. */
 function refusedProxy(topology: Topology, arch: Architecture): string | undefined {
   if (!arch.proxied) return undefined;
-  return arch.control.refuse?.({ ...topology, proxy: arch.proxied.proxy });
+  const t = { ...topology, proxy: arch.proxied.proxy };
+  return arch.control.refuse?.(t) ?? refuseServices(t, arch.control.attachesPods);
 }
 
 /** Why `arch` has no service path: no pods (the baseline), or no proxy in its lab. */
@@ -98,7 +118,7 @@ export function serviceMissing(arch: Architecture): string | undefined {
 }
 
 export const rowKey = (cell: Cell, test: TestName, params: Params): string =>
-  `${cell.arch.name} ${cell.path} ${test} ${JSON.stringify(params)}${cell.mtu === undefined ? '' : ` mtu ${cell.mtu}`}`;
+  `${cell.arch.name} ${cell.path} ${test} ${JSON.stringify(params)}${dimensionText(cell)}`;
 
 /**
  * The underlay MTUs as a dimension of the run: two or more distinct ones, else undefined (the topology's MTU, names
@@ -115,13 +135,59 @@ export function cellsPerMtu(cells: readonly Cell[], mtus: readonly number[] | un
   return cells.flatMap((c) => mtus.map((mtu) => ({ ...c, mtu })));
 }
 
+/** The IP families as a dimension of the run: two, else undefined (the topology's first family, names as they are). */
+export function familyDimension(families: readonly Family[] | undefined): Family[] | undefined {
+  const u = [...new Set(families ?? [])];
+  return u.length > 1 ? u : undefined;
+}
+
+/**
+ * Each cell once per IP family (families adjacent), or as it is without the dimension; an architecture whose pods
+ * cannot have a family is skipped for it, with the reason.
+ */
+export function cellsPerFamily(
+  topology: Topology,
+  cells: readonly Cell[],
+  families: readonly Family[] | undefined,
+  skipped: Skipped[],
+): Cell[] {
+  if (families === undefined) return [...cells];
+  const refused = new Set<string>();
+  return cells.flatMap((c) =>
+    families.flatMap((ipFamily) => {
+      const t = { ...topology, ipFamilies: [ipFamily] };
+      const why = familyRefused(t, c.arch) ?? refusedProxy(t, c.arch);
+      if (!why) return [{ ...c, ipFamily }];
+      if (!refused.has(`${c.arch.name} ${ipFamily}`)) skipped.push({ arch: c.arch.name, ipFamily, reason: why });
+      refused.add(`${c.arch.name} ${ipFamily}`);
+      return [];
+    }),
+  );
+}
+
+/**
+ * Why `test` has no row in `family`: its tool cannot speak it (Debian 12's sockperf 3.7 takes IPv4 addresses only);
+ * undefined when it can.
+ */
+export function familyMissing(tool: TestTool, family: Family | undefined): string | undefined {
+  return tool === 'sockperf' && family === 6
+    ? "needs sockperf in IPv6: this sockperf (3.7, Debian 12's) takes IPv4 addresses only"
+    : undefined;
+}
+
 /** The rows of `tests` on `cells`, cell by cell; the first throughput row of a cell is counted. */
-export function planRows(cells: readonly Cell[], tests: readonly TestName[], s: TestSettings): PlannedRow[] {
+export function planRows(
+  cells: readonly Cell[],
+  tests: readonly TestName[],
+  s: TestSettings,
+  primary: Family = 4,
+): PlannedRow[] {
   const out: PlannedRow[] = [];
   const countedTest = tests.find((t) => runTests.get(t).tool === 'iperf3');
   for (const cell of cells) {
     for (const test of tests) {
       const t = runTests.get(test);
+      if (familyMissing(t.tool, cell.ipFamily ?? primary)) continue;
       for (const [i, params] of t.params(s).entries())
         out.push({
           key: rowKey(cell, test, params),
@@ -132,6 +198,7 @@ export function planRows(cells: readonly Cell[], tests: readonly TestName[], s: 
           lab: labKey(cell),
           counted: test === countedTest && i === 0,
           plannedSec: t.plannedSec(s),
+          ipFamily: cell.ipFamily ?? primary,
         });
     }
   }
@@ -147,17 +214,33 @@ export function planRun(
   s: TestSettings,
   features: FeatureReport,
   underlayMtus?: readonly number[],
+  ipFamilies?: readonly Family[],
 ): Plan {
   // An architecture, path, test or MTU named twice is measured once.
   const unique = <T>(xs: readonly T[]): T[] => [...new Set(xs)];
   const planned = planCells(topology, unique(archs), unique(paths), features);
   const { skipped } = planned;
-  const cells = cellsPerMtu(planned.cells, mtuDimension(underlayMtus));
+  const primary = topology.ipFamilies[0] ?? 4;
+  const cells = cellsPerFamily(
+    topology,
+    cellsPerMtu(planned.cells, mtuDimension(underlayMtus)),
+    familyDimension(ipFamilies),
+    skipped,
+  );
   const runnable = unique(tests).filter((t) => !toolMissing(features, runTests.get(t).tool));
   for (const t of tests.filter((x) => !runnable.includes(x))) {
     const tool = runTests.get(t).tool;
     for (const a of new Set(cells.map((c) => c.arch.name)))
       skipped.push({ arch: a, test: t, reason: `needs ${tool}: ${toolMissing(features, tool)}` });
   }
-  return { cells, skipped, tests: runnable, rows: planRows(cells, runnable, s) };
+  for (const t of runnable) {
+    const seen = new Set<string>();
+    for (const c of cells) {
+      const why = familyMissing(runTests.get(t).tool, c.ipFamily ?? primary);
+      if (!why || seen.has(c.arch.name)) continue;
+      seen.add(c.arch.name);
+      skipped.push({ arch: c.arch.name, test: t, ...(c.ipFamily ? { ipFamily: c.ipFamily } : {}), reason: why });
+    }
+  }
+  return { cells, skipped, tests: runnable, rows: planRows(cells, runnable, s, primary) };
 }

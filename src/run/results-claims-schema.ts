@@ -1,7 +1,7 @@
 /** results.json's claims: the rankings, the paper's orderings and the design pairs its intervals support. */
 import { z } from 'zod';
 import { DESIGN_METRICS, PAIR_VERDICTS, PATH, TESTS } from './results-names';
-import { rowSchema, underlayMtu } from './results-row-schema';
+import { ipFamilyDim, rowSchema, underlayMtu } from './results-row-schema';
 
 const interval = z.object({ low: z.number(), high: z.number() });
 
@@ -35,6 +35,7 @@ export const claimsSchema = z.object({
     z.object({
       path: PATH,
       underlayMtu,
+      ipFamily: ipFamilyDim,
       test: z.enum(TESTS),
       params: rowSchema.shape.params,
       order: z.array(z.string()).describe('best first, by the geometric mean'),
@@ -49,6 +50,7 @@ export const claimsSchema = z.object({
       lower: z.string(),
       path: PATH,
       underlayMtu,
+      ipFamily: ipFamilyDim,
       test: z.enum(TESTS),
       verdict: z
         .enum(['holds', 'reversed', 'equivalent', 'not resolved', 'not measured'])
@@ -65,6 +67,7 @@ export const claimsSchema = z.object({
         b: z.string(),
         path: PATH,
         underlayMtu,
+        ipFamily: ipFamilyDim,
         metrics: z.array(
           z.object({
             metric: z
@@ -91,6 +94,7 @@ export const claimsSchema = z.object({
         test: z.enum(TESTS),
         params: rowSchema.shape.params,
         underlayMtu,
+        ipFamily: ipFamilyDim,
         verdict: z
           .enum(PAIR_VERDICTS)
           .describe('the service row against the inter-node row of the same lab: worse = the hop costs'),
@@ -102,5 +106,23 @@ export const claimsSchema = z.object({
     .describe(
       'what the Service hop costs (v8): in each lab with a proxy, each service row over the same pods talking ' +
         'directly (its inter-node row), the same-round ratio; present when the run measured both paths',
+    ),
+  families: z
+    .array(
+      z.object({
+        arch: z.string(),
+        path: PATH,
+        test: z.enum(TESTS),
+        params: rowSchema.shape.params,
+        underlayMtu,
+        verdict: z.enum(PAIR_VERDICTS).describe('the IPv6 row against its IPv4 twin: worse = IPv6 costs'),
+        ratio: pairClaimSchema.shape.ratio.describe('same-round IPv6 / IPv4 of the primary metric'),
+        moreRounds,
+      }),
+    )
+    .optional()
+    .describe(
+      'what IPv6 costs: each IPv6 row over its IPv4 twin (same architecture, path, test, in labs of either ' +
+        'family, round by round); present when the run measured both families (--ip-family 4,6)',
     ),
 });

@@ -86,6 +86,14 @@ export const underlayMtu = z
       'else it is lab.underlayMtu',
   );
 
+/** The IP family of a dimension (rows, paths, claims): present only when the run measured several. */
+export const ipFamilyDim = z
+  .union([z.literal(4), z.literal(6)])
+  .optional()
+  .describe(
+    "the pods' IP family of the lab it was measured in; present only when the run measured several (--ip-family)",
+  );
+
 export const rowSchema = z.object({
   arch: z.string().describe('architecture name'),
   family: z
@@ -101,6 +109,13 @@ export const rowSchema = z.object({
       "the client dialling a ClusterIP that the lab's proxy turns into the server pod (v8)",
   ),
   underlayMtu,
+  ipFamily: z
+    .union([z.literal(4), z.literal(6)])
+    .optional()
+    .describe(
+      "the pods' IP family the row was measured in (the traffic's addresses were checked to be of it); absent in " +
+        'results before IPv6 (IPv4)',
+    ),
   proxy: z
     .string()
     .optional()
@@ -176,6 +191,7 @@ export const pathSchema = z
     client: z.string(),
     server: z.string(),
     underlayMtu,
+    ipFamily: ipFamilyDim,
     mtu: z.number().int().describe('MTU of the interface the traffic left from (pod eth0, or node eth0 for host)'),
     encapBytes: z.number().int().describe('bytes each packet gains on the underlay: underlay MTU − pod MTU'),
     measuredWith: z.enum(TESTS).describe('the test during which the counters were read'),

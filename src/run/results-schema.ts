@@ -62,6 +62,10 @@ export const skippedSchema = z.object({
     .describe(
       'present when one test was skipped: a row test or a test after the rounds (results-published.ts names them)',
     ),
+  ipFamily: z
+    .union([z.literal(4), z.literal(6)])
+    .optional()
+    .describe('present when only one IP family was skipped (the run measured several: --ip-family)'),
   reason: z.string().describe('one line: why'),
   failed: z
     .literal(true)
@@ -100,7 +104,19 @@ export const resultsSchema = z
         .array(z.number().int())
         .optional()
         .describe('the underlay MTUs measured, each in labs of its own (--underlay-mtu); absent with one'),
+      ipFamilies: z
+        .array(z.union([z.literal(4), z.literal(6)]))
+        .optional()
+        .describe(
+          "the pods' IP families: the topology's (dual-stack labs measure the first), or those of --ip-family; " +
+            'absent in results before IPv6 (IPv4)',
+        ),
+      ipFamilyDimension: z
+        .literal(true)
+        .optional()
+        .describe('present when each family was measured in single-stack labs of its own (--ip-family 4,6)'),
       podCidr: z.string(),
+      podCidr6: z.string().optional().describe("the pods' IPv6 range, when a family measured is IPv6"),
       linkEmulation: z
         .array(
           z.object({

@@ -12,7 +12,7 @@ import type { IdleLabs, NoiseLimits } from './noise';
 import type { Pairing } from './paired';
 import { allocate } from './allocate';
 import { baselineOf, claimRowsOf } from './row-ratios';
-import type { Plan, PlannedRow } from './plan';
+import { dimensionText, type Plan, type PlannedRow } from './plan';
 import type { PathRecord, ResultRow, Skipped, TestName } from './results-schema';
 import { takeChain, takeCounted, takeSample, startCell, type CellRun, type TakenSample } from './sampling';
 import { labOrder, roundOrder } from './schedule';
@@ -104,7 +104,12 @@ export function labSpecs(plan: Pick<Plan, 'rows'>, after: readonly AfterCell[] =
   const cells = [...plan.rows.map((r) => ({ ...r.cell, lab: r.lab })), ...after];
   for (const c of cells)
     if (!specs.has(c.lab))
-      specs.set(c.lab, { key: c.lab, arch: c.arch, ...(c.mtu !== undefined ? { mtu: c.mtu } : {}) });
+      specs.set(c.lab, {
+        key: c.lab,
+        arch: c.arch,
+        ...(c.mtu !== undefined ? { mtu: c.mtu } : {}),
+        ...(c.ipFamily !== undefined ? { ipFamily: c.ipFamily } : {}),
+      });
   return [...specs.values()];
 }
 
@@ -412,7 +417,7 @@ async function oneRound(rows: readonly MeasuredRow[], round: number, o: MeasureO
     o.progress(
       `round ${round}: ${m.row.cell.arch.name} ${m.row.cell.path} ${m.row.test}` +
         `${t.label(m.row.params) ? ` ${t.label(m.row.params)}` : ''}` +
-        `${m.row.cell.mtu === undefined ? '' : ` mtu ${m.row.cell.mtu}`}`,
+        `${dimensionText(m.row.cell)}`,
     );
     if (m.row.counted && m.taken.length === 0) {
       const c = await o.timed('measureSec', m.row.plannedSec, () => takeCounted(m.row, cell, round, sampler));

@@ -28,10 +28,11 @@ export const timedValues = (m: SampledRow): TimedValue[] =>
     at: (t.startSec + t.endSec) / 2,
   }));
 
-/** The baseline row of a row: the baseline architecture's row of the same test, parameters and underlay MTU. */
+/** The baseline row of a row: the baseline architecture's row of the same test, parameters, underlay MTU and family. */
 export function baselineOf<T extends { row: PlannedRow }>(rows: readonly T[], r: T, baseline: string): T | undefined {
   if (r.row.cell.arch.name === baseline) return undefined;
-  const same = (x: PlannedRow): string => `${x.test} ${JSON.stringify(x.params)} ${x.cell.mtu ?? ''}`;
+  const same = (x: PlannedRow): string =>
+    `${x.test} ${JSON.stringify(x.params)} ${x.cell.mtu ?? ''} ${x.cell.ipFamily ?? ''}`;
   return rows.find((b) => b.row.cell.arch.name === baseline && same(b.row) === same(r.row));
 }
 
@@ -99,6 +100,7 @@ export const claimRowsOf = (rows: readonly SampledRow[]): ClaimRow[] =>
     arch: m.row.cell.arch.name,
     path: m.row.cell.path,
     ...(m.row.cell.mtu === undefined ? {} : { mtu: m.row.cell.mtu }),
+    ...(m.row.cell.ipFamily === undefined ? {} : { ipFamily: m.row.cell.ipFamily }),
     test: m.row.test,
     params: m.row.params,
     better: METRIC_INFO[runTests.get(m.row.test).primary].better,

@@ -22,10 +22,12 @@ import type { Topology } from '../topology/schema';
 import { assembleRows, claimsOf, environment, noiseOf } from './assemble';
 import { moderateRows } from './row-ratios';
 import { afterRoundsRecord, planAfter, type AfterPlanned } from './after/run-after';
+import type { AfterPlanContext } from './after/test';
 import { availableMiB, LAB_PLAN_SEC, memoryVerdict } from './labs';
 import type { NoiseLimits } from './noise';
 import type { Pairing } from './paired';
-import { mtuDimension, planRun, type Plan } from './plan';
+import { familyDimension, mtuDimension, planRun, type Plan } from './plan';
+import type { Family } from '../lib/ip';
 import { RESULTS_SCHEMA_VERSION, type RunResults, type Schedule, type TestName } from './results-schema';
 import { measureRounds, type Measured, type Phase, type Rounds } from './rounds';
 import { round } from './stats';
@@ -40,6 +42,11 @@ export interface RunOptions extends TestSettings {
    * names.
    */
   readonly underlayMtus?: readonly number[];
+  /**
+   * The IP families to measure, each in single-stack labs of its own (--ip-family); undefined (or one) keeps the
+   * topology's, with no change in names.
+   */
+  readonly ipFamilies?: readonly Family[];
   readonly archs: readonly Architecture[];
   readonly paths: readonly PathName[];
   readonly tests: readonly TestName[];
@@ -93,9 +100,9 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
     if (!features[f].ok) throw new CnilabError(f === 'root' ? 'NOT_ROOT' : 'FEATURE_MISSING', features[f].detail);
   }
   refuseUnemulatable(o.topology, features);
-  const plan = planRun(o.topology, o.archs, o.paths, o.tests, o, features, o.underlayMtus);
-  const mtus = mtuDimension(o.underlayMtus);
-  const ctx = { topology: o.topology, archs: o.archs, features, mtu: mtus?.[0], mtus };
+  const topology = topologyOfRun(o);
+  const plan = planRun(topology, o.archs, o.paths, o.tests, o, features, o.underlayMtus, o.ipFamilies);
+  const ctx = afterContext(o, topology, features);
   const after = planAfter(o.afterRounds ?? new Map(), ctx);
   plan.skipped.push(...after.flatMap((a) => a.skipped));
   if (plan.rows.length === 0 && !after.some((a) => a.cells.length))
@@ -114,6 +121,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
   const affinity = o.pin && cpus().length >= 2 ? { client: 0, server: 1 } : undefined;
   const measured = await measureRounds(plan, {
     ...o,
+    topology,
     features,
     affinity,
     sequential,
@@ -310,9 +318,32 @@ function progressClock(plan: Plan, o: RunOptions, e: Estimate, rounds: Rounds) {
   return { progress, timed, timing, setRounds };
 }
 
-function labRecord(o: RunOptions): RunResults['lab'] {
-  const t = o.topology;
+/** What the tests after the rounds plan from: the run's topology, its architectures, its dimensions. */
+function afterContext(o: RunOptions, topology: Topology, features: FeatureReport): AfterPlanContext {
   const mtus = mtuDimension(o.underlayMtus);
+  const families = familyDimension(o.ipFamilies);
+  return {
+    topology,
+    archs: o.archs,
+    features,
+    ...(mtus ? { mtu: mtus[0], mtus } : {}),
+    ...(families ? { ipFamilies: families } : {}),
+  };
+}
+
+/**
+ * The topology the run's labs are built from: with one --ip-family, that family alone (its labs single-stack, no
+ * change in names); with two, each lab gets its own (labs.ts).
+ */
+export function topologyOfRun(o: Pick<RunOptions, 'topology' | 'ipFamilies'>): Topology {
+  const one = o.ipFamilies && new Set(o.ipFamilies).size === 1 ? o.ipFamilies[0] : undefined;
+  return one === undefined ? o.topology : { ...o.topology, ipFamilies: [one] };
+}
+
+function labRecord(o: RunOptions): RunResults['lab'] {
+  const t = topologyOfRun(o);
+  const mtus = mtuDimension(o.underlayMtus);
+  const families = familyDimension(o.ipFamilies);
   const links = linkRecords(t);
   return {
     name: t.name,
@@ -320,7 +351,10 @@ function labRecord(o: RunOptions): RunResults['lab'] {
     computeNodes: t.nodes.filter((n) => n.role === 'compute').length,
     underlayMtu: mtus?.[0] ?? t.underlay.mtu,
     ...(mtus ? { underlayMtus: mtus } : {}),
+    ipFamilies: families ?? [...t.ipFamilies],
+    ...(families ? { ipFamilyDimension: true as const } : {}),
     podCidr: t.podCidr,
+    ...(t.ipFamilies.includes(6) || families ? { podCidr6: t.podCidr6 } : {}),
     ...(links.length ? { linkEmulation: links } : {}),
   };
 }

@@ -201,6 +201,7 @@ export async function takeCounted(
     client: row.cell.endpoints.client,
     server: row.cell.endpoints.server,
     ...(row.cell.mtu === undefined ? {} : { underlayMtu: row.cell.mtu }),
+    ...(row.cell.ipFamily === undefined ? {} : { ipFamily: row.cell.ipFamily }),
     mtu: cell.where.mtu,
     encapBytes: cell.lab.topology.underlay.mtu - cell.where.mtu,
     measuredWith: row.test,

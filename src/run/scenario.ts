@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ipFamiliesSchema } from '../topology/families';
 import { CnilabError, messageOf } from '../lib/errors';
 import { PATHS } from '../arch/vocabulary';
 import { linkSchema } from '../topology/link';
@@ -27,6 +28,11 @@ export const scenarioSchema = z.strictObject({
    * Underlay MTUs to measure, each in labs of its own (two or more: a dimension of the run). Default: the topology's.
    */
   underlayMtu: z.array(z.number().int().min(MTU_MIN).max(MTU_MAX)).min(1).optional(),
+  /**
+   * IP families to measure, each in single-stack labs of its own (two: a dimension of the run, rows side by side).
+   * Default: the topology's first.
+   */
+  ipFamily: ipFamiliesSchema.unwrap().optional(),
   archs: z.array(z.string()).min(1).optional(),
   /**
    * Service proxy modes (iptables, nftables, ipvs, ebpf, or none): each architecture with pods in labs of its own per

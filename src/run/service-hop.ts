@@ -22,7 +22,11 @@ export interface ServiceHop {
 /** Each service row that has its inter-node partner in the same lab, judged against it. */
 export function serviceHops(rows: readonly ClaimRow[], judge: Judge): ServiceHop[] {
   const same = (a: ClaimRow, b: ClaimRow): boolean =>
-    a.arch === b.arch && a.test === b.test && a.mtu === b.mtu && JSON.stringify(a.params) === JSON.stringify(b.params);
+    a.arch === b.arch &&
+    a.test === b.test &&
+    a.mtu === b.mtu &&
+    a.ipFamily === b.ipFamily &&
+    JSON.stringify(a.params) === JSON.stringify(b.params);
   return rows
     .filter((r) => r.path === 'service' && r.metric === undefined)
     .flatMap((s): ServiceHop[] => {
@@ -35,6 +39,7 @@ export function serviceHops(rows: readonly ClaimRow[], judge: Judge): ServiceHop
           test: s.test,
           params: s.params,
           ...(s.mtu === undefined ? {} : { underlayMtu: s.mtu }),
+          ...(s.ipFamily === undefined ? {} : { ipFamily: s.ipFamily }),
           verdict: c.verdict,
           ratio: c.ratio,
           ...(c.moreRounds !== undefined ? { moreRounds: c.moreRounds } : {}),

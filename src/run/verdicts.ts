@@ -7,6 +7,7 @@
 import { pairJudge, paperChecks, rankings, type ClaimRow, type Judge, type PaperCheck, type Ranking } from './claims';
 import { designChecks, type DesignCheck } from './designs';
 import { serviceHops, type ServiceHop } from './service-hop';
+import { familyTwins, type FamilyTwin } from './family-twins';
 import { BASELINE_ARCH } from '../arch/vocabulary';
 
 export interface JudgedClaims {
@@ -14,6 +15,7 @@ export interface JudgedClaims {
   readonly paper: PaperCheck[];
   readonly designs: DesignCheck[];
   readonly serviceHop: ServiceHop[];
+  readonly families: FamilyTwin[];
 }
 
 export function judgeClaims(rows: readonly ClaimRow[], equivalencePct: number, baseline = BASELINE_ARCH): JudgedClaims {
@@ -26,11 +28,13 @@ export function judgeClaims(rows: readonly ClaimRow[], equivalencePct: number, b
   paperChecks(rows, dry);
   designChecks(rows, dry);
   serviceHops(rows, dry);
+  familyTwins(rows, dry);
   const judge = pairJudge(asked, equivalencePct);
   return {
     rankings: rankings(rows, judge, baseline),
     paper: paperChecks(rows, judge),
     designs: designChecks(rows, judge),
     serviceHop: serviceHops(rows, judge),
+    families: familyTwins(rows, judge),
   };
 }

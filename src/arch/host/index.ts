@@ -6,6 +6,8 @@ import { BASELINE_ARCH } from '../vocabulary';
 export const baselineControlPlane: ControlPlane & { readonly kind: 'baseline' } = {
   kind: 'baseline',
   attachesPods: false,
+  // Nodes talk over the underlay, which carries IPv6 whenever a family is 6.
+  ipFamilies: [4, 6],
   restartable: [],
   up: () => Promise.resolve([]),
   membership: 'the baseline has no control plane to join (its lab is nodes on a switch, no pods)',

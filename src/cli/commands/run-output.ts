@@ -7,6 +7,8 @@ import {
   noiseLine,
   designLines,
   serviceHopLines,
+  familyLines,
+  archLabel,
   paperLines,
   rankingLegend,
   rankingLines,
@@ -51,7 +53,7 @@ function row(x: ResultRow, mtus: boolean): string[] {
         `${x.resolved ? '' : ' ?'}`)
     : '—';
   return [
-    x.arch,
+    archLabel(x),
     x.path,
     ...(mtus ? [String(x.underlayMtu ?? '')] : []),
     `${x.test}${params(x) ? ` ${params(x)}` : ''}`,
@@ -133,6 +135,7 @@ function rowLines(r: RunResults, mtus: boolean, link: string | undefined): strin
     ...paperLines(r).map((l) => `  ${l}`),
     ...designLines(r).map((l) => `  ${l}`),
     ...serviceHopLines(r).map((l) => `  ${l}`),
+    ...familyLines(r).map((l) => `  ${l}`),
     '',
   ];
 }

@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { architectures, defaultArchitectures } from '../../arch';
 import { PATHS } from '../../arch/vocabulary';
+import type { Family } from '../../lib/ip';
+import { toFamily } from '../../topology/families';
 import { CnilabError } from '../../lib/errors';
 import { loadTopology } from '../../topology/load';
 import { MTU_MAX, MTU_MIN, withUnderlay } from '../../topology/schema';
@@ -51,6 +53,7 @@ interface RunFlags {
   topology?: string;
   lab?: string;
   underlayMtu?: number[];
+  ipFamily?: Family[];
   policyDataplane?: string;
   json?: boolean;
 }
@@ -202,6 +205,12 @@ function runOptions(c: Command): Command {
         "of the same MTU (default: the topology's)",
       mtuList,
     )
+    .option(
+      '--ip-family <4,6>',
+      'IP families, e.g. 4,6: each in single-stack labs of its own (<lab>-<arch>-v6), every row paired with host ' +
+        "of the same family, the families side by side (default: the topology's first; docs/ipv6.md)",
+      familyList,
+    )
     .option('--policy-dataplane <design>', POLICY_DATAPLANE_HELP)
     .option('--lab <name>', "lab name (default: the topology's name)")
     .option('--json', 'print results.json to stdout instead of the table; progress as JSON lines on stderr');
@@ -220,6 +229,17 @@ export function mtuList(v: string): number[] {
   });
   if (mtus.length === 0) throw new CnilabError('INVALID_INPUT', '--underlay-mtu: give one MTU or more, e.g. 1500,9000');
   return [...new Set(mtus)];
+}
+
+/** Parses --ip-family: 4 and 6 (ipv4 and ipv6 too), comma-separated, each once. */
+export function familyList(v: string): Family[] {
+  const families = list(v).map((x): Family => {
+    if (x === '4' || x === 'ipv4') return 4;
+    if (x === '6' || x === 'ipv6') return 6;
+    throw new CnilabError('INVALID_INPUT', `--ip-family: ${JSON.stringify(x)} must be 4 or 6, e.g. 4,6`);
+  });
+  if (families.length === 0) throw new CnilabError('INVALID_INPUT', '--ip-family: give 4, 6 or 4,6');
+  return [...new Set(families)];
 }
 
 function roundCount(name: string): (v: string) => number {
@@ -349,6 +369,7 @@ async function runAction(
     ...(sc.underlay ? { link: sc.underlay } : {}),
   });
   topology = withPolicyDataplane(topology, archs, o.policyDataplane, sc.policyDataplane);
+  const families = o.ipFamily ?? (sc.ipFamily && [...new Set(sc.ipFamily.map(toFamily))]);
   const started = new Date();
   const outDir = resolve(o.out ?? join('runs', stamp(started)));
   // --no-pin is the only way to say false on the command line; the scenario decides otherwise.
@@ -357,6 +378,7 @@ async function runAction(
   const results = await runBenchmark({
     topology,
     ...(mtus && mtus.length > 1 ? { underlayMtus: mtus } : {}),
+    ...(families ? { ipFamilies: families } : {}),
     archs,
     paths,
     tests,

@@ -8,7 +8,8 @@
  * section and what `compare` says of it.
  */
 import type { z } from 'zod';
-import type { Architecture } from '../../arch/architecture';
+import { refuseFamilies, type Architecture } from '../../arch/architecture';
+import type { Family } from '../../lib/ip';
 import { missingReason, type FeatureReport } from '../../doctor/features';
 import type { LabState } from '../../lab/state';
 import type { Chart } from '../../report/charts';
@@ -22,6 +23,8 @@ export interface AfterCell {
   readonly lab: string;
   /** The underlay MTU of its lab when the MTU is a dimension of the run. */
   readonly mtu?: number;
+  /** The IP family of its lab when the family is a dimension of the run. */
+  readonly ipFamily?: Family;
 }
 
 /** One of its flags, which a scenario file may set too (`key`, as the flag in camelCase). */
@@ -45,6 +48,11 @@ export interface AfterPlanContext {
   readonly mtu?: number;
   /** Every underlay MTU when the MTU is a dimension: a test that measures per MTU has a lab in each. */
   readonly mtus?: readonly number[];
+  /**
+   * Every IP family when the family is a dimension (--ip-family): a test that measures per family has a lab in each;
+   * the others run in the lab of the first family an architecture has.
+   */
+  readonly ipFamilies?: readonly Family[];
 }
 
 export interface AfterMeasureOptions {
@@ -105,8 +113,21 @@ export const erase = <S, C extends AfterCell, E, J>(t: AfterTest<S, C, E, J>): A
  * present — of the others the run says why elsewhere.
  */
 export const measurable = (ctx: AfterPlanContext, arch: Architecture): boolean =>
-  arch.control.attachesPods && !missingReason(ctx.features, arch.requires);
+  arch.control.attachesPods &&
+  !missingReason(ctx.features, arch.requires) &&
+  (ctx.ipFamilies ?? ctx.topology.ipFamilies).some((f) => !refuseFamilies(arch, [f]));
 
-/** The cell of `arch` in the run's labs (the first MTU's lab when the MTU is a dimension). */
-export const cellOf = (arch: Architecture, mtu: number | undefined): AfterCell =>
-  mtu === undefined ? { arch, lab: labKey({ arch }) } : { arch, lab: labKey({ arch, mtu }), mtu };
+/**
+ * The cell of `arch` in the run's labs: the first MTU's lab when the MTU is a dimension (or `at.mtu`'s), the first
+ * family's it has when the family is one (or `at.ipFamily`'s).
+ */
+export function cellOf(
+  arch: Architecture,
+  ctx: Pick<AfterPlanContext, 'mtu' | 'ipFamilies'>,
+  at: { readonly mtu?: number | undefined; readonly ipFamily?: Family } = {},
+): AfterCell {
+  const mtu = 'mtu' in at ? at.mtu : ctx.mtu;
+  const ipFamily = at.ipFamily ?? ctx.ipFamilies?.find((f) => !refuseFamilies(arch, [f]));
+  const dims = { ...(mtu === undefined ? {} : { mtu }), ...(ipFamily === undefined ? {} : { ipFamily }) };
+  return { arch, lab: labKey({ arch, ...dims }), ...dims };
+}

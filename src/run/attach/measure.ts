@@ -189,6 +189,7 @@ export function assembleAttach(
   return {
     arch: cell.arch.name,
     family: cell.arch.family,
+    ...(cell.ipFamily === undefined ? {} : { ipFamily: cell.ipFamily }),
     lab: state.lab,
     node: cell.node,
     target: cell.target,

@@ -7,6 +7,7 @@
  * Every extra pod is named `attach-…`: its namespace carries the lab's prefix (`down` finds it).
  */
 import type { PathName } from '../../arch/vocabulary';
+import { refuseFamilies } from '../../arch/architecture';
 import { CnilabError } from '../../lib/errors';
 import type { PodSpec, Topology } from '../../topology/schema';
 import { cellOf, measurable, type AfterCell, type AfterPlanContext } from '../after/test';
@@ -51,7 +52,9 @@ export function planAttach(ctx: AfterPlanContext): { cells: AttachCell[]; skippe
       continue;
     }
     const node = ctx.topology.pods.find((p) => p.name === ep.client)!.node;
-    cells.push({ ...cellOf(arch, ctx.mtu), node, target: ep.server, path });
+    // Per IP family when the family is a dimension: attach in each of the architecture's.
+    for (const ipFamily of ctx.ipFamilies?.filter((f) => !refuseFamilies(arch, [f])) ?? [undefined])
+      cells.push({ ...cellOf(arch, ctx, ipFamily ? { ipFamily } : {}), node, target: ep.server, path });
   }
   return { cells, skipped };
 }

@@ -13,6 +13,8 @@ import { sectionHtml } from '../after/report-kit';
 import type { AttachJson } from './schema';
 
 type Arch = AttachJson['archs'][number];
+/** Its name in tables and charts: the architecture, and its IP family when the run measured several. */
+const nameOf = (x: Pick<Arch, 'arch' | 'ipFamily'>): string => `${x.arch}${x.ipFamily ? ` IPv${x.ipFamily}` : ''}`;
 const entries = (a: AttachJson): { x: Arch; s: Arch['sizes'][number] }[] =>
   a.archs.flatMap((x) => x.sizes.map((s) => ({ x, s })));
 
@@ -40,7 +42,7 @@ export function attachTable(a: AttachJson): string {
       'CPU busy / outside the labs',
     ],
     rows: entries(a).map(({ x, s }) => [
-      x.arch,
+      nameOf(x),
       { n: String(s.pods) },
       { n: pct(s.add) },
       { n: pct(s.firstPacket) },
@@ -55,7 +57,7 @@ export function attachTable(a: AttachJson): string {
 export function attachChart(a: AttachJson, order: readonly string[]): Chart | undefined {
   if (!a.archs.length) return undefined;
   const values = entries(a).flatMap(({ x, s }) =>
-    (['p50', 'p99'] as const).map((p) => ({ arch: x.arch, pods: s.pods, percentile: `ADD ${p}`, value: s.add[p] })),
+    (['p50', 'p99'] as const).map((p) => ({ arch: nameOf(x), pods: s.pods, percentile: `ADD ${p}`, value: s.add[p] })),
   );
   const sizes = a.sizes;
   const log = sizes.length > 1 && sizes[sizes.length - 1]! / sizes[0]! >= 10;
@@ -110,7 +112,7 @@ export function attachChart(a: AttachJson, order: readonly string[]): Chart | un
 export function attachLines(a: AttachJson): string[] {
   const rows = entries(a).map(
     ({ x, s }) =>
-      `  ${x.arch.padEnd(20)} ${String(s.pods).padStart(5)}   ${pct(s.add).padStart(22)}  ` +
+      `  ${nameOf(x).padEnd(20)} ${String(s.pods).padStart(5)}   ${pct(s.add).padStart(22)}  ` +
       ` ${pct(s.firstPacket).padStart(22)} ` +
       `  ${pct(s.del).padStart(22)}`,
   );
@@ -128,7 +130,7 @@ export function attachLines(a: AttachJson): string[] {
   const noise =
     lines.length === 1
       ? [`  CPU while probing (all CPUs): ${lines[0]}`]
-      : a.archs.filter((x) => noiseOf(x)).map((x) => `  CPU while probing ${x.arch} (all CPUs): ${noiseOf(x)}`);
+      : a.archs.filter((x) => noiseOf(x)).map((x) => `  CPU while probing ${nameOf(x)} (all CPUs): ${noiseOf(x)}`);
   return [
     `pod attach, ms, p50 / p90 / p99 over ${a.samples} probes per line (ADD into a lab of N pods, none in flight; ` +
       `not rows, no % of host):`,
@@ -144,7 +146,7 @@ export function attachHeadline(a: AttachJson): string | undefined {
   if (!a.archs.length) return undefined;
   const n = a.sizes[a.sizes.length - 1]!;
   const at = a.archs
-    .map((x) => ({ arch: x.arch, s: x.sizes.find((s) => s.pods === n) }))
+    .map((x) => ({ arch: nameOf(x), s: x.sizes.find((s) => s.pods === n) }))
     .filter((x) => x.s)
     .sort((p, q) => p.s!.add.p50 - q.s!.add.p50);
   return (

@@ -14,6 +14,10 @@ export const attachSchema = z
       z.object({
         arch: z.string(),
         family: z.enum(FAMILIES),
+        ipFamily: z
+          .union([z.literal(4), z.literal(6)])
+          .optional()
+          .describe("its pods' IP family, when the run measured several (--ip-family)"),
         lab: z.string().describe('the lab it was measured in'),
         node: z.string().describe('the node every probe pod was attached on'),
         target: z.string().describe('the existing pod each probe pinged after its ADD'),

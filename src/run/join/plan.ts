@@ -28,7 +28,7 @@ export function planJoin(ctx: AfterPlanContext): { cells: JoinCell[]; skipped: S
       continue; // the run says why elsewhere
     else if (withPods < 1)
       skipped.push({ arch: arch.name, test: 'join', reason: 'no pod on a compute node to ping the new node from' });
-    else cells.push(cellOf(arch, ctx.mtu));
+    else cells.push(cellOf(arch, ctx));
   }
   return { cells, skipped };
 }

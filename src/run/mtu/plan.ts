@@ -33,7 +33,7 @@ export function planMtu(ctx: AfterPlanContext): { cells: MtuCell[]; skipped: Ski
       continue;
     }
     for (const mtu of ctx.mtus ?? [undefined])
-      cells.push({ ...cellOf(arch, mtu), ...ep, underlayMtu: mtu ?? ctx.topology.underlay.mtu });
+      cells.push({ ...cellOf(arch, ctx, { mtu }), ...ep, underlayMtu: mtu ?? ctx.topology.underlay.mtu });
   }
   return { cells, skipped };
 }

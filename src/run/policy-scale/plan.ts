@@ -85,7 +85,7 @@ export function planPolicyScale(ctx: AfterPlanContext): { cells: PolicyScaleCell
       const setting = asked !== undefined && offered.some((d) => d.name === asked) ? asked : undefined;
       const own = setting ?? offered[0]!.name;
       cells.push({
-        ...cellOf(arch, ctx.mtu),
+        ...cellOf(arch, ctx),
         designs: designs.map((d) => d.name),
         own,
         ...(setting ? { setting } : {}),

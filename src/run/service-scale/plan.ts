@@ -103,7 +103,7 @@ export function planServiceScale(ctx: AfterPlanContext): { cells: ServiceScaleCe
       );
     else if (!pods)
       skip(arch.name, 'needs a pod on one compute node and two on another (the client, the probed backends)');
-    else cells.push({ ...cellOf(arch, ctx.mtu), proxy: arch.proxied.proxy, ...pods });
+    else cells.push({ ...cellOf(arch, ctx), proxy: arch.proxied.proxy, ...pods });
   }
   return { cells, skipped };
 }

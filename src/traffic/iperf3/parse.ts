@@ -80,3 +80,26 @@ export function parseIperf3UdpJson(text: string): Iperf3UdpSummary {
     seconds: rx.seconds,
   };
 }
+
+/**
+ * Why the test's connections are not of `serverIp`'s family (an iperf3 that fell back to IPv4 where IPv6 was asked,
+ * benchmark-operator#814), or undefined when every connection is: iperf3's `start.connected`, both ends.
+ */
+export function familyMismatch(text: string, serverIp: string): string | undefined {
+  let j: { start?: { connected?: { local_host?: string; remote_host?: string }[] } };
+  try {
+    j = JSON.parse(text) as typeof j;
+  } catch {
+    return undefined; // the summary's parse says what is wrong with it
+  }
+  const want = serverIp.includes(':') ? 6 : 4;
+  const of = (a: string | undefined): number =>
+    a === undefined ? 0 : a.includes(':') && !/^::ffff:\d/i.test(a) ? 6 : 4;
+  const conns = j.start?.connected ?? [];
+  if (conns.length === 0) return 'iperf3 reported no connection (start.connected is empty)';
+  const bad = conns.find((c) => of(c.local_host) !== want || of(c.remote_host) !== want);
+  return bad
+    ? `a connection ran over IPv${want === 6 ? 4 : 6} (${bad.local_host} → ${bad.remote_host}), not the IPv${want} ` +
+        `of ${serverIp}`
+    : undefined;
+}

@@ -6,7 +6,13 @@ import { CnilabError, messageOf } from '../../lib/errors';
 import { run, sleep, startServer, stopPid } from '../../lib/exec';
 import { inNetns, type NetnsRef } from '../../lib/netns';
 import { cpuSplit, readCpuTimes, type CpuSplit } from '../cpu/proc-stat';
-import { parseIperf3Json, parseIperf3UdpJson, type Iperf3Summary, type Iperf3UdpSummary } from './parse';
+import {
+  familyMismatch,
+  parseIperf3Json,
+  parseIperf3UdpJson,
+  type Iperf3Summary,
+  type Iperf3UdpSummary,
+} from './parse';
 
 interface ClientOptions {
   readonly client: NetnsRef;
@@ -72,7 +78,9 @@ async function client<T>(
   extra: readonly string[],
   parse: (text: string) => T,
 ): Promise<T & { cpu: CpuSplit }> {
+  // The family is forced, and checked after (familyMismatch): a fallback to the other family fails the sample.
   const [cmd, args] = inNetns(o.client, 'iperf3', [
+    o.serverIp.includes(':') ? '-6' : '-4',
     '-c',
     o.serverIp,
     '-p',
@@ -94,8 +102,12 @@ async function client<T>(
     });
     const after = readCpuTimes();
     try {
-      return { ...parse(r.stdout), cpu: cpuSplit(before, after) };
+      const summary = parse(r.stdout);
+      const mismatch = familyMismatch(r.stdout, o.serverIp);
+      if (mismatch) throw new CnilabError('TRAFFIC_FAILED', `iperf3 to ${o.serverIp}: ${mismatch}`);
+      return { ...summary, cpu: cpuSplit(before, after) };
     } catch (e) {
+      if (e instanceof CnilabError) throw e;
       // The server may not be listening yet ("unable to connect"), or still busy with the last
       // client ("the server is busy running a test"): both pass within milliseconds.
       if (attempt < 40 && /unable to connect|Connection refused|server is busy/i.test(r.stdout + r.stderr)) {
