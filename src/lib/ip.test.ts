@@ -5,6 +5,7 @@ import {
   contains,
   formatAddr,
   formatCidr,
+  formatPrefix,
   formatIPv4,
   lastOf,
   overlaps,
@@ -60,4 +61,10 @@ test('CIDR parsing, strictness, overlap and subnetting', () => {
   assert.equal(formatCidr(subnetAt(parseCidr('10.244.0.0/16'), 24, 3)), '10.244.3.0/24');
   assert.throws(() => subnetAt(parseCidr('10.244.0.0/16'), 24, 256), /holds 256 \/24 subnets/);
   assert.equal(formatIPv4(addressAt(parseCidr('198.18.0.0/24'), 1)), '198.18.0.1');
+});
+
+test('formatPrefix: the network and its length, either family', () => {
+  assert.equal(formatPrefix(parsePrefix('fd00:1::5/64')!), 'fd00:1::/64');
+  assert.equal(formatPrefix(parsePrefix('10.1.2.3/24')!), '10.1.2.0/24');
+  assert.equal(formatPrefix(parsePrefix('fd00::1/128')!), 'fd00::1/128');
 });

@@ -103,6 +103,11 @@ export function parsePrefix(s: string): (Prefix & { readonly addr: Addr }) | und
   return { family: addr.family, base: (addr.value >> hostBits) << hostBits, length, addr };
 }
 
+/** The prefix as "NETWORK/LENGTH" (fd00:1::/64, 10.1.0.0/16). */
+export function formatPrefix(p: Prefix): string {
+  return `${formatAddr({ family: p.family, value: p.base })}/${p.length}`;
+}
+
 /** The last address of the prefix (IPv4's broadcast). */
 export function lastOf(p: Prefix): bigint {
   return p.base + (1n << BigInt(BITS[p.family] - p.length)) - 1n;

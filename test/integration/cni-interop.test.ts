@@ -2,7 +2,8 @@
  * Interop, both directions, across the process boundary the spec defines: the reference `bridge`
  * delegating IPAM to cnilab's `host-local` and `static`; cnilab's `bridge` delegating to the
  * reference `host-local`; and one attachment added through one pair and deleted through the other,
- * which only works if both host-locals keep the same on-disk store. (cnilab's runtime driving the
+ * which only works if both host-locals keep the same on-disk store — in IPv4 and on an IPv6 range,
+ * where each also CHECKs what the other added. (cnilab's runtime driving the
  * reference plugins is what cni-conformance does for every case.)
  */
 import { after, before, test } from 'node:test';
@@ -17,6 +18,7 @@ import { nodeNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
 import { scratchPod, scratchRuntime } from './scratch';
 import { assertNothingLeft, rootSnapshot, type RootSnapshot, linkNames } from './helpers';
+import { isAddressFile } from './conformance';
 
 const LAB = 't-cnii';
 const HOST = nodeNetns(LAB, 'host');
@@ -33,7 +35,7 @@ function mixedPath(name: string, plugins: Record<string, string>): string {
 
 const runtimeFor = (dir: string): CniRuntime => scratchRuntime(LAB, { cniPath: [dir] });
 const dataDir = (): string => join(runDir(LAB), 'ipam');
-const held = (net: string): string[] => readdirSync(join(dataDir(), net)).filter((f) => /^\d/.test(f));
+const held = (net: string): string[] => readdirSync(join(dataDir(), net)).filter(isAddressFile);
 
 before(async () => {
   root = await rootSnapshot();
@@ -163,4 +165,43 @@ test('added through one implementation, deleted through the other: the host-loca
   assert.deepEqual(ports, []);
   await deleteNetns(d.ns);
   await deleteNetns(e.ns);
+});
+
+test('an IPv6 range, both ways: each implementation CHECKs and DELs what the other ADDed', async () => {
+  const ours = runtimeFor(CNI_BIN_DIR);
+  const ref = runtimeFor(REF);
+  const list: NetConfList = {
+    cniVersion: '1.0.0',
+    name: 'i-v6',
+    plugins: [
+      {
+        type: 'bridge',
+        bridge: 'ibr5',
+        isGateway: true,
+        isDefaultGateway: true,
+        ipam: {
+          type: 'host-local',
+          ranges: [[{ subnet: 'fd00:82:5::/64', rangeStart: 'fd00:82:5::10' }]],
+          dataDir: dataDir(),
+        },
+      },
+    ],
+  };
+  const f = await attach(ours, list, 'f');
+  const g = await attach(ref, list, 'g');
+  const rf = await ours.addNetworkList(list, f.rt);
+  assert.deepEqual(rf.ips, [{ address: 'fd00:82:5::10/64', gateway: 'fd00:82:5::1', interface: 2 }]);
+  const rg = await ref.addNetworkList(list, g.rt);
+  assert.deepEqual(rg.ips, [{ address: 'fd00:82:5::11/64', gateway: 'fd00:82:5::1', interface: 2 }]);
+  // the two pods reach each other over the one bridge (DAD is off in both containers: usable at once)
+  await runIn({ name: f.ns }, 'ping', ['-c', '1', '-w', '4', 'fd00:82:5::11']);
+  await ref.checkNetworkList(list, f.rt); // the reference checks what cnilab added …
+  await ours.checkNetworkList(list, g.rt); // … and cnilab what the reference added
+  await ref.delNetworkList(list, f.rt);
+  await ours.delNetworkList(list, g.rt);
+  assert.deepEqual(held('i-v6'), []);
+  for (const ns of [f.ns, g.ns]) assert.deepEqual(await linkNames(ns), ['lo']);
+  assert.deepEqual(await ipJson<{ ifname: string }[]>({ name: HOST }, ['link', 'show', 'master', 'ibr5']), []);
+  await deleteNetns(f.ns);
+  await deleteNetns(g.ns);
 });

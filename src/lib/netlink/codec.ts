@@ -42,6 +42,9 @@ export const IFLA_BRPORT_MODE = 4; // hairpin
 export const IFA = { ADDRESS: 1, LOCAL: 2, FLAGS: 8 } as const;
 export const IFA_F_NODAD = 0x02;
 export const IFA_F_NOPREFIXROUTE = 0x200;
+/** IPv6 duplicate address detection still running on the address, or failed (a duplicate was found). */
+export const IFA_F_TENTATIVE = 0x40;
+export const IFA_F_DADFAILED = 0x08;
 export const RTA = { DST: 1, OIF: 4, GATEWAY: 5, PRIORITY: 6, PREFSRC: 7, METRICS: 8, TABLE: 15 } as const;
 export const RTAX_MTU = 2;
 export const IFF_UP = 0x1;
@@ -192,7 +195,7 @@ export interface NlLink {
   ifalias?: string;
   link_type: string;
   linkinfo?: { info_kind?: string; info_slave_kind?: string; info_data?: Record<string, unknown> };
-  addr_info?: { family: string; local: string; prefixlen: number }[];
+  addr_info?: { family: string; local: string; prefixlen: number; tentative?: true; dadfailed?: true }[];
 }
 
 const MACVLAN_MODES: Record<number, string> = { 1: 'private', 2: 'vepa', 4: 'bridge', 8: 'passthru', 16: 'source' };
@@ -247,6 +250,8 @@ export interface NlAddr {
   family: 'inet' | 'inet6';
   local: string;
   prefixlen: number;
+  /** IFA_F_* (IFA_FLAGS when the kernel sends it, else the header's 8 bits). */
+  flags: number;
 }
 
 export function parseAddrMsg(b: Buffer, off: number, end: number): NlAddr | undefined {
@@ -259,5 +264,6 @@ export function parseAddrMsg(b: Buffer, off: number, end: number): NlAddr | unde
     family: family === 2 ? 'inet' : 'inet6',
     local: bytesAddr(local),
     prefixlen: b.readUInt8(off + 1),
+    flags: a.get(IFA.FLAGS)?.readUInt32LE(0) ?? b.readUInt8(off + 2),
   };
 }

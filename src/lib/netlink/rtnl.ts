@@ -12,6 +12,8 @@ import { netnsPath, type NetnsRef } from '../netns';
 import { netlinkLibc, type NetlinkLibc } from './libc';
 import {
   align,
+  IFA_F_DADFAILED,
+  IFA_F_TENTATIVE,
   ifaddrmsg,
   IFLA,
   ifinfomsg,
@@ -275,12 +277,19 @@ export class Rtnl {
     return out;
   }
 
-  /** The addresses on a link, as `ip -j addr show` lists them. */
-  addrs(index: number): { family: string; local: string; prefixlen: number }[] {
-    const out: { family: string; local: string; prefixlen: number }[] = [];
+  /** The addresses on a link, as `ip -j addr show` lists them (`tentative`, `dadfailed` only when set). */
+  addrs(index: number): { family: string; local: string; prefixlen: number; tentative?: true; dadfailed?: true }[] {
+    const out: { family: string; local: string; prefixlen: number; tentative?: true; dadfailed?: true }[] = [];
     this.dump(RTM.GETADDR, [ifaddrmsg(0, 0, 0)], 'addr show', (b, off, end) => {
       const a = parseAddrMsg(b, off, end);
-      if (a && a.index === index) out.push({ family: a.family, local: a.local, prefixlen: a.prefixlen });
+      if (a && a.index === index)
+        out.push({
+          family: a.family,
+          local: a.local,
+          prefixlen: a.prefixlen,
+          ...(a.flags & IFA_F_TENTATIVE ? { tentative: true as const } : {}),
+          ...(a.flags & IFA_F_DADFAILED ? { dadfailed: true as const } : {}),
+        });
     });
     return out;
   }

@@ -11,7 +11,6 @@
  * The host end's alias names its owner ("cni:NETWORK:CONTAINERID:IFNAME"), which is how GC finds ports
  * left by an ADD that was killed half-way.
  */
-import { writeFileSync } from 'node:fs';
 import type { NetnsRef } from '../../../lib/netns';
 import { compileLine, kernelBatch } from '../../../lib/netlink/ip-lines';
 import { EEXIST, NetlinkError, withRtnl } from '../../../lib/netlink/rtnl';
@@ -26,7 +25,6 @@ import {
   containerNetns,
   deleteLink,
   differs,
-  ifaceLines,
   ipamAdd,
   ipamDel,
   ipamPass,
@@ -49,6 +47,9 @@ import {
   teardownMacSpoofCheck,
   teardownMasq,
 } from '../common/netfilter';
+import { configureIface } from '../common/configure-iface';
+import { forwardingSysctls } from '../common/forwarding';
+import { writeNetSysctls } from '../../../lib/sysctl';
 import { parseBridgeConfig, type BridgeConf } from './config';
 
 /** The bridge as it is now, or undefined; refuses a link of that name that is not a bridge. */
@@ -171,6 +172,12 @@ async function add(conf: BridgeConf, env: PluginEnv): Promise<Result> {
         throw new CniError(CniCode.KERNEL_OPERATION, `bridge ${conf.bridge} disappeared while it was being set up`);
     }
     await kernelBatch(undefined, bridgeFixes(conf, br, gateways));
+    // as the reference: no router advertisements taken on the bridge and the host end (the plugin owns their routes)
+    writeNetSysctls(
+      undefined,
+      [conf.bridge, hostVeth].map((l) => [`net/ipv6/conf/${l}/accept_ra`, '0'] as const),
+      { bestEffort: true },
+    );
 
     const routes: ResultRoute[] = [...(ipamResult?.routes ?? [])];
     if (conf.isDefaultGateway) {
@@ -182,11 +189,16 @@ async function add(conf: BridgeConf, env: PluginEnv): Promise<Result> {
         if (gw && !routes.some((r) => r.dst === dst)) routes.push({ dst, gw });
       }
     }
-    await kernelBatch(ns, ifaceLines(env.ifName, { cniVersion: conf.cniVersion, ips: ipamResult?.ips ?? [], routes }));
+    // DAD off in the container unless `enabledad`, as the reference's bridge (configure-iface.ts)
+    await configureIface(
+      ns,
+      env.ifName,
+      { ips: ipamResult?.ips ?? [], routes },
+      ipamResult ? { dad: conf.enableDad ? 'on' : 'off', arpNotify: true } : {},
+    );
 
     // forwarding on in the host namespace this plugin runs in, for each family it is a gateway of
-    if (gateways.some((g) => !g.includes(':'))) writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
-    if (gateways.some((g) => g.includes(':'))) writeFileSync('/proc/sys/net/ipv6/conf/all/forwarding', '1');
+    writeNetSysctls(undefined, forwardingSysctls(gateways.map((address) => ({ address }))));
     if (conf.ipMasq && ipamResult) {
       undo.push(() => teardownMasq(conf.name, env.containerId));
       await masqueradeIps(conf.name, env.containerId, ipamResult.ips!);

@@ -23,6 +23,13 @@ export interface BridgeConf {
   readonly promiscMode: boolean;
   /** Drop frames from the container whose source MAC is not its own (nftables, bridge family). Default: false. */
   readonly macspoofchk: boolean;
+  /**
+   * `enabledad` (the reference's name): IPv6 duplicate address detection on the container's interface
+   * (`enhanced_dad=1 accept_dad=1`), ADD then waiting until its addresses are no longer tentative
+   * (1–2 s on Linux's defaults) when an IPv6 address has a gateway. Default: false — DAD off
+   * (`accept_dad=0`), the addresses usable at once, as the reference does.
+   */
+  readonly enableDad: boolean;
   /** MTU of a new bridge and of both veth ends. Default: 1500. */
   readonly mtu: number;
   readonly ipam?: IpamConf;
@@ -31,7 +38,7 @@ export interface BridgeConf {
 }
 
 /** Fields of the reference plugin cnilab does not implement: refused rather than ignored. */
-const UNSUPPORTED = ['vlan', 'vlanTrunk', 'preserveDefaultVlan', 'enabledad'] as const;
+const UNSUPPORTED = ['vlan', 'vlanTrunk', 'preserveDefaultVlan'] as const;
 
 export function parseBridgeConfig(stdin: string): BridgeConf {
   const o = parseJson(stdin);
@@ -51,6 +58,7 @@ export function parseBridgeConfig(stdin: string): BridgeConf {
     hairpinMode: bool(o, 'hairpinMode', 'hairpinMode', false),
     promiscMode: bool(o, 'promiscMode', 'promiscMode', false),
     macspoofchk: bool(o, 'macspoofchk', 'macspoofchk', false),
+    enableDad: bool(o, 'enabledad', 'enabledad', false),
     mtu: int(o, 'mtu', 'mtu', 68, 65535) ?? 1500,
     ipam: ipamOf(o),
     raw: o as unknown as NetConf,

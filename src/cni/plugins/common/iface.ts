@@ -61,7 +61,13 @@ export interface LinkInfo {
     readonly info_data?: Record<string, unknown>;
     readonly info_slave_data?: Record<string, unknown>;
   };
-  readonly addr_info?: readonly { readonly family: string; readonly local: string; readonly prefixlen: number }[];
+  readonly addr_info?: readonly {
+    readonly family: string;
+    readonly local: string;
+    readonly prefixlen: number;
+    readonly tentative?: true;
+    readonly dadfailed?: true;
+  }[];
 }
 
 /**
@@ -108,29 +114,6 @@ export function randomMac(): string {
 /** Deletes a link; "not found" is fine. */
 export async function deleteLink(ns: NetnsRef | undefined, name: string): Promise<void> {
   await Promise.resolve(deleteLinkNl(ns, name));
-}
-
-/** `ip -batch` lines that address the container's interface and add its routes, as the IPAM result says. */
-export function ifaceLines(ifName: string, ipam: Result): string[][] {
-  const lines: string[][] = [];
-  // IPv6 without duplicate address detection: usable at once (the reference turns DAD off in the container)
-  for (const a of ipam.ips ?? [])
-    lines.push(['addr', 'add', a.address, 'dev', ifName, ...(a.address.includes(':') ? ['nodad'] : [])]);
-  lines.push(['link', 'set', 'dev', ifName, 'up']);
-  for (const r of ipam.routes ?? []) {
-    const v6 = r.dst.includes(':');
-    const gw = r.gw ?? ipam.ips?.find((a) => a.gateway && a.gateway.includes(':') === v6)?.gateway;
-    lines.push([
-      'route',
-      'add',
-      r.dst,
-      ...(gw ? ['via', gw] : []),
-      'dev',
-      ifName,
-      ...(r.mtu ? ['mtu', String(r.mtu)] : []),
-    ]);
-  }
-  return lines;
 }
 
 /** The configuration's `ipam`, validated as an object with a type. */

@@ -11,9 +11,9 @@ import { netnsTarget, type NetnsRef } from '../../../lib/netns';
 import { kernelBatch } from '../../../lib/netlink/ip-lines';
 import type { PluginEnv } from '../../skel';
 import { CniCode, CniError, type IpamConf, type NetConf, type Result } from '../../types';
+import { configureIface, type IfaceOptions } from './configure-iface';
 import {
   deleteLink,
-  ifaceLines,
   ipamAdd,
   ipamDel,
   ipsOn,
@@ -66,6 +66,8 @@ export interface SubInterfaceAdd {
   readonly create?: (line: string[]) => Promise<void>;
   /** Addresses and routes a previous plugin's result gives, used when the configuration has no `ipam` (chaining). */
   readonly given?: Result;
+  /** The interface's sysctls when it gets addresses (configure-iface.ts). Default: none. */
+  readonly iface?: IfaceOptions;
 }
 
 /**
@@ -103,14 +105,7 @@ export async function addSubInterface(
     undo.push(() => deleteLink(ns, tmpName));
     await kernelBatch(ns, [['link', 'set', 'dev', tmpName, 'name', env.ifName]]);
     undo.push(() => deleteLink(ns, env.ifName));
-    await kernelBatch(
-      ns,
-      ifaceLines(env.ifName, {
-        cniVersion: conf.cniVersion,
-        ips: ipamResult?.ips ?? [],
-        routes: ipamResult?.routes ?? [],
-      }),
-    );
+    await configureIface(ns, env.ifName, ipamResult ?? {}, ipamResult ? opts.iface : {});
     const mac = link.mac ?? (await linkInfo(ns, env.ifName))?.address;
     return {
       cniVersion: conf.cniVersion,

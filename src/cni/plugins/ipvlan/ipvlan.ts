@@ -75,7 +75,7 @@ async function add(conf: IpvlanConf, env: PluginEnv, prev: Result | undefined): 
     ns,
     // no MAC: every ipvlan wears its master's
     { mtu: conf.mtu ?? m.mtu, type: ['ipvlan', 'mode', conf.mode] },
-    { what: 'ipvlan', create: createOrLacks(IPVLAN), ...(given ? { given } : {}) },
+    { what: 'ipvlan', create: createOrLacks(IPVLAN), ...(given ? { given } : {}), iface: { arpNotify: true } },
   );
 }
 

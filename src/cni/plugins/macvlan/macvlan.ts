@@ -19,7 +19,7 @@ async function add(conf: MacvlanConf, env: PluginEnv): Promise<Result> {
     env,
     ns,
     { mac: conf.mac ?? randomMac(), mtu: conf.mtu ?? m.mtu, type: ['macvlan', 'mode', conf.mode] },
-    { what: 'macvlan' },
+    { what: 'macvlan', iface: { arpNotify: true } },
   );
 }
 

@@ -1,14 +1,16 @@
 /**
- * `ptp`: a point-to-point veth per container, routed rather than bridged. The container reaches
- * everything through the host end, which holds the IPAM gateway as a /32; the host reaches the
- * container through a /32 route on that end.
+ * `ptp`: a point-to-point veth per container, routed rather than bridged, in either family or both.
+ * The container reaches everything through the host end, which holds each IPAM gateway as a /32
+ * (IPv6: /128); the host reaches the container through a /32 (/128) route on that end.
  *
  *   container eth0 10.1.1.2/24 ──veth── vethXXXXXXXX 10.1.1.1/32 ── host routing
  *   container: 10.1.1.1 dev eth0 scope link; 10.1.1.0/24 via 10.1.1.1; IPAM's routes via 10.1.1.1
  *   host:      10.1.1.2 dev vethXXXXXXXX scope host
+ *
+ * IPv6 alike (fd00::2/64, fd00::1/128 on the host end). The container's interface keeps DAD on, as the
+ * reference's does: ADD waits until its addresses are no longer tentative (configure-iface.ts).
  */
-import { writeFileSync } from 'node:fs';
-import { formatCidr, parseCidr } from '../../../lib/ip';
+import { formatPrefix, parsePrefix } from '../../../lib/ip';
 import type { NetnsRef } from '../../../lib/netns';
 import { kernelBatch } from '../../../lib/netlink/ip-lines';
 import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
@@ -21,7 +23,6 @@ import {
   type NetConf,
   type Result,
   type ResultIp,
-  type ResultRoute,
 } from '../../types';
 import {
   aliasOwner,
@@ -47,6 +48,9 @@ import {
   rollback,
 } from '../common/iface';
 import { collectMasq, masqueradeIps, teardownMasq } from '../common/netfilter';
+import { configureIface } from '../common/configure-iface';
+import { forwardingSysctls } from '../common/forwarding';
+import { writeNetSysctls } from '../../../lib/sysctl';
 
 export interface PtpConf {
   readonly cniVersion: string;
@@ -71,16 +75,17 @@ export function parsePtpConfig(stdin: string): PtpConf {
   };
 }
 
-/** The IPv4 addresses IPAM gave, each with a gateway; throws when there are none or any other kind. */
-function ptpAddresses(ipamResult: Result): ResultIp[] {
-  const v4 = (ipamResult.ips ?? []).filter((a) => !a.address.includes(':'));
-  if (v4.length !== (ipamResult.ips ?? []).length)
-    throw new CniError(CniCode.INVALID_CONFIG, "ipam: cnilab's ptp takes IPv4 addresses only; give it an IPv4 range");
-  if (v4.length === 0) throw new CniError(CniCode.INVALID_CONFIG, 'ipam: ptp needs an IPv4 address from IPAM');
-  if (v4.some((a) => !a.gateway))
+/** The addresses IPAM gave (IPv4, IPv6 or both), each with a gateway; throws when there are none. */
+function ptpAddresses(ipamResult: Result): readonly ResultIp[] {
+  const ips = ipamResult.ips ?? [];
+  if (ips.length === 0) throw new CniError(CniCode.INVALID_CONFIG, 'ipam: ptp needs an address from IPAM');
+  if (ips.some((a) => !a.gateway))
     throw new CniError(CniCode.INVALID_CONFIG, 'ipam: ptp needs a gateway for every address (it goes on the host end)');
-  return v4;
+  return ips;
 }
+
+/** The host-route length of an address's family: 32 or 128. */
+const hostBits = (address: string): number => (address.includes(':') ? 128 : 32);
 
 /** The two ends of the veth pair: the host end's name and both MACs. */
 interface VethPair {
@@ -89,13 +94,13 @@ interface VethPair {
   readonly contMac: string;
 }
 
-/** The host side's `ip` lines: the veth pair, the host end's alias, gateways (/32) and routes to the container. */
-function hostSideLines(
-  conf: PtpConf,
+/** The host side's `ip` lines: the veth pair, the host end's alias, gateways (/32, /128) and routes to the container. */
+export function hostSideLines(
+  conf: Pick<PtpConf, 'name' | 'mtu'>,
   env: PluginEnv,
   ns: NetnsRef,
   veth: VethPair,
-  v4: readonly ResultIp[],
+  ips: readonly ResultIp[],
 ): string[][] {
   const { hostVeth, hostMac, contMac } = veth;
   const hostLines: string[][] = [
@@ -103,38 +108,28 @@ function hostSideLines(
     ['link', 'set', 'dev', hostVeth, 'alias', ownerAlias(conf.name, env)],
     ['link', 'set', 'dev', hostVeth, 'up'],
   ];
-  for (const a of v4) {
-    hostLines.push(['addr', 'add', `${a.gateway}/32`, 'dev', hostVeth]);
+  for (const a of ips) {
+    hostLines.push(['addr', 'add', `${a.gateway}/${hostBits(a.address)}`, 'dev', hostVeth]);
     hostLines.push(['route', 'add', a.address.split('/')[0]!, 'dev', hostVeth, 'scope', 'host']);
   }
   return hostLines;
 }
 
-/** The container side's `ip` lines: addresses, the link up, routes to the gateways, the subnets and IPAM's routes. */
-function containerSideLines(env: PluginEnv, v4: readonly ResultIp[], routes: readonly ResultRoute[]): string[][] {
-  const contLines: string[][] = [];
-  for (const a of v4) contLines.push(['addr', 'add', a.address, 'dev', env.ifName, 'noprefixroute']);
-  contLines.push(['link', 'set', 'dev', env.ifName, 'up']);
-  for (const a of v4) {
+/**
+ * The container side's `ip` lines once it is addressed (configure-iface.ts), as the reference's: the
+ * subnet's route the kernel made goes, the gateway becomes a host route on the link, and the subnet
+ * is reached through it — so all but the gateway itself goes via the gateway.
+ */
+export function containerRouteLines(ifName: string, ips: readonly ResultIp[]): string[][] {
+  return ips.flatMap((a) => {
     const src = a.address.split('/')[0]!;
-    contLines.push(['route', 'add', `${a.gateway}/32`, 'dev', env.ifName, 'scope', 'link', 'src', src]);
-    contLines.push([
-      'route',
-      'add',
-      formatCidr(parseCidr(a.address)),
-      'via',
-      a.gateway!,
-      'dev',
-      env.ifName,
-      'src',
-      src,
-    ]);
-  }
-  for (const r of routes) {
-    if (r.dst.includes(':')) continue;
-    contLines.push(['route', 'add', r.dst, 'via', r.gw ?? v4[0]!.gateway!, 'dev', env.ifName]);
-  }
-  return contLines;
+    const subnet = formatPrefix(parsePrefix(a.address)!);
+    return [
+      ['route', 'del', subnet, 'dev', ifName],
+      ['route', 'add', `${a.gateway}/${hostBits(a.address)}`, 'dev', ifName, 'scope', 'link', 'src', src],
+      ['route', 'add', subnet, 'via', a.gateway!, 'dev', ifName, 'src', src],
+    ];
+  });
 }
 
 /** ADD's result: both ends of the veth pair and IPAM's addresses on the container end. */
@@ -157,19 +152,23 @@ async function add(conf: PtpConf, env: PluginEnv): Promise<Result> {
   try {
     const ipamResult = await ipamAdd(conf, env);
     undo.push(() => ipamDel(conf, env));
-    const v4 = ptpAddresses(ipamResult);
+    const ips = ptpAddresses(ipamResult);
     const hostVeth = randomIfName('veth');
     const hostMac = randomMac();
     const contMac = randomMac();
     const veth: VethPair = { hostVeth, hostMac, contMac };
-    const hostLines = hostSideLines(conf, env, ns, veth, v4);
+    const hostLines = hostSideLines(conf, env, ns, veth, ips);
     undo.push(() => deleteLink(undefined, hostVeth));
     await kernelBatch(undefined, hostLines);
-    await kernelBatch(ns, containerSideLines(env, v4, ipamResult.routes ?? []));
-    writeFileSync('/proc/sys/net/ipv4/ip_forward', '1'); // of the host namespace this plugin runs in
+    // of the host namespace this plugin runs in: no router advertisements on the host end, forwarding per family
+    writeNetSysctls(undefined, [[`net/ipv6/conf/${hostVeth}/accept_ra`, '0']], { bestEffort: true });
+    writeNetSysctls(undefined, forwardingSysctls(ips));
+    // DAD as the namespace has it (on): ADD waits for it when an IPv6 address has a gateway, as the reference's
+    await configureIface(ns, env.ifName, { ips, routes: ipamResult.routes ?? [] });
+    await kernelBatch(ns, containerRouteLines(env.ifName, ips));
     if (conf.ipMasq) {
       undo.push(() => teardownMasq(conf.name, env.containerId));
-      await masqueradeIps(conf.name, env.containerId, v4);
+      await masqueradeIps(conf.name, env.containerId, ips);
     }
     return ptpResult(conf, env, veth, ipamResult);
   } catch (e) {
@@ -205,12 +204,9 @@ async function check(conf: PtpConf, env: PluginEnv, prev: Result): Promise<void>
     const link = await linkInfo(undefined, host.name);
     if (!link) throw differs(`the host end ${host.name} does not exist`);
     for (const a of prev.ips ?? []) {
-      if (
-        a.gateway &&
-        !a.gateway.includes(':') &&
-        !(link.addr_info ?? []).some((x) => x.local === a.gateway && x.prefixlen === 32)
-      )
-        throw differs(`the host end ${host.name} does not hold ${a.gateway}/32`);
+      const bits = hostBits(a.address);
+      if (a.gateway && !(link.addr_info ?? []).some((x) => x.local === a.gateway && x.prefixlen === bits))
+        throw differs(`the host end ${host.name} does not hold ${a.gateway}/${bits}`);
     }
   }
 }
