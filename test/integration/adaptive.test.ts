@@ -9,15 +9,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resultsSchema } from '../../src/run/results-schema';
-import { assertNothingLeft, cli, rootSnapshot } from './helpers';
+import { assertNothingLeft, runInTemp } from './helpers';
 
 /** Four architectures, TCP and UDP at a fixed rate, a precision only UDP can reach. */
 const ARGS = [
-  'run',
   '--arch',
   'host,flannel-host-gw,macvlan,flannel-vxlan',
   '--path',
@@ -40,11 +38,7 @@ const ARGS = [
 
 test('a row within the precision leaves the rounds; the rest and their baseline go on', async (t) => {
   const lab = 't-adaptive';
-  const dir = mkdtempSync(join(tmpdir(), 'cnilab-adaptive-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const out = join(dir, 'run');
-  const root = await rootSnapshot();
-  const r = await cli([...ARGS, '--lab', lab, '--out', out]);
+  const { r, out, root } = await runInTemp(t, lab, ARGS);
   assert.equal(r.code, 0, r.stderr);
   await assertNothingLeft(lab, root);
   const res = resultsSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));

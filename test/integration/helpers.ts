@@ -1,9 +1,11 @@
 /** What every root/namespace test needs: the CLI, and proof that nothing was left behind. */
 import { mountsUnder } from '../../src/lib/mounts';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { run, isAlive, sleep, stopPid } from '../../src/lib/exec';
 import { addNetns, ipBatch, ipJson, listNamedNetns } from '../../src/lib/netns';
 import { labOfNetns, RUN_ROOT, runDir } from '../../src/lab/names';
@@ -124,6 +126,28 @@ export function cli(args: readonly string[], onStart?: (pid: number) => void): P
     if (onStart && child.pid) onStart(child.pid);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/** A `cnilab run` of runInTemp: what the CLI said, its --out folder, and the namespace as it was before. */
+export interface TempRun {
+  readonly r: CliResult;
+  readonly out: string;
+  readonly root: RootSnapshot;
+}
+
+/**
+ * `cnilab run --lab LAB ARGS --out OUT`, OUT in a temporary folder removed after test `t`. The labs an earlier run of
+ * LAB left (`LAB`, `LAB-<architecture>…`: one killed mid-run) are torn down first; `root` is taken after that, for
+ * assertNothingLeft(lab, root).
+ */
+export async function runInTemp(t: TestContext, lab: string, args: readonly string[]): Promise<TempRun> {
+  const dir = mkdtempSync(join(tmpdir(), `cnilab-${lab}-`));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const l of allLabs().filter((x) => x === lab || x.startsWith(`${lab}-`))) await teardownLab(l);
+  const out = join(dir, 'run');
+  const root = await rootSnapshot();
+  const r = await cli(['run', '--lab', lab, ...args, '--out', out]);
+  return { r, out, root };
 }
 
 /**

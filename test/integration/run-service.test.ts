@@ -5,22 +5,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resultsSchema } from '../../src/run/results-schema';
-import { assertNothingLeft, cli, rootSnapshot } from './helpers';
+import { assertNothingLeft, cli, rootSnapshot, runInTemp } from './helpers';
 
 test('run --proxy nftables,ebpf: a lab per mode, the service path through its ClusterIP, crr rows, rows carry proxy', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cnilab-svc-run-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const lab = 't-svc-run';
-  const out = join(dir, 'run');
-  const root = await rootSnapshot();
-  const r = await cli([
-    ...['run', '--lab', lab, '--arch', 'host,flannel-vxlan', '--proxy', 'nftables,ebpf'],
+  const { r, out, root } = await runInTemp(t, lab, [
+    ...['--arch', 'host,flannel-vxlan', '--proxy', 'nftables,ebpf'],
     ...['--path', 'inter-node,service', '--tests', 'tcp,latency,crr,service-scale', '--service-counts', '1,10'],
-    ...['--duration', '1', '--latency-duration', '1', '--repeats', '1', '--seed', '5', '--out', out],
+    ...['--duration', '1', '--latency-duration', '1', '--repeats', '1', '--seed', '5'],
   ]);
   assert.equal(r.code, 0, r.stderr);
   const res = resultsSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));

@@ -92,7 +92,7 @@ async function udpLossPct(from: LabState['pods'][number], to: LabState['pods'][n
   }
 }
 
-test('flannel-udp-offload: TCP through super-packets without retransmits, 64 MB intact, UDP and ICMP, mixed flows', async (t) => {
+test("flannel-udp-offload: TCP through super-packets without retransmits, 64 MB intact, UDP and ICMP, mixed flows; a TCP stream survives its sender's agent crashing (SIGKILL) and restarting", async (t) => {
   const lab = 't-uo-data';
   await withLab(
     lab,
@@ -142,6 +142,35 @@ test('flannel-udp-offload: TCP through super-packets without retransmits, 64 MB 
         assert.ok(p.received >= p.sent * 0.9, `UDP probe beside 4 TCP streams: ${JSON.stringify(p)}`);
       } finally {
         if (echo.pid) await stopPid(echo.pid);
+      }
+
+      // A TCP stream survives its sender's agent crashing (SIGKILL) and restarting.
+      const srv = startIperf3Server({ name: b.netns }, b.ip, 5303);
+      try {
+        await untilListening(b.netns, 5303);
+        const client = run('ip', ['netns', 'exec', a.netns, 'iperf3', '-c', b.ip, '-p', '5303', '-t', '5', '-J'], {
+          timeoutMs: 30_000,
+        });
+        await untilConnected(a.netns, 5303, 2); // iperf3's control connection and its data stream: the stream flows
+        const old = state.processes.find((p) => p.role === 'agent' && p.node === 'node1')!.pid;
+        await restartProcess(lab, 'node1', 'SIGKILL');
+        await waitFor(
+          'the new agent to sync',
+          () =>
+            (JSON.parse(readFileSync(join(nodeDir(lab, 'node1'), 'agent.json'), 'utf8')) as { pid: number }).pid !==
+            old,
+          10_000,
+        );
+        const r = JSON.parse((await client).stdout) as {
+          intervals: { sum: { bits_per_second: number } }[];
+          end: { sum_received: { bytes: number } };
+        };
+        const rates = r.intervals.map((i) => i.sum.bits_per_second / 1e9);
+        t.diagnostic(`Gbit/s per second: ${rates.map((x) => x.toFixed(2)).join(' ')}`);
+        assert.ok(rates.at(-1)! > 0.1, 'the stream carries on after the restart');
+        assert.ok(stats(lab, 'node1').superPacketsRead! > 0, 'the new agent cuts super-packets again');
+      } finally {
+        await srv.stop();
       }
     },
     TOPOLOGY,
@@ -205,45 +234,6 @@ test('a node on the faithful udp backend and one on udp-offload carry traffic bo
       const s2 = stats(lab, 'node2');
       assert.equal(s2.superPacketsRead, undefined, 'node2 runs the faithful proxy');
       assert.ok(stats(lab, 'node1').superPacketsRead! > 0, 'node1 still cuts super-packets');
-    },
-    TOPOLOGY,
-  );
-});
-
-test("flannel-udp-offload: a TCP stream survives its sender's agent crashing (SIGKILL) and restarting", async (t) => {
-  const lab = 't-uo-restart';
-  await withLab(
-    lab,
-    'flannel-udp-offload',
-    async (state) => {
-      const [a, b] = [pod(state, 'node1'), pod(state, 'node2')];
-      const srv = startIperf3Server({ name: b.netns }, b.ip, 5303);
-      try {
-        await untilListening(b.netns, 5303);
-        const client = run('ip', ['netns', 'exec', a.netns, 'iperf3', '-c', b.ip, '-p', '5303', '-t', '5', '-J'], {
-          timeoutMs: 30_000,
-        });
-        await untilConnected(a.netns, 5303, 2); // iperf3's control connection and its data stream: the stream flows
-        const old = state.processes.find((p) => p.role === 'agent' && p.node === 'node1')!.pid;
-        await restartProcess(lab, 'node1', 'SIGKILL');
-        await waitFor(
-          'the new agent to sync',
-          () =>
-            (JSON.parse(readFileSync(join(nodeDir(lab, 'node1'), 'agent.json'), 'utf8')) as { pid: number }).pid !==
-            old,
-          10_000,
-        );
-        const r = JSON.parse((await client).stdout) as {
-          intervals: { sum: { bits_per_second: number } }[];
-          end: { sum_received: { bytes: number } };
-        };
-        const rates = r.intervals.map((i) => i.sum.bits_per_second / 1e9);
-        t.diagnostic(`Gbit/s per second: ${rates.map((x) => x.toFixed(2)).join(' ')}`);
-        assert.ok(rates.at(-1)! > 0.1, 'the stream carries on after the restart');
-        assert.ok(stats(lab, 'node1').superPacketsRead! > 0, 'the new agent cuts super-packets again');
-      } finally {
-        await srv.stop();
-      }
     },
     TOPOLOGY,
   );
