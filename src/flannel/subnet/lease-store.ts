@@ -112,7 +112,10 @@ export class LeaseStore extends RevisionedStore {
 
   snapshot(): { index: number; leases: Lease[] } {
     const rows = this.db.prepare('SELECT * FROM leases').all() as Row[];
-    const leases = rows.map(toLease).sort((a, b) => leaseOrder(a) - leaseOrder(b) || (a.node < b.node ? -1 : 1));
+    const leases = rows.map(toLease).sort((a, b) => {
+      const [x, y] = [leaseOrder(a), leaseOrder(b)];
+      return x < y ? -1 : x > y ? 1 : a.node < b.node ? -1 : 1;
+    });
     return { index: this.index, leases };
   }
 
@@ -273,9 +276,9 @@ export class LeaseStore extends RevisionedStore {
 }
 
 /** Leases in subnet order: IPv4's, or IPv6's in an IPv6-only network. */
-function leaseOrder(l: Lease): number {
-  if (l.subnet !== undefined) return parseCidr(l.subnet).base;
-  return l.ipv6Subnet === undefined ? 0 : Number(parsePrefix(l.ipv6Subnet)!.base >> 64n) % 2 ** 48;
+function leaseOrder(l: Lease): bigint {
+  if (l.subnet !== undefined) return BigInt(parseCidr(l.subnet).base);
+  return l.ipv6Subnet === undefined ? 0n : parsePrefix(l.ipv6Subnet)!.base;
 }
 
 function toLease(r: Row): Lease {
