@@ -71,10 +71,10 @@ function leaseProblems(store: LeaseStore): string[] {
   const network = parseCidr(LEASES.network);
   const out = overlapping(
     'leases',
-    leases.map((l) => l.subnet),
+    leases.map((l) => l.subnet ?? ''),
   );
   for (const l of leases) {
-    const s = parseCidr(l.subnet);
+    const s = parseCidr(l.subnet ?? '');
     if (s.prefix !== LEASES.subnetLength || !containsIPv4(network, s.base))
       out.push(`lease of ${l.node}: ${l.subnet} is not a /${LEASES.subnetLength} of ${LEASES.network}`);
     if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(l.backendData.vtepMac ?? ''))

@@ -5,7 +5,7 @@
  * input with the same field named.
  */
 import { z } from 'zod';
-import { isIPv4 } from '../lib/ip';
+import { ipFamily, isIPv4 } from '../lib/ip';
 import type { Protocol } from '../proxy/model';
 
 /** Labels every pod carries, set by the store from the pod itself: selectors pick pods without topology edits. */
@@ -33,6 +33,8 @@ export const labelKey = z
 export const labelValue = z.string().regex(LABEL_VALUE, 'must be a label value: ≤63 letters, digits, - _ .');
 export const labels = z.record(labelKey, labelValue).refine((l) => Object.keys(l).length <= 64, 'at most 64 labels');
 const ipv4 = z.string().refine(isIPv4, 'must be an IPv4 address');
+/** A pod's address: its first family's, IPv6 in an IPv6-only lab (docs/ipv6.md). */
+const podAddress = z.string().refine((s) => ipFamily(s) !== 0 && !s.includes('%'), 'must be an IPv4 or IPv6 address');
 const portNumber = z.number().int().min(1).max(65535);
 
 export type Labels = Readonly<Record<string, string>>;
@@ -45,7 +47,7 @@ export interface Pod {
   readonly labels: Labels;
 }
 
-export const podBody = z.strictObject({ node: nodeName, ip: ipv4, labels: labels.optional() });
+export const podBody = z.strictObject({ node: nodeName, ip: podAddress, labels: labels.optional() });
 export const labelsBody = z.strictObject({ labels });
 
 export const servicePortSchema = z.strictObject({
@@ -122,6 +124,8 @@ export interface ServiceView extends Service {
 export interface ApiConfig {
   readonly serviceCidr: string;
   readonly clusterCidr: string;
+  /** The pods' IPv6 range, in a lab whose pods have IPv6 (docs/ipv6.md). Default: none (IPv4 pods only). */
+  readonly clusterCidr6?: string;
 }
 
 /** The first zod issue of `error`, as one line naming the field: "services.2.ports.0.port: …". */

@@ -9,7 +9,13 @@
  * A pod change marks exactly the Services whose endpoints differ between before and after:
  * matched on one side only, or on both with another address or node (an endpoint carries both).
  */
-import { parseIPv4 } from '../lib/ip';
+import { parseAddr } from '../lib/ip';
+
+/** An address's place in order: IPv4's below IPv6's, each by value. */
+function addressKey(ip: string): bigint {
+  const a = parseAddr(ip);
+  return a === undefined ? -1n : a.family === 4 ? a.value : (1n << 32n) + a.value;
+}
 import type { EndpointPod, Labels, Pod, Service } from './model';
 
 const pair = (k: string, v: string): string => `${k}=${v}`;
@@ -74,11 +80,14 @@ export class Selection {
   /** The pods behind `s`, sorted by address (then name). */
   endpoints(s: Service): EndpointPod[] {
     const names = s.selector ? this.selected(s.selector) : (s.pods ?? []).filter((n) => this.pods.has(n));
-    return names
-      .map((n) => this.pods.get(n)!)
-      .map(({ name, node, ip }) => ({ pod: name, node, ip, n: parseIPv4(ip) }))
-      .sort((a, b) => a.n - b.n || a.pod.localeCompare(b.pod))
-      .map(({ pod, node, ip }) => ({ pod, node, ip }));
+    return (
+      names
+        .map((n) => this.pods.get(n)!)
+        // IPv4 before IPv6 (an IPv6-only lab's pods are addressed in IPv6), each by value.
+        .map(({ name, node, ip }) => ({ pod: name, node, ip, n: addressKey(ip) }))
+        .sort((a, b) => (a.n < b.n ? -1 : a.n > b.n ? 1 : a.pod.localeCompare(b.pod)))
+        .map(({ pod, node, ip }) => ({ pod, node, ip }))
+    );
   }
 
   /** The Services whose endpoints differ between pod `before` and pod `after` (either may be absent). */

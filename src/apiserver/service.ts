@@ -32,13 +32,26 @@ export function apiDataFile(data: string): string {
 
 /** The controller flags that mount the API server, its store in `dataFile`, for `topology`'s ranges. */
 export function apiserverArgs(
-  topology: { readonly podCidr: string; readonly services?: { readonly cidr?: string } },
+  topology: {
+    readonly podCidr: string;
+    readonly podCidr6?: string;
+    readonly ipFamilies?: readonly number[];
+    readonly services?: { readonly cidr?: string };
+  },
   dataFile: string,
 ): string[] {
   // A topology whose pod range covers the default Service range, and that names none, has no API server.
   const cidr = topology.services === undefined ? DEFAULT_SERVICE_CIDR : topology.services.cidr;
   if (cidr === undefined) return [];
-  return ['--api-data', dataFile, '--service-cidr', cidr, '--cluster-cidr', topology.podCidr];
+  return [
+    '--api-data',
+    dataFile,
+    '--service-cidr',
+    cidr,
+    '--cluster-cidr',
+    topology.podCidr,
+    ...(topology.ipFamilies?.includes(6) && topology.podCidr6 ? ['--cluster-cidr6', topology.podCidr6] : []),
+  ];
 }
 
 async function podsOf(node: string, get: AdminGet): Promise<Pod[]> {
@@ -98,6 +111,8 @@ export const apiService: ControllerService = {
     'service-cidr': { type: 'string', default: DEFAULT_SERVICE_CIDR },
     /** The pods' range: a pod's address must lie in it. */
     'cluster-cidr': { type: 'string' },
+    /** The pods' IPv6 range, when they have IPv6. */
+    'cluster-cidr6': { type: 'string' },
   },
   open(values) {
     const data = values['api-data'];
@@ -106,7 +121,14 @@ export const apiService: ControllerService = {
     if (typeof clusterCidr !== 'string') throw new CnilabError('INVALID_INPUT', '--cluster-cidr is required');
     const serviceCidr = values['service-cidr'] as string;
     try {
-      return mountApi(new ApiStore(apiDataFile(data), { serviceCidr, clusterCidr }));
+      const clusterCidr6 = values['cluster-cidr6'];
+      return mountApi(
+        new ApiStore(apiDataFile(data), {
+          serviceCidr,
+          clusterCidr,
+          ...(typeof clusterCidr6 === 'string' ? { clusterCidr6 } : {}),
+        }),
+      );
     } catch (e) {
       if (!(e instanceof CnilabError) || e.code !== 'INVALID_INPUT') throw e;
       const flag = e.message.replace(/^serviceCidr:/, '--service-cidr:').replace(/^clusterCidr:/, '--cluster-cidr:');

@@ -9,7 +9,18 @@
  * beyond it, and a watcher whose R is older than what went gets everything again (`full`).
  */
 import { CnilabError } from '../lib/errors';
-import { containsIPv4, formatIPv4, isStrictCidr, overlaps, parseCidr, parseIPv4 } from '../lib/ip';
+import {
+  contains,
+  containsIPv4,
+  formatIPv4,
+  isIPv4,
+  isStrictCidr,
+  overlaps,
+  parseAddr,
+  parseCidr,
+  parseIPv4,
+  parsePrefix,
+} from '../lib/ip';
 import { RevisionedStore } from '../node/revisioned-store';
 import { ClusterIps } from './cluster-ip';
 import {
@@ -64,8 +75,13 @@ export class ApiStore extends RevisionedStore {
   readonly policies: PolicyTable;
 
   constructor(file: string, config: ApiConfig, o: ApiStoreOptions = {}) {
+    if (config.clusterCidr6 !== undefined && parsePrefix(config.clusterCidr6)?.family !== 6)
+      throw new CnilabError(
+        'INVALID_INPUT',
+        `clusterCidr6: ${JSON.stringify(config.clusterCidr6)} is not an IPv6 CIDR`,
+      );
     for (const [field, v] of Object.entries(config))
-      if (!isStrictCidr(v))
+      if (field !== 'clusterCidr6' && !isStrictCidr(v))
         throw new CnilabError('INVALID_INPUT', `${field}: ${JSON.stringify(v)} is not an IPv4 CIDR`);
     const service = parseCidr(config.serviceCidr);
     if (service.prefix < 12 || service.prefix > 28)
@@ -283,13 +299,23 @@ export class ApiStore extends RevisionedStore {
     return () => (rev ??= (this.bump(), this.index));
   }
 
+  /** True when `ip` lies in the pods' range of its family. */
+  private inPodRange(ip: string): boolean {
+    if (isIPv4(ip)) return containsIPv4(this.clusterRange, parseIPv4(ip));
+    const range = this.config.clusterCidr6 === undefined ? undefined : parsePrefix(this.config.clusterCidr6);
+    const a = parseAddr(ip);
+    return range !== undefined && a !== undefined && contains(range, a);
+  }
+
   private writePodBody(name: string, body: PodBody, stamp: () => number, caller?: string): Pod {
     const old = this.sel.pods.get(name);
     this.ownedBy(old, caller);
-    if (!containsIPv4(this.clusterRange, parseIPv4(body.ip)))
+    if (!this.inPodRange(body.ip))
       throw new CnilabError(
         'INVALID_INPUT',
-        `ip: ${body.ip} is not in the cluster's pod range ${this.config.clusterCidr}`,
+        `ip: ${body.ip} is not in the cluster's pod range ${[this.config.clusterCidr, this.config.clusterCidr6]
+          .filter((c) => c !== undefined)
+          .join(' or ')}`,
       );
     const holder = this.st.holder.get(body.ip) as { name: string } | undefined;
     if (holder && holder.name !== name)

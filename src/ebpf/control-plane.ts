@@ -14,6 +14,7 @@ import { flannelControlPlane, type ConflistContext } from '../flannel/control-pl
 import type { BackendConfig } from '../flannel/subnet/model';
 import type { NetConfList } from '../cni/types';
 import { addressAt, cidrSize, formatCidr, formatIPv4, parseCidr } from '../lib/ip';
+import { ipv4Of } from '../cni/plugins/flannel/subnet-env';
 import { mountBpffs } from '../lib/mounts';
 import { ebpfProbe } from './probe';
 import { runDir } from '../lab/names';
@@ -27,7 +28,7 @@ export const nodeBpfDir = (lab: string, node: string): string => join(bpffsDir(l
 
 /** A node's pods: the `ebpf` plugin, host-local on the node's leased subnet (.2 to the last but one). */
 function ebpfConflist(ctx: ConflistContext): NetConfList {
-  const subnet = parseCidr(ctx.subnetEnv.subnet);
+  const subnet = parseCidr(ipv4Of(ctx.subnetEnv).subnet);
   return {
     cniVersion: '1.0.0',
     name: NETWORK_NAME,

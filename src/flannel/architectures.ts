@@ -33,6 +33,7 @@ function flannelConflist(ctx: ConflistContext): NetConfList {
         type: 'flannel',
         subnetFile: join(ctx.nodeDir, 'subnet.env'),
         dataDir: join(ctx.nodeDir, 'flannel'),
+        ipFamilies: ctx.ipFamilies,
         // No masquerading anywhere in the lab: pods only talk to pods.
         delegate: { ipMasq: false, ipam: { dataDir: ctx.ipamDir } },
       },
@@ -40,15 +41,24 @@ function flannelConflist(ctx: ConflistContext): NetConfList {
   };
 }
 
-export const flannelHostGwArch = flannel(
-  { type: 'host-gw' },
-  "flannel host-gw: bridge + routes to each peer node's pod subnet via its underlay address",
-  [],
+/** `arch` with pods of both families (docs/ipv6.md): its backend and configuration list carry IPv6 too. */
+function dualStack(arch: Architecture): Architecture {
+  return { ...arch, control: { ...arch.control, ipFamilies: [4, 6] } };
+}
+
+export const flannelHostGwArch = dualStack(
+  flannel(
+    { type: 'host-gw' },
+    "flannel host-gw: bridge + routes to each peer node's pod subnet via its underlay address (IPv6's via its IPv6 one)",
+    [],
+  ),
 );
-export const flannelVxlanArch = flannel(
-  { type: 'vxlan' },
-  'flannel vxlan: bridge + kernel VXLAN (VNI 1, UDP 8472, pod MTU = underlay − 50)',
-  ['vxlan'],
+export const flannelVxlanArch = dualStack(
+  flannel(
+    { type: 'vxlan' },
+    'flannel vxlan: bridge + kernel VXLAN (VNI 1, UDP 8472, pod MTU = underlay − 50; IPv6: flannel-v6.1, − 70)',
+    ['vxlan'],
+  ),
 );
 export const flannelUdpArch = flannel(
   { type: 'udp' },

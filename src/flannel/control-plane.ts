@@ -15,7 +15,8 @@ import { wireguardDatapath, wireguardGoNote, wireguardProbe } from '../node/wire
 import { IPSEC_KEY_FILE, ipsecProbe, newIpsecKeyText, placeIpsecKey } from './backends/ipsec';
 import { AGENT_MAIN } from '../lib/paths';
 import { settleAll } from '../lib/settle';
-import { runDir, UNDERLAY_IF } from '../lab/names';
+import { nodeNetns, runDir, UNDERLAY_IF } from '../lab/names';
+import { ipJson } from '../lib/netns';
 import { attachPods, writeConflist } from '../lab/pods';
 import { leaseServiceArgs } from './subnet/service';
 import { CONTROLLER_PORT, controlRequest, nodeDir, poll, startController, startInNode } from '../lab/processes';
@@ -37,6 +38,8 @@ export interface ConflistContext {
   readonly underlayIf: string;
   readonly lab: string;
   readonly node: string;
+  /** The topology's families, in its order: a list gives its ranges in this order, so a pod's first address is the first family's. */
+  readonly ipFamilies: readonly (4 | 6)[];
 }
 
 export type ConflistFor = (ctx: ConflistContext) => NetConfList;
@@ -54,9 +57,16 @@ export interface FlannelExtras {
   readonly agentArgs?: (lab: string, node: string) => string[];
 }
 
-/** What the controller needs to serve the lease store for `backend`. */
+/**
+ * What the controller needs to serve the lease store for `backend`: the topology's families become
+ * flannel's EnableIPv4/EnableIPv6 (an IPv6-only topology leases no IPv4 subnet, as flannel does).
+ */
 function leaseArgs(topology: Topology, backend: BackendConfig): string[] {
-  return leaseServiceArgs(join(runDir(topology.name), 'leases.db'), topology.podCidr, topology.subnetLength, backend);
+  const v6 = topology.ipFamilies.includes(6);
+  return leaseServiceArgs(join(runDir(topology.name), 'leases.db'), topology.podCidr, topology.subnetLength, backend, {
+    ipv4: topology.ipFamilies.includes(4),
+    ...(v6 ? { ipv6Network: topology.podCidr6, ipv6SubnetLength: topology.subnetLength6 } : {}),
+  });
 }
 
 export function startAgent(topology: Topology, node: string, extras: FlannelExtras = {}): ProcessState {
@@ -104,6 +114,29 @@ export async function waitForPeers(
   await poll(`peer sync on ${nodes.join(', ')}`, () => (nodes.every(synced) ? true : undefined), procs, signal);
 }
 
+/**
+ * Resolves once no IPv6 address in `node`'s namespace is still tentative: the gateway a plugin put on
+ * cni0 answers neighbour solicitations only after duplicate address detection, so a pod could not
+ * leave its node until then. Only labs with IPv6 wait (about a second, once per node).
+ */
+export async function waitForSettledIPv6(
+  lab: string,
+  node: string,
+  procs: readonly ProcessState[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const ns = { name: nodeNetns(lab, node) };
+  await poll(
+    `IPv6 duplicate address detection on ${node}`,
+    async () => {
+      const links = await ipJson<{ addr_info: { tentative?: boolean }[] }[]>(ns, ['-6', 'addr', 'show']);
+      return links.some((l) => l.addr_info.some((a) => a.tentative === true)) ? undefined : true;
+    },
+    procs,
+    signal,
+  );
+}
+
 /** The leases the lab's controller holds now. */
 export async function leases(lab: string): Promise<Lease[]> {
   return (await controlRequest<{ leases: Lease[] }>(lab, 'GET', '/v1/leases')).body.leases;
@@ -144,14 +177,17 @@ async function attachNode(
     underlayIf: UNDERLAY_IF,
     lab,
     node,
+    ipFamilies: topology.ipFamilies,
   });
   writeConflist(lab, node, list);
-  return attachPods(
+  const attached = await attachPods(
     lab,
     topology.pods.filter((p) => p.node === node && (pods === undefined || pods.includes(p.name))),
     list,
     signal,
   );
+  if (topology.ipFamilies.includes(6)) await waitForSettledIPv6(lab, node, procs, signal);
+  return attached;
 }
 
 /** The control plane of a flannel architecture with `backend`, its pods attached with `conflist`. */

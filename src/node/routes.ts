@@ -23,9 +23,17 @@ export interface WantedRoute {
   readonly onlink?: boolean;
 }
 
-/** The routes on `dev` this agent installed (tagged with its protocol number). */
-export function readRoutes(dev: string): Promise<{ dst: string; gateway?: string }[]> {
-  return ipJson<{ dst: string; gateway?: string }[]>(undefined, ['route', 'show', 'proto', ROUTE_PROTO, 'dev', dev]);
+/** The routes of `family` (default IPv4) on `dev` this agent installed (tagged with its protocol number). */
+export function readRoutes(dev: string, family: 4 | 6 = 4): Promise<{ dst: string; gateway?: string }[]> {
+  return ipJson<{ dst: string; gateway?: string }[]>(undefined, [
+    `-${family}`,
+    'route',
+    'show',
+    'proto',
+    ROUTE_PROTO,
+    'dev',
+    dev,
+  ]);
 }
 
 /** What turns the agent's routes on `dev` into exactly `wanted`; routes already right are left alone. */
@@ -120,8 +128,9 @@ export async function syncVxlanPeers(
   dev: string,
   wanted: VxlanPeers,
   also: Changes = { del: [], add: [] },
+  family: 4 | 6 = 4,
 ): Promise<void> {
-  const [neigh, routes, fdb] = await Promise.all([readNeighbours(dev), readRoutes(dev), readFdb(dev)]);
+  const [neigh, routes, fdb] = await Promise.all([readNeighbours(dev), readRoutes(dev, family), readFdb(dev)]);
   const n = neighbourChanges(dev, neigh, wanted.neighbours);
   const r = routeChanges(dev, routes, wanted.routes);
   const f = fdbChanges(dev, fdb, wanted.fdb);
@@ -131,7 +140,11 @@ export async function syncVxlanPeers(
   await ipBatch(undefined, [...n.add, ...r.add, ...also.add]);
 }
 
-/** The agent runs inside its node's namespace: this is the node's setting, never the host's. */
-export function enableForwarding(): void {
+/**
+ * IPv4 forwarding on, and IPv6's too when `ipv6`. The agent runs inside its node's namespace: this is
+ * the node's setting, never the host's.
+ */
+export function enableForwarding(ipv6 = false): void {
   writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+  if (ipv6) writeFileSync('/proc/sys/net/ipv6/conf/all/forwarding', '1');
 }

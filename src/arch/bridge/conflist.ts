@@ -1,11 +1,14 @@
-import { formatCidr, parseCidr } from '../../lib/ip';
 import { NETWORK_NAME, NODE_BRIDGE } from '../architecture';
 import type { ConflistContext } from '../../flannel/control-plane';
 import type { NetConfList } from '../../cni/types';
+import { familyOf, networkOf } from '../../cni/plugins/flannel/subnet-env';
 
-/** Pods behind the node's bridge, addressed from the node's leased subnet, gateway on the bridge. */
+/** Pods behind the node's bridge, addressed from the node's leased subnets (each family's, in the topology's order), gateway on the bridge. */
 export function bridgeConflist(ctx: ConflistContext): NetConfList {
-  const subnet = formatCidr(parseCidr(ctx.subnetEnv.subnet));
+  const ranges = ctx.ipFamilies.flatMap((f) => {
+    const fam = familyOf(ctx.subnetEnv, f);
+    return fam ? [[{ subnet: networkOf(fam.subnet) }]] : [];
+  });
   return {
     cniVersion: '1.0.0',
     name: NETWORK_NAME,
@@ -16,7 +19,7 @@ export function bridgeConflist(ctx: ConflistContext): NetConfList {
         isGateway: true,
         isDefaultGateway: true,
         mtu: ctx.subnetEnv.mtu,
-        ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir: ctx.ipamDir },
+        ipam: { type: 'host-local', ranges, dataDir: ctx.ipamDir },
       },
     ],
   };

@@ -11,6 +11,7 @@ export const bridgeArch: Architecture = {
   summary: "pods behind their node's Linux bridge (cni0); nodes do not route pod subnets",
   family: 'native',
   requires: ['veth', 'bridge'],
-  control: flannelControlPlane({ type: 'none' }, bridgeConflist),
+  // Both families: the leases carry an IPv6 subnet, the list a range of each (docs/ipv6.md).
+  control: { ...flannelControlPlane({ type: 'none' }, bridgeConflist), ipFamilies: [4, 6] },
   unsupported: { 'inter-node': 'bridge alone does not route between nodes (flannel-host-gw and flannel-vxlan do)' },
 };

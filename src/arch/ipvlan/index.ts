@@ -20,7 +20,7 @@
  * In either mode a pod cannot reach its own node's addresses through eth0 (the driver keeps
  * slaves and master apart, as macvlan does); the lab measures pod to pod only.
  */
-import { formatCidr, parseCidr } from '../../lib/ip';
+import { ipv4Of, networkOf } from '../../cni/plugins/flannel/subnet-env';
 import { NETWORK_NAME, type Architecture } from '../architecture';
 import { flannelControlPlane } from '../../flannel/control-plane';
 import { nodeRangeIpam } from '../node-range';
@@ -40,7 +40,7 @@ export const ipvlanArch: Architecture = {
         master: ctx.underlayIf,
         mode: 'l2',
         mtu: ctx.subnetEnv.mtu,
-        ipam: nodeRangeIpam(ctx, ctx.subnetEnv.network),
+        ipam: nodeRangeIpam(ctx),
       },
     ],
   })),
@@ -64,8 +64,8 @@ export const ipvlanL3Arch: Architecture = {
         mode: 'l3',
         mtu: ctx.subnetEnv.mtu,
         ipam: {
-          ...nodeRangeIpam(ctx, formatCidr(parseCidr(ctx.subnetEnv.subnet))),
-          routes: [{ dst: ctx.subnetEnv.network }],
+          ...nodeRangeIpam(ctx, (_f, _network, node) => networkOf(node)),
+          routes: [{ dst: ipv4Of(ctx.subnetEnv).network }],
         },
       },
     ],

@@ -12,17 +12,21 @@ export const macvlanArch: Architecture = {
   summary: "pods on the underlay segment as macvlan (bridge mode) of the node's eth0; no bridge, no routing hop",
   family: 'native',
   requires: ['macvlan'],
-  control: flannelControlPlane({ type: 'none' }, (ctx) => ({
-    cniVersion: '1.0.0',
-    name: NETWORK_NAME,
-    plugins: [
-      {
-        type: 'macvlan',
-        master: ctx.underlayIf,
-        mode: 'bridge',
-        mtu: ctx.subnetEnv.mtu,
-        ipam: nodeRangeIpam(ctx, ctx.subnetEnv.network),
-      },
-    ],
-  })),
+  // Both families: a range of each, handed out from the node's leased subnets (docs/ipv6.md).
+  control: {
+    ...flannelControlPlane({ type: 'none' }, (ctx) => ({
+      cniVersion: '1.0.0',
+      name: NETWORK_NAME,
+      plugins: [
+        {
+          type: 'macvlan',
+          master: ctx.underlayIf,
+          mode: 'bridge',
+          mtu: ctx.subnetEnv.mtu,
+          ipam: nodeRangeIpam(ctx),
+        },
+      ],
+    })),
+    ipFamilies: [4, 6],
+  },
 };

@@ -7,16 +7,16 @@
 import { mkdirSync } from 'node:fs';
 import { writeFileAtomic } from '../../lib/fs';
 import { join } from 'node:path';
-import { formatIPv4, parseCidr } from '../../lib/ip';
+import { formatAddr, formatIPv4, parseCidr, parsePrefix } from '../../lib/ip';
 import { CnilabError, messageOf } from '../../lib/errors';
 import { sleep } from '../../lib/exec';
 import { call, follow, untilUp } from '../../node/client';
 import { underlay } from '../../node/underlay';
 import { wireCompatible } from '../subnet/lease-store';
-import { type Lease, type NetworkConfig } from '../subnet/model';
+import { hasIPv6, type Lease, type NetworkConfig } from '../subnet/model';
 import type { BackendNetwork } from '../backends/backend';
 import { backends } from '../backends';
-import { writeSubnetEnv } from '../../cni/plugins/flannel/subnet-env';
+import { writeSubnetEnv, type SubnetEnv } from '../../cni/plugins/flannel/subnet-env';
 import { VXLAN_DEV } from '../backends/vxlan';
 
 export interface AgentOptions {
@@ -59,7 +59,10 @@ export type DatapathHook = (
 export interface AgentStatus {
   readonly node: string;
   readonly pid: number;
-  readonly subnet: string;
+  /** Its IPv4 subnet; absent with IPv4 off. */
+  readonly subnet?: string;
+  /** Its IPv6 subnet, with IPv6 on. */
+  readonly ipv6Subnet?: string;
   readonly index: number;
   readonly peers: readonly string[];
   readonly syncedAt: string;
@@ -81,18 +84,27 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
       `--backend ${type}: does not interoperate with the network's backend ${config.backend.type}`,
     );
   const u = await underlay(iface);
+  const v6 = hasIPv6(config);
+  if (v6 && !u.ip6)
+    throw new CnilabError('AGENT_FAILED', `underlay interface ${iface} has no IPv6 address; the network has IPv6 on`);
   const network = await backends.get(type)({
     networkConfig: config,
     iface,
     publicIp: u.ip,
     underlayCidr: u.cidr,
+    ...(v6 ? { publicIpv6: u.ip6!, underlayCidr6: u.cidr6! } : {}),
     underlayMtu: u.mtu,
     runDir: opts.runDir,
   });
   const acquire = (): Promise<Lease> =>
     call<Lease>(`${opts.store}/v1/leases/${opts.node}`, {
       method: 'PUT',
-      body: { publicIp: u.ip, backendType: type, backendData: network.backendData },
+      body: {
+        publicIp: u.ip,
+        ...(v6 ? { publicIpv6: u.ip6 } : {}),
+        backendType: type,
+        backendData: network.backendData,
+      },
       signal,
       ...auth,
     });
@@ -100,14 +112,10 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   const lease = await untilUp(acquire, { signal });
   await network.configure(lease);
   const extra = await opts.datapath?.({ iface, ...(type === 'vxlan' ? { tunnel: VXLAN_DEV } : {}), log }, signal);
-  const subnet = parseCidr(lease.subnet);
-  writeSubnetEnv(join(opts.runDir, 'subnet.env'), {
-    network: config.network,
-    subnet: `${formatIPv4(subnet.base + 1)}/${subnet.prefix}`,
-    mtu: network.mtu,
-    ipMasq: false,
-  });
-  log(`lease ${lease.subnet} via ${u.ip} until ${lease.expiresAt} (backend ${type}, pod MTU ${network.mtu})`);
+  writeSubnetEnv(join(opts.runDir, 'subnet.env'), subnetEnvOf(config, lease, network.mtu));
+  log(
+    `lease ${describeLease(lease)} via ${u.ip}${v6 ? ` and ${u.ip6}` : ''} until ${lease.expiresAt} (backend ${type}, pod MTU ${network.mtu})`,
+  );
 
   const timers = [
     renewLoop(lease, acquire, log, signal),
@@ -117,6 +125,25 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   await watchLoop(opts, lease, network, log, signal);
   await Promise.allSettled(timers);
 }
+
+/** subnet.env for `lease`: each family's network and the node's subnet as its gateway address (the subnet's first). */
+export function subnetEnvOf(config: NetworkConfig, lease: Lease, mtu: number): SubnetEnv {
+  const v4 = lease.subnet === undefined ? undefined : parseCidr(lease.subnet);
+  const v6 = lease.ipv6Subnet === undefined ? undefined : parsePrefix(lease.ipv6Subnet)!;
+  return {
+    ...(v4 ? { network: config.network, subnet: `${formatIPv4(v4.base + 1)}/${v4.prefix}` } : {}),
+    ...(v6
+      ? {
+          ipv6Network: config.ipv6Network!,
+          ipv6Subnet: `${formatAddr({ family: 6, value: v6.base + 1n })}/${v6.length}`,
+        }
+      : {}),
+    mtu,
+    ipMasq: false,
+  };
+}
+
+const describeLease = (l: Lease): string => [l.subnet, l.ipv6Subnet].filter((s) => s !== undefined).join(' and ');
 
 /** Renews halfway to expiry; a renewal that comes back with another subnet means the lease was lost. */
 async function renewLoop(
@@ -131,10 +158,10 @@ async function renewLoop(
     try {
       await sleep(wait, signal);
       const renewed = await acquire();
-      if (renewed.subnet !== lease.subnet)
+      if (describeLease(renewed) !== describeLease(lease))
         throw new CnilabError(
           'AGENT_FAILED',
-          `lease lost: renewal returned ${renewed.subnet} instead of ${lease.subnet}`,
+          `lease lost: renewal returned ${describeLease(renewed)} instead of ${describeLease(lease)}`,
         );
       lease = renewed;
     } catch (e) {
@@ -165,7 +192,8 @@ function watchLoop(
       const status: AgentStatus = {
         node: opts.node,
         pid: process.pid,
-        subnet: own.subnet,
+        ...(own.subnet ? { subnet: own.subnet } : {}),
+        ...(own.ipv6Subnet ? { ipv6Subnet: own.ipv6Subnet } : {}),
         index: snap.index,
         peers: peers.map((p) => p.node),
         syncedAt: new Date().toISOString(),

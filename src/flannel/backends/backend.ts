@@ -14,6 +14,10 @@ export interface BackendContext {
   readonly publicIp: string;
   /** The underlay address with its prefix, e.g. 198.18.0.2/24. */
   readonly underlayCidr: string;
+  /** The node's IPv6 underlay address, when the network has IPv6 on. */
+  readonly publicIpv6?: string;
+  /** It with its prefix, e.g. 2001:2::2/64. */
+  readonly underlayCidr6?: string;
   readonly underlayMtu: number;
   /** The node's folder (its keys, where a backend has them). */
   readonly runDir: string;

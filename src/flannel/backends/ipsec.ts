@@ -18,7 +18,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { CnilabError } from '../../lib/errors';
 import { ip, ipBatch } from '../../lib/netns';
 import { enableForwarding, readRoutes, routeChanges } from '../../node/routes';
-import type { Lease } from '../subnet/model';
+import { ipv4Subnet, type Lease } from '../subnet/model';
 import type { Backend } from './backend';
 
 /** Outer IPv4 20 + ESP 8 + IV 8 + padding ≤ 3 + pad length and next header 2 + ICV 16. */
@@ -153,9 +153,9 @@ export function xfrmLines(
     ...state(ANY, own.publicIp),
     ...peers.flatMap((p) => [
       ...state(own.publicIp, p.publicIp),
-      policy('out', own.subnet, p.subnet, own.publicIp, p.publicIp),
-      policy('in', p.subnet, own.subnet, ANY, own.publicIp),
-      policy('fwd', p.subnet, own.subnet, ANY, own.publicIp),
+      policy('out', ipv4Subnet(own), ipv4Subnet(p), own.publicIp, p.publicIp),
+      policy('in', ipv4Subnet(p), ipv4Subnet(own), ANY, own.publicIp),
+      policy('fwd', ipv4Subnet(p), ipv4Subnet(own), ANY, own.publicIp),
     ]),
   ];
 }
@@ -199,7 +199,7 @@ export const ipsecBackend: Backend = async (ctx) => {
       const routes = routeChanges(
         ctx.iface,
         await readRoutes(ctx.iface),
-        peers.map((p) => ({ dst: p.subnet, via: p.publicIp })),
+        peers.map((p) => ({ dst: ipv4Subnet(p), via: p.publicIp })),
       );
       const all = xfrmLines(own, peers, key);
       // A gone peer's route first, then its policies, then its state; then the missing states and every policy.

@@ -10,6 +10,7 @@ import { formatIPv4, parseCidr } from '../../lib/ip';
 import { ip } from '../../lib/netns';
 import { openTun } from './tun';
 import type { Backend, BackendContext, BackendNetwork } from './backend';
+import { ipv4Subnet } from '../subnet/model';
 import { enableForwarding } from '../../node/routes';
 import { startProxy, type Proxy } from './udp-proxy';
 
@@ -39,14 +40,14 @@ export function tunNetwork(ctx: BackendContext, proxy: Proxy): BackendNetwork {
       await ip(undefined, [
         'addr',
         'replace',
-        `${formatIPv4(parseCidr(own.subnet).base)}/${network.prefix}`,
+        `${formatIPv4(parseCidr(ipv4Subnet(own)).base)}/${network.prefix}`,
         'dev',
         UDP_DEV,
       ]);
       await ip(undefined, ['link', 'set', 'dev', UDP_DEV, 'mtu', String(mtu), 'up']);
     },
     sync: async (peers) => {
-      proxy.setPeers(new Map(peers.map((l) => [parseCidr(l.subnet).base, l.publicIp])));
+      proxy.setPeers(new Map(peers.map((l) => [parseCidr(ipv4Subnet(l)).base, l.publicIp])));
     },
     stats: () => ({ ...proxy.stats }),
     datapathDevice: UDP_DEV,

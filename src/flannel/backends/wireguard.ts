@@ -16,7 +16,7 @@ import { formatIPv4, parseCidr } from '../../lib/ip';
 import { ip } from '../../lib/netns';
 import { enableForwarding } from '../../node/routes';
 import { nodeKey, WG_PORT, WgDevice, type WgPeer } from '../../node/wireguard';
-import type { Lease } from '../subnet/model';
+import { ipv4Subnet, type Lease } from '../subnet/model';
 import type { Backend } from './backend';
 
 export const WIREGUARD_DEV = 'flannel-wg';
@@ -29,7 +29,7 @@ const networkAddress = (subnet: string): string => formatIPv4(parseCidr(subnet).
 export function wgPeerOf(lease: Lease, port = WG_PORT): WgPeer | undefined {
   const key = lease.backendData.publicKey;
   if (typeof key !== 'string') return undefined;
-  return { publicKey: key, endpoint: `${lease.publicIp}:${port}`, allowedIps: [lease.subnet] };
+  return { publicKey: key, endpoint: `${lease.publicIp}:${port}`, allowedIps: [ipv4Subnet(lease)] };
 }
 
 export const wireguardBackend: Backend = async (ctx) => {
@@ -42,7 +42,7 @@ export const wireguardBackend: Backend = async (ctx) => {
     mtu,
     backendData: { publicKey: key.publicKey },
     configure: async (own) => {
-      await ip(undefined, ['addr', 'replace', `${networkAddress(own.subnet)}/32`, 'dev', WIREGUARD_DEV]);
+      await ip(undefined, ['addr', 'replace', `${networkAddress(ipv4Subnet(own))}/32`, 'dev', WIREGUARD_DEV]);
       // The whole network into the device: the node's own subnet stays on cni0 (more specific).
       await ip(undefined, ['route', 'replace', ctx.networkConfig.network, 'dev', WIREGUARD_DEV]);
     },

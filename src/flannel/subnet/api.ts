@@ -2,7 +2,7 @@
  * flannel's subnet API, served by the control node's process (see controller/server.ts):
  *   GET    /v1/config                 network configuration
  *   GET    /v1/leases?index=N&wait=S  all leases; with index, waits (long-poll, ≤ S s) for a newer index
- *   PUT    /v1/leases/NODE            acquire or renew {publicIp, backendType, backendData}
+ *   PUT    /v1/leases/NODE            acquire or renew {publicIp, publicIpv6?, backendType, backendData}
  *   DELETE /v1/leases/NODE            release
  * Every request body is validated; a bad one gets a 400 naming the field. Who may call each route:
  * LEASE_RULES (a node reads every lease, writes only its own).
@@ -10,11 +10,15 @@
 import { z } from 'zod';
 import type { RouteRule } from '../../controller/auth/rules';
 import { longPoll, type ServiceRequest } from '../../controller/service';
-import { isIPv4 } from '../../lib/ip';
+import { ipFamily, isIPv4 } from '../../lib/ip';
 import type { LeaseStore } from './lease-store';
 
 const leaseBody = z.strictObject({
   publicIp: z.string().refine(isIPv4, 'must be an IPv4 address'),
+  publicIpv6: z
+    .string()
+    .refine((s) => ipFamily(s) === 6 && !s.includes('%'), 'must be an IPv6 address')
+    .optional(),
   backendType: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'must be a backend name'),
   backendData: z
     .record(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/, 'keys must be short identifiers'), z.string().max(256))

@@ -3,25 +3,39 @@ import { CnilabError } from '../../lib/errors';
 import type { AdminGet, ControllerService, MountedService, Trespass } from '../../controller/service';
 import { handleLeases, LEASE_RULES } from './api';
 import { LeaseStore } from './lease-store';
-import type { BackendConfig, Lease } from './model';
+import { hasIPv4, hasIPv6, type BackendConfig, type Lease } from './model';
 
 export function mountLeases(store: LeaseStore): MountedService {
   return {
     name: 'leases',
     prefix: '/v1',
-    what: `leases for ${store.config.network} (${store.config.backend.type})`,
+    what: `leases for ${[
+      ...(hasIPv4(store.config) ? [store.config.network] : []),
+      ...(hasIPv6(store.config) ? [store.config.ipv6Network] : []),
+    ].join(' and ')} (${store.config.backend.type})`,
     rules: LEASE_RULES,
     handle: (q) => handleLeases(store, q),
     close: () => store.close(),
   };
 }
 
-/** The flags that make a controller serve leases of `network` for `backend`, kept in `data`. */
+/** The IP families of a network: flannel's EnableIPv4/EnableIPv6, IPv6Network and IPv6SubnetLen. */
+export interface LeaseFamilies {
+  /** Default: true. */
+  readonly ipv4?: boolean;
+  /** The IPv6 pod network; IPv6 is on when it is given. */
+  readonly ipv6Network?: string;
+  /** Default: 64. */
+  readonly ipv6SubnetLength?: number;
+}
+
+/** The flags that make a controller serve leases of `network` (and `families`) for `backend`, kept in `data`. */
 export function leaseServiceArgs(
   data: string,
   network: string,
   subnetLength: number,
   backend: BackendConfig,
+  families: LeaseFamilies = {},
 ): string[] {
   return [
     '--data',
@@ -34,6 +48,11 @@ export function leaseServiceArgs(
     backend.type,
     ...(backend.directRouting ? ['--direct-routing'] : []),
     ...(backend.disable?.length ? ['--disable', backend.disable.join(',')] : []),
+    ...(families.ipv4 === false ? ['--no-ipv4'] : []),
+    ...(families.ipv6Network ? ['--ipv6-network', families.ipv6Network] : []),
+    ...(families.ipv6Network && families.ipv6SubnetLength
+      ? ['--ipv6-subnet-length', String(families.ipv6SubnetLength)]
+      : []),
   ];
 }
 
@@ -89,6 +108,12 @@ export const leaseService: ControllerService = {
     /** udp-offload: comma-separated techniques switched off. */
     disable: { type: 'string' },
     'lease-ttl': { type: 'string', default: '3600' },
+    /** flannel's EnableIPv4=false: leases carry no IPv4 subnet (an IPv6-only network). */
+    'no-ipv4': { type: 'boolean', default: false },
+    /** flannel's IPv6Network; IPv6 is on (EnableIPv6) when it is given. */
+    'ipv6-network': { type: 'string' },
+    /** flannel's IPv6SubnetLen. */
+    'ipv6-subnet-length': { type: 'string', default: '64' },
   },
   open(values) {
     if (typeof values.backend !== 'string') return undefined;
@@ -101,7 +126,16 @@ export const leaseService: ControllerService = {
     };
     const store = new LeaseStore(
       values.data as string,
-      { network: values.network as string, subnetLength: Number(values['subnet-length']), backend },
+      {
+        network: values.network as string,
+        subnetLength: Number(values['subnet-length']),
+        enableIPv4: values['no-ipv4'] !== true,
+        enableIPv6: typeof values['ipv6-network'] === 'string',
+        ...(typeof values['ipv6-network'] === 'string'
+          ? { ipv6Network: values['ipv6-network'], ipv6SubnetLength: Number(values['ipv6-subnet-length']) }
+          : {}),
+        backend,
+      },
       Number(values['lease-ttl']),
     );
     return mountLeases(store);

@@ -7,8 +7,7 @@
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { mkdirp, writeFileAtomic } from '../../../lib/fs';
 import { join } from 'node:path';
-import { formatCidr, parseCidr } from '../../../lib/ip';
-import { parseSubnetEnv, type SubnetEnv } from './subnet-env';
+import { familyOf, networkOf, parseSubnetEnv, type SubnetEnv } from './subnet-env';
 import { delegate } from '../../invoke';
 import { containerNetns } from '../common/iface';
 import type { CniPlugin, PluginEnv } from '../../skel';
@@ -32,9 +31,13 @@ function readSubnetFile(file: string): SubnetEnv {
   }
 }
 
-/** The delegate's configuration, flannel's way: explicit delegate fields win over what subnet.env implies. */
+/**
+ * The delegate's configuration, flannel's way: explicit delegate fields win over what subnet.env implies.
+ * host-local gets one range set per family subnet.env has (as the reference plugin gives dual-stack), in
+ * the configuration's ipFamilies order, and a route to each family's network.
+ */
 export function delegateConfig(conf: FlannelConf, env: SubnetEnv): Record<string, unknown> {
-  const { type: _t, subnetFile: _s, dataDir: _d, delegate: _g, ...passThrough } = conf.raw;
+  const { type: _t, subnetFile: _s, dataDir: _d, delegate: _g, ipFamilies: _f, ...passThrough } = conf.raw;
   const d: Record<string, unknown> = { ...passThrough, ...conf.delegate };
   d.name = conf.name;
   d.cniVersion = conf.cniVersion;
@@ -42,10 +45,19 @@ export function delegateConfig(conf: FlannelConf, env: SubnetEnv): Record<string
   if (d.type === 'bridge') d.isGateway ??= true;
   d.ipMasq ??= !env.ipMasq;
   d.mtu ??= env.mtu;
+  const families = conf.ipFamilies.flatMap((f) => {
+    const fam = familyOf(env, f);
+    return fam ? [fam] : [];
+  });
+  if (families.length === 0)
+    throw new CniError(
+      CniCode.INVALID_CONFIG,
+      `ipFamilies: subnet.env has none of IPv${conf.ipFamilies.join(' or IPv')}`,
+    );
   d.ipam = {
     type: 'host-local',
-    ranges: [[{ subnet: formatCidr(parseCidr(env.subnet)) }]],
-    routes: [{ dst: env.network }],
+    ranges: families.map((f) => [{ subnet: networkOf(f.subnet) }]),
+    routes: families.map((f) => ({ dst: f.network })),
     ...(isRecord(conf.delegate.ipam) ? conf.delegate.ipam : {}),
   };
   return d;
