@@ -4,7 +4,7 @@ import { nodeRangeIpam } from './node-range';
 import { bridgeConflist } from './bridge/conflist';
 import type { ConflistContext } from '../flannel/control-plane';
 
-const ctx = (ipFamilies: readonly (4 | 6)[], v4 = true): ConflistContext => ({
+const ctx = (ipFamilies: readonly (4 | 6)[], v4 = true, ipv6Dad = false): ConflistContext => ({
   subnetEnv: {
     ...(v4 ? { network: '10.244.0.0/16', subnet: '10.244.2.1/24' } : {}),
     ipv6Network: 'fd00:10:244::/56',
@@ -18,6 +18,7 @@ const ctx = (ipFamilies: readonly (4 | 6)[], v4 = true): ConflistContext => ({
   lab: 'l',
   node: 'node1',
   ipFamilies,
+  ipv6Dad,
 });
 
 test("macvlan/ipvlan ranges: each family's whole network, handed out from the node's subnet, in ipFamilies order", () => {
@@ -48,4 +49,10 @@ test("bridge: the node's subnet of each family, IPv6-only with no IPv4 range", (
     (bridgeConflist(c).plugins[0] as unknown as { ipam: { ranges: unknown } }).ipam.ranges;
   assert.deepEqual(ipam(ctx([4, 6])), [[{ subnet: '10.244.2.0/24' }], [{ subnet: 'fd00:10:244:2::/64' }]]);
   assert.deepEqual(ipam(ctx([6], false)), [[{ subnet: 'fd00:10:244:2::/64' }]]);
+});
+
+test("bridge: the topology's ipv6Dad turns bridge's enabledad on; off, the field is left out (the reference's default)", () => {
+  const plugin = (c: ConflistContext) => bridgeConflist(c).plugins[0] as unknown as { enabledad?: boolean };
+  assert.equal(plugin(ctx([6], false, true)).enabledad, true);
+  assert.equal('enabledad' in plugin(ctx([6], false)), false);
 });

@@ -35,7 +35,7 @@ function flannelConflist(ctx: ConflistContext): NetConfList {
         dataDir: join(ctx.nodeDir, 'flannel'),
         ipFamilies: ctx.ipFamilies,
         // No masquerading anywhere in the lab: pods only talk to pods.
-        delegate: { ipMasq: false, ipam: { dataDir: ctx.ipamDir } },
+        delegate: { ipMasq: false, ...(ctx.ipv6Dad ? { enabledad: true } : {}), ipam: { dataDir: ctx.ipamDir } },
       },
     ],
   };

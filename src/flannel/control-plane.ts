@@ -40,6 +40,8 @@ export interface ConflistContext {
   readonly node: string;
   /** The topology's families, in its order: a list gives its ranges in this order, so a pod's first address is the first family's. */
   readonly ipFamilies: readonly (4 | 6)[];
+  /** DAD on the pods' IPv6 addresses where the plugin makes it a choice (bridge's enabledad): the topology's ipv6Dad. */
+  readonly ipv6Dad: boolean;
 }
 
 export type ConflistFor = (ctx: ConflistContext) => NetConfList;
@@ -178,6 +180,7 @@ async function attachNode(
     lab,
     node,
     ipFamilies: topology.ipFamilies,
+    ipv6Dad: topology.ipv6Dad === true,
   });
   writeConflist(lab, node, list);
   const attached = await attachPods(

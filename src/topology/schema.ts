@@ -93,6 +93,11 @@ export const topologyFileSchema = z
         /** The pods' IPv6 range and each node's prefix length in it, used when ipFamilies has ipv6. */
         podCidr6: cidr6('podCidr').default(DEFAULT_POD_CIDR_V6),
         subnetLength6: z.number().int().min(48).max(120).default(DEFAULT_SUBNET_LENGTH_V6),
+        /**
+         * Duplicate address detection on pods' IPv6 addresses where the plugin makes it a choice (bridge's
+         * `enabledad`): false, as the reference leaves it; macvlan's pods have it either way (docs/ipv6.md).
+         */
+        ipv6Dad: z.boolean().default(false),
         /** Shorthand: one node named "control" and compute nodes node1…nodeN. Ignored when `nodes` is given. */
         computeNodes: z.number().int().default(3),
         nodes: z.record(nodeName, nodeSchema).optional(),
@@ -206,6 +211,8 @@ export interface Topology {
   readonly subnetLength: number;
   readonly podCidr6: string;
   readonly subnetLength6: number;
+  /** DAD on pods' IPv6 addresses where the plugin makes it a choice (bridge's enabledad); absent: off. */
+  readonly ipv6Dad?: boolean;
   readonly nodes: readonly NodeSpec[];
   readonly pods: readonly PodSpec[];
   /** The Service proxy mode on every compute node; undefined: none. */
@@ -278,6 +285,7 @@ export function resolveTopology(f: TopologyFile): Topology {
     subnetLength: t.subnetLength,
     podCidr6: t.podCidr6,
     subnetLength6: t.subnetLength6,
+    ...(t.ipv6Dad ? { ipv6Dad: true } : {}),
     nodes,
     pods,
     ...(t.proxy !== undefined ? { proxy: t.proxy } : {}),

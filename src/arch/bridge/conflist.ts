@@ -19,6 +19,7 @@ export function bridgeConflist(ctx: ConflistContext): NetConfList {
         isGateway: true,
         isDefaultGateway: true,
         mtu: ctx.subnetEnv.mtu,
+        ...(ctx.ipv6Dad ? { enabledad: true } : {}),
         ipam: { type: 'host-local', ranges, dataDir: ctx.ipamDir },
       },
     ],
