@@ -161,18 +161,19 @@ export function designLines(r: RunResults): string[] {
   });
 }
 
+/** A pair claim's verdict in words: the margin of equivalence, or the rounds a not resolved one needs. */
+function pairWord(r: RunResults, c: { verdict: string; moreRounds?: number | null | undefined }): string {
+  if (c.verdict === 'equivalent') return `equivalent (±${eqOf(r)}%)`;
+  return c.verdict === 'not resolved' ? `not resolved${moreRoundsText(c.moreRounds)}` : c.verdict;
+}
+
 /**
  * What the Service hop costs: per proxied lab and test, the service row over the same pods talking
  * directly, with its interval and what it means.
  */
 export function serviceHopLines(r: RunResults): string[] {
   return (r.claims.serviceHop ?? []).map((h) => {
-    const word =
-      h.verdict === 'equivalent'
-        ? `equivalent (±${eqOf(r)}%)`
-        : h.verdict === 'not resolved'
-          ? `not resolved${moreRoundsText(h.moreRounds)}`
-          : h.verdict;
+    const word = pairWord(r, h);
     const label = runTests.get(h.test).label(h.params);
     return (
       `Service hop, ${h.arch}${atMtu(h)}, ${h.test}${label ? ` ${label}` : ''}: through the ClusterIP ` +
@@ -187,12 +188,7 @@ export function serviceHopLines(r: RunResults): string[] {
  */
 export function familyLines(r: RunResults): string[] {
   return (r.claims.families ?? []).map((f) => {
-    const word =
-      f.verdict === 'equivalent'
-        ? `equivalent (±${eqOf(r)}%)`
-        : f.verdict === 'not resolved'
-          ? `not resolved${moreRoundsText(f.moreRounds)}`
-          : f.verdict;
+    const word = pairWord(r, f);
     const label = runTests.get(f.test).label(f.params);
     return (
       `IPv6, ${f.arch} ${f.path} ${f.test}${label ? ` ${label}` : ''}${atMtu(f)}: ` +

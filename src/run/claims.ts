@@ -60,6 +60,13 @@ export interface PairClaim {
   readonly moreRounds?: number | null;
 }
 
+/** A judged pair's verdict, ratio and (when not resolved) the rounds it needs: the fields every pair claim records. */
+export const judged = (c: PairClaim): Pick<PairClaim, 'verdict' | 'ratio' | 'moreRounds'> => ({
+  verdict: c.verdict,
+  ratio: c.ratio,
+  ...(c.moreRounds !== undefined ? { moreRounds: c.moreRounds } : {}),
+});
+
 /** How a comparison is judged: the run's judge sees every pair of the run (judgeClaims). */
 export type Judge = (a: ClaimRow, b: ClaimRow) => PairClaim | undefined;
 

@@ -5,7 +5,7 @@
  * means IPv6 loses something the interval resolves, "equivalent" that the two are within the
  * margin.
  */
-import type { ClaimRow, Judge, PairClaim, PairVerdict } from './claims';
+import { judged, type ClaimRow, type Judge, type PairClaim, type PairVerdict } from './claims';
 
 export interface FamilyTwin {
   readonly arch: string;
@@ -41,9 +41,7 @@ export function familyTwins(rows: readonly ClaimRow[], judge: Judge): FamilyTwin
           test: v6.test,
           params: v6.params,
           ...(v6.mtu === undefined ? {} : { underlayMtu: v6.mtu }),
-          verdict: c.verdict,
-          ratio: c.ratio,
-          ...(c.moreRounds !== undefined ? { moreRounds: c.moreRounds } : {}),
+          ...judged(c),
         },
       ];
     });

@@ -5,7 +5,7 @@
  * as every pair of the run is (claims.ts). "worse" means the hop costs something the interval
  * resolves; "equivalent", that it costs less than the equivalence margin.
  */
-import type { ClaimRow, Judge, PairClaim, PairVerdict } from './claims';
+import { judged, type ClaimRow, type Judge, type PairClaim, type PairVerdict } from './claims';
 
 export interface ServiceHop {
   /** The variant, <arch>+<mode>. */
@@ -40,9 +40,7 @@ export function serviceHops(rows: readonly ClaimRow[], judge: Judge): ServiceHop
           params: s.params,
           ...(s.mtu === undefined ? {} : { underlayMtu: s.mtu }),
           ...(s.ipFamily === undefined ? {} : { ipFamily: s.ipFamily }),
-          verdict: c.verdict,
-          ratio: c.ratio,
-          ...(c.moreRounds !== undefined ? { moreRounds: c.moreRounds } : {}),
+          ...judged(c),
         },
       ];
     });

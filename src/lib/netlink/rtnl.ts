@@ -6,10 +6,11 @@
  *
  * Errors are `KERNEL_FAILED` with the errno's name and text ("link add cni0: File exists (EEXIST)").
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { CnilabError } from '../errors';
-import { netnsPath, type NetnsRef } from '../netns';
+import type { NetnsRef } from '../netns';
 import { netlinkLibc, type NetlinkLibc } from './libc';
+import { withinNetns } from './setns';
 import {
   align,
   IFA_F_DADFAILED,
@@ -33,7 +34,6 @@ const AF_NETLINK = 16;
 const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
 const NETLINK_ROUTE = 0;
-const CLONE_NEWNET = 0x40000000;
 
 const ERRNO: Record<number, string> = {
   1: 'EPERM',
@@ -91,38 +91,7 @@ export class Rtnl {
   /** A socket in `ns` (a named namespace or a process's), or in this process's own. */
   static open(ns?: NetnsRef): Rtnl {
     const libc = netlinkLibc();
-    if (!ns) return new Rtnl(libc, Rtnl.socket(libc));
-    const path = netnsPath(ns);
-    let target: number;
-    try {
-      target = openSync(path, 'r');
-    } catch (e) {
-      throw new CnilabError(
-        'NOT_FOUND',
-        `network namespace ${path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot open'}`,
-      );
-    }
-    const home = openSync('/proc/thread-self/ns/net', 'r');
-    let fd: number | undefined;
-    let failure: unknown;
-    try {
-      if (libc.setns(target, CLONE_NEWNET) !== 0) throw new NetlinkError(`setns ${path}`, libc.errno());
-      try {
-        fd = Rtnl.socket(libc);
-      } catch (e) {
-        failure = e;
-      }
-      // back home whatever happened: the rest of this process must not run in the container's namespace
-      if (libc.setns(home, CLONE_NEWNET) !== 0) {
-        if (fd !== undefined) libc.close(fd);
-        throw new CnilabError('INTERNAL', `setns back to this process's namespace failed (errno ${libc.errno()})`);
-      }
-    } finally {
-      closeSync(target);
-      closeSync(home);
-    }
-    if (fd === undefined) throw failure;
-    return new Rtnl(libc, fd);
+    return new Rtnl(libc, ns ? withinNetns(ns, () => Rtnl.socket(libc)) : Rtnl.socket(libc));
   }
 
   private static socket(libc: NetlinkLibc): number {
