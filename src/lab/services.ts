@@ -33,11 +33,16 @@ export const servesServices = (t: Topology): boolean => t.proxy !== undefined ||
 /** Whether the lab's controller serves the API server: not where the topology has no Service range. */
 const apiServed = (t: Topology): boolean => apiserverArgs(t, '-').length > 0;
 
-/** The pods as the API server holds them: each with its topology labels. */
+/**
+ * The pods as the API server holds them: each with its topology labels, by its IPv4 address
+ * (Services and NetworkPolicy are IPv4 here, docs/ipv6.md); a pod with none (an IPv6-only lab) is
+ * not registered.
+ */
 const withLabels = (t: Topology, pods: readonly PodState[]) =>
-  pods.map((p) => {
+  pods.flatMap((p) => {
     const labels = t.pods.find((x) => x.name === p.name)?.labels;
-    return { name: p.name, node: p.node, ip: p.ip, ...(labels ? { labels } : {}) };
+    const ip = (p.ips ?? [p.ip]).find((a) => !a.includes(':'));
+    return ip === undefined ? [] : [{ name: p.name, node: p.node, ip, ...(labels ? { labels } : {}) }];
   });
 
 /**
