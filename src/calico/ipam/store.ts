@@ -251,6 +251,12 @@ export class IpamStore extends RevisionedStore {
       const clash = this.db.prepare('SELECT name FROM nodes WHERE ip = ? AND name <> ?').get(node.ip, node.name) as
         { name: string } | undefined;
       if (clash) throw new CnilabError('CONFLICT', `ip: ${node.ip} is already node ${clash.name}'s`);
+      const clash6 =
+        node.ip6 === undefined
+          ? undefined
+          : (this.db.prepare('SELECT name FROM nodes WHERE ip6 = ? AND name <> ?').get(node.ip6, node.name) as
+              { name: string } | undefined);
+      if (clash6) throw new CnilabError('CONFLICT', `ip6: ${node.ip6} is already node ${clash6.name}'s`);
       this.refuseOthers(node);
       const row: NodeRow = {
         name: node.name,

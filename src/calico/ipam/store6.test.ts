@@ -125,3 +125,15 @@ test('a store made before IPv6 migrates on open: its nodes and blocks kept, an I
     (e: unknown) => isCnilabError(e, 'INVALID_INPUT') && /holds the IPv6 pool fd00:10:244::\/56/.test(e.message),
   );
 });
+
+test("putNode refuses another node's IPv6 underlay address (CONFLICT) and a bad one (INVALID_INPUT)", (t) => {
+  const s = withNodes(t);
+  assert.throws(
+    () => s.putNode({ name: 'node3', ip: '198.18.0.4', ip6: '2001:2::2' }),
+    (e: unknown) => isCnilabError(e, 'CONFLICT') && /^ip6: 2001:2::2 is already node node1's$/.test(e.message),
+  );
+  assert.throws(
+    () => s.putNode({ name: 'node3', ip: '198.18.0.4', ip6: '198.18.0.4' }),
+    (e: unknown) => isCnilabError(e, 'INVALID_INPUT') && /^ip6: /.test(e.message),
+  );
+});
