@@ -17,6 +17,16 @@ const CONFIG = {
   ],
 };
 
+const CONFIG6 = {
+  routerId: '198.18.0.2',
+  ip6: '2001:2::2',
+  blocks: ['10.244.0.0/26', 'fd00:10:244::/122'],
+  peers: [
+    { name: 'node2', ip: '198.18.0.3', ip6: '2001:2::3' },
+    { name: 'node3', ip: '198.18.0.4' },
+  ],
+};
+
 const count = (text: string, needle: string): number => text.split(needle).length - 1;
 
 test('birdConfig: router id, one blackhole per block, one mesh peer per node, the lab timers', () => {
@@ -50,6 +60,7 @@ test(
       ['mesh', CONFIG],
       ['alone', { routerId: '198.18.0.2', blocks: [], peers: [] }],
       ['ipip', { ...CONFIG, tunnel: 'tunl0' }],
+      ['dual-stack', CONFIG6],
     ] as const) {
       const file = join(dir, `${name}.conf`);
       writeFileSync(file, birdConfig(o));
@@ -90,4 +101,18 @@ test('parseProtocols: the BGP sessions of `show protocols`, with state, since an
 test('parseProtocols: no BGP protocol, no sessions', () => {
   assert.deepEqual(parseProtocols('BIRD 2.0.12 ready.\nName Proto Table State Since Info\n'), []);
   assert.deepEqual(parseProtocols(''), []);
+});
+
+test('birdConfig: IPv6 blocks go over an ipv6 mesh on the IPv6 underlay, one session per peer with an IPv6 address', () => {
+  const conf = birdConfig(CONFIG6);
+  assert.match(conf, /^router id 198\.18\.0\.2;$/m);
+  assert.match(conf, /protocol static blocks \{\n\s*ipv4;\n\s*route 10\.244\.0\.0\/26 blackhole;\n\}/);
+  assert.match(conf, /protocol static blocks6 \{\n\s*ipv6;\n\s*route fd00:10:244::\/122 blackhole;\n\}/);
+  assert.match(conf, /^\s*local 2001:2::2 as 64512;$/m);
+  assert.match(conf, /ipv6 \{ import all; export where proto = "blocks6"; next hop self; \};/);
+  assert.equal(count(conf, 'protocol bgp peer6_node2 from mesh6 { neighbor 2001:2::3 as 64512; }'), 1);
+  assert.equal(count(conf, 'protocol bgp peer6_'), 1);
+  assert.equal(count(conf, 'protocol bgp peer_'), 2);
+  // Without the node's own IPv6 address, no IPv6 half.
+  assert.equal(count(birdConfig(CONFIG), 'ipv6'), 0);
 });

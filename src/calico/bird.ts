@@ -11,6 +11,12 @@
  * not bounced back). What it learns: the peers' blocks, put in the kernel as
  * `BLOCK via PEER dev eth0 proto bird`.
  *
+ * IPv6 (an IPv6 or dual-stack lab): as Calico does (its bird6, peering with the nodes' IPv6
+ * addresses), a second full mesh over the IPv6 underlay, one session per peer (`peer6_NODE`) with an
+ * `ipv6` channel only, announcing the node's IPv6 blocks; the learnt ones go to the kernel as
+ * `BLOCK via PEER6 dev eth0 proto bird`. BIRD 2 runs both meshes in one daemon; the router id stays
+ * the IPv4 underlay address. The IPv4 sessions carry IPv4 only, unchanged.
+ *
  * Timers, tuned as a lab on one segment wants them (BIRD's defaults are for the Internet):
  *   connect delay time 0     (default 5 s: the wait before the first connect after start;
  *                            BIRD waits at least 1 s whatever it says, less up to a quarter of
@@ -37,15 +43,20 @@ export const birdPaths = (nodeDir: string): BirdPaths => ({
 
 /** A peer's protocol name: BIRD's symbols are letters, digits and underscores. */
 export const peerProtocol = (node: string): string => `peer_${node.replaceAll('-', '_')}`;
+/** A peer's IPv6 session. */
+export const peer6Protocol = (node: string): string => `peer6_${node.replaceAll('-', '_')}`;
 
 export function birdConfig(o: {
   readonly routerId: string;
+  /** The node's IPv6 underlay address: with it, the IPv6 mesh to the peers that have one. */
+  readonly ip6?: string;
+  /** The node's blocks, of either family. */
   readonly blocks: readonly string[];
-  readonly peers: readonly { name: string; ip: string }[];
+  readonly peers: readonly { name: string; ip: string; ip6?: string }[];
   /** ipip mode: the device the learnt routes go out of, via the peer's address (onlink). */
   readonly tunnel?: string;
 }): string {
-  const statics = o.blocks.map((b) => `  route ${b} blackhole;`);
+  const statics = o.blocks.filter((b) => !b.includes(':')).map((b) => `  route ${b} blackhole;`);
   const peers = o.peers.map((p) => `protocol bgp ${peerProtocol(p.name)} from mesh { neighbor ${p.ip} as ${BGP_AS}; }`);
   const exportRoutes = o.tunnel
     ? 'export filter { if source != RTS_BGP then reject; ' +
@@ -79,6 +90,38 @@ template bgp mesh {
 }
 
 ${peers.join('\n')}
+${o.ip6 ? bird6(o.ip6, o.blocks, o.peers) : ''}`;
+}
+
+/** The IPv6 half: kernel and static protocols of the ipv6 table, and a mesh over the IPv6 underlay. */
+function bird6(ip6: string, blocks: readonly string[], peers: readonly { name: string; ip6?: string }[]): string {
+  const statics = blocks.filter((b) => b.includes(':')).map((b) => `  route ${b} blackhole;`);
+  const sessions = peers.flatMap((p) =>
+    p.ip6 ? [`protocol bgp ${peer6Protocol(p.name)} from mesh6 { neighbor ${p.ip6} as ${BGP_AS}; }`] : [],
+  );
+  return `
+protocol kernel kernel6 {
+  scan time 10;
+  ipv6 { import none; export where source = RTS_BGP; };
+}
+
+protocol static blocks6 {
+  ipv6;
+${statics.join('\n')}
+}
+
+template bgp mesh6 {
+  local ${ip6} as ${BGP_AS};
+  direct;
+  connect delay time 0;
+  connect retry time 1;
+  error wait time 1, 5;
+  hold time 9;
+  keepalive time 3;
+  ipv6 { import all; export where proto = "blocks6"; next hop self; };
+}
+
+${sessions.join('\n')}
 `;
 }
 

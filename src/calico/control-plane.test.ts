@@ -21,6 +21,20 @@ test("calico refuses a pool with fewer blocks than nodes, or one holding the pod
   );
 });
 
+test('calico-bgp declares IPv4 and IPv6, the other modes IPv4; a too small IPv6 pool is refused naming podCidr6', () => {
+  assert.deepEqual(architectures.get('calico-bgp').control.ipFamilies, [4, 6]);
+  for (const arch of ['calico-vxlan', 'calico-ipip', 'calico-wireguard'])
+    assert.deepEqual(architectures.get(arch).control.ipFamilies ?? [4], [4], arch);
+  const v6 = parseTopology('topology: {ipFamilies: [ipv6]}', 't');
+  assert.equal(architectures.get('calico-bgp').control.refuse?.(v6), undefined);
+  // The topology's own check refuses most such pools first; the IPAM's check stands behind it.
+  assert.equal(
+    architectures.get('calico-bgp').control.refuse?.({ ...v6, podCidr6: 'fd00::/121' }),
+    'topology.podCidr6 (the IPv6 IPAM pool): fd00::/121 holds 2 /122 block(s), fewer than one per node (3 ' +
+      'compute nodes); use a larger pool',
+  );
+});
+
 test('calicoWgPeers: each keyed peer with its blocks and device address; a peer without a key is none', () => {
   const state = {
     index: 1,

@@ -40,11 +40,12 @@ import type { LabState, PodState, ProcessState } from '../lab/state';
 import type { Topology } from '../topology/schema';
 import { birdc, birdPaths, birdTimeMs, parseProtocols, parseRouteTime, peerProtocol } from './bird';
 import { CnilabError } from '../lib/errors';
+import { ipJson } from '../lib/netns';
 import { iptablesPolicy } from '../policy/iptables/design';
 import { nftablesPolicy } from '../policy/nftables/design';
-import { containsIPv4, parseCidr, parseIPv4 } from '../lib/ip';
+import { containsIPv4, parseCidr, parseIPv4, type Family } from '../lib/ip';
 import { POD_GATEWAY } from '../cni/plugins/common/l3-pod';
-import { poolProblem, type CalicoMode, type IpamState } from './ipam/store';
+import { BLOCK_SIZE6, poolProblem, type CalicoMode, type IpamState, type PoolConfig } from './ipam/store';
 
 /** Calico's default block size: 64 addresses. */
 export const BLOCK_SIZE = 26;
@@ -54,12 +55,18 @@ const CALICO_AGENT_MAIN = join(__dirname, 'agent', 'main.js');
 
 const computeNames = (t: Topology): string[] => t.nodes.filter((n) => n.role === 'compute').map((n) => n.name);
 
-function ipamArgs(topology: Topology, mode: CalicoMode): string[] {
-  return ipamServiceArgs(join(runDir(topology.name), 'ipam.db'), {
+/** The IPAM pools: the IPv4 one always (the store's), the IPv6 one when the lab has IPv6. */
+function poolConfig(topology: Topology, mode: CalicoMode): PoolConfig {
+  return {
     pool: topology.podCidr,
     blockSize: BLOCK_SIZE,
     mode,
-  });
+    ...(topology.ipFamilies.includes(6) ? { pool6: topology.podCidr6, blockSize6: BLOCK_SIZE6 } : {}),
+  };
+}
+
+function ipamArgs(topology: Topology, mode: CalicoMode): string[] {
+  return ipamServiceArgs(join(runDir(topology.name), 'ipam.db'), poolConfig(topology, mode));
 }
 
 function startAgent(topology: Topology, node: string, mode: CalicoMode, wireguard = false): ProcessState {
@@ -104,6 +111,7 @@ function calicoConflist(topology: Topology, node: string, mode: CalicoMode, wire
           url: controllerUrl(topology),
           node,
           credential: credentialFile(topology.name, node),
+          families: topology.ipFamilies,
         },
       },
     ],
@@ -176,6 +184,8 @@ export async function waitForRoutes(
       for (const node of nodes) {
         for (const table of wireguard ? (['main', CALICO_WG_TABLE] as const) : (['main'] as const)) {
           const routes = await tableRoutes({ name: nodeNetns(lab, node) }, table);
+          if (table === 'main')
+            routes.push(...(await ipJson<typeof routes>({ name: nodeNetns(lab, node) }, ['-6', 'route'])));
           const have = new Set(routes.filter((r) => r.type !== 'blackhole').map((r) => r.dst));
           if (blocks.some((b) => b.node !== node && nodes.includes(b.node) && !have.has(b.cidr))) return undefined;
         }
@@ -263,11 +273,15 @@ async function joinCalico(
 
 export function calicoControlPlane(
   mode: CalicoMode,
-  { wireguard = false }: { readonly wireguard?: boolean } = {},
+  {
+    wireguard = false,
+    ipFamilies = [4],
+  }: { readonly wireguard?: boolean; readonly ipFamilies?: readonly Family[] } = {},
 ): ControlPlane & { readonly kind: 'calico'; readonly mode: CalicoMode } {
   return {
     kind: 'calico',
     mode,
+    ipFamilies,
     attachesPods: true,
     restartable: ['controller', 'agent', 'bird'],
     // Felix's two data planes: iptables (its default) and nftables; policyDataplane picks one.
@@ -314,11 +328,10 @@ export function calicoControlPlane(
           `topology.podCidr (the IPAM pool): ${topology.podCidr} holds the pods' gateway ${POD_GATEWAY}; ` +
           `pick a range apart from it`
         );
-      const problem = poolProblem(
-        { pool: topology.podCidr, blockSize: BLOCK_SIZE, mode },
-        computeNames(topology).length,
-      );
-      return problem?.replace(/^pool:/, 'topology.podCidr (the IPAM pool):');
+      const problem = poolProblem(poolConfig(topology, mode), computeNames(topology).length);
+      return problem
+        ?.replace(/^pool:/, 'topology.podCidr (the IPAM pool):')
+        .replace(/^pool6:/, 'topology.podCidr6 (the IPv6 IPAM pool):');
     },
     datapath: (features) => (wireguard ? wireguardDatapath(features) : 'kernel'),
     ...(wireguard ? { probes: [wireguardProbe], readerNote: wireguardGoNote } : {}),

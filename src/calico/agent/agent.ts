@@ -5,7 +5,9 @@
  * keeps the node equal to it:
  *   - a blackhole route per block affine to this node (an unheld address is dropped here);
  *   - bgp mode: bird.conf — a full mesh to the other nodes, this node's blocks announced — and
- *     `birdc configure` when it changes (BIRD itself puts the peers' blocks in the kernel);
+ *     `birdc configure` when it changes (BIRD itself puts the peers' blocks in the kernel); with an
+ *     IPv6 pool, IPv6 forwarding on and a second mesh over the IPv6 underlay for the IPv6 blocks
+ *     (../bird.ts);
  *   - vxlan mode: per peer, its blocks via its tunnel address on `vxlan.calico` (onlink), that
  *     address's MAC as a permanent neighbour, and the MAC's underlay address in the FDB;
  *   - ipip mode: the kernel's IP-in-IP device `tunl0` up (MTU underlay − 20) with a tunnel
@@ -16,7 +18,7 @@
  * Every change is computed against what the kernel holds, so a restarted agent disturbs nothing.
  * Pods' own /32 routes are the CNI plugin's.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/fs';
 import { CnilabError, messageOf } from '../../lib/errors';
@@ -120,7 +122,7 @@ export async function runCalicoAgent(o: CalicoAgentOptions, signal: AbortSignal)
     own = { ...own, ...extra };
     return call<CalicoNode>(`${o.store}/v3/nodes/${o.node}`, {
       method: 'PUT',
-      body: { ip: u.ip, ...own },
+      body: { ip: u.ip, ...(u.ip6 ? { ip6: u.ip6 } : {}), ...own },
       signal,
       ...auth,
     });
@@ -155,10 +157,15 @@ export async function runCalicoAgent(o: CalicoAgentOptions, signal: AbortSignal)
     o.log(`${CALICO_WG_DEV}: ${wg.implementation}, address ${address}, public key ${wgKey.publicKey}`);
   }
   o.log(`registered ${o.node} at ${u.ip} (mode ${o.mode}${wg ? ', WireGuard' : ''})`);
-  await watch(o, u.ip, wg, signal);
+  await watch(o, u, wg, signal);
 }
 
-function watch(o: CalicoAgentOptions, ownIp: string, wg: WgDevice | undefined, signal: AbortSignal): Promise<void> {
+function watch(
+  o: CalicoAgentOptions,
+  own: { ip: string; ip6?: string },
+  wg: WgDevice | undefined,
+  signal: AbortSignal,
+): Promise<void> {
   return follow<IpamState>({
     url: `${o.store}/v3/state`,
     signal,
@@ -167,9 +174,10 @@ function watch(o: CalicoAgentOptions, ownIp: string, wg: WgDevice | undefined, s
     apply: async (state) => {
       const peers = state.nodes.filter((n) => n.name !== o.node);
       const blocks = state.blocks.filter((b) => b.node === o.node).map((b) => b.cidr);
+      if (state.config.pool6 !== undefined) writeFileSync('/proc/sys/net/ipv6/conf/all/forwarding', '1');
       await syncBlackholes(blocks);
       if (o.mode === 'vxlan') await syncVxlan(state, peers);
-      else await syncBird(o, ownIp, blocks, peers);
+      else await syncBird(o, own, blocks, peers);
       if (wg) await syncCalicoWg(wg, state, peers);
       const status: CalicoAgentStatus = {
         node: o.node,
@@ -191,16 +199,11 @@ function watch(o: CalicoAgentOptions, ownIp: string, wg: WgDevice | undefined, s
 
 /** Exactly this node's blocks as blackhole routes (tagged with the agent's protocol). */
 async function syncBlackholes(blocks: readonly string[]): Promise<void> {
-  const have = (
-    await ipJson<{ dst: string; type?: string }[]>(undefined, [
-      'route',
-      'show',
-      'type',
-      'blackhole',
-      'proto',
-      ROUTE_PROTO,
-    ])
-  ).map((r) => r.dst);
+  const show = ['route', 'show', 'type', 'blackhole', 'proto', ROUTE_PROTO];
+  const have = [
+    ...(await ipJson<{ dst: string }[]>(undefined, show)),
+    ...(await ipJson<{ dst: string }[]>(undefined, ['-6', ...show])),
+  ].map((r) => r.dst);
   await ipBatch(
     undefined,
     have.filter((d) => !blocks.includes(d)).map((d) => ['route', 'del', 'blackhole', d, 'proto', ROUTE_PROTO]),
@@ -228,15 +231,16 @@ function syncVxlan(state: IpamState, peers: readonly CalicoNode[]): Promise<void
 /** bgp and ipip modes: bird.conf for this state; BIRD reloads it when it changed and BIRD is running. */
 async function syncBird(
   o: CalicoAgentOptions,
-  ownIp: string,
+  own: { ip: string; ip6?: string },
   blocks: readonly string[],
   peers: readonly CalicoNode[],
 ): Promise<void> {
   const paths = birdPaths(o.runDir);
   const text = birdConfig({
-    routerId: ownIp,
+    routerId: own.ip,
+    ...(own.ip6 ? { ip6: own.ip6 } : {}),
     blocks,
-    peers: peers.map((p) => ({ name: p.name, ip: p.ip })),
+    peers: peers.map((p) => ({ name: p.name, ip: p.ip, ...(p.ip6 ? { ip6: p.ip6 } : {}) })),
     ...(o.mode === 'ipip' ? { tunnel: CALICO_IPIP_DEV } : {}),
   });
   const old = existsSync(paths.config) ? readFileSync(paths.config, 'utf8') : undefined;

@@ -1,9 +1,10 @@
 /**
  * The Calico IPAM and node API, served by the control node's process (see controller/server.ts):
  *   GET    /v3/state?index=N&wait=S   pool, nodes and blocks; with index, long-polls (≤ S s) for a newer index
- *   PUT    /v3/nodes/NODE             register or update {ip, vtepMac?, vtepIp?, wireguardPublicKey?, wireguardIp?}
+ *   PUT    /v3/nodes/NODE             register or update {ip, ip6?, vtepMac?, vtepIp?, wireguardPublicKey?, wireguardIp?}
  *   DELETE /v3/nodes/NODE             a node leaves: its blocks and addresses are freed
- *   POST   /v3/ipam/assign            {handle, node} → the handle's address (a block claimed if needed)
+ *   POST   /v3/ipam/assign            {handle, node, family?: 4|6} → the handle's address of that family (default
+ *                                      4; a block claimed if needed)
  *   POST   /v3/ipam/release           {handle} → how many addresses were freed
  *   POST   /v3/ipam/gc                {node, prefix, keep: [handle]} → the handles released
  *   GET    /v3/ipam/allocations?node=NODE
@@ -13,7 +14,7 @@
 import { z } from 'zod';
 import type { RouteRule } from '../../controller/auth/rules';
 import { longPoll, type ServiceRequest } from '../../controller/service';
-import { isIPv4 } from '../../lib/ip';
+import { ipFamily, isIPv4 } from '../../lib/ip';
 import type { IpamStore } from './store';
 
 const NODE = /^[a-z][a-z0-9-]{0,14}$/;
@@ -22,6 +23,10 @@ const handle = z.string().min(1).max(256);
 const bodies = {
   node: z.strictObject({
     ip: z.string().refine(isIPv4, 'must be an IPv4 address'),
+    ip6: z
+      .string()
+      .refine((s) => ipFamily(s) === 6 && !s.includes('%'), 'must be an IPv6 address')
+      .optional(),
     vtepMac: z
       .string()
       .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'must be a MAC address like 0a:1b:2c:3d:4e:5f')
@@ -33,7 +38,7 @@ const bodies = {
       .optional(),
     wireguardIp: z.string().refine(isIPv4, 'must be an IPv4 address').optional(),
   }),
-  assign: z.strictObject({ handle, node: nodeName }),
+  assign: z.strictObject({ handle, node: nodeName, family: z.union([z.literal(4), z.literal(6)]).optional() }),
   release: z.strictObject({ handle }),
   gc: z.strictObject({ node: nodeName, prefix: z.string().max(256), keep: z.array(handle).max(100_000) }),
 };
@@ -124,7 +129,7 @@ export async function handleIpam(
     case 'POST /ipam/assign': {
       const body = await parse(bodies.assign, readBody);
       if (typeof body === 'string') return bad(body);
-      return (send(res, 200, store.assign(body.handle, body.node)), true);
+      return (send(res, 200, store.assign(body.handle, body.node, body.family ?? 4)), true);
     }
     case 'POST /ipam/release': {
       const body = await parse(bodies.release, readBody);

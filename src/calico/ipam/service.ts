@@ -2,7 +2,7 @@
 import type { AdminGet, Attempt, ControllerService, MountedService, Trespass } from '../../controller/service';
 import { CnilabError } from '../../lib/errors';
 import { handleIpam, ipamRules } from './api';
-import { IpamStore, type Allocation, type CalicoMode, type IpamState, type PoolConfig } from './store';
+import { BLOCK_SIZE6, IpamStore, type Allocation, type CalicoMode, type IpamState, type PoolConfig } from './store';
 
 export function mountIpam(store: IpamStore): MountedService {
   return {
@@ -17,7 +17,10 @@ export function mountIpam(store: IpamStore): MountedService {
 
 /** The flags that make a controller serve `config`'s IPAM, kept in `data`. */
 export function ipamServiceArgs(data: string, config: PoolConfig): string[] {
-  return ['--ipam-data', data, '--pool', config.pool, '--block-size', String(config.blockSize), '--mode', config.mode];
+  return [
+    ...['--ipam-data', data, '--pool', config.pool, '--block-size', String(config.blockSize), '--mode', config.mode],
+    ...(config.pool6 ? ['--pool6', config.pool6, '--block-size6', String(config.blockSize6 ?? BLOCK_SIZE6)] : []),
+  ];
 }
 
 async function victimsIpam(victim: string, get: AdminGet) {
@@ -73,6 +76,9 @@ export const ipamService: ControllerService = {
     pool: { type: 'string' },
     'block-size': { type: 'string', default: '26' },
     mode: { type: 'string' },
+    /** The IPv6 pool (dual-stack or IPv6 labs) and its block size (default 122). */
+    pool6: { type: 'string' },
+    'block-size6': { type: 'string', default: String(BLOCK_SIZE6) },
   },
   open(values) {
     if (typeof values['ipam-data'] !== 'string') return undefined;
@@ -81,6 +87,7 @@ export const ipamService: ControllerService = {
       pool: (values.pool as string | undefined) ?? '',
       blockSize: Number(values['block-size']),
       mode: ((values.mode as string | undefined) ?? '') as CalicoMode,
+      ...(typeof values.pool6 === 'string' ? { pool6: values.pool6, blockSize6: Number(values['block-size6']) } : {}),
     });
     return mountIpam(store);
   },

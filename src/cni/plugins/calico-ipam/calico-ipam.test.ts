@@ -91,3 +91,30 @@ test('calico-ipam: a refusal (4xx) is final, not 11', async (t) => {
   const bad = await answering(t, 400, '{"error":"handle: bad"}');
   await assert.rejects(() => calicoIpamPlugin.add(ipamAt(bad), env, undefined), { code: 999 });
 });
+
+test('calico-ipam: families are asked for one by one, in their order; bad families are refused', async (t) => {
+  const bodies: unknown[] = [];
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c: Buffer) => (text += c.toString()));
+    req.on('end', () => {
+      const body = JSON.parse(text) as { family?: number };
+      bodies.push(body);
+      res.end(JSON.stringify(body.family === 6 ? { ip: 'fd00:10:244::5' } : { ip: '10.244.0.5' }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const base = { type: 'calico-ipam', url, node: 'node1' };
+  const c = parseCalicoIpamConfig(conf({ ...base, families: [6, 4] }));
+  const result = await calicoIpamPlugin.add(c, env, undefined);
+  assert.deepEqual(result.ips, [{ address: 'fd00:10:244::5/128' }, { address: '10.244.0.5/32' }]);
+  assert.deepEqual(bodies, [
+    { handle: 'net/c1/eth0', node: 'node1', family: 6 },
+    { handle: 'net/c1/eth0', node: 'node1' },
+  ]);
+  assert.deepEqual(parseCalicoIpamConfig(conf(base)).families, [4]);
+  for (const families of [[], [4, 4], [5], '4'])
+    assert.throws(() => parseCalicoIpamConfig(conf({ ...base, families })), /ipam\.families/);
+});

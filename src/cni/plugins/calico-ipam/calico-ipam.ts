@@ -6,7 +6,10 @@
  * that the runtime no longer lists.
  *
  *   "ipam": { "type": "calico-ipam", "url": "http://198.18.0.1:2379", "node": "node1",
- *             "credential": "/run/cnilab/lab/nodes/node1/credential" }
+ *             "credential": "/run/cnilab/lab/nodes/node1/credential", "families": [4, 6] }
+ *
+ * `families` (default [4]) are the families to assign, one address each, in that order (the
+ * topology's ipFamilies, first = primary): Calico's assign_ipv4/assign_ipv6, with an order.
  *
  * `credential` is the path of the node's credential file (mode 0600), read at each call and sent
  * as a bearer token: the configuration, which runtimes cache and print, never holds the token.
@@ -26,6 +29,8 @@ export interface CalicoIpamConf {
   readonly node: string;
   /** The node's credential file for the IPAM API (an absolute path). Default: none sent. */
   readonly credential?: string;
+  /** The families to assign, in the result's order. Default: [4]. */
+  readonly families: readonly (4 | 6)[];
 }
 
 export function parseCalicoIpamConfig(stdin: string): CalicoIpamConf {
@@ -46,11 +51,20 @@ export function parseCalicoIpamConfig(stdin: string): CalicoIpamConf {
       CniCode.INVALID_CONFIG,
       'ipam.credential: must be the absolute path of the node’s credential file',
     );
+  const families = o.ipam.families ?? [4];
+  if (
+    !Array.isArray(families) ||
+    families.length === 0 ||
+    families.some((f) => f !== 4 && f !== 6) ||
+    new Set(families).size !== families.length
+  )
+    throw new CniError(CniCode.INVALID_CONFIG, 'ipam.families: must be [4], [6], [4, 6] or [6, 4]');
   return {
     cniVersion: str(o, 'cniVersion', 'cniVersion'),
     name: str(o, 'name', 'name'),
     url,
     node,
+    families: families as (4 | 6)[],
     ...(credential !== undefined ? { credential } : {}),
   };
 }
@@ -91,11 +105,19 @@ async function call<T>(conf: CalicoIpamConf, path: string, options: HttpJsonOpti
 }
 
 async function add(conf: CalicoIpamConf, env: PluginEnv): Promise<Result> {
-  const a = await call<{ ip: string; block: string }>(conf, '/v3/ipam/assign', {
-    method: 'POST',
-    body: { handle: handleOf(conf.name, env.containerId, env.ifName), node: conf.node },
-  });
-  return { cniVersion: conf.cniVersion, ips: [{ address: `${a.ip}/32` }], routes: [], dns: {} };
+  const ips: { address: string }[] = [];
+  for (const family of conf.families) {
+    const a = await call<{ ip: string; block: string }>(conf, '/v3/ipam/assign', {
+      method: 'POST',
+      body: {
+        handle: handleOf(conf.name, env.containerId, env.ifName),
+        node: conf.node,
+        ...(family === 6 ? { family } : {}),
+      },
+    });
+    ips.push({ address: `${a.ip}/${family === 6 ? 128 : 32}` });
+  }
+  return { cniVersion: conf.cniVersion, ips, routes: [], dns: {} };
 }
 
 async function del(conf: CalicoIpamConf, env: PluginEnv): Promise<void> {
@@ -113,9 +135,9 @@ async function check(conf: CalicoIpamConf, env: PluginEnv, prev: Result): Promis
     {},
   );
   const handle = handleOf(conf.name, env.containerId, env.ifName);
-  const held = new Set(allocations.filter((a) => a.handle === handle).map((a) => `${a.ip}/32`));
+  const held = new Set(allocations.filter((a) => a.handle === handle).map((a) => a.ip));
   for (const ip of prev.ips ?? [])
-    if (!held.has(ip.address.includes('/') ? `${ip.address.split('/')[0]}/32` : ip.address))
+    if (!held.has(ip.address.split('/')[0]!))
       throw new CniError(CniCode.CHECK_FAILED, `calico-ipam: ${ip.address} is not held by ${handle}`);
 }
 

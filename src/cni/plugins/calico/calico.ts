@@ -8,6 +8,11 @@
  *
  * Proxy ARP answers only for an address the node routes elsewhere than the asking interface: the
  * agent gives the node a route to 169.254.1.1 (what a real node's default route does).
+ *
+ * IPv6 (calico-ipam's `families` with 6): the pod's /128 behind the host end's fixed link-local
+ * address fe80::ecee:eeff:feee:eeee (common/l3-pod.ts), the node a /128 route to it, and IPv6
+ * forwarding on in the node's namespace (where the plugin runs; never the host's). Addresses are
+ * in IPAM's order: the topology's ipFamilies.
  */
 import { writeFileSync } from 'node:fs';
 import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
@@ -29,7 +34,8 @@ import {
   netnsExists,
   rollback,
 } from '../common/iface';
-import { hostEnds, ipOf, podAddresses, POD_GATEWAY, wireL3Pod } from '../common/l3-pod';
+import { hostEnds, ipOf, podAddresses, POD_GATEWAY, POD_GATEWAY6, wireL3Pod } from '../common/l3-pod';
+import { forwardingSysctls } from '../common/forwarding';
 import { ipJson } from '../../../lib/netns';
 
 export interface CalicoConf {
@@ -52,15 +58,12 @@ export function parseCalicoConfig(stdin: string): CalicoConf {
   };
 }
 
-/** This node's setting for the host end (the plugin runs in the node's namespace). */
+/** This node's setting (the plugin runs in the node's namespace), e.g. `net/ipv4/conf/caliX/proxy_arp`. */
 function sysctl(path: string, value: string): void {
   try {
-    writeFileSync(`/proc/sys/net/ipv4/${path}`, value);
+    writeFileSync(`/proc/sys/${path}`, value);
   } catch (e) {
-    throw new CniError(
-      CniCode.KERNEL_OPERATION,
-      `calico: cannot set net.ipv4.${path.replaceAll('/', '.')}: ${String(e)}`,
-    );
+    throw new CniError(CniCode.KERNEL_OPERATION, `calico: cannot set ${path.replaceAll('/', '.')}: ${String(e)}`);
   }
 }
 
@@ -70,7 +73,10 @@ async function add(conf: CalicoConf, env: PluginEnv): Promise<Result> {
   try {
     const ipamResult = await ipamAdd(conf, env);
     undo.push(() => ipamDel(conf, env));
-    const ips = podAddresses('calico', ipamResult);
+    const ips = podAddresses('calico', ipamResult, { ipv6: true });
+    const v4 = ips.some((a) => !a.address.includes(':'));
+    const v6 = ips.some((a) => a.address.includes(':'));
+    for (const [path, value] of forwardingSysctls(ips.filter((a) => a.address.includes(':')))) sysctl(path, value);
     const pod = await wireL3Pod(
       {
         network: conf.name,
@@ -83,8 +89,9 @@ async function add(conf: CalicoConf, env: PluginEnv): Promise<Result> {
         staticGateway: false,
         beforeUp: (dev) => {
           // before the link is up, so the pod's first ARP is answered
-          sysctl(`conf/${dev}/proxy_arp`, '1');
-          sysctl(`neigh/${dev}/proxy_delay`, '0');
+          if (!v4) return;
+          sysctl(`net/ipv4/conf/${dev}/proxy_arp`, '1');
+          sysctl(`net/ipv4/neigh/${dev}/proxy_delay`, '0');
         },
       },
       undo,
@@ -97,7 +104,10 @@ async function add(conf: CalicoConf, env: PluginEnv): Promise<Result> {
         { name: env.ifName, mac: pod.contMac, sandbox: env.netns },
       ],
       ips,
-      routes: [{ dst: '0.0.0.0/0', gw: POD_GATEWAY }],
+      routes: [
+        ...(v4 ? [{ dst: '0.0.0.0/0', gw: POD_GATEWAY }] : []),
+        ...(v6 ? [{ dst: '::/0', gw: POD_GATEWAY6 }] : []),
+      ],
       dns: conf.raw.dns ?? {},
     };
   } catch (e) {
@@ -123,7 +133,10 @@ async function check(conf: CalicoConf, env: PluginEnv, prev: Result): Promise<vo
   if (!host) throw differs('prevResult has no host-side interface');
   const link = await linkInfo(undefined, host.name);
   if (!link) throw differs(`the host end ${host.name} does not exist`);
-  const routes = await ipJson<{ dst: string }[]>(undefined, ['route', 'show', 'dev', host.name]);
+  const routes = [
+    ...(await ipJson<{ dst: string }[]>(undefined, ['route', 'show', 'dev', host.name])),
+    ...(await ipJson<{ dst: string }[]>(undefined, ['-6', 'route', 'show', 'dev', host.name])),
+  ];
   for (const a of prev.ips ?? [])
     if (!routes.some((r) => r.dst === ipOf(a.address)))
       throw differs(`the node has no route to ${ipOf(a.address)} on ${host.name}`);

@@ -8,6 +8,12 @@
  *   container eth0 10.244.1.5/32 ──veth── caliXXXXXXXX / lxcXXXXXXXX (no address)
  *   container: 169.254.1.1 dev eth0 scope link; default via 169.254.1.1
  *   node:      10.244.1.5 dev caliXXXXXXXX scope link
+ *
+ * IPv6 (the calico plugin only), as Calico's CNI plugin does it: the pod's address a /128, its
+ * default route via a fixed link-local address the host end holds (fe80::ecee:eeff:feee:eeee, the
+ * address Calico's host ends get from their MAC ee:ee:ee:ee:ee:ee; set here explicitly, the MAC
+ * staying random), so neighbour discovery needs no proxy; the node a /128 route to the pod.
+ * Addresses are added without DAD (nodad): nothing else is on the veth.
  */
 import { kernelBatch } from '../../../lib/netlink/ip-lines';
 import type { PluginEnv } from '../../skel';
@@ -18,16 +24,31 @@ import type { NetnsRef } from '../../../lib/netns';
 /** The pod's gateway: link-local, the host end's MAC stands for it. */
 export const POD_GATEWAY = '169.254.1.1';
 
+/** The pod's IPv6 gateway: the host end's fixed link-local address. */
+export const POD_GATEWAY6 = 'fe80::ecee:eeff:feee:eeee';
+
 export const ipOf = (cidr: string): string => cidr.split('/')[0]!;
 
-/** IPAM's IPv4 addresses, as the pod holds them: each a /32 behind the link-local gateway. */
-export function podAddresses(plugin: string, ipamResult: Result): ResultIp[] {
+/**
+ * IPAM's addresses, as the pod holds them: each IPv4 a /32 behind the link-local gateway, each
+ * IPv6 (with `ipv6`) a /128 behind the host end's link-local address; in IPAM's order.
+ */
+export function podAddresses(plugin: string, ipamResult: Result, { ipv6 = false } = {}): ResultIp[] {
   const all = ipamResult.ips ?? [];
-  const v4 = all.filter((a) => !a.address.includes(':'));
-  if (v4.length === 0 || v4.length !== all.length)
-    throw new CniError(CniCode.INVALID_CONFIG, `ipam: the ${plugin} plugin takes IPv4 addresses only (one or more)`);
-  return v4.map((a) => ({ address: `${ipOf(a.address)}/32`, gateway: POD_GATEWAY, interface: 1 }));
+  const usable = all.filter((a) => ipv6 || !a.address.includes(':'));
+  if (usable.length === 0 || usable.length !== all.length)
+    throw new CniError(
+      CniCode.INVALID_CONFIG,
+      `ipam: the ${plugin} plugin takes ${ipv6 ? 'IPv4 or IPv6' : 'IPv4'} addresses only (one or more)`,
+    );
+  return usable.map((a) =>
+    a.address.includes(':')
+      ? { address: `${ipOf(a.address)}/128`, gateway: POD_GATEWAY6, interface: 1 }
+      : { address: `${ipOf(a.address)}/32`, gateway: POD_GATEWAY, interface: 1 },
+  );
 }
+
+const isV6 = (a: ResultIp): boolean => a.address.includes(':');
 
 export interface L3Pod {
   readonly hostVeth: string;
@@ -68,18 +89,27 @@ export async function wireL3Pod(
     ...(o.beforeUp ? [] : [['link', 'set', 'dev', pod.hostVeth, 'up']]),
   ]);
   if (o.beforeUp) o.beforeUp(pod.hostVeth);
+  const v4 = o.ips.filter((a) => !isV6(a));
+  const v6 = o.ips.filter(isV6);
   await kernelBatch(undefined, [
+    ...(v6.length > 0 ? [['addr', 'add', `${POD_GATEWAY6}/64`, 'dev', pod.hostVeth, 'nodad']] : []),
     ...(o.beforeUp ? [['link', 'set', 'dev', pod.hostVeth, 'up']] : []),
-    ...o.ips.map((a) => ['route', 'add', ipOf(a.address), 'dev', pod.hostVeth, 'scope', 'link']),
+    ...v4.map((a) => ['route', 'add', ipOf(a.address), 'dev', pod.hostVeth, 'scope', 'link']),
+    ...v6.map((a) => ['route', 'add', a.address, 'dev', pod.hostVeth]),
   ]);
   await kernelBatch(o.ns, [
-    ...o.ips.map((a) => ['addr', 'add', a.address, 'dev', o.env.ifName]),
+    ...o.ips.map((a) => ['addr', 'add', a.address, 'dev', o.env.ifName, ...(isV6(a) ? ['nodad'] : [])]),
     ['link', 'set', 'dev', o.env.ifName, 'up'],
+    ...(v6.length > 0 ? [['route', 'add', '::/0', 'via', POD_GATEWAY6, 'dev', o.env.ifName]] : []),
     ...(o.staticGateway
       ? [['neigh', 'add', POD_GATEWAY, 'lladdr', pod.hostMac, 'dev', o.env.ifName, 'nud', 'permanent']]
       : []),
-    ['route', 'add', POD_GATEWAY, 'dev', o.env.ifName, 'scope', 'link'],
-    ['route', 'add', 'default', 'via', POD_GATEWAY, 'dev', o.env.ifName],
+    ...(v4.length > 0
+      ? [
+          ['route', 'add', POD_GATEWAY, 'dev', o.env.ifName, 'scope', 'link'],
+          ['route', 'add', 'default', 'via', POD_GATEWAY, 'dev', o.env.ifName],
+        ]
+      : []),
     ...(o.ipamRoutes ?? [])
       .filter((r) => !r.dst.includes(':') && r.dst !== '0.0.0.0/0')
       .map((r) => ['route', 'add', r.dst, 'via', POD_GATEWAY, 'dev', o.env.ifName]),
