@@ -1,10 +1,10 @@
 /**
  * Benchmark: what IPv6 costs (issue 35), in one interleaved run of both families — host,
- * flannel-host-gw, flannel-vxlan and macvlan, each in single-stack labs of IPv4 and of IPv6
+ * flannel-host-gw, flannel-vxlan, macvlan and calico-bgp, each in single-stack labs of IPv4 and of IPv6
  * (`--ip-family 4,6`), intra- and inter-node, TCP with 1 stream and UDP at 1 Gbit/s, adaptive rounds
  * within a budget — every IPv6 row against its IPv4 twin (same round, 95% moderated interval); and
  * the attach test in every lab of the run (duplicate address detection as the reference leaves it:
- * off on bridge's pods, on on macvlan's), then again in IPv6 labs of the bridge-based
+ * off on bridge's pods, on on macvlan's; Calico's plugin adds them without, as Calico does), then again in IPv6 labs of the bridge-based
  * flannel-host-gw with DAD on (`ipv6Dad: true`: bridge's `enabledad`), p50 and p99 of ADD side by
  * side. Targets: below.
  *
@@ -24,7 +24,7 @@ import { benchArgs, count, seconds } from './args';
 import { BENCH_RUN, benchProgress } from './common';
 import { judge, targetLines, type Measurement, type Target } from './targets';
 
-const ARCHS = ['host', 'flannel-host-gw', 'flannel-vxlan', 'macvlan'];
+const ARCHS = ['host', 'flannel-host-gw', 'flannel-vxlan', 'macvlan', 'calico-bgp'];
 /** The bridge-based architecture whose pods' DAD is a choice (bridge's enabledad). */
 const DAD_ARCH = 'flannel-host-gw';
 /** The lab size each attach probe goes into. */
