@@ -76,3 +76,26 @@ test('equivalence p-value: the larger one-sided p, at most 2.5% exactly when the
   assert.equal(equivalenceP({ diff: 0.05, p: 0, se: 0, df: 1 }, 3), 1, 'a point outside');
   assert.equal(equivalenceP({ diff: 0, p: null }, 3), null);
 });
+
+test('compare: an IPv6 row is compared only with an IPv6 row; two IPv4 runs match as before', () => {
+  const v6 = (arch: string, ratios: number[]): ComparableRow => ({ ...row(arch, ratios), ipFamily: 6 });
+  const v4 = (arch: string, ratios: number[]): ComparableRow => ({ ...row(arch, ratios), ipFamily: 4 });
+  const a = { rows: [v4('macvlan', spread(0.01)), v6('macvlan', spread(0.01, 0.5))] };
+  const b = { rows: [row('macvlan', spread(0.01)), v6('macvlan', spread(0.01, 0.5))] };
+  const c = compareRuns(a, b).changes;
+  assert.deepEqual(
+    c.map((x) => [x.key.endsWith('IPv4') || x.key.endsWith('IPv6') ? x.key.slice(-4) : x.key, x.changePct]),
+    [
+      ['IPv4', 0],
+      ['IPv6', 0],
+    ],
+    'a row without ipFamily (results before IPv6) counts as IPv4',
+  );
+  assert.equal(
+    compareRuns(
+      { rows: [row('macvlan', spread(0.01))] },
+      { rows: [row('macvlan', spread(0.01))] },
+    ).changes[0]!.key.includes('IPv'),
+    false,
+  );
+});

@@ -82,6 +82,8 @@ export type ComparableRow = Pick<ResultRow, 'arch' | 'path' | 'test' | 'params' 
   readonly ratio?: { readonly ratios: readonly number[] } | null;
   /** Present when its run measured several underlay MTUs. */
   readonly underlayMtu?: number;
+  /** The pods' IP family it was measured in (absent in results before IPv6: IPv4). */
+  readonly ipFamily?: 4 | 6;
 };
 export interface ComparableRun {
   readonly rows: readonly ComparableRow[];
@@ -168,13 +170,17 @@ function ci95Of(t: LogTest): { low: number; high: number } | null {
 /**
  * The keys rows are matched by: architecture, path, test, parameters — and the underlay MTU when
  * either run measured several (a row of a one-MTU run then counts at its run's MTU), so that a
- * row is only ever compared with a row of the same MTU. Two one-MTU runs match as before.
+ * row is only ever compared with a row of the same MTU; the IP family when either has IPv6 rows.
+ * Two one-MTU IPv4 runs match as before.
  */
 function keyer(a: ComparableRun, b: ComparableRun): (r: ComparableRow, run: ComparableRun) => string {
   const byMtu = [...a.rows, ...b.rows].some((r) => r.underlayMtu !== undefined);
+  // An IPv6 row is only ever compared with an IPv6 row; two IPv4 runs match as before.
+  const byFamily = [...a.rows, ...b.rows].some((r) => r.ipFamily === 6);
   return (r, run) => {
     const mtu = r.underlayMtu ?? run.underlayMtu;
-    return byMtu && mtu !== undefined ? `${rowKey(r)} mtu ${mtu}` : rowKey(r);
+    const key = byMtu && mtu !== undefined ? `${rowKey(r)} mtu ${mtu}` : rowKey(r);
+    return byFamily ? `${key} IPv${r.ipFamily ?? 4}` : key;
   };
 }
 
