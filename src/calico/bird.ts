@@ -78,19 +78,27 @@ protocol static blocks {
 ${statics.join('\n')}
 }
 
-template bgp mesh {
-  local ${o.routerId} as ${BGP_AS};
+${meshTemplate('mesh', o.routerId, 'ipv4', 'blocks')}
+${peers.join('\n')}
+${o.ip6 ? bird6(o.ip6, o.blocks, o.peers) : ''}`;
+}
+
+/**
+ * The template of a full mesh's sessions: from `local`, fast timers (a lab's peers are one switch apart), the
+ * `channel`'s routes imported and the `blocks` protocol's exported, next hop this node.
+ */
+function meshTemplate(name: string, local: string, channel: 'ipv4' | 'ipv6', blocks: string): string {
+  return `template bgp ${name} {
+  local ${local} as ${BGP_AS};
   direct;
   connect delay time 0;
   connect retry time 1;
   error wait time 1, 5;
   hold time 9;
   keepalive time 3;
-  ipv4 { import all; export where proto = "blocks"; next hop self; };
+  ${channel} { import all; export where proto = "${blocks}"; next hop self; };
 }
-
-${peers.join('\n')}
-${o.ip6 ? bird6(o.ip6, o.blocks, o.peers) : ''}`;
+`;
 }
 
 /** The IPv6 half: kernel and static protocols of the ipv6 table, and a mesh over the IPv6 underlay. */
@@ -110,17 +118,7 @@ protocol static blocks6 {
 ${statics.join('\n')}
 }
 
-template bgp mesh6 {
-  local ${ip6} as ${BGP_AS};
-  direct;
-  connect delay time 0;
-  connect retry time 1;
-  error wait time 1, 5;
-  hold time 9;
-  keepalive time 3;
-  ipv6 { import all; export where proto = "blocks6"; next hop self; };
-}
-
+${meshTemplate('mesh6', ip6, 'ipv6', 'blocks6')}
 ${sessions.join('\n')}
 `;
 }
