@@ -1,33 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { IpamStore, poolProblem, type CalicoMode, type PoolConfig } from './store';
+import { openStore, tmp, type T } from './store-fixture';
 import { isCnilabError, type ErrorCode } from '../../lib/errors';
 
 const CONFIG: PoolConfig = { pool: '10.244.0.0/16', blockSize: 26, mode: 'bgp' };
 
-type T = { after: (f: () => void) => void };
-
-function tmp(t: T): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cnilab-ipam-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function open(t: T, file: string, config = CONFIG): IpamStore {
-  const s = new IpamStore(file, config);
-  t.after(() => {
-    try {
-      s.close();
-    } catch {
-      /* closed by the test */
-    }
-  });
-  return s;
-}
+const open = (t: T, file: string, config = CONFIG): IpamStore => openStore(t, file, config);
 
 /** A store with node1 (198.18.0.2) and node2 (198.18.0.3) registered. */
 function withNodes(t: T, config = CONFIG): IpamStore {

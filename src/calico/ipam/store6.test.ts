@@ -1,33 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { IpamStore, poolProblem, type PoolConfig } from './store';
+import { openStore, tmp, type T } from './store-fixture';
 import { isCnilabError } from '../../lib/errors';
 
 const CONFIG: PoolConfig = { pool: '10.244.0.0/16', blockSize: 26, mode: 'bgp', pool6: 'fd00:10:244::/56' };
 
-type T = { after: (f: () => void) => void };
-
-function tmp(t: T): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cnilab-ipam6-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function open(t: T, file: string, config = CONFIG): IpamStore {
-  const s = new IpamStore(file, config);
-  t.after(() => {
-    try {
-      s.close();
-    } catch {
-      /* closed by the test */
-    }
-  });
-  return s;
-}
+const open = (t: T, file: string, config = CONFIG): IpamStore => openStore(t, file, config);
 
 function withNodes(t: T, config = CONFIG): IpamStore {
   const s = open(t, join(tmp(t), 'ipam.db'), config);
