@@ -4,10 +4,10 @@
  * every kernel path, so its ratios to host are 1 to a tenth of a percent; single-stream TCP moves
  * by percents. With a precision of ±2% the udp rows leave once they have the 3 ratios a row needs
  * to leave (round 3), while the tcp rows and their baseline go on to --max-rounds; the run warns
- * that ±2% is beyond what 5 rounds can reach for tcp. A loaded machine may lose a burst of
- * datagrams in one round of one row: its ratio then widens the prior the udp rows share (CI saw
- * none of them within ±1% at round 3), so a row may leave a round or two later — but before
- * --max-rounds, and host's udp row stays as long as any udp row does.
+ * when it estimates that ±2% is beyond what 5 rounds can reach for tcp. A loaded machine may lose
+ * a burst of datagrams in one round of one row: its ratio then widens the prior the udp rows
+ * share (CI saw none of them within ±1% at round 3), so a row may leave a round or two later —
+ * but before --max-rounds, and host's udp row stays as long as any udp row does.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -91,10 +91,15 @@ test('a row within the precision leaves the rounds; the rest and their baseline 
     udp.steps.every((s) => s.verdict === 'equivalent'),
     JSON.stringify(udp.steps),
   );
-  assert.match(
-    r.stdout,
-    /^warning: --precision ±2% is below what --max-rounds 5 can reach for [34] of the [3-6] open rows \(the nearest of them about ±\d/m,
-  );
+  // Whether 5 rounds can reach ±2% for tcp is estimated from rounds 1 and 2, which on a quiet
+  // machine may say yes (allocate.test.ts covers the estimate): when the run warns, it says so in
+  // one line naming how many of the open rows.
+  const warning =
+    /^warning: --precision ±2% is below what --max-rounds 5 can reach for (\d) of the (\d) open rows \(the nearest of them about ±\d/m.exec(
+      r.stdout,
+    );
+  if (warning) assert.ok(Number(warning[1]) <= Number(warning[2]) && Number(warning[1]) >= 1, warning[0]);
+  else assert.doesNotMatch(r.stdout, /--precision ±2% is below/);
   assert.ok(
     r.stdout.includes(`${left.length} rows left the rounds early once within ±2% (moderated)`),
     'the summary says how many rows left',
