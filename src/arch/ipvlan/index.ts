@@ -20,7 +20,7 @@
  * In either mode a pod cannot reach its own node's addresses through eth0 (the driver keeps
  * slaves and master apart, as macvlan does); the lab measures pod to pod only.
  */
-import { ipv4Of, networkOf } from '../../cni/plugins/flannel/subnet-env';
+import { familyOf, networkOf } from '../../cni/plugins/flannel/subnet-env';
 import { NETWORK_NAME, type Architecture } from '../architecture';
 import { flannelControlPlane } from '../../flannel/control-plane';
 import { nodeRangeIpam } from '../node-range';
@@ -31,19 +31,23 @@ export const ipvlanArch: Architecture = {
     "pods on the underlay segment as ipvlan (L2 mode) of the node's eth0, sharing its MAC; no bridge, no routing hop",
   family: 'native',
   requires: ['ipvlan'],
-  control: flannelControlPlane({ type: 'none' }, (ctx) => ({
-    cniVersion: '1.0.0',
-    name: NETWORK_NAME,
-    plugins: [
-      {
-        type: 'ipvlan',
-        master: ctx.underlayIf,
-        mode: 'l2',
-        mtu: ctx.subnetEnv.mtu,
-        ipam: nodeRangeIpam(ctx),
-      },
-    ],
-  })),
+  // Both families, as macvlan: a range of each from the node's leased subnets (docs/ipv6.md).
+  control: {
+    ...flannelControlPlane({ type: 'none' }, (ctx) => ({
+      cniVersion: '1.0.0',
+      name: NETWORK_NAME,
+      plugins: [
+        {
+          type: 'ipvlan',
+          master: ctx.underlayIf,
+          mode: 'l2',
+          mtu: ctx.subnetEnv.mtu,
+          ipam: nodeRangeIpam(ctx),
+        },
+      ],
+    })),
+    ipFamilies: [4, 6],
+  },
 };
 
 export const ipvlanL3Arch: Architecture = {
@@ -54,20 +58,29 @@ export const ipvlanL3Arch: Architecture = {
   family: 'l3',
   requires: ['ipvlan'],
   inDefaultMatrix: false,
-  control: flannelControlPlane({ type: 'host-gw' }, (ctx) => ({
-    cniVersion: '1.0.0',
-    name: NETWORK_NAME,
-    plugins: [
-      {
-        type: 'ipvlan',
-        master: ctx.underlayIf,
-        mode: 'l3',
-        mtu: ctx.subnetEnv.mtu,
-        ipam: {
-          ...nodeRangeIpam(ctx, (_f, _network, node) => networkOf(node)),
-          routes: [{ dst: ipv4Of(ctx.subnetEnv).network }],
+  // Both families: host-gw routes each peer's IPv6 subnet via its IPv6 underlay address; an L3
+  // device answers no neighbour solicitation, and needs none for its gateway (docs/ipv6.md).
+  control: {
+    ...flannelControlPlane({ type: 'host-gw' }, (ctx) => ({
+      cniVersion: '1.0.0',
+      name: NETWORK_NAME,
+      plugins: [
+        {
+          type: 'ipvlan',
+          master: ctx.underlayIf,
+          mode: 'l3',
+          mtu: ctx.subnetEnv.mtu,
+          ipam: {
+            ...nodeRangeIpam(ctx, (_f, _network, node) => networkOf(node)),
+            // the pod network of each family the lab gives pods, through eth0
+            routes: ctx.ipFamilies.flatMap((f) => {
+              const fam = familyOf(ctx.subnetEnv, f);
+              return fam ? [{ dst: fam.network }] : [];
+            }),
+          },
         },
-      },
-    ],
-  })),
+      ],
+    })),
+    ipFamilies: [4, 6],
+  },
 };
