@@ -17,7 +17,8 @@ command -v node >/dev/null ||
 major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 20 ] || die "Node.js $(node -v) is too old: cnilab needs 20 or newer"
 
-# iproute2: ip/bridge; iperf3: throughput; sockperf: latency; procps: sysctl; util-linux: nsenter,
+# iproute2: ip/bridge; iperf3: throughput; sockperf: latency (IPv4 only in Debian 12's 3.7); iperf (iperf 2): the
+# rtt test's TCP round trips (--bounceback), in IPv6 as in IPv4; procps: sysctl; util-linux: nsenter,
 # taskset; kmod: modprobe -n; fonts-dejavu-core: the text of the charts' PNGs; openvswitch-switch:
 # the Kuryr architectures' OVS (the lab runs its own instances); ethtool: offloads off for OVS' userspace datapath;
 # iptables, nftables: the CNI plugins' ipMasq and macspoofchk, and the proxy modes; ipvsadm, ipset: the ipvs
@@ -30,7 +31,7 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 # without WireGuard (each node's in a mount namespace of its own); tcpdump: the proof that encrypted rows were
 # encrypted, captured on the lab's switch
 kernel_vm=0
-pkgs=(iproute2 iperf3 sockperf iputils-ping procps util-linux kmod fonts-dejavu-core openvswitch-switch ethtool
+pkgs=(iproute2 iperf3 sockperf iperf iputils-ping procps util-linux kmod fonts-dejavu-core openvswitch-switch ethtool
   iptables nftables ipvsadm ipset containernetworking-plugins clang llvm libbpf-dev bpftool bird2 wireguard-tools
   wireguard-go tcpdump)
 for arg in "$@"; do

@@ -18,6 +18,7 @@ export const FEATURES = [
   'iproute2',
   'iperf3',
   'sockperf',
+  'iperf2',
   'bridge',
   'veth',
   'vxlan',
@@ -259,6 +260,8 @@ export async function probeFeatures(): Promise<FeatureReport> {
     await tool('iproute2', 'ip', ['-V'], (o) => /iproute2-([\w.]+)/.exec(o)?.[1] ?? o.trim()),
     await tool('iperf3', 'iperf3', ['--version'], (o) => /iperf (\S+)/.exec(o)?.[1] ?? o.trim()),
     await tool('sockperf', 'sockperf', ['--version'], (o) => /version (\S+?)(?:-no\.git)?$/m.exec(o)?.[1] ?? o.trim()),
+    // iperf 2 (Debian's `iperf`): the rtt test's bounceback round trips, in both families
+    await tool('iperf2', 'iperf', ['-v'], (o) => /iperf version (\S+)/.exec(o)?.[1] ?? o.trim()),
     await openvswitch(),
     await ipipFeature(),
     await tool(

@@ -88,6 +88,7 @@ const TEST_NAMES: Record<TestName, (r: RunResults) => string> = {
   sweep: () => 'UDP, payload sweep',
   latency: () => 'latency',
   'latency-loaded': () => 'latency under a TCP stream',
+  rtt: () => 'TCP round trip (iperf2)',
   crr: () => 'TCP connect-request-response-close',
 };
 

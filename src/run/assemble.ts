@@ -223,6 +223,7 @@ export function environment(features: FeatureReport): RunResults['environment'] 
     cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
     iperf3: features.iperf3.detail,
     sockperf: features.sockperf.ok ? features.sockperf.detail : 'not installed',
+    iperf2: features.iperf2.ok ? features.iperf2.detail : 'not installed',
     iproute2: features.iproute2.detail,
     node: process.version,
   };

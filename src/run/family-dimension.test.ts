@@ -90,6 +90,42 @@ test('a topology of [ipv6] alone: IPv4-only kinds are skipped at once, and sockp
   );
 });
 
+test('rtt (iperf2) has rows in both families where latency (sockperf) has IPv4 only, its skip pointing to rtt', () => {
+  const plan = planRun(
+    parseTopology('', 'd'),
+    [archs[0]!],
+    ['inter-node'],
+    ['latency', 'rtt'],
+    settings,
+    ALL_OK,
+    undefined,
+    [4, 6],
+  );
+  assert.deepEqual(
+    plan.rows.map((r) => [r.test, r.tool, r.ipFamily, r.plannedSec]),
+    [
+      ['latency', 'sockperf', 4, 1.25],
+      ['rtt', 'iperf2', 4, 1.4],
+      ['rtt', 'iperf2', 6, 1.4],
+    ],
+  );
+  assert.deepEqual(
+    plan.skipped.map((s) => [s.arch, s.test, s.ipFamily]),
+    [['host', 'latency', 6]],
+  );
+  assert.match(plan.skipped[0]!.reason, /IPv4 addresses only; use --tests rtt for round trips in both families$/);
+  const noIperf2 = new Proxy(
+    {},
+    { get: (_t, f) => ({ feature: f, ok: f !== 'iperf2', detail: f === 'iperf2' ? 'iperf is not installed' : 'ok' }) },
+  ) as FeatureReport;
+  const without = planRun(parseTopology('', 'd'), [archs[0]!], ['inter-node'], ['rtt', 'tcp'], settings, noIperf2);
+  assert.deepEqual(without.tests, ['tcp']);
+  assert.deepEqual(
+    without.skipped.map((s) => `${s.arch} ${s.test}: ${s.reason}`),
+    ['host rtt: needs iperf2: iperf is not installed'],
+  );
+});
+
 test("lab names: <lab>-<arch>-v<family>, after the MTU's, within 32 characters", () => {
   assert.equal(labName('cnilab', 'flannel-vxlan', undefined, 6), 'cnilab-flannel-vxlan-v6');
   assert.equal(labName('cnilab', 'flannel-vxlan', 9000, 4), 'cnilab-flannel-vxlan-m9000-v4');

@@ -166,12 +166,13 @@ export function cellsPerFamily(
 }
 
 /**
- * Why `test` has no row in `family`: its tool cannot speak it (Debian 12's sockperf 3.7 takes IPv4 addresses only);
- * undefined when it can.
+ * Why `test` has no row in `family`: its tool cannot speak it (Debian 12's sockperf 3.7 takes IPv4 addresses only:
+ * the rtt test, iperf2's TCP round trips, runs in both); undefined when it can.
  */
 export function familyMissing(tool: TestTool, family: Family | undefined): string | undefined {
   return tool === 'sockperf' && family === 6
-    ? "needs sockperf in IPv6: this sockperf (3.7, Debian 12's) takes IPv4 addresses only"
+    ? "needs sockperf in IPv6: this sockperf (3.7, Debian 12's) takes IPv4 addresses only; " +
+        'use --tests rtt for round trips in both families'
     : undefined;
 }
 

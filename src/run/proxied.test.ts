@@ -88,7 +88,7 @@ test("the run's Service: a fixed ClusterIP of the range, the tools' ports to the
   assert.deepEqual(s.pods, ['node2-p1']);
   assert.deepEqual(
     s.ports.map((p) => `${p.port}/${p.protocol}->${p.targetPort}`),
-    ['5201/tcp->5211', '5201/udp->5211', '11111/udp->11121', '5300/tcp->5310'],
+    ['5201/tcp->5211', '5201/udp->5211', '11111/udp->11121', '5001/tcp->5011', '5300/tcp->5310'],
   );
   assert.ok(s.ports.every((p) => p.targetPort === p.port + SERVICE_PORT_SHIFT));
   // The service path dials the ClusterIP; its servers listen on the pod's address, shifted.

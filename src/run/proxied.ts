@@ -17,6 +17,7 @@ import { proxyModes } from '../proxy';
 import type { Topology } from '../topology/schema';
 import { IPERF3_PORT } from '../traffic/iperf3/run';
 import { SOCKPERF_PORT } from '../traffic/sockperf/run';
+import { IPERF2_PORT } from '../traffic/iperf2/run';
 import { CRR_PORT } from './tests/crr';
 
 /** What `--proxy` takes besides the modes: the architecture as registered, without a proxy. */
@@ -77,7 +78,7 @@ export function runServiceIp(t: Topology): string {
 }
 
 /**
- * The run's Service: the tools' ports (iperf3 TCP and UDP, sockperf UDP, crr TCP) to the server
+ * The run's Service: the tools' ports (iperf3 TCP and UDP, sockperf UDP, iperf2 TCP, crr TCP) to the server
  * pod's, shifted (a Service's port and its targetPort differ, as they mostly do in clusters).
  */
 export function runService(t: Topology, serverPod: string): ServiceSpec {
@@ -95,6 +96,7 @@ export function runService(t: Topology, serverPod: string): ServiceSpec {
       port('iperf3', IPERF3_PORT, 'tcp'),
       port('iperf3-udp', IPERF3_PORT, 'udp'),
       port('sockperf', SOCKPERF_PORT, 'udp'),
+      port('iperf2', IPERF2_PORT, 'tcp'),
       port('crr', CRR_PORT, 'tcp'),
     ],
   };

@@ -7,7 +7,7 @@ import { FAMILIES, PATHS } from '../arch/vocabulary';
 export { FAMILIES };
 
 /** The tests' names, as results.json's schema enumerates them (run/tests/ has one module each). */
-export const TESTS = ['tcp', 'tcp-parallel', 'udp', 'pps', 'sweep', 'latency', 'latency-loaded', 'crr'] as const;
+export const TESTS = ['tcp', 'tcp-parallel', 'udp', 'pps', 'sweep', 'latency', 'latency-loaded', 'rtt', 'crr'] as const;
 export type TestName = (typeof TESTS)[number];
 
 export const METRICS = [
@@ -19,6 +19,7 @@ export const METRICS = [
   'rttP90Us',
   'rttP99Us',
   'rttP999Us',
+  'rttMeanUs',
   'connPerSec',
   'connectP50Us',
   'connectP99Us',
@@ -34,6 +35,7 @@ export const METRIC_INFO: Record<MetricName, { label: string; unit: string; bett
   rttP90Us: { label: 'RTT p90', unit: 'µs', better: 'lower' },
   rttP99Us: { label: 'RTT p99', unit: 'µs', better: 'lower' },
   rttP999Us: { label: 'RTT p99.9', unit: 'µs', better: 'lower' },
+  rttMeanUs: { label: 'RTT mean', unit: 'µs', better: 'lower' },
   connPerSec: { label: 'connections/s', unit: 'connections/s', better: 'higher' },
   connectP50Us: { label: 'connect p50', unit: 'µs', better: 'lower' },
   connectP99Us: { label: 'connect p99', unit: 'µs', better: 'lower' },

@@ -9,7 +9,8 @@
  * Version 8: the Service hop. A fourth path, `service` (the inter-node pods through a ClusterIP);
  * a test, `crr` (TCP connect-request-response-close, metrics `connPerSec`, `connectP50Us`,
  * `connectP99Us`); rows' `proxy`, on the rows of a `--proxy` variant (`<arch>+<mode>`). A v7 file
- * is a v8 file but for its number.
+ * is a v8 file but for its number. Later, compatibly: a test `rtt` (iperf2's TCP round trips, in
+ * both IP families; metric `rttMeanUs`) and `environment.iperf2`.
  *
  * Version 7: the tests after the rounds have one place, `afterRounds.<test>` (v3–v6 had `attach`
  * and `join` at the top: they read as `afterRounds.attach` and `afterRounds.join`); the join
@@ -160,6 +161,7 @@ export const resultsSchema = z
       cpuModel: z.string(),
       iperf3: z.string(),
       sockperf: z.string(),
+      iperf2: z.string().optional().describe('iperf 2 (the rtt test); absent in files written before it existed'),
       iproute2: z.string(),
       node: z.string(),
     }),

@@ -5,6 +5,7 @@
  */
 import type { LabState } from '../lab/state';
 import { startCrrServer } from '../traffic/crr/run';
+import { IPERF2_PORT, startIperf2Server } from '../traffic/iperf2/run';
 import { IPERF3_PORT, startIperf3Server } from '../traffic/iperf3/run';
 import { SOCKPERF_PORT, startSockperfServer } from '../traffic/sockperf/run';
 import { CRR_PORT } from './tests/crr';
@@ -51,6 +52,8 @@ export function startCell(cell: Cell, lab: LabState, tools: ReadonlySet<TestTool
   const servers: { stop(): Promise<void> }[] = [startIperf3Server(ns, bind, IPERF3_PORT + shift)];
   if (tools.has('sockperf'))
     servers.push(startSockperfServer(ns, bind, { port: SOCKPERF_PORT + shift, cpu: affinity?.server }));
+  if (tools.has('iperf2'))
+    servers.push(startIperf2Server(ns, bind, { port: IPERF2_PORT + shift, cpu: affinity?.server }));
   const ready = tools.has('crr')
     ? startCrrServer(ns, CRR_PORT + shift, where.server, bind, affinity?.server).then((s) => void servers.push(s))
     : Promise.resolve();

@@ -1,8 +1,9 @@
 /**
  * `cnilab run --ip-family 4,6`: each family in single-stack labs of its own, rows carrying it and
  * paired with host of the same family, IPv6 judged against its IPv4 twin, the tools held to the
- * family (iperf3's connections checked), sockperf's IPv6 rows skipped with the reason, attach per
- * family; the IPv6 labs' pods with no IPv4 address.
+ * family (iperf3's connections checked), sockperf's IPv6 rows skipped with the reason, rtt (iperf2's
+ * round trips) in both families with its flow's address checked, attach per family; the IPv6 labs'
+ * pods with no IPv4 address.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +21,7 @@ test('run --ip-family 4,6: labs per family, rows carry it, paired with host of t
   const root = await rootSnapshot();
   const r = await cli([
     ...['run', '--lab', lab, '--arch', 'host,flannel-host-gw', '--path', 'inter-node'],
-    ...['--tests', 'tcp,latency,attach', '--attach-sizes', '6', '--attach-samples', '2'],
+    ...['--tests', 'tcp,latency,rtt,attach', '--attach-sizes', '6', '--attach-samples', '2'],
     ...['--ip-family', '4,6', '--duration', '1', '--repeats', '2', '--seed', '5', '--out', out],
   ]);
   assert.equal(r.code, 0, r.stderr);
@@ -38,12 +39,25 @@ test('run --ip-family 4,6: labs per family, rows carry it, paired with host of t
     [
       ['host', 'tcp', 4],
       ['host', 'latency', 4],
+      ['host', 'rtt', 4],
       ['host', 'tcp', 6],
+      ['host', 'rtt', 6],
       ['flannel-host-gw', 'tcp', 4],
       ['flannel-host-gw', 'latency', 4],
+      ['flannel-host-gw', 'rtt', 4],
       ['flannel-host-gw', 'tcp', 6],
+      ['flannel-host-gw', 'rtt', 6],
     ],
   );
+  // rtt in both families, the same tool: each sample's flow was checked to be of its family and to the server's
+  // address (iperf2's "connected with" line, traffic/iperf2/parse.ts), else the row would have failed.
+  for (const x of res.rows.filter((y) => y.test === 'rtt')) {
+    assert.equal(x.primary, 'rttMeanUs');
+    assert.equal(x.metrics.rttMeanUs!.samples.length, 2, `${x.arch} IPv${x.ipFamily}`);
+    for (const us of x.metrics.rttMeanUs!.samples) assert.ok(us > 1 && us < 10_000, `${x.arch}: ${us} µs`);
+  }
+  assert.match(res.environment.iperf2!, /^2\./);
+  assert.ok(res.skipped.filter((s) => s.test === 'latency').every((s) => /use --tests rtt/.test(s.reason)));
   assert.deepEqual(
     res.skipped.filter((s) => s.test === 'latency').map((s) => [s.arch, s.ipFamily]),
     [
@@ -60,7 +74,9 @@ test('run --ip-family 4,6: labs per family, rows carry it, paired with host of t
     res.claims.families?.map((f) => [f.arch, f.test, f.ratio.n]),
     [
       ['host', 'tcp', 2],
+      ['host', 'rtt', 2],
       ['flannel-host-gw', 'tcp', 2],
+      ['flannel-host-gw', 'rtt', 2],
     ],
   );
   const attach = (res.afterRounds?.attach ?? { archs: [] }) as { archs: { arch: string; ipFamily?: number }[] };
@@ -77,6 +93,7 @@ test('run --ip-family 4,6: labs per family, rows carry it, paired with host of t
   assert.ok(existsSync(join(out, 'flannel-host-gw-v4.conflist')));
   assert.match(r.stdout, /^flannel-host-gw IPv6\s+inter-node\s+tcp\s+\d+\.\d\d Gbit\/s/m);
   assert.match(r.stdout, /IPv6, flannel-host-gw inter-node tcp: \d+% of IPv4 \(/);
+  assert.match(r.stdout, /^flannel-host-gw IPv6\s+inter-node\s+rtt\s+\d+(\.\d\d)? µs/m);
   assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<h3 id="ip-families">IPv6 against IPv4<\/h3>/);
   assert.match(readFileSync(join(out, 'results.csv'), 'utf8'), /^arch,family,path,ip_family,test,/);
   await assertNothingLeft(lab, root);

@@ -27,8 +27,10 @@ const fmt = (v: number, unit: string): string =>
 
 /** What one sample was, for the tests that ran: "2 s throughput", "1 s latency runs". */
 function sampleKinds(r: RunResults): string[] {
-  const latency = r.settings.tests.some((t) => t.startsWith('latency'));
-  const throughput = r.settings.tests.some((t) => !t.startsWith('latency') && !afterTests.has(t));
+  // latency, latency-loaded and rtt take one latency run (latencySec) per sample
+  const isLatency = (t: string): boolean => t.startsWith('latency') || t === 'rtt';
+  const latency = r.settings.tests.some(isLatency);
+  const throughput = r.settings.tests.some((t) => !isLatency(t) && !afterTests.has(t));
   return [
     ...(throughput ? [`${r.settings.durationSec} s throughput`] : []),
     ...(latency ? [`${r.settings.latencySec} s latency runs`] : []),

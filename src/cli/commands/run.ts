@@ -161,7 +161,7 @@ function runOptions(c: Command): Command {
     .option(
       '--latency-duration <s>',
       `seconds per latency sample: one sockperf run, its first 0.4 s and last 0.05 s discarded ` +
-        `(default ${d.latencyDuration})`,
+        `(rtt: one iperf2 run, its first 0.1 s) (default ${d.latencyDuration})`,
       wholeSeconds('--latency-duration'),
     )
     .option(

@@ -8,7 +8,7 @@ import type { CpuSplit } from '../../traffic/cpu/proc-stat';
 import type { MetricName, ResultRow, TestName } from '../results-schema';
 
 /** The tools a test's samples run; each a server the run starts on the path's server side. */
-export type TestTool = 'iperf3' | 'sockperf' | 'crr';
+export type TestTool = 'iperf3' | 'sockperf' | 'iperf2' | 'crr';
 
 /** Whether `tool` is on this machine, and if not why (crr is cnilab's own, always there). */
 export function toolMissing(
@@ -23,7 +23,7 @@ export function toolMissing(
 export interface TestSettings {
   /** Seconds per throughput sample. */
   readonly durationSec: number;
-  /** Seconds of one latency sample: one sockperf run. */
+  /** Seconds of one latency sample: one sockperf run (latency), one iperf2 bounceback run (rtt). */
   readonly latencySec: number;
   /** Streams of tcp-parallel. */
   readonly streams: number;
