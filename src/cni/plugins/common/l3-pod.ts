@@ -9,10 +9,11 @@
  *   container: 169.254.1.1 dev eth0 scope link; default via 169.254.1.1
  *   node:      10.244.1.5 dev caliXXXXXXXX scope link
  *
- * IPv6 (the calico plugin only), as Calico's CNI plugin does it: the pod's address a /128, its
- * default route via a fixed link-local address the host end holds (fe80::ecee:eeff:feee:eeee, the
- * address Calico's host ends get from their MAC ee:ee:ee:ee:ee:ee; set here explicitly, the MAC
- * staying random), so neighbour discovery needs no proxy; the node a /128 route to the pod.
+ * IPv6, as Calico's CNI plugin does it: the pod's address a /128, its default route via a fixed
+ * link-local address the host end holds (fe80::ecee:eeff:feee:eeee, the address Calico's host ends
+ * get from their MAC ee:ee:ee:ee:ee:ee; set here explicitly, the MAC staying random), so neighbour
+ * discovery needs no proxy; the node a /128 route to the pod. With `staticGateway` (the ebpf
+ * plugin) the pod holds that gateway's MAC as a permanent entry too, as it does 169.254.1.1's.
  * Addresses are added without DAD (nodad): nothing else is on the veth.
  */
 import { kernelBatch } from '../../../lib/netlink/ip-lines';
@@ -101,8 +102,12 @@ export async function wireL3Pod(
     ...o.ips.map((a) => ['addr', 'add', a.address, 'dev', o.env.ifName, ...(isV6(a) ? ['nodad'] : [])]),
     ['link', 'set', 'dev', o.env.ifName, 'up'],
     ...(v6.length > 0 ? [['route', 'add', '::/0', 'via', POD_GATEWAY6, 'dev', o.env.ifName]] : []),
-    ...(o.staticGateway
+    // each family's gateway only where the pod has that family: a v6-only pod holds nothing of IPv4
+    ...(o.staticGateway && v4.length > 0
       ? [['neigh', 'add', POD_GATEWAY, 'lladdr', pod.hostMac, 'dev', o.env.ifName, 'nud', 'permanent']]
+      : []),
+    ...(o.staticGateway && v6.length > 0
+      ? [['neigh', 'add', POD_GATEWAY6, 'lladdr', pod.hostMac, 'dev', o.env.ifName, 'nud', 'permanent']]
       : []),
     ...(v4.length > 0
       ? [
