@@ -7,6 +7,7 @@ import { policyDesign, refusePolicy } from '../lab/policy';
 import { parseTopology } from '../topology/load';
 import { ebpfNativeArch, ebpfVxlanArch } from './architectures';
 import { ebpfConflist, nodeBpfDir } from './control-plane';
+import { parseEbpfConfig } from '../cni/plugins/ebpf/ebpf';
 
 const ctx = (ipFamilies: readonly (4 | 6)[], v4 = true): ConflistContext => ({
   subnetEnv: {
@@ -43,6 +44,21 @@ test("ebpf conflist: one host-local range per family, in ipFamilies order, on th
   assert.equal(plugin.type, 'ebpf');
   assert.equal(plugin.bpfDir, nodeBpfDir('l', 'node2'));
   assert.throws(() => ebpfConflist(ctx([4, 6], false)), /node node2 has no IPv4 subnet/);
+  // the topology's ipv6Dad: DAD on the pods' IPv6 addresses (the plugin's enabledad), off by default
+  assert.equal(plugin.enabledad, undefined);
+  assert.equal(
+    (ebpfConflist({ ...ctx([6], false), ipv6Dad: true }).plugins[0] as Record<string, unknown>).enabledad,
+    true,
+  );
+  assert.equal(
+    parseEbpfConfig(JSON.stringify({ cniVersion: '1.0.0', name: 'n', bpfDir: '/b', ipam: { type: 'host-local' } }))
+      .enableDad,
+    false,
+  );
+  assert.throws(
+    () => parseEbpfConfig(JSON.stringify({ cniVersion: '1.0.0', name: 'n', bpfDir: '/b', enabledad: 'yes' })),
+    (e: Error) => /^enabledad: must be true or false/.test(e.message),
+  );
 });
 
 test('ebpf-native and ebpf-vxlan give pods IPv4, IPv6 or both', () => {

@@ -75,6 +75,8 @@ export function ebpfConflist(ctx: ConflistContext): NetConfList {
         type: 'ebpf',
         mtu: ctx.subnetEnv.mtu,
         bpfDir: nodeBpfDir(ctx.lab, ctx.node),
+        // the topology's ipv6Dad, as flannel's bridge delegate gets it
+        ...(ctx.ipv6Dad ? { enabledad: true } : {}),
         ipam: {
           type: 'host-local',
           ranges,

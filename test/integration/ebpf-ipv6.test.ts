@@ -3,7 +3,8 @@
  * where the pods' IPv6 packets are carried by the programs' IPv6 paths — bpf_redirect_peer on a
  * node, fib lookup + bpf_redirect(_neigh) across nodes, from_netdev / from_tunnel (on flannel-v6.1)
  * into the pod — their counters show it and the nodes' IPv6 forwarding stays still; no pod holds
- * an IPv4 address. A dual-stack ebpf-vxlan lab: both maps, both families across nodes, and no
+ * an IPv4 address (their IPv6 one added without DAD). A dual-stack ebpf-vxlan lab with ipv6Dad:
+ * both maps, both families across nodes, the pods' IPv6 addresses through DAD and settled, and no
  * policy agent (the ebpf design is IPv4 only). What such labs refuse, by field. Host tier only.
  */
 import assert from 'node:assert/strict';
@@ -40,6 +41,21 @@ async function ipv4Addresses(netns: string): Promise<string[]> {
   return links
     .filter((l) => l.ifname !== 'lo')
     .flatMap((l) => l.addr_info.filter((a) => a.family === 'inet').map((a) => `${l.ifname} ${a.local}`));
+}
+
+/** The flags of the pod's global IPv6 address on eth0 (iproute2's JSON: nodad, tentative, dadfailed). */
+async function v6Flags(netns: string): Promise<string[]> {
+  const [link] = await ipJson<{ addr_info: Record<string, unknown>[] }[]>({ name: netns }, [
+    '-6',
+    'addr',
+    'show',
+    'dev',
+    'eth0',
+    'scope',
+    'global',
+  ]);
+  const [a] = link!.addr_info;
+  return ['nodad', 'tentative', 'dadfailed'].filter((f) => a![f] === true);
 }
 
 /** IPv6 packets the node's own stack forwarded (/proc/net/snmp6 Ip6OutForwDatagrams). */
@@ -121,6 +137,7 @@ for (const arch of ['ebpf-native', 'ebpf-vxlan'] as const) {
           for (const x of state.pods) {
             assert.ok(x.ip.includes(':') && x.ips === undefined, `${x.name} holds one IPv6 address: ${x.ip}`);
             assert.deepEqual(await ipv4Addresses(x.netns), [], `${x.name} has no IPv4 address`);
+            assert.deepEqual(await v6Flags(x.netns), ['nodad'], `${x.name}'s address: no DAD (ipv6Dad false)`);
           }
           assert.deepEqual(endpointsOf(lab, 'node1', 6), [p.a.ip, p.b.ip].sort(), "node1's endpoints6: its pods");
           assert.deepEqual(endpointsOf(lab, 'node1', 4), [], 'no IPv4 endpoint');
@@ -134,14 +151,18 @@ for (const arch of ['ebpf-native', 'ebpf-vxlan'] as const) {
   );
 }
 
-ebpfTest('ebpf-vxlan, dual-stack: both maps, both families across nodes, no policy agent', async (t) => {
+ebpfTest('ebpf-vxlan, dual-stack, ipv6Dad: both maps, both families, DAD done, no policy agent', async (t) => {
   const lab = 't-v6-ebpf-dual';
   await withLab(
     lab,
     'ebpf-vxlan',
     async (state) => {
       const p = pods(state);
-      for (const x of state.pods) assert.equal(x.ips?.length, 2, `${x.name} holds two addresses`);
+      for (const x of state.pods) {
+        assert.equal(x.ips?.length, 2, `${x.name} holds two addresses`);
+        // through DAD (enabledad from ipv6Dad), and ADD waited until it was over
+        assert.deepEqual(await v6Flags(x.netns), [], `${x.name}'s IPv6 address went through DAD and settled`);
+      }
       assert.deepEqual(endpointsOf(lab, 'node1', 4), [podIp(p.a, 4), podIp(p.b, 4)].sort());
       assert.deepEqual(endpointsOf(lab, 'node1', 6), [podIp(p.a, 6), podIp(p.b, 6)].sort());
       assert.deepEqual(ingress(lab, 'node1', 'flannel.1'), ['from_tunnel']);
@@ -155,7 +176,7 @@ ebpfTest('ebpf-vxlan, dual-stack: both maps, both families across nodes, no poli
       await ping(p.c, podIp(p.b, 4)!);
       await carried(t, lab, 'from_tunnel', p);
     },
-    topology('ipv4, ipv6'),
+    'topology: {computeNodes: 2, defaults: {pods: 2}, ipFamilies: [ipv4, ipv6], ipv6Dad: true}',
   );
 });
 

@@ -10,7 +10,7 @@
  *              fallback); endpoints[10.244.1.5] = { lxc's ifindex, eth0's MAC, lxc's MAC }
  *
  * IPv6 (IPAM gives an IPv6 address: IPv6-only, or dual-stack with both): the same, in the style of
- * common/l3-pod.ts — the pod's address a /128 (no DAD: nothing else is on the veth), its default
+ * common/l3-pod.ts — the pod's address a /128 (no DAD unless `enabledad`), its default
  * route via fe80::ecee:eeff:feee:eeee, which the host end holds and the pod knows as a permanent
  * neighbour entry for the host end's MAC; the node a /128 route to lxcXXXXXXXX; the endpoint in
  * endpoints6, keyed by the 16-byte address.
@@ -26,7 +26,7 @@ import { BpfMap, objGet } from '../../../lib/bpf';
 import { withRtnl } from '../../../lib/netlink/rtnl';
 import { attachBpf, listFilters } from '../../../lib/netlink/tc';
 import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
-import { int, str } from '../../validate';
+import { bool, int, str } from '../../validate';
 import { CniCode, CniError, type GcAttachment, type IpamConf, type NetConf, type Result } from '../../types';
 import {
   attachmentKeys,
@@ -54,6 +54,8 @@ export interface EbpfConf {
   readonly mtu: number;
   /** The node's folder in the lab's bpffs, where its agent pinned progs/ and maps/. */
   readonly bpfDir: string;
+  /** `enabledad` (the bridge plugin's name): DAD on the pod's IPv6 addresses. Default: false (nodad). */
+  readonly enableDad: boolean;
   readonly ipam: IpamConf;
   readonly raw: NetConf;
 }
@@ -71,6 +73,7 @@ export function parseEbpfConfig(stdin: string): EbpfConf {
     name: str(o, 'name', 'name'),
     mtu: int(o, 'mtu', 'mtu', 68, 65535) ?? 1500,
     bpfDir,
+    enableDad: bool(o, 'enabledad', 'enabledad', false),
     ipam: ipamConf({ ipam: ipamOf(o) }),
     raw: o as unknown as NetConf,
   };
@@ -109,6 +112,7 @@ async function add(conf: EbpfConf, env: PluginEnv): Promise<Result> {
         ips,
         ipamRoutes: ipamResult.routes,
         staticGateway: true,
+        dad: conf.enableDad,
       },
       undo,
       (name) => deleteLink(undefined, name),
