@@ -20,10 +20,11 @@
  *
  * IPv6 takes the same paths, with its own endpoint map (endpoints6, by the 16-byte address; the same
  * value) and a fib lookup in AF_INET6; the hop limit goes down by one (no header checksum). Left to
- * the stack: link-local and multicast destinations (neighbour discovery, router solicitations: the
- * host ends answer them as routers), ICMPv6 neighbour discovery of any address, a hop limit about
- * to expire, and what has no route. NetworkPolicy is IPv4 only: an IPv6 packet is not checked, so
- * the lab refuses the ebpf policy design where pods have IPv6 (src/ebpf/control-plane.ts).
+ * the stack: link-local and multicast destinations (neighbour and router discovery, which the
+ * stack must see: the host end answers for the pod's gateway fe80::ecee:eeff:feee:eeee), ICMPv6
+ * neighbour discovery of any address, a hop limit about to expire, and what has no route.
+ * NetworkPolicy is IPv4 only: an IPv6 packet is not checked, so a lab with IPv6 pods gets no ebpf
+ * policy design (it declares ipFamilies [4]: src/ebpf/policy/design.ts, src/lab/policy.ts).
  *
  * NetworkPolicy (Cilium's layout, written by src/ebpf/policy/): policy_eps names the local pods
  * that have a policy (absent: nothing is checked — one hash lookup); ipcache maps an address to
@@ -356,9 +357,9 @@ static __always_inline struct ipv6hdr *ipv6(struct __sk_buff *skb)
 
 /*
  * Whether the programs may carry this IPv6 packet: not for a link-local (fe80::/10) or multicast
- * (ff00::/8) address — neighbour and router discovery, which the stack (the host end, a router to
- * the pod) must see —, not ICMPv6 neighbour discovery of any address (types 133–137), and with a
- * hop left after this one. The rest of the address space is the pods' and the nodes'.
+ * (ff00::/8) address — neighbour and router discovery, which the stack must see —, not ICMPv6
+ * neighbour discovery of any address (types 133–137), and with a hop left after this one. The
+ * rest of the address space is the pods' and the nodes'.
  */
 static __always_inline int routable6(struct __sk_buff *skb, struct ipv6hdr *ip6)
 {
