@@ -16,11 +16,8 @@ runDaemon({
   },
   required: [...FLANNEL_AGENT_REQUIRED, 'ebpf-dir'],
   run: (values, ctx) =>
-    runFlannelAgent(values, ctx, async ({ iface, tunnel, log }, signal) => {
-      const ebpf = await startEbpf(
-        { dir: values['ebpf-dir']!, underlay: iface, ...(tunnel ? { tunnel } : {}), log },
-        signal,
-      );
+    runFlannelAgent(values, ctx, async ({ iface, tunnels, log }, signal) => {
+      const ebpf = await startEbpf({ dir: values['ebpf-dir']!, underlay: iface, tunnels: tunnels ?? [], log }, signal);
       return { running: ebpf.sweeping };
     }),
 });

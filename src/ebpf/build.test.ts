@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BPF_OBJECT, REPO_ROOT } from '../lib/paths';
 import { cEnumMembers, objectBtf, objectSymbols, sectionOf } from '../lib/bpf-object';
-import { ACTIONS, COUNTER_SIZE, ENDPOINT_SIZE, PROGRAMS } from '../cni/plugins/ebpf/maps';
+import { ACTIONS, COUNTER_SIZE, ENDPOINT_SIZE, KEY6_SIZE, PROGRAMS } from '../cni/plugins/ebpf/maps';
 import { buildProblem, verifierReason } from './load';
 import { CT_ENTRY_SIZE, CT_KEY_SIZE, IPCACHE_KEY_SIZE, POLICY_EP_SIZE, POLICY_KEY_SIZE } from './policy/maps';
 
@@ -22,7 +22,7 @@ test('the build: an object whose programs are in section "tc" and whose maps are
   assert.equal(problem, undefined, `the eBPF object did not build: ${problem}`);
   const syms = await objectSymbols(BPF_OBJECT);
   for (const p of PROGRAMS) assert.equal(sectionOf(syms, p), 'tc', `program ${p}`);
-  for (const m of ['endpoints', 'counters', 'policy_eps', 'ipcache', 'policy', 'ct'])
+  for (const m of ['endpoints', 'endpoints6', 'counters', 'policy_eps', 'ipcache', 'policy', 'ct'])
     assert.equal(sectionOf(syms, m), '.maps', m);
   assert.ok(
     syms.some((x) => x.section === 'license'),
@@ -47,6 +47,8 @@ test("the map values' layouts, from the object's BTF, are the ones maps.ts encod
       ['bytes', 8],
     ],
   ]);
+  // endpoints6's key: struct in6_addr, the 16 bytes encodeKey6 writes
+  assert.equal(btf.struct('in6_addr')[0], KEY6_SIZE);
   assert.deepEqual(btf.functions, [...PROGRAMS]);
 });
 

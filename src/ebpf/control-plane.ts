@@ -5,16 +5,24 @@
  * mounts a bpffs in its run folder, each agent loads the programs and maps into its node's folder
  * of it and attaches them to its devices, and pods are attached by the `ebpf` CNI plugin.
  * NetworkPolicy: the `ebpf` design (src/ebpf/policy/), in the same programs, on the same pins.
+ *
+ * IPv6 and dual-stack (docs/ipv6.md): flannel's IPv6 leases (host-gw routes via the peers' IPv6
+ * underlay addresses, or flannel-v6.1), the programs' IPv6 paths, the pods' IPv6 addresses from
+ * host-local on the node's FLANNEL_IPV6_SUBNET. NetworkPolicy and Services stay IPv4: the ebpf
+ * policy design is IPv4 only (an IPv6 lab gets none by default and refuses it by name: see
+ * src/lab/policy.ts), and a lab with IPv6 refuses a proxy here (its translation is IPv4 only).
  */
 import { proxyModes } from '../proxy';
 import { join } from 'node:path';
 import type { ControlPlane } from '../arch/architecture';
+import type { Topology } from '../topology/schema';
 import { NETWORK_NAME } from '../arch/architecture';
 import { flannelControlPlane, type ConflistContext } from '../flannel/control-plane';
 import type { BackendConfig } from '../flannel/subnet/model';
 import type { NetConfList } from '../cni/types';
-import { addressAt, cidrSize, formatCidr, formatIPv4, parseCidr } from '../lib/ip';
-import { ipv4Of } from '../cni/plugins/flannel/subnet-env';
+import { addressAt, cidrSize, formatAddr, formatCidr, formatIPv4, lastOf, parseCidr, parsePrefix } from '../lib/ip';
+import { familyOf, networkOf } from '../cni/plugins/flannel/subnet-env';
+import { CnilabError } from '../lib/errors';
 import { mountBpffs } from '../lib/mounts';
 import { ebpfProbe } from './probe';
 import { runDir } from '../lab/names';
@@ -26,9 +34,39 @@ export const bpffsDir = (lab: string): string => join(runDir(lab), 'bpf');
 /** A node's folder in it: progs/ and maps/ (src/cni/plugins/ebpf/maps.ts). */
 export const nodeBpfDir = (lab: string, node: string): string => join(bpffsDir(lab), node);
 
-/** A node's pods: the `ebpf` plugin, host-local on the node's leased subnet (.2 to the last but one). */
-function ebpfConflist(ctx: ConflistContext): NetConfList {
-  const subnet = parseCidr(ipv4Of(ctx.subnetEnv).subnet);
+/**
+ * One host-local range on the node's leased subnet of a family (subnet.env writes it as its gateway
+ * address, e.g. 10.244.1.1/24, fd00:10:244:1::1/64): its second address to the last but one. No
+ * gateway: the pods' is link-local (common/l3-pod.ts).
+ */
+function leaseRange(leased: string): Record<string, string> {
+  if (!leased.includes(':')) {
+    const subnet = parseCidr(leased);
+    return {
+      subnet: formatCidr(subnet),
+      rangeStart: formatIPv4(addressAt(subnet, 2)),
+      rangeEnd: formatIPv4(addressAt(subnet, cidrSize(subnet) - 2)),
+    };
+  }
+  const p = parsePrefix(networkOf(leased))!;
+  const at = (value: bigint): string => formatAddr({ family: 6, value });
+  return { subnet: networkOf(leased), rangeStart: at(p.base + 2n), rangeEnd: at(lastOf(p) - 1n) };
+}
+
+/**
+ * A node's pods: the `ebpf` plugin, host-local with one range per family of the topology, in its
+ * order (the first is the pods' primary address), each on the node's leased subnet of that family.
+ */
+export function ebpfConflist(ctx: ConflistContext): NetConfList {
+  const ranges = ctx.ipFamilies.map((f) => {
+    const fam = familyOf(ctx.subnetEnv, f);
+    if (!fam)
+      throw new CnilabError(
+        'INVALID_INPUT',
+        `subnet.env: node ${ctx.node} has no IPv${f} subnet (FLANNEL_${f === 6 ? 'IPV6_' : ''}SUBNET missing)`,
+      );
+    return [leaseRange(fam.subnet)];
+  });
   return {
     cniVersion: '1.0.0',
     name: NETWORK_NAME,
@@ -37,17 +75,11 @@ function ebpfConflist(ctx: ConflistContext): NetConfList {
         type: 'ebpf',
         mtu: ctx.subnetEnv.mtu,
         bpfDir: nodeBpfDir(ctx.lab, ctx.node),
+        // the topology's ipv6Dad, as flannel's bridge delegate gets it
+        ...(ctx.ipv6Dad ? { enabledad: true } : {}),
         ipam: {
           type: 'host-local',
-          ranges: [
-            [
-              {
-                subnet: formatCidr(subnet),
-                rangeStart: formatIPv4(addressAt(subnet, 2)),
-                rangeEnd: formatIPv4(addressAt(subnet, cidrSize(subnet) - 2)),
-              },
-            ],
-          ],
+          ranges,
           dataDir: ctx.ipamDir,
         },
       },
@@ -70,13 +102,27 @@ export function ebpfControlPlane(
   return {
     ...base,
     kind: 'ebpf',
+    ipFamilies: [4, 6],
     datapath: () => EBPF_DATAPATH,
     meters: (lab, nodes) => new ProgramMeter([...new Set(nodes)].map((node) => ({ node, dir: nodeBpfDir(lab, node) }))),
     legacyMeters: { rowField: 'ebpf', pathField: 'programs', read: legacyProgramMeters },
     probes: [ebpfProbe],
     policy: { designs: [ebpfPolicy], stateDir: nodeBpfDir },
-    refuse: (topology) => base.refuse?.(topology) ?? proxyRefused(topology.proxy),
+    refuse: (topology) => base.refuse?.(topology) ?? proxyRefused(topology.proxy) ?? proxyRefusedInIPv6(topology),
   };
+}
+
+/**
+ * A proxy in a lab with IPv6 pods: the eBPF Service proxy translates IPv4 only (docs/ipv6.md), and
+ * its program sits before this data path's on every pod; refused rather than left to look at IPv6
+ * packets it does not understand. (A lab whose first family is IPv6 is refused any Service anyway.)
+ */
+function proxyRefusedInIPv6(t: Topology): string | undefined {
+  if (t.proxy === undefined || !t.ipFamilies.includes(6)) return undefined;
+  return (
+    `proxy: ${t.proxy} translates IPv4 only, and this lab's pods have ipFamilies [${t.ipFamilies.join(', ')}] ` +
+    '(docs/ipv6.md): measure Services on the ebpf architectures in an IPv4 lab'
+  );
 }
 
 /**

@@ -28,7 +28,7 @@ export function buildProblem(): string | undefined {
 /** Whether every program and map is pinned in `dir`. */
 export function pinned(dir: string): boolean {
   const p = pins(dir);
-  const maps = [p.endpoints, p.counters, p.policyEps, p.ipcache, p.policy, p.ct];
+  const maps = [p.endpoints, p.endpoints6, p.counters, p.policyEps, p.ipcache, p.policy, p.ct];
   return [...Object.values(p.progs), ...maps].every((f) => existsSync(f));
 }
 

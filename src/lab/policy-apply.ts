@@ -35,7 +35,10 @@ export function enforcementOf(lab: string): Enforcement {
     ? `architecture ${arch.name} enforces no NetworkPolicy (flannel, macvlan, ipvlan and Kuryr do not here)`
     : design
       ? `no policy agent runs in lab ${lab}`
-      : `lab ${lab} was built with policyDataplane: none`;
+      : state.topology.policyDataplane === undefined
+        ? `lab ${lab}'s pods have ipFamilies [${state.topology.ipFamilies.join(', ')}], and ${arch.name}'s ` +
+          `NetworkPolicy designs enforce on IPv4 only (docs/ipv6.md): no policy agent runs`
+        : `lab ${lab} was built with policyDataplane: none`;
   return { enforced: false, reason };
 }
 

@@ -25,21 +25,41 @@ const POLICY_MAIN = join(__dirname, '..', 'policy', 'agent', 'main.js');
 /** The policy agent's folder on `node`: syncs.jsonl, synced, and the design's state when it keeps it there. */
 export const policyDir = (lab: string, node: string): string => join(nodeDir(lab, node), 'policy');
 
-/** The design `t`'s lab of `arch` enforces with; undefined when none (the kind enforces none, or 'none'). */
-export function policyDesign(t: Pick<Topology, 'policyDataplane'>, arch: Architecture): PolicyDesign | undefined {
+/** The topology fields that choose a lab's design: policyDataplane, and the pods' families (default IPv4). */
+type PolicyChoice = Pick<Topology, 'policyDataplane'> & { readonly ipFamilies?: readonly (4 | 6)[] };
+
+/** Whether `d` enforces on every family of `t`'s pods. */
+const coversFamilies = (d: PolicyDesign, t: PolicyChoice): boolean =>
+  (t.ipFamilies ?? [4]).every((f) => (d.ipFamilies ?? [4, 6]).includes(f));
+
+/**
+ * The design `t`'s lab of `arch` enforces with; undefined when none (the kind enforces none, or
+ * 'none'). By default the kind's first design that covers the pods' families: none when no design
+ * does (an IPv6 lab of the ebpf kind, whose design is IPv4 only).
+ */
+export function policyDesign(t: PolicyChoice, arch: Architecture): PolicyDesign | undefined {
   const designs = arch.control.policy?.designs ?? [];
   if (t.policyDataplane === 'none') return undefined;
-  return t.policyDataplane === undefined ? designs[0] : designs.find((d) => d.name === t.policyDataplane);
+  return t.policyDataplane === undefined
+    ? designs.find((d) => coversFamilies(d, t))
+    : designs.find((d) => d.name === t.policyDataplane);
 }
 
 /** Why `t` cannot run on `arch` for its policyDataplane, checked before anything is made. */
-export function refusePolicy(t: Pick<Topology, 'policyDataplane'>, arch: Architecture): string | undefined {
+export function refusePolicy(t: PolicyChoice, arch: Architecture): string | undefined {
   const want = t.policyDataplane;
   if (want === undefined || want === 'none') return undefined;
-  const names = (arch.control.policy?.designs ?? []).map((d) => d.name);
+  const designs = arch.control.policy?.designs ?? [];
+  const names = designs.map((d) => d.name);
   if (names.length === 0)
     return `policyDataplane: ${arch.name} enforces no NetworkPolicy (as flannel, macvlan and Kuryr here); leave it out or give none`;
   if (!names.includes(want)) return `policyDataplane: ${arch.name} enforces with ${names.join(' or ')}, not ${want}`;
+  const d = designs.find((x) => x.name === want)!;
+  if (!coversFamilies(d, t))
+    return (
+      `policyDataplane: ${want} enforces on IPv${(d.ipFamilies ?? []).join(' and IPv')} only, and this lab's pods have ` +
+      `ipFamilies [${(t.ipFamilies ?? [4]).join(', ')}] (docs/ipv6.md); give none, or ipFamilies [4]`
+    );
   return undefined;
 }
 
@@ -153,9 +173,10 @@ export async function restartPolicyAgent(state: LabState, node: string): Promise
 export async function switchPolicyDesign(lab: string, design: string, signal?: AbortSignal): Promise<LabState> {
   let state = requireState(lab);
   const arch = architectures.get(state.arch);
-  const refused = refusePolicy({ policyDataplane: design }, arch);
+  const choice = { policyDataplane: design, ipFamilies: state.topology.ipFamilies };
+  const refused = refusePolicy(choice, arch);
   if (refused) throw new CnilabError('INVALID_INPUT', refused);
-  const next = policyDesign({ policyDataplane: design }, arch)!;
+  const next = policyDesign(choice, arch)!;
   const old = policyDesign(state.topology, arch);
   const agents = state.processes.filter((p) => p.role === POLICY_ROLE);
   for (const a of agents) await stopPid(a.pid);

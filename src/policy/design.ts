@@ -34,6 +34,12 @@ export interface PolicyDesign {
   /** Kernel features it needs, by the doctor's names. */
   readonly requires: readonly string[];
   /**
+   * The pod address families it enforces on; default: any. A lab with pods of another family does
+   * not get it by default and refuses it by name (a policy must not let that family's packets
+   * through unchecked).
+   */
+  readonly ipFamilies?: readonly (4 | 6)[];
+  /**
    * Programs the node to enforce `input`. `previous` is what the last successful sync programmed
    * (undefined at start or after a failure: write everything, replacing whatever is there — an
    * agent's restart must never open a window where an isolated pod is reachable).

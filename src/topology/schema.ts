@@ -111,7 +111,8 @@ export const topologyFileSchema = z
           .optional(),
         /**
          * Which of the kind's NetworkPolicy designs every compute node runs (docs/policy.md): iptables or
-         * nftables for calico-*, ebpf for ebpf-*; none: no policy agent. Default: the kind's first.
+         * nftables for calico-*, ebpf for ebpf-*; none: no policy agent. Default: the kind's first that
+         * enforces on the pods' ipFamilies (none for ebpf-* with IPv6: its design is IPv4 only).
          */
         policyDataplane: z
           .string()

@@ -2,7 +2,8 @@
  * The `ebpf` CNI plugin's contract, where it applies (no reference plugin does what it does): its
  * result at every spec version, CHECK that sees a missing endpoint or program, STATUS and ADD
  * without a loaded data path (error 50), GC of attachments the runtime no longer has, DEL twice,
- * and an ADD that fails half-way rolling back to nothing. Runs in a scratch "node" namespace with
+ * and an ADD that fails half-way rolling back to nothing; a dual-stack and an IPv6-only pod (both
+ * endpoint maps). Runs in a scratch "node" namespace with
  * the data path loaded into a bpffs of its own, as a node agent would.
  */
 import { after, before } from 'node:test';
@@ -18,19 +19,21 @@ import { withRtnl } from '../../src/lib/netlink/rtnl';
 import { detachBpf, listFilters } from '../../src/lib/netlink/tc';
 import { nodeNetns, runDir } from '../../src/lab/names';
 import { teardownLab } from '../../src/lab/teardown';
-import { encodeKey, pins, readEndpoints } from '../../src/cni/plugins/ebpf/maps';
-import { POD_GATEWAY } from '../../src/cni/plugins/common/l3-pod';
+import { encodeKey, encodeKey6, pins, readEndpoints } from '../../src/cni/plugins/ebpf/maps';
+import { POD_GATEWAY, POD_GATEWAY6 } from '../../src/cni/plugins/common/l3-pod';
 import { loadDatapath } from '../../src/ebpf/load';
 import { assertNothingLeft, rootSnapshot, type RootSnapshot, linkNames } from './helpers';
 import { ebpfMissing, ebpfTest } from './ebpf-skip';
 import { podSeries, scratchRuntime } from './scratch';
+import { KERNEL_TIER } from './kernel';
 
 const LAB = 't-ebpfcni';
 const HOST = nodeNetns(LAB, 'host');
 const BPF = join(runDir(LAB), 'bpf', 'host');
 const IPAM = join(runDir(LAB), 'ipam');
 const rtm = scratchRuntime(LAB);
-const list = (cniVersion: string, bpfDir = BPF, name = 'ebpfnet'): NetConfList => ({
+const V4_RANGES = [[{ subnet: '10.82.1.0/24' }]];
+const list = (cniVersion: string, bpfDir = BPF, name = 'ebpfnet', ranges: unknown[] = V4_RANGES): NetConfList => ({
   cniVersion,
   name,
   plugins: [
@@ -38,12 +41,14 @@ const list = (cniVersion: string, bpfDir = BPF, name = 'ebpfnet'): NetConfList =
       type: 'ebpf',
       mtu: 1400,
       bpfDir,
-      ipam: { type: 'host-local', ranges: [[{ subnet: '10.82.1.0/24' }]], dataDir: IPAM },
+      ipam: { type: 'host-local', ranges, dataDir: IPAM },
     },
   ],
 });
 const newPod = podSeries(LAB, 'e', 'ebpf');
 const endpoints = (): Map<string, { ifindex: number }> => BpfMap.with(pins(BPF).endpoints, readEndpoints);
+const endpoints6 = (): Map<string, { ifindex: number }> =>
+  BpfMap.with(pins(BPF).endpoints6, (m) => readEndpoints(m, 6));
 const hostVeths = async (): Promise<string[]> =>
   (await ipJson<{ ifname: string }[]>({ name: HOST }, ['link', 'show', 'type', 'veth'])).map((l) => l.ifname);
 const allocated = (network: string): string[] =>
@@ -204,3 +209,80 @@ ebpfTest('bad configuration: a relative bpfDir is a one-line error 7 naming the 
   assert.deepEqual(await hostVeths(), []);
   await deleteNetns(p.ns);
 });
+
+ebpfTest(
+  'IPv6: a dual-stack pod in both maps and an IPv6-only pod in endpoints6, each gateway a permanent neighbour; ' +
+    'they talk over IPv6; CHECK sees a missing IPv6 endpoint; GC and DEL empty both maps',
+  async (t) => {
+    // the kernel tier is at its time budget: the IPv6 path is proven on the host (and ebpf-ipv6.test)
+    if (KERNEL_TIER) return t.skip('host tier only: the kernel tier is at its time budget');
+    const [a, b] = [await newPod(), await newPod()];
+    const dual = list('1.1.0', BPF, 'ebpfdual', [[{ subnet: '10.82.2.0/24' }], [{ subnet: 'fd00:82:2::/64' }]]);
+    const v6 = list('1.1.0', BPF, 'ebpfv6', [[{ subnet: 'fd00:82:3::/64' }]]);
+    const ra = await rtm.addNetworkList(dual, a.rt);
+    const rb = await rtm.addNetworkList(v6, b.rt);
+    const addr = (r: typeof ra, i: number): string => r.ips![i]!.address.split('/')[0]!;
+    assert.deepEqual(
+      ra.ips!.map((x) => [x.address.replace(/^[^/]+/, ''), x.gateway]),
+      [
+        ['/32', POD_GATEWAY],
+        ['/128', POD_GATEWAY6],
+      ],
+    );
+    assert.deepEqual(ra.routes, [
+      { dst: '0.0.0.0/0', gw: POD_GATEWAY },
+      { dst: '::/0', gw: POD_GATEWAY6 },
+    ]);
+    assert.deepEqual(rb.routes, [{ dst: '::/0', gw: POD_GATEWAY6 }]);
+    const permanent = async (ns: string): Promise<string[][]> =>
+      (
+        await ipJson<{ dst: string; lladdr: string; state: string[] }[]>({ name: ns }, [
+          'neigh',
+          'show',
+          'nud',
+          'permanent',
+        ])
+      )
+        .map((n) => [n.dst, n.lladdr])
+        .sort();
+    const [ha, hb] = [ra.interfaces![0]!.mac!, rb.interfaces![0]!.mac!];
+    assert.deepEqual(await permanent(a.ns), [
+      [POD_GATEWAY, ha],
+      [POD_GATEWAY6, ha],
+    ]);
+    assert.deepEqual(await permanent(b.ns), [[POD_GATEWAY6, hb]], 'the IPv6-only pod holds no IPv4 gateway');
+    assert.deepEqual([...endpoints().keys()], [addr(ra, 0)]);
+    assert.deepEqual([...endpoints6().keys()].sort(), [addr(ra, 1), addr(rb, 0)].sort());
+    // the node's /128 routes to the host ends, for its own traffic and the stack's fallback
+    const routes6 = await ipJson<{ dst: string; dev: string }[]>({ name: HOST }, ['-6', 'route', 'show']);
+    assert.ok(
+      routes6.some((r) => r.dst === addr(rb, 0) && r.dev === rb.interfaces![0]!.name),
+      JSON.stringify(routes6),
+    );
+    await runIn({ name: a.ns }, 'ping', ['-c', '1', '-W', '2', addr(rb, 0)]);
+    await runIn({ name: b.ns }, 'ping', ['-c', '1', '-W', '2', addr(ra, 1)]);
+    await rtm.checkNetworkList(dual, a.rt);
+    await rtm.checkNetworkList(v6, b.rt);
+    BpfMap.with(pins(BPF).endpoints6, (m) => m.delete(encodeKey6(addr(rb, 0))));
+    await assert.rejects(
+      rtm.checkNetworkList(v6, b.rt),
+      (e: CniError) => e.code === 102 && /no endpoint for fd00:82:3::/.test(e.message),
+    );
+    // GC of the dual-stack network, a not among the valid attachments: its veth and both endpoints go
+    await rtm.gcNetworkList(dual, [{ containerID: b.rt.containerId, ifname: 'eth0' }]);
+    assert.deepEqual(await hostVeths(), [rb.interfaces![0]!.name]);
+    assert.equal(endpoints().size + endpoints6().size, 0, "GC took a's endpoints from both maps");
+    for (const [conf, p] of [
+      [dual, a],
+      [v6, b],
+    ] as const) {
+      await rtm.delNetworkList(conf, p.rt);
+      await rtm.delNetworkList(conf, p.rt);
+    }
+    assert.deepEqual(await hostVeths(), []);
+    assert.equal(endpoints6().size, 0);
+    assert.deepEqual([...allocated('ebpfdual'), ...allocated('ebpfv6')], []);
+    await deleteNetns(a.ns);
+    await deleteNetns(b.ns);
+  },
+);

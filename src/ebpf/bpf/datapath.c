@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (Apache-2.0 OR GPL-2.0)
 /*
  * cnilab's eBPF data path: tc (clsact) programs on a node, in the style of Cilium's "eBPF host
- * routing". Pods sit on veths without a bridge; these programs move their IPv4 packets past the
- * node's IP stack (routing decision, netfilter, neighbour queue on the way in):
+ * routing". Pods sit on veths without a bridge; these programs move their IPv4 and IPv6 packets
+ * past the node's IP stack (routing decision, netfilter, neighbour queue on the way in):
  *
  *   from_pod     ingress of each pod's host-side veth (a packet the pod sent):
  *                  to a pod of this node  -> bpf_redirect_peer() straight into that pod's eth0
@@ -15,8 +15,16 @@
  *                bpf_redirect_peer() into it; anything else to the stack (the node's own traffic)
  *   from_tunnel  ingress of the VXLAN device (tunnel mode): the same, after decapsulation
  *
- * Whatever these programs do not handle (ARP, IPv6, TTL about to expire, no route) goes to the
- * stack unchanged (TC_ACT_OK), which handles it as it would without them.
+ * Whatever these programs do not handle (ARP, TTL about to expire, no route) goes to the stack
+ * unchanged (TC_ACT_OK), which handles it as it would without them.
+ *
+ * IPv6 takes the same paths, with its own endpoint map (endpoints6, by the 16-byte address; the same
+ * value) and a fib lookup in AF_INET6; the hop limit goes down by one (no header checksum). Left to
+ * the stack: link-local and multicast destinations (neighbour and router discovery, which the
+ * stack must see: the host end answers for the pod's gateway fe80::ecee:eeff:feee:eeee), ICMPv6
+ * neighbour discovery of any address, a hop limit about to expire, and what has no route.
+ * NetworkPolicy is IPv4 only: an IPv6 packet is not checked, so a lab with IPv6 pods gets no ebpf
+ * policy design (it declares ipFamilies [4]: src/ebpf/policy/design.ts, src/lab/policy.ts).
  *
  * NetworkPolicy (Cilium's layout, written by src/ebpf/policy/): policy_eps names the local pods
  * that have a policy (absent: nothing is checked — one hash lookup); ipcache maps an address to
@@ -34,13 +42,16 @@
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/in6.h>
+#include <linux/ipv6.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
 #define AF_INET 2
+#define AF_INET6 10
 
-/* A pod of this node, by its IPv4 address. */
+/* A pod of this node, by its IPv4 address (endpoints) or its IPv6 address (endpoints6). */
 struct endpoint {
 	__u32 ifindex;     /* its host-side veth, in the node's namespace */
 	__u8 mac[6];       /* its eth0's MAC: the destination of what is delivered to it */
@@ -53,6 +64,13 @@ struct {
 	__type(key, __u32); /* IPv4 address, network byte order */
 	__type(value, struct endpoint);
 } endpoints SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct in6_addr); /* IPv6 address, network byte order */
+	__type(value, struct endpoint);
+} endpoints6 SEC(".maps");
 
 /* The counters' key is program * ACTIONS + action. Keep in step with src/ebpf/maps.ts. */
 enum program { FROM_POD, FROM_NETDEV, FROM_TUNNEL, PROGRAMS };
@@ -308,6 +326,142 @@ static __always_inline int deliver(struct __sk_buff *skb, enum program p, struct
 	return bpf_redirect_peer(ifindex, 0);
 }
 
+/* ---- IPv6 ------------------------------------------------------------------------------------ */
+
+/* The Ethernet and IPv6 headers, in the linear part of the packet; NULL for anything else. */
+static __always_inline struct ipv6hdr *ipv6(struct __sk_buff *skb)
+{
+	struct ethhdr *eth;
+	struct ipv6hdr *ip6;
+
+	/* read data and data_end afresh: reusing ipv4()'s loads, clang does arithmetic on data_end
+	 * (a zero extension where its paths merge), which the verifier refuses */
+	asm volatile("" ::: "memory");
+	eth = (void *)(long)skb->data;
+	ip6 = (void *)(eth + 1);
+	if ((void *)(ip6 + 1) > (void *)(long)skb->data_end) {
+		if (bpf_skb_pull_data(skb, sizeof(*eth) + sizeof(*ip6)) < 0)
+			return NULL;
+		eth = (void *)(long)skb->data;
+		ip6 = (void *)(eth + 1);
+		if ((void *)(ip6 + 1) > (void *)(long)skb->data_end)
+			return NULL;
+	}
+	if (eth->h_proto != bpf_htons(ETH_P_IPV6))
+		return NULL;
+	return ip6;
+}
+
+#define ICMPV6_ROUTER_SOLICIT 133
+#define ICMPV6_REDIRECT 137
+
+/*
+ * Whether the programs may carry this IPv6 packet: not for a link-local (fe80::/10) or multicast
+ * (ff00::/8) address — neighbour and router discovery, which the stack must see —, not ICMPv6
+ * neighbour discovery of any address (types 133–137), and with a hop left after this one. The
+ * rest of the address space is the pods' and the nodes'.
+ */
+static __always_inline int routable6(struct __sk_buff *skb, struct ipv6hdr *ip6)
+{
+	__u8 first = ip6->daddr.in6_u.u6_addr8[0];
+	__u8 second = ip6->daddr.in6_u.u6_addr8[1];
+	__u8 type;
+
+	if (ip6->hop_limit <= 1)
+		return 0;
+	if (first == 0xff || (first == 0xfe && (second & 0xc0) == 0x80))
+		return 0;
+	if (ip6->nexthdr == IPPROTO_ICMPV6) {
+		if (bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + sizeof(struct ipv6hdr), &type, 1) < 0)
+			return 0;
+		if (type >= ICMPV6_ROUTER_SOLICIT && type <= ICMPV6_REDIRECT)
+			return 0;
+	}
+	return 1;
+}
+
+/* Into the pod's own eth0, past its host-side veth (IPv6: no policy, see the top of this file). */
+static __always_inline int deliver6(struct __sk_buff *skb, enum program p, struct ipv6hdr *ip6,
+				    struct endpoint *ep)
+{
+	__u8 mac[ETH_ALEN], node_mac[ETH_ALEN];
+	__u32 ifindex = ep->ifindex;
+
+	__builtin_memcpy(mac, ep->mac, ETH_ALEN);
+	__builtin_memcpy(node_mac, ep->node_mac, ETH_ALEN);
+	ip6->hop_limit--; /* no header checksum in IPv6 */
+	set_macs(skb, mac, node_mac);
+	count(skb, p, REDIRECT_PEER, 0);
+	return bpf_redirect_peer(ifindex, 0);
+}
+
+/* from_netdev / from_tunnel for IPv6: a packet for a pod of this node goes straight to it. */
+static __always_inline int to_local_pod6(struct __sk_buff *skb, enum program p)
+{
+	struct ipv6hdr *ip6 = ipv6(skb);
+	struct in6_addr dst;
+	struct endpoint *ep;
+
+	if (!ip6 || !routable6(skb, ip6))
+		return count(skb, p, PASS, TC_ACT_OK);
+	/* routable6 may have read the packet: the pointers are checked again */
+	ip6 = ipv6(skb);
+	if (!ip6)
+		return count(skb, p, PASS, TC_ACT_OK);
+	__builtin_memcpy(&dst, &ip6->daddr, sizeof(dst));
+	ep = bpf_map_lookup_elem(&endpoints6, &dst);
+	if (!ep)
+		return count(skb, p, PASS, TC_ACT_OK);
+	return deliver6(skb, p, ip6, ep);
+}
+
+/* from_pod for IPv6: another local pod by bpf_redirect_peer, else the route's device. */
+static __always_inline int from_pod6(struct __sk_buff *skb)
+{
+	struct bpf_fib_lookup fib = {};
+	struct ipv6hdr *ip6 = ipv6(skb);
+	struct in6_addr dst;
+	struct endpoint *ep;
+	int rc;
+
+	if (!ip6 || !routable6(skb, ip6))
+		return count(skb, FROM_POD, PASS, TC_ACT_OK);
+	ip6 = ipv6(skb);
+	if (!ip6)
+		return count(skb, FROM_POD, PASS, TC_ACT_OK);
+	__builtin_memcpy(&dst, &ip6->daddr, sizeof(dst));
+	ep = bpf_map_lookup_elem(&endpoints6, &dst);
+	if (ep)
+		return deliver6(skb, FROM_POD, ip6, ep);
+
+	fib.family = AF_INET6;
+	/* the flow label (the low 20 bits of the first word) and traffic class, as the stack hashes */
+	fib.flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
+	fib.l4_protocol = ip6->nexthdr;
+	__builtin_memcpy(fib.ipv6_src, &ip6->saddr, sizeof(fib.ipv6_src));
+	__builtin_memcpy(fib.ipv6_dst, &ip6->daddr, sizeof(fib.ipv6_dst));
+	fib.ifindex = skb->ingress_ifindex;
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+		return count(skb, FROM_POD, PASS, TC_ACT_OK); /* the stack decides: ICMPv6, drop */
+
+	ip6 = ipv6(skb);
+	if (!ip6)
+		return count(skb, FROM_POD, DROP, TC_ACT_SHOT);
+	ip6->hop_limit--;
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		/* the lookup left the next hop (the gateway, or the destination itself) in ipv6_dst */
+		struct bpf_redir_neigh nh = { .nh_family = AF_INET6 };
+
+		__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, sizeof(nh.ipv6_nh));
+		count(skb, FROM_POD, REDIRECT_NEIGH, 0);
+		return bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0);
+	}
+	set_macs(skb, fib.dmac, fib.smac);
+	count(skb, FROM_POD, REDIRECT, 0);
+	return bpf_redirect(fib.ifindex, 0);
+}
+
 /* A packet for a pod of this node goes straight to it; anything else to the stack. */
 static __always_inline int to_local_pod(struct __sk_buff *skb, enum program p)
 {
@@ -315,7 +469,9 @@ static __always_inline int to_local_pod(struct __sk_buff *skb, enum program p)
 	struct endpoint *ep;
 	__u32 dst;
 
-	if (!ip || ip->ttl <= 1)
+	if (!ip)
+		return to_local_pod6(skb, p);
+	if (ip->ttl <= 1)
 		return count(skb, p, PASS, TC_ACT_OK);
 	dst = ip->daddr;
 	ep = bpf_map_lookup_elem(&endpoints, &dst);
@@ -333,9 +489,11 @@ int from_pod(struct __sk_buff *skb)
 	__u32 dst;
 	int rc;
 
-	if (ip && !policy_verdict(skb, ip, ip->saddr, EGRESS))
+	if (!ip)
+		return from_pod6(skb);
+	if (!policy_verdict(skb, ip, ip->saddr, EGRESS))
 		return count(skb, FROM_POD, DROP, TC_ACT_SHOT);
-	if (!ip || ip->ttl <= 1)
+	if (ip->ttl <= 1)
 		return count(skb, FROM_POD, PASS, TC_ACT_OK);
 	dst = ip->daddr;
 	ep = bpf_map_lookup_elem(&endpoints, &dst);

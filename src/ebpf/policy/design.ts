@@ -156,6 +156,8 @@ export const ebpfPolicy: PolicyDesign = {
   summary:
     "Cilium's layout in the ebpf kind's tc programs: ipcache identities, per-endpoint LPM policy, per-endpoint conntrack",
   requires: ['ebpf'],
+  // its maps are keyed by IPv4 addresses and the programs check no IPv6 packet (datapath.c)
+  ipFamilies: [4],
 
   async sync(node: PolicyNode, input: PolicyInput, previous: PolicyInput | undefined): Promise<PolicySyncReport> {
     const start = performance.now();

@@ -13,11 +13,11 @@ import { sleep } from '../../lib/exec';
 import { call, follow, untilUp } from '../../node/client';
 import { underlay } from '../../node/underlay';
 import { wireCompatible } from '../subnet/lease-store';
-import { hasIPv6, type Lease, type NetworkConfig } from '../subnet/model';
+import { hasIPv4, hasIPv6, type Lease, type NetworkConfig } from '../subnet/model';
 import type { BackendNetwork } from '../backends/backend';
 import { backends } from '../backends';
 import { writeSubnetEnv, type SubnetEnv } from '../../cni/plugins/flannel/subnet-env';
-import { VXLAN_DEV } from '../backends/vxlan';
+import { VXLAN6_DEV, VXLAN_DEV } from '../backends/vxlan';
 
 export interface AgentOptions {
   /** Base URL of the lease store, e.g. http://198.18.0.1:2379. */
@@ -48,8 +48,8 @@ export type DatapathHook = (
   ctx: {
     /** The underlay device. */
     readonly iface: string;
-    /** The backend's tunnel device, when it has one (vxlan: flannel.1). */
-    readonly tunnel?: string;
+    /** The backend's tunnel devices, when it has them (vxlan: flannel.1, and flannel-v6.1 with IPv6 on). */
+    readonly tunnels?: readonly string[];
     readonly log: (line: string) => void;
   },
   signal: AbortSignal,
@@ -111,7 +111,8 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   // Retried as the first call: the controller may be restarting while this node joins.
   const lease = await untilUp(acquire, { signal });
   await network.configure(lease);
-  const extra = await opts.datapath?.({ iface, ...(type === 'vxlan' ? { tunnel: VXLAN_DEV } : {}), log }, signal);
+  const tunnels = [...(hasIPv4(config) ? [VXLAN_DEV] : []), ...(v6 ? [VXLAN6_DEV] : [])];
+  const extra = await opts.datapath?.({ iface, ...(type === 'vxlan' ? { tunnels } : {}), log }, signal);
   writeSubnetEnv(join(opts.runDir, 'subnet.env'), subnetEnvOf(config, lease, network.mtu));
   log(
     `lease ${describeLease(lease)} via ${u.ip}${v6 ? ` and ${u.ip6}` : ''} until ${lease.expiresAt} (backend ${type}, pod MTU ${network.mtu})`,

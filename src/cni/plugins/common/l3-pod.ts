@@ -9,13 +9,19 @@
  *   container: 169.254.1.1 dev eth0 scope link; default via 169.254.1.1
  *   node:      10.244.1.5 dev caliXXXXXXXX scope link
  *
- * IPv6 (the calico plugin only), as Calico's CNI plugin does it: the pod's address a /128, its
- * default route via a fixed link-local address the host end holds (fe80::ecee:eeff:feee:eeee, the
- * address Calico's host ends get from their MAC ee:ee:ee:ee:ee:ee; set here explicitly, the MAC
- * staying random), so neighbour discovery needs no proxy; the node a /128 route to the pod.
- * Addresses are added without DAD (nodad): nothing else is on the veth.
+ * IPv6, as Calico's CNI plugin does it: the pod's address a /128, its default route via a fixed
+ * link-local address the host end holds (fe80::ecee:eeff:feee:eeee, the address Calico's host ends
+ * get from their MAC ee:ee:ee:ee:ee:ee; set here explicitly, the MAC staying random), so neighbour
+ * discovery needs no proxy; the node a /128 route to the pod. With `staticGateway` (the ebpf
+ * plugin) the pod holds that gateway's MAC as a permanent entry too, as it does 169.254.1.1's.
+ * Addresses are added without DAD (nodad): nothing else is on the veth. With `dad` (the ebpf
+ * plugin's `enabledad`, the topology's ipv6Dad) the pod's go through it instead, as the bridge
+ * plugin's do with `enabledad` (configure-iface.ts: enhanced DAD on, then ADD waits until no address
+ * is tentative).
  */
 import { kernelBatch } from '../../../lib/netlink/ip-lines';
+import { writeNetSysctls } from '../../../lib/sysctl';
+import { ifaceSysctls, settleAddresses } from './configure-iface';
 import type { PluginEnv } from '../../skel';
 import { CniCode, CniError, type Result, type ResultIp } from '../../types';
 import { aliasOwner, linkList, ownerAlias, randomIfName, randomMac, vethPairLine, type LinkInfo } from './iface';
@@ -71,6 +77,8 @@ export async function wireL3Pod(
     readonly ips: readonly ResultIp[];
     readonly ipamRoutes: Result['routes'];
     readonly staticGateway: boolean;
+    /** DAD on the pod's IPv6 addresses (default: off, nodad). */
+    readonly dad?: boolean;
     /** Runs on the node once the host end exists, before it comes up. */
     readonly beforeUp?: (hostVeth: string) => void;
   },
@@ -97,12 +105,17 @@ export async function wireL3Pod(
     ...v4.map((a) => ['route', 'add', ipOf(a.address), 'dev', pod.hostVeth, 'scope', 'link']),
     ...v6.map((a) => ['route', 'add', a.address, 'dev', pod.hostVeth]),
   ]);
+  if (o.dad && v6.length > 0) writeNetSysctls(o.ns, ifaceSysctls(o.env.ifName, { dad: 'on' }), { bestEffort: true });
   await kernelBatch(o.ns, [
-    ...o.ips.map((a) => ['addr', 'add', a.address, 'dev', o.env.ifName, ...(isV6(a) ? ['nodad'] : [])]),
+    ...o.ips.map((a) => ['addr', 'add', a.address, 'dev', o.env.ifName, ...(isV6(a) && !o.dad ? ['nodad'] : [])]),
     ['link', 'set', 'dev', o.env.ifName, 'up'],
     ...(v6.length > 0 ? [['route', 'add', '::/0', 'via', POD_GATEWAY6, 'dev', o.env.ifName]] : []),
-    ...(o.staticGateway
+    // each family's gateway only where the pod has that family: a v6-only pod holds nothing of IPv4
+    ...(o.staticGateway && v4.length > 0
       ? [['neigh', 'add', POD_GATEWAY, 'lladdr', pod.hostMac, 'dev', o.env.ifName, 'nud', 'permanent']]
+      : []),
+    ...(o.staticGateway && v6.length > 0
+      ? [['neigh', 'add', POD_GATEWAY6, 'lladdr', pod.hostMac, 'dev', o.env.ifName, 'nud', 'permanent']]
       : []),
     ...(v4.length > 0
       ? [
@@ -114,6 +127,8 @@ export async function wireL3Pod(
       .filter((r) => !r.dst.includes(':') && r.dst !== '0.0.0.0/0')
       .map((r) => ['route', 'add', r.dst, 'via', POD_GATEWAY, 'dev', o.env.ifName]),
   ]);
+  // as configure-iface's step 4: the pod's addresses usable before ADD returns
+  if (o.dad && v6.length > 0) await settleAddresses(o.ns, o.env.ifName);
   return pod;
 }
 

@@ -9,6 +9,12 @@
  *   node:      10.244.1.5 dev lxcXXXXXXXX scope link (for the node's own traffic and the stack's
  *              fallback); endpoints[10.244.1.5] = { lxc's ifindex, eth0's MAC, lxc's MAC }
  *
+ * IPv6 (IPAM gives an IPv6 address: IPv6-only, or dual-stack with both): the same, in the style of
+ * common/l3-pod.ts — the pod's address a /128 (no DAD unless `enabledad`), its default
+ * route via fe80::ecee:eeff:feee:eeee, which the host end holds and the pod knows as a permanent
+ * neighbour entry for the host end's MAC; the node a /128 route to lxcXXXXXXXX; the endpoint in
+ * endpoints6, keyed by the 16-byte address.
+ *
  * A packet the pod sends meets from_pod at the host end, which hands it to another local pod's
  * eth0 (bpf_redirect_peer) or to the route's device (bpf_redirect / bpf_redirect_neigh); a packet
  * for the pod coming in from the underlay or the tunnel meets from_netdev / from_tunnel, which
@@ -20,7 +26,7 @@ import { BpfMap, objGet } from '../../../lib/bpf';
 import { withRtnl } from '../../../lib/netlink/rtnl';
 import { attachBpf, listFilters } from '../../../lib/netlink/tc';
 import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
-import { int, str } from '../../validate';
+import { bool, int, str } from '../../validate';
 import { CniCode, CniError, type GcAttachment, type IpamConf, type NetConf, type Result } from '../../types';
 import {
   attachmentKeys,
@@ -38,8 +44,8 @@ import {
   netnsExists,
   rollback,
 } from '../common/iface';
-import { hostEnds, ipOf, podAddresses, POD_GATEWAY, wireL3Pod } from '../common/l3-pod';
-import { decodeEndpoint, encodeEndpoint, encodeKey, ENDPOINT_SIZE, pins, readEndpoints } from './maps';
+import { hostEnds, ipOf, podAddresses, POD_GATEWAY, POD_GATEWAY6, wireL3Pod } from '../common/l3-pod';
+import { decodeEndpoint, encodeEndpoint, endpointSlot, ENDPOINT_SIZE, pins, readEndpoints } from './maps';
 
 export interface EbpfConf {
   readonly cniVersion: string;
@@ -48,6 +54,8 @@ export interface EbpfConf {
   readonly mtu: number;
   /** The node's folder in the lab's bpffs, where its agent pinned progs/ and maps/. */
   readonly bpfDir: string;
+  /** `enabledad` (the bridge plugin's name): DAD on the pod's IPv6 addresses. Default: false (nodad). */
+  readonly enableDad: boolean;
   readonly ipam: IpamConf;
   readonly raw: NetConf;
 }
@@ -65,15 +73,16 @@ export function parseEbpfConfig(stdin: string): EbpfConf {
     name: str(o, 'name', 'name'),
     mtu: int(o, 'mtu', 'mtu', 68, 65535) ?? 1500,
     bpfDir,
+    enableDad: bool(o, 'enabledad', 'enabledad', false),
     ipam: ipamConf({ ipam: ipamOf(o) }),
     raw: o as unknown as NetConf,
   };
 }
 
-/** The data path this plugin needs on the node: its agent's pinned programs and maps. */
-function loaded(conf: EbpfConf): ReturnType<typeof pins> {
+/** The data path this plugin needs on the node: its agent's pinned programs and maps (endpoints6 with `ipv6`). */
+function loaded(conf: EbpfConf, ipv6 = false): ReturnType<typeof pins> {
   const p = pins(conf.bpfDir);
-  for (const f of [p.progs.from_pod, p.endpoints])
+  for (const f of [p.progs.from_pod, p.endpoints, ...(ipv6 ? [p.endpoints6] : [])])
     if (!existsSync(f))
       throw new CniError(
         CniCode.NOT_AVAILABLE,
@@ -89,7 +98,10 @@ async function add(conf: EbpfConf, env: PluginEnv): Promise<Result> {
   try {
     const ipamResult = await ipamAdd(conf, env);
     undo.push(() => ipamDel(conf, env));
-    const ips = podAddresses('ebpf', ipamResult);
+    const ips = podAddresses('ebpf', ipamResult, { ipv6: true });
+    const v4 = ips.some((a) => !a.address.includes(':'));
+    const v6 = ips.some((a) => a.address.includes(':'));
+    if (v6) loaded(conf, true);
     const { hostVeth, hostMac, contMac } = await wireL3Pod(
       {
         network: conf.name,
@@ -100,6 +112,7 @@ async function add(conf: EbpfConf, env: PluginEnv): Promise<Result> {
         ips,
         ipamRoutes: ipamResult.routes,
         staticGateway: true,
+        dad: conf.enableDad,
       },
       undo,
       (name) => deleteLink(undefined, name),
@@ -114,12 +127,12 @@ async function add(conf: EbpfConf, env: PluginEnv): Promise<Result> {
       }
       return index;
     });
-    BpfMap.with(p.endpoints, (m) => {
-      for (const a of ips) {
-        undo.push(async () => BpfMap.with(p.endpoints, (m2) => m2.delete(encodeKey(ipOf(a.address)))));
-        m.update(encodeKey(ipOf(a.address)), encodeEndpoint({ ifindex, mac: contMac, nodeMac: hostMac }));
-      }
-    });
+    // each address in its family's map (dual-stack: one in each)
+    for (const a of ips) {
+      const slot = endpointSlot(p, ipOf(a.address));
+      undo.push(async () => BpfMap.with(slot.map, (m) => m.delete(slot.key)));
+      BpfMap.with(slot.map, (m) => m.update(slot.key, encodeEndpoint({ ifindex, mac: contMac, nodeMac: hostMac })));
+    }
     return {
       cniVersion: conf.cniVersion,
       interfaces: [
@@ -127,7 +140,10 @@ async function add(conf: EbpfConf, env: PluginEnv): Promise<Result> {
         { name: env.ifName, mac: contMac, sandbox: env.netns },
       ],
       ips,
-      routes: [{ dst: '0.0.0.0/0', gw: POD_GATEWAY }],
+      routes: [
+        ...(v4 ? [{ dst: '0.0.0.0/0', gw: POD_GATEWAY }] : []),
+        ...(v6 ? [{ dst: '::/0', gw: POD_GATEWAY6 }] : []),
+      ],
       dns: conf.raw.dns ?? {},
     };
   } catch (e) {
@@ -137,15 +153,20 @@ async function add(conf: EbpfConf, env: PluginEnv): Promise<Result> {
 }
 
 /**
- * Removes endpoints whose host end is not among `keep` (ifindexes); the map not pinned (the lab's
- * data path gone) leaves nothing to remove.
+ * Removes endpoints of both families whose host end is not among `keep` (ifindexes); a map not
+ * pinned (the lab's data path gone) leaves nothing to remove.
  */
 function dropEndpoints(conf: EbpfConf, keep: ReadonlySet<number>): void {
-  const { endpoints } = pins(conf.bpfDir);
-  if (!existsSync(endpoints)) return;
-  BpfMap.with(endpoints, (m) => {
-    for (const [ip, e] of readEndpoints(m)) if (!keep.has(e.ifindex)) m.delete(encodeKey(ip));
-  });
+  const p = pins(conf.bpfDir);
+  for (const [map, family] of [
+    [p.endpoints, 4],
+    [p.endpoints6, 6],
+  ] as const) {
+    if (!existsSync(map)) continue;
+    BpfMap.with(map, (m) => {
+      for (const [ip, e] of readEndpoints(m, family)) if (!keep.has(e.ifindex)) m.delete(endpointSlot(p, ip).key);
+    });
+  }
 }
 
 async function del(conf: EbpfConf, env: PluginEnv): Promise<void> {
@@ -171,11 +192,15 @@ async function check(conf: EbpfConf, env: PluginEnv, prev: Result): Promise<void
   const filters = withRtnl(undefined, (nl) => listFilters(nl, link.ifindex, 'ingress'));
   if (!filters.some((f) => f.kind === 'bpf' && f.name === 'from_pod' && f.directAction))
     throw differs(`the host end ${host.name} has no from_pod program on its tc ingress`);
-  const p = loaded(conf);
-  BpfMap.with(p.endpoints, (m) => {
-    for (const a of prev.ips ?? []) {
-      const v = m.lookup(encodeKey(ipOf(a.address)), ENDPOINT_SIZE);
-      if (!v) throw differs(`no endpoint for ${ipOf(a.address)} in ${p.endpoints}`);
+  const p = loaded(
+    conf,
+    (prev.ips ?? []).some((a) => a.address.includes(':')),
+  );
+  for (const a of prev.ips ?? []) {
+    const slot = endpointSlot(p, ipOf(a.address));
+    BpfMap.with(slot.map, (m) => {
+      const v = m.lookup(slot.key, ENDPOINT_SIZE);
+      if (!v) throw differs(`no endpoint for ${ipOf(a.address)} in ${slot.map}`);
       const e = decodeEndpoint(v);
       if (
         e.ifindex !== link.ifindex ||
@@ -186,8 +211,8 @@ async function check(conf: EbpfConf, env: PluginEnv, prev: Result): Promise<void
           `the endpoint of ${ipOf(a.address)} is {ifindex ${e.ifindex}, ${e.mac}, ${e.nodeMac}}, the pod's veth ` +
             `is {ifindex ${link.ifindex}, ${cont.address}, ${link.address}}`,
         );
-    }
-  });
+    });
+  }
 }
 
 async function status(conf: EbpfConf, env: PluginEnv): Promise<void> {

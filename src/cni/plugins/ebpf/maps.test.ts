@@ -1,7 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { possibleCpus } from '../../../lib/bpf';
-import { decodeEndpoint, decodeKey, encodeEndpoint, encodeKey, pins, sumPerCpu } from './maps';
+import {
+  decodeEndpoint,
+  decodeKey,
+  decodeKey6,
+  encodeEndpoint,
+  encodeKey,
+  encodeKey6,
+  endpointSlot,
+  KEY6_SIZE,
+  pins,
+  sumPerCpu,
+} from './maps';
 
 test('endpoint map: the key is the address in network order, the value ifindex (LE) then the two MACs', () => {
   assert.deepEqual([...encodeKey('10.244.1.5')], [10, 244, 1, 5]);
@@ -12,6 +23,28 @@ test('endpoint map: the key is the address in network order, the value ifindex (
   assert.deepEqual(decodeEndpoint(b), e);
   assert.throws(() => encodeKey('10.244.1'), /not an IPv4 address/);
   assert.throws(() => encodeEndpoint({ ...e, mac: '02:aa' }), /not a MAC address/);
+});
+
+test('endpoints6: the key is the 16-byte IPv6 address in network order (struct in6_addr)', () => {
+  const k = encodeKey6('fd00:10:244:1::5');
+  assert.equal(k.length, KEY6_SIZE);
+  assert.deepEqual([...k], [0xfd, 0, 0, 0x10, 0x02, 0x44, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5]);
+  assert.equal(decodeKey6(k), 'fd00:10:244:1::5');
+  assert.equal(decodeKey6(encodeKey6('2001:db8::ffff:1')), '2001:db8::ffff:1');
+  assert.deepEqual([...encodeKey6('::1')], [...Array(15).fill(0), 1]);
+  assert.throws(() => encodeKey6('10.244.1.5'), /not an IPv6 address/);
+  assert.throws(() => encodeKey6('fd00::1::2'), /not an IPv6 address/);
+  assert.throws(() => encodeKey('fd00::5'), /not an IPv4 address/);
+});
+
+test("endpointSlot: an address's endpoint is in its family's map", () => {
+  const p = pins('/b/node1');
+  const v4 = endpointSlot(p, '10.244.1.5');
+  assert.equal(v4.map, '/b/node1/maps/endpoints');
+  assert.deepEqual([...v4.key], [10, 244, 1, 5]);
+  const v6 = endpointSlot(p, 'fd00:10:244:1::5');
+  assert.equal(v6.map, '/b/node1/maps/endpoints6');
+  assert.deepEqual(v6.key, encodeKey6('fd00:10:244:1::5'));
 });
 
 test('counters: per-CPU values summed; the CPUs a per-CPU map holds, from /sys/devices/system/cpu/possible', () => {
@@ -30,6 +63,7 @@ test('pins: a node folder holds progs/<program> and maps/<map>', () => {
   const p = pins('/run/cnilab/l/bpf/node1');
   assert.equal(p.progs.from_pod, '/run/cnilab/l/bpf/node1/progs/from_pod');
   assert.equal(p.endpoints, '/run/cnilab/l/bpf/node1/maps/endpoints');
+  assert.equal(p.endpoints6, '/run/cnilab/l/bpf/node1/maps/endpoints6');
   assert.equal(p.counters, '/run/cnilab/l/bpf/node1/maps/counters');
   assert.equal(p.policyEps, '/run/cnilab/l/bpf/node1/maps/policy_eps');
   assert.equal(p.ipcache, '/run/cnilab/l/bpf/node1/maps/ipcache');

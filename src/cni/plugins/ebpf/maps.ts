@@ -1,9 +1,11 @@
 /**
- * The eBPF data path's pinned objects and the layouts of its two maps, as
- * src/ebpf/bpf/datapath.c declares them (a unit test checks these against the object's BTF):
+ * The eBPF data path's pinned objects and the layouts of its maps, as src/ebpf/bpf/datapath.c
+ * declares them (a unit test checks these against the object's BTF):
  *
  *   endpoints  hash, key: IPv4 address (4 bytes, network order)
  *              value: struct endpoint { u32 ifindex; u8 mac[6]; u8 node_mac[6]; }  (16 bytes)
+ *   endpoints6 hash, key: IPv6 address (struct in6_addr: 16 bytes, network order)
+ *              value: struct endpoint, as above
  *   counters   per-CPU array, key: program × ACTIONS + action (u32)
  *              value: struct counter { u64 packets; u64 bytes; }  (16 bytes a CPU)
  *
@@ -14,13 +16,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BpfMap, possibleCpus } from '../../../lib/bpf';
 import { CnilabError } from '../../../lib/errors';
-import { parseIPv4 } from '../../../lib/ip';
+import { formatAddr, ipFamily, parseAddr, parseIPv4 } from '../../../lib/ip';
 
 export const PROGRAMS = ['from_pod', 'from_netdev', 'from_tunnel'] as const;
 export type ProgramName = (typeof PROGRAMS)[number];
 export const ACTIONS = ['redirect_peer', 'redirect_neigh', 'redirect', 'pass', 'drop'] as const;
 export type ActionName = (typeof ACTIONS)[number];
 export const KEY_SIZE = 4;
+export const KEY6_SIZE = 16;
 export const ENDPOINT_SIZE = 16;
 export const COUNTER_SIZE = 16;
 
@@ -28,6 +31,7 @@ export const COUNTER_SIZE = 16;
 export function pins(dir: string): {
   readonly progs: Readonly<Record<ProgramName, string>>;
   readonly endpoints: string;
+  readonly endpoints6: string;
   readonly counters: string;
   readonly policyEps: string;
   readonly ipcache: string;
@@ -37,6 +41,7 @@ export function pins(dir: string): {
   return {
     progs: Object.fromEntries(PROGRAMS.map((p) => [p, join(dir, 'progs', p)])) as Record<ProgramName, string>,
     endpoints: join(dir, 'maps', 'endpoints'),
+    endpoints6: join(dir, 'maps', 'endpoints6'),
     counters: join(dir, 'maps', 'counters'),
     policyEps: join(dir, 'maps', 'policy_eps'),
     ipcache: join(dir, 'maps', 'ipcache'),
@@ -66,6 +71,28 @@ export function decodeKey(b: Uint8Array): string {
   return [...b.subarray(0, 4)].join('.');
 }
 
+/** An IPv6 address as endpoints6's key: its 16 bytes, most significant first (network order). */
+export function encodeKey6(ip: string): Uint8Array {
+  const a = ipFamily(ip) === 6 ? parseAddr(ip) : undefined;
+  if (!a) throw new CnilabError('INVALID_INPUT', `${JSON.stringify(ip)} is not an IPv6 address`);
+  const b = new Uint8Array(KEY6_SIZE);
+  for (let i = 0; i < KEY6_SIZE; i++) b[i] = Number((a.value >> BigInt(8 * (KEY6_SIZE - 1 - i))) & 0xffn);
+  return b;
+}
+
+export function decodeKey6(b: Uint8Array): string {
+  const value = [...b.subarray(0, KEY6_SIZE)].reduce((acc, x) => (acc << 8n) | BigInt(x), 0n);
+  return formatAddr({ family: 6, value });
+}
+
+/** Where a pod address's endpoint lives: the map of its family (a pin of `pins`), and its key there. */
+export function endpointSlot(
+  p: ReturnType<typeof pins>,
+  ip: string,
+): { readonly map: string; readonly key: Uint8Array } {
+  return ipFamily(ip) === 6 ? { map: p.endpoints6, key: encodeKey6(ip) } : { map: p.endpoints, key: encodeKey(ip) };
+}
+
 const macOf = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 function macInto(out: Uint8Array, at: number, mac: string): void {
   const parts = mac.split(':');
@@ -90,12 +117,12 @@ export function decodeEndpoint(b: Uint8Array): Endpoint {
   };
 }
 
-/** Every endpoint in the node's map, by pod address. */
-export function readEndpoints(m: BpfMap): Map<string, Endpoint> {
+/** Every endpoint in one of the node's maps (endpoints, or endpoints6 with `family` 6), by pod address. */
+export function readEndpoints(m: BpfMap, family: 4 | 6 = 4): Map<string, Endpoint> {
   const out = new Map<string, Endpoint>();
-  for (const k of m.keys(KEY_SIZE)) {
+  for (const k of m.keys(family === 6 ? KEY6_SIZE : KEY_SIZE)) {
     const v = m.lookup(k, ENDPOINT_SIZE);
-    if (v) out.set(decodeKey(k), decodeEndpoint(v));
+    if (v) out.set(family === 6 ? decodeKey6(k) : decodeKey(k), decodeEndpoint(v));
   }
   return out;
 }
