@@ -1,12 +1,13 @@
 /**
  * Benchmark: what IPv6 costs (issue 35), in one interleaved run of both families — host,
- * flannel-host-gw, flannel-vxlan, macvlan and calico-bgp, each in single-stack labs of IPv4 and of IPv6
- * (`--ip-family 4,6`), intra- and inter-node, TCP with 1 stream and UDP at 1 Gbit/s, adaptive rounds
- * within a budget — every IPv6 row against its IPv4 twin (same round, 95% moderated interval); and
- * the attach test in every lab of the run (duplicate address detection as the reference leaves it:
- * off on bridge's pods, on on macvlan's; Calico's plugin adds them without, as Calico does), then again in IPv6 labs of the bridge-based
- * flannel-host-gw with DAD on (`ipv6Dad: true`: bridge's `enabledad`), p50 and p99 of ADD side by
- * side. Targets: below.
+ * flannel-host-gw, flannel-vxlan, macvlan, calico-bgp and ebpf-native, each in single-stack labs of
+ * IPv4 and of IPv6 (`--ip-family 4,6`), intra- and inter-node, TCP with 1 stream, UDP at 1 Gbit/s
+ * and rtt (iperf2's TCP round trips, one tool in both families), adaptive rounds within a budget —
+ * every IPv6 row against its IPv4 twin (same round, 95% moderated interval); and the attach test in
+ * every lab of the run (duplicate address detection as the reference leaves it: off on bridge's
+ * pods, on on macvlan's; Calico's and the ebpf plugin add theirs without), then again in IPv6 labs
+ * of the bridge-based flannel-host-gw with DAD on (`ipv6Dad: true`: bridge's `enabledad`), p50 and
+ * p99 of ADD side by side. Targets: below.
  *
  *   npm run bench:dual-stack -- [--budget S] [--duration S] [--samples N] [--json]
  */
@@ -17,7 +18,7 @@ import { architectures } from '../src/arch';
 import { table } from '../src/cli/output';
 import { noiseLine } from '../src/report/claims-text';
 import type { AttachJson } from '../src/run/attach/schema';
-import type { RunResults } from '../src/run/results-schema';
+import { METRIC_INFO, type RunResults } from '../src/run/results-schema';
 import { runBenchmark } from '../src/run/run';
 import { parseTopology } from '../src/topology/load';
 import { benchArgs, count, seconds } from './args';
@@ -34,7 +35,7 @@ const DAD_ARCH = 'flannel-host-gw';
 const ATTACH_SIZE = 10;
 
 const opts = benchArgs('npm run bench:dual-stack -- [--budget S] [--duration S] [--samples N] [--json]', {
-  budget: seconds(300),
+  budget: seconds(480),
   duration: seconds(1),
   samples: count(20),
 });
@@ -170,7 +171,7 @@ function print(
         r.path,
         r.test,
         `IPv${r.ipFamily}`,
-        `${r.metrics.gbps!.median.toFixed(2)} Gbit/s`,
+        `${r.metrics[r.primary]!.median.toFixed(2)} ${METRIC_INFO[r.primary].unit}`,
         r.baselinePct === null ? '—' : `${r.baselinePct.toFixed(0)}%`,
       ]),
       [4, 5],
