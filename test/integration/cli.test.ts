@@ -325,7 +325,7 @@ function badInput(dir: string, topo: (name: string, body: string) => string): [s
     [['run', topo('scn.yaml', 'repeats: lots\n')], /scn\.yaml: repeats: /],
     [
       ['run', '--lab', 't-cli-bad', '--tests', 'tcp,ping'],
-      /^cnilab: --tests: unknown test "ping"; known: tcp, tcp-parallel, udp, pps, sweep, latency, latency-loaded, crr, attach, join, service-scale, policy-scale, mtu$/,
+      /^cnilab: --tests: unknown test "ping"; known: tcp, tcp-parallel, udp, pps, sweep, latency, latency-loaded, rtt, crr, attach, join, service-scale, policy-scale, mtu$/,
     ],
     [
       ['run', '--lab', 't-cli-bad', '--streams', '1'],
