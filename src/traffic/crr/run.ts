@@ -7,17 +7,12 @@ import { join } from 'node:path';
 import { CnilabError } from '../../lib/errors';
 import { run, startWatched, stopPid } from '../../lib/exec';
 import { inNetns, type NetnsRef } from '../../lib/netns';
+import { pinned, type ToolServer } from '../server';
 import type { CrrOptions, CrrResult } from './client';
 
 const MAIN = join(__dirname, 'main.js');
 
-const pinned = (cpu: number | undefined, command: string, args: readonly string[]): [string, string[]] =>
-  cpu === undefined ? [command, [...args]] : ['taskset', ['-c', String(cpu), command, ...args]];
-
-export interface CrrServer {
-  readonly pid: number;
-  stop(): Promise<void>;
-}
+export type CrrServer = ToolServer;
 
 /** Starts a crr server in `ns` on `port`, answering as `name`; resolves once it listens. */
 export async function startCrrServer(

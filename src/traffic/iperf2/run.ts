@@ -5,8 +5,9 @@
  * address and checked after: a flow of the other family fails the sample.
  */
 import { CnilabError, messageOf } from '../../lib/errors';
-import { run, sleep, startServer, stopPid } from '../../lib/exec';
+import { run, sleep } from '../../lib/exec';
 import { inNetns, type NetnsRef } from '../../lib/netns';
+import { pinned, startToolServer, type ToolServer } from '../server';
 import { familyMismatch, parseBounceback, roundTrips, type RoundTrips } from './parse';
 
 /** iperf 2's own default port. */
@@ -15,24 +16,15 @@ export const IPERF2_PORT = 5001;
 /** Seconds per interval report: the first is the warm-up, left out of the mean. */
 export const IPERF2_INTERVAL_SEC = 0.1;
 
-export interface Iperf2Server {
-  readonly pid: number;
-  stop(): Promise<void>;
-}
-
-const pinned = (cpu: number | undefined, command: string, args: readonly string[]): [string, string[]] =>
-  cpu === undefined ? [command, [...args]] : ['taskset', ['-c', String(cpu), command, ...args]];
-
 const v6 = (ip: string): string[] => (ip.includes(':') ? ['-V'] : []);
 
 /** `iperf -s` bound to `bindIp` (-V for an IPv6 one: iperf 2 opens an IPv4 socket without it). */
-export function startIperf2Server(ns: NetnsRef, bindIp: string, o: { port?: number; cpu?: number } = {}): Iperf2Server {
+export function startIperf2Server(ns: NetnsRef, bindIp: string, o: { port?: number; cpu?: number } = {}): ToolServer {
   const [cmd, args] = inNetns(
     ns,
     ...pinned(o.cpu, 'iperf', ['-s', ...v6(bindIp), '-B', bindIp, '-p', String(o.port ?? IPERF2_PORT)]),
   );
-  const { pid } = startServer(cmd, args);
-  return { pid, stop: () => stopPid(pid, 500) };
+  return startToolServer(cmd, args);
 }
 
 export interface BouncebackOptions {

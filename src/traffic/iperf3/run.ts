@@ -3,8 +3,9 @@
  * /proc/stat around the client. The server is stopped by its PID.
  */
 import { CnilabError, messageOf } from '../../lib/errors';
-import { run, sleep, startServer, stopPid } from '../../lib/exec';
+import { run, sleep } from '../../lib/exec';
 import { inNetns, type NetnsRef } from '../../lib/netns';
+import { startToolServer, type ToolServer } from '../server';
 import { cpuSplit, readCpuTimes, type CpuSplit } from '../cpu/proc-stat';
 import {
   familyMismatch,
@@ -47,18 +48,12 @@ export interface UdpSample extends Iperf3UdpSummary {
   readonly cpu: CpuSplit;
 }
 
-export interface Iperf3Server {
-  readonly pid: number;
-  stop(): Promise<void>;
-}
-
 /** iperf3's own default port. */
 export const IPERF3_PORT = 5201;
 
-export function startIperf3Server(ns: NetnsRef, bindIp: string, port = IPERF3_PORT): Iperf3Server {
+export function startIperf3Server(ns: NetnsRef, bindIp: string, port = IPERF3_PORT): ToolServer {
   const [cmd, args] = inNetns(ns, 'iperf3', ['-s', '-B', bindIp, '-p', String(port)]);
-  const { pid } = startServer(cmd, args);
-  return { pid, stop: () => stopPid(pid, 500) };
+  return startToolServer(cmd, args);
 }
 
 export async function tcpSample(o: TcpTestOptions): Promise<TcpSample> {

@@ -6,31 +6,19 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CnilabError, messageOf } from '../../lib/errors';
-import { run, sleep, startServer, stopPid } from '../../lib/exec';
+import { run, sleep } from '../../lib/exec';
 import { inNetns, type NetnsRef } from '../../lib/netns';
+import { pinned, startToolServer, type ToolServer } from '../server';
 import { latencyWindows, parseSockperf, type LatencyWindow } from './parse';
 
 export const SOCKPERF_PORT = 11111;
 
-export interface SockperfServer {
-  readonly pid: number;
-  stop(): Promise<void>;
-}
-
-const pinned = (cpu: number | undefined, command: string, args: readonly string[]): [string, string[]] =>
-  cpu === undefined ? [command, [...args]] : ['taskset', ['-c', String(cpu), command, ...args]];
-
-export function startSockperfServer(
-  ns: NetnsRef,
-  bindIp: string,
-  o: { port?: number; cpu?: number } = {},
-): SockperfServer {
+export function startSockperfServer(ns: NetnsRef, bindIp: string, o: { port?: number; cpu?: number } = {}): ToolServer {
   const [cmd, args] = inNetns(
     ns,
     ...pinned(o.cpu, 'sockperf', ['server', '-i', bindIp, '-p', String(o.port ?? SOCKPERF_PORT)]),
   );
-  const { pid } = startServer(cmd, args);
-  return { pid, stop: () => stopPid(pid, 500) };
+  return startToolServer(cmd, args);
 }
 
 export interface LatencyOptions {
