@@ -14,7 +14,10 @@ const BPF = {
   MAP_UPDATE_ELEM: 2,
   MAP_DELETE_ELEM: 3,
   MAP_GET_NEXT_KEY: 4,
+  OBJ_PIN: 6,
   OBJ_GET: 7,
+  OBJ_GET_INFO_BY_FD: 15,
+  LINK_CREATE: 28,
   MAP_UPDATE_BATCH: 26,
   MAP_DELETE_BATCH: 27,
 } as const;
@@ -27,7 +30,10 @@ const ERRNO_NAMES: Record<number, string> = {
   9: 'EBADF',
   12: 'ENOMEM',
   13: 'EACCES',
+  17: 'EEXIST',
+  19: 'ENODEV',
   22: 'EINVAL',
+  95: 'EOPNOTSUPP',
 };
 
 export class BpfError extends CnilabError {
@@ -78,6 +84,87 @@ export function objGet(path: string): number {
   } finally {
     name.free();
   }
+}
+
+/** Pins the object open as `fd` (a program, map or link) at `path` in a bpffs (BPF_OBJ_PIN). */
+export function objPin(fd: number, path: string): void {
+  const name = native(Buffer.from(`${path}\0`));
+  try {
+    bpf(
+      BPF.OBJ_PIN,
+      `pin ${path}`,
+      (a) => {
+        a.setBigUint64(0, name.address, true);
+        a.setUint32(8, fd, true);
+      },
+      16,
+    );
+  } finally {
+    name.free();
+  }
+}
+
+/**
+ * The attach types of a netkit device's two programs (enum bpf_attach_type, Linux 6.7): the
+ * primary's runs when the node sends through the primary (to the pod), the peer's when the pod
+ * sends through its end. Both are attached through the primary, the only end that may manage them.
+ */
+export const BPF_NETKIT_PRIMARY = 54;
+export const BPF_NETKIT_PEER = 55;
+
+/**
+ * Attaches the program open as `progFd` to device `ifindex` at `attachType` as a BPF link
+ * (BPF_LINK_CREATE): the attachment lasts as long as the returned link is open or pinned.
+ */
+export function linkCreate(progFd: number, ifindex: number, attachType: number, what: string): number {
+  return bpf(
+    BPF.LINK_CREATE,
+    what,
+    (a) => {
+      a.setUint32(0, progFd, true);
+      a.setUint32(4, ifindex, true);
+      a.setUint32(8, attachType, true);
+      // flags, relative_fd and expected_revision stay 0: appended after any attached program
+    },
+    32,
+  );
+}
+
+/** What the kernel says of an open program or link (BPF_OBJ_GET_INFO_BY_FD), as raw bytes. */
+function objInfo(fd: number, size: number, what: string): DataView {
+  const info = native(size);
+  try {
+    info.bytes.fill(0);
+    bpf(
+      BPF.OBJ_GET_INFO_BY_FD,
+      what,
+      (a) => {
+        a.setUint32(0, fd, true);
+        a.setUint32(4, size, true);
+        a.setBigUint64(8, info.address, true);
+      },
+      16,
+    );
+    const copy = Uint8Array.from(info.bytes);
+    return new DataView(copy.buffer);
+  } finally {
+    info.free();
+  }
+}
+
+/** A program's kernel ID (struct bpf_prog_info: type, id). */
+export function progId(fd: number): number {
+  return objInfo(fd, 8, 'program info').getUint32(4, true);
+}
+
+/**
+ * A netkit link's program and device (struct bpf_link_info: type, id, prog_id, then the netkit
+ * member: ifindex, attach_type). The device is the end the program runs for — the peer's, in its
+ * own namespace, for BPF_NETKIT_PEER; a link whose pair is gone reads ifindex 0.
+ */
+export function netkitLinkInfo(fd: number): { progId: number; ifindex: number; attachType: number } {
+  const v = objInfo(fd, 24, 'link info');
+  return { progId: v.getUint32(8, true), ifindex: v.getUint32(16, true), attachType: v.getUint32(20, true) };
 }
 
 /** The map_fd, key, value/next_key, flags layout every element command shares. */
