@@ -18,11 +18,15 @@ const GROUP = {
     'directions, every interface it sits on.',
 } as const;
 
-/** Where each program sits (ingress): a pod's host-side veth, the node's eth0, its VXLAN device. */
+/**
+ * Where each program sits: the ingress of a pod's host-side veth, of the node's eth0, of its VXLAN
+ * device; from_netkit is a netkit pair's own (the pod end's transmit).
+ */
 const ON: Record<ProgramName, MeterReading['on']> = {
   from_pod: [{ ifname: 'lxc*' }],
   from_netdev: [{ ifname: 'eth0' }],
   from_tunnel: [{ kind: 'vxlan' }],
+  from_netkit: [{ kind: 'netkit' }],
 };
 
 type Delta = Record<(typeof ACTIONS)[number], { packets: number; bytes: number }>;

@@ -14,6 +14,12 @@
  *   from_netdev  ingress of the node's underlay device: a packet for a pod of this node ->
  *                bpf_redirect_peer() into it; anything else to the stack (the node's own traffic)
  *   from_tunnel  ingress of the VXLAN device (tunnel mode): the same, after decapsulation
+ *   from_netkit  from_pod for a pod on a netkit pair instead of a veth (ebpf-netkit): the program
+ *                of the pair's peer end (BPF_NETKIT_PEER), run in that end's own transmit routine
+ *                — the packet never queues for the host end's receive. It is not at a tc ingress
+ *                hook, where bpf_redirect_peer() is allowed (the kernel drops such a redirect), so
+ *                it hands a packet for a local pod to that pod's host end with bpf_redirect(),
+ *                whose transmit delivers it; the rest as from_pod
  *
  * Whatever these programs do not handle (ARP, TTL about to expire, no route) goes to the stack
  * unchanged (TC_ACT_OK), which handles it as it would without them.
@@ -73,7 +79,7 @@ struct {
 } endpoints6 SEC(".maps");
 
 /* The counters' key is program * ACTIONS + action. Keep in step with src/ebpf/maps.ts. */
-enum program { FROM_POD, FROM_NETDEV, FROM_TUNNEL, PROGRAMS };
+enum program { FROM_POD, FROM_NETDEV, FROM_TUNNEL, FROM_NETKIT, PROGRAMS };
 enum action { REDIRECT_PEER, REDIRECT_NEIGH, REDIRECT, PASS, DROP, ACTIONS };
 
 /* ---- NetworkPolicy: keep in step with src/ebpf/policy/maps.ts -------------------------------- */
@@ -309,8 +315,13 @@ static __always_inline int policy_verdict(struct __sk_buff *skb, struct iphdr *i
 	return 1;
 }
 
-/* Into the pod's own eth0, past its host-side veth, if its ingress policy allows: received there next. */
-static __always_inline int deliver(struct __sk_buff *skb, enum program p, struct iphdr *ip, struct endpoint *ep)
+/*
+ * Into the pod's own eth0, if its ingress policy allows: received there next. At a tc ingress hook
+ * (`at_ingress`) past its host end (bpf_redirect_peer); else (from_netkit) through its host end's
+ * transmit (bpf_redirect), which hands the packet to the pod's end.
+ */
+static __always_inline int deliver(struct __sk_buff *skb, enum program p, struct iphdr *ip, struct endpoint *ep,
+				   int at_ingress)
 {
 	__u8 mac[ETH_ALEN], node_mac[ETH_ALEN];
 	__u32 ifindex = ep->ifindex;
@@ -322,6 +333,10 @@ static __always_inline int deliver(struct __sk_buff *skb, enum program p, struct
 	__builtin_memcpy(node_mac, ep->node_mac, ETH_ALEN);
 	ttl_down(ip);
 	set_macs(skb, mac, node_mac);
+	if (!at_ingress) {
+		count(skb, p, REDIRECT, 0);
+		return bpf_redirect(ifindex, 0);
+	}
 	count(skb, p, REDIRECT_PEER, 0);
 	return bpf_redirect_peer(ifindex, 0);
 }
@@ -380,9 +395,9 @@ static __always_inline int routable6(struct __sk_buff *skb, struct ipv6hdr *ip6)
 	return 1;
 }
 
-/* Into the pod's own eth0, past its host-side veth (IPv6: no policy, see the top of this file). */
+/* Into the pod's own eth0, as deliver() (IPv6: no policy, see the top of this file). */
 static __always_inline int deliver6(struct __sk_buff *skb, enum program p, struct ipv6hdr *ip6,
-				    struct endpoint *ep)
+				    struct endpoint *ep, int at_ingress)
 {
 	__u8 mac[ETH_ALEN], node_mac[ETH_ALEN];
 	__u32 ifindex = ep->ifindex;
@@ -391,6 +406,10 @@ static __always_inline int deliver6(struct __sk_buff *skb, enum program p, struc
 	__builtin_memcpy(node_mac, ep->node_mac, ETH_ALEN);
 	ip6->hop_limit--; /* no header checksum in IPv6 */
 	set_macs(skb, mac, node_mac);
+	if (!at_ingress) {
+		count(skb, p, REDIRECT, 0);
+		return bpf_redirect(ifindex, 0);
+	}
 	count(skb, p, REDIRECT_PEER, 0);
 	return bpf_redirect_peer(ifindex, 0);
 }
@@ -412,11 +431,21 @@ static __always_inline int to_local_pod6(struct __sk_buff *skb, enum program p)
 	ep = bpf_map_lookup_elem(&endpoints6, &dst);
 	if (!ep)
 		return count(skb, p, PASS, TC_ACT_OK);
-	return deliver6(skb, p, ip6, ep);
+	return deliver6(skb, p, ip6, ep, 1);
 }
 
-/* from_pod for IPv6: another local pod by bpf_redirect_peer, else the route's device. */
-static __always_inline int from_pod6(struct __sk_buff *skb)
+/*
+ * The pod's host end, where a fib lookup starts: the device the packet came in on at a tc ingress
+ * hook; in a netkit end's transmit, the device the packet is being handed to (netkit sets skb->dev
+ * to the primary end before its program runs; a packet the pod made came in on nothing).
+ */
+static __always_inline __u32 pod_ifindex(struct __sk_buff *skb, int at_ingress)
+{
+	return at_ingress ? skb->ingress_ifindex : skb->ifindex;
+}
+
+/* from_pod (or from_netkit, `p`) for IPv6: another local pod, else the route's device. */
+static __always_inline int from_pod6(struct __sk_buff *skb, enum program p, int at_ingress)
 {
 	struct bpf_fib_lookup fib = {};
 	struct ipv6hdr *ip6 = ipv6(skb);
@@ -425,14 +454,14 @@ static __always_inline int from_pod6(struct __sk_buff *skb)
 	int rc;
 
 	if (!ip6 || !routable6(skb, ip6))
-		return count(skb, FROM_POD, PASS, TC_ACT_OK);
+		return count(skb, p, PASS, TC_ACT_OK);
 	ip6 = ipv6(skb);
 	if (!ip6)
-		return count(skb, FROM_POD, PASS, TC_ACT_OK);
+		return count(skb, p, PASS, TC_ACT_OK);
 	__builtin_memcpy(&dst, &ip6->daddr, sizeof(dst));
 	ep = bpf_map_lookup_elem(&endpoints6, &dst);
 	if (ep)
-		return deliver6(skb, FROM_POD, ip6, ep);
+		return deliver6(skb, p, ip6, ep, at_ingress);
 
 	fib.family = AF_INET6;
 	/* the flow label (the low 20 bits of the first word) and traffic class, as the stack hashes */
@@ -440,25 +469,25 @@ static __always_inline int from_pod6(struct __sk_buff *skb)
 	fib.l4_protocol = ip6->nexthdr;
 	__builtin_memcpy(fib.ipv6_src, &ip6->saddr, sizeof(fib.ipv6_src));
 	__builtin_memcpy(fib.ipv6_dst, &ip6->daddr, sizeof(fib.ipv6_dst));
-	fib.ifindex = skb->ingress_ifindex;
+	fib.ifindex = pod_ifindex(skb, at_ingress);
 	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
-		return count(skb, FROM_POD, PASS, TC_ACT_OK); /* the stack decides: ICMPv6, drop */
+		return count(skb, p, PASS, TC_ACT_OK); /* the stack decides: ICMPv6, drop */
 
 	ip6 = ipv6(skb);
 	if (!ip6)
-		return count(skb, FROM_POD, DROP, TC_ACT_SHOT);
+		return count(skb, p, DROP, TC_ACT_SHOT);
 	ip6->hop_limit--;
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
 		/* the lookup left the next hop (the gateway, or the destination itself) in ipv6_dst */
 		struct bpf_redir_neigh nh = { .nh_family = AF_INET6 };
 
 		__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, sizeof(nh.ipv6_nh));
-		count(skb, FROM_POD, REDIRECT_NEIGH, 0);
+		count(skb, p, REDIRECT_NEIGH, 0);
 		return bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0);
 	}
 	set_macs(skb, fib.dmac, fib.smac);
-	count(skb, FROM_POD, REDIRECT, 0);
+	count(skb, p, REDIRECT, 0);
 	return bpf_redirect(fib.ifindex, 0);
 }
 
@@ -477,11 +506,11 @@ static __always_inline int to_local_pod(struct __sk_buff *skb, enum program p)
 	ep = bpf_map_lookup_elem(&endpoints, &dst);
 	if (!ep)
 		return count(skb, p, PASS, TC_ACT_OK);
-	return deliver(skb, p, ip, ep);
+	return deliver(skb, p, ip, ep, 1);
 }
 
-SEC("tc")
-int from_pod(struct __sk_buff *skb)
+/* A pod's packet, from its host end's tc ingress (from_pod) or its netkit end's transmit (from_netkit). */
+static __always_inline int pod_egress(struct __sk_buff *skb, enum program p, int at_ingress)
 {
 	struct bpf_fib_lookup fib = {};
 	struct iphdr *ip = ipv4(skb);
@@ -490,15 +519,15 @@ int from_pod(struct __sk_buff *skb)
 	int rc;
 
 	if (!ip)
-		return from_pod6(skb);
+		return from_pod6(skb, p, at_ingress);
 	if (!policy_verdict(skb, ip, ip->saddr, EGRESS))
-		return count(skb, FROM_POD, DROP, TC_ACT_SHOT);
+		return count(skb, p, DROP, TC_ACT_SHOT);
 	if (ip->ttl <= 1)
-		return count(skb, FROM_POD, PASS, TC_ACT_OK);
+		return count(skb, p, PASS, TC_ACT_OK);
 	dst = ip->daddr;
 	ep = bpf_map_lookup_elem(&endpoints, &dst);
 	if (ep)
-		return deliver(skb, FROM_POD, ip, ep);
+		return deliver(skb, p, ip, ep, at_ingress);
 
 	fib.family = AF_INET;
 	fib.tos = ip->tos;
@@ -507,25 +536,31 @@ int from_pod(struct __sk_buff *skb)
 	 * knows a GSO super-packet is segmented later (a tot_len of 64 KB would be "too big") */
 	fib.ipv4_src = ip->saddr;
 	fib.ipv4_dst = ip->daddr;
-	fib.ifindex = skb->ingress_ifindex;
+	fib.ifindex = pod_ifindex(skb, at_ingress);
 	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
-		return count(skb, FROM_POD, PASS, TC_ACT_OK); /* the stack decides: ICMP, drop, fragment */
+		return count(skb, p, PASS, TC_ACT_OK); /* the stack decides: ICMP, drop, fragment */
 
 	/* the helper call invalidated the packet pointers */
 	ip = ipv4(skb);
 	if (!ip)
-		return count(skb, FROM_POD, DROP, TC_ACT_SHOT);
+		return count(skb, p, DROP, TC_ACT_SHOT);
 	ttl_down(ip);
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
 		struct bpf_redir_neigh nh = { .nh_family = AF_INET, .ipv4_nh = fib.ipv4_dst };
 
-		count(skb, FROM_POD, REDIRECT_NEIGH, 0);
+		count(skb, p, REDIRECT_NEIGH, 0);
 		return bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0);
 	}
 	set_macs(skb, fib.dmac, fib.smac);
-	count(skb, FROM_POD, REDIRECT, 0);
+	count(skb, p, REDIRECT, 0);
 	return bpf_redirect(fib.ifindex, 0);
+}
+
+SEC("tc")
+int from_pod(struct __sk_buff *skb)
+{
+	return pod_egress(skb, FROM_POD, 1);
 }
 
 SEC("tc")
@@ -538,6 +573,12 @@ SEC("tc")
 int from_tunnel(struct __sk_buff *skb)
 {
 	return to_local_pod(skb, FROM_TUNNEL);
+}
+
+SEC("tc")
+int from_netkit(struct __sk_buff *skb)
+{
+	return pod_egress(skb, FROM_NETKIT, 0);
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

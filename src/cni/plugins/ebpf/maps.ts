@@ -18,7 +18,7 @@ import { BpfMap, possibleCpus } from '../../../lib/bpf';
 import { CnilabError } from '../../../lib/errors';
 import { formatAddr, ipFamily, parseAddr, parseIPv4 } from '../../../lib/ip';
 
-export const PROGRAMS = ['from_pod', 'from_netdev', 'from_tunnel'] as const;
+export const PROGRAMS = ['from_pod', 'from_netdev', 'from_tunnel', 'from_netkit'] as const;
 export type ProgramName = (typeof PROGRAMS)[number];
 export const ACTIONS = ['redirect_peer', 'redirect_neigh', 'redirect', 'pass', 'drop'] as const;
 export type ActionName = (typeof ACTIONS)[number];
