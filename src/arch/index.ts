@@ -22,7 +22,7 @@ import { bridgeArch } from './bridge';
 import { hostArch, type baselineControlPlane } from './host';
 import { ipvlanArch, ipvlanL3Arch } from './ipvlan';
 import { macvlanArch } from './macvlan';
-import { ebpfNativeArch, ebpfVxlanArch } from '../ebpf/architectures';
+import { ebpfNativeArch, ebpfNetkitArch, ebpfVxlanArch } from '../ebpf/architectures';
 import type { ebpfControlPlane } from '../ebpf/control-plane';
 import { calicoBgpArch, calicoIpipArch, calicoVxlanArch, calicoWireguardArch } from '../calico/architectures';
 import type { calicoControlPlane } from '../calico/control-plane';
@@ -79,6 +79,7 @@ for (const a of [
   flannelWireguardArch,
   calicoWireguardArch,
   flannelIpsecArch,
+  ebpfNetkitArch,
 ]) {
   if (!(KINDS as readonly string[]).includes(a.control.kind))
     throw new Error(

@@ -24,7 +24,7 @@ import { addressAt, cidrSize, formatAddr, formatCidr, formatIPv4, lastOf, parseC
 import { familyOf, networkOf } from '../cni/plugins/flannel/subnet-env';
 import { CnilabError } from '../lib/errors';
 import { mountBpffs } from '../lib/mounts';
-import { ebpfProbe } from './probe';
+import { ebpfProbe, netkitProbe } from './probe';
 import { runDir } from '../lab/names';
 import { legacyProgramMeters, ProgramMeter } from './meter';
 import { ebpfPolicy } from './policy/design';
@@ -57,7 +57,7 @@ function leaseRange(leased: string): Record<string, string> {
  * A node's pods: the `ebpf` plugin, host-local with one range per family of the topology, in its
  * order (the first is the pods' primary address), each on the node's leased subnet of that family.
  */
-export function ebpfConflist(ctx: ConflistContext): NetConfList {
+export function ebpfConflist(ctx: ConflistContext, device: PodDevice = 'veth'): NetConfList {
   const ranges = ctx.ipFamilies.map((f) => {
     const fam = familyOf(ctx.subnetEnv, f);
     if (!fam)
@@ -75,6 +75,7 @@ export function ebpfConflist(ctx: ConflistContext): NetConfList {
         type: 'ebpf',
         mtu: ctx.subnetEnv.mtu,
         bpfDir: nodeBpfDir(ctx.lab, ctx.node),
+        ...(device === 'veth' ? {} : { device }),
         // the topology's ipv6Dad, as flannel's bridge delegate gets it
         ...(ctx.ipv6Dad ? { enabledad: true } : {}),
         ipam: {
@@ -91,10 +92,14 @@ export const EBPF_DATAPATH =
   'kernel, past the IP stack: tc eBPF programs (bpf_redirect_peer to local pods; bpf_fib_lookup + ' +
   'bpf_redirect/bpf_redirect_neigh to other nodes)';
 
+/** What a pod's pair is: a veth, or a netkit pair (ebpf-netkit). */
+export type PodDevice = 'veth' | 'netkit';
+
 export function ebpfControlPlane(
   backend: BackendConfig,
+  { device = 'veth' }: { readonly device?: PodDevice } = {},
 ): ControlPlane & { readonly kind: 'ebpf'; readonly backend: BackendConfig } {
-  const base = flannelControlPlane(backend, ebpfConflist, {
+  const base = flannelControlPlane(backend, (ctx) => ebpfConflist(ctx, device), {
     prepare: (topology) => mountBpffs(bpffsDir(topology.name)),
     agentMain: join(__dirname, 'agent-main.js'),
     agentArgs: (lab, node) => ['--ebpf-dir', nodeBpfDir(lab, node)],
@@ -106,9 +111,12 @@ export function ebpfControlPlane(
     datapath: () => EBPF_DATAPATH,
     meters: (lab, nodes) => new ProgramMeter([...new Set(nodes)].map((node) => ({ node, dir: nodeBpfDir(lab, node) }))),
     legacyMeters: { rowField: 'ebpf', pathField: 'programs', read: legacyProgramMeters },
-    probes: [ebpfProbe],
+    probes: [ebpfProbe, netkitProbe],
     policy: { designs: [ebpfPolicy], stateDir: nodeBpfDir },
-    refuse: (topology) => base.refuse?.(topology) ?? proxyRefused(topology.proxy) ?? proxyRefusedInIPv6(topology),
+    refuse: (topology) =>
+      base.refuse?.(topology) ??
+      (device === 'netkit' ? netkitProxyRefused(topology.proxy) : proxyRefused(topology.proxy)) ??
+      proxyRefusedInIPv6(topology),
   };
 }
 
@@ -140,4 +148,18 @@ export const PROXY_REFUSED =
 function proxyRefused(mode: string | undefined): string | undefined {
   if (mode === undefined || !proxyModes.has(mode)) return undefined;
   return proxyModes.get(mode).translates === 'ebpf' ? undefined : PROXY_REFUSED;
+}
+
+/**
+ * Why a netkit pair's pods cannot have a Service proxy here: every proxy mode translates where a
+ * netkit pod's packets never pass — netfilter (past the node's stack, as for the veth pods) or the
+ * eBPF proxy's program on a veth host end's tc ingress (a netkit pod's packets are its pair's own
+ * program's, which redirects them before any tc hook).
+ */
+function netkitProxyRefused(mode: string | undefined): string | undefined {
+  if (mode === undefined || mode === 'none') return undefined;
+  return (
+    `proxy: ${mode} cannot translate for ebpf-netkit's pods (their packets are carried by the netkit pair's own ` +
+    "program, before any tc hook and past the node's IP stack): measure Services on ebpf-native (--proxy ebpf)"
+  );
 }

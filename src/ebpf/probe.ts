@@ -12,6 +12,8 @@ import { messageOf } from '../lib/errors';
 import { run } from '../lib/exec';
 import { mountBpffs, unmountUnder } from '../lib/mounts';
 import { withRtnl } from '../lib/netlink/rtnl';
+import { queueNetkitAdd } from '../lib/netlink/netkit';
+import { release } from 'node:os';
 import { attachBpf } from '../lib/netlink/tc';
 import { RUN_ROOT } from '../lab/names';
 import { pins, PROGRAMS } from '../cni/plugins/ebpf/maps';
@@ -53,3 +55,26 @@ export async function probeEbpf(ns: string, dev: string): Promise<EbpfProbe> {
 }
 
 export const ebpfProbe: FeatureProbe = { feature: 'ebpf', probe: probeEbpf };
+
+/**
+ * Whether this kernel makes netkit pairs (Linux 6.7+ with CONFIG_NETKIT): one is made in L3 mode in
+ * the doctor's throwaway namespace, over netlink (iproute2 before 6.7 cannot), and deleted.
+ */
+export async function probeNetkit(ns: string): Promise<EbpfProbe> {
+  const name = 'pnk0';
+  try {
+    withRtnl({ name: ns }, (nl) => queueNetkitAdd(nl, { name, peer: { name: 'pnk1' }, mtu: 1500 }));
+  } catch (e) {
+    const m = messageOf(e);
+    return {
+      ok: false,
+      detail: /EOPNOTSUPP|Operation not supported/.test(m)
+        ? `this kernel (${release()}) has no netkit devices (Linux 6.7+ with CONFIG_NETKIT; Debian's 6.12 has it)`
+        : `a netkit pair cannot be made: ${m}`,
+    };
+  }
+  await run('ip', ['-n', ns, 'link', 'del', name], { check: false });
+  return { ok: true, detail: 'a netkit pair in L3 mode made and deleted (over netlink)' };
+}
+
+export const netkitProbe: FeatureProbe = { feature: 'netkit', probe: probeNetkit };

@@ -12,7 +12,7 @@ import { assertNoSecret, assertNothingLeft, cli, rootSnapshot } from './helpers'
 const KNOWN_ARCHS =
   'host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, ipvlan, ebpf-native, ' +
   'ebpf-vxlan, calico-bgp, calico-vxlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, ' +
-  'flannel-vxlan-direct, ipvlan-l3, calico-ipip, flannel-wireguard, calico-wireguard, flannel-ipsec';
+  'flannel-vxlan-direct, ipvlan-l3, calico-ipip, flannel-wireguard, calico-wireguard, flannel-ipsec, ebpf-netkit';
 
 function tmp(t: { after: (f: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-cli-'));

@@ -20,7 +20,7 @@ import { ping } from './arch-contract';
 const KNOWN_ARCHS =
   'host, bridge, flannel-host-gw, flannel-vxlan, flannel-udp, flannel-udp-offload, macvlan, ipvlan, ebpf-native, ' +
   'ebpf-vxlan, calico-bgp, calico-vxlan, kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan, ' +
-  'flannel-vxlan-direct, ipvlan-l3, calico-ipip, flannel-wireguard, calico-wireguard, flannel-ipsec';
+  'flannel-vxlan-direct, ipvlan-l3, calico-ipip, flannel-wireguard, calico-wireguard, flannel-ipsec, ebpf-netkit';
 
 const topology = (name: string) => parseTopology('topology: {computeNodes: 2}', 'test', { name });
 

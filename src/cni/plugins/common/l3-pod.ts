@@ -18,6 +18,11 @@
  * plugin's `enabledad`, the topology's ipv6Dad) the pod's go through it instead, as the bridge
  * plugin's do with `enabledad` (configure-iface.ts: enhanced DAD on, then ADD waits until no address
  * is tentative).
+ *
+ * With `device: 'netkit'` (the ebpf plugin's `device`) the pair is a netkit pair in L3 mode instead
+ * of a veth (lib/netlink/netkit.ts): the same addresses and routes, but no MACs (both zero) and no
+ * ARP or neighbour discovery on it, so the pod needs no gateway entry; its end drops what it sends
+ * until the plugin attaches the pair's program.
  */
 import { kernelBatch } from '../../../lib/netlink/ip-lines';
 import { writeNetSysctls } from '../../../lib/sysctl';
@@ -25,7 +30,10 @@ import { ifaceSysctls, settleAddresses } from './configure-iface';
 import type { PluginEnv } from '../../skel';
 import { CniCode, CniError, type Result, type ResultIp } from '../../types';
 import { aliasOwner, linkList, ownerAlias, randomIfName, randomMac, vethPairLine, type LinkInfo } from './iface';
-import type { NetnsRef } from '../../../lib/netns';
+import { netnsPath, type NetnsRef } from '../../../lib/netns';
+import { openSync } from 'node:fs';
+import { withRtnl } from '../../../lib/netlink/rtnl';
+import { queueNetkitAdd } from '../../../lib/netlink/netkit';
 
 /** The pod's gateway: link-local, the host end's MAC stands for it. */
 export const POD_GATEWAY = '169.254.1.1';
@@ -56,6 +64,9 @@ export function podAddresses(plugin: string, ipamResult: Result, { ipv6 = false 
 
 const isV6 = (a: ResultIp): boolean => a.address.includes(':');
 
+/** A netkit pair's MACs in L3 mode: none. */
+export const NO_MAC = '00:00:00:00:00:00';
+
 export interface L3Pod {
   readonly hostVeth: string;
   readonly hostMac: string;
@@ -79,20 +90,37 @@ export async function wireL3Pod(
     readonly staticGateway: boolean;
     /** DAD on the pod's IPv6 addresses (default: off, nodad). */
     readonly dad?: boolean;
+    /** The pair: a veth (default), or a netkit pair in L3 mode. */
+    readonly device?: 'veth' | 'netkit';
     /** Runs on the node once the host end exists, before it comes up. */
     readonly beforeUp?: (hostVeth: string) => void;
   },
   undo: (() => Promise<unknown>)[],
   deleteHostEnd: (name: string) => Promise<void>,
 ): Promise<L3Pod> {
-  const pod: L3Pod = { hostVeth: randomIfName(o.prefix), hostMac: randomMac(), contMac: randomMac() };
+  const netkit = o.device === 'netkit';
+  const pod: L3Pod = netkit
+    ? { hostVeth: randomIfName(o.prefix), hostMac: NO_MAC, contMac: NO_MAC }
+    : { hostVeth: randomIfName(o.prefix), hostMac: randomMac(), contMac: randomMac() };
   undo.push(() => deleteHostEnd(pod.hostVeth));
+  if (netkit)
+    withRtnl(undefined, (nl) =>
+      queueNetkitAdd(nl, {
+        name: pod.hostVeth,
+        peer: { name: o.env.ifName, netnsFd: openSync(netnsPath(o.ns), 'r') },
+        mtu: o.mtu,
+      }),
+    );
   await kernelBatch(undefined, [
-    vethPairLine(
-      { name: pod.hostVeth, mac: pod.hostMac },
-      { name: o.env.ifName, mac: pod.contMac, netns: o.ns },
-      o.mtu,
-    ),
+    ...(netkit
+      ? []
+      : [
+          vethPairLine(
+            { name: pod.hostVeth, mac: pod.hostMac },
+            { name: o.env.ifName, mac: pod.contMac, netns: o.ns },
+            o.mtu,
+          ),
+        ]),
     ['link', 'set', 'dev', pod.hostVeth, 'alias', ownerAlias(o.network, o.env)],
     ...(o.beforeUp ? [] : [['link', 'set', 'dev', pod.hostVeth, 'up']]),
   ]);
@@ -111,10 +139,11 @@ export async function wireL3Pod(
     ['link', 'set', 'dev', o.env.ifName, 'up'],
     ...(v6.length > 0 ? [['route', 'add', '::/0', 'via', POD_GATEWAY6, 'dev', o.env.ifName]] : []),
     // each family's gateway only where the pod has that family: a v6-only pod holds nothing of IPv4
-    ...(o.staticGateway && v4.length > 0
+    // (a netkit pair has no ARP or neighbour discovery: nothing to pin)
+    ...(o.staticGateway && !netkit && v4.length > 0
       ? [['neigh', 'add', POD_GATEWAY, 'lladdr', pod.hostMac, 'dev', o.env.ifName, 'nud', 'permanent']]
       : []),
-    ...(o.staticGateway && v6.length > 0
+    ...(o.staticGateway && !netkit && v6.length > 0
       ? [['neigh', 'add', POD_GATEWAY6, 'lladdr', pod.hostMac, 'dev', o.env.ifName, 'nud', 'permanent']]
       : []),
     ...(v4.length > 0
@@ -135,7 +164,8 @@ export async function wireL3Pod(
 /** The host ends of `network`'s attachments on this node, with their owners. */
 export async function hostEnds(network: string): Promise<{ link: LinkInfo; key: string }[]> {
   return (await linkList(undefined)).flatMap((l) => {
-    const o = l.linkinfo?.info_kind === 'veth' ? aliasOwner(l, network) : undefined;
+    const kind = l.linkinfo?.info_kind;
+    const o = kind === 'veth' || kind === 'netkit' ? aliasOwner(l, network) : undefined;
     return o ? [{ link: l, key: `${o.containerId}/${o.ifName}` }] : [];
   });
 }

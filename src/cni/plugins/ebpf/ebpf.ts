@@ -15,18 +15,26 @@
  * neighbour entry for the host end's MAC; the node a /128 route to lxcXXXXXXXX; the endpoint in
  * endpoints6, keyed by the 16-byte address.
  *
+ * `device: "netkit"` (ebpf-netkit): the pair is a netkit pair in L3 mode instead of a veth (made
+ * over netlink: lib/netlink/netkit.ts), with no MACs and no ARP; instead of from_pod on the host
+ * end's tc ingress, from_netkit is the pair's own program for what the pod sends (BPF_NETKIT_PEER,
+ * attached through the host end with BPF_LINK_CREATE), its link pinned at links/<host end> in the
+ * node's folder of the lab's bpffs, so it outlives this process. DEL, GC and `cnilab down` remove
+ * the pin with the pair.
+ *
  * A packet the pod sends meets from_pod at the host end, which hands it to another local pod's
  * eth0 (bpf_redirect_peer) or to the route's device (bpf_redirect / bpf_redirect_neigh); a packet
  * for the pod coming in from the underlay or the tunnel meets from_netdev / from_tunnel, which
  * hand it straight to this pod's eth0. DEL removes the endpoint, the veth (its filter and route go
  * with it) and the address; GC removes endpoints and veths of attachments the runtime no longer has.
  */
-import { closeSync, existsSync } from 'node:fs';
-import { BpfMap, objGet } from '../../../lib/bpf';
+import { closeSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { BPF_NETKIT_PEER, BpfMap, linkCreate, netkitLinkInfo, objGet, objPin, progId } from '../../../lib/bpf';
 import { withRtnl } from '../../../lib/netlink/rtnl';
 import { attachBpf, listFilters } from '../../../lib/netlink/tc';
 import { parseJson, type CniPlugin, type PluginEnv } from '../../skel';
-import { bool, int, str } from '../../validate';
+import { bool, int, oneOf, str } from '../../validate';
 import { CniCode, CniError, type GcAttachment, type IpamConf, type NetConf, type Result } from '../../types';
 import {
   attachmentKeys,
@@ -56,6 +64,8 @@ export interface EbpfConf {
   readonly bpfDir: string;
   /** `enabledad` (the bridge plugin's name): DAD on the pod's IPv6 addresses. Default: false (nodad). */
   readonly enableDad: boolean;
+  /** The pod's pair: a veth (default), or a netkit pair in L3 mode (Linux 6.7+). */
+  readonly device: 'veth' | 'netkit';
   readonly ipam: IpamConf;
   readonly raw: NetConf;
 }
@@ -74,6 +84,7 @@ export function parseEbpfConfig(stdin: string): EbpfConf {
     mtu: int(o, 'mtu', 'mtu', 68, 65535) ?? 1500,
     bpfDir,
     enableDad: bool(o, 'enabledad', 'enabledad', false),
+    device: oneOf(o, 'device', 'device', ['veth', 'netkit'] as const, 'veth'),
     ipam: ipamConf({ ipam: ipamOf(o) }),
     raw: o as unknown as NetConf,
   };
@@ -82,13 +93,60 @@ export function parseEbpfConfig(stdin: string): EbpfConf {
 /** The data path this plugin needs on the node: its agent's pinned programs and maps (endpoints6 with `ipv6`). */
 function loaded(conf: EbpfConf, ipv6 = false): ReturnType<typeof pins> {
   const p = pins(conf.bpfDir);
-  for (const f of [p.progs.from_pod, p.endpoints, ...(ipv6 ? [p.endpoints6] : [])])
+  for (const f of [p.progs[podProgram(conf)], p.endpoints, ...(ipv6 ? [p.endpoints6] : [])])
     if (!existsSync(f))
       throw new CniError(
         CniCode.NOT_AVAILABLE,
         `the eBPF data path is not loaded on this node (nothing pinned at ${f}): is the node agent running?`,
       );
   return p;
+}
+
+/** The program that takes what the pod sends: from_pod on a veth's host end, a netkit pair's from_netkit. */
+const podProgram = (conf: EbpfConf): 'from_pod' | 'from_netkit' =>
+  conf.device === 'netkit' ? 'from_netkit' : 'from_pod';
+
+/** Where the BPF link of a netkit pair's program is pinned: links/<host end> in the node's folder. */
+const linkPin = (conf: EbpfConf, hostEnd: string): string => join(conf.bpfDir, 'links', hostEnd);
+
+/**
+ * Attaches what the pod sends to its program: from_pod on the veth host end's tc ingress, or
+ * from_netkit as the netkit pair's peer program, its link pinned (an attachment pinned nowhere
+ * would end with this process).
+ */
+function attachPod(conf: EbpfConf, p: ReturnType<typeof pins>, hostEnd: string): number {
+  return withRtnl(undefined, (nl) => {
+    const index = nl.index(hostEnd);
+    const prog = objGet(p.progs[podProgram(conf)]);
+    try {
+      if (conf.device === 'veth') {
+        attachBpf(nl, index, hostEnd, 'ingress', prog, 'from_pod');
+        return index;
+      }
+      const link = linkCreate(prog, index, BPF_NETKIT_PEER, `attach from_netkit to ${hostEnd}`);
+      try {
+        mkdirSync(join(conf.bpfDir, 'links'), { recursive: true });
+        objPin(link, linkPin(conf, hostEnd));
+      } finally {
+        closeSync(link);
+      }
+      return index;
+    } finally {
+      closeSync(prog);
+    }
+  });
+}
+
+/**
+ * Unpins the links of netkit pairs that are gone (a pair deleted leaves its link pinned, attached to
+ * nothing). A pair being made has its host end before its pin, so no pin of a pair in the making is
+ * ever taken for a stale one.
+ */
+function dropStaleLinks(conf: EbpfConf): void {
+  const dir = join(conf.bpfDir, 'links');
+  if (!existsSync(dir)) return;
+  const names = new Set(withRtnl(undefined, (nl) => nl.links()).map((l) => l.ifname));
+  for (const name of readdirSync(dir)) if (!names.has(name)) rmSync(join(dir, name), { force: true });
 }
 
 async function add(conf: EbpfConf, env: PluginEnv): Promise<Result> {
@@ -113,20 +171,13 @@ async function add(conf: EbpfConf, env: PluginEnv): Promise<Result> {
         ipamRoutes: ipamResult.routes,
         staticGateway: true,
         dad: conf.enableDad,
+        device: conf.device,
       },
       undo,
       (name) => deleteLink(undefined, name),
     );
-    const ifindex = withRtnl(undefined, (nl) => {
-      const index = nl.index(hostVeth);
-      const prog = objGet(p.progs.from_pod);
-      try {
-        attachBpf(nl, index, hostVeth, 'ingress', prog, 'from_pod');
-      } finally {
-        closeSync(prog);
-      }
-      return index;
-    });
+    if (conf.device === 'netkit') undo.push(async () => rmSync(linkPin(conf, hostVeth), { force: true }));
+    const ifindex = attachPod(conf, p, hostVeth);
     // each address in its family's map (dual-stack: one in each)
     for (const a of ips) {
       const slot = endpointSlot(p, ipOf(a.address));
@@ -175,27 +226,32 @@ async function del(conf: EbpfConf, env: PluginEnv): Promise<void> {
   // its endpoints first (and any whose veth is gone), so no packet is sent to a veth being deleted
   dropEndpoints(conf, new Set(ends.filter((e) => !mine.includes(e)).map((e) => e.link.ifindex)));
   const ns = netnsExists(env);
+  // (a netkit pair's pod end goes with its host end: deleting it first is the veth's order)
   if (ns) await deleteLink(ns, env.ifName);
   for (const e of mine) await deleteLink(undefined, e.link.ifname);
+  dropStaleLinks(conf);
   await ipamDel(conf, env);
 }
 
 async function check(conf: EbpfConf, env: PluginEnv, prev: Result): Promise<void> {
   const ns = containerNetns(env);
   await ipamPass(conf, 'CHECK', env);
-  const cont = await checkContainerSide(ns, env, prev, 'veth');
+  const cont = await checkContainerSide(ns, env, prev, conf.device);
   if (cont.mtu !== conf.mtu) throw differs(`${env.ifName} has MTU ${cont.mtu}, the configuration says ${conf.mtu}`);
   const host = (prev.interfaces ?? []).find((i) => !i.sandbox);
   if (!host) throw differs('prevResult has no host-side interface');
   const link = await linkInfo(undefined, host.name);
   if (!link) throw differs(`the host end ${host.name} does not exist`);
-  const filters = withRtnl(undefined, (nl) => listFilters(nl, link.ifindex, 'ingress'));
-  if (!filters.some((f) => f.kind === 'bpf' && f.name === 'from_pod' && f.directAction))
-    throw differs(`the host end ${host.name} has no from_pod program on its tc ingress`);
+  if (conf.device === 'veth') {
+    const filters = withRtnl(undefined, (nl) => listFilters(nl, link.ifindex, 'ingress'));
+    if (!filters.some((f) => f.kind === 'bpf' && f.name === 'from_pod' && f.directAction))
+      throw differs(`the host end ${host.name} has no from_pod program on its tc ingress`);
+  }
   const p = loaded(
     conf,
     (prev.ips ?? []).some((a) => a.address.includes(':')),
   );
+  if (conf.device === 'netkit') checkNetkitLink(conf, p, host.name, env.ifName, cont.ifindex);
   for (const a of prev.ips ?? []) {
     const slot = endpointSlot(p, ipOf(a.address));
     BpfMap.with(slot.map, (m) => {
@@ -215,6 +271,37 @@ async function check(conf: EbpfConf, env: PluginEnv, prev: Result): Promise<void
   }
 }
 
+/**
+ * That the netkit pair of `hostEnd` runs from_netkit for its pod end, through the link pinned for
+ * it. A peer program's link names the device it runs for: the pod's end (`podIf`, index `ifindex`
+ * in the pod's namespace), not the primary it was attached through.
+ */
+function checkNetkitLink(
+  conf: EbpfConf,
+  p: ReturnType<typeof pins>,
+  hostEnd: string,
+  podIf: string,
+  ifindex: number,
+): void {
+  const pin = linkPin(conf, hostEnd);
+  if (!existsSync(pin)) throw differs(`no BPF link is pinned for ${hostEnd} (${pin})`);
+  const link = objGet(pin);
+  const prog = objGet(p.progs.from_netkit);
+  try {
+    const info = netkitLinkInfo(link);
+    const want = progId(prog);
+    if (info.ifindex !== ifindex || info.attachType !== BPF_NETKIT_PEER || info.progId !== want)
+      throw differs(
+        `the link pinned for ${hostEnd} runs program ${info.progId} for ifindex ${info.ifindex} ` +
+          `(attach type ${info.attachType}); from_netkit is ${want}, the pod's ${podIf} is ${ifindex}, ` +
+          `a peer program's type ${BPF_NETKIT_PEER}`,
+      );
+  } finally {
+    closeSync(link);
+    closeSync(prog);
+  }
+}
+
 async function status(conf: EbpfConf, env: PluginEnv): Promise<void> {
   loaded(conf);
   await ipamPass(conf, 'STATUS', env);
@@ -226,6 +313,7 @@ async function gc(conf: EbpfConf, env: PluginEnv, valid: readonly GcAttachment[]
   const ends = await hostEnds(conf.name);
   dropEndpoints(conf, new Set(ends.filter((e) => keys.has(e.key)).map((e) => e.link.ifindex)));
   for (const e of ends) if (!keys.has(e.key)) await deleteLink(undefined, e.link.ifname);
+  dropStaleLinks(conf);
 }
 
 export const ebpfPlugin: CniPlugin<EbpfConf> = { parseConfig: parseEbpfConfig, add, del, check, status, gc };
