@@ -46,3 +46,15 @@ export function assertKernelTierHas(modules: readonly string[]): void {
   const reason = missingModules(modules);
   if (KERNEL_TIER && reason) assert.fail(`the kernel tier's kernel must have them: ${reason}`);
 }
+
+/**
+ * Features the kernel under test must have beyond its modules, where a test would otherwise skip:
+ * CNILAB_REQUIRE_FEATURES, comma-separated (the kernel tier's 6.12 run sets `netkit,big-tcp`; its 6.1
+ * run, whose kernel has neither, sets none). A test of such a feature fails instead of skipping.
+ */
+export const REQUIRED_FEATURES: ReadonlySet<string> = new Set(
+  (process.env.CNILAB_REQUIRE_FEATURES ?? '').split(',').filter(Boolean),
+);
+
+/** Features only kernels newer than the tier's oldest have (netkit: 6.7; BIG TCP for IPv4: 6.3). */
+export const NEWER_KERNEL_FEATURES: readonly string[] = ['netkit', 'big-tcp'];

@@ -6,7 +6,7 @@
  * by the programs (their counters move), and nothing left after `down`.
  *
  * Needs netkit: on a kernel without it (this host's, Debian's 6.1) the tests skip with the netkit
- * probe's reason; the kernel tier's 6.12 run sets CNILAB_REQUIRE_NETKIT=1, where a skip fails.
+ * probe's reason; the kernel tier's 6.12 run requires netkit (CNILAB_REQUIRE_FEATURES), where a skip fails.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,6 +27,7 @@ import { probeNetkit } from '../../src/ebpf/probe';
 import { assertNothingLeft, rootSnapshot, transfer, withLab, type RootSnapshot } from '../integration/helpers';
 import { ebpfMissing } from '../integration/ebpf-skip';
 import { podSeries, scratchRuntime } from '../integration/scratch';
+import { REQUIRED_FEATURES } from '../integration/kernel';
 
 let probed: Promise<string | false> | undefined;
 
@@ -48,12 +49,12 @@ function netkitMissing(): Promise<string | false> {
   return probed;
 }
 
-/** A test that needs netkit: skipped with the probe's reason, failed where CNILAB_REQUIRE_NETKIT=1. */
+/** A test that needs netkit: skipped with the probe's reason, failed where the kernel must have it. */
 function netkitTest(name: string, fn: (t: test.TestContext) => Promise<void>): void {
   test(name, async (t) => {
     const missing = await netkitMissing();
-    if (missing && process.env.CNILAB_REQUIRE_NETKIT === '1')
-      assert.fail(`CNILAB_REQUIRE_NETKIT=1 and netkit cannot run here: ${missing}`);
+    if (missing && REQUIRED_FEATURES.has('netkit'))
+      assert.fail(`CNILAB_REQUIRE_FEATURES names netkit, and it cannot run here: ${missing}`);
     if (missing) return t.skip(missing);
     await fn(t);
   });
