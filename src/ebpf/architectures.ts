@@ -22,6 +22,7 @@ export const ebpfNativeArch: Architecture = {
     "bpf_redirect_peer to local pods, fib lookup + redirect to peers' underlay addresses",
   family: 'l3',
   requires: ['veth', 'ebpf'],
+  bigTcp: true,
   control: ebpfControlPlane({ type: 'host-gw' }),
 };
 

@@ -77,6 +77,7 @@ export function ebpfConflist(ctx: ConflistContext): NetConfList {
         bpfDir: nodeBpfDir(ctx.lab, ctx.node),
         // the topology's ipv6Dad, as flannel's bridge delegate gets it
         ...(ctx.ipv6Dad ? { enabledad: true } : {}),
+        ...(ctx.bigTcp ? { bigTcp: true } : {}),
         ipam: {
           type: 'host-local',
           ranges,

@@ -26,6 +26,7 @@ import type { PluginEnv } from '../../skel';
 import { CniCode, CniError, type Result, type ResultIp } from '../../types';
 import { aliasOwner, linkList, ownerAlias, randomIfName, randomMac, vethPairLine, type LinkInfo } from './iface';
 import type { NetnsRef } from '../../../lib/netns';
+import { applyBigTcp } from './big-tcp';
 
 /** The pod's gateway: link-local, the host end's MAC stands for it. */
 export const POD_GATEWAY = '169.254.1.1';
@@ -79,6 +80,8 @@ export async function wireL3Pod(
     readonly staticGateway: boolean;
     /** DAD on the pod's IPv6 addresses (default: off, nodad). */
     readonly dad?: boolean;
+    /** BIG TCP's sizes on both ends of the veth (common/big-tcp.ts; default: the kernel's). */
+    readonly bigTcp?: boolean;
     /** Runs on the node once the host end exists, before it comes up. */
     readonly beforeUp?: (hostVeth: string) => void;
   },
@@ -96,6 +99,10 @@ export async function wireL3Pod(
     ['link', 'set', 'dev', pod.hostVeth, 'alias', ownerAlias(o.network, o.env)],
     ...(o.beforeUp ? [] : [['link', 'set', 'dev', pod.hostVeth, 'up']]),
   ]);
+  if (o.bigTcp) {
+    applyBigTcp(undefined, [pod.hostVeth]);
+    applyBigTcp(o.ns, [o.env.ifName]);
+  }
   if (o.beforeUp) o.beforeUp(pod.hostVeth);
   const v4 = o.ips.filter((a) => !isV6(a));
   const v6 = o.ips.filter(isV6);

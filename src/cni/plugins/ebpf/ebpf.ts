@@ -45,6 +45,7 @@ import {
   rollback,
 } from '../common/iface';
 import { hostEnds, ipOf, podAddresses, POD_GATEWAY, POD_GATEWAY6, wireL3Pod } from '../common/l3-pod';
+import { bigTcpConf, checkBigTcp } from '../common/big-tcp';
 import { decodeEndpoint, encodeEndpoint, endpointSlot, ENDPOINT_SIZE, pins, readEndpoints } from './maps';
 
 export interface EbpfConf {
@@ -56,6 +57,8 @@ export interface EbpfConf {
   readonly bpfDir: string;
   /** `enabledad` (the bridge plugin's name): DAD on the pod's IPv6 addresses. Default: false (nodad). */
   readonly enableDad: boolean;
+  /** BIG TCP's sizes on the pod's devices, both ends (common/big-tcp.ts). Default: false. */
+  readonly bigTcp: boolean;
   readonly ipam: IpamConf;
   readonly raw: NetConf;
 }
@@ -74,6 +77,7 @@ export function parseEbpfConfig(stdin: string): EbpfConf {
     mtu: int(o, 'mtu', 'mtu', 68, 65535) ?? 1500,
     bpfDir,
     enableDad: bool(o, 'enabledad', 'enabledad', false),
+    bigTcp: bigTcpConf(o),
     ipam: ipamConf({ ipam: ipamOf(o) }),
     raw: o as unknown as NetConf,
   };
@@ -113,6 +117,7 @@ async function add(conf: EbpfConf, env: PluginEnv): Promise<Result> {
         ipamRoutes: ipamResult.routes,
         staticGateway: true,
         dad: conf.enableDad,
+        bigTcp: conf.bigTcp,
       },
       undo,
       (name) => deleteLink(undefined, name),
@@ -189,6 +194,10 @@ async function check(conf: EbpfConf, env: PluginEnv, prev: Result): Promise<void
   if (!host) throw differs('prevResult has no host-side interface');
   const link = await linkInfo(undefined, host.name);
   if (!link) throw differs(`the host end ${host.name} does not exist`);
+  if (conf.bigTcp) {
+    checkBigTcp(ns, [env.ifName]);
+    checkBigTcp(undefined, [host.name]);
+  }
   const filters = withRtnl(undefined, (nl) => listFilters(nl, link.ifindex, 'ingress'));
   if (!filters.some((f) => f.kind === 'bpf' && f.name === 'from_pod' && f.directAction))
     throw differs(`the host end ${host.name} has no from_pod program on its tc ingress`);
