@@ -37,6 +37,21 @@ export function bigTcpModes(given: readonly (string | boolean)[], field = '--big
   return [...new Set(modes)].sort((a, b) => BIG_TCP_MODES.indexOf(a) - BIG_TCP_MODES.indexOf(b));
 }
 
+/** The modes of a run: `--big-tcp`'s, else the scenario's `bigTcp`; undefined when neither says (no dimension). */
+export function bigTcpOption(
+  flag: readonly string[] | undefined,
+  scenario: boolean | readonly boolean[] | undefined,
+): BigTcpMode[] | undefined {
+  if (flag) return bigTcpModes(flag);
+  return scenario === undefined ? undefined : bigTcpModes([scenario].flat(), 'bigTcp');
+}
+
+/** `--big-tcp`'s help, naming the architectures BIG TCP is an option of. */
+export const bigTcpHelp = (able: readonly string[]): string =>
+  "BIG TCP (GSO/GRO 192 KiB on the pods' and nodes' devices, MTU unchanged): on makes each architecture it is an " +
+  'option of a variant in labs of its own, named <arch>+bigtcp; off,on measures both side by side ' +
+  `(default: off; an option of ${able.join(', ')})`;
+
 /** `arch` with BIG TCP on its pods' and nodes' devices: a variant named base+bigtcp, which needs the kernel's BIG TCP. */
 export function withBigTcp(arch: Architecture): Architecture {
   return {

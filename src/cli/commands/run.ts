@@ -18,7 +18,7 @@ import { randomSeed } from '../../run/schedule';
 import type { TestName } from '../../run/results-schema';
 import { runTests } from '../../run/tests';
 import { NO_PROXY, proxiedArchs, proxyList } from '../../run/proxied';
-import { bigTcpArchs, bigTcpModes } from '../../run/big-tcp';
+import { bigTcpArchs, bigTcpHelp, bigTcpOption } from '../../run/big-tcp';
 import { DEFAULT_PATHS, pathNames, testNames } from './run-names';
 import { proxyModes } from '../../proxy';
 import { afterSettings, afterTests, allAfterTests } from '../../run/after';
@@ -153,13 +153,7 @@ function runOptions(c: Command): Command {
         'its own per mode, named <arch>+<mode>, with the service path (default: none)',
       list,
     )
-    .option(
-      '--big-tcp <off,on>',
-      "BIG TCP (GSO/GRO 192 KiB on the pods' and nodes' devices, MTU unchanged): on makes each architecture it is " +
-        'an option of a variant in labs of its own, named <arch>+bigtcp; off,on measures both side by side ' +
-        `(default: off; an option of ${bigTcpArchitectures().join(', ')})`,
-      list,
-    )
+    .option('--big-tcp <off,on>', bigTcpHelp(bigTcpArchitectures()), list)
     .option('--path <p,q>', `paths (default: ${DEFAULT_PATHS.join(',')}; with --proxy also service)`, list)
     .option(
       '--tests <t,u>',
@@ -331,13 +325,12 @@ async function runAction(
   const archNames = o.arch ?? sc.archs ?? defaultArchitectures();
   const proxies = o.proxy ?? sc.proxy;
   const modes = proxies && proxyList(proxies, o.proxy ? '--proxy' : 'proxy');
-  const bigTcp = o.bigTcp ?? (sc.bigTcp === undefined ? undefined : [sc.bigTcp].flat());
   const archs = bigTcpArchs(
     proxiedArchs(
       archNames.map((a) => architectures.get(a)),
       modes,
     ),
-    bigTcp && bigTcpModes(bigTcp, o.bigTcp ? '--big-tcp' : 'bigTcp'),
+    bigTcpOption(o.bigTcp, sc.bigTcp),
   );
   const proxied = archs.some((a) => a.proxied);
   const paths = pathNames(o.path ?? sc.paths ?? (proxied ? [...PATHS] : DEFAULT_PATHS), proxied);
