@@ -60,7 +60,7 @@ async function longestFrames(state: LabState, mbytes: number): Promise<{ hostEnd
   }
 }
 
-test('flannel-host-gw with bigTcp: 196608 on every device a pod packet crosses, MTU 1500, GSO packets above 64 KiB', async () => {
+test('flannel-host-gw with bigTcp: 196608 on every device a pod packet crosses, MTU 1500, GSO packets above 64 KiB', async (t) => {
   await withLab(
     't-bigtcp',
     'flannel-host-gw',
@@ -83,6 +83,9 @@ test('flannel-host-gw with bigTcp: 196608 on every device a pod packet crosses, 
         assert.equal(l.mtu, 1500, `${ns} ${l.ifname}: the MTU stays as it is`);
       }
       const seen = await longestFrames(state, 256);
+      t.diagnostic(
+        `bigTcp: longest frame ${seen.hostEnd} bytes on a host end, ${seen.serverEth0} on the server's eth0`,
+      );
       assert.ok(seen.hostEnd > 65535, `a GSO packet above 64 KiB on the client's host end: ${seen.hostEnd}`);
       assert.ok(seen.hostEnd <= BIG_TCP_SIZE, `none above BIG TCP's size: ${seen.hostEnd}`);
       assert.ok(seen.serverEth0 > 65535, `and across the switch, on the server node's eth0: ${seen.serverEth0}`);
@@ -91,7 +94,7 @@ test('flannel-host-gw with bigTcp: 196608 on every device a pod packet crosses, 
   );
 });
 
-test('the same lab without bigTcp: the kernel sizes (64 KiB), no packet above them', async () => {
+test('the same lab without bigTcp: the kernel sizes (64 KiB), no packet above them', async (t) => {
   await withLab(
     't-bigtcp-off',
     'flannel-host-gw',
@@ -101,6 +104,9 @@ test('the same lab without bigTcp: the kernel sizes (64 KiB), no packet above th
       assert.equal(eth0.gso_max_size, LEGACY_MAX_SIZE);
       assert.equal(eth0.gso_ipv4_max_size, LEGACY_MAX_SIZE);
       const seen = await longestFrames(state, 256);
+      t.diagnostic(
+        `no bigTcp: longest frame ${seen.hostEnd} bytes on a host end, ${seen.serverEth0} on the server's eth0`,
+      );
       assert.ok(seen.hostEnd > 1514, `GSO still builds packets above the MTU: ${seen.hostEnd}`);
       assert.ok(seen.hostEnd <= LEGACY_MAX_SIZE, `none above 64 KiB: ${seen.hostEnd}`);
       assert.ok(seen.serverEth0 <= LEGACY_MAX_SIZE, `none above 64 KiB on the server's eth0: ${seen.serverEth0}`);
