@@ -7,7 +7,7 @@
  * server's node eth0 (after the switch) sees frames above 65535 bytes. The same lab without bigTcp
  * never exceeds 65536. `bigTcp: true` on flannel-vxlan is refused in one line, nothing created.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { nodeNetns, PREFIX, runDir, switchNetns, SWITCH_BRIDGE, UNDERLAY_IF } fr
 import type { LabState } from '../../src/lab/state';
 import { captureOn } from '../../src/lab/wire-proof';
 import { assertNothingLeft, cli, rootSnapshot, transfer, withLab } from './helpers';
+import { ebpfTest } from './ebpf-skip';
 
 const links = (ns: string): NlLink[] => withRtnl({ name: ns }, (nl) => nl.links());
 const link = (ns: string, name: string): NlLink => {
@@ -28,9 +29,34 @@ const link = (ns: string, name: string): NlLink => {
   return l;
 };
 
-/** The host ends of a node's pods: cni0's ports. */
+/** The host ends of a node's pods: its veths but the underlay's eth0 (cni0's ports, lxc…, cali…). */
 const hostEnds = (state: LabState, node: string): NlLink[] =>
-  links(nodeNetns(state.lab, node)).filter((l) => l.master === 'cni0');
+  links(nodeNetns(state.lab, node)).filter((l) => l.linkinfo?.info_kind === 'veth' && l.ifname !== UNDERLAY_IF);
+
+/** Every device with BIG TCP's sizes and its unchanged MTU (pod eth0s, host ends, node eth0s and `extra` on nodes). */
+function assertBigTcp(state: LabState, extra: readonly string[] = []): void {
+  const sw = switchNetns(state.lab);
+  const devices: [string, NlLink][] = [
+    [sw, link(sw, SWITCH_BRIDGE)],
+    ...state.pods.map((p): [string, NlLink] => [p.netns, link(p.netns, 'eth0')]),
+  ];
+  for (const node of new Set(state.pods.map((p) => p.node))) {
+    const ns = nodeNetns(state.lab, node);
+    devices.push(
+      [ns, link(ns, UNDERLAY_IF)],
+      [sw, link(sw, node)],
+      ...extra.map((d): [string, NlLink] => [ns, link(ns, d)]),
+    );
+    const ends = hostEnds(state, node);
+    assert.equal(ends.length, state.pods.filter((p) => p.node === node).length, `${node}: a host end per pod`);
+    for (const e of ends) devices.push([ns, e]);
+  }
+  for (const [ns, l] of devices) {
+    assert.equal(bigTcpDiffers(l), undefined, `${ns} ${l.ifname}`);
+    assert.equal(l.gso_ipv4_max_size, BIG_TCP_SIZE);
+    assert.equal(l.mtu, 1500, `${ns} ${l.ifname}: the MTU stays as it is`);
+  }
+}
 
 /**
  * While `mbytes` MB go from the first pod to a pod on another node: the longest frame tcpdump saw on the client
@@ -65,23 +91,7 @@ test('flannel-host-gw with bigTcp: 196608 on every device a pod packet crosses, 
     't-bigtcp',
     'flannel-host-gw',
     async (state) => {
-      const devices: [string, NlLink][] = [
-        [switchNetns(state.lab), link(switchNetns(state.lab), SWITCH_BRIDGE)],
-        ...state.pods.map((p): [string, NlLink] => [p.netns, link(p.netns, 'eth0')]),
-      ];
-      for (const node of new Set(state.pods.map((p) => p.node))) {
-        const ns = nodeNetns(state.lab, node);
-        devices.push([ns, link(ns, UNDERLAY_IF)], [ns, link(ns, 'cni0')]);
-        devices.push([switchNetns(state.lab), link(switchNetns(state.lab), node)]);
-        const ends = hostEnds(state, node);
-        assert.equal(ends.length, 2, `${node}: a host end per pod`);
-        for (const e of ends) devices.push([ns, e]);
-      }
-      for (const [ns, l] of devices) {
-        assert.equal(bigTcpDiffers(l), undefined, `${ns} ${l.ifname}`);
-        assert.equal(l.gso_ipv4_max_size, BIG_TCP_SIZE);
-        assert.equal(l.mtu, 1500, `${ns} ${l.ifname}: the MTU stays as it is`);
-      }
+      assertBigTcp(state, ['cni0']);
       const seen = await longestFrames(state, 256);
       t.diagnostic(
         `bigTcp: longest frame ${seen.hostEnd} bytes on a host end, ${seen.serverEth0} on the server's eth0`,
@@ -114,6 +124,31 @@ test('the same lab without bigTcp: the kernel sizes (64 KiB), no packet above th
     'topology: {computeNodes: 2, defaults: {pods: 2}}',
   );
 });
+
+/** An L3 architecture's pods (the calico or ebpf plugin, common/l3-pod.ts): the sizes, and a GSO packet above 64 KiB. */
+async function l3Lab(t: TestContext, lab: string, arch: string): Promise<void> {
+  await withLab(
+    lab,
+    arch,
+    async (state) => {
+      assertBigTcp(state);
+      const seen = await longestFrames(state, 128);
+      t.diagnostic(
+        `${arch} bigTcp: longest frame ${seen.hostEnd} on a host end, ${seen.serverEth0} on the server's eth0`,
+      );
+      assert.ok(seen.hostEnd > 65535, `a GSO packet above 64 KiB on the client's host end: ${seen.hostEnd}`);
+      assert.ok(seen.serverEth0 > 65535, `and across the switch: ${seen.serverEth0}`);
+    },
+    'topology: {computeNodes: 2, defaults: {pods: 1}, bigTcp: true}',
+  );
+}
+
+test('calico-bgp with bigTcp: the calico plugin sets both ends of the veth, GSO packets above 64 KiB', (t) =>
+  l3Lab(t, 't-bigtcp-calico', 'calico-bgp'));
+
+ebpfTest('ebpf-native with bigTcp: the ebpf plugin sets both ends of the veth, GSO packets above 64 KiB', (t) =>
+  l3Lab(t, 't-bigtcp-ebpf', 'ebpf-native'),
+);
 
 test('bigTcp on flannel-vxlan is refused in one line naming the field, nothing created', async () => {
   const lab = 't-bigtcp-bad';
