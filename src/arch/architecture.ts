@@ -36,6 +36,17 @@ export interface Architecture {
    */
   readonly proxied?: { readonly base: string; readonly proxy: string };
   /**
+   * BIG TCP is an option of it (docs/big-tcp.md): a topology's `bigTcp: true` gives its pods' devices and its nodes'
+   * the larger GSO/GRO sizes — its plugin sets them on what it creates, the lab on the underlay. Absent: a topology
+   * asking it is refused, and a run's `--big-tcp on` leaves it as it is.
+   */
+  readonly bigTcp?: true;
+  /**
+   * Set on a run's variant of an architecture (run/big-tcp.ts): the same, its labs built with `bigTcp: true`, named
+   * `base+bigtcp`; `base` is the registered architecture its labs are built from.
+   */
+  readonly bigTcpVariant?: { readonly base: string };
+  /**
    * Set on an architecture that encrypts pod traffic between nodes: what the wire between nodes
    * must show (the proof every run makes, docs/encryption.md) and the unencrypted twin its figures
    * are compared with.
@@ -212,6 +223,26 @@ export function refuseFamilies(arch: Architecture, families: readonly Family[]):
     `ipFamilies: ${arch.name} gives pods ${can.map(name).join(' and ')} only, not ${missing.map(name).join(' and ')}` +
     ` (docs/ipv6.md lists the architectures that have IPv6)`
   );
+}
+
+/**
+ * Why `arch` cannot run with BIG TCP (one line naming the field), or undefined when it can or the topology does
+ * not ask; `able` names the architectures that can.
+ */
+export function refuseBigTcp(
+  arch: Architecture,
+  bigTcp: boolean | undefined,
+  able: readonly string[],
+): string | undefined {
+  if (!bigTcp || arch.bigTcp) return undefined;
+  const why =
+    arch.family === 'overlay'
+      ? "its pods' packets between nodes go through a tunnel or an encrypting device, where cnilab raises no GSO/GRO " +
+        "sizes: BIG TCP here is for paths without encapsulation, as Cilium's native routing"
+      : arch.control.attachesPods
+        ? 'its CNI plugin does not set the GSO/GRO sizes of the devices it creates'
+        : 'it attaches no pods';
+  return `bigTcp: ${arch.name} cannot use BIG TCP (${why}); it is an option of ${able.join(', ')}`;
 }
 
 /** The network name every architecture's configuration list uses. */

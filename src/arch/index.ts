@@ -96,3 +96,8 @@ export const DEFAULT_LAB_ARCH = flannelVxlanArch.name;
 export function defaultArchitectures(): string[] {
   return architectures.names().filter((n) => architectures.get(n).inDefaultMatrix !== false);
 }
+
+/** The architectures BIG TCP is an option of (docs/big-tcp.md). */
+export function bigTcpArchitectures(): string[] {
+  return architectures.names().filter((n) => architectures.get(n).bigTcp === true);
+}

@@ -27,6 +27,7 @@ export const calicoBgpArch: Architecture = {
     'BIRD (full mesh), no encapsulation',
   family: 'l3',
   requires: ['veth', 'bird'],
+  bigTcp: true,
   // IPv6 and dual-stack: /122 blocks over a second BGP mesh on the IPv6 underlay (bird.ts). The
   // other modes stay IPv4 (their tunnels and WireGuard routing are IPv4 here).
   control: calicoControlPlane('bgp', { ipFamilies: [4, 6] }),

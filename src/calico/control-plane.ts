@@ -106,6 +106,8 @@ function calicoConflist(topology: Topology, node: string, mode: CalicoMode, wire
         mtu:
           topology.underlay.mtu -
           (wireguard ? CALICO_WG_OVERHEAD : mode === 'vxlan' ? VXLAN_OVERHEAD : mode === 'ipip' ? IPIP_OVERHEAD : 0),
+        // the pods' veths' GSO/GRO sizes (docs/big-tcp.md)
+        ...(topology.bigTcp ? { bigTcp: true } : {}),
         ipam: {
           type: 'calico-ipam',
           url: controllerUrl(topology),

@@ -12,6 +12,8 @@ import { addNetns, deleteNetns, ip, runIn } from '../lib/netns';
 import { messageOf } from '../lib/errors';
 import { PREFIX } from '../lab/names';
 import { Registry } from '../lib/registry';
+import { BIG_TCP_SIZE, bigTcpDiffers, setBigTcp } from '../lib/netlink/big-tcp';
+import { withRtnl } from '../lib/netlink/rtnl';
 
 export const FEATURES = [
   'root',
@@ -21,6 +23,7 @@ export const FEATURES = [
   'iperf2',
   'bridge',
   'veth',
+  'big-tcp',
   'vxlan',
   'macvlan',
   'tun',
@@ -249,6 +252,49 @@ export async function ipvsFeature(ns?: string): Promise<FeatureCheck> {
     : { feature: 'ip_vs', ok: false, detail: `ipvsadm -L -n fails (run scripts/setup.sh): ${r.stderr.trim()}` };
 }
 
+/**
+ * Whether BIG TCP can be set here (docs/big-tcp.md): a veth pair made in the doctor's throwaway namespace `ns`, its
+ * GSO/GRO sizes, IPv6's and IPv4's, raised to BIG_TCP_SIZE over netlink and read back, the pair deleted. IPv6 BIG
+ * TCP came in Linux 5.19, IPv4's in 6.3: a kernel between has the one and not the other, and is reported so.
+ */
+export async function bigTcpFeature(ns?: string): Promise<FeatureCheck> {
+  const feature = 'big-tcp';
+  if (ns === undefined) return { feature, ok: false, detail: 'not probed: needs root and iproute2' };
+  const made = await ip({ name: ns }, ['link', 'add', 'name', 'pbt0', 'type', 'veth', 'peer', 'name', 'pbt1'], {
+    check: false,
+  });
+  if (made.code !== 0) return { feature, ok: false, detail: `no veth pair to try it on: ${made.stderr.trim()}` };
+  try {
+    const off = withRtnl({ name: ns }, (nl) => {
+      const index = nl.index('pbt0');
+      setBigTcp(nl, index, 'pbt0');
+      nl.flush();
+      return bigTcpDiffers(nl.link(index)!);
+    });
+    return off
+      ? {
+          feature,
+          ok: false,
+          detail:
+            `the kernel keeps a veth's sizes below BIG TCP's (${off.replace(/^pbt0 has /, '')}): IPv6 BIG TCP needs ` +
+            'Linux 5.19, IPv4 BIG TCP 6.3',
+        }
+      : {
+          feature,
+          ok: true,
+          detail: `veth: GSO/GRO sizes of ${BIG_TCP_SIZE} bytes for IPv6 and IPv4 (gso_max_size, gro_max_size, gso_ipv4_max_size, gro_ipv4_max_size)`,
+        };
+  } catch (e) {
+    return {
+      feature,
+      ok: false,
+      detail: `the kernel refuses a veth's BIG TCP sizes (IPv6 needs Linux 5.19, IPv4 6.3): ${messageOf(e)}`,
+    };
+  } finally {
+    await ip({ name: ns }, ['link', 'del', 'pbt0'], { check: false });
+  }
+}
+
 export async function probeFeatures(): Promise<FeatureReport> {
   const isRoot = process.getuid?.() === 0;
   const checks: FeatureCheck[] = [
@@ -283,6 +329,7 @@ export async function probeFeatures(): Promise<FeatureReport> {
     for (const f of [...linkFeatures, ...qdiscs])
       checks.push({ feature: f, ok: false, detail: 'not probed: needs root and iproute2' });
     checks.push(await ipvsFeature());
+    checks.push(await bigTcpFeature());
     checks.push(await referencePlugins());
     checks.push(await cnilabPlugins());
     for (const f of kindProbes.names())
@@ -314,6 +361,7 @@ export async function probeFeatures(): Promise<FeatureReport> {
         });
       }
       checks.push(await ipvsFeature(ns));
+      checks.push(await bigTcpFeature(ns));
       checks.push(await referencePlugins(undefined, ns));
       checks.push(await cnilabPlugins(ns));
       for (const f of kindProbes.names()) checks.push({ feature: f, ...(await kindProbes.get(f).probe(ns, 'pbase')) });

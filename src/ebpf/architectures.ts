@@ -29,6 +29,7 @@ export const ebpfNativeArch: Architecture = {
     "bpf_redirect_peer to local pods, fib lookup + redirect to peers' underlay addresses",
   family: 'l3',
   requires: ['veth', 'ebpf'],
+  bigTcp: true,
   control: ebpfControlPlane({ type: 'host-gw' }),
 };
 
@@ -39,6 +40,7 @@ export const ebpfNetkitArch: Architecture = {
     "the pod's program in its own transmit routine — no backlog queue; Linux 6.7+",
   family: 'l3',
   requires: ['netkit', 'ebpf'],
+  bigTcp: true,
   inDefaultMatrix: false,
   control: ebpfControlPlane({ type: 'host-gw' }, { device: 'netkit' }),
 };

@@ -78,6 +78,7 @@ export function ebpfConflist(ctx: ConflistContext, device: PodDevice = 'veth'): 
         ...(device === 'veth' ? {} : { device }),
         // the topology's ipv6Dad, as flannel's bridge delegate gets it
         ...(ctx.ipv6Dad ? { enabledad: true } : {}),
+        ...(ctx.bigTcp ? { bigTcp: true } : {}),
         ipam: {
           type: 'host-local',
           ranges,

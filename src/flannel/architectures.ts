@@ -35,7 +35,13 @@ function flannelConflist(ctx: ConflistContext): NetConfList {
         dataDir: join(ctx.nodeDir, 'flannel'),
         ipFamilies: ctx.ipFamilies,
         // No masquerading anywhere in the lab: pods only talk to pods.
-        delegate: { ipMasq: false, ...(ctx.ipv6Dad ? { enabledad: true } : {}), ipam: { dataDir: ctx.ipamDir } },
+        delegate: {
+          ipMasq: false,
+          ...(ctx.ipv6Dad ? { enabledad: true } : {}),
+          // the bridge's, the host ends' and the pods' GSO/GRO sizes (docs/big-tcp.md)
+          ...(ctx.bigTcp ? { bigTcp: true } : {}),
+          ipam: { dataDir: ctx.ipamDir },
+        },
       },
     ],
   };
@@ -46,13 +52,17 @@ function dualStack(arch: Architecture): Architecture {
   return { ...arch, control: { ...arch.control, ipFamilies: [4, 6] } };
 }
 
-export const flannelHostGwArch = dualStack(
-  flannel(
-    { type: 'host-gw' },
-    "flannel host-gw: bridge + routes to each peer node's pod subnet via its underlay address (IPv6's via its IPv6 one)",
-    [],
+export const flannelHostGwArch: Architecture = {
+  ...dualStack(
+    flannel(
+      { type: 'host-gw' },
+      "flannel host-gw: bridge + routes to each peer node's pod subnet via its underlay address (IPv6's via its IPv6 one)",
+      [],
+    ),
   ),
-);
+  // pod packets cross the bridge and the underlay unencapsulated: BIG TCP on every device they cross
+  bigTcp: true,
+};
 export const flannelVxlanArch = dualStack(
   flannel(
     { type: 'vxlan' },

@@ -42,6 +42,8 @@ export interface ConflistContext {
   readonly ipFamilies: readonly (4 | 6)[];
   /** DAD on the pods' IPv6 addresses where the plugin makes it a choice (bridge's enabledad): the topology's ipv6Dad. */
   readonly ipv6Dad: boolean;
+  /** BIG TCP's sizes on the pods' devices (and the bridge, where the plugin makes one): the topology's bigTcp. */
+  readonly bigTcp?: boolean;
 }
 
 export type ConflistFor = (ctx: ConflistContext) => NetConfList;
@@ -181,6 +183,7 @@ async function attachNode(
     node,
     ipFamilies: topology.ipFamilies,
     ipv6Dad: topology.ipv6Dad === true,
+    bigTcp: topology.bigTcp === true,
   });
   writeConflist(lab, node, list);
   const attached = await attachPods(

@@ -5,8 +5,8 @@
  */
 import { setMaxListeners } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
-import { architectures, DEFAULT_LAB_ARCH } from '../arch';
-import { refuseFamilies, type Architecture } from '../arch/architecture';
+import { architectures, bigTcpArchitectures, DEFAULT_LAB_ARCH } from '../arch';
+import { refuseBigTcp, refuseFamilies, type Architecture } from '../arch/architecture';
 import { probeFeatures, missingReason, type FeatureReport } from '../doctor/features';
 import { CnilabError } from '../lib/errors';
 import { listNamedNetns } from '../lib/netns';
@@ -53,6 +53,8 @@ export async function preflight(
   refuseTooLarge(topology);
   const refused = arch.control.refuse?.(topology) ?? refuseFamilies(arch, topology.ipFamilies);
   if (refused) throw new CnilabError('INVALID_INPUT', `architecture ${arch.name}: ${refused}`);
+  const bigTcp = refuseBigTcp(arch, topology.bigTcp, bigTcpArchitectures());
+  if (bigTcp) throw new CnilabError('INVALID_INPUT', bigTcp);
   const services = refuseServices(topology, arch.control.attachesPods);
   if (services) throw new CnilabError('INVALID_INPUT', services);
   checkPolicy(topology, arch);
@@ -60,6 +62,8 @@ export async function preflight(
   if (!report.root.ok) throw new CnilabError('NOT_ROOT', report.root.detail);
   const missing = missingReason(report, ['iproute2', ...arch.requires]);
   if (missing) throw new CnilabError('FEATURE_MISSING', `architecture ${arch.name} ${missing}`);
+  const bigTcpMissing = topology.bigTcp && missingReason(report, ['big-tcp']);
+  if (bigTcpMissing) throw new CnilabError('FEATURE_MISSING', `bigTcp: ${bigTcpMissing}`);
   const proxyMissing = topology.proxy && missingReason(report, proxyModes.get(topology.proxy).requires);
   if (proxyMissing) throw new CnilabError('FEATURE_MISSING', `proxy ${topology.proxy} ${proxyMissing}`);
   const design = policyDesign(topology, arch);

@@ -65,7 +65,7 @@ export async function joinNode(lab: string, name: string, pods = 0, signal?: Abo
   };
   const namespaces = [nodeNetns(lab, name), ...newPods.map((p) => podNetns(lab, p.name))];
   try {
-    await plugNodes(lab, [node], state.topology.underlay, state.topology.ipFamilies, signal);
+    await plugNodes(lab, [node], state.topology.underlay, state.topology.ipFamilies, signal, state.topology.bigTcp);
     // Its credential before its processes: they read it from the node's folder (lab/node-credentials.ts).
     // Only the controller's death fails it early: another node's agent that died is not this join's.
     const controller = state.processes.filter((p) => p.role === CONTROLLER_ROLE);

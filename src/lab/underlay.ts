@@ -1,9 +1,13 @@
 /**
  * The physical layer: one namespace per node, a switch namespace holding a bridge, and a veth
  * from each node's eth0 to a switch port — both ends created directly in their namespaces — with
- * the topology's link emulation on both ends (link-emulation.ts).
+ * the topology's link emulation on both ends (link-emulation.ts). With the topology's bigTcp, BIG
+ * TCP's GSO/GRO sizes on the node's eth0, its switch port and the switch's bridge (docs/big-tcp.md):
+ * a node's GSO packet crosses the switch as one, as it would cross a host's NIC before segmentation.
  */
 import { run } from '../lib/exec';
+import { setBigTcp } from '../lib/netlink/big-tcp';
+import { withRtnl } from '../lib/netlink/rtnl';
 import { ipBatch } from '../lib/netns';
 import { settleAll } from '../lib/settle';
 import type { NodeSpec, Topology } from '../topology/schema';
@@ -22,7 +26,7 @@ export async function buildUnderlay(topology: Topology, signal?: AbortSignal): P
     ],
     { signal },
   );
-  await plugNodes(topology.name, topology.nodes, topology.underlay, topology.ipFamilies, signal);
+  await plugNodes(topology.name, topology.nodes, topology.underlay, topology.ipFamilies, signal, topology.bigTcp);
 }
 
 /**
@@ -43,6 +47,7 @@ export async function plugNodes(
   underlay: Topology['underlay'],
   families: Topology['ipFamilies'],
   signal?: AbortSignal,
+  bigTcp = false,
 ): Promise<void> {
   const mtu = String(underlay.mtu);
   const named = nodes.map((n) => ({ ...n, ns: nodeNetns(lab, n.name) }));
@@ -74,5 +79,11 @@ export async function plugNodes(
       ),
     ),
   );
+  if (bigTcp) {
+    withRtnl({ name: switchNetns(lab) }, (nl) => {
+      for (const dev of [SWITCH_BRIDGE, ...named.map((n) => n.name)]) setBigTcp(nl, nl.index(dev), dev);
+    });
+    for (const n of named) withRtnl({ name: n.ns }, (nl) => setBigTcp(nl, nl.index(UNDERLAY_IF), UNDERLAY_IF));
+  }
   await emulateLinks(lab, { underlay }, nodes, underlay.mtu, signal);
 }

@@ -113,7 +113,7 @@ export function podsAcross(state: Pick<LabState, 'lab' | 'pods'>): [PodState, Po
   return [a, b];
 }
 
-interface Capture {
+export interface Capture {
   /**
    * Stops tcpdump (SIGINT, by its PID), waits for it to exit: the packets it says it dropped;
    * undefined when it did not say (killed: what it had buffered is lost).
@@ -122,9 +122,23 @@ interface Capture {
 }
 
 /** tcpdump on the switch's bridge, resolved once it says it listens (its stderr), never after a fixed wait. */
-async function startCapture(lab: string, file: string, snapLen: number, timeoutMs: number): Promise<Capture> {
-  const [cmd, args] = inNetns({ name: switchNetns(lab) }, 'tcpdump', [
-    ...['-i', SWITCH_BRIDGE, '-w', file, '-s', String(snapLen)],
+function startCapture(lab: string, file: string, snapLen: number, timeoutMs: number): Promise<Capture> {
+  return captureOn(switchNetns(lab), SWITCH_BRIDGE, file, snapLen, timeoutMs);
+}
+
+/**
+ * tcpdump on interface `iface` of the lab's namespace `ns` into `file` (`snapLen` bytes of each frame; a frame's
+ * length is its whole length, a GSO packet's included), resolved once it says it listens, never after a fixed wait.
+ */
+export async function captureOn(
+  ns: string,
+  iface: string,
+  file: string,
+  snapLen: number,
+  timeoutMs: number,
+): Promise<Capture> {
+  const [cmd, args] = inNetns({ name: ns }, 'tcpdump', [
+    ...['-i', iface, '-w', file, '-s', String(snapLen)],
     // every packet handed over as it comes, into a 32 MiB ring (a traffic sample at full rate, on 2
     // CPUs, overflows the default 2 MiB); written buffered (one write per packet, -U, loses packets
     // under load), flushed when tcpdump exits; root keeps the file in the lab's folder writable
@@ -148,7 +162,7 @@ async function startCapture(lab: string, file: string, snapLen: number, timeoutM
     await stopPid(child.pid!);
     throw new CnilabError(
       'EXEC_FAILED',
-      `tcpdump on ${switchNetns(lab)} ${SWITCH_BRIDGE} ${first === 'late' ? `did not listen within ${timeoutMs} ms` : 'exited'}: ${err.trim() || 'no output'}`,
+      `tcpdump on ${ns} ${iface} ${first === 'late' ? `did not listen within ${timeoutMs} ms` : 'exited'}: ${err.trim() || 'no output'}`,
     );
   }
   return { stop: () => stopCapture(child, exited, () => err) };

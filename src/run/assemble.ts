@@ -52,6 +52,7 @@ export function assembleRow(m: MeasuredRow, covThresholdPct: number): RowCore {
     ...(row.cell.mtu === undefined ? {} : { underlayMtu: row.cell.mtu }),
     ipFamily: row.ipFamily,
     ...(row.cell.arch.proxied ? { proxy: row.cell.arch.proxied.proxy } : {}),
+    ...(row.cell.arch.bigTcpVariant ? { bigTcp: true as const } : {}),
     test: row.test,
     params: row.params,
     client: row.cell.endpoints.client,

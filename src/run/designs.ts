@@ -3,12 +3,14 @@
  * in arch/claims.ts), judged on three metrics by the same-round ratio a/b, as the rankings are:
  * throughput (tcp), latency (latency, p50) and host CPU per Gbit (tcp, per sample). A metric is "better" only when
  * the interval of a/b excludes 1.
- * Only pairs whose two architectures the run measured on the path are reported.
+ * Only pairs whose two architectures the run measured on the path are reported. Besides the pairs declared, each
+ * `X+bigtcp` of a run's --big-tcp against its `X` on every path (run/big-tcp.ts).
  */
 import { variantsOf, type ClaimRow, type Judge, type PairClaim, type PairVerdict } from './claims';
 import type { Family } from '../lib/ip';
 import { DESIGN_COMPARISONS, type DesignComparison } from '../arch/claims';
 import { DESIGN_METRICS, type TestName } from './results-schema';
+import { bigTcpComparisons } from './big-tcp';
 
 export { DESIGN_METRICS };
 export type DesignMetric = (typeof DESIGN_METRICS)[number];
@@ -42,7 +44,7 @@ export interface DesignCheck extends DesignComparison {
 /** The comparisons the rows allow; with several underlay MTUs or IP families, once per each. */
 export function designChecks(rows: readonly ClaimRow[], judge: Judge): DesignCheck[] {
   return (rows.length ? variantsOf(rows) : []).flatMap(({ mtu, ipFamily }) =>
-    DESIGN_COMPARISONS.flatMap((d): DesignCheck[] => {
+    [...DESIGN_COMPARISONS, ...bigTcpComparisons(rows)].flatMap((d): DesignCheck[] => {
       const here = (r: ClaimRow): boolean => r.path === d.path && r.mtu === mtu && r.ipFamily === ipFamily;
       const find = (arch: string, test: string): ClaimRow | undefined =>
         rows.find((r) => r.arch === arch && r.test === test && here(r));

@@ -27,8 +27,8 @@ import { labProcesses, type IdleLabs } from './noise';
  * characters of a lab name (topology/schema.ts; interface names never hold it: lab/names.ts).
  */
 export function labName(base: string, arch: string, mtu?: number, ipFamily?: Family): string {
-  // A proxied variant (base+mode) is named with a dash: lab names are letters, digits and dashes.
-  const suffix = `-${arch.replace('+', '-')}${dimensionSuffix({ mtu, ipFamily })}`;
+  // A variant (base+mode, base+bigtcp) is named with a dash: lab names are letters, digits and dashes.
+  const suffix = `-${arch.replaceAll('+', '-')}${dimensionSuffix({ mtu, ipFamily })}`;
   const room = 32 - suffix.length;
   return `${base.slice(0, Math.max(1, room)).replace(/-+$/, '')}${suffix}`.slice(0, 32);
 }
@@ -143,6 +143,8 @@ export class LabSet {
           name,
           underlay: { ...t.underlay, mtu: mtu ?? t.underlay.mtu },
           ...(ipFamily === undefined ? {} : { ipFamilies: [ipFamily] }),
+          // a --big-tcp variant's lab: BIG TCP on its pods' and nodes' devices (run/big-tcp.ts)
+          ...(arch.bigTcpVariant ? { bigTcp: true } : {}),
         },
         arch,
       ),

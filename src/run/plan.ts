@@ -5,13 +5,15 @@
  * takes one sample of each row; the scheduler (schedule.ts) orders them, the measuring step
  * (rounds.ts) decides how many rounds.
  */
-import { refuseFamilies, type Architecture } from '../arch/architecture';
+import { refuseBigTcp, refuseFamilies, type Architecture } from '../arch/architecture';
+import { bigTcpArchitectures } from '../arch';
 import type { Family } from '../lib/ip';
 import { refuseServices } from '../lab/services';
 import type { PathName } from '../arch/vocabulary';
 import { missingReason, type FeatureReport } from '../doctor/features';
 import type { Topology } from '../topology/schema';
 import { designedOut, endpointsFor, type Endpoints } from './paths';
+import { baseName } from './proxied';
 import type { Skipped, TestName } from './results-schema';
 import { runTests } from './tests';
 import { toolMissing, type Params, type TestSettings, type TestTool } from './tests/test';
@@ -71,7 +73,10 @@ export function planCells(
   const skipped: Skipped[] = [];
   for (const arch of archs) {
     const missing =
-      missingReason(features, arch.requires) ?? refusedProxy(topology, arch) ?? familyRefused(topology, arch);
+      bigTcpRefused(topology, arch) ??
+      missingReason(features, [...arch.requires, ...(topology.bigTcp ? ['big-tcp'] : [])]) ??
+      refusedProxy(topology, arch) ??
+      familyRefused(topology, arch);
     if (missing) {
       skipped.push({ arch: arch.name, reason: missing });
       continue;
@@ -101,6 +106,15 @@ export function planCells(
 function familyRefused(topology: Topology, arch: Architecture): string | undefined {
   const why = refuseFamilies(arch, topology.ipFamilies);
   return why && (arch.control.refuse?.(topology) ?? why);
+}
+
+/**
+ * Why `arch` cannot have BIG TCP where the run asks it (its --big-tcp variant, or the topology's bigTcp): it is not an
+ * option of the architecture the variant is built from.
+ */
+function bigTcpRefused(topology: Topology, arch: Architecture): string | undefined {
+  const ask = arch.bigTcpVariant !== undefined || topology.bigTcp === true;
+  return refuseBigTcp({ ...arch, name: baseName(arch) }, ask, bigTcpArchitectures());
 }
 
 /** Why a run's proxied variant of an architecture cannot be built: its kind refuses the proxy. */

@@ -57,8 +57,8 @@ export function proxiedArchs(archs: readonly Architecture[], modes: readonly str
   );
 }
 
-/** The registered architecture a lab of `arch` is built as. */
-export const baseName = (arch: Architecture): string => arch.proxied?.base ?? arch.name;
+/** The registered architecture a lab of `arch` is built as (a variant's, of --proxy or --big-tcp, is its base). */
+export const baseName = (arch: Architecture): string => arch.bigTcpVariant?.base ?? arch.proxied?.base ?? arch.name;
 
 /** The name of the Service each proxied lab of a run holds. */
 export const RUN_SERVICE = 'cnilab-run';

@@ -123,6 +123,13 @@ export const rowSchema = z.object({
       'the Service proxy on every compute node of its lab (iptables, nftables, ipvs, ebpf; --proxy); its arch is ' +
         'then "<architecture>+<proxy>" (v8)',
     ),
+  bigTcp: z
+    .literal(true)
+    .optional()
+    .describe(
+      "BIG TCP on the pods' and nodes' devices of its lab (GSO/GRO 196608 bytes, IPv6 and IPv4; --big-tcp on); its " +
+        'arch is then "<architecture>+bigtcp"; absent: the kernel\'s 64 KiB',
+    ),
   test: z.enum(TESTS),
   params: z
     .object({

@@ -18,6 +18,7 @@ import { probeFeatures, type FeatureReport } from '../doctor/features';
 import { proxyModes } from '../proxy';
 import { CnilabError } from '../lib/errors';
 import { linkRecords, refuseUnemulatable } from '../lab/link-emulation';
+import { BIG_TCP_SIZE } from '../lib/netlink/big-tcp';
 import type { Topology } from '../topology/schema';
 import { assembleRows, claimsOf, environment, noiseOf } from './assemble';
 import { moderateRows } from './row-ratios';
@@ -178,7 +179,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunResults> {
  * iptables-nft).
  */
 async function datapathOf(a: Architecture, features: FeatureReport): Promise<string> {
-  const own = a.control.datapath(features);
+  const own = `${a.control.datapath(features)}${a.bigTcpVariant ? `; BIG TCP (GSO/GRO ${BIG_TCP_SIZE} bytes)` : ''}`;
   if (!a.proxied) return own;
   return `${own}; Services: ${a.proxied.proxy} proxy on ${await proxyModes.get(a.proxied.proxy).backend()}`;
 }

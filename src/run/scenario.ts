@@ -39,6 +39,11 @@ export const scenarioSchema = z.strictObject({
    * mode, named <arch>+<mode> (docs/services.md). Default: none.
    */
   proxy: z.array(z.string()).min(1).optional(),
+  /**
+   * BIG TCP (docs/big-tcp.md): true measures each architecture it is an option of with it (<arch>+bigtcp), false
+   * without, [false, true] both side by side in labs of their own (as --big-tcp off,on). Default: false.
+   */
+  bigTcp: z.union([z.boolean(), z.array(z.boolean()).min(1)]).optional(),
   paths: z.array(z.enum(PATHS)).min(1).optional(),
   tests: z
     .array(z.enum([...TESTS, ...allAfterTests().map((t) => t.name)] as [string, ...string[]]))

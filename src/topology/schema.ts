@@ -98,6 +98,12 @@ export const topologyFileSchema = z
          * `enabledad`): false, as the reference leaves it; macvlan's pods have it either way (docs/ipv6.md).
          */
         ipv6Dad: z.boolean().default(false),
+        /**
+         * BIG TCP (docs/big-tcp.md): GSO/GRO sizes of 192 KiB, IPv6's and IPv4's, on the pods' devices and the nodes'
+         * (their underlay device, their switch port, the bridge where there is one), the MTU unchanged. Only the
+         * architectures that declare it can (ebpf-native, calico-bgp, flannel-host-gw, …); others refuse it.
+         */
+        bigTcp: z.boolean().default(false),
         /** Shorthand: one node named "control" and compute nodes node1…nodeN. Ignored when `nodes` is given. */
         computeNodes: z.number().int().default(3),
         nodes: z.record(nodeName, nodeSchema).optional(),
@@ -214,6 +220,8 @@ export interface Topology {
   readonly subnetLength6: number;
   /** DAD on pods' IPv6 addresses where the plugin makes it a choice (bridge's enabledad); absent: off. */
   readonly ipv6Dad?: boolean;
+  /** BIG TCP's GSO/GRO sizes on the pods' and nodes' devices (docs/big-tcp.md); absent: the kernel's 64 KiB. */
+  readonly bigTcp?: boolean;
   readonly nodes: readonly NodeSpec[];
   readonly pods: readonly PodSpec[];
   /** The Service proxy mode on every compute node; undefined: none. */
@@ -287,6 +295,7 @@ export function resolveTopology(f: TopologyFile): Topology {
     podCidr6: t.podCidr6,
     subnetLength6: t.subnetLength6,
     ...(t.ipv6Dad ? { ipv6Dad: true } : {}),
+    ...(t.bigTcp ? { bigTcp: true } : {}),
     nodes,
     pods,
     ...(t.proxy !== undefined ? { proxy: t.proxy } : {}),

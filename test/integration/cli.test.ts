@@ -302,6 +302,20 @@ function badInput(dir: string, topo: (name: string, body: string) => string): [s
     ],
     [['run', '--lab', 't-cli-bad', '--repeats', '0'], /^cnilab: --repeats: "0" must be a positive integer$/],
     [
+      ['run', '--lab', 't-cli-bad', '--big-tcp', 'off,maybe'],
+      /^cnilab: --big-tcp: "maybe" is not a BIG TCP mode; give off, on, or off,on \(both, side by side\)$/,
+    ],
+    [
+      [
+        'up',
+        '--arch',
+        'calico-vxlan',
+        '--topology',
+        topo('bigtcp.yaml', 'name: t-cli-bad\ntopology: {bigTcp: true}\n'),
+      ],
+      /^cnilab: bigTcp: calico-vxlan cannot use BIG TCP \(.+\); it is an option of flannel-host-gw, ebpf-native, calico-bgp$/,
+    ],
+    [
       ['run', '--lab', 't-cli-bad', '--arch', 'flannel-vxlan', '--path', 'routed'],
       /^cnilab: nothing to measure: flannel-vxlan has no routed path \(host: inter-node only; routed: kuryr-ovs-vxlan, kuryr-ovs-vlan, kuryr-lb-vxlan, kuryr-lb-vlan only\)$/,
     ],

@@ -2,7 +2,7 @@ import { POLICY_DATAPLANE_HELP, withPolicyDataplane } from './run-names';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { architectures, defaultArchitectures } from '../../arch';
+import { architectures, bigTcpArchitectures, defaultArchitectures } from '../../arch';
 import { PATHS } from '../../arch/vocabulary';
 import type { Family } from '../../lib/ip';
 import { toFamily } from '../../topology/families';
@@ -18,6 +18,7 @@ import { randomSeed } from '../../run/schedule';
 import type { TestName } from '../../run/results-schema';
 import { runTests } from '../../run/tests';
 import { NO_PROXY, proxiedArchs, proxyList } from '../../run/proxied';
+import { bigTcpArchs, bigTcpHelp, bigTcpOption } from '../../run/big-tcp';
 import { DEFAULT_PATHS, pathNames, testNames } from './run-names';
 import { proxyModes } from '../../proxy';
 import { afterSettings, afterTests, allAfterTests } from '../../run/after';
@@ -30,6 +31,7 @@ import { printResults } from './run-output';
 interface RunFlags {
   arch?: string[];
   proxy?: string[];
+  bigTcp?: string[];
   path?: string[];
   tests?: string[];
   duration?: number;
@@ -151,6 +153,7 @@ function runOptions(c: Command): Command {
         'its own per mode, named <arch>+<mode>, with the service path (default: none)',
       list,
     )
+    .option('--big-tcp <off,on>', bigTcpHelp(bigTcpArchitectures()), list)
     .option('--path <p,q>', `paths (default: ${DEFAULT_PATHS.join(',')}; with --proxy also service)`, list)
     .option(
       '--tests <t,u>',
@@ -322,9 +325,12 @@ async function runAction(
   const archNames = o.arch ?? sc.archs ?? defaultArchitectures();
   const proxies = o.proxy ?? sc.proxy;
   const modes = proxies && proxyList(proxies, o.proxy ? '--proxy' : 'proxy');
-  const archs = proxiedArchs(
-    archNames.map((a) => architectures.get(a)),
-    modes,
+  const archs = bigTcpArchs(
+    proxiedArchs(
+      archNames.map((a) => architectures.get(a)),
+      modes,
+    ),
+    bigTcpOption(o.bigTcp, sc.bigTcp),
   );
   const proxied = archs.some((a) => a.proxied);
   const paths = pathNames(o.path ?? sc.paths ?? (proxied ? [...PATHS] : DEFAULT_PATHS), proxied);

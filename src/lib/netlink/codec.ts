@@ -35,6 +35,13 @@ export const IFLA = {
   LINKINFO: 18,
   IFALIAS: 20,
   NET_NS_FD: 28,
+  // u32 sizes of the packets the stack may build for the device (GSO) and merge from it (GRO); the IPv4 ones since
+  // Linux 6.3. Numbers from include/uapi/linux/if_link.h (IFLA_GSO_MAX_SIZE 41; IFLA_GRO_MAX_SIZE 58, then
+  // TSO_MAX_SIZE, TSO_MAX_SEGS, ALLMULTI, DEVLINK_PORT, GSO_IPV4_MAX_SIZE 63, GRO_IPV4_MAX_SIZE 64).
+  GSO_MAX_SIZE: 41,
+  GRO_MAX_SIZE: 58,
+  GSO_IPV4_MAX_SIZE: 63,
+  GRO_IPV4_MAX_SIZE: 64,
 } as const;
 export const IFLA_INFO = { KIND: 1, DATA: 2, SLAVE_KIND: 4, SLAVE_DATA: 5 } as const;
 export const VETH_INFO_PEER = 1;
@@ -196,7 +203,21 @@ export interface NlLink {
   link_type: string;
   linkinfo?: { info_kind?: string; info_slave_kind?: string; info_data?: Record<string, unknown> };
   addr_info?: { family: string; local: string; prefixlen: number; tentative?: true; dadfailed?: true }[];
+  /** GSO and GRO maximum sizes, IPv6's (and any family's on kernels before 6.3) and IPv4's, when the kernel says. */
+  gso_max_size?: number;
+  gro_max_size?: number;
+  gso_ipv4_max_size?: number;
+  gro_ipv4_max_size?: number;
 }
+
+/** The link attributes of GSO and GRO sizes, by the name `ip -d -j link show` gives each. */
+export const SIZE_ATTRS = {
+  gso_max_size: IFLA.GSO_MAX_SIZE,
+  gro_max_size: IFLA.GRO_MAX_SIZE,
+  gso_ipv4_max_size: IFLA.GSO_IPV4_MAX_SIZE,
+  gro_ipv4_max_size: IFLA.GRO_IPV4_MAX_SIZE,
+} as const;
+export type SizeName = keyof typeof SIZE_ATTRS;
 
 const MACVLAN_MODES: Record<number, string> = { 1: 'private', 2: 'vepa', 4: 'bridge', 8: 'passthru', 16: 'source' };
 const IPVLAN_MODES: Record<number, string> = { 0: 'l2', 1: 'l3', 2: 'l3s' };
@@ -233,6 +254,10 @@ export function parseLink(b: Buffer, off: number, end: number): NlLink {
   if (master) link.masterIndex = master.readUInt32LE(0);
   const alias = cstr(a.get(IFLA.IFALIAS));
   if (alias) link.ifalias = alias;
+  for (const [name, type] of Object.entries(SIZE_ATTRS) as [SizeName, number][]) {
+    const v = a.get(type);
+    if (v && v.length >= 4) link[name] = v.readUInt32LE(0);
+  }
   if (info) {
     const data = infoData(kind, info.get(IFLA_INFO.DATA));
     const slave = cstr(info.get(IFLA_INFO.SLAVE_KIND));

@@ -24,8 +24,11 @@ import {
   parseAddrMsg,
   parseLink,
   RTM,
+  SIZE_ATTRS,
   strAttr,
+  u32Attr,
   type NlLink,
+  type SizeName,
 } from './codec';
 
 export * from './codec';
@@ -261,6 +264,18 @@ export class Rtnl {
         });
     });
     return out;
+  }
+
+  /**
+   * Queues setting GSO/GRO maximum sizes of the link at `index` (RTM_NEWLINK on it, as `ip link set dev … gso_max_size`
+   * does, and for the IPv4 sizes, which iproute2 before 6.3 cannot set); `dev` names it in an error.
+   */
+  setSizes(index: number, sizes: Partial<Record<SizeName, number>>, dev: string): void {
+    const attrs = (Object.entries(sizes) as [SizeName, number][]).map(([n, v]) => u32Attr(SIZE_ATTRS[n], v));
+    const what = Object.entries(sizes)
+      .map(([n, v]) => `${n} ${v}`)
+      .join(' ');
+    this.queue(RTM.NEWLINK, 0, [ifinfomsg(index), ...attrs], `link set dev ${dev} ${what}`);
   }
 
   /** The index of a link by name (made by a queued request, if need be), or a NetlinkError ENODEV naming it. */

@@ -51,6 +51,7 @@ import { configureIface } from '../common/configure-iface';
 import { forwardingSysctls } from '../common/forwarding';
 import { writeNetSysctls } from '../../../lib/sysctl';
 import { parseBridgeConfig, type BridgeConf } from './config';
+import { applyBigTcp, checkBigTcp } from '../common/big-tcp';
 
 /** The bridge as it is now, or undefined; refuses a link of that name that is not a bridge. */
 async function currentBridge(conf: BridgeConf): Promise<LinkInfo | undefined> {
@@ -172,6 +173,10 @@ async function add(conf: BridgeConf, env: PluginEnv): Promise<Result> {
         throw new CniError(CniCode.KERNEL_OPERATION, `bridge ${conf.bridge} disappeared while it was being set up`);
     }
     await kernelBatch(undefined, bridgeFixes(conf, br, gateways));
+    if (conf.bigTcp) {
+      applyBigTcp(undefined, [conf.bridge, hostVeth]);
+      applyBigTcp(ns, [env.ifName]);
+    }
     // as the reference: no router advertisements taken on the bridge and the host end (the plugin owns their routes)
     writeNetSysctls(
       undefined,
@@ -257,6 +262,10 @@ async function check(conf: BridgeConf, env: PluginEnv, prev: Result): Promise<vo
     const link = await linkInfo(undefined, host.name);
     if (!link) throw differs(`the host end ${host.name} does not exist`);
     if (link.master !== conf.bridge) throw differs(`the host end ${host.name} is not a port of ${conf.bridge}`);
+  }
+  if (conf.bigTcp) {
+    checkBigTcp(ns, [env.ifName]);
+    checkBigTcp(undefined, [conf.bridge, ...(host ? [host.name] : [])]);
   }
 }
 

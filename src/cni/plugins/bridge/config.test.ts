@@ -21,3 +21,12 @@ test('bridge config: the VLAN fields are refused, naming the field', () => {
     (e: CniError) => e.code === 2 && /^vlan: /.test(e.message),
   );
 });
+
+test("bridge config: bigTcp (cnilab's) sets BIG TCP on the bridge and both veth ends; off by default", () => {
+  assert.equal(parseBridgeConfig(conf({})).bigTcp, false);
+  assert.equal(parseBridgeConfig(conf({ bigTcp: true })).bigTcp, true);
+  assert.throws(
+    () => parseBridgeConfig(conf({ bigTcp: 'on' })),
+    (e: CniError) => e.message === 'bigTcp: must be true or false',
+  );
+});

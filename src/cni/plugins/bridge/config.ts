@@ -2,6 +2,7 @@ import { parseJson } from '../../skel';
 import { bool, ifName, int, str } from '../../validate';
 import { CniCode, CniError, type IpamConf, type NetConf } from '../../types';
 import { ipamOf } from '../common/iface';
+import { bigTcpConf } from '../common/big-tcp';
 
 /** The reference `bridge` plugin's configuration. */
 export interface BridgeConf {
@@ -32,6 +33,11 @@ export interface BridgeConf {
   readonly enableDad: boolean;
   /** MTU of a new bridge and of both veth ends. Default: 1500. */
   readonly mtu: number;
+  /**
+   * `bigTcp` (cnilab's; common/big-tcp.ts): BIG TCP's GSO/GRO sizes, IPv6's and IPv4's, on the bridge and both veth
+   * ends, the MTU as it is. Default: false (the kernel's 64 KiB).
+   */
+  readonly bigTcp: boolean;
   readonly ipam?: IpamConf;
   /** The configuration as received, for delegation to IPAM. */
   readonly raw: NetConf;
@@ -60,6 +66,7 @@ export function parseBridgeConfig(stdin: string): BridgeConf {
     macspoofchk: bool(o, 'macspoofchk', 'macspoofchk', false),
     enableDad: bool(o, 'enabledad', 'enabledad', false),
     mtu: int(o, 'mtu', 'mtu', 68, 65535) ?? 1500,
+    bigTcp: bigTcpConf(o),
     ipam: ipamOf(o),
     raw: o as unknown as NetConf,
   };

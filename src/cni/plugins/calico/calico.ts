@@ -36,6 +36,7 @@ import {
 } from '../common/iface';
 import { hostEnds, ipOf, podAddresses, POD_GATEWAY, POD_GATEWAY6, wireL3Pod } from '../common/l3-pod';
 import { forwardingSysctls } from '../common/forwarding';
+import { bigTcpConf, checkBigTcp } from '../common/big-tcp';
 import { ipJson } from '../../../lib/netns';
 
 export interface CalicoConf {
@@ -43,6 +44,8 @@ export interface CalicoConf {
   readonly name: string;
   /** Default: 1500 (calico-vxlan: underlay − 50). */
   readonly mtu: number;
+  /** BIG TCP's sizes on the pod's veth, both ends (common/big-tcp.ts). Default: false. */
+  readonly bigTcp: boolean;
   readonly ipam: IpamConf;
   readonly raw: NetConf;
 }
@@ -53,6 +56,7 @@ export function parseCalicoConfig(stdin: string): CalicoConf {
     cniVersion: str(o, 'cniVersion', 'cniVersion'),
     name: str(o, 'name', 'name'),
     mtu: int(o, 'mtu', 'mtu', 68, 65535) ?? 1500,
+    bigTcp: bigTcpConf(o),
     ipam: ipamConf({ ipam: ipamOf(o) }),
     raw: o as unknown as NetConf,
   };
@@ -87,6 +91,7 @@ async function add(conf: CalicoConf, env: PluginEnv): Promise<Result> {
         ips,
         ipamRoutes: ipamResult.routes,
         staticGateway: false,
+        bigTcp: conf.bigTcp,
         beforeUp: (dev) => {
           // before the link is up, so the pod's first ARP is answered
           if (!v4) return;
@@ -133,6 +138,10 @@ async function check(conf: CalicoConf, env: PluginEnv, prev: Result): Promise<vo
   if (!host) throw differs('prevResult has no host-side interface');
   const link = await linkInfo(undefined, host.name);
   if (!link) throw differs(`the host end ${host.name} does not exist`);
+  if (conf.bigTcp) {
+    checkBigTcp(ns, [env.ifName]);
+    checkBigTcp(undefined, [host.name]);
+  }
   const routes = [
     ...(await ipJson<{ dst: string }[]>(undefined, ['route', 'show', 'dev', host.name])),
     ...(await ipJson<{ dst: string }[]>(undefined, ['-6', 'route', 'show', 'dev', host.name])),

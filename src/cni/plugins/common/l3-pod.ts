@@ -34,6 +34,7 @@ import { netnsPath, type NetnsRef } from '../../../lib/netns';
 import { openSync } from 'node:fs';
 import { withRtnl } from '../../../lib/netlink/rtnl';
 import { queueNetkitAdd } from '../../../lib/netlink/netkit';
+import { applyBigTcp } from './big-tcp';
 
 /** The pod's gateway: link-local, the host end's MAC stands for it. */
 export const POD_GATEWAY = '169.254.1.1';
@@ -92,6 +93,8 @@ export async function wireL3Pod(
     readonly dad?: boolean;
     /** The pair: a veth (default), or a netkit pair in L3 mode. */
     readonly device?: 'veth' | 'netkit';
+    /** BIG TCP's sizes on both ends of the veth (common/big-tcp.ts; default: the kernel's). */
+    readonly bigTcp?: boolean;
     /** Runs on the node once the host end exists, before it comes up. */
     readonly beforeUp?: (hostVeth: string) => void;
   },
@@ -124,6 +127,10 @@ export async function wireL3Pod(
     ['link', 'set', 'dev', pod.hostVeth, 'alias', ownerAlias(o.network, o.env)],
     ...(o.beforeUp ? [] : [['link', 'set', 'dev', pod.hostVeth, 'up']]),
   ]);
+  if (o.bigTcp) {
+    applyBigTcp(undefined, [pod.hostVeth]);
+    applyBigTcp(o.ns, [o.env.ifName]);
+  }
   if (o.beforeUp) o.beforeUp(pod.hostVeth);
   const v4 = o.ips.filter((a) => !isV6(a));
   const v6 = o.ips.filter(isV6);

@@ -53,6 +53,7 @@ import {
   rollback,
 } from '../common/iface';
 import { hostEnds, ipOf, podAddresses, POD_GATEWAY, POD_GATEWAY6, wireL3Pod } from '../common/l3-pod';
+import { bigTcpConf, checkBigTcp } from '../common/big-tcp';
 import { decodeEndpoint, encodeEndpoint, endpointSlot, ENDPOINT_SIZE, pins, readEndpoints } from './maps';
 
 export interface EbpfConf {
@@ -66,6 +67,8 @@ export interface EbpfConf {
   readonly enableDad: boolean;
   /** The pod's pair: a veth (default), or a netkit pair in L3 mode (Linux 6.7+). */
   readonly device: 'veth' | 'netkit';
+  /** BIG TCP's sizes on the pod's devices, both ends (common/big-tcp.ts). Default: false. */
+  readonly bigTcp: boolean;
   readonly ipam: IpamConf;
   readonly raw: NetConf;
 }
@@ -85,6 +88,7 @@ export function parseEbpfConfig(stdin: string): EbpfConf {
     bpfDir,
     enableDad: bool(o, 'enabledad', 'enabledad', false),
     device: oneOf(o, 'device', 'device', ['veth', 'netkit'] as const, 'veth'),
+    bigTcp: bigTcpConf(o),
     ipam: ipamConf({ ipam: ipamOf(o) }),
     raw: o as unknown as NetConf,
   };
@@ -172,6 +176,7 @@ async function add(conf: EbpfConf, env: PluginEnv): Promise<Result> {
         staticGateway: true,
         dad: conf.enableDad,
         device: conf.device,
+        bigTcp: conf.bigTcp,
       },
       undo,
       (name) => deleteLink(undefined, name),
@@ -247,6 +252,13 @@ async function check(conf: EbpfConf, env: PluginEnv, prev: Result): Promise<void
     if (!filters.some((f) => f.kind === 'bpf' && f.name === 'from_pod' && f.directAction))
       throw differs(`the host end ${host.name} has no from_pod program on its tc ingress`);
   }
+  if (conf.bigTcp) {
+    checkBigTcp(ns, [env.ifName]);
+    checkBigTcp(undefined, [host.name]);
+  }
+  const filters = withRtnl(undefined, (nl) => listFilters(nl, link.ifindex, 'ingress'));
+  if (!filters.some((f) => f.kind === 'bpf' && f.name === 'from_pod' && f.directAction))
+    throw differs(`the host end ${host.name} has no from_pod program on its tc ingress`);
   const p = loaded(
     conf,
     (prev.ips ?? []).some((a) => a.address.includes(':')),
