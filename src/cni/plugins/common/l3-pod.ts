@@ -106,24 +106,8 @@ export async function wireL3Pod(
     ? { hostVeth: randomIfName(o.prefix), hostMac: NO_MAC, contMac: NO_MAC }
     : { hostVeth: randomIfName(o.prefix), hostMac: randomMac(), contMac: randomMac() };
   undo.push(() => deleteHostEnd(pod.hostVeth));
-  if (netkit)
-    withRtnl(undefined, (nl) =>
-      queueNetkitAdd(nl, {
-        name: pod.hostVeth,
-        peer: { name: o.env.ifName, netnsFd: openSync(netnsPath(o.ns), 'r') },
-        mtu: o.mtu,
-      }),
-    );
   await kernelBatch(undefined, [
-    ...(netkit
-      ? []
-      : [
-          vethPairLine(
-            { name: pod.hostVeth, mac: pod.hostMac },
-            { name: o.env.ifName, mac: pod.contMac, netns: o.ns },
-            o.mtu,
-          ),
-        ]),
+    ...makePair(o, pod),
     ['link', 'set', 'dev', pod.hostVeth, 'alias', ownerAlias(o.network, o.env)],
     ...(o.beforeUp ? [] : [['link', 'set', 'dev', pod.hostVeth, 'up']]),
   ]);
@@ -166,6 +150,32 @@ export async function wireL3Pod(
   // as configure-iface's step 4: the pod's addresses usable before ADD returns
   if (o.dad && v6.length > 0) await settleAddresses(o.ns, o.env.ifName);
   return pod;
+}
+
+/**
+ * Makes the pod's pair: a netkit pair now, over netlink (iproute2 6.1 knows none), or a veth pair
+ * as the `ip` line it returns for the caller's batch.
+ */
+function makePair(
+  o: { readonly device?: 'veth' | 'netkit'; readonly env: PluginEnv; readonly ns: NetnsRef; readonly mtu: number },
+  pod: L3Pod,
+): string[][] {
+  if (o.device !== 'netkit')
+    return [
+      vethPairLine(
+        { name: pod.hostVeth, mac: pod.hostMac },
+        { name: o.env.ifName, mac: pod.contMac, netns: o.ns },
+        o.mtu,
+      ),
+    ];
+  withRtnl(undefined, (nl) =>
+    queueNetkitAdd(nl, {
+      name: pod.hostVeth,
+      peer: { name: o.env.ifName, netnsFd: openSync(netnsPath(o.ns), 'r') },
+      mtu: o.mtu,
+    }),
+  );
+  return [];
 }
 
 /** The host ends of `network`'s attachments on this node, with their owners. */
