@@ -13,11 +13,13 @@
 //   npm test -- cni-faults kuryr   only the test files whose path holds one of these words
 //   npm test -- --OPTION=VALUE     any other option goes to node --test (e.g. --test-name-pattern=fuzzer)
 //   node scripts/test.js --kernel  the kernel tier: the tests of what needs kernel modules this
-//                                  host may lack (npm run test:kernel runs it in a Debian-kernel VM,
-//                                  scripts/kernel-vm.sh); a missing module fails them there instead
-//                                  of skipping them (CNILAB_KERNEL_TIER=1), and each test may take
-//                                  20 minutes (the VM is 15–60× slower than a host; its own
-//                                  --timeout bounds the whole tier)
+//                                  host may lack, or changes with the kernel (npm run test:kernel
+//                                  runs it in a VM on each of Debian's kernels 6.1 and 6.12,
+//                                  scripts/test-kernel.sh); a missing module fails them there
+//                                  instead of skipping them (CNILAB_KERNEL_TIER=1), and each test
+//                                  may take 20 minutes (the VM is 15–60× slower than a host; its
+//                                  own --timeout bounds the whole tier)
+//   node scripts/test.js --kernel ebpf netkit   the tier's files whose path holds one of the words
 'use strict';
 const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
