@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Runs a command inside a throw-away VM on Debian's stock kernel, with every module that kernel has
-# (openvswitch, 8021q, ipvlan, sch_netem, …), for the code paths this host's kernel cannot take.
-# The guest's root file system is this host's own `/`, shared read-only over virtio-9p with a tmpfs
-# overlay on top: the guest runs the same node, plugins and tools as the host, and whatever it
-# writes is gone when it stops — except in a folder given with --share, which it writes through to.
-# The command's output streams to this terminal; its exit code is this script's.
+# Runs a command inside a throw-away VM on one of Debian's stock kernels, with every module that
+# kernel has (openvswitch, 8021q, ipvlan, sch_netem, …), for the code paths this host's kernel
+# cannot take. The guest's root file system is this host's own `/`, shared read-only over
+# virtio-9p with a tmpfs overlay on top: the guest runs the same node, plugins and tools as the
+# host, and whatever it writes is gone when it stops — except in a folder given with --share, which
+# it writes through to. The command's output streams to this terminal; its exit code is this script's.
 #
 # Software emulation (qemu -accel tcg): everything runs 15–60× slower than on the host. The VM
 # proves function, never speed.
 #
-#   scripts/kernel-vm.sh fetch                  download and unpack the kernel (scripts/setup.sh --kernel-vm does it)
-#   scripts/kernel-vm.sh version                the guest kernel's version (what `fetch` unpacked last)
-#   scripts/kernel-vm.sh check                  exits non-zero, saying what to install, if a VM cannot start
-#   scripts/kernel-vm.sh [options] -- CMD ARG…  run CMD in the guest, in this folder
+#   scripts/kernel-vm.sh [--kernel S] fetch     download and unpack series S's kernel (scripts/setup.sh --kernel-vm fetches both)
+#   scripts/kernel-vm.sh [--kernel S] version   the guest kernel's version in series S (what `fetch` unpacked last)
+#   scripts/kernel-vm.sh [--kernel S] check     exits non-zero, saying what to install or fetch, if a VM cannot start
+#   scripts/kernel-vm.sh [--kernel S] [options] -- CMD ARG…  run CMD in the guest, in this folder
+#     --kernel S       the kernel series (default 6.1):
+#                        6.1   Debian 12's own kernel, the package behind linux-image-amd64
+#                        6.12  the newer one bookworm ships, behind linux-image-6.12-amd64 (netkit built in)
 #     --share DIR      DIR (made if missing) is writable in the guest, at the same path
 #     --timeout SEC    stop the VM after SEC seconds (default 1800); exit code 124
 #     --mem MIB        guest memory (default 3072)
@@ -20,10 +23,12 @@
 #     --env NAME       pass this environment variable to the guest (PATH, HOME and CNILAB_* always pass)
 #
 # The kernel is never installed on the host (a boot menu must not change): `fetch` downloads the
-# package behind Debian's linux-image-amd64 with `apt-get download`, unpacks it with `dpkg -x` into
-# $CNILAB_KERNEL_VM_CACHE (default /var/cache/cnilab/kernel-vm), and the guest bind-mounts that
-# folder's modules over /lib/modules. The guest boots the raw ELF vmlinux (unpacked once from the
-# compressed bzImage) through qboot and PVH, which saves seconds per boot against a BIOS.
+# package behind the series' metapackage with `apt-get download`, unpacks it with `dpkg -x` into
+# $CNILAB_KERNEL_VM_CACHE/<version> (default /var/cache/cnilab/kernel-vm), names that version in
+# the cache's current-<series> file, and removes the series' previous version (the other series'
+# kernel stays). The guest bind-mounts that folder's modules over /lib/modules. The guest boots the
+# raw ELF vmlinux (unpacked once from the compressed bzImage) through qboot and PVH, which saves
+# seconds per boot against a BIOS.
 # Ctrl-C, a timeout or any exit of this script stops the VM (by its PID) and removes its files.
 set -euo pipefail
 
@@ -33,6 +38,16 @@ die() {
   echo "kernel-vm: $*" >&2
   exit 2
 }
+
+# The kernel series and the Debian metapackage each follows: the package it depends on is the
+# series' current kernel (linux-image-amd64 moves with Debian 12's point releases).
+declare -A METAPACKAGE=([6.1]=linux-image-amd64 [6.12]=linux-image-6.12-amd64)
+KNOWN_SERIES='6.1, 6.12'
+series=6.1
+
+# The file naming the series' current version. Before there were two series the cache had one,
+# `current`: it still names 6.1's, for the checkouts whose kernel-vm.sh reads only that.
+current_file() { echo "$CACHE/current-$series"; }
 
 need_tools() {
   local missing=()
@@ -44,31 +59,42 @@ need_tools() {
   [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run scripts/setup.sh --kernel-vm (as root)"
 }
 
-# Unpacks the compressed kernel's payload into a raw ELF vmlinux (Debian compresses it with xz).
+# Unpacks the compressed kernel's payload into a raw ELF vmlinux. Which compressor a kernel used is
+# probed, not assumed from its version: Debian's 6.1 uses xz, its 6.12 zstd.
 extract_vmlinux() {
-  local image=$1 out=$2 off
-  # The xz magic FD 37 7A 58 5A 00: its first byte becomes a newline, so each candidate starts a
-  # line whose 0-based offset is the magic's 1-based one.
-  for off in $(LC_ALL=C tr '\375\067\172\130\132\000' '\n12345' <"$image" |
-    LC_ALL=C grep -abo '^12345' | cut -d: -f1); do
-    tail -c +"$off" "$image" | xz -dc >"$out" 2>/dev/null || true
+  local image=$1 out=$2
+  try_payload "$image" "$out" '\375\067\172\130\132\000' '\n12345' xz ||
+    try_payload "$image" "$out" '\050\265\057\375' '\n123' zstd ||
+    die "no xz- or zstd-compressed ELF kernel inside $image"
+}
+
+# Tries each place the compressor's magic (octal bytes `magic`) starts in the image. The magic's
+# first byte becomes a newline and the rest digits (`marks`), so each candidate starts a line
+# whose 0-based offset is the magic's 1-based one.
+try_payload() {
+  local image=$1 out=$2 magic=$3 marks=$4 tool=$5 off
+  command -v "$tool" >/dev/null || die "missing $tool (to unpack the kernel): run scripts/setup.sh --kernel-vm (as root)"
+  for off in $(LC_ALL=C tr "$magic" "$marks" <"$image" |
+    LC_ALL=C grep -abo "^${marks:2}" | cut -d: -f1); do
+    tail -c +"$off" "$image" | "$tool" -dc >"$out" 2>/dev/null || true
     if [ "$(head -c 4 "$out" | od -An -c | tr -d ' ')" = '177ELF' ]; then return 0; fi
   done
   rm -f "$out"
-  die "no xz-compressed ELF kernel inside $image"
+  return 1
 }
 
 fetch() {
   [ "$(id -u)" -eq 0 ] || die "fetch: run as root"
-  local pkg ver dir tmp
-  pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+  local meta=${METAPACKAGE[$series]} pkg ver dir tmp previous
+  pkg=$(apt-cache depends "$meta" 2>/dev/null |
     sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -1)
-  [ -n "$pkg" ] || die "apt knows no linux-image-amd64 (is this Debian? run apt-get update)"
+  [ -n "$pkg" ] || die "apt knows no $meta (is this Debian 12? run apt-get update)"
   ver=${pkg#linux-image-}
   dir=$CACHE/$ver
+  previous=$(current_recorded)
   if [ -f "$dir/vmlinux" ]; then
-    echo "$ver" >"$CACHE/current"
-    echo "kernel-vm: kernel $ver is in $dir" >&2
+    record_current "$ver"
+    echo "kernel-vm: kernel $ver (series $series) is in $dir" >&2
     return 0
   fi
   mkdir -p "$CACHE"
@@ -92,21 +118,34 @@ fetch() {
   rm -rf "$dir"
   mv "$tmp" "$dir"
   trap - EXIT
-  echo "$ver" >"$CACHE/current"
-  # Earlier kernels (the metapackage moved on): 436 MB each for 6.1, no longer used.
-  local old
-  for old in "$CACHE"/*/; do
-    [ "$(basename "$old")" = "$ver" ] ||
-      { echo "kernel-vm: removing the previous kernel $(basename "$old")" >&2; rm -rf "$old"; }
-  done
+  record_current "$ver"
+  # The series' earlier kernel (its metapackage moved on): ~440 MB, no longer used. Only the one
+  # this series' current file named: the other series' kernel stays.
+  if [ -n "$previous" ] && [ "$previous" != "$ver" ] && [ -d "$CACHE/$previous" ]; then
+    echo "kernel-vm: removing the previous $series kernel $previous" >&2
+    rm -rf "${CACHE:?}/$previous"
+  fi
   echo "kernel-vm: kernel $ver ($(cat "$dir/package-version")) ready in $dir" >&2
+}
+
+# The version the series' current file names (6.1's may still be in the old `current`), or nothing.
+current_recorded() {
+  local ver
+  ver=$(cat "$(current_file)" 2>/dev/null) || true
+  [ -n "$ver" ] || [ "$series" != 6.1 ] || ver=$(cat "$CACHE/current" 2>/dev/null) || true
+  echo "$ver"
+}
+
+record_current() {
+  echo "$1" >"$(current_file)"
+  [ "$series" != 6.1 ] || echo "$1" >"$CACHE/current"
 }
 
 current_version() {
   local ver
-  ver=$(cat "$CACHE/current" 2>/dev/null) || true
+  ver=$(current_recorded)
   [ -n "$ver" ] && [ -f "$CACHE/$ver/vmlinux" ] ||
-    die "no kernel in $CACHE: run scripts/setup.sh --kernel-vm (as root) to fetch Debian's linux-image-amd64"
+    die "kernel $series is not fetched: run scripts/kernel-vm.sh --kernel $series fetch (or scripts/setup.sh --kernel-vm), as root"
   echo "$ver"
 }
 
@@ -220,10 +259,10 @@ run_vm() {
   [ $# -gt 0 ] || die "no command: scripts/kernel-vm.sh [options] -- CMD ARG…"
   [[ "$timeout" =~ ^[1-9][0-9]*$ ]] || die "--timeout $timeout: must be a whole number of seconds"
   [ "$(id -u)" -eq 0 ] || die "run as root (the guest's tests create network namespaces)"
-  need_tools
   local ver rc
-  job='' qemu_pid=''
   ver=$(current_version)
+  need_tools
+  job='' qemu_pid=''
   job=$(mktemp -d /tmp/cnilab-kernel-vm.XXXXXX)
   cleanup() {
     trap '' INT TERM # a second Ctrl-C must not cut the clean-up short
@@ -236,7 +275,7 @@ run_vm() {
   trap 'echo "kernel-vm: terminated; VM stopped" >&2; exit 143' TERM
   [ -z "$share" ] || mkdir -p "$share"
   echo "kernel-vm: Debian kernel $ver ($(cat "$CACHE/$ver/package-version" 2>/dev/null || echo 'version unknown'))," \
-    "software emulation: function, not speed" >&2
+    "series $series, software emulation: function, not speed" >&2
   make_initramfs "$ver" "$job"
   write_guest "$ver" "$job"
   printf '%q ' "$@" >"$job/cmd.sh"
@@ -280,10 +319,32 @@ run_vm() {
   return "$rc"
 }
 
+# --kernel S, before the verb or among the run's options (never after `--`: that is the command's).
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kernel)
+      [ $# -ge 2 ] || die "--kernel needs a series: known: $KNOWN_SERIES"
+      series=$2
+      shift 2
+      ;;
+    --)
+      args+=("$@")
+      break
+      ;;
+    *)
+      args+=("$1")
+      shift
+      ;;
+  esac
+done
+[ -n "${METAPACKAGE[$series]+x}" ] || die "--kernel $series: unknown; known: $KNOWN_SERIES"
+set -- "${args[@]+"${args[@]}"}"
+
 case "${1:-}" in
   fetch) fetch ;;
   version) current_version ;;
   check) need_tools && current_version >/dev/null ;;
-  '') die "usage: scripts/kernel-vm.sh fetch | version | [options] -- CMD ARG…" ;;
+  '') die "usage: scripts/kernel-vm.sh [--kernel S] fetch | version | check | [options] -- CMD ARG…" ;;
   *) run_vm "$@" ;;
 esac

@@ -5,8 +5,8 @@
 #   scripts/setup.sh --test    also what the tests need (Chromium, to open the report)
 #   scripts/setup.sh --bench   also what the benchmarks compare against (Mininet) and perf
 #   scripts/setup.sh --kernel-vm  also the kernel tier's VM (npm run test:kernel): qemu, busybox and
-#                              Debian's stock kernel, unpacked into a cache folder, never installed
-#                              (scripts/kernel-vm.sh fetch)
+#                              Debian's stock kernels 6.1 and 6.12, unpacked into a cache folder,
+#                              never installed (scripts/kernel-vm.sh --kernel S fetch)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,7 +38,7 @@ for arg in "$@"; do
   case "$arg" in
     --test) pkgs+=(chromium) ;;
     --bench) pkgs+=(mininet bridge-utils socat openvpn linux-perf) ;;
-    --kernel-vm) pkgs+=(qemu-system-x86 qemu-system-data busybox-static xz-utils) kernel_vm=1 ;;
+    --kernel-vm) pkgs+=(qemu-system-x86 qemu-system-data busybox-static xz-utils zstd) kernel_vm=1 ;;
     *) die "unknown option $arg (known: --test, --bench, --kernel-vm)" ;;
   esac
 done
@@ -61,8 +61,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "$kernel_vm" -eq 1 ]; then
-  apt-cache show linux-image-amd64 >/dev/null 2>&1 || apt-get update -qq
-  scripts/kernel-vm.sh fetch
+  apt-cache show linux-image-amd64 linux-image-6.12-amd64 >/dev/null 2>&1 || apt-get update -qq
+  # Both series the kernel tier runs on (npm run test:kernel): Debian 12's 6.1 and its 6.12.
+  scripts/kernel-vm.sh --kernel 6.1 fetch
+  scripts/kernel-vm.sh --kernel 6.12 fetch
 fi
 
 # npm ci also installs Bun (the optional @oven/bun-linux-x64, pinned): the CNI plugins' runtime,
