@@ -49,7 +49,7 @@ test('the planner skips a variant whose base cannot use BIG TCP, and one the ker
   assert.equal(skipped[0]!.arch, 'flannel-vxlan+bigtcp');
   assert.match(
     skipped[0]!.reason,
-    /^bigTcp: flannel-vxlan cannot use BIG TCP \(.+\); it is an option of flannel-host-gw, ebpf-native, calico-bgp$/,
+    /^bigTcp: flannel-vxlan cannot use BIG TCP \(.+\); it is an option of flannel-host-gw, ebpf-native, calico-bgp, ebpf-netkit$/,
   );
   const noKernel = new Proxy(
     {},

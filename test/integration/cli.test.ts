@@ -313,7 +313,7 @@ function badInput(dir: string, topo: (name: string, body: string) => string): [s
         '--topology',
         topo('bigtcp.yaml', 'name: t-cli-bad\ntopology: {bigTcp: true}\n'),
       ],
-      /^cnilab: bigTcp: calico-vxlan cannot use BIG TCP \(.+\); it is an option of flannel-host-gw, ebpf-native, calico-bgp$/,
+      /^cnilab: bigTcp: calico-vxlan cannot use BIG TCP \(.+\); it is an option of flannel-host-gw, ebpf-native, calico-bgp, ebpf-netkit$/,
     ],
     [
       ['run', '--lab', 't-cli-bad', '--arch', 'flannel-vxlan', '--path', 'routed'],
