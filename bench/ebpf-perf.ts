@@ -101,38 +101,48 @@ async function profiledSample(
   }
 }
 
+/**
+ * A lab to profile: an architecture, or (bench/newer-kernels.ts) an architecture with topology
+ * settings of its own — `label` names it in the profile, `topology` adds YAML keys to the
+ * topology's (e.g. `bigTcp: true`).
+ */
+export type Profiled = string | { readonly label: string; readonly arch: string; readonly topology?: string };
+
 /** Labs of each architecture up at once; `rounds` profiled samples of each, alternating; then down (on abort too). */
 export async function profile(
-  archs: readonly string[],
+  archs: readonly Profiled[],
   rounds: number,
   durationSec: number,
   signal?: AbortSignal,
 ): Promise<Profile[]> {
-  const labs = archs.map((arch, i) => ({ arch, lab: `bench-ebpf-perf${i}` }));
+  const labs = archs.map((a, i) => ({
+    ...(typeof a === 'string' ? { label: a, arch: a, topology: undefined } : a),
+    lab: `bench-ebpf-perf${i}`,
+  }));
   const dir = mkdtempSync(join(tmpdir(), 'cnilab-bench-perf-'));
-  const topology = (name: string) =>
-    parseTopology('topology: {computeNodes: 2, defaults: {pods: 1}}', 'bench', { name });
+  const topology = (name: string, extra = '') =>
+    parseTopology(`topology: {computeNodes: 2, defaults: {pods: 1}${extra ? `, ${extra}` : ''}}`, 'bench', { name });
   try {
     const states = new Map<string, LabState>();
     for (const l of labs) {
       signal?.throwIfAborted();
-      states.set(l.lab, await up({ topology: topology(l.lab), arch: l.arch }));
+      states.set(l.lab, await up({ topology: topology(l.lab, l.topology), arch: l.arch }));
     }
     const taken = new Map<string, Taken[]>();
     for (let r = 0; r < rounds; r++)
       for (const l of labs) {
         signal?.throwIfAborted();
         const s = await profiledSample(states.get(l.lab)!, join(dir, `${l.lab}-${r}.data`), durationSec, signal);
-        taken.set(l.arch, [...(taken.get(l.arch) ?? []), s]);
+        taken.set(l.label, [...(taken.get(l.label) ?? []), s]);
       }
-    return labs.map(({ arch }) => {
-      const xs = taken.get(arch)!;
+    return labs.map(({ label }) => {
+      const xs = taken.get(label)!;
       const gbit = xs.reduce((n, x) => n + x.bits, 0) / 1e9;
       const total = new Map<string, number>();
       for (const x of xs) for (const [a, ns] of x.areas) total.set(a, (total.get(a) ?? 0) + ns);
       total.delete('idle');
       const msPerGbit = Object.fromEntries([...total].map(([a, ns]) => [a, Math.round(ns / 1e4 / gbit) / 100]));
-      return { arch, gbps: median(xs.map((x) => x.gbps)), msPerGbit };
+      return { arch: label, gbps: median(xs.map((x) => x.gbps)), msPerGbit };
     });
   } finally {
     for (const l of labs) await down(l.lab);
