@@ -256,9 +256,6 @@ async function check(conf: EbpfConf, env: PluginEnv, prev: Result): Promise<void
     checkBigTcp(ns, [env.ifName]);
     checkBigTcp(undefined, [host.name]);
   }
-  const filters = withRtnl(undefined, (nl) => listFilters(nl, link.ifindex, 'ingress'));
-  if (!filters.some((f) => f.kind === 'bpf' && f.name === 'from_pod' && f.directAction))
-    throw differs(`the host end ${host.name} has no from_pod program on its tc ingress`);
   const p = loaded(
     conf,
     (prev.ips ?? []).some((a) => a.address.includes(':')),
