@@ -179,7 +179,7 @@ function redirected(row: RunResults['rows'][number]): Record<string, number> {
 }
 
 /**
- * ebpf-netkit and ebpf-native in the 6.12 VM: a short run of both (2 compute nodes, 1 pod each),
+ * ebpf-netkit and ebpf-native in the 6.12 VM: a short run of both (2 compute nodes, 2 pods each: both paths),
  * read back for what their programs carried; the reason where the VM cannot start.
  */
 async function vmCheck(): Promise<{ checks: VmCheck[]; kernel: string } | string> {
@@ -189,7 +189,7 @@ async function vmCheck(): Promise<{ checks: VmCheck[]; kernel: string } | string
   const share = mkdtempSync(join(tmpdir(), 'cnilab-bench-nk-'));
   try {
     say('in the 6.12 VM (software emulation: function, not speed): ebpf-native and ebpf-netkit');
-    writeFileSync(join(share, 'topology.yaml'), 'topology:\n  computeNodes: 2\n  defaults: {pods: 1}\n');
+    writeFileSync(join(share, 'topology.yaml'), 'topology:\n  computeNodes: 2\n  defaults: {pods: 2}\n');
     const out = join(share, 'run');
     const r = await run(
       script,
